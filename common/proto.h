@@ -1,0 +1,59 @@
+/*
+ * common/proto.h: names and shared encodings of the cluster RPC ops (docs/PROTOCOL.md is the
+ * full list with fields). Listing results travel as a msgpack array in the response body;
+ * both storage (encoder) and gateway (decoder) use the functions here.
+ */
+#ifndef CAIRN_COMMON_PROTO_H
+#define CAIRN_COMMON_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "common/buf.h"
+
+/* manager ops */
+#define CN_OP_REGISTER "register"
+#define CN_OP_HEARTBEAT "heartbeat"
+#define CN_OP_GET_RING "get_ring"
+#define CN_OP_GET_USERS "get_users"
+#define CN_OP_GET_BUCKETS "get_buckets"
+#define CN_OP_BUCKET_CREATE "bucket_create"
+#define CN_OP_BUCKET_DELETE "bucket_delete"
+/* storage ops */
+#define CN_OP_PUT "put"
+#define CN_OP_GET "get"
+#define CN_OP_HEAD "head"
+#define CN_OP_DELETE "delete"
+#define CN_OP_LIST "list"
+
+/* object flags (field "flags", and in listing entries) */
+#define CN_OBJ_TOMBSTONE 0x1u
+#define CN_OBJ_MANIFEST 0x2u     /* body is a chunk manifest, not the data */
+#define CN_LIST_PREFIX 0x100u    /* listing entry is a common prefix (delimiter rollup) */
+
+/* node types and states, as strings on the wire and in the admin API */
+#define CN_NODE_STORAGE "storage"
+#define CN_NODE_GATEWAY "gateway"
+#define CN_NODE_MANAGER "manager"
+
+typedef struct cn_list_entry {
+    cn_slice_t key;     /* full index key "bucket/key" (or the common prefix) */
+    uint64_t size;      /* object size in bytes */
+    char etag[72];      /* NUL-terminated, without quotes */
+    uint64_t mtime_ms;
+    uint64_t clock;
+    uint32_t flags;
+} cn_list_entry_t;
+
+/** Appends the msgpack array header for n entries; then call cn_list_encode_entry n times. */
+void cn_list_encode_begin(cn_buf_t *out, size_t n);
+void cn_list_encode_entry(cn_buf_t *out, const cn_list_entry_t *e);
+
+typedef struct cn_list_result cn_list_result_t;
+/** Decodes a listing body. Entries' keys are borrowed from the result and live until
+ *  cn_list_result_free. Returns 0 or CN_ECORRUPT. */
+int cn_list_decode(const void *p, size_t len, cn_list_result_t **out);
+size_t cn_list_result_count(const cn_list_result_t *r);
+const cn_list_entry_t *cn_list_result_at(const cn_list_result_t *r, size_t i);
+void cn_list_result_free(cn_list_result_t *r);
+
+#endif
