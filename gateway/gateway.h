@@ -1,0 +1,201 @@
+/*
+ * gateway/gateway.h: the gateway server (struct gw_server), its configuration and the
+ * per-request context shared by the S3 operation files. One loop thread owns everything here.
+ *
+ * Lifetime of a request context (gw_req_t): allocated with cn_calloc when h2o calls the
+ * handler; a small slot in req->pool points back at it and its dispose callback clears r->req
+ * (the request is gone). The context is freed once the request is gone AND no RPC is pending
+ * (r->pending == 0), so a late RPC completion never touches a freed h2o_req_t.
+ */
+#ifndef CAIRN_GATEWAY_GATEWAY_H
+#define CAIRN_GATEWAY_GATEWAY_H
+
+#define H2O_USE_LIBUV 1
+#include <h2o.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/buf.h"
+#include "common/proto.h"
+#include "common/ring.h"
+#include "common/rpc.h"
+#include "gateway/route.h"
+#include "gateway/s3_auth.h"
+#include "gateway/s3_error.h"
+
+#define GW_SERVER_MAGIC 0x67777372u /* "gwsr" */
+#define GW_REQ_MAGIC 0x67777271u    /* "gwrq" */
+
+struct gw_conf {
+    char *name;
+    char *s3_listen;
+    char *region;
+    char *domain;
+    uint64_t chunk_size;
+    uint64_t max_object_size;
+    uint64_t rpc_timeout_ms;
+    char *mgr_address;
+    char *secret;
+    uint64_t heartbeat_ms;
+    int log_level;
+    char *log_file;
+};
+
+typedef struct gw_user {
+    char *user;
+    char *access_key;
+    char *secret;
+    char *role;
+} gw_user_t;
+
+typedef struct gw_bucket {
+    char *name;
+    char *owner; /* access key id */
+    char *acl;
+    uint64_t created_ms;
+} gw_bucket_t;
+
+typedef struct gw_stor_node {
+    char name[CN_RING_NAME_MAX];
+    char host[CN_RING_HOST_MAX];
+    uint16_t port;
+    cn_rpc_client_t *client;
+} gw_stor_node_t;
+
+typedef struct gw_server gw_server_t;
+
+/* manager link state (mgr_link.c) */
+struct gw_mgr {
+    cn_rpc_client_t *client;
+    uv_timer_t timer;
+    int registered;
+    int inflight;           /* a register/heartbeat is pending */
+    int fetching_users, fetching_buckets, fetching_ring;
+    uint64_t users_ver, buckets_ver;
+    int users_loaded, buckets_loaded;
+    gw_user_t *users;
+    size_t nusers;
+    gw_bucket_t *buckets;
+    size_t nbuckets;
+    cn_ring_t *ring;        /* current ring, NULL until fetched */
+    cn_ring_t *ring_prev;
+    uint64_t ring_sum, ring_prev_sum;
+};
+
+struct gw_server {
+    uint32_t magic;
+    uv_loop_t *loop;
+    struct gw_conf conf;
+    char host[64];
+    int port;               /* the real S3 port once listening */
+    /* h2o */
+    h2o_globalconf_t h2o_cfg;
+    h2o_context_t h2o_ctx;
+    h2o_accept_ctx_t accept_ctx;
+    uv_tcp_t listener;
+    int listening;
+    /* cluster */
+    struct gw_mgr mgr;
+    gw_stor_node_t *nodes;
+    size_t nnodes;
+    uint64_t reqid_seed, reqid_ctr;
+    int stopping;
+};
+
+typedef struct gw_req gw_req_t;
+typedef void (*gw_req_free_fn)(gw_req_t *r);
+
+struct gw_req {
+    uint32_t magic;
+    gw_server_t *srv;
+    h2o_req_t *req;          /* NULL once h2o has disposed the request */
+    int pending;             /* RPCs in flight that will come back to this context */
+    int responded;
+    char reqid[17];
+    char resource[1200];     /* "/bucket/key" for error bodies */
+    gw_route_t route;
+    gw_auth_result_t auth;
+    const gw_bucket_t *bucket_ent; /* borrowed from the bucket table; may go stale: use name */
+    /* operation state, owned by the operation file; op_free releases it */
+    void *op;
+    gw_req_free_fn op_free;
+    h2o_generator_t gen;     /* streaming GET */
+};
+
+/* ---- http.c -------------------------------------------------------------------------- */
+
+/** Binds the S3 listener and sets up h2o. Returns 0 or a CN_E* code. */
+int gw_http_start(gw_server_t *s);
+void gw_http_stop(gw_server_t *s);
+/** Answers an S3 error (XML body, none for HEAD). Marks r responded. */
+void gw_req_error(gw_req_t *r, gw_s3_err_t e, const char *msg);
+/** Answers status with an XML body (copied). */
+void gw_req_send_xml(gw_req_t *r, int status, const cn_buf_t *xml);
+/** Answers status with no body. */
+void gw_req_send_empty(gw_req_t *r, int status);
+/** Adds a response header (value copied into the pool). No-op when the request is gone. */
+void gw_req_add_header(gw_req_t *r, const char *name, const char *value, size_t len);
+/** Called at the start of every RPC completion: drops one pending and returns 1 when the
+ *  request is gone (the context may have been freed: touch nothing). */
+int gw_req_rpc_done(gw_req_t *r);
+/** Finds a request header; returns its value or a slice with ptr NULL. */
+cn_slice_t gw_req_header(const gw_req_t *r, const char *lname);
+
+/* ---- mgr_link.c ---------------------------------------------------------------------- */
+
+int gw_mgr_start(gw_server_t *s);
+void gw_mgr_stop(gw_server_t *s);
+/** 1 when users and the ring are loaded (S3 requests may be served). */
+int gw_mgr_ready(const gw_server_t *s);
+const gw_user_t *gw_mgr_user_by_key(const gw_server_t *s, const char *access_key);
+const gw_bucket_t *gw_mgr_bucket_find(const gw_server_t *s, const char *name);
+/** Completion of a manager call made for a request: status (transport) and the response. */
+typedef void (*gw_mgr_done_fn)(int status, cn_msg_t *resp, void *arg);
+/** Sends a request to the manager (takes ownership of m). */
+void gw_mgr_call(gw_server_t *s, cn_msg_t *m, gw_mgr_done_fn cb, void *arg);
+/** Refetches the bucket table now and calls cb(status, arg) when it is loaded. */
+void gw_mgr_refresh_buckets(gw_server_t *s, void (*cb)(int status, void *arg), void *arg);
+
+/* ---- stor_link.c --------------------------------------------------------------------- */
+
+/** Rebuilds the per-node clients after a ring change. */
+void gw_stor_sync_nodes(gw_server_t *s);
+void gw_stor_stop(gw_server_t *s);
+/** Sends m for key to the coordinator of the key's redundancy set (takes ownership of m).
+ *  Returns 0 (cb will be called once) or CN_EUNAVAIL (no ring/node; cb is not called). */
+int gw_stor_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m, cn_rpc_done_fn cb,
+                 void *arg);
+
+typedef struct gw_list_out gw_list_out_t;
+/** A merged listing: entries in key order, without duplicates; keys borrowed from the
+ *  node results held inside. Freed with gw_list_out_free. */
+struct gw_list_out {
+    cn_list_result_t **res;
+    size_t nres;
+    const cn_list_entry_t **ents;
+    size_t n;
+    int truncated;
+};
+void gw_list_out_free(gw_list_out_t *o);
+typedef void (*gw_list_done_fn)(int status, gw_list_out_t *out, void *arg);
+/** Lists on every node and merges; cb owns out (may be NULL on error). Returns 0 or
+ *  CN_EUNAVAIL (cb not called). */
+int gw_stor_list(gw_server_t *s, const char *prefix, size_t prefix_len, const char *start_after,
+                 size_t start_after_len, uint32_t max_keys, const char *delimiter,
+                 gw_list_done_fn cb, void *arg);
+/** Fire-and-forget delete of an internal key (logs failures). */
+void gw_stor_delete_bg(gw_server_t *s, const char *key, size_t keylen);
+
+/* ---- operations ---------------------------------------------------------------------- */
+
+void gw_s3_list_buckets(gw_req_t *r);
+void gw_s3_create_bucket(gw_req_t *r);
+void gw_s3_delete_bucket(gw_req_t *r);
+void gw_s3_head_bucket(gw_req_t *r);
+void gw_s3_bucket_location(gw_req_t *r);
+void gw_s3_list_objects(gw_req_t *r, int v2);
+void gw_s3_put_object(gw_req_t *r);
+void gw_s3_get_object(gw_req_t *r, int head);
+void gw_s3_delete_object(gw_req_t *r);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * gateway/s3_auth.h: S3 request authentication, as pure functions over the request as it
+ * arrived (no I/O): AWS Signature V4 (Authorization header and presigned query) and
+ * Signature V2 (header and query). The caller looks up secrets through a callback and checks
+ * the body against x-amz-content-sha256 itself (gw_auth_result_t.payload_hash says what to
+ * check), since the body may arrive after the headers.
+ */
+#ifndef CAIRN_GATEWAY_S3_AUTH_H
+#define CAIRN_GATEWAY_S3_AUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "gateway/s3_error.h"
+
+typedef struct gw_auth_header {
+    const char *name;     /* as received; compared case-insensitively */
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+} gw_auth_header_t;
+
+typedef struct gw_auth_req {
+    const char *method;
+    size_t method_len;
+    const char *path;     /* raw request path as sent on the wire (percent-encoded), no query */
+    size_t path_len;
+    const char *query;    /* raw query string without '?', may be NULL/empty */
+    size_t query_len;
+    const gw_auth_header_t *headers;
+    size_t nheaders;
+    uint64_t now_ms;      /* server time, for skew and presigned expiry checks */
+    const char *region;   /* the gateway's region ("us-east-1"); any region is accepted in the
+                             credential scope, but it is part of the signature */
+} gw_auth_req_t;
+
+/** Looks up the secret for an access key. Returns 0 and writes the NUL-terminated secret, or
+ *  CN_ENOENT for an unknown key. */
+typedef int (*gw_auth_lookup_fn)(void *arg, const char *access_key, char *secret,
+                                 size_t secret_len);
+
+typedef enum gw_auth_kind {
+    GW_AUTH_ANONYMOUS = 0,   /* no Authorization header and no signature in the query */
+    GW_AUTH_V4_HEADER,
+    GW_AUTH_V4_QUERY,
+    GW_AUTH_V2_HEADER,
+    GW_AUTH_V2_QUERY,
+} gw_auth_kind_t;
+
+typedef enum gw_payload_kind {
+    GW_PAYLOAD_UNCHECKED = 0,   /* V2, anonymous, presigned, UNSIGNED-PAYLOAD */
+    GW_PAYLOAD_SHA256,          /* payload_sha256 holds the hex digest the body must match */
+    GW_PAYLOAD_STREAMING,       /* STREAMING-* aws-chunked (decoded elsewhere; issue 4) */
+} gw_payload_kind_t;
+
+typedef struct gw_auth_result {
+    gw_auth_kind_t kind;
+    char access_key[128];
+    gw_payload_kind_t payload;
+    char payload_sha256[65];
+    /* V4 only, for aws-chunked chunk signatures: the seed signature and the signing key */
+    char seed_signature[65];
+    uint8_t signing_key[32];
+    char amz_date[17];         /* "20130524T000000Z" */
+    char scope[128];           /* "20130524/us-east-1/s3/aws4_request" */
+} gw_auth_result_t;
+
+/** Authenticates req. Returns GW_S3_OK (res filled; kind GW_AUTH_ANONYMOUS when unsigned) or
+ *  the S3 error to answer: AuthorizationHeaderMalformed / InvalidArgument / AccessDenied for
+ *  malformed auth, InvalidAccessKeyId for an unknown key, SignatureDoesNotMatch,
+ *  RequestTimeTooSkewed (more than 15 minutes apart), AccessDenied for an expired presigned
+ *  URL, MissingSecurityHeader when x-amz-content-sha256 is missing for header SigV4. */
+gw_s3_err_t gw_auth_verify(const gw_auth_req_t *req, gw_auth_lookup_fn lookup, void *arg,
+                           gw_auth_result_t *res);
+
+/** URI-encodes per SigV4 (RFC 3986 unreserved kept; '/' kept when keep_slash) onto out. */
+void gw_uri_encode(cn_buf_t *out, const char *s, size_t n, int keep_slash);
+/** Percent-decodes s into out ('+' is NOT a space unless plus_is_space). Returns 0 or
+ *  CN_EINVAL for a bad escape. */
+int gw_uri_decode(cn_buf_t *out, const char *s, size_t n, int plus_is_space);
+
+#endif

@@ -1,0 +1,202 @@
+# scripts/lib/cluster.sh: start and stop a local cairn cluster (1 manager, S storage nodes,
+# 1 gateway) whose configs, data, logs, pid and port files all live under one directory.
+# Sourced by scripts/quickstart and tests/integration/*. Every process started is recorded in
+# DIR/run/NAME.pid and stopped by that PID only.
+#
+#   cl_setup DIR BIN_DIR              # remember where things are
+#   cl_configure NSTORAGE BASE_PORTS  # write configs (once; a secret is generated and kept)
+#   cl_start / cl_stop / cl_status    # all daemons
+#   cl_start_one NAME / cl_stop_one NAME
+
+CL_DIR=""
+CL_BIN=""
+
+cl_setup() {
+    CL_DIR=$1
+    CL_BIN=$2
+    mkdir -p "$CL_DIR"/{conf,run,logs,data}
+}
+
+# cl_free_ports N: prints N distinct TCP ports that are free on 127.0.0.1 right now.
+cl_free_ports() {
+    python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+# cl_configure NSTORAGE MGR_RPC MGR_ADMIN S3 STORAGE_PORT... : writes DIR/conf/*.conf unless
+# they exist (so a second run keeps the secret and the ports).
+cl_configure() {
+    local n=$1 mrpc=$2 madmin=$3 s3=$4 i secret
+    shift 4
+    [ -f "$CL_DIR/conf/cluster.env" ] && return 0
+    secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    cat >"$CL_DIR/conf/cairn-manager.conf" <<CONF
+[manager]
+rpc_listen = 127.0.0.1:$mrpc
+admin_listen = 127.0.0.1:$madmin
+data_dir = $CL_DIR/data/manager
+
+[cluster]
+secret = $secret
+
+[log]
+level = info
+file = $CL_DIR/logs/manager.log
+CONF
+    for ((i = 0; i < n; i++)); do
+        cat >"$CL_DIR/conf/cairn-storage$i.conf" <<CONF
+[storage]
+name = storage$i
+rpc_listen = 127.0.0.1:$1
+data_dir = $CL_DIR/data/storage$i
+
+[manager]
+address = 127.0.0.1:$mrpc
+
+[cluster]
+secret = $secret
+
+[log]
+level = info
+file = $CL_DIR/logs/storage$i.log
+CONF
+        shift
+    done
+    cat >"$CL_DIR/conf/cairn-gateway.conf" <<CONF
+[gateway]
+name = gateway0
+s3_listen = 127.0.0.1:$s3
+
+[manager]
+address = 127.0.0.1:$mrpc
+
+[cluster]
+secret = $secret
+
+[log]
+level = info
+file = $CL_DIR/logs/gateway.log
+CONF
+    cat >"$CL_DIR/conf/cluster.env" <<CONF
+CL_NSTORAGE=$n
+CL_MGR_RPC=$mrpc
+CL_MGR_ADMIN=$madmin
+CL_S3=$s3
+CONF
+}
+
+cl_load() {
+    # shellcheck disable=SC1091
+    . "$CL_DIR/conf/cluster.env"
+}
+
+cl_names() {
+    local i
+    cl_load
+    echo manager
+    for ((i = 0; i < CL_NSTORAGE; i++)); do echo "storage$i"; done
+    echo gateway
+}
+
+cl_alive() {
+    local pid
+    pid=$(cat "$CL_DIR/run/$1.pid" 2>/dev/null) || return 1
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+# cl_start_one NAME: starts one daemon in its own session and waits for its port file.
+cl_start_one() {
+    local name=$1 bin conf deadline
+    case $name in
+        manager) bin=$CL_BIN/manager/cairn-manager; conf=$CL_DIR/conf/cairn-manager.conf ;;
+        storage*) bin=$CL_BIN/storage/cairn-storage; conf=$CL_DIR/conf/cairn-$name.conf ;;
+        gateway) bin=$CL_BIN/gateway/cairn-gateway; conf=$CL_DIR/conf/cairn-gateway.conf ;;
+        *) echo "cl_start_one: unknown daemon $name" >&2; return 1 ;;
+    esac
+    if cl_alive "$name"; then return 0; fi
+    rm -f "$CL_DIR/run/$name.port"
+    setsid "$bin" -c "$conf" --port-file "$CL_DIR/run/$name.port" \
+        </dev/null >>"$CL_DIR/logs/$name.out" 2>&1 &
+    echo $! >"$CL_DIR/run/$name.pid"
+    deadline=$((SECONDS + 20))
+    while [ ! -s "$CL_DIR/run/$name.port" ]; do
+        if ! cl_alive "$name"; then
+            echo "cairn: $name exited at start; last lines of its logs:" >&2
+            tail -n 20 "$CL_DIR/logs/$name.out" "$CL_DIR/logs/$name.log" 2>/dev/null >&2
+            return 1
+        fi
+        if [ $SECONDS -ge $deadline ]; then
+            echo "cairn: $name did not start listening within 20 s (see $CL_DIR/logs/)" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# cl_stop_one NAME [SIGNAL]: stops one daemon by its recorded PID; SIGKILL after 10 s.
+cl_stop_one() {
+    local name=$1 sig=${2:-TERM} pid i
+    pid=$(cat "$CL_DIR/run/$name.pid" 2>/dev/null) || return 0
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -"$sig" "$pid" 2>/dev/null
+        for ((i = 0; i < 100; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "cairn: $name (pid $pid) did not stop in 10 s; killing it" >&2
+            kill -KILL "$pid" 2>/dev/null
+        fi
+    fi
+    rm -f "$CL_DIR/run/$name.pid" "$CL_DIR/run/$name.port"
+}
+
+cl_start() {
+    local name
+    for name in $(cl_names); do cl_start_one "$name" || return 1; done
+}
+
+cl_stop() {
+    local name
+    for name in $(cl_names | tac); do cl_stop_one "$name"; done
+}
+
+# cl_adm ARGS...: cairn-adm against this cluster's manager.
+cl_adm() {
+    cl_load
+    "$CL_BIN/manager/adm/cairn-adm" --manager "127.0.0.1:$CL_MGR_ADMIN" "$@"
+}
+
+# cl_wait_running N TIMEOUT_S: waits until N nodes (storage and gateway) report running.
+cl_wait_running() {
+    local want=$1 deadline=$((SECONDS + ${2:-20})) n
+    while :; do
+        n=$(cl_adm --json status 2>/dev/null | python3 -c '
+import json, sys
+try:
+    s = json.load(sys.stdin)
+    print(sum(1 for n in s.get("nodes", []) if n.get("state") == "running" and n.get("type") != "manager"))
+except Exception:
+    print(0)')
+        [ "$n" -ge "$want" ] && return 0
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.2
+    done
+}
+
+# cl_ring_ready: prints "yes" when the cluster has a ring (checksum not all zeros).
+cl_ring_ready() {
+    cl_adm --json status 2>/dev/null | python3 -c '
+import json, sys
+try:
+    s = json.load(sys.stdin)
+    cur = s.get("ring", {}).get("cur", "") or s.get("manager", {}).get("ring_cur", "")
+    print("yes" if cur.strip("0") else "no")
+except Exception:
+    print("no")'
+}

@@ -1,0 +1,26 @@
+# scripts/lib/deps.sh: install the Debian packages cairn needs to build, test and run.
+# Sourced by scripts/quickstart and scripts/test. Installs only what is missing.
+
+CAIRN_BUILD_PKGS="build-essential autoconf automake libtool pkg-config git
+libh2o-dev libuv1-dev libmicrohttpd-dev libssl-dev libcurl4-openssl-dev librocksdb-dev
+libmsgpack-dev libcriterion-dev libisal-dev libjansson-dev libexpat1-dev libinih-dev"
+CAIRN_RUN_PKGS="curl ca-certificates python3"
+CAIRN_TEST_PKGS="awscli"
+
+# cairn_deps_install [extra packages...]: apt-get install whatever is not installed yet.
+cairn_deps_install() {
+    local want="$CAIRN_BUILD_PKGS $CAIRN_RUN_PKGS $*" missing="" p sudo=""
+    for p in $want; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+    done
+    [ -z "$missing" ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        command -v sudo >/dev/null || { echo "cairn: need root (or sudo) to install:$missing" >&2; return 1; }
+        sudo="sudo"
+    fi
+    echo "cairn: installing Debian packages:$missing"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq || return 1
+    # shellcheck disable=SC2086
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing \
+        >/dev/null || return 1
+}

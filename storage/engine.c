@@ -1,0 +1,138 @@
+/*
+ * storage/engine.c: the engine front: picks an implementation by kind, checks arguments
+ * once for every engine (key length, clock, size) and keeps the counters.
+ * Invariants: e->ops and e->impl are set for the engine's whole life. Counters are updated
+ * with relaxed atomics (they are statistics, not synchronisation).
+ */
+#include "storage/engine.h"
+
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+
+#define STOR_ENGINE_MAGIC 0x53454e47u /* "SENG" */
+
+struct stor_engine {
+    uint32_t magic;
+    const struct stor_engine_ops *ops;
+    void *impl;
+    stor_engine_stats_t stats;
+};
+
+static const struct stor_engine_ops *const engines[] = {
+    &stor__engine_simple_ops,
+};
+
+static int key_ok(cn_slice_t key)
+{
+    return key.len > 0 && key.len <= STOR_KEY_MAX && key.ptr != NULL;
+}
+
+static void count(uint64_t *c, uint64_t n)
+{
+    __atomic_add_fetch(c, n, __ATOMIC_RELAXED);
+}
+
+int stor_engine_open(const char *dir, const stor_engine_opts_t *opts, stor_engine_t **out)
+{
+    static const stor_engine_opts_t defaults = {0};
+    const struct stor_engine_ops *ops = NULL;
+    const char *kind;
+    stor_engine_t *e;
+    int rc;
+
+    if (opts == NULL)
+        opts = &defaults;
+    kind = opts->kind && *opts->kind ? opts->kind : "simple";
+    for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
+        if (strcmp(engines[i]->kind, kind) == 0)
+            ops = engines[i];
+    if (ops == NULL || dir == NULL || *dir == '\0')
+        return CN_EINVAL;
+    e = cn_calloc(1, sizeof(*e));
+    e->magic = STOR_ENGINE_MAGIC;
+    e->ops = ops;
+    if ((rc = ops->open(dir, opts, &e->impl)) != 0) {
+        e->magic = 0;
+        cn_free(e);
+        return rc;
+    }
+    *out = e;
+    return 0;
+}
+
+void stor_engine_close(stor_engine_t *e)
+{
+    if (e == NULL)
+        return;
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    e->ops->close(e->impl);
+    e->magic = 0;
+    cn_free(e);
+}
+
+int stor_engine_put(stor_engine_t *e, cn_slice_t key, const stor_obj_meta_t *m, cn_slice_t body)
+{
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    if (!key_ok(key) || m == NULL || m->clock == 0 || m->size != body.len ||
+        strnlen(m->etag, sizeof(m->etag)) > STOR_ETAG_MAX || (body.len > 0 && body.ptr == NULL))
+        return CN_EINVAL;
+    count(&e->stats.puts, 1);
+    return e->ops->put(e->impl, key, m, body);
+}
+
+int stor_engine_get(stor_engine_t *e, cn_slice_t key, uint64_t off, uint64_t len,
+                    stor_obj_meta_t *m, cn_buf_t *meta_out, cn_buf_t *body_out)
+{
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    if (!key_ok(key) || m == NULL)
+        return CN_EINVAL;
+    count(&e->stats.gets, 1);
+    return e->ops->get(e->impl, key, off, len, m, meta_out, body_out);
+}
+
+int stor_engine_head(stor_engine_t *e, cn_slice_t key, stor_obj_meta_t *m, cn_buf_t *meta_out)
+{
+    return stor_engine_get(e, key, 0, 0, m, meta_out, NULL);
+}
+
+int stor_engine_delete(stor_engine_t *e, cn_slice_t key, uint64_t clock)
+{
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    if (!key_ok(key) || clock == 0)
+        return CN_EINVAL;
+    count(&e->stats.deletes, 1);
+    return e->ops->del(e->impl, key, clock);
+}
+
+int stor_engine_list(stor_engine_t *e, cn_slice_t prefix, cn_slice_t start_after,
+                     size_t max_keys, cn_slice_t delimiter, cn_buf_t *out_listing,
+                     int *truncated)
+{
+    uint64_t steps = 0;
+    int rc;
+
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    if (prefix.len > STOR_KEY_MAX || start_after.len > STOR_KEY_MAX ||
+        delimiter.len > STOR_KEY_MAX || out_listing == NULL || truncated == NULL)
+        return CN_EINVAL;
+    if (max_keys > STOR_LIST_MAX_KEYS)
+        max_keys = STOR_LIST_MAX_KEYS;
+    count(&e->stats.lists, 1);
+    rc = e->ops->list(e->impl, prefix, start_after, max_keys, delimiter, out_listing, truncated,
+                      &steps);
+    count(&e->stats.list_steps, steps);
+    return rc;
+}
+
+void stor_engine_stats(stor_engine_t *e, stor_engine_stats_t *out)
+{
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    out->puts = __atomic_load_n(&e->stats.puts, __ATOMIC_RELAXED);
+    out->gets = __atomic_load_n(&e->stats.gets, __ATOMIC_RELAXED);
+    out->deletes = __atomic_load_n(&e->stats.deletes, __ATOMIC_RELAXED);
+    out->lists = __atomic_load_n(&e->stats.lists, __ATOMIC_RELAXED);
+    out->list_steps = __atomic_load_n(&e->stats.list_steps, __ATOMIC_RELAXED);
+}

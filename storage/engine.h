@@ -1,0 +1,114 @@
+/*
+ * storage/engine.h: the storage engine interface of cairn-storage.
+ *
+ * An engine keeps, per full index key ("bucket/key"), the newest version of an object: its
+ * metadata (clock, size, mtime, flags, ETag, the gateway's opaque metadata) and its body.
+ * Versions are ordered by clock (hybrid logical clock, ns): the last writer wins. A delete
+ * writes a tombstone (flag CN_OBJ_TOMBSTONE) that is kept, so that an older write arriving
+ * late cannot resurrect the object.
+ *
+ * Two engines fill this interface:
+ *   "simple"    (storage/engine_simple.c) RocksDB holds metadata and bodies;
+ *   "container" (next issue) log-structured containers with a RocksDB index.
+ * Nothing here exposes RocksDB: the engine is chosen by stor_engine_opts_t.kind and reached
+ * through a table of functions (struct stor_engine_ops, internal to storage/).
+ *
+ * Threads: every function is thread-safe; the daemon calls them from the libuv thread pool.
+ * Errors: 0 or a negative CN_E* code (common/err.h); foreign errors are converted inside
+ * the engine.
+ */
+#ifndef CAIRN_STORAGE_ENGINE_H
+#define CAIRN_STORAGE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "common/buf.h"
+
+#define STOR_KEY_MAX 1100        /* bytes in a full index key */
+#define STOR_ETAG_MAX 71         /* bytes in an ETag (plus a NUL in the struct) */
+#define STOR_LIST_MAX_KEYS 10000 /* upper bound of max_keys in one listing call */
+
+typedef struct stor_engine stor_engine_t;
+
+/** Metadata of one object version. meta is borrowed (put: the caller's bytes; get/head: not
+ *  filled, the bytes go to meta_out instead). */
+typedef struct stor_obj_meta {
+    uint64_t clock;     /* HLC ns; never 0 for a stored version */
+    uint64_t size;      /* body bytes of the whole object */
+    uint64_t mtime_ms;  /* wall clock when stored */
+    uint32_t flags;     /* CN_OBJ_* (common/proto.h) */
+    char etag[72];      /* NUL-terminated, without quotes */
+    cn_slice_t meta;    /* opaque gateway metadata */
+} stor_obj_meta_t;
+
+typedef struct stor_engine_opts {
+    const char *kind;   /* "simple" (default when NULL or "") */
+    int no_sync;        /* 1: do not sync writes (tests and benchmarks only; an ack is then
+                           not durable) */
+} stor_engine_opts_t;
+
+/** Counters for tests and /metrics. Read with stor_engine_stats; monotonic. */
+typedef struct stor_engine_stats {
+    uint64_t puts, gets, deletes, lists;
+    uint64_t list_steps;  /* iterator positions visited by listings (seek or next) */
+} stor_engine_stats_t;
+
+/** Opens (creating if needed) the engine under dir. opts may be NULL for defaults.
+ *  Returns 0 and *out, CN_EINVAL for an unknown kind, CN_EIO (or another code) when the
+ *  store cannot be opened; the reason is logged once. */
+int stor_engine_open(const char *dir, const stor_engine_opts_t *opts, stor_engine_t **out);
+/** Closes and frees e (NULL is fine). No call may be running on e. */
+void stor_engine_close(stor_engine_t *e);
+
+/** Stores a version: m->clock (> 0), m->size must equal body.len, m->flags, m->etag,
+ *  m->meta, m->mtime_ms (0: now). Durable when it returns 0 (unless opts.no_sync).
+ *  CN_ESTALE when a version with a newer or equal clock is stored (tombstone included),
+ *  CN_EINVAL for an empty or too long key, clock 0 or a size mismatch. */
+int stor_engine_put(stor_engine_t *e, cn_slice_t key, const stor_obj_meta_t *m, cn_slice_t body);
+
+/** Reads a live object. m gets the metadata (m->meta is left empty); meta_out (may be NULL)
+ *  gets the opaque metadata appended; body_out (may be NULL) gets the range
+ *  [off, off + len) of the body appended, clamped to the end of the body: len UINT64_MAX
+ *  means "to the end", and off >= size yields no bytes (rc 0; the caller checks m->size).
+ *  CN_ENOENT when missing or deleted. */
+int stor_engine_get(stor_engine_t *e, cn_slice_t key, uint64_t off, uint64_t len,
+                    stor_obj_meta_t *m, cn_buf_t *meta_out, cn_buf_t *body_out);
+/** As stor_engine_get without the body. */
+int stor_engine_head(stor_engine_t *e, cn_slice_t key, stor_obj_meta_t *m, cn_buf_t *meta_out);
+
+/** Deletes by writing a tombstone with clock (> 0), and drops the body.
+ *  CN_ESTALE when the stored version (live or tombstone) has a newer or equal clock;
+ *  CN_ENOENT when nothing live was stored: the tombstone is still recorded when it is the
+ *  newest version, so that a late, older put cannot resurrect the key. */
+int stor_engine_delete(stor_engine_t *e, cn_slice_t key, uint64_t clock);
+
+/** Lists live keys starting with prefix, in key order, after start_after (may be empty),
+ *  at most max_keys entries (capped at STOR_LIST_MAX_KEYS). With a non-empty delimiter, keys
+ *  holding the delimiter after the prefix roll up into one entry (the key up to and including
+ *  the delimiter, flag CN_LIST_PREFIX, other fields 0); a common prefix <= start_after is not
+ *  repeated. out_listing gets cn_list_encode_* bytes appended (common/proto.h). *truncated is
+ *  1 when more entries follow. */
+int stor_engine_list(stor_engine_t *e, cn_slice_t prefix, cn_slice_t start_after,
+                     size_t max_keys, cn_slice_t delimiter, cn_buf_t *out_listing,
+                     int *truncated);
+
+/** Copies the counters. */
+void stor_engine_stats(stor_engine_t *e, stor_engine_stats_t *out);
+
+/* ---- for engine implementations (storage/engine_*.c) ------------------------------- */
+
+struct stor_engine_ops {
+    const char *kind;
+    int (*open)(const char *dir, const stor_engine_opts_t *opts, void **impl);
+    void (*close)(void *impl);
+    int (*put)(void *impl, cn_slice_t key, const stor_obj_meta_t *m, cn_slice_t body);
+    int (*get)(void *impl, cn_slice_t key, uint64_t off, uint64_t len, stor_obj_meta_t *m,
+               cn_buf_t *meta_out, cn_buf_t *body_out);
+    int (*del)(void *impl, cn_slice_t key, uint64_t clock);
+    int (*list)(void *impl, cn_slice_t prefix, cn_slice_t start_after, size_t max_keys,
+                cn_slice_t delimiter, cn_buf_t *out, int *truncated, uint64_t *steps);
+};
+
+extern const struct stor_engine_ops stor__engine_simple_ops;
+
+#endif

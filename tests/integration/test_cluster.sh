@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# tests/integration/test_cluster.sh BUILD_DIR: the whole cluster on free loopback ports
+# (1 manager, 3 storage nodes, 1 gateway), driven by the real aws cli, curl --aws-sigv4 and
+# cairn-adm: buckets, a 10 MiB object round trip, listing, deletes, S3 errors as XML with
+# request ids, status with one ring checksum everywhere, and a restart of every daemon that
+# keeps users, buckets and objects.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+build=$(cd "${1:-$src/build}" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+# shellcheck source=../../scripts/lib/cluster.sh
+. "$src/scripts/lib/cluster.sh"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-cluster-XXXXXX")
+cl_setup "$tmp" "$build"
+finish() {
+    local rc=$?
+    cl_stop
+    if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
+        echo "--- logs kept in $tmp/logs; last lines:"
+        for f in "$tmp"/logs/*; do echo "== $f"; tail -n 25 "$f"; done
+    else
+        rm -rf "$tmp"
+    fi
+}
+trap finish EXIT
+
+# shellcheck disable=SC2046
+set -- $(cl_free_ports 6)
+cl_configure 3 "$1" "$2" "$3" "$4" "$5" "$6"
+cl_load
+endpoint=http://127.0.0.1:$CL_S3
+
+check "all daemons start" cl_start || true
+deadline=$((SECONDS + 20))
+until [ "$(cl_adm --json status 2>/dev/null | python3 -c 'import json,sys; print(sum(1 for n in json.load(sys.stdin).get("nodes",[]) if n.get("type")=="storage"))' 2>/dev/null || echo 0)" -ge 3 ]; do
+    [ $SECONDS -ge $deadline ] && break
+    sleep 0.2
+done
+check "cairn-adm start builds the first ring" cl_adm start
+check "3 storage nodes and the gateway are running" cl_wait_running 4 30
+
+user_json=$(cl_adm --json create-user alice)
+AK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_key"])' 2>/dev/null)
+SK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])' 2>/dev/null)
+expect_match "create-user prints an access key id and a secret" '^[A-Z0-9]{20} .{40}$' "$AK $SK"
+
+export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
+s3() { aws --endpoint-url "$endpoint" "$@"; }
+sigv4() { curl -s --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" "$@"; }
+
+wait_signed_ok() {
+    local deadline=$((SECONDS + 20))
+    until [ "$(sigv4 -o /dev/null -w '%{http_code}' "$endpoint/")" = 200 ]; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.2
+    done
+}
+check "gateway answers a signed ListBuckets" wait_signed_ok
+
+# --- aws cli ---
+head -c 10485760 /dev/urandom >"$tmp/10m.bin"
+printf 'hello cairn\n' >"$tmp/small.txt"
+check "aws s3 mb" s3 s3 mb s3://bucket-one
+check "aws s3 cp uploads 10 MiB" s3 s3 cp "$tmp/10m.bin" s3://bucket-one/dir/10m.bin
+check "aws s3 cp uploads a small file" s3 s3 cp "$tmp/small.txt" s3://bucket-one/dir/sub/small.txt
+check "aws s3 cp downloads 10 MiB" s3 s3 cp s3://bucket-one/dir/10m.bin "$tmp/10m.back"
+check "10 MiB download is byte-identical" cmp "$tmp/10m.bin" "$tmp/10m.back"
+ls_out=$(s3 s3 ls --recursive s3://bucket-one/ 2>&1)
+expect_match "aws s3 ls lists the 10 MiB object with its size" '10485760 dir/10m\.bin' "$ls_out"
+expect_match "aws s3 ls lists the small object" '12 dir/sub/small\.txt' "$ls_out"
+lsd=$(s3 s3 ls s3://bucket-one/dir/ 2>&1)
+expect_match "aws s3 ls with a delimiter shows the common prefix" 'PRE sub/' "$lsd"
+v2=$(s3 s3api list-objects-v2 --bucket bucket-one --prefix dir/sub/ --query 'Contents[].Key' --output text 2>&1)
+expect_eq "list-objects-v2 with a prefix" "dir/sub/small.txt" "$v2"
+v1=$(s3 s3api list-objects --bucket bucket-one --prefix dir/ --query 'Contents[].Key' --output text 2>&1)
+expect_match "list-objects (v1) with a prefix" 'dir/10m\.bin.*dir/sub/small\.txt' "$v1"
+buckets=$(s3 s3 ls 2>&1)
+expect_match "aws s3 ls lists the bucket" 'bucket-one' "$buckets"
+
+# --- curl --aws-sigv4 ---
+code=$(sigv4 -o /dev/null -w '%{http_code}' -T "$tmp/small.txt" -H 'Content-Type: text/plain' "$endpoint/bucket-one/curl/hello.txt")
+expect_eq "curl PUT answers 200" 200 "$code"
+got=$(sigv4 "$endpoint/bucket-one/curl/hello.txt")
+expect_eq "curl GET returns the body" "hello cairn" "$got"
+hdrs=$(sigv4 -I "$endpoint/bucket-one/curl/hello.txt")
+expect_match "curl HEAD returns Content-Type and ETag" 'ETag: "[0-9a-f]{32}"' "$hdrs"
+listing=$(sigv4 "$endpoint/bucket-one?list-type=2&prefix=curl/")
+expect_match "curl ListObjectsV2 finds the key" '<Key>curl/hello.txt</Key>' "$listing"
+code=$(sigv4 -o /dev/null -w '%{http_code}' -X DELETE "$endpoint/bucket-one/curl/hello.txt")
+expect_eq "curl DELETE answers 204" 204 "$code"
+body=$(sigv4 -w '\n%{http_code}' "$endpoint/bucket-one/curl/hello.txt")
+expect_match "GET after DELETE is 404 NoSuchKey" '<Code>NoSuchKey</Code>.*' "$body"
+expect_match "GET after DELETE status" '404$' "$body"
+
+# --- errors as S3 XML with request ids ---
+body=$(curl -s -w '\n%{http_code}' --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:wrongsecret0000000000000000000000000000000" "$endpoint/bucket-one/dir/sub/small.txt")
+expect_match "a wrong secret gets SignatureDoesNotMatch" '<Code>SignatureDoesNotMatch</Code>' "$body"
+expect_match "... as 403 with a RequestId" '<RequestId>[^<]+</RequestId>.*403$' "$(printf '%s' "$body" | tr -d '\n')"
+body=$(curl -s -w '\n%{http_code}' --aws-sigv4 "aws:amz:us-east-1:s3" --user "AKIDONTEXIST00000000:$SK" "$endpoint/bucket-one/")
+expect_match "an unknown key gets 403 InvalidAccessKeyId with a RequestId" '<Code>InvalidAccessKeyId</Code>.*<RequestId>[^<]+</RequestId>.*403$' "$(printf '%s' "$body" | tr -d '\n')"
+body=$(sigv4 -w '\n%{http_code}' "$endpoint/no-such-bucket/key")
+expect_match "a missing bucket gets 404 NoSuchBucket with a RequestId" '<Code>NoSuchBucket</Code>.*<RequestId>[^<]+</RequestId>.*404$' "$(printf '%s' "$body" | tr -d '\n')"
+
+# --- cairn-adm status: everyone running, one ring checksum ---
+status_check() {
+    cl_adm --json status | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+nodes = s["nodes"]
+types = sorted(n["type"] for n in nodes if n["state"] == "running")
+want = sorted(["manager", "storage", "storage", "storage", "gateway"])
+mgr = s["manager"]["ring_cur"]
+bad = [n["name"] for n in nodes if n["ring_cur"] != mgr]
+if int(mgr, 16) == 0: sys.exit("manager has no ring")
+if [t for t in want if t != "manager"] != [t for t in types if t != "manager"]: sys.exit("running: %s" % types)
+if bad: sys.exit("ring checksum differs on %s" % bad)
+'
+}
+check "cairn-adm status: all running with the same ring checksum" status_check
+check "cairn-adm status (table) exits 0" cl_adm status
+
+# --- restart every daemon: users, buckets and objects survive ---
+cl_stop
+check "all daemons restart" cl_start
+check "nodes running again after restart" cl_wait_running 4 30
+check "the user still signs requests after restart" wait_signed_ok
+check "the bucket still exists after restart" s3 s3api head-bucket --bucket bucket-one
+rm -f "$tmp/10m.back"
+check "the 10 MiB object is still there after restart" s3 s3 cp s3://bucket-one/dir/10m.bin "$tmp/10m.back"
+check "... byte-identical" cmp "$tmp/10m.bin" "$tmp/10m.back"
+
+# --- cleanup through S3 ---
+check "aws s3 rm" s3 s3 rm --recursive s3://bucket-one/
+left=$(s3 s3 ls --recursive s3://bucket-one/ 2>&1)
+expect_eq "bucket is empty after rm" "" "$left"
+check "aws s3 rb" s3 s3 rb s3://bucket-one
+
+t_summary
