@@ -6,6 +6,7 @@
 #ifndef CAIRN_COMMON_CLOCK_H
 #define CAIRN_COMMON_CLOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 uint64_t cn_now_ms(void);     /* wall clock, ms since the epoch */

@@ -9,7 +9,7 @@
  *   };
  *
  * The same table fills the defaults, parses the file, validates ranges and units, prints the
- * effective values (--print-config) and writes the commented sample (conf/*.conf.sample).
+ * effective values (--print-config) and writes the commented sample (conf/<daemon>.conf.sample).
  * Errors read "FILE:LINE: section.key: reason" (h2o style) and are returned, never fatal.
  */
 #ifndef CAIRN_COMMON_CONF_H

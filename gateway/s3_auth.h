@@ -10,7 +10,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "common/buf.h"
 #include "gateway/s3_error.h"
+
+#define GW_AUTH_MAX_SKEW_MS (15 * 60 * 1000)   /* RequestTimeTooSkewed beyond this */
+#define GW_AUTH_MAX_EXPIRES_S 604800             /* presigned X-Amz-Expires, one week */
 
 typedef struct gw_auth_header {
     const char *name;     /* as received; compared case-insensitively */
@@ -31,6 +35,11 @@ typedef struct gw_auth_req {
     uint64_t now_ms;      /* server time, for skew and presigned expiry checks */
     const char *region;   /* the gateway's region ("us-east-1"); any region is accepted in the
                              credential scope, but it is part of the signature */
+    /* SigV2 only: the bucket of a virtual-host-style request (from Host), or NULL. SigV2
+       signs "/bucket/key" whatever the URL style, so it is put in front of path. SigV4
+       signs the path as sent and ignores this. */
+    const char *v2_bucket;
+    size_t v2_bucket_len;
 } gw_auth_req_t;
 
 /** Looks up the secret for an access key. Returns 0 and writes the NUL-terminated secret, or
@@ -62,6 +71,9 @@ typedef struct gw_auth_result {
     uint8_t signing_key[32];
     char amz_date[17];         /* "20130524T000000Z" */
     char scope[128];           /* "20130524/us-east-1/s3/aws4_request" */
+    /* On error: a static, more precise S3 message ("Request has expired") to pass to
+       gw_s3_err_xml(), or NULL for the table's message. */
+    const char *err_message;
 } gw_auth_result_t;
 
 /** Authenticates req. Returns GW_S3_OK (res filled; kind GW_AUTH_ANONYMOUS when unsigned) or

@@ -43,6 +43,7 @@ typedef enum gw_s3_err {
     GW_S3_EXPIRED_TOKEN,                  /* 400 ExpiredToken (presigned URL expired: 403 AccessDenied in S3) */
     GW_S3_INVALID_PART,                   /* 400 InvalidPart */
     GW_S3_INVALID_PART_ORDER,             /* 400 InvalidPartOrder */
+    GW_S3_AUTH_QUERY_PARAMS_ERROR,        /* 400 AuthorizationQueryParametersError */
     GW_S3_ERR_COUNT
 } gw_s3_err_t;
 

@@ -7,7 +7,6 @@
 #include "gateway/s3_xml.h"
 
 #include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -147,31 +146,79 @@ static void split_ms(uint64_t ms, struct tparts *t)
     t->wday = (unsigned)((days + 4) % 7);   /* 1970-01-01 was a Thursday */
 }
 
+/* Writes v as exactly width decimal digits (zero-padded, high digits dropped). */
+static char *put_num(char *p, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + width;
+}
+
 void gw_s3_time_fmt(uint64_t ms, char out[GW_S3_TIME_LEN])
 {
     struct tparts t;
+    char *p = out;
 
     split_ms(ms, &t);
-    snprintf(out, GW_S3_TIME_LEN, "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", t.year % 10000, t.mon,
-             t.day, t.hour, t.min, t.sec, t.ms);
+    p = put_num(p, (unsigned)t.year, 4);
+    *p++ = '-';
+    p = put_num(p, t.mon, 2);
+    *p++ = '-';
+    p = put_num(p, t.day, 2);
+    *p++ = 'T';
+    p = put_num(p, t.hour, 2);
+    *p++ = ':';
+    p = put_num(p, t.min, 2);
+    *p++ = ':';
+    p = put_num(p, t.sec, 2);
+    *p++ = '.';
+    p = put_num(p, t.ms, 3);
+    *p++ = 'Z';
+    *p = '\0';
 }
 
 void gw_http_date_fmt(uint64_t ms, char out[GW_HTTP_DATE_LEN])
 {
     struct tparts t;
+    char *p = out;
 
     split_ms(ms, &t);
-    snprintf(out, GW_HTTP_DATE_LEN, "%s, %02u %s %04d %02u:%02u:%02u GMT", wdays[t.wday], t.day,
-             months[t.mon - 1], t.year % 10000, t.hour, t.min, t.sec);
+    memcpy(p, wdays[t.wday], 3);
+    p += 3;
+    *p++ = ',';
+    *p++ = ' ';
+    p = put_num(p, t.day, 2);
+    *p++ = ' ';
+    memcpy(p, months[t.mon - 1], 3);
+    p += 3;
+    *p++ = ' ';
+    p = put_num(p, (unsigned)t.year, 4);
+    *p++ = ' ';
+    p = put_num(p, t.hour, 2);
+    *p++ = ':';
+    p = put_num(p, t.min, 2);
+    *p++ = ':';
+    p = put_num(p, t.sec, 2);
+    memcpy(p, " GMT", 5);
 }
 
 void gw_amz_date_fmt(uint64_t ms, char out[17])
 {
     struct tparts t;
+    char *p = out;
 
     split_ms(ms, &t);
-    snprintf(out, 17, "%04d%02u%02uT%02u%02u%02uZ", t.year % 10000, t.mon, t.day, t.hour, t.min,
-             t.sec);
+    p = put_num(p, (unsigned)t.year, 4);
+    p = put_num(p, t.mon, 2);
+    p = put_num(p, t.day, 2);
+    *p++ = 'T';
+    p = put_num(p, t.hour, 2);
+    p = put_num(p, t.min, 2);
+    p = put_num(p, t.sec, 2);
+    *p++ = 'Z';
+    *p = '\0';
 }
 
 /* A tiny cursor over a length-bounded string. */

@@ -77,7 +77,8 @@ int stor_engine_put(stor_engine_t *e, cn_slice_t key, const stor_obj_meta_t *m, 
 {
     CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
     if (!key_ok(key) || m == NULL || m->clock == 0 || m->size != body.len ||
-        strnlen(m->etag, sizeof(m->etag)) > STOR_ETAG_MAX || (body.len > 0 && body.ptr == NULL))
+        strnlen(m->etag, sizeof(m->etag)) > STOR_ETAG_MAX || m->meta.len > STOR_META_MAX ||
+        (body.len > 0 && body.ptr == NULL) || (m->meta.len > 0 && m->meta.ptr == NULL))
         return CN_EINVAL;
     count(&e->stats.puts, 1);
     return e->ops->put(e->impl, key, m, body);

@@ -27,6 +27,7 @@
 #define STOR_KEY_MAX 1100        /* bytes in a full index key */
 #define STOR_ETAG_MAX 71         /* bytes in an ETag (plus a NUL in the struct) */
 #define STOR_LIST_MAX_KEYS 10000 /* upper bound of max_keys in one listing call */
+#define STOR_META_MAX (16u << 20) /* bytes of opaque metadata */
 
 typedef struct stor_engine stor_engine_t;
 
@@ -63,7 +64,8 @@ void stor_engine_close(stor_engine_t *e);
 /** Stores a version: m->clock (> 0), m->size must equal body.len, m->flags, m->etag,
  *  m->meta, m->mtime_ms (0: now). Durable when it returns 0 (unless opts.no_sync).
  *  CN_ESTALE when a version with a newer or equal clock is stored (tombstone included),
- *  CN_EINVAL for an empty or too long key, clock 0 or a size mismatch. */
+ *  CN_EINVAL for an empty or too long key, clock 0, a size mismatch, an ETag over
+ *  STOR_ETAG_MAX or metadata over STOR_META_MAX bytes. */
 int stor_engine_put(stor_engine_t *e, cn_slice_t key, const stor_obj_meta_t *m, cn_slice_t body);
 
 /** Reads a live object. m gets the metadata (m->meta is left empty); meta_out (may be NULL)

@@ -1,0 +1,44 @@
+/*
+ * gateway/conf_keys.h: the configuration keys of cairn-gateway (struct gw_conf in gateway.h).
+ * Included by main.c only; the same table drives defaults, parsing, --print-config and the
+ * sample conf/cairn-gateway.conf.sample (--help-config).
+ */
+#ifndef CAIRN_GATEWAY_CONF_KEYS_H
+#define CAIRN_GATEWAY_CONF_KEYS_H
+
+#include "common/conf.h"
+#include "gateway/gateway.h"
+
+#define GW_K(type, sect, key, field, def, min, max, reload, help)                              \
+    CN_CONF_KEY(type, sect, key, struct gw_conf, field, def, min, max, reload, help)
+
+static const cn_conf_key_t gw_conf_keys[] = {
+    GW_K(CN_CONF_STR, "gateway", "name", name, "gateway0", 0, 0, 0,
+         "unique gateway name, registered with the manager"),
+    GW_K(CN_CONF_STR, "gateway", "s3_listen", s3_listen, "127.0.0.1:8080", 0, 0, 0,
+         "S3 HTTP listen address host:port (port 0 picks a free port)"),
+    GW_K(CN_CONF_STR, "gateway", "region", region, "us-east-1", 0, 0, 0,
+         "S3 region (part of SigV4 signatures, GetBucketLocation)"),
+    GW_K(CN_CONF_STR, "gateway", "domain", domain, "", 0, 0, 0,
+         "virtual-host domain: bucket.<domain> (empty = path-style only)"),
+    GW_K(CN_CONF_SIZE, "gateway", "chunk_size", chunk_size, "5m", 65536, 1073741824, 0,
+         "bodies above this are stored as chunks of this size"),
+    GW_K(CN_CONF_SIZE, "gateway", "max_object_size", max_object_size, "5g", 1, 0x7fffffffffffLL,
+         0, "largest single PUT body (above: EntityTooLarge)"),
+    GW_K(CN_CONF_MS, "gateway", "rpc_timeout_ms", rpc_timeout_ms, "10000", 100, 600000, 1,
+         "timeout of one RPC to the manager or a storage node"),
+    GW_K(CN_CONF_STR, "manager", "address", mgr_address, "127.0.0.1:10010", 0, 0, 0,
+         "manager RPC address host:port"),
+    GW_K(CN_CONF_STR, "cluster", "secret", secret, "", 0, 0, 0,
+         "shared cluster secret (required)"),
+    GW_K(CN_CONF_MS, "cluster", "heartbeat_ms", heartbeat_ms, "1000", 100, 60000, 0,
+         "heartbeat period to the manager"),
+    GW_K(CN_CONF_LEVEL, "log", "level", log_level, "info", 0, 0, 1,
+         "log level: debug, info, warn, error"),
+    GW_K(CN_CONF_PATH, "log", "file", log_file, "", 0, 0, 0,
+         "log file (empty = stderr); reopened on SIGHUP"),
+};
+
+#define GW_CONF_NKEYS (sizeof(gw_conf_keys) / sizeof(gw_conf_keys[0]))
+
+#endif

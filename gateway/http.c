@@ -1,0 +1,396 @@
+/*
+ * gateway/http.c: the libh2o glue: the uv TCP listener (port 0 supported), h2o accept, the
+ * S3 handler (request id, routing, readiness, authentication, payload and Content-MD5 checks,
+ * bucket ownership) and the response helpers the operations use.
+ * Request contexts outlive h2o requests when an RPC is pending (see gateway.h).
+ */
+#include "gateway/gateway.h"
+
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/mem.h"
+
+struct gw_handler {
+    h2o_handler_t super;
+    gw_server_t *srv;
+};
+
+static const char *reason_of(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 416: return "Requested Range Not Satisfiable";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+    }
+}
+
+static void req_free(gw_req_t *r)
+{
+    CN_CHECK_OBJ(r, GW_REQ_MAGIC);
+    if (r->op_free)
+        r->op_free(r);
+    r->magic = 0;
+    cn_free(r);
+}
+
+static void on_pool_dispose(void *p)
+{
+    gw_req_t *r = *(gw_req_t **)p;
+    CN_CHECK_OBJ(r, GW_REQ_MAGIC);
+    r->req = NULL;
+    if (r->pending == 0)
+        req_free(r);
+}
+
+int gw_req_rpc_done(gw_req_t *r)
+{
+    CN_CHECK_OBJ(r, GW_REQ_MAGIC);
+    CN_ASSERT(r->pending > 0);
+    r->pending--;
+    if (r->req)
+        return 0;
+    if (r->pending == 0)
+        req_free(r);
+    return 1;
+}
+
+cn_slice_t gw_req_header(const gw_req_t *r, const char *lname)
+{
+    size_t n = strlen(lname);
+    if (!r->req)
+        return cn_slice(NULL, 0);
+    const h2o_headers_t *h = &r->req->headers;
+    for (size_t i = 0; i < h->size; i++) {
+        const h2o_header_t *e = &h->entries[i];
+        if (e->name->len == n && strncasecmp(e->name->base, lname, n) == 0)
+            return cn_slice(e->value.base ? e->value.base : "", e->value.len);
+    }
+    return cn_slice(NULL, 0);
+}
+
+void gw_req_add_header(gw_req_t *r, const char *name, const char *value, size_t len)
+{
+    if (!r->req)
+        return;
+    h2o_iovec_t v = h2o_strdup(&r->req->pool, value, len);
+    h2o_iovec_t n = h2o_strdup(&r->req->pool, name, strlen(name));
+    h2o_add_header_by_str(&r->req->pool, &r->req->res.headers, n.base, n.len, 1, NULL, v.base,
+                          v.len);
+}
+
+static int is_head(const gw_req_t *r)
+{
+    return r->req && h2o_memis(r->req->method.base, r->req->method.len, H2O_STRLIT("HEAD"));
+}
+
+void gw_req_error(gw_req_t *r, gw_s3_err_t e, const char *msg)
+{
+    cn_buf_t b;
+    h2o_req_t *req = r->req;
+
+    if (!req || r->responded)
+        return;
+    r->responded = 1;
+    req->res.status = gw_s3_err_status(e);
+    req->res.reason = reason_of(req->res.status);
+    if (e != GW_S3_NO_SUCH_KEY || !is_head(r))
+        CN_LOG(CN_LOG_DEBUG, "req=%s %s -> %s", r->reqid, r->resource, gw_s3_err_code(e));
+    if (is_head(r)) {
+        h2o_send_inline(req, "", 0);
+        return;
+    }
+    cn_buf_init(&b);
+    gw_s3_err_xml(&b, e, msg, r->resource, r->reqid);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                   H2O_STRLIT("application/xml"));
+    h2o_send_inline(req, b.data, b.len);
+    cn_buf_dispose(&b);
+}
+
+void gw_req_send_xml(gw_req_t *r, int status, const cn_buf_t *xml)
+{
+    h2o_req_t *req = r->req;
+    if (!req || r->responded)
+        return;
+    r->responded = 1;
+    req->res.status = status;
+    req->res.reason = reason_of(status);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                   H2O_STRLIT("application/xml"));
+    h2o_send_inline(req, xml->data, xml->len);
+}
+
+void gw_req_send_empty(gw_req_t *r, int status)
+{
+    h2o_req_t *req = r->req;
+    if (!req || r->responded)
+        return;
+    r->responded = 1;
+    req->res.status = status;
+    req->res.reason = reason_of(status);
+    h2o_send_inline(req, "", 0);
+}
+
+/* ---- authentication ------------------------------------------------------------------ */
+
+static int lookup_secret(void *arg, const char *access_key, char *secret, size_t secret_len)
+{
+    const gw_user_t *u = gw_mgr_user_by_key(arg, access_key);
+    if (!u || strlen(u->secret) >= secret_len)
+        return CN_ENOENT;
+    strcpy(secret, u->secret);
+    return 0;
+}
+
+static gw_s3_err_t authenticate(gw_req_t *r)
+{
+    h2o_req_t *req = r->req;
+    size_t qat = req->query_at;
+    size_t plen = qat != SIZE_MAX ? qat : req->path.len;
+    gw_auth_header_t *hs = cn_calloc(req->headers.size + 1, sizeof(*hs));
+    gw_auth_req_t ar = {
+        .method = req->method.base,
+        .method_len = req->method.len,
+        .path = req->path.base,
+        .path_len = plen,
+        .query = qat != SIZE_MAX ? req->path.base + qat + 1 : NULL,
+        .query_len = qat != SIZE_MAX ? req->path.len - qat - 1 : 0,
+        .headers = hs,
+        .nheaders = req->headers.size,
+        .now_ms = cn_now_ms(),
+        .region = r->srv->conf.region,
+    };
+    gw_s3_err_t e;
+
+    for (size_t i = 0; i < req->headers.size; i++) {
+        hs[i].name = req->headers.entries[i].name->base;
+        hs[i].name_len = req->headers.entries[i].name->len;
+        hs[i].value = req->headers.entries[i].value.base;
+        hs[i].value_len = req->headers.entries[i].value.len;
+    }
+    e = gw_auth_verify(&ar, lookup_secret, r->srv, &r->auth);
+    cn_free(hs);
+    if (e != GW_S3_OK)
+        return e;
+    if (r->auth.kind == GW_AUTH_ANONYMOUS)
+        return GW_S3_ACCESS_DENIED;
+    return GW_S3_OK;
+}
+
+static gw_s3_err_t check_body(gw_req_t *r)
+{
+    h2o_req_t *req = r->req;
+    const char *body = req->entity.base ? req->entity.base : "";
+    size_t blen = req->entity.base ? req->entity.len : 0;
+    cn_slice_t md5h;
+
+    if (r->auth.payload == GW_PAYLOAD_STREAMING)
+        return GW_S3_NOT_IMPLEMENTED;
+    if (r->auth.payload == GW_PAYLOAD_SHA256) {
+        uint8_t d[CN_SHA256_LEN];
+        char hex[2 * CN_SHA256_LEN + 1];
+        cn_sha256(body, blen, d);
+        cn_hex(d, sizeof(d), hex);
+        if (strcasecmp(hex, r->auth.payload_sha256) != 0)
+            return GW_S3_CONTENT_SHA256_MISMATCH;
+    }
+    md5h = gw_req_header(r, "content-md5");
+    if (md5h.ptr) {
+        unsigned char dec[64];
+        uint8_t d[CN_MD5_LEN];
+        int n;
+        if (md5h.len == 0 || md5h.len > 44 || md5h.len % 4)
+            return GW_S3_INVALID_DIGEST;
+        n = EVP_DecodeBlock(dec, (const unsigned char *)md5h.ptr, (int)md5h.len);
+        if (n < 0)
+            return GW_S3_INVALID_DIGEST;
+        for (size_t i = md5h.len; i > 0 && md5h.ptr[i - 1] == '='; i--)
+            n--;
+        if (n != CN_MD5_LEN)
+            return GW_S3_INVALID_DIGEST;
+        cn_md5(body, blen, d);
+        if (memcmp(d, dec, CN_MD5_LEN) != 0)
+            return GW_S3_BAD_DIGEST;
+    }
+    return GW_S3_OK;
+}
+
+/* ---- the handler --------------------------------------------------------------------- */
+
+static void dispatch(gw_req_t *r)
+{
+    switch (r->route.op) {
+    case GW_OP_LIST_BUCKETS: gw_s3_list_buckets(r); break;
+    case GW_OP_CREATE_BUCKET: gw_s3_create_bucket(r); break;
+    case GW_OP_DELETE_BUCKET: gw_s3_delete_bucket(r); break;
+    case GW_OP_HEAD_BUCKET: gw_s3_head_bucket(r); break;
+    case GW_OP_GET_BUCKET_LOCATION: gw_s3_bucket_location(r); break;
+    case GW_OP_LIST_OBJECTS: gw_s3_list_objects(r, 0); break;
+    case GW_OP_LIST_OBJECTS_V2: gw_s3_list_objects(r, 1); break;
+    case GW_OP_PUT_OBJECT: gw_s3_put_object(r); break;
+    case GW_OP_GET_OBJECT: gw_s3_get_object(r, 0); break;
+    case GW_OP_HEAD_OBJECT: gw_s3_get_object(r, 1); break;
+    case GW_OP_DELETE_OBJECT: gw_s3_delete_object(r); break;
+    default: gw_req_error(r, GW_S3_NOT_IMPLEMENTED, NULL); break;
+    }
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    gw_server_t *s = ((struct gw_handler *)self)->srv;
+    gw_req_t *r = cn_calloc(1, sizeof(*r));
+    gw_req_t **slot;
+    char id2[128];
+    gw_s3_err_t e;
+    uint64_t id;
+    ssize_t hi;
+
+    r->magic = GW_REQ_MAGIC;
+    r->srv = s;
+    r->req = req;
+    slot = h2o_mem_alloc_shared(&req->pool, sizeof(*slot), on_pool_dispose);
+    *slot = r;
+    id = s->reqid_seed + s->reqid_ctr++ * 0x9E3779B97F4A7C15ull;
+    snprintf(r->reqid, sizeof(r->reqid), "%016" PRIX64, id);
+    snprintf(id2, sizeof(id2), "%s/%s", s->conf.name, r->reqid);
+    gw_req_add_header(r, "x-amz-request-id", r->reqid, 16);
+    gw_req_add_header(r, "x-amz-id-2", id2, strlen(id2));
+
+    {
+        size_t qat = req->query_at;
+        size_t plen = qat != SIZE_MAX ? qat : req->path.len;
+        const char *host = req->authority.base;
+        size_t host_len = req->authority.len;
+        hi = h2o_find_header(&req->headers, H2O_TOKEN_HOST, -1);
+        if (hi >= 0) {
+            host = req->headers.entries[hi].value.base;
+            host_len = req->headers.entries[hi].value.len;
+        }
+        snprintf(r->resource, sizeof(r->resource), "%.*s", (int)plen, req->path.base);
+        e = gw_route_parse(req->method.base, req->method.len, req->path.base, plen,
+                           qat != SIZE_MAX ? req->path.base + qat + 1 : NULL,
+                           qat != SIZE_MAX ? req->path.len - qat - 1 : 0, host, host_len,
+                           s->conf.domain, &r->route);
+        if (r->route.vhost)
+            snprintf(r->resource, sizeof(r->resource), "/%s%.*s", r->route.bucket, (int)plen,
+                     req->path.base);
+    }
+    if (e != GW_S3_OK)
+        goto fail;
+    if (!gw_mgr_ready(s)) {
+        e = GW_S3_SERVICE_UNAVAILABLE;
+        goto fail;
+    }
+    if ((e = authenticate(r)) != GW_S3_OK)
+        goto fail;
+    if ((e = check_body(r)) != GW_S3_OK)
+        goto fail;
+    if (r->route.bucket[0] && r->route.op != GW_OP_CREATE_BUCKET) {
+        const gw_bucket_t *b = r->route.bucket_too_long ? NULL
+                                                         : gw_mgr_bucket_find(s, r->route.bucket);
+        if (!b) {
+            e = GW_S3_NO_SUCH_BUCKET;
+            goto fail;
+        }
+        if (strcmp(b->owner, r->auth.access_key) != 0) {
+            e = GW_S3_ACCESS_DENIED;
+            goto fail;
+        }
+        r->bucket_ent = b;
+    }
+    dispatch(r);
+    return 0;
+fail:
+    gw_req_error(r, e, NULL);
+    return 0;
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    gw_server_t *s = listener->data;
+    uv_tcp_t *conn;
+    h2o_socket_t *sock;
+
+    if (status != 0) {
+        CN_LOG(CN_LOG_WARN, "accept: %s", uv_strerror(status));
+        return;
+    }
+    conn = h2o_mem_alloc(sizeof(*conn));
+    uv_tcp_init(listener->loop, conn);
+    if (uv_accept(listener, (uv_stream_t *)conn) != 0) {
+        uv_close((uv_handle_t *)conn, (uv_close_cb)free);
+        return;
+    }
+    uv_tcp_nodelay(conn, 1);
+    sock = h2o_uv_socket_create((uv_stream_t *)conn, (uv_close_cb)free);
+    h2o_accept(&s->accept_ctx, sock);
+}
+
+int gw_http_start(gw_server_t *s)
+{
+    struct sockaddr_storage ss;
+    int namelen = sizeof(ss);
+    h2o_hostconf_t *hc;
+    h2o_pathconf_t *pc;
+    struct gw_handler *h;
+    int rc;
+
+    h2o_config_init(&s->h2o_cfg);
+    s->h2o_cfg.server_name = h2o_iovec_init(H2O_STRLIT("cairn"));
+    s->h2o_cfg.max_request_entity_size = (size_t)s->conf.max_object_size;
+    hc = h2o_config_register_host(&s->h2o_cfg, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    pc = h2o_config_register_path(hc, "/", 0);
+    h = (struct gw_handler *)h2o_create_handler(pc, sizeof(*h));
+    h->super.on_req = on_req;
+    h->srv = s;
+    h2o_context_init(&s->h2o_ctx, s->loop, &s->h2o_cfg);
+    s->accept_ctx.ctx = &s->h2o_ctx;
+    s->accept_ctx.hosts = s->h2o_cfg.hosts;
+
+    if (strchr(s->host, ':'))
+        rc = uv_ip6_addr(s->host, s->port, (struct sockaddr_in6 *)&ss);
+    else
+        rc = uv_ip4_addr(s->host, s->port, (struct sockaddr_in *)&ss);
+    if (rc != 0)
+        return CN_EINVAL;
+    uv_tcp_init(s->loop, &s->listener);
+    s->listener.data = s;
+    s->listening = 1;
+    if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) != 0 ||
+        (rc = uv_listen((uv_stream_t *)&s->listener, 128, on_connection)) != 0)
+        return rc;
+    if ((rc = uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &namelen)) != 0)
+        return rc;
+    s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                             : ((struct sockaddr_in *)&ss)->sin_port);
+    return 0;
+}
+
+void gw_http_stop(gw_server_t *s)
+{
+    if (s->listening) {
+        s->listening = 0;
+        uv_close((uv_handle_t *)&s->listener, NULL);
+    }
+}

@@ -1,0 +1,212 @@
+/*
+ * gateway/main.c: cairn-gateway's entry point: command line and configuration, the libuv
+ * loop, signals (SIGTERM/SIGINT stop, SIGHUP reopens the log), the port and pid files.
+ * Everything runs on the one loop thread.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/conf.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/proc.h"
+#include "gateway/conf_keys.h"
+#include "gateway/gateway.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
+
+static gw_server_t srv;
+static uv_signal_t sig_term, sig_int, sig_hup;
+static uv_timer_t exit_timer;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: cairn-gateway [-c|--config FILE] [--set section.key=value]...\n"
+            "                     [--port-file PATH] [--pid-file PATH] [--check-config]\n"
+            "                     [--print-config] [--help-config] [-h|--help] [-V|--version]\n");
+}
+
+static void on_exit_timer(uv_timer_t *t)
+{
+    uv_stop(t->loop);
+}
+
+static void on_stop_signal(uv_signal_t *h, int signum)
+{
+    if (srv.stopping)
+        return;
+    srv.stopping = 1;
+    CN_LOG(CN_LOG_INFO, "signal %d: stopping", signum);
+    gw_http_stop(&srv);
+    gw_mgr_stop(&srv);
+    gw_stor_stop(&srv);
+    uv_signal_stop(&sig_term);
+    uv_signal_stop(&sig_int);
+    uv_signal_stop(&sig_hup);
+    /* h2o keeps its own timers and idle connections open: give closes a moment, then stop */
+    uv_timer_init(srv.loop, &exit_timer);
+    uv_timer_start(&exit_timer, on_exit_timer, 200, 0);
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+    int rc = cn_log_reopen();
+    if (rc != 0)
+        CN_LOG(CN_LOG_ERROR, "log reopen failed: %s", cn_strerror(rc));
+    else
+        CN_LOG(CN_LOG_INFO, "log reopened");
+}
+
+int main(int argc, char **argv)
+{
+    enum { O_SET = 256, O_PORT_FILE, O_PID_FILE, O_CHECK, O_PRINT, O_HELP_CONF };
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"set", required_argument, NULL, O_SET},
+        {"port-file", required_argument, NULL, O_PORT_FILE},
+        {"pid-file", required_argument, NULL, O_PID_FILE},
+        {"check-config", no_argument, NULL, O_CHECK},
+        {"print-config", no_argument, NULL, O_PRINT},
+        {"help-config", no_argument, NULL, O_HELP_CONF},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *conf_path = NULL, *port_file = NULL, *pid_file = NULL;
+    const char **sets = cn_calloc((size_t)argc + 1, sizeof(*sets));
+    size_t nsets = 0;
+    int check = 0, print = 0, help_conf = 0, c, rc, ret = 0;
+    char err[512];
+    uv_loop_t loop;
+
+    while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': conf_path = optarg; break;
+        case O_SET: sets[nsets++] = optarg; break;
+        case O_PORT_FILE: port_file = optarg; break;
+        case O_PID_FILE: pid_file = optarg; break;
+        case O_CHECK: check = 1; break;
+        case O_PRINT: print = 1; break;
+        case O_HELP_CONF: help_conf = 1; break;
+        case 'h': usage(stdout); cn_free(sets); return 0;
+        case 'V': printf("cairn-gateway %s\n", PACKAGE_VERSION); cn_free(sets); return 0;
+        default: usage(stderr); cn_free(sets); return 2;
+        }
+    }
+    if (optind < argc) {
+        usage(stderr);
+        cn_free(sets);
+        return 2;
+    }
+    if (help_conf) {
+        cn_conf_print_sample(gw_conf_keys, GW_CONF_NKEYS, "cairn-gateway", stdout);
+        cn_free(sets);
+        return 0;
+    }
+    memset(&srv, 0, sizeof(srv));
+    srv.magic = GW_SERVER_MAGIC;
+    if ((rc = cn_conf_defaults(gw_conf_keys, GW_CONF_NKEYS, &srv.conf, err, sizeof(err))) != 0 ||
+        (conf_path &&
+         (rc = cn_conf_load(conf_path, gw_conf_keys, GW_CONF_NKEYS, &srv.conf, err, sizeof(err))) !=
+             0)) {
+        fprintf(stderr, "%s\n", err);
+        ret = 2;
+        goto out_conf;
+    }
+    for (size_t i = 0; i < nsets; i++) {
+        if (cn_conf_set(sets[i], gw_conf_keys, GW_CONF_NKEYS, &srv.conf, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s\n", err);
+            ret = 2;
+            goto out_conf;
+        }
+    }
+    if (!srv.conf.secret || !*srv.conf.secret) {
+        fprintf(stderr, "%s: cluster.secret: required, no default (set the cluster secret)\n",
+                conf_path ? conf_path : "--set");
+        ret = 2;
+        goto out_conf;
+    }
+    if (cn_parse_hostport(srv.conf.s3_listen, srv.host, sizeof(srv.host), &srv.port) != 0) {
+        fprintf(stderr, "%s: gateway.s3_listen: not host:port\n", conf_path ? conf_path : "--set");
+        ret = 2;
+        goto out_conf;
+    }
+    {
+        char h[64];
+        int p;
+        if (cn_parse_hostport(srv.conf.mgr_address, h, sizeof(h), &p) != 0) {
+            fprintf(stderr, "%s: manager.address: not host:port\n",
+                    conf_path ? conf_path : "--set");
+            ret = 2;
+            goto out_conf;
+        }
+    }
+    if (print)
+        cn_conf_print(gw_conf_keys, GW_CONF_NKEYS, &srv.conf, stdout);
+    if (check || print)
+        goto out_conf;
+
+    if ((rc = cn_log_init("gateway", srv.conf.log_level, srv.conf.log_file)) != 0) {
+        fprintf(stderr, "log.file: %s: %s\n", srv.conf.log_file, cn_strerror(rc));
+        ret = 1;
+        goto out_conf;
+    }
+    if (cn_random_bytes(&srv.reqid_seed, sizeof(srv.reqid_seed)) != 0)
+        srv.reqid_seed = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
+    signal(SIGPIPE, SIG_IGN);
+    uv_loop_init(&loop);
+    srv.loop = &loop;
+    if ((rc = gw_http_start(&srv)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "s3 listen %s failed: %s", srv.conf.s3_listen, cn_strerror(rc));
+        ret = 1;
+        goto out_loop;
+    }
+    if (port_file) {
+        char line[128];
+        int n = snprintf(line, sizeof(line), "http %s:%d\n", srv.host, srv.port);
+        if ((rc = cn_write_file_atomic(port_file, line, (size_t)n)) != 0) {
+            CN_LOG(CN_LOG_ERROR, "port file %s: %s", port_file, cn_strerror(rc));
+            ret = 1;
+            goto out_loop;
+        }
+    }
+    if (pid_file && (rc = cn_pid_file_write(pid_file)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "pid file %s: %s", pid_file, cn_strerror(rc));
+        ret = 1;
+        goto out_loop;
+    }
+    if ((rc = gw_mgr_start(&srv)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "manager link: %s", cn_strerror(rc));
+        ret = 1;
+        goto out_loop;
+    }
+    uv_signal_init(&loop, &sig_term);
+    uv_signal_init(&loop, &sig_int);
+    uv_signal_init(&loop, &sig_hup);
+    uv_signal_start(&sig_term, on_stop_signal, SIGTERM);
+    uv_signal_start(&sig_int, on_stop_signal, SIGINT);
+    uv_signal_start(&sig_hup, on_hup, SIGHUP);
+    CN_LOG(CN_LOG_INFO, "gateway %s listening on http %s:%d, manager %s", srv.conf.name, srv.host,
+           srv.port, srv.conf.mgr_address);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CN_LOG(CN_LOG_INFO, "gateway stopped");
+    /* h2o's context keeps handles open; the process exits here without uv_loop_close */
+    goto out_conf;
+out_loop:
+    gw_http_stop(&srv);
+    gw_mgr_stop(&srv);
+    uv_run(&loop, UV_RUN_NOWAIT);
+out_conf:
+    cn_conf_dispose(gw_conf_keys, GW_CONF_NKEYS, &srv.conf);
+    cn_free(sets);
+    return ret;
+}

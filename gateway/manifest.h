@@ -1,0 +1,72 @@
+/*
+ * gateway/manifest.h: the gateway's two opaque formats stored in the cluster:
+ *  - object metadata ("meta" field of a put): a msgpack map of lower-case header name ->
+ *    value (Content-Type, Cache-Control..., x-amz-meta-*);
+ *  - the chunk manifest, the body of a parent record with flags CN_OBJ_MANIFEST: a msgpack map
+ *    {"v":1, "size":total, "etag":"hex", "segs":[[prefix(bin), size, chunk_size], ...]}.
+ *    A segment is a run of chunks with keys prefix + "%06u" (index from 0), each chunk_size
+ *    bytes but the last. A plain large PUT has one segment; a multipart upload one per part.
+ * Pure functions; decoders return CN_ECORRUPT for bad bytes, never crash.
+ */
+#ifndef CAIRN_GATEWAY_MANIFEST_H
+#define CAIRN_GATEWAY_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "common/buf.h"
+
+typedef struct gw_meta_pair {
+    char *name;   /* lower case */
+    char *value;
+} gw_meta_pair_t;
+
+typedef struct gw_meta {
+    gw_meta_pair_t *pairs;
+    size_t n;
+} gw_meta_t;
+
+/** Adds a pair (copies). */
+void gw_meta_add(gw_meta_t *m, const char *name, size_t nlen, const char *value, size_t vlen);
+void gw_meta_encode(const gw_meta_t *m, cn_buf_t *out);
+/** Decodes into m (empty input = no pairs). 0 or CN_ECORRUPT. */
+int gw_meta_decode(const void *p, size_t n, gw_meta_t *m);
+void gw_meta_dispose(gw_meta_t *m);
+
+typedef struct gw_manifest_seg {
+    char *prefix;
+    size_t prefix_len;
+    uint64_t size;
+    uint64_t chunk_size;
+} gw_manifest_seg_t;
+
+typedef struct gw_manifest {
+    uint64_t size;
+    char etag[72];
+    gw_manifest_seg_t *segs;
+    size_t nsegs;
+} gw_manifest_t;
+
+/** Appends a segment (prefix copied). */
+void gw_manifest_add_seg(gw_manifest_t *m, const char *prefix, size_t prefix_len, uint64_t size,
+                         uint64_t chunk_size);
+void gw_manifest_encode(const gw_manifest_t *m, cn_buf_t *out);
+/** 0 or CN_ECORRUPT (also when the segment sizes do not add up to size). */
+int gw_manifest_decode(const void *p, size_t n, gw_manifest_t *m);
+void gw_manifest_dispose(gw_manifest_t *m);
+/** Number of chunks in a segment (0 for an empty segment). */
+uint64_t gw_manifest_seg_chunks(const gw_manifest_seg_t *s);
+/** Appends the key of chunk idx of s to out (after resetting it). */
+void gw_manifest_chunk_key(const gw_manifest_seg_t *s, uint64_t idx, cn_buf_t *out);
+
+/** A piece of a byte range: read [off, off+len) of chunk idx of segment seg. */
+typedef struct gw_chunk_ref {
+    size_t seg;
+    uint64_t idx;
+    uint64_t off;
+    uint64_t len;
+} gw_chunk_ref_t;
+/** Finds the chunk holding byte pos (< m->size) and how much of [pos, end) it holds.
+ *  Returns 0 or CN_EINVAL when pos is past the end. */
+int gw_manifest_locate(const gw_manifest_t *m, uint64_t pos, uint64_t end, gw_chunk_ref_t *out);
+
+#endif

@@ -1,0 +1,569 @@
+/*
+ * gateway/s3_object.c: PutObject, GetObject, HeadObject and DeleteObject. Small objects are
+ * one storage record; bodies over chunk_size go through chunk.c. Metadata is the msgpack map
+ * of manifest.h. Every RPC completion starts with gw_req_rpc_done (the client may be gone).
+ */
+#include "gateway/chunk.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "gateway/s3_xml.h"
+
+static const char *const stored_headers[] = {
+    "content-type", "content-encoding", "content-disposition", "content-language",
+    "cache-control", "expires",
+};
+
+static void obj_op_free(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    cn_buf_dispose(&o->key);
+    cn_buf_dispose(&o->meta);
+    gw_manifest_dispose(&o->old_man);
+    gw_manifest_dispose(&o->man);
+    if (o->parent)
+        cn_msg_free(o->parent);
+    if (o->cur)
+        cn_msg_free(o->cur);
+    cn_free(o);
+    r->op = NULL;
+}
+
+static gw_obj_op_t *obj_op_new(gw_req_t *r)
+{
+    gw_obj_op_t *o = cn_calloc(1, sizeof(*o));
+    cn_buf_init(&o->key);
+    cn_buf_init(&o->meta);
+    cn_buf_append_str(&o->key, r->route.bucket);
+    cn_buf_append(&o->key, "/", 1);
+    cn_buf_append(&o->key, r->route.key, r->route.key_len);
+    r->op = o;
+    r->op_free = obj_op_free;
+    return o;
+}
+
+/* Sends m for the object's own key; on routing failure answers 503. */
+static void send_key(gw_req_t *r, cn_msg_t *m, cn_rpc_done_fn cb)
+{
+    gw_obj_op_t *o = r->op;
+    r->pending++;
+    if (gw_stor_send(r->srv, o->key.data, o->key.len, m, cb, r) != 0) {
+        r->pending--;
+        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+    }
+}
+
+static cn_msg_t *key_msg(gw_req_t *r, const char *op)
+{
+    gw_obj_op_t *o = r->op;
+    cn_msg_t *m = cn_msg_new(op);
+    cn_msg_set_bytes(m, "key", o->key.data, o->key.len);
+    return m;
+}
+
+/* ---- PutObject ----------------------------------------------------------------------- */
+
+static void on_put_done(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    gw_obj_op_t *o;
+    int rc = status ? status : cn_msg_rc(resp);
+    char etag[40];
+
+    if (resp)
+        cn_msg_free(resp);
+    if (gw_req_rpc_done(r))
+        return;
+    o = r->op;
+    if (rc != 0 && rc != CN_ESTALE) {
+        CN_LOG(CN_LOG_WARN, "put %s: %s", o->key.data, cn_strerror(rc));
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    if (o->have_old)
+        gw_chunk_delete_all(r->srv, &o->old_man);
+    snprintf(etag, sizeof(etag), "\"%s\"", o->etag);
+    gw_req_add_header(r, "etag", etag, strlen(etag));
+    gw_req_send_empty(r, 200);
+}
+
+static void put_small(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    h2o_req_t *req = r->req;
+    cn_msg_t *m = key_msg(r, CN_OP_PUT);
+    cn_msg_set_u64(m, "clock", 0);
+    cn_msg_set_str(m, "etag", o->etag);
+    cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
+    cn_msg_set_u64(m, "flags", 0);
+    if (req->entity.base && req->entity.len)
+        cn_msg_set_body_copy(m, req->entity.base, req->entity.len);
+    send_key(r, m, on_put_done);
+}
+
+static void put_continue(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    if (o->size > r->srv->conf.chunk_size)
+        gw_chunk_put(r);
+    else
+        put_small(r);
+}
+
+static void on_put_old_manifest(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    gw_obj_op_t *o;
+    int rc = status ? status : cn_msg_rc(resp);
+
+    if (gw_req_rpc_done(r)) {
+        if (resp)
+            cn_msg_free(resp);
+        return;
+    }
+    o = r->op;
+    if (rc == 0) {
+        cn_slice_t b = cn_msg_body(resp);
+        uint64_t flags = 0;
+        cn_msg_get_u64(resp, "flags", &flags);
+        if ((flags & CN_OBJ_MANIFEST) && gw_manifest_decode(b.ptr, b.len, &o->old_man) == 0)
+            o->have_old = 1;
+    }
+    if (resp)
+        cn_msg_free(resp);
+    put_continue(r);
+}
+
+static void on_put_head(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    uint64_t flags = 0;
+
+    if (rc == 0)
+        cn_msg_get_u64(resp, "flags", &flags);
+    if (resp)
+        cn_msg_free(resp);
+    if (gw_req_rpc_done(r))
+        return;
+    if (rc == 0 && (flags & CN_OBJ_MANIFEST))
+        send_key(r, key_msg(r, CN_OP_GET), on_put_old_manifest);
+    else
+        put_continue(r);
+}
+
+void gw_s3_put_object(gw_req_t *r)
+{
+    h2o_req_t *req = r->req;
+    gw_obj_op_t *o;
+    gw_meta_t meta = {0};
+    uint8_t md5[CN_MD5_LEN];
+
+    if (r->route.key_len == 0) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, NULL);
+        return;
+    }
+    if (gw_req_header(r, "x-amz-copy-source").ptr) {
+        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "CopyObject is not implemented");
+        return;
+    }
+    o = obj_op_new(r);
+    o->size = req->entity.base ? req->entity.len : 0;
+    if (o->size > r->srv->conf.max_object_size) {
+        gw_req_error(r, GW_S3_ENTITY_TOO_LARGE, NULL);
+        return;
+    }
+    for (size_t i = 0; i < req->headers.size; i++) {
+        const h2o_header_t *h = &req->headers.entries[i];
+        int keep = h->name->len > 11 && strncasecmp(h->name->base, "x-amz-meta-", 11) == 0;
+        for (size_t j = 0; !keep && j < sizeof(stored_headers) / sizeof(stored_headers[0]); j++)
+            keep = strlen(stored_headers[j]) == h->name->len &&
+                   strncasecmp(h->name->base, stored_headers[j], h->name->len) == 0;
+        if (keep)
+            gw_meta_add(&meta, h->name->base, h->name->len, h->value.base, h->value.len);
+    }
+    gw_meta_encode(&meta, &o->meta);
+    gw_meta_dispose(&meta);
+    cn_md5(o->size ? req->entity.base : "", o->size, md5);
+    cn_hex(md5, sizeof(md5), o->etag);
+    send_key(r, key_msg(r, CN_OP_HEAD), on_put_head);
+}
+
+/* ---- GetObject / HeadObject ---------------------------------------------------------- */
+
+static int etag_matches(cn_slice_t hdr, const char *etag)
+{
+    const char *p = hdr.ptr, *end = hdr.ptr + hdr.len;
+    size_t el = strlen(etag);
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == ','))
+            p++;
+        const char *s = p;
+        while (p < end && *p != ',')
+            p++;
+        const char *e = p;
+        while (e > s && e[-1] == ' ')
+            e--;
+        if (e - s == 1 && *s == '*')
+            return 1;
+        if (e - s >= 2 && s[0] == 'W' && s[1] == '/')
+            s += 2;
+        if (e - s >= 2 && *s == '"' && e[-1] == '"') {
+            s++;
+            e--;
+        }
+        if ((size_t)(e - s) == el && memcmp(s, etag, el) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Returns 0 to go on, or the status to answer (304, 412). */
+static int check_conditions(gw_req_t *r, const char *etag, uint64_t mtime_ms)
+{
+    cn_slice_t im = gw_req_header(r, "if-match"), inm = gw_req_header(r, "if-none-match");
+    cn_slice_t ims = gw_req_header(r, "if-modified-since");
+    cn_slice_t ius = gw_req_header(r, "if-unmodified-since");
+    uint64_t t, msec = mtime_ms / 1000;
+
+    if (im.ptr && !etag_matches(im, etag))
+        return 412;
+    if (!im.ptr && ius.ptr && gw_http_date_parse(ius.ptr, ius.len, &t) == 0 && msec > t / 1000)
+        return 412;
+    if (inm.ptr && etag_matches(inm, etag))
+        return 304;
+    if (!inm.ptr && ims.ptr && gw_http_date_parse(ims.ptr, ims.len, &t) == 0 && msec <= t / 1000)
+        return 304;
+    return 0;
+}
+
+static void noop_proceed(h2o_generator_t *g, h2o_req_t *req)
+{
+}
+
+static void set_object_headers(gw_req_t *r, const char *etag, uint64_t mtime)
+{
+    gw_obj_op_t *o = r->op;
+    char buf[GW_HTTP_DATE_LEN + 80];
+    cn_slice_t meta = {0};
+    gw_meta_t m = {0};
+    int have_ct = 0;
+
+    snprintf(buf, sizeof(buf), "\"%s\"", etag);
+    gw_req_add_header(r, "etag", buf, strlen(buf));
+    gw_http_date_fmt(mtime, buf);
+    gw_req_add_header(r, "last-modified", buf, strlen(buf));
+    gw_req_add_header(r, "accept-ranges", "bytes", 5);
+    cn_msg_get_bytes(o->parent, "meta", &meta);
+    if (meta.ptr && gw_meta_decode(meta.ptr, meta.len, &m) == 0) {
+        for (size_t i = 0; i < m.n; i++) {
+            have_ct |= strcmp(m.pairs[i].name, "content-type") == 0;
+            gw_req_add_header(r, m.pairs[i].name, m.pairs[i].value, strlen(m.pairs[i].value));
+        }
+        gw_meta_dispose(&m);
+    }
+    if (!have_ct)
+        gw_req_add_header(r, "content-type", "binary/octet-stream", 19);
+    if (o->ranged) {
+        snprintf(buf, sizeof(buf), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, o->off,
+                 o->off + o->len - 1, o->total);
+        gw_req_add_header(r, "content-range", buf, strlen(buf));
+    }
+}
+
+static void on_range_body(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+
+    if (gw_req_rpc_done(r)) {
+        if (resp)
+            cn_msg_free(resp);
+        return;
+    }
+    if (rc != 0) {
+        if (resp)
+            cn_msg_free(resp);
+        gw_req_error(r, rc == CN_ENOENT ? GW_S3_NO_SUCH_KEY : gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    cn_slice_t b = cn_msg_body(resp);
+    r->responded = 1;
+    r->req->res.status = 206;
+    r->req->res.reason = "Partial Content";
+    h2o_send_inline(r->req, b.ptr ? b.ptr : "", b.len);
+    cn_msg_free(resp);
+}
+
+/* The parent is known (o->parent; for a manifest, o->man): conditions, range, headers, body. */
+static void get_proceed(gw_req_t *r, int have_body)
+{
+    gw_obj_op_t *o = r->op;
+    char etag[80] = "";
+    uint64_t mtime = 0, size = 0;
+    cn_slice_t rh = gw_req_header(r, "range");
+    int st, rc;
+
+    cn_msg_get_str(o->parent, "etag", etag, sizeof(etag));
+    cn_msg_get_u64(o->parent, "mtime", &mtime);
+    cn_msg_get_u64(o->parent, "size", &size);
+    if (o->is_manifest) {
+        size = o->man.size;
+        if (o->man.etag[0])
+            snprintf(etag, sizeof(etag), "%s", o->man.etag);
+    }
+    o->total = size;
+    if ((st = check_conditions(r, etag, mtime)) != 0) {
+        if (st == 412) {
+            gw_req_error(r, GW_S3_PRECONDITION_FAILED, NULL);
+        } else {
+            char buf[GW_HTTP_DATE_LEN + 80];
+            snprintf(buf, sizeof(buf), "\"%s\"", etag);
+            gw_req_add_header(r, "etag", buf, strlen(buf));
+            gw_http_date_fmt(mtime, buf);
+            gw_req_add_header(r, "last-modified", buf, strlen(buf));
+            gw_req_send_empty(r, 304);
+        }
+        return;
+    }
+    o->off = 0;
+    o->len = size;
+    if (rh.ptr) {
+        rc = gw_range_parse(rh.ptr, rh.len, size, &o->off, &o->len);
+        if (rc < 0) {
+            char cr[64];
+            snprintf(cr, sizeof(cr), "bytes */%" PRIu64, size);
+            gw_req_add_header(r, "content-range", cr, strlen(cr));
+            gw_req_error(r, GW_S3_INVALID_RANGE, NULL);
+            return;
+        }
+        o->ranged = rc == 0;
+        if (!o->ranged) {
+            o->off = 0;
+            o->len = size;
+        }
+    }
+    set_object_headers(r, etag, mtime);
+    if (o->head) {
+        r->responded = 1;
+        r->req->res.status = o->ranged ? 206 : 200;
+        r->req->res.reason = o->ranged ? "Partial Content" : "OK";
+        r->req->res.content_length = o->len;
+        r->gen.proceed = noop_proceed;
+        r->gen.stop = NULL;
+        h2o_start_response(r->req, &r->gen);
+        h2o_send(r->req, NULL, 0, H2O_SEND_STATE_FINAL);
+        return;
+    }
+    if (o->is_manifest) {
+        gw_chunk_stream(r);
+        return;
+    }
+    if (have_body && !o->ranged) {
+        cn_slice_t b = cn_msg_body(o->parent);
+        r->responded = 1;
+        r->req->res.status = 200;
+        r->req->res.reason = "OK";
+        h2o_send_inline(r->req, b.ptr ? b.ptr : "", b.len);
+        return;
+    }
+    if (o->len == 0) {
+        r->responded = 1;
+        r->req->res.status = o->ranged ? 206 : 200;
+        r->req->res.reason = "OK";
+        h2o_send_inline(r->req, "", 0);
+        return;
+    }
+    cn_msg_t *m = key_msg(r, CN_OP_GET);
+    cn_msg_set_u64(m, "offset", o->off);
+    cn_msg_set_u64(m, "length", o->len);
+    send_key(r, m, on_range_body);
+}
+
+/* Stores resp as the parent; for a manifest with its body, decodes it. Returns 0 or an S3
+ * error already answered (-1). */
+static int take_parent(gw_req_t *r, cn_msg_t *resp, int rc)
+{
+    gw_obj_op_t *o = r->op;
+    uint64_t flags = 0;
+
+    if (rc != 0) {
+        if (resp)
+            cn_msg_free(resp);
+        gw_req_error(r, rc == CN_ENOENT ? GW_S3_NO_SUCH_KEY : gw_s3_err_from_rc(rc), NULL);
+        return -1;
+    }
+    if (o->parent)
+        cn_msg_free(o->parent);
+    o->parent = resp;
+    cn_msg_get_u64(resp, "flags", &flags);
+    o->is_manifest = (flags & CN_OBJ_MANIFEST) != 0;
+    return 0;
+}
+
+static int decode_manifest(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    cn_slice_t b = cn_msg_body(o->parent);
+    gw_manifest_dispose(&o->man);
+    if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &o->man) != 0) {
+        CN_LOG(CN_LOG_ERROR, "object %s: corrupt manifest", o->key.data);
+        gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_get_manifest(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    if (gw_req_rpc_done(r)) {
+        if (resp)
+            cn_msg_free(resp);
+        return;
+    }
+    if (take_parent(r, resp, status ? status : cn_msg_rc(resp)) != 0)
+        return;
+    gw_obj_op_t *o = r->op;
+    if (!o->is_manifest) { /* overwritten by a small object meanwhile */
+        get_proceed(r, 1);
+        return;
+    }
+    if (decode_manifest(r) == 0)
+        get_proceed(r, 0);
+}
+
+static void on_get_head(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    if (gw_req_rpc_done(r)) {
+        if (resp)
+            cn_msg_free(resp);
+        return;
+    }
+    if (take_parent(r, resp, status ? status : cn_msg_rc(resp)) != 0)
+        return;
+    gw_obj_op_t *o = r->op;
+    if (o->is_manifest)
+        send_key(r, key_msg(r, CN_OP_GET), on_get_manifest);
+    else
+        get_proceed(r, 0);
+}
+
+static void on_get_full(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    if (gw_req_rpc_done(r)) {
+        if (resp)
+            cn_msg_free(resp);
+        return;
+    }
+    if (take_parent(r, resp, status ? status : cn_msg_rc(resp)) != 0)
+        return;
+    gw_obj_op_t *o = r->op;
+    if (o->is_manifest && decode_manifest(r) != 0)
+        return;
+    get_proceed(r, !o->is_manifest);
+}
+
+void gw_s3_get_object(gw_req_t *r, int head)
+{
+    gw_obj_op_t *o;
+    if (r->route.key_len == 0) {
+        gw_req_error(r, GW_S3_NO_SUCH_KEY, NULL);
+        return;
+    }
+    o = obj_op_new(r);
+    o->head = head;
+    if (head || gw_req_header(r, "range").ptr)
+        send_key(r, key_msg(r, CN_OP_HEAD), on_get_head);
+    else
+        send_key(r, key_msg(r, CN_OP_GET), on_get_full);
+}
+
+/* ---- DeleteObject -------------------------------------------------------------------- */
+
+static void on_delete_done(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    if (resp)
+        cn_msg_free(resp);
+    if (gw_req_rpc_done(r))
+        return;
+    gw_obj_op_t *o = r->op;
+    if (rc != 0 && rc != CN_ENOENT) {
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    if (rc == 0 && o->have_old)
+        gw_chunk_delete_all(r->srv, &o->old_man);
+    gw_req_send_empty(r, 204);
+}
+
+static void delete_parent(gw_req_t *r)
+{
+    cn_msg_t *m = key_msg(r, CN_OP_DELETE);
+    cn_msg_set_u64(m, "clock", 0);
+    send_key(r, m, on_delete_done);
+}
+
+static void on_delete_manifest(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    if (gw_req_rpc_done(r)) {
+        if (resp)
+            cn_msg_free(resp);
+        return;
+    }
+    gw_obj_op_t *o = r->op;
+    if (rc == 0) {
+        cn_slice_t b = cn_msg_body(resp);
+        uint64_t flags = 0;
+        cn_msg_get_u64(resp, "flags", &flags);
+        if ((flags & CN_OBJ_MANIFEST) && gw_manifest_decode(b.ptr, b.len, &o->old_man) == 0)
+            o->have_old = 1;
+    }
+    if (resp)
+        cn_msg_free(resp);
+    delete_parent(r);
+}
+
+static void on_delete_head(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    uint64_t flags = 0;
+    if (rc == 0)
+        cn_msg_get_u64(resp, "flags", &flags);
+    if (resp)
+        cn_msg_free(resp);
+    if (gw_req_rpc_done(r))
+        return;
+    if (rc == CN_ENOENT) {
+        gw_req_send_empty(r, 204);
+        return;
+    }
+    if (rc == 0 && (flags & CN_OBJ_MANIFEST))
+        send_key(r, key_msg(r, CN_OP_GET), on_delete_manifest);
+    else
+        delete_parent(r);
+}
+
+void gw_s3_delete_object(gw_req_t *r)
+{
+    if (r->route.key_len == 0) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, NULL);
+        return;
+    }
+    obj_op_new(r);
+    send_key(r, key_msg(r, CN_OP_HEAD), on_delete_head);
+}

@@ -1,0 +1,183 @@
+/*
+ * manager/buckets.c: bucket records and S3 bucket-name rules.
+ */
+#include "manager/buckets.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "manager/users.h"
+
+static const char *const canned_acls[] = {
+    "private", "public-read", "public-read-write", "authenticated-read", "aws-exec-read",
+    "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write",
+};
+
+static int is_lower_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+int mgr_bucket_name_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    struct in_addr a;
+
+    if (n < 3 || n > MGR_BUCKET_NAME_MAX)
+        return 0;
+    if (!is_lower_alnum(name[0]) || !is_lower_alnum(name[n - 1]))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!is_lower_alnum(c) && c != '.' && c != '-')
+            return 0;
+        if (c == '.' && name[i + 1] == '.')
+            return 0;
+    }
+    if (inet_pton(AF_INET, name, &a) == 1)
+        return 0;
+    return 1;
+}
+
+int mgr_bucket_acl_valid(const char *acl)
+{
+    for (size_t i = 0; acl && i < sizeof(canned_acls) / sizeof(canned_acls[0]); i++)
+        if (strcmp(acl, canned_acls[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int bucket_from_json(const json_t *j, mgr_bucket_t *out)
+{
+    const char *s;
+
+    if (!json_is_object(j))
+        return CN_ECORRUPT;
+    memset(out, 0, sizeof(*out));
+    s = json_string_value(json_object_get(j, "name"));
+    snprintf(out->name, sizeof(out->name), "%s", s ? s : "");
+    s = json_string_value(json_object_get(j, "owner"));
+    snprintf(out->owner, sizeof(out->owner), "%s", s ? s : "");
+    s = json_string_value(json_object_get(j, "acl"));
+    snprintf(out->acl, sizeof(out->acl), "%s", s ? s : "private");
+    out->created_ms = (uint64_t)json_integer_value(json_object_get(j, "created_ms"));
+    return out->name[0] ? 0 : CN_ECORRUPT;
+}
+
+int mgr_buckets_get(mgr_state_t *st, const char *name, mgr_bucket_t *out)
+{
+    char key[8 + MGR_BUCKET_NAME_MAX];
+    json_t *j;
+    int rc;
+
+    if (!mgr_bucket_name_valid(name))
+        return CN_ENOENT;
+    snprintf(key, sizeof(key), "b/%s", name);
+    if ((rc = mgr_state_get_json(st, key, &j)) != 0)
+        return rc;
+    rc = bucket_from_json(j, out);
+    json_decref(j);
+    return rc;
+}
+
+int mgr_buckets_create(mgr_state_t *st, const char *name, const char *owner, const char *acl,
+                       mgr_bucket_t *existing)
+{
+    char key[8 + MGR_BUCKET_NAME_MAX];
+    mgr_bucket_t cur;
+    mgr_user_t u;
+    mgr_batch_t *b;
+    json_t *j;
+    int rc;
+
+    if (acl == NULL || *acl == '\0')
+        acl = "private";
+    if (!mgr_bucket_name_valid(name) || !mgr_bucket_acl_valid(acl))
+        return CN_EINVAL;
+    if ((rc = mgr_buckets_get(st, name, &cur)) != CN_ENOENT) {
+        if (rc == 0 && existing != NULL)
+            *existing = cur;
+        return rc == 0 ? CN_EEXIST : rc;
+    }
+    if ((rc = mgr_users_by_key(st, owner, &u)) != 0)
+        return rc;
+    snprintf(key, sizeof(key), "b/%s", name);
+    j = json_pack("{s:s, s:s, s:s, s:I}", "name", name, "owner", owner, "acl", acl,
+                  "created_ms", (json_int_t)cn_now_ms());
+    b = mgr_batch_new();
+    mgr_batch_put_json(b, key, j);
+    mgr_batch_bump(b, st, MGR_VER_BUCKETS);
+    json_decref(j);
+    return mgr_batch_commit(st, b);
+}
+
+int mgr_buckets_delete(mgr_state_t *st, const char *name)
+{
+    char key[8 + MGR_BUCKET_NAME_MAX];
+    mgr_bucket_t cur;
+    mgr_batch_t *b;
+    int rc;
+
+    if ((rc = mgr_buckets_get(st, name, &cur)) != 0)
+        return rc;
+    snprintf(key, sizeof(key), "b/%s", name);
+    b = mgr_batch_new();
+    mgr_batch_del(b, key);
+    mgr_batch_bump(b, st, MGR_VER_BUCKETS);
+    return mgr_batch_commit(st, b);
+}
+
+struct scan_ctx {
+    const char *owner;
+    size_t count;
+    json_t *arr;
+    int admin;
+};
+
+static int visit(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    struct scan_ctx *c = arg;
+    json_t *j = json_loadb(val, vlen, 0, NULL);
+    mgr_bucket_t bk;
+    char when[32];
+
+    if (j == NULL || bucket_from_json(j, &bk) != 0) {
+        CN_LOG(CN_LOG_WARN, "key=%.*s: unreadable bucket record skipped", (int)klen, key);
+        json_decref(j);
+        return 0;
+    }
+    json_decref(j);
+    if (c->owner != NULL) {
+        c->count += strcmp(bk.owner, c->owner) == 0;
+        return 0;
+    }
+    j = json_pack("{s:s, s:s, s:s, s:I}", "name", bk.name, "owner", bk.owner, "acl", bk.acl,
+                  "created_ms", (json_int_t)bk.created_ms);
+    if (c->admin) {
+        cn_fmt_iso8601_ms(bk.created_ms, when, sizeof(when));
+        json_object_set_new(j, "bucket", json_string(bk.name));
+        json_object_set_new(j, "created", json_string(when));
+    }
+    json_array_append_new(c->arr, j);
+    return 0;
+}
+
+size_t mgr_buckets_count_owned(mgr_state_t *st, const char *access_key)
+{
+    struct scan_ctx c = {.owner = access_key};
+
+    mgr_state_scan(st, "b/", visit, &c);
+    return c.count;
+}
+
+json_t *mgr_buckets_json(mgr_state_t *st, int admin)
+{
+    struct scan_ctx c = {.arr = json_array(), .admin = admin};
+
+    mgr_state_scan(st, "b/", visit, &c);
+    return c.arr;
+}

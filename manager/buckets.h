@@ -1,0 +1,43 @@
+/*
+ * manager/buckets.h: buckets (name, owner access key id, canned ACL, creation time), stored
+ * as b/<name>. Every change bumps buckets_ver (MGR_VER_BUCKETS) in the same atomic batch.
+ * Threads: callers hold the server lock.
+ */
+#ifndef CAIRN_MANAGER_BUCKETS_H
+#define CAIRN_MANAGER_BUCKETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "manager/state.h"
+
+#define MGR_BUCKET_NAME_MAX 63
+
+typedef struct mgr_bucket {
+    char name[MGR_BUCKET_NAME_MAX + 1];
+    char owner[32];                /* access key id of the owner */
+    char acl[32];                  /* canned ACL */
+    uint64_t created_ms;
+} mgr_bucket_t;
+
+/** 1 when name follows the S3 rules: 3..63 of [a-z0-9.-], starts and ends with a letter or
+ *  digit, no "..", not an IPv4 address. */
+int mgr_bucket_name_valid(const char *name);
+/** 1 for a canned ACL S3 knows (private, public-read, public-read-write, ...). */
+int mgr_bucket_acl_valid(const char *acl);
+/** Creates a bucket owned by the user with access key owner. acl NULL means "private".
+ *  0, CN_EINVAL (bad name or ACL), CN_ENOENT (no user has that access key), CN_EEXIST (then
+ *  *existing, if given, is the bucket that holds the name), CN_EIO. */
+int mgr_buckets_create(mgr_state_t *st, const char *name, const char *owner, const char *acl,
+                       mgr_bucket_t *existing);
+/** 0, CN_ENOENT. */
+int mgr_buckets_get(mgr_state_t *st, const char *name, mgr_bucket_t *out);
+/** 0, CN_ENOENT, CN_EIO. The caller checks emptiness first (the gateway does). */
+int mgr_buckets_delete(mgr_state_t *st, const char *name);
+/** How many buckets the access key owns. */
+size_t mgr_buckets_count_owned(mgr_state_t *st, const char *access_key);
+/** A new JSON array in name order of {"name","owner","acl","created_ms"} (the RPC
+ *  get_buckets body); admin adds "created" (ISO 8601) and "bucket". */
+json_t *mgr_buckets_json(mgr_state_t *st, int admin);
+
+#endif

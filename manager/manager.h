@@ -1,0 +1,55 @@
+/*
+ * manager/manager.h: struct mgr_server and module start/stop. Nothing else.
+ * Threads: the libuv loop (RPC, cron, signals) and libmicrohttpd's own thread (admin API)
+ * share the fields marked [lock]; take s->lock around any use of them. Lock order: s->lock
+ * only (the state has no lock of its own).
+ */
+#ifndef CAIRN_MANAGER_MANAGER_H
+#define CAIRN_MANAGER_MANAGER_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/ring.h"
+#include "common/rpc.h"
+#include "manager/conf_keys.h"
+#include "manager/members.h"
+#include "manager/ring_sync.h"
+#include "manager/state.h"
+
+#define MGR_SERVER_MAGIC 0x6d677276u /* "mgrv" */
+#define MGR_NAME "manager"
+
+struct mgr_admin;
+
+struct mgr_server {
+    uint32_t magic;
+    struct mgr_conf conf;
+    uv_loop_t loop;
+    uv_timer_t cron;
+    uv_signal_t sig_term, sig_int, sig_hup;
+    uint64_t ticks;
+    pthread_mutex_t lock;
+    mgr_state_t *st;               /* [lock] */
+    mgr_members_t members;         /* [lock] */
+    cn_ring_t *ring_cur;           /* [lock] NULL until start */
+    cn_ring_t *ring_prev;          /* [lock] NULL when there is none */
+    mgr_levels_t levels;           /* [lock] */
+    cn_rpc_server_t *rpc;          /* loop thread */
+    struct mgr_admin *admin;
+    char rpc_host[64];
+    int rpc_port;                  /* the real port, after listen */
+    char admin_host[64];
+    int admin_port;
+};
+
+/** Starts the cluster RPC listener on conf.rpc_listen; fills rpc_port. */
+int mgr_rpc_start(struct mgr_server *s);
+void mgr_rpc_stop(struct mgr_server *s);
+/** Starts the admin HTTP API (its own thread) on conf.admin_listen; fills admin_port. */
+int mgr_admin_start(struct mgr_server *s);
+/** Stops the admin thread (waits for it). */
+void mgr_admin_stop(struct mgr_server *s);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * manager/members.h: the cluster's members (storage nodes and gateways) and their states.
+ * The table lives in memory (heartbeat times change every second) and each member is saved
+ * as m/<name> whenever something that matters on restart changes (type, address, weight,
+ * state, the ring checksums it reports).
+ * States: a storage node that registers for the first time is "attached"; once it is in the
+ * current ring, register and heartbeat make it "running". A gateway is "running" once it
+ * registers. The monitor marks a member "stop" after node_timeout_ms of silence; its next
+ * heartbeat or register gives it back its state (running, or attached when not in the ring).
+ * Threads: callers hold the server lock.
+ */
+#ifndef CAIRN_MANAGER_MEMBERS_H
+#define CAIRN_MANAGER_MEMBERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "common/ring.h"
+#include "manager/state.h"
+
+#define MGR_STATE_ATTACHED "attached"
+#define MGR_STATE_RUNNING "running"
+#define MGR_STATE_STOP "stop"
+
+typedef struct mgr_member {
+    char name[CN_RING_NAME_MAX];
+    char type[16];                 /* CN_NODE_STORAGE or CN_NODE_GATEWAY */
+    char host[CN_RING_HOST_MAX];
+    int port;
+    uint32_t vnodes;               /* ring weight (storage) */
+    char state[16];
+    uint64_t ring_cur, ring_prev;  /* checksums the node reported last */
+    uint64_t updated_ms;           /* wall clock of the last register or heartbeat */
+    uint64_t seen_mono_ms;         /* monotonic time of the last contact (memory only) */
+} mgr_member_t;
+
+typedef struct mgr_members {
+    mgr_member_t *v;
+    size_t n, cap;
+} mgr_members_t;
+
+/** 1 when name is 1..63 of [A-Za-z0-9._@:-]. */
+int mgr_node_name_valid(const char *name);
+/** Initializes ms and loads every saved member; each gets a fresh grace period of
+ *  node_timeout_ms from now_mono_ms. 0 or CN_EIO. */
+int mgr_members_load(mgr_members_t *ms, mgr_state_t *st, uint64_t now_mono_ms);
+void mgr_members_dispose(mgr_members_t *ms);
+/** Borrowed pointer, valid until the next add (register). NULL when unknown. */
+mgr_member_t *mgr_members_find(mgr_members_t *ms, const char *name);
+int mgr_members_save(mgr_state_t *st, const mgr_member_t *m);
+/** Adds m's record to a batch (for changes that go together with a ring). */
+void mgr_members_save_batch(mgr_batch_t *b, const mgr_member_t *m);
+
+/** Handles "register". cur is the current ring or NULL. vnodes 0 means the default.
+ *  0 with *out (borrowed), CN_EINVAL (bad type, name, host or port), CN_EEXIST (the name
+ *  belongs to a member of another type), CN_EIO. */
+int mgr_members_register(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur,
+                         const char *type, const char *name, const char *host, int port,
+                         uint32_t vnodes, uint64_t now_mono_ms, mgr_member_t **out);
+/** Handles "heartbeat". 0 with *out, CN_ENOENT when the node must register first. */
+int mgr_members_heartbeat(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur,
+                          const char *name, uint64_t ring_cur, uint64_t ring_prev,
+                          uint64_t now_mono_ms, mgr_member_t **out);
+/** Marks members silent for longer than timeout_ms as stop. Returns how many it stopped. */
+size_t mgr_members_monitor(mgr_members_t *ms, mgr_state_t *st, uint64_t timeout_ms,
+                           uint64_t now_mono_ms);
+
+#endif

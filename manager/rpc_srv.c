@@ -1,0 +1,198 @@
+/*
+ * manager/rpc_srv.c: the manager's cluster RPC ops (docs/PROTOCOL.md): register,
+ * heartbeat, get_ring, get_users, get_buckets, bucket_create, bucket_delete.
+ * Runs on the loop thread; each request takes s->lock for its state work and answers at once.
+ */
+#include "manager/manager.h"
+
+#include <string.h>
+#include <jansson.h>
+
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/proto.h"
+#include "manager/buckets.h"
+#include "manager/users.h"
+
+/* Fields every node wants back from register and heartbeat. Lock held. */
+static void put_sync_fields(struct mgr_server *s, cn_msg_t *resp, const mgr_member_t *m)
+{
+    cn_msg_set_str(resp, "state", m->state);
+    cn_msg_set_u64(resp, "ring_cur", mgr_ring_sum(s->ring_cur));
+    cn_msg_set_u64(resp, "ring_prev", mgr_ring_sum(s->ring_prev));
+    cn_msg_set_u64(resp, "users_ver", mgr_state_get_u64(s->st, MGR_VER_USERS));
+    cn_msg_set_u64(resp, "buckets_ver", mgr_state_get_u64(s->st, MGR_VER_BUCKETS));
+    cn_msg_set_u64(resp, "n", s->levels.n);
+    cn_msg_set_u64(resp, "w", s->levels.w);
+    cn_msg_set_u64(resp, "r", s->levels.r);
+    cn_msg_set_u64(resp, "d", s->levels.d);
+}
+
+static int op_register(struct mgr_server *s, cn_msg_t *req, cn_msg_t *resp)
+{
+    char type[16], name[CN_RING_NAME_MAX], host[CN_RING_HOST_MAX];
+    uint64_t port = 0, vnodes = 0;
+    mgr_member_t *m;
+    int rc;
+
+    if (cn_msg_get_str(req, "type", type, sizeof(type)) != 0 ||
+        cn_msg_get_str(req, "name", name, sizeof(name)) != 0 ||
+        cn_msg_get_str(req, "host", host, sizeof(host)) != 0 ||
+        cn_msg_get_u64(req, "port", &port) != 0 || port > 65535)
+        return CN_EINVAL;
+    if ((rc = cn_msg_get_u64(req, "vnodes", &vnodes)) != 0 && rc != CN_ENOENT)
+        return CN_EINVAL;
+    if (vnodes > 65536)
+        return CN_EINVAL;
+    rc = mgr_members_register(&s->members, s->st, s->ring_cur, type, name, host, (int)port,
+                              (uint32_t)vnodes, cn_mono_ms(), &m);
+    if (rc == 0)
+        put_sync_fields(s, resp, m);
+    return rc;
+}
+
+static int op_heartbeat(struct mgr_server *s, cn_msg_t *req, cn_msg_t *resp)
+{
+    char name[CN_RING_NAME_MAX];
+    uint64_t cur = 0, prev = 0;
+    mgr_member_t *m;
+    int rc;
+
+    if (cn_msg_get_str(req, "name", name, sizeof(name)) != 0)
+        return CN_EINVAL;
+    cn_msg_get_u64(req, "ring_cur", &cur);
+    cn_msg_get_u64(req, "ring_prev", &prev);
+    rc = mgr_members_heartbeat(&s->members, s->st, s->ring_cur, name, cur, prev, cn_mono_ms(),
+                               &m);
+    if (rc == 0)
+        put_sync_fields(s, resp, m);
+    return rc;
+}
+
+static void put_ring_field(cn_msg_t *resp, const char *field, const cn_ring_t *r)
+{
+    cn_buf_t b;
+
+    cn_buf_init(&b);
+    if (r != NULL)
+        cn_ring_encode(r, &b);
+    cn_msg_set_bytes(resp, field, b.data, b.len);
+    cn_buf_dispose(&b);
+}
+
+static int op_get_ring(struct mgr_server *s, cn_msg_t *resp)
+{
+    put_ring_field(resp, "cur", s->ring_cur);
+    put_ring_field(resp, "prev", s->ring_prev);
+    cn_msg_set_u64(resp, "cur_sum", mgr_ring_sum(s->ring_cur));
+    cn_msg_set_u64(resp, "prev_sum", mgr_ring_sum(s->ring_prev));
+    return 0;
+}
+
+static void put_json_body(cn_msg_t *resp, json_t *j)
+{
+    char *txt = json_dumps(j, JSON_COMPACT);
+
+    CN_ASSERT(txt != NULL);
+    cn_msg_set_body_copy(resp, txt, strlen(txt));
+    free(txt);
+    json_decref(j);
+}
+
+static int op_bucket_create(struct mgr_server *s, cn_msg_t *req, cn_msg_t *resp)
+{
+    char name[MGR_BUCKET_NAME_MAX + 2], owner[64], acl[32] = "private";
+    mgr_bucket_t existing;
+    int rc;
+
+    if (cn_msg_get_str(req, "name", name, sizeof(name)) != 0 ||
+        cn_msg_get_str(req, "owner", owner, sizeof(owner)) != 0)
+        return CN_EINVAL;
+    if ((rc = cn_msg_get_str(req, "acl", acl, sizeof(acl))) != 0 && rc != CN_ENOENT)
+        return CN_EINVAL;
+    rc = mgr_buckets_create(s->st, name, owner, acl[0] ? acl : "private", &existing);
+    if (rc == CN_EEXIST)
+        cn_msg_set_str(resp, "owner", existing.owner);
+    else if (rc == CN_ENOENT)
+        rc = CN_EINVAL; /* no user has that access key */
+    if (rc == 0)
+        CN_LOG(CN_LOG_INFO, "bucket=%s owner=%s acl=%s: created over RPC", name, owner, acl);
+    return rc;
+}
+
+static int op_bucket_delete(struct mgr_server *s, cn_msg_t *req)
+{
+    char name[MGR_BUCKET_NAME_MAX + 2];
+    int rc;
+
+    if (cn_msg_get_str(req, "name", name, sizeof(name)) != 0)
+        return CN_ENOENT;
+    if ((rc = mgr_buckets_delete(s->st, name)) == 0)
+        CN_LOG(CN_LOG_INFO, "bucket=%s: deleted", name);
+    return rc;
+}
+
+static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
+{
+    struct mgr_server *s = udata;
+    const char *op = cn_msg_op(req);
+    cn_msg_t *resp = cn_msg_new(op);
+    int rc;
+
+    CN_CHECK_OBJ(s, MGR_SERVER_MAGIC);
+    pthread_mutex_lock(&s->lock);
+    if (strcmp(op, CN_OP_REGISTER) == 0) {
+        rc = op_register(s, req, resp);
+    } else if (strcmp(op, CN_OP_HEARTBEAT) == 0) {
+        rc = op_heartbeat(s, req, resp);
+    } else if (strcmp(op, CN_OP_GET_RING) == 0) {
+        rc = op_get_ring(s, resp);
+    } else if (strcmp(op, CN_OP_GET_USERS) == 0) {
+        cn_msg_set_u64(resp, "ver", mgr_state_get_u64(s->st, MGR_VER_USERS));
+        put_json_body(resp, mgr_users_json(s->st, 1));
+        rc = 0;
+    } else if (strcmp(op, CN_OP_GET_BUCKETS) == 0) {
+        cn_msg_set_u64(resp, "ver", mgr_state_get_u64(s->st, MGR_VER_BUCKETS));
+        put_json_body(resp, mgr_buckets_json(s->st, 0));
+        rc = 0;
+    } else if (strcmp(op, CN_OP_BUCKET_CREATE) == 0) {
+        rc = op_bucket_create(s, req, resp);
+    } else if (strcmp(op, CN_OP_BUCKET_DELETE) == 0) {
+        rc = op_bucket_delete(s, req);
+    } else {
+        CN_LOG(CN_LOG_WARN, "op=%s peer=%s: unknown op", op, cn_rpc_conn_peer(conn));
+        rc = CN_EPROTO;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (rc != 0)
+        CN_LOG(CN_LOG_DEBUG, "op=%s peer=%s rc=%s", op, cn_rpc_conn_peer(conn), cn_strerror(rc));
+    cn_msg_set_rc(resp, rc);
+    cn_rpc_reply(conn, req, resp);
+}
+
+int mgr_rpc_start(struct mgr_server *s)
+{
+    cn_rpc_server_opts_t o = {
+        .host = s->rpc_host,
+        .port = s->rpc_port,
+        .secret = s->conf.secret,
+        .handler = on_request,
+        .udata = s,
+    };
+    int rc;
+
+    if ((rc = cn_rpc_server_start(&s->loop, &o, &s->rpc)) != 0)
+        return rc;
+    s->rpc_port = cn_rpc_server_port(s->rpc);
+    return 0;
+}
+
+void mgr_rpc_stop(struct mgr_server *s)
+{
+    if (s->rpc != NULL)
+        cn_rpc_server_stop(s->rpc);
+    s->rpc = NULL;
+}

@@ -1,0 +1,227 @@
+/*
+ * manager/users.c: S3 users. Credentials come from cn_random_bytes: the access key id is 20
+ * characters of [A-Z0-9] (rejection sampling, so no modulo bias) and the secret 40 of
+ * [A-Za-z0-9/+] (6 bits per byte). A user record and its access key index are written
+ * together with the version bump in one batch.
+ */
+#include "manager/users.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "manager/buckets.h"
+
+static const char key_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+static const char secret_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+";
+
+int mgr_user_name_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+
+    if (n < 1 || n > MGR_USER_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int random_access_key(char out[MGR_ACCESS_KEY_LEN + 1])
+{
+    size_t n = 0;
+    uint8_t b[64];
+    int rc;
+
+    while (n < MGR_ACCESS_KEY_LEN) {
+        if ((rc = cn_random_bytes(b, sizeof(b))) != 0)
+            return rc;
+        for (size_t i = 0; i < sizeof(b) && n < MGR_ACCESS_KEY_LEN; i++)
+            if (b[i] < 252) /* 252 = 7 * 36: keeps every character equally likely */
+                out[n++] = key_alphabet[b[i] % 36];
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+static int random_secret(char out[MGR_SECRET_LEN + 1])
+{
+    uint8_t b[MGR_SECRET_LEN];
+    int rc;
+
+    if ((rc = cn_random_bytes(b, sizeof(b))) != 0)
+        return rc;
+    for (size_t i = 0; i < MGR_SECRET_LEN; i++)
+        out[i] = secret_alphabet[b[i] & 63];
+    out[MGR_SECRET_LEN] = '\0';
+    return 0;
+}
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src ? src : "");
+}
+
+static int user_from_json(const json_t *j, mgr_user_t *out)
+{
+    if (!json_is_object(j))
+        return CN_ECORRUPT;
+    memset(out, 0, sizeof(*out));
+    copy_str(out->name, sizeof(out->name), json_string_value(json_object_get(j, "user")));
+    copy_str(out->access_key, sizeof(out->access_key),
+             json_string_value(json_object_get(j, "access_key")));
+    copy_str(out->secret, sizeof(out->secret), json_string_value(json_object_get(j, "secret")));
+    copy_str(out->role, sizeof(out->role), json_string_value(json_object_get(j, "role")));
+    out->created_ms = (uint64_t)json_integer_value(json_object_get(j, "created_ms"));
+    return out->name[0] && out->access_key[0] ? 0 : CN_ECORRUPT;
+}
+
+static json_t *user_to_json(const mgr_user_t *u, int with_secret)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s, s:I}", "user", u->name, "access_key", u->access_key,
+                          "role", u->role, "created_ms", (json_int_t)u->created_ms);
+
+    if (with_secret)
+        json_object_set_new(j, "secret", json_string(u->secret));
+    return j;
+}
+
+int mgr_users_get(mgr_state_t *st, const char *name, mgr_user_t *out)
+{
+    char key[8 + MGR_USER_NAME_MAX];
+    json_t *j;
+    int rc;
+
+    if (!mgr_user_name_valid(name))
+        return CN_ENOENT;
+    snprintf(key, sizeof(key), "u/%s", name);
+    if ((rc = mgr_state_get_json(st, key, &j)) != 0)
+        return rc;
+    rc = user_from_json(j, out);
+    json_decref(j);
+    return rc;
+}
+
+int mgr_users_by_key(mgr_state_t *st, const char *access_key, mgr_user_t *out)
+{
+    char key[64], *name;
+    int rc;
+
+    if (access_key == NULL || strlen(access_key) != MGR_ACCESS_KEY_LEN)
+        return CN_ENOENT;
+    snprintf(key, sizeof(key), "k/%s", access_key);
+    if ((rc = mgr_state_get(st, key, &name, NULL)) != 0)
+        return rc;
+    rc = mgr_users_get(st, name, out);
+    cn_free(name);
+    return rc;
+}
+
+int mgr_users_create(mgr_state_t *st, const char *name, const char *role, mgr_user_t *out)
+{
+    char ukey[8 + MGR_USER_NAME_MAX], kkey[64];
+    mgr_user_t u, tmp;
+    mgr_batch_t *b;
+    json_t *j;
+    int rc;
+
+    if (!mgr_user_name_valid(name))
+        return CN_EINVAL;
+    if (role == NULL || *role == '\0')
+        role = "user";
+    if (strcmp(role, "user") != 0 && strcmp(role, "admin") != 0)
+        return CN_EINVAL;
+    if ((rc = mgr_users_get(st, name, &tmp)) != CN_ENOENT)
+        return rc == 0 ? CN_EEXIST : rc;
+    memset(&u, 0, sizeof(u));
+    copy_str(u.name, sizeof(u.name), name);
+    copy_str(u.role, sizeof(u.role), role);
+    u.created_ms = cn_now_ms();
+    do { /* a collision is astronomically unlikely, but a duplicate key must never exist */
+        if ((rc = random_access_key(u.access_key)) != 0)
+            return rc;
+        rc = mgr_users_by_key(st, u.access_key, &tmp);
+    } while (rc == 0);
+    if ((rc = random_secret(u.secret)) != 0)
+        return rc;
+
+    snprintf(ukey, sizeof(ukey), "u/%s", name);
+    snprintf(kkey, sizeof(kkey), "k/%s", u.access_key);
+    j = user_to_json(&u, 1);
+    b = mgr_batch_new();
+    mgr_batch_put_json(b, ukey, j);
+    mgr_batch_put(b, kkey, name, strlen(name));
+    mgr_batch_bump(b, st, MGR_VER_USERS);
+    json_decref(j);
+    if ((rc = mgr_batch_commit(st, b)) != 0)
+        return rc;
+    if (out != NULL)
+        *out = u;
+    return 0;
+}
+
+int mgr_users_delete(mgr_state_t *st, const char *name)
+{
+    char ukey[8 + MGR_USER_NAME_MAX], kkey[64];
+    mgr_user_t u;
+    mgr_batch_t *b;
+    int rc;
+
+    if ((rc = mgr_users_get(st, name, &u)) != 0)
+        return rc;
+    if (mgr_buckets_count_owned(st, u.access_key) > 0)
+        return CN_EBUSY;
+    snprintf(ukey, sizeof(ukey), "u/%s", name);
+    snprintf(kkey, sizeof(kkey), "k/%s", u.access_key);
+    b = mgr_batch_new();
+    mgr_batch_del(b, ukey);
+    mgr_batch_del(b, kkey);
+    mgr_batch_bump(b, st, MGR_VER_USERS);
+    return mgr_batch_commit(st, b);
+}
+
+static int add_user(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    json_t *arr = arg, *j = json_loadb(val, vlen, 0, NULL);
+    mgr_user_t u;
+
+    if (j == NULL || user_from_json(j, &u) != 0) {
+        CN_LOG(CN_LOG_WARN, "key=%.*s: unreadable user record skipped", (int)klen, key);
+        json_decref(j);
+        return 0;
+    }
+    json_array_append_new(arr, j);
+    return 0;
+}
+
+json_t *mgr_users_json(mgr_state_t *st, int with_secrets)
+{
+    json_t *arr = json_array(), *out = json_array(), *u;
+    size_t i;
+    char when[32];
+
+    mgr_state_scan(st, "u/", add_user, arr);
+    json_array_foreach(arr, i, u) {
+        json_t *o = json_object();
+        uint64_t ms = (uint64_t)json_integer_value(json_object_get(u, "created_ms"));
+
+        cn_fmt_iso8601_ms(ms, when, sizeof(when));
+        json_object_set(o, "user", json_object_get(u, "user"));
+        json_object_set(o, "access_key", json_object_get(u, "access_key"));
+        if (with_secrets)
+            json_object_set(o, "secret", json_object_get(u, "secret"));
+        json_object_set(o, "role", json_object_get(u, "role"));
+        json_object_set_new(o, "created", json_string(when));
+        json_array_append_new(out, o);
+    }
+    json_decref(arr);
+    return out;
+}

@@ -1,0 +1,528 @@
+/*
+ * storage/engine_simple.c: the "simple" engine: one RocksDB under DIR/simple holds both the
+ * metadata and the bodies. It is durable and correct, not fast for big objects; the
+ * container engine (next issue) replaces it behind storage/engine.h.
+ *
+ * RocksDB keys:
+ *   "m" + key -> meta record (below), kept for tombstones too;
+ *   "d" + key -> the body (absent for a tombstone).
+ * Meta record, explicitly encoded, little-endian:
+ *   u8 version (1) | u64 clock | u64 size | u64 mtime_ms | u32 flags |
+ *   u8 etag_len | etag | u32 meta_len | meta
+ * Bodies of 64 KiB and more go to RocksDB blob files (kept out of LSM compactions).
+ *
+ * Invariants: "m" and "d" of a key change only together, in one WriteBatch (synced unless
+ * no_sync), under the key's stripe lock; so a reader using one snapshot sees a body whose
+ * length is the record's size. The stripe lock orders the read-compare-write of last writer
+ * wins; reads take no lock. Lock order: one stripe at a time, nothing else is held.
+ * Foreign errors: RocksDB's char *err is logged and freed here and becomes CN_EIO (CN_EBUSY
+ * when another process holds the store's lock).
+ */
+#include "storage/engine.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <rocksdb/c.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/proc.h"
+#include "common/proto.h"
+
+#define SIMPLE_MAGIC 0x53494d50u /* "SIMP" */
+#define SIMPLE_STRIPES 64
+#define SIMPLE_REC_VERSION 1
+#define SIMPLE_REC_FIXED (1 + 8 + 8 + 8 + 4 + 1 + 4)
+#define SIMPLE_MIN_BLOB (64u << 10)
+
+struct simple {
+    uint32_t magic;
+    rocksdb_t *db;
+    rocksdb_options_t *opts;
+    rocksdb_writeoptions_t *wopts;
+    rocksdb_readoptions_t *ropts;
+    pthread_mutex_t stripes[SIMPLE_STRIPES];
+};
+
+/* A decoded meta record; etag and meta point into the record's bytes. */
+struct rec {
+    uint64_t clock, size, mtime_ms;
+    uint32_t flags;
+    cn_slice_t etag, meta;
+};
+
+static int rocks_err(const char *what, char *err)
+{
+    int rc = strstr(err, "lock") != NULL ? CN_EBUSY : CN_EIO;
+
+    CN_LOG(CN_LOG_ERROR, "rocksdb %s failed: %s", what, err);
+    rocksdb_free(err);
+    return rc;
+}
+
+/* prefix byte + key into buf (at least STOR_KEY_MAX + 1 bytes) */
+static size_t mk_key(char *buf, char kind, cn_slice_t key)
+{
+    buf[0] = kind;
+    memcpy(buf + 1, key.ptr, key.len);
+    return key.len + 1;
+}
+
+static pthread_mutex_t *stripe_of(struct simple *s, cn_slice_t key)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    for (size_t i = 0; i < key.len; i++)
+        h = (h ^ (uint8_t)key.ptr[i]) * 16777619u;
+    return &s->stripes[h % SIMPLE_STRIPES];
+}
+
+static void rec_encode(cn_buf_t *out, const stor_obj_meta_t *m, uint32_t flags)
+{
+    size_t etag_len = strnlen(m->etag, STOR_ETAG_MAX);
+    char hdr[SIMPLE_REC_FIXED + STOR_ETAG_MAX];
+
+    hdr[0] = SIMPLE_REC_VERSION;
+    cn_put_u64le(hdr + 1, m->clock);
+    cn_put_u64le(hdr + 9, m->size);
+    cn_put_u64le(hdr + 17, m->mtime_ms);
+    cn_put_u32le(hdr + 25, flags);
+    hdr[29] = (char)etag_len;
+    memcpy(hdr + 30, m->etag, etag_len);
+    cn_put_u32le(hdr + 30 + etag_len, (uint32_t)m->meta.len);
+    cn_buf_reserve(out, SIMPLE_REC_FIXED + etag_len + m->meta.len);
+    cn_buf_append(out, hdr, SIMPLE_REC_FIXED + etag_len);
+    if (m->meta.len)
+        cn_buf_append(out, m->meta.ptr, m->meta.len);
+}
+
+static int rec_decode(const char *p, size_t len, struct rec *r)
+{
+    size_t etag_len, meta_len;
+
+    if (len < SIMPLE_REC_FIXED || p[0] != SIMPLE_REC_VERSION)
+        return CN_ECORRUPT;
+    r->clock = cn_get_u64le(p + 1);
+    r->size = cn_get_u64le(p + 9);
+    r->mtime_ms = cn_get_u64le(p + 17);
+    r->flags = cn_get_u32le(p + 25);
+    etag_len = (uint8_t)p[29];
+    if (etag_len > STOR_ETAG_MAX || len < SIMPLE_REC_FIXED + etag_len)
+        return CN_ECORRUPT;
+    r->etag = cn_slice(p + 30, etag_len);
+    meta_len = cn_get_u32le(p + 30 + etag_len);
+    if (len != SIMPLE_REC_FIXED + etag_len + meta_len)
+        return CN_ECORRUPT;
+    r->meta = cn_slice(p + 34 + etag_len, meta_len);
+    return 0;
+}
+
+/* Reads the stored clock of key: 0 and *found = 0 when there is no record. */
+static int read_clock(struct simple *s, cn_slice_t key, uint64_t *clock, int *found)
+{
+    char k[STOR_KEY_MAX + 1];
+    char *err = NULL, *val;
+    size_t vlen, klen = mk_key(k, 'm', key);
+    struct rec r;
+    int rc;
+
+    val = rocksdb_get(s->db, s->ropts, k, klen, &vlen, &err);
+    if (err != NULL)
+        return rocks_err("get", err);
+    *found = val != NULL;
+    *clock = 0;
+    if (val == NULL)
+        return 0;
+    rc = rec_decode(val, vlen, &r);
+    if (rc == 0)
+        *clock = r.clock;
+    else
+        CN_LOG(CN_LOG_ERROR, "key=%.*s: corrupt meta record, overwriting it", (int)key.len,
+               key.ptr);
+    rocksdb_free(val);
+    *found = rc == 0;
+    return 0;
+}
+
+static int simple_open(const char *dir, const stor_engine_opts_t *o, void **impl)
+{
+    struct simple *s;
+    char path[PATH_MAX];
+    char *err = NULL;
+    int rc;
+
+    if ((size_t)snprintf(path, sizeof(path), "%s/simple", dir) >= sizeof(path))
+        return CN_ENAMETOOLONG;
+    if ((rc = cn_mkdir_p(path)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "dir=%s rc=%s: cannot make the engine directory", path,
+               cn_strerror(rc));
+        return rc;
+    }
+    s = cn_calloc(1, sizeof(*s));
+    s->magic = SIMPLE_MAGIC;
+    s->opts = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(s->opts, 1);
+    rocksdb_options_increase_parallelism(s->opts, 2);
+    rocksdb_options_set_enable_blob_files(s->opts, 1);
+    rocksdb_options_set_min_blob_size(s->opts, SIMPLE_MIN_BLOB);
+    s->db = rocksdb_open(s->opts, path, &err);
+    if (err != NULL) {
+        rc = rocks_err("open", err);
+        goto out_free;
+    }
+    s->wopts = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(s->wopts, o->no_sync ? 0 : 1);
+    s->ropts = rocksdb_readoptions_create();
+    for (int i = 0; i < SIMPLE_STRIPES; i++)
+        pthread_mutex_init(&s->stripes[i], NULL);
+    CN_LOG(CN_LOG_INFO, "engine=simple dir=%s sync=%d: opened", path, !o->no_sync);
+    *impl = s;
+    return 0;
+
+out_free:
+    rocksdb_options_destroy(s->opts);
+    cn_free(s);
+    return rc;
+}
+
+static void simple_close(void *impl)
+{
+    struct simple *s = impl;
+
+    CN_CHECK_OBJ(s, SIMPLE_MAGIC);
+    rocksdb_close(s->db);
+    rocksdb_writeoptions_destroy(s->wopts);
+    rocksdb_readoptions_destroy(s->ropts);
+    rocksdb_options_destroy(s->opts);
+    for (int i = 0; i < SIMPLE_STRIPES; i++)
+        pthread_mutex_destroy(&s->stripes[i]);
+    s->magic = 0;
+    cn_free(s);
+}
+
+/* Writes meta (+ body, or drops the body for a tombstone) in one batch. */
+static int write_version(struct simple *s, cn_slice_t key, const stor_obj_meta_t *m,
+                         uint32_t flags, cn_slice_t body)
+{
+    char mk[STOR_KEY_MAX + 1], dk[STOR_KEY_MAX + 1];
+    size_t mlen = mk_key(mk, 'm', key), dlen = mk_key(dk, 'd', key);
+    rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+    char *err = NULL;
+    cn_buf_t rec;
+    int rc = 0;
+
+    cn_buf_init(&rec);
+    rec_encode(&rec, m, flags);
+    rocksdb_writebatch_put(wb, mk, mlen, rec.data, rec.len);
+    if (flags & CN_OBJ_TOMBSTONE)
+        rocksdb_writebatch_delete(wb, dk, dlen);
+    else
+        rocksdb_writebatch_put(wb, dk, dlen, body.ptr ? body.ptr : "", body.len);
+    rocksdb_write(s->db, s->wopts, wb, &err);
+    if (err != NULL)
+        rc = rocks_err("write", err);
+    rocksdb_writebatch_destroy(wb);
+    cn_buf_dispose(&rec);
+    return rc;
+}
+
+static int simple_put(void *impl, cn_slice_t key, const stor_obj_meta_t *m, cn_slice_t body)
+{
+    struct simple *s = impl;
+    pthread_mutex_t *lock = stripe_of(s, key);
+    stor_obj_meta_t mm = *m;
+    uint64_t stored;
+    int found, rc;
+
+    CN_CHECK_OBJ(s, SIMPLE_MAGIC);
+    if (mm.mtime_ms == 0)
+        mm.mtime_ms = cn_now_ms();
+    pthread_mutex_lock(lock);
+    if ((rc = read_clock(s, key, &stored, &found)) != 0)
+        goto out_unlock;
+    if (found && stored >= m->clock) {
+        rc = CN_ESTALE;
+        goto out_unlock;
+    }
+    rc = write_version(s, key, &mm, m->flags & ~CN_OBJ_TOMBSTONE, body);
+out_unlock:
+    pthread_mutex_unlock(lock);
+    return rc;
+}
+
+static int simple_del(void *impl, cn_slice_t key, uint64_t clock)
+{
+    struct simple *s = impl;
+    pthread_mutex_t *lock = stripe_of(s, key);
+    stor_obj_meta_t tomb = {.clock = clock, .mtime_ms = cn_now_ms()};
+    char k[STOR_KEY_MAX + 1];
+    size_t klen = mk_key(k, 'm', key), vlen;
+    char *err = NULL, *val;
+    struct rec r;
+    int live = 0, rc;
+
+    CN_CHECK_OBJ(s, SIMPLE_MAGIC);
+    pthread_mutex_lock(lock);
+    val = rocksdb_get(s->db, s->ropts, k, klen, &vlen, &err);
+    if (err != NULL) {
+        rc = rocks_err("get", err);
+        goto out_unlock;
+    }
+    if (val != NULL && rec_decode(val, vlen, &r) == 0) {
+        if (r.clock >= clock) {
+            rc = CN_ESTALE;
+            goto out_free;
+        }
+        live = !(r.flags & CN_OBJ_TOMBSTONE);
+    }
+    if ((rc = write_version(s, key, &tomb, CN_OBJ_TOMBSTONE, cn_slice("", 0))) == 0 && !live)
+        rc = CN_ENOENT;
+out_free:
+    rocksdb_free(val);
+out_unlock:
+    pthread_mutex_unlock(lock);
+    return rc;
+}
+
+static int simple_get(void *impl, cn_slice_t key, uint64_t off, uint64_t len,
+                      stor_obj_meta_t *m, cn_buf_t *meta_out, cn_buf_t *body_out)
+{
+    struct simple *s = impl;
+    char k[STOR_KEY_MAX + 1];
+    size_t klen = mk_key(k, 'm', key), vlen = 0;
+    const rocksdb_snapshot_t *snap = rocksdb_create_snapshot(s->db);
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    rocksdb_pinnableslice_t *body = NULL;
+    char *err = NULL, *val;
+    struct rec r;
+    int rc;
+
+    CN_CHECK_OBJ(s, SIMPLE_MAGIC);
+    rocksdb_readoptions_set_snapshot(ro, snap);
+    val = rocksdb_get(s->db, ro, k, klen, &vlen, &err);
+    if (err != NULL) {
+        rc = rocks_err("get", err);
+        goto out_snap;
+    }
+    if (val == NULL) {
+        rc = CN_ENOENT;
+        goto out_snap;
+    }
+    if ((rc = rec_decode(val, vlen, &r)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "key=%.*s: corrupt meta record", (int)key.len, key.ptr);
+        goto out_val;
+    }
+    if (r.flags & CN_OBJ_TOMBSTONE) {
+        rc = CN_ENOENT;
+        goto out_val;
+    }
+    memset(m, 0, sizeof(*m));
+    m->clock = r.clock;
+    m->size = r.size;
+    m->mtime_ms = r.mtime_ms;
+    m->flags = r.flags;
+    memcpy(m->etag, r.etag.ptr, r.etag.len);
+    m->etag[r.etag.len] = '\0';
+    if (meta_out != NULL)
+        cn_buf_append(meta_out, r.meta.ptr, r.meta.len);
+    if (body_out != NULL && off < r.size && len > 0) {
+        const char *b;
+        size_t blen;
+
+        klen = mk_key(k, 'd', key);
+        body = rocksdb_get_pinned(s->db, ro, k, klen, &err);
+        if (err != NULL) {
+            rc = rocks_err("get", err);
+            goto out_val;
+        }
+        b = body ? rocksdb_pinnableslice_value(body, &blen) : NULL;
+        if (b == NULL || blen != r.size) {
+            CN_LOG(CN_LOG_ERROR, "key=%.*s size=%" PRIu64 ": body missing or of another size",
+                   (int)key.len, key.ptr, r.size);
+            rc = CN_ECORRUPT;
+            goto out_body;
+        }
+        if (len > r.size - off)
+            len = r.size - off;
+        cn_buf_append(body_out, b + off, (size_t)len);
+    }
+out_body:
+    if (body != NULL)
+        rocksdb_pinnableslice_destroy(body);
+out_val:
+    rocksdb_free(val);
+out_snap:
+    rocksdb_readoptions_destroy(ro);
+    rocksdb_release_snapshot(s->db, snap);
+    return rc;
+}
+
+/* ---- listing ------------------------------------------------------------------------ */
+
+struct lent {
+    size_t koff, klen;
+    uint64_t size, mtime_ms, clock;
+    uint32_t flags;
+    char etag[72];
+};
+
+struct listing {
+    struct lent *v;
+    size_t n, cap;
+    cn_buf_t keys;
+};
+
+static int slice_cmp(cn_slice_t a, cn_slice_t b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+
+    if (c != 0)
+        return c;
+    return a.len < b.len ? -1 : a.len > b.len;
+}
+
+/* The smallest byte string greater than every string starting with p: strip trailing 0xff
+ * bytes and increment the last one. Returns 0 when there is none (p is all 0xff). */
+static size_t successor(const char *p, size_t len, char *out)
+{
+    while (len > 0 && (uint8_t)p[len - 1] == 0xff)
+        len--;
+    if (len == 0)
+        return 0;
+    memcpy(out, p, len);
+    out[len - 1] = (char)((uint8_t)out[len - 1] + 1);
+    return len;
+}
+
+static struct lent *listing_add(struct listing *l, cn_slice_t key)
+{
+    struct lent *e;
+
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->v = cn_realloc(l->v, l->cap * sizeof(*l->v));
+    }
+    e = &l->v[l->n++];
+    memset(e, 0, sizeof(*e));
+    e->koff = l->keys.len;
+    e->klen = key.len;
+    cn_buf_append(&l->keys, key.ptr, key.len);
+    return e;
+}
+
+static int simple_list(void *impl, cn_slice_t prefix, cn_slice_t start_after, size_t max_keys,
+                       cn_slice_t delim, cn_buf_t *out, int *truncated, uint64_t *steps)
+{
+    struct simple *s = impl;
+    char seek[STOR_KEY_MAX + 1], upper[STOR_KEY_MAX + 1];
+    size_t seek_len, upper_len;
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    rocksdb_iterator_t *it;
+    struct listing l = {0};
+    char *err = NULL;
+    int rc = 0;
+
+    CN_CHECK_OBJ(s, SIMPLE_MAGIC);
+    *truncated = 0;
+    cn_buf_init(&l.keys);
+    upper_len = successor(seek, mk_key(seek, 'm', prefix), upper); /* "m" never overflows */
+    rocksdb_readoptions_set_iterate_upper_bound(ro, upper, upper_len);
+    it = rocksdb_create_iterator(s->db, ro);
+    if (slice_cmp(start_after, prefix) > 0)
+        seek_len = mk_key(seek, 'm', start_after);
+    else
+        seek_len = mk_key(seek, 'm', prefix);
+    rocksdb_iter_seek(it, seek, seek_len);
+    (*steps)++;
+    while (rocksdb_iter_valid(it)) {
+        size_t rklen, vlen;
+        const char *rk = rocksdb_iter_key(it, &rklen);
+        const char *val = rocksdb_iter_value(it, &vlen);
+        cn_slice_t key = cn_slice(rk + 1, rklen - 1);
+        struct lent *e;
+        struct rec r;
+
+        if (rklen < 1 + prefix.len || memcmp(key.ptr, prefix.ptr, prefix.len) != 0)
+            break;
+        if (slice_cmp(key, start_after) <= 0 || rec_decode(val, vlen, &r) != 0 ||
+            (r.flags & CN_OBJ_TOMBSTONE)) {
+            rocksdb_iter_next(it);
+            (*steps)++;
+            continue;
+        }
+        if (delim.len > 0) {
+            const char *d = memmem(key.ptr + prefix.len, key.len - prefix.len, delim.ptr,
+                                   delim.len);
+            if (d != NULL) {
+                cn_slice_t cp = cn_slice(key.ptr, (size_t)(d - key.ptr) + delim.len);
+                char past[STOR_KEY_MAX + 1];
+                size_t past_len;
+
+                if (slice_cmp(cp, start_after) > 0) {
+                    if (l.n == max_keys) {
+                        *truncated = 1;
+                        break;
+                    }
+                    e = listing_add(&l, cp);
+                    e->flags = CN_LIST_PREFIX;
+                }
+                past_len = successor(seek, mk_key(seek, 'm', cp), past);
+                if (past_len == 0)
+                    break;
+                rocksdb_iter_seek(it, past, past_len);
+                (*steps)++;
+                continue;
+            }
+        }
+        if (l.n == max_keys) {
+            *truncated = 1;
+            break;
+        }
+        e = listing_add(&l, key);
+        e->size = r.size;
+        e->mtime_ms = r.mtime_ms;
+        e->clock = r.clock;
+        e->flags = r.flags;
+        memcpy(e->etag, r.etag.ptr, r.etag.len);
+        rocksdb_iter_next(it);
+        (*steps)++;
+    }
+    rocksdb_iter_get_error(it, &err);
+    if (err != NULL)
+        rc = rocks_err("iterate", err);
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
+    if (rc == 0) {
+        cn_list_encode_begin(out, l.n);
+        for (size_t i = 0; i < l.n; i++) {
+            cn_list_entry_t le = {
+                .key = cn_slice(l.keys.data + l.v[i].koff, l.v[i].klen),
+                .size = l.v[i].size,
+                .mtime_ms = l.v[i].mtime_ms,
+                .clock = l.v[i].clock,
+                .flags = l.v[i].flags,
+            };
+            memcpy(le.etag, l.v[i].etag, sizeof(le.etag));
+            cn_list_encode_entry(out, &le);
+        }
+    }
+    cn_free(l.v);
+    cn_buf_dispose(&l.keys);
+    return rc;
+}
+
+const struct stor_engine_ops stor__engine_simple_ops = {
+    .kind = "simple",
+    .open = simple_open,
+    .close = simple_close,
+    .put = simple_put,
+    .get = simple_get,
+    .del = simple_del,
+    .list = simple_list,
+};

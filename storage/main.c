@@ -1,0 +1,305 @@
+/*
+ * storage/main.c: cairn-storage, the data-plane daemon: command line and configuration,
+ * then the engine, the RPC server, the port and pid files, the manager link and the loop.
+ *
+ * Exit codes: 0 after SIGTERM/SIGINT or an informational option, 2 for a bad command line or
+ * configuration ("FILE:LINE: section.key: reason"), 1 when starting fails (engine, listen).
+ * Threads: the main loop owns everything but the engine calls, which run in the libuv pool.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "common/clock.h"
+#include "common/conf.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/proc.h"
+#include "storage/storage.h"
+
+#define STOR_CONF(t, sect, key, field, def, min, max, reload, help)                          \
+    CN_CONF_KEY(t, sect, key, struct stor_conf, field, def, min, max, reload, help),
+static const cn_conf_key_t conf_keys[] = {
+#include "storage/conf_keys.h"
+};
+#undef STOR_CONF
+#define N_KEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+struct opts {
+    const char *config;
+    const char *port_file;
+    const char *pid_file;
+    const char **sets;
+    size_t n_sets;
+    int check, print, rebuild;
+};
+
+struct daemon {
+    struct stor_server s;
+    uv_signal_t sigterm, sigint, sighup;
+    int stopping;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: cairn-storage [-c|--config FILE] [--set section.key=value]...\n"
+            "                     [--port-file PATH] [--pid-file PATH] [--check-config]\n"
+            "                     [--print-config] [--help-config] [--rebuild-index]\n"
+            "                     [-h|--help] [-V|--version]\n"
+            "The cairn storage node: objects over cluster RPC (put/get/head/delete/list).\n");
+}
+
+/* Parses argv; returns -1 to go on, or an exit code. */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+    enum { O_SET = 256, O_PORT_FILE, O_PID_FILE, O_CHECK, O_PRINT, O_HELP_CONF, O_REBUILD };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"set", required_argument, NULL, O_SET},
+        {"port-file", required_argument, NULL, O_PORT_FILE},
+        {"pid-file", required_argument, NULL, O_PID_FILE},
+        {"check-config", no_argument, NULL, O_CHECK},
+        {"print-config", no_argument, NULL, O_PRINT},
+        {"help-config", no_argument, NULL, O_HELP_CONF},
+        {"rebuild-index", no_argument, NULL, O_REBUILD},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    o->sets = cn_calloc((size_t)argc + 1, sizeof(*o->sets));
+    while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o->config = optarg;
+            break;
+        case O_SET:
+            o->sets[o->n_sets++] = optarg;
+            break;
+        case O_PORT_FILE:
+            o->port_file = optarg;
+            break;
+        case O_PID_FILE:
+            o->pid_file = optarg;
+            break;
+        case O_CHECK:
+            o->check = 1;
+            break;
+        case O_PRINT:
+            o->print = 1;
+            break;
+        case O_REBUILD:
+            o->rebuild = 1;
+            break;
+        case O_HELP_CONF:
+            cn_conf_print_sample(conf_keys, N_KEYS, "cairn-storage", stdout);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("cairn-storage %s\n", PACKAGE_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "cairn-storage: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+/* Checks what the table cannot: required keys and addresses. 0 or CN_ECONFIG with err. */
+static int check_conf(const struct stor_conf *c, const char *file, char *err, size_t errlen)
+{
+    char host[64];
+    int port;
+
+    if (c->secret == NULL || c->secret[0] == '\0') {
+        snprintf(err, errlen,
+                 "%s: cluster.secret: required (no default), set it in the file or with "
+                 "--set cluster.secret=...",
+                 file);
+        return CN_ECONFIG;
+    }
+    if (c->name[0] == '\0' || strlen(c->name) >= 64) {
+        snprintf(err, errlen, "%s: storage.name: must be 1..63 bytes", file);
+        return CN_ECONFIG;
+    }
+    if (cn_parse_hostport(c->rpc_listen, host, sizeof(host), &port) != 0 || port < 0 ||
+        port > 65535) {
+        snprintf(err, errlen, "%s: storage.rpc_listen: '%s' is not host:port", file,
+                 c->rpc_listen);
+        return CN_ECONFIG;
+    }
+    if (cn_parse_hostport(c->manager_address, host, sizeof(host), &port) != 0 || port <= 0 ||
+        port > 65535) {
+        snprintf(err, errlen, "%s: manager.address: '%s' is not host:port", file,
+                 c->manager_address);
+        return CN_ECONFIG;
+    }
+    if (c->data_dir[0] == '\0') {
+        snprintf(err, errlen, "%s: storage.data_dir: must not be empty", file);
+        return CN_ECONFIG;
+    }
+    return 0;
+}
+
+static int load_conf(const struct opts *o, struct stor_conf *c)
+{
+    char err[512];
+
+    if (cn_conf_defaults(conf_keys, N_KEYS, c, err, sizeof(err)) != 0)
+        goto bad;
+    if (o->config != NULL && cn_conf_load(o->config, conf_keys, N_KEYS, c, err, sizeof(err)) != 0)
+        goto bad;
+    for (size_t i = 0; i < o->n_sets; i++)
+        if (cn_conf_set(o->sets[i], conf_keys, N_KEYS, c, err, sizeof(err)) != 0)
+            goto bad;
+    if (check_conf(c, o->config ? o->config : "(no config file)", err, sizeof(err)) != 0)
+        goto bad;
+    return 0;
+bad:
+    fprintf(stderr, "%s\n", err);
+    return CN_ECONFIG;
+}
+
+static void close_signals(struct daemon *d)
+{
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
+}
+
+static void on_stop_signal(uv_signal_t *h, int signum)
+{
+    struct daemon *d = h->data;
+
+    if (d->stopping)
+        return;
+    d->stopping = 1;
+    CN_LOG(CN_LOG_INFO, "signal %d: stopping", signum);
+    stor_mgr_stop(&d->s);
+    stor_rpc_stop(&d->s);
+    close_signals(d);
+}
+
+static void on_sighup(uv_signal_t *h, int signum)
+{
+    int rc = cn_log_reopen();
+
+    if (rc != 0)
+        CN_LOG(CN_LOG_ERROR, "rc=%s: cannot reopen the log file", cn_strerror(rc));
+    else
+        CN_LOG(CN_LOG_INFO, "log reopened");
+}
+
+static int write_port_file(const char *path, const struct stor_server *s)
+{
+    char line[128];
+    int n = snprintf(line, sizeof(line), "rpc %s:%d\n", s->rpc_host, s->rpc_port);
+
+    return cn_write_file_atomic(path, line, (size_t)n);
+}
+
+static int run(const struct opts *o, const struct stor_conf *c)
+{
+    struct daemon d;
+    uv_loop_t loop;
+    int rc, code = 1;
+
+    memset(&d, 0, sizeof(d));
+    d.s.magic = STOR_SERVER_MAGIC;
+    d.s.conf = c;
+    d.s.loop = &loop;
+    uv_loop_init(&loop);
+    if ((rc = stor_engine_open(c->data_dir, NULL, &d.s.engine)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "data_dir=%s rc=%s: cannot open the engine", c->data_dir,
+               cn_strerror(rc));
+        goto out_loop;
+    }
+    if ((rc = stor_rpc_start(&d.s)) != 0)
+        goto out_engine;
+    if (o->port_file && (rc = write_port_file(o->port_file, &d.s)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "port_file=%s rc=%s: cannot write", o->port_file, cn_strerror(rc));
+        goto out_rpc;
+    }
+    if (o->pid_file && (rc = cn_pid_file_write(o->pid_file)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "pid_file=%s rc=%s: cannot write", o->pid_file, cn_strerror(rc));
+        goto out_rpc;
+    }
+    if ((rc = stor_mgr_start(&d.s)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "manager=%s rc=%s: cannot start the manager link",
+               c->manager_address, cn_strerror(rc));
+        goto out_rpc;
+    }
+    uv_signal_init(&loop, &d.sigterm);
+    uv_signal_init(&loop, &d.sigint);
+    uv_signal_init(&loop, &d.sighup);
+    d.sigterm.data = d.sigint.data = d.sighup.data = &d;
+    uv_signal_start(&d.sigterm, on_stop_signal, SIGTERM);
+    uv_signal_start(&d.sigint, on_stop_signal, SIGINT);
+    uv_signal_start(&d.sighup, on_sighup, SIGHUP);
+    CN_LOG(CN_LOG_INFO, "name=%s data_dir=%s rpc=%s:%d manager=%s: started", c->name,
+           c->data_dir, d.s.rpc_host, d.s.rpc_port, c->manager_address);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    code = 0;
+    goto out_engine;
+
+out_rpc:
+    stor_rpc_stop(&d.s);
+    uv_run(&loop, UV_RUN_DEFAULT);
+out_engine:
+    stor_engine_close(d.s.engine);
+out_loop:
+    if (uv_loop_close(&loop) != 0)
+        CN_LOG(CN_LOG_WARN, "loop closed with handles still open");
+    if (code == 0)
+        CN_LOG(CN_LOG_INFO, "stopped");
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = {0};
+    struct stor_conf c = {0};
+    int code, rc;
+
+    signal(SIGPIPE, SIG_IGN);
+    if ((code = parse_args(argc, argv, &o)) >= 0)
+        goto out;
+    if (load_conf(&o, &c) != 0) {
+        code = 2;
+    } else if (o.check) {
+        printf("%s: configuration OK\n", o.config ? o.config : "(defaults)");
+        code = 0;
+    } else if (o.print) {
+        cn_conf_print(conf_keys, N_KEYS, &c, stdout);
+        code = 0;
+    } else if (o.rebuild) {
+        printf("cairn-storage: --rebuild-index is not needed by the simple engine "
+               "(its index and bodies live in one RocksDB); nothing to do\n");
+        code = 0;
+    } else if ((rc = cn_log_init("storage", c.log_level, c.log_file)) != 0) {
+        fprintf(stderr, "log.file: '%s': %s\n", c.log_file, cn_strerror(rc));
+        code = 2;
+    } else {
+        code = run(&o, &c);
+    }
+    cn_conf_dispose(conf_keys, N_KEYS, &c);
+out:
+    cn_free(o.sets);
+    return code;
+}

@@ -1,0 +1,295 @@
+/*
+ * storage/mgr_link.c: the storage node's link to the manager: register, heartbeat, ring.
+ *
+ * States: REGISTERING (a register call every second until one succeeds; the first failure
+ * logs one WARN line, success after failures logs one INFO line) then REGISTERED (a heartbeat
+ * every heartbeat_ms with the ring checksums held; when the manager's differ, get_ring is
+ * fetched and cur/prev are replaced). A heartbeat answered CN_ENOENT (the manager forgot
+ * the node) goes back to REGISTERING. The manager's "state" is logged when it changes.
+ * RPC keeps being served whatever happens here.
+ *
+ * Lifetime: the link is referenced by its timer (until close_cb) and by each call in flight
+ * (until its callback, which cn_rpc_client_destroy makes fire with CN_ECANCELED after stop);
+ * it is freed when the last reference goes. At most one call is in flight at a time.
+ * Threads: main loop only.
+ */
+#include "storage/storage.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/proc.h"
+#include "common/proto.h"
+#include "common/ring.h"
+#include "common/rpc.h"
+
+#define STOR_MGR_MAGIC 0x534d474cu /* "SMGL" */
+#define MGR_RETRY_MS 1000
+#define MGR_CALL_TIMEOUT_MS 3000
+
+enum link_state { LINK_REGISTERING, LINK_REGISTERED };
+
+struct stor_mgr_link {
+    uint32_t magic;
+    struct stor_server *s;
+    cn_rpc_client_t *cli;
+    uv_timer_t timer;
+    enum link_state state;
+    int refs;
+    int busy;        /* a call is in flight */
+    int stopping;
+    int failing;     /* the last call failed (and was logged) */
+    char mgr_state[32];
+    cn_ring_t *cur, *prev;
+    uint64_t cur_sum, prev_sum;
+};
+
+static void tick(uv_timer_t *t);
+
+static void unref(struct stor_mgr_link *l)
+{
+    CN_CHECK_OBJ(l, STOR_MGR_MAGIC);
+    if (--l->refs > 0)
+        return;
+    cn_ring_destroy(l->cur);
+    cn_ring_destroy(l->prev);
+    l->magic = 0;
+    cn_free(l);
+}
+
+static void on_timer_close(uv_handle_t *h)
+{
+    unref(h->data);
+}
+
+static void set_period(struct stor_mgr_link *l, uint64_t first_ms)
+{
+    uint64_t every = l->state == LINK_REGISTERED ? l->s->conf->heartbeat_ms : MGR_RETRY_MS;
+
+    uv_timer_start(&l->timer, tick, first_ms, every);
+}
+
+/* Logs a failed call once per outage. */
+static void call_failed(struct stor_mgr_link *l, const char *op, int rc)
+{
+    if (!l->failing)
+        CN_LOG(CN_LOG_WARN, "manager=%s op=%s rc=%s: manager unreachable, retrying every %s",
+               l->s->conf->manager_address, op, cn_strerror(rc),
+               l->state == LINK_REGISTERED ? "heartbeat" : "second");
+    l->failing = 1;
+}
+
+static void call_ok(struct stor_mgr_link *l)
+{
+    if (l->failing)
+        CN_LOG(CN_LOG_INFO, "manager=%s: reachable again", l->s->conf->manager_address);
+    l->failing = 0;
+}
+
+static void note_state(struct stor_mgr_link *l, const cn_msg_t *resp)
+{
+    char st[sizeof(l->mgr_state)];
+
+    if (cn_msg_get_str(resp, "state", st, sizeof(st)) != 0)
+        return;
+    if (strcmp(st, l->mgr_state) != 0) {
+        CN_LOG(CN_LOG_INFO, "manager=%s state=%s (was %s)", l->s->conf->manager_address, st,
+               l->mgr_state[0] ? l->mgr_state : "none");
+        snprintf(l->mgr_state, sizeof(l->mgr_state), "%s", st);
+    }
+}
+
+/* Decodes one ring field (empty: no ring). 0 or CN_ECORRUPT. */
+static int decode_ring(const cn_msg_t *resp, const char *name, cn_ring_t **out)
+{
+    cn_slice_t b;
+
+    *out = NULL;
+    if (cn_msg_get_bytes(resp, name, &b) != 0 || b.len == 0)
+        return 0;
+    return cn_ring_decode(b.ptr, b.len, out);
+}
+
+static void on_get_ring(int status, cn_msg_t *resp, void *arg)
+{
+    struct stor_mgr_link *l = arg;
+    cn_ring_t *cur = NULL, *prev = NULL;
+    char a[17], b[17];
+    int rc = status;
+
+    CN_CHECK_OBJ(l, STOR_MGR_MAGIC);
+    l->busy = 0;
+    if (l->stopping)
+        goto out;
+    if (rc == 0 && (rc = cn_msg_rc(resp)) == 0 && (rc = decode_ring(resp, "cur", &cur)) == 0)
+        rc = decode_ring(resp, "prev", &prev);
+    if (rc != 0) {
+        CN_LOG(CN_LOG_WARN, "manager=%s rc=%s: get_ring failed, retrying on the next heartbeat",
+               l->s->conf->manager_address, cn_strerror(rc));
+        cn_ring_destroy(cur);
+        cn_ring_destroy(prev);
+        goto out;
+    }
+    cn_ring_destroy(l->cur);
+    cn_ring_destroy(l->prev);
+    l->cur = cur;
+    l->prev = prev;
+    l->cur_sum = cur ? cn_ring_checksum(cur) : 0;
+    l->prev_sum = prev ? cn_ring_checksum(prev) : 0;
+    cn_ring_checksum_hex(l->cur_sum, a);
+    cn_ring_checksum_hex(l->prev_sum, b);
+    CN_LOG(CN_LOG_INFO, "ring cur=%s (%zu nodes) prev=%s (%zu nodes)", a,
+           cur ? cn_ring_node_count(cur) : (size_t)0, b,
+           prev ? cn_ring_node_count(prev) : (size_t)0);
+out:
+    cn_msg_free(resp);
+    unref(l);
+}
+
+static void fetch_ring(struct stor_mgr_link *l)
+{
+    l->busy = 1;
+    l->refs++;
+    cn_rpc_call(l->cli, cn_msg_new(CN_OP_GET_RING), MGR_CALL_TIMEOUT_MS, on_get_ring, l);
+}
+
+static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
+{
+    struct stor_mgr_link *l = arg;
+    uint64_t cur = 0, prev = 0;
+    int rc = status;
+
+    CN_CHECK_OBJ(l, STOR_MGR_MAGIC);
+    l->busy = 0;
+    if (l->stopping)
+        goto out;
+    if (rc == 0)
+        rc = cn_msg_rc(resp);
+    if (rc == CN_ENOENT) {
+        CN_LOG(CN_LOG_WARN, "manager=%s: does not know this node, registering again",
+               l->s->conf->manager_address);
+        l->state = LINK_REGISTERING;
+        l->mgr_state[0] = '\0';
+        set_period(l, 0);
+        goto out;
+    }
+    if (rc != 0) {
+        call_failed(l, CN_OP_HEARTBEAT, rc);
+        goto out;
+    }
+    call_ok(l);
+    note_state(l, resp);
+    if (cn_msg_get_u64(resp, "ring_cur", &cur) != 0)
+        cur = 0;
+    if (cn_msg_get_u64(resp, "ring_prev", &prev) != 0)
+        prev = 0;
+    if (cur != l->cur_sum || prev != l->prev_sum)
+        fetch_ring(l);
+out:
+    cn_msg_free(resp);
+    unref(l);
+}
+
+static void on_register(int status, cn_msg_t *resp, void *arg)
+{
+    struct stor_mgr_link *l = arg;
+    int rc = status;
+
+    CN_CHECK_OBJ(l, STOR_MGR_MAGIC);
+    l->busy = 0;
+    if (l->stopping)
+        goto out;
+    if (rc == 0)
+        rc = cn_msg_rc(resp);
+    if (rc != 0) {
+        call_failed(l, CN_OP_REGISTER, rc);
+        goto out;
+    }
+    call_ok(l);
+    CN_LOG(CN_LOG_INFO, "manager=%s: registered as %s (%s:%d, vnodes=%" PRIu64 ")",
+           l->s->conf->manager_address, l->s->conf->name, l->s->rpc_host, l->s->rpc_port,
+           l->s->conf->vnodes);
+    note_state(l, resp);
+    l->state = LINK_REGISTERED;
+    set_period(l, 0); /* first heartbeat now: it brings the ring checksums */
+out:
+    cn_msg_free(resp);
+    unref(l);
+}
+
+static void tick(uv_timer_t *t)
+{
+    struct stor_mgr_link *l = t->data;
+    const struct stor_conf *c = l->s->conf;
+    cn_msg_t *m;
+
+    CN_CHECK_OBJ(l, STOR_MGR_MAGIC);
+    if (l->busy || l->stopping)
+        return;
+    if (l->state == LINK_REGISTERING) {
+        m = cn_msg_new(CN_OP_REGISTER);
+        cn_msg_set_str(m, "type", CN_NODE_STORAGE);
+        cn_msg_set_str(m, "name", c->name);
+        cn_msg_set_str(m, "host", l->s->rpc_host);
+        cn_msg_set_u64(m, "port", (uint64_t)l->s->rpc_port);
+        cn_msg_set_u64(m, "vnodes", c->vnodes);
+        l->busy = 1;
+        l->refs++;
+        cn_rpc_call(l->cli, m, MGR_CALL_TIMEOUT_MS, on_register, l);
+        return;
+    }
+    m = cn_msg_new(CN_OP_HEARTBEAT);
+    cn_msg_set_str(m, "name", c->name);
+    cn_msg_set_u64(m, "ring_cur", l->cur_sum);
+    cn_msg_set_u64(m, "ring_prev", l->prev_sum);
+    l->busy = 1;
+    l->refs++;
+    cn_rpc_call(l->cli, m, MGR_CALL_TIMEOUT_MS, on_heartbeat, l);
+}
+
+int stor_mgr_start(struct stor_server *s)
+{
+    struct stor_mgr_link *l;
+    char host[64];
+    int port, rc;
+
+    CN_CHECK_OBJ(s, STOR_SERVER_MAGIC);
+    if (cn_parse_hostport(s->conf->manager_address, host, sizeof(host), &port) != 0 ||
+        port <= 0 || port > 65535)
+        return CN_EINVAL;
+    l = cn_calloc(1, sizeof(*l));
+    l->magic = STOR_MGR_MAGIC;
+    l->s = s;
+    if ((rc = cn_rpc_client_create(s->loop, host, port, s->conf->secret, s->conf->name,
+                                   &l->cli)) != 0) {
+        l->magic = 0;
+        cn_free(l);
+        return rc;
+    }
+    uv_timer_init(s->loop, &l->timer);
+    l->timer.data = l;
+    l->refs = 1;
+    l->state = LINK_REGISTERING;
+    set_period(l, 0);
+    s->mgr = l;
+    return 0;
+}
+
+void stor_mgr_stop(struct stor_server *s)
+{
+    struct stor_mgr_link *l = s->mgr;
+
+    if (l == NULL)
+        return;
+    CN_CHECK_OBJ(l, STOR_MGR_MAGIC);
+    l->stopping = 1;
+    cn_rpc_client_destroy(l->cli);
+    l->cli = NULL;
+    uv_timer_stop(&l->timer);
+    uv_close((uv_handle_t *)&l->timer, on_timer_close);
+    s->mgr = NULL;
+}

@@ -1,0 +1,304 @@
+/*
+ * storage/rpc_srv.c: the storage ops of the cluster RPC (docs/PROTOCOL.md): put, get, head,
+ * delete, list.
+ *
+ * A request is checked on the loop thread (fields and types; a bad one is answered
+ * CN_EINVAL at once), turned into a job and run on the libuv thread pool (uv_queue_work):
+ * run_job touches only the job and the thread-safe engine; job_done, back on the loop,
+ * builds the response and replies. The job borrows key, metadata and body from the request,
+ * which it owns until the reply, so nothing is copied on the way in.
+ * Clocks: a request clock of 0 gets cn_hlc_next(); a given clock is observed
+ * (cn_hlc_observe) so that this node's next clock is newer.
+ * Threads: everything here runs on the main loop except run_job.
+ */
+#include "storage/storage.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/proc.h"
+#include "common/proto.h"
+#include "common/rpc.h"
+
+#define STOR_RPC_MAGIC 0x53525043u /* "SRPC" */
+#define STOR_JOB_MAGIC 0x534a4f42u /* "SJOB" */
+#define STOR_LIST_DEFAULT_KEYS 1000
+
+enum job_op { OP_PUT, OP_GET, OP_HEAD, OP_DELETE, OP_LIST };
+
+struct stor_rpc {
+    uint32_t magic;
+    struct stor_server *s;
+    cn_rpc_server_t *srv;
+};
+
+struct job {
+    uint32_t magic;
+    uv_work_t work;
+    stor_engine_t *engine;
+    cn_rpc_conn_t *conn;
+    cn_msg_t *req;
+    enum job_op op;
+    /* request (borrowed from req) */
+    cn_slice_t key, body, prefix, start_after, delimiter;
+    uint64_t clock, off, len, max_keys;
+    stor_obj_meta_t m;
+    /* result */
+    int rc, truncated;
+    cn_buf_t meta_out, body_out;
+};
+
+/* Optional u64 field: 0 (set or absent, *out = def) or CN_EINVAL for another type. */
+static int opt_u64(const cn_msg_t *req, const char *name, uint64_t def, uint64_t *out)
+{
+    int rc = cn_msg_get_u64(req, name, out);
+
+    if (rc == CN_ENOENT) {
+        *out = def;
+        return 0;
+    }
+    return rc;
+}
+
+/* Optional bytes field: absent is empty. */
+static int opt_bytes(const cn_msg_t *req, const char *name, cn_slice_t *out)
+{
+    int rc = cn_msg_get_bytes(req, name, out);
+
+    if (rc == CN_ENOENT) {
+        *out = cn_slice("", 0);
+        return 0;
+    }
+    return rc;
+}
+
+/* Fills j from the request; 0 or CN_EINVAL. */
+static int parse_req(struct job *j)
+{
+    const cn_msg_t *req = j->req;
+    cn_slice_t etag;
+    uint64_t flags;
+    int rc = 0;
+
+    if (j->op != OP_LIST) {
+        if (cn_msg_get_bytes(req, "key", &j->key) != 0 || j->key.len == 0 ||
+            j->key.len > STOR_KEY_MAX)
+            return CN_EINVAL;
+    }
+    switch (j->op) {
+    case OP_PUT:
+        if ((rc = opt_u64(req, "clock", 0, &j->clock)) != 0 ||
+            (rc = opt_bytes(req, "etag", &etag)) != 0 ||
+            (rc = opt_bytes(req, "meta", &j->m.meta)) != 0 ||
+            (rc = opt_u64(req, "flags", 0, &flags)) != 0)
+            return CN_EINVAL;
+        if (etag.len > STOR_ETAG_MAX || memchr(etag.ptr, '\0', etag.len) != NULL ||
+            flags > UINT32_MAX || (flags & CN_OBJ_TOMBSTONE) || j->m.meta.len > STOR_META_MAX)
+            return CN_EINVAL;
+        memcpy(j->m.etag, etag.ptr, etag.len);
+        j->m.flags = (uint32_t)flags;
+        j->body = cn_msg_body(req);
+        j->m.size = j->body.len;
+        break;
+    case OP_GET:
+        if (opt_u64(req, "offset", 0, &j->off) != 0 ||
+            opt_u64(req, "length", UINT64_MAX, &j->len) != 0)
+            return CN_EINVAL;
+        break;
+    case OP_HEAD:
+        break;
+    case OP_DELETE:
+        if (opt_u64(req, "clock", 0, &j->clock) != 0)
+            return CN_EINVAL;
+        break;
+    case OP_LIST:
+        if (opt_bytes(req, "prefix", &j->prefix) != 0 ||
+            opt_bytes(req, "start_after", &j->start_after) != 0 ||
+            opt_bytes(req, "delimiter", &j->delimiter) != 0 ||
+            opt_u64(req, "max_keys", STOR_LIST_DEFAULT_KEYS, &j->max_keys) != 0)
+            return CN_EINVAL;
+        if (j->prefix.len > STOR_KEY_MAX || j->start_after.len > STOR_KEY_MAX ||
+            j->delimiter.len > STOR_KEY_MAX)
+            return CN_EINVAL;
+        if (j->max_keys > STOR_LIST_MAX_KEYS)
+            j->max_keys = STOR_LIST_MAX_KEYS;
+        break;
+    }
+    if (j->op == OP_PUT || j->op == OP_DELETE) {
+        if (j->clock == 0)
+            j->clock = cn_hlc_next();
+        else
+            cn_hlc_observe(j->clock);
+        j->m.clock = j->clock;
+    }
+    return 0;
+}
+
+static void run_job(uv_work_t *w)
+{
+    struct job *j = w->data;
+
+    CN_CHECK_OBJ(j, STOR_JOB_MAGIC);
+    switch (j->op) {
+    case OP_PUT:
+        j->m.mtime_ms = cn_now_ms();
+        j->rc = stor_engine_put(j->engine, j->key, &j->m, j->body);
+        break;
+    case OP_GET:
+        j->rc = stor_engine_get(j->engine, j->key, j->off, j->len, &j->m, &j->meta_out,
+                                &j->body_out);
+        break;
+    case OP_HEAD:
+        j->rc = stor_engine_head(j->engine, j->key, &j->m, &j->meta_out);
+        break;
+    case OP_DELETE:
+        j->rc = stor_engine_delete(j->engine, j->key, j->clock);
+        break;
+    case OP_LIST:
+        j->rc = stor_engine_list(j->engine, j->prefix, j->start_after, (size_t)j->max_keys,
+                                 j->delimiter, &j->body_out, &j->truncated);
+        break;
+    }
+}
+
+static void job_free(struct job *j)
+{
+    cn_buf_dispose(&j->meta_out);
+    cn_buf_dispose(&j->body_out);
+    j->magic = 0;
+    cn_free(j);
+}
+
+static void job_done(uv_work_t *w, int status)
+{
+    struct job *j = w->data;
+    cn_msg_t *resp = cn_msg_new(cn_msg_op(j->req));
+    size_t len;
+    void *body;
+
+    CN_CHECK_OBJ(j, STOR_JOB_MAGIC);
+    if (status != 0)
+        j->rc = CN_ECANCELED;
+    cn_msg_set_rc(resp, j->rc);
+    if (j->rc == 0 || (j->op == OP_DELETE && j->rc == CN_ENOENT)) {
+        switch (j->op) {
+        case OP_PUT:
+        case OP_DELETE:
+            cn_msg_set_u64(resp, "clock", j->clock);
+            break;
+        case OP_GET:
+        case OP_HEAD:
+            cn_msg_set_u64(resp, "clock", j->m.clock);
+            cn_msg_set_str(resp, "etag", j->m.etag);
+            cn_msg_set_bytes(resp, "meta", j->meta_out.data ? j->meta_out.data : "",
+                             j->meta_out.len);
+            cn_msg_set_u64(resp, "size", j->m.size);
+            cn_msg_set_u64(resp, "mtime", j->m.mtime_ms);
+            cn_msg_set_u64(resp, "flags", j->m.flags);
+            break;
+        case OP_LIST:
+            cn_msg_set_u64(resp, "truncated", (uint64_t)j->truncated);
+            break;
+        }
+        if ((j->op == OP_GET || j->op == OP_LIST) && j->body_out.len > 0) {
+            body = cn_buf_steal(&j->body_out, &len);
+            cn_msg_set_body(resp, body, len);
+        }
+    } else if (j->rc != CN_ENOENT && j->rc != CN_ESTALE) {
+        CN_LOG(CN_LOG_WARN, "op=%s key=%.*s rc=%s: request failed", cn_msg_op(j->req),
+               (int)j->key.len, j->key.ptr, cn_strerror(j->rc));
+    }
+    cn_rpc_reply(j->conn, j->req, resp);
+    job_free(j);
+}
+
+static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
+{
+    struct stor_rpc *r = udata;
+    static const struct {
+        const char *name;
+        enum job_op op;
+    } ops[] = {
+        {CN_OP_PUT, OP_PUT},   {CN_OP_GET, OP_GET},   {CN_OP_HEAD, OP_HEAD},
+        {CN_OP_DELETE, OP_DELETE}, {CN_OP_LIST, OP_LIST},
+    };
+    const char *opname = cn_msg_op(req);
+    struct job *j;
+    cn_msg_t *resp;
+    int rc = CN_EINVAL, known = 0;
+
+    CN_CHECK_OBJ(r, STOR_RPC_MAGIC);
+    j = cn_calloc(1, sizeof(*j));
+    j->magic = STOR_JOB_MAGIC;
+    j->engine = r->s->engine;
+    j->conn = conn;
+    j->req = req;
+    j->work.data = j;
+    cn_buf_init(&j->meta_out);
+    cn_buf_init(&j->body_out);
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+        if (strcmp(opname, ops[i].name) == 0) {
+            j->op = ops[i].op;
+            known = 1;
+        }
+    }
+    if (known && (rc = parse_req(j)) == 0 &&
+        (rc = uv_queue_work(r->s->loop, &j->work, run_job, job_done)) == 0)
+        return;
+    if (!known)
+        CN_LOG(CN_LOG_DEBUG, "op=%s peer=%s: unknown op", opname, cn_rpc_conn_peer(conn));
+    resp = cn_msg_new(opname);
+    cn_msg_set_rc(resp, rc < 0 && rc != CN_EINVAL ? CN_EIO : CN_EINVAL);
+    cn_rpc_reply(conn, req, resp);
+    job_free(j);
+}
+
+int stor_rpc_start(struct stor_server *s)
+{
+    struct stor_rpc *r;
+    cn_rpc_server_opts_t o = {0};
+    char host[64];
+    int port, rc;
+
+    CN_CHECK_OBJ(s, STOR_SERVER_MAGIC);
+    if (cn_parse_hostport(s->conf->rpc_listen, host, sizeof(host), &port) != 0)
+        return CN_EINVAL;
+    r = cn_calloc(1, sizeof(*r));
+    r->magic = STOR_RPC_MAGIC;
+    r->s = s;
+    o.host = host;
+    o.port = port;
+    o.secret = s->conf->secret;
+    o.handler = on_request;
+    o.udata = r;
+    if ((rc = cn_rpc_server_start(s->loop, &o, &r->srv)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "listen=%s rc=%s: cannot start the RPC server",
+               s->conf->rpc_listen, cn_strerror(rc));
+        r->magic = 0;
+        cn_free(r);
+        return rc;
+    }
+    snprintf(s->rpc_host, sizeof(s->rpc_host), "%s", host);
+    s->rpc_port = cn_rpc_server_port(r->srv);
+    s->rpc = r;
+    CN_LOG(CN_LOG_INFO, "rpc listening on %s:%d", host, s->rpc_port);
+    return 0;
+}
+
+void stor_rpc_stop(struct stor_server *s)
+{
+    struct stor_rpc *r = s->rpc;
+
+    if (r == NULL)
+        return;
+    CN_CHECK_OBJ(r, STOR_RPC_MAGIC);
+    cn_rpc_server_stop(r->srv);
+    r->magic = 0;
+    cn_free(r);
+    s->rpc = NULL;
+}

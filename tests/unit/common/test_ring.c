@@ -1,0 +1,372 @@
+/* tests/unit/common/test_ring.c: tests common/ring.c: balance, movement on a membership
+ * change, weights, checksums, encode/decode and bad input. Measured numbers are printed to
+ * stderr (docs/RING.md quotes them). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/ring.h"
+
+#define NKEYS 1000000
+
+static cn_ring_t *make_ring(int nodes, uint32_t vnodes)
+{
+    cn_ring_t *r = cn_ring_create();
+    char name[32];
+
+    for (int i = 0; i < nodes; i++) {
+        snprintf(name, sizeof(name), "storage%d", i);
+        cr_assert_eq(cn_ring_add(r, name, "127.0.0.1", (uint16_t)(10100 + i), vnodes), 0);
+    }
+    cr_assert_eq(cn_ring_build(r), 0);
+    return r;
+}
+
+static size_t key_of(int i, char *buf, size_t len)
+{
+    return (size_t)snprintf(buf, len, "bucket/key-%d", i);
+}
+
+static int node_index(const cn_ring_t *r, const cn_ring_node_t *n)
+{
+    for (size_t i = 0; i < cn_ring_node_count(r); i++)
+        if (cn_ring_node_at(r, i) == n)
+            return (int)i;
+    cr_assert_fail("lookup returned a node that is not in the ring");
+    return -1;
+}
+
+Test(ring, balance_five_nodes, .timeout = 60)
+{
+    cn_ring_t *r = make_ring(5, 128);
+    size_t counts[5] = {0};
+    const cn_ring_node_t *out[1];
+    char key[64];
+    double even = NKEYS / 5.0, worst = 0;
+
+    for (int i = 0; i < NKEYS; i++) {
+        size_t len = key_of(i, key, sizeof(key));
+        cr_assert_eq(cn_ring_lookup(r, key, len, 1, out), 1);
+        counts[node_index(r, out[0])]++;
+    }
+    for (int i = 0; i < 5; i++) {
+        double dev = counts[i] / even - 1.0;
+        if (dev < 0)
+            dev = -dev;
+        if (dev > worst)
+            worst = dev;
+        cr_assert(dev < 0.10, "node %d holds %zu keys, even share is %.0f", i, counts[i], even);
+    }
+    fprintf(stderr, "ring balance: 5 nodes x 128, %d keys: worst node off even by %.2f%%\n",
+            NKEYS, worst * 100);
+    cn_ring_destroy(r);
+}
+
+Test(ring, adding_a_node_moves_keys_only_to_it, .timeout = 60)
+{
+    cn_ring_t *before = make_ring(5, 128), *after = cn_ring_clone(before);
+    const cn_ring_node_t *a[3], *b[3];
+    char key[64];
+    size_t coord_moved = 0, set_changed = 0;
+
+    cr_assert_eq(cn_ring_add(after, "storage5", "127.0.0.1", 10105, 128), 0);
+    cr_assert_eq(cn_ring_build(after), 0);
+    for (int i = 0; i < NKEYS; i++) {
+        size_t len = key_of(i, key, sizeof(key)), j, k;
+        cr_assert_eq(cn_ring_lookup(before, key, len, 3, a), 3);
+        cr_assert_eq(cn_ring_lookup(after, key, len, 3, b), 3);
+        if (strcmp(a[0]->name, b[0]->name) != 0) {
+            coord_moved++;
+            cr_assert_str_eq(b[0]->name, "storage5", "key %s moved between old nodes", key);
+        }
+        /* the new set is the old one with storage5 inserted somewhere (or unchanged) */
+        for (j = 0, k = 0; j < 3; j++) {
+            if (strcmp(b[j]->name, "storage5") == 0)
+                continue;
+            cr_assert_str_eq(b[j]->name, a[k]->name, "key %s: set changed beyond the new node",
+                             key);
+            k++;
+        }
+        if (k != 3)
+            set_changed++;
+    }
+    double moved = (double)coord_moved / NKEYS, changed = (double)set_changed / NKEYS;
+    fprintf(stderr, "ring movement 5 -> 6 nodes: coordinator moved for %.2f%% of keys, "
+            "N=3 set changed for %.2f%% (ideal 16.67%% and 50%%)\n", moved * 100, changed * 100);
+    cr_assert(moved >= 0.13 && moved <= 0.20, "coordinator moved for %.4f of keys", moved);
+    cr_assert(changed >= 0.45 && changed <= 0.55, "N=3 set changed for %.4f of keys", changed);
+    cn_ring_destroy(before);
+    cn_ring_destroy(after);
+}
+
+Test(ring, lookup_returns_distinct_nodes, .timeout = 30)
+{
+    static const int sizes[] = {1, 2, 3, 5, 10};
+    const cn_ring_node_t *out[CN_RING_MAX_REPLICAS + 4];
+    char key[64];
+
+    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        cn_ring_t *r = make_ring(sizes[s], 128);
+        for (size_t n = 0; n <= CN_RING_MAX_REPLICAS + 2; n++) {
+            size_t want = n < (size_t)sizes[s] ? n : (size_t)sizes[s];
+            if (want > CN_RING_MAX_REPLICAS)
+                want = CN_RING_MAX_REPLICAS;
+            for (int i = 0; i < 2000; i++) {
+                size_t len = key_of(i, key, sizeof(key));
+                size_t got = cn_ring_lookup(r, key, len, n, out);
+                cr_assert_eq(got, want, "nodes=%d n=%zu", sizes[s], n);
+                for (size_t x = 0; x < got; x++)
+                    for (size_t y = x + 1; y < got; y++)
+                        cr_assert_neq(out[x], out[y], "duplicate owner");
+            }
+        }
+        cn_ring_destroy(r);
+    }
+}
+
+Test(ring, weight_doubles_share, .timeout = 60)
+{
+    cn_ring_t *r = cn_ring_create();
+    size_t counts[4] = {0};
+    const cn_ring_node_t *out[1];
+    char key[64];
+
+    cr_assert_eq(cn_ring_add(r, "big", "10.0.0.1", 1, 256), 0);
+    cr_assert_eq(cn_ring_add(r, "small1", "10.0.0.2", 1, 128), 0);
+    cr_assert_eq(cn_ring_add(r, "small2", "10.0.0.3", 1, 128), 0);
+    cr_assert_eq(cn_ring_add(r, "small3", "10.0.0.4", 1, 128), 0);
+    cr_assert_eq(cn_ring_build(r), 0);
+    for (int i = 0; i < NKEYS; i++) {
+        size_t len = key_of(i, key, sizeof(key));
+        cr_assert_eq(cn_ring_lookup(r, key, len, 1, out), 1);
+        counts[node_index(r, out[0])]++;
+    }
+    cr_assert_str_eq(cn_ring_node_at(r, 0)->name, "big");
+    for (int i = 1; i < 4; i++) {
+        double ratio = (double)counts[0] / (double)counts[i];
+        fprintf(stderr, "ring weight: 256 vs 128 vnodes -> share ratio %.3f\n", ratio);
+        cr_assert(ratio > 1.8 && ratio < 2.2, "ratio %.3f", ratio);
+    }
+    cn_ring_destroy(r);
+}
+
+Test(ring, checksum_depends_on_members_not_order, .timeout = 10)
+{
+    cn_ring_t *a = cn_ring_create(), *b = cn_ring_create(), *c;
+    char hex[17];
+
+    cr_assert_eq(cn_ring_add(a, "n1", "h1", 1, 128), 0);
+    cr_assert_eq(cn_ring_add(a, "n2", "h2", 2, 128), 0);
+    cr_assert_eq(cn_ring_add(a, "n3", "h3", 3, 64), 0);
+    cr_assert_eq(cn_ring_add(b, "n3", "h3", 3, 64), 0);
+    cr_assert_eq(cn_ring_add(b, "n1", "h1", 1, 128), 0);
+    cr_assert_eq(cn_ring_add(b, "n2", "h2", 2, 128), 0);
+    cr_assert_eq(cn_ring_build(a), 0);
+    cr_assert_eq(cn_ring_build(b), 0);
+    cr_assert_eq(cn_ring_checksum(a), cn_ring_checksum(b));
+    cr_assert_neq(cn_ring_checksum(a), 0);
+    cn_ring_checksum_hex(cn_ring_checksum(a), hex);
+    cr_assert_eq(strlen(hex), 16);
+
+    /* the same table too */
+    for (int i = 0; i < 5000; i++) {
+        char key[64];
+        const cn_ring_node_t *x[3], *y[3];
+        size_t len = key_of(i, key, sizeof(key));
+        cr_assert_eq(cn_ring_lookup(a, key, len, 3, x), 3);
+        cr_assert_eq(cn_ring_lookup(b, key, len, 3, y), 3);
+        for (int j = 0; j < 3; j++)
+            cr_assert_str_eq(x[j]->name, y[j]->name);
+    }
+
+    static const struct { const char *name, *host; uint16_t port; uint32_t vnodes; } change[] = {
+        {"n3", "h4", 3, 64},   /* host */
+        {"n3", "h3", 4, 64},   /* port */
+        {"n3", "h3", 3, 65},   /* weight */
+        {"n4", "h3", 3, 64},   /* name */
+    };
+    for (size_t i = 0; i < sizeof(change) / sizeof(change[0]); i++) {
+        c = cn_ring_create();
+        cr_assert_eq(cn_ring_add(c, "n1", "h1", 1, 128), 0);
+        cr_assert_eq(cn_ring_add(c, "n2", "h2", 2, 128), 0);
+        cr_assert_eq(cn_ring_add(c, change[i].name, change[i].host, change[i].port,
+                                 change[i].vnodes), 0);
+        cr_assert_eq(cn_ring_build(c), 0);
+        cr_assert_neq(cn_ring_checksum(c), cn_ring_checksum(a), "change %zu", i);
+        cn_ring_destroy(c);
+    }
+    /* removing a node changes it as well, and the empty ring's is 0 */
+    cr_assert_eq(cn_ring_remove(b, "n3"), 0);
+    cr_assert_eq(cn_ring_build(b), 0);
+    cr_assert_neq(cn_ring_checksum(b), cn_ring_checksum(a));
+    cn_ring_destroy(a);
+    cn_ring_destroy(b);
+    c = cn_ring_create();
+    cr_assert_eq(cn_ring_build(c), 0);
+    cr_assert_eq(cn_ring_checksum(c), 0);
+    cn_ring_destroy(c);
+}
+
+Test(ring, encode_decode_round_trip, .timeout = 10)
+{
+    cn_ring_t *r = make_ring(7, 128), *d = NULL, *cl;
+    cn_buf_t buf;
+
+    cr_assert_eq(cn_ring_add(r, "heavy", "192.168.1.20", 65535, 1000), 0);
+    cr_assert_eq(cn_ring_build(r), 0);
+    cn_buf_init(&buf);
+    cn_ring_encode(r, &buf);
+    cr_assert_eq(cn_ring_decode(buf.data, buf.len, &d), 0);
+    cr_assert_eq(cn_ring_checksum(d), cn_ring_checksum(r));
+    cr_assert_eq(cn_ring_node_count(d), 8);
+    const cn_ring_node_t *h = cn_ring_find(d, "heavy");
+    cr_assert_not_null(h);
+    cr_assert_str_eq(h->host, "192.168.1.20");
+    cr_assert_eq(h->port, 65535);
+    cr_assert_eq(h->vnodes, 1000);
+    cl = cn_ring_clone(d);
+    cr_assert_eq(cn_ring_checksum(cl), cn_ring_checksum(r));
+    for (int i = 0; i < 20000; i++) {
+        char key[64];
+        const cn_ring_node_t *x[4], *y[4], *z[4];
+        size_t len = key_of(i, key, sizeof(key));
+        cr_assert_eq(cn_ring_lookup(r, key, len, 4, x), 4);
+        cr_assert_eq(cn_ring_lookup(d, key, len, 4, y), 4);
+        cr_assert_eq(cn_ring_lookup(cl, key, len, 4, z), 4);
+        for (int j = 0; j < 4; j++) {
+            cr_assert_str_eq(x[j]->name, y[j]->name);
+            cr_assert_str_eq(x[j]->name, z[j]->name);
+        }
+    }
+    cn_buf_dispose(&buf);
+    cn_ring_destroy(r);
+    cn_ring_destroy(d);
+    cn_ring_destroy(cl);
+}
+
+Test(ring, decode_rejects_bad_bytes, .timeout = 30)
+{
+    cn_ring_t *r = make_ring(3, 128), *d = NULL;
+    cn_buf_t buf;
+    /* valid msgpack, wrong shapes */
+    static const struct { const char *bytes; size_t len; } bad[] = {
+        {"\xc1", 1},                                      /* never-used byte */
+        {"\x93\x01\x02\x03", 4},                          /* array of ints */
+        {"\x91\x94\xa1n\xa1h\x01", 7},                    /* truncated member */
+        {"\x91\x94\xa1n\xa1h\xff\x01", 8},                /* negative port */
+        {"\x91\x94\xa1n\xa1h\x01\x00", 8},                /* zero vnodes */
+        {"\x91\x94\xa0\xa1h\x01\x01", 7},                 /* empty name */
+        {"\x91\x94\xa1n\xa1h\xce\x00\x01\x00\x00\x01", 12}, /* port > 65535 */
+        {"\x91\x93\xa1n\xa1h\x01", 6},                    /* 3 fields */
+        {"\x92\x94\xa1n\xa1h\x01\x01\x94\xa1n\xa1h\x01\x01", 14}, /* duplicate name */
+        {"\x91\x94\xa1n\xa1h\x01\x01\x00", 9},            /* trailing byte */
+        {"\x81\xa1n\x01", 4},                             /* a map */
+        {"\xdd\xff\xff\xff\xff", 5},                      /* huge array header */
+    };
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        d = (cn_ring_t *)1;
+        cr_assert_eq(cn_ring_decode(bad[i].bytes, bad[i].len, &d), CN_ECORRUPT, "case %zu", i);
+        cr_assert_null(d);
+    }
+    cr_assert_eq(cn_ring_decode("", 0, &d), CN_ECORRUPT);
+
+    cn_buf_init(&buf);
+    cn_ring_encode(r, &buf);
+    for (size_t cut = 0; cut < buf.len; cut++)
+        cr_assert_eq(cn_ring_decode(buf.data, cut, &d), CN_ECORRUPT, "truncated at %zu", cut);
+    /* random garbage: any result but a crash; most is rejected */
+    unsigned seed = 12345;
+    for (int i = 0; i < 20000; i++) {
+        char junk[64];
+        size_t len = 1 + (size_t)(rand_r(&seed) % sizeof(junk));
+        for (size_t j = 0; j < len; j++)
+            junk[j] = (char)rand_r(&seed);
+        if (cn_ring_decode(junk, len, &d) == 0)
+            cn_ring_destroy(d);
+    }
+    /* flipped bytes of a good encoding: 0 or CN_ECORRUPT, never a crash */
+    for (size_t pos = 0; pos < buf.len; pos++) {
+        char copy[512];
+        cr_assert(buf.len <= sizeof(copy));
+        memcpy(copy, buf.data, buf.len);
+        copy[pos] ^= 0x5a;
+        int rc = cn_ring_decode(copy, buf.len, &d);
+        cr_assert(rc == 0 || rc == CN_ECORRUPT);
+        if (rc == 0)
+            cn_ring_destroy(d);
+    }
+    cn_buf_dispose(&buf);
+    cn_ring_destroy(r);
+}
+
+Test(ring, empty_and_unbuilt_rings_find_nothing, .timeout = 5)
+{
+    cn_ring_t *r = cn_ring_create();
+    const cn_ring_node_t *out[3];
+    cn_buf_t buf;
+    cn_ring_t *d = NULL;
+
+    cr_assert_eq(cn_ring_lookup(r, "b/k", 3, 3, out), 0, "unbuilt");
+    cr_assert_eq(cn_ring_build(r), 0);
+    cr_assert_eq(cn_ring_lookup(r, "b/k", 3, 3, out), 0, "empty");
+    cr_assert_eq(cn_ring_node_count(r), 0);
+    cr_assert_null(cn_ring_node_at(r, 0));
+    cn_buf_init(&buf);
+    cn_ring_encode(r, &buf);
+    cr_assert_eq(cn_ring_decode(buf.data, buf.len, &d), 0);
+    cr_assert_eq(cn_ring_checksum(d), 0);
+    cn_ring_destroy(d);
+    cn_buf_dispose(&buf);
+    cr_assert_eq(cn_ring_add(r, "a", "h", 1, 1), 0);
+    cr_assert_eq(cn_ring_lookup(r, "b/k", 3, 3, out), 0, "added but not rebuilt");
+    cr_assert_eq(cn_ring_build(r), 0);
+    cr_assert_eq(cn_ring_lookup(r, "b/k", 3, 3, out), 1);
+    cn_ring_destroy(r);
+}
+
+Test(ring, add_remove_errors, .timeout = 5)
+{
+    cn_ring_t *r = cn_ring_create();
+    char longname[CN_RING_NAME_MAX + 1];
+
+    memset(longname, 'x', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    cr_assert_eq(cn_ring_add(r, "a", "h", 1, 128), 0);
+    cr_assert_eq(cn_ring_add(r, "a", "h2", 2, 128), CN_EEXIST);
+    cr_assert_eq(cn_ring_add(r, "", "h", 1, 128), CN_EINVAL);
+    cr_assert_eq(cn_ring_add(r, "b", "", 1, 128), CN_EINVAL);
+    cr_assert_eq(cn_ring_add(r, "b", "h", 1, 0), CN_EINVAL);
+    cr_assert_eq(cn_ring_add(r, longname, "h", 1, 1), CN_EINVAL);
+    longname[CN_RING_NAME_MAX - 1] = '\0'; /* 63 chars fit */
+    cr_assert_eq(cn_ring_add(r, longname, "h", 1, 1), 0);
+    cr_assert_eq(cn_ring_remove(r, "nope"), CN_ENOENT);
+    cr_assert_eq(cn_ring_remove(r, "a"), 0);
+    cr_assert_null(cn_ring_find(r, "a"));
+    cr_assert_not_null(cn_ring_find(r, longname));
+    cn_ring_destroy(r);
+}
+
+Test(ring, build_64_nodes_is_fast, .timeout = 10)
+{
+    struct timespec t0, t1;
+    cn_ring_t *r = cn_ring_create();
+    char name[32];
+    double ms;
+
+    for (int i = 0; i < 64; i++) {
+        snprintf(name, sizeof(name), "storage%d", i);
+        cr_assert_eq(cn_ring_add(r, name, "10.0.0.1", (uint16_t)(10100 + i),
+                                 (uint32_t)(i % 2 ? 128 : 256)), 0);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(cn_ring_build(r), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    fprintf(stderr, "ring build: 64 nodes in %.1f ms\n", ms);
+    cr_assert(ms < 100, "building 64 nodes took %.1f ms", ms);
+    cn_ring_destroy(r);
+}
