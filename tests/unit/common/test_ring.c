@@ -350,6 +350,13 @@ Test(ring, add_remove_errors, .timeout = 5)
     cn_ring_destroy(r);
 }
 
+/* The budget is 100 ms; AddressSanitizer slows the build loop about fourfold. */
+#if defined(__SANITIZE_ADDRESS__)
+#define BUILD_BUDGET_MS 400.0
+#else
+#define BUILD_BUDGET_MS 100.0
+#endif
+
 Test(ring, build_64_nodes_is_fast, .timeout = 10)
 {
     struct timespec t0, t1;
@@ -367,6 +374,6 @@ Test(ring, build_64_nodes_is_fast, .timeout = 10)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     fprintf(stderr, "ring build: 64 nodes in %.1f ms\n", ms);
-    cr_assert(ms < 100, "building 64 nodes took %.1f ms", ms);
     cn_ring_destroy(r);
+    cr_assert(ms < BUILD_BUDGET_MS, "building 64 nodes took %.1f ms", ms);
 }

@@ -462,3 +462,30 @@ Test(proto, list_garbage_is_ecorrupt, .timeout = 10)
     }
     cn_buf_dispose(&b);
 }
+
+Test(rpc_frame, random_bytes_never_crash, .timeout = 20)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    char buf[256];
+
+    for (int round = 0; round < 20000; round++) {
+        cn_frame_reader_t r;
+        cn_msg_t *d = NULL;
+        size_t n = 4 + (size_t)(round % 200);
+        int rc;
+
+        for (size_t k = 0; k < n; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            buf[k] = (char)x;
+        }
+        cn_put_u32be(buf, (uint32_t)(n - 4 - (round % 3)));   /* mostly plausible lengths */
+        cn_frame_reader_init(&r, 4096);
+        cn_frame_reader_feed(&r, buf, n);
+        while ((rc = cn_frame_reader_next(&r, &d)) == 1)
+            cn_msg_free(d);
+        cr_assert(rc == 0 || rc == CN_EPROTO || rc == CN_E2BIG, "rc %d", rc);
+        cn_frame_reader_dispose(&r);
+    }
+}

@@ -589,7 +589,8 @@ Test(sigv4, random_garbage_never_crashes, .timeout = 20)
             t.r.nheaders = 3;
         }
         gw_s3_err_t e = verify(&t, &res);
-        cr_assert(e >= GW_S3_OK && e < GW_S3_ERR_COUNT);
+        if (e >= GW_S3_ERR_COUNT)   /* no cr_assert per round: 20000 events flood the runner */
+            cr_assert_fail("round %d: result %d out of range", i, (int)e);
     }
 }
 
