@@ -169,6 +169,7 @@ static gw_s3_err_t authenticate(gw_req_t *r)
     size_t qat = req->query_at;
     size_t plen = qat != SIZE_MAX ? qat : req->path.len;
     gw_auth_header_t *hs = cn_calloc(req->headers.size + 1, sizeof(*hs));
+    size_t nh = req->headers.size;
     gw_auth_req_t ar = {
         .method = req->method.base,
         .method_len = req->method.len,
@@ -177,7 +178,7 @@ static gw_s3_err_t authenticate(gw_req_t *r)
         .query = qat != SIZE_MAX ? req->path.base + qat + 1 : NULL,
         .query_len = qat != SIZE_MAX ? req->path.len - qat - 1 : 0,
         .headers = hs,
-        .nheaders = req->headers.size,
+        .nheaders = 0,
         .now_ms = cn_now_ms(),
         .region = r->srv->conf.region,
     };
@@ -189,6 +190,15 @@ static gw_s3_err_t authenticate(gw_req_t *r)
         hs[i].value = req->headers.entries[i].value.base;
         hs[i].value_len = req->headers.entries[i].value.len;
     }
+    /* h2o moves Host into req->authority (HTTP/1) or :authority (HTTP/2); SigV4 signs it */
+    if (h2o_find_header(&req->headers, H2O_TOKEN_HOST, -1) < 0 && req->authority.len) {
+        hs[nh].name = "host";
+        hs[nh].name_len = 4;
+        hs[nh].value = req->authority.base;
+        hs[nh].value_len = req->authority.len;
+        nh++;
+    }
+    ar.nheaders = nh;
     e = gw_auth_verify(&ar, lookup_secret, r->srv, &r->auth);
     cn_free(hs);
     if (e != GW_S3_OK)
