@@ -76,11 +76,20 @@ typedef struct gw_auth_result {
     const char *err_message;
 } gw_auth_result_t;
 
-/** Authenticates req. Returns GW_S3_OK (res filled; kind GW_AUTH_ANONYMOUS when unsigned) or
- *  the S3 error to answer: AuthorizationHeaderMalformed / InvalidArgument / AccessDenied for
- *  malformed auth, InvalidAccessKeyId for an unknown key, SignatureDoesNotMatch,
- *  RequestTimeTooSkewed (more than 15 minutes apart), AccessDenied for an expired presigned
- *  URL, MissingSecurityHeader when x-amz-content-sha256 is missing for header SigV4. */
+/** Authenticates req. Returns GW_S3_OK (res filled; kind GW_AUTH_ANONYMOUS when unsigned,
+ *  and the caller decides whether anonymous access is allowed) or the S3 error to answer:
+ *  AuthorizationHeaderMalformed for a malformed SigV4 header (missing part, bad credential
+ *  scope, credential date != request date), AuthorizationQueryParametersError for malformed
+ *  presigned SigV4 parameters (X-Amz-Expires outside 1..604800 included), InvalidArgument for
+ *  an unsupported Authorization type, a malformed SigV2 header, a bad x-amz-content-sha256
+ *  value or two auth mechanisms at once, AccessDenied for a missing/unparsable Date and
+ *  x-amz-date and for an expired presigned URL (V4 or V2), InvalidAccessKeyId for an unknown
+ *  key, SignatureDoesNotMatch, RequestTimeTooSkewed (more than 15 minutes apart),
+ *  MissingSecurityHeader when x-amz-content-sha256 is missing for header SigV4, or
+ *  gw_s3_err_from_rc() of a lookup failure other than CN_ENOENT. On error res->err_message
+ *  may hold the precise S3 message ("Request has expired") for gw_s3_err_xml(); the rest of
+ *  res is zeroed. Pure and thread-safe; lookup is called at most once, on the caller's
+ *  thread. The caller must pass the Host header (h2o's :authority) among headers. */
 gw_s3_err_t gw_auth_verify(const gw_auth_req_t *req, gw_auth_lookup_fn lookup, void *arg,
                            gw_auth_result_t *res);
 
