@@ -281,10 +281,7 @@ void gw_chunk_stream(gw_req_t *r)
     r->gen.proceed = on_proceed;
     r->gen.stop = on_stop;
     if (o->len == 0) {
-        r->responded = 1;
-        r->req->res.status = 200;
-        r->req->res.reason = "OK";
-        h2o_send_inline(r->req, "", 0);
+        gw_req_send_inline(r, 200, "", 0);
         return;
     }
     fetch_next(r);

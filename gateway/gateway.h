@@ -131,6 +131,8 @@ void gw_http_stop(gw_server_t *s);
 void gw_req_error(gw_req_t *r, gw_s3_err_t e, const char *msg);
 /** Answers status with an XML body (copied). */
 void gw_req_send_xml(gw_req_t *r, int status, const cn_buf_t *xml);
+/** Answers status with body (copied), Content-Length set. */
+void gw_req_send_inline(gw_req_t *r, int status, const char *body, size_t len);
 /** Answers status with no body. */
 void gw_req_send_empty(gw_req_t *r, int status);
 /** Adds a response header (value copied into the pool). No-op when the request is gone. */

@@ -104,6 +104,19 @@ static int is_head(const gw_req_t *r)
     return r->req && h2o_memis(r->req->method.base, r->req->method.len, H2O_STRLIT("HEAD"));
 }
 
+void gw_req_send_inline(gw_req_t *r, int status, const char *body, size_t len)
+{
+    h2o_req_t *req = r->req;
+    if (!req)
+        return;
+    r->responded = 1;
+    req->res.status = status;
+    req->res.reason = reason_of(status);
+    /* h2o_send_inline leaves the length unset (chunked, and close after errors) */
+    req->res.content_length = status == 304 || status == 204 ? SIZE_MAX : len;
+    h2o_send_inline(req, body ? body : "", body ? len : 0);
+}
+
 void gw_req_error(gw_req_t *r, gw_s3_err_t e, const char *msg)
 {
     cn_buf_t b;
@@ -117,6 +130,7 @@ void gw_req_error(gw_req_t *r, gw_s3_err_t e, const char *msg)
     if (e != GW_S3_NO_SUCH_KEY || !is_head(r))
         CN_LOG(CN_LOG_DEBUG, "req=%s %s -> %s", r->reqid, r->resource, gw_s3_err_code(e));
     if (is_head(r)) {
+        req->res.content_length = 0;
         h2o_send_inline(req, "", 0);
         return;
     }
@@ -124,6 +138,7 @@ void gw_req_error(gw_req_t *r, gw_s3_err_t e, const char *msg)
     gw_s3_err_xml(&b, e, msg, r->resource, r->reqid);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                    H2O_STRLIT("application/xml"));
+    req->res.content_length = b.len;
     h2o_send_inline(req, b.data, b.len);
     cn_buf_dispose(&b);
 }
@@ -138,6 +153,7 @@ void gw_req_send_xml(gw_req_t *r, int status, const cn_buf_t *xml)
     req->res.reason = reason_of(status);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                    H2O_STRLIT("application/xml"));
+    req->res.content_length = xml->len;
     h2o_send_inline(req, xml->data, xml->len);
 }
 
@@ -149,6 +165,7 @@ void gw_req_send_empty(gw_req_t *r, int status)
     r->responded = 1;
     req->res.status = status;
     req->res.reason = reason_of(status);
+    req->res.content_length = status == 304 || status == 204 ? SIZE_MAX : 0;
     h2o_send_inline(req, "", 0);
 }
 

@@ -295,10 +295,7 @@ static void on_range_body(int status, cn_msg_t *resp, void *arg)
         return;
     }
     cn_slice_t b = cn_msg_body(resp);
-    r->responded = 1;
-    r->req->res.status = 206;
-    r->req->res.reason = "Partial Content";
-    h2o_send_inline(r->req, b.ptr ? b.ptr : "", b.len);
+    gw_req_send_inline(r, 206, b.ptr, b.len);
     cn_msg_free(resp);
 }
 
@@ -368,17 +365,11 @@ static void get_proceed(gw_req_t *r, int have_body)
     }
     if (have_body && !o->ranged) {
         cn_slice_t b = cn_msg_body(o->parent);
-        r->responded = 1;
-        r->req->res.status = 200;
-        r->req->res.reason = "OK";
-        h2o_send_inline(r->req, b.ptr ? b.ptr : "", b.len);
+        gw_req_send_inline(r, 200, b.ptr, b.len);
         return;
     }
     if (o->len == 0) {
-        r->responded = 1;
-        r->req->res.status = o->ranged ? 206 : 200;
-        r->req->res.reason = "OK";
-        h2o_send_inline(r->req, "", 0);
+        gw_req_send_inline(r, o->ranged ? 206 : 200, "", 0);
         return;
     }
     cn_msg_t *m = key_msg(r, CN_OP_GET);

@@ -836,3 +836,27 @@ Test(uri, decode_rules, .timeout = 10)
     cr_assert_eq(d.data[0], '\0');
     cn_buf_dispose(&d);
 }
+
+Test(sigv4, date_header_when_no_x_amz_date, .timeout = 10)
+{
+    char sig[65], auth[256];
+    struct treq t;
+    gw_auth_result_t res;
+
+    v4_sign_creq("GET\n/b/k\n\ndate:Fri, 24 May 2013 00:00:00 GMT\nhost:h\n"
+                 "x-amz-content-sha256:UNSIGNED-PAYLOAD\n\ndate;host;x-amz-content-sha256\n"
+                 "UNSIGNED-PAYLOAD",
+                 SK, sig);
+    snprintf(auth, sizeof(auth),
+             "AWS4-HMAC-SHA256 Credential=" AK "/20130524/us-east-1/s3/aws4_request,"
+             "SignedHeaders=date;host;x-amz-content-sha256,Signature=%s",
+             sig);
+    treq_init(&t, "GET", "/b/k", NULL, T_20130524 + 5000);
+    treq_hdr(&t, "Date", "Fri, 24 May 2013 00:00:00 GMT");
+    treq_hdr(&t, "Host", "h");
+    treq_hdr(&t, "x-amz-content-sha256", "UNSIGNED-PAYLOAD");
+    treq_hdr(&t, "Authorization", auth);
+    cr_assert_eq(verify(&t, &res), GW_S3_OK, "%s", res.err_message ? res.err_message : "");
+    cr_assert_str_eq(res.amz_date, "20130524T000000Z");
+    cr_assert_eq(res.payload, GW_PAYLOAD_UNCHECKED);
+}

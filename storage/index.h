@@ -1,0 +1,75 @@
+/*
+ * storage/index.h: the container engine's RocksDB index (docs/STORAGE_FORMAT.md, "Index").
+ *
+ * RocksDB keys:
+ *   "o" + key           -> entry: where the newest record of key is, and its metadata (so
+ *                          HEAD and listing never read a container);
+ *   "c" + u32be cid     -> checkpoint of container cid: u32 generation | u64 offset; every
+ *                          record below offset in that generation is indexed;
+ *   "!containers"       -> u64le number of containers the store was made with.
+ * Entries, checkpoints and the records' index updates change together in one WriteBatch.
+ *
+ * Threads: every function is thread-safe (RocksDB is). Errors: RocksDB's char *err is
+ * logged, freed and mapped here (CN_EIO, CN_EBUSY when another process holds the lock).
+ */
+#ifndef CAIRN_STORAGE_INDEX_H
+#define CAIRN_STORAGE_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "storage/engine.h"
+
+#define STOR_IDX_BAD 0x10000u /* internal flag: scrub found the record corrupt */
+
+typedef struct stor_index stor_index_t;
+typedef struct stor_index_batch stor_index_batch_t;
+
+/** One index entry. meta is borrowed from the buffer the entry was decoded from. */
+typedef struct stor_ientry {
+    uint32_t cid, gen;   /* container and its generation (bumped by each compaction) */
+    uint64_t off;        /* offset of the record's header in the container file */
+    uint32_t flags;      /* CN_OBJ_* | STOR_IDX_BAD */
+    uint64_t clock, size, mtime_ms;
+    char etag[STOR_ETAG_MAX + 1];
+    cn_slice_t meta;
+} stor_ientry_t;
+
+/** Opens (creating) the index under dir. 0, CN_EBUSY (locked by another process) or CN_EIO. */
+int stor_index_open(const char *dir, stor_index_t **out);
+void stor_index_close(stor_index_t *ix);
+/** Closes nothing; deletes every entry and checkpoint (for --rebuild-index). */
+int stor_index_wipe(stor_index_t *ix);
+
+void stor_ientry_encode(cn_buf_t *out, const stor_ientry_t *e);
+int stor_ientry_decode(const char *p, size_t len, stor_ientry_t *e);
+
+/** Reads key's entry. val is reset and holds the bytes e->meta points into.
+ *  0, CN_ENOENT, CN_ECORRUPT or CN_EIO. */
+int stor_index_get(stor_index_t *ix, cn_slice_t key, stor_ientry_t *e, cn_buf_t *val);
+/** Checkpoint of cid: 0 or CN_ENOENT (never written). */
+int stor_index_checkpoint_get(stor_index_t *ix, uint32_t cid, uint32_t *gen, uint64_t *off);
+int stor_index_u64_get(stor_index_t *ix, const char *name, uint64_t *v);
+int stor_index_u64_put(stor_index_t *ix, const char *name, uint64_t v);
+
+stor_index_batch_t *stor_index_batch_new(void);
+void stor_index_batch_free(stor_index_batch_t *b);
+void stor_index_batch_put(stor_index_batch_t *b, cn_slice_t key, const stor_ientry_t *e);
+void stor_index_batch_del(stor_index_batch_t *b, cn_slice_t key);
+void stor_index_batch_checkpoint(stor_index_batch_t *b, uint32_t cid, uint32_t gen,
+                                 uint64_t off);
+size_t stor_index_batch_count(stor_index_batch_t *b);
+/** Applies b atomically; sync 1 waits for the WAL to be on disk. 0 or CN_EIO. */
+int stor_index_batch_write(stor_index_t *ix, stor_index_batch_t *b, int sync);
+
+/** Listing as stor_engine_list (engine.h), over the entries. */
+int stor_index_list(stor_index_t *ix, cn_slice_t prefix, cn_slice_t start_after,
+                    size_t max_keys, cn_slice_t delim, cn_buf_t *out, int *truncated,
+                    uint64_t *steps);
+
+/** Calls fn for every entry in key order until fn returns non-zero (returned). */
+int stor_index_foreach(stor_index_t *ix,
+                       int (*fn)(cn_slice_t key, const stor_ientry_t *e, void *arg), void *arg);
+
+#endif
