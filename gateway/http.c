@@ -199,6 +199,7 @@ static gw_s3_err_t authenticate(gw_req_t *r)
         .now_ms = cn_now_ms(),
         .region = r->srv->conf.region,
     };
+    char body_sha256[2 * CN_SHA256_LEN + 1];
     gw_s3_err_t e;
 
     for (size_t i = 0; i < req->headers.size; i++) {
@@ -216,6 +217,13 @@ static gw_s3_err_t authenticate(gw_req_t *r)
         nh++;
     }
     ar.nheaders = nh;
+    if (h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-amz-content-sha256"), -1) < 0) {
+        uint8_t d[CN_SHA256_LEN];
+
+        cn_sha256(req->entity.base ? req->entity.base : "", req->entity.len, d);
+        cn_hex(d, sizeof(d), body_sha256);
+        ar.body_sha256 = body_sha256;
+    }
     e = gw_auth_verify(&ar, lookup_secret, r->srv, &r->auth);
     cn_free(hs);
     if (e != GW_S3_OK)

@@ -38,6 +38,10 @@ typedef struct gw_auth_req {
     /* SigV2 only: the bucket of a virtual-host-style request (from Host), or NULL. SigV2
        signs "/bucket/key" whatever the URL style, so it is put in front of path. SigV4
        signs the path as sent and ignores this. */
+    /* hex SHA-256 of the whole body when the caller has it, else NULL. Used only for SigV4
+     * header requests that omit x-amz-content-sha256 (curl 7.x --aws-sigv4 signs the hash of
+     * its POST data, or of "" for -T uploads, without sending the header). */
+    const char *body_sha256;
     const char *v2_bucket;
     size_t v2_bucket_len;
 } gw_auth_req_t;

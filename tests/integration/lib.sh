@@ -16,11 +16,23 @@ t_bad() {
     if [ -n "${2:-}" ]; then printf '%s\n' "$2" | tail -n 15 | sed 's/^/     | /'; fi
 }
 
-# check NAME CMD...: passes when CMD exits 0.
+# check NAME CMD...: passes when CMD exits 0; returns CMD's success so callers can stop early.
 check() {
     local name=$1 out
     shift
-    if out=$("$@" 2>&1); then t_ok "$name"; else t_bad "$name" "$out"; fi
+    if out=$("$@" 2>&1); then
+        t_ok "$name"
+    else
+        t_bad "$name" "$out"
+        return 1
+    fi
+}
+
+# t_abort REASON: records a failure and ends the test script now (cleanup runs from its trap).
+t_abort() {
+    t_bad "$1"
+    t_summary
+    exit 1
 }
 
 # expect_eq NAME WANT GOT
@@ -32,6 +44,12 @@ got:  $3"; fi
 # expect_match NAME REGEX TEXT
 expect_match() {
     if printf '%s' "$3" | grep -Eq -- "$2"; then t_ok "$1"; else t_bad "$1" "no match for /$2/ in:
+$3"; fi
+}
+
+# expect_match_i NAME REGEX TEXT: the same, ignoring case (HTTP header names).
+expect_match_i() {
+    if printf '%s' "$3" | grep -Eiq -- "$2"; then t_ok "$1"; else t_bad "$1" "no match for /$2/i in:
 $3"; fi
 }
 
