@@ -135,6 +135,8 @@ check "the bucket still exists after restart" s3 s3api head-bucket --bucket buck
 rm -f "$tmp/10m.back"
 check "the 10 MiB object is still there after restart" s3 s3 cp s3://bucket-one/dir/10m.bin "$tmp/10m.back"
 check "... byte-identical" cmp "$tmp/10m.bin" "$tmp/10m.back"
+got=$(s3 s3 cp s3://bucket-one/dir/sub/small.txt - 2>&1)
+expect_eq "the small object is still there after restart" "hello cairn" "$got"
 
 # --- cleanup through S3 ---
 check "aws s3 rm" s3 s3 rm --recursive s3://bucket-one/
