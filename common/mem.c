@@ -52,10 +52,11 @@ char *cn_strdup(const char *s)
 
 char *cn_strndup(const char *s, size_t n)
 {
-    size_t len = strnlen(s, n);
+    size_t len = n ? strnlen(s, n) : 0; /* s may be NULL when n is 0 (msgpack's empty str) */
     char *d = cn_malloc(len + 1);
 
-    memcpy(d, s, len);
+    if (len)
+        memcpy(d, s, len);
     d[len] = '\0';
     return d;
 }

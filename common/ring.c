@@ -374,6 +374,20 @@ size_t cn_ring_lookup(const cn_ring_t *r, const void *key, size_t len, size_t n,
     return k;
 }
 
+size_t cn_ring_lookup_arc(const cn_ring_t *r, uint32_t arc, size_t n,
+                          const cn_ring_node_t **out)
+{
+    size_t k;
+
+    CN_CHECK_OBJ(r, RING_MAGIC);
+    if (!r->built || r->depth == 0 || arc >= CN_RING_PARTITIONS)
+        return 0;
+    k = n < r->depth ? n : r->depth;
+    for (size_t i = 0; i < k; i++)
+        out[i] = &r->nodes[r->table[(size_t)arc * r->depth + i]];
+    return k;
+}
+
 void cn_ring_encode(const cn_ring_t *r, cn_buf_t *out)
 {
     msgpack_sbuffer sb;

@@ -65,6 +65,10 @@ uint64_t cn_ring_hash_key(const void *key, size_t len);
  *  borrowed from r. */
 size_t cn_ring_lookup(const cn_ring_t *r, const void *key, size_t len, size_t n,
                       const cn_ring_node_t **out);
+/** As cn_ring_lookup, for an arc (0..CN_RING_PARTITIONS-1) instead of a key (the admin API
+ *  and the dashboard draw the arcs). 0 for an arc out of range. */
+size_t cn_ring_lookup_arc(const cn_ring_t *r, uint32_t arc, size_t n,
+                          const cn_ring_node_t **out);
 
 /** Serializes a built ring (its members) to out, appended.
  *  Format: msgpack array of [name, host, port, vnodes]. The table is recomputed on decode. */

@@ -51,7 +51,6 @@ static void on_parent_put(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
     int rc = status ? status : cn_msg_rc(resp);
-    char etag[40];
 
     if (resp)
         cn_msg_free(resp);
@@ -66,12 +65,10 @@ static void on_parent_put(int status, cn_msg_t *resp, void *arg)
     }
     if (o->have_old)
         gw_chunk_delete_all(r->srv, &o->old_man);
-    snprintf(etag, sizeof(etag), "\"%s\"", o->etag);
-    gw_req_add_header(r, "etag", etag, strlen(etag));
-    gw_req_send_empty(r, 200);
+    gw_obj_put_reply(r);
 }
 
-static void put_parent(gw_req_t *r)
+void gw_chunk_put_manifest(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
     cn_msg_t *m = cn_msg_new(CN_OP_PUT);
@@ -122,7 +119,7 @@ static void pump(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
     const gw_manifest_seg_t *seg = &o->man.segs[0];
-    const char *base = r->req->entity.base;
+    const char *base = o->body.ptr;
     cn_buf_t k;
 
     cn_buf_init(&k);
@@ -158,7 +155,7 @@ static void pump(gw_req_t *r)
         delete_written(r);
         gw_req_error(r, gw_s3_err_from_rc(o->failed), NULL);
     } else if (o->done_chunks == o->nchunks) {
-        put_parent(r);
+        gw_chunk_put_manifest(r);
     }
 }
 
@@ -169,11 +166,16 @@ void gw_chunk_put(gw_req_t *r)
     char prefix[GW_KEY_MAX + GW_BUCKET_MAX + 64];
     int n;
 
-    if (cn_random_bytes(&ver, sizeof(ver)) != 0)
-        ver = cn_now_ns();
-    n = snprintf(prefix, sizeof(prefix), "\x01" "c/%s/%016" PRIx64 "/", o->key.data, ver);
     gw_manifest_dispose(&o->man);
-    gw_manifest_add_seg(&o->man, prefix, (size_t)n, o->size, r->srv->conf.chunk_size);
+    if (o->chunk_prefix) {
+        gw_manifest_add_seg(&o->man, o->chunk_prefix, strlen(o->chunk_prefix), o->size,
+                            r->srv->conf.chunk_size);
+    } else {
+        if (cn_random_bytes(&ver, sizeof(ver)) != 0)
+            ver = cn_now_ns();
+        n = snprintf(prefix, sizeof(prefix), "\x01" "c/%s/%016" PRIx64 "/", o->key.data, ver);
+        gw_manifest_add_seg(&o->man, prefix, (size_t)n, o->size, r->srv->conf.chunk_size);
+    }
     o->man.size = o->size;
     snprintf(o->man.etag, sizeof(o->man.etag), "%s", o->etag);
     o->nchunks = gw_manifest_seg_chunks(&o->man.segs[0]);

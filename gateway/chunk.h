@@ -13,10 +13,15 @@
 #define GW_CHUNK_WINDOW 4 /* chunk PUTs in flight per request */
 
 typedef struct gw_obj_op {
-    cn_buf_t key;            /* "bucket/key" */
+    cn_buf_t key;            /* "bucket/key" (or an internal key: a multipart part record) */
     /* PUT */
+    cn_slice_t body;         /* the bytes to store (r->body, or a copy source's; borrowed) */
+    char *chunk_prefix;      /* owned; NULL = "\x01c/<key>/<random>/" */
+    int force_chunked;       /* store as a manifest even when small (multipart parts) */
+    int man_ready;           /* o->man already names written chunks: only put the parent */
+    int copy_reply;          /* answer with a CopyObjectResult body */
     cn_buf_t meta;
-    char etag[2 * 16 + 1];
+    char etag[48];           /* hex MD5, or "<hex>-<parts>" for a copied multipart object */
     uint64_t size;
     gw_manifest_t old_man;   /* previous version's manifest, to delete its chunks */
     int have_old;
@@ -32,10 +37,31 @@ typedef struct gw_obj_op {
     uint64_t pos, end;
     cn_msg_t *cur;           /* chunk whose bytes h2o is sending */
     int started;
+    /* CopyObject of a chunked source (s3_copy.c) */
+    struct gw_copy_state {
+        gw_manifest_t src;
+        size_t seg;
+        uint64_t idx;
+        int inflight, failed;
+    } copy;
 } gw_obj_op_t;
 
-/** Writes the chunks of r's body then the manifest parent; answers the request. */
+/** Writes the chunks of o->body then the manifest parent; answers the request. */
 void gw_chunk_put(gw_req_t *r);
+/** Writes the parent record of o->man (chunks already written) and answers. */
+void gw_chunk_put_manifest(gw_req_t *r);
+/** Answers a successful PUT or copy: ETag header, and the CopyObjectResult body for a copy. */
+void gw_obj_put_reply(gw_req_t *r);
+/** Evaluates If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since (header names
+ *  after prefix: "" or "x-amz-copy-source-") against an object. Returns 0 to go on, 304 or
+ *  412. */
+int gw_obj_conditions(gw_req_t *r, const char *prefix, const char *etag, uint64_t mtime_ms);
+/** Allocates r's object operation for key (bucket "/" key, copied) and attaches it to r. */
+gw_obj_op_t *gw_obj_op_new(gw_req_t *r, const char *key, size_t key_len);
+/** Stores o->body under o->key with o->meta and o->etag: reads the previous record (to drop
+ *  its chunks once replaced), writes one record or chunks plus a manifest, answers 200 with
+ *  the ETag header (or the S3 error). */
+void gw_obj_put_start(gw_req_t *r);
 /** Streams [o->off, o->off + o->len) of a manifest object; headers are already set. */
 void gw_chunk_stream(gw_req_t *r);
 /** Deletes every chunk of m in the background (best effort, failures logged). */

@@ -37,6 +37,9 @@ struct gw_conf {
     char *mgr_address;
     char *secret;
     uint64_t heartbeat_ms;
+    char *rest_listen;
+    int rest_enabled;
+    int rest_trust_loopback;
     int log_level;
     char *log_file;
 };
@@ -94,6 +97,14 @@ struct gw_server {
     h2o_accept_ctx_t accept_ctx;
     uv_tcp_t listener;
     int listening;
+    /* REST listener (plain PUT/GET/HEAD/DELETE /bucket/key, no S3 auth; see http.c) */
+    h2o_globalconf_t rest_cfg;
+    h2o_context_t rest_ctx;
+    h2o_accept_ctx_t rest_accept_ctx;
+    uv_tcp_t rest_listener;
+    int rest_listening;
+    char rest_host[64];
+    int rest_port;
     /* cluster */
     struct gw_mgr mgr;
     gw_stor_node_t *nodes;
@@ -116,6 +127,15 @@ struct gw_req {
     gw_route_t route;
     gw_auth_result_t auth;
     const gw_bucket_t *bucket_ent; /* borrowed from the bucket table; may go stale: use name */
+    int rest;                /* came in on the REST listener */
+    int anonymous;           /* no signature: allowed by the bucket's canned ACL */
+    int is_owner;            /* the signer owns the bucket */
+    int obj_acl_check;       /* a GET/HEAD the bucket ACL does not grant: the object's decides */
+    cn_slice_t body;         /* the request body as stored (aws-chunked framing removed) */
+    cn_buf_t decoded;        /* owns body's bytes when they are not h2o's */
+    char acl[32];            /* x-amz-acl of a PUT/POST, "" when absent */
+    char checksum_name[32];  /* "x-amz-checksum-crc32"... verified for this body, or "" */
+    char checksum_value[96]; /* its base64 value */
     /* operation state, owned by the operation file; op_free releases it */
     void *op;
     gw_req_free_fn op_free;
@@ -140,6 +160,16 @@ void gw_req_add_header(gw_req_t *r, const char *name, const char *value, size_t 
 /** Called at the start of every RPC completion: drops one pending and returns 1 when the
  *  request is gone (the context may have been freed: touch nothing). */
 int gw_req_rpc_done(gw_req_t *r);
+/** 1 when canned ACL acl grants the access (anonymous: unsigned; write: PUT/DELETE). */
+int gw_acl_allows(const char *acl, int anonymous, int write);
+/** Decides r's access to bucket b (sets r->is_owner, r->obj_acl_check); GW_S3_OK or
+ *  AccessDenied. */
+gw_s3_err_t gw_req_check_access(gw_req_t *r, const gw_bucket_t *b);
+/** Removes the aws-chunked framing of r's body (verifying chunk signatures and the trailing
+ *  checksum) and points r->body at the payload; aws_chunked.c. */
+gw_s3_err_t gw_req_decode_chunked(gw_req_t *r);
+/** Verifies an x-amz-checksum-* request header against r->body and remembers it. */
+gw_s3_err_t gw_req_check_checksum_header(gw_req_t *r);
 /** Finds a request header; returns its value or a slice with ptr NULL. */
 cn_slice_t gw_req_header(const gw_req_t *r, const char *lname);
 
@@ -199,5 +229,27 @@ void gw_s3_list_objects(gw_req_t *r, int v2);
 void gw_s3_put_object(gw_req_t *r);
 void gw_s3_get_object(gw_req_t *r, int head);
 void gw_s3_delete_object(gw_req_t *r);
+/** CopyObject (PUT with x-amz-copy-source); s3_copy.c. */
+void gw_s3_copy_object(gw_req_t *r);
+/** Object metadata (stored headers, x-amz-meta-*, canned ACL, checksum) of r, msgpack. */
+void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out);
+/* s3_multipart.c */
+void gw_s3_create_multipart(gw_req_t *r);
+void gw_s3_upload_part(gw_req_t *r);
+void gw_s3_complete_multipart(gw_req_t *r);
+void gw_s3_abort_multipart(gw_req_t *r);
+void gw_s3_list_parts(gw_req_t *r);
+void gw_s3_list_multipart_uploads(gw_req_t *r);
+/* s3_delete.c */
+void gw_s3_delete_objects(gw_req_t *r);
+/* s3_acl.c */
+void gw_s3_get_bucket_acl(gw_req_t *r);
+void gw_s3_put_bucket_acl(gw_req_t *r);
+void gw_s3_get_object_acl(gw_req_t *r);
+void gw_s3_put_object_acl(gw_req_t *r);
+/** 1 when a canned ACL name is one we store. */
+int gw_acl_canned_valid(const char *acl);
+/** The raw query of r's request (without '?'), or NULL with *len 0. */
+const char *gw_req_query(const gw_req_t *r, size_t *len);
 
 #endif

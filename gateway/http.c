@@ -50,6 +50,7 @@ static void req_free(gw_req_t *r)
     CN_CHECK_OBJ(r, GW_REQ_MAGIC);
     if (r->op_free)
         r->op_free(r);
+    cn_buf_dispose(&r->decoded);
     r->magic = 0;
     cn_free(r);
 }
@@ -75,6 +76,16 @@ int gw_req_rpc_done(gw_req_t *r)
     return 1;
 }
 
+const char *gw_req_query(const gw_req_t *r, size_t *len)
+{
+    if (!r->req || r->req->query_at == SIZE_MAX) {
+        *len = 0;
+        return NULL;
+    }
+    *len = r->req->path.len - r->req->query_at - 1;
+    return r->req->path.base + r->req->query_at + 1;
+}
+
 cn_slice_t gw_req_header(const gw_req_t *r, const char *lname)
 {
     size_t n = strlen(lname);
@@ -95,13 +106,25 @@ void gw_req_add_header(gw_req_t *r, const char *name, const char *value, size_t 
         return;
     h2o_iovec_t v = h2o_strdup(&r->req->pool, value, len);
     h2o_iovec_t n = h2o_strdup(&r->req->pool, name, strlen(name));
+    /* HTTP/1 clients and scripts look for "ETag" as S3 spells it; h2o's token would be
+     * "etag" (HTTP/2 needs lower case, so keep the token there) */
+    if (r->req->version < 0x200 && strcmp(name, "etag") == 0) {
+        h2o_add_header_by_str(&r->req->pool, &r->req->res.headers, H2O_STRLIT("ETag"), 0, NULL,
+                              v.base, v.len);
+        return;
+    }
     h2o_add_header_by_str(&r->req->pool, &r->req->res.headers, n.base, n.len, 1, NULL, v.base,
                           v.len);
 }
 
+static int is_head_req(const h2o_req_t *req)
+{
+    return h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+}
+
 static int is_head(const gw_req_t *r)
 {
-    return r->req && h2o_memis(r->req->method.base, r->req->method.len, H2O_STRLIT("HEAD"));
+    return r->req && is_head_req(r->req);
 }
 
 void gw_req_send_inline(gw_req_t *r, int status, const char *body, size_t len)
@@ -228,20 +251,28 @@ static gw_s3_err_t authenticate(gw_req_t *r)
     cn_free(hs);
     if (e != GW_S3_OK)
         return e;
-    if (r->auth.kind == GW_AUTH_ANONYMOUS)
-        return GW_S3_ACCESS_DENIED;
+    r->anonymous = r->auth.kind == GW_AUTH_ANONYMOUS;
     return GW_S3_OK;
 }
 
 static gw_s3_err_t check_body(gw_req_t *r)
 {
     h2o_req_t *req = r->req;
-    const char *body = req->entity.base ? req->entity.base : "";
-    size_t blen = req->entity.base ? req->entity.len : 0;
+    const char *body;
+    size_t blen;
     cn_slice_t md5h;
+    gw_s3_err_t e;
 
-    if (r->auth.payload == GW_PAYLOAD_STREAMING)
-        return GW_S3_NOT_IMPLEMENTED;
+    r->body = cn_slice(req->entity.base ? req->entity.base : "",
+                       req->entity.base ? req->entity.len : 0);
+    if (r->auth.payload == GW_PAYLOAD_STREAMING) {
+        if ((e = gw_req_decode_chunked(r)) != GW_S3_OK)
+            return e;
+    } else if ((e = gw_req_check_checksum_header(r)) != GW_S3_OK) {
+        return e;
+    }
+    body = r->body.ptr;
+    blen = r->body.len;
     if (r->auth.payload == GW_PAYLOAD_SHA256) {
         uint8_t d[CN_SHA256_LEN];
         char hex[2 * CN_SHA256_LEN + 1];
@@ -271,6 +302,59 @@ static gw_s3_err_t check_body(gw_req_t *r)
     return GW_S3_OK;
 }
 
+/* ---- access ---------------------------------------------------------------------------
+ * The bucket's owner may do everything. Anyone else, signed or anonymous, gets what the
+ * bucket's canned ACL grants: public-read lets everyone list the bucket and read its objects,
+ * public-read-write also write and delete objects, authenticated-read lets signed users read.
+ * An object read the bucket does not grant is decided by the object's own canned ACL
+ * (r->obj_acl_check, checked in s3_object.c once the object's metadata is known). */
+
+static int op_reads(gw_op_t op)
+{
+    return op == GW_OP_GET_OBJECT || op == GW_OP_HEAD_OBJECT || op == GW_OP_LIST_OBJECTS ||
+           op == GW_OP_LIST_OBJECTS_V2 || op == GW_OP_HEAD_BUCKET ||
+           op == GW_OP_GET_BUCKET_LOCATION;
+}
+
+static int op_writes(gw_op_t op)
+{
+    return op == GW_OP_PUT_OBJECT || op == GW_OP_DELETE_OBJECT || op == GW_OP_DELETE_OBJECTS ||
+           op == GW_OP_CREATE_MULTIPART || op == GW_OP_UPLOAD_PART ||
+           op == GW_OP_COMPLETE_MULTIPART || op == GW_OP_ABORT_MULTIPART ||
+           op == GW_OP_LIST_PARTS;
+}
+
+int gw_acl_allows(const char *acl, int anonymous, int write)
+{
+    if (!acl)
+        return 0;
+    if (strcmp(acl, "public-read-write") == 0)
+        return 1;
+    if (write)
+        return 0;
+    if (strcmp(acl, "public-read") == 0)
+        return 1;
+    return !anonymous && strcmp(acl, "authenticated-read") == 0;
+}
+
+gw_s3_err_t gw_req_check_access(gw_req_t *r, const gw_bucket_t *b)
+{
+    gw_op_t op = r->route.op;
+
+    r->is_owner = !r->anonymous && strcmp(b->owner, r->auth.access_key) == 0;
+    if (r->is_owner)
+        return GW_S3_OK;
+    if (op_writes(op) && gw_acl_allows(b->acl, r->anonymous, 1))
+        return GW_S3_OK;
+    if (op_reads(op) && gw_acl_allows(b->acl, r->anonymous, 0))
+        return GW_S3_OK;
+    if (op == GW_OP_GET_OBJECT || op == GW_OP_HEAD_OBJECT) {
+        r->obj_acl_check = 1;
+        return GW_S3_OK;
+    }
+    return GW_S3_ACCESS_DENIED;
+}
+
 /* ---- the handler --------------------------------------------------------------------- */
 
 static void dispatch(gw_req_t *r)
@@ -287,6 +371,17 @@ static void dispatch(gw_req_t *r)
     case GW_OP_GET_OBJECT: gw_s3_get_object(r, 0); break;
     case GW_OP_HEAD_OBJECT: gw_s3_get_object(r, 1); break;
     case GW_OP_DELETE_OBJECT: gw_s3_delete_object(r); break;
+    case GW_OP_CREATE_MULTIPART: gw_s3_create_multipart(r); break;
+    case GW_OP_UPLOAD_PART: gw_s3_upload_part(r); break;
+    case GW_OP_COMPLETE_MULTIPART: gw_s3_complete_multipart(r); break;
+    case GW_OP_ABORT_MULTIPART: gw_s3_abort_multipart(r); break;
+    case GW_OP_LIST_PARTS: gw_s3_list_parts(r); break;
+    case GW_OP_LIST_MULTIPART_UPLOADS: gw_s3_list_multipart_uploads(r); break;
+    case GW_OP_DELETE_OBJECTS: gw_s3_delete_objects(r); break;
+    case GW_OP_GET_BUCKET_ACL: gw_s3_get_bucket_acl(r); break;
+    case GW_OP_PUT_BUCKET_ACL: gw_s3_put_bucket_acl(r); break;
+    case GW_OP_GET_OBJECT_ACL: gw_s3_get_object_acl(r); break;
+    case GW_OP_PUT_OBJECT_ACL: gw_s3_put_object_acl(r); break;
     default: gw_req_error(r, GW_S3_NOT_IMPLEMENTED, NULL); break;
     }
 }
@@ -341,6 +436,20 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         goto fail;
     if ((e = check_body(r)) != GW_S3_OK)
         goto fail;
+    {
+        cn_slice_t acl = gw_req_header(r, "x-amz-acl");
+        if (acl.ptr) {
+            snprintf(r->acl, sizeof(r->acl), "%.*s", (int)acl.len, acl.ptr);
+            if (acl.len >= sizeof(r->acl) || !gw_acl_canned_valid(r->acl)) {
+                e = GW_S3_INVALID_ARGUMENT;
+                goto fail;
+            }
+        }
+    }
+    if (r->anonymous && (!r->route.bucket[0] || r->route.op == GW_OP_CREATE_BUCKET)) {
+        e = GW_S3_ACCESS_DENIED;
+        goto fail;
+    }
     if (r->route.bucket[0] && r->route.op != GW_OP_CREATE_BUCKET) {
         const gw_bucket_t *b = r->route.bucket_too_long ? NULL
                                                          : gw_mgr_bucket_find(s, r->route.bucket);
@@ -348,10 +457,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
             e = GW_S3_NO_SUCH_BUCKET;
             goto fail;
         }
-        if (strcmp(b->owner, r->auth.access_key) != 0) {
-            e = GW_S3_ACCESS_DENIED;
+        if ((e = gw_req_check_access(r, b)) != GW_S3_OK)
             goto fail;
-        }
         r->bucket_ent = b;
     }
     dispatch(r);
@@ -359,6 +466,77 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 fail:
     gw_req_error(r, e, NULL);
     return 0;
+}
+
+/* ---- EntityTooLarge before the body is read ----------------------------------------------
+ * h2o refuses a body over max_request_entity_size (= max_object_size) on its own, as soon as
+ * it sees Content-Length (or while reading a chunked body), with a plain-text 413 sent through
+ * the host's fallback path. This filter, on that path, turns such a 413 into S3's 400
+ * EntityTooLarge XML with a request id. */
+
+struct xml_ostream {
+    h2o_ostream_t super;
+    h2o_iovec_t body;
+    int sent;
+};
+
+static void xml_do_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t bufcnt,
+                        h2o_send_state_t state)
+{
+    struct xml_ostream *o = (struct xml_ostream *)self;
+    if (h2o_send_state_is_in_progress(state) || o->sent) {
+        h2o_ostream_send_next(self, req, NULL, 0, state);
+        return;
+    }
+    o->sent = 1;
+    h2o_ostream_send_next(self, req, &o->body, 1, state);
+}
+
+struct gw_filter {
+    h2o_filter_t super;
+    gw_server_t *srv;
+};
+
+static void on_setup_413(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    gw_server_t *s = ((struct gw_filter *)self)->srv;
+    struct xml_ostream *o;
+    char reqid[17], id2[128], res[1200];
+    uint64_t id;
+    cn_buf_t b;
+
+    if (req->res.status != 413) {
+        h2o_setup_next_ostream(req, slot);
+        return;
+    }
+    id = s->reqid_seed + s->reqid_ctr++ * 0x9E3779B97F4A7C15ull;
+    snprintf(reqid, sizeof(reqid), "%016" PRIX64, id);
+    snprintf(id2, sizeof(id2), "%s/%s", s->conf.name, reqid);
+    snprintf(res, sizeof(res), "%.*s",
+             (int)(req->query_at != SIZE_MAX ? req->query_at : req->path.len), req->path.base);
+    cn_buf_init(&b);
+    gw_s3_err_xml(&b, GW_S3_ENTITY_TOO_LARGE, NULL, res, reqid);
+    req->res.status = gw_s3_err_status(GW_S3_ENTITY_TOO_LARGE);
+    req->res.reason = reason_of(req->res.status);
+    h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE,
+                   H2O_STRLIT("application/xml"), 1);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-amz-request-id"), 0, NULL,
+                          h2o_strdup(&req->pool, reqid, SIZE_MAX).base, strlen(reqid));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-amz-id-2"), 0, NULL,
+                          h2o_strdup(&req->pool, id2, SIZE_MAX).base, strlen(id2));
+    o = (struct xml_ostream *)h2o_add_ostream(req, sizeof(*o), slot);
+    o->super.do_send = xml_do_send;
+    o->sent = 0;
+    if (is_head_req(req)) {
+        o->body = h2o_iovec_init("", 0);
+        req->res.content_length = 0;
+    } else {
+        o->body = h2o_strdup(&req->pool, b.data, b.len);
+        req->res.content_length = b.len;
+    }
+    cn_buf_dispose(&b);
+    h2o_setup_next_ostream(req, &o->super.next);
+    CN_LOG(CN_LOG_DEBUG, "req=%s %s -> EntityTooLarge (before the body)", reqid, res);
 }
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -399,6 +577,12 @@ int gw_http_start(gw_server_t *s)
     h = (struct gw_handler *)h2o_create_handler(pc, sizeof(*h));
     h->super.on_req = on_req;
     h->srv = s;
+    {
+        struct gw_filter *f =
+            (struct gw_filter *)h2o_create_filter(&hc->fallback_path, sizeof(*f));
+        f->super.on_setup_ostream = on_setup_413;
+        f->srv = s;
+    }
     h2o_context_init(&s->h2o_ctx, s->loop, &s->h2o_cfg);
     s->accept_ctx.ctx = &s->h2o_ctx;
     s->accept_ctx.hosts = s->h2o_cfg.hosts;

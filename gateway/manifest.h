@@ -15,6 +15,10 @@
 #include <stdint.h>
 #include "common/buf.h"
 
+/* Internal metadata names start with ':' and are never sent as headers. */
+#define GW_META_ACL ":acl"                 /* the object's canned ACL */
+#define GW_META_CHECKSUM_PREFIX "x-amz-checksum-" /* sent only with x-amz-checksum-mode */
+
 typedef struct gw_meta_pair {
     char *name;   /* lower case */
     char *value;

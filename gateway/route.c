@@ -198,13 +198,23 @@ gw_s3_err_t gw_route_parse(const char *method, size_t mlen, const char *path, si
     }
     if (!has_key) {
         static const char *const unsupported[] = {
-            "acl", "policy", "versioning", "versions", "lifecycle", "cors", "website", "tagging",
-            "logging", "notification", "replication", "encryption", "uploads", "delete",
+            "policy", "versioning", "versions", "lifecycle", "cors", "website", "tagging",
+            "logging", "notification", "replication", "encryption",
             "requestPayment", "accelerate", "analytics", "inventory", "metrics", "object-lock",
             "ownershipControls", "publicAccessBlock", "intelligent-tiering", "policyStatus",
         };
         if (M("GET") && Q("location"))
             out->op = GW_OP_GET_BUCKET_LOCATION;
+        else if (M("GET") && Q("uploads"))
+            out->op = GW_OP_LIST_MULTIPART_UPLOADS;
+        else if (M("POST") && Q("delete"))
+            out->op = GW_OP_DELETE_OBJECTS;
+        else if (M("GET") && Q("acl"))
+            out->op = GW_OP_GET_BUCKET_ACL;
+        else if (M("PUT") && Q("acl"))
+            out->op = GW_OP_PUT_BUCKET_ACL;
+        else if (Q("acl") || Q("uploads") || Q("delete"))
+            return GW_S3_METHOD_NOT_ALLOWED;
         else {
             for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
                 if (Q(unsupported[i])) {
@@ -228,6 +238,14 @@ gw_s3_err_t gw_route_parse(const char *method, size_t mlen, const char *path, si
             else
                 return GW_S3_METHOD_NOT_ALLOWED;
         }
+        return GW_S3_OK;
+    }
+    if (M("GET") && Q("acl")) {
+        out->op = GW_OP_GET_OBJECT_ACL;
+        return GW_S3_OK;
+    }
+    if (M("PUT") && Q("acl")) {
+        out->op = GW_OP_PUT_OBJECT_ACL;
         return GW_S3_OK;
     }
     if (Q("acl") || Q("tagging") || Q("torrent") || Q("retention") || Q("legal-hold") ||

@@ -32,6 +32,12 @@ typedef enum gw_op {
     GW_OP_COMPLETE_MULTIPART,
     GW_OP_ABORT_MULTIPART,
     GW_OP_LIST_PARTS,
+    GW_OP_LIST_MULTIPART_UPLOADS,
+    GW_OP_DELETE_OBJECTS,
+    GW_OP_GET_BUCKET_ACL,
+    GW_OP_PUT_BUCKET_ACL,
+    GW_OP_GET_OBJECT_ACL,
+    GW_OP_PUT_OBJECT_ACL,
     GW_OP_UNSUPPORTED,      /* a sub-resource we do not implement: NotImplemented */
 } gw_op_t;
 

@@ -95,6 +95,15 @@ static const struct s3_err_row table[] = {
                                        "X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, "
                                        "X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires "
                                        "parameters."},
+    [GW_S3_ENTITY_TOO_SMALL] = {"EntityTooSmall", 400,
+                                "Your proposed upload is smaller than the minimum allowed "
+                                "object size."},
+    [GW_S3_MALFORMED_ACL] = {"MalformedACLError", 400,
+                             "The XML you provided was not well-formed or did not validate "
+                             "against our published schema."},
+    [GW_S3_INVALID_CHUNK_SIZE] = {"InvalidChunkSizeError", 403,
+                                  "Only the last chunk is allowed to have a size less than "
+                                  "8192 bytes"},
 };
 
 static_assert(sizeof(table) / sizeof(table[0]) == GW_S3_ERR_COUNT,

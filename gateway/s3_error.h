@@ -44,6 +44,9 @@ typedef enum gw_s3_err {
     GW_S3_INVALID_PART,                   /* 400 InvalidPart */
     GW_S3_INVALID_PART_ORDER,             /* 400 InvalidPartOrder */
     GW_S3_AUTH_QUERY_PARAMS_ERROR,        /* 400 AuthorizationQueryParametersError */
+    GW_S3_ENTITY_TOO_SMALL,               /* 400 EntityTooSmall */
+    GW_S3_MALFORMED_ACL,                  /* 400 MalformedACLError */
+    GW_S3_INVALID_CHUNK_SIZE,             /* 403 InvalidChunkSizeError */
     GW_S3_ERR_COUNT
 } gw_s3_err_t;
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/hash.h"
 #include "common/log.h"
@@ -24,10 +25,12 @@ static const char *const stored_headers[] = {
 static void obj_op_free(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
+    cn_free(o->chunk_prefix);
     cn_buf_dispose(&o->key);
     cn_buf_dispose(&o->meta);
     gw_manifest_dispose(&o->old_man);
     gw_manifest_dispose(&o->man);
+    gw_manifest_dispose(&o->copy.src);
     if (o->parent)
         cn_msg_free(o->parent);
     if (o->cur)
@@ -36,17 +39,24 @@ static void obj_op_free(gw_req_t *r)
     r->op = NULL;
 }
 
-static gw_obj_op_t *obj_op_new(gw_req_t *r)
+gw_obj_op_t *gw_obj_op_new(gw_req_t *r, const char *key, size_t key_len)
 {
     gw_obj_op_t *o = cn_calloc(1, sizeof(*o));
+    CN_ASSERT(r->op == NULL);
     cn_buf_init(&o->key);
     cn_buf_init(&o->meta);
-    cn_buf_append_str(&o->key, r->route.bucket);
-    cn_buf_append(&o->key, "/", 1);
-    cn_buf_append(&o->key, r->route.key, r->route.key_len);
+    cn_buf_append(&o->key, key, key_len);
     r->op = o;
     r->op_free = obj_op_free;
     return o;
+}
+
+static gw_obj_op_t *obj_op_new(gw_req_t *r)
+{
+    char k[GW_BUCKET_MAX + 2 + GW_KEY_MAX + 1];
+    int n = snprintf(k, sizeof(k), "%s/", r->route.bucket);
+    memcpy(k + n, r->route.key, r->route.key_len);
+    return gw_obj_op_new(r, k, (size_t)n + r->route.key_len);
 }
 
 /* Sends m for the object's own key; on routing failure answers 503. */
@@ -75,7 +85,6 @@ static void on_put_done(int status, cn_msg_t *resp, void *arg)
     gw_req_t *r = arg;
     gw_obj_op_t *o;
     int rc = status ? status : cn_msg_rc(resp);
-    char etag[40];
 
     if (resp)
         cn_msg_free(resp);
@@ -89,29 +98,54 @@ static void on_put_done(int status, cn_msg_t *resp, void *arg)
     }
     if (o->have_old)
         gw_chunk_delete_all(r->srv, &o->old_man);
+    gw_obj_put_reply(r);
+}
+
+void gw_obj_put_reply(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    char etag[64], t[GW_S3_TIME_LEN];
+    cn_buf_t b;
+
     snprintf(etag, sizeof(etag), "\"%s\"", o->etag);
-    gw_req_add_header(r, "etag", etag, strlen(etag));
-    gw_req_send_empty(r, 200);
+    if (!o->copy_reply) {
+        gw_req_add_header(r, "etag", etag, strlen(etag));
+        if (r->checksum_name[0])
+            gw_req_add_header(r, r->checksum_name, r->checksum_value,
+                              strlen(r->checksum_value));
+        gw_req_send_empty(r, 200);
+        return;
+    }
+    cn_buf_init(&b);
+    gw_xml_decl(&b);
+    gw_xml_open_ns(&b, "CopyObjectResult", GW_S3_XMLNS);
+    gw_s3_time_fmt(cn_now_ms(), t);
+    gw_xml_str_elem(&b, "LastModified", t);
+    gw_xml_str_elem(&b, "ETag", etag);
+    gw_xml_close(&b, "CopyObjectResult");
+    gw_req_send_xml(r, 200, &b);
+    cn_buf_dispose(&b);
 }
 
 static void put_small(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
-    h2o_req_t *req = r->req;
     cn_msg_t *m = key_msg(r, CN_OP_PUT);
     cn_msg_set_u64(m, "clock", 0);
     cn_msg_set_str(m, "etag", o->etag);
     cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
     cn_msg_set_u64(m, "flags", 0);
-    if (req->entity.base && req->entity.len)
-        cn_msg_set_body_copy(m, req->entity.base, req->entity.len);
+    if (o->body.len)
+        cn_msg_set_body_copy(m, o->body.ptr, o->body.len);
     send_key(r, m, on_put_done);
 }
 
 static void put_continue(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
-    if (o->size > r->srv->conf.chunk_size)
+    if (o->man_ready)
+        gw_chunk_put_manifest(r);
+    else if (o->force_chunked || o->size > r->srv->conf.chunk_size)
         gw_chunk_put(r);
     else
         put_small(r);
@@ -159,11 +193,67 @@ static void on_put_head(int status, cn_msg_t *resp, void *arg)
         put_continue(r);
 }
 
-void gw_s3_put_object(gw_req_t *r)
+void gw_obj_put_start(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    if (!o->man_ready)
+        o->size = o->body.len;
+    send_key(r, key_msg(r, CN_OP_HEAD), on_put_head);
+}
+
+void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out)
 {
     h2o_req_t *req = r->req;
-    gw_obj_op_t *o;
     gw_meta_t meta = {0};
+
+    for (size_t i = 0; i < req->headers.size; i++) {
+        const h2o_header_t *h = &req->headers.entries[i];
+        int keep = h->name->len > 11 && strncasecmp(h->name->base, "x-amz-meta-", 11) == 0;
+        for (size_t j = 0; !keep && j < sizeof(stored_headers) / sizeof(stored_headers[0]); j++)
+            keep = strlen(stored_headers[j]) == h->name->len &&
+                   strncasecmp(h->name->base, stored_headers[j], h->name->len) == 0;
+        /* aws-chunked is transfer framing, not the object's encoding */
+        if (keep && h->name->len == 16 && strncasecmp(h->name->base, "content-encoding", 16) == 0) {
+            char v[256];
+            size_t vn = 0;
+            const char *p = h->value.base, *end = p + h->value.len;
+            while (p < end) {
+                const char *c = memchr(p, ',', (size_t)(end - p));
+                const char *e = c ? c : end;
+                const char *s = p;
+                while (s < e && *s == ' ')
+                    s++;
+                size_t l = (size_t)(e - s);
+                while (l && s[l - 1] == ' ')
+                    l--;
+                if (!(l == 11 && strncasecmp(s, "aws-chunked", 11) == 0) && l &&
+                    vn + l + 1 < sizeof(v)) {
+                    if (vn)
+                        v[vn++] = ',';
+                    memcpy(v + vn, s, l);
+                    vn += l;
+                }
+                p = c ? c + 1 : end;
+            }
+            if (vn)
+                gw_meta_add(&meta, h->name->base, h->name->len, v, vn);
+            continue;
+        }
+        if (keep)
+            gw_meta_add(&meta, h->name->base, h->name->len, h->value.base, h->value.len);
+    }
+    if (r->acl[0])
+        gw_meta_add(&meta, GW_META_ACL, strlen(GW_META_ACL), r->acl, strlen(r->acl));
+    if (r->checksum_name[0])
+        gw_meta_add(&meta, r->checksum_name, strlen(r->checksum_name), r->checksum_value,
+                    strlen(r->checksum_value));
+    gw_meta_encode(&meta, out);
+    gw_meta_dispose(&meta);
+}
+
+void gw_s3_put_object(gw_req_t *r)
+{
+    gw_obj_op_t *o;
     uint8_t md5[CN_MD5_LEN];
 
     if (r->route.key_len == 0) {
@@ -171,29 +261,19 @@ void gw_s3_put_object(gw_req_t *r)
         return;
     }
     if (gw_req_header(r, "x-amz-copy-source").ptr) {
-        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "CopyObject is not implemented");
+        gw_s3_copy_object(r);
         return;
     }
-    o = obj_op_new(r);
-    o->size = req->entity.base ? req->entity.len : 0;
-    if (o->size > r->srv->conf.max_object_size) {
+    if (r->body.len > r->srv->conf.max_object_size) {
         gw_req_error(r, GW_S3_ENTITY_TOO_LARGE, NULL);
         return;
     }
-    for (size_t i = 0; i < req->headers.size; i++) {
-        const h2o_header_t *h = &req->headers.entries[i];
-        int keep = h->name->len > 11 && strncasecmp(h->name->base, "x-amz-meta-", 11) == 0;
-        for (size_t j = 0; !keep && j < sizeof(stored_headers) / sizeof(stored_headers[0]); j++)
-            keep = strlen(stored_headers[j]) == h->name->len &&
-                   strncasecmp(h->name->base, stored_headers[j], h->name->len) == 0;
-        if (keep)
-            gw_meta_add(&meta, h->name->base, h->name->len, h->value.base, h->value.len);
-    }
-    gw_meta_encode(&meta, &o->meta);
-    gw_meta_dispose(&meta);
-    cn_md5(o->size ? req->entity.base : "", o->size, md5);
+    o = obj_op_new(r);
+    o->body = r->body;
+    gw_obj_meta_from_headers(r, &o->meta);
+    cn_md5(o->body.len ? o->body.ptr : "", o->body.len, md5);
     cn_hex(md5, sizeof(md5), o->etag);
-    send_key(r, key_msg(r, CN_OP_HEAD), on_put_head);
+    gw_obj_put_start(r);
 }
 
 /* ---- GetObject / HeadObject ---------------------------------------------------------- */
@@ -225,12 +305,19 @@ static int etag_matches(cn_slice_t hdr, const char *etag)
     return 0;
 }
 
-/* Returns 0 to go on, or the status to answer (304, 412). */
-static int check_conditions(gw_req_t *r, const char *etag, uint64_t mtime_ms)
+static cn_slice_t cond_header(gw_req_t *r, const char *prefix, const char *name)
 {
-    cn_slice_t im = gw_req_header(r, "if-match"), inm = gw_req_header(r, "if-none-match");
-    cn_slice_t ims = gw_req_header(r, "if-modified-since");
-    cn_slice_t ius = gw_req_header(r, "if-unmodified-since");
+    char h[64];
+    snprintf(h, sizeof(h), "%s%s", prefix, name);
+    return gw_req_header(r, h);
+}
+
+int gw_obj_conditions(gw_req_t *r, const char *prefix, const char *etag, uint64_t mtime_ms)
+{
+    cn_slice_t im = cond_header(r, prefix, "if-match");
+    cn_slice_t inm = cond_header(r, prefix, "if-none-match");
+    cn_slice_t ims = cond_header(r, prefix, "if-modified-since");
+    cn_slice_t ius = cond_header(r, prefix, "if-unmodified-since");
     uint64_t t, msec = mtime_ms / 1000;
 
     if (im.ptr && !etag_matches(im, etag))
@@ -263,9 +350,17 @@ static void set_object_headers(gw_req_t *r, const char *etag, uint64_t mtime)
     gw_req_add_header(r, "accept-ranges", "bytes", 5);
     cn_msg_get_bytes(o->parent, "meta", &meta);
     if (meta.ptr && gw_meta_decode(meta.ptr, meta.len, &m) == 0) {
+        cn_slice_t mode = gw_req_header(r, "x-amz-checksum-mode");
+        int want_sum = mode.ptr && mode.len == 7 && strncasecmp(mode.ptr, "ENABLED", 7) == 0;
         for (size_t i = 0; i < m.n; i++) {
-            have_ct |= strcmp(m.pairs[i].name, "content-type") == 0;
-            gw_req_add_header(r, m.pairs[i].name, m.pairs[i].value, strlen(m.pairs[i].value));
+            const char *nm = m.pairs[i].name;
+            if (nm[0] == ':')
+                continue;
+            if (strncmp(nm, GW_META_CHECKSUM_PREFIX, strlen(GW_META_CHECKSUM_PREFIX)) == 0 &&
+                (!want_sum || o->ranged))
+                continue;
+            have_ct |= strcmp(nm, "content-type") == 0;
+            gw_req_add_header(r, nm, m.pairs[i].value, strlen(m.pairs[i].value));
         }
         gw_meta_dispose(&m);
     }
@@ -299,6 +394,24 @@ static void on_range_body(int status, cn_msg_t *resp, void *arg)
     cn_msg_free(resp);
 }
 
+/* A read the bucket's ACL does not grant: the object's own canned ACL decides. */
+static int obj_acl_allows_read(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    cn_slice_t meta = {0};
+    gw_meta_t m = {0};
+    int ok = 0;
+
+    cn_msg_get_bytes(o->parent, "meta", &meta);
+    if (meta.ptr && gw_meta_decode(meta.ptr, meta.len, &m) == 0) {
+        for (size_t i = 0; i < m.n; i++)
+            if (strcmp(m.pairs[i].name, GW_META_ACL) == 0)
+                ok = gw_acl_allows(m.pairs[i].value, r->anonymous, 0);
+        gw_meta_dispose(&m);
+    }
+    return ok;
+}
+
 /* The parent is known (o->parent; for a manifest, o->man): conditions, range, headers, body. */
 static void get_proceed(gw_req_t *r, int have_body)
 {
@@ -317,7 +430,11 @@ static void get_proceed(gw_req_t *r, int have_body)
             snprintf(etag, sizeof(etag), "%s", o->man.etag);
     }
     o->total = size;
-    if ((st = check_conditions(r, etag, mtime)) != 0) {
+    if (r->obj_acl_check && !obj_acl_allows_read(r)) {
+        gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
+        return;
+    }
+    if ((st = gw_obj_conditions(r, "", etag, mtime)) != 0) {
         if (st == 412) {
             gw_req_error(r, GW_S3_PRECONDITION_FAILED, NULL);
         } else {

@@ -43,6 +43,14 @@ int mgr_bucket_name_valid(const char *name)
     return 1;
 }
 
+int mgr_bucket_acl_settable(const char *acl)
+{
+    for (size_t i = 0; acl && i < 4; i++)
+        if (strcmp(acl, canned_acls[i]) == 0)
+            return 1;
+    return 0;
+}
+
 int mgr_bucket_acl_valid(const char *acl)
 {
     for (size_t i = 0; acl && i < sizeof(canned_acls) / sizeof(canned_acls[0]); i++)
@@ -65,6 +73,7 @@ static int bucket_from_json(const json_t *j, mgr_bucket_t *out)
     s = json_string_value(json_object_get(j, "acl"));
     snprintf(out->acl, sizeof(out->acl), "%s", s ? s : "private");
     out->created_ms = (uint64_t)json_integer_value(json_object_get(j, "created_ms"));
+    out->quota_bytes = (uint64_t)json_integer_value(json_object_get(j, "quota"));
     return out->name[0] ? 0 : CN_ECORRUPT;
 }
 
@@ -115,6 +124,34 @@ int mgr_buckets_create(mgr_state_t *st, const char *name, const char *owner, con
     return mgr_batch_commit(st, b);
 }
 
+json_t *mgr_bucket_json(const mgr_bucket_t *bk, int admin)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "name", bk->name, "owner", bk->owner,
+                          "acl", bk->acl, "created_ms", (json_int_t)bk->created_ms, "quota",
+                          (json_int_t)bk->quota_bytes);
+    char when[32];
+
+    if (admin) {
+        cn_fmt_iso8601_ms(bk->created_ms, when, sizeof(when));
+        json_object_set_new(j, "bucket", json_string(bk->name));
+        json_object_set_new(j, "created", json_string(when));
+    }
+    return j;
+}
+
+int mgr_buckets_update(mgr_state_t *st, const mgr_bucket_t *bk)
+{
+    char key[8 + MGR_BUCKET_NAME_MAX];
+    mgr_batch_t *b = mgr_batch_new();
+    json_t *j = mgr_bucket_json(bk, 0);
+
+    snprintf(key, sizeof(key), "b/%s", bk->name);
+    mgr_batch_put_json(b, key, j);
+    mgr_batch_bump(b, st, MGR_VER_BUCKETS);
+    json_decref(j);
+    return mgr_batch_commit(st, b);
+}
+
 int mgr_buckets_delete(mgr_state_t *st, const char *name)
 {
     char key[8 + MGR_BUCKET_NAME_MAX];
@@ -143,7 +180,6 @@ static int visit(const char *key, size_t klen, const char *val, size_t vlen, voi
     struct scan_ctx *c = arg;
     json_t *j = json_loadb(val, vlen, 0, NULL);
     mgr_bucket_t bk;
-    char when[32];
 
     if (j == NULL || bucket_from_json(j, &bk) != 0) {
         CN_LOG(CN_LOG_WARN, "key=%.*s: unreadable bucket record skipped", (int)klen, key);
@@ -155,14 +191,7 @@ static int visit(const char *key, size_t klen, const char *val, size_t vlen, voi
         c->count += strcmp(bk.owner, c->owner) == 0;
         return 0;
     }
-    j = json_pack("{s:s, s:s, s:s, s:I}", "name", bk.name, "owner", bk.owner, "acl", bk.acl,
-                  "created_ms", (json_int_t)bk.created_ms);
-    if (c->admin) {
-        cn_fmt_iso8601_ms(bk.created_ms, when, sizeof(when));
-        json_object_set_new(j, "bucket", json_string(bk.name));
-        json_object_set_new(j, "created", json_string(when));
-    }
-    json_array_append_new(c->arr, j);
+    json_array_append_new(c->arr, mgr_bucket_json(&bk, c->admin));
     return 0;
 }
 

@@ -1,6 +1,8 @@
 /*
  * manager/buckets.h: buckets (name, owner access key id, canned ACL, creation time), stored
  * as b/<name>. Every change bumps buckets_ver (MGR_VER_BUCKETS) in the same atomic batch.
+ * A bucket may have a quota in bytes (0: none), stored here and served to gateways with
+ * get_buckets as "quota"; the gateway enforces it.
  * Threads: callers hold the server lock.
  */
 #ifndef CAIRN_MANAGER_BUCKETS_H
@@ -18,6 +20,7 @@ typedef struct mgr_bucket {
     char owner[32];                /* access key id of the owner */
     char acl[32];                  /* canned ACL */
     uint64_t created_ms;
+    uint64_t quota_bytes;          /* 0: no quota */
 } mgr_bucket_t;
 
 /** 1 when name follows the S3 rules: 3..63 of [a-z0-9.-], starts and ends with a letter or
@@ -32,12 +35,19 @@ int mgr_buckets_create(mgr_state_t *st, const char *name, const char *owner, con
                        mgr_bucket_t *existing);
 /** 0, CN_ENOENT. */
 int mgr_buckets_get(mgr_state_t *st, const char *name, mgr_bucket_t *out);
+/** 1 for the canned ACLs update-acl sets on a bucket: private, public-read,
+ *  public-read-write, authenticated-read. */
+int mgr_bucket_acl_settable(const char *acl);
+/** Rewrites an existing bucket's record (owner, acl, quota) with a version bump. The caller
+ *  got it with mgr_buckets_get and validated the change. 0, CN_EIO. */
+int mgr_buckets_update(mgr_state_t *st, const mgr_bucket_t *b);
 /** 0, CN_ENOENT, CN_EIO. The caller checks emptiness first (the gateway does). */
 int mgr_buckets_delete(mgr_state_t *st, const char *name);
 /** How many buckets the access key owns. */
 size_t mgr_buckets_count_owned(mgr_state_t *st, const char *access_key);
-/** A new JSON array in name order of {"name","owner","acl","created_ms"} (the RPC
+/** A new JSON array in name order of {"name","owner","acl","created_ms","quota"} (the RPC
  *  get_buckets body); admin adds "created" (ISO 8601) and "bucket". */
+json_t *mgr_bucket_json(const mgr_bucket_t *b, int admin);
 json_t *mgr_buckets_json(mgr_state_t *st, int admin);
 
 #endif

@@ -24,6 +24,10 @@ struct mgr_conf {
     uint64_t node_timeout_ms;
     int log_level;
     char *log_file;
+    char *admin_token;         /* bearer token for the admin API (non-loopback peers) */
+    int token_on_loopback;     /* require the token from loopback peers too */
+    char *audit_log;           /* JSON lines of every change (empty: <data_dir>/audit.log) */
+    char *dashboard_dir;       /* static dashboard files (empty: installed, else source) */
 };
 
 static const cn_conf_key_t mgr_conf_keys[] = {
@@ -54,6 +58,16 @@ static const cn_conf_key_t mgr_conf_keys[] = {
                 "debug, info, warn or error"),
     CN_CONF_KEY(CN_CONF_PATH, "log", "file", struct mgr_conf, log_file, "", 0, 0, 0,
                 "log file (empty: stderr); reopened on SIGHUP"),
+    CN_CONF_KEY(CN_CONF_STR, "admin", "token", struct mgr_conf, admin_token, "", 0, 0, 0,
+                "bearer token the admin API asks of non-loopback peers (cairn-adm --token or "
+                "CAIRN_TOKEN); empty: only loopback peers are served"),
+    CN_CONF_KEY(CN_CONF_BOOL, "admin", "require_token_on_loopback", struct mgr_conf,
+                token_on_loopback, "false", 0, 0, 0,
+                "ask loopback peers for the token too (needs admin.token)"),
+    CN_CONF_KEY(CN_CONF_PATH, "admin", "audit_log", struct mgr_conf, audit_log, "", 0, 0, 0,
+                "every change (POST/PUT/DELETE) as one JSON line (empty: DATA_DIR/audit.log)"),
+    CN_CONF_KEY(CN_CONF_PATH, "admin", "dashboard_dir", struct mgr_conf, dashboard_dir, "", 0,
+                0, 0, "web dashboard files (empty: the installed copy, else the source tree)"),
 };
 #define MGR_CONF_NKEYS (sizeof(mgr_conf_keys) / sizeof(mgr_conf_keys[0]))
 

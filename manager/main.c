@@ -3,14 +3,18 @@
  * opens the state, starts the RPC listener (libuv loop) and the admin API (libmicrohttpd
  * thread), writes the port and pid files, and runs the loop until SIGTERM/SIGINT.
  * The cron timer (MGR_CRON_MS) runs the silence monitor. SIGHUP reopens the log.
+ * The dashboard files are looked up in admin.dashboard_dir, else the installed copy
+ * (CAIRN_DASHBOARD_DIR), else the source tree (CAIRN_DASHBOARD_SRCDIR), both set by make.
  */
 #include "config.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/clock.h"
 #include "common/conf.h"
@@ -21,6 +25,13 @@
 #include "manager/manager.h"
 
 #define MGR_CRON_MS 100
+
+#ifndef CAIRN_DASHBOARD_DIR
+#define CAIRN_DASHBOARD_DIR "/usr/local/share/cairn/dashboard"
+#endif
+#ifndef CAIRN_DASHBOARD_SRCDIR
+#define CAIRN_DASHBOARD_SRCDIR ""
+#endif
 
 static void usage(FILE *out)
 {
@@ -109,7 +120,40 @@ static int check_conf(const struct mgr_conf *c, const char *src)
         fprintf(stderr, "%s: manager.data_dir: must not be empty\n", src);
         return CN_ECONFIG;
     }
+    if (c->token_on_loopback && (c->admin_token == NULL || c->admin_token[0] == '\0')) {
+        fprintf(stderr, "%s: admin.require_token_on_loopback: needs admin.token; set "
+                        "[admin] token = ... (or turn this off)\n", src);
+        return CN_ECONFIG;
+    }
     return 0;
+}
+
+static int has_index(const char *dir)
+{
+    char path[PATH_MAX];
+
+    if (dir == NULL || dir[0] == '\0')
+        return 0;
+    snprintf(path, sizeof(path), "%s/index.html", dir);
+    return access(path, R_OK) == 0;
+}
+
+/* Resolves the audit log path and the dashboard directory into s. */
+static void resolve_paths(struct mgr_server *s)
+{
+    const char *dash = s->conf.dashboard_dir;
+
+    if (s->conf.audit_log != NULL && s->conf.audit_log[0] != '\0')
+        snprintf(s->audit_path, sizeof(s->audit_path), "%s", s->conf.audit_log);
+    else
+        snprintf(s->audit_path, sizeof(s->audit_path), "%s/audit.log", s->conf.data_dir);
+    if (dash == NULL || dash[0] == '\0')
+        dash = has_index(CAIRN_DASHBOARD_DIR) ? CAIRN_DASHBOARD_DIR : CAIRN_DASHBOARD_SRCDIR;
+    if (has_index(dash))
+        snprintf(s->dashboard_dir, sizeof(s->dashboard_dir), "%s", dash);
+    else
+        CN_LOG(CN_LOG_WARN, "dashboard_dir=%s: no index.html there; the dashboard is off "
+               "(set [admin] dashboard_dir)", dash[0] ? dash : "(none)");
 }
 
 /* Opens the state and loads members, rings and levels into s. */
@@ -126,11 +170,12 @@ static int load_state(struct mgr_server *s)
         return rc;
     s->levels = (mgr_levels_t){s->conf.replicas, s->conf.write_q, s->conf.read_q,
                                s->conf.delete_q};
-    if (s->ring_cur != NULL && mgr_levels_load(s->st, &s->levels) == 0 &&
+    if (mgr_levels_load(s->st, &s->levels) == 0 &&
         (s->levels.n != s->conf.replicas || s->levels.w != s->conf.write_q ||
          s->levels.r != s->conf.read_q || s->levels.d != s->conf.delete_q))
         CN_LOG(CN_LOG_WARN, "n=%llu w=%llu r=%llu d=%llu: the cluster keeps the consistency "
-               "levels it was started with; the config's differ and are ignored",
+               "levels it was started with or that cairn-adm set; the config's differ and are "
+               "ignored",
                (unsigned long long)s->levels.n, (unsigned long long)s->levels.w,
                (unsigned long long)s->levels.r, (unsigned long long)s->levels.d);
     cn_ring_checksum_hex(mgr_ring_sum(s->ring_cur), cur);
@@ -217,6 +262,8 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     pthread_mutex_init(&s->lock, NULL);
+    mgr_metrics_init(&s->metrics);
+    resolve_paths(s);
     if ((rc = load_state(s)) != 0) {
         CN_LOG(CN_LOG_ERROR, "data_dir=%s rc=%s: cannot open the state (is another "
                "cairn-manager using it?)", s->conf.data_dir, cn_strerror(rc));
@@ -233,7 +280,7 @@ int main(int argc, char **argv)
                cn_strerror(rc));
         goto out_rpc;
     }
-    snprintf(ports, sizeof(ports), "rpc %s:%d\nadmin %s:%d\n", s->rpc_host, s->rpc_port,
+    snprintf(ports, sizeof(ports), "rpc %.63s:%d\nadmin %.63s:%d\n", s->rpc_host, s->rpc_port,
              s->admin_host, s->admin_port);
     if (pid_file != NULL && (rc = cn_pid_file_write(pid_file)) != 0) {
         CN_LOG(CN_LOG_ERROR, "pid_file=%s rc=%s: cannot write", pid_file, cn_strerror(rc));
@@ -254,6 +301,11 @@ int main(int argc, char **argv)
     uv_signal_start(&s->sig_term, on_stop_signal, SIGTERM);
     uv_signal_start(&s->sig_int, on_stop_signal, SIGINT);
     uv_signal_start(&s->sig_hup, on_sighup, SIGHUP);
+    if (strcmp(s->admin_host, "127.0.0.1") != 0 && strcmp(s->admin_host, "::1") != 0 &&
+        strcmp(s->admin_host, "localhost") != 0 &&
+        (s->conf.admin_token == NULL || s->conf.admin_token[0] == '\0'))
+        CN_LOG(CN_LOG_WARN, "admin=%s:%d: the admin API listens beyond loopback without "
+               "[admin] token; other hosts get 401", s->admin_host, s->admin_port);
     CN_LOG(CN_LOG_INFO, "rpc=%s:%d admin=%s:%d n=%llu w=%llu r=%llu d=%llu: manager running",
            s->rpc_host, s->rpc_port, s->admin_host, s->admin_port,
            (unsigned long long)s->levels.n, (unsigned long long)s->levels.w,
@@ -277,6 +329,7 @@ out_state:
     if (s->ring_prev != NULL)
         cn_ring_destroy(s->ring_prev);
     mgr_state_close(s->st);
+    mgr_metrics_dispose(&s->metrics);
     cn_conf_dispose(mgr_conf_keys, MGR_CONF_NKEYS, &s->conf);
     return exit_code;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "common/metrics.h"
 #include "common/ring.h"
 #include "common/rpc.h"
 #include "manager/conf_keys.h"
@@ -22,6 +23,19 @@
 #define MGR_NAME "manager"
 
 struct mgr_admin;
+
+/* The manager's metric families (common/metrics.h; the registry locks itself). */
+struct mgr_metrics {
+    cn_metrics_t *reg;
+    cn_metric_t *http_requests;    /* counter {endpoint, method, status} */
+    cn_metric_t *http_seconds;     /* histogram {endpoint} */
+    cn_metric_t *rpc_requests;     /* counter {op, rc} */
+    cn_metric_t *rpc_seconds;      /* histogram {op} */
+    cn_metric_t *members;          /* gauge {type, state}, set at scrape */
+    cn_metric_t *node_info;        /* gauge {node, type, state, ring_cur, ring_prev} = 1 */
+    cn_metric_t *ring_info;        /* gauge {ring_cur, ring_prev} = 1 */
+    cn_metric_t *ring_nodes, *users, *buckets, *endpoints, *consistency, *start_time;
+};
 
 struct mgr_server {
     uint32_t magic;
@@ -42,7 +56,16 @@ struct mgr_server {
     int rpc_port;                  /* the real port, after listen */
     char admin_host[64];
     int admin_port;
+    struct mgr_metrics metrics;
+    char audit_path[4096];         /* resolved admin.audit_log */
+    char dashboard_dir[4096];      /* resolved admin.dashboard_dir ("" when none found) */
 };
+
+/** Creates the registry and the manager's families. */
+void mgr_metrics_init(struct mgr_metrics *m);
+void mgr_metrics_dispose(struct mgr_metrics *m);
+/** Monotonic seconds with ns resolution, for latency histograms. */
+double mgr_now_seconds(void);
 
 /** Starts the cluster RPC listener on conf.rpc_listen; fills rpc_port. */
 int mgr_rpc_start(struct mgr_server *s);

@@ -1,7 +1,8 @@
 /*
  * manager/members.c: member table, state transitions and the silence monitor.
- * Invariant: every member's state is one of attached, running, stop; a gateway is never
- * attached; a storage node is running only when it is in the current ring.
+ * Invariant: every member's state is one of attached, running, stop, suspend, detached; a
+ * gateway is only running or stop; a storage node is running or suspend only when it is in
+ * the current ring. suspend and detached are set by the admin and never left by themselves.
  */
 #include "manager/members.h"
 
@@ -133,9 +134,17 @@ int mgr_members_save(mgr_state_t *st, const mgr_member_t *m)
     return mgr_batch_commit(st, b);
 }
 
-/* The state a member in contact has: running, or attached for a storage node not in cur. */
+static int is_admin_state(const char *state)
+{
+    return strcmp(state, MGR_STATE_SUSPEND) == 0 || strcmp(state, MGR_STATE_DETACHED) == 0;
+}
+
+/* The state a member in contact has: an admin state it holds, running, or attached for a
+ * storage node not in cur. */
 static const char *live_state(const mgr_member_t *m, const cn_ring_t *cur)
 {
+    if (is_admin_state(m->state))
+        return m->state;
     if (strcmp(m->type, CN_NODE_STORAGE) == 0 && (cur == NULL || cn_ring_find(cur, m->name) == NULL))
         return MGR_STATE_ATTACHED;
     return MGR_STATE_RUNNING;
@@ -226,7 +235,8 @@ size_t mgr_members_monitor(mgr_members_t *ms, mgr_state_t *st, uint64_t timeout_
     for (size_t i = 0; i < ms->n; i++) {
         mgr_member_t *m = &ms->v[i];
 
-        if (strcmp(m->state, MGR_STATE_STOP) == 0 || now_mono_ms < m->seen_mono_ms ||
+        if (strcmp(m->state, MGR_STATE_STOP) == 0 || is_admin_state(m->state) ||
+            now_mono_ms < m->seen_mono_ms ||
             now_mono_ms - m->seen_mono_ms <= timeout_ms)
             continue;
         CN_LOG(CN_LOG_WARN, "node=%s type=%s silent_ms=%" PRIu64 ": %s -> stop", m->name,
@@ -236,4 +246,91 @@ size_t mgr_members_monitor(mgr_members_t *ms, mgr_state_t *st, uint64_t timeout_
         stopped++;
     }
     return stopped;
+}
+
+int mgr_members_disagree(mgr_members_t *ms, uint64_t sum, const mgr_member_t **who)
+{
+    if (sum == 0)
+        return 0;
+    for (size_t i = 0; i < ms->n; i++) {
+        const mgr_member_t *m = &ms->v[i];
+
+        if (strcmp(m->state, MGR_STATE_RUNNING) != 0 && strcmp(m->state, MGR_STATE_SUSPEND) != 0)
+            continue;
+        if (m->ring_cur != sum) {
+            *who = m;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Ring members that are not detached. */
+static size_t ring_members_kept(const mgr_members_t *ms, const cn_ring_t *cur)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; cur != NULL && i < ms->n; i++)
+        n += cn_ring_find(cur, ms->v[i].name) != NULL &&
+             strcmp(ms->v[i].state, MGR_STATE_DETACHED) != 0;
+    return n;
+}
+
+int mgr_members_admin(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur, uint64_t n,
+                      const char *name, const char *action, char *why, size_t whylen)
+{
+    mgr_member_t *m = mgr_members_find(ms, name), tmp;
+    int in_ring, rc;
+    const char *to;
+
+    if (m == NULL) {
+        snprintf(why, whylen, "no node named '%.80s' (see cairn-adm status)", name);
+        return CN_ENOENT;
+    }
+    if (strcmp(m->type, CN_NODE_STORAGE) != 0) {
+        snprintf(why, whylen, "%s is a %s; %s applies to storage nodes", name, m->type, action);
+        return CN_EINVAL;
+    }
+    in_ring = cur != NULL && cn_ring_find(cur, name) != NULL;
+    if (strcmp(action, "suspend") == 0) {
+        if (strcmp(m->state, MGR_STATE_RUNNING) != 0) {
+            snprintf(why, whylen, "%s is %s; only a running node can be suspended", name,
+                     m->state);
+            return CN_EBUSY;
+        }
+        to = MGR_STATE_SUSPEND;
+    } else if (strcmp(action, "resume") == 0) {
+        if (strcmp(m->state, MGR_STATE_SUSPEND) != 0) {
+            snprintf(why, whylen, "%s is %s; only a suspended node can be resumed", name,
+                     m->state);
+            return CN_EBUSY;
+        }
+        to = in_ring ? MGR_STATE_RUNNING : MGR_STATE_ATTACHED;
+    } else if (strcmp(action, "detach") == 0) {
+        if (strcmp(m->state, MGR_STATE_DETACHED) == 0) {
+            snprintf(why, whylen, "%s is already detached; it leaves the ring at the next "
+                     "rebalance", name);
+            return CN_EBUSY;
+        }
+        if (in_ring && ring_members_kept(ms, cur) <= n) {
+            snprintf(why, whylen, "detaching %s would leave %zu storage node(s) in the ring, "
+                     "fewer than the %llu replicas (N); attach a node first", name,
+                     ring_members_kept(ms, cur) - 1, (unsigned long long)n);
+            return CN_ERING;
+        }
+        to = MGR_STATE_DETACHED;
+    } else {
+        snprintf(why, whylen, "unknown action '%.40s'", action);
+        return CN_EINVAL;
+    }
+    tmp = *m;
+    copy_str(tmp.state, sizeof(tmp.state), to);
+    if ((rc = mgr_members_save(st, &tmp)) != 0) {
+        snprintf(why, whylen, "could not save the node (%s); see the manager log",
+                 cn_strerror(rc));
+        return rc;
+    }
+    CN_LOG(CN_LOG_INFO, "node=%s: %s -> %s (%s)", name, m->state, to, action);
+    copy_str(m->state, sizeof(m->state), to);
+    return 0;
 }

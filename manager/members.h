@@ -7,6 +7,10 @@
  * current ring, register and heartbeat make it "running". A gateway is "running" once it
  * registers. The monitor marks a member "stop" after node_timeout_ms of silence; its next
  * heartbeat or register gives it back its state (running, or attached when not in the ring).
+ * Admin states (cairn-adm): "suspend" (a running storage node taken out of service; it stays
+ * in the ring) and "detached" (marked for removal at the next rebalance). They are sticky:
+ * heartbeats, registers and the monitor leave them alone; only resume (suspend -> running)
+ * changes them back.
  * Threads: callers hold the server lock.
  */
 #ifndef CAIRN_MANAGER_MEMBERS_H
@@ -20,6 +24,8 @@
 #define MGR_STATE_ATTACHED "attached"
 #define MGR_STATE_RUNNING "running"
 #define MGR_STATE_STOP "stop"
+#define MGR_STATE_SUSPEND "suspend"
+#define MGR_STATE_DETACHED "detached"
 
 typedef struct mgr_member {
     char name[CN_RING_NAME_MAX];
@@ -60,6 +66,15 @@ int mgr_members_register(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cu
 int mgr_members_heartbeat(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur,
                           const char *name, uint64_t ring_cur, uint64_t ring_prev,
                           uint64_t now_mono_ms, mgr_member_t **out);
+/** Admin state changes of a storage node (detach, suspend, resume). cur is the current ring,
+ *  n the replica count N. Returns 0 (saved), CN_ENOENT (unknown node), CN_EINVAL (not a
+ *  storage node), CN_EBUSY (its state does not allow it: why says so), CN_ERING (detaching
+ *  would leave fewer than n ring members), CN_EIO. why gets a one-line reason on failure. */
+int mgr_members_admin(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur, uint64_t n,
+                      const char *name, const char *action, char *why, size_t whylen);
+/** 1 when a member in contact (running or suspend) reports a ring_cur other than sum; then
+ *  *who is that member. 0 when every such member agrees or there is no ring (sum 0). */
+int mgr_members_disagree(mgr_members_t *ms, uint64_t sum, const mgr_member_t **who);
 /** Marks members silent for longer than timeout_ms as stop. Returns how many it stopped. */
 size_t mgr_members_monitor(mgr_members_t *ms, mgr_state_t *st, uint64_t timeout_ms,
                            uint64_t now_mono_ms);

@@ -1,7 +1,8 @@
 /*
  * manager/rpc_srv.c: the manager's cluster RPC ops (docs/PROTOCOL.md): register,
- * heartbeat, get_ring, get_users, get_buckets, bucket_create, bucket_delete.
+ * heartbeat, get_ring, get_users, get_buckets, get_endpoints, bucket_create, bucket_delete.
  * Runs on the loop thread; each request takes s->lock for its state work and answers at once.
+ * Every request is counted in cairn_manager_rpc_requests_total{op, rc} and timed.
  */
 #include "manager/manager.h"
 
@@ -15,6 +16,7 @@
 #include "common/mem.h"
 #include "common/proto.h"
 #include "manager/buckets.h"
+#include "manager/endpoints.h"
 #include "manager/users.h"
 
 /* Fields every node wants back from register and heartbeat. Lock held. */
@@ -25,6 +27,7 @@ static void put_sync_fields(struct mgr_server *s, cn_msg_t *resp, const mgr_memb
     cn_msg_set_u64(resp, "ring_prev", mgr_ring_sum(s->ring_prev));
     cn_msg_set_u64(resp, "users_ver", mgr_state_get_u64(s->st, MGR_VER_USERS));
     cn_msg_set_u64(resp, "buckets_ver", mgr_state_get_u64(s->st, MGR_VER_BUCKETS));
+    cn_msg_set_u64(resp, "endpoints_ver", mgr_state_get_u64(s->st, MGR_VER_ENDPOINTS));
     cn_msg_set_u64(resp, "n", s->levels.n);
     cn_msg_set_u64(resp, "w", s->levels.w);
     cn_msg_set_u64(resp, "r", s->levels.r);
@@ -135,11 +138,36 @@ static int op_bucket_delete(struct mgr_server *s, cn_msg_t *req)
     return rc;
 }
 
+/* The op as a metric label: known ops only, so a peer cannot grow the series. */
+static const char *op_label(const char *op)
+{
+    static const char *const known[] = {
+        CN_OP_REGISTER, CN_OP_HEARTBEAT, CN_OP_GET_RING, CN_OP_GET_USERS, CN_OP_GET_BUCKETS,
+        CN_OP_GET_ENDPOINTS, CN_OP_BUCKET_CREATE, CN_OP_BUCKET_DELETE,
+    };
+
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (strcmp(op, known[i]) == 0)
+            return known[i];
+    return "unknown";
+}
+
+/* "ok" or the code's name ("ENOENT" from "ENOENT: no such entry"). */
+static void rc_label(int rc, char *out, size_t outlen)
+{
+    const char *e = rc == 0 ? "ok" : cn_strerror(rc);
+    size_t n = strcspn(e, ":");
+
+    snprintf(out, outlen, "%.*s", (int)(n < outlen ? n : outlen - 1), e);
+}
+
 static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
 {
     struct mgr_server *s = udata;
-    const char *op = cn_msg_op(req);
+    const char *op = cn_msg_op(req), *label = op_label(op);
     cn_msg_t *resp = cn_msg_new(op);
+    double t0 = mgr_now_seconds();
+    char rcs[32];
     int rc;
 
     CN_CHECK_OBJ(s, MGR_SERVER_MAGIC);
@@ -158,6 +186,10 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
         cn_msg_set_u64(resp, "ver", mgr_state_get_u64(s->st, MGR_VER_BUCKETS));
         put_json_body(resp, mgr_buckets_json(s->st, 0));
         rc = 0;
+    } else if (strcmp(op, CN_OP_GET_ENDPOINTS) == 0) {
+        cn_msg_set_u64(resp, "ver", mgr_state_get_u64(s->st, MGR_VER_ENDPOINTS));
+        put_json_body(resp, mgr_endpoints_json(s->st, 0));
+        rc = 0;
     } else if (strcmp(op, CN_OP_BUCKET_CREATE) == 0) {
         rc = op_bucket_create(s, req, resp);
     } else if (strcmp(op, CN_OP_BUCKET_DELETE) == 0) {
@@ -170,6 +202,9 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
     if (rc != 0)
         CN_LOG(CN_LOG_DEBUG, "op=%s peer=%s rc=%s", op, cn_rpc_conn_peer(conn), cn_strerror(rc));
     cn_msg_set_rc(resp, rc);
+    rc_label(rc, rcs, sizeof(rcs));
+    cn_metric_add(s->metrics.rpc_requests, (const char *[]){label, rcs}, 1);
+    cn_metric_observe(s->metrics.rpc_seconds, (const char *[]){label}, mgr_now_seconds() - t0);
     cn_rpc_reply(conn, req, resp);
 }
 

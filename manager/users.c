@@ -8,6 +8,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "common/clock.h"
 #include "common/err.h"
@@ -15,6 +17,9 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "manager/buckets.h"
+
+#define PBKDF2_ITER 100000
+#define PBKDF2_SALT 16
 
 static const char key_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 static const char secret_alphabet[] =
@@ -81,6 +86,8 @@ static int user_from_json(const json_t *j, mgr_user_t *out)
     copy_str(out->secret, sizeof(out->secret), json_string_value(json_object_get(j, "secret")));
     copy_str(out->role, sizeof(out->role), json_string_value(json_object_get(j, "role")));
     out->created_ms = (uint64_t)json_integer_value(json_object_get(j, "created_ms"));
+    copy_str(out->pw_hash, sizeof(out->pw_hash),
+             json_string_value(json_object_get(j, "password")));
     return out->name[0] && out->access_key[0] ? 0 : CN_ECORRUPT;
 }
 
@@ -91,6 +98,8 @@ static json_t *user_to_json(const mgr_user_t *u, int with_secret)
 
     if (with_secret)
         json_object_set_new(j, "secret", json_string(u->secret));
+    if (with_secret && u->pw_hash[0])
+        json_object_set_new(j, "password", json_string(u->pw_hash));
     return j;
 }
 
@@ -125,19 +134,81 @@ int mgr_users_by_key(mgr_state_t *st, const char *access_key, mgr_user_t *out)
     return rc;
 }
 
-int mgr_users_create(mgr_state_t *st, const char *name, const char *role, mgr_user_t *out)
+const char *mgr_user_role_canon(const char *role)
 {
-    char ukey[8 + MGR_USER_NAME_MAX], kkey[64];
-    mgr_user_t u, tmp;
-    mgr_batch_t *b;
-    json_t *j;
+    if (role == NULL || *role == '\0' || strcmp(role, "user") == 0 || strcmp(role, "normal") == 0)
+        return "user";
+    if (strcmp(role, "admin") == 0)
+        return "admin";
+    return NULL;
+}
+
+int mgr_user_password_valid(const char *password)
+{
+    size_t n = password ? strlen(password) : 0;
+
+    return n >= MGR_PASSWORD_MIN && n <= MGR_PASSWORD_MAX;
+}
+
+/* "pbkdf2-sha256$ITER$SALTHEX$HASHHEX" of password with a fresh salt. */
+static int hash_password(const char *password, char *out, size_t outlen)
+{
+    uint8_t salt[PBKDF2_SALT], dk[32];
+    char salthex[2 * PBKDF2_SALT + 1], dkhex[65];
     int rc;
 
-    if (!mgr_user_name_valid(name))
-        return CN_EINVAL;
-    if (role == NULL || *role == '\0')
-        role = "user";
-    if (strcmp(role, "user") != 0 && strcmp(role, "admin") != 0)
+    if ((rc = cn_random_bytes(salt, sizeof(salt))) != 0)
+        return rc;
+    if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, sizeof(salt), PBKDF2_ITER,
+                          EVP_sha256(), sizeof(dk), dk) != 1)
+        return CN_EIO;
+    cn_hex(salt, sizeof(salt), salthex);
+    cn_hex(dk, sizeof(dk), dkhex);
+    snprintf(out, outlen, "pbkdf2-sha256$%d$%s$%s", PBKDF2_ITER, salthex, dkhex);
+    return 0;
+}
+
+int mgr_users_check_password(const mgr_user_t *u, const char *password)
+{
+    char salthex[2 * PBKDF2_SALT + 1], dkhex[65];
+    uint8_t salt[PBKDF2_SALT], want[32], got[32];
+    int iter = 0;
+
+    if (u->pw_hash[0] == '\0' || password == NULL ||
+        sscanf(u->pw_hash, "pbkdf2-sha256$%d$%32[0-9a-f]$%64[0-9a-f]", &iter, salthex, dkhex) != 3 ||
+        iter < 1 || cn_unhex(salthex, sizeof(salt), salt) != 0 ||
+        cn_unhex(dkhex, sizeof(want), want) != 0)
+        return 0;
+    if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, sizeof(salt), iter,
+                          EVP_sha256(), sizeof(got), got) != 1)
+        return 0;
+    return CRYPTO_memcmp(want, got, sizeof(got)) == 0;
+}
+
+/* Writes u (and its access key index when new) with a users_ver bump in one batch. */
+static int save_user(mgr_state_t *st, const mgr_user_t *u, int is_new)
+{
+    char ukey[8 + MGR_USER_NAME_MAX], kkey[64];
+    json_t *j = user_to_json(u, 1);
+    mgr_batch_t *b = mgr_batch_new();
+
+    snprintf(ukey, sizeof(ukey), "u/%s", u->name);
+    mgr_batch_put_json(b, ukey, j);
+    if (is_new) {
+        snprintf(kkey, sizeof(kkey), "k/%s", u->access_key);
+        mgr_batch_put(b, kkey, u->name, strlen(u->name));
+    }
+    mgr_batch_bump(b, st, MGR_VER_USERS);
+    json_decref(j);
+    return mgr_batch_commit(st, b);
+}
+
+int mgr_users_create(mgr_state_t *st, const char *name, const char *role, mgr_user_t *out)
+{
+    mgr_user_t u, tmp;
+    int rc;
+
+    if (!mgr_user_name_valid(name) || (role = mgr_user_role_canon(role)) == NULL)
         return CN_EINVAL;
     if ((rc = mgr_users_get(st, name, &tmp)) != CN_ENOENT)
         return rc == 0 ? CN_EEXIST : rc;
@@ -152,20 +223,81 @@ int mgr_users_create(mgr_state_t *st, const char *name, const char *role, mgr_us
     } while (rc == 0);
     if ((rc = random_secret(u.secret)) != 0)
         return rc;
-
-    snprintf(ukey, sizeof(ukey), "u/%s", name);
-    snprintf(kkey, sizeof(kkey), "k/%s", u.access_key);
-    j = user_to_json(&u, 1);
-    b = mgr_batch_new();
-    mgr_batch_put_json(b, ukey, j);
-    mgr_batch_put(b, kkey, name, strlen(name));
-    mgr_batch_bump(b, st, MGR_VER_USERS);
-    json_decref(j);
-    if ((rc = mgr_batch_commit(st, b)) != 0)
+    if ((rc = save_user(st, &u, 1)) != 0)
         return rc;
     if (out != NULL)
         *out = u;
     return 0;
+}
+
+static int chars_in(const char *s, size_t len, const char *alphabet)
+{
+    if (s == NULL || strlen(s) != len)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (strchr(alphabet, s[i]) == NULL)
+            return 0;
+    return 1;
+}
+
+int mgr_users_import(mgr_state_t *st, const char *name, const char *access_key,
+                     const char *secret, const char *role, const char *password,
+                     int *why_key)
+{
+    static const char ak_alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    mgr_user_t u, tmp;
+    int rc;
+
+    *why_key = 0;
+    if (!mgr_user_name_valid(name) || (role = mgr_user_role_canon(role)) == NULL ||
+        !chars_in(access_key, MGR_ACCESS_KEY_LEN, ak_alphabet) ||
+        !chars_in(secret, MGR_SECRET_LEN, secret_alphabet) ||
+        (password != NULL && !mgr_user_password_valid(password)))
+        return CN_EINVAL;
+    if ((rc = mgr_users_get(st, name, &tmp)) != CN_ENOENT)
+        return rc == 0 ? CN_EEXIST : rc;
+    if ((rc = mgr_users_by_key(st, access_key, &tmp)) != CN_ENOENT) {
+        *why_key = 1;
+        return rc == 0 ? CN_EEXIST : rc;
+    }
+    memset(&u, 0, sizeof(u));
+    copy_str(u.name, sizeof(u.name), name);
+    copy_str(u.role, sizeof(u.role), role);
+    copy_str(u.access_key, sizeof(u.access_key), access_key);
+    copy_str(u.secret, sizeof(u.secret), secret);
+    u.created_ms = cn_now_ms();
+    if (password != NULL && (rc = hash_password(password, u.pw_hash, sizeof(u.pw_hash))) != 0)
+        return rc;
+    return save_user(st, &u, 1);
+}
+
+int mgr_users_set_password(mgr_state_t *st, const char *name, const char *password)
+{
+    mgr_user_t u;
+    int rc;
+
+    if (password != NULL && !mgr_user_password_valid(password))
+        return CN_EINVAL;
+    if ((rc = mgr_users_get(st, name, &u)) != 0)
+        return rc;
+    u.pw_hash[0] = '\0';
+    if (password != NULL && (rc = hash_password(password, u.pw_hash, sizeof(u.pw_hash))) != 0)
+        return rc;
+    return save_user(st, &u, 0);
+}
+
+int mgr_users_set_role(mgr_state_t *st, const char *name, const char *role)
+{
+    mgr_user_t u;
+    int rc;
+
+    if ((role = mgr_user_role_canon(role)) == NULL)
+        return CN_EINVAL;
+    if ((rc = mgr_users_get(st, name, &u)) != 0)
+        return rc;
+    copy_str(u.role, sizeof(u.role), role);
+    return save_user(st, &u, 0);
 }
 
 int mgr_users_delete(mgr_state_t *st, const char *name)
@@ -219,6 +351,9 @@ json_t *mgr_users_json(mgr_state_t *st, int with_secrets)
         if (with_secrets)
             json_object_set(o, "secret", json_object_get(u, "secret"));
         json_object_set(o, "role", json_object_get(u, "role"));
+        if (!with_secrets)
+            json_object_set_new(o, "password",
+                                json_boolean(json_object_get(u, "password") != NULL));
         json_object_set_new(o, "created", json_string(when));
         json_array_append_new(out, o);
     }

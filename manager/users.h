@@ -2,6 +2,9 @@
  * manager/users.h: S3 users (name, access key id, secret, role), stored in the manager's
  * state as u/<name> with the index k/<access key> -> name. Every change bumps users_ver
  * (MGR_VER_USERS) in the same atomic batch so that gateways refetch.
+ * Roles are "user" (cairn-adm also says "normal") and "admin". A user may have a password
+ * (for consoles; S3 uses the keys): only its PBKDF2-HMAC-SHA256 hash is stored, and it is
+ * never listed nor sent to gateways.
  * Threads: callers hold the server lock (the state is not locked inside).
  */
 #ifndef CAIRN_MANAGER_USERS_H
@@ -21,13 +24,34 @@ typedef struct mgr_user {
     char secret[MGR_SECRET_LEN + 1];
     char role[16];                 /* "user" or "admin" */
     uint64_t created_ms;
+    char pw_hash[160];             /* "pbkdf2-sha256$ITER$SALT$HASH" or "" */
 } mgr_user_t;
+
+#define MGR_PASSWORD_MIN 8
+#define MGR_PASSWORD_MAX 1024
 
 /** 1 when name is 1..64 of [A-Za-z0-9._-]. */
 int mgr_user_name_valid(const char *name);
 /** Creates a user with fresh random credentials. role NULL means "user".
  *  0 with *out filled, CN_EINVAL (bad name or role), CN_EEXIST, CN_EIO. */
 int mgr_users_create(mgr_state_t *st, const char *name, const char *role, mgr_user_t *out);
+/** Maps a role as the admin types it ("user", "normal", "admin") to the stored one, or NULL. */
+const char *mgr_user_role_canon(const char *role);
+/** 1 when a password has MGR_PASSWORD_MIN..MGR_PASSWORD_MAX bytes. */
+int mgr_user_password_valid(const char *password);
+/** Creates a user with the given keys (moving a user from another system). role NULL means
+ *  "user"; password may be NULL. 0, CN_EINVAL (bad name, key, secret, role or password),
+ *  CN_EEXIST (the name exists; *why_key = 0) or the access key is taken (*why_key = 1),
+ *  CN_EIO. Keys: access key 20 of [A-Za-z0-9], secret 40 of [A-Za-z0-9/+]. */
+int mgr_users_import(mgr_state_t *st, const char *name, const char *access_key,
+                     const char *secret, const char *role, const char *password,
+                     int *why_key);
+/** Sets the password hash (password NULL: none) of a user created by mgr_users_create. */
+int mgr_users_set_password(mgr_state_t *st, const char *name, const char *password);
+/** Changes the role. 0, CN_ENOENT, CN_EINVAL, CN_EIO. */
+int mgr_users_set_role(mgr_state_t *st, const char *name, const char *role);
+/** 1 when password matches the user's stored hash. */
+int mgr_users_check_password(const mgr_user_t *u, const char *password);
 /** 0, CN_ENOENT. */
 int mgr_users_get(mgr_state_t *st, const char *name, mgr_user_t *out);
 /** Looks a user up by access key id. 0, CN_ENOENT. */
@@ -35,7 +59,8 @@ int mgr_users_by_key(mgr_state_t *st, const char *access_key, mgr_user_t *out);
 /** Deletes a user. 0, CN_ENOENT, CN_EBUSY when the user still owns a bucket, CN_EIO. */
 int mgr_users_delete(mgr_state_t *st, const char *name);
 /** A new JSON array of every user in name order: {"user","access_key","role","created"}
- *  and, with secrets, also "secret" (the RPC get_users body). */
+ *  and, with secrets, also "secret" (the RPC get_users body); without, "password" (bool:
+ *  whether one is set) for the admin API. */
 json_t *mgr_users_json(mgr_state_t *st, int with_secrets);
 
 #endif

@@ -11,7 +11,32 @@ STOR_CONF(CN_CONF_STR, "storage", "rpc_listen", rpc_listen, "127.0.0.1:10100", 0
           "cluster RPC listen address host:port (port 0 picks a free port; the host is also "
           "the address registered with the manager)")
 STOR_CONF(CN_CONF_PATH, "storage", "data_dir", data_dir, "./data/storage", 0, 0, 0,
-          "where the engine keeps its files (the simple engine uses data_dir/simple)")
+          "where the engine keeps its files (container engine: data_dir/index and "
+          "data_dir/containers unless index_dir / container_dirs say otherwise; simple engine: "
+          "data_dir/simple)")
+STOR_CONF(CN_CONF_STR, "storage", "engine", engine, "container", 0, 0, 0,
+          "storage engine: container (log-structured containers + RocksDB index) or simple "
+          "(everything in RocksDB, the foundation's engine)")
+STOR_CONF(CN_CONF_PATH, "storage", "index_dir", index_dir, "", 0, 0, 0,
+          "RocksDB index directory, may be on another disk (empty: data_dir/index)")
+STOR_CONF(CN_CONF_STR, "storage", "container_dirs", container_dirs, "", 0, 0, 0,
+          "comma-separated container directories, one per disk (empty: data_dir/containers)")
+STOR_CONF(CN_CONF_UINT, "storage", "containers", containers, "8", 1, 4096, 0,
+          "append-only containers per node (fixed when the store is created)")
+STOR_CONF(CN_CONF_BOOL, "storage", "sync", sync, "true", 0, 0, 0,
+          "fdatasync every write before the ack (group commit); false risks acked writes on "
+          "power loss")
+STOR_CONF(CN_CONF_MS, "storage", "tombstone_grace", tombstone_grace, "168h", 1, INT64_MAX, 0,
+          "compaction drops a tombstone only when it is older than this")
+STOR_CONF(CN_CONF_SIZE, "storage", "compact_rate", compact_rate, "0", 0, 0, 0,
+          "bytes per second read by compaction (0: unlimited)")
+STOR_CONF(CN_CONF_UINT, "storage", "compact_auto_ratio", compact_auto_ratio, "0", 0, 100, 0,
+          "start a compaction when live data falls under this percent of the containers "
+          "(0: off)")
+STOR_CONF(CN_CONF_SIZE, "storage", "scrub_rate", scrub_rate, "32m", 0, 0, 0,
+          "bytes per second read by the scrub (0: unlimited)")
+STOR_CONF(CN_CONF_MS, "storage", "scrub_interval", scrub_interval, "0", 0, 0, 0,
+          "run a background scrub pass this often (0: only on demand)")
 STOR_CONF(CN_CONF_UINT, "storage", "vnodes", vnodes, "128", 1, 65535, 0,
           "ring weight of this node (virtual nodes); give a bigger disk more")
 STOR_CONF(CN_CONF_STR, "manager", "address", manager_address, "127.0.0.1:10010", 0, 0, 0,

@@ -11,6 +11,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/proto.h"
 
 #define STOR_ENGINE_MAGIC 0x53454e47u /* "SENG" */
 
@@ -22,6 +23,7 @@ struct stor_engine {
 };
 
 static const struct stor_engine_ops *const engines[] = {
+    &stor__engine_container_ops,
     &stor__engine_simple_ops,
 };
 
@@ -45,7 +47,7 @@ int stor_engine_open(const char *dir, const stor_engine_opts_t *opts, stor_engin
 
     if (opts == NULL)
         opts = &defaults;
-    kind = opts->kind && *opts->kind ? opts->kind : "simple";
+    kind = opts->kind && *opts->kind ? opts->kind : "container";
     for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
         if (strcmp(engines[i]->kind, kind) == 0)
             ops = engines[i];
@@ -76,7 +78,8 @@ void stor_engine_close(stor_engine_t *e)
 int stor_engine_put(stor_engine_t *e, cn_slice_t key, const stor_obj_meta_t *m, cn_slice_t body)
 {
     CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
-    if (!key_ok(key) || m == NULL || m->clock == 0 || m->size != body.len ||
+    if (!key_ok(key) || m == NULL || m->clock == 0 ||
+        (m->size != body.len && !(m->flags & CN_OBJ_MANIFEST)) ||
         strnlen(m->etag, sizeof(m->etag)) > STOR_ETAG_MAX || m->meta.len > STOR_META_MAX ||
         (body.len > 0 && body.ptr == NULL) || (m->meta.len > 0 && m->meta.ptr == NULL))
         return CN_EINVAL;
@@ -136,4 +139,51 @@ void stor_engine_stats(stor_engine_t *e, stor_engine_stats_t *out)
     out->deletes = __atomic_load_n(&e->stats.deletes, __ATOMIC_RELAXED);
     out->lists = __atomic_load_n(&e->stats.lists, __ATOMIC_RELAXED);
     out->list_steps = __atomic_load_n(&e->stats.list_steps, __ATOMIC_RELAXED);
+}
+
+static int compact_cmd(stor_engine_t *e, int cmd, uint32_t n, stor_compact_status_t *st)
+{
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    if (e->ops->compact == NULL)
+        return CN_EINVAL;
+    return e->ops->compact(e->impl, cmd, n, st);
+}
+
+int stor_engine_compact_start(stor_engine_t *e, uint32_t n)
+{
+    return compact_cmd(e, STOR_CMD_START, n, NULL);
+}
+
+int stor_engine_compact_suspend(stor_engine_t *e)
+{
+    return compact_cmd(e, STOR_CMD_SUSPEND, 0, NULL);
+}
+
+int stor_engine_compact_resume(stor_engine_t *e)
+{
+    return compact_cmd(e, STOR_CMD_RESUME, 0, NULL);
+}
+
+int stor_engine_compact_status(stor_engine_t *e, stor_compact_status_t *out)
+{
+    return compact_cmd(e, STOR_CMD_STATUS, 0, out);
+}
+
+int stor_engine_scrub_start(stor_engine_t *e)
+{
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    return e->ops->scrub ? e->ops->scrub(e->impl, STOR_CMD_START, NULL) : CN_EINVAL;
+}
+
+int stor_engine_scrub_status(stor_engine_t *e, stor_scrub_status_t *out)
+{
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    return e->ops->scrub ? e->ops->scrub(e->impl, STOR_CMD_STATUS, out) : CN_EINVAL;
+}
+
+int stor_engine_disk_usage(stor_engine_t *e, uint64_t *bytes)
+{
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    *bytes = 0;
+    return e->ops->disk_usage ? e->ops->disk_usage(e->impl, bytes) : 0;
 }

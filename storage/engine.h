@@ -8,8 +8,9 @@
  * late cannot resurrect the object.
  *
  * Two engines fill this interface:
- *   "simple"    (storage/engine_simple.c) RocksDB holds metadata and bodies;
- *   "container" (next issue) log-structured containers with a RocksDB index.
+ *   "container" (storage/engine_container.c, the default) log-structured containers with a
+ *               RocksDB index, group commit, recovery, compaction and scrub;
+ *   "simple"    (storage/engine_simple.c) RocksDB holds metadata and bodies.
  * Nothing here exposes RocksDB: the engine is chosen by stor_engine_opts_t.kind and reached
  * through a table of functions (struct stor_engine_ops, internal to storage/).
  *
@@ -35,18 +36,51 @@ typedef struct stor_engine stor_engine_t;
  *  filled, the bytes go to meta_out instead). */
 typedef struct stor_obj_meta {
     uint64_t clock;     /* HLC ns; never 0 for a stored version */
-    uint64_t size;      /* body bytes of the whole object */
+    uint64_t size;      /* bytes of the whole object (= body bytes, except for a manifest) */
     uint64_t mtime_ms;  /* wall clock when stored */
     uint32_t flags;     /* CN_OBJ_* (common/proto.h) */
     char etag[72];      /* NUL-terminated, without quotes */
     cn_slice_t meta;    /* opaque gateway metadata */
 } stor_obj_meta_t;
 
+/** Called (from an engine thread) for a record found corrupt by a read or the scrub: the
+ *  replicas should repair key. rc is CN_ECORRUPT. Must not call back into the engine. */
+typedef void (*stor_repair_fn)(void *arg, cn_slice_t key, int rc);
+
 typedef struct stor_engine_opts {
-    const char *kind;   /* "simple" (default when NULL or "") */
-    int no_sync;        /* 1: do not sync writes (tests and benchmarks only; an ack is then
-                           not durable) */
+    const char *kind;   /* "container" (default when NULL or "") or "simple" */
+    int no_sync;        /* 1: do not sync writes (an ack is then not durable) */
+    /* container engine only; 0 or NULL means the default */
+    const char *index_dir;        /* RocksDB index; default DIR/index */
+    const char *container_dirs;   /* comma-separated, one per disk; default DIR/containers */
+    uint32_t containers;          /* K containers per node (default 8; fixed at creation) */
+    uint64_t tombstone_grace_ms;  /* compaction keeps tombstones this long (default 7 d) */
+    uint64_t compact_rate;        /* bytes/s read by compaction (default unlimited) */
+    uint32_t compact_auto_pct;    /* start compaction when live/total falls under this % */
+    uint64_t scrub_rate;          /* bytes/s read by scrub (default unlimited) */
+    uint64_t scrub_interval_ms;   /* background scrub pass every ... (default: none) */
+    int rebuild_index;            /* 1: wipe the index and rebuild it from the containers */
+    stor_repair_fn repair;        /* may be NULL */
+    void *repair_arg;
 } stor_engine_opts_t;
+
+/** Compaction state (stor_engine_compact_status). */
+typedef struct stor_compact_status {
+    const char *state;           /* "idle", "running", "suspended" */
+    uint32_t total, pending, done, failed; /* containers of the current/last run */
+    int32_t ongoing;             /* container being compacted, -1 none */
+    uint64_t reclaimed_bytes;    /* over the current/last run */
+    uint64_t copied, dropped;    /* records */
+    uint64_t started_ms, finished_ms;
+} stor_compact_status_t;
+
+typedef struct stor_scrub_status {
+    int running;
+    uint64_t passes;             /* completed passes */
+    uint64_t records, bad;       /* over all passes */
+    uint64_t bytes;
+    uint64_t last_pass_ms;       /* wall clock when the last pass ended (0: none yet) */
+} stor_scrub_status_t;
 
 /** Counters for tests and /metrics. Read with stor_engine_stats; monotonic. */
 typedef struct stor_engine_stats {
@@ -61,7 +95,9 @@ int stor_engine_open(const char *dir, const stor_engine_opts_t *opts, stor_engin
 /** Closes and frees e (NULL is fine). No call may be running on e. */
 void stor_engine_close(stor_engine_t *e);
 
-/** Stores a version: m->clock (> 0), m->size must equal body.len, m->flags, m->etag,
+/** Stores a version: m->clock (> 0), m->size must equal body.len (except with flag
+ *  CN_OBJ_MANIFEST: then m->size is the whole chunked object's size, reported by get, head
+ *  and list, while the body is the manifest; ranges apply to the body), m->flags, m->etag,
  *  m->meta, m->mtime_ms (0: now). Durable when it returns 0 (unless opts.no_sync).
  *  CN_ESTALE when a version with a newer or equal clock is stored (tombstone included),
  *  CN_EINVAL for an empty or too long key, clock 0, a size mismatch, an ETag over
@@ -97,6 +133,19 @@ int stor_engine_list(stor_engine_t *e, cn_slice_t prefix, cn_slice_t start_after
 /** Copies the counters. */
 void stor_engine_stats(stor_engine_t *e, stor_engine_stats_t *out);
 
+/** Compaction (container engine; CN_EINVAL for the simple engine). start: n = 0 all
+ *  containers, else the n with the most dead bytes; CN_EBUSY when one is running. suspend /
+ *  resume: CN_EINVAL when there is nothing to suspend/resume. Non-blocking. */
+int stor_engine_compact_start(stor_engine_t *e, uint32_t n);
+int stor_engine_compact_suspend(stor_engine_t *e);
+int stor_engine_compact_resume(stor_engine_t *e);
+int stor_engine_compact_status(stor_engine_t *e, stor_compact_status_t *out);
+/** Scrub: starts an on-demand pass (CN_EBUSY when one runs); non-blocking. */
+int stor_engine_scrub_start(stor_engine_t *e);
+int stor_engine_scrub_status(stor_engine_t *e, stor_scrub_status_t *out);
+/** Bytes used on disk by the data files (containers; the simple engine: 0). */
+int stor_engine_disk_usage(stor_engine_t *e, uint64_t *bytes);
+
 /* ---- for engine implementations (storage/engine_*.c) ------------------------------- */
 
 struct stor_engine_ops {
@@ -109,8 +158,15 @@ struct stor_engine_ops {
     int (*del)(void *impl, cn_slice_t key, uint64_t clock);
     int (*list)(void *impl, cn_slice_t prefix, cn_slice_t start_after, size_t max_keys,
                 cn_slice_t delimiter, cn_buf_t *out, int *truncated, uint64_t *steps);
+    /* optional (NULL: CN_EINVAL) */
+    int (*compact)(void *impl, int cmd, uint32_t n, stor_compact_status_t *st);
+    int (*scrub)(void *impl, int cmd, stor_scrub_status_t *st);
+    int (*disk_usage)(void *impl, uint64_t *bytes);
 };
 
+enum { STOR_CMD_START, STOR_CMD_SUSPEND, STOR_CMD_RESUME, STOR_CMD_STATUS };
+
 extern const struct stor_engine_ops stor__engine_simple_ops;
+extern const struct stor_engine_ops stor__engine_container_ops;
 
 #endif

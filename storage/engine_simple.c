@@ -341,15 +341,18 @@ static int simple_get(void *impl, cn_slice_t key, uint64_t off, uint64_t len,
             goto out_val;
         }
         b = body ? rocksdb_pinnableslice_value(body, &blen) : NULL;
-        if (b == NULL || blen != r.size) {
+        if (b == NULL || (blen != r.size && !(r.flags & CN_OBJ_MANIFEST))) {
             CN_LOG(CN_LOG_ERROR, "key=%.*s size=%" PRIu64 ": body missing or of another size",
                    (int)key.len, key.ptr, r.size);
             rc = CN_ECORRUPT;
             goto out_body;
         }
-        if (len > r.size - off)
-            len = r.size - off;
-        cn_buf_append(body_out, b + off, (size_t)len);
+        if (off >= blen)
+            len = 0;
+        else if (len > blen - off)
+            len = blen - off;
+        if (len > 0)
+            cn_buf_append(body_out, b + off, (size_t)len);
     }
 out_body:
     if (body != NULL)

@@ -31,7 +31,8 @@ typedef struct stor_ientry {
     uint32_t cid, gen;   /* container and its generation (bumped by each compaction) */
     uint64_t off;        /* offset of the record's header in the container file */
     uint32_t flags;      /* CN_OBJ_* | STOR_IDX_BAD */
-    uint64_t clock, size, mtime_ms;
+    uint64_t clock, size, mtime_ms;  /* size: the object's (see obj_size in record.h) */
+    uint64_t body_len;               /* bytes of the record's body */
     char etag[STOR_ETAG_MAX + 1];
     cn_slice_t meta;
 } stor_ientry_t;

@@ -154,6 +154,11 @@ static int check_conf(const struct stor_conf *c, const char *file, char *err, si
         snprintf(err, errlen, "%s: storage.data_dir: must not be empty", file);
         return CN_ECONFIG;
     }
+    if (strcmp(c->engine, "container") != 0 && strcmp(c->engine, "simple") != 0) {
+        snprintf(err, errlen, "%s: storage.engine: '%s' is not container or simple", file,
+                 c->engine);
+        return CN_ECONFIG;
+    }
     return 0;
 }
 
@@ -206,6 +211,44 @@ static void on_sighup(uv_signal_t *h, int signum)
         CN_LOG(CN_LOG_INFO, "log reopened");
 }
 
+void stor_conf_engine_opts(const struct stor_conf *c, stor_engine_opts_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->kind = c->engine;
+    o->no_sync = !c->sync;
+    o->index_dir = c->index_dir;
+    o->container_dirs = c->container_dirs;
+    o->containers = (uint32_t)c->containers;
+    o->tombstone_grace_ms = c->tombstone_grace;
+    o->compact_rate = c->compact_rate;
+    o->compact_auto_pct = (uint32_t)c->compact_auto_ratio;
+    o->scrub_rate = c->scrub_rate;
+    o->scrub_interval_ms = c->scrub_interval;
+}
+
+/* --rebuild-index: opens the engine with a full rebuild and closes it. Exit code. */
+static int rebuild_index(const struct stor_conf *c)
+{
+    stor_engine_opts_t o;
+    stor_engine_t *e;
+    int rc;
+
+    if (strcmp(c->engine, "simple") == 0) {
+        printf("cairn-storage: --rebuild-index is not needed by the simple engine "
+               "(its index and bodies live in one RocksDB); nothing to do\n");
+        return 0;
+    }
+    stor_conf_engine_opts(c, &o);
+    o.rebuild_index = 1;
+    if ((rc = stor_engine_open(c->data_dir, &o, &e)) != 0) {
+        fprintf(stderr, "cairn-storage: rebuilding the index failed: %s\n", cn_strerror(rc));
+        return 1;
+    }
+    stor_engine_close(e);
+    printf("cairn-storage: index rebuilt from the containers\n");
+    return 0;
+}
+
 static int write_port_file(const char *path, const struct stor_server *s)
 {
     char line[128];
@@ -217,6 +260,7 @@ static int write_port_file(const char *path, const struct stor_server *s)
 static int run(const struct opts *o, const struct stor_conf *c)
 {
     struct daemon d;
+    stor_engine_opts_t eo;
     uv_loop_t loop;
     int rc, code = 1;
 
@@ -225,7 +269,8 @@ static int run(const struct opts *o, const struct stor_conf *c)
     d.s.conf = c;
     d.s.loop = &loop;
     uv_loop_init(&loop);
-    if ((rc = stor_engine_open(c->data_dir, NULL, &d.s.engine)) != 0) {
+    stor_conf_engine_opts(c, &eo);
+    if ((rc = stor_engine_open(c->data_dir, &eo, &d.s.engine)) != 0) {
         CN_LOG(CN_LOG_ERROR, "data_dir=%s rc=%s: cannot open the engine", c->data_dir,
                cn_strerror(rc));
         goto out_loop;
@@ -252,8 +297,8 @@ static int run(const struct opts *o, const struct stor_conf *c)
     uv_signal_start(&d.sigterm, on_stop_signal, SIGTERM);
     uv_signal_start(&d.sigint, on_stop_signal, SIGINT);
     uv_signal_start(&d.sighup, on_sighup, SIGHUP);
-    CN_LOG(CN_LOG_INFO, "name=%s data_dir=%s rpc=%s:%d manager=%s: started", c->name,
-           c->data_dir, d.s.rpc_host, d.s.rpc_port, c->manager_address);
+    CN_LOG(CN_LOG_INFO, "name=%s engine=%s data_dir=%s rpc=%s:%d manager=%s: started", c->name,
+           c->engine, c->data_dir, d.s.rpc_host, d.s.rpc_port, c->manager_address);
     uv_run(&loop, UV_RUN_DEFAULT);
     code = 0;
     goto out_engine;
@@ -288,13 +333,11 @@ int main(int argc, char **argv)
     } else if (o.print) {
         cn_conf_print(conf_keys, N_KEYS, &c, stdout);
         code = 0;
-    } else if (o.rebuild) {
-        printf("cairn-storage: --rebuild-index is not needed by the simple engine "
-               "(its index and bodies live in one RocksDB); nothing to do\n");
-        code = 0;
     } else if ((rc = cn_log_init("storage", c.log_level, c.log_file)) != 0) {
         fprintf(stderr, "log.file: '%s': %s\n", c.log_file, cn_strerror(rc));
         code = 2;
+    } else if (o.rebuild) {
+        code = rebuild_index(&c);
     } else {
         code = run(&o, &c);
     }

@@ -10,6 +10,7 @@
 
 #include "common/err.h"
 #include "common/hash.h"
+#include "common/proto.h"
 
 #define OFF_MAGIC 0
 #define OFF_VERSION 4
@@ -22,7 +23,7 @@
 #define OFF_ETAG_LEN 40
 #define OFF_ETAG 41
 #define OFF_DATA_CRC 112
-#define OFF_RESERVED 116
+#define OFF_OBJ_SIZE 116
 #define OFF_HDR_CRC 124
 
 static_assert(OFF_ETAG + STOR_ETAG_MAX == OFF_DATA_CRC, "etag field fills 41..111");
@@ -56,6 +57,7 @@ void stor_rec_encode_hdr(const stor_rec_hdr_t *h, uint8_t out[STOR_REC_HDR])
     out[OFF_ETAG_LEN] = (uint8_t)etag_len;
     memcpy(out + OFF_ETAG, h->etag, etag_len);
     cn_put_u32le(out + OFF_DATA_CRC, h->data_crc);
+    cn_put_u64le(out + OFF_OBJ_SIZE, h->obj_size);
     cn_put_u32le(out + OFF_HDR_CRC, cn_crc32c(0, out, OFF_HDR_CRC));
 }
 
@@ -76,6 +78,7 @@ int stor_rec_decode_hdr(const uint8_t in[STOR_REC_HDR], stor_rec_hdr_t *h)
     h->clock = cn_get_u64le(in + OFF_CLOCK);
     h->mtime_ms = cn_get_u64le(in + OFF_MTIME);
     h->data_crc = cn_get_u32le(in + OFF_DATA_CRC);
+    h->obj_size = cn_get_u64le(in + OFF_OBJ_SIZE);
     etag_len = in[OFF_ETAG_LEN];
     if (h->key_len == 0 || h->key_len > STOR_KEY_MAX || h->meta_len > STOR_META_MAX ||
         h->body_len > (UINT64_C(1) << 48) || h->clock == 0 || etag_len > STOR_ETAG_MAX)
@@ -94,6 +97,8 @@ void stor_rec_encode(cn_buf_t *out, const stor_rec_hdr_t *h, cn_slice_t key, cn_
     hh.key_len = (uint16_t)key.len;
     hh.meta_len = (uint32_t)meta.len;
     hh.body_len = body.len;
+    if (!(hh.flags & CN_OBJ_MANIFEST))
+        hh.obj_size = body.len;
     hh.data_crc = stor_rec_data_crc(key, meta, body);
     stor_rec_encode_hdr(&hh, hdr);
     cn_buf_reserve(out, STOR_REC_HDR + key.len + meta.len + body.len);

@@ -15,7 +15,8 @@
  *    40    1 etag_len     <= STOR_ETAG_MAX
  *    41   71 etag         zero padded
  *   112    4 data_crc     CRC32C of key | meta | body
- *   116    8 reserved     zero
+ *   116    8 obj_size     the object's size: body_len, or for a chunk manifest
+ *                         (CN_OBJ_MANIFEST) the size of the whole chunked object
  *   124    4 hdr_crc      CRC32C of bytes 0..123
  *
  * Everything is encoded with cn_put_*; a header is never cast to a struct. Decoding checks the
@@ -42,6 +43,7 @@ typedef struct stor_rec_hdr {
     uint16_t key_len;
     uint32_t meta_len;
     uint64_t body_len;
+    uint64_t obj_size;
     uint64_t clock;
     uint64_t mtime_ms;
     uint32_t data_crc;

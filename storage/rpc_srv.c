@@ -1,6 +1,8 @@
 /*
  * storage/rpc_srv.c: the storage ops of the cluster RPC (docs/PROTOCOL.md): put, get, head,
- * delete, list.
+ * delete, list; and the engine's maintenance ops compact_start, compact_suspend,
+ * compact_resume, compact_status, scrub_start, scrub_status (answered on the loop thread:
+ * they only flip flags or copy counters under the engine's short locks).
  *
  * A request is checked on the loop thread (fields and types; a bad one is answered
  * CN_EINVAL at once), turned into a job and run on the libuv thread pool (uv_queue_work):
@@ -28,6 +30,14 @@
 #define STOR_RPC_MAGIC 0x53525043u /* "SRPC" */
 #define STOR_JOB_MAGIC 0x534a4f42u /* "SJOB" */
 #define STOR_LIST_DEFAULT_KEYS 1000
+
+/* engine maintenance ops (docs/PROTOCOL.md, "Storage engine maintenance") */
+#define STOR_OP_COMPACT_START "compact_start"
+#define STOR_OP_COMPACT_SUSPEND "compact_suspend"
+#define STOR_OP_COMPACT_RESUME "compact_resume"
+#define STOR_OP_COMPACT_STATUS "compact_status"
+#define STOR_OP_SCRUB_START "scrub_start"
+#define STOR_OP_SCRUB_STATUS "scrub_status"
 
 enum job_op { OP_PUT, OP_GET, OP_HEAD, OP_DELETE, OP_LIST };
 
@@ -103,7 +113,9 @@ static int parse_req(struct job *j)
         memcpy(j->m.etag, etag.ptr, etag.len);
         j->m.flags = (uint32_t)flags;
         j->body = cn_msg_body(req);
-        j->m.size = j->body.len;
+        if (opt_u64(req, "size", j->body.len, &j->m.size) != 0 ||
+            (j->m.size != j->body.len && !(flags & CN_OBJ_MANIFEST)))
+            return CN_EINVAL;
         break;
     case OP_GET:
         if (opt_u64(req, "offset", 0, &j->off) != 0 ||
@@ -217,6 +229,70 @@ static void job_done(uv_work_t *w, int status)
     job_free(j);
 }
 
+/* Maintenance ops; returns 1 when req was one of them (and is answered). */
+static int maintenance(struct stor_rpc *r, cn_rpc_conn_t *conn, cn_msg_t *req)
+{
+    const char *op = cn_msg_op(req);
+    stor_engine_t *e = r->s->engine;
+    cn_msg_t *resp;
+    uint64_t n = 0;
+    int rc;
+
+    if (strcmp(op, STOR_OP_COMPACT_START) == 0) {
+        rc = opt_u64(req, "containers", 0, &n);
+        if (rc == 0 && n > UINT32_MAX)
+            rc = CN_EINVAL;
+        if (rc == 0)
+            rc = stor_engine_compact_start(e, (uint32_t)n);
+        resp = cn_msg_new(op);
+    } else if (strcmp(op, STOR_OP_COMPACT_SUSPEND) == 0) {
+        rc = stor_engine_compact_suspend(e);
+        resp = cn_msg_new(op);
+    } else if (strcmp(op, STOR_OP_COMPACT_RESUME) == 0) {
+        rc = stor_engine_compact_resume(e);
+        resp = cn_msg_new(op);
+    } else if (strcmp(op, STOR_OP_COMPACT_STATUS) == 0) {
+        stor_compact_status_t st;
+
+        resp = cn_msg_new(op);
+        if ((rc = stor_engine_compact_status(e, &st)) == 0) {
+            cn_msg_set_str(resp, "state", st.state);
+            cn_msg_set_u64(resp, "total", st.total);
+            cn_msg_set_u64(resp, "pending", st.pending);
+            cn_msg_set_i64(resp, "ongoing", st.ongoing);
+            cn_msg_set_u64(resp, "done", st.done);
+            cn_msg_set_u64(resp, "failed", st.failed);
+            cn_msg_set_u64(resp, "reclaimed_bytes", st.reclaimed_bytes);
+            cn_msg_set_u64(resp, "copied", st.copied);
+            cn_msg_set_u64(resp, "dropped", st.dropped);
+            cn_msg_set_u64(resp, "started_ms", st.started_ms);
+            cn_msg_set_u64(resp, "finished_ms", st.finished_ms);
+        }
+    } else if (strcmp(op, STOR_OP_SCRUB_START) == 0) {
+        rc = stor_engine_scrub_start(e);
+        resp = cn_msg_new(op);
+    } else if (strcmp(op, STOR_OP_SCRUB_STATUS) == 0) {
+        stor_scrub_status_t st;
+
+        resp = cn_msg_new(op);
+        if ((rc = stor_engine_scrub_status(e, &st)) == 0) {
+            cn_msg_set_str(resp, "state", st.running ? "running" : "idle");
+            cn_msg_set_u64(resp, "passes", st.passes);
+            cn_msg_set_u64(resp, "records", st.records);
+            cn_msg_set_u64(resp, "bad", st.bad);
+            cn_msg_set_u64(resp, "bytes", st.bytes);
+            cn_msg_set_u64(resp, "last_pass_ms", st.last_pass_ms);
+        }
+    } else {
+        return 0;
+    }
+    if (rc != 0)
+        CN_LOG(CN_LOG_INFO, "op=%s peer=%s rc=%s", op, cn_rpc_conn_peer(conn), cn_strerror(rc));
+    cn_msg_set_rc(resp, rc);
+    cn_rpc_reply(conn, req, resp);
+    return 1;
+}
+
 static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
 {
     struct stor_rpc *r = udata;
@@ -233,6 +309,8 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
     int rc = CN_EINVAL, known = 0;
 
     CN_CHECK_OBJ(r, STOR_RPC_MAGIC);
+    if (maintenance(r, conn, req))
+        return;
     j = cn_calloc(1, sizeof(*j));
     j->magic = STOR_JOB_MAGIC;
     j->engine = r->s->engine;

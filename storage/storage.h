@@ -16,6 +16,16 @@ struct stor_conf {
     char *name;
     char *rpc_listen;
     char *data_dir;
+    char *engine;
+    char *index_dir;
+    char *container_dirs;
+    uint64_t containers;
+    int sync;
+    uint64_t tombstone_grace;
+    uint64_t compact_rate;
+    uint64_t compact_auto_ratio;
+    uint64_t scrub_rate;
+    uint64_t scrub_interval;
     uint64_t vnodes;
     char *manager_address;
     char *secret;
@@ -26,6 +36,9 @@ struct stor_conf {
 
 struct stor_rpc;
 struct stor_mgr_link;
+
+/** The engine options of c (strings borrowed from c). */
+void stor_conf_engine_opts(const struct stor_conf *c, stor_engine_opts_t *o);
 
 #define STOR_SERVER_MAGIC 0x53545356u /* "STSV" */
 

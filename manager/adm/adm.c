@@ -1,38 +1,44 @@
 /*
  * manager/adm/adm.c: cairn-adm, the admin CLI (leofs-adm style) over the manager's admin
  * HTTP API (docs/ADMIN_API.md), with libcurl and jansson.
- *   cairn-adm [--manager HOST:PORT] [--json] COMMAND [ARGS]
- * Tables by default, the API's JSON with --json. Exit codes: 0 ok, 1 any failure (one line on
- * stderr), 2 usage error (with the usage of the command).
+ *   cairn-adm [--manager HOST:PORT] [--token TOKEN] [--json] COMMAND [ARGS]
+ * Options may come anywhere before "--". Tables by default, the API's JSON with --json.
+ * Exit codes: 0 ok, 1 any failure (one line on stderr), 2 usage error (with the usage of
+ * the command). Each command is one row of cmds[] with its argument count and help.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <jansson.h>
 
 #include "common/buf.h"
+#include "common/conf.h"
 
 #define ADM_DEFAULT_MANAGER "127.0.0.1:10011"
-#define ADM_TIMEOUT_S 15L
+#define ADM_TIMEOUT_S 30L
+#define ADM_MAX_FILE (64u << 20)
+#define ADM_RING_SLOTS 256
 
 struct adm {
     const char *manager;           /* HOST:PORT of the admin API */
+    const char *token;             /* bearer token or NULL */
     int json;                      /* print the API's JSON */
 };
 
 struct cmd {
     const char *name;
-    int nargs;                     /* exact number of arguments; -1: 0 or 1 */
+    int min, max;                  /* argument counts */
     const char *args;
     const char *help;
-    int (*run)(struct adm *a, char **argv);
+    int (*run)(struct adm *a, int argc, char **argv);
 };
-
-static const struct cmd *find_cmd(const char *name);
 
 /* ---- HTTP -------------------------------------------------------------------------- */
 
@@ -42,12 +48,12 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-/* Calls the API. Returns 0 with *out (the JSON answer of a 2xx) or 1 after printing the one
- * line that explains the failure. */
-static int call(struct adm *a, const char *method, const char *path, json_t *body,
-                json_t **out)
+/* Calls the API with a raw body (or none). Returns 0 with *out (the JSON answer of a 2xx)
+ * or 1 after printing the one line that explains the failure. */
+static int call_raw(struct adm *a, const char *method, const char *path, const char *body,
+                    size_t body_len, json_t **out)
 {
-    char url[512], errbuf[CURL_ERROR_SIZE] = "", *txt = NULL;
+    char url[2048], errbuf[CURL_ERROR_SIZE] = "", auth[1024];
     struct curl_slist *hdrs = NULL;
     CURL *c = curl_easy_init();
     cn_buf_t resp;
@@ -71,14 +77,18 @@ static int call(struct adm *a, const char *method, const char *path, json_t *bod
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    if (a->token != NULL && a->token[0] != '\0') {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a->token);
+        hdrs = curl_slist_append(hdrs, auth);
+    }
     if (body != NULL) {
-        txt = json_dumps(body, JSON_COMPACT);
         hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, txt);
-    } else if (strcmp(method, "POST") == 0) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    } else if (strcmp(method, "GET") != 0) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
     }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     cc = curl_easy_perform(c);
     if (cc != CURLE_OK) {
         const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
@@ -114,11 +124,32 @@ static int call(struct adm *a, const char *method, const char *path, json_t *bod
     *out = j;
     rc = 0;
 out:
-    free(txt);
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(c);
     cn_buf_dispose(&resp);
     return rc;
+}
+
+/* Calls the API with a JSON body (taken: decref'd here) or none. */
+static int call(struct adm *a, const char *method, const char *path, json_t *body,
+                json_t **out)
+{
+    char *txt = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    int rc = call_raw(a, method, path, txt, txt ? strlen(txt) : 0, out);
+
+    free(txt);
+    json_decref(body);
+    return rc;
+}
+
+/* path = prefix + escaped(name) + suffix. */
+static void path_of(char *out, size_t outlen, const char *prefix, const char *name,
+                    const char *suffix)
+{
+    char *esc = curl_easy_escape(NULL, name, 0);
+
+    snprintf(out, outlen, "%s%s%s", prefix, esc ? esc : "", suffix ? suffix : "");
+    curl_free(esc);
 }
 
 static void print_json(const json_t *j)
@@ -135,6 +166,38 @@ static const char *str(const json_t *o, const char *key)
     const char *s = json_string_value(json_object_get(o, key));
 
     return s ? s : "-";
+}
+
+/* Any scalar as text (static buffer: use at once). */
+static const char *val(const json_t *o, const char *key)
+{
+    static char buf[8][64];
+    static int next;
+    const json_t *v = json_object_get(o, key);
+    char *b = buf[next++ % 8];
+
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v))
+        snprintf(b, 64, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(b, 64, "%.2f", json_real_value(v));
+    else if (json_is_boolean(v))
+        snprintf(b, 64, "%s", json_is_true(v) ? "yes" : "no");
+    else
+        snprintf(b, 64, "-");
+    return b;
+}
+
+/* Prints JSON with --json, else "OK" or the given line. Frees j. */
+static int done(struct adm *a, json_t *j, const char *line)
+{
+    if (a->json)
+        print_json(j);
+    else
+        printf("%s\n", line ? line : "OK");
+    json_decref(j);
+    return 0;
 }
 
 /* ---- tables -------------------------------------------------------------------------- */
@@ -159,7 +222,7 @@ static void table_row(struct table *t, const char *const *vals)
 
 static void table_print(struct table *t)
 {
-    size_t w[ADM_MAX_COLS], total = 0;
+    size_t w[ADM_MAX_COLS];
 
     for (size_t c = 0; c < t->ncols; c++) {
         w[c] = strlen(t->head[c]);
@@ -168,7 +231,6 @@ static void table_print(struct table *t)
             if (n > w[c])
                 w[c] = n;
         }
-        total += w[c] + (c ? 3 : 0);
     }
     for (size_t c = 0; c < t->ncols; c++)
         printf("%s%-*s", c ? " | " : "", c + 1 < t->ncols ? (int)w[c] : 0, t->head[c]);
@@ -188,18 +250,84 @@ static void table_print(struct table *t)
     for (size_t i = 0; i < t->nrows * t->ncols; i++)
         free(t->cells[i]);
     free(t->cells);
-    (void)total;
 }
 
-/* ---- commands ------------------------------------------------------------------------ */
+/* Two-column Item | Value table. */
+static void item(struct table *t, const char *name, const char *value)
+{
+    const char *row[] = {name, value};
 
-static int cmd_status(struct adm *a, char **argv)
+    table_row(t, row);
+}
+
+/* ---- cluster commands ---------------------------------------------------------------- */
+
+static int status_node(struct adm *a, const char *node)
+{
+    struct table t = {.ncols = 2, .head = {"item", "value"}};
+    char path[512], buf[160];
+    json_t *j, *p;
+
+    path_of(path, sizeof(path), "/v1/nodes/", node, NULL);
+    if (call(a, "GET", path, NULL, &j) != 0)
+        return 1;
+    if (a->json) {
+        print_json(j);
+        json_decref(j);
+        return 0;
+    }
+    item(&t, "node", str(j, "name"));
+    item(&t, "type", str(j, "type"));
+    item(&t, "state", str(j, "state"));
+    if (strcmp(str(j, "type"), "manager") == 0) {
+        const json_t *c = json_object_get(j, "consistency");
+
+        item(&t, "version", str(j, "version"));
+        item(&t, "rpc", str(j, "rpc"));
+        item(&t, "admin", str(j, "admin"));
+        item(&t, "ring cur", str(j, "ring_cur"));
+        item(&t, "ring prev", str(j, "ring_prev"));
+        snprintf(buf, sizeof(buf), "N=%s W=%s R=%s D=%s", val(c, "n"), val(c, "w"),
+                 val(c, "r"), val(c, "d"));
+        item(&t, "consistency", buf);
+        item(&t, "members", val(j, "members"));
+        item(&t, "data dir", str(j, "data_dir"));
+        item(&t, "log level", str(j, "log_level"));
+        item(&t, "audit log", str(j, "audit_log"));
+        item(&t, "dashboard dir", str(j, "dashboard_dir"));
+    } else {
+        snprintf(buf, sizeof(buf), "%s:%s", str(j, "host"), val(j, "port"));
+        item(&t, "address", buf);
+        item(&t, "vnodes (weight)", val(j, "vnodes"));
+        item(&t, "in ring", val(j, "in_ring"));
+        item(&t, "ring cur", str(j, "ring_cur"));
+        item(&t, "ring prev", str(j, "ring_prev"));
+        item(&t, "manager ring cur", str(j, "manager_ring_cur"));
+        item(&t, "ring checksum ok", val(j, "ring_ok"));
+        item(&t, "last heartbeat", str(j, "updated_at"));
+        snprintf(buf, sizeof(buf), "%s ms ago", val(j, "last_seen_ms"));
+        item(&t, "last contact", buf);
+        if ((p = json_object_get(j, "partitions")) != NULL) {
+            snprintf(buf, sizeof(buf), "%s of %s (%s%%)", val(p, "primary"), val(p, "total"),
+                     val(p, "primary_pct"));
+            item(&t, "arcs as primary", buf);
+            item(&t, "arcs holding a replica", val(p, "replica"));
+        }
+    }
+    table_print(&t);
+    json_decref(j);
+    return 0;
+}
+
+static int cmd_status(struct adm *a, int argc, char **argv)
 {
     json_t *j, *mgr, *cons, *nodes, *n;
     struct table t = {.ncols = 6, .head = {"type", "node", "state", "ring cur", "ring prev",
                                            "updated at"}};
     size_t i;
 
+    if (argc == 1)
+        return status_node(a, argv[0]);
     if (call(a, "GET", "/v1/status", NULL, &j) != 0)
         return 1;
     if (a->json) {
@@ -211,10 +339,11 @@ static int cmd_status(struct adm *a, char **argv)
     cons = json_object_get(j, "consistency");
     nodes = json_object_get(j, "nodes");
     printf("[System settings]\n");
-    printf("  replicas (N)         : %lld\n", json_integer_value(json_object_get(cons, "n")));
-    printf("  write quorum (W)     : %lld\n", json_integer_value(json_object_get(cons, "w")));
-    printf("  read quorum (R)      : %lld\n", json_integer_value(json_object_get(cons, "r")));
-    printf("  delete quorum (D)    : %lld\n", json_integer_value(json_object_get(cons, "d")));
+    printf("  version              : %s\n", str(mgr, "version"));
+    printf("  replicas (N)         : %s\n", val(cons, "n"));
+    printf("  write quorum (W)     : %s\n", val(cons, "w"));
+    printf("  read quorum (R)      : %s\n", val(cons, "r"));
+    printf("  delete quorum (D)    : %s\n", val(cons, "d"));
     printf("  ring checksum (cur)  : %s\n", str(mgr, "ring_cur"));
     printf("  ring checksum (prev) : %s\n", str(mgr, "ring_prev"));
     printf("  manager rpc / admin  : %s / %s\n\n", str(mgr, "rpc"), str(mgr, "admin"));
@@ -234,29 +363,189 @@ static int cmd_status(struct adm *a, char **argv)
     return 0;
 }
 
-static int cmd_start(struct adm *a, char **argv)
+static int cmd_start(struct adm *a, int argc, char **argv)
 {
     json_t *j;
+    char line[160];
 
     if (call(a, "POST", "/v1/start", NULL, &j) != 0)
         return 1;
-    if (a->json)
+    snprintf(line, sizeof(line), "OK: cluster started, ring %s with %s storage node(s)",
+             str(json_object_get(j, "ring"), "cur"), val(json_object_get(j, "ring"), "nodes"));
+    return done(a, j, line);
+}
+
+static int cmd_version(struct adm *a, int argc, char **argv)
+{
+    json_t *j;
+
+    if (!a->json)
+        printf("cairn-adm %s\n", PACKAGE_VERSION);
+    if (call(a, "GET", "/v1/version", NULL, &j) != 0)
+        return 1;
+    if (a->json) {
+        json_object_set_new(j, "adm_version", json_string(PACKAGE_VERSION));
         print_json(j);
-    else
-        printf("OK: cluster started, ring %s with %lld storage node(s)\n",
-               str(json_object_get(j, "ring"), "cur"),
-               json_integer_value(json_object_get(json_object_get(j, "ring"), "nodes")));
+    } else {
+        printf("%s %s (at %s)\n", str(j, "name"), str(j, "version"), a->manager);
+    }
     json_decref(j);
     return 0;
 }
 
-static int cmd_create_user(struct adm *a, char **argv)
+static int cmd_whereis(struct adm *a, int argc, char **argv)
+{
+    struct table t = {.ncols = 5, .head = {"#", "node", "address", "state", "role"}};
+    const char *slash = strchr(argv[0], '/');
+    char path[2400];
+    json_t *j, *n;
+    size_t i;
+
+    if (slash == NULL || slash == argv[0] || slash[1] == '\0') {
+        fprintf(stderr, "cairn-adm: give the key as BUCKET/KEY, e.g. photos/2024/cat.jpg\n");
+        return 2;
+    }
+    path_of(path, sizeof(path), "/v1/whereis?key=", argv[0], NULL);
+    if (call(a, "GET", path, NULL, &j) != 0)
+        return 1;
+    if (a->json) {
+        print_json(j);
+        json_decref(j);
+        return 0;
+    }
+    printf("key      : %s\nposition : %s (arc %s)\nring     : %s (N=%s)\n\n", str(j, "key"),
+           str(j, "position"), val(j, "arc"), str(j, "ring_cur"), val(j, "n"));
+    json_array_foreach(json_object_get(j, "replicas"), i, n) {
+        const char *row[] = {val(n, "n"), str(n, "node"), str(n, "address"), str(n, "state"),
+                             str(n, "role")};
+        table_row(&t, row);
+    }
+    table_print(&t);
+    if (json_object_get(j, "prev_replicas") != NULL) {
+        struct table tp = {.ncols = 5, .head = {"#", "node (prev ring)", "address", "state",
+                                                "role"}};
+
+        printf("\nprevious ring %s:\n", str(j, "ring_prev"));
+        json_array_foreach(json_object_get(j, "prev_replicas"), i, n) {
+            const char *row[] = {val(n, "n"), str(n, "node"), str(n, "address"),
+                                 str(n, "state"), str(n, "role")};
+            table_row(&tp, row);
+        }
+        table_print(&tp);
+    }
+    json_decref(j);
+    return 0;
+}
+
+static int node_action(struct adm *a, const char *node, const char *action)
+{
+    char path[512], line[256];
+    json_t *j;
+
+    path_of(path, sizeof(path), "/v1/nodes/", node, action);
+    if (call(a, "POST", path, NULL, &j) != 0)
+        return 1;
+    snprintf(line, sizeof(line), "OK: %s is %s", str(j, "node"), str(j, "state"));
+    return done(a, j, line);
+}
+
+static int cmd_detach(struct adm *a, int argc, char **argv)
+{
+    return node_action(a, argv[0], "/detach");
+}
+
+static int cmd_suspend(struct adm *a, int argc, char **argv)
+{
+    return node_action(a, argv[0], "/suspend");
+}
+
+static int cmd_resume(struct adm *a, int argc, char **argv)
+{
+    return node_action(a, argv[0], "/resume");
+}
+
+static int cmd_dump_ring(struct adm *a, int argc, char **argv)
+{
+    struct table t = {.ncols = 6, .head = {"node", "address", "vnodes", "state",
+                                           "arcs as primary", "share"}};
+    char path[64], addr[128], share[32];
+    json_t *j, *m;
+    size_t i;
+
+    snprintf(path, sizeof(path), "/v1/ring%s", a->json ? "?arcs=" "256" : "");
+    if (call(a, "GET", path, NULL, &j) != 0)
+        return 1;
+    if (a->json) {
+        print_json(j);
+        json_decref(j);
+        return 0;
+    }
+    printf("ring checksum (cur)  : %s\nring checksum (prev) : %s\narcs                 : %s\n"
+           "replicas (N)         : %s\n\n",
+           str(j, "cur"), str(j, "prev"), val(j, "partitions"), val(j, "n"));
+    json_array_foreach(json_object_get(j, "members"), i, m) {
+        snprintf(addr, sizeof(addr), "%s:%s", str(m, "host"), val(m, "port"));
+        snprintf(share, sizeof(share), "%s%%", val(m, "share_pct"));
+        const char *row[] = {str(m, "name"), addr, val(m, "vnodes"), str(m, "state"),
+                             val(m, "primary"), share};
+        table_row(&t, row);
+    }
+    table_print(&t);
+    json_decref(j);
+    return 0;
+}
+
+static int cmd_update_log_level(struct adm *a, int argc, char **argv)
+{
+    char path[512], line[160];
+    json_t *j;
+
+    path_of(path, sizeof(path), "/v1/nodes/", argv[0], "/log-level");
+    if (call(a, "PUT", path, json_pack("{s:s}", "level", argv[1]), &j) != 0)
+        return 1;
+    snprintf(line, sizeof(line), "OK: %s logs at %s", str(j, "node"), str(j, "level"));
+    return done(a, j, line);
+}
+
+/* Parses a positive integer argument; 0 on a bad one. */
+static long count_arg(const char *s)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    return errno || *s == '\0' || *end != '\0' || v < 1 || v > 1000 ? 0 : v;
+}
+
+static int cmd_update_consistency(struct adm *a, int argc, char **argv)
+{
+    long w = count_arg(argv[0]), r = count_arg(argv[1]), d = count_arg(argv[2]);
+    char line[160];
+    json_t *j;
+
+    if (w == 0 || r == 0 || d == 0) {
+        fprintf(stderr, "cairn-adm: W, R and D are whole numbers from 1 to N\n");
+        return 2;
+    }
+    if (call(a, "PUT", "/v1/consistency",
+             json_pack("{s:I, s:I, s:I}", "w", (json_int_t)w, "r", (json_int_t)r, "d",
+                       (json_int_t)d), &j) != 0)
+        return 1;
+    snprintf(line, sizeof(line), "OK: N=%s W=%s R=%s D=%s", val(j, "n"), val(j, "w"),
+             val(j, "r"), val(j, "d"));
+    return done(a, j, line);
+}
+
+/* ---- users --------------------------------------------------------------------------- */
+
+static int cmd_create_user(struct adm *a, int argc, char **argv)
 {
     json_t *req = json_pack("{s:s}", "user", argv[0]), *j;
-    int rc = call(a, "POST", "/v1/users", req, &j);
 
-    json_decref(req);
-    if (rc != 0)
+    if (argc == 2)
+        json_object_set_new(req, "password", json_string(argv[1]));
+    if (call(a, "POST", "/v1/users", req, &j) != 0)
         return 1;
     if (a->json) {
         print_json(j);
@@ -268,46 +557,37 @@ static int cmd_create_user(struct adm *a, char **argv)
     return 0;
 }
 
+static int cmd_import_user(struct adm *a, int argc, char **argv)
+{
+    json_t *j;
+
+    if (call(a, "POST", "/v1/users",
+             json_pack("{s:s, s:s, s:s}", "user", argv[0], "access_key", argv[1], "secret",
+                       argv[2]), &j) != 0)
+        return 1;
+    return done(a, j, NULL);
+}
+
 static int delete_named(struct adm *a, const char *what, const char *name)
 {
     char path[512];
-    CURL *c = curl_easy_init();
-    char *esc = c ? curl_easy_escape(c, name, 0) : NULL;
     json_t *j;
-    int rc;
 
-    if (esc == NULL) {
-        fprintf(stderr, "cairn-adm: cannot encode '%s'\n", name);
-        if (c)
-            curl_easy_cleanup(c);
+    path_of(path, sizeof(path), what, name, NULL);
+    if (call(a, "DELETE", path, NULL, &j) != 0)
         return 1;
-    }
-    snprintf(path, sizeof(path), "/v1/%s/%s", what, esc);
-    curl_free(esc);
-    curl_easy_cleanup(c);
-    if ((rc = call(a, "DELETE", path, NULL, &j)) != 0)
-        return 1;
-    if (a->json)
-        print_json(j);
-    else
-        printf("OK\n");
-    json_decref(j);
-    return 0;
+    return done(a, j, NULL);
 }
 
-static int cmd_delete_user(struct adm *a, char **argv)
+static int cmd_delete_user(struct adm *a, int argc, char **argv)
 {
-    return delete_named(a, "users", argv[0]);
+    return delete_named(a, "/v1/users/", argv[0]);
 }
 
-static int cmd_delete_bucket(struct adm *a, char **argv)
+static int cmd_get_users(struct adm *a, int argc, char **argv)
 {
-    return delete_named(a, "buckets", argv[0]);
-}
-
-static int cmd_get_users(struct adm *a, char **argv)
-{
-    struct table t = {.ncols = 4, .head = {"user", "role", "access key id", "created at"}};
+    struct table t = {.ncols = 5, .head = {"user", "role", "access key id", "password",
+                                           "created at"}};
     json_t *j, *u;
     size_t i;
 
@@ -317,8 +597,9 @@ static int cmd_get_users(struct adm *a, char **argv)
         print_json(j);
     } else {
         json_array_foreach(j, i, u) {
-            const char *row[] = {str(u, "user"), str(u, "role"), str(u, "access_key"),
-                                 str(u, "created")};
+            const char *row[] = {str(u, "user"),
+                                 strcmp(str(u, "role"), "user") == 0 ? "normal" : str(u, "role"),
+                                 str(u, "access_key"), val(u, "password"), str(u, "created")};
             table_row(&t, row);
         }
         table_print(&t);
@@ -327,25 +608,143 @@ static int cmd_get_users(struct adm *a, char **argv)
     return 0;
 }
 
-static int cmd_add_bucket(struct adm *a, char **argv)
+static int cmd_update_user_role(struct adm *a, int argc, char **argv)
 {
-    json_t *req = json_pack("{s:s, s:s}", "bucket", argv[0], "access_key", argv[1]), *j;
-    int rc = call(a, "POST", "/v1/buckets", req, &j);
+    char path[512];
+    json_t *j;
 
-    json_decref(req);
-    if (rc != 0)
+    path_of(path, sizeof(path), "/v1/users/", argv[0], "/role");
+    if (call(a, "PUT", path, json_pack("{s:s}", "role", argv[1]), &j) != 0)
         return 1;
-    if (a->json)
+    return done(a, j, NULL);
+}
+
+static int cmd_update_user_password(struct adm *a, int argc, char **argv)
+{
+    char path[512];
+    json_t *j;
+
+    path_of(path, sizeof(path), "/v1/users/", argv[0], "/password");
+    if (call(a, "PUT", path, json_pack("{s:s}", "password", argv[1]), &j) != 0)
+        return 1;
+    return done(a, j, NULL);
+}
+
+/* ---- endpoints ----------------------------------------------------------------------- */
+
+static int cmd_add_endpoint(struct adm *a, int argc, char **argv)
+{
+    json_t *j;
+
+    if (call(a, "POST", "/v1/endpoints", json_pack("{s:s}", "endpoint", argv[0]), &j) != 0)
+        return 1;
+    return done(a, j, NULL);
+}
+
+static int cmd_delete_endpoint(struct adm *a, int argc, char **argv)
+{
+    return delete_named(a, "/v1/endpoints/", argv[0]);
+}
+
+static int cmd_get_endpoints(struct adm *a, int argc, char **argv)
+{
+    struct table t = {.ncols = 2, .head = {"endpoint", "created at"}};
+    json_t *j, *e;
+    size_t i;
+
+    if (call(a, "GET", "/v1/endpoints", NULL, &j) != 0)
+        return 1;
+    if (a->json) {
         print_json(j);
-    else
-        printf("OK\n");
+    } else {
+        json_array_foreach(j, i, e) {
+            const char *row[] = {str(e, "endpoint"), str(e, "created")};
+            table_row(&t, row);
+        }
+        table_print(&t);
+    }
     json_decref(j);
     return 0;
 }
 
-static int cmd_get_buckets(struct adm *a, char **argv)
+/* ---- buckets ------------------------------------------------------------------------- */
+
+static int cmd_add_bucket(struct adm *a, int argc, char **argv)
 {
-    struct table t = {.ncols = 4, .head = {"bucket", "owner", "acl", "created at"}};
+    json_t *j;
+
+    if (call(a, "POST", "/v1/buckets",
+             json_pack("{s:s, s:s}", "bucket", argv[0], "access_key", argv[1]), &j) != 0)
+        return 1;
+    return done(a, j, NULL);
+}
+
+/* With an access key (leofs-adm style), checks that it owns the bucket first. */
+static int check_owner(struct adm *a, const char *bucket, const char *access_key)
+{
+    char path[512];
+    json_t *j;
+    int rc = 0;
+
+    path_of(path, sizeof(path), "/v1/buckets/", bucket, NULL);
+    if (call(a, "GET", path, NULL, &j) != 0)
+        return 1;
+    if (strcmp(str(j, "owner"), access_key) != 0) {
+        fprintf(stderr, "cairn-adm: bucket %s is owned by %s, not %s\n", bucket, str(j, "owner"),
+                access_key);
+        rc = 1;
+    }
+    json_decref(j);
+    return rc;
+}
+
+static int cmd_delete_bucket(struct adm *a, int argc, char **argv)
+{
+    if (argc == 2 && check_owner(a, argv[0], argv[1]) != 0)
+        return 1;
+    return delete_named(a, "/v1/buckets/", argv[0]);
+}
+
+static void quota_text(const json_t *b, char *out, size_t outlen)
+{
+    long long q = json_integer_value(json_object_get(b, "quota"));
+
+    if (q <= 0)
+        snprintf(out, outlen, "none");
+    else
+        snprintf(out, outlen, "%lld", q);
+}
+
+static int cmd_get_bucket(struct adm *a, int argc, char **argv)
+{
+    struct table t = {.ncols = 2, .head = {"item", "value"}};
+    char path[512], q[32];
+    json_t *j;
+
+    path_of(path, sizeof(path), "/v1/buckets/", argv[0], NULL);
+    if (call(a, "GET", path, NULL, &j) != 0)
+        return 1;
+    if (a->json) {
+        print_json(j);
+        json_decref(j);
+        return 0;
+    }
+    quota_text(j, q, sizeof(q));
+    item(&t, "bucket", str(j, "name"));
+    item(&t, "owner access key", str(j, "owner"));
+    item(&t, "owner user", str(j, "owner_user"));
+    item(&t, "acl", str(j, "acl"));
+    item(&t, "quota (bytes)", q);
+    item(&t, "created at", str(j, "created"));
+    table_print(&t);
+    json_decref(j);
+    return 0;
+}
+
+static int cmd_get_buckets(struct adm *a, int argc, char **argv)
+{
+    struct table t = {.ncols = 5, .head = {"bucket", "owner", "acl", "quota", "created at"}};
+    char q[32];
     json_t *j, *b;
     size_t i;
 
@@ -355,7 +754,8 @@ static int cmd_get_buckets(struct adm *a, char **argv)
         print_json(j);
     } else {
         json_array_foreach(j, i, b) {
-            const char *row[] = {str(b, "name"), str(b, "owner"), str(b, "acl"),
+            quota_text(b, q, sizeof(q));
+            const char *row[] = {str(b, "name"), str(b, "owner"), str(b, "acl"), q,
                                  str(b, "created")};
             table_row(&t, row);
         }
@@ -365,26 +765,175 @@ static int cmd_get_buckets(struct adm *a, char **argv)
     return 0;
 }
 
-static void print_cmd_usage(FILE *out, const struct cmd *c)
+static int bucket_put(struct adm *a, const char *bucket, const char *what, json_t *body)
 {
-    fprintf(out, "usage: cairn-adm [--manager HOST:PORT] [--json] %s%s%s\n  %s\n", c->name,
-            c->args[0] ? " " : "", c->args, c->help);
+    char path[512];
+    json_t *j;
+
+    path_of(path, sizeof(path), "/v1/buckets/", bucket, what);
+    if (call(a, "PUT", path, body, &j) != 0)
+        return 1;
+    return done(a, j, NULL);
 }
 
+static int cmd_chown_bucket(struct adm *a, int argc, char **argv)
+{
+    return bucket_put(a, argv[0], "/owner", json_pack("{s:s}", "access_key", argv[1]));
+}
+
+static int cmd_update_acl(struct adm *a, int argc, char **argv)
+{
+    /* leofs-adm order: BUCKET ACCESS_KEY ACL; ours: BUCKET ACL */
+    if (argc == 3 && check_owner(a, argv[0], argv[1]) != 0)
+        return 1;
+    return bucket_put(a, argv[0], "/acl", json_pack("{s:s}", "acl", argv[argc - 1]));
+}
+
+static int cmd_set_bucket_quota(struct adm *a, int argc, char **argv)
+{
+    uint64_t bytes = 0;
+
+    if (strcmp(argv[1], "none") != 0 && cn_parse_size(argv[1], &bytes) != 0) {
+        fprintf(stderr, "cairn-adm: bad size '%s': bytes, with an optional k, m, g or t "
+                        "suffix (powers of 1024), or none\n", argv[1]);
+        return 2;
+    }
+    if (bytes > (uint64_t)INT64_MAX) {
+        fprintf(stderr, "cairn-adm: size '%s' is too big\n", argv[1]);
+        return 2;
+    }
+    return bucket_put(a, argv[0], "/quota", json_pack("{s:I}", "bytes", (json_int_t)bytes));
+}
+
+/* ---- backup and restore -------------------------------------------------------------- */
+
+static int cmd_backup(struct adm *a, int argc, char **argv)
+{
+    char tmp[4096 + 16], line[4200], *txt;
+    size_t len, nrec;
+    json_t *j;
+    int fd;
+
+    if (call(a, "GET", "/v1/backup", NULL, &j) != 0)
+        return 1;
+    nrec = json_array_size(json_object_get(j, "records"));
+    txt = json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    if (txt == NULL) {
+        fprintf(stderr, "cairn-adm: out of memory\n");
+        return 1;
+    }
+    len = strlen(txt);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", argv[0]);
+    /* the backup holds every user's secret: 0600, written whole, then renamed */
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, txt, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
+        fsync(fd) != 0 || close(fd) != 0 || rename(tmp, argv[0]) != 0) {
+        fprintf(stderr, "cairn-adm: cannot write %s (%s)\n", argv[0], strerror(errno));
+        if (fd >= 0)
+            unlink(tmp);
+        free(txt);
+        return 1;
+    }
+    free(txt);
+    snprintf(line, sizeof(line), "OK: %zu records written to %s", nrec, argv[0]);
+    if (a->json)
+        printf("{\"file\": \"%s\", \"records\": %zu}\n", argv[0], nrec);
+    else
+        printf("%s\n", line);
+    return 0;
+}
+
+static int cmd_restore(struct adm *a, int argc, char **argv)
+{
+    FILE *f = fopen(argv[0], "rb");
+    char line[256];
+    cn_buf_t b;
+    char chunk[65536];
+    size_t n;
+    json_t *j;
+    int rc;
+
+    if (f == NULL) {
+        fprintf(stderr, "cairn-adm: cannot open %s (%s)\n", argv[0], strerror(errno));
+        return 1;
+    }
+    cn_buf_init(&b);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len <= ADM_MAX_FILE)
+        cn_buf_append(&b, chunk, n);
+    fclose(f);
+    if (b.len > ADM_MAX_FILE) {
+        fprintf(stderr, "cairn-adm: %s is over %u bytes; not a manager backup\n", argv[0],
+                ADM_MAX_FILE);
+        cn_buf_dispose(&b);
+        return 1;
+    }
+    rc = call_raw(a, "POST", "/v1/restore", b.data ? b.data : "", b.len, &j);
+    cn_buf_dispose(&b);
+    if (rc != 0)
+        return 1;
+    snprintf(line, sizeof(line), "OK: restored %s records (%s members, %s users, %s buckets), "
+             "ring %s", val(j, "restored"), val(j, "members"), val(j, "users"),
+             val(j, "buckets"), str(j, "ring_cur"));
+    return done(a, j, line);
+}
+
+/* ---- the command table --------------------------------------------------------------- */
+
 static const struct cmd cmds[] = {
-    {"status", 0, "", "system settings (N/W/R/D, ring checksums) and every node's state",
-     cmd_status},
-    {"start", 0, "", "build the first ring from every attached storage node", cmd_start},
-    {"create-user", 1, "USER", "create an S3 user; prints its access key id and secret",
-     cmd_create_user},
-    {"get-users", 0, "", "list users", cmd_get_users},
-    {"delete-user", 1, "USER", "delete a user (who owns no bucket)", cmd_delete_user},
-    {"add-bucket", 2, "BUCKET ACCESS_KEY", "create a bucket owned by ACCESS_KEY",
+    {"version", 0, 0, "", "print the versions of cairn-adm and of the manager", cmd_version},
+    {"status", 0, 1, "[NODE]",
+     "the cluster: N/W/R/D, ring checksums and every node; NODE (or 'manager'): its "
+     "registration, state, ring checksums and last heartbeat", cmd_status},
+    {"start", 0, 0, "", "build the first ring from every attached storage node", cmd_start},
+    {"whereis", 1, 1, "BUCKET/KEY", "the key's redundancy set on the manager's ring",
+     cmd_whereis},
+    {"detach", 1, 1, "NODE", "mark a storage node for removal at the next rebalance",
+     cmd_detach},
+    {"suspend", 1, 1, "NODE", "take a running storage node out of service (stays in the ring)",
+     cmd_suspend},
+    {"resume", 1, 1, "NODE", "put a suspended storage node back in service", cmd_resume},
+    {"dump-ring", 0, 0, "", "the ring's members and checksum (--json: with the arcs)",
+     cmd_dump_ring},
+    {"update-log-level", 2, 2, "NODE LEVEL",
+     "set the log level (debug, info, warn, error); for now only of 'manager'",
+     cmd_update_log_level},
+    {"update-consistency-level", 3, 3, "W R D", "set the write, read and delete quorums (1..N)",
+     cmd_update_consistency},
+    {"create-user", 1, 2, "USER [PASSWORD]",
+     "create an S3 user; prints its access key id and secret", cmd_create_user},
+    {"import-user", 3, 3, "USER ACCESS_KEY SECRET", "create a user with existing keys",
+     cmd_import_user},
+    {"delete-user", 1, 1, "USER", "delete a user (who owns no bucket)", cmd_delete_user},
+    {"get-users", 0, 0, "", "list users", cmd_get_users},
+    {"update-user-role", 2, 2, "USER ROLE", "set a user's role: admin or normal",
+     cmd_update_user_role},
+    {"update-user-password", 2, 2, "USER PASSWORD", "set a user's password",
+     cmd_update_user_password},
+    {"add-endpoint", 1, 1, "ENDPOINT", "accept virtual-host requests to BUCKET.ENDPOINT",
+     cmd_add_endpoint},
+    {"delete-endpoint", 1, 1, "ENDPOINT", "stop accepting an endpoint", cmd_delete_endpoint},
+    {"get-endpoints", 0, 0, "", "list endpoints", cmd_get_endpoints},
+    {"add-bucket", 2, 2, "BUCKET ACCESS_KEY", "create a bucket owned by ACCESS_KEY",
      cmd_add_bucket},
-    {"get-buckets", 0, "", "list buckets", cmd_get_buckets},
-    {"delete-bucket", 1, "BUCKET", "delete a bucket record", cmd_delete_bucket},
-    {"help", -1, "[COMMAND]", "show the commands, or one command's usage", NULL},
-    {"version", 0, "", "print the version", NULL},
+    {"delete-bucket", 1, 2, "BUCKET [ACCESS_KEY]",
+     "delete a bucket record (with ACCESS_KEY: only if it owns the bucket)", cmd_delete_bucket},
+    {"get-bucket", 1, 1, "BUCKET", "one bucket: owner, acl, quota", cmd_get_bucket},
+    {"get-buckets", 0, 0, "", "list buckets", cmd_get_buckets},
+    {"chown-bucket", 2, 2, "BUCKET ACCESS_KEY", "give a bucket to another user",
+     cmd_chown_bucket},
+    {"update-acl", 2, 3, "BUCKET [ACCESS_KEY] ACL",
+     "set a bucket's canned ACL: private, public-read, public-read-write, authenticated-read",
+     cmd_update_acl},
+    {"set-bucket-quota", 2, 2, "BUCKET BYTES",
+     "set a bucket's quota (e.g. 500m, 10g; 0 or none removes it); gateways enforce it",
+     cmd_set_bucket_quota},
+    {"backup-manager", 1, 1, "FILE",
+     "save the manager's whole state (users with secrets!) as JSON to FILE (mode 0600)",
+     cmd_backup},
+    {"restore-manager", 1, 1, "FILE",
+     "replace the running manager's state with a backup-manager FILE", cmd_restore},
+    {"help", 0, 1, "[COMMAND]", "show the commands, or one command's usage", NULL},
 };
 #define ADM_NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -396,84 +945,101 @@ static const struct cmd *find_cmd(const char *name)
     return NULL;
 }
 
+static void print_cmd_usage(FILE *out, const struct cmd *c)
+{
+    fprintf(out, "usage: cairn-adm [--manager HOST:PORT] [--token TOKEN] [--json] %s%s%s\n  %s\n",
+            c->name, c->args[0] ? " " : "", c->args, c->help);
+}
+
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: cairn-adm [--manager HOST:PORT] [--json] COMMAND [ARGS]\n"
+    fprintf(out, "usage: cairn-adm [--manager HOST:PORT] [--token TOKEN] [--json] COMMAND "
+                 "[ARGS]\n"
                  "  --manager HOST:PORT  the manager's admin API (default: $CAIRN_MANAGER, "
                  "else " ADM_DEFAULT_MANAGER ")\n"
+                 "  --token TOKEN        the admin token (default: $CAIRN_TOKEN); needed "
+                 "from other hosts\n"
                  "  --json               print the API's JSON instead of tables\n"
                  "commands:\n");
     for (size_t i = 0; i < ADM_NCMDS; i++) {
         char left[64];
 
         snprintf(left, sizeof(left), "%s %s", cmds[i].name, cmds[i].args);
-        fprintf(out, "  %-32s %s\n", left, cmds[i].help);
+        fprintf(out, "  %-38s %s\n", left, cmds[i].help);
     }
 }
 
 int main(int argc, char **argv)
 {
-    struct adm a = {.manager = getenv("CAIRN_MANAGER")};
+    struct adm a = {.manager = getenv("CAIRN_MANAGER"), .token = getenv("CAIRN_TOKEN")};
+    char **args = calloc((size_t)argc + 1, sizeof(char *));
     const struct cmd *c;
-    int i = 1, nargs, rc;
+    int n = 0, rc, opts_done = 0;
 
+    if (args == NULL)
+        return 1;
     if (a.manager == NULL || a.manager[0] == '\0')
         a.manager = ADM_DEFAULT_MANAGER;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+
+        if (opts_done || o[0] != '-' || o[1] == '\0') {
+            args[n++] = argv[i];
+        } else if (strcmp(o, "--") == 0) {
+            opts_done = 1;
+        } else if (strcmp(o, "--json") == 0) {
             a.json = 1;
-        } else if (strcmp(argv[i], "--manager") == 0 && i + 1 < argc) {
-            a.manager = argv[++i];
-        } else if (strncmp(argv[i], "--manager=", 10) == 0) {
-            a.manager = argv[i] + 10;
-        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+        } else if ((strcmp(o, "--manager") == 0 || strcmp(o, "--token") == 0) && i + 1 < argc) {
+            *(o[2] == 'm' ? &a.manager : &a.token) = argv[++i];
+        } else if (strncmp(o, "--manager=", 10) == 0) {
+            a.manager = o + 10;
+        } else if (strncmp(o, "--token=", 8) == 0) {
+            a.token = o + 8;
+        } else if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
             usage(stdout);
             return 0;
-        } else if (strcmp(argv[i], "-V") == 0 || strcmp(argv[i], "--version") == 0) {
+        } else if (strcmp(o, "-V") == 0 || strcmp(o, "--version") == 0) {
             printf("cairn-adm %s\n", PACKAGE_VERSION);
             return 0;
         } else {
-            fprintf(stderr, "cairn-adm: unknown option '%s'\n", argv[i]);
+            fprintf(stderr, "cairn-adm: unknown option '%s'\n", o);
             usage(stderr);
             return 2;
         }
     }
-    if (i >= argc) {
+    if (n == 0) {
         usage(stderr);
         return 2;
     }
-    if ((c = find_cmd(argv[i])) == NULL) {
-        fprintf(stderr, "cairn-adm: unknown command '%s' (see cairn-adm help)\n", argv[i]);
+    if ((c = find_cmd(args[0])) == NULL) {
+        fprintf(stderr, "cairn-adm: unknown command '%s' (see cairn-adm help)\n", args[0]);
         return 2;
     }
-    nargs = argc - i - 1;
-    if ((c->nargs >= 0 && nargs != c->nargs) || (c->nargs < 0 && nargs > 1)) {
+    if (n - 1 < c->min || n - 1 > c->max) {
         fprintf(stderr, "cairn-adm: %s takes %s\n", c->name,
                 c->args[0] ? c->args : "no arguments");
         print_cmd_usage(stderr, c);
         return 2;
     }
-    if (strcmp(c->name, "help") == 0) {
+    if (c->run == NULL) { /* help */
         const struct cmd *h;
 
-        if (nargs == 0) {
+        if (n == 1) {
             usage(stdout);
             return 0;
         }
-        if ((h = find_cmd(argv[i + 1])) == NULL) {
-            fprintf(stderr, "cairn-adm: unknown command '%s' (see cairn-adm help)\n",
-                    argv[i + 1]);
+        if ((h = find_cmd(args[1])) == NULL) {
+            fprintf(stderr, "cairn-adm: unknown command '%s' (see cairn-adm help)\n", args[1]);
             return 2;
         }
         print_cmd_usage(stdout, h);
         return 0;
     }
-    if (strcmp(c->name, "version") == 0) {
-        printf("cairn-adm %s\n", PACKAGE_VERSION);
-        return 0;
-    }
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    rc = c->run(&a, argv + i + 1);
+    rc = c->run(&a, n - 1, args + 1);
     curl_global_cleanup();
+    if (rc == 2)
+        print_cmd_usage(stderr, c);
+    free(args);
     return rc;
 }

@@ -6,6 +6,7 @@ libh2o-dev libuv1-dev libmicrohttpd-dev libssl-dev libcurl4-openssl-dev librocks
 libmsgpack-dev libcriterion-dev libisal-dev libjansson-dev libexpat1-dev libinih-dev"
 CAIRN_RUN_PKGS="curl ca-certificates python3"
 CAIRN_TEST_PKGS="awscli"
+CAIRN_DASHBOARD_PKGS="chromium chromium-driver"  # headless browser for tests/integration/test_dashboard.sh
 
 # cairn_deps_install [extra packages...]: apt-get install whatever is not installed yet.
 cairn_deps_install() {

@@ -48,6 +48,9 @@ static const struct {
     {GW_S3_INVALID_PART, "InvalidPart", 400},
     {GW_S3_INVALID_PART_ORDER, "InvalidPartOrder", 400},
     {GW_S3_AUTH_QUERY_PARAMS_ERROR, "AuthorizationQueryParametersError", 400},
+    {GW_S3_ENTITY_TOO_SMALL, "EntityTooSmall", 400},
+    {GW_S3_MALFORMED_ACL, "MalformedACLError", 400},
+    {GW_S3_INVALID_CHUNK_SIZE, "InvalidChunkSizeError", 403},
 };
 
 Test(s3_error, every_enum_value_has_code_status_message, .timeout = 10)

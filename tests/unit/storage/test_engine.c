@@ -1,6 +1,7 @@
 /*
- * tests/unit/storage/test_engine.c: tests storage/engine.c and storage/engine_simple.c
- * against a real RocksDB in a temp dir: put/get/head/delete, ranges, last writer wins,
+ * tests/unit/storage/test_engine.c: tests storage/engine.c and one engine (built twice:
+ * TEST_ENGINE_KIND "container" as test_engine, "simple" as test_engine_simple) against a
+ * real RocksDB and real files in a temp dir: put/get/head/delete, ranges, last writer wins,
  * reopen, listing (order, prefix, start_after, max_keys, delimiter, tombstones) and sizes.
  */
 #include <criterion/criterion.h>
@@ -19,15 +20,20 @@
 #include "storage/engine.h"
 #include "tests/harness/tmpdir.h"
 
+#ifndef TEST_ENGINE_KIND
+#define TEST_ENGINE_KIND "container"
+#endif
+
 static char dir[PATH_MAX / 2];
 static stor_engine_t *eng;
-static const stor_engine_opts_t fast = {.no_sync = 1};
+static const stor_engine_opts_t durable = {.kind = TEST_ENGINE_KIND};
+static const stor_engine_opts_t fast = {.kind = TEST_ENGINE_KIND, .no_sync = 1};
 
 static void setup(void)
 {
     cn_log_init("test", CN_LOG_WARN, NULL);
     t_tmpdir_make(dir, sizeof(dir));
-    cr_assert_eq(stor_engine_open(dir, NULL, &eng), 0);
+    cr_assert_eq(stor_engine_open(dir, &durable, &eng), 0);
 }
 
 static void teardown(void)
@@ -206,7 +212,7 @@ Test(engine, data_survives_reopen, .timeout = 10)
     cr_assert_eq(stor_engine_delete(eng, CN_SLICE("b/z"), 20), 0);
     stor_engine_close(eng);
     eng = NULL;
-    cr_assert_eq(stor_engine_open(dir, NULL, &eng), 0);
+    cr_assert_eq(stor_engine_open(dir, &durable, &eng), 0);
     cr_assert_eq(get("b/a", 0, UINT64_MAX, &m, &body), 0);
     cr_assert_str_eq(body, "alpha");
     cr_assert_str_eq(m.etag, "etag-alpha");
@@ -219,7 +225,7 @@ Test(engine, second_open_of_same_dir_fails_cleanly, .timeout = 10)
 {
     stor_engine_t *other = NULL;
 
-    cr_assert_neq(stor_engine_open(dir, NULL, &other), 0);
+    cr_assert_neq(stor_engine_open(dir, &durable, &other), 0);
     cr_assert_null(other);
 }
 
@@ -427,4 +433,31 @@ Test(engine, concurrent_writers_keep_the_newest_clock, .timeout = 60)
     cr_assert_eq(get("b/race", 0, UINT64_MAX, &m, &body), 0);
     cr_assert_eq(m.clock, 199 * 4 + 3 + 1);
     cr_assert_str_eq(body, "c800");
+}
+
+Test(engine, manifest_reports_the_whole_objects_size, .timeout = 10)
+{
+    stor_obj_meta_t m = {.clock = 3, .size = 50u << 20, .flags = CN_OBJ_MANIFEST};
+    cn_buf_t b;
+    int tr;
+
+    cr_assert_eq(stor_engine_put(eng, CN_SLICE("b/big"), &m, CN_SLICE("manifest!")), 0);
+    m.flags = 0;
+    cr_assert_eq(stor_engine_put(eng, CN_SLICE("b/plain"), &m, CN_SLICE("x")), CN_EINVAL,
+                 "only a manifest may differ from its body's length");
+    cn_buf_init(&b);
+    cr_assert_eq(stor_engine_get(eng, CN_SLICE("b/big"), 0, UINT64_MAX, &m, NULL, &b), 0);
+    cr_assert_eq(m.size, 50u << 20);
+    cr_assert_eq(m.flags, CN_OBJ_MANIFEST);
+    cr_assert_eq(b.len, 9);
+    cr_assert_arr_eq(b.data, "manifest!", 9);
+    cn_buf_reset(&b);
+    cr_assert_eq(stor_engine_get(eng, CN_SLICE("b/big"), 4, 100, &m, NULL, &b), 0);
+    cr_assert_eq(b.len, 5, "a range applies to the manifest body");
+    cn_buf_dispose(&b);
+    cr_assert_str_eq(list("b/", "", 10, "", &tr), "b/big");
+    stor_engine_close(eng);
+    cr_assert_eq(stor_engine_open(dir, &durable, &eng), 0);
+    cr_assert_eq(stor_engine_head(eng, CN_SLICE("b/big"), &m, NULL), 0);
+    cr_assert_eq(m.size, 50u << 20);
 }

@@ -1,0 +1,317 @@
+/*
+ * gateway/s3_copy.c: CopyObject (PUT with x-amz-copy-source), within and across buckets.
+ * The source is read with one get: a small object's body is stored again through the normal
+ * PUT path; a chunked (manifest) source has its chunks copied one by one (COPY_WINDOW at a
+ * time, each at most chunk_size in memory) under a fresh prefix of the destination, and then
+ * the destination's manifest is written with the same segment layout, so source and copy
+ * share no chunk and either can be deleted alone. x-amz-metadata-directive COPY (default)
+ * keeps the source's metadata, REPLACE takes the request's; x-amz-copy-source-if-* are
+ * checked against the source (412). The reader must be allowed to read the source bucket.
+ */
+#include "gateway/chunk.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/mem.h"
+
+#define COPY_WINDOW 2
+
+struct copy_chunk {
+    gw_req_t *r;
+    size_t seg;
+    uint64_t idx;
+};
+
+/* the copy state lives in the object op (o->copy) */
+#define state_of(r) (&((gw_obj_op_t *)(r)->op)->copy)
+
+static void copy_pump(gw_req_t *r);
+
+static void on_chunk_put(int status, cn_msg_t *resp, void *arg)
+{
+    struct copy_chunk *cc = arg;
+    gw_req_t *r = cc->r;
+    int rc = status ? status : cn_msg_rc(resp);
+
+    if (resp)
+        cn_msg_free(resp);
+    cn_free(cc);
+    if (gw_req_rpc_done(r))
+        return;
+    struct gw_copy_state *cs = state_of(r);
+    cs->inflight--;
+    if (rc != 0 && rc != CN_ESTALE && !cs->failed)
+        cs->failed = rc;
+    copy_pump(r);
+}
+
+static void on_chunk_get(int status, cn_msg_t *resp, void *arg)
+{
+    struct copy_chunk *cc = arg;
+    gw_req_t *r = cc->r;
+    int rc = status ? status : cn_msg_rc(resp);
+    gw_obj_op_t *o;
+    struct gw_copy_state *cs;
+    cn_buf_t k;
+    cn_msg_t *m;
+    char etag[80] = "";
+
+    if (gw_req_rpc_done(r)) {
+        if (resp)
+            cn_msg_free(resp);
+        cn_free(cc);
+        return;
+    }
+    o = r->op;
+    cs = state_of(r);
+    if (rc != 0) {
+        if (resp)
+            cn_msg_free(resp);
+        cn_free(cc);
+        cs->inflight--;
+        if (!cs->failed)
+            cs->failed = rc == CN_ENOENT ? CN_ECORRUPT : rc;
+        copy_pump(r);
+        return;
+    }
+    cn_buf_init(&k);
+    gw_manifest_chunk_key(&o->man.segs[cc->seg], cc->idx, &k);
+    cn_msg_get_str(resp, "etag", etag, sizeof(etag));
+    m = cn_msg_new(CN_OP_PUT);
+    cn_msg_set_bytes(m, "key", k.data, k.len);
+    cn_msg_set_u64(m, "clock", 0);
+    cn_msg_set_str(m, "etag", etag);
+    cn_msg_set_bytes(m, "meta", "", 0);
+    cn_msg_set_u64(m, "flags", 0);
+    {
+        size_t blen;
+        void *body = cn_msg_steal_body(resp, &blen);
+        cn_msg_set_body(m, body, blen);
+    }
+    cn_msg_free(resp);
+    r->pending++;
+    if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk_put, cc) != 0) {
+        r->pending--;
+        cn_free(cc);
+        cs->inflight--;
+        if (!cs->failed)
+            cs->failed = CN_EUNAVAIL;
+        copy_pump(r);
+    }
+    cn_buf_dispose(&k);
+}
+
+static void copy_pump(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    struct gw_copy_state *cs = state_of(r);
+    cn_buf_t k;
+
+    cn_buf_init(&k);
+    while (!cs->failed && cs->inflight < COPY_WINDOW && cs->seg < cs->src.nsegs) {
+        const gw_manifest_seg_t *sg = &cs->src.segs[cs->seg];
+        if (cs->idx >= gw_manifest_seg_chunks(sg)) {
+            cs->seg++;
+            cs->idx = 0;
+            continue;
+        }
+        struct copy_chunk *cc = cn_calloc(1, sizeof(*cc));
+        cn_msg_t *m = cn_msg_new(CN_OP_GET);
+        cc->r = r;
+        cc->seg = cs->seg;
+        cc->idx = cs->idx++;
+        gw_manifest_chunk_key(sg, cc->idx, &k);
+        cn_msg_set_bytes(m, "key", k.data, k.len);
+        r->pending++;
+        cs->inflight++;
+        if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk_get, cc) != 0) {
+            r->pending--;
+            cs->inflight--;
+            cn_free(cc);
+            cs->failed = CN_EUNAVAIL;
+        }
+    }
+    cn_buf_dispose(&k);
+    if (cs->inflight)
+        return;
+    if (cs->failed) {
+        CN_LOG(CN_LOG_WARN, "copy to %s: %s", o->key.data, cn_strerror(cs->failed));
+        gw_chunk_delete_all(r->srv, &o->man);
+        gw_req_error(r, gw_s3_err_from_rc(cs->failed), NULL);
+        return;
+    }
+    o->man_ready = 1;
+    gw_obj_put_start(r);
+}
+
+static int source_readable(gw_req_t *r, const gw_bucket_t *b)
+{
+    if (!r->anonymous && strcmp(b->owner, r->auth.access_key) == 0)
+        return 1;
+    return gw_acl_allows(b->acl, r->anonymous, 0);
+}
+
+/* The source is read: conditions, metadata, then the body or the chunks. */
+static void on_source(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    gw_obj_op_t *o;
+    char etag[80] = "";
+    uint64_t mtime = 0, flags = 0;
+    int st;
+
+    if (gw_req_rpc_done(r)) {
+        if (resp)
+            cn_msg_free(resp);
+        return;
+    }
+    o = r->op;
+    if (rc != 0) {
+        if (resp)
+            cn_msg_free(resp);
+        gw_req_error(r, rc == CN_ENOENT ? GW_S3_NO_SUCH_KEY : gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    o->parent = resp;
+    cn_msg_get_str(resp, "etag", etag, sizeof(etag));
+    cn_msg_get_u64(resp, "mtime", &mtime);
+    cn_msg_get_u64(resp, "flags", &flags);
+    if ((st = gw_obj_conditions(r, "x-amz-copy-source-", etag, mtime)) != 0) {
+        gw_req_error(r, GW_S3_PRECONDITION_FAILED, NULL);
+        return;
+    }
+    if (!o->meta.len) { /* COPY: the source's metadata, with a new ACL when one was given */
+        cn_slice_t meta = {0};
+        gw_meta_t m = {0}, out = {0};
+        cn_msg_get_bytes(resp, "meta", &meta);
+        if (meta.ptr && gw_meta_decode(meta.ptr, meta.len, &m) == 0) {
+            for (size_t i = 0; i < m.n; i++)
+                if (!(r->acl[0] && strcmp(m.pairs[i].name, GW_META_ACL) == 0))
+                    gw_meta_add(&out, m.pairs[i].name, strlen(m.pairs[i].name),
+                                m.pairs[i].value, strlen(m.pairs[i].value));
+            gw_meta_dispose(&m);
+        }
+        if (r->acl[0])
+            gw_meta_add(&out, GW_META_ACL, strlen(GW_META_ACL), r->acl, strlen(r->acl));
+        gw_meta_encode(&out, &o->meta);
+        gw_meta_dispose(&out);
+    }
+    snprintf(o->etag, sizeof(o->etag), "%s", etag);
+    if (!(flags & CN_OBJ_MANIFEST)) {
+        o->body = cn_msg_body(resp);
+        gw_obj_put_start(r);
+        return;
+    }
+    {
+        struct gw_copy_state *cs = state_of(r);
+        cn_slice_t b = cn_msg_body(resp);
+        uint64_t ver;
+        cn_buf_t pfx;
+
+        if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &cs->src) != 0) {
+            gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
+            return;
+        }
+        if (cs->src.size > r->srv->conf.max_object_size) {
+            gw_req_error(r, GW_S3_ENTITY_TOO_LARGE, NULL);
+            return;
+        }
+        if (cn_random_bytes(&ver, sizeof(ver)) != 0)
+            ver = cn_now_ns();
+        cn_buf_init(&pfx);
+        gw_manifest_dispose(&o->man);
+        for (size_t i = 0; i < cs->src.nsegs; i++) {
+            cn_buf_reset(&pfx);
+            cn_buf_appendf(&pfx, "\x01" "c/%s/%016" PRIx64 ".%zu/", o->key.data, ver, i);
+            gw_manifest_add_seg(&o->man, pfx.data, pfx.len, cs->src.segs[i].size,
+                                cs->src.segs[i].chunk_size);
+        }
+        cn_buf_dispose(&pfx);
+        o->man.size = cs->src.size;
+        o->size = cs->src.size;
+        snprintf(o->man.etag, sizeof(o->man.etag), "%s", etag);
+        copy_pump(r);
+    }
+}
+
+void gw_s3_copy_object(gw_req_t *r)
+{
+    cn_slice_t src = gw_req_header(r, "x-amz-copy-source");
+    cn_slice_t dir = gw_req_header(r, "x-amz-metadata-directive");
+    const char *p = src.ptr, *end = src.ptr + src.len, *q;
+    char sbucket[GW_BUCKET_MAX + 2], dst[GW_BUCKET_MAX + 2 + GW_KEY_MAX + 1];
+    const gw_bucket_t *b;
+    gw_obj_op_t *o;
+    cn_msg_t *m;
+    cn_buf_t skey;
+    int replace = 0, n;
+
+    if (dir.ptr) {
+        if (dir.len == 7 && strncasecmp(dir.ptr, "REPLACE", 7) == 0)
+            replace = 1;
+        else if (!(dir.len == 4 && strncasecmp(dir.ptr, "COPY", 4) == 0)) {
+            gw_req_error(r, GW_S3_INVALID_ARGUMENT, "Unknown metadata directive.");
+            return;
+        }
+    }
+    if ((q = memchr(p, '?', src.len)) != NULL) /* ?versionId=...: we keep one version */
+        end = q;
+    if (p < end && *p == '/')
+        p++;
+    q = memchr(p, '/', (size_t)(end - p));
+    if (!q || q == p || (size_t)(q - p) > GW_BUCKET_MAX || q + 1 >= end) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, "Copy Source must mention the source bucket "
+                                                "and key: sourcebucket/sourcekey");
+        return;
+    }
+    snprintf(sbucket, sizeof(sbucket), "%.*s", (int)(q - p), p);
+    cn_buf_init(&skey);
+    cn_buf_append_str(&skey, sbucket);
+    cn_buf_append(&skey, "/", 1);
+    if (gw_uri_decode(&skey, q + 1, (size_t)(end - q - 1), 0) != 0 ||
+        skey.len - strlen(sbucket) - 1 > GW_KEY_MAX) {
+        cn_buf_dispose(&skey);
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, "Bad copy source key");
+        return;
+    }
+    if (!(b = gw_mgr_bucket_find(r->srv, sbucket))) {
+        cn_buf_dispose(&skey);
+        gw_req_error(r, GW_S3_NO_SUCH_BUCKET, NULL);
+        return;
+    }
+    if (!source_readable(r, b)) {
+        cn_buf_dispose(&skey);
+        gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
+        return;
+    }
+    n = snprintf(dst, sizeof(dst), "%s/", r->route.bucket);
+    memcpy(dst + n, r->route.key, r->route.key_len);
+    if (!replace && !r->acl[0] && skey.len == (size_t)n + r->route.key_len &&
+        memcmp(skey.data, dst, skey.len) == 0) {
+        cn_buf_dispose(&skey);
+        gw_req_error(r, GW_S3_INVALID_REQUEST,
+                     "This copy request is illegal because it is trying to copy an object to "
+                     "itself without changing the object's metadata, storage class, website "
+                     "redirect location or encryption attributes.");
+        return;
+    }
+    o = gw_obj_op_new(r, dst, (size_t)n + r->route.key_len);
+    o->copy_reply = 1;
+    if (replace)
+        gw_obj_meta_from_headers(r, &o->meta);
+    m = cn_msg_new(CN_OP_GET);
+    cn_msg_set_bytes(m, "key", skey.data, skey.len);
+    r->pending++;
+    if (gw_stor_send(r->srv, skey.data, skey.len, m, on_source, r) != 0) {
+        r->pending--;
+        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+    }
+    cn_buf_dispose(&skey);
+}

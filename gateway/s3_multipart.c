@@ -1,0 +1,1149 @@
+/*
+ * gateway/s3_multipart.c: multipart uploads: Create, UploadPart, Complete, Abort, ListParts
+ * and ListMultipartUploads. Every piece of state is an internal record in the cluster, placed
+ * by the ring like any key, so that any gateway can serve any step:
+ *   "\x01u/<bucket>/<key>/<uploadId>"          the upload marker; meta = the final object's
+ *                                              metadata (Content-Type, x-amz-meta-*, ACL)
+ *   "\x01p/<bucket>/<key>/<uploadId>/<%05u>"   a part record: flags CN_OBJ_MANIFEST, size =
+ *                                              the part's, etag = MD5 hex, body = a one-segment
+ *                                              manifest of the part's chunks
+ *   "\x01c/<bucket>/<key>/<uploadId>.<%05u>.<%016x>/<%06u>"  the part's chunks (a new random
+ *                                              version per upload of a part number, so two
+ *                                              uploads of one part, or of one key, never mix)
+ * Complete reads the named part records, checks ETags, order and sizes, and writes the
+ * object's manifest with one segment per part (the parts' chunks become the object's), then
+ * deletes the marker and, in the background, the part records and the chunks of parts that
+ * were uploaded but not used. Abort deletes the marker, then the parts in the background.
+ * Known limit: ListMultipartUploads orders by "<key>/<uploadId>", which differs from S3's
+ * key order only for keys that hold bytes below '/'; its delimiter is not supported.
+ */
+#include "gateway/chunk.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "gateway/s3_xml.h"
+#include "gateway/s3_xmlin.h"
+
+#define MPU_ID_LEN 32
+#define MPU_MIN_PART_SIZE (5ull * 1024 * 1024)
+#define MPU_WINDOW 8 /* part record reads in flight */
+
+/* ---- keys ------------------------------------------------------------------------------ */
+
+static void marker_key(cn_buf_t *k, const char *bucket, const char *key, size_t key_len,
+                       const char *id)
+{
+    cn_buf_reset(k);
+    cn_buf_appendf(k, "\x01u/%s/", bucket);
+    cn_buf_append(k, key, key_len);
+    cn_buf_appendf(k, "/%s", id);
+}
+
+/* the prefix of an upload's part records; the records are prefix + "%05u" */
+static void parts_prefix(cn_buf_t *k, const char *bucket, const char *key, size_t key_len,
+                         const char *id)
+{
+    cn_buf_reset(k);
+    cn_buf_appendf(k, "\x01p/%s/", bucket);
+    cn_buf_append(k, key, key_len);
+    cn_buf_appendf(k, "/%s/", id);
+}
+
+static int upload_id_valid(const char *id, size_t n)
+{
+    if (n != MPU_ID_LEN)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+/* Reads uploadId from the query. Returns 1 valid, 0 missing or malformed. */
+static int get_upload_id(gw_req_t *r, char id[MPU_ID_LEN + 1])
+{
+    size_t ql;
+    const char *q = gw_req_query(r, &ql);
+    cn_buf_t v;
+    int ok;
+
+    cn_buf_init(&v);
+    ok = gw_query_get(q, ql, "uploadId", &v) == 1 && upload_id_valid(v.data, v.len);
+    if (ok)
+        memcpy(id, v.data, MPU_ID_LEN + 1);
+    cn_buf_dispose(&v);
+    return ok;
+}
+
+/* Parses an optional unsigned query parameter. Returns 0 (absent: *out untouched), 1 set, or
+ * CN_EINVAL. */
+static int get_uint_param(gw_req_t *r, const char *name, uint64_t max, uint64_t *out)
+{
+    size_t ql;
+    const char *q = gw_req_query(r, &ql);
+    cn_buf_t v;
+    int rc;
+
+    cn_buf_init(&v);
+    rc = gw_query_get(q, ql, name, &v);
+    if (rc == 1) {
+        char *end;
+        unsigned long long x;
+        if (v.len == 0 || v.data[0] == '-' || v.len > 19) {
+            rc = CN_EINVAL;
+        } else {
+            x = strtoull(v.data, &end, 10);
+            if (*end)
+                rc = CN_EINVAL;
+            else
+                *out = x > max ? max : x;
+        }
+    }
+    cn_buf_dispose(&v);
+    return rc;
+}
+
+static void owner_xml(gw_req_t *r, cn_buf_t *b, const char *tag)
+{
+    const char *owner = r->bucket_ent ? r->bucket_ent->owner : r->auth.access_key;
+    const gw_user_t *u = gw_mgr_user_by_key(r->srv, owner);
+    gw_xml_open(b, tag);
+    gw_xml_str_elem(b, "ID", owner);
+    gw_xml_str_elem(b, "DisplayName", u ? u->user : owner);
+    gw_xml_close(b, tag);
+}
+
+/* ---- background removal of an upload's parts ----------------------------------------------
+ * Lists the part records under prefix; a record whose part number is in keep (a bitmap over
+ * 1..10000, may be NULL) loses only its record, the others lose their chunks too. */
+
+struct sweep {
+    gw_server_t *srv;
+    cn_buf_t prefix;
+    cn_buf_t after;
+    uint8_t *keep;
+};
+
+struct sweep_get {
+    gw_server_t *srv;
+    char *key;
+    size_t key_len;
+};
+
+static void sweep_list(struct sweep *sw);
+
+static void on_sweep_get(int status, cn_msg_t *resp, void *arg)
+{
+    struct sweep_get *g = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    gw_manifest_t m = {0};
+
+    if (rc == 0) {
+        cn_slice_t b = cn_msg_body(resp);
+        if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &m) == 0)
+            gw_chunk_delete_all(g->srv, &m);
+        gw_manifest_dispose(&m);
+    }
+    if (resp)
+        cn_msg_free(resp);
+    gw_stor_delete_bg(g->srv, g->key, g->key_len);
+    cn_free(g->key);
+    cn_free(g);
+}
+
+static void sweep_free(struct sweep *sw)
+{
+    cn_buf_dispose(&sw->prefix);
+    cn_buf_dispose(&sw->after);
+    cn_free(sw->keep);
+    cn_free(sw);
+}
+
+static void on_sweep_list(int status, gw_list_out_t *out, void *arg)
+{
+    struct sweep *sw = arg;
+
+    if (status != 0 || !out) {
+        CN_LOG(CN_LOG_WARN, "multipart cleanup of %s: %s (parts stay behind)",
+               sw->prefix.data + 1, cn_strerror(status));
+        gw_list_out_free(out);
+        sweep_free(sw);
+        return;
+    }
+    for (size_t i = 0; i < out->n; i++) {
+        const cn_list_entry_t *e = out->ents[i];
+        uint32_t num = 0;
+        if (e->flags & CN_LIST_PREFIX || e->key.len != sw->prefix.len + 5)
+            continue;
+        for (size_t j = 0; j < 5; j++)
+            num = num * 10 + (uint32_t)(e->key.ptr[sw->prefix.len + j] - '0');
+        if (sw->keep && num <= GW_MPU_MAX_PARTS && (sw->keep[num / 8] & (1u << (num % 8)))) {
+            gw_stor_delete_bg(sw->srv, e->key.ptr, e->key.len);
+            continue;
+        }
+        struct sweep_get *g = cn_calloc(1, sizeof(*g));
+        cn_msg_t *m = cn_msg_new(CN_OP_GET);
+        g->srv = sw->srv;
+        g->key = cn_strndup(e->key.ptr, e->key.len);
+        g->key_len = e->key.len;
+        cn_msg_set_bytes(m, "key", e->key.ptr, e->key.len);
+        if (gw_stor_send(sw->srv, e->key.ptr, e->key.len, m, on_sweep_get, g) != 0) {
+            cn_free(g->key);
+            cn_free(g);
+        }
+    }
+    if (out->truncated && out->n) {
+        const cn_list_entry_t *last = out->ents[out->n - 1];
+        cn_buf_reset(&sw->after);
+        cn_buf_append(&sw->after, last->key.ptr, last->key.len);
+        gw_list_out_free(out);
+        sweep_list(sw);
+        return;
+    }
+    gw_list_out_free(out);
+    sweep_free(sw);
+}
+
+static void sweep_list(struct sweep *sw)
+{
+    if (gw_stor_list(sw->srv, sw->prefix.data, sw->prefix.len, sw->after.data, sw->after.len,
+                     1000, NULL, on_sweep_list, sw) != 0) {
+        CN_LOG(CN_LOG_WARN, "multipart cleanup of %s: no storage node", sw->prefix.data + 1);
+        sweep_free(sw);
+    }
+}
+
+/* Takes ownership of keep. */
+static void sweep_start(gw_server_t *s, const cn_buf_t *prefix, uint8_t *keep)
+{
+    struct sweep *sw = cn_calloc(1, sizeof(*sw));
+    sw->srv = s;
+    cn_buf_init(&sw->prefix);
+    cn_buf_init(&sw->after);
+    cn_buf_append(&sw->prefix, prefix->data, prefix->len);
+    sw->keep = keep;
+    sweep_list(sw);
+}
+
+/* ---- the operation state of Create, Complete, Abort, ListParts, ListMultipartUploads ----- */
+
+struct part_info {
+    uint32_t number;
+    char etag[72];
+    uint64_t size;
+    uint64_t mtime;
+    gw_manifest_t man;
+    int have;
+};
+
+struct mpu_op {
+    char id[MPU_ID_LEN + 1];
+    cn_buf_t okey;      /* "bucket/key" */
+    cn_buf_t mkey;      /* the marker */
+    cn_buf_t pprefix;   /* the part records' prefix */
+    cn_buf_t meta;      /* the final object's metadata (from the marker) */
+    /* Complete */
+    gw_xml_part_t *req_parts;
+    struct part_info *parts;
+    size_t nparts, next, done, inflight;
+    gw_s3_err_t err;
+    gw_manifest_t man, old_man;
+    int have_old;
+    char etag[48];
+    /* ListParts / ListMultipartUploads */
+    uint64_t max, marker_num;
+    cn_buf_t key_marker, id_marker, prefix;
+    gw_list_out_t *list;
+};
+
+static void mpu_free(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+    cn_buf_dispose(&o->okey);
+    cn_buf_dispose(&o->mkey);
+    cn_buf_dispose(&o->pprefix);
+    cn_buf_dispose(&o->meta);
+    cn_buf_dispose(&o->key_marker);
+    cn_buf_dispose(&o->id_marker);
+    cn_buf_dispose(&o->prefix);
+    cn_free(o->req_parts);
+    for (size_t i = 0; o->parts && i < o->nparts; i++)
+        gw_manifest_dispose(&o->parts[i].man);
+    cn_free(o->parts);
+    gw_manifest_dispose(&o->man);
+    gw_manifest_dispose(&o->old_man);
+    gw_list_out_free(o->list);
+    cn_free(o);
+    r->op = NULL;
+}
+
+static struct mpu_op *mpu_new(gw_req_t *r)
+{
+    struct mpu_op *o = cn_calloc(1, sizeof(*o));
+    cn_buf_init(&o->okey);
+    cn_buf_init(&o->mkey);
+    cn_buf_init(&o->pprefix);
+    cn_buf_init(&o->meta);
+    cn_buf_init(&o->key_marker);
+    cn_buf_init(&o->id_marker);
+    cn_buf_init(&o->prefix);
+    cn_buf_appendf(&o->okey, "%s/", r->route.bucket);
+    cn_buf_append(&o->okey, r->route.key, r->route.key_len);
+    r->op = o;
+    r->op_free = mpu_free;
+    return o;
+}
+
+/* Sends m for key; on routing failure answers 503 and returns -1. */
+static int send_for(gw_req_t *r, const cn_buf_t *key, cn_msg_t *m, cn_rpc_done_fn cb)
+{
+    r->pending++;
+    if (gw_stor_send(r->srv, key->data, key->len, m, cb, r) != 0) {
+        r->pending--;
+        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static cn_msg_t *msg_for(const char *op, const cn_buf_t *key)
+{
+    cn_msg_t *m = cn_msg_new(op);
+    cn_msg_set_bytes(m, "key", key->data, key->len);
+    return m;
+}
+
+/* Completion prologue: frees resp when the request is gone; returns the result code or 1. */
+static int rpc_begin(gw_req_t *r, int status, cn_msg_t **resp)
+{
+    int rc = status ? status : cn_msg_rc(*resp);
+    if (gw_req_rpc_done(r)) {
+        if (*resp)
+            cn_msg_free(*resp);
+        *resp = NULL;
+        return 1;
+    }
+    return rc;
+}
+
+static int check_key(gw_req_t *r)
+{
+    if (r->route.key_len == 0) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, "A key is required");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- CreateMultipartUpload ------------------------------------------------------------- */
+
+static void on_marker_put(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = rpc_begin(r, status, &resp);
+    struct mpu_op *o;
+    cn_buf_t b;
+
+    if (resp)
+        cn_msg_free(resp);
+    if (rc == 1)
+        return;
+    o = r->op;
+    if (rc != 0 && rc != CN_ESTALE) {
+        CN_LOG(CN_LOG_WARN, "create upload %s: %s", o->okey.data, cn_strerror(rc));
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    cn_buf_init(&b);
+    gw_xml_decl(&b);
+    gw_xml_open_ns(&b, "InitiateMultipartUploadResult", GW_S3_XMLNS);
+    gw_xml_str_elem(&b, "Bucket", r->route.bucket);
+    gw_xml_text_elem(&b, "Key", r->route.key, r->route.key_len);
+    gw_xml_str_elem(&b, "UploadId", o->id);
+    gw_xml_close(&b, "InitiateMultipartUploadResult");
+    gw_req_send_xml(r, 200, &b);
+    cn_buf_dispose(&b);
+}
+
+void gw_s3_create_multipart(gw_req_t *r)
+{
+    struct mpu_op *o;
+    uint8_t rnd[MPU_ID_LEN / 2];
+    cn_msg_t *m;
+
+    if (check_key(r) != 0)
+        return;
+    o = mpu_new(r);
+    if (cn_random_bytes(rnd, sizeof(rnd)) != 0) {
+        gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
+        return;
+    }
+    cn_hex(rnd, sizeof(rnd), o->id);
+    marker_key(&o->mkey, r->route.bucket, r->route.key, r->route.key_len, o->id);
+    gw_obj_meta_from_headers(r, &o->meta);
+    m = msg_for(CN_OP_PUT, &o->mkey);
+    cn_msg_set_u64(m, "clock", 0);
+    cn_msg_set_str(m, "etag", "");
+    cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
+    cn_msg_set_u64(m, "flags", 0);
+    send_for(r, &o->mkey, m, on_marker_put);
+}
+
+/* ---- UploadPart ------------------------------------------------------------------------ */
+
+static void on_part_marker(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = rpc_begin(r, status, &resp);
+
+    if (resp)
+        cn_msg_free(resp);
+    if (rc == 1)
+        return;
+    if (rc == CN_ENOENT) {
+        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
+        return;
+    }
+    if (rc != 0) {
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    gw_obj_put_start(r);
+}
+
+void gw_s3_upload_part(gw_req_t *r)
+{
+    char id[MPU_ID_LEN + 1];
+    uint64_t num = 0, ver;
+    uint8_t md5[CN_MD5_LEN];
+    cn_buf_t k, mk;
+    gw_obj_op_t *o;
+    int rc;
+
+    if (check_key(r) != 0)
+        return;
+    if (gw_req_header(r, "x-amz-copy-source").ptr) {
+        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "UploadPartCopy is not implemented yet");
+        return;
+    }
+    rc = get_uint_param(r, "partNumber", UINT32_MAX, &num);
+    if (rc != 1 || num < 1 || num > GW_MPU_MAX_PARTS) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT,
+                     "Part number must be an integer between 1 and 10000, inclusive");
+        return;
+    }
+    if (!get_upload_id(r, id)) {
+        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
+        return;
+    }
+    if (r->body.len > r->srv->conf.max_object_size) {
+        gw_req_error(r, GW_S3_ENTITY_TOO_LARGE, NULL);
+        return;
+    }
+    cn_buf_init(&k);
+    cn_buf_init(&mk);
+    parts_prefix(&k, r->route.bucket, r->route.key, r->route.key_len, id);
+    cn_buf_appendf(&k, "%05u", (unsigned)num);
+    o = gw_obj_op_new(r, k.data, k.len);
+    o->body = r->body;
+    o->force_chunked = 1;
+    if (cn_random_bytes(&ver, sizeof(ver)) != 0)
+        ver = cn_now_ns();
+    cn_buf_reset(&k);
+    cn_buf_appendf(&k, "\x01" "c/%s/", r->route.bucket);
+    cn_buf_append(&k, r->route.key, r->route.key_len);
+    cn_buf_appendf(&k, "/%s.%05u.%016" PRIx64 "/", id, (unsigned)num, ver);
+    o->chunk_prefix = cn_buf_steal(&k, NULL);
+    if (r->checksum_name[0]) {
+        gw_meta_t meta = {0};
+        gw_meta_add(&meta, r->checksum_name, strlen(r->checksum_name), r->checksum_value,
+                    strlen(r->checksum_value));
+        gw_meta_encode(&meta, &o->meta);
+        gw_meta_dispose(&meta);
+    }
+    cn_md5(o->body.len ? o->body.ptr : "", o->body.len, md5);
+    cn_hex(md5, sizeof(md5), o->etag);
+    marker_key(&mk, r->route.bucket, r->route.key, r->route.key_len, id);
+    r->pending++;
+    if (gw_stor_send(r->srv, mk.data, mk.len, msg_for(CN_OP_HEAD, &mk), on_part_marker, r) != 0) {
+        r->pending--;
+        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+    }
+    cn_buf_dispose(&k);
+    cn_buf_dispose(&mk);
+}
+
+/* ---- CompleteMultipartUpload ----------------------------------------------------------- */
+
+static void complete_fetch(gw_req_t *r);
+
+static void on_complete_marker_deleted(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    struct mpu_op *o;
+    uint8_t *keep;
+    cn_buf_t b;
+    char etag[64], loc[GW_BUCKET_MAX + GW_KEY_MAX + 64];
+
+    if (resp)
+        cn_msg_free(resp);
+    if (rc != 0 && rc != CN_ENOENT)
+        CN_LOG(CN_LOG_WARN, "complete: delete of the upload marker: %s", cn_strerror(rc));
+    if (gw_req_rpc_done(r))
+        return;
+    o = r->op;
+    keep = cn_calloc(GW_MPU_MAX_PARTS / 8 + 1, 1);
+    for (size_t i = 0; i < o->nparts; i++)
+        keep[o->parts[i].number / 8] |= (uint8_t)(1u << (o->parts[i].number % 8));
+    sweep_start(r->srv, &o->pprefix, keep);
+    if (o->have_old)
+        gw_chunk_delete_all(r->srv, &o->old_man);
+    snprintf(etag, sizeof(etag), "\"%s\"", o->etag);
+    snprintf(loc, sizeof(loc), "/%s/%.*s", r->route.bucket, (int)r->route.key_len,
+             r->route.key);
+    cn_buf_init(&b);
+    gw_xml_decl(&b);
+    gw_xml_open_ns(&b, "CompleteMultipartUploadResult", GW_S3_XMLNS);
+    gw_xml_str_elem(&b, "Location", loc);
+    gw_xml_str_elem(&b, "Bucket", r->route.bucket);
+    gw_xml_text_elem(&b, "Key", r->route.key, r->route.key_len);
+    gw_xml_str_elem(&b, "ETag", etag);
+    gw_xml_close(&b, "CompleteMultipartUploadResult");
+    gw_req_add_header(r, "etag", etag, strlen(etag));
+    gw_req_send_xml(r, 200, &b);
+    cn_buf_dispose(&b);
+}
+
+static void on_complete_parent(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = rpc_begin(r, status, &resp);
+    struct mpu_op *o;
+
+    if (resp)
+        cn_msg_free(resp);
+    if (rc == 1)
+        return;
+    o = r->op;
+    if (rc != 0 && rc != CN_ESTALE) {
+        CN_LOG(CN_LOG_WARN, "complete %s: manifest put: %s", o->okey.data, cn_strerror(rc));
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    cn_msg_t *m = msg_for(CN_OP_DELETE, &o->mkey);
+    cn_msg_set_u64(m, "clock", 0);
+    send_for(r, &o->mkey, m, on_complete_marker_deleted);
+}
+
+static void complete_put_parent(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+    cn_msg_t *m = msg_for(CN_OP_PUT, &o->okey);
+    cn_buf_t body;
+
+    cn_buf_init(&body);
+    gw_manifest_encode(&o->man, &body);
+    cn_msg_set_u64(m, "clock", 0);
+    cn_msg_set_str(m, "etag", o->etag);
+    cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
+    cn_msg_set_u64(m, "flags", CN_OBJ_MANIFEST);
+    cn_msg_set_u64(m, "size", o->man.size);
+    cn_msg_set_body_copy(m, body.data, body.len);
+    cn_buf_dispose(&body);
+    send_for(r, &o->okey, m, on_complete_parent);
+}
+
+static void on_complete_old_manifest(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = rpc_begin(r, status, &resp);
+    struct mpu_op *o;
+
+    if (rc == 1)
+        return;
+    o = r->op;
+    if (rc == 0) {
+        cn_slice_t b = cn_msg_body(resp);
+        uint64_t flags = 0;
+        cn_msg_get_u64(resp, "flags", &flags);
+        if ((flags & CN_OBJ_MANIFEST) && gw_manifest_decode(b.ptr, b.len, &o->old_man) == 0)
+            o->have_old = 1;
+    }
+    if (resp)
+        cn_msg_free(resp);
+    complete_put_parent(r);
+}
+
+static void on_complete_old_head(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = rpc_begin(r, status, &resp);
+    uint64_t flags = 0;
+
+    if (rc == 0)
+        cn_msg_get_u64(resp, "flags", &flags);
+    if (resp)
+        cn_msg_free(resp);
+    if (rc == 1)
+        return;
+    struct mpu_op *o = r->op;
+    if (rc == 0 && (flags & CN_OBJ_MANIFEST))
+        send_for(r, &o->okey, msg_for(CN_OP_GET, &o->okey), on_complete_old_manifest);
+    else
+        complete_put_parent(r);
+}
+
+/* Every named part is read and valid: build the object's manifest. */
+static void complete_build(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+    cn_digest_t *d = cn_digest_md5_new();
+    uint8_t md5[CN_MD5_LEN];
+    char hex[2 * CN_MD5_LEN + 1];
+    uint64_t total = 0;
+
+    for (size_t i = 0; i < o->nparts; i++) {
+        struct part_info *p = &o->parts[i];
+        if (i + 1 < o->nparts && p->size < MPU_MIN_PART_SIZE) {
+            cn_digest_final(d, md5);
+            gw_req_error(r, GW_S3_ENTITY_TOO_SMALL, NULL);
+            return;
+        }
+        if (strlen(p->etag) != 2 * CN_MD5_LEN || cn_unhex(p->etag, CN_MD5_LEN, md5) != 0) {
+            cn_digest_final(d, md5);
+            gw_req_error(r, GW_S3_INVALID_PART, NULL);
+            return;
+        }
+        cn_digest_update(d, md5, sizeof(md5));
+        for (size_t j = 0; j < p->man.nsegs; j++)
+            gw_manifest_add_seg(&o->man, p->man.segs[j].prefix, p->man.segs[j].prefix_len,
+                                p->man.segs[j].size, p->man.segs[j].chunk_size);
+        total += p->size;
+    }
+    cn_digest_final(d, md5);
+    cn_hex(md5, sizeof(md5), hex);
+    snprintf(o->etag, sizeof(o->etag), "%s-%zu", hex, o->nparts);
+    o->man.size = total;
+    snprintf(o->man.etag, sizeof(o->man.etag), "%s", o->etag);
+    send_for(r, &o->okey, msg_for(CN_OP_HEAD, &o->okey), on_complete_old_head);
+}
+
+struct part_call {
+    gw_req_t *r;
+    size_t i;
+};
+
+static void on_complete_part(int status, cn_msg_t *resp, void *arg)
+{
+    struct part_call *pc = arg;
+    gw_req_t *r = pc->r;
+    size_t i = pc->i;
+    int rc = rpc_begin(r, status, &resp);
+    struct mpu_op *o;
+
+    cn_free(pc);
+    if (rc == 1)
+        return;
+    o = r->op;
+    o->inflight--;
+    o->done++;
+    if (o->err == GW_S3_OK) {
+        struct part_info *p = &o->parts[i];
+        char etag[80] = "";
+        if (rc == CN_ENOENT) {
+            o->err = GW_S3_INVALID_PART;
+        } else if (rc != 0) {
+            o->err = gw_s3_err_from_rc(rc);
+        } else {
+            cn_slice_t b = cn_msg_body(resp);
+            cn_msg_get_str(resp, "etag", etag, sizeof(etag));
+            cn_msg_get_u64(resp, "mtime", &p->mtime);
+            if (strcasecmp(etag, p->etag) != 0)
+                o->err = GW_S3_INVALID_PART;
+            else if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &p->man) != 0)
+                o->err = GW_S3_INTERNAL_ERROR;
+            else {
+                p->size = p->man.size;
+                snprintf(p->etag, sizeof(p->etag), "%s", etag); /* stored case */
+                p->have = 1;
+            }
+        }
+    }
+    if (resp)
+        cn_msg_free(resp);
+    complete_fetch(r);
+}
+
+static void complete_fetch(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+    cn_buf_t k;
+
+    cn_buf_init(&k);
+    while (o->err == GW_S3_OK && o->inflight < MPU_WINDOW && o->next < o->nparts) {
+        struct part_call *pc = cn_calloc(1, sizeof(*pc));
+        size_t i = o->next++;
+        cn_buf_reset(&k);
+        cn_buf_append(&k, o->pprefix.data, o->pprefix.len);
+        cn_buf_appendf(&k, "%05u", (unsigned)o->parts[i].number);
+        pc->r = r;
+        pc->i = i;
+        r->pending++;
+        o->inflight++;
+        if (gw_stor_send(r->srv, k.data, k.len, msg_for(CN_OP_GET, &k), on_complete_part, pc) !=
+            0) {
+            cn_free(pc);
+            r->pending--;
+            o->inflight--;
+            o->err = GW_S3_SERVICE_UNAVAILABLE;
+        }
+    }
+    cn_buf_dispose(&k);
+    if (o->inflight)
+        return;
+    if (o->err != GW_S3_OK) {
+        gw_req_error(r, o->err, NULL);
+        return;
+    }
+    if (o->next == o->nparts)
+        complete_build(r);
+}
+
+static void on_complete_marker(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = rpc_begin(r, status, &resp);
+    struct mpu_op *o;
+
+    if (rc == 1)
+        return;
+    o = r->op;
+    if (rc == 0) {
+        cn_slice_t meta = {0};
+        cn_msg_get_bytes(resp, "meta", &meta);
+        if (meta.len)
+            cn_buf_append(&o->meta, meta.ptr, meta.len);
+    }
+    if (resp)
+        cn_msg_free(resp);
+    if (rc == CN_ENOENT) {
+        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
+        return;
+    }
+    if (rc != 0) {
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    complete_fetch(r);
+}
+
+void gw_s3_complete_multipart(gw_req_t *r)
+{
+    struct mpu_op *o;
+    int rc;
+
+    if (check_key(r) != 0)
+        return;
+    o = mpu_new(r);
+    if (!get_upload_id(r, o->id)) {
+        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
+        return;
+    }
+    rc = gw_xml_parse_complete(r->body.ptr, r->body.len, &o->req_parts, &o->nparts);
+    if (rc != 0) {
+        gw_req_error(r, GW_S3_MALFORMED_XML, NULL);
+        return;
+    }
+    o->parts = cn_calloc(o->nparts, sizeof(*o->parts));
+    for (size_t i = 0; i < o->nparts; i++) {
+        if (i > 0 && o->req_parts[i].number <= o->req_parts[i - 1].number) {
+            gw_req_error(r, GW_S3_INVALID_PART_ORDER, NULL);
+            return;
+        }
+        o->parts[i].number = o->req_parts[i].number;
+        memcpy(o->parts[i].etag, o->req_parts[i].etag, sizeof(o->parts[i].etag));
+    }
+    marker_key(&o->mkey, r->route.bucket, r->route.key, r->route.key_len, o->id);
+    parts_prefix(&o->pprefix, r->route.bucket, r->route.key, r->route.key_len, o->id);
+    send_for(r, &o->mkey, msg_for(CN_OP_HEAD, &o->mkey), on_complete_marker);
+}
+
+/* ---- AbortMultipartUpload -------------------------------------------------------------- */
+
+static void on_abort_deleted(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = rpc_begin(r, status, &resp);
+
+    if (resp)
+        cn_msg_free(resp);
+    if (rc == 1)
+        return;
+    if (rc == CN_ENOENT) {
+        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
+        return;
+    }
+    if (rc != 0) {
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    sweep_start(r->srv, &((struct mpu_op *)r->op)->pprefix, NULL);
+    gw_req_send_empty(r, 204);
+}
+
+static void on_abort_marker(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = rpc_begin(r, status, &resp);
+    struct mpu_op *o;
+    cn_msg_t *m;
+
+    if (resp)
+        cn_msg_free(resp);
+    if (rc == 1)
+        return;
+    if (rc == CN_ENOENT) {
+        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
+        return;
+    }
+    if (rc != 0) {
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    o = r->op;
+    m = msg_for(CN_OP_DELETE, &o->mkey);
+    cn_msg_set_u64(m, "clock", 0);
+    send_for(r, &o->mkey, m, on_abort_deleted);
+}
+
+void gw_s3_abort_multipart(gw_req_t *r)
+{
+    struct mpu_op *o;
+
+    if (check_key(r) != 0)
+        return;
+    o = mpu_new(r);
+    if (!get_upload_id(r, o->id)) {
+        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
+        return;
+    }
+    marker_key(&o->mkey, r->route.bucket, r->route.key, r->route.key_len, o->id);
+    parts_prefix(&o->pprefix, r->route.bucket, r->route.key, r->route.key_len, o->id);
+    send_for(r, &o->mkey, msg_for(CN_OP_HEAD, &o->mkey), on_abort_marker);
+}
+
+/* ---- ListParts ------------------------------------------------------------------------- */
+
+static void list_parts_answer(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+    char t[GW_S3_TIME_LEN], etag[80];
+    cn_buf_t b;
+
+    cn_buf_init(&b);
+    gw_xml_decl(&b);
+    gw_xml_open_ns(&b, "ListPartsResult", GW_S3_XMLNS);
+    gw_xml_str_elem(&b, "Bucket", r->route.bucket);
+    gw_xml_text_elem(&b, "Key", r->route.key, r->route.key_len);
+    gw_xml_str_elem(&b, "UploadId", o->id);
+    owner_xml(r, &b, "Initiator");
+    owner_xml(r, &b, "Owner");
+    gw_xml_str_elem(&b, "StorageClass", "STANDARD");
+    gw_xml_u64_elem(&b, "PartNumberMarker", o->marker_num);
+    if (o->nparts)
+        gw_xml_u64_elem(&b, "NextPartNumberMarker", o->parts[o->nparts - 1].number);
+    gw_xml_u64_elem(&b, "MaxParts", o->max);
+    gw_xml_bool_elem(&b, "IsTruncated", o->list && o->list->truncated);
+    for (size_t i = 0; i < o->nparts; i++) {
+        const struct part_info *p = &o->parts[i];
+        if (!p->have)
+            continue;
+        gw_xml_open(&b, "Part");
+        gw_xml_u64_elem(&b, "PartNumber", p->number);
+        gw_s3_time_fmt(p->mtime, t);
+        gw_xml_str_elem(&b, "LastModified", t);
+        snprintf(etag, sizeof(etag), "\"%s\"", p->etag);
+        gw_xml_str_elem(&b, "ETag", etag);
+        gw_xml_u64_elem(&b, "Size", p->size);
+        gw_xml_close(&b, "Part");
+    }
+    gw_xml_close(&b, "ListPartsResult");
+    gw_req_send_xml(r, 200, &b);
+    cn_buf_dispose(&b);
+}
+
+static void list_parts_fetch(gw_req_t *r);
+
+static void on_list_part(int status, cn_msg_t *resp, void *arg)
+{
+    struct part_call *pc = arg;
+    gw_req_t *r = pc->r;
+    size_t i = pc->i;
+    int rc = rpc_begin(r, status, &resp);
+    struct mpu_op *o;
+
+    cn_free(pc);
+    if (rc == 1)
+        return;
+    o = r->op;
+    o->inflight--;
+    if (rc == 0) {
+        struct part_info *p = &o->parts[i];
+        cn_slice_t b = cn_msg_body(resp);
+        cn_msg_get_str(resp, "etag", p->etag, sizeof(p->etag));
+        cn_msg_get_u64(resp, "mtime", &p->mtime);
+        if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &p->man) == 0) {
+            p->size = p->man.size;
+            p->have = 1;
+        }
+    } else if (rc != CN_ENOENT && o->err == GW_S3_OK) {
+        o->err = gw_s3_err_from_rc(rc);
+    }
+    if (resp)
+        cn_msg_free(resp);
+    list_parts_fetch(r);
+}
+
+static void list_parts_fetch(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+
+    while (o->err == GW_S3_OK && o->inflight < MPU_WINDOW && o->next < o->nparts) {
+        size_t i = o->next++;
+        const cn_list_entry_t *e = o->list->ents[i];
+        struct part_call *pc = cn_calloc(1, sizeof(*pc));
+        cn_msg_t *m = cn_msg_new(CN_OP_GET);
+        cn_msg_set_bytes(m, "key", e->key.ptr, e->key.len);
+        pc->r = r;
+        pc->i = i;
+        r->pending++;
+        o->inflight++;
+        if (gw_stor_send(r->srv, e->key.ptr, e->key.len, m, on_list_part, pc) != 0) {
+            cn_free(pc);
+            r->pending--;
+            o->inflight--;
+            o->err = GW_S3_SERVICE_UNAVAILABLE;
+        }
+    }
+    if (o->inflight)
+        return;
+    if (o->err != GW_S3_OK)
+        gw_req_error(r, o->err, NULL);
+    else if (o->next == o->nparts)
+        list_parts_answer(r);
+}
+
+static void on_parts_listed(int status, gw_list_out_t *out, void *arg)
+{
+    gw_req_t *r = arg;
+    struct mpu_op *o;
+    size_t n = 0;
+
+    if (gw_req_rpc_done(r)) {
+        gw_list_out_free(out);
+        return;
+    }
+    o = r->op;
+    if (status != 0 || !out) {
+        gw_list_out_free(out);
+        gw_req_error(r, gw_s3_err_from_rc(status), NULL);
+        return;
+    }
+    o->list = out;
+    /* keep only well-formed part records, in the listing's order */
+    o->parts = cn_calloc(out->n ? out->n : 1, sizeof(*o->parts));
+    for (size_t i = 0; i < out->n; i++) {
+        const cn_list_entry_t *e = out->ents[i];
+        uint32_t num = 0;
+        int ok = !(e->flags & CN_LIST_PREFIX) && e->key.len == o->pprefix.len + 5;
+        for (size_t j = 0; ok && j < 5; j++) {
+            char c = e->key.ptr[o->pprefix.len + j];
+            ok = c >= '0' && c <= '9';
+            num = num * 10 + (uint32_t)(c - '0');
+        }
+        if (!ok)
+            continue;
+        out->ents[n] = e;
+        o->parts[n].number = num;
+        n++;
+    }
+    out->n = n;
+    o->nparts = n;
+    list_parts_fetch(r);
+}
+
+static void on_list_parts_marker(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = rpc_begin(r, status, &resp);
+    struct mpu_op *o;
+    cn_buf_t after;
+
+    if (resp)
+        cn_msg_free(resp);
+    if (rc == 1)
+        return;
+    if (rc == CN_ENOENT) {
+        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
+        return;
+    }
+    if (rc != 0) {
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    o = r->op;
+    cn_buf_init(&after);
+    if (o->marker_num) {
+        cn_buf_append(&after, o->pprefix.data, o->pprefix.len);
+        cn_buf_appendf(&after, "%05u", (unsigned)o->marker_num);
+    }
+    r->pending++;
+    if (gw_stor_list(r->srv, o->pprefix.data, o->pprefix.len, after.data, after.len,
+                     (uint32_t)o->max, NULL, on_parts_listed, r) != 0) {
+        r->pending--;
+        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+    }
+    cn_buf_dispose(&after);
+}
+
+void gw_s3_list_parts(gw_req_t *r)
+{
+    struct mpu_op *o;
+
+    if (check_key(r) != 0)
+        return;
+    o = mpu_new(r);
+    o->max = 1000;
+    if (!get_upload_id(r, o->id)) {
+        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
+        return;
+    }
+    if (get_uint_param(r, "max-parts", 1000, &o->max) < 0 ||
+        get_uint_param(r, "part-number-marker", GW_MPU_MAX_PARTS, &o->marker_num) < 0) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, NULL);
+        return;
+    }
+    marker_key(&o->mkey, r->route.bucket, r->route.key, r->route.key_len, o->id);
+    parts_prefix(&o->pprefix, r->route.bucket, r->route.key, r->route.key_len, o->id);
+    if (o->max == 0) {
+        o->list = cn_calloc(1, sizeof(*o->list));
+        list_parts_answer(r);
+        return;
+    }
+    send_for(r, &o->mkey, msg_for(CN_OP_HEAD, &o->mkey), on_list_parts_marker);
+}
+
+/* ---- ListMultipartUploads -------------------------------------------------------------- */
+
+static void on_uploads_listed(int status, gw_list_out_t *out, void *arg)
+{
+    gw_req_t *r = arg;
+    struct mpu_op *o;
+    size_t base = strlen(r->route.bucket) + 4; /* "\x01u/" bucket "/" */
+    const cn_list_entry_t *last = NULL;
+    char t[GW_S3_TIME_LEN];
+    cn_buf_t b;
+
+    if (gw_req_rpc_done(r)) {
+        gw_list_out_free(out);
+        return;
+    }
+    o = r->op;
+    if (status != 0 || !out) {
+        gw_list_out_free(out);
+        gw_req_error(r, gw_s3_err_from_rc(status), NULL);
+        return;
+    }
+    cn_buf_init(&b);
+    gw_xml_decl(&b);
+    gw_xml_open_ns(&b, "ListMultipartUploadsResult", GW_S3_XMLNS);
+    gw_xml_str_elem(&b, "Bucket", r->route.bucket);
+    gw_xml_text_elem(&b, "KeyMarker", o->key_marker.data ? o->key_marker.data : "",
+                     o->key_marker.len);
+    gw_xml_text_elem(&b, "UploadIdMarker", o->id_marker.data ? o->id_marker.data : "",
+                     o->id_marker.len);
+    if (out->n)
+        last = out->ents[out->n - 1];
+    if (out->truncated && last && last->key.len > base + MPU_ID_LEN + 1) {
+        gw_xml_text_elem(&b, "NextKeyMarker", last->key.ptr + base,
+                         last->key.len - base - MPU_ID_LEN - 1);
+        gw_xml_text_elem(&b, "NextUploadIdMarker", last->key.ptr + last->key.len - MPU_ID_LEN,
+                         MPU_ID_LEN);
+    }
+    gw_xml_text_elem(&b, "Prefix", o->prefix.data ? o->prefix.data : "", o->prefix.len);
+    gw_xml_u64_elem(&b, "MaxUploads", o->max);
+    gw_xml_bool_elem(&b, "IsTruncated", out->truncated);
+    for (size_t i = 0; i < out->n; i++) {
+        const cn_list_entry_t *e = out->ents[i];
+        if ((e->flags & CN_LIST_PREFIX) || e->key.len <= base + MPU_ID_LEN + 1 ||
+            e->key.ptr[e->key.len - MPU_ID_LEN - 1] != '/' ||
+            !upload_id_valid(e->key.ptr + e->key.len - MPU_ID_LEN, MPU_ID_LEN))
+            continue;
+        gw_xml_open(&b, "Upload");
+        gw_xml_text_elem(&b, "Key", e->key.ptr + base, e->key.len - base - MPU_ID_LEN - 1);
+        gw_xml_text_elem(&b, "UploadId", e->key.ptr + e->key.len - MPU_ID_LEN, MPU_ID_LEN);
+        owner_xml(r, &b, "Initiator");
+        owner_xml(r, &b, "Owner");
+        gw_xml_str_elem(&b, "StorageClass", "STANDARD");
+        gw_s3_time_fmt(e->mtime_ms, t);
+        gw_xml_str_elem(&b, "Initiated", t);
+        gw_xml_close(&b, "Upload");
+    }
+    gw_xml_close(&b, "ListMultipartUploadsResult");
+    gw_list_out_free(out);
+    gw_req_send_xml(r, 200, &b);
+    cn_buf_dispose(&b);
+}
+
+void gw_s3_list_multipart_uploads(gw_req_t *r)
+{
+    size_t ql;
+    const char *q = gw_req_query(r, &ql);
+    struct mpu_op *o = mpu_new(r);
+    cn_buf_t pfx, after;
+
+    o->max = 1000;
+    if (gw_query_get(q, ql, "prefix", &o->prefix) < 0 ||
+        gw_query_get(q, ql, "key-marker", &o->key_marker) < 0 ||
+        gw_query_get(q, ql, "upload-id-marker", &o->id_marker) < 0 ||
+        get_uint_param(r, "max-uploads", 1000, &o->max) < 0) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, NULL);
+        return;
+    }
+    cn_buf_init(&pfx);
+    cn_buf_init(&after);
+    cn_buf_appendf(&pfx, "\x01u/%s/", r->route.bucket);
+    if (o->key_marker.len) {
+        cn_buf_append(&after, pfx.data, pfx.len);
+        cn_buf_append(&after, o->key_marker.data, o->key_marker.len);
+        cn_buf_append(&after, "/", 1);
+        if (o->id_marker.len)
+            cn_buf_append(&after, o->id_marker.data, o->id_marker.len);
+        else
+            cn_buf_append(&after, "\xff", 1); /* every upload of key-marker is before */
+    }
+    cn_buf_append(&pfx, o->prefix.data ? o->prefix.data : "", o->prefix.len);
+    if (o->max == 0) {
+        gw_list_out_t *empty = cn_calloc(1, sizeof(*empty));
+        r->pending++;
+        on_uploads_listed(0, empty, r);
+    } else {
+        r->pending++;
+        if (gw_stor_list(r->srv, pfx.data, pfx.len, after.data, after.len, (uint32_t)o->max, NULL,
+                         on_uploads_listed, r) != 0) {
+            r->pending--;
+            gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+        }
+    }
+    cn_buf_dispose(&pfx);
+    cn_buf_dispose(&after);
+}

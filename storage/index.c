@@ -1,0 +1,506 @@
+/*
+ * storage/index.c: the container engine's RocksDB index (layout in storage/index.h).
+ * Entry value, explicitly encoded little-endian:
+ *   u8 version (1) | u32 cid | u32 gen | u64 off | u32 flags | u64 clock | u64 size |
+ *   u64 mtime_ms | u64 body_len | u8 etag_len | etag | u32 meta_len | meta
+ * Listing seeks past each common prefix (delimiter) instead of walking the keys under it.
+ * Threads: RocksDB is thread-safe; nothing here holds a lock.
+ */
+#include "storage/index.h"
+
+#include <rocksdb/c.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/proc.h"
+#include "common/proto.h"
+
+#define IX_MAGIC 0x53494458u /* "SIDX" */
+#define ENT_VERSION 1
+#define ENT_FIXED (1 + 4 + 4 + 8 + 4 + 8 + 8 + 8 + 8 + 1 + 4)
+
+struct stor_index {
+    uint32_t magic;
+    rocksdb_t *db;
+    rocksdb_options_t *opts;
+    rocksdb_block_based_table_options_t *topts;
+    rocksdb_cache_t *cache;
+    rocksdb_writeoptions_t *wsync, *wnosync;
+    rocksdb_readoptions_t *ropts;
+};
+
+struct stor_index_batch {
+    rocksdb_writebatch_t *wb;
+};
+
+static int rocks_err(const char *what, char *err)
+{
+    int rc = strstr(err, "lock") != NULL ? CN_EBUSY : CN_EIO;
+
+    CN_LOG(CN_LOG_ERROR, "rocksdb %s failed: %s", what, err);
+    rocksdb_free(err);
+    return rc;
+}
+
+static size_t mk_key(char *buf, char kind, cn_slice_t key)
+{
+    buf[0] = kind;
+    memcpy(buf + 1, key.ptr, key.len);
+    return key.len + 1;
+}
+
+int stor_index_open(const char *dir, stor_index_t **out)
+{
+    stor_index_t *ix;
+    char *err = NULL;
+    int rc;
+
+    if ((rc = cn_mkdir_p(dir)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "dir=%s rc=%s: cannot make the index directory", dir,
+               cn_strerror(rc));
+        return rc;
+    }
+    ix = cn_calloc(1, sizeof(*ix));
+    ix->magic = IX_MAGIC;
+    ix->opts = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(ix->opts, 1);
+    rocksdb_options_increase_parallelism(ix->opts, 2);
+    ix->topts = rocksdb_block_based_options_create();
+    ix->cache = rocksdb_cache_create_lru(64u << 20);
+    rocksdb_block_based_options_set_block_cache(ix->topts, ix->cache);
+    rocksdb_block_based_options_set_filter_policy(ix->topts,
+                                                  rocksdb_filterpolicy_create_bloom(10));
+    rocksdb_options_set_block_based_table_factory(ix->opts, ix->topts);
+    ix->db = rocksdb_open(ix->opts, dir, &err);
+    if (err != NULL) {
+        rc = rocks_err("open", err);
+        rocksdb_options_destroy(ix->opts);
+        rocksdb_block_based_options_destroy(ix->topts);
+        rocksdb_cache_destroy(ix->cache);
+        cn_free(ix);
+        return rc;
+    }
+    ix->wsync = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(ix->wsync, 1);
+    ix->wnosync = rocksdb_writeoptions_create();
+    ix->ropts = rocksdb_readoptions_create();
+    *out = ix;
+    return 0;
+}
+
+void stor_index_close(stor_index_t *ix)
+{
+    if (ix == NULL)
+        return;
+    CN_CHECK_OBJ(ix, IX_MAGIC);
+    rocksdb_close(ix->db);
+    rocksdb_writeoptions_destroy(ix->wsync);
+    rocksdb_writeoptions_destroy(ix->wnosync);
+    rocksdb_readoptions_destroy(ix->ropts);
+    rocksdb_options_destroy(ix->opts);
+    rocksdb_block_based_options_destroy(ix->topts);
+    rocksdb_cache_destroy(ix->cache);
+    ix->magic = 0;
+    cn_free(ix);
+}
+
+int stor_index_wipe(stor_index_t *ix)
+{
+    static const char lo[] = "", hi[] = "\xff\xff";
+    char *err = NULL;
+    rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+    int rc = 0;
+
+    CN_CHECK_OBJ(ix, IX_MAGIC);
+    rocksdb_writebatch_delete_range(wb, lo, 0, hi, 2);
+    rocksdb_write(ix->db, ix->wsync, wb, &err);
+    if (err != NULL)
+        rc = rocks_err("wipe", err);
+    rocksdb_writebatch_destroy(wb);
+    return rc;
+}
+
+void stor_ientry_encode(cn_buf_t *out, const stor_ientry_t *e)
+{
+    size_t etag_len = strnlen(e->etag, STOR_ETAG_MAX);
+    char h[ENT_FIXED + STOR_ETAG_MAX];
+    char *p = h;
+
+    *p++ = ENT_VERSION;
+    cn_put_u32le(p, e->cid), p += 4;
+    cn_put_u32le(p, e->gen), p += 4;
+    cn_put_u64le(p, e->off), p += 8;
+    cn_put_u32le(p, e->flags), p += 4;
+    cn_put_u64le(p, e->clock), p += 8;
+    cn_put_u64le(p, e->size), p += 8;
+    cn_put_u64le(p, e->mtime_ms), p += 8;
+    cn_put_u64le(p, e->body_len), p += 8;
+    *p++ = (char)etag_len;
+    memcpy(p, e->etag, etag_len), p += etag_len;
+    cn_put_u32le(p, (uint32_t)e->meta.len), p += 4;
+    cn_buf_reserve(out, (size_t)(p - h) + e->meta.len);
+    cn_buf_append(out, h, (size_t)(p - h));
+    if (e->meta.len)
+        cn_buf_append(out, e->meta.ptr, e->meta.len);
+}
+
+int stor_ientry_decode(const char *p, size_t len, stor_ientry_t *e)
+{
+    size_t etag_len, meta_len;
+
+    if (len < ENT_FIXED || p[0] != ENT_VERSION)
+        return CN_ECORRUPT;
+    e->cid = cn_get_u32le(p + 1);
+    e->gen = cn_get_u32le(p + 5);
+    e->off = cn_get_u64le(p + 9);
+    e->flags = cn_get_u32le(p + 17);
+    e->clock = cn_get_u64le(p + 21);
+    e->size = cn_get_u64le(p + 29);
+    e->mtime_ms = cn_get_u64le(p + 37);
+    e->body_len = cn_get_u64le(p + 45);
+    etag_len = (uint8_t)p[53];
+    if (etag_len > STOR_ETAG_MAX || len < ENT_FIXED + etag_len)
+        return CN_ECORRUPT;
+    memcpy(e->etag, p + 54, etag_len);
+    e->etag[etag_len] = '\0';
+    meta_len = cn_get_u32le(p + 54 + etag_len);
+    if (len != ENT_FIXED + etag_len + meta_len)
+        return CN_ECORRUPT;
+    e->meta = cn_slice(p + 58 + etag_len, meta_len);
+    return 0;
+}
+
+int stor_index_get(stor_index_t *ix, cn_slice_t key, stor_ientry_t *e, cn_buf_t *val)
+{
+    char k[STOR_KEY_MAX + 1];
+    size_t klen = mk_key(k, 'o', key), vlen;
+    rocksdb_pinnableslice_t *ps;
+    const char *v;
+    char *err = NULL;
+    int rc;
+
+    CN_CHECK_OBJ(ix, IX_MAGIC);
+    ps = rocksdb_get_pinned(ix->db, ix->ropts, k, klen, &err);
+    if (err != NULL)
+        return rocks_err("get", err);
+    if (ps == NULL)
+        return CN_ENOENT;
+    v = rocksdb_pinnableslice_value(ps, &vlen);
+    cn_buf_reset(val);
+    cn_buf_append(val, v, vlen);
+    rocksdb_pinnableslice_destroy(ps);
+    rc = stor_ientry_decode(val->data, val->len, e);
+    if (rc != 0)
+        CN_LOG(CN_LOG_ERROR, "key=%.*s: corrupt index entry", (int)key.len, key.ptr);
+    return rc;
+}
+
+static int get_raw(stor_index_t *ix, const char *k, size_t klen, char *out, size_t outlen)
+{
+    char *err = NULL, *v;
+    size_t vlen;
+    int rc = 0;
+
+    v = rocksdb_get(ix->db, ix->ropts, k, klen, &vlen, &err);
+    if (err != NULL)
+        return rocks_err("get", err);
+    if (v == NULL)
+        return CN_ENOENT;
+    if (vlen != outlen)
+        rc = CN_ECORRUPT;
+    else
+        memcpy(out, v, vlen);
+    rocksdb_free(v);
+    return rc;
+}
+
+int stor_index_checkpoint_get(stor_index_t *ix, uint32_t cid, uint32_t *gen, uint64_t *off)
+{
+    char k[5], v[12];
+    int rc;
+
+    k[0] = 'c';
+    cn_put_u32be(k + 1, cid);
+    if ((rc = get_raw(ix, k, sizeof(k), v, sizeof(v))) != 0)
+        return rc;
+    *gen = cn_get_u32le(v);
+    *off = cn_get_u64le(v + 4);
+    return 0;
+}
+
+int stor_index_u64_get(stor_index_t *ix, const char *name, uint64_t *val)
+{
+    char k[64], v[8];
+    int n = snprintf(k, sizeof(k), "!%s", name), rc;
+
+    if ((rc = get_raw(ix, k, (size_t)n, v, sizeof(v))) != 0)
+        return rc;
+    *val = cn_get_u64le(v);
+    return 0;
+}
+
+int stor_index_u64_put(stor_index_t *ix, const char *name, uint64_t val)
+{
+    char k[64], v[8], *err = NULL;
+    int n = snprintf(k, sizeof(k), "!%s", name);
+
+    cn_put_u64le(v, val);
+    rocksdb_put(ix->db, ix->wsync, k, (size_t)n, v, sizeof(v), &err);
+    return err != NULL ? rocks_err("put", err) : 0;
+}
+
+stor_index_batch_t *stor_index_batch_new(void)
+{
+    stor_index_batch_t *b = cn_calloc(1, sizeof(*b));
+
+    b->wb = rocksdb_writebatch_create();
+    return b;
+}
+
+void stor_index_batch_free(stor_index_batch_t *b)
+{
+    if (b == NULL)
+        return;
+    rocksdb_writebatch_destroy(b->wb);
+    cn_free(b);
+}
+
+void stor_index_batch_put(stor_index_batch_t *b, cn_slice_t key, const stor_ientry_t *e)
+{
+    char k[STOR_KEY_MAX + 1];
+    size_t klen = mk_key(k, 'o', key);
+    char small[512];
+    cn_buf_t v;
+
+    if (e->meta.len + ENT_FIXED + STOR_ETAG_MAX < sizeof(small)) {
+        /* the common case: no allocation */
+        cn_buf_t tmp = {small, 0, sizeof(small)};
+        stor_ientry_encode(&tmp, e);
+        rocksdb_writebatch_put(b->wb, k, klen, tmp.data, tmp.len);
+        return;
+    }
+    cn_buf_init(&v);
+    stor_ientry_encode(&v, e);
+    rocksdb_writebatch_put(b->wb, k, klen, v.data, v.len);
+    cn_buf_dispose(&v);
+}
+
+void stor_index_batch_del(stor_index_batch_t *b, cn_slice_t key)
+{
+    char k[STOR_KEY_MAX + 1];
+    size_t klen = mk_key(k, 'o', key);
+
+    rocksdb_writebatch_delete(b->wb, k, klen);
+}
+
+void stor_index_batch_checkpoint(stor_index_batch_t *b, uint32_t cid, uint32_t gen, uint64_t off)
+{
+    char k[5], v[12];
+
+    k[0] = 'c';
+    cn_put_u32be(k + 1, cid);
+    cn_put_u32le(v, gen);
+    cn_put_u64le(v + 4, off);
+    rocksdb_writebatch_put(b->wb, k, sizeof(k), v, sizeof(v));
+}
+
+size_t stor_index_batch_count(stor_index_batch_t *b)
+{
+    return (size_t)rocksdb_writebatch_count(b->wb);
+}
+
+int stor_index_batch_write(stor_index_t *ix, stor_index_batch_t *b, int sync)
+{
+    char *err = NULL;
+
+    CN_CHECK_OBJ(ix, IX_MAGIC);
+    rocksdb_write(ix->db, sync ? ix->wsync : ix->wnosync, b->wb, &err);
+    return err != NULL ? rocks_err("write", err) : 0;
+}
+
+int stor_index_foreach(stor_index_t *ix,
+                       int (*fn)(cn_slice_t key, const stor_ientry_t *e, void *arg), void *arg)
+{
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    rocksdb_iterator_t *it;
+    char *err = NULL;
+    int rc = 0;
+
+    rocksdb_readoptions_set_iterate_upper_bound(ro, "p", 1);
+    rocksdb_readoptions_set_fill_cache(ro, 0);
+    it = rocksdb_create_iterator(ix->db, ro);
+    for (rocksdb_iter_seek(it, "o", 1); rc == 0 && rocksdb_iter_valid(it);
+         rocksdb_iter_next(it)) {
+        size_t klen, vlen;
+        const char *k = rocksdb_iter_key(it, &klen);
+        const char *v = rocksdb_iter_value(it, &vlen);
+        stor_ientry_t e;
+
+        if (stor_ientry_decode(v, vlen, &e) != 0)
+            continue;
+        rc = fn(cn_slice(k + 1, klen - 1), &e, arg);
+    }
+    rocksdb_iter_get_error(it, &err);
+    if (err != NULL && rc == 0)
+        rc = rocks_err("iterate", err);
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
+    return rc;
+}
+
+/* ---- listing ------------------------------------------------------------------------ */
+
+struct lent {
+    size_t koff, klen;
+    uint64_t size, mtime_ms, clock;
+    uint32_t flags;
+    char etag[72];
+};
+
+struct listing {
+    struct lent *v;
+    size_t n, cap;
+    cn_buf_t keys;
+};
+
+static int slice_cmp(cn_slice_t a, cn_slice_t b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+
+    if (c != 0)
+        return c;
+    return a.len < b.len ? -1 : a.len > b.len;
+}
+
+/* The smallest byte string greater than every string starting with p (0: none). */
+static size_t successor(const char *p, size_t len, char *out)
+{
+    while (len > 0 && (uint8_t)p[len - 1] == 0xff)
+        len--;
+    if (len == 0)
+        return 0;
+    memcpy(out, p, len);
+    out[len - 1] = (char)((uint8_t)out[len - 1] + 1);
+    return len;
+}
+
+static struct lent *listing_add(struct listing *l, cn_slice_t key)
+{
+    struct lent *e;
+
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->v = cn_realloc(l->v, l->cap * sizeof(*l->v));
+    }
+    e = &l->v[l->n++];
+    memset(e, 0, sizeof(*e));
+    e->koff = l->keys.len;
+    e->klen = key.len;
+    cn_buf_append(&l->keys, key.ptr, key.len);
+    return e;
+}
+
+int stor_index_list(stor_index_t *ix, cn_slice_t prefix, cn_slice_t start_after,
+                    size_t max_keys, cn_slice_t delim, cn_buf_t *out, int *truncated,
+                    uint64_t *steps)
+{
+    char seek[STOR_KEY_MAX + 1], upper[STOR_KEY_MAX + 1];
+    size_t seek_len, upper_len;
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    rocksdb_iterator_t *it;
+    struct listing l = {0};
+    char *err = NULL;
+    int rc = 0;
+
+    CN_CHECK_OBJ(ix, IX_MAGIC);
+    *truncated = 0;
+    cn_buf_init(&l.keys);
+    upper_len = successor(seek, mk_key(seek, 'o', prefix), upper);
+    rocksdb_readoptions_set_iterate_upper_bound(ro, upper, upper_len);
+    it = rocksdb_create_iterator(ix->db, ro);
+    if (slice_cmp(start_after, prefix) > 0)
+        seek_len = mk_key(seek, 'o', start_after);
+    else
+        seek_len = mk_key(seek, 'o', prefix);
+    rocksdb_iter_seek(it, seek, seek_len);
+    (*steps)++;
+    while (rocksdb_iter_valid(it)) {
+        size_t rklen, vlen;
+        const char *rk = rocksdb_iter_key(it, &rklen);
+        const char *val = rocksdb_iter_value(it, &vlen);
+        cn_slice_t key = cn_slice(rk + 1, rklen - 1);
+        struct lent *e;
+        stor_ientry_t r;
+
+        if (rklen < 1 + prefix.len || memcmp(key.ptr, prefix.ptr, prefix.len) != 0)
+            break;
+        if (slice_cmp(key, start_after) <= 0 || stor_ientry_decode(val, vlen, &r) != 0 ||
+            (r.flags & CN_OBJ_TOMBSTONE)) {
+            rocksdb_iter_next(it);
+            (*steps)++;
+            continue;
+        }
+        if (delim.len > 0) {
+            const char *d = memmem(key.ptr + prefix.len, key.len - prefix.len, delim.ptr,
+                                   delim.len);
+            if (d != NULL) {
+                cn_slice_t cp = cn_slice(key.ptr, (size_t)(d - key.ptr) + delim.len);
+                char past[STOR_KEY_MAX + 1];
+                size_t past_len;
+
+                if (slice_cmp(cp, start_after) > 0) {
+                    if (l.n == max_keys) {
+                        *truncated = 1;
+                        break;
+                    }
+                    e = listing_add(&l, cp);
+                    e->flags = CN_LIST_PREFIX;
+                }
+                past_len = successor(seek, mk_key(seek, 'o', cp), past);
+                if (past_len == 0)
+                    break;
+                rocksdb_iter_seek(it, past, past_len);
+                (*steps)++;
+                continue;
+            }
+        }
+        if (l.n == max_keys) {
+            *truncated = 1;
+            break;
+        }
+        e = listing_add(&l, key);
+        e->size = r.size;
+        e->mtime_ms = r.mtime_ms;
+        e->clock = r.clock;
+        e->flags = r.flags & ~STOR_IDX_BAD;
+        memcpy(e->etag, r.etag, sizeof(e->etag));
+        rocksdb_iter_next(it);
+        (*steps)++;
+    }
+    rocksdb_iter_get_error(it, &err);
+    if (err != NULL)
+        rc = rocks_err("iterate", err);
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
+    if (rc == 0) {
+        cn_list_encode_begin(out, l.n);
+        for (size_t i = 0; i < l.n; i++) {
+            cn_list_entry_t le = {
+                .key = cn_slice(l.keys.data + l.v[i].koff, l.v[i].klen),
+                .size = l.v[i].size,
+                .mtime_ms = l.v[i].mtime_ms,
+                .clock = l.v[i].clock,
+                .flags = l.v[i].flags,
+            };
+            memcpy(le.etag, l.v[i].etag, sizeof(le.etag));
+            cn_list_encode_entry(out, &le);
+        }
+    }
+    cn_free(l.v);
+    cn_buf_dispose(&l.keys);
+    return rc;
+}
