@@ -21,7 +21,7 @@ typedef struct gw_obj_op {
     int man_ready;           /* o->man already names written chunks: only put the parent */
     int copy_reply;          /* answer with a CopyObjectResult body */
     cn_buf_t meta;
-    char etag[48];           /* hex MD5, or "<hex>-<parts>" for a copied multipart object */
+    char etag[72];           /* hex MD5, or "<hex>-<parts>" for a copied multipart object */
     uint64_t size;
     gw_manifest_t old_man;   /* previous version's manifest, to delete its chunks */
     int have_old;

@@ -25,6 +25,15 @@ static const cn_conf_key_t gw_conf_keys[] = {
          "bodies above this are stored as chunks of this size"),
     GW_K(CN_CONF_SIZE, "gateway", "max_object_size", max_object_size, "5g", 1, 0x7fffffffffffLL,
          0, "largest single PUT body (above: EntityTooLarge)"),
+    GW_K(CN_CONF_BOOL, "gateway", "rest_enabled", rest_enabled, "false", 0, 0, 0,
+         "serve plain PUT/GET/HEAD/DELETE /bucket/key (LeoFS REST mode, no S3 signature) on "
+         "rest_listen; off by default"),
+    GW_K(CN_CONF_STR, "gateway", "rest_listen", rest_listen, "127.0.0.1:8081", 0, 0, 0,
+         "REST listen address host:port (port 0 picks a free port)"),
+    GW_K(CN_CONF_BOOL, "gateway", "rest_trust_loopback", rest_trust_loopback, "false", 0, 0, 0,
+         "REST requests from 127.0.0.0/8 or ::1 act as the bucket's owner; otherwise only "
+         "buckets (or objects) with a public-read ACL can be read and public-read-write ones "
+         "written"),
     GW_K(CN_CONF_MS, "gateway", "rpc_timeout_ms", rpc_timeout_ms, "10000", 100, 600000, 1,
          "timeout of one RPC to the manager or a storage node"),
     GW_K(CN_CONF_STR, "manager", "address", mgr_address, "127.0.0.1:10010", 0, 0, 0,

@@ -131,8 +131,8 @@ struct gw_req {
     int anonymous;           /* no signature: allowed by the bucket's canned ACL */
     int is_owner;            /* the signer owns the bucket */
     int obj_acl_check;       /* a GET/HEAD the bucket ACL does not grant: the object's decides */
-    cn_slice_t body;         /* the request body as stored (aws-chunked framing removed) */
-    cn_buf_t decoded;        /* owns body's bytes when they are not h2o's */
+    cn_slice_t body;         /* the request body as stored: h2o's bytes, aws-chunked framing
+                                removed in place (aws_chunked.c); valid while req is */
     char acl[32];            /* x-amz-acl of a PUT/POST, "" when absent */
     char checksum_name[32];  /* "x-amz-checksum-crc32"... verified for this body, or "" */
     char checksum_value[96]; /* its base64 value */

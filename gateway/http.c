@@ -50,7 +50,6 @@ static void req_free(gw_req_t *r)
     CN_CHECK_OBJ(r, GW_REQ_MAGIC);
     if (r->op_free)
         r->op_free(r);
-    cn_buf_dispose(&r->decoded);
     r->magic = 0;
     cn_free(r);
 }
@@ -240,6 +239,11 @@ static gw_s3_err_t authenticate(gw_req_t *r)
         nh++;
     }
     ar.nheaders = nh;
+    if (r->route.vhost && !r->route.bucket_too_long) {
+        /* SigV2 signs "/bucket/key" even when the bucket came from the Host header */
+        ar.v2_bucket = r->route.bucket;
+        ar.v2_bucket_len = strlen(r->route.bucket);
+    }
     if (h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-amz-content-sha256"), -1) < 0) {
         uint8_t d[CN_SHA256_LEN];
 
@@ -386,15 +390,13 @@ static void dispatch(gw_req_t *r)
     }
 }
 
-static int on_req(h2o_handler_t *self, h2o_req_t *req)
+/* A request context tied to req's pool, with its request id headers set. */
+static gw_req_t *req_new(gw_server_t *s, h2o_req_t *req)
 {
-    gw_server_t *s = ((struct gw_handler *)self)->srv;
     gw_req_t *r = cn_calloc(1, sizeof(*r));
     gw_req_t **slot;
     char id2[128];
-    gw_s3_err_t e;
     uint64_t id;
-    ssize_t hi;
 
     r->magic = GW_REQ_MAGIC;
     r->srv = s;
@@ -406,6 +408,15 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     snprintf(id2, sizeof(id2), "%s/%s", s->conf.name, r->reqid);
     gw_req_add_header(r, "x-amz-request-id", r->reqid, 16);
     gw_req_add_header(r, "x-amz-id-2", id2, strlen(id2));
+    return r;
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    gw_server_t *s = ((struct gw_handler *)self)->srv;
+    gw_req_t *r = req_new(s, req);
+    gw_s3_err_t e;
+    ssize_t hi;
 
     {
         size_t qat = req->query_at;
@@ -539,9 +550,83 @@ static void on_setup_413(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slo
     CN_LOG(CN_LOG_DEBUG, "req=%s %s -> EntityTooLarge (before the body)", reqid, res);
 }
 
+/* ---- the REST listener ------------------------------------------------------------------
+ * LeoFS REST mode: PUT/GET/HEAD/DELETE /bucket/key with no S3 signature, for curl -T. It runs
+ * the same object operations as S3. Who may do what: a request from loopback acts as the
+ * bucket's owner when rest_trust_loopback is set; any other request is anonymous and gets
+ * what the bucket's canned ACL grants (public-read: GET/HEAD, public-read-write: also PUT and
+ * DELETE) or, for a read, what the object's own ACL grants. */
+
+static int peer_is_loopback(h2o_req_t *req)
+{
+    struct sockaddr_storage ss;
+    socklen_t n;
+
+    if (!req->conn->callbacks->get_peername)
+        return 0;
+    n = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    if (n == 0)
+        return 0;
+    if (ss.ss_family == AF_INET)
+        return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+    if (ss.ss_family == AF_INET6) {
+        const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return 0;
+}
+
+static int on_rest_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    gw_server_t *s = ((struct gw_handler *)self)->srv;
+    gw_req_t *r = req_new(s, req);
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    const gw_bucket_t *b;
+    gw_s3_err_t e;
+
+    r->rest = 1;
+    snprintf(r->resource, sizeof(r->resource), "%.*s", (int)plen, req->path.base);
+    e = gw_route_parse(req->method.base, req->method.len, req->path.base, plen, NULL, 0, NULL, 0,
+                       NULL, &r->route);
+    if (e != GW_S3_OK)
+        goto fail;
+    if (r->route.op != GW_OP_PUT_OBJECT && r->route.op != GW_OP_GET_OBJECT &&
+        r->route.op != GW_OP_HEAD_OBJECT && r->route.op != GW_OP_DELETE_OBJECT) {
+        e = GW_S3_METHOD_NOT_ALLOWED;
+        goto fail;
+    }
+    if (!gw_mgr_ready(s)) {
+        e = GW_S3_SERVICE_UNAVAILABLE;
+        goto fail;
+    }
+    b = r->route.bucket_too_long ? NULL : gw_mgr_bucket_find(s, r->route.bucket);
+    if (!b) {
+        e = GW_S3_NO_SUCH_BUCKET;
+        goto fail;
+    }
+    if (s->conf.rest_trust_loopback && peer_is_loopback(req)) {
+        snprintf(r->auth.access_key, sizeof(r->auth.access_key), "%s", b->owner);
+        r->auth.kind = GW_AUTH_V4_HEADER; /* acts as the owner */
+    } else {
+        r->anonymous = 1;
+    }
+    if ((e = check_body(r)) != GW_S3_OK)
+        goto fail;
+    if ((e = gw_req_check_access(r, b)) != GW_S3_OK)
+        goto fail;
+    r->bucket_ent = b;
+    dispatch(r);
+    return 0;
+fail:
+    gw_req_error(r, e, NULL);
+    return 0;
+}
+
 static void on_connection(uv_stream_t *listener, int status)
 {
     gw_server_t *s = listener->data;
+    h2o_accept_ctx_t *actx = listener == (uv_stream_t *)&s->rest_listener ? &s->rest_accept_ctx
+                                                                          : &s->accept_ctx;
     uv_tcp_t *conn;
     h2o_socket_t *sock;
 
@@ -557,52 +642,75 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     uv_tcp_nodelay(conn, 1);
     sock = h2o_uv_socket_create((uv_stream_t *)conn, (uv_close_cb)free);
-    h2o_accept(&s->accept_ctx, sock);
+    h2o_accept(actx, sock);
+}
+
+/* Binds host:*port (0 = any free port) and writes the real port back. */
+static int listen_on(gw_server_t *s, uv_tcp_t *l, const char *host, int *port)
+{
+    struct sockaddr_storage ss;
+    int namelen = sizeof(ss);
+    int rc;
+
+    if (strchr(host, ':'))
+        rc = uv_ip6_addr(host, *port, (struct sockaddr_in6 *)&ss);
+    else
+        rc = uv_ip4_addr(host, *port, (struct sockaddr_in *)&ss);
+    if (rc != 0)
+        return CN_EINVAL;
+    uv_tcp_init(s->loop, l);
+    l->data = s;
+    if ((rc = uv_tcp_bind(l, (struct sockaddr *)&ss, 0)) != 0 ||
+        (rc = uv_listen((uv_stream_t *)l, 128, on_connection)) != 0)
+        return rc;
+    if ((rc = uv_tcp_getsockname(l, (struct sockaddr *)&ss, &namelen)) != 0)
+        return rc;
+    *port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                           : ((struct sockaddr_in *)&ss)->sin_port);
+    return 0;
+}
+
+/* One h2o configuration and context per listener, both on the server's loop. */
+static void setup_h2o(gw_server_t *s, h2o_globalconf_t *cfg, h2o_context_t *ctx,
+                      h2o_accept_ctx_t *actx, int (*on)(h2o_handler_t *, h2o_req_t *))
+{
+    h2o_hostconf_t *hc;
+    h2o_pathconf_t *pc;
+    struct gw_handler *h;
+    struct gw_filter *f;
+
+    h2o_config_init(cfg);
+    cfg->server_name = h2o_iovec_init(H2O_STRLIT("cairn"));
+    cfg->max_request_entity_size = (size_t)s->conf.max_object_size;
+    hc = h2o_config_register_host(cfg, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    pc = h2o_config_register_path(hc, "/", 0);
+    h = (struct gw_handler *)h2o_create_handler(pc, sizeof(*h));
+    h->super.on_req = on;
+    h->srv = s;
+    f = (struct gw_filter *)h2o_create_filter(&hc->fallback_path, sizeof(*f));
+    f->super.on_setup_ostream = on_setup_413;
+    f->srv = s;
+    h2o_context_init(ctx, s->loop, cfg);
+    actx->ctx = ctx;
+    actx->hosts = cfg->hosts;
 }
 
 int gw_http_start(gw_server_t *s)
 {
-    struct sockaddr_storage ss;
-    int namelen = sizeof(ss);
-    h2o_hostconf_t *hc;
-    h2o_pathconf_t *pc;
-    struct gw_handler *h;
     int rc;
 
-    h2o_config_init(&s->h2o_cfg);
-    s->h2o_cfg.server_name = h2o_iovec_init(H2O_STRLIT("cairn"));
-    s->h2o_cfg.max_request_entity_size = (size_t)s->conf.max_object_size;
-    hc = h2o_config_register_host(&s->h2o_cfg, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-    pc = h2o_config_register_path(hc, "/", 0);
-    h = (struct gw_handler *)h2o_create_handler(pc, sizeof(*h));
-    h->super.on_req = on_req;
-    h->srv = s;
-    {
-        struct gw_filter *f =
-            (struct gw_filter *)h2o_create_filter(&hc->fallback_path, sizeof(*f));
-        f->super.on_setup_ostream = on_setup_413;
-        f->srv = s;
-    }
-    h2o_context_init(&s->h2o_ctx, s->loop, &s->h2o_cfg);
-    s->accept_ctx.ctx = &s->h2o_ctx;
-    s->accept_ctx.hosts = s->h2o_cfg.hosts;
-
-    if (strchr(s->host, ':'))
-        rc = uv_ip6_addr(s->host, s->port, (struct sockaddr_in6 *)&ss);
-    else
-        rc = uv_ip4_addr(s->host, s->port, (struct sockaddr_in *)&ss);
-    if (rc != 0)
-        return CN_EINVAL;
-    uv_tcp_init(s->loop, &s->listener);
-    s->listener.data = s;
+    setup_h2o(s, &s->h2o_cfg, &s->h2o_ctx, &s->accept_ctx, on_req);
     s->listening = 1;
-    if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) != 0 ||
-        (rc = uv_listen((uv_stream_t *)&s->listener, 128, on_connection)) != 0)
+    if ((rc = listen_on(s, &s->listener, s->host, &s->port)) != 0)
         return rc;
-    if ((rc = uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &namelen)) != 0)
+    if (!s->conf.rest_enabled)
+        return 0;
+    setup_h2o(s, &s->rest_cfg, &s->rest_ctx, &s->rest_accept_ctx, on_rest_req);
+    s->rest_listening = 1;
+    if ((rc = listen_on(s, &s->rest_listener, s->rest_host, &s->rest_port)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "rest listen %s: %s", s->conf.rest_listen, cn_strerror(rc));
         return rc;
-    s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                             : ((struct sockaddr_in *)&ss)->sin_port);
+    }
     return 0;
 }
 
@@ -611,5 +719,9 @@ void gw_http_stop(gw_server_t *s)
     if (s->listening) {
         s->listening = 0;
         uv_close((uv_handle_t *)&s->listener, NULL);
+    }
+    if (s->rest_listening) {
+        s->rest_listening = 0;
+        uv_close((uv_handle_t *)&s->rest_listener, NULL);
     }
 }

@@ -140,6 +140,14 @@ int main(int argc, char **argv)
         ret = 2;
         goto out_conf;
     }
+    if (srv.conf.rest_enabled &&
+        cn_parse_hostport(srv.conf.rest_listen, srv.rest_host, sizeof(srv.rest_host),
+                          &srv.rest_port) != 0) {
+        fprintf(stderr, "%s: gateway.rest_listen: not host:port\n",
+                conf_path ? conf_path : "--set");
+        ret = 2;
+        goto out_conf;
+    }
     {
         char h[64];
         int p;
@@ -171,8 +179,11 @@ int main(int argc, char **argv)
         goto out_loop;
     }
     if (port_file) {
-        char line[128];
+        char line[256];
         int n = snprintf(line, sizeof(line), "http %s:%d\n", srv.host, srv.port);
+        if (srv.conf.rest_enabled)
+            n += snprintf(line + n, sizeof(line) - (size_t)n, "rest %s:%d\n", srv.rest_host,
+                          srv.rest_port);
         if ((rc = cn_write_file_atomic(port_file, line, (size_t)n)) != 0) {
             CN_LOG(CN_LOG_ERROR, "port file %s: %s", port_file, cn_strerror(rc));
             ret = 1;
@@ -197,6 +208,9 @@ int main(int argc, char **argv)
     uv_signal_start(&sig_hup, on_hup, SIGHUP);
     CN_LOG(CN_LOG_INFO, "gateway %s listening on http %s:%d, manager %s", srv.conf.name, srv.host,
            srv.port, srv.conf.mgr_address);
+    if (srv.conf.rest_enabled)
+        CN_LOG(CN_LOG_INFO, "rest listening on %s:%d (trust loopback: %s)", srv.rest_host,
+               srv.rest_port, srv.conf.rest_trust_loopback ? "yes" : "no");
     uv_run(&loop, UV_RUN_DEFAULT);
     CN_LOG(CN_LOG_INFO, "gateway stopped");
     /* h2o's context keeps handles open; the process exits here without uv_loop_close */

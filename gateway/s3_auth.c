@@ -393,6 +393,7 @@ struct v4_params {
     uint64_t date_ms;
     cn_slice_t payload_hash;
     int presigned;
+    int raw_query;   /* canonical query = the query string as sent (see v4_header) */
 };
 
 /* Checks a SignedHeaders list: non-empty names of token characters separated by ';'. */
@@ -516,6 +517,22 @@ static void v4_canonical_query(cn_buf_t *out, const struct qlist *ql, int presig
     cn_free(pairs);
 }
 
+/* 1 when the query as sent differs from its canonical form (so that a client which signed
+ * it as sent, see v4_header, may be retried with it). */
+static int query_has_unencoded(const gw_auth_req_t *req, const struct qlist *ql)
+{
+    cn_buf_t c;
+    int diff;
+
+    if (!req->query || req->query_len == 0)
+        return 0;
+    cn_buf_init(&c);
+    v4_canonical_query(&c, ql, 0);
+    diff = !cn_slice_eq(cn_slice(c.data, c.len), cn_slice(req->query, req->query_len));
+    cn_buf_dispose(&c);
+    return diff;
+}
+
 /* Appends the canonical URI: each '/'-separated segment of the raw path decoded and
  * re-encoded, so that equivalent client encodings give the same bytes. */
 static void v4_canonical_uri(cn_buf_t *out, const char *path, size_t n)
@@ -612,7 +629,10 @@ static gw_s3_err_t v4_verify(const gw_auth_req_t *req, const struct qlist *ql,
     cn_buf_append(&creq, "\n", 1);
     v4_canonical_uri(&creq, req->path, req->path_len);
     cn_buf_append(&creq, "\n", 1);
-    v4_canonical_query(&creq, ql, p->presigned);
+    if (p->raw_query)
+        cn_buf_append(&creq, req->query, req->query_len);
+    else
+        v4_canonical_query(&creq, ql, p->presigned);
     cn_buf_append(&creq, "\n", 1);
     v4_canonical_headers(&creq, req, p->signed_headers);
     cn_buf_append(&creq, "\n", 1);
@@ -706,6 +726,7 @@ static gw_s3_err_t v4_header(const gw_auth_req_t *req, cn_slice_t auth, const st
                              gw_auth_lookup_fn lookup, void *arg, gw_auth_result_t *res)
 {
     struct v4_params p;
+    gw_s3_err_t e;
     cn_slice_t d;
     int found;
 
@@ -737,14 +758,28 @@ static gw_s3_err_t v4_header(const gw_auth_req_t *req, cn_slice_t auth, const st
         return GW_S3_REQUEST_TIME_TOO_SKEWED;
 
     p.payload_hash = hdr_get(req, "x-amz-content-sha256", &found);
-    if (!found)
-        return v4_header_without_payload_hash(req, ql, &p, lookup, arg, res);
+    if (!found) {
+        e = v4_header_without_payload_hash(req, ql, &p, lookup, arg, res);
+        if (e == GW_S3_SIGNATURE_DOES_NOT_MATCH && query_has_unencoded(req, ql)) {
+            p.raw_query = 1; /* curl 7.x: see below */
+            e = v4_header_without_payload_hash(req, ql, &p, lookup, arg, res);
+        }
+        return e;
+    }
     if (v4_payload(p.payload_hash, res) != 0) {
         res->err_message = "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
                            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, or a valid sha256 value.";
         return GW_S3_INVALID_ARGUMENT;
     }
-    return v4_verify(req, ql, &p, lookup, arg, res);
+    e = v4_verify(req, ql, &p, lookup, arg, res);
+    if (e == GW_S3_SIGNATURE_DOES_NOT_MATCH && query_has_unencoded(req, ql)) {
+        /* curl 7.x --aws-sigv4 signs the query exactly as sent ("prefix=a/&list-type=2",
+         * neither sorted nor encoded); that string is what arrived, so accepting its
+         * signature binds the very same parameters */
+        p.raw_query = 1;
+        e = v4_verify(req, ql, &p, lookup, arg, res);
+    }
+    return e;
 }
 
 static gw_s3_err_t v4_query(const gw_auth_req_t *req, const struct qlist *ql,

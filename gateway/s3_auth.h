@@ -62,7 +62,7 @@ typedef enum gw_auth_kind {
 typedef enum gw_payload_kind {
     GW_PAYLOAD_UNCHECKED = 0,   /* V2, anonymous, presigned, UNSIGNED-PAYLOAD */
     GW_PAYLOAD_SHA256,          /* payload_sha256 holds the hex digest the body must match */
-    GW_PAYLOAD_STREAMING,       /* STREAMING-* aws-chunked (decoded elsewhere; issue 4) */
+    GW_PAYLOAD_STREAMING,       /* STREAMING-* aws-chunked (decoded by aws_chunked.c) */
 } gw_payload_kind_t;
 
 typedef struct gw_auth_result {

@@ -163,7 +163,7 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
     gw_req_t *r = arg;
     int rc = status ? status : cn_msg_rc(resp);
     gw_obj_op_t *o;
-    char etag[80] = "";
+    char etag[72] = "";
     uint64_t mtime = 0, flags = 0;
     int st;
 

@@ -658,7 +658,7 @@ static void on_complete_part(int status, cn_msg_t *resp, void *arg)
     o->done++;
     if (o->err == GW_S3_OK) {
         struct part_info *p = &o->parts[i];
-        char etag[80] = "";
+        char etag[72] = "";
         if (rc == CN_ENOENT) {
             o->err = GW_S3_INVALID_PART;
         } else if (rc != 0) {

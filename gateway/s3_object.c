@@ -104,7 +104,7 @@ static void on_put_done(int status, cn_msg_t *resp, void *arg)
 void gw_obj_put_reply(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
-    char etag[64], t[GW_S3_TIME_LEN];
+    char etag[80], t[GW_S3_TIME_LEN];
     cn_buf_t b;
 
     snprintf(etag, sizeof(etag), "\"%s\"", o->etag);
@@ -505,7 +505,11 @@ static int take_parent(gw_req_t *r, cn_msg_t *resp, int rc)
     if (rc != 0) {
         if (resp)
             cn_msg_free(resp);
-        gw_req_error(r, rc == CN_ENOENT ? GW_S3_NO_SUCH_KEY : gw_s3_err_from_rc(rc), NULL);
+        /* a reader the bucket does not admit learns nothing about which keys exist */
+        if (rc == CN_ENOENT && r->obj_acl_check)
+            gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
+        else
+            gw_req_error(r, rc == CN_ENOENT ? GW_S3_NO_SUCH_KEY : gw_s3_err_from_rc(rc), NULL);
         return -1;
     }
     if (o->parent)

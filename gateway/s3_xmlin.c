@@ -38,7 +38,6 @@ struct xin {
     char etag[72];
     cn_buf_t key;
     int grants, owner_full, all_read, all_write, auth_read, other;
-    char grantee_kind[32];
     char grantee_uri[128];
     char perm[32];
 };
@@ -70,13 +69,6 @@ static void XMLCALL on_start_el(void *ud, const XML_Char *name, const XML_Char *
         strcpy(x->names[x->depth], local);
     else
         x->names[x->depth][0] = '\0';
-    /* xsi:type on Grantee says what kind of grantee it is */
-    for (size_t i = 0; atts && atts[i]; i += 2) {
-        const char *an = strrchr(atts[i], '|');
-        an = an ? an + 1 : atts[i];
-        if (strcmp(an, "type") == 0)
-            snprintf(x->grantee_kind, sizeof(x->grantee_kind), "%s", atts[i + 1]);
-    }
     x->depth++;
     cn_buf_reset(&x->text);
     if (x->on_start)
@@ -335,8 +327,6 @@ static void acl_start(struct xin *x)
         fail(x);
     else if (x->depth == 3 && name_is(x, 2, "Grant")) {
         x->perm[0] = x->grantee_uri[0] = '\0';
-    } else if (x->depth == 4 && name_is(x, 3, "Grantee")) {
-        /* the kind was taken from xsi:type in on_start_el (it runs before this) */
     }
 }
 

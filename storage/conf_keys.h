@@ -49,3 +49,15 @@ STOR_CONF(CN_CONF_LEVEL, "log", "level", log_level, "info", 0, 0, 0,
           "log level: debug, info, warn, error")
 STOR_CONF(CN_CONF_PATH, "log", "file", log_file, "", 0, 0, 0,
           "log file (empty: stderr); reopened on SIGHUP")
+STOR_CONF(CN_CONF_MS, "replication", "timeout", repl_timeout_ms, "5000", 50, 600000, 0,
+          "time a replica write, a read from a peer or a repair push may take before it "
+          "counts as failed (and is queued for repair)")
+STOR_CONF(CN_CONF_UINT, "replication", "repair_inflight", repair_inflight, "8", 1, 1024, 0,
+          "repair queue entries worked on at once")
+STOR_CONF(CN_CONF_MS, "replication", "repair_backoff_min", repair_backoff_min_ms, "100", 1,
+          3600000, 0, "first retry delay of a failed repair (doubles on each failure)")
+STOR_CONF(CN_CONF_MS, "replication", "repair_backoff_max", repair_backoff_max_ms, "30s", 1,
+          3600000, 0, "longest retry delay of a failed repair")
+STOR_CONF(CN_CONF_UINT, "replication", "scan_batch", scan_batch, "256", 1, 100000, 0,
+          "index entries read per step by recover_node, recover_consistency and the "
+          "rebalance walk")

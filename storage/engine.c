@@ -131,6 +131,32 @@ int stor_engine_list(stor_engine_t *e, cn_slice_t prefix, cn_slice_t start_after
     return rc;
 }
 
+int stor_engine_stat(stor_engine_t *e, cn_slice_t key, stor_obj_meta_t *m, cn_buf_t *meta_out)
+{
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    if (!key_ok(key) || m == NULL)
+        return CN_EINVAL;
+    return e->ops->stat(e->impl, key, m, meta_out);
+}
+
+int stor_engine_scan(stor_engine_t *e, cn_slice_t start_after, size_t max, stor_scan_fn fn,
+                     void *arg, int *more)
+{
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    *more = 0;
+    if (start_after.len > STOR_KEY_MAX || fn == NULL)
+        return CN_EINVAL;
+    return e->ops->scan(e->impl, start_after, max, fn, arg, more);
+}
+
+int stor_engine_drop(stor_engine_t *e, cn_slice_t key, uint64_t clock)
+{
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    if (!key_ok(key) || clock == 0)
+        return CN_EINVAL;
+    return e->ops->drop(e->impl, key, clock);
+}
+
 void stor_engine_stats(stor_engine_t *e, stor_engine_stats_t *out)
 {
     CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);

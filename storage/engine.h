@@ -130,6 +130,23 @@ int stor_engine_list(stor_engine_t *e, cn_slice_t prefix, cn_slice_t start_after
                      size_t max_keys, cn_slice_t delimiter, cn_buf_t *out_listing,
                      int *truncated);
 
+/** Like stor_engine_head, but a tombstone is a version too: 0 with CN_OBJ_TOMBSTONE in
+ *  m->flags. CN_ECORRUPT (m still filled) when the version is marked bad by scrub or a read,
+ *  CN_ENOENT when the key has no version at all. For replication (storage/replicator.c). */
+int stor_engine_stat(stor_engine_t *e, cn_slice_t key, stor_obj_meta_t *m, cn_buf_t *meta_out);
+
+/** One entry of stor_engine_scan: key and metadata (meta left empty), borrowed for the call. */
+typedef int (*stor_scan_fn)(void *arg, cn_slice_t key, const stor_obj_meta_t *m);
+/** Calls fn for up to max versions (live, tombstones and bad ones) in key order after
+ *  start_after (empty: from the first key), until fn returns non-zero (returned).
+ *  *more is 1 when max entries were visited and more may follow. */
+int stor_engine_scan(stor_engine_t *e, cn_slice_t start_after, size_t max, stor_scan_fn fn,
+                     void *arg, int *more);
+/** Forgets key's version when its clock is clock, without a tombstone (a rebalance drops a
+ *  copy this node no longer owns; compaction reclaims the bytes). CN_ENOENT when there is
+ *  none, CN_ESTALE when the stored clock is another one (a newer write came meanwhile). */
+int stor_engine_drop(stor_engine_t *e, cn_slice_t key, uint64_t clock);
+
 /** Copies the counters. */
 void stor_engine_stats(stor_engine_t *e, stor_engine_stats_t *out);
 
@@ -158,6 +175,10 @@ struct stor_engine_ops {
     int (*del)(void *impl, cn_slice_t key, uint64_t clock);
     int (*list)(void *impl, cn_slice_t prefix, cn_slice_t start_after, size_t max_keys,
                 cn_slice_t delimiter, cn_buf_t *out, int *truncated, uint64_t *steps);
+    int (*stat)(void *impl, cn_slice_t key, stor_obj_meta_t *m, cn_buf_t *meta_out);
+    int (*scan)(void *impl, cn_slice_t start_after, size_t max, stor_scan_fn fn, void *arg,
+                int *more);
+    int (*drop)(void *impl, cn_slice_t key, uint64_t clock);
     /* optional (NULL: CN_EINVAL) */
     int (*compact)(void *impl, int cmd, uint32_t n, stor_compact_status_t *st);
     int (*scrub)(void *impl, int cmd, stor_scrub_status_t *st);

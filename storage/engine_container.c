@@ -371,6 +371,90 @@ static int ce_list(void *impl, cn_slice_t prefix, cn_slice_t start_after, size_t
     return stor_index_list(ce->ix, prefix, start_after, max_keys, delim, out, truncated, steps);
 }
 
+static void entry_to_meta(const stor_ientry_t *e, stor_obj_meta_t *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->clock = e->clock;
+    m->size = e->size;
+    m->mtime_ms = e->mtime_ms;
+    m->flags = e->flags & ~STOR_IDX_BAD;
+    memcpy(m->etag, e->etag, sizeof(m->etag));
+}
+
+static int ce_stat(void *impl, cn_slice_t key, stor_obj_meta_t *m, cn_buf_t *meta_out)
+{
+    struct cengine *ce = impl;
+    stor_ientry_t e;
+    cn_buf_t val;
+    int rc;
+
+    CN_CHECK_OBJ(ce, CENG_MAGIC);
+    cn_buf_init(&val);
+    if ((rc = stor_index_get(ce->ix, key, &e, &val)) == 0) {
+        entry_to_meta(&e, m);
+        if (meta_out != NULL && e.meta.len)
+            cn_buf_append(meta_out, e.meta.ptr, e.meta.len);
+        if (e.flags & STOR_IDX_BAD)
+            rc = CN_ECORRUPT;
+    }
+    cn_buf_dispose(&val);
+    return rc;
+}
+
+struct scan_arg {
+    stor_scan_fn fn;
+    void *arg;
+};
+
+static int scan_one(cn_slice_t key, const stor_ientry_t *e, void *arg)
+{
+    struct scan_arg *a = arg;
+    stor_obj_meta_t m;
+
+    entry_to_meta(e, &m);
+    if (e->flags & STOR_IDX_BAD)
+        m.flags |= STOR_IDX_BAD; /* the caller may want to know; never on the wire */
+    return a->fn(a->arg, key, &m);
+}
+
+static int ce_scan(void *impl, cn_slice_t start_after, size_t max, stor_scan_fn fn, void *arg,
+                   int *more)
+{
+    struct cengine *ce = impl;
+    struct scan_arg a = {fn, arg};
+
+    CN_CHECK_OBJ(ce, CENG_MAGIC);
+    return stor_index_scan(ce->ix, start_after, max, scan_one, &a, more);
+}
+
+/* Drops the entry under the container's commit lock, so no write of key interleaves. */
+static int ce_drop(void *impl, cn_slice_t key, uint64_t clock)
+{
+    struct cengine *ce = impl;
+    stor_container_t *c = ce->c[stor__route(ce, key)];
+    stor_index_batch_t *b;
+    stor_ientry_t e;
+    cn_buf_t val;
+    int rc;
+
+    CN_CHECK_OBJ(ce, CENG_MAGIC);
+    cn_buf_init(&val);
+    pthread_mutex_lock(&c->commit);
+    if ((rc = stor_index_get(ce->ix, key, &e, &val)) == 0) {
+        if (e.clock != clock) {
+            rc = CN_ESTALE;
+        } else {
+            b = stor_index_batch_new();
+            stor_index_batch_del(b, key);
+            rc = stor_index_batch_write(ce->ix, b, 0);
+            stor_index_batch_free(b);
+        }
+    }
+    pthread_mutex_unlock(&c->commit);
+    cn_buf_dispose(&val);
+    return rc;
+}
+
 static int ce_compact(void *impl, int cmd, uint32_t n, stor_compact_status_t *st)
 {
     return stor__compact_cmd(impl, cmd, n, st);
@@ -404,6 +488,9 @@ const struct stor_engine_ops stor__engine_container_ops = {
     .get = ce_get,
     .del = ce_del,
     .list = ce_list,
+    .stat = ce_stat,
+    .scan = ce_scan,
+    .drop = ce_drop,
     .compact = ce_compact,
     .scrub = ce_scrub,
     .disk_usage = ce_disk_usage,

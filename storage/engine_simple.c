@@ -520,6 +520,122 @@ static int simple_list(void *impl, cn_slice_t prefix, cn_slice_t start_after, si
     return rc;
 }
 
+
+/* ---- replication helpers: stat (tombstones too), scan, drop --------------------------- */
+
+static void rec_to_meta(const struct rec *r, stor_obj_meta_t *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->clock = r->clock;
+    m->size = r->size;
+    m->mtime_ms = r->mtime_ms;
+    m->flags = r->flags;
+    memcpy(m->etag, r->etag.ptr, r->etag.len);
+    m->etag[r->etag.len] = '\0';
+}
+
+static int simple_stat(void *impl, cn_slice_t key, stor_obj_meta_t *m, cn_buf_t *meta_out)
+{
+    struct simple *s = impl;
+    char k[STOR_KEY_MAX + 1];
+    size_t klen = mk_key(k, 'm', key), vlen = 0;
+    char *err = NULL, *val;
+    struct rec r;
+    int rc;
+
+    CN_CHECK_OBJ(s, SIMPLE_MAGIC);
+    val = rocksdb_get(s->db, s->ropts, k, klen, &vlen, &err);
+    if (err != NULL)
+        return rocks_err("get", err);
+    if (val == NULL)
+        return CN_ENOENT;
+    if ((rc = rec_decode(val, vlen, &r)) == 0) {
+        rec_to_meta(&r, m);
+        if (meta_out != NULL)
+            cn_buf_append(meta_out, r.meta.ptr, r.meta.len);
+    }
+    rocksdb_free(val);
+    return rc;
+}
+
+static int simple_scan(void *impl, cn_slice_t start_after, size_t max, stor_scan_fn fn,
+                       void *arg, int *more)
+{
+    struct simple *s = impl;
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    rocksdb_iterator_t *it;
+    char k[STOR_KEY_MAX + 1];
+    size_t klen = mk_key(k, 'm', start_after), n = 0;
+    char *err = NULL;
+    int rc = 0;
+
+    CN_CHECK_OBJ(s, SIMPLE_MAGIC);
+    *more = 0;
+    rocksdb_readoptions_set_iterate_upper_bound(ro, "n", 1);
+    it = rocksdb_create_iterator(s->db, ro);
+    for (rocksdb_iter_seek(it, k, klen); rc == 0 && rocksdb_iter_valid(it);
+         rocksdb_iter_next(it)) {
+        size_t kl, vl;
+        const char *kp = rocksdb_iter_key(it, &kl);
+        const char *v = rocksdb_iter_value(it, &vl);
+        stor_obj_meta_t m;
+        struct rec r;
+
+        if (kl == klen && memcmp(kp, k, klen) == 0)
+            continue;
+        if (n == max) {
+            *more = 1;
+            break;
+        }
+        n++;
+        if (rec_decode(v, vl, &r) != 0)
+            continue;
+        rec_to_meta(&r, &m);
+        rc = fn(arg, cn_slice(kp + 1, kl - 1), &m);
+    }
+    rocksdb_iter_get_error(it, &err);
+    if (err != NULL && rc == 0)
+        rc = rocks_err("iterate", err);
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
+    return rc;
+}
+
+static int simple_drop(void *impl, cn_slice_t key, uint64_t clock)
+{
+    struct simple *s = impl;
+    pthread_mutex_t *lock = stripe_of(s, key);
+    char mk[STOR_KEY_MAX + 1], dk[STOR_KEY_MAX + 1];
+    size_t mlen = mk_key(mk, 'm', key), dlen = mk_key(dk, 'd', key);
+    rocksdb_writebatch_t *wb;
+    uint64_t stored;
+    char *err = NULL;
+    int found, rc;
+
+    CN_CHECK_OBJ(s, SIMPLE_MAGIC);
+    pthread_mutex_lock(lock);
+    if ((rc = read_clock(s, key, &stored, &found)) != 0)
+        goto out;
+    if (!found) {
+        rc = CN_ENOENT;
+        goto out;
+    }
+    if (stored != clock) {
+        rc = CN_ESTALE;
+        goto out;
+    }
+    wb = rocksdb_writebatch_create();
+    rocksdb_writebatch_delete(wb, mk, mlen);
+    rocksdb_writebatch_delete(wb, dk, dlen);
+    rocksdb_write(s->db, s->wopts, wb, &err);
+    if (err != NULL)
+        rc = rocks_err("write", err);
+    rocksdb_writebatch_destroy(wb);
+out:
+    pthread_mutex_unlock(lock);
+    return rc;
+}
+
 const struct stor_engine_ops stor__engine_simple_ops = {
     .kind = "simple",
     .open = simple_open,
@@ -528,4 +644,7 @@ const struct stor_engine_ops stor__engine_simple_ops = {
     .get = simple_get,
     .del = simple_del,
     .list = simple_list,
+    .stat = simple_stat,
+    .scan = simple_scan,
+    .drop = simple_drop,
 };

@@ -351,6 +351,47 @@ int stor_index_foreach(stor_index_t *ix,
     return rc;
 }
 
+int stor_index_scan(stor_index_t *ix, cn_slice_t start_after, size_t max,
+                    int (*fn)(cn_slice_t key, const stor_ientry_t *e, void *arg), void *arg,
+                    int *more)
+{
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    rocksdb_iterator_t *it;
+    char k[STOR_KEY_MAX + 1];
+    size_t klen = mk_key(k, 'o', start_after), n = 0;
+    char *err = NULL;
+    int rc = 0;
+
+    *more = 0;
+    rocksdb_readoptions_set_iterate_upper_bound(ro, "p", 1);
+    rocksdb_readoptions_set_fill_cache(ro, 0);
+    it = rocksdb_create_iterator(ix->db, ro);
+    rocksdb_iter_seek(it, k, klen);
+    for (; rc == 0 && rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+        size_t kl, vlen;
+        const char *kp = rocksdb_iter_key(it, &kl);
+        const char *v = rocksdb_iter_value(it, &vlen);
+        stor_ientry_t e;
+
+        if (kl == klen && memcmp(kp, k, klen) == 0)
+            continue; /* start_after itself */
+        if (n == max) {
+            *more = 1;
+            break;
+        }
+        n++;
+        if (stor_ientry_decode(v, vlen, &e) != 0)
+            continue;
+        rc = fn(cn_slice(kp + 1, kl - 1), &e, arg);
+    }
+    rocksdb_iter_get_error(it, &err);
+    if (err != NULL && rc == 0)
+        rc = rocks_err("iterate", err);
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
+    return rc;
+}
+
 /* ---- listing ------------------------------------------------------------------------ */
 
 struct lent {

@@ -73,4 +73,10 @@ int stor_index_list(stor_index_t *ix, cn_slice_t prefix, cn_slice_t start_after,
 int stor_index_foreach(stor_index_t *ix,
                        int (*fn)(cn_slice_t key, const stor_ientry_t *e, void *arg), void *arg);
 
+/** Calls fn for up to max entries after start_after (exclusive; empty: from the first), in
+ *  key order, until fn returns non-zero (returned). *more: max entries were visited. */
+int stor_index_scan(stor_index_t *ix, cn_slice_t start_after, size_t max,
+                    int (*fn)(cn_slice_t key, const stor_ientry_t *e, void *arg), void *arg,
+                    int *more);
+
 #endif

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/proc.h"
+#include "storage/cluster.h"
 #include "storage/storage.h"
 
 #define STOR_CONF(t, sect, key, field, def, min, max, reload, help)                          \
@@ -197,6 +198,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     d->stopping = 1;
     CN_LOG(CN_LOG_INFO, "signal %d: stopping", signum);
     stor_mgr_stop(&d->s);
+    stor_cluster_stop(&d->s);
     stor_rpc_stop(&d->s);
     close_signals(d);
 }
@@ -270,13 +272,20 @@ static int run(const struct opts *o, const struct stor_conf *c)
     d.s.loop = &loop;
     uv_loop_init(&loop);
     stor_conf_engine_opts(c, &eo);
+    eo.repair = stor_repair_hook;
+    eo.repair_arg = &d.s;
     if ((rc = stor_engine_open(c->data_dir, &eo, &d.s.engine)) != 0) {
         CN_LOG(CN_LOG_ERROR, "data_dir=%s rc=%s: cannot open the engine", c->data_dir,
                cn_strerror(rc));
         goto out_loop;
     }
-    if ((rc = stor_rpc_start(&d.s)) != 0)
+    if ((rc = stor_cluster_start(&d.s)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "rc=%s: cannot start the cluster side (repair queue)",
+               cn_strerror(rc));
         goto out_engine;
+    }
+    if ((rc = stor_rpc_start(&d.s)) != 0)
+        goto out_cluster;
     if (o->port_file && (rc = write_port_file(o->port_file, &d.s)) != 0) {
         CN_LOG(CN_LOG_ERROR, "port_file=%s rc=%s: cannot write", o->port_file, cn_strerror(rc));
         goto out_rpc;
@@ -305,8 +314,11 @@ static int run(const struct opts *o, const struct stor_conf *c)
 
 out_rpc:
     stor_rpc_stop(&d.s);
+out_cluster:
+    stor_cluster_stop(&d.s);
     uv_run(&loop, UV_RUN_DEFAULT);
 out_engine:
+    stor_cluster_close(&d.s);
     stor_engine_close(d.s.engine);
 out_loop:
     if (uv_loop_close(&loop) != 0)

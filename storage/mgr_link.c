@@ -44,7 +44,6 @@ struct stor_mgr_link {
     int stopping;
     int failing;     /* the last call failed (and was logged) */
     char mgr_state[32];
-    cn_ring_t *cur, *prev;
     uint64_t cur_sum, prev_sum;
 };
 
@@ -55,8 +54,6 @@ static void unref(struct stor_mgr_link *l)
     CN_CHECK_OBJ(l, STOR_MGR_MAGIC);
     if (--l->refs > 0)
         return;
-    cn_ring_destroy(l->cur);
-    cn_ring_destroy(l->prev);
     l->magic = 0;
     cn_free(l);
 }
@@ -114,6 +111,18 @@ static int decode_ring(const cn_msg_t *resp, const char *name, cn_ring_t **out)
     return cn_ring_decode(b.ptr, b.len, out);
 }
 
+/* n, w, r, d of a register or heartbeat answer: they apply at once, without a restart. */
+static void note_levels(struct stor_mgr_link *l, const cn_msg_t *resp)
+{
+    uint64_t n = 0, w = 0, r = 0, d = 0;
+
+    cn_msg_get_u64(resp, "n", &n);
+    cn_msg_get_u64(resp, "w", &w);
+    cn_msg_get_u64(resp, "r", &r);
+    cn_msg_get_u64(resp, "d", &d);
+    stor_cluster_set_levels(l->s, n, w, r, d);
+}
+
 static void on_get_ring(int status, cn_msg_t *resp, void *arg)
 {
     struct stor_mgr_link *l = arg;
@@ -134,10 +143,7 @@ static void on_get_ring(int status, cn_msg_t *resp, void *arg)
         cn_ring_destroy(prev);
         goto out;
     }
-    cn_ring_destroy(l->cur);
-    cn_ring_destroy(l->prev);
-    l->cur = cur;
-    l->prev = prev;
+    stor_cluster_set_ring(l->s, cur, prev);
     l->cur_sum = cur ? cn_ring_checksum(cur) : 0;
     l->prev_sum = prev ? cn_ring_checksum(prev) : 0;
     cn_ring_checksum_hex(l->cur_sum, a);
@@ -183,6 +189,7 @@ static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
     }
     call_ok(l);
     note_state(l, resp);
+    note_levels(l, resp);
     if (cn_msg_get_u64(resp, "ring_cur", &cur) != 0)
         cur = 0;
     if (cn_msg_get_u64(resp, "ring_prev", &prev) != 0)
@@ -214,6 +221,7 @@ static void on_register(int status, cn_msg_t *resp, void *arg)
            l->s->conf->manager_address, l->s->conf->name, l->s->rpc_host, l->s->rpc_port,
            l->s->conf->vnodes);
     note_state(l, resp);
+    note_levels(l, resp);
     l->state = LINK_REGISTERED;
     set_period(l, 0); /* first heartbeat now: it brings the ring checksums */
 out:

@@ -26,6 +26,7 @@
 #include "common/proc.h"
 #include "common/proto.h"
 #include "common/rpc.h"
+#include "storage/cluster.h"
 
 #define STOR_RPC_MAGIC 0x53525043u /* "SRPC" */
 #define STOR_JOB_MAGIC 0x534a4f42u /* "SJOB" */
@@ -54,6 +55,7 @@ struct job {
     cn_rpc_conn_t *conn;
     cn_msg_t *req;
     enum job_op op;
+    uint64_t replica;     /* 1: a replica's request (get/head answer tombstones too) */
     /* request (borrowed from req) */
     cn_slice_t key, body, prefix, start_after, delimiter;
     uint64_t clock, off, len, max_keys;
@@ -100,6 +102,8 @@ static int parse_req(struct job *j)
             j->key.len > STOR_KEY_MAX)
             return CN_EINVAL;
     }
+    if (opt_u64(req, "replica", 0, &j->replica) != 0)
+        return CN_EINVAL;
     switch (j->op) {
     case OP_PUT:
         if ((rc = opt_u64(req, "clock", 0, &j->clock)) != 0 ||
@@ -113,7 +117,8 @@ static int parse_req(struct job *j)
         memcpy(j->m.etag, etag.ptr, etag.len);
         j->m.flags = (uint32_t)flags;
         j->body = cn_msg_body(req);
-        if (opt_u64(req, "size", j->body.len, &j->m.size) != 0 ||
+        if (opt_u64(req, "mtime", 0, &j->m.mtime_ms) != 0 ||
+            opt_u64(req, "size", j->body.len, &j->m.size) != 0 ||
             (j->m.size != j->body.len && !(flags & CN_OBJ_MANIFEST)))
             return CN_EINVAL;
         break;
@@ -158,15 +163,26 @@ static void run_job(uv_work_t *w)
     CN_CHECK_OBJ(j, STOR_JOB_MAGIC);
     switch (j->op) {
     case OP_PUT:
-        j->m.mtime_ms = cn_now_ms();
+        if (j->m.mtime_ms == 0 || !j->replica)
+            j->m.mtime_ms = cn_now_ms();
         j->rc = stor_engine_put(j->engine, j->key, &j->m, j->body);
         break;
     case OP_GET:
-        j->rc = stor_engine_get(j->engine, j->key, j->off, j->len, &j->m, &j->meta_out,
-                                &j->body_out);
-        break;
     case OP_HEAD:
-        j->rc = stor_engine_head(j->engine, j->key, &j->m, &j->meta_out);
+        if (j->replica) {
+            /* a peer asks: a tombstone is a version (rc 0, flag set), a bad copy CN_ECORRUPT */
+            j->rc = stor_engine_stat(j->engine, j->key, &j->m, &j->meta_out);
+            if (j->rc != 0 || (j->m.flags & CN_OBJ_TOMBSTONE) || j->op == OP_HEAD)
+                break;
+            cn_buf_reset(&j->meta_out);
+        }
+        if (j->op == OP_GET)
+            j->rc = stor_engine_get(j->engine, j->key, j->off, j->len, &j->m, &j->meta_out,
+                                    &j->body_out);
+        else
+            j->rc = stor_engine_head(j->engine, j->key, &j->m, &j->meta_out);
+        if (j->replica && j->rc == CN_ENOENT) /* deleted between the two reads */
+            j->rc = stor_engine_stat(j->engine, j->key, &j->m, NULL);
         break;
     case OP_DELETE:
         j->rc = stor_engine_delete(j->engine, j->key, j->clock);
@@ -221,7 +237,7 @@ static void job_done(uv_work_t *w, int status)
             body = cn_buf_steal(&j->body_out, &len);
             cn_msg_set_body(resp, body, len);
         }
-    } else if (j->rc != CN_ENOENT && j->rc != CN_ESTALE) {
+    } else if (j->rc != CN_ENOENT && j->rc != CN_ESTALE && j->rc != CN_ECORRUPT) {
         CN_LOG(CN_LOG_WARN, "op=%s key=%.*s rc=%s: request failed", cn_msg_op(j->req),
                (int)j->key.len, j->key.ptr, cn_strerror(j->rc));
     }
@@ -309,7 +325,8 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
     int rc = CN_EINVAL, known = 0;
 
     CN_CHECK_OBJ(r, STOR_RPC_MAGIC);
-    if (maintenance(r, conn, req))
+    if (maintenance(r, conn, req) || stor_repair_q_rpc(r->s, conn, req) ||
+        stor_recoverer_rpc(r->s, conn, req))
         return;
     j = cn_calloc(1, sizeof(*j));
     j->magic = STOR_JOB_MAGIC;
@@ -325,8 +342,16 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
             known = 1;
         }
     }
-    if (known && (rc = parse_req(j)) == 0 &&
-        (rc = uv_queue_work(r->s->loop, &j->work, run_job, job_done)) == 0)
+    if (known && (rc = parse_req(j)) == 0 && !j->replica && j->op != OP_LIST &&
+        r->s->ring_cur != NULL && r->s->cl != NULL) {
+        static const char kinds[] = {[OP_PUT] = 'p', [OP_GET] = 'g', [OP_HEAD] = 'h',
+                                     [OP_DELETE] = 'd'};
+
+        stor_repl_coordinate(r->s, conn, req, kinds[j->op], &j->m, j->body, j->off, j->len);
+        job_free(j);
+        return;
+    }
+    if (known && rc == 0 && (rc = uv_queue_work(r->s->loop, &j->work, run_job, job_done)) == 0)
         return;
     if (!known)
         CN_LOG(CN_LOG_DEBUG, "op=%s peer=%s: unknown op", opname, cn_rpc_conn_peer(conn));

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "common/ring.h"
 #include "storage/engine.h"
 
 struct stor_conf {
@@ -32,10 +33,24 @@ struct stor_conf {
     uint64_t heartbeat_ms;
     int log_level;
     char *log_file;
+    /* [replication] (storage/replicator.c, storage/repair_q.c) */
+    uint64_t repl_timeout_ms;
+    uint64_t repair_inflight;
+    uint64_t repair_backoff_min_ms;
+    uint64_t repair_backoff_max_ms;
+    uint64_t scan_batch;
 };
 
 struct stor_rpc;
 struct stor_mgr_link;
+struct stor_cluster;
+struct stor_repair_q;
+struct stor_recoverer;
+
+/** Consistency levels from the manager's heartbeat replies (defaults 3/2/1/2 until then). */
+struct stor_levels {
+    uint32_t n, w, r, d;
+};
 
 /** The engine options of c (strings borrowed from c). */
 void stor_conf_engine_opts(const struct stor_conf *c, stor_engine_opts_t *o);
@@ -51,6 +66,14 @@ struct stor_server {
     int rpc_port;               /* the real bound port */
     struct stor_rpc *rpc;
     struct stor_mgr_link *mgr;
+    /* the cluster side (storage/cluster.h): rings, levels, peers, repair queue, recoverer */
+    cn_ring_t *ring_cur, *ring_prev;   /* owned; replaced whole by stor_cluster_set_ring */
+    struct stor_levels levels;
+    struct stor_cluster *cl;
+    struct stor_repair_q *rq;
+    struct stor_recoverer *rec;
+    uv_timer_t cron;
+    uint64_t ticks;
 };
 
 /** Starts the RPC server on conf->rpc_listen; fills s->rpc_port. 0 or a CN_E* code. */
@@ -63,5 +86,20 @@ void stor_rpc_stop(struct stor_server *s);
  *  for an unreachable manager; CN_EINVAL for a bad manager address. */
 int stor_mgr_start(struct stor_server *s);
 void stor_mgr_stop(struct stor_server *s);
+
+/** Starts the cluster side (storage/cluster.c): peers, the repair queue (its RocksDB under
+ *  data_dir/repairq), the recoverer and the 100 ms cron. 0 or a CN_E* code. */
+int stor_cluster_start(struct stor_server *s);
+/** Stops starting new work and cancels calls to peers; run the loop afterwards, then call
+ *  stor_cluster_close. */
+void stor_cluster_stop(struct stor_server *s);
+/** Frees what is left once the loop has returned. */
+void stor_cluster_close(struct stor_server *s);
+/** Takes ownership of cur and prev (either may be NULL), replacing the rings; drops peers
+ *  that left, and starts the rebalance walk when the pair changed. */
+void stor_cluster_set_ring(struct stor_server *s, cn_ring_t *cur, cn_ring_t *prev);
+/** Applies the levels of a manager reply (fields n, w, r, d; absent ones are kept). */
+void stor_cluster_set_levels(struct stor_server *s, uint64_t n, uint64_t w, uint64_t r,
+                             uint64_t d);
 
 #endif

@@ -111,7 +111,8 @@ static void do_batch(struct cengine *ce, stor_container_t *c, struct stor_wreq *
 
         if ((r->rc = current(ce, batch, r, &clock, &flags, &found, &val)) != 0)
             continue;
-        if (found && clock >= r->h.clock) {
+        /* an equal clock may replace a version marked bad: that is its repair */
+        if (found && (clock > r->h.clock || (clock == r->h.clock && !(flags & STOR_IDX_BAD)))) {
             r->rc = CN_ESTALE;
             continue;
         }

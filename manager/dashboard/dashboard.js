@@ -64,7 +64,7 @@ function colorOf(name) {
 
 /* ---- ring ---------------------------------------------------------------------------- */
 
-const CX = 200, CY = 200, R = 150, WIDTH = 34;
+const CX = 200, CY = 200, R = 140, WIDTH = 32;
 
 function point(frac, radius) {
   const a = frac * 2 * Math.PI - Math.PI / 2;  /* 0 at the top, clockwise */
@@ -100,9 +100,11 @@ function drawRing() {
     p.appendChild(el('title', {}, `${a.node}: arcs ${a.start}..${a.end - 1}`));
     svg.appendChild(p);
   }
-  for (let q = 0; q < 4; q++) {  /* quarter ticks */
-    const [x, y] = point(q / 4, R + WIDTH / 2 + 10);
-    svg.appendChild(el('text', { x: x.toFixed(1), y: (y + 4).toFixed(1), 'text-anchor': 'middle' },
+  for (let q = 0; q < 4; q++) {  /* quarter ticks, outside the band */
+    const [x, y] = point(q / 4, R + WIDTH / 2 + 8);
+    const anchor = q === 1 ? 'start' : q === 3 ? 'end' : 'middle';
+    const dy = q === 0 ? -2 : q === 2 ? 12 : 4;
+    svg.appendChild(el('text', { x: x.toFixed(1), y: (y + dy).toFixed(1), 'text-anchor': anchor },
                        (q * total / 4).toString()));
   }
   svg.appendChild(el('text', { x: CX, y: CY - 6, 'text-anchor': 'middle', class: 'center' },
@@ -155,7 +157,9 @@ function drawNodes() {
     const badPrev = n.type !== 'manager' && live && cur !== '0000000000000000' && n.ring_prev !== prev;
     tr.appendChild(el('td', { class: 'sum' + (badCur ? ' mismatch' : '') }, n.ring_cur));
     tr.appendChild(el('td', { class: 'sum' + (badPrev ? ' mismatch' : '') }, n.ring_prev));
-    tr.appendChild(el('td', {}, n.updated_at ? n.updated_at.replace('T', ' ').replace('Z', '') : ''));
+    const when = el('td', { title: n.updated_at || '' },
+                    n.updated_at ? n.updated_at.slice(11, 19) + ' UTC' : '');
+    tr.appendChild(when);
     tbody.appendChild(tr);
   }
 }

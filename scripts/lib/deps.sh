@@ -5,7 +5,9 @@ CAIRN_BUILD_PKGS="build-essential autoconf automake libtool pkg-config git
 libh2o-dev libuv1-dev libmicrohttpd-dev libssl-dev libcurl4-openssl-dev librocksdb-dev
 libmsgpack-dev libcriterion-dev libisal-dev libjansson-dev libexpat1-dev libinih-dev"
 CAIRN_RUN_PKGS="curl ca-certificates python3"
-CAIRN_TEST_PKGS="awscli"
+CAIRN_TEST_PKGS="awscli python3-boto3"
+# clang with libFuzzer and the sanitizer runtimes, for the fuzz stage of scripts/test (tests/fuzz/)
+CAIRN_FUZZ_PKGS="clang libclang-rt-14-dev"
 CAIRN_DASHBOARD_PKGS="chromium chromium-driver"  # headless browser for tests/integration/test_dashboard.sh
 
 # cairn_deps_install [extra packages...]: apt-get install whatever is not installed yet.

@@ -54,7 +54,7 @@ EOF
 
 start_manager() {
     rm -f "$tmp/ports"
-    "$MGR_BIN" -c "$tmp/manager.conf" --port-file "$tmp/ports" "$@" &
+    "$MGR_BIN" -c "$tmp/manager.conf" --port-file "$tmp/ports" "$@" >>"$tmp/manager.out" 2>&1 &
     MGR_PID=$!
     local deadline=$((SECONDS + 10))
     until [ -s "$tmp/ports" ]; do
@@ -73,6 +73,13 @@ stop_manager() {
     local rc=$?
     MGR_PID=
     return $rc
+}
+
+# step NAME CMD...: like check, but runs CMD in this shell (it starts or stops daemons).
+step() {
+    local name=$1
+    shift
+    if "$@"; then t_ok "$name"; else t_bad "$name"; fi
 }
 
 start_fakes() {
@@ -120,7 +127,7 @@ all_in_sync() {
     json status | py "all(n['state'] in ('running','suspend','detached') and n['ring_cur']==d['manager']['ring_cur'] for n in d['nodes']) and len(d['nodes'])==5 and d['manager']['ring_cur']!='0'*16" | grep -q True
 }
 
-check "manager starts" start_manager
+step "manager starts" start_manager || exit 1
 start_fakes
 check "4 storage nodes and a gateway register" wait_for 10 \
     sh -c "'$ADM_BIN' --manager $ADM --json status | grep -c '\"type\": \"storage\"' | grep -qx 4"
@@ -144,7 +151,7 @@ expect_match "manager down: one line that says so" "^cairn-adm: cannot reach the
 expect_eq "manager down: exactly one line" 1 "$(printf '%s\n' "$out" | wc -l)"
 
 # ---- version, start, status ---------------------------------------------------------------
-run "version shows both versions" 0 "^cairn-adm .*cairn-manager " version
+run "version shows both versions" 0 "cairn-manager [0-9]+\.[0-9]+" version
 run "whereis before start: no ring" 1 "not started" whereis photos/cat.jpg
 run "dump-ring before start: no ring" 1 "not started" dump-ring
 run "start builds the first ring" 0 "OK: cluster started, ring [0-9a-f]{16} with 4 storage" start
@@ -182,8 +189,8 @@ run "create-user with a password" 0 "secret-access-key: " create-user bob bobs-p
 run "create-user again: exit 1" 1 "user alice exists" create-user alice
 run "create-user with a bad name" 1 "bad user name" create-user 'no/slash'
 run "create-user with a short password" 1 "password must have" create-user carl short
-run "import-user" 0 "^OK" import-user carol AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYx
-run "import-user with a taken access key" 1 "belongs to another user" import-user dave AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYx
+run "import-user" 0 "^OK" import-user carol AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+run "import-user with a taken access key" 1 "belongs to another user" import-user dave AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 run "import-user with a bad secret" 1 "bad keys" import-user dave AKIAIOSFODNN7EXAMPLF short
 run "get-users lists all three" 0 "carol +\| normal +\| AKIAIOSFODNN7EXAMPLE" get-users
 run "get-users shows who has a password" 0 "bob +\| normal +\| [A-Z0-9]{20} +\| yes" get-users
@@ -199,7 +206,7 @@ run "delete-user of an unknown user" 1 "no user named 'zed'" delete-user zed
 # ---- endpoints ----------------------------------------------------------------------------
 run "add-endpoint" 0 "^OK" add-endpoint S3.Example.COM
 run "add-endpoint again (any case): exit 1" 1 "exists" add-endpoint s3.example.com
-run "add-endpoint with a bad name" 1 "bad endpoint" add-endpoint -bad-.example
+run "add-endpoint with a bad name" 1 "bad endpoint" add-endpoint bad_name.example
 run "get-endpoints" 0 "s3.example.com" get-endpoints
 run "delete-endpoint of an unknown one" 1 "no endpoint" delete-endpoint nope.example
 run "add-endpoint another" 0 "^OK" add-endpoint cdn.example.net
@@ -339,8 +346,8 @@ run "state intact after a refused restore" 0 "carol" get-users
 check "nodes still in sync after the restore" wait_for 10 all_in_sync
 
 # ---- restart keeps everything -------------------------------------------------------------
-check "manager stops cleanly on SIGTERM" stop_manager
-check "manager restarts" start_manager
+step "manager stops cleanly on SIGTERM" stop_manager
+step "manager restarts" start_manager
 stop_fakes
 start_fakes
 check "nodes come back in sync" wait_for 10 all_in_sync
@@ -352,7 +359,7 @@ stop_fakes
 
 # ---- the token on loopback ----------------------------------------------------------------
 stop_manager
-check "manager starts with require_token_on_loopback" start_manager --set admin.require_token_on_loopback=true
+step "manager starts with require_token_on_loopback" start_manager --set admin.require_token_on_loopback=true
 run "loopback without the token: 401" 1 "missing or wrong token" get-users
 check "loopback with the token" env CAIRN_TOKEN="$TOKEN" "$ADM_BIN" --manager "$ADM" get-users
 stop_manager

@@ -179,3 +179,31 @@ Test(range, unsatisfiable_and_ignored, .timeout = 5)
     cr_assert_eq(range("bytes=", 100, &off, &len), 1);
     cr_assert_eq(range("bytes=99999999999999999999999-", 100, &off, &len), 1);
 }
+
+Test(route, multipart_delete_and_acl_subresources, .timeout = 5)
+{
+    gw_route_t r;
+    cr_assert_eq(parse("GET", "/b", "uploads", NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_LIST_MULTIPART_UPLOADS);
+    cr_assert_eq(parse("GET", "/b", "uploads&prefix=a&key-marker=k", NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_LIST_MULTIPART_UPLOADS);
+    cr_assert_eq(parse("POST", "/b", "delete", NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_DELETE_OBJECTS);
+    cr_assert_eq(parse("GET", "/b", "acl", NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_GET_BUCKET_ACL);
+    cr_assert_eq(parse("PUT", "/b", "acl", NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_PUT_BUCKET_ACL);
+    cr_assert_eq(parse("DELETE", "/b", "acl", NULL, NULL, &r), GW_S3_METHOD_NOT_ALLOWED);
+    cr_assert_eq(parse("GET", "/b/k", "acl", NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_GET_OBJECT_ACL);
+    cr_assert_eq(parse("PUT", "/b/k", "acl", NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_PUT_OBJECT_ACL);
+    cr_assert_eq(parse("PUT", "/b/k", "partNumber=1&uploadId=x", NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_UPLOAD_PART);
+    cr_assert_eq(parse("GET", "/b/k", "uploadId=x", NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_LIST_PARTS);
+    cr_assert_eq(parse("POST", "/b/k", "uploadId=x", NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_COMPLETE_MULTIPART);
+    cr_assert_eq(parse("DELETE", "/b/k", "uploadId=x", NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_ABORT_MULTIPART);
+}

@@ -425,3 +425,103 @@ Test(mgr_daemon, empty_secret_is_a_config_error, .timeout = 20)
     fclose(f);
     cr_assert(strstr(err, "cluster.secret") != NULL, "stderr was: %s", err);
 }
+
+/* What the admin API changes reaches the nodes over RPC: endpoints (get_endpoints and
+ * endpoints_ver in heartbeat replies), bucket quotas (get_buckets "quota"), consistency
+ * levels (n/w/r/d in heartbeat replies, kept over a restart). */
+Test(mgr_daemon, rpc_serves_admin_changes, .timeout = 60)
+{
+    cn_msg_t *req, *resp = NULL;
+    uint64_t ver0 = 0, ver1 = 0, w = 0, d = 0, quota = 0;
+    char body[256];
+    json_t *j;
+    const char *ak;
+
+    write_config(SECRET);
+    start_manager();
+    register_storage("s0", 20000, "attached");
+    register_storage("s1", 20001, "attached");
+    cr_assert_eq(http("POST", "/v1/start", NULL, &j), 200);
+    json_decref(j);
+
+    req = cn_msg_new(CN_OP_HEARTBEAT);
+    cn_msg_set_str(req, "name", "s0");
+    cr_assert_eq(rpc(SECRET, req, &resp), 0);
+    cr_assert_eq(cn_msg_get_u64(resp, "endpoints_ver", &ver0), 0);
+    cn_msg_free(resp);
+
+    cr_assert_eq(http("POST", "/v1/endpoints", "{\"endpoint\":\"S3.Example.com\"}", &j), 201);
+    json_decref(j);
+    cr_assert_eq(rpc(SECRET, cn_msg_new(CN_OP_GET_ENDPOINTS), &resp), 0);
+    cr_assert_eq(cn_msg_rc(resp), 0);
+    j = json_loadb(cn_msg_body(resp).ptr, cn_msg_body(resp).len, 0, NULL);
+    cr_assert_eq(json_array_size(j), 1);
+    cr_assert_str_eq(json_string_value(json_array_get(j, 0)), "s3.example.com");
+    json_decref(j);
+    cr_assert_eq(cn_msg_get_u64(resp, "ver", &ver1), 0);
+    cr_assert_gt(ver1, ver0);
+    cn_msg_free(resp);
+
+    /* levels: W=1 D=1 pushed through heartbeat replies */
+    cr_assert_eq(http("PUT", "/v1/consistency", "{\"w\":1,\"r\":1,\"d\":1}", &j), 200);
+    json_decref(j);
+    cr_assert_eq(http("PUT", "/v1/consistency", "{\"w\":9,\"r\":1,\"d\":1}", &j), 400);
+    json_decref(j);
+    cr_assert_eq(http("PUT", "/v1/consistency", "{\"w\":\"2\",\"r\":1,\"d\":1}", &j), 400);
+    json_decref(j);
+    req = cn_msg_new(CN_OP_HEARTBEAT);
+    cn_msg_set_str(req, "name", "s1");
+    cr_assert_eq(rpc(SECRET, req, &resp), 0);
+    cr_assert_eq(cn_msg_get_u64(resp, "w", &w), 0);
+    cr_assert_eq(cn_msg_get_u64(resp, "d", &d), 0);
+    cr_assert_eq(w, 1);
+    cr_assert_eq(d, 1);
+    cr_assert_eq(cn_msg_get_u64(resp, "endpoints_ver", &ver0), 0);
+    cr_assert_eq(ver0, ver1);
+    cn_msg_free(resp);
+
+    /* quota: stored and served with get_buckets */
+    cr_assert_eq(http("POST", "/v1/users", "{\"user\":\"alice\"}", &j), 201);
+    ak = json_string_value(json_object_get(j, "access_key"));
+    snprintf(body, sizeof(body), "{\"bucket\":\"photos\",\"access_key\":\"%s\"}", ak);
+    json_decref(j);
+    cr_assert_eq(http("POST", "/v1/buckets", body, &j), 201);
+    json_decref(j);
+    cr_assert_eq(http("PUT", "/v1/buckets/photos/quota", "{\"bytes\":1048576}", &j), 200);
+    json_decref(j);
+    cr_assert_eq(http("PUT", "/v1/buckets/photos/quota", "{\"bytes\":-1}", &j), 400);
+    json_decref(j);
+    cr_assert_eq(http("PUT", "/v1/buckets/nope/quota", "{\"bytes\":1}", &j), 404);
+    json_decref(j);
+    cr_assert_eq(http("GET", "/v1/buckets/photos", NULL, &j), 200);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "owner_user")), "alice");
+    json_decref(j);
+    cr_assert_eq(rpc(SECRET, cn_msg_new(CN_OP_GET_BUCKETS), &resp), 0);
+    j = json_loadb(cn_msg_body(resp).ptr, cn_msg_body(resp).len, 0, NULL);
+    quota = (uint64_t)json_integer_value(json_object_get(json_array_get(j, 0), "quota"));
+    cr_assert_eq(quota, 1048576);
+    json_decref(j);
+    cn_msg_free(resp);
+
+    /* wrong methods and unknown routes */
+    cr_assert_eq(http("GET", "/v1/consistency", NULL, &j), 405);
+    json_decref(j);
+    cr_assert_eq(http("DELETE", "/v1/nodes/s0", NULL, &j), 405);
+    json_decref(j);
+    cr_assert_eq(http("POST", "/v1/restore", "{\"format\":\"cairn-manager-backup\","
+                                             "\"version\":1,\"records\":[{\"key\":\"x/y\","
+                                             "\"hex\":\"00\"}]}", &j), 400);
+    cr_assert(strstr(json_string_value(json_object_get(j, "error")), "x/y") != NULL);
+    json_decref(j);
+
+    /* the levels survive a restart */
+    stop_manager(1);
+    start_manager();
+    req = cn_msg_new(CN_OP_HEARTBEAT);
+    cn_msg_set_str(req, "name", "s1");
+    cr_assert_eq(rpc(SECRET, req, &resp), 0);
+    cr_assert_eq(cn_msg_get_u64(resp, "w", &w), 0);
+    cr_assert_eq(w, 1);
+    cn_msg_free(resp);
+    stop_manager(1);
+}

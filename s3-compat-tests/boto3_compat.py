@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""s3-compat-tests/boto3_compat.py: the stock boto3 client against a running cairn gateway.
+
+Usage: S3_ENDPOINT=http://127.0.0.1:PORT AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... \
+       python3 boto3_compat.py [BUCKET]
+
+Checks content and metadata, not just status codes: objects with metadata, ranges,
+conditional requests, presigned GET and PUT, multipart through upload_file and by hand,
+CopyObject, DeleteObjects, ListObjectsV2 paging, canned ACLs, S3 error codes, and the
+checksum paths of boto3 >= 1.36: CRC32/CRC32C/SHA256 headers, and aws-chunked bodies with a
+checksum trailer (STREAMING-UNSIGNED-PAYLOAD-TRAILER). botocore sends trailers only over
+HTTPS; the test makes it believe the plain-HTTP endpoint is HTTPS for that one decision, so
+that the SDK's real aws-chunked encoder is what the gateway decodes.
+Prints "ok"/"FAIL" lines like tests/integration/lib.sh and exits 1 on any failure.
+"""
+import hashlib
+import os
+import sys
+import urllib.parse
+import urllib.request
+
+import boto3
+import botocore
+import botocore.httpchecksum
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+PASS = FAIL = 0
+
+
+def ok(name):
+    global PASS
+    PASS += 1
+    print("ok   " + name)
+
+
+def bad(name, why=""):
+    global FAIL
+    FAIL += 1
+    print("FAIL " + name)
+    if why:
+        for line in str(why).splitlines()[-10:]:
+            print("     | " + line)
+
+
+def expect_eq(name, want, got):
+    if want == got:
+        ok(name)
+    else:
+        bad(name, "want: %r\ngot:  %r" % (want, got))
+
+
+def expect_error(name, code, fn):
+    try:
+        fn()
+    except ClientError as e:
+        expect_eq(name, code, e.response["Error"]["Code"])
+        return
+    bad(name, "no error, wanted " + code)
+
+
+def client(**cfg):
+    return boto3.client(
+        "s3", endpoint_url=os.environ["S3_ENDPOINT"], region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **cfg))
+
+
+def main():
+    bucket = sys.argv[1] if len(sys.argv) > 1 else "boto3-compat"
+    s3 = client()
+    s3.create_bucket(Bucket=bucket)
+
+    # --- objects, metadata, ranges, conditions ---
+    body = os.urandom(100000)
+    r = s3.put_object(Bucket=bucket, Key="dir/é x+y.bin", Body=body, ContentType="text/x-b3",
+                      Metadata={"color": "red"}, CacheControl="max-age=60")
+    expect_eq("put_object ETag is the MD5", '"%s"' % hashlib.md5(body).hexdigest(), r["ETag"])
+    g = s3.get_object(Bucket=bucket, Key="dir/é x+y.bin")
+    expect_eq("get_object returns the bytes", body, g["Body"].read())
+    expect_eq("... with Content-Type, metadata, Cache-Control",
+              ("text/x-b3", {"color": "red"}, "max-age=60"),
+              (g["ContentType"], g["Metadata"], g.get("CacheControl")))
+    g = s3.get_object(Bucket=bucket, Key="dir/é x+y.bin", Range="bytes=10-19")
+    expect_eq("a range", body[10:20], g["Body"].read())
+    expect_error("If-None-Match with the ETag: 304", "304",
+                 lambda: s3.get_object(Bucket=bucket, Key="dir/é x+y.bin", IfNoneMatch=r["ETag"]))
+    expect_error("NoSuchKey", "NoSuchKey", lambda: s3.get_object(Bucket=bucket, Key="nope"))
+    expect_error("NoSuchBucket", "NoSuchBucket",
+                 lambda: s3.get_object(Bucket="no-such-bucket-b3", Key="k"))
+
+    # --- presigned GET and PUT (boto3's default SigV2 query and SigV4 query) ---
+    for sv in ("s3", "s3v4"):
+        ps = client(signature_version=sv)
+        url = ps.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "pre/" + sv},
+                                        ExpiresIn=300)
+        # no Content-Type, as signed (urllib would add a form type otherwise)
+        req = urllib.request.Request(url, data=b"presigned " + sv.encode(), method="PUT",
+                                     headers={"Content-Type": ""})
+        with urllib.request.urlopen(req) as resp:
+            expect_eq("presigned PUT (%s)" % sv, 200, resp.status)
+        url = ps.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "pre/" + sv},
+                                        ExpiresIn=300)
+        with urllib.request.urlopen(url) as resp:
+            expect_eq("presigned GET (%s) returns the presigned PUT's body" % sv,
+                      b"presigned " + sv.encode(), resp.read())
+
+    # --- checksums in headers (boto3 >= 1.36 sends CRC32 by default) ---
+    for alg in ("CRC32", "CRC32C", "SHA256", "SHA1"):
+        data = os.urandom(3000)
+        try:
+            s3.put_object(Bucket=bucket, Key="sum/" + alg, Body=data, ChecksumAlgorithm=alg)
+        except botocore.exceptions.MissingDependencyException:
+            print("skip %s checksum (needs botocore[crt])" % alg)
+            continue
+        g = s3.get_object(Bucket=bucket, Key="sum/" + alg, ChecksumMode="ENABLED")
+        got = g["Body"].read()  # botocore validates the returned checksum while reading
+        expect_eq("%s checksum stored and returned with ChecksumMode" % alg,
+                  (data, True), (got, ("Checksum" + alg) in g))
+
+    # --- aws-chunked with a trailer, from the SDK's own encoder (botocore >= 1.36) ---
+    real_urlparse = getattr(botocore.httpchecksum, "urlparse", None)
+    try:
+        s3c = client(request_checksum_calculation="when_supported")
+    except TypeError:
+        s3c = None
+    if s3c is None or real_urlparse is None:
+        print("skip aws-chunked trailer from the SDK (botocore %s is older than 1.36)"
+              % botocore.__version__)
+    else:
+        trailer_test(s3, s3c, bucket, real_urlparse)
+
+    multipart_and_more(s3, bucket)
+    print("\n%d passed, %d failed" % (PASS, FAIL))
+    return 1 if FAIL else 0
+
+
+def trailer_test(s3, s3c, bucket, real_urlparse):
+    botocore.httpchecksum.urlparse = lambda u, *a: real_urlparse(u.replace("http://", "https://", 1), *a)
+    try:
+        data = os.urandom(200000)
+        seen = {}
+
+        def grab(request, **kw):
+            seen["sha"] = request.headers.get("x-amz-content-sha256")
+            seen["trailer"] = request.headers.get("x-amz-trailer")
+
+        s3c.meta.events.register("before-send.s3.PutObject", grab)
+        import io
+        s3c.put_object(Bucket=bucket, Key="chunked/obj", Body=io.BytesIO(data),
+                       ChecksumAlgorithm="CRC32")
+        expect_eq("the SDK sent an unsigned-trailer aws-chunked body",
+                  (b"STREAMING-UNSIGNED-PAYLOAD-TRAILER", b"x-amz-checksum-crc32"),
+                  (seen.get("sha") if isinstance(seen.get("sha"), bytes) else (seen.get("sha") or "").encode(),
+                   seen.get("trailer") if isinstance(seen.get("trailer"), bytes) else (seen.get("trailer") or "").encode()))
+        g = s3.get_object(Bucket=bucket, Key="chunked/obj", ChecksumMode="ENABLED")
+        expect_eq("... stored without framing, its CRC32 returned",
+                  (data, True), (g["Body"].read(), "ChecksumCRC32" in g))
+    finally:
+        botocore.httpchecksum.urlparse = real_urlparse
+
+
+def multipart_and_more(s3, bucket):
+    # --- multipart ---
+    big = os.urandom(12 * 1024 * 1024 + 5)
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "b3-big-%d" % os.getpid())
+    with open(path, "wb") as f:
+        f.write(big)
+    try:
+        s3.upload_file(path, bucket, "mp/big", ExtraArgs={"ContentType": "text/x-big"},
+                       Config=TransferConfig(multipart_threshold=5 * 1024 * 1024,
+                                             multipart_chunksize=5 * 1024 * 1024))
+    finally:
+        os.unlink(path)
+    h = s3.head_object(Bucket=bucket, Key="mp/big")
+    expect_eq("upload_file (3 parts): size, Content-Type, -3 ETag",
+              (len(big), "text/x-big", True),
+              (h["ContentLength"], h["ContentType"], h["ETag"].endswith('-3"')))
+    expect_eq("... downloads byte-identical", big,
+              s3.get_object(Bucket=bucket, Key="mp/big")["Body"].read())
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp/abort")["UploadId"]
+    s3.upload_part(Bucket=bucket, Key="mp/abort", UploadId=up, PartNumber=1, Body=b"x" * 100)
+    lst = s3.list_multipart_uploads(Bucket=bucket, Prefix="mp/")
+    expect_eq("list_multipart_uploads", [up], [u["UploadId"] for u in lst.get("Uploads", [])])
+    s3.abort_multipart_upload(Bucket=bucket, Key="mp/abort", UploadId=up)
+    expect_error("upload_part after abort: NoSuchUpload", "NoSuchUpload",
+                 lambda: s3.upload_part(Bucket=bucket, Key="mp/abort", UploadId=up, PartNumber=2,
+                                        Body=b"y"))
+
+    # --- copy, delete_objects, listing pages ---
+    s3.copy_object(Bucket=bucket, Key="copy/big", CopySource={"Bucket": bucket, "Key": "mp/big"})
+    expect_eq("copy_object of a multipart object", big,
+              s3.get_object(Bucket=bucket, Key="copy/big")["Body"].read())
+    for i in range(7):
+        s3.put_object(Bucket=bucket, Key="page/%02d" % i, Body=b"p")
+    keys, token = [], None
+    while True:
+        kw = {"ContinuationToken": token} if token else {}
+        page = s3.list_objects_v2(Bucket=bucket, Prefix="page/", MaxKeys=3, **kw)
+        keys += [c["Key"] for c in page.get("Contents", [])]
+        if not page["IsTruncated"]:
+            break
+        token = page["NextContinuationToken"]
+    expect_eq("list_objects_v2 pages of 3", ["page/%02d" % i for i in range(7)], keys)
+    d = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys]})
+    expect_eq("delete_objects", sorted(keys), sorted(x["Key"] for x in d["Deleted"]))
+    expect_eq("... the prefix is empty", 0, s3.list_objects_v2(Bucket=bucket, Prefix="page/")["KeyCount"])
+
+    # --- canned ACLs ---
+    s3.put_object(Bucket=bucket, Key="acl/k", Body=b"public", ACL="public-read")
+    acl = s3.get_object_acl(Bucket=bucket, Key="acl/k")
+    expect_eq("get_object_acl after ACL=public-read",
+              True, any(g["Permission"] == "READ" and g["Grantee"].get("URI", "").endswith("AllUsers")
+                        for g in acl["Grants"]))
+    anon = "%s/%s/acl/k" % (os.environ["S3_ENDPOINT"], bucket)
+    with urllib.request.urlopen(anon) as resp:
+        expect_eq("anonymous GET of a public-read object", b"public", resp.read())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

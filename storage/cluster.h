@@ -1,0 +1,194 @@
+/*
+ * storage/cluster.h: internals shared by the cluster side of cairn-storage: storage/cluster.c
+ * (rings, levels, peers, versions, async engine calls, fan-out reads), storage/replicator.c
+ * (the coordinator of put/delete/get/head), storage/repair_q.c (the persistent repair queue
+ * and its worker) and storage/recoverer.c (recover_*, rebalance walk, whereis).
+ * Not for other folders: the contract between daemons is docs/PROTOCOL.md, "Replication".
+ *
+ * Threads: everything here runs on the main loop; engine calls go to the libuv pool through
+ * stor_local_read/stor_local_write and come back on the loop.
+ * Rings: s->ring_cur/s->ring_prev are replaced whole at any loop turn, so nothing keeps a
+ * cn_ring_node_t pointer across a callback: owners are copied by name (stor_owners_t) and
+ * peers are looked up by name at call time.
+ */
+#ifndef CAIRN_STORAGE_CLUSTER_H
+#define CAIRN_STORAGE_CLUSTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/ring.h"
+#include "common/rpc.h"
+#include "storage/storage.h"
+
+/* ops added by the cluster side (docs/PROTOCOL.md, "Replication") */
+#define STOR_OP_WHEREIS "whereis"
+#define STOR_OP_MQ_STATS "mq_stats"
+#define STOR_OP_MQ_SUSPEND "mq_suspend"
+#define STOR_OP_MQ_RESUME "mq_resume"
+#define STOR_OP_RECOVER_FILE "recover_file"
+#define STOR_OP_RECOVER_NODE "recover_node"
+#define STOR_OP_RECOVER_CONSISTENCY "recover_consistency"
+#define STOR_OP_RECOVER_STATUS "recover_status"
+#define STOR_OP_REBALANCE_STATUS "rebalance_status"
+
+#define STOR_NAME_MAX CN_RING_NAME_MAX
+#define STOR_READ_SET_MAX (2 * CN_RING_MAX_REPLICAS)
+
+/** Why a repair was queued (persisted as a byte: never renumber). */
+enum stor_reason {
+    STOR_R_REPLICATE = 0, /* a replica write failed or timed out (hinted handoff) */
+    STOR_R_READ = 1,      /* read repair */
+    STOR_R_FILE = 2,      /* recover_file */
+    STOR_R_NODE = 3,      /* recover_node */
+    STOR_R_REBALANCE = 4, /* the ring changed: push to a new owner */
+    STOR_R_SCRUB = 5,     /* scrub or a read found the local record corrupt */
+    STOR_R_CONSISTENCY = 6, /* recover_consistency found a difference */
+    STOR_R_COUNT
+};
+const char *stor_reason_name(int reason);
+
+/* ---- versions ----------------------------------------------------------------------- */
+
+/** One version of a key as read locally or from a peer; owns its bytes. */
+typedef struct stor_version {
+    int rc;                 /* 0 found (live or tombstone), CN_ENOENT, CN_ECORRUPT, or error */
+    stor_obj_meta_t m;      /* m.meta points into meta */
+    cn_buf_t meta, body;    /* body: the requested range (all of it for repairs) */
+} stor_version_t;
+
+void stor_version_init(stor_version_t *v);
+void stor_version_dispose(stor_version_t *v);
+/** 1 when v holds a version (live or tombstone). */
+static inline int stor_version_found(const stor_version_t *v)
+{
+    return v->rc == 0;
+}
+/** Fills v from a get/head answer of a peer (asked with replica=1, so a tombstone is rc 0
+ *  with CN_OBJ_TOMBSTONE). status is the call status; takes resp's body; frees nothing. */
+void stor_version_from_msg(stor_version_t *v, int status, cn_msg_t *resp);
+/** The replica write of a version: put (live) or delete (tombstone) with replica = 1 and the
+ *  same clock, etag, meta, flags, size, mtime and body (copied). */
+cn_msg_t *stor_write_msg(cn_slice_t key, const stor_obj_meta_t *m, cn_slice_t body);
+
+/* ---- owners ------------------------------------------------------------------------- */
+
+typedef struct stor_owners {
+    size_t n;
+    char name[STOR_READ_SET_MAX][STOR_NAME_MAX];
+} stor_owners_t;
+
+/** key's first n owners on r (empty when r is NULL). */
+void stor_owners_of(const cn_ring_t *r, cn_slice_t key, size_t n, stor_owners_t *out);
+int stor_owners_has(const stor_owners_t *o, const char *name);
+/** Adds name unless present or full. */
+void stor_owners_add(stor_owners_t *o, const char *name);
+/** Every node that may hold key: its N owners on cur, then its owners on prev not already
+ *  listed; without the names equal to skip1/skip2 (may be NULL). */
+void stor_read_set(const struct stor_server *s, cn_slice_t key, const char *skip1,
+                   const char *skip2, stor_owners_t *out);
+/** 1 when this node is one of key's N owners on the current ring. */
+int stor_is_owner(const struct stor_server *s, cn_slice_t key);
+static inline const char *stor_self(const struct stor_server *s)
+{
+    return s->conf->name;
+}
+
+/* ---- peers -------------------------------------------------------------------------- */
+
+/** Calls the peer named name (found on ring cur, else prev) with req (taken). Returns 0 and
+ *  cb runs later exactly once, or CN_EUNAVAIL (unknown name, stopping) and cb never runs. */
+int stor_peer_call(struct stor_server *s, const char *name, cn_msg_t *req, uint64_t timeout_ms,
+                   cn_rpc_done_fn cb, void *arg);
+/** 1 when name is a member of ring cur or prev. */
+int stor_peer_known(const struct stor_server *s, const char *name);
+
+/* ---- local engine calls (thread pool) ----------------------------------------------- */
+
+/** Reads key's version (tombstones and bad versions included, see stor_engine_stat); with
+ *  want_body the body range [off, off+len) too. cb gets v (owned by cb: dispose and free). */
+typedef void (*stor_read_cb)(struct stor_server *s, stor_version_t *v, void *arg);
+void stor_local_read(struct stor_server *s, cn_slice_t key, int want_body, uint64_t off,
+                     uint64_t len, stor_read_cb cb, void *arg);
+/** Writes a version: put, or delete with m->clock when m->flags has CN_OBJ_TOMBSTONE. key,
+ *  m (with m->meta) and body are borrowed until cb. cb gets the engine's rc (0, CN_ESTALE,
+ *  CN_ENOENT for a delete of nothing live, or an error). */
+typedef void (*stor_write_cb)(struct stor_server *s, int rc, void *arg);
+void stor_local_write(struct stor_server *s, cn_slice_t key, const stor_obj_meta_t *m,
+                      cn_slice_t body, stor_write_cb cb, void *arg);
+/** Drops key's version when its clock is clock (rebalance); cb gets the rc. */
+void stor_local_drop(struct stor_server *s, cn_slice_t key, uint64_t clock, stor_write_cb cb,
+                     void *arg);
+
+/* ---- fan-out reads ------------------------------------------------------------------ */
+
+/** Asks several peers for key at once (get or head with replica = 1) and calls cb once all
+ *  have answered or failed. res[i].v.rc is the call status or the answer's rc. */
+typedef struct stor_gather {
+    uint32_t magic;
+    struct stor_server *s;
+    cn_buf_t key;
+    size_t n, pending;
+    struct {
+        char name[STOR_NAME_MAX];
+        stor_version_t v;
+    } res[STOR_READ_SET_MAX];
+    void (*cb)(struct stor_gather *g, void *arg);
+    void *arg;
+} stor_gather_t;
+
+/** op is CN_OP_GET or CN_OP_HEAD; off/len a body range for get. cb owns g (stor_gather_free).
+ *  With no names, cb runs on the next loop turn. */
+void stor_gather_start(struct stor_server *s, cn_slice_t key, const stor_owners_t *names,
+                       const char *op, uint64_t off, uint64_t len,
+                       void (*cb)(stor_gather_t *g, void *arg), void *arg);
+/** Index of the newest version found (-1: none). */
+int stor_gather_best(const stor_gather_t *g);
+void stor_gather_free(stor_gather_t *g);
+
+/* ---- replicator (storage/replicator.c) ---------------------------------------------- */
+
+/** Coordinates a put/delete/get/head that came without replica = 1 while a ring exists.
+ *  Takes req (the reply is sent from here). m, body, off and len are the parsed request
+ *  (borrowing from req); m->clock is set for writes. kind: 'p', 'd', 'g', 'h'. */
+void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req, int kind,
+                          const stor_obj_meta_t *m, cn_slice_t body, uint64_t off,
+                          uint64_t len);
+
+/* ---- repair queue (storage/repair_q.c) ---------------------------------------------- */
+
+int stor_repair_q_open(struct stor_server *s);
+void stor_repair_q_stop(struct stor_server *s);
+void stor_repair_q_close(struct stor_server *s);
+/** Queues "make target hold key's newest version" (deduplicated by key and target; an entry
+ *  already queued keeps its place). Persistent before it returns. 0 or CN_EIO. */
+int stor_repair_q_push(struct stor_server *s, cn_slice_t key, const char *target, int reason);
+/** 1 when (key, target) is queued. */
+int stor_repair_q_has(struct stor_server *s, cn_slice_t key, const char *target);
+void stor_repair_q_cron(struct stor_server *s);
+/** Answers mq_stats, mq_suspend, mq_resume; 1 when op was one of them. */
+int stor_repair_q_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req);
+/** Persistent small values (the last ring pair walked by the rebalance). */
+int stor_repair_q_meta_get(struct stor_server *s, const char *name, uint64_t *v);
+int stor_repair_q_meta_put(struct stor_server *s, const char *name, uint64_t v);
+/** The engine's repair hook (any thread): queues a repair of key from the replicas to this
+ *  node, through the loop. */
+void stor_repair_hook(void *arg, cn_slice_t key, int rc);
+
+/* ---- recoverer (storage/recoverer.c) ------------------------------------------------ */
+
+int stor_recoverer_start(struct stor_server *s);
+void stor_recoverer_stop(struct stor_server *s);
+void stor_recoverer_close(struct stor_server *s);
+/** Answers whereis, recover_*, rebalance_status; 1 when op was one of them. */
+int stor_recoverer_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req);
+/** The rings changed: start (or restart) the rebalance walk when a prev ring exists and this
+ *  pair was not walked yet. */
+void stor_recoverer_ring_changed(struct stor_server *s);
+/** A queue entry finished (its target holds the newest version). clock: the version this
+ *  node holds locally (0: none). */
+void stor_recoverer_entry_done(struct stor_server *s, cn_slice_t key, int reason,
+                               uint64_t local_clock);
+
+#endif

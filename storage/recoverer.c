@@ -1,0 +1,608 @@
+/*
+ * storage/recoverer.c: recovery and rebalancing on the storage side (docs/OPERATIONS.md):
+ *   whereis {key}             this node's copy of key (size, etag, clock, mtime, flags);
+ *   recover_file {key}        heads every owner; the holder of the newest version queues a
+ *                             push to each stale owner (forwarded to it when it is a peer);
+ *   recover_node {target}     scans this node's index and queues every key whose owners
+ *                             (ring cur) include target;
+ *   recover_consistency       scans this node's index and compares every key it owns with
+ *                             the other owners (head: clock), queueing differences both ways;
+ *   rebalance (no op)         when the rings change and a prev ring exists, scans the index:
+ *                             each key goes to its new owners (cur owners not in prev; all
+ *                             cur owners when this node is no longer one); once every push of
+ *                             a key is acked and this node is not a cur owner, its copy is
+ *                             dropped (index entry only, no tombstone);
+ *   recover_status, rebalance_status  progress of the scans.
+ * A scan reads scan_batch index entries at a time on the thread pool and queues on the loop;
+ * one scan of each kind runs at a time (a second request answers CN_EBUSY, a ring change
+ * restarts the rebalance walk). The ring pair walked last is persisted in the repair queue's
+ * store, so a restart walks again only when the rings changed meanwhile (or the walk had not
+ * finished).
+ * Threads: main loop only, except scan_run (thread pool), which touches only its batch.
+ */
+#include "storage/cluster.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/proto.h"
+#include "storage/index.h"
+
+#define STOR_REC_MAGIC 0x53524543u  /* "SREC" */
+#define STOR_BATCH_MAGIC 0x53424154u /* "SBAT" */
+#define STOR_RFILE_MAGIC 0x53524649u /* "SRFI" */
+
+enum { SCAN_NODE, SCAN_CONS, SCAN_REBAL, SCAN_KINDS };
+static const char *const scan_names[SCAN_KINDS] = {"node", "consistency", "rebalance"};
+
+struct scan {
+    int kind;
+    int running, busy, restart;
+    char target[STOR_NAME_MAX];
+    cn_buf_t cursor;
+    uint64_t scanned, queued, done, dropped, errors, started_ms, finished_ms;
+    uint64_t cur_sum, prev_sum;    /* rebalance: the ring pair being walked */
+};
+
+struct stor_recoverer {
+    uint32_t magic;
+    struct scan sc[SCAN_KINDS];
+    int stopping;
+};
+
+struct bent {
+    size_t koff, klen;
+    stor_obj_meta_t m;
+};
+
+struct batch {
+    uint32_t magic;
+    uv_work_t work;
+    struct stor_server *s;
+    struct scan *sc;
+    cn_buf_t cursor, keys;
+    struct bent *v;
+    size_t n, cap, max, pending;
+    int more, rc;
+};
+
+static void scan_next(struct stor_server *s, struct scan *sc);
+
+static cn_slice_t bkey(const struct batch *b, size_t i)
+{
+    return cn_slice(b->keys.data + b->v[i].koff, b->v[i].klen);
+}
+
+static int collect(void *arg, cn_slice_t key, const stor_obj_meta_t *m)
+{
+    struct batch *b = arg;
+
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 64;
+        b->v = cn_realloc(b->v, b->cap * sizeof(*b->v));
+    }
+    b->v[b->n].koff = b->keys.len;
+    b->v[b->n].klen = key.len;
+    b->v[b->n].m = *m;
+    b->v[b->n].m.meta = cn_slice("", 0);
+    b->n++;
+    cn_buf_append(&b->keys, key.ptr, key.len);
+    return 0;
+}
+
+static void scan_run(uv_work_t *w)
+{
+    struct batch *b = w->data;
+
+    CN_CHECK_OBJ(b, STOR_BATCH_MAGIC);
+    b->rc = stor_engine_scan(b->s->engine, cn_slice(b->cursor.data, b->cursor.len), b->max,
+                             collect, b, &b->more);
+}
+
+static void batch_free(struct batch *b)
+{
+    cn_buf_dispose(&b->cursor);
+    cn_buf_dispose(&b->keys);
+    cn_free(b->v);
+    b->magic = 0;
+    cn_free(b);
+}
+
+static void scan_finish(struct stor_server *s, struct scan *sc, const char *why)
+{
+    sc->running = 0;
+    sc->finished_ms = cn_now_ms();
+    CN_LOG(CN_LOG_INFO, "scan=%s target=%s scanned=%" PRIu64 " queued=%" PRIu64 ": %s",
+           scan_names[sc->kind], sc->target[0] ? sc->target : "-", sc->scanned, sc->queued,
+           why);
+    if (sc->kind == SCAN_REBAL && strcmp(why, "finished") == 0) {
+        stor_repair_q_meta_put(s, "walked_cur", sc->cur_sum);
+        stor_repair_q_meta_put(s, "walked_prev", sc->prev_sum);
+    }
+}
+
+/* Called when a batch is fully handled (queued, and for consistency, compared). */
+static void batch_end(struct batch *b)
+{
+    struct stor_server *s = b->s;
+    struct scan *sc = b->sc;
+    struct stor_recoverer *r = s->rec;
+
+    sc->busy = 0;
+    if (b->n > 0) {
+        cn_buf_reset(&sc->cursor);
+        cn_buf_append(&sc->cursor, b->keys.data + b->v[b->n - 1].koff, b->v[b->n - 1].klen);
+    }
+    if (r->stopping) {
+        sc->running = 0;
+    } else if (sc->restart) {
+        sc->restart = 0;
+        cn_buf_reset(&sc->cursor);
+        scan_next(s, sc);
+    } else if (b->rc != 0) {
+        scan_finish(s, sc, cn_strerror(b->rc));
+    } else if (!b->more) {
+        scan_finish(s, sc, "finished");
+    } else {
+        scan_next(s, sc);
+    }
+    batch_free(b);
+}
+
+static void queue(struct stor_server *s, struct scan *sc, cn_slice_t key, const char *target,
+                  int reason)
+{
+    if (stor_repair_q_push(s, key, target, reason) == 0)
+        sc->queued++;
+}
+
+/* ---- consistency: compare with the other owners ------------------------------------- */
+
+struct cmp {
+    struct batch *b;
+    size_t i;
+};
+
+static void on_compare(stor_gather_t *g, void *arg)
+{
+    struct cmp *c = arg;
+    struct batch *b = c->b;
+    struct stor_server *s = b->s;
+    const stor_obj_meta_t *lm = &b->v[c->i].m;
+    cn_slice_t key = bkey(b, c->i);
+
+    for (size_t i = 0; i < g->n; i++) {
+        const stor_version_t *v = &g->res[i].v;
+
+        if (v->rc == CN_ENOENT || v->rc == CN_ECORRUPT || (v->rc == 0 && v->m.clock < lm->clock))
+            queue(s, b->sc, key, g->res[i].name, STOR_R_CONSISTENCY);
+        else if (v->rc == 0 && v->m.clock > lm->clock)
+            queue(s, b->sc, key, stor_self(s), STOR_R_CONSISTENCY);
+        else if (v->rc != 0)
+            b->sc->errors++;
+    }
+    stor_gather_free(g);
+    cn_free(c);
+    if (--b->pending == 0)
+        batch_end(b);
+}
+
+/* ---- one batch ---------------------------------------------------------------------- */
+
+static void handle(struct batch *b, size_t i)
+{
+    struct stor_server *s = b->s;
+    struct scan *sc = b->sc;
+    cn_slice_t key = bkey(b, i);
+    const char *self = stor_self(s);
+    stor_owners_t cur, prev, ask;
+
+    sc->scanned++;
+    stor_owners_of(s->ring_cur, key, s->levels.n, &cur);
+    switch (sc->kind) {
+    case SCAN_NODE:
+        if (stor_owners_has(&cur, sc->target))
+            queue(s, sc, key, sc->target, STOR_R_NODE);
+        break;
+    case SCAN_REBAL: {
+        int owner = stor_owners_has(&cur, self);
+
+        stor_owners_of(s->ring_prev, key, s->levels.n, &prev);
+        for (size_t k = 0; k < cur.n; k++)
+            if (strcmp(cur.name[k], self) != 0 &&
+                (!owner || !stor_owners_has(&prev, cur.name[k])))
+                queue(s, sc, key, cur.name[k], STOR_R_REBALANCE);
+        break;
+    }
+    case SCAN_CONS:
+        if (b->v[i].m.flags & STOR_IDX_BAD) {
+            queue(s, sc, key, self, STOR_R_SCRUB);
+            break;
+        }
+        if (!stor_owners_has(&cur, self))
+            break;
+        ask.n = 0;
+        for (size_t k = 0; k < cur.n; k++)
+            if (strcmp(cur.name[k], self) != 0)
+                stor_owners_add(&ask, cur.name[k]);
+        if (ask.n > 0) {
+            struct cmp *c = cn_malloc(sizeof(*c));
+
+            c->b = b;
+            c->i = i;
+            b->pending++;
+            stor_gather_start(s, key, &ask, CN_OP_HEAD, 0, 0, on_compare, c);
+        }
+        break;
+    }
+}
+
+static void scan_done(uv_work_t *w, int status)
+{
+    struct batch *b = w->data;
+
+    CN_CHECK_OBJ(b, STOR_BATCH_MAGIC);
+    if (status != 0)
+        b->rc = CN_ECANCELED;
+    b->pending = 1;
+    if (b->rc == 0 && !b->s->rec->stopping && b->s->ring_cur != NULL && !b->sc->restart)
+        for (size_t i = 0; i < b->n; i++)
+            handle(b, i);
+    if (--b->pending == 0)
+        batch_end(b);
+}
+
+static void scan_next(struct stor_server *s, struct scan *sc)
+{
+    struct batch *b = cn_calloc(1, sizeof(*b));
+
+    b->magic = STOR_BATCH_MAGIC;
+    b->s = s;
+    b->sc = sc;
+    b->work.data = b;
+    b->max = sc->kind == SCAN_CONS ? 64 : s->conf->scan_batch;
+    cn_buf_init(&b->cursor);
+    cn_buf_init(&b->keys);
+    cn_buf_append(&b->cursor, sc->cursor.data ? sc->cursor.data : "", sc->cursor.len);
+    sc->busy = 1;
+    CN_ASSERT(uv_queue_work(s->loop, &b->work, scan_run, scan_done) == 0);
+}
+
+/* Starts a scan; CN_EBUSY when one of that kind runs (rebalance: restarts it). */
+static int scan_start(struct stor_server *s, int kind, const char *target)
+{
+    struct scan *sc = &s->rec->sc[kind];
+
+    if (sc->running && kind != SCAN_REBAL)
+        return CN_EBUSY;
+    snprintf(sc->target, sizeof(sc->target), "%s", target ? target : "");
+    sc->scanned = sc->queued = sc->done = sc->dropped = sc->errors = 0;
+    sc->started_ms = cn_now_ms();
+    sc->finished_ms = 0;
+    cn_buf_reset(&sc->cursor);
+    sc->running = 1;
+    if (sc->busy) {
+        sc->restart = 1;
+        return 0;
+    }
+    CN_LOG(CN_LOG_INFO, "scan=%s target=%s: started", scan_names[kind], target ? target : "-");
+    scan_next(s, sc);
+    return 0;
+}
+
+void stor_recoverer_ring_changed(struct stor_server *s)
+{
+    struct stor_recoverer *r = s->rec;
+    struct scan *sc;
+    uint64_t cur, prev, wc = 0, wp = 0;
+
+    if (r == NULL || r->stopping || s->ring_cur == NULL || s->ring_prev == NULL)
+        return;
+    cur = cn_ring_checksum(s->ring_cur);
+    prev = cn_ring_checksum(s->ring_prev);
+    sc = &r->sc[SCAN_REBAL];
+    if (sc->running && sc->cur_sum == cur && sc->prev_sum == prev)
+        return;
+    if (!sc->running && stor_repair_q_meta_get(s, "walked_cur", &wc) == 0 &&
+        stor_repair_q_meta_get(s, "walked_prev", &wp) == 0 && wc == cur && wp == prev)
+        return;
+    sc->cur_sum = cur;
+    sc->prev_sum = prev;
+    scan_start(s, SCAN_REBAL, NULL);
+}
+
+/* ---- rebalance: drop a copy once its new owners hold it ----------------------------- */
+
+static void on_dropped(struct stor_server *s, int rc, void *arg)
+{
+    if (s->rec == NULL)
+        return;
+    if (rc == 0)
+        s->rec->sc[SCAN_REBAL].dropped++;
+}
+
+void stor_recoverer_entry_done(struct stor_server *s, cn_slice_t key, int reason,
+                               uint64_t local_clock)
+{
+    struct stor_recoverer *r = s->rec;
+    stor_owners_t cur;
+
+    if (r == NULL)
+        return;
+    if (reason == STOR_R_NODE)
+        r->sc[SCAN_NODE].done++;
+    else if (reason == STOR_R_CONSISTENCY)
+        r->sc[SCAN_CONS].done++;
+    if (reason != STOR_R_REBALANCE)
+        return;
+    r->sc[SCAN_REBAL].done++;
+    if (local_clock == 0 || s->ring_cur == NULL || r->stopping)
+        return;
+    stor_owners_of(s->ring_cur, key, s->levels.n, &cur);
+    if (cur.n == 0 || stor_owners_has(&cur, stor_self(s)))
+        return;
+    for (size_t i = 0; i < cur.n; i++)
+        if (stor_repair_q_has(s, key, cur.name[i]))
+            return; /* a push of this key is still pending */
+    stor_local_drop(s, key, local_clock, on_dropped, NULL);
+}
+
+/* ---- recover_file ------------------------------------------------------------------- */
+
+struct rfile {
+    uint32_t magic;
+    struct stor_server *s;
+    cn_rpc_conn_t *conn;
+    cn_msg_t *req;
+    cn_buf_t key;
+    stor_version_t *lv;
+    stor_owners_t owners;
+    uint64_t hops;
+};
+
+static void on_forwarded(int status, cn_msg_t *resp, void *arg)
+{
+    cn_msg_free(resp);
+}
+
+static void on_file_heads(stor_gather_t *g, void *arg)
+{
+    struct rfile *f = arg;
+    struct stor_server *s = f->s;
+    cn_slice_t key = cn_slice(f->key.data, f->key.len);
+    int best = stor_gather_best(g);
+    const char *self = stor_self(s);
+    cn_msg_t *resp = cn_msg_new(cn_msg_op(f->req));
+    uint64_t queued = 0;
+
+    CN_CHECK_OBJ(f, STOR_RFILE_MAGIC);
+    if (best >= 0 && stor_version_found(f->lv) && f->lv->m.clock >= g->res[best].v.m.clock)
+        best = -1; /* this node holds the newest */
+    if (best < 0 && !stor_version_found(f->lv)) {
+        cn_msg_set_rc(resp, CN_ENOENT);
+    } else if (best < 0) {
+        for (size_t i = 0; i < g->n; i++) {
+            const stor_version_t *v = &g->res[i].v;
+
+            if (v->rc == CN_ENOENT || v->rc == CN_ECORRUPT ||
+                (v->rc == 0 && v->m.clock < f->lv->m.clock) ||
+                (v->rc != 0 && stor_owners_has(&f->owners, g->res[i].name))) {
+                if (stor_repair_q_push(s, key, g->res[i].name, STOR_R_FILE) == 0)
+                    queued++;
+            }
+        }
+        cn_msg_set_str(resp, "newest", self);
+        cn_msg_set_u64(resp, "clock", f->lv->m.clock);
+    } else {
+        const char *holder = g->res[best].name;
+
+        if (stor_owners_has(&f->owners, self) &&
+            stor_repair_q_push(s, key, self, STOR_R_FILE) == 0)
+            queued++;
+        if (f->hops == 0) {
+            cn_msg_t *fw = cn_msg_new(STOR_OP_RECOVER_FILE);
+
+            cn_msg_set_bytes(fw, "key", key.ptr, key.len);
+            cn_msg_set_u64(fw, "hops", 1);
+            if (stor_peer_call(s, holder, fw, s->conf->repl_timeout_ms, on_forwarded, NULL) == 0)
+                cn_msg_set_u64(resp, "forwarded", 1);
+        }
+        cn_msg_set_str(resp, "newest", holder);
+        cn_msg_set_u64(resp, "clock", g->res[best].v.m.clock);
+    }
+    cn_msg_set_u64(resp, "queued", queued);
+    cn_rpc_reply(f->conn, f->req, resp);
+    stor_gather_free(g);
+    stor_version_dispose(f->lv);
+    cn_free(f->lv);
+    cn_buf_dispose(&f->key);
+    f->magic = 0;
+    cn_free(f);
+}
+
+static void on_file_local(struct stor_server *s, stor_version_t *v, void *arg)
+{
+    struct rfile *f = arg;
+    stor_owners_t ask;
+
+    CN_CHECK_OBJ(f, STOR_RFILE_MAGIC);
+    f->lv = v;
+    stor_read_set(s, cn_slice(f->key.data, f->key.len), stor_self(s), NULL, &ask);
+    stor_gather_start(s, cn_slice(f->key.data, f->key.len), &ask, CN_OP_HEAD, 0, 0,
+                      on_file_heads, f);
+}
+
+static void recover_file(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req,
+                         cn_slice_t key)
+{
+    struct rfile *f = cn_calloc(1, sizeof(*f));
+
+    f->magic = STOR_RFILE_MAGIC;
+    f->s = s;
+    f->conn = conn;
+    f->req = req;
+    cn_buf_init(&f->key);
+    cn_buf_append(&f->key, key.ptr, key.len);
+    if (cn_msg_get_u64(req, "hops", &f->hops) != 0)
+        f->hops = 0;
+    stor_owners_of(s->ring_cur, key, s->levels.n, &f->owners);
+    stor_local_read(s, key, 0, 0, 0, on_file_local, f);
+}
+
+/* ---- whereis ------------------------------------------------------------------------ */
+
+struct wreq {
+    cn_rpc_conn_t *conn;
+    cn_msg_t *req;
+};
+
+static void on_whereis(struct stor_server *s, stor_version_t *v, void *arg)
+{
+    struct wreq *w = arg;
+    cn_msg_t *resp = cn_msg_new(STOR_OP_WHEREIS);
+    cn_slice_t key;
+
+    cn_msg_get_bytes(w->req, "key", &key);
+    cn_msg_set_str(resp, "node", stor_self(s));
+    cn_msg_set_u64(resp, "owner", (uint64_t)stor_is_owner(s, key));
+    cn_msg_set_rc(resp, v->rc == CN_ECORRUPT ? 0 : v->rc);
+    if (v->rc == 0 || v->rc == CN_ECORRUPT) {
+        cn_msg_set_u64(resp, "clock", v->m.clock);
+        cn_msg_set_str(resp, "etag", v->m.etag);
+        cn_msg_set_u64(resp, "size", v->m.size);
+        cn_msg_set_u64(resp, "mtime", v->m.mtime_ms);
+        cn_msg_set_u64(resp, "flags", v->m.flags);
+        cn_msg_set_u64(resp, "corrupt", v->rc == CN_ECORRUPT);
+    }
+    cn_rpc_reply(w->conn, w->req, resp);
+    stor_version_dispose(v);
+    cn_free(v);
+    cn_free(w);
+}
+
+/* ---- RPC ---------------------------------------------------------------------------- */
+
+static void put_scan(cn_msg_t *resp, const struct scan *sc, const char *prefix)
+{
+    char n[64];
+
+#define F(name, val)                                                                        \
+    do {                                                                                    \
+        snprintf(n, sizeof(n), "%s%s", prefix, name);                                      \
+        cn_msg_set_u64(resp, n, (val));                                                     \
+    } while (0)
+    snprintf(n, sizeof(n), "%sstate", prefix);
+    cn_msg_set_str(resp, n, sc->running ? "running" : "idle");
+    F("running", (uint64_t)sc->running);
+    F("scanned", sc->scanned);
+    F("queued", sc->queued);
+    F("done", sc->done);
+    F("errors", sc->errors);
+    F("started_ms", sc->started_ms);
+    F("finished_ms", sc->finished_ms);
+    if (sc->kind == SCAN_REBAL)
+        F("dropped", sc->dropped);
+#undef F
+    if (sc->target[0]) {
+        snprintf(n, sizeof(n), "%starget", prefix);
+        cn_msg_set_str(resp, n, sc->target);
+    }
+}
+
+int stor_recoverer_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req)
+{
+    const char *op = cn_msg_op(req);
+    struct stor_recoverer *r = s->rec;
+    cn_msg_t *resp;
+    cn_slice_t key;
+    char target[STOR_NAME_MAX];
+    int rc = 0;
+
+    if (strcmp(op, STOR_OP_WHEREIS) == 0 || strcmp(op, STOR_OP_RECOVER_FILE) == 0) {
+        if (cn_msg_get_bytes(req, "key", &key) != 0 || key.len == 0 || key.len > STOR_KEY_MAX) {
+            rc = CN_EINVAL;
+        } else if (strcmp(op, STOR_OP_WHEREIS) == 0) {
+            struct wreq *w = cn_malloc(sizeof(*w));
+
+            w->conn = conn;
+            w->req = req;
+            stor_local_read(s, key, 0, 0, 0, on_whereis, w);
+            return 1;
+        } else if (s->ring_cur == NULL) {
+            rc = CN_EUNAVAIL;
+        } else {
+            recover_file(s, conn, req, key);
+            return 1;
+        }
+        resp = cn_msg_new(op);
+    } else if (strcmp(op, STOR_OP_RECOVER_NODE) == 0) {
+        resp = cn_msg_new(op);
+        if (cn_msg_get_str(req, "target", target, sizeof(target)) != 0 || target[0] == '\0' ||
+            strcmp(target, stor_self(s)) == 0)
+            rc = CN_EINVAL;
+        else if (s->ring_cur == NULL || r == NULL)
+            rc = CN_EUNAVAIL;
+        else
+            rc = scan_start(s, SCAN_NODE, target);
+    } else if (strcmp(op, STOR_OP_RECOVER_CONSISTENCY) == 0) {
+        resp = cn_msg_new(op);
+        rc = s->ring_cur == NULL || r == NULL ? CN_EUNAVAIL : scan_start(s, SCAN_CONS, NULL);
+    } else if (strcmp(op, STOR_OP_RECOVER_STATUS) == 0) {
+        resp = cn_msg_new(op);
+        if (r != NULL) {
+            put_scan(resp, &r->sc[SCAN_NODE], "node_");
+            put_scan(resp, &r->sc[SCAN_CONS], "consistency_");
+            put_scan(resp, &r->sc[SCAN_REBAL], "rebalance_");
+        }
+    } else if (strcmp(op, STOR_OP_REBALANCE_STATUS) == 0) {
+        resp = cn_msg_new(op);
+        if (r != NULL)
+            put_scan(resp, &r->sc[SCAN_REBAL], "");
+    } else {
+        return 0;
+    }
+    if (rc != 0)
+        CN_LOG(CN_LOG_INFO, "op=%s peer=%s rc=%s", op, cn_rpc_conn_peer(conn), cn_strerror(rc));
+    cn_msg_set_rc(resp, rc);
+    cn_rpc_reply(conn, req, resp);
+    return 1;
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------- */
+
+int stor_recoverer_start(struct stor_server *s)
+{
+    struct stor_recoverer *r = cn_calloc(1, sizeof(*r));
+
+    r->magic = STOR_REC_MAGIC;
+    for (int k = 0; k < SCAN_KINDS; k++) {
+        r->sc[k].kind = k;
+        cn_buf_init(&r->sc[k].cursor);
+    }
+    s->rec = r;
+    return 0;
+}
+
+void stor_recoverer_stop(struct stor_server *s)
+{
+    if (s->rec != NULL)
+        s->rec->stopping = 1;
+}
+
+void stor_recoverer_close(struct stor_server *s)
+{
+    struct stor_recoverer *r = s->rec;
+
+    if (r == NULL)
+        return;
+    for (int k = 0; k < SCAN_KINDS; k++)
+        cn_buf_dispose(&r->sc[k].cursor);
+    r->magic = 0;
+    cn_free(r);
+    s->rec = NULL;
+}

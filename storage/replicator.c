@@ -1,0 +1,344 @@
+/*
+ * storage/replicator.c: the coordinator. A put/delete/get/head that arrives without
+ * "replica" = 1 while this node holds a ring is coordinated here (docs/PROTOCOL.md,
+ * "Replication"):
+ *   put/delete: written locally when this node is one of the key's N owners on ring cur,
+ *     and sent with replica = 1 (same clock, etag, meta, flags, size, mtime, body) to the
+ *     other owners in parallel; answered once the local write is done and W (D) owners,
+ *     this one included, acked; CN_EQUORUM when that can no longer happen. Every replica
+ *     write that fails or times out is queued for repair (hinted handoff), also after the
+ *     answer. A replica's CN_ESTALE (it holds this version or a newer one) and a delete's
+ *     CN_ENOENT are acks.
+ *   get/head: read locally; with R > 1 also from R-1 other owners; when the local copy is
+ *     missing or corrupt, or this node is not an owner, from every other node of the read
+ *     set (owners on cur, then on prev during a rebalance). The newest clock wins (a
+ *     tombstone answers CN_ENOENT). Stale or missing owners seen on the way are repaired:
+ *     this node through its queue (pulling the newest), others through the queue when this
+ *     node holds the newest, else by a recover_file sent to the node that does.
+ * Lifetime: a coordination owns req until its reply and lives until every call it made has
+ * come back. Threads: main loop only.
+ */
+#include "storage/cluster.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/proto.h"
+
+#define STOR_COORD_MAGIC 0x53434f4fu /* "SCOO" */
+
+struct coord {
+    uint32_t magic;
+    struct stor_server *s;
+    cn_rpc_conn_t *conn;
+    cn_msg_t *req;            /* NULL once answered */
+    int kind;                 /* 'p', 'd', 'g', 'h' */
+    cn_buf_t key;
+    stor_obj_meta_t m;        /* writes: the version (meta borrowed from req) */
+    cn_slice_t body;          /* borrowed from req */
+    uint64_t off, len;
+    stor_owners_t owners;     /* cur owners */
+    int self_owner;
+    /* writes */
+    uint32_t need;
+    size_t pending, acks, fails;
+    int local_done, local_rc, live_seen;
+    /* reads */
+    stor_version_t *local;
+};
+
+struct wcall {
+    struct coord *c;
+    char name[STOR_NAME_MAX];
+};
+
+static cn_slice_t ckey(const struct coord *c)
+{
+    return cn_slice(c->key.data, c->key.len);
+}
+
+static void coord_free(struct coord *c)
+{
+    CN_ASSERT(c->req == NULL);
+    if (c->local != NULL) {
+        stor_version_dispose(c->local);
+        cn_free(c->local);
+    }
+    cn_buf_dispose(&c->key);
+    c->magic = 0;
+    cn_free(c);
+}
+
+static void reply(struct coord *c, cn_msg_t *resp)
+{
+    cn_rpc_reply(c->conn, c->req, resp);
+    c->req = NULL;
+}
+
+/* ---- writes ------------------------------------------------------------------------- */
+
+static void write_check(struct coord *c)
+{
+    cn_msg_t *resp;
+    int rc;
+
+    if (c->req != NULL && c->local_done &&
+        (c->acks >= c->need || c->pending == 0)) {
+        if (c->acks >= c->need)
+            rc = c->kind == 'd' && !c->live_seen ? CN_ENOENT : 0;
+        else
+            rc = CN_EQUORUM;
+        if (c->self_owner && c->local_rc == CN_ESTALE)
+            rc = CN_ESTALE; /* a newer version is stored: this write lost (last writer wins) */
+        if (rc == CN_EQUORUM)
+            CN_LOG(CN_LOG_WARN, "op=%s key=%.*s acks=%zu need=%u: quorum not reached",
+                   c->kind == 'p' ? "put" : "delete", (int)c->key.len, c->key.data, c->acks,
+                   c->need);
+        resp = cn_msg_new(cn_msg_op(c->req));
+        cn_msg_set_rc(resp, rc);
+        cn_msg_set_u64(resp, "clock", c->m.clock);
+        cn_msg_set_u64(resp, "acks", c->acks);
+        reply(c, resp);
+    }
+    if (c->req == NULL && c->pending == 0 && c->local_done)
+        coord_free(c);
+}
+
+static int is_ack(int kind, int rc)
+{
+    return rc == 0 || rc == CN_ESTALE || (kind == 'd' && rc == CN_ENOENT);
+}
+
+static void on_local_write(struct stor_server *s, int rc, void *arg)
+{
+    struct coord *c = arg;
+
+    CN_CHECK_OBJ(c, STOR_COORD_MAGIC);
+    c->local_done = 1;
+    c->local_rc = rc;
+    if (is_ack(c->kind, rc)) {
+        c->acks++;
+        if (c->kind == 'd' && rc == 0)
+            c->live_seen = 1;
+    } else {
+        CN_LOG(CN_LOG_ERROR, "key=%.*s rc=%s: local write failed", (int)c->key.len, c->key.data,
+               cn_strerror(rc));
+        c->fails++;
+    }
+    write_check(c);
+}
+
+static void on_replica_write(int status, cn_msg_t *resp, void *arg)
+{
+    struct wcall *w = arg;
+    struct coord *c = w->c;
+    int rc = status != 0 ? status : cn_msg_rc(resp);
+
+    CN_CHECK_OBJ(c, STOR_COORD_MAGIC);
+    c->pending--;
+    if (is_ack(c->kind, rc)) {
+        c->acks++;
+        if (c->kind == 'd' && rc == 0)
+            c->live_seen = 1;
+    } else {
+        c->fails++;
+        CN_LOG(CN_LOG_DEBUG, "key=%.*s replica=%s rc=%s: replica write failed, queued for repair",
+               (int)c->key.len, c->key.data, w->name, cn_strerror(rc));
+        stor_repair_q_push(c->s, ckey(c), w->name, STOR_R_REPLICATE);
+    }
+    cn_msg_free(resp);
+    cn_free(w);
+    write_check(c);
+}
+
+static void coordinate_write(struct coord *c)
+{
+    struct stor_server *s = c->s;
+    const char *self = stor_self(s);
+    uint32_t q = c->kind == 'd' ? s->levels.d : s->levels.w;
+
+    c->m.mtime_ms = cn_now_ms();
+    if (c->kind == 'd')
+        c->m.flags = CN_OBJ_TOMBSTONE;
+    c->need = q < c->owners.n ? q : (uint32_t)c->owners.n;
+    if (c->need == 0)
+        c->need = 1;
+    c->pending = 1; /* held while sending */
+    for (size_t i = 0; i < c->owners.n; i++) {
+        struct wcall *w;
+
+        if (strcmp(c->owners.name[i], self) == 0)
+            continue;
+        w = cn_malloc(sizeof(*w));
+        w->c = c;
+        snprintf(w->name, sizeof(w->name), "%s", c->owners.name[i]);
+        c->pending++;
+        if (stor_peer_call(s, w->name, stor_write_msg(ckey(c), &c->m, c->body),
+                           s->conf->repl_timeout_ms, on_replica_write, w) != 0) {
+            c->pending--;
+            c->fails++;
+            stor_repair_q_push(s, ckey(c), w->name, STOR_R_REPLICATE);
+            cn_free(w);
+        }
+    }
+    c->pending--;
+    if (c->self_owner) {
+        stor_local_write(s, ckey(c), &c->m, c->body, on_local_write, c);
+    } else {
+        c->local_done = 1;
+        write_check(c);
+    }
+}
+
+/* ---- reads -------------------------------------------------------------------------- */
+
+/* Answers a read from v (a tombstone answers CN_ENOENT). */
+static void reply_version(struct coord *c, stor_version_t *v, int rc_none)
+{
+    cn_msg_t *resp = cn_msg_new(cn_msg_op(c->req));
+    size_t len;
+    char *body;
+
+    if (v == NULL || !stor_version_found(v)) {
+        cn_msg_set_rc(resp, rc_none);
+    } else if (v->m.flags & CN_OBJ_TOMBSTONE) {
+        cn_msg_set_rc(resp, CN_ENOENT);
+        cn_msg_set_u64(resp, "clock", v->m.clock);
+    } else {
+        cn_msg_set_rc(resp, 0);
+        cn_msg_set_u64(resp, "clock", v->m.clock);
+        cn_msg_set_str(resp, "etag", v->m.etag);
+        cn_msg_set_bytes(resp, "meta", v->meta.data ? v->meta.data : "", v->meta.len);
+        cn_msg_set_u64(resp, "size", v->m.size);
+        cn_msg_set_u64(resp, "mtime", v->m.mtime_ms);
+        cn_msg_set_u64(resp, "flags", v->m.flags);
+        if (c->kind == 'g' && v->body.len > 0) {
+            body = cn_buf_steal(&v->body, &len);
+            cn_msg_set_body(resp, body, len);
+        }
+    }
+    reply(c, resp);
+}
+
+static void on_forget(int status, cn_msg_t *resp, void *arg)
+{
+    cn_msg_free(resp);
+}
+
+/* Queues the repairs a read saw the need for; best is the newest version seen. */
+static void read_repair(struct coord *c, stor_gather_t *g, int best, const stor_version_t *bv)
+{
+    struct stor_server *s = c->s;
+    const char *self = stor_self(s);
+    int local_newest = best < 0;
+    int others_stale = 0;
+
+    if (c->self_owner && (!stor_version_found(c->local) || c->local->m.clock < bv->m.clock))
+        stor_repair_q_push(s, ckey(c), self, c->local->rc == CN_ECORRUPT ? STOR_R_SCRUB
+                                                                         : STOR_R_READ);
+    for (size_t i = 0; i < g->n; i++) {
+        const stor_version_t *v = &g->res[i].v;
+        int stale = v->rc == CN_ENOENT || v->rc == CN_ECORRUPT ||
+                    (v->rc == 0 && v->m.clock < bv->m.clock);
+
+        if ((int)i == best || !stale || !stor_owners_has(&c->owners, g->res[i].name))
+            continue;
+        if (local_newest)
+            stor_repair_q_push(s, ckey(c), g->res[i].name, STOR_R_READ);
+        else
+            others_stale = 1;
+    }
+    if (others_stale) {
+        /* the newest holder pushes it to the stale owners */
+        cn_msg_t *req = cn_msg_new(STOR_OP_RECOVER_FILE);
+
+        cn_msg_set_bytes(req, "key", c->key.data, c->key.len);
+        stor_peer_call(s, g->res[best].name, req, s->conf->repl_timeout_ms, on_forget, NULL);
+    }
+}
+
+static void on_read_gather(stor_gather_t *g, void *arg)
+{
+    struct coord *c = arg;
+    stor_version_t *lv = c->local;
+    int best = stor_gather_best(g);
+    stor_version_t *bv = NULL;
+
+    CN_CHECK_OBJ(c, STOR_COORD_MAGIC);
+    if (best >= 0 && (!stor_version_found(lv) || !c->self_owner ||
+                      g->res[best].v.m.clock > lv->m.clock))
+        bv = &g->res[best].v;
+    else if (stor_version_found(lv))
+        bv = lv, best = -1;
+    if (bv != NULL)
+        read_repair(c, g, best, bv);
+    if (c->req != NULL) {
+        if (bv == NULL)
+            reply_version(c, NULL, lv->rc == CN_ECORRUPT ? CN_ECORRUPT : CN_ENOENT);
+        else
+            reply_version(c, bv, CN_ENOENT);
+    }
+    stor_gather_free(g);
+    coord_free(c);
+}
+
+static void on_local_read(struct stor_server *s, stor_version_t *v, void *arg)
+{
+    struct coord *c = arg;
+    stor_owners_t ask;
+    const char *self = stor_self(s);
+    int found = stor_version_found(v);
+
+    CN_CHECK_OBJ(c, STOR_COORD_MAGIC);
+    c->local = v;
+    ask.n = 0;
+    if (c->self_owner && found) {
+        /* R-1 other owners, in ring order */
+        for (size_t i = 0; i < c->owners.n && ask.n + 1 < s->levels.r; i++)
+            if (strcmp(c->owners.name[i], self) != 0)
+                stor_owners_add(&ask, c->owners.name[i]);
+        if (ask.n == 0) {
+            reply_version(c, v, CN_ENOENT);
+            coord_free(c);
+            return;
+        }
+    } else {
+        stor_read_set(s, ckey(c), self, NULL, &ask);
+    }
+    stor_gather_start(s, ckey(c), &ask, c->kind == 'g' ? CN_OP_GET : CN_OP_HEAD, c->off, c->len,
+                      on_read_gather, c);
+}
+
+/* ---- entry -------------------------------------------------------------------------- */
+
+void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req, int kind,
+                          const stor_obj_meta_t *m, cn_slice_t body, uint64_t off,
+                          uint64_t len)
+{
+    struct coord *c = cn_calloc(1, sizeof(*c));
+    cn_slice_t key;
+
+    c->magic = STOR_COORD_MAGIC;
+    c->s = s;
+    c->conn = conn;
+    c->req = req;
+    c->kind = kind;
+    cn_msg_get_bytes(req, "key", &key);
+    cn_buf_init(&c->key);
+    cn_buf_append(&c->key, key.ptr, key.len);
+    c->m = *m;
+    c->body = body;
+    c->off = off;
+    c->len = len;
+    stor_owners_of(s->ring_cur, key, s->levels.n, &c->owners);
+    c->self_owner = stor_owners_has(&c->owners, stor_self(s));
+    if (kind == 'p' || kind == 'd')
+        coordinate_write(c);
+    else
+        stor_local_read(s, key, kind == 'g', off, len, on_local_read, c);
+}
