@@ -4,6 +4,9 @@
 
 T_PASS=0
 T_FAIL=0
+# On TERM/INT (the runner's time limit, ^C) exit through the script's EXIT trap, which stops
+# the daemons it started.
+trap 'echo "FAIL interrupted by a signal"; exit 143' TERM INT
 
 t_ok() {
     T_PASS=$((T_PASS + 1))
@@ -43,7 +46,7 @@ got:  $3"; fi
 
 # expect_match NAME REGEX TEXT
 expect_match() {
-    if printf '%s' "$3" | grep -Eq -- "$2"; then t_ok "$1"; else t_bad "$1" "no match for /$2/ in:
+    if printf '%s' "$3" | grep -E -- "$2" >/dev/null; then t_ok "$1"; else t_bad "$1" "no match for /$2/ in:
 $3"; fi
 }
 
