@@ -8,6 +8,7 @@
 #define CAIRN_GATEWAY_CHUNK_H
 
 #include "gateway/gateway.h"
+#include "common/hash.h"
 #include "gateway/manifest.h"
 
 #define GW_CHUNK_WINDOW 4 /* chunk PUTs in flight per request */
@@ -19,7 +20,7 @@ typedef struct gw_obj_op {
     char *chunk_prefix;      /* owned; NULL = "\x01c/<key>/<random>/" */
     int force_chunked;       /* store as a manifest even when small (multipart parts) */
     int man_ready;           /* o->man already names written chunks: only put the parent */
-    int copy_reply;          /* answer with a CopyObjectResult body */
+    int copy_reply;          /* 1: answer a CopyObjectResult body, 2: a CopyPartResult */
     cn_buf_t meta;
     char etag[72];           /* hex MD5, or "<hex>-<parts>" for a copied multipart object */
     uint64_t size;
@@ -37,12 +38,15 @@ typedef struct gw_obj_op {
     uint64_t pos, end;
     cn_msg_t *cur;           /* chunk whose bytes h2o is sending */
     int started;
-    /* CopyObject of a chunked source (s3_copy.c) */
+    /* CopyObject and UploadPartCopy of a chunked source (s3_copy.c) */
     struct gw_copy_state {
         gw_manifest_t src;
         size_t seg;
         uint64_t idx;
         int inflight, failed;
+        uint64_t pos, end, out_idx;  /* UploadPartCopy: source range read so far */
+        cn_buf_t acc;                /* bytes read, not yet written as a part chunk */
+        cn_digest_t *md5;            /* of the part */
     } copy;
 } gw_obj_op_t;
 
@@ -52,6 +56,8 @@ void gw_chunk_put(gw_req_t *r);
 void gw_chunk_put_manifest(gw_req_t *r);
 /** Answers a successful PUT or copy: ETag header, and the CopyObjectResult body for a copy. */
 void gw_obj_put_reply(gw_req_t *r);
+/** UploadPartCopy into the part op already attached to r (s3_copy.c). */
+void gw_s3_upload_part_copy(gw_req_t *r);
 /** Evaluates If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since (header names
  *  after prefix: "" or "x-amz-copy-source-") against an object. Returns 0 to go on, 304 or
  *  412. */

@@ -247,6 +247,9 @@ void gw_s3_get_bucket_acl(gw_req_t *r);
 void gw_s3_put_bucket_acl(gw_req_t *r);
 void gw_s3_get_object_acl(gw_req_t *r);
 void gw_s3_put_object_acl(gw_req_t *r);
+/** GetObjectTagging: an empty TagSet for an object that exists (tags are not stored; aws cli
+ *  v2 asks for them when it copies an object). */
+void gw_s3_get_object_tagging(gw_req_t *r);
 /** 1 when a canned ACL name is one we store. */
 int gw_acl_canned_valid(const char *acl);
 /** The raw query of r's request (without '?'), or NULL with *len 0. */

@@ -316,6 +316,7 @@ static gw_s3_err_t check_body(gw_req_t *r)
 static int op_reads(gw_op_t op)
 {
     return op == GW_OP_GET_OBJECT || op == GW_OP_HEAD_OBJECT || op == GW_OP_LIST_OBJECTS ||
+           op == GW_OP_GET_OBJECT_TAGGING ||
            op == GW_OP_LIST_OBJECTS_V2 || op == GW_OP_HEAD_BUCKET ||
            op == GW_OP_GET_BUCKET_LOCATION;
 }
@@ -386,6 +387,7 @@ static void dispatch(gw_req_t *r)
     case GW_OP_PUT_BUCKET_ACL: gw_s3_put_bucket_acl(r); break;
     case GW_OP_GET_OBJECT_ACL: gw_s3_get_object_acl(r); break;
     case GW_OP_PUT_OBJECT_ACL: gw_s3_put_object_acl(r); break;
+    case GW_OP_GET_OBJECT_TAGGING: gw_s3_get_object_tagging(r); break;
     default: gw_req_error(r, GW_S3_NOT_IMPLEMENTED, NULL); break;
     }
 }

@@ -248,6 +248,10 @@ gw_s3_err_t gw_route_parse(const char *method, size_t mlen, const char *path, si
         out->op = GW_OP_PUT_OBJECT_ACL;
         return GW_S3_OK;
     }
+    if (M("GET") && Q("tagging")) {
+        out->op = GW_OP_GET_OBJECT_TAGGING;
+        return GW_S3_OK;
+    }
     if (Q("acl") || Q("tagging") || Q("torrent") || Q("retention") || Q("legal-hold") ||
         Q("restore") || Q("select") || Q("attributes")) {
         out->op = GW_OP_UNSUPPORTED;

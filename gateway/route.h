@@ -38,6 +38,7 @@ typedef enum gw_op {
     GW_OP_PUT_BUCKET_ACL,
     GW_OP_GET_OBJECT_ACL,
     GW_OP_PUT_OBJECT_ACL,
+    GW_OP_GET_OBJECT_TAGGING,   /* always an empty TagSet: tags are not stored */
     GW_OP_UNSUPPORTED,      /* a sub-resource we do not implement: NotImplemented */
 } gw_op_t;
 

@@ -241,15 +241,60 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
     }
 }
 
-void gw_s3_copy_object(gw_req_t *r)
+/* Parses x-amz-copy-source into skey ("bucket/key") and checks that the source bucket exists
+ * and may be read. Returns 0 or answers the error (-1). */
+static int copy_source(gw_req_t *r, cn_buf_t *skey)
 {
     cn_slice_t src = gw_req_header(r, "x-amz-copy-source");
-    cn_slice_t dir = gw_req_header(r, "x-amz-metadata-directive");
     const char *p = src.ptr, *end = src.ptr + src.len, *q;
-    char sbucket[GW_BUCKET_MAX + 2], dst[GW_BUCKET_MAX + 2 + GW_KEY_MAX + 1];
+    char sbucket[GW_BUCKET_MAX + 2];
     const gw_bucket_t *b;
+
+    if ((q = memchr(p, '?', src.len)) != NULL) /* ?versionId=...: we keep one version */
+        end = q;
+    if (p < end && *p == '/')
+        p++;
+    q = memchr(p, '/', (size_t)(end - p));
+    if (!q || q == p || (size_t)(q - p) > GW_BUCKET_MAX || q + 1 >= end) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, "Copy Source must mention the source bucket "
+                                                "and key: sourcebucket/sourcekey");
+        return -1;
+    }
+    snprintf(sbucket, sizeof(sbucket), "%.*s", (int)(q - p), p);
+    cn_buf_append_str(skey, sbucket);
+    cn_buf_append(skey, "/", 1);
+    if (gw_uri_decode(skey, q + 1, (size_t)(end - q - 1), 0) != 0 ||
+        skey->len - strlen(sbucket) - 1 > GW_KEY_MAX) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, "Bad copy source key");
+        return -1;
+    }
+    if (!(b = gw_mgr_bucket_find(r->srv, sbucket))) {
+        gw_req_error(r, GW_S3_NO_SUCH_BUCKET, NULL);
+        return -1;
+    }
+    if (!source_readable(r, b)) {
+        gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static void get_source(gw_req_t *r, const cn_buf_t *skey, cn_rpc_done_fn cb)
+{
+    cn_msg_t *m = cn_msg_new(CN_OP_GET);
+    cn_msg_set_bytes(m, "key", skey->data, skey->len);
+    r->pending++;
+    if (gw_stor_send(r->srv, skey->data, skey->len, m, cb, r) != 0) {
+        r->pending--;
+        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+    }
+}
+
+void gw_s3_copy_object(gw_req_t *r)
+{
+    cn_slice_t dir = gw_req_header(r, "x-amz-metadata-directive");
+    char dst[GW_BUCKET_MAX + 2 + GW_KEY_MAX + 1];
     gw_obj_op_t *o;
-    cn_msg_t *m;
     cn_buf_t skey;
     int replace = 0, n;
 
@@ -261,57 +306,245 @@ void gw_s3_copy_object(gw_req_t *r)
             return;
         }
     }
-    if ((q = memchr(p, '?', src.len)) != NULL) /* ?versionId=...: we keep one version */
-        end = q;
-    if (p < end && *p == '/')
-        p++;
-    q = memchr(p, '/', (size_t)(end - p));
-    if (!q || q == p || (size_t)(q - p) > GW_BUCKET_MAX || q + 1 >= end) {
-        gw_req_error(r, GW_S3_INVALID_ARGUMENT, "Copy Source must mention the source bucket "
-                                                "and key: sourcebucket/sourcekey");
-        return;
-    }
-    snprintf(sbucket, sizeof(sbucket), "%.*s", (int)(q - p), p);
     cn_buf_init(&skey);
-    cn_buf_append_str(&skey, sbucket);
-    cn_buf_append(&skey, "/", 1);
-    if (gw_uri_decode(&skey, q + 1, (size_t)(end - q - 1), 0) != 0 ||
-        skey.len - strlen(sbucket) - 1 > GW_KEY_MAX) {
-        cn_buf_dispose(&skey);
-        gw_req_error(r, GW_S3_INVALID_ARGUMENT, "Bad copy source key");
-        return;
-    }
-    if (!(b = gw_mgr_bucket_find(r->srv, sbucket))) {
-        cn_buf_dispose(&skey);
-        gw_req_error(r, GW_S3_NO_SUCH_BUCKET, NULL);
-        return;
-    }
-    if (!source_readable(r, b)) {
-        cn_buf_dispose(&skey);
-        gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
-        return;
-    }
+    if (copy_source(r, &skey) != 0)
+        goto out;
     n = snprintf(dst, sizeof(dst), "%s/", r->route.bucket);
     memcpy(dst + n, r->route.key, r->route.key_len);
     if (!replace && !r->acl[0] && skey.len == (size_t)n + r->route.key_len &&
         memcmp(skey.data, dst, skey.len) == 0) {
-        cn_buf_dispose(&skey);
         gw_req_error(r, GW_S3_INVALID_REQUEST,
                      "This copy request is illegal because it is trying to copy an object to "
                      "itself without changing the object's metadata, storage class, website "
                      "redirect location or encryption attributes.");
-        return;
+        goto out;
     }
     o = gw_obj_op_new(r, dst, (size_t)n + r->route.key_len);
     o->copy_reply = 1;
     if (replace)
         gw_obj_meta_from_headers(r, &o->meta);
-    m = cn_msg_new(CN_OP_GET);
-    cn_msg_set_bytes(m, "key", skey.data, skey.len);
-    r->pending++;
-    if (gw_stor_send(r->srv, skey.data, skey.len, m, on_source, r) != 0) {
-        r->pending--;
-        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+    get_source(r, &skey, on_source);
+out:
+    cn_buf_dispose(&skey);
+}
+
+/* ---- UploadPartCopy ------------------------------------------------------------------------
+ * The part op (o: the part record's key, its chunk prefix) is set up by s3_multipart.c. A
+ * small source's range is stored like an uploaded part's body. A chunked source's range is
+ * read piece by piece (gw_manifest_locate) into o->copy.acc and written out as chunk_size
+ * chunks of the part, one RPC at a time, the part's MD5 computed on the way: at most one
+ * chunk plus one piece in memory. */
+
+static void part_step(gw_req_t *r);
+
+static void on_part_chunk_put(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+
+    if (resp)
+        cn_msg_free(resp);
+    if (gw_req_rpc_done(r))
+        return;
+    if (rc != 0 && rc != CN_ESTALE) {
+        gw_obj_op_t *o = r->op;
+        gw_chunk_delete_all(r->srv, &o->man);
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return;
     }
+    part_step(r);
+}
+
+static void on_part_piece(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    struct gw_copy_state *cs;
+    cn_slice_t b;
+
+    if (gw_req_rpc_done(r)) {
+        if (resp)
+            cn_msg_free(resp);
+        return;
+    }
+    cs = state_of(r);
+    b = rc == 0 ? cn_msg_body(resp) : cn_slice(NULL, 0);
+    if (rc == 0 && (b.len == 0 || b.len > cs->end - cs->pos))
+        rc = CN_ECORRUPT;
+    if (rc != 0) {
+        gw_obj_op_t *o = r->op;
+        if (resp)
+            cn_msg_free(resp);
+        CN_LOG(CN_LOG_WARN, "part copy to %s: source read: %s", o->key.data, cn_strerror(rc));
+        gw_chunk_delete_all(r->srv, &o->man);
+        gw_req_error(r, gw_s3_err_from_rc(rc == CN_ENOENT ? CN_ECORRUPT : rc), NULL);
+        return;
+    }
+    cn_buf_append(&cs->acc, b.ptr, b.len);
+    cn_digest_update(cs->md5, b.ptr, b.len);
+    cs->pos += b.len;
+    cn_msg_free(resp);
+    part_step(r);
+}
+
+static void part_step(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    struct gw_copy_state *cs = state_of(r);
+    uint64_t csize = o->man.segs[0].chunk_size;
+    cn_buf_t k;
+    cn_msg_t *m;
+
+    cn_buf_init(&k);
+    if (cs->acc.len >= csize || (cs->pos >= cs->end && cs->acc.len)) {
+        size_t n = cs->acc.len < csize ? cs->acc.len : (size_t)csize;
+        uint8_t md5[CN_MD5_LEN];
+        char hex[2 * CN_MD5_LEN + 1];
+        gw_manifest_chunk_key(&o->man.segs[0], cs->out_idx++, &k);
+        cn_md5(cs->acc.data, n, md5);
+        cn_hex(md5, sizeof(md5), hex);
+        m = cn_msg_new(CN_OP_PUT);
+        cn_msg_set_bytes(m, "key", k.data, k.len);
+        cn_msg_set_u64(m, "clock", 0);
+        cn_msg_set_str(m, "etag", hex);
+        cn_msg_set_bytes(m, "meta", "", 0);
+        cn_msg_set_u64(m, "flags", 0);
+        cn_msg_set_body_copy(m, cs->acc.data, n);
+        cn_buf_consume(&cs->acc, n);
+        r->pending++;
+        if (gw_stor_send(r->srv, k.data, k.len, m, on_part_chunk_put, r) != 0) {
+            r->pending--;
+            gw_chunk_delete_all(r->srv, &o->man);
+            gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+        }
+    } else if (cs->pos < cs->end) {
+        gw_chunk_ref_t ref;
+        if (gw_manifest_locate(&cs->src, cs->pos, cs->end, &ref) != 0) {
+            gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
+        } else {
+            gw_manifest_chunk_key(&cs->src.segs[ref.seg], ref.idx, &k);
+            m = cn_msg_new(CN_OP_GET);
+            cn_msg_set_bytes(m, "key", k.data, k.len);
+            cn_msg_set_u64(m, "offset", ref.off);
+            cn_msg_set_u64(m, "length", ref.len);
+            r->pending++;
+            if (gw_stor_send(r->srv, k.data, k.len, m, on_part_piece, r) != 0) {
+                r->pending--;
+                gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+            }
+        }
+    } else {
+        uint8_t md5[CN_MD5_LEN];
+        cn_digest_final(cs->md5, md5);
+        cs->md5 = NULL;
+        cn_hex(md5, sizeof(md5), o->etag);
+        snprintf(o->man.etag, sizeof(o->man.etag), "%s", o->etag);
+        o->man_ready = 1;
+        gw_obj_put_start(r);
+    }
+    cn_buf_dispose(&k);
+}
+
+/* x-amz-copy-source-range "bytes=first-last" against a source of total bytes. */
+static int part_range(gw_req_t *r, uint64_t total, uint64_t *off, uint64_t *len)
+{
+    cn_slice_t h = gw_req_header(r, "x-amz-copy-source-range");
+    unsigned long long a, b;
+    char buf[64], tail;
+
+    if (!h.ptr) {
+        *off = 0;
+        *len = total;
+        return 0;
+    }
+    snprintf(buf, sizeof(buf), "%.*s", (int)h.len, h.ptr);
+    if (h.len >= sizeof(buf) || sscanf(buf, "bytes=%llu-%llu%c", &a, &b, &tail) != 2 || a > b) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT,
+                     "The x-amz-copy-source-range value must be of the form bytes=first-last "
+                     "where first and last are the zero-based offsets of the first and last "
+                     "bytes to copy");
+        return -1;
+    }
+    if (b >= total) {
+        gw_req_error(r, GW_S3_INVALID_RANGE, NULL);
+        return -1;
+    }
+    *off = a;
+    *len = b - a + 1;
+    return 0;
+}
+
+static void on_part_source(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    gw_obj_op_t *o;
+    struct gw_copy_state *cs;
+    char etag[72] = "";
+    uint64_t mtime = 0, flags = 0, total, off, len;
+
+    if (gw_req_rpc_done(r)) {
+        if (resp)
+            cn_msg_free(resp);
+        return;
+    }
+    o = r->op;
+    cs = state_of(r);
+    if (rc != 0) {
+        if (resp)
+            cn_msg_free(resp);
+        gw_req_error(r, rc == CN_ENOENT ? GW_S3_NO_SUCH_KEY : gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    o->parent = resp;
+    cn_msg_get_str(resp, "etag", etag, sizeof(etag));
+    cn_msg_get_u64(resp, "mtime", &mtime);
+    cn_msg_get_u64(resp, "flags", &flags);
+    if (gw_obj_conditions(r, "x-amz-copy-source-", etag, mtime) != 0) {
+        gw_req_error(r, GW_S3_PRECONDITION_FAILED, NULL);
+        return;
+    }
+    if (flags & CN_OBJ_MANIFEST) {
+        cn_slice_t b = cn_msg_body(resp);
+        if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &cs->src) != 0) {
+            gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
+            return;
+        }
+        total = cs->src.size;
+    } else {
+        total = cn_msg_body(resp).len;
+    }
+    if (part_range(r, total, &off, &len) != 0)
+        return;
+    if (len > r->srv->conf.max_object_size) {
+        gw_req_error(r, GW_S3_ENTITY_TOO_LARGE, NULL);
+        return;
+    }
+    if (!(flags & CN_OBJ_MANIFEST)) {
+        uint8_t md5[CN_MD5_LEN];
+        o->body = cn_slice(cn_msg_body(resp).ptr + off, (size_t)len);
+        cn_md5(len ? o->body.ptr : "", (size_t)len, md5);
+        cn_hex(md5, sizeof(md5), o->etag);
+        gw_obj_put_start(r);
+        return;
+    }
+    gw_manifest_dispose(&o->man);
+    gw_manifest_add_seg(&o->man, o->chunk_prefix, strlen(o->chunk_prefix), len,
+                        r->srv->conf.chunk_size);
+    o->man.size = len;
+    o->size = len;
+    cs->pos = off;
+    cs->end = off + len;
+    cs->md5 = cn_digest_md5_new();
+    part_step(r);
+}
+
+void gw_s3_upload_part_copy(gw_req_t *r)
+{
+    cn_buf_t skey;
+
+    cn_buf_init(&skey);
+    if (copy_source(r, &skey) == 0)
+        get_source(r, &skey, on_part_source);
     cn_buf_dispose(&skey);
 }

@@ -381,6 +381,10 @@ void gw_s3_create_multipart(gw_req_t *r)
 
     if (check_key(r) != 0)
         return;
+    if (gw_req_header(r, "x-amz-tagging").len) {
+        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "Object tags are not supported");
+        return;
+    }
     o = mpu_new(r);
     if (cn_random_bytes(rnd, sizeof(rnd)) != 0) {
         gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
@@ -416,7 +420,10 @@ static void on_part_marker(int status, cn_msg_t *resp, void *arg)
         gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
         return;
     }
-    gw_obj_put_start(r);
+    if (((gw_obj_op_t *)r->op)->copy_reply == 2)
+        gw_s3_upload_part_copy(r);
+    else
+        gw_obj_put_start(r);
 }
 
 void gw_s3_upload_part(gw_req_t *r)
@@ -430,10 +437,6 @@ void gw_s3_upload_part(gw_req_t *r)
 
     if (check_key(r) != 0)
         return;
-    if (gw_req_header(r, "x-amz-copy-source").ptr) {
-        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "UploadPartCopy is not implemented yet");
-        return;
-    }
     rc = get_uint_param(r, "partNumber", UINT32_MAX, &num);
     if (rc != 1 || num < 1 || num > GW_MPU_MAX_PARTS) {
         gw_req_error(r, GW_S3_INVALID_ARGUMENT,
@@ -469,8 +472,13 @@ void gw_s3_upload_part(gw_req_t *r)
         gw_meta_encode(&meta, &o->meta);
         gw_meta_dispose(&meta);
     }
-    cn_md5(o->body.len ? o->body.ptr : "", o->body.len, md5);
-    cn_hex(md5, sizeof(md5), o->etag);
+    if (gw_req_header(r, "x-amz-copy-source").ptr) {
+        o->copy_reply = 2; /* UploadPartCopy: the body comes from the source */
+        o->body = cn_slice("", 0);
+    } else {
+        cn_md5(o->body.len ? o->body.ptr : "", o->body.len, md5);
+        cn_hex(md5, sizeof(md5), o->etag);
+    }
     marker_key(&mk, r->route.bucket, r->route.key, r->route.key_len, id);
     r->pending++;
     if (gw_stor_send(r->srv, mk.data, mk.len, msg_for(CN_OP_HEAD, &mk), on_part_marker, r) != 0) {

@@ -31,6 +31,11 @@ static void obj_op_free(gw_req_t *r)
     gw_manifest_dispose(&o->old_man);
     gw_manifest_dispose(&o->man);
     gw_manifest_dispose(&o->copy.src);
+    cn_buf_dispose(&o->copy.acc);
+    if (o->copy.md5) {
+        uint8_t d[CN_MD5_LEN];
+        cn_digest_final(o->copy.md5, d);
+    }
     if (o->parent)
         cn_msg_free(o->parent);
     if (o->cur)
@@ -45,6 +50,7 @@ gw_obj_op_t *gw_obj_op_new(gw_req_t *r, const char *key, size_t key_len)
     CN_ASSERT(r->op == NULL);
     cn_buf_init(&o->key);
     cn_buf_init(&o->meta);
+    cn_buf_init(&o->copy.acc);
     cn_buf_append(&o->key, key, key_len);
     r->op = o;
     r->op_free = obj_op_free;
@@ -118,11 +124,11 @@ void gw_obj_put_reply(gw_req_t *r)
     }
     cn_buf_init(&b);
     gw_xml_decl(&b);
-    gw_xml_open_ns(&b, "CopyObjectResult", GW_S3_XMLNS);
+    gw_xml_open_ns(&b, o->copy_reply == 2 ? "CopyPartResult" : "CopyObjectResult", GW_S3_XMLNS);
     gw_s3_time_fmt(cn_now_ms(), t);
     gw_xml_str_elem(&b, "LastModified", t);
     gw_xml_str_elem(&b, "ETag", etag);
-    gw_xml_close(&b, "CopyObjectResult");
+    gw_xml_close(&b, o->copy_reply == 2 ? "CopyPartResult" : "CopyObjectResult");
     gw_req_send_xml(r, 200, &b);
     cn_buf_dispose(&b);
 }
@@ -251,6 +257,17 @@ void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out)
     gw_meta_dispose(&meta);
 }
 
+/* x-amz-tagging would be dropped silently: say so instead */
+static int refuse_tagging(gw_req_t *r)
+{
+    cn_slice_t t = gw_req_header(r, "x-amz-tagging");
+    if (t.ptr && t.len) {
+        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "Object tags are not supported");
+        return 1;
+    }
+    return 0;
+}
+
 void gw_s3_put_object(gw_req_t *r)
 {
     gw_obj_op_t *o;
@@ -260,6 +277,8 @@ void gw_s3_put_object(gw_req_t *r)
         gw_req_error(r, GW_S3_INVALID_ARGUMENT, NULL);
         return;
     }
+    if (refuse_tagging(r))
+        return;
     if (gw_req_header(r, "x-amz-copy-source").ptr) {
         gw_s3_copy_object(r);
         return;
@@ -598,6 +617,41 @@ void gw_s3_get_object(gw_req_t *r, int head)
         send_key(r, key_msg(r, CN_OP_HEAD), on_get_head);
     else
         send_key(r, key_msg(r, CN_OP_GET), on_get_full);
+}
+
+/* ---- GetObjectTagging ---------------------------------------------------------------- */
+
+static void on_tagging_head(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    cn_buf_t b;
+
+    if (resp)
+        cn_msg_free(resp);
+    if (gw_req_rpc_done(r))
+        return;
+    if (rc != 0) {
+        gw_req_error(r, rc == CN_ENOENT ? GW_S3_NO_SUCH_KEY : gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    cn_buf_init(&b);
+    gw_xml_decl(&b);
+    gw_xml_open_ns(&b, "Tagging", GW_S3_XMLNS);
+    cn_buf_append_str(&b, "<TagSet></TagSet>");
+    gw_xml_close(&b, "Tagging");
+    gw_req_send_xml(r, 200, &b);
+    cn_buf_dispose(&b);
+}
+
+void gw_s3_get_object_tagging(gw_req_t *r)
+{
+    if (r->route.key_len == 0) {
+        gw_req_error(r, GW_S3_NO_SUCH_KEY, NULL);
+        return;
+    }
+    obj_op_new(r);
+    send_key(r, key_msg(r, CN_OP_HEAD), on_tagging_head);
 }
 
 /* ---- DeleteObject -------------------------------------------------------------------- */

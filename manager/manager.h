@@ -1,8 +1,9 @@
 /*
  * manager/manager.h: struct mgr_server and module start/stop. Nothing else.
  * Threads: the libuv loop (RPC, cron, signals) and libmicrohttpd's own thread (admin API)
- * share the fields marked [lock]; take s->lock around any use of them. Lock order: s->lock
- * only (the state has no lock of its own).
+ * share the fields marked [lock]; take s->lock around any use of them. Lock order: s->lock,
+ * then the metrics registry's own lock (cn_metric_* calls never call back), then the admin
+ * server's audit lock (taken alone). The state has no lock of its own.
  */
 #ifndef CAIRN_MANAGER_MANAGER_H
 #define CAIRN_MANAGER_MANAGER_H

@@ -972,12 +972,10 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     struct adm a = {.manager = getenv("CAIRN_MANAGER"), .token = getenv("CAIRN_TOKEN")};
-    char **args = calloc((size_t)argc + 1, sizeof(char *));
+    char **args = argv; /* the non-option arguments, compacted in place (n < i always) */
     const struct cmd *c;
     int n = 0, rc, opts_done = 0;
 
-    if (args == NULL)
-        return 1;
     if (a.manager == NULL || a.manager[0] == '\0')
         a.manager = ADM_DEFAULT_MANAGER;
     for (int i = 1; i < argc; i++) {
@@ -1040,6 +1038,5 @@ int main(int argc, char **argv)
     curl_global_cleanup();
     if (rc == 2)
         print_cmd_usage(stderr, c);
-    free(args);
     return rc;
 }
