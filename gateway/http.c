@@ -1,7 +1,9 @@
 /*
- * gateway/http.c: the libh2o glue: the uv TCP listener (port 0 supported), h2o accept, the
- * S3 handler (request id, routing, readiness, authentication, payload and Content-MD5 checks,
- * bucket ownership) and the response helpers the operations use.
+ * gateway/http.c: the libh2o glue: the uv TCP listeners (S3, and REST when enabled; port 0
+ * supported), h2o accept, the S3 handler (request id, routing, readiness, authentication,
+ * aws-chunked decoding, payload, checksum and Content-MD5 checks, access by owner or canned
+ * ACL), the REST handler, the filter that turns h2o's early 413 into S3's EntityTooLarge, and
+ * the response helpers the operations use.
  * Request contexts outlive h2o requests when an RPC is pending (see gateway.h).
  */
 #include "gateway/gateway.h"

@@ -26,6 +26,9 @@
 static gw_server_t srv;
 static uv_signal_t sig_term, sig_int, sig_hup;
 static uv_timer_t exit_timer;
+/* File scope, not main()'s stack: h2o 2.2.5 cannot close its idle connections, so the process
+ * exits with handles open, and what they point to must stay reachable until then. */
+static uv_loop_t loop;
 
 static void usage(FILE *out)
 {
@@ -86,7 +89,6 @@ int main(int argc, char **argv)
     size_t nsets = 0;
     int check = 0, print = 0, help_conf = 0, c, rc, ret = 0;
     char err[512];
-    uv_loop_t loop;
 
     while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
         switch (c) {
