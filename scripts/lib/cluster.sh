@@ -29,7 +29,9 @@ PY
 }
 
 # cl_configure NSTORAGE MGR_RPC MGR_ADMIN S3 STORAGE_PORT... : writes DIR/conf/*.conf unless
-# they exist (so a second run keeps the secret and the ports).
+# they exist (so a second run keeps the secret and the ports). With CL_REST=PORT set, the
+# gateway also serves plain REST (PUT/GET/HEAD/DELETE /bucket/key) there, trusting loopback
+# clients as bucket owners (LeoFS REST mode, for curl uploads on this machine).
 cl_configure() {
     local n=$1 mrpc=$2 madmin=$3 s3=$4 i secret
     shift 4
@@ -71,6 +73,9 @@ CONF
 [gateway]
 name = gateway0
 s3_listen = 127.0.0.1:$s3
+rest_enabled = $([ -n "${CL_REST:-}" ] && echo true || echo false)
+rest_listen = 127.0.0.1:${CL_REST:-8081}
+rest_trust_loopback = true
 
 [manager]
 address = 127.0.0.1:$mrpc
@@ -87,6 +92,7 @@ CL_NSTORAGE=$n
 CL_MGR_RPC=$mrpc
 CL_MGR_ADMIN=$madmin
 CL_S3=$s3
+CL_REST=${CL_REST:-}
 CONF
 }
 
