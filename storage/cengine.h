@@ -2,8 +2,10 @@
  * storage/cengine.h: internals of the container engine shared by its files
  * (engine_container.c, writer.c, recover.c, compact.c, scrub.c). Not for other modules.
  *
- * Lock order: container commit -> container swap -> module locks (compactor, scrubber).
- * A thread holds at most one container's locks at a time.
+ * Lock order: engine queue lock (alone) | container commit -> container swap -> module locks
+ * (compactor, scrubber). Only the group-commit leader holds several containers' commit
+ * locks, always taken in ascending cid order; every other thread holds at most one
+ * container's locks at a time and never waits for the leader while holding one.
  */
 #ifndef CAIRN_STORAGE_CENGINE_H
 #define CAIRN_STORAGE_CENGINE_H
@@ -21,6 +23,9 @@
 
 struct stor_compactor;
 struct stor_scrubber;
+struct stor_wpool;
+struct stor_wreq;
+struct stor_cgroup;
 
 struct cengine {
     uint32_t magic;
@@ -30,15 +35,31 @@ struct cengine {
     int sync;                       /* 1: fdatasync before the ack */
     uint64_t grace_ms, compact_rate, scrub_rate, scrub_interval_ms;
     uint32_t compact_auto_pct;
+    uint32_t ndirs;                 /* container i lives in container dir i % ndirs */
+    uint64_t *compacted_ms;         /* k: start of each one's last compaction (compactor's) */
     stor_repair_fn repair;
     void *repair_arg;
     struct stor_compactor *comp;
     struct stor_scrubber *scrub;
+    /* the group commit (storage/writer.c): one queue and one leader for all containers */
+    pthread_mutex_t qlock;          /* guards qhead, qtail, leader */
+    pthread_cond_t qcond;
+    struct stor_wreq *qhead, **qtail;
+    int leader;
+    struct stor_cgroup *grp;        /* k per-container parts of a batch: the leader's alone */
+    uint32_t *touched;              /* k: cids of the batch's containers (leader's) */
+    stor_index_batch_t *ib;         /* the leader's WriteBatch, cleared after each batch */
+    cn_buf_t val;                   /* the leader's index lookup buffer */
+    struct stor_wpool *pool;        /* helper threads: parallel appends and fdatasyncs */
+    uint64_t batches;               /* batches committed (the leader's) */
 };
 
 /** A write waiting for its group commit (storage/writer.c). */
 struct stor_wreq {
-    struct stor_wreq *next;
+    struct stor_wreq *next;         /* the engine queue / the batch */
+    struct stor_wreq *gnext;        /* the batch's writes of the same container */
+    stor_container_t *c;
+    uint64_t off;                   /* where the leader appended it */
     cn_slice_t key, meta, body;
     stor_rec_hdr_t h;
     uint8_t hdr[STOR_REC_HDR];
@@ -50,15 +71,27 @@ struct stor_wreq {
 
 /** The container of key. */
 uint32_t stor__route(const struct cengine *ce, cn_slice_t key);
-/** Appends r (a put or a tombstone) through c's group commit; returns r->rc. Blocks until the
- *  batch holding r is durable and indexed. */
+/** Appends r (a put or a tombstone) to c through the engine's group commit; returns r->rc.
+ *  Blocks until the batch holding r is durable and indexed. */
 int stor__commit(struct cengine *ce, stor_container_t *c, struct stor_wreq *r);
+/** Sets up / tears down the group commit (queue, scratch, helper threads) of ce, whose k
+ *  and containers are known. stop runs after every writer has returned; safe on a partly
+ *  started engine. */
+int stor__writer_start(struct cengine *ce);
+void stor__writer_stop(struct cengine *ce);
 
 /** Recovery of one container on open: re-index the records past its checkpoint (all of them
  *  when full), cut a torn or bad tail. Caller holds nothing; runs before any other thread. */
 int stor__recover(struct cengine *ce, stor_container_t *c, int full);
 /** Finishes or rolls back a compaction interrupted by a crash (before stor_container_open). */
 int stor__compact_fixup(stor_index_t *ix, const char *dir, uint32_t cid);
+
+/** The tombstone drop guard (storage/compact.c): load at open; set after a compaction of cid
+ *  that started (stamped under its commit lock) at start_ms; 1 when every container but cid
+ *  finished a compaction that started after t_ms. Compactor thread (and open) only. */
+void stor__compacted_load(struct cengine *ce);
+void stor__compacted_set(struct cengine *ce, uint32_t cid, uint64_t start_ms);
+int stor__others_compacted_after(const struct cengine *ce, uint32_t cid, uint64_t t_ms);
 
 int stor__compactor_start(struct cengine *ce);
 void stor__compactor_stop(struct cengine *ce);

@@ -154,7 +154,8 @@ static int copy_range(struct job *j, uint64_t from, uint64_t end, int locked)
         if (stor_index_get(ce->ix, key, &e, &val) != 0 || e.cid != c->cid || e.gen != j->gen ||
             e.off != rec_off)
             continue; /* superseded (or gone): dead */
-        if ((h.flags & CN_OBJ_TOMBSTONE) && now >= h.mtime_ms + ce->grace_ms)
+        if ((h.flags & CN_OBJ_TOMBSTONE) && now >= h.mtime_ms + ce->grace_ms &&
+            stor__others_compacted_after(ce, c->cid, h.mtime_ms))
             drop = 1;
         if (j->n == j->cap) {
             j->cap = j->cap ? j->cap * 2 : 1024;
@@ -234,18 +235,63 @@ out:
     return rc;
 }
 
+/* ---- tombstone drop guard ------------------------------------------------------------ */
+
+/* A key's versions may sit in several containers (a small batch goes to one container,
+ * storage/writer.c), so a tombstone stamped at t may be dropped only when every other
+ * container finished a compaction that started after t: those passes dropped every older
+ * version of its key, and a full rescan (--rebuild-index) cannot bring one back. The start
+ * times live in the index ("!compacted.N"); unknown counts as never. */
+static char *compacted_name(char *buf, size_t n, uint32_t cid)
+{
+    snprintf(buf, n, "compacted.%u", cid);
+    return buf;
+}
+
+void stor__compacted_load(struct cengine *ce)
+{
+    char name[32];
+
+    ce->compacted_ms = cn_calloc(ce->k, sizeof(*ce->compacted_ms));
+    for (uint32_t i = 0; i < ce->k; i++)
+        if (stor_index_u64_get(ce->ix, compacted_name(name, sizeof(name), i),
+                               &ce->compacted_ms[i]) != 0)
+            ce->compacted_ms[i] = 0;
+}
+
+void stor__compacted_set(struct cengine *ce, uint32_t cid, uint64_t start_ms)
+{
+    char name[32];
+
+    ce->compacted_ms[cid] = start_ms;
+    if (stor_index_u64_put(ce->ix, compacted_name(name, sizeof(name), cid), start_ms) != 0)
+        CN_LOG(CN_LOG_WARN, "cid=%u: cannot record the compaction time (tombstones are kept "
+               "longer)", cid);
+}
+
+int stor__others_compacted_after(const struct cengine *ce, uint32_t cid, uint64_t t_ms)
+{
+    for (uint32_t i = 0; i < ce->k; i++)
+        if (i != cid && ce->compacted_ms[i] <= t_ms)
+            return 0;
+    return 1;
+}
+
 static int compact_one(struct cengine *ce, stor_container_t *c, uint64_t *reclaimed,
                        uint64_t *copied, uint64_t *dropped)
 {
     struct job j = {.ce = ce, .c = c, .nfd = -1, .ntail = STOR_SB_SIZE, .t0 = cn_mono_ms()};
     char path[PATH_MAX + 16];
-    uint64_t end0, old_size;
+    uint64_t end0, old_size, start_ms;
     int rc;
 
     cn_buf_init(&j.keys);
     pthread_mutex_lock(&c->commit);
     end0 = c->tail;
     j.gen = c->gen;
+    /* stamped under commit, as tombstones are (storage/writer.c): every tombstone stamped
+     * before it is indexed, so this pass drops every older version of its key */
+    start_ms = cn_now_ms();
     pthread_mutex_unlock(&c->commit);
     snprintf(path, sizeof(path), "%s.compact", c->path);
     if ((rc = stor_container_create_file(path, c->cid, j.gen + 1, &j.nfd)) != 0)
@@ -263,6 +309,7 @@ static int compact_one(struct cengine *ce, stor_container_t *c, uint64_t *reclai
     if (rc == 0) {
         CN_LOG(CN_LOG_INFO, "container=%s gen=%u size=%" PRIu64 "->%" PRIu64 ": compacted",
                c->path, j.gen + 1, old_size, j.ntail);
+        stor__compacted_set(ce, c->cid, start_ms);
         goto out;
     }
 out_unlink:

@@ -130,9 +130,6 @@ int stor_container_open(const char *dir, uint32_t cid, stor_container_t **out)
     pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&c->swap, &ra);
     pthread_rwlockattr_destroy(&ra);
-    pthread_mutex_init(&c->qlock, NULL);
-    pthread_cond_init(&c->qcond, NULL);
-    c->qtail = &c->qhead;
     *out = c;
     return 0;
 
@@ -153,8 +150,6 @@ void stor_container_close(stor_container_t *c)
     close(c->fd);
     pthread_mutex_destroy(&c->commit);
     pthread_rwlock_destroy(&c->swap);
-    pthread_mutex_destroy(&c->qlock);
-    pthread_cond_destroy(&c->qcond);
     c->magic = 0;
     cn_free(c);
 }

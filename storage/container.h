@@ -5,13 +5,15 @@
  * records (storage/record.h) back to back. A compaction writes generation g+1 to
  * "cNNNN.dat.compact" and renames it over "cNNNN.dat".
  *
- * Locking (per container; order: commit before swap, never two containers at once):
+ * Locking (per container; order: commit before swap):
  *   commit  the group-commit leader holds it while it appends, syncs and indexes a batch;
  *           guards tail and every index change of this container's keys (compaction and scrub
  *           take it to re-check and update entries);
  *   swap    readers hold it shared around index lookup + pread; compaction holds it
- *           exclusively while it switches index entries and the file (fd, gen);
- *   qlock   guards the queue of writers waiting for the leader (storage/writer.c).
+ *           exclusively while it switches index entries and the file (fd, gen).
+ * The writers' queue is the engine's, not the container's: one group commit spans every
+ * container (storage/writer.c); its leader holds the commit locks of the containers its
+ * batch touches, taken in ascending cid order.
  */
 #ifndef CAIRN_STORAGE_CONTAINER_H
 #define CAIRN_STORAGE_CONTAINER_H
@@ -26,8 +28,6 @@
 #define STOR_SB_SIZE 64
 #define STOR_CONTAINER_MAGIC 0x53434f4eu /* "SCON" */
 
-struct stor_wreq;
-
 typedef struct stor_container {
     uint32_t magic;
     uint32_t cid;
@@ -38,10 +38,6 @@ typedef struct stor_container {
     char dir[PATH_MAX];
     pthread_mutex_t commit;
     pthread_rwlock_t swap;
-    pthread_mutex_t qlock;
-    pthread_cond_t qcond;
-    struct stor_wreq *qhead, **qtail;
-    int leader;
 } stor_container_t;
 
 /** Opens (creating with generation 1) container cid in dir. The tail is the file size.

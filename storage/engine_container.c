@@ -6,7 +6,8 @@
  * (storage/compact.c) and scrub (storage/scrub.c). The on-disk format is in
  * docs/STORAGE_FORMAT.md.
  *
- * A key lives in container stor__route(key). A GET costs one index lookup and one pread
+ * A key's home container is stor__route(key); a small write batch may put it in another
+ * (storage/writer.c): the index entry names the container. A GET costs one index lookup and one pread
  * (preadv of header + key + meta + body for a full read, whose checksums are verified; a
  * range read preads only the range: the scrub guards those bytes). HEAD and listing read
  * only the index.
@@ -123,6 +124,7 @@ static int ce_open(const char *dir, const stor_engine_opts_t *o, void **impl)
         goto out_fail;
     }
     ce->k = (uint32_t)k;
+    ce->ndirs = (uint32_t)ndirs;
     ce->c = cn_calloc(ce->k, sizeof(*ce->c));
     for (uint32_t i = 0; i < ce->k; i++) {
         const char *d = dirs[i % ndirs];
@@ -132,7 +134,9 @@ static int ce_open(const char *dir, const stor_engine_opts_t *o, void **impl)
             (rc = stor__recover(ce, ce->c[i], o->rebuild_index)) != 0)
             goto out_fail;
     }
-    if ((rc = stor__compactor_start(ce)) != 0 || (rc = stor__scrubber_start(ce)) != 0)
+    stor__compacted_load(ce);
+    if ((rc = stor__writer_start(ce)) != 0 || (rc = stor__compactor_start(ce)) != 0 ||
+        (rc = stor__scrubber_start(ce)) != 0)
         goto out_fail;
     CN_LOG(CN_LOG_INFO, "engine=container index=%s containers=%u dirs=%zu first=%s sync=%d: "
            "opened", path, ce->k, ndirs, dirs[0], ce->sync);
@@ -155,10 +159,12 @@ static void ce_close(void *impl)
     CN_CHECK_OBJ(ce, CENG_MAGIC);
     stor__scrubber_stop(ce);
     stor__compactor_stop(ce);
+    stor__writer_stop(ce);
     if (ce->c != NULL)
         for (uint32_t i = 0; i < ce->k; i++)
             stor_container_close(ce->c[i]);
     cn_free(ce->c);
+    cn_free(ce->compacted_ms);
     stor_index_close(ce->ix);
     ce->magic = 0;
     cn_free(ce);
@@ -205,7 +211,8 @@ static int read_full(const stor_container_t *c, const stor_ientry_t *e, cn_slice
                      cn_buf_t *body_out)
 {
     size_t head = STOR_REC_HDR + key.len + e->meta.len;
-    char *scratch = cn_malloc(head);
+    char small[2048];
+    char *scratch = head <= sizeof(small) ? small : cn_malloc(head);
     struct iovec iov[2];
     stor_rec_hdr_t h;
     uint32_t crc;
@@ -236,7 +243,8 @@ static int read_full(const stor_container_t *c, const stor_ientry_t *e, cn_slice
     body_out->len += (size_t)e->body_len;
     body_out->data[body_out->len] = '\0';
 out:
-    cn_free(scratch);
+    if (scratch != small)
+        cn_free(scratch);
     return rc;
 }
 
@@ -263,20 +271,25 @@ static int read_range(const stor_container_t *c, const stor_ientry_t *e, cn_slic
     return 0;
 }
 
+/* A GET: one index lookup, then (under the swap lock of the container the entry names, and
+ * only if that container is still of the entry's generation, else the lookup is redone) one
+ * preadv. Per call it allocates only RocksDB's pinnable slice: the entry is decoded from a
+ * stack buffer when it fits. */
 static int ce_get(void *impl, cn_slice_t key, uint64_t off, uint64_t len, stor_obj_meta_t *m,
                   cn_buf_t *meta_out, cn_buf_t *body_out)
 {
     struct cengine *ce = impl;
-    stor_container_t *c = ce->c[stor__route(ce, key)];
+    stor_container_t *c = NULL;
     stor_ientry_t e;
+    char small[1024];
     cn_buf_t val;
     uint32_t gen = 0;
-    int rc;
+    int rc, tries = 0;
 
     CN_CHECK_OBJ(ce, CENG_MAGIC);
     cn_buf_init(&val);
-    pthread_rwlock_rdlock(&c->swap);
-    if ((rc = stor_index_get(ce->ix, key, &e, &val)) != 0)
+retry:
+    if ((rc = stor_index_get_small(ce->ix, key, &e, small, sizeof(small), &val)) != 0)
         goto out;
     if (e.flags & CN_OBJ_TOMBSTONE) {
         rc = CN_ENOENT;
@@ -286,9 +299,22 @@ static int ce_get(void *impl, cn_slice_t key, uint64_t off, uint64_t len, stor_o
         rc = CN_ECORRUPT;
         goto out;
     }
-    if (e.cid != c->cid || e.gen != c->gen) {
-        CN_LOG(CN_LOG_ERROR, "key=%.*s cid=%u gen=%u: index entry points at another container "
-               "(cid=%u gen=%u)", (int)key.len, key.ptr, e.cid, e.gen, c->cid, c->gen);
+    if (e.cid >= ce->k) {
+        CN_LOG(CN_LOG_ERROR, "key=%.*s cid=%u: index entry names no container (k=%u)",
+               (int)key.len, key.ptr, e.cid, ce->k);
+        rc = CN_EIO;
+        goto out;
+    }
+    c = ce->c[e.cid];
+    pthread_rwlock_rdlock(&c->swap);
+    if (e.gen != c->gen) {
+        /* a compaction switched the container since the lookup: look again */
+        pthread_rwlock_unlock(&c->swap);
+        c = NULL;
+        if (++tries < 4)
+            goto retry;
+        CN_LOG(CN_LOG_ERROR, "key=%.*s cid=%u gen=%u: index entry points at another "
+               "generation", (int)key.len, key.ptr, e.cid, e.gen);
         rc = CN_EIO;
         goto out;
     }
@@ -309,8 +335,8 @@ static int ce_get(void *impl, cn_slice_t key, uint64_t off, uint64_t len, stor_o
             rc = read_range(c, &e, key, off, len, body_out);
         gen = e.gen;
     }
-out:
     pthread_rwlock_unlock(&c->swap);
+out:
     if (rc == CN_ECORRUPT && gen != 0) {
         stor__mark_bad(ce, c, key, gen, e.off);
         rc = CN_ECORRUPT;
@@ -427,30 +453,43 @@ static int ce_scan(void *impl, cn_slice_t start_after, size_t max, stor_scan_fn 
     return stor_index_scan(ce->ix, start_after, max, scan_one, &a, more);
 }
 
-/* Drops the entry under the container's commit lock, so no write of key interleaves. */
+/* Drops the entry under the commit lock of the container it names: that excludes the
+ * group-commit leader (which holds every commit lock) and that container's compaction. */
 static int ce_drop(void *impl, cn_slice_t key, uint64_t clock)
 {
     struct cengine *ce = impl;
-    stor_container_t *c = ce->c[stor__route(ce, key)];
     stor_index_batch_t *b;
     stor_ientry_t e;
     cn_buf_t val;
+    uint32_t cid;
     int rc;
 
     CN_CHECK_OBJ(ce, CENG_MAGIC);
     cn_buf_init(&val);
-    pthread_mutex_lock(&c->commit);
-    if ((rc = stor_index_get(ce->ix, key, &e, &val)) == 0) {
-        if (e.clock != clock) {
+    for (;;) {
+        stor_container_t *c;
+
+        if ((rc = stor_index_get(ce->ix, key, &e, &val)) != 0)
+            break;
+        cid = e.cid < ce->k ? e.cid : 0;
+        c = ce->c[cid];
+        pthread_mutex_lock(&c->commit);
+        if ((rc = stor_index_get(ce->ix, key, &e, &val)) == 0 && e.cid < ce->k &&
+            e.cid != cid) {
+            pthread_mutex_unlock(&c->commit); /* rewritten elsewhere meanwhile */
+            continue;
+        }
+        if (rc == 0 && e.clock != clock) {
             rc = CN_ESTALE;
-        } else {
+        } else if (rc == 0) {
             b = stor_index_batch_new();
             stor_index_batch_del(b, key);
             rc = stor_index_batch_write(ce->ix, b, 0);
             stor_index_batch_free(b);
         }
+        pthread_mutex_unlock(&c->commit);
+        break;
     }
-    pthread_mutex_unlock(&c->commit);
     cn_buf_dispose(&val);
     return rc;
 }

@@ -173,13 +173,14 @@ int stor_ientry_decode(const char *p, size_t len, stor_ientry_t *e)
     return 0;
 }
 
-int stor_index_get(stor_index_t *ix, cn_slice_t key, stor_ientry_t *e, cn_buf_t *val)
+int stor_index_get_small(stor_index_t *ix, cn_slice_t key, stor_ientry_t *e, char *small,
+                         size_t small_len, cn_buf_t *val)
 {
     char k[STOR_KEY_MAX + 1];
     size_t klen = mk_key(k, 'o', key), vlen;
     rocksdb_pinnableslice_t *ps;
     const char *v;
-    char *err = NULL;
+    char *err = NULL, *dst;
     int rc;
 
     CN_CHECK_OBJ(ix, IX_MAGIC);
@@ -189,13 +190,24 @@ int stor_index_get(stor_index_t *ix, cn_slice_t key, stor_ientry_t *e, cn_buf_t 
     if (ps == NULL)
         return CN_ENOENT;
     v = rocksdb_pinnableslice_value(ps, &vlen);
-    cn_buf_reset(val);
-    cn_buf_append(val, v, vlen);
+    if (vlen <= small_len) {
+        dst = small;
+        memcpy(dst, v, vlen);
+    } else {
+        cn_buf_reset(val);
+        cn_buf_append(val, v, vlen);
+        dst = val->data;
+    }
     rocksdb_pinnableslice_destroy(ps);
-    rc = stor_ientry_decode(val->data, val->len, e);
+    rc = stor_ientry_decode(dst, vlen, e);
     if (rc != 0)
         CN_LOG(CN_LOG_ERROR, "key=%.*s: corrupt index entry", (int)key.len, key.ptr);
     return rc;
+}
+
+int stor_index_get(stor_index_t *ix, cn_slice_t key, stor_ientry_t *e, cn_buf_t *val)
+{
+    return stor_index_get_small(ix, key, e, NULL, 0, val);
 }
 
 static int get_raw(stor_index_t *ix, const char *k, size_t klen, char *out, size_t outlen)
@@ -266,6 +278,11 @@ void stor_index_batch_free(stor_index_batch_t *b)
         return;
     rocksdb_writebatch_destroy(b->wb);
     cn_free(b);
+}
+
+void stor_index_batch_clear(stor_index_batch_t *b)
+{
+    rocksdb_writebatch_clear(b->wb);
 }
 
 void stor_index_batch_put(stor_index_batch_t *b, cn_slice_t key, const stor_ientry_t *e)

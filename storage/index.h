@@ -49,6 +49,10 @@ int stor_ientry_decode(const char *p, size_t len, stor_ientry_t *e);
 /** Reads key's entry. val is reset and holds the bytes e->meta points into.
  *  0, CN_ENOENT, CN_ECORRUPT or CN_EIO. */
 int stor_index_get(stor_index_t *ix, cn_slice_t key, stor_ientry_t *e, cn_buf_t *val);
+/** As stor_index_get, but the entry is copied to small when it fits in small_len bytes (no
+ *  allocation; e->meta then points into small), else to val. */
+int stor_index_get_small(stor_index_t *ix, cn_slice_t key, stor_ientry_t *e, char *small,
+                         size_t small_len, cn_buf_t *val);
 /** Checkpoint of cid: 0 or CN_ENOENT (never written). */
 int stor_index_checkpoint_get(stor_index_t *ix, uint32_t cid, uint32_t *gen, uint64_t *off);
 int stor_index_u64_get(stor_index_t *ix, const char *name, uint64_t *v);
@@ -56,6 +60,8 @@ int stor_index_u64_put(stor_index_t *ix, const char *name, uint64_t v);
 
 stor_index_batch_t *stor_index_batch_new(void);
 void stor_index_batch_free(stor_index_batch_t *b);
+/** Empties b for reuse. */
+void stor_index_batch_clear(stor_index_batch_t *b);
 void stor_index_batch_put(stor_index_batch_t *b, cn_slice_t key, const stor_ientry_t *e);
 void stor_index_batch_del(stor_index_batch_t *b, cn_slice_t key);
 void stor_index_batch_checkpoint(stor_index_batch_t *b, uint32_t cid, uint32_t gen,

@@ -1,18 +1,34 @@
 /*
  * storage/writer.c: the group-commit writer of the container engine.
  *
- * Each container has a queue of waiting writes. The first writer that finds no leader
- * becomes the leader: it takes the whole queue, and under c->commit it decides last writer
- * wins for each write (against the index and the earlier writes of the batch), appends the
- * winners with pwritev at the tail, makes them durable with one fdatasync, indexes them and
- * moves the container's checkpoint in one RocksDB WriteBatch, and only then marks every write
- * of the batch done and wakes them. Writers that queued meanwhile form the next batch.
- * Bodies are never copied: a writer waits until its batch is done, so its slices stay valid.
+ * One queue and one commit leader for the whole engine, not one per container: with K
+ * containers, per-container leaders made K small batches and K fdatasyncs where a single
+ * file pays one (docs/PERFORMANCE.md). The first writer that finds no leader becomes the
+ * leader and takes the whole queue. A small batch (under PAR_WRITE_MIN bytes, e.g. 4 KiB
+ * objects) goes to ONE container per container directory (rotating from batch to batch),
+ * so it costs one append and one fdatasync per disk, like a single log; a large batch
+ * (1 MiB objects) goes to each key's home container (stor__route) and appends and syncs
+ * those files in parallel on helper threads. The index entry names the container, so a
+ * key's versions may sit in several containers (reads follow the entry; compaction keeps
+ * tombstones until every container was compacted after them, storage/compact.c).
  *
- * Index writes are not synced: the container is the source of truth, synced before the
- * index; after a crash recovery re-indexes everything past the last checkpoint that reached
- * the disk (the checkpoint travels in the same WriteBatch as the entries).
- * Locks: c->qlock (queue, leader flag), then c->commit held by the leader alone.
+ * The leader takes every container's commit lock (ascending cid: the lock order), decides
+ * last writer wins for each write (against the index and the earlier writes of the batch),
+ * appends each container's winners with pwritev at its tail, fdatasyncs the touched files
+ * (concurrently when several), writes every entry and every touched container's checkpoint
+ * in ONE RocksDB WriteBatch, and only then marks each write of the batch done and wakes
+ * them. Writers that queued meanwhile form the next batch. Bodies are never copied: a
+ * writer waits until its batch is done, so its slices stay valid.
+ *
+ * Durability is unchanged: an ack follows the fdatasync of the record's container and the
+ * index write. A container whose append or sync fails is cut back to its old tail and only
+ * its writes fail. Index writes are not synced: the containers are the source of truth,
+ * synced before the index; after a crash recovery re-indexes everything past the last
+ * checkpoint that reached the disk (checkpoints travel in the same WriteBatch as entries).
+ *
+ * Locks: ce->qlock (queue, leader flag) alone; the leader, outside qlock, takes every
+ * container's c->commit in ascending cid order, so any thread holding one container's
+ * commit lock excludes the leader's batch. The helper pool's lock is a leaf.
  */
 #include "storage/cengine.h"
 
@@ -22,6 +38,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/hash.h"
 #include "common/log.h"
@@ -29,6 +46,34 @@
 #include "common/proto.h"
 
 #define IOV_BATCH 1024
+#define WPOOL_MAGIC 0x57504f4cu   /* "WPOL" */
+#define WPOOL_MAX_THREADS 16      /* helpers beyond this gain nothing on one disk */
+#define PAR_WRITE_MIN (512u << 10) /* a batch of at least this many bytes appends in parallel */
+
+enum { JOB_WRITE, JOB_SYNC };
+
+/** One container's part of a batch (the leader's scratch, ce->grp[cid]). */
+struct stor_cgroup {
+    stor_container_t *c;
+    struct stor_wreq *head, **tail;
+    struct iovec *iov;
+    size_t niov, iov_cap, nwin;
+    uint64_t start, end;           /* the container's tail before and after the batch */
+    int rc;
+};
+
+/** Helper threads running the jobs of one batch phase (appends or fdatasyncs). */
+struct stor_wpool {
+    uint32_t magic;
+    pthread_mutex_t lock;
+    pthread_cond_t work, done;
+    struct stor_cgroup **jobs;     /* of the phase in progress; guarded by lock */
+    size_t njobs, next, finished;
+    int op, stop;
+    const struct cengine *ce;
+    pthread_t *th;
+    size_t nth;
+};
 
 uint32_t stor__route(const struct cengine *ce, cn_slice_t key)
 {
@@ -58,15 +103,103 @@ static int pwritev_all(int fd, struct iovec *iov, int n, uint64_t off)
     return 0;
 }
 
-/* The newest clock stored for r->key, looking at the earlier winners of the batch first. */
-static int current(struct cengine *ce, struct stor_wreq *batch, struct stor_wreq *r,
-                   uint64_t *clock, uint32_t *flags, int *found, cn_buf_t *val)
+/* Runs one job on g (any thread; the leader holds g->c->commit). Sets g->rc. */
+static void run_job(const struct cengine *ce, int op, struct stor_cgroup *g)
+{
+    stor_container_t *c = g->c;
+    int rc;
+
+    if (op == JOB_WRITE) {
+        if ((rc = pwritev_all(c->fd, g->iov, (int)g->niov, g->start)) != 0) {
+            CN_LOG(CN_LOG_ERROR, "container=%s off=%" PRIu64 " rc=%s: append failed, cutting "
+                   "back", c->path, g->start, cn_strerror(rc));
+            if (ftruncate(c->fd, (off_t)g->start) != 0)
+                CN_LOG(CN_LOG_ERROR, "container=%s: cannot cut back the failed append", c->path);
+            g->rc = rc;
+        }
+        return;
+    }
+    if (ce->sync && fdatasync(c->fd) != 0) {
+        rc = -errno;
+        /* after a failed fdatasync the page cache cannot be trusted: cut the batch off */
+        CN_LOG(CN_LOG_ERROR, "container=%s rc=%s: fdatasync failed, batch refused", c->path,
+               cn_strerror(rc));
+        if (ftruncate(c->fd, (off_t)g->start) != 0)
+            CN_LOG(CN_LOG_ERROR, "container=%s: cannot cut back the failed batch", c->path);
+        g->rc = rc;
+    }
+}
+
+static void *pool_main(void *arg)
+{
+    struct stor_wpool *p = arg;
+
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        struct stor_cgroup *g;
+        int op;
+
+        while (!p->stop && p->next >= p->njobs)
+            pthread_cond_wait(&p->work, &p->lock);
+        if (p->stop)
+            break;
+        g = p->jobs[p->next++];
+        op = p->op;
+        pthread_mutex_unlock(&p->lock);
+        run_job(p->ce, op, g);
+        pthread_mutex_lock(&p->lock);
+        if (++p->finished == p->njobs)
+            pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+/* Runs op on every job, the leader taking its share; returns when all are done. */
+static void run_jobs(struct cengine *ce, int op, struct stor_cgroup **jobs, size_t n)
+{
+    struct stor_wpool *p = ce->pool;
+
+    if (n == 0)
+        return;
+    if (n == 1 || p == NULL || p->nth == 0) {
+        for (size_t i = 0; i < n; i++)
+            run_job(ce, op, jobs[i]);
+        return;
+    }
+    pthread_mutex_lock(&p->lock);
+    p->jobs = jobs;
+    p->njobs = n;
+    p->next = 0;
+    p->finished = 0;
+    p->op = op;
+    for (size_t i = 1; i < n && i <= p->nth; i++)
+        pthread_cond_signal(&p->work);
+    while (p->next < p->njobs) {
+        struct stor_cgroup *g = p->jobs[p->next++];
+
+        pthread_mutex_unlock(&p->lock);
+        run_job(ce, op, g);
+        pthread_mutex_lock(&p->lock);
+        p->finished++;
+    }
+    while (p->finished < p->njobs)
+        pthread_cond_wait(&p->done, &p->lock);
+    p->jobs = NULL;
+    p->njobs = p->next = p->finished = 0;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* The newest clock stored for r->key, looking at the earlier winners of its container's part
+ * of the batch first (a key always routes to the same container). */
+static int current(struct cengine *ce, struct stor_wreq *first, struct stor_wreq *r,
+                   uint64_t *clock, uint32_t *flags, int *found)
 {
     struct stor_wreq *w, *last = NULL;
     stor_ientry_t e;
     int rc;
 
-    for (w = batch; w != r; w = w->next)
+    for (w = first; w != r; w = w->gnext)
         if (w->rc == 0 && cn_slice_eq(w->key, r->key))
             last = w;
     if (last != NULL) {
@@ -75,7 +208,7 @@ static int current(struct cengine *ce, struct stor_wreq *batch, struct stor_wreq
         *flags = last->h.flags;
         return 0;
     }
-    rc = stor_index_get(ce->ix, r->key, &e, val);
+    rc = stor_index_get(ce->ix, r->key, &e, &ce->val);
     if (rc == CN_ENOENT || rc == CN_ECORRUPT) {
         *found = 0;
         return 0;
@@ -88,28 +221,31 @@ static int current(struct cengine *ce, struct stor_wreq *batch, struct stor_wreq
     return 0;
 }
 
-/* Runs one batch; sets every request's rc. Caller holds c->commit. */
-static void do_batch(struct cengine *ce, stor_container_t *c, struct stor_wreq *batch)
+static void iov_push(struct stor_cgroup *g, const void *p, size_t n)
+{
+    if (g->niov == g->iov_cap) {
+        g->iov_cap = g->iov_cap ? g->iov_cap * 2 : 64;
+        g->iov = cn_realloc(g->iov, g->iov_cap * sizeof(*g->iov));
+    }
+    g->iov[g->niov++] = (struct iovec){(void *)(uintptr_t)p, n};
+}
+
+/* Decides last writer wins for g's writes and lays the winners out from the tail. Caller
+ * holds g->c->commit. */
+static void plan(struct cengine *ce, struct stor_cgroup *g)
 {
     struct stor_wreq *r;
-    struct iovec *iov;
-    stor_index_batch_t *ib = NULL;
-    cn_buf_t val;
-    size_t n = 0, niov = 0, cap = 0;
-    uint64_t off = c->tail, start = c->tail;
-    int rc = 0;
+    uint64_t off;
 
-    cn_buf_init(&val);
-    for (r = batch; r; r = r->next)
-        n++;
-    cap = n * 4;
-    iov = cn_malloc(cap * sizeof(*iov));
-    for (r = batch; r; r = r->next) {
+    g->start = off = g->c->tail;
+    g->niov = g->nwin = 0;
+    g->rc = 0;
+    for (r = g->head; r; r = r->gnext) {
         uint64_t clock;
         uint32_t flags;
         int found;
 
-        if ((r->rc = current(ce, batch, r, &clock, &flags, &found, &val)) != 0)
+        if ((r->rc = current(ce, g->head, r, &clock, &flags, &found)) != 0)
             continue;
         /* an equal clock may replace a version marked bad: that is its repair */
         if (found && (clock > r->h.clock || (clock == r->h.clock && !(flags & STOR_IDX_BAD)))) {
@@ -117,18 +253,31 @@ static void do_batch(struct cengine *ce, stor_container_t *c, struct stor_wreq *
             continue;
         }
         r->was_live = found && !(flags & CN_OBJ_TOMBSTONE);
-        iov[niov++] = (struct iovec){r->hdr, STOR_REC_HDR};
-        iov[niov++] = (struct iovec){(void *)(uintptr_t)r->key.ptr, r->key.len};
+        if (r->is_del) {
+            /* stamped under the commit locks: the tombstone drop guard relies on it */
+            r->h.mtime_ms = cn_now_ms();
+            stor_rec_encode_hdr(&r->h, r->hdr);
+        }
+        iov_push(g, r->hdr, STOR_REC_HDR);
+        iov_push(g, r->key.ptr, r->key.len);
         if (r->meta.len)
-            iov[niov++] = (struct iovec){(void *)(uintptr_t)r->meta.ptr, r->meta.len};
+            iov_push(g, r->meta.ptr, r->meta.len);
         if (r->body.len)
-            iov[niov++] = (struct iovec){(void *)(uintptr_t)r->body.ptr, r->body.len};
+            iov_push(g, r->body.ptr, r->body.len);
+        r->off = off;
+        off += stor_rec_size(&r->h);
+        g->nwin++;
     }
-    if (niov == 0)
-        goto out;
-    /* offsets: in batch order, winners only */
-    ib = stor_index_batch_new();
-    for (r = batch; r; r = r->next) {
+    g->end = off;
+}
+
+/* Adds g's winners and its new checkpoint to the leader's WriteBatch. */
+static void index_part(struct cengine *ce, struct stor_cgroup *g)
+{
+    stor_container_t *c = g->c;
+    struct stor_wreq *r;
+
+    for (r = g->head; r; r = r->gnext) {
         stor_ientry_t e;
 
         if (r->rc != 0)
@@ -136,7 +285,7 @@ static void do_batch(struct cengine *ce, stor_container_t *c, struct stor_wreq *
         memset(&e, 0, sizeof(e));
         e.cid = c->cid;
         e.gen = c->gen;
-        e.off = off;
+        e.off = r->off;
         e.flags = r->h.flags;
         e.clock = r->h.clock;
         e.size = r->h.obj_size;
@@ -144,46 +293,104 @@ static void do_batch(struct cengine *ce, stor_container_t *c, struct stor_wreq *
         e.mtime_ms = r->h.mtime_ms;
         memcpy(e.etag, r->h.etag, sizeof(e.etag));
         e.meta = r->meta;
-        stor_index_batch_put(ib, r->key, &e);
-        off += stor_rec_size(&r->h);
+        stor_index_batch_put(ce->ib, r->key, &e);
     }
-    stor_index_batch_checkpoint(ib, c->cid, c->gen, off);
-    if ((rc = pwritev_all(c->fd, iov, (int)niov, start)) != 0) {
-        CN_LOG(CN_LOG_ERROR, "container=%s off=%" PRIu64 " rc=%s: append failed, cutting back",
-               c->path, start, cn_strerror(rc));
-        if (ftruncate(c->fd, (off_t)start) != 0)
-            CN_LOG(CN_LOG_ERROR, "container=%s: cannot cut back the failed append", c->path);
-        goto fail;
-    }
-    if (ce->sync && fdatasync(c->fd) != 0) {
-        rc = -errno;
-        /* after a failed fdatasync the page cache cannot be trusted: cut the batch off */
-        CN_LOG(CN_LOG_ERROR, "container=%s rc=%s: fdatasync failed, batch refused", c->path,
-               cn_strerror(rc));
-        if (ftruncate(c->fd, (off_t)start) != 0)
-            CN_LOG(CN_LOG_ERROR, "container=%s: cannot cut back the failed batch", c->path);
-        goto fail;
-    }
-    if ((rc = stor_index_batch_write(ce->ix, ib, 0)) != 0) {
-        /* the records are on disk: the next recovery indexes them; no ack now */
-        c->tail = off;
-        goto fail;
-    }
-    c->tail = off;
-    goto out;
-fail:
+    stor_index_batch_checkpoint(ce->ib, c->cid, c->gen, g->end);
+}
+
+/* The container of r in a small batch: the batch's container in r's home directory. */
+static stor_container_t *small_target(const struct cengine *ce, const struct stor_wreq *r)
+{
+    uint32_t d = r->c->cid % ce->ndirs, n = (ce->k - d + ce->ndirs - 1) / ce->ndirs;
+
+    return ce->c[d + ce->ndirs * (uint32_t)(ce->batches % n)];
+}
+
+/* Runs one batch across containers; sets every request's rc. Called by the leader only. */
+static void do_group(struct cengine *ce, struct stor_wreq *batch)
+{
+    struct stor_cgroup *jobs_buf[64], **jobs = jobs_buf;
+    struct stor_wreq *r;
+    size_t nt = 0, nj = 0;
+    uint64_t bytes = 0;
+    int rc;
+
     for (r = batch; r; r = r->next)
-        if (r->rc == 0)
-            r->rc = rc;
-out:
-    stor_index_batch_free(ib);
-    cn_buf_dispose(&val);
-    cn_free(iov);
+        bytes += stor_rec_size(&r->h);
+    for (r = batch; r; r = r->next) {
+        struct stor_cgroup *g;
+
+        if (bytes < PAR_WRITE_MIN)
+            r->c = small_target(ce, r);
+        g = &ce->grp[r->c->cid];
+        if (g->head == NULL) {
+            g->tail = &g->head;
+            ce->touched[nt++] = r->c->cid;
+        }
+        r->gnext = NULL;
+        *g->tail = r;
+        g->tail = &r->gnext;
+    }
+    ce->batches++;
+    if (nt > sizeof(jobs_buf) / sizeof(jobs_buf[0]))
+        jobs = cn_malloc(nt * sizeof(*jobs));
+    for (uint32_t i = 0; i < ce->k; i++)
+        pthread_mutex_lock(&ce->c[i]->commit);
+    for (size_t i = 0; i < nt; i++) {
+        struct stor_cgroup *g = &ce->grp[ce->touched[i]];
+
+        plan(ce, g);
+        if (g->niov > 0)
+            jobs[nj++] = g;
+    }
+    /* append: small batches inline (a thread hand-off costs more than the copy) */
+    if (bytes >= PAR_WRITE_MIN) {
+        run_jobs(ce, JOB_WRITE, jobs, nj);
+    } else {
+        for (size_t i = 0; i < nj; i++)
+            run_job(ce, JOB_WRITE, jobs[i]);
+    }
+    /* sync the touched files (concurrently when several); drop the containers that failed */
+    {
+        size_t ok = 0;
+
+        for (size_t i = 0; i < nj; i++)
+            if (jobs[i]->rc == 0)
+                jobs[ok++] = jobs[i];
+        nj = ok;
+    }
+    if (ce->sync)
+        run_jobs(ce, JOB_SYNC, jobs, nj);
+    stor_index_batch_clear(ce->ib);
+    for (size_t i = 0; i < nj; i++)
+        if (jobs[i]->rc == 0)
+            index_part(ce, jobs[i]);
+    rc = stor_index_batch_count(ce->ib) > 0 ? stor_index_batch_write(ce->ix, ce->ib, 0) : 0;
+    for (size_t i = 0; i < nt; i++) {
+        struct stor_cgroup *g = &ce->grp[ce->touched[i]];
+
+        if (g->niov > 0 && g->rc == 0) {
+            g->c->tail = g->end; /* on disk: if the index write failed, recovery indexes it */
+            if (rc != 0)
+                g->rc = rc;
+        }
+        if (g->rc != 0)
+            for (r = g->head; r; r = r->gnext)
+                if (r->rc == 0)
+                    r->rc = g->rc;
+        g->head = NULL;
+        g->niov = 0;
+    }
+    for (uint32_t i = ce->k; i-- > 0;)
+        pthread_mutex_unlock(&ce->c[i]->commit);
+    if (jobs != jobs_buf)
+        cn_free(jobs);
 }
 
 int stor__commit(struct cengine *ce, stor_container_t *c, struct stor_wreq *r)
 {
     r->next = NULL;
+    r->c = c;
     r->done = 0;
     r->h.key_len = (uint16_t)r->key.len;
     r->h.meta_len = (uint32_t)r->meta.len;
@@ -191,32 +398,101 @@ int stor__commit(struct cengine *ce, stor_container_t *c, struct stor_wreq *r)
     r->h.data_crc = stor_rec_data_crc(r->key, r->meta, r->body);
     stor_rec_encode_hdr(&r->h, r->hdr);
 
-    pthread_mutex_lock(&c->qlock);
-    *c->qtail = r;
-    c->qtail = &r->next;
+    pthread_mutex_lock(&ce->qlock);
+    *ce->qtail = r;
+    ce->qtail = &r->next;
     while (!r->done) {
-        if (!c->leader) {
-            struct stor_wreq *batch = c->qhead, *w;
+        if (!ce->leader) {
+            struct stor_wreq *batch = ce->qhead, *w;
 
-            c->leader = 1;
-            c->qhead = NULL;
-            c->qtail = &c->qhead;
-            pthread_mutex_unlock(&c->qlock);
-            pthread_mutex_lock(&c->commit);
-            do_batch(ce, c, batch);
-            pthread_mutex_unlock(&c->commit);
-            pthread_mutex_lock(&c->qlock);
+            ce->leader = 1;
+            ce->qhead = NULL;
+            ce->qtail = &ce->qhead;
+            pthread_mutex_unlock(&ce->qlock);
+            do_group(ce, batch);
+            pthread_mutex_lock(&ce->qlock);
             for (w = batch; w; ) {
                 struct stor_wreq *next = w->next;
                 w->done = 1; /* w may be freed by its owner from here on */
                 w = next;
             }
-            c->leader = 0;
-            pthread_cond_broadcast(&c->qcond);
+            ce->leader = 0;
+            pthread_cond_broadcast(&ce->qcond);
         } else {
-            pthread_cond_wait(&c->qcond, &c->qlock);
+            pthread_cond_wait(&ce->qcond, &ce->qlock);
         }
     }
-    pthread_mutex_unlock(&c->qlock);
+    pthread_mutex_unlock(&ce->qlock);
     return r->rc;
+}
+
+int stor__writer_start(struct cengine *ce)
+{
+    struct stor_wpool *p;
+    size_t want = ce->k > 1 ? ce->k - 1 : 0;
+    int rc;
+
+    pthread_mutex_init(&ce->qlock, NULL);
+    pthread_cond_init(&ce->qcond, NULL);
+    ce->qhead = NULL;
+    ce->qtail = &ce->qhead;
+    ce->grp = cn_calloc(ce->k, sizeof(*ce->grp));
+    for (uint32_t i = 0; i < ce->k; i++)
+        ce->grp[i].c = ce->c[i];
+    ce->touched = cn_calloc(ce->k, sizeof(*ce->touched));
+    ce->ib = stor_index_batch_new();
+    cn_buf_init(&ce->val);
+    if (want > WPOOL_MAX_THREADS)
+        want = WPOOL_MAX_THREADS;
+    p = cn_calloc(1, sizeof(*p));
+    p->magic = WPOOL_MAGIC;
+    p->ce = ce;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->th = cn_calloc(want ? want : 1, sizeof(*p->th));
+    ce->pool = p;
+    for (; p->nth < want; p->nth++) {
+        if ((rc = pthread_create(&p->th[p->nth], NULL, pool_main, p)) != 0) {
+            CN_LOG(CN_LOG_ERROR, "rc=%s: cannot start a group-commit helper thread",
+                   cn_strerror(-rc));
+            return -rc;
+        }
+    }
+    return 0;
+}
+
+void stor__writer_stop(struct cengine *ce)
+{
+    struct stor_wpool *p = ce->pool;
+
+    if (ce->grp == NULL)
+        return; /* never started */
+    if (p != NULL) {
+        CN_CHECK_OBJ(p, WPOOL_MAGIC);
+        pthread_mutex_lock(&p->lock);
+        p->stop = 1;
+        pthread_cond_broadcast(&p->work);
+        pthread_mutex_unlock(&p->lock);
+        for (size_t i = 0; i < p->nth; i++)
+            pthread_join(p->th[i], NULL);
+        pthread_mutex_destroy(&p->lock);
+        pthread_cond_destroy(&p->work);
+        pthread_cond_destroy(&p->done);
+        cn_free(p->th);
+        p->magic = 0;
+        cn_free(p);
+        ce->pool = NULL;
+    }
+    for (uint32_t i = 0; i < ce->k; i++)
+        cn_free(ce->grp[i].iov);
+    cn_free(ce->grp);
+    ce->grp = NULL;
+    cn_free(ce->touched);
+    ce->touched = NULL;
+    stor_index_batch_free(ce->ib);
+    ce->ib = NULL;
+    cn_buf_dispose(&ce->val);
+    pthread_mutex_destroy(&ce->qlock);
+    pthread_cond_destroy(&ce->qcond);
 }
