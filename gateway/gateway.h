@@ -42,6 +42,12 @@ struct gw_conf {
     int rest_trust_loopback;
     int log_level;
     char *log_file;
+    /* limits and TLS (gateway/tls.c, issue 8) */
+    uint64_t max_connections;    /* open client connections; beyond: 503 SlowDown and close */
+    uint64_t request_timeout_ms; /* h2o's HTTP/1 request and HTTP/2 idle timeouts (slowloris) */
+    char *tls_listen;            /* "" = no HTTPS listener */
+    char *tls_cert;
+    char *tls_key;
 };
 
 typedef struct gw_user {
@@ -105,6 +111,14 @@ struct gw_server {
     int rest_listening;
     char rest_host[64];
     int rest_port;
+    /* HTTPS listener (gateway/tls.c): the S3 handler and context behind OpenSSL */
+    h2o_accept_ctx_t tls_accept_ctx;
+    uv_tcp_t tls_listener;
+    int tls_listening;
+    char tls_host[64];
+    int tls_port;
+    void *tls_ssl_ctx;      /* SSL_CTX *, NULL without TLS */
+    uint64_t nconns;        /* open client connections, every listener */
     /* cluster */
     struct gw_mgr mgr;
     gw_stor_node_t *nodes;
@@ -147,6 +161,11 @@ struct gw_req {
 /** Binds the S3 listener and sets up h2o. Returns 0 or a CN_E* code. */
 int gw_http_start(gw_server_t *s);
 void gw_http_stop(gw_server_t *s);
+/** gateway/tls.c: loads conf.tls_cert/tls_key into an OpenSSL server context (TLS 1.2+, ALPN
+ *  h2 and http/1.1) and sets actx->ssl_ctx. CN_ECONFIG (logged) when they cannot be loaded. */
+int gw_tls_init(gw_server_t *s, h2o_accept_ctx_t *actx);
+/** Frees what gw_tls_init made (idempotent). */
+void gw_tls_dispose(gw_server_t *s);
 /** Answers an S3 error (XML body, none for HEAD). Marks r responded. */
 void gw_req_error(gw_req_t *r, gw_s3_err_t e, const char *msg);
 /** Answers status with an XML body (copied). */
@@ -197,6 +216,9 @@ void gw_stor_stop(gw_server_t *s);
  *  Returns 0 (cb will be called once) or CN_EUNAVAIL (no ring/node; cb is not called). */
 int gw_stor_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m, cn_rpc_done_fn cb,
                  void *arg);
+/** The manager's heartbeat fields `down` (comma-joined storage nodes out of service, skipped
+ *  as coordinators while another owner is in service) and `n` (replicas per key). */
+void gw_stor_set_down(gw_server_t *s, const char *csv, uint64_t n);
 
 typedef struct gw_list_out gw_list_out_t;
 /** A merged listing: entries in key order, without duplicates; keys borrowed from the
@@ -207,6 +229,7 @@ struct gw_list_out {
     const cn_list_entry_t **ents;
     size_t n;
     int truncated;
+    const cn_list_entry_t *resume; /* when truncated: continue after this key */
 };
 void gw_list_out_free(gw_list_out_t *o);
 typedef void (*gw_list_done_fn)(int status, gw_list_out_t *out, void *arg);

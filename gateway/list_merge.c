@@ -29,7 +29,8 @@ static int ent_cmp(const void *x, const void *y)
 }
 
 void gw_list_merge(cn_list_result_t *const *res, const int *node_truncated, size_t nres,
-                   size_t max_keys, const cn_list_entry_t ***out, size_t *n, int *truncated)
+                   size_t max_keys, const cn_list_entry_t ***out, size_t *n, int *truncated,
+                   const cn_list_entry_t **resume)
 {
     const cn_list_entry_t **all;
     const cn_list_entry_t *bound = NULL;
@@ -58,19 +59,22 @@ void gw_list_merge(cn_list_result_t *const *res, const int *node_truncated, size
     }
     qsort(all, k, sizeof(*all), ent_cmp);
     size_t w = 0;
+    const cn_list_entry_t *consumed = NULL;
     for (size_t i = 0; i < k; i++) {
         if (i > 0 && gw_key_cmp(all[i]->key, all[i - 1]->key) == 0)
             continue; /* an older copy of a key already taken (or dropped) */
         if (bound && gw_key_cmp(all[i]->key, bound->key) > 0)
             break;
-        if (all[i]->flags & CN_OBJ_TOMBSTONE)
-            continue;
         if (w == max_keys) {
             *truncated = 1;
             break;
         }
+        consumed = all[i];
+        if (all[i]->flags & CN_OBJ_TOMBSTONE)
+            continue;
         all[w++] = all[i];
     }
+    *resume = *truncated ? (w ? all[w - 1] : consumed) : NULL;
     *out = all;
     *n = w;
 }

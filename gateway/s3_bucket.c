@@ -284,15 +284,16 @@ static void on_list(int status, gw_list_out_t *out, void *arg)
     if (o->url)
         gw_xml_str_elem(&b, "EncodingType", "url");
     gw_xml_bool_elem(&b, "IsTruncated", out->truncated);
-    if (out->n)
-        last = out->ents[out->n - 1];
+    last = out->resume;
     if (out->truncated && last) {
         if (o->v2) {
             char *hex = cn_malloc(2 * last->key.len + 1);
             cn_hex(last->key.ptr, last->key.len, hex);
             gw_xml_str_elem(&b, "NextContinuationToken", hex);
             cn_free(hex);
-        } else if (o->delim.len && last->key.len >= blen) {
+        } else if (last->key.len >= blen) {
+            /* S3 sends NextMarker only with a delimiter; we always do, since a page of
+             * deleted keys has no last Key for the client to continue from */
             elem(&b, o, "NextMarker", last->key.ptr + blen, last->key.len - blen);
         }
     }

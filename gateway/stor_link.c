@@ -1,12 +1,21 @@
 /*
  * gateway/stor_link.c: RPC clients to the storage nodes, one per node keyed by node name and
- * rebuilt when the ring changes. A key's request goes to the first node of its redundancy set
- * (the coordinator); a listing asks every node and merges (list_merge.c). Loop thread only.
+ * rebuilt when the ring changes. A key's request goes to the first owner of its redundancy set
+ * (N nodes on ring cur) that the manager does not report out of service (heartbeat field
+ * `down`: stopped, suspended or restarting nodes); on a transport failure (refused, reset,
+ * timeout) it is sent again to the next owner, the reported ones last. With several owners
+ * an attempt gets 60% of rpc_timeout_ms (at most what is left) and the last one what is left,
+ * so a request never waits longer than rpc_timeout_ms (keep the storage nodes' [replication]
+ * timeout below 60% of it: a coordinator may wait that long for a hung replica on a miss); a node that timed out is skipped like a
+ * reported one for GW_SUSPECT_MS (a hung peer costs one timeout, not one per request).
+ * A listing asks every node and merges (list_merge.c). Loop thread only.
  */
 #include "gateway/gateway.h"
 
+#include <errno.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -60,19 +69,184 @@ void gw_stor_stop(gw_server_t *s)
     s->nnodes = 0;
 }
 
+/* ---- coordinator choice and fallback ------------------------------------------------ */
+
+#define GW_SEND_MAGIC 0x67777364u /* "gwsd" */
+
+#define GW_SUSPECT_MS 5000
+#define GW_SUSPECTS 16
+
+static char *down_names;       /* comma-joined node names out of service ("" or NULL: none) */
+static struct {
+    char name[CN_RING_NAME_MAX];
+    uint64_t until_ms;         /* monotonic */
+} suspects[GW_SUSPECTS];       /* nodes that timed out lately */
+
+static void suspect(const char *name)
+{
+    uint64_t now = cn_mono_ms();
+    size_t at = 0;
+
+    for (size_t i = 0; i < GW_SUSPECTS; i++) {
+        if (strcmp(suspects[i].name, name) == 0) {
+            at = i;
+            break;
+        }
+        if (suspects[i].until_ms < suspects[at].until_ms)
+            at = i;
+    }
+    if (suspects[at].until_ms < now || strcmp(suspects[at].name, name) != 0)
+        CN_LOG(CN_LOG_WARN, "node=%s: timed out; skipped as coordinator for %d ms", name,
+               GW_SUSPECT_MS);
+    snprintf(suspects[at].name, sizeof(suspects[at].name), "%s", name);
+    suspects[at].until_ms = now + GW_SUSPECT_MS;
+}
+
+static int is_suspect(const char *name)
+{
+    uint64_t now = cn_mono_ms();
+
+    for (size_t i = 0; i < GW_SUSPECTS; i++)
+        if (suspects[i].until_ms > now && strcmp(suspects[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+static size_t owners_n = 3;    /* N, from the manager's heartbeat replies */
+
+void gw_stor_set_down(gw_server_t *s, const char *csv, uint64_t n)
+{
+    (void)s;
+    if (n >= 1 && n <= CN_RING_MAX_REPLICAS)
+        owners_n = (size_t)n;
+    if (csv == NULL)
+        csv = "";
+    if (down_names != NULL && strcmp(down_names, csv) == 0)
+        return;
+    if (down_names != NULL || csv[0] != '\0')
+        CN_LOG(CN_LOG_INFO, "down=%s: storage nodes skipped as coordinators",
+               csv[0] ? csv : "(none)");
+    cn_free(down_names);
+    down_names = cn_strdup(csv);
+}
+
+static int is_down(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (is_suspect(name))
+        return 1;
+    for (const char *p = down_names; p != NULL && *p != '\0';) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+
+        if (len == n && memcmp(p, name, n) == 0)
+            return 1;
+        p += len + (e != NULL);
+    }
+    return 0;
+}
+
+/* One key request: its candidates in order and the request bytes to send again. */
+struct send_ctx {
+    uint32_t magic;
+    gw_server_t *s;
+    cn_buf_t frame;            /* the request as one frame (empty with a single candidate) */
+    char names[CN_RING_MAX_REPLICAS][CN_RING_NAME_MAX];
+    size_t n, next;
+    uint64_t deadline_ms;      /* monotonic: the whole request's budget */
+    cn_rpc_done_fn cb;
+    void *arg;
+};
+
+static int transport_error(int status)
+{
+    return status == CN_ETIMEDOUT || status == CN_ECONNREFUSED || status == CN_ECONNRESET ||
+           status == CN_EUNAVAIL || status == -EPIPE || status == -EHOSTUNREACH ||
+           status == -ENETUNREACH;
+}
+
+static void send_free(struct send_ctx *c)
+{
+    cn_buf_dispose(&c->frame);
+    c->magic = 0;
+    cn_free(c);
+}
+
+static void on_send_done(int status, cn_msg_t *resp, void *arg);
+
+/* Sends m to the next candidate that has a client. Returns 0 (on_send_done will run) or
+ * CN_EUNAVAIL (none left; m is freed). */
+static int send_next(struct send_ctx *c, cn_msg_t *m)
+{
+    while (c->next < c->n) {
+        gw_stor_node_t *node = find_node(c->s, c->names[c->next++]);
+
+        if (node != NULL && node->client != NULL && !c->s->stopping) {
+            uint64_t now = cn_mono_ms(), left, t;
+
+            left = c->deadline_ms > now ? c->deadline_ms - now : 0;
+            t = c->next < c->n ? c->s->conf.rpc_timeout_ms * 3 / 5 : left;
+            if (t > left)
+                t = left;
+            if (t < 200)
+                t = 200; /* a last try always gets a moment */
+            cn_rpc_call(node->client, m, t, on_send_done, c);
+            return 0;
+        }
+    }
+    cn_msg_free(m);
+    return CN_EUNAVAIL;
+}
+
+static void on_send_done(int status, cn_msg_t *resp, void *arg)
+{
+    struct send_ctx *c = arg;
+    cn_msg_t *again = NULL;
+
+    CN_CHECK_OBJ(c, GW_SEND_MAGIC);
+    if (status == CN_ETIMEDOUT)
+        suspect(c->names[c->next - 1]);
+    if (status != 0 && transport_error(status) && c->next < c->n && c->frame.len > 4 &&
+        !c->s->stopping &&
+        cn_msg_decode(c->frame.data + 4, c->frame.len - 4, &again) == 0) {
+        CN_LOG(CN_LOG_DEBUG, "node=%s rc=%s: trying the next owner %s", c->names[c->next - 1],
+               cn_strerror(status), c->names[c->next]);
+        if (send_next(c, again) == 0)
+            return;
+    }
+    c->cb(status, resp, c->arg);
+    send_free(c);
+}
+
 int gw_stor_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m, cn_rpc_done_fn cb,
                  void *arg)
 {
-    const cn_ring_node_t *owners[1];
-    gw_stor_node_t *n;
+    const cn_ring_node_t *owners[CN_RING_MAX_REPLICAS];
+    struct send_ctx *c;
+    size_t k;
 
     if (!s->mgr.ring || s->stopping ||
-        cn_ring_lookup(s->mgr.ring, key, keylen, 1, owners) < 1 ||
-        !(n = find_node(s, owners[0]->name)) || !n->client) {
+        (k = cn_ring_lookup(s->mgr.ring, key, keylen, owners_n, owners)) < 1) {
         cn_msg_free(m);
         return CN_EUNAVAIL;
     }
-    cn_rpc_call(n->client, m, s->conf.rpc_timeout_ms, cb, arg);
+    c = cn_calloc(1, sizeof(*c));
+    c->magic = GW_SEND_MAGIC;
+    c->s = s;
+    c->cb = cb;
+    c->arg = arg;
+    c->deadline_ms = cn_mono_ms() + s->conf.rpc_timeout_ms;
+    cn_buf_init(&c->frame);
+    for (int pass = 0; pass < 2; pass++) /* owners in service first, the others last */
+        for (size_t i = 0; i < k; i++)
+            if (is_down(owners[i]->name) == pass)
+                snprintf(c->names[c->n++], sizeof(c->names[0]), "%s", owners[i]->name);
+    if (c->n > 1)
+        cn_msg_encode(m, CN_RPC_REQ, 0, &c->frame);
+    if (send_next(c, m) != 0) {
+        send_free(c);
+        return CN_EUNAVAIL;
+    }
     return 0;
 }
 
@@ -123,7 +297,8 @@ static void list_finish(struct list_ctx *c)
     o = cn_calloc(1, sizeof(*o));
     o->res = c->res;
     o->nres = c->n;
-    gw_list_merge(c->res, c->trunc, c->n, c->max_keys, &o->ents, &o->n, &o->truncated);
+    gw_list_merge(c->res, c->trunc, c->n, c->max_keys, &o->ents, &o->n, &o->truncated,
+                  &o->resume);
     cn_free(c->trunc);
     c->cb(0, o, c->arg);
     cn_free(c);
@@ -186,6 +361,7 @@ int gw_stor_list(gw_server_t *s, const char *prefix, size_t prefix_len, const ch
         if (start_after && start_after_len)
             cn_msg_set_bytes(m, "start_after", start_after, start_after_len);
         cn_msg_set_u64(m, "max_keys", max_keys);
+        cn_msg_set_u64(m, "tombstones", 1); /* so a lagging replica cannot undo a delete */
         if (delimiter && *delimiter)
             cn_msg_set_str(m, "delimiter", delimiter);
         struct list_call *lc = cn_calloc(1, sizeof(*lc));

@@ -60,6 +60,10 @@ typedef struct stor_engine_opts {
     uint64_t scrub_rate;          /* bytes/s read by scrub (default unlimited) */
     uint64_t scrub_interval_ms;   /* background scrub pass every ... (default: none) */
     int rebuild_index;            /* 1: wipe the index and rebuild it from the containers */
+    uint64_t min_free;            /* a put that would leave less than this many bytes free on
+                                     its container's or the index's file system is refused
+                                     with CN_ENOSPC before anything is written (deletes may use
+                                     half of it); 0: only a real ENOSPC refuses */
     stor_repair_fn repair;        /* may be NULL */
     void *repair_arg;
 } stor_engine_opts_t;
@@ -101,7 +105,10 @@ void stor_engine_close(stor_engine_t *e);
  *  m->meta, m->mtime_ms (0: now). Durable when it returns 0 (unless opts.no_sync).
  *  CN_ESTALE when a version with a newer or equal clock is stored (tombstone included),
  *  CN_EINVAL for an empty or too long key, clock 0, a size mismatch, an ETag over
- *  STOR_ETAG_MAX or metadata over STOR_META_MAX bytes. */
+ *  STOR_ETAG_MAX or metadata over STOR_META_MAX bytes; CN_ENOSPC when the container's or the
+ *  index's file system is full (or under opts.min_free): nothing of the write is kept (the
+ *  container is cut back to its old tail, no index entry), reads go on, and a later write
+ *  succeeds once space returns. */
 int stor_engine_put(stor_engine_t *e, cn_slice_t key, const stor_obj_meta_t *m, cn_slice_t body);
 
 /** Reads a live object. m gets the metadata (m->meta is left empty); meta_out (may be NULL)
@@ -125,10 +132,14 @@ int stor_engine_delete(stor_engine_t *e, cn_slice_t key, uint64_t clock);
  *  holding the delimiter after the prefix roll up into one entry (the key up to and including
  *  the delimiter, flag CN_LIST_PREFIX, other fields 0); a common prefix <= start_after is not
  *  repeated. out_listing gets cn_list_encode_* bytes appended (common/proto.h). *truncated is
- *  1 when more entries follow. */
+ *  1 when more entries follow. With STOR_LIST_TOMBSTONES in opts, tombstones are listed too
+ *  (flag CN_OBJ_TOMBSTONE, with their clocks): a gateway merging several replicas' listings
+ *  needs them so that a replica still holding a deleted key cannot bring it back into a
+ *  listing; they do not roll up into common prefixes. */
+#define STOR_LIST_TOMBSTONES 0x1u
 int stor_engine_list(stor_engine_t *e, cn_slice_t prefix, cn_slice_t start_after,
-                     size_t max_keys, cn_slice_t delimiter, cn_buf_t *out_listing,
-                     int *truncated);
+                     size_t max_keys, cn_slice_t delimiter, unsigned opts,
+                     cn_buf_t *out_listing, int *truncated);
 
 /** Like stor_engine_head, but a tombstone is a version too: 0 with CN_OBJ_TOMBSTONE in
  *  m->flags. CN_ECORRUPT (m still filled) when the version is marked bad by scrub or a read,
@@ -174,7 +185,8 @@ struct stor_engine_ops {
                cn_buf_t *meta_out, cn_buf_t *body_out);
     int (*del)(void *impl, cn_slice_t key, uint64_t clock);
     int (*list)(void *impl, cn_slice_t prefix, cn_slice_t start_after, size_t max_keys,
-                cn_slice_t delimiter, cn_buf_t *out, int *truncated, uint64_t *steps);
+                cn_slice_t delimiter, unsigned opts, cn_buf_t *out, int *truncated,
+                uint64_t *steps);
     int (*stat)(void *impl, cn_slice_t key, stor_obj_meta_t *m, cn_buf_t *meta_out);
     int (*scan)(void *impl, cn_slice_t start_after, size_t max, stor_scan_fn fn, void *arg,
                 int *more);

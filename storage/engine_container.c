@@ -84,6 +84,7 @@ static int ce_open(const char *dir, const stor_engine_opts_t *o, void **impl)
     ce->scrub_interval_ms = o->scrub_interval_ms;
     ce->repair = o->repair;
     ce->repair_arg = o->repair_arg;
+    ce->min_free = o->min_free;
     if (o->container_dirs && *o->container_dirs) {
         ndirs = split_dirs(o->container_dirs, dirs);
     } else {
@@ -101,6 +102,7 @@ static int ce_open(const char *dir, const stor_engine_opts_t *o, void **impl)
         snprintf(path, sizeof(path), "%s", o->index_dir);
     else
         snprintf(path, sizeof(path), "%s/index", dir);
+    ce->index_path = cn_strdup(path);
     if ((rc = stor_index_open(path, &ce->ix)) != 0)
         goto out_fail;
     if (o->rebuild_index) {
@@ -166,6 +168,7 @@ static void ce_close(void *impl)
     cn_free(ce->c);
     cn_free(ce->compacted_ms);
     stor_index_close(ce->ix);
+    cn_free(ce->index_path);
     ce->magic = 0;
     cn_free(ce);
 }
@@ -389,12 +392,14 @@ void stor__throttle(uint64_t rate, uint64_t bytes, uint64_t t0_ms)
 }
 
 static int ce_list(void *impl, cn_slice_t prefix, cn_slice_t start_after, size_t max_keys,
-                   cn_slice_t delim, cn_buf_t *out, int *truncated, uint64_t *steps)
+                   cn_slice_t delim, unsigned opts, cn_buf_t *out, int *truncated,
+                   uint64_t *steps)
 {
     struct cengine *ce = impl;
 
     CN_CHECK_OBJ(ce, CENG_MAGIC);
-    return stor_index_list(ce->ix, prefix, start_after, max_keys, delim, out, truncated, steps);
+    return stor_index_list(ce->ix, prefix, start_after, max_keys, delim, opts, out, truncated,
+                           steps);
 }
 
 static void entry_to_meta(const stor_ientry_t *e, stor_obj_meta_t *m)

@@ -420,7 +420,8 @@ static struct lent *listing_add(struct listing *l, cn_slice_t key)
 }
 
 static int simple_list(void *impl, cn_slice_t prefix, cn_slice_t start_after, size_t max_keys,
-                       cn_slice_t delim, cn_buf_t *out, int *truncated, uint64_t *steps)
+                       cn_slice_t delim, unsigned opts, cn_buf_t *out, int *truncated,
+                       uint64_t *steps)
 {
     struct simple *s = impl;
     char seek[STOR_KEY_MAX + 1], upper[STOR_KEY_MAX + 1];
@@ -454,7 +455,7 @@ static int simple_list(void *impl, cn_slice_t prefix, cn_slice_t start_after, si
         if (rklen < 1 + prefix.len || memcmp(key.ptr, prefix.ptr, prefix.len) != 0)
             break;
         if (slice_cmp(key, start_after) <= 0 || rec_decode(val, vlen, &r) != 0 ||
-            (r.flags & CN_OBJ_TOMBSTONE)) {
+            ((r.flags & CN_OBJ_TOMBSTONE) && !(opts & STOR_LIST_TOMBSTONES))) {
             rocksdb_iter_next(it);
             (*steps)++;
             continue;
@@ -462,6 +463,12 @@ static int simple_list(void *impl, cn_slice_t prefix, cn_slice_t start_after, si
         if (delim.len > 0) {
             const char *d = memmem(key.ptr + prefix.len, key.len - prefix.len, delim.ptr,
                                    delim.len);
+            if (d != NULL && (r.flags & CN_OBJ_TOMBSTONE)) {
+                /* a tombstone inside a common prefix neither rolls up nor is listed */
+                rocksdb_iter_next(it);
+                (*steps)++;
+                continue;
+            }
             if (d != NULL) {
                 cn_slice_t cp = cn_slice(key.ptr, (size_t)(d - key.ptr) + delim.len);
                 char past[STOR_KEY_MAX + 1];

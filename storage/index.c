@@ -40,6 +40,9 @@ static int rocks_err(const char *what, char *err)
 {
     int rc = strstr(err, "lock") != NULL ? CN_EBUSY : CN_EIO;
 
+    if (strstr(err, "No space") != NULL || strstr(err, "NoSpace") != NULL)
+        rc = CN_ENOSPC; /* the index's file system is full */
+
     CN_LOG(CN_LOG_ERROR, "rocksdb %s failed: %s", what, err);
     rocksdb_free(err);
     return rc;
@@ -463,8 +466,8 @@ static struct lent *listing_add(struct listing *l, cn_slice_t key)
 }
 
 int stor_index_list(stor_index_t *ix, cn_slice_t prefix, cn_slice_t start_after,
-                    size_t max_keys, cn_slice_t delim, cn_buf_t *out, int *truncated,
-                    uint64_t *steps)
+                    size_t max_keys, cn_slice_t delim, unsigned opts, cn_buf_t *out,
+                    int *truncated, uint64_t *steps)
 {
     char seek[STOR_KEY_MAX + 1], upper[STOR_KEY_MAX + 1];
     size_t seek_len, upper_len;
@@ -497,7 +500,7 @@ int stor_index_list(stor_index_t *ix, cn_slice_t prefix, cn_slice_t start_after,
         if (rklen < 1 + prefix.len || memcmp(key.ptr, prefix.ptr, prefix.len) != 0)
             break;
         if (slice_cmp(key, start_after) <= 0 || stor_ientry_decode(val, vlen, &r) != 0 ||
-            (r.flags & CN_OBJ_TOMBSTONE)) {
+            ((r.flags & CN_OBJ_TOMBSTONE) && !(opts & STOR_LIST_TOMBSTONES))) {
             rocksdb_iter_next(it);
             (*steps)++;
             continue;
@@ -505,6 +508,12 @@ int stor_index_list(stor_index_t *ix, cn_slice_t prefix, cn_slice_t start_after,
         if (delim.len > 0) {
             const char *d = memmem(key.ptr + prefix.len, key.len - prefix.len, delim.ptr,
                                    delim.len);
+            if (d != NULL && (r.flags & CN_OBJ_TOMBSTONE)) {
+                /* a tombstone inside a common prefix neither rolls up nor is listed */
+                rocksdb_iter_next(it);
+                (*steps)++;
+                continue;
+            }
             if (d != NULL) {
                 cn_slice_t cp = cn_slice(key.ptr, (size_t)(d - key.ptr) + delim.len);
                 char past[STOR_KEY_MAX + 1];

@@ -52,13 +52,14 @@ struct job {
     uint32_t magic;
     uv_work_t work;
     stor_engine_t *engine;
+    struct stor_server *s;
     cn_rpc_conn_t *conn;
     cn_msg_t *req;
     enum job_op op;
     uint64_t replica;     /* 1: a replica's request (get/head answer tombstones too) */
     /* request (borrowed from req) */
     cn_slice_t key, body, prefix, start_after, delimiter;
-    uint64_t clock, off, len, max_keys;
+    uint64_t clock, off, len, max_keys, tombstones;
     stor_obj_meta_t m;
     /* result */
     int rc, truncated;
@@ -137,7 +138,8 @@ static int parse_req(struct job *j)
         if (opt_bytes(req, "prefix", &j->prefix) != 0 ||
             opt_bytes(req, "start_after", &j->start_after) != 0 ||
             opt_bytes(req, "delimiter", &j->delimiter) != 0 ||
-            opt_u64(req, "max_keys", STOR_LIST_DEFAULT_KEYS, &j->max_keys) != 0)
+            opt_u64(req, "max_keys", STOR_LIST_DEFAULT_KEYS, &j->max_keys) != 0 ||
+            opt_u64(req, "tombstones", 0, &j->tombstones) != 0)
             return CN_EINVAL;
         if (j->prefix.len > STOR_KEY_MAX || j->start_after.len > STOR_KEY_MAX ||
             j->delimiter.len > STOR_KEY_MAX)
@@ -189,7 +191,8 @@ static void run_job(uv_work_t *w)
         break;
     case OP_LIST:
         j->rc = stor_engine_list(j->engine, j->prefix, j->start_after, (size_t)j->max_keys,
-                                 j->delimiter, &j->body_out, &j->truncated);
+                                 j->delimiter, j->tombstones ? STOR_LIST_TOMBSTONES : 0,
+                                 &j->body_out, &j->truncated);
         break;
     }
 }
@@ -202,6 +205,24 @@ static void job_free(struct job *j)
     cn_free(j);
 }
 
+/* A replica write, during a rebalance, of a key this node does not own on cur: its
+ * coordinator still held the old ring, and the rebalance walk may have passed the key
+ * already. Queue it to the cur owners as the walk does, so that it moves and is dropped.
+ * (Control-side fix for the fault test "attach and rebalance"; see docs/PROTOCOL.md.) */
+static void stray_replica(struct job *j)
+{
+    struct stor_server *s = j->s;
+    stor_owners_t cur;
+
+    if (s == NULL || s->ring_cur == NULL || s->ring_prev == NULL || s->cl == NULL)
+        return;
+    stor_owners_of(s->ring_cur, j->key, s->levels.n, &cur);
+    if (cur.n == 0 || stor_owners_has(&cur, stor_self(s)))
+        return;
+    for (size_t i = 0; i < cur.n; i++)
+        stor_repair_q_push(s, j->key, cur.name[i], STOR_R_REBALANCE);
+}
+
 static void job_done(uv_work_t *w, int status)
 {
     struct job *j = w->data;
@@ -212,6 +233,8 @@ static void job_done(uv_work_t *w, int status)
     CN_CHECK_OBJ(j, STOR_JOB_MAGIC);
     if (status != 0)
         j->rc = CN_ECANCELED;
+    if (j->replica && (j->op == OP_PUT || j->op == OP_DELETE) && j->rc == 0)
+        stray_replica(j);
     cn_msg_set_rc(resp, j->rc);
     if (j->rc == 0 || (j->op == OP_DELETE && j->rc == CN_ENOENT)) {
         switch (j->op) {
@@ -331,6 +354,7 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
     j = cn_calloc(1, sizeof(*j));
     j->magic = STOR_JOB_MAGIC;
     j->engine = r->s->engine;
+    j->s = r->s;
     j->conn = conn;
     j->req = req;
     j->work.data = j;

@@ -47,12 +47,13 @@ Test(list_merge, three_nodes_in_order_without_duplicates, .timeout = 5)
     const cn_list_entry_t **out;
     size_t n;
     int t;
+    const cn_list_entry_t *resume;
     const char *want[] = {"b/a", "b/b", "b/c", "b/d", "b/e"};
-    gw_list_merge(res, tr, 3, 1000, &out, &n, &t);
+    gw_list_merge(res, tr, 3, 1000, &out, &n, &t, &resume);
     expect(out, n, want, 5);
     cr_assert_eq(t, 0);
     cn_free(out);
-    gw_list_merge(res, tr, 3, 2, &out, &n, &t);
+    gw_list_merge(res, tr, 3, 2, &out, &n, &t, &resume);
     expect(out, n, want, 2);
     cr_assert_eq(t, 1);
     cn_free(out);
@@ -69,8 +70,9 @@ Test(list_merge, truncated_node_bounds_the_page, .timeout = 5)
     const cn_list_entry_t **out;
     size_t n;
     int t;
+    const cn_list_entry_t *resume;
     const char *want[] = {"b/a", "b/b", "b/c"};
-    gw_list_merge(res, tr, 3, 1000, &out, &n, &t);
+    gw_list_merge(res, tr, 3, 1000, &out, &n, &t, &resume);
     expect(out, n, want, 3);
     cr_assert_eq(t, 1);
     cn_free(out);
@@ -87,8 +89,9 @@ Test(list_merge, newest_copy_wins_and_tombstones_are_hidden, .timeout = 5)
     const cn_list_entry_t **out;
     size_t n;
     int t;
+    const cn_list_entry_t *resume;
     const char *want[] = {"b/a"};
-    gw_list_merge(res, tr, 2, 1000, &out, &n, &t);
+    gw_list_merge(res, tr, 2, 1000, &out, &n, &t, &resume);
     expect(out, n, want, 1);
     cr_assert_eq(out[0]->clock, 5);
     cn_free(out);
@@ -105,10 +108,34 @@ Test(list_merge, common_prefixes_merge_once, .timeout = 5)
     const cn_list_entry_t **out;
     size_t n;
     int t;
+    const cn_list_entry_t *resume;
     const char *want[] = {"b/a", "b/dir/", "b/z"};
-    gw_list_merge(res, tr, 2, 1000, &out, &n, &t);
+    gw_list_merge(res, tr, 2, 1000, &out, &n, &t, &resume);
     expect(out, n, want, 3);
     cr_assert(out[1]->flags & 0x100);
+    cn_free(out);
+    cn_list_result_free(res[0]);
+    cn_list_result_free(res[1]);
+}
+
+/* A node truncated on a page of deleted keys: nothing to list, but the merge still says where
+ * to continue, so a listing over many deletes moves on instead of stopping or looping. */
+Test(list_merge, page_of_tombstones_still_resumes, .timeout = 5)
+{
+    ent_t a[] = {{"b/k1", 9, 0x1}, {"b/k2", 9, 0x1}};   /* node a: two deletes, truncated */
+    ent_t b[] = {{"b/k1", 3, 0}, {"b/k2", 3, 0}, {"b/k3", 3, 0}}; /* node b lags behind */
+    cn_list_result_t *res[2] = {mk(a, 2), mk(b, 3)};
+    int tr[2] = {1, 0};
+    const cn_list_entry_t **out;
+    const cn_list_entry_t *resume;
+    size_t n;
+    int t;
+
+    gw_list_merge(res, tr, 2, 1000, &out, &n, &t, &resume);
+    cr_assert_eq(n, 0, "the lagging copies lose to the newer deletes");
+    cr_assert_eq(t, 1);
+    cr_assert_not_null(resume);
+    cr_assert(cn_slice_eq(resume->key, cn_slice_str("b/k2")), "resume after the last delete");
     cn_free(out);
     cn_list_result_free(res[0]);
     cn_list_result_free(res[1]);
