@@ -34,6 +34,19 @@ static const cn_conf_key_t gw_conf_keys[] = {
          "REST requests from 127.0.0.0/8 or ::1 act as the bucket's owner; otherwise only "
          "buckets (or objects) with a public-read ACL can be read and public-read-write ones "
          "written"),
+    GW_K(CN_CONF_UINT, "gateway", "max_connections", max_connections, "1024", 1, 1000000, 0,
+         "open client connections (all listeners); a connection beyond gets 503 SlowDown and "
+         "is closed"),
+    GW_K(CN_CONF_MS, "gateway", "request_timeout_ms", request_timeout_ms, "10000", 100, 3600000,
+         0, "a client must send a whole request head (and keep an HTTP/2 connection busy) "
+         "within this time, else the connection is cut (slow clients, slowloris)"),
+    GW_K(CN_CONF_STR, "gateway", "tls_listen", tls_listen, "", 0, 0, 0,
+         "HTTPS (S3 over TLS, HTTP/1.1 and h2) listen address host:port (port 0 picks a free "
+         "port; empty = no HTTPS); needs tls_cert and tls_key"),
+    GW_K(CN_CONF_PATH, "gateway", "tls_cert", tls_cert, "", 0, 0, 0,
+         "PEM certificate chain of the HTTPS listener"),
+    GW_K(CN_CONF_PATH, "gateway", "tls_key", tls_key, "", 0, 0, 0,
+         "PEM private key of the HTTPS listener"),
     GW_K(CN_CONF_MS, "gateway", "rpc_timeout_ms", rpc_timeout_ms, "10000", 100, 600000, 1,
          "timeout of one RPC to the manager or a storage node"),
     GW_K(CN_CONF_STR, "manager", "address", mgr_address, "127.0.0.1:10010", 0, 0, 0,

@@ -43,6 +43,7 @@ static const char *reason_of(int status)
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
     default: return "Unknown";
     }
 }
@@ -209,7 +210,8 @@ static gw_s3_err_t authenticate(gw_req_t *r)
     h2o_req_t *req = r->req;
     size_t qat = req->query_at;
     size_t plen = qat != SIZE_MAX ? qat : req->path.len;
-    gw_auth_header_t *hs = cn_calloc(req->headers.size + 1, sizeof(*hs));
+    gw_auth_header_t *hs = cn_calloc(req->headers.size + 2, sizeof(*hs));
+    char clen[24];
     size_t nh = req->headers.size;
     gw_auth_req_t ar = {
         .method = req->method.base,
@@ -238,6 +240,16 @@ static gw_s3_err_t authenticate(gw_req_t *r)
         hs[nh].name_len = 4;
         hs[nh].value = req->authority.base;
         hs[nh].value_len = req->authority.len;
+        nh++;
+    }
+    /* h2o keeps Content-Length out of req->headers; s3cmd signs it (SignedHeaders has
+     * content-length), and the body h2o buffered has exactly that length */
+    if (req->entity.base != NULL &&
+        h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_LENGTH, -1) < 0) {
+        hs[nh].name = "content-length";
+        hs[nh].name_len = 14;
+        hs[nh].value = clen;
+        hs[nh].value_len = (size_t)snprintf(clen, sizeof(clen), "%zu", req->entity.len);
         nh++;
     }
     ar.nheaders = nh;
@@ -362,6 +374,33 @@ gw_s3_err_t gw_req_check_access(gw_req_t *r, const gw_bucket_t *b)
     return GW_S3_ACCESS_DENIED;
 }
 
+/* ---- limits ----------------------------------------------------------------------------
+ * h2o 2.2.5 itself closes a connection whose request head passes H2O_MAX_REQLEN (417,792
+ * bytes) or holds more than H2O_MAX_HEADERS (100) headers (answering 400 where it can). Under
+ * that, S3's own limits: the header section (names and values) at most 8 KiB
+ * (RequestHeaderSectionTooLarge) and user metadata (x-amz-meta-* names without the prefix,
+ * plus values) at most 2 KiB (MetadataTooLarge). */
+#define GW_MAX_HEADER_BYTES 8192
+#define GW_MAX_META_BYTES 2048
+
+static gw_s3_err_t check_header_limits(const h2o_req_t *req)
+{
+    size_t all = 0, meta = 0;
+
+    for (size_t i = 0; i < req->headers.size; i++) {
+        const h2o_header_t *h = &req->headers.entries[i];
+
+        all += h->name->len + h->value.len;
+        if (h->name->len > 11 && strncasecmp(h->name->base, "x-amz-meta-", 11) == 0)
+            meta += h->name->len - 11 + h->value.len;
+    }
+    if (all > GW_MAX_HEADER_BYTES)
+        return GW_S3_HEADERS_TOO_LARGE;
+    if (meta > GW_MAX_META_BYTES)
+        return GW_S3_METADATA_TOO_LARGE;
+    return GW_S3_OK;
+}
+
 /* ---- the handler --------------------------------------------------------------------- */
 
 static void dispatch(gw_req_t *r)
@@ -442,6 +481,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                      req->path.base);
     }
     if (e != GW_S3_OK)
+        goto fail;
+    if ((e = check_header_limits(req)) != GW_S3_OK)
         goto fail;
     if (!gw_mgr_ready(s)) {
         e = GW_S3_SERVICE_UNAVAILABLE;
@@ -592,6 +633,8 @@ static int on_rest_req(h2o_handler_t *self, h2o_req_t *req)
     snprintf(r->resource, sizeof(r->resource), "%.*s", (int)plen, req->path.base);
     e = gw_route_parse(req->method.base, req->method.len, req->path.base, plen, NULL, 0, NULL, 0,
                        NULL, &r->route);
+    if (e == GW_S3_OK)
+        e = check_header_limits(req);
     if (e != GW_S3_OK)
         goto fail;
     if (r->route.op != GW_OP_PUT_OBJECT && r->route.op != GW_OP_GET_OBJECT &&
@@ -626,12 +669,47 @@ fail:
     return 0;
 }
 
+/* A client connection: the uv handle first (h2o frees it with free()), and the server whose
+ * connection count it holds. */
+struct gw_conn {
+    uv_tcp_t tcp;
+    gw_server_t *srv;
+};
+
+static void on_conn_closed(uv_handle_t *h)
+{
+    struct gw_conn *c = (struct gw_conn *)h;
+
+    c->srv->nconns--;
+    free(c);
+}
+
+/* Over max_connections: a plain-HTTP client gets 503 SlowDown (best effort, one try), then
+ * the connection is closed; a TLS client just sees the close. */
+static void refuse_connection(gw_server_t *s, struct gw_conn *c, int tls)
+{
+    static const char resp[] =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\n"
+        "Connection: close\r\nContent-Length: 115\r\n\r\n"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code>"
+        "<Message>Too many connections.</Message></Error>";
+
+    if (!tls) {
+        uv_buf_t b = uv_buf_init((char *)resp, sizeof(resp) - 1);
+        uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    }
+    CN_LOG(CN_LOG_WARN, "connections=%" PRIu64 " max_connections=%" PRIu64 ": refusing one",
+           s->nconns, s->conf.max_connections);
+    uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+}
+
 static void on_connection(uv_stream_t *listener, int status)
 {
     gw_server_t *s = listener->data;
     h2o_accept_ctx_t *actx = listener == (uv_stream_t *)&s->rest_listener ? &s->rest_accept_ctx
-                                                                          : &s->accept_ctx;
-    uv_tcp_t *conn;
+                             : listener == (uv_stream_t *)&s->tls_listener ? &s->tls_accept_ctx
+                                                                           : &s->accept_ctx;
+    struct gw_conn *conn;
     h2o_socket_t *sock;
 
     if (status != 0) {
@@ -639,13 +717,19 @@ static void on_connection(uv_stream_t *listener, int status)
         return;
     }
     conn = h2o_mem_alloc(sizeof(*conn));
-    uv_tcp_init(listener->loop, conn);
-    if (uv_accept(listener, (uv_stream_t *)conn) != 0) {
-        uv_close((uv_handle_t *)conn, (uv_close_cb)free);
+    conn->srv = s;
+    uv_tcp_init(listener->loop, &conn->tcp);
+    if (uv_accept(listener, (uv_stream_t *)&conn->tcp) != 0) {
+        uv_close((uv_handle_t *)&conn->tcp, (uv_close_cb)free);
         return;
     }
-    uv_tcp_nodelay(conn, 1);
-    sock = h2o_uv_socket_create((uv_stream_t *)conn, (uv_close_cb)free);
+    if (s->nconns >= s->conf.max_connections) {
+        refuse_connection(s, conn, actx == &s->tls_accept_ctx);
+        return;
+    }
+    s->nconns++;
+    uv_tcp_nodelay(&conn->tcp, 1);
+    sock = h2o_uv_socket_create((uv_stream_t *)&conn->tcp, on_conn_closed);
     h2o_accept(actx, sock);
 }
 
@@ -686,6 +770,9 @@ static void setup_h2o(gw_server_t *s, h2o_globalconf_t *cfg, h2o_context_t *ctx,
     h2o_config_init(cfg);
     cfg->server_name = h2o_iovec_init(H2O_STRLIT("cairn"));
     cfg->max_request_entity_size = (size_t)s->conf.max_object_size;
+    /* slow clients: the whole request head within request_timeout_ms (slowloris) */
+    cfg->http1.req_timeout = s->conf.request_timeout_ms;
+    cfg->http2.idle_timeout = s->conf.request_timeout_ms;
     hc = h2o_config_register_host(cfg, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     pc = h2o_config_register_path(hc, "/", 0);
     h = (struct gw_handler *)h2o_create_handler(pc, sizeof(*h));
@@ -707,6 +794,17 @@ int gw_http_start(gw_server_t *s)
     s->listening = 1;
     if ((rc = listen_on(s, &s->listener, s->host, &s->port)) != 0)
         return rc;
+    if (s->conf.tls_listen && *s->conf.tls_listen) {
+        /* HTTPS: the S3 context and handler behind OpenSSL (gateway/tls.c) */
+        s->tls_accept_ctx = s->accept_ctx;
+        if ((rc = gw_tls_init(s, &s->tls_accept_ctx)) != 0)
+            return rc;
+        s->tls_listening = 1;
+        if ((rc = listen_on(s, &s->tls_listener, s->tls_host, &s->tls_port)) != 0) {
+            CN_LOG(CN_LOG_ERROR, "tls listen %s: %s", s->conf.tls_listen, cn_strerror(rc));
+            return rc;
+        }
+    }
     if (!s->conf.rest_enabled)
         return 0;
     setup_h2o(s, &s->rest_cfg, &s->rest_ctx, &s->rest_accept_ctx, on_rest_req);
@@ -727,5 +825,9 @@ void gw_http_stop(gw_server_t *s)
     if (s->rest_listening) {
         s->rest_listening = 0;
         uv_close((uv_handle_t *)&s->rest_listener, NULL);
+    }
+    if (s->tls_listening) {
+        s->tls_listening = 0;
+        uv_close((uv_handle_t *)&s->tls_listener, NULL);
     }
 }

@@ -150,6 +150,21 @@ int main(int argc, char **argv)
         ret = 2;
         goto out_conf;
     }
+    if (srv.conf.tls_listen && *srv.conf.tls_listen &&
+        cn_parse_hostport(srv.conf.tls_listen, srv.tls_host, sizeof(srv.tls_host),
+                          &srv.tls_port) != 0) {
+        fprintf(stderr, "%s: gateway.tls_listen: not host:port\n",
+                conf_path ? conf_path : "--set");
+        ret = 2;
+        goto out_conf;
+    }
+    if (srv.conf.tls_listen && *srv.conf.tls_listen &&
+        (!srv.conf.tls_cert || !*srv.conf.tls_cert || !srv.conf.tls_key || !*srv.conf.tls_key)) {
+        fprintf(stderr, "%s: gateway.tls_cert: tls_listen needs tls_cert and tls_key\n",
+                conf_path ? conf_path : "--set");
+        ret = 2;
+        goto out_conf;
+    }
     {
         char h[64];
         int p;
@@ -181,8 +196,11 @@ int main(int argc, char **argv)
         goto out_loop;
     }
     if (port_file) {
-        char line[256];
+        char line[384];
         int n = snprintf(line, sizeof(line), "http %s:%d\n", srv.host, srv.port);
+        if (srv.tls_listening)
+            n += snprintf(line + n, sizeof(line) - (size_t)n, "https %s:%d\n", srv.tls_host,
+                          srv.tls_port);
         if (srv.conf.rest_enabled)
             n += snprintf(line + n, sizeof(line) - (size_t)n, "rest %s:%d\n", srv.rest_host,
                           srv.rest_port);
@@ -222,6 +240,7 @@ out_loop:
     gw_mgr_stop(&srv);
     uv_run(&loop, UV_RUN_NOWAIT);
 out_conf:
+    gw_tls_dispose(&srv);
     cn_conf_dispose(gw_conf_keys, GW_CONF_NKEYS, &srv.conf);
     cn_free(sets);
     return ret;

@@ -303,6 +303,15 @@ static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
             s->mgr.registered = 0; /* the manager forgot us: register again */
         goto out;
     }
+    {
+        char down[4096] = "";
+        uint64_t n = 0;
+
+        cn_msg_get_u64(resp, "n", &n);
+        if (cn_msg_get_str(resp, "down", down, sizeof(down)) != 0)
+            down[0] = '\0';
+        gw_stor_set_down(s, down, n);
+    }
     if (cn_msg_get_u64(resp, "users_ver", &v) == 0 && (v != s->mgr.users_ver || !s->mgr.users_loaded))
         fetch_users(s);
     if (cn_msg_get_u64(resp, "buckets_ver", &v) == 0 &&

@@ -114,6 +114,42 @@ static void set_bucket(gw_route_t *out, const char *b, size_t n)
     out->bucket[n] = '\0';
 }
 
+/* 1 when s[0, n) is well-formed UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF): keys are UTF-8 in S3, and listings must be able to carry them. */
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        unsigned c = s[i], len, cp;
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf)
+            len = 2, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+            len = 3, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+            len = 4, cp = c & 0x07;
+        else
+            return 0;
+        if (n - i < len)
+            return 0;
+        for (unsigned j = 1; j < len; j++) {
+            if ((s[i + j] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (s[i + j] & 0x3f);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
 static gw_s3_err_t set_key(gw_route_t *out, const char *k, size_t n)
 {
     cn_buf_t b;
@@ -128,7 +164,7 @@ static gw_s3_err_t set_key(gw_route_t *out, const char *k, size_t n)
         e = GW_S3_KEY_TOO_LONG;
         goto out;
     }
-    if (b.len && memchr(b.data, '\0', b.len)) {
+    if (b.len && (memchr(b.data, '\0', b.len) || !utf8_valid((unsigned char *)b.data, b.len))) {
         e = GW_S3_INVALID_ARGUMENT;
         goto out;
     }

@@ -74,6 +74,15 @@ static const struct s3_err_row table[] = {
                                        "The difference between the request time and the "
                                        "current time is too large."},
     [GW_S3_SERVICE_UNAVAILABLE] = {"ServiceUnavailable", 503, "Reduce your request rate."},
+    [GW_S3_INSUFFICIENT_STORAGE] = {"InsufficientStorage", 507,
+                                    "Insufficient storage space on the cluster to complete "
+                                    "the request; retry later."},
+    [GW_S3_METADATA_TOO_LARGE] = {"MetadataTooLarge", 400,
+                                  "Your metadata headers exceed the maximum allowed metadata "
+                                  "size."},
+    [GW_S3_HEADERS_TOO_LARGE] = {"RequestHeaderSectionTooLarge", 400,
+                                 "Your request header section exceeds the maximum allowed "
+                                 "size."},
     [GW_S3_SIGNATURE_DOES_NOT_MATCH] = {"SignatureDoesNotMatch", 403,
                                         "The request signature we calculated does not match "
                                         "the signature you provided. Check your key and "
@@ -152,6 +161,7 @@ gw_s3_err_t gw_s3_err_from_rc(int rc)
     case CN_EBUSY:
         return GW_S3_SLOW_DOWN;
     case CN_ENOSPC:
+        return GW_S3_INSUFFICIENT_STORAGE;
     case CN_ETIMEDOUT:
     case CN_ECONNREFUSED:
     case CN_ECONNRESET:

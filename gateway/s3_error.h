@@ -47,6 +47,9 @@ typedef enum gw_s3_err {
     GW_S3_ENTITY_TOO_SMALL,               /* 400 EntityTooSmall */
     GW_S3_MALFORMED_ACL,                  /* 400 MalformedACLError */
     GW_S3_INVALID_CHUNK_SIZE,             /* 403 InvalidChunkSizeError */
+    GW_S3_INSUFFICIENT_STORAGE,           /* 507 InsufficientStorage (a storage node is full) */
+    GW_S3_METADATA_TOO_LARGE,             /* 400 MetadataTooLarge (user metadata over 2 KiB) */
+    GW_S3_HEADERS_TOO_LARGE,              /* 400 RequestHeaderSectionTooLarge */
     GW_S3_ERR_COUNT
 } gw_s3_err_t;
 

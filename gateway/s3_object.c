@@ -354,6 +354,25 @@ static void noop_proceed(h2o_generator_t *g, h2o_req_t *req)
 {
 }
 
+/* GetObject's response-content-type (and -encoding, -disposition, -language, -cache-control,
+ * -expires) query overrides: 1 when the query has "response-" NAME (its value decoded into
+ * out when out is given), else 0. */
+static int response_override(gw_req_t *r, const char *name, cn_buf_t *out)
+{
+    char qn[40];
+    size_t qlen = 0;
+    const char *q = gw_req_query(r, &qlen);
+    cn_buf_t tmp;
+    int rc;
+
+    if (!q || snprintf(qn, sizeof(qn), "response-%s", name) >= (int)sizeof(qn))
+        return 0;
+    cn_buf_init(&tmp);
+    rc = gw_query_get(q, qlen, qn, out ? out : &tmp);
+    cn_buf_dispose(&tmp);
+    return rc == 1;
+}
+
 static void set_object_headers(gw_req_t *r, const char *etag, uint64_t mtime)
 {
     gw_obj_op_t *o = r->op;
@@ -378,10 +397,21 @@ static void set_object_headers(gw_req_t *r, const char *etag, uint64_t mtime)
             if (strncmp(nm, GW_META_CHECKSUM_PREFIX, strlen(GW_META_CHECKSUM_PREFIX)) == 0 &&
                 (!want_sum || o->ranged))
                 continue;
+            if (response_override(r, nm, NULL))
+                continue;
             have_ct |= strcmp(nm, "content-type") == 0;
             gw_req_add_header(r, nm, m.pairs[i].value, strlen(m.pairs[i].value));
         }
         gw_meta_dispose(&m);
+    }
+    for (size_t i = 0; i < sizeof(stored_headers) / sizeof(stored_headers[0]); i++) {
+        cn_buf_t v;
+        cn_buf_init(&v);
+        if (response_override(r, stored_headers[i], &v)) {
+            have_ct |= i == 0;
+            gw_req_add_header(r, stored_headers[i], v.data, v.len);
+        }
+        cn_buf_dispose(&v);
     }
     if (!have_ct)
         gw_req_add_header(r, "content-type", "binary/octet-stream", 19);

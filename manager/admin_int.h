@@ -84,4 +84,21 @@ void mgr_h_bucket_quota(struct mgr_server *s, struct mgr_req *r, struct mgr_answ
 void mgr_h_backup(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_restore(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 
+
+/* admin_ops.c (cluster operations; the NOLOCK ones lock only around state reads) */
+void mgr_h_rebalance_start(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_rebalance_get(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_rollback(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_recover_file(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_recover_node(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_recover_disk(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_recover_consistency(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_recover_ring(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_recover_progress(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_node_mq(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_node_compact(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_node_diagnose(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_node_full(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_whereis_full(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+
 #endif

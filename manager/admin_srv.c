@@ -148,8 +148,8 @@ void mgr_metrics_dispose(struct mgr_metrics *m)
 }
 
 static const char *const all_states[] = {MGR_STATE_ATTACHED, MGR_STATE_RUNNING,
-                                         MGR_STATE_STOP, MGR_STATE_SUSPEND,
-                                         MGR_STATE_DETACHED};
+                                         MGR_STATE_STOP, MGR_STATE_RESTARTED,
+                                         MGR_STATE_SUSPEND, MGR_STATE_DETACHED};
 
 /* Lock held: refreshes the gauges that mirror the state, then writes everything. */
 static void h_metrics(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
@@ -291,12 +291,30 @@ static const struct mgr_route routes[] = {
     {"GET", "/v1/version", mgr_h_version, MGR_ROUTE_NOLOCK},
     {"GET", "/v1/status", mgr_h_status, 0},
     {"POST", "/v1/start", mgr_h_start, 0},
-    {"GET", "/v1/nodes/{}", mgr_h_node_get, 0},
+    {"GET", "/v1/nodes/{}", mgr_h_node_full, MGR_ROUTE_NOLOCK},
+    {"GET", "/v1/nodes/{}/mq", mgr_h_node_mq, MGR_ROUTE_NOLOCK},
+    {"POST", "/v1/nodes/{}/mq/suspend", mgr_h_node_mq, MGR_ROUTE_NOLOCK},
+    {"POST", "/v1/nodes/{}/mq/resume", mgr_h_node_mq, MGR_ROUTE_NOLOCK},
+    {"GET", "/v1/nodes/{}/compact", mgr_h_node_compact, MGR_ROUTE_NOLOCK},
+    {"POST", "/v1/nodes/{}/compact/start", mgr_h_node_compact, MGR_ROUTE_NOLOCK},
+    {"POST", "/v1/nodes/{}/compact/suspend", mgr_h_node_compact, MGR_ROUTE_NOLOCK},
+    {"POST", "/v1/nodes/{}/compact/resume", mgr_h_node_compact, MGR_ROUTE_NOLOCK},
+    {"GET", "/v1/nodes/{}/diagnose", mgr_h_node_diagnose, MGR_ROUTE_NOLOCK},
+    {"POST", "/v1/nodes/{}/diagnose", mgr_h_node_diagnose, MGR_ROUTE_NOLOCK},
+    {"GET", "/v1/rebalance", mgr_h_rebalance_get, 0},
+    {"POST", "/v1/rebalance", mgr_h_rebalance_start, 0},
+    {"POST", "/v1/rollback", mgr_h_rollback, 0},
+    {"GET", "/v1/recover", mgr_h_recover_progress, MGR_ROUTE_NOLOCK},
+    {"POST", "/v1/recover/file", mgr_h_recover_file, MGR_ROUTE_NOLOCK},
+    {"POST", "/v1/recover/node", mgr_h_recover_node, MGR_ROUTE_NOLOCK},
+    {"POST", "/v1/recover/disk", mgr_h_recover_disk, MGR_ROUTE_NOLOCK},
+    {"POST", "/v1/recover/consistency", mgr_h_recover_consistency, MGR_ROUTE_NOLOCK},
+    {"POST", "/v1/recover/ring", mgr_h_recover_ring, 0},
     {"POST", "/v1/nodes/{}/detach", mgr_h_node_action, 0},
     {"POST", "/v1/nodes/{}/suspend", mgr_h_node_action, 0},
     {"POST", "/v1/nodes/{}/resume", mgr_h_node_action, 0},
     {"PUT", "/v1/nodes/{}/log-level", mgr_h_node_log_level, 0},
-    {"GET", "/v1/whereis", mgr_h_whereis, 0},
+    {"GET", "/v1/whereis", mgr_h_whereis_full, MGR_ROUTE_NOLOCK},
     {"GET", "/v1/ring", mgr_h_ring, 0},
     {"PUT", "/v1/consistency", mgr_h_consistency, 0},
     {"GET", "/v1/users", mgr_h_users, 0},
@@ -641,7 +659,8 @@ int mgr_admin_start(struct mgr_server *s)
     ad->magic = MGR_ADMIN_MAGIC;
     pthread_mutex_init(&ad->audit_lock, NULL);
     s->admin = ad;
-    ad->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL, NULL,
+    ad->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                                 MHD_USE_POLL, 0, NULL, NULL,
                              on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,

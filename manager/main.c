@@ -2,7 +2,8 @@
  * manager/main.c: cairn-manager, the control plane. Parses the command line and the config,
  * opens the state, starts the RPC listener (libuv loop) and the admin API (libmicrohttpd
  * thread), writes the port and pid files, and runs the loop until SIGTERM/SIGINT.
- * The cron timer (MGR_CRON_MS) runs the silence monitor. SIGHUP reopens the log.
+ * The cron timer (MGR_CRON_MS) runs the silence monitor; the watcher thread (watch.c) follows
+ * rebalances and restarted nodes. SIGHUP reopens the log.
  * The dashboard files are looked up in admin.dashboard_dir, else the installed copy
  * (CAIRN_DASHBOARD_DIR), else the source tree (CAIRN_DASHBOARD_SRCDIR), both set by make.
  */
@@ -291,6 +292,10 @@ int main(int argc, char **argv)
         CN_LOG(CN_LOG_ERROR, "port_file=%s rc=%s: cannot write", port_file, cn_strerror(rc));
         goto out_admin;
     }
+    if ((rc = mgr_watch_start(s)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "rc=%s: cannot start the watcher thread", cn_strerror(rc));
+        goto out_admin;
+    }
     uv_timer_init(&s->loop, &s->cron);
     s->cron.data = s;
     uv_timer_start(&s->cron, on_cron, MGR_CRON_MS, MGR_CRON_MS);
@@ -314,6 +319,7 @@ int main(int argc, char **argv)
     exit_code = 0;
     CN_LOG(CN_LOG_INFO, "manager stopped");
 
+    mgr_watch_stop(s);
 out_admin:
     mgr_admin_stop(s);
 out_rpc:

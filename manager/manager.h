@@ -19,6 +19,7 @@
 #include "manager/members.h"
 #include "manager/ring_sync.h"
 #include "manager/state.h"
+#include "manager/watch.h"
 
 #define MGR_SERVER_MAGIC 0x6d677276u /* "mgrv" */
 #define MGR_NAME "manager"
@@ -53,6 +54,8 @@ struct mgr_server {
     mgr_levels_t levels;           /* [lock] */
     cn_rpc_server_t *rpc;          /* loop thread */
     struct mgr_admin *admin;
+    struct mgr_watch *watch;       /* the watcher thread (watch.c) */
+    struct mgr_rebal rebal;        /* [lock] rebalance progress, filled by the watcher */
     char rpc_host[64];
     int rpc_port;                  /* the real port, after listen */
     char admin_host[64];

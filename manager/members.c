@@ -1,8 +1,8 @@
 /*
  * manager/members.c: member table, state transitions and the silence monitor.
- * Invariant: every member's state is one of attached, running, stop, suspend, detached; a
- * gateway is only running or stop; a storage node is running or suspend only when it is in
- * the current ring. suspend and detached are set by the admin and never left by themselves.
+ * Invariant: every member's state is one of attached, running, stop, restarted, suspend,
+ * detached; a gateway is only running or stop; a storage node is running, restarted or
+ * suspend only when it is in the current ring. suspend and detached are set by the admin and never left by themselves.
  */
 #include "manager/members.h"
 
@@ -139,14 +139,21 @@ static int is_admin_state(const char *state)
     return strcmp(state, MGR_STATE_SUSPEND) == 0 || strcmp(state, MGR_STATE_DETACHED) == 0;
 }
 
-/* The state a member in contact has: an admin state it holds, running, or attached for a
- * storage node not in cur. */
-static const char *live_state(const mgr_member_t *m, const cn_ring_t *cur)
+/* The state a member in contact has: an admin state it holds; attached for a storage node
+ * not in cur; restarted for a ring member that registers again (reg) or comes back from stop
+ * (the watcher makes it running once the repair queues drained); else running. */
+static const char *live_state(const mgr_member_t *m, const cn_ring_t *cur, int reg)
 {
+    int storage = strcmp(m->type, CN_NODE_STORAGE) == 0;
+
     if (is_admin_state(m->state))
         return m->state;
-    if (strcmp(m->type, CN_NODE_STORAGE) == 0 && (cur == NULL || cn_ring_find(cur, m->name) == NULL))
+    if (storage && (cur == NULL || cn_ring_find(cur, m->name) == NULL))
         return MGR_STATE_ATTACHED;
+    if (storage && (strcmp(m->state, MGR_STATE_STOP) == 0 ||
+                    strcmp(m->state, MGR_STATE_RESTARTED) == 0 ||
+                    (reg && strcmp(m->state, MGR_STATE_RUNNING) == 0)))
+        return MGR_STATE_RESTARTED;
     return MGR_STATE_RUNNING;
 }
 
@@ -184,7 +191,7 @@ int mgr_members_register(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cu
     copy_str(m->host, sizeof(m->host), host);
     m->port = port;
     m->vnodes = vnodes;
-    state = live_state(m, cur);
+    state = live_state(m, cur, 1);
     if (strcmp(m->state, state) != 0) {
         if (m->state[0])
             CN_LOG(CN_LOG_INFO, "node=%s: %s -> %s (register)", name, m->state, state);
@@ -208,7 +215,7 @@ int mgr_members_heartbeat(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *c
 
     if (m == NULL)
         return CN_ENOENT;
-    state = live_state(m, cur);
+    state = live_state(m, cur, 0);
     if (strcmp(m->state, state) != 0) {
         CN_LOG(CN_LOG_INFO, "node=%s: %s -> %s (heartbeat)", name, m->state, state);
         copy_str(m->state, sizeof(m->state), state);
@@ -255,7 +262,8 @@ int mgr_members_disagree(mgr_members_t *ms, uint64_t sum, const mgr_member_t **w
     for (size_t i = 0; i < ms->n; i++) {
         const mgr_member_t *m = &ms->v[i];
 
-        if (strcmp(m->state, MGR_STATE_RUNNING) != 0 && strcmp(m->state, MGR_STATE_SUSPEND) != 0)
+        if (strcmp(m->state, MGR_STATE_RUNNING) != 0 && strcmp(m->state, MGR_STATE_SUSPEND) != 0 &&
+            strcmp(m->state, MGR_STATE_RESTARTED) != 0)
             continue;
         if (m->ring_cur != sum) {
             *who = m;
@@ -333,4 +341,47 @@ int mgr_members_admin(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur, 
     CN_LOG(CN_LOG_INFO, "node=%s: %s -> %s (%s)", name, m->state, to, action);
     copy_str(m->state, sizeof(m->state), to);
     return 0;
+}
+
+int mgr_members_set_state(mgr_members_t *ms, mgr_state_t *st, const char *name,
+                          const char *state)
+{
+    mgr_member_t *m = mgr_members_find(ms, name), tmp;
+    int rc;
+
+    if (m == NULL)
+        return CN_ENOENT;
+    tmp = *m;
+    copy_str(tmp.state, sizeof(tmp.state), state);
+    if ((rc = mgr_members_save(st, &tmp)) != 0)
+        return rc;
+    CN_LOG(CN_LOG_INFO, "node=%s: %s -> %s", name, m->state, state);
+    copy_str(m->state, sizeof(m->state), state);
+    return 0;
+}
+
+void mgr_members_down_csv(const mgr_members_t *ms, const cn_ring_t *cur, char *out,
+                          size_t outlen)
+{
+    size_t len = 0;
+
+    if (outlen == 0)
+        return;
+    out[0] = '\0';
+    for (size_t i = 0; cur != NULL && i < ms->n; i++) {
+        const mgr_member_t *m = &ms->v[i];
+        size_t nl = strlen(m->name);
+
+        if (strcmp(m->type, CN_NODE_STORAGE) != 0 || cn_ring_find(cur, m->name) == NULL ||
+            (strcmp(m->state, MGR_STATE_STOP) != 0 && strcmp(m->state, MGR_STATE_SUSPEND) != 0 &&
+             strcmp(m->state, MGR_STATE_RESTARTED) != 0))
+            continue;
+        if (len + nl + 2 > outlen)
+            break;
+        if (len > 0)
+            out[len++] = ',';
+        memcpy(out + len, m->name, nl);
+        len += nl;
+        out[len] = '\0';
+    }
 }

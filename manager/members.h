@@ -11,6 +11,10 @@
  * in the ring) and "detached" (marked for removal at the next rebalance). They are sticky:
  * heartbeats, registers and the monitor leave them alone; only resume (suspend -> running)
  * changes them back.
+ * "restarted": a ring member that registers again (a restart) or is heard from after it was
+ * marked stop; it is back but the other nodes' repair queues may still owe it writes, so it is
+ * not used as a coordinator yet (it is in the heartbeat's `down` list). The watcher
+ * (watch.c) makes it running once every node's repair queue is empty (mq_stats depth 0).
  * Threads: callers hold the server lock.
  */
 #ifndef CAIRN_MANAGER_MEMBERS_H
@@ -26,6 +30,7 @@
 #define MGR_STATE_STOP "stop"
 #define MGR_STATE_SUSPEND "suspend"
 #define MGR_STATE_DETACHED "detached"
+#define MGR_STATE_RESTARTED "restarted"
 
 typedef struct mgr_member {
     char name[CN_RING_NAME_MAX];
@@ -37,6 +42,7 @@ typedef struct mgr_member {
     uint64_t ring_cur, ring_prev;  /* checksums the node reported last */
     uint64_t updated_ms;           /* wall clock of the last register or heartbeat */
     uint64_t seen_mono_ms;         /* monotonic time of the last contact (memory only) */
+    int ring_push;                 /* recover-ring: make it fetch the rings again (memory) */
 } mgr_member_t;
 
 typedef struct mgr_members {
@@ -75,6 +81,14 @@ int mgr_members_admin(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur, 
 /** 1 when a member in contact (running or suspend) reports a ring_cur other than sum; then
  *  *who is that member. 0 when every such member agrees or there is no ring (sum 0). */
 int mgr_members_disagree(mgr_members_t *ms, uint64_t sum, const mgr_member_t **who);
+/** Sets a member's state and saves it (the watcher: restarted -> running). 0, CN_ENOENT,
+ *  CN_EIO. */
+int mgr_members_set_state(mgr_members_t *ms, mgr_state_t *st, const char *name,
+                          const char *state);
+/** Writes into out the comma-joined names of the storage nodes of cur that should not
+ *  coordinate: stop, suspend or restarted ("" when none; truncated at a name boundary). */
+void mgr_members_down_csv(const mgr_members_t *ms, const cn_ring_t *cur, char *out,
+                          size_t outlen);
 /** Marks members silent for longer than timeout_ms as stop. Returns how many it stopped. */
 size_t mgr_members_monitor(mgr_members_t *ms, mgr_state_t *st, uint64_t timeout_ms,
                            uint64_t now_mono_ms);

@@ -1,7 +1,7 @@
 /*
  * manager/ring_sync.c: ring and consistency persistence, and the first ring ("start").
  * Nodes learn the ring by get_ring after a heartbeat shows them a checksum they do not hold;
- * nothing is pushed from here.
+ * nothing is pushed from here. rebalance and rollback only save rings; the watcher drops prev.
  */
 #include "manager/ring_sync.h"
 
@@ -148,4 +148,92 @@ int mgr_ring_start(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur_now,
 out_destroy:
     cn_ring_destroy(r);
     return rc;
+}
+
+int mgr_ring_rebalance(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur_now,
+                       const cn_ring_t *prev_now, cn_ring_t **next, char *why, size_t whylen)
+{
+    cn_ring_t *r;
+    mgr_batch_t *b;
+    size_t n = 0;
+    int rc;
+
+    if (cur_now == NULL) {
+        snprintf(why, whylen, "the cluster is not started yet: there is no ring (cairn-adm "
+                 "start)");
+        return CN_ENOENT;
+    }
+    if (prev_now != NULL) {
+        snprintf(why, whylen, "a rebalance is still moving data (ring prev is set); wait for "
+                 "it (cairn-adm rebalance --wait) or roll it back (cairn-adm rollback)");
+        return CN_EBUSY;
+    }
+    r = cn_ring_create();
+    for (size_t i = 0; i < ms->n; i++) {
+        mgr_member_t *m = &ms->v[i];
+        int in_cur = cn_ring_find(cur_now, m->name) != NULL;
+
+        if (strcmp(m->type, CN_NODE_STORAGE) != 0)
+            continue;
+        if (!(in_cur && strcmp(m->state, MGR_STATE_DETACHED) != 0) &&
+            strcmp(m->state, MGR_STATE_ATTACHED) != 0)
+            continue;
+        if (strcmp(m->state, MGR_STATE_STOP) == 0) {
+            snprintf(why, whylen, "%s is stop: bring it back, or detach it, before a "
+                     "rebalance", m->name);
+            rc = CN_EBUSY;
+            goto out_destroy;
+        }
+        if ((rc = cn_ring_add(r, m->name, m->host, (uint16_t)m->port, m->vnodes)) != 0) {
+            snprintf(why, whylen, "cannot add %s to the ring (%s)", m->name, cn_strerror(rc));
+            goto out_destroy;
+        }
+        n++;
+    }
+    if (n == 0) {
+        snprintf(why, whylen, "no storage node would be left in the ring");
+        rc = CN_EINVAL;
+        goto out_destroy;
+    }
+    if ((rc = cn_ring_build(r)) != 0) {
+        snprintf(why, whylen, "cannot build the ring (%s)", cn_strerror(rc));
+        goto out_destroy;
+    }
+    if (cn_ring_checksum(r) == cn_ring_checksum(cur_now)) {
+        snprintf(why, whylen, "nothing to rebalance: no node is attached or detached");
+        rc = CN_EEXIST;
+        goto out_destroy;
+    }
+    b = mgr_batch_new();
+    put_ring(b, "r/cur", r);
+    put_ring(b, "r/prev", cur_now);
+    for (size_t i = 0; i < ms->n; i++) {
+        mgr_member_t tmp = ms->v[i];
+
+        if (strcmp(tmp.state, MGR_STATE_ATTACHED) != 0 || cn_ring_find(r, tmp.name) == NULL)
+            continue;
+        snprintf(tmp.state, sizeof(tmp.state), "%s", MGR_STATE_RUNNING);
+        mgr_members_save_batch(b, &tmp);
+    }
+    if ((rc = mgr_batch_commit(st, b)) != 0) {
+        snprintf(why, whylen, "could not save the ring (%s); see the manager log",
+                 cn_strerror(rc));
+        goto out_destroy;
+    }
+    for (size_t i = 0; i < ms->n; i++)
+        if (strcmp(ms->v[i].state, MGR_STATE_ATTACHED) == 0 && cn_ring_find(r, ms->v[i].name))
+            snprintf(ms->v[i].state, sizeof(ms->v[i].state), "%s", MGR_STATE_RUNNING);
+    *next = r;
+    return 0;
+
+out_destroy:
+    cn_ring_destroy(r);
+    return rc;
+}
+
+int mgr_ring_rollback(mgr_state_t *st, const cn_ring_t *cur_now, const cn_ring_t *prev_now)
+{
+    if (cur_now == NULL || prev_now == NULL)
+        return CN_ENOENT;
+    return mgr_rings_save(st, prev_now, cur_now);
 }

@@ -1,7 +1,9 @@
 /*
  * manager/ring_sync.h: the rings (cur and prev) and the consistency levels, kept in the
  * state as r/cur, r/prev (cn_ring_encode bytes) and c/levels, and the first ring built by
- * "start". prev is empty (checksum 0) until the first membership change after start.
+ * "start". prev is empty (checksum 0) except while a rebalance moves data: "rebalance" makes
+ * a new cur from the members and keeps the old one as prev; the watcher (watch.c) drops prev
+ * once every node has moved its keys; "rollback" swaps them back (the data moves back).
  * Threads: callers hold the server lock.
  */
 #ifndef CAIRN_MANAGER_RING_SYNC_H
@@ -33,5 +35,17 @@ int mgr_levels_load(mgr_state_t *st, mgr_levels_t *out);
  *  attached, CN_EIO. Fewer nodes than N is allowed: each key then lives on every node. */
 int mgr_ring_start(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur_now,
                    const mgr_levels_t *lv, cn_ring_t **cur, size_t *started);
+
+/** Builds the next ring from the storage members: those of cur that are not detached, plus
+ *  every attached node (each with its vnodes). On success saves (new cur, old cur as prev)
+ *  with the joining nodes made running, in one batch, and returns the new ring in *next
+ *  (owned by the caller). CN_ENOENT no ring yet, CN_EBUSY a rebalance is still running
+ *  (prev_now != NULL) or a kept member is stop, CN_EEXIST nothing changes, CN_EINVAL no
+ *  node would be left, CN_EIO. why gets a one-line reason on failure. */
+int mgr_ring_rebalance(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur_now,
+                       const cn_ring_t *prev_now, cn_ring_t **next, char *why, size_t whylen);
+/** Saves (cur, prev) swapped: the abandoned ring becomes prev so that the nodes move the
+ *  data back. CN_ENOENT when there is no prev, CN_EIO. */
+int mgr_ring_rollback(mgr_state_t *st, const cn_ring_t *cur_now, const cn_ring_t *prev_now);
 
 #endif

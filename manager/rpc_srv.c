@@ -1,7 +1,9 @@
 /*
  * manager/rpc_srv.c: the manager's cluster RPC ops (docs/PROTOCOL.md): register,
- * heartbeat, get_ring, get_users, get_buckets, get_endpoints, bucket_create, bucket_delete.
+ * heartbeat, get_ring, get_users, get_buckets, get_endpoints, bucket_create, bucket_delete,
+ * bucket_set_acl.
  * Runs on the loop thread; each request takes s->lock for its state work and answers at once.
+ * register/heartbeat replies also carry `down` (comma-joined storage nodes out of service).
  * Every request is counted in cairn_manager_rpc_requests_total{op, rc} and timed.
  */
 #include "manager/manager.h"
@@ -19,11 +21,24 @@
 #include "manager/endpoints.h"
 #include "manager/users.h"
 
-/* Fields every node wants back from register and heartbeat. Lock held. */
-static void put_sync_fields(struct mgr_server *s, cn_msg_t *resp, const mgr_member_t *m)
+/* Fields every node wants back from register and heartbeat. Lock held.
+ * down: the storage nodes of cur that should not coordinate (stop, suspend, restarted), for
+ * gateways and storage nodes. A member marked by recover-ring gets a ring_cur that differs
+ * from the one it holds once, so that it fetches the rings again. */
+static void put_sync_fields(struct mgr_server *s, cn_msg_t *resp, mgr_member_t *m)
 {
+    uint64_t cur = mgr_ring_sum(s->ring_cur);
+    char down[4096];
+
+    if (m->ring_push && cur != 0) {
+        CN_LOG(CN_LOG_INFO, "node=%s: ring pushed again (recover-ring)", m->name);
+        cur = ~cur;
+        m->ring_push = 0;
+    }
+    mgr_members_down_csv(&s->members, s->ring_cur, down, sizeof(down));
     cn_msg_set_str(resp, "state", m->state);
-    cn_msg_set_u64(resp, "ring_cur", mgr_ring_sum(s->ring_cur));
+    cn_msg_set_str(resp, "down", down);
+    cn_msg_set_u64(resp, "ring_cur", cur);
     cn_msg_set_u64(resp, "ring_prev", mgr_ring_sum(s->ring_prev));
     cn_msg_set_u64(resp, "users_ver", mgr_state_get_u64(s->st, MGR_VER_USERS));
     cn_msg_set_u64(resp, "buckets_ver", mgr_state_get_u64(s->st, MGR_VER_BUCKETS));
@@ -138,12 +153,34 @@ static int op_bucket_delete(struct mgr_server *s, cn_msg_t *req)
     return rc;
 }
 
+/* bucket_set_acl {name, acl, owner}: the gateway's PutBucketAcl. owner is the requester's
+ * access key; only the bucket's owner may change its canned ACL (CN_EPERM otherwise). */
+static int op_bucket_set_acl(struct mgr_server *s, cn_msg_t *req)
+{
+    char name[MGR_BUCKET_NAME_MAX + 2], owner[64], acl[32];
+    mgr_bucket_t b;
+    int rc;
+
+    if (cn_msg_get_str(req, "name", name, sizeof(name)) != 0)
+        return CN_ENOENT;
+    if (cn_msg_get_str(req, "acl", acl, sizeof(acl)) != 0 || !mgr_bucket_acl_settable(acl))
+        return CN_EINVAL;
+    if ((rc = mgr_buckets_get(s->st, name, &b)) != 0)
+        return rc;
+    if (cn_msg_get_str(req, "owner", owner, sizeof(owner)) == 0 && strcmp(owner, b.owner) != 0)
+        return CN_EPERM;
+    snprintf(b.acl, sizeof(b.acl), "%s", acl);
+    if ((rc = mgr_buckets_update(s->st, &b)) == 0)
+        CN_LOG(CN_LOG_INFO, "bucket=%s acl=%s: set over RPC", name, acl);
+    return rc;
+}
+
 /* The op as a metric label: known ops only, so a peer cannot grow the series. */
 static const char *op_label(const char *op)
 {
     static const char *const known[] = {
         CN_OP_REGISTER, CN_OP_HEARTBEAT, CN_OP_GET_RING, CN_OP_GET_USERS, CN_OP_GET_BUCKETS,
-        CN_OP_GET_ENDPOINTS, CN_OP_BUCKET_CREATE, CN_OP_BUCKET_DELETE,
+        CN_OP_GET_ENDPOINTS, CN_OP_BUCKET_CREATE, CN_OP_BUCKET_DELETE, CN_OP_BUCKET_SET_ACL,
     };
 
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -194,6 +231,8 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
         rc = op_bucket_create(s, req, resp);
     } else if (strcmp(op, CN_OP_BUCKET_DELETE) == 0) {
         rc = op_bucket_delete(s, req);
+    } else if (strcmp(op, CN_OP_BUCKET_SET_ACL) == 0) {
+        rc = op_bucket_set_acl(s, req);
     } else {
         CN_LOG(CN_LOG_WARN, "op=%s peer=%s: unknown op", op, cn_rpc_conn_peer(conn));
         rc = CN_EPROTO;

@@ -36,6 +36,9 @@ struct cengine {
     uint64_t grace_ms, compact_rate, scrub_rate, scrub_interval_ms;
     uint32_t compact_auto_pct;
     uint32_t ndirs;                 /* container i lives in container dir i % ndirs */
+    uint64_t min_free;              /* opts.min_free: refuse puts below this free space */
+    char *index_path;               /* the index directory (free space checks) */
+    int full;                       /* the last batch found a file system full (leader's) */
     uint64_t *compacted_ms;         /* k: start of each one's last compaction (compactor's) */
     stor_repair_fn repair;
     void *repair_arg;

@@ -37,6 +37,11 @@ STOR_CONF(CN_CONF_SIZE, "storage", "scrub_rate", scrub_rate, "32m", 0, 0, 0,
           "bytes per second read by the scrub (0: unlimited)")
 STOR_CONF(CN_CONF_MS, "storage", "scrub_interval", scrub_interval, "0", 0, 0, 0,
           "run a background scrub pass this often (0: only on demand)")
+STOR_CONF(CN_CONF_SIZE, "storage", "min_free", min_free, "64m", 0, 0, 0,
+          "refuse writes (ENOSPC, S3 507 InsufficientStorage) that would leave less than this "
+          "free on a container or the index file system, so that a full disk never half-writes "
+          "the index and writes resume by themselves when space returns (container engine; "
+          "0: only a real ENOSPC refuses)")
 STOR_CONF(CN_CONF_UINT, "storage", "vnodes", vnodes, "128", 1, 65535, 0,
           "ring weight of this node (virtual nodes); give a bigger disk more")
 STOR_CONF(CN_CONF_STR, "manager", "address", manager_address, "127.0.0.1:10010", 0, 0, 0,

@@ -226,6 +226,7 @@ void stor_conf_engine_opts(const struct stor_conf *c, stor_engine_opts_t *o)
     o->compact_auto_pct = (uint32_t)c->compact_auto_ratio;
     o->scrub_rate = c->scrub_rate;
     o->scrub_interval_ms = c->scrub_interval;
+    o->min_free = c->min_free;
 }
 
 /* --rebuild-index: opens the engine with a full rebuild and closes it. Exit code. */

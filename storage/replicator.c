@@ -46,7 +46,7 @@ struct coord {
     int self_owner;
     /* writes */
     uint32_t need;
-    size_t pending, acks, fails;
+    size_t pending, acks, fails, nospc; /* nospc: failures that were CN_ENOSPC */
     int local_done, local_rc, live_seen;
     /* reads */
     stor_version_t *local;
@@ -92,13 +92,13 @@ static void write_check(struct coord *c)
         if (c->acks >= c->need)
             rc = c->kind == 'd' && !c->live_seen ? CN_ENOENT : 0;
         else
-            rc = CN_EQUORUM;
+            rc = c->nospc > 0 ? CN_ENOSPC : CN_EQUORUM; /* full disks: say so (S3 507) */
         if (c->self_owner && c->local_rc == CN_ESTALE)
             rc = CN_ESTALE; /* a newer version is stored: this write lost (last writer wins) */
-        if (rc == CN_EQUORUM)
-            CN_LOG(CN_LOG_WARN, "op=%s key=%.*s acks=%zu need=%u: quorum not reached",
+        if (rc == CN_EQUORUM || rc == CN_ENOSPC)
+            CN_LOG(CN_LOG_WARN, "op=%s key=%.*s acks=%zu need=%u full=%zu: quorum not reached",
                    c->kind == 'p' ? "put" : "delete", (int)c->key.len, c->key.data, c->acks,
-                   c->need);
+                   c->need, c->nospc);
         resp = cn_msg_new(cn_msg_op(c->req));
         cn_msg_set_rc(resp, rc);
         cn_msg_set_u64(resp, "clock", c->m.clock);
@@ -126,9 +126,12 @@ static void on_local_write(struct stor_server *s, int rc, void *arg)
         if (c->kind == 'd' && rc == 0)
             c->live_seen = 1;
     } else {
-        CN_LOG(CN_LOG_ERROR, "key=%.*s rc=%s: local write failed", (int)c->key.len, c->key.data,
-               cn_strerror(rc));
+        CN_LOG(CN_LOG_ERROR, "key=%.*s rc=%s: local write failed, queued for repair",
+               (int)c->key.len, c->key.data, cn_strerror(rc));
         c->fails++;
+        c->nospc += rc == CN_ENOSPC;
+        /* the other owners may take it: this node pulls the newest once it can write again */
+        stor_repair_q_push(s, ckey(c), stor_self(s), STOR_R_REPLICATE);
     }
     write_check(c);
 }
@@ -147,6 +150,7 @@ static void on_replica_write(int status, cn_msg_t *resp, void *arg)
             c->live_seen = 1;
     } else {
         c->fails++;
+        c->nospc += rc == CN_ENOSPC;
         CN_LOG(CN_LOG_DEBUG, "key=%.*s replica=%s rc=%s: replica write failed, queued for repair",
                (int)c->key.len, c->key.data, w->name, cn_strerror(rc));
         stor_repair_q_push(c->s, ckey(c), w->name, STOR_R_REPLICATE);

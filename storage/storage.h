@@ -27,6 +27,7 @@ struct stor_conf {
     uint64_t compact_auto_ratio;
     uint64_t scrub_rate;
     uint64_t scrub_interval;
+    uint64_t min_free;
     uint64_t vnodes;
     char *manager_address;
     char *secret;

@@ -35,6 +35,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -59,6 +60,7 @@ struct stor_cgroup {
     struct iovec *iov;
     size_t niov, iov_cap, nwin;
     uint64_t start, end;           /* the container's tail before and after the batch */
+    uint64_t avail;                /* free bytes on the container's file system */
     int rc;
 };
 
@@ -230,9 +232,35 @@ static void iov_push(struct stor_cgroup *g, const void *p, size_t n)
     g->iov[g->niov++] = (struct iovec){(void *)(uintptr_t)p, n};
 }
 
-/* Decides last writer wins for g's writes and lays the winners out from the tail. Caller
- * holds g->c->commit. */
-static void plan(struct cengine *ce, struct stor_cgroup *g)
+/* Bytes an unprivileged writer may still use on the file system of fd (or path when fd < 0);
+ * UINT64_MAX when it cannot be told. */
+static uint64_t fs_avail(int fd, const char *path)
+{
+    struct statvfs v;
+    int rc = fd >= 0 ? fstatvfs(fd, &v) : path != NULL ? statvfs(path, &v) : -1;
+
+    if (rc != 0)
+        return UINT64_MAX;
+    return (uint64_t)v.f_bavail * (uint64_t)v.f_frsize;
+}
+
+/* 1 when a record of n bytes, planned after used bytes of the batch, would leave less than the
+ * reserve free on its container's (avail) or the index's (ix_avail) file system. A tombstone
+ * may use half of the reserve: deletes are how space comes back. */
+static int over_reserve(const struct cengine *ce, uint64_t avail, uint64_t ix_avail,
+                        uint64_t used, uint64_t n, int is_del)
+{
+    uint64_t reserve = is_del ? ce->min_free / 2 : ce->min_free;
+
+    if (ce->min_free == 0)
+        return 0;
+    return ix_avail < reserve || avail < reserve || avail - reserve < used + n;
+}
+
+/* Decides last writer wins for g's writes and lays the winners out from the tail; a write
+ * that would eat into the free-space reserve fails with CN_ENOSPC. Caller holds
+ * g->c->commit. */
+static void plan(struct cengine *ce, struct stor_cgroup *g, uint64_t ix_avail)
 {
     struct stor_wreq *r;
     uint64_t off;
@@ -250,6 +278,11 @@ static void plan(struct cengine *ce, struct stor_cgroup *g)
         /* an equal clock may replace a version marked bad: that is its repair */
         if (found && (clock > r->h.clock || (clock == r->h.clock && !(flags & STOR_IDX_BAD)))) {
             r->rc = CN_ESTALE;
+            continue;
+        }
+        if (over_reserve(ce, g->avail, ix_avail, off - g->start, stor_rec_size(&r->h),
+                         r->is_del)) {
+            r->rc = CN_ENOSPC;
             continue;
         }
         r->was_live = found && !(flags & CN_OBJ_TOMBSTONE);
@@ -312,8 +345,8 @@ static void do_group(struct cengine *ce, struct stor_wreq *batch)
     struct stor_cgroup *jobs_buf[64], **jobs = jobs_buf;
     struct stor_wreq *r;
     size_t nt = 0, nj = 0;
-    uint64_t bytes = 0;
-    int rc;
+    uint64_t bytes = 0, ix_avail = UINT64_MAX;
+    int rc, full = 0;
 
     for (r = batch; r; r = r->next)
         bytes += stor_rec_size(&r->h);
@@ -336,10 +369,13 @@ static void do_group(struct cengine *ce, struct stor_wreq *batch)
         jobs = cn_malloc(nt * sizeof(*jobs));
     for (uint32_t i = 0; i < ce->k; i++)
         pthread_mutex_lock(&ce->c[i]->commit);
+    if (ce->min_free > 0)
+        ix_avail = fs_avail(-1, ce->index_path);
     for (size_t i = 0; i < nt; i++) {
         struct stor_cgroup *g = &ce->grp[ce->touched[i]];
 
-        plan(ce, g);
+        g->avail = ce->min_free > 0 ? fs_avail(g->c->fd, NULL) : UINT64_MAX;
+        plan(ce, g, ix_avail);
         if (g->niov > 0)
             jobs[nj++] = g;
     }
@@ -378,8 +414,20 @@ static void do_group(struct cengine *ce, struct stor_wreq *batch)
             for (r = g->head; r; r = r->gnext)
                 if (r->rc == 0)
                     r->rc = g->rc;
+        for (r = g->head; r; r = r->gnext)
+            full |= r->rc == CN_ENOSPC;
         g->head = NULL;
         g->niov = 0;
+    }
+    if (full != ce->full) {
+        ce->full = full;
+        if (full)
+            CN_LOG(CN_LOG_ERROR, "index=%s: a container or index file system is full (or under "
+                   "min_free=%" PRIu64 "): refusing writes with ENOSPC, reads go on",
+                   ce->index_path, ce->min_free);
+        else
+            CN_LOG(CN_LOG_WARN, "index=%s: space is back, writes accepted again",
+                   ce->index_path);
     }
     for (uint32_t i = ce->k; i-- > 0;)
         pthread_mutex_unlock(&ce->c[i]->commit);

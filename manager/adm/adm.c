@@ -3,6 +3,8 @@
  * HTTP API (docs/ADMIN_API.md), with libcurl and jansson.
  *   cairn-adm [--manager HOST:PORT] [--token TOKEN] [--json] COMMAND [ARGS]
  * Options may come anywhere before "--". Tables by default, the API's JSON with --json.
+ * --wait follows a long operation (rebalance, recover-*, compact-start, diagnose-start):
+ * a progress bar with rate and ETA on a terminal, one plain line per change otherwise.
  * Exit codes: 0 ok, 1 any failure (one line on stderr), 2 usage error (with the usage of
  * the command). Each command is one row of cmds[] with its argument count and help.
  */
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
 #include <jansson.h>
@@ -30,6 +33,7 @@ struct adm {
     const char *manager;           /* HOST:PORT of the admin API */
     const char *token;             /* bearer token or NULL */
     int json;                      /* print the API's JSON */
+    int wait;                      /* --wait: follow a long operation until it ends */
 };
 
 struct cmd {
@@ -313,6 +317,53 @@ static int status_node(struct adm *a, const char *node)
             item(&t, "arcs as primary", buf);
             item(&t, "arcs holding a replica", val(p, "replica"));
         }
+        if ((p = json_object_get(j, "storage")) != NULL) {
+            const json_t *q = json_object_get(p, "queue"), *c = json_object_get(p, "compaction");
+            const json_t *sc = json_object_get(p, "scrub");
+
+            if (json_object_get(p, "error") != NULL)
+                item(&t, "storage", str(p, "error"));
+            if (q != NULL) {
+                snprintf(buf, sizeof(buf), "%s (inflight %s, retries %s, done %s)%s",
+                         val(q, "depth"), val(q, "inflight"), val(q, "retries"),
+                         val(q, "done"), json_integer_value(json_object_get(q, "suspended"))
+                                             ? " SUSPENDED" : "");
+                item(&t, "repair queue depth", buf);
+                snprintf(buf, sizeof(buf), "replicate %s, read_repair %s, rebalance %s, "
+                         "recover_node %s", val(q, "depth_replicate"),
+                         val(q, "depth_read_repair"), val(q, "depth_rebalance"),
+                         val(q, "depth_recover_node"));
+                item(&t, "queue by reason", buf);
+                snprintf(buf, sizeof(buf), "N=%s W=%s R=%s D=%s", val(q, "n"), val(q, "w"),
+                         val(q, "r"), val(q, "d"));
+                item(&t, "levels in force", buf);
+            }
+            if (c != NULL) {
+                snprintf(buf, sizeof(buf), "%s (done %s/%s, reclaimed %s bytes)",
+                         str(c, "state"), val(c, "done"), val(c, "total"),
+                         val(c, "reclaimed_bytes"));
+                item(&t, "compaction", buf);
+            } else if ((c = json_object_get(p, "compaction")) == NULL) {
+                item(&t, "compaction", "-");
+            }
+            if (sc != NULL) {
+                snprintf(buf, sizeof(buf), "%s (passes %s, records %s, bad %s)", str(sc, "state"),
+                         val(sc, "passes"), val(sc, "records"), val(sc, "bad"));
+                item(&t, "scrub (diagnose)", buf);
+            }
+            if ((c = json_object_get(p, "rebalance")) != NULL) {
+                snprintf(buf, sizeof(buf), "%s (scanned %s, queued %s, dropped %s)",
+                         str(c, "state"), val(c, "scanned"), val(c, "queued"),
+                         val(c, "dropped"));
+                item(&t, "rebalance walk", buf);
+            }
+            if ((c = json_object_get(p, "recover_node")) != NULL) {
+                snprintf(buf, sizeof(buf), "%s (target %s, scanned %s, queued %s)",
+                         str(c, "state"), str(c, "target"), val(c, "scanned"),
+                         val(c, "queued"));
+                item(&t, "recover-node scan", buf);
+            }
+        }
     }
     table_print(&t);
     json_decref(j);
@@ -393,6 +444,49 @@ static int cmd_version(struct adm *a, int argc, char **argv)
     return 0;
 }
 
+/* The copies each owner holds (whereis answers with "copy" per replica). */
+static void copies_print(const json_t *j)
+{
+    struct table t = {.ncols = 8, .head = {"node", "ring", "size", "etag", "clock", "time",
+                                           "del", "state"}};
+    static const char *const sets[] = {"replicas", "prev_replicas"};
+    size_t i;
+    json_t *n;
+    int any = 0;
+
+    for (size_t k = 0; k < 2; k++)
+        json_array_foreach(json_object_get(j, sets[k]), i, n) {
+            const json_t *c = json_object_get(n, "copy");
+            char state[160];
+
+            if (c == NULL)
+                continue;
+            any = 1;
+            if (json_object_get(c, "error") != NULL)
+                snprintf(state, sizeof(state), "error: %s", str(c, "error"));
+            else if (!json_is_true(json_object_get(c, "present")))
+                snprintf(state, sizeof(state), "no copy");
+            else
+                snprintf(state, sizeof(state), "%s%s", json_is_true(json_object_get(c,
+                         "corrupt")) ? "CORRUPT" : "ok", json_is_true(json_object_get(c,
+                         "manifest")) ? " (chunked)" : "");
+            {
+                const char *row[] = {str(n, "node"), k ? "prev" : "cur", val(c, "size"),
+                                     str(c, "etag"), val(c, "clock"), str(c, "time"),
+                                     json_is_true(json_object_get(c, "tombstone")) ? "yes"
+                                                                                  : "no",
+                                     state};
+                table_row(&t, row);
+            }
+        }
+    if (!any) {
+        free(t.cells);
+        return;
+    }
+    printf("\ncopies:\n");
+    table_print(&t);
+}
+
 static int cmd_whereis(struct adm *a, int argc, char **argv)
 {
     struct table t = {.ncols = 5, .head = {"#", "node", "address", "state", "role"}};
@@ -421,6 +515,7 @@ static int cmd_whereis(struct adm *a, int argc, char **argv)
         table_row(&t, row);
     }
     table_print(&t);
+    copies_print(j);
     if (json_object_get(j, "prev_replicas") != NULL) {
         struct table tp = {.ncols = 5, .head = {"#", "node (prev ring)", "address", "state",
                                                 "role"}};
@@ -880,13 +975,366 @@ static int cmd_restore(struct adm *a, int argc, char **argv)
 
 /* ---- the command table --------------------------------------------------------------- */
 
+/* ---- long operations: progress ------------------------------------------------------ */
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One progress report: a bar with rate and ETA on a terminal (redrawn in place), else one
+ * line when something changed. done/total in units (keys, containers); total 0: unknown. */
+static void progress(const char *what, double done_n, double total, double t0, const char *extra)
+{
+    static char last[512];
+    double el = now_s() - t0, rate = el > 0 ? done_n / el : 0, pct;
+    char line[512], eta[32] = "-";
+
+    pct = total > 0 ? 100.0 * done_n / total : 0;
+    if (pct > 100)
+        pct = 100;
+    if (rate > 0 && total > done_n)
+        snprintf(eta, sizeof(eta), "%.0fs", (total - done_n) / rate);
+    if (isatty(STDOUT_FILENO)) {
+        char bar[31];
+        int fill = (int)(pct * 30 / 100);
+
+        for (int i = 0; i < 30; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[30] = '\0';
+        printf("\r%s [%s] %5.1f%% %.0f/%.0f %.1f/s ETA %s %s\033[K", what, bar, pct, done_n,
+               total, rate, eta, extra ? extra : "");
+        fflush(stdout);
+        return;
+    }
+    snprintf(line, sizeof(line), "%s: %.1f%% %.0f/%.0f %.1f/s ETA %s %s", what, pct, done_n,
+             total, rate, eta, extra ? extra : "");
+    if (strcmp(line, last) != 0) {
+        /* the elapsed time is printed but not compared, so that a stalled state prints once */
+        printf("%s (%.0fs)\n", line, el);
+        fflush(stdout);
+        snprintf(last, sizeof(last), "%s", line);
+    }
+}
+
+static void progress_end(void)
+{
+    if (isatty(STDOUT_FILENO))
+        putchar('\n');
+}
+
+/* Polls GET path every second until state_key's value is "idle"; prints progress from
+ * the done/total keys. Returns 0, or 1 when the manager fails. */
+static int wait_idle(struct adm *a, const char *what, const char *path, const char *state_key,
+                     const char *done_key, const char *total_key, const char *pending_key)
+{
+    double t0 = now_s();
+    json_t *j;
+
+    for (;;) {
+        double d, tot;
+        char extra[128] = "";
+
+        if (call(a, "GET", path, NULL, &j) != 0)
+            return 1;
+        tot = (double)json_integer_value(json_object_get(j, total_key));
+        if (pending_key != NULL) {
+            d = tot - (double)json_integer_value(json_object_get(j, pending_key));
+            if (d < 0)
+                d = 0;
+        } else {
+            d = (double)json_integer_value(json_object_get(j, done_key));
+        }
+        if (json_object_get(j, "walking") != NULL &&
+            json_integer_value(json_object_get(j, "walking")) > 0)
+            snprintf(extra, sizeof(extra), "(%lld node(s) still walking their keys)",
+                     (long long)json_integer_value(json_object_get(j, "walking")));
+        else if (json_object_get(j, "scanning") != NULL &&
+                 json_integer_value(json_object_get(j, "scanning")) > 0)
+            snprintf(extra, sizeof(extra), "(%lld node(s) still scanning)",
+                     (long long)json_integer_value(json_object_get(j, "scanning")));
+        if (strcmp(str(j, state_key), "idle") == 0) {
+            progress(what, tot > 0 ? tot : d, tot > 0 ? tot : d, t0, "done");
+            progress_end();
+            if (a->json)
+                print_json(j);
+            json_decref(j);
+            return 0;
+        }
+        progress(what, d, tot, t0, extra);
+        json_decref(j);
+        sleep(1);
+    }
+}
+
+static int cmd_rebalance(struct adm *a, int argc, char **argv)
+{
+    json_t *j;
+    char line[256];
+
+    if (argc == 1 && strcmp(argv[0], "status") != 0)
+        return 2;
+    if (argc == 1) {
+        if (call(a, "GET", "/v1/rebalance", NULL, &j) != 0)
+            return 1;
+        if (a->json)
+            return done(a, j, NULL);
+        printf("state: %s\nring cur: %s  prev: %s\nkeys queued %s, pending %s, copies "
+               "dropped %s, nodes walking %s, progress %s%%\n%s%s\n", str(j, "state"),
+               str(j, "ring_cur"), str(j, "ring_prev"), val(j, "queued"), val(j, "pending"),
+               val(j, "dropped"), val(j, "walking"), val(j, "progress"),
+               str(j, "last")[0] != '-' ? "last: " : "", str(j, "last")[0] != '-' ? str(j, "last")
+                                                                                   : "");
+        json_decref(j);
+        return 0;
+    }
+    if (call(a, "POST", "/v1/rebalance", NULL, &j) != 0)
+        return 1;
+    snprintf(line, sizeof(line), "OK: rebalance started: ring %s (%s storage nodes), "
+             "previous %s", str(json_object_get(j, "ring"), "cur"),
+             val(json_object_get(j, "ring"), "nodes"), str(json_object_get(j, "ring"), "prev"));
+    if (!a->wait)
+        return done(a, j, line);
+    if (!a->json)
+        printf("%s\n", line);
+    json_decref(j);
+    if (wait_idle(a, "rebalance", "/v1/rebalance", "state", NULL, "queued", "pending") != 0)
+        return 1;
+    if (!a->json)
+        printf("OK: rebalance done; every node holds the new ring and ring prev is dropped\n");
+    return 0;
+}
+
+static int cmd_rollback(struct adm *a, int argc, char **argv)
+{
+    json_t *j;
+    char line[256];
+
+    if (call(a, "POST", "/v1/rollback", NULL, &j) != 0)
+        return 1;
+    snprintf(line, sizeof(line), "OK: rolled back: ring %s is current again; the data moves "
+             "back (cairn-adm rebalance status)", str(json_object_get(j, "ring"), "cur"));
+    return done(a, j, line);
+}
+
+static int post_node_body(struct adm *a, const char *path, const char *node, const char *disk,
+                          json_t **out)
+{
+    json_t *b = json_pack("{s:s}", "node", node);
+
+    if (disk != NULL)
+        json_object_set_new(b, "disk", json_string(disk));
+    return call(a, "POST", path, b, out);
+}
+
+static int recover_wait(struct adm *a, const char *what, const char *kind)
+{
+    char path[64];
+
+    snprintf(path, sizeof(path), "/v1/recover?kind=%s", kind);
+    if (wait_idle(a, what, path, "state", NULL, "queued", "pending") != 0)
+        return 1;
+    if (!a->json)
+        printf("OK: %s done\n", what);
+    return 0;
+}
+
+static int cmd_recover_file(struct adm *a, int argc, char **argv)
+{
+    json_t *j;
+    char line[512];
+
+    if (strchr(argv[0], '/') == NULL || argv[0][0] == '/') {
+        fprintf(stderr, "cairn-adm: give the key as BUCKET/KEY\n");
+        return 2;
+    }
+    if (call(a, "POST", "/v1/recover/file", json_pack("{s:s}", "key", argv[0]), &j) != 0)
+        return 1;
+    snprintf(line, sizeof(line), "OK: %s: newest copy on %s (clock %s), %s push(es) queued%s",
+             argv[0], str(j, "newest"), val(j, "clock"), val(j, "queued"),
+             json_integer_value(json_object_get(j, "forwarded")) ? ", forwarded to the holder"
+                                                                 : "");
+    return done(a, j, line);
+}
+
+static int recover_node_cmd(struct adm *a, const char *node, const char *disk)
+{
+    json_t *j;
+    char line[512];
+    const char *what = disk ? "recover-disk" : "recover-node";
+
+    if (post_node_body(a, disk ? "/v1/recover/disk" : "/v1/recover/node", node, disk, &j) != 0)
+        return 1;
+    snprintf(line, sizeof(line), "OK: %s %s: %s node(s) scan their keys and push what %s "
+             "should hold%s", what, node, val(j, "started"), node,
+             json_integer_value(json_object_get(j, "failed")) ? " (some nodes did not answer)"
+                                                              : "");
+    if (!a->wait)
+        return done(a, j, line);
+    if (!a->json)
+        printf("%s\n", line);
+    json_decref(j);
+    return recover_wait(a, what, "node");
+}
+
+static int cmd_recover_node(struct adm *a, int argc, char **argv)
+{
+    return recover_node_cmd(a, argv[0], NULL);
+}
+
+static int cmd_recover_disk(struct adm *a, int argc, char **argv)
+{
+    return recover_node_cmd(a, argv[0], argv[1]);
+}
+
+static int cmd_recover_consistency(struct adm *a, int argc, char **argv)
+{
+    json_t *j;
+    char line[256];
+
+    if (post_node_body(a, "/v1/recover/consistency", argv[0], NULL, &j) != 0)
+        return 1;
+    snprintf(line, sizeof(line), "OK: %s compares its keys with the other owners", argv[0]);
+    if (!a->wait)
+        return done(a, j, line);
+    if (!a->json)
+        printf("%s\n", line);
+    json_decref(j);
+    return recover_wait(a, "recover-consistency", "consistency");
+}
+
+static int cmd_recover_ring(struct adm *a, int argc, char **argv)
+{
+    json_t *j;
+    char line[256];
+
+    if (post_node_body(a, "/v1/recover/ring", argv[0], NULL, &j) != 0)
+        return 1;
+    snprintf(line, sizeof(line), "OK: %s fetches the rings again at its next heartbeat",
+             argv[0]);
+    return done(a, j, line);
+}
+
+/* GET a node's sub-resource and print its fields as an item table. */
+static int node_get_items(struct adm *a, const char *node, const char *sub)
+{
+    struct table t = {.ncols = 2, .head = {"item", "value"}};
+    char path[512];
+    const char *k;
+    json_t *j, *v;
+
+    path_of(path, sizeof(path), "/v1/nodes/", node, sub);
+    if (call(a, "GET", path, NULL, &j) != 0)
+        return 1;
+    if (a->json)
+        return done(a, j, NULL);
+    json_object_foreach(j, k, v) {
+        char tmp[64];
+
+        snprintf(tmp, sizeof(tmp), "%s", val(j, k));
+        item(&t, k, tmp);
+    }
+    table_print(&t);
+    json_decref(j);
+    return 0;
+}
+
+static int node_post(struct adm *a, const char *node, const char *sub, json_t *body,
+                     const char *msg)
+{
+    char path[512], line[256];
+    json_t *j;
+
+    path_of(path, sizeof(path), "/v1/nodes/", node, sub);
+    if (call(a, "POST", path, body, &j) != 0)
+        return 1;
+    snprintf(line, sizeof(line), "OK: %s: %s", node, msg);
+    return done(a, j, line);
+}
+
+static int cmd_mq_stats(struct adm *a, int argc, char **argv)
+{
+    return node_get_items(a, argv[0], "/mq");
+}
+
+static int cmd_mq_suspend(struct adm *a, int argc, char **argv)
+{
+    return node_post(a, argv[0], "/mq/suspend", NULL,
+                     "repair queue suspended (it keeps taking entries)");
+}
+
+static int cmd_mq_resume(struct adm *a, int argc, char **argv)
+{
+    return node_post(a, argv[0], "/mq/resume", NULL, "repair queue running again");
+}
+
+static int cmd_compact_start(struct adm *a, int argc, char **argv)
+{
+    char path[512];
+    long n = 0;
+    int rc;
+
+    if (strcmp(argv[1], "all") != 0 && (n = count_arg(argv[1])) < 1) {
+        fprintf(stderr, "cairn-adm: compact-start NODE all|N: N is a positive count of "
+                        "containers\n");
+        return 2;
+    }
+    if (argc == 3 && count_arg(argv[2]) < 1) {
+        fprintf(stderr, "cairn-adm: procs must be a positive number\n");
+        return 2;
+    }
+    /* procs is accepted for leofs-adm compatibility: a node compacts one container at a time */
+    rc = node_post(a, argv[0], "/compact/start", json_pack("{s:I}", "containers", (json_int_t)n),
+                   "compaction started");
+    if (rc != 0 || !a->wait)
+        return rc;
+    path_of(path, sizeof(path), "/v1/nodes/", argv[0], "/compact");
+    if (wait_idle(a, "compaction", path, "state", "done", "total", NULL) != 0)
+        return 1;
+    if (!a->json)
+        printf("OK: compaction of %s done\n", argv[0]);
+    return 0;
+}
+
+static int cmd_compact_suspend(struct adm *a, int argc, char **argv)
+{
+    return node_post(a, argv[0], "/compact/suspend", NULL, "compaction suspended");
+}
+
+static int cmd_compact_resume(struct adm *a, int argc, char **argv)
+{
+    return node_post(a, argv[0], "/compact/resume", NULL, "compaction resumed");
+}
+
+static int cmd_compact_status(struct adm *a, int argc, char **argv)
+{
+    return node_get_items(a, argv[0], "/compact");
+}
+
+static int cmd_diagnose_start(struct adm *a, int argc, char **argv)
+{
+    char path[512];
+    int rc = node_post(a, argv[0], "/diagnose", NULL,
+                       "reading every record and checking its checksums (scrub)");
+
+    if (rc != 0 || !a->wait)
+        return rc;
+    path_of(path, sizeof(path), "/v1/nodes/", argv[0], "/diagnose");
+    if (wait_idle(a, "diagnose", path, "state", "records", "records", NULL) != 0)
+        return 1;
+    return node_get_items(a, argv[0], "/diagnose");
+}
+
 static const struct cmd cmds[] = {
     {"version", 0, 0, "", "print the versions of cairn-adm and of the manager", cmd_version},
     {"status", 0, 1, "[NODE]",
      "the cluster: N/W/R/D, ring checksums and every node; NODE (or 'manager'): its "
      "registration, state, ring checksums and last heartbeat", cmd_status},
     {"start", 0, 0, "", "build the first ring from every attached storage node", cmd_start},
-    {"whereis", 1, 1, "BUCKET/KEY", "the key's redundancy set on the manager's ring",
+    {"whereis", 1, 1, "BUCKET/KEY", "the key's owners and the copy each one holds",
      cmd_whereis},
     {"detach", 1, 1, "NODE", "mark a storage node for removal at the next rebalance",
      cmd_detach},
@@ -933,6 +1381,33 @@ static const struct cmd cmds[] = {
      cmd_backup},
     {"restore-manager", 1, 1, "FILE",
      "replace the running manager's state with a backup-manager FILE", cmd_restore},
+    {"rebalance", 0, 1, "[status] [--wait]",
+     "make the ring from the running + attached nodes minus the detached ones and move the "
+     "data (status: progress)", cmd_rebalance},
+    {"rollback", 0, 0, "", "undo a running rebalance: the previous ring is current again",
+     cmd_rollback},
+    {"recover-file", 1, 1, "BUCKET/KEY", "push the newest copy of a key to its stale owners",
+     cmd_recover_file},
+    {"recover-node", 1, 1, "NODE [--wait]",
+     "every other node pushes to NODE each object it should hold (after NODE lost its data)",
+     cmd_recover_node},
+    {"recover-disk", 2, 2, "NODE DISK [--wait]",
+     "after NODE lost one container dir (restarted with --rebuild-index): push its keys back",
+     cmd_recover_disk},
+    {"recover-consistency", 1, 1, "NODE [--wait]",
+     "compare NODE's keys with the other owners and repair the differences", cmd_recover_consistency},
+    {"recover-ring", 1, 1, "NODE", "make NODE fetch the rings again", cmd_recover_ring},
+    {"mq-stats", 1, 1, "NODE", "the repair queue of a storage node", cmd_mq_stats},
+    {"mq-suspend", 1, 1, "NODE", "pause a node's repair queue (entries are kept)",
+     cmd_mq_suspend},
+    {"mq-resume", 1, 1, "NODE", "resume a node's repair queue", cmd_mq_resume},
+    {"compact-start", 2, 3, "NODE all|N [PROCS] [--wait]",
+     "compact all containers, or the N with the most dead bytes", cmd_compact_start},
+    {"compact-suspend", 1, 1, "NODE", "pause a running compaction", cmd_compact_suspend},
+    {"compact-resume", 1, 1, "NODE", "resume a paused compaction", cmd_compact_resume},
+    {"compact-status", 1, 1, "NODE", "compaction state and counters", cmd_compact_status},
+    {"diagnose-start", 1, 1, "NODE [--wait]",
+     "check every record of a node against its checksums (a scrub pass)", cmd_diagnose_start},
     {"help", 0, 1, "[COMMAND]", "show the commands, or one command's usage", NULL},
 };
 #define ADM_NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -960,6 +1435,7 @@ static void usage(FILE *out)
                  "  --token TOKEN        the admin token (default: $CAIRN_TOKEN); needed "
                  "from other hosts\n"
                  "  --json               print the API's JSON instead of tables\n"
+                 "  --wait               follow a long operation until it ends (progress)\n"
                  "commands:\n");
     for (size_t i = 0; i < ADM_NCMDS; i++) {
         char left[64];
@@ -987,6 +1463,8 @@ int main(int argc, char **argv)
             opts_done = 1;
         } else if (strcmp(o, "--json") == 0) {
             a.json = 1;
+        } else if (strcmp(o, "--wait") == 0) {
+            a.wait = 1;
         } else if ((strcmp(o, "--manager") == 0 || strcmp(o, "--token") == 0) && i + 1 < argc) {
             *(o[2] == 'm' ? &a.manager : &a.token) = argv[++i];
         } else if (strncmp(o, "--manager=", 10) == 0) {

@@ -241,6 +241,28 @@ run "suspend again: exit 1" 1 "only a running node" suspend storage1
 check "a suspended node stays suspended through heartbeats" sh -c "sleep 0.5; '$ADM_BIN' --manager $ADM status storage1 | grep -Eq 'state +\| suspend'"
 run "resume" 0 "OK: storage1 is running" resume storage1
 run "resume a running node: exit 1" 1 "only a suspended node" resume storage1
+# ---- cluster operations: refusals and failure paths (the stand-in nodes answer no storage RPC)
+run "rebalance with nothing to change: refused" 1 "nothing to rebalance" rebalance
+run "rollback without a rebalance: refused" 1 "nothing to roll back" rollback
+run "rebalance status: idle" 0 "state: idle" rebalance status
+run "rebalance with a bad argument: usage" 2 "usage: cairn-adm .*rebalance" rebalance now
+run "mq-stats of an unknown node" 1 "no storage node named 'nope'" mq-stats nope
+run "mq-stats of a gateway" 1 "no storage node named 'gw0'" mq-stats gw0
+run "mq-stats of a node that does not answer: one line" 1 "^cairn-adm: storage1 \(127.0.0.1:[0-9]+\) did not answer" mq-stats storage1
+run "mq-suspend without a node: usage" 2 "mq-suspend NODE" mq-suspend
+run "compact-start with a bad count: usage" 2 "positive count" compact-start storage1 zero
+run "compact-status of a node that does not answer" 1 "did not answer" compact-status storage1
+run "diagnose-start of an unknown node" 1 "no storage node named" diagnose-start nope
+run "recover-file without BUCKET/: usage" 2 "BUCKET/KEY" recover-file nokey
+run "recover-file: no node answers" 1 "no storage node answered" recover-file photos/cat.jpg
+run "recover-node of an unknown node" 1 "no storage node named" recover-node nope
+run "recover-node: no other node starts the scan" 1 "no other storage node started the scan" recover-node storage1
+run "recover-disk needs a disk: usage" 2 "recover-disk NODE DISK" recover-disk storage1
+run "recover-consistency of a node that does not answer" 1 "did not answer" recover-consistency storage1
+run "recover-ring" 0 "storage1 fetches the rings again" recover-ring storage1
+check "recover-ring: storage1 fetches the ring again and agrees" wait_for 10 all_in_sync
+run "whereis lists each owner's copy (here: the error)" 0 "copies:" whereis photos/cat.jpg
+run "help recover-disk" 0 "recover-disk NODE DISK" help recover-disk
 run "detach a gateway: exit 1" 1 "gw0 is a gateway" detach gw0
 run "detach an unknown node" 1 "no node named" detach nope
 run "detach storage3" 0 "OK: storage3 is detached" detach storage3

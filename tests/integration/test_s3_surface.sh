@@ -231,6 +231,22 @@ expect_match "list-parts after abort: NoSuchUpload" 'NoSuchUpload' "$out"
 body=$(sigv4 -X POST -d '<CompleteMultipartUpload><Part>' "$endpoint/surface/mp/small?uploadId=$id2")
 expect_match "a malformed Complete body: MalformedXML (checked before the upload)" '<Code>MalformedXML</Code>' "$body"
 
+# two uploads of one key at once never mix their parts (LeoFS #903)
+head -c 5242880 /dev/urandom >"$tmp/f/a1"
+head -c 5242880 /dev/urandom >"$tmp/f/b1"
+printf 'tail of a' >"$tmp/f/a2"
+printf 'tail of b' >"$tmp/f/b2"
+ua=$(s3 s3api create-multipart-upload --bucket surface --key mp/twice --query UploadId --output text 2>&1)
+ub=$(s3 s3api create-multipart-upload --bucket surface --key mp/twice --query UploadId --output text 2>&1)
+a1=$(s3 s3api upload-part --bucket surface --key mp/twice --upload-id "$ua" --part-number 1 --body "$tmp/f/a1" --query ETag --output text 2>&1)
+b1=$(s3 s3api upload-part --bucket surface --key mp/twice --upload-id "$ub" --part-number 1 --body "$tmp/f/b1" --query ETag --output text 2>&1)
+a2=$(s3 s3api upload-part --bucket surface --key mp/twice --upload-id "$ua" --part-number 2 --body "$tmp/f/a2" --query ETag --output text 2>&1)
+b2=$(s3 s3api upload-part --bucket surface --key mp/twice --upload-id "$ub" --part-number 2 --body "$tmp/f/b2" --query ETag --output text 2>&1)
+check "complete upload A of a key" s3 s3api complete-multipart-upload --bucket surface --key mp/twice --upload-id "$ua" --multipart-upload "{\"Parts\":[{\"PartNumber\":1,\"ETag\":$a1},{\"PartNumber\":2,\"ETag\":$a2}]}"
+check "... the object is A's parts" cmp <(cat "$tmp/f/a1" "$tmp/f/a2") <(s3 s3 cp --only-show-errors s3://surface/mp/twice -)
+check "complete upload B of the same key" s3 s3api complete-multipart-upload --bucket surface --key mp/twice --upload-id "$ub" --multipart-upload "{\"Parts\":[{\"PartNumber\":1,\"ETag\":$b1},{\"PartNumber\":2,\"ETag\":$b2}]}"
+check "... the object is B's parts, none of A's" cmp <(cat "$tmp/f/b1" "$tmp/f/b2") <(s3 s3 cp --only-show-errors s3://surface/mp/twice -)
+
 # --- 2b. a body over max_object_size: EntityTooLarge as S3 XML ------------------------------
 head -c $((48 * 1024 * 1024 + 1)) /dev/zero >"$tmp/f/big"
 resp=$(curl -s -w '\n%{http_code}' --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -T "$tmp/f/big" "$endpoint/surface/too-big")

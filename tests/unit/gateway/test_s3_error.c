@@ -51,6 +51,9 @@ static const struct {
     {GW_S3_ENTITY_TOO_SMALL, "EntityTooSmall", 400},
     {GW_S3_MALFORMED_ACL, "MalformedACLError", 400},
     {GW_S3_INVALID_CHUNK_SIZE, "InvalidChunkSizeError", 403},
+    {GW_S3_INSUFFICIENT_STORAGE, "InsufficientStorage", 507},
+    {GW_S3_METADATA_TOO_LARGE, "MetadataTooLarge", 400},
+    {GW_S3_HEADERS_TOO_LARGE, "RequestHeaderSectionTooLarge", 400},
 };
 
 Test(s3_error, every_enum_value_has_code_status_message, .timeout = 10)
@@ -86,7 +89,7 @@ Test(s3_error, from_rc, .timeout = 10)
     cr_assert_eq(gw_s3_err_from_rc(CN_ETIMEDOUT), GW_S3_SERVICE_UNAVAILABLE);
     cr_assert_eq(gw_s3_err_from_rc(CN_EUNAVAIL), GW_S3_SERVICE_UNAVAILABLE);
     cr_assert_eq(gw_s3_err_from_rc(CN_EQUORUM), GW_S3_SERVICE_UNAVAILABLE);
-    cr_assert_eq(gw_s3_err_from_rc(CN_ENOSPC), GW_S3_SERVICE_UNAVAILABLE);
+    cr_assert_eq(gw_s3_err_from_rc(CN_ENOSPC), GW_S3_INSUFFICIENT_STORAGE);
     cr_assert_eq(gw_s3_err_from_rc(CN_ECONNREFUSED), GW_S3_SERVICE_UNAVAILABLE);
     cr_assert_eq(gw_s3_err_from_rc(CN_E2BIG), GW_S3_ENTITY_TOO_LARGE);
     cr_assert_eq(gw_s3_err_from_rc(CN_ENOTEMPTY), GW_S3_BUCKET_NOT_EMPTY);

@@ -189,7 +189,11 @@ Test(mgr_state, members_rings_and_levels_survive_reopen, .timeout = 30)
     cr_assert_eq(mgr_members_monitor(&ms, st, 5000, now + 1000), 0);
     cr_assert_eq(mgr_members_monitor(&ms, st, 5000, now + 6000), 3);
     cr_assert_str_eq(mgr_members_find(&ms, "s1")->state, MGR_STATE_STOP);
+    /* back from stop it is "restarted": not a coordinator until the queues drained */
     cr_assert_eq(mgr_members_heartbeat(&ms, st, cur, "s1", sum, 0, now + 6001, &m), 0);
+    cr_assert_str_eq(m->state, MGR_STATE_RESTARTED);
+    cr_assert_eq(mgr_members_set_state(&ms, st, "s1", MGR_STATE_RUNNING), 0);
+    cr_assert_eq(mgr_members_heartbeat(&ms, st, cur, "s1", sum, 0, now + 6002, &m), 0);
     cr_assert_str_eq(m->state, MGR_STATE_RUNNING);
     mgr_members_dispose(&ms);
     mgr_state_close(st);
@@ -213,10 +217,10 @@ Test(mgr_state, members_rings_and_levels_survive_reopen, .timeout = 30)
     cr_assert_eq(lv2.w, 2);
     cr_assert_eq(lv2.r, 1);
     cr_assert_eq(lv2.d, 2);
-    /* a storage node in the ring that registers again is running at once */
+    /* a storage node in the ring that registers again (it restarted) is "restarted" */
     cr_assert_eq(mgr_members_register(&ms, st, cur2, CN_NODE_STORAGE, "s0", "127.0.0.1", 10100,
                                       0, now, &m), 0);
-    cr_assert_str_eq(m->state, MGR_STATE_RUNNING);
+    cr_assert_str_eq(m->state, MGR_STATE_RESTARTED);
     /* a new storage node after start stays attached (join is a later step) */
     cr_assert_eq(mgr_members_register(&ms, st, cur2, CN_NODE_STORAGE, "s9", "127.0.0.1", 10109,
                                       0, now, &m), 0);
@@ -233,5 +237,69 @@ Test(mgr_state, second_open_of_a_held_database_fails_cleanly, .timeout = 10)
 
     cr_assert_neq(mgr_state_open(dir, &st2), 0);
     cr_assert_null(st2);
+    mgr_state_close(st);
+}
+
+Test(mgr_state, rebalance_rollback_and_down_list, .timeout = 30)
+{
+    mgr_state_t *st = open_state();
+    mgr_members_t ms;
+    mgr_member_t *m;
+    mgr_levels_t lv = {3, 2, 1, 2};
+    cn_ring_t *cur = NULL, *next = NULL, *lc = NULL, *lp = NULL;
+    size_t started = 0;
+    uint64_t now = cn_mono_ms();
+    char why[512], down[256];
+    const char *names[] = {"s0", "s1", "s2", "s3"};
+
+    cr_assert_eq(mgr_members_load(&ms, st, now), 0);
+    cr_assert_eq(mgr_ring_rebalance(&ms, st, NULL, NULL, &next, why, sizeof(why)), CN_ENOENT);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(mgr_members_register(&ms, st, NULL, CN_NODE_STORAGE, names[i], "127.0.0.1",
+                                          10100 + i, 0, now, &m), 0);
+    cr_assert_eq(mgr_ring_start(&ms, st, NULL, &lv, &cur, &started), 0);
+    /* nothing attached or detached: nothing to do */
+    cr_assert_eq(mgr_ring_rebalance(&ms, st, cur, NULL, &next, why, sizeof(why)), CN_EEXIST);
+    cr_assert(strstr(why, "nothing to rebalance") != NULL);
+    /* a fourth node attaches; the rebalance puts it in cur and keeps the old ring as prev */
+    cr_assert_eq(mgr_members_register(&ms, st, cur, CN_NODE_STORAGE, "s3", "127.0.0.1", 10103, 0,
+                                      now, &m), 0);
+    cr_assert_str_eq(m->state, MGR_STATE_ATTACHED);
+    cr_assert_eq(mgr_ring_rebalance(&ms, st, cur, NULL, &next, why, sizeof(why)), 0, "%s", why);
+    cr_assert_eq(cn_ring_node_count(next), 4);
+    cr_assert_str_eq(mgr_members_find(&ms, "s3")->state, MGR_STATE_RUNNING);
+    cr_assert_eq(mgr_rings_load(st, &lc, &lp), 0);
+    cr_assert_eq(cn_ring_checksum(lc), cn_ring_checksum(next));
+    cr_assert_eq(cn_ring_checksum(lp), cn_ring_checksum(cur));
+    cn_ring_destroy(lc);
+    cn_ring_destroy(lp);
+    /* while prev is set a second rebalance is refused */
+    cr_assert_eq(mgr_ring_rebalance(&ms, st, next, cur, &lc, why, sizeof(why)), CN_EBUSY);
+    /* rollback swaps them: the old ring is cur again, the abandoned one prev */
+    cr_assert_eq(mgr_ring_rollback(st, next, cur), 0);
+    cr_assert_eq(mgr_rings_load(st, &lc, &lp), 0);
+    cr_assert_eq(cn_ring_checksum(lc), cn_ring_checksum(cur));
+    cr_assert_eq(cn_ring_checksum(lp), cn_ring_checksum(next));
+    cn_ring_destroy(lc);
+    cn_ring_destroy(lp);
+    cr_assert_eq(mgr_ring_rollback(st, cur, NULL), CN_ENOENT);
+    /* a stopped ring member blocks a rebalance; the down list names stop/suspend/restarted */
+    cr_assert_eq(mgr_members_set_state(&ms, st, "s1", MGR_STATE_STOP), 0);
+    cr_assert_eq(mgr_members_set_state(&ms, st, "s2", MGR_STATE_SUSPEND), 0);
+    mgr_members_down_csv(&ms, next, down, sizeof(down));
+    cr_assert_str_eq(down, "s1,s2");
+    mgr_members_down_csv(&ms, NULL, down, sizeof(down));
+    cr_assert_str_eq(down, "");
+    cr_assert_eq(mgr_ring_rebalance(&ms, st, next, NULL, &lc, why, sizeof(why)), CN_EBUSY);
+    cr_assert(strstr(why, "s1 is stop") != NULL, "%s", why);
+    /* detaching the stopped node makes the next ring without it */
+    cr_assert_eq(mgr_members_set_state(&ms, st, "s1", MGR_STATE_DETACHED), 0);
+    cr_assert_eq(mgr_ring_rebalance(&ms, st, next, NULL, &lc, why, sizeof(why)), 0, "%s", why);
+    cr_assert_eq(cn_ring_node_count(lc), 3);
+    cr_assert_null(cn_ring_find(lc, "s1"));
+    cn_ring_destroy(lc);
+    cn_ring_destroy(next);
+    cn_ring_destroy(cur);
+    mgr_members_dispose(&ms);
     mgr_state_close(st);
 }

@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# s3-compat-tests/awscli.sh: the aws cli against a running gateway (run by s3-compat-tests/run,
+# which exports S3_ENDPOINT and the credentials; the current directory is a scratch dir).
+# Debian's awscli (/usr/bin/aws, 2.9) runs everything: aws s3 cp/sync/ls/rm/mb/rb, a 50 MiB
+# multipart cp, presign, and s3api for every operation the gateway serves, each checked for
+# content and metadata. When the `aws` first on PATH is another version (e.g. a pip aws cli
+# 1.x whose botocore sends CRC32 checksums by default), a shorter pass runs with it too.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../tests/integration/lib.sh
+. "$here/../tests/integration/lib.sh"
+
+AWS=/usr/bin/aws
+[ -x "$AWS" ] || AWS=$(command -v aws) || { echo "SKIPSUITE no aws cli"; exit 2; }
+s3() { "$AWS" --endpoint-url "$S3_ENDPOINT" "$@"; }
+b=compat-cli
+md5() { md5sum <"$1" | cut -d' ' -f1; }
+echo "# $("$AWS" --version 2>&1)"
+
+# --- aws s3: mb, ls, cp, sync, rm, rb -------------------------------------------------------
+check "s3 mb" s3 s3 mb "s3://$b"
+expect_match "s3 ls lists the bucket" " $b\$" "$(s3 s3 ls 2>&1)"
+printf 'hello from the cli\n' >small.txt
+check "s3 cp up with --content-type and --metadata" s3 s3 cp --only-show-errors small.txt "s3://$b/dir/small file.txt" \
+    --content-type text/x-cli --metadata color=green,size=small
+check "s3 cp down is byte-identical" cmp small.txt <(s3 s3 cp --only-show-errors "s3://$b/dir/small file.txt" -)
+meta=$(s3 s3api head-object --bucket $b --key "dir/small file.txt" --query '[ContentType,Metadata.color,Metadata.size,ContentLength,ETag]' --output text 2>&1 | tr -s ' \t' ' ')
+expect_eq "... and keeps Content-Type, metadata, size, MD5 ETag" "text/x-cli green small 19 \"$(md5 small.txt)\"" "$meta"
+
+head -c $((50 * 1024 * 1024)) /dev/urandom >50m
+check "s3 cp of 50 MiB (multipart, 8 MiB parts)" s3 s3 cp --only-show-errors 50m "s3://$b/big/50m"
+h=$(s3 s3api head-object --bucket $b --key big/50m --query '[ContentLength,ETag]' --output text 2>&1)
+expect_match "... head: 52428800 bytes, a 7-part ETag" '^52428800[[:space:]]+"[0-9a-f]{32}-7"$' "$h"
+check "... s3 cp down" s3 s3 cp --only-show-errors "s3://$b/big/50m" 50m.back
+check "... byte-identical" cmp 50m 50m.back
+rm -f 50m.back
+
+mkdir -p tree/sub tree/"with space"
+for i in 1 2 3; do head -c $((i * 1000)) /dev/urandom >"tree/f$i"; done
+printf 'nested' >tree/sub/n.txt
+printf 'spaced' >"tree/with space/a+b.txt"
+check "s3 sync up a tree" s3 s3 sync --only-show-errors tree "s3://$b/tree"
+keys=$(s3 s3 ls --recursive "s3://$b/tree/" 2>&1 | awk '{ $1=$2=$3=""; sub(/^ +/, ""); print }' | sort | tr '\n' '|')
+expect_eq "s3 ls --recursive shows every synced key" "tree/f1|tree/f2|tree/f3|tree/sub/n.txt|tree/with space/a+b.txt|" "$keys"
+out=$(s3 s3 sync tree "s3://$b/tree" 2>&1)
+expect_eq "a second sync uploads nothing" "" "$out"
+printf 'changed!' >tree/f1
+rm tree/f3
+out=$(s3 s3 sync --delete tree "s3://$b/tree" 2>&1)
+expect_match "sync --delete uploads the changed file and deletes the removed one" 'upload: tree/f1.*delete: s3://[^ ]*/tree/f3|delete: s3://[^ ]*/tree/f3.*upload: tree/f1' "$(printf '%s' "$out" | tr '\n' ' ')"
+check "s3 sync down" s3 s3 sync --only-show-errors "s3://$b/tree" tree.back
+check "... the tree comes back identical" diff -r tree tree.back
+check "s3 rm one key" s3 s3 rm --only-show-errors "s3://$b/tree/f2"
+out=$(s3 s3api head-object --bucket $b --key tree/f2 2>&1)
+expect_match "... it is gone (404)" '404|Not Found' "$out"
+check "s3 rm --recursive" s3 s3 rm --only-show-errors --recursive "s3://$b/tree/"
+sleep 0.5 # a listing right after a delete may lag (docs/S3-COMPATIBILITY.md, known issues)
+expect_eq "... the prefix is empty" "" "$(s3 s3 ls --recursive "s3://$b/tree/" 2>&1)"
+check "s3 mb a second bucket" s3 s3 mb "s3://$b-rb"
+printf x | s3 s3 cp --only-show-errors - "s3://$b-rb/x"
+out=$(s3 s3 rb "s3://$b-rb" 2>&1)
+expect_match "s3 rb of a non-empty bucket: BucketNotEmpty" 'BucketNotEmpty' "$out"
+check "s3 rb --force" s3 s3 rb --force "s3://$b-rb"
+out=$(s3 s3api head-bucket --bucket "$b-rb" 2>&1)
+expect_match "... the bucket is gone (404)" '404|Not Found' "$out"
+
+# --- presign -------------------------------------------------------------------------------
+url=$(s3 s3 presign "s3://$b/dir/small file.txt" --expires-in 300 2>&1)
+check "s3 presign: curl GETs the object without credentials" cmp small.txt <(curl -sf "$url")
+url=$(s3 s3 presign "s3://$b/dir/small file.txt" --expires-in 1 2>&1)
+sleep 2
+code=$(curl -s -o /dev/null -w '%{http_code}' "$url")
+expect_eq "an expired presigned URL: 403" 403 "$code"
+
+# --- s3api: buckets --------------------------------------------------------------------------
+check "s3api create-bucket with a LocationConstraint body" s3 s3api create-bucket --bucket "$b-api" \
+    --create-bucket-configuration LocationConstraint=us-east-1
+out=$(s3 s3api create-bucket --bucket "$b-api" 2>&1)
+expect_match "create-bucket again: BucketAlreadyOwnedByYou" 'BucketAlreadyOwnedByYou' "$out"
+out=$(s3 s3api create-bucket --bucket "Bad_Name" 2>&1)
+expect_match "create-bucket Bad_Name: InvalidBucketName" 'InvalidBucketName' "$out"
+check "head-bucket" s3 s3api head-bucket --bucket "$b-api"
+out=$(s3 s3api list-buckets --query 'Buckets[].Name' --output text 2>&1)
+expect_match "list-buckets names both buckets" "$b-api" "$out"
+loc=$(s3 s3api get-bucket-location --bucket "$b-api" --output text 2>&1)
+expect_match "get-bucket-location" '^(None|us-east-1)$' "$loc"
+
+# --- s3api: objects with every standard header -----------------------------------------------
+head -c 70000 /dev/urandom >obj
+check "put-object with metadata and standard headers" s3 s3api put-object --bucket "$b-api" --key "k/ü ?#%+.bin" --body obj \
+    --content-type application/x-test --content-encoding identity --content-disposition 'attachment; filename="o.bin"' \
+    --content-language de --cache-control no-cache --expires 2030-01-01T00:00:00Z --metadata a=1,b=two
+got=$(s3 s3api head-object --bucket "$b-api" --key "k/ü ?#%+.bin" --output json \
+    --query '[ContentType,ContentEncoding,ContentDisposition,ContentLanguage,CacheControl,Metadata.a,Metadata.b,ContentLength]' 2>&1 | tr -d ' \n')
+expect_eq "head-object returns every header and the metadata" \
+    '["application/x-test","identity","attachment;filename=\"o.bin\"","de","no-cache","1","two",70000]' "$got"
+exp=$(s3 s3api head-object --bucket "$b-api" --key "k/ü ?#%+.bin" --query Expires --output text 2>&1)
+expect_match "... and Expires" '2030-01-01' "$exp"
+check "get-object of a unicode key with ?#%+ in it" s3 s3api get-object --bucket "$b-api" --key "k/ü ?#%+.bin" obj.back
+check "... byte-identical" cmp obj obj.back
+s3 s3api get-object --bucket "$b-api" --key "k/ü ?#%+.bin" --range bytes=100-199 part >/dev/null 2>&1
+check "get-object --range bytes=100-199" cmp part <(tail -c +101 obj | head -c 100)
+s3 s3api get-object --bucket "$b-api" --key "k/ü ?#%+.bin" --range bytes=-50 part >/dev/null 2>&1
+check "get-object --range bytes=-50 (suffix)" cmp part <(tail -c 50 obj)
+out=$(s3 s3api get-object --bucket "$b-api" --key "k/ü ?#%+.bin" --range bytes=80000-90000 part 2>&1)
+expect_match "a range past the end: InvalidRange" 'InvalidRange|416' "$out"
+etag=$(s3 s3api head-object --bucket "$b-api" --key "k/ü ?#%+.bin" --query ETag --output text 2>&1)
+out=$(s3 s3api get-object --bucket "$b-api" --key "k/ü ?#%+.bin" --if-none-match "$etag" part 2>&1)
+expect_match "get-object --if-none-match ETag: 304" '304|Not Modified' "$out"
+out=$(s3 s3api get-object --bucket "$b-api" --key "k/ü ?#%+.bin" --if-match '"00000000000000000000000000000000"' part 2>&1)
+expect_match "get-object --if-match another ETag: 412" 'PreconditionFailed|412' "$out"
+check "get-object --if-match its ETag" s3 s3api get-object --bucket "$b-api" --key "k/ü ?#%+.bin" --if-match "$etag" part
+out=$(s3 s3api get-object --bucket "$b-api" --key "k/ü ?#%+.bin" --if-modified-since 2035-01-01T00:00:00Z part 2>&1)
+expect_match "get-object --if-modified-since the future: 304" '304|Not Modified' "$out"
+out=$(s3 s3api get-object --bucket "$b-api" --key "k/ü ?#%+.bin" --if-unmodified-since 2001-01-01T00:00:00Z part 2>&1)
+expect_match "get-object --if-unmodified-since the past: 412" 'PreconditionFailed|412' "$out"
+hdr=$(s3 s3api get-object --bucket "$b-api" --key "k/ü ?#%+.bin" --response-content-type text/x-over \
+    --response-content-disposition inline --query '[ContentType,ContentDisposition]' --output text part 2>&1 | tr -s '\t' ' ')
+expect_eq "get-object --response-content-type/-disposition override" "text/x-over inline" "$hdr"
+md5b64=$(openssl dgst -md5 -binary obj | base64)
+check "put-object with a right --content-md5" s3 s3api put-object --bucket "$b-api" --key md5ok --body obj --content-md5 "$md5b64"
+out=$(s3 s3api put-object --bucket "$b-api" --key md5bad --body obj --content-md5 "$(printf x | openssl dgst -md5 -binary | base64)" 2>&1)
+expect_match "put-object with a wrong --content-md5: BadDigest" 'BadDigest' "$out"
+out=$(s3 s3api get-object --bucket "$b-api" --key nope part 2>&1)
+expect_match "get-object of a missing key: NoSuchKey" 'NoSuchKey' "$out"
+out=$(s3 s3api get-object --bucket no-such-bucket-cli --key k part 2>&1)
+expect_match "get-object in a missing bucket: NoSuchBucket" 'NoSuchBucket' "$out"
+
+# --- s3api: listings (v1 and v2) ----------------------------------------------------------
+for k in l/a l/b/1 l/b/2 l/c l/d/1 l/e; do printf '%s' "$k" | s3 s3 cp --only-show-errors - "s3://$b-api/$k"; done
+got=$(s3 s3api list-objects --bucket "$b-api" --prefix l/ --delimiter / --query '[Contents[].Key,CommonPrefixes[].Prefix]' --output text 2>&1 | tr -s ' \t\n' ' ')
+expect_eq "list-objects (v1) with prefix and delimiter" "l/a l/c l/e l/b/ l/d/ " "$got"
+got=$(s3 s3api list-objects --bucket "$b-api" --prefix l/ --marker l/b/2 --no-paginate --max-keys 2 --query '[Contents[].Key,IsTruncated]' --output json 2>&1 | tr -d ' \n')
+expect_eq "list-objects (v1) marker and max-keys: truncated after 2 keys" '[["l/c","l/d/1"],true]' "$got"
+got=$(s3 s3api list-objects-v2 --bucket "$b-api" --prefix l/ --start-after l/c --fetch-owner --no-paginate --query '[Contents[].Key,KeyCount,Contents[0].Owner.ID!=`null`]' --output json 2>&1 | tr -d ' \n')
+expect_eq "list-objects-v2 start-after, KeyCount, fetch-owner" '[["l/d/1","l/e"],2,true]' "$got"
+got=$(s3 s3api list-objects-v2 --bucket "$b-api" --prefix l/ --page-size 2 --query 'Contents[].Key' --output text 2>&1 | tr -s ' \t\n' ' ')
+expect_eq "list-objects-v2 paged by 2 (continuation tokens) lists all 6 in order" "l/a l/b/1 l/b/2 l/c l/d/1 l/e " "$got"
+got=$(s3 s3api list-objects-v2 --bucket "$b-api" --prefix "k/" --encoding-type url --query 'Contents[].Key' --output text 2>&1)
+expect_eq "list-objects-v2 --encoding-type url: the key URL-encoded" "k/%C3%BC%20%3F%23%25%2B.bin" "$got"
+
+# --- s3api: copy, delete ---------------------------------------------------------------------
+got=$(s3 s3api copy-object --bucket "$b-api" --key copy/1 --copy-source "$b-api/md5ok" --query CopyObjectResult.ETag --output text 2>&1)
+expect_eq "copy-object answers the source's ETag" "\"$(md5 obj)\"" "$got"
+got=$(s3 s3api copy-object --bucket "$b" --key copy/big --copy-source "$b/big/50m" --metadata-directive REPLACE \
+    --content-type text/x-replaced --metadata r=1 --query CopyObjectResult.ETag --output text 2>&1)
+expect_match "copy-object of the 50 MiB object across buckets with REPLACE" '^"[0-9a-f]{32}(-[0-9]+)?"$' "$got"
+check "... byte-identical" cmp 50m <(s3 s3 cp --only-show-errors "s3://$b/copy/big" -)
+meta=$(s3 s3api head-object --bucket "$b" --key copy/big --query '[ContentType,Metadata.r]' --output text 2>&1 | tr -s ' \t' ' ')
+expect_eq "... with the new Content-Type and metadata" "text/x-replaced 1" "$meta"
+check "delete-object" s3 s3api delete-object --bucket "$b-api" --key copy/1
+check "delete-object of a missing key succeeds (204)" s3 s3api delete-object --bucket "$b-api" --key copy/never
+got=$(s3 s3api delete-objects --bucket "$b-api" --delete '{"Objects":[{"Key":"l/a"},{"Key":"l/b/1"},{"Key":"l/none"}]}' --query 'Deleted[].Key' --output text 2>&1 | tr -s ' \t\n' ' ')
+expect_eq "delete-objects" "l/a l/b/1 l/none " "$got"
+
+# --- s3api: multipart step by step, UploadPartCopy --------------------------------------------
+head -c $((5 * 1024 * 1024)) /dev/urandom >p1
+printf 'the last part' >p2
+id=$(s3 s3api create-multipart-upload --bucket "$b-api" --key mp --content-type text/x-mp --metadata m=1 --query UploadId --output text 2>&1)
+expect_match "create-multipart-upload" '^[0-9a-f]{32}$' "$id"
+e1=$(s3 s3api upload-part --bucket "$b-api" --key mp --upload-id "$id" --part-number 1 --body p1 --query ETag --output text 2>&1)
+e2=$(s3 s3api upload-part-copy --bucket "$b-api" --key mp --upload-id "$id" --part-number 2 --copy-source "$b-api/md5ok" \
+    --copy-source-range bytes=0-9 --query CopyPartResult.ETag --output text 2>&1)
+expect_eq "upload-part-copy with a range: the range's MD5" "\"$(head -c 10 obj | md5sum | cut -d' ' -f1)\"" "$e2"
+e3=$(s3 s3api upload-part --bucket "$b-api" --key mp --upload-id "$id" --part-number 3 --body p2 --query ETag --output text 2>&1)
+got=$(s3 s3api list-parts --bucket "$b-api" --key mp --upload-id "$id" --query 'Parts[].[PartNumber,Size]' --output text 2>&1 | tr -s ' \t\n' ' ')
+expect_eq "list-parts" "1 5242880 2 10 3 13 " "$got"
+got=$(s3 s3api list-multipart-uploads --bucket "$b-api" --query 'Uploads[].[Key,UploadId]' --output text 2>&1 | tr -s ' \t\n' ' ')
+expect_eq "list-multipart-uploads" "mp $id " "$got"
+out=$(s3 s3api complete-multipart-upload --bucket "$b-api" --key mp --upload-id "$id" \
+    --multipart-upload "{\"Parts\":[{\"PartNumber\":1,\"ETag\":$e1},{\"PartNumber\":2,\"ETag\":$e2},{\"PartNumber\":3,\"ETag\":$e3}]}" 2>&1)
+expect_match "complete with a 10-byte middle part: EntityTooSmall" 'EntityTooSmall' "$out"
+out=$(s3 s3api complete-multipart-upload --bucket "$b-api" --key mp --upload-id "$id" \
+    --multipart-upload "{\"Parts\":[{\"PartNumber\":1,\"ETag\":$e1},{\"PartNumber\":3,\"ETag\":$e3}]}" --query ETag --output text 2>&1)
+want=$(python3 -c "import hashlib,sys; d=b''.join(hashlib.md5(open(f,'rb').read()).digest() for f in sys.argv[1:]); print('\"%s-2\"' % hashlib.md5(d).hexdigest())" p1 p2)
+expect_eq "complete parts 1 and 3: md5-of-md5s-2" "$want" "$out"
+check "... the object is part 1 + part 3" cmp <(cat p1 p2) <(s3 s3 cp --only-show-errors "s3://$b-api/mp" -)
+meta=$(s3 s3api head-object --bucket "$b-api" --key mp --query '[ContentType,Metadata.m]' --output text 2>&1 | tr -s ' \t' ' ')
+expect_eq "... Content-Type and metadata from create" "text/x-mp 1" "$meta"
+id=$(s3 s3api create-multipart-upload --bucket "$b-api" --key mp2 --query UploadId --output text 2>&1)
+check "abort-multipart-upload" s3 s3api abort-multipart-upload --bucket "$b-api" --key mp2 --upload-id "$id"
+out=$(s3 s3api list-parts --bucket "$b-api" --key mp2 --upload-id "$id" 2>&1)
+expect_match "list-parts after abort: NoSuchUpload" 'NoSuchUpload' "$out"
+
+# --- s3api: ACLs, tagging, what is not implemented ------------------------------------------------
+check "put-object-acl public-read" s3 s3api put-object-acl --bucket "$b-api" --key md5ok --acl public-read
+got=$(s3 s3api get-object-acl --bucket "$b-api" --key md5ok --query 'Grants[].[Grantee.URI,Permission]' --output text 2>&1)
+expect_match "get-object-acl: AllUsers READ" 'AllUsers[[:space:]]+READ' "$got"
+check "... an anonymous GET reads it" cmp obj <(curl -sf "$S3_ENDPOINT/$b-api/md5ok")
+code=$(curl -s -o /dev/null -w '%{http_code}' "$S3_ENDPOINT/$b-api/mp")
+expect_eq "an anonymous GET of a private object: 403" 403 "$code"
+check "put-bucket-acl public-read" s3 s3api put-bucket-acl --bucket "$b-api" --acl public-read
+got=$(s3 s3api get-bucket-acl --bucket "$b-api" --query 'Grants[].[Grantee.URI,Permission]' --output text 2>&1)
+expect_match "get-bucket-acl: AllUsers READ" 'AllUsers[[:space:]]+READ' "$got"
+expect_match "... an anonymous listing works" '<Key>mp</Key>' "$(curl -s "$S3_ENDPOINT/$b-api?list-type=2")"
+check "put-bucket-acl private" s3 s3api put-bucket-acl --bucket "$b-api" --acl private
+got=$(s3 s3api get-bucket-acl --bucket "$b-api" --query 'Grants[].Permission' --output text 2>&1)
+expect_eq "get-bucket-acl: FULL_CONTROL only" "FULL_CONTROL" "$got"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$S3_ENDPOINT/$b-api?list-type=2")
+expect_eq "... an anonymous listing: 403" 403 "$code"
+got=$(s3 s3api get-object-tagging --bucket "$b-api" --key mp --query 'TagSet' --output json 2>&1 | tr -d ' \n')
+expect_eq "get-object-tagging: an empty TagSet" "[]" "$got"
+out=$(s3 s3api put-bucket-versioning --bucket "$b-api" --versioning-configuration Status=Enabled 2>&1)
+expect_match "put-bucket-versioning: NotImplemented" 'NotImplemented' "$out"
+out=$(s3 s3api delete-bucket --bucket "$b-api" 2>&1)
+expect_match "delete-bucket of a non-empty bucket: BucketNotEmpty" 'BucketNotEmpty' "$out"
+s3 s3 rm --only-show-errors --recursive "s3://$b-api/" >/dev/null 2>&1
+check "delete-bucket once empty" s3 s3api delete-bucket --bucket "$b-api"
+
+# --- a second aws cli (the one first on PATH), when it is another version ----------------------
+other=$(command -v aws || true)
+if [ -n "$other" ] && [ "$("$other" --version 2>&1)" != "$("$AWS" --version 2>&1)" ]; then
+    echo "# second pass: $("$other" --version 2>&1)"
+    s3n() { "$other" --endpoint-url "$S3_ENDPOINT" "$@"; }
+    check "[path aws] s3 cp up (its default checksums)" s3n s3 cp --only-show-errors obj "s3://$b/new/obj"
+    check "[path aws] s3 cp down" cmp obj <(s3n s3 cp --only-show-errors "s3://$b/new/obj" -)
+    check "[path aws] s3 cp of 50 MiB (multipart)" s3n s3 cp --only-show-errors 50m "s3://$b/new/50m"
+    check "[path aws] ... byte-identical" cmp 50m <(s3n s3 cp --only-show-errors "s3://$b/new/50m" -)
+    check "[path aws] put-object --checksum-algorithm SHA256" s3n s3api put-object --bucket $b --key new/sha --body obj --checksum-algorithm SHA256
+    got=$(s3n s3api head-object --bucket $b --key new/sha --checksum-mode ENABLED --query ChecksumSHA256 --output text 2>&1)
+    expect_eq "[path aws] ... head-object --checksum-mode ENABLED returns it" "$(openssl dgst -sha256 -binary obj | base64)" "$got"
+    url=$(s3n s3 presign "s3://$b/new/obj" 2>&1)
+    check "[path aws] presign" cmp obj <(curl -sf "$url")
+fi
+check "s3 rb --force of the first bucket" s3 s3 rb --force "s3://$b"
+t_summary

@@ -1,0 +1,186 @@
+# tests/cluster/lib.sh: a cluster for the fault tests (bash): 1 manager, NSTORAGE storage
+# nodes and 1 gateway on free loopback ports (scripts/lib/cluster.sh), tuned to notice
+# failures within seconds; a concurrent S3 load (s3load.py, boto3) that records every acked
+# key with its MD5; and checks through the gateway and each replica (whereis).
+# Each test script: . lib.sh; fc_setup NSTORAGE; ...; fc_verify ...; t_summary.
+# Everything started is stopped from the EXIT trap, by PID.
+
+fc_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+fc_src=$(cd "$fc_here/../.." && pwd)
+# shellcheck source=../integration/lib.sh
+. "$fc_src/tests/integration/lib.sh"
+# shellcheck source=../../scripts/lib/cluster.sh
+. "$fc_src/scripts/lib/cluster.sh"
+
+FC_BUCKET=fault
+FC_NODE_TIMEOUT_MS=${FC_NODE_TIMEOUT_MS:-3000}
+FC_RPC_TIMEOUT_MS=${FC_RPC_TIMEOUT_MS:-3000}
+FC_REPL_TIMEOUT=${FC_REPL_TIMEOUT:-1s}   # below 60% of the gateway's RPC timeout
+FC_LOAD_PIDS=""
+
+fc_finish() {
+    local rc=$? p
+    for p in $FC_LOAD_PIDS; do kill "$p" 2>/dev/null; done
+    for p in $FC_LOAD_PIDS; do wait "$p" 2>/dev/null; done
+    # a stopped (SIGSTOP) node cannot take SIGTERM until it continues
+    for p in "$CL_DIR"/run/*.pid; do [ -f "$p" ] && kill -CONT "$(cat "$p")" 2>/dev/null; done
+    cl_stop
+    if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
+        echo "--- logs kept in $CL_DIR/logs; last lines:"
+        for f in "$CL_DIR"/logs/*.log; do echo "== $f"; tail -n 15 "$f"; done
+    else
+        rm -rf "$CL_DIR"
+    fi
+}
+
+# fc_setup NSTORAGE [NSTART]: configures NSTORAGE storage nodes, starts the manager, the
+# first NSTART (default all) and the gateway, then the first ring, a user and a bucket.
+fc_setup() {
+    local n=$1 k=${2:-$1} i deadline tmp
+    build=$(cd "${FC_BUILD:?}" && pwd)
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-fault-XXXXXX")
+    cl_setup "$tmp" "$build"
+    trap fc_finish EXIT
+    # shellcheck disable=SC2046
+    set -- $(cl_free_ports $((n + 3)))
+    cl_configure "$n" "$@"
+    cl_load
+    printf '\n[cluster]\nnode_timeout_ms = %s\n' "$FC_NODE_TIMEOUT_MS" >>"$CL_DIR/conf/cairn-manager.conf"
+    for ((i = 0; i < n; i++)); do
+        printf '\n[replication]\ntimeout = %s\nrepair_backoff_max = 1s\n' "$FC_REPL_TIMEOUT" \
+            >>"$CL_DIR/conf/cairn-storage$i.conf"
+    done
+    printf '\n[gateway]\nrpc_timeout_ms = %s\n' "$FC_RPC_TIMEOUT_MS" >>"$CL_DIR/conf/cairn-gateway.conf"
+    FC_ENDPOINT=http://127.0.0.1:$CL_S3
+    FC_ADMIN=127.0.0.1:$CL_MGR_ADMIN
+    cl_start_one manager || t_abort "the manager did not start"
+    for ((i = 0; i < k; i++)); do cl_start_one "storage$i" || t_abort "storage$i did not start"; done
+    cl_start_one gateway || t_abort "the gateway did not start"
+    deadline=$((SECONDS + 20))
+    until [ "$(fc_count_state storage attached)" -ge "$k" ]; do
+        [ $SECONDS -ge $deadline ] && t_abort "storage nodes did not register"
+        sleep 0.2
+    done
+    cl_adm start >/dev/null || t_abort "cairn-adm start failed"
+    cl_wait_running $((k + 1)) 30 || t_abort "nodes are not running"
+    local uj
+    uj=$(cl_adm --json create-user fault) || t_abort "create-user failed"
+    AWS_ACCESS_KEY_ID=$(printf '%s' "$uj" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_key"])')
+    AWS_SECRET_ACCESS_KEY=$(printf '%s' "$uj" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+    export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=us-east-1
+    export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+    cl_adm add-bucket "$FC_BUCKET" "$AWS_ACCESS_KEY_ID" >/dev/null || t_abort "add-bucket failed"
+    # the gateway learns users and buckets by heartbeat: wait until a PUT goes through
+    deadline=$((SECONDS + 20))
+    until fc_py write --prefix warmup --threads 1 --count 1 --acked "$CL_DIR/warmup" >/dev/null 2>&1 &&
+        [ -s "$CL_DIR/warmup" ]; do
+        [ $SECONDS -ge $deadline ] && t_abort "the gateway does not take writes"
+        sleep 0.5
+    done
+    t_ok "cluster of $k storage nodes up (ring started, gateway takes writes)"
+}
+
+fc_py() {
+    local mode=$1
+    shift
+    python3 "$fc_here/s3load.py" "$mode" --endpoint "$FC_ENDPOINT" --bucket "$FC_BUCKET" "$@"
+}
+
+# fc_count_state TYPE STATE: how many members of TYPE are in STATE.
+fc_count_state() {
+    cl_adm --json status 2>/dev/null | python3 -c '
+import json, sys
+try:
+    s = json.load(sys.stdin)
+    print(sum(1 for n in s.get("nodes", []) if n.get("type") == sys.argv[1] and n.get("state") == sys.argv[2]))
+except Exception:
+    print(0)' "$1" "$2"
+}
+
+# fc_state NODE: the node's state as the manager sees it.
+fc_state() {
+    cl_adm --json status "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("state","?"))' 2>/dev/null
+}
+
+# fc_wait_state NODE STATE TIMEOUT_S
+fc_wait_state() {
+    local deadline=$((SECONDS + $3))
+    until [ "$(fc_state "$1")" = "$2" ]; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.3
+    done
+}
+
+# fc_load_start NAME ARGS...: a write load in the background until fc_load_stop NAME.
+fc_load_start() {
+    local name=$1
+    shift
+    rm -f "$CL_DIR/$name.stop"
+    fc_py write --until "$CL_DIR/$name.stop" --acked "$CL_DIR/$name.acked" "$@" \
+        >"$CL_DIR/$name.summary" 2>"$CL_DIR/$name.err" &
+    echo $! >"$CL_DIR/$name.pid"
+    FC_LOAD_PIDS="$FC_LOAD_PIDS $!"
+}
+
+# fc_load_stop NAME: stops the load (in this shell: it waits for its own child) and sets
+# FC_SUM to its JSON summary.
+fc_load_stop() {
+    local pid
+    touch "$CL_DIR/$1.stop"
+    pid=$(cat "$CL_DIR/$1.pid")
+    wait "$pid"
+    FC_SUM=$(tail -n 1 "$CL_DIR/$1.summary")
+    echo "load $1: $FC_SUM"
+    tail -n 3 "$CL_DIR/$1.err" >&2
+}
+
+# fc_json_get JSON KEY: one top-level field.
+fc_json_get() {
+    printf '%s' "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$2" 2>/dev/null
+}
+
+# fc_storage_names: the storage nodes of the cluster (storage0..).
+fc_storage_names() {
+    local i
+    for ((i = 0; i < CL_NSTORAGE; i++)); do echo "storage$i"; done
+}
+
+# fc_queues_empty NODE...: 0 when every given node answers mq-stats with depth 0.
+fc_queues_empty() {
+    local n d
+    for n in "$@"; do
+        d=$(cl_adm --json mq-stats "$n" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("depth", -1))' 2>/dev/null)
+        [ "$d" = 0 ] || return 1
+    done
+}
+
+# fc_wait_drained TIMEOUT_S NODE...: waits until the nodes' repair queues are empty.
+fc_wait_drained() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until fc_queues_empty "$@"; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.5
+    done
+}
+
+# fc_rings_agree: every storage node in contact reports the manager's ring checksums.
+fc_rings_agree() {
+    cl_adm --json status 2>/dev/null | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+cur, prev = s["manager"]["ring_cur"], s["manager"]["ring_prev"]
+bad = [n["name"] for n in s["nodes"] if n["type"] == "storage" and n["state"] in ("running", "restarted", "suspend")
+       and (n["ring_cur"] != cur or n["ring_prev"] != prev)]
+sys.exit(1 if bad else 0)'
+}
+
+# fc_verify NAME [ARGS...]: every acked key through the gateway, a sample through whereis.
+fc_verify() {
+    local name=$1 out rc
+    shift
+    out=$(fc_py verify --acked "$CL_DIR/$name.acked" --admin "$FC_ADMIN" --threads 8 "$@" 2>&1)
+    rc=$?
+    echo "$out" | tail -n 3
+    return $rc
+}

@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# tests/integration/test_cache.sh BUILD_DIR: the gateway object caches (issue 6) on a real
+# cluster (1 manager, 3 storage nodes) with two gateways on free loopback ports:
+#   A ("gateway", cluster.sh): memory cache (objects <= 64 KiB) and disk cache (larger),
+#     validate = true;
+#   B (started here): caches off, the reference for "answers the same as uncached".
+# Checks: coherence (cache through A, overwrite through B, read through A: the new content,
+# every time, in a loop, under concurrent GET load on A); deletes through B; the disk cache
+# survives a restart of A; a corrupt cache file is never served; the disk cache stays within
+# its capacity; Range and conditional GET/HEAD on cached objects answer like uncached ones.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+build=$(cd "${1:-$src/build}" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+# shellcheck source=../../scripts/lib/cluster.sh
+. "$src/scripts/lib/cluster.sh"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-cache-XXXXXX")
+cl_setup "$tmp" "$build"
+load_pids=""
+stop_b() {
+    local pid
+    pid=$(cat "$tmp/run/gatewayb.pid" 2>/dev/null) || return 0
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+    rm -f "$tmp/run/gatewayb.pid"
+}
+stop_load() {
+    local p
+    for p in $load_pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    load_pids=""
+}
+finish() {
+    local rc=$?
+    stop_load
+    stop_b
+    cl_stop
+    if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
+        echo "--- logs kept in $tmp/logs; last lines:"
+        for f in "$tmp"/logs/*; do echo "== $f"; tail -n 25 "$f"; done
+    else
+        rm -rf "$tmp"
+    fi
+}
+trap finish EXIT
+
+# ini_set FILE SECTION KEY VALUE: sets a key in an INI file (replacing it, or adding it to the
+# section, which is appended when missing).
+ini_set() {
+    python3 - "$@" <<'PY'
+import sys
+path, sect, key, val = sys.argv[1:5]
+lines = open(path).read().split("\n")
+out, cur, done, seen = [], None, False, False
+for ln in lines:
+    s = ln.strip()
+    if s.startswith("[") and s.endswith("]"):
+        if cur == sect and not done:
+            out.append("%s = %s" % (key, val)); done = True
+        cur = s[1:-1]; seen = seen or cur == sect
+    elif cur == sect and s.split("=")[0].strip() == key:
+        if not done:
+            out.append("%s = %s" % (key, val)); done = True
+        continue
+    out.append(ln)
+if not done:
+    if cur != sect:
+        out.append("[%s]" % sect)
+    out.append("%s = %s" % (key, val))
+open(path, "w").write("\n".join(out) + "\n")
+PY
+}
+
+# shellcheck disable=SC2046
+set -- $(cl_free_ports 10)
+cl_configure 3 "$1" "$2" "$3" "$4" "$5" "$6"
+cl_load
+rest_a=$7 s3_b=$8 rest_b=$9
+A=http://127.0.0.1:$rest_a
+B=http://127.0.0.1:$rest_b
+conf_a=$tmp/conf/cairn-gateway.conf
+conf_b=$tmp/conf/cairn-gatewayb.conf
+dcdir=$tmp/data/gwcache
+ini_set "$conf_a" gateway rest_enabled true
+ini_set "$conf_a" gateway rest_listen "127.0.0.1:$rest_a"
+ini_set "$conf_a" gateway rest_trust_loopback true
+cp "$conf_a" "$conf_b"
+ini_set "$conf_b" gateway name gatewayb
+ini_set "$conf_b" gateway s3_listen "127.0.0.1:$s3_b"
+ini_set "$conf_b" gateway rest_listen "127.0.0.1:$rest_b"
+ini_set "$conf_b" log file "$tmp/logs/gatewayb.log"
+ini_set "$conf_a" cache mem_capacity 16m
+ini_set "$conf_a" cache mem_max_object 64k
+ini_set "$conf_a" cache disk_dir "$dcdir"
+ini_set "$conf_a" cache disk_capacity 1m
+ini_set "$conf_a" cache disk_max_object 512k
+ini_set "$conf_a" cache validate true
+ini_set "$conf_b" cache mem_capacity 0
+
+start_b() {
+    rm -f "$tmp/run/gatewayb.port"
+    setsid "$build/gateway/cairn-gateway" -c "$conf_b" --port-file "$tmp/run/gatewayb.port" \
+        </dev/null >>"$tmp/logs/gatewayb.out" 2>&1 &
+    echo $! >"$tmp/run/gatewayb.pid"
+    local deadline=$((SECONDS + 20))
+    until [ -s "$tmp/run/gatewayb.port" ]; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.1
+    done
+}
+
+check "all daemons start" cl_start || t_abort "the cluster did not start"
+check "gateway B starts" start_b || t_abort "gateway B did not start"
+deadline=$((SECONDS + 20))
+until [ "$(cl_adm --json status 2>/dev/null | python3 -c 'import json,sys; print(sum(1 for n in json.load(sys.stdin).get("nodes",[]) if n.get("type")=="storage"))' 2>/dev/null || echo 0)" -ge 3 ]; do
+    [ $SECONDS -ge $deadline ] && break
+    sleep 0.2
+done
+check "cairn-adm start builds the first ring" cl_adm start || t_abort "no ring"
+check "storage nodes and both gateways are running" cl_wait_running 5 30 || t_abort "not running"
+user_json=$(cl_adm --json create-user carol)
+AK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_key"])')
+SK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+deadline=$((SECONDS + 20))
+until [ "$(curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 aws:amz:us-east-1:s3 --user "$AK:$SK" -X PUT --data-binary "" "http://127.0.0.1:$CL_S3/cachebkt")" = 200 ]; do
+    [ $SECONDS -ge $deadline ] && t_abort "cannot create bucket cachebkt"
+    sleep 0.3
+done
+# both gateways must know the bucket before the REST requests below
+wait_bucket() {
+    local deadline=$((SECONDS + 20))
+    until [ "$(curl -s -o /dev/null -w '%{http_code}' -T /dev/null "$1/cachebkt/probe")" = 200 ]; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.2
+    done
+}
+check "gateway A sees the bucket" wait_bucket "$A" || t_abort "A does not see bucket cachebkt"
+check "gateway B sees the bucket" wait_bucket "$B" || t_abort "B does not see bucket cachebkt"
+
+put() { curl -s -o /dev/null -w '%{http_code}' -T - "$1/cachebkt/$2"; }   # stdin = body
+get() { curl -s "$1/cachebkt/$2"; }
+
+# ---- coherence: cache through A, overwrite through B, read through A ------------------------
+printf 'v0' | put "$B" hot >/dev/null
+get "$A" hot >/dev/null
+get "$A" hot >/dev/null
+# concurrent load on A: 4 clients GET the same key (and a neighbour) as fast as they can
+for i in 1 2 3 4; do
+    (while :; do curl -s -o /dev/null "$A/cachebkt/hot"; curl -s -o /dev/null "$A/cachebkt/other"; done) &
+    load_pids="$load_pids $!"
+done
+bad=0
+for i in $(seq 1 60); do
+    body="version-$i-$RANDOM"
+    code=$(printf '%s' "$body" | put "$B" hot)
+    [ "$code" = 200 ] || { bad=$((bad + 1)); echo "PUT through B: $code"; continue; }
+    for j in 1 2 3; do
+        got=$(get "$A" hot)
+        if [ "$got" != "$body" ]; then
+            bad=$((bad + 1))
+            echo "round $i read $j: want $body, got $got"
+        fi
+    done
+done
+stop_load
+expect_eq "60 overwrites through B, each read back through A (3 reads) under load: no stale read" 0 "$bad"
+
+# a 4 KiB object: every byte
+head -c 4096 /dev/urandom >"$tmp/small"
+put "$B" small <"$tmp/small" >/dev/null
+get "$A" small >"$tmp/got1"
+get "$A" small >"$tmp/got2"
+check "4 KiB object read twice through A: same bytes" cmp "$tmp/small" "$tmp/got2"
+head -c 4096 /dev/urandom >"$tmp/small2"
+put "$B" small <"$tmp/small2" >/dev/null
+get "$A" small >"$tmp/got3"
+check "overwritten through B: A serves the new 4 KiB" cmp "$tmp/small2" "$tmp/got3"
+
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$B/cachebkt/small")
+expect_match "DELETE through B" '^20[04]$' "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$A/cachebkt/small")
+expect_eq "deleted through B: A answers 404" 404 "$code"
+
+# ---- writes through A itself invalidate at once ------------------------------------------
+printf 'one' | put "$A" mine >/dev/null
+get "$A" mine >/dev/null
+printf 'two' | put "$A" mine >/dev/null
+expect_eq "overwrite through A: A serves the new version" two "$(get "$A" mine)"
+
+# ---- disk cache: objects above 64 KiB, restart, corruption, capacity ------------------------
+head -c 200000 /dev/urandom >"$tmp/big"
+put "$B" big <"$tmp/big" >/dev/null
+get "$A" big >"$tmp/gotbig"
+check "200 KB object through A" cmp "$tmp/big" "$tmp/gotbig"
+wait_files() {
+    local deadline=$((SECONDS + 10))
+    until [ "$(find "$dcdir" -name '*.obj' | wc -l)" -ge "$1" ]; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.1
+    done
+}
+check "the 200 KB object is in the disk cache" wait_files 1
+get "$A" big >"$tmp/gotbig"
+check "second read (disk hit) has the same bytes" cmp "$tmp/big" "$tmp/gotbig"
+
+cl_stop_one gateway
+check "gateway A restarts" cl_start_one gateway
+check "the disk cache file survives the restart" wait_files 1
+expect_match "A reloads the disk cache index at start" 'dcache: .*: 1 objects' \
+    "$(grep 'dcache:' "$tmp/logs/gateway.log" | tail -n 1)"
+check "A sees the bucket again" wait_bucket "$A"
+get "$A" big >"$tmp/gotbig"
+check "after the restart A serves the same bytes" cmp "$tmp/big" "$tmp/gotbig"
+
+f=$(find "$dcdir" -name '*.obj' | head -n 1)
+python3 - "$f" <<'PY'
+import os, sys
+p = sys.argv[1]
+with open(p, "r+b") as fh:
+    fh.seek(os.path.getsize(p) - 100)
+    b = fh.read(1)
+    fh.seek(-1, 1)
+    fh.write(bytes([b[0] ^ 0xff]))
+PY
+get "$A" big >"$tmp/gotbig"
+check "a corrupt cache file is not served (the bytes come from storage)" cmp "$tmp/big" "$tmp/gotbig"
+expect_match "the corruption is logged" 'fails its checks' "$(cat "$tmp/logs/gateway.log")"
+get "$A" big >"$tmp/gotbig"
+check "and the next read is right too" cmp "$tmp/big" "$tmp/gotbig"
+
+head -c 200000 /dev/urandom >"$tmp/big2"
+put "$B" big <"$tmp/big2" >/dev/null
+get "$A" big >"$tmp/gotbig"
+check "disk-cached object overwritten through B: A serves the new bytes" cmp "$tmp/big2" "$tmp/gotbig"
+
+for i in $(seq 1 8); do
+    put "$B" "many$i" <"$tmp/big" >/dev/null
+    get "$A" "many$i" >/dev/null
+done
+sleep 0.5
+used=$(find "$dcdir" -name '*.obj' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+expect_eq "8 x 200 KB through a 1 MiB disk cache: it stays within capacity" 1 \
+    "$([ "$used" -le 1048576 ] && [ "$used" -gt 0 ] && echo 1 || echo "0 ($used bytes)")"
+
+# ---- Range and conditional requests: cached (A) answers like uncached (B) ----------------
+head -c 10000 /dev/urandom >"$tmp/r"
+put "$B" r <"$tmp/r" >/dev/null
+get "$A" r >/dev/null
+get "$A" r >/dev/null
+etag=$(curl -s -I "$B/cachebkt/r" | tr -d '\r' | awk -F': ' 'tolower($1) == "etag" {print $2}')
+future=$(date -u -d '+1 day' '+%a, %d %b %Y %H:%M:%S GMT')
+past=$(date -u -d '-1 day' '+%a, %d %b %Y %H:%M:%S GMT')
+# answer URL ARGS...: status, the headers that matter, and the body's sha256 (or, for an
+# error, its S3 code: the body also holds the request id)
+answer() {
+    local url=$1 status
+    shift
+    curl -s -D "$tmp/h" -o "$tmp/b" "$@" "$url"
+    status=$(tr -d '\r' <"$tmp/h" | awk 'NR == 1 {print $2}')
+    tr -d '\r' <"$tmp/h" | awk -F': ' 'NR == 1 {sub(/^HTTP\/[0-9.]* /, ""); print}
+        tolower($1) ~ /^(content-range|content-length|etag|last-modified|content-type)$/ {print tolower($1) ": " $2}' |
+        sort
+    case "$status:$*" in
+        *-I*) ;;
+        2??:*) sha256sum <"$tmp/b" | cut -c1-16 ;;
+        *) grep -o '<Code>[^<]*</Code>' "$tmp/b" ;;
+    esac
+}
+cases=(
+    "-r 10-99" "-r 0-0" "-r 9990-" "-r -5" "-r 9999-20000" "-r 20000-" "-r 5-2"
+    "-H If-None-Match:$etag" "-H If-None-Match:\"nope\"" "-H If-Match:\"nope\"" "-H If-Match:$etag"
+    "-H If-Modified-Since:$future" "-H If-Modified-Since:$past" "-H If-Unmodified-Since:$past"
+    "-I" "-I -r 10-20" "-I -H If-None-Match:$etag"
+)
+expect_match_i "a repeated GET through A is a cache hit" 'x-cairn-cache: hit' \
+    "$(curl -s -D - -o /dev/null "$A/cachebkt/r")"
+for c in "${cases[@]}"; do
+    # shellcheck disable=SC2086
+    want=$(answer "$B/cachebkt/r" $c)
+    # shellcheck disable=SC2086
+    got=$(answer "$A/cachebkt/r" $c)
+    expect_eq "cached answer = uncached answer for curl $c" "$want" "$got"
+done
+
+# ---- validate = false: hits unchecked; own writes invalidate at once; ttl_ms bounds the rest --
+cl_stop_one gateway
+ini_set "$conf_a" cache validate false
+ini_set "$conf_a" cache ttl_ms 1500
+check "gateway A restarts with validate = false, ttl_ms = 1500" cl_start_one gateway
+check "A sees the bucket again" wait_bucket "$A"
+printf 'ttl-1' | put "$A" ttl >/dev/null
+expect_eq "A serves what it just wrote" ttl-1 "$(get "$A" ttl)"
+printf 'ttl-2' | put "$A" ttl >/dev/null
+expect_eq "an overwrite through A invalidates at once" ttl-2 "$(get "$A" ttl)"
+printf 'ttl-3' | put "$B" ttl >/dev/null
+sleep 1.7
+expect_eq "an overwrite through B is seen through A once ttl_ms has passed" ttl-3 "$(get "$A" ttl)"
+
+# ---- the caches' counters (logged by A when it stops) ------------------------------------
+cl_stop_one gateway
+expect_match "A logs its cache counters when it stops" 'cache: .*hits=[1-9]' \
+    "$(grep 'cache: ' "$tmp/logs/gateway.log" | tail -n 3)"
+
+t_summary
