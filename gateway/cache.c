@@ -79,6 +79,11 @@ int gw_cache_start(gw_server_t *s)
             goto out_mc;
         }
     }
+    if (c->conf.mem_capacity > 0 && c->conf.mem_max_object > c->conf.mem_capacity / 16)
+        CN_LOG(CN_LOG_WARN,
+               "cache.mem_max_object %" PRIu64 " is above a 16th of cache.mem_capacity: objects "
+               "larger than %" PRIu64 " bytes will not fit a shard",
+               c->conf.mem_max_object, c->conf.mem_capacity / 16);
     c->fl = gw_flights_create();
     s->cache = c;
     CN_LOG(CN_LOG_INFO,

@@ -18,6 +18,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "gateway/body_pager.h"
 
 void gw_chunk_delete_all(gw_server_t *s, const gw_manifest_t *m)
 {
@@ -140,6 +141,7 @@ static void pump(gw_req_t *r)
         cn_msg_set_bytes(m, "meta", "", 0);
         cn_msg_set_u64(m, "flags", 0);
         cn_msg_set_body_copy(m, base + off, len);
+        gw_body_pager_release(base + off, len); /* copied out: drop h2o's mapped pages */
         r->pending++;
         o->inflight++;
         if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk_put, r) != 0) {

@@ -49,6 +49,10 @@ static const cn_conf_key_t gw_conf_keys[] = {
          "PEM private key of the HTTPS listener"),
     GW_K(CN_CONF_MS, "gateway", "rpc_timeout_ms", rpc_timeout_ms, "10000", 100, 600000, 1,
          "timeout of one RPC to the manager or a storage node"),
+    GW_K(CN_CONF_PATH, "gateway", "tmp_dir", tmp_dir, "", 0, 0, 0,
+         "directory for the temp files that hold request bodies over 4 MiB while they arrive "
+         "(they are unlinked at once; a 2 GiB PUT needs 4 GiB free here); empty = $TMPDIR or "
+         "/tmp"),
     GW_K(CN_CONF_STR, "manager", "address", mgr_address, "127.0.0.1:10010", 0, 0, 0,
          "manager RPC address host:port"),
     GW_K(CN_CONF_STR, "cluster", "secret", secret, "", 0, 0, 0,

@@ -410,7 +410,8 @@ static int load_dir(gw_dcache_t *dc)
         ents[n++] = e;
     }
     closedir(d);
-    qsort(ents, n, sizeof(*ents), cmp_mtime); /* oldest first: the newest ends at the head */
+    if (n > 1) /* oldest first: the newest ends at the head */
+        qsort(ents, n, sizeof(*ents), cmp_mtime);
     for (size_t i = 0; i < n; i++) {
         dc_ent_t **pp = do_slot(dc, ents[i]->hash, cn_slice(ents[i]->key, ents[i]->key_len));
         CN_ASSERT(*pp == NULL); /* the name is the key's hash */

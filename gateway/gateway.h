@@ -48,6 +48,7 @@ struct gw_conf {
     char *tls_listen;            /* "" = no HTTPS listener */
     char *tls_cert;
     char *tls_key;
+    char *tmp_dir; /* h2o's temp files for request bodies over 4 MiB (gateway/body_pager.c) */
 };
 
 typedef struct gw_user {

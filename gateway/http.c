@@ -19,6 +19,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "gateway/body_pager.h"
 
 struct gw_handler {
     h2o_handler_t super;
@@ -261,7 +262,7 @@ static gw_s3_err_t authenticate(gw_req_t *r)
     if (h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-amz-content-sha256"), -1) < 0) {
         uint8_t d[CN_SHA256_LEN];
 
-        cn_sha256(req->entity.base ? req->entity.base : "", req->entity.len, d);
+        gw_body_sha256(req->entity.base ? req->entity.base : "", req->entity.len, d);
         cn_hex(d, sizeof(d), body_sha256);
         ar.body_sha256 = body_sha256;
     }
@@ -294,7 +295,7 @@ static gw_s3_err_t check_body(gw_req_t *r)
     if (r->auth.payload == GW_PAYLOAD_SHA256) {
         uint8_t d[CN_SHA256_LEN];
         char hex[2 * CN_SHA256_LEN + 1];
-        cn_sha256(body, blen, d);
+        gw_body_sha256(body, blen, d);
         cn_hex(d, sizeof(d), hex);
         if (strcasecmp(hex, r->auth.payload_sha256) != 0)
             return GW_S3_CONTENT_SHA256_MISMATCH;
@@ -313,7 +314,7 @@ static gw_s3_err_t check_body(gw_req_t *r)
             n--;
         if (n != CN_MD5_LEN)
             return GW_S3_INVALID_DIGEST;
-        cn_md5(body, blen, d);
+        gw_body_md5(body, blen, d);
         if (memcmp(d, dec, CN_MD5_LEN) != 0)
             return GW_S3_BAD_DIGEST;
     }

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/proc.h"
+#include "gateway/body_pager.h"
 #include "gateway/conf_keys.h"
 #include "gateway/gateway.h"
 
@@ -190,6 +191,11 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&loop);
     srv.loop = &loop;
+    if ((rc = gw_body_pager_start(&loop, srv.conf.tmp_dir)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "gateway.tmp_dir %s: %s", srv.conf.tmp_dir, cn_strerror(rc));
+        ret = 1;
+        goto out_loop;
+    }
     if ((rc = gw_http_start(&srv)) != 0) {
         CN_LOG(CN_LOG_ERROR, "s3 listen %s failed: %s", srv.conf.s3_listen, cn_strerror(rc));
         ret = 1;
@@ -236,6 +242,7 @@ int main(int argc, char **argv)
     /* h2o's context keeps handles open; the process exits here without uv_loop_close */
     goto out_conf;
 out_loop:
+    gw_body_pager_stop();
     gw_http_stop(&srv);
     gw_mgr_stop(&srv);
     uv_run(&loop, UV_RUN_NOWAIT);

@@ -15,6 +15,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "gateway/body_pager.h"
 #include "gateway/s3_xml.h"
 
 static const char *const stored_headers[] = {
@@ -290,7 +291,7 @@ void gw_s3_put_object(gw_req_t *r)
     o = obj_op_new(r);
     o->body = r->body;
     gw_obj_meta_from_headers(r, &o->meta);
-    cn_md5(o->body.len ? o->body.ptr : "", o->body.len, md5);
+    gw_body_md5(o->body.len ? o->body.ptr : "", o->body.len, md5); /* not resident (2 GiB) */
     cn_hex(md5, sizeof(md5), o->etag);
     gw_obj_put_start(r);
 }

@@ -7,8 +7,8 @@ FC_BUILD=${1:?usage: fault_5_detach.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
 
 fc_setup 5
-fc_py write --prefix base --threads 8 --count 1500 --size-max 8192 --acked "$CL_DIR/load.acked" >/dev/null
-fc_load_start load --prefix mixed --threads 6 --read-ratio 0.4
+fc_py write --prefix base --threads 8 --count 800 --size-max 8192 --acked "$CL_DIR/load.acked" >/dev/null
+fc_load_start load --prefix mixed --threads 4 --read-ratio 0.4
 sleep 2
 out=$(cl_adm rebalance 2>&1)
 expect_match "rebalance with nothing to change is refused" 'nothing to rebalance' "$out"
