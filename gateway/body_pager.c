@@ -146,6 +146,8 @@ int gw_body_pager_start(uv_loop_t *loop, const char *dir)
         dir = getenv("TMPDIR");
     if (dir == NULL || *dir == '\0')
         dir = "/tmp";
+    if (stat(dir, &st) != 0 && mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return -errno;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return CN_ENOENT;
     n = snprintf(ms->fn_template, sizeof(ms->fn_template), "%s/%sXXXXXX", dir,

@@ -29,9 +29,10 @@
 #define GW_BODY_TRIM_MS 100
 #define GW_BODY_STEP (32u << 20) /* gw_body_md5/sha256 release the body every 32 MiB */
 
-/** Points h2o's body temp files at dir ("" or NULL: $TMPDIR, else /tmp), which must exist,
- *  and starts the trim timer on loop (unreferenced: it does not keep the loop alive).
- *  0, CN_ENAMETOOLONG, CN_ENOENT (dir missing or not a directory). */
+/** Points h2o's body temp files at dir ("" or NULL: $TMPDIR, else /tmp; created, mode 0700,
+ *  when missing but its parent exists) and starts the trim timer on loop (unreferenced: it
+ *  does not keep the loop alive). 0, CN_ENAMETOOLONG, CN_ENOENT (not a directory), or the
+ *  mkdir error. */
 int gw_body_pager_start(uv_loop_t *loop, const char *dir);
 /** Drops the resident pages of every h2o body file now; returns the bytes of mappings
  *  trimmed. Also usable without start (then it finds nothing unless the prefix matches). */

@@ -28,6 +28,9 @@ static const cn_conf_key_t gw_conf_keys[] = {
     GW_K(CN_CONF_BOOL, "gateway", "rest_enabled", rest_enabled, "false", 0, 0, 0,
          "serve plain PUT/GET/HEAD/DELETE /bucket/key (LeoFS REST mode, no S3 signature) on "
          "rest_listen; off by default"),
+    GW_K(CN_CONF_STR, "gateway", "metrics_listen", metrics_listen, "", 0, 0, 0,
+         "HTTP listen address host:port of GET /metrics (Prometheus text) and GET /health "
+         "(port 0 picks a free port; empty: off)"),
     GW_K(CN_CONF_STR, "gateway", "rest_listen", rest_listen, "127.0.0.1:8081", 0, 0, 0,
          "REST listen address host:port (port 0 picks a free port)"),
     GW_K(CN_CONF_BOOL, "gateway", "rest_trust_loopback", rest_trust_loopback, "false", 0, 0, 0,
@@ -51,8 +54,8 @@ static const cn_conf_key_t gw_conf_keys[] = {
          "timeout of one RPC to the manager or a storage node"),
     GW_K(CN_CONF_PATH, "gateway", "tmp_dir", tmp_dir, "", 0, 0, 0,
          "directory for the temp files that hold request bodies over 4 MiB while they arrive "
-         "(they are unlinked at once; a 2 GiB PUT needs 4 GiB free here); empty = $TMPDIR or "
-         "/tmp"),
+         "(they are unlinked at once; a 2 GiB PUT needs 4 GiB free here; created when missing); "
+         "empty = $TMPDIR or /tmp"),
     GW_K(CN_CONF_STR, "manager", "address", mgr_address, "127.0.0.1:10010", 0, 0, 0,
          "manager RPC address host:port"),
     GW_K(CN_CONF_STR, "cluster", "secret", secret, "", 0, 0, 0,

@@ -49,6 +49,7 @@ struct gw_conf {
     char *tls_cert;
     char *tls_key;
     char *tmp_dir; /* h2o's temp files for request bodies over 4 MiB (gateway/body_pager.c) */
+    char *metrics_listen; /* GET /metrics and /health (gateway/metrics_http.c); "" = off */
 };
 
 typedef struct gw_user {
@@ -63,6 +64,8 @@ typedef struct gw_bucket {
     char *owner; /* access key id */
     char *acl;
     uint64_t created_ms;
+    uint64_t quota; /* bytes, 0: none (set-bucket-quota) */
+    uint64_t used;  /* bytes stored, as the manager last summed them (lags; ADMIN_API.md) */
 } gw_bucket_t;
 
 typedef struct gw_stor_node {
@@ -156,6 +159,18 @@ struct gw_req {
     gw_req_free_fn op_free;
     h2o_generator_t gen;     /* streaming GET */
 };
+
+/* ---- metrics_http.c (loop thread) ---------------------------------------------------- */
+
+/** Creates the registry; listens on conf.metrics_listen unless empty (*port = 0 then).
+ *  0 or a CN_E* code. */
+int gw_metrics_start(gw_server_t *s, uv_loop_t *loop, char *host, size_t hostlen, int *port);
+/** Closes the listener (run the loop afterwards). */
+void gw_metrics_stop(void);
+/** Frees the registry once the loop has returned. */
+void gw_metrics_dispose(void);
+/** Counts one finished request (from http.c when h2o disposes it). */
+void gw_metrics_request(gw_req_t *r);
 
 /* ---- http.c -------------------------------------------------------------------------- */
 

@@ -62,6 +62,7 @@ static void on_pool_dispose(void *p)
 {
     gw_req_t *r = *(gw_req_t **)p;
     CN_CHECK_OBJ(r, GW_REQ_MAGIC);
+    gw_metrics_request(r);
     r->req = NULL;
     if (r->pending == 0)
         req_free(r);

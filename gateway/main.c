@@ -51,6 +51,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     srv.stopping = 1;
     CN_LOG(CN_LOG_INFO, "signal %d: stopping", signum);
     gw_http_stop(&srv);
+    gw_metrics_stop();
     gw_mgr_stop(&srv);
     gw_stor_stop(&srv);
     uv_signal_stop(&sig_term);
@@ -88,7 +89,8 @@ int main(int argc, char **argv)
     const char *conf_path = NULL, *port_file = NULL, *pid_file = NULL;
     const char **sets = cn_calloc((size_t)argc + 1, sizeof(*sets));
     size_t nsets = 0;
-    int check = 0, print = 0, help_conf = 0, c, rc, ret = 0;
+    int check = 0, print = 0, help_conf = 0, c, rc, ret = 0, metrics_port = 0;
+    char metrics_host[64] = "";
     char err[512];
 
     while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
@@ -201,9 +203,19 @@ int main(int argc, char **argv)
         ret = 1;
         goto out_loop;
     }
+    if ((rc = gw_metrics_start(&srv, &loop, metrics_host, sizeof(metrics_host),
+                               &metrics_port)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "gateway.metrics_listen %s failed: %s", srv.conf.metrics_listen,
+               cn_strerror(rc));
+        ret = 1;
+        goto out_loop;
+    }
     if (port_file) {
-        char line[384];
+        char line[512];
         int n = snprintf(line, sizeof(line), "http %s:%d\n", srv.host, srv.port);
+        if (metrics_port > 0)
+            n += snprintf(line + n, sizeof(line) - (size_t)n, "metrics %s:%d\n", metrics_host,
+                          metrics_port);
         if (srv.tls_listening)
             n += snprintf(line + n, sizeof(line) - (size_t)n, "https %s:%d\n", srv.tls_host,
                           srv.tls_port);
@@ -244,9 +256,11 @@ int main(int argc, char **argv)
 out_loop:
     gw_body_pager_stop();
     gw_http_stop(&srv);
+    gw_metrics_stop();
     gw_mgr_stop(&srv);
     uv_run(&loop, UV_RUN_NOWAIT);
 out_conf:
+    gw_metrics_dispose();
     gw_tls_dispose(&srv);
     cn_conf_dispose(gw_conf_keys, GW_CONF_NKEYS, &srv.conf);
     cn_free(sets);

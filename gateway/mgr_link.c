@@ -164,6 +164,8 @@ static void on_buckets(int status, cn_msg_t *resp, void *arg)
         b[i].owner = json_str_dup(o, "owner");
         b[i].acl = json_str_dup(o, "acl");
         b[i].created_ms = (uint64_t)json_integer_value(json_object_get(o, "created_ms"));
+        b[i].quota = (uint64_t)json_integer_value(json_object_get(o, "quota"));
+        b[i].used = (uint64_t)json_integer_value(json_object_get(o, "used"));
     }
     free_buckets(s->mgr.buckets, s->mgr.nbuckets);
     s->mgr.buckets = b;

@@ -167,19 +167,42 @@ static void on_delete_list(int status, gw_list_out_t *out, void *arg)
 {
     gw_req_t *r = arg;
     size_t n = out ? out->n : 0;
+    cn_buf_t after;
     cn_msg_t *m;
 
+    /* a page may hold only tombstones (listings carry them): then it is truncated and the
+     * bucket is empty only if the rest is too, so list on after the last entry consumed */
+    cn_buf_init(&after);
+    if (out && n == 0 && out->truncated && out->resume)
+        cn_buf_append(&after, out->resume->key.ptr, out->resume->key.len);
     gw_list_out_free(out);
-    if (gw_req_rpc_done(r))
+    if (gw_req_rpc_done(r)) {
+        cn_buf_dispose(&after);
         return;
+    }
     if (status != 0) {
+        cn_buf_dispose(&after);
         gw_req_error(r, gw_s3_err_from_rc(status), NULL);
         return;
     }
     if (n > 0) {
+        cn_buf_dispose(&after);
         gw_req_error(r, GW_S3_BUCKET_NOT_EMPTY, NULL);
         return;
     }
+    if (after.len > 0) {
+        char prefix[GW_BUCKET_MAX + 3];
+        int plen = snprintf(prefix, sizeof(prefix), "%s/", r->route.bucket);
+        r->pending++;
+        if (gw_stor_list(r->srv, prefix, (size_t)plen, after.data, after.len, 1000, NULL,
+                         on_delete_list, r) != 0) {
+            r->pending--;
+            gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+        }
+        cn_buf_dispose(&after);
+        return;
+    }
+    cn_buf_dispose(&after);
     m = cn_msg_new(CN_OP_BUCKET_DELETE);
     cn_msg_set_str(m, "name", r->route.bucket);
     r->pending++;

@@ -83,6 +83,7 @@ static const struct s3_err_row table[] = {
     [GW_S3_HEADERS_TOO_LARGE] = {"RequestHeaderSectionTooLarge", 400,
                                  "Your request header section exceeds the maximum allowed "
                                  "size."},
+    [GW_S3_QUOTA_EXCEEDED] = {"QuotaExceeded", 403, "Bucket quota exceeded."},
     [GW_S3_SIGNATURE_DOES_NOT_MATCH] = {"SignatureDoesNotMatch", 403,
                                         "The request signature we calculated does not match "
                                         "the signature you provided. Check your key and "

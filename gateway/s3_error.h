@@ -50,6 +50,7 @@ typedef enum gw_s3_err {
     GW_S3_INSUFFICIENT_STORAGE,           /* 507 InsufficientStorage (a storage node is full) */
     GW_S3_METADATA_TOO_LARGE,             /* 400 MetadataTooLarge (user metadata over 2 KiB) */
     GW_S3_HEADERS_TOO_LARGE,              /* 400 RequestHeaderSectionTooLarge */
+    GW_S3_QUOTA_EXCEEDED,                 /* 403 QuotaExceeded (set-bucket-quota) */
     GW_S3_ERR_COUNT
 } gw_s3_err_t;
 

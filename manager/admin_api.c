@@ -659,6 +659,7 @@ void mgr_h_buckets(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a
 {
     a->status = 200;
     a->json = mgr_buckets_json(s->st, 1);
+    mgr_usage_annotate(s, a->json);
 }
 
 void mgr_h_bucket_create(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)

@@ -78,6 +78,13 @@ void mgr_h_buckets(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a
 void mgr_h_bucket_create(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_bucket_get(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_bucket_delete(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+/* admin_node.c (routes without the lock) */
+void mgr_h_node_du(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_node_property(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_node_log_level2(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_node_remove(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_bucket_delete2(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_bucket_delete_stats(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_bucket_owner(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_bucket_acl(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_bucket_quota(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);

@@ -336,6 +336,7 @@ out_state:
         cn_ring_destroy(s->ring_prev);
     mgr_state_close(s->st);
     mgr_metrics_dispose(&s->metrics);
+    json_decref(s->usage);
     cn_conf_dispose(mgr_conf_keys, MGR_CONF_NKEYS, &s->conf);
     return exit_code;
 }

@@ -63,7 +63,19 @@ struct mgr_server {
     struct mgr_metrics metrics;
     char audit_path[4096];         /* resolved admin.audit_log */
     char dashboard_dir[4096];      /* resolved admin.dashboard_dir ("" when none found) */
+    /* bucket usage for quotas (admin_node.c, polled by the watcher) */
+    json_t *usage;                 /* [lock] {bucket: bytes}, NULL until the first poll */
+    uint64_t usage_gen;            /* [lock] bumped when a quota bucket's usage changed */
+    uint64_t usage_polled_ms;      /* watcher thread only */
 };
+
+/** The watcher's periodic bucket usage poll (du of every running storage node, live bytes
+ *  summed per bucket and divided by N). Not for the loop thread; takes s->lock itself. */
+void mgr_usage_poll(struct mgr_server *s);
+/** Adds "used" (bytes, from the last poll) to each bucket of arr. [lock] */
+void mgr_usage_annotate(struct mgr_server *s, json_t *arr);
+/** The buckets version gateways see: the state's plus the usage generation. [lock] */
+uint64_t mgr_buckets_ver(struct mgr_server *s);
 
 /** Creates the registry and the manager's families. */
 void mgr_metrics_init(struct mgr_metrics *m);

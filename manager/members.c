@@ -385,3 +385,21 @@ void mgr_members_down_csv(const mgr_members_t *ms, const cn_ring_t *cur, char *o
         out[len] = '\0';
     }
 }
+
+int mgr_members_remove(mgr_members_t *ms, mgr_state_t *st, const char *name)
+{
+    char key[8 + CN_RING_NAME_MAX];
+    int rc;
+
+    for (size_t i = 0; i < ms->n; i++) {
+        if (strcmp(ms->v[i].name, name) != 0)
+            continue;
+        snprintf(key, sizeof(key), "m/%s", name);
+        if ((rc = mgr_state_del(st, key)) != 0)
+            return rc;
+        memmove(&ms->v[i], &ms->v[i + 1], (ms->n - i - 1) * sizeof(ms->v[0]));
+        ms->n--;
+        return 0;
+    }
+    return CN_ENOENT;
+}

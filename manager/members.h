@@ -59,6 +59,8 @@ void mgr_members_dispose(mgr_members_t *ms);
 /** Borrowed pointer, valid until the next add (register). NULL when unknown. */
 mgr_member_t *mgr_members_find(mgr_members_t *ms, const char *name);
 int mgr_members_save(mgr_state_t *st, const mgr_member_t *m);
+/** Forgets a member (memory and state). 0, CN_ENOENT or CN_EIO. */
+int mgr_members_remove(mgr_members_t *ms, mgr_state_t *st, const char *name);
 /** Adds m's record to a batch (for changes that go together with a ring). */
 void mgr_members_save_batch(mgr_batch_t *b, const mgr_member_t *m);
 

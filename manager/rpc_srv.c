@@ -41,7 +41,7 @@ static void put_sync_fields(struct mgr_server *s, cn_msg_t *resp, mgr_member_t *
     cn_msg_set_u64(resp, "ring_cur", cur);
     cn_msg_set_u64(resp, "ring_prev", mgr_ring_sum(s->ring_prev));
     cn_msg_set_u64(resp, "users_ver", mgr_state_get_u64(s->st, MGR_VER_USERS));
-    cn_msg_set_u64(resp, "buckets_ver", mgr_state_get_u64(s->st, MGR_VER_BUCKETS));
+    cn_msg_set_u64(resp, "buckets_ver", mgr_buckets_ver(s));
     cn_msg_set_u64(resp, "endpoints_ver", mgr_state_get_u64(s->st, MGR_VER_ENDPOINTS));
     cn_msg_set_u64(resp, "n", s->levels.n);
     cn_msg_set_u64(resp, "w", s->levels.w);
@@ -220,8 +220,11 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
         put_json_body(resp, mgr_users_json(s->st, 1));
         rc = 0;
     } else if (strcmp(op, CN_OP_GET_BUCKETS) == 0) {
-        cn_msg_set_u64(resp, "ver", mgr_state_get_u64(s->st, MGR_VER_BUCKETS));
-        put_json_body(resp, mgr_buckets_json(s->st, 0));
+        json_t *arr = mgr_buckets_json(s->st, 0);
+
+        cn_msg_set_u64(resp, "ver", mgr_buckets_ver(s));
+        mgr_usage_annotate(s, arr);
+        put_json_body(resp, arr);
         rc = 0;
     } else if (strcmp(op, CN_OP_GET_ENDPOINTS) == 0) {
         cn_msg_set_u64(resp, "ver", mgr_state_get_u64(s->st, MGR_VER_ENDPOINTS));

@@ -316,6 +316,7 @@ static void *watch_main(void *arg)
             break;
         pthread_mutex_unlock(&w->mu);
         poll_once(s);
+        mgr_usage_poll(s);
         pthread_mutex_lock(&w->mu);
     }
     pthread_mutex_unlock(&w->mu);

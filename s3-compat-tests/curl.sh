@@ -64,6 +64,13 @@ err=$(sig "$S3_ENDPOINT/$b?versioning" -X PUT -d '<VersioningConfiguration><Stat
 expect_match "PutBucketVersioning: 501 NotImplemented" '<Code>NotImplemented</Code>.*501$' "$(printf '%s' "$err" | tr -d '\n')"
 code=$(sig -o /dev/null -w '%{http_code}' -X DELETE "$S3_ENDPOINT/$b")
 expect_eq "DeleteBucket of a non-empty bucket: 409" 409 "$code"
+# the first keys in order are deleted ones (tombstones in the listing): still not empty
+for k in 0a 0b; do
+    sig -o /dev/null -T /dev/null "$S3_ENDPOINT/$b/$k"
+    sig -o /dev/null -X DELETE "$S3_ENDPOINT/$b/$k"
+done
+code=$(sig -o /dev/null -w '%{http_code}' -X DELETE "$S3_ENDPOINT/$b")
+expect_eq "DeleteBucket when its first keys were deleted (tombstones first): still 409" 409 "$code"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$S3_ENDPOINT/$b/a%20b/obj")
 expect_eq "an anonymous GET of a private object: 403" 403 "$code"
 

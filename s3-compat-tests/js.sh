@@ -3,14 +3,17 @@
 # gateway (run by s3-compat-tests/run, which exports S3_ENDPOINT, COMPAT_BUILD and the
 # credentials). The npm packages are installed with `npm ci` from js/package-lock.json into
 # $CAIRN_COMPAT_NPM_DIR (default BUILD/s3-compat-js), once: a later run reuses them while the
-# lock file is unchanged. Needs node >= 18 (the SDK's floor) and npm; registry access the
-# first time only.
+# lock file is unchanged. Needs node >= 20 (the pinned SDK's "engines"; Debian 12's nodejs 18
+# is not enough) and npm; registry access the first time only.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 command -v node >/dev/null && command -v npm >/dev/null ||
-    { echo "SKIPSUITE node or npm is not installed (Debian packages nodejs npm)"; exit 2; }
+    { echo "SKIPSUITE node >= 20 and npm are not on PATH (NodeSource nodejs 20+)"; exit 2; }
 major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$major" -lt 18 ]; then echo "FAIL node $(node --version) is older than 18, the AWS SDK v3's floor"; exit 1; fi
+if [ "$major" -lt 20 ]; then
+    echo "FAIL node $(node --version) is older than 20, the floor of the pinned AWS SDK v3 (Debian 12's nodejs 18 is not enough; install NodeSource's node 20+)"
+    exit 1
+fi
 echo "# node $(node --version), npm $(npm --version 2>/dev/null)"
 
 dir=${CAIRN_COMPAT_NPM_DIR:-${COMPAT_BUILD:?}/s3-compat-js}

@@ -169,6 +169,9 @@ int stor_repair_q_has(struct stor_server *s, cn_slice_t key, const char *target)
 void stor_repair_q_cron(struct stor_server *s);
 /** Answers mq_stats, mq_suspend, mq_resume; 1 when op was one of them. */
 int stor_repair_q_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req);
+/** Queue counters for /metrics (loop thread); all 0 without a queue. */
+void stor_repair_q_counts(struct stor_server *s, uint64_t *depth, uint64_t *inflight,
+                          uint64_t *retries, uint64_t *done, uint64_t *dropped);
 /** Persistent small values (the last ring pair walked by the rebalance). */
 int stor_repair_q_meta_get(struct stor_server *s, const char *name, uint64_t *v);
 int stor_repair_q_meta_put(struct stor_server *s, const char *name, uint64_t v);
@@ -183,6 +186,10 @@ void stor_recoverer_stop(struct stor_server *s);
 void stor_recoverer_close(struct stor_server *s);
 /** Answers whereis, recover_*, rebalance_status; 1 when op was one of them. */
 int stor_recoverer_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req);
+/** Rebalance walk progress for /metrics (loop thread); all 0 without a recoverer. */
+void stor_recoverer_rebalance_progress(struct stor_server *s, uint64_t *running,
+                                       uint64_t *scanned, uint64_t *queued, uint64_t *done,
+                                       uint64_t *dropped);
 /** The rings changed: start (or restart) the rebalance walk when a prev ring exists and this
  *  pair was not walked yet. */
 void stor_recoverer_ring_changed(struct stor_server *s);

@@ -44,25 +44,31 @@ STOR_CONF(CN_CONF_SIZE, "storage", "min_free", min_free, "64m", 0, 0, 0,
           "0: only a real ENOSPC refuses)")
 STOR_CONF(CN_CONF_UINT, "storage", "vnodes", vnodes, "128", 1, 65535, 0,
           "ring weight of this node (virtual nodes); give a bigger disk more")
+STOR_CONF(CN_CONF_STR, "storage", "metrics_listen", metrics_listen, "", 0, 0, 0,
+          "HTTP listen address host:port of GET /metrics (Prometheus text) and GET /health "
+          "(port 0 picks a free port; empty: off)")
+STOR_CONF(CN_CONF_UINT, "storage", "delete_bucket_rate", delete_bucket_rate, "5000", 1,
+          10000000, 1,
+          "keys per second tombstoned by an asynchronous delete-bucket")
 STOR_CONF(CN_CONF_STR, "manager", "address", manager_address, "127.0.0.1:10010", 0, 0, 0,
           "manager RPC address host:port")
 STOR_CONF(CN_CONF_STR, "cluster", "secret", secret, "", 0, 0, 0,
           "shared cluster secret for RPC authentication (required, no default)")
 STOR_CONF(CN_CONF_MS, "cluster", "heartbeat_ms", heartbeat_ms, "1000", 50, 600000, 0,
           "interval of heartbeats to the manager")
-STOR_CONF(CN_CONF_LEVEL, "log", "level", log_level, "info", 0, 0, 0,
+STOR_CONF(CN_CONF_LEVEL, "log", "level", log_level, "info", 0, 0, 1,
           "log level: debug, info, warn, error")
 STOR_CONF(CN_CONF_PATH, "log", "file", log_file, "", 0, 0, 0,
           "log file (empty: stderr); reopened on SIGHUP")
 STOR_CONF(CN_CONF_MS, "replication", "timeout", repl_timeout_ms, "5000", 50, 600000, 0,
           "time a replica write, a read from a peer or a repair push may take before it "
           "counts as failed (and is queued for repair)")
-STOR_CONF(CN_CONF_UINT, "replication", "repair_inflight", repair_inflight, "8", 1, 1024, 0,
+STOR_CONF(CN_CONF_UINT, "replication", "repair_inflight", repair_inflight, "8", 1, 1024, 1,
           "repair queue entries worked on at once")
 STOR_CONF(CN_CONF_MS, "replication", "repair_backoff_min", repair_backoff_min_ms, "100", 1,
-          3600000, 0, "first retry delay of a failed repair (doubles on each failure)")
+          3600000, 1, "first retry delay of a failed repair (doubles on each failure)")
 STOR_CONF(CN_CONF_MS, "replication", "repair_backoff_max", repair_backoff_max_ms, "30s", 1,
-          3600000, 0, "longest retry delay of a failed repair")
+          3600000, 1, "longest retry delay of a failed repair")
 STOR_CONF(CN_CONF_UINT, "replication", "scan_batch", scan_batch, "256", 1, 100000, 0,
           "index entries read per step by recover_node, recover_consistency and the "
           "rebalance walk")

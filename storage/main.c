@@ -32,6 +32,44 @@ static const cn_conf_key_t conf_keys[] = {
 #undef STOR_CONF
 #define N_KEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
 
+/* the running daemon's configuration, for stor_conf_update (loop thread) */
+static struct stor_conf *live_conf;
+
+int stor_conf_update(const char *assignment, char *err, size_t errlen)
+{
+    const char *eq = strchr(assignment, '=');
+    size_t nl = eq ? (size_t)(eq - assignment) : 0;
+    const cn_conf_key_t *k = NULL;
+    char name[128];
+
+    if (live_conf == NULL || eq == NULL) {
+        snprintf(err, errlen, "expected section.key=value");
+        return CN_EINVAL;
+    }
+    for (size_t i = 0; i < N_KEYS; i++) {
+        snprintf(name, sizeof(name), "%s.%s", conf_keys[i].section, conf_keys[i].key);
+        if (strlen(name) == nl && memcmp(name, assignment, nl) == 0)
+            k = &conf_keys[i];
+    }
+    if (k == NULL) {
+        snprintf(err, errlen, "%.*s: no such key (see cairn-storage --help-config)", (int)nl,
+                 assignment);
+        return CN_ENOENT;
+    }
+    if (!k->reloadable) {
+        snprintf(err, errlen,
+                 "%.*s: not reloadable at run time; set it in the config file and restart "
+                 "the node",
+                 (int)nl, assignment);
+        return CN_EPERM;
+    }
+    if (cn_conf_set(assignment, conf_keys, N_KEYS, live_conf, err, errlen) != 0)
+        return CN_EINVAL;
+    if (strcmp(k->section, "log") == 0 && strcmp(k->key, "level") == 0)
+        cn_log_set_level(live_conf->log_level);
+    return 0;
+}
+
 struct opts {
     const char *config;
     const char *port_file;
@@ -145,6 +183,13 @@ static int check_conf(const struct stor_conf *c, const char *file, char *err, si
                  c->rpc_listen);
         return CN_ECONFIG;
     }
+    if (c->metrics_listen[0] != '\0' &&
+        (cn_parse_hostport(c->metrics_listen, host, sizeof(host), &port) != 0 || port < 0 ||
+         port > 65535)) {
+        snprintf(err, errlen, "%s: storage.metrics_listen: '%s' is not host:port (or empty)",
+                 file, c->metrics_listen);
+        return CN_ECONFIG;
+    }
     if (cn_parse_hostport(c->manager_address, host, sizeof(host), &port) != 0 || port <= 0 ||
         port > 65535) {
         snprintf(err, errlen, "%s: manager.address: '%s' is not host:port", file,
@@ -198,6 +243,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     d->stopping = 1;
     CN_LOG(CN_LOG_INFO, "signal %d: stopping", signum);
     stor_mgr_stop(&d->s);
+    stor_admin_stop(&d->s);
     stor_cluster_stop(&d->s);
     stor_rpc_stop(&d->s);
     close_signals(d);
@@ -254,8 +300,12 @@ static int rebuild_index(const struct stor_conf *c)
 
 static int write_port_file(const char *path, const struct stor_server *s)
 {
-    char line[128];
+    char line[256];
     int n = snprintf(line, sizeof(line), "rpc %s:%d\n", s->rpc_host, s->rpc_port);
+
+    if (s->metrics_port > 0)
+        n += snprintf(line + n, sizeof(line) - (size_t)n, "metrics %s:%d\n", s->metrics_host,
+                      s->metrics_port);
 
     return cn_write_file_atomic(path, line, (size_t)n);
 }
@@ -268,6 +318,7 @@ static int run(const struct opts *o, const struct stor_conf *c)
     int rc, code = 1;
 
     memset(&d, 0, sizeof(d));
+    live_conf = (struct stor_conf *)c;
     d.s.magic = STOR_SERVER_MAGIC;
     d.s.conf = c;
     d.s.loop = &loop;
@@ -285,6 +336,8 @@ static int run(const struct opts *o, const struct stor_conf *c)
                cn_strerror(rc));
         goto out_engine;
     }
+    if ((rc = stor_metrics_start(&d.s)) != 0)
+        goto out_cluster;
     if ((rc = stor_rpc_start(&d.s)) != 0)
         goto out_cluster;
     if (o->port_file && (rc = write_port_file(o->port_file, &d.s)) != 0) {
@@ -316,9 +369,12 @@ static int run(const struct opts *o, const struct stor_conf *c)
 out_rpc:
     stor_rpc_stop(&d.s);
 out_cluster:
+    stor_admin_stop(&d.s);
     stor_cluster_stop(&d.s);
     uv_run(&loop, UV_RUN_DEFAULT);
 out_engine:
+    stor_metrics_stop(&d.s);
+    stor_admin_close(&d.s);
     stor_cluster_close(&d.s);
     stor_engine_close(d.s.engine);
 out_loop:

@@ -606,3 +606,20 @@ void stor_recoverer_close(struct stor_server *s)
     cn_free(r);
     s->rec = NULL;
 }
+
+void stor_recoverer_rebalance_progress(struct stor_server *s, uint64_t *running,
+                                       uint64_t *scanned, uint64_t *queued, uint64_t *done,
+                                       uint64_t *dropped)
+{
+    const struct scan *sc;
+
+    *running = *scanned = *queued = *done = *dropped = 0;
+    if (s->rec == NULL)
+        return;
+    sc = &s->rec->sc[SCAN_REBAL];
+    *running = (uint64_t)sc->running;
+    *scanned = sc->scanned;
+    *queued = sc->queued;
+    *done = sc->done;
+    *dropped = sc->dropped;
+}

@@ -709,3 +709,18 @@ void stor_repair_q_close(struct stor_server *s)
     cn_buf_dispose(&hook_keys);
     pthread_mutex_unlock(&hook_lock);
 }
+
+void stor_repair_q_counts(struct stor_server *s, uint64_t *depth, uint64_t *inflight,
+                          uint64_t *retries, uint64_t *done, uint64_t *dropped)
+{
+    struct stor_repair_q *q = s->rq;
+
+    *depth = *inflight = *retries = *done = *dropped = 0;
+    if (q == NULL)
+        return;
+    *depth = q->count;
+    *inflight = q->inflight;
+    *retries = q->retries;
+    *done = q->done;
+    *dropped = q->dropped;
+}

@@ -50,6 +50,7 @@ struct coord {
     int local_done, local_rc, live_seen;
     /* reads */
     stor_version_t *local;
+    double t0;                /* for /metrics */
 };
 
 struct wcall {
@@ -76,6 +77,12 @@ static void coord_free(struct coord *c)
 
 static void reply(struct coord *c, cn_msg_t *resp)
 {
+    static const char *const names[] = {"put", "delete", "get", "head"};
+    int k = c->kind == 'p' ? 0 : c->kind == 'd' ? 1 : c->kind == 'g' ? 2 : 3;
+
+    stor_metrics_request(c->s, names[k], cn_msg_rc(resp), stor_metrics_now() - c->t0,
+                         c->kind == 'p' ? c->body.len : 0,
+                         c->kind == 'g' ? cn_msg_body(resp).len : 0);
     cn_rpc_reply(c->conn, c->req, resp);
     c->req = NULL;
 }
@@ -332,6 +339,7 @@ void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *
     c->conn = conn;
     c->req = req;
     c->kind = kind;
+    c->t0 = stor_metrics_now();
     cn_msg_get_bytes(req, "key", &key);
     cn_buf_init(&c->key);
     cn_buf_append(&c->key, key.ptr, key.len);

@@ -64,6 +64,7 @@ struct job {
     /* result */
     int rc, truncated;
     cn_buf_t meta_out, body_out;
+    double t0;            /* for /metrics */
 };
 
 /* Optional u64 field: 0 (set or absent, *out = def) or CN_EINVAL for another type. */
@@ -264,6 +265,9 @@ static void job_done(uv_work_t *w, int status)
         CN_LOG(CN_LOG_WARN, "op=%s key=%.*s rc=%s: request failed", cn_msg_op(j->req),
                (int)j->key.len, j->key.ptr, cn_strerror(j->rc));
     }
+    stor_metrics_request(j->s, cn_msg_op(j->req), j->rc, stor_metrics_now() - j->t0,
+                         j->op == OP_PUT ? j->body.len : 0,
+                         j->op == OP_GET ? cn_msg_body(resp).len : 0);
     cn_rpc_reply(j->conn, j->req, resp);
     job_free(j);
 }
@@ -349,7 +353,7 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
 
     CN_CHECK_OBJ(r, STOR_RPC_MAGIC);
     if (maintenance(r, conn, req) || stor_repair_q_rpc(r->s, conn, req) ||
-        stor_recoverer_rpc(r->s, conn, req))
+        stor_recoverer_rpc(r->s, conn, req) || stor_admin_rpc(r->s, conn, req))
         return;
     j = cn_calloc(1, sizeof(*j));
     j->magic = STOR_JOB_MAGIC;
@@ -358,6 +362,7 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
     j->conn = conn;
     j->req = req;
     j->work.data = j;
+    j->t0 = stor_metrics_now();
     cn_buf_init(&j->meta_out);
     cn_buf_init(&j->body_out);
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {

@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "common/ring.h"
+#include "common/rpc.h"
 #include "storage/engine.h"
 
 struct stor_conf {
@@ -40,6 +41,9 @@ struct stor_conf {
     uint64_t repair_backoff_min_ms;
     uint64_t repair_backoff_max_ms;
     uint64_t scan_batch;
+    /* /metrics (storage/metrics.c) and delete-bucket (storage/admin_ops.c) */
+    char *metrics_listen;
+    uint64_t delete_bucket_rate;
 };
 
 struct stor_rpc;
@@ -47,6 +51,8 @@ struct stor_mgr_link;
 struct stor_cluster;
 struct stor_repair_q;
 struct stor_recoverer;
+struct stor_metrics;
+struct stor_admin;
 
 /** Consistency levels from the manager's heartbeat replies (defaults 3/2/1/2 until then). */
 struct stor_levels {
@@ -75,6 +81,12 @@ struct stor_server {
     struct stor_recoverer *rec;
     uv_timer_t cron;
     uint64_t ticks;
+    /* operator surface: /metrics listener (storage/metrics.c), du and delete-bucket jobs
+     * (storage/admin_ops.c) */
+    struct stor_metrics *metrics;
+    char metrics_host[64];
+    int metrics_port;           /* 0: no listener */
+    struct stor_admin *adm;
 };
 
 /** Starts the RPC server on conf->rpc_listen; fills s->rpc_port. 0 or a CN_E* code. */
@@ -102,5 +114,29 @@ void stor_cluster_set_ring(struct stor_server *s, cn_ring_t *cur, cn_ring_t *pre
 /** Applies the levels of a manager reply (fields n, w, r, d; absent ones are kept). */
 void stor_cluster_set_levels(struct stor_server *s, uint64_t n, uint64_t w, uint64_t r,
                              uint64_t d);
+
+/** Creates the registry and, when conf->metrics_listen is set, the /metrics listener
+ *  (fills metrics_host/port). 0 or a CN_E* code (bad address, port taken). */
+int stor_metrics_start(struct stor_server *s);
+/** Stops the listener and frees the registry (after the loop has returned). */
+void stor_metrics_stop(struct stor_server *s);
+/** Counts one answered request (loop thread or any thread; no-op before start). */
+void stor_metrics_request(struct stor_server *s, const char *op, int rc, double seconds,
+                          uint64_t bytes_in, uint64_t bytes_out);
+/** Monotonic seconds (for request latency). */
+double stor_metrics_now(void);
+/** Refreshes the gauges owned by the loop (repair queue, rebalance, rings); from the cron. */
+void stor_metrics_cron(struct stor_server *s);
+
+/** Admin ops (docs/PROTOCOL.md, "Operator ops"): du, set_property, delete_bucket,
+ *  delete_bucket_status. Returns 1 when req was one of them (it is answered). */
+int stor_admin_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req);
+/** Stops the delete-bucket worker; the loop then closes its handles. */
+void stor_admin_stop(struct stor_server *s);
+/** Frees the admin state once the loop has returned. */
+void stor_admin_close(struct stor_server *s);
+/** Applies "section.key=value" to the live configuration when the key is reloadable.
+ *  0, or CN_EINVAL / CN_ECONFIG / CN_EPERM (not reloadable) with err set. Loop thread. */
+int stor_conf_update(const char *assignment, char *err, size_t errlen);
 
 #endif

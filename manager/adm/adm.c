@@ -1328,6 +1328,108 @@ static int cmd_diagnose_start(struct adm *a, int argc, char **argv)
     return node_get_items(a, argv[0], "/diagnose");
 }
 
+/* ---- du, update-property, remove-gateway, delete-bucket-stats --------------------------- */
+
+static int cmd_du(struct adm *a, int argc, char **argv)
+{
+    struct table t = {.ncols = 4, .head = {"bucket", "objects", "bytes", "tombstones"}};
+    const char *node = argv[0];
+    int detail = 0;
+    char path[512];
+    json_t *j, *e;
+    size_t i;
+
+    if (argc == 2) { /* du NODE detail, or LeoFS's du detail NODE */
+        if (strcmp(argv[0], "detail") == 0)
+            node = argv[1];
+        else if (strcmp(argv[1], "detail") != 0) {
+            fprintf(stderr, "cairn-adm: du NODE [detail]\n");
+            return 2;
+        }
+        detail = 1;
+    }
+    path_of(path, sizeof(path), "/v1/nodes/", node, "/du");
+    if (call(a, "GET", path, NULL, &j) != 0)
+        return 1;
+    if (a->json)
+        return done(a, j, NULL);
+    printf("active objects: %s\ntotal objects:  %s\nactive size:    %s\ndisk used:      %s\n",
+           val(j, "objects"), val(j, "entries"), val(j, "bytes"), val(j, "disk_bytes"));
+    if (detail) {
+        putchar('\n');
+        json_array_foreach(json_object_get(j, "detail"), i, e) {
+            const char *row[] = {str(e, "bucket"), val(e, "objects"), val(e, "bytes"),
+                                 val(e, "tombstones")};
+            table_row(&t, row);
+        }
+        table_print(&t);
+    }
+    json_decref(j);
+    return 0;
+}
+
+static int cmd_update_property(struct adm *a, int argc, char **argv)
+{
+    char path[512], line[600];
+    json_t *j;
+
+    path_of(path, sizeof(path), "/v1/nodes/", argv[0], "/property");
+    if (call(a, "PUT", path, json_pack("{s:s, s:s}", "name", argv[1], "value", argv[2]), &j) !=
+        0)
+        return 1;
+    snprintf(line, sizeof(line), "OK: %s %s = %s", str(j, "node"), str(j, "name"),
+             str(j, "value"));
+    return done(a, j, line);
+}
+
+static int cmd_remove_gateway(struct adm *a, int argc, char **argv)
+{
+    char line[200];
+    char path[512];
+    json_t *j;
+
+    path_of(path, sizeof(path), "/v1/nodes/", argv[0], NULL);
+    if (call(a, "DELETE", path, NULL, &j) != 0)
+        return 1;
+    snprintf(line, sizeof(line), "OK: gateway %s removed", argv[0]);
+    return done(a, j, line);
+}
+
+static int cmd_delete_bucket_stats(struct adm *a, int argc, char **argv)
+{
+    struct table t = {.ncols = 5, .head = {"node", "state", "scanned", "deleted", "error"}};
+    char path[512];
+    double t0 = now_s();
+    json_t *j, *e;
+    size_t i;
+
+    path_of(path, sizeof(path), "/v1/buckets/", argv[0], "/delete-stats");
+    for (;;) {
+        if (call(a, "GET", path, NULL, &j) != 0)
+            return 1;
+        if (!a->wait || strcmp(str(j, "state"), "running") != 0)
+            break;
+        progress("delete-bucket", (double)json_integer_value(json_object_get(j, "deleted")),
+                 0, t0, "keys tombstoned");
+        json_decref(j);
+        sleep(1);
+    }
+    if (a->wait)
+        progress_end();
+    if (a->json)
+        return done(a, j, NULL);
+    printf("bucket %s: %s, %s keys scanned, %s tombstoned\n", str(j, "bucket"), str(j, "state"),
+           val(j, "scanned"), val(j, "deleted"));
+    json_array_foreach(json_object_get(j, "nodes"), i, e) {
+        const char *row[] = {str(e, "node"), str(e, "state"), val(e, "scanned"),
+                             val(e, "deleted"), str(e, "error")};
+        table_row(&t, row);
+    }
+    table_print(&t);
+    json_decref(j);
+    return 0;
+}
+
 static const struct cmd cmds[] = {
     {"version", 0, 0, "", "print the versions of cairn-adm and of the manager", cmd_version},
     {"status", 0, 1, "[NODE]",
@@ -1365,7 +1467,18 @@ static const struct cmd cmds[] = {
     {"add-bucket", 2, 2, "BUCKET ACCESS_KEY", "create a bucket owned by ACCESS_KEY",
      cmd_add_bucket},
     {"delete-bucket", 1, 2, "BUCKET [ACCESS_KEY]",
-     "delete a bucket record (with ACCESS_KEY: only if it owns the bucket)", cmd_delete_bucket},
+     "delete a bucket (with ACCESS_KEY: only if it owns it): gone at once for S3 clients, "
+     "its objects are removed by the storage nodes in the background (delete-bucket-stats)",
+     cmd_delete_bucket},
+    {"delete-bucket-stats", 1, 1, "BUCKET [--wait]",
+     "progress of the asynchronous removal of a deleted bucket's objects on each storage node",
+     cmd_delete_bucket_stats},
+    {"du", 1, 2, "NODE [detail]",
+     "objects and bytes a storage node holds (from its index); detail: per bucket", cmd_du},
+    {"update-property", 3, 3, "NODE NAME VALUE",
+     "set a reloadable config key (section.key) on a running node, e.g. log.level, "
+     "storage.delete_bucket_rate, replication.repair_backoff_min", cmd_update_property},
+    {"remove-gateway", 1, 1, "NODE", "forget a stopped gateway", cmd_remove_gateway},
     {"get-bucket", 1, 1, "BUCKET", "one bucket: owner, acl, quota", cmd_get_bucket},
     {"get-buckets", 0, 0, "", "list buckets", cmd_get_buckets},
     {"chown-bucket", 2, 2, "BUCKET ACCESS_KEY", "give a bucket to another user",

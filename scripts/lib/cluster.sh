@@ -28,6 +28,8 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
 }
 
+# /metrics listeners: storage i on CL_METRICS_BASE+i and the gateway on CL_GW_METRICS when
+# set (the quickstart: 10200+i and 8082), else on free ports (see "metrics" in the port files).
 # cl_configure NSTORAGE MGR_RPC MGR_ADMIN S3 STORAGE_PORT... : writes DIR/conf/*.conf unless
 # they exist (so a second run keeps the secret and the ports). With CL_REST=PORT set, the
 # gateway also serves plain REST (PUT/GET/HEAD/DELETE /bucket/key) there, trusting loopback
@@ -56,6 +58,7 @@ CONF
 name = storage$i
 rpc_listen = 127.0.0.1:$1
 data_dir = $CL_DIR/data/storage$i
+metrics_listen = 127.0.0.1:$([ -n "${CL_METRICS_BASE:-}" ] && echo $((CL_METRICS_BASE + i)) || echo 0)
 
 [manager]
 address = 127.0.0.1:$mrpc
@@ -76,6 +79,8 @@ s3_listen = 127.0.0.1:$s3
 rest_enabled = $([ -n "${CL_REST:-}" ] && echo true || echo false)
 rest_listen = 127.0.0.1:${CL_REST:-8081}
 rest_trust_loopback = true
+metrics_listen = 127.0.0.1:${CL_GW_METRICS:-0}
+tmp_dir = $CL_DIR/data/gateway
 
 [manager]
 address = 127.0.0.1:$mrpc

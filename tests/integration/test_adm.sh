@@ -176,7 +176,7 @@ run "update-consistency-level 3 2 2" 0 "OK: N=3 W=3 R=2 D=2" update-consistency-
 run "update-consistency-level above N: exit 1" 1 "w must be 1..N" update-consistency-level 4 1 1
 expect_eq "status shows the new W" 3 "$(json status | py "d['consistency']['w']")"
 run "update-log-level manager debug" 0 "OK: manager logs at debug" update-log-level manager debug
-run "update-log-level of a storage node: not yet" 1 "not supported yet" update-log-level storage0 info
+run "update-log-level of a stand-in storage node that cannot answer" 1 "storage0" update-log-level storage0 info
 run "update-log-level of an unknown node" 1 "no node named" update-log-level nope info
 run "update-log-level with a bad level" 1 "bad level" update-log-level manager loud
 

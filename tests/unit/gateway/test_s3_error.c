@@ -54,6 +54,7 @@ static const struct {
     {GW_S3_INSUFFICIENT_STORAGE, "InsufficientStorage", 507},
     {GW_S3_METADATA_TOO_LARGE, "MetadataTooLarge", 400},
     {GW_S3_HEADERS_TOO_LARGE, "RequestHeaderSectionTooLarge", 400},
+    {GW_S3_QUOTA_EXCEEDED, "QuotaExceeded", 403},
 };
 
 Test(s3_error, every_enum_value_has_code_status_message, .timeout = 10)

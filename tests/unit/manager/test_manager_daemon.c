@@ -515,7 +515,10 @@ Test(mgr_daemon, rpc_serves_admin_changes, .timeout = 60)
     /* wrong methods and unknown routes */
     cr_assert_eq(http("GET", "/v1/consistency", NULL, &j), 405);
     json_decref(j);
-    cr_assert_eq(http("DELETE", "/v1/nodes/s0", NULL, &j), 405);
+    cr_assert_eq(http("PUT", "/v1/nodes/s0", NULL, &j), 405);
+    json_decref(j);
+    /* remove-gateway refuses a storage node */
+    cr_assert_eq(http("DELETE", "/v1/nodes/s0", NULL, &j), 409);
     json_decref(j);
     cr_assert_eq(http("POST", "/v1/restore", "{\"format\":\"cairn-manager-backup\","
                                              "\"version\":1,\"records\":[{\"key\":\"x/y\","

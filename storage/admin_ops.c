@@ -1,0 +1,524 @@
+/*
+ * storage/admin_ops.c: the operator's storage ops (docs/PROTOCOL.md, "Operator ops"):
+ *   du                    objects and bytes per bucket from the index (thread pool scan)
+ *   set_property          a reloadable config key at run time (update-property,
+ *                         update-log-level)
+ *   delete_bucket         starts the asynchronous removal of every key under BUCKET/ held
+ *                         here: versions older than the request are tombstoned, at most
+ *                         [storage] delete_bucket_rate keys per second
+ *   delete_bucket_status  its progress
+ * The delete jobs live in memory (a restarted node forgets them; the manager's
+ * delete-bucket can be sent again and is idempotent). A version written after the job
+ * started (clock newer than its start clock) is kept, so a bucket created again at once
+ * keeps its new objects.
+ * Threads: requests and the worker timer on the loop; scans and deletes in the thread pool.
+ */
+#include "storage/storage.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/proto.h"
+
+#define STOR_ADMIN_MAGIC 0x5341444du /* "SADM" */
+#define STOR_DU_MAGIC 0x53445521u    /* "SDU!" */
+#define STOR_DEL_MAX_JOBS 64
+#define STOR_DEL_TICK_MS 100
+#define STOR_BUCKET_MAX 64
+
+#define STOR_OP_DU "du"
+#define STOR_OP_SET_PROPERTY "set_property"
+#define STOR_OP_DELETE_BUCKET "delete_bucket"
+#define STOR_OP_DELETE_BUCKET_STATUS "delete_bucket_status"
+
+struct del_job {
+    char bucket[STOR_BUCKET_MAX + 2]; /* "bucket/" */
+    int state;                        /* 0 idle slot, 1 running, 2 done, 3 failed */
+    int busy;                         /* a batch is in the thread pool */
+    uint64_t clock;                   /* versions older than this go */
+    cn_buf_t cursor;
+    uint64_t scanned, deleted, started_ms, finished_ms;
+    int rc;
+};
+
+struct stor_admin {
+    uint32_t magic;
+    uv_timer_t timer;
+    int timer_on, stopping;
+    struct del_job jobs[STOR_DEL_MAX_JOBS];
+};
+
+struct du_bucket {
+    char name[STOR_BUCKET_MAX + 1];
+    uint64_t objects, bytes, tombstones;
+};
+
+struct du_job {
+    uint32_t magic;
+    uv_work_t work;
+    struct stor_server *s;
+    cn_rpc_conn_t *conn;
+    cn_msg_t *req;
+    /* du */
+    char prefix[STOR_BUCKET_MAX + 2];
+    struct du_bucket *v;
+    size_t n, cap;
+    uint64_t disk;
+    /* delete batch */
+    struct del_job *dj;
+    size_t max;
+    cn_buf_t keys;      /* u32 length + key, repeated */
+    uint64_t deleted;
+    int more, past, rc;
+};
+
+static struct stor_admin *adm_get(struct stor_server *s)
+{
+    if (s->adm == NULL) {
+        s->adm = cn_calloc(1, sizeof(*s->adm));
+        s->adm->magic = STOR_ADMIN_MAGIC;
+    }
+    return s->adm;
+}
+
+/* 1 when name is a plausible bucket name (1..63 bytes, no '/', printable). */
+static int bucket_ok(cn_slice_t b)
+{
+    if (b.len == 0 || b.len > 63)
+        return 0;
+    for (size_t i = 0; i < b.len; i++)
+        if (b.ptr[i] == '/' || (unsigned char)b.ptr[i] <= ' ' || b.ptr[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* ---- du -------------------------------------------------------------------------------- */
+
+static int du_entry(void *arg, cn_slice_t key, const stor_obj_meta_t *m)
+{
+    struct du_job *j = arg;
+    size_t plen = strlen(j->prefix), blen;
+    const char *slash;
+    struct du_bucket *b;
+
+    if (plen > 0 && (key.len < plen || memcmp(key.ptr, j->prefix, plen) != 0)) {
+        j->past = 1;
+        return 1;
+    }
+    slash = memchr(key.ptr, '/', key.len);
+    blen = slash ? (size_t)(slash - key.ptr) : key.len;
+    if (blen > STOR_BUCKET_MAX)
+        blen = STOR_BUCKET_MAX;
+    b = j->n > 0 ? &j->v[j->n - 1] : NULL; /* keys come in order: buckets are runs */
+    if (b == NULL || strlen(b->name) != blen || memcmp(b->name, key.ptr, blen) != 0) {
+        if (j->n == j->cap) {
+            j->cap = j->cap ? j->cap * 2 : 16;
+            j->v = cn_realloc(j->v, j->cap * sizeof(*j->v));
+        }
+        b = &j->v[j->n++];
+        memset(b, 0, sizeof(*b));
+        memcpy(b->name, key.ptr, blen);
+    }
+    if (m->flags & CN_OBJ_TOMBSTONE) {
+        b->tombstones++;
+    } else {
+        b->objects++;
+        b->bytes += m->size;
+    }
+    cn_buf_reset(&j->keys);
+    cn_buf_append(&j->keys, key.ptr, key.len);
+    return 0;
+}
+
+static void du_run(uv_work_t *w)
+{
+    struct du_job *j = w->data;
+    cn_buf_t cur;
+    int more = 1;
+
+    cn_buf_init(&cur);
+    cn_buf_append(&cur, j->prefix, strlen(j->prefix));
+    while (more && !j->past) {
+        cn_buf_reset(&j->keys);
+        j->rc = stor_engine_scan(j->s->engine, cn_slice(cur.data ? cur.data : "", cur.len),
+                                 1024, du_entry, j, &more);
+        if (j->rc < 0)
+            break;
+        j->rc = 0;
+        if (j->keys.len == 0)
+            break;
+        cn_buf_reset(&cur);
+        cn_buf_append(&cur, j->keys.data, j->keys.len);
+    }
+    cn_buf_dispose(&cur);
+    stor_engine_disk_usage(j->s->engine, &j->disk);
+}
+
+static void du_job_free(struct du_job *j)
+{
+    cn_buf_dispose(&j->keys);
+    cn_free(j->v);
+    j->magic = 0;
+    cn_free(j);
+}
+
+static void du_done(uv_work_t *w, int status)
+{
+    struct du_job *j = w->data;
+    cn_msg_t *resp = cn_msg_new(STOR_OP_DU);
+    uint64_t objects = 0, bytes = 0, tomb = 0;
+    cn_buf_t body;
+    char line[256];
+    size_t len;
+
+    CN_CHECK_OBJ(j, STOR_DU_MAGIC);
+    if (status != 0)
+        j->rc = CN_ECANCELED;
+    cn_msg_set_rc(resp, j->rc);
+    if (j->rc == 0) {
+        cn_buf_init(&body);
+        for (size_t i = 0; i < j->n; i++) {
+            int n = snprintf(line, sizeof(line), "%s %llu %llu %llu\n", j->v[i].name,
+                             (unsigned long long)j->v[i].objects,
+                             (unsigned long long)j->v[i].bytes,
+                             (unsigned long long)j->v[i].tombstones);
+            cn_buf_append(&body, line, (size_t)n);
+            objects += j->v[i].objects;
+            bytes += j->v[i].bytes;
+            tomb += j->v[i].tombstones;
+        }
+        cn_msg_set_u64(resp, "objects", objects);
+        cn_msg_set_u64(resp, "bytes", bytes);
+        cn_msg_set_u64(resp, "tombstones", tomb);
+        cn_msg_set_u64(resp, "entries", objects + tomb);
+        cn_msg_set_u64(resp, "buckets", j->n);
+        cn_msg_set_u64(resp, "disk_bytes", j->disk);
+        if (body.len > 0) {
+            void *p = cn_buf_steal(&body, &len);
+            cn_msg_set_body(resp, p, len);
+        }
+        cn_buf_dispose(&body);
+    }
+    cn_rpc_reply(j->conn, j->req, resp);
+    du_job_free(j);
+}
+
+static int op_du(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req)
+{
+    struct du_job *j;
+    cn_slice_t b;
+    int rc = cn_msg_get_bytes(req, "bucket", &b);
+
+    if (rc != 0 && rc != CN_ENOENT)
+        return CN_EINVAL;
+    if (rc == 0 && b.len > 0 && !bucket_ok(b))
+        return CN_EINVAL;
+    j = cn_calloc(1, sizeof(*j));
+    j->magic = STOR_DU_MAGIC;
+    j->s = s;
+    j->conn = conn;
+    j->req = req;
+    j->work.data = j;
+    cn_buf_init(&j->keys);
+    if (rc == 0 && b.len > 0)
+        snprintf(j->prefix, sizeof(j->prefix), "%.*s/", (int)b.len, b.ptr);
+    if ((rc = uv_queue_work(s->loop, &j->work, du_run, du_done)) != 0) {
+        du_job_free(j);
+        return CN_EIO;
+    }
+    return 1;
+}
+
+/* ---- delete_bucket --------------------------------------------------------------------- */
+
+static int del_collect(void *arg, cn_slice_t key, const stor_obj_meta_t *m)
+{
+    struct du_job *j = arg;
+    size_t plen = strlen(j->dj->bucket);
+    uint32_t kl = (uint32_t)key.len;
+
+    if (key.len < plen || memcmp(key.ptr, j->dj->bucket, plen) != 0) {
+        j->past = 1;
+        return 1;
+    }
+    j->n++; /* scanned */
+    /* cursor: the last key seen, then a flag byte: 1 = tombstone it */
+    cn_buf_append(&j->keys, &kl, sizeof(kl));
+    cn_buf_append(&j->keys, key.ptr, key.len);
+    cn_buf_append(&j->keys, (m->flags & CN_OBJ_TOMBSTONE) || m->clock >= j->dj->clock ? "0" : "1",
+                  1);
+    return 0;
+}
+
+static void del_run(uv_work_t *w)
+{
+    struct du_job *j = w->data;
+    struct del_job *dj = j->dj;
+    size_t off = 0;
+
+    j->rc = stor_engine_scan(j->s->engine,
+                             cn_slice(dj->cursor.data ? dj->cursor.data : "", dj->cursor.len),
+                             j->max, del_collect, j, &j->more);
+    if (j->rc > 0)
+        j->rc = 0;
+    while (j->rc == 0 && off < j->keys.len) {
+        uint32_t kl;
+        cn_slice_t key;
+        int rc;
+
+        memcpy(&kl, j->keys.data + off, sizeof(kl));
+        key = cn_slice(j->keys.data + off + sizeof(kl), kl);
+        off += sizeof(kl) + kl + 1;
+        if (j->keys.data[off - 1] != '1')
+            continue;
+        rc = stor_engine_delete(j->s->engine, key, cn_hlc_next());
+        if (rc == 0)
+            j->deleted++;
+        else if (rc != CN_ENOENT && rc != CN_ESTALE)
+            j->rc = rc;
+    }
+}
+
+static void del_done(uv_work_t *w, int status)
+{
+    struct du_job *j = w->data;
+    struct del_job *dj = j->dj;
+    size_t off = 0, last = 0;
+    int any = 0;
+
+    dj->busy = 0;
+    dj->scanned += j->n;
+    dj->deleted += j->deleted;
+    if (status != 0)
+        j->rc = CN_ECANCELED;
+    while (off < j->keys.len) { /* the last key seen becomes the cursor */
+        uint32_t kl;
+
+        memcpy(&kl, j->keys.data + off, sizeof(kl));
+        last = off;
+        off += sizeof(kl) + kl + 1;
+        any = 1;
+    }
+    if (any) {
+        uint32_t kl;
+
+        memcpy(&kl, j->keys.data + last, sizeof(kl));
+        cn_buf_reset(&dj->cursor);
+        cn_buf_append(&dj->cursor, j->keys.data + last + sizeof(kl), kl);
+    }
+    if (j->rc != 0) {
+        dj->state = 3;
+        dj->rc = j->rc;
+        dj->finished_ms = cn_now_ms();
+        CN_LOG(CN_LOG_WARN, "delete-bucket %.*s rc=%s: stopped", (int)strlen(dj->bucket) - 1,
+               dj->bucket, cn_strerror(j->rc));
+    } else if (j->past || !j->more || !any) {
+        dj->state = 2;
+        dj->finished_ms = cn_now_ms();
+        CN_LOG(CN_LOG_INFO, "delete-bucket %.*s: done, %llu keys scanned, %llu tombstoned",
+               (int)strlen(dj->bucket) - 1, dj->bucket, (unsigned long long)dj->scanned,
+               (unsigned long long)dj->deleted);
+    }
+    cn_buf_dispose(&j->keys);
+    j->magic = 0;
+    cn_free(j);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct stor_server *s = t->data;
+    struct stor_admin *a = s->adm;
+    size_t running = 0;
+    uint64_t per_tick;
+
+    if (a->stopping)
+        return;
+    for (size_t i = 0; i < STOR_DEL_MAX_JOBS; i++)
+        running += a->jobs[i].state == 1;
+    if (running == 0)
+        return;
+    per_tick = s->conf->delete_bucket_rate * STOR_DEL_TICK_MS / 1000 / running;
+    if (per_tick == 0)
+        per_tick = 1;
+    for (size_t i = 0; i < STOR_DEL_MAX_JOBS; i++) {
+        struct del_job *dj = &a->jobs[i];
+        struct du_job *j;
+
+        if (dj->state != 1 || dj->busy)
+            continue;
+        j = cn_calloc(1, sizeof(*j));
+        j->magic = STOR_DU_MAGIC;
+        j->s = s;
+        j->dj = dj;
+        j->max = per_tick;
+        j->work.data = j;
+        cn_buf_init(&j->keys);
+        if (uv_queue_work(s->loop, &j->work, del_run, del_done) != 0) {
+            cn_buf_dispose(&j->keys);
+            cn_free(j);
+            continue;
+        }
+        dj->busy = 1;
+    }
+}
+
+static struct del_job *del_find(struct stor_admin *a, const char *pfx)
+{
+    for (size_t i = 0; i < STOR_DEL_MAX_JOBS; i++)
+        if (a->jobs[i].state != 0 && strcmp(a->jobs[i].bucket, pfx) == 0)
+            return &a->jobs[i];
+    return NULL;
+}
+
+static int op_delete_bucket(struct stor_server *s, cn_msg_t *req, cn_msg_t *resp)
+{
+    struct stor_admin *a = adm_get(s);
+    struct del_job *dj;
+    char pfx[STOR_BUCKET_MAX + 2];
+    cn_slice_t b;
+
+    if (cn_msg_get_bytes(req, "bucket", &b) != 0 || !bucket_ok(b))
+        return CN_EINVAL;
+    if (a->stopping)
+        return CN_ECANCELED;
+    snprintf(pfx, sizeof(pfx), "%.*s/", (int)b.len, b.ptr);
+    if ((dj = del_find(a, pfx)) != NULL && dj->state == 1) {
+        cn_msg_set_str(resp, "state", "running");
+        return 0; /* idempotent */
+    }
+    if (dj == NULL) {
+        for (size_t i = 0; i < STOR_DEL_MAX_JOBS && dj == NULL; i++)
+            if (a->jobs[i].state == 0)
+                dj = &a->jobs[i];
+        for (size_t i = 0; i < STOR_DEL_MAX_JOBS && dj == NULL; i++)
+            if (a->jobs[i].state >= 2 && !a->jobs[i].busy)
+                dj = &a->jobs[i]; /* reuse a finished slot */
+        if (dj == NULL)
+            return CN_EBUSY;
+    }
+    cn_buf_dispose(&dj->cursor);
+    memset(dj, 0, sizeof(*dj));
+    cn_buf_init(&dj->cursor);
+    memcpy(dj->bucket, pfx, strlen(pfx) + 1);
+    cn_buf_append(&dj->cursor, pfx, strlen(pfx));
+    dj->state = 1;
+    dj->clock = cn_hlc_next();
+    dj->started_ms = cn_now_ms();
+    if (!a->timer_on) {
+        uv_timer_init(s->loop, &a->timer);
+        a->timer.data = s;
+        uv_timer_start(&a->timer, on_tick, STOR_DEL_TICK_MS, STOR_DEL_TICK_MS);
+        a->timer_on = 1;
+    }
+    CN_LOG(CN_LOG_INFO, "delete-bucket %.*s: started (%llu keys/s)", (int)b.len, b.ptr,
+           (unsigned long long)s->conf->delete_bucket_rate);
+    cn_msg_set_str(resp, "state", "running");
+    return 0;
+}
+
+static int op_delete_bucket_status(struct stor_server *s, cn_msg_t *req, cn_msg_t *resp)
+{
+    static const char *const states[] = {"none", "running", "done", "failed"};
+    struct del_job *dj;
+    char pfx[STOR_BUCKET_MAX + 2];
+    cn_slice_t b;
+
+    if (cn_msg_get_bytes(req, "bucket", &b) != 0 || !bucket_ok(b))
+        return CN_EINVAL;
+    snprintf(pfx, sizeof(pfx), "%.*s/", (int)b.len, b.ptr);
+    if (s->adm == NULL || (dj = del_find(s->adm, pfx)) == NULL)
+        return CN_ENOENT;
+    cn_msg_set_str(resp, "state", states[dj->state]);
+    cn_msg_set_u64(resp, "scanned", dj->scanned);
+    cn_msg_set_u64(resp, "deleted", dj->deleted);
+    cn_msg_set_u64(resp, "started_ms", dj->started_ms);
+    cn_msg_set_u64(resp, "finished_ms", dj->finished_ms);
+    cn_msg_set_u64(resp, "rate", s->conf->delete_bucket_rate);
+    if (dj->rc != 0)
+        cn_msg_set_str(resp, "error", cn_strerror(dj->rc));
+    return 0;
+}
+
+/* ---- set_property ---------------------------------------------------------------------- */
+
+static int op_set_property(cn_msg_t *req, cn_msg_t *resp)
+{
+    cn_slice_t name, value;
+    char assign[512], err[512];
+    int rc;
+
+    if (cn_msg_get_bytes(req, "name", &name) != 0 || cn_msg_get_bytes(req, "value", &value) != 0 ||
+        name.len == 0 || name.len + value.len + 2 > sizeof(assign) ||
+        memchr(name.ptr, '=', name.len) != NULL)
+        return CN_EINVAL;
+    snprintf(assign, sizeof(assign), "%.*s=%.*s", (int)name.len, name.ptr, (int)value.len,
+             value.ptr);
+    err[0] = '\0';
+    if ((rc = stor_conf_update(assign, err, sizeof(err))) != 0) {
+        cn_msg_set_str(resp, "error", err);
+        return rc;
+    }
+    CN_LOG(CN_LOG_INFO, "property %s: set (admin)", assign);
+    return 0;
+}
+
+/* ---- dispatch -------------------------------------------------------------------------- */
+
+int stor_admin_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req)
+{
+    const char *op = cn_msg_op(req);
+    cn_msg_t *resp;
+    int rc;
+
+    if (strcmp(op, STOR_OP_DU) == 0) {
+        if ((rc = op_du(s, conn, req)) == 1)
+            return 1;
+        resp = cn_msg_new(op);
+    } else if (strcmp(op, STOR_OP_SET_PROPERTY) == 0) {
+        resp = cn_msg_new(op);
+        rc = op_set_property(req, resp);
+    } else if (strcmp(op, STOR_OP_DELETE_BUCKET) == 0) {
+        resp = cn_msg_new(op);
+        rc = op_delete_bucket(s, req, resp);
+    } else if (strcmp(op, STOR_OP_DELETE_BUCKET_STATUS) == 0) {
+        resp = cn_msg_new(op);
+        rc = op_delete_bucket_status(s, req, resp);
+    } else {
+        return 0;
+    }
+    cn_msg_set_rc(resp, rc);
+    cn_rpc_reply(conn, req, resp);
+    return 1;
+}
+
+void stor_admin_stop(struct stor_server *s)
+{
+    struct stor_admin *a = s->adm;
+
+    if (a == NULL)
+        return;
+    CN_CHECK_OBJ(a, STOR_ADMIN_MAGIC);
+    a->stopping = 1;
+    if (a->timer_on) {
+        uv_timer_stop(&a->timer);
+        uv_close((uv_handle_t *)&a->timer, NULL);
+    }
+}
+
+void stor_admin_close(struct stor_server *s)
+{
+    struct stor_admin *a = s->adm;
+
+    if (a == NULL)
+        return;
+    CN_CHECK_OBJ(a, STOR_ADMIN_MAGIC);
+    for (size_t i = 0; i < STOR_DEL_MAX_JOBS; i++)
+        cn_buf_dispose(&a->jobs[i].cursor);
+    a->magic = 0;
+    cn_free(a);
+    s->adm = NULL;
+}
