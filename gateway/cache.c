@@ -653,8 +653,9 @@ static void on_write_done(int status, cn_msg_t *resp, void *arg)
     if ((c = cache_of(w->s)) != NULL) {
         gw_cache_invalidate(w->s, w->key, w->key_len);
         c->n.invalidations_local++;
-        /* without validation, other gateways learn of the write through the manager */
-        if (!c->conf.validate && !c->feed_unknown && w->key[0] != '\x01') {
+        /* gateways that serve hits unchecked (validate = false) learn of the write through
+         * the manager's feed; any gateway may run so, hence every write is announced */
+        if (!c->feed_unknown && w->key[0] != '\x01') {
             cn_msg_t *m = cn_msg_new(GW_CACHE_OP_INVALIDATE);
             cn_msg_set_bytes(m, "key", w->key, w->key_len);
             gw_mgr_call(w->s, m, on_mgr_inval, NULL);
@@ -774,8 +775,10 @@ void gw_cache_on_heartbeat(gw_server_t *s, const cn_msg_t *resp)
     c->feed_unknown = 0;
     if (seq == c->inval_seq)
         return;
-    if (c->inval_seq == 0 && seq != 0 && !c->dc) {
-        /* first contact: an empty memory cache has nothing older to drop */
+    if (c->inval_seq == 0) {
+        /* first contact: what the memory cache took in before it may predate invalidations
+         * we cannot ask for; it is young, drop it. The disk cache is checked on every hit. */
+        gw_mcache_clear(c->mc);
         c->inval_seq = seq;
         return;
     }

@@ -98,7 +98,8 @@ void gw_cache_invalidate(gw_server_t *s, const char *key, size_t keylen);
 /** Drops everything. */
 void gw_cache_clear(gw_server_t *s);
 /** Called by gw_stor_send for every message: for a put or delete, invalidates key now and
- *  wraps (*cb, *arg) so that it is invalidated again on completion. Returns the wrapper (pass
+ *  wraps (*cb, *arg) so that it is invalidated again on completion and announced to the
+ *  manager's feed (cache_invalidate, fire and forget). Returns the wrapper (pass
  *  it to gw_cache_write_abort when the send fails without calling cb) or NULL. */
 void *gw_cache_write_begin(gw_server_t *s, const cn_msg_t *m, const char *key, size_t keylen,
                            cn_rpc_done_fn *cb, void **arg);

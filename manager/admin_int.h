@@ -85,6 +85,7 @@ void mgr_h_node_log_level2(struct mgr_server *s, struct mgr_req *r, struct mgr_a
 void mgr_h_node_remove(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_bucket_delete2(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_bucket_delete_stats(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_purge_cache(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_bucket_owner(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_bucket_acl(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_bucket_quota(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);

@@ -488,3 +488,28 @@ uint64_t mgr_buckets_ver(struct mgr_server *s)
 {
     return mgr_state_get_u64(s->st, MGR_VER_BUCKETS) + (s->usage_gen << 32);
 }
+
+/* ---- purge-cache ---------------------------------------------------------------------- */
+
+void mgr_h_purge_cache(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
+{
+    json_t *j;
+    const char *key;
+    uint64_t seq;
+
+    if ((j = mgr_body_json(r, a)) == NULL)
+        return;
+    key = json_string_value(json_object_get(j, "key"));
+    mgr_audit(a, "key", key);
+    if (key == NULL || strlen(key) > 2048 || strchr(key, '/') == NULL || key[0] == '/' ||
+        key[strlen(key) - 1] == '/') {
+        mgr_fail(a, 400, "key: BUCKET/KEY");
+    } else {
+        seq = mgr_inval_add(s, key, strlen(key));
+        CN_LOG(CN_LOG_INFO, "key=%s seq=%llu: purged from the gateways' caches (admin)", key,
+               (unsigned long long)seq);
+        a->status = 200;
+        a->json = json_pack("{s:s, s:I}", "key", key, "seq", (json_int_t)seq);
+    }
+    json_decref(j);
+}

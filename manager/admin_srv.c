@@ -318,6 +318,7 @@ static const struct mgr_route routes[] = {
     {"GET", "/v1/nodes/{}/du", mgr_h_node_du, MGR_ROUTE_NOLOCK},
     {"DELETE", "/v1/nodes/{}", mgr_h_node_remove, MGR_ROUTE_NOLOCK},
     {"GET", "/v1/whereis", mgr_h_whereis_full, MGR_ROUTE_NOLOCK},
+    {"POST", "/v1/purge-cache", mgr_h_purge_cache, 0},
     {"GET", "/v1/ring", mgr_h_ring, 0},
     {"PUT", "/v1/consistency", mgr_h_consistency, 0},
     {"GET", "/v1/users", mgr_h_users, 0},

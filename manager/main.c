@@ -337,6 +337,7 @@ out_state:
     mgr_state_close(s->st);
     mgr_metrics_dispose(&s->metrics);
     json_decref(s->usage);
+    mgr_inval_dispose(s);
     cn_conf_dispose(mgr_conf_keys, MGR_CONF_NKEYS, &s->conf);
     return exit_code;
 }

@@ -67,7 +67,17 @@ struct mgr_server {
     json_t *usage;                 /* [lock] {bucket: bytes}, NULL until the first poll */
     uint64_t usage_gen;            /* [lock] bumped when a quota bucket's usage changed */
     uint64_t usage_polled_ms;      /* watcher thread only */
+    struct mgr_inval *inval;       /* [lock] the cache invalidation feed (inval.c) */
 };
+
+/* inval.c: the gateways' cache invalidation feed. [lock] */
+/** The newest sequence number (heartbeat replies' inval_seq). */
+uint64_t mgr_inval_seq(struct mgr_server *s);
+/** Appends key (full "bucket/key"; "" = everything); returns its sequence number. */
+uint64_t mgr_inval_add(struct mgr_server *s, const char *key, size_t len);
+/** Fills a get_invalidations reply: seq, reset and the msgpack body. 0. */
+int mgr_inval_get(struct mgr_server *s, uint64_t since, cn_msg_t *resp);
+void mgr_inval_dispose(struct mgr_server *s);
 
 /** The watcher's periodic bucket usage poll (du of every running storage node, live bytes
  *  summed per bucket and divided by N). Not for the loop thread; takes s->lock itself. */

@@ -42,6 +42,7 @@ static void put_sync_fields(struct mgr_server *s, cn_msg_t *resp, mgr_member_t *
     cn_msg_set_u64(resp, "ring_prev", mgr_ring_sum(s->ring_prev));
     cn_msg_set_u64(resp, "users_ver", mgr_state_get_u64(s->st, MGR_VER_USERS));
     cn_msg_set_u64(resp, "buckets_ver", mgr_buckets_ver(s));
+    cn_msg_set_u64(resp, "inval_seq", mgr_inval_seq(s));
     cn_msg_set_u64(resp, "endpoints_ver", mgr_state_get_u64(s->st, MGR_VER_ENDPOINTS));
     cn_msg_set_u64(resp, "n", s->levels.n);
     cn_msg_set_u64(resp, "w", s->levels.w);
@@ -181,6 +182,7 @@ static const char *op_label(const char *op)
     static const char *const known[] = {
         CN_OP_REGISTER, CN_OP_HEARTBEAT, CN_OP_GET_RING, CN_OP_GET_USERS, CN_OP_GET_BUCKETS,
         CN_OP_GET_ENDPOINTS, CN_OP_BUCKET_CREATE, CN_OP_BUCKET_DELETE, CN_OP_BUCKET_SET_ACL,
+        "cache_invalidate", "get_invalidations",
     };
 
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -236,6 +238,17 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
         rc = op_bucket_delete(s, req);
     } else if (strcmp(op, CN_OP_BUCKET_SET_ACL) == 0) {
         rc = op_bucket_set_acl(s, req);
+    } else if (strcmp(op, "cache_invalidate") == 0) {
+        cn_slice_t key;
+
+        rc = cn_msg_get_bytes(req, "key", &key) == 0 && key.len <= 2048 ? 0 : CN_EINVAL;
+        if (rc == 0)
+            cn_msg_set_u64(resp, "seq", mgr_inval_add(s, key.ptr, key.len));
+    } else if (strcmp(op, "get_invalidations") == 0) {
+        uint64_t since = 0;
+
+        rc = cn_msg_get_u64(req, "since", &since) == 0 ? mgr_inval_get(s, since, resp)
+                                                       : CN_EINVAL;
     } else {
         CN_LOG(CN_LOG_WARN, "op=%s peer=%s: unknown op", op, cn_rpc_conn_peer(conn));
         rc = CN_EPROTO;

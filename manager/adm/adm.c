@@ -1395,6 +1395,22 @@ static int cmd_remove_gateway(struct adm *a, int argc, char **argv)
     return done(a, j, line);
 }
 
+static int cmd_purge_cache(struct adm *a, int argc, char **argv)
+{
+    char line[2200];
+    json_t *j;
+
+    if (strchr(argv[0], '/') == NULL || argv[0][0] == '/') {
+        fprintf(stderr, "cairn-adm: purge-cache BUCKET/KEY\n");
+        return 2;
+    }
+    if (call(a, "POST", "/v1/purge-cache", json_pack("{s:s}", "key", argv[0]), &j) != 0)
+        return 1;
+    snprintf(line, sizeof(line), "OK: %s is dropped from every gateway's cache at its next "
+             "heartbeat", argv[0]);
+    return done(a, j, line);
+}
+
 static int cmd_delete_bucket_stats(struct adm *a, int argc, char **argv)
 {
     struct table t = {.ncols = 5, .head = {"node", "state", "scanned", "deleted", "error"}};
@@ -1479,6 +1495,9 @@ static const struct cmd cmds[] = {
      "set a reloadable config key (section.key) on a running node, e.g. log.level, "
      "storage.delete_bucket_rate, replication.repair_backoff_min", cmd_update_property},
     {"remove-gateway", 1, 1, "NODE", "forget a stopped gateway", cmd_remove_gateway},
+    {"purge-cache", 1, 1, "BUCKET/KEY",
+     "drop an object from every gateway's cache (the manager's invalidation feed)",
+     cmd_purge_cache},
     {"get-bucket", 1, 1, "BUCKET", "one bucket: owner, acl, quota", cmd_get_bucket},
     {"get-buckets", 0, 0, "", "list buckets", cmd_get_buckets},
     {"chown-bucket", 2, 2, "BUCKET ACCESS_KEY", "give a bucket to another user",

@@ -241,6 +241,12 @@ until [ "$(sigv4 -o /dev/null -w '%{http_code}' -T "$tmp/big" "$endpoint/keep/bi
 done
 expect_eq "without the quota the big PUT is stored" 200 "$(sigv4 -o /dev/null -w '%{http_code}' -T "$tmp/big" "$endpoint/keep/big")"
 
+# ---- purge-cache: appended to the manager's invalidation feed (gateways follow inval_seq)
+out=$(cl_adm purge-cache keep/k1 2>&1); rc=$?
+expect_eq "purge-cache keep/k1" "0:OK: keep/k1 is dropped from every gateway's cache at its next heartbeat" "$rc:$out"
+out=$(cl_adm purge-cache nokey 2>&1); rc=$?
+expect_eq "purge-cache without BUCKET/KEY: exit 2" 2 "$rc"
+
 # ---- remove-gateway
 out=$(cl_adm remove-gateway gateway0 2>&1); rc=$?
 check "remove-gateway of a running gateway is refused" test "$rc" -ne 0
@@ -266,5 +272,9 @@ check "du with the manager down fails" test "$rc" -ne 0
 check "... with a one-line reason" test "$(printf '%s\n' "$out" | wc -l)" -eq 1
 out=$(cl_adm update-property storage0 log.level info 2>&1); rc=$?
 check "update-property with the manager down fails" test "$rc" -ne 0
+out=$(cl_adm purge-cache keep/k1 2>&1); rc=$?
+check "purge-cache with the manager down fails" test "$rc" -eq 1
+out=$(cl_adm delete-bucket-stats gone 2>&1); rc=$?
+check "delete-bucket-stats with the manager down fails" test "$rc" -eq 1
 
 t_summary

@@ -537,3 +537,60 @@ Test(mgr_daemon, rpc_serves_admin_changes, .timeout = 60)
     cn_msg_free(resp);
     stop_manager(1);
 }
+
+/* The gateways' cache invalidation feed (manager/inval.c) and purge-cache. */
+Test(mgr_daemon, invalidation_feed_and_purge_cache, .timeout = 60)
+{
+    cn_msg_t *req, *resp = NULL;
+    uint64_t seq0 = 0, seq = 0, reset = 9;
+    cn_slice_t b;
+    json_t *j;
+
+    write_config(SECRET);
+    start_manager();
+    req = cn_msg_new("get_invalidations");
+    cn_msg_set_u64(req, "since", 0);
+    cr_assert_eq(rpc(SECRET, req, &resp), 0);
+    cr_assert_eq(cn_msg_rc(resp), 0);
+    cr_assert_eq(cn_msg_get_u64(resp, "seq", &seq0), 0);
+    cr_assert_eq(cn_msg_get_u64(resp, "reset", &reset), 0);
+    cr_assert_eq(reset, 1, "a position the feed never had: reset");
+    cr_assert_neq(seq0, 0);
+    cn_msg_free(resp);
+
+    req = cn_msg_new("cache_invalidate");
+    cn_msg_set_str(req, "key", "b/one");
+    cr_assert_eq(rpc(SECRET, req, &resp), 0);
+    cr_assert_eq(cn_msg_rc(resp), 0);
+    cn_msg_free(resp);
+    cr_assert_eq(http("POST", "/v1/purge-cache", "{\"key\":\"b/two\"}", &j), 200);
+    json_decref(j);
+    cr_assert_eq(http("POST", "/v1/purge-cache", "{\"key\":\"nobucket\"}", &j), 400);
+    json_decref(j);
+
+    req = cn_msg_new("get_invalidations");
+    cn_msg_set_u64(req, "since", seq0);
+    cr_assert_eq(rpc(SECRET, req, &resp), 0);
+    cr_assert_eq(cn_msg_rc(resp), 0);
+    cr_assert_eq(cn_msg_get_u64(resp, "seq", &seq), 0);
+    cr_assert_eq(seq, seq0 + 2);
+    cr_assert_eq(cn_msg_get_u64(resp, "reset", &reset), 0);
+    cr_assert_eq(reset, 0);
+    b = cn_msg_body(resp);
+    /* msgpack: fixarray(2), bin8 "b/one", bin8 "b/two" */
+    cr_assert_eq(b.len, 1 + 2 + 5 + 2 + 5);
+    cr_assert_eq((unsigned char)b.ptr[0], 0x92);
+    cr_assert_arr_eq(b.ptr + 3, "b/one", 5);
+    cr_assert_arr_eq(b.ptr + 10, "b/two", 5);
+    cn_msg_free(resp);
+
+    /* heartbeat replies carry inval_seq */
+    register_storage("s0", 20000, "attached");
+    req = cn_msg_new(CN_OP_HEARTBEAT);
+    cn_msg_set_str(req, "name", "s0");
+    cr_assert_eq(rpc(SECRET, req, &resp), 0);
+    cr_assert_eq(cn_msg_get_u64(resp, "inval_seq", &seq), 0);
+    cr_assert_eq(seq, seq0 + 2);
+    cn_msg_free(resp);
+    stop_manager(1);
+}

@@ -538,3 +538,95 @@ Test(rpc, config_errors_exit_2, .timeout = 30)
     fclose(f);
     cr_assert_eq(wait_exit(spawn(check), 10000), 2, "an unknown key");
 }
+
+/* The operator ops (storage/admin_ops.c): du, set_property, delete_bucket and its status. */
+Test(rpc, operator_ops_du_property_delete_bucket, .timeout = 30)
+{
+    cn_msg_t *resp, *m;
+    uint64_t v = 0;
+    cn_slice_t b, e;
+    char key[32];
+    int i;
+
+    start_daemon(t_free_port());
+    for (i = 0; i < 3; i++) {
+        snprintf(key, sizeof(key), "b1/k%d", i);
+        cr_assert_eq(call_rc(put_req(key, 0, "12345")), 0);
+    }
+    for (i = 0; i < 2; i++) {
+        snprintf(key, sizeof(key), "b2/k%d", i);
+        cr_assert_eq(call_rc(put_req(key, 0, "1234567890")), 0);
+    }
+    cr_assert_eq(call_rc(key_req(CN_OP_DELETE, "b2/k1")), 0);
+
+    resp = call(cn_msg_new("du"));
+    cr_assert_eq(cn_msg_rc(resp), 0);
+    cr_assert_eq(cn_msg_get_u64(resp, "objects", &v), 0);
+    cr_assert_eq(v, 4);
+    cr_assert_eq(cn_msg_get_u64(resp, "bytes", &v), 0);
+    cr_assert_eq(v, 25);
+    cr_assert_eq(cn_msg_get_u64(resp, "tombstones", &v), 0);
+    cr_assert_eq(v, 1);
+    b = cn_msg_body(resp);
+    cr_assert_eq(b.len, strlen("b1 3 15 0\nb2 1 10 1\n"));
+    cr_assert_arr_eq(b.ptr, "b1 3 15 0\nb2 1 10 1\n", b.len);
+    cn_msg_free(resp);
+    m = cn_msg_new("du");
+    cn_msg_set_str(m, "bucket", "b2");
+    resp = call(m);
+    cr_assert_eq(cn_msg_get_u64(resp, "objects", &v), 0);
+    cr_assert_eq(v, 1, "du with a bucket counts only its prefix");
+    cn_msg_free(resp);
+    m = cn_msg_new("du");
+    cn_msg_set_str(m, "bucket", "a/b");
+    cr_assert_eq(call_rc(m), CN_EINVAL);
+
+    m = cn_msg_new("set_property");
+    cn_msg_set_str(m, "name", "log.level");
+    cn_msg_set_str(m, "value", "debug");
+    cr_assert_eq(call_rc(m), 0);
+    m = cn_msg_new("set_property");
+    cn_msg_set_str(m, "name", "storage.rpc_listen");
+    cn_msg_set_str(m, "value", "127.0.0.1:1");
+    resp = call(m);
+    cr_assert_eq(cn_msg_rc(resp), CN_EPERM);
+    cr_assert_eq(cn_msg_get_bytes(resp, "error", &e), 0);
+    cr_assert(memmem(e.ptr, e.len, "not reloadable", 14) != NULL);
+    cn_msg_free(resp);
+    m = cn_msg_new("set_property");
+    cn_msg_set_str(m, "name", "replication.repair_inflight");
+    cn_msg_set_str(m, "value", "0");
+    cr_assert_eq(call_rc(m), CN_EINVAL, "out of range");
+    m = cn_msg_new("set_property");
+    cn_msg_set_str(m, "name", "storage.nosuch");
+    cn_msg_set_str(m, "value", "1");
+    cr_assert_eq(call_rc(m), CN_ENOENT);
+
+    m = cn_msg_new("delete_bucket_status");
+    cn_msg_set_str(m, "bucket", "b1");
+    cr_assert_eq(call_rc(m), CN_ENOENT);
+    m = cn_msg_new("delete_bucket");
+    cn_msg_set_str(m, "bucket", "b1");
+    cr_assert_eq(call_rc(m), 0);
+    for (i = 0; i < 100; i++) {
+        cn_slice_t st;
+
+        m = cn_msg_new("delete_bucket_status");
+        cn_msg_set_str(m, "bucket", "b1");
+        resp = call(m);
+        cr_assert_eq(cn_msg_rc(resp), 0);
+        cr_assert_eq(cn_msg_get_bytes(resp, "state", &st), 0);
+        if (st.len == 4 && memcmp(st.ptr, "done", 4) == 0) {
+            cr_assert_eq(cn_msg_get_u64(resp, "deleted", &v), 0);
+            cn_msg_free(resp);
+            break;
+        }
+        cn_msg_free(resp);
+        sleep_ms(50);
+    }
+    cr_assert_lt(i, 100, "delete_bucket finished");
+    cr_assert_eq(v, 3);
+    cr_assert_eq(call_rc(key_req(CN_OP_GET, "b1/k0")), CN_ENOENT);
+    cr_assert_eq(call_rc(key_req(CN_OP_GET, "b2/k0")), 0, "another bucket is untouched");
+    stop_daemon();
+}
