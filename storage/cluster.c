@@ -530,8 +530,10 @@ static void on_cron(uv_timer_t *t)
 
     s->ticks++;
     stor_repair_q_cron(s);
-    if (s->ticks % 10 == 0)
+    if (s->ticks % 10 == 0) {
         stor_metrics_cron(s);
+        stor_recoverer_cron(s);
+    }
 }
 
 int stor_cluster_start(struct stor_server *s)

@@ -193,6 +193,9 @@ void stor_recoverer_rebalance_progress(struct stor_server *s, uint64_t *running,
 /** The rings changed: start (or restart) the rebalance walk when a prev ring exists and this
  *  pair was not walked yet. */
 void stor_recoverer_ring_changed(struct stor_server *s);
+/** Starts the periodic consistency pass when it is due ([replication] anti_entropy_interval).
+ *  Loop thread; called from the cluster cron. */
+void stor_recoverer_cron(struct stor_server *s);
 /** A queue entry finished (its target holds the newest version). clock: the version this
  *  node holds locally (0: none). */
 void stor_recoverer_entry_done(struct stor_server *s, cn_slice_t key, int reason,

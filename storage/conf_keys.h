@@ -72,3 +72,8 @@ STOR_CONF(CN_CONF_MS, "replication", "repair_backoff_max", repair_backoff_max_ms
 STOR_CONF(CN_CONF_UINT, "replication", "scan_batch", scan_batch, "256", 1, 100000, 0,
           "index entries read per step by recover_node, recover_consistency and the "
           "rebalance walk")
+STOR_CONF(CN_CONF_MS, "replication", "anti_entropy_interval", anti_entropy_ms, "24h", 0,
+          INT64_MAX, 1,
+          "how often this node compares all its keys with their other owners and queues "
+          "repairs of any difference (the recover_consistency scan, run slowly in the "
+          "background when no other scan runs); 0 turns it off")

@@ -53,6 +53,7 @@ struct stor_recoverer {
     uint32_t magic;
     struct scan sc[SCAN_KINDS];
     int stopping;
+    uint64_t next_anti_entropy_ms; /* monotonic time of the next periodic consistency pass */
 };
 
 struct bent {
@@ -571,6 +572,30 @@ int stor_recoverer_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req
     cn_msg_set_rc(resp, rc);
     cn_rpc_reply(conn, req, resp);
     return 1;
+}
+
+/* ---- periodic anti-entropy ------------------------------------------------------------ */
+
+/* Every anti_entropy_interval, when no scan is running, start the consistency scan: it finds
+ * what the repair queue could not know about (a replica lost without an error seen, a
+ * bit-rotted copy never read). The first pass waits one interval after start. */
+void stor_recoverer_cron(struct stor_server *s)
+{
+    struct stor_recoverer *r = s->rec;
+    uint64_t now = cn_mono_ms(), every = s->conf->anti_entropy_ms;
+
+    if (r == NULL || r->stopping || every == 0 || s->ring_cur == NULL)
+        return;
+    if (r->next_anti_entropy_ms == 0 || r->next_anti_entropy_ms > now + every)
+        r->next_anti_entropy_ms = now + every; /* first call, or the interval was shortened */
+    if (now < r->next_anti_entropy_ms)
+        return;
+    for (int k = 0; k < SCAN_KINDS; k++)
+        if (r->sc[k].running)
+            return;
+    r->next_anti_entropy_ms = now + every;
+    CN_LOG(CN_LOG_INFO, "anti-entropy: periodic consistency pass (every %" PRIu64 " ms)", every);
+    scan_start(s, SCAN_CONS, NULL);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------- */

@@ -41,6 +41,7 @@ struct stor_conf {
     uint64_t repair_backoff_min_ms;
     uint64_t repair_backoff_max_ms;
     uint64_t scan_batch;
+    uint64_t anti_entropy_ms;     /* periodic recover_consistency; 0: off */
     /* /metrics (storage/metrics.c) and delete-bucket (storage/admin_ops.c) */
     char *metrics_listen;
     uint64_t delete_bucket_rate;
