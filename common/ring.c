@@ -25,6 +25,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/msgpack_check.h"
 
 #define RING_MAGIC 0x52494e47u  /* "RING" */
 #define RING_MAX_NODES 4096     /* bounds build time and decode of hostile bytes */
@@ -412,66 +413,6 @@ void cn_ring_encode(const cn_ring_t *r, cn_buf_t *out)
     msgpack_sbuffer_destroy(&sb);
 }
 
-/* Walks one msgpack value in p[0..len) without allocating and checks that it is complete,
- * that nothing follows it, and that no array or map declares more items than bytes remain.
- * msgpack_unpack_next() allocates a container's items before reading them, so a 5-byte
- * "array of 2^32 items" would otherwise ask for 64 GiB. 0 or CN_ECORRUPT. */
-static int msgpack_precheck(const uint8_t *p, size_t len)
-{
-    static const uint8_t fixed[32] = {
-        /* 0xc0..0xdf: extra bytes after the type byte; 0xff = special */
-        0, 0xff, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 4, 8, 1, 2, 4, 8,
-        1, 2, 4, 8, 2, 3, 5, 9, 17, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    };
-    uint64_t pending = 1;
-    size_t off = 0;
-
-    while (pending > 0) {
-        uint8_t t;
-        uint64_t n = 0, items = 0, skip = 0;
-        if (off >= len)
-            return CN_ECORRUPT;
-        t = p[off++];
-        pending--;
-        if (t <= 0x7f || t >= 0xe0)
-            continue;
-        if (t <= 0x8f)
-            items = 2u * (t & 0x0f);
-        else if (t <= 0x9f)
-            items = t & 0x0f;
-        else if (t <= 0xbf)
-            skip = t & 0x1f;
-        else if (fixed[t - 0xc0] != 0xff)
-            skip = fixed[t - 0xc0];
-        else {
-            /* bin/ext/str with a length field, array/map with a count, or 0xc1 */
-            size_t w;
-            switch (t) {
-            case 0xc4: case 0xc7: case 0xd9: w = 1; break;
-            case 0xc5: case 0xc8: case 0xda: case 0xdc: case 0xde: w = 2; break;
-            case 0xc6: case 0xc9: case 0xdb: case 0xdd: case 0xdf: w = 4; break;
-            default: return CN_ECORRUPT; /* 0xc1 is never used */
-            }
-            if (len - off < w)
-                return CN_ECORRUPT;
-            for (size_t i = 0; i < w; i++)
-                n = n << 8 | p[off + i];
-            off += w;
-            if (t == 0xdc || t == 0xdd)
-                items = n;
-            else if (t == 0xde || t == 0xdf)
-                items = 2 * n;
-            else
-                skip = n + (t >= 0xc7 && t <= 0xc9); /* ext has a type byte */
-        }
-        if (skip > len - off || items > len - off)
-            return CN_ECORRUPT;
-        off += skip;
-        pending += items;
-    }
-    return off == len ? 0 : CN_ECORRUPT;
-}
-
 /* Copies a msgpack str into out (max bytes incl. NUL); 0 or CN_ECORRUPT. */
 static int get_str(const msgpack_object *o, char *out, size_t max)
 {
@@ -486,14 +427,14 @@ static int get_str(const msgpack_object *o, char *out, size_t max)
 int cn_ring_decode(const void *p, size_t len, cn_ring_t **out)
 {
     msgpack_unpacked u;
-    size_t off = 0;
+    size_t off = 0, used = 0;
     cn_ring_t *r = NULL;
     const msgpack_object *top;
     int rc = CN_ECORRUPT;
 
     *out = NULL;
     msgpack_unpacked_init(&u);
-    if (p == NULL || len == 0 || msgpack_precheck(p, len) != 0 ||
+    if (p == NULL || len == 0 || cn_msgpack_check(p, len, &used) != 0 || used != len ||
         msgpack_unpack_next(&u, p, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len)
         goto out_unpacked;
     top = &u.data;

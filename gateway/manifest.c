@@ -11,6 +11,7 @@
 
 #include "common/err.h"
 #include "common/mem.h"
+#include "common/msgpack_check.h"
 
 static int buf_write(void *data, const char *p, size_t n)
 {
@@ -69,14 +70,15 @@ void gw_meta_dispose(gw_meta_t *m)
 int gw_meta_decode(const void *p, size_t n, gw_meta_t *m)
 {
     msgpack_unpacked u;
-    size_t off = 0;
+    size_t off = 0, used;
     int rc = 0;
 
     memset(m, 0, sizeof(*m));
     if (n == 0)
         return 0;
     msgpack_unpacked_init(&u);
-    if (msgpack_unpack_next(&u, p, n, &off) != MSGPACK_UNPACK_SUCCESS ||
+    if (cn_msgpack_check(p, n, &used) != 0 ||
+        msgpack_unpack_next(&u, p, n, &off) != MSGPACK_UNPACK_SUCCESS ||
         u.data.type != MSGPACK_OBJECT_MAP) {
         rc = CN_ECORRUPT;
         goto out;
@@ -153,13 +155,14 @@ static int key_is(const msgpack_object *k, const char *s)
 int gw_manifest_decode(const void *p, size_t n, gw_manifest_t *m)
 {
     msgpack_unpacked u;
-    size_t off = 0;
+    size_t off = 0, used;
     int rc = CN_ECORRUPT, have_size = 0, have_segs = 0;
     uint64_t sum = 0;
 
     memset(m, 0, sizeof(*m));
     msgpack_unpacked_init(&u);
-    if (msgpack_unpack_next(&u, p, n, &off) != MSGPACK_UNPACK_SUCCESS ||
+    if (cn_msgpack_check(p, n, &used) != 0 ||
+        msgpack_unpack_next(&u, p, n, &off) != MSGPACK_UNPACK_SUCCESS ||
         u.data.type != MSGPACK_OBJECT_MAP)
         goto out;
     for (uint32_t i = 0; i < u.data.via.map.size; i++) {

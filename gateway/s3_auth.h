@@ -92,8 +92,10 @@ typedef struct gw_auth_result {
  *  MissingSecurityHeader when x-amz-content-sha256 is missing for header SigV4, or
  *  gw_s3_err_from_rc() of a lookup failure other than CN_ENOENT. On error res->err_message
  *  may hold the precise S3 message ("Request has expired") for gw_s3_err_xml(); the rest of
- *  res is zeroed. Pure and thread-safe; lookup is called at most once, on the caller's
- *  thread. The caller must pass the Host header (h2o's :authority) among headers. */
+ *  res is zeroed. Pure and thread-safe; lookup is called on the caller's thread, once per
+ *  signature tried: up to twice, because two kinds of requests are tried again in another
+ *  form when the first fails (SigV4 without x-amz-content-sha256: the body's hash, then the
+ *  empty one; a query curl signed as sent: canonical, then as sent). The caller must pass the Host header (h2o's :authority) among headers. */
 gw_s3_err_t gw_auth_verify(const gw_auth_req_t *req, gw_auth_lookup_fn lookup, void *arg,
                            gw_auth_result_t *res);
 
