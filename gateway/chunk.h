@@ -14,6 +14,7 @@
 #define GW_CHUNK_WINDOW 4 /* chunk PUTs in flight per request */
 
 typedef struct gw_obj_op {
+    gw_cache_req_t cache;    /* GET/HEAD through the caches (cache.h) */
     cn_buf_t key;            /* "bucket/key" (or an internal key: a multipart part record) */
     /* PUT */
     cn_slice_t body;         /* the bytes to store (r->body, or a copy source's; borrowed) */

@@ -66,6 +66,22 @@ static const cn_conf_key_t gw_conf_keys[] = {
          "log level: debug, info, warn, error"),
     GW_K(CN_CONF_PATH, "log", "file", log_file, "", 0, 0, 0,
          "log file (empty = stderr); reopened on SIGHUP"),
+    GW_K(CN_CONF_SIZE, "cache", "mem_capacity", cache.mem_capacity, "256m", 0, 0, 0,
+         "memory cache capacity (0 = no memory cache)"),
+    GW_K(CN_CONF_SIZE, "cache", "mem_max_object", cache.mem_max_object, "1m", 0, 1073741824, 0,
+         "largest object kept in the memory cache"),
+    GW_K(CN_CONF_PATH, "cache", "disk_dir", cache.disk_dir, "", 0, 0, 0,
+         "disk cache directory (empty = no disk cache); kept across restarts"),
+    GW_K(CN_CONF_SIZE, "cache", "disk_capacity", cache.disk_capacity, "1g", 0, 0, 0,
+         "disk cache capacity (sum of its files)"),
+    GW_K(CN_CONF_SIZE, "cache", "disk_max_object", cache.disk_max_object, "64m", 0, 0, 0,
+         "largest object kept in the disk cache (objects stored as chunks are not cached)"),
+    GW_K(CN_CONF_BOOL, "cache", "validate", cache.validate, "true", 0, 0, 0,
+         "check each hit with the key's storage node (ETag and clock, no body) before serving "
+         "it; false: serve hits unchecked (other gateways' writes arrive through the manager)"),
+    GW_K(CN_CONF_MS, "cache", "ttl_ms", cache.ttl_ms, "0", 0, 86400000, 0,
+         "validate = true: skip the check when the last one is younger than this (0 = check "
+         "every hit); validate = false: check again after this long (0 = never)"),
 };
 
 #define GW_CONF_NKEYS (sizeof(gw_conf_keys) / sizeof(gw_conf_keys[0]))

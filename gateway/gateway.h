@@ -22,11 +22,13 @@
 #include "gateway/route.h"
 #include "gateway/s3_auth.h"
 #include "gateway/s3_error.h"
+#include "gateway/cache.h"
 
 #define GW_SERVER_MAGIC 0x67777372u /* "gwsr" */
 #define GW_REQ_MAGIC 0x67777271u    /* "gwrq" */
 
 struct gw_conf {
+    struct gw_cache_conf cache; /* [cache] (cache.h) */
     char *name;
     char *s3_listen;
     char *region;
@@ -97,6 +99,7 @@ struct gw_mgr {
 
 struct gw_server {
     uint32_t magic;
+    gw_cache_t *cache;      /* object caches (cache.c), NULL before start */
     uv_loop_t *loop;
     struct gw_conf conf;
     char host[64];

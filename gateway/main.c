@@ -54,6 +54,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     gw_metrics_stop();
     gw_mgr_stop(&srv);
     gw_stor_stop(&srv);
+    gw_cache_stop(&srv);
     uv_signal_stop(&sig_term);
     uv_signal_stop(&sig_int);
     uv_signal_stop(&sig_hup);
@@ -195,6 +196,10 @@ int main(int argc, char **argv)
     srv.loop = &loop;
     if ((rc = gw_body_pager_start(&loop, srv.conf.tmp_dir)) != 0) {
         CN_LOG(CN_LOG_ERROR, "gateway.tmp_dir %s: %s", srv.conf.tmp_dir, cn_strerror(rc));
+        ret = 1;
+        goto out_loop;
+    }
+    if ((rc = gw_cache_start(&srv)) != 0) {
         ret = 1;
         goto out_loop;
     }

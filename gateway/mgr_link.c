@@ -314,6 +314,13 @@ static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
             down[0] = '\0';
         gw_stor_set_down(s, down, n);
     }
+    gw_cache_on_heartbeat(s, resp);
+    if (cn_msg_get_u64(resp, "log_level", &v) == 0 && v <= CN_LOG_ERROR &&
+        (int)v != cn_log_level) {
+        CN_LOG(CN_LOG_WARN, "log level %s -> %s (update-log-level from the manager)",
+               cn_log_level_name(cn_log_level), cn_log_level_name((int)v));
+        cn_log_set_level((int)v);
+    }
     if (cn_msg_get_u64(resp, "users_ver", &v) == 0 && (v != s->mgr.users_ver || !s->mgr.users_loaded))
         fetch_users(s);
     if (cn_msg_get_u64(resp, "buckets_ver", &v) == 0 &&
@@ -348,6 +355,7 @@ static void on_tick(uv_timer_t *t)
         cn_msg_set_str(m, "name", s->conf.name);
         cn_msg_set_u64(m, "ring_cur", s->mgr.ring_sum);
         cn_msg_set_u64(m, "ring_prev", s->mgr.ring_prev_sum);
+        gw_cache_heartbeat_fields(s, m);
         gw_mgr_call(s, m, on_heartbeat, s);
     }
 }

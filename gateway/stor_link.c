@@ -223,6 +223,7 @@ int gw_stor_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m, cn
 {
     const cn_ring_node_t *owners[CN_RING_MAX_REPLICAS];
     struct send_ctx *c;
+    void *cache_wrap;
     size_t k;
 
     if (!s->mgr.ring || s->stopping ||
@@ -230,6 +231,7 @@ int gw_stor_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m, cn
         cn_msg_free(m);
         return CN_EUNAVAIL;
     }
+    cache_wrap = gw_cache_write_begin(s, m, key, keylen, &cb, &arg); /* put/delete: invalidate */
     c = cn_calloc(1, sizeof(*c));
     c->magic = GW_SEND_MAGIC;
     c->s = s;
@@ -245,6 +247,7 @@ int gw_stor_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m, cn
         cn_msg_encode(m, CN_RPC_REQ, 0, &c->frame);
     if (send_next(c, m) != 0) {
         send_free(c);
+        gw_cache_write_abort(cache_wrap);
         return CN_EUNAVAIL;
     }
     return 0;

@@ -253,38 +253,6 @@ void mgr_h_node_action(struct mgr_server *s, struct mgr_req *r, struct mgr_answe
              why);
 }
 
-void mgr_h_node_log_level(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
-{
-    const char *name = r->param[0], *level;
-    const mgr_member_t *m;
-    json_t *j;
-    int lv;
-
-    mgr_audit(a, "node", name);
-    if ((j = mgr_body_json(r, a)) == NULL)
-        return;
-    level = body_str(j, "level");
-    mgr_audit(a, "level", level);
-    if (level == NULL || (lv = cn_log_level_parse(level)) < 0) {
-        mgr_fail(a, 400, "bad level '%.20s': use debug, info, warn or error",
-                 level ? level : "");
-    } else if (strcmp(name, MGR_NAME) == 0) {
-        CN_LOG(CN_LOG_INFO, "log level %s -> %s (admin)", cn_log_level_name(cn_log_level),
-               cn_log_level_name(lv));
-        cn_log_set_level(lv);
-        s->conf.log_level = lv;
-        a->status = 200;
-        a->json = json_pack("{s:s, s:s}", "node", MGR_NAME, "level", cn_log_level_name(lv));
-    } else if ((m = mgr_members_find(&s->members, name)) == NULL) {
-        mgr_fail(a, 404, "no node named '%.80s' (see cairn-adm status)", name);
-    } else {
-        mgr_fail(a, 501, "%s is a %s node: changing its log level at run time is not "
-                 "supported yet; set [log] level in its config and restart it (only "
-                 "'manager' can change now)", m->name, m->type);
-    }
-    json_decref(j);
-}
-
 /* ---- whereis and the ring ------------------------------------------------------------ */
 
 static json_t *replica_set(struct mgr_server *s, const cn_ring_t *ring, const char *key)

@@ -81,7 +81,7 @@ void mgr_h_bucket_delete(struct mgr_server *s, struct mgr_req *r, struct mgr_ans
 /* admin_node.c (routes without the lock) */
 void mgr_h_node_du(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_node_property(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
-void mgr_h_node_log_level2(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_node_log_level(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_node_remove(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_bucket_delete2(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_bucket_delete_stats(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);

@@ -130,9 +130,31 @@ static void set_property(struct mgr_server *s, struct mgr_answer *a, const char 
         return;
     }
     if (strcmp(type, CN_NODE_GATEWAY) == 0) {
-        mgr_fail(a, 501, "%s is a gateway: the manager cannot reach gateways (they only "
-                 "heartbeat); set the key in its config and restart it, or SIGHUP for the "
-                 "log file", node);
+        /* The manager reaches a gateway only through its heartbeat replies: they carry the
+         * level from now on, and the gateway applies it within a heartbeat. */
+        mgr_member_t *m;
+        int lv;
+
+        if (strcmp(name, "log.level") != 0) {
+            mgr_fail(a, 501, "%s is a gateway: only log.level changes at run time there; set "
+                     "%s in its config and restart it", node, name);
+            return;
+        }
+        if ((lv = cn_log_level_parse(value)) < 0) {
+            mgr_fail(a, 400, "bad level '%.20s': use debug, info, warn or error", value);
+            return;
+        }
+        pthread_mutex_lock(&s->lock);
+        if ((m = mgr_members_find(&s->members, node)) != NULL) {
+            m->log_level = lv;
+            m->log_level_set = 1;
+        }
+        pthread_mutex_unlock(&s->lock);
+        CN_LOG(CN_LOG_INFO, "gateway=%s: log level -> %s at its next heartbeat (admin)", node,
+               cn_log_level_name(lv));
+        a->status = 200;
+        a->json = json_pack("{s:s, s:s, s:s, s:s}", "node", node, "name", name, "value", value,
+                            "applied", "at the gateway's next heartbeat");
         return;
     }
     if (strcmp(type, MGR_NAME) == 0) {
@@ -200,7 +222,7 @@ void mgr_h_node_property(struct mgr_server *s, struct mgr_req *r, struct mgr_ans
     json_decref(j);
 }
 
-void mgr_h_node_log_level2(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
+void mgr_h_node_log_level(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     json_t *j;
     const char *level;

@@ -313,7 +313,7 @@ static const struct mgr_route routes[] = {
     {"POST", "/v1/nodes/{}/detach", mgr_h_node_action, 0},
     {"POST", "/v1/nodes/{}/suspend", mgr_h_node_action, 0},
     {"POST", "/v1/nodes/{}/resume", mgr_h_node_action, 0},
-    {"PUT", "/v1/nodes/{}/log-level", mgr_h_node_log_level2, MGR_ROUTE_NOLOCK},
+    {"PUT", "/v1/nodes/{}/log-level", mgr_h_node_log_level, MGR_ROUTE_NOLOCK},
     {"PUT", "/v1/nodes/{}/property", mgr_h_node_property, MGR_ROUTE_NOLOCK},
     {"GET", "/v1/nodes/{}/du", mgr_h_node_du, MGR_ROUTE_NOLOCK},
     {"DELETE", "/v1/nodes/{}", mgr_h_node_remove, MGR_ROUTE_NOLOCK},

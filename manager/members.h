@@ -43,6 +43,8 @@ typedef struct mgr_member {
     uint64_t updated_ms;           /* wall clock of the last register or heartbeat */
     uint64_t seen_mono_ms;         /* monotonic time of the last contact (memory only) */
     int ring_push;                 /* recover-ring: make it fetch the rings again (memory) */
+    int log_level_set;             /* update-log-level of a gateway: heartbeat replies carry */
+    int log_level;                 /* log_level from then on (memory) */
 } mgr_member_t;
 
 typedef struct mgr_members {

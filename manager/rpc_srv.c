@@ -48,6 +48,8 @@ static void put_sync_fields(struct mgr_server *s, cn_msg_t *resp, mgr_member_t *
     cn_msg_set_u64(resp, "w", s->levels.w);
     cn_msg_set_u64(resp, "r", s->levels.r);
     cn_msg_set_u64(resp, "d", s->levels.d);
+    if (m->log_level_set)
+        cn_msg_set_u64(resp, "log_level", (uint64_t)m->log_level);
 }
 
 static int op_register(struct mgr_server *s, cn_msg_t *req, cn_msg_t *resp)

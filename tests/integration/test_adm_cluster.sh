@@ -182,9 +182,19 @@ out=$(cl_adm update-log-level storage2 warn 2>&1); rc=$?
 expect_eq "update-log-level storage2 warn" "0:OK: storage2 logs at warn" "$rc:$out"
 out=$(cl_adm update-log-level storage2 loud 2>&1); rc=$?
 check "update-log-level with a bad level fails" test "$rc" -ne 0
-out=$(cl_adm update-log-level gateway0 info 2>&1); rc=$?
-check "update-log-level on the gateway is refused" test "$rc" -ne 0
-expect_match "... with the reason" 'gateway' "$out"
+out=$(cl_adm update-log-level gateway0 debug 2>&1); rc=$?
+expect_eq "update-log-level gateway0 debug" 0 "$rc"
+gw_level_applied() {
+    local deadline=$((SECONDS + 10))
+    until grep -q 'log level info -> debug (update-log-level from the manager)' "$tmp/logs/gateway.log"; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.2
+    done
+}
+check "... the gateway applies it at its next heartbeat" gw_level_applied
+out=$(cl_adm update-property gateway0 gateway.rpc_timeout_ms 5000 2>&1); rc=$?
+check "other gateway properties are refused" test "$rc" -ne 0
+expect_match "... with the reason" 'only log.level' "$out"
 out=$(cl_adm update-log-level manager debug 2>&1); rc=$?
 expect_eq "update-log-level manager debug" 0 "$rc"
 

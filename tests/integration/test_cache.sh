@@ -7,7 +7,9 @@
 # Checks: coherence (cache through A, overwrite through B, read through A: the new content,
 # every time, in a loop, under concurrent GET load on A); deletes through B; the disk cache
 # survives a restart of A; a corrupt cache file is never served; the disk cache stays within
-# its capacity; Range and conditional GET/HEAD on cached objects answer like uncached ones.
+# its capacity; Range and conditional GET/HEAD on cached objects answer like uncached ones;
+# validate = false: own writes invalidate at once, ttl_ms bounds staleness, other gateways'
+# writes and cairn-adm purge-cache arrive through the manager's invalidation feed.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -93,6 +95,7 @@ ini_set "$conf_b" gateway name gatewayb
 ini_set "$conf_b" gateway s3_listen "127.0.0.1:$s3_b"
 ini_set "$conf_b" gateway rest_listen "127.0.0.1:$rest_b"
 ini_set "$conf_b" log file "$tmp/logs/gatewayb.log"
+ini_set "$conf_a" gateway metrics_listen 127.0.0.1:0
 ini_set "$conf_a" cache mem_capacity 16m
 ini_set "$conf_a" cache mem_max_object 64k
 ini_set "$conf_a" cache disk_dir "$dcdir"
@@ -300,7 +303,44 @@ printf 'ttl-3' | put "$B" ttl >/dev/null
 sleep 1.7
 expect_eq "an overwrite through B is seen through A once ttl_ms has passed" ttl-3 "$(get "$A" ttl)"
 
-# ---- the caches' counters (logged by A when it stops) ------------------------------------
+# ---- the manager's invalidation feed: validate = false, no TTL; purge-cache ------------------
+cl_stop_one gateway
+ini_set "$conf_a" cache ttl_ms 0
+check "gateway A restarts with validate = false, ttl_ms = 0 (never re-checked)" cl_start_one gateway
+check "A sees the bucket again" wait_bucket "$A"
+sleep 1.5 # the first heartbeat reply sets A's place in the feed
+printf 'feed-1' | put "$B" feed >/dev/null
+get "$A" feed >/dev/null
+expect_eq "A caches feed-1" feed-1 "$(get "$A" feed)"
+printf 'feed-2' | put "$B" feed >/dev/null
+wait_body() {
+    local deadline=$((SECONDS + 10))
+    until [ "$(get "$A" "$1")" = "$2" ]; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.2
+    done
+}
+check "an overwrite through B reaches A through the manager's feed (within 10 s)" wait_body feed feed-2
+get "$A" feed >/dev/null
+expect_match_i "A serves feed-2 from its cache" 'x-cairn-cache: hit' \
+    "$(curl -s -D - -o /dev/null "$A/cachebkt/feed")"
+check "cairn-adm purge-cache cachebkt/feed" cl_adm purge-cache cachebkt/feed
+purged() {
+    local deadline=$((SECONDS + 10))
+    while curl -s -D - -o /dev/null "$A/cachebkt/feed" | grep -qi 'x-cairn-cache: hit'; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.5
+    done
+}
+check "purge-cache drops the object from A's cache (within 10 s)" purged
+
+# ---- the caches' counters: A's /metrics, and the line A logs when it stops ------------------
+mport=$(awk '$1 == "metrics" {print $2}' "$tmp/run/gateway.port")
+metrics=$(curl -s "http://$mport/metrics")
+expect_match "A's /metrics has the memory cache hits" \
+    'cairn_gateway_cache_hits_total\{cache="memory"\} [1-9]' "$metrics"
+expect_match "A's /metrics has the validation counters" \
+    'cairn_gateway_cache_invalidations_by_source_total\{source="remote"\} [1-9]' "$metrics"
 cl_stop_one gateway
 expect_match "A logs its cache counters when it stops" 'cache: .*hits=[1-9]' \
     "$(grep 'cache: ' "$tmp/logs/gateway.log" | tail -n 3)"
