@@ -199,6 +199,13 @@ void mgr_h_node_get(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *
                   mc, "ring_prev", mp, "manager_ring_cur", cur, "ring_ok",
                   sum != 0 && m->ring_cur == sum, "updated_at", when, "last_seen_ms",
                   (json_int_t)(now > m->seen_mono_ms ? now - m->seen_mono_ms : 0));
+    if (m->have_cache) {
+        json_t *c = json_object();
+
+        for (size_t i = 0; i < MGR_GW_CACHE_NFIELDS; i++)
+            json_object_set_new(c, mgr_gw_cache_fields[i], json_integer((json_int_t)m->cache[i]));
+        json_object_set_new(j, "cache", c);
+    }
     if (rn != NULL) {
         size_t count = cn_ring_node_count(s->ring_cur), at = node_index(s->ring_cur, rn);
         size_t *pr = cn_calloc(count, sizeof(size_t)), *rp = cn_calloc(count, sizeof(size_t));

@@ -17,6 +17,12 @@
 #include "common/mem.h"
 #include "common/proto.h"
 
+const char *const mgr_gw_cache_fields[MGR_GW_CACHE_NFIELDS] = {
+    "mem_hits", "mem_misses", "mem_bytes", "mem_entries", "mem_evictions",
+    "disk_hits", "disk_misses", "disk_bytes", "disk_entries", "disk_evictions",
+    "validations", "validations_stale", "coalesced",
+};
+
 static void copy_str(char *dst, size_t len, const char *src)
 {
     snprintf(dst, len, "%s", src ? src : "");

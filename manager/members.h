@@ -32,6 +32,11 @@
 #define MGR_STATE_DETACHED "detached"
 #define MGR_STATE_RESTARTED "restarted"
 
+/* The cache counters a gateway reports in each heartbeat (gateway/cache.c, "cache_" + name),
+ * kept in memory for `cairn-adm status GATEWAY`. */
+#define MGR_GW_CACHE_NFIELDS 13
+extern const char *const mgr_gw_cache_fields[MGR_GW_CACHE_NFIELDS];
+
 typedef struct mgr_member {
     char name[CN_RING_NAME_MAX];
     char type[16];                 /* CN_NODE_STORAGE or CN_NODE_GATEWAY */
@@ -45,6 +50,8 @@ typedef struct mgr_member {
     int ring_push;                 /* recover-ring: make it fetch the rings again (memory) */
     int log_level_set;             /* update-log-level of a gateway: heartbeat replies carry */
     int log_level;                 /* log_level from then on (memory) */
+    int have_cache;                /* a gateway's last reported cache counters (memory) */
+    uint64_t cache[MGR_GW_CACHE_NFIELDS];
 } mgr_member_t;
 
 typedef struct mgr_members {

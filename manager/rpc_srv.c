@@ -88,6 +88,15 @@ static int op_heartbeat(struct mgr_server *s, cn_msg_t *req, cn_msg_t *resp)
     cn_msg_get_u64(req, "ring_prev", &prev);
     rc = mgr_members_heartbeat(&s->members, s->st, s->ring_cur, name, cur, prev, cn_mono_ms(),
                                &m);
+    if (rc == 0 && strcmp(m->type, CN_NODE_GATEWAY) == 0) {
+        char field[48];
+
+        for (size_t i = 0; i < MGR_GW_CACHE_NFIELDS; i++) {
+            snprintf(field, sizeof(field), "cache_%s", mgr_gw_cache_fields[i]);
+            if (cn_msg_get_u64(req, field, &m->cache[i]) == 0)
+                m->have_cache = 1;
+        }
+    }
     if (rc == 0)
         put_sync_fields(s, resp, m);
     return rc;

@@ -317,6 +317,19 @@ static int status_node(struct adm *a, const char *node)
             item(&t, "arcs as primary", buf);
             item(&t, "arcs holding a replica", val(p, "replica"));
         }
+        if ((p = json_object_get(j, "cache")) != NULL) {
+            snprintf(buf, sizeof(buf), "%s hits, %s misses, %s entries, %s bytes, %s evictions",
+                     val(p, "mem_hits"), val(p, "mem_misses"), val(p, "mem_entries"),
+                     val(p, "mem_bytes"), val(p, "mem_evictions"));
+            item(&t, "memory cache", buf);
+            snprintf(buf, sizeof(buf), "%s hits, %s misses, %s entries, %s bytes, %s evictions",
+                     val(p, "disk_hits"), val(p, "disk_misses"), val(p, "disk_entries"),
+                     val(p, "disk_bytes"), val(p, "disk_evictions"));
+            item(&t, "disk cache", buf);
+            snprintf(buf, sizeof(buf), "%s (%s found stale), %s misses coalesced",
+                     val(p, "validations"), val(p, "validations_stale"), val(p, "coalesced"));
+            item(&t, "cache validations", buf);
+        }
         if ((p = json_object_get(j, "storage")) != NULL) {
             const json_t *q = json_object_get(p, "queue"), *c = json_object_get(p, "compaction");
             const json_t *sc = json_object_get(p, "scrub");

@@ -341,6 +341,10 @@ expect_match "A's /metrics has the memory cache hits" \
     'cairn_gateway_cache_hits_total\{cache="memory"\} [1-9]' "$metrics"
 expect_match "A's /metrics has the validation counters" \
     'cairn_gateway_cache_invalidations_by_source_total\{source="remote"\} [1-9]' "$metrics"
+gw_status=$(cl_adm status gateway0 2>&1)
+expect_match "cairn-adm status gateway0 shows the memory cache's hits" \
+    'memory cache +\| [1-9][0-9]* hits' "$gw_status"
+expect_match "... and its validation counters" 'cache validations +\| [0-9]+ \([0-9]+ found stale\)' "$gw_status"
 cl_stop_one gateway
 expect_match "A logs its cache counters when it stops" 'cache: .*hits=[1-9]' \
     "$(grep 'cache: ' "$tmp/logs/gateway.log" | tail -n 3)"
