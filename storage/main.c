@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,6 +393,10 @@ int main(int argc, char **argv)
     int code, rc;
 
     signal(SIGPIPE, SIG_IGN);
+    /* Object bodies (up to a chunk, 5 MiB) are allocated and freed on the libuv pool and
+     * writer threads; glibc gives each thread its own arena and keeps what was freed there,
+     * so RSS grew by ~80 MiB in a 2-minute soak without any leak. Two arenas bound that. */
+    mallopt(M_ARENA_MAX, 2);
     if ((code = parse_args(argc, argv, &o)) >= 0)
         goto out;
     if (load_conf(&o, &c) != 0) {
