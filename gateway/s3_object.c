@@ -159,6 +159,18 @@ static void put_continue(gw_req_t *r)
         put_small(r);
 }
 
+/* Remembers the chunk manifest a get answered with, so that the chunks of the version being
+ * replaced or deleted can be removed once the parent is written. */
+static void keep_old_manifest(gw_obj_op_t *o, const cn_msg_t *resp)
+{
+    cn_slice_t b = cn_msg_body(resp);
+    uint64_t flags = 0;
+
+    cn_msg_get_u64(resp, "flags", &flags);
+    if ((flags & CN_OBJ_MANIFEST) && gw_manifest_decode(b.ptr, b.len, &o->old_man) == 0)
+        o->have_old = 1;
+}
+
 static void on_put_old_manifest(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
@@ -171,13 +183,8 @@ static void on_put_old_manifest(int status, cn_msg_t *resp, void *arg)
         return;
     }
     o = r->op;
-    if (rc == 0) {
-        cn_slice_t b = cn_msg_body(resp);
-        uint64_t flags = 0;
-        cn_msg_get_u64(resp, "flags", &flags);
-        if ((flags & CN_OBJ_MANIFEST) && gw_manifest_decode(b.ptr, b.len, &o->old_man) == 0)
-            o->have_old = 1;
-    }
+    if (rc == 0)
+        keep_old_manifest(o, resp);
     if (resp)
         cn_msg_free(resp);
     put_continue(r);
@@ -771,14 +778,8 @@ static void on_delete_manifest(int status, cn_msg_t *resp, void *arg)
             cn_msg_free(resp);
         return;
     }
-    gw_obj_op_t *o = r->op;
-    if (rc == 0) {
-        cn_slice_t b = cn_msg_body(resp);
-        uint64_t flags = 0;
-        cn_msg_get_u64(resp, "flags", &flags);
-        if ((flags & CN_OBJ_MANIFEST) && gw_manifest_decode(b.ptr, b.len, &o->old_man) == 0)
-            o->have_old = 1;
-    }
+    if (rc == 0)
+        keep_old_manifest(r->op, resp);
     if (resp)
         cn_msg_free(resp);
     delete_parent(r);
