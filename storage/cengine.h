@@ -35,6 +35,7 @@ struct cengine {
     int sync;                       /* 1: fdatasync before the ack */
     uint64_t grace_ms, compact_rate, scrub_rate, scrub_interval_ms;
     uint32_t compact_auto_pct;
+    uint64_t compact_auto_min, compact_auto_interval_ms;
     uint32_t ndirs;                 /* container i lives in container dir i % ndirs */
     uint64_t min_free;              /* opts.min_free: refuse puts below this free space */
     char *index_path;               /* the index directory (free space checks) */

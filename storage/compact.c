@@ -38,8 +38,6 @@
 #include "common/mem.h"
 #include "common/proto.h"
 
-#define AUTO_CHECK_MS 60000
-
 struct moved {
     size_t koff, klen;
     uint64_t old_off, new_off;
@@ -361,36 +359,110 @@ static uint64_t dead_bytes(struct cengine *ce, uint64_t *dead, uint64_t *live_to
     return total;
 }
 
+/* Sorts targets[0..n) by dead bytes, most first (insertion sort: k is small). */
+static void sort_by_dead(uint32_t *targets, uint32_t n, const uint64_t *dead)
+{
+    for (uint32_t i = 1; i < n; i++)
+        for (uint32_t x = i; x > 0 && dead[targets[x]] > dead[targets[x - 1]]; x--) {
+            uint32_t t = targets[x];
+            targets[x] = targets[x - 1];
+            targets[x - 1] = t;
+        }
+}
+
+/* The automatic choice: the containers whose live records are under compact_auto_pct of
+ * their file and which hold at least compact_auto_min dead bytes, most dead first. Walks the
+ * whole index, so it runs once per compact_auto_interval_ms at most. Returns how many. */
+static uint32_t auto_targets(struct cengine *ce, uint32_t *targets, uint64_t *dead)
+{
+    uint64_t live_total, n = 0;
+
+    dead_bytes(ce, dead, &live_total);
+    for (uint32_t i = 0; i < ce->k; i++) {
+        uint64_t size;
+
+        pthread_mutex_lock(&ce->c[i]->commit);
+        size = ce->c[i]->tail - STOR_SB_SIZE;
+        pthread_mutex_unlock(&ce->c[i]->commit);
+        /* live < pct% of size, i.e. dead > (100 - pct)% of size */
+        if (dead[i] >= ce->compact_auto_min && size > 0 &&
+            (size - dead[i]) * 100 < size * ce->compact_auto_pct)
+            targets[n++] = i;
+    }
+    sort_by_dead(targets, (uint32_t)n, dead);
+    return (uint32_t)n;
+}
+
+/* One compaction pass over targets[0..n); comp->lock held on entry and on return. */
+static void compact_pass(struct cengine *ce, const uint32_t *targets, uint32_t n)
+{
+    struct stor_compactor *k = ce->comp;
+
+    k->st.total = n;
+    k->st.pending = n;
+    for (uint32_t i = 0; i < n && !k->stop; i++) {
+        uint64_t rec = 0, cop = 0, drp = 0;
+        int rc;
+
+        k->st.pending--;
+        k->st.ongoing = (int32_t)targets[i];
+        pthread_mutex_unlock(&k->lock);
+        rc = compact_one(ce, ce->c[targets[i]], &rec, &cop, &drp);
+        pthread_mutex_lock(&k->lock);
+        k->st.ongoing = -1;
+        if (rc == 0) {
+            k->st.done++;
+            k->st.reclaimed_bytes += rec;
+            k->st.copied += cop;
+            k->st.dropped += drp;
+        } else if (rc != CN_ECANCELED) {
+            k->st.failed++;
+            CN_LOG(CN_LOG_ERROR, "container=%u rc=%s: compaction failed", targets[i],
+                   cn_strerror(rc));
+        }
+    }
+    k->running = 0;
+    k->suspended = 0;
+    k->st.pending = 0;
+    k->st.finished_ms = cn_now_ms();
+    CN_LOG(CN_LOG_INFO, "done=%u failed=%u reclaimed=%" PRIu64 ": compaction finished",
+           k->st.done, k->st.failed, k->st.reclaimed_bytes);
+}
+
 static void *run(void *arg)
 {
     struct cengine *ce = arg;
     struct stor_compactor *k = ce->comp;
-    uint64_t next_auto = cn_mono_ms() + AUTO_CHECK_MS;
+    uint64_t next_auto = cn_mono_ms() + ce->compact_auto_interval_ms;
+    uint32_t *targets = cn_calloc(ce->k, sizeof(*targets));
+    uint64_t *dead = cn_calloc(ce->k, sizeof(*dead));
 
     pthread_mutex_lock(&k->lock);
     while (!k->stop) {
-        uint32_t *targets, n;
-        uint64_t *dead, live, total;
+        uint64_t live;
+        uint32_t n;
 
+        if (!k->requested && ce->compact_auto_pct && cn_mono_ms() >= next_auto) {
+            pthread_mutex_unlock(&k->lock);
+            n = auto_targets(ce, targets, dead);
+            pthread_mutex_lock(&k->lock);
+            next_auto = cn_mono_ms() + ce->compact_auto_interval_ms;
+            if (n > 0 && !k->requested && !k->running && !k->stop) {
+                /* what compact-start does, for the chosen containers only */
+                memset(&k->st, 0, sizeof(k->st));
+                k->st.ongoing = -1;
+                k->st.started_ms = cn_now_ms();
+                k->running = 1;
+                CN_LOG(CN_LOG_INFO, "containers=%u most_dead=%u dead=%" PRIu64 " "
+                       "threshold=%u%%: starting an automatic compaction", n, targets[0],
+                       dead[targets[0]], ce->compact_auto_pct);
+                compact_pass(ce, targets, n);
+            }
+            continue;
+        }
         if (!k->requested) {
             struct timespec ts;
 
-            if (ce->compact_auto_pct && cn_mono_ms() >= next_auto) {
-                pthread_mutex_unlock(&k->lock);
-                dead = cn_calloc(ce->k, sizeof(*dead));
-                total = dead_bytes(ce, dead, &live);
-                cn_free(dead);
-                pthread_mutex_lock(&k->lock);
-                next_auto = cn_mono_ms() + AUTO_CHECK_MS;
-                if (total > 0 && live * 100 < total * ce->compact_auto_pct && !k->requested) {
-                    CN_LOG(CN_LOG_INFO, "live=%" PRIu64 " total=%" PRIu64 " threshold=%u%%: "
-                           "starting an automatic compaction", live, total,
-                           ce->compact_auto_pct);
-                    k->requested = 1;
-                    k->req_n = 0;
-                }
-                continue;
-            }
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_sec += 1;
             pthread_cond_timedwait(&k->cond, &k->lock, &ts);
@@ -399,53 +471,16 @@ static void *run(void *arg)
         k->requested = 0;
         n = k->req_n == 0 || k->req_n > ce->k ? ce->k : k->req_n;
         pthread_mutex_unlock(&k->lock);
-
-        targets = cn_calloc(ce->k, sizeof(*targets));
-        dead = cn_calloc(ce->k, sizeof(*dead));
         dead_bytes(ce, dead, &live);
         for (uint32_t i = 0; i < ce->k; i++)
             targets[i] = i;
-        /* most dead bytes first (insertion sort: k is small) */
-        for (uint32_t i = 1; i < ce->k; i++)
-            for (uint32_t x = i; x > 0 && dead[targets[x]] > dead[targets[x - 1]]; x--) {
-                uint32_t t = targets[x];
-                targets[x] = targets[x - 1];
-                targets[x - 1] = t;
-            }
+        sort_by_dead(targets, ce->k, dead);
         pthread_mutex_lock(&k->lock);
-        k->st.total = n;
-        k->st.pending = n;
-        for (uint32_t i = 0; i < n && !k->stop; i++) {
-            uint64_t rec = 0, cop = 0, drp = 0;
-            int rc;
-
-            k->st.pending--;
-            k->st.ongoing = (int32_t)targets[i];
-            pthread_mutex_unlock(&k->lock);
-            rc = compact_one(ce, ce->c[targets[i]], &rec, &cop, &drp);
-            pthread_mutex_lock(&k->lock);
-            k->st.ongoing = -1;
-            if (rc == 0) {
-                k->st.done++;
-                k->st.reclaimed_bytes += rec;
-                k->st.copied += cop;
-                k->st.dropped += drp;
-            } else if (rc != CN_ECANCELED) {
-                k->st.failed++;
-                CN_LOG(CN_LOG_ERROR, "container=%u rc=%s: compaction failed", targets[i],
-                       cn_strerror(rc));
-            }
-        }
-        k->running = 0;
-        k->suspended = 0;
-        k->st.pending = 0;
-        k->st.finished_ms = cn_now_ms();
-        CN_LOG(CN_LOG_INFO, "done=%u failed=%u reclaimed=%" PRIu64 ": compaction finished",
-               k->st.done, k->st.failed, k->st.reclaimed_bytes);
-        cn_free(targets);
-        cn_free(dead);
+        compact_pass(ce, targets, n);
     }
     pthread_mutex_unlock(&k->lock);
+    cn_free(targets);
+    cn_free(dead);
     return NULL;
 }
 

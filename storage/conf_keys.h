@@ -30,9 +30,14 @@ STOR_CONF(CN_CONF_MS, "storage", "tombstone_grace", tombstone_grace, "168h", 1, 
           "compaction drops a tombstone only when it is older than this")
 STOR_CONF(CN_CONF_SIZE, "storage", "compact_rate", compact_rate, "0", 0, 0, 0,
           "bytes per second read by compaction (0: unlimited)")
-STOR_CONF(CN_CONF_UINT, "storage", "compact_auto_ratio", compact_auto_ratio, "0", 0, 100, 0,
-          "start a compaction when live data falls under this percent of the containers "
-          "(0: off)")
+STOR_CONF(CN_CONF_UINT, "storage", "compact_auto_ratio", compact_auto_ratio, "50", 0, 100, 0,
+          "compact a container by itself when its live records fall under this percent of its "
+          "file (and it holds at least compact_auto_min dead bytes); 0: only cairn-adm "
+          "compact-start compacts")
+STOR_CONF(CN_CONF_SIZE, "storage", "compact_auto_min", compact_auto_min, "64m", 1, INT64_MAX, 0,
+          "automatic compaction leaves a container alone until it holds this many dead bytes")
+STOR_CONF(CN_CONF_MS, "storage", "compact_auto_interval", compact_auto_interval, "60s", 100,
+          INT64_MAX, 0, "how often automatic compaction looks at the containers' dead bytes")
 STOR_CONF(CN_CONF_SIZE, "storage", "scrub_rate", scrub_rate, "32m", 0, 0, 0,
           "bytes per second read by the scrub (0: unlimited)")
 STOR_CONF(CN_CONF_MS, "storage", "scrub_interval", scrub_interval, "0", 0, 0, 0,

@@ -56,7 +56,10 @@ typedef struct stor_engine_opts {
     uint32_t containers;          /* K containers per node (default 8; fixed at creation) */
     uint64_t tombstone_grace_ms;  /* compaction keeps tombstones this long (default 7 d) */
     uint64_t compact_rate;        /* bytes/s read by compaction (default unlimited) */
-    uint32_t compact_auto_pct;    /* start compaction when live/total falls under this % */
+    uint32_t compact_auto_pct;    /* compact a container by itself when its live bytes fall
+                                     under this % of its file (0: off, the default here) */
+    uint64_t compact_auto_min;    /* ... and it holds at least this many dead bytes (64 MiB) */
+    uint64_t compact_auto_interval_ms; /* how often to look (default 60 s) */
     uint64_t scrub_rate;          /* bytes/s read by scrub (default unlimited) */
     uint64_t scrub_interval_ms;   /* background scrub pass every ... (default: none) */
     int rebuild_index;            /* 1: wipe the index and rebuild it from the containers */

@@ -80,6 +80,9 @@ static int ce_open(const char *dir, const stor_engine_opts_t *o, void **impl)
     ce->grace_ms = o->tombstone_grace_ms ? o->tombstone_grace_ms : STOR_DEFAULT_GRACE_MS;
     ce->compact_rate = o->compact_rate;
     ce->compact_auto_pct = o->compact_auto_pct;
+    ce->compact_auto_min = o->compact_auto_min ? o->compact_auto_min : 64ull << 20;
+    ce->compact_auto_interval_ms = o->compact_auto_interval_ms ? o->compact_auto_interval_ms
+                                                               : 60000;
     ce->scrub_rate = o->scrub_rate;
     ce->scrub_interval_ms = o->scrub_interval_ms;
     ce->repair = o->repair;

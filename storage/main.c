@@ -271,6 +271,8 @@ void stor_conf_engine_opts(const struct stor_conf *c, stor_engine_opts_t *o)
     o->tombstone_grace_ms = c->tombstone_grace;
     o->compact_rate = c->compact_rate;
     o->compact_auto_pct = (uint32_t)c->compact_auto_ratio;
+    o->compact_auto_min = c->compact_auto_min;
+    o->compact_auto_interval_ms = c->compact_auto_interval;
     o->scrub_rate = c->scrub_rate;
     o->scrub_interval_ms = c->scrub_interval;
     o->min_free = c->min_free;

@@ -3,8 +3,9 @@
  * container engine on real files: compaction under concurrent writes and deletes (20,000
  * objects, half overwritten or deleted: disk use falls by at least 45% of the dead bytes,
  * nothing live is lost, nothing deleted comes back, also after a reopen), the tombstone grace
- * period, suspend/resume, and the scrub of a corrupted body byte (reported, marked, handed to
- * the repair hook, never served).
+ * period, suspend/resume, automatic compaction (it waits for both thresholds, then reclaims),
+ * and the scrub of a corrupted body byte (reported, marked, handed to the repair hook, never
+ * served).
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -288,6 +289,80 @@ Test(maint, suspend_and_resume, .timeout = 60)
         cr_assert_eq(out.len, BODY);
         cn_buf_dispose(&out);
     }
+}
+
+/* Bytes of the container files (dir/containers/c*.dat). */
+static uint64_t container_bytes(void)
+{
+    char path[PATH_MAX];
+    uint64_t total = 0;
+    struct stat sb;
+
+    for (int i = 0; i < 64; i++) {
+        snprintf(path, sizeof(path), "%s/containers/c%04d.dat", dir, i);
+        if (stat(path, &sb) == 0)
+            total += (uint64_t)sb.st_size;
+    }
+    return total;
+}
+
+Test(maint, automatic_compaction_waits_for_the_threshold_then_reclaims, .timeout = 120)
+{
+    stor_engine_opts_t o = {.kind = "container", .no_sync = 1, .containers = 4,
+                            .compact_auto_pct = 50, .compact_auto_min = 1 << 20,
+                            .compact_auto_interval_ms = 100};
+    stor_compact_status_t st;
+    uint64_t before, after;
+    const uint32_t n = 2000; /* 2 MB live, ~0.5 MB per container */
+
+    cr_assert_eq(stor_engine_open(dir, &o, &eng), 0);
+    for (uint32_t i = 0; i < n; i++) {
+        cr_assert_eq(put_v(i, 1), 0);
+        ver[i] = 1;
+    }
+    /* one overwrite of everything: half of each file is dead (~0.5 MB each), under the
+     * 1 MiB minimum: several looks later nothing was compacted */
+    for (uint32_t i = 0; i < n; i++) {
+        cr_assert_eq(put_v(i, 2), 0);
+        ver[i] = 2;
+    }
+    sleep_ms(600);
+    cr_assert_eq(stor_engine_compact_status(eng, &st), 0);
+    cr_assert_str_eq(st.state, "idle");
+    cr_assert_eq(st.started_ms, 0, "nothing compacts under compact_auto_min");
+    /* three more: 4/5 of each file dead (~2 MB each): over both thresholds */
+    for (uint32_t v = 3; v <= 5; v++)
+        for (uint32_t i = 0; i < n; i++) {
+            cr_assert_eq(put_v(i, v), 0);
+            ver[i] = v;
+        }
+    before = container_bytes();
+    for (int i = 0; i < 1000; i++) {
+        cr_assert_eq(stor_engine_compact_status(eng, &st), 0);
+        if (st.started_ms != 0 && strcmp(st.state, "idle") == 0)
+            break;
+        sleep_ms(20);
+    }
+    cr_assert_neq(st.started_ms, 0, "no automatic compaction within 20 s");
+    cr_assert_str_eq(st.state, "idle");
+    cr_assert_eq(st.failed, 0);
+    cr_assert_eq(st.done, 4, "every container was over the thresholds (done=%u)", st.done);
+    after = container_bytes();
+    cr_assert_lt(after * 100, before * 30, "container bytes %" PRIu64 " -> %" PRIu64 ": "
+                 "at least 70%% reclaimed", before, after);
+    check_all(n);
+    /* nothing more to do: the next looks start nothing */
+    {
+        uint64_t started = st.started_ms;
+
+        sleep_ms(400);
+        cr_assert_eq(stor_engine_compact_status(eng, &st), 0);
+        cr_assert_eq(st.started_ms, started, "a compacted store is left alone");
+    }
+    stor_engine_close(eng);
+    eng = NULL;
+    cr_assert_eq(stor_engine_open(dir, &o, &eng), 0);
+    check_all(n);
 }
 
 /* ---- scrub ------------------------------------------------------------------------------ */
