@@ -32,7 +32,8 @@ static const cn_conf_key_t gw_conf_keys[] = {
          "HTTP listen address host:port of GET /metrics (Prometheus text) and GET /health "
          "(port 0 picks a free port; empty: off)"),
     GW_K(CN_CONF_STR, "gateway", "rest_listen", rest_listen, "127.0.0.1:8081", 0, 0, 0,
-         "REST listen address host:port (port 0 picks a free port)"),
+         "REST listen address host:port (port 0 picks a free port; empty = no plain-HTTP REST "
+         "listener, only rest_tls_listen)"),
     GW_K(CN_CONF_BOOL, "gateway", "rest_trust_loopback", rest_trust_loopback, "false", 0, 0, 0,
          "REST requests from 127.0.0.0/8 or ::1 act as the bucket's owner; otherwise only "
          "buckets (or objects) with a public-read ACL can be read and public-read-write ones "
@@ -46,10 +47,19 @@ static const cn_conf_key_t gw_conf_keys[] = {
     GW_K(CN_CONF_STR, "gateway", "tls_listen", tls_listen, "", 0, 0, 0,
          "HTTPS (S3 over TLS, HTTP/1.1 and h2) listen address host:port (port 0 picks a free "
          "port; empty = no HTTPS); needs tls_cert and tls_key"),
+    GW_K(CN_CONF_STR, "gateway", "rest_tls_listen", rest_tls_listen, "", 0, 0, 0,
+         "HTTPS REST listen address host:port (with rest_enabled; port 0 picks a free port; "
+         "empty = no HTTPS REST); uses tls_cert and tls_key"),
     GW_K(CN_CONF_PATH, "gateway", "tls_cert", tls_cert, "", 0, 0, 0,
-         "PEM certificate chain of the HTTPS listener"),
+         "PEM certificate chain of the HTTPS listeners (S3 and REST); read again on SIGHUP "
+         "(a file that does not load is logged and the old certificate kept)"),
     GW_K(CN_CONF_PATH, "gateway", "tls_key", tls_key, "", 0, 0, 0,
-         "PEM private key of the HTTPS listener"),
+         "PEM private key of the HTTPS listeners; read again on SIGHUP with tls_cert"),
+    GW_K(CN_CONF_STR, "gateway", "tls_min_version", tls_min_version, "1.2", 0, 0, 0,
+         "oldest TLS version accepted: 1.2 or 1.3"),
+    GW_K(CN_CONF_STR, "gateway", "tls_ciphers", tls_ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20", 0,
+         0, 0, "OpenSSL cipher list for TLS 1.2 (TLS 1.3 uses OpenSSL's AEAD suites); empty = "
+         "OpenSSL's default list"),
     GW_K(CN_CONF_MS, "gateway", "rpc_timeout_ms", rpc_timeout_ms, "10000", 100, 600000, 1,
          "timeout of one RPC to the manager or a storage node"),
     GW_K(CN_CONF_PATH, "gateway", "tmp_dir", tmp_dir, "", 0, 0, 0,

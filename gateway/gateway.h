@@ -50,6 +50,9 @@ struct gw_conf {
     char *tls_listen;            /* "" = no HTTPS listener */
     char *tls_cert;
     char *tls_key;
+    char *rest_tls_listen;       /* "" = no HTTPS REST listener (needs rest_enabled) */
+    char *tls_ciphers;           /* OpenSSL cipher list for TLS 1.2 ("" = OpenSSL's) */
+    char *tls_min_version;       /* "1.2" or "1.3" */
     char *tmp_dir; /* h2o's temp files for request bodies over 4 MiB (gateway/body_pager.c) */
     char *metrics_listen; /* GET /metrics and /health (gateway/metrics_http.c); "" = off */
 };
@@ -124,7 +127,13 @@ struct gw_server {
     int tls_listening;
     char tls_host[64];
     int tls_port;
-    void *tls_ssl_ctx;      /* SSL_CTX *, NULL without TLS */
+    void *tls_ssl_ctx;      /* SSL_CTX *, NULL without TLS; replaced by gw_tls_reload */
+    /* HTTPS REST listener: the REST handler and context behind the same SSL_CTX */
+    h2o_accept_ctx_t rest_tls_accept_ctx;
+    uv_tcp_t rest_tls_listener;
+    int rest_tls_listening;
+    char rest_tls_host[64];
+    int rest_tls_port;
     uint64_t nconns;        /* open client connections, every listener */
     /* cluster */
     struct gw_mgr mgr;
@@ -180,9 +189,17 @@ void gw_metrics_request(gw_req_t *r);
 /** Binds the S3 listener and sets up h2o. Returns 0 or a CN_E* code. */
 int gw_http_start(gw_server_t *s);
 void gw_http_stop(gw_server_t *s);
-/** gateway/tls.c: loads conf.tls_cert/tls_key into an OpenSSL server context (TLS 1.2+, ALPN
- *  h2 and http/1.1) and sets actx->ssl_ctx. CN_ECONFIG (logged) when they cannot be loaded. */
-int gw_tls_init(gw_server_t *s, h2o_accept_ctx_t *actx);
+/** gateway/tls.c: whether the configuration asks for an HTTPS listener (S3 or REST). */
+int gw_tls_wanted(const struct gw_conf *c);
+/** OpenSSL's version constant for conf.tls_min_version ("" or "1.2", "1.3"); 0 if invalid. */
+int gw_tls_min_version(const char *v);
+/** Loads conf.tls_cert/tls_key into an OpenSSL server context (tls_min_version, tls_ciphers,
+ *  ALPN h2 and http/1.1) kept in s->tls_ssl_ctx, which the HTTPS listeners' accept contexts
+ *  use. CN_ECONFIG (logged) when they cannot be loaded. */
+int gw_tls_init(gw_server_t *s);
+/** SIGHUP: loads the same files into a fresh context for new connections (open ones keep the
+ *  old). On failure logs why and keeps the old context (CN_ECONFIG). 0 without TLS. */
+int gw_tls_reload(gw_server_t *s);
 /** Frees what gw_tls_init made (idempotent). */
 void gw_tls_dispose(gw_server_t *s);
 /** Answers an S3 error (XML body, none for HEAD). Marks r responded. */
@@ -238,6 +255,9 @@ int gw_stor_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m, cn
 /** The manager's heartbeat fields `down` (comma-joined storage nodes out of service, skipped
  *  as coordinators while another owner is in service) and `n` (replicas per key). */
 void gw_stor_set_down(gw_server_t *s, const char *csv, uint64_t n);
+/** The manager's heartbeat fields `w` and `d` (write and delete quorums; 0 keeps the value
+ *  held): a listing may miss min(W, D, N) - 1 nodes and still be complete. */
+void gw_stor_set_quorums(gw_server_t *s, uint64_t w, uint64_t d);
 
 typedef struct gw_list_out gw_list_out_t;
 /** A merged listing: entries in key order, without duplicates; keys borrowed from the

@@ -1,9 +1,10 @@
 /*
- * gateway/http.c: the libh2o glue: the uv TCP listeners (S3, and REST when enabled; port 0
- * supported), h2o accept, the S3 handler (request id, routing, readiness, authentication,
- * aws-chunked decoding, payload, checksum and Content-MD5 checks, access by owner or canned
- * ACL), the REST handler, the filter that turns h2o's early 413 into S3's EntityTooLarge, and
- * the response helpers the operations use.
+ * gateway/http.c: the libh2o glue: the uv TCP listeners (S3, and REST when enabled, each
+ * also over HTTPS with gateway/tls.c's context when configured; port 0 supported), h2o
+ * accept, the S3 handler (request id, routing, readiness, authentication, aws-chunked
+ * decoding, payload, checksum and Content-MD5 checks, access by owner or canned ACL), the REST
+ * handler, the filter that turns h2o's early 413 into S3's EntityTooLarge, and the response
+ * helpers the operations use.
  * Request contexts outlive h2o requests when an RPC is pending (see gateway.h).
  */
 #include "gateway/gateway.h"
@@ -708,9 +709,11 @@ static void refuse_connection(gw_server_t *s, struct gw_conn *c, int tls)
 static void on_connection(uv_stream_t *listener, int status)
 {
     gw_server_t *s = listener->data;
-    h2o_accept_ctx_t *actx = listener == (uv_stream_t *)&s->rest_listener ? &s->rest_accept_ctx
-                             : listener == (uv_stream_t *)&s->tls_listener ? &s->tls_accept_ctx
-                                                                           : &s->accept_ctx;
+    h2o_accept_ctx_t *actx =
+        listener == (uv_stream_t *)&s->rest_listener       ? &s->rest_accept_ctx
+        : listener == (uv_stream_t *)&s->tls_listener      ? &s->tls_accept_ctx
+        : listener == (uv_stream_t *)&s->rest_tls_listener ? &s->rest_tls_accept_ctx
+                                                           : &s->accept_ctx;
     struct gw_conn *conn;
     h2o_socket_t *sock;
 
@@ -726,7 +729,7 @@ static void on_connection(uv_stream_t *listener, int status)
         return;
     }
     if (s->nconns >= s->conf.max_connections) {
-        refuse_connection(s, conn, actx == &s->tls_accept_ctx);
+        refuse_connection(s, conn, actx->ssl_ctx != NULL);
         return;
     }
     s->nconns++;
@@ -796,11 +799,14 @@ int gw_http_start(gw_server_t *s)
     s->listening = 1;
     if ((rc = listen_on(s, &s->listener, s->host, &s->port)) != 0)
         return rc;
+    /* one OpenSSL context for both HTTPS listeners (gateway/tls.c, made by main.c before;
+     * gw_tls_init keeps it), swapped on SIGHUP */
+    if (gw_tls_wanted(&s->conf) && (rc = gw_tls_init(s)) != 0)
+        return rc;
     if (s->conf.tls_listen && *s->conf.tls_listen) {
-        /* HTTPS: the S3 context and handler behind OpenSSL (gateway/tls.c) */
+        /* HTTPS: the S3 context and handler behind OpenSSL */
         s->tls_accept_ctx = s->accept_ctx;
-        if ((rc = gw_tls_init(s, &s->tls_accept_ctx)) != 0)
-            return rc;
+        s->tls_accept_ctx.ssl_ctx = s->tls_ssl_ctx;
         s->tls_listening = 1;
         if ((rc = listen_on(s, &s->tls_listener, s->tls_host, &s->tls_port)) != 0) {
             CN_LOG(CN_LOG_ERROR, "tls listen %s: %s", s->conf.tls_listen, cn_strerror(rc));
@@ -810,10 +816,24 @@ int gw_http_start(gw_server_t *s)
     if (!s->conf.rest_enabled)
         return 0;
     setup_h2o(s, &s->rest_cfg, &s->rest_ctx, &s->rest_accept_ctx, on_rest_req);
-    s->rest_listening = 1;
-    if ((rc = listen_on(s, &s->rest_listener, s->rest_host, &s->rest_port)) != 0) {
-        CN_LOG(CN_LOG_ERROR, "rest listen %s: %s", s->conf.rest_listen, cn_strerror(rc));
-        return rc;
+    if (s->conf.rest_listen && *s->conf.rest_listen) {
+        s->rest_listening = 1;
+        if ((rc = listen_on(s, &s->rest_listener, s->rest_host, &s->rest_port)) != 0) {
+            CN_LOG(CN_LOG_ERROR, "rest listen %s: %s", s->conf.rest_listen, cn_strerror(rc));
+            return rc;
+        }
+    }
+    if (s->conf.rest_tls_listen && *s->conf.rest_tls_listen) {
+        /* HTTPS REST: the REST context and handler behind the same OpenSSL context */
+        s->rest_tls_accept_ctx = s->rest_accept_ctx;
+        s->rest_tls_accept_ctx.ssl_ctx = s->tls_ssl_ctx;
+        s->rest_tls_listening = 1;
+        if ((rc = listen_on(s, &s->rest_tls_listener, s->rest_tls_host, &s->rest_tls_port)) !=
+            0) {
+            CN_LOG(CN_LOG_ERROR, "rest tls listen %s: %s", s->conf.rest_tls_listen,
+                   cn_strerror(rc));
+            return rc;
+        }
     }
     return 0;
 }
@@ -831,5 +851,9 @@ void gw_http_stop(gw_server_t *s)
     if (s->tls_listening) {
         s->tls_listening = 0;
         uv_close((uv_handle_t *)&s->tls_listener, NULL);
+    }
+    if (s->rest_tls_listening) {
+        s->rest_tls_listening = 0;
+        uv_close((uv_handle_t *)&s->rest_tls_listener, NULL);
     }
 }

@@ -1,6 +1,7 @@
 /*
  * gateway/main.c: cairn-gateway's entry point: command line and configuration, the libuv
- * loop, signals (SIGTERM/SIGINT stop, SIGHUP reopens the log), the port and pid files.
+ * loop, signals (SIGTERM/SIGINT stop, SIGHUP reopens the log and reloads the TLS certificate),
+ * the port and pid files.
  * Everything runs on the one loop thread.
  */
 #include <getopt.h>
@@ -39,6 +40,17 @@ static void usage(FILE *out)
             "                     [--print-config] [--help-config] [-h|--help] [-V|--version]\n");
 }
 
+/* Parses the listen address of [gateway] key into host and port; prints why not (from: the
+ * config file or --set) and returns nonzero when it is not host:port. */
+static int parse_listen(const char *from, const char *key, const char *val, char *host,
+                        size_t hostlen, int *port)
+{
+    if (cn_parse_hostport(val, host, hostlen, port) == 0)
+        return 0;
+    fprintf(stderr, "%s: gateway.%s: not host:port\n", from, key);
+    return -1;
+}
+
 static void on_exit_timer(uv_timer_t *t)
 {
     uv_stop(t->loop);
@@ -70,6 +82,8 @@ static void on_hup(uv_signal_t *h, int signum)
         CN_LOG(CN_LOG_ERROR, "log reopen failed: %s", cn_strerror(rc));
     else
         CN_LOG(CN_LOG_INFO, "log reopened");
+    /* a certificate that does not load is logged there and the old one kept */
+    gw_tls_reload(&srv);
 }
 
 int main(int argc, char **argv)
@@ -87,7 +101,7 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    const char *conf_path = NULL, *port_file = NULL, *pid_file = NULL;
+    const char *conf_path = NULL, *port_file = NULL, *pid_file = NULL, *from;
     const char **sets = cn_calloc((size_t)argc + 1, sizeof(*sets));
     size_t nsets = 0;
     int check = 0, print = 0, help_conf = 0, c, rc, ret = 0, metrics_port = 0;
@@ -113,6 +127,7 @@ int main(int argc, char **argv)
         cn_free(sets);
         return 2;
     }
+    from = conf_path ? conf_path : "--set"; /* where a config error comes from */
     if (help_conf) {
         cn_conf_print_sample(gw_conf_keys, GW_CONF_NKEYS, "cairn-gateway", stdout);
         cn_free(sets);
@@ -137,35 +152,41 @@ int main(int argc, char **argv)
     }
     if (!srv.conf.secret || !*srv.conf.secret) {
         fprintf(stderr, "%s: cluster.secret: required, no default (set the cluster secret)\n",
-                conf_path ? conf_path : "--set");
+                from);
         ret = 2;
         goto out_conf;
     }
-    if (cn_parse_hostport(srv.conf.s3_listen, srv.host, sizeof(srv.host), &srv.port) != 0) {
-        fprintf(stderr, "%s: gateway.s3_listen: not host:port\n", conf_path ? conf_path : "--set");
+    if (parse_listen(from, "s3_listen", srv.conf.s3_listen, srv.host, sizeof(srv.host),
+                     &srv.port) != 0 ||
+        (srv.conf.rest_enabled && *srv.conf.rest_listen &&
+         parse_listen(from, "rest_listen", srv.conf.rest_listen, srv.rest_host,
+                      sizeof(srv.rest_host), &srv.rest_port) != 0) ||
+        (srv.conf.rest_enabled && *srv.conf.rest_tls_listen &&
+         parse_listen(from, "rest_tls_listen", srv.conf.rest_tls_listen, srv.rest_tls_host,
+                      sizeof(srv.rest_tls_host), &srv.rest_tls_port) != 0) ||
+        (*srv.conf.tls_listen && parse_listen(from, "tls_listen", srv.conf.tls_listen,
+                                              srv.tls_host, sizeof(srv.tls_host),
+                                              &srv.tls_port) != 0)) {
         ret = 2;
         goto out_conf;
     }
-    if (srv.conf.rest_enabled &&
-        cn_parse_hostport(srv.conf.rest_listen, srv.rest_host, sizeof(srv.rest_host),
-                          &srv.rest_port) != 0) {
-        fprintf(stderr, "%s: gateway.rest_listen: not host:port\n",
-                conf_path ? conf_path : "--set");
+    if (srv.conf.rest_enabled && !*srv.conf.rest_listen && !*srv.conf.rest_tls_listen) {
+        fprintf(stderr, "%s: gateway.rest_listen: rest_enabled needs rest_listen or "
+                        "rest_tls_listen\n", from);
         ret = 2;
         goto out_conf;
     }
-    if (srv.conf.tls_listen && *srv.conf.tls_listen &&
-        cn_parse_hostport(srv.conf.tls_listen, srv.tls_host, sizeof(srv.tls_host),
-                          &srv.tls_port) != 0) {
-        fprintf(stderr, "%s: gateway.tls_listen: not host:port\n",
-                conf_path ? conf_path : "--set");
-        ret = 2;
-        goto out_conf;
-    }
-    if (srv.conf.tls_listen && *srv.conf.tls_listen &&
+    if (gw_tls_wanted(&srv.conf) &&
         (!srv.conf.tls_cert || !*srv.conf.tls_cert || !srv.conf.tls_key || !*srv.conf.tls_key)) {
-        fprintf(stderr, "%s: gateway.tls_cert: tls_listen needs tls_cert and tls_key\n",
-                conf_path ? conf_path : "--set");
+        fprintf(stderr,
+                "%s: gateway.tls_cert: tls_listen and rest_tls_listen need tls_cert and "
+                "tls_key\n", from);
+        ret = 2;
+        goto out_conf;
+    }
+    if (gw_tls_min_version(srv.conf.tls_min_version) == 0) {
+        fprintf(stderr, "%s: gateway.tls_min_version: %s: not 1.2 or 1.3\n", from,
+                srv.conf.tls_min_version);
         ret = 2;
         goto out_conf;
     }
@@ -174,7 +195,7 @@ int main(int argc, char **argv)
         int p;
         if (cn_parse_hostport(srv.conf.mgr_address, h, sizeof(h), &p) != 0) {
             fprintf(stderr, "%s: manager.address: not host:port\n",
-                    conf_path ? conf_path : "--set");
+                    from);
             ret = 2;
             goto out_conf;
         }
@@ -203,6 +224,11 @@ int main(int argc, char **argv)
         ret = 1;
         goto out_loop;
     }
+    if (gw_tls_wanted(&srv.conf) && (rc = gw_tls_init(&srv)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "tls: cannot start the HTTPS listeners: %s", cn_strerror(rc));
+        ret = 1;
+        goto out_loop;
+    }
     if ((rc = gw_http_start(&srv)) != 0) {
         CN_LOG(CN_LOG_ERROR, "s3 listen %s failed: %s", srv.conf.s3_listen, cn_strerror(rc));
         ret = 1;
@@ -224,9 +250,12 @@ int main(int argc, char **argv)
         if (srv.tls_listening)
             n += snprintf(line + n, sizeof(line) - (size_t)n, "https %s:%d\n", srv.tls_host,
                           srv.tls_port);
-        if (srv.conf.rest_enabled)
+        if (srv.rest_listening)
             n += snprintf(line + n, sizeof(line) - (size_t)n, "rest %s:%d\n", srv.rest_host,
                           srv.rest_port);
+        if (srv.rest_tls_listening)
+            n += snprintf(line + n, sizeof(line) - (size_t)n, "rest-https %s:%d\n",
+                          srv.rest_tls_host, srv.rest_tls_port);
         if ((rc = cn_write_file_atomic(port_file, line, (size_t)n)) != 0) {
             CN_LOG(CN_LOG_ERROR, "port file %s: %s", port_file, cn_strerror(rc));
             ret = 1;
@@ -251,9 +280,14 @@ int main(int argc, char **argv)
     uv_signal_start(&sig_hup, on_hup, SIGHUP);
     CN_LOG(CN_LOG_INFO, "gateway %s listening on http %s:%d, manager %s", srv.conf.name, srv.host,
            srv.port, srv.conf.mgr_address);
-    if (srv.conf.rest_enabled)
+    if (srv.rest_listening)
         CN_LOG(CN_LOG_INFO, "rest listening on %s:%d (trust loopback: %s)", srv.rest_host,
                srv.rest_port, srv.conf.rest_trust_loopback ? "yes" : "no");
+    if (srv.tls_listening)
+        CN_LOG(CN_LOG_INFO, "https listening on %s:%d", srv.tls_host, srv.tls_port);
+    if (srv.rest_tls_listening)
+        CN_LOG(CN_LOG_INFO, "rest https listening on %s:%d (trust loopback: %s)",
+               srv.rest_tls_host, srv.rest_tls_port, srv.conf.rest_trust_loopback ? "yes" : "no");
     uv_run(&loop, UV_RUN_DEFAULT);
     CN_LOG(CN_LOG_INFO, "gateway stopped");
     /* h2o's context keeps handles open; the process exits here without uv_loop_close */

@@ -307,12 +307,15 @@ static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
     }
     {
         char down[4096] = "";
-        uint64_t n = 0;
+        uint64_t n = 0, w = 0, d = 0;
 
         cn_msg_get_u64(resp, "n", &n);
+        cn_msg_get_u64(resp, "w", &w);
+        cn_msg_get_u64(resp, "d", &d);
         if (cn_msg_get_str(resp, "down", down, sizeof(down)) != 0)
             down[0] = '\0';
         gw_stor_set_down(s, down, n);
+        gw_stor_set_quorums(s, w, d);
     }
     gw_cache_on_heartbeat(s, resp);
     if (cn_msg_get_u64(resp, "log_level", &v) == 0 && v <= CN_LOG_ERROR &&

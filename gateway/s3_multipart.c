@@ -38,23 +38,43 @@
 
 /* ---- keys ------------------------------------------------------------------------------ */
 
-static void marker_key(cn_buf_t *k, const char *bucket, const char *key, size_t key_len,
-                       const char *id)
+/* "\x01<kind>/<bucket>/<key>/" into k (reset first): the head of every upload key */
+static void upload_key(cn_buf_t *k, char kind, gw_req_t *r)
 {
     cn_buf_reset(k);
-    cn_buf_appendf(k, "\x01u/%s/", bucket);
-    cn_buf_append(k, key, key_len);
-    cn_buf_appendf(k, "/%s", id);
+    cn_buf_appendf(k, "\x01%c/%s/", kind, r->route.bucket);
+    cn_buf_append(k, r->route.key, r->route.key_len);
+    cn_buf_append(k, "/", 1);
+}
+
+/* the upload marker of upload id */
+static void marker_key(cn_buf_t *k, gw_req_t *r, const char *id)
+{
+    upload_key(k, 'u', r);
+    cn_buf_appendf(k, "%s", id);
 }
 
 /* the prefix of an upload's part records; the records are prefix + "%05u" */
-static void parts_prefix(cn_buf_t *k, const char *bucket, const char *key, size_t key_len,
-                         const char *id)
+static void parts_prefix(cn_buf_t *k, gw_req_t *r, const char *id)
 {
-    cn_buf_reset(k);
-    cn_buf_appendf(k, "\x01p/%s/", bucket);
-    cn_buf_append(k, key, key_len);
-    cn_buf_appendf(k, "/%s/", id);
+    upload_key(k, 'p', r);
+    cn_buf_appendf(k, "%s/", id);
+}
+
+/* A part record's number from its listed key (prefix_len bytes of prefix, then 5 digits).
+ * Returns 1, or 0 for a common prefix or a key of another form. */
+static int part_number_of(const cn_list_entry_t *e, size_t prefix_len, uint32_t *num)
+{
+    *num = 0;
+    if ((e->flags & CN_LIST_PREFIX) || e->key.len != prefix_len + 5)
+        return 0;
+    for (size_t j = 0; j < 5; j++) {
+        char c = e->key.ptr[prefix_len + j];
+        if (c < '0' || c > '9')
+            return 0;
+        *num = *num * 10 + (uint32_t)(c - '0');
+    }
+    return 1;
 }
 
 static int upload_id_valid(const char *id, size_t n)
@@ -67,7 +87,8 @@ static int upload_id_valid(const char *id, size_t n)
     return 1;
 }
 
-/* Reads uploadId from the query. Returns 1 valid, 0 missing or malformed. */
+/* Reads uploadId from the query. Returns 1 valid; 0 missing or malformed, and then the
+ * request is answered NoSuchUpload. */
 static int get_upload_id(gw_req_t *r, char id[MPU_ID_LEN + 1])
 {
     size_t ql;
@@ -80,6 +101,8 @@ static int get_upload_id(gw_req_t *r, char id[MPU_ID_LEN + 1])
     if (ok)
         memcpy(id, v.data, MPU_ID_LEN + 1);
     cn_buf_dispose(&v);
+    if (!ok)
+        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
     return ok;
 }
 
@@ -180,11 +203,9 @@ static void on_sweep_list(int status, gw_list_out_t *out, void *arg)
     }
     for (size_t i = 0; i < out->n; i++) {
         const cn_list_entry_t *e = out->ents[i];
-        uint32_t num = 0;
-        if (e->flags & CN_LIST_PREFIX || e->key.len != sw->prefix.len + 5)
+        uint32_t num;
+        if (!part_number_of(e, sw->prefix.len, &num))
             continue;
-        for (size_t j = 0; j < 5; j++)
-            num = num * 10 + (uint32_t)(e->key.ptr[sw->prefix.len + j] - '0');
         if (sw->keep && num <= GW_MPU_MAX_PARTS && (sw->keep[num / 8] & (1u << (num % 8)))) {
             gw_stor_delete_bg(sw->srv, e->key.ptr, e->key.len);
             continue;
@@ -244,17 +265,23 @@ struct part_info {
     int have;
 };
 
+/* What a part record read means to the operation: the S3 error to answer, or GW_S3_OK. */
+typedef gw_s3_err_t (*part_check_fn)(struct part_info *p, int rc, cn_msg_t *resp);
+
 struct mpu_op {
     char id[MPU_ID_LEN + 1];
     cn_buf_t okey;      /* "bucket/key" */
     cn_buf_t mkey;      /* the marker */
     cn_buf_t pprefix;   /* the part records' prefix */
     cn_buf_t meta;      /* the final object's metadata (from the marker) */
+    /* Complete and ListParts: the part records read, MPU_WINDOW at a time (parts_fetch) */
+    struct part_info *parts;
+    size_t nparts, next, inflight;
+    gw_s3_err_t err;
+    part_check_fn part_check;          /* judges each record read */
+    void (*parts_done)(gw_req_t *r);   /* then, when all are read and o->err is GW_S3_OK */
     /* Complete */
     gw_xml_part_t *req_parts;
-    struct part_info *parts;
-    size_t nparts, next, done, inflight;
-    gw_s3_err_t err;
     gw_manifest_t man, old_man;
     int have_old;
     char etag[48];
@@ -343,25 +370,189 @@ static int check_key(gw_req_t *r)
     return 0;
 }
 
+/* The request prologue of Complete, Abort and ListParts: a key and a valid uploadId, then
+ * the op with its marker and part prefix. NULL when the request has been answered. */
+static struct mpu_op *mpu_start(gw_req_t *r)
+{
+    struct mpu_op *o;
+
+    if (check_key(r) != 0)
+        return NULL;
+    o = mpu_new(r);
+    if (!get_upload_id(r, o->id))
+        return NULL;
+    marker_key(&o->mkey, r, o->id);
+    parts_prefix(&o->pprefix, r, o->id);
+    return o;
+}
+
+/* The completion prologue of a request on the upload marker (HEAD or DELETE): frees resp
+ * (after appending its "meta" to the op's when keep_meta), answers NoSuchUpload or the
+ * error. Returns 0 when the caller goes on, 1 when the request is answered or gone. */
+static int marker_done(gw_req_t *r, int status, cn_msg_t *resp, int keep_meta)
+{
+    int rc = rpc_begin(r, status, &resp);
+
+    if (rc == 0 && keep_meta) {
+        struct mpu_op *o = r->op;
+        cn_slice_t meta = {0};
+        cn_msg_get_bytes(resp, "meta", &meta);
+        if (meta.len)
+            cn_buf_append(&o->meta, meta.ptr, meta.len);
+    }
+    if (resp)
+        cn_msg_free(resp);
+    if (rc == 1)
+        return 1;
+    if (rc == CN_ENOENT) {
+        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
+        return 1;
+    }
+    if (rc != 0) {
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return 1;
+    }
+    return 0;
+}
+
+/* Lists up to max keys under prefix after start_after for the request; on routing failure
+ * answers 503. */
+static void list_for(gw_req_t *r, const cn_buf_t *prefix, const cn_buf_t *start_after,
+                     uint64_t max, gw_list_done_fn cb)
+{
+    r->pending++;
+    if (gw_stor_list(r->srv, prefix->data, prefix->len, start_after->data, start_after->len,
+                     (uint32_t)max, NULL, cb, r) != 0) {
+        r->pending--;
+        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+    }
+}
+
+/* The completion prologue of list_for: frees out and answers the error when the listing
+ * failed. Returns 0 when the caller goes on (and owns out), 1 when the request is answered
+ * or gone. */
+static int list_done(gw_req_t *r, int status, gw_list_out_t *out)
+{
+    if (gw_req_rpc_done(r)) {
+        gw_list_out_free(out);
+        return 1;
+    }
+    if (status != 0 || !out) {
+        gw_list_out_free(out);
+        gw_req_error(r, gw_s3_err_from_rc(status), NULL);
+        return 1;
+    }
+    return 0;
+}
+
+/* The completion prologue of a put of the marker or the object's manifest (a newer version
+ * already there, CN_ESTALE, is success): frees resp, logs and answers an error. Returns 0
+ * when the caller goes on, 1 when the request is answered or gone. */
+static int put_done(gw_req_t *r, int status, cn_msg_t *resp, const char *what)
+{
+    int rc = rpc_begin(r, status, &resp);
+
+    if (resp)
+        cn_msg_free(resp);
+    if (rc == 1)
+        return 1;
+    if (rc != 0 && rc != CN_ESTALE) {
+        CN_LOG(CN_LOG_WARN, "%s %s: %s", what, ((struct mpu_op *)r->op)->okey.data,
+               cn_strerror(rc));
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- reading part records (Complete, ListParts) ---------------------------------------- */
+
+struct part_call {
+    gw_req_t *r;
+    size_t i;
+};
+
+static void parts_fetch(gw_req_t *r);
+
+/* Reads a part record's reply into p (mtime, manifest, size) and its ETag into etag.
+ * 0, or CN_ECORRUPT when its manifest does not decode. */
+static int part_record_read(cn_msg_t *resp, struct part_info *p, char etag[72])
+{
+    cn_slice_t b = cn_msg_body(resp);
+
+    cn_msg_get_str(resp, "etag", etag, 72);
+    cn_msg_get_u64(resp, "mtime", &p->mtime);
+    if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &p->man) != 0)
+        return CN_ECORRUPT;
+    p->size = p->man.size;
+    return 0;
+}
+
+static void on_part_read(int status, cn_msg_t *resp, void *arg)
+{
+    struct part_call *pc = arg;
+    gw_req_t *r = pc->r;
+    size_t i = pc->i;
+    int rc = rpc_begin(r, status, &resp);
+    struct mpu_op *o;
+
+    cn_free(pc);
+    if (rc == 1)
+        return;
+    o = r->op;
+    o->inflight--;
+    if (o->err == GW_S3_OK)
+        o->err = o->part_check(&o->parts[i], rc, resp);
+    if (resp)
+        cn_msg_free(resp);
+    parts_fetch(r);
+}
+
+/* Reads the records of o->parts (prefix + "%05u" of each number), MPU_WINDOW at a time;
+ * when all are read, calls o->parts_done, or answers o->err. */
+static void parts_fetch(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+    cn_buf_t k;
+
+    cn_buf_init(&k);
+    while (o->err == GW_S3_OK && o->inflight < MPU_WINDOW && o->next < o->nparts) {
+        struct part_call *pc = cn_calloc(1, sizeof(*pc));
+        size_t i = o->next++;
+        cn_buf_reset(&k);
+        cn_buf_append(&k, o->pprefix.data, o->pprefix.len);
+        cn_buf_appendf(&k, "%05u", (unsigned)o->parts[i].number);
+        pc->r = r;
+        pc->i = i;
+        r->pending++;
+        o->inflight++;
+        if (gw_stor_send(r->srv, k.data, k.len, msg_for(CN_OP_GET, &k), on_part_read, pc) != 0) {
+            cn_free(pc);
+            r->pending--;
+            o->inflight--;
+            o->err = GW_S3_SERVICE_UNAVAILABLE;
+        }
+    }
+    cn_buf_dispose(&k);
+    if (o->inflight)
+        return;
+    if (o->err != GW_S3_OK)
+        gw_req_error(r, o->err, NULL);
+    else if (o->next == o->nparts)
+        o->parts_done(r);
+}
+
 /* ---- CreateMultipartUpload ------------------------------------------------------------- */
 
 static void on_marker_put(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
-    int rc = rpc_begin(r, status, &resp);
     struct mpu_op *o;
     cn_buf_t b;
 
-    if (resp)
-        cn_msg_free(resp);
-    if (rc == 1)
+    if (put_done(r, status, resp, "create upload") != 0)
         return;
     o = r->op;
-    if (rc != 0 && rc != CN_ESTALE) {
-        CN_LOG(CN_LOG_WARN, "create upload %s: %s", o->okey.data, cn_strerror(rc));
-        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
-        return;
-    }
     cn_buf_init(&b);
     gw_xml_decl(&b);
     gw_xml_open_ns(&b, "InitiateMultipartUploadResult", GW_S3_XMLNS);
@@ -391,7 +582,7 @@ void gw_s3_create_multipart(gw_req_t *r)
         return;
     }
     cn_hex(rnd, sizeof(rnd), o->id);
-    marker_key(&o->mkey, r->route.bucket, r->route.key, r->route.key_len, o->id);
+    marker_key(&o->mkey, r, o->id);
     gw_obj_meta_from_headers(r, &o->meta);
     m = msg_for(CN_OP_PUT, &o->mkey);
     cn_msg_set_u64(m, "clock", 0);
@@ -406,20 +597,9 @@ void gw_s3_create_multipart(gw_req_t *r)
 static void on_part_marker(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
-    int rc = rpc_begin(r, status, &resp);
 
-    if (resp)
-        cn_msg_free(resp);
-    if (rc == 1)
+    if (marker_done(r, status, resp, 0) != 0)
         return;
-    if (rc == CN_ENOENT) {
-        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
-        return;
-    }
-    if (rc != 0) {
-        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
-        return;
-    }
     if (((gw_obj_op_t *)r->op)->copy_reply == 2)
         gw_s3_upload_part_copy(r);
     else
@@ -443,27 +623,23 @@ void gw_s3_upload_part(gw_req_t *r)
                      "Part number must be an integer between 1 and 10000, inclusive");
         return;
     }
-    if (!get_upload_id(r, id)) {
-        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
+    if (!get_upload_id(r, id))
         return;
-    }
     if (r->body.len > r->srv->conf.max_object_size) {
         gw_req_error(r, GW_S3_ENTITY_TOO_LARGE, NULL);
         return;
     }
     cn_buf_init(&k);
     cn_buf_init(&mk);
-    parts_prefix(&k, r->route.bucket, r->route.key, r->route.key_len, id);
+    parts_prefix(&k, r, id);
     cn_buf_appendf(&k, "%05u", (unsigned)num);
     o = gw_obj_op_new(r, k.data, k.len);
     o->body = r->body;
     o->force_chunked = 1;
     if (cn_random_bytes(&ver, sizeof(ver)) != 0)
         ver = cn_now_ns();
-    cn_buf_reset(&k);
-    cn_buf_appendf(&k, "\x01" "c/%s/", r->route.bucket);
-    cn_buf_append(&k, r->route.key, r->route.key_len);
-    cn_buf_appendf(&k, "/%s.%05u.%016" PRIx64 "/", id, (unsigned)num, ver);
+    upload_key(&k, 'c', r);
+    cn_buf_appendf(&k, "%s.%05u.%016" PRIx64 "/", id, (unsigned)num, ver);
     o->chunk_prefix = cn_buf_steal(&k, NULL);
     if (r->checksum_name[0]) {
         gw_meta_t meta = {0};
@@ -479,19 +655,13 @@ void gw_s3_upload_part(gw_req_t *r)
         cn_md5(o->body.len ? o->body.ptr : "", o->body.len, md5);
         cn_hex(md5, sizeof(md5), o->etag);
     }
-    marker_key(&mk, r->route.bucket, r->route.key, r->route.key_len, id);
-    r->pending++;
-    if (gw_stor_send(r->srv, mk.data, mk.len, msg_for(CN_OP_HEAD, &mk), on_part_marker, r) != 0) {
-        r->pending--;
-        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
-    }
+    marker_key(&mk, r, id);
+    send_for(r, &mk, msg_for(CN_OP_HEAD, &mk), on_part_marker);
     cn_buf_dispose(&k);
     cn_buf_dispose(&mk);
 }
 
 /* ---- CompleteMultipartUpload ----------------------------------------------------------- */
-
-static void complete_fetch(gw_req_t *r);
 
 static void on_complete_marker_deleted(int status, cn_msg_t *resp, void *arg)
 {
@@ -534,20 +704,13 @@ static void on_complete_marker_deleted(int status, cn_msg_t *resp, void *arg)
 static void on_complete_parent(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
-    int rc = rpc_begin(r, status, &resp);
     struct mpu_op *o;
+    cn_msg_t *m;
 
-    if (resp)
-        cn_msg_free(resp);
-    if (rc == 1)
+    if (put_done(r, status, resp, "complete, manifest put of") != 0)
         return;
     o = r->op;
-    if (rc != 0 && rc != CN_ESTALE) {
-        CN_LOG(CN_LOG_WARN, "complete %s: manifest put: %s", o->okey.data, cn_strerror(rc));
-        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
-        return;
-    }
-    cn_msg_t *m = msg_for(CN_OP_DELETE, &o->mkey);
+    m = msg_for(CN_OP_DELETE, &o->mkey);
     cn_msg_set_u64(m, "clock", 0);
     send_for(r, &o->mkey, m, on_complete_marker_deleted);
 }
@@ -645,127 +808,43 @@ static void complete_build(gw_req_t *r)
     send_for(r, &o->okey, msg_for(CN_OP_HEAD, &o->okey), on_complete_old_head);
 }
 
-struct part_call {
-    gw_req_t *r;
-    size_t i;
-};
-
-static void on_complete_part(int status, cn_msg_t *resp, void *arg)
+/* A part Complete names must exist with the ETag the client gave. */
+static gw_s3_err_t complete_part_check(struct part_info *p, int rc, cn_msg_t *resp)
 {
-    struct part_call *pc = arg;
-    gw_req_t *r = pc->r;
-    size_t i = pc->i;
-    int rc = rpc_begin(r, status, &resp);
-    struct mpu_op *o;
+    char etag[72] = "";
 
-    cn_free(pc);
-    if (rc == 1)
-        return;
-    o = r->op;
-    o->inflight--;
-    o->done++;
-    if (o->err == GW_S3_OK) {
-        struct part_info *p = &o->parts[i];
-        char etag[72] = "";
-        if (rc == CN_ENOENT) {
-            o->err = GW_S3_INVALID_PART;
-        } else if (rc != 0) {
-            o->err = gw_s3_err_from_rc(rc);
-        } else {
-            cn_slice_t b = cn_msg_body(resp);
-            cn_msg_get_str(resp, "etag", etag, sizeof(etag));
-            cn_msg_get_u64(resp, "mtime", &p->mtime);
-            if (strcasecmp(etag, p->etag) != 0)
-                o->err = GW_S3_INVALID_PART;
-            else if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &p->man) != 0)
-                o->err = GW_S3_INTERNAL_ERROR;
-            else {
-                p->size = p->man.size;
-                snprintf(p->etag, sizeof(p->etag), "%s", etag); /* stored case */
-                p->have = 1;
-            }
-        }
-    }
-    if (resp)
-        cn_msg_free(resp);
-    complete_fetch(r);
-}
-
-static void complete_fetch(gw_req_t *r)
-{
-    struct mpu_op *o = r->op;
-    cn_buf_t k;
-
-    cn_buf_init(&k);
-    while (o->err == GW_S3_OK && o->inflight < MPU_WINDOW && o->next < o->nparts) {
-        struct part_call *pc = cn_calloc(1, sizeof(*pc));
-        size_t i = o->next++;
-        cn_buf_reset(&k);
-        cn_buf_append(&k, o->pprefix.data, o->pprefix.len);
-        cn_buf_appendf(&k, "%05u", (unsigned)o->parts[i].number);
-        pc->r = r;
-        pc->i = i;
-        r->pending++;
-        o->inflight++;
-        if (gw_stor_send(r->srv, k.data, k.len, msg_for(CN_OP_GET, &k), on_complete_part, pc) !=
-            0) {
-            cn_free(pc);
-            r->pending--;
-            o->inflight--;
-            o->err = GW_S3_SERVICE_UNAVAILABLE;
-        }
-    }
-    cn_buf_dispose(&k);
-    if (o->inflight)
-        return;
-    if (o->err != GW_S3_OK) {
-        gw_req_error(r, o->err, NULL);
-        return;
-    }
-    if (o->next == o->nparts)
-        complete_build(r);
+    if (rc == CN_ENOENT)
+        return GW_S3_INVALID_PART;
+    if (rc != 0)
+        return gw_s3_err_from_rc(rc);
+    rc = part_record_read(resp, p, etag);
+    if (strcasecmp(etag, p->etag) != 0)
+        return GW_S3_INVALID_PART;
+    if (rc != 0)
+        return GW_S3_INTERNAL_ERROR;
+    snprintf(p->etag, sizeof(p->etag), "%s", etag); /* stored case */
+    p->have = 1;
+    return GW_S3_OK;
 }
 
 static void on_complete_marker(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
-    int rc = rpc_begin(r, status, &resp);
-    struct mpu_op *o;
 
-    if (rc == 1)
+    if (marker_done(r, status, resp, 1) != 0)
         return;
-    o = r->op;
-    if (rc == 0) {
-        cn_slice_t meta = {0};
-        cn_msg_get_bytes(resp, "meta", &meta);
-        if (meta.len)
-            cn_buf_append(&o->meta, meta.ptr, meta.len);
-    }
-    if (resp)
-        cn_msg_free(resp);
-    if (rc == CN_ENOENT) {
-        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
-        return;
-    }
-    if (rc != 0) {
-        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
-        return;
-    }
-    complete_fetch(r);
+    parts_fetch(r);
 }
 
 void gw_s3_complete_multipart(gw_req_t *r)
 {
-    struct mpu_op *o;
+    struct mpu_op *o = mpu_start(r);
     int rc;
 
-    if (check_key(r) != 0)
+    if (o == NULL)
         return;
-    o = mpu_new(r);
-    if (!get_upload_id(r, o->id)) {
-        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
-        return;
-    }
+    o->part_check = complete_part_check;
+    o->parts_done = complete_build;
     rc = gw_xml_parse_complete(r->body.ptr, r->body.len, &o->req_parts, &o->nparts);
     if (rc != 0) {
         gw_req_error(r, GW_S3_MALFORMED_XML, NULL);
@@ -780,8 +859,6 @@ void gw_s3_complete_multipart(gw_req_t *r)
         o->parts[i].number = o->req_parts[i].number;
         memcpy(o->parts[i].etag, o->req_parts[i].etag, sizeof(o->parts[i].etag));
     }
-    marker_key(&o->mkey, r->route.bucket, r->route.key, r->route.key_len, o->id);
-    parts_prefix(&o->pprefix, r->route.bucket, r->route.key, r->route.key_len, o->id);
     send_for(r, &o->mkey, msg_for(CN_OP_HEAD, &o->mkey), on_complete_marker);
 }
 
@@ -790,20 +867,9 @@ void gw_s3_complete_multipart(gw_req_t *r)
 static void on_abort_deleted(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
-    int rc = rpc_begin(r, status, &resp);
 
-    if (resp)
-        cn_msg_free(resp);
-    if (rc == 1)
+    if (marker_done(r, status, resp, 0) != 0)
         return;
-    if (rc == CN_ENOENT) {
-        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
-        return;
-    }
-    if (rc != 0) {
-        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
-        return;
-    }
     sweep_start(r->srv, &((struct mpu_op *)r->op)->pprefix, NULL);
     gw_req_send_empty(r, 204);
 }
@@ -811,22 +877,11 @@ static void on_abort_deleted(int status, cn_msg_t *resp, void *arg)
 static void on_abort_marker(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
-    int rc = rpc_begin(r, status, &resp);
     struct mpu_op *o;
     cn_msg_t *m;
 
-    if (resp)
-        cn_msg_free(resp);
-    if (rc == 1)
+    if (marker_done(r, status, resp, 0) != 0)
         return;
-    if (rc == CN_ENOENT) {
-        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
-        return;
-    }
-    if (rc != 0) {
-        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
-        return;
-    }
     o = r->op;
     m = msg_for(CN_OP_DELETE, &o->mkey);
     cn_msg_set_u64(m, "clock", 0);
@@ -835,17 +890,10 @@ static void on_abort_marker(int status, cn_msg_t *resp, void *arg)
 
 void gw_s3_abort_multipart(gw_req_t *r)
 {
-    struct mpu_op *o;
+    struct mpu_op *o = mpu_start(r);
 
-    if (check_key(r) != 0)
+    if (o == NULL)
         return;
-    o = mpu_new(r);
-    if (!get_upload_id(r, o->id)) {
-        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
-        return;
-    }
-    marker_key(&o->mkey, r->route.bucket, r->route.key, r->route.key_len, o->id);
-    parts_prefix(&o->pprefix, r->route.bucket, r->route.key, r->route.key_len, o->id);
     send_for(r, &o->mkey, msg_for(CN_OP_HEAD, &o->mkey), on_abort_marker);
 }
 
@@ -889,65 +937,15 @@ static void list_parts_answer(gw_req_t *r)
     cn_buf_dispose(&b);
 }
 
-static void list_parts_fetch(gw_req_t *r);
-
-static void on_list_part(int status, cn_msg_t *resp, void *arg)
+/* A listed part may be gone by the time it is read: it is then left out. */
+static gw_s3_err_t list_part_check(struct part_info *p, int rc, cn_msg_t *resp)
 {
-    struct part_call *pc = arg;
-    gw_req_t *r = pc->r;
-    size_t i = pc->i;
-    int rc = rpc_begin(r, status, &resp);
-    struct mpu_op *o;
-
-    cn_free(pc);
-    if (rc == 1)
-        return;
-    o = r->op;
-    o->inflight--;
-    if (rc == 0) {
-        struct part_info *p = &o->parts[i];
-        cn_slice_t b = cn_msg_body(resp);
-        cn_msg_get_str(resp, "etag", p->etag, sizeof(p->etag));
-        cn_msg_get_u64(resp, "mtime", &p->mtime);
-        if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &p->man) == 0) {
-            p->size = p->man.size;
-            p->have = 1;
-        }
-    } else if (rc != CN_ENOENT && o->err == GW_S3_OK) {
-        o->err = gw_s3_err_from_rc(rc);
-    }
-    if (resp)
-        cn_msg_free(resp);
-    list_parts_fetch(r);
-}
-
-static void list_parts_fetch(gw_req_t *r)
-{
-    struct mpu_op *o = r->op;
-
-    while (o->err == GW_S3_OK && o->inflight < MPU_WINDOW && o->next < o->nparts) {
-        size_t i = o->next++;
-        const cn_list_entry_t *e = o->list->ents[i];
-        struct part_call *pc = cn_calloc(1, sizeof(*pc));
-        cn_msg_t *m = cn_msg_new(CN_OP_GET);
-        cn_msg_set_bytes(m, "key", e->key.ptr, e->key.len);
-        pc->r = r;
-        pc->i = i;
-        r->pending++;
-        o->inflight++;
-        if (gw_stor_send(r->srv, e->key.ptr, e->key.len, m, on_list_part, pc) != 0) {
-            cn_free(pc);
-            r->pending--;
-            o->inflight--;
-            o->err = GW_S3_SERVICE_UNAVAILABLE;
-        }
-    }
-    if (o->inflight)
-        return;
-    if (o->err != GW_S3_OK)
-        gw_req_error(r, o->err, NULL);
-    else if (o->next == o->nparts)
-        list_parts_answer(r);
+    if (rc == CN_ENOENT)
+        return GW_S3_OK;
+    if (rc != 0)
+        return gw_s3_err_from_rc(rc);
+    p->have = part_record_read(resp, p, p->etag) == 0;
+    return GW_S3_OK;
 }
 
 static void on_parts_listed(int status, gw_list_out_t *out, void *arg)
@@ -956,29 +954,16 @@ static void on_parts_listed(int status, gw_list_out_t *out, void *arg)
     struct mpu_op *o;
     size_t n = 0;
 
-    if (gw_req_rpc_done(r)) {
-        gw_list_out_free(out);
+    if (list_done(r, status, out) != 0)
         return;
-    }
     o = r->op;
-    if (status != 0 || !out) {
-        gw_list_out_free(out);
-        gw_req_error(r, gw_s3_err_from_rc(status), NULL);
-        return;
-    }
     o->list = out;
     /* keep only well-formed part records, in the listing's order */
     o->parts = cn_calloc(out->n ? out->n : 1, sizeof(*o->parts));
     for (size_t i = 0; i < out->n; i++) {
         const cn_list_entry_t *e = out->ents[i];
-        uint32_t num = 0;
-        int ok = !(e->flags & CN_LIST_PREFIX) && e->key.len == o->pprefix.len + 5;
-        for (size_t j = 0; ok && j < 5; j++) {
-            char c = e->key.ptr[o->pprefix.len + j];
-            ok = c >= '0' && c <= '9';
-            num = num * 10 + (uint32_t)(c - '0');
-        }
-        if (!ok)
+        uint32_t num;
+        if (!part_number_of(e, o->pprefix.len, &num))
             continue;
         out->ents[n] = e;
         o->parts[n].number = num;
@@ -986,62 +971,41 @@ static void on_parts_listed(int status, gw_list_out_t *out, void *arg)
     }
     out->n = n;
     o->nparts = n;
-    list_parts_fetch(r);
+    parts_fetch(r);
 }
 
 static void on_list_parts_marker(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
-    int rc = rpc_begin(r, status, &resp);
     struct mpu_op *o;
     cn_buf_t after;
 
-    if (resp)
-        cn_msg_free(resp);
-    if (rc == 1)
+    if (marker_done(r, status, resp, 0) != 0)
         return;
-    if (rc == CN_ENOENT) {
-        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
-        return;
-    }
-    if (rc != 0) {
-        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
-        return;
-    }
     o = r->op;
     cn_buf_init(&after);
     if (o->marker_num) {
         cn_buf_append(&after, o->pprefix.data, o->pprefix.len);
         cn_buf_appendf(&after, "%05u", (unsigned)o->marker_num);
     }
-    r->pending++;
-    if (gw_stor_list(r->srv, o->pprefix.data, o->pprefix.len, after.data, after.len,
-                     (uint32_t)o->max, NULL, on_parts_listed, r) != 0) {
-        r->pending--;
-        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
-    }
+    list_for(r, &o->pprefix, &after, o->max, on_parts_listed);
     cn_buf_dispose(&after);
 }
 
 void gw_s3_list_parts(gw_req_t *r)
 {
-    struct mpu_op *o;
+    struct mpu_op *o = mpu_start(r);
 
-    if (check_key(r) != 0)
+    if (o == NULL)
         return;
-    o = mpu_new(r);
     o->max = 1000;
-    if (!get_upload_id(r, o->id)) {
-        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
-        return;
-    }
+    o->part_check = list_part_check;
+    o->parts_done = list_parts_answer;
     if (get_uint_param(r, "max-parts", 1000, &o->max) < 0 ||
         get_uint_param(r, "part-number-marker", GW_MPU_MAX_PARTS, &o->marker_num) < 0) {
         gw_req_error(r, GW_S3_INVALID_ARGUMENT, NULL);
         return;
     }
-    marker_key(&o->mkey, r->route.bucket, r->route.key, r->route.key_len, o->id);
-    parts_prefix(&o->pprefix, r->route.bucket, r->route.key, r->route.key_len, o->id);
     if (o->max == 0) {
         o->list = cn_calloc(1, sizeof(*o->list));
         list_parts_answer(r);
@@ -1061,16 +1025,9 @@ static void on_uploads_listed(int status, gw_list_out_t *out, void *arg)
     char t[GW_S3_TIME_LEN];
     cn_buf_t b;
 
-    if (gw_req_rpc_done(r)) {
-        gw_list_out_free(out);
+    if (list_done(r, status, out) != 0)
         return;
-    }
     o = r->op;
-    if (status != 0 || !out) {
-        gw_list_out_free(out);
-        gw_req_error(r, gw_s3_err_from_rc(status), NULL);
-        return;
-    }
     cn_buf_init(&b);
     gw_xml_decl(&b);
     gw_xml_open_ns(&b, "ListMultipartUploadsResult", GW_S3_XMLNS);
@@ -1145,12 +1102,7 @@ void gw_s3_list_multipart_uploads(gw_req_t *r)
         r->pending++;
         on_uploads_listed(0, empty, r);
     } else {
-        r->pending++;
-        if (gw_stor_list(r->srv, pfx.data, pfx.len, after.data, after.len, (uint32_t)o->max, NULL,
-                         on_uploads_listed, r) != 0) {
-            r->pending--;
-            gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
-        }
+        list_for(r, &pfx, &after, o->max, on_uploads_listed);
     }
     cn_buf_dispose(&pfx);
     cn_buf_dispose(&after);

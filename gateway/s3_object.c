@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "gateway/body_pager.h"
+#include "gateway/s3_cond.h"
 #include "gateway/s3_xml.h"
 
 static const char *const stored_headers[] = {
@@ -88,17 +89,24 @@ static cn_msg_t *key_msg(gw_req_t *r, const char *op)
 
 /* ---- PutObject ----------------------------------------------------------------------- */
 
+static void keep_replaced_manifest(gw_obj_op_t *o, const cn_msg_t *resp);
+
 static void on_put_done(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
     gw_obj_op_t *o;
     int rc = status ? status : cn_msg_rc(resp);
 
+    if (gw_req_rpc_done(r)) {
+        if (resp)
+            cn_msg_free(resp);
+        return;
+    }
+    o = r->op;
+    if (rc == 0)
+        keep_replaced_manifest(o, resp);
     if (resp)
         cn_msg_free(resp);
-    if (gw_req_rpc_done(r))
-        return;
-    o = r->op;
     if (rc != 0 && rc != CN_ESTALE) {
         CN_LOG(CN_LOG_WARN, "put %s: %s", o->key.data, cn_strerror(rc));
         gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
@@ -143,6 +151,7 @@ static void put_small(gw_req_t *r)
     cn_msg_set_str(m, "etag", o->etag);
     cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
     cn_msg_set_u64(m, "flags", 0);
+    cn_msg_set_u64(m, "want_prev", 1); /* the reply says what it replaced */
     if (o->body.len)
         cn_msg_set_body_copy(m, o->body.ptr, o->body.len);
     send_key(r, m, on_put_done);
@@ -159,16 +168,35 @@ static void put_continue(gw_req_t *r)
         put_small(r);
 }
 
-/* Remembers the chunk manifest a get answered with, so that the chunks of the version being
- * replaced or deleted can be removed once the parent is written. */
+/* Remembers the chunk manifest of the version being replaced or deleted (its flags and
+ * body), so that its chunks can be removed once the parent is written. */
+static void keep_manifest(gw_obj_op_t *o, uint64_t flags, cn_slice_t b)
+{
+    if (!o->have_old && (flags & CN_OBJ_MANIFEST) && !(flags & CN_OBJ_TOMBSTONE) &&
+        gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &o->old_man) == 0)
+        o->have_old = 1;
+}
+
+/* The same from a get's answer. */
 static void keep_old_manifest(gw_obj_op_t *o, const cn_msg_t *resp)
 {
-    cn_slice_t b = cn_msg_body(resp);
     uint64_t flags = 0;
 
     cn_msg_get_u64(resp, "flags", &flags);
-    if ((flags & CN_OBJ_MANIFEST) && gw_manifest_decode(b.ptr, b.len, &o->old_man) == 0)
-        o->have_old = 1;
+    keep_manifest(o, flags, cn_msg_body(resp));
+}
+
+/* The same from a put's answer to want_prev (docs/PROTOCOL.md, `put`): prev_flags and
+ * prev_body say what the put replaced. A storage node that does not say (an older one, or a
+ * coordinator holding no copy) leaves nothing to clean. */
+static void keep_replaced_manifest(gw_obj_op_t *o, const cn_msg_t *resp)
+{
+    uint64_t flags = 0;
+    cn_slice_t b = {0};
+
+    if (resp != NULL && cn_msg_get_u64(resp, "prev_flags", &flags) == 0 &&
+        cn_msg_get_bytes(resp, "prev_body", &b) == 0)
+        keep_manifest(o, flags, b);
 }
 
 static void on_put_old_manifest(int status, cn_msg_t *resp, void *arg)
@@ -208,12 +236,18 @@ static void on_put_head(int status, cn_msg_t *resp, void *arg)
         put_continue(r);
 }
 
+/* A single-record put learns from its own reply what it replaced (no head first); a chunked
+ * one still heads first (its chunks' uploads dwarf that round trip, and chunk.c writes the
+ * parent). */
 void gw_obj_put_start(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
     if (!o->man_ready)
         o->size = o->body.len;
-    send_key(r, key_msg(r, CN_OP_HEAD), on_put_head);
+    if (!o->man_ready && !o->force_chunked && o->size <= r->srv->conf.chunk_size)
+        put_small(r);
+    else
+        send_key(r, key_msg(r, CN_OP_HEAD), on_put_head);
 }
 
 void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out)
@@ -316,33 +350,6 @@ void gw_s3_put_object(gw_req_t *r)
 
 /* ---- GetObject / HeadObject ---------------------------------------------------------- */
 
-static int etag_matches(cn_slice_t hdr, const char *etag)
-{
-    const char *p = hdr.ptr, *end = hdr.ptr + hdr.len;
-    size_t el = strlen(etag);
-    while (p < end) {
-        while (p < end && (*p == ' ' || *p == ','))
-            p++;
-        const char *s = p;
-        while (p < end && *p != ',')
-            p++;
-        const char *e = p;
-        while (e > s && e[-1] == ' ')
-            e--;
-        if (e - s == 1 && *s == '*')
-            return 1;
-        if (e - s >= 2 && s[0] == 'W' && s[1] == '/')
-            s += 2;
-        if (e - s >= 2 && *s == '"' && e[-1] == '"') {
-            s++;
-            e--;
-        }
-        if ((size_t)(e - s) == el && memcmp(s, etag, el) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 static cn_slice_t cond_header(gw_req_t *r, const char *prefix, const char *name)
 {
     char h[64];
@@ -352,21 +359,13 @@ static cn_slice_t cond_header(gw_req_t *r, const char *prefix, const char *name)
 
 int gw_obj_conditions(gw_req_t *r, const char *prefix, const char *etag, uint64_t mtime_ms)
 {
-    cn_slice_t im = cond_header(r, prefix, "if-match");
-    cn_slice_t inm = cond_header(r, prefix, "if-none-match");
-    cn_slice_t ims = cond_header(r, prefix, "if-modified-since");
-    cn_slice_t ius = cond_header(r, prefix, "if-unmodified-since");
-    uint64_t t, msec = mtime_ms / 1000;
+    gw_cond_t c;
 
-    if (im.ptr && !etag_matches(im, etag))
-        return 412;
-    if (!im.ptr && ius.ptr && gw_http_date_parse(ius.ptr, ius.len, &t) == 0 && msec > t / 1000)
-        return 412;
-    if (inm.ptr && etag_matches(inm, etag))
-        return 304;
-    if (!inm.ptr && ims.ptr && gw_http_date_parse(ims.ptr, ims.len, &t) == 0 && msec <= t / 1000)
-        return 304;
-    return 0;
+    c.if_match = cond_header(r, prefix, "if-match");
+    c.if_none_match = cond_header(r, prefix, "if-none-match");
+    c.if_modified_since = cond_header(r, prefix, "if-modified-since");
+    c.if_unmodified_since = cond_header(r, prefix, "if-unmodified-since");
+    return gw_cond_eval(&c, etag, mtime_ms); /* s3_cond.c */
 }
 
 static void noop_proceed(h2o_generator_t *g, h2o_req_t *req)

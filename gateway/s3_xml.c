@@ -316,7 +316,8 @@ static int parts_to_ms(const struct tparts *t, int64_t off_s, uint64_t *ms)
         return CN_EINVAL;
     secs = days_from_civil(t->year, t->mon, t->day) * 86400 + t->hour * 3600 + t->min * 60 +
            t->sec - off_s;
-    if (secs < 0)
+    if (secs < 0 || secs > 253402300799) /* past 9999-12-31 23:59:59 (a leap second or a
+                                               zone): no 4-digit year to format it with */
         return CN_EINVAL;
     *ms = (uint64_t)secs * 1000 + t->ms;
     return 0;

@@ -8,7 +8,9 @@
  * so a request never waits longer than rpc_timeout_ms (keep the storage nodes' [replication]
  * timeout below 60% of it: a coordinator may wait that long for a hung replica on a miss); a node that timed out is skipped like a
  * reported one for GW_SUSPECT_MS (a hung peer costs one timeout, not one per request).
- * A listing asks every node and merges (list_merge.c). Loop thread only.
+ * A listing asks every node but those reported down or suspect (while the others still
+ * cover every key: list_may_miss), merges (list_merge.c), and answers without a node that is
+ * slow to answer once the others cover every key. Loop thread only.
  */
 #include "gateway/gateway.h"
 
@@ -255,20 +257,62 @@ int gw_stor_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m, cn
 
 /* ---- listing on every node ----------------------------------------------------------- */
 
+#define GW_LIST_MAGIC 0x67776c73u /* "gwls" */
+#define GW_LIST_GRACE_MS 50
+
+static size_t quorum_w = 2, quorum_d = 2; /* W and D, from the manager's heartbeat replies */
+
+void gw_stor_set_quorums(gw_server_t *s, uint64_t w, uint64_t d)
+{
+    (void)s;
+    if (w >= 1 && w <= CN_RING_MAX_REPLICAS)
+        quorum_w = (size_t)w;
+    if (d >= 1 && d <= CN_RING_MAX_REPLICAS)
+        quorum_d = (size_t)d;
+}
+
+/* How many nodes a listing may miss and still be complete. Every key has its N owners on
+ * distinct nodes (N capped at the ring's size), an acked put is on W of them and an acked
+ * delete on D (the tombstone must win over a lagging copy), so any min(W, D, N) - 1 nodes
+ * may be missing: every acked version, deletes included, is still on a node that answered.
+ * During a rebalance (a prev ring) keys may sit on prev owners only: nothing may be missed. */
+static size_t list_may_miss(const gw_server_t *s)
+{
+    size_t q = quorum_w < quorum_d ? quorum_w : quorum_d;
+
+    if (s->mgr.ring_prev != NULL)
+        return 0;
+    if (q > owners_n)
+        q = owners_n;
+    if (q > s->nnodes)
+        q = s->nnodes;
+    return q > 1 ? q - 1 : 0;
+}
+
+/* One listing. It answers once every node asked came back, or earlier once the nodes that
+ * answered cover every key (at most may_miss nodes missing, failed or still out) and the
+ * others had GW_LIST_GRACE_MS more than the answering ones took; later answers are dropped.
+ * It lives until its last call came back and its timer closed. */
 struct list_ctx {
+    uint32_t magic;
     gw_server_t *srv;
     gw_list_done_fn cb;
     void *arg;
-    size_t n, remaining;
+    size_t n, remaining;       /* nodes; calls in flight */
+    size_t missing, may_miss;  /* nodes unasked or failed; how many may be */
     uint32_t max_keys;
-    cn_list_result_t **res;
+    cn_list_result_t **res;    /* handed to the gw_list_out_t once answered */
     int *trunc;
-    int ok, last_err;
+    int last_err, answered;
+    int timer_state;           /* 0 none, 1 initialised, 2 closing */
+    uint64_t t0_ms;
+    uv_timer_t grace;
 };
 
 struct list_call {
     struct list_ctx *ctx;
     size_t i;
+    char name[CN_RING_NAME_MAX];
 };
 
 void gw_list_out_free(gw_list_out_t *o)
@@ -283,18 +327,42 @@ void gw_list_out_free(gw_list_out_t *o)
     cn_free(o);
 }
 
-static void list_finish(struct list_ctx *c)
+static void list_maybe_free(struct list_ctx *c)
+{
+    if (!c->answered || c->remaining > 0 || c->timer_state != 0)
+        return;
+    c->magic = 0;
+    cn_free(c);
+}
+
+static void on_grace_closed(uv_handle_t *h)
+{
+    struct list_ctx *c = h->data;
+
+    CN_CHECK_OBJ(c, GW_LIST_MAGIC);
+    c->timer_state = 0;
+    list_maybe_free(c);
+}
+
+/* Answers the listing from what came back (the calls still out count as missing). */
+static void list_answer(struct list_ctx *c)
 {
     gw_list_out_t *o;
 
-    if (!c->ok) {
+    c->answered = 1;
+    if (c->timer_state == 1) {
+        c->timer_state = 2;
+        uv_close((uv_handle_t *)&c->grace, on_grace_closed);
+    }
+    if (c->missing + c->remaining > c->may_miss) {
+        CN_LOG(CN_LOG_WARN, "list: %zu of %zu nodes missing, at most %zu may be: not answered",
+               c->missing + c->remaining, c->n, c->may_miss);
         for (size_t i = 0; i < c->n; i++)
             if (c->res[i])
                 cn_list_result_free(c->res[i]);
         cn_free(c->res);
         cn_free(c->trunc);
         c->cb(c->last_err ? c->last_err : CN_EUNAVAIL, NULL, c->arg);
-        cn_free(c);
         return;
     }
     o = cn_calloc(1, sizeof(*o));
@@ -303,8 +371,41 @@ static void list_finish(struct list_ctx *c)
     gw_list_merge(c->res, c->trunc, c->n, c->max_keys, &o->ents, &o->n, &o->truncated,
                   &o->resume);
     cn_free(c->trunc);
+    c->res = NULL;
+    c->trunc = NULL;
     c->cb(0, o, c->arg);
-    cn_free(c);
+}
+
+static void on_grace(uv_timer_t *t)
+{
+    struct list_ctx *c = t->data;
+
+    CN_CHECK_OBJ(c, GW_LIST_MAGIC);
+    if (c->answered)
+        return;
+    CN_LOG(CN_LOG_DEBUG, "list: answered without %zu slow node(s)", c->remaining);
+    list_answer(c);
+}
+
+/* Answers when nothing is out; else, once the answers cover every key, gives the rest a
+ * grace as long again as the answering nodes took. */
+static void list_check(struct list_ctx *c)
+{
+    uint64_t grace;
+
+    if (c->answered)
+        return;
+    if (c->remaining == 0) {
+        list_answer(c);
+        return;
+    }
+    if (c->timer_state != 0 || c->missing + c->remaining > c->may_miss)
+        return;
+    grace = cn_mono_ms() - c->t0_ms + GW_LIST_GRACE_MS;
+    uv_timer_init(c->srv->loop, &c->grace);
+    c->grace.data = c;
+    c->timer_state = 1;
+    uv_timer_start(&c->grace, on_grace, grace, 0);
 }
 
 static void on_list(int status, cn_msg_t *resp, void *arg)
@@ -314,26 +415,29 @@ static void on_list(int status, cn_msg_t *resp, void *arg)
     int rc = status ? status : cn_msg_rc(resp);
     uint64_t t = 0;
 
-    if (rc == 0) {
-        cn_slice_t b = cn_msg_body(resp);
-        if ((rc = cn_list_decode(b.ptr ? b.ptr : "", b.len, &c->res[lc->i])) == 0) {
-            cn_msg_get_u64(resp, "truncated", &t);
-            c->trunc[lc->i] = t != 0;
-            c->ok = 1;
+    CN_CHECK_OBJ(c, GW_LIST_MAGIC);
+    c->remaining--;
+    if (status == CN_ETIMEDOUT)
+        suspect(lc->name); /* the next listings (and key requests) skip it for a while */
+    if (!c->answered) {
+        if (rc == 0) {
+            cn_slice_t b = cn_msg_body(resp);
+            if ((rc = cn_list_decode(b.ptr ? b.ptr : "", b.len, &c->res[lc->i])) == 0) {
+                cn_msg_get_u64(resp, "truncated", &t);
+                c->trunc[lc->i] = t != 0;
+            }
         }
-    }
-    if (rc != 0) {
-        CN_LOG(CN_LOG_WARN, "list on %s failed: %s", c->srv->nodes && lc->i < c->srv->nnodes
-                                                          ? c->srv->nodes[lc->i].name
-                                                          : "?",
-               cn_strerror(rc));
-        c->last_err = rc;
+        if (rc != 0) {
+            CN_LOG(CN_LOG_WARN, "list on %s failed: %s", lc->name, cn_strerror(rc));
+            c->last_err = rc;
+            c->missing++;
+        }
+        list_check(c);
     }
     if (resp)
         cn_msg_free(resp);
     cn_free(lc);
-    if (--c->remaining == 0)
-        list_finish(c);
+    list_maybe_free(c);
 }
 
 int gw_stor_list(gw_server_t *s, const char *prefix, size_t prefix_len, const char *start_after,
@@ -348,16 +452,28 @@ int gw_stor_list(gw_server_t *s, const char *prefix, size_t prefix_len, const ch
     if (!live || s->stopping)
         return CN_EUNAVAIL;
     c = cn_calloc(1, sizeof(*c));
+    c->magic = GW_LIST_MAGIC;
     c->srv = s;
     c->cb = cb;
     c->arg = arg;
     c->n = s->nnodes;
     c->max_keys = max_keys;
+    c->may_miss = list_may_miss(s);
+    c->t0_ms = cn_mono_ms();
     c->res = cn_calloc(c->n, sizeof(*c->res));
     c->trunc = cn_calloc(c->n, sizeof(*c->trunc));
-    c->remaining = live;
+    c->missing = s->nnodes - live;
+    /* nodes the manager reports down (or that timed out lately) are not asked while the
+     * others still cover every key */
+    uint8_t *skip = cn_calloc(c->n, 1);
+    for (size_t i = 0; i < s->nnodes; i++)
+        if (s->nodes[i].client && c->missing < c->may_miss && is_down(s->nodes[i].name)) {
+            skip[i] = 1;
+            c->missing++;
+        }
+    c->remaining = 1; /* held while sending */
     for (size_t i = 0; i < s->nnodes; i++) {
-        if (!s->nodes[i].client)
+        if (!s->nodes[i].client || skip[i])
             continue;
         cn_msg_t *m = cn_msg_new(CN_OP_LIST);
         cn_msg_set_bytes(m, "prefix", prefix, prefix_len);
@@ -370,8 +486,14 @@ int gw_stor_list(gw_server_t *s, const char *prefix, size_t prefix_len, const ch
         struct list_call *lc = cn_calloc(1, sizeof(*lc));
         lc->ctx = c;
         lc->i = i;
+        snprintf(lc->name, sizeof(lc->name), "%s", s->nodes[i].name);
+        c->remaining++;
         cn_rpc_call(s->nodes[i].client, m, s->conf.rpc_timeout_ms, on_list, lc);
     }
+    cn_free(skip);
+    c->remaining--;
+    list_check(c); /* may answer at once (every node unasked): cb then runs inline */
+    list_maybe_free(c);
     return 0;
 }
 

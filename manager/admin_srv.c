@@ -68,6 +68,15 @@ void mgr_fail(struct mgr_answer *a, unsigned status, const char *fmt, ...)
     a->status = status;
     json_decref(a->json);
     a->json = json_pack("{s:s}", "error", msg);
+    if (a->json == NULL) {
+        /* jansson refuses a string that is not UTF-8: msg quotes a name from the request
+         * (a %-decoded URL segment) or was cut inside a character; the answer must still be
+         * JSON (the server asserts it) */
+        for (char *p = msg; *p; p++)
+            if ((unsigned char)*p >= 0x80)
+                *p = '?';
+        a->json = json_pack("{s:s}", "error", msg);
+    }
 }
 
 json_t *mgr_body_json(const struct mgr_req *r, struct mgr_answer *a)

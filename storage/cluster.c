@@ -5,7 +5,8 @@
  * calls on the thread pool, fan-out reads, and the 100 ms cron that drives the repair queue.
  *
  * Invariants: a peer client exists only for a member of ring cur or prev with the same
- * host/port as when it was made. cl->stopping forbids new calls.
+ * host/port as when it was made. cl->stopping forbids new calls. cl->down is the manager's
+ * last word on who is out of service (reads leave those nodes unasked when they may).
  * Ownership: s owns ring_cur/ring_prev; cl owns the clients. A gather or a local job owns
  * its key copy and results until its callback hands them over.
  * Threads: main loop only, except run_local (thread pool), which touches only its job and
@@ -39,6 +40,7 @@ struct stor_cluster {
     uint32_t magic;
     struct peer *peers;
     size_t n_peers, cap_peers;
+    char *down;      /* ",a,b,": the members the manager reports out of service; NULL none */
     int stopping;
 };
 
@@ -230,6 +232,50 @@ int stor_peer_call(struct stor_server *s, const char *name, cn_msg_t *req, uint6
     return 0;
 }
 
+void stor_cluster_set_down(struct stor_server *s, const char *csv)
+{
+    struct stor_cluster *cl = s->cl;
+    size_t n;
+
+    if (cl == NULL)
+        return;
+    if (csv == NULL)
+        csv = "";
+    n = strlen(csv);
+    if (cl->down != NULL && strlen(cl->down) == n + 2 && memcmp(cl->down + 1, csv, n) == 0)
+        return;
+    if (cl->down != NULL || n > 0)
+        CN_LOG(CN_LOG_INFO, "down=%s: peers left unasked by reads while they may be",
+               n ? csv : "(none)");
+    cn_free(cl->down);
+    cl->down = NULL;
+    if (n > 0) { /* framed by commas, so that a lookup is one strstr of ",name," */
+        cl->down = cn_malloc(n + 3);
+        cl->down[0] = ',';
+        memcpy(cl->down + 1, csv, n);
+        memcpy(cl->down + 1 + n, ",", 2);
+    }
+}
+
+int stor_peer_down(const struct stor_server *s, const char *name)
+{
+    char framed[STOR_NAME_MAX + 3];
+
+    if (s->cl == NULL || s->cl->down == NULL)
+        return 0;
+    snprintf(framed, sizeof(framed), ",%s,", name);
+    return strstr(s->cl->down, framed) != NULL;
+}
+
+size_t stor_read_may_skip(const struct stor_server *s)
+{
+    uint32_t q = s->levels.w < s->levels.d ? s->levels.w : s->levels.d;
+
+    if (q > s->levels.n)
+        q = s->levels.n;
+    return q > 1 ? q - 1 : 0;
+}
+
 /* Drops the clients of nodes that left both rings or changed address. */
 static void prune_peers(struct stor_server *s)
 {
@@ -283,7 +329,8 @@ static void run_local(uv_work_t *w)
         stor_version_t *v = j->v;
 
         v->rc = stor_engine_stat(e, key, &v->m, &v->meta);
-        if (v->rc == 0 && !(v->m.flags & CN_OBJ_TOMBSTONE) && j->want_body) {
+        if (v->rc == 0 && !(v->m.flags & CN_OBJ_TOMBSTONE) && j->want_body &&
+            (j->want_body != STOR_BODY_IF_MANIFEST || (v->m.flags & CN_OBJ_MANIFEST))) {
             stor_obj_meta_t m2;
 
             v->rc = stor_engine_get(e, key, j->off, j->len, &m2, NULL, &v->body);
@@ -588,6 +635,7 @@ void stor_cluster_close(struct stor_server *s)
     if (cl == NULL)
         return;
     cn_free(cl->peers);
+    cn_free(cl->down);
     cl->magic = 0;
     cn_free(cl);
     s->cl = NULL;

@@ -103,9 +103,19 @@ int stor_peer_call(struct stor_server *s, const char *name, cn_msg_t *req, uint6
                    cn_rpc_done_fn cb, void *arg);
 /** 1 when name is a member of ring cur or prev. */
 int stor_peer_known(const struct stor_server *s, const char *name);
+/** Keeps the ring members the manager's last heartbeat reply reported out of service
+ *  (field `down`, comma-joined: stop, restarted or suspend); NULL or "" = none. */
+void stor_cluster_set_down(struct stor_server *s, const char *csv);
+/** 1 when the manager's last heartbeat reply reported name out of service. */
+int stor_peer_down(const struct stor_server *s, const char *name);
+/** How many of a key's holders a read may leave unasked and still see every acked version:
+ *  an acked put is on W owners and an acked delete on D, so min(W, D, N) - 1. */
+size_t stor_read_may_skip(const struct stor_server *s);
 
 /* ---- local engine calls (thread pool) ----------------------------------------------- */
 
+/* want_body STOR_BODY_IF_MANIFEST: the body only when the version is a chunk manifest */
+#define STOR_BODY_IF_MANIFEST 2
 /** Reads key's version (tombstones and bad versions included, see stor_engine_stat); with
  *  want_body the body range [off, off+len) too. cb gets v (owned by cb: dispose and free). */
 typedef void (*stor_read_cb)(struct stor_server *s, stor_version_t *v, void *arg);

@@ -33,6 +33,7 @@
 #include "common/mem.h"
 #include "common/proc.h"
 #include "common/proto.h"
+#include "storage/list_walk.h"
 
 #define SIMPLE_MAGIC 0x53494d50u /* "SIMP" */
 #define SIMPLE_STRIPES 64
@@ -120,6 +121,17 @@ static int rec_decode(const char *p, size_t len, struct rec *r)
         return CN_ECORRUPT;
     r->meta = cn_slice(p + 34 + etag_len, meta_len);
     return 0;
+}
+
+static void rec_to_meta(const struct rec *r, stor_obj_meta_t *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->clock = r->clock;
+    m->size = r->size;
+    m->mtime_ms = r->mtime_ms;
+    m->flags = r->flags;
+    memcpy(m->etag, r->etag.ptr, r->etag.len);
+    m->etag[r->etag.len] = '\0';
 }
 
 /* Reads the stored clock of key: 0 and *found = 0 when there is no record. */
@@ -321,13 +333,7 @@ static int simple_get(void *impl, cn_slice_t key, uint64_t off, uint64_t len,
         rc = CN_ENOENT;
         goto out_val;
     }
-    memset(m, 0, sizeof(*m));
-    m->clock = r.clock;
-    m->size = r.size;
-    m->mtime_ms = r.mtime_ms;
-    m->flags = r.flags;
-    memcpy(m->etag, r.etag.ptr, r.etag.len);
-    m->etag[r.etag.len] = '\0';
+    rec_to_meta(&r, m);
     if (meta_out != NULL)
         cn_buf_append(meta_out, r.meta.ptr, r.meta.len);
     if (body_out != NULL && off < r.size && len > 0) {
@@ -365,58 +371,16 @@ out_snap:
     return rc;
 }
 
-/* ---- listing ------------------------------------------------------------------------ */
+/* ---- listing: storage/list_walk.c over the "m" records ----------------------------- */
 
-struct lent {
-    size_t koff, klen;
-    uint64_t size, mtime_ms, clock;
-    uint32_t flags;
-    char etag[72];
-};
-
-struct listing {
-    struct lent *v;
-    size_t n, cap;
-    cn_buf_t keys;
-};
-
-static int slice_cmp(cn_slice_t a, cn_slice_t b)
+static int list_decode(const char *val, size_t len, stor_obj_meta_t *m)
 {
-    size_t n = a.len < b.len ? a.len : b.len;
-    int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+    struct rec r;
+    int rc;
 
-    if (c != 0)
-        return c;
-    return a.len < b.len ? -1 : a.len > b.len;
-}
-
-/* The smallest byte string greater than every string starting with p: strip trailing 0xff
- * bytes and increment the last one. Returns 0 when there is none (p is all 0xff). */
-static size_t successor(const char *p, size_t len, char *out)
-{
-    while (len > 0 && (uint8_t)p[len - 1] == 0xff)
-        len--;
-    if (len == 0)
-        return 0;
-    memcpy(out, p, len);
-    out[len - 1] = (char)((uint8_t)out[len - 1] + 1);
-    return len;
-}
-
-static struct lent *listing_add(struct listing *l, cn_slice_t key)
-{
-    struct lent *e;
-
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->v = cn_realloc(l->v, l->cap * sizeof(*l->v));
-    }
-    e = &l->v[l->n++];
-    memset(e, 0, sizeof(*e));
-    e->koff = l->keys.len;
-    e->klen = key.len;
-    cn_buf_append(&l->keys, key.ptr, key.len);
-    return e;
+    if ((rc = rec_decode(val, len, &r)) == 0)
+        rec_to_meta(&r, m);
+    return rc;
 }
 
 static int simple_list(void *impl, cn_slice_t prefix, cn_slice_t start_after, size_t max_keys,
@@ -424,122 +388,13 @@ static int simple_list(void *impl, cn_slice_t prefix, cn_slice_t start_after, si
                        uint64_t *steps)
 {
     struct simple *s = impl;
-    char seek[STOR_KEY_MAX + 1], upper[STOR_KEY_MAX + 1];
-    size_t seek_len, upper_len;
-    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-    rocksdb_iterator_t *it;
-    struct listing l = {0};
-    char *err = NULL;
-    int rc = 0;
 
     CN_CHECK_OBJ(s, SIMPLE_MAGIC);
-    *truncated = 0;
-    cn_buf_init(&l.keys);
-    upper_len = successor(seek, mk_key(seek, 'm', prefix), upper); /* "m" never overflows */
-    rocksdb_readoptions_set_iterate_upper_bound(ro, upper, upper_len);
-    it = rocksdb_create_iterator(s->db, ro);
-    if (slice_cmp(start_after, prefix) > 0)
-        seek_len = mk_key(seek, 'm', start_after);
-    else
-        seek_len = mk_key(seek, 'm', prefix);
-    rocksdb_iter_seek(it, seek, seek_len);
-    (*steps)++;
-    while (rocksdb_iter_valid(it)) {
-        size_t rklen, vlen;
-        const char *rk = rocksdb_iter_key(it, &rklen);
-        const char *val = rocksdb_iter_value(it, &vlen);
-        cn_slice_t key = cn_slice(rk + 1, rklen - 1);
-        struct lent *e;
-        struct rec r;
-
-        if (rklen < 1 + prefix.len || memcmp(key.ptr, prefix.ptr, prefix.len) != 0)
-            break;
-        if (slice_cmp(key, start_after) <= 0 || rec_decode(val, vlen, &r) != 0 ||
-            ((r.flags & CN_OBJ_TOMBSTONE) && !(opts & STOR_LIST_TOMBSTONES))) {
-            rocksdb_iter_next(it);
-            (*steps)++;
-            continue;
-        }
-        if (delim.len > 0) {
-            const char *d = memmem(key.ptr + prefix.len, key.len - prefix.len, delim.ptr,
-                                   delim.len);
-            if (d != NULL && (r.flags & CN_OBJ_TOMBSTONE)) {
-                /* a tombstone inside a common prefix neither rolls up nor is listed */
-                rocksdb_iter_next(it);
-                (*steps)++;
-                continue;
-            }
-            if (d != NULL) {
-                cn_slice_t cp = cn_slice(key.ptr, (size_t)(d - key.ptr) + delim.len);
-                char past[STOR_KEY_MAX + 1];
-                size_t past_len;
-
-                if (slice_cmp(cp, start_after) > 0) {
-                    if (l.n == max_keys) {
-                        *truncated = 1;
-                        break;
-                    }
-                    e = listing_add(&l, cp);
-                    e->flags = CN_LIST_PREFIX;
-                }
-                past_len = successor(seek, mk_key(seek, 'm', cp), past);
-                if (past_len == 0)
-                    break;
-                rocksdb_iter_seek(it, past, past_len);
-                (*steps)++;
-                continue;
-            }
-        }
-        if (l.n == max_keys) {
-            *truncated = 1;
-            break;
-        }
-        e = listing_add(&l, key);
-        e->size = r.size;
-        e->mtime_ms = r.mtime_ms;
-        e->clock = r.clock;
-        e->flags = r.flags;
-        memcpy(e->etag, r.etag.ptr, r.etag.len);
-        rocksdb_iter_next(it);
-        (*steps)++;
-    }
-    rocksdb_iter_get_error(it, &err);
-    if (err != NULL)
-        rc = rocks_err("iterate", err);
-    rocksdb_iter_destroy(it);
-    rocksdb_readoptions_destroy(ro);
-    if (rc == 0) {
-        cn_list_encode_begin(out, l.n);
-        for (size_t i = 0; i < l.n; i++) {
-            cn_list_entry_t le = {
-                .key = cn_slice(l.keys.data + l.v[i].koff, l.v[i].klen),
-                .size = l.v[i].size,
-                .mtime_ms = l.v[i].mtime_ms,
-                .clock = l.v[i].clock,
-                .flags = l.v[i].flags,
-            };
-            memcpy(le.etag, l.v[i].etag, sizeof(le.etag));
-            cn_list_encode_entry(out, &le);
-        }
-    }
-    cn_free(l.v);
-    cn_buf_dispose(&l.keys);
-    return rc;
+    return stor__list_walk(s->db, 'm', list_decode, prefix, start_after, max_keys, delim, opts,
+                           out, truncated, steps);
 }
-
 
 /* ---- replication helpers: stat (tombstones too), scan, drop --------------------------- */
-
-static void rec_to_meta(const struct rec *r, stor_obj_meta_t *m)
-{
-    memset(m, 0, sizeof(*m));
-    m->clock = r->clock;
-    m->size = r->size;
-    m->mtime_ms = r->mtime_ms;
-    m->flags = r->flags;
-    memcpy(m->etag, r->etag.ptr, r->etag.len);
-    m->etag[r->etag.len] = '\0';
-}
 
 static int simple_stat(void *impl, cn_slice_t key, stor_obj_meta_t *m, cn_buf_t *meta_out)
 {

@@ -4,7 +4,7 @@
  * States: REGISTERING (a register call every second until one succeeds; the first failure
  * logs one WARN line, success after failures logs one INFO line) then REGISTERED (a heartbeat
  * every heartbeat_ms with the ring checksums held; when the manager's differ, get_ring is
- * fetched and cur/prev are replaced). A heartbeat answered CN_ENOENT (the manager forgot
+ * fetched and cur/prev are replaced; the `down` list goes to cluster.c). A heartbeat answered CN_ENOENT (the manager forgot
  * the node) goes back to REGISTERING. The manager's "state" is logged when it changes.
  * RPC keeps being served whatever happens here.
  *
@@ -26,6 +26,7 @@
 #include "common/proto.h"
 #include "common/ring.h"
 #include "common/rpc.h"
+#include "storage/cluster.h"
 
 #define STOR_MGR_MAGIC 0x534d474cu /* "SMGL" */
 #define MGR_RETRY_MS 1000
@@ -123,6 +124,16 @@ static void note_levels(struct stor_mgr_link *l, const cn_msg_t *resp)
     stor_cluster_set_levels(l->s, n, w, r, d);
 }
 
+/* The members the manager reports out of service: reads leave them unasked when they may. */
+static void note_down(struct stor_mgr_link *l, const cn_msg_t *resp)
+{
+    char down[4096];
+
+    if (cn_msg_get_str(resp, "down", down, sizeof(down)) != 0)
+        down[0] = '\0';
+    stor_cluster_set_down(l->s, down);
+}
+
 static void on_get_ring(int status, cn_msg_t *resp, void *arg)
 {
     struct stor_mgr_link *l = arg;
@@ -190,6 +201,7 @@ static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
     call_ok(l);
     note_state(l, resp);
     note_levels(l, resp);
+    note_down(l, resp);
     if (cn_msg_get_u64(resp, "ring_cur", &cur) != 0)
         cur = 0;
     if (cn_msg_get_u64(resp, "ring_prev", &prev) != 0)

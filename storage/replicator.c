@@ -8,10 +8,12 @@
  *     this one included, acked; CN_EQUORUM when that can no longer happen. Every replica
  *     write that fails or times out is queued for repair (hinted handoff), also after the
  *     answer. A replica's CN_ESTALE (it holds this version or a newer one) and a delete's
- *     CN_ENOENT are acks.
+ *     CN_ENOENT are acks. A put asked with want_prev = 1 reads the local version first (the
+ *     replicas are already on their way) and its reply says what it replaced (prev_*).
  *   get/head: read locally; with R > 1 also from R-1 other owners; when the local copy is
  *     missing or corrupt, or this node is not an owner, from every other node of the read
- *     set (owners on cur, then on prev during a rebalance). The newest clock wins (a
+ *     set (owners on cur, then on prev during a rebalance), less the nodes the manager
+ *     reports down while few enough of them are (skip_down). The newest clock wins (a
  *     tombstone answers CN_ENOENT). Stale or missing owners seen on the way are repaired:
  *     this node through its queue (pulling the newest), others through the queue when this
  *     node holds the newest, else by a recover_file sent to the node that does.
@@ -45,6 +47,8 @@ struct coord {
     stor_owners_t owners;     /* cur owners */
     int self_owner;
     /* writes */
+    int want_prev;            /* put asked with want_prev = 1: reply the version replaced */
+    stor_version_t *prev;     /* the local version before this put (owner coordinator only) */
     uint32_t need;
     size_t pending, acks, fails, nospc; /* nospc: failures that were CN_ENOSPC */
     int local_done, local_rc, live_seen;
@@ -70,6 +74,10 @@ static void coord_free(struct coord *c)
         stor_version_dispose(c->local);
         cn_free(c->local);
     }
+    if (c->prev != NULL) {
+        stor_version_dispose(c->prev);
+        cn_free(c->prev);
+    }
     cn_buf_dispose(&c->key);
     c->magic = 0;
     cn_free(c);
@@ -88,6 +96,24 @@ static void reply(struct coord *c, cn_msg_t *resp)
 }
 
 /* ---- writes ------------------------------------------------------------------------- */
+
+/* The version this put replaced, as this node held it just before its own write: prev_clock
+ * (0: none), prev_flags, prev_body (a chunk manifest's body). Only when the local write
+ * stored this version: otherwise nothing is said and the gateway cleans nothing. */
+static void set_prev(struct coord *c, cn_msg_t *resp)
+{
+    const stor_version_t *p = c->prev;
+
+    if (p == NULL || !c->self_owner || c->local_rc != 0 ||
+        (p->rc != 0 && p->rc != CN_ENOENT) || (p->rc == 0 && p->m.clock >= c->m.clock))
+        return;
+    cn_msg_set_u64(resp, "prev_clock", p->rc == 0 ? p->m.clock : 0);
+    if (p->rc != 0)
+        return;
+    cn_msg_set_u64(resp, "prev_flags", p->m.flags);
+    if ((p->m.flags & CN_OBJ_MANIFEST) && !(p->m.flags & CN_OBJ_TOMBSTONE))
+        cn_msg_set_bytes(resp, "prev_body", p->body.data ? p->body.data : "", p->body.len);
+}
 
 static void write_check(struct coord *c)
 {
@@ -110,6 +136,8 @@ static void write_check(struct coord *c)
         cn_msg_set_rc(resp, rc);
         cn_msg_set_u64(resp, "clock", c->m.clock);
         cn_msg_set_u64(resp, "acks", c->acks);
+        if (rc == 0)
+            set_prev(c, resp);
         reply(c, resp);
     }
     if (c->req == NULL && c->pending == 0 && c->local_done)
@@ -167,6 +195,16 @@ static void on_replica_write(int status, cn_msg_t *resp, void *arg)
     write_check(c);
 }
 
+/* The version before this put is known: now write (the replicas are on their way). */
+static void on_prev_read(struct stor_server *s, stor_version_t *v, void *arg)
+{
+    struct coord *c = arg;
+
+    CN_CHECK_OBJ(c, STOR_COORD_MAGIC);
+    c->prev = v;
+    stor_local_write(s, ckey(c), &c->m, c->body, on_local_write, c);
+}
+
 static void coordinate_write(struct coord *c)
 {
     struct stor_server *s = c->s;
@@ -198,7 +236,9 @@ static void coordinate_write(struct coord *c)
         }
     }
     c->pending--;
-    if (c->self_owner) {
+    if (c->self_owner && c->want_prev) {
+        stor_local_read(s, ckey(c), STOR_BODY_IF_MANIFEST, 0, UINT64_MAX, on_prev_read, c);
+    } else if (c->self_owner) {
         stor_local_write(s, ckey(c), &c->m, c->body, on_local_write, c);
     } else {
         c->local_done = 1;
@@ -298,6 +338,25 @@ static void on_read_gather(stor_gather_t *g, void *arg)
     coord_free(c);
 }
 
+/* Leaves out of a miss's read set the nodes the manager reports down, when they are few
+ * enough that every acked version is still on a node asked: an acked put is on W holders and
+ * an acked delete on D, all in the read set, so up to min(W, D, N) - 1 of them may go unasked
+ * (stor_read_may_skip). A hung peer then costs nothing instead of [replication] timeout.
+ * With more of them down, every node is asked, as before. */
+static void skip_down(const struct stor_server *s, stor_owners_t *ask)
+{
+    size_t down = 0, w = 0;
+
+    for (size_t i = 0; i < ask->n; i++)
+        down += stor_peer_down(s, ask->name[i]) != 0;
+    if (down == 0 || down > stor_read_may_skip(s))
+        return;
+    for (size_t i = 0; i < ask->n; i++)
+        if (!stor_peer_down(s, ask->name[i]))
+            memmove(ask->name[w++], ask->name[i], STOR_NAME_MAX);
+    ask->n = w;
+}
+
 static void on_local_read(struct stor_server *s, stor_version_t *v, void *arg)
 {
     struct coord *c = arg;
@@ -309,10 +368,12 @@ static void on_local_read(struct stor_server *s, stor_version_t *v, void *arg)
     c->local = v;
     ask.n = 0;
     if (c->self_owner && found) {
-        /* R-1 other owners, in ring order */
-        for (size_t i = 0; i < c->owners.n && ask.n + 1 < s->levels.r; i++)
-            if (strcmp(c->owners.name[i], self) != 0)
-                stor_owners_add(&ask, c->owners.name[i]);
+        /* R-1 other owners, in ring order, those the manager reports down last */
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t i = 0; i < c->owners.n && ask.n + 1 < s->levels.r; i++)
+                if (strcmp(c->owners.name[i], self) != 0 &&
+                    stor_peer_down(s, c->owners.name[i]) == pass)
+                    stor_owners_add(&ask, c->owners.name[i]);
         if (ask.n == 0) {
             reply_version(c, v, CN_ENOENT);
             coord_free(c);
@@ -320,6 +381,7 @@ static void on_local_read(struct stor_server *s, stor_version_t *v, void *arg)
         }
     } else {
         stor_read_set(s, ckey(c), self, NULL, &ask);
+        skip_down(s, &ask);
     }
     stor_gather_start(s, ckey(c), &ask, c->kind == 'g' ? CN_OP_GET : CN_OP_HEAD, c->off, c->len,
                       on_read_gather, c);
@@ -332,6 +394,7 @@ void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *
                           uint64_t len)
 {
     struct coord *c = cn_calloc(1, sizeof(*c));
+    uint64_t want_prev = 0;
     cn_slice_t key;
 
     c->magic = STOR_COORD_MAGIC;
@@ -347,6 +410,9 @@ void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *
     c->body = body;
     c->off = off;
     c->len = len;
+    if (kind == 'p')
+        cn_msg_get_u64(req, "want_prev", &want_prev);
+    c->want_prev = want_prev != 0;
     stor_owners_of(s->ring_cur, key, s->levels.n, &c->owners);
     c->self_owner = stor_owners_has(&c->owners, stor_self(s));
     if (kind == 'p' || kind == 'd')

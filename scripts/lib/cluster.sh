@@ -7,6 +7,7 @@
 #   cl_configure NSTORAGE BASE_PORTS  # write configs (once; a secret is generated and kept)
 #   cl_start / cl_stop / cl_status    # all daemons
 #   cl_start_one NAME / cl_stop_one NAME
+#   cl_wait_storage N / cl_wait_running N  # wait for the manager to see / run the nodes
 
 CL_DIR=""
 CL_BIN=""
@@ -195,6 +196,16 @@ try:
 except Exception:
     print(0)')
         [ "$n" -ge "$want" ] && return 0
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.2
+    done
+}
+
+# cl_wait_storage N TIMEOUT_S: waits until the manager knows N storage nodes (in any state),
+# the condition for cairn-adm start; returns 1 on time-out.
+cl_wait_storage() {
+    local want=$1 deadline=$((SECONDS + ${2:-20}))
+    until [ "$(cl_adm --json status 2>/dev/null | python3 -c 'import json,sys; print(sum(1 for n in json.load(sys.stdin).get("nodes",[]) if n.get("type")=="storage"))' 2>/dev/null || echo 0)" -ge "$want" ]; do
         [ $SECONDS -ge $deadline ] && return 1
         sleep 0.2
     done

@@ -17,24 +17,9 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "storage/record.h"
+#include "tests/fuzz/fuzz_rec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Makes both CRCs of the record at p right (as far as its bytes are there). */
-static void fix_crcs(uint8_t *p, size_t len)
-{
-    uint64_t klen, mlen, blen, dlen;
-
-    if (len < STOR_REC_HDR)
-        return;
-    klen = cn_get_u32le(p + 6) & 0xffff;
-    mlen = cn_get_u32le(p + 12);
-    blen = cn_get_u64le(p + 16);
-    dlen = klen + mlen;
-    if (blen <= len && dlen + blen <= len - STOR_REC_HDR)
-        cn_put_u32le(p + 112, cn_crc32c(0, p + STOR_REC_HDR, dlen + blen));
-    cn_put_u32le(p + 124, cn_crc32c(0, p, 124));
-}
 
 static int inside(const uint8_t *base, size_t size, cn_slice_t s)
 {
@@ -62,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int rc;
 
         if (fix)
-            fix_crcs(buf + off, size - off);
+            fuzz_rec_fix_crcs(buf + off, size - off);
         if (size - off >= STOR_REC_HDR)
             (void)stor_rec_decode_hdr(buf + off, &h);
         rc = stor_rec_decode(buf + off, size - off, &h, &key, &meta, &body, &used);

@@ -1,6 +1,7 @@
 # tests/integration/lib.sh: checks and reporting for the cluster tests (bash).
 # Each test script sources this, calls check/expect_* and ends with t_summary, which prints
-# "N passed, N failed" and exits non-zero on any failure.
+# "N passed, N failed" and exits non-zero on any failure. A test that needs a whole cluster
+# sets build and calls t_cluster_boot (below; scripts/lib/cluster.sh is sourced here).
 
 T_PASS=0
 T_FAIL=0
@@ -60,4 +61,117 @@ t_summary() {
     echo
     echo "$T_PASS passed, $T_FAIL failed"
     [ "$T_FAIL" -eq 0 ]
+}
+
+# --- one whole cluster per test script (scripts/lib/cluster.sh) ---------------------------
+# shellcheck source=../../scripts/lib/cluster.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/lib/cluster.sh"
+
+T_AT_EXIT=()
+T_PORTS=()
+
+# t_at_exit FUNC: the EXIT trap of t_cluster_boot calls FUNC first (before cl_stop), e.g. to
+# stop what the test started itself; FUNC may call cl_stop when it must run after it.
+t_at_exit() {
+    T_AT_EXIT+=("$1")
+}
+
+t_cluster_finish() {
+    local rc=$? f
+    for f in "${T_AT_EXIT[@]}"; do "$f"; done
+    cl_stop
+    if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
+        echo "--- logs kept in $tmp/logs; last lines:"
+        for f in "$tmp"/logs/*; do echo "== $f"; tail -n 25 "$f"; done
+    else
+        rm -rf "$tmp"
+    fi
+}
+
+# t_conf DAEMON: appends stdin (after a blank line) to the config of DAEMON (manager,
+# storage0.., gateway); a key given again there overrides what cl_configure wrote.
+t_conf() {
+    { echo; cat; } >>"$CL_DIR/conf/cairn-$1.conf"
+}
+
+# sigv4 CURL_ARGS...: curl with a SigV4 signature of the test's user (AK, SK).
+sigv4() {
+    curl -s --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" "$@"
+}
+
+# t_wait_signed [URL [CURL_ARGS...]]: waits up to 20 s until a signed GET of URL (default
+# the ListBuckets of $endpoint) answers 200.
+t_wait_signed() {
+    local url=${1:-$endpoint/} deadline=$((SECONDS + 20))
+    [ $# -gt 0 ] && shift
+    until [ "$(sigv4 "$@" -o /dev/null -w '%{http_code}' "$url")" = 200 ]; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.2
+    done
+}
+
+# t_cluster_user NAME: cairn-adm create-user NAME; sets AK and SK and exports them, with the
+# AWS_* variables for the aws cli and boto3 (no config file, no metadata lookups).
+t_cluster_user() {
+    local user_json
+    user_json=$(cl_adm --json create-user "$1") || return 1
+    AK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_key"])' 2>/dev/null)
+    SK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])' 2>/dev/null)
+    export AK SK AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1
+    export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
+    [ -n "$AK" ] && [ -n "$SK" ]
+}
+
+# t_cluster_boot NAME NSTORAGE [--rest] [--ports N] [--conf FUNC] [--user USER]
+# Boots 1 manager, NSTORAGE storage nodes and 1 gateway of the script's $build on free
+# loopback ports, in a new temp dir ${TMPDIR:-/tmp}/cairn-NAME-XXXXXX: cl_setup, cl_configure,
+# FUNC, cl_start, waits until the manager sees the storage nodes, cairn-adm start (the first
+# ring), waits until they and the gateway run, creates USER (default NAME) and waits until
+# the gateway answers a signed ListBuckets. The steps are checks (or t_abort); a failed one
+# aborts the script. The EXIT trap (t_cluster_finish) calls the t_at_exit functions, stops the daemons
+# and removes the temp dir, or keeps it and prints the last lines of every log when a check
+# failed or the script exited non-zero.
+#   --rest       the gateway also serves REST on a free port (CL_REST of cl_configure)
+#   --ports N    N more free ports, in T_PORTS[0..N-1]
+#   --conf FUNC  FUNC runs after cl_configure, before the daemons start: per-test config
+#                (t_conf, or edits of $tmp/conf/*.conf); tmp, T_PORTS and CL_* are set
+#   --user USER  the S3 user to create
+# Sets: tmp (the temp dir, CL_DIR), CL_* (cl_load: CL_S3, CL_MGR_RPC, CL_MGR_ADMIN, CL_REST),
+# endpoint (http://127.0.0.1:$CL_S3), rest (http://127.0.0.1:$CL_REST with --rest), T_PORTS,
+# AK and SK (t_cluster_user).
+t_cluster_boot() {
+    local name=$1 n=$2 nrest=0 nports=0 conf="" user=$1 rest_port="" ports
+    shift 2
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --rest) nrest=1; shift ;;
+            --ports) nports=$2; shift 2 ;;
+            --conf) conf=$2; shift 2 ;;
+            --user) user=$2; shift 2 ;;
+            *) echo "t_cluster_boot: unknown option $1" >&2; return 2 ;;
+        esac
+    done
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-$name-XXXXXX") || t_abort "no temp dir"
+    cl_setup "$tmp" "${build:?t_cluster_boot: set build first}"
+    trap t_cluster_finish EXIT
+
+    # the manager's rpc and admin, s3, the storage nodes, [the REST port], the test's own
+    read -r -a ports <<<"$(cl_free_ports $((3 + n + nrest + nports)))"
+    [ "$nrest" -eq 1 ] && rest_port=${ports[3 + n]}
+    CL_REST=$rest_port cl_configure "$n" "${ports[@]:0:3 + n}"
+    # shellcheck disable=SC2034  # for the test script
+    T_PORTS=("${ports[@]:3 + n + nrest}")
+    cl_load
+    endpoint=http://127.0.0.1:$CL_S3
+    rest=${CL_REST:+http://127.0.0.1:$CL_REST}
+    [ -n "$conf" ] && "$conf"
+
+    check "all daemons start" cl_start || t_abort "the cluster did not start; nothing else can be tested"
+    cl_wait_storage "$n" 20   # else cairn-adm start below fails and says why
+    check "cairn-adm start builds the first ring" cl_adm start || t_abort "no ring"
+    check "$n storage nodes and the gateway are running" cl_wait_running $((n + 1)) 30 ||
+        t_abort "nodes not running"
+    t_cluster_user "$user" || t_abort "cairn-adm create-user $user gave no keys"
+    check "gateway answers a signed ListBuckets" t_wait_signed ||
+        t_abort "the gateway does not accept signed requests"
 }

@@ -12,37 +12,8 @@ src=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
-# shellcheck source=../../scripts/lib/cluster.sh
-. "$src/scripts/lib/cluster.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-admc-XXXXXX")
-cl_setup "$tmp" "$build"
-finish() {
-    local rc=$?
-    cl_stop
-    if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
-        echo "--- logs kept in $tmp/logs; last lines:"
-        for f in "$tmp"/logs/*; do echo "== $f"; tail -n 25 "$f"; done
-    else
-        rm -rf "$tmp"
-    fi
-}
-trap finish EXIT
-
-# shellcheck disable=SC2046
-set -- $(cl_free_ports 6)
-cl_configure 3 "$1" "$2" "$3" "$4" "$5" "$6"
-cl_load
-endpoint=http://127.0.0.1:$CL_S3
-
-check "all daemons start" cl_start || t_abort "the cluster did not start"
-deadline=$((SECONDS + 20))
-until [ "$(cl_adm --json status 2>/dev/null | python3 -c 'import json,sys; print(sum(1 for n in json.load(sys.stdin).get("nodes",[]) if n.get("type")=="storage"))' 2>/dev/null || echo 0)" -ge 3 ]; do
-    [ $SECONDS -ge $deadline ] && break
-    sleep 0.2
-done
-check "cairn-adm start" cl_adm start || t_abort "no ring"
-check "3 storage nodes and the gateway are running" cl_wait_running 4 30 || t_abort "not running"
+t_cluster_boot admc 3 --user alice
 
 metrics_of() { sed -n 's/^metrics //p' "$tmp/run/$1.port"; }
 expect_match "storage0's port file has a metrics line" '^127\.0\.0\.1:[0-9]+$' "$(metrics_of storage0)"
@@ -104,17 +75,6 @@ expect_eq "storage: another path is 404" 404 "$(curl -s -o /dev/null -w '%{http_
 expect_eq "gateway: another path is 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' "http://$GW/nope")"
 expect_eq "gateway: POST /metrics is 405" 405 "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://$GW/metrics")"
 
-user_json=$(cl_adm --json create-user alice)
-AK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_key"])' 2>/dev/null)
-SK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])' 2>/dev/null)
-export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
-sigv4() { curl -s --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" "$@"; }
-deadline=$((SECONDS + 20))
-until [ "$(sigv4 -o /dev/null -w '%{http_code}' "$endpoint/")" = 200 ]; do
-    [ $SECONDS -ge $deadline ] && break
-    sleep 0.2
-done
 check "create bucket keep" test "$(sigv4 -o /dev/null -w '%{http_code}' -X PUT "$endpoint/keep")" = 200
 check "create bucket gone" test "$(sigv4 -o /dev/null -w '%{http_code}' -X PUT "$endpoint/gone")" = 200
 head -c 1000 /dev/urandom >"$tmp/obj"

@@ -11,49 +11,21 @@ src=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
-# shellcheck source=../../scripts/lib/cluster.sh
-. "$src/scripts/lib/cluster.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-ae-XXXXXX")
-cl_setup "$tmp" "$build"
-finish() {
-    local rc=$?
-    cl_stop
-    if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
-        echo "--- logs kept in $tmp/logs"
-        for f in "$tmp"/logs/storage*.log; do echo "== $f"; grep -i "anti-entropy\|scan=" "$f" | tail -n 10; done
-    else
-        rm -rf "$tmp"
-    fi
+# ae_logs: on a failure, what the storage nodes logged about anti-entropy.
+ae_logs() {
+    local f
+    [ "$T_FAIL" -eq 0 ] && return 0
+    for f in "$tmp"/logs/storage*.log; do echo "== $f"; grep -i "anti-entropy\|scan=" "$f" | tail -n 10; done
 }
-trap finish EXIT
-
-# shellcheck disable=SC2046
-set -- $(cl_free_ports 6)
-cl_configure 3 "$1" "$2" "$3" "$4" "$5" "$6"
-for i in 0 1 2; do
-    printf '\n[replication]\nanti_entropy_interval = 2s\n' >>"$tmp/conf/cairn-storage$i.conf"
-done
-cl_load
-endpoint=http://127.0.0.1:$CL_S3
-
-check "all daemons start" cl_start || t_abort "the cluster did not start"
-deadline=$((SECONDS + 20))
-until [ "$(cl_adm --json status 2>/dev/null | python3 -c 'import json,sys; print(sum(1 for n in json.load(sys.stdin).get("nodes",[]) if n.get("type")=="storage"))' 2>/dev/null || echo 0)" -ge 3 ]; do
-    [ $SECONDS -ge $deadline ] && break
-    sleep 0.2
-done
-check "cairn-adm start" cl_adm start || t_abort "no ring"
-check "nodes running" cl_wait_running 4 30 || t_abort "nodes not running"
-user_json=$(cl_adm --json create-user ae)
-AK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_key"])')
-SK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
-sigv4() { curl -s --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" "$@"; }
-deadline=$((SECONDS + 20))
-until [ "$(sigv4 -o /dev/null -w '%{http_code}' "$endpoint/")" = 200 ]; do
-    [ $SECONDS -ge $deadline ] && t_abort "the gateway does not accept signed requests"
-    sleep 0.2
-done
+t_at_exit ae_logs
+ae_conf() {
+    local i
+    for i in 0 1 2; do
+        printf '[replication]\nanti_entropy_interval = 2s\n' | t_conf storage$i
+    done
+}
+t_cluster_boot ae 3 --conf ae_conf --user ae
 check "create a bucket" sigv4 -f -X PUT "$endpoint/ae-bucket"
 put_all() {
     local k

@@ -17,11 +17,7 @@ src=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
-# shellcheck source=../../scripts/lib/cluster.sh
-. "$src/scripts/lib/cluster.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-cache-XXXXXX")
-cl_setup "$tmp" "$build"
 load_pids=""
 stop_b() {
     local pid
@@ -36,19 +32,11 @@ stop_load() {
     for p in $load_pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     load_pids=""
 }
-finish() {
-    local rc=$?
+cache_stop() {
     stop_load
     stop_b
-    cl_stop
-    if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
-        echo "--- logs kept in $tmp/logs; last lines:"
-        for f in "$tmp"/logs/*; do echo "== $f"; tail -n 25 "$f"; done
-    else
-        rm -rf "$tmp"
-    fi
 }
-trap finish EXIT
+t_at_exit cache_stop
 
 # ini_set FILE SECTION KEY VALUE: sets a key in an INI file (replacing it, or adding it to the
 # section, which is appended when missing).
@@ -77,32 +65,30 @@ open(path, "w").write("\n".join(out) + "\n")
 PY
 }
 
-# shellcheck disable=SC2046
-set -- $(cl_free_ports 10)
-cl_configure 3 "$1" "$2" "$3" "$4" "$5" "$6"
-cl_load
-rest_a=$7 s3_b=$8 rest_b=$9
-A=http://127.0.0.1:$rest_a
-B=http://127.0.0.1:$rest_b
-conf_a=$tmp/conf/cairn-gateway.conf
-conf_b=$tmp/conf/cairn-gatewayb.conf
-dcdir=$tmp/data/gwcache
-ini_set "$conf_a" gateway rest_enabled true
-ini_set "$conf_a" gateway rest_listen "127.0.0.1:$rest_a"
-ini_set "$conf_a" gateway rest_trust_loopback true
-cp "$conf_a" "$conf_b"
-ini_set "$conf_b" gateway name gatewayb
-ini_set "$conf_b" gateway s3_listen "127.0.0.1:$s3_b"
-ini_set "$conf_b" gateway rest_listen "127.0.0.1:$rest_b"
-ini_set "$conf_b" log file "$tmp/logs/gatewayb.log"
-ini_set "$conf_a" gateway metrics_listen 127.0.0.1:0
-ini_set "$conf_a" cache mem_capacity 16m
-ini_set "$conf_a" cache mem_max_object 64k
-ini_set "$conf_a" cache disk_dir "$dcdir"
-ini_set "$conf_a" cache disk_capacity 1m
-ini_set "$conf_a" cache disk_max_object 512k
-ini_set "$conf_a" cache validate true
-ini_set "$conf_b" cache mem_capacity 0
+# cache_conf: gateway A (cluster.sh's, REST on CL_REST) with its caches, and the config of
+# gateway B (caches off) on its own ports.
+cache_conf() {
+    rest_a=$CL_REST s3_b=${T_PORTS[0]} rest_b=${T_PORTS[1]}
+    A=http://127.0.0.1:$rest_a
+    B=http://127.0.0.1:$rest_b
+    conf_a=$tmp/conf/cairn-gateway.conf
+    conf_b=$tmp/conf/cairn-gatewayb.conf
+    dcdir=$tmp/data/gwcache
+    cp "$conf_a" "$conf_b"
+    ini_set "$conf_b" gateway name gatewayb
+    ini_set "$conf_b" gateway s3_listen "127.0.0.1:$s3_b"
+    ini_set "$conf_b" gateway rest_listen "127.0.0.1:$rest_b"
+    ini_set "$conf_b" log file "$tmp/logs/gatewayb.log"
+    ini_set "$conf_a" gateway metrics_listen 127.0.0.1:0
+    ini_set "$conf_a" cache mem_capacity 16m
+    ini_set "$conf_a" cache mem_max_object 64k
+    ini_set "$conf_a" cache disk_dir "$dcdir"
+    ini_set "$conf_a" cache disk_capacity 1m
+    ini_set "$conf_a" cache disk_max_object 512k
+    ini_set "$conf_a" cache validate true
+    ini_set "$conf_b" cache mem_capacity 0
+}
+t_cluster_boot cache 3 --rest --ports 2 --conf cache_conf --user carol
 
 start_b() {
     rm -f "$tmp/run/gatewayb.port"
@@ -116,18 +102,8 @@ start_b() {
     done
 }
 
-check "all daemons start" cl_start || t_abort "the cluster did not start"
 check "gateway B starts" start_b || t_abort "gateway B did not start"
-deadline=$((SECONDS + 20))
-until [ "$(cl_adm --json status 2>/dev/null | python3 -c 'import json,sys; print(sum(1 for n in json.load(sys.stdin).get("nodes",[]) if n.get("type")=="storage"))' 2>/dev/null || echo 0)" -ge 3 ]; do
-    [ $SECONDS -ge $deadline ] && break
-    sleep 0.2
-done
-check "cairn-adm start builds the first ring" cl_adm start || t_abort "no ring"
 check "storage nodes and both gateways are running" cl_wait_running 5 30 || t_abort "not running"
-user_json=$(cl_adm --json create-user carol)
-AK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_key"])')
-SK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
 deadline=$((SECONDS + 20))
 until [ "$(curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 aws:amz:us-east-1:s3 --user "$AK:$SK" -X PUT --data-binary "" "http://127.0.0.1:$CL_S3/cachebkt")" = 200 ]; do
     [ $SECONDS -ge $deadline ] && t_abort "cannot create bucket cachebkt"

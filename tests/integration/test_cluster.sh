@@ -11,56 +11,10 @@ src=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
-# shellcheck source=../../scripts/lib/cluster.sh
-. "$src/scripts/lib/cluster.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-cluster-XXXXXX")
-cl_setup "$tmp" "$build"
-finish() {
-    local rc=$?
-    cl_stop
-    if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
-        echo "--- logs kept in $tmp/logs; last lines:"
-        for f in "$tmp"/logs/*; do echo "== $f"; tail -n 25 "$f"; done
-    else
-        rm -rf "$tmp"
-    fi
-}
-trap finish EXIT
-
-# shellcheck disable=SC2046
-set -- $(cl_free_ports 6)
-cl_configure 3 "$1" "$2" "$3" "$4" "$5" "$6"
-cl_load
-endpoint=http://127.0.0.1:$CL_S3
-
-check "all daemons start" cl_start || t_abort "the cluster did not start; nothing else can be tested"
-deadline=$((SECONDS + 20))
-until [ "$(cl_adm --json status 2>/dev/null | python3 -c 'import json,sys; print(sum(1 for n in json.load(sys.stdin).get("nodes",[]) if n.get("type")=="storage"))' 2>/dev/null || echo 0)" -ge 3 ]; do
-    [ $SECONDS -ge $deadline ] && break
-    sleep 0.2
-done
-check "cairn-adm start builds the first ring" cl_adm start || t_abort "no ring"
-check "3 storage nodes and the gateway are running" cl_wait_running 4 30 || t_abort "nodes not running"
-
-user_json=$(cl_adm --json create-user alice)
-AK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_key"])' 2>/dev/null)
-SK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])' 2>/dev/null)
+t_cluster_boot cluster 3 --user alice
 expect_match "create-user prints an access key id and a secret" '^[A-Z0-9]{20} .{40}$' "$AK $SK"
-
-export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
 s3() { aws --endpoint-url "$endpoint" "$@"; }
-sigv4() { curl -s --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" "$@"; }
-
-wait_signed_ok() {
-    local deadline=$((SECONDS + 20))
-    until [ "$(sigv4 -o /dev/null -w '%{http_code}' "$endpoint/")" = 200 ]; do
-        [ $SECONDS -ge $deadline ] && return 1
-        sleep 0.2
-    done
-}
-check "gateway answers a signed ListBuckets" wait_signed_ok || t_abort "the gateway does not accept signed requests"
 
 # --- aws cli ---
 head -c 10485760 /dev/urandom >"$tmp/10m.bin"
@@ -130,7 +84,7 @@ check "cairn-adm status (table) exits 0" cl_adm status
 cl_stop
 check "all daemons restart" cl_start
 check "nodes running again after restart" cl_wait_running 4 30
-check "the user still signs requests after restart" wait_signed_ok
+check "the user still signs requests after restart" t_wait_signed
 check "the bucket still exists after restart" s3 s3api head-bucket --bucket bucket-one
 rm -f "$tmp/10m.back"
 check "the 10 MiB object is still there after restart" s3 s3 cp s3://bucket-one/dir/10m.bin "$tmp/10m.back"

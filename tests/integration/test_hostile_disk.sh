@@ -14,75 +14,38 @@ src=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
-# shellcheck source=../../scripts/lib/cluster.sh
-. "$src/scripts/lib/cluster.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-hdisk-XXXXXX")
 mnts=()
-finish() {
-    local rc=$? m
+# unmount: after the daemons stopped (cl_stop again in the trap does nothing).
+unmount() {
+    local m
     cl_stop
     for m in "${mnts[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
-    if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
-        echo "--- logs kept in $tmp/logs; last lines:"
-        for f in "$tmp"/logs/*; do echo "== $f"; tail -n 25 "$f"; done
-    else
-        rm -rf "$tmp"
-    fi
 }
-trap finish EXIT
-
-for i in 0 1; do
-    mkdir -p "$tmp/small$i"
-    if ! mount -t tmpfs -o size=48m tmpfs "$tmp/small$i" 2>/dev/null; then
-        echo "SKIP cannot mount a tmpfs (not root?): full-disk test skipped"
-        t_summary
-        exit 0
-    fi
-    mnts+=("$tmp/small$i")
-done
-
-cl_setup "$tmp" "$build"
-# shellcheck disable=SC2046
-set -- $(cl_free_ports 6)
-cl_configure 3 "$1" "$2" "$3" "$4" "$5" "$6"
-for i in 0 1; do
-    cat >>"$tmp/conf/cairn-storage$i.conf" <<CONF
-
+t_at_exit unmount
+# disk_conf: storage0 and storage1 on 48 MiB tmpfs mounts in the temp dir.
+disk_conf() {
+    local i
+    for i in 0 1; do
+        mkdir -p "$tmp/small$i"
+        if ! mount -t tmpfs -o size=48m tmpfs "$tmp/small$i" 2>/dev/null; then
+            echo "SKIP cannot mount a tmpfs (not root?): full-disk test skipped"
+            t_summary
+            exit 0
+        fi
+        mnts+=("$tmp/small$i")
+        t_conf storage$i <<CONF
 [storage]
 data_dir = $tmp/small$i/data
 min_free = 4m
 CONF
-done
-cat >>"$tmp/conf/cairn-storage0.conf" <<CONF
-
+    done
+    t_conf storage0 <<CONF
 [replication]
 repair_backoff_max = 1s
 CONF
-cl_load
-endpoint=http://127.0.0.1:$CL_S3
-
-check "all daemons start" cl_start || t_abort "the cluster did not start"
-deadline=$((SECONDS + 20))
-until [ "$(cl_adm --json status 2>/dev/null | python3 -c 'import json,sys; print(sum(1 for n in json.load(sys.stdin).get("nodes",[]) if n.get("type")=="storage"))' 2>/dev/null || echo 0)" -ge 3 ]; do
-    [ $SECONDS -ge $deadline ] && break
-    sleep 0.2
-done
-check "cairn-adm start builds the first ring" cl_adm start || t_abort "no ring"
-check "3 storage nodes and the gateway are running" cl_wait_running 4 30 || t_abort "nodes not running"
-
-user_json=$(cl_adm --json create-user disk)
-AK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_key"])')
-SK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
-sigv4() { curl -s --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" "$@"; }
-wait_signed_ok() {
-    local deadline=$((SECONDS + 20))
-    until [ "$(sigv4 -o /dev/null -w '%{http_code}' "$endpoint/")" = 200 ]; do
-        [ $SECONDS -ge $deadline ] && return 1
-        sleep 0.2
-    done
 }
-check "gateway answers a signed ListBuckets" wait_signed_ok || t_abort "no signed requests"
+t_cluster_boot hdisk 3 --conf disk_conf --user disk
 code=$(sigv4 -o /dev/null -w '%{http_code}' -X PUT "$endpoint/full")
 expect_eq "create bucket" 200 "$code"
 

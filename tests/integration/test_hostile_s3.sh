@@ -21,69 +21,30 @@ src=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
-# shellcheck source=../../scripts/lib/cluster.sh
-. "$src/scripts/lib/cluster.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-hs3-XXXXXX")
 intruder_pid=""
-finish() {
-    local rc=$?
+stop_intruder() {
     [ -n "$intruder_pid" ] && kill "$intruder_pid" 2>/dev/null
-    cl_stop
-    if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
-        echo "--- logs kept in $tmp/logs; last lines:"
-        for f in "$tmp"/logs/*; do echo "== $f"; tail -n 25 "$f"; done
-    else
-        rm -rf "$tmp"
-    fi
 }
-trap finish EXIT
-
-cl_setup "$tmp" "$build"
-# shellcheck disable=SC2046
-set -- $(cl_free_ports 8)
-cl_configure 3 "$1" "$2" "$3" "$4" "$5" "$6"
-intruder_port=$7
+t_at_exit stop_intruder
 token=tok-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-cat >>"$tmp/conf/cairn-gateway.conf" <<CONF
-
+hostile_conf() {
+    t_conf gateway <<CONF
 [gateway]
 max_object_size = 8m
 max_connections = 24
 request_timeout_ms = 2000
 CONF
-cat >>"$tmp/conf/cairn-manager.conf" <<CONF
-
+    t_conf manager <<CONF
 [manager]
-admin_listen = 0.0.0.0:$2
+admin_listen = 0.0.0.0:$CL_MGR_ADMIN
 
 [admin]
 token = $token
 CONF
-cl_load
-endpoint=http://127.0.0.1:$CL_S3
-
-check "all daemons start" cl_start || t_abort "the cluster did not start"
-deadline=$((SECONDS + 20))
-until [ "$(cl_adm --json status 2>/dev/null | python3 -c 'import json,sys; print(sum(1 for n in json.load(sys.stdin).get("nodes",[]) if n.get("type")=="storage"))' 2>/dev/null || echo 0)" -ge 3 ]; do
-    [ $SECONDS -ge $deadline ] && break
-    sleep 0.2
-done
-check "cairn-adm start builds the first ring" cl_adm start || t_abort "no ring"
-check "3 storage nodes and the gateway are running" cl_wait_running 4 30 || t_abort "nodes not running"
-
-user_json=$(cl_adm --json create-user mallory-target)
-AK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_key"])')
-SK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
-sigv4() { curl -s --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" "$@"; }
-wait_signed_ok() {
-    local deadline=$((SECONDS + 20))
-    until [ "$(sigv4 -o /dev/null -w '%{http_code}' "$endpoint/")" = 200 ]; do
-        [ $SECONDS -ge $deadline ] && return 1
-        sleep 0.2
-    done
 }
-check "gateway answers a signed ListBuckets" wait_signed_ok || t_abort "no signed requests"
+t_cluster_boot hs3 3 --ports 1 --conf hostile_conf --user mallory-target
+intruder_port=${T_PORTS[0]}
 
 # --- the S3 part, in python ---
 out=$(CAIRN_EP=$endpoint CAIRN_AK=$AK CAIRN_SK=$SK CAIRN_PORT=$CL_S3 CAIRN_DATA=$tmp/data \
@@ -384,6 +345,6 @@ except Exception:
     pass
 PY
 check "a garbage RPC frame does not hurt storage0" cl_alive storage0
-check "the cluster still serves after the garbage frame" wait_signed_ok
+check "the cluster still serves after the garbage frame" t_wait_signed
 
 t_summary

@@ -14,65 +14,17 @@ src=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
-# shellcheck source=../../scripts/lib/cluster.sh
-. "$src/scripts/lib/cluster.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-s3-XXXXXX")
-cl_setup "$tmp" "$build"
-finish() {
-    local rc=$?
-    cl_stop
-    if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
-        echo "--- logs kept in $tmp/logs; last lines:"
-        for f in "$tmp"/logs/*; do echo "== $f"; tail -n 25 "$f"; done
-    else
-        rm -rf "$tmp"
-    fi
-}
-trap finish EXIT
-
-# shellcheck disable=SC2046
-set -- $(cl_free_ports 7)
-cl_configure 3 "$1" "$2" "$3" "$4" "$5" "$6"
-rest_port=$7
-cat >>"$tmp/conf/cairn-gateway.conf" <<CONF
-
+s3_conf() {
+    t_conf gateway <<CONF
 [gateway]
 max_object_size = 48m
 domain = s3.test
-rest_enabled = true
-rest_listen = 127.0.0.1:$rest_port
-rest_trust_loopback = true
 CONF
-cl_load
-endpoint=http://127.0.0.1:$CL_S3
-rest=http://127.0.0.1:$rest_port
-
-check "all daemons start" cl_start || true
-deadline=$((SECONDS + 20))
-until [ "$(cl_adm --json status 2>/dev/null | python3 -c 'import json,sys; print(sum(1 for n in json.load(sys.stdin).get("nodes",[]) if n.get("type")=="storage"))' 2>/dev/null || echo 0)" -ge 3 ]; do
-    [ $SECONDS -ge $deadline ] && break
-    sleep 0.2
-done
-check "cairn-adm start builds the first ring" cl_adm start
-check "3 storage nodes and the gateway are running" cl_wait_running 4 30
-expect_match "the port file has the rest line" "^rest 127\.0\.0\.1:$rest_port\$" "$(cat "$tmp/run/gateway.port")"
-
-user_json=$(cl_adm --json create-user alice)
-AK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_key"])' 2>/dev/null)
-SK=$(printf '%s' "$user_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])' 2>/dev/null)
-export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
-s3() { aws --endpoint-url "$endpoint" "$@"; }
-sigv4() { curl -s --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" "$@"; }
-wait_signed_ok() {
-    local deadline=$((SECONDS + 20))
-    until [ "$(sigv4 -o /dev/null -w '%{http_code}' "$endpoint/")" = 200 ]; do
-        [ $SECONDS -ge $deadline ] && return 1
-        sleep 0.2
-    done
 }
-check "gateway answers a signed ListBuckets" wait_signed_ok
+t_cluster_boot s3 3 --rest --conf s3_conf --user alice
+expect_match "the port file has the rest line" "^rest 127\.0\.0\.1:$CL_REST\$" "$(cat "$tmp/run/gateway.port")"
+s3() { aws --endpoint-url "$endpoint" "$@"; }
 
 # An independent signer for what the cli does not send over plain HTTP.
 cat >"$tmp/s3raw.py" <<'PY'

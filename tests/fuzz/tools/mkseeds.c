@@ -3,15 +3,21 @@
  * project's own encoders, and splits captured RPC streams into their parts.
  *
  *   mkseeds gen CORPUS_DIR             records, manifests, metadata, listings, storage-op
- *                                      frames (corpus/<target>/gen-*)
+ *                                      frames, container files written by the real engine
+ *                                      (corpus/<target>/gen-*)
  *   mkseeds split STREAM CORPUS_DIR    the rings inside get_ring responses of a captured
  *                                      manager connection (corpus/ring_decode/cap-*)
  *
  * Built in fuzz trees (--enable-fuzzers) only; run by hand when a format changes.
  */
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/err.h"
@@ -20,6 +26,8 @@
 #include "common/ring.h"
 #include "common/rpc.h"
 #include "gateway/manifest.h"
+#include "storage/container.h"
+#include "storage/engine.h"
 #include "storage/record.h"
 
 static const char *dir;
@@ -191,6 +199,99 @@ static int split(const char *stream)
     return 0;
 }
 
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    return remove(path);
+}
+
+/* One seed of fuzz_recover: flags byte, then container 0 of the store in tmp after its
+ * superblock, cut to keep bytes (0: all) and with byte flip (if < size) XORed. */
+static void put_container(const char *tmp, const char *name, uint8_t flags, size_t keep,
+                          size_t flip)
+{
+    char path[4096];
+    cn_buf_t b;
+    char chunk[4096];
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/containers/c0000.dat", tmp);
+    if ((fd = open(path, O_RDONLY)) < 0) {
+        perror(path);
+        exit(1);
+    }
+    cn_buf_init(&b);
+    cn_buf_append(&b, &flags, 1);
+    if (lseek(fd, STOR_SB_SIZE, SEEK_SET) != STOR_SB_SIZE)
+        exit(1);
+    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+        cn_buf_append(&b, chunk, (size_t)n);
+    close(fd);
+    if (keep && keep < b.len)
+        b.len = keep;
+    if (flip < b.len)
+        b.data[flip] ^= 0x20;
+    put_file("recover", name, b.data, b.len);
+    cn_buf_dispose(&b);
+}
+
+/* Container files written by the real engine (one container): two objects, an overwrite, a
+ * tombstone and a manifest; then copies with a torn tail and a flipped byte. */
+static void gen_recover(void)
+{
+    char tmp[] = "/tmp/mkseeds.XXXXXX";
+    stor_engine_opts_t o = {.containers = 1, .no_sync = 1};
+    stor_engine_t *e;
+    stor_obj_meta_t m = {.clock = 1732330000000000000ull, .mtime_ms = 1732330000000ull};
+    uint64_t len1;
+    struct stat st;
+    char path[4096];
+
+    if (mkdtemp(tmp) == NULL || stor_engine_open(tmp, &o, &e) != 0) {
+        fprintf(stderr, "mkseeds: cannot open an engine in %s\n", tmp);
+        exit(1);
+    }
+    snprintf(m.etag, sizeof(m.etag), "5d41402abc4b2a76b9719d911017c592");
+    m.size = 5;
+    m.meta = CN_SLICE("\x81\xacontent-type\xaatext/plain");
+    if (stor_engine_put(e, CN_SLICE("seed-bucket/hello.txt"), &m, CN_SLICE("hello")) != 0)
+        exit(1);
+    stor_engine_close(e);
+    snprintf(path, sizeof(path), "%s/containers/c0000.dat", tmp);
+    if (stat(path, &st) != 0)
+        exit(1);
+    len1 = (uint64_t)st.st_size - STOR_SB_SIZE;
+    put_container(tmp, "gen-one", 0x06, 0, SIZE_MAX);
+    if (stor_engine_open(tmp, &o, &e) != 0)
+        exit(1);
+    m.clock++;
+    m.meta = CN_SLICE("");
+    snprintf(m.etag, sizeof(m.etag), "7d793037a0760186574b0282f2f435e7");
+    if (stor_engine_put(e, CN_SLICE("seed-bucket/b"), &m, CN_SLICE("world")) != 0)
+        exit(1);
+    m.clock++;
+    snprintf(m.etag, sizeof(m.etag), "0b1f2b3c");
+    if (stor_engine_put(e, CN_SLICE("seed-bucket/b"), &m, CN_SLICE("again")) != 0)
+        exit(1);
+    if (stor_engine_delete(e, CN_SLICE("seed-bucket/hello.txt"), ++m.clock) != 0)
+        exit(1);
+    m.clock++;
+    m.flags = CN_OBJ_MANIFEST;
+    m.size = 10u << 20;
+    snprintf(m.etag, sizeof(m.etag), "0123456789abcdef0123456789abcdef-2");
+    if (stor_engine_put(e, CN_SLICE("seed-bucket/big"), &m, CN_SLICE("manifest-body")) != 0)
+        exit(1);
+    stor_engine_close(e);
+    put_container(tmp, "gen-five", 0x06, 0, SIZE_MAX);
+    put_container(tmp, "gen-torn-tail", 0x02, 1 + len1 * 3 + 50, SIZE_MAX);
+    put_container(tmp, "gen-flipped-middle", 0x02, 0, 1 + len1 + 140);
+    put_container(tmp, "gen-flipped-fixcrc", 0x03, 0, 1 + len1 + 140);
+    (void)nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "gen") == 0) {
@@ -198,6 +299,7 @@ int main(int argc, char **argv)
         gen_records();
         gen_manifests();
         gen_listing();
+        gen_recover();
         return 0;
     }
     if (argc == 4 && strcmp(argv[1], "split") == 0) {

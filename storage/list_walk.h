@@ -1,0 +1,33 @@
+/*
+ * storage/list_walk.h: the listing walk shared by both engines (engine_simple.c and the
+ * container engine's index.c). Each keeps its records in RocksDB under a one-byte kind
+ * ("m" + key, "o" + key); the walk does prefix, start_after (the marker), delimiter (common
+ * prefixes, seeking past each one instead of walking the keys under it), max_keys and
+ * tombstones once, and asks the engine only to decode a record's value.
+ *
+ * Threads: as RocksDB (thread-safe); holds no lock.
+ */
+#ifndef CAIRN_STORAGE_LIST_WALK_H
+#define CAIRN_STORAGE_LIST_WALK_H
+
+#include <rocksdb/c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/proto.h"
+#include "storage/engine.h"
+
+/** Decodes one record's value into m (clock, size, mtime_ms, flags, etag; m->meta is not
+ *  used). Returns 0, or non-zero for a record the listing skips (corrupt). */
+typedef int (*stor_list_decode_fn)(const char *val, size_t len, stor_obj_meta_t *m);
+
+/** Lists the records "kind + key" of db as stor_engine_list (storage/engine.h): appends
+ *  cn_list_encode_* bytes to out, sets *truncated, adds the iterator positions visited to
+ *  *steps. 0, or CN_EIO (CN_EBUSY, CN_ENOSPC) when RocksDB's iterator fails; then nothing is
+ *  appended. */
+int stor__list_walk(rocksdb_t *db, char kind, stor_list_decode_fn decode, cn_slice_t prefix,
+                    cn_slice_t start_after, size_t max_keys, cn_slice_t delim, unsigned opts,
+                    cn_buf_t *out, int *truncated, uint64_t *steps);
+
+#endif
