@@ -12,8 +12,9 @@
  * median is printed).
  * Then 4 KiB GETs from one thread on cached data (a warm-up pass, then --reps passes of
  * 500,000 GETs over 10,000 keys; the median pass is printed). --curve N puts N 4 KiB
- * objects with 64 writers and prints the PUT rate per window (10k, 100k, 1M...), to show that the rate holds
- * as the node fills up.
+ * objects with 64 writers and prints the PUT rate per window (10k, 100k, 1M...), to show that
+ * the rate holds as the node fills up; it fills --reps times from empty and prints each
+ * point's median (each fill's points go to stderr).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -341,55 +342,73 @@ int main(int argc, char **argv)
         cn_buf_dispose(&b);
         stor_engine_close(e);
     }
-    /* the fill curve */
+    /* the fill curve: --reps fills from empty; each point's median over the fills */
     if (curve > 0) {
-        stor_engine_opts_t o = {.kind = kind, .no_sync = no_sync};
-        uint64_t done = 0, window = 10000, first = 0;
-        struct run r = {.size = 4096, .writers = 64, .data = data};
+        enum { PTS = 16 };
+        struct result pe[PTS][REPS_MAX], pb[PTS][REPS_MAX];
+        uint64_t pdone[PTS] = {0};
+        size_t np = 0;
 
-        reset_dir(base);
-        if (stor_engine_open(base, &o, &r.e) != 0)
-            return 1;
-        printf("\nfill curve: 4KiB PUT, 64 writers, rate measured over a %" PRIu64
-               "-object window at each point; base = the baseline's appends measured right "
-               "after, on the same disk state\n%-12s %10s %9s %9s %7s %10s %7s\n", window,
-               "objects", "ops/s", "p50_us", "p99_us", "vs_10k", "base_ops/s", "ratio");
-        snprintf(path, sizeof(path), "%s/baseline.log", base);
-        while (done + window <= curve) {
-            uint64_t next = done == 0 ? 10000 : done * 10 > curve ? curve : done * 10;
-            struct result res, br;
-            struct run b;
+        printf("\nfill curve: 4KiB PUT, 64 writers, rate measured over a 10000-object window at "
+               "each point; base = the baseline's appends measured right after, on the same "
+               "disk state; %d fills from empty, the median of each point\n", REPS);
+        for (int k = 0; k < REPS; k++) {
+            stor_engine_opts_t o = {.kind = kind, .no_sync = no_sync};
+            uint64_t done = 0, window = 10000;
+            struct run r = {.size = 4096, .writers = 64, .data = data};
+            size_t p = 0;
 
-            /* fill up to next - window without measuring, then measure one window */
-            while (done + window < next) {
-                uint64_t n = next - window - done;
-                r.ops_per_writer = (n > 640000 ? 640000 : n) / 64;
-                if (r.ops_per_writer == 0)
-                    break;
+            reset_dir(base);
+            if (stor_engine_open(base, &o, &r.e) != 0)
+                return 1;
+            snprintf(path, sizeof(path), "%s/baseline.log", base);
+            while (done + window <= curve && p < PTS) {
+                uint64_t next = done == 0 ? 10000 : done * 10 > curve ? curve : done * 10;
+                struct run b;
+
+                /* fill up to next - window without measuring, then measure one window */
+                while (done + window < next) {
+                    uint64_t n = next - window - done;
+                    r.ops_per_writer = (n > 640000 ? 640000 : n) / 64;
+                    if (r.ops_per_writer == 0)
+                        break;
+                    r.key_base = done;
+                    run(&r);
+                    done += r.ops_per_writer * 64;
+                }
+                r.ops_per_writer = window / 64;
                 r.key_base = done;
-                run(&r);
+                pe[p][k] = run(&r);
                 done += r.ops_per_writer * 64;
+                b = r;
+                b.e = NULL;
+                gc.fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+                gc.off = 0;
+                gc.tail = &gc.head;
+                pb[p][k] = run(&b);
+                close(gc.fd);
+                unlink(path);
+                fprintf(stderr, "fill %d: %-12" PRIu64 " %10.0f ops/s, base %10.0f\n", k + 1,
+                        done, pe[p][k].ops, pb[p][k].ops);
+                pdone[p++] = done;
             }
-            r.ops_per_writer = window / 64;
-            r.key_base = done;
-            res = run(&r);
-            done += r.ops_per_writer * 64;
-            if (first == 0)
-                first = (uint64_t)res.ops;
-            b = r;
-            b.e = NULL;
-            gc.fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-            gc.off = 0;
-            gc.tail = &gc.head;
-            br = run(&b);
-            close(gc.fd);
-            unlink(path);
-            printf("%-12" PRIu64 " %10.0f %9.0f %9.0f %6.0f%% %10.0f %6.0f%%\n", done, res.ops,
-                   res.p50_us, res.p99_us, 100 * res.ops / (double)first, br.ops,
-                   100 * res.ops / br.ops);
-            fflush(stdout);
+            np = p;
+            stor_engine_close(r.e);
         }
-        stor_engine_close(r.e);
+        printf("%-12s %10s %9s %9s %7s %10s %7s\n", "objects", "ops/s", "p50_us", "p99_us",
+               "vs_10k", "base_ops/s", "ratio");
+        for (size_t p = 0; p < np; p++) {
+            qsort(pe[p], REPS, sizeof(pe[p][0]), cmp_res);
+            qsort(pb[p], REPS, sizeof(pb[p][0]), cmp_res);
+        }
+        for (size_t p = 0; p < np; p++) {
+            const struct result *res = &pe[p][REPS / 2], *br = &pb[p][REPS / 2];
+
+            printf("%-12" PRIu64 " %10.0f %9.0f %9.0f %6.0f%% %10.0f %6.0f%%\n", pdone[p],
+                   res->ops, res->p50_us, res->p99_us, 100 * res->ops / pe[0][REPS / 2].ops,
+                   br->ops, 100 * res->ops / br->ops);
+        }
+        fflush(stdout);
     }
     reset_dir(base);
     cn_free(data);

@@ -12,9 +12,20 @@
  * renamed into place under the index lock, so the index and the directory agree and a
  * rename never races an invalidation. No fsync: a torn file after a crash fails its CRC.
  *
+ * Invalidations (gw_dcache_invalidate, gw_dcache_clear, called on the gateway's loop thread)
+ * drop the index entry at once, so the file is never served again, and hand its name to the
+ * reaper thread, which unlinks it later (no file I/O on the caller's thread). A put that
+ * renames a new file onto a name still waiting there takes the name off the list first (and
+ * waits while the reaper is unlinking it), so the reaper never deletes a newer file. The
+ * reaper drains its list before gw_dcache_close returns. After a crash, a file whose unlink
+ * did not happen is loaded again at start like any other; disk-cache hits are always
+ * validated with storage (cache.h), so such a file is dropped, never served stale.
+ * Evictions and corrupt files are unlinked at once: they run in the thread pool already.
+ *
  * Invariants (under dc->lock): every indexed entry has its file in the directory (or had it:
- * someone may delete it from outside; reads then miss and drop the entry); dc->bytes is the
- * sum of the indexed file sizes and at most dc->capacity after every put.
+ * someone may delete it from outside; reads then miss and drop the entry), and its name is
+ * not on the reaper's list; dc->bytes is the sum of the indexed file sizes and at most
+ * dc->capacity after every put.
  */
 #include "gateway/dcache.h"
 
@@ -66,6 +77,13 @@ struct gw_dcache {
     uint64_t tmp_seq;
     dc_ent_t *head, *tail;
     gw_cache_stats_t st;
+    /* the reaper (see the file comment), under lock */
+    pthread_t reaper;
+    int reaper_on, reaper_quit;
+    pthread_cond_t reap_cond;          /* the reaper waits for names; puts wait for reaping */
+    char (*dead)[DC_NAME_HEX + 1];     /* names to unlink */
+    size_t n_dead, cap_dead;
+    char reaping[DC_NAME_HEX + 1];     /* the name being unlinked now, or "" */
 };
 
 static uint32_t key_hash(cn_slice_t key)
@@ -150,7 +168,65 @@ static void do_insert(gw_dcache_t *dc, dc_ent_t *e)
     dc->bytes += e->file_bytes;
 }
 
-/* Removes e from the index, deletes its file when unlink_file, frees it. */
+enum { DC_KEEP_FILE, DC_UNLINK_NOW, DC_UNLINK_LATER };
+
+/* Hands name to the reaper (or unlinks now when there is none). */
+static void do_reap_later(gw_dcache_t *dc, const char *name)
+{
+    if (!dc->reaper_on) {
+        char path[PATH_MAX];
+
+        snprintf(path, sizeof(path), "%s/%s.obj", dc->dir, name);
+        if (unlink(path) != 0 && errno != ENOENT)
+            CN_LOG(CN_LOG_WARN, "dcache: unlink %s: %s", path, strerror(errno));
+        return;
+    }
+    if (dc->n_dead == dc->cap_dead) {
+        dc->cap_dead = dc->cap_dead ? dc->cap_dead * 2 : 64;
+        dc->dead = cn_realloc(dc->dead, dc->cap_dead * sizeof(*dc->dead));
+    }
+    memcpy(dc->dead[dc->n_dead++], name, DC_NAME_HEX + 1);
+    pthread_cond_broadcast(&dc->reap_cond);
+}
+
+/* A put is about to rename a file onto name: the reaper must not delete it afterwards. */
+static void do_reap_cancel(gw_dcache_t *dc, const char *name)
+{
+    while (strcmp(dc->reaping, name) == 0)
+        pthread_cond_wait(&dc->reap_cond, &dc->lock);
+    for (size_t i = 0; i < dc->n_dead;) {
+        if (strcmp(dc->dead[i], name) == 0)
+            memcpy(dc->dead[i], dc->dead[--dc->n_dead], DC_NAME_HEX + 1);
+        else
+            i++;
+    }
+}
+
+static void *reaper_main(void *arg)
+{
+    gw_dcache_t *dc = arg;
+    char path[PATH_MAX];
+
+    pthread_mutex_lock(&dc->lock);
+    for (;;) {
+        while (dc->n_dead == 0 && !dc->reaper_quit)
+            pthread_cond_wait(&dc->reap_cond, &dc->lock);
+        if (dc->n_dead == 0)
+            break; /* told to quit, and drained */
+        memcpy(dc->reaping, dc->dead[--dc->n_dead], DC_NAME_HEX + 1);
+        snprintf(path, sizeof(path), "%s/%s.obj", dc->dir, dc->reaping);
+        pthread_mutex_unlock(&dc->lock);
+        if (unlink(path) != 0 && errno != ENOENT)
+            CN_LOG(CN_LOG_WARN, "dcache: unlink %s: %s", path, strerror(errno));
+        pthread_mutex_lock(&dc->lock);
+        dc->reaping[0] = '\0';
+        pthread_cond_broadcast(&dc->reap_cond);
+    }
+    pthread_mutex_unlock(&dc->lock);
+    return NULL;
+}
+
+/* Removes e from the index, deletes its file (now, later or not: DC_*), frees it. */
 static void do_remove(gw_dcache_t *dc, dc_ent_t *e, int unlink_file)
 {
     dc_ent_t **pp = do_slot(dc, e->hash, cn_slice(e->key, e->key_len));
@@ -159,7 +235,9 @@ static void do_remove(gw_dcache_t *dc, dc_ent_t *e, int unlink_file)
     do_lru_unlink(dc, e);
     dc->n--;
     dc->bytes -= e->file_bytes;
-    if (unlink_file) {
+    if (unlink_file == DC_UNLINK_LATER) {
+        do_reap_later(dc, e->name);
+    } else if (unlink_file == DC_UNLINK_NOW) {
         char path[PATH_MAX];
         snprintf(path, sizeof(path), "%s/%s.obj", dc->dir, e->name);
         if (unlink(path) != 0 && errno != ENOENT)
@@ -172,7 +250,7 @@ static void do_remove(gw_dcache_t *dc, dc_ent_t *e, int unlink_file)
 static void do_evict(gw_dcache_t *dc)
 {
     while (dc->bytes > dc->capacity && dc->tail) {
-        do_remove(dc, dc->tail, 1);
+        do_remove(dc, dc->tail, DC_UNLINK_NOW);
         dc->st.evictions++;
     }
 }
@@ -439,12 +517,18 @@ int gw_dcache_open(const gw_dcache_opts_t *opts, gw_dcache_t **out)
     dc->capacity = opts->capacity_bytes;
     dc->max_object = opts->max_object_bytes;
     pthread_mutex_init(&dc->lock, NULL);
+    pthread_cond_init(&dc->reap_cond, NULL);
     dc->nbuckets = DC_BUCKETS_MIN;
     dc->tab = cn_calloc(dc->nbuckets, sizeof(*dc->tab));
     if ((rc = load_dir(dc)) != 0) {
         gw_dcache_close(dc);
         return rc;
     }
+    if ((rc = pthread_create(&dc->reaper, NULL, reaper_main, dc)) != 0)
+        CN_LOG(CN_LOG_WARN, "dcache: no reaper thread (%s): invalidations unlink at once",
+               strerror(rc));
+    else
+        dc->reaper_on = 1;
     *out = dc;
     return 0;
 }
@@ -453,8 +537,18 @@ void gw_dcache_close(gw_dcache_t *dc)
 {
     if (!dc)
         return;
+    if (dc->reaper_on) { /* the reaper unlinks what is left on its list, then ends */
+        pthread_mutex_lock(&dc->lock);
+        dc->reaper_quit = 1;
+        pthread_cond_broadcast(&dc->reap_cond);
+        pthread_mutex_unlock(&dc->lock);
+        pthread_join(dc->reaper, NULL);
+        dc->reaper_on = 0;
+    }
     while (dc->tail)
-        do_remove(dc, dc->tail, 0);
+        do_remove(dc, dc->tail, DC_KEEP_FILE);
+    cn_free(dc->dead);
+    pthread_cond_destroy(&dc->reap_cond);
     pthread_mutex_destroy(&dc->lock);
     cn_free(dc->tab);
     cn_free(dc->dir);
@@ -481,7 +575,7 @@ static void drop_bad(gw_dcache_t *dc, cn_slice_t key, uint64_t clock, int corrup
     pthread_mutex_lock(&dc->lock);
     dc_ent_t *e = *do_slot(dc, key_hash(key), key);
     if (e && e->info.clock == clock)
-        do_remove(dc, e, corrupt);
+        do_remove(dc, e, corrupt ? DC_UNLINK_NOW : DC_KEEP_FILE);
     if (corrupt)
         dc->st.corrupt++;
     pthread_mutex_unlock(&dc->lock);
@@ -629,13 +723,14 @@ int gw_dcache_put(gw_dcache_t *dc, cn_slice_t key, const gw_cache_info_t *info, 
         rc = CN_ESTALE;
         goto out_unlink;
     }
+    do_reap_cancel(dc, name);
     if (rename(tmp, path) != 0) {
         rc = -errno;
         pthread_mutex_unlock(&dc->lock);
         goto out_unlink;
     }
     if (*pp)
-        do_remove(dc, *pp, 0); /* its file was just replaced */
+        do_remove(dc, *pp, DC_KEEP_FILE); /* its file was just replaced */
     dc_ent_t *e = cn_calloc(1, sizeof(*e));
     memcpy(e->name, name, sizeof(e->name));
     e->key = cn_strndup(key.ptr, key.len);
@@ -665,7 +760,7 @@ int gw_dcache_invalidate(gw_dcache_t *dc, cn_slice_t key)
     dc->gen++;
     dc_ent_t *e = *do_slot(dc, key_hash(key), key);
     if (e) {
-        do_remove(dc, e, 1);
+        do_remove(dc, e, DC_UNLINK_LATER);
         dc->st.invalidations++;
         dropped = 1;
     }
@@ -678,7 +773,7 @@ void gw_dcache_clear(gw_dcache_t *dc)
     pthread_mutex_lock(&dc->lock);
     dc->gen++;
     while (dc->tail) {
-        do_remove(dc, dc->tail, 1);
+        do_remove(dc, dc->tail, DC_UNLINK_LATER);
         dc->st.invalidations++;
     }
     pthread_mutex_unlock(&dc->lock);

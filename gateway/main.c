@@ -6,6 +6,7 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,6 +214,10 @@ int main(int argc, char **argv)
     if (cn_random_bytes(&srv.reqid_seed, sizeof(srv.reqid_seed)) != 0)
         srv.reqid_seed = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Bodies of 128 KiB or more in their own mappings, given back when freed (glibc's
+     * threshold otherwise rises to 32 MiB and chunk bodies fragment the heap; see the same
+     * in storage/main.c). */
+    mallopt(M_MMAP_THRESHOLD, 128 << 10);
     uv_loop_init(&loop);
     srv.loop = &loop;
     if ((rc = gw_body_pager_start(&loop, srv.conf.tmp_dir)) != 0) {

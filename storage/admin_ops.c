@@ -7,11 +7,17 @@
  *                         here: versions older than the request are tombstoned, at most
  *                         [storage] delete_bucket_rate keys per second
  *   delete_bucket_status  its progress
- * The delete jobs live in memory (a restarted node forgets them; the manager's
- * delete-bucket can be sent again and is idempotent). A version written after the job
- * started (clock newer than its start clock) is kept, so a bucket created again at once
- * keeps its new objects.
- * Threads: requests and the worker timer on the loop; scans and deletes in the thread pool.
+ * A started job is recorded in the node's repair-queue RocksDB (stor_repair_q_rec_*, kind
+ * 'b', name = the bucket): version | start clock | started_ms | scanned | deleted | marker
+ * (the last key whose batch is done). delete_bucket answers once that record is persistent;
+ * the marker is saved every STOR_DEL_SAVE_EVERY keys scanned and at a clean stop; a finished
+ * job's record is removed (a failed one stays, and is retried at the next start). At start,
+ * stor_admin_start resumes every recorded job from its marker with its start clock, so keys
+ * tombstoned again after a crash are skipped (already tombstones) and nothing is missed.
+ * A version written after the job started (clock newer than its start clock) is kept, so a
+ * bucket created again at once keeps its new objects, also across a restart.
+ * Threads: requests and the worker timer on the loop; scans and deletes in the thread pool;
+ * the records' writes on the repair queue's writer thread.
  */
 #include "storage/storage.h"
 
@@ -23,12 +29,18 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/proto.h"
+#include "storage/cluster.h"
 
 #define STOR_ADMIN_MAGIC 0x5341444du /* "SADM" */
 #define STOR_DU_MAGIC 0x53445521u    /* "SDU!" */
 #define STOR_DEL_MAX_JOBS 64
 #define STOR_DEL_TICK_MS 100
 #define STOR_BUCKET_MAX 64
+#define STOR_DEL_SAVE_EVERY 256 /* keys scanned between two saves of a job's marker */
+#define STOR_DEL_REC 'b'        /* the jobs' record kind in the repair queue's RocksDB */
+#define STOR_DEL_REC_V 1
+#define STOR_DEL_REC_FIXED (1 + 8 + 8 + 8 + 8 + 4)
+#define STOR_DEL_REPLY_MAGIC 0x53444252u /* "SDBR" */
 
 #define STOR_OP_DU "du"
 #define STOR_OP_SET_PROPERTY "set_property"
@@ -42,7 +54,17 @@ struct del_job {
     uint64_t clock;                   /* versions older than this go */
     cn_buf_t cursor;
     uint64_t scanned, deleted, started_ms, finished_ms;
+    uint64_t saved_scanned; /* scanned when the marker was last saved */
+    int resumed;            /* loaded from its record at start */
     int rc;
+};
+
+/* a delete_bucket request waiting for its job's record to be persistent */
+struct del_reply {
+    uint32_t magic;
+    cn_rpc_conn_t *conn;
+    cn_msg_t *req;
+    char bucket[STOR_BUCKET_MAX + 2];
 };
 
 struct stor_admin {
@@ -235,6 +257,38 @@ static int op_du(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req)
 
 /* ---- delete_bucket --------------------------------------------------------------------- */
 
+static cn_slice_t del_name(const struct del_job *dj)
+{
+    return cn_slice(dj->bucket, strlen(dj->bucket) - 1); /* without the '/' */
+}
+
+/* Records dj (see the file comment); the stor_repair_q_rec_put contract (1: cb will run). */
+static int del_save(struct stor_server *s, struct del_job *dj, stor_rq_persisted_fn cb,
+                    void *arg)
+{
+    cn_buf_t v;
+    char b[STOR_DEL_REC_FIXED];
+    int rc;
+
+    b[0] = STOR_DEL_REC_V;
+    cn_put_u64le(b + 1, dj->clock);
+    cn_put_u64le(b + 9, dj->started_ms);
+    cn_put_u64le(b + 17, dj->scanned);
+    cn_put_u64le(b + 25, dj->deleted);
+    cn_put_u32le(b + 33, (uint32_t)dj->cursor.len);
+    cn_buf_init(&v);
+    cn_buf_append(&v, b, sizeof(b));
+    if (dj->cursor.len > 0)
+        cn_buf_append(&v, dj->cursor.data, dj->cursor.len);
+    rc = stor_repair_q_rec_put(s, STOR_DEL_REC, del_name(dj), cn_slice(v.data, v.len), cb, arg);
+    cn_buf_dispose(&v);
+    dj->saved_scanned = dj->scanned;
+    if (rc < 0)
+        CN_LOG(CN_LOG_WARN, "delete-bucket %.*s rc=%s: cannot record the job (a restart would "
+               "forget it)", (int)del_name(dj).len, dj->bucket, cn_strerror(rc));
+    return rc;
+}
+
 static int del_collect(void *arg, cn_slice_t key, const stor_obj_meta_t *m)
 {
     struct du_job *j = arg;
@@ -314,14 +368,18 @@ static void del_done(uv_work_t *w, int status)
         dj->state = 3;
         dj->rc = j->rc;
         dj->finished_ms = cn_now_ms();
+        del_save(j->s, dj, NULL, NULL); /* kept: the next start retries from here */
         CN_LOG(CN_LOG_WARN, "delete-bucket %.*s rc=%s: stopped", (int)strlen(dj->bucket) - 1,
                dj->bucket, cn_strerror(j->rc));
     } else if (j->past || !j->more || !any) {
         dj->state = 2;
         dj->finished_ms = cn_now_ms();
+        stor_repair_q_rec_del(j->s, STOR_DEL_REC, del_name(dj));
         CN_LOG(CN_LOG_INFO, "delete-bucket %.*s: done, %llu keys scanned, %llu tombstoned",
                (int)strlen(dj->bucket) - 1, dj->bucket, (unsigned long long)dj->scanned,
                (unsigned long long)dj->deleted);
+    } else if (dj->scanned - dj->saved_scanned >= STOR_DEL_SAVE_EVERY) {
+        del_save(j->s, dj, NULL, NULL);
     }
     cn_buf_dispose(&j->keys);
     j->magic = 0;
@@ -374,10 +432,60 @@ static struct del_job *del_find(struct stor_admin *a, const char *pfx)
     return NULL;
 }
 
-static int op_delete_bucket(struct stor_server *s, cn_msg_t *req, cn_msg_t *resp)
+/* A free slot for pfx (an idle one, else a finished one), initialized; NULL when all run. */
+static struct del_job *del_slot(struct stor_admin *a, const char *pfx)
+{
+    struct del_job *dj = del_find(a, pfx);
+
+    for (size_t i = 0; i < STOR_DEL_MAX_JOBS && dj == NULL; i++)
+        if (a->jobs[i].state == 0)
+            dj = &a->jobs[i];
+    for (size_t i = 0; i < STOR_DEL_MAX_JOBS && dj == NULL; i++)
+        if (a->jobs[i].state >= 2 && !a->jobs[i].busy)
+            dj = &a->jobs[i]; /* reuse a finished slot */
+    if (dj == NULL)
+        return NULL;
+    cn_buf_dispose(&dj->cursor);
+    memset(dj, 0, sizeof(*dj));
+    cn_buf_init(&dj->cursor);
+    memcpy(dj->bucket, pfx, strlen(pfx) + 1);
+    return dj;
+}
+
+static void timer_ensure(struct stor_server *s, struct stor_admin *a)
+{
+    if (a->timer_on)
+        return;
+    uv_timer_init(s->loop, &a->timer);
+    a->timer.data = s;
+    uv_timer_start(&a->timer, on_tick, STOR_DEL_TICK_MS, STOR_DEL_TICK_MS);
+    a->timer_on = 1;
+}
+
+static void on_job_recorded(void *arg, int rc)
+{
+    struct del_reply *r = arg;
+    cn_msg_t *resp = cn_msg_new(STOR_OP_DELETE_BUCKET);
+
+    CN_CHECK_OBJ(r, STOR_DEL_REPLY_MAGIC);
+    if (rc != 0)
+        CN_LOG(CN_LOG_WARN, "delete-bucket %s rc=%s: runs, but its record failed (a restart "
+               "would forget it)", r->bucket, cn_strerror(rc));
+    cn_msg_set_str(resp, "state", "running");
+    cn_msg_set_rc(resp, 0);
+    cn_rpc_reply(r->conn, r->req, resp);
+    r->magic = 0;
+    cn_free(r);
+}
+
+/* Starts (or finds running) the job; 1 when the answer comes later (once its record is
+ * persistent), else an rc answered now. */
+static int op_delete_bucket(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req,
+                            cn_msg_t *resp)
 {
     struct stor_admin *a = adm_get(s);
     struct del_job *dj;
+    struct del_reply *r;
     char pfx[STOR_BUCKET_MAX + 2];
     cn_slice_t b;
 
@@ -390,34 +498,73 @@ static int op_delete_bucket(struct stor_server *s, cn_msg_t *req, cn_msg_t *resp
         cn_msg_set_str(resp, "state", "running");
         return 0; /* idempotent */
     }
-    if (dj == NULL) {
-        for (size_t i = 0; i < STOR_DEL_MAX_JOBS && dj == NULL; i++)
-            if (a->jobs[i].state == 0)
-                dj = &a->jobs[i];
-        for (size_t i = 0; i < STOR_DEL_MAX_JOBS && dj == NULL; i++)
-            if (a->jobs[i].state >= 2 && !a->jobs[i].busy)
-                dj = &a->jobs[i]; /* reuse a finished slot */
-        if (dj == NULL)
-            return CN_EBUSY;
-    }
-    cn_buf_dispose(&dj->cursor);
-    memset(dj, 0, sizeof(*dj));
-    cn_buf_init(&dj->cursor);
-    memcpy(dj->bucket, pfx, strlen(pfx) + 1);
+    if ((dj = del_slot(a, pfx)) == NULL)
+        return CN_EBUSY;
     cn_buf_append(&dj->cursor, pfx, strlen(pfx));
     dj->state = 1;
     dj->clock = cn_hlc_next();
     dj->started_ms = cn_now_ms();
-    if (!a->timer_on) {
-        uv_timer_init(s->loop, &a->timer);
-        a->timer.data = s;
-        uv_timer_start(&a->timer, on_tick, STOR_DEL_TICK_MS, STOR_DEL_TICK_MS);
-        a->timer_on = 1;
-    }
+    timer_ensure(s, a);
     CN_LOG(CN_LOG_INFO, "delete-bucket %.*s: started (%llu keys/s)", (int)b.len, b.ptr,
            (unsigned long long)s->conf->delete_bucket_rate);
+    r = cn_calloc(1, sizeof(*r));
+    r->magic = STOR_DEL_REPLY_MAGIC;
+    r->conn = conn;
+    r->req = req;
+    snprintf(r->bucket, sizeof(r->bucket), "%.*s", (int)b.len, b.ptr);
+    if (del_save(s, dj, on_job_recorded, r) == 1)
+        return 1;
+    cn_free(r);
     cn_msg_set_str(resp, "state", "running");
     return 0;
+}
+
+/* One recorded job (stor_repair_q_rec_foreach), resumed. */
+static int del_resume(void *arg, cn_slice_t name, cn_slice_t v)
+{
+    struct stor_server *s = arg;
+    struct stor_admin *a = adm_get(s);
+    struct del_job *dj;
+    char pfx[STOR_BUCKET_MAX + 2];
+    uint32_t clen;
+
+    if (!bucket_ok(name) || v.len < STOR_DEL_REC_FIXED || v.ptr[0] != STOR_DEL_REC_V ||
+        (clen = cn_get_u32le(v.ptr + 33)) != v.len - STOR_DEL_REC_FIXED) {
+        CN_LOG(CN_LOG_WARN, "delete-bucket: a malformed job record (%zu bytes) dropped", v.len);
+        stor_repair_q_rec_del(s, STOR_DEL_REC, name);
+        return 0;
+    }
+    snprintf(pfx, sizeof(pfx), "%.*s/", (int)name.len, name.ptr);
+    if ((dj = del_slot(a, pfx)) == NULL) {
+        CN_LOG(CN_LOG_WARN, "delete-bucket %.*s: no free job slot, not resumed", (int)name.len,
+               name.ptr);
+        return 0;
+    }
+    dj->clock = cn_get_u64le(v.ptr + 1);
+    dj->started_ms = cn_get_u64le(v.ptr + 9);
+    dj->scanned = dj->saved_scanned = cn_get_u64le(v.ptr + 17);
+    dj->deleted = cn_get_u64le(v.ptr + 25);
+    if (clen >= strlen(pfx) && memcmp(v.ptr + STOR_DEL_REC_FIXED, pfx, strlen(pfx)) == 0)
+        cn_buf_append(&dj->cursor, v.ptr + STOR_DEL_REC_FIXED, clen);
+    else
+        cn_buf_append(&dj->cursor, pfx, strlen(pfx)); /* a marker outside: from the start */
+    dj->state = 1;
+    dj->resumed = 1;
+    cn_hlc_observe(dj->clock);
+    timer_ensure(s, a);
+    CN_LOG(CN_LOG_INFO, "delete-bucket %.*s: resumed after a restart, %llu keys scanned so far "
+           "(%llu keys/s)", (int)name.len, name.ptr, (unsigned long long)dj->scanned,
+           (unsigned long long)s->conf->delete_bucket_rate);
+    return 0;
+}
+
+int stor_admin_start(struct stor_server *s)
+{
+    int rc = stor_repair_q_rec_foreach(s, STOR_DEL_REC, del_resume, s);
+
+    if (rc != 0)
+        CN_LOG(CN_LOG_WARN, "rc=%s: cannot read the delete-bucket jobs", cn_strerror(rc));
+    return rc;
 }
 
 static int op_delete_bucket_status(struct stor_server *s, cn_msg_t *req, cn_msg_t *resp)
@@ -438,6 +585,8 @@ static int op_delete_bucket_status(struct stor_server *s, cn_msg_t *req, cn_msg_
     cn_msg_set_u64(resp, "started_ms", dj->started_ms);
     cn_msg_set_u64(resp, "finished_ms", dj->finished_ms);
     cn_msg_set_u64(resp, "rate", s->conf->delete_bucket_rate);
+    cn_msg_set_u64(resp, "clock", dj->clock);
+    cn_msg_set_u64(resp, "resumed", (uint64_t)dj->resumed);
     if (dj->rc != 0)
         cn_msg_set_str(resp, "error", cn_strerror(dj->rc));
     return 0;
@@ -483,7 +632,10 @@ int stor_admin_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req)
         rc = op_set_property(req, resp);
     } else if (strcmp(op, STOR_OP_DELETE_BUCKET) == 0) {
         resp = cn_msg_new(op);
-        rc = op_delete_bucket(s, req, resp);
+        if ((rc = op_delete_bucket(s, conn, req, resp)) == 1) {
+            cn_msg_free(resp);
+            return 1;
+        }
     } else if (strcmp(op, STOR_OP_DELETE_BUCKET_STATUS) == 0) {
         resp = cn_msg_new(op);
         rc = op_delete_bucket_status(s, req, resp);
@@ -516,8 +668,13 @@ void stor_admin_close(struct stor_server *s)
     if (a == NULL)
         return;
     CN_CHECK_OBJ(a, STOR_ADMIN_MAGIC);
-    for (size_t i = 0; i < STOR_DEL_MAX_JOBS; i++)
-        cn_buf_dispose(&a->jobs[i].cursor);
+    for (size_t i = 0; i < STOR_DEL_MAX_JOBS; i++) {
+        struct del_job *dj = &a->jobs[i];
+
+        if (dj->state == 1 && dj->scanned != dj->saved_scanned)
+            del_save(s, dj, NULL, NULL); /* the last marker, for the next start */
+        cn_buf_dispose(&dj->cursor);
+    }
     a->magic = 0;
     cn_free(a);
     s->adm = NULL;

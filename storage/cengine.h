@@ -11,6 +11,7 @@
 #define CAIRN_STORAGE_CENGINE_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 
 #include "storage/container.h"
@@ -47,7 +48,7 @@ struct cengine {
     struct stor_scrubber *scrub;
     /* the group commit (storage/writer.c): one queue and one leader for all containers */
     pthread_mutex_t qlock;          /* guards qhead, qtail, leader */
-    pthread_cond_t qcond;
+    pthread_cond_t qcond;           /* unused since the per-writer hand-off (writer.c) */
     struct stor_wreq *qhead, **qtail;
     int leader;
     struct stor_cgroup *grp;        /* k per-container parts of a batch: the leader's alone */
@@ -70,7 +71,8 @@ struct stor_wreq {
     int is_del;
     int was_live;                   /* delete: a live version was replaced */
     int rc;
-    int done;
+    int done;                       /* set by the leader before it posts wake */
+    sem_t wake;                     /* posted when done, or to make this writer the leader */
 };
 
 /** The container of key. */

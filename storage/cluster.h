@@ -172,8 +172,26 @@ int stor_repair_q_open(struct stor_server *s);
 void stor_repair_q_stop(struct stor_server *s);
 void stor_repair_q_close(struct stor_server *s);
 /** Queues "make target hold key's newest version" (deduplicated by key and target; an entry
- *  already queued keeps its place). Persistent before it returns. 0 or CN_EIO. */
+ *  already queued keeps its place). The RocksDB write goes to the queue's writer thread: the
+ *  entry is persistent a moment later (use stor_repair_q_push_cb to wait for it). 0 or
+ *  CN_EINVAL. */
 int stor_repair_q_push(struct stor_server *s, cn_slice_t key, const char *target, int reason);
+/** Called on the loop once the writes queued before it are in RocksDB's WAL (rc 0 or CN_EIO). */
+typedef void (*stor_rq_persisted_fn)(void *arg, int rc);
+/** As stor_repair_q_push, then: 1 when cb(arg, rc) will run later (never from inside this
+ *  call) once the entry is persistent; 0 when it already is (nothing will be called, as
+ *  during shutdown, when writes are synchronous); < 0 on error (nothing will be called). */
+int stor_repair_q_push_cb(struct stor_server *s, cn_slice_t key, const char *target, int reason,
+                          stor_rq_persisted_fn cb, void *arg);
+/** Node-local records of other modules in the queue's RocksDB, under "r" + kind + name (kind
+ *  'b': delete-bucket jobs, storage/admin_ops.c). put/del are queued to the writer thread like
+ *  entries; with cb, the same contract as stor_repair_q_push_cb. foreach reads RocksDB on the
+ *  calling thread: call it at start, before any put. fn returns non-zero to stop. */
+int stor_repair_q_rec_put(struct stor_server *s, char kind, cn_slice_t name, cn_slice_t val,
+                          stor_rq_persisted_fn cb, void *arg);
+int stor_repair_q_rec_del(struct stor_server *s, char kind, cn_slice_t name);
+int stor_repair_q_rec_foreach(struct stor_server *s, char kind,
+                              int (*fn)(void *arg, cn_slice_t name, cn_slice_t val), void *arg);
 /** 1 when (key, target) is queued. */
 int stor_repair_q_has(struct stor_server *s, cn_slice_t key, const char *target);
 void stor_repair_q_cron(struct stor_server *s);

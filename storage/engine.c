@@ -213,3 +213,10 @@ int stor_engine_disk_usage(stor_engine_t *e, uint64_t *bytes)
     *bytes = 0;
     return e->ops->disk_usage ? e->ops->disk_usage(e->impl, bytes) : 0;
 }
+
+int stor_engine_mem_usage(stor_engine_t *e, uint64_t *memtables, uint64_t *block_cache)
+{
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    *memtables = *block_cache = 0;
+    return e->ops->mem_usage ? e->ops->mem_usage(e->impl, memtables, block_cache) : 0;
+}

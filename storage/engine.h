@@ -176,6 +176,9 @@ int stor_engine_scrub_start(stor_engine_t *e);
 int stor_engine_scrub_status(stor_engine_t *e, stor_scrub_status_t *out);
 /** Bytes used on disk by the data files (containers; the simple engine: 0). */
 int stor_engine_disk_usage(stor_engine_t *e, uint64_t *bytes);
+/** Bytes of memory held by the index's RocksDB: its memtables and its block cache (both
+ *  grow up to their configured sizes, then stay; 0 when the engine does not say). */
+int stor_engine_mem_usage(stor_engine_t *e, uint64_t *memtables, uint64_t *block_cache);
 
 /* ---- for engine implementations (storage/engine_*.c) ------------------------------- */
 
@@ -198,6 +201,7 @@ struct stor_engine_ops {
     int (*compact)(void *impl, int cmd, uint32_t n, stor_compact_status_t *st);
     int (*scrub)(void *impl, int cmd, stor_scrub_status_t *st);
     int (*disk_usage)(void *impl, uint64_t *bytes);
+    int (*mem_usage)(void *impl, uint64_t *memtables, uint64_t *block_cache);
 };
 
 enum { STOR_CMD_START, STOR_CMD_SUSPEND, STOR_CMD_RESUME, STOR_CMD_STATUS };

@@ -527,6 +527,14 @@ static int ce_disk_usage(void *impl, uint64_t *bytes)
     return 0;
 }
 
+static int ce_mem_usage(void *impl, uint64_t *memtables, uint64_t *block_cache)
+{
+    struct cengine *ce = impl;
+
+    stor_index_mem_usage(ce->ix, memtables, block_cache);
+    return 0;
+}
+
 const struct stor_engine_ops stor__engine_container_ops = {
     .kind = "container",
     .open = ce_open,
@@ -541,4 +549,5 @@ const struct stor_engine_ops stor__engine_container_ops = {
     .compact = ce_compact,
     .scrub = ce_scrub,
     .disk_usage = ce_disk_usage,
+    .mem_usage = ce_mem_usage,
 };

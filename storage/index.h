@@ -57,6 +57,8 @@ int stor_index_get_small(stor_index_t *ix, cn_slice_t key, stor_ientry_t *e, cha
 int stor_index_checkpoint_get(stor_index_t *ix, uint32_t cid, uint32_t *gen, uint64_t *off);
 int stor_index_u64_get(stor_index_t *ix, const char *name, uint64_t *v);
 int stor_index_u64_put(stor_index_t *ix, const char *name, uint64_t v);
+/** Memory RocksDB holds for the index: all memtables, and the block cache's usage. */
+void stor_index_mem_usage(stor_index_t *ix, uint64_t *memtables, uint64_t *block_cache);
 
 stor_index_batch_t *stor_index_batch_new(void);
 void stor_index_batch_free(stor_index_batch_t *b);

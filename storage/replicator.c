@@ -7,7 +7,8 @@
  *     other owners in parallel; answered once the local write is done and W (D) owners,
  *     this one included, acked; CN_EQUORUM when that can no longer happen. Every replica
  *     write that fails or times out is queued for repair (hinted handoff), also after the
- *     answer. A replica's CN_ESTALE (it holds this version or a newer one) and a delete's
+ *     answer; an answer waits until the hints queued before it are persistent (the queue's
+ *     writer thread). A replica's CN_ESTALE (it holds this version or a newer one) and a delete's
  *     CN_ENOENT are acks. A put asked with want_prev = 1 reads the local version first (the
  *     replicas are already on their way) and its reply says what it replaced (prev_*).
  *   get/head: read locally; with R > 1 also from R-1 other owners; when the local copy is
@@ -51,6 +52,7 @@ struct coord {
     stor_version_t *prev;     /* the local version before this put (owner coordinator only) */
     uint32_t need;
     size_t pending, acks, fails, nospc; /* nospc: failures that were CN_ENOSPC */
+    size_t hints;             /* repair entries queued, not yet persistent: no answer yet */
     int local_done, local_rc, live_seen;
     /* reads */
     stor_version_t *local;
@@ -120,7 +122,7 @@ static void write_check(struct coord *c)
     cn_msg_t *resp;
     int rc;
 
-    if (c->req != NULL && c->local_done &&
+    if (c->req != NULL && c->local_done && c->hints == 0 &&
         (c->acks >= c->need || c->pending == 0)) {
         if (c->acks >= c->need)
             rc = c->kind == 'd' && !c->live_seen ? CN_ENOENT : 0;
@@ -140,8 +142,26 @@ static void write_check(struct coord *c)
             set_prev(c, resp);
         reply(c, resp);
     }
-    if (c->req == NULL && c->pending == 0 && c->local_done)
+    if (c->req == NULL && c->pending == 0 && c->hints == 0 && c->local_done)
         coord_free(c);
+}
+
+static void on_hint_persisted(void *arg, int rc)
+{
+    struct coord *c = arg;
+
+    CN_CHECK_OBJ(c, STOR_COORD_MAGIC);
+    c->hints--;
+    write_check(c);
+}
+
+/* Hinted handoff: queues the repair of key on target; the answer waits until it is
+ * persistent (an acked write's missing copy must survive a crash of this node). */
+static void hint(struct coord *c, const char *target)
+{
+    if (stor_repair_q_push_cb(c->s, ckey(c), target, STOR_R_REPLICATE, on_hint_persisted, c) ==
+        1)
+        c->hints++;
 }
 
 static int is_ack(int kind, int rc)
@@ -166,7 +186,7 @@ static void on_local_write(struct stor_server *s, int rc, void *arg)
         c->fails++;
         c->nospc += rc == CN_ENOSPC;
         /* the other owners may take it: this node pulls the newest once it can write again */
-        stor_repair_q_push(s, ckey(c), stor_self(s), STOR_R_REPLICATE);
+        hint(c, stor_self(s));
     }
     write_check(c);
 }
@@ -188,7 +208,7 @@ static void on_replica_write(int status, cn_msg_t *resp, void *arg)
         c->nospc += rc == CN_ENOSPC;
         CN_LOG(CN_LOG_DEBUG, "key=%.*s replica=%s rc=%s: replica write failed, queued for repair",
                (int)c->key.len, c->key.data, w->name, cn_strerror(rc));
-        stor_repair_q_push(c->s, ckey(c), w->name, STOR_R_REPLICATE);
+        hint(c, w->name);
     }
     cn_msg_free(resp);
     cn_free(w);
@@ -231,7 +251,7 @@ static void coordinate_write(struct coord *c)
                            s->conf->repl_timeout_ms, on_replica_write, w) != 0) {
             c->pending--;
             c->fails++;
-            stor_repair_q_push(s, ckey(c), w->name, STOR_R_REPLICATE);
+            hint(c, w->name);
             cn_free(w);
         }
     }

@@ -134,6 +134,9 @@ void stor_metrics_cron(struct stor_server *s);
 /** Admin ops (docs/PROTOCOL.md, "Operator ops"): du, set_property, delete_bucket,
  *  delete_bucket_status. Returns 1 when req was one of them (it is answered). */
 int stor_admin_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req);
+/** Resumes the delete-bucket jobs recorded before a restart (after stor_cluster_start: the
+ *  records live in the repair queue's RocksDB). 0 or a CN_E* code (logged; the node runs). */
+int stor_admin_start(struct stor_server *s);
 /** Stops the delete-bucket worker; the loop then closes its handles. */
 void stor_admin_stop(struct stor_server *s);
 /** Frees the admin state once the loop has returned. */

@@ -26,6 +26,10 @@
  * synced before the index; after a crash recovery re-indexes everything past the last
  * checkpoint that reached the disk (checkpoints travel in the same WriteBatch as entries).
  *
+ * Hand-off: a writer that finds a leader sleeps on its own semaphore; the leader, once its
+ * batch is done, wakes the head of the queue to lead the next batch, then each writer of its
+ * batch (never a broadcast).
+ *
  * Locks: ce->qlock (queue, leader flag) alone; the leader, outside qlock, takes every
  * container's c->commit in ascending cid order, so any thread holding one container's
  * commit lock excludes the leader's batch. The helper pool's lock is a leaf.
@@ -34,6 +38,7 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <semaphore.h>
 #include <string.h>
 #include <sys/statvfs.h>
 #include <sys/uio.h>
@@ -435,8 +440,40 @@ static void do_group(struct cengine *ce, struct stor_wreq *batch)
         cn_free(jobs);
 }
 
+/* Leads batches until the queue is empty or leadership is handed on: takes the queue (self
+ * is in it), runs it, then wakes the next leader (the head of the new queue) first and the
+ * writers of the batch after. Only the writers concerned are woken: a broadcast woke every
+ * queued writer at each batch just to put most of them back to sleep, and on two cores that
+ * herd cost more CPU than the leader's own work (docs/PERFORMANCE.md). */
+static void lead(struct cengine *ce, struct stor_wreq *self)
+{
+    struct stor_wreq *batch, *next_leader, *w, *next;
+
+    pthread_mutex_lock(&ce->qlock);
+    batch = ce->qhead;
+    ce->qhead = NULL;
+    ce->qtail = &ce->qhead;
+    pthread_mutex_unlock(&ce->qlock);
+    do_group(ce, batch);
+    pthread_mutex_lock(&ce->qlock);
+    next_leader = ce->qhead;
+    if (next_leader == NULL)
+        ce->leader = 0;
+    pthread_mutex_unlock(&ce->qlock);
+    if (next_leader != NULL)
+        sem_post(&next_leader->wake); /* not done: it leads the next batch */
+    for (w = batch; w; w = next) {
+        next = w->next;
+        w->done = 1; /* after the post, w may be gone */
+        if (w != self)
+            sem_post(&w->wake);
+    }
+}
+
 int stor__commit(struct cengine *ce, stor_container_t *c, struct stor_wreq *r)
 {
+    int leader;
+
     r->next = NULL;
     r->c = c;
     r->done = 0;
@@ -445,32 +482,22 @@ int stor__commit(struct cengine *ce, stor_container_t *c, struct stor_wreq *r)
     r->h.body_len = r->body.len;
     r->h.data_crc = stor_rec_data_crc(r->key, r->meta, r->body);
     stor_rec_encode_hdr(&r->h, r->hdr);
+    sem_init(&r->wake, 0, 0);
 
     pthread_mutex_lock(&ce->qlock);
     *ce->qtail = r;
     ce->qtail = &r->next;
-    while (!r->done) {
-        if (!ce->leader) {
-            struct stor_wreq *batch = ce->qhead, *w;
-
-            ce->leader = 1;
-            ce->qhead = NULL;
-            ce->qtail = &ce->qhead;
-            pthread_mutex_unlock(&ce->qlock);
-            do_group(ce, batch);
-            pthread_mutex_lock(&ce->qlock);
-            for (w = batch; w; ) {
-                struct stor_wreq *next = w->next;
-                w->done = 1; /* w may be freed by its owner from here on */
-                w = next;
-            }
-            ce->leader = 0;
-            pthread_cond_broadcast(&ce->qcond);
-        } else {
-            pthread_cond_wait(&ce->qcond, &ce->qlock);
-        }
-    }
+    leader = !ce->leader;
+    ce->leader = 1;
     pthread_mutex_unlock(&ce->qlock);
+    if (!leader) {
+        while (sem_wait(&r->wake) != 0)
+            ; /* EINTR */
+        leader = !r->done; /* woken undone: the previous leader handed over */
+    }
+    if (leader)
+        lead(ce, r);
+    sem_destroy(&r->wake);
     return r->rc;
 }
 
