@@ -178,6 +178,16 @@ for n in storage0 storage1 storage2; do
     left=$((left + v))
 done
 expect_eq "du: no live object of gone is left" 0 "$left"
+
+# ---- compaction from the CLI: start and follow, then status (the tombstones above are dead)
+out=$(timeout 120 "$CL_BIN/manager/adm/cairn-adm" --manager "127.0.0.1:$CL_MGR_ADMIN" \
+    compact-start storage0 all --wait 2>&1); rc=$?
+expect_eq "compact-start storage0 all --wait ends" 0 "$rc"
+expect_match "compact-start --wait reports the containers done" '[0-9]+/[0-9]+|done' "$out"
+out=$(cl_adm --json compact-status storage0 2>&1)
+expect_match "compact-status after it: idle, every container done" '"state": *"idle"' "$out"
+expect_match "the storage node's /metrics has its index memory" \
+    '^cairn_storage_index_memory_bytes\{kind="memtables"\} [0-9]' "$(prom "$S0")"
 expect_eq "the other bucket is untouched" 200 "$(sigv4 -o /dev/null -w '%{http_code}' "$endpoint/keep/k30")"
 out=$(cl_adm delete-bucket-stats neverdeleted 2>&1); rc=$?
 check "delete-bucket-stats of an unknown removal fails" test "$rc" -ne 0
