@@ -38,6 +38,12 @@ STOR_CONF(CN_CONF_SIZE, "storage", "compact_auto_min", compact_auto_min, "64m", 
           "automatic compaction leaves a container alone until it holds this many dead bytes")
 STOR_CONF(CN_CONF_MS, "storage", "compact_auto_interval", compact_auto_interval, "60s", 100,
           INT64_MAX, 0, "how often automatic compaction looks at the containers' dead bytes")
+STOR_CONF(CN_CONF_SIZE, "storage", "index_memtable", index_memtable, "64m", 1 << 20, 1ll << 34,
+          0, "memory for the index's RocksDB write buffer (memtable); up to two are held, one "
+          "filling and one being flushed")
+STOR_CONF(CN_CONF_SIZE, "storage", "index_cache", index_cache, "64m", 1 << 20, 1ll << 40, 0,
+          "memory for the index's RocksDB block cache (HEAD, listing and lookups of older "
+          "keys); with index_memtable, what a node's memory grows to beyond its ~40 MiB base")
 STOR_CONF(CN_CONF_SIZE, "storage", "scrub_rate", scrub_rate, "32m", 0, 0, 0,
           "bytes per second read by the scrub (0: unlimited)")
 STOR_CONF(CN_CONF_MS, "storage", "scrub_interval", scrub_interval, "0", 0, 0, 0,

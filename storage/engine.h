@@ -60,6 +60,8 @@ typedef struct stor_engine_opts {
                                      under this % of its file (0: off, the default here) */
     uint64_t compact_auto_min;    /* ... and it holds at least this many dead bytes (64 MiB) */
     uint64_t compact_auto_interval_ms; /* how often to look (default 60 s) */
+    uint64_t index_memtable;      /* RocksDB write buffer of the index (default 64 MiB) */
+    uint64_t index_cache;         /* RocksDB block cache of the index (default 64 MiB) */
     uint64_t scrub_rate;          /* bytes/s read by scrub (default unlimited) */
     uint64_t scrub_interval_ms;   /* background scrub pass every ... (default: none) */
     int rebuild_index;            /* 1: wipe the index and rebuild it from the containers */

@@ -106,7 +106,7 @@ static int ce_open(const char *dir, const stor_engine_opts_t *o, void **impl)
     else
         snprintf(path, sizeof(path), "%s/index", dir);
     ce->index_path = cn_strdup(path);
-    if ((rc = stor_index_open(path, &ce->ix)) != 0)
+    if ((rc = stor_index_open(path, o->index_memtable, o->index_cache, &ce->ix)) != 0)
         goto out_fail;
     if (o->rebuild_index) {
         CN_LOG(CN_LOG_WARN, "index=%s: rebuilding the whole index from the containers", path);

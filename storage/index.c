@@ -56,7 +56,8 @@ static size_t mk_key(char *buf, char kind, cn_slice_t key)
     return key.len + 1;
 }
 
-int stor_index_open(const char *dir, stor_index_t **out)
+int stor_index_open(const char *dir, uint64_t memtable_bytes, uint64_t cache_bytes,
+                    stor_index_t **out)
 {
     stor_index_t *ix;
     char *err = NULL;
@@ -73,7 +74,12 @@ int stor_index_open(const char *dir, stor_index_t **out)
     rocksdb_options_set_create_if_missing(ix->opts, 1);
     rocksdb_options_increase_parallelism(ix->opts, 2);
     ix->topts = rocksdb_block_based_options_create();
-    ix->cache = rocksdb_cache_create_lru(64u << 20);
+    /* the index's memory: up to two memtables of memtable_bytes (one filling, one flushing)
+     * and the block cache; both fill up over hours and then stay (docs/SECURITY.md, Soak) */
+    rocksdb_options_set_write_buffer_size(ix->opts, memtable_bytes ? memtable_bytes
+                                                                   : 64ull << 20);
+    rocksdb_options_set_max_write_buffer_number(ix->opts, 2);
+    ix->cache = rocksdb_cache_create_lru(cache_bytes ? cache_bytes : 64ull << 20);
     rocksdb_block_based_options_set_block_cache(ix->topts, ix->cache);
     rocksdb_block_based_options_set_filter_policy(ix->topts,
                                                   rocksdb_filterpolicy_create_bloom(10));

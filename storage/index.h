@@ -38,7 +38,8 @@ typedef struct stor_ientry {
 } stor_ientry_t;
 
 /** Opens (creating) the index under dir. 0, CN_EBUSY (locked by another process) or CN_EIO. */
-int stor_index_open(const char *dir, stor_index_t **out);
+int stor_index_open(const char *dir, uint64_t memtable_bytes, uint64_t cache_bytes,
+                    stor_index_t **out);
 void stor_index_close(stor_index_t *ix);
 /** Closes nothing; deletes every entry and checkpoint (for --rebuild-index). */
 int stor_index_wipe(stor_index_t *ix);

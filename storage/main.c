@@ -273,6 +273,8 @@ void stor_conf_engine_opts(const struct stor_conf *c, stor_engine_opts_t *o)
     o->compact_auto_pct = (uint32_t)c->compact_auto_ratio;
     o->compact_auto_min = c->compact_auto_min;
     o->compact_auto_interval_ms = c->compact_auto_interval;
+    o->index_memtable = c->index_memtable;
+    o->index_cache = c->index_cache;
     o->scrub_rate = c->scrub_rate;
     o->scrub_interval_ms = c->scrub_interval;
     o->min_free = c->min_free;

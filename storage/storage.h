@@ -28,6 +28,8 @@ struct stor_conf {
     uint64_t compact_auto_ratio;
     uint64_t compact_auto_min;
     uint64_t compact_auto_interval;
+    uint64_t index_memtable;
+    uint64_t index_cache;
     uint64_t scrub_rate;
     uint64_t scrub_interval;
     uint64_t min_free;

@@ -4,8 +4,8 @@
  * objects, half overwritten or deleted: disk use falls by at least 45% of the dead bytes,
  * nothing live is lost, nothing deleted comes back, also after a reopen), the tombstone grace
  * period, suspend/resume, automatic compaction (it waits for both thresholds, then reclaims),
- * and the scrub of a corrupted body byte (reported, marked, handed to the repair hook, never
- * served).
+ * the index memory budget reaching RocksDB, and the scrub of a corrupted body byte (reported,
+ * marked, handed to the repair hook, never served).
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -363,6 +363,26 @@ Test(maint, automatic_compaction_waits_for_the_threshold_then_reclaims, .timeout
     eng = NULL;
     cr_assert_eq(stor_engine_open(dir, &o, &eng), 0);
     check_all(n);
+}
+
+Test(maint, the_index_memory_budget_reaches_rocksdb, .timeout = 30)
+{
+    stor_engine_opts_t o = {.kind = "container", .no_sync = 1, .containers = 2,
+                            .index_memtable = 3 << 20, .index_cache = 5 << 20};
+    char cmd[PATH_MAX + 128], line[256];
+    FILE *f;
+    int found = 0;
+
+    cr_assert_eq(stor_engine_open(dir, &o, &eng), 0);
+    /* RocksDB writes the options in force to index/OPTIONS-NNNNNN */
+    snprintf(cmd, sizeof(cmd), "cat %s/index/OPTIONS-* 2>/dev/null", dir);
+    f = popen(cmd, "r");
+    cr_assert_not_null(f);
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strstr(line, "write_buffer_size=3145728") != NULL)
+            found = 1;
+    pclose(f);
+    cr_assert(found, "the index's memtable size is index_memtable");
 }
 
 /* ---- scrub ------------------------------------------------------------------------------ */
