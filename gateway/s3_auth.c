@@ -608,6 +608,62 @@ static void v4_signing_key(const char *secret, const struct v4_cred *c, uint8_t 
     OPENSSL_cleanse(b, sizeof(b));
 }
 
+/* Appends the canonical request: method, canonical URI, canonical query (or the query as
+ * sent when raw_query), the signed headers and their list, the payload hash. */
+static void v4_canonical_request(cn_buf_t *out, const gw_auth_req_t *req,
+                                 const struct qlist *ql, cn_slice_t signed_headers,
+                                 cn_slice_t payload_hash, int presigned, int raw_query)
+{
+    cn_buf_append(out, req->method, req->method_len);
+    cn_buf_append(out, "\n", 1);
+    v4_canonical_uri(out, req->path, req->path_len);
+    cn_buf_append(out, "\n", 1);
+    if (raw_query)
+        cn_buf_append(out, req->query, req->query_len);
+    else
+        v4_canonical_query(out, ql, presigned);
+    cn_buf_append(out, "\n", 1);
+    v4_canonical_headers(out, req, signed_headers);
+    cn_buf_append(out, "\n", 1);
+    cn_buf_append(out, payload_hash.ptr, payload_hash.len);
+}
+
+/* Appends the string to sign over the hex SHA-256 of the canonical request. */
+static void v4_string_to_sign(cn_buf_t *out, const char *amz_date, const char *scope,
+                              const char *creq_hex)
+{
+    cn_buf_appendf(out, V4_ALGO "\n%s\n%s\n%s", amz_date, scope, creq_hex);
+}
+
+int gw_auth_v4_canonical_request(cn_buf_t *out, const gw_auth_req_t *req,
+                                 const char *signed_headers, size_t signed_headers_len,
+                                 const char *payload_hash, size_t payload_hash_len, int flags)
+{
+    cn_slice_t sh = cn_slice(signed_headers, signed_headers_len);
+    struct qlist ql;
+
+    if (!v4_signed_headers_ok(sh))
+        return CN_EINVAL;
+    if (qlist_parse(req->query, req->query_len, &ql) != 0)
+        return CN_E2BIG;
+    v4_canonical_request(out, req, &ql, sh, cn_slice(payload_hash, payload_hash_len),
+                         (flags & GW_AUTH_CANON_PRESIGNED) != 0,
+                         (flags & GW_AUTH_CANON_RAW_QUERY) != 0);
+    qlist_dispose(&ql);
+    return 0;
+}
+
+void gw_auth_v4_string_to_sign(cn_buf_t *out, const char *amz_date, const char *scope,
+                               const char *creq, size_t creq_len)
+{
+    uint8_t digest[32];
+    char creq_hex[65];
+
+    cn_sha256(creq, creq_len, digest);
+    cn_hex(digest, 32, creq_hex);
+    v4_string_to_sign(out, amz_date, scope, creq_hex);
+}
+
 /* Builds the canonical request and string to sign, and checks the signature. */
 static gw_s3_err_t v4_verify(const gw_auth_req_t *req, const struct qlist *ql,
                              struct v4_params *p, gw_auth_lookup_fn lookup, void *arg,
@@ -625,18 +681,8 @@ static gw_s3_err_t v4_verify(const gw_auth_req_t *req, const struct qlist *ql,
         return e;
 
     cn_buf_init(&creq);
-    cn_buf_append(&creq, req->method, req->method_len);
-    cn_buf_append(&creq, "\n", 1);
-    v4_canonical_uri(&creq, req->path, req->path_len);
-    cn_buf_append(&creq, "\n", 1);
-    if (p->raw_query)
-        cn_buf_append(&creq, req->query, req->query_len);
-    else
-        v4_canonical_query(&creq, ql, p->presigned);
-    cn_buf_append(&creq, "\n", 1);
-    v4_canonical_headers(&creq, req, p->signed_headers);
-    cn_buf_append(&creq, "\n", 1);
-    cn_buf_append(&creq, p->payload_hash.ptr, p->payload_hash.len);
+    v4_canonical_request(&creq, req, ql, p->signed_headers, p->payload_hash, p->presigned,
+                         p->raw_query);
     cn_sha256(creq.data, creq.len, digest);
     cn_hex(digest, 32, creq_hex);
     cn_buf_dispose(&creq);
@@ -646,7 +692,7 @@ static gw_s3_err_t v4_verify(const gw_auth_req_t *req, const struct qlist *ql,
              p->cred.region.ptr, (int)p->cred.service.len, p->cred.service.ptr);
     memcpy(res->amz_date, p->amz_date, sizeof(res->amz_date));
     cn_buf_init(&sts);
-    cn_buf_appendf(&sts, V4_ALGO "\n%s\n%s\n%s", p->amz_date, res->scope, creq_hex);
+    v4_string_to_sign(&sts, p->amz_date, res->scope, creq_hex);
 
     v4_signing_key(secret, &p->cred, key);
     OPENSSL_cleanse(secret, sizeof(secret));

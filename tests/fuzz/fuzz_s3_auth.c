@@ -15,7 +15,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "gateway/s3_auth.h"
-#include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/fuzz_auth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -55,23 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     cn_log_set_level(CN_LOG_ERROR);
     fuzz_req_parse(data, size, &fr);
-    for (size_t i = 0; i < fr.nh; i++) {
-        h[i].name = fr.h[i].name;
-        h[i].name_len = fr.h[i].name_len;
-        h[i].value = fr.h[i].value;
-        h[i].value_len = fr.h[i].value_len;
-    }
-    memset(&req, 0, sizeof(req));
-    req.method = fr.method;
-    req.method_len = fr.method_len;
-    req.path = fr.path;
-    req.path_len = fr.path_len;
-    req.query = fr.has_query ? fr.query : NULL;
-    req.query_len = fr.query_len;
-    req.headers = h;
-    req.nheaders = fr.nh;
+    fuzz_auth_req(&fr, h, &req);
     req.now_ms = fr.now_ms ? fr.now_ms : T_20130524;
-    req.region = "us-east-1";
     if (size > 0 && (data[size - 1] & 1)) {
         /* SigV2 virtual-host style: the bucket signed in front of the path */
         req.v2_bucket = "examplebucket";
