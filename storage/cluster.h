@@ -183,6 +183,17 @@ typedef void (*stor_rq_persisted_fn)(void *arg, int rc);
  *  during shutdown, when writes are synchronous); < 0 on error (nothing will be called). */
 int stor_repair_q_push_cb(struct stor_server *s, cn_slice_t key, const char *target, int reason,
                           stor_rq_persisted_fn cb, void *arg);
+/** An op that answers once its pushes are persistent counts them here: pending (the write
+ *  is under way), queued (persistent), failed (CN_EINVAL, or the write failed). done(w) runs
+ *  on the loop after each pending push settles; the op answers once pending is 0 (also
+ *  right after its pushes, when none went pending). Embed it zeroed, with done set. */
+typedef struct stor_rq_wait {
+    size_t pending, queued, failed;
+    void (*done)(struct stor_rq_wait *w);
+} stor_rq_wait_t;
+/** stor_repair_q_push_cb counted in w; 1 when the push is pending (done(w) will run). */
+int stor_rq_wait_push(struct stor_server *s, stor_rq_wait_t *w, cn_slice_t key,
+                      const char *target, int reason);
 /** Node-local records of other modules in the queue's RocksDB, under "r" + kind + name (kind
  *  'b': delete-bucket jobs, storage/admin_ops.c). put/del are queued to the writer thread like
  *  entries; with cb, the same contract as stor_repair_q_push_cb. foreach reads RocksDB on the

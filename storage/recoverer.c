@@ -2,7 +2,9 @@
  * storage/recoverer.c: recovery and rebalancing on the storage side (docs/OPERATIONS.md):
  *   whereis {key}             this node's copy of key (size, etag, clock, mtime, flags);
  *   recover_file {key}        heads every owner; the holder of the newest version queues a
- *                             push to each stale owner (forwarded to it when it is a peer);
+ *                             push to each stale owner (forwarded to it when it is a peer),
+ *                             answered once those entries are persistent (CN_EIO if one
+ *                             could not be written; queued counts the persistent ones);
  *   recover_node {target}     scans this node's index and queues every key whose owners
  *                             (ring cur) include target;
  *   recover_consistency       scans this node's index and compares every key it owns with
@@ -13,7 +15,8 @@
  *                             a key is acked and this node is not a cur owner, its copy is
  *                             dropped (index entry only, no tombstone);
  *   recover_status, rebalance_status  progress of the scans.
- * A scan reads scan_batch index entries at a time on the thread pool and queues on the loop;
+ * A scan reads scan_batch index entries at a time on the thread pool and queues on the loop
+ * (a batch ends once its entries are persistent: queued counts those, errors the others);
  * one scan of each kind runs at a time (a second request answers CN_EBUSY, a ring change
  * restarts the rebalance walk). The ring pair walked last is persisted in the repair queue's
  * store, so a restart walks again only when the rings changed meanwhile (or the walk had not
@@ -23,6 +26,7 @@
 #include "storage/cluster.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,6 +74,7 @@ struct batch {
     struct bent *v;
     size_t n, cap, max, pending;
     int more, rc;
+    stor_rq_wait_t rq;     /* the batch's pushes: it ends once they are persistent */
 };
 
 static void scan_next(struct stor_server *s, struct scan *sc);
@@ -135,6 +140,10 @@ static void batch_end(struct batch *b)
     struct stor_recoverer *r = s->rec;
 
     sc->busy = 0;
+    if (!sc->restart) {
+        sc->queued += b->rq.queued;
+        sc->errors += b->rq.failed;
+    }
     if (b->n > 0) {
         cn_buf_reset(&sc->cursor);
         cn_buf_append(&sc->cursor, b->keys.data + b->v[b->n - 1].koff, b->v[b->n - 1].klen);
@@ -155,11 +164,21 @@ static void batch_end(struct batch *b)
     batch_free(b);
 }
 
-static void queue(struct stor_server *s, struct scan *sc, cn_slice_t key, const char *target,
-                  int reason)
+static void on_batch_persisted(stor_rq_wait_t *w)
 {
-    if (stor_repair_q_push(s, key, target, reason) == 0)
-        sc->queued++;
+    struct batch *b = (struct batch *)((char *)w - offsetof(struct batch, rq));
+
+    CN_CHECK_OBJ(b, STOR_BATCH_MAGIC);
+    if (--b->pending == 0)
+        batch_end(b);
+}
+
+/* Queues a push; the batch holds until it is persistent, so that a finished scan's queued
+ * (counted at batch_end) are entries that survive a crash, and failures count as errors. */
+static void queue(struct batch *b, cn_slice_t key, const char *target, int reason)
+{
+    if (stor_rq_wait_push(b->s, &b->rq, key, target, reason))
+        b->pending++;
 }
 
 /* ---- consistency: compare with the other owners ------------------------------------- */
@@ -181,9 +200,9 @@ static void on_compare(stor_gather_t *g, void *arg)
         const stor_version_t *v = &g->res[i].v;
 
         if (v->rc == CN_ENOENT || v->rc == CN_ECORRUPT || (v->rc == 0 && v->m.clock < lm->clock))
-            queue(s, b->sc, key, g->res[i].name, STOR_R_CONSISTENCY);
+            queue(b, key, g->res[i].name, STOR_R_CONSISTENCY);
         else if (v->rc == 0 && v->m.clock > lm->clock)
-            queue(s, b->sc, key, stor_self(s), STOR_R_CONSISTENCY);
+            queue(b, key, stor_self(s), STOR_R_CONSISTENCY);
         else if (v->rc != 0)
             b->sc->errors++;
     }
@@ -208,7 +227,7 @@ static void handle(struct batch *b, size_t i)
     switch (sc->kind) {
     case SCAN_NODE:
         if (stor_owners_has(&cur, sc->target))
-            queue(s, sc, key, sc->target, STOR_R_NODE);
+            queue(b, key, sc->target, STOR_R_NODE);
         break;
     case SCAN_REBAL: {
         int owner = stor_owners_has(&cur, self);
@@ -217,12 +236,12 @@ static void handle(struct batch *b, size_t i)
         for (size_t k = 0; k < cur.n; k++)
             if (strcmp(cur.name[k], self) != 0 &&
                 (!owner || !stor_owners_has(&prev, cur.name[k])))
-                queue(s, sc, key, cur.name[k], STOR_R_REBALANCE);
+                queue(b, key, cur.name[k], STOR_R_REBALANCE);
         break;
     }
     case SCAN_CONS:
         if (b->v[i].m.flags & STOR_IDX_BAD) {
-            queue(s, sc, key, self, STOR_R_SCRUB);
+            queue(b, key, self, STOR_R_SCRUB);
             break;
         }
         if (!stor_owners_has(&cur, self))
@@ -266,6 +285,7 @@ static void scan_next(struct stor_server *s, struct scan *sc)
     b->s = s;
     b->sc = sc;
     b->work.data = b;
+    b->rq.done = on_batch_persisted;
     b->max = sc->kind == SCAN_CONS ? 64 : s->conf->scan_batch;
     cn_buf_init(&b->cursor);
     cn_buf_init(&b->keys);
@@ -364,7 +384,35 @@ struct rfile {
     stor_version_t *lv;
     stor_owners_t owners;
     uint64_t hops;
+    cn_msg_t *resp;            /* the answer, sent once rq settles */
+    int rc;                    /* 0 or CN_ENOENT */
+    stor_rq_wait_t rq;         /* the pushes: queued counts only persistent ones */
 };
+
+static void file_reply(struct rfile *f)
+{
+    int rc = f->rc;
+
+    if (rc == 0 && f->rq.failed > 0)
+        rc = CN_EIO; /* some entry could not be persisted: recover-file must be retried */
+    cn_msg_set_rc(f->resp, rc);
+    cn_msg_set_u64(f->resp, "queued", f->rq.queued);
+    cn_rpc_reply(f->conn, f->req, f->resp);
+    stor_version_dispose(f->lv);
+    cn_free(f->lv);
+    cn_buf_dispose(&f->key);
+    f->magic = 0;
+    cn_free(f);
+}
+
+static void on_file_persisted(stor_rq_wait_t *w)
+{
+    struct rfile *f = (struct rfile *)((char *)w - offsetof(struct rfile, rq));
+
+    CN_CHECK_OBJ(f, STOR_RFILE_MAGIC);
+    if (w->pending == 0)
+        file_reply(f);
+}
 
 static void on_forwarded(int status, cn_msg_t *resp, void *arg)
 {
@@ -379,13 +427,13 @@ static void on_file_heads(stor_gather_t *g, void *arg)
     int best = stor_gather_best(g);
     const char *self = stor_self(s);
     cn_msg_t *resp = cn_msg_new(cn_msg_op(f->req));
-    uint64_t queued = 0;
 
     CN_CHECK_OBJ(f, STOR_RFILE_MAGIC);
+    f->resp = resp;
     if (best >= 0 && stor_version_found(f->lv) && f->lv->m.clock >= g->res[best].v.m.clock)
         best = -1; /* this node holds the newest */
     if (best < 0 && !stor_version_found(f->lv)) {
-        cn_msg_set_rc(resp, CN_ENOENT);
+        f->rc = CN_ENOENT;
     } else if (best < 0) {
         for (size_t i = 0; i < g->n; i++) {
             const stor_version_t *v = &g->res[i].v;
@@ -393,8 +441,7 @@ static void on_file_heads(stor_gather_t *g, void *arg)
             if (v->rc == CN_ENOENT || v->rc == CN_ECORRUPT ||
                 (v->rc == 0 && v->m.clock < f->lv->m.clock) ||
                 (v->rc != 0 && stor_owners_has(&f->owners, g->res[i].name))) {
-                if (stor_repair_q_push(s, key, g->res[i].name, STOR_R_FILE) == 0)
-                    queued++;
+                stor_rq_wait_push(s, &f->rq, key, g->res[i].name, STOR_R_FILE);
             }
         }
         cn_msg_set_str(resp, "newest", self);
@@ -402,9 +449,8 @@ static void on_file_heads(stor_gather_t *g, void *arg)
     } else {
         const char *holder = g->res[best].name;
 
-        if (stor_owners_has(&f->owners, self) &&
-            stor_repair_q_push(s, key, self, STOR_R_FILE) == 0)
-            queued++;
+        if (stor_owners_has(&f->owners, self))
+            stor_rq_wait_push(s, &f->rq, key, self, STOR_R_FILE);
         if (f->hops == 0) {
             cn_msg_t *fw = cn_msg_new(STOR_OP_RECOVER_FILE);
 
@@ -416,14 +462,9 @@ static void on_file_heads(stor_gather_t *g, void *arg)
         cn_msg_set_str(resp, "newest", holder);
         cn_msg_set_u64(resp, "clock", g->res[best].v.m.clock);
     }
-    cn_msg_set_u64(resp, "queued", queued);
-    cn_rpc_reply(f->conn, f->req, resp);
     stor_gather_free(g);
-    stor_version_dispose(f->lv);
-    cn_free(f->lv);
-    cn_buf_dispose(&f->key);
-    f->magic = 0;
-    cn_free(f);
+    if (f->rq.pending == 0)
+        file_reply(f); /* else on_file_persisted answers */
 }
 
 static void on_file_local(struct stor_server *s, stor_version_t *v, void *arg)
@@ -447,6 +488,7 @@ static void recover_file(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *r
     f->s = s;
     f->conn = conn;
     f->req = req;
+    f->rq.done = on_file_persisted;
     cn_buf_init(&f->key);
     cn_buf_append(&f->key, key.ptr, key.len);
     if (cn_msg_get_u64(req, "hops", &f->hops) != 0)

@@ -480,6 +480,33 @@ int stor_repair_q_push(struct stor_server *s, cn_slice_t key, const char *target
     return rc > 0 ? 0 : rc;
 }
 
+static void on_wait_persisted(void *arg, int rc)
+{
+    stor_rq_wait_t *w = arg;
+
+    CN_ASSERT(w->pending > 0);
+    w->pending--;
+    if (rc == 0)
+        w->queued++;
+    else
+        w->failed++;
+    w->done(w);
+}
+
+int stor_rq_wait_push(struct stor_server *s, stor_rq_wait_t *w, cn_slice_t key,
+                      const char *target, int reason)
+{
+    int rc = stor_repair_q_push_cb(s, key, target, reason, on_wait_persisted, w);
+
+    if (rc == 1)
+        w->pending++;
+    else if (rc == 0)
+        w->queued++;
+    else
+        w->failed++;
+    return rc == 1;
+}
+
 /* ---- the worker --------------------------------------------------------------------- */
 
 struct rjob {

@@ -7,7 +7,8 @@
  * A request is checked on the loop thread (fields and types; a bad one is answered
  * CN_EINVAL at once), turned into a job and run on the libuv thread pool (uv_queue_work):
  * run_job touches only the job and the thread-safe engine; job_done, back on the loop,
- * builds the response and replies. The job borrows key, metadata and body from the request,
+ * builds the response and replies (a stray replica write waits for its repair entries to be
+ * persistent first: stray_replica). The job borrows key, metadata and body from the request,
  * which it owns until the reply, so nothing is copied on the way in.
  * Clocks: a request clock of 0 gets cn_hlc_next(); a given clock is observed
  * (cn_hlc_observe) so that this node's next clock is newer.
@@ -16,6 +17,7 @@
 #include "storage/storage.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -64,6 +66,7 @@ struct job {
     /* result */
     int rc, truncated;
     cn_buf_t meta_out, body_out;
+    stor_rq_wait_t strays; /* stray_replica's pushes: the reply waits until they persist */
     double t0;            /* for /metrics */
 };
 
@@ -206,10 +209,24 @@ static void job_free(struct job *j)
     cn_free(j);
 }
 
+static void job_reply(struct job *j);
+
+static void on_strays_done(stor_rq_wait_t *w)
+{
+    struct job *j = (struct job *)((char *)w - offsetof(struct job, strays));
+
+    CN_CHECK_OBJ(j, STOR_JOB_MAGIC);
+    if (w->pending == 0)
+        job_reply(j);
+}
+
 /* A replica write, during a rebalance, of a key this node does not own on cur: its
  * coordinator still held the old ring, and the rebalance walk may have passed the key
  * already. Queue it to the cur owners as the walk does, so that it moves and is dropped.
- * (Control-side fix for the fault test "attach and rebalance"; see docs/PROTOCOL.md.) */
+ * The ack waits until those entries are persistent, and is CN_EIO when one could not be
+ * queued: the coordinator then hints this write again (a SIGKILL between the ack and the
+ * queue's write would otherwise strand the copy here). (Control-side fix for the fault
+ * test "attach and rebalance"; see docs/PROTOCOL.md.) */
 static void stray_replica(struct job *j)
 {
     struct stor_server *s = j->s;
@@ -220,22 +237,32 @@ static void stray_replica(struct job *j)
     stor_owners_of(s->ring_cur, j->key, s->levels.n, &cur);
     if (cur.n == 0 || stor_owners_has(&cur, stor_self(s)))
         return;
+    j->strays.done = on_strays_done;
     for (size_t i = 0; i < cur.n; i++)
-        stor_repair_q_push(s, j->key, cur.name[i], STOR_R_REBALANCE);
+        stor_rq_wait_push(s, &j->strays, j->key, cur.name[i], STOR_R_REBALANCE);
 }
 
 static void job_done(uv_work_t *w, int status)
 {
     struct job *j = w->data;
-    cn_msg_t *resp = cn_msg_new(cn_msg_op(j->req));
-    size_t len;
-    void *body;
 
     CN_CHECK_OBJ(j, STOR_JOB_MAGIC);
     if (status != 0)
         j->rc = CN_ECANCELED;
     if (j->replica && (j->op == OP_PUT || j->op == OP_DELETE) && j->rc == 0)
         stray_replica(j);
+    if (j->strays.pending == 0)
+        job_reply(j); /* else on_strays_done replies */
+}
+
+static void job_reply(struct job *j)
+{
+    cn_msg_t *resp = cn_msg_new(cn_msg_op(j->req));
+    size_t len;
+    void *body;
+
+    if (j->rc == 0 && j->strays.failed > 0)
+        j->rc = CN_EIO; /* stored, but not queued onward: the coordinator must retry */
     cn_msg_set_rc(resp, j->rc);
     if (j->rc == 0 || (j->op == OP_DELETE && j->rc == CN_ENOENT)) {
         switch (j->op) {

@@ -142,6 +142,41 @@ Test(replication, r2_returns_the_newest_and_read_repair_fixes_the_stale_replica,
             "the missing copy was not repaired");
 }
 
+/* recover_file answers once its queue entries are persistent: a SIGKILL right after the
+ * answer loses none of the queued pushes (the queue is suspended, so only the restarted
+ * node's RocksDB can have them). */
+Test(replication, recover_file_queues_persistent_pushes_to_stale_owners, .timeout = 60)
+{
+    uint64_t c1, cs, v;
+    char newest[16];
+    cn_msg_t *req, *resp;
+    int o[3];
+
+    start3(1);
+    tc_owners(&cl, "b/rf", 3, o);
+    c1 = 123456789;
+    cr_assert_eq(tc_put(&cl, o[0], "b/rf", "only-here", 1, c1, NULL), 0);
+    cr_assert_eq(tc_whereis(&cl, o[1], "b/rf", NULL, NULL, NULL), CN_ENOENT);
+    cr_assert_not_null(resp = tc_call(&cl, o[0], cn_msg_new("mq_suspend")));
+    cr_assert_eq(cn_msg_rc(resp), 0);
+    cn_msg_free(resp);
+    req = cn_msg_new("recover_file");
+    cn_msg_set_bytes(req, "key", "b/rf", 4);
+    cr_assert_not_null(resp = tc_call(&cl, o[0], req));
+    tc_node_stop(&cl, o[0], SIGKILL);
+    cr_assert_eq(cn_msg_rc(resp), 0);
+    cr_assert_eq(cn_msg_get_str(resp, "newest", newest, sizeof(newest)), 0);
+    cr_assert_str_eq(newest, cl.name[o[0]]);
+    cr_assert_eq(cn_msg_get_u64(resp, "queued", &v), 0);
+    cr_assert_eq(v, 2, "queued %llu, want the two stale owners", (unsigned long long)v);
+    cn_msg_free(resp);
+    /* restarted, the queue loads both entries (not suspended any more) and pushes them */
+    tc_node_start(&cl, o[0]);
+    for (int k = 1; k < 3; k++)
+        TC_WAIT(tc_whereis(&cl, o[k], "b/rf", &cs, NULL, NULL) == 0 && cs == c1, 10000,
+                "a stale owner did not get the pushed copy");
+}
+
 Test(replication, recover_node_restores_a_wiped_node, .timeout = 90)
 {
     char key[64], cmd[4096];
