@@ -283,6 +283,10 @@ void gw_stor_delete_bg(gw_server_t *s, const char *key, size_t keylen);
 /* ---- operations ---------------------------------------------------------------------- */
 
 void gw_s3_list_buckets(gw_req_t *r);
+/** set-bucket-quota: when storing bytes more in the request's bucket would pass its quota,
+ *  answers 403 QuotaExceeded and returns 1; else 0. "used" is the manager's periodic sum, so
+ *  it lags (docs/ADMIN_API.md). PUT, UploadPart, CopyObject and UploadPartCopy call it. */
+int gw_quota_refuses(gw_req_t *r, uint64_t bytes);
 void gw_s3_create_bucket(gw_req_t *r);
 void gw_s3_delete_bucket(gw_req_t *r);
 void gw_s3_head_bucket(gw_req_t *r);

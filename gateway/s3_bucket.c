@@ -1,7 +1,8 @@
 /*
  * gateway/s3_bucket.c: bucket operations: ListBuckets, CreateBucket, DeleteBucket,
- * HeadBucket, GetBucketLocation and ListObjects v1/v2. Bucket ownership was checked by the
- * handler (http.c); the bucket table comes from the manager (mgr_link.c).
+ * HeadBucket, GetBucketLocation and ListObjects v1/v2, and the quota check of the writes.
+ * Bucket ownership was checked by the handler (http.c); the bucket table comes from the
+ * manager (mgr_link.c).
  */
 #include "gateway/gateway.h"
 
@@ -12,6 +13,16 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "gateway/s3_xml.h"
+
+int gw_quota_refuses(gw_req_t *r, uint64_t bytes)
+{
+    const gw_bucket_t *b = gw_mgr_bucket_find(r->srv, r->route.bucket);
+
+    if (b == NULL || b->quota == 0 || b->used + bytes <= b->quota)
+        return 0;
+    gw_req_error(r, GW_S3_QUOTA_EXCEEDED, "The bucket's quota would be exceeded by this upload.");
+    return 1;
+}
 
 void gw_s3_list_buckets(gw_req_t *r)
 {

@@ -206,6 +206,8 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
     snprintf(o->etag, sizeof(o->etag), "%s", etag);
     if (!(flags & CN_OBJ_MANIFEST)) {
         o->body = cn_msg_body(resp);
+        if (gw_quota_refuses(r, o->body.len))
+            return;
         gw_obj_put_start(r);
         return;
     }
@@ -223,6 +225,8 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
             gw_req_error(r, GW_S3_ENTITY_TOO_LARGE, NULL);
             return;
         }
+        if (gw_quota_refuses(r, cs->src.size))
+            return;
         if (cn_random_bytes(&ver, sizeof(ver)) != 0)
             ver = cn_now_ns();
         cn_buf_init(&pfx);
@@ -520,6 +524,8 @@ static void on_part_source(int status, cn_msg_t *resp, void *arg)
         gw_req_error(r, GW_S3_ENTITY_TOO_LARGE, NULL);
         return;
     }
+    if (gw_quota_refuses(r, len))
+        return;
     if (!(flags & CN_OBJ_MANIFEST)) {
         uint8_t md5[CN_MD5_LEN];
         o->body = cn_slice(cn_msg_body(resp).ptr + off, (size_t)len);

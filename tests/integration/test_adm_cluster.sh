@@ -195,6 +195,10 @@ out=$(cl_adm delete-bucket gone 2>&1); rc=$?
 check "delete-bucket of a missing bucket fails" test "$rc" -ne 0
 
 # ---- set-bucket-quota: the manager sums du per bucket every 5 s, gateways refuse over it
+check "create bucket qsrc (a copy source outside the quota)" \
+    test "$(sigv4 -o /dev/null -w '%{http_code}' -X PUT "$endpoint/qsrc")" = 200
+head -c 15000 /dev/urandom >"$tmp/qbig"
+check "qsrc/big stored" test "$(sigv4 -o /dev/null -w '%{http_code}' -T "$tmp/qbig" "$endpoint/qsrc/big")" = 200
 check "set-bucket-quota keep 40000" cl_adm set-bucket-quota keep 40000
 deadline=$((SECONDS + 30))
 used=0
@@ -213,6 +217,11 @@ until [ "$(sigv4 -o "$tmp/qout" -w '%{http_code}' -T "$tmp/big" "$endpoint/keep/
 done
 expect_match "a PUT over the quota is refused: 403 QuotaExceeded" '<Code>QuotaExceeded</Code>' "$(cat "$tmp/qout")"
 expect_eq "a PUT within the quota is stored" 200 "$(sigv4 -o /dev/null -w '%{http_code}' -T "$tmp/small" "$endpoint/keep/small")"
+code=$(sigv4 -o "$tmp/qout" -w '%{http_code}' -X PUT -H "x-amz-copy-source: /qsrc/big" "$endpoint/keep/copied")
+expect_eq "a copy over the quota is refused (403)" 403 "$code"
+expect_match "... with QuotaExceeded" '<Code>QuotaExceeded</Code>' "$(cat "$tmp/qout")"
+code=$(sigv4 -o /dev/null -w '%{http_code}' -X PUT -H "x-amz-copy-source: /keep/k1" "$endpoint/keep/k1copy")
+expect_eq "a copy within the quota is stored" 200 "$code"
 check "set-bucket-quota keep 0 lifts it" cl_adm set-bucket-quota keep 0
 deadline=$((SECONDS + 10))
 until [ "$(sigv4 -o /dev/null -w '%{http_code}' -T "$tmp/big" "$endpoint/keep/big")" = 200 ]; do
