@@ -53,11 +53,16 @@ static void on_parent_put(int status, cn_msg_t *resp, void *arg)
     gw_req_t *r = arg;
     int rc = status ? status : cn_msg_rc(resp);
 
+    if (gw_req_rpc_done(r)) {
+        if (resp)
+            cn_msg_free(resp);
+        return;
+    }
+    gw_obj_op_t *o = r->op;
+    if (rc == 0)
+        gw_obj_keep_replaced(resp, &o->old_man, &o->have_old); /* want_prev: chunks to drop */
     if (resp)
         cn_msg_free(resp);
-    if (gw_req_rpc_done(r))
-        return;
-    gw_obj_op_t *o = r->op;
     if (rc != 0 && rc != CN_ESTALE) {
         CN_LOG(CN_LOG_WARN, "put manifest %s: %s", o->key.data, cn_strerror(rc));
         delete_written(r);
@@ -83,6 +88,7 @@ void gw_chunk_put_manifest(gw_req_t *r)
     cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
     cn_msg_set_u64(m, "flags", CN_OBJ_MANIFEST);
     cn_msg_set_u64(m, "size", o->size);
+    cn_msg_set_u64(m, "want_prev", 1); /* the reply says what it replaced */
     cn_msg_set_body_copy(m, body.data, body.len);
     cn_buf_dispose(&body);
     r->pending++;

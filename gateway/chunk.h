@@ -65,10 +65,14 @@ void gw_s3_upload_part_copy(gw_req_t *r);
 int gw_obj_conditions(gw_req_t *r, const char *prefix, const char *etag, uint64_t mtime_ms);
 /** Allocates r's object operation for key (bucket "/" key, copied) and attaches it to r. */
 gw_obj_op_t *gw_obj_op_new(gw_req_t *r, const char *key, size_t key_len);
-/** Stores o->body under o->key with o->meta and o->etag: reads the previous record (to drop
- *  its chunks once replaced), writes one record or chunks plus a manifest, answers 200 with
- *  the ETag header (or the S3 error). */
+/** Stores o->body under o->key with o->meta and o->etag: writes one record or chunks plus a
+ *  manifest (the put of the record asks want_prev, and the chunks of the version it replaced
+ *  are dropped), answers 200 with the ETag header (or the S3 error). */
 void gw_obj_put_start(gw_req_t *r);
+/** From the reply of a put sent with want_prev = 1 (docs/PROTOCOL.md): when the version it
+ *  replaced was a chunk manifest and *have is 0, decodes it into *man and sets *have, for
+ *  gw_chunk_delete_all once the put succeeded. resp may be NULL. */
+void gw_obj_keep_replaced(const cn_msg_t *resp, gw_manifest_t *man, int *have);
 /** Streams [o->off, o->off + o->len) of a manifest object; headers are already set. */
 void gw_chunk_stream(gw_req_t *r);
 /** Deletes every chunk of m in the background (best effort, failures logged). */

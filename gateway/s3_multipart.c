@@ -445,13 +445,9 @@ static int list_done(gw_req_t *r, int status, gw_list_out_t *out)
     return 0;
 }
 
-/* The completion prologue of a put of the marker or the object's manifest (a newer version
- * already there, CN_ESTALE, is success): frees resp, logs and answers an error. Returns 0
- * when the caller goes on, 1 when the request is answered or gone. */
-static int put_done(gw_req_t *r, int status, cn_msg_t *resp, const char *what)
+/* put_done after rpc_begin (rc is its result), for a caller that reads the reply first. */
+static int put_checked(gw_req_t *r, int rc, cn_msg_t *resp, const char *what)
 {
-    int rc = rpc_begin(r, status, &resp);
-
     if (resp)
         cn_msg_free(resp);
     if (rc == 1)
@@ -463,6 +459,14 @@ static int put_done(gw_req_t *r, int status, cn_msg_t *resp, const char *what)
         return 1;
     }
     return 0;
+}
+
+/* The completion prologue of a put of the marker or the object's manifest (a newer version
+ * already there, CN_ESTALE, is success): frees resp, logs and answers an error. Returns 0
+ * when the caller goes on, 1 when the request is answered or gone. */
+static int put_done(gw_req_t *r, int status, cn_msg_t *resp, const char *what)
+{
+    return put_checked(r, rpc_begin(r, status, &resp), resp, what);
 }
 
 /* ---- reading part records (Complete, ListParts) ---------------------------------------- */
@@ -704,10 +708,15 @@ static void on_complete_marker_deleted(int status, cn_msg_t *resp, void *arg)
 static void on_complete_parent(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
+    int rc = rpc_begin(r, status, &resp);
     struct mpu_op *o;
     cn_msg_t *m;
 
-    if (put_done(r, status, resp, "complete, manifest put of") != 0)
+    if (rc == 0) { /* want_prev: the version replaced, whose chunks go once answered */
+        o = r->op;
+        gw_obj_keep_replaced(resp, &o->old_man, &o->have_old);
+    }
+    if (put_checked(r, rc, resp, "complete, manifest put of") != 0)
         return;
     o = r->op;
     m = msg_for(CN_OP_DELETE, &o->mkey);
@@ -728,49 +737,10 @@ static void complete_put_parent(gw_req_t *r)
     cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
     cn_msg_set_u64(m, "flags", CN_OBJ_MANIFEST);
     cn_msg_set_u64(m, "size", o->man.size);
+    cn_msg_set_u64(m, "want_prev", 1); /* the reply says what it replaced */
     cn_msg_set_body_copy(m, body.data, body.len);
     cn_buf_dispose(&body);
     send_for(r, &o->okey, m, on_complete_parent);
-}
-
-static void on_complete_old_manifest(int status, cn_msg_t *resp, void *arg)
-{
-    gw_req_t *r = arg;
-    int rc = rpc_begin(r, status, &resp);
-    struct mpu_op *o;
-
-    if (rc == 1)
-        return;
-    o = r->op;
-    if (rc == 0) {
-        cn_slice_t b = cn_msg_body(resp);
-        uint64_t flags = 0;
-        cn_msg_get_u64(resp, "flags", &flags);
-        if ((flags & CN_OBJ_MANIFEST) && gw_manifest_decode(b.ptr, b.len, &o->old_man) == 0)
-            o->have_old = 1;
-    }
-    if (resp)
-        cn_msg_free(resp);
-    complete_put_parent(r);
-}
-
-static void on_complete_old_head(int status, cn_msg_t *resp, void *arg)
-{
-    gw_req_t *r = arg;
-    int rc = rpc_begin(r, status, &resp);
-    uint64_t flags = 0;
-
-    if (rc == 0)
-        cn_msg_get_u64(resp, "flags", &flags);
-    if (resp)
-        cn_msg_free(resp);
-    if (rc == 1)
-        return;
-    struct mpu_op *o = r->op;
-    if (rc == 0 && (flags & CN_OBJ_MANIFEST))
-        send_for(r, &o->okey, msg_for(CN_OP_GET, &o->okey), on_complete_old_manifest);
-    else
-        complete_put_parent(r);
 }
 
 /* Every named part is read and valid: build the object's manifest. */
@@ -805,7 +775,7 @@ static void complete_build(gw_req_t *r)
     snprintf(o->etag, sizeof(o->etag), "%s-%zu", hex, o->nparts);
     o->man.size = total;
     snprintf(o->man.etag, sizeof(o->man.etag), "%s", o->etag);
-    send_for(r, &o->okey, msg_for(CN_OP_HEAD, &o->okey), on_complete_old_head);
+    complete_put_parent(r);
 }
 
 /* A part Complete names must exist with the ETag the client gave. */

@@ -89,8 +89,6 @@ static cn_msg_t *key_msg(gw_req_t *r, const char *op)
 
 /* ---- PutObject ----------------------------------------------------------------------- */
 
-static void keep_replaced_manifest(gw_obj_op_t *o, const cn_msg_t *resp);
-
 static void on_put_done(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
@@ -104,7 +102,7 @@ static void on_put_done(int status, cn_msg_t *resp, void *arg)
     }
     o = r->op;
     if (rc == 0)
-        keep_replaced_manifest(o, resp);
+        gw_obj_keep_replaced(resp, &o->old_man, &o->have_old);
     if (resp)
         cn_msg_free(resp);
     if (rc != 0 && rc != CN_ESTALE) {
@@ -169,12 +167,12 @@ static void put_continue(gw_req_t *r)
 }
 
 /* Remembers the chunk manifest of the version being replaced or deleted (its flags and
- * body), so that its chunks can be removed once the parent is written. */
-static void keep_manifest(gw_obj_op_t *o, uint64_t flags, cn_slice_t b)
+ * body) in *man, so that its chunks can be removed once the parent is written. */
+static void keep_manifest(gw_manifest_t *man, int *have, uint64_t flags, cn_slice_t b)
 {
-    if (!o->have_old && (flags & CN_OBJ_MANIFEST) && !(flags & CN_OBJ_TOMBSTONE) &&
-        gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &o->old_man) == 0)
-        o->have_old = 1;
+    if (!*have && (flags & CN_OBJ_MANIFEST) && !(flags & CN_OBJ_TOMBSTONE) &&
+        gw_manifest_decode(b.ptr ? b.ptr : "", b.len, man) == 0)
+        *have = 1;
 }
 
 /* The same from a get's answer. */
@@ -183,71 +181,30 @@ static void keep_old_manifest(gw_obj_op_t *o, const cn_msg_t *resp)
     uint64_t flags = 0;
 
     cn_msg_get_u64(resp, "flags", &flags);
-    keep_manifest(o, flags, cn_msg_body(resp));
+    keep_manifest(&o->old_man, &o->have_old, flags, cn_msg_body(resp));
 }
 
 /* The same from a put's answer to want_prev (docs/PROTOCOL.md, `put`): prev_flags and
  * prev_body say what the put replaced. A storage node that does not say (an older one, or a
  * coordinator holding no copy) leaves nothing to clean. */
-static void keep_replaced_manifest(gw_obj_op_t *o, const cn_msg_t *resp)
+void gw_obj_keep_replaced(const cn_msg_t *resp, gw_manifest_t *man, int *have)
 {
     uint64_t flags = 0;
     cn_slice_t b = {0};
 
     if (resp != NULL && cn_msg_get_u64(resp, "prev_flags", &flags) == 0 &&
         cn_msg_get_bytes(resp, "prev_body", &b) == 0)
-        keep_manifest(o, flags, b);
+        keep_manifest(man, have, flags, b);
 }
 
-static void on_put_old_manifest(int status, cn_msg_t *resp, void *arg)
-{
-    gw_req_t *r = arg;
-    gw_obj_op_t *o;
-    int rc = status ? status : cn_msg_rc(resp);
-
-    if (gw_req_rpc_done(r)) {
-        if (resp)
-            cn_msg_free(resp);
-        return;
-    }
-    o = r->op;
-    if (rc == 0)
-        keep_old_manifest(o, resp);
-    if (resp)
-        cn_msg_free(resp);
-    put_continue(r);
-}
-
-static void on_put_head(int status, cn_msg_t *resp, void *arg)
-{
-    gw_req_t *r = arg;
-    int rc = status ? status : cn_msg_rc(resp);
-    uint64_t flags = 0;
-
-    if (rc == 0)
-        cn_msg_get_u64(resp, "flags", &flags);
-    if (resp)
-        cn_msg_free(resp);
-    if (gw_req_rpc_done(r))
-        return;
-    if (rc == 0 && (flags & CN_OBJ_MANIFEST))
-        send_key(r, key_msg(r, CN_OP_GET), on_put_old_manifest);
-    else
-        put_continue(r);
-}
-
-/* A single-record put learns from its own reply what it replaced (no head first); a chunked
- * one still heads first (its chunks' uploads dwarf that round trip, and chunk.c writes the
- * parent). */
+/* Every put learns from its own reply what it replaced (want_prev, no head first): a single
+ * record here (on_put_done), a chunked one's parent in chunk.c (on_parent_put). */
 void gw_obj_put_start(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
     if (!o->man_ready)
         o->size = o->body.len;
-    if (!o->man_ready && !o->force_chunked && o->size <= r->srv->conf.chunk_size)
-        put_small(r);
-    else
-        send_key(r, key_msg(r, CN_OP_HEAD), on_put_head);
+    put_continue(r);
 }
 
 void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out)

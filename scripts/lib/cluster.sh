@@ -8,6 +8,7 @@
 #   cl_start / cl_stop / cl_status    # all daemons
 #   cl_start_one NAME / cl_stop_one NAME
 #   cl_wait_storage N / cl_wait_running N  # wait for the manager to see / run the nodes
+#   cl_live_objects / cl_wait_live_objects WANT TIMEOUT_S  # live copies on the storage nodes
 
 CL_DIR=""
 CL_BIN=""
@@ -208,6 +209,27 @@ cl_wait_storage() {
     until [ "$(cl_adm --json status 2>/dev/null | python3 -c 'import json,sys; print(sum(1 for n in json.load(sys.stdin).get("nodes",[]) if n.get("type")=="storage"))' 2>/dev/null || echo 0)" -ge "$want" ]; do
         [ $SECONDS -ge $deadline ] && return 1
         sleep 0.2
+    done
+}
+
+# cl_live_objects: the live versions every storage node holds, summed (chunks included, each
+# copy counted): what tests count to see that old chunks were deleted.
+cl_live_objects() {
+    local i o sum=0
+    cl_load
+    for ((i = 0; i < CL_NSTORAGE; i++)); do
+        o=$(cl_adm --json du "storage$i" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["objects"])' 2>/dev/null)
+        sum=$((sum + ${o:-0}))
+    done
+    echo "$sum"
+}
+
+# cl_wait_live_objects WANT TIMEOUT_S: waits until cl_live_objects prints WANT; 1 on time-out.
+cl_wait_live_objects() {
+    local deadline=$((SECONDS + $2))
+    until [ "$(cl_live_objects)" = "$1" ]; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.3
     done
 }
 

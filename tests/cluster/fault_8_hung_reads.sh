@@ -32,30 +32,11 @@ s = json.loads(sys.stdin.read())["slowest"]
 sys.exit(0 if s and all(v < float(sys.argv[1]) for v in s.values()) else 1)' "$BOUND_S"
 }
 
-# live_objects: the live versions every storage node holds, summed (chunks included).
-live_objects() {
-    local n sum=0 o
-    for n in $(fc_storage_names); do
-        o=$(cl_adm --json du "$n" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["objects"])' 2>/dev/null)
-        sum=$((sum + ${o:-0}))
-    done
-    echo "$sum"
-}
-
-# wait_live_objects WANT TIMEOUT_S
-wait_live_objects() {
-    local deadline=$((SECONDS + $2))
-    until [ "$(live_objects)" = "$1" ]; do
-        [ $SECONDS -ge $deadline ] && return 1
-        sleep 0.3
-    done
-}
-
 fc_setup 4
 # A small PUT over a chunked object learns from its put reply (want_prev) which chunks it
 # replaced, without a head first, and they go: 2 chunks + the manifest, 3 copies each, become
 # 1 record, 3 copies.
-base=$(live_objects)
+base=$(cl_live_objects)
 head -c $((6 * 1024 * 1024)) /dev/urandom >"$CL_DIR/big.bin"
 check "PUT a 6 MiB object (2 chunks + a manifest)" python3 -c '
 import boto3, sys
@@ -65,8 +46,8 @@ s3.put_object(Bucket=sys.argv[2], Key="big", Body=open(sys.argv[3], "rb").read()
 s3.put_object(Bucket=sys.argv[2], Key="big", Body=b"small now")
 sys.exit(0 if s3.get_object(Bucket=sys.argv[2], Key="big")["Body"].read() == b"small now" else 1)' \
     "$FC_ENDPOINT" "$FC_BUCKET" "$CL_DIR/big.bin"
-wait_live_objects $((base + 3)) 20 && t_ok "overwritten by a small object: its old chunks are deleted" ||
-    t_bad "old chunks left behind: $(live_objects) live copies, want $((base + 3))"
+cl_wait_live_objects $((base + 3)) 20 && t_ok "overwritten by a small object: its old chunks are deleted" ||
+    t_bad "old chunks left behind: $(cl_live_objects) live copies, want $((base + 3))"
 check "seed 40 objects, 6 of them deleted again" probe seed --keys 40 --deleted 6
 out=$(probe probe) && t_ok "all nodes up: listing, GETs and 404s are right ($out)" ||
     t_bad "all nodes up: probe found errors" "$out"

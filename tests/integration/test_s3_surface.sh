@@ -126,6 +126,35 @@ head -c 6000000 /dev/urandom >"$tmp/f/p1"
 head -c 1000 /dev/urandom >"$tmp/f/p2"
 check "aws s3 mb" s3 s3 mb s3://surface
 
+# --- 0. overwrites of a chunked object leave no chunks behind ---------------------------------
+# Chunked PUTs and Complete write their parent record with want_prev (docs/PROTOCOL.md, `put`)
+# and drop the chunks of the version it replaced, with no head first. Counted as the live
+# versions the storage nodes hold (chunks included), before anything else runs: 6 MiB is
+# 2 chunks + the manifest, and so is the multipart object (a 5 MiB part + a small one): 3
+# records, 3 copies each (3 nodes), each time; orphan chunks would add 6 copies.
+head -c $((6 * 1024 * 1024)) /dev/urandom >"$tmp/f/ow1"
+head -c $((6 * 1024 * 1024)) /dev/urandom >"$tmp/f/ow2"
+head -c 5242880 /dev/urandom >"$tmp/f/owp1"
+printf 'the last part' >"$tmp/f/owp2"
+base=$(cl_live_objects)
+check "PUT a 6 MiB object (chunked)" s3 s3api put-object --bucket surface --key ow/obj --body "$tmp/f/ow1"
+cl_wait_live_objects $((base + 9)) 20 && t_ok "... 2 chunks + its manifest, 3 copies each" ||
+    t_bad "... $(cl_live_objects) live copies, want $((base + 9))"
+check "overwrite it with another 6 MiB object (chunked)" s3 s3api put-object --bucket surface --key ow/obj --body "$tmp/f/ow2"
+check "... it reads back byte-identical" cmp "$tmp/f/ow2" <(s3 s3 cp --only-show-errors s3://surface/ow/obj -)
+cl_wait_live_objects $((base + 9)) 20 && t_ok "... and the old version's chunks are deleted" ||
+    t_bad "old chunks left behind by a chunked overwrite: $(cl_live_objects) live copies, want $((base + 9))"
+uo=$(s3 s3api create-multipart-upload --bucket surface --key ow/obj --query UploadId --output text 2>&1)
+o1=$(s3 s3api upload-part --bucket surface --key ow/obj --upload-id "$uo" --part-number 1 --body "$tmp/f/owp1" --query ETag --output text 2>&1)
+o2=$(s3 s3api upload-part --bucket surface --key ow/obj --upload-id "$uo" --part-number 2 --body "$tmp/f/owp2" --query ETag --output text 2>&1)
+check "overwrite it with a multipart upload (5 MiB + 13 bytes)" s3 s3api complete-multipart-upload --bucket surface --key ow/obj --upload-id "$uo" --multipart-upload "{\"Parts\":[{\"PartNumber\":1,\"ETag\":$o1},{\"PartNumber\":2,\"ETag\":$o2}]}"
+check "... it reads back byte-identical" cmp <(cat "$tmp/f/owp1" "$tmp/f/owp2") <(s3 s3 cp --only-show-errors s3://surface/ow/obj -)
+cl_wait_live_objects $((base + 9)) 20 && t_ok "... and the chunks of the version it replaced are deleted (the marker and part records too)" ||
+    t_bad "chunks left behind by Complete over a chunked object: $(cl_live_objects) live copies, want $((base + 9))"
+check "delete it" s3 s3api delete-object --bucket surface --key ow/obj
+cl_wait_live_objects "$base" 20 && t_ok "... and its chunks go with it" ||
+    t_bad "chunks left behind by a delete: $(cl_live_objects) live copies, want $base"
+
 # --- 1. multipart through aws s3 cp (8 MiB parts) --------------------------------------------
 check "aws s3 cp uploads 10 MiB (multipart)" s3 s3 cp --only-show-errors "$tmp/f/10m" s3://surface/mp/10m
 check "aws s3 cp uploads 40 MiB (multipart)" s3 s3 cp --only-show-errors "$tmp/f/40m" s3://surface/mp/40m
