@@ -633,6 +633,8 @@ void gw_s3_upload_part(gw_req_t *r)
         gw_req_error(r, GW_S3_ENTITY_TOO_LARGE, NULL);
         return;
     }
+    if (gw_quota_refuses(r, r->body.len))
+        return;
     cn_buf_init(&k);
     cn_buf_init(&mk);
     parts_prefix(&k, r, id);

@@ -287,16 +287,8 @@ void gw_s3_put_object(gw_req_t *r)
         gw_req_error(r, GW_S3_ENTITY_TOO_LARGE, NULL);
         return;
     }
-    {
-        /* set-bucket-quota: "used" is the manager's periodic sum (it lags, see ADMIN_API.md) */
-        const gw_bucket_t *b = gw_mgr_bucket_find(r->srv, r->route.bucket);
-
-        if (b != NULL && b->quota > 0 && b->used + r->body.len > b->quota) {
-            gw_req_error(r, GW_S3_QUOTA_EXCEEDED, "The bucket's quota would be exceeded by "
-                                                  "this upload.");
-            return;
-        }
-    }
+    if (gw_quota_refuses(r, r->body.len))
+        return;
     o = obj_op_new(r);
     o->body = r->body;
     gw_obj_meta_from_headers(r, &o->meta);

@@ -222,6 +222,14 @@ expect_eq "a copy over the quota is refused (403)" 403 "$code"
 expect_match "... with QuotaExceeded" '<Code>QuotaExceeded</Code>' "$(cat "$tmp/qout")"
 code=$(sigv4 -o /dev/null -w '%{http_code}' -X PUT -H "x-amz-copy-source: /keep/k1" "$endpoint/keep/k1copy")
 expect_eq "a copy within the quota is stored" 200 "$code"
+upload=$(sigv4 -X POST "$endpoint/keep/mp?uploads" | sed -n 's:.*<UploadId>\(.*\)</UploadId>.*:\1:p')
+check "a multipart upload starts in keep" test -n "$upload"
+code=$(sigv4 -o "$tmp/qout" -w '%{http_code}' -T "$tmp/qbig" "$endpoint/keep/mp?partNumber=1&uploadId=$upload")
+expect_eq "a part over the quota is refused (403 QuotaExceeded)" "403 1" \
+    "$code $(grep -c '<Code>QuotaExceeded</Code>' "$tmp/qout")"
+code=$(sigv4 -o /dev/null -w '%{http_code}' -T "$tmp/small" "$endpoint/keep/mp?partNumber=1&uploadId=$upload")
+expect_eq "a part within it is stored" 200 "$code"
+sigv4 -o /dev/null -X DELETE "$endpoint/keep/mp?uploadId=$upload"
 check "set-bucket-quota keep 0 lifts it" cl_adm set-bucket-quota keep 0
 deadline=$((SECONDS + 10))
 until [ "$(sigv4 -o /dev/null -w '%{http_code}' -T "$tmp/big" "$endpoint/keep/big")" = 200 ]; do
