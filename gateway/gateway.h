@@ -71,6 +71,7 @@ typedef struct gw_bucket {
     uint64_t created_ms;
     uint64_t quota; /* bytes, 0: none (set-bucket-quota) */
     uint64_t used;  /* bytes stored, as the manager last summed them (lags; ADMIN_API.md) */
+    uint64_t taken; /* bytes this gateway let in since `used` last changed (quota check) */
 } gw_bucket_t;
 
 typedef struct gw_stor_node {
@@ -236,6 +237,10 @@ void gw_mgr_stop(gw_server_t *s);
 int gw_mgr_ready(const gw_server_t *s);
 const gw_user_t *gw_mgr_user_by_key(const gw_server_t *s, const char *access_key);
 const gw_bucket_t *gw_mgr_bucket_find(const gw_server_t *s, const char *name);
+/** Quota accounting between two of the manager's usage sums: 1 when bytes more would take
+ *  bucket name over its quota (used + what this gateway let in since); else counts them
+ *  in and returns 0 (also for an unknown bucket or one without a quota). */
+int gw_mgr_quota_take(gw_server_t *s, const char *name, uint64_t bytes);
 /** Completion of a manager call made for a request: status (transport) and the response. */
 typedef void (*gw_mgr_done_fn)(int status, cn_msg_t *resp, void *arg);
 /** Sends a request to the manager (takes ownership of m). */
@@ -284,8 +289,10 @@ void gw_stor_delete_bg(gw_server_t *s, const char *key, size_t keylen);
 
 void gw_s3_list_buckets(gw_req_t *r);
 /** set-bucket-quota: when storing bytes more in the request's bucket would pass its quota,
- *  answers 403 QuotaExceeded and returns 1; else 0. "used" is the manager's periodic sum, so
- *  it lags (docs/ADMIN_API.md). PUT, UploadPart, CopyObject and UploadPartCopy call it. */
+ *  answers 403 QuotaExceeded and returns 1; else counts them in and returns 0. Checked
+ *  against the manager's periodic sum plus what this gateway let in since
+ *  (gw_mgr_quota_take; docs/ADMIN_API.md). PUT, UploadPart, CopyObject and UploadPartCopy
+ *  call it. */
 int gw_quota_refuses(gw_req_t *r, uint64_t bytes);
 void gw_s3_create_bucket(gw_req_t *r);
 void gw_s3_delete_bucket(gw_req_t *r);

@@ -68,6 +68,23 @@ const gw_user_t *gw_mgr_user_by_key(const gw_server_t *s, const char *access_key
     return NULL;
 }
 
+int gw_mgr_quota_take(gw_server_t *s, const char *name, uint64_t bytes)
+{
+    for (size_t i = 0; i < s->mgr.nbuckets; i++) {
+        gw_bucket_t *b = &s->mgr.buckets[i];
+
+        if (strcmp(b->name, name) != 0)
+            continue;
+        if (b->quota == 0)
+            return 0;
+        if (b->used + b->taken + bytes > b->quota)
+            return 1;
+        b->taken += bytes;
+        return 0;
+    }
+    return 0;
+}
+
 const gw_bucket_t *gw_mgr_bucket_find(const gw_server_t *s, const char *name)
 {
     for (size_t i = 0; i < s->mgr.nbuckets; i++)
@@ -166,6 +183,10 @@ static void on_buckets(int status, cn_msg_t *resp, void *arg)
         b[i].created_ms = (uint64_t)json_integer_value(json_object_get(o, "created_ms"));
         b[i].quota = (uint64_t)json_integer_value(json_object_get(o, "quota"));
         b[i].used = (uint64_t)json_integer_value(json_object_get(o, "used"));
+        /* what this gateway let in is in `used` once the manager's sum moved */
+        const gw_bucket_t *old = gw_mgr_bucket_find(s, b[i].name ? b[i].name : "");
+        if (old != NULL && old->used == b[i].used)
+            b[i].taken = old->taken;
     }
     free_buckets(s->mgr.buckets, s->mgr.nbuckets);
     s->mgr.buckets = b;

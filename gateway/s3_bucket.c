@@ -16,9 +16,7 @@
 
 int gw_quota_refuses(gw_req_t *r, uint64_t bytes)
 {
-    const gw_bucket_t *b = gw_mgr_bucket_find(r->srv, r->route.bucket);
-
-    if (b == NULL || b->quota == 0 || b->used + bytes <= b->quota)
+    if (!gw_mgr_quota_take(r->srv, r->route.bucket, bytes))
         return 0;
     gw_req_error(r, GW_S3_QUOTA_EXCEEDED, "The bucket's quota would be exceeded by this upload.");
     return 1;
