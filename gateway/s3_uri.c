@@ -5,6 +5,7 @@
 #include "gateway/s3_auth.h"
 
 #include "common/err.h"
+#include "common/hash.h"
 
 static int unreserved(unsigned char c)
 {
@@ -33,17 +34,6 @@ void gw_uri_encode(cn_buf_t *out, const char *s, size_t n, int keep_slash)
         cn_buf_append(out, s + n - run, run);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int gw_uri_decode(cn_buf_t *out, const char *s, size_t n, int plus_is_space)
 {
     size_t i, start = out->len;
@@ -52,10 +42,9 @@ int gw_uri_decode(cn_buf_t *out, const char *s, size_t n, int plus_is_space)
     for (i = 0; i < n; i++) {
         char c = s[i];
         if (c == '%') {
-            int hi, lo;
-            if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0)
+            uint8_t b;
+            if (i + 2 >= n || cn_unhex(s + i + 1, 1, &b) != 0)
                 goto bad;
-            char b = (char)(hi << 4 | lo);
             cn_buf_append(out, &b, 1);
             i += 2;
         } else if (c == '+' && plus_is_space) {
