@@ -1,15 +1,18 @@
 /*
  * common/proc.c: port and pid files (written to PATH.tmp, fsynced, renamed, so a reader
- * never sees half a file), "host:port" parsing and mkdir -p.
+ * never sees half a file), "host:port" parsing, listening sockets and mkdir -p.
  */
 #include "common/proc.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -125,4 +128,40 @@ int cn_mkdir_p(const char *path)
     if (stat(path, &st) != 0)
         return -errno;
     return S_ISDIR(st.st_mode) ? 0 : CN_EEXIST;
+}
+
+int cn_listen_tcp(const char *host, int port, int *real_port)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    char portstr[16];
+    int fd = -1, one = 1, rc;
+
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    if (getaddrinfo(host, portstr, &hints, &res) != 0 || res == NULL)
+        return CN_EINVAL;
+    fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        rc = -errno;
+        goto out_free;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 64) != 0 ||
+        getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+        rc = -errno;
+        goto out_close;
+    }
+    *real_port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                                          : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    freeaddrinfo(res);
+    return fd;
+
+out_close:
+    close(fd);
+out_free:
+    freeaddrinfo(res);
+    return rc;
 }

@@ -183,8 +183,10 @@ static void on_buckets(int status, cn_msg_t *resp, void *arg)
         b[i].created_ms = (uint64_t)json_integer_value(json_object_get(o, "created_ms"));
         b[i].quota = (uint64_t)json_integer_value(json_object_get(o, "quota"));
         b[i].used = (uint64_t)json_integer_value(json_object_get(o, "used"));
-        /* what this gateway let in is in `used` once the manager's sum moved */
-        const gw_bucket_t *old = gw_mgr_bucket_find(s, b[i].name ? b[i].name : "");
+        /* what this gateway let in is in `used` once the manager's sum moved (only a bucket
+         * with a quota counts it, so only those look up their old entry) */
+        const gw_bucket_t *old =
+            b[i].quota && b[i].name ? gw_mgr_bucket_find(s, b[i].name) : NULL;
         if (old != NULL && old->used == b[i].used)
             b[i].taken = old->taken;
     }

@@ -64,11 +64,40 @@ static cn_msg_t *call(struct mgr_server *s, struct mgr_answer *a, const char *no
 
 /* ---- du -------------------------------------------------------------------------------- */
 
+/* One line of a storage node's du body: "BUCKET OBJECTS BYTES TOMBSTONES". */
+struct du_line {
+    char bucket[128];
+    unsigned long long objects, bytes, tombstones;
+};
+
+/* Reads the next well-formed line of body from *off (longer or malformed lines are skipped).
+ * 1 when d holds one, 0 at the end. */
+static int du_next(cn_slice_t body, size_t *off, struct du_line *d)
+{
+    while (*off < body.len) {
+        const char *p = body.ptr + *off;
+        const char *nl = memchr(p, '\n', body.len - *off);
+        size_t ll = nl ? (size_t)(nl - p) : body.len - *off;
+        char line[256];
+
+        *off += ll + 1;
+        if (ll >= sizeof(line))
+            continue;
+        memcpy(line, p, ll);
+        line[ll] = '\0';
+        if (sscanf(line, "%127s %llu %llu %llu", d->bucket, &d->objects, &d->bytes,
+                   &d->tombstones) == 4)
+            return 1;
+    }
+    return 0;
+}
+
 void mgr_h_node_du(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     char type[16], state[16];
     cn_msg_t *resp;
     cn_slice_t body;
+    struct du_line d;
     json_t *j, *arr;
     int rc;
 
@@ -91,23 +120,11 @@ void mgr_h_node_du(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a
     json_object_set_new(j, "node", json_string(r->param[0]));
     arr = json_array();
     body = cn_msg_body(resp);
-    for (size_t off = 0; off < body.len;) {
-        const char *nl = memchr(body.ptr + off, '\n', body.len - off);
-        size_t ll = nl ? (size_t)(nl - (body.ptr + off)) : body.len - off;
-        char line[256], name[128];
-        unsigned long long o, b, t;
-
-        if (ll < sizeof(line)) {
-            memcpy(line, body.ptr + off, ll);
-            line[ll] = '\0';
-            if (sscanf(line, "%127s %llu %llu %llu", name, &o, &b, &t) == 4)
-                json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I}", "bucket", name,
-                                                     "objects", (json_int_t)o, "bytes",
-                                                     (json_int_t)b, "tombstones",
-                                                     (json_int_t)t));
-        }
-        off += ll + 1;
-    }
+    for (size_t off = 0; du_next(body, &off, &d);)
+        json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I}", "bucket", d.bucket,
+                                             "objects", (json_int_t)d.objects, "bytes",
+                                             (json_int_t)d.bytes, "tombstones",
+                                             (json_int_t)d.tombstones));
     json_object_set_new(j, "detail", arr);
     cn_msg_free(resp);
     a->status = 200;
@@ -386,22 +403,12 @@ void mgr_h_bucket_delete_stats(struct mgr_server *s, struct mgr_req *r, struct m
 /* Adds the per-bucket live bytes of a du body to acc. */
 static void usage_add(json_t *acc, cn_slice_t body)
 {
-    for (size_t off = 0; off < body.len;) {
-        const char *nl = memchr(body.ptr + off, '\n', body.len - off);
-        size_t ll = nl ? (size_t)(nl - (body.ptr + off)) : body.len - off;
-        char line[256], name[128];
-        unsigned long long o, b, t;
+    struct du_line d;
 
-        if (ll < sizeof(line)) {
-            memcpy(line, body.ptr + off, ll);
-            line[ll] = '\0';
-            if (sscanf(line, "%127s %llu %llu %llu", name, &o, &b, &t) == 4)
-                json_object_set_new(acc, name,
-                                    json_integer(json_integer_value(json_object_get(acc, name)) +
-                                                 (json_int_t)b));
-        }
-        off += ll + 1;
-    }
+    for (size_t off = 0; du_next(body, &off, &d);)
+        json_object_set_new(acc, d.bucket,
+                            json_integer(json_integer_value(json_object_get(acc, d.bucket)) +
+                                         (json_int_t)d.bytes));
 }
 
 void mgr_usage_poll(struct mgr_server *s)

@@ -17,7 +17,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +31,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/proc.h"
 #include "common/proto.h"
 #include "manager/buckets.h"
 #include "manager/endpoints.h"
@@ -624,50 +624,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-/* Binds and listens on host:port (port 0: any). Returns the fd and the real port, or a
- * negative CN_E* code. */
-static int listen_on(const char *host, int port, int *real_port)
-{
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    char portstr[16];
-    int fd = -1, one = 1, rc;
-
-    snprintf(portstr, sizeof(portstr), "%d", port);
-    if (getaddrinfo(host, portstr, &hints, &res) != 0 || res == NULL)
-        return CN_EINVAL;
-    fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        rc = -errno;
-        goto out_free;
-    }
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 64) != 0 ||
-        getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
-        rc = -errno;
-        goto out_close;
-    }
-    *real_port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-                                          : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    freeaddrinfo(res);
-    return fd;
-
-out_close:
-    close(fd);
-out_free:
-    freeaddrinfo(res);
-    return rc;
-}
-
 int mgr_admin_start(struct mgr_server *s)
 {
     struct mgr_admin *ad;
     int fd;
 
-    if ((fd = listen_on(s->admin_host, s->admin_port, &s->admin_port)) < 0)
+    if ((fd = cn_listen_tcp(s->admin_host, s->admin_port, &s->admin_port)) < 0)
         return fd;
     ad = cn_calloc(1, sizeof(*ad));
     ad->magic = MGR_ADMIN_MAGIC;

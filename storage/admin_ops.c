@@ -180,6 +180,18 @@ static void du_run(uv_work_t *w)
     stor_engine_disk_usage(j->s->engine, &j->disk);
 }
 
+/* A job of s's thread-pool walks (du and delete-bucket share the struct). */
+static struct du_job *du_job_new(struct stor_server *s)
+{
+    struct du_job *j = cn_calloc(1, sizeof(*j));
+
+    j->magic = STOR_DU_MAGIC;
+    j->s = s;
+    j->work.data = j;
+    cn_buf_init(&j->keys);
+    return j;
+}
+
 static void du_job_free(struct du_job *j)
 {
     cn_buf_dispose(&j->keys);
@@ -239,13 +251,9 @@ static int op_du(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req)
         return CN_EINVAL;
     if (rc == 0 && b.len > 0 && !bucket_ok(b))
         return CN_EINVAL;
-    j = cn_calloc(1, sizeof(*j));
-    j->magic = STOR_DU_MAGIC;
-    j->s = s;
+    j = du_job_new(s);
     j->conn = conn;
     j->req = req;
-    j->work.data = j;
-    cn_buf_init(&j->keys);
     if (rc == 0 && b.len > 0)
         snprintf(j->prefix, sizeof(j->prefix), "%.*s/", (int)b.len, b.ptr);
     if ((rc = uv_queue_work(s->loop, &j->work, du_run, du_done)) != 0) {
@@ -408,16 +416,11 @@ static void on_tick(uv_timer_t *t)
 
         if (dj->state != 1 || dj->busy)
             continue;
-        j = cn_calloc(1, sizeof(*j));
-        j->magic = STOR_DU_MAGIC;
-        j->s = s;
+        j = du_job_new(s);
         j->dj = dj;
         j->max = per_tick;
-        j->work.data = j;
-        cn_buf_init(&j->keys);
         if (uv_queue_work(s->loop, &j->work, del_run, del_done) != 0) {
-            cn_buf_dispose(&j->keys);
-            cn_free(j);
+            du_job_free(j);
             continue;
         }
         dj->busy = 1;

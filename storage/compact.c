@@ -337,26 +337,21 @@ static int add_live(cn_slice_t key, const stor_ientry_t *e, void *arg)
     return 0;
 }
 
-/* Fills dead[cid] (file bytes not held by live records); returns total file bytes. */
-static uint64_t dead_bytes(struct cengine *ce, uint64_t *dead, uint64_t *live_total)
+/* Fills size[cid] (file bytes after the superblock) and dead[cid] (those not held by live
+ * records), walking the whole index. */
+static void dead_bytes(struct cengine *ce, uint64_t *dead, uint64_t *size)
 {
-    uint64_t *live = cn_calloc(ce->k, sizeof(*live)), total = 0;
+    uint64_t *live = cn_calloc(ce->k, sizeof(*live));
     struct live_acc a = {ce, live};
 
     stor_index_foreach(ce->ix, add_live, &a);
-    *live_total = 0;
     for (uint32_t i = 0; i < ce->k; i++) {
-        uint64_t size;
-
         pthread_mutex_lock(&ce->c[i]->commit);
-        size = ce->c[i]->tail - STOR_SB_SIZE;
+        size[i] = ce->c[i]->tail - STOR_SB_SIZE;
         pthread_mutex_unlock(&ce->c[i]->commit);
-        dead[i] = size > live[i] ? size - live[i] : 0;
-        total += size;
-        *live_total += live[i];
+        dead[i] = size[i] > live[i] ? size[i] - live[i] : 0;
     }
     cn_free(live);
-    return total;
 }
 
 /* Sorts targets[0..n) by dead bytes, most first (insertion sort: k is small). */
@@ -373,24 +368,28 @@ static void sort_by_dead(uint32_t *targets, uint32_t n, const uint64_t *dead)
 /* The automatic choice: the containers whose live records are under compact_auto_pct of
  * their file and which hold at least compact_auto_min dead bytes, most dead first. Walks the
  * whole index, so it runs once per compact_auto_interval_ms at most. Returns how many. */
-static uint32_t auto_targets(struct cengine *ce, uint32_t *targets, uint64_t *dead)
+static uint32_t auto_targets(struct cengine *ce, uint32_t *targets, uint64_t *dead,
+                             uint64_t *size)
 {
-    uint64_t live_total, n = 0;
+    uint32_t n = 0;
 
-    dead_bytes(ce, dead, &live_total);
-    for (uint32_t i = 0; i < ce->k; i++) {
-        uint64_t size;
-
-        pthread_mutex_lock(&ce->c[i]->commit);
-        size = ce->c[i]->tail - STOR_SB_SIZE;
-        pthread_mutex_unlock(&ce->c[i]->commit);
-        /* live < pct% of size, i.e. dead > (100 - pct)% of size */
-        if (dead[i] >= ce->compact_auto_min && size > 0 &&
-            (size - dead[i]) * 100 < size * ce->compact_auto_pct)
+    dead_bytes(ce, dead, size);
+    for (uint32_t i = 0; i < ce->k; i++)
+        /* live (size - dead) under pct% of the file */
+        if (dead[i] >= ce->compact_auto_min && size[i] > 0 &&
+            (size[i] - dead[i]) * 100 < size[i] * ce->compact_auto_pct)
             targets[n++] = i;
-    }
-    sort_by_dead(targets, (uint32_t)n, dead);
-    return (uint32_t)n;
+    sort_by_dead(targets, n, dead);
+    return n;
+}
+
+/* Status of a pass about to start (compact-start or automatic); comp->lock held. */
+static void run_begin(struct stor_compactor *k)
+{
+    memset(&k->st, 0, sizeof(k->st));
+    k->st.ongoing = -1;
+    k->st.started_ms = cn_now_ms();
+    k->running = 1;
 }
 
 /* One compaction pass over targets[0..n); comp->lock held on entry and on return. */
@@ -436,23 +435,19 @@ static void *run(void *arg)
     uint64_t next_auto = cn_mono_ms() + ce->compact_auto_interval_ms;
     uint32_t *targets = cn_calloc(ce->k, sizeof(*targets));
     uint64_t *dead = cn_calloc(ce->k, sizeof(*dead));
+    uint64_t *size = cn_calloc(ce->k, sizeof(*size));
 
     pthread_mutex_lock(&k->lock);
     while (!k->stop) {
-        uint64_t live;
         uint32_t n;
 
         if (!k->requested && ce->compact_auto_pct && cn_mono_ms() >= next_auto) {
             pthread_mutex_unlock(&k->lock);
-            n = auto_targets(ce, targets, dead);
+            n = auto_targets(ce, targets, dead, size);
             pthread_mutex_lock(&k->lock);
             next_auto = cn_mono_ms() + ce->compact_auto_interval_ms;
             if (n > 0 && !k->requested && !k->running && !k->stop) {
-                /* what compact-start does, for the chosen containers only */
-                memset(&k->st, 0, sizeof(k->st));
-                k->st.ongoing = -1;
-                k->st.started_ms = cn_now_ms();
-                k->running = 1;
+                run_begin(k); /* as compact-start does, for the chosen containers only */
                 CN_LOG(CN_LOG_INFO, "containers=%u most_dead=%u dead=%" PRIu64 " "
                        "threshold=%u%%: starting an automatic compaction", n, targets[0],
                        dead[targets[0]], ce->compact_auto_pct);
@@ -471,7 +466,7 @@ static void *run(void *arg)
         k->requested = 0;
         n = k->req_n == 0 || k->req_n > ce->k ? ce->k : k->req_n;
         pthread_mutex_unlock(&k->lock);
-        dead_bytes(ce, dead, &live);
+        dead_bytes(ce, dead, size);
         for (uint32_t i = 0; i < ce->k; i++)
             targets[i] = i;
         sort_by_dead(targets, ce->k, dead);
@@ -481,6 +476,7 @@ static void *run(void *arg)
     pthread_mutex_unlock(&k->lock);
     cn_free(targets);
     cn_free(dead);
+    cn_free(size);
     return NULL;
 }
 
@@ -530,10 +526,7 @@ int stor__compact_cmd(struct cengine *ce, int cmd, uint32_t n, stor_compact_stat
             rc = CN_EBUSY;
             break;
         }
-        memset(&k->st, 0, sizeof(k->st));
-        k->st.ongoing = -1;
-        k->st.started_ms = cn_now_ms();
-        k->running = 1;
+        run_begin(k);
         k->requested = 1;
         k->req_n = n;
         CN_LOG(CN_LOG_INFO, "containers=%u: compaction started", n);

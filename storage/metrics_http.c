@@ -4,12 +4,8 @@
  */
 #include "storage/metrics_http.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <microhttpd.h>
 
@@ -89,40 +85,6 @@ static mhd_result_t on_request(void *cls, struct MHD_Connection *c, const char *
                   len);
 }
 
-static int listen_on(const char *host, int port, int *real_port)
-{
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    char portstr[16];
-    int fd, one = 1, rc;
-
-    snprintf(portstr, sizeof(portstr), "%d", port);
-    if (getaddrinfo(host, portstr, &hints, &res) != 0 || res == NULL)
-        return CN_EINVAL;
-    fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        rc = CN_EIO;
-        goto out_free;
-    }
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 64) != 0 ||
-        getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
-        rc = errno == EADDRINUSE ? CN_EBUSY : CN_EIO;
-        close(fd);
-        goto out_free;
-    }
-    *real_port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-                                          : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    freeaddrinfo(res);
-    return fd;
-out_free:
-    freeaddrinfo(res);
-    return rc;
-}
-
 int cn_mhttp_start(const char *listen, cn_metrics_t *reg, cn_mhttp_fill_fn fill, void *arg,
                    cn_mhttp_t **out, char *host, size_t hostlen, int *port)
 {
@@ -132,7 +94,7 @@ int cn_mhttp_start(const char *listen, cn_metrics_t *reg, cn_mhttp_fill_fn fill,
     *out = NULL;
     if (cn_parse_hostport(listen, host, hostlen, &p) != 0 || p < 0 || p > 65535)
         return CN_EINVAL;
-    if ((fd = listen_on(host, p, port)) < 0)
+    if ((fd = cn_listen_tcp(host, p, port)) < 0)
         return fd;
     h = cn_calloc(1, sizeof(*h));
     h->magic = CN_MHTTP_MAGIC;

@@ -108,12 +108,16 @@ out=$(cl_adm du storage0 detail)
 expect_match "du detail has a row for bucket keep" '^keep +\| [1-9]' "$out"
 out=$(cl_adm du detail storage0)
 expect_match "du detail NODE (LeoFS order) works too" '^gone +\| [1-9]' "$out"
-tot=0
-for n in storage0 storage1 storage2; do
-    v=$(cl_adm --json du "$n" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(b["objects"] for b in d["detail"] if b["bucket"]=="keep"))')
-    tot=$((tot + v))
-done
-expect_eq "du over the 3 nodes: 30 objects of keep, 3 copies each" 90 "$tot"
+# objects_of BUCKET: the live objects of BUCKET summed over the three nodes' du
+objects_of() {
+    local n v tot=0
+    for n in storage0 storage1 storage2; do
+        v=$(cl_adm --json du "$n" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(b["objects"] for b in d["detail"] if b["bucket"]==sys.argv[1]))' "$1")
+        tot=$((tot + v))
+    done
+    echo "$tot"
+}
+expect_eq "du over the 3 nodes: 30 objects of keep, 3 copies each" 90 "$(objects_of keep)"
 out=$(cl_adm du nosuch 2>&1); rc=$?
 check "du of an unknown node fails" test "$rc" -ne 0
 expect_match "du of an unknown node says why" 'nosuch' "$out"
@@ -172,12 +176,7 @@ expect_eq "delete-bucket-stats --wait ends" 0 "$rc"
 expect_match "delete-bucket-stats reports done" 'bucket gone: done, [0-9]+ keys scanned, [0-9]+ tombstoned' "$out"
 del=$(cl_adm --json delete-bucket-stats gone | python3 -c 'import json,sys; print(json.load(sys.stdin)["deleted"])')
 expect_eq "every copy of gone's 30 objects was tombstoned" 90 "$del"
-left=0
-for n in storage0 storage1 storage2; do
-    v=$(cl_adm --json du "$n" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(b["objects"] for b in d["detail"] if b["bucket"]=="gone"))')
-    left=$((left + v))
-done
-expect_eq "du: no live object of gone is left" 0 "$left"
+expect_eq "du: no live object of gone is left" 0 "$(objects_of gone)"
 
 # ---- compaction from the CLI: start and follow, then status (the tombstones above are dead)
 out=$(timeout 120 "$CL_BIN/manager/adm/cairn-adm" --manager "127.0.0.1:$CL_MGR_ADMIN" \
