@@ -19,12 +19,30 @@ cl_setup() {
     mkdir -p "$CL_DIR"/{conf,run,logs,data}
 }
 
-# cl_free_ports N: prints N distinct TCP ports that are free on 127.0.0.1 right now.
+# cl_free_ports N: prints N distinct TCP ports that are free on 127.0.0.1 right now, taken
+# below the kernel's ephemeral range (ip_local_port_range): a port picked here and bound a
+# moment later by a daemon is then never handed meanwhile to another daemon's port-0
+# listener (e.g. a /metrics listener), which took storage3's RPC port once.
 cl_free_ports() {
     python3 - "$1" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
+import random, socket, sys
+want, socks = int(sys.argv[1]), []
+try:
+    lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    lo = 32768
+pool = list(range(max(1024, lo - 20000), lo))
+random.shuffle(pool)
+for port in pool:
+    if len(socks) == want:
+        break
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+        socks.append(s)
+    except OSError:
+        s.close()
+while len(socks) < want:  # no room below the ephemeral range: any free port
     s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY

@@ -11,7 +11,8 @@
 void t_tmpdir_make(char *dir, size_t len);
 /** rm -rf dir. */
 void t_tmpdir_remove(const char *dir);
-/** A TCP port on 127.0.0.1 that was free a moment ago (bound to 0, read back, closed). */
+/** A TCP port on 127.0.0.1 that was free a moment ago, below the ephemeral range (bound,
+ *  closed). */
 int t_free_port(void);
 
 #endif

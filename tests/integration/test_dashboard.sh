@@ -173,7 +173,7 @@ check "back in sync" wait_for 10 synced
 
 # a live screenshot through chromedriver: real time passes, so the chart has data
 if command -v chromedriver >/dev/null; then
-    dport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+    dport=$(cl_free_ports 1)
     chromedriver --port="$dport" >"$tmp/chromedriver.log" 2>&1 &
     DRIVER_PID=$!
     (while :; do adm status >/dev/null 2>&1; sleep 0.1; done) &
