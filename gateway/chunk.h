@@ -9,9 +9,16 @@
 
 #include "gateway/gateway.h"
 #include "common/hash.h"
+#include "gateway/access.h"
 #include "gateway/manifest.h"
 
 #define GW_CHUNK_WINDOW 4 /* chunk PUTs in flight per request */
+
+/** An object's owner and canned ACL as its metadata states them (gw_meta_access). */
+typedef struct gw_obj_access {
+    char owner[72];
+    char acl[32];
+} gw_obj_access_t;
 
 typedef struct gw_obj_op {
     gw_cache_req_t cache;    /* GET/HEAD through the caches (cache.h) */
@@ -48,10 +55,22 @@ typedef struct gw_obj_op {
         uint64_t pos, end, out_idx;  /* UploadPartCopy: source range read so far */
         cn_buf_t acc;                /* bytes read, not yet written as a part chunk */
         cn_digest_t *md5;            /* of the part */
+        gw_obj_access_t src_bucket;  /* the source bucket's owner and ACL (copy_source) */
     } copy;
 } gw_obj_op_t;
 
 /** Writes the chunks of o->body then the manifest parent; answers the request. */
+/** 1 when r's requester has perm (a GW_PERM_OBJECT_*) on the object whose metadata is meta,
+ *  in a bucket whose owner and ACL are bucket (r's own: gw_req_bucket(r)). Fills *out when
+ *  not NULL. The one place where an object's grants are read (s3_object.c). */
+int gw_obj_allows(gw_req_t *r, const gw_acl_subject_t *bucket, cn_slice_t meta, gw_perm_t perm,
+                  gw_obj_access_t *out);
+/** r's bucket as gw_req_check_access saw it. */
+gw_acl_subject_t gw_req_bucket(const gw_req_t *r);
+/** The error for a key that does not exist: NoSuchKey to whoever may list bucket, else
+ *  AccessDenied (S3 tells only listers which keys exist). */
+gw_s3_err_t gw_obj_missing(const gw_req_t *r, const gw_acl_subject_t *bucket);
+
 void gw_chunk_put(gw_req_t *r);
 /** Writes the parent record of o->man (chunks already written) and answers. */
 void gw_chunk_put_manifest(gw_req_t *r);

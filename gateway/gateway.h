@@ -59,6 +59,7 @@ struct gw_conf {
 
 typedef struct gw_user {
     char *user;
+    char *id;         /* canonical id (64 hex): what owns buckets and objects */
     char *access_key;
     char *secret;
     char *role;
@@ -66,7 +67,7 @@ typedef struct gw_user {
 
 typedef struct gw_bucket {
     char *name;
-    char *owner; /* access key id */
+    char *owner; /* canonical id of the owning user */
     char *acl;
     uint64_t created_ms;
     uint64_t quota; /* bytes, 0: none (set-bucket-quota) */
@@ -157,11 +158,13 @@ struct gw_req {
     char resource[1200];     /* "/bucket/key" for error bodies */
     gw_route_t route;
     gw_auth_result_t auth;
-    const gw_bucket_t *bucket_ent; /* borrowed from the bucket table; may go stale: use name */
     int rest;                /* came in on the REST listener */
-    int anonymous;           /* no signature: allowed by the bucket's canned ACL */
-    int is_owner;            /* the signer owns the bucket */
-    int obj_acl_check;       /* a GET/HEAD the bucket ACL does not grant: the object's decides */
+    int anonymous;           /* no signature */
+    char requester[72];      /* canonical id of the signer ("" anonymous): gateway/access.h */
+    char bucket_owner[72];   /* the bucket's owner and canned ACL when access was decided */
+    char bucket_acl[32];
+    int may_list;            /* the requester may list the bucket: a missing key is 404 to
+                                it, 403 to anyone else (S3 tells only listers what exists) */
     cn_slice_t body;         /* the request body as stored: h2o's bytes, aws-chunked framing
                                 removed in place (aws_chunked.c); valid while req is */
     char acl[32];            /* x-amz-acl of a PUT/POST, "" when absent */
@@ -216,10 +219,9 @@ void gw_req_add_header(gw_req_t *r, const char *name, const char *value, size_t 
 /** Called at the start of every RPC completion: drops one pending and returns 1 when the
  *  request is gone (the context may have been freed: touch nothing). */
 int gw_req_rpc_done(gw_req_t *r);
-/** 1 when canned ACL acl grants the access (anonymous: unsigned; write: PUT/DELETE). */
-int gw_acl_allows(const char *acl, int anonymous, int write);
-/** Decides r's access to bucket b (sets r->is_owner, r->obj_acl_check); GW_S3_OK or
- *  AccessDenied. */
+/** Decides r's access to bucket b by its operation's bucket permission (gateway/access.h;
+ *  sets r->may_list). An object permission is decided later, once the object's metadata is
+ *  known (gw_obj_allows). GW_S3_OK or AccessDenied. */
 gw_s3_err_t gw_req_check_access(gw_req_t *r, const gw_bucket_t *b);
 /** Removes the aws-chunked framing of r's body (verifying chunk signatures and the trailing
  *  checksum) and points r->body at the payload; aws_chunked.c. */
@@ -236,6 +238,8 @@ void gw_mgr_stop(gw_server_t *s);
 /** 1 when users and the ring are loaded (S3 requests may be served). */
 int gw_mgr_ready(const gw_server_t *s);
 const gw_user_t *gw_mgr_user_by_key(const gw_server_t *s, const char *access_key);
+/** The user with canonical id id, or NULL. */
+const gw_user_t *gw_mgr_user_by_id(const gw_server_t *s, const char *id);
 const gw_bucket_t *gw_mgr_bucket_find(const gw_server_t *s, const char *name);
 /** Quota accounting between two of the manager's usage sums: 1 when bytes more would take
  *  bucket name over its quota (used + what this gateway let in since); else counts them
@@ -323,6 +327,8 @@ void gw_s3_put_object_acl(gw_req_t *r);
 /** GetObjectTagging: an empty TagSet for an object that exists (tags are not stored; aws cli
  *  v2 asks for them when it copies an object). */
 void gw_s3_get_object_tagging(gw_req_t *r);
+/** Appends <tag><ID>id</ID><DisplayName>the user's name</DisplayName></tag> (s3_acl.c). */
+void gw_owner_xml(gw_req_t *r, cn_buf_t *b, const char *tag, const char *id);
 /** 1 when a canned ACL name is one we store. */
 int gw_acl_canned_valid(const char *acl);
 /** The raw query of r's request (without '?'), or NULL with *len 0. */

@@ -8,6 +8,7 @@
  * Request contexts outlive h2o requests when an RPC is pending (see gateway.h).
  */
 #include "gateway/gateway.h"
+#include "gateway/access.h"
 
 #include <inttypes.h>
 #include <openssl/evp.h>
@@ -273,6 +274,11 @@ static gw_s3_err_t authenticate(gw_req_t *r)
     if (e != GW_S3_OK)
         return e;
     r->anonymous = r->auth.kind == GW_AUTH_ANONYMOUS;
+    if (!r->anonymous) {
+        const gw_user_t *u = gw_mgr_user_by_key(r->srv, r->auth.access_key);
+        /* a user without an id (a manager older than the gateway) owns nothing here */
+        snprintf(r->requester, sizeof(r->requester), "%s", u && u->id ? u->id : "");
+    }
     return GW_S3_OK;
 }
 
@@ -324,57 +330,23 @@ static gw_s3_err_t check_body(gw_req_t *r)
 }
 
 /* ---- access ---------------------------------------------------------------------------
- * The bucket's owner may do everything. Anyone else, signed or anonymous, gets what the
- * bucket's canned ACL grants: public-read lets everyone list the bucket and read its objects,
- * public-read-write also write and delete objects, authenticated-read lets signed users read.
- * An object read the bucket does not grant is decided by the object's own canned ACL
- * (r->obj_acl_check, checked in s3_object.c once the object's metadata is known). */
-
-static int op_reads(gw_op_t op)
-{
-    return op == GW_OP_GET_OBJECT || op == GW_OP_HEAD_OBJECT || op == GW_OP_LIST_OBJECTS ||
-           op == GW_OP_GET_OBJECT_TAGGING ||
-           op == GW_OP_LIST_OBJECTS_V2 || op == GW_OP_HEAD_BUCKET ||
-           op == GW_OP_GET_BUCKET_LOCATION;
-}
-
-static int op_writes(gw_op_t op)
-{
-    return op == GW_OP_PUT_OBJECT || op == GW_OP_DELETE_OBJECT || op == GW_OP_DELETE_OBJECTS ||
-           op == GW_OP_CREATE_MULTIPART || op == GW_OP_UPLOAD_PART ||
-           op == GW_OP_COMPLETE_MULTIPART || op == GW_OP_ABORT_MULTIPART ||
-           op == GW_OP_LIST_PARTS;
-}
-
-int gw_acl_allows(const char *acl, int anonymous, int write)
-{
-    if (!acl)
-        return 0;
-    if (strcmp(acl, "public-read-write") == 0)
-        return 1;
-    if (write)
-        return 0;
-    if (strcmp(acl, "public-read") == 0)
-        return 1;
-    return !anonymous && strcmp(acl, "authenticated-read") == 0;
-}
+ * One decision, gateway/access.c: here the operation's bucket permission, before dispatch;
+ * an object permission (GET, HEAD, the object's ACL) once its metadata is read
+ * (gw_obj_allows, s3_object.c). The bucket's owner and ACL are copied into r: the bucket
+ * table may be replaced while an RPC is pending. */
 
 gw_s3_err_t gw_req_check_access(gw_req_t *r, const gw_bucket_t *b)
 {
-    gw_op_t op = r->route.op;
+    gw_perm_t perm = gw_op_perm(r->route.op);
+    gw_acl_subject_t bs;
 
-    r->is_owner = !r->anonymous && strcmp(b->owner, r->auth.access_key) == 0;
-    if (r->is_owner)
+    snprintf(r->bucket_owner, sizeof(r->bucket_owner), "%s", b->owner ? b->owner : "");
+    snprintf(r->bucket_acl, sizeof(r->bucket_acl), "%s", b->acl ? b->acl : "");
+    bs = (gw_acl_subject_t){r->bucket_owner, r->bucket_acl};
+    r->may_list = gw_access_allows(r->requester, &bs, NULL, GW_PERM_BUCKET_LIST);
+    if (gw_perm_is_object(perm))
         return GW_S3_OK;
-    if (op_writes(op) && gw_acl_allows(b->acl, r->anonymous, 1))
-        return GW_S3_OK;
-    if (op_reads(op) && gw_acl_allows(b->acl, r->anonymous, 0))
-        return GW_S3_OK;
-    if (op == GW_OP_GET_OBJECT || op == GW_OP_HEAD_OBJECT) {
-        r->obj_acl_check = 1;
-        return GW_S3_OK;
-    }
-    return GW_S3_ACCESS_DENIED;
+    return gw_access_allows(r->requester, &bs, NULL, perm) ? GW_S3_OK : GW_S3_ACCESS_DENIED;
 }
 
 /* ---- limits ----------------------------------------------------------------------------
@@ -518,7 +490,6 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         }
         if ((e = gw_req_check_access(r, b)) != GW_S3_OK)
             goto fail;
-        r->bucket_ent = b;
     }
     dispatch(r);
     return 0;
@@ -655,8 +626,11 @@ static int on_rest_req(h2o_handler_t *self, h2o_req_t *req)
         goto fail;
     }
     if (s->conf.rest_trust_loopback && peer_is_loopback(req)) {
-        snprintf(r->auth.access_key, sizeof(r->auth.access_key), "%s", b->owner);
-        r->auth.kind = GW_AUTH_V4_HEADER; /* acts as the owner */
+        const gw_user_t *u = gw_mgr_user_by_id(s, b->owner);
+        /* acts as the owner: its id decides, its key names it where a key is shown */
+        snprintf(r->requester, sizeof(r->requester), "%s", b->owner);
+        snprintf(r->auth.access_key, sizeof(r->auth.access_key), "%s", u ? u->access_key : "");
+        r->auth.kind = GW_AUTH_V4_HEADER;
     } else {
         r->anonymous = 1;
     }
@@ -664,7 +638,6 @@ static int on_rest_req(h2o_handler_t *self, h2o_req_t *req)
         goto fail;
     if ((e = gw_req_check_access(r, b)) != GW_S3_OK)
         goto fail;
-    r->bucket_ent = b;
     dispatch(r);
     return 0;
 fail:

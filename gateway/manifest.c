@@ -67,6 +67,55 @@ void gw_meta_dispose(gw_meta_t *m)
     m->n = 0;
 }
 
+void gw_meta_add_access(gw_meta_t *m, const char *owner, const char *acl)
+{
+    char v[8];
+    int n = snprintf(v, sizeof(v), "%d", GW_META_FORMAT);
+
+    gw_meta_add(m, GW_META_FMT, strlen(GW_META_FMT), v, (size_t)n);
+    gw_meta_add(m, GW_META_OWNER, strlen(GW_META_OWNER), owner ? owner : "",
+                owner ? strlen(owner) : 0);
+    if (acl && acl[0])
+        gw_meta_add(m, GW_META_ACL, strlen(GW_META_ACL), acl, strlen(acl));
+}
+
+static int is_access_pair(const char *name)
+{
+    return strcmp(name, GW_META_FMT) == 0 || strcmp(name, GW_META_OWNER) == 0 ||
+           strcmp(name, GW_META_ACL) == 0;
+}
+
+void gw_meta_copy_user(const gw_meta_t *in, gw_meta_t *out)
+{
+    for (size_t i = 0; i < in->n; i++)
+        if (!is_access_pair(in->pairs[i].name))
+            gw_meta_add(out, in->pairs[i].name, strlen(in->pairs[i].name), in->pairs[i].value,
+                        strlen(in->pairs[i].value));
+}
+
+int gw_meta_access(const void *p, size_t n, const char *bucket_owner, char owner[72],
+                   char acl[32])
+{
+    gw_meta_t m;
+    int rc;
+
+    /* format 1 names no owner: the bucket's owner stands */
+    snprintf(owner, 72, "%s", bucket_owner ? bucket_owner : "");
+    snprintf(acl, 32, "private");
+    if ((rc = gw_meta_decode(p, n, &m)) != 0)
+        return rc;
+    for (size_t i = 0; i < m.n; i++) {
+        const gw_meta_pair_t *e = &m.pairs[i];
+
+        if (strcmp(e->name, GW_META_ACL) == 0 && strlen(e->value) < 32)
+            snprintf(acl, 32, "%s", e->value);
+        else if (strcmp(e->name, GW_META_OWNER) == 0 && strlen(e->value) < 72)
+            snprintf(owner, 72, "%s", e->value);
+    }
+    gw_meta_dispose(&m);
+    return 0;
+}
+
 int gw_meta_decode(const void *p, size_t n, gw_meta_t *m)
 {
     msgpack_unpacked u;

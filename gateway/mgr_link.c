@@ -38,6 +38,7 @@ static void free_users(gw_user_t *u, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         cn_free(u[i].user);
+        cn_free(u[i].id);
         cn_free(u[i].access_key);
         cn_free(u[i].secret);
         cn_free(u[i].role);
@@ -64,6 +65,14 @@ const gw_user_t *gw_mgr_user_by_key(const gw_server_t *s, const char *access_key
 {
     for (size_t i = 0; i < s->mgr.nusers; i++)
         if (strcmp(s->mgr.users[i].access_key, access_key) == 0)
+            return &s->mgr.users[i];
+    return NULL;
+}
+
+const gw_user_t *gw_mgr_user_by_id(const gw_server_t *s, const char *id)
+{
+    for (size_t i = 0; id && id[0] && i < s->mgr.nusers; i++)
+        if (strcmp(s->mgr.users[i].id, id) == 0)
             return &s->mgr.users[i];
     return NULL;
 }
@@ -125,6 +134,7 @@ static void on_users(int status, cn_msg_t *resp, void *arg)
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_array_get(root, i);
         u[i].user = json_str_dup(o, "user");
+        u[i].id = json_str_dup(o, "id");
         u[i].access_key = json_str_dup(o, "access_key");
         u[i].secret = json_str_dup(o, "secret");
         u[i].role = json_str_dup(o, "role");

@@ -5,7 +5,8 @@
  * metadata pair GW_META_ACL, rewritten by putting the record again with its own body. A body
  * (AccessControlPolicy) is mapped onto the canned ACL it expresses (s3_xmlin.c); grants no
  * canned ACL expresses, and x-amz-grant-* headers, answer NotImplemented. What the ACLs allow
- * is decided in http.c (gw_req_check_access) and s3_object.c (object reads).
+ * is decided by gateway/access.c: the bucket's permissions before dispatch (http.c), an
+ * object's here and in s3_object.c once its metadata is read (gw_obj_allows).
  */
 #include "gateway/chunk.h"
 
@@ -41,26 +42,34 @@ static void group_grant(cn_buf_t *b, const char *uri, const char *perm)
     gw_xml_close(b, "Grant");
 }
 
-/* Answers the AccessControlPolicy document of a canned ACL owned by owner. */
+void gw_owner_xml(gw_req_t *r, cn_buf_t *b, const char *tag, const char *id)
+{
+    const gw_user_t *u = gw_mgr_user_by_id(r->srv, id);
+
+    gw_xml_open(b, tag);
+    gw_xml_str_elem(b, "ID", id);
+    gw_xml_str_elem(b, "DisplayName", u ? u->user : "");
+    gw_xml_close(b, tag);
+}
+
+/* Answers the AccessControlPolicy document of a canned ACL owned by owner (a canonical id). */
 static void send_policy(gw_req_t *r, const char *owner, const char *acl)
 {
-    const gw_user_t *u = gw_mgr_user_by_key(r->srv, owner);
-    const char *name = u ? u->user : owner;
     cn_buf_t b;
 
     cn_buf_init(&b);
     gw_xml_decl(&b);
     gw_xml_open_ns(&b, "AccessControlPolicy", GW_S3_XMLNS);
-    gw_xml_open(&b, "Owner");
-    gw_xml_str_elem(&b, "ID", owner);
-    gw_xml_str_elem(&b, "DisplayName", name);
-    gw_xml_close(&b, "Owner");
+    gw_owner_xml(r, &b, "Owner", owner);
     gw_xml_open(&b, "AccessControlList");
     gw_xml_open(&b, "Grant");
     cn_buf_append_str(&b, "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
                           "xsi:type=\"CanonicalUser\">");
-    gw_xml_str_elem(&b, "ID", owner);
-    gw_xml_str_elem(&b, "DisplayName", name);
+    {
+        const gw_user_t *u = gw_mgr_user_by_id(r->srv, owner);
+        gw_xml_str_elem(&b, "ID", owner);
+        gw_xml_str_elem(&b, "DisplayName", u ? u->user : "");
+    }
     gw_xml_close(&b, "Grantee");
     gw_xml_str_elem(&b, "Permission", "FULL_CONTROL");
     gw_xml_close(&b, "Grant");
@@ -119,8 +128,7 @@ static int wanted_acl(gw_req_t *r, char acl[32])
 
 void gw_s3_get_bucket_acl(gw_req_t *r)
 {
-    const gw_bucket_t *b = r->bucket_ent;
-    send_policy(r, b->owner, b->acl && b->acl[0] ? b->acl : "private");
+    send_policy(r, r->bucket_owner, r->bucket_acl[0] ? r->bucket_acl : "private");
 }
 
 static void on_bucket_acl_refreshed(int status, void *arg)
@@ -167,7 +175,7 @@ void gw_s3_put_bucket_acl(gw_req_t *r)
     m = cn_msg_new(GW_OP_BUCKET_SET_ACL);
     cn_msg_set_str(m, "name", r->route.bucket);
     cn_msg_set_str(m, "acl", acl);
-    cn_msg_set_str(m, "owner", r->auth.access_key);
+    cn_msg_set_str(m, "owner", r->requester);
     r->pending++;
     gw_mgr_call(r->srv, m, on_bucket_set_acl, r);
 }
@@ -182,41 +190,29 @@ static gw_obj_op_t *object_op(gw_req_t *r)
     return gw_obj_op_new(r, k, (size_t)n + r->route.key_len);
 }
 
-static void acl_of(cn_msg_t *resp, char acl[32])
-{
-    cn_slice_t meta = {0};
-    gw_meta_t m = {0};
-
-    strcpy(acl, "private");
-    cn_msg_get_bytes(resp, "meta", &meta);
-    if (meta.ptr && gw_meta_decode(meta.ptr, meta.len, &m) == 0) {
-        for (size_t i = 0; i < m.n; i++)
-            if (strcmp(m.pairs[i].name, GW_META_ACL) == 0 && strlen(m.pairs[i].value) < 32)
-                strcpy(acl, m.pairs[i].value);
-        gw_meta_dispose(&m);
-    }
-}
-
 static void on_object_acl_head(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
     int rc = status ? status : cn_msg_rc(resp);
-    char acl[32];
+    gw_acl_subject_t bk = gw_req_bucket(r);
+    gw_obj_access_t oa;
+    cn_slice_t meta = {0};
+    int allowed = 0;
 
-    if (gw_req_rpc_done(r)) {
-        if (resp)
-            cn_msg_free(resp);
-        return;
+    if (rc == 0) {
+        cn_msg_get_bytes(resp, "meta", &meta);
+        allowed = gw_obj_allows(r, &bk, meta, GW_PERM_OBJECT_READ_ACP, &oa);
     }
-    if (rc != 0) {
-        if (resp)
-            cn_msg_free(resp);
-        gw_req_error(r, rc == CN_ENOENT ? GW_S3_NO_SUCH_KEY : gw_s3_err_from_rc(rc), NULL);
+    if (resp)
+        cn_msg_free(resp);
+    if (gw_req_rpc_done(r))
         return;
-    }
-    acl_of(resp, acl);
-    cn_msg_free(resp);
-    send_policy(r, r->bucket_ent->owner, acl);
+    if (rc != 0)
+        gw_req_error(r, rc == CN_ENOENT ? gw_obj_missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
+    else if (!allowed)
+        gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
+    else
+        send_policy(r, oa.owner, oa.acl);
 }
 
 void gw_s3_get_object_acl(gw_req_t *r)
@@ -270,19 +266,28 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
     if (rc != 0) {
         if (resp)
             cn_msg_free(resp);
-        gw_req_error(r, rc == CN_ENOENT ? GW_S3_NO_SUCH_KEY : gw_s3_err_from_rc(rc), NULL);
+        gw_acl_subject_t bk = gw_req_bucket(r);
+        gw_req_error(r, rc == CN_ENOENT ? gw_obj_missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
         return;
     }
     o = r->op;
     cn_msg_get_bytes(resp, "meta", &meta);
-    if (meta.ptr && gw_meta_decode(meta.ptr, meta.len, &m) == 0) {
-        for (size_t i = 0; i < m.n; i++)
-            if (strcmp(m.pairs[i].name, GW_META_ACL) != 0)
-                gw_meta_add(&out, m.pairs[i].name, strlen(m.pairs[i].name), m.pairs[i].value,
-                            strlen(m.pairs[i].value));
-        gw_meta_dispose(&m);
+    {
+        gw_acl_subject_t bk = gw_req_bucket(r);
+        gw_obj_access_t oa;
+
+        if (!gw_obj_allows(r, &bk, meta, GW_PERM_OBJECT_WRITE_ACP, &oa)) {
+            cn_msg_free(resp);
+            gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
+            return;
+        }
+        if (meta.ptr && gw_meta_decode(meta.ptr, meta.len, &m) == 0) {
+            gw_meta_copy_user(&m, &out);
+            gw_meta_dispose(&m);
+        }
+        /* the owner stays (a format-1 object gets its bucket owner's id written down) */
+        gw_meta_add_access(&out, oa.owner, o->etag);
     }
-    gw_meta_add(&out, GW_META_ACL, strlen(GW_META_ACL), o->etag, strlen(o->etag));
     gw_meta_encode(&out, &o->meta);
     gw_meta_dispose(&out);
     cn_msg_get_str(resp, "etag", etag, sizeof(etag));

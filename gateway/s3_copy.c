@@ -6,7 +6,9 @@
  * the destination's manifest is written with the same segment layout, so source and copy
  * share no chunk and either can be deleted alone. x-amz-metadata-directive COPY (default)
  * keeps the source's metadata, REPLACE takes the request's; x-amz-copy-source-if-* are
- * checked against the source (412). The reader must be allowed to read the source bucket.
+ * checked against the source (412). The requester must be allowed to read the source object
+ * (its own grants decide, gateway/access.h); the copy is the requester's, private unless the
+ * request sets x-amz-acl.
  */
 #include "gateway/chunk.h"
 
@@ -150,11 +152,26 @@ static void copy_pump(gw_req_t *r)
     gw_obj_put_start(r);
 }
 
-static int source_readable(gw_req_t *r, const gw_bucket_t *b)
+/* The source is read (resp, rc): may the requester read it? The source object's grants
+ * decide, as for a GET (gateway/access.h). 0, or the error answered and resp freed (-1). */
+static int source_allowed(gw_req_t *r, cn_msg_t *resp, int rc)
 {
-    if (!r->anonymous && strcmp(b->owner, r->auth.access_key) == 0)
-        return 1;
-    return gw_acl_allows(b->acl, r->anonymous, 0);
+    struct gw_copy_state *cs = state_of(r);
+    gw_acl_subject_t sb = {cs->src_bucket.owner, cs->src_bucket.acl};
+    cn_slice_t meta = {0};
+
+    if (rc == 0) {
+        cn_msg_get_bytes(resp, "meta", &meta);
+        if (gw_obj_allows(r, &sb, meta, GW_PERM_OBJECT_READ, NULL))
+            return 0;
+    }
+    if (resp)
+        cn_msg_free(resp);
+    if (rc == 0)
+        gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
+    else
+        gw_req_error(r, rc == CN_ENOENT ? gw_obj_missing(r, &sb) : gw_s3_err_from_rc(rc), NULL);
+    return -1;
 }
 
 /* The source is read: conditions, metadata, then the body or the chunks. */
@@ -173,12 +190,8 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
         return;
     }
     o = r->op;
-    if (rc != 0) {
-        if (resp)
-            cn_msg_free(resp);
-        gw_req_error(r, rc == CN_ENOENT ? GW_S3_NO_SUCH_KEY : gw_s3_err_from_rc(rc), NULL);
+    if (source_allowed(r, resp, rc) != 0)
         return;
-    }
     o->parent = resp;
     cn_msg_get_str(resp, "etag", etag, sizeof(etag));
     cn_msg_get_u64(resp, "mtime", &mtime);
@@ -187,19 +200,17 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
         gw_req_error(r, GW_S3_PRECONDITION_FAILED, NULL);
         return;
     }
-    if (!o->meta.len) { /* COPY: the source's metadata, with a new ACL when one was given */
+    if (!o->meta.len) {
+        /* COPY: the source's metadata; never its owner or ACL: the copy belongs to the
+         * requester, private unless the request sets an ACL (as S3) */
         cn_slice_t meta = {0};
         gw_meta_t m = {0}, out = {0};
         cn_msg_get_bytes(resp, "meta", &meta);
         if (meta.ptr && gw_meta_decode(meta.ptr, meta.len, &m) == 0) {
-            for (size_t i = 0; i < m.n; i++)
-                if (!(r->acl[0] && strcmp(m.pairs[i].name, GW_META_ACL) == 0))
-                    gw_meta_add(&out, m.pairs[i].name, strlen(m.pairs[i].name),
-                                m.pairs[i].value, strlen(m.pairs[i].value));
+            gw_meta_copy_user(&m, &out);
             gw_meta_dispose(&m);
         }
-        if (r->acl[0])
-            gw_meta_add(&out, GW_META_ACL, strlen(GW_META_ACL), r->acl, strlen(r->acl));
+        gw_meta_add_access(&out, r->requester, r->acl);
         gw_meta_encode(&out, &o->meta);
         gw_meta_dispose(&out);
     }
@@ -245,9 +256,9 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
     }
 }
 
-/* Parses x-amz-copy-source into skey ("bucket/key") and checks that the source bucket exists
- * and may be read. Returns 0 or answers the error (-1). */
-static int copy_source(gw_req_t *r, cn_buf_t *skey)
+/* Parses x-amz-copy-source into skey ("bucket/key") and checks that the source bucket
+ * exists; its owner and ACL go to *sb for source_allowed. Returns 0 or answers the error (-1). */
+static int copy_source(gw_req_t *r, cn_buf_t *skey, gw_obj_access_t *sb)
 {
     cn_slice_t src = gw_req_header(r, "x-amz-copy-source");
     const char *p = src.ptr, *end = src.ptr + src.len, *q;
@@ -276,10 +287,8 @@ static int copy_source(gw_req_t *r, cn_buf_t *skey)
         gw_req_error(r, GW_S3_NO_SUCH_BUCKET, NULL);
         return -1;
     }
-    if (!source_readable(r, b)) {
-        gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
-        return -1;
-    }
+    snprintf(sb->owner, sizeof(sb->owner), "%s", b->owner ? b->owner : "");
+    snprintf(sb->acl, sizeof(sb->acl), "%s", b->acl ? b->acl : "");
     return 0;
 }
 
@@ -299,6 +308,7 @@ void gw_s3_copy_object(gw_req_t *r)
     cn_slice_t dir = gw_req_header(r, "x-amz-metadata-directive");
     char dst[GW_BUCKET_MAX + 2 + GW_KEY_MAX + 1];
     gw_obj_op_t *o;
+    gw_obj_access_t sb;
     cn_buf_t skey;
     int replace = 0, n;
 
@@ -311,7 +321,7 @@ void gw_s3_copy_object(gw_req_t *r)
         }
     }
     cn_buf_init(&skey);
-    if (copy_source(r, &skey) != 0)
+    if (copy_source(r, &skey, &sb) != 0)
         goto out;
     n = snprintf(dst, sizeof(dst), "%s/", r->route.bucket);
     memcpy(dst + n, r->route.key, r->route.key_len);
@@ -325,6 +335,7 @@ void gw_s3_copy_object(gw_req_t *r)
     }
     o = gw_obj_op_new(r, dst, (size_t)n + r->route.key_len);
     o->copy_reply = 1;
+    o->copy.src_bucket = sb;
     if (replace)
         gw_obj_meta_from_headers(r, &o->meta);
     get_source(r, &skey, on_source);
@@ -494,12 +505,8 @@ static void on_part_source(int status, cn_msg_t *resp, void *arg)
     }
     o = r->op;
     cs = state_of(r);
-    if (rc != 0) {
-        if (resp)
-            cn_msg_free(resp);
-        gw_req_error(r, rc == CN_ENOENT ? GW_S3_NO_SUCH_KEY : gw_s3_err_from_rc(rc), NULL);
+    if (source_allowed(r, resp, rc) != 0)
         return;
-    }
     o->parent = resp;
     cn_msg_get_str(resp, "etag", etag, sizeof(etag));
     cn_msg_get_u64(resp, "mtime", &mtime);
@@ -550,7 +557,7 @@ void gw_s3_upload_part_copy(gw_req_t *r)
     cn_buf_t skey;
 
     cn_buf_init(&skey);
-    if (copy_source(r, &skey) == 0)
+    if (copy_source(r, &skey, &state_of(r)->src_bucket) == 0)
         get_source(r, &skey, on_part_source);
     cn_buf_dispose(&skey);
 }

@@ -136,12 +136,7 @@ static int get_uint_param(gw_req_t *r, const char *name, uint64_t max, uint64_t 
 
 static void owner_xml(gw_req_t *r, cn_buf_t *b, const char *tag)
 {
-    const char *owner = r->bucket_ent ? r->bucket_ent->owner : r->auth.access_key;
-    const gw_user_t *u = gw_mgr_user_by_key(r->srv, owner);
-    gw_xml_open(b, tag);
-    gw_xml_str_elem(b, "ID", owner);
-    gw_xml_str_elem(b, "DisplayName", u ? u->user : owner);
-    gw_xml_close(b, tag);
+    gw_owner_xml(r, b, tag, r->bucket_owner);
 }
 
 /* ---- background removal of an upload's parts ----------------------------------------------

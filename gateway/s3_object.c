@@ -248,8 +248,8 @@ void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out)
         if (keep)
             gw_meta_add(&meta, h->name->base, h->name->len, h->value.base, h->value.len);
     }
-    if (r->acl[0])
-        gw_meta_add(&meta, GW_META_ACL, strlen(GW_META_ACL), r->acl, strlen(r->acl));
+    /* the writer owns what it writes (format 2 of manifest.h) */
+    gw_meta_add_access(&meta, r->requester, r->acl);
     if (r->checksum_name[0])
         gw_meta_add(&meta, r->checksum_name, strlen(r->checksum_name), r->checksum_value,
                     strlen(r->checksum_value));
@@ -410,22 +410,33 @@ static void on_range_body(int status, cn_msg_t *resp, void *arg)
     cn_msg_free(resp);
 }
 
-/* A read the bucket's ACL does not grant: the object's own canned ACL decides. */
-static int obj_acl_allows_read(gw_req_t *r)
-{
-    gw_obj_op_t *o = r->op;
-    cn_slice_t meta = {0};
-    gw_meta_t m = {0};
-    int ok = 0;
+/* ---- object access (gateway/access.h) ------------------------------------------------- */
 
-    cn_msg_get_bytes(o->parent, "meta", &meta);
-    if (meta.ptr && gw_meta_decode(meta.ptr, meta.len, &m) == 0) {
-        for (size_t i = 0; i < m.n; i++)
-            if (strcmp(m.pairs[i].name, GW_META_ACL) == 0)
-                ok = gw_acl_allows(m.pairs[i].value, r->anonymous, 0);
-        gw_meta_dispose(&m);
-    }
-    return ok;
+gw_acl_subject_t gw_req_bucket(const gw_req_t *r)
+{
+    return (gw_acl_subject_t){r->bucket_owner, r->bucket_acl};
+}
+
+int gw_obj_allows(gw_req_t *r, const gw_acl_subject_t *bucket, cn_slice_t meta, gw_perm_t perm,
+                  gw_obj_access_t *out)
+{
+    gw_obj_access_t a;
+    gw_acl_subject_t os = {a.owner, a.acl};
+
+    if (gw_meta_access(meta.ptr ? meta.ptr : "", meta.ptr ? meta.len : 0, bucket->owner, a.owner,
+                       a.acl) != 0)
+        CN_LOG(CN_LOG_WARN, "req=%s %s: unreadable object metadata; only the bucket's owner "
+               "may read it", r->reqid, r->resource);
+    if (out)
+        *out = a;
+    return gw_access_allows(r->requester, bucket, &os, perm);
+}
+
+gw_s3_err_t gw_obj_missing(const gw_req_t *r, const gw_acl_subject_t *bucket)
+{
+    return gw_access_allows(r->requester, bucket, NULL, GW_PERM_BUCKET_LIST)
+               ? GW_S3_NO_SUCH_KEY
+               : GW_S3_ACCESS_DENIED;
 }
 
 /* The parent is known (o->parent; for a manifest, o->man): conditions, range, headers, body. */
@@ -446,9 +457,15 @@ static void get_proceed(gw_req_t *r, int have_body)
             snprintf(etag, sizeof(etag), "%s", o->man.etag);
     }
     o->total = size;
-    if (r->obj_acl_check && !obj_acl_allows_read(r)) {
-        gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
-        return;
+    {   /* every read, from storage or a cache, is decided here by the object's grants */
+        gw_acl_subject_t b = gw_req_bucket(r);
+        cn_slice_t meta = {0};
+
+        cn_msg_get_bytes(o->parent, "meta", &meta);
+        if (!gw_obj_allows(r, &b, meta, GW_PERM_OBJECT_READ, NULL)) {
+            gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
+            return;
+        }
     }
     if ((st = gw_obj_conditions(r, "", etag, mtime)) != 0) {
         if (st == 412) {
@@ -530,11 +547,12 @@ static int take_parent(gw_req_t *r, cn_msg_t *resp, int rc)
     if (rc != 0) {
         if (resp)
             cn_msg_free(resp);
-        /* a reader the bucket does not admit learns nothing about which keys exist */
-        if (rc == CN_ENOENT && r->obj_acl_check)
-            gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
-        else
-            gw_req_error(r, rc == CN_ENOENT ? GW_S3_NO_SUCH_KEY : gw_s3_err_from_rc(rc), NULL);
+        if (rc == CN_ENOENT) {
+            gw_acl_subject_t b = gw_req_bucket(r);
+            gw_req_error(r, gw_obj_missing(r, &b), NULL);
+        } else {
+            gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        }
         return -1;
     }
     if (o->parent)
@@ -661,14 +679,25 @@ static void on_tagging_head(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
     int rc = status ? status : cn_msg_rc(resp);
+    gw_acl_subject_t bk = gw_req_bucket(r);
+    cn_slice_t meta = {0};
+    int allowed = 0;
     cn_buf_t b;
 
+    if (rc == 0) {
+        cn_msg_get_bytes(resp, "meta", &meta);
+        allowed = gw_obj_allows(r, &bk, meta, gw_op_perm(r->route.op), NULL);
+    }
     if (resp)
         cn_msg_free(resp);
     if (gw_req_rpc_done(r))
         return;
     if (rc != 0) {
-        gw_req_error(r, rc == CN_ENOENT ? GW_S3_NO_SUCH_KEY : gw_s3_err_from_rc(rc), NULL);
+        gw_req_error(r, rc == CN_ENOENT ? gw_obj_missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    if (!allowed) {
+        gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
         return;
     }
     cn_buf_init(&b);

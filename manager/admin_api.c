@@ -637,6 +637,16 @@ void mgr_h_buckets(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a
     mgr_usage_annotate(s, a->json);
 }
 
+/* The owner of b as cairn-adm names owners: the access key (the id when no user has it). */
+static const char *owner_key(struct mgr_server *s, mgr_bucket_t *b)
+{
+    mgr_user_t u;
+
+    if (mgr_users_by_id(s->st, b->owner, &u) == 0)
+        snprintf(b->owner, sizeof(b->owner), "%s", u.access_key);
+    return b->owner;
+}
+
 void mgr_h_bucket_create(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     json_t *j = mgr_body_json(r, a);
@@ -663,7 +673,8 @@ void mgr_h_bucket_create(struct mgr_server *s, struct mgr_req *r, struct mgr_ans
         mgr_fail(a, 400, "bad acl '%.40s': use a canned ACL such as private or public-read",
                  acl);
     else if ((rc = mgr_buckets_create(s->st, name, owner, acl, &cur)) == CN_EEXIST)
-        mgr_fail(a, 409, "bucket %s exists (owner %s); pick another name", name, cur.owner);
+        mgr_fail(a, 409, "bucket %s exists (owner %s); pick another name", name,
+                 owner_key(s, &cur));
     else if (rc == CN_ENOENT)
         mgr_fail(a, 400, "no user has access key '%.40s' (see get-users)", owner);
     else if (rc != 0)
@@ -692,15 +703,11 @@ static int bucket_of(struct mgr_server *s, struct mgr_req *r, struct mgr_answer 
 void mgr_h_bucket_get(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     mgr_bucket_t b;
-    mgr_user_t u;
 
     if (bucket_of(s, r, a, &b) != 0)
         return;
     a->status = 200;
-    a->json = mgr_bucket_json(&b, 1);
-    json_object_set_new(a->json, "owner_user",
-                        mgr_users_by_key(s->st, b.owner, &u) == 0 ? json_string(u.name)
-                                                                  : json_null());
+    a->json = mgr_bucket_json(s->st, &b, 1);
     json_decref(a->audit);
     a->audit = NULL;
 }
@@ -737,7 +744,7 @@ static void bucket_save(struct mgr_server *s, struct mgr_answer *a, const mgr_bu
     CN_LOG(CN_LOG_INFO, "bucket=%s owner=%s acl=%s quota=%llu: %s changed", b->name, b->owner,
            b->acl, (unsigned long long)b->quota_bytes, what);
     a->status = 200;
-    a->json = mgr_bucket_json(b, 1);
+    a->json = mgr_bucket_json(s->st, b, 1);
 }
 
 void mgr_h_bucket_owner(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
@@ -754,7 +761,7 @@ void mgr_h_bucket_owner(struct mgr_server *s, struct mgr_req *r, struct mgr_answ
     if (ak == NULL || mgr_users_by_key(s->st, ak, &u) != 0) {
         mgr_fail(a, 400, "no user has access key '%.40s' (see get-users)", ak ? ak : "");
     } else {
-        snprintf(b.owner, sizeof(b.owner), "%s", ak);
+        snprintf(b.owner, sizeof(b.owner), "%s", u.id);
         bucket_save(s, a, &b, "owner");
     }
     json_decref(j);

@@ -15,6 +15,7 @@
 #include "common/ring.h"
 #include "manager/buckets.h"
 #include "manager/endpoints.h"
+#include "manager/migrate.h"
 
 #define MGR_BACKUP_MAX_VALUE (16u << 20)
 
@@ -96,8 +97,10 @@ static const char *check_record(const char *key, const char *val, size_t len, in
             return is_json && key[2] != '\0' ? NULL : "must be a JSON record with a name";
     if (strcmp(key, "c/levels") == 0)
         return is_json ? NULL : "must be a JSON record";
-    if (strncmp(key, "k/", 2) == 0)
+    if (strncmp(key, "k/", 2) == 0 || strncmp(key, "i/", 2) == 0)
         return !is_json && key[2] != '\0' && len > 0 ? NULL : "must be a hex user name";
+    if (strcmp(key, MGR_VER_FORMAT) == 0)
+        return !is_json && len == 8 ? NULL : "must be an 8-byte counter";
     if (strcmp(key, "r/cur") == 0 || strcmp(key, "r/prev") == 0) {
         if (is_json || cn_ring_decode(val, len, &r) != 0)
             return "is not a ring";
@@ -181,6 +184,12 @@ int mgr_backup_restore(mgr_state_t *st, const json_t *doc, size_t *nrec, char *w
     if ((rc = mgr_batch_commit(st, b)) != 0) {
         snprintf(why, whylen, "could not write the state (%s); see the manager log",
                  cn_strerror(rc));
+        return rc;
+    }
+    /* a backup of an older release is brought to this release's format at once */
+    if ((rc = mgr_state_migrate(st)) != 0) {
+        snprintf(why, whylen, "restored, but its format could not be brought up to date "
+                 "(%s); see the manager log", cn_strerror(rc));
         return rc;
     }
     *nrec = json_array_size(recs);

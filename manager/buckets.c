@@ -112,10 +112,10 @@ int mgr_buckets_create(mgr_state_t *st, const char *name, const char *owner, con
             *existing = cur;
         return rc == 0 ? CN_EEXIST : rc;
     }
-    if ((rc = mgr_users_by_key(st, owner, &u)) != 0)
+    if ((rc = mgr_users_by_id_or_key(st, owner, &u)) != 0)
         return rc;
     snprintf(key, sizeof(key), "b/%s", name);
-    j = json_pack("{s:s, s:s, s:s, s:I}", "name", name, "owner", owner, "acl", acl,
+    j = json_pack("{s:s, s:s, s:s, s:I}", "name", name, "owner", u.id, "acl", acl,
                   "created_ms", (json_int_t)cn_now_ms());
     b = mgr_batch_new();
     mgr_batch_put_json(b, key, j);
@@ -124,17 +124,23 @@ int mgr_buckets_create(mgr_state_t *st, const char *name, const char *owner, con
     return mgr_batch_commit(st, b);
 }
 
-json_t *mgr_bucket_json(const mgr_bucket_t *bk, int admin)
+json_t *mgr_bucket_json(mgr_state_t *st, const mgr_bucket_t *bk, int admin)
 {
     json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "name", bk->name, "owner", bk->owner,
                           "acl", bk->acl, "created_ms", (json_int_t)bk->created_ms, "quota",
                           (json_int_t)bk->quota_bytes);
     char when[32];
+    mgr_user_t u;
 
     if (admin) {
+        int known = mgr_users_by_id_or_key(st, bk->owner, &u) == 0;
+
         cn_fmt_iso8601_ms(bk->created_ms, when, sizeof(when));
         json_object_set_new(j, "bucket", json_string(bk->name));
         json_object_set_new(j, "created", json_string(when));
+        json_object_set_new(j, "owner", json_string(known ? u.access_key : bk->owner));
+        json_object_set_new(j, "owner_id", json_string(known ? u.id : bk->owner));
+        json_object_set_new(j, "owner_user", known ? json_string(u.name) : json_null());
     }
     return j;
 }
@@ -143,7 +149,7 @@ int mgr_buckets_update(mgr_state_t *st, const mgr_bucket_t *bk)
 {
     char key[8 + MGR_BUCKET_NAME_MAX];
     mgr_batch_t *b = mgr_batch_new();
-    json_t *j = mgr_bucket_json(bk, 0);
+    json_t *j = mgr_bucket_json(st, bk, 0);
 
     snprintf(key, sizeof(key), "b/%s", bk->name);
     mgr_batch_put_json(b, key, j);
@@ -168,16 +174,14 @@ int mgr_buckets_delete(mgr_state_t *st, const char *name)
     return mgr_batch_commit(st, b);
 }
 
-struct scan_ctx {
-    const char *owner;
-    size_t count;
-    json_t *arr;
-    int admin;
+struct each_ctx {
+    int (*fn)(mgr_bucket_t *b, void *arg);
+    void *arg;
 };
 
 static int visit(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
 {
-    struct scan_ctx *c = arg;
+    struct each_ctx *c = arg;
     json_t *j = json_loadb(val, vlen, 0, NULL);
     mgr_bucket_t bk;
 
@@ -187,26 +191,55 @@ static int visit(const char *key, size_t klen, const char *val, size_t vlen, voi
         return 0;
     }
     json_decref(j);
-    if (c->owner != NULL) {
-        c->count += strcmp(bk.owner, c->owner) == 0;
-        return 0;
-    }
-    json_array_append_new(c->arr, mgr_bucket_json(&bk, c->admin));
+    return c->fn(&bk, c->arg);
+}
+
+int mgr_buckets_each(mgr_state_t *st, int (*fn)(mgr_bucket_t *b, void *arg), void *arg)
+{
+    struct each_ctx c = {fn, arg};
+
+    return mgr_state_scan(st, "b/", visit, &c);
+}
+
+struct count_ctx {
+    const char *owner;
+    size_t count;
+};
+
+static int count_one(mgr_bucket_t *b, void *arg)
+{
+    struct count_ctx *c = arg;
+
+    c->count += strcmp(b->owner, c->owner) == 0;
     return 0;
 }
 
-size_t mgr_buckets_count_owned(mgr_state_t *st, const char *access_key)
+size_t mgr_buckets_count_owned(mgr_state_t *st, const char *user_id)
 {
-    struct scan_ctx c = {.owner = access_key};
+    struct count_ctx c = {.owner = user_id};
 
-    mgr_state_scan(st, "b/", visit, &c);
+    mgr_buckets_each(st, count_one, &c);
     return c.count;
+}
+
+struct json_ctx {
+    mgr_state_t *st;
+    json_t *arr;
+    int admin;
+};
+
+static int json_one(mgr_bucket_t *b, void *arg)
+{
+    struct json_ctx *c = arg;
+
+    json_array_append_new(c->arr, mgr_bucket_json(c->st, b, c->admin));
+    return 0;
 }
 
 json_t *mgr_buckets_json(mgr_state_t *st, int admin)
 {
-    struct scan_ctx c = {.arr = json_array(), .admin = admin};
+    struct json_ctx c = {st, json_array(), admin};
 
-    mgr_state_scan(st, "b/", visit, &c);
+    mgr_buckets_each(st, json_one, &c);
     return c.arr;
 }

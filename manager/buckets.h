@@ -1,6 +1,7 @@
 /*
- * manager/buckets.h: buckets (name, owner access key id, canned ACL, creation time), stored
- * as b/<name>. Every change bumps buckets_ver (MGR_VER_BUCKETS) in the same atomic batch.
+ * manager/buckets.h: buckets (name, owner's canonical user id, canned ACL, creation time),
+ * stored as b/<name>. Records written before user ids existed name the owner by access key
+ * id; manager/migrate.c rewrites them. Every change bumps buckets_ver (MGR_VER_BUCKETS) in the same atomic batch.
  * A bucket may have a quota in bytes (0: none), stored here and served to gateways with
  * get_buckets as "quota"; the gateway enforces it.
  * Threads: callers hold the server lock.
@@ -17,7 +18,7 @@
 
 typedef struct mgr_bucket {
     char name[MGR_BUCKET_NAME_MAX + 1];
-    char owner[32];                /* access key id of the owner */
+    char owner[72];                /* canonical id of the owning user (users.h) */
     char acl[32];                  /* canned ACL */
     uint64_t created_ms;
     uint64_t quota_bytes;          /* 0: no quota */
@@ -28,9 +29,9 @@ typedef struct mgr_bucket {
 int mgr_bucket_name_valid(const char *name);
 /** 1 for a canned ACL S3 knows (private, public-read, public-read-write, ...). */
 int mgr_bucket_acl_valid(const char *acl);
-/** Creates a bucket owned by the user with access key owner. acl NULL means "private".
- *  0, CN_EINVAL (bad name or ACL), CN_ENOENT (no user has that access key), CN_EEXIST (then
- *  *existing, if given, is the bucket that holds the name), CN_EIO. */
+/** Creates a bucket owned by the user whose canonical id or access key is owner (stored as
+ *  the id). acl NULL means "private". 0, CN_EINVAL (bad name or ACL), CN_ENOENT (no such
+ *  user), CN_EEXIST (then *existing, if given, is the bucket that holds the name), CN_EIO. */
 int mgr_buckets_create(mgr_state_t *st, const char *name, const char *owner, const char *acl,
                        mgr_bucket_t *existing);
 /** 0, CN_ENOENT. */
@@ -43,11 +44,16 @@ int mgr_bucket_acl_settable(const char *acl);
 int mgr_buckets_update(mgr_state_t *st, const mgr_bucket_t *b);
 /** 0, CN_ENOENT, CN_EIO. The caller checks emptiness first (the gateway does). */
 int mgr_buckets_delete(mgr_state_t *st, const char *name);
-/** How many buckets the access key owns. */
-size_t mgr_buckets_count_owned(mgr_state_t *st, const char *access_key);
-/** A new JSON array in name order of {"name","owner","acl","created_ms","quota"} (the RPC
- *  get_buckets body); admin adds "created" (ISO 8601) and "bucket". */
-json_t *mgr_bucket_json(const mgr_bucket_t *b, int admin);
+/** How many buckets the user with canonical id user_id owns. */
+size_t mgr_buckets_count_owned(mgr_state_t *st, const char *user_id);
+/** A bucket as JSON: {"name","owner","acl","created_ms","quota"}, the stored record and the
+ *  RPC get_buckets entry, "owner" being the canonical id. admin (the admin API, cairn-adm):
+ *  "owner" is the owner's access key as leofs-adm shows it, "owner_id" the canonical id,
+ *  "owner_user" the user name, and "created" (ISO 8601) and "bucket" are added. */
+json_t *mgr_bucket_json(mgr_state_t *st, const mgr_bucket_t *b, int admin);
+/** Every bucket in name order as mgr_bucket_json. */
 json_t *mgr_buckets_json(mgr_state_t *st, int admin);
+/** Calls fn for every readable bucket record in name order; fn returns 0 to go on. */
+int mgr_buckets_each(mgr_state_t *st, int (*fn)(mgr_bucket_t *b, void *arg), void *arg);
 
 #endif

@@ -24,6 +24,7 @@
 #include "common/mem.h"
 #include "common/proc.h"
 #include "manager/manager.h"
+#include "manager/migrate.h"
 
 #define MGR_CRON_MS 100
 
@@ -164,6 +165,8 @@ static int load_state(struct mgr_server *s)
     int rc;
 
     if ((rc = mgr_state_open(s->conf.data_dir, &s->st)) != 0)
+        return rc;
+    if ((rc = mgr_state_migrate(s->st)) != 0)
         return rc;
     if ((rc = mgr_members_load(&s->members, s->st, cn_mono_ms())) != 0)
         return rc;

@@ -134,7 +134,7 @@ static void put_json_body(cn_msg_t *resp, json_t *j)
 
 static int op_bucket_create(struct mgr_server *s, cn_msg_t *req, cn_msg_t *resp)
 {
-    char name[MGR_BUCKET_NAME_MAX + 2], owner[64], acl[32] = "private";
+    char name[MGR_BUCKET_NAME_MAX + 2], owner[MGR_USER_ID_LEN + 8], acl[32] = "private";
     mgr_bucket_t existing;
     int rc;
 
@@ -147,7 +147,7 @@ static int op_bucket_create(struct mgr_server *s, cn_msg_t *req, cn_msg_t *resp)
     if (rc == CN_EEXIST)
         cn_msg_set_str(resp, "owner", existing.owner);
     else if (rc == CN_ENOENT)
-        rc = CN_EINVAL; /* no user has that access key */
+        rc = CN_EINVAL; /* no user has that id (or access key, from an older gateway) */
     if (rc == 0)
         CN_LOG(CN_LOG_INFO, "bucket=%s owner=%s acl=%s: created over RPC", name, owner, acl);
     return rc;
@@ -166,11 +166,13 @@ static int op_bucket_delete(struct mgr_server *s, cn_msg_t *req)
 }
 
 /* bucket_set_acl {name, acl, owner}: the gateway's PutBucketAcl. owner is the requester's
- * access key; only the bucket's owner may change its canned ACL (CN_EPERM otherwise). */
+ * canonical id (an older gateway sends its access key); only the bucket's owner may change
+ * its canned ACL (CN_EPERM otherwise). */
 static int op_bucket_set_acl(struct mgr_server *s, cn_msg_t *req)
 {
-    char name[MGR_BUCKET_NAME_MAX + 2], owner[64], acl[32];
+    char name[MGR_BUCKET_NAME_MAX + 2], owner[MGR_USER_ID_LEN + 8], acl[32];
     mgr_bucket_t b;
+    mgr_user_t u;
     int rc;
 
     if (cn_msg_get_str(req, "name", name, sizeof(name)) != 0)
@@ -179,7 +181,8 @@ static int op_bucket_set_acl(struct mgr_server *s, cn_msg_t *req)
         return CN_EINVAL;
     if ((rc = mgr_buckets_get(s->st, name, &b)) != 0)
         return rc;
-    if (cn_msg_get_str(req, "owner", owner, sizeof(owner)) == 0 && strcmp(owner, b.owner) != 0)
+    if (cn_msg_get_str(req, "owner", owner, sizeof(owner)) == 0 &&
+        (mgr_users_by_id_or_key(s->st, owner, &u) != 0 || strcmp(u.id, b.owner) != 0))
         return CN_EPERM;
     snprintf(b.acl, sizeof(b.acl), "%s", acl);
     if ((rc = mgr_buckets_update(s->st, &b)) == 0)

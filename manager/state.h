@@ -4,7 +4,8 @@
  * consistency), raw cn_ring_encode bytes (rings) or 8-byte big-endian counters (versions):
  *   m/<node>      member          u/<user>     user          k/<access key>  user name
  *   b/<bucket>    bucket          r/cur r/prev ring bytes    v/users v/buckets  versions
- *   c/levels      consistency levels {n, w, r, d}
+ *   c/levels      consistency levels {n, w, r, d}          i/<user id>     user name
+ *   v/format      the state's format version (manager/migrate.h)
  * Every write is synced (WAL fsync) before it returns; several keys that change together go
  * in one mgr_batch_t so that a crash never leaves half a change.
  * Threads: not locked inside. The manager serializes every use with its server lock.

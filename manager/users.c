@@ -1,8 +1,8 @@
 /*
  * manager/users.c: S3 users. Credentials come from cn_random_bytes: the access key id is 20
- * characters of [A-Z0-9] (rejection sampling, so no modulo bias) and the secret 40 of
- * [A-Za-z0-9/+] (6 bits per byte). A user record and its access key index are written
- * together with the version bump in one batch.
+ * characters of [A-Z0-9] (rejection sampling, so no modulo bias), the secret 40 of
+ * [A-Za-z0-9/+] (6 bits per byte) and the canonical id 32 random bytes in hex. A user record
+ * and its indexes (access key, id) are written together with the version bump in one batch.
  */
 #include "manager/users.h"
 
@@ -70,6 +70,39 @@ static int random_secret(char out[MGR_SECRET_LEN + 1])
     return 0;
 }
 
+static int random_id(char out[MGR_USER_ID_LEN + 1])
+{
+    uint8_t b[MGR_USER_ID_LEN / 2];
+    int rc;
+
+    if ((rc = cn_random_bytes(b, sizeof(b))) != 0)
+        return rc;
+    cn_hex(b, sizeof(b), out);
+    return 0;
+}
+
+int mgr_user_id_valid(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (n != MGR_USER_ID_LEN)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+void mgr_user_legacy_id(const char *name, char out[MGR_USER_ID_LEN + 1])
+{
+    char in[16 + MGR_USER_NAME_MAX + 1];
+    uint8_t d[CN_SHA256_LEN];
+    int n = snprintf(in, sizeof(in), "cairn-user-id:%s", name);
+
+    cn_sha256(in, (size_t)n, d);
+    cn_hex(d, sizeof(d), out);
+}
+
 static void copy_str(char *dst, size_t len, const char *src)
 {
     snprintf(dst, len, "%s", src ? src : "");
@@ -81,6 +114,7 @@ static int user_from_json(const json_t *j, mgr_user_t *out)
         return CN_ECORRUPT;
     memset(out, 0, sizeof(*out));
     copy_str(out->name, sizeof(out->name), json_string_value(json_object_get(j, "user")));
+    copy_str(out->id, sizeof(out->id), json_string_value(json_object_get(j, "id")));
     copy_str(out->access_key, sizeof(out->access_key),
              json_string_value(json_object_get(j, "access_key")));
     copy_str(out->secret, sizeof(out->secret), json_string_value(json_object_get(j, "secret")));
@@ -95,6 +129,9 @@ static json_t *user_to_json(const mgr_user_t *u, int with_secret)
 {
     json_t *j = json_pack("{s:s, s:s, s:s, s:I}", "user", u->name, "access_key", u->access_key,
                           "role", u->role, "created_ms", (json_int_t)u->created_ms);
+
+    if (u->id[0]) /* a record read before the migration has none */
+        json_object_set_new(j, "id", json_string(u->id));
 
     if (with_secret)
         json_object_set_new(j, "secret", json_string(u->secret));
@@ -119,19 +156,42 @@ int mgr_users_get(mgr_state_t *st, const char *name, mgr_user_t *out)
     return rc;
 }
 
-int mgr_users_by_key(mgr_state_t *st, const char *access_key, mgr_user_t *out)
+/* Follows the index key (k/<access key> or i/<id>) to the user it names. */
+static int user_by_index(mgr_state_t *st, const char *key, mgr_user_t *out)
 {
-    char key[64], *name;
+    char *name;
     int rc;
 
-    if (access_key == NULL || strlen(access_key) != MGR_ACCESS_KEY_LEN)
-        return CN_ENOENT;
-    snprintf(key, sizeof(key), "k/%s", access_key);
     if ((rc = mgr_state_get(st, key, &name, NULL)) != 0)
         return rc;
     rc = mgr_users_get(st, name, out);
     cn_free(name);
     return rc;
+}
+
+int mgr_users_by_key(mgr_state_t *st, const char *access_key, mgr_user_t *out)
+{
+    char key[64];
+
+    if (access_key == NULL || strlen(access_key) != MGR_ACCESS_KEY_LEN)
+        return CN_ENOENT;
+    snprintf(key, sizeof(key), "k/%s", access_key);
+    return user_by_index(st, key, out);
+}
+
+int mgr_users_by_id(mgr_state_t *st, const char *id, mgr_user_t *out)
+{
+    char key[8 + MGR_USER_ID_LEN];
+
+    if (!mgr_user_id_valid(id))
+        return CN_ENOENT;
+    snprintf(key, sizeof(key), "i/%s", id);
+    return user_by_index(st, key, out);
+}
+
+int mgr_users_by_id_or_key(mgr_state_t *st, const char *who, mgr_user_t *out)
+{
+    return mgr_users_by_id(st, who, out) == 0 ? 0 : mgr_users_by_key(st, who, out);
 }
 
 const char *mgr_user_role_canon(const char *role)
@@ -185,10 +245,11 @@ int mgr_users_check_password(const mgr_user_t *u, const char *password)
     return CRYPTO_memcmp(want, got, sizeof(got)) == 0;
 }
 
-/* Writes u (and its access key index when new) with a users_ver bump in one batch. */
-static int save_user(mgr_state_t *st, const mgr_user_t *u, int is_new)
+/* Writes u (and its access key index when new, its id index when new or migrated) with a
+ * users_ver bump in one batch. */
+static int save_user(mgr_state_t *st, const mgr_user_t *u, int is_new, int new_id)
 {
-    char ukey[8 + MGR_USER_NAME_MAX], kkey[64];
+    char ukey[8 + MGR_USER_NAME_MAX], kkey[64], ikey[8 + MGR_USER_ID_LEN];
     json_t *j = user_to_json(u, 1);
     mgr_batch_t *b = mgr_batch_new();
 
@@ -198,9 +259,31 @@ static int save_user(mgr_state_t *st, const mgr_user_t *u, int is_new)
         snprintf(kkey, sizeof(kkey), "k/%s", u->access_key);
         mgr_batch_put(b, kkey, u->name, strlen(u->name));
     }
+    if (new_id) {
+        snprintf(ikey, sizeof(ikey), "i/%s", u->id);
+        mgr_batch_put(b, ikey, u->name, strlen(u->name));
+    }
     mgr_batch_bump(b, st, MGR_VER_USERS);
     json_decref(j);
     return mgr_batch_commit(st, b);
+}
+
+int mgr_users_save_id(mgr_state_t *st, const mgr_user_t *u)
+{
+    return save_user(st, u, 0, 1);
+}
+
+/* A fresh random id that no user has. */
+static int new_user_id(mgr_state_t *st, char id[MGR_USER_ID_LEN + 1])
+{
+    mgr_user_t tmp;
+    int rc;
+
+    do {
+        if ((rc = random_id(id)) != 0)
+            return rc;
+    } while (mgr_users_by_id(st, id, &tmp) == 0);
+    return 0;
 }
 
 int mgr_users_create(mgr_state_t *st, const char *name, const char *role, mgr_user_t *out)
@@ -221,9 +304,9 @@ int mgr_users_create(mgr_state_t *st, const char *name, const char *role, mgr_us
             return rc;
         rc = mgr_users_by_key(st, u.access_key, &tmp);
     } while (rc == 0);
-    if ((rc = random_secret(u.secret)) != 0)
+    if ((rc = random_secret(u.secret)) != 0 || (rc = new_user_id(st, u.id)) != 0)
         return rc;
-    if ((rc = save_user(st, &u, 1)) != 0)
+    if ((rc = save_user(st, &u, 1, 1)) != 0)
         return rc;
     if (out != NULL)
         *out = u;
@@ -269,7 +352,9 @@ int mgr_users_import(mgr_state_t *st, const char *name, const char *access_key,
     u.created_ms = cn_now_ms();
     if (password != NULL && (rc = hash_password(password, u.pw_hash, sizeof(u.pw_hash))) != 0)
         return rc;
-    return save_user(st, &u, 1);
+    if ((rc = new_user_id(st, u.id)) != 0)
+        return rc;
+    return save_user(st, &u, 1, 1);
 }
 
 int mgr_users_set_password(mgr_state_t *st, const char *name, const char *password)
@@ -284,7 +369,7 @@ int mgr_users_set_password(mgr_state_t *st, const char *name, const char *passwo
     u.pw_hash[0] = '\0';
     if (password != NULL && (rc = hash_password(password, u.pw_hash, sizeof(u.pw_hash))) != 0)
         return rc;
-    return save_user(st, &u, 0);
+    return save_user(st, &u, 0, 0);
 }
 
 int mgr_users_set_role(mgr_state_t *st, const char *name, const char *role)
@@ -297,25 +382,29 @@ int mgr_users_set_role(mgr_state_t *st, const char *name, const char *role)
     if ((rc = mgr_users_get(st, name, &u)) != 0)
         return rc;
     copy_str(u.role, sizeof(u.role), role);
-    return save_user(st, &u, 0);
+    return save_user(st, &u, 0, 0);
 }
 
 int mgr_users_delete(mgr_state_t *st, const char *name)
 {
-    char ukey[8 + MGR_USER_NAME_MAX], kkey[64];
+    char ukey[8 + MGR_USER_NAME_MAX], kkey[64], ikey[8 + MGR_USER_ID_LEN];
     mgr_user_t u;
     mgr_batch_t *b;
     int rc;
 
     if ((rc = mgr_users_get(st, name, &u)) != 0)
         return rc;
-    if (mgr_buckets_count_owned(st, u.access_key) > 0)
+    if (mgr_buckets_count_owned(st, u.id) > 0)
         return CN_EBUSY;
     snprintf(ukey, sizeof(ukey), "u/%s", name);
     snprintf(kkey, sizeof(kkey), "k/%s", u.access_key);
     b = mgr_batch_new();
     mgr_batch_del(b, ukey);
     mgr_batch_del(b, kkey);
+    if (u.id[0]) {
+        snprintf(ikey, sizeof(ikey), "i/%s", u.id);
+        mgr_batch_del(b, ikey);
+    }
     mgr_batch_bump(b, st, MGR_VER_USERS);
     return mgr_batch_commit(st, b);
 }
@@ -347,6 +436,7 @@ json_t *mgr_users_json(mgr_state_t *st, int with_secrets)
 
         cn_fmt_iso8601_ms(ms, when, sizeof(when));
         json_object_set(o, "user", json_object_get(u, "user"));
+        json_object_set(o, "id", json_object_get(u, "id"));
         json_object_set(o, "access_key", json_object_get(u, "access_key"));
         if (with_secrets)
             json_object_set(o, "secret", json_object_get(u, "secret"));

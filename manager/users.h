@@ -1,7 +1,12 @@
 /*
- * manager/users.h: S3 users (name, access key id, secret, role), stored in the manager's
- * state as u/<name> with the index k/<access key> -> name. Every change bumps users_ver
- * (MGR_VER_USERS) in the same atomic batch so that gateways refetch.
+ * manager/users.h: S3 users (name, canonical id, access key id, secret, role), stored in the
+ * manager's state as u/<name> with the indexes k/<access key> -> name and i/<id> -> name.
+ * Every change bumps users_ver (MGR_VER_USERS) in the same atomic batch so that gateways
+ * refetch.
+ * The canonical id (64 lower-case hex characters, as S3's) is what owns buckets and objects:
+ * it never changes, so a user's keys may change without touching stored data. A new user's
+ * id is random; a user made before ids existed gets mgr_user_legacy_id(name) when the state
+ * is migrated (manager/migrate.c).
  * Roles are "user" (cairn-adm also says "normal") and "admin". A user may have a password
  * (for consoles; S3 uses the keys): only its PBKDF2-HMAC-SHA256 hash is stored, and it is
  * never listed nor sent to gateways.
@@ -17,9 +22,11 @@
 #define MGR_USER_NAME_MAX 64
 #define MGR_ACCESS_KEY_LEN 20
 #define MGR_SECRET_LEN 40
+#define MGR_USER_ID_LEN 64
 
 typedef struct mgr_user {
     char name[MGR_USER_NAME_MAX + 1];
+    char id[MGR_USER_ID_LEN + 1];  /* canonical id, 64 hex */
     char access_key[MGR_ACCESS_KEY_LEN + 1];
     char secret[MGR_SECRET_LEN + 1];
     char role[16];                 /* "user" or "admin" */
@@ -56,9 +63,21 @@ int mgr_users_check_password(const mgr_user_t *u, const char *password);
 int mgr_users_get(mgr_state_t *st, const char *name, mgr_user_t *out);
 /** Looks a user up by access key id. 0, CN_ENOENT. */
 int mgr_users_by_key(mgr_state_t *st, const char *access_key, mgr_user_t *out);
+/** Looks a user up by canonical id. 0, CN_ENOENT. */
+int mgr_users_by_id(mgr_state_t *st, const char *id, mgr_user_t *out);
+/** Looks a user up by canonical id or, failing that, by access key (callers that accept
+ *  either, as the bucket RPCs of older gateways send a key). 0, CN_ENOENT. */
+int mgr_users_by_id_or_key(mgr_state_t *st, const char *who, mgr_user_t *out);
+/** 1 when s is a canonical id: 64 of [0-9a-f]. */
+int mgr_user_id_valid(const char *s);
+/** The id a user made before ids existed gets on migration: hex SHA-256 of
+ *  "cairn-user-id:" + name, so that the migration is deterministic and idempotent. */
+void mgr_user_legacy_id(const char *name, char out[MGR_USER_ID_LEN + 1]);
+/** Writes the i/<id> index and the user record with its id (migration). 0, CN_EIO. */
+int mgr_users_save_id(mgr_state_t *st, const mgr_user_t *u);
 /** Deletes a user. 0, CN_ENOENT, CN_EBUSY when the user still owns a bucket, CN_EIO. */
 int mgr_users_delete(mgr_state_t *st, const char *name);
-/** A new JSON array of every user in name order: {"user","access_key","role","created"}
+/** A new JSON array of every user in name order: {"user","id","access_key","role","created"}
  *  and, with secrets, also "secret" (the RPC get_users body); without, "password" (bool:
  *  whether one is set) for the admin API. */
 json_t *mgr_users_json(mgr_state_t *st, int with_secrets);

@@ -13,7 +13,14 @@ build=$(cd "${1:-$src/build}" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-t_cluster_boot acl 3 --rest --user alice
+# the REST listener trusts no one here: a loopback caller is "anyone else" (anonymous)
+untrusted_rest() {
+    t_conf gateway <<CONF
+[gateway]
+rest_trust_loopback = false
+CONF
+}
+t_cluster_boot acl 3 --rest --conf untrusted_rest --user alice
 ALICE_AK=$AK
 ALICE_SK=$SK
 bob_json=$(cl_adm --json create-user bob) || t_abort "create-user bob"
@@ -41,9 +48,9 @@ fi
 # --- REST: not loopback-trusted here, so every caller is "anyone else" ---------------------
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 s3() { aws --endpoint-url "$endpoint" "$@"; }
-AWS_ACCESS_KEY_ID=$ALICE_AK AWS_SECRET_ACCESS_KEY=$ALICE_SK s3 s3api put-object --bucket pub \
-    --key rest-private --body /dev/null >/dev/null 2>&1
 printf 'open' >"$tmp/open.txt"
+AWS_ACCESS_KEY_ID=$ALICE_AK AWS_SECRET_ACCESS_KEY=$ALICE_SK s3 s3api put-object --bucket pub \
+    --key rest-private --body "$tmp/open.txt" >/dev/null 2>&1
 AWS_ACCESS_KEY_ID=$ALICE_AK AWS_SECRET_ACCESS_KEY=$ALICE_SK s3 s3api put-object --bucket pub \
     --key rest-open --body "$tmp/open.txt" --acl public-read >/dev/null 2>&1
 expect_eq "REST: GET of a private object in a public-read bucket: 403" 403 \

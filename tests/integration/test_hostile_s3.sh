@@ -225,7 +225,8 @@ expect("nothing was written to /etc/passwd's neighbourhood", not os.path.exists(
 
 # ---------------- auth ----------------
 s3.put_object(Bucket="hostile", Key="secret.txt", Body=b"top secret")
-s3.put_object(Bucket="open", Key="pub.txt", Body=b"public")
+s3.put_object(Bucket="open", Key="pub.txt", Body=b"public", ACL="public-read")
+s3.put_object(Bucket="open", Key="private.txt", Body=b"private")
 def plain(method, path, data=None, headers=None):
     rq = urllib.request.Request(EP + path, data=data, method=method, headers=headers or {})
     try:
@@ -240,7 +241,9 @@ for m, p in [("GET", "/"), ("GET", "/hostile/secret.txt"), ("GET", "/hostile?lis
     st, b = plain(m, p, data=b"x" if m == "PUT" else None)
     expect("anonymous %s %s: 403 AccessDenied" % (m, p), st == 403 and b"AccessDenied" in b, (st, b[:200]))
 st, b = plain("GET", "/open/pub.txt")
-expect("anonymous GET on a public-read bucket is allowed", st == 200 and b == b"public", st)
+expect("anonymous GET of a public-read object in a public-read bucket is allowed", st == 200 and b == b"public", st)
+st, b = plain("GET", "/open/private.txt")
+expect("anonymous GET of a private object in a public-read bucket: 403 AccessDenied", st == 403 and b"AccessDenied" in b, (st, b[:200]))
 expect("the object is still there after the anonymous DELETE", s3.get_object(Bucket="hostile", Key="secret.txt")["Body"].read() == b"top secret")
 
 def signed(method, url, body=b""):

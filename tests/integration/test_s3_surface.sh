@@ -296,7 +296,12 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -d x "$endpoint/surface/acl
 expect_eq "anonymous PUT into a private bucket: 403" 403 "$code"
 check "create-bucket with --acl public-read" s3 s3api create-bucket --bucket surface-pub --acl public-read
 s3 s3api put-object --bucket surface-pub --key k --body "$tmp/f/c" >/dev/null 2>&1
-expect_eq "anonymous GET in a public-read bucket" "copy me" "$(curl -s "$endpoint/surface-pub/k")"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$endpoint/surface-pub/k")
+expect_eq "anonymous GET of a private object in a public-read bucket: 403 (its own ACL decides)" \
+    403 "$code"
+s3 s3api put-object --bucket surface-pub --key kp --body "$tmp/f/c" --acl public-read >/dev/null 2>&1
+expect_eq "anonymous GET of a public-read object in a public-read bucket" "copy me" \
+    "$(curl -s "$endpoint/surface-pub/kp")"
 expect_match "anonymous listing of a public-read bucket" '<Key>k</Key>' "$(curl -s "$endpoint/surface-pub?list-type=2")"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$endpoint/surface-pub/k")
 expect_eq "anonymous DELETE in a public-read bucket: 403" 403 "$code"

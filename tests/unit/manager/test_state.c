@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -11,6 +12,7 @@
 #include "common/ring.h"
 #include "manager/buckets.h"
 #include "manager/members.h"
+#include "manager/migrate.h"
 #include "manager/ring_sync.h"
 #include "manager/state.h"
 #include "manager/users.h"
@@ -55,6 +57,9 @@ Test(mgr_state, users_survive_reopen_and_duplicates_are_refused, .timeout = 20)
     cr_assert_eq(strspn(alice.secret, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                       "0123456789/+"), 40);
     cr_assert_str_neq(alice.access_key, bob.access_key);
+    cr_assert(mgr_user_id_valid(alice.id), "a canonical id: 64 hex, got %s", alice.id);
+    cr_assert(mgr_user_id_valid(bob.id));
+    cr_assert_str_neq(alice.id, bob.id);
     mgr_state_close(st);
 
     st = open_state();
@@ -65,6 +70,11 @@ Test(mgr_state, users_survive_reopen_and_duplicates_are_refused, .timeout = 20)
     cr_assert_eq(mgr_users_by_key(st, bob.access_key, &got), 0);
     cr_assert_str_eq(got.name, "bob");
     cr_assert_str_eq(got.role, "admin");
+    cr_assert_str_eq(got.id, bob.id);
+    cr_assert_eq(mgr_users_by_id(st, alice.id, &got), 0);
+    cr_assert_str_eq(got.name, "alice");
+    cr_assert_eq(mgr_users_by_id_or_key(st, alice.access_key, &got), 0);
+    cr_assert_str_eq(got.name, "alice");
     cr_assert_eq(mgr_users_create(st, "alice", NULL, &got), CN_EEXIST);
     cr_assert_eq(mgr_state_get_u64(st, MGR_VER_USERS), 2);
 
@@ -111,7 +121,7 @@ Test(mgr_state, buckets_survive_reopen_and_duplicates_are_refused, .timeout = 20
     cr_assert_eq(mgr_buckets_create(st, "photos", alice.access_key, NULL, NULL), 0);
     cr_assert_eq(mgr_buckets_create(st, "logs", bob.access_key, "public-read", NULL), 0);
     cr_assert_eq(mgr_buckets_create(st, "photos", bob.access_key, NULL, &b), CN_EEXIST);
-    cr_assert_str_eq(b.owner, alice.access_key);
+    cr_assert_str_eq(b.owner, alice.id); /* created by access key, stored by canonical id */
     cr_assert_eq(mgr_buckets_create(st, "Bad_Name", alice.access_key, NULL, NULL), CN_EINVAL);
     cr_assert_eq(mgr_buckets_create(st, "other", "NOSUCHKEY00000000000", NULL, NULL),
                  CN_ENOENT);
@@ -121,7 +131,7 @@ Test(mgr_state, buckets_survive_reopen_and_duplicates_are_refused, .timeout = 20
 
     st = open_state();
     cr_assert_eq(mgr_buckets_get(st, "photos", &b), 0);
-    cr_assert_str_eq(b.owner, alice.access_key);
+    cr_assert_str_eq(b.owner, alice.id);
     cr_assert_str_eq(b.acl, "private");
     cr_assert_gt(b.created_ms, 0);
     cr_assert_eq(mgr_buckets_get(st, "logs", &b), 0);
@@ -130,15 +140,31 @@ Test(mgr_state, buckets_survive_reopen_and_duplicates_are_refused, .timeout = 20
     cr_assert_eq(json_array_size(all), 2);
     cr_assert_str_eq(json_string_value(json_object_get(json_array_get(all, 0), "name")), "logs");
     cr_assert_str_eq(json_string_value(json_object_get(json_array_get(all, 0), "owner")),
-                     bob.access_key);
+                     bob.id);
     json_decref(all);
-    cr_assert_eq(mgr_buckets_count_owned(st, alice.access_key), 1);
+    /* the admin view names the owner by access key (leofs-adm), with its id and name */
+    all = mgr_buckets_json(st, 1);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(all, 0), "owner")),
+                     bob.access_key);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(all, 0), "owner_id")),
+                     bob.id);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(all, 0), "owner_user")),
+                     "bob");
+    json_decref(all);
+    /* a bucket may also be created by the owner's id (the gateway's RPC) */
+    cr_assert_eq(mgr_buckets_create(st, "byid", bob.id, NULL, NULL), 0);
+    cr_assert_eq(mgr_buckets_get(st, "byid", &b), 0);
+    cr_assert_str_eq(b.owner, bob.id);
+    cr_assert_eq(mgr_buckets_delete(st, "byid"), 0);
+    cr_assert_eq(mgr_buckets_count_owned(st, alice.id), 1);
+    cr_assert_eq(mgr_buckets_count_owned(st, alice.access_key), 0);
     /* a user who owns a bucket cannot be deleted */
     cr_assert_eq(mgr_users_delete(st, "alice"), CN_EBUSY);
     cr_assert_eq(mgr_buckets_delete(st, "photos"), 0);
     cr_assert_eq(mgr_buckets_delete(st, "photos"), CN_ENOENT);
     cr_assert_eq(mgr_users_delete(st, "alice"), 0);
-    cr_assert_eq(mgr_state_get_u64(st, MGR_VER_BUCKETS), 3);
+    cr_assert_eq(mgr_users_by_id(st, alice.id, &bob), CN_ENOENT);
+    cr_assert_eq(mgr_state_get_u64(st, MGR_VER_BUCKETS), 5);
     mgr_state_close(st);
 }
 
@@ -301,5 +327,82 @@ Test(mgr_state, rebalance_rollback_and_down_list, .timeout = 30)
     cn_ring_destroy(next);
     cn_ring_destroy(cur);
     mgr_members_dispose(&ms);
+    mgr_state_close(st);
+}
+
+/* A format-1 state (every release before canonical ids) as it lies on disk: users without
+ * ids, buckets owned by access keys, no v/format. */
+static void write_format1(mgr_state_t *st)
+{
+    static const char alice[] = "{\"user\":\"alice\",\"access_key\":\"AKALICE0000000000001\","
+                                "\"secret\":\"s\",\"role\":\"user\",\"created_ms\":1}";
+    static const char bob[] = "{\"user\":\"bob\",\"access_key\":\"AKBOB000000000000001\","
+                              "\"secret\":\"s\",\"role\":\"user\",\"created_ms\":1}";
+    static const char photos[] = "{\"name\":\"photos\",\"owner\":\"AKALICE0000000000001\","
+                                 "\"acl\":\"public-read\",\"created_ms\":1}";
+    static const char logs[] = "{\"name\":\"logs\",\"owner\":\"AKBOB000000000000001\","
+                               "\"acl\":\"private\",\"created_ms\":1}";
+
+    cr_assert_eq(mgr_state_put(st, "u/alice", alice, strlen(alice)), 0);
+    cr_assert_eq(mgr_state_put(st, "k/AKALICE0000000000001", "alice", 5), 0);
+    cr_assert_eq(mgr_state_put(st, "u/bob", bob, strlen(bob)), 0);
+    cr_assert_eq(mgr_state_put(st, "k/AKBOB000000000000001", "bob", 3), 0);
+    cr_assert_eq(mgr_state_put(st, "b/photos", photos, strlen(photos)), 0);
+    cr_assert_eq(mgr_state_put(st, "b/logs", logs, strlen(logs)), 0);
+}
+
+Test(mgr_state, format1_state_is_migrated_once, .timeout = 20)
+{
+    mgr_state_t *st = open_state();
+    char want_alice[MGR_USER_ID_LEN + 1], want_bob[MGR_USER_ID_LEN + 1];
+    uint64_t users_ver, buckets_ver;
+    mgr_user_t u;
+    mgr_bucket_t b;
+
+    write_format1(st);
+    cr_assert_eq(mgr_state_get_u64(st, MGR_VER_FORMAT), 0);
+    cr_assert_eq(mgr_state_migrate(st), 0);
+    cr_assert_eq(mgr_state_get_u64(st, MGR_VER_FORMAT), MGR_STATE_FORMAT);
+    mgr_user_legacy_id("alice", want_alice);
+    mgr_user_legacy_id("bob", want_bob);
+    cr_assert(mgr_user_id_valid(want_alice));
+    cr_assert_eq(mgr_users_get(st, "alice", &u), 0);
+    cr_assert_str_eq(u.id, want_alice);
+    cr_assert_eq(mgr_users_by_id(st, want_bob, &u), 0);
+    cr_assert_str_eq(u.name, "bob");
+    cr_assert_str_eq(u.access_key, "AKBOB000000000000001"); /* keys and secrets untouched */
+    cr_assert_eq(mgr_buckets_get(st, "photos", &b), 0);
+    cr_assert_str_eq(b.owner, want_alice);
+    cr_assert_str_eq(b.acl, "public-read");
+    cr_assert_eq(mgr_buckets_get(st, "logs", &b), 0);
+    cr_assert_str_eq(b.owner, want_bob);
+    cr_assert_eq(mgr_buckets_count_owned(st, want_alice), 1);
+    /* gateways refetch both tables */
+    users_ver = mgr_state_get_u64(st, MGR_VER_USERS);
+    buckets_ver = mgr_state_get_u64(st, MGR_VER_BUCKETS);
+    cr_assert_gt(users_ver, 0);
+    cr_assert_gt(buckets_ver, 0);
+    mgr_state_close(st);
+
+    /* idempotent: a second start changes nothing */
+    st = open_state();
+    cr_assert_eq(mgr_state_migrate(st), 0);
+    cr_assert_eq(mgr_state_get_u64(st, MGR_VER_USERS), users_ver);
+    cr_assert_eq(mgr_state_get_u64(st, MGR_VER_BUCKETS), buckets_ver);
+    cr_assert_eq(mgr_users_get(st, "alice", &u), 0);
+    cr_assert_str_eq(u.id, want_alice);
+    mgr_state_close(st);
+}
+
+Test(mgr_state, a_newer_format_is_refused, .timeout = 20)
+{
+    mgr_state_t *st = open_state();
+    char v[8];
+
+    cr_assert_eq(mgr_state_migrate(st), 0); /* an empty state becomes the current format */
+    cr_assert_eq(mgr_state_get_u64(st, MGR_VER_FORMAT), MGR_STATE_FORMAT);
+    cn_put_u64be(v, MGR_STATE_FORMAT + 1);
+    cr_assert_eq(mgr_state_put(st, MGR_VER_FORMAT, v, sizeof(v)), 0);
+    cr_assert_eq(mgr_state_migrate(st), CN_EPROTO);
     mgr_state_close(st);
 }

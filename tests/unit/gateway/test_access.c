@@ -1,0 +1,213 @@
+/*
+ * tests/unit/gateway/test_access.c: tests gateway/access.c, the one access decision, as a
+ * table: every bucket canned ACL x object canned ACL x requester (the owner of both, another
+ * signed user, anonymous, and the bucket's owner on an object another user wrote) x
+ * permission, against what S3's ACL documentation grants. The S3 operations' mapping to
+ * permissions and the metadata's owner (format 1 and 2, gateway/manifest.h) are checked too.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "gateway/access.h"
+#include "gateway/manifest.h"
+
+#define ALICE "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+#define BOB "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0"
+
+static const char *const acls[] = {"private", "public-read", "public-read-write",
+                                   "authenticated-read", "bucket-owner-read",
+                                   "bucket-owner-full-control"};
+enum who { OWNER, OTHER, ANON, NWHO };
+static const char *const requester[NWHO] = {ALICE, BOB, NULL};
+
+/* What S3 answers, written out independently of access.c's table. */
+static int s3_bucket_grants(const char *acl, enum who w, gw_perm_t p)
+{
+    int anyone = !strcmp(acl, "public-read") || !strcmp(acl, "public-read-write");
+    int signed_read = !strcmp(acl, "authenticated-read") && w != ANON;
+
+    if (w == OWNER)
+        return 1;
+    switch (p) {
+    case GW_PERM_BUCKET_LIST: return anyone || signed_read;
+    case GW_PERM_BUCKET_WRITE: return !strcmp(acl, "public-read-write");
+    default: return 0; /* READ_ACP, WRITE_ACP and owner-only: no canned ACL gives them away */
+    }
+}
+
+static int s3_object_grants(const char *acl, enum who w, int bucket_owner_is_w, gw_perm_t p)
+{
+    if (w == OWNER)
+        return 1;
+    if (bucket_owner_is_w && !strcmp(acl, "bucket-owner-full-control"))
+        return 1;
+    if (p != GW_PERM_OBJECT_READ)
+        return 0;
+    if (!strcmp(acl, "public-read") || !strcmp(acl, "public-read-write"))
+        return 1;
+    if (!strcmp(acl, "authenticated-read"))
+        return w != ANON;
+    return bucket_owner_is_w && !strcmp(acl, "bucket-owner-read");
+}
+
+Test(access, bucket_permissions_table, .timeout = 10)
+{
+    static const gw_perm_t perms[] = {GW_PERM_BUCKET_LIST, GW_PERM_BUCKET_WRITE,
+                                      GW_PERM_BUCKET_READ_ACP, GW_PERM_BUCKET_WRITE_ACP,
+                                      GW_PERM_BUCKET_OWNER};
+    for (size_t a = 0; a < 4; a++)
+        for (int w = 0; w < NWHO; w++)
+            for (size_t p = 0; p < sizeof(perms) / sizeof(perms[0]); p++) {
+                gw_acl_subject_t b = {ALICE, acls[a]};
+                int want = s3_bucket_grants(acls[a], (enum who)w, perms[p]);
+                cr_expect_eq(gw_access_allows(requester[w], &b, NULL, perms[p]), want,
+                             "bucket acl %s, requester %d, perm %d: want %d", acls[a], w,
+                             perms[p], want);
+            }
+}
+
+Test(access, object_permissions_table, .timeout = 10)
+{
+    static const gw_perm_t perms[] = {GW_PERM_OBJECT_READ, GW_PERM_OBJECT_READ_ACP,
+                                      GW_PERM_OBJECT_WRITE_ACP};
+    /* the bucket's ACL never matters for an object's own permissions */
+    for (size_t ba = 0; ba < 4; ba++)
+        for (size_t oa = 0; oa < sizeof(acls) / sizeof(acls[0]); oa++)
+            for (int w = 0; w < NWHO; w++)
+                for (size_t p = 0; p < 3; p++) {
+                    gw_acl_subject_t b = {ALICE, acls[ba]}, o = {ALICE, acls[oa]};
+                    int want = s3_object_grants(acls[oa], (enum who)w, 0, perms[p]);
+                    cr_expect_eq(gw_access_allows(requester[w], &b, &o, perms[p]), want,
+                                 "bucket %s object %s requester %d perm %d: want %d",
+                                 acls[ba], acls[oa], w, perms[p], want);
+                }
+}
+
+Test(access, bucket_owner_on_another_users_object, .timeout = 10)
+{
+    /* bob wrote into alice's public-read-write bucket: alice owns the bucket, not the object */
+    for (size_t oa = 0; oa < sizeof(acls) / sizeof(acls[0]); oa++) {
+        gw_acl_subject_t b = {ALICE, "public-read-write"}, o = {BOB, acls[oa]};
+        int anyone = !strcmp(acls[oa], "public-read") || !strcmp(acls[oa], "public-read-write");
+        int full = !strcmp(acls[oa], "bucket-owner-full-control");
+        int read = anyone || full || !strcmp(acls[oa], "bucket-owner-read") ||
+                   !strcmp(acls[oa], "authenticated-read");
+
+        cr_expect_eq(gw_access_allows(ALICE, &b, &o, GW_PERM_OBJECT_READ), read, "%s", acls[oa]);
+        cr_expect_eq(gw_access_allows(ALICE, &b, &o, GW_PERM_OBJECT_READ_ACP), full, "%s",
+                     acls[oa]);
+        cr_expect_eq(gw_access_allows(BOB, &b, &o, GW_PERM_OBJECT_WRITE_ACP), 1);
+        /* alice may still delete it: a bucket permission */
+        cr_expect_eq(gw_access_allows(ALICE, &b, NULL, GW_PERM_BUCKET_WRITE), 1);
+    }
+}
+
+Test(access, edge_cases, .timeout = 10)
+{
+    gw_acl_subject_t b = {ALICE, NULL}, o = {"", "private"}, none = {"", NULL};
+
+    /* anonymous ("" or NULL) never owns, even an object whose owner is "" (anonymous write) */
+    cr_expect_eq(gw_access_allows("", &b, &o, GW_PERM_OBJECT_READ), 0);
+    cr_expect_eq(gw_access_allows(NULL, &none, NULL, GW_PERM_BUCKET_OWNER), 0);
+    cr_expect_eq(gw_access_allows("", &none, NULL, GW_PERM_BUCKET_LIST), 0);
+    /* an object permission without the object is denied */
+    cr_expect_eq(gw_access_allows(ALICE, &b, NULL, GW_PERM_OBJECT_READ), 0);
+    /* an unknown ACL grants nothing beyond the owner */
+    b.acl = "public-read-writeX";
+    cr_expect_eq(gw_access_allows(BOB, &b, NULL, GW_PERM_BUCKET_LIST), 0);
+    cr_expect_eq(gw_access_allows(ALICE, &b, NULL, GW_PERM_BUCKET_LIST), 1);
+    /* a NULL ACL is private */
+    b.acl = NULL;
+    cr_expect_eq(gw_access_allows(BOB, &b, NULL, GW_PERM_BUCKET_LIST), 0);
+    /* bucket-owner-* on a bucket give nothing more */
+    b.acl = "bucket-owner-full-control";
+    cr_expect_eq(gw_access_allows(BOB, &b, NULL, GW_PERM_BUCKET_WRITE), 0);
+    /* GW_PERM_NONE: any signed user */
+    cr_expect_eq(gw_access_allows(BOB, &none, NULL, GW_PERM_NONE), 1);
+    cr_expect_eq(gw_access_allows(NULL, &none, NULL, GW_PERM_NONE), 0);
+    /* a prefix of the owner's id is not the owner */
+    b = (gw_acl_subject_t){ALICE, "private"};
+    cr_expect_eq(gw_access_allows("a1a1", &b, NULL, GW_PERM_BUCKET_OWNER), 0);
+}
+
+Test(access, operations_map_to_s3_permissions, .timeout = 10)
+{
+    cr_expect_eq(gw_op_perm(GW_OP_GET_OBJECT), GW_PERM_OBJECT_READ);
+    cr_expect_eq(gw_op_perm(GW_OP_HEAD_OBJECT), GW_PERM_OBJECT_READ);
+    cr_expect_eq(gw_op_perm(GW_OP_PUT_OBJECT), GW_PERM_BUCKET_WRITE);
+    cr_expect_eq(gw_op_perm(GW_OP_DELETE_OBJECT), GW_PERM_BUCKET_WRITE);
+    cr_expect_eq(gw_op_perm(GW_OP_DELETE_OBJECTS), GW_PERM_BUCKET_WRITE);
+    cr_expect_eq(gw_op_perm(GW_OP_LIST_OBJECTS), GW_PERM_BUCKET_LIST);
+    cr_expect_eq(gw_op_perm(GW_OP_LIST_OBJECTS_V2), GW_PERM_BUCKET_LIST);
+    cr_expect_eq(gw_op_perm(GW_OP_HEAD_BUCKET), GW_PERM_BUCKET_LIST);
+    cr_expect_eq(gw_op_perm(GW_OP_GET_OBJECT_ACL), GW_PERM_OBJECT_READ_ACP);
+    cr_expect_eq(gw_op_perm(GW_OP_PUT_OBJECT_ACL), GW_PERM_OBJECT_WRITE_ACP);
+    cr_expect_eq(gw_op_perm(GW_OP_GET_BUCKET_ACL), GW_PERM_BUCKET_READ_ACP);
+    cr_expect_eq(gw_op_perm(GW_OP_PUT_BUCKET_ACL), GW_PERM_BUCKET_WRITE_ACP);
+    cr_expect_eq(gw_op_perm(GW_OP_DELETE_BUCKET), GW_PERM_BUCKET_OWNER);
+    cr_expect_eq(gw_op_perm(GW_OP_GET_BUCKET_LOCATION), GW_PERM_BUCKET_OWNER);
+    cr_expect_eq(gw_op_perm(GW_OP_LIST_BUCKETS), GW_PERM_NONE);
+    /* an operation the table does not name is the bucket owner's alone */
+    cr_expect_eq(gw_op_perm(GW_OP_UNSUPPORTED), GW_PERM_BUCKET_OWNER);
+    cr_expect_eq(gw_op_perm((gw_op_t)9999), GW_PERM_BUCKET_OWNER);
+    for (int op = GW_OP_LIST_BUCKETS; op < GW_OP_UNSUPPORTED; op++)
+        cr_expect_neq(gw_op_perm((gw_op_t)op), GW_PERM_UNLISTED, "op %d is not in the table", op);
+    cr_expect(gw_perm_is_object(GW_PERM_OBJECT_READ));
+    cr_expect(!gw_perm_is_object(GW_PERM_BUCKET_WRITE));
+}
+
+Test(access, metadata_owner_by_format, .timeout = 10)
+{
+    gw_meta_t m = {0};
+    cn_buf_t b;
+    char owner[72], acl[32];
+
+    /* format 1: no owner, the bucket's stands; no :acl is private */
+    cn_buf_init(&b);
+    gw_meta_add(&m, "content-type", 12, "text/plain", 10);
+    gw_meta_encode(&m, &b);
+    cr_assert_eq(gw_meta_access(b.data, b.len, ALICE, owner, acl), 0);
+    cr_expect_str_eq(owner, ALICE);
+    cr_expect_str_eq(acl, "private");
+    gw_meta_dispose(&m);
+    cn_buf_reset(&b);
+    /* format 1 with an ACL */
+    gw_meta_add(&m, GW_META_ACL, strlen(GW_META_ACL), "public-read", 11);
+    gw_meta_encode(&m, &b);
+    cr_assert_eq(gw_meta_access(b.data, b.len, ALICE, owner, acl), 0);
+    cr_expect_str_eq(owner, ALICE);
+    cr_expect_str_eq(acl, "public-read");
+    gw_meta_dispose(&m);
+    cn_buf_reset(&b);
+    /* format 2: the writer, whatever the bucket's owner */
+    gw_meta_add(&m, "content-type", 12, "text/plain", 10);
+    gw_meta_add_access(&m, BOB, "authenticated-read");
+    gw_meta_encode(&m, &b);
+    cr_assert_eq(gw_meta_access(b.data, b.len, ALICE, owner, acl), 0);
+    cr_expect_str_eq(owner, BOB);
+    cr_expect_str_eq(acl, "authenticated-read");
+    {   /* a copy keeps the user pairs only */
+        gw_meta_t in = {0}, out = {0};
+        cr_assert_eq(gw_meta_decode(b.data, b.len, &in), 0);
+        gw_meta_copy_user(&in, &out);
+        cr_expect_eq(out.n, 1);
+        cr_expect_str_eq(out.pairs[0].name, "content-type");
+        gw_meta_dispose(&in);
+        gw_meta_dispose(&out);
+    }
+    gw_meta_dispose(&m);
+    cn_buf_reset(&b);
+    /* anonymous writer: owner "" */
+    gw_meta_add_access(&m, "", "");
+    gw_meta_encode(&m, &b);
+    cr_assert_eq(gw_meta_access(b.data, b.len, ALICE, owner, acl), 0);
+    cr_expect_str_eq(owner, "");
+    cr_expect_str_eq(acl, "private");
+    gw_meta_dispose(&m);
+    /* garbage: the bucket's owner alone */
+    cr_expect_neq(gw_meta_access("\xc1\xff", 2, ALICE, owner, acl), 0);
+    cr_expect_str_eq(owner, ALICE);
+    cr_expect_str_eq(acl, "private");
+    cn_buf_dispose(&b);
+}
