@@ -175,6 +175,7 @@ static void bucket_print(struct adm *a, const json_t *j, const void *arg)
     adm_item(&t, "bucket", adm_str(j, "name"));
     adm_item(&t, "owner access key", adm_str(j, "owner"));
     adm_item(&t, "owner user", adm_str(j, "owner_user"));
+    adm_item(&t, "owner id", adm_str(j, "owner_id"));
     adm_item(&t, "acl", adm_str(j, "acl"));
     adm_item(&t, "quota (bytes)", q);
     adm_item(&t, "created at", adm_str(j, "created"));
