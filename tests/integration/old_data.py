@@ -1,0 +1,372 @@
+#!/usr/bin/python3
+"""tests/integration/old_data.py: checks that a cluster of the current build serves an
+old-data fixture (run by test_old_data.sh once the fixture's daemons run again).
+
+From the fixture's manifest.json (scripts/make-old-data-fixture): every user's keys still
+sign; every object is served to its bucket's owner with its bytes (MD5), size, ETag,
+Content-Type and user metadata, also by HEAD; every listing shows exactly the recorded keys
+(the deleted key stays gone); anonymous requests (curl) and the other user get what the
+object's ACL admits (S3: a bucket's ACL governs listing and writing, an object's ACL alone
+reading it), once against the disk cache the old gateway left and once with the caches warm;
+new writes, overwrites, copies and a multipart upload into the old buckets work and read
+back; GetObjectAcl of every old object and GetBucketAcl of every old bucket name the
+bucket owner's canonical user id (`cairn-adm --json get-users`, field "id").
+
+Checks that current code cannot pass yet carry a tag in their name:
+  [owner ids]    the canonical user ids of issue 12 (get-users "id"; objects owned by users);
+  [access fix]   issue 12's access decision: a private object in a bucket whose ACL lets the
+                 requester read (public-read, public-read-write) must still be refused.
+Prints ok/FAIL lines. Environment: CAIRN_EP, CAIRN_FIXTURE (the unpacked fixture dir),
+CAIRN_USERS (the output of cairn-adm --json get-users), CAIRN_LABEL (prefix of the names).
+"""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from urllib.parse import quote
+
+import boto3
+import botocore
+from botocore.config import Config
+
+EP = os.environ["CAIRN_EP"]
+FIX = os.environ["CAIRN_FIXTURE"]
+LABEL = os.environ.get("CAIRN_LABEL", "old data")
+MAN = json.load(open(os.path.join(FIX, "manifest.json")))
+NOW_USERS = {u["user"]: u for u in json.loads(os.environ["CAIRN_USERS"])}
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+TAG_OWNER = " [owner ids]"
+TAG_ACCESS = " [access fix]"
+FAILED = 0
+
+
+def ok(name):
+    print("ok   %s: %s" % (LABEL, name), flush=True)
+
+
+def bad(name, why=""):
+    global FAILED
+    FAILED += 1
+    print("FAIL %s: %s%s" % (LABEL, name, ("   | " + str(why)[:300]) if why else ""),
+          flush=True)
+
+
+def expect(name, cond, why=""):
+    ok(name) if cond else bad(name, why)
+
+
+def client(user):
+    u = next(x for x in MAN["users"] if x["name"] == user)
+    return boto3.client("s3", endpoint_url=EP, aws_access_key_id=u["access_key"],
+                        aws_secret_access_key=u["secret"], region_name="us-east-1",
+                        config=Config(s3={"addressing_style": "path"},
+                                      retries={"max_attempts": 1}))
+
+
+S3 = {u["name"]: client(u["name"]) for u in MAN["users"]}
+BUCKETS = {b["name"]: b for b in MAN["buckets"]}
+
+
+class Answer:
+    def __init__(self, status, code="", body=b"", headers=None, result=None):
+        self.status, self.code, self.body, self.result = status, code, body, result or {}
+        self.headers = {k.lower(): v for k, v in (headers or {}).items()}
+
+    def __repr__(self):
+        return "HTTP %s %s" % (self.status, self.code)
+
+
+def call(fn, **kw):
+    try:
+        r = fn(**kw)
+        meta = r.get("ResponseMetadata", {})
+        body = r["Body"].read() if "Body" in r else b""
+        return Answer(meta.get("HTTPStatusCode", 200), "", body, meta.get("HTTPHeaders"), r)
+    except botocore.exceptions.ClientError as e:
+        meta = e.response["ResponseMetadata"]
+        return Answer(meta["HTTPStatusCode"], e.response["Error"].get("Code", ""), b"",
+                      meta.get("HTTPHeaders"))
+
+
+def curl(path):
+    """An anonymous GET: status, S3 error code and body."""
+    out = subprocess.run(["curl", "-s", "-S", "-D", "-", "--max-time", "20", EP + path],
+                         capture_output=True).stdout
+    head, _, body = out.partition(b"\r\n\r\n")
+    try:
+        status = int(head.split(b"\r\n")[0].split()[1])
+    except (IndexError, ValueError):
+        return Answer(0, "no answer", out)
+    code = ""
+    if status >= 300 and body.startswith(b"<?xml"):
+        try:
+            code = ET.fromstring(body).findtext("Code") or ""
+        except ET.ParseError:
+            code = "unparsable"
+    return Answer(status, code, body)
+
+
+def md5(b):
+    return hashlib.md5(b).hexdigest()
+
+
+def user_id(name):
+    return NOW_USERS.get(name, {}).get("id", "")
+
+
+def obj_name(o):
+    return "%s/%s" % (o["bucket"], o["key"])
+
+
+# ---- what S3 answers -------------------------------------------------------------------
+
+def admits(acl, who):
+    """May who (a user name, or None for anonymous) read through a canned ACL owned by
+    someone else?"""
+    return acl in ("public-read", "public-read-write") or (
+        acl == "authenticated-read" and who is not None)
+
+
+def read_tag(o, who):
+    """The tag of a read check by a non-owner that the code before issue 12's fix answers
+    differently: it lets a read through on the bucket's ACL alone."""
+    if admits(BUCKETS[o["bucket"]]["acl"], who) and not admits(o["acl"], who):
+        return TAG_ACCESS
+    return ""
+
+
+# ---- the checks ------------------------------------------------------------------------
+
+def check_users():
+    for u in MAN["users"]:
+        now = NOW_USERS.get(u["name"])
+        expect("user %s is still there with its access key" % u["name"],
+               now is not None and now.get("access_key") == u["access_key"], now)
+        r = call(S3[u["name"]].list_buckets)
+        names = sorted(b["Name"] for b in r.result.get("Buckets", []))
+        own = sorted(b["name"] for b in MAN["buckets"] if b["owner"] == u["name"])
+        expect("%s's keys sign: ListBuckets shows exactly its buckets %s" % (u["name"], own),
+               r.status == 200 and names == own, (r, names))
+
+
+def check_objects_as_owner():
+    for o in MAN["objects"]:
+        c, n = S3[o["owner"]], obj_name(o)
+        r = call(c.get_object, Bucket=o["bucket"], Key=o["key"])
+        if r.status != 200:
+            bad("GET %s as its owner %s: 200" % (n, o["owner"]), r)
+            continue
+        res = r.result
+        expect("GET %s as its owner: the bytes (md5), size and ETag" % n,
+               md5(r.body) == o["md5"] and len(r.body) == o["size"] and
+               res.get("ContentLength") == o["size"] and
+               res.get("ETag", "").strip('"') == o["etag"],
+               (md5(r.body), len(r.body), res.get("ContentLength"), res.get("ETag")))
+        expect("GET %s: Content-Type %s and metadata %s" % (n, o["content_type"], o["metadata"]),
+               res.get("ContentType") == o["content_type"] and
+               res.get("Metadata") == o["metadata"],
+               (res.get("ContentType"), res.get("Metadata")))
+        h = call(c.head_object, Bucket=o["bucket"], Key=o["key"])
+        expect("HEAD %s: size, ETag, Content-Type and metadata" % n,
+               h.status == 200 and h.result.get("ContentLength") == o["size"] and
+               h.result.get("ETag", "").strip('"') == o["etag"] and
+               h.result.get("ContentType") == o["content_type"] and
+               h.result.get("Metadata") == o["metadata"], (h, h.result.get("ContentLength"),
+                                                         h.result.get("ContentType")))
+        if o["size"] > 1:
+            r = call(c.get_object, Bucket=o["bucket"], Key=o["key"],
+                     Range="bytes=1-%d" % (o["size"] - 1))
+            expect("GET %s with a Range: 206 and the bytes after the first" % n,
+                   r.status == 206 and len(r.body) == o["size"] - 1, r)
+
+
+def check_reads_by_others(when):
+    """Anonymous (curl) and the other user read every object: what the object's ACL
+    admits."""
+    for o in MAN["objects"]:
+        n = obj_name(o)
+        r = curl("/%s/%s" % (o["bucket"], quote(o["key"], safe="/")))
+        if admits(o["acl"], None):
+            expect("%s: anonymous GET of %s (object ACL %s): 200 and its bytes" %
+                   (when, n, o["acl"]), r.status == 200 and md5(r.body) == o["md5"], r)
+        else:
+            expect("%s: anonymous GET of %s (object ACL %s, bucket ACL %s): 403%s" %
+                   (when, n, o["acl"], BUCKETS[o["bucket"]]["acl"], read_tag(o, None)),
+                   r.status == 403 and r.code == "AccessDenied", (r, r.body[:60]))
+        for other in S3:
+            if other == o["owner"]:
+                continue
+            r = call(S3[other].get_object, Bucket=o["bucket"], Key=o["key"])
+            if admits(o["acl"], other):
+                expect("%s: %s GETs %s (object ACL %s): 200 and its bytes" %
+                       (when, other, n, o["acl"]), r.status == 200 and md5(r.body) == o["md5"],
+                       r)
+            else:
+                expect("%s: %s GETs %s (object ACL %s, bucket ACL %s): 403%s" %
+                       (when, other, n, o["acl"], BUCKETS[o["bucket"]]["acl"],
+                        read_tag(o, other)), r.status == 403, r)
+
+
+def check_listings(extra=None):
+    """Every bucket lists exactly its recorded keys (plus extra: {bucket: {key: size}}), in
+    pages of 2, with their sizes and ETags; anonymous listing follows the bucket's ACL."""
+    extra = extra or {}
+    for b in MAN["buckets"]:
+        want = {o["key"]: o for o in MAN["objects"] if o["bucket"] == b["name"]}
+        c, got, token, pages = S3[b["owner"]], {}, None, 0
+        while pages < 100:
+            kw = {"Bucket": b["name"], "MaxKeys": 2}
+            if token:
+                kw["ContinuationToken"] = token
+            r = call(c.list_objects_v2, **kw)
+            if r.status != 200:
+                break
+            pages += 1
+            got.update({x["Key"]: x for x in r.result.get("Contents", [])})
+            token = r.result.get("NextContinuationToken")
+            if not r.result.get("IsTruncated"):
+                break
+        keys = sorted(set(want) | set(extra.get(b["name"], {})))
+        expect("ListObjectsV2 of %s (pages of 2)%s: exactly its keys" %
+               (b["name"], " after the new writes" if extra else ""),
+               sorted(got) == keys, (sorted(got), keys))
+        bad_meta = [k for k, o in want.items() if k in got and (
+            got[k]["Size"] != o["size"] or got[k]["ETag"].strip('"') != o["etag"])]
+        if not extra:
+            expect("ListObjectsV2 of %s: sizes and ETags as recorded" % b["name"],
+                   not bad_meta, bad_meta)
+        if extra:
+            continue
+        r = call(c.list_objects, Bucket=b["name"])
+        expect("ListObjects (v1) of %s: exactly its keys" % b["name"],
+               sorted(x["Key"] for x in r.result.get("Contents", [])) == sorted(want), r)
+        r = curl("/%s?list-type=2" % b["name"])
+        if admits(b["acl"], None):
+            listed = [e.text for e in ET.fromstring(r.body).iter()
+                      if e.tag.split("}")[-1] == "Key"] if r.status == 200 else []
+            expect("anonymous listing of %s (bucket ACL %s): 200 with its keys" %
+                   (b["name"], b["acl"]), r.status == 200 and sorted(listed) == sorted(want),
+                   (r, listed))
+        else:
+            expect("anonymous listing of %s (bucket ACL %s): 403" % (b["name"], b["acl"]),
+                   r.status == 403, r)
+
+
+def check_deleted():
+    for d in MAN.get("deleted", []):
+        owner = BUCKETS[d["bucket"]]["owner"]
+        r = call(S3[owner].get_object, Bucket=d["bucket"], Key=d["key"])
+        expect("GET %s/%s (deleted by the old release): 404 NoSuchKey" % (d["bucket"], d["key"]),
+               r.status == 404 and r.code == "NoSuchKey", r)
+
+
+def grants_of(res):
+    return [(g["Grantee"].get("URI") or g["Grantee"].get("ID"), g["Permission"])
+            for g in res.get("Grants", [])]
+
+
+def check_acls():
+    for b in MAN["buckets"]:
+        r = call(S3[b["owner"]].get_bucket_acl, Bucket=b["name"])
+        public = (ALL_USERS, "READ") in grants_of(r.result)
+        expect("GetBucketAcl of %s: the grants of %s" % (b["name"], b["acl"]),
+               r.status == 200 and public == (b["acl"] in ("public-read", "public-read-write")),
+               (r, grants_of(r.result)))
+        got = r.result.get("Owner", {}).get("ID")
+        want = user_id(b["owner"])
+        expect("GetBucketAcl of %s: Owner.ID is %s's canonical id%s" %
+               (b["name"], b["owner"], TAG_OWNER), r.status == 200 and got == want and
+               len(want) == 64, "owner id %r, %s's id %r" % (got, b["owner"], want))
+    for o in MAN["objects"]:
+        n = obj_name(o)
+        r = call(S3[o["owner"]].get_object_acl, Bucket=o["bucket"], Key=o["key"])
+        public = (ALL_USERS, "READ") in grants_of(r.result)
+        expect("GetObjectAcl of %s: the grants of %s" % (n, o["acl"]),
+               r.status == 200 and public == admits(o["acl"], None), (r, grants_of(r.result)))
+        got = r.result.get("Owner", {}).get("ID")
+        want = user_id(o["owner"])
+        expect("GetObjectAcl of %s (written by %s): Owner.ID is the bucket owner %s's "
+               "canonical id%s" % (n, o["writer"], o["owner"], TAG_OWNER),
+               r.status == 200 and got == want and len(want) == 64,
+               "owner id %r, %s's id %r" % (got, o["owner"], want))
+
+
+def check_new_writes():
+    """Writes into the old buckets after the upgrade; returns {bucket: {key: size}}."""
+    new = {}
+
+    def put_back(user, bucket, key, body, **kw):
+        r = call(S3[user].put_object, Bucket=bucket, Key=key, Body=body, **kw)
+        g = call(S3[user].get_object, Bucket=bucket, Key=key)
+        expect("%s PUTs new %s/%s (%d bytes) and reads it back" % (user, bucket, key, len(body)),
+               r.status == 200 and g.status == 200 and g.body == body, (r, g))
+        new.setdefault(bucket, {})[key] = len(body)
+
+    for b in MAN["buckets"]:
+        put_back(b["owner"], b["name"], "new/after-upgrade.txt",
+                 ("written into %s by the new build\n" % b["name"]).encode())
+    shared = [b for b in MAN["buckets"] if b["acl"] == "public-read-write"]
+    for b in shared:
+        other = next(u for u in S3 if u != b["owner"])
+        put_back(other, b["name"], "new/from-%s.txt" % other, b"a non-owner writes\n")
+    chunk = MAN["chunk_size"]
+    big = b"".join(b"new chunked body %08d\n" % i for i in range((3 * chunk) // 26 + 7))
+    first = MAN["buckets"][0]
+    put_back(first["owner"], first["name"], "new/chunked.bin", big)
+
+    # an old object overwritten, then read back
+    o = next(x for x in MAN["objects"] if x["kind"] == "small")
+    put_back(o["owner"], o["bucket"], o["key"], b"overwritten by the new build\n")
+    new[o["bucket"]].pop(o["key"])
+
+    # copies of old objects (a chunked one and a multipart one) to new keys
+    for kind in ("chunked", "multipart"):
+        o = next((x for x in MAN["objects"] if x["kind"] == kind), None)
+        if o is None:
+            continue
+        c, dst = S3[o["owner"]], "new/copy-of-" + o["key"].replace("/", "_")
+        r = call(c.copy_object, Bucket=o["bucket"], Key=dst,
+                 CopySource={"Bucket": o["bucket"], "Key": o["key"]})
+        g = call(c.get_object, Bucket=o["bucket"], Key=dst)
+        expect("CopyObject of old %s (%s) to %s: the same bytes" % (obj_name(o), kind, dst),
+               r.status == 200 and md5(g.body) == o["md5"], (r, g))
+        new.setdefault(o["bucket"], {})[dst] = o["size"]
+
+    # a multipart upload into an old bucket
+    b = MAN["buckets"][-1]
+    c, key = S3[b["owner"]], "new/multipart.bin"
+    parts = [b"p1 %07d\n" % i for i in range(5 * 1024 * 1024 // 11 + 1)]
+    part1, part2 = b"".join(parts)[:5 * 1024 * 1024], b"the last part\n"
+    try:
+        up = c.create_multipart_upload(Bucket=b["name"], Key=key)["UploadId"]
+        e1 = c.upload_part(Bucket=b["name"], Key=key, UploadId=up, PartNumber=1,
+                           Body=part1)["ETag"]
+        e2 = c.upload_part(Bucket=b["name"], Key=key, UploadId=up, PartNumber=2,
+                           Body=part2)["ETag"]
+        c.complete_multipart_upload(Bucket=b["name"], Key=key, UploadId=up, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+        g = call(c.get_object, Bucket=b["name"], Key=key)
+        expect("multipart upload into old %s: the bytes read back" % b["name"],
+               md5(g.body) == md5(part1 + part2), g)
+    except botocore.exceptions.ClientError as e:
+        bad("multipart upload into old %s" % b["name"], e)
+    new.setdefault(b["name"], {})[key] = len(part1) + len(part2)
+    return new
+
+
+def main():
+    check_users()
+    check_reads_by_others("cold (old disk cache)")
+    check_objects_as_owner()
+    check_reads_by_others("warm caches")
+    check_listings()
+    check_deleted()
+    check_acls()
+    new = check_new_writes()
+    check_listings(new)
+    sys.exit(1 if FAILED else 0)
+
+
+main()

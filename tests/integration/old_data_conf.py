@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""tests/integration/old_data_conf.py DIR PORT...: moves an unpacked old-data fixture's
+configs (DIR/conf/*.conf, DIR/conf/cluster.env) to DIR and to new ports, for
+test_old_data.sh.
+
+The configs are the ones the old daemons ran with (scripts/make-old-data-fixture); the node
+names and the cluster secret stay as they are. Two things change:
+  - paths: every value starting with the fixture's old root (manifest.json "root") starts
+    with DIR instead;
+  - ports: every non-zero port of a host:port value (the *_listen keys and [manager]
+    address) is mapped to one of the free PORTs given, the same old port to the same new
+    one everywhere (so the storage nodes and the gateway find the manager). Port 0 stays 0.
+cluster.env (scripts/lib/cluster.sh) gets the new ports. Prints "OLD NEW" per port moved.
+Exits 2 when fewer PORTs are given than the configs use (the first line of stderr says how
+many are needed).
+"""
+import glob
+import json
+import os
+import re
+import sys
+
+LISTEN = re.compile(r"^(\s*(?:\w+_listen|address)\s*=\s*)(\S+):(\d+)(\s*)$")
+
+
+def main():
+    d = os.path.abspath(sys.argv[1])
+    free = [int(p) for p in sys.argv[2:]]
+    root = json.load(open(os.path.join(d, "manifest.json")))["root"]
+    confs = sorted(glob.glob(os.path.join(d, "conf", "*.conf")))
+    texts = {c: open(c).read() for c in confs}
+
+    old_ports = []
+    for text in texts.values():
+        for line in text.splitlines():
+            m = LISTEN.match(line)
+            if m and int(m.group(3)) != 0 and int(m.group(3)) not in old_ports:
+                old_ports.append(int(m.group(3)))
+    if len(free) < len(old_ports):
+        print("%d ports needed" % len(old_ports), file=sys.stderr)
+        sys.exit(2)
+    moved = dict(zip(old_ports, free))
+
+    def line_of(line):
+        m = LISTEN.match(line)
+        if m and int(m.group(3)) != 0:
+            line = "%s%s:%d%s" % (m.group(1), m.group(2), moved[int(m.group(3))], m.group(4))
+        key, eq, value = line.partition("=")
+        if eq and value.strip().startswith(root):
+            line = key + eq + " " + d + value.strip()[len(root):]
+        return line
+
+    for c, text in texts.items():
+        with open(c, "w") as f:
+            f.write("\n".join(line_of(x) for x in text.splitlines()) + "\n")
+
+    env_path = os.path.join(d, "conf", "cluster.env")
+    env = [l.rstrip("\n") for l in open(env_path)]
+    out = []
+    for l in env:
+        k, eq, v = l.partition("=")
+        if eq and k in ("CL_MGR_RPC", "CL_MGR_ADMIN", "CL_S3", "CL_REST") and v.isdigit():
+            l = "%s=%d" % (k, moved.get(int(v), int(v)))
+        out.append(l)
+    open(env_path, "w").write("\n".join(out) + "\n")
+    for o, n in moved.items():
+        print(o, n)
+
+
+main()
