@@ -19,9 +19,6 @@
 #include "common/err.h"
 #include "common/log.h"
 
-static uv_timer_t trim_timer;
-static int timer_on;
-
 size_t gw_body_pager_trim(void)
 {
     FILE *f = fopen("/proc/self/maps", "re");
@@ -136,7 +133,7 @@ static void on_trim(uv_timer_t *t)
     gw_body_pager_trim();
 }
 
-int gw_body_pager_start(uv_loop_t *loop, const char *dir)
+int gw_body_pager_start(gw_body_pager_t *bp, uv_loop_t *loop, const char *dir)
 {
     h2o_buffer_mmap_settings_t *ms = &h2o_socket_buffer_mmap_settings;
     struct stat st;
@@ -161,20 +158,20 @@ int gw_body_pager_start(uv_loop_t *loop, const char *dir)
      * binary sets them): without this line every body is malloc'd, whatever its size. The
      * prototype is per thread; the loop thread is the one calling. */
     h2o_socket_buffer_prototype.mmap_settings = ms;
-    if (!timer_on) {
-        uv_timer_init(loop, &trim_timer);
-        uv_timer_start(&trim_timer, on_trim, GW_BODY_TRIM_MS, GW_BODY_TRIM_MS);
-        uv_unref((uv_handle_t *)&trim_timer);
-        timer_on = 1;
+    if (!bp->timer_on) {
+        uv_timer_init(loop, &bp->timer);
+        uv_timer_start(&bp->timer, on_trim, GW_BODY_TRIM_MS, GW_BODY_TRIM_MS);
+        uv_unref((uv_handle_t *)&bp->timer);
+        bp->timer_on = 1;
     }
     return 0;
 }
 
-void gw_body_pager_stop(void)
+void gw_body_pager_stop(gw_body_pager_t *bp)
 {
-    if (!timer_on)
+    if (!bp->timer_on)
         return;
-    uv_timer_stop(&trim_timer);
-    uv_close((uv_handle_t *)&trim_timer, NULL);
-    timer_on = 0;
+    uv_timer_stop(&bp->timer);
+    uv_close((uv_handle_t *)&bp->timer, NULL);
+    bp->timer_on = 0;
 }

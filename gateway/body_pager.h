@@ -29,16 +29,23 @@
 #define GW_BODY_TRIM_MS 100
 #define GW_BODY_STEP (32u << 20) /* gw_body_md5/sha256 release the body every 32 MiB */
 
+/* The trimming timer, owned by whoever started it (the gateway's server). h2o's mmap
+ * settings that gw_body_pager_start sets are h2o's own process-wide globals. */
+typedef struct gw_body_pager {
+    uv_timer_t timer;
+    int timer_on;
+} gw_body_pager_t;
+
 /** Points h2o's body temp files at dir ("" or NULL: $TMPDIR, else /tmp; created, mode 0700,
  *  when missing but its parent exists) and starts the trim timer on loop (unreferenced: it
  *  does not keep the loop alive). 0, CN_ENAMETOOLONG, CN_ENOENT (not a directory), or the
  *  mkdir error. */
-int gw_body_pager_start(uv_loop_t *loop, const char *dir);
+int gw_body_pager_start(gw_body_pager_t *bp, uv_loop_t *loop, const char *dir);
 /** Drops the resident pages of every h2o body file now; returns the bytes of mappings
  *  trimmed. Also usable without start (then it finds nothing unless the prefix matches). */
 size_t gw_body_pager_trim(void);
 /** Stops the timer (the h2o settings stay). */
-void gw_body_pager_stop(void);
+void gw_body_pager_stop(gw_body_pager_t *bp);
 
 /** Drops the resident pages of [p, p + len) when that range lies in an h2o body file mapping;
  *  a no-op for anything else (a malloc'd body is never touched). For the chunked PUT path,

@@ -2,7 +2,7 @@
  * gateway/cache.c: the caches in the GET/HEAD path (see cache.h for the coherence rules).
  *
  * A GET/HEAD first looks in the memory cache; a hit is validated (a storage `head`) when the
- * mode asks for it, then answered by gw_obj_serve_cached. A memory miss looks in the disk
+ * mode asks for it, then handed to the caller's answer function (gw_cache_get). A memory miss looks in the disk
  * cache index; a disk hit is validated, then read in a uv_queue_work job. A full miss of a
  * plain GET joins the key's flight: the leader reads storage (and fills), waiters are woken
  * with the filled entry and treat it as a hit. Everything that goes wrong on the cache side
@@ -146,6 +146,23 @@ static cn_slice_t op_key(gw_req_t *r)
     return cn_slice(o->key.data, o->key.len);
 }
 
+/* The lookup's outcome, through the function its caller gave gw_cache_get. */
+static void answer_hit(gw_req_t *r, const gw_cache_info_t *info, cn_slice_t meta,
+                       cn_slice_t body)
+{
+    gw_obj_op_t *o = r->op;
+    gw_cache_hit_t h = {info, meta, body};
+
+    o->cache.answer(r, &h);
+}
+
+static void answer_miss(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+
+    o->cache.answer(r, NULL);
+}
+
 static int fresh_enough(gw_cache_t *c, gw_mcache_ent_t *e)
 {
     uint64_t v = atomic_load_explicit(&e->validated_ms, memory_order_relaxed);
@@ -160,7 +177,7 @@ static void serve_ent(gw_req_t *r, gw_cache_t *c)
     gw_mcache_ent_t *e = o->cache.ent;
     c->n.served_mem++;
     c->n.bytes_served += o->head ? 0 : e->body.len;
-    gw_obj_serve_cached(r, &e->info, e->meta, e->body);
+    answer_hit(r, &e->info, e->meta, e->body);
 }
 
 static int same_version(const gw_cache_info_t *info, const cn_msg_t *resp)
@@ -186,7 +203,7 @@ static void to_storage(gw_req_t *r, gw_cache_t *c)
         o->cache.mticket = gw_mcache_ticket(c->mc, op_key(r));
         o->cache.dticket = c->dc ? gw_dcache_ticket(c->dc) : 0;
     }
-    gw_obj_get_storage(r);
+    answer_miss(r);
 }
 
 /* A validation's answer for one request: serve its hit when the version is the one cached,
@@ -201,7 +218,7 @@ static void validated(gw_req_t *r, int status, const cn_msg_t *resp)
     gw_obj_op_t *o = r->op;
     c = cache_of(r->srv);
     if (!c) {
-        gw_obj_get_storage(r);
+        answer_miss(r);
         return;
     }
     const gw_cache_info_t *info = o->cache.disk ? &o->cache.dinfo : &o->cache.ent->info;
@@ -391,7 +408,7 @@ static void after_read(uv_work_t *w, int status)
             c->n.bytes_served += o->head ? 0 : j->obj->body.len;
             o->cache.dobj = j->obj; /* lives until the request is freed */
             j->obj = NULL;
-            gw_obj_serve_cached(r, &o->cache.dobj->info, o->cache.dobj->meta,
+            answer_hit(r, &o->cache.dobj->info, o->cache.dobj->meta,
                                 o->cache.dobj->body);
         } else {
             o->cache.disk = 0;
@@ -458,12 +475,13 @@ static void on_flight(int status, void *result, void *arg)
     to_storage(r, c);
 }
 
-int gw_cache_get(gw_req_t *r)
+int gw_cache_get(gw_req_t *r, gw_cache_answer_fn answer)
 {
     gw_cache_t *c = cache_of(r->srv);
     gw_obj_op_t *o = r->op;
     cn_slice_t key = op_key(r);
 
+    o->cache.answer = answer;
     if (!c || (c->conf.mem_capacity == 0 && !c->dc))
         return 0;
     if ((o->cache.ent = gw_mcache_get(c->mc, key)) != NULL) {
@@ -666,12 +684,11 @@ static void on_write_done(int status, cn_msg_t *resp, void *arg)
     cn_free(w);
 }
 
-void *gw_cache_write_begin(gw_server_t *s, const cn_msg_t *m, const char *key, size_t keylen,
-                           cn_rpc_done_fn *cb, void **arg)
+void *gw_cache_write_begin(gw_server_t *s, const char *key, size_t keylen, cn_rpc_done_fn *cb,
+                           void **arg)
 {
-    const char *op = cn_msg_op(m);
     write_wrap_t *w;
-    if (!cache_of(s) || (strcmp(op, CN_OP_PUT) != 0 && strcmp(op, CN_OP_DELETE) != 0))
+    if (!cache_of(s))
         return NULL;
     gw_cache_invalidate(s, key, keylen);
     w = cn_malloc(sizeof(*w) + keylen + 1);

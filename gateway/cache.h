@@ -61,8 +61,20 @@ typedef struct gw_cache_counters {
     uint64_t invalidations_local, invalidations_remote, resets_remote;
 } gw_cache_counters_t;
 
+/** A cached version a GET/HEAD may be answered from (borrowed from the entry the request
+ *  holds until it is freed). */
+typedef struct gw_cache_hit {
+    const gw_cache_info_t *info;
+    cn_slice_t meta;
+    cn_slice_t body;
+} gw_cache_hit_t;
+/** How a lookup ends, given by the caller of gw_cache_get: hit, or NULL for a miss (read
+ *  storage; a fill may be armed: call gw_cache_get_done from the storage read's completion). */
+typedef void (*gw_cache_answer_fn)(gw_req_t *r, const gw_cache_hit_t *hit);
+
 /** Per-request cache state, owned by the object op (chunk.h gw_obj_op_t.cache). */
 typedef struct gw_cache_req {
+    gw_cache_answer_fn answer; /* the caller's, for lookups that end later */
     gw_mcache_ent_t *ent; /* referenced memory entry being validated or served */
     gw_cache_info_t dinfo; /* disk hit: the indexed version, validated before the read */
     uint64_t mticket, dticket;
@@ -79,10 +91,11 @@ int gw_cache_start(gw_server_t *s);
 /** Frees the caches (once running disk jobs are done). */
 void gw_cache_stop(gw_server_t *s);
 
-/** GET/HEAD of r's object (r->op is its gw_obj_op_t). Returns 1 when the cache took the
- *  request (it answers it, from the cache or through gw_obj_get_storage), 0 when the caller
- *  must read storage now (a fill may then be armed: call gw_cache_get_done). */
-int gw_cache_get(gw_req_t *r);
+/** Looks up r's object for a GET/HEAD (r->op is its gw_obj_op_t). Returns 0 when the caller
+ *  must read storage now (a fill may then be armed: call gw_cache_get_done), 1 when the
+ *  lookup goes on (a validation, a disk read, a coalesced miss) and ends with answer(r, hit)
+ *  or answer(r, NULL) for a miss. */
+int gw_cache_get(gw_req_t *r, gw_cache_answer_fn answer);
 /** The full storage GET of r completed (status, resp as the RPC callback got them; resp is
  *  borrowed). Call first thing in the completion, before gw_req_rpc_done. Fills the caches
  *  and wakes coalesced waiters. */
@@ -97,12 +110,12 @@ void gw_cache_req_dispose(gw_server_t *s, gw_cache_req_t *cr, cn_slice_t key);
 void gw_cache_invalidate(gw_server_t *s, const char *key, size_t keylen);
 /** Drops everything. */
 void gw_cache_clear(gw_server_t *s);
-/** Called by gw_stor_send for every message: for a put or delete, invalidates key now and
- *  wraps (*cb, *arg) so that it is invalidated again on completion and announced to the
- *  manager's feed (cache_invalidate, fire and forget). Returns the wrapper (pass
- *  it to gw_cache_write_abort when the send fails without calling cb) or NULL. */
-void *gw_cache_write_begin(gw_server_t *s, const cn_msg_t *m, const char *key, size_t keylen,
-                           cn_rpc_done_fn *cb, void **arg);
+/** A put or delete of key is about to be sent (gw_obj_write_send, the one caller):
+ *  invalidates key now and wraps (*cb, *arg) so that it is invalidated again on completion
+ *  and announced to the manager's feed (cache_invalidate, fire and forget). Returns the
+ *  wrapper (pass it to gw_cache_write_abort when the send fails without calling cb) or NULL. */
+void *gw_cache_write_begin(gw_server_t *s, const char *key, size_t keylen, cn_rpc_done_fn *cb,
+                           void **arg);
 void gw_cache_write_abort(void *wrap);
 /** Looks at a heartbeat reply of the manager: follows its invalidation feed. */
 void gw_cache_on_heartbeat(gw_server_t *s, const cn_msg_t *resp);
@@ -114,13 +127,5 @@ void gw_cache_heartbeat_fields(gw_server_t *s, cn_msg_t *m);
 void gw_cache_metrics_write(gw_server_t *s, cn_buf_t *out);
 void gw_cache_counters(gw_server_t *s, gw_cache_counters_t *out, gw_cache_stats_t *mem,
                        gw_cache_stats_t *disk);
-
-/* ---- implemented in s3_object.c ------------------------------------------------------- */
-
-/** The uncached GET/HEAD of r's object op (conditions, range, ACL: the storage path). */
-void gw_obj_get_storage(gw_req_t *r);
-/** Answers r's GET/HEAD (conditions, range, ACL, headers) from a cached version. */
-void gw_obj_serve_cached(gw_req_t *r, const gw_cache_info_t *info, cn_slice_t meta,
-                         cn_slice_t body);
 
 #endif

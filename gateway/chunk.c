@@ -53,11 +53,8 @@ static void on_parent_put(int status, cn_msg_t *resp, void *arg)
     gw_req_t *r = arg;
     int rc = status ? status : cn_msg_rc(resp);
 
-    if (gw_req_rpc_done(r)) {
-        if (resp)
-            cn_msg_free(resp);
+    if (gw_req_rpc_gone(r, resp))
         return;
-    }
     gw_obj_op_t *o = r->op;
     if (rc == 0)
         gw_obj_keep_replaced(resp, &o->old_man, &o->have_old); /* want_prev: chunks to drop */
@@ -92,7 +89,7 @@ void gw_chunk_put_manifest(gw_req_t *r)
     cn_msg_set_body_copy(m, body.data, body.len);
     cn_buf_dispose(&body);
     r->pending++;
-    if (gw_stor_send(r->srv, o->key.data, o->key.len, m, on_parent_put, r) != 0) {
+    if (gw_obj_write_send(r->srv, o->key.data, o->key.len, m, on_parent_put, r) != 0) {
         r->pending--;
         delete_written(r);
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
@@ -210,11 +207,8 @@ static void on_chunk_get(int status, cn_msg_t *resp, void *arg)
     gw_req_t *r = arg;
     int rc = status ? status : cn_msg_rc(resp);
 
-    if (gw_req_rpc_done(r)) {
-        if (resp)
-            cn_msg_free(resp);
+    if (gw_req_rpc_gone(r, resp))
         return;
-    }
     gw_obj_op_t *o = r->op;
     cn_slice_t b = rc == 0 ? cn_msg_body(resp) : cn_slice(NULL, 0);
     if (rc == 0 && (b.len == 0 || b.len > o->end - o->pos))

@@ -71,6 +71,13 @@ gw_acl_subject_t gw_req_bucket(const gw_req_t *r);
  *  AccessDenied (S3 tells only listers which keys exist). */
 gw_s3_err_t gw_obj_missing(const gw_req_t *r, const gw_acl_subject_t *bucket);
 
+/** Sends a PUT or DELETE of an object's key (not a chunk's: chunks are never cached). The
+ *  caches drop the key now and again when the write is answered, and announce it to the
+ *  manager's feed (gw_cache_write_begin); every write of an object key goes through here.
+ *  0 (cb will run) or CN_EUNAVAIL (cb will not). s3_object.c. */
+int gw_obj_write_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m,
+                      cn_rpc_done_fn cb, void *arg);
+
 void gw_chunk_put(gw_req_t *r);
 /** Writes the parent record of o->man (chunks already written) and answers. */
 void gw_chunk_put_manifest(gw_req_t *r);

@@ -22,7 +22,10 @@
 #include "gateway/route.h"
 #include "gateway/s3_auth.h"
 #include "gateway/s3_error.h"
+#include "gateway/body_pager.h"
 #include "gateway/cache.h"
+#include "gateway/metrics_http.h"
+#include "gateway/stor_link.h"
 
 #define GW_SERVER_MAGIC 0x67777372u /* "gwsr" */
 #define GW_REQ_MAGIC 0x67777271u    /* "gwrq" */
@@ -75,13 +78,6 @@ typedef struct gw_bucket {
     uint64_t taken; /* bytes this gateway let in since `used` last changed (quota check) */
 } gw_bucket_t;
 
-typedef struct gw_stor_node {
-    char name[CN_RING_NAME_MAX];
-    char host[CN_RING_HOST_MAX];
-    uint16_t port;
-    cn_rpc_client_t *client;
-} gw_stor_node_t;
-
 typedef struct gw_server gw_server_t;
 
 /* manager link state (mgr_link.c) */
@@ -100,6 +96,8 @@ struct gw_mgr {
     cn_ring_t *ring;        /* current ring, NULL until fetched */
     cn_ring_t *ring_prev;
     uint64_t ring_sum, ring_prev_sum;
+    /* gw_mgr_refresh_buckets: callers waiting for the next fetch, and for the one in flight */
+    struct gw_mgr_waiter *wait_next, *wait_cur;
 };
 
 struct gw_server {
@@ -139,9 +137,10 @@ struct gw_server {
     uint64_t nconns;        /* open client connections, every listener */
     /* cluster */
     struct gw_mgr mgr;
-    gw_stor_node_t *nodes;
-    size_t nnodes;
+    struct gw_stor stor;    /* the storage nodes' clients and what the manager says of them */
     uint64_t reqid_seed, reqid_ctr;
+    gw_body_pager_t pager;  /* drops h2o's mapped request bodies from RSS (body_pager.c) */
+    struct gw_metrics metrics; /* /metrics and /health (metrics_http.c) */
     int stopping;
 };
 
@@ -176,18 +175,6 @@ struct gw_req {
     h2o_generator_t gen;     /* streaming GET */
 };
 
-/* ---- metrics_http.c (loop thread) ---------------------------------------------------- */
-
-/** Creates the registry; listens on conf.metrics_listen unless empty (*port = 0 then).
- *  0 or a CN_E* code. */
-int gw_metrics_start(gw_server_t *s, uv_loop_t *loop, char *host, size_t hostlen, int *port);
-/** Closes the listener (run the loop afterwards). */
-void gw_metrics_stop(void);
-/** Frees the registry once the loop has returned. */
-void gw_metrics_dispose(void);
-/** Counts one finished request (from http.c when h2o disposes it). */
-void gw_metrics_request(gw_req_t *r);
-
 /* ---- http.c -------------------------------------------------------------------------- */
 
 /** Binds the S3 listener and sets up h2o. Returns 0 or a CN_E* code. */
@@ -219,6 +206,9 @@ void gw_req_add_header(gw_req_t *r, const char *name, const char *value, size_t 
 /** Called at the start of every RPC completion: drops one pending and returns 1 when the
  *  request is gone (the context may have been freed: touch nothing). */
 int gw_req_rpc_done(gw_req_t *r);
+/** The usual start of an RPC completion that got resp: gw_req_rpc_done, and when the request
+ *  is gone also frees resp and returns 1 (return at once). */
+int gw_req_rpc_gone(gw_req_t *r, cn_msg_t *resp);
 /** Decides r's access to bucket b by its operation's bucket permission (gateway/access.h;
  *  sets r->may_list). An object permission is decided later, once the object's metadata is
  *  known (gw_obj_allows). GW_S3_OK or AccessDenied. */
@@ -251,43 +241,6 @@ typedef void (*gw_mgr_done_fn)(int status, cn_msg_t *resp, void *arg);
 void gw_mgr_call(gw_server_t *s, cn_msg_t *m, gw_mgr_done_fn cb, void *arg);
 /** Refetches the bucket table now and calls cb(status, arg) when it is loaded. */
 void gw_mgr_refresh_buckets(gw_server_t *s, void (*cb)(int status, void *arg), void *arg);
-
-/* ---- stor_link.c --------------------------------------------------------------------- */
-
-/** Rebuilds the per-node clients after a ring change. */
-void gw_stor_sync_nodes(gw_server_t *s);
-void gw_stor_stop(gw_server_t *s);
-/** Sends m for key to the coordinator of the key's redundancy set (takes ownership of m).
- *  Returns 0 (cb will be called once) or CN_EUNAVAIL (no ring/node; cb is not called). */
-int gw_stor_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m, cn_rpc_done_fn cb,
-                 void *arg);
-/** The manager's heartbeat fields `down` (comma-joined storage nodes out of service, skipped
- *  as coordinators while another owner is in service) and `n` (replicas per key). */
-void gw_stor_set_down(gw_server_t *s, const char *csv, uint64_t n);
-/** The manager's heartbeat fields `w` and `d` (write and delete quorums; 0 keeps the value
- *  held): a listing may miss min(W, D, N) - 1 nodes and still be complete. */
-void gw_stor_set_quorums(gw_server_t *s, uint64_t w, uint64_t d);
-
-typedef struct gw_list_out gw_list_out_t;
-/** A merged listing: entries in key order, without duplicates; keys borrowed from the
- *  node results held inside. Freed with gw_list_out_free. */
-struct gw_list_out {
-    cn_list_result_t **res;
-    size_t nres;
-    const cn_list_entry_t **ents;
-    size_t n;
-    int truncated;
-    const cn_list_entry_t *resume; /* when truncated: continue after this key */
-};
-void gw_list_out_free(gw_list_out_t *o);
-typedef void (*gw_list_done_fn)(int status, gw_list_out_t *out, void *arg);
-/** Lists on every node and merges; cb owns out (may be NULL on error). Returns 0 or
- *  CN_EUNAVAIL (cb not called). */
-int gw_stor_list(gw_server_t *s, const char *prefix, size_t prefix_len, const char *start_after,
-                 size_t start_after_len, uint32_t max_keys, const char *delimiter,
-                 gw_list_done_fn cb, void *arg);
-/** Fire-and-forget delete of an internal key (logs failures). */
-void gw_stor_delete_bg(gw_server_t *s, const char *key, size_t keylen);
 
 /* ---- operations ---------------------------------------------------------------------- */
 

@@ -82,6 +82,15 @@ int gw_req_rpc_done(gw_req_t *r)
     return 1;
 }
 
+int gw_req_rpc_gone(gw_req_t *r, cn_msg_t *resp)
+{
+    if (!gw_req_rpc_done(r))
+        return 0;
+    if (resp)
+        cn_msg_free(resp);
+    return 1;
+}
+
 const char *gw_req_query(const gw_req_t *r, size_t *len)
 {
     if (!r->req || r->req->query_at == SIZE_MAX) {

@@ -64,7 +64,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     srv.stopping = 1;
     CN_LOG(CN_LOG_INFO, "signal %d: stopping", signum);
     gw_http_stop(&srv);
-    gw_metrics_stop();
+    gw_metrics_stop(&srv);
     gw_mgr_stop(&srv);
     gw_stor_stop(&srv);
     gw_cache_stop(&srv);
@@ -136,6 +136,7 @@ int main(int argc, char **argv)
     }
     memset(&srv, 0, sizeof(srv));
     srv.magic = GW_SERVER_MAGIC;
+    gw_stor_init(&srv);
     if ((rc = cn_conf_defaults(gw_conf_keys, GW_CONF_NKEYS, &srv.conf, err, sizeof(err))) != 0 ||
         (conf_path &&
          (rc = cn_conf_load(conf_path, gw_conf_keys, GW_CONF_NKEYS, &srv.conf, err, sizeof(err))) !=
@@ -220,7 +221,7 @@ int main(int argc, char **argv)
     mallopt(M_MMAP_THRESHOLD, 128 << 10);
     uv_loop_init(&loop);
     srv.loop = &loop;
-    if ((rc = gw_body_pager_start(&loop, srv.conf.tmp_dir)) != 0) {
+    if ((rc = gw_body_pager_start(&srv.pager, &loop, srv.conf.tmp_dir)) != 0) {
         CN_LOG(CN_LOG_ERROR, "gateway.tmp_dir %s: %s", srv.conf.tmp_dir, cn_strerror(rc));
         ret = 1;
         goto out_loop;
@@ -298,13 +299,13 @@ int main(int argc, char **argv)
     /* h2o's context keeps handles open; the process exits here without uv_loop_close */
     goto out_conf;
 out_loop:
-    gw_body_pager_stop();
+    gw_body_pager_stop(&srv.pager);
     gw_http_stop(&srv);
-    gw_metrics_stop();
+    gw_metrics_stop(&srv);
     gw_mgr_stop(&srv);
     uv_run(&loop, UV_RUN_NOWAIT);
 out_conf:
-    gw_metrics_dispose();
+    gw_metrics_dispose(&srv);
     gw_tls_dispose(&srv);
     cn_conf_dispose(gw_conf_keys, GW_CONF_NKEYS, &srv.conf);
     cn_free(sets);

@@ -10,7 +10,7 @@
  *   cairn_gateway_cache_*                          gw_cache_metrics_write (gateway/cache.c)
  * Threads: everything on the loop thread.
  */
-#include "gateway/gateway.h"
+#include "gateway/metrics_http.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,17 +23,15 @@
 #include "common/metrics.h"
 #include "common/proc.h"
 #include "gateway/cache.h"
+#include "gateway/gateway.h"
 #include "gateway/route.h"
-
-/* The caches (gateway/cache.c) may not be linked in yet while their engineer finishes
- * them: reference their metrics writer weakly and skip it when absent. */
-#pragma weak gw_cache_metrics_write
 
 #define GW_MCONN_MAGIC 0x474d434eu /* "GMCN" */
 #define GW_MREQ_MAX 8192
 
 struct mconn {
     uint32_t magic;
+    gw_server_t *s;
     uv_tcp_t tcp;
     uv_write_t wr;
     char in[GW_MREQ_MAX];
@@ -42,13 +40,6 @@ struct mconn {
     int answered;
 };
 
-static struct {
-    uv_tcp_t listener;
-    int listening;
-    gw_server_t *s;
-    cn_metrics_t *reg;
-    cn_metric_t *req, *lat, *bin, *bout, *ring;
-} M;
 
 static const char *const op_names[] = {
     [GW_OP_NONE] = "none",
@@ -86,7 +77,9 @@ void gw_metrics_request(gw_req_t *r)
     char status[16];
     double secs;
 
-    if (M.reg == NULL || req == NULL || req->res.status == 0)
+    struct gw_metrics *M = &r->srv->metrics;
+
+    if (M->reg == NULL || req == NULL || req->res.status == 0)
         return;
     if ((size_t)r->route.op < sizeof(op_names) / sizeof(op_names[0]) &&
         op_names[r->route.op] != NULL)
@@ -95,13 +88,13 @@ void gw_metrics_request(gw_req_t *r)
     gettimeofday(&now, NULL);
     secs = (double)(now.tv_sec - req->timestamps.request_begin_at.tv_sec) +
            (double)(now.tv_usec - req->timestamps.request_begin_at.tv_usec) / 1e6;
-    cn_metric_add(M.req, (const char *[]){op, status}, 1);
+    cn_metric_add(M->req, (const char *[]){op, status}, 1);
     if (secs >= 0 && req->timestamps.request_begin_at.tv_sec != 0)
-        cn_metric_observe(M.lat, (const char *[]){op}, secs);
+        cn_metric_observe(M->lat, (const char *[]){op}, secs);
     if (req->entity.base != NULL && req->entity.len > 0)
-        cn_metric_add(M.bin, NULL, (double)req->entity.len);
+        cn_metric_add(M->bin, NULL, (double)req->entity.len);
     if (req->bytes_sent > 0)
-        cn_metric_add(M.bout, NULL, (double)req->bytes_sent);
+        cn_metric_add(M->bout, NULL, (double)req->bytes_sent);
 }
 
 static void on_closed(uv_handle_t *h)
@@ -146,6 +139,7 @@ static void respond(struct mconn *c, int code, const char *ctype, const char *bo
 
 static void answer(struct mconn *c)
 {
+    struct gw_metrics *M = &c->s->metrics;
     char method[8], path[256];
     cn_buf_t b;
     char cur[17], prev[17];
@@ -166,14 +160,13 @@ static void answer(struct mconn *c)
         respond(c, 404, "text/plain", "not found: /metrics and /health only\n", 37);
         return;
     }
-    cn_ring_checksum_hex(M.s->mgr.ring_sum, cur);
-    cn_ring_checksum_hex(M.s->mgr.ring_prev_sum, prev);
-    cn_metric_clear(M.ring);
-    cn_metric_set(M.ring, (const char *[]){M.s->conf.name, cur, prev}, 1);
+    cn_ring_checksum_hex(c->s->mgr.ring_sum, cur);
+    cn_ring_checksum_hex(c->s->mgr.ring_prev_sum, prev);
+    cn_metric_clear(M->ring);
+    cn_metric_set(M->ring, (const char *[]){c->s->conf.name, cur, prev}, 1);
     cn_buf_init(&b);
-    cn_metrics_write(M.reg, &b);
-    if (gw_cache_metrics_write != NULL)
-        gw_cache_metrics_write(M.s, &b);
+    cn_metrics_write(M->reg, &b);
+    gw_cache_metrics_write(c->s, &b);
     respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "", b.len);
     cn_buf_dispose(&b);
 }
@@ -213,6 +206,7 @@ static void on_conn(uv_stream_t *l, int status)
         return;
     c = cn_calloc(1, sizeof(*c));
     c->magic = GW_MCONN_MAGIC;
+    c->s = l->data;
     uv_tcp_init(l->loop, &c->tcp);
     c->tcp.data = c;
     if (uv_accept(l, (uv_stream_t *)&c->tcp) != 0 ||
@@ -224,19 +218,19 @@ int gw_metrics_start(gw_server_t *s, uv_loop_t *loop, char *host, size_t hostlen
 {
     struct sockaddr_storage ss;
     int len = sizeof(ss), p, rc;
+    struct gw_metrics *M = &s->metrics;
 
-    M.s = s;
-    M.reg = cn_metrics_create();
-    M.req = cn_metrics_counter(M.reg, "cairn_gateway_requests_total",
+    M->reg = cn_metrics_create();
+    M->req = cn_metrics_counter(M->reg, "cairn_gateway_requests_total",
                                "requests answered, by S3 operation and HTTP status", "op,status");
-    M.lat = cn_metrics_histogram(M.reg, "cairn_gateway_request_duration_seconds",
+    M->lat = cn_metrics_histogram(M->reg, "cairn_gateway_request_duration_seconds",
                                  "request latency by S3 operation", "op",
                                  cn_metrics_latency_buckets, CN_METRICS_LATENCY_NBUCKETS);
-    M.bin = cn_metrics_counter(M.reg, "cairn_gateway_bytes_in_total",
+    M->bin = cn_metrics_counter(M->reg, "cairn_gateway_bytes_in_total",
                                "request body bytes received", NULL);
-    M.bout = cn_metrics_counter(M.reg, "cairn_gateway_bytes_out_total",
+    M->bout = cn_metrics_counter(M->reg, "cairn_gateway_bytes_out_total",
                                 "response bytes sent", NULL);
-    M.ring = cn_metrics_gauge(M.reg, "cairn_gateway_ring_info",
+    M->ring = cn_metrics_gauge(M->reg, "cairn_gateway_ring_info",
                               "ring checksums this gateway holds (labels), always 1",
                               "node,ring_cur,ring_prev");
     *port = 0;
@@ -247,30 +241,31 @@ int gw_metrics_start(gw_server_t *s, uv_loop_t *loop, char *host, size_t hostlen
     if ((rc = uv_ip4_addr(host, p, (struct sockaddr_in *)&ss)) != 0 &&
         (rc = uv_ip6_addr(host, p, (struct sockaddr_in6 *)&ss)) != 0)
         return CN_EINVAL;
-    uv_tcp_init(loop, &M.listener);
-    M.listening = 1;
-    if ((rc = uv_tcp_bind(&M.listener, (struct sockaddr *)&ss, 0)) != 0 ||
-        (rc = uv_listen((uv_stream_t *)&M.listener, 64, on_conn)) != 0) {
+    uv_tcp_init(loop, &M->listener);
+    M->listener.data = s;
+    M->listening = 1;
+    if ((rc = uv_tcp_bind(&M->listener, (struct sockaddr *)&ss, 0)) != 0 ||
+        (rc = uv_listen((uv_stream_t *)&M->listener, 64, on_conn)) != 0) {
         CN_LOG(CN_LOG_ERROR, "metrics_listen=%s: %s", s->conf.metrics_listen, uv_strerror(rc));
         return rc == UV_EADDRINUSE ? CN_EBUSY : CN_EIO;
     }
-    uv_tcp_getsockname(&M.listener, (struct sockaddr *)&ss, &len);
+    uv_tcp_getsockname(&M->listener, (struct sockaddr *)&ss, &len);
     *port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                                      : ntohs(((struct sockaddr_in *)&ss)->sin_port);
     CN_LOG(CN_LOG_INFO, "metrics listening on %s:%d", host, *port);
     return 0;
 }
 
-void gw_metrics_stop(void)
+void gw_metrics_stop(gw_server_t *s)
 {
-    if (M.listening) {
-        uv_close((uv_handle_t *)&M.listener, NULL);
-        M.listening = 0;
+    if (s->metrics.listening) {
+        uv_close((uv_handle_t *)&s->metrics.listener, NULL);
+        s->metrics.listening = 0;
     }
 }
 
-void gw_metrics_dispose(void)
+void gw_metrics_dispose(gw_server_t *s)
 {
-    cn_metrics_destroy(M.reg);
-    M.reg = NULL;
+    cn_metrics_destroy(s->metrics.reg);
+    s->metrics.reg = NULL;
 }

@@ -16,13 +16,11 @@
 #include "common/mem.h"
 #include "common/proc.h"
 
-struct waiter {
+struct gw_mgr_waiter {
     void (*cb)(int status, void *arg);
     void *arg;
-    struct waiter *next;
+    struct gw_mgr_waiter *next;
 };
-
-static struct waiter *wait_next, *wait_cur;
 
 static void fetch_users(gw_server_t *s);
 static void fetch_buckets(gw_server_t *s);
@@ -168,7 +166,7 @@ static void on_buckets(int status, cn_msg_t *resp, void *arg)
     json_error_t jerr;
     int rc = status ? status : cn_msg_rc(resp);
     uint64_t ver = 0;
-    struct waiter *w;
+    struct gw_mgr_waiter *w;
 
     s->mgr.fetching_buckets = 0;
     if (rc != 0) {
@@ -210,15 +208,15 @@ out:
         json_decref(root);
     if (resp)
         cn_msg_free(resp);
-    w = wait_cur;
-    wait_cur = NULL;
+    w = s->mgr.wait_cur;
+    s->mgr.wait_cur = NULL;
     while (w) {
-        struct waiter *next = w->next;
+        struct gw_mgr_waiter *next = w->next;
         w->cb(rc, w->arg);
         cn_free(w);
         w = next;
     }
-    if (wait_next)
+    if (s->mgr.wait_next)
         fetch_buckets(s);
 }
 
@@ -228,22 +226,22 @@ static void fetch_buckets(gw_server_t *s)
         return;
     s->mgr.fetching_buckets = 1;
     /* waiters registered so far are satisfied by this fetch */
-    while (wait_next) {
-        struct waiter *w = wait_next;
-        wait_next = w->next;
-        w->next = wait_cur;
-        wait_cur = w;
+    while (s->mgr.wait_next) {
+        struct gw_mgr_waiter *w = s->mgr.wait_next;
+        s->mgr.wait_next = w->next;
+        w->next = s->mgr.wait_cur;
+        s->mgr.wait_cur = w;
     }
     gw_mgr_call(s, cn_msg_new(CN_OP_GET_BUCKETS), on_buckets, s);
 }
 
 void gw_mgr_refresh_buckets(gw_server_t *s, void (*cb)(int status, void *arg), void *arg)
 {
-    struct waiter *w = cn_calloc(1, sizeof(*w));
+    struct gw_mgr_waiter *w = cn_calloc(1, sizeof(*w));
     w->cb = cb;
     w->arg = arg;
-    w->next = wait_next;
-    wait_next = w;
+    w->next = s->mgr.wait_next;
+    s->mgr.wait_next = w;
     fetch_buckets(s);
 }
 

@@ -258,11 +258,8 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
     size_t blen;
     void *body;
 
-    if (gw_req_rpc_done(r)) {
-        if (resp)
-            cn_msg_free(resp);
+    if (gw_req_rpc_gone(r, resp))
         return;
-    }
     if (rc != 0) {
         if (resp)
             cn_msg_free(resp);
@@ -308,7 +305,7 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
     cn_msg_set_body(put, body, blen);
     cn_msg_free(resp);
     r->pending++;
-    if (gw_stor_send(r->srv, o->key.data, o->key.len, put, on_object_acl_put, r) != 0) {
+    if (gw_obj_write_send(r->srv, o->key.data, o->key.len, put, on_object_acl_put, r) != 0) {
         r->pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }

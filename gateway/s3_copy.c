@@ -184,11 +184,8 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
     uint64_t mtime = 0, flags = 0;
     int st;
 
-    if (gw_req_rpc_done(r)) {
-        if (resp)
-            cn_msg_free(resp);
+    if (gw_req_rpc_gone(r, resp))
         return;
-    }
     o = r->op;
     if (source_allowed(r, resp, rc) != 0)
         return;
@@ -377,11 +374,8 @@ static void on_part_piece(int status, cn_msg_t *resp, void *arg)
     struct gw_copy_state *cs;
     cn_slice_t b;
 
-    if (gw_req_rpc_done(r)) {
-        if (resp)
-            cn_msg_free(resp);
+    if (gw_req_rpc_gone(r, resp))
         return;
-    }
     cs = state_of(r);
     b = rc == 0 ? cn_msg_body(resp) : cn_slice(NULL, 0);
     if (rc == 0 && (b.len == 0 || b.len > cs->end - cs->pos))
@@ -498,11 +492,8 @@ static void on_part_source(int status, cn_msg_t *resp, void *arg)
     char etag[72] = "";
     uint64_t mtime = 0, flags = 0, total, off, len;
 
-    if (gw_req_rpc_done(r)) {
-        if (resp)
-            cn_msg_free(resp);
+    if (gw_req_rpc_gone(r, resp))
         return;
-    }
     o = r->op;
     cs = state_of(r);
     if (source_allowed(r, resp, rc) != 0)

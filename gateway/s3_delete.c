@@ -69,10 +69,15 @@ static int item_done(struct del_item *it, gw_s3_err_t e)
     return 0;
 }
 
-static int item_send(struct del_item *it, cn_msg_t *m, cn_rpc_done_fn cb)
+static int item_send(struct del_item *it, cn_msg_t *m, cn_rpc_done_fn cb, int write)
 {
+    gw_server_t *s = it->r->srv;
+    int rc;
+
     it->r->pending++;
-    if (gw_stor_send(it->r->srv, it->key.data, it->key.len, m, cb, it) != 0) {
+    rc = write ? gw_obj_write_send(s, it->key.data, it->key.len, m, cb, it)
+               : gw_stor_send(s, it->key.data, it->key.len, m, cb, it);
+    if (rc != 0) {
         it->r->pending--;
         return -1;
     }
@@ -98,7 +103,7 @@ static void item_delete(struct del_item *it)
     cn_msg_t *m = cn_msg_new(CN_OP_DELETE);
     cn_msg_set_bytes(m, "key", it->key.data, it->key.len);
     cn_msg_set_u64(m, "clock", 0);
-    if (item_send(it, m, on_item_deleted) != 0) {
+    if (item_send(it, m, on_item_deleted, 1) != 0) {
         it->r->pending++; /* item_done drops it */
         item_done(it, GW_S3_SERVICE_UNAVAILABLE);
     }
@@ -146,7 +151,7 @@ static void on_item_head(int status, cn_msg_t *resp, void *arg)
     if (rc == 0 && (flags & CN_OBJ_MANIFEST)) {
         cn_msg_t *m = cn_msg_new(CN_OP_GET);
         cn_msg_set_bytes(m, "key", it->key.data, it->key.len);
-        if (item_send(it, m, on_item_manifest) != 0) {
+        if (item_send(it, m, on_item_manifest, 0) != 0) {
             it->r->pending++;
             item_done(it, GW_S3_SERVICE_UNAVAILABLE);
         }
@@ -199,7 +204,7 @@ static void pump(gw_req_t *r)
         cn_buf_append(&it->key, o->d.keys[i], o->d.key_lens[i]);
         cn_msg_set_bytes(m, "key", it->key.data, it->key.len);
         o->inflight++;
-        if (item_send(it, m, on_item_head) != 0) {
+        if (item_send(it, m, on_item_head, 0) != 0) {
             o->res[i] = GW_S3_SERVICE_UNAVAILABLE;
             o->inflight--;
             o->done++;

@@ -324,16 +324,26 @@ static struct mpu_op *mpu_new(gw_req_t *r)
     return o;
 }
 
-/* Sends m for key; on routing failure answers 503 and returns -1. */
-static int send_for(gw_req_t *r, const cn_buf_t *key, cn_msg_t *m, cn_rpc_done_fn cb)
+/* Sends m for key (write: the object's own key, through gw_obj_write_send); on routing
+ * failure answers 503 and returns -1. */
+static int send_as(gw_req_t *r, const cn_buf_t *key, cn_msg_t *m, cn_rpc_done_fn cb, int write)
 {
+    int rc;
+
     r->pending++;
-    if (gw_stor_send(r->srv, key->data, key->len, m, cb, r) != 0) {
+    rc = write ? gw_obj_write_send(r->srv, key->data, key->len, m, cb, r)
+               : gw_stor_send(r->srv, key->data, key->len, m, cb, r);
+    if (rc != 0) {
         r->pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
         return -1;
     }
     return 0;
+}
+
+static int send_for(gw_req_t *r, const cn_buf_t *key, cn_msg_t *m, cn_rpc_done_fn cb)
+{
+    return send_as(r, key, m, cb, 0);
 }
 
 static cn_msg_t *msg_for(const char *op, const cn_buf_t *key)
@@ -737,7 +747,7 @@ static void complete_put_parent(gw_req_t *r)
     cn_msg_set_u64(m, "want_prev", 1); /* the reply says what it replaced */
     cn_msg_set_body_copy(m, body.data, body.len);
     cn_buf_dispose(&body);
-    send_for(r, &o->okey, m, on_complete_parent);
+    send_as(r, &o->okey, m, on_complete_parent, 1);
 }
 
 /* Every named part is read and valid: build the object's manifest. */

@@ -68,15 +68,42 @@ static gw_obj_op_t *obj_op_new(gw_req_t *r)
     return gw_obj_op_new(r, k, (size_t)n + r->route.key_len);
 }
 
-/* Sends m for the object's own key; on routing failure answers 503. */
-static void send_key(gw_req_t *r, cn_msg_t *m, cn_rpc_done_fn cb)
+int gw_obj_write_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m,
+                      cn_rpc_done_fn cb, void *arg)
+{
+    void *inval = gw_cache_write_begin(s, key, keylen, &cb, &arg);
+
+    if (gw_stor_send(s, key, keylen, m, cb, arg) != 0) {
+        gw_cache_write_abort(inval);
+        return CN_EUNAVAIL;
+    }
+    return 0;
+}
+
+/* Sends m for the object's own key (a write through gw_obj_write_send); on routing failure
+ * answers 503. */
+static void send_key_as(gw_req_t *r, cn_msg_t *m, cn_rpc_done_fn cb, int write)
 {
     gw_obj_op_t *o = r->op;
+    int rc;
+
     r->pending++;
-    if (gw_stor_send(r->srv, o->key.data, o->key.len, m, cb, r) != 0) {
+    rc = write ? gw_obj_write_send(r->srv, o->key.data, o->key.len, m, cb, r)
+               : gw_stor_send(r->srv, o->key.data, o->key.len, m, cb, r);
+    if (rc != 0) {
         r->pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }
+}
+
+static void send_key(gw_req_t *r, cn_msg_t *m, cn_rpc_done_fn cb)
+{
+    send_key_as(r, m, cb, 0);
+}
+
+static void send_write(gw_req_t *r, cn_msg_t *m, cn_rpc_done_fn cb)
+{
+    send_key_as(r, m, cb, 1);
 }
 
 static cn_msg_t *key_msg(gw_req_t *r, const char *op)
@@ -95,11 +122,8 @@ static void on_put_done(int status, cn_msg_t *resp, void *arg)
     gw_obj_op_t *o;
     int rc = status ? status : cn_msg_rc(resp);
 
-    if (gw_req_rpc_done(r)) {
-        if (resp)
-            cn_msg_free(resp);
+    if (gw_req_rpc_gone(r, resp))
         return;
-    }
     o = r->op;
     if (rc == 0)
         gw_obj_keep_replaced(resp, &o->old_man, &o->have_old);
@@ -152,7 +176,7 @@ static void put_small(gw_req_t *r)
     cn_msg_set_u64(m, "want_prev", 1); /* the reply says what it replaced */
     if (o->body.len)
         cn_msg_set_body_copy(m, o->body.ptr, o->body.len);
-    send_key(r, m, on_put_done);
+    send_write(r, m, on_put_done);
 }
 
 static void put_continue(gw_req_t *r)
@@ -394,11 +418,8 @@ static void on_range_body(int status, cn_msg_t *resp, void *arg)
     gw_req_t *r = arg;
     int rc = status ? status : cn_msg_rc(resp);
 
-    if (gw_req_rpc_done(r)) {
-        if (resp)
-            cn_msg_free(resp);
+    if (gw_req_rpc_gone(r, resp))
         return;
-    }
     if (rc != 0) {
         if (resp)
             cn_msg_free(resp);
@@ -579,11 +600,8 @@ static int decode_manifest(gw_req_t *r)
 static void on_get_manifest(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
-    if (gw_req_rpc_done(r)) {
-        if (resp)
-            cn_msg_free(resp);
+    if (gw_req_rpc_gone(r, resp))
         return;
-    }
     if (take_parent(r, resp, status ? status : cn_msg_rc(resp)) != 0)
         return;
     gw_obj_op_t *o = r->op;
@@ -598,11 +616,8 @@ static void on_get_manifest(int status, cn_msg_t *resp, void *arg)
 static void on_get_head(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
-    if (gw_req_rpc_done(r)) {
-        if (resp)
-            cn_msg_free(resp);
+    if (gw_req_rpc_gone(r, resp))
         return;
-    }
     if (take_parent(r, resp, status ? status : cn_msg_rc(resp)) != 0)
         return;
     gw_obj_op_t *o = r->op;
@@ -616,11 +631,8 @@ static void on_get_full(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
     gw_cache_get_done(r, status, resp); /* fills the caches, wakes coalesced misses */
-    if (gw_req_rpc_done(r)) {
-        if (resp)
-            cn_msg_free(resp);
+    if (gw_req_rpc_gone(r, resp))
         return;
-    }
     if (take_parent(r, resp, status ? status : cn_msg_rc(resp)) != 0)
         return;
     gw_obj_op_t *o = r->op;
@@ -628,6 +640,9 @@ static void on_get_full(int status, cn_msg_t *resp, void *arg)
         return;
     get_proceed(r, !o->is_manifest);
 }
+
+static void get_storage(gw_req_t *r);
+static void on_cache_answer(gw_req_t *r, const gw_cache_hit_t *hit);
 
 void gw_s3_get_object(gw_req_t *r, int head)
 {
@@ -638,12 +653,12 @@ void gw_s3_get_object(gw_req_t *r, int head)
     }
     o = obj_op_new(r);
     o->head = head;
-    if (gw_cache_get(r))
+    if (gw_cache_get(r, on_cache_answer))
         return;
-    gw_obj_get_storage(r);
+    get_storage(r);
 }
 
-void gw_obj_get_storage(gw_req_t *r)
+static void get_storage(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
     if (o->head || gw_req_header(r, "range").ptr)
@@ -652,7 +667,8 @@ void gw_obj_get_storage(gw_req_t *r)
         send_key(r, key_msg(r, CN_OP_GET), on_get_full);
 }
 
-void gw_obj_serve_cached(gw_req_t *r, const gw_cache_info_t *info, cn_slice_t meta,
+/* A cached version: served as if storage had answered it (get_proceed decides access). */
+static void serve_cached(gw_req_t *r, const gw_cache_info_t *info, cn_slice_t meta,
                          cn_slice_t body)
 {
     gw_obj_op_t *o = r->op;
@@ -671,6 +687,14 @@ void gw_obj_serve_cached(gw_req_t *r, const gw_cache_info_t *info, cn_slice_t me
     o->cache.body = body; /* borrowed from the cache entry the op holds */
     gw_req_add_header(r, "x-cairn-cache", "hit", 3);
     get_proceed(r, 0);
+}
+
+static void on_cache_answer(gw_req_t *r, const gw_cache_hit_t *hit)
+{
+    if (hit)
+        serve_cached(r, hit->info, hit->meta, hit->body);
+    else
+        get_storage(r);
 }
 
 /* ---- GetObjectTagging ---------------------------------------------------------------- */
@@ -743,18 +767,15 @@ static void delete_parent(gw_req_t *r)
 {
     cn_msg_t *m = key_msg(r, CN_OP_DELETE);
     cn_msg_set_u64(m, "clock", 0);
-    send_key(r, m, on_delete_done);
+    send_write(r, m, on_delete_done);
 }
 
 static void on_delete_manifest(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
     int rc = status ? status : cn_msg_rc(resp);
-    if (gw_req_rpc_done(r)) {
-        if (resp)
-            cn_msg_free(resp);
+    if (gw_req_rpc_gone(r, resp))
         return;
-    }
     if (rc == 0)
         keep_old_manifest(r->op, resp);
     if (resp)

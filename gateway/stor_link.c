@@ -12,7 +12,7 @@
  * cover every key: list_may_miss), merges (list_merge.c), and answers without a node that is
  * slow to answer once the others cover every key. Loop thread only.
  */
-#include "gateway/gateway.h"
+#include "gateway/stor_link.h"
 
 #include <errno.h>
 #include <string.h>
@@ -21,13 +21,22 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "gateway/gateway.h"
 #include "gateway/list_merge.h"
+
+void gw_stor_init(gw_server_t *s)
+{
+    memset(&s->stor, 0, sizeof(s->stor));
+    s->stor.owners_n = 3;
+    s->stor.quorum_w = 2;
+    s->stor.quorum_d = 2;
+}
 
 static gw_stor_node_t *find_node(gw_server_t *s, const char *name)
 {
-    for (size_t i = 0; i < s->nnodes; i++)
-        if (strcmp(s->nodes[i].name, name) == 0)
-            return &s->nodes[i];
+    for (size_t i = 0; i < s->stor.nnodes; i++)
+        if (strcmp(s->stor.nodes[i].name, name) == 0)
+            return &s->stor.nodes[i];
     return NULL;
 }
 
@@ -53,22 +62,24 @@ void gw_stor_sync_nodes(gw_server_t *s)
             nodes[i].client = NULL;
         }
     }
-    for (size_t i = 0; i < s->nnodes; i++)
-        if (s->nodes[i].client)
-            cn_rpc_client_destroy(s->nodes[i].client);
-    cn_free(s->nodes);
-    s->nodes = nodes;
-    s->nnodes = n;
+    for (size_t i = 0; i < s->stor.nnodes; i++)
+        if (s->stor.nodes[i].client)
+            cn_rpc_client_destroy(s->stor.nodes[i].client);
+    cn_free(s->stor.nodes);
+    s->stor.nodes = nodes;
+    s->stor.nnodes = n;
 }
 
 void gw_stor_stop(gw_server_t *s)
 {
-    for (size_t i = 0; i < s->nnodes; i++)
-        if (s->nodes[i].client)
-            cn_rpc_client_destroy(s->nodes[i].client);
-    cn_free(s->nodes);
-    s->nodes = NULL;
-    s->nnodes = 0;
+    for (size_t i = 0; i < s->stor.nnodes; i++)
+        if (s->stor.nodes[i].client)
+            cn_rpc_client_destroy(s->stor.nodes[i].client);
+    cn_free(s->stor.nodes);
+    s->stor.nodes = NULL;
+    s->stor.nnodes = 0;
+    cn_free(s->stor.down_names);
+    s->stor.down_names = NULL;
 }
 
 /* ---- coordinator choice and fallback ------------------------------------------------ */
@@ -76,18 +87,12 @@ void gw_stor_stop(gw_server_t *s)
 #define GW_SEND_MAGIC 0x67777364u /* "gwsd" */
 
 #define GW_SUSPECT_MS 5000
-#define GW_SUSPECTS 16
 
-static char *down_names;       /* comma-joined node names out of service ("" or NULL: none) */
-static struct {
-    char name[CN_RING_NAME_MAX];
-    uint64_t until_ms;         /* monotonic */
-} suspects[GW_SUSPECTS];       /* nodes that timed out lately */
-
-static void suspect(const char *name)
+static void suspect(gw_server_t *s, const char *name)
 {
     uint64_t now = cn_mono_ms();
     size_t at = 0;
+    struct gw_stor_suspect *suspects = s->stor.suspects;
 
     for (size_t i = 0; i < GW_SUSPECTS; i++) {
         if (strcmp(suspects[i].name, name) == 0) {
@@ -104,40 +109,38 @@ static void suspect(const char *name)
     suspects[at].until_ms = now + GW_SUSPECT_MS;
 }
 
-static int is_suspect(const char *name)
+static int is_suspect(const gw_server_t *s, const char *name)
 {
     uint64_t now = cn_mono_ms();
+    const struct gw_stor_suspect *suspects = s->stor.suspects;
 
     for (size_t i = 0; i < GW_SUSPECTS; i++)
         if (suspects[i].until_ms > now && strcmp(suspects[i].name, name) == 0)
             return 1;
     return 0;
 }
-static size_t owners_n = 3;    /* N, from the manager's heartbeat replies */
-
 void gw_stor_set_down(gw_server_t *s, const char *csv, uint64_t n)
 {
-    (void)s;
     if (n >= 1 && n <= CN_RING_MAX_REPLICAS)
-        owners_n = (size_t)n;
+        s->stor.owners_n = (size_t)n;
     if (csv == NULL)
         csv = "";
-    if (down_names != NULL && strcmp(down_names, csv) == 0)
+    if (s->stor.down_names != NULL && strcmp(s->stor.down_names, csv) == 0)
         return;
-    if (down_names != NULL || csv[0] != '\0')
+    if (s->stor.down_names != NULL || csv[0] != '\0')
         CN_LOG(CN_LOG_INFO, "down=%s: storage nodes skipped as coordinators",
                csv[0] ? csv : "(none)");
-    cn_free(down_names);
-    down_names = cn_strdup(csv);
+    cn_free(s->stor.down_names);
+    s->stor.down_names = cn_strdup(csv);
 }
 
-static int is_down(const char *name)
+static int is_down(const gw_server_t *s, const char *name)
 {
     size_t n = strlen(name);
 
-    if (is_suspect(name))
+    if (is_suspect(s, name))
         return 1;
-    for (const char *p = down_names; p != NULL && *p != '\0';) {
+    for (const char *p = s->stor.down_names; p != NULL && *p != '\0';) {
         const char *e = strchr(p, ',');
         size_t len = e ? (size_t)(e - p) : strlen(p);
 
@@ -207,7 +210,7 @@ static void on_send_done(int status, cn_msg_t *resp, void *arg)
 
     CN_CHECK_OBJ(c, GW_SEND_MAGIC);
     if (status == CN_ETIMEDOUT)
-        suspect(c->names[c->next - 1]);
+        suspect(c->s, c->names[c->next - 1]);
     if (status != 0 && transport_error(status) && c->next < c->n && c->frame.len > 4 &&
         !c->s->stopping &&
         cn_msg_decode(c->frame.data + 4, c->frame.len - 4, &again) == 0) {
@@ -225,15 +228,13 @@ int gw_stor_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m, cn
 {
     const cn_ring_node_t *owners[CN_RING_MAX_REPLICAS];
     struct send_ctx *c;
-    void *cache_wrap;
     size_t k;
 
     if (!s->mgr.ring || s->stopping ||
-        (k = cn_ring_lookup(s->mgr.ring, key, keylen, owners_n, owners)) < 1) {
+        (k = cn_ring_lookup(s->mgr.ring, key, keylen, s->stor.owners_n, owners)) < 1) {
         cn_msg_free(m);
         return CN_EUNAVAIL;
     }
-    cache_wrap = gw_cache_write_begin(s, m, key, keylen, &cb, &arg); /* put/delete: invalidate */
     c = cn_calloc(1, sizeof(*c));
     c->magic = GW_SEND_MAGIC;
     c->s = s;
@@ -243,13 +244,12 @@ int gw_stor_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m, cn
     cn_buf_init(&c->frame);
     for (int pass = 0; pass < 2; pass++) /* owners in service first, the others last */
         for (size_t i = 0; i < k; i++)
-            if (is_down(owners[i]->name) == pass)
+            if (is_down(s, owners[i]->name) == pass)
                 snprintf(c->names[c->n++], sizeof(c->names[0]), "%s", owners[i]->name);
     if (c->n > 1)
         cn_msg_encode(m, CN_RPC_REQ, 0, &c->frame);
     if (send_next(c, m) != 0) {
         send_free(c);
-        gw_cache_write_abort(cache_wrap);
         return CN_EUNAVAIL;
     }
     return 0;
@@ -260,15 +260,12 @@ int gw_stor_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m, cn
 #define GW_LIST_MAGIC 0x67776c73u /* "gwls" */
 #define GW_LIST_GRACE_MS 50
 
-static size_t quorum_w = 2, quorum_d = 2; /* W and D, from the manager's heartbeat replies */
-
 void gw_stor_set_quorums(gw_server_t *s, uint64_t w, uint64_t d)
 {
-    (void)s;
     if (w >= 1 && w <= CN_RING_MAX_REPLICAS)
-        quorum_w = (size_t)w;
+        s->stor.quorum_w = (size_t)w;
     if (d >= 1 && d <= CN_RING_MAX_REPLICAS)
-        quorum_d = (size_t)d;
+        s->stor.quorum_d = (size_t)d;
 }
 
 /* How many nodes a listing may miss and still be complete. Every key has its N owners on
@@ -278,14 +275,14 @@ void gw_stor_set_quorums(gw_server_t *s, uint64_t w, uint64_t d)
  * During a rebalance (a prev ring) keys may sit on prev owners only: nothing may be missed. */
 static size_t list_may_miss(const gw_server_t *s)
 {
-    size_t q = quorum_w < quorum_d ? quorum_w : quorum_d;
+    size_t q = s->stor.quorum_w < s->stor.quorum_d ? s->stor.quorum_w : s->stor.quorum_d;
 
     if (s->mgr.ring_prev != NULL)
         return 0;
-    if (q > owners_n)
-        q = owners_n;
-    if (q > s->nnodes)
-        q = s->nnodes;
+    if (q > s->stor.owners_n)
+        q = s->stor.owners_n;
+    if (q > s->stor.nnodes)
+        q = s->stor.nnodes;
     return q > 1 ? q - 1 : 0;
 }
 
@@ -418,7 +415,7 @@ static void on_list(int status, cn_msg_t *resp, void *arg)
     CN_CHECK_OBJ(c, GW_LIST_MAGIC);
     c->remaining--;
     if (status == CN_ETIMEDOUT)
-        suspect(lc->name); /* the next listings (and key requests) skip it for a while */
+        suspect(c->srv, lc->name); /* the next listings (and key requests) skip it a while */
     if (!c->answered) {
         if (rc == 0) {
             cn_slice_t b = cn_msg_body(resp);
@@ -447,8 +444,8 @@ int gw_stor_list(gw_server_t *s, const char *prefix, size_t prefix_len, const ch
     struct list_ctx *c;
     size_t live = 0;
 
-    for (size_t i = 0; i < s->nnodes; i++)
-        live += s->nodes[i].client != NULL;
+    for (size_t i = 0; i < s->stor.nnodes; i++)
+        live += s->stor.nodes[i].client != NULL;
     if (!live || s->stopping)
         return CN_EUNAVAIL;
     c = cn_calloc(1, sizeof(*c));
@@ -456,24 +453,24 @@ int gw_stor_list(gw_server_t *s, const char *prefix, size_t prefix_len, const ch
     c->srv = s;
     c->cb = cb;
     c->arg = arg;
-    c->n = s->nnodes;
+    c->n = s->stor.nnodes;
     c->max_keys = max_keys;
     c->may_miss = list_may_miss(s);
     c->t0_ms = cn_mono_ms();
     c->res = cn_calloc(c->n, sizeof(*c->res));
     c->trunc = cn_calloc(c->n, sizeof(*c->trunc));
-    c->missing = s->nnodes - live;
+    c->missing = s->stor.nnodes - live;
     /* nodes the manager reports down (or that timed out lately) are not asked while the
      * others still cover every key */
     uint8_t *skip = cn_calloc(c->n, 1);
-    for (size_t i = 0; i < s->nnodes; i++)
-        if (s->nodes[i].client && c->missing < c->may_miss && is_down(s->nodes[i].name)) {
+    for (size_t i = 0; i < s->stor.nnodes; i++)
+        if (s->stor.nodes[i].client && c->missing < c->may_miss && is_down(s, s->stor.nodes[i].name)) {
             skip[i] = 1;
             c->missing++;
         }
     c->remaining = 1; /* held while sending */
-    for (size_t i = 0; i < s->nnodes; i++) {
-        if (!s->nodes[i].client || skip[i])
+    for (size_t i = 0; i < s->stor.nnodes; i++) {
+        if (!s->stor.nodes[i].client || skip[i])
             continue;
         cn_msg_t *m = cn_msg_new(CN_OP_LIST);
         cn_msg_set_bytes(m, "prefix", prefix, prefix_len);
@@ -486,9 +483,9 @@ int gw_stor_list(gw_server_t *s, const char *prefix, size_t prefix_len, const ch
         struct list_call *lc = cn_calloc(1, sizeof(*lc));
         lc->ctx = c;
         lc->i = i;
-        snprintf(lc->name, sizeof(lc->name), "%s", s->nodes[i].name);
+        snprintf(lc->name, sizeof(lc->name), "%s", s->stor.nodes[i].name);
         c->remaining++;
-        cn_rpc_call(s->nodes[i].client, m, s->conf.rpc_timeout_ms, on_list, lc);
+        cn_rpc_call(s->stor.nodes[i].client, m, s->conf.rpc_timeout_ms, on_list, lc);
     }
     cn_free(skip);
     c->remaining--;

@@ -17,17 +17,18 @@
 
 static char dir[512];
 static uv_loop_t loop;
+static gw_body_pager_t pager;
 
 static void setup(void)
 {
     t_tmpdir_make(dir, sizeof(dir));
     uv_loop_init(&loop);
-    cr_assert_eq(gw_body_pager_start(&loop, dir), 0);
+    cr_assert_eq(gw_body_pager_start(&pager, &loop, dir), 0);
 }
 
 static void teardown(void)
 {
-    gw_body_pager_stop();
+    gw_body_pager_stop(&pager);
     uv_run(&loop, UV_RUN_NOWAIT);
     uv_loop_close(&loop);
     t_tmpdir_remove(dir);
