@@ -62,7 +62,8 @@ static const struct cmd cmds[] = {
     {"dump-ring", 0, 0, "", "the ring's members and checksum (--json: with the arcs)",
      adm_cmd_dump_ring},
     {"update-log-level", 2, 2, "NODE LEVEL",
-     "set the log level (debug, info, warn, error); for now only of 'manager'",
+     "set a node's log level (debug, info, warn, error): the manager, a storage node, or a "
+     "gateway (at its next heartbeat)",
      adm_cmd_update_log_level},
     {"update-consistency-level", 3, 3, "W R D", "set the write, read and delete quorums (1..N)",
      adm_cmd_update_consistency},
