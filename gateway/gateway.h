@@ -96,6 +96,11 @@ struct gw_mgr {
     cn_ring_t *ring;        /* current ring, NULL until fetched */
     cn_ring_t *ring_prev;
     uint64_t ring_sum, ring_prev_sum;
+    /* add-endpoint's DNS names: <bucket>.<endpoint> hosts route to the bucket */
+    char **endpoints;
+    size_t nendpoints;
+    uint64_t endpoints_ver;
+    int endpoints_loaded, fetching_endpoints;
     /* gw_mgr_refresh_buckets: callers waiting for the next fetch, and for the one in flight */
     struct gw_mgr_waiter *wait_next, *wait_cur;
 };
@@ -228,6 +233,10 @@ void gw_mgr_stop(gw_server_t *s);
 /** 1 when users and the ring are loaded (S3 requests may be served). */
 int gw_mgr_ready(const gw_server_t *s);
 const gw_user_t *gw_mgr_user_by_key(const gw_server_t *s, const char *access_key);
+/** The domain under which host names a bucket (virtual-host style): [gateway] domain or one
+ *  of the manager's endpoints (cairn-adm add-endpoint), the longest that matches; NULL when
+ *  host is under none. */
+const char *gw_mgr_vhost_domain(const gw_server_t *s, const char *host, size_t host_len);
 /** The user with canonical id id, or NULL. */
 const gw_user_t *gw_mgr_user_by_id(const gw_server_t *s, const char *id);
 const gw_bucket_t *gw_mgr_bucket_find(const gw_server_t *s, const char *name);

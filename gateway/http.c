@@ -459,7 +459,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         e = gw_route_parse(req->method.base, req->method.len, req->path.base, plen,
                            qat != SIZE_MAX ? req->path.base + qat + 1 : NULL,
                            qat != SIZE_MAX ? req->path.len - qat - 1 : 0, host, host_len,
-                           s->conf.domain, &r->route);
+                           gw_mgr_vhost_domain(s, host, host_len), &r->route);
         if (r->route.vhost)
             snprintf(r->resource, sizeof(r->resource), "/%s%.*s", r->route.bucket, (int)plen,
                      req->path.base);

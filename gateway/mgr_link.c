@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -149,6 +150,81 @@ out:
         json_decref(root);
     if (resp)
         cn_msg_free(resp);
+}
+
+/* get_endpoints: a JSON array of the DNS names `cairn-adm add-endpoint` added, under which
+ * hosts <bucket>.<endpoint> name a bucket (virtual-host routing, gw_mgr_vhost_domain). */
+static void on_endpoints(int status, cn_msg_t *resp, void *arg)
+{
+    gw_server_t *s = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    json_t *root = NULL;
+    uint64_t ver = 0;
+    cn_slice_t body;
+
+    s->mgr.fetching_endpoints = 0;
+    if (rc != 0) {
+        CN_LOG(CN_LOG_WARN, "get_endpoints failed: %s", cn_strerror(rc));
+        goto out;
+    }
+    cn_msg_get_u64(resp, "ver", &ver);
+    body = cn_msg_body(resp);
+    root = json_loadb(body.ptr ? body.ptr : "[]", body.ptr ? body.len : 2, 0, NULL);
+    if (!json_is_array(root)) {
+        CN_LOG(CN_LOG_WARN, "get_endpoints: not a JSON array");
+        goto out;
+    }
+    for (size_t i = 0; i < s->mgr.nendpoints; i++)
+        cn_free(s->mgr.endpoints[i]);
+    cn_free(s->mgr.endpoints);
+    s->mgr.nendpoints = json_array_size(root);
+    s->mgr.endpoints = cn_calloc(s->mgr.nendpoints ? s->mgr.nendpoints : 1, sizeof(char *));
+    for (size_t i = 0; i < s->mgr.nendpoints; i++) {
+        const char *d = json_string_value(json_array_get(root, i));
+        s->mgr.endpoints[i] = cn_strdup(d ? d : "");
+    }
+    s->mgr.endpoints_ver = ver;
+    CN_LOG(CN_LOG_INFO, "endpoints loaded: %zu (ver %" PRIu64 ")", s->mgr.nendpoints, ver);
+out:
+    if (root)
+        json_decref(root);
+    if (resp)
+        cn_msg_free(resp);
+}
+
+static void fetch_endpoints(gw_server_t *s)
+{
+    if (s->mgr.fetching_endpoints || s->stopping)
+        return;
+    s->mgr.fetching_endpoints = 1;
+    gw_mgr_call(s, cn_msg_new(CN_OP_GET_ENDPOINTS), on_endpoints, s);
+}
+
+/* 1 when host (its port cut) is <something>.<domain>, case-insensitively. */
+static int host_under(const char *host, size_t host_len, const char *domain)
+{
+    size_t dl = strlen(domain);
+    const char *colon = memchr(host, ':', host_len);
+
+    if (colon)
+        host_len = (size_t)(colon - host);
+    return dl > 0 && host_len > dl + 1 && host[host_len - dl - 1] == '.' &&
+           strncasecmp(host + host_len - dl, domain, dl) == 0;
+}
+
+const char *gw_mgr_vhost_domain(const gw_server_t *s, const char *host, size_t host_len)
+{
+    const char *best = NULL;
+
+    if (host == NULL)
+        return NULL;
+    if (s->conf.domain && host_under(host, host_len, s->conf.domain))
+        best = s->conf.domain;
+    for (size_t i = 0; i < s->mgr.nendpoints; i++) /* the longest match names the bucket */
+        if (host_under(host, host_len, s->mgr.endpoints[i]) &&
+            (best == NULL || strlen(s->mgr.endpoints[i]) > strlen(best)))
+            best = s->mgr.endpoints[i];
+    return best;
 }
 
 static void fetch_users(gw_server_t *s)
@@ -360,6 +436,11 @@ static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
     if (cn_msg_get_u64(resp, "buckets_ver", &v) == 0 &&
         (v != s->mgr.buckets_ver || !s->mgr.buckets_loaded))
         fetch_buckets(s);
+    if (cn_msg_get_u64(resp, "endpoints_ver", &v) == 0 &&
+        (v != s->mgr.endpoints_ver || !s->mgr.endpoints_loaded)) {
+        s->mgr.endpoints_loaded = 1;
+        fetch_endpoints(s);
+    }
     if ((cn_msg_get_u64(resp, "ring_cur", &v) == 0 && v != s->mgr.ring_sum) ||
         (cn_msg_get_u64(resp, "ring_prev", &v) == 0 && v != s->mgr.ring_prev_sum))
         fetch_ring(s);

@@ -360,6 +360,20 @@ copy me" "$out"
 listing=$(sigv4 "$endpoint/surface?list-type=2&prefix=cp/")
 expect_match "curl --aws-sigv4 ListObjectsV2 with prefix=cp/ (query signed as sent)" '<Key>cp/src</Key>' "$listing"
 
+# add-endpoint: gateways fetch the manager's endpoints and route <bucket>.<endpoint> hosts
+vh() { curl -s -H "Host: surface-pub.cdn.test" "$endpoint/?list-type=2"; }
+expect_match "before add-endpoint, Host surface-pub.cdn.test is not a bucket (anonymous ListBuckets: 403)" \
+    'AccessDenied' "$(vh)"
+check "cairn-adm add-endpoint cdn.test" cl_adm add-endpoint cdn.test
+deadline=$((SECONDS + 15))
+until vh | grep -q '<Key>kp</Key>' || [ $SECONDS -ge $deadline ]; do sleep 0.3; done
+expect_match "after it, Host surface-pub.cdn.test lists bucket surface-pub (anonymous, public-read)" \
+    '<Name>surface-pub</Name>' "$(vh)"
+check "cairn-adm delete-endpoint cdn.test" cl_adm delete-endpoint cdn.test
+deadline=$((SECONDS + 15))
+until vh | grep -q 'AccessDenied' || [ $SECONDS -ge $deadline ]; do sleep 0.3; done
+expect_match "after delete-endpoint the host routes by path again" 'AccessDenied' "$(vh)"
+
 # --- 7. the stock boto3 client (s3-compat-tests/boto3_compat.py), when it is installed ------
 if python3 -c 'import boto3' 2>/dev/null; then
     out=$(S3_ENDPOINT=$endpoint TMPDIR=$tmp timeout 300 python3 "$src/s3-compat-tests/boto3_compat.py" boto3-compat 2>&1)
