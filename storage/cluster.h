@@ -176,7 +176,8 @@ void stor_repair_q_close(struct stor_server *s);
  *  entry is persistent a moment later (use stor_repair_q_push_cb to wait for it). 0 or
  *  CN_EINVAL. */
 int stor_repair_q_push(struct stor_server *s, cn_slice_t key, const char *target, int reason);
-/** Called on the loop once the writes queued before it are in RocksDB's WAL (rc 0 or CN_EIO). */
+/** Called on the loop once the writes queued before it are in RocksDB's WAL: rc 0, or the
+ *  write's error (common/rocks_err.h: CN_EIO, CN_ENOSPC, ...). */
 typedef void (*stor_rq_persisted_fn)(void *arg, int rc);
 /** As stor_repair_q_push, then: 1 when cb(arg, rc) will run later (never from inside this
  *  call) once the entry is persistent; 0 when it already is (nothing will be called, as
