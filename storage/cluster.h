@@ -159,12 +159,16 @@ void stor_gather_free(stor_gather_t *g);
 
 /* ---- replicator (storage/replicator.c) ---------------------------------------------- */
 
-/** Coordinates a put/delete/get/head that came without replica = 1 while a ring exists.
- *  Takes req (the reply is sent from here). m, body, off and len are the parsed request
- *  (borrowing from req); m->clock is set for writes. kind: 'p', 'd', 'g', 'h'. */
-void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req, int kind,
-                          const stor_obj_meta_t *m, cn_slice_t body, uint64_t off,
-                          uint64_t len);
+/** The object ops of the cluster RPC (CN_OP_PUT ... CN_OP_LIST, docs/PROTOCOL.md), as
+ *  storage/rpc_srv.c parses a request and the coordinator below takes it. */
+enum stor_obj_op { STOR_OBJ_PUT, STOR_OBJ_DELETE, STOR_OBJ_GET, STOR_OBJ_HEAD, STOR_OBJ_LIST };
+
+/** Coordinates a put/delete/get/head (op: any but STOR_OBJ_LIST) that came without
+ *  replica = 1 while a ring exists. Takes req (the reply is sent from here). m, body, off and
+ *  len are the parsed request (borrowing from req); m->clock is set for writes. */
+void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req,
+                          enum stor_obj_op op, const stor_obj_meta_t *m, cn_slice_t body,
+                          uint64_t off, uint64_t len);
 
 /* ---- repair queue (storage/repair_q.c) ---------------------------------------------- */
 
