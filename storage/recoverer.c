@@ -1,5 +1,6 @@
 /*
- * storage/recoverer.c: recovery and rebalancing on the storage side (docs/OPERATIONS.md):
+ * storage/recoverer.c: recovery between nodes and rebalancing on the storage side
+ * (docs/OPERATIONS.md; a node's own crash recovery on open is storage/replay.c):
  *   whereis {key}             this node's copy of key (size, etag, clock, mtime, flags);
  *   recover_file {key}        heads every owner; the holder of the newest version queues a
  *                             push to each stale owner (forwarded to it when it is a peer),
