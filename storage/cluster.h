@@ -6,7 +6,8 @@
  * Not for other folders: the contract between daemons is docs/PROTOCOL.md, "Replication".
  *
  * Threads: everything here runs on the main loop; engine calls go to the libuv pool through
- * stor_local_read/stor_local_write and come back on the loop.
+ * stor_local_read/stor_local_write and come back on the loop (with CN_ECANCELED when the
+ * job never ran, then possibly before the call returns: common/work.h).
  * Rings: s->ring_cur/s->ring_prev are replaced whole at any loop turn, so nothing keeps a
  * cn_ring_node_t pointer across a callback: owners are copied by name (stor_owners_t) and
  * peers are looked up by name at call time.

@@ -5,7 +5,7 @@
  * they only flip flags or copy counters under the engine's short locks).
  *
  * A request is checked on the loop thread (fields and types; a bad one is answered
- * CN_EINVAL at once), turned into a job and run on the libuv thread pool (uv_queue_work):
+ * CN_EINVAL at once), turned into a job and run on the libuv thread pool (cn_work_queue):
  * run_job touches only the job and the thread-safe engine; job_done, back on the loop,
  * builds the response and replies (a stray replica write waits for its repair entries to be
  * persistent first: stray_replica). The job borrows key, metadata and body from the request,
@@ -28,6 +28,7 @@
 #include "common/proc.h"
 #include "common/proto.h"
 #include "common/rpc.h"
+#include "common/work.h"
 #include "storage/cluster.h"
 
 #define STOR_RPC_MAGIC 0x53525043u /* "SRPC" */
@@ -402,12 +403,14 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
         job_free(j);
         return;
     }
-    if (known && rc == 0 && (rc = uv_queue_work(r->s->loop, &j->work, run_job, job_done)) == 0)
+    if (known && rc == 0) {
+        cn_work_queue(r->s->loop, &j->work, run_job, job_done, opname);
         return;
+    }
     if (!known)
         CN_LOG(CN_LOG_DEBUG, "op=%s peer=%s: unknown op", opname, cn_rpc_conn_peer(conn));
     resp = cn_msg_new(opname);
-    cn_msg_set_rc(resp, rc < 0 && rc != CN_EINVAL ? CN_EIO : CN_EINVAL);
+    cn_msg_set_rc(resp, CN_EINVAL); /* an unknown op, or parse_req refused a field */
     cn_rpc_reply(conn, req, resp);
     job_free(j);
 }
