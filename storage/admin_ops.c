@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/proto.h"
+#include "common/work.h"
 #include "storage/cluster.h"
 
 #define STOR_ADMIN_MAGIC 0x5341444du /* "SADM" */
@@ -256,10 +257,7 @@ static int op_du(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req)
     j->req = req;
     if (rc == 0 && b.len > 0)
         snprintf(j->prefix, sizeof(j->prefix), "%.*s/", (int)b.len, b.ptr);
-    if ((rc = uv_queue_work(s->loop, &j->work, du_run, du_done)) != 0) {
-        du_job_free(j);
-        return CN_EIO;
-    }
+    cn_work_queue(s->loop, &j->work, du_run, du_done, "du");
     return 1;
 }
 
@@ -419,11 +417,8 @@ static void on_tick(uv_timer_t *t)
         j = du_job_new(s);
         j->dj = dj;
         j->max = per_tick;
-        if (uv_queue_work(s->loop, &j->work, del_run, del_done) != 0) {
-            du_job_free(j);
-            continue;
-        }
-        dj->busy = 1;
+        dj->busy = 1; /* first: a refused job's del_done clears it before cn_work_queue returns */
+        cn_work_queue(s->loop, &j->work, del_run, del_done, "delete-bucket");
     }
 }
 

@@ -1,6 +1,6 @@
 /*
  * storage/cengine.h: internals of the container engine shared by its files
- * (engine_container.c, writer.c, recover.c, compact.c, scrub.c). Not for other modules.
+ * (engine_container.c, writer.c, replay.c, compact.c, scrub.c). Not for other modules.
  *
  * Lock order: engine queue lock (alone) | container commit -> container swap -> module locks
  * (compactor, scrubber). Only the group-commit leader holds several containers' commit
@@ -86,9 +86,10 @@ int stor__commit(struct cengine *ce, stor_container_t *c, struct stor_wreq *r);
 int stor__writer_start(struct cengine *ce);
 void stor__writer_stop(struct cengine *ce);
 
-/** Recovery of one container on open: re-index the records past its checkpoint (all of them
- *  when full), cut a torn or bad tail. Caller holds nothing; runs before any other thread. */
-int stor__recover(struct cengine *ce, stor_container_t *c, int full);
+/** Crash recovery of one container on open (storage/replay.c): re-index the records past its
+ *  checkpoint (all of them when full), cut a torn or bad tail. Caller holds nothing; runs
+ *  before any other thread. */
+int stor__replay(struct cengine *ce, stor_container_t *c, int full);
 /** Finishes or rolls back a compaction interrupted by a crash (before stor_container_open). */
 int stor__compact_fixup(stor_index_t *ix, const char *dir, uint32_t cid);
 

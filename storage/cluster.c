@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/proto.h"
+#include "common/work.h"
 
 #define STOR_CLUSTER_MAGIC 0x53434c55u /* "SCLU" */
 #define STOR_LOCAL_MAGIC 0x534c4f43u   /* "SLOC" */
@@ -393,9 +394,10 @@ static struct local_job *local_new(struct stor_server *s, int op, cn_slice_t key
 
 static void local_queue(struct local_job *j)
 {
-    int rc = uv_queue_work(j->s->loop, &j->work, run_local, local_done);
+    static const char *const what[] = {[LOCAL_READ] = "local read", [LOCAL_WRITE] = "local write",
+                                       [LOCAL_DROP] = "local drop"};
 
-    CN_ASSERT(rc == 0); /* only fails for a NULL callback */
+    cn_work_queue(j->s->loop, &j->work, run_local, local_done, what[j->op]);
 }
 
 void stor_local_read(struct stor_server *s, cn_slice_t key, int want_body, uint64_t off,

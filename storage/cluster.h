@@ -6,7 +6,8 @@
  * Not for other folders: the contract between daemons is docs/PROTOCOL.md, "Replication".
  *
  * Threads: everything here runs on the main loop; engine calls go to the libuv pool through
- * stor_local_read/stor_local_write and come back on the loop.
+ * stor_local_read/stor_local_write and come back on the loop (with CN_ECANCELED when the
+ * job never ran, then possibly before the call returns: common/work.h).
  * Rings: s->ring_cur/s->ring_prev are replaced whole at any loop turn, so nothing keeps a
  * cn_ring_node_t pointer across a callback: owners are copied by name (stor_owners_t) and
  * peers are looked up by name at call time.
@@ -159,12 +160,16 @@ void stor_gather_free(stor_gather_t *g);
 
 /* ---- replicator (storage/replicator.c) ---------------------------------------------- */
 
-/** Coordinates a put/delete/get/head that came without replica = 1 while a ring exists.
- *  Takes req (the reply is sent from here). m, body, off and len are the parsed request
- *  (borrowing from req); m->clock is set for writes. kind: 'p', 'd', 'g', 'h'. */
-void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req, int kind,
-                          const stor_obj_meta_t *m, cn_slice_t body, uint64_t off,
-                          uint64_t len);
+/** The object ops of the cluster RPC (CN_OP_PUT ... CN_OP_LIST, docs/PROTOCOL.md), as
+ *  storage/rpc_srv.c parses a request and the coordinator below takes it. */
+enum stor_obj_op { STOR_OBJ_PUT, STOR_OBJ_DELETE, STOR_OBJ_GET, STOR_OBJ_HEAD, STOR_OBJ_LIST };
+
+/** Coordinates a put/delete/get/head (op: any but STOR_OBJ_LIST) that came without
+ *  replica = 1 while a ring exists. Takes req (the reply is sent from here). m, body, off and
+ *  len are the parsed request (borrowing from req); m->clock is set for writes. */
+void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req,
+                          enum stor_obj_op op, const stor_obj_meta_t *m, cn_slice_t body,
+                          uint64_t off, uint64_t len);
 
 /* ---- repair queue (storage/repair_q.c) ---------------------------------------------- */
 
@@ -176,7 +181,8 @@ void stor_repair_q_close(struct stor_server *s);
  *  entry is persistent a moment later (use stor_repair_q_push_cb to wait for it). 0 or
  *  CN_EINVAL. */
 int stor_repair_q_push(struct stor_server *s, cn_slice_t key, const char *target, int reason);
-/** Called on the loop once the writes queued before it are in RocksDB's WAL (rc 0 or CN_EIO). */
+/** Called on the loop once the writes queued before it are in RocksDB's WAL: rc 0, or the
+ *  write's error (common/rocks_err.h: CN_EIO, CN_ENOSPC, ...). */
 typedef void (*stor_rq_persisted_fn)(void *arg, int rc);
 /** As stor_repair_q_push, then: 1 when cb(arg, rc) will run later (never from inside this
  *  call) once the entry is persistent; 0 when it already is (nothing will be called, as

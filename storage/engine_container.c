@@ -2,7 +2,7 @@
  * storage/engine_container.c: the "container" engine (the default): K append-only container
  * files (storage/container.c) spread over one or more directories, a RocksDB index
  * (storage/index.c) that may live on another disk, durable group commit
- * (storage/writer.c), recovery on open (storage/recover.c), online compaction
+ * (storage/writer.c), crash recovery on open (storage/replay.c), online compaction
  * (storage/compact.c) and scrub (storage/scrub.c). The on-disk format is in
  * docs/STORAGE_FORMAT.md.
  *
@@ -136,7 +136,7 @@ static int ce_open(const char *dir, const stor_engine_opts_t *o, void **impl)
 
         if ((rc = stor__compact_fixup(ce->ix, d, i)) != 0 ||
             (rc = stor_container_open(d, i, &ce->c[i])) != 0 ||
-            (rc = stor__recover(ce, ce->c[i], o->rebuild_index)) != 0)
+            (rc = stor__replay(ce, ce->c[i], o->rebuild_index)) != 0)
             goto out_fail;
     }
     stor__compacted_load(ce);

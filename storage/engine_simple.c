@@ -15,8 +15,8 @@
  * no_sync), under the key's stripe lock; so a reader using one snapshot sees a body whose
  * length is the record's size. The stripe lock orders the read-compare-write of last writer
  * wins; reads take no lock. Lock order: one stripe at a time, nothing else is held.
- * Foreign errors: RocksDB's char *err is logged and freed here and becomes CN_EIO (CN_EBUSY
- * when another process holds the store's lock).
+ * Foreign errors: RocksDB's char *err is logged and freed here; common/rocks_err.h maps it
+ * (CN_EBUSY when another process holds the store's lock, CN_ENOSPC, CN_ECORRUPT, else CN_EIO).
  */
 #include "storage/engine.h"
 
@@ -33,6 +33,7 @@
 #include "common/mem.h"
 #include "common/proc.h"
 #include "common/proto.h"
+#include "common/rocks_err.h"
 #include "storage/list_walk.h"
 
 #define SIMPLE_MAGIC 0x53494d50u /* "SIMP" */
@@ -57,11 +58,12 @@ struct rec {
     cn_slice_t etag, meta;
 };
 
-static int rocks_err(const char *what, char *err)
+/* Logs RocksDB's err once with what failed, frees it and returns its code (rocks_err.h). */
+static int rocks_fail(const char *what, char *err)
 {
-    int rc = strstr(err, "lock") != NULL ? CN_EBUSY : CN_EIO;
+    int rc = cn_rocks_err_rc(err);
 
-    CN_LOG(CN_LOG_ERROR, "rocksdb %s failed: %s", what, err);
+    CN_LOG(CN_LOG_ERROR, "rc=%s: simple engine %s failed: %s", cn_strerror(rc), what, err);
     rocksdb_free(err);
     return rc;
 }
@@ -145,7 +147,7 @@ static int read_clock(struct simple *s, cn_slice_t key, uint64_t *clock, int *fo
 
     val = rocksdb_get(s->db, s->ropts, k, klen, &vlen, &err);
     if (err != NULL)
-        return rocks_err("get", err);
+        return rocks_fail("get", err);
     *found = val != NULL;
     *clock = 0;
     if (val == NULL)
@@ -184,7 +186,7 @@ static int simple_open(const char *dir, const stor_engine_opts_t *o, void **impl
     rocksdb_options_set_min_blob_size(s->opts, SIMPLE_MIN_BLOB);
     s->db = rocksdb_open(s->opts, path, &err);
     if (err != NULL) {
-        rc = rocks_err("open", err);
+        rc = rocks_fail("open", err);
         goto out_free;
     }
     s->wopts = rocksdb_writeoptions_create();
@@ -237,7 +239,7 @@ static int write_version(struct simple *s, cn_slice_t key, const stor_obj_meta_t
         rocksdb_writebatch_put(wb, dk, dlen, body.ptr ? body.ptr : "", body.len);
     rocksdb_write(s->db, s->wopts, wb, &err);
     if (err != NULL)
-        rc = rocks_err("write", err);
+        rc = rocks_fail("write", err);
     rocksdb_writebatch_destroy(wb);
     cn_buf_dispose(&rec);
     return rc;
@@ -282,7 +284,7 @@ static int simple_del(void *impl, cn_slice_t key, uint64_t clock)
     pthread_mutex_lock(lock);
     val = rocksdb_get(s->db, s->ropts, k, klen, &vlen, &err);
     if (err != NULL) {
-        rc = rocks_err("get", err);
+        rc = rocks_fail("get", err);
         goto out_unlock;
     }
     if (val != NULL && rec_decode(val, vlen, &r) == 0) {
@@ -318,7 +320,7 @@ static int simple_get(void *impl, cn_slice_t key, uint64_t off, uint64_t len,
     rocksdb_readoptions_set_snapshot(ro, snap);
     val = rocksdb_get(s->db, ro, k, klen, &vlen, &err);
     if (err != NULL) {
-        rc = rocks_err("get", err);
+        rc = rocks_fail("get", err);
         goto out_snap;
     }
     if (val == NULL) {
@@ -343,7 +345,7 @@ static int simple_get(void *impl, cn_slice_t key, uint64_t off, uint64_t len,
         klen = mk_key(k, 'd', key);
         body = rocksdb_get_pinned(s->db, ro, k, klen, &err);
         if (err != NULL) {
-            rc = rocks_err("get", err);
+            rc = rocks_fail("get", err);
             goto out_val;
         }
         b = body ? rocksdb_pinnableslice_value(body, &blen) : NULL;
@@ -408,7 +410,7 @@ static int simple_stat(void *impl, cn_slice_t key, stor_obj_meta_t *m, cn_buf_t 
     CN_CHECK_OBJ(s, SIMPLE_MAGIC);
     val = rocksdb_get(s->db, s->ropts, k, klen, &vlen, &err);
     if (err != NULL)
-        return rocks_err("get", err);
+        return rocks_fail("get", err);
     if (val == NULL)
         return CN_ENOENT;
     if ((rc = rec_decode(val, vlen, &r)) == 0) {
@@ -456,8 +458,11 @@ static int simple_scan(void *impl, cn_slice_t start_after, size_t max, stor_scan
         rc = fn(arg, cn_slice(kp + 1, kl - 1), &m);
     }
     rocksdb_iter_get_error(it, &err);
-    if (err != NULL && rc == 0)
-        rc = rocks_err("iterate", err);
+    if (err != NULL) {
+        int irc = rocks_fail("iterate", err);
+
+        rc = rc != 0 ? rc : irc;
+    }
     rocksdb_iter_destroy(it);
     rocksdb_readoptions_destroy(ro);
     return rc;
@@ -491,7 +496,7 @@ static int simple_drop(void *impl, cn_slice_t key, uint64_t clock)
     rocksdb_writebatch_delete(wb, dk, dlen);
     rocksdb_write(s->db, s->wopts, wb, &err);
     if (err != NULL)
-        rc = rocks_err("write", err);
+        rc = rocks_fail("write", err);
     rocksdb_writebatch_destroy(wb);
 out:
     pthread_mutex_unlock(lock);

@@ -10,7 +10,8 @@
  * Entries, checkpoints and the records' index updates change together in one WriteBatch.
  *
  * Threads: every function is thread-safe (RocksDB is). Errors: RocksDB's char *err is
- * logged, freed and mapped here (CN_EIO, CN_EBUSY when another process holds the lock).
+ * logged and freed here and mapped by common/rocks_err.h (CN_EBUSY when another process
+ * holds the lock, CN_ENOSPC, CN_ECORRUPT, else CN_EIO).
  */
 #ifndef CAIRN_STORAGE_INDEX_H
 #define CAIRN_STORAGE_INDEX_H

@@ -10,6 +10,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/rocks_err.h"
 
 /* One gathered entry: its key lives in listing.keys at koff (the buffer may move). */
 struct lent {
@@ -78,17 +79,6 @@ static void listing_encode(struct listing *l, cn_buf_t *out)
         l->v[i].e.key = cn_slice(l->keys.data + l->v[i].koff, l->v[i].klen);
         cn_list_encode_entry(out, &l->v[i].e);
     }
-}
-
-static int iter_err(char *err)
-{
-    int rc = strstr(err, "lock") != NULL ? CN_EBUSY : CN_EIO;
-
-    if (strstr(err, "No space") != NULL || strstr(err, "NoSpace") != NULL)
-        rc = CN_ENOSPC;
-    CN_LOG(CN_LOG_ERROR, "rocksdb iterate failed: %s", err);
-    rocksdb_free(err);
-    return rc;
 }
 
 int stor__list_walk(rocksdb_t *db, char kind, stor_list_decode_fn decode, cn_slice_t prefix,
@@ -161,8 +151,12 @@ int stor__list_walk(rocksdb_t *db, char kind, stor_list_decode_fn decode, cn_sli
         (*steps)++;
     }
     rocksdb_iter_get_error(it, &err);
-    if (err != NULL)
-        rc = iter_err(err);
+    if (err != NULL) {
+        rc = cn_rocks_err_rc(err);
+        CN_LOG(CN_LOG_ERROR, "prefix=%.*s rc=%s: listing failed: %s", (int)prefix.len,
+               prefix.ptr, cn_strerror(rc), err);
+        rocksdb_free(err);
+    }
     rocksdb_iter_destroy(it);
     rocksdb_readoptions_destroy(ro);
     if (rc == 0)

@@ -24,8 +24,8 @@ typedef int (*stor_list_decode_fn)(const char *val, size_t len, stor_obj_meta_t 
 
 /** Lists the records "kind + key" of db as stor_engine_list (storage/engine.h): appends
  *  cn_list_encode_* bytes to out, sets *truncated, adds the iterator positions visited to
- *  *steps. 0, or CN_EIO (CN_EBUSY, CN_ENOSPC) when RocksDB's iterator fails; then nothing is
- *  appended. */
+ *  *steps. 0, or common/rocks_err.h's code for the error of RocksDB's iterator (logged here);
+ *  then nothing is appended. */
 int stor__list_walk(rocksdb_t *db, char kind, stor_list_decode_fn decode, cn_slice_t prefix,
                     cn_slice_t start_after, size_t max_keys, cn_slice_t delim, unsigned opts,
                     cn_buf_t *out, int *truncated, uint64_t *steps);

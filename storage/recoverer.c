@@ -1,5 +1,6 @@
 /*
- * storage/recoverer.c: recovery and rebalancing on the storage side (docs/OPERATIONS.md):
+ * storage/recoverer.c: recovery between nodes and rebalancing on the storage side
+ * (docs/OPERATIONS.md; a node's own crash recovery on open is storage/replay.c):
  *   whereis {key}             this node's copy of key (size, etag, clock, mtime, flags);
  *   recover_file {key}        heads every owner; the holder of the newest version queues a
  *                             push to each stale owner (forwarded to it when it is a peer),
@@ -35,6 +36,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/proto.h"
+#include "common/work.h"
 #include "storage/index.h"
 
 #define STOR_REC_MAGIC 0x53524543u  /* "SREC" */
@@ -291,7 +293,7 @@ static void scan_next(struct stor_server *s, struct scan *sc)
     cn_buf_init(&b->keys);
     cn_buf_append(&b->cursor, sc->cursor.data ? sc->cursor.data : "", sc->cursor.len);
     sc->busy = 1;
-    CN_ASSERT(uv_queue_work(s->loop, &b->work, scan_run, scan_done) == 0);
+    cn_work_queue(s->loop, &b->work, scan_run, scan_done, scan_names[sc->kind]);
 }
 
 /* Starts a scan; CN_EBUSY when one of that kind runs (rebalance: restarts it). */

@@ -40,7 +40,7 @@ struct coord {
     struct stor_server *s;
     cn_rpc_conn_t *conn;
     cn_msg_t *req;            /* NULL once answered */
-    int kind;                 /* 'p', 'd', 'g', 'h' */
+    enum stor_obj_op op;      /* any but STOR_OBJ_LIST */
     cn_buf_t key;
     stor_obj_meta_t m;        /* writes: the version (meta borrowed from req) */
     cn_slice_t body;          /* borrowed from req */
@@ -87,12 +87,9 @@ static void coord_free(struct coord *c)
 
 static void reply(struct coord *c, cn_msg_t *resp)
 {
-    static const char *const names[] = {"put", "delete", "get", "head"};
-    int k = c->kind == 'p' ? 0 : c->kind == 'd' ? 1 : c->kind == 'g' ? 2 : 3;
-
-    stor_metrics_request(c->s, names[k], cn_msg_rc(resp), stor_metrics_now() - c->t0,
-                         c->kind == 'p' ? c->body.len : 0,
-                         c->kind == 'g' ? cn_msg_body(resp).len : 0);
+    stor_metrics_request(c->s, cn_msg_op(c->req), cn_msg_rc(resp), stor_metrics_now() - c->t0,
+                         c->op == STOR_OBJ_PUT ? c->body.len : 0,
+                         c->op == STOR_OBJ_GET ? cn_msg_body(resp).len : 0);
     cn_rpc_reply(c->conn, c->req, resp);
     c->req = NULL;
 }
@@ -125,14 +122,14 @@ static void write_check(struct coord *c)
     if (c->req != NULL && c->local_done && c->hints == 0 &&
         (c->acks >= c->need || c->pending == 0)) {
         if (c->acks >= c->need)
-            rc = c->kind == 'd' && !c->live_seen ? CN_ENOENT : 0;
+            rc = c->op == STOR_OBJ_DELETE && !c->live_seen ? CN_ENOENT : 0;
         else
             rc = c->nospc > 0 ? CN_ENOSPC : CN_EQUORUM; /* full disks: say so (S3 507) */
         if (c->self_owner && c->local_rc == CN_ESTALE)
             rc = CN_ESTALE; /* a newer version is stored: this write lost (last writer wins) */
         if (rc == CN_EQUORUM || rc == CN_ENOSPC)
             CN_LOG(CN_LOG_WARN, "op=%s key=%.*s acks=%zu need=%u full=%zu: quorum not reached",
-                   c->kind == 'p' ? "put" : "delete", (int)c->key.len, c->key.data, c->acks,
+                   cn_msg_op(c->req), (int)c->key.len, c->key.data, c->acks,
                    c->need, c->nospc);
         resp = cn_msg_new(cn_msg_op(c->req));
         cn_msg_set_rc(resp, rc);
@@ -164,9 +161,9 @@ static void hint(struct coord *c, const char *target)
         c->hints++;
 }
 
-static int is_ack(int kind, int rc)
+static int is_ack(enum stor_obj_op op, int rc)
 {
-    return rc == 0 || rc == CN_ESTALE || (kind == 'd' && rc == CN_ENOENT);
+    return rc == 0 || rc == CN_ESTALE || (op == STOR_OBJ_DELETE && rc == CN_ENOENT);
 }
 
 static void on_local_write(struct stor_server *s, int rc, void *arg)
@@ -176,9 +173,9 @@ static void on_local_write(struct stor_server *s, int rc, void *arg)
     CN_CHECK_OBJ(c, STOR_COORD_MAGIC);
     c->local_done = 1;
     c->local_rc = rc;
-    if (is_ack(c->kind, rc)) {
+    if (is_ack(c->op, rc)) {
         c->acks++;
-        if (c->kind == 'd' && rc == 0)
+        if (c->op == STOR_OBJ_DELETE && rc == 0)
             c->live_seen = 1;
     } else {
         CN_LOG(CN_LOG_ERROR, "key=%.*s rc=%s: local write failed, queued for repair",
@@ -199,9 +196,9 @@ static void on_replica_write(int status, cn_msg_t *resp, void *arg)
 
     CN_CHECK_OBJ(c, STOR_COORD_MAGIC);
     c->pending--;
-    if (is_ack(c->kind, rc)) {
+    if (is_ack(c->op, rc)) {
         c->acks++;
-        if (c->kind == 'd' && rc == 0)
+        if (c->op == STOR_OBJ_DELETE && rc == 0)
             c->live_seen = 1;
     } else {
         c->fails++;
@@ -229,10 +226,10 @@ static void coordinate_write(struct coord *c)
 {
     struct stor_server *s = c->s;
     const char *self = stor_self(s);
-    uint32_t q = c->kind == 'd' ? s->levels.d : s->levels.w;
+    uint32_t q = c->op == STOR_OBJ_DELETE ? s->levels.d : s->levels.w;
 
     c->m.mtime_ms = cn_now_ms();
-    if (c->kind == 'd')
+    if (c->op == STOR_OBJ_DELETE)
         c->m.flags = CN_OBJ_TOMBSTONE;
     c->need = q < c->owners.n ? q : (uint32_t)c->owners.n;
     if (c->need == 0)
@@ -288,7 +285,7 @@ static void reply_version(struct coord *c, stor_version_t *v, int rc_none)
         cn_msg_set_u64(resp, "size", v->m.size);
         cn_msg_set_u64(resp, "mtime", v->m.mtime_ms);
         cn_msg_set_u64(resp, "flags", v->m.flags);
-        if (c->kind == 'g' && v->body.len > 0) {
+        if (c->op == STOR_OBJ_GET && v->body.len > 0) {
             body = cn_buf_steal(&v->body, &len);
             cn_msg_set_body(resp, body, len);
         }
@@ -403,15 +400,15 @@ static void on_local_read(struct stor_server *s, stor_version_t *v, void *arg)
         stor_read_set(s, ckey(c), self, NULL, &ask);
         skip_down(s, &ask);
     }
-    stor_gather_start(s, ckey(c), &ask, c->kind == 'g' ? CN_OP_GET : CN_OP_HEAD, c->off, c->len,
-                      on_read_gather, c);
+    stor_gather_start(s, ckey(c), &ask, c->op == STOR_OBJ_GET ? CN_OP_GET : CN_OP_HEAD, c->off,
+                      c->len, on_read_gather, c);
 }
 
 /* ---- entry -------------------------------------------------------------------------- */
 
-void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req, int kind,
-                          const stor_obj_meta_t *m, cn_slice_t body, uint64_t off,
-                          uint64_t len)
+void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req,
+                          enum stor_obj_op op, const stor_obj_meta_t *m, cn_slice_t body,
+                          uint64_t off, uint64_t len)
 {
     struct coord *c = cn_calloc(1, sizeof(*c));
     uint64_t want_prev = 0;
@@ -421,7 +418,8 @@ void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *
     c->s = s;
     c->conn = conn;
     c->req = req;
-    c->kind = kind;
+    CN_ASSERT(op != STOR_OBJ_LIST); /* listing is never coordinated */
+    c->op = op;
     c->t0 = stor_metrics_now();
     cn_msg_get_bytes(req, "key", &key);
     cn_buf_init(&c->key);
@@ -430,13 +428,13 @@ void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *
     c->body = body;
     c->off = off;
     c->len = len;
-    if (kind == 'p')
+    if (op == STOR_OBJ_PUT)
         cn_msg_get_u64(req, "want_prev", &want_prev);
     c->want_prev = want_prev != 0;
     stor_owners_of(s->ring_cur, key, s->levels.n, &c->owners);
     c->self_owner = stor_owners_has(&c->owners, stor_self(s));
-    if (kind == 'p' || kind == 'd')
+    if (op == STOR_OBJ_PUT || op == STOR_OBJ_DELETE)
         coordinate_write(c);
     else
-        stor_local_read(s, key, kind == 'g', off, len, on_local_read, c);
+        stor_local_read(s, key, op == STOR_OBJ_GET, off, len, on_local_read, c);
 }

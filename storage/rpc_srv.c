@@ -5,7 +5,7 @@
  * they only flip flags or copy counters under the engine's short locks).
  *
  * A request is checked on the loop thread (fields and types; a bad one is answered
- * CN_EINVAL at once), turned into a job and run on the libuv thread pool (uv_queue_work):
+ * CN_EINVAL at once), turned into a job and run on the libuv thread pool (cn_work_queue):
  * run_job touches only the job and the thread-safe engine; job_done, back on the loop,
  * builds the response and replies (a stray replica write waits for its repair entries to be
  * persistent first: stray_replica). The job borrows key, metadata and body from the request,
@@ -28,6 +28,7 @@
 #include "common/proc.h"
 #include "common/proto.h"
 #include "common/rpc.h"
+#include "common/work.h"
 #include "storage/cluster.h"
 
 #define STOR_RPC_MAGIC 0x53525043u /* "SRPC" */
@@ -42,8 +43,6 @@
 #define STOR_OP_SCRUB_START "scrub_start"
 #define STOR_OP_SCRUB_STATUS "scrub_status"
 
-enum job_op { OP_PUT, OP_GET, OP_HEAD, OP_DELETE, OP_LIST };
-
 struct stor_rpc {
     uint32_t magic;
     struct stor_server *s;
@@ -57,7 +56,7 @@ struct job {
     struct stor_server *s;
     cn_rpc_conn_t *conn;
     cn_msg_t *req;
-    enum job_op op;
+    enum stor_obj_op op;
     uint64_t replica;     /* 1: a replica's request (get/head answer tombstones too) */
     /* request (borrowed from req) */
     cn_slice_t key, body, prefix, start_after, delimiter;
@@ -102,7 +101,7 @@ static int parse_req(struct job *j)
     uint64_t flags;
     int rc = 0;
 
-    if (j->op != OP_LIST) {
+    if (j->op != STOR_OBJ_LIST) {
         if (cn_msg_get_bytes(req, "key", &j->key) != 0 || j->key.len == 0 ||
             j->key.len > STOR_KEY_MAX)
             return CN_EINVAL;
@@ -110,7 +109,7 @@ static int parse_req(struct job *j)
     if (opt_u64(req, "replica", 0, &j->replica) != 0)
         return CN_EINVAL;
     switch (j->op) {
-    case OP_PUT:
+    case STOR_OBJ_PUT:
         if ((rc = opt_u64(req, "clock", 0, &j->clock)) != 0 ||
             (rc = opt_bytes(req, "etag", &etag)) != 0 ||
             (rc = opt_bytes(req, "meta", &j->m.meta)) != 0 ||
@@ -127,18 +126,18 @@ static int parse_req(struct job *j)
             (j->m.size != j->body.len && !(flags & CN_OBJ_MANIFEST)))
             return CN_EINVAL;
         break;
-    case OP_GET:
+    case STOR_OBJ_GET:
         if (opt_u64(req, "offset", 0, &j->off) != 0 ||
             opt_u64(req, "length", UINT64_MAX, &j->len) != 0)
             return CN_EINVAL;
         break;
-    case OP_HEAD:
+    case STOR_OBJ_HEAD:
         break;
-    case OP_DELETE:
+    case STOR_OBJ_DELETE:
         if (opt_u64(req, "clock", 0, &j->clock) != 0)
             return CN_EINVAL;
         break;
-    case OP_LIST:
+    case STOR_OBJ_LIST:
         if (opt_bytes(req, "prefix", &j->prefix) != 0 ||
             opt_bytes(req, "start_after", &j->start_after) != 0 ||
             opt_bytes(req, "delimiter", &j->delimiter) != 0 ||
@@ -152,7 +151,7 @@ static int parse_req(struct job *j)
             j->max_keys = STOR_LIST_MAX_KEYS;
         break;
     }
-    if (j->op == OP_PUT || j->op == OP_DELETE) {
+    if (j->op == STOR_OBJ_PUT || j->op == STOR_OBJ_DELETE) {
         if (j->clock == 0)
             j->clock = cn_hlc_next();
         else
@@ -168,21 +167,21 @@ static void run_job(uv_work_t *w)
 
     CN_CHECK_OBJ(j, STOR_JOB_MAGIC);
     switch (j->op) {
-    case OP_PUT:
+    case STOR_OBJ_PUT:
         if (j->m.mtime_ms == 0 || !j->replica)
             j->m.mtime_ms = cn_now_ms();
         j->rc = stor_engine_put(j->engine, j->key, &j->m, j->body);
         break;
-    case OP_GET:
-    case OP_HEAD:
+    case STOR_OBJ_GET:
+    case STOR_OBJ_HEAD:
         if (j->replica) {
             /* a peer asks: a tombstone is a version (rc 0, flag set), a bad copy CN_ECORRUPT */
             j->rc = stor_engine_stat(j->engine, j->key, &j->m, &j->meta_out);
-            if (j->rc != 0 || (j->m.flags & CN_OBJ_TOMBSTONE) || j->op == OP_HEAD)
+            if (j->rc != 0 || (j->m.flags & CN_OBJ_TOMBSTONE) || j->op == STOR_OBJ_HEAD)
                 break;
             cn_buf_reset(&j->meta_out);
         }
-        if (j->op == OP_GET)
+        if (j->op == STOR_OBJ_GET)
             j->rc = stor_engine_get(j->engine, j->key, j->off, j->len, &j->m, &j->meta_out,
                                     &j->body_out);
         else
@@ -190,10 +189,10 @@ static void run_job(uv_work_t *w)
         if (j->replica && j->rc == CN_ENOENT) /* deleted between the two reads */
             j->rc = stor_engine_stat(j->engine, j->key, &j->m, NULL);
         break;
-    case OP_DELETE:
+    case STOR_OBJ_DELETE:
         j->rc = stor_engine_delete(j->engine, j->key, j->clock);
         break;
-    case OP_LIST:
+    case STOR_OBJ_LIST:
         j->rc = stor_engine_list(j->engine, j->prefix, j->start_after, (size_t)j->max_keys,
                                  j->delimiter, j->tombstones ? STOR_LIST_TOMBSTONES : 0,
                                  &j->body_out, &j->truncated);
@@ -249,7 +248,7 @@ static void job_done(uv_work_t *w, int status)
     CN_CHECK_OBJ(j, STOR_JOB_MAGIC);
     if (status != 0)
         j->rc = CN_ECANCELED;
-    if (j->replica && (j->op == OP_PUT || j->op == OP_DELETE) && j->rc == 0)
+    if (j->replica && (j->op == STOR_OBJ_PUT || j->op == STOR_OBJ_DELETE) && j->rc == 0)
         stray_replica(j);
     if (j->strays.pending == 0)
         job_reply(j); /* else on_strays_done replies */
@@ -264,14 +263,14 @@ static void job_reply(struct job *j)
     if (j->rc == 0 && j->strays.failed > 0)
         j->rc = CN_EIO; /* stored, but not queued onward: the coordinator must retry */
     cn_msg_set_rc(resp, j->rc);
-    if (j->rc == 0 || (j->op == OP_DELETE && j->rc == CN_ENOENT)) {
+    if (j->rc == 0 || (j->op == STOR_OBJ_DELETE && j->rc == CN_ENOENT)) {
         switch (j->op) {
-        case OP_PUT:
-        case OP_DELETE:
+        case STOR_OBJ_PUT:
+        case STOR_OBJ_DELETE:
             cn_msg_set_u64(resp, "clock", j->clock);
             break;
-        case OP_GET:
-        case OP_HEAD:
+        case STOR_OBJ_GET:
+        case STOR_OBJ_HEAD:
             cn_msg_set_u64(resp, "clock", j->m.clock);
             cn_msg_set_str(resp, "etag", j->m.etag);
             cn_msg_set_bytes(resp, "meta", j->meta_out.data ? j->meta_out.data : "",
@@ -280,11 +279,11 @@ static void job_reply(struct job *j)
             cn_msg_set_u64(resp, "mtime", j->m.mtime_ms);
             cn_msg_set_u64(resp, "flags", j->m.flags);
             break;
-        case OP_LIST:
+        case STOR_OBJ_LIST:
             cn_msg_set_u64(resp, "truncated", (uint64_t)j->truncated);
             break;
         }
-        if ((j->op == OP_GET || j->op == OP_LIST) && j->body_out.len > 0) {
+        if ((j->op == STOR_OBJ_GET || j->op == STOR_OBJ_LIST) && j->body_out.len > 0) {
             body = cn_buf_steal(&j->body_out, &len);
             cn_msg_set_body(resp, body, len);
         }
@@ -293,8 +292,8 @@ static void job_reply(struct job *j)
                (int)j->key.len, j->key.ptr, cn_strerror(j->rc));
     }
     stor_metrics_request(j->s, cn_msg_op(j->req), j->rc, stor_metrics_now() - j->t0,
-                         j->op == OP_PUT ? j->body.len : 0,
-                         j->op == OP_GET ? cn_msg_body(resp).len : 0);
+                         j->op == STOR_OBJ_PUT ? j->body.len : 0,
+                         j->op == STOR_OBJ_GET ? cn_msg_body(resp).len : 0);
     cn_rpc_reply(j->conn, j->req, resp);
     job_free(j);
 }
@@ -368,10 +367,10 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
     struct stor_rpc *r = udata;
     static const struct {
         const char *name;
-        enum job_op op;
+        enum stor_obj_op op;
     } ops[] = {
-        {CN_OP_PUT, OP_PUT},   {CN_OP_GET, OP_GET},   {CN_OP_HEAD, OP_HEAD},
-        {CN_OP_DELETE, OP_DELETE}, {CN_OP_LIST, OP_LIST},
+        {CN_OP_PUT, STOR_OBJ_PUT},       {CN_OP_GET, STOR_OBJ_GET},   {CN_OP_HEAD, STOR_OBJ_HEAD},
+        {CN_OP_DELETE, STOR_OBJ_DELETE}, {CN_OP_LIST, STOR_OBJ_LIST},
     };
     const char *opname = cn_msg_op(req);
     struct job *j;
@@ -398,21 +397,20 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
             known = 1;
         }
     }
-    if (known && (rc = parse_req(j)) == 0 && !j->replica && j->op != OP_LIST &&
+    if (known && (rc = parse_req(j)) == 0 && !j->replica && j->op != STOR_OBJ_LIST &&
         r->s->ring_cur != NULL && r->s->cl != NULL) {
-        static const char kinds[] = {[OP_PUT] = 'p', [OP_GET] = 'g', [OP_HEAD] = 'h',
-                                     [OP_DELETE] = 'd'};
-
-        stor_repl_coordinate(r->s, conn, req, kinds[j->op], &j->m, j->body, j->off, j->len);
+        stor_repl_coordinate(r->s, conn, req, j->op, &j->m, j->body, j->off, j->len);
         job_free(j);
         return;
     }
-    if (known && rc == 0 && (rc = uv_queue_work(r->s->loop, &j->work, run_job, job_done)) == 0)
+    if (known && rc == 0) {
+        cn_work_queue(r->s->loop, &j->work, run_job, job_done, opname);
         return;
+    }
     if (!known)
         CN_LOG(CN_LOG_DEBUG, "op=%s peer=%s: unknown op", opname, cn_rpc_conn_peer(conn));
     resp = cn_msg_new(opname);
-    cn_msg_set_rc(resp, rc < 0 && rc != CN_EINVAL ? CN_EIO : CN_EINVAL);
+    cn_msg_set_rc(resp, CN_EINVAL); /* an unknown op, or parse_req refused a field */
     cn_rpc_reply(conn, req, resp);
     job_free(j);
 }

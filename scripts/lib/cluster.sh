@@ -7,6 +7,7 @@
 #   cl_configure NSTORAGE BASE_PORTS  # write configs (once; a secret is generated and kept)
 #   cl_start / cl_stop / cl_status    # all daemons
 #   cl_start_one NAME / cl_stop_one NAME
+#   cl_ports NAME / cl_port_taken HOST:PORT  # what NAME will listen on / is it held
 #   cl_wait_storage N / cl_wait_running N  # wait for the manager to see / run the nodes
 #   cl_live_objects / cl_wait_live_objects WANT TIMEOUT_S  # live copies on the storage nodes
 
@@ -22,7 +23,9 @@ cl_setup() {
 # cl_free_ports N: prints N distinct TCP ports that are free on 127.0.0.1 right now, taken
 # below the kernel's ephemeral range (ip_local_port_range): a port picked here and bound a
 # moment later by a daemon is then never handed meanwhile to another daemon's port-0
-# listener (e.g. a /metrics listener), which took storage3's RPC port once.
+# listener (e.g. a /metrics listener), which took storage3's RPC port once. It binds without
+# SO_REUSEADDR on purpose (unlike cl_port_taken): a port with connections in TIME_WAIT is
+# passed over, and two test runs picking ports at once can never both get the same one.
 cl_free_ports() {
     python3 - "$1" <<'PY'
 import random, socket, sys
@@ -46,6 +49,44 @@ while len(socks) < want:  # no room below the ephemeral range: any free port
     s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
+}
+
+# cl_port_taken HOST:PORT: true when a daemon could not listen there now because something
+# listens there already. It binds the way the daemons do, with SO_REUSEADDR (libuv's
+# uv_tcp_bind, cn_listen_tcp in common/proc.c), so connections left in TIME_WAIT on the port
+# by a stopped or crashed daemon, or by a load test, do not count: they never keep a daemon
+# from listening again (a plain bind counted them, for a minute after each stop).
+cl_port_taken() {
+    python3 - "${1%:*}" "${1##*:}" <<'PY'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind((sys.argv[1], int(sys.argv[2])))
+    s.listen(1)
+except OSError:
+    sys.exit(0)
+sys.exit(1)
+PY
+}
+
+# cl_ports NAME: the HOST:PORT pairs daemon NAME listens on, one a line, read from its
+# config: every *_listen key with a fixed port (a port 0 listener takes any free one), and
+# rest_listen only when rest_enabled = true.
+cl_ports() {
+    local conf
+    case $1 in
+        manager | storage* | gateway) conf=$CL_DIR/conf/cairn-$1.conf ;;
+        *) echo "cl_ports: unknown daemon $1" >&2; return 1 ;;
+    esac
+    awk -F' *= *' '
+        $1 == "rest_enabled" { rest = $2 }
+        $1 ~ /_listen$/ { listen[$1] = $2 }
+        END {
+            for (k in listen)
+                if (listen[k] !~ /:0$/ && (k != "rest_listen" || rest == "true"))
+                    print listen[k]
+        }' "$conf"
 }
 
 # /metrics listeners: storage i on CL_METRICS_BASE+i and the gateway on CL_GW_METRICS when

@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_recover.c: libFuzzer target for crash recovery (storage/recover.c) through
+ * tests/fuzz/fuzz_recover.c: libFuzzer target for crash recovery (storage/replay.c) through
  * the real container engine (stor_engine_open, storage/engine.h) on a real container file and
  * a real RocksDB index, in a fresh directory under /dev/shm (or $TMPDIR, /tmp) per input.
  *

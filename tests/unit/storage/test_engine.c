@@ -225,7 +225,8 @@ Test(engine, second_open_of_same_dir_fails_cleanly, .timeout = 10)
 {
     stor_engine_t *other = NULL;
 
-    cr_assert_neq(stor_engine_open(dir, &durable, &other), 0);
+    cr_assert_eq(stor_engine_open(dir, &durable, &other), CN_EBUSY,
+                 "RocksDB's held LOCK is EBUSY (common/rocks_err.h)");
     cr_assert_null(other);
 }
 

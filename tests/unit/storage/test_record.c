@@ -1,6 +1,6 @@
 /*
  * tests/unit/storage/test_record.c: tests storage/record.c (encode/decode, a flipped byte
- * anywhere is detected, a short buffer is a torn record) and storage/recover.c through the
+ * anywhere is detected, a short buffer is a torn record) and storage/replay.c through the
  * container engine (a torn tail is cut, an appended unindexed record is re-indexed, a bad
  * record followed by good ones is skipped, --rebuild-index rebuilds everything).
  */

@@ -1,6 +1,7 @@
 /*
- * storage/recover.c: crash recovery of the container engine, run on open before any other
- * thread touches the engine.
+ * storage/replay.c: crash recovery of the container engine: on open, before any other thread
+ * touches the engine, each container's log is replayed into the index. (Recovery between
+ * nodes, recover_file/recover_node and the rebalance walk, is storage/recoverer.c.)
  *
  * For each container: scan the records past its checkpoint (all of them for a full rebuild
  * or when the checkpoint belongs to another generation), index every good one whose clock
@@ -59,7 +60,7 @@ out:
     return rc;
 }
 
-int stor__recover(struct cengine *ce, stor_container_t *c, int full)
+int stor__replay(struct cengine *ce, stor_container_t *c, int full)
 {
     stor_index_batch_t *b;
     stor_scan_t s;
