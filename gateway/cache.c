@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/proto.h"
+#include "common/work.h"
 #include "gateway/chunk.h"
 #include "gateway/coalesce.h"
 
@@ -431,7 +432,7 @@ static void disk_read(gw_req_t *r, gw_cache_t *c)
     j->w.data = j;
     c->jobs++;
     r->pending++;
-    CN_ASSERT(uv_queue_work(r->srv->loop, &j->w, run_read, after_read) == 0);
+    cn_work_queue(r->srv->loop, &j->w, run_read, after_read, "disk cache read");
 }
 
 static void run_fill(uv_work_t *w)
@@ -580,7 +581,7 @@ void gw_cache_get_done(gw_req_t *r, int status, const cn_msg_t *resp)
             j->ticket = o->cache.dticket;
             j->w.data = j;
             c->jobs++;
-            CN_ASSERT(uv_queue_work(r->srv->loop, &j->w, run_fill, after_fill) == 0);
+            cn_work_queue(r->srv->loop, &j->w, run_fill, after_fill, "disk cache fill");
         }
         rc = CN_EAGAIN; /* waiters read storage themselves */
     } else {
