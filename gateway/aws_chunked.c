@@ -1,7 +1,6 @@
 /*
- * gateway/aws_chunked.c: the aws-chunked decoder and the S3 checksums (aws_chunked.h), plus
- * the request glue (gw_req_decode_chunked, gw_req_check_checksum_header) that http.c calls
- * before any operation sees the body.
+ * gateway/aws_chunked.c: the aws-chunked decoder and the S3 checksums (aws_chunked.h); pure
+ * functions (auth_req.c applies them to a request before any operation sees its body).
  * The decoder works in place: the write position never passes the read position, so the
  * payload is moved towards the start of h2o's body buffer (memory or its mmapped temp file)
  * and no second copy of a large upload is made. The stored object never holds chunk framing.
@@ -18,7 +17,6 @@
 #include "common/err.h"
 #include "common/hash.h"
 #include "common/log.h"
-#include "gateway/gateway.h"
 
 #define TRAILER_MAX 1024
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -385,103 +383,4 @@ int gw_chunked_decode(char *buf, size_t n, gw_chunked_mode_t mode, const gw_chun
         return 0;
     }
     return parse_trailer(p, end, mode, sig, is_signed ? prev : NULL, out);
-}
-
-/* ---- request glue ---------------------------------------------------------------------- */
-
-static gw_s3_err_t verify_checksum(gw_req_t *r, const char *name, size_t nl, const char *value,
-                                   size_t vl)
-{
-    gw_checksum_alg_t alg = gw_checksum_alg(name, nl);
-    char got[64];
-
-    if (alg == GW_CK_NONE)
-        return GW_S3_INVALID_REQUEST;
-    gw_checksum_b64(alg, r->body.ptr, r->body.len, got);
-    if (strlen(got) != vl || memcmp(got, value, vl) != 0)
-        return GW_S3_BAD_DIGEST;
-    snprintf(r->checksum_name, sizeof(r->checksum_name), "%.*s", (int)nl, name);
-    for (char *c = r->checksum_name; *c; c++)
-        if (*c >= 'A' && *c <= 'Z')
-            *c = (char)(*c + 32);
-    snprintf(r->checksum_value, sizeof(r->checksum_value), "%s", got);
-    return GW_S3_OK;
-}
-
-gw_s3_err_t gw_req_check_checksum_header(gw_req_t *r)
-{
-    const h2o_headers_t *h = &r->req->headers;
-    int seen = 0;
-
-    for (size_t i = 0; i < h->size; i++) {
-        const h2o_header_t *e = &h->entries[i];
-        gw_s3_err_t err;
-        if (gw_checksum_alg(e->name->base, e->name->len) == GW_CK_NONE)
-            continue;
-        if (seen++) /* S3: only one checksum per request */
-            return GW_S3_INVALID_REQUEST;
-        if ((err = verify_checksum(r, e->name->base, e->name->len, e->value.base,
-                                   e->value.len)) != GW_S3_OK)
-            return err;
-    }
-    return GW_S3_OK;
-}
-
-gw_s3_err_t gw_req_decode_chunked(gw_req_t *r)
-{
-    h2o_req_t *req = r->req;
-    cn_slice_t sha = gw_req_header(r, "x-amz-content-sha256");
-    cn_slice_t dcl = gw_req_header(r, "x-amz-decoded-content-length");
-    cn_slice_t trailer = gw_req_header(r, "x-amz-trailer");
-    gw_chunked_mode_t mode = sha.ptr ? gw_chunked_mode(sha.ptr, sha.len) : GW_CHUNKED_NONE;
-    gw_chunked_sig_t sig = {
-        .signing_key = r->auth.signing_key,
-        .amz_date = r->auth.amz_date,
-        .scope = r->auth.scope,
-        .seed_signature = r->auth.seed_signature,
-    };
-    gw_chunked_out_t out;
-    gw_s3_err_t e;
-    int rc;
-
-    if (mode == GW_CHUNKED_NONE) {
-        r->auth.err_message = "Unsupported x-amz-content-sha256 streaming mode";
-        return GW_S3_NOT_IMPLEMENTED;
-    }
-    if (mode != GW_CHUNKED_UNSIGNED_TRAILER && r->auth.kind != GW_AUTH_V4_HEADER)
-        return GW_S3_INVALID_REQUEST;
-    if (!req->entity.base) {
-        r->body = cn_slice("", 0);
-        return dcl.ptr && !(dcl.len == 1 && dcl.ptr[0] == '0') ? GW_S3_INCOMPLETE_BODY
-                                                                : GW_S3_OK;
-    }
-    rc = gw_chunked_decode(req->entity.base, req->entity.len, mode,
-                           mode == GW_CHUNKED_UNSIGNED_TRAILER ? NULL : &sig, &out);
-    if (rc == CN_EACCES)
-        return GW_S3_SIGNATURE_DOES_NOT_MATCH;
-    if (rc == CN_E2BIG)
-        return GW_S3_INVALID_REQUEST;
-    if (rc != 0)
-        return GW_S3_INCOMPLETE_BODY;
-    r->body = cn_slice(req->entity.base, out.len);
-    if (dcl.ptr) {
-        char want[24];
-        snprintf(want, sizeof(want), "%zu", out.len);
-        if (strlen(want) != dcl.len || memcmp(want, dcl.ptr, dcl.len) != 0)
-            return GW_S3_INCOMPLETE_BODY;
-    }
-    if (out.trailer_name[0]) {
-        /* the trailer must be the one x-amz-trailer announced */
-        if (!trailer.ptr || trailer.len != strlen(out.trailer_name) ||
-            strncasecmp(trailer.ptr, out.trailer_name, trailer.len) != 0)
-            return GW_S3_INVALID_REQUEST;
-        if ((e = verify_checksum(r, out.trailer_name, strlen(out.trailer_name),
-                                 out.trailer_value, strlen(out.trailer_value))) != GW_S3_OK)
-            return e;
-    } else if (trailer.ptr) {
-        return GW_S3_INCOMPLETE_BODY; /* announced, never sent */
-    }
-    if (!r->checksum_name[0] && (e = gw_req_check_checksum_header(r)) != GW_S3_OK)
-        return e;
-    return GW_S3_OK;
 }

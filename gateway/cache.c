@@ -8,7 +8,7 @@
  * with the filled entry and treat it as a hit. Everything that goes wrong on the cache side
  * (stale, validation error, corrupt file, fill refused) falls back to the storage path.
  *
- * Lifetime: a request waiting on a validation, a flight or a disk job holds one r->pending,
+ * Lifetime: a request waiting on a validation, a flight or a disk job holds one r->http.pending,
  * released with gw_req_rpc_done (which tells when the request is gone). Disk jobs hold
  * c->jobs; gw_cache_stop frees the cache after the last one.
  */
@@ -29,6 +29,9 @@
 #include "common/work.h"
 #include "gateway/chunk.h"
 #include "gateway/coalesce.h"
+#include "gateway/mgr_link.h"
+#include "gateway/stor_link.h"
+#include "gateway/gateway.h"
 
 #define GW_CACHE_MAGIC 0x67636368u /* "gcch" */
 #define GW_CACHE_OP_INVALIDATE "cache_invalidate"
@@ -333,7 +336,7 @@ static void validate(gw_req_t *r, gw_cache_t *c)
     vwait_t *w = cn_calloc(1, sizeof(*w));
 
     w->r = r;
-    r->pending++;
+    r->http.pending++;
     c->n.validated_hits++;
     if (vf) { /* a head is in flight: wait for the next one */
         if (vf->next_tail)
@@ -431,7 +434,7 @@ static void disk_read(gw_req_t *r, gw_cache_t *c)
     j->key_len = o->key.len;
     j->w.data = j;
     c->jobs++;
-    r->pending++;
+    r->http.pending++;
     cn_work_queue(r->srv->loop, &j->w, run_read, after_read, "disk cache read");
 }
 
@@ -505,7 +508,7 @@ int gw_cache_get(gw_req_t *r, gw_cache_answer_fn answer)
     }
     o->cache.fill = 0;
     c->n.coalesced++;
-    r->pending++;
+    r->http.pending++;
     return 1;
 }
 
@@ -609,13 +612,13 @@ static void noop_proceed(h2o_generator_t *g, h2o_req_t *req)
 void gw_cache_send_body(gw_req_t *r, int status, uint64_t off, uint64_t len)
 {
     gw_obj_op_t *o = r->op;
-    h2o_req_t *req = r->req;
+    h2o_req_t *req = r->http.req;
     h2o_iovec_t v;
 
     if (!req)
         return;
     CN_ASSERT(o->cache.body.ptr && off + len <= o->cache.body.len);
-    r->responded = 1;
+    r->http.responded = 1;
     req->res.status = status;
     req->res.reason = status == 206 ? "Partial Content" : "OK";
     req->res.content_length = len;

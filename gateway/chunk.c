@@ -19,6 +19,8 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "gateway/body_pager.h"
+#include "gateway/stor_link.h"
+#include "gateway/gateway.h"
 
 void gw_chunk_delete_all(gw_server_t *s, const gw_manifest_t *m)
 {
@@ -88,9 +90,9 @@ void gw_chunk_put_manifest(gw_req_t *r)
     cn_msg_set_u64(m, "want_prev", 1); /* the reply says what it replaced */
     cn_msg_set_body_copy(m, body.data, body.len);
     cn_buf_dispose(&body);
-    r->pending++;
+    r->http.pending++;
     if (gw_obj_write_send(r->srv, o->key.data, o->key.len, m, on_parent_put, r) != 0) {
-        r->pending--;
+        r->http.pending--;
         delete_written(r);
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }
@@ -145,10 +147,10 @@ static void pump(gw_req_t *r)
         cn_msg_set_u64(m, "flags", 0);
         cn_msg_set_body_copy(m, base + off, len);
         gw_body_pager_release(base + off, len); /* copied out: drop h2o's mapped pages */
-        r->pending++;
+        r->http.pending++;
         o->inflight++;
         if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk_put, r) != 0) {
-            r->pending--;
+            r->http.pending--;
             o->inflight--;
             o->failed = CN_EUNAVAIL;
         }
@@ -199,7 +201,7 @@ static void stream_fail(gw_req_t *r, int rc)
         gw_req_error(r, rc == CN_ENOENT ? GW_S3_INTERNAL_ERROR : gw_s3_err_from_rc(rc), NULL);
         return;
     }
-    h2o_send(r->req, NULL, 0, H2O_SEND_STATE_ERROR);
+    h2o_send(r->http.req, NULL, 0, H2O_SEND_STATE_ERROR);
 }
 
 static void on_chunk_get(int status, cn_msg_t *resp, void *arg)
@@ -225,14 +227,14 @@ static void on_chunk_get(int status, cn_msg_t *resp, void *arg)
     o->pos += b.len;
     if (!o->started) {
         o->started = 1;
-        r->responded = 1;
-        r->req->res.status = o->ranged ? 206 : 200;
-        r->req->res.reason = o->ranged ? "Partial Content" : "OK";
-        r->req->res.content_length = o->len;
-        h2o_start_response(r->req, &r->gen);
+        r->http.responded = 1;
+        r->http.req->res.status = o->ranged ? 206 : 200;
+        r->http.req->res.reason = o->ranged ? "Partial Content" : "OK";
+        r->http.req->res.content_length = o->len;
+        h2o_start_response(r->http.req, &r->gen);
     }
     h2o_iovec_t iov = h2o_iovec_init(b.ptr, b.len);
-    h2o_send(r->req, &iov, 1, o->pos >= o->end ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+    h2o_send(r->http.req, &iov, 1, o->pos >= o->end ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
 }
 
 static void fetch_next(gw_req_t *r)
@@ -252,9 +254,9 @@ static void fetch_next(gw_req_t *r)
     cn_msg_set_bytes(m, "key", k.data, k.len);
     cn_msg_set_u64(m, "offset", ref.off);
     cn_msg_set_u64(m, "length", ref.len);
-    r->pending++;
+    r->http.pending++;
     if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk_get, r) != 0) {
-        r->pending--;
+        r->http.pending--;
         stream_fail(r, CN_EUNAVAIL);
     }
     cn_buf_dispose(&k);

@@ -21,6 +21,8 @@
 #include "gateway/body_pager.h"
 #include "gateway/conf_keys.h"
 #include "gateway/gateway.h"
+#include "gateway/http.h"
+#include "gateway/tls.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"

@@ -69,9 +69,8 @@ static const char *const op_names[] = {
     [GW_OP_UNSUPPORTED] = "Unsupported",
 };
 
-void gw_metrics_request(gw_req_t *r)
+void gw_metrics_request(gw_req_t *r, const h2o_req_t *req)
 {
-    h2o_req_t *req = r->req;
     struct timeval now;
     const char *op = "none";
     char status[16];

@@ -7,6 +7,8 @@
 #define CAIRN_GATEWAY_METRICS_HTTP_H
 
 #include <stddef.h>
+#define H2O_USE_LIBUV 1
+#include <h2o.h>
 #include <uv.h>
 
 #include "common/metrics.h"
@@ -28,7 +30,7 @@ int gw_metrics_start(gw_server_t *s, uv_loop_t *loop, char *host, size_t hostlen
 void gw_metrics_stop(gw_server_t *s);
 /** Frees the registry once the loop has returned. */
 void gw_metrics_dispose(gw_server_t *s);
-/** Counts one finished request (from http.c when h2o disposes it). */
-void gw_metrics_request(gw_req_t *r);
+/** Counts one finished request (when h2o disposes of req, s3_req.c). */
+void gw_metrics_request(gw_req_t *r, const h2o_req_t *req);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "common/err.h"
 #include "gateway/s3_auth.h"
+#include "gateway/s3_uri.h"
 
 static int method_is(const char *m, size_t n, const char *want)
 {

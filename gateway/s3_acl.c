@@ -17,6 +17,11 @@
 #include "common/mem.h"
 #include "gateway/s3_xml.h"
 #include "gateway/s3_xmlin.h"
+#include "gateway/access_req.h"
+#include "gateway/mgr_link.h"
+#include "gateway/s3_acl.h"
+#include "gateway/stor_link.h"
+#include "gateway/gateway.h"
 
 /* the manager op that changes a bucket's canned ACL: fields name, acl, owner (the
  * requester's access key id); rc 0, CN_ENOENT, CN_EINVAL */
@@ -149,7 +154,7 @@ static void on_bucket_set_acl(int status, cn_msg_t *resp, void *arg)
     if (gw_req_rpc_done(r))
         return;
     if (rc == 0) {
-        r->pending++;
+        r->http.pending++;
         gw_mgr_refresh_buckets(r->srv, on_bucket_acl_refreshed, r);
         return;
     }
@@ -176,7 +181,7 @@ void gw_s3_put_bucket_acl(gw_req_t *r)
     cn_msg_set_str(m, "name", r->route.bucket);
     cn_msg_set_str(m, "acl", acl);
     cn_msg_set_str(m, "owner", r->requester);
-    r->pending++;
+    r->http.pending++;
     gw_mgr_call(r->srv, m, on_bucket_set_acl, r);
 }
 
@@ -221,9 +226,9 @@ void gw_s3_get_object_acl(gw_req_t *r)
     cn_msg_t *m = cn_msg_new(CN_OP_HEAD);
 
     cn_msg_set_bytes(m, "key", o->key.data, o->key.len);
-    r->pending++;
+    r->http.pending++;
     if (gw_stor_send(r->srv, o->key.data, o->key.len, m, on_object_acl_head, r) != 0) {
-        r->pending--;
+        r->http.pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }
 }
@@ -304,9 +309,9 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
     }
     cn_msg_set_body(put, body, blen);
     cn_msg_free(resp);
-    r->pending++;
+    r->http.pending++;
     if (gw_obj_write_send(r->srv, o->key.data, o->key.len, put, on_object_acl_put, r) != 0) {
-        r->pending--;
+        r->http.pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }
 }
@@ -323,9 +328,9 @@ void gw_s3_put_object_acl(gw_req_t *r)
     snprintf(o->etag, sizeof(o->etag), "%s", acl); /* the new ACL, until the record is read */
     m = cn_msg_new(CN_OP_GET);
     cn_msg_set_bytes(m, "key", o->key.data, o->key.len);
-    r->pending++;
+    r->http.pending++;
     if (gw_stor_send(r->srv, o->key.data, o->key.len, m, on_object_acl_get, r) != 0) {
-        r->pending--;
+        r->http.pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }
 }

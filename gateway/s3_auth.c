@@ -16,6 +16,9 @@
 
 #include "common/err.h"
 #include "gateway/s3_auth_int.h"
+#include "gateway/s3_auth_req.h"
+#include "gateway/s3_auth_v2.h"
+#include "gateway/s3_auth_v4.h"
 
 gw_s3_err_t gw__auth_lookup_secret(gw_auth_lookup_fn lookup, void *arg, const char *ak,
                                    char *secret, gw_auth_result_t *res)

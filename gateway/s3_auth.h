@@ -99,34 +99,11 @@ typedef struct gw_auth_result {
 gw_s3_err_t gw_auth_verify(const gw_auth_req_t *req, gw_auth_lookup_fn lookup, void *arg,
                            gw_auth_result_t *res);
 
-/* gw_auth_v4_canonical_request() flags */
-#define GW_AUTH_CANON_PRESIGNED 1   /* leave X-Amz-Signature out of the canonical query */
-#define GW_AUTH_CANON_RAW_QUERY 2   /* the query as sent instead of its canonical form (the
-                                       curl 7.x retry of gw_auth_verify) */
+/* ---- the secret lookup (s3_auth.c), for the verifiers ---- */
 
-/** Appends to out the SigV4 canonical request of req exactly as gw_auth_verify hashes it
- *  (exposed for tests/fuzz/fuzz_sigv4_canon.c and the unit tests; the verifier uses the same
- *  code): method LF canonical URI (each '/'-separated segment of the raw path decoded and
- *  re-encoded once, no dot-segment or "//" normalisation: S3 rules) LF canonical query (names
- *  and values decoded and re-encoded, sorted by name then value, "name=" for an empty value)
- *  LF one "name:value" LF per entry of signed_headers (names lower-cased; values trimmed, inner
- *  runs of spaces and tabs made one space, repeated headers joined with ',' in arrival order)
- *  LF signed_headers as given LF payload_hash. signed_headers is the client's list, used in
- *  its order. Returns 0, CN_EINVAL when signed_headers is not a list gw_auth_verify accepts
- *  (empty, an empty name, a control, space, ':' or ',' byte), CN_E2BIG for a query of more
- *  than 1024 parameters (out is then unchanged). */
-int gw_auth_v4_canonical_request(cn_buf_t *out, const gw_auth_req_t *req,
-                                 const char *signed_headers, size_t signed_headers_len,
-                                 const char *payload_hash, size_t payload_hash_len, int flags);
-/** Appends the SigV4 string to sign: "AWS4-HMAC-SHA256" LF amz_date LF scope LF the lower-case
- *  hex SHA-256 of the canonical request creq. */
-void gw_auth_v4_string_to_sign(cn_buf_t *out, const char *amz_date, const char *scope,
-                               const char *creq, size_t creq_len);
-
-/** URI-encodes per SigV4 (RFC 3986 unreserved kept; '/' kept when keep_slash) onto out. */
-void gw_uri_encode(cn_buf_t *out, const char *s, size_t n, int keep_slash);
-/** Percent-decodes s into out ('+' is NOT a space unless plus_is_space). Returns 0 or
- *  CN_EINVAL for a bad escape. */
-int gw_uri_decode(cn_buf_t *out, const char *s, size_t n, int plus_is_space);
+/** Calls lookup for ak into secret (GW_AUTH_SECRET_MAX bytes). Returns GW_S3_OK,
+ *  GW_S3_INVALID_ACCESS_KEY_ID for an unknown key, or the error of another failure. */
+gw_s3_err_t gw__auth_lookup_secret(gw_auth_lookup_fn lookup, void *arg, const char *ak,
+                                   char *secret, gw_auth_result_t *res);
 
 #endif

@@ -3,12 +3,14 @@
  * split into decoded parameters (at most 1024), header lookup by name, decimal numbers. Every
  * parser is bounded by explicit lengths; request bytes are never assumed NUL-terminated.
  */
-#include "gateway/s3_auth_int.h"
+#include "gateway/s3_auth_req.h"
 
 #include <string.h>
 
 #include "common/err.h"
 #include "common/mem.h"
+#include "gateway/s3_uri.h"
+#include "gateway/s3_auth_int.h"
 
 #define MAX_QUERY_PARAMS 1024
 

@@ -3,7 +3,7 @@
  * (AWSAccessKeyId, Signature, Expires): the string to sign (canonicalized x-amz-* headers and
  * resource with its sub-resources) and base64 HMAC-SHA1, compared in constant time.
  */
-#include "gateway/s3_auth_int.h"
+#include "gateway/s3_auth_v2.h"
 
 #include <string.h>
 #include <strings.h>
@@ -15,6 +15,8 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "gateway/s3_xml.h"
+#include "gateway/s3_auth_req.h"
+#include "gateway/s3_auth_int.h"
 
 /* Parses an x-amz-date or Date header value in any accepted form into ms. */
 static int parse_any_date(cn_slice_t s, uint64_t *ms)

@@ -5,7 +5,7 @@
  * verified request leaves in gw_auth_result_t the seed signature and signing key that the
  * aws-chunked decoder (aws_chunked.c) needs for the chunk signatures.
  */
-#include "gateway/s3_auth_int.h"
+#include "gateway/s3_auth_v4.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +15,9 @@
 #include "common/err.h"
 #include "common/hash.h"
 #include "gateway/s3_xml.h"
+#include "gateway/s3_auth_req.h"
+#include "gateway/s3_auth_v4_canon.h"
+#include "gateway/s3_auth_int.h"
 
 static int is_hex_lower_or_upper(cn_slice_t s)
 {

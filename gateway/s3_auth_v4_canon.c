@@ -4,7 +4,7 @@
  * gw_auth_v4_canonical_request / gw_auth_v4_string_to_sign for the unit tests and
  * tests/fuzz/fuzz_sigv4_canon.c, so that both hash the same bytes.
  */
-#include "gateway/s3_auth.h"
+#include "gateway/s3_auth_v4_canon.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +13,9 @@
 #include "common/hash.h"
 #include "common/mem.h"
 #include "gateway/s3_auth_int.h"
+#include "gateway/s3_auth_req.h"
+#include "gateway/s3_uri.h"
+#include "gateway/s3_auth.h"
 
 /* Appends decode(s) re-encoded; bytes that do not decode are encoded as they are, so "%zz"
  * becomes "%25zz" (and will simply not match a client that meant something else). */

@@ -13,6 +13,9 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "gateway/s3_xml.h"
+#include "gateway/s3_acl.h"
+#include "gateway/s3_bucket.h"
+#include "gateway/s3_uri.h"
 
 int gw_quota_refuses(gw_req_t *r, uint64_t bytes)
 {
@@ -92,7 +95,7 @@ static void on_bucket_create(int status, cn_msg_t *resp, void *arg)
         goto out;
     if (rc == 0) {
         CN_LOG(CN_LOG_INFO, "bucket %s created by %s", r->route.bucket, r->auth.access_key);
-        r->pending++;
+        r->http.pending++;
         gw_mgr_refresh_buckets(r->srv, on_create_refreshed, r);
     } else if (rc == CN_EEXIST) {
         cn_msg_get_str(resp, "owner", owner, sizeof(owner));
@@ -135,7 +138,7 @@ void gw_s3_create_bucket(gw_req_t *r)
     cn_msg_set_str(m, "name", r->route.bucket);
     cn_msg_set_str(m, "owner", r->requester);
     cn_msg_set_str(m, "acl", aclbuf);
-    r->pending++;
+    r->http.pending++;
     gw_mgr_call(r->srv, m, on_bucket_create, r);
 }
 
@@ -161,7 +164,7 @@ static void on_bucket_delete(int status, cn_msg_t *resp, void *arg)
     if (rc == 0 || rc == CN_ENOENT) {
         if (rc == 0)
             CN_LOG(CN_LOG_INFO, "bucket %s deleted", r->route.bucket);
-        r->pending++;
+        r->http.pending++;
         gw_mgr_refresh_buckets(r->srv, rc == 0 ? on_delete_refreshed : on_delete_refreshed, r);
         return;
     }
@@ -198,10 +201,10 @@ static void on_delete_list(int status, gw_list_out_t *out, void *arg)
     if (after.len > 0) {
         char prefix[GW_BUCKET_MAX + 3];
         int plen = snprintf(prefix, sizeof(prefix), "%s/", r->route.bucket);
-        r->pending++;
+        r->http.pending++;
         if (gw_stor_list(r->srv, prefix, (size_t)plen, after.data, after.len, 1000, NULL,
                          on_delete_list, r) != 0) {
-            r->pending--;
+            r->http.pending--;
             gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
         }
         cn_buf_dispose(&after);
@@ -210,7 +213,7 @@ static void on_delete_list(int status, gw_list_out_t *out, void *arg)
     cn_buf_dispose(&after);
     m = cn_msg_new(CN_OP_BUCKET_DELETE);
     cn_msg_set_str(m, "name", r->route.bucket);
-    r->pending++;
+    r->http.pending++;
     gw_mgr_call(r->srv, m, on_bucket_delete, r);
 }
 
@@ -219,9 +222,9 @@ void gw_s3_delete_bucket(gw_req_t *r)
     char prefix[GW_BUCKET_MAX + 3];
     int n = snprintf(prefix, sizeof(prefix), "%s/", r->route.bucket);
 
-    r->pending++;
+    r->http.pending++;
     if (gw_stor_list(r->srv, prefix, (size_t)n, NULL, 0, 1, NULL, on_delete_list, r) != 0) {
-        r->pending--;
+        r->http.pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }
 }
@@ -354,9 +357,9 @@ static void on_list(int status, gw_list_out_t *out, void *arg)
     cn_buf_dispose(&b);
 }
 
-void gw_s3_list_objects(gw_req_t *r, int v2)
+static void list_objects(gw_req_t *r, int v2)
 {
-    h2o_req_t *req = r->req;
+    h2o_req_t *req = r->http.req;
     size_t qat = req->query_at;
     const char *q = qat != SIZE_MAX ? req->path.base + qat + 1 : NULL;
     size_t qlen = qat != SIZE_MAX ? req->path.len - qat - 1 : 0;
@@ -427,7 +430,7 @@ void gw_s3_list_objects(gw_req_t *r, int v2)
         gw_list_out_t empty = {0};
         gw_list_out_t *e = cn_calloc(1, sizeof(*e));
         *e = empty;
-        r->pending++;
+        r->http.pending++;
         on_list(0, e, r);
         goto out;
     }
@@ -435,10 +438,10 @@ void gw_s3_list_objects(gw_req_t *r, int v2)
     cn_buf_append(&full, "/", 1);
     if (o->prefix.len)
         cn_buf_append(&full, o->prefix.data, o->prefix.len);
-    r->pending++;
+    r->http.pending++;
     if (gw_stor_list(r->srv, full.data, full.len, after.data, after.len, o->max_keys,
                      o->delim.len ? o->delim.data : NULL, on_list, r) != 0) {
-        r->pending--;
+        r->http.pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }
     goto out;
@@ -448,4 +451,14 @@ out:
     cn_buf_dispose(&v);
     cn_buf_dispose(&full);
     cn_buf_dispose(&after);
+}
+
+void gw_s3_list_objects_v1(gw_req_t *r)
+{
+    list_objects(r, 0);
+}
+
+void gw_s3_list_objects_v2(gw_req_t *r)
+{
+    list_objects(r, 1);
 }

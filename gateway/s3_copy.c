@@ -21,6 +21,13 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "gateway/access_req.h"
+#include "gateway/s3_bucket.h"
+#include "gateway/s3_copy.h"
+#include "gateway/stor_link.h"
+#include "gateway/mgr_link.h"
+#include "gateway/gateway.h"
+#include "gateway/s3_uri.h"
 
 #define COPY_WINDOW 2
 
@@ -97,9 +104,9 @@ static void on_chunk_get(int status, cn_msg_t *resp, void *arg)
         cn_msg_set_body(m, body, blen);
     }
     cn_msg_free(resp);
-    r->pending++;
+    r->http.pending++;
     if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk_put, cc) != 0) {
-        r->pending--;
+        r->http.pending--;
         cn_free(cc);
         cs->inflight--;
         if (!cs->failed)
@@ -130,10 +137,10 @@ static void copy_pump(gw_req_t *r)
         cc->idx = cs->idx++;
         gw_manifest_chunk_key(sg, cc->idx, &k);
         cn_msg_set_bytes(m, "key", k.data, k.len);
-        r->pending++;
+        r->http.pending++;
         cs->inflight++;
         if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk_get, cc) != 0) {
-            r->pending--;
+            r->http.pending--;
             cs->inflight--;
             cn_free(cc);
             cs->failed = CN_EUNAVAIL;
@@ -293,9 +300,9 @@ static void get_source(gw_req_t *r, const cn_buf_t *skey, cn_rpc_done_fn cb)
 {
     cn_msg_t *m = cn_msg_new(CN_OP_GET);
     cn_msg_set_bytes(m, "key", skey->data, skey->len);
-    r->pending++;
+    r->http.pending++;
     if (gw_stor_send(r->srv, skey->data, skey->len, m, cb, r) != 0) {
-        r->pending--;
+        r->http.pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }
 }
@@ -420,9 +427,9 @@ static void part_step(gw_req_t *r)
         cn_msg_set_u64(m, "flags", 0);
         cn_msg_set_body_copy(m, cs->acc.data, n);
         cn_buf_consume(&cs->acc, n);
-        r->pending++;
+        r->http.pending++;
         if (gw_stor_send(r->srv, k.data, k.len, m, on_part_chunk_put, r) != 0) {
-            r->pending--;
+            r->http.pending--;
             gw_chunk_delete_all(r->srv, &o->man);
             gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
         }
@@ -436,9 +443,9 @@ static void part_step(gw_req_t *r)
             cn_msg_set_bytes(m, "key", k.data, k.len);
             cn_msg_set_u64(m, "offset", ref.off);
             cn_msg_set_u64(m, "length", ref.len);
-            r->pending++;
+            r->http.pending++;
             if (gw_stor_send(r->srv, k.data, k.len, m, on_part_piece, r) != 0) {
-                r->pending--;
+                r->http.pending--;
                 gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
             }
         }

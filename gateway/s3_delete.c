@@ -15,6 +15,9 @@
 #include "common/mem.h"
 #include "gateway/s3_xml.h"
 #include "gateway/s3_xmlin.h"
+#include "gateway/s3_delete.h"
+#include "gateway/stor_link.h"
+#include "gateway/gateway.h"
 
 #define DEL_WINDOW 8
 
@@ -74,11 +77,11 @@ static int item_send(struct del_item *it, cn_msg_t *m, cn_rpc_done_fn cb, int wr
     gw_server_t *s = it->r->srv;
     int rc;
 
-    it->r->pending++;
+    it->r->http.pending++;
     rc = write ? gw_obj_write_send(s, it->key.data, it->key.len, m, cb, it)
                : gw_stor_send(s, it->key.data, it->key.len, m, cb, it);
     if (rc != 0) {
-        it->r->pending--;
+        it->r->http.pending--;
         return -1;
     }
     return 0;
@@ -104,7 +107,7 @@ static void item_delete(struct del_item *it)
     cn_msg_set_bytes(m, "key", it->key.data, it->key.len);
     cn_msg_set_u64(m, "clock", 0);
     if (item_send(it, m, on_item_deleted, 1) != 0) {
-        it->r->pending++; /* item_done drops it */
+        it->r->http.pending++; /* item_done drops it */
         item_done(it, GW_S3_SERVICE_UNAVAILABLE);
     }
 }
@@ -152,7 +155,7 @@ static void on_item_head(int status, cn_msg_t *resp, void *arg)
         cn_msg_t *m = cn_msg_new(CN_OP_GET);
         cn_msg_set_bytes(m, "key", it->key.data, it->key.len);
         if (item_send(it, m, on_item_manifest, 0) != 0) {
-            it->r->pending++;
+            it->r->http.pending++;
             item_done(it, GW_S3_SERVICE_UNAVAILABLE);
         }
         return;

@@ -31,6 +31,12 @@
 #include "common/mem.h"
 #include "gateway/s3_xml.h"
 #include "gateway/s3_xmlin.h"
+#include "gateway/s3_acl.h"
+#include "gateway/s3_bucket.h"
+#include "gateway/s3_copy.h"
+#include "gateway/s3_multipart.h"
+#include "gateway/stor_link.h"
+#include "gateway/gateway.h"
 
 #define MPU_ID_LEN 32
 #define MPU_MIN_PART_SIZE (5ull * 1024 * 1024)
@@ -330,11 +336,11 @@ static int send_as(gw_req_t *r, const cn_buf_t *key, cn_msg_t *m, cn_rpc_done_fn
 {
     int rc;
 
-    r->pending++;
+    r->http.pending++;
     rc = write ? gw_obj_write_send(r->srv, key->data, key->len, m, cb, r)
                : gw_stor_send(r->srv, key->data, key->len, m, cb, r);
     if (rc != 0) {
-        r->pending--;
+        r->http.pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
         return -1;
     }
@@ -425,10 +431,10 @@ static int marker_done(gw_req_t *r, int status, cn_msg_t *resp, int keep_meta)
 static void list_for(gw_req_t *r, const cn_buf_t *prefix, const cn_buf_t *start_after,
                      uint64_t max, gw_list_done_fn cb)
 {
-    r->pending++;
+    r->http.pending++;
     if (gw_stor_list(r->srv, prefix->data, prefix->len, start_after->data, start_after->len,
                      (uint32_t)max, NULL, cb, r) != 0) {
-        r->pending--;
+        r->http.pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }
 }
@@ -533,11 +539,11 @@ static void parts_fetch(gw_req_t *r)
         cn_buf_appendf(&k, "%05u", (unsigned)o->parts[i].number);
         pc->r = r;
         pc->i = i;
-        r->pending++;
+        r->http.pending++;
         o->inflight++;
         if (gw_stor_send(r->srv, k.data, k.len, msg_for(CN_OP_GET, &k), on_part_read, pc) != 0) {
             cn_free(pc);
-            r->pending--;
+            r->http.pending--;
             o->inflight--;
             o->err = GW_S3_SERVICE_UNAVAILABLE;
         }
@@ -1076,7 +1082,7 @@ void gw_s3_list_multipart_uploads(gw_req_t *r)
     cn_buf_append(&pfx, o->prefix.data ? o->prefix.data : "", o->prefix.len);
     if (o->max == 0) {
         gw_list_out_t *empty = cn_calloc(1, sizeof(*empty));
-        r->pending++;
+        r->http.pending++;
         on_uploads_listed(0, empty, r);
     } else {
         list_for(r, &pfx, &after, o->max, on_uploads_listed);

@@ -18,6 +18,12 @@
 #include "gateway/body_pager.h"
 #include "gateway/s3_cond.h"
 #include "gateway/s3_xml.h"
+#include "gateway/access.h"
+#include "gateway/access_req.h"
+#include "gateway/s3_bucket.h"
+#include "gateway/s3_copy.h"
+#include "gateway/stor_link.h"
+#include "gateway/gateway.h"
 
 static const char *const stored_headers[] = {
     "content-type", "content-encoding", "content-disposition", "content-language",
@@ -87,11 +93,11 @@ static void send_key_as(gw_req_t *r, cn_msg_t *m, cn_rpc_done_fn cb, int write)
     gw_obj_op_t *o = r->op;
     int rc;
 
-    r->pending++;
+    r->http.pending++;
     rc = write ? gw_obj_write_send(r->srv, o->key.data, o->key.len, m, cb, r)
                : gw_stor_send(r->srv, o->key.data, o->key.len, m, cb, r);
     if (rc != 0) {
-        r->pending--;
+        r->http.pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }
 }
@@ -233,7 +239,7 @@ void gw_obj_put_start(gw_req_t *r)
 
 void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out)
 {
-    h2o_req_t *req = r->req;
+    h2o_req_t *req = r->http.req;
     gw_meta_t meta = {0};
 
     for (size_t i = 0; i < req->headers.size; i++) {
@@ -431,35 +437,6 @@ static void on_range_body(int status, cn_msg_t *resp, void *arg)
     cn_msg_free(resp);
 }
 
-/* ---- object access (gateway/access.h) ------------------------------------------------- */
-
-gw_acl_subject_t gw_req_bucket(const gw_req_t *r)
-{
-    return (gw_acl_subject_t){r->bucket_owner, r->bucket_acl};
-}
-
-int gw_obj_allows(gw_req_t *r, const gw_acl_subject_t *bucket, cn_slice_t meta, gw_perm_t perm,
-                  gw_obj_access_t *out)
-{
-    gw_obj_access_t a;
-    gw_acl_subject_t os = {a.owner, a.acl};
-
-    if (gw_meta_access(meta.ptr ? meta.ptr : "", meta.ptr ? meta.len : 0, bucket->owner, a.owner,
-                       a.acl) != 0)
-        CN_LOG(CN_LOG_WARN, "req=%s %s: unreadable object metadata; only the bucket's owner "
-               "may read it", r->reqid, r->resource);
-    if (out)
-        *out = a;
-    return gw_access_allows(r->requester, bucket, &os, perm);
-}
-
-gw_s3_err_t gw_obj_missing(const gw_req_t *r, const gw_acl_subject_t *bucket)
-{
-    return gw_access_allows(r->requester, bucket, NULL, GW_PERM_BUCKET_LIST)
-               ? GW_S3_NO_SUCH_KEY
-               : GW_S3_ACCESS_DENIED;
-}
-
 /* The parent is known (o->parent; for a manifest, o->man): conditions, range, headers, body. */
 static void get_proceed(gw_req_t *r, int have_body)
 {
@@ -520,14 +497,14 @@ static void get_proceed(gw_req_t *r, int have_body)
     }
     set_object_headers(r, etag, mtime);
     if (o->head) {
-        r->responded = 1;
-        r->req->res.status = o->ranged ? 206 : 200;
-        r->req->res.reason = o->ranged ? "Partial Content" : "OK";
-        r->req->res.content_length = o->len;
+        r->http.responded = 1;
+        r->http.req->res.status = o->ranged ? 206 : 200;
+        r->http.req->res.reason = o->ranged ? "Partial Content" : "OK";
+        r->http.req->res.content_length = o->len;
         r->gen.proceed = noop_proceed;
         r->gen.stop = NULL;
-        h2o_start_response(r->req, &r->gen);
-        h2o_send(r->req, NULL, 0, H2O_SEND_STATE_FINAL);
+        h2o_start_response(r->http.req, &r->gen);
+        h2o_send(r->http.req, NULL, 0, H2O_SEND_STATE_FINAL);
         return;
     }
     if (o->cache.body.ptr) { /* a cache hit: sent from the cache's memory, no copy */
@@ -644,7 +621,7 @@ static void on_get_full(int status, cn_msg_t *resp, void *arg)
 static void get_storage(gw_req_t *r);
 static void on_cache_answer(gw_req_t *r, const gw_cache_hit_t *hit);
 
-void gw_s3_get_object(gw_req_t *r, int head)
+static void get_object(gw_req_t *r, int head)
 {
     gw_obj_op_t *o;
     if (r->route.key_len == 0) {
@@ -656,6 +633,16 @@ void gw_s3_get_object(gw_req_t *r, int head)
     if (gw_cache_get(r, on_cache_answer))
         return;
     get_storage(r);
+}
+
+void gw_s3_get_object(gw_req_t *r)
+{
+    get_object(r, 0);
+}
+
+void gw_s3_head_object(gw_req_t *r)
+{
+    get_object(r, 1);
 }
 
 static void get_storage(gw_req_t *r)

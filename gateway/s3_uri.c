@@ -2,10 +2,11 @@
  * gateway/s3_uri.c: URI percent-encoding as SigV4 defines it (RFC 3986 unreserved bytes kept,
  * everything else %XX in upper case) and percent-decoding (see s3_auth.h).
  */
-#include "gateway/s3_auth.h"
+#include "gateway/s3_uri.h"
 
 #include "common/err.h"
 #include "common/hash.h"
+#include "gateway/s3_auth.h"
 
 static int unreserved(unsigned char c)
 {

@@ -20,6 +20,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "gateway/tls.h"
 
 /* Logs OpenSSL's error queue (oldest first) after what. */
 static void log_ssl_errors(const char *what, const char *path)

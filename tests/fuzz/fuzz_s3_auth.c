@@ -15,6 +15,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "gateway/s3_auth.h"
+#include "gateway/s3_uri.h"
 #include "tests/fuzz/fuzz_auth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

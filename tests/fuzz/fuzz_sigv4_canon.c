@@ -29,6 +29,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "gateway/s3_auth.h"
+#include "gateway/s3_auth_v4_canon.h"
 #include "tests/fuzz/fuzz_auth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -12,6 +12,7 @@
 
 #include "common/err.h"
 #include "gateway/s3_auth.h"
+#include "gateway/s3_uri.h"
 
 #define AK "AKIAIOSFODNN7EXAMPLE"
 #define SK "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

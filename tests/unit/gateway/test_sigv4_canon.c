@@ -19,6 +19,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "gateway/s3_auth.h"
+#include "gateway/s3_auth_v4_canon.h"
 
 #define EMPTY_SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SUITE_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
