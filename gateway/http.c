@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "gateway/body_pager.h"
+#include "gateway/s3_refuse.h"
 
 struct gw_handler {
     h2o_handler_t super;
@@ -433,6 +434,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     gw_server_t *s = ((struct gw_handler *)self)->srv;
     gw_req_t *r = req_new(s, req);
+    const char *msg = NULL;
     gw_s3_err_t e;
     ssize_t hi;
 
@@ -477,6 +479,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
             }
         }
     }
+    if ((e = gw_refuse_req(r, &msg)) != GW_S3_OK)
+        goto fail;
     if (r->anonymous && (!r->route.bucket[0] || r->route.op == GW_OP_CREATE_BUCKET)) {
         e = GW_S3_ACCESS_DENIED;
         goto fail;
@@ -494,7 +498,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     dispatch(r);
     return 0;
 fail:
-    gw_req_error(r, e, NULL);
+    gw_req_error(r, e, msg);
     return 0;
 }
 
