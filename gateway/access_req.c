@@ -13,6 +13,20 @@
 #include "gateway/gateway.h"
 #include "gateway/manifest.h"
 
+gw_s3_err_t gw_req_check_bucket(gw_req_t *r)
+{
+    const gw_bucket_t *b;
+
+    if (r->anonymous && (!r->route.bucket[0] || r->route.op == GW_OP_CREATE_BUCKET))
+        return GW_S3_ACCESS_DENIED; /* ListBuckets and CreateBucket need a signature */
+    if (!r->route.bucket[0] || r->route.op == GW_OP_CREATE_BUCKET)
+        return GW_S3_OK;
+    b = r->route.bucket_too_long ? NULL : gw_mgr_bucket_find(r->srv, r->route.bucket);
+    if (!b)
+        return GW_S3_NO_SUCH_BUCKET;
+    return gw_req_check_access(r, b);
+}
+
 gw_s3_err_t gw_req_check_access(gw_req_t *r, const gw_bucket_t *b)
 {
     gw_perm_t perm = gw_op_perm(r->route.op);

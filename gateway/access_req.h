@@ -18,6 +18,10 @@ typedef struct gw_obj_access {
     char acl[32];
 } gw_obj_access_t;
 
+/** The bucket part of the decision for an S3 request: ListBuckets and CreateBucket need a
+ *  signature; a named bucket must exist (NoSuchBucket) and grant the operation's bucket
+ *  permission (gw_req_check_access). GW_S3_OK or the S3 error. */
+gw_s3_err_t gw_req_check_bucket(gw_req_t *r);
 /** Decides r's access to bucket b by its operation's bucket permission (sets r->may_list,
  *  and copies b's owner and ACL into r). An object permission is decided later, once the
  *  object's metadata is known (gw_obj_allows). GW_S3_OK or AccessDenied. */

@@ -17,15 +17,16 @@
 #include "common/log.h"
 #include "gateway/access_req.h"
 #include "gateway/auth_req.h"
-#include "gateway/s3_limits.h"
-#include "gateway/too_large.h"
 #include "gateway/http.h"
 #include "gateway/s3_acl.h"
 #include "gateway/s3_bucket.h"
 #include "gateway/s3_delete.h"
+#include "gateway/s3_limits.h"
 #include "gateway/s3_multipart.h"
 #include "gateway/s3_object.h"
+#include "gateway/s3_refuse.h"
 #include "gateway/tls.h"
+#include "gateway/too_large.h"
 
 struct gw_handler {
     h2o_handler_t super;
@@ -75,6 +76,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     gw_server_t *s = ((struct gw_handler *)self)->srv;
     gw_req_t *r = gw_req_new(s, req);
+    const char *msg = NULL;
     gw_s3_err_t e;
 
     if ((e = gw_req_route(r)) != GW_S3_OK)
@@ -91,24 +93,14 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         goto fail;
     if ((e = gw_req_read_acl(r)) != GW_S3_OK)
         goto fail;
-    if (r->anonymous && (!r->route.bucket[0] || r->route.op == GW_OP_CREATE_BUCKET)) {
-        e = GW_S3_ACCESS_DENIED;
+    if ((e = gw_refuse_req(r, &msg)) != GW_S3_OK)
         goto fail;
-    }
-    if (r->route.bucket[0] && r->route.op != GW_OP_CREATE_BUCKET) {
-        const gw_bucket_t *b = r->route.bucket_too_long ? NULL
-                                                         : gw_mgr_bucket_find(s, r->route.bucket);
-        if (!b) {
-            e = GW_S3_NO_SUCH_BUCKET;
-            goto fail;
-        }
-        if ((e = gw_req_check_access(r, b)) != GW_S3_OK)
-            goto fail;
-    }
+    if ((e = gw_req_check_bucket(r)) != GW_S3_OK)
+        goto fail;
     dispatch(r);
     return 0;
 fail:
-    gw_req_error(r, e, NULL);
+    gw_req_error(r, e, msg);
     return 0;
 }
 

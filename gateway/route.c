@@ -229,6 +229,10 @@ gw_s3_err_t gw_route_parse(const char *method, size_t mlen, const char *path, si
 
 #define M(s) method_is(method, mlen, s)
 #define Q(s) gw_query_has(query, qlen, s)
+    if (M("OPTIONS")) {
+        out->op = GW_OP_OPTIONS;
+        return GW_S3_OK;
+    }
     if (out->bucket[0] == '\0') {
         out->op = M("GET") ? GW_OP_LIST_BUCKETS : GW_OP_NONE;
         return out->op ? GW_S3_OK : GW_S3_METHOD_NOT_ALLOWED;
@@ -272,6 +276,8 @@ gw_s3_err_t gw_route_parse(const char *method, size_t mlen, const char *path, si
                 out->op = GW_OP_DELETE_BUCKET;
             else if (M("HEAD"))
                 out->op = GW_OP_HEAD_BUCKET;
+            else if (M("POST"))
+                out->op = GW_OP_POST_OBJECT;
             else
                 return GW_S3_METHOD_NOT_ALLOWED;
         }

@@ -12,7 +12,9 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "gateway/s3_refuse.h"
 #include "gateway/s3_xml.h"
+#include "gateway/s3_xmlin.h"
 #include "gateway/s3_acl.h"
 #include "gateway/s3_bucket.h"
 #include "gateway/s3_uri.h"
@@ -118,11 +120,20 @@ void gw_s3_create_bucket(gw_req_t *r)
 {
     const gw_bucket_t *b;
     cn_slice_t acl = gw_req_header(r, "x-amz-acl");
-    char aclbuf[64];
+    char aclbuf[64], loc[128], msg[320];
+    gw_s3_err_t e;
     cn_msg_t *m;
 
     if (r->route.bucket_too_long || !gw_bucket_name_valid(r->route.bucket)) {
         gw_req_error(r, GW_S3_INVALID_BUCKET_NAME, NULL);
+        return;
+    }
+    if (gw_xml_parse_location(r->body.ptr, r->body.len, loc, sizeof(loc)) != 0) {
+        gw_req_error(r, GW_S3_MALFORMED_XML, NULL);
+        return;
+    }
+    if ((e = gw_refuse_location(loc, r->srv->conf.region, msg, sizeof(msg))) != GW_S3_OK) {
+        gw_req_error(r, e, msg);
         return;
     }
     if ((b = gw_mgr_bucket_find(r->srv, r->route.bucket)) != NULL) {

@@ -269,7 +269,7 @@ static int copy_source(gw_req_t *r, cn_buf_t *skey, gw_obj_access_t *sb)
     char sbucket[GW_BUCKET_MAX + 2];
     const gw_bucket_t *b;
 
-    if ((q = memchr(p, '?', src.len)) != NULL) /* ?versionId=...: we keep one version */
+    if ((q = memchr(p, '?', src.len)) != NULL) /* ?versionId=null alone (s3_refuse.c) */
         end = q;
     if (p < end && *p == '/')
         p++;

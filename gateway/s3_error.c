@@ -84,6 +84,14 @@ static const struct s3_err_row table[] = {
                                  "Your request header section exceeds the maximum allowed "
                                  "size."},
     [GW_S3_QUOTA_EXCEEDED] = {"QuotaExceeded", 403, "Bucket quota exceeded."},
+    [GW_S3_ILLEGAL_LOCATION_CONSTRAINT] = {"IllegalLocationConstraintException", 400,
+                                           "The location constraint is incompatible for the "
+                                           "region specific endpoint this request was sent "
+                                           "to."},
+    [GW_S3_INVALID_LOCATION_CONSTRAINT] = {"InvalidLocationConstraint", 400,
+                                           "The specified location-constraint is not valid"},
+    [GW_S3_INVALID_STORAGE_CLASS] = {"InvalidStorageClass", 400,
+                                     "The storage class you specified is not valid"},
     [GW_S3_SIGNATURE_DOES_NOT_MATCH] = {"SignatureDoesNotMatch", 403,
                                         "The request signature we calculated does not match "
                                         "the signature you provided. Check your key and "

@@ -51,6 +51,9 @@ typedef enum gw_s3_err {
     GW_S3_METADATA_TOO_LARGE,             /* 400 MetadataTooLarge (user metadata over 2 KiB) */
     GW_S3_HEADERS_TOO_LARGE,              /* 400 RequestHeaderSectionTooLarge */
     GW_S3_QUOTA_EXCEEDED,                 /* 403 QuotaExceeded (set-bucket-quota) */
+    GW_S3_ILLEGAL_LOCATION_CONSTRAINT,    /* 400 IllegalLocationConstraintException */
+    GW_S3_INVALID_LOCATION_CONSTRAINT,    /* 400 InvalidLocationConstraint */
+    GW_S3_INVALID_STORAGE_CLASS,          /* 400 InvalidStorageClass */
     GW_S3_ERR_COUNT
 } gw_s3_err_t;
 

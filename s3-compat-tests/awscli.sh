@@ -73,8 +73,13 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$url")
 expect_eq "an expired presigned URL: 403" 403 "$code"
 
 # --- s3api: buckets --------------------------------------------------------------------------
-check "s3api create-bucket with a LocationConstraint body" s3 s3api create-bucket --bucket "$b-api" \
-    --create-bucket-configuration LocationConstraint=us-east-1
+# us-east-1 is expressed by no LocationConstraint; naming it is S3's InvalidLocationConstraint
+out=$(s3 s3api create-bucket --bucket "$b-api" --create-bucket-configuration LocationConstraint=us-east-1 2>&1)
+expect_match "s3api create-bucket LocationConstraint=us-east-1: InvalidLocationConstraint" 'InvalidLocationConstraint' "$out"
+out=$(s3 s3api create-bucket --bucket "$b-api" --create-bucket-configuration LocationConstraint=eu-west-1 2>&1)
+expect_match "... LocationConstraint=eu-west-1 (not this gateway's): IllegalLocationConstraintException" \
+    'IllegalLocationConstraintException' "$out"
+check "s3api create-bucket" s3 s3api create-bucket --bucket "$b-api"
 out=$(s3 s3api create-bucket --bucket "$b-api" 2>&1)
 expect_match "create-bucket again: BucketAlreadyOwnedByYou" 'BucketAlreadyOwnedByYou' "$out"
 out=$(s3 s3api create-bucket --bucket "Bad_Name" 2>&1)

@@ -207,3 +207,25 @@ Test(route, multipart_delete_and_acl_subresources, .timeout = 5)
     cr_assert_eq(parse("DELETE", "/b/k", "uploadId=x", NULL, NULL, &r), GW_S3_OK);
     cr_assert_eq(r.op, GW_OP_ABORT_MULTIPART);
 }
+
+/* issue 13: POST object and OPTIONS are operations of their own (refused by s3_refuse.c with
+ * NotImplemented), not MethodNotAllowed; a POST on a key stays MethodNotAllowed */
+Test(route, post_object_and_options, .timeout = 5)
+{
+    gw_route_t r;
+    cr_assert_eq(parse("POST", "/b", NULL, NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_POST_OBJECT);
+    cr_assert_eq(parse("POST", "/", NULL, "b.s3.example.com", "s3.example.com", &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_POST_OBJECT);
+    cr_assert_eq(parse("POST", "/b/k", NULL, NULL, NULL, &r), GW_S3_METHOD_NOT_ALLOWED);
+    cr_assert_eq(parse("POST", "/b", "uploads", NULL, NULL, &r), GW_S3_METHOD_NOT_ALLOWED);
+    cr_assert_eq(parse("OPTIONS", "/b/k", NULL, NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_OPTIONS);
+    cr_assert_eq(parse("OPTIONS", "/b", NULL, NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_OPTIONS);
+    cr_assert_eq(parse("OPTIONS", "/", NULL, NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_OPTIONS);
+    /* GetObjectAttributes is a sub-resource we do not implement */
+    cr_assert_eq(parse("GET", "/b/k", "attributes", NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_UNSUPPORTED);
+}

@@ -55,6 +55,9 @@ static const struct {
     {GW_S3_METADATA_TOO_LARGE, "MetadataTooLarge", 400},
     {GW_S3_HEADERS_TOO_LARGE, "RequestHeaderSectionTooLarge", 400},
     {GW_S3_QUOTA_EXCEEDED, "QuotaExceeded", 403},
+    {GW_S3_ILLEGAL_LOCATION_CONSTRAINT, "IllegalLocationConstraintException", 400},
+    {GW_S3_INVALID_LOCATION_CONSTRAINT, "InvalidLocationConstraint", 400},
+    {GW_S3_INVALID_STORAGE_CLASS, "InvalidStorageClass", 400},
 };
 
 Test(s3_error, every_enum_value_has_code_status_message, .timeout = 10)

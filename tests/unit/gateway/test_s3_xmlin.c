@@ -165,4 +165,18 @@ Test(xmlin, location_constraint, .timeout = 5)
     cr_assert_eq(gw_xml_parse_location("  ", 2, region, sizeof(region)), 0);
     cr_assert_str_eq(region, "");
     cr_assert_eq(gw_xml_parse_location("<x", 2, region, sizeof(region)), CN_EINVAL);
+    /* without a namespace; an empty LocationConstraint or none is us-east-1 (""); a wrong
+     * root is malformed */
+    x = "<CreateBucketConfiguration><LocationConstraint>ap-south-1</LocationConstraint>"
+        "</CreateBucketConfiguration>";
+    cr_assert_eq(gw_xml_parse_location(x, strlen(x), region, sizeof(region)), 0);
+    cr_assert_str_eq(region, "ap-south-1");
+    x = "<CreateBucketConfiguration><LocationConstraint/></CreateBucketConfiguration>";
+    cr_assert_eq(gw_xml_parse_location(x, strlen(x), region, sizeof(region)), 0);
+    cr_assert_str_eq(region, "");
+    x = "<CreateBucketConfiguration/>";
+    cr_assert_eq(gw_xml_parse_location(x, strlen(x), region, sizeof(region)), 0);
+    cr_assert_str_eq(region, "");
+    x = "<LocationConstraint>eu-west-1</LocationConstraint>";
+    cr_assert_eq(gw_xml_parse_location(x, strlen(x), region, sizeof(region)), CN_EINVAL);
 }
