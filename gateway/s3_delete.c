@@ -234,6 +234,13 @@ void gw_s3_delete_objects(gw_req_t *r)
         gw_req_error(r, GW_S3_MALFORMED_XML, NULL);
         return;
     }
+    if (o->d.unsupported) { /* never a wrong success: it would delete the current object */
+        gw_req_error(r, GW_S3_NOT_IMPLEMENTED,
+                     strcmp(o->d.unsupported, "VersionId") == 0
+                         ? "Deleting a version by VersionId is not supported yet"
+                         : "Conditional deletes in DeleteObjects are not supported yet");
+        return;
+    }
     o->res = cn_calloc(o->d.n, sizeof(*o->res));
     pump(r);
 }

@@ -277,6 +277,14 @@ static void delete_end(struct xin *x, const char *t, size_t n)
         cn_buf_reset(&x->key);
         cn_buf_append(&x->key, t, n);
         x->have_key = 1;
+    } else if (x->depth == 3 && name_is(x, 2, "VersionId")) {
+        /* one version per key: "null" names it (as S3's unversioned buckets) */
+        if (!(n == 4 && memcmp(t, "null", 4) == 0))
+            d->unsupported = "VersionId";
+    } else if (x->depth == 3 && (name_is(x, 2, "ETag") || name_is(x, 2, "LastModifiedTime") ||
+                                 name_is(x, 2, "Size"))) {
+        d->unsupported = name_is(x, 2, "ETag") ? "ETag"
+                         : name_is(x, 2, "Size") ? "Size" : "LastModifiedTime";
     } else if (x->depth == 2 && name_is(x, 1, "Object")) {
         if (!x->have_key) {
             fail(x);

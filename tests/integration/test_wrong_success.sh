@@ -206,6 +206,10 @@ try:
     expect("CopyObject from VersionId=null copies the object", body == b"the bytes", body)
 except botocore.exceptions.ClientError as e:
     bad("versionId=null addresses the object itself", e)
+refused("DeleteObjects with an Object VersionId=v1, the object stays", *NI, fn=s3.delete_objects,
+        Bucket=B, Delete={"Objects": [{"Key": "there", "VersionId": "v1"}]})
+expect("... the object is still there after the refused DeleteObjects", stored(key="there"),
+       "it was deleted")
 
 # parts of an object, ListMultipartUploads' delimiter
 refused("GetObject PartNumber=1", *NI, fn=s3.get_object, Bucket=B, Key="there", PartNumber=1)

@@ -94,7 +94,28 @@ Test(xmlin, delete_parses_keys_and_quiet, .timeout = 5)
     cr_assert_str_eq(d.keys[0], "a & b");
     cr_assert_str_eq(d.keys[1], "dir/é x");
     cr_assert_eq(d.key_lens[1], strlen("dir/é x"));
+    cr_assert_null(d.unsupported); /* VersionId null names the one version */
     gw_xml_delete_dispose(&d);
+}
+
+Test(xmlin, delete_flags_what_cannot_be_honoured, .timeout = 5)
+{
+    static const char *const cases[][2] = {
+        {"<Delete><Object><Key>k</Key><VersionId>3HL4kqtJ</VersionId></Object></Delete>",
+         "VersionId"},
+        {"<Delete><Object><Key>k</Key><ETag>\"abc\"</ETag></Object></Delete>", "ETag"},
+        {"<Delete><Object><Key>k</Key><Size>3</Size></Object></Delete>", "Size"},
+        {"<Delete><Object><Key>k</Key><LastModifiedTime>2026-01-01T00:00:00Z</LastModifiedTime>"
+         "</Object></Delete>", "LastModifiedTime"},
+    };
+    gw_xml_delete_t d;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cr_assert_eq(gw_xml_parse_delete(cases[i][0], strlen(cases[i][0]), &d), 0);
+        cr_assert_not_null(d.unsupported, "case %zu", i);
+        cr_assert_str_eq(d.unsupported, cases[i][1]);
+        gw_xml_delete_dispose(&d);
+    }
 }
 
 Test(xmlin, delete_limits_and_errors, .timeout = 10)
