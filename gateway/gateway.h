@@ -19,15 +19,15 @@
 #include "common/proto.h"
 #include "common/ring.h"
 #include "common/rpc.h"
-#include "gateway/route.h"
-#include "gateway/s3_auth.h"
-#include "gateway/s3_error.h"
-#include "gateway/s3_req.h"
-#include "gateway/body_pager.h"
-#include "gateway/cache.h"
-#include "gateway/metrics_http.h"
-#include "gateway/mgr_link.h"
-#include "gateway/stor_link.h"
+#include "gateway/s3/route.h"
+#include "gateway/auth/s3_auth.h"
+#include "gateway/s3/s3_error.h"
+#include "gateway/s3/s3_req.h"
+#include "gateway/http/body_pager.h"
+#include "gateway/cache/cache.h"
+#include "gateway/http/metrics_http.h"
+#include "gateway/link/mgr_link.h"
+#include "gateway/link/stor_link.h"
 
 #define GW_SERVER_MAGIC 0x67777372u /* "gwsr" */
 
@@ -48,7 +48,7 @@ struct gw_conf {
     int rest_trust_loopback;
     int log_level;
     char *log_file;
-    /* limits and TLS (gateway/tls.c, issue 8) */
+    /* limits and TLS (gateway/http/tls.c, issue 8) */
     uint64_t max_connections;    /* open client connections; beyond: 503 SlowDown and close */
     uint64_t request_timeout_ms; /* h2o's HTTP/1 request and HTTP/2 idle timeouts (slowloris) */
     char *tls_listen;            /* "" = no HTTPS listener */
@@ -57,8 +57,8 @@ struct gw_conf {
     char *rest_tls_listen;       /* "" = no HTTPS REST listener (needs rest_enabled) */
     char *tls_ciphers;           /* OpenSSL cipher list for TLS 1.2 ("" = OpenSSL's) */
     char *tls_min_version;       /* "1.2" or "1.3" */
-    char *tmp_dir; /* h2o's temp files for request bodies over 4 MiB (gateway/body_pager.c) */
-    char *metrics_listen; /* GET /metrics and /health (gateway/metrics_http.c); "" = off */
+    char *tmp_dir; /* h2o's temp files for request bodies over 4 MiB (gateway/http/body_pager.c) */
+    char *metrics_listen; /* GET /metrics and /health (gateway/http/metrics_http.c); "" = off */
 };
 
 typedef struct gw_server gw_server_t;
@@ -84,7 +84,7 @@ struct gw_server {
     int rest_listening;
     char rest_host[64];
     int rest_port;
-    /* HTTPS listener (gateway/tls.c): the S3 handler and context behind OpenSSL */
+    /* HTTPS listener (gateway/http/tls.c): the S3 handler and context behind OpenSSL */
     h2o_accept_ctx_t tls_accept_ctx;
     uv_tcp_t tls_listener;
     int tls_listening;

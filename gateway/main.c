@@ -18,11 +18,11 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/proc.h"
-#include "gateway/body_pager.h"
+#include "gateway/http/body_pager.h"
 #include "gateway/conf_keys.h"
 #include "gateway/gateway.h"
-#include "gateway/http.h"
-#include "gateway/tls.h"
+#include "gateway/http/http.h"
+#include "gateway/http/tls.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"

@@ -32,7 +32,7 @@
 #define MGR_STATE_DETACHED "detached"
 #define MGR_STATE_RESTARTED "restarted"
 
-/* The cache counters a gateway reports in each heartbeat (gateway/cache.c, "cache_" + name),
+/* The cache counters a gateway reports in each heartbeat (gateway/cache/cache.c, "cache_" + name),
  * kept in memory for `cairn-adm status GATEWAY`. */
 #define MGR_GW_CACHE_NFIELDS 13
 extern const char *const mgr_gw_cache_fields[MGR_GW_CACHE_NFIELDS];

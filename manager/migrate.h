@@ -7,7 +7,7 @@
  *             buckets b/<name> {owner: the owner's access key id, ...}
  *   format 2: users have "id" (64 hex, users.h) and the index i/<id> -> name; a bucket's
  *             "owner" is that id. Objects written under format 1 name no owner: the gateway
- *             takes their bucket's owner (gateway/access.h).
+ *             takes their bucket's owner (gateway/auth/access.h).
  *
  * mgr_state_migrate runs when the manager opens its state and after a restore (a backup may
  * be older than the running release). Each step is idempotent and written with the version

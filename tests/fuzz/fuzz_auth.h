@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_auth.h: the request of gateway/s3_auth.h from a request head parsed by
+ * tests/fuzz/fuzz_auth.h: the request of gateway/auth/s3_auth.h from a request head parsed by
  * fuzz.h, for the targets that fuzz authentication (fuzz_s3_auth, fuzz_sigv4_canon).
  */
 #ifndef CAIRN_TESTS_FUZZ_FUZZ_AUTH_H
@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "gateway/s3_auth.h"
+#include "gateway/auth/s3_auth.h"
 #include "tests/fuzz/fuzz.h"
 
 /* Fills req (region us-east-1, no time, no SigV2 bucket) from fr; headers go to h, which must

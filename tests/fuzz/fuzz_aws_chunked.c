@@ -1,6 +1,6 @@
 /*
  * tests/fuzz/fuzz_aws_chunked.c: libFuzzer target for the aws-chunked body decoder and the
- * checksum helpers (gateway/aws_chunked.h). The first input byte picks the mode (signed,
+ * checksum helpers (gateway/auth/aws_chunked.h). The first input byte picks the mode (signed,
  * signed with trailer, unsigned with trailer), the rest is the body, decoded in place in a
  * copy with a fixed signing key. Checks: the payload is no longer than the body, the trailer
  * strings are NUL-terminated, and the result is one of the documented codes.
@@ -12,7 +12,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "gateway/aws_chunked.h"
+#include "gateway/auth/aws_chunked.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

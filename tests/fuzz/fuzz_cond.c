@@ -1,7 +1,7 @@
 /*
  * tests/fuzz/fuzz_cond.c: libFuzzer target for the conditional request headers
- * (gw_cond_eval, gw_cond_etag_matches in gateway/s3_cond.h, and through them
- * gw_http_date_parse in gateway/s3_xml.h). The input is a request head (tests/fuzz/fuzz.h):
+ * (gw_cond_eval, gw_cond_etag_matches in gateway/s3/s3_cond.h, and through them
+ * gw_http_date_parse in gateway/s3/s3_xml.h). The input is a request head (tests/fuzz/fuzz.h):
  * If-Match, If-None-Match, If-Modified-Since and If-Unmodified-Since, or their
  * x-amz-copy-source-if-* forms, are evaluated against objects of a few ETags and mtimes.
  * Checks: the result is 0, 304 or 412; it follows the RFC 7232 order (If-Match decides alone
@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "gateway/s3_cond.h"
-#include "gateway/s3_xml.h"
+#include "gateway/s3/s3_cond.h"
+#include "gateway/s3/s3_xml.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

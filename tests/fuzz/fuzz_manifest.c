@@ -1,6 +1,6 @@
 /*
  * tests/fuzz/fuzz_manifest.c: libFuzzer target for the gateway's stored formats
- * (gateway/manifest.h): the chunk manifest of a large object and the object metadata map,
+ * (gateway/s3/manifest.h): the chunk manifest of a large object and the object metadata map,
  * both read back from storage nodes. A decoded manifest is walked as a ranged GET walks it
  * (locate, chunk keys) and must survive its own re-encoding; decoded metadata likewise.
  */
@@ -11,7 +11,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "gateway/manifest.h"
+#include "gateway/s3/manifest.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

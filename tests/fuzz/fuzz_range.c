@@ -1,6 +1,6 @@
 /*
  * tests/fuzz/fuzz_range.c: libFuzzer target for the Range header parser (gw_range_parse in
- * gateway/route.h). The whole input is the header value, tried against objects of several
+ * gateway/s3/route.h). The whole input is the header value, tried against objects of several
  * sizes. Checks: a satisfiable range is non-empty and lies inside the object; the result is
  * one of 0, 1 and CN_EINVAL.
  */
@@ -9,7 +9,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
-#include "gateway/route.h"
+#include "gateway/s3/route.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_s3_auth.c: libFuzzer target for gw_auth_verify (gateway/s3_auth.h), SigV4
+ * tests/fuzz/fuzz_s3_auth.c: libFuzzer target for gw_auth_verify (gateway/auth/s3_auth.h), SigV4
  * (header and presigned query) and SigV2 (header and query) over a request shaped as an
  * HTTP/1.1 head (see fuzz.h). Secrets come from a fixed table: the AWS documentation's
  * example key and the throw-away key the seed corpus was captured with. Checks: the result is a known
@@ -14,8 +14,8 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "gateway/s3_auth.h"
-#include "gateway/s3_uri.h"
+#include "gateway/auth/s3_auth.h"
+#include "gateway/auth/s3_uri.h"
 #include "tests/fuzz/fuzz_auth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_s3_route.c: libFuzzer target for the S3 request router (gateway/route.h):
+ * tests/fuzz/fuzz_s3_route.c: libFuzzer target for the S3 request router (gateway/s3/route.h):
  * method, raw path, query and Host of a request shaped as an HTTP/1.1 head (see fuzz.h), parsed
  * path-style and virtual-host-style, plus the query helpers and the bucket name rule on what
  * came out. Checks: a routed key fits GW_KEY_MAX, is NUL-terminated and holds no NUL; the
@@ -11,7 +11,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
-#include "gateway/route.h"
+#include "gateway/s3/route.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

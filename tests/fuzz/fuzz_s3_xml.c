@@ -1,6 +1,6 @@
 /*
  * tests/fuzz/fuzz_s3_xml.c: libFuzzer target for the S3 XML request bodies
- * (gateway/s3_xmlin.h): CompleteMultipartUpload, Delete (DeleteObjects), AccessControlPolicy
+ * (gateway/s3/s3_xmlin.h): CompleteMultipartUpload, Delete (DeleteObjects), AccessControlPolicy
  * and CreateBucketConfiguration. Every parser gets every input (each checks its own root).
  * Checks: results stay inside the documented limits (part numbers 1..10000, at most 10000
  * parts, 1..1000 non-empty keys of at most 1024 bytes, NUL-terminated strings).
@@ -12,7 +12,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "gateway/s3_xmlin.h"
+#include "gateway/s3/s3_xmlin.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

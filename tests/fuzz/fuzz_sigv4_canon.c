@@ -1,7 +1,7 @@
 /*
  * tests/fuzz/fuzz_sigv4_canon.c: libFuzzer target for the SigV4 canonical request and string
  * to sign on their own (gw_auth_v4_canonical_request, gw_auth_v4_string_to_sign in
- * gateway/s3_auth.h), over a request shaped as an HTTP/1.1 head (see fuzz.h). The signed
+ * gateway/auth/s3_auth.h), over a request shaped as an HTTP/1.1 head (see fuzz.h). The signed
  * header list is the client's (SignedHeaders= of an Authorization header, else
  * X-Amz-SignedHeaders= of the query, as gw_auth_verify takes it) or, when the request has
  * neither, every header name of the request lower-cased, sorted and unique (what SDKs sign).
@@ -28,8 +28,8 @@
 
 #include "common/buf.h"
 #include "common/err.h"
-#include "gateway/s3_auth.h"
-#include "gateway/s3_auth_v4_canon.h"
+#include "gateway/auth/s3_auth.h"
+#include "gateway/auth/s3_auth_v4_canon.h"
 #include "tests/fuzz/fuzz_auth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

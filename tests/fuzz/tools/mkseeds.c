@@ -25,7 +25,7 @@
 #include "common/proto.h"
 #include "common/ring.h"
 #include "common/rpc.h"
-#include "gateway/manifest.h"
+#include "gateway/s3/manifest.h"
 #include "storage/container.h"
 #include "storage/engine.h"
 #include "storage/record.h"

@@ -1,16 +1,16 @@
 /*
- * tests/unit/gateway/test_access.c: tests gateway/access.c, the one access decision, as a
+ * tests/unit/gateway/test_access.c: tests gateway/auth/access.c, the one access decision, as a
  * table: every bucket canned ACL x object canned ACL x requester (the owner of both, another
  * signed user, anonymous, and the bucket's owner on an object another user wrote) x
  * permission, against what S3's ACL documentation grants. The S3 operations' mapping to
- * permissions and the metadata's owner (format 1 and 2, gateway/manifest.h) are checked too.
+ * permissions and the metadata's owner (format 1 and 2, gateway/s3/manifest.h) are checked too.
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "common/buf.h"
-#include "gateway/access.h"
-#include "gateway/manifest.h"
+#include "gateway/auth/access.h"
+#include "gateway/s3/manifest.h"
 
 #define ALICE "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
 #define BOB "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0"

@@ -1,5 +1,5 @@
 /*
- * tests/unit/gateway/test_aws_chunked.c: tests gateway/aws_chunked.c: the aws-chunked decoder
+ * tests/unit/gateway/test_aws_chunked.c: tests gateway/auth/aws_chunked.c: the aws-chunked decoder
  * against the AWS documentation's signed example (seed and chunk signatures), bodies built
  * here with an independent signer, unsigned and signed trailers, bad framing and signatures;
  * and the S3 checksums against their published check values and a bitwise CRC.
@@ -12,7 +12,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/hash.h"
-#include "gateway/aws_chunked.h"
+#include "gateway/auth/aws_chunked.h"
 
 #define DOC_SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 #define DOC_DATE "20130524T000000Z"

@@ -1,4 +1,4 @@
-/* tests/unit/gateway/test_body_pager.c: tests gateway/body_pager.c on real h2o socket buffers:
+/* tests/unit/gateway/test_body_pager.c: tests gateway/http/body_pager.c on real h2o socket buffers:
  * a body over the threshold lands in a temp file in tmp_dir, hashing and releasing it drops
  * its pages from the process (smaps_rollup Rss) without changing a byte, and release never
  * touches memory that is not an h2o body mapping. */
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/hash.h"
-#include "gateway/body_pager.h"
+#include "gateway/http/body_pager.h"
 #include "tests/harness/tmpdir.h"
 
 #define BODY_MIB 96

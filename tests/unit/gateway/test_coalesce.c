@@ -1,9 +1,9 @@
-/* tests/unit/gateway/test_coalesce.c: tests gateway/coalesce.c (miss coalescing). */
+/* tests/unit/gateway/test_coalesce.c: tests gateway/cache/coalesce.c (miss coalescing). */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "common/err.h"
-#include "gateway/coalesce.h"
+#include "gateway/cache/coalesce.h"
 
 static int calls, last_status;
 static void *last_result;

@@ -1,4 +1,4 @@
-/* tests/unit/gateway/test_dcache.c: tests gateway/dcache.c (disk cache: reload, checksums,
+/* tests/unit/gateway/test_dcache.c: tests gateway/cache/dcache.c (disk cache: reload, checksums,
  * eviction) against real files in a temp directory. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
-#include "gateway/dcache.h"
+#include "gateway/cache/dcache.h"
 #include "tests/harness/tmpdir.h"
 
 static char dir[PATH_MAX];

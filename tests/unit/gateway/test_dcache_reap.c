@@ -1,5 +1,5 @@
 /* tests/unit/gateway/test_dcache_reap.c: tests the disk cache's deferred unlink
- * (gateway/dcache.c, the reaper): an invalidated key is gone from the index at once and its
+ * (gateway/cache/dcache.c, the reaper): an invalidated key is gone from the index at once and its
  * file a moment later; a put of the same key right after its invalidation keeps its new file
  * (the reaper never deletes it); close unlinks what is still waiting. Real files, temp dir. */
 #include <criterion/criterion.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
-#include "gateway/dcache.h"
+#include "gateway/cache/dcache.h"
 #include "tests/harness/tmpdir.h"
 
 static char rdir[PATH_MAX];

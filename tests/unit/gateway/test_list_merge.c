@@ -1,11 +1,11 @@
-/* tests/unit/gateway/test_list_merge.c: tests gateway/list_merge.c with real encoded listings
+/* tests/unit/gateway/test_list_merge.c: tests gateway/link/list_merge.c with real encoded listings
  * (common/proto.c's encoder, as storage nodes send them). */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "common/buf.h"
 #include "common/mem.h"
-#include "gateway/list_merge.h"
+#include "gateway/link/list_merge.h"
 
 typedef struct { const char *key; uint64_t clock; uint32_t flags; } ent_t;
 

@@ -1,9 +1,9 @@
-/* tests/unit/gateway/test_manifest.c: tests gateway/manifest.c (meta and manifest codecs). */
+/* tests/unit/gateway/test_manifest.c: tests gateway/s3/manifest.c (meta and manifest codecs). */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "common/err.h"
-#include "gateway/manifest.h"
+#include "gateway/s3/manifest.h"
 
 Test(manifest, roundtrip_and_chunk_keys, .timeout = 5)
 {

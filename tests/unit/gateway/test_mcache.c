@@ -1,11 +1,11 @@
-/* tests/unit/gateway/test_mcache.c: tests gateway/mcache.c (sharded refcounted LRU). */
+/* tests/unit/gateway/test_mcache.c: tests gateway/cache/mcache.c (sharded refcounted LRU). */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/err.h"
-#include "gateway/mcache.h"
+#include "gateway/cache/mcache.h"
 
 static gw_cache_info_t info_of(const char *etag, uint64_t clock, size_t size)
 {

@@ -1,9 +1,9 @@
-/* tests/unit/gateway/test_route.c: tests gateway/route.c (routing, query, bucket names, Range). */
+/* tests/unit/gateway/test_route.c: tests gateway/s3/route.c (routing, query, bucket names, Range). */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "common/err.h"
-#include "gateway/route.h"
+#include "gateway/s3/route.h"
 
 static gw_s3_err_t parse(const char *method, const char *path, const char *query,
                          const char *host, const char *domain, gw_route_t *out)

@@ -1,5 +1,5 @@
 /*
- * tests/unit/gateway/test_s3_auth.c: tests gateway/s3_auth.c against the AWS SigV4 and SigV2
+ * tests/unit/gateway/test_s3_auth.c: tests gateway/auth/s3_auth.c against the AWS SigV4 and SigV2
  * documentation examples, URLs presigned offline by the real aws cli 2.9, and malformed or
  * tampered requests (which must give the right S3 error, never a crash).
  */
@@ -11,8 +11,8 @@
 #include <openssl/hmac.h>
 
 #include "common/err.h"
-#include "gateway/s3_auth.h"
-#include "gateway/s3_uri.h"
+#include "gateway/auth/s3_auth.h"
+#include "gateway/auth/s3_uri.h"
 
 #define AK "AKIAIOSFODNN7EXAMPLE"
 #define SK "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

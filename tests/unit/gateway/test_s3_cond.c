@@ -1,12 +1,12 @@
 /*
- * tests/unit/gateway/test_s3_cond.c: tests gateway/s3_cond.c: entity-tag lists and the
+ * tests/unit/gateway/test_s3_cond.c: tests gateway/s3/s3_cond.c: entity-tag lists and the
  * RFC 7232 order of If-Match, If-Unmodified-Since, If-None-Match and If-Modified-Since.
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "gateway/s3_cond.h"
-#include "gateway/s3_xml.h"
+#include "gateway/s3/s3_cond.h"
+#include "gateway/s3/s3_xml.h"
 
 #define ETAG "9b2cf535f27731c974343645a3985328"
 #define MTIME_MS 1700000000123ull            /* Tue, 14 Nov 2023 22:13:20.123 GMT */

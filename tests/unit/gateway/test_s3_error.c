@@ -1,12 +1,12 @@
 /*
- * tests/unit/gateway/test_s3_error.c: tests gateway/s3_error.c: the code and status of every
+ * tests/unit/gateway/test_s3_error.c: tests gateway/s3/s3_error.c: the code and status of every
  * enum value, the mapping of cluster result codes, and the XML error document.
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "common/err.h"
-#include "gateway/s3_error.h"
+#include "gateway/s3/s3_error.h"
 
 static const struct {
     gw_s3_err_t e;

@@ -1,12 +1,12 @@
 /*
- * tests/unit/gateway/test_s3_refuse.c: tests gateway/s3_refuse.c: one row per case of "never
+ * tests/unit/gateway/test_s3_refuse.c: tests gateway/s3/s3_refuse.c: one row per case of "never
  * a wrong success" (issue 13), and the rows that must still pass; then the CreateBucket
  * LocationConstraint decision for a us-east-1 and an eu-west-1 gateway.
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "gateway/s3_refuse.h"
+#include "gateway/s3/s3_refuse.h"
 
 #define NHDR 3
 

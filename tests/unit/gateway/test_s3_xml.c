@@ -1,12 +1,12 @@
 /*
- * tests/unit/gateway/test_s3_xml.c: tests gateway/s3_xml.c: the XML writer, escaping, and the
+ * tests/unit/gateway/test_s3_xml.c: tests gateway/s3/s3_xml.c: the XML writer, escaping, and the
  * S3/HTTP time formats and parsers.
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "common/err.h"
-#include "gateway/s3_xml.h"
+#include "gateway/s3/s3_xml.h"
 
 Test(xml, writer_builds_a_document, .timeout = 10)
 {

@@ -1,5 +1,5 @@
 /*
- * tests/unit/gateway/test_s3_xmlin.c: tests gateway/s3_xmlin.c: the XML request bodies of
+ * tests/unit/gateway/test_s3_xmlin.c: tests gateway/s3/s3_xmlin.c: the XML request bodies of
  * CompleteMultipartUpload, DeleteObjects, Put*Acl and CreateBucket, including malformed and
  * hostile input (DOCTYPE/entities, deep nesting, limits).
  */
@@ -10,7 +10,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
-#include "gateway/s3_xmlin.h"
+#include "gateway/s3/s3_xmlin.h"
 
 static int complete(const char *x, gw_xml_part_t **p, size_t *n)
 {

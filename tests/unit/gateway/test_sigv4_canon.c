@@ -1,7 +1,7 @@
 /*
  * tests/unit/gateway/test_sigv4_canon.c: known answers for the SigV4 canonical request and
  * string to sign built on their own (gw_auth_v4_canonical_request and
- * gw_auth_v4_string_to_sign, gateway/s3_auth.h). Every expected canonical request below is
+ * gw_auth_v4_string_to_sign, gateway/auth/s3_auth.h). Every expected canonical request below is
  * written by hand from the AWS specification, nothing is computed by our code: the cases of
  * the AWS SigV4 test suite (service "service", 20150830T123600Z, key AKIDEXAMPLE) and of the
  * S3 SigV4 documentation (20130524, examplebucket). Each case also signs our string to sign
@@ -18,8 +18,8 @@
 
 #include "common/buf.h"
 #include "common/err.h"
-#include "gateway/s3_auth.h"
-#include "gateway/s3_auth_v4_canon.h"
+#include "gateway/auth/s3_auth.h"
+#include "gateway/auth/s3_auth_v4_canon.h"
 
 #define EMPTY_SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SUITE_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

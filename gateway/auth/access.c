@@ -1,0 +1,120 @@
+/*
+ * gateway/auth/access.c: the access decision (see access.h). Pure functions, no state.
+ */
+#include "gateway/auth/access.h"
+
+#include <string.h>
+
+/* What a canned ACL grants beyond the owner's FULL_CONTROL. */
+enum grantee { ANYONE, SIGNED, BUCKET_OWNER };
+enum acl_perm { P_READ = 1, P_WRITE = 2, P_READ_ACP = 4, P_WRITE_ACP = 8, P_FULL = 15 };
+
+static const struct canned {
+    const char *name;
+    enum grantee who;
+    unsigned perms;
+} canned[] = {
+    {"public-read", ANYONE, P_READ},
+    {"public-read-write", ANYONE, P_READ | P_WRITE},
+    {"authenticated-read", SIGNED, P_READ},
+    {"bucket-owner-read", BUCKET_OWNER, P_READ},
+    {"bucket-owner-full-control", BUCKET_OWNER, P_FULL},
+};
+
+static int is_anonymous(const char *requester)
+{
+    return requester == NULL || requester[0] == '\0';
+}
+
+static int same_user(const char *requester, const char *owner)
+{
+    return !is_anonymous(requester) && owner != NULL && strcmp(requester, owner) == 0;
+}
+
+/* 1 when subject s grants want to requester; bucket_owner serves the bucket-owner-* ACLs. */
+static int grants(const gw_acl_subject_t *s, const char *bucket_owner, const char *requester,
+                  unsigned want)
+{
+    if (same_user(requester, s->owner))
+        return 1;
+    if (s->acl == NULL)
+        return 0;
+    for (size_t i = 0; i < sizeof(canned) / sizeof(canned[0]); i++) {
+        const struct canned *c = &canned[i];
+
+        if (strcmp(s->acl, c->name) != 0 || (c->perms & want) != want)
+            continue;
+        switch (c->who) {
+        case ANYONE: return 1;
+        case SIGNED: return !is_anonymous(requester);
+        case BUCKET_OWNER: return same_user(requester, bucket_owner);
+        }
+    }
+    return 0;
+}
+
+int gw_access_allows(const char *requester, const gw_acl_subject_t *bucket,
+                     const gw_acl_subject_t *obj, gw_perm_t perm)
+{
+    switch (perm) {
+    case GW_PERM_NONE: return !is_anonymous(requester);
+    case GW_PERM_UNLISTED:
+    case GW_PERM_BUCKET_OWNER: return same_user(requester, bucket->owner);
+    /* bucket-owner-* name the bucket's own owner for a bucket: nothing more */
+    case GW_PERM_BUCKET_LIST: return grants(bucket, NULL, requester, P_READ);
+    case GW_PERM_BUCKET_WRITE: return grants(bucket, NULL, requester, P_WRITE);
+    case GW_PERM_BUCKET_READ_ACP: return grants(bucket, NULL, requester, P_READ_ACP);
+    case GW_PERM_BUCKET_WRITE_ACP: return grants(bucket, NULL, requester, P_WRITE_ACP);
+    case GW_PERM_OBJECT_READ:
+        return obj != NULL && grants(obj, bucket->owner, requester, P_READ);
+    case GW_PERM_OBJECT_READ_ACP:
+        return obj != NULL && grants(obj, bucket->owner, requester, P_READ_ACP);
+    case GW_PERM_OBJECT_WRITE_ACP:
+        return obj != NULL && grants(obj, bucket->owner, requester, P_WRITE_ACP);
+    }
+    return 0;
+}
+
+int gw_perm_is_object(gw_perm_t perm)
+{
+    return perm == GW_PERM_OBJECT_READ || perm == GW_PERM_OBJECT_READ_ACP ||
+           perm == GW_PERM_OBJECT_WRITE_ACP;
+}
+
+/* One row per operation: a new operation is one line here. */
+static const gw_perm_t op_perms[] = {
+    [GW_OP_LIST_BUCKETS] = GW_PERM_NONE,
+    [GW_OP_CREATE_BUCKET] = GW_PERM_NONE,
+    [GW_OP_DELETE_BUCKET] = GW_PERM_BUCKET_OWNER,
+    [GW_OP_HEAD_BUCKET] = GW_PERM_BUCKET_LIST,        /* s3:ListBucket */
+    [GW_OP_GET_BUCKET_LOCATION] = GW_PERM_BUCKET_OWNER,
+    [GW_OP_LIST_OBJECTS] = GW_PERM_BUCKET_LIST,
+    [GW_OP_LIST_OBJECTS_V2] = GW_PERM_BUCKET_LIST,
+    [GW_OP_PUT_OBJECT] = GW_PERM_BUCKET_WRITE,
+    [GW_OP_GET_OBJECT] = GW_PERM_OBJECT_READ,
+    [GW_OP_HEAD_OBJECT] = GW_PERM_OBJECT_READ,
+    [GW_OP_DELETE_OBJECT] = GW_PERM_BUCKET_WRITE,
+    [GW_OP_CREATE_MULTIPART] = GW_PERM_BUCKET_WRITE,
+    [GW_OP_UPLOAD_PART] = GW_PERM_BUCKET_WRITE,
+    [GW_OP_COMPLETE_MULTIPART] = GW_PERM_BUCKET_WRITE,
+    [GW_OP_ABORT_MULTIPART] = GW_PERM_BUCKET_WRITE,
+    [GW_OP_LIST_PARTS] = GW_PERM_BUCKET_WRITE,        /* an upload belongs to its writers */
+    [GW_OP_LIST_MULTIPART_UPLOADS] = GW_PERM_BUCKET_LIST, /* s3:ListBucketMultipartUploads */
+    [GW_OP_DELETE_OBJECTS] = GW_PERM_BUCKET_WRITE,
+    [GW_OP_GET_BUCKET_ACL] = GW_PERM_BUCKET_READ_ACP,
+    [GW_OP_PUT_BUCKET_ACL] = GW_PERM_BUCKET_WRITE_ACP,
+    [GW_OP_GET_OBJECT_ACL] = GW_PERM_OBJECT_READ_ACP,
+    [GW_OP_PUT_OBJECT_ACL] = GW_PERM_OBJECT_WRITE_ACP,
+    /* s3:GetObjectTagging is not granted by an ACL's READ: its owner (FULL_CONTROL) only */
+    [GW_OP_GET_OBJECT_TAGGING] = GW_PERM_OBJECT_READ_ACP,
+    [GW_OP_POST_OBJECT] = GW_PERM_BUCKET_WRITE,       /* refused before access (s3_refuse.c) */
+    [GW_OP_OPTIONS] = GW_PERM_NONE,                   /* likewise; a preflight is unsigned */
+};
+
+gw_perm_t gw_op_perm(gw_op_t op)
+{
+    /* unknown or unlisted: the owner alone, who then gets NotImplemented or the operation */
+    if ((size_t)op < sizeof(op_perms) / sizeof(op_perms[0]) && op_perms[op] != GW_PERM_UNLISTED)
+        return op_perms[op];
+    return GW_PERM_BUCKET_OWNER;
+}

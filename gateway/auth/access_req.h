@@ -1,0 +1,40 @@
+/*
+ * gateway/auth/access_req.h: the access decision (gateway/auth/access.h) applied to a request: the
+ * operation's bucket permission before dispatch, an object's permissions once its metadata
+ * is read (access_req.c). Loop thread only.
+ */
+#ifndef CAIRN_GATEWAY_ACCESS_REQ_H
+#define CAIRN_GATEWAY_ACCESS_REQ_H
+
+#include "common/buf.h"
+#include "gateway/auth/access.h"
+#include "gateway/s3/s3_req.h"
+
+typedef struct gw_bucket gw_bucket_t;
+
+/** An object's owner and canned ACL as its metadata states them (gw_meta_access). */
+typedef struct gw_obj_access {
+    char owner[72];
+    char acl[32];
+} gw_obj_access_t;
+
+/** The bucket part of the decision for an S3 request: ListBuckets and CreateBucket need a
+ *  signature; a named bucket must exist (NoSuchBucket) and grant the operation's bucket
+ *  permission (gw_req_check_access). GW_S3_OK or the S3 error. */
+gw_s3_err_t gw_req_check_bucket(gw_req_t *r);
+/** Decides r's access to bucket b by its operation's bucket permission (sets r->may_list,
+ *  and copies b's owner and ACL into r). An object permission is decided later, once the
+ *  object's metadata is known (gw_obj_allows). GW_S3_OK or AccessDenied. */
+gw_s3_err_t gw_req_check_access(gw_req_t *r, const gw_bucket_t *b);
+/** 1 when r's requester has perm (a GW_PERM_OBJECT_*) on the object whose metadata is meta,
+ *  in a bucket whose owner and ACL are bucket (r's own: gw_req_bucket(r)). Fills *out when
+ *  not NULL. The one place where an object's grants are read. */
+int gw_obj_allows(gw_req_t *r, const gw_acl_subject_t *bucket, cn_slice_t meta, gw_perm_t perm,
+                  gw_obj_access_t *out);
+/** r's bucket as gw_req_check_access saw it. */
+gw_acl_subject_t gw_req_bucket(const gw_req_t *r);
+/** The error for a key that does not exist: NoSuchKey to whoever may list bucket, else
+ *  AccessDenied (S3 tells only listers which keys exist). */
+gw_s3_err_t gw_obj_missing(const gw_req_t *r, const gw_acl_subject_t *bucket);
+
+#endif

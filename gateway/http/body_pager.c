@@ -1,0 +1,177 @@
+/*
+ * gateway/http/body_pager.c: drops h2o's mapped request-body pages from the gateway's RSS (see
+ * body_pager.h). A 100 ms uv timer reads /proc/self/maps, picks the shared mappings of files
+ * named GW_BODY_FILE_PREFIX* (unlinked, so shown with " (deleted)") and madvise()s them
+ * MADV_DONTNEED. Loop thread only.
+ */
+#include "gateway/http/body_pager.h"
+
+#include <errno.h>
+#include <h2o.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+
+size_t gw_body_pager_trim(void)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    char line[4096 + 128];
+    size_t trimmed = 0;
+
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        uintptr_t lo, hi;
+        char perms[8];
+        int path_at = 0;
+
+        /* "lo-hi perms offset dev inode   path" */
+        if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %*s %*s %*s %n", &lo, &hi, perms,
+                   &path_at) < 3 ||
+            path_at == 0 || perms[3] != 's' || strstr(line + path_at, "/" GW_BODY_FILE_PREFIX) == NULL)
+            continue;
+        if (madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0)
+            trimmed += hi - lo;
+        else
+            CN_LOG(CN_LOG_DEBUG, "madvise of a body buffer: %s", strerror(errno));
+    }
+    fclose(f);
+    return trimmed;
+}
+
+/* Finds the h2o body mapping that holds p: 1 with its bounds, else 0. */
+static int find_body_map(const void *p, uintptr_t *lo_out, uintptr_t *hi_out)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    char line[4096 + 128];
+    uintptr_t at = (uintptr_t)p;
+    int found = 0;
+
+    if (f == NULL)
+        return 0;
+    while (!found && fgets(line, sizeof(line), f) != NULL) {
+        uintptr_t lo, hi;
+        char perms[8];
+        int path_at = 0;
+
+        if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %*s %*s %*s %n", &lo, &hi, perms,
+                   &path_at) < 3 ||
+            at < lo || at >= hi)
+            continue;
+        /* the one mapping that holds p: a body file's, or not ours to touch */
+        found = path_at > 0 && perms[3] == 's' &&
+                strstr(line + path_at, "/" GW_BODY_FILE_PREFIX) != NULL;
+        *lo_out = lo;
+        *hi_out = hi;
+        break;
+    }
+    fclose(f);
+    return found;
+}
+
+/* madvise the whole pages of [a, b) inside the mapping [lo, hi). */
+static void drop_range(uintptr_t a, uintptr_t b, uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t pg = (uintptr_t)getpagesize();
+
+    a = (a < lo ? lo : a + pg - 1) / pg * pg;
+    b = (b > hi ? hi : b) / pg * pg;
+    if (b > a)
+        madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+void gw_body_pager_release(const void *p, size_t len)
+{
+    uintptr_t lo, hi;
+
+    if (len >= (1u << 20) && find_body_map(p, &lo, &hi))
+        drop_range((uintptr_t)p, (uintptr_t)p + len, lo, hi);
+}
+
+static void body_digest(cn_digest_t *d, const void *p, size_t n, uint8_t *out)
+{
+    uintptr_t lo = 0, hi = 0;
+    int mapped = n > GW_BODY_STEP && find_body_map(p, &lo, &hi);
+
+    for (size_t off = 0; off < n; off += GW_BODY_STEP) {
+        size_t len = n - off < GW_BODY_STEP ? n - off : GW_BODY_STEP;
+        cn_digest_update(d, (const char *)p + off, len);
+        if (mapped)
+            drop_range((uintptr_t)p + off, (uintptr_t)p + off + len, lo, hi);
+    }
+    cn_digest_final(d, out);
+}
+
+void gw_body_md5(const void *p, size_t n, uint8_t out[CN_MD5_LEN])
+{
+    if (n <= GW_BODY_STEP) {
+        cn_md5(n ? p : "", n, out);
+        return;
+    }
+    body_digest(cn_digest_md5_new(), p, n, out);
+}
+
+void gw_body_sha256(const void *p, size_t n, uint8_t out[CN_SHA256_LEN])
+{
+    if (n <= GW_BODY_STEP) {
+        cn_sha256(n ? p : "", n, out);
+        return;
+    }
+    body_digest(cn_digest_sha256_new(), p, n, out);
+}
+
+static void on_trim(uv_timer_t *t)
+{
+    (void)t;
+    gw_body_pager_trim();
+}
+
+int gw_body_pager_start(gw_body_pager_t *bp, uv_loop_t *loop, const char *dir)
+{
+    h2o_buffer_mmap_settings_t *ms = &h2o_socket_buffer_mmap_settings;
+    struct stat st;
+    int n;
+
+    if (dir == NULL || *dir == '\0')
+        dir = getenv("TMPDIR");
+    if (dir == NULL || *dir == '\0')
+        dir = "/tmp";
+    if (stat(dir, &st) != 0 && mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return -errno;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return CN_ENOENT;
+    n = snprintf(ms->fn_template, sizeof(ms->fn_template), "%s/%sXXXXXX", dir,
+                 GW_BODY_FILE_PREFIX);
+    if (n < 0 || (size_t)n >= sizeof(ms->fn_template)) {
+        snprintf(ms->fn_template, sizeof(ms->fn_template), "/tmp/%sXXXXXX", GW_BODY_FILE_PREFIX);
+        return CN_ENAMETOOLONG;
+    }
+    ms->threshold = GW_BODY_MMAP_THRESHOLD;
+    /* libh2o leaves the socket buffers' prototype without mmap settings (only the h2o server
+     * binary sets them): without this line every body is malloc'd, whatever its size. The
+     * prototype is per thread; the loop thread is the one calling. */
+    h2o_socket_buffer_prototype.mmap_settings = ms;
+    if (!bp->timer_on) {
+        uv_timer_init(loop, &bp->timer);
+        uv_timer_start(&bp->timer, on_trim, GW_BODY_TRIM_MS, GW_BODY_TRIM_MS);
+        uv_unref((uv_handle_t *)&bp->timer);
+        bp->timer_on = 1;
+    }
+    return 0;
+}
+
+void gw_body_pager_stop(gw_body_pager_t *bp)
+{
+    if (!bp->timer_on)
+        return;
+    uv_timer_stop(&bp->timer);
+    uv_close((uv_handle_t *)&bp->timer, NULL);
+    bp->timer_on = 0;
+}

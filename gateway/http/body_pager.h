@@ -1,0 +1,60 @@
+/*
+ * gateway/http/body_pager.h: keeps the request bodies h2o buffers out of the gateway's resident
+ * memory.
+ *
+ * h2o 2.2 (HTTP/1) calls a handler only once the whole request body has arrived. A socket
+ * buffer over h2o_socket_buffer_mmap_settings.threshold lives in an unlinked temp file that
+ * h2o maps MAP_SHARED; every page read into it stays mapped, so a 2 GiB PUT used to count
+ * 2 GiB of RSS. The pager names those temp files GW_BODY_FILE_PREFIX in the gateway's tmp_dir,
+ * lowers the threshold to GW_BODY_MMAP_THRESHOLD, and every GW_BODY_TRIM_MS, on the loop
+ * thread, finds the files' mappings in /proc/self/maps and drops their pages from the process
+ * with madvise(MADV_DONTNEED). For a shared file mapping that loses nothing: the bytes stay in
+ * the file (page cache) and are faulted back when touched.
+ *
+ * Threads: loop thread only. h2o maps, grows and frees these buffers on the loop thread too,
+ * so no mapping the pager found can change while it works on it. One pager per process
+ * (h2o's settings are global).
+ */
+#ifndef CAIRN_GATEWAY_BODY_PAGER_H
+#define CAIRN_GATEWAY_BODY_PAGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/hash.h"
+
+#define GW_BODY_FILE_PREFIX "cairn-gw-body."
+#define GW_BODY_MMAP_THRESHOLD (4u << 20) /* bodies over 4 MiB go to a temp file */
+#define GW_BODY_TRIM_MS 100
+#define GW_BODY_STEP (32u << 20) /* gw_body_md5/sha256 release the body every 32 MiB */
+
+/* The trimming timer, owned by whoever started it (the gateway's server). h2o's mmap
+ * settings that gw_body_pager_start sets are h2o's own process-wide globals. */
+typedef struct gw_body_pager {
+    uv_timer_t timer;
+    int timer_on;
+} gw_body_pager_t;
+
+/** Points h2o's body temp files at dir ("" or NULL: $TMPDIR, else /tmp; created, mode 0700,
+ *  when missing but its parent exists) and starts the trim timer on loop (unreferenced: it
+ *  does not keep the loop alive). 0, CN_ENAMETOOLONG, CN_ENOENT (not a directory), or the
+ *  mkdir error. */
+int gw_body_pager_start(gw_body_pager_t *bp, uv_loop_t *loop, const char *dir);
+/** Drops the resident pages of every h2o body file now; returns the bytes of mappings
+ *  trimmed. Also usable without start (then it finds nothing unless the prefix matches). */
+size_t gw_body_pager_trim(void);
+/** Stops the timer (the h2o settings stay). */
+void gw_body_pager_stop(gw_body_pager_t *bp);
+
+/** Drops the resident pages of [p, p + len) when that range lies in an h2o body file mapping;
+ *  a no-op for anything else (a malloc'd body is never touched). For the chunked PUT path,
+ *  once a chunk has been copied out. */
+void gw_body_pager_release(const void *p, size_t len);
+/** MD5 / SHA-256 of a request body, hashed in GW_BODY_STEP slices that are released after
+ *  hashing (gw_body_pager_release), so that hashing a 2 GiB body does not make it resident
+ *  while the loop is busy with it. Same results as cn_md5 / cn_sha256. */
+void gw_body_md5(const void *p, size_t n, uint8_t out[CN_MD5_LEN]);
+void gw_body_sha256(const void *p, size_t n, uint8_t out[CN_SHA256_LEN]);
+
+#endif

@@ -1,0 +1,345 @@
+/*
+ * gateway/http/http.c: the HTTP edge's entry: the uv TCP listeners (S3, and REST when enabled,
+ * each also over HTTPS with tls.c's context; port 0 supported) and h2o's accept, the two
+ * handlers, and dispatch. The S3 handler runs a request through its steps in order: route
+ * (s3_req.c), header limits (s3_limits.c), readiness, authentication and body checks
+ * (auth_req.c), the canned ACL header, the bucket and the operation's access (access_req.c),
+ * then the operation's function from the dispatch table. docs/DESIGN.md, "How a request
+ * flows", follows a PUT and a GET through the files.
+ */
+#include "gateway/gateway.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "gateway/auth/access_req.h"
+#include "gateway/auth/auth_req.h"
+#include "gateway/http/http.h"
+#include "gateway/s3/s3_acl.h"
+#include "gateway/s3/s3_bucket.h"
+#include "gateway/s3/s3_delete.h"
+#include "gateway/http/s3_limits.h"
+#include "gateway/s3/s3_multipart.h"
+#include "gateway/s3/s3_object.h"
+#include "gateway/s3/s3_refuse.h"
+#include "gateway/http/tls.h"
+#include "gateway/http/too_large.h"
+
+struct gw_handler {
+    h2o_handler_t super;
+    gw_server_t *srv;
+};
+
+/* One row per operation (the route's op, gateway/s3/route.h): the function that runs it. */
+typedef void (*gw_op_fn)(gw_req_t *r);
+static const gw_op_fn op_handlers[] = {
+    [GW_OP_LIST_BUCKETS] = gw_s3_list_buckets,
+    [GW_OP_CREATE_BUCKET] = gw_s3_create_bucket,
+    [GW_OP_DELETE_BUCKET] = gw_s3_delete_bucket,
+    [GW_OP_HEAD_BUCKET] = gw_s3_head_bucket,
+    [GW_OP_GET_BUCKET_LOCATION] = gw_s3_bucket_location,
+    [GW_OP_LIST_OBJECTS] = gw_s3_list_objects_v1,
+    [GW_OP_LIST_OBJECTS_V2] = gw_s3_list_objects_v2,
+    [GW_OP_PUT_OBJECT] = gw_s3_put_object,
+    [GW_OP_GET_OBJECT] = gw_s3_get_object,
+    [GW_OP_HEAD_OBJECT] = gw_s3_head_object,
+    [GW_OP_DELETE_OBJECT] = gw_s3_delete_object,
+    [GW_OP_CREATE_MULTIPART] = gw_s3_create_multipart,
+    [GW_OP_UPLOAD_PART] = gw_s3_upload_part,
+    [GW_OP_COMPLETE_MULTIPART] = gw_s3_complete_multipart,
+    [GW_OP_ABORT_MULTIPART] = gw_s3_abort_multipart,
+    [GW_OP_LIST_PARTS] = gw_s3_list_parts,
+    [GW_OP_LIST_MULTIPART_UPLOADS] = gw_s3_list_multipart_uploads,
+    [GW_OP_DELETE_OBJECTS] = gw_s3_delete_objects,
+    [GW_OP_GET_BUCKET_ACL] = gw_s3_get_bucket_acl,
+    [GW_OP_PUT_BUCKET_ACL] = gw_s3_put_bucket_acl,
+    [GW_OP_GET_OBJECT_ACL] = gw_s3_get_object_acl,
+    [GW_OP_PUT_OBJECT_ACL] = gw_s3_put_object_acl,
+    [GW_OP_GET_OBJECT_TAGGING] = gw_s3_get_object_tagging,
+};
+
+/* Runs r's operation; one without a row (GW_OP_UNSUPPORTED...) is NotImplemented. */
+static void dispatch(gw_req_t *r)
+{
+    size_t op = (size_t)r->route.op;
+
+    if (op < sizeof(op_handlers) / sizeof(op_handlers[0]) && op_handlers[op] != NULL)
+        op_handlers[op](r);
+    else
+        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, NULL);
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    gw_server_t *s = ((struct gw_handler *)self)->srv;
+    gw_req_t *r = gw_req_new(s, req);
+    const char *msg = NULL;
+    gw_s3_err_t e;
+
+    if ((e = gw_req_route(r)) != GW_S3_OK)
+        goto fail;
+    if ((e = gw_s3_check_limits(req)) != GW_S3_OK)
+        goto fail;
+    if (!gw_mgr_ready(s)) {
+        e = GW_S3_SERVICE_UNAVAILABLE;
+        goto fail;
+    }
+    if ((e = gw_req_authenticate(r)) != GW_S3_OK)
+        goto fail;
+    if ((e = gw_req_check_body(r)) != GW_S3_OK)
+        goto fail;
+    if ((e = gw_req_read_acl(r)) != GW_S3_OK)
+        goto fail;
+    if ((e = gw_refuse_req(r, &msg)) != GW_S3_OK)
+        goto fail;
+    if ((e = gw_req_check_bucket(r)) != GW_S3_OK)
+        goto fail;
+    dispatch(r);
+    return 0;
+fail:
+    gw_req_error(r, e, msg);
+    return 0;
+}
+
+/* ---- the REST listener ------------------------------------------------------------------
+ * LeoFS REST mode: PUT/GET/HEAD/DELETE /bucket/key with no S3 signature, for curl -T. It runs
+ * the same object operations as S3. Who may do what: a request from loopback acts as the
+ * bucket's owner when rest_trust_loopback is set; any other request is anonymous and gets
+ * what the bucket's canned ACL grants (public-read: GET/HEAD, public-read-write: also PUT and
+ * DELETE) or, for a read, what the object's own ACL grants. */
+
+static int on_rest_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    gw_server_t *s = ((struct gw_handler *)self)->srv;
+    gw_req_t *r = gw_req_new(s, req);
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    const gw_bucket_t *b;
+    gw_s3_err_t e;
+
+    r->rest = 1;
+    snprintf(r->resource, sizeof(r->resource), "%.*s", (int)plen, req->path.base);
+    e = gw_route_parse(req->method.base, req->method.len, req->path.base, plen, NULL, 0, NULL, 0,
+                       NULL, &r->route);
+    if (e == GW_S3_OK)
+        e = gw_s3_check_limits(req);
+    if (e != GW_S3_OK)
+        goto fail;
+    if (r->route.op != GW_OP_PUT_OBJECT && r->route.op != GW_OP_GET_OBJECT &&
+        r->route.op != GW_OP_HEAD_OBJECT && r->route.op != GW_OP_DELETE_OBJECT) {
+        e = GW_S3_METHOD_NOT_ALLOWED;
+        goto fail;
+    }
+    if (!gw_mgr_ready(s)) {
+        e = GW_S3_SERVICE_UNAVAILABLE;
+        goto fail;
+    }
+    b = r->route.bucket_too_long ? NULL : gw_mgr_bucket_find(s, r->route.bucket);
+    if (!b) {
+        e = GW_S3_NO_SUCH_BUCKET;
+        goto fail;
+    }
+    if (s->conf.rest_trust_loopback && gw_http_peer_is_loopback(&r->http)) {
+        const gw_user_t *u = gw_mgr_user_by_id(s, b->owner);
+        /* acts as the owner: its id decides, its key names it where a key is shown */
+        snprintf(r->requester, sizeof(r->requester), "%s", b->owner);
+        snprintf(r->auth.access_key, sizeof(r->auth.access_key), "%s", u ? u->access_key : "");
+        r->auth.kind = GW_AUTH_V4_HEADER;
+    } else {
+        r->anonymous = 1;
+    }
+    if ((e = gw_req_check_body(r)) != GW_S3_OK)
+        goto fail;
+    if ((e = gw_req_check_access(r, b)) != GW_S3_OK)
+        goto fail;
+    dispatch(r);
+    return 0;
+fail:
+    gw_req_error(r, e, NULL);
+    return 0;
+}
+
+/* A client connection: the uv handle first (h2o frees it with free()), and the server whose
+ * connection count it holds. */
+struct gw_conn {
+    uv_tcp_t tcp;
+    gw_server_t *srv;
+};
+
+static void on_conn_closed(uv_handle_t *h)
+{
+    struct gw_conn *c = (struct gw_conn *)h;
+
+    c->srv->nconns--;
+    free(c);
+}
+
+/* Over max_connections: a plain-HTTP client gets 503 SlowDown (best effort, one try), then
+ * the connection is closed; a TLS client just sees the close. */
+static void refuse_connection(gw_server_t *s, struct gw_conn *c, int tls)
+{
+    static const char resp[] =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\n"
+        "Connection: close\r\nContent-Length: 115\r\n\r\n"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code>"
+        "<Message>Too many connections.</Message></Error>";
+
+    if (!tls) {
+        uv_buf_t b = uv_buf_init((char *)resp, sizeof(resp) - 1);
+        uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    }
+    CN_LOG(CN_LOG_WARN, "connections=%" PRIu64 " max_connections=%" PRIu64 ": refusing one",
+           s->nconns, s->conf.max_connections);
+    uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    gw_server_t *s = listener->data;
+    h2o_accept_ctx_t *actx =
+        listener == (uv_stream_t *)&s->rest_listener       ? &s->rest_accept_ctx
+        : listener == (uv_stream_t *)&s->tls_listener      ? &s->tls_accept_ctx
+        : listener == (uv_stream_t *)&s->rest_tls_listener ? &s->rest_tls_accept_ctx
+                                                           : &s->accept_ctx;
+    struct gw_conn *conn;
+    h2o_socket_t *sock;
+
+    if (status != 0) {
+        CN_LOG(CN_LOG_WARN, "accept: %s", uv_strerror(status));
+        return;
+    }
+    conn = h2o_mem_alloc(sizeof(*conn));
+    conn->srv = s;
+    uv_tcp_init(listener->loop, &conn->tcp);
+    if (uv_accept(listener, (uv_stream_t *)&conn->tcp) != 0) {
+        uv_close((uv_handle_t *)&conn->tcp, (uv_close_cb)free);
+        return;
+    }
+    if (s->nconns >= s->conf.max_connections) {
+        refuse_connection(s, conn, actx->ssl_ctx != NULL);
+        return;
+    }
+    s->nconns++;
+    uv_tcp_nodelay(&conn->tcp, 1);
+    sock = h2o_uv_socket_create((uv_stream_t *)&conn->tcp, on_conn_closed);
+    h2o_accept(actx, sock);
+}
+
+/* Binds host:*port (0 = any free port) and writes the real port back. */
+static int listen_on(gw_server_t *s, uv_tcp_t *l, const char *host, int *port)
+{
+    struct sockaddr_storage ss;
+    int namelen = sizeof(ss);
+    int rc;
+
+    if (strchr(host, ':'))
+        rc = uv_ip6_addr(host, *port, (struct sockaddr_in6 *)&ss);
+    else
+        rc = uv_ip4_addr(host, *port, (struct sockaddr_in *)&ss);
+    if (rc != 0)
+        return CN_EINVAL;
+    uv_tcp_init(s->loop, l);
+    l->data = s;
+    if ((rc = uv_tcp_bind(l, (struct sockaddr *)&ss, 0)) != 0 ||
+        (rc = uv_listen((uv_stream_t *)l, 128, on_connection)) != 0)
+        return rc;
+    if ((rc = uv_tcp_getsockname(l, (struct sockaddr *)&ss, &namelen)) != 0)
+        return rc;
+    *port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                           : ((struct sockaddr_in *)&ss)->sin_port);
+    return 0;
+}
+
+/* One h2o configuration and context per listener, both on the server's loop. */
+static void setup_h2o(gw_server_t *s, h2o_globalconf_t *cfg, h2o_context_t *ctx,
+                      h2o_accept_ctx_t *actx, int (*on)(h2o_handler_t *, h2o_req_t *))
+{
+    h2o_hostconf_t *hc;
+    h2o_pathconf_t *pc;
+    struct gw_handler *h;
+
+    h2o_config_init(cfg);
+    cfg->server_name = h2o_iovec_init(H2O_STRLIT("cairn"));
+    cfg->max_request_entity_size = (size_t)s->conf.max_object_size;
+    /* slow clients: the whole request head within request_timeout_ms (slowloris) */
+    cfg->http1.req_timeout = s->conf.request_timeout_ms;
+    cfg->http2.idle_timeout = s->conf.request_timeout_ms;
+    hc = h2o_config_register_host(cfg, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    pc = h2o_config_register_path(hc, "/", 0);
+    h = (struct gw_handler *)h2o_create_handler(pc, sizeof(*h));
+    h->super.on_req = on;
+    h->srv = s;
+    gw_too_large_filter(hc, s);
+    h2o_context_init(ctx, s->loop, cfg);
+    actx->ctx = ctx;
+    actx->hosts = cfg->hosts;
+}
+
+int gw_http_start(gw_server_t *s)
+{
+    int rc;
+
+    setup_h2o(s, &s->h2o_cfg, &s->h2o_ctx, &s->accept_ctx, on_req);
+    s->listening = 1;
+    if ((rc = listen_on(s, &s->listener, s->host, &s->port)) != 0)
+        return rc;
+    /* one OpenSSL context for both HTTPS listeners (gateway/http/tls.c, made by main.c before;
+     * gw_tls_init keeps it), swapped on SIGHUP */
+    if (gw_tls_wanted(&s->conf) && (rc = gw_tls_init(s)) != 0)
+        return rc;
+    if (s->conf.tls_listen && *s->conf.tls_listen) {
+        /* HTTPS: the S3 context and handler behind OpenSSL */
+        s->tls_accept_ctx = s->accept_ctx;
+        s->tls_accept_ctx.ssl_ctx = s->tls_ssl_ctx;
+        s->tls_listening = 1;
+        if ((rc = listen_on(s, &s->tls_listener, s->tls_host, &s->tls_port)) != 0) {
+            CN_LOG(CN_LOG_ERROR, "tls listen %s: %s", s->conf.tls_listen, cn_strerror(rc));
+            return rc;
+        }
+    }
+    if (!s->conf.rest_enabled)
+        return 0;
+    setup_h2o(s, &s->rest_cfg, &s->rest_ctx, &s->rest_accept_ctx, on_rest_req);
+    if (s->conf.rest_listen && *s->conf.rest_listen) {
+        s->rest_listening = 1;
+        if ((rc = listen_on(s, &s->rest_listener, s->rest_host, &s->rest_port)) != 0) {
+            CN_LOG(CN_LOG_ERROR, "rest listen %s: %s", s->conf.rest_listen, cn_strerror(rc));
+            return rc;
+        }
+    }
+    if (s->conf.rest_tls_listen && *s->conf.rest_tls_listen) {
+        /* HTTPS REST: the REST context and handler behind the same OpenSSL context */
+        s->rest_tls_accept_ctx = s->rest_accept_ctx;
+        s->rest_tls_accept_ctx.ssl_ctx = s->tls_ssl_ctx;
+        s->rest_tls_listening = 1;
+        if ((rc = listen_on(s, &s->rest_tls_listener, s->rest_tls_host, &s->rest_tls_port)) !=
+            0) {
+            CN_LOG(CN_LOG_ERROR, "rest tls listen %s: %s", s->conf.rest_tls_listen,
+                   cn_strerror(rc));
+            return rc;
+        }
+    }
+    return 0;
+}
+
+void gw_http_stop(gw_server_t *s)
+{
+    if (s->listening) {
+        s->listening = 0;
+        uv_close((uv_handle_t *)&s->listener, NULL);
+    }
+    if (s->rest_listening) {
+        s->rest_listening = 0;
+        uv_close((uv_handle_t *)&s->rest_listener, NULL);
+    }
+    if (s->tls_listening) {
+        s->tls_listening = 0;
+        uv_close((uv_handle_t *)&s->tls_listener, NULL);
+    }
+    if (s->rest_tls_listening) {
+        s->rest_tls_listening = 0;
+        uv_close((uv_handle_t *)&s->rest_tls_listener, NULL);
+    }
+}

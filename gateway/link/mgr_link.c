@@ -1,0 +1,504 @@
+/*
+ * gateway/link/mgr_link.c: the gateway's link to the manager: register (retried every second until
+ * it works), heartbeat every heartbeat_ms, and refetch of users, buckets and the ring when the
+ * versions or checksums in a heartbeat reply differ from what the gateway holds. The tables
+ * live in memory (struct gw_mgr) and are replaced as a whole on each fetch; loop thread only.
+ * A pointer into a table (gw_mgr_bucket_find) is valid until the next fetch completes.
+ */
+#include "gateway/gateway.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/proc.h"
+
+struct gw_mgr_waiter {
+    void (*cb)(int status, void *arg);
+    void *arg;
+    struct gw_mgr_waiter *next;
+};
+
+static void fetch_users(gw_server_t *s);
+static void fetch_buckets(gw_server_t *s);
+static void fetch_ring(gw_server_t *s);
+
+static char *json_str_dup(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return cn_strdup(v ? v : "");
+}
+
+static void free_users(gw_user_t *u, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        cn_free(u[i].user);
+        cn_free(u[i].id);
+        cn_free(u[i].access_key);
+        cn_free(u[i].secret);
+        cn_free(u[i].role);
+    }
+    cn_free(u);
+}
+
+static void free_buckets(gw_bucket_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        cn_free(b[i].name);
+        cn_free(b[i].owner);
+        cn_free(b[i].acl);
+    }
+    cn_free(b);
+}
+
+int gw_mgr_ready(const gw_server_t *s)
+{
+    return s->mgr.users_loaded && s->mgr.ring != NULL;
+}
+
+const gw_user_t *gw_mgr_user_by_key(const gw_server_t *s, const char *access_key)
+{
+    for (size_t i = 0; i < s->mgr.nusers; i++)
+        if (strcmp(s->mgr.users[i].access_key, access_key) == 0)
+            return &s->mgr.users[i];
+    return NULL;
+}
+
+const gw_user_t *gw_mgr_user_by_id(const gw_server_t *s, const char *id)
+{
+    for (size_t i = 0; id && id[0] && i < s->mgr.nusers; i++)
+        if (strcmp(s->mgr.users[i].id, id) == 0)
+            return &s->mgr.users[i];
+    return NULL;
+}
+
+int gw_mgr_quota_take(gw_server_t *s, const char *name, uint64_t bytes)
+{
+    for (size_t i = 0; i < s->mgr.nbuckets; i++) {
+        gw_bucket_t *b = &s->mgr.buckets[i];
+
+        if (strcmp(b->name, name) != 0)
+            continue;
+        if (b->quota == 0)
+            return 0;
+        if (b->used + b->taken + bytes > b->quota)
+            return 1;
+        b->taken += bytes;
+        return 0;
+    }
+    return 0;
+}
+
+const gw_bucket_t *gw_mgr_bucket_find(const gw_server_t *s, const char *name)
+{
+    for (size_t i = 0; i < s->mgr.nbuckets; i++)
+        if (strcmp(s->mgr.buckets[i].name, name) == 0)
+            return &s->mgr.buckets[i];
+    return NULL;
+}
+
+void gw_mgr_call(gw_server_t *s, cn_msg_t *m, gw_mgr_done_fn cb, void *arg)
+{
+    cn_rpc_call(s->mgr.client, m, s->conf.rpc_timeout_ms, cb, arg);
+}
+
+/* ---- fetches ------------------------------------------------------------------------- */
+
+static void on_users(int status, cn_msg_t *resp, void *arg)
+{
+    gw_server_t *s = arg;
+    json_t *root = NULL;
+    json_error_t jerr;
+    int rc = status ? status : cn_msg_rc(resp);
+    uint64_t ver = 0;
+
+    s->mgr.fetching_users = 0;
+    if (rc != 0) {
+        CN_LOG(CN_LOG_WARN, "get_users failed: %s", cn_strerror(rc));
+        goto out;
+    }
+    cn_msg_get_u64(resp, "ver", &ver);
+    cn_slice_t body = cn_msg_body(resp);
+    root = json_loadb(body.ptr ? body.ptr : "[]", body.ptr ? body.len : 2, 0, &jerr);
+    if (!root || !json_is_array(root)) {
+        CN_LOG(CN_LOG_WARN, "get_users: bad JSON: %s", root ? "not an array" : jerr.text);
+        goto out;
+    }
+    size_t n = json_array_size(root);
+    gw_user_t *u = cn_calloc(n ? n : 1, sizeof(*u));
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_array_get(root, i);
+        u[i].user = json_str_dup(o, "user");
+        u[i].id = json_str_dup(o, "id");
+        u[i].access_key = json_str_dup(o, "access_key");
+        u[i].secret = json_str_dup(o, "secret");
+        u[i].role = json_str_dup(o, "role");
+    }
+    free_users(s->mgr.users, s->mgr.nusers);
+    s->mgr.users = u;
+    s->mgr.nusers = n;
+    s->mgr.users_ver = ver;
+    if (!s->mgr.users_loaded)
+        CN_LOG(CN_LOG_INFO, "users loaded: %zu (ver %" PRIu64 ")", n, ver);
+    s->mgr.users_loaded = 1;
+out:
+    if (root)
+        json_decref(root);
+    if (resp)
+        cn_msg_free(resp);
+}
+
+/* get_endpoints: a JSON array of the DNS names `cairn-adm add-endpoint` added, under which
+ * hosts <bucket>.<endpoint> name a bucket (virtual-host routing, gw_mgr_vhost_domain). */
+static void on_endpoints(int status, cn_msg_t *resp, void *arg)
+{
+    gw_server_t *s = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    json_t *root = NULL;
+    uint64_t ver = 0;
+    cn_slice_t body;
+
+    s->mgr.fetching_endpoints = 0;
+    if (rc != 0) {
+        CN_LOG(CN_LOG_WARN, "get_endpoints failed: %s", cn_strerror(rc));
+        goto out;
+    }
+    cn_msg_get_u64(resp, "ver", &ver);
+    body = cn_msg_body(resp);
+    root = json_loadb(body.ptr ? body.ptr : "[]", body.ptr ? body.len : 2, 0, NULL);
+    if (!json_is_array(root)) {
+        CN_LOG(CN_LOG_WARN, "get_endpoints: not a JSON array");
+        goto out;
+    }
+    for (size_t i = 0; i < s->mgr.nendpoints; i++)
+        cn_free(s->mgr.endpoints[i]);
+    cn_free(s->mgr.endpoints);
+    s->mgr.nendpoints = json_array_size(root);
+    s->mgr.endpoints = cn_calloc(s->mgr.nendpoints ? s->mgr.nendpoints : 1, sizeof(char *));
+    for (size_t i = 0; i < s->mgr.nendpoints; i++) {
+        const char *d = json_string_value(json_array_get(root, i));
+        s->mgr.endpoints[i] = cn_strdup(d ? d : "");
+    }
+    s->mgr.endpoints_ver = ver;
+    CN_LOG(CN_LOG_INFO, "endpoints loaded: %zu (ver %" PRIu64 ")", s->mgr.nendpoints, ver);
+out:
+    if (root)
+        json_decref(root);
+    if (resp)
+        cn_msg_free(resp);
+}
+
+static void fetch_endpoints(gw_server_t *s)
+{
+    if (s->mgr.fetching_endpoints || s->stopping)
+        return;
+    s->mgr.fetching_endpoints = 1;
+    gw_mgr_call(s, cn_msg_new(CN_OP_GET_ENDPOINTS), on_endpoints, s);
+}
+
+/* 1 when host (its port cut) is <something>.<domain>, case-insensitively. */
+static int host_under(const char *host, size_t host_len, const char *domain)
+{
+    size_t dl = strlen(domain);
+    const char *colon = memchr(host, ':', host_len);
+
+    if (colon)
+        host_len = (size_t)(colon - host);
+    return dl > 0 && host_len > dl + 1 && host[host_len - dl - 1] == '.' &&
+           strncasecmp(host + host_len - dl, domain, dl) == 0;
+}
+
+const char *gw_mgr_vhost_domain(const gw_server_t *s, const char *host, size_t host_len)
+{
+    const char *best = NULL;
+
+    if (host == NULL)
+        return NULL;
+    if (s->conf.domain && host_under(host, host_len, s->conf.domain))
+        best = s->conf.domain;
+    for (size_t i = 0; i < s->mgr.nendpoints; i++) /* the longest match names the bucket */
+        if (host_under(host, host_len, s->mgr.endpoints[i]) &&
+            (best == NULL || strlen(s->mgr.endpoints[i]) > strlen(best)))
+            best = s->mgr.endpoints[i];
+    return best;
+}
+
+static void fetch_users(gw_server_t *s)
+{
+    if (s->mgr.fetching_users || s->stopping)
+        return;
+    s->mgr.fetching_users = 1;
+    gw_mgr_call(s, cn_msg_new(CN_OP_GET_USERS), on_users, s);
+}
+
+static void on_buckets(int status, cn_msg_t *resp, void *arg)
+{
+    gw_server_t *s = arg;
+    json_t *root = NULL;
+    json_error_t jerr;
+    int rc = status ? status : cn_msg_rc(resp);
+    uint64_t ver = 0;
+    struct gw_mgr_waiter *w;
+
+    s->mgr.fetching_buckets = 0;
+    if (rc != 0) {
+        CN_LOG(CN_LOG_WARN, "get_buckets failed: %s", cn_strerror(rc));
+        goto out;
+    }
+    cn_msg_get_u64(resp, "ver", &ver);
+    cn_slice_t body = cn_msg_body(resp);
+    root = json_loadb(body.ptr ? body.ptr : "[]", body.ptr ? body.len : 2, 0, &jerr);
+    if (!root || !json_is_array(root)) {
+        CN_LOG(CN_LOG_WARN, "get_buckets: bad JSON: %s", root ? "not an array" : jerr.text);
+        rc = CN_ECORRUPT;
+        goto out;
+    }
+    size_t n = json_array_size(root);
+    gw_bucket_t *b = cn_calloc(n ? n : 1, sizeof(*b));
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_array_get(root, i);
+        b[i].name = json_str_dup(o, "name");
+        b[i].owner = json_str_dup(o, "owner");
+        b[i].acl = json_str_dup(o, "acl");
+        b[i].created_ms = (uint64_t)json_integer_value(json_object_get(o, "created_ms"));
+        b[i].quota = (uint64_t)json_integer_value(json_object_get(o, "quota"));
+        b[i].used = (uint64_t)json_integer_value(json_object_get(o, "used"));
+        /* what this gateway let in is in `used` once the manager's sum moved (only a bucket
+         * with a quota counts it, so only those look up their old entry) */
+        const gw_bucket_t *old =
+            b[i].quota && b[i].name ? gw_mgr_bucket_find(s, b[i].name) : NULL;
+        if (old != NULL && old->used == b[i].used)
+            b[i].taken = old->taken;
+    }
+    free_buckets(s->mgr.buckets, s->mgr.nbuckets);
+    s->mgr.buckets = b;
+    s->mgr.nbuckets = n;
+    s->mgr.buckets_ver = ver;
+    s->mgr.buckets_loaded = 1;
+out:
+    if (root)
+        json_decref(root);
+    if (resp)
+        cn_msg_free(resp);
+    w = s->mgr.wait_cur;
+    s->mgr.wait_cur = NULL;
+    while (w) {
+        struct gw_mgr_waiter *next = w->next;
+        w->cb(rc, w->arg);
+        cn_free(w);
+        w = next;
+    }
+    if (s->mgr.wait_next)
+        fetch_buckets(s);
+}
+
+static void fetch_buckets(gw_server_t *s)
+{
+    if (s->mgr.fetching_buckets || s->stopping)
+        return;
+    s->mgr.fetching_buckets = 1;
+    /* waiters registered so far are satisfied by this fetch */
+    while (s->mgr.wait_next) {
+        struct gw_mgr_waiter *w = s->mgr.wait_next;
+        s->mgr.wait_next = w->next;
+        w->next = s->mgr.wait_cur;
+        s->mgr.wait_cur = w;
+    }
+    gw_mgr_call(s, cn_msg_new(CN_OP_GET_BUCKETS), on_buckets, s);
+}
+
+void gw_mgr_refresh_buckets(gw_server_t *s, void (*cb)(int status, void *arg), void *arg)
+{
+    struct gw_mgr_waiter *w = cn_calloc(1, sizeof(*w));
+    w->cb = cb;
+    w->arg = arg;
+    w->next = s->mgr.wait_next;
+    s->mgr.wait_next = w;
+    fetch_buckets(s);
+}
+
+static void on_ring(int status, cn_msg_t *resp, void *arg)
+{
+    gw_server_t *s = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    cn_ring_t *cur = NULL, *prev = NULL;
+    cn_slice_t b;
+    uint64_t cs = 0, ps = 0;
+
+    s->mgr.fetching_ring = 0;
+    if (rc != 0) {
+        CN_LOG(CN_LOG_WARN, "get_ring failed: %s", cn_strerror(rc));
+        goto out;
+    }
+    if (cn_msg_get_bytes(resp, "cur", &b) == 0 && b.len &&
+        (rc = cn_ring_decode(b.ptr, b.len, &cur)) != 0) {
+        CN_LOG(CN_LOG_WARN, "get_ring: bad cur ring: %s", cn_strerror(rc));
+        goto out;
+    }
+    if (cn_msg_get_bytes(resp, "prev", &b) == 0 && b.len &&
+        cn_ring_decode(b.ptr, b.len, &prev) != 0)
+        prev = NULL;
+    cn_msg_get_u64(resp, "cur_sum", &cs);
+    cn_msg_get_u64(resp, "prev_sum", &ps);
+    if (cur && cn_ring_node_count(cur) == 0) {
+        cn_ring_destroy(cur);
+        cur = NULL;
+    }
+    if (s->mgr.ring)
+        cn_ring_destroy(s->mgr.ring);
+    if (s->mgr.ring_prev)
+        cn_ring_destroy(s->mgr.ring_prev);
+    s->mgr.ring = cur;
+    s->mgr.ring_prev = prev;
+    s->mgr.ring_sum = cur ? cn_ring_checksum(cur) : 0;
+    s->mgr.ring_prev_sum = prev ? cn_ring_checksum(prev) : 0;
+    {
+        char hex[17];
+        cn_ring_checksum_hex(s->mgr.ring_sum, hex);
+        CN_LOG(CN_LOG_INFO, "ring loaded: %zu nodes, checksum %s", cur ? cn_ring_node_count(cur) : 0,
+               hex);
+    }
+    gw_stor_sync_nodes(s);
+out:
+    if (resp)
+        cn_msg_free(resp);
+}
+
+static void fetch_ring(gw_server_t *s)
+{
+    if (s->mgr.fetching_ring || s->stopping)
+        return;
+    s->mgr.fetching_ring = 1;
+    gw_mgr_call(s, cn_msg_new(CN_OP_GET_RING), on_ring, s);
+}
+
+/* ---- register and heartbeat ---------------------------------------------------------- */
+
+static void on_register(int status, cn_msg_t *resp, void *arg)
+{
+    gw_server_t *s = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+
+    s->mgr.inflight = 0;
+    if (rc != 0) {
+        CN_LOG(CN_LOG_WARN, "register with manager %s failed: %s (retrying)",
+               s->conf.mgr_address, cn_strerror(rc));
+    } else {
+        CN_LOG(CN_LOG_INFO, "registered with manager %s as gateway %s", s->conf.mgr_address,
+               s->conf.name);
+        s->mgr.registered = 1;
+        fetch_users(s);
+        fetch_buckets(s);
+        fetch_ring(s);
+    }
+    if (resp)
+        cn_msg_free(resp);
+}
+
+static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
+{
+    gw_server_t *s = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    uint64_t v;
+
+    s->mgr.inflight = 0;
+    if (rc != 0) {
+        CN_LOG(CN_LOG_WARN, "heartbeat failed: %s", cn_strerror(rc));
+        if (status == 0 && rc == CN_ENOENT)
+            s->mgr.registered = 0; /* the manager forgot us: register again */
+        goto out;
+    }
+    {
+        char down[4096] = "";
+        uint64_t n = 0, w = 0, d = 0;
+
+        cn_msg_get_u64(resp, "n", &n);
+        cn_msg_get_u64(resp, "w", &w);
+        cn_msg_get_u64(resp, "d", &d);
+        if (cn_msg_get_str(resp, "down", down, sizeof(down)) != 0)
+            down[0] = '\0';
+        gw_stor_set_down(s, down, n);
+        gw_stor_set_quorums(s, w, d);
+    }
+    gw_cache_on_heartbeat(s, resp);
+    if (cn_msg_get_u64(resp, "log_level", &v) == 0 && v <= CN_LOG_ERROR &&
+        (int)v != cn_log_level) {
+        CN_LOG(CN_LOG_WARN, "log level %s -> %s (update-log-level from the manager)",
+               cn_log_level_name(cn_log_level), cn_log_level_name((int)v));
+        cn_log_set_level((int)v);
+    }
+    if (cn_msg_get_u64(resp, "users_ver", &v) == 0 && (v != s->mgr.users_ver || !s->mgr.users_loaded))
+        fetch_users(s);
+    if (cn_msg_get_u64(resp, "buckets_ver", &v) == 0 &&
+        (v != s->mgr.buckets_ver || !s->mgr.buckets_loaded))
+        fetch_buckets(s);
+    if (cn_msg_get_u64(resp, "endpoints_ver", &v) == 0 &&
+        (v != s->mgr.endpoints_ver || !s->mgr.endpoints_loaded)) {
+        s->mgr.endpoints_loaded = 1;
+        fetch_endpoints(s);
+    }
+    if ((cn_msg_get_u64(resp, "ring_cur", &v) == 0 && v != s->mgr.ring_sum) ||
+        (cn_msg_get_u64(resp, "ring_prev", &v) == 0 && v != s->mgr.ring_prev_sum))
+        fetch_ring(s);
+out:
+    if (resp)
+        cn_msg_free(resp);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    gw_server_t *s = t->data;
+    cn_msg_t *m;
+
+    if (s->mgr.inflight || s->stopping)
+        return;
+    s->mgr.inflight = 1;
+    if (!s->mgr.registered) {
+        m = cn_msg_new(CN_OP_REGISTER);
+        cn_msg_set_str(m, "type", CN_NODE_GATEWAY);
+        cn_msg_set_str(m, "name", s->conf.name);
+        cn_msg_set_str(m, "host", s->host);
+        cn_msg_set_u64(m, "port", (uint64_t)s->port);
+        cn_rpc_call(s->mgr.client, m, s->conf.rpc_timeout_ms < 1000 ? s->conf.rpc_timeout_ms : 1000,
+                    on_register, s);
+    } else {
+        m = cn_msg_new(CN_OP_HEARTBEAT);
+        cn_msg_set_str(m, "name", s->conf.name);
+        cn_msg_set_u64(m, "ring_cur", s->mgr.ring_sum);
+        cn_msg_set_u64(m, "ring_prev", s->mgr.ring_prev_sum);
+        gw_cache_heartbeat_fields(s, m);
+        gw_mgr_call(s, m, on_heartbeat, s);
+    }
+}
+
+int gw_mgr_start(gw_server_t *s)
+{
+    char host[128];
+    int port, rc;
+
+    if ((rc = cn_parse_hostport(s->conf.mgr_address, host, sizeof(host), &port)) != 0)
+        return rc;
+    if ((rc = cn_rpc_client_create(s->loop, host, port, s->conf.secret, s->conf.name,
+                                   &s->mgr.client)) != 0)
+        return rc;
+    uv_timer_init(s->loop, &s->mgr.timer);
+    s->mgr.timer.data = s;
+    /* register retries every second; heartbeats every heartbeat_ms */
+    uv_timer_start(&s->mgr.timer, on_tick, 0,
+                   s->conf.heartbeat_ms < 1000 ? s->conf.heartbeat_ms : 1000);
+    return 0;
+}
+
+void gw_mgr_stop(gw_server_t *s)
+{
+    if (s->mgr.client) {
+        uv_timer_stop(&s->mgr.timer);
+        uv_close((uv_handle_t *)&s->mgr.timer, NULL);
+        cn_rpc_client_destroy(s->mgr.client);
+        s->mgr.client = NULL;
+    }
+}

@@ -1,0 +1,87 @@
+/*
+ * gateway/link/mgr_link.h: the gateway's link to the manager (mgr_link.c): registration and
+ * heartbeats, and the tables it fetches when their versions change: users, buckets, the
+ * rings, the endpoints. Its state is per gateway (struct gw_mgr in gw_server_t). Loop thread
+ * only.
+ */
+#ifndef CAIRN_GATEWAY_MGR_LINK_H
+#define CAIRN_GATEWAY_MGR_LINK_H
+
+#define H2O_USE_LIBUV 1
+#include <h2o.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/ring.h"
+#include "common/rpc.h"
+
+typedef struct gw_server gw_server_t;
+
+typedef struct gw_user {
+    char *user;
+    char *id;         /* canonical id (64 hex): what owns buckets and objects */
+    char *access_key;
+    char *secret;
+    char *role;
+} gw_user_t;
+
+typedef struct gw_bucket {
+    char *name;
+    char *owner; /* canonical id of the owning user */
+    char *acl;
+    uint64_t created_ms;
+    uint64_t quota; /* bytes, 0: none (set-bucket-quota) */
+    uint64_t used;  /* bytes stored, as the manager last summed them (lags; ADMIN_API.md) */
+    uint64_t taken; /* bytes this gateway let in since `used` last changed (quota check) */
+} gw_bucket_t;
+
+/* manager link state (mgr_link.c) */
+struct gw_mgr {
+    cn_rpc_client_t *client;
+    uv_timer_t timer;
+    int registered;
+    int inflight;           /* a register/heartbeat is pending */
+    int fetching_users, fetching_buckets, fetching_ring;
+    uint64_t users_ver, buckets_ver;
+    int users_loaded, buckets_loaded;
+    gw_user_t *users;
+    size_t nusers;
+    gw_bucket_t *buckets;
+    size_t nbuckets;
+    cn_ring_t *ring;        /* current ring, NULL until fetched */
+    cn_ring_t *ring_prev;
+    uint64_t ring_sum, ring_prev_sum;
+    /* add-endpoint's DNS names: <bucket>.<endpoint> hosts route to the bucket */
+    char **endpoints;
+    size_t nendpoints;
+    uint64_t endpoints_ver;
+    int endpoints_loaded, fetching_endpoints;
+    /* gw_mgr_refresh_buckets: callers waiting for the next fetch, and for the one in flight */
+    struct gw_mgr_waiter *wait_next, *wait_cur;
+};
+
+int gw_mgr_start(gw_server_t *s);
+void gw_mgr_stop(gw_server_t *s);
+/** 1 when users and the ring are loaded (S3 requests may be served). */
+int gw_mgr_ready(const gw_server_t *s);
+const gw_user_t *gw_mgr_user_by_key(const gw_server_t *s, const char *access_key);
+/** The domain under which host names a bucket (virtual-host style): [gateway] domain or one
+ *  of the manager's endpoints (cairn-adm add-endpoint), the longest that matches; NULL when
+ *  host is under none. */
+const char *gw_mgr_vhost_domain(const gw_server_t *s, const char *host, size_t host_len);
+/** The user with canonical id id, or NULL. */
+const gw_user_t *gw_mgr_user_by_id(const gw_server_t *s, const char *id);
+const gw_bucket_t *gw_mgr_bucket_find(const gw_server_t *s, const char *name);
+/** Quota accounting between two of the manager's usage sums: 1 when bytes more would take
+ *  bucket name over its quota (used + what this gateway let in since); else counts them
+ *  in and returns 0 (also for an unknown bucket or one without a quota). */
+int gw_mgr_quota_take(gw_server_t *s, const char *name, uint64_t bytes);
+/** Completion of a manager call made for a request: status (transport) and the response. */
+typedef void (*gw_mgr_done_fn)(int status, cn_msg_t *resp, void *arg);
+/** Sends a request to the manager (takes ownership of m). */
+void gw_mgr_call(gw_server_t *s, cn_msg_t *m, gw_mgr_done_fn cb, void *arg);
+/** Refetches the bucket table now and calls cb(status, arg) when it is loaded. */
+void gw_mgr_refresh_buckets(gw_server_t *s, void (*cb)(int status, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,294 @@
+/*
+ * gateway/s3/chunk.c: large objects (see chunk.h). PUT writes up to GW_CHUNK_WINDOW chunks at a
+ * time from the request body (h2o holds the whole body, in memory or an mmapped temp file),
+ * then the manifest parent; a failed chunk fails the PUT and the chunks written are deleted.
+ * GET fetches one chunk piece at a time: the generator's proceed callback asks for the next
+ * piece only when h2o has sent the previous one, so at most one chunk is in memory.
+ * If the client goes away during a chunked PUT, the chunks already written stay behind (they
+ * are invisible to listings; logged).
+ */
+#include "gateway/s3/chunk.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "gateway/http/body_pager.h"
+#include "gateway/link/stor_link.h"
+#include "gateway/gateway.h"
+
+void gw_chunk_delete_all(gw_server_t *s, const gw_manifest_t *m)
+{
+    cn_buf_t k;
+    cn_buf_init(&k);
+    for (size_t i = 0; i < m->nsegs; i++)
+        for (uint64_t j = 0; j < gw_manifest_seg_chunks(&m->segs[i]); j++) {
+            gw_manifest_chunk_key(&m->segs[i], j, &k);
+            gw_stor_delete_bg(s, k.data, k.len);
+        }
+    cn_buf_dispose(&k);
+}
+
+/* ---- PUT ----------------------------------------------------------------------------- */
+
+static void pump(gw_req_t *r);
+
+static void delete_written(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    cn_buf_t k;
+    cn_buf_init(&k);
+    for (uint64_t j = 0; j < o->next_chunk; j++) {
+        gw_manifest_chunk_key(&o->man.segs[0], j, &k);
+        gw_stor_delete_bg(r->srv, k.data, k.len);
+    }
+    cn_buf_dispose(&k);
+}
+
+static void on_parent_put(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+
+    if (gw_req_rpc_gone(r, resp))
+        return;
+    gw_obj_op_t *o = r->op;
+    if (rc == 0)
+        gw_obj_keep_replaced(resp, &o->old_man, &o->have_old); /* want_prev: chunks to drop */
+    if (resp)
+        cn_msg_free(resp);
+    if (rc != 0 && rc != CN_ESTALE) {
+        CN_LOG(CN_LOG_WARN, "put manifest %s: %s", o->key.data, cn_strerror(rc));
+        delete_written(r);
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    if (o->have_old)
+        gw_chunk_delete_all(r->srv, &o->old_man);
+    gw_obj_put_reply(r);
+}
+
+void gw_chunk_put_manifest(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    cn_msg_t *m = cn_msg_new(CN_OP_PUT);
+    cn_buf_t body;
+
+    cn_buf_init(&body);
+    gw_manifest_encode(&o->man, &body);
+    cn_msg_set_bytes(m, "key", o->key.data, o->key.len);
+    cn_msg_set_u64(m, "clock", 0);
+    cn_msg_set_str(m, "etag", o->etag);
+    cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
+    cn_msg_set_u64(m, "flags", CN_OBJ_MANIFEST);
+    cn_msg_set_u64(m, "size", o->size);
+    cn_msg_set_u64(m, "want_prev", 1); /* the reply says what it replaced */
+    cn_msg_set_body_copy(m, body.data, body.len);
+    cn_buf_dispose(&body);
+    r->http.pending++;
+    if (gw_obj_write_send(r->srv, o->key.data, o->key.len, m, on_parent_put, r) != 0) {
+        r->http.pending--;
+        delete_written(r);
+        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+    }
+}
+
+static void on_chunk_put(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+
+    if (resp)
+        cn_msg_free(resp);
+    if (gw_req_rpc_done(r)) {
+        CN_LOG(CN_LOG_WARN, "client gone during a chunked PUT; its chunks stay behind");
+        return;
+    }
+    gw_obj_op_t *o = r->op;
+    o->inflight--;
+    if (rc != 0 && rc != CN_ESTALE) {
+        if (!o->failed)
+            CN_LOG(CN_LOG_WARN, "put chunk of %s: %s", o->key.data, cn_strerror(rc));
+        o->failed = rc;
+    } else {
+        o->done_chunks++;
+    }
+    pump(r);
+}
+
+static void pump(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    const gw_manifest_seg_t *seg = &o->man.segs[0];
+    const char *base = o->body.ptr;
+    cn_buf_t k;
+
+    cn_buf_init(&k);
+    while (!o->failed && o->inflight < GW_CHUNK_WINDOW && o->next_chunk < o->nchunks) {
+        uint64_t i = o->next_chunk++;
+        uint64_t off = i * seg->chunk_size;
+        uint64_t len = o->size - off < seg->chunk_size ? o->size - off : seg->chunk_size;
+        uint8_t md5[CN_MD5_LEN];
+        char etag[2 * CN_MD5_LEN + 1];
+        cn_msg_t *m = cn_msg_new(CN_OP_PUT);
+
+        gw_manifest_chunk_key(seg, i, &k);
+        cn_md5(base + off, len, md5);
+        cn_hex(md5, sizeof(md5), etag);
+        cn_msg_set_bytes(m, "key", k.data, k.len);
+        cn_msg_set_u64(m, "clock", 0);
+        cn_msg_set_str(m, "etag", etag);
+        cn_msg_set_bytes(m, "meta", "", 0);
+        cn_msg_set_u64(m, "flags", 0);
+        cn_msg_set_body_copy(m, base + off, len);
+        gw_body_pager_release(base + off, len); /* copied out: drop h2o's mapped pages */
+        r->http.pending++;
+        o->inflight++;
+        if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk_put, r) != 0) {
+            r->http.pending--;
+            o->inflight--;
+            o->failed = CN_EUNAVAIL;
+        }
+    }
+    cn_buf_dispose(&k);
+    if (o->inflight)
+        return;
+    if (o->failed) {
+        delete_written(r);
+        gw_req_error(r, gw_s3_err_from_rc(o->failed), NULL);
+    } else if (o->done_chunks == o->nchunks) {
+        gw_chunk_put_manifest(r);
+    }
+}
+
+void gw_chunk_put(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    uint64_t ver;
+    char prefix[GW_KEY_MAX + GW_BUCKET_MAX + 64];
+    int n;
+
+    gw_manifest_dispose(&o->man);
+    if (o->chunk_prefix) {
+        gw_manifest_add_seg(&o->man, o->chunk_prefix, strlen(o->chunk_prefix), o->size,
+                            r->srv->conf.chunk_size);
+    } else {
+        if (cn_random_bytes(&ver, sizeof(ver)) != 0)
+            ver = cn_now_ns();
+        n = snprintf(prefix, sizeof(prefix), "\x01" "c/%s/%016" PRIx64 "/", o->key.data, ver);
+        gw_manifest_add_seg(&o->man, prefix, (size_t)n, o->size, r->srv->conf.chunk_size);
+    }
+    o->man.size = o->size;
+    snprintf(o->man.etag, sizeof(o->man.etag), "%s", o->etag);
+    o->nchunks = gw_manifest_seg_chunks(&o->man.segs[0]);
+    pump(r);
+}
+
+/* ---- GET ----------------------------------------------------------------------------- */
+
+static void fetch_next(gw_req_t *r);
+
+static void stream_fail(gw_req_t *r, int rc)
+{
+    gw_obj_op_t *o = r->op;
+    CN_LOG(CN_LOG_WARN, "read of %s at %" PRIu64 ": %s", o->key.data, o->pos, cn_strerror(rc));
+    if (!o->started) {
+        gw_req_error(r, rc == CN_ENOENT ? GW_S3_INTERNAL_ERROR : gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    h2o_send(r->http.req, NULL, 0, H2O_SEND_STATE_ERROR);
+}
+
+static void on_chunk_get(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+
+    if (gw_req_rpc_gone(r, resp))
+        return;
+    gw_obj_op_t *o = r->op;
+    cn_slice_t b = rc == 0 ? cn_msg_body(resp) : cn_slice(NULL, 0);
+    if (rc == 0 && (b.len == 0 || b.len > o->end - o->pos))
+        rc = CN_ECORRUPT;
+    if (rc != 0) {
+        if (resp)
+            cn_msg_free(resp);
+        stream_fail(r, rc);
+        return;
+    }
+    if (o->cur)
+        cn_msg_free(o->cur);
+    o->cur = resp;
+    o->pos += b.len;
+    if (!o->started) {
+        o->started = 1;
+        r->http.responded = 1;
+        r->http.req->res.status = o->ranged ? 206 : 200;
+        r->http.req->res.reason = o->ranged ? "Partial Content" : "OK";
+        r->http.req->res.content_length = o->len;
+        h2o_start_response(r->http.req, &r->gen);
+    }
+    h2o_iovec_t iov = h2o_iovec_init(b.ptr, b.len);
+    h2o_send(r->http.req, &iov, 1, o->pos >= o->end ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+}
+
+static void fetch_next(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    gw_chunk_ref_t ref;
+    cn_buf_t k;
+    cn_msg_t *m;
+
+    if (gw_manifest_locate(&o->man, o->pos, o->end, &ref) != 0) {
+        stream_fail(r, CN_ECORRUPT);
+        return;
+    }
+    cn_buf_init(&k);
+    gw_manifest_chunk_key(&o->man.segs[ref.seg], ref.idx, &k);
+    m = cn_msg_new(CN_OP_GET);
+    cn_msg_set_bytes(m, "key", k.data, k.len);
+    cn_msg_set_u64(m, "offset", ref.off);
+    cn_msg_set_u64(m, "length", ref.len);
+    r->http.pending++;
+    if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk_get, r) != 0) {
+        r->http.pending--;
+        stream_fail(r, CN_EUNAVAIL);
+    }
+    cn_buf_dispose(&k);
+}
+
+static void on_proceed(h2o_generator_t *g, h2o_req_t *req)
+{
+    gw_req_t *r = (gw_req_t *)((char *)g - offsetof(gw_req_t, gen));
+    gw_obj_op_t *o = r->op;
+    if (o->cur) {
+        cn_msg_free(o->cur);
+        o->cur = NULL;
+    }
+    if (o->pos < o->end)
+        fetch_next(r);
+}
+
+static void on_stop(h2o_generator_t *g, h2o_req_t *req)
+{
+    /* the request is going away; its pool dispose detaches the context (http.c) */
+}
+
+void gw_chunk_stream(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    o->pos = o->off;
+    o->end = o->off + o->len;
+    r->gen.proceed = on_proceed;
+    r->gen.stop = on_stop;
+    if (o->len == 0) {
+        gw_req_send_inline(r, 200, "", 0);
+        return;
+    }
+    fetch_next(r);
+}

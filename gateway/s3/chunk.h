@@ -1,0 +1,22 @@
+/*
+ * gateway/s3/chunk.h: the large object paths (chunk.c): a PUT body over chunk_size is written as chunks (internal keys
+ * "\x01c/<bucket>/<key>/<16-hex version>/<6-digit index>", each placed by the ring) and then
+ * a parent record with CN_OBJ_MANIFEST; a GET streams the chunks a range needs, one at a time.
+ */
+#ifndef CAIRN_GATEWAY_CHUNK_H
+#define CAIRN_GATEWAY_CHUNK_H
+
+#include "gateway/s3/s3_object.h"
+
+#define GW_CHUNK_WINDOW 4 /* chunk PUTs in flight per request */
+
+/** Writes the chunks of o->body then the manifest parent; answers the request. */
+void gw_chunk_put(gw_req_t *r);
+/** Writes the parent record of o->man (chunks already written) and answers. */
+void gw_chunk_put_manifest(gw_req_t *r);
+/** Streams [o->off, o->off + o->len) of a manifest object; headers are already set. */
+void gw_chunk_stream(gw_req_t *r);
+/** Deletes every chunk of m in the background (best effort, failures logged). */
+void gw_chunk_delete_all(gw_server_t *s, const gw_manifest_t *m);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * gateway/s3/manifest.h: the gateway's two opaque formats stored in the cluster:
+ *  - object metadata ("meta" field of a put): a msgpack map of lower-case header name ->
+ *    value (Content-Type, Cache-Control..., x-amz-meta-*), and internal pairs whose names
+ *    start with ':'. Its format version is the pair ":fmt":
+ *      1 (no ":fmt"): ":acl" (canned ACL, absent = private); no owner: the object belongs to
+ *        its bucket's owner (every release before issue 12);
+ *      2: ":owner", the canonical id of the user who wrote the object ("" = anonymous).
+ *    Readers accept every version up to GW_META_FORMAT and treat a newer one as version 2
+ *    plus pairs they ignore; tests/integration/test_old_data.sh serves a format-1 fixture;
+ *  - the chunk manifest, the body of a parent record with flags CN_OBJ_MANIFEST: a msgpack map
+ *    {"v":1, "size":total, "etag":"hex", "segs":[[prefix(bin), size, chunk_size], ...]}.
+ *    A segment is a run of chunks with keys prefix + "%06u" (index from 0), each chunk_size
+ *    bytes but the last. A plain large PUT has one segment; a multipart upload one per part.
+ * Pure functions; decoders return CN_ECORRUPT for bad bytes, never crash.
+ */
+#ifndef CAIRN_GATEWAY_MANIFEST_H
+#define CAIRN_GATEWAY_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "common/buf.h"
+
+/* Internal metadata names start with ':' and are never sent as headers. */
+#define GW_META_ACL ":acl"                 /* the object's canned ACL */
+#define GW_META_OWNER ":owner"             /* canonical id of the object's owner (format 2) */
+#define GW_META_FMT ":fmt"                 /* the metadata's format version, "2" */
+#define GW_META_FORMAT 2
+#define GW_META_CHECKSUM_PREFIX "x-amz-checksum-" /* sent only with x-amz-checksum-mode */
+
+typedef struct gw_meta_pair {
+    char *name;   /* lower case */
+    char *value;
+} gw_meta_pair_t;
+
+typedef struct gw_meta {
+    gw_meta_pair_t *pairs;
+    size_t n;
+} gw_meta_t;
+
+/** Adds a pair (copies). */
+void gw_meta_add(gw_meta_t *m, const char *name, size_t nlen, const char *value, size_t vlen);
+void gw_meta_encode(const gw_meta_t *m, cn_buf_t *out);
+/** Decodes into m (empty input = no pairs). 0 or CN_ECORRUPT. */
+int gw_meta_decode(const void *p, size_t n, gw_meta_t *m);
+void gw_meta_dispose(gw_meta_t *m);
+/** Adds the format version, the owner and (when acl is not empty) the canned ACL. */
+void gw_meta_add_access(gw_meta_t *m, const char *owner, const char *acl);
+/** The owner and canned ACL of encoded metadata: format 1 has no owner, so *owner is then
+ *  bucket_owner; no ":acl" is "private". 0 or CN_ECORRUPT (then owner is bucket_owner and
+ *  acl "private": an unreadable object is its bucket owner's alone). */
+int gw_meta_access(const void *p, size_t n, const char *bucket_owner, char owner[72],
+                   char acl[32]);
+/** Copies every pair of in to out but the access ones (":fmt", ":owner", ":acl"): the
+ *  metadata a copy keeps (x-amz-metadata-directive COPY). */
+void gw_meta_copy_user(const gw_meta_t *in, gw_meta_t *out);
+
+typedef struct gw_manifest_seg {
+    char *prefix;
+    size_t prefix_len;
+    uint64_t size;
+    uint64_t chunk_size;
+} gw_manifest_seg_t;
+
+typedef struct gw_manifest {
+    uint64_t size;
+    char etag[72];
+    gw_manifest_seg_t *segs;
+    size_t nsegs;
+} gw_manifest_t;
+
+/** Appends a segment (prefix copied). */
+void gw_manifest_add_seg(gw_manifest_t *m, const char *prefix, size_t prefix_len, uint64_t size,
+                         uint64_t chunk_size);
+void gw_manifest_encode(const gw_manifest_t *m, cn_buf_t *out);
+/** 0 or CN_ECORRUPT (also when the segment sizes do not add up to size). */
+int gw_manifest_decode(const void *p, size_t n, gw_manifest_t *m);
+void gw_manifest_dispose(gw_manifest_t *m);
+/** Number of chunks in a segment (0 for an empty segment). */
+uint64_t gw_manifest_seg_chunks(const gw_manifest_seg_t *s);
+/** Appends the key of chunk idx of s to out (after resetting it). */
+void gw_manifest_chunk_key(const gw_manifest_seg_t *s, uint64_t idx, cn_buf_t *out);
+
+/** A piece of a byte range: read [off, off+len) of chunk idx of segment seg. */
+typedef struct gw_chunk_ref {
+    size_t seg;
+    uint64_t idx;
+    uint64_t off;
+    uint64_t len;
+} gw_chunk_ref_t;
+/** Finds the chunk holding byte pos (< m->size) and how much of [pos, end) it holds.
+ *  Returns 0 or CN_EINVAL when pos is past the end. */
+int gw_manifest_locate(const gw_manifest_t *m, uint64_t pos, uint64_t end, gw_chunk_ref_t *out);
+
+#endif

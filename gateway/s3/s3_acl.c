@@ -1,0 +1,336 @@
+/*
+ * gateway/s3/s3_acl.c: Get/PutBucketAcl and Get/PutObjectAcl with canned ACLs (private,
+ * public-read, public-read-write, authenticated-read). A bucket's ACL lives in the manager's
+ * bucket table (set with the manager RPC op "bucket_set_acl"); an object's is the internal
+ * metadata pair GW_META_ACL, rewritten by putting the record again with its own body. A body
+ * (AccessControlPolicy) is mapped onto the canned ACL it expresses (s3_xmlin.c); grants no
+ * canned ACL expresses, and x-amz-grant-* headers, answer NotImplemented. What the ACLs allow
+ * is decided by gateway/auth/access.c: the bucket's permissions before dispatch (http.c), an
+ * object's here and in s3_object.c once its metadata is read (gw_obj_allows).
+ */
+#include "gateway/s3/chunk.h"
+
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "gateway/s3/s3_xml.h"
+#include "gateway/s3/s3_xmlin.h"
+#include "gateway/auth/access_req.h"
+#include "gateway/link/mgr_link.h"
+#include "gateway/s3/s3_acl.h"
+#include "gateway/link/stor_link.h"
+#include "gateway/gateway.h"
+
+/* the manager op that changes a bucket's canned ACL: fields name, acl, owner (the
+ * requester's access key id); rc 0, CN_ENOENT, CN_EINVAL */
+#define GW_OP_BUCKET_SET_ACL "bucket_set_acl"
+
+#define ALL_USERS "http://acs.amazonaws.com/groups/global/AllUsers"
+#define AUTH_USERS "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+
+int gw_acl_canned_valid(const char *acl)
+{
+    return strcmp(acl, "private") == 0 || strcmp(acl, "public-read") == 0 ||
+           strcmp(acl, "public-read-write") == 0 || strcmp(acl, "authenticated-read") == 0;
+}
+
+static void group_grant(cn_buf_t *b, const char *uri, const char *perm)
+{
+    gw_xml_open(b, "Grant");
+    cn_buf_append_str(b, "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+                         "xsi:type=\"Group\">");
+    gw_xml_str_elem(b, "URI", uri);
+    gw_xml_close(b, "Grantee");
+    gw_xml_str_elem(b, "Permission", perm);
+    gw_xml_close(b, "Grant");
+}
+
+void gw_owner_xml(gw_req_t *r, cn_buf_t *b, const char *tag, const char *id)
+{
+    const gw_user_t *u = gw_mgr_user_by_id(r->srv, id);
+
+    gw_xml_open(b, tag);
+    gw_xml_str_elem(b, "ID", id);
+    gw_xml_str_elem(b, "DisplayName", u ? u->user : "");
+    gw_xml_close(b, tag);
+}
+
+/* Answers the AccessControlPolicy document of a canned ACL owned by owner (a canonical id). */
+static void send_policy(gw_req_t *r, const char *owner, const char *acl)
+{
+    cn_buf_t b;
+
+    cn_buf_init(&b);
+    gw_xml_decl(&b);
+    gw_xml_open_ns(&b, "AccessControlPolicy", GW_S3_XMLNS);
+    gw_owner_xml(r, &b, "Owner", owner);
+    gw_xml_open(&b, "AccessControlList");
+    gw_xml_open(&b, "Grant");
+    cn_buf_append_str(&b, "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+                          "xsi:type=\"CanonicalUser\">");
+    {
+        const gw_user_t *u = gw_mgr_user_by_id(r->srv, owner);
+        gw_xml_str_elem(&b, "ID", owner);
+        gw_xml_str_elem(&b, "DisplayName", u ? u->user : "");
+    }
+    gw_xml_close(&b, "Grantee");
+    gw_xml_str_elem(&b, "Permission", "FULL_CONTROL");
+    gw_xml_close(&b, "Grant");
+    if (strcmp(acl, "public-read") == 0 || strcmp(acl, "public-read-write") == 0)
+        group_grant(&b, ALL_USERS, "READ");
+    if (strcmp(acl, "public-read-write") == 0)
+        group_grant(&b, ALL_USERS, "WRITE");
+    if (strcmp(acl, "authenticated-read") == 0)
+        group_grant(&b, AUTH_USERS, "READ");
+    gw_xml_close(&b, "AccessControlList");
+    gw_xml_close(&b, "AccessControlPolicy");
+    gw_req_send_xml(r, 200, &b);
+    cn_buf_dispose(&b);
+}
+
+/* The canned ACL a Put*Acl asks for, from x-amz-acl or the body. Returns 0 or answers. */
+static int wanted_acl(gw_req_t *r, char acl[32])
+{
+    static const char *const grants[] = {"x-amz-grant-read", "x-amz-grant-write",
+                                         "x-amz-grant-read-acp", "x-amz-grant-write-acp",
+                                         "x-amz-grant-full-control"};
+    int rc;
+
+    for (size_t i = 0; i < sizeof(grants) / sizeof(grants[0]); i++)
+        if (gw_req_header(r, grants[i]).ptr) {
+            gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "Only canned ACLs are supported");
+            return -1;
+        }
+    if (r->acl[0]) {
+        if (r->body.len) {
+            gw_req_error(r, GW_S3_INVALID_REQUEST,
+                         "Specifying both Canned ACLs and Header Grants is not allowed");
+            return -1;
+        }
+        memcpy(acl, r->acl, sizeof(r->acl));
+        return 0;
+    }
+    if (r->body.len == 0) {
+        gw_req_error(r, GW_S3_MALFORMED_ACL, NULL);
+        return -1;
+    }
+    rc = gw_xml_parse_acl(r->body.ptr, r->body.len, acl);
+    if (rc == CN_EPERM) {
+        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "Only grants that a canned ACL expresses are "
+                                               "supported");
+        return -1;
+    }
+    if (rc != 0) {
+        gw_req_error(r, GW_S3_MALFORMED_ACL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- bucket ---------------------------------------------------------------------------- */
+
+void gw_s3_get_bucket_acl(gw_req_t *r)
+{
+    send_policy(r, r->bucket_owner, r->bucket_acl[0] ? r->bucket_acl : "private");
+}
+
+static void on_bucket_acl_refreshed(int status, void *arg)
+{
+    gw_req_t *r = arg;
+    if (gw_req_rpc_done(r))
+        return;
+    gw_req_send_empty(r, 200);
+}
+
+static void on_bucket_set_acl(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+
+    if (resp)
+        cn_msg_free(resp);
+    if (gw_req_rpc_done(r))
+        return;
+    if (rc == 0) {
+        r->http.pending++;
+        gw_mgr_refresh_buckets(r->srv, on_bucket_acl_refreshed, r);
+        return;
+    }
+    if (rc == CN_ENOENT) {
+        gw_req_error(r, GW_S3_NO_SUCH_BUCKET, NULL);
+    } else if (rc == CN_EINVAL || rc == CN_EPROTO) {
+        /* an older manager that lacks the op answers it as a bad request */
+        CN_LOG(CN_LOG_WARN, "bucket_set_acl %s: %s (does the manager have the op?)",
+               r->route.bucket, cn_strerror(rc));
+        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "The manager cannot change bucket ACLs yet");
+    } else {
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+    }
+}
+
+void gw_s3_put_bucket_acl(gw_req_t *r)
+{
+    char acl[32];
+    cn_msg_t *m;
+
+    if (wanted_acl(r, acl) != 0)
+        return;
+    m = cn_msg_new(GW_OP_BUCKET_SET_ACL);
+    cn_msg_set_str(m, "name", r->route.bucket);
+    cn_msg_set_str(m, "acl", acl);
+    cn_msg_set_str(m, "owner", r->requester);
+    r->http.pending++;
+    gw_mgr_call(r->srv, m, on_bucket_set_acl, r);
+}
+
+/* ---- object ---------------------------------------------------------------------------- */
+
+static gw_obj_op_t *object_op(gw_req_t *r)
+{
+    char k[GW_BUCKET_MAX + 2 + GW_KEY_MAX + 1];
+    int n = snprintf(k, sizeof(k), "%s/", r->route.bucket);
+    memcpy(k + n, r->route.key, r->route.key_len);
+    return gw_obj_op_new(r, k, (size_t)n + r->route.key_len);
+}
+
+static void on_object_acl_head(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    gw_acl_subject_t bk = gw_req_bucket(r);
+    gw_obj_access_t oa;
+    cn_slice_t meta = {0};
+    int allowed = 0;
+
+    if (rc == 0) {
+        cn_msg_get_bytes(resp, "meta", &meta);
+        allowed = gw_obj_allows(r, &bk, meta, GW_PERM_OBJECT_READ_ACP, &oa);
+    }
+    if (resp)
+        cn_msg_free(resp);
+    if (gw_req_rpc_done(r))
+        return;
+    if (rc != 0)
+        gw_req_error(r, rc == CN_ENOENT ? gw_obj_missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
+    else if (!allowed)
+        gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
+    else
+        send_policy(r, oa.owner, oa.acl);
+}
+
+void gw_s3_get_object_acl(gw_req_t *r)
+{
+    gw_obj_op_t *o = object_op(r);
+    cn_msg_t *m = cn_msg_new(CN_OP_HEAD);
+
+    cn_msg_set_bytes(m, "key", o->key.data, o->key.len);
+    r->http.pending++;
+    if (gw_stor_send(r->srv, o->key.data, o->key.len, m, on_object_acl_head, r) != 0) {
+        r->http.pending--;
+        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+    }
+}
+
+static void on_object_acl_put(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+
+    if (resp)
+        cn_msg_free(resp);
+    if (gw_req_rpc_done(r))
+        return;
+    if (rc != 0 && rc != CN_ESTALE) {
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    gw_req_send_empty(r, 200);
+}
+
+/* The whole record is known: put it again with the new ACL in its metadata. */
+static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    gw_obj_op_t *o;
+    cn_slice_t meta = {0};
+    gw_meta_t m = {0}, out = {0};
+    char etag[80] = "";
+    uint64_t flags = 0;
+    cn_msg_t *put;
+    size_t blen;
+    void *body;
+
+    if (gw_req_rpc_gone(r, resp))
+        return;
+    if (rc != 0) {
+        if (resp)
+            cn_msg_free(resp);
+        gw_acl_subject_t bk = gw_req_bucket(r);
+        gw_req_error(r, rc == CN_ENOENT ? gw_obj_missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    o = r->op;
+    cn_msg_get_bytes(resp, "meta", &meta);
+    {
+        gw_acl_subject_t bk = gw_req_bucket(r);
+        gw_obj_access_t oa;
+
+        if (!gw_obj_allows(r, &bk, meta, GW_PERM_OBJECT_WRITE_ACP, &oa)) {
+            cn_msg_free(resp);
+            gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
+            return;
+        }
+        if (meta.ptr && gw_meta_decode(meta.ptr, meta.len, &m) == 0) {
+            gw_meta_copy_user(&m, &out);
+            gw_meta_dispose(&m);
+        }
+        /* the owner stays (a format-1 object gets its bucket owner's id written down) */
+        gw_meta_add_access(&out, oa.owner, o->etag);
+    }
+    gw_meta_encode(&out, &o->meta);
+    gw_meta_dispose(&out);
+    cn_msg_get_str(resp, "etag", etag, sizeof(etag));
+    cn_msg_get_u64(resp, "flags", &flags);
+    put = cn_msg_new(CN_OP_PUT);
+    cn_msg_set_bytes(put, "key", o->key.data, o->key.len);
+    cn_msg_set_u64(put, "clock", 0);
+    cn_msg_set_str(put, "etag", etag);
+    cn_msg_set_bytes(put, "meta", o->meta.data, o->meta.len);
+    cn_msg_set_u64(put, "flags", flags & CN_OBJ_MANIFEST);
+    body = cn_msg_steal_body(resp, &blen);
+    if (flags & CN_OBJ_MANIFEST) {
+        gw_manifest_t man = {0};
+        if (gw_manifest_decode(body ? body : "", blen, &man) == 0)
+            cn_msg_set_u64(put, "size", man.size);
+        gw_manifest_dispose(&man);
+    }
+    cn_msg_set_body(put, body, blen);
+    cn_msg_free(resp);
+    r->http.pending++;
+    if (gw_obj_write_send(r->srv, o->key.data, o->key.len, put, on_object_acl_put, r) != 0) {
+        r->http.pending--;
+        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+    }
+}
+
+void gw_s3_put_object_acl(gw_req_t *r)
+{
+    char acl[32];
+    gw_obj_op_t *o;
+    cn_msg_t *m;
+
+    if (wanted_acl(r, acl) != 0)
+        return;
+    o = object_op(r);
+    snprintf(o->etag, sizeof(o->etag), "%s", acl); /* the new ACL, until the record is read */
+    m = cn_msg_new(CN_OP_GET);
+    cn_msg_set_bytes(m, "key", o->key.data, o->key.len);
+    r->http.pending++;
+    if (gw_stor_send(r->srv, o->key.data, o->key.len, m, on_object_acl_get, r) != 0) {
+        r->http.pending--;
+        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+    }
+}

@@ -1,0 +1,561 @@
+/*
+ * gateway/s3/s3_copy.c: CopyObject (PUT with x-amz-copy-source), within and across buckets.
+ * The source is read with one get: a small object's body is stored again through the normal
+ * PUT path; a chunked (manifest) source has its chunks copied one by one (COPY_WINDOW at a
+ * time, each at most chunk_size in memory) under a fresh prefix of the destination, and then
+ * the destination's manifest is written with the same segment layout, so source and copy
+ * share no chunk and either can be deleted alone. x-amz-metadata-directive COPY (default)
+ * keeps the source's metadata, REPLACE takes the request's; x-amz-copy-source-if-* are
+ * checked against the source (412). The requester must be allowed to read the source object
+ * (its own grants decide, gateway/auth/access.h); the copy is the requester's, private unless the
+ * request sets x-amz-acl.
+ */
+#include "gateway/s3/chunk.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "gateway/auth/access_req.h"
+#include "gateway/s3/s3_bucket.h"
+#include "gateway/s3/s3_copy.h"
+#include "gateway/link/stor_link.h"
+#include "gateway/link/mgr_link.h"
+#include "gateway/gateway.h"
+#include "gateway/auth/s3_uri.h"
+
+#define COPY_WINDOW 2
+
+struct copy_chunk {
+    gw_req_t *r;
+    size_t seg;
+    uint64_t idx;
+};
+
+/* the copy state lives in the object op (o->copy) */
+#define state_of(r) (&((gw_obj_op_t *)(r)->op)->copy)
+
+static void copy_pump(gw_req_t *r);
+
+static void on_chunk_put(int status, cn_msg_t *resp, void *arg)
+{
+    struct copy_chunk *cc = arg;
+    gw_req_t *r = cc->r;
+    int rc = status ? status : cn_msg_rc(resp);
+
+    if (resp)
+        cn_msg_free(resp);
+    cn_free(cc);
+    if (gw_req_rpc_done(r))
+        return;
+    struct gw_copy_state *cs = state_of(r);
+    cs->inflight--;
+    if (rc != 0 && rc != CN_ESTALE && !cs->failed)
+        cs->failed = rc;
+    copy_pump(r);
+}
+
+static void on_chunk_get(int status, cn_msg_t *resp, void *arg)
+{
+    struct copy_chunk *cc = arg;
+    gw_req_t *r = cc->r;
+    int rc = status ? status : cn_msg_rc(resp);
+    gw_obj_op_t *o;
+    struct gw_copy_state *cs;
+    cn_buf_t k;
+    cn_msg_t *m;
+    char etag[80] = "";
+
+    if (gw_req_rpc_done(r)) {
+        if (resp)
+            cn_msg_free(resp);
+        cn_free(cc);
+        return;
+    }
+    o = r->op;
+    cs = state_of(r);
+    if (rc != 0) {
+        if (resp)
+            cn_msg_free(resp);
+        cn_free(cc);
+        cs->inflight--;
+        if (!cs->failed)
+            cs->failed = rc == CN_ENOENT ? CN_ECORRUPT : rc;
+        copy_pump(r);
+        return;
+    }
+    cn_buf_init(&k);
+    gw_manifest_chunk_key(&o->man.segs[cc->seg], cc->idx, &k);
+    cn_msg_get_str(resp, "etag", etag, sizeof(etag));
+    m = cn_msg_new(CN_OP_PUT);
+    cn_msg_set_bytes(m, "key", k.data, k.len);
+    cn_msg_set_u64(m, "clock", 0);
+    cn_msg_set_str(m, "etag", etag);
+    cn_msg_set_bytes(m, "meta", "", 0);
+    cn_msg_set_u64(m, "flags", 0);
+    {
+        size_t blen;
+        void *body = cn_msg_steal_body(resp, &blen);
+        cn_msg_set_body(m, body, blen);
+    }
+    cn_msg_free(resp);
+    r->http.pending++;
+    if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk_put, cc) != 0) {
+        r->http.pending--;
+        cn_free(cc);
+        cs->inflight--;
+        if (!cs->failed)
+            cs->failed = CN_EUNAVAIL;
+        copy_pump(r);
+    }
+    cn_buf_dispose(&k);
+}
+
+static void copy_pump(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    struct gw_copy_state *cs = state_of(r);
+    cn_buf_t k;
+
+    cn_buf_init(&k);
+    while (!cs->failed && cs->inflight < COPY_WINDOW && cs->seg < cs->src.nsegs) {
+        const gw_manifest_seg_t *sg = &cs->src.segs[cs->seg];
+        if (cs->idx >= gw_manifest_seg_chunks(sg)) {
+            cs->seg++;
+            cs->idx = 0;
+            continue;
+        }
+        struct copy_chunk *cc = cn_calloc(1, sizeof(*cc));
+        cn_msg_t *m = cn_msg_new(CN_OP_GET);
+        cc->r = r;
+        cc->seg = cs->seg;
+        cc->idx = cs->idx++;
+        gw_manifest_chunk_key(sg, cc->idx, &k);
+        cn_msg_set_bytes(m, "key", k.data, k.len);
+        r->http.pending++;
+        cs->inflight++;
+        if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk_get, cc) != 0) {
+            r->http.pending--;
+            cs->inflight--;
+            cn_free(cc);
+            cs->failed = CN_EUNAVAIL;
+        }
+    }
+    cn_buf_dispose(&k);
+    if (cs->inflight)
+        return;
+    if (cs->failed) {
+        CN_LOG(CN_LOG_WARN, "copy to %s: %s", o->key.data, cn_strerror(cs->failed));
+        gw_chunk_delete_all(r->srv, &o->man);
+        gw_req_error(r, gw_s3_err_from_rc(cs->failed), NULL);
+        return;
+    }
+    o->man_ready = 1;
+    gw_obj_put_start(r);
+}
+
+/* The source is read (resp, rc): may the requester read it? The source object's grants
+ * decide, as for a GET (gateway/auth/access.h). 0, or the error answered and resp freed (-1). */
+static int source_allowed(gw_req_t *r, cn_msg_t *resp, int rc)
+{
+    struct gw_copy_state *cs = state_of(r);
+    gw_acl_subject_t sb = {cs->src_bucket.owner, cs->src_bucket.acl};
+    cn_slice_t meta = {0};
+
+    if (rc == 0) {
+        cn_msg_get_bytes(resp, "meta", &meta);
+        if (gw_obj_allows(r, &sb, meta, GW_PERM_OBJECT_READ, NULL))
+            return 0;
+    }
+    if (resp)
+        cn_msg_free(resp);
+    if (rc == 0)
+        gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
+    else
+        gw_req_error(r, rc == CN_ENOENT ? gw_obj_missing(r, &sb) : gw_s3_err_from_rc(rc), NULL);
+    return -1;
+}
+
+/* The source is read: conditions, metadata, then the body or the chunks. */
+static void on_source(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    gw_obj_op_t *o;
+    char etag[72] = "";
+    uint64_t mtime = 0, flags = 0;
+    int st;
+
+    if (gw_req_rpc_gone(r, resp))
+        return;
+    o = r->op;
+    if (source_allowed(r, resp, rc) != 0)
+        return;
+    o->parent = resp;
+    cn_msg_get_str(resp, "etag", etag, sizeof(etag));
+    cn_msg_get_u64(resp, "mtime", &mtime);
+    cn_msg_get_u64(resp, "flags", &flags);
+    if ((st = gw_obj_conditions(r, "x-amz-copy-source-", etag, mtime)) != 0) {
+        gw_req_error(r, GW_S3_PRECONDITION_FAILED, NULL);
+        return;
+    }
+    if (!o->meta.len) {
+        /* COPY: the source's metadata; never its owner or ACL: the copy belongs to the
+         * requester, private unless the request sets an ACL (as S3) */
+        cn_slice_t meta = {0};
+        gw_meta_t m = {0}, out = {0};
+        cn_msg_get_bytes(resp, "meta", &meta);
+        if (meta.ptr && gw_meta_decode(meta.ptr, meta.len, &m) == 0) {
+            gw_meta_copy_user(&m, &out);
+            gw_meta_dispose(&m);
+        }
+        gw_meta_add_access(&out, r->requester, r->acl);
+        gw_meta_encode(&out, &o->meta);
+        gw_meta_dispose(&out);
+    }
+    snprintf(o->etag, sizeof(o->etag), "%s", etag);
+    if (!(flags & CN_OBJ_MANIFEST)) {
+        o->body = cn_msg_body(resp);
+        if (gw_quota_refuses(r, o->body.len))
+            return;
+        gw_obj_put_start(r);
+        return;
+    }
+    {
+        struct gw_copy_state *cs = state_of(r);
+        cn_slice_t b = cn_msg_body(resp);
+        uint64_t ver;
+        cn_buf_t pfx;
+
+        if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &cs->src) != 0) {
+            gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
+            return;
+        }
+        if (cs->src.size > r->srv->conf.max_object_size) {
+            gw_req_error(r, GW_S3_ENTITY_TOO_LARGE, NULL);
+            return;
+        }
+        if (gw_quota_refuses(r, cs->src.size))
+            return;
+        if (cn_random_bytes(&ver, sizeof(ver)) != 0)
+            ver = cn_now_ns();
+        cn_buf_init(&pfx);
+        gw_manifest_dispose(&o->man);
+        for (size_t i = 0; i < cs->src.nsegs; i++) {
+            cn_buf_reset(&pfx);
+            cn_buf_appendf(&pfx, "\x01" "c/%s/%016" PRIx64 ".%zu/", o->key.data, ver, i);
+            gw_manifest_add_seg(&o->man, pfx.data, pfx.len, cs->src.segs[i].size,
+                                cs->src.segs[i].chunk_size);
+        }
+        cn_buf_dispose(&pfx);
+        o->man.size = cs->src.size;
+        o->size = cs->src.size;
+        snprintf(o->man.etag, sizeof(o->man.etag), "%s", etag);
+        copy_pump(r);
+    }
+}
+
+/* Parses x-amz-copy-source into skey ("bucket/key") and checks that the source bucket
+ * exists; its owner and ACL go to *sb for source_allowed. Returns 0 or answers the error (-1). */
+static int copy_source(gw_req_t *r, cn_buf_t *skey, gw_obj_access_t *sb)
+{
+    cn_slice_t src = gw_req_header(r, "x-amz-copy-source");
+    const char *p = src.ptr, *end = src.ptr + src.len, *q;
+    char sbucket[GW_BUCKET_MAX + 2];
+    const gw_bucket_t *b;
+
+    if ((q = memchr(p, '?', src.len)) != NULL) /* ?versionId=null alone (s3_refuse.c) */
+        end = q;
+    if (p < end && *p == '/')
+        p++;
+    q = memchr(p, '/', (size_t)(end - p));
+    if (!q || q == p || (size_t)(q - p) > GW_BUCKET_MAX || q + 1 >= end) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, "Copy Source must mention the source bucket "
+                                                "and key: sourcebucket/sourcekey");
+        return -1;
+    }
+    snprintf(sbucket, sizeof(sbucket), "%.*s", (int)(q - p), p);
+    cn_buf_append_str(skey, sbucket);
+    cn_buf_append(skey, "/", 1);
+    if (gw_uri_decode(skey, q + 1, (size_t)(end - q - 1), 0) != 0 ||
+        skey->len - strlen(sbucket) - 1 > GW_KEY_MAX) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, "Bad copy source key");
+        return -1;
+    }
+    if (!(b = gw_mgr_bucket_find(r->srv, sbucket))) {
+        gw_req_error(r, GW_S3_NO_SUCH_BUCKET, NULL);
+        return -1;
+    }
+    snprintf(sb->owner, sizeof(sb->owner), "%s", b->owner ? b->owner : "");
+    snprintf(sb->acl, sizeof(sb->acl), "%s", b->acl ? b->acl : "");
+    return 0;
+}
+
+static void get_source(gw_req_t *r, const cn_buf_t *skey, cn_rpc_done_fn cb)
+{
+    cn_msg_t *m = cn_msg_new(CN_OP_GET);
+    cn_msg_set_bytes(m, "key", skey->data, skey->len);
+    r->http.pending++;
+    if (gw_stor_send(r->srv, skey->data, skey->len, m, cb, r) != 0) {
+        r->http.pending--;
+        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+    }
+}
+
+void gw_s3_copy_object(gw_req_t *r)
+{
+    cn_slice_t dir = gw_req_header(r, "x-amz-metadata-directive");
+    char dst[GW_BUCKET_MAX + 2 + GW_KEY_MAX + 1];
+    gw_obj_op_t *o;
+    gw_obj_access_t sb;
+    cn_buf_t skey;
+    int replace = 0, n;
+
+    if (dir.ptr) {
+        if (dir.len == 7 && strncasecmp(dir.ptr, "REPLACE", 7) == 0)
+            replace = 1;
+        else if (!(dir.len == 4 && strncasecmp(dir.ptr, "COPY", 4) == 0)) {
+            gw_req_error(r, GW_S3_INVALID_ARGUMENT, "Unknown metadata directive.");
+            return;
+        }
+    }
+    cn_buf_init(&skey);
+    if (copy_source(r, &skey, &sb) != 0)
+        goto out;
+    n = snprintf(dst, sizeof(dst), "%s/", r->route.bucket);
+    memcpy(dst + n, r->route.key, r->route.key_len);
+    if (!replace && !r->acl[0] && skey.len == (size_t)n + r->route.key_len &&
+        memcmp(skey.data, dst, skey.len) == 0) {
+        gw_req_error(r, GW_S3_INVALID_REQUEST,
+                     "This copy request is illegal because it is trying to copy an object to "
+                     "itself without changing the object's metadata, storage class, website "
+                     "redirect location or encryption attributes.");
+        goto out;
+    }
+    o = gw_obj_op_new(r, dst, (size_t)n + r->route.key_len);
+    o->copy_reply = 1;
+    o->copy.src_bucket = sb;
+    if (replace)
+        gw_obj_meta_from_headers(r, &o->meta);
+    get_source(r, &skey, on_source);
+out:
+    cn_buf_dispose(&skey);
+}
+
+/* ---- UploadPartCopy ------------------------------------------------------------------------
+ * The part op (o: the part record's key, its chunk prefix) is set up by s3_multipart.c. A
+ * small source's range is stored like an uploaded part's body. A chunked source's range is
+ * read piece by piece (gw_manifest_locate) into o->copy.acc and written out as chunk_size
+ * chunks of the part, one RPC at a time, the part's MD5 computed on the way: at most one
+ * chunk plus one piece in memory. */
+
+static void part_step(gw_req_t *r);
+
+static void on_part_chunk_put(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+
+    if (resp)
+        cn_msg_free(resp);
+    if (gw_req_rpc_done(r))
+        return;
+    if (rc != 0 && rc != CN_ESTALE) {
+        gw_obj_op_t *o = r->op;
+        gw_chunk_delete_all(r->srv, &o->man);
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    part_step(r);
+}
+
+static void on_part_piece(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    struct gw_copy_state *cs;
+    cn_slice_t b;
+
+    if (gw_req_rpc_gone(r, resp))
+        return;
+    cs = state_of(r);
+    b = rc == 0 ? cn_msg_body(resp) : cn_slice(NULL, 0);
+    if (rc == 0 && (b.len == 0 || b.len > cs->end - cs->pos))
+        rc = CN_ECORRUPT;
+    if (rc != 0) {
+        gw_obj_op_t *o = r->op;
+        if (resp)
+            cn_msg_free(resp);
+        CN_LOG(CN_LOG_WARN, "part copy to %s: source read: %s", o->key.data, cn_strerror(rc));
+        gw_chunk_delete_all(r->srv, &o->man);
+        gw_req_error(r, gw_s3_err_from_rc(rc == CN_ENOENT ? CN_ECORRUPT : rc), NULL);
+        return;
+    }
+    cn_buf_append(&cs->acc, b.ptr, b.len);
+    cn_digest_update(cs->md5, b.ptr, b.len);
+    cs->pos += b.len;
+    cn_msg_free(resp);
+    part_step(r);
+}
+
+static void part_step(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    struct gw_copy_state *cs = state_of(r);
+    uint64_t csize = o->man.segs[0].chunk_size;
+    cn_buf_t k;
+    cn_msg_t *m;
+
+    cn_buf_init(&k);
+    if (cs->acc.len >= csize || (cs->pos >= cs->end && cs->acc.len)) {
+        size_t n = cs->acc.len < csize ? cs->acc.len : (size_t)csize;
+        uint8_t md5[CN_MD5_LEN];
+        char hex[2 * CN_MD5_LEN + 1];
+        gw_manifest_chunk_key(&o->man.segs[0], cs->out_idx++, &k);
+        cn_md5(cs->acc.data, n, md5);
+        cn_hex(md5, sizeof(md5), hex);
+        m = cn_msg_new(CN_OP_PUT);
+        cn_msg_set_bytes(m, "key", k.data, k.len);
+        cn_msg_set_u64(m, "clock", 0);
+        cn_msg_set_str(m, "etag", hex);
+        cn_msg_set_bytes(m, "meta", "", 0);
+        cn_msg_set_u64(m, "flags", 0);
+        cn_msg_set_body_copy(m, cs->acc.data, n);
+        cn_buf_consume(&cs->acc, n);
+        r->http.pending++;
+        if (gw_stor_send(r->srv, k.data, k.len, m, on_part_chunk_put, r) != 0) {
+            r->http.pending--;
+            gw_chunk_delete_all(r->srv, &o->man);
+            gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+        }
+    } else if (cs->pos < cs->end) {
+        gw_chunk_ref_t ref;
+        if (gw_manifest_locate(&cs->src, cs->pos, cs->end, &ref) != 0) {
+            gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
+        } else {
+            gw_manifest_chunk_key(&cs->src.segs[ref.seg], ref.idx, &k);
+            m = cn_msg_new(CN_OP_GET);
+            cn_msg_set_bytes(m, "key", k.data, k.len);
+            cn_msg_set_u64(m, "offset", ref.off);
+            cn_msg_set_u64(m, "length", ref.len);
+            r->http.pending++;
+            if (gw_stor_send(r->srv, k.data, k.len, m, on_part_piece, r) != 0) {
+                r->http.pending--;
+                gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+            }
+        }
+    } else {
+        uint8_t md5[CN_MD5_LEN];
+        cn_digest_final(cs->md5, md5);
+        cs->md5 = NULL;
+        cn_hex(md5, sizeof(md5), o->etag);
+        snprintf(o->man.etag, sizeof(o->man.etag), "%s", o->etag);
+        o->man_ready = 1;
+        gw_obj_put_start(r);
+    }
+    cn_buf_dispose(&k);
+}
+
+/* x-amz-copy-source-range "bytes=first-last" against a source of total bytes. */
+static int part_range(gw_req_t *r, uint64_t total, uint64_t *off, uint64_t *len)
+{
+    cn_slice_t h = gw_req_header(r, "x-amz-copy-source-range");
+    unsigned long long a, b;
+    char buf[64], tail;
+
+    if (!h.ptr) {
+        *off = 0;
+        *len = total;
+        return 0;
+    }
+    snprintf(buf, sizeof(buf), "%.*s", (int)h.len, h.ptr);
+    if (h.len >= sizeof(buf) || sscanf(buf, "bytes=%llu-%llu%c", &a, &b, &tail) != 2 || a > b) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT,
+                     "The x-amz-copy-source-range value must be of the form bytes=first-last "
+                     "where first and last are the zero-based offsets of the first and last "
+                     "bytes to copy");
+        return -1;
+    }
+    if (b >= total) {
+        gw_req_error(r, GW_S3_INVALID_RANGE, NULL);
+        return -1;
+    }
+    *off = a;
+    *len = b - a + 1;
+    return 0;
+}
+
+static void on_part_source(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    gw_obj_op_t *o;
+    struct gw_copy_state *cs;
+    char etag[72] = "";
+    uint64_t mtime = 0, flags = 0, total, off, len;
+
+    if (gw_req_rpc_gone(r, resp))
+        return;
+    o = r->op;
+    cs = state_of(r);
+    if (source_allowed(r, resp, rc) != 0)
+        return;
+    o->parent = resp;
+    cn_msg_get_str(resp, "etag", etag, sizeof(etag));
+    cn_msg_get_u64(resp, "mtime", &mtime);
+    cn_msg_get_u64(resp, "flags", &flags);
+    if (gw_obj_conditions(r, "x-amz-copy-source-", etag, mtime) != 0) {
+        gw_req_error(r, GW_S3_PRECONDITION_FAILED, NULL);
+        return;
+    }
+    if (flags & CN_OBJ_MANIFEST) {
+        cn_slice_t b = cn_msg_body(resp);
+        if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &cs->src) != 0) {
+            gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
+            return;
+        }
+        total = cs->src.size;
+    } else {
+        total = cn_msg_body(resp).len;
+    }
+    if (part_range(r, total, &off, &len) != 0)
+        return;
+    if (len > r->srv->conf.max_object_size) {
+        gw_req_error(r, GW_S3_ENTITY_TOO_LARGE, NULL);
+        return;
+    }
+    if (gw_quota_refuses(r, len))
+        return;
+    if (!(flags & CN_OBJ_MANIFEST)) {
+        uint8_t md5[CN_MD5_LEN];
+        o->body = cn_slice(cn_msg_body(resp).ptr + off, (size_t)len);
+        cn_md5(len ? o->body.ptr : "", (size_t)len, md5);
+        cn_hex(md5, sizeof(md5), o->etag);
+        gw_obj_put_start(r);
+        return;
+    }
+    gw_manifest_dispose(&o->man);
+    gw_manifest_add_seg(&o->man, o->chunk_prefix, strlen(o->chunk_prefix), len,
+                        r->srv->conf.chunk_size);
+    o->man.size = len;
+    o->size = len;
+    cs->pos = off;
+    cs->end = off + len;
+    cs->md5 = cn_digest_md5_new();
+    part_step(r);
+}
+
+void gw_s3_upload_part_copy(gw_req_t *r)
+{
+    cn_buf_t skey;
+
+    cn_buf_init(&skey);
+    if (copy_source(r, &skey, &state_of(r)->src_bucket) == 0)
+        get_source(r, &skey, on_part_source);
+    cn_buf_dispose(&skey);
+}

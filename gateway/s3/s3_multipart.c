@@ -1,0 +1,1092 @@
+/*
+ * gateway/s3/s3_multipart.c: multipart uploads: Create, UploadPart, Complete, Abort, ListParts
+ * and ListMultipartUploads. Every piece of state is an internal record in the cluster, placed
+ * by the ring like any key, so that any gateway can serve any step:
+ *   "\x01u/<bucket>/<key>/<uploadId>"          the upload marker; meta = the final object's
+ *                                              metadata (Content-Type, x-amz-meta-*, ACL)
+ *   "\x01p/<bucket>/<key>/<uploadId>/<%05u>"   a part record: flags CN_OBJ_MANIFEST, size =
+ *                                              the part's, etag = MD5 hex, body = a one-segment
+ *                                              manifest of the part's chunks
+ *   "\x01c/<bucket>/<key>/<uploadId>.<%05u>.<%016x>/<%06u>"  the part's chunks (a new random
+ *                                              version per upload of a part number, so two
+ *                                              uploads of one part, or of one key, never mix)
+ * Complete reads the named part records, checks ETags, order and sizes, and writes the
+ * object's manifest with one segment per part (the parts' chunks become the object's), then
+ * deletes the marker and, in the background, the part records and the chunks of parts that
+ * were uploaded but not used. Abort deletes the marker, then the parts in the background.
+ * Known limit: ListMultipartUploads orders by "<key>/<uploadId>", which differs from S3's
+ * key order only for keys that hold bytes below '/'; its delimiter is not supported.
+ */
+#include "gateway/s3/chunk.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "gateway/s3/s3_xml.h"
+#include "gateway/s3/s3_xmlin.h"
+#include "gateway/s3/s3_acl.h"
+#include "gateway/s3/s3_bucket.h"
+#include "gateway/s3/s3_copy.h"
+#include "gateway/s3/s3_multipart.h"
+#include "gateway/link/stor_link.h"
+#include "gateway/gateway.h"
+
+#define MPU_ID_LEN 32
+#define MPU_MIN_PART_SIZE (5ull * 1024 * 1024)
+#define MPU_WINDOW 8 /* part record reads in flight */
+
+/* ---- keys ------------------------------------------------------------------------------ */
+
+/* "\x01<kind>/<bucket>/<key>/" into k (reset first): the head of every upload key */
+static void upload_key(cn_buf_t *k, char kind, gw_req_t *r)
+{
+    cn_buf_reset(k);
+    cn_buf_appendf(k, "\x01%c/%s/", kind, r->route.bucket);
+    cn_buf_append(k, r->route.key, r->route.key_len);
+    cn_buf_append(k, "/", 1);
+}
+
+/* the upload marker of upload id */
+static void marker_key(cn_buf_t *k, gw_req_t *r, const char *id)
+{
+    upload_key(k, 'u', r);
+    cn_buf_appendf(k, "%s", id);
+}
+
+/* the prefix of an upload's part records; the records are prefix + "%05u" */
+static void parts_prefix(cn_buf_t *k, gw_req_t *r, const char *id)
+{
+    upload_key(k, 'p', r);
+    cn_buf_appendf(k, "%s/", id);
+}
+
+/* A part record's number from its listed key (prefix_len bytes of prefix, then 5 digits).
+ * Returns 1, or 0 for a common prefix or a key of another form. */
+static int part_number_of(const cn_list_entry_t *e, size_t prefix_len, uint32_t *num)
+{
+    *num = 0;
+    if ((e->flags & CN_LIST_PREFIX) || e->key.len != prefix_len + 5)
+        return 0;
+    for (size_t j = 0; j < 5; j++) {
+        char c = e->key.ptr[prefix_len + j];
+        if (c < '0' || c > '9')
+            return 0;
+        *num = *num * 10 + (uint32_t)(c - '0');
+    }
+    return 1;
+}
+
+static int upload_id_valid(const char *id, size_t n)
+{
+    if (n != MPU_ID_LEN)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+/* Reads uploadId from the query. Returns 1 valid; 0 missing or malformed, and then the
+ * request is answered NoSuchUpload. */
+static int get_upload_id(gw_req_t *r, char id[MPU_ID_LEN + 1])
+{
+    size_t ql;
+    const char *q = gw_req_query(r, &ql);
+    cn_buf_t v;
+    int ok;
+
+    cn_buf_init(&v);
+    ok = gw_query_get(q, ql, "uploadId", &v) == 1 && upload_id_valid(v.data, v.len);
+    if (ok)
+        memcpy(id, v.data, MPU_ID_LEN + 1);
+    cn_buf_dispose(&v);
+    if (!ok)
+        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
+    return ok;
+}
+
+/* Parses an optional unsigned query parameter. Returns 0 (absent: *out untouched), 1 set, or
+ * CN_EINVAL. */
+static int get_uint_param(gw_req_t *r, const char *name, uint64_t max, uint64_t *out)
+{
+    size_t ql;
+    const char *q = gw_req_query(r, &ql);
+    cn_buf_t v;
+    int rc;
+
+    cn_buf_init(&v);
+    rc = gw_query_get(q, ql, name, &v);
+    if (rc == 1) {
+        char *end;
+        unsigned long long x;
+        if (v.len == 0 || v.data[0] == '-' || v.len > 19) {
+            rc = CN_EINVAL;
+        } else {
+            x = strtoull(v.data, &end, 10);
+            if (*end)
+                rc = CN_EINVAL;
+            else
+                *out = x > max ? max : x;
+        }
+    }
+    cn_buf_dispose(&v);
+    return rc;
+}
+
+static void owner_xml(gw_req_t *r, cn_buf_t *b, const char *tag)
+{
+    gw_owner_xml(r, b, tag, r->bucket_owner);
+}
+
+/* ---- background removal of an upload's parts ----------------------------------------------
+ * Lists the part records under prefix; a record whose part number is in keep (a bitmap over
+ * 1..10000, may be NULL) loses only its record, the others lose their chunks too. */
+
+struct sweep {
+    gw_server_t *srv;
+    cn_buf_t prefix;
+    cn_buf_t after;
+    uint8_t *keep;
+};
+
+struct sweep_get {
+    gw_server_t *srv;
+    char *key;
+    size_t key_len;
+};
+
+static void sweep_list(struct sweep *sw);
+
+static void on_sweep_get(int status, cn_msg_t *resp, void *arg)
+{
+    struct sweep_get *g = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    gw_manifest_t m = {0};
+
+    if (rc == 0) {
+        cn_slice_t b = cn_msg_body(resp);
+        if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &m) == 0)
+            gw_chunk_delete_all(g->srv, &m);
+        gw_manifest_dispose(&m);
+    }
+    if (resp)
+        cn_msg_free(resp);
+    gw_stor_delete_bg(g->srv, g->key, g->key_len);
+    cn_free(g->key);
+    cn_free(g);
+}
+
+static void sweep_free(struct sweep *sw)
+{
+    cn_buf_dispose(&sw->prefix);
+    cn_buf_dispose(&sw->after);
+    cn_free(sw->keep);
+    cn_free(sw);
+}
+
+static void on_sweep_list(int status, gw_list_out_t *out, void *arg)
+{
+    struct sweep *sw = arg;
+
+    if (status != 0 || !out) {
+        CN_LOG(CN_LOG_WARN, "multipart cleanup of %s: %s (parts stay behind)",
+               sw->prefix.data + 1, cn_strerror(status));
+        gw_list_out_free(out);
+        sweep_free(sw);
+        return;
+    }
+    for (size_t i = 0; i < out->n; i++) {
+        const cn_list_entry_t *e = out->ents[i];
+        uint32_t num;
+        if (!part_number_of(e, sw->prefix.len, &num))
+            continue;
+        if (sw->keep && num <= GW_MPU_MAX_PARTS && (sw->keep[num / 8] & (1u << (num % 8)))) {
+            gw_stor_delete_bg(sw->srv, e->key.ptr, e->key.len);
+            continue;
+        }
+        struct sweep_get *g = cn_calloc(1, sizeof(*g));
+        cn_msg_t *m = cn_msg_new(CN_OP_GET);
+        g->srv = sw->srv;
+        g->key = cn_strndup(e->key.ptr, e->key.len);
+        g->key_len = e->key.len;
+        cn_msg_set_bytes(m, "key", e->key.ptr, e->key.len);
+        if (gw_stor_send(sw->srv, e->key.ptr, e->key.len, m, on_sweep_get, g) != 0) {
+            cn_free(g->key);
+            cn_free(g);
+        }
+    }
+    if (out->truncated && out->n) {
+        const cn_list_entry_t *last = out->ents[out->n - 1];
+        cn_buf_reset(&sw->after);
+        cn_buf_append(&sw->after, last->key.ptr, last->key.len);
+        gw_list_out_free(out);
+        sweep_list(sw);
+        return;
+    }
+    gw_list_out_free(out);
+    sweep_free(sw);
+}
+
+static void sweep_list(struct sweep *sw)
+{
+    if (gw_stor_list(sw->srv, sw->prefix.data, sw->prefix.len, sw->after.data, sw->after.len,
+                     1000, NULL, on_sweep_list, sw) != 0) {
+        CN_LOG(CN_LOG_WARN, "multipart cleanup of %s: no storage node", sw->prefix.data + 1);
+        sweep_free(sw);
+    }
+}
+
+/* Takes ownership of keep. */
+static void sweep_start(gw_server_t *s, const cn_buf_t *prefix, uint8_t *keep)
+{
+    struct sweep *sw = cn_calloc(1, sizeof(*sw));
+    sw->srv = s;
+    cn_buf_init(&sw->prefix);
+    cn_buf_init(&sw->after);
+    cn_buf_append(&sw->prefix, prefix->data, prefix->len);
+    sw->keep = keep;
+    sweep_list(sw);
+}
+
+/* ---- the operation state of Create, Complete, Abort, ListParts, ListMultipartUploads ----- */
+
+struct part_info {
+    uint32_t number;
+    char etag[72];
+    uint64_t size;
+    uint64_t mtime;
+    gw_manifest_t man;
+    int have;
+};
+
+/* What a part record read means to the operation: the S3 error to answer, or GW_S3_OK. */
+typedef gw_s3_err_t (*part_check_fn)(struct part_info *p, int rc, cn_msg_t *resp);
+
+struct mpu_op {
+    char id[MPU_ID_LEN + 1];
+    cn_buf_t okey;      /* "bucket/key" */
+    cn_buf_t mkey;      /* the marker */
+    cn_buf_t pprefix;   /* the part records' prefix */
+    cn_buf_t meta;      /* the final object's metadata (from the marker) */
+    /* Complete and ListParts: the part records read, MPU_WINDOW at a time (parts_fetch) */
+    struct part_info *parts;
+    size_t nparts, next, inflight;
+    gw_s3_err_t err;
+    part_check_fn part_check;          /* judges each record read */
+    void (*parts_done)(gw_req_t *r);   /* then, when all are read and o->err is GW_S3_OK */
+    /* Complete */
+    gw_xml_part_t *req_parts;
+    gw_manifest_t man, old_man;
+    int have_old;
+    char etag[48];
+    /* ListParts / ListMultipartUploads */
+    uint64_t max, marker_num;
+    cn_buf_t key_marker, id_marker, prefix;
+    gw_list_out_t *list;
+};
+
+static void mpu_free(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+    cn_buf_dispose(&o->okey);
+    cn_buf_dispose(&o->mkey);
+    cn_buf_dispose(&o->pprefix);
+    cn_buf_dispose(&o->meta);
+    cn_buf_dispose(&o->key_marker);
+    cn_buf_dispose(&o->id_marker);
+    cn_buf_dispose(&o->prefix);
+    cn_free(o->req_parts);
+    for (size_t i = 0; o->parts && i < o->nparts; i++)
+        gw_manifest_dispose(&o->parts[i].man);
+    cn_free(o->parts);
+    gw_manifest_dispose(&o->man);
+    gw_manifest_dispose(&o->old_man);
+    gw_list_out_free(o->list);
+    cn_free(o);
+    r->op = NULL;
+}
+
+static struct mpu_op *mpu_new(gw_req_t *r)
+{
+    struct mpu_op *o = cn_calloc(1, sizeof(*o));
+    cn_buf_init(&o->okey);
+    cn_buf_init(&o->mkey);
+    cn_buf_init(&o->pprefix);
+    cn_buf_init(&o->meta);
+    cn_buf_init(&o->key_marker);
+    cn_buf_init(&o->id_marker);
+    cn_buf_init(&o->prefix);
+    cn_buf_appendf(&o->okey, "%s/", r->route.bucket);
+    cn_buf_append(&o->okey, r->route.key, r->route.key_len);
+    r->op = o;
+    r->op_free = mpu_free;
+    return o;
+}
+
+/* Sends m for key (write: the object's own key, through gw_obj_write_send); on routing
+ * failure answers 503 and returns -1. */
+static int send_as(gw_req_t *r, const cn_buf_t *key, cn_msg_t *m, cn_rpc_done_fn cb, int write)
+{
+    int rc;
+
+    r->http.pending++;
+    rc = write ? gw_obj_write_send(r->srv, key->data, key->len, m, cb, r)
+               : gw_stor_send(r->srv, key->data, key->len, m, cb, r);
+    if (rc != 0) {
+        r->http.pending--;
+        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static int send_for(gw_req_t *r, const cn_buf_t *key, cn_msg_t *m, cn_rpc_done_fn cb)
+{
+    return send_as(r, key, m, cb, 0);
+}
+
+static cn_msg_t *msg_for(const char *op, const cn_buf_t *key)
+{
+    cn_msg_t *m = cn_msg_new(op);
+    cn_msg_set_bytes(m, "key", key->data, key->len);
+    return m;
+}
+
+/* Completion prologue: frees resp when the request is gone; returns the result code or 1. */
+static int rpc_begin(gw_req_t *r, int status, cn_msg_t **resp)
+{
+    int rc = status ? status : cn_msg_rc(*resp);
+    if (gw_req_rpc_done(r)) {
+        if (*resp)
+            cn_msg_free(*resp);
+        *resp = NULL;
+        return 1;
+    }
+    return rc;
+}
+
+static int check_key(gw_req_t *r)
+{
+    if (r->route.key_len == 0) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, "A key is required");
+        return -1;
+    }
+    return 0;
+}
+
+/* The request prologue of Complete, Abort and ListParts: a key and a valid uploadId, then
+ * the op with its marker and part prefix. NULL when the request has been answered. */
+static struct mpu_op *mpu_start(gw_req_t *r)
+{
+    struct mpu_op *o;
+
+    if (check_key(r) != 0)
+        return NULL;
+    o = mpu_new(r);
+    if (!get_upload_id(r, o->id))
+        return NULL;
+    marker_key(&o->mkey, r, o->id);
+    parts_prefix(&o->pprefix, r, o->id);
+    return o;
+}
+
+/* The completion prologue of a request on the upload marker (HEAD or DELETE): frees resp
+ * (after appending its "meta" to the op's when keep_meta), answers NoSuchUpload or the
+ * error. Returns 0 when the caller goes on, 1 when the request is answered or gone. */
+static int marker_done(gw_req_t *r, int status, cn_msg_t *resp, int keep_meta)
+{
+    int rc = rpc_begin(r, status, &resp);
+
+    if (rc == 0 && keep_meta) {
+        struct mpu_op *o = r->op;
+        cn_slice_t meta = {0};
+        cn_msg_get_bytes(resp, "meta", &meta);
+        if (meta.len)
+            cn_buf_append(&o->meta, meta.ptr, meta.len);
+    }
+    if (resp)
+        cn_msg_free(resp);
+    if (rc == 1)
+        return 1;
+    if (rc == CN_ENOENT) {
+        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
+        return 1;
+    }
+    if (rc != 0) {
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return 1;
+    }
+    return 0;
+}
+
+/* Lists up to max keys under prefix after start_after for the request; on routing failure
+ * answers 503. */
+static void list_for(gw_req_t *r, const cn_buf_t *prefix, const cn_buf_t *start_after,
+                     uint64_t max, gw_list_done_fn cb)
+{
+    r->http.pending++;
+    if (gw_stor_list(r->srv, prefix->data, prefix->len, start_after->data, start_after->len,
+                     (uint32_t)max, NULL, cb, r) != 0) {
+        r->http.pending--;
+        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+    }
+}
+
+/* The completion prologue of list_for: frees out and answers the error when the listing
+ * failed. Returns 0 when the caller goes on (and owns out), 1 when the request is answered
+ * or gone. */
+static int list_done(gw_req_t *r, int status, gw_list_out_t *out)
+{
+    if (gw_req_rpc_done(r)) {
+        gw_list_out_free(out);
+        return 1;
+    }
+    if (status != 0 || !out) {
+        gw_list_out_free(out);
+        gw_req_error(r, gw_s3_err_from_rc(status), NULL);
+        return 1;
+    }
+    return 0;
+}
+
+/* put_done after rpc_begin (rc is its result), for a caller that reads the reply first. */
+static int put_checked(gw_req_t *r, int rc, cn_msg_t *resp, const char *what)
+{
+    if (resp)
+        cn_msg_free(resp);
+    if (rc == 1)
+        return 1;
+    if (rc != 0 && rc != CN_ESTALE) {
+        CN_LOG(CN_LOG_WARN, "%s %s: %s", what, ((struct mpu_op *)r->op)->okey.data,
+               cn_strerror(rc));
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return 1;
+    }
+    return 0;
+}
+
+/* The completion prologue of a put of the marker or the object's manifest (a newer version
+ * already there, CN_ESTALE, is success): frees resp, logs and answers an error. Returns 0
+ * when the caller goes on, 1 when the request is answered or gone. */
+static int put_done(gw_req_t *r, int status, cn_msg_t *resp, const char *what)
+{
+    return put_checked(r, rpc_begin(r, status, &resp), resp, what);
+}
+
+/* ---- reading part records (Complete, ListParts) ---------------------------------------- */
+
+struct part_call {
+    gw_req_t *r;
+    size_t i;
+};
+
+static void parts_fetch(gw_req_t *r);
+
+/* Reads a part record's reply into p (mtime, manifest, size) and its ETag into etag.
+ * 0, or CN_ECORRUPT when its manifest does not decode. */
+static int part_record_read(cn_msg_t *resp, struct part_info *p, char etag[72])
+{
+    cn_slice_t b = cn_msg_body(resp);
+
+    cn_msg_get_str(resp, "etag", etag, 72);
+    cn_msg_get_u64(resp, "mtime", &p->mtime);
+    if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &p->man) != 0)
+        return CN_ECORRUPT;
+    p->size = p->man.size;
+    return 0;
+}
+
+static void on_part_read(int status, cn_msg_t *resp, void *arg)
+{
+    struct part_call *pc = arg;
+    gw_req_t *r = pc->r;
+    size_t i = pc->i;
+    int rc = rpc_begin(r, status, &resp);
+    struct mpu_op *o;
+
+    cn_free(pc);
+    if (rc == 1)
+        return;
+    o = r->op;
+    o->inflight--;
+    if (o->err == GW_S3_OK)
+        o->err = o->part_check(&o->parts[i], rc, resp);
+    if (resp)
+        cn_msg_free(resp);
+    parts_fetch(r);
+}
+
+/* Reads the records of o->parts (prefix + "%05u" of each number), MPU_WINDOW at a time;
+ * when all are read, calls o->parts_done, or answers o->err. */
+static void parts_fetch(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+    cn_buf_t k;
+
+    cn_buf_init(&k);
+    while (o->err == GW_S3_OK && o->inflight < MPU_WINDOW && o->next < o->nparts) {
+        struct part_call *pc = cn_calloc(1, sizeof(*pc));
+        size_t i = o->next++;
+        cn_buf_reset(&k);
+        cn_buf_append(&k, o->pprefix.data, o->pprefix.len);
+        cn_buf_appendf(&k, "%05u", (unsigned)o->parts[i].number);
+        pc->r = r;
+        pc->i = i;
+        r->http.pending++;
+        o->inflight++;
+        if (gw_stor_send(r->srv, k.data, k.len, msg_for(CN_OP_GET, &k), on_part_read, pc) != 0) {
+            cn_free(pc);
+            r->http.pending--;
+            o->inflight--;
+            o->err = GW_S3_SERVICE_UNAVAILABLE;
+        }
+    }
+    cn_buf_dispose(&k);
+    if (o->inflight)
+        return;
+    if (o->err != GW_S3_OK)
+        gw_req_error(r, o->err, NULL);
+    else if (o->next == o->nparts)
+        o->parts_done(r);
+}
+
+/* ---- CreateMultipartUpload ------------------------------------------------------------- */
+
+static void on_marker_put(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    struct mpu_op *o;
+    cn_buf_t b;
+
+    if (put_done(r, status, resp, "create upload") != 0)
+        return;
+    o = r->op;
+    cn_buf_init(&b);
+    gw_xml_decl(&b);
+    gw_xml_open_ns(&b, "InitiateMultipartUploadResult", GW_S3_XMLNS);
+    gw_xml_str_elem(&b, "Bucket", r->route.bucket);
+    gw_xml_text_elem(&b, "Key", r->route.key, r->route.key_len);
+    gw_xml_str_elem(&b, "UploadId", o->id);
+    gw_xml_close(&b, "InitiateMultipartUploadResult");
+    gw_req_send_xml(r, 200, &b);
+    cn_buf_dispose(&b);
+}
+
+void gw_s3_create_multipart(gw_req_t *r)
+{
+    struct mpu_op *o;
+    uint8_t rnd[MPU_ID_LEN / 2];
+    cn_msg_t *m;
+
+    if (check_key(r) != 0)
+        return;
+    if (gw_req_header(r, "x-amz-tagging").len) {
+        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "Object tags are not supported");
+        return;
+    }
+    o = mpu_new(r);
+    if (cn_random_bytes(rnd, sizeof(rnd)) != 0) {
+        gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
+        return;
+    }
+    cn_hex(rnd, sizeof(rnd), o->id);
+    marker_key(&o->mkey, r, o->id);
+    gw_obj_meta_from_headers(r, &o->meta);
+    m = msg_for(CN_OP_PUT, &o->mkey);
+    cn_msg_set_u64(m, "clock", 0);
+    cn_msg_set_str(m, "etag", "");
+    cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
+    cn_msg_set_u64(m, "flags", 0);
+    send_for(r, &o->mkey, m, on_marker_put);
+}
+
+/* ---- UploadPart ------------------------------------------------------------------------ */
+
+static void on_part_marker(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+
+    if (marker_done(r, status, resp, 0) != 0)
+        return;
+    if (((gw_obj_op_t *)r->op)->copy_reply == 2)
+        gw_s3_upload_part_copy(r);
+    else
+        gw_obj_put_start(r);
+}
+
+void gw_s3_upload_part(gw_req_t *r)
+{
+    char id[MPU_ID_LEN + 1];
+    uint64_t num = 0, ver;
+    uint8_t md5[CN_MD5_LEN];
+    cn_buf_t k, mk;
+    gw_obj_op_t *o;
+    int rc;
+
+    if (check_key(r) != 0)
+        return;
+    rc = get_uint_param(r, "partNumber", UINT32_MAX, &num);
+    if (rc != 1 || num < 1 || num > GW_MPU_MAX_PARTS) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT,
+                     "Part number must be an integer between 1 and 10000, inclusive");
+        return;
+    }
+    if (!get_upload_id(r, id))
+        return;
+    if (r->body.len > r->srv->conf.max_object_size) {
+        gw_req_error(r, GW_S3_ENTITY_TOO_LARGE, NULL);
+        return;
+    }
+    if (gw_quota_refuses(r, r->body.len))
+        return;
+    cn_buf_init(&k);
+    cn_buf_init(&mk);
+    parts_prefix(&k, r, id);
+    cn_buf_appendf(&k, "%05u", (unsigned)num);
+    o = gw_obj_op_new(r, k.data, k.len);
+    o->body = r->body;
+    o->force_chunked = 1;
+    if (cn_random_bytes(&ver, sizeof(ver)) != 0)
+        ver = cn_now_ns();
+    upload_key(&k, 'c', r);
+    cn_buf_appendf(&k, "%s.%05u.%016" PRIx64 "/", id, (unsigned)num, ver);
+    o->chunk_prefix = cn_buf_steal(&k, NULL);
+    if (r->checksum_name[0]) {
+        gw_meta_t meta = {0};
+        gw_meta_add(&meta, r->checksum_name, strlen(r->checksum_name), r->checksum_value,
+                    strlen(r->checksum_value));
+        gw_meta_encode(&meta, &o->meta);
+        gw_meta_dispose(&meta);
+    }
+    if (gw_req_header(r, "x-amz-copy-source").ptr) {
+        o->copy_reply = 2; /* UploadPartCopy: the body comes from the source */
+        o->body = cn_slice("", 0);
+    } else {
+        cn_md5(o->body.len ? o->body.ptr : "", o->body.len, md5);
+        cn_hex(md5, sizeof(md5), o->etag);
+    }
+    marker_key(&mk, r, id);
+    send_for(r, &mk, msg_for(CN_OP_HEAD, &mk), on_part_marker);
+    cn_buf_dispose(&k);
+    cn_buf_dispose(&mk);
+}
+
+/* ---- CompleteMultipartUpload ----------------------------------------------------------- */
+
+static void on_complete_marker_deleted(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    struct mpu_op *o;
+    uint8_t *keep;
+    cn_buf_t b;
+    char etag[64], loc[GW_BUCKET_MAX + GW_KEY_MAX + 64];
+
+    if (resp)
+        cn_msg_free(resp);
+    if (rc != 0 && rc != CN_ENOENT)
+        CN_LOG(CN_LOG_WARN, "complete: delete of the upload marker: %s", cn_strerror(rc));
+    if (gw_req_rpc_done(r))
+        return;
+    o = r->op;
+    keep = cn_calloc(GW_MPU_MAX_PARTS / 8 + 1, 1);
+    for (size_t i = 0; i < o->nparts; i++)
+        keep[o->parts[i].number / 8] |= (uint8_t)(1u << (o->parts[i].number % 8));
+    sweep_start(r->srv, &o->pprefix, keep);
+    if (o->have_old)
+        gw_chunk_delete_all(r->srv, &o->old_man);
+    snprintf(etag, sizeof(etag), "\"%s\"", o->etag);
+    snprintf(loc, sizeof(loc), "/%s/%.*s", r->route.bucket, (int)r->route.key_len,
+             r->route.key);
+    cn_buf_init(&b);
+    gw_xml_decl(&b);
+    gw_xml_open_ns(&b, "CompleteMultipartUploadResult", GW_S3_XMLNS);
+    gw_xml_str_elem(&b, "Location", loc);
+    gw_xml_str_elem(&b, "Bucket", r->route.bucket);
+    gw_xml_text_elem(&b, "Key", r->route.key, r->route.key_len);
+    gw_xml_str_elem(&b, "ETag", etag);
+    gw_xml_close(&b, "CompleteMultipartUploadResult");
+    gw_req_add_header(r, "etag", etag, strlen(etag));
+    gw_req_send_xml(r, 200, &b);
+    cn_buf_dispose(&b);
+}
+
+static void on_complete_parent(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = rpc_begin(r, status, &resp);
+    struct mpu_op *o;
+    cn_msg_t *m;
+
+    if (rc == 0) { /* want_prev: the version replaced, whose chunks go once answered */
+        o = r->op;
+        gw_obj_keep_replaced(resp, &o->old_man, &o->have_old);
+    }
+    if (put_checked(r, rc, resp, "complete, manifest put of") != 0)
+        return;
+    o = r->op;
+    m = msg_for(CN_OP_DELETE, &o->mkey);
+    cn_msg_set_u64(m, "clock", 0);
+    send_for(r, &o->mkey, m, on_complete_marker_deleted);
+}
+
+static void complete_put_parent(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+    cn_msg_t *m = msg_for(CN_OP_PUT, &o->okey);
+    cn_buf_t body;
+
+    cn_buf_init(&body);
+    gw_manifest_encode(&o->man, &body);
+    cn_msg_set_u64(m, "clock", 0);
+    cn_msg_set_str(m, "etag", o->etag);
+    cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
+    cn_msg_set_u64(m, "flags", CN_OBJ_MANIFEST);
+    cn_msg_set_u64(m, "size", o->man.size);
+    cn_msg_set_u64(m, "want_prev", 1); /* the reply says what it replaced */
+    cn_msg_set_body_copy(m, body.data, body.len);
+    cn_buf_dispose(&body);
+    send_as(r, &o->okey, m, on_complete_parent, 1);
+}
+
+/* Every named part is read and valid: build the object's manifest. */
+static void complete_build(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+    cn_digest_t *d = cn_digest_md5_new();
+    uint8_t md5[CN_MD5_LEN];
+    char hex[2 * CN_MD5_LEN + 1];
+    uint64_t total = 0;
+
+    for (size_t i = 0; i < o->nparts; i++) {
+        struct part_info *p = &o->parts[i];
+        if (i + 1 < o->nparts && p->size < MPU_MIN_PART_SIZE) {
+            cn_digest_final(d, md5);
+            gw_req_error(r, GW_S3_ENTITY_TOO_SMALL, NULL);
+            return;
+        }
+        if (strlen(p->etag) != 2 * CN_MD5_LEN || cn_unhex(p->etag, CN_MD5_LEN, md5) != 0) {
+            cn_digest_final(d, md5);
+            gw_req_error(r, GW_S3_INVALID_PART, NULL);
+            return;
+        }
+        cn_digest_update(d, md5, sizeof(md5));
+        for (size_t j = 0; j < p->man.nsegs; j++)
+            gw_manifest_add_seg(&o->man, p->man.segs[j].prefix, p->man.segs[j].prefix_len,
+                                p->man.segs[j].size, p->man.segs[j].chunk_size);
+        total += p->size;
+    }
+    cn_digest_final(d, md5);
+    cn_hex(md5, sizeof(md5), hex);
+    snprintf(o->etag, sizeof(o->etag), "%s-%zu", hex, o->nparts);
+    o->man.size = total;
+    snprintf(o->man.etag, sizeof(o->man.etag), "%s", o->etag);
+    complete_put_parent(r);
+}
+
+/* A part Complete names must exist with the ETag the client gave. */
+static gw_s3_err_t complete_part_check(struct part_info *p, int rc, cn_msg_t *resp)
+{
+    char etag[72] = "";
+
+    if (rc == CN_ENOENT)
+        return GW_S3_INVALID_PART;
+    if (rc != 0)
+        return gw_s3_err_from_rc(rc);
+    rc = part_record_read(resp, p, etag);
+    if (strcasecmp(etag, p->etag) != 0)
+        return GW_S3_INVALID_PART;
+    if (rc != 0)
+        return GW_S3_INTERNAL_ERROR;
+    snprintf(p->etag, sizeof(p->etag), "%s", etag); /* stored case */
+    p->have = 1;
+    return GW_S3_OK;
+}
+
+static void on_complete_marker(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+
+    if (marker_done(r, status, resp, 1) != 0)
+        return;
+    parts_fetch(r);
+}
+
+void gw_s3_complete_multipart(gw_req_t *r)
+{
+    struct mpu_op *o = mpu_start(r);
+    int rc;
+
+    if (o == NULL)
+        return;
+    o->part_check = complete_part_check;
+    o->parts_done = complete_build;
+    rc = gw_xml_parse_complete(r->body.ptr, r->body.len, &o->req_parts, &o->nparts);
+    if (rc != 0) {
+        gw_req_error(r, GW_S3_MALFORMED_XML, NULL);
+        return;
+    }
+    o->parts = cn_calloc(o->nparts, sizeof(*o->parts));
+    for (size_t i = 0; i < o->nparts; i++) {
+        if (i > 0 && o->req_parts[i].number <= o->req_parts[i - 1].number) {
+            gw_req_error(r, GW_S3_INVALID_PART_ORDER, NULL);
+            return;
+        }
+        o->parts[i].number = o->req_parts[i].number;
+        memcpy(o->parts[i].etag, o->req_parts[i].etag, sizeof(o->parts[i].etag));
+    }
+    send_for(r, &o->mkey, msg_for(CN_OP_HEAD, &o->mkey), on_complete_marker);
+}
+
+/* ---- AbortMultipartUpload -------------------------------------------------------------- */
+
+static void on_abort_deleted(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+
+    if (marker_done(r, status, resp, 0) != 0)
+        return;
+    sweep_start(r->srv, &((struct mpu_op *)r->op)->pprefix, NULL);
+    gw_req_send_empty(r, 204);
+}
+
+static void on_abort_marker(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    struct mpu_op *o;
+    cn_msg_t *m;
+
+    if (marker_done(r, status, resp, 0) != 0)
+        return;
+    o = r->op;
+    m = msg_for(CN_OP_DELETE, &o->mkey);
+    cn_msg_set_u64(m, "clock", 0);
+    send_for(r, &o->mkey, m, on_abort_deleted);
+}
+
+void gw_s3_abort_multipart(gw_req_t *r)
+{
+    struct mpu_op *o = mpu_start(r);
+
+    if (o == NULL)
+        return;
+    send_for(r, &o->mkey, msg_for(CN_OP_HEAD, &o->mkey), on_abort_marker);
+}
+
+/* ---- ListParts ------------------------------------------------------------------------- */
+
+static void list_parts_answer(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+    char t[GW_S3_TIME_LEN], etag[80];
+    cn_buf_t b;
+
+    cn_buf_init(&b);
+    gw_xml_decl(&b);
+    gw_xml_open_ns(&b, "ListPartsResult", GW_S3_XMLNS);
+    gw_xml_str_elem(&b, "Bucket", r->route.bucket);
+    gw_xml_text_elem(&b, "Key", r->route.key, r->route.key_len);
+    gw_xml_str_elem(&b, "UploadId", o->id);
+    owner_xml(r, &b, "Initiator");
+    owner_xml(r, &b, "Owner");
+    gw_xml_str_elem(&b, "StorageClass", "STANDARD");
+    gw_xml_u64_elem(&b, "PartNumberMarker", o->marker_num);
+    if (o->nparts)
+        gw_xml_u64_elem(&b, "NextPartNumberMarker", o->parts[o->nparts - 1].number);
+    gw_xml_u64_elem(&b, "MaxParts", o->max);
+    gw_xml_bool_elem(&b, "IsTruncated", o->list && o->list->truncated);
+    for (size_t i = 0; i < o->nparts; i++) {
+        const struct part_info *p = &o->parts[i];
+        if (!p->have)
+            continue;
+        gw_xml_open(&b, "Part");
+        gw_xml_u64_elem(&b, "PartNumber", p->number);
+        gw_s3_time_fmt(p->mtime, t);
+        gw_xml_str_elem(&b, "LastModified", t);
+        snprintf(etag, sizeof(etag), "\"%s\"", p->etag);
+        gw_xml_str_elem(&b, "ETag", etag);
+        gw_xml_u64_elem(&b, "Size", p->size);
+        gw_xml_close(&b, "Part");
+    }
+    gw_xml_close(&b, "ListPartsResult");
+    gw_req_send_xml(r, 200, &b);
+    cn_buf_dispose(&b);
+}
+
+/* A listed part may be gone by the time it is read: it is then left out. */
+static gw_s3_err_t list_part_check(struct part_info *p, int rc, cn_msg_t *resp)
+{
+    if (rc == CN_ENOENT)
+        return GW_S3_OK;
+    if (rc != 0)
+        return gw_s3_err_from_rc(rc);
+    p->have = part_record_read(resp, p, p->etag) == 0;
+    return GW_S3_OK;
+}
+
+static void on_parts_listed(int status, gw_list_out_t *out, void *arg)
+{
+    gw_req_t *r = arg;
+    struct mpu_op *o;
+    size_t n = 0;
+
+    if (list_done(r, status, out) != 0)
+        return;
+    o = r->op;
+    o->list = out;
+    /* keep only well-formed part records, in the listing's order */
+    o->parts = cn_calloc(out->n ? out->n : 1, sizeof(*o->parts));
+    for (size_t i = 0; i < out->n; i++) {
+        const cn_list_entry_t *e = out->ents[i];
+        uint32_t num;
+        if (!part_number_of(e, o->pprefix.len, &num))
+            continue;
+        out->ents[n] = e;
+        o->parts[n].number = num;
+        n++;
+    }
+    out->n = n;
+    o->nparts = n;
+    parts_fetch(r);
+}
+
+static void on_list_parts_marker(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    struct mpu_op *o;
+    cn_buf_t after;
+
+    if (marker_done(r, status, resp, 0) != 0)
+        return;
+    o = r->op;
+    cn_buf_init(&after);
+    if (o->marker_num) {
+        cn_buf_append(&after, o->pprefix.data, o->pprefix.len);
+        cn_buf_appendf(&after, "%05u", (unsigned)o->marker_num);
+    }
+    list_for(r, &o->pprefix, &after, o->max, on_parts_listed);
+    cn_buf_dispose(&after);
+}
+
+void gw_s3_list_parts(gw_req_t *r)
+{
+    struct mpu_op *o = mpu_start(r);
+
+    if (o == NULL)
+        return;
+    o->max = 1000;
+    o->part_check = list_part_check;
+    o->parts_done = list_parts_answer;
+    if (get_uint_param(r, "max-parts", 1000, &o->max) < 0 ||
+        get_uint_param(r, "part-number-marker", GW_MPU_MAX_PARTS, &o->marker_num) < 0) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, NULL);
+        return;
+    }
+    if (o->max == 0) {
+        o->list = cn_calloc(1, sizeof(*o->list));
+        list_parts_answer(r);
+        return;
+    }
+    send_for(r, &o->mkey, msg_for(CN_OP_HEAD, &o->mkey), on_list_parts_marker);
+}
+
+/* ---- ListMultipartUploads -------------------------------------------------------------- */
+
+static void on_uploads_listed(int status, gw_list_out_t *out, void *arg)
+{
+    gw_req_t *r = arg;
+    struct mpu_op *o;
+    size_t base = strlen(r->route.bucket) + 4; /* "\x01u/" bucket "/" */
+    const cn_list_entry_t *last = NULL;
+    char t[GW_S3_TIME_LEN];
+    cn_buf_t b;
+
+    if (list_done(r, status, out) != 0)
+        return;
+    o = r->op;
+    cn_buf_init(&b);
+    gw_xml_decl(&b);
+    gw_xml_open_ns(&b, "ListMultipartUploadsResult", GW_S3_XMLNS);
+    gw_xml_str_elem(&b, "Bucket", r->route.bucket);
+    gw_xml_text_elem(&b, "KeyMarker", o->key_marker.data ? o->key_marker.data : "",
+                     o->key_marker.len);
+    gw_xml_text_elem(&b, "UploadIdMarker", o->id_marker.data ? o->id_marker.data : "",
+                     o->id_marker.len);
+    if (out->n)
+        last = out->ents[out->n - 1];
+    if (out->truncated && last && last->key.len > base + MPU_ID_LEN + 1) {
+        gw_xml_text_elem(&b, "NextKeyMarker", last->key.ptr + base,
+                         last->key.len - base - MPU_ID_LEN - 1);
+        gw_xml_text_elem(&b, "NextUploadIdMarker", last->key.ptr + last->key.len - MPU_ID_LEN,
+                         MPU_ID_LEN);
+    }
+    gw_xml_text_elem(&b, "Prefix", o->prefix.data ? o->prefix.data : "", o->prefix.len);
+    gw_xml_u64_elem(&b, "MaxUploads", o->max);
+    gw_xml_bool_elem(&b, "IsTruncated", out->truncated);
+    for (size_t i = 0; i < out->n; i++) {
+        const cn_list_entry_t *e = out->ents[i];
+        if ((e->flags & CN_LIST_PREFIX) || e->key.len <= base + MPU_ID_LEN + 1 ||
+            e->key.ptr[e->key.len - MPU_ID_LEN - 1] != '/' ||
+            !upload_id_valid(e->key.ptr + e->key.len - MPU_ID_LEN, MPU_ID_LEN))
+            continue;
+        gw_xml_open(&b, "Upload");
+        gw_xml_text_elem(&b, "Key", e->key.ptr + base, e->key.len - base - MPU_ID_LEN - 1);
+        gw_xml_text_elem(&b, "UploadId", e->key.ptr + e->key.len - MPU_ID_LEN, MPU_ID_LEN);
+        owner_xml(r, &b, "Initiator");
+        owner_xml(r, &b, "Owner");
+        gw_xml_str_elem(&b, "StorageClass", "STANDARD");
+        gw_s3_time_fmt(e->mtime_ms, t);
+        gw_xml_str_elem(&b, "Initiated", t);
+        gw_xml_close(&b, "Upload");
+    }
+    gw_xml_close(&b, "ListMultipartUploadsResult");
+    gw_list_out_free(out);
+    gw_req_send_xml(r, 200, &b);
+    cn_buf_dispose(&b);
+}
+
+void gw_s3_list_multipart_uploads(gw_req_t *r)
+{
+    size_t ql;
+    const char *q = gw_req_query(r, &ql);
+    struct mpu_op *o = mpu_new(r);
+    cn_buf_t pfx, after;
+
+    o->max = 1000;
+    if (gw_query_get(q, ql, "prefix", &o->prefix) < 0 ||
+        gw_query_get(q, ql, "key-marker", &o->key_marker) < 0 ||
+        gw_query_get(q, ql, "upload-id-marker", &o->id_marker) < 0 ||
+        get_uint_param(r, "max-uploads", 1000, &o->max) < 0) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, NULL);
+        return;
+    }
+    cn_buf_init(&pfx);
+    cn_buf_init(&after);
+    cn_buf_appendf(&pfx, "\x01u/%s/", r->route.bucket);
+    if (o->key_marker.len) {
+        cn_buf_append(&after, pfx.data, pfx.len);
+        cn_buf_append(&after, o->key_marker.data, o->key_marker.len);
+        cn_buf_append(&after, "/", 1);
+        if (o->id_marker.len)
+            cn_buf_append(&after, o->id_marker.data, o->id_marker.len);
+        else
+            cn_buf_append(&after, "\xff", 1); /* every upload of key-marker is before */
+    }
+    cn_buf_append(&pfx, o->prefix.data ? o->prefix.data : "", o->prefix.len);
+    if (o->max == 0) {
+        gw_list_out_t *empty = cn_calloc(1, sizeof(*empty));
+        r->http.pending++;
+        on_uploads_listed(0, empty, r);
+    } else {
+        list_for(r, &pfx, &after, o->max, on_uploads_listed);
+    }
+    cn_buf_dispose(&pfx);
+    cn_buf_dispose(&after);
+}

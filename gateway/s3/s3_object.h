@@ -1,0 +1,90 @@
+/*
+ * gateway/s3/s3_object.h: the object operations (s3_object.c): PutObject, GetObject, HeadObject,
+ * DeleteObject, GetObjectTagging, and the object operation state (gw_obj_op_t) that the
+ * chunk, copy, multipart and cache code share for one request.
+ */
+#ifndef CAIRN_GATEWAY_S3_OBJECT_H
+#define CAIRN_GATEWAY_S3_OBJECT_H
+
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/hash.h"
+#include "common/rpc.h"
+#include "gateway/auth/access_req.h"
+#include "gateway/cache/cache.h"
+#include "gateway/s3/manifest.h"
+#include "gateway/s3/s3_req.h"
+
+typedef struct gw_obj_op {
+    gw_cache_req_t cache;    /* GET/HEAD through the caches (cache.h) */
+    cn_buf_t key;            /* "bucket/key" (or an internal key: a multipart part record) */
+    /* PUT */
+    cn_slice_t body;         /* the bytes to store (r->body, or a copy source's; borrowed) */
+    char *chunk_prefix;      /* owned; NULL = "\x01c/<key>/<random>/" */
+    int force_chunked;       /* store as a manifest even when small (multipart parts) */
+    int man_ready;           /* o->man already names written chunks: only put the parent */
+    int copy_reply;          /* 1: answer a CopyObjectResult body, 2: a CopyPartResult */
+    cn_buf_t meta;
+    char etag[72];           /* hex MD5, or "<hex>-<parts>" for a copied multipart object */
+    uint64_t size;
+    gw_manifest_t old_man;   /* previous version's manifest, to delete its chunks */
+    int have_old;
+    gw_manifest_t man;
+    uint64_t next_chunk, nchunks, done_chunks;
+    int inflight, failed;
+    /* GET / HEAD / DELETE */
+    int head;
+    cn_msg_t *parent;        /* the parent's head/get response */
+    int is_manifest;
+    uint64_t total, off, len;
+    int ranged;
+    uint64_t pos, end;
+    cn_msg_t *cur;           /* chunk whose bytes h2o is sending */
+    int started;
+    /* CopyObject and UploadPartCopy of a chunked source (s3_copy.c) */
+    struct gw_copy_state {
+        gw_manifest_t src;
+        size_t seg;
+        uint64_t idx;
+        int inflight, failed;
+        uint64_t pos, end, out_idx;  /* UploadPartCopy: source range read so far */
+        cn_buf_t acc;                /* bytes read, not yet written as a part chunk */
+        cn_digest_t *md5;            /* of the part */
+        gw_obj_access_t src_bucket;  /* the source bucket's owner and ACL (copy_source) */
+    } copy;
+} gw_obj_op_t;
+
+void gw_s3_put_object(gw_req_t *r);
+void gw_s3_get_object(gw_req_t *r);
+void gw_s3_head_object(gw_req_t *r);
+void gw_s3_delete_object(gw_req_t *r);
+/** Object metadata (stored headers, x-amz-meta-*, canned ACL, checksum) of r, msgpack. */
+void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out);
+/** GetObjectTagging: an empty TagSet for an object that exists (tags are not stored; aws cli
+ *  v2 asks for them when it copies an object). */
+void gw_s3_get_object_tagging(gw_req_t *r);
+/** Sends a PUT or DELETE of an object's key (not a chunk's: chunks are never cached). The
+ *  caches drop the key now and again when the write is answered, and announce it to the
+ *  manager's feed (gw_cache_write_begin); every write of an object key goes through here.
+ *  0 (cb will run) or CN_EUNAVAIL (cb will not). s3_object.c. */
+int gw_obj_write_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m,
+                      cn_rpc_done_fn cb, void *arg);
+/** Answers a successful PUT or copy: ETag header, and the CopyObjectResult body for a copy. */
+void gw_obj_put_reply(gw_req_t *r);
+/** Evaluates If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since (header names
+ *  after prefix: "" or "x-amz-copy-source-") against an object. Returns 0 to go on, 304 or
+ *  412. */
+int gw_obj_conditions(gw_req_t *r, const char *prefix, const char *etag, uint64_t mtime_ms);
+/** Allocates r's object operation for key (bucket "/" key, copied) and attaches it to r. */
+gw_obj_op_t *gw_obj_op_new(gw_req_t *r, const char *key, size_t key_len);
+/** Stores o->body under o->key with o->meta and o->etag: writes one record or chunks plus a
+ *  manifest (the put of the record asks want_prev, and the chunks of the version it replaced
+ *  are dropped), answers 200 with the ETag header (or the S3 error). */
+void gw_obj_put_start(gw_req_t *r);
+/** From the reply of a put sent with want_prev = 1 (docs/PROTOCOL.md): when the version it
+ *  replaced was a chunk manifest and *have is 0, decodes it into *man and sets *have, for
+ *  gw_chunk_delete_all once the put succeeded. resp may be NULL. */
+void gw_obj_keep_replaced(const cn_msg_t *resp, gw_manifest_t *man, int *have);
+
+#endif

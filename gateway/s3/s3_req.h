@@ -1,0 +1,105 @@
+/*
+ * gateway/s3/s3_req.h: the S3 context of a request (gw_req_t): the plain request and response
+ * (gateway/http/req.h, its first member), and around it what S3 adds: the request id, the route,
+ * the authentication result, the requester and the bucket's owner and ACL as the access
+ * decision saw them, the decoded body, and the operation's own state.
+ *
+ * Lifetime (req.h): a context is freed once h2o has disposed of its request AND no RPC made
+ * for it is pending. Every RPC completion starts with gw_req_rpc_done or gw_req_rpc_gone.
+ * Loop thread only.
+ */
+#ifndef CAIRN_GATEWAY_S3_REQ_H
+#define CAIRN_GATEWAY_S3_REQ_H
+
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/proto.h"
+#include "common/rpc.h"
+#include "gateway/http/req.h"
+#include "gateway/s3/route.h"
+#include "gateway/auth/s3_auth.h"
+#include "gateway/s3/s3_error.h"
+
+#define GW_REQ_MAGIC 0x67777271u /* "gwrq" */
+
+typedef struct gw_server gw_server_t;
+typedef struct gw_req gw_req_t;
+typedef void (*gw_req_free_fn)(gw_req_t *r);
+
+struct gw_req {
+    gw_http_t http;          /* the request and its response: first, so req.h's callbacks
+                                find the context */
+    uint32_t magic;
+    gw_server_t *srv;
+    char reqid[17];
+    char resource[1200];     /* "/bucket/key" for error bodies */
+    gw_route_t route;
+    gw_auth_result_t auth;
+    int rest;                /* came in on the REST listener */
+    int anonymous;           /* no signature */
+    char requester[72];      /* canonical id of the signer ("" anonymous): gateway/auth/access.h */
+    char bucket_owner[72];   /* the bucket's owner and canned ACL when access was decided */
+    char bucket_acl[32];
+    int may_list;            /* the requester may list the bucket: a missing key is 404 to
+                                it, 403 to anyone else (S3 tells only listers what exists) */
+    cn_slice_t body;         /* the request body as stored: h2o's bytes, aws-chunked framing
+                                removed in place (aws_chunked.c); valid while the request is */
+    char acl[32];            /* x-amz-acl of a PUT/POST, "" when absent */
+    char checksum_name[32];  /* "x-amz-checksum-crc32"... verified for this body, or "" */
+    char checksum_value[96]; /* its base64 value */
+    /* operation state, owned by the operation file; op_free releases it */
+    void *op;
+    gw_req_free_fn op_free;
+    h2o_generator_t gen;     /* streaming GET */
+};
+
+/** A context for req (freed by itself, see above), with the x-amz-request-id and
+ *  x-amz-id-2 headers set; counted in the gateway's metrics when h2o disposes of it. */
+gw_req_t *gw_req_new(gw_server_t *s, h2o_req_t *req);
+/** Drops one pending RPC; 1 when the request is gone (the context may have been freed:
+ *  touch nothing). */
+int gw_req_rpc_done(gw_req_t *r);
+/** The usual start of an RPC completion that got resp: gw_req_rpc_done, and when the request
+ *  is gone also frees resp and returns 1 (return at once). */
+int gw_req_rpc_gone(gw_req_t *r, cn_msg_t *resp);
+/** Routes r (method, path, query, Host against [gateway] domain and the endpoints) into
+ *  r->route and sets r->resource. GW_S3_OK or the S3 error. */
+gw_s3_err_t gw_req_route(gw_req_t *r);
+/** Reads x-amz-acl into r->acl: GW_S3_OK, or InvalidArgument for a canned ACL we do not
+ *  store. */
+gw_s3_err_t gw_req_read_acl(gw_req_t *r);
+/** Answers an S3 error (XML body with the request id and resource; none for HEAD). */
+void gw_req_error(gw_req_t *r, gw_s3_err_t e, const char *msg);
+/** Answers status with an XML body (copied). */
+void gw_req_send_xml(gw_req_t *r, int status, const cn_buf_t *xml);
+
+static inline cn_slice_t gw_req_header(const gw_req_t *r, const char *lname)
+{
+    return gw_http_header(&r->http, lname);
+}
+
+static inline const char *gw_req_query(const gw_req_t *r, size_t *len)
+{
+    return gw_http_query(&r->http, len);
+}
+
+static inline void gw_req_add_header(gw_req_t *r, const char *name, const char *value,
+                                     size_t len)
+{
+    gw_http_add_header(&r->http, name, value, len);
+}
+
+/** Answers status with body (copied), Content-Length set. */
+static inline void gw_req_send_inline(gw_req_t *r, int status, const char *body, size_t len)
+{
+    gw_http_send(&r->http, status, NULL, body, len);
+}
+
+/** Answers status with no body. */
+static inline void gw_req_send_empty(gw_req_t *r, int status)
+{
+    gw_http_send(&r->http, status, NULL, "", 0);
+}
+
+#endif

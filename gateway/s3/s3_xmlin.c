@@ -1,0 +1,423 @@
+/*
+ * gateway/s3/s3_xmlin.c: XML request bodies (see s3_xmlin.h). One small expat driver keeps the
+ * stack of element local names and the text of the current element, and calls a per-document
+ * start/end callback; the callbacks fill the result and flag errors. A DOCTYPE stops the
+ * parse (no entity expansion at all), and so does nesting deeper than XIN_MAX_DEPTH.
+ */
+#include "gateway/s3/s3_xmlin.h"
+
+#include <expat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/mem.h"
+
+#define XIN_MAX_DEPTH 8
+#define XIN_NAME_MAX 48
+#define XIN_TEXT_MAX 4096
+
+struct xin;
+typedef void (*xin_start_fn)(struct xin *x);
+typedef void (*xin_end_fn)(struct xin *x, const char *text, size_t len);
+
+struct xin {
+    XML_Parser parser;
+    int depth;                                   /* elements open */
+    char names[XIN_MAX_DEPTH][XIN_NAME_MAX];     /* local names, "" when over-long */
+    cn_buf_t text;
+    int bad;
+    xin_start_fn on_start;
+    xin_end_fn on_end;
+    void *out;
+    /* per-document scratch */
+    uint32_t num;
+    int have_num, have_etag, have_key;
+    char etag[72];
+    cn_buf_t key;
+    int grants, owner_full, all_read, all_write, auth_read, other;
+    char grantee_uri[128];
+    char perm[32];
+};
+
+static void fail(struct xin *x)
+{
+    x->bad = 1;
+    XML_StopParser(x->parser, XML_FALSE);
+}
+
+static int name_is(const struct xin *x, int level, const char *want)
+{
+    return level >= 0 && level < x->depth && strcmp(x->names[level], want) == 0;
+}
+
+static void XMLCALL on_start_el(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+    struct xin *x = ud;
+    const char *local = strrchr(name, '|');
+    local = local ? local + 1 : name;
+    (void)atts;
+    if (x->bad)
+        return;
+    if (x->depth >= XIN_MAX_DEPTH) {
+        fail(x);
+        return;
+    }
+    if (strlen(local) < XIN_NAME_MAX)
+        strcpy(x->names[x->depth], local);
+    else
+        x->names[x->depth][0] = '\0';
+    x->depth++;
+    cn_buf_reset(&x->text);
+    if (x->on_start)
+        x->on_start(x);
+}
+
+static void XMLCALL on_end_el(void *ud, const XML_Char *name)
+{
+    struct xin *x = ud;
+    (void)name;
+    if (x->bad)
+        return;
+    if (x->on_end)
+        x->on_end(x, x->text.data ? x->text.data : "", x->text.len);
+    x->depth--;
+    cn_buf_reset(&x->text);
+}
+
+static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
+{
+    struct xin *x = ud;
+    if (x->bad)
+        return;
+    if (x->text.len + (size_t)len > XIN_TEXT_MAX) {
+        fail(x);
+        return;
+    }
+    cn_buf_append(&x->text, s, (size_t)len);
+}
+
+static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
+                               const XML_Char *pubid, int has_internal_subset)
+{
+    (void)name, (void)sysid, (void)pubid, (void)has_internal_subset;
+    fail(ud);
+}
+
+static void XMLCALL on_entity_decl(void *ud, const XML_Char *entityName, int is_parameter_entity,
+                                   const XML_Char *value, int value_length, const XML_Char *base,
+                                   const XML_Char *systemId, const XML_Char *publicId,
+                                   const XML_Char *notationName)
+{
+    fail(ud);
+}
+
+/* Runs the parser over the whole body. Returns 0 or CN_EINVAL. */
+static int xin_run(struct xin *x, const char *p, size_t n)
+{
+    int rc = 0;
+
+    if (n > INT32_MAX)
+        return CN_EINVAL;
+    x->parser = XML_ParserCreateNS(NULL, '|');
+    if (!x->parser)
+        return CN_ENOMEM;
+    cn_buf_init(&x->text);
+    XML_SetUserData(x->parser, x);
+    XML_SetElementHandler(x->parser, on_start_el, on_end_el);
+    XML_SetCharacterDataHandler(x->parser, on_text);
+    XML_SetStartDoctypeDeclHandler(x->parser, on_doctype);
+    XML_SetEntityDeclHandler(x->parser, on_entity_decl);
+    if (XML_Parse(x->parser, p ? p : "", (int)n, XML_TRUE) != XML_STATUS_OK || x->bad)
+        rc = CN_EINVAL;
+    XML_ParserFree(x->parser);
+    cn_buf_dispose(&x->text);
+    return rc;
+}
+
+static int parse_u32(const char *s, size_t n, uint32_t max, uint32_t *out)
+{
+    uint64_t v = 0;
+    while (n && (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == '\t'))
+        n--;
+    if (n == 0 || n > 10)
+        return CN_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return CN_EINVAL;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (v > max)
+        return CN_EINVAL;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* Strips white space and one pair of quotes (clients send the ETag as they got it). */
+static int copy_etag(const char *s, size_t n, char *out, size_t outlen)
+{
+    while (n && (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == '\t'))
+        n--;
+    if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
+        s++, n -= 2;
+    if (n == 0 || n >= outlen)
+        return CN_EINVAL;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
+}
+
+static int text_is_true(const char *s, size_t n)
+{
+    while (n && (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == '\t'))
+        n--;
+    return n == 4 && strncmp(s, "true", 4) == 0;
+}
+
+/* ---- CompleteMultipartUpload ----------------------------------------------------------- */
+
+struct parts_out {
+    gw_xml_part_t *v;
+    size_t n, cap;
+};
+
+static void complete_start(struct xin *x)
+{
+    if (x->depth == 1 && !name_is(x, 0, "CompleteMultipartUpload"))
+        fail(x);
+    else if (x->depth == 2 && !name_is(x, 1, "Part"))
+        fail(x);
+    else if (x->depth == 2) {
+        x->have_num = x->have_etag = 0;
+    }
+}
+
+static void complete_end(struct xin *x, const char *t, size_t n)
+{
+    struct parts_out *o = x->out;
+    if (x->depth == 3 && name_is(x, 2, "PartNumber")) {
+        if (x->have_num || parse_u32(t, n, GW_MPU_MAX_PARTS, &x->num) != 0 || x->num == 0)
+            fail(x);
+        x->have_num = 1;
+    } else if (x->depth == 3 && name_is(x, 2, "ETag")) {
+        if (x->have_etag || copy_etag(t, n, x->etag, sizeof(x->etag)) != 0)
+            fail(x);
+        x->have_etag = 1;
+    } else if (x->depth == 2) {
+        if (!x->have_num || !x->have_etag || o->n >= GW_MPU_MAX_PARTS) {
+            fail(x);
+            return;
+        }
+        if (o->n == o->cap) {
+            o->cap = o->cap ? o->cap * 2 : 16;
+            o->v = cn_realloc(o->v, o->cap * sizeof(*o->v));
+        }
+        o->v[o->n].number = x->num;
+        memcpy(o->v[o->n].etag, x->etag, sizeof(x->etag));
+        o->n++;
+    }
+}
+
+int gw_xml_parse_complete(const char *p, size_t n, gw_xml_part_t **parts, size_t *nparts)
+{
+    struct parts_out o = {0};
+    struct xin x = {0};
+    int rc;
+
+    x.on_start = complete_start;
+    x.on_end = complete_end;
+    x.out = &o;
+    rc = xin_run(&x, p, n);
+    if (rc == 0 && o.n == 0)
+        rc = CN_EINVAL;
+    if (rc != 0) {
+        cn_free(o.v);
+        *parts = NULL;
+        *nparts = 0;
+        return rc;
+    }
+    *parts = o.v;
+    *nparts = o.n;
+    return 0;
+}
+
+/* ---- Delete -------------------------------------------------------------------------- */
+
+static void delete_start(struct xin *x)
+{
+    gw_xml_delete_t *d = x->out;
+    if (x->depth == 1 && !name_is(x, 0, "Delete"))
+        fail(x);
+    else if (x->depth == 2 && name_is(x, 1, "Object")) {
+        if (d->n >= GW_DELETE_MAX_KEYS)
+            fail(x);
+        x->have_key = 0;
+    } else if (x->depth == 2 && !name_is(x, 1, "Quiet"))
+        fail(x);
+}
+
+static void delete_end(struct xin *x, const char *t, size_t n)
+{
+    gw_xml_delete_t *d = x->out;
+    if (x->depth == 2 && name_is(x, 1, "Quiet")) {
+        d->quiet = text_is_true(t, n);
+    } else if (x->depth == 3 && name_is(x, 2, "Key")) {
+        if (x->have_key || n == 0 || n > 1024 || memchr(t, '\0', n)) {
+            fail(x);
+            return;
+        }
+        cn_buf_reset(&x->key);
+        cn_buf_append(&x->key, t, n);
+        x->have_key = 1;
+    } else if (x->depth == 3 && name_is(x, 2, "VersionId")) {
+        /* one version per key: "null" names it (as S3's unversioned buckets) */
+        if (!(n == 4 && memcmp(t, "null", 4) == 0))
+            d->unsupported = "VersionId";
+    } else if (x->depth == 3 && (name_is(x, 2, "ETag") || name_is(x, 2, "LastModifiedTime") ||
+                                 name_is(x, 2, "Size"))) {
+        d->unsupported = name_is(x, 2, "ETag") ? "ETag"
+                         : name_is(x, 2, "Size") ? "Size" : "LastModifiedTime";
+    } else if (x->depth == 2 && name_is(x, 1, "Object")) {
+        if (!x->have_key) {
+            fail(x);
+            return;
+        }
+        d->keys = cn_realloc(d->keys, (d->n + 1) * sizeof(*d->keys));
+        d->key_lens = cn_realloc(d->key_lens, (d->n + 1) * sizeof(*d->key_lens));
+        d->keys[d->n] = cn_strndup(x->key.data, x->key.len);
+        d->key_lens[d->n] = x->key.len;
+        d->n++;
+    }
+}
+
+int gw_xml_parse_delete(const char *p, size_t n, gw_xml_delete_t *out)
+{
+    struct xin x = {0};
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    cn_buf_init(&x.key);
+    x.on_start = delete_start;
+    x.on_end = delete_end;
+    x.out = out;
+    rc = xin_run(&x, p, n);
+    cn_buf_dispose(&x.key);
+    if (rc == 0 && out->n == 0)
+        rc = CN_EINVAL;
+    return rc;
+}
+
+void gw_xml_delete_dispose(gw_xml_delete_t *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        cn_free(d->keys[i]);
+    cn_free(d->keys);
+    cn_free(d->key_lens);
+    memset(d, 0, sizeof(*d));
+}
+
+/* ---- AccessControlPolicy ------------------------------------------------------------- */
+
+#define ALL_USERS "http://acs.amazonaws.com/groups/global/AllUsers"
+#define AUTH_USERS "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+
+static void acl_start(struct xin *x)
+{
+    if (x->depth == 1 && !name_is(x, 0, "AccessControlPolicy"))
+        fail(x);
+    else if (x->depth == 3 && name_is(x, 2, "Grant")) {
+        x->perm[0] = x->grantee_uri[0] = '\0';
+    }
+}
+
+static void acl_end(struct xin *x, const char *t, size_t n)
+{
+    if (x->depth == 5 && name_is(x, 3, "Grantee") && name_is(x, 4, "URI")) {
+        snprintf(x->grantee_uri, sizeof(x->grantee_uri), "%.*s", (int)n, t);
+    } else if (x->depth == 4 && name_is(x, 3, "Permission")) {
+        snprintf(x->perm, sizeof(x->perm), "%.*s", (int)n, t);
+    } else if (x->depth == 3 && name_is(x, 2, "Grant")) {
+        x->grants++;
+        if (x->grantee_uri[0] == '\0') {
+            /* a canonical user: only the owner's FULL_CONTROL has a canned equivalent */
+            if (strcmp(x->perm, "FULL_CONTROL") == 0)
+                x->owner_full = 1;
+            else
+                x->other = 1;
+        } else if (strcmp(x->grantee_uri, ALL_USERS) == 0 && strcmp(x->perm, "READ") == 0) {
+            x->all_read = 1;
+        } else if (strcmp(x->grantee_uri, ALL_USERS) == 0 && strcmp(x->perm, "WRITE") == 0) {
+            x->all_write = 1;
+        } else if (strcmp(x->grantee_uri, AUTH_USERS) == 0 && strcmp(x->perm, "READ") == 0) {
+            x->auth_read = 1;
+        } else {
+            x->other = 1;
+        }
+    }
+}
+
+int gw_xml_parse_acl(const char *p, size_t n, char canned[32])
+{
+    struct xin x = {0};
+    int rc;
+
+    x.on_start = acl_start;
+    x.on_end = acl_end;
+    if ((rc = xin_run(&x, p, n)) != 0)
+        return rc;
+    if (x.other || (x.all_write && !x.all_read) || (x.auth_read && (x.all_read || x.all_write)))
+        return CN_EPERM;
+    if (x.all_read && x.all_write)
+        strcpy(canned, "public-read-write");
+    else if (x.all_read)
+        strcpy(canned, "public-read");
+    else if (x.auth_read)
+        strcpy(canned, "authenticated-read");
+    else
+        strcpy(canned, "private");
+    return 0;
+}
+
+/* ---- CreateBucketConfiguration ------------------------------------------------------- */
+
+static void loc_start(struct xin *x)
+{
+    if (x->depth == 1 && !name_is(x, 0, "CreateBucketConfiguration"))
+        fail(x);
+}
+
+static void loc_end(struct xin *x, const char *t, size_t n)
+{
+    if (x->depth == 2 && name_is(x, 1, "LocationConstraint")) {
+        if (n >= sizeof(x->grantee_uri))
+            fail(x);
+        else
+            snprintf(x->grantee_uri, sizeof(x->grantee_uri), "%.*s", (int)n, t);
+    }
+}
+
+int gw_xml_parse_location(const char *p, size_t n, char *region, size_t region_len)
+{
+    struct xin x = {0};
+    int rc;
+
+    region[0] = '\0';
+    while (n && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++, n--;
+    if (n == 0)
+        return 0;
+    x.on_start = loc_start;
+    x.on_end = loc_end;
+    if ((rc = xin_run(&x, p, n)) != 0)
+        return rc;
+    snprintf(region, region_len, "%s", x.grantee_uri);
+    return 0;
+}

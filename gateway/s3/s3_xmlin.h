@@ -1,0 +1,55 @@
+/*
+ * gateway/s3/s3_xmlin.h: parsers of the XML request bodies S3 clients send (expat underneath):
+ * CompleteMultipartUpload, Delete (DeleteObjects), AccessControlPolicy (Put*Acl, mapped onto
+ * a canned ACL) and CreateBucketConfiguration. Strict: a wrong root, a missing or repeated
+ * required element, a DOCTYPE (entity tricks) or bad XML is CN_EINVAL (the caller answers
+ * MalformedXML). Namespaces are accepted and ignored. Pure functions, thread-safe.
+ */
+#ifndef CAIRN_GATEWAY_S3_XMLIN_H
+#define CAIRN_GATEWAY_S3_XMLIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GW_MPU_MAX_PARTS 10000
+#define GW_DELETE_MAX_KEYS 1000
+
+typedef struct gw_xml_part {
+    uint32_t number;  /* 1..10000 */
+    char etag[72];    /* without quotes, as sent */
+} gw_xml_part_t;
+
+/** Parses a CompleteMultipartUpload body into *parts (cn_free it) in document order.
+ *  Returns 0, or CN_EINVAL (malformed, no parts, more than 10000, a part number outside
+ *  1..10000, a missing PartNumber or ETag). Order is NOT checked here (InvalidPartOrder is
+ *  the caller's). Unknown elements inside Part (ChecksumCRC32...) are ignored. */
+int gw_xml_parse_complete(const char *p, size_t n, gw_xml_part_t **parts, size_t *nparts);
+
+typedef struct gw_xml_delete {
+    int quiet;
+    const char *unsupported; /* an Object names what we cannot honour yet (a VersionId other
+                                than "null", a conditional ETag, LastModifiedTime or Size):
+                                its element name; the caller answers NotImplemented */
+    char **keys;      /* NUL-terminated (keys cannot hold NUL) */
+    size_t *key_lens;
+    size_t n;
+} gw_xml_delete_t;
+
+/** Parses a Delete body. Returns 0 or CN_EINVAL (malformed, no Object, more than 1000, an
+ *  Object without Key, an empty key, a key over 1024 bytes). Free with gw_xml_delete_dispose
+ *  (also after an error). */
+int gw_xml_parse_delete(const char *p, size_t n, gw_xml_delete_t *out);
+void gw_xml_delete_dispose(gw_xml_delete_t *d);
+
+/** Parses an AccessControlPolicy body and maps its grants onto a canned ACL: the owner's
+ *  FULL_CONTROL only -> "private"; plus AllUsers READ -> "public-read"; plus AllUsers READ
+ *  and WRITE -> "public-read-write"; plus AuthenticatedUsers READ -> "authenticated-read".
+ *  Returns 0 with canned set, CN_EINVAL for bad XML, CN_EPERM for grants no canned ACL
+ *  expresses (the caller answers NotImplemented). */
+int gw_xml_parse_acl(const char *p, size_t n, char canned[32]);
+
+/** Parses a CreateBucketConfiguration body (may be empty: region ""). Returns 0 with the
+ *  LocationConstraint copied into region, or CN_EINVAL. */
+int gw_xml_parse_location(const char *p, size_t n, char *region, size_t region_len);
+
+#endif
