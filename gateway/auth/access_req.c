@@ -1,9 +1,10 @@
 /*
- * gateway/auth/access_req.c: the access decision (gateway/auth/access.c) applied to a request.
- * One decision, gateway/auth/access.c: here the operation's bucket permission, before dispatch;
- * an object permission (GET, HEAD, the object's ACL) once its metadata is read
- * (gw_obj_allows, s3_object.c). The bucket's owner and ACL are copied into r: the bucket
- * table may be replaced while an RPC is pending.
+ * gateway/auth/access_req.c: the one access decision (gateway/auth/access.c) applied to a
+ * request: the operation's bucket permission before dispatch (gw_req_check_bucket, from
+ * http.c), an object permission (GET, HEAD, copy sources, the object's ACL and tags) once its
+ * metadata is read (gw_obj_allows, from the S3 operations and the cache's hits alike). The
+ * bucket's owner and ACL are copied into r: the bucket table may be replaced while an RPC is
+ * pending.
  */
 #include "gateway/auth/access_req.h"
 
