@@ -5,6 +5,7 @@
 #include "gateway/s3/route.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -193,6 +194,121 @@ static size_t vhost_bucket(const char *host, size_t host_len, const char *domain
     return host_len - dl - 1;
 }
 
+/* ---- (method, sub-resource) -> operation ---------------------------------------------
+ * One row per way to name an operation; the first row that matches wins, and a request no
+ * row matches (or whose row names GW_OP_NONE) is 405 MethodNotAllowed. A new operation is a
+ * row here, one in op_handlers (http.c) and one in op_perms (auth/access.c). */
+
+enum target { T_SERVICE, T_BUCKET, T_OBJECT, T_ANY };
+
+struct route_row {
+    unsigned char target;
+    const char *method; /* NULL: any */
+    const char *sub;    /* a query parameter that must be there ("name" or "name=value");
+                           NULL: none needed */
+    gw_op_t op;         /* GW_OP_NONE: 405 */
+};
+
+static const struct route_row routes[] = {
+    {T_ANY, "OPTIONS", NULL, GW_OP_OPTIONS},
+    {T_SERVICE, "GET", NULL, GW_OP_LIST_BUCKETS},
+    /* bucket sub-resources */
+    {T_BUCKET, "GET", "location", GW_OP_GET_BUCKET_LOCATION},
+    {T_BUCKET, "GET", "uploads", GW_OP_LIST_MULTIPART_UPLOADS},
+    {T_BUCKET, "POST", "delete", GW_OP_DELETE_OBJECTS},
+    {T_BUCKET, "GET", "acl", GW_OP_GET_BUCKET_ACL},
+    {T_BUCKET, "PUT", "acl", GW_OP_PUT_BUCKET_ACL},
+    {T_BUCKET, NULL, "acl", GW_OP_NONE},
+    {T_BUCKET, NULL, "uploads", GW_OP_NONE},
+    {T_BUCKET, NULL, "delete", GW_OP_NONE},
+    /* bucket sub-resources we do not implement: 501 NotImplemented */
+    {T_BUCKET, NULL, "policy", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "versioning", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "versions", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "lifecycle", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "cors", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "website", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "tagging", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "logging", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "notification", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "replication", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "encryption", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "requestPayment", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "accelerate", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "analytics", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "inventory", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "metrics", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "object-lock", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "ownershipControls", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "publicAccessBlock", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "intelligent-tiering", GW_OP_UNSUPPORTED},
+    {T_BUCKET, NULL, "policyStatus", GW_OP_UNSUPPORTED},
+    /* the bucket itself */
+    {T_BUCKET, "GET", "list-type=2", GW_OP_LIST_OBJECTS_V2},
+    {T_BUCKET, "GET", NULL, GW_OP_LIST_OBJECTS},
+    {T_BUCKET, "PUT", NULL, GW_OP_CREATE_BUCKET},
+    {T_BUCKET, "DELETE", NULL, GW_OP_DELETE_BUCKET},
+    {T_BUCKET, "HEAD", NULL, GW_OP_HEAD_BUCKET},
+    {T_BUCKET, "POST", NULL, GW_OP_POST_OBJECT},
+    /* object sub-resources */
+    {T_OBJECT, "GET", "acl", GW_OP_GET_OBJECT_ACL},
+    {T_OBJECT, "PUT", "acl", GW_OP_PUT_OBJECT_ACL},
+    {T_OBJECT, "GET", "tagging", GW_OP_GET_OBJECT_TAGGING},
+    {T_OBJECT, NULL, "acl", GW_OP_UNSUPPORTED},
+    {T_OBJECT, NULL, "tagging", GW_OP_UNSUPPORTED},
+    {T_OBJECT, NULL, "torrent", GW_OP_UNSUPPORTED},
+    {T_OBJECT, NULL, "retention", GW_OP_UNSUPPORTED},
+    {T_OBJECT, NULL, "legal-hold", GW_OP_UNSUPPORTED},
+    {T_OBJECT, NULL, "restore", GW_OP_UNSUPPORTED},
+    {T_OBJECT, NULL, "select", GW_OP_UNSUPPORTED},
+    {T_OBJECT, NULL, "attributes", GW_OP_UNSUPPORTED},
+    /* the object and its multipart upload */
+    {T_OBJECT, "PUT", "uploadId", GW_OP_UPLOAD_PART},
+    {T_OBJECT, "PUT", "partNumber", GW_OP_UPLOAD_PART},
+    {T_OBJECT, "PUT", NULL, GW_OP_PUT_OBJECT},
+    {T_OBJECT, "GET", "uploadId", GW_OP_LIST_PARTS},
+    {T_OBJECT, "GET", NULL, GW_OP_GET_OBJECT},
+    {T_OBJECT, "HEAD", NULL, GW_OP_HEAD_OBJECT},
+    {T_OBJECT, "DELETE", "uploadId", GW_OP_ABORT_MULTIPART},
+    {T_OBJECT, "DELETE", NULL, GW_OP_DELETE_OBJECT},
+    {T_OBJECT, "POST", "uploads", GW_OP_CREATE_MULTIPART},
+    {T_OBJECT, "POST", "uploadId", GW_OP_COMPLETE_MULTIPART},
+};
+
+/* 1 when the query has sub: a parameter by name, or "name=value" with that value. */
+static int query_has_sub(const char *query, size_t qlen, const char *sub)
+{
+    const char *eq = strchr(sub, '=');
+    char name[32];
+    cn_buf_t v;
+    int yes;
+
+    if (!eq)
+        return gw_query_has(query, qlen, sub);
+    snprintf(name, sizeof(name), "%.*s", (int)(eq - sub), sub);
+    cn_buf_init(&v);
+    yes = gw_query_get(query, qlen, name, &v) == 1 && strcmp(v.data, eq + 1) == 0;
+    cn_buf_dispose(&v);
+    return yes;
+}
+
+static gw_s3_err_t route_op(const char *method, size_t mlen, const char *query, size_t qlen,
+                            enum target t, gw_op_t *op)
+{
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const struct route_row *row = &routes[i];
+
+        if ((row->target != T_ANY && row->target != t) ||
+            (row->method && !method_is(method, mlen, row->method)) ||
+            (row->sub && !query_has_sub(query, qlen, row->sub)))
+            continue;
+        *op = row->op;
+        return row->op != GW_OP_NONE ? GW_S3_OK : GW_S3_METHOD_NOT_ALLOWED;
+    }
+    *op = GW_OP_NONE;
+    return GW_S3_METHOD_NOT_ALLOWED;
+}
+
 gw_s3_err_t gw_route_parse(const char *method, size_t mlen, const char *path, size_t path_len,
                            const char *query, size_t qlen, const char *host, size_t host_len,
                            const char *domain, gw_route_t *out)
@@ -227,96 +343,8 @@ gw_s3_err_t gw_route_parse(const char *method, size_t mlen, const char *path, si
     if (has_key && (e = set_key(out, p, (size_t)(end - p))) != GW_S3_OK)
         return e;
 
-#define M(s) method_is(method, mlen, s)
-#define Q(s) gw_query_has(query, qlen, s)
-    if (M("OPTIONS")) {
-        out->op = GW_OP_OPTIONS;
-        return GW_S3_OK;
-    }
-    if (out->bucket[0] == '\0') {
-        out->op = M("GET") ? GW_OP_LIST_BUCKETS : GW_OP_NONE;
-        return out->op ? GW_S3_OK : GW_S3_METHOD_NOT_ALLOWED;
-    }
-    if (!has_key) {
-        static const char *const unsupported[] = {
-            "policy", "versioning", "versions", "lifecycle", "cors", "website", "tagging",
-            "logging", "notification", "replication", "encryption",
-            "requestPayment", "accelerate", "analytics", "inventory", "metrics", "object-lock",
-            "ownershipControls", "publicAccessBlock", "intelligent-tiering", "policyStatus",
-        };
-        if (M("GET") && Q("location"))
-            out->op = GW_OP_GET_BUCKET_LOCATION;
-        else if (M("GET") && Q("uploads"))
-            out->op = GW_OP_LIST_MULTIPART_UPLOADS;
-        else if (M("POST") && Q("delete"))
-            out->op = GW_OP_DELETE_OBJECTS;
-        else if (M("GET") && Q("acl"))
-            out->op = GW_OP_GET_BUCKET_ACL;
-        else if (M("PUT") && Q("acl"))
-            out->op = GW_OP_PUT_BUCKET_ACL;
-        else if (Q("acl") || Q("uploads") || Q("delete"))
-            return GW_S3_METHOD_NOT_ALLOWED;
-        else {
-            for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
-                if (Q(unsupported[i])) {
-                    out->op = GW_OP_UNSUPPORTED;
-                    return GW_S3_OK;
-                }
-            if (M("GET")) {
-                cn_buf_t v;
-                cn_buf_init(&v);
-                out->op = gw_query_get(query, qlen, "list-type", &v) == 1 &&
-                                  strcmp(v.data, "2") == 0
-                              ? GW_OP_LIST_OBJECTS_V2
-                              : GW_OP_LIST_OBJECTS;
-                cn_buf_dispose(&v);
-            } else if (M("PUT"))
-                out->op = GW_OP_CREATE_BUCKET;
-            else if (M("DELETE"))
-                out->op = GW_OP_DELETE_BUCKET;
-            else if (M("HEAD"))
-                out->op = GW_OP_HEAD_BUCKET;
-            else if (M("POST"))
-                out->op = GW_OP_POST_OBJECT;
-            else
-                return GW_S3_METHOD_NOT_ALLOWED;
-        }
-        return GW_S3_OK;
-    }
-    if (M("GET") && Q("acl")) {
-        out->op = GW_OP_GET_OBJECT_ACL;
-        return GW_S3_OK;
-    }
-    if (M("PUT") && Q("acl")) {
-        out->op = GW_OP_PUT_OBJECT_ACL;
-        return GW_S3_OK;
-    }
-    if (M("GET") && Q("tagging")) {
-        out->op = GW_OP_GET_OBJECT_TAGGING;
-        return GW_S3_OK;
-    }
-    if (Q("acl") || Q("tagging") || Q("torrent") || Q("retention") || Q("legal-hold") ||
-        Q("restore") || Q("select") || Q("attributes")) {
-        out->op = GW_OP_UNSUPPORTED;
-        return GW_S3_OK;
-    }
-    if (M("PUT"))
-        out->op = Q("uploadId") || Q("partNumber") ? GW_OP_UPLOAD_PART : GW_OP_PUT_OBJECT;
-    else if (M("GET"))
-        out->op = Q("uploadId") ? GW_OP_LIST_PARTS : GW_OP_GET_OBJECT;
-    else if (M("HEAD"))
-        out->op = GW_OP_HEAD_OBJECT;
-    else if (M("DELETE"))
-        out->op = Q("uploadId") ? GW_OP_ABORT_MULTIPART : GW_OP_DELETE_OBJECT;
-    else if (M("POST") && Q("uploads"))
-        out->op = GW_OP_CREATE_MULTIPART;
-    else if (M("POST") && Q("uploadId"))
-        out->op = GW_OP_COMPLETE_MULTIPART;
-    else
-        return GW_S3_METHOD_NOT_ALLOWED;
-#undef M
-#undef Q
-    return GW_S3_OK;
+    return route_op(method, mlen, query, qlen,
+                    !out->bucket[0] ? T_SERVICE : has_key ? T_OBJECT : T_BUCKET, &out->op);
 }
 
 static int parse_u64(const char **p, const char *end, uint64_t *out)
