@@ -175,10 +175,20 @@ cl_names() {
     echo gateway
 }
 
+# cl_pid_running PID: succeeds while PID runs. kill -0 alone is not enough: a daemon killed a
+# moment ago is a zombie until whoever adopted it reaps it, and kill -0 still succeeds.
+cl_pid_running() {
+    kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]
+}
+
+# cl_alive NAME: succeeds when the daemon NAME of this cluster runs: its recorded PID runs
+# (cl_pid_running) and is still that daemon (after a reboot or a long stop the PID may belong
+# to another process).
 cl_alive() {
     local pid
     pid=$(cat "$CL_DIR/run/$1.pid" 2>/dev/null) || return 1
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+    [ -n "$pid" ] && cl_pid_running "$pid" || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$CL_DIR/conf/"
 }
 
 # cl_start_one NAME: starts one daemon in its own session and waits for its port file.
@@ -214,13 +224,13 @@ cl_start_one() {
 cl_stop_one() {
     local name=$1 sig=${2:-TERM} pid i
     pid=$(cat "$CL_DIR/run/$name.pid" 2>/dev/null) || return 0
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    if [ -n "$pid" ] && cl_pid_running "$pid"; then
         kill -"$sig" "$pid" 2>/dev/null
         for ((i = 0; i < 100; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
+            cl_pid_running "$pid" || break
             sleep 0.1
         done
-        if kill -0 "$pid" 2>/dev/null; then
+        if cl_pid_running "$pid"; then
             echo "cairn: $name (pid $pid) did not stop in 10 s; killing it" >&2
             kill -KILL "$pid" 2>/dev/null
         fi
