@@ -35,6 +35,7 @@
 
 #define GW_CACHE_MAGIC 0x67636368u /* "gcch" */
 #define GW_CACHE_OP_INVALIDATE "cache_invalidate"
+#define GW_CACHE_OWN_SEQS 256 /* own announcements remembered (feed positions) */
 #define GW_CACHE_OP_GET_INVALIDATIONS "get_invalidations"
 
 #define GW_CACHE_VBUCKETS 256
@@ -51,6 +52,9 @@ struct gw_cache {
     int jobs;            /* disk jobs running */
     int stopping;
     uint64_t inval_seq;  /* the manager's invalidation feed position we hold */
+    uint64_t inval_asked; /* the `since` of the get_invalidations in flight */
+    uint64_t own_seqs[GW_CACHE_OWN_SEQS]; /* feed positions of this gateway's own writes */
+    unsigned own_next;
     int inval_fetching;
     int feed_unknown;    /* the manager does not serve the feed: stop asking */
     vflight_t *vtab[GW_CACHE_VBUCKETS]; /* validations in flight, by key */
@@ -661,10 +665,28 @@ typedef struct write_wrap {
     char key[];
 } write_wrap_t;
 
+/* The manager's answer to our announcement: the feed position it gave our write. The feed
+ * will list the key back to us; we already dropped it when the write completed, and a second
+ * drop would only throw away what was filled since (the version we wrote). */
 static void on_mgr_inval(int status, cn_msg_t *resp, void *arg)
 {
+    gw_cache_t *c = cache_of(arg);
+    uint64_t seq;
+
+    if (c && status == 0 && cn_msg_rc(resp) == 0 && cn_msg_get_u64(resp, "seq", &seq) == 0) {
+        c->own_seqs[c->own_next] = seq;
+        c->own_next = (c->own_next + 1) % GW_CACHE_OWN_SEQS;
+    }
     if (resp)
         cn_msg_free(resp);
+}
+
+static int own_seq(const gw_cache_t *c, uint64_t seq)
+{
+    for (unsigned i = 0; i < GW_CACHE_OWN_SEQS; i++)
+        if (c->own_seqs[i] == seq)
+            return 1;
+    return 0;
 }
 
 static void on_write_done(int status, cn_msg_t *resp, void *arg)
@@ -680,7 +702,7 @@ static void on_write_done(int status, cn_msg_t *resp, void *arg)
         if (!c->feed_unknown && w->key[0] != '\x01') {
             cn_msg_t *m = cn_msg_new(GW_CACHE_OP_INVALIDATE);
             cn_msg_set_bytes(m, "key", w->key, w->key_len);
-            gw_mgr_call(w->s, m, on_mgr_inval, NULL);
+            gw_mgr_call(w->s, m, on_mgr_inval, w->s);
         }
     }
     w->cb(status, resp, w->arg);
@@ -719,13 +741,16 @@ void gw_cache_write_abort(void *wrap)
 }
 
 /* ---- the manager's invalidation feed ---------------------------------------------------
+ * A key this gateway announced itself (its feed position is in own_seqs) is not dropped
+ * again when the feed lists it back.
  * Heartbeat replies carry inval_seq (u64), the position of the newest entry of the manager's
  * recent-invalidations list. When it differs from ours we ask get_invalidations {since}; the
  * reply has seq (new position), reset (1: since is older than the list, drop everything) and
  * a body: a msgpack array of keys ("bucket/key"; a key ending in '/' with field prefix = 1 in
  * the future; "" = everything). */
 
-static void apply_keys(gw_server_t *s, gw_cache_t *c, cn_slice_t body)
+/* The keys after `since`, in feed order: the i-th has position since + 1 + i. */
+static void apply_keys(gw_server_t *s, gw_cache_t *c, cn_slice_t body, uint64_t since)
 {
     msgpack_unpacked u;
     size_t off = 0;
@@ -748,7 +773,7 @@ static void apply_keys(gw_server_t *s, gw_cache_t *c, cn_slice_t body)
             if (n == 0) {
                 gw_cache_clear(s);
                 c->n.resets_remote++;
-            } else {
+            } else if (!own_seq(c, since + 1 + i)) {
                 gw_cache_invalidate(s, p, n);
                 c->n.invalidations_remote++;
             }
@@ -779,7 +804,7 @@ static void on_invalidations(int status, cn_msg_t *resp, void *arg)
         gw_cache_clear(s);
         c->n.resets_remote++;
     } else {
-        apply_keys(s, c, cn_msg_body(resp));
+        apply_keys(s, c, cn_msg_body(resp), c->inval_asked);
     }
     c->inval_seq = seq;
 out:
@@ -805,6 +830,7 @@ void gw_cache_on_heartbeat(gw_server_t *s, const cn_msg_t *resp)
     }
     cn_msg_t *m = cn_msg_new(GW_CACHE_OP_GET_INVALIDATIONS);
     cn_msg_set_u64(m, "since", c->inval_seq);
+    c->inval_asked = c->inval_seq;
     c->inval_fetching = 1;
     gw_mgr_call(s, m, on_invalidations, s);
 }
