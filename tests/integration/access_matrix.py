@@ -232,8 +232,8 @@ def run_pass(warm):
             for who in ("anon", "other", "owner"):
                 fresh_object(bucket, key, obj_acl)
                 if warm:
-                    # the manager's invalidation feed may drop the entry once more shortly
-                    # after the put (it echoes this gateway's own writes): read until a hit
+                    # read until a hit: the fill of the first GET may lose a race with the
+                    # cache's validation or the manager's feed (other writers' keys)
                     for _ in range(20):
                         w = boto_call(alice.get_object, Bucket=bucket, Key=key)
                         if w.headers.get("x-cairn-cache") == "hit":
