@@ -104,6 +104,7 @@ static const struct kind kinds[MGR_CMD_NKINDS] = {
                             {U64("n", levels.n), U64("w", levels.w), U64("r", levels.r),
                              U64("d", levels.d)}},
     [MGR_CMD_RESTORE] = {"restore", {{"records", F_RECS, 0, 0, 0}}},
+    [MGR_CMD_SNAPSHOT] = {"snapshot", {U64("applied", applied), {"records", F_RECS, 0, 0, 0}}},
 };
 
 static const struct kind *kind_of(enum mgr_cmd_kind k)

@@ -70,6 +70,8 @@ enum mgr_cmd_kind {
     MGR_CMD_RING_DROP_PREV,     /* the rebalance is done */
     MGR_CMD_LEVELS_SET,
     MGR_CMD_RESTORE,            /* restore-manager: the whole state from a backup */
+    MGR_CMD_SNAPSHOT,           /* the whole state at an index: installed (fsm.h), never
+                                 * applied as an entry */
     MGR_CMD_NKINDS
 };
 
@@ -96,8 +98,9 @@ typedef struct mgr_cmd {
     size_t ring_len;
     uint64_t expect_cur, expect_prev; /* ring_*: the checksums the proposer saw */
     mgr_levels_t levels;           /* ring_start, levels_set */
-    mgr_cmd_rec_t *recs;           /* restore: the records, in backup order */
+    mgr_cmd_rec_t *recs;           /* restore, snapshot: the records, in key order */
     size_t nrecs;
+    uint64_t applied;              /* snapshot: the index it was taken at */
 } mgr_cmd_t;
 
 /** Zeroes c and sets its kind. */

@@ -59,6 +59,7 @@ static inline void t_cmd_sample(enum mgr_cmd_kind kind, mgr_cmd_t *c)
     mgr_cmd_add_rec(c, "u/alice", "{\"user\":\"alice\"}", 16);
     mgr_cmd_add_rec(c, "v/users", "\0\0\0\0\0\0\0\7", 8);
     mgr_cmd_add_rec(c, "e/empty.example", "", 0);
+    c->applied = 42;
 }
 
 #endif
