@@ -6,6 +6,8 @@
 #include "common/msgpack_check.h"
 
 #include <stdint.h>
+#include <string.h>
+#include <msgpack.h>
 
 #include "common/err.h"
 
@@ -64,5 +66,15 @@ int cn_msgpack_check(const void *buf, size_t len, size_t *used)
         pending += items;
     }
     *used = off;
+    return 0;
+}
+
+int cn_msgpack_copy_str(const struct msgpack_object *o, char *out, size_t max)
+{
+    if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0 || o->via.str.size >= max ||
+        memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
+        return CN_ECORRUPT;
+    memcpy(out, o->via.str.ptr, o->via.str.size);
+    out[o->via.str.size] = '\0';
     return 0;
 }

@@ -1,5 +1,6 @@
 /*
- * common/msgpack_check.h: check untrusted msgpack before msgpack-c allocates for it.
+ * common/msgpack_check.h: check untrusted msgpack before msgpack-c allocates for it, and
+ * read its strings with bounds.
  */
 #ifndef CAIRN_COMMON_MSGPACK_CHECK_H
 #define CAIRN_COMMON_MSGPACK_CHECK_H
@@ -11,5 +12,10 @@
  *  value's length in bytes (the caller decides whether bytes may follow), or CN_ECORRUPT.
  *  Thread-safe, no allocation. */
 int cn_msgpack_check(const void *buf, size_t len, size_t *used);
+
+struct msgpack_object;
+/** Copies a msgpack str of 1..max-1 bytes without a NUL into out, NUL-terminated. 0, or
+ *  CN_ECORRUPT for anything else (another type, empty, too long, a NUL inside). */
+int cn_msgpack_copy_str(const struct msgpack_object *o, char *out, size_t max);
 
 #endif

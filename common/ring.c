@@ -413,17 +413,6 @@ void cn_ring_encode(const cn_ring_t *r, cn_buf_t *out)
     msgpack_sbuffer_destroy(&sb);
 }
 
-/* Copies a msgpack str into out (max bytes incl. NUL); 0 or CN_ECORRUPT. */
-static int get_str(const msgpack_object *o, char *out, size_t max)
-{
-    if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0 || o->via.str.size >= max ||
-        memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
-        return CN_ECORRUPT;
-    memcpy(out, o->via.str.ptr, o->via.str.size);
-    out[o->via.str.size] = '\0';
-    return 0;
-}
-
 int cn_ring_decode(const void *p, size_t len, cn_ring_t **out)
 {
     msgpack_unpacked u;
@@ -447,7 +436,8 @@ int cn_ring_decode(const void *p, size_t len, cn_ring_t **out)
         if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 4)
             goto out_ring;
         f = e->via.array.ptr;
-        if (get_str(&f[0], name, sizeof(name)) != 0 || get_str(&f[1], host, sizeof(host)) != 0)
+        if (cn_msgpack_copy_str(&f[0], name, sizeof(name)) != 0 ||
+            cn_msgpack_copy_str(&f[1], host, sizeof(host)) != 0)
             goto out_ring;
         if (f[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER || f[2].via.u64 > UINT16_MAX)
             goto out_ring;

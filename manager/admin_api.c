@@ -86,12 +86,11 @@ void mgr_h_status(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 void mgr_h_start(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     char cur[17];
-    cn_ring_t *ring = NULL;
     size_t n = 0;
     int rc;
 
     mgr_audit(a, "cluster", "start");
-    rc = mgr_ring_start(&s->members, s->st, s->ring_cur, &s->levels, &ring, &n);
+    rc = mgr_ring_start(s->fsm, &s->members, s->ring_cur, &s->levels, &n);
     if (rc == CN_EEXIST) {
         hex16(mgr_ring_sum(s->ring_cur), cur);
         mgr_fail(a, 409, "the cluster is already started (ring %s); adding nodes later is a "
@@ -108,8 +107,7 @@ void mgr_h_start(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
                  cn_strerror(rc));
         return;
     }
-    s->ring_cur = ring;
-    hex16(mgr_ring_sum(ring), cur);
+    hex16(mgr_ring_sum(s->ring_cur), cur); /* applied: the fsm's view holds it */
     mgr_audit(a, "ring_cur", cur);
     CN_LOG(CN_LOG_INFO, "ring=%s nodes=%zu: cluster started", cur, n);
     a->status = 200;
@@ -246,7 +244,7 @@ void mgr_h_node_action(struct mgr_server *s, struct mgr_req *r, struct mgr_answe
                  hs, hm, action);
         return;
     }
-    rc = mgr_members_admin(&s->members, s->st, s->ring_cur, s->levels.n, name, action, why,
+    rc = mgr_members_admin(s->fsm, &s->members, s->ring_cur, s->levels.n, name, action, why,
                            sizeof(why));
     if (rc == 0) {
         const mgr_member_t *m = mgr_members_find(&s->members, name);
@@ -390,7 +388,6 @@ void mgr_h_consistency(struct mgr_server *s, struct mgr_req *r, struct mgr_answe
     json_int_t v[3];
     mgr_levels_t lv = s->levels;
     json_t *j, *saved;
-    char *txt;
     int rc;
 
     if ((j = mgr_body_json(r, a)) == NULL)
@@ -412,9 +409,7 @@ void mgr_h_consistency(struct mgr_server *s, struct mgr_req *r, struct mgr_answe
     lv.d = (uint64_t)v[2];
     saved = json_pack("{s:I, s:I, s:I, s:I}", "n", (json_int_t)lv.n, "w", (json_int_t)lv.w,
                       "r", (json_int_t)lv.r, "d", (json_int_t)lv.d);
-    txt = json_dumps(saved, JSON_COMPACT | JSON_SORT_KEYS);
-    rc = mgr_state_put(s->st, "c/levels", txt, strlen(txt));
-    free(txt);
+    rc = mgr_levels_set(s->fsm, &lv);
     a->audit = json_deep_copy(saved);
     if (rc != 0) {
         json_decref(saved);
@@ -424,7 +419,6 @@ void mgr_h_consistency(struct mgr_server *s, struct mgr_req *r, struct mgr_answe
     CN_LOG(CN_LOG_INFO, "n=%llu w=%llu r=%llu d=%llu: consistency levels changed (admin)",
            (unsigned long long)lv.n, (unsigned long long)lv.w, (unsigned long long)lv.r,
            (unsigned long long)lv.d);
-    s->levels = lv;
     a->status = 200;
     a->json = saved;
 }
@@ -470,7 +464,7 @@ void mgr_h_user_create(struct mgr_server *s, struct mgr_req *r, struct mgr_answe
     else if ((ak == NULL) != (secret == NULL))
         mgr_fail(a, 400, "import needs both \"access_key\" and \"secret\"");
     else if (ak != NULL) {
-        rc = mgr_users_import(s->st, name, ak, secret, role, password, &why_key);
+        rc = mgr_users_import(s->fsm, name, ak, secret, role, password, &why_key);
         if (rc == CN_EINVAL)
             mgr_fail(a, 400, "bad keys: the access key id is 20 of A-Z a-z 0-9 and the secret "
                              "40 of A-Z a-z 0-9 / +");
@@ -488,11 +482,10 @@ void mgr_h_user_create(struct mgr_server *s, struct mgr_req *r, struct mgr_answe
             a->json = json_pack("{s:s, s:s, s:s}", "user", name, "access_key", ak, "role",
                                 mgr_user_role_canon(role));
         }
-    } else if ((rc = mgr_users_create(s->st, name, role, &u)) == CN_EEXIST)
+    } else if ((rc = mgr_users_create(s->fsm, name, role, password, &u)) == CN_EEXIST)
         mgr_fail(a, 409, "user %s exists; pick another name or delete-user %s first", name,
                  name);
-    else if (rc != 0 ||
-             (password != NULL && (rc = mgr_users_set_password(s->st, name, password)) != 0))
+    else if (rc != 0)
         mgr_fail(a, 500, "could not save the user (%s); see the manager log", cn_strerror(rc));
     else {
         CN_LOG(CN_LOG_INFO, "user=%s access_key=%s role=%s: created", u.name, u.access_key,
@@ -508,7 +501,7 @@ void mgr_h_user_create(struct mgr_server *s, struct mgr_req *r, struct mgr_answe
 void mgr_h_user_delete(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     const char *name = r->param[0];
-    int rc = mgr_users_delete(s->st, name);
+    int rc = mgr_users_delete(s->fsm, name);
 
     mgr_audit(a, "user", name);
     if (rc == CN_ENOENT)
@@ -538,7 +531,7 @@ void mgr_h_user_role(struct mgr_server *s, struct mgr_req *r, struct mgr_answer 
     mgr_audit(a, "role", role);
     if (role == NULL || mgr_user_role_canon(role) == NULL)
         mgr_fail(a, 400, "bad role '%.40s': use admin or normal", role ? role : "");
-    else if ((rc = mgr_users_set_role(s->st, name, role)) == CN_ENOENT)
+    else if ((rc = mgr_users_set_role(s->fsm, name, role)) == CN_ENOENT)
         mgr_fail(a, 404, "no user named '%.80s' (see get-users)", name);
     else if (rc != 0)
         mgr_fail(a, 500, "could not save the user (%s); see the manager log", cn_strerror(rc));
@@ -564,7 +557,7 @@ void mgr_h_user_password(struct mgr_server *s, struct mgr_req *r, struct mgr_ans
     if (!mgr_user_password_valid(pw))
         mgr_fail(a, 400, "send {\"password\": \"...\"} with %d..%d characters",
                  MGR_PASSWORD_MIN, MGR_PASSWORD_MAX);
-    else if ((rc = mgr_users_set_password(s->st, name, pw)) == CN_ENOENT)
+    else if ((rc = mgr_users_set_password(s->fsm, name, pw)) == CN_ENOENT)
         mgr_fail(a, 404, "no user named '%.80s' (see get-users)", name);
     else if (rc != 0)
         mgr_fail(a, 500, "could not save the user (%s); see the manager log", cn_strerror(rc));
@@ -597,7 +590,7 @@ void mgr_h_endpoint_add(struct mgr_server *s, struct mgr_req *r, struct mgr_answ
     if (ep == NULL || !mgr_endpoint_valid(ep))
         mgr_fail(a, 400, "bad endpoint '%.80s': send {\"endpoint\": \"s3.example.com\"}, a DNS "
                  "name", ep ? ep : "");
-    else if ((rc = mgr_endpoints_add(s->st, ep)) == CN_EEXIST)
+    else if ((rc = mgr_endpoints_add(s->fsm, ep)) == CN_EEXIST)
         mgr_fail(a, 409, "endpoint %s exists (see get-endpoints)", ep);
     else if (rc != 0)
         mgr_fail(a, 500, "could not save the endpoint (%s); see the manager log",
@@ -613,7 +606,7 @@ void mgr_h_endpoint_add(struct mgr_server *s, struct mgr_req *r, struct mgr_answ
 void mgr_h_endpoint_delete(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     const char *ep = r->param[0];
-    int rc = mgr_endpoints_delete(s->st, ep);
+    int rc = mgr_endpoints_delete(s->fsm, ep);
 
     mgr_audit(a, "endpoint", ep);
     if (rc == CN_ENOENT)
@@ -672,7 +665,7 @@ void mgr_h_bucket_create(struct mgr_server *s, struct mgr_req *r, struct mgr_ans
     else if (!mgr_bucket_acl_valid(acl))
         mgr_fail(a, 400, "bad acl '%.40s': use a canned ACL such as private or public-read",
                  acl);
-    else if ((rc = mgr_buckets_create(s->st, name, owner, acl, &cur)) == CN_EEXIST)
+    else if ((rc = mgr_buckets_create(s->fsm, name, owner, acl, &cur)) == CN_EEXIST)
         mgr_fail(a, 409, "bucket %s exists (owner %s); pick another name", name,
                  owner_key(s, &cur));
     else if (rc == CN_ENOENT)
@@ -715,7 +708,7 @@ void mgr_h_bucket_get(struct mgr_server *s, struct mgr_req *r, struct mgr_answer
 void mgr_h_bucket_delete(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     const char *name = r->param[0];
-    int rc = mgr_buckets_delete(s->st, name);
+    int rc = mgr_buckets_delete(s->fsm, name);
 
     mgr_audit(a, "bucket", name);
     if (rc == CN_ENOENT)
@@ -730,15 +723,20 @@ void mgr_h_bucket_delete(struct mgr_server *s, struct mgr_req *r, struct mgr_ans
     }
 }
 
-/* Saves b after a change and answers with the bucket. */
+/* Proposes the change kind of bucket b (its new acl, owner or quota) and answers with the
+ * bucket. */
 static void bucket_save(struct mgr_server *s, struct mgr_answer *a, const mgr_bucket_t *b,
-                        const char *what)
+                        int kind, const char *what)
 {
-    int rc = mgr_buckets_update(s->st, b);
+    int rc = mgr_buckets_change(s->fsm, kind, b);
 
+    if (rc == CN_ENOENT) {
+        mgr_fail(a, 404, "no bucket named '%.80s' (see get-buckets)", b->name);
+        return;
+    }
     if (rc != 0) {
-        mgr_fail(a, 500, "could not save the bucket (%s); see the manager log",
-                 cn_strerror(rc));
+        mgr_fail(a, rc == CN_EINVAL ? 409 : 500, "could not save the bucket (%s); see the "
+                 "manager log", cn_strerror(rc));
         return;
     }
     CN_LOG(CN_LOG_INFO, "bucket=%s owner=%s acl=%s quota=%llu: %s changed", b->name, b->owner,
@@ -762,7 +760,7 @@ void mgr_h_bucket_owner(struct mgr_server *s, struct mgr_req *r, struct mgr_answ
         mgr_fail(a, 400, "no user has access key '%.40s' (see get-users)", ak ? ak : "");
     } else {
         snprintf(b.owner, sizeof(b.owner), "%s", u.id);
-        bucket_save(s, a, &b, "owner");
+        bucket_save(s, a, &b, MGR_CMD_BUCKET_SET_OWNER, "owner");
     }
     json_decref(j);
 }
@@ -782,7 +780,7 @@ void mgr_h_bucket_acl(struct mgr_server *s, struct mgr_req *r, struct mgr_answer
                  "authenticated-read", acl ? acl : "");
     } else {
         snprintf(b.acl, sizeof(b.acl), "%s", acl);
-        bucket_save(s, a, &b, "acl");
+        bucket_save(s, a, &b, MGR_CMD_BUCKET_SET_ACL, "acl");
     }
     json_decref(j);
 }
@@ -802,7 +800,7 @@ void mgr_h_bucket_quota(struct mgr_server *s, struct mgr_req *r, struct mgr_answ
         b.quota_bytes = (uint64_t)json_integer_value(v);
         snprintf(num, sizeof(num), "%llu", (unsigned long long)b.quota_bytes);
         mgr_audit(a, "quota", num);
-        bucket_save(s, a, &b, "quota");
+        bucket_save(s, a, &b, MGR_CMD_BUCKET_SET_QUOTA, "quota");
     }
     json_decref(j);
 }
@@ -824,31 +822,6 @@ void mgr_h_backup(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
     a->json = doc;
 }
 
-/* After a restore: the members, rings and levels in memory follow the new state. */
-static int reload_state(struct mgr_server *s)
-{
-    mgr_members_t ms;
-    cn_ring_t *cur = NULL, *prev = NULL;
-    mgr_levels_t lv;
-    int rc;
-
-    if ((rc = mgr_members_load(&ms, s->st, cn_mono_ms())) != 0)
-        return rc;
-    if ((rc = mgr_rings_load(s->st, &cur, &prev)) != 0) {
-        mgr_members_dispose(&ms);
-        return rc;
-    }
-    mgr_members_dispose(&s->members);
-    s->members = ms;
-    cn_ring_destroy(s->ring_cur);
-    cn_ring_destroy(s->ring_prev);
-    s->ring_cur = cur;
-    s->ring_prev = prev;
-    if (mgr_levels_load(s->st, &lv) == 0)
-        s->levels = lv;
-    return 0;
-}
-
 void mgr_h_restore(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     json_t *doc = mgr_body_json(r, a), *users, *buckets;
@@ -858,19 +831,14 @@ void mgr_h_restore(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a
 
     if (doc == NULL)
         return;
-    rc = mgr_backup_restore(s->st, doc, &n, why, sizeof(why));
+    rc = mgr_backup_restore(s->fsm, doc, &n, why, sizeof(why));
     json_decref(doc);
     if (rc != 0) {
         mgr_fail(a, rc == CN_EINVAL ? 400 : 500, "%s", why);
         return;
     }
     snprintf(num, sizeof(num), "%zu", n);
-    mgr_audit(a, "records", num);
-    if ((rc = reload_state(s)) != 0) {
-        mgr_fail(a, 500, "restored, but reloading failed (%s); restart the manager",
-                 cn_strerror(rc));
-        return;
-    }
+    mgr_audit(a, "records", num); /* applied: members, rings and levels followed the state */
     hex16(mgr_ring_sum(s->ring_cur), cur);
     users = mgr_users_json(s->st, 0);
     buckets = mgr_buckets_json(s->st, 0);

@@ -280,7 +280,7 @@ void mgr_h_node_remove(struct mgr_server *s, struct mgr_req *r, struct mgr_answe
     } else if (strcmp(m->state, MGR_STATE_STOP) != 0) {
         mgr_fail(a, 409, "gateway %s is %s: stop it first (only a stopped gateway can be "
                  "removed)", m->name, m->state);
-    } else if ((rc = mgr_members_remove(&s->members, s->st, r->param[0])) != 0) {
+    } else if ((rc = mgr_members_remove(s->fsm, &s->members, r->param[0])) != 0) {
         mgr_fail(a, 500, "could not remove %s (%s)", r->param[0], cn_strerror(rc));
     } else {
         CN_LOG(CN_LOG_INFO, "gateway=%s: removed (admin)", r->param[0]);

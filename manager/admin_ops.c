@@ -94,21 +94,18 @@ static void relay(struct mgr_server *s, struct mgr_answer *a, const char *node, 
 
 void mgr_h_rebalance_start(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
-    cn_ring_t *next = NULL;
     char why[512], cur[17], prev[17];
     int rc;
 
     mgr_audit(a, "cluster", "rebalance");
     if (refuse_on_disagree(s, a, "rebalance"))
         return;
-    rc = mgr_ring_rebalance(&s->members, s->st, s->ring_cur, s->ring_prev, &next, why,
+    rc = mgr_ring_rebalance(s->fsm, &s->members, s->ring_cur, s->ring_prev, why,
                             sizeof(why));
     if (rc != 0) {
         mgr_fail(a, rc == CN_EIO ? 500 : 409, "%s", why);
         return;
     }
-    s->ring_prev = s->ring_cur;
-    s->ring_cur = next;
     hex16(mgr_ring_sum(s->ring_cur), cur);
     hex16(mgr_ring_sum(s->ring_prev), prev);
     json_decref(s->rebal.detail);
@@ -165,7 +162,6 @@ void mgr_h_rebalance_get(struct mgr_server *s, struct mgr_req *r, struct mgr_ans
 void mgr_h_rollback(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     char cur[17], prev[17];
-    cn_ring_t *t;
     int rc;
 
     mgr_audit(a, "cluster", "rollback");
@@ -173,13 +169,16 @@ void mgr_h_rollback(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *
         mgr_fail(a, 409, "nothing to roll back: no rebalance is running (ring prev is empty)");
         return;
     }
-    if ((rc = mgr_ring_rollback(s->st, s->ring_cur, s->ring_prev)) != 0) {
+    if ((rc = mgr_ring_rollback(s->fsm, s->ring_cur, s->ring_prev)) == CN_ESTALE ||
+        rc == CN_ENOENT) {
+        mgr_fail(a, 409, "the rings changed meanwhile (%s); see cairn-adm status",
+                 cn_strerror(rc));
+        return;
+    }
+    if (rc != 0) {
         mgr_fail(a, 500, "could not save the rings (%s); see the manager log", cn_strerror(rc));
         return;
     }
-    t = s->ring_cur;
-    s->ring_cur = s->ring_prev;
-    s->ring_prev = t;
     hex16(mgr_ring_sum(s->ring_cur), cur);
     hex16(mgr_ring_sum(s->ring_prev), prev);
     s->rebal.cur = mgr_ring_sum(s->ring_cur);

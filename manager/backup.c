@@ -1,5 +1,8 @@
 /*
  * manager/backup.c: JSON export and atomic restore of the manager's state (see backup.h).
+ * A restore is one command entry carrying every record of the backup, checked here before it
+ * is proposed and again when it is applied (mgr__backup_apply), which replaces the state in
+ * the entry's batch. A snapshot (fsm.h) is installed by the same replacement.
  */
 #include "manager/backup.h"
 
@@ -14,7 +17,9 @@
 #include "common/mem.h"
 #include "common/ring.h"
 #include "manager/buckets.h"
+#include "manager/cmd.h"
 #include "manager/endpoints.h"
+#include "manager/fsm.h"
 #include "manager/migrate.h"
 
 #define MGR_BACKUP_MAX_VALUE (16u << 20)
@@ -26,6 +31,8 @@ static int export_one(const char *key, size_t klen, const char *val, size_t vlen
     json_t *recs = arg, *j = NULL, *rec;
     char *hex;
 
+    if (klen == strlen(MGR_VER_APPLIED) && memcmp(key, MGR_VER_APPLIED, klen) == 0)
+        return 0; /* a position in this manager's log, not state: a restore is a new entry */
     rec = json_object();
     json_object_set_new(rec, "key", json_stringn(key, klen));
     if (vlen > 0 && val[0] == '{')
@@ -99,8 +106,12 @@ static const char *check_record(const char *key, const char *val, size_t len, in
         return is_json ? NULL : "must be a JSON record";
     if (strncmp(key, "k/", 2) == 0 || strncmp(key, "i/", 2) == 0)
         return !is_json && key[2] != '\0' && len > 0 ? NULL : "must be a hex user name";
-    if (strcmp(key, MGR_VER_FORMAT) == 0)
-        return !is_json && len == 8 ? NULL : "must be an 8-byte counter";
+    if (strcmp(key, MGR_VER_FORMAT) == 0) {
+        if (is_json || len != 8)
+            return "must be an 8-byte counter";
+        return cn_get_u64be(val) <= MGR_STATE_FORMAT ? NULL
+                                                     : "is a format of a newer release";
+    }
     if (strcmp(key, "r/cur") == 0 || strcmp(key, "r/prev") == 0) {
         if (is_json || cn_ring_decode(val, len, &r) != 0)
             return "is not a ring";
@@ -113,6 +124,16 @@ static const char *check_record(const char *key, const char *val, size_t len, in
     return "is not a key the manager keeps";
 }
 
+/* 1 when a stored value is a JSON object (as export_one decides between "json" and "hex"). */
+static int is_json_object(const void *val, size_t len)
+{
+    json_t *j = len > 0 && ((const char *)val)[0] == '{' ? json_loadb(val, len, 0, NULL) : NULL;
+    int yes = json_is_object(j);
+
+    json_decref(j);
+    return yes;
+}
+
 static int collect_key(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
 {
     char *k = cn_strndup(key, klen);
@@ -122,12 +143,11 @@ static int collect_key(const char *key, size_t klen, const char *val, size_t vle
     return 0;
 }
 
-int mgr_backup_restore(mgr_state_t *st, const json_t *doc, size_t *nrec, char *why,
+int mgr_backup_restore(mgr_fsm_t *f, const json_t *doc, size_t *nrec, char *why,
                        size_t whylen)
 {
     const json_t *recs = json_object_get(doc, "records"), *rec;
-    uint64_t vers[3] = {0, 0, 0};
-    mgr_batch_t *b;
+    mgr_cmd_t cmd;
     size_t i;
     int rc;
 
@@ -144,54 +164,66 @@ int mgr_backup_restore(mgr_state_t *st, const json_t *doc, size_t *nrec, char *w
                  MGR_BACKUP_VERSION);
         return CN_EINVAL;
     }
-    for (size_t k = 0; k < 3; k++)
-        vers[k] = mgr_state_get_u64(st, ver_keys[k]);
-    b = mgr_batch_new();
-    if ((rc = mgr_state_scan(st, "", collect_key, b)) != 0) {
-        mgr_batch_free(b);
-        snprintf(why, whylen, "could not read the current state (%s)", cn_strerror(rc));
-        return rc;
-    }
+    mgr_cmd_init(&cmd, MGR_CMD_RESTORE);
     json_array_foreach(recs, i, rec) {
         const char *key = json_string_value(json_object_get(rec, "key")), *bad;
         char *val = NULL;
         size_t len = 0;
 
-        if (key == NULL || record_value(rec, &val, &len) != 0) {
+        if (key == NULL || strlen(key) > MGR_CMD_MAX_KEY || record_value(rec, &val, &len) != 0) {
             snprintf(why, whylen, "record %zu: needs \"key\" and one of \"json\" (object) or "
                      "\"hex\"", i);
-            mgr_batch_free(b);
+            mgr_cmd_dispose(&cmd);
             return CN_EINVAL;
         }
         if ((bad = check_record(key, val, len, json_object_get(rec, "json") != NULL)) != NULL) {
             snprintf(why, whylen, "record %zu (%.80s) %s", i, key, bad);
             cn_free(val);
-            mgr_batch_free(b);
+            mgr_cmd_dispose(&cmd);
             return CN_EINVAL;
         }
-        for (size_t k = 0; k < 3; k++)
-            if (strcmp(key, ver_keys[k]) == 0 && cn_get_u64be(val) > vers[k])
-                vers[k] = cn_get_u64be(val);
-        mgr_batch_put(b, key, val, len);
+        mgr_cmd_add_rec(&cmd, key, val, len);
         cn_free(val);
     }
-    for (size_t k = 0; k < 3; k++) { /* past both: every gateway refetches */
-        char v[8];
-
-        cn_put_u64be(v, vers[k] + 1);
-        mgr_batch_put(b, ver_keys[k], v, sizeof(v));
-    }
-    if ((rc = mgr_batch_commit(st, b)) != 0) {
-        snprintf(why, whylen, "could not write the state (%s); see the manager log",
+    rc = mgr_fsm_propose_wait(f, &cmd, NULL);
+    mgr_cmd_dispose(&cmd);
+    if (rc != 0) {
+        snprintf(why, whylen, "could not restore the state (%s); see the manager log",
                  cn_strerror(rc));
         return rc;
     }
-    /* a backup of an older release is brought to this release's format at once */
-    if ((rc = mgr_state_migrate(st)) != 0) {
-        snprintf(why, whylen, "restored, but its format could not be brought up to date "
-                 "(%s); see the manager log", cn_strerror(rc));
-        return rc;
-    }
     *nrec = json_array_size(recs);
+    return 0;
+}
+
+int mgr__backup_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b, int bump)
+{
+    uint64_t vers[3] = {0, 0, 0};
+    int rc;
+
+    for (size_t i = 0; i < c->nrecs; i++) {
+        const mgr_cmd_rec_t *r = &c->recs[i];
+        const char *bad = check_record(r->key, r->val, r->vlen, is_json_object(r->val, r->vlen));
+
+        if (bad != NULL) {
+            CN_LOG(CN_LOG_ERROR, "record=%zu key=%.80s: %s; the restore is refused", i, r->key,
+                   bad);
+            return CN_EINVAL;
+        }
+    }
+    for (size_t k = 0; k < 3; k++)
+        vers[k] = mgr_state_get_u64(st, ver_keys[k]);
+    if ((rc = mgr_state_scan(st, "", collect_key, b)) != 0)
+        return rc;
+    for (size_t i = 0; i < c->nrecs; i++) {
+        const mgr_cmd_rec_t *r = &c->recs[i];
+
+        for (size_t k = 0; k < 3; k++)
+            if (strcmp(r->key, ver_keys[k]) == 0 && cn_get_u64be(r->val) > vers[k])
+                vers[k] = cn_get_u64be(r->val);
+        mgr_batch_put(b, r->key, r->val, r->vlen);
+    }
+    for (size_t k = 0; bump && k < 3; k++) /* past both: every gateway refetches */
+        mgr_batch_put_u64(b, ver_keys[k], vers[k] + 1);
     return 0;
 }

@@ -1,5 +1,8 @@
 /*
- * manager/buckets.c: bucket records and S3 bucket-name rules.
+ * manager/buckets.c: bucket records and S3 bucket-name rules. Changes are command entries:
+ * the proposers here check what they can, resolve an owner given by access key to its
+ * canonical id and choose the creation time; mgr__buckets_apply checks the entry against the
+ * state again (it may have changed since) and fills fsm.c's batch.
  */
 #include "manager/buckets.h"
 
@@ -10,6 +13,8 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "manager/cmd.h"
+#include "manager/fsm.h"
 #include "manager/users.h"
 
 static const char *const canned_acls[] = {
@@ -93,14 +98,11 @@ int mgr_buckets_get(mgr_state_t *st, const char *name, mgr_bucket_t *out)
     return rc;
 }
 
-int mgr_buckets_create(mgr_state_t *st, const char *name, const char *owner, const char *acl,
-                       mgr_bucket_t *existing)
+int mgr_buckets_create_cmd(mgr_state_t *st, const char *name, const char *owner,
+                           const char *acl, mgr_bucket_t *existing, mgr_cmd_t *cmd)
 {
-    char key[8 + MGR_BUCKET_NAME_MAX];
     mgr_bucket_t cur;
     mgr_user_t u;
-    mgr_batch_t *b;
-    json_t *j;
     int rc;
 
     if (acl == NULL || *acl == '\0')
@@ -114,14 +116,65 @@ int mgr_buckets_create(mgr_state_t *st, const char *name, const char *owner, con
     }
     if ((rc = mgr_users_by_id_or_key(st, owner, &u)) != 0)
         return rc;
-    snprintf(key, sizeof(key), "b/%s", name);
-    j = json_pack("{s:s, s:s, s:s, s:I}", "name", name, "owner", u.id, "acl", acl,
-                  "created_ms", (json_int_t)cn_now_ms());
-    b = mgr_batch_new();
-    mgr_batch_put_json(b, key, j);
-    mgr_batch_bump(b, st, MGR_VER_BUCKETS);
-    json_decref(j);
-    return mgr_batch_commit(st, b);
+    mgr_cmd_init(cmd, MGR_CMD_BUCKET_CREATE);
+    snprintf(cmd->bucket.name, sizeof(cmd->bucket.name), "%s", name);
+    snprintf(cmd->bucket.owner, sizeof(cmd->bucket.owner), "%s", u.id);
+    snprintf(cmd->bucket.acl, sizeof(cmd->bucket.acl), "%s", acl);
+    cmd->bucket.created_ms = cn_now_ms();
+    return 0;
+}
+
+/* Proposes cmd, waits, disposes it. */
+static int propose(mgr_fsm_t *f, mgr_cmd_t *cmd)
+{
+    int rc = mgr_fsm_propose_wait(f, cmd, NULL);
+
+    mgr_cmd_dispose(cmd);
+    return rc;
+}
+
+int mgr_buckets_create(mgr_fsm_t *f, const char *name, const char *owner, const char *acl,
+                       mgr_bucket_t *existing)
+{
+    mgr_cmd_t cmd;
+    int rc;
+
+    if ((rc = mgr_buckets_create_cmd(mgr_fsm_state(f), name, owner, acl, existing, &cmd)) != 0)
+        return rc;
+    if ((rc = propose(f, &cmd)) == CN_EEXIST && existing != NULL) /* created meanwhile */
+        mgr_buckets_get(mgr_fsm_state(f), name, existing);
+    return rc;
+}
+
+void mgr_buckets_change_cmd(int kind, const mgr_bucket_t *bk,
+                            const char *if_owner, mgr_cmd_t *cmd)
+{
+    mgr_cmd_init(cmd, (enum mgr_cmd_kind)kind);
+    cmd->bucket = *bk;
+    snprintf(cmd->if_owner, sizeof(cmd->if_owner), "%s", if_owner ? if_owner : "");
+}
+
+int mgr_buckets_change(mgr_fsm_t *f, int kind, const mgr_bucket_t *bk)
+{
+    mgr_bucket_t cur;
+    mgr_cmd_t cmd;
+    int rc;
+
+    if ((rc = mgr_buckets_get(mgr_fsm_state(f), bk->name, &cur)) != 0)
+        return rc;
+    mgr_buckets_change_cmd(kind, bk, NULL, &cmd);
+    return propose(f, &cmd);
+}
+
+int mgr_buckets_delete(mgr_fsm_t *f, const char *name)
+{
+    mgr_bucket_t bk;
+
+    if (!mgr_bucket_name_valid(name))
+        return CN_ENOENT; /* also: it would not fit bk.name */
+    memset(&bk, 0, sizeof(bk));
+    snprintf(bk.name, sizeof(bk.name), "%s", name);
+    return mgr_buckets_change(f, MGR_CMD_BUCKET_DELETE, &bk);
 }
 
 json_t *mgr_bucket_json(mgr_state_t *st, const mgr_bucket_t *bk, int admin)
@@ -145,33 +198,71 @@ json_t *mgr_bucket_json(mgr_state_t *st, const mgr_bucket_t *bk, int admin)
     return j;
 }
 
-int mgr_buckets_update(mgr_state_t *st, const mgr_bucket_t *bk)
+void mgr__buckets_put(mgr_state_t *st, mgr_batch_t *b, const mgr_bucket_t *bk)
 {
     char key[8 + MGR_BUCKET_NAME_MAX];
-    mgr_batch_t *b = mgr_batch_new();
     json_t *j = mgr_bucket_json(st, bk, 0);
 
     snprintf(key, sizeof(key), "b/%s", bk->name);
     mgr_batch_put_json(b, key, j);
-    mgr_batch_bump(b, st, MGR_VER_BUCKETS);
     json_decref(j);
-    return mgr_batch_commit(st, b);
 }
 
-int mgr_buckets_delete(mgr_state_t *st, const char *name)
+/* The changes of an existing bucket: what cmd sets, on the record cur. */
+static int apply_change(mgr_state_t *st, const mgr_cmd_t *c, mgr_bucket_t *cur)
+{
+    mgr_user_t u;
+
+    switch (c->kind) {
+    case MGR_CMD_BUCKET_SET_ACL:
+        if (!mgr_bucket_acl_settable(c->bucket.acl))
+            return CN_EINVAL;
+        if (c->if_owner[0] && strcmp(c->if_owner, cur->owner) != 0)
+            return CN_EPERM;
+        snprintf(cur->acl, sizeof(cur->acl), "%s", c->bucket.acl);
+        return 0;
+    case MGR_CMD_BUCKET_SET_OWNER:
+        if (mgr_users_by_id(st, c->bucket.owner, &u) != 0)
+            return CN_EINVAL;
+        snprintf(cur->owner, sizeof(cur->owner), "%s", u.id);
+        return 0;
+    case MGR_CMD_BUCKET_SET_QUOTA:
+        cur->quota_bytes = c->bucket.quota_bytes;
+        return 0;
+    default:
+        return CN_EINVAL;
+    }
+}
+
+int mgr__buckets_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b)
 {
     char key[8 + MGR_BUCKET_NAME_MAX];
     mgr_bucket_t cur;
-    mgr_batch_t *b;
-    int rc;
+    mgr_user_t u;
+    int rc = mgr_buckets_get(st, c->bucket.name, &cur);
 
-    if ((rc = mgr_buckets_get(st, name, &cur)) != 0)
+    if (c->kind == MGR_CMD_BUCKET_CREATE) {
+        if (!mgr_bucket_name_valid(c->bucket.name) || !mgr_bucket_acl_valid(c->bucket.acl))
+            return CN_EINVAL;
+        if (rc != CN_ENOENT)
+            return rc == 0 ? CN_EEXIST : rc;
+        if ((rc = mgr_users_by_id(st, c->bucket.owner, &u)) != 0)
+            return rc;
+        cur = c->bucket;
+        cur.quota_bytes = 0;
+        mgr__buckets_put(st, b, &cur);
+    } else if (rc != 0) {
         return rc;
-    snprintf(key, sizeof(key), "b/%s", name);
-    b = mgr_batch_new();
-    mgr_batch_del(b, key);
+    } else if (c->kind == MGR_CMD_BUCKET_DELETE) {
+        snprintf(key, sizeof(key), "b/%s", cur.name);
+        mgr_batch_del(b, key);
+    } else if ((rc = apply_change(st, c, &cur)) != 0) {
+        return rc;
+    } else {
+        mgr__buckets_put(st, b, &cur);
+    }
     mgr_batch_bump(b, st, MGR_VER_BUCKETS);
-    return mgr_batch_commit(st, b);
+    return 0;
 }
 
 struct each_ctx {

@@ -1,7 +1,10 @@
 /*
  * manager/buckets.h: buckets (name, owner's canonical user id, canned ACL, creation time),
  * stored as b/<name>. Records written before user ids existed name the owner by access key
- * id; manager/migrate.c rewrites them. Every change bumps buckets_ver (MGR_VER_BUCKETS) in the same atomic batch.
+ * id; manager/migrate.c rewrites them. Every change is a command entry (cmd.h) that bumps
+ * buckets_ver (MGR_VER_BUCKETS) in the batch that applies it. mgr_buckets_create and
+ * mgr_buckets_change propose and wait (not for the loop thread); the *_cmd builders are for
+ * proposers that do not wait (the RPC ops).
  * A bucket may have a quota in bytes (0: none), stored here and served to gateways with
  * get_buckets as "quota"; the gateway enforces it.
  * Threads: callers hold the server lock.
@@ -29,21 +32,31 @@ typedef struct mgr_bucket {
 int mgr_bucket_name_valid(const char *name);
 /** 1 for a canned ACL S3 knows (private, public-read, public-read-write, ...). */
 int mgr_bucket_acl_valid(const char *acl);
-/** Creates a bucket owned by the user whose canonical id or access key is owner (stored as
- *  the id). acl NULL means "private". 0, CN_EINVAL (bad name or ACL), CN_ENOENT (no such
- *  user), CN_EEXIST (then *existing, if given, is the bucket that holds the name), CN_EIO. */
-int mgr_buckets_create(mgr_state_t *st, const char *name, const char *owner, const char *acl,
+struct mgr_cmd;
+/** Checks a bucket creation and fills *cmd (a bucket_create entry: the owner, given by
+ *  canonical id or access key, is stored as the id; the creation time is now). acl NULL
+ *  means "private". 0 (dispose cmd), CN_EINVAL (bad name or ACL), CN_ENOENT (no such user),
+ *  CN_EEXIST (then *existing, if given, is the bucket that holds the name), CN_EIO. */
+int mgr_buckets_create_cmd(mgr_state_t *st, const char *name, const char *owner,
+                           const char *acl, mgr_bucket_t *existing, struct mgr_cmd *cmd);
+/** mgr_buckets_create_cmd, proposed: 0 once the bucket exists, or the codes above. */
+int mgr_buckets_create(mgr_fsm_t *f, const char *name, const char *owner, const char *acl,
                        mgr_bucket_t *existing);
 /** 0, CN_ENOENT. */
 int mgr_buckets_get(mgr_state_t *st, const char *name, mgr_bucket_t *out);
 /** 1 for the canned ACLs update-acl sets on a bucket: private, public-read,
  *  public-read-write, authenticated-read. */
 int mgr_bucket_acl_settable(const char *acl);
-/** Rewrites an existing bucket's record (owner, acl, quota) with a version bump. The caller
- *  got it with mgr_buckets_get and validated the change. 0, CN_EIO. */
-int mgr_buckets_update(mgr_state_t *st, const mgr_bucket_t *b);
-/** 0, CN_ENOENT, CN_EIO. The caller checks emptiness first (the gateway does). */
-int mgr_buckets_delete(mgr_state_t *st, const char *name);
+/** Fills *cmd with a change of bucket bk->name (kind: MGR_CMD_BUCKET_DELETE, _SET_ACL with
+ *  bk->acl, _SET_OWNER with bk->owner, a canonical id, _SET_QUOTA with bk->quota_bytes);
+ *  if_owner (may be NULL) makes set_acl refused with CN_EPERM unless that id owns it. */
+void mgr_buckets_change_cmd(int kind, const mgr_bucket_t *bk, const char *if_owner,
+                            struct mgr_cmd *cmd);
+/** mgr_buckets_change_cmd, proposed. 0, CN_ENOENT, CN_EINVAL (an ACL update-acl does not set,
+ *  an owner no user has), CN_EIO. A delete does not check emptiness: the gateway does. */
+int mgr_buckets_change(mgr_fsm_t *f, int kind, const mgr_bucket_t *bk);
+/** Deletes bucket name (mgr_buckets_change). 0, CN_ENOENT, CN_EIO. */
+int mgr_buckets_delete(mgr_fsm_t *f, const char *name);
 /** How many buckets the user with canonical id user_id owns. */
 size_t mgr_buckets_count_owned(mgr_state_t *st, const char *user_id);
 /** A bucket as JSON: {"name","owner","acl","created_ms","quota"}, the stored record and the
@@ -55,5 +68,12 @@ json_t *mgr_bucket_json(mgr_state_t *st, const mgr_bucket_t *b, int admin);
 json_t *mgr_buckets_json(mgr_state_t *st, int admin);
 /** Calls fn for every readable bucket record in name order; fn returns 0 to go on. */
 int mgr_buckets_each(mgr_state_t *st, int (*fn)(mgr_bucket_t *b, void *arg), void *arg);
+
+/* For fsm.c (apply) and migrate.c only. */
+/** Adds bk's record to b. */
+void mgr__buckets_put(mgr_state_t *st, mgr_batch_t *b, const mgr_bucket_t *bk);
+/** Checks a bucket_* entry against st and adds its effect and the buckets_ver bump to b.
+ *  0, or the code that refuses it (CN_EEXIST, CN_ENOENT, CN_EINVAL, CN_EPERM), CN_EIO. */
+int mgr__buckets_apply(mgr_state_t *st, const struct mgr_cmd *c, mgr_batch_t *b);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * manager/endpoints.c: virtual-host endpoint records (see endpoints.h).
+ * manager/endpoints.c: virtual-host endpoint records (see endpoints.h). The proposers lower
+ * the domain and choose the creation time; mgr__endpoints_apply writes the record.
  */
 #include "manager/endpoints.h"
 
@@ -11,6 +12,8 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "manager/cmd.h"
+#include "manager/fsm.h"
 
 int mgr_endpoint_valid(const char *name)
 {
@@ -45,47 +48,76 @@ static void lower(const char *in, char out[MGR_ENDPOINT_MAX + 1])
     out[i] = '\0';
 }
 
-int mgr_endpoints_add(mgr_state_t *st, const char *name)
+/* 0 when e/<dom> exists, CN_ENOENT, CN_EIO. */
+static int exists(mgr_state_t *st, const char *key)
 {
-    char dom[MGR_ENDPOINT_MAX + 1], key[MGR_ENDPOINT_MAX + 8], *v;
-    mgr_batch_t *b;
+    char *v;
+    int rc = mgr_state_get(st, key, &v, NULL);
+
+    if (rc == 0)
+        cn_free(v);
+    return rc;
+}
+
+/* Checks name, lowers it into c.endpoint and proposes kind; want is what e/<domain> must
+ * answer first (0: it exists, CN_ENOENT: it does not). */
+static int propose(mgr_fsm_t *f, enum mgr_cmd_kind kind, const char *name, int want)
+{
+    char key[MGR_ENDPOINT_MAX + 8];
+    mgr_cmd_t c;
+    int rc;
+
+    mgr_cmd_init(&c, kind);
+    lower(name, c.endpoint);
+    snprintf(key, sizeof(key), "e/%s", c.endpoint);
+    if ((rc = exists(mgr_fsm_state(f), key)) != want)
+        return rc == 0 ? CN_EEXIST : rc;
+    c.created_ms = cn_now_ms();
+    rc = mgr_fsm_propose_wait(f, &c, NULL);
+    mgr_cmd_dispose(&c);
+    return rc;
+}
+
+int mgr_endpoints_add(mgr_fsm_t *f, const char *name)
+{
+    if (!mgr_endpoint_valid(name))
+        return CN_EINVAL;
+    return propose(f, MGR_CMD_ENDPOINT_ADD, name, CN_ENOENT);
+}
+
+int mgr_endpoints_delete(mgr_fsm_t *f, const char *name)
+{
+    if (!mgr_endpoint_valid(name))
+        return CN_ENOENT;
+    return propose(f, MGR_CMD_ENDPOINT_DELETE, name, 0);
+}
+
+int mgr__endpoints_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b)
+{
+    char dom[MGR_ENDPOINT_MAX + 1], key[MGR_ENDPOINT_MAX + 8];
     json_t *j;
     int rc;
 
-    if (!mgr_endpoint_valid(name))
+    if (!mgr_endpoint_valid(c->endpoint))
         return CN_EINVAL;
-    lower(name, dom);
+    lower(c->endpoint, dom);
+    if (strcmp(dom, c->endpoint) != 0)
+        return CN_EINVAL; /* proposers lower it */
     snprintf(key, sizeof(key), "e/%s", dom);
-    if ((rc = mgr_state_get(st, key, &v, NULL)) != CN_ENOENT) {
-        if (rc == 0)
-            cn_free(v);
-        return rc == 0 ? CN_EEXIST : rc;
-    }
-    j = json_pack("{s:s, s:I}", "endpoint", dom, "created_ms", (json_int_t)cn_now_ms());
-    b = mgr_batch_new();
-    mgr_batch_put_json(b, key, j);
-    mgr_batch_bump(b, st, MGR_VER_ENDPOINTS);
-    json_decref(j);
-    return mgr_batch_commit(st, b);
-}
-
-int mgr_endpoints_delete(mgr_state_t *st, const char *name)
-{
-    char dom[MGR_ENDPOINT_MAX + 1], key[MGR_ENDPOINT_MAX + 8], *v;
-    mgr_batch_t *b;
-    int rc;
-
-    if (!mgr_endpoint_valid(name))
-        return CN_ENOENT;
-    lower(name, dom);
-    snprintf(key, sizeof(key), "e/%s", dom);
-    if ((rc = mgr_state_get(st, key, &v, NULL)) != 0)
+    rc = exists(st, key);
+    if (c->kind == MGR_CMD_ENDPOINT_ADD) {
+        if (rc != CN_ENOENT)
+            return rc == 0 ? CN_EEXIST : rc;
+        j = json_pack("{s:s, s:I}", "endpoint", dom, "created_ms", (json_int_t)c->created_ms);
+        mgr_batch_put_json(b, key, j);
+        json_decref(j);
+    } else if (rc != 0) {
         return rc;
-    cn_free(v);
-    b = mgr_batch_new();
-    mgr_batch_del(b, key);
+    } else {
+        mgr_batch_del(b, key);
+    }
     mgr_batch_bump(b, st, MGR_VER_ENDPOINTS);
-    return mgr_batch_commit(st, b);
+    return 0;
 }
 
 struct scan_ctx {

@@ -24,7 +24,6 @@
 #include "common/mem.h"
 #include "common/proc.h"
 #include "manager/manager.h"
-#include "manager/migrate.h"
 
 #define MGR_CRON_MS 100
 
@@ -58,7 +57,7 @@ static void on_cron(uv_timer_t *t)
     CN_CHECK_OBJ(s, MGR_SERVER_MAGIC);
     s->ticks++;
     pthread_mutex_lock(&s->lock);
-    mgr_members_monitor(&s->members, s->st, s->conf.node_timeout_ms, cn_mono_ms());
+    mgr_members_monitor(s->fsm, &s->members, s->conf.node_timeout_ms, cn_mono_ms());
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -158,15 +157,17 @@ static void resolve_paths(struct mgr_server *s)
                "(set [admin] dashboard_dir)", dash[0] ? dash : "(none)");
 }
 
-/* Opens the state and loads members, rings and levels into s. */
+/* Opens the state (migrating it, fsm.h) and loads members, rings and levels into s, the
+ * views the fsm keeps in step from then on. */
 static int load_state(struct mgr_server *s)
 {
+    struct mgr_fsm_views views = {&s->members, &s->ring_cur, &s->ring_prev, &s->levels};
     char cur[17];
     int rc;
 
     if ((rc = mgr_state_open(s->conf.data_dir, &s->st)) != 0)
         return rc;
-    if ((rc = mgr_state_migrate(s->st)) != 0)
+    if ((rc = mgr_fsm_create(s->st, &s->lock, &views, &s->fsm)) != 0)
         return rc;
     if ((rc = mgr_members_load(&s->members, s->st, cn_mono_ms())) != 0)
         return rc;
@@ -183,8 +184,8 @@ static int load_state(struct mgr_server *s)
                (unsigned long long)s->levels.n, (unsigned long long)s->levels.w,
                (unsigned long long)s->levels.r, (unsigned long long)s->levels.d);
     cn_ring_checksum_hex(mgr_ring_sum(s->ring_cur), cur);
-    CN_LOG(CN_LOG_INFO, "data_dir=%s members=%zu ring=%s: state loaded", s->conf.data_dir,
-           s->members.n, cur);
+    CN_LOG(CN_LOG_INFO, "data_dir=%s members=%zu ring=%s applied=%llu: state loaded",
+           s->conf.data_dir, s->members.n, cur, (unsigned long long)mgr_fsm_applied(s->fsm));
     return 0;
 }
 
@@ -337,6 +338,7 @@ out_state:
         cn_ring_destroy(s->ring_cur);
     if (s->ring_prev != NULL)
         cn_ring_destroy(s->ring_prev);
+    mgr_fsm_destroy(s->fsm);
     mgr_state_close(s->st);
     mgr_metrics_dispose(&s->metrics);
     json_decref(s->usage);

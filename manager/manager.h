@@ -16,6 +16,7 @@
 #include "common/ring.h"
 #include "common/rpc.h"
 #include "manager/conf_keys.h"
+#include "manager/fsm.h"
 #include "manager/members.h"
 #include "manager/ring_sync.h"
 #include "manager/state.h"
@@ -47,7 +48,9 @@ struct mgr_server {
     uv_signal_t sig_term, sig_int, sig_hup;
     uint64_t ticks;
     pthread_mutex_t lock;
-    mgr_state_t *st;               /* [lock] */
+    mgr_state_t *st;               /* [lock] read directly; written only through fsm */
+    mgr_fsm_t *fsm;                /* [lock] the one write path (fsm.h); it keeps the next
+                                    * four (its views) in step with st */
     mgr_members_t members;         /* [lock] */
     cn_ring_t *ring_cur;           /* [lock] NULL until start */
     cn_ring_t *ring_prev;          /* [lock] NULL when there is none */

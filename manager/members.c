@@ -2,7 +2,13 @@
  * manager/members.c: member table, state transitions and the silence monitor.
  * Invariant: every member's state is one of attached, running, stop, restarted, suspend,
  * detached; a gateway is only running or stop; a storage node is running, restarted or
- * suspend only when it is in the current ring. suspend and detached are set by the admin and never left by themselves.
+ * suspend only when it is in the current ring. suspend and detached are set by the admin and
+ * never left by themselves.
+ * The table in memory is a view of the m/ records: its saved fields change only when fsm.c
+ * applies an entry and calls mgr_members_refresh. Decisions (a register's state, a silence)
+ * are taken here on the table and proposed as entries; the memory-only fields (last contact,
+ * the time of the last heartbeat, gateway cache counters, recover-ring and log-level marks)
+ * are this manager's own observations and are set directly.
  */
 #include "manager/members.h"
 
@@ -16,6 +22,8 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/proto.h"
+#include "manager/cmd.h"
+#include "manager/fsm.h"
 
 const char *const mgr_gw_cache_fields[MGR_GW_CACHE_NFIELDS] = {
     "mem_hits", "mem_misses", "mem_bytes", "mem_entries", "mem_evictions",
@@ -122,7 +130,7 @@ mgr_member_t *mgr_members_find(mgr_members_t *ms, const char *name)
     return NULL;
 }
 
-void mgr_members_save_batch(mgr_batch_t *b, const mgr_member_t *m)
+void mgr__members_put(mgr_batch_t *b, const mgr_member_t *m)
 {
     char key[8 + CN_RING_NAME_MAX];
     json_t *j = member_to_json(m);
@@ -132,12 +140,106 @@ void mgr_members_save_batch(mgr_batch_t *b, const mgr_member_t *m)
     json_decref(j);
 }
 
-int mgr_members_save(mgr_state_t *st, const mgr_member_t *m)
+/* The saved record of name: 0, CN_ENOENT, CN_ECORRUPT, CN_EIO. */
+static int member_get(mgr_state_t *st, const char *name, mgr_member_t *out)
 {
-    mgr_batch_t *b = mgr_batch_new();
+    char key[8 + CN_RING_NAME_MAX];
+    json_t *j;
+    int rc;
 
-    mgr_members_save_batch(b, m);
-    return mgr_batch_commit(st, b);
+    if (!mgr_node_name_valid(name))
+        return CN_ENOENT;
+    snprintf(key, sizeof(key), "m/%s", name);
+    if ((rc = mgr_state_get_json(st, key, &j)) != 0)
+        return rc;
+    rc = member_from_json(j, out);
+    json_decref(j);
+    return rc;
+}
+
+/* Copies the saved fields of rec into the table entry of the same name (added, with a fresh
+ * grace period, when the table has none). */
+static void follow(mgr_members_t *ms, const mgr_member_t *rec, uint64_t now_mono_ms)
+{
+    mgr_member_t *m = mgr_members_find(ms, rec->name);
+
+    if (m == NULL) {
+        m = add(ms);
+        *m = *rec;
+        m->seen_mono_ms = now_mono_ms;
+        return;
+    }
+    memcpy(m->type, rec->type, sizeof(m->type));
+    memcpy(m->host, rec->host, sizeof(m->host));
+    m->port = rec->port;
+    m->vnodes = rec->vnodes;
+    memcpy(m->state, rec->state, sizeof(m->state));
+    m->ring_cur = rec->ring_cur;
+    m->ring_prev = rec->ring_prev;
+    m->updated_ms = rec->updated_ms;
+}
+
+static void forget(mgr_members_t *ms, const char *name)
+{
+    mgr_member_t *m = mgr_members_find(ms, name);
+
+    if (m == NULL)
+        return;
+    memmove(m, m + 1, (size_t)(&ms->v[ms->n] - (m + 1)) * sizeof(*m));
+    ms->n--;
+}
+
+struct refresh_ctx {
+    mgr_members_t *ms;
+    uint64_t now;
+    char (*names)[CN_RING_NAME_MAX]; /* the names the state has */
+    size_t n;
+};
+
+static int refresh_one(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    struct refresh_ctx *c = arg;
+    json_t *j = json_loadb(val, vlen, 0, NULL);
+    mgr_member_t rec;
+
+    if (j != NULL && member_from_json(j, &rec) == 0) {
+        follow(c->ms, &rec, c->now);
+        c->names = cn_realloc(c->names, (c->n + 1) * sizeof(*c->names));
+        memcpy(c->names[c->n++], rec.name, CN_RING_NAME_MAX);
+    }
+    json_decref(j);
+    return 0;
+}
+
+int mgr_members_refresh(mgr_members_t *ms, mgr_state_t *st, const char *name,
+                        uint64_t now_mono_ms)
+{
+    struct refresh_ctx c = {ms, now_mono_ms, NULL, 0};
+    mgr_member_t rec;
+    size_t i = 0;
+    int rc;
+
+    if (name != NULL) {
+        if ((rc = member_get(st, name, &rec)) == 0)
+            follow(ms, &rec, now_mono_ms);
+        else if (rc == CN_ENOENT)
+            forget(ms, name);
+        return rc == CN_ENOENT ? 0 : rc;
+    }
+    if ((rc = mgr_state_scan(st, "m/", refresh_one, &c)) == 0) {
+        while (i < ms->n) { /* those the state no longer has */
+            size_t k = 0;
+
+            while (k < c.n && strcmp(c.names[k], ms->v[i].name) != 0)
+                k++;
+            if (k < c.n)
+                i++;
+            else
+                forget(ms, ms->v[i].name);
+        }
+    }
+    cn_free(c.names);
+    return rc;
 }
 
 static int is_admin_state(const char *state)
@@ -163,13 +265,20 @@ static const char *live_state(const mgr_member_t *m, const cn_ring_t *cur, int r
     return MGR_STATE_RUNNING;
 }
 
-int mgr_members_register(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur,
-                         const char *type, const char *name, const char *host, int port,
-                         uint32_t vnodes, uint64_t now_mono_ms, mgr_member_t **out)
+/* Fills cmd with a member_put of m's saved fields. */
+static void put_cmd(const mgr_member_t *m, mgr_cmd_t *cmd)
 {
-    mgr_member_t *m;
+    mgr_cmd_init(cmd, MGR_CMD_MEMBER_PUT);
+    cmd->member = *m;
+}
+
+int mgr_members_register_cmd(mgr_members_t *ms, const cn_ring_t *cur, const char *type,
+                             const char *name, const char *host, int port, uint32_t vnodes,
+                             mgr_cmd_t *cmd)
+{
+    const mgr_member_t *old;
+    mgr_member_t m;
     const char *state;
-    int rc;
 
     if (type == NULL ||
         (strcmp(type, CN_NODE_STORAGE) != 0 && strcmp(type, CN_NODE_GATEWAY) != 0))
@@ -179,74 +288,89 @@ int mgr_members_register(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cu
         return CN_EINVAL;
     if (vnodes == 0)
         vnodes = CN_RING_DEFAULT_VNODES;
-    if ((m = mgr_members_find(ms, name)) != NULL) {
-        if (strcmp(m->type, type) != 0)
+    memset(&m, 0, sizeof(m));
+    if ((old = mgr_members_find(ms, name)) != NULL) {
+        if (strcmp(old->type, type) != 0)
             return CN_EEXIST;
-        if (strcmp(m->host, host) != 0 || m->port != port) {
-            if (cur != NULL && cn_ring_find(cur, name) != NULL)
-                CN_LOG(CN_LOG_WARN, "node=%s old=%s:%d new=%s:%d: a ring member moved; the "
-                       "ring keeps the old address until the next rebalance",
-                       name, m->host, m->port, host, port);
-        }
+        if ((strcmp(old->host, host) != 0 || old->port != port) && cur != NULL &&
+            cn_ring_find(cur, name) != NULL)
+            CN_LOG(CN_LOG_WARN, "node=%s old=%s:%d new=%s:%d: a ring member moved; the "
+                   "ring keeps the old address until the next rebalance",
+                   name, old->host, old->port, host, port);
+        m = *old;
     } else {
-        m = add(ms);
-        copy_str(m->name, sizeof(m->name), name);
-        copy_str(m->type, sizeof(m->type), type);
+        copy_str(m.name, sizeof(m.name), name);
+        copy_str(m.type, sizeof(m.type), type);
         CN_LOG(CN_LOG_INFO, "node=%s type=%s addr=%s:%d: new member", name, type, host, port);
     }
-    copy_str(m->host, sizeof(m->host), host);
-    m->port = port;
-    m->vnodes = vnodes;
-    state = live_state(m, cur, 1);
-    if (strcmp(m->state, state) != 0) {
-        if (m->state[0])
-            CN_LOG(CN_LOG_INFO, "node=%s: %s -> %s (register)", name, m->state, state);
-        copy_str(m->state, sizeof(m->state), state);
+    copy_str(m.host, sizeof(m.host), host);
+    m.port = port;
+    m.vnodes = vnodes;
+    state = live_state(&m, cur, 1);
+    if (strcmp(m.state, state) != 0) {
+        if (m.state[0])
+            CN_LOG(CN_LOG_INFO, "node=%s: %s -> %s (register)", name, m.state, state);
+        copy_str(m.state, sizeof(m.state), state);
     }
-    m->updated_ms = cn_now_ms();
-    m->seen_mono_ms = now_mono_ms;
-    if ((rc = mgr_members_save(st, m)) != 0)
-        return rc;
-    *out = m;
+    m.updated_ms = cn_now_ms();
+    put_cmd(&m, cmd);
     return 0;
 }
 
-int mgr_members_heartbeat(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur,
-                          const char *name, uint64_t ring_cur, uint64_t ring_prev,
-                          uint64_t now_mono_ms, mgr_member_t **out)
+void mgr_members_touch(mgr_members_t *ms, const char *name, uint64_t now_mono_ms)
 {
     mgr_member_t *m = mgr_members_find(ms, name);
-    const char *state;
-    int changed = 0;
 
+    if (m != NULL)
+        m->seen_mono_ms = now_mono_ms;
+}
+
+int mgr_members_heartbeat_cmd(mgr_members_t *ms, const cn_ring_t *cur, const char *name,
+                              uint64_t ring_cur, uint64_t ring_prev, uint64_t now_mono_ms,
+                              mgr_cmd_t *cmd, int *changed)
+{
+    mgr_member_t *m = mgr_members_find(ms, name), next;
+    const char *state;
+
+    *changed = 0;
     if (m == NULL)
         return CN_ENOENT;
+    m->updated_ms = cn_now_ms();
+    m->seen_mono_ms = now_mono_ms;
+    next = *m;
     state = live_state(m, cur, 0);
     if (strcmp(m->state, state) != 0) {
         CN_LOG(CN_LOG_INFO, "node=%s: %s -> %s (heartbeat)", name, m->state, state);
-        copy_str(m->state, sizeof(m->state), state);
-        changed = 1;
+        copy_str(next.state, sizeof(next.state), state);
+        *changed = 1;
     }
     if (m->ring_cur != ring_cur || m->ring_prev != ring_prev) {
-        m->ring_cur = ring_cur;
-        m->ring_prev = ring_prev;
-        changed = 1;
+        next.ring_cur = ring_cur;
+        next.ring_prev = ring_prev;
+        *changed = 1;
     }
-    m->updated_ms = cn_now_ms();
-    m->seen_mono_ms = now_mono_ms;
-    if (changed)
-        mgr_members_save(st, m); /* best effort: the next change saves again */
-    *out = m;
+    if (*changed)
+        put_cmd(&next, cmd);
     return 0;
 }
 
-size_t mgr_members_monitor(mgr_members_t *ms, mgr_state_t *st, uint64_t timeout_ms,
+/* Fills cmd with a member_set_state of name from its state now to state. */
+static void state_cmd(const mgr_member_t *m, const char *state, mgr_cmd_t *cmd)
+{
+    mgr_cmd_init(cmd, MGR_CMD_MEMBER_SET_STATE);
+    copy_str(cmd->member.name, sizeof(cmd->member.name), m->name);
+    copy_str(cmd->member.state, sizeof(cmd->member.state), state);
+    copy_str(cmd->from, sizeof(cmd->from), m->state);
+}
+
+size_t mgr_members_monitor(mgr_fsm_t *f, mgr_members_t *ms, uint64_t timeout_ms,
                            uint64_t now_mono_ms)
 {
-    size_t stopped = 0;
+    size_t stopped = 0, n = 0;
+    mgr_cmd_t *cmds = cn_calloc(ms->n ? ms->n : 1, sizeof(*cmds));
 
-    for (size_t i = 0; i < ms->n; i++) {
-        mgr_member_t *m = &ms->v[i];
+    for (size_t i = 0; i < ms->n; i++) { /* decide on the table as it is, then propose */
+        const mgr_member_t *m = &ms->v[i];
 
         if (strcmp(m->state, MGR_STATE_STOP) == 0 || is_admin_state(m->state) ||
             now_mono_ms < m->seen_mono_ms ||
@@ -254,10 +378,15 @@ size_t mgr_members_monitor(mgr_members_t *ms, mgr_state_t *st, uint64_t timeout_
             continue;
         CN_LOG(CN_LOG_WARN, "node=%s type=%s silent_ms=%" PRIu64 ": %s -> stop", m->name,
                m->type, now_mono_ms - m->seen_mono_ms, m->state);
-        copy_str(m->state, sizeof(m->state), MGR_STATE_STOP);
-        mgr_members_save(st, m);
+        state_cmd(m, MGR_STATE_STOP, &cmds[n++]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        /* no one waits: a refusal (it spoke meanwhile) leaves it as it is */
+        mgr_fsm_propose(f, &cmds[i], NULL, NULL);
+        mgr_cmd_dispose(&cmds[i]);
         stopped++;
     }
+    cn_free(cmds);
     return stopped;
 }
 
@@ -290,10 +419,26 @@ static size_t ring_members_kept(const mgr_members_t *ms, const cn_ring_t *cur)
     return n;
 }
 
-int mgr_members_admin(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur, uint64_t n,
+/* Proposes name's move from its state now to state and waits. */
+static int propose_state(mgr_fsm_t *f, const mgr_member_t *m, const char *state)
+{
+    char from[sizeof(m->state)];
+    mgr_cmd_t cmd;
+    int rc;
+
+    memcpy(from, m->state, sizeof(from)); /* m may move while the entry is applied */
+    state_cmd(m, state, &cmd);
+    rc = mgr_fsm_propose_wait(f, &cmd, NULL);
+    if (rc == 0)
+        CN_LOG(CN_LOG_INFO, "node=%s: %s -> %s", cmd.member.name, from, state);
+    mgr_cmd_dispose(&cmd);
+    return rc;
+}
+
+int mgr_members_admin(mgr_fsm_t *f, mgr_members_t *ms, const cn_ring_t *cur, uint64_t n,
                       const char *name, const char *action, char *why, size_t whylen)
 {
-    mgr_member_t *m = mgr_members_find(ms, name), tmp;
+    mgr_member_t *m = mgr_members_find(ms, name);
     int in_ring, rc;
     const char *to;
 
@@ -337,33 +482,21 @@ int mgr_members_admin(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur, 
         snprintf(why, whylen, "unknown action '%.40s'", action);
         return CN_EINVAL;
     }
-    tmp = *m;
-    copy_str(tmp.state, sizeof(tmp.state), to);
-    if ((rc = mgr_members_save(st, &tmp)) != 0) {
+    if ((rc = propose_state(f, m, to)) == CN_EBUSY)
+        snprintf(why, whylen, "%s changed state meanwhile; see cairn-adm status and try again",
+                 name);
+    else if (rc != 0)
         snprintf(why, whylen, "could not save the node (%s); see the manager log",
                  cn_strerror(rc));
-        return rc;
-    }
-    CN_LOG(CN_LOG_INFO, "node=%s: %s -> %s (%s)", name, m->state, to, action);
-    copy_str(m->state, sizeof(m->state), to);
-    return 0;
+    return rc;
 }
 
-int mgr_members_set_state(mgr_members_t *ms, mgr_state_t *st, const char *name,
+int mgr_members_set_state(mgr_fsm_t *f, mgr_members_t *ms, const char *name,
                           const char *state)
 {
-    mgr_member_t *m = mgr_members_find(ms, name), tmp;
-    int rc;
+    mgr_member_t *m = mgr_members_find(ms, name);
 
-    if (m == NULL)
-        return CN_ENOENT;
-    tmp = *m;
-    copy_str(tmp.state, sizeof(tmp.state), state);
-    if ((rc = mgr_members_save(st, &tmp)) != 0)
-        return rc;
-    CN_LOG(CN_LOG_INFO, "node=%s: %s -> %s", name, m->state, state);
-    copy_str(m->state, sizeof(m->state), state);
-    return 0;
+    return m != NULL ? propose_state(f, m, state) : CN_ENOENT;
 }
 
 void mgr_members_down_csv(const mgr_members_t *ms, const cn_ring_t *cur, char *out,
@@ -392,20 +525,100 @@ void mgr_members_down_csv(const mgr_members_t *ms, const cn_ring_t *cur, char *o
     }
 }
 
-int mgr_members_remove(mgr_members_t *ms, mgr_state_t *st, const char *name)
+int mgr_members_remove(mgr_fsm_t *f, mgr_members_t *ms, const char *name)
 {
-    char key[8 + CN_RING_NAME_MAX];
+    mgr_cmd_t cmd;
     int rc;
 
-    for (size_t i = 0; i < ms->n; i++) {
-        if (strcmp(ms->v[i].name, name) != 0)
-            continue;
-        snprintf(key, sizeof(key), "m/%s", name);
-        if ((rc = mgr_state_del(st, key)) != 0)
-            return rc;
-        memmove(&ms->v[i], &ms->v[i + 1], (ms->n - i - 1) * sizeof(ms->v[0]));
-        ms->n--;
+    if (mgr_members_find(ms, name) == NULL)
+        return CN_ENOENT;
+    mgr_cmd_init(&cmd, MGR_CMD_MEMBER_REMOVE);
+    copy_str(cmd.member.name, sizeof(cmd.member.name), name);
+    rc = mgr_fsm_propose_wait(f, &cmd, NULL);
+    mgr_cmd_dispose(&cmd);
+    return rc;
+}
+
+/* ---- apply (fsm.c) --------------------------------------------------------------------- */
+
+static int state_known(const char *state)
+{
+    static const char *const all[] = {MGR_STATE_ATTACHED, MGR_STATE_RUNNING, MGR_STATE_STOP,
+                                      MGR_STATE_SUSPEND, MGR_STATE_DETACHED,
+                                      MGR_STATE_RESTARTED};
+
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (strcmp(state, all[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int apply_put(mgr_state_t *st, const mgr_member_t *m, mgr_batch_t *b)
+{
+    mgr_member_t old;
+    int rc;
+
+    if ((strcmp(m->type, CN_NODE_STORAGE) != 0 && strcmp(m->type, CN_NODE_GATEWAY) != 0) ||
+        !mgr_node_name_valid(m->name) || m->host[0] == '\0' || m->port < 1 ||
+        m->vnodes == 0 || !state_known(m->state))
+        return CN_EINVAL;
+    if ((rc = member_get(st, m->name, &old)) == 0 && strcmp(old.type, m->type) != 0)
+        return CN_EEXIST;
+    if (rc != 0 && rc != CN_ENOENT && rc != CN_ECORRUPT)
+        return rc;
+    mgr__members_put(b, m);
+    return 0;
+}
+
+int mgr__members_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b)
+{
+    char key[8 + CN_RING_NAME_MAX];
+    mgr_member_t m;
+    int rc;
+
+    if (c->kind == MGR_CMD_MEMBER_PUT)
+        return apply_put(st, &c->member, b);
+    if ((rc = member_get(st, c->member.name, &m)) != 0)
+        return rc;
+    if (c->kind == MGR_CMD_MEMBER_REMOVE) {
+        snprintf(key, sizeof(key), "m/%s", m.name);
+        mgr_batch_del(b, key);
         return 0;
     }
-    return CN_ENOENT;
+    if (!state_known(c->member.state))
+        return CN_EINVAL;
+    if (strcmp(m.state, c->from) != 0)
+        return CN_EBUSY; /* it changed since the proposer looked */
+    copy_str(m.state, sizeof(m.state), c->member.state);
+    mgr__members_put(b, &m);
+    return 0;
+}
+
+struct running_ctx {
+    mgr_batch_t *b;
+    const cn_ring_t *r;
+    int only_attached;
+};
+
+static int running_one(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    struct running_ctx *c = arg;
+    json_t *j = json_loadb(val, vlen, 0, NULL);
+    mgr_member_t m;
+
+    if (j != NULL && member_from_json(j, &m) == 0 && cn_ring_find(c->r, m.name) != NULL &&
+        (!c->only_attached || strcmp(m.state, MGR_STATE_ATTACHED) == 0)) {
+        copy_str(m.state, sizeof(m.state), MGR_STATE_RUNNING);
+        mgr__members_put(c->b, &m);
+    }
+    json_decref(j);
+    return 0;
+}
+
+int mgr__members_run_ring(mgr_state_t *st, mgr_batch_t *b, const cn_ring_t *r,
+                          int only_attached)
+{
+    struct running_ctx c = {b, r, only_attached};
+
+    return mgr_state_scan(st, "m/", running_one, &c);
 }

@@ -9,11 +9,16 @@
  *             "owner" is that id. Objects written under format 1 name no owner: the gateway
  *             takes their bucket's owner (gateway/auth/access.h).
  *
- * mgr_state_migrate runs when the manager opens its state and after a restore (a backup may
- * be older than the running release). Each step is idempotent and written with the version
- * bump in one batch per record plus one for the version, so a crash half-way is finished by
- * the next start. A state newer than this release is refused (CN_EPROTO): an old manager must
- * not half-understand it.
+ * The migration is a local step, not a command entry (fsm.h): it changes how the state is
+ * encoded, not what it says, and it is a pure function of the state's bytes (a legacy id is
+ * a hash of the name; no clock, no randomness), so every manager of one release that holds
+ * the same state writes the same bytes. It must also run before any entry is applied, since
+ * entries are interpreted in the current format. fsm.c runs it when it opens the state and
+ * right after applying a restore entry (a backup may be older than the running release), and
+ * commits what mgr_migrate_fill adds in one batch with the new "v/format" (not "v/applied":
+ * no entry was applied), so a crash leaves the old format whole and the next start migrates
+ * again. A state newer than this release is refused (CN_EPROTO): an old manager must not
+ * half-understand it.
  * Threads: callers hold the server lock (or run before the loop starts).
  */
 #ifndef CAIRN_MANAGER_MIGRATE_H
@@ -24,7 +29,9 @@
 #define MGR_STATE_FORMAT 2
 #define MGR_VER_FORMAT "v/format"
 
-/** Brings st to MGR_STATE_FORMAT. 0, CN_EPROTO (written by a newer release), CN_EIO. */
-int mgr_state_migrate(mgr_state_t *st);
+/** Adds to b what brings st to MGR_STATE_FORMAT, "v/format" included; adds nothing when st
+ *  is at it. Reads st, never writes it. 0 with *from = the format st has, CN_EPROTO (written
+ *  by a newer release), CN_EIO (a scan failed). */
+int mgr_migrate_fill(mgr_state_t *st, mgr_batch_t *b, uint64_t *from);
 
 #endif

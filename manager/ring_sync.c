@@ -2,6 +2,9 @@
  * manager/ring_sync.c: ring and consistency persistence, and the first ring ("start").
  * Nodes learn the ring by get_ring after a heartbeat shows them a checksum they do not hold;
  * nothing is pushed from here. rebalance and rollback only save rings; the watcher drops prev.
+ * The proposers build rings from the members table (cn_ring_build) and propose them whole,
+ * with the checksums they saw; mgr__rings_apply refuses an entry whose checksums are no
+ * longer the state's (CN_ESTALE), so two proposers never stack rings on a stale view.
  */
 #include "manager/ring_sync.h"
 
@@ -14,6 +17,8 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/proto.h"
+#include "manager/cmd.h"
+#include "manager/fsm.h"
 
 static int load_one(mgr_state_t *st, const char *key, cn_ring_t **out)
 {
@@ -57,15 +62,6 @@ static void put_ring(mgr_batch_t *b, const char *key, const cn_ring_t *r)
     cn_buf_dispose(&buf);
 }
 
-int mgr_rings_save(mgr_state_t *st, const cn_ring_t *cur, const cn_ring_t *prev)
-{
-    mgr_batch_t *b = mgr_batch_new();
-
-    put_ring(b, "r/cur", cur);
-    put_ring(b, "r/prev", prev);
-    return mgr_batch_commit(st, b);
-}
-
 uint64_t mgr_ring_sum(const cn_ring_t *r)
 {
     return r != NULL ? cn_ring_checksum(r) : 0;
@@ -89,12 +85,20 @@ int mgr_levels_load(mgr_state_t *st, mgr_levels_t *out)
     return 0;
 }
 
-int mgr_ring_start(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur_now,
-                   const mgr_levels_t *lv, cn_ring_t **cur, size_t *started)
+/* Proposes cmd, waits, disposes it. */
+static int propose(mgr_fsm_t *f, mgr_cmd_t *cmd)
+{
+    int rc = mgr_fsm_propose_wait(f, cmd, NULL);
+
+    mgr_cmd_dispose(cmd);
+    return rc;
+}
+
+int mgr_ring_start(mgr_fsm_t *f, mgr_members_t *ms, const cn_ring_t *cur_now,
+                   const mgr_levels_t *lv, size_t *started)
 {
     cn_ring_t *r;
-    mgr_batch_t *b;
-    json_t *j;
+    mgr_cmd_t cmd;
     size_t n = 0;
     int rc;
 
@@ -119,42 +123,22 @@ int mgr_ring_start(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur_now,
     }
     if ((rc = cn_ring_build(r)) != 0)
         goto out_destroy;
-
-    b = mgr_batch_new();
-    put_ring(b, "r/cur", r);
-    mgr_batch_del(b, "r/prev");
-    j = json_pack("{s:I, s:I, s:I, s:I}", "n", (json_int_t)lv->n, "w", (json_int_t)lv->w, "r",
-                  (json_int_t)lv->r, "d", (json_int_t)lv->d);
-    mgr_batch_put_json(b, "c/levels", j);
-    json_decref(j);
-    for (size_t i = 0; i < ms->n; i++) {
-        mgr_member_t tmp = ms->v[i];
-
-        if (cn_ring_find(r, tmp.name) == NULL)
-            continue;
-        snprintf(tmp.state, sizeof(tmp.state), "%s", MGR_STATE_RUNNING);
-        mgr_members_save_batch(b, &tmp);
-    }
-    if ((rc = mgr_batch_commit(st, b)) != 0)
-        goto out_destroy;
-    /* saved: now the memory table may follow */
-    for (size_t i = 0; i < ms->n; i++)
-        if (cn_ring_find(r, ms->v[i].name) != NULL)
-            snprintf(ms->v[i].state, sizeof(ms->v[i].state), "%s", MGR_STATE_RUNNING);
-    *cur = r;
-    *started = n;
-    return 0;
+    mgr_cmd_init(&cmd, MGR_CMD_RING_START);
+    mgr_cmd_set_ring(&cmd, r);
+    cmd.levels = *lv;
+    if ((rc = propose(f, &cmd)) == 0)
+        *started = n;
 
 out_destroy:
     cn_ring_destroy(r);
     return rc;
 }
 
-int mgr_ring_rebalance(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur_now,
-                       const cn_ring_t *prev_now, cn_ring_t **next, char *why, size_t whylen)
+int mgr_ring_rebalance(mgr_fsm_t *f, mgr_members_t *ms, const cn_ring_t *cur_now,
+                       const cn_ring_t *prev_now, char *why, size_t whylen)
 {
     cn_ring_t *r;
-    mgr_batch_t *b;
+    mgr_cmd_t cmd;
     size_t n = 0;
     int rc;
 
@@ -204,36 +188,184 @@ int mgr_ring_rebalance(mgr_members_t *ms, mgr_state_t *st, const cn_ring_t *cur_
         rc = CN_EEXIST;
         goto out_destroy;
     }
-    b = mgr_batch_new();
-    put_ring(b, "r/cur", r);
-    put_ring(b, "r/prev", cur_now);
-    for (size_t i = 0; i < ms->n; i++) {
-        mgr_member_t tmp = ms->v[i];
-
-        if (strcmp(tmp.state, MGR_STATE_ATTACHED) != 0 || cn_ring_find(r, tmp.name) == NULL)
-            continue;
-        snprintf(tmp.state, sizeof(tmp.state), "%s", MGR_STATE_RUNNING);
-        mgr_members_save_batch(b, &tmp);
-    }
-    if ((rc = mgr_batch_commit(st, b)) != 0) {
+    mgr_cmd_init(&cmd, MGR_CMD_RING_REBALANCE);
+    mgr_cmd_set_ring(&cmd, r);
+    cmd.expect_cur = cn_ring_checksum(cur_now);
+    if ((rc = propose(f, &cmd)) == CN_ESTALE || rc == CN_EBUSY)
+        snprintf(why, whylen, "the rings changed meanwhile; try again");
+    else if (rc != 0)
         snprintf(why, whylen, "could not save the ring (%s); see the manager log",
                  cn_strerror(rc));
-        goto out_destroy;
-    }
-    for (size_t i = 0; i < ms->n; i++)
-        if (strcmp(ms->v[i].state, MGR_STATE_ATTACHED) == 0 && cn_ring_find(r, ms->v[i].name))
-            snprintf(ms->v[i].state, sizeof(ms->v[i].state), "%s", MGR_STATE_RUNNING);
-    *next = r;
-    return 0;
 
 out_destroy:
     cn_ring_destroy(r);
     return rc;
 }
 
-int mgr_ring_rollback(mgr_state_t *st, const cn_ring_t *cur_now, const cn_ring_t *prev_now)
+/* Proposes kind (rollback, drop_prev) with the checksums the caller sees. */
+static int propose_pair(mgr_fsm_t *f, enum mgr_cmd_kind kind, const cn_ring_t *cur_now,
+                        const cn_ring_t *prev_now)
 {
+    mgr_cmd_t cmd;
+
     if (cur_now == NULL || prev_now == NULL)
         return CN_ENOENT;
-    return mgr_rings_save(st, prev_now, cur_now);
+    mgr_cmd_init(&cmd, kind);
+    cmd.expect_cur = cn_ring_checksum(cur_now);
+    cmd.expect_prev = cn_ring_checksum(prev_now);
+    return propose(f, &cmd);
+}
+
+int mgr_ring_rollback(mgr_fsm_t *f, const cn_ring_t *cur_now, const cn_ring_t *prev_now)
+{
+    return propose_pair(f, MGR_CMD_RING_ROLLBACK, cur_now, prev_now);
+}
+
+int mgr_ring_drop_prev(mgr_fsm_t *f, const cn_ring_t *cur_now, const cn_ring_t *prev_now)
+{
+    return propose_pair(f, MGR_CMD_RING_DROP_PREV, cur_now, prev_now);
+}
+
+int mgr_levels_set(mgr_fsm_t *f, const mgr_levels_t *lv)
+{
+    mgr_cmd_t cmd;
+
+    mgr_cmd_init(&cmd, MGR_CMD_LEVELS_SET);
+    cmd.levels = *lv;
+    return propose(f, &cmd);
+}
+
+/* ---- apply (fsm.c) --------------------------------------------------------------------- */
+
+static int levels_valid(const mgr_levels_t *lv)
+{
+    return lv->n >= 1 && lv->n <= CN_RING_MAX_REPLICAS && lv->w >= 1 && lv->w <= lv->n &&
+           lv->r >= 1 && lv->r <= lv->n && lv->d >= 1 && lv->d <= lv->n;
+}
+
+static void put_levels(mgr_batch_t *b, const mgr_levels_t *lv)
+{
+    json_t *j = json_pack("{s:I, s:I, s:I, s:I}", "n", (json_int_t)lv->n, "w",
+                          (json_int_t)lv->w, "r", (json_int_t)lv->r, "d", (json_int_t)lv->d);
+
+    mgr_batch_put_json(b, "c/levels", j);
+    json_decref(j);
+}
+
+/* A saved ring: its bytes (cn_free) and checksum. CN_ENOENT when there is none. */
+struct saved {
+    char *bytes;
+    size_t len;
+    uint64_t sum;
+};
+
+static int saved_ring(mgr_state_t *st, const char *key, struct saved *out)
+{
+    cn_ring_t *r;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = mgr_state_get(st, key, &out->bytes, &out->len)) != 0)
+        return rc;
+    if (out->len == 0 || cn_ring_decode(out->bytes, out->len, &r) != 0) {
+        cn_free(out->bytes);
+        out->bytes = NULL;
+        return out->len == 0 ? CN_ENOENT : CN_ECORRUPT;
+    }
+    out->sum = cn_ring_checksum(r);
+    cn_ring_destroy(r);
+    return 0;
+}
+
+/* The ring of a ring_start or ring_rebalance entry, decoded (destroy it). */
+static int entry_ring(const mgr_cmd_t *c, cn_ring_t **out)
+{
+    return cn_ring_decode(c->ring, c->ring_len, out) == 0 ? 0 : CN_EINVAL;
+}
+
+static int apply_start(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b,
+                       const struct saved *cur)
+{
+    cn_ring_t *r;
+    int rc;
+
+    if (cur->bytes != NULL)
+        return CN_EEXIST;
+    if (!levels_valid(&c->levels) || (rc = entry_ring(c, &r)) != 0)
+        return CN_EINVAL;
+    put_ring(b, "r/cur", r);
+    mgr_batch_del(b, "r/prev");
+    put_levels(b, &c->levels);
+    rc = mgr__members_run_ring(st, b, r, 0);
+    cn_ring_destroy(r);
+    return rc;
+}
+
+static int apply_rebalance(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b,
+                           const struct saved *cur, const struct saved *prev)
+{
+    cn_ring_t *r;
+    int rc;
+
+    if (cur->bytes == NULL)
+        return CN_ENOENT;
+    if (prev->bytes != NULL)
+        return CN_EBUSY;
+    if (cur->sum != c->expect_cur)
+        return CN_ESTALE;
+    if ((rc = entry_ring(c, &r)) != 0)
+        return rc;
+    if (cn_ring_checksum(r) == cur->sum) {
+        cn_ring_destroy(r);
+        return CN_EEXIST;
+    }
+    put_ring(b, "r/cur", r);
+    mgr_batch_put(b, "r/prev", cur->bytes, cur->len);
+    rc = mgr__members_run_ring(st, b, r, 1);
+    cn_ring_destroy(r);
+    return rc;
+}
+
+int mgr__rings_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b)
+{
+    struct saved cur, prev;
+    int rc = 0;
+
+    if (c->kind == MGR_CMD_LEVELS_SET) {
+        if (!levels_valid(&c->levels))
+            return CN_EINVAL;
+        put_levels(b, &c->levels);
+        return 0;
+    }
+    if ((rc = saved_ring(st, "r/cur", &cur)) != 0 && rc != CN_ENOENT)
+        return rc;
+    if ((rc = saved_ring(st, "r/prev", &prev)) != 0 && rc != CN_ENOENT) {
+        cn_free(cur.bytes);
+        return rc;
+    }
+    switch (c->kind) {
+    case MGR_CMD_RING_START:
+        rc = apply_start(st, c, b, &cur);
+        break;
+    case MGR_CMD_RING_REBALANCE:
+        rc = apply_rebalance(st, c, b, &cur, &prev);
+        break;
+    default: /* rollback, drop_prev */
+        if (cur.bytes == NULL || prev.bytes == NULL)
+            rc = CN_ENOENT;
+        else if (cur.sum != c->expect_cur || prev.sum != c->expect_prev)
+            rc = CN_ESTALE;
+        else if (c->kind == MGR_CMD_RING_ROLLBACK) {
+            mgr_batch_put(b, "r/cur", prev.bytes, prev.len);
+            mgr_batch_put(b, "r/prev", cur.bytes, cur.len);
+            rc = 0;
+        } else {
+            mgr_batch_del(b, "r/prev");
+            rc = 0;
+        }
+        break;
+    }
+    cn_free(cur.bytes);
+    cn_free(prev.bytes);
+    return rc;
 }

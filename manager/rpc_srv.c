@@ -2,7 +2,9 @@
  * manager/rpc_srv.c: the manager's cluster RPC ops (docs/PROTOCOL.md): register,
  * heartbeat, get_ring, get_users, get_buckets, get_endpoints, bucket_create, bucket_delete,
  * bucket_set_acl.
- * Runs on the loop thread; each request takes s->lock for its state work and answers at once.
+ * Runs on the loop thread; each request takes s->lock for its state work. Reads answer at
+ * once. An op that changes the state proposes a command entry (fsm.h) and answers from the
+ * entry's done callback, never by waiting: the loop is where entries commit.
  * register/heartbeat replies also carry `down` (comma-joined storage nodes out of service).
  * Every request is counted in cairn_manager_rpc_requests_total{op, rc} and timed.
  */
@@ -52,54 +54,126 @@ static void put_sync_fields(struct mgr_server *s, cn_msg_t *resp, mgr_member_t *
         cn_msg_set_u64(resp, "log_level", (uint64_t)m->log_level);
 }
 
-static int op_register(struct mgr_server *s, cn_msg_t *req, cn_msg_t *resp)
+/* One request being answered: at once, or by the done callback of the entry its op proposed
+ * (fsm.h: today that runs before the proposal returns; with Raft, once the entry commits). */
+struct rpc_call {
+    uint32_t magic;
+    struct mgr_server *s;
+    cn_rpc_conn_t *conn;
+    cn_msg_t *req, *resp;
+    const char *label;
+    double t0;
+    char node[CN_RING_NAME_MAX];   /* register, heartbeat: whose sync fields to answer */
+    char done_msg[192];            /* bucket ops: the line to log once applied */
+};
+
+#define RPC_CALL_MAGIC 0x6d677263u /* "mgrc" */
+#define RPC_PENDING 1              /* an op's result: the entry it proposed answers */
+
+/* "ok" or the code's name ("ENOENT" from "ENOENT: no such entry"). */
+static void rc_label(int rc, char *out, size_t outlen)
 {
-    char type[16], name[CN_RING_NAME_MAX], host[CN_RING_HOST_MAX];
-    uint64_t port = 0, vnodes = 0;
+    const char *e = rc == 0 ? "ok" : cn_strerror(rc);
+    size_t n = strcspn(e, ":");
+
+    snprintf(out, outlen, "%.*s", (int)(n < outlen ? n : outlen - 1), e);
+}
+
+/* Answers c with rc (counted and timed) and frees it. */
+static void finish(struct rpc_call *c, int rc)
+{
+    struct mgr_server *s = c->s;
+    char rcs[32];
+
+    CN_CHECK_OBJ(c, RPC_CALL_MAGIC);
+    if (rc != 0)
+        CN_LOG(CN_LOG_DEBUG, "op=%s peer=%s rc=%s", cn_msg_op(c->req),
+               cn_rpc_conn_peer(c->conn), cn_strerror(rc));
+    cn_msg_set_rc(c->resp, rc);
+    rc_label(rc, rcs, sizeof(rcs));
+    cn_metric_add(s->metrics.rpc_requests, (const char *[]){c->label, rcs}, 1);
+    cn_metric_observe(s->metrics.rpc_seconds, (const char *[]){c->label},
+                      mgr_now_seconds() - c->t0);
+    cn_rpc_reply(c->conn, c->req, c->resp);
+    c->magic = 0;
+    cn_free(c);
+}
+
+/* Done: the member_put of a register or heartbeat is applied; answer with the member. */
+static void member_applied(void *arg, int rc, int why)
+{
+    struct rpc_call *c = arg;
     mgr_member_t *m;
+
+    CN_CHECK_OBJ(c, RPC_CALL_MAGIC);
+    if (rc == 0 && (m = mgr_members_find(&c->s->members, c->node)) != NULL) {
+        m->seen_mono_ms = cn_mono_ms();
+        put_sync_fields(c->s, c->resp, m);
+    } else if (rc == 0) {
+        rc = CN_EIO; /* applied, yet not in the table: the view failed to follow (logged) */
+    }
+    finish(c, rc);
+}
+
+/* Proposes cmd for c, which done answers; disposes cmd. */
+static int propose(struct rpc_call *c, mgr_cmd_t *cmd, mgr_fsm_done_fn done)
+{
+    mgr_fsm_propose(c->s->fsm, cmd, done, c);
+    mgr_cmd_dispose(cmd);
+    return RPC_PENDING;
+}
+
+static int op_register(struct rpc_call *c)
+{
+    char type[16], host[CN_RING_HOST_MAX];
+    uint64_t port = 0, vnodes = 0;
+    mgr_cmd_t cmd;
     int rc;
 
-    if (cn_msg_get_str(req, "type", type, sizeof(type)) != 0 ||
-        cn_msg_get_str(req, "name", name, sizeof(name)) != 0 ||
-        cn_msg_get_str(req, "host", host, sizeof(host)) != 0 ||
-        cn_msg_get_u64(req, "port", &port) != 0 || port > 65535)
+    if (cn_msg_get_str(c->req, "type", type, sizeof(type)) != 0 ||
+        cn_msg_get_str(c->req, "name", c->node, sizeof(c->node)) != 0 ||
+        cn_msg_get_str(c->req, "host", host, sizeof(host)) != 0 ||
+        cn_msg_get_u64(c->req, "port", &port) != 0 || port > 65535)
         return CN_EINVAL;
-    if ((rc = cn_msg_get_u64(req, "vnodes", &vnodes)) != 0 && rc != CN_ENOENT)
+    if ((rc = cn_msg_get_u64(c->req, "vnodes", &vnodes)) != 0 && rc != CN_ENOENT)
         return CN_EINVAL;
     if (vnodes > 65536)
         return CN_EINVAL;
-    rc = mgr_members_register(&s->members, s->st, s->ring_cur, type, name, host, (int)port,
-                              (uint32_t)vnodes, cn_mono_ms(), &m);
-    if (rc == 0)
-        put_sync_fields(s, resp, m);
-    return rc;
+    if ((rc = mgr_members_register_cmd(&c->s->members, c->s->ring_cur, type, c->node, host,
+                                       (int)port, (uint32_t)vnodes, &cmd)) != 0)
+        return rc;
+    return propose(c, &cmd, member_applied);
 }
 
-static int op_heartbeat(struct mgr_server *s, cn_msg_t *req, cn_msg_t *resp)
+static int op_heartbeat(struct rpc_call *c)
 {
-    char name[CN_RING_NAME_MAX];
+    struct mgr_server *s = c->s;
     uint64_t cur = 0, prev = 0;
     mgr_member_t *m;
-    int rc;
+    mgr_cmd_t cmd;
+    int rc, changed = 0;
 
-    if (cn_msg_get_str(req, "name", name, sizeof(name)) != 0)
+    if (cn_msg_get_str(c->req, "name", c->node, sizeof(c->node)) != 0)
         return CN_EINVAL;
-    cn_msg_get_u64(req, "ring_cur", &cur);
-    cn_msg_get_u64(req, "ring_prev", &prev);
-    rc = mgr_members_heartbeat(&s->members, s->st, s->ring_cur, name, cur, prev, cn_mono_ms(),
-                               &m);
-    if (rc == 0 && strcmp(m->type, CN_NODE_GATEWAY) == 0) {
+    cn_msg_get_u64(c->req, "ring_cur", &cur);
+    cn_msg_get_u64(c->req, "ring_prev", &prev);
+    if ((rc = mgr_members_heartbeat_cmd(&s->members, s->ring_cur, c->node, cur, prev,
+                                        cn_mono_ms(), &cmd, &changed)) != 0)
+        return rc;
+    m = mgr_members_find(&s->members, c->node);
+    if (strcmp(m->type, CN_NODE_GATEWAY) == 0) { /* counters: memory only */
         char field[48];
 
         for (size_t i = 0; i < MGR_GW_CACHE_NFIELDS; i++) {
             snprintf(field, sizeof(field), "cache_%s", mgr_gw_cache_fields[i]);
-            if (cn_msg_get_u64(req, field, &m->cache[i]) == 0)
+            if (cn_msg_get_u64(c->req, field, &m->cache[i]) == 0)
                 m->have_cache = 1;
         }
     }
-    if (rc == 0)
-        put_sync_fields(s, resp, m);
-    return rc;
+    if (changed)
+        return propose(c, &cmd, member_applied);
+    put_sync_fields(s, c->resp, m);
+    return 0;
 }
 
 static void put_ring_field(cn_msg_t *resp, const char *field, const cn_ring_t *r)
@@ -132,62 +206,100 @@ static void put_json_body(cn_msg_t *resp, json_t *j)
     json_decref(j);
 }
 
-static int op_bucket_create(struct mgr_server *s, cn_msg_t *req, cn_msg_t *resp)
+/* Done: a bucket entry is applied (or refused). */
+static void bucket_applied(void *arg, int rc, int why)
+{
+    struct rpc_call *c = arg;
+
+    CN_CHECK_OBJ(c, RPC_CALL_MAGIC);
+    if (rc == 0)
+        CN_LOG(CN_LOG_INFO, "%s", c->done_msg);
+    finish(c, rc);
+}
+
+/* Done: bucket_create, which answers CN_EEXIST with the owner of the bucket that exists. */
+static void bucket_created(void *arg, int rc, int why)
+{
+    struct rpc_call *c = arg;
+    char name[MGR_BUCKET_NAME_MAX + 2];
+    mgr_bucket_t b;
+
+    CN_CHECK_OBJ(c, RPC_CALL_MAGIC);
+    if (rc == CN_EEXIST && cn_msg_get_str(c->req, "name", name, sizeof(name)) == 0 &&
+        mgr_buckets_get(c->s->st, name, &b) == 0)
+        cn_msg_set_str(c->resp, "owner", b.owner);
+    else if (rc == CN_ENOENT)
+        rc = CN_EINVAL; /* its owner was deleted meanwhile */
+    bucket_applied(c, rc, why);
+}
+
+static int op_bucket_create(struct rpc_call *c)
 {
     char name[MGR_BUCKET_NAME_MAX + 2], owner[MGR_USER_ID_LEN + 8], acl[32] = "private";
     mgr_bucket_t existing;
+    mgr_cmd_t cmd;
     int rc;
 
-    if (cn_msg_get_str(req, "name", name, sizeof(name)) != 0 ||
-        cn_msg_get_str(req, "owner", owner, sizeof(owner)) != 0)
+    if (cn_msg_get_str(c->req, "name", name, sizeof(name)) != 0 ||
+        cn_msg_get_str(c->req, "owner", owner, sizeof(owner)) != 0)
         return CN_EINVAL;
-    if ((rc = cn_msg_get_str(req, "acl", acl, sizeof(acl))) != 0 && rc != CN_ENOENT)
+    if ((rc = cn_msg_get_str(c->req, "acl", acl, sizeof(acl))) != 0 && rc != CN_ENOENT)
         return CN_EINVAL;
-    rc = mgr_buckets_create(s->st, name, owner, acl[0] ? acl : "private", &existing);
+    rc = mgr_buckets_create_cmd(c->s->st, name, owner, acl[0] ? acl : "private", &existing,
+                                &cmd);
     if (rc == CN_EEXIST)
-        cn_msg_set_str(resp, "owner", existing.owner);
-    else if (rc == CN_ENOENT)
-        rc = CN_EINVAL; /* no user has that id (or access key, from an older gateway) */
-    if (rc == 0)
-        CN_LOG(CN_LOG_INFO, "bucket=%s owner=%s acl=%s: created over RPC", name, owner, acl);
-    return rc;
+        cn_msg_set_str(c->resp, "owner", existing.owner);
+    if (rc != 0)
+        return rc == CN_ENOENT ? CN_EINVAL : rc; /* no user has that id (or access key, from
+                                                  * an older gateway) */
+    snprintf(c->done_msg, sizeof(c->done_msg), "bucket=%s owner=%s acl=%s: created over RPC",
+             name, owner, acl);
+    return propose(c, &cmd, bucket_created);
 }
 
-static int op_bucket_delete(struct mgr_server *s, cn_msg_t *req)
+static int op_bucket_delete(struct rpc_call *c)
 {
     char name[MGR_BUCKET_NAME_MAX + 2];
+    mgr_bucket_t b;
+    mgr_cmd_t cmd;
     int rc;
 
-    if (cn_msg_get_str(req, "name", name, sizeof(name)) != 0)
+    if (cn_msg_get_str(c->req, "name", name, sizeof(name)) != 0)
         return CN_ENOENT;
-    if ((rc = mgr_buckets_delete(s->st, name)) == 0)
-        CN_LOG(CN_LOG_INFO, "bucket=%s: deleted", name);
-    return rc;
+    if ((rc = mgr_buckets_get(c->s->st, name, &b)) != 0)
+        return rc;
+    mgr_buckets_change_cmd(MGR_CMD_BUCKET_DELETE, &b, NULL, &cmd);
+    snprintf(c->done_msg, sizeof(c->done_msg), "bucket=%s: deleted", name);
+    return propose(c, &cmd, bucket_applied);
 }
 
 /* bucket_set_acl {name, acl, owner}: the gateway's PutBucketAcl. owner is the requester's
  * canonical id (an older gateway sends its access key); only the bucket's owner may change
- * its canned ACL (CN_EPERM otherwise). */
-static int op_bucket_set_acl(struct mgr_server *s, cn_msg_t *req)
+ * its canned ACL (CN_EPERM otherwise: checked here and again when the entry is applied). */
+static int op_bucket_set_acl(struct rpc_call *c)
 {
     char name[MGR_BUCKET_NAME_MAX + 2], owner[MGR_USER_ID_LEN + 8], acl[32];
+    const char *if_owner = NULL;
     mgr_bucket_t b;
     mgr_user_t u;
+    mgr_cmd_t cmd;
     int rc;
 
-    if (cn_msg_get_str(req, "name", name, sizeof(name)) != 0)
+    if (cn_msg_get_str(c->req, "name", name, sizeof(name)) != 0)
         return CN_ENOENT;
-    if (cn_msg_get_str(req, "acl", acl, sizeof(acl)) != 0 || !mgr_bucket_acl_settable(acl))
+    if (cn_msg_get_str(c->req, "acl", acl, sizeof(acl)) != 0 || !mgr_bucket_acl_settable(acl))
         return CN_EINVAL;
-    if ((rc = mgr_buckets_get(s->st, name, &b)) != 0)
+    if ((rc = mgr_buckets_get(c->s->st, name, &b)) != 0)
         return rc;
-    if (cn_msg_get_str(req, "owner", owner, sizeof(owner)) == 0 &&
-        (mgr_users_by_id_or_key(s->st, owner, &u) != 0 || strcmp(u.id, b.owner) != 0))
-        return CN_EPERM;
+    if (cn_msg_get_str(c->req, "owner", owner, sizeof(owner)) == 0) {
+        if (mgr_users_by_id_or_key(c->s->st, owner, &u) != 0 || strcmp(u.id, b.owner) != 0)
+            return CN_EPERM;
+        if_owner = u.id;
+    }
     snprintf(b.acl, sizeof(b.acl), "%s", acl);
-    if ((rc = mgr_buckets_update(s->st, &b)) == 0)
-        CN_LOG(CN_LOG_INFO, "bucket=%s acl=%s: set over RPC", name, acl);
-    return rc;
+    mgr_buckets_change_cmd(MGR_CMD_BUCKET_SET_ACL, &b, if_owner, &cmd);
+    snprintf(c->done_msg, sizeof(c->done_msg), "bucket=%s acl=%s: set over RPC", name, acl);
+    return propose(c, &cmd, bucket_applied);
 }
 
 /* The op as a metric label: known ops only, so a peer cannot grow the series. */
@@ -205,76 +317,77 @@ static const char *op_label(const char *op)
     return "unknown";
 }
 
-/* "ok" or the code's name ("ENOENT" from "ENOENT: no such entry"). */
-static void rc_label(int rc, char *out, size_t outlen)
+/* Runs c's op with the lock held: 0 or a code to answer now, or RPC_PENDING. */
+static int dispatch(struct rpc_call *c, const char *op)
 {
-    const char *e = rc == 0 ? "ok" : cn_strerror(rc);
-    size_t n = strcspn(e, ":");
+    struct mgr_server *s = c->s;
+    int rc;
 
-    snprintf(out, outlen, "%.*s", (int)(n < outlen ? n : outlen - 1), e);
+    if (strcmp(op, CN_OP_REGISTER) == 0) {
+        rc = op_register(c);
+    } else if (strcmp(op, CN_OP_HEARTBEAT) == 0) {
+        rc = op_heartbeat(c);
+    } else if (strcmp(op, CN_OP_GET_RING) == 0) {
+        rc = op_get_ring(s, c->resp);
+    } else if (strcmp(op, CN_OP_GET_USERS) == 0) {
+        cn_msg_set_u64(c->resp, "ver", mgr_state_get_u64(s->st, MGR_VER_USERS));
+        put_json_body(c->resp, mgr_users_json(s->st, 1));
+        rc = 0;
+    } else if (strcmp(op, CN_OP_GET_BUCKETS) == 0) {
+        json_t *arr = mgr_buckets_json(s->st, 0);
+
+        cn_msg_set_u64(c->resp, "ver", mgr_buckets_ver(s));
+        mgr_usage_annotate(s, arr);
+        put_json_body(c->resp, arr);
+        rc = 0;
+    } else if (strcmp(op, CN_OP_GET_ENDPOINTS) == 0) {
+        cn_msg_set_u64(c->resp, "ver", mgr_state_get_u64(s->st, MGR_VER_ENDPOINTS));
+        put_json_body(c->resp, mgr_endpoints_json(s->st, 0));
+        rc = 0;
+    } else if (strcmp(op, CN_OP_BUCKET_CREATE) == 0) {
+        rc = op_bucket_create(c);
+    } else if (strcmp(op, CN_OP_BUCKET_DELETE) == 0) {
+        rc = op_bucket_delete(c);
+    } else if (strcmp(op, CN_OP_BUCKET_SET_ACL) == 0) {
+        rc = op_bucket_set_acl(c);
+    } else if (strcmp(op, "cache_invalidate") == 0) {
+        cn_slice_t key;
+
+        rc = cn_msg_get_bytes(c->req, "key", &key) == 0 && key.len <= 2048 ? 0 : CN_EINVAL;
+        if (rc == 0)
+            cn_msg_set_u64(c->resp, "seq", mgr_inval_add(s, key.ptr, key.len));
+    } else if (strcmp(op, "get_invalidations") == 0) {
+        uint64_t since = 0;
+
+        rc = cn_msg_get_u64(c->req, "since", &since) == 0 ? mgr_inval_get(s, since, c->resp)
+                                                          : CN_EINVAL;
+    } else {
+        CN_LOG(CN_LOG_WARN, "op=%s peer=%s: unknown op", op, cn_rpc_conn_peer(c->conn));
+        rc = CN_EPROTO;
+    }
+    return rc;
 }
 
 static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
 {
     struct mgr_server *s = udata;
-    const char *op = cn_msg_op(req), *label = op_label(op);
-    cn_msg_t *resp = cn_msg_new(op);
-    double t0 = mgr_now_seconds();
-    char rcs[32];
+    const char *op = cn_msg_op(req);
+    struct rpc_call *c = cn_calloc(1, sizeof(*c));
     int rc;
 
     CN_CHECK_OBJ(s, MGR_SERVER_MAGIC);
+    c->magic = RPC_CALL_MAGIC;
+    c->s = s;
+    c->conn = conn;
+    c->req = req;
+    c->resp = cn_msg_new(op);
+    c->label = op_label(op);
+    c->t0 = mgr_now_seconds();
     pthread_mutex_lock(&s->lock);
-    if (strcmp(op, CN_OP_REGISTER) == 0) {
-        rc = op_register(s, req, resp);
-    } else if (strcmp(op, CN_OP_HEARTBEAT) == 0) {
-        rc = op_heartbeat(s, req, resp);
-    } else if (strcmp(op, CN_OP_GET_RING) == 0) {
-        rc = op_get_ring(s, resp);
-    } else if (strcmp(op, CN_OP_GET_USERS) == 0) {
-        cn_msg_set_u64(resp, "ver", mgr_state_get_u64(s->st, MGR_VER_USERS));
-        put_json_body(resp, mgr_users_json(s->st, 1));
-        rc = 0;
-    } else if (strcmp(op, CN_OP_GET_BUCKETS) == 0) {
-        json_t *arr = mgr_buckets_json(s->st, 0);
-
-        cn_msg_set_u64(resp, "ver", mgr_buckets_ver(s));
-        mgr_usage_annotate(s, arr);
-        put_json_body(resp, arr);
-        rc = 0;
-    } else if (strcmp(op, CN_OP_GET_ENDPOINTS) == 0) {
-        cn_msg_set_u64(resp, "ver", mgr_state_get_u64(s->st, MGR_VER_ENDPOINTS));
-        put_json_body(resp, mgr_endpoints_json(s->st, 0));
-        rc = 0;
-    } else if (strcmp(op, CN_OP_BUCKET_CREATE) == 0) {
-        rc = op_bucket_create(s, req, resp);
-    } else if (strcmp(op, CN_OP_BUCKET_DELETE) == 0) {
-        rc = op_bucket_delete(s, req);
-    } else if (strcmp(op, CN_OP_BUCKET_SET_ACL) == 0) {
-        rc = op_bucket_set_acl(s, req);
-    } else if (strcmp(op, "cache_invalidate") == 0) {
-        cn_slice_t key;
-
-        rc = cn_msg_get_bytes(req, "key", &key) == 0 && key.len <= 2048 ? 0 : CN_EINVAL;
-        if (rc == 0)
-            cn_msg_set_u64(resp, "seq", mgr_inval_add(s, key.ptr, key.len));
-    } else if (strcmp(op, "get_invalidations") == 0) {
-        uint64_t since = 0;
-
-        rc = cn_msg_get_u64(req, "since", &since) == 0 ? mgr_inval_get(s, since, resp)
-                                                       : CN_EINVAL;
-    } else {
-        CN_LOG(CN_LOG_WARN, "op=%s peer=%s: unknown op", op, cn_rpc_conn_peer(conn));
-        rc = CN_EPROTO;
-    }
+    rc = dispatch(c, op);
     pthread_mutex_unlock(&s->lock);
-    if (rc != 0)
-        CN_LOG(CN_LOG_DEBUG, "op=%s peer=%s rc=%s", op, cn_rpc_conn_peer(conn), cn_strerror(rc));
-    cn_msg_set_rc(resp, rc);
-    rc_label(rc, rcs, sizeof(rcs));
-    cn_metric_add(s->metrics.rpc_requests, (const char *[]){label, rcs}, 1);
-    cn_metric_observe(s->metrics.rpc_seconds, (const char *[]){label}, mgr_now_seconds() - t0);
-    cn_rpc_reply(conn, req, resp);
+    if (rc != RPC_PENDING) /* else the entry's done callback has answered, or will */
+        finish(c, rc);
 }
 
 int mgr_rpc_start(struct mgr_server *s)

@@ -1,9 +1,12 @@
 /*
  * manager/state.c: the RocksDB store behind manager/state.h.
  * RocksDB's "char *err" strings are logged and freed here and turned into CN_E* codes; no
- * other file of the manager sees a RocksDB type. Writes use sync write options.
+ * other file of the manager sees a RocksDB type. The one write, mgr_batch_commit, uses sync
+ * write options and is declared in state_int.h for fsm.c alone.
  */
+#define MGR_STATE_WRITER 1
 #include "manager/state.h"
+#include "manager/state_int.h"
 
 #include <string.h>
 #include <rocksdb/c.h>
@@ -135,24 +138,6 @@ uint64_t mgr_state_get_u64(mgr_state_t *st, const char *key)
     return n;
 }
 
-int mgr_state_put(mgr_state_t *st, const char *key, const void *val, size_t len)
-{
-    char *err = NULL;
-
-    CN_CHECK_OBJ(st, MGR_STATE_MAGIC);
-    rocksdb_put(st->db, st->wopts, key, strlen(key), val, len, &err);
-    return err != NULL ? take_err(err, "put") : 0;
-}
-
-int mgr_state_del(mgr_state_t *st, const char *key)
-{
-    char *err = NULL;
-
-    CN_CHECK_OBJ(st, MGR_STATE_MAGIC);
-    rocksdb_delete(st->db, st->wopts, key, strlen(key), &err);
-    return err != NULL ? take_err(err, "delete") : 0;
-}
-
 int mgr_state_scan(mgr_state_t *st, const char *prefix, mgr_state_scan_fn fn, void *arg)
 {
     rocksdb_iterator_t *it;
@@ -206,13 +191,19 @@ void mgr_batch_del(mgr_batch_t *b, const char *key)
     rocksdb_writebatch_delete(b->wb, key, strlen(key));
 }
 
+void mgr_batch_put_u64(mgr_batch_t *b, const char *key, uint64_t v)
+{
+    char buf[8];
+
+    cn_put_u64be(buf, v);
+    mgr_batch_put(b, key, buf, sizeof(buf));
+}
+
 uint64_t mgr_batch_bump(mgr_batch_t *b, mgr_state_t *st, const char *key)
 {
     uint64_t n = mgr_state_get_u64(st, key) + 1;
-    char v[8];
 
-    cn_put_u64be(v, n);
-    mgr_batch_put(b, key, v, sizeof(v));
+    mgr_batch_put_u64(b, key, n);
     return n;
 }
 

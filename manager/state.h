@@ -6,8 +6,13 @@
  *   b/<bucket>    bucket          r/cur r/prev ring bytes    v/users v/buckets  versions
  *   c/levels      consistency levels {n, w, r, d}          i/<user id>     user name
  *   v/format      the state's format version (manager/migrate.h)
- * Every write is synced (WAL fsync) before it returns; several keys that change together go
- * in one mgr_batch_t so that a crash never leaves half a change.
+ *   v/applied     the index of the last command entry applied (manager/fsm.h)
+ *   e/<domain>    endpoint
+ * One write path: every change is a command entry (manager/cmd.h) that manager/fsm.c
+ * applies, committing the entry's effect and v/applied in one synced batch (WAL fsync), so
+ * that a crash never leaves half a change. The modules fill batches for it (mgr_batch_*
+ * below); only fsm.c commits them (state_int.h). Do not add a write here or anywhere else:
+ * add a kind of entry.
  * Threads: not locked inside. The manager serializes every use with its server lock.
  */
 #ifndef CAIRN_MANAGER_STATE_H
@@ -19,6 +24,7 @@
 
 typedef struct mgr_state mgr_state_t;
 typedef struct mgr_batch mgr_batch_t;
+typedef struct mgr_fsm mgr_fsm_t; /* the one writer (manager/fsm.h) */
 
 #define MGR_VER_USERS "v/users"
 #define MGR_VER_BUCKETS "v/buckets"
@@ -35,8 +41,6 @@ int mgr_state_get(mgr_state_t *st, const char *key, char **val, size_t *len);
 int mgr_state_get_json(mgr_state_t *st, const char *key, json_t **out);
 /** Reads an 8-byte counter; an absent counter reads 0. */
 uint64_t mgr_state_get_u64(mgr_state_t *st, const char *key);
-int mgr_state_put(mgr_state_t *st, const char *key, const void *val, size_t len);
-int mgr_state_del(mgr_state_t *st, const char *key);
 
 /** Calls fn for every key starting with prefix, in key order. fn returns 0 to go on,
  *  anything else stops the scan and is returned. Key and value are borrowed for the call. */
@@ -44,7 +48,8 @@ typedef int (*mgr_state_scan_fn)(const char *key, size_t klen, const char *val, 
                                  void *arg);
 int mgr_state_scan(mgr_state_t *st, const char *prefix, mgr_state_scan_fn fn, void *arg);
 
-/** A group of writes applied atomically by mgr_batch_commit (which frees the batch). */
+/** A group of writes that fsm.c commits atomically with an entry's index; free it with
+ *  mgr_batch_free when it is not committed. */
 mgr_batch_t *mgr_batch_new(void);
 void mgr_batch_put(mgr_batch_t *b, const char *key, const void *val, size_t len);
 /** Puts a JSON record (dumped compactly; j stays the caller's). */
@@ -53,8 +58,8 @@ void mgr_batch_del(mgr_batch_t *b, const char *key);
 /** Adds "counter + 1" to the batch and returns the new value (read now, so hold the lock
  *  until the commit). */
 uint64_t mgr_batch_bump(mgr_batch_t *b, mgr_state_t *st, const char *key);
-/** Applies and frees b (also on failure). 0 or CN_EIO. */
-int mgr_batch_commit(mgr_state_t *st, mgr_batch_t *b);
+/** Adds an 8-byte big-endian counter. */
+void mgr_batch_put_u64(mgr_batch_t *b, const char *key, uint64_t v);
 void mgr_batch_free(mgr_batch_t *b);
 
 #endif

@@ -1,8 +1,11 @@
 /*
  * manager/users.c: S3 users. Credentials come from cn_random_bytes: the access key id is 20
  * characters of [A-Z0-9] (rejection sampling, so no modulo bias), the secret 40 of
- * [A-Za-z0-9/+] (6 bits per byte) and the canonical id 32 random bytes in hex. A user record
- * and its indexes (access key, id) are written together with the version bump in one batch.
+ * [A-Za-z0-9/+] (6 bits per byte) and the canonical id 32 random bytes in hex. They, the
+ * creation time and the password's PBKDF2 hash (with its random salt) are chosen here, by the
+ * proposer, and travel in the entry; mgr__users_apply only checks an entry against the state
+ * and writes a user record and its indexes (access key, id) with the version bump into the
+ * batch that fsm.c commits.
  */
 #include "manager/users.h"
 
@@ -17,6 +20,8 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "manager/buckets.h"
+#include "manager/cmd.h"
+#include "manager/fsm.h"
 
 #define PBKDF2_ITER 100000
 #define PBKDF2_SALT 16
@@ -245,32 +250,22 @@ int mgr_users_check_password(const mgr_user_t *u, const char *password)
     return CRYPTO_memcmp(want, got, sizeof(got)) == 0;
 }
 
-/* Writes u (and its access key index when new, its id index when new or migrated) with a
- * users_ver bump in one batch. */
-static int save_user(mgr_state_t *st, const mgr_user_t *u, int is_new, int new_id)
+void mgr__users_put(mgr_batch_t *b, const mgr_user_t *u, unsigned what)
 {
     char ukey[8 + MGR_USER_NAME_MAX], kkey[64], ikey[8 + MGR_USER_ID_LEN];
     json_t *j = user_to_json(u, 1);
-    mgr_batch_t *b = mgr_batch_new();
 
     snprintf(ukey, sizeof(ukey), "u/%s", u->name);
     mgr_batch_put_json(b, ukey, j);
-    if (is_new) {
+    if (what & MGR_USER_PUT_KEY) {
         snprintf(kkey, sizeof(kkey), "k/%s", u->access_key);
         mgr_batch_put(b, kkey, u->name, strlen(u->name));
     }
-    if (new_id) {
+    if (what & MGR_USER_PUT_ID) {
         snprintf(ikey, sizeof(ikey), "i/%s", u->id);
         mgr_batch_put(b, ikey, u->name, strlen(u->name));
     }
-    mgr_batch_bump(b, st, MGR_VER_USERS);
     json_decref(j);
-    return mgr_batch_commit(st, b);
-}
-
-int mgr_users_save_id(mgr_state_t *st, const mgr_user_t *u)
-{
-    return save_user(st, u, 0, 1);
 }
 
 /* A fresh random id that no user has. */
@@ -286,12 +281,41 @@ static int new_user_id(mgr_state_t *st, char id[MGR_USER_ID_LEN + 1])
     return 0;
 }
 
-int mgr_users_create(mgr_state_t *st, const char *name, const char *role, mgr_user_t *out)
+static int chars_in(const char *s, size_t len, const char *alphabet)
 {
+    if (s == NULL || strlen(s) != len)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (strchr(alphabet, s[i]) == NULL)
+            return 0;
+    return 1;
+}
+
+static const char ak_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/* Proposes a user_create entry for u (every field chosen); *why says what was taken. */
+static int propose_create(mgr_fsm_t *f, const mgr_user_t *u, int *why)
+{
+    mgr_cmd_t c;
+    int rc;
+
+    mgr_cmd_init(&c, MGR_CMD_USER_CREATE);
+    c.user = *u;
+    rc = mgr_fsm_propose_wait(f, &c, why);
+    mgr_cmd_dispose(&c);
+    return rc;
+}
+
+int mgr_users_create(mgr_fsm_t *f, const char *name, const char *role, const char *password,
+                     mgr_user_t *out)
+{
+    mgr_state_t *st = mgr_fsm_state(f);
     mgr_user_t u, tmp;
     int rc;
 
-    if (!mgr_user_name_valid(name) || (role = mgr_user_role_canon(role)) == NULL)
+    if (!mgr_user_name_valid(name) || (role = mgr_user_role_canon(role)) == NULL ||
+        (password != NULL && !mgr_user_password_valid(password)))
         return CN_EINVAL;
     if ((rc = mgr_users_get(st, name, &tmp)) != CN_ENOENT)
         return rc == 0 ? CN_EEXIST : rc;
@@ -306,31 +330,22 @@ int mgr_users_create(mgr_state_t *st, const char *name, const char *role, mgr_us
     } while (rc == 0);
     if ((rc = random_secret(u.secret)) != 0 || (rc = new_user_id(st, u.id)) != 0)
         return rc;
-    if ((rc = save_user(st, &u, 1, 1)) != 0)
+    if (password != NULL && (rc = hash_password(password, u.pw_hash, sizeof(u.pw_hash))) != 0)
+        return rc;
+    if ((rc = propose_create(f, &u, NULL)) != 0)
         return rc;
     if (out != NULL)
         *out = u;
     return 0;
 }
 
-static int chars_in(const char *s, size_t len, const char *alphabet)
-{
-    if (s == NULL || strlen(s) != len)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (strchr(alphabet, s[i]) == NULL)
-            return 0;
-    return 1;
-}
-
-int mgr_users_import(mgr_state_t *st, const char *name, const char *access_key,
+int mgr_users_import(mgr_fsm_t *f, const char *name, const char *access_key,
                      const char *secret, const char *role, const char *password,
                      int *why_key)
 {
-    static const char ak_alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    mgr_state_t *st = mgr_fsm_state(f);
     mgr_user_t u, tmp;
-    int rc;
+    int rc, why = MGR_WHY_NONE;
 
     *why_key = 0;
     if (!mgr_user_name_valid(name) || (role = mgr_user_role_canon(role)) == NULL ||
@@ -354,59 +369,153 @@ int mgr_users_import(mgr_state_t *st, const char *name, const char *access_key,
         return rc;
     if ((rc = new_user_id(st, u.id)) != 0)
         return rc;
-    return save_user(st, &u, 1, 1);
+    rc = propose_create(f, &u, &why);
+    *why_key = rc == CN_EEXIST && why == MGR_WHY_KEY;
+    return rc;
 }
 
-int mgr_users_set_password(mgr_state_t *st, const char *name, const char *password)
+/* Proposes a change of one user: kind with the user's name and the given role or hash. */
+static int propose_change(mgr_fsm_t *f, enum mgr_cmd_kind kind, const char *name,
+                          const char *role, const char *pw_hash)
 {
+    mgr_cmd_t c;
+    int rc;
+
+    mgr_cmd_init(&c, kind);
+    copy_str(c.user.name, sizeof(c.user.name), name);
+    copy_str(c.user.role, sizeof(c.user.role), role);
+    copy_str(c.user.pw_hash, sizeof(c.user.pw_hash), pw_hash);
+    rc = mgr_fsm_propose_wait(f, &c, NULL);
+    mgr_cmd_dispose(&c);
+    return rc;
+}
+
+int mgr_users_set_password(mgr_fsm_t *f, const char *name, const char *password)
+{
+    char hash[sizeof(((mgr_user_t *)0)->pw_hash)] = "";
     mgr_user_t u;
     int rc;
 
     if (password != NULL && !mgr_user_password_valid(password))
         return CN_EINVAL;
-    if ((rc = mgr_users_get(st, name, &u)) != 0)
+    if ((rc = mgr_users_get(mgr_fsm_state(f), name, &u)) != 0)
         return rc;
-    u.pw_hash[0] = '\0';
-    if (password != NULL && (rc = hash_password(password, u.pw_hash, sizeof(u.pw_hash))) != 0)
+    if (password != NULL && (rc = hash_password(password, hash, sizeof(hash))) != 0)
         return rc;
-    return save_user(st, &u, 0, 0);
+    return propose_change(f, MGR_CMD_USER_SET_PASSWORD, name, NULL, hash);
 }
 
-int mgr_users_set_role(mgr_state_t *st, const char *name, const char *role)
+int mgr_users_set_role(mgr_fsm_t *f, const char *name, const char *role)
 {
     mgr_user_t u;
     int rc;
 
     if ((role = mgr_user_role_canon(role)) == NULL)
         return CN_EINVAL;
-    if ((rc = mgr_users_get(st, name, &u)) != 0)
+    if ((rc = mgr_users_get(mgr_fsm_state(f), name, &u)) != 0)
         return rc;
-    copy_str(u.role, sizeof(u.role), role);
-    return save_user(st, &u, 0, 0);
+    return propose_change(f, MGR_CMD_USER_SET_ROLE, name, role, NULL);
 }
 
-int mgr_users_delete(mgr_state_t *st, const char *name)
+int mgr_users_delete(mgr_fsm_t *f, const char *name)
 {
-    char ukey[8 + MGR_USER_NAME_MAX], kkey[64], ikey[8 + MGR_USER_ID_LEN];
+    mgr_state_t *st = mgr_fsm_state(f);
     mgr_user_t u;
-    mgr_batch_t *b;
     int rc;
 
     if ((rc = mgr_users_get(st, name, &u)) != 0)
         return rc;
     if (mgr_buckets_count_owned(st, u.id) > 0)
         return CN_EBUSY;
-    snprintf(ukey, sizeof(ukey), "u/%s", name);
-    snprintf(kkey, sizeof(kkey), "k/%s", u.access_key);
-    b = mgr_batch_new();
+    return propose_change(f, MGR_CMD_USER_DELETE, name, NULL, NULL);
+}
+
+/* ---- apply (fsm.c) --------------------------------------------------------------------- */
+
+/* 1 for a role as stored (the admin's "normal" is canonicalized by the proposer). */
+static int role_stored(const char *role)
+{
+    return strcmp(role, "user") == 0 || strcmp(role, "admin") == 0;
+}
+
+/* "" (no password) or the proposer's "pbkdf2-sha256$ITER$SALT$HASH". */
+static int pw_hash_valid(const char *h)
+{
+    return h[0] == '\0' || strncmp(h, "pbkdf2-sha256$", 14) == 0;
+}
+
+static int apply_create(mgr_state_t *st, const mgr_user_t *u, mgr_batch_t *b, int *why)
+{
+    mgr_user_t tmp;
+    int rc;
+
+    if (!mgr_user_name_valid(u->name) || !mgr_user_id_valid(u->id) ||
+        !chars_in(u->access_key, MGR_ACCESS_KEY_LEN, ak_alphabet) ||
+        !chars_in(u->secret, MGR_SECRET_LEN, secret_alphabet) || !role_stored(u->role) ||
+        !pw_hash_valid(u->pw_hash))
+        return CN_EINVAL;
+    *why = MGR_WHY_NAME;
+    if ((rc = mgr_users_get(st, u->name, &tmp)) != CN_ENOENT)
+        return rc == 0 ? CN_EEXIST : rc;
+    *why = MGR_WHY_KEY;
+    if ((rc = mgr_users_by_key(st, u->access_key, &tmp)) != CN_ENOENT)
+        return rc == 0 ? CN_EEXIST : rc;
+    *why = MGR_WHY_ID;
+    if ((rc = mgr_users_by_id(st, u->id, &tmp)) != CN_ENOENT)
+        return rc == 0 ? CN_EEXIST : rc;
+    *why = MGR_WHY_NONE;
+    mgr__users_put(b, u, MGR_USER_PUT_KEY | MGR_USER_PUT_ID);
+    return 0;
+}
+
+static void del_user(mgr_batch_t *b, const mgr_user_t *u)
+{
+    char ukey[8 + MGR_USER_NAME_MAX], kkey[64], ikey[8 + MGR_USER_ID_LEN];
+
+    snprintf(ukey, sizeof(ukey), "u/%s", u->name);
+    snprintf(kkey, sizeof(kkey), "k/%s", u->access_key);
     mgr_batch_del(b, ukey);
     mgr_batch_del(b, kkey);
-    if (u.id[0]) {
-        snprintf(ikey, sizeof(ikey), "i/%s", u.id);
+    if (u->id[0]) {
+        snprintf(ikey, sizeof(ikey), "i/%s", u->id);
         mgr_batch_del(b, ikey);
     }
+}
+
+int mgr__users_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b, int *why)
+{
+    mgr_user_t u;
+    int rc;
+
+    if (c->kind == MGR_CMD_USER_CREATE)
+        rc = apply_create(st, &c->user, b, why);
+    else
+        rc = mgr_users_get(st, c->user.name, &u);
+    if (rc != 0)
+        return rc;
+    switch (c->kind) {
+    case MGR_CMD_USER_DELETE:
+        if (mgr_buckets_count_owned(st, u.id) > 0)
+            return CN_EBUSY;
+        del_user(b, &u);
+        break;
+    case MGR_CMD_USER_SET_ROLE:
+        if (!role_stored(c->user.role))
+            return CN_EINVAL;
+        copy_str(u.role, sizeof(u.role), c->user.role);
+        mgr__users_put(b, &u, 0);
+        break;
+    case MGR_CMD_USER_SET_PASSWORD:
+        if (!pw_hash_valid(c->user.pw_hash))
+            return CN_EINVAL;
+        copy_str(u.pw_hash, sizeof(u.pw_hash), c->user.pw_hash);
+        mgr__users_put(b, &u, 0);
+        break;
+    default: /* user_create: apply_create filled b */
+        break;
+    }
     mgr_batch_bump(b, st, MGR_VER_USERS);
-    return mgr_batch_commit(st, b);
+    return 0;
 }
 
 static int add_user(const char *key, size_t klen, const char *val, size_t vlen, void *arg)

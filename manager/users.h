@@ -1,8 +1,9 @@
 /*
  * manager/users.h: S3 users (name, canonical id, access key id, secret, role), stored in the
  * manager's state as u/<name> with the indexes k/<access key> -> name and i/<id> -> name.
- * Every change bumps users_ver (MGR_VER_USERS) in the same atomic batch so that gateways
- * refetch.
+ * Every change is a command entry (cmd.h) that bumps users_ver (MGR_VER_USERS) in the batch
+ * that applies it, so that gateways refetch. The functions that change users propose an
+ * entry and wait for it (mgr_fsm_propose_wait): not for the loop thread.
  * The canonical id (64 lower-case hex characters, as S3's) is what owns buckets and objects:
  * it never changes, so a user's keys may change without touching stored data. A new user's
  * id is random; a user made before ids existed gets mgr_user_legacy_id(name) when the state
@@ -39,9 +40,11 @@ typedef struct mgr_user {
 
 /** 1 when name is 1..64 of [A-Za-z0-9._-]. */
 int mgr_user_name_valid(const char *name);
-/** Creates a user with fresh random credentials. role NULL means "user".
- *  0 with *out filled, CN_EINVAL (bad name or role), CN_EEXIST, CN_EIO. */
-int mgr_users_create(mgr_state_t *st, const char *name, const char *role, mgr_user_t *out);
+/** Creates a user with fresh random credentials. role NULL means "user"; password may be
+ *  NULL (none). 0 with *out filled, CN_EINVAL (bad name, role or password), CN_EEXIST,
+ *  CN_EIO. */
+int mgr_users_create(mgr_fsm_t *f, const char *name, const char *role, const char *password,
+                     mgr_user_t *out);
 /** Maps a role as the admin types it ("user", "normal", "admin") to the stored one, or NULL. */
 const char *mgr_user_role_canon(const char *role);
 /** 1 when a password has MGR_PASSWORD_MIN..MGR_PASSWORD_MAX bytes. */
@@ -50,13 +53,14 @@ int mgr_user_password_valid(const char *password);
  *  "user"; password may be NULL. 0, CN_EINVAL (bad name, key, secret, role or password),
  *  CN_EEXIST (the name exists; *why_key = 0) or the access key is taken (*why_key = 1),
  *  CN_EIO. Keys: access key 20 of [A-Za-z0-9], secret 40 of [A-Za-z0-9/+]. */
-int mgr_users_import(mgr_state_t *st, const char *name, const char *access_key,
+int mgr_users_import(mgr_fsm_t *f, const char *name, const char *access_key,
                      const char *secret, const char *role, const char *password,
                      int *why_key);
-/** Sets the password hash (password NULL: none) of a user created by mgr_users_create. */
-int mgr_users_set_password(mgr_state_t *st, const char *name, const char *password);
+/** Sets the password (NULL: none; its hash is computed here and only the hash is proposed).
+ *  0, CN_ENOENT, CN_EINVAL, CN_EIO. */
+int mgr_users_set_password(mgr_fsm_t *f, const char *name, const char *password);
 /** Changes the role. 0, CN_ENOENT, CN_EINVAL, CN_EIO. */
-int mgr_users_set_role(mgr_state_t *st, const char *name, const char *role);
+int mgr_users_set_role(mgr_fsm_t *f, const char *name, const char *role);
 /** 1 when password matches the user's stored hash. */
 int mgr_users_check_password(const mgr_user_t *u, const char *password);
 /** 0, CN_ENOENT. */
@@ -73,13 +77,22 @@ int mgr_user_id_valid(const char *s);
 /** The id a user made before ids existed gets on migration: hex SHA-256 of
  *  "cairn-user-id:" + name, so that the migration is deterministic and idempotent. */
 void mgr_user_legacy_id(const char *name, char out[MGR_USER_ID_LEN + 1]);
-/** Writes the i/<id> index and the user record with its id (migration). 0, CN_EIO. */
-int mgr_users_save_id(mgr_state_t *st, const mgr_user_t *u);
 /** Deletes a user. 0, CN_ENOENT, CN_EBUSY when the user still owns a bucket, CN_EIO. */
-int mgr_users_delete(mgr_state_t *st, const char *name);
+int mgr_users_delete(mgr_fsm_t *f, const char *name);
 /** A new JSON array of every user in name order: {"user","id","access_key","role","created"}
  *  and, with secrets, also "secret" (the RPC get_users body); without, "password" (bool:
  *  whether one is set) for the admin API. */
 json_t *mgr_users_json(mgr_state_t *st, int with_secrets);
+
+/* For fsm.c (apply) and migrate.c only: what a user entry writes. */
+struct mgr_cmd;
+#define MGR_USER_PUT_KEY 1u        /* also the k/<access key> index */
+#define MGR_USER_PUT_ID 2u         /* also the i/<id> index */
+/** Adds u's record (and the indexes asked for) to b. */
+void mgr__users_put(mgr_batch_t *b, const mgr_user_t *u, unsigned what);
+/** Checks a user_* entry against st and adds its effect and the users_ver bump to b. 0, or
+ *  the code that refuses it (CN_EEXIST with *why, CN_ENOENT, CN_EBUSY, CN_EINVAL), CN_EIO
+ *  when st could not be read. */
+int mgr__users_apply(mgr_state_t *st, const struct mgr_cmd *c, mgr_batch_t *b, int *why);
 
 #endif

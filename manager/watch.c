@@ -7,10 +7,11 @@
  *     the manager's (cur, prev) pair, its walk is idle and its queue has no rebalance entry
  *     (mq_stats depth_rebalance = 0); a cur member that is stop or unreachable keeps it
  *     running; a detached node of prev that is gone is skipped (its copies are elsewhere).
- *     Then prev is dropped (saved as empty) and nodes learn it by heartbeat.
- *   - a "restarted" node becomes running once every storage node in contact that answers
- *     mq_stats says depth 0 (the hinted writes it missed have landed); one that does not
- *     answer is no evidence either way and is not waited for.
+ *     Then it proposes dropping prev (a ring_drop_prev entry, fsm.h) and nodes learn it by
+ *     heartbeat.
+ *   - a "restarted" node becomes running (a member_set_state entry) once every storage node
+ *     in contact that answers mq_stats says depth 0 (the hinted writes it missed have
+ *     landed); one that does not answer is no evidence either way and is not waited for.
  */
 #include "manager/watch.h"
 
@@ -259,13 +260,11 @@ static void poll_once(struct mgr_server *s)
         r->detail = json_incref(detail);
         if (all_done && nt > 0) {
             char a[17], b[17];
-            int rc = mgr_rings_save(s->st, s->ring_cur, NULL);
+            int rc = mgr_ring_drop_prev(s->fsm, s->ring_cur, s->ring_prev);
 
             cn_ring_checksum_hex(cur_sum, a);
             cn_ring_checksum_hex(prev_sum, b);
-            if (rc == 0) {
-                cn_ring_destroy(s->ring_prev);
-                s->ring_prev = NULL;
+            if (rc == 0) { /* applied: the fsm's view of prev is gone */
                 r->finished_ms = cn_now_ms();
                 snprintf(r->last, sizeof(r->last),
                          "ring %s replaced %s: %" PRIu64 " keys queued, %" PRIu64
@@ -285,7 +284,7 @@ static void poll_once(struct mgr_server *s)
             mgr_member_t *m = mgr_members_find(&s->members, t[i].name);
 
             if (m != NULL && strcmp(m->state, MGR_STATE_RESTARTED) == 0 &&
-                mgr_members_set_state(&s->members, s->st, m->name, MGR_STATE_RUNNING) == 0)
+                mgr_members_set_state(s->fsm, &s->members, m->name, MGR_STATE_RUNNING) == 0)
                 CN_LOG(CN_LOG_INFO, "node=%s: caught up (every repair queue is empty)",
                        t[i].name);
         }

@@ -3,8 +3,9 @@
  * bodies: the real /v1 handlers of manager/admin_api.c (admin_int.h) that turn a body into a
  * change of state (consistency levels, users, roles, passwords, endpoints, buckets, owners,
  * ACLs, quotas, restore of a backup), called without an HTTP server on a real manager state
- * (RocksDB in a temp dir, opened once). Before each input the state is put back to a fixed
- * baseline (one user with a known access key, one bucket) with mgr_backup_restore.
+ * (RocksDB in a temp dir, opened once, written through its fsm as the manager does). Before
+ * each input the state is put back to a fixed baseline (one user with a known access key, one
+ * bucket) with mgr_backup_restore.
  *
  * Input: "METHOD /v1/PATH" on the first line (as cairn-adm sends it; {} segments such as a
  * user or bucket name are taken from the path), then the body.
@@ -82,6 +83,7 @@ static int match(const char *pattern, const char *path, size_t n, struct mgr_req
 
 static void setup(void)
 {
+    struct mgr_fsm_views views = {&srv.members, &srv.ring_cur, &srv.ring_prev, &srv.levels};
     mgr_user_t u;
     mgr_bucket_t b;
     int rc = 0;
@@ -89,11 +91,12 @@ static void setup(void)
     cn_log_set_level(CN_LOG_ERROR);
     snprintf(dir, sizeof(dir), "%s/fuzz_admin_json.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR")
                                                                               : "/tmp");
-    if (mkdtemp(dir) == NULL || mgr_state_open(dir, &srv.st) != 0)
+    if (mkdtemp(dir) == NULL || mgr_state_open(dir, &srv.st) != 0 ||
+        mgr_fsm_create(srv.st, NULL, &views, &srv.fsm) != 0)
         abort();
     srv.levels = (mgr_levels_t){3, 2, 1, 2};
-    if (mgr_users_import(srv.st, BASE_USER, BASE_KEY, BASE_SECRET, "admin", NULL, &rc) != 0 ||
-        mgr_buckets_create(srv.st, BASE_BUCKET, BASE_KEY, "private", &b) != 0 ||
+    if (mgr_users_import(srv.fsm, BASE_USER, BASE_KEY, BASE_SECRET, "admin", NULL, &rc) != 0 ||
+        mgr_buckets_create(srv.fsm, BASE_BUCKET, BASE_KEY, "private", &b) != 0 ||
         mgr_users_get(srv.st, BASE_USER, &u) != 0)
         abort();
     if ((baseline = mgr_backup_export(srv.st, &rc)) == NULL)
@@ -113,6 +116,7 @@ static void cleanup_at_exit(void)
     mgr_members_dispose(&srv.members);
     cn_ring_destroy(srv.ring_cur);
     cn_ring_destroy(srv.ring_prev);
+    mgr_fsm_destroy(srv.fsm);
     mgr_state_close(srv.st);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
@@ -179,7 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
 
     /* the baseline state */
-    if (mgr_backup_restore(srv.st, baseline, &nrec, why, sizeof(why)) != 0)
+    if (mgr_backup_restore(srv.fsm, baseline, &nrec, why, sizeof(why)) != 0)
         abort();
     srv.levels = (mgr_levels_t){3, 2, 1, 2};
 

@@ -3,7 +3,8 @@
  * project's own encoders, and splits captured RPC streams into their parts.
  *
  *   mkseeds gen CORPUS_DIR             records, manifests, metadata, listings, storage-op
- *                                      frames, container files written by the real engine
+ *                                      frames, container files written by the real engine,
+ *                                      the manager's command entries, one of each kind
  *                                      (corpus/<target>/gen-*)
  *   mkseeds split STREAM CORPUS_DIR    the rings inside get_ring responses of a captured
  *                                      manager connection (corpus/ring_decode/cap-*)
@@ -26,9 +27,11 @@
 #include "common/ring.h"
 #include "common/rpc.h"
 #include "gateway/s3/manifest.h"
+#include "manager/cmd.h"
 #include "storage/container.h"
 #include "storage/engine.h"
 #include "storage/record.h"
+#include "tests/unit/manager/cmd_samples.h"
 
 static const char *dir;
 
@@ -292,6 +295,28 @@ static void gen_recover(void)
     (void)nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* One command entry of every kind (tests/unit/manager/cmd_samples.h). */
+static void gen_cmds(void)
+{
+    char path[4096];
+
+    snprintf(path, sizeof(path), "%s/cmd_decode", dir);
+    mkdir(path, 0755);
+    for (int k = MGR_CMD_NONE + 1; k < MGR_CMD_NKINDS; k++) {
+        char name[64];
+        mgr_cmd_t c;
+        cn_buf_t b;
+
+        t_cmd_sample((enum mgr_cmd_kind)k, &c);
+        cn_buf_init(&b);
+        mgr_cmd_encode(&c, &b);
+        snprintf(name, sizeof(name), "gen-%s", mgr_cmd_kind_name((enum mgr_cmd_kind)k));
+        put_file("cmd_decode", name, b.data, b.len);
+        cn_buf_dispose(&b);
+        mgr_cmd_dispose(&c);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "gen") == 0) {
@@ -300,6 +325,7 @@ int main(int argc, char **argv)
         gen_manifests();
         gen_listing();
         gen_recover();
+        gen_cmds();
         return 0;
     }
     if (argc == 4 && strcmp(argv[1], "split") == 0) {

@@ -39,6 +39,7 @@ Test(admin_json, error_quoting_a_non_utf8_name_is_json, .timeout = 20)
     t_tmpdir_make(dir, sizeof(dir));
     memset(&s, 0, sizeof(s));
     cr_assert_eq(mgr_state_open(dir, &s.st), 0);
+    cr_assert_eq(mgr_fsm_create(s.st, NULL, NULL, &s.fsm), 0);
     /* PUT /v1/buckets/%86x/acl: no such bucket, and the name is not UTF-8 */
     call(&s, mgr_h_bucket_acl, "\x86x", "{\"acl\": \"private\"}", &a);
     cr_assert_eq(a.status, 404);
@@ -63,6 +64,7 @@ Test(admin_json, error_quoting_a_non_utf8_name_is_json, .timeout = 20)
     cr_assert(strstr(json_string_value(json_object_get(a.json, "error")), "caf\xc3\xa9") != NULL);
     json_decref(a.json);
     json_decref(a.audit);
+    mgr_fsm_destroy(s.fsm);
     mgr_state_close(s.st);
     t_tmpdir_remove(dir);
 }

@@ -1,5 +1,7 @@
 /* tests/unit/manager/test_state.c: tests manager/state.c, users.c, buckets.c, members.c and
- * ring_sync.c on a real RocksDB in a temp dir, across close and reopen. */
+ * ring_sync.c on a real RocksDB in a temp dir, across close and reopen. Every change goes
+ * through the fsm (manager/fsm.h), as in the manager; the members table and rings are its
+ * views. */
 #include <criterion/criterion.h>
 #include <limits.h>
 #include <string.h>
@@ -11,12 +13,16 @@
 #include "common/proto.h"
 #include "common/ring.h"
 #include "manager/buckets.h"
+#include "manager/cmd.h"
+#include "manager/fsm.h"
 #include "manager/members.h"
 #include "manager/migrate.h"
 #include "manager/ring_sync.h"
 #include "manager/state.h"
 #include "manager/users.h"
 #include "tests/harness/tmpdir.h"
+#define MGR_STATE_WRITER 1 /* write_format1 lays out an old state as it lies on disk */
+#include "manager/state_int.h"
 
 static char dir[PATH_MAX];
 static void setup(void)
@@ -38,18 +44,75 @@ static mgr_state_t *open_state(void)
     return st;
 }
 
+/* The fsm and its views, as the manager's main.c makes them. */
+static mgr_fsm_t *f;
+static mgr_members_t ms;
+static cn_ring_t *vcur, *vprev;
+static mgr_levels_t vlv;
+
+static mgr_state_t *open_fsm(void)
+{
+    struct mgr_fsm_views v = {&ms, &vcur, &vprev, &vlv};
+    mgr_state_t *st = open_state();
+
+    cr_assert_eq(mgr_fsm_create(st, NULL, &v, &f), 0);
+    cr_assert_eq(mgr_members_load(&ms, st, cn_mono_ms()), 0);
+    cr_assert_eq(mgr_rings_load(st, &vcur, &vprev), 0);
+    return st;
+}
+
+static void close_fsm(mgr_state_t *st)
+{
+    mgr_fsm_destroy(f);
+    mgr_members_dispose(&ms);
+    cn_ring_destroy(vcur);
+    cn_ring_destroy(vprev);
+    vcur = vprev = NULL;
+    mgr_state_close(st);
+}
+
+/* register and heartbeat as rpc_srv.c does them: decide, propose, note the contact. */
+static int reg(const cn_ring_t *cur, const char *type, const char *name, int port,
+               uint32_t vnodes, uint64_t now, mgr_member_t **m)
+{
+    mgr_cmd_t c;
+    int rc = mgr_members_register_cmd(&ms, cur, type, name, "127.0.0.1", port, vnodes, &c);
+
+    if (rc != 0)
+        return rc;
+    rc = mgr_fsm_propose_wait(f, &c, NULL);
+    mgr_cmd_dispose(&c);
+    mgr_members_touch(&ms, name, now);
+    *m = mgr_members_find(&ms, name);
+    return rc;
+}
+
+static int beat(const cn_ring_t *cur, const char *name, uint64_t sum, uint64_t now,
+                mgr_member_t **m)
+{
+    mgr_cmd_t c;
+    int changed = 0, rc = mgr_members_heartbeat_cmd(&ms, cur, name, sum, 0, now, &c, &changed);
+
+    if (rc == 0 && changed) {
+        rc = mgr_fsm_propose_wait(f, &c, NULL);
+        mgr_cmd_dispose(&c);
+    }
+    *m = mgr_members_find(&ms, name);
+    return rc;
+}
+
 Test(mgr_state, users_survive_reopen_and_duplicates_are_refused, .timeout = 20)
 {
-    mgr_state_t *st = open_state();
+    mgr_state_t *st = open_fsm();
     mgr_user_t alice, bob, got;
 
     cr_assert_eq(mgr_state_get_u64(st, MGR_VER_USERS), 0);
-    cr_assert_eq(mgr_users_create(st, "alice", NULL, &alice), 0);
-    cr_assert_eq(mgr_users_create(st, "bob", "admin", &bob), 0);
-    cr_assert_eq(mgr_users_create(st, "alice", NULL, &got), CN_EEXIST);
-    cr_assert_eq(mgr_users_create(st, "bad/name", NULL, &got), CN_EINVAL);
-    cr_assert_eq(mgr_users_create(st, "", NULL, &got), CN_EINVAL);
-    cr_assert_eq(mgr_users_create(st, "carol", "root", &got), CN_EINVAL);
+    cr_assert_eq(mgr_users_create(f, "alice", NULL, NULL, &alice), 0);
+    cr_assert_eq(mgr_users_create(f, "bob", "admin", NULL, &bob), 0);
+    cr_assert_eq(mgr_users_create(f, "alice", NULL, NULL, &got), CN_EEXIST);
+    cr_assert_eq(mgr_users_create(f, "bad/name", NULL, NULL, &got), CN_EINVAL);
+    cr_assert_eq(mgr_users_create(f, "", NULL, NULL, &got), CN_EINVAL);
+    cr_assert_eq(mgr_users_create(f, "carol", "root", NULL, &got), CN_EINVAL);
     cr_assert_eq(mgr_state_get_u64(st, MGR_VER_USERS), 2);
     cr_assert_eq(strlen(alice.access_key), 20);
     cr_assert_eq(strlen(alice.secret), 40);
@@ -60,9 +123,9 @@ Test(mgr_state, users_survive_reopen_and_duplicates_are_refused, .timeout = 20)
     cr_assert(mgr_user_id_valid(alice.id), "a canonical id: 64 hex, got %s", alice.id);
     cr_assert(mgr_user_id_valid(bob.id));
     cr_assert_str_neq(alice.id, bob.id);
-    mgr_state_close(st);
+    close_fsm(st);
 
-    st = open_state();
+    st = open_fsm();
     cr_assert_eq(mgr_users_get(st, "alice", &got), 0);
     cr_assert_str_eq(got.access_key, alice.access_key);
     cr_assert_str_eq(got.secret, alice.secret);
@@ -75,7 +138,7 @@ Test(mgr_state, users_survive_reopen_and_duplicates_are_refused, .timeout = 20)
     cr_assert_str_eq(got.name, "alice");
     cr_assert_eq(mgr_users_by_id_or_key(st, alice.access_key, &got), 0);
     cr_assert_str_eq(got.name, "alice");
-    cr_assert_eq(mgr_users_create(st, "alice", NULL, &got), CN_EEXIST);
+    cr_assert_eq(mgr_users_create(f, "alice", NULL, NULL, &got), CN_EEXIST);
     cr_assert_eq(mgr_state_get_u64(st, MGR_VER_USERS), 2);
 
     json_t *all = mgr_users_json(st, 1);
@@ -87,11 +150,11 @@ Test(mgr_state, users_survive_reopen_and_duplicates_are_refused, .timeout = 20)
     cr_assert_null(json_object_get(json_array_get(all, 0), "secret"));
     json_decref(all);
 
-    cr_assert_eq(mgr_users_delete(st, "bob"), 0);
-    cr_assert_eq(mgr_users_delete(st, "bob"), CN_ENOENT);
+    cr_assert_eq(mgr_users_delete(f, "bob"), 0);
+    cr_assert_eq(mgr_users_delete(f, "bob"), CN_ENOENT);
     cr_assert_eq(mgr_users_by_key(st, bob.access_key, &got), CN_ENOENT);
     cr_assert_eq(mgr_state_get_u64(st, MGR_VER_USERS), 3);
-    mgr_state_close(st);
+    close_fsm(st);
 }
 
 Test(mgr_state, bucket_name_rules, .timeout = 5)
@@ -112,24 +175,24 @@ Test(mgr_state, bucket_name_rules, .timeout = 5)
 
 Test(mgr_state, buckets_survive_reopen_and_duplicates_are_refused, .timeout = 20)
 {
-    mgr_state_t *st = open_state();
+    mgr_state_t *st = open_fsm();
     mgr_user_t alice, bob;
     mgr_bucket_t b;
 
-    cr_assert_eq(mgr_users_create(st, "alice", NULL, &alice), 0);
-    cr_assert_eq(mgr_users_create(st, "bob", NULL, &bob), 0);
-    cr_assert_eq(mgr_buckets_create(st, "photos", alice.access_key, NULL, NULL), 0);
-    cr_assert_eq(mgr_buckets_create(st, "logs", bob.access_key, "public-read", NULL), 0);
-    cr_assert_eq(mgr_buckets_create(st, "photos", bob.access_key, NULL, &b), CN_EEXIST);
+    cr_assert_eq(mgr_users_create(f, "alice", NULL, NULL, &alice), 0);
+    cr_assert_eq(mgr_users_create(f, "bob", NULL, NULL, &bob), 0);
+    cr_assert_eq(mgr_buckets_create(f, "photos", alice.access_key, NULL, NULL), 0);
+    cr_assert_eq(mgr_buckets_create(f, "logs", bob.access_key, "public-read", NULL), 0);
+    cr_assert_eq(mgr_buckets_create(f, "photos", bob.access_key, NULL, &b), CN_EEXIST);
     cr_assert_str_eq(b.owner, alice.id); /* created by access key, stored by canonical id */
-    cr_assert_eq(mgr_buckets_create(st, "Bad_Name", alice.access_key, NULL, NULL), CN_EINVAL);
-    cr_assert_eq(mgr_buckets_create(st, "other", "NOSUCHKEY00000000000", NULL, NULL),
+    cr_assert_eq(mgr_buckets_create(f, "Bad_Name", alice.access_key, NULL, NULL), CN_EINVAL);
+    cr_assert_eq(mgr_buckets_create(f, "other", "NOSUCHKEY00000000000", NULL, NULL),
                  CN_ENOENT);
-    cr_assert_eq(mgr_buckets_create(st, "other", alice.access_key, "nope", NULL), CN_EINVAL);
+    cr_assert_eq(mgr_buckets_create(f, "other", alice.access_key, "nope", NULL), CN_EINVAL);
     cr_assert_eq(mgr_state_get_u64(st, MGR_VER_BUCKETS), 2);
-    mgr_state_close(st);
+    close_fsm(st);
 
-    st = open_state();
+    st = open_fsm();
     cr_assert_eq(mgr_buckets_get(st, "photos", &b), 0);
     cr_assert_str_eq(b.owner, alice.id);
     cr_assert_str_eq(b.acl, "private");
@@ -152,80 +215,72 @@ Test(mgr_state, buckets_survive_reopen_and_duplicates_are_refused, .timeout = 20
                      "bob");
     json_decref(all);
     /* a bucket may also be created by the owner's id (the gateway's RPC) */
-    cr_assert_eq(mgr_buckets_create(st, "byid", bob.id, NULL, NULL), 0);
+    cr_assert_eq(mgr_buckets_create(f, "byid", bob.id, NULL, NULL), 0);
     cr_assert_eq(mgr_buckets_get(st, "byid", &b), 0);
     cr_assert_str_eq(b.owner, bob.id);
-    cr_assert_eq(mgr_buckets_delete(st, "byid"), 0);
+    cr_assert_eq(mgr_buckets_delete(f, "byid"), 0);
     cr_assert_eq(mgr_buckets_count_owned(st, alice.id), 1);
     cr_assert_eq(mgr_buckets_count_owned(st, alice.access_key), 0);
     /* a user who owns a bucket cannot be deleted */
-    cr_assert_eq(mgr_users_delete(st, "alice"), CN_EBUSY);
-    cr_assert_eq(mgr_buckets_delete(st, "photos"), 0);
-    cr_assert_eq(mgr_buckets_delete(st, "photos"), CN_ENOENT);
-    cr_assert_eq(mgr_users_delete(st, "alice"), 0);
+    cr_assert_eq(mgr_users_delete(f, "alice"), CN_EBUSY);
+    cr_assert_eq(mgr_buckets_delete(f, "photos"), 0);
+    cr_assert_eq(mgr_buckets_delete(f, "photos"), CN_ENOENT);
+    cr_assert_eq(mgr_users_delete(f, "alice"), 0);
     cr_assert_eq(mgr_users_by_id(st, alice.id, &bob), CN_ENOENT);
     cr_assert_eq(mgr_state_get_u64(st, MGR_VER_BUCKETS), 5);
-    mgr_state_close(st);
+    close_fsm(st);
 }
 
 Test(mgr_state, members_rings_and_levels_survive_reopen, .timeout = 30)
 {
-    mgr_state_t *st = open_state();
-    mgr_members_t ms;
+    mgr_state_t *st = open_fsm();
     mgr_member_t *m;
     mgr_levels_t lv = {3, 2, 1, 2}, lv2;
-    cn_ring_t *cur = NULL, *cur2 = NULL, *prev2 = NULL;
+    cn_ring_t *cur2 = NULL, *prev2 = NULL;
     size_t started = 0;
     uint64_t now = cn_mono_ms(), sum;
 
-    cr_assert_eq(mgr_members_load(&ms, st, now), 0);
     cr_assert_eq(ms.n, 0);
-    cr_assert_eq(mgr_ring_start(&ms, st, NULL, &lv, &cur, &started), CN_ENOENT);
-    cr_assert_eq(mgr_members_register(&ms, st, NULL, CN_NODE_STORAGE, "s0", "127.0.0.1", 10100,
-                                      0, now, &m), 0);
+    cr_assert_eq(mgr_ring_start(f, &ms, NULL, &lv, &started), CN_ENOENT);
+    cr_assert_eq(reg(NULL, CN_NODE_STORAGE, "s0", 10100, 0, now, &m), 0);
     cr_assert_str_eq(m->state, MGR_STATE_ATTACHED);
     cr_assert_eq(m->vnodes, CN_RING_DEFAULT_VNODES);
-    cr_assert_eq(mgr_members_register(&ms, st, NULL, CN_NODE_STORAGE, "s1", "127.0.0.1", 10101,
-                                      256, now, &m), 0);
-    cr_assert_eq(mgr_members_register(&ms, st, NULL, CN_NODE_GATEWAY, "g0", "127.0.0.1", 8080,
-                                      0, now, &m), 0);
+    cr_assert_eq(reg(NULL, CN_NODE_STORAGE, "s1", 10101, 256, now, &m), 0);
+    cr_assert_eq(reg(NULL, CN_NODE_GATEWAY, "g0", 8080, 0, now, &m), 0);
     cr_assert_str_eq(m->state, MGR_STATE_RUNNING);
-    cr_assert_eq(mgr_members_register(&ms, st, NULL, CN_NODE_GATEWAY, "s0", "127.0.0.1", 8080,
-                                      0, now, &m), CN_EEXIST);
-    cr_assert_eq(mgr_members_register(&ms, st, NULL, "fridge", "f0", "127.0.0.1", 1, 0, now,
-                                      &m), CN_EINVAL);
-    cr_assert_eq(mgr_members_register(&ms, st, NULL, CN_NODE_STORAGE, "s2", "127.0.0.1", 0, 0,
-                                      now, &m), CN_EINVAL);
-    cr_assert_eq(mgr_members_heartbeat(&ms, st, NULL, "nobody", 0, 0, now, &m), CN_ENOENT);
+    cr_assert_eq(reg(NULL, CN_NODE_GATEWAY, "s0", 8080, 0, now, &m), CN_EEXIST);
+    cr_assert_eq(reg(NULL, "fridge", "f0", 1, 0, now, &m), CN_EINVAL);
+    cr_assert_eq(reg(NULL, CN_NODE_STORAGE, "s2", 0, 0, now, &m), CN_EINVAL);
+    cr_assert_eq(beat(NULL, "nobody", 0, now, &m), CN_ENOENT);
 
-    cr_assert_eq(mgr_ring_start(&ms, st, NULL, &lv, &cur, &started), 0);
+    cr_assert_eq(mgr_ring_start(f, &ms, NULL, &lv, &started), 0);
     cr_assert_eq(started, 2);
-    cr_assert_eq(cn_ring_node_count(cur), 2);
-    cr_assert_eq(mgr_ring_start(&ms, st, cur, &lv, &cur2, &started), CN_EEXIST);
-    sum = cn_ring_checksum(cur);
+    cr_assert_not_null(vcur); /* the applied ring is the fsm's view */
+    cr_assert_eq(cn_ring_node_count(vcur), 2);
+    cr_assert_eq(mgr_ring_start(f, &ms, vcur, &lv, &started), CN_EEXIST);
+    sum = cn_ring_checksum(vcur);
     cr_assert_neq(sum, 0);
+    cr_assert_eq(vlv.w, 2);
     cr_assert_str_eq(mgr_members_find(&ms, "s0")->state, MGR_STATE_RUNNING);
     cr_assert_str_eq(mgr_members_find(&ms, "s1")->state, MGR_STATE_RUNNING);
-    cr_assert_eq(cn_ring_find(cur, "s1")->vnodes, 256);
+    cr_assert_eq(cn_ring_find(vcur, "s1")->vnodes, 256);
 
     /* a heartbeat records the checksums the node holds */
-    cr_assert_eq(mgr_members_heartbeat(&ms, st, cur, "s0", sum, 0, now, &m), 0);
+    cr_assert_eq(beat(vcur, "s0", sum, now, &m), 0);
     cr_assert_eq(m->ring_cur, sum);
     /* silence past the timeout stops a node; a heartbeat brings it back */
-    cr_assert_eq(mgr_members_monitor(&ms, st, 5000, now + 1000), 0);
-    cr_assert_eq(mgr_members_monitor(&ms, st, 5000, now + 6000), 3);
+    cr_assert_eq(mgr_members_monitor(f, &ms, 5000, now + 1000), 0);
+    cr_assert_eq(mgr_members_monitor(f, &ms, 5000, now + 6000), 3);
     cr_assert_str_eq(mgr_members_find(&ms, "s1")->state, MGR_STATE_STOP);
     /* back from stop it is "restarted": not a coordinator until the queues drained */
-    cr_assert_eq(mgr_members_heartbeat(&ms, st, cur, "s1", sum, 0, now + 6001, &m), 0);
+    cr_assert_eq(beat(vcur, "s1", sum, now + 6001, &m), 0);
     cr_assert_str_eq(m->state, MGR_STATE_RESTARTED);
-    cr_assert_eq(mgr_members_set_state(&ms, st, "s1", MGR_STATE_RUNNING), 0);
-    cr_assert_eq(mgr_members_heartbeat(&ms, st, cur, "s1", sum, 0, now + 6002, &m), 0);
+    cr_assert_eq(mgr_members_set_state(f, &ms, "s1", MGR_STATE_RUNNING), 0);
+    cr_assert_eq(beat(vcur, "s1", sum, now + 6002, &m), 0);
     cr_assert_str_eq(m->state, MGR_STATE_RUNNING);
-    mgr_members_dispose(&ms);
-    mgr_state_close(st);
+    close_fsm(st);
 
-    st = open_state();
-    cr_assert_eq(mgr_members_load(&ms, st, now), 0);
+    st = open_fsm();
     cr_assert_eq(ms.n, 3);
     m = mgr_members_find(&ms, "s0");
     cr_assert_not_null(m);
@@ -244,17 +299,13 @@ Test(mgr_state, members_rings_and_levels_survive_reopen, .timeout = 30)
     cr_assert_eq(lv2.r, 1);
     cr_assert_eq(lv2.d, 2);
     /* a storage node in the ring that registers again (it restarted) is "restarted" */
-    cr_assert_eq(mgr_members_register(&ms, st, cur2, CN_NODE_STORAGE, "s0", "127.0.0.1", 10100,
-                                      0, now, &m), 0);
+    cr_assert_eq(reg(vcur, CN_NODE_STORAGE, "s0", 10100, 0, now, &m), 0);
     cr_assert_str_eq(m->state, MGR_STATE_RESTARTED);
     /* a new storage node after start stays attached (join is a later step) */
-    cr_assert_eq(mgr_members_register(&ms, st, cur2, CN_NODE_STORAGE, "s9", "127.0.0.1", 10109,
-                                      0, now, &m), 0);
+    cr_assert_eq(reg(vcur, CN_NODE_STORAGE, "s9", 10109, 0, now, &m), 0);
     cr_assert_str_eq(m->state, MGR_STATE_ATTACHED);
-    cn_ring_destroy(cur);
     cn_ring_destroy(cur2);
-    mgr_members_dispose(&ms);
-    mgr_state_close(st);
+    close_fsm(st);
 }
 
 Test(mgr_state, second_open_of_a_held_database_fails_cleanly, .timeout = 10)
@@ -268,8 +319,7 @@ Test(mgr_state, second_open_of_a_held_database_fails_cleanly, .timeout = 10)
 
 Test(mgr_state, rebalance_rollback_and_down_list, .timeout = 30)
 {
-    mgr_state_t *st = open_state();
-    mgr_members_t ms;
+    mgr_state_t *st = open_fsm();
     mgr_member_t *m;
     mgr_levels_t lv = {3, 2, 1, 2};
     cn_ring_t *cur = NULL, *next = NULL, *lc = NULL, *lp = NULL;
@@ -278,21 +328,21 @@ Test(mgr_state, rebalance_rollback_and_down_list, .timeout = 30)
     char why[512], down[256];
     const char *names[] = {"s0", "s1", "s2", "s3"};
 
-    cr_assert_eq(mgr_members_load(&ms, st, now), 0);
-    cr_assert_eq(mgr_ring_rebalance(&ms, st, NULL, NULL, &next, why, sizeof(why)), CN_ENOENT);
+    cr_assert_eq(mgr_ring_rebalance(f, &ms, NULL, NULL, why, sizeof(why)), CN_ENOENT);
     for (int i = 0; i < 3; i++)
-        cr_assert_eq(mgr_members_register(&ms, st, NULL, CN_NODE_STORAGE, names[i], "127.0.0.1",
-                                          10100 + i, 0, now, &m), 0);
-    cr_assert_eq(mgr_ring_start(&ms, st, NULL, &lv, &cur, &started), 0);
+        cr_assert_eq(reg(NULL, CN_NODE_STORAGE, names[i], 10100 + i, 0, now, &m), 0);
+    cr_assert_eq(mgr_ring_start(f, &ms, NULL, &lv, &started), 0);
+    cur = cn_ring_clone(vcur);
     /* nothing attached or detached: nothing to do */
-    cr_assert_eq(mgr_ring_rebalance(&ms, st, cur, NULL, &next, why, sizeof(why)), CN_EEXIST);
+    cr_assert_eq(mgr_ring_rebalance(f, &ms, vcur, NULL, why, sizeof(why)), CN_EEXIST);
     cr_assert(strstr(why, "nothing to rebalance") != NULL);
     /* a fourth node attaches; the rebalance puts it in cur and keeps the old ring as prev */
-    cr_assert_eq(mgr_members_register(&ms, st, cur, CN_NODE_STORAGE, "s3", "127.0.0.1", 10103, 0,
-                                      now, &m), 0);
+    cr_assert_eq(reg(vcur, CN_NODE_STORAGE, "s3", 10103, 0, now, &m), 0);
     cr_assert_str_eq(m->state, MGR_STATE_ATTACHED);
-    cr_assert_eq(mgr_ring_rebalance(&ms, st, cur, NULL, &next, why, sizeof(why)), 0, "%s", why);
+    cr_assert_eq(mgr_ring_rebalance(f, &ms, vcur, NULL, why, sizeof(why)), 0, "%s", why);
+    next = cn_ring_clone(vcur);
     cr_assert_eq(cn_ring_node_count(next), 4);
+    cr_assert_eq(cn_ring_checksum(vprev), cn_ring_checksum(cur));
     cr_assert_str_eq(mgr_members_find(&ms, "s3")->state, MGR_STATE_RUNNING);
     cr_assert_eq(mgr_rings_load(st, &lc, &lp), 0);
     cr_assert_eq(cn_ring_checksum(lc), cn_ring_checksum(next));
@@ -300,34 +350,40 @@ Test(mgr_state, rebalance_rollback_and_down_list, .timeout = 30)
     cn_ring_destroy(lc);
     cn_ring_destroy(lp);
     /* while prev is set a second rebalance is refused */
-    cr_assert_eq(mgr_ring_rebalance(&ms, st, next, cur, &lc, why, sizeof(why)), CN_EBUSY);
+    cr_assert_eq(mgr_ring_rebalance(f, &ms, vcur, vprev, why, sizeof(why)), CN_EBUSY);
     /* rollback swaps them: the old ring is cur again, the abandoned one prev */
-    cr_assert_eq(mgr_ring_rollback(st, next, cur), 0);
+    cr_assert_eq(mgr_ring_rollback(f, vcur, vprev), 0);
     cr_assert_eq(mgr_rings_load(st, &lc, &lp), 0);
     cr_assert_eq(cn_ring_checksum(lc), cn_ring_checksum(cur));
     cr_assert_eq(cn_ring_checksum(lp), cn_ring_checksum(next));
+    cr_assert_eq(cn_ring_checksum(vcur), cn_ring_checksum(cur));
     cn_ring_destroy(lc);
     cn_ring_destroy(lp);
-    cr_assert_eq(mgr_ring_rollback(st, cur, NULL), CN_ENOENT);
+    cr_assert_eq(mgr_ring_rollback(f, vcur, NULL), CN_ENOENT);
+    /* the watcher drops prev once the data moved; the rings it saw must still be the state's */
+    cr_assert_eq(mgr_ring_drop_prev(f, next, cur), CN_ESTALE);
+    cr_assert_eq(mgr_ring_drop_prev(f, vcur, vprev), 0);
+    cr_assert_null(vprev);
+    /* s3, out of cur again, is attached from its next heartbeat on */
+    cr_assert_eq(beat(vcur, "s3", 0, now, &m), 0);
+    cr_assert_str_eq(m->state, MGR_STATE_ATTACHED);
     /* a stopped ring member blocks a rebalance; the down list names stop/suspend/restarted */
-    cr_assert_eq(mgr_members_set_state(&ms, st, "s1", MGR_STATE_STOP), 0);
-    cr_assert_eq(mgr_members_set_state(&ms, st, "s2", MGR_STATE_SUSPEND), 0);
-    mgr_members_down_csv(&ms, next, down, sizeof(down));
+    cr_assert_eq(mgr_members_set_state(f, &ms, "s1", MGR_STATE_STOP), 0);
+    cr_assert_eq(mgr_members_set_state(f, &ms, "s2", MGR_STATE_SUSPEND), 0);
+    mgr_members_down_csv(&ms, vcur, down, sizeof(down));
     cr_assert_str_eq(down, "s1,s2");
     mgr_members_down_csv(&ms, NULL, down, sizeof(down));
     cr_assert_str_eq(down, "");
-    cr_assert_eq(mgr_ring_rebalance(&ms, st, next, NULL, &lc, why, sizeof(why)), CN_EBUSY);
+    cr_assert_eq(mgr_ring_rebalance(f, &ms, vcur, NULL, why, sizeof(why)), CN_EBUSY);
     cr_assert(strstr(why, "s1 is stop") != NULL, "%s", why);
     /* detaching the stopped node makes the next ring without it */
-    cr_assert_eq(mgr_members_set_state(&ms, st, "s1", MGR_STATE_DETACHED), 0);
-    cr_assert_eq(mgr_ring_rebalance(&ms, st, next, NULL, &lc, why, sizeof(why)), 0, "%s", why);
-    cr_assert_eq(cn_ring_node_count(lc), 3);
-    cr_assert_null(cn_ring_find(lc, "s1"));
-    cn_ring_destroy(lc);
+    cr_assert_eq(mgr_members_set_state(f, &ms, "s1", MGR_STATE_DETACHED), 0);
+    cr_assert_eq(mgr_ring_rebalance(f, &ms, vcur, NULL, why, sizeof(why)), 0, "%s", why);
+    cr_assert_eq(cn_ring_node_count(vcur), 3);
+    cr_assert_null(cn_ring_find(vcur, "s1"));
     cn_ring_destroy(next);
     cn_ring_destroy(cur);
-    mgr_members_dispose(&ms);
-    mgr_state_close(st);
+    close_fsm(st);
 }
 
 /* A format-1 state (every release before canonical ids) as it lies on disk: users without
@@ -342,13 +398,15 @@ static void write_format1(mgr_state_t *st)
                                  "\"acl\":\"public-read\",\"created_ms\":1}";
     static const char logs[] = "{\"name\":\"logs\",\"owner\":\"AKBOB000000000000001\","
                                "\"acl\":\"private\",\"created_ms\":1}";
+    mgr_batch_t *b = mgr_batch_new();
 
-    cr_assert_eq(mgr_state_put(st, "u/alice", alice, strlen(alice)), 0);
-    cr_assert_eq(mgr_state_put(st, "k/AKALICE0000000000001", "alice", 5), 0);
-    cr_assert_eq(mgr_state_put(st, "u/bob", bob, strlen(bob)), 0);
-    cr_assert_eq(mgr_state_put(st, "k/AKBOB000000000000001", "bob", 3), 0);
-    cr_assert_eq(mgr_state_put(st, "b/photos", photos, strlen(photos)), 0);
-    cr_assert_eq(mgr_state_put(st, "b/logs", logs, strlen(logs)), 0);
+    mgr_batch_put(b, "u/alice", alice, strlen(alice));
+    mgr_batch_put(b, "k/AKALICE0000000000001", "alice", 5);
+    mgr_batch_put(b, "u/bob", bob, strlen(bob));
+    mgr_batch_put(b, "k/AKBOB000000000000001", "bob", 3);
+    mgr_batch_put(b, "b/photos", photos, strlen(photos));
+    mgr_batch_put(b, "b/logs", logs, strlen(logs));
+    cr_assert_eq(mgr_batch_commit(st, b), 0);
 }
 
 Test(mgr_state, format1_state_is_migrated_once, .timeout = 20)
@@ -361,8 +419,10 @@ Test(mgr_state, format1_state_is_migrated_once, .timeout = 20)
 
     write_format1(st);
     cr_assert_eq(mgr_state_get_u64(st, MGR_VER_FORMAT), 0);
-    cr_assert_eq(mgr_state_migrate(st), 0);
+    mgr_state_close(st);
+    st = open_fsm(); /* opening migrates */
     cr_assert_eq(mgr_state_get_u64(st, MGR_VER_FORMAT), MGR_STATE_FORMAT);
+    cr_assert_eq(mgr_fsm_applied(f), 0); /* a local step: no entry was applied */
     mgr_user_legacy_id("alice", want_alice);
     mgr_user_legacy_id("bob", want_bob);
     cr_assert(mgr_user_id_valid(want_alice));
@@ -382,27 +442,27 @@ Test(mgr_state, format1_state_is_migrated_once, .timeout = 20)
     buckets_ver = mgr_state_get_u64(st, MGR_VER_BUCKETS);
     cr_assert_gt(users_ver, 0);
     cr_assert_gt(buckets_ver, 0);
-    mgr_state_close(st);
+    close_fsm(st);
 
     /* idempotent: a second start changes nothing */
-    st = open_state();
-    cr_assert_eq(mgr_state_migrate(st), 0);
+    st = open_fsm();
     cr_assert_eq(mgr_state_get_u64(st, MGR_VER_USERS), users_ver);
     cr_assert_eq(mgr_state_get_u64(st, MGR_VER_BUCKETS), buckets_ver);
     cr_assert_eq(mgr_users_get(st, "alice", &u), 0);
     cr_assert_str_eq(u.id, want_alice);
-    mgr_state_close(st);
+    close_fsm(st);
 }
 
 Test(mgr_state, a_newer_format_is_refused, .timeout = 20)
 {
-    mgr_state_t *st = open_state();
-    char v[8];
+    mgr_state_t *st = open_fsm(); /* an empty state becomes the current format */
+    mgr_batch_t *b = mgr_batch_new();
 
-    cr_assert_eq(mgr_state_migrate(st), 0); /* an empty state becomes the current format */
     cr_assert_eq(mgr_state_get_u64(st, MGR_VER_FORMAT), MGR_STATE_FORMAT);
-    cn_put_u64be(v, MGR_STATE_FORMAT + 1);
-    cr_assert_eq(mgr_state_put(st, MGR_VER_FORMAT, v, sizeof(v)), 0);
-    cr_assert_eq(mgr_state_migrate(st), CN_EPROTO);
+    mgr_batch_put_u64(b, MGR_VER_FORMAT, MGR_STATE_FORMAT + 1);
+    cr_assert_eq(mgr_batch_commit(st, b), 0);
+    close_fsm(st);
+    st = open_state();
+    cr_assert_eq(mgr_fsm_create(st, NULL, NULL, &f), CN_EPROTO);
     mgr_state_close(st);
 }

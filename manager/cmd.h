@@ -1,0 +1,125 @@
+/*
+ * manager/cmd.h: the manager's command entries. Every change to the manager's state is one
+ * entry: a proposer (an admin handler, an RPC op, the cron monitor, the watcher) decides what
+ * to change, fills an mgr_cmd_t, and manager/fsm.c encodes it, gives it the next index and
+ * applies it. Nothing else writes the state (state.h). Later kinds are added here, never as a
+ * side door.
+ *
+ * Encoding, format version MGR_CMD_VERSION (1): one msgpack map with string keys,
+ *   {"v": 1, "kind": "user_create", "user": "alice", "id": "9f…", "access_key": …}
+ * "v" and "kind" come first and always; then the kind's fields in the order of cmd.c's table
+ * (docs/PROTOCOL.md, "Manager command entries", lists them). A field is a str (names, keys,
+ * states; no NUL, bounded by the mgr_cmd_t member it fills), a positive int, a bin (a ring's
+ * cn_ring_encode bytes) or, for restore, an array of [str key, bin value] records. Optional
+ * strings are left out when empty, so one value has one encoding.
+ * Decoding is strict and never trusts the bytes (an entry may come from a peer's log one
+ * day): anything but one well-formed map of the kind's known fields with the right types and
+ * sizes is CN_ECORRUPT; a version other than MGR_CMD_VERSION, or a kind this release does not
+ * know, is CN_EPROTO (an entry of a newer release is refused, never half-understood).
+ * The decoder checks shapes only; whether a name is valid or a user exists is the apply's
+ * business (fsm.c), which answers with a code rather than failing the entry.
+ *
+ * Determinism: an entry carries every value its apply needs that the state does not hold:
+ * random access keys, secrets and canonical ids, password hashes (computed before proposing:
+ * an entry never carries a password), timestamps, whole rings. Applying reads no clock, no
+ * random source and no config, so every replica that applies the same entries to the same
+ * state writes the same bytes.
+ *
+ * Ownership: an mgr_cmd_t owns its ring and records (mgr_cmd_dispose frees them); the rest is
+ * inline. Threads: none of this touches shared state; any thread.
+ */
+#ifndef CAIRN_MANAGER_CMD_H
+#define CAIRN_MANAGER_CMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/ring.h"
+#include "manager/buckets.h"
+#include "manager/endpoints.h"
+#include "manager/members.h"
+#include "manager/ring_sync.h"
+#include "manager/users.h"
+
+#define MGR_CMD_VERSION 1
+#define MGR_CMD_MAX_RING (1u << 20)     /* bytes of a ring in an entry */
+#define MGR_CMD_MAX_KEY 1024            /* bytes of a state key in a restore record */
+#define MGR_CMD_MAX_VALUE (16u << 20)   /* bytes of a state value in a restore record */
+
+/* The kinds; the number is for this process only, the wire names the kind by its string. */
+enum mgr_cmd_kind {
+    MGR_CMD_NONE = 0,
+    MGR_CMD_USER_CREATE,        /* create-user and import-user: the whole user */
+    MGR_CMD_USER_DELETE,
+    MGR_CMD_USER_SET_ROLE,
+    MGR_CMD_USER_SET_PASSWORD,  /* the PBKDF2 hash, or none */
+    MGR_CMD_BUCKET_CREATE,
+    MGR_CMD_BUCKET_DELETE,
+    MGR_CMD_BUCKET_SET_ACL,     /* optionally only when the bucket's owner is if_owner */
+    MGR_CMD_BUCKET_SET_OWNER,
+    MGR_CMD_BUCKET_SET_QUOTA,
+    MGR_CMD_ENDPOINT_ADD,
+    MGR_CMD_ENDPOINT_DELETE,
+    MGR_CMD_MEMBER_PUT,         /* register and heartbeat: a member's whole saved record */
+    MGR_CMD_MEMBER_SET_STATE,   /* admin actions, monitor, watcher: only when it is `from` */
+    MGR_CMD_MEMBER_REMOVE,
+    MGR_CMD_RING_START,         /* the first ring and the consistency levels */
+    MGR_CMD_RING_REBALANCE,     /* a new cur; the old cur becomes prev */
+    MGR_CMD_RING_ROLLBACK,      /* cur and prev swap */
+    MGR_CMD_RING_DROP_PREV,     /* the rebalance is done */
+    MGR_CMD_LEVELS_SET,
+    MGR_CMD_RESTORE,            /* restore-manager: the whole state from a backup */
+    MGR_CMD_SNAPSHOT,           /* the whole state at an index: installed (fsm.h), never
+                                 * applied as an entry */
+    MGR_CMD_NKINDS
+};
+
+/* One state record of a restore entry. */
+typedef struct mgr_cmd_rec {
+    char *key;                     /* NUL-terminated */
+    void *val;
+    size_t vlen;
+} mgr_cmd_rec_t;
+
+/* One entry, decoded. Which members a kind uses is its field table in cmd.c; the others stay
+ * zero. */
+typedef struct mgr_cmd {
+    enum mgr_cmd_kind kind;
+    mgr_user_t user;               /* user_*: name; user_create all but the password itself */
+    mgr_bucket_t bucket;           /* bucket_*: name, owner (canonical id), acl, created_ms,
+                                    * quota_bytes */
+    char if_owner[MGR_USER_ID_LEN + 1]; /* bucket_set_acl: "" or the id that must own it */
+    char endpoint[MGR_ENDPOINT_MAX + 1]; /* endpoint_*: the domain, lower case */
+    uint64_t created_ms;           /* endpoint_add */
+    mgr_member_t member;           /* member_*: name; member_put the saved fields only */
+    char from[16];                 /* member_set_state: the state the member must be in */
+    uint8_t *ring;                 /* ring_start, ring_rebalance: cn_ring_encode bytes */
+    size_t ring_len;
+    uint64_t expect_cur, expect_prev; /* ring_*: the checksums the proposer saw */
+    mgr_levels_t levels;           /* ring_start, levels_set */
+    mgr_cmd_rec_t *recs;           /* restore, snapshot: the records, in key order */
+    size_t nrecs;
+    uint64_t applied;              /* snapshot: the index it was taken at */
+} mgr_cmd_t;
+
+/** Zeroes c and sets its kind. */
+void mgr_cmd_init(mgr_cmd_t *c, enum mgr_cmd_kind kind);
+/** Frees what c owns (ring, records) and zeroes it. */
+void mgr_cmd_dispose(mgr_cmd_t *c);
+/** The kind's wire name ("user_create"), or "?" for a number that is no kind. */
+const char *mgr_cmd_kind_name(enum mgr_cmd_kind kind);
+/** Sets the ring of c to cn_ring_encode(r) (replacing one set before). */
+void mgr_cmd_set_ring(mgr_cmd_t *c, const cn_ring_t *r);
+/** Appends a copy of one record to a restore entry. */
+void mgr_cmd_add_rec(mgr_cmd_t *c, const char *key, const void *val, size_t vlen);
+
+/** Appends the encoding of c to out. c must be a complete entry of a known kind (its
+ *  required strings non-empty): anything else is our bug and asserts. */
+void mgr_cmd_encode(const mgr_cmd_t *c, cn_buf_t *out);
+/** Decodes one entry (exactly len bytes) into *out, which the caller disposes on success.
+ *  0, CN_ECORRUPT (malformed, or fields that do not fit the kind), CN_EPROTO (another
+ *  format version or an unknown kind). On failure *out holds nothing to free. */
+int mgr_cmd_decode(const void *p, size_t len, mgr_cmd_t *out);
+
+#endif

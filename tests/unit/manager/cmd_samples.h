@@ -1,0 +1,65 @@
+/*
+ * tests/unit/manager/cmd_samples.h: one filled entry of every command kind (manager/cmd.h),
+ * for the codec tests (test_cmd.c) and the fuzz seeds (tests/fuzz/tools/mkseeds.c). Every
+ * field a kind has is set, optional ones included, so that a round trip covers them all.
+ * The values are shapes only: applying them in this order is not meant to succeed.
+ */
+#ifndef CAIRN_TESTS_UNIT_MANAGER_CMD_SAMPLES_H
+#define CAIRN_TESTS_UNIT_MANAGER_CMD_SAMPLES_H
+
+#include <stdio.h>
+
+#include "common/proto.h"
+#include "common/ring.h"
+#include "manager/cmd.h"
+
+#define T_USER_ID "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+static inline void t_cmd_sample(enum mgr_cmd_kind kind, mgr_cmd_t *c)
+{
+    cn_ring_t *r;
+
+    mgr_cmd_init(c, kind);
+    snprintf(c->user.name, sizeof(c->user.name), "alice");
+    snprintf(c->user.id, sizeof(c->user.id), "%s", T_USER_ID);
+    snprintf(c->user.access_key, sizeof(c->user.access_key), "AKIAIOSFODNN7EXAMPLE");
+    snprintf(c->user.secret, sizeof(c->user.secret), "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    snprintf(c->user.role, sizeof(c->user.role), "admin");
+    c->user.created_ms = 1732330000123ull;
+    snprintf(c->user.pw_hash, sizeof(c->user.pw_hash),
+             "pbkdf2-sha256$100000$00112233445566778899aabbccddeeff$"
+             "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+    snprintf(c->bucket.name, sizeof(c->bucket.name), "photos");
+    snprintf(c->bucket.owner, sizeof(c->bucket.owner), "%s", T_USER_ID);
+    snprintf(c->bucket.acl, sizeof(c->bucket.acl), "public-read");
+    c->bucket.created_ms = 1732330000456ull;
+    c->bucket.quota_bytes = 1ull << 40;
+    snprintf(c->if_owner, sizeof(c->if_owner), "%s", T_USER_ID);
+    snprintf(c->endpoint, sizeof(c->endpoint), "s3.example.com");
+    c->created_ms = 1732330000789ull;
+    snprintf(c->member.name, sizeof(c->member.name), "storage0");
+    snprintf(c->member.type, sizeof(c->member.type), "%s", CN_NODE_STORAGE);
+    snprintf(c->member.host, sizeof(c->member.host), "127.0.0.1");
+    c->member.port = 10100;
+    c->member.vnodes = 128;
+    snprintf(c->member.state, sizeof(c->member.state), "running");
+    c->member.ring_cur = 0xfedcba9876543210ull;
+    c->member.ring_prev = 0x0123456789abcdefull;
+    c->member.updated_ms = 1732330001000ull;
+    snprintf(c->from, sizeof(c->from), "restarted");
+    c->expect_cur = 0x1111222233334444ull;
+    c->expect_prev = 0x5555666677778888ull;
+    c->levels = (mgr_levels_t){3, 2, 2, 2};
+    r = cn_ring_create();
+    cn_ring_add(r, "storage0", "127.0.0.1", 10100, 128);
+    cn_ring_add(r, "storage1", "127.0.0.1", 10101, 128);
+    cn_ring_build(r);
+    mgr_cmd_set_ring(c, r);
+    cn_ring_destroy(r);
+    mgr_cmd_add_rec(c, "u/alice", "{\"user\":\"alice\"}", 16);
+    mgr_cmd_add_rec(c, "v/users", "\0\0\0\0\0\0\0\7", 8);
+    mgr_cmd_add_rec(c, "e/empty.example", "", 0);
+    c->applied = 42;
+}
+
+#endif
