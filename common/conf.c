@@ -242,6 +242,8 @@ static int set_value(const cn_conf_key_t *k, const char *value, void *dst, char 
         }
         *(int *)field = lvl;
         return 0;
+    case CN_CONF_ALIAS: /* resolved by assign(); an alias has no field */
+        break;
     }
     snprintf(why, whylen, "unknown key type %d", (int)k->type);
     return CN_EINVAL;
@@ -277,6 +279,15 @@ static int assign(const cn_conf_key_t *tbl, size_t n, void *dst, const char *sec
             snprintf(why, whylen, "unknown key");
         return CN_EINVAL;
     }
+    if (k->type == CN_CONF_ALIAS) {
+        const cn_conf_key_t *target = find_key(tbl, n, section, k->def, &section_known);
+
+        if (target == NULL || target->type == CN_CONF_ALIAS) {
+            snprintf(why, whylen, "an old name of '%s', which is not a key (a bug)", k->def);
+            return CN_EINVAL;
+        }
+        k = target;
+    }
     return set_value(k, value, dst, why, whylen);
 }
 
@@ -285,6 +296,8 @@ int cn_conf_defaults(const cn_conf_key_t *tbl, size_t n, void *dst, char *err, s
     char why[REASON_MAX];
 
     for (size_t i = 0; i < n; i++) {
+        if (tbl[i].type == CN_CONF_ALIAS)
+            continue;
         if (tbl[i].type == CN_CONF_STR || tbl[i].type == CN_CONF_PATH)
             *(char **)((char *)dst + tbl[i].offset) = NULL; /* may be uninitialized */
         if (set_value(&tbl[i], tbl[i].def ? tbl[i].def : "", dst, why, sizeof(why)) != 0) {
@@ -488,7 +501,7 @@ void cn_conf_print(const cn_conf_key_t *tbl, size_t n, const void *src, FILE *ou
         fprintf(out, "%s[%s]\n", first ? "" : "\n", tbl[i].section);
         first = 0;
         for (size_t j = i; j < n; j++) {
-            if (strcmp(tbl[j].section, tbl[i].section) != 0)
+            if (strcmp(tbl[j].section, tbl[i].section) != 0 || tbl[j].type == CN_CONF_ALIAS)
                 continue;
             fmt_value(&tbl[j], src, val, sizeof(val));
             fprintf(out, "%s = %s\n", tbl[j].key, val);
@@ -540,6 +553,12 @@ void cn_conf_print_sample(const cn_conf_key_t *tbl, size_t n, const char *title,
             fprintf(out, "\n");
             if (k->help && k->help[0])
                 print_wrapped_comment(k->help, out);
+            if (k->type == CN_CONF_ALIAS) {
+                snprintf(line, sizeof(line), "deprecated: %s = VALUE reads as %s = VALUE",
+                         k->key, def);
+                print_wrapped_comment(line, out);
+                continue;
+            }
             if (has_range(k))
                 snprintf(line, sizeof(line), "default: %s (range %" PRId64 "..%" PRId64 ")%s",
                          def[0] ? def : "(empty)", k->min, k->max,

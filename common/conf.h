@@ -28,6 +28,8 @@ typedef enum cn_conf_type {
     CN_CONF_SIZE,  /* uint64_t bytes; suffixes k, m, g, t (powers of 1024), b optional */
     CN_CONF_MS,    /* uint64_t milliseconds; suffixes ms, s, m, h; bare number = ms */
     CN_CONF_LEVEL, /* int log level: debug, info, warn, error */
+    CN_CONF_ALIAS, /* an old name of the key of the same section that def names: setting it
+                    * sets that key; it has no field, no default and is not printed */
 } cn_conf_type_t;
 
 typedef struct cn_conf_key {
@@ -43,6 +45,11 @@ typedef struct cn_conf_key {
 
 #define CN_CONF_KEY(type, sect, key, st, field, def, min, max, reload, help)                \
     { (type), (sect), (key), offsetof(st, field), (def), (min), (max), (reload), (help) }
+
+/** An old name (key) of the key target of the same section, kept so that old configs still
+ *  load: "key = v" sets target. The sample shows it as deprecated, --print-config omits it. */
+#define CN_CONF_ALIAS_KEY(sect, key, target, help)                                            \
+    { CN_CONF_ALIAS, (sect), (key), 0, (target), 0, 0, 0, (help) }
 
 /** Fills every field of dst from the defaults. Returns 0, or CN_ECONFIG with err set when a
  *  default itself is bad (a bug in the table). */

@@ -36,6 +36,8 @@ typedef struct cn_msg cn_msg_t;
 /** A new message for op (at most 31 bytes). */
 cn_msg_t *cn_msg_new(const char *op);
 void cn_msg_free(cn_msg_t *m);
+/** A copy of m (op, kind, id, fields, body), owned by the caller. */
+cn_msg_t *cn_msg_dup(const cn_msg_t *m);
 const char *cn_msg_op(const cn_msg_t *m);
 int cn_msg_kind(const cn_msg_t *m);
 uint64_t cn_msg_id(const cn_msg_t *m);

@@ -164,6 +164,9 @@ int cn__mp_buf_write(void *data, const char *p, size_t n)
 
 /* ---- messages ----------------------------------------------------------------------- */
 
+static void set_raw(cn_msg_t *m, const char *name, int type, const void *p, size_t len);
+static struct field *slot(cn_msg_t *m, const char *name);
+
 static void check_name(const char *name)
 {
     CN_ASSERT(name != NULL);
@@ -200,6 +203,25 @@ void cn_msg_free(cn_msg_t *m)
     cn_free(m->body);
     m->magic = 0;
     cn_free(m);
+}
+
+cn_msg_t *cn_msg_dup(const cn_msg_t *m)
+{
+    cn_msg_t *d = cn_msg_new(cn_msg_op(m));
+
+    d->kind = m->kind;
+    d->id = m->id;
+    for (unsigned k = 0; k < m->nf; k++) {
+        const struct field *f = &m->f[k];
+
+        if (f->type == F_STR || f->type == F_BIN)
+            set_raw(d, f->name, f->type, f->ptr, f->len);
+        else
+            *slot(d, f->name) = *f;
+    }
+    if (m->blen > 0)
+        cn_msg_set_body_copy(d, m->body, m->blen);
+    return d;
 }
 
 const char *cn_msg_op(const cn_msg_t *m)

@@ -7,6 +7,7 @@
 #define CAIRN_GATEWAY_CONF_KEYS_H
 
 #include "common/conf.h"
+#include "common/mgr_addrs.h"
 #include "gateway/gateway.h"
 
 #define GW_K(type, sect, key, field, def, min, max, reload, help)                              \
@@ -66,8 +67,12 @@ static const cn_conf_key_t gw_conf_keys[] = {
          "directory for the temp files that hold request bodies over 4 MiB while they arrive "
          "(they are unlinked at once; a 2 GiB PUT needs 4 GiB free here; created when missing); "
          "empty = $TMPDIR or /tmp"),
-    GW_K(CN_CONF_STR, "manager", "address", mgr_address, "127.0.0.1:10010", 0, 0, 0,
-         "manager RPC address host:port"),
+    GW_K(CN_CONF_STR, "manager", "addresses", mgr_addresses, CN_MGR_RPC_DEFAULT, 0, 0, 0,
+         "the managers' RPC addresses, host:port, ... (IP addresses): the gateway calls the "
+         "first, the next when one does not answer, and the leader a manager names "
+         "(docs/PROTOCOL.md, Finding the managers)"),
+    CN_CONF_ALIAS_KEY("manager", "address", "addresses",
+                      "the one manager RPC address host:port of older configs: a list of one"),
     GW_K(CN_CONF_STR, "cluster", "secret", secret, "", 0, 0, 0,
          "shared cluster secret (required)"),
     GW_K(CN_CONF_MS, "cluster", "heartbeat_ms", heartbeat_ms, "1000", 100, 60000, 0,

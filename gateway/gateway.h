@@ -40,7 +40,7 @@ struct gw_conf {
     uint64_t chunk_size;
     uint64_t max_object_size;
     uint64_t rpc_timeout_ms;
-    char *mgr_address;
+    char *mgr_addresses; /* [manager] addresses: the list, as configured */
     char *secret;
     uint64_t heartbeat_ms;
     char *rest_listen;

@@ -17,6 +17,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/mgr_client.h"
 #include "common/proc.h"
 #include "gateway/http/body_pager.h"
 #include "gateway/conf_keys.h"
@@ -67,8 +68,8 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     CN_LOG(CN_LOG_INFO, "signal %d: stopping", signum);
     gw_http_stop(&srv);
     gw_metrics_stop(&srv);
+    gw_stor_stop(&srv); /* before the manager link: a cancelled write still announces its key */
     gw_mgr_stop(&srv);
-    gw_stor_stop(&srv);
     gw_cache_stop(&srv);
     uv_signal_stop(&sig_term);
     uv_signal_stop(&sig_int);
@@ -195,11 +196,12 @@ int main(int argc, char **argv)
         goto out_conf;
     }
     {
-        char h[64];
-        int p;
-        if (cn_parse_hostport(srv.conf.mgr_address, h, sizeof(h), &p) != 0) {
-            fprintf(stderr, "%s: manager.address: not host:port\n",
-                    from);
+        char why[CN_MGR_ADDR_MAX + 64];
+        cn_mgr_addrs_t addrs;
+
+        if (cn_mgr_addrs_parse(&addrs, srv.conf.mgr_addresses, why, sizeof(why)) != 0 ||
+            cn_mgr_client_check(&addrs, why, sizeof(why)) != 0) {
+            fprintf(stderr, "%s: manager.addresses: %s\n", from, why);
             ret = 2;
             goto out_conf;
         }
@@ -286,8 +288,8 @@ int main(int argc, char **argv)
     uv_signal_start(&sig_term, on_stop_signal, SIGTERM);
     uv_signal_start(&sig_int, on_stop_signal, SIGINT);
     uv_signal_start(&sig_hup, on_hup, SIGHUP);
-    CN_LOG(CN_LOG_INFO, "gateway %s listening on http %s:%d, manager %s", srv.conf.name, srv.host,
-           srv.port, srv.conf.mgr_address);
+    CN_LOG(CN_LOG_INFO, "gateway %s listening on http %s:%d, managers %s", srv.conf.name,
+           srv.host, srv.port, srv.conf.mgr_addresses);
     if (srv.rest_listening)
         CN_LOG(CN_LOG_INFO, "rest listening on %s:%d (trust loopback: %s)", srv.rest_host,
                srv.rest_port, srv.conf.rest_trust_loopback ? "yes" : "no");

@@ -2,6 +2,7 @@
  * storage/conf_keys.h: the configuration keys of cairn-storage, one line each:
  *   STOR_CONF(type, section, key, field of struct stor_conf, default, min, max, reloadable,
  *             help)
+ * and STOR_CONF_ALIAS(section, old key, key, help) for an old name kept working.
  * Included by storage/main.c to build the cn_conf_key_t table (common/conf.h), which also
  * prints --help-config and conf/cairn-storage.conf.sample. No include guard on purpose.
  */
@@ -61,8 +62,12 @@ STOR_CONF(CN_CONF_STR, "storage", "metrics_listen", metrics_listen, "", 0, 0, 0,
 STOR_CONF(CN_CONF_UINT, "storage", "delete_bucket_rate", delete_bucket_rate, "5000", 1,
           10000000, 1,
           "keys per second tombstoned by an asynchronous delete-bucket")
-STOR_CONF(CN_CONF_STR, "manager", "address", manager_address, "127.0.0.1:10010", 0, 0, 0,
-          "manager RPC address host:port")
+STOR_CONF(CN_CONF_STR, "manager", "addresses", manager_addresses, CN_MGR_RPC_DEFAULT, 0, 0, 0,
+          "the managers' RPC addresses, host:port, ... (IP addresses): the node calls the "
+          "first, the next when one does not answer, and the leader a manager names "
+          "(docs/PROTOCOL.md, Finding the managers)")
+STOR_CONF_ALIAS("manager", "address", "addresses",
+                "the one manager RPC address host:port of older configs: a list of one")
 STOR_CONF(CN_CONF_STR, "cluster", "secret", secret, "", 0, 0, 0,
           "shared cluster secret for RPC authentication (required, no default)")
 STOR_CONF(CN_CONF_MS, "cluster", "heartbeat_ms", heartbeat_ms, "1000", 50, 600000, 0,

@@ -21,16 +21,19 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/mgr_client.h"
 #include "common/proc.h"
 #include "storage/cluster.h"
 #include "storage/storage.h"
 
 #define STOR_CONF(t, sect, key, field, def, min, max, reload, help)                          \
     CN_CONF_KEY(t, sect, key, struct stor_conf, field, def, min, max, reload, help),
+#define STOR_CONF_ALIAS(sect, key, target, help) CN_CONF_ALIAS_KEY(sect, key, target, help),
 static const cn_conf_key_t conf_keys[] = {
 #include "storage/conf_keys.h"
 };
 #undef STOR_CONF
+#undef STOR_CONF_ALIAS
 #define N_KEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
 
 /* the running daemon's configuration, for stor_conf_update (loop thread) */
@@ -164,7 +167,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 /* Checks what the table cannot: required keys and addresses. 0 or CN_ECONFIG with err. */
 static int check_conf(const struct stor_conf *c, const char *file, char *err, size_t errlen)
 {
-    char host[64];
+    char host[64], why[CN_MGR_ADDR_MAX + 64];
+    cn_mgr_addrs_t addrs;
     int port;
 
     if (c->secret == NULL || c->secret[0] == '\0') {
@@ -191,10 +195,9 @@ static int check_conf(const struct stor_conf *c, const char *file, char *err, si
                  file, c->metrics_listen);
         return CN_ECONFIG;
     }
-    if (cn_parse_hostport(c->manager_address, host, sizeof(host), &port) != 0 || port <= 0 ||
-        port > 65535) {
-        snprintf(err, errlen, "%s: manager.address: '%s' is not host:port", file,
-                 c->manager_address);
+    if (cn_mgr_addrs_parse(&addrs, c->manager_addresses, why, sizeof(why)) != 0 ||
+        cn_mgr_client_check(&addrs, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "%s: manager.addresses: %s", file, why);
         return CN_ECONFIG;
     }
     if (c->data_dir[0] == '\0') {
@@ -355,8 +358,8 @@ static int run(const struct opts *o, const struct stor_conf *c)
         goto out_rpc;
     }
     if ((rc = stor_mgr_start(&d.s)) != 0) {
-        CN_LOG(CN_LOG_ERROR, "manager=%s rc=%s: cannot start the manager link",
-               c->manager_address, cn_strerror(rc));
+        CN_LOG(CN_LOG_ERROR, "managers=%s rc=%s: cannot start the manager link",
+               c->manager_addresses, cn_strerror(rc));
         goto out_rpc;
     }
     uv_signal_init(&loop, &d.sigterm);
@@ -366,8 +369,8 @@ static int run(const struct opts *o, const struct stor_conf *c)
     uv_signal_start(&d.sigterm, on_stop_signal, SIGTERM);
     uv_signal_start(&d.sigint, on_stop_signal, SIGINT);
     uv_signal_start(&d.sighup, on_sighup, SIGHUP);
-    CN_LOG(CN_LOG_INFO, "name=%s engine=%s data_dir=%s rpc=%s:%d manager=%s: started", c->name,
-           c->engine, c->data_dir, d.s.rpc_host, d.s.rpc_port, c->manager_address);
+    CN_LOG(CN_LOG_INFO, "name=%s engine=%s data_dir=%s rpc=%s:%d managers=%s: started", c->name,
+           c->engine, c->data_dir, d.s.rpc_host, d.s.rpc_port, c->manager_addresses);
     uv_run(&loop, UV_RUN_DEFAULT);
     code = 0;
     goto out_engine;

@@ -6,10 +6,12 @@
  * every heartbeat_ms with the ring checksums held; when the manager's differ, get_ring is
  * fetched and cur/prev are replaced; the `down` list goes to cluster.c). A heartbeat answered CN_ENOENT (the manager forgot
  * the node) goes back to REGISTERING. The manager's "state" is logged when it changes.
- * RPC keeps being served whatever happens here.
+ * RPC keeps being served whatever happens here. The calls go through common/mgr_client.c:
+ * to the first of [manager] addresses that answers, to the leader a follower names, and to
+ * the managers a reply's "managers" field adds (docs/PROTOCOL.md, Finding the managers).
  *
  * Lifetime: the link is referenced by its timer (until close_cb) and by each call in flight
- * (until its callback, which cn_rpc_client_destroy makes fire with CN_ECANCELED after stop);
+ * (until its callback, which cn_mgr_client_destroy makes fire with CN_ECANCELED after stop);
  * it is freed when the last reference goes. At most one call is in flight at a time.
  * Threads: main loop only.
  */
@@ -22,7 +24,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "common/proc.h"
+#include "common/mgr_client.h"
 #include "common/proto.h"
 #include "common/ring.h"
 #include "common/rpc.h"
@@ -37,7 +39,7 @@ enum link_state { LINK_REGISTERING, LINK_REGISTERED };
 struct stor_mgr_link {
     uint32_t magic;
     struct stor_server *s;
-    cn_rpc_client_t *cli;
+    cn_mgr_client_t *mc;
     uv_timer_t timer;
     enum link_state state;
     int refs;
@@ -71,20 +73,31 @@ static void set_period(struct stor_mgr_link *l, uint64_t first_ms)
     uv_timer_start(&l->timer, tick, first_ms, every);
 }
 
+/* The manager the next call goes to, for logs. */
+static const char *mgr(const struct stor_mgr_link *l)
+{
+    return cn_mgr_client_current(l->mc);
+}
+
 /* Logs a failed call once per outage. */
 static void call_failed(struct stor_mgr_link *l, const char *op, int rc)
 {
-    if (!l->failing)
-        CN_LOG(CN_LOG_WARN, "manager=%s op=%s rc=%s: manager unreachable, retrying every %s",
-               l->s->conf->manager_address, op, cn_strerror(rc),
+    char all[1024];
+
+    if (!l->failing) {
+        cn_mgr_client_addrs(l->mc, all, sizeof(all));
+        CN_LOG(CN_LOG_WARN, "managers=%s op=%s rc=%s: %s, retrying every %s", all, op,
+               cn_strerror(rc),
+               rc == CN_ENOTLEADER ? "no leader known (an election)" : "manager unreachable",
                l->state == LINK_REGISTERED ? "heartbeat" : "second");
+    }
     l->failing = 1;
 }
 
 static void call_ok(struct stor_mgr_link *l)
 {
     if (l->failing)
-        CN_LOG(CN_LOG_INFO, "manager=%s: reachable again", l->s->conf->manager_address);
+        CN_LOG(CN_LOG_INFO, "manager=%s: reachable again", mgr(l));
     l->failing = 0;
 }
 
@@ -95,7 +108,7 @@ static void note_state(struct stor_mgr_link *l, const cn_msg_t *resp)
     if (cn_msg_get_str(resp, "state", st, sizeof(st)) != 0)
         return;
     if (strcmp(st, l->mgr_state) != 0) {
-        CN_LOG(CN_LOG_INFO, "manager=%s state=%s (was %s)", l->s->conf->manager_address, st,
+        CN_LOG(CN_LOG_INFO, "manager=%s state=%s (was %s)", mgr(l), st,
                l->mgr_state[0] ? l->mgr_state : "none");
         snprintf(l->mgr_state, sizeof(l->mgr_state), "%s", st);
     }
@@ -149,7 +162,7 @@ static void on_get_ring(int status, cn_msg_t *resp, void *arg)
         rc = decode_ring(resp, "prev", &prev);
     if (rc != 0) {
         CN_LOG(CN_LOG_WARN, "manager=%s rc=%s: get_ring failed, retrying on the next heartbeat",
-               l->s->conf->manager_address, cn_strerror(rc));
+               mgr(l), cn_strerror(rc));
         cn_ring_destroy(cur);
         cn_ring_destroy(prev);
         goto out;
@@ -171,7 +184,7 @@ static void fetch_ring(struct stor_mgr_link *l)
 {
     l->busy = 1;
     l->refs++;
-    cn_rpc_call(l->cli, cn_msg_new(CN_OP_GET_RING), MGR_CALL_TIMEOUT_MS, on_get_ring, l);
+    cn_mgr_client_call(l->mc, cn_msg_new(CN_OP_GET_RING), MGR_CALL_TIMEOUT_MS, on_get_ring, l);
 }
 
 static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
@@ -187,8 +200,7 @@ static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
     if (rc == 0)
         rc = cn_msg_rc(resp);
     if (rc == CN_ENOENT) {
-        CN_LOG(CN_LOG_WARN, "manager=%s: does not know this node, registering again",
-               l->s->conf->manager_address);
+        CN_LOG(CN_LOG_WARN, "manager=%s: does not know this node, registering again", mgr(l));
         l->state = LINK_REGISTERING;
         l->mgr_state[0] = '\0';
         set_period(l, 0);
@@ -229,9 +241,8 @@ static void on_register(int status, cn_msg_t *resp, void *arg)
         goto out;
     }
     call_ok(l);
-    CN_LOG(CN_LOG_INFO, "manager=%s: registered as %s (%s:%d, vnodes=%" PRIu64 ")",
-           l->s->conf->manager_address, l->s->conf->name, l->s->rpc_host, l->s->rpc_port,
-           l->s->conf->vnodes);
+    CN_LOG(CN_LOG_INFO, "manager=%s: registered as %s (%s:%d, vnodes=%" PRIu64 ")", mgr(l),
+           l->s->conf->name, l->s->rpc_host, l->s->rpc_port, l->s->conf->vnodes);
     note_state(l, resp);
     note_levels(l, resp);
     l->state = LINK_REGISTERED;
@@ -259,7 +270,7 @@ static void tick(uv_timer_t *t)
         cn_msg_set_u64(m, "vnodes", c->vnodes);
         l->busy = 1;
         l->refs++;
-        cn_rpc_call(l->cli, m, MGR_CALL_TIMEOUT_MS, on_register, l);
+        cn_mgr_client_call(l->mc, m, MGR_CALL_TIMEOUT_MS, on_register, l);
         return;
     }
     m = cn_msg_new(CN_OP_HEARTBEAT);
@@ -268,24 +279,24 @@ static void tick(uv_timer_t *t)
     cn_msg_set_u64(m, "ring_prev", l->prev_sum);
     l->busy = 1;
     l->refs++;
-    cn_rpc_call(l->cli, m, MGR_CALL_TIMEOUT_MS, on_heartbeat, l);
+    cn_mgr_client_call(l->mc, m, MGR_CALL_TIMEOUT_MS, on_heartbeat, l);
 }
 
 int stor_mgr_start(struct stor_server *s)
 {
     struct stor_mgr_link *l;
-    char host[64];
-    int port, rc;
+    cn_mgr_addrs_t addrs;
+    char why[CN_MGR_ADDR_MAX + 64];
+    int rc;
 
     CN_CHECK_OBJ(s, STOR_SERVER_MAGIC);
-    if (cn_parse_hostport(s->conf->manager_address, host, sizeof(host), &port) != 0 ||
-        port <= 0 || port > 65535)
-        return CN_EINVAL;
+    if (cn_mgr_addrs_parse(&addrs, s->conf->manager_addresses, why, sizeof(why)) != 0)
+        return CN_EINVAL; /* checked with the config: cannot happen */
     l = cn_calloc(1, sizeof(*l));
     l->magic = STOR_MGR_MAGIC;
     l->s = s;
-    if ((rc = cn_rpc_client_create(s->loop, host, port, s->conf->secret, s->conf->name,
-                                   &l->cli)) != 0) {
+    if ((rc = cn_mgr_client_create(s->loop, &addrs, s->conf->secret, s->conf->name, &l->mc)) !=
+        0) {
         l->magic = 0;
         cn_free(l);
         return rc;
@@ -307,8 +318,8 @@ void stor_mgr_stop(struct stor_server *s)
         return;
     CN_CHECK_OBJ(l, STOR_MGR_MAGIC);
     l->stopping = 1;
-    cn_rpc_client_destroy(l->cli);
-    l->cli = NULL;
+    cn_mgr_client_destroy(l->mc);
+    l->mc = NULL;
     uv_timer_stop(&l->timer);
     uv_close((uv_handle_t *)&l->timer, on_timer_close);
     s->mgr = NULL;

@@ -34,7 +34,7 @@ struct stor_conf {
     uint64_t scrub_interval;
     uint64_t min_free;
     uint64_t vnodes;
-    char *manager_address;
+    char *manager_addresses;
     char *secret;
     uint64_t heartbeat_ms;
     int log_level;

@@ -4,6 +4,9 @@
  * versions or checksums in a heartbeat reply differ from what the gateway holds. The tables
  * live in memory (struct gw_mgr) and are replaced as a whole on each fetch; loop thread only.
  * A pointer into a table (gw_mgr_bucket_find) is valid until the next fetch completes.
+ * Every call goes through common/mgr_client.c: the first of [manager] addresses that answers,
+ * the leader a follower names, the managers a reply's "managers" field adds; while none
+ * answers the gateway serves with the tables it holds.
  */
 #include "gateway/gateway.h"
 
@@ -103,7 +106,7 @@ const gw_bucket_t *gw_mgr_bucket_find(const gw_server_t *s, const char *name)
 
 void gw_mgr_call(gw_server_t *s, cn_msg_t *m, gw_mgr_done_fn cb, void *arg)
 {
-    cn_rpc_call(s->mgr.client, m, s->conf.rpc_timeout_ms, cb, arg);
+    cn_mgr_client_call(s->mgr.client, m, s->conf.rpc_timeout_ms, cb, arg);
 }
 
 /* ---- fetches ------------------------------------------------------------------------- */
@@ -386,10 +389,10 @@ static void on_register(int status, cn_msg_t *resp, void *arg)
     s->mgr.inflight = 0;
     if (rc != 0) {
         CN_LOG(CN_LOG_WARN, "register with manager %s failed: %s (retrying)",
-               s->conf.mgr_address, cn_strerror(rc));
+               cn_mgr_client_current(s->mgr.client), cn_strerror(rc));
     } else {
-        CN_LOG(CN_LOG_INFO, "registered with manager %s as gateway %s", s->conf.mgr_address,
-               s->conf.name);
+        CN_LOG(CN_LOG_INFO, "registered with manager %s as gateway %s",
+               cn_mgr_client_current(s->mgr.client), s->conf.name);
         s->mgr.registered = 1;
         fetch_users(s);
         fetch_buckets(s);
@@ -407,7 +410,8 @@ static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
 
     s->mgr.inflight = 0;
     if (rc != 0) {
-        CN_LOG(CN_LOG_WARN, "heartbeat failed: %s", cn_strerror(rc));
+        CN_LOG(CN_LOG_WARN, "heartbeat failed: %s (next: manager %s)", cn_strerror(rc),
+               cn_mgr_client_current(s->mgr.client));
         if (status == 0 && rc == CN_ENOENT)
             s->mgr.registered = 0; /* the manager forgot us: register again */
         goto out;
@@ -463,8 +467,9 @@ static void on_tick(uv_timer_t *t)
         cn_msg_set_str(m, "name", s->conf.name);
         cn_msg_set_str(m, "host", s->host);
         cn_msg_set_u64(m, "port", (uint64_t)s->port);
-        cn_rpc_call(s->mgr.client, m, s->conf.rpc_timeout_ms < 1000 ? s->conf.rpc_timeout_ms : 1000,
-                    on_register, s);
+        cn_mgr_client_call(s->mgr.client, m,
+                           s->conf.rpc_timeout_ms < 1000 ? s->conf.rpc_timeout_ms : 1000,
+                           on_register, s);
     } else {
         m = cn_msg_new(CN_OP_HEARTBEAT);
         cn_msg_set_str(m, "name", s->conf.name);
@@ -477,12 +482,13 @@ static void on_tick(uv_timer_t *t)
 
 int gw_mgr_start(gw_server_t *s)
 {
-    char host[128];
-    int port, rc;
+    char why[CN_MGR_ADDR_MAX + 64];
+    cn_mgr_addrs_t addrs;
+    int rc;
 
-    if ((rc = cn_parse_hostport(s->conf.mgr_address, host, sizeof(host), &port)) != 0)
-        return rc;
-    if ((rc = cn_rpc_client_create(s->loop, host, port, s->conf.secret, s->conf.name,
+    if ((rc = cn_mgr_addrs_parse(&addrs, s->conf.mgr_addresses, why, sizeof(why))) != 0)
+        return rc; /* checked with the config: cannot happen */
+    if ((rc = cn_mgr_client_create(s->loop, &addrs, s->conf.secret, s->conf.name,
                                    &s->mgr.client)) != 0)
         return rc;
     uv_timer_init(s->loop, &s->mgr.timer);
@@ -498,7 +504,7 @@ void gw_mgr_stop(gw_server_t *s)
     if (s->mgr.client) {
         uv_timer_stop(&s->mgr.timer);
         uv_close((uv_handle_t *)&s->mgr.timer, NULL);
-        cn_rpc_client_destroy(s->mgr.client);
+        cn_mgr_client_destroy(s->mgr.client);
         s->mgr.client = NULL;
     }
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "common/mgr_client.h"
 #include "common/ring.h"
 #include "common/rpc.h"
 
@@ -38,7 +39,7 @@ typedef struct gw_bucket {
 
 /* manager link state (mgr_link.c) */
 struct gw_mgr {
-    cn_rpc_client_t *client;
+    cn_mgr_client_t *client; /* the managers: failover and leader following (mgr_client.h) */
     uv_timer_t timer;
     int registered;
     int inflight;           /* a register/heartbeat is pending */
@@ -79,7 +80,9 @@ const gw_bucket_t *gw_mgr_bucket_find(const gw_server_t *s, const char *name);
 int gw_mgr_quota_take(gw_server_t *s, const char *name, uint64_t bytes);
 /** Completion of a manager call made for a request: status (transport) and the response. */
 typedef void (*gw_mgr_done_fn)(int status, cn_msg_t *resp, void *arg);
-/** Sends a request to the manager (takes ownership of m). */
+/** Sends a request to the manager (takes ownership of m): to the current one of [manager]
+ *  addresses, resent to the leader a follower names; a call that no manager could take ends
+ *  with the transport status or rc CN_ENOTLEADER (S3 503: the client retries). */
 void gw_mgr_call(gw_server_t *s, cn_msg_t *m, gw_mgr_done_fn cb, void *arg);
 /** Refetches the bucket table now and calls cb(status, arg) when it is loaded. */
 void gw_mgr_refresh_buckets(gw_server_t *s, void (*cb)(int status, void *arg), void *arg);

@@ -179,6 +179,7 @@ gw_s3_err_t gw_s3_err_from_rc(int rc)
     case CN_EQUORUM:
     case CN_ERING:
     case CN_ESTALE:                       /* retrying gets a newer clock */
+    case CN_ENOTLEADER:                   /* the managers are electing a leader */
         return GW_S3_SERVICE_UNAVAILABLE;
     case CN_E2BIG:
         return GW_S3_ENTITY_TOO_LARGE;

@@ -3,8 +3,11 @@
  * HTTP API (docs/ADMIN_API.md), with libcurl and jansson: options, the command table,
  * usage and main. The commands are in adm_nodes.c, adm_ring.c and adm_users.c, the calls
  * and the shapes of their output in adm_call.c (see adm.h).
- *   cairn-adm [--manager HOST:PORT] [--token TOKEN] [--json] COMMAND [ARGS]
- * Options may come anywhere before "--". Tables by default, the API's JSON with --json.
+ *   cairn-adm [--manager HOST:PORT[,HOST:PORT...]] [--config FILE] [--token TOKEN] [--json]
+ *             COMMAND [ARGS]
+ * --manager lists the managers' admin API addresses (else $CAIRN_MANAGER, else the config
+ * file's [manager] admin_addresses, else 127.0.0.1:10011): calls go to the first that answers
+ * and follow the leader a manager names (adm_call.c). Options may come anywhere before "--". Tables by default, the API's JSON with --json.
  * --wait follows a long operation (rebalance, recover-*, compact-start, diagnose-start):
  * a progress bar with rate and ETA on a terminal, one plain line per change otherwise.
  * Exit codes: 0 ok, 1 any failure (one line on stderr), 2 usage error (with the usage of
@@ -18,6 +21,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "common/conf.h"
+#include "common/err.h"
 #include "manager/adm/adm.h"
 
 struct cmd {
@@ -40,7 +45,7 @@ static int cmd_version(struct adm *a, int argc, char **argv)
         json_object_set_new(j, "adm_version", json_string(PACKAGE_VERSION));
         adm_print_json(j);
     } else {
-        printf("%s %s (at %s)\n", adm_str(j, "name"), adm_str(j, "version"), a->manager);
+        printf("%s %s (at %s)\n", adm_str(j, "name"), adm_str(j, "version"), adm_manager(a));
     }
     json_decref(j);
     return 0;
@@ -155,18 +160,26 @@ static const struct cmd *find_cmd(const char *name)
 
 static void print_cmd_usage(FILE *out, const struct cmd *c)
 {
-    fprintf(out, "usage: cairn-adm [--manager HOST:PORT] [--token TOKEN] [--json] %s%s%s\n  %s\n",
+    fprintf(out, "usage: cairn-adm [--manager HOST:PORT[,...]] [--token TOKEN] [--json] %s%s%s\n"
+                 "  %s\n",
             c->name, c->args[0] ? " " : "", c->args, c->help);
 }
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: cairn-adm [--manager HOST:PORT] [--token TOKEN] [--json] COMMAND "
-                 "[ARGS]\n"
-                 "  --manager HOST:PORT  the manager's admin API (default: $CAIRN_MANAGER, "
-                 "else " ADM_DEFAULT_MANAGER ")\n"
-                 "  --token TOKEN        the admin token (default: $CAIRN_TOKEN); needed "
-                 "from other hosts\n"
+    fprintf(out, "usage: cairn-adm [--manager HOST:PORT[,...]] [--config FILE] [--token TOKEN] "
+                 "[--json] COMMAND [ARGS]\n"
+                 "  --manager HOST:PORT[,HOST:PORT...]\n"
+                 "                       the managers' admin API: the first that answers, then "
+                 "the leader it names\n"
+                 "                       (default: $CAIRN_MANAGER, else the config file's "
+                 "admin_addresses,\n"
+                 "                       else " ADM_DEFAULT_MANAGER ")\n"
+                 "  --config FILE        [manager] admin_addresses and token (default: "
+                 "$CAIRN_ADM_CONFIG)\n"
+                 "  --token TOKEN        the admin token (default: $CAIRN_TOKEN, else the config "
+                 "file's); needed from\n"
+                 "                       other hosts\n"
                  "  --json               print the API's JSON instead of tables\n"
                  "  --wait               follow a long operation until it ends (progress)\n"
                  "commands:\n");
@@ -178,15 +191,69 @@ static void usage(FILE *out)
     }
 }
 
+/* cairn-adm's config file (--config, $CAIRN_ADM_CONFIG): where the managers are. */
+struct adm_conf {
+    char *admin_addresses;
+    char *token;
+};
+
+static const cn_conf_key_t adm_conf_keys[] = {
+    CN_CONF_KEY(CN_CONF_STR, "manager", "admin_addresses", struct adm_conf, admin_addresses, "",
+                0, 0, 0, "the managers' admin API addresses host:admin_port, ... (their "
+                "[manager] admin_listen)"),
+    CN_CONF_KEY(CN_CONF_STR, "manager", "token", struct adm_conf, token, "", 0, 0, 0,
+                "the admin token ([admin] token of the managers)"),
+};
+#define ADM_CONF_NKEYS (sizeof(adm_conf_keys) / sizeof(adm_conf_keys[0]))
+
+/* The first of the values that is set and not empty, else NULL. */
+static const char *first_set(const char *a, const char *b, const char *c)
+{
+    if (a != NULL && a[0] != '\0')
+        return a;
+    if (b != NULL && b[0] != '\0')
+        return b;
+    return c != NULL && c[0] != '\0' ? c : NULL;
+}
+
+/* Where the managers are and the token: the options, else the environment, else the config
+ * file. 0, or 2 (a usage error, said on stderr). conf is disposed by the caller. */
+static int resolve_managers(struct adm *a, const char *opt_manager, const char *opt_token,
+                            const char *conf_path, struct adm_conf *conf)
+{
+    char err[512];
+
+    if (cn_conf_defaults(adm_conf_keys, ADM_CONF_NKEYS, conf, err, sizeof(err)) != 0 ||
+        (conf_path != NULL && conf_path[0] != '\0' &&
+         cn_conf_load(conf_path, adm_conf_keys, ADM_CONF_NKEYS, conf, err, sizeof(err)) != 0)) {
+        fprintf(stderr, "cairn-adm: %s\n", err);
+        return 2;
+    }
+    a->manager = first_set(opt_manager, getenv("CAIRN_MANAGER"), conf->admin_addresses);
+    if (a->manager == NULL)
+        a->manager = ADM_DEFAULT_MANAGER;
+    a->token = first_set(opt_token, getenv("CAIRN_TOKEN"), conf->token);
+    if (cn_mgr_addrs_parse(&a->addrs, a->manager, err, sizeof(err)) != 0) {
+        if (a->manager == opt_manager)
+            fprintf(stderr, "cairn-adm: --manager: %s\n", err);
+        else if (a->manager == conf->admin_addresses)
+            fprintf(stderr, "cairn-adm: %s: manager.admin_addresses: %s\n", conf_path, err);
+        else
+            fprintf(stderr, "cairn-adm: CAIRN_MANAGER: %s\n", err);
+        return 2;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    struct adm a = {.manager = getenv("CAIRN_MANAGER"), .token = getenv("CAIRN_TOKEN")};
+    struct adm a = {0};
+    struct adm_conf conf;
+    const char *opt_manager = NULL, *opt_token = NULL, *conf_path = getenv("CAIRN_ADM_CONFIG");
     char **args = argv; /* the non-option arguments, compacted in place (n < i always) */
     const struct cmd *c;
     int n = 0, rc, opts_done = 0;
 
-    if (a.manager == NULL || a.manager[0] == '\0')
-        a.manager = ADM_DEFAULT_MANAGER;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
 
@@ -198,12 +265,15 @@ int main(int argc, char **argv)
             a.json = 1;
         } else if (strcmp(o, "--wait") == 0) {
             a.wait = 1;
-        } else if ((strcmp(o, "--manager") == 0 || strcmp(o, "--token") == 0) && i + 1 < argc) {
-            *(o[2] == 'm' ? &a.manager : &a.token) = argv[++i];
+        } else if ((strcmp(o, "--manager") == 0 || strcmp(o, "--token") == 0 ||
+                    strcmp(o, "--config") == 0) && i + 1 < argc) {
+            *(o[2] == 'm' ? &opt_manager : o[2] == 't' ? &opt_token : &conf_path) = argv[++i];
         } else if (strncmp(o, "--manager=", 10) == 0) {
-            a.manager = o + 10;
+            opt_manager = o + 10;
         } else if (strncmp(o, "--token=", 8) == 0) {
-            a.token = o + 8;
+            opt_token = o + 8;
+        } else if (strncmp(o, "--config=", 9) == 0) {
+            conf_path = o + 9;
         } else if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
             usage(stdout);
             return 0;
@@ -244,9 +314,14 @@ int main(int argc, char **argv)
         print_cmd_usage(stdout, h);
         return 0;
     }
+    if ((rc = resolve_managers(&a, opt_manager, opt_token, conf_path, &conf)) != 0) {
+        cn_conf_dispose(adm_conf_keys, ADM_CONF_NKEYS, &conf);
+        return rc;
+    }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     rc = c->run(&a, n - 1, args + 1);
     curl_global_cleanup();
+    cn_conf_dispose(adm_conf_keys, ADM_CONF_NKEYS, &conf);
     if (rc == 2)
         print_cmd_usage(stderr, c);
     return rc;

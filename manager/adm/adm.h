@@ -17,10 +17,13 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "common/mgr_addrs.h"
+
 #define ADM_DEFAULT_MANAGER "127.0.0.1:10011"
 
 struct adm {
-    const char *manager;           /* HOST:PORT of the admin API */
+    const char *manager;           /* the admin API addresses as given: HOST:PORT[,HOST:PORT] */
+    cn_mgr_addrs_t addrs;          /* parsed; calls go to the current one (common/mgr_addrs.h) */
     const char *token;             /* bearer token or NULL */
     int json;                      /* print the API's JSON */
     int wait;                      /* --wait: follow a long operation until it ends */
@@ -28,8 +31,16 @@ struct adm {
 
 /* ---- adm_call.c: the API ------------------------------------------------------------- */
 
+/** The admin API address calls go to now ("host:port"): the first of --manager that answered,
+ *  or the leader a manager named. Borrowed; valid until the next call. */
+const char *adm_manager(const struct adm *a);
+
 /** Calls the API with a raw body (or none). Returns 0 with *out (the JSON answer of a 2xx)
- *  or 1 after printing the one line that explains the failure. */
+ *  or 1 after printing the one line that explains the failure. A manager that cannot be
+ *  reached is passed over for the next address (for a request other than GET, only when the
+ *  connection was not made: a write is never sent twice); an answer 421 (not the leader) is
+ *  followed to the leader it names, or, naming none (an election), the next address is tried
+ *  every CN_MGR_ELECTION_WAIT_MS for up to ADM_ELECTION_WAIT_S (ADMIN_API.md). */
 int adm_call_raw(struct adm *a, const char *method, const char *path, const char *body,
                  size_t body_len, json_t **out);
 /** Calls the API with a JSON body (taken: decref'd here) or none. */

@@ -20,6 +20,7 @@
 #include "manager/adm/adm.h"
 
 #define ADM_TIMEOUT_S 30L
+#define ADM_ELECTION_WAIT_S 15 /* 421s naming no leader: how long to look for one */
 
 /* ---- HTTP -------------------------------------------------------------------------- */
 
@@ -29,28 +30,32 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-int adm_call_raw(struct adm *a, const char *method, const char *path, const char *body,
-                 size_t body_len, json_t **out)
+/* The outcome of one HTTP exchange with one manager. */
+enum attempt { ANSWERED, NOT_CONNECTED, FAILED_AFTER_CONNECT };
+
+/* Sends the request to addr. ANSWERED with *status and the body in resp; otherwise why says
+ * what went wrong ("Connection refused", "timed out"). */
+static enum attempt attempt(struct adm *a, const char *addr, const char *method,
+                            const char *path, const char *body, size_t body_len, cn_buf_t *resp,
+                            long *status, char *why, size_t whylen)
 {
     char url[2048], errbuf[CURL_ERROR_SIZE] = "", auth[1024];
     struct curl_slist *hdrs = NULL;
     CURL *c = curl_easy_init();
-    cn_buf_t resp;
-    json_t *j;
-    long status = 0, oserr = 0;
+    enum attempt out = ANSWERED;
+    long oserr = 0;
+    double connect_s = 0;
     CURLcode cc;
-    int rc = 1;
 
     if (c == NULL) {
-        fprintf(stderr, "cairn-adm: cannot initialize libcurl\n");
-        return 1;
+        snprintf(why, whylen, "cannot initialize libcurl");
+        return FAILED_AFTER_CONNECT;
     }
-    cn_buf_init(&resp);
-    snprintf(url, sizeof(url), "http://%s%s", a->manager, path);
+    snprintf(url, sizeof(url), "http://%s%s", addr, path);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, ADM_TIMEOUT_S);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
@@ -70,41 +75,129 @@ int adm_call_raw(struct adm *a, const char *method, const char *path, const char
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     cc = curl_easy_perform(c);
     if (cc != CURLE_OK) {
-        const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+        const char *w = errbuf[0] ? errbuf : curl_easy_strerror(cc);
 
         curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &oserr);
+        curl_easy_getinfo(c, CURLINFO_CONNECT_TIME, &connect_s);
         if (cc == CURLE_COULDNT_CONNECT && oserr != 0)
-            why = strerror((int)oserr);
+            w = strerror((int)oserr);
         else if (cc == CURLE_OPERATION_TIMEDOUT)
-            why = "timed out";
+            w = "timed out";
+        snprintf(why, whylen, "%s", w);
+        out = cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
+                      (cc == CURLE_OPERATION_TIMEDOUT && connect_s == 0)
+                  ? NOT_CONNECTED
+                  : FAILED_AFTER_CONNECT;
+    } else {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    }
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(c);
+    return out;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+const char *adm_manager(const struct adm *a)
+{
+    return cn_mgr_addrs_cur(&a->addrs)->str;
+}
+
+/* Prints the one line of "no manager could be reached": the address and its reason when
+ * there is one manager (the message scripts know), each address's reason otherwise. */
+static void print_unreachable(const struct adm *a, const char *addr, const char *why,
+                              const char *whys)
+{
+    if (a->addrs.n == 1)
         fprintf(stderr, "cairn-adm: cannot reach the manager at %s (%s); is cairn-manager "
                         "running? (use --manager HOST:PORT or CAIRN_MANAGER)\n",
-                a->manager, why);
-        goto out;
+                addr, why);
+    else
+        fprintf(stderr, "cairn-adm: cannot reach any manager (%s); is cairn-manager running? "
+                        "(use --manager HOST:PORT,... or CAIRN_MANAGER)\n",
+                whys);
+}
+
+int adm_call_raw(struct adm *a, const char *method, const char *path, const char *body,
+                 size_t body_len, json_t **out)
+{
+    double give_up = adm_now_s() + ADM_ELECTION_WAIT_S;
+    char why[CURL_ERROR_SIZE + 64], whys[2048] = "", addr[CN_MGR_ADDR_MAX];
+    cn_buf_t resp;
+    json_t *j = NULL;
+    long status = 0;
+    int rc = 1;
+
+    cn_buf_init(&resp);
+    for (;;) {
+        size_t idx = a->addrs.cur;
+        enum attempt at;
+        enum cn_mgr_step step;
+        const char *leader;
+
+        snprintf(addr, sizeof(addr), "%s", a->addrs.a[idx].str);
+        cn_buf_reset(&resp);
+        at = attempt(a, addr, method, path, body, body_len, &resp, &status, why, sizeof(why));
+        if (at != ANSWERED) {
+            snprintf(whys + strlen(whys), sizeof(whys) - strlen(whys), "%s%s: %s",
+                     whys[0] ? "; " : "", addr, why);
+            step = cn_mgr_addrs_failed(&a->addrs, idx);
+            /* a write whose connection was made may have been applied: never twice */
+            if (step == CN_MGR_NOW && (at == NOT_CONNECTED || strcmp(method, "GET") == 0))
+                continue;
+            if (at == FAILED_AFTER_CONNECT && strcmp(method, "GET") != 0)
+                fprintf(stderr, "cairn-adm: the manager at %s did not answer (%s); the change "
+                                "may or may not have been made: check before trying again\n",
+                        addr, why);
+            else
+                print_unreachable(a, addr, why, whys);
+            goto out;
+        }
+        j = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
+        if (status != 421)
+            break;
+        /* not the leader: follow the one named, or (none: an election) try the next */
+        leader = json_string_value(json_object_get(j, "leader"));
+        step = cn_mgr_addrs_not_leader(&a->addrs, idx, leader);
+        if (step == CN_MGR_SOON) {
+            if (adm_now_s() >= give_up) {
+                const char *msg = json_string_value(json_object_get(j, "error"));
+
+                fprintf(stderr, "cairn-adm: %s (no leader found in %d s)\n",
+                        msg ? msg : "the manager is not the leader", ADM_ELECTION_WAIT_S);
+                goto out;
+            }
+            sleep_ms(CN_MGR_ELECTION_WAIT_MS);
+        }
+        json_decref(j);
+        j = NULL;
     }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    j = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
+    (void)cn_mgr_addrs_answered(&a->addrs, a->addrs.cur);
     if (status >= 400) {
         const char *msg = json_string_value(json_object_get(j, "error"));
 
         if (msg != NULL)
             fprintf(stderr, "cairn-adm: %s\n", msg);
         else
-            fprintf(stderr, "cairn-adm: the manager at %s answered HTTP %ld\n", a->manager,
-                    status);
-        json_decref(j);
+            fprintf(stderr, "cairn-adm: the manager at %s answered HTTP %ld\n", addr, status);
         goto out;
     }
     if (j == NULL) {
         fprintf(stderr, "cairn-adm: the manager at %s answered HTTP %ld without JSON; is %s "
-                        "the admin port (not the RPC port)?\n", a->manager, status, a->manager);
+                        "the admin port (not the RPC port)?\n", addr, status, addr);
         goto out;
     }
     *out = j;
+    j = NULL;
     rc = 0;
 out:
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
+    json_decref(j);
     cn_buf_dispose(&resp);
     return rc;
 }

@@ -94,7 +94,9 @@ cl_ports() {
 # cl_configure NSTORAGE MGR_RPC MGR_ADMIN S3 STORAGE_PORT... : writes DIR/conf/*.conf unless
 # they exist (so a second run keeps the secret and the ports). With CL_REST=PORT set, the
 # gateway also serves plain REST (PUT/GET/HEAD/DELETE /bucket/key) there, trusting loopback
-# clients as bucket owners (LeoFS REST mode, for curl uploads on this machine).
+# clients as bucket owners (LeoFS REST mode, for curl uploads on this machine). The storage
+# nodes and the gateway find the manager through [manager] addresses, a list: 127.0.0.1:MGR_RPC,
+# or CL_MGR_ADDRESSES when set (e.g. more managers, or a dead address first).
 cl_configure() {
     local n=$1 mrpc=$2 madmin=$3 s3=$4 i secret
     shift 4
@@ -122,7 +124,7 @@ data_dir = $CL_DIR/data/storage$i
 metrics_listen = 127.0.0.1:$([ -n "${CL_METRICS_BASE:-}" ] && echo $((CL_METRICS_BASE + i)) || echo 0)
 
 [manager]
-address = 127.0.0.1:$mrpc
+addresses = ${CL_MGR_ADDRESSES:-127.0.0.1:$mrpc}
 
 [cluster]
 secret = $secret
@@ -144,7 +146,7 @@ metrics_listen = 127.0.0.1:${CL_GW_METRICS:-0}
 tmp_dir = $CL_DIR/data/gateway
 
 [manager]
-address = 127.0.0.1:$mrpc
+addresses = ${CL_MGR_ADDRESSES:-127.0.0.1:$mrpc}
 
 [cluster]
 secret = $secret

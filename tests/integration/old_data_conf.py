@@ -7,8 +7,8 @@ The configs are the ones the old daemons ran with (scripts/make-old-data-fixture
 names and the cluster secret stay as they are. Two things change:
   - paths: every value starting with the fixture's old root (manifest.json "root") starts
     with DIR instead;
-  - ports: every non-zero port of a host:port value (the *_listen keys and [manager]
-    address) is mapped to one of the free PORTs given, the same old port to the same new
+  - ports: every non-zero port of a host:port value (the *_listen keys, [manager] address
+    and each item of a [manager] addresses list) is mapped to one of the free PORTs given, the same old port to the same new
     one everywhere (so the storage nodes and the gateway find the manager). Port 0 stays 0.
 cluster.env (scripts/lib/cluster.sh) gets the new ports. Prints "OLD NEW" per port moved.
 Exits 2 when fewer PORTs are given than the configs use (the first line of stderr says how
@@ -21,6 +21,20 @@ import re
 import sys
 
 LISTEN = re.compile(r"^(\s*(?:\w+_listen|address)\s*=\s*)(\S+):(\d+)(\s*)$")
+ADDRESSES = re.compile(r"^(\s*addresses\s*=\s*)(.*\S)(\s*)$")
+ITEM = re.compile(r"^\s*(\S+):(\d+)\s*$")
+
+
+def ports_of(line):
+    """The non-zero ports a config line names."""
+    m = LISTEN.match(line)
+    if m:
+        return [int(m.group(3))] if int(m.group(3)) != 0 else []
+    m = ADDRESSES.match(line)
+    if not m:
+        return []
+    items = [ITEM.match(x) for x in m.group(2).split(",")]
+    return [int(i.group(2)) for i in items if i and int(i.group(2)) != 0]
 
 
 def main():
@@ -33,9 +47,9 @@ def main():
     old_ports = []
     for text in texts.values():
         for line in text.splitlines():
-            m = LISTEN.match(line)
-            if m and int(m.group(3)) != 0 and int(m.group(3)) not in old_ports:
-                old_ports.append(int(m.group(3)))
+            for port in ports_of(line):
+                if port not in old_ports:
+                    old_ports.append(port)
     if len(free) < len(old_ports):
         print("%d ports needed" % len(old_ports), file=sys.stderr)
         sys.exit(2)
@@ -45,6 +59,15 @@ def main():
         m = LISTEN.match(line)
         if m and int(m.group(3)) != 0:
             line = "%s%s:%d%s" % (m.group(1), m.group(2), moved[int(m.group(3))], m.group(4))
+        m = ADDRESSES.match(line)
+        if m:
+            items = []
+            for x in m.group(2).split(","):
+                i = ITEM.match(x)
+                if i and int(i.group(2)) != 0:
+                    x = "%s:%d" % (i.group(1), moved[int(i.group(2))])
+                items.append(x.strip())
+            line = "%s%s%s" % (m.group(1), ", ".join(items), m.group(3))
         key, eq, value = line.partition("=")
         if eq and value.strip().startswith(root):
             line = key + eq + " " + d + value.strip()[len(root):]

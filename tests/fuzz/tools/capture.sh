@@ -38,7 +38,7 @@ wait_file "$tmp/rpcproxy.port" && wait_file "$tmp/httpproxy.port" || { echo "pro
 rpcp=$(cat "$tmp/rpcproxy.port")
 httpp=$(cat "$tmp/httpproxy.port")
 # the nodes reach the manager through the proxy
-sed -i "s/^address = 127.0.0.1:$CL_MGR_RPC\$/address = 127.0.0.1:$rpcp/" "$tmp"/conf/cairn-storage*.conf \
+sed -i "s/^addresses = 127.0.0.1:$CL_MGR_RPC\$/addresses = 127.0.0.1:$rpcp/" "$tmp"/conf/cairn-storage*.conf \
     "$tmp"/conf/cairn-gateway.conf
 
 cl_start || exit 1

@@ -25,6 +25,7 @@ static const cn_conf_key_t keys[] = {
                 "unique node name"),
     CN_CONF_KEY(CN_CONF_PATH, "node", "dir", struct tconf, dir, "./data", 0, 0, 0,
                 "data directory"),
+    CN_CONF_ALIAS_KEY("node", "directory", "dir", "the old name of dir"),
     CN_CONF_KEY(CN_CONF_INT, "tune", "offset", struct tconf, offset, "-5", -100, 100, 1,
                 "a signed knob"),
     CN_CONF_KEY(CN_CONF_UINT, "tune", "workers", struct tconf, workers, "4", 1, 64, 0,
@@ -329,6 +330,53 @@ Test(conf, sample_with_defaults_uncommented_gives_defaults, .timeout = 5)
     cr_assert_eq(d.timeout_ms, 5000);
     cr_assert_eq(d.level, CN_LOG_INFO);
     cn_conf_dispose(keys, NKEYS, &d);
+}
+
+Test(conf, alias_sets_its_key_and_the_later_line_wins, .timeout = 5)
+{
+    write_conf("[node]\ndirectory = /old\n");
+    cr_assert_eq(cn_conf_load(path, keys, NKEYS, &c, err, sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(c.dir, "/old");
+    write_conf("[node]\ndirectory = /old\ndir = /new\n");
+    cr_assert_eq(cn_conf_load(path, keys, NKEYS, &c, err, sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(c.dir, "/new");
+    cr_assert_eq(cn_conf_set("node.directory=/set", keys, NKEYS, &c, err, sizeof(err)), 0);
+    cr_assert_str_eq(c.dir, "/set");
+    /* in another section the name is unknown */
+    cr_assert_eq(cn_conf_set("tune.directory=/x", keys, NKEYS, &c, err, sizeof(err)),
+                 CN_ECONFIG);
+}
+
+Test(conf, alias_is_not_printed_and_the_sample_calls_it_deprecated, .timeout = 5)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    cn_conf_print(keys, NKEYS, &c, f);
+    fclose(f);
+    cr_assert(strstr(text, "directory") == NULL, "%s", text);
+    free(text);
+    f = open_memstream(&text, &len);
+    cn_conf_print_sample(keys, NKEYS, "t", f);
+    fclose(f);
+    cr_assert(strstr(text, "\n# the old name of dir\n# deprecated: directory = VALUE reads as "
+                           "dir = VALUE\n\n") != NULL, "%s", text);
+    cr_assert(strstr(text, "#directory =") == NULL, "%s", text);
+    free(text);
+}
+
+Test(conf, alias_of_a_missing_key_is_an_error_not_a_crash, .timeout = 5)
+{
+    static const cn_conf_key_t bad[] = {
+        CN_CONF_ALIAS_KEY("x", "old", "new", "points nowhere"),
+    };
+    struct tconf d;
+
+    cr_assert_eq(cn_conf_defaults(bad, 1, &d, err, sizeof(err)), 0);
+    cr_assert_eq(cn_conf_set("x.old=1", bad, 1, &d, err, sizeof(err)), CN_ECONFIG);
+    cr_assert(strstr(err, "not a key") != NULL, "%s", err);
+    cn_conf_dispose(bad, 1, &d);
 }
 
 Test(conf, bad_default_is_reported, .timeout = 5)

@@ -122,6 +122,24 @@ Test(rpc_msg, roundtrip_one_mib_body_and_rc, .timeout = 10)
     cn_msg_free(m);
 }
 
+Test(rpc_msg, dup_copies_everything_and_owns_it, .timeout = 5)
+{
+    cn_msg_t *m = sample(), *d;
+
+    cn_msg_set_body_copy(m, "body!", 5);
+    d = cn_msg_dup(m);
+    cn_msg_set_str(m, "etag", "changed");   /* the copy owns its own bytes */
+    cn_msg_free(m);
+    check_sample(d);
+    cr_assert_eq(cn_msg_kind(d), CN_RPC_REQ);
+    cr_assert_eq(cn_msg_body(d).len, 5);
+    cr_assert_arr_eq(cn_msg_body(d).ptr, "body!", 5);
+    m = roundtrip(d, CN_RPC_REQ, 7);        /* and it encodes like the original */
+    check_sample(m);
+    cn_msg_free(m);
+    cn_msg_free(d);
+}
+
 Test(rpc_msg, setters_replace_and_getters_check_types, .timeout = 5)
 {
     cn_msg_t *m = cn_msg_new("get");

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/rpc.h"
+#include "tests/harness/loop.h"
 
 #define SECRET "s3cret"
 #define MAX_HELD 64
@@ -118,40 +119,17 @@ static void setup(void)
     cr_assert_eq(uv_loop_init(&loop), 0);
 }
 
-static void walk_cb(uv_handle_t *h, void *arg)
-{
-    fprintf(stderr, "leaked handle type %s\n", uv_handle_type_name(uv_handle_get_type(h)));
-}
-
-/* Runs the loop until every handle is closed, and checks that none leaked. */
 static void teardown(void)
 {
-    uv_run(&loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(&loop) != 0) {
-        uv_walk(&loop, walk_cb, NULL);
-        cr_assert_fail("handles left open on the loop");
-    }
+    t_loop_close(&loop);
 }
 
 TestSuite(rpc_net, .init = setup, .fini = teardown);
 
-static void on_guard(uv_timer_t *t)
-{
-}
-
 /* Runs the loop until *flag >= want or ms elapse; fails the test on a timeout. */
 static void run_until(const int *flag, int want, uint64_t ms)
 {
-    uint64_t end = uv_now(&loop) + ms;
-    uv_timer_t guard;
-
-    uv_timer_init(&loop, &guard);   /* keeps uv_run from blocking forever with nothing active */
-    uv_timer_start(&guard, on_guard, ms, 0);
-    while (*flag < want && uv_now(&loop) < end)
-        uv_run(&loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&guard, NULL);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    cr_assert_geq(*flag, want, "timed out waiting (%d of %d)", *flag, want);
+    t_loop_run_until(&loop, flag, want, ms);
 }
 
 struct result {
