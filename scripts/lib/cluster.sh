@@ -10,9 +10,18 @@
 #   cl_ports NAME / cl_port_taken HOST:PORT  # what NAME will listen on / is it held
 #   cl_wait_storage N / cl_wait_running N  # wait for the manager to see / run the nodes
 #   cl_live_objects / cl_wait_live_objects WANT TIMEOUT_S  # live copies on the storage nodes
+#
+# Every daemon listens on 127.0.0.1 in this network namespace unless placed elsewhere before
+# cl_configure (the multi-host layout of tests, tests/cluster/README.md):
+#   cl_place NAME ADDR [NETNS]  # daemon NAME listens on ADDR, runs inside namespace NETNS;
+#                               # NAME "client" is where cl_adm (and cl_in client) run
+#   cl_hosts NSTORAGE           # each daemon and the client on a host of its own
+#                               # (scripts/lib/netns.sh; call nh_cleanup after cl_stop)
+#   cl_addr NAME / cl_netns NAME / cl_in NAME CMD...  # where NAME is; run CMD there
 
 CL_DIR=""
 CL_BIN=""
+CL_TOKEN=""
 
 cl_setup() {
     CL_DIR=$1
@@ -89,23 +98,74 @@ cl_ports() {
         }' "$conf"
 }
 
+# cl_place NAME ADDR [NETNS]: see the header. Placements are written to cluster.env by
+# cl_configure (cl_load brings them back); a placement after cl_configure changes nothing.
+cl_place() {
+    [[ $1 =~ ^(manager|storage[0-9]+|gateway|client)$ ]] || { echo "cl_place: unknown daemon $1" >&2; return 1; }
+    printf -v "CL_ADDR_$1" '%s' "$2"
+    printf -v "CL_NETNS_$1" '%s' "${3:-}"
+}
+
+# cl_addr NAME: the address NAME listens on (127.0.0.1 unless placed).
+cl_addr() {
+    local v=CL_ADDR_$1
+    echo "${!v:-127.0.0.1}"
+}
+
+# cl_netns NAME: the network namespace NAME runs in (empty: this one). The client, unless
+# placed, runs where the manager runs.
+cl_netns() {
+    local v=CL_NETNS_$1
+    if [ -z "${!v:-}" ] && [ "$1" = client ]; then v=CL_NETNS_manager; fi
+    echo "${!v:-}"
+}
+
+# cl_in NAME CMD...: runs CMD in NAME's network namespace (here when it has none). `ip netns
+# exec` execs CMD in place, so CMD started with & keeps $! as its PID.
+cl_in() {
+    local ns
+    ns=$(cl_netns "$1")
+    shift
+    if [ -n "$ns" ]; then ip netns exec "$ns" "$@"; else "$@"; fi
+}
+
+# cl_hosts NSTORAGE: the multi-host layout for tests: one host (network namespace, its own
+# address on a private /24) for the manager, each storage node, the gateway and the client,
+# joined by a bridge (scripts/lib/netns.sh, nh_setup), and each daemon placed on its host.
+# Needs root: check nh_available first. The caller runs nh_cleanup after cl_stop.
+cl_hosts() {
+    local i names=(manager)
+    # shellcheck source=netns.sh
+    . "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
+    for ((i = 0; i < $1; i++)); do names+=("storage$i"); done
+    names+=(gateway client)
+    nh_setup "${names[@]}" || return 1
+    for i in "${names[@]}"; do cl_place "$i" "$(nh_addr "$i")" "$(nh_ns "$i")"; done
+}
+
 # /metrics listeners: storage i on CL_METRICS_BASE+i and the gateway on CL_GW_METRICS when
 # set (the quickstart: 10200+i and 8082), else on free ports (see "metrics" in the port files).
 # cl_configure NSTORAGE MGR_RPC MGR_ADMIN S3 STORAGE_PORT... : writes DIR/conf/*.conf unless
 # they exist (so a second run keeps the secret and the ports). With CL_REST=PORT set, the
 # gateway also serves plain REST (PUT/GET/HEAD/DELETE /bucket/key) there, trusting loopback
 # clients as bucket owners (LeoFS REST mode, for curl uploads on this machine). The storage
-# nodes and the gateway find the manager through [manager] addresses, a list: 127.0.0.1:MGR_RPC,
-# or CL_MGR_ADDRESSES when set (e.g. more managers, or a dead address first).
+# nodes and the gateway find the manager through [manager] addresses, a list: the manager's
+# cl_addr:MGR_RPC, or CL_MGR_ADDRESSES when set (e.g. more managers, or a dead address first).
+# Each daemon listens on its cl_addr; when the manager's is not a loopback address, the admin
+# API gets a token (CL_TOKEN, sent by cl_adm).
 cl_configure() {
-    local n=$1 mrpc=$2 madmin=$3 s3=$4 i secret
+    local n=$1 mrpc=$2 madmin=$3 s3=$4 i secret maddr gaddr saddr name v
     shift 4
     [ -f "$CL_DIR/conf/cluster.env" ] && return 0
     secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    maddr=$(cl_addr manager)
+    gaddr=$(cl_addr gateway)
+    CL_TOKEN=""
+    [[ $maddr == 127.* ]] || CL_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
     cat >"$CL_DIR/conf/cairn-manager.conf" <<CONF
 [manager]
-rpc_listen = 127.0.0.1:$mrpc
-admin_listen = 127.0.0.1:$madmin
+rpc_listen = $maddr:$mrpc
+admin_listen = $maddr:$madmin
 data_dir = $CL_DIR/data/manager
 
 [cluster]
@@ -115,16 +175,18 @@ secret = $secret
 level = info
 file = $CL_DIR/logs/manager.log
 CONF
+    [ -n "$CL_TOKEN" ] && printf '\n[admin]\ntoken = %s\n' "$CL_TOKEN" >>"$CL_DIR/conf/cairn-manager.conf"
     for ((i = 0; i < n; i++)); do
+        saddr=$(cl_addr "storage$i")
         cat >"$CL_DIR/conf/cairn-storage$i.conf" <<CONF
 [storage]
 name = storage$i
-rpc_listen = 127.0.0.1:$1
+rpc_listen = $saddr:$1
 data_dir = $CL_DIR/data/storage$i
-metrics_listen = 127.0.0.1:$([ -n "${CL_METRICS_BASE:-}" ] && echo $((CL_METRICS_BASE + i)) || echo 0)
+metrics_listen = $saddr:$([ -n "${CL_METRICS_BASE:-}" ] && echo $((CL_METRICS_BASE + i)) || echo 0)
 
 [manager]
-addresses = ${CL_MGR_ADDRESSES:-127.0.0.1:$mrpc}
+addresses = ${CL_MGR_ADDRESSES:-$maddr:$mrpc}
 
 [cluster]
 secret = $secret
@@ -138,15 +200,15 @@ CONF
     cat >"$CL_DIR/conf/cairn-gateway.conf" <<CONF
 [gateway]
 name = gateway0
-s3_listen = 127.0.0.1:$s3
+s3_listen = $gaddr:$s3
 rest_enabled = $([ -n "${CL_REST:-}" ] && echo true || echo false)
-rest_listen = 127.0.0.1:${CL_REST:-8081}
+rest_listen = $gaddr:${CL_REST:-8081}
 rest_trust_loopback = true
-metrics_listen = 127.0.0.1:${CL_GW_METRICS:-0}
+metrics_listen = $gaddr:${CL_GW_METRICS:-0}
 tmp_dir = $CL_DIR/data/gateway
 
 [manager]
-addresses = ${CL_MGR_ADDRESSES:-127.0.0.1:$mrpc}
+addresses = ${CL_MGR_ADDRESSES:-$maddr:$mrpc}
 
 [cluster]
 secret = $secret
@@ -161,7 +223,13 @@ CL_MGR_RPC=$mrpc
 CL_MGR_ADMIN=$madmin
 CL_S3=$s3
 CL_REST=${CL_REST:-}
+CL_TOKEN=$CL_TOKEN
 CONF
+    for name in manager $(for ((i = 0; i < n; i++)); do echo "storage$i"; done) gateway client; do
+        for v in "CL_ADDR_$name" "CL_NETNS_$name"; do
+            if [ -n "${!v:-}" ]; then echo "$v=${!v}" >>"$CL_DIR/conf/cluster.env"; fi
+        done
+    done
 }
 
 cl_load() {
@@ -195,7 +263,7 @@ cl_alive() {
 
 # cl_start_one NAME: starts one daemon in its own session and waits for its port file.
 cl_start_one() {
-    local name=$1 bin conf deadline
+    local name=$1 bin conf deadline ns
     case $name in
         manager) bin=$CL_BIN/manager/cairn-manager; conf=$CL_DIR/conf/cairn-manager.conf ;;
         storage*) bin=$CL_BIN/storage/cairn-storage; conf=$CL_DIR/conf/cairn-$name.conf ;;
@@ -203,8 +271,10 @@ cl_start_one() {
         *) echo "cl_start_one: unknown daemon $name" >&2; return 1 ;;
     esac
     if cl_alive "$name"; then return 0; fi
+    ns=$(cl_netns "$name")
     rm -f "$CL_DIR/run/$name.port"
-    setsid "$bin" -c "$conf" --port-file "$CL_DIR/run/$name.port" \
+    # setsid and ip netns exec both exec in place: $! is the daemon's PID
+    setsid ${ns:+ip netns exec "$ns"} "$bin" -c "$conf" --port-file "$CL_DIR/run/$name.port" \
         </dev/null >>"$CL_DIR/logs/$name.out" 2>&1 &
     echo $! >"$CL_DIR/run/$name.pid"
     deadline=$((SECONDS + 20))
@@ -250,10 +320,12 @@ cl_stop() {
     for name in $(cl_names | tac); do cl_stop_one "$name"; done
 }
 
-# cl_adm ARGS...: cairn-adm against this cluster's manager.
+# cl_adm ARGS...: cairn-adm against this cluster's manager (from the client's namespace,
+# with the admin token when there is one).
 cl_adm() {
     cl_load
-    "$CL_BIN/manager/adm/cairn-adm" --manager "127.0.0.1:$CL_MGR_ADMIN" "$@"
+    cl_in client "$CL_BIN/manager/adm/cairn-adm" --manager "$(cl_addr manager):$CL_MGR_ADMIN" \
+        ${CL_TOKEN:+--token "$CL_TOKEN"} "$@"
 }
 
 # cl_wait_running N TIMEOUT_S: waits until N nodes (storage and gateway) report running.

@@ -3,7 +3,9 @@
 # failures within seconds; a concurrent S3 load (s3load.py, boto3) that records every acked
 # key with its MD5; and checks through the gateway and each replica (whereis).
 # Each test script: . lib.sh; fc_setup NSTORAGE; ...; fc_verify ...; t_summary.
-# Everything started is stopped from the EXIT trap, by PID.
+# Everything started is stopped from the EXIT trap, by PID. With fc_setup --netns, every
+# daemon and the S3 client run on hosts of their own (network namespaces, scripts/lib/netns.sh);
+# the trap deletes them too.
 
 fc_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 fc_src=$(cd "$fc_here/../.." && pwd)
@@ -25,6 +27,7 @@ fc_finish() {
     # a stopped (SIGSTOP) node cannot take SIGTERM until it continues
     for p in "$CL_DIR"/run/*.pid; do [ -f "$p" ] && kill -CONT "$(cat "$p")" 2>/dev/null; done
     cl_stop
+    if declare -F nh_cleanup >/dev/null; then nh_cleanup || T_FAIL=$((T_FAIL + 1)); fi
     if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
         echo "--- logs kept in $CL_DIR/logs; last lines:"
         for f in "$CL_DIR"/logs/*.log; do echo "== $f"; tail -n 15 "$f"; done
@@ -33,14 +36,30 @@ fc_finish() {
     fi
 }
 
-# fc_setup NSTORAGE [NSTART]: configures NSTORAGE storage nodes, starts the manager, the
-# first NSTART (default all) and the gateway, then the first ring, a user and a bucket.
+# fc_setup [--netns] NSTORAGE [NSTART]: configures NSTORAGE storage nodes, starts the
+# manager, the first NSTART (default all) and the gateway, then the first ring, a user and a
+# bucket. --netns: each daemon, and the client that runs fc_py and cl_adm, on a host of its
+# own (cl_hosts); without root (or network namespaces) the test prints SKIP and exits 0.
 fc_setup() {
-    local n=$1 k=${2:-$1} i deadline tmp
+    local netns=0 n k i deadline tmp
+    [ "$1" = --netns ] && { netns=1; shift; }
+    n=$1 k=${2:-$1}
     build=$(cd "${FC_BUILD:?}" && pwd)
+    if [ "$netns" = 1 ]; then
+        # shellcheck source=../../scripts/lib/netns.sh
+        . "$fc_src/scripts/lib/netns.sh"
+        if ! nh_available; then
+            echo "SKIP $(basename "$0"): needs network namespaces: $NH_WHY"
+            t_summary
+            exit 0
+        fi
+    fi
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-fault-XXXXXX")
     cl_setup "$tmp" "$build"
     trap fc_finish EXIT
+    if [ "$netns" = 1 ]; then
+        cl_hosts "$n" || t_abort "could not make the hosts (network namespaces)"
+    fi
     # shellcheck disable=SC2046
     set -- $(cl_free_ports $((n + 3)))
     cl_configure "$n" "$@"
@@ -51,8 +70,8 @@ fc_setup() {
             >>"$CL_DIR/conf/cairn-storage$i.conf"
     done
     printf '\n[gateway]\nrpc_timeout_ms = %s\n' "$FC_RPC_TIMEOUT_MS" >>"$CL_DIR/conf/cairn-gateway.conf"
-    FC_ENDPOINT=http://127.0.0.1:$CL_S3
-    FC_ADMIN=127.0.0.1:$CL_MGR_ADMIN
+    FC_ENDPOINT=http://$(cl_addr gateway):$CL_S3
+    FC_ADMIN=$(cl_addr manager):$CL_MGR_ADMIN
     cl_start_one manager || t_abort "the manager did not start"
     for ((i = 0; i < k; i++)); do cl_start_one "storage$i" || t_abort "storage$i did not start"; done
     cl_start_one gateway || t_abort "the gateway did not start"
@@ -80,10 +99,13 @@ fc_setup() {
     t_ok "cluster of $k storage nodes up (ring started, gateway takes writes)"
 }
 
+# fc_py MODE ARGS...: s3load.py against the cluster, where the client is (cl_in client),
+# with the admin token for its whereis calls.
 fc_py() {
     local mode=$1
     shift
-    python3 "$fc_here/s3load.py" "$mode" --endpoint "$FC_ENDPOINT" --bucket "$FC_BUCKET" "$@"
+    CAIRN_TOKEN=$CL_TOKEN cl_in client python3 "$fc_here/s3load.py" "$mode" \
+        --endpoint "$FC_ENDPOINT" --bucket "$FC_BUCKET" "$@"
 }
 
 # fc_count_state TYPE STATE: how many members of TYPE are in STATE.

@@ -15,7 +15,8 @@
       asks whereis for K sampled keys: every one of its N owners on cur must hold a copy with
       the same clock and ETag (deleted: a tombstone or nothing), owners only among --live;
       with --exclusive no other node may hold a live copy. Reports copies_by_node.
-Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. Exit status 0 = all good.
+Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, the admin token (if the
+admin API asks for one) from CAIRN_TOKEN. Exit status 0 = all good.
 """
 import argparse, hashlib, json, os, random, sys, threading, time, urllib.parse, urllib.request
 
@@ -177,7 +178,10 @@ def cmd_delete(a):
 
 def whereis(admin, key):
     url = "http://%s/v1/whereis?all=1&key=%s" % (admin, urllib.parse.quote(key, safe=""))
-    with urllib.request.urlopen(url, timeout=30) as r:
+    req = urllib.request.Request(url)
+    if os.environ.get("CAIRN_TOKEN"):  # an admin API off loopback asks for it
+        req.add_header("Authorization", "Bearer " + os.environ["CAIRN_TOKEN"])
+    with urllib.request.urlopen(req, timeout=30) as r:
         return json.load(r)
 
 

@@ -80,6 +80,7 @@ t_cluster_finish() {
     local rc=$? f
     for f in "${T_AT_EXIT[@]}"; do "$f"; done
     cl_stop
+    if declare -F nh_cleanup >/dev/null; then nh_cleanup; fi
     if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
         echo "--- logs kept in $tmp/logs; last lines:"
         for f in "$tmp"/logs/*; do echo "== $f"; tail -n 25 "$f"; done
@@ -94,9 +95,10 @@ t_conf() {
     { echo; cat; } >>"$CL_DIR/conf/cairn-$1.conf"
 }
 
-# sigv4 CURL_ARGS...: curl with a SigV4 signature of the test's user (AK, SK).
+# sigv4 CURL_ARGS...: curl with a SigV4 signature of the test's user (AK, SK), run where
+# the cluster's client is (cl_in client: here, or its host with --netns).
 sigv4() {
-    curl -s --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" "$@"
+    cl_in client curl -s --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" "$@"
 }
 
 # t_wait_signed [URL [CURL_ARGS...]]: waits up to 20 s until a signed GET of URL (default
@@ -122,9 +124,9 @@ t_cluster_user() {
     [ -n "$AK" ] && [ -n "$SK" ]
 }
 
-# t_cluster_boot NAME NSTORAGE [--rest] [--ports N] [--conf FUNC] [--user USER]
+# t_cluster_boot NAME NSTORAGE [--rest] [--ports N] [--conf FUNC] [--user USER] [--netns]
 # Boots 1 manager, NSTORAGE storage nodes and 1 gateway of the script's $build on free
-# loopback ports, in a new temp dir ${TMPDIR:-/tmp}/cairn-NAME-XXXXXX: cl_setup, cl_configure,
+# loopback ports (or, with --netns, each on a host of its own), in a new temp dir ${TMPDIR:-/tmp}/cairn-NAME-XXXXXX: cl_setup, cl_configure,
 # FUNC, cl_start, waits until the manager sees the storage nodes, cairn-adm start (the first
 # ring), waits until they and the gateway run, creates USER (default NAME) and waits until
 # the gateway answers a signed ListBuckets. The steps are checks (or t_abort); a failed one
@@ -136,11 +138,15 @@ t_cluster_user() {
 #   --conf FUNC  FUNC runs after cl_configure, before the daemons start: per-test config
 #                (t_conf, or edits of $tmp/conf/*.conf); tmp, T_PORTS and CL_* are set
 #   --user USER  the S3 user to create
+#   --netns      the multi-host layout (cl_hosts): every daemon in a network namespace of its
+#                own, on its own address, and the client in another (cl_in client CMD runs
+#                CMD there; sigv4 and cl_adm do); needs root: without it the script prints
+#                "SKIP ..." and exits 0. The EXIT trap deletes the namespaces (nh_cleanup).
 # Sets: tmp (the temp dir, CL_DIR), CL_* (cl_load: CL_S3, CL_MGR_RPC, CL_MGR_ADMIN, CL_REST),
-# endpoint (http://127.0.0.1:$CL_S3), rest (http://127.0.0.1:$CL_REST with --rest), T_PORTS,
-# AK and SK (t_cluster_user).
+# endpoint (http://GATEWAY_ADDR:$CL_S3), rest (http://GATEWAY_ADDR:$CL_REST with --rest),
+# T_PORTS, AK and SK (t_cluster_user).
 t_cluster_boot() {
-    local name=$1 n=$2 nrest=0 nports=0 conf="" user=$1 rest_port="" ports
+    local name=$1 n=$2 nrest=0 nports=0 conf="" user=$1 rest_port="" ports netns=0
     shift 2
     while [ $# -gt 0 ]; do
         case $1 in
@@ -148,12 +154,25 @@ t_cluster_boot() {
             --ports) nports=$2; shift 2 ;;
             --conf) conf=$2; shift 2 ;;
             --user) user=$2; shift 2 ;;
+            --netns) netns=1; shift ;;
             *) echo "t_cluster_boot: unknown option $1" >&2; return 2 ;;
         esac
     done
+    if [ "$netns" = 1 ]; then
+        # shellcheck source=../../scripts/lib/netns.sh
+        . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/netns.sh"
+        if ! nh_available; then
+            echo "SKIP $name: needs network namespaces: $NH_WHY"
+            t_summary
+            exit 0
+        fi
+    fi
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-$name-XXXXXX") || t_abort "no temp dir"
     cl_setup "$tmp" "${build:?t_cluster_boot: set build first}"
     trap t_cluster_finish EXIT
+    if [ "$netns" = 1 ]; then
+        cl_hosts "$n" || t_abort "could not make the hosts (network namespaces)"
+    fi
 
     # the manager's rpc and admin, s3, the storage nodes, [the REST port], the test's own
     read -r -a ports <<<"$(cl_free_ports $((3 + n + nrest + nports)))"
@@ -162,8 +181,8 @@ t_cluster_boot() {
     # shellcheck disable=SC2034  # for the test script
     T_PORTS=("${ports[@]:3 + n + nrest}")
     cl_load
-    endpoint=http://127.0.0.1:$CL_S3
-    rest=${CL_REST:+http://127.0.0.1:$CL_REST}
+    endpoint=http://$(cl_addr gateway):$CL_S3
+    rest=${CL_REST:+http://$(cl_addr gateway):$CL_REST}
     [ -n "$conf" ] && "$conf"
 
     check "all daemons start" cl_start || t_abort "the cluster did not start; nothing else can be tested"
