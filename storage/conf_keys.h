@@ -10,7 +10,8 @@ STOR_CONF(CN_CONF_STR, "storage", "name", name, "storage0", 0, 0, 0,
           "unique node name in the cluster (ring member name)")
 STOR_CONF(CN_CONF_STR, "storage", "rpc_listen", rpc_listen, "127.0.0.1:10100", 0, 0, 0,
           "cluster RPC listen address host:port (port 0 picks a free port; the host is also "
-          "the address registered with the manager)")
+          "the address registered with the manager, which peers and gateways connect to, so "
+          "not a wildcard such as 0.0.0.0)")
 STOR_CONF(CN_CONF_PATH, "storage", "data_dir", data_dir, "./data/storage", 0, 0, 0,
           "where the engine keeps its files (container engine: data_dir/index and "
           "data_dir/containers unless index_dir / container_dirs say otherwise; simple engine: "

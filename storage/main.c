@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
@@ -164,6 +165,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
     return -1;
 }
 
+/* 0.0.0.0 or ::, which the node would advertise as its address (the ring's entry): a peer
+ * connecting there reaches its own host, never this node. */
+static int wildcard_host(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return a4.s_addr == htonl(INADDR_ANY);
+    return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_UNSPECIFIED(&a6);
+}
+
 /* Checks what the table cannot: required keys and addresses. 0 or CN_ECONFIG with err. */
 static int check_conf(const struct stor_conf *c, const char *file, char *err, size_t errlen)
 {
@@ -186,6 +199,14 @@ static int check_conf(const struct stor_conf *c, const char *file, char *err, si
         port > 65535) {
         snprintf(err, errlen, "%s: storage.rpc_listen: '%s' is not host:port", file,
                  c->rpc_listen);
+        return CN_ECONFIG;
+    }
+    if (wildcard_host(host)) {
+        snprintf(err, errlen,
+                 "%s: storage.rpc_listen: '%s' is a wildcard address; the node gives its "
+                 "listen address to the manager as the one its peers and gateways connect to, "
+                 "so name the address they reach it on",
+                 file, c->rpc_listen);
         return CN_ECONFIG;
     }
     if (c->metrics_listen[0] != '\0' &&

@@ -15,6 +15,12 @@ build=$(cd "${1:-$src/build}" && pwd)
 t_cluster_boot cluster 3 --user alice
 expect_match "create-user prints an access key id and a secret" '^[A-Z0-9]{20} .{40}$' "$AK $SK"
 s3() { aws --endpoint-url "$endpoint" "$@"; }
+# a storage node registers its rpc_listen host as its address: 0.0.0.0 would send every peer
+# and gateway to its own host
+out=$("$build/storage/cairn-storage" -c "$tmp/conf/cairn-storage0.conf" \
+    --set storage.rpc_listen=0.0.0.0:0 --check-config 2>&1)
+expect_eq "cairn-storage refuses a wildcard rpc_listen (exit 2)" 2 "$?"
+expect_match "and says why" "rpc_listen: '0\.0\.0\.0:0' is a wildcard address" "$out"
 
 # --- aws cli ---
 head -c 10485760 /dev/urandom >"$tmp/10m.bin"
