@@ -26,7 +26,7 @@ fc_finish() {
     for p in $FC_LOAD_PIDS; do wait "$p" 2>/dev/null; done
     # a stopped (SIGSTOP) node cannot take SIGTERM until it continues
     for p in "$CL_DIR"/run/*.pid; do [ -f "$p" ] && kill -CONT "$(cat "$p")" 2>/dev/null; done
-    cl_stop
+    [ -f "$CL_DIR/conf/cluster.env" ] && cl_stop   # none before cl_configure
     if declare -F nh_cleanup >/dev/null; then nh_cleanup || T_FAIL=$((T_FAIL + 1)); fi
     if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
         echo "--- logs kept in $CL_DIR/logs; last lines:"

@@ -79,7 +79,7 @@ t_at_exit() {
 t_cluster_finish() {
     local rc=$? f
     for f in "${T_AT_EXIT[@]}"; do "$f"; done
-    cl_stop
+    [ -f "$CL_DIR/conf/cluster.env" ] && cl_stop   # none before cl_configure
     if declare -F nh_cleanup >/dev/null; then nh_cleanup; fi
     if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
         echo "--- logs kept in $tmp/logs; last lines:"
