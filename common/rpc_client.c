@@ -6,6 +6,10 @@
  * READY writes the queue in call order. Any failure closes the connection, fails every
  * pending call (CN_ECONNREFUSED when the connect failed, CN_EAUTH when the handshake was
  * refused, else CN_ECONNRESET) and goes back to IDLE; the next call reconnects.
+ * A call that times out drops a connection that is stalled (conn_stalled: not READY yet,
+ * or the kernel retransmits to a peer that acknowledges nothing), failing the other pending
+ * calls with CN_ETIMEDOUT too: TCP alone would keep it through a silent partition and, once
+ * the network heals, resume only at its next retransmission, up to two minutes later.
  *
  * Calls: every call is in c->pending (call order, for timeouts and failing all) and in the
  * hash bucket of its id until it completes; then it moves to c->done with its status, and
@@ -21,7 +25,10 @@
  */
 #include "common/rpc.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "common/err.h"
 #include "common/hash.h"
@@ -367,23 +374,55 @@ static void rearm(cn_rpc_client_t *c, uint64_t deadline)
     uv_timer_start(&c->tmo, on_timeout, deadline > now ? deadline - now : 0, 0);
 }
 
+/* 1 when the connection is not worth keeping after a call timed out on it: it never got
+ * to READY (no answer to the connect or the handshake), or the kernel is retransmitting
+ * because the peer's host acknowledges nothing (a partition, a dead host). A peer that is
+ * only slow (or stopped) still acknowledges, so its connection and its other calls stay. */
+static int conn_stalled(const cn_rpc_client_t *c)
+{
+    if (c->conn == NULL)
+        return 0;
+    if (c->state != CLI_READY)
+        return 1;
+#ifdef TCP_INFO
+    {
+        struct tcp_info ti;
+        socklen_t len = sizeof(ti);
+        uv_os_fd_t fd;
+
+        if (uv_fileno((const uv_handle_t *)&c->conn->tcp, &fd) == 0 &&
+            getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
+            return ti.tcpi_retransmits > 0 || ti.tcpi_backoff > 0;
+    }
+#endif
+    return 0;
+}
+
 static void on_timeout(uv_timer_t *t)
 {
     cn_rpc_client_t *c = t->data;
     uint64_t now = uv_now(c->loop), next = UINT64_MAX;
     cn__q_t *q, *nq;
+    int expired = 0;
 
     for (q = c->pending.next; q != &c->pending; q = nq) {
         struct call *k = CN__Q_DATA(q, struct call, link);
 
         nq = q->next;
-        if (k->deadline <= now)
+        if (k->deadline <= now) {
             complete(c, k, CN_ETIMEDOUT, NULL);
-        else if (k->deadline < next)
+            expired = 1;
+        } else if (k->deadline < next) {
             next = k->deadline;
+        }
     }
-    if (next != UINT64_MAX)
+    if (expired && conn_stalled(c)) {
+        CN_LOG(CN_LOG_DEBUG, "rpc peer=%s:%d: a call timed out on a stalled connection "
+               "(state %d): dropped, the next call reconnects", c->host, c->port, c->state);
+        conn_fail(c, CN_ETIMEDOUT);
+    } else if (next != UINT64_MAX) {
         rearm(c, next);
+    }
     run_done(c);
 }
 

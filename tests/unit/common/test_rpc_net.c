@@ -448,6 +448,70 @@ Test(rpc_net, call_to_silent_server_times_out, .timeout = 10)
     cn_rpc_server_stop(ts.srv);
 }
 
+/* A listener that accepts connections and never writes: a client's handshake never ends. */
+struct mute {
+    uv_tcp_t lst;
+    uv_tcp_t conns[4];
+    int accepted;
+};
+
+static void mute_on_conn(uv_stream_t *s, int status)
+{
+    struct mute *m = s->data;
+
+    cr_assert_eq(status, 0);
+    cr_assert_lt(m->accepted, 4);
+    uv_tcp_init(&loop, &m->conns[m->accepted]);
+    cr_assert_eq(uv_accept(s, (uv_stream_t *)&m->conns[m->accepted]), 0);
+    m->accepted++;
+}
+
+static int mute_start(struct mute *m)
+{
+    struct sockaddr_storage ss;
+    struct sockaddr_in a;
+    int len = sizeof(ss);
+
+    uv_ip4_addr("127.0.0.1", 0, &a);
+    uv_tcp_init(&loop, &m->lst);
+    m->lst.data = m;
+    cr_assert_eq(uv_tcp_bind(&m->lst, (struct sockaddr *)&a, 0), 0);
+    cr_assert_eq(uv_listen((uv_stream_t *)&m->lst, 8, mute_on_conn), 0);
+    uv_tcp_getsockname(&m->lst, (struct sockaddr *)&ss, &len);
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static void mute_stop(struct mute *m)
+{
+    for (int i = 0; i < m->accepted; i++)
+        uv_close((uv_handle_t *)&m->conns[i], NULL);
+    uv_close((uv_handle_t *)&m->lst, NULL);
+}
+
+Test(rpc_net, timed_out_handshake_drops_the_connection, .timeout = 10)
+{
+    static struct mute m;   /* its handles close after the test returns (teardown) */
+    struct result r = {0}, r2 = {0}, r3 = {0};
+    cn_rpc_client_t *c;
+    int port = mute_start(&m);
+
+    cr_assert_eq(cn_rpc_client_create(&loop, "127.0.0.1", port, SECRET, "c", &c), 0);
+    cn_rpc_call(c, echo_req(1, "x"), 200, on_result, &r);
+    cn_rpc_call(c, echo_req(2, "y"), 5000, on_result, &r2);
+    run_until(&r.done, 1, 5000);
+    cr_assert_eq(r.status, CN_ETIMEDOUT);
+    /* the connection never came up: dropped, with the call that was waiting on it */
+    run_until(&r2.done, 1, 100);
+    cr_assert_eq(r2.status, CN_ETIMEDOUT);
+    cr_assert_eq(m.accepted, 1);
+    cn_rpc_call(c, echo_req(3, "z"), 200, on_result, &r3);
+    run_until(&m.accepted, 2, 5000);   /* the next call connects afresh */
+    run_until(&r3.done, 1, 5000);
+    cr_assert_eq(r3.status, CN_ETIMEDOUT);
+    cn_rpc_client_destroy(c);
+    mute_stop(&m);
+}
+
 static void on_cancel(int status, cn_msg_t *resp, void *arg)
 {
     struct result *r = arg;
