@@ -42,7 +42,7 @@ check "every object reads back, with an identical copy on each of the 3 nodes" \
     fc_verify all --sample 300
 
 check "cut storage2's host off (its bridge port drops everything)" nh_partition storage2
-fc_load_start cut --prefix cut --threads 4 --size-max 8192 --read-ratio 0.3
+fc_load_start cut --prefix cut --threads 2 --size-max 8192 --read-ratio 0.3
 fc_wait_state storage2 stop 15 && t_ok "the manager marks the cut-off storage2 stop" ||
     t_bad "storage2 is $(fc_state storage2)"
 sleep 4
@@ -51,14 +51,18 @@ sum=$FC_SUM
 expect_eq "no PUT failed while storage2 was cut off (W=2 of N=3)" 0 "$(fc_json_get "$sum" failed)"
 expect_eq "no GET failed or saw wrong bytes while storage2 was cut off" 0 "$(fc_json_get "$sum" bad_reads)"
 acked=$(fc_json_get "$sum" acked)
-[ "${acked:-0}" -gt 50 ] && t_ok "the load went on across the partition ($acked writes acked)" ||
+[ "${acked:-0}" -gt 20 ] && t_ok "the load went on across the partition ($acked writes acked)" ||
     t_bad "too few writes acked while storage2 was cut off: $acked"
 cat "$CL_DIR/cut.acked" >>"$CL_DIR/all.acked"
 out=$(fc_py verify --acked "$CL_DIR/all.acked" --threads 8 2>&1)
 expect_eq "every object written before and during the partition reads back" 0 "$(fc_json_get "$out" bad)"
 srpc=$(awk '$1 == "rpc" { print $2 }' "$CL_DIR/run/storage2.port")
-nh_exec storage0 timeout 3 bash -c "</dev/tcp/${srpc%:*}/${srpc##*:}" 2>/dev/null
-expect_eq "storage0 cannot reach storage2 (a connect times out: packets dropped, no reset)" 124 $?
+# packets are dropped: the connect times out, or fails once ARP gives up (no reset)
+if nh_exec storage0 timeout 3 bash -c "</dev/tcp/${srpc%:*}/${srpc##*:}" 2>/dev/null; then
+    t_bad "storage0 can still connect to storage2"
+else
+    t_ok "storage0 cannot connect to storage2"
+fi
 q=0
 for node in storage0 storage1; do
     d=$(cl_adm --json mq-stats "$node" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("depth", 0))' 2>/dev/null)
@@ -70,11 +74,20 @@ alive=$(kill -0 "$(cat "$CL_DIR/run/storage2.pid")" 2>/dev/null && echo yes)
 expect_eq "storage2 kept running while cut off (a partition, not a crash)" yes "$alive"
 
 check "heal the partition" nh_heal storage2
-fc_wait_state storage2 running 30 && t_ok "storage2 is running again by itself" ||
-    t_bad "storage2 is $(fc_state storage2)"
+# the links cut mid-call reconnect at once (common/rpc_client.c drops a stalled connection),
+# not at TCP's next retransmission, which backs off to minutes
+t0=$SECONDS
+until st=$(fc_state storage2); [ "$st" = restarted ] || [ "$st" = running ]; do
+    [ $((SECONDS - t0)) -ge 10 ] && break
+    sleep 0.3
+done
+expect_match "storage2 is in touch with the manager again within 10 s of the heal" \
+    '^(restarted|running)$' "$st"
 # shellcheck disable=SC2046
 fc_wait_drained 60 $(fc_storage_names) && t_ok "the repair queues drain (storage2 caught up)" ||
     t_bad "queues did not drain"
+fc_wait_state storage2 running 30 && t_ok "storage2 is running again by itself" ||
+    t_bad "storage2 is $(fc_state storage2)"
 n=$(wc -l <"$CL_DIR/all.acked")
 check "all $n objects read back, with an identical copy on each of the 3 nodes" \
     fc_verify all --sample "$n"
