@@ -32,7 +32,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "storage/engine.h"
+#include "storage/engine/engine.h"
 
 static uint64_t now_ns(void)
 {

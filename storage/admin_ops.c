@@ -30,7 +30,7 @@
 #include "common/mem.h"
 #include "common/proto.h"
 #include "common/work.h"
-#include "storage/cluster.h"
+#include "storage/cluster/cluster.h"
 
 #define STOR_ADMIN_MAGIC 0x5341444du /* "SADM" */
 #define STOR_DU_MAGIC 0x53445521u    /* "SDU!" */

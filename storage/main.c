@@ -24,7 +24,7 @@
 #include "common/mem.h"
 #include "common/mgr_client.h"
 #include "common/proc.h"
-#include "storage/cluster.h"
+#include "storage/cluster/cluster.h"
 #include "storage/storage.h"
 
 #define STOR_CONF(t, sect, key, field, def, min, max, reload, help)                          \

@@ -28,7 +28,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/metrics.h"
-#include "storage/cluster.h"
+#include "storage/cluster/cluster.h"
 #include "storage/metrics_http.h"
 
 #define STOR_METRICS_MAGIC 0x534d4554u /* "SMET" */

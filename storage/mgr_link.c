@@ -28,7 +28,7 @@
 #include "common/proto.h"
 #include "common/ring.h"
 #include "common/rpc.h"
-#include "storage/cluster.h"
+#include "storage/cluster/cluster.h"
 
 #define STOR_MGR_MAGIC 0x534d474cu /* "SMGL" */
 #define MGR_RETRY_MS 1000

@@ -29,7 +29,7 @@
 #include "common/proto.h"
 #include "common/rpc.h"
 #include "common/work.h"
-#include "storage/cluster.h"
+#include "storage/cluster/cluster.h"
 
 #define STOR_RPC_MAGIC 0x53525043u /* "SRPC" */
 #define STOR_JOB_MAGIC 0x534a4f42u /* "SJOB" */

@@ -2,7 +2,7 @@
  * storage/storage.h: the cairn-storage server object and module start/stop. Nothing else
  * lives here (no god header): modules keep their own state in their own files.
  * Threads: struct stor_server and every module belong to the main loop thread; only the
- * engine (storage/engine.h) is used from the libuv thread pool.
+ * engine (storage/engine/engine.h) is used from the libuv thread pool.
  */
 #ifndef CAIRN_STORAGE_STORAGE_H
 #define CAIRN_STORAGE_STORAGE_H
@@ -12,7 +12,7 @@
 
 #include "common/ring.h"
 #include "common/rpc.h"
-#include "storage/engine.h"
+#include "storage/engine/engine.h"
 
 struct stor_conf {
     char *name;
@@ -39,7 +39,7 @@ struct stor_conf {
     uint64_t heartbeat_ms;
     int log_level;
     char *log_file;
-    /* [replication] (storage/replicator.c, storage/repair_q.c) */
+    /* [replication] (storage/cluster/replicator.c, storage/cluster/repair_q.c) */
     uint64_t repl_timeout_ms;
     uint64_t repair_inflight;
     uint64_t repair_backoff_min_ms;
@@ -78,7 +78,7 @@ struct stor_server {
     int rpc_port;               /* the real bound port */
     struct stor_rpc *rpc;
     struct stor_mgr_link *mgr;
-    /* the cluster side (storage/cluster.h): rings, levels, peers, repair queue, recoverer */
+    /* the cluster side (storage/cluster/cluster.h): rings, levels, peers, repair queue, recoverer */
     cn_ring_t *ring_cur, *ring_prev;   /* owned; replaced whole by stor_cluster_set_ring */
     struct stor_levels levels;
     struct stor_cluster *cl;
@@ -105,7 +105,7 @@ void stor_rpc_stop(struct stor_server *s);
 int stor_mgr_start(struct stor_server *s);
 void stor_mgr_stop(struct stor_server *s);
 
-/** Starts the cluster side (storage/cluster.c): peers, the repair queue (its RocksDB under
+/** Starts the cluster side (storage/cluster/cluster.c): peers, the repair queue (its RocksDB under
  *  data_dir/repairq), the recoverer and the 100 ms cron. 0 or a CN_E* code. */
 int stor_cluster_start(struct stor_server *s);
 /** Stops starting new work and cancels calls to peers; run the loop afterwards, then call

@@ -11,7 +11,7 @@
 
 #include "common/buf.h"
 #include "common/hash.h"
-#include "storage/record.h"
+#include "storage/engine/record.h"
 
 /* Makes both CRCs of the record at p right (as far as its bytes are there). */
 static inline void fuzz_rec_fix_crcs(uint8_t *p, size_t len)

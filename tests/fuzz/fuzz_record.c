@@ -1,6 +1,6 @@
 /*
  * tests/fuzz/fuzz_record.c: libFuzzer target for the container record decoder
- * (storage/record.h), scanning the input as a container file is scanned on crash recovery:
+ * (storage/engine/record.h), scanning the input as a container file is scanned on crash recovery:
  * decode a record, step over it, and after a corrupt one look for the next magic. When the
  * input's last byte is odd, the checksums of each candidate record are recomputed first, so
  * that the fuzzer also reaches the range checks behind them.
@@ -16,7 +16,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "storage/record.h"
+#include "storage/engine/record.h"
 #include "tests/fuzz/fuzz_rec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,6 +1,6 @@
 /*
- * tests/fuzz/fuzz_recover.c: libFuzzer target for crash recovery (storage/replay.c) through
- * the real container engine (stor_engine_open, storage/engine.h) on a real container file and
+ * tests/fuzz/fuzz_recover.c: libFuzzer target for crash recovery (storage/engine/replay.c) through
+ * the real container engine (stor_engine_open, storage/engine/engine.h) on a real container file and
  * a real RocksDB index, in a fresh directory under /dev/shm (or $TMPDIR, /tmp) per input.
  *
  * Input: byte 0 is a set of flags, the rest is the container file after a valid superblock
@@ -32,9 +32,9 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/proto.h"
-#include "storage/container.h"
-#include "storage/engine.h"
-#include "storage/record.h"
+#include "storage/engine/container.h"
+#include "storage/engine/engine.h"
+#include "storage/engine/record.h"
 #include "tests/fuzz/fuzz_rec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

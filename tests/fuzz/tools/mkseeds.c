@@ -28,9 +28,9 @@
 #include "common/rpc.h"
 #include "gateway/s3/manifest.h"
 #include "manager/cmd.h"
-#include "storage/container.h"
-#include "storage/engine.h"
-#include "storage/record.h"
+#include "storage/engine/container.h"
+#include "storage/engine/engine.h"
+#include "storage/engine/record.h"
 #include "tests/unit/manager/cmd_samples.h"
 
 static const char *dir;

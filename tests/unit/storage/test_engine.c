@@ -1,5 +1,5 @@
 /*
- * tests/unit/storage/test_engine.c: tests storage/engine.c and one engine (built twice:
+ * tests/unit/storage/test_engine.c: tests storage/engine/engine.c and one engine (built twice:
  * TEST_ENGINE_KIND "container" as test_engine, "simple" as test_engine_simple) against a
  * real RocksDB and real files in a temp dir: put/get/head/delete, ranges, last writer wins,
  * reopen, listing (order, prefix, start_after, max_keys, delimiter, tombstones) and sizes.
@@ -17,7 +17,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/proto.h"
-#include "storage/engine.h"
+#include "storage/engine/engine.h"
 #include "tests/harness/tmpdir.h"
 
 #ifndef TEST_ENGINE_KIND

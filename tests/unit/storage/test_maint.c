@@ -1,5 +1,5 @@
 /*
- * tests/unit/storage/test_maint.c: tests storage/compact.c and storage/scrub.c through the
+ * tests/unit/storage/test_maint.c: tests storage/engine/compact.c and storage/engine/scrub.c through the
  * container engine on real files: compaction under concurrent writes and deletes (20,000
  * objects, half overwritten or deleted: disk use falls by at least 45% of the dead bytes,
  * nothing live is lost, nothing deleted comes back, also after a reopen), the tombstone grace
@@ -22,7 +22,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "storage/engine.h"
+#include "storage/engine/engine.h"
 #include "tests/harness/tmpdir.h"
 
 #define N_OBJ 20000

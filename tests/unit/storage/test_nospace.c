@@ -21,7 +21,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "storage/engine.h"
+#include "storage/engine/engine.h"
 #include "tests/harness/tmpdir.h"
 
 static char dir[PATH_MAX / 2];

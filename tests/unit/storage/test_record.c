@@ -1,6 +1,6 @@
 /*
- * tests/unit/storage/test_record.c: tests storage/record.c (encode/decode, a flipped byte
- * anywhere is detected, a short buffer is a torn record) and storage/replay.c through the
+ * tests/unit/storage/test_record.c: tests storage/engine/record.c (encode/decode, a flipped byte
+ * anywhere is detected, a short buffer is a torn record) and storage/engine/replay.c through the
  * container engine (a torn tail is cut, an appended unindexed record is re-indexed, a bad
  * record followed by good ones is skipped, --rebuild-index rebuilds everything).
  */
@@ -16,8 +16,8 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/proto.h"
-#include "storage/engine.h"
-#include "storage/record.h"
+#include "storage/engine/engine.h"
+#include "storage/engine/record.h"
 #include "tests/harness/tmpdir.h"
 
 static char dir[PATH_MAX / 2];

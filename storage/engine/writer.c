@@ -1,5 +1,5 @@
 /*
- * storage/writer.c: the group-commit writer of the container engine.
+ * storage/engine/writer.c: the group-commit writer of the container engine.
  *
  * One queue and one commit leader for the whole engine, not one per container: with K
  * containers, per-container leaders made K small batches and K fdatasyncs where a single
@@ -10,7 +10,7 @@
  * (1 MiB objects) goes to each key's home container (stor__route) and appends and syncs
  * those files in parallel on helper threads. The index entry names the container, so a
  * key's versions may sit in several containers (reads follow the entry; compaction keeps
- * tombstones until every container was compacted after them, storage/compact.c).
+ * tombstones until every container was compacted after them, storage/engine/compact.c).
  *
  * The leader takes every container's commit lock (ascending cid: the lock order), decides
  * last writer wins for each write (against the index and the earlier writes of the batch),
@@ -34,7 +34,7 @@
  * container's c->commit in ascending cid order, so any thread holding one container's
  * commit lock excludes the leader's batch. The helper pool's lock is a leaf.
  */
-#include "storage/cengine.h"
+#include "storage/engine/cengine.h"
 
 #include <inttypes.h>
 #include <limits.h>

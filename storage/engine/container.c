@@ -1,11 +1,11 @@
 /*
- * storage/container.c: container files: superblock, open/create, and the sequential scanner
- * used by recovery, compaction and scrub. Appends and reads live in storage/writer.c and
- * storage/engine_container.c; the locks are described in storage/container.h.
+ * storage/engine/container.c: container files: superblock, open/create, and the sequential scanner
+ * used by recovery, compaction and scrub. Appends and reads live in storage/engine/writer.c and
+ * storage/engine/engine_container.c; the locks are described in storage/engine/container.h.
  * Invariant: c->tail is a record boundary and every byte below it has been written (and, in
  * durable mode, synced) by a group commit.
  */
-#include "storage/container.h"
+#include "storage/engine/container.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*
- * storage/replay.c: crash recovery of the container engine: on open, before any other thread
+ * storage/engine/replay.c: crash recovery of the container engine: on open, before any other thread
  * touches the engine, each container's log is replayed into the index. (Recovery between
- * nodes, recover_file/recover_node and the rebalance walk, is storage/recoverer.c.)
+ * nodes, recover_file/recover_node and the rebalance walk, is storage/cluster/recoverer.c.)
  *
  * For each container: scan the records past its checkpoint (all of them for a full rebuild
  * or when the checkpoint belongs to another generation), index every good one whose clock
@@ -10,7 +10,7 @@
  * record after it. A bad stretch followed by good records is skipped, never cut, so that a
  * flipped byte cannot take acked records with it. Every cut or skip is logged as a WARN.
  */
-#include "storage/cengine.h"
+#include "storage/engine/cengine.h"
 
 #include <inttypes.h>
 #include <string.h>

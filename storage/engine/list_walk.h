@@ -1,5 +1,5 @@
 /*
- * storage/list_walk.h: the listing walk shared by both engines (engine_simple.c and the
+ * storage/engine/list_walk.h: the listing walk shared by both engines (engine_simple.c and the
  * container engine's index.c). Each keeps its records in RocksDB under a one-byte kind
  * ("m" + key, "o" + key); the walk does prefix, start_after (the marker), delimiter (common
  * prefixes, seeking past each one instead of walking the keys under it), max_keys and
@@ -16,13 +16,13 @@
 
 #include "common/buf.h"
 #include "common/proto.h"
-#include "storage/engine.h"
+#include "storage/engine/engine.h"
 
 /** Decodes one record's value into m (clock, size, mtime_ms, flags, etag; m->meta is not
  *  used). Returns 0, or non-zero for a record the listing skips (corrupt). */
 typedef int (*stor_list_decode_fn)(const char *val, size_t len, stor_obj_meta_t *m);
 
-/** Lists the records "kind + key" of db as stor_engine_list (storage/engine.h): appends
+/** Lists the records "kind + key" of db as stor_engine_list (storage/engine/engine.h): appends
  *  cn_list_encode_* bytes to out, sets *truncated, adds the iterator positions visited to
  *  *steps. 0, or common/rocks_err.h's code for the error of RocksDB's iterator (logged here);
  *  then nothing is appended. */

@@ -1,5 +1,5 @@
 /*
- * storage/cengine.h: internals of the container engine shared by its files
+ * storage/engine/cengine.h: internals of the container engine shared by its files
  * (engine_container.c, writer.c, replay.c, compact.c, scrub.c). Not for other modules.
  *
  * Lock order: engine queue lock (alone) | container commit -> container swap -> module locks
@@ -14,9 +14,9 @@
 #include <semaphore.h>
 #include <stdint.h>
 
-#include "storage/container.h"
-#include "storage/engine.h"
-#include "storage/index.h"
+#include "storage/engine/container.h"
+#include "storage/engine/engine.h"
+#include "storage/engine/index.h"
 
 #define CENG_MAGIC 0x43454e47u /* "CENG" */
 #define STOR_DEFAULT_CONTAINERS 8
@@ -46,7 +46,7 @@ struct cengine {
     void *repair_arg;
     struct stor_compactor *comp;
     struct stor_scrubber *scrub;
-    /* the group commit (storage/writer.c): one queue and one leader for all containers */
+    /* the group commit (storage/engine/writer.c): one queue and one leader for all containers */
     pthread_mutex_t qlock;          /* guards qhead, qtail, leader */
     pthread_cond_t qcond;           /* unused since the per-writer hand-off (writer.c) */
     struct stor_wreq *qhead, **qtail;
@@ -59,7 +59,7 @@ struct cengine {
     uint64_t batches;               /* batches committed (the leader's) */
 };
 
-/** A write waiting for its group commit (storage/writer.c). */
+/** A write waiting for its group commit (storage/engine/writer.c). */
 struct stor_wreq {
     struct stor_wreq *next;         /* the engine queue / the batch */
     struct stor_wreq *gnext;        /* the batch's writes of the same container */
@@ -86,14 +86,14 @@ int stor__commit(struct cengine *ce, stor_container_t *c, struct stor_wreq *r);
 int stor__writer_start(struct cengine *ce);
 void stor__writer_stop(struct cengine *ce);
 
-/** Crash recovery of one container on open (storage/replay.c): re-index the records past its
+/** Crash recovery of one container on open (storage/engine/replay.c): re-index the records past its
  *  checkpoint (all of them when full), cut a torn or bad tail. Caller holds nothing; runs
  *  before any other thread. */
 int stor__replay(struct cengine *ce, stor_container_t *c, int full);
 /** Finishes or rolls back a compaction interrupted by a crash (before stor_container_open). */
 int stor__compact_fixup(stor_index_t *ix, const char *dir, uint32_t cid);
 
-/** The tombstone drop guard (storage/compact.c): load at open; set after a compaction of cid
+/** The tombstone drop guard (storage/engine/compact.c): load at open; set after a compaction of cid
  *  that started (stamped under its commit lock) at start_ms; 1 when every container but cid
  *  finished a compaction that started after t_ms. Compactor thread (and open) only. */
 void stor__compacted_load(struct cengine *ce);

@@ -1,8 +1,8 @@
 /*
- * storage/cluster.h: internals shared by the cluster side of cairn-storage: storage/cluster.c
- * (rings, levels, peers, versions, async engine calls, fan-out reads), storage/replicator.c
- * (the coordinator of put/delete/get/head), storage/repair_q.c (the persistent repair queue
- * and its worker) and storage/recoverer.c (recover_*, rebalance walk, whereis).
+ * storage/cluster/cluster.h: internals shared by the cluster side of cairn-storage: storage/cluster/cluster.c
+ * (rings, levels, peers, versions, async engine calls, fan-out reads), storage/cluster/replicator.c
+ * (the coordinator of put/delete/get/head), storage/cluster/repair_q.c (the persistent repair queue
+ * and its worker) and storage/cluster/recoverer.c (recover_*, rebalance walk, whereis).
  * Not for other folders: the contract between daemons is docs/PROTOCOL.md, "Replication".
  *
  * Threads: everything here runs on the main loop; engine calls go to the libuv pool through
@@ -158,7 +158,7 @@ void stor_gather_start(struct stor_server *s, cn_slice_t key, const stor_owners_
 int stor_gather_best(const stor_gather_t *g);
 void stor_gather_free(stor_gather_t *g);
 
-/* ---- replicator (storage/replicator.c) ---------------------------------------------- */
+/* ---- replicator (storage/cluster/replicator.c) ---------------------------------------------- */
 
 /** The object ops of the cluster RPC (CN_OP_PUT ... CN_OP_LIST, docs/PROTOCOL.md), as
  *  storage/rpc_srv.c parses a request and the coordinator below takes it. */
@@ -171,7 +171,7 @@ void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *
                           enum stor_obj_op op, const stor_obj_meta_t *m, cn_slice_t body,
                           uint64_t off, uint64_t len);
 
-/* ---- repair queue (storage/repair_q.c) ---------------------------------------------- */
+/* ---- repair queue (storage/cluster/repair_q.c) ---------------------------------------------- */
 
 int stor_repair_q_open(struct stor_server *s);
 void stor_repair_q_stop(struct stor_server *s);
@@ -224,7 +224,7 @@ int stor_repair_q_meta_put(struct stor_server *s, const char *name, uint64_t v);
  *  node, through the loop. */
 void stor_repair_hook(void *arg, cn_slice_t key, int rc);
 
-/* ---- recoverer (storage/recoverer.c) ------------------------------------------------ */
+/* ---- recoverer (storage/cluster/recoverer.c) ------------------------------------------------ */
 
 int stor_recoverer_start(struct stor_server *s);
 void stor_recoverer_stop(struct stor_server *s);

@@ -1,12 +1,12 @@
 /*
- * storage/index.c: the container engine's RocksDB index (layout in storage/index.h).
+ * storage/engine/index.c: the container engine's RocksDB index (layout in storage/engine/index.h).
  * Entry value, explicitly encoded little-endian:
  *   u8 version (1) | u32 cid | u32 gen | u64 off | u32 flags | u64 clock | u64 size |
  *   u64 mtime_ms | u64 body_len | u8 etag_len | etag | u32 meta_len | meta
- * Listing is storage/list_walk.c's walk over the "o" entries.
+ * Listing is storage/engine/list_walk.c's walk over the "o" entries.
  * Threads: RocksDB is thread-safe; nothing here holds a lock.
  */
-#include "storage/index.h"
+#include "storage/engine/index.h"
 
 #include <rocksdb/c.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@
 #include "common/proc.h"
 #include "common/proto.h"
 #include "common/rocks_err.h"
-#include "storage/list_walk.h"
+#include "storage/engine/list_walk.h"
 
 #define IX_MAGIC 0x53494458u /* "SIDX" */
 #define ENT_VERSION 1

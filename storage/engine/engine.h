@@ -1,5 +1,5 @@
 /*
- * storage/engine.h: the storage engine interface of cairn-storage.
+ * storage/engine/engine.h: the storage engine interface of cairn-storage.
  *
  * An engine keeps, per full index key ("bucket/key"), the newest version of an object: its
  * metadata (clock, size, mtime, flags, ETag, the gateway's opaque metadata) and its body.
@@ -8,9 +8,9 @@
  * late cannot resurrect the object.
  *
  * Two engines fill this interface:
- *   "container" (storage/engine_container.c, the default) log-structured containers with a
+ *   "container" (storage/engine/engine_container.c, the default) log-structured containers with a
  *               RocksDB index, group commit, recovery, compaction and scrub;
- *   "simple"    (storage/engine_simple.c) RocksDB holds metadata and bodies.
+ *   "simple"    (storage/engine/engine_simple.c) RocksDB holds metadata and bodies.
  * Nothing here exposes RocksDB: the engine is chosen by stor_engine_opts_t.kind and reached
  * through a table of functions (struct stor_engine_ops, internal to storage/).
  *
@@ -148,7 +148,7 @@ int stor_engine_list(stor_engine_t *e, cn_slice_t prefix, cn_slice_t start_after
 
 /** Like stor_engine_head, but a tombstone is a version too: 0 with CN_OBJ_TOMBSTONE in
  *  m->flags. CN_ECORRUPT (m still filled) when the version is marked bad by scrub or a read,
- *  CN_ENOENT when the key has no version at all. For replication (storage/replicator.c). */
+ *  CN_ENOENT when the key has no version at all. For replication (storage/cluster/replicator.c). */
 int stor_engine_stat(stor_engine_t *e, cn_slice_t key, stor_obj_meta_t *m, cn_buf_t *meta_out);
 
 /** One entry of stor_engine_scan: key and metadata (meta left empty), borrowed for the call. */

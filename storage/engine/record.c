@@ -1,9 +1,9 @@
 /*
- * storage/record.c: encode and decode of the on-disk record (layout in storage/record.h and
+ * storage/engine/record.c: encode and decode of the on-disk record (layout in storage/engine/record.h and
  * docs/STORAGE_FORMAT.md). Explicit little-endian encoding; bytes from disk are validated and
  * answered with CN_ECORRUPT, never asserted.
  */
-#include "storage/record.h"
+#include "storage/engine/record.h"
 
 #include <assert.h>
 #include <string.h>

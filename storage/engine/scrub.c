@@ -1,5 +1,5 @@
 /*
- * storage/scrub.c: the scrub of the container engine: one background thread re-reads every
+ * storage/engine/scrub.c: the scrub of the container engine: one background thread re-reads every
  * record of every container, throttled, and re-checks both checksums. A record whose entry
  * still points at it and that fails a check is marked bad in the index (a GET then answers
  * CN_ECORRUPT, never the bytes), logged, and handed to the repair hook (stor__mark_bad).
@@ -9,7 +9,7 @@
  * (a record missed that way is checked by the next pass).
  * Locks: sc->lock guards the status and requests.
  */
-#include "storage/cengine.h"
+#include "storage/engine/cengine.h"
 
 #include <inttypes.h>
 #include <string.h>

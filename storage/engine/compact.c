@@ -1,5 +1,5 @@
 /*
- * storage/compact.c: online compaction of the container engine, one container at a time,
+ * storage/engine/compact.c: online compaction of the container engine, one container at a time,
  * on one background thread.
  *
  * For container c of generation g:
@@ -22,7 +22,7 @@
  * (its entry stays marked bad by the scrub, or is found bad by the next read).
  * Locks: comp->lock guards the status and requests; container locks as in container.h.
  */
-#include "storage/cengine.h"
+#include "storage/engine/cengine.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -236,7 +236,7 @@ out:
 /* ---- tombstone drop guard ------------------------------------------------------------ */
 
 /* A key's versions may sit in several containers (a small batch goes to one container,
- * storage/writer.c), so a tombstone stamped at t may be dropped only when every other
+ * storage/engine/writer.c), so a tombstone stamped at t may be dropped only when every other
  * container finished a compaction that started after t: those passes dropped every older
  * version of its key, and a full rescan (--rebuild-index) cannot bring one back. The start
  * times live in the index ("!compacted.N"); unknown counts as never. */
@@ -287,7 +287,7 @@ static int compact_one(struct cengine *ce, stor_container_t *c, uint64_t *reclai
     pthread_mutex_lock(&c->commit);
     end0 = c->tail;
     j.gen = c->gen;
-    /* stamped under commit, as tombstones are (storage/writer.c): every tombstone stamped
+    /* stamped under commit, as tombstones are (storage/engine/writer.c): every tombstone stamped
      * before it is indexed, so this pass drops every older version of its key */
     start_ms = cn_now_ms();
     pthread_mutex_unlock(&c->commit);

@@ -1,19 +1,19 @@
 /*
- * storage/engine_container.c: the "container" engine (the default): K append-only container
- * files (storage/container.c) spread over one or more directories, a RocksDB index
- * (storage/index.c) that may live on another disk, durable group commit
- * (storage/writer.c), crash recovery on open (storage/replay.c), online compaction
- * (storage/compact.c) and scrub (storage/scrub.c). The on-disk format is in
+ * storage/engine/engine_container.c: the "container" engine (the default): K append-only container
+ * files (storage/engine/container.c) spread over one or more directories, a RocksDB index
+ * (storage/engine/index.c) that may live on another disk, durable group commit
+ * (storage/engine/writer.c), crash recovery on open (storage/engine/replay.c), online compaction
+ * (storage/engine/compact.c) and scrub (storage/engine/scrub.c). The on-disk format is in
  * docs/STORAGE_FORMAT.md.
  *
  * A key's home container is stor__route(key); a small write batch may put it in another
- * (storage/writer.c): the index entry names the container. A GET costs one index lookup and one pread
+ * (storage/engine/writer.c): the index entry names the container. A GET costs one index lookup and one pread
  * (preadv of header + key + meta + body for a full read, whose checksums are verified; a
  * range read preads only the range: the scrub guards those bytes). HEAD and listing read
  * only the index.
- * Locks: see storage/container.h; a read holds its container's swap lock shared.
+ * Locks: see storage/engine/container.h; a read holds its container's swap lock shared.
  */
-#include "storage/cengine.h"
+#include "storage/engine/cengine.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,10 +1,10 @@
 /*
- * storage/engine.c: the engine front: picks an implementation by kind, checks arguments
+ * storage/engine/engine.c: the engine front: picks an implementation by kind, checks arguments
  * once for every engine (key length, clock, size) and keeps the counters.
  * Invariants: e->ops and e->impl are set for the engine's whole life. Counters are updated
  * with relaxed atomics (they are statistics, not synchronisation).
  */
-#include "storage/engine.h"
+#include "storage/engine/engine.h"
 
 #include <string.h>
 

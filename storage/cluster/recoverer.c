@@ -1,6 +1,6 @@
 /*
- * storage/recoverer.c: recovery between nodes and rebalancing on the storage side
- * (docs/OPERATIONS.md; a node's own crash recovery on open is storage/replay.c):
+ * storage/cluster/recoverer.c: recovery between nodes and rebalancing on the storage side
+ * (docs/OPERATIONS.md; a node's own crash recovery on open is storage/engine/replay.c):
  *   whereis {key}             this node's copy of key (size, etag, clock, mtime, flags);
  *   recover_file {key}        heads every owner; the holder of the newest version queues a
  *                             push to each stale owner (forwarded to it when it is a peer),
@@ -24,7 +24,7 @@
  * finished).
  * Threads: main loop only, except scan_run (thread pool), which touches only its batch.
  */
-#include "storage/cluster.h"
+#include "storage/cluster/cluster.h"
 
 #include <inttypes.h>
 #include <stddef.h>
@@ -37,7 +37,7 @@
 #include "common/mem.h"
 #include "common/proto.h"
 #include "common/work.h"
-#include "storage/index.h"
+#include "storage/engine/index.h"
 
 #define STOR_REC_MAGIC 0x53524543u  /* "SREC" */
 #define STOR_BATCH_MAGIC 0x53424154u /* "SBAT" */

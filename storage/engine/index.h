@@ -1,5 +1,5 @@
 /*
- * storage/index.h: the container engine's RocksDB index (docs/STORAGE_FORMAT.md, "Index").
+ * storage/engine/index.h: the container engine's RocksDB index (docs/STORAGE_FORMAT.md, "Index").
  *
  * RocksDB keys:
  *   "o" + key           -> entry: where the newest record of key is, and its metadata (so
@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
-#include "storage/engine.h"
+#include "storage/engine/engine.h"
 
 #define STOR_IDX_BAD 0x10000u /* internal flag: scrub found the record corrupt */
 

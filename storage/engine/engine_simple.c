@@ -1,7 +1,7 @@
 /*
- * storage/engine_simple.c: the "simple" engine: one RocksDB under DIR/simple holds both the
+ * storage/engine/engine_simple.c: the "simple" engine: one RocksDB under DIR/simple holds both the
  * metadata and the bodies. It is durable and correct, not fast for big objects; the
- * container engine (next issue) replaces it behind storage/engine.h.
+ * container engine (next issue) replaces it behind storage/engine/engine.h.
  *
  * RocksDB keys:
  *   "m" + key -> meta record (below), kept for tombstones too;
@@ -18,7 +18,7 @@
  * Foreign errors: RocksDB's char *err is logged and freed here; common/rocks_err.h maps it
  * (CN_EBUSY when another process holds the store's lock, CN_ENOSPC, CN_ECORRUPT, else CN_EIO).
  */
-#include "storage/engine.h"
+#include "storage/engine/engine.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -34,7 +34,7 @@
 #include "common/proc.h"
 #include "common/proto.h"
 #include "common/rocks_err.h"
-#include "storage/list_walk.h"
+#include "storage/engine/list_walk.h"
 
 #define SIMPLE_MAGIC 0x53494d50u /* "SIMP" */
 #define SIMPLE_STRIPES 64
@@ -373,7 +373,7 @@ out_snap:
     return rc;
 }
 
-/* ---- listing: storage/list_walk.c over the "m" records ----------------------------- */
+/* ---- listing: storage/engine/list_walk.c over the "m" records ----------------------------- */
 
 static int list_decode(const char *val, size_t len, stor_obj_meta_t *m)
 {

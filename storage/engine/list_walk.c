@@ -1,9 +1,9 @@
 /*
- * storage/list_walk.c: the listing walk over "kind + key" RocksDB records (see list_walk.h).
+ * storage/engine/list_walk.c: the listing walk over "kind + key" RocksDB records (see list_walk.h).
  * Entries are gathered first (the msgpack array header needs their count), then encoded.
  * Threads: RocksDB is thread-safe; nothing here holds a lock.
  */
-#include "storage/list_walk.h"
+#include "storage/engine/list_walk.h"
 
 #include <string.h>
 

@@ -1,8 +1,8 @@
 /*
- * storage/container.h: one append-only container file of the container engine.
+ * storage/engine/container.h: one append-only container file of the container engine.
  *
  * File: a 64-byte superblock (magic "CNCT", version, container id, generation, crc), then
- * records (storage/record.h) back to back. A compaction writes generation g+1 to
+ * records (storage/engine/record.h) back to back. A compaction writes generation g+1 to
  * "cNNNN.dat.compact" and renames it over "cNNNN.dat".
  *
  * Locking (per container; order: commit before swap):
@@ -12,7 +12,7 @@
  *   swap    readers hold it shared around index lookup + pread; compaction holds it
  *           exclusively while it switches index entries and the file (fd, gen).
  * The writers' queue is the engine's, not the container's: one group commit spans every
- * container (storage/writer.c); its leader holds the commit locks of the containers its
+ * container (storage/engine/writer.c); its leader holds the commit locks of the containers its
  * batch touches, taken in ascending cid order.
  */
 #ifndef CAIRN_STORAGE_CONTAINER_H
@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
-#include "storage/record.h"
+#include "storage/engine/record.h"
 
 #define STOR_SB_SIZE 64
 #define STOR_CONTAINER_MAGIC 0x53434f4eu /* "SCON" */

@@ -1,5 +1,5 @@
 /*
- * storage/record.h: the on-disk record of a container (docs/STORAGE_FORMAT.md).
+ * storage/engine/record.h: the on-disk record of a container (docs/STORAGE_FORMAT.md).
  *
  * A record is a fixed 128-byte little-endian header, then the key, the metadata and the body:
  *
@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
-#include "storage/engine.h"
+#include "storage/engine/engine.h"
 
 #define STOR_REC_MAGIC 0x31524e43u /* "CNR1" */
 #define STOR_REC_VERSION 1

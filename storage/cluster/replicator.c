@@ -1,5 +1,5 @@
 /*
- * storage/replicator.c: the coordinator. A put/delete/get/head that arrives without
+ * storage/cluster/replicator.c: the coordinator. A put/delete/get/head that arrives without
  * "replica" = 1 while this node holds a ring is coordinated here (docs/PROTOCOL.md,
  * "Replication"):
  *   put/delete: written locally when this node is one of the key's N owners on ring cur,
@@ -21,7 +21,7 @@
  * Lifetime: a coordination owns req until its reply and lives until every call it made has
  * come back. Threads: main loop only.
  */
-#include "storage/cluster.h"
+#include "storage/cluster/cluster.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * storage/cluster.c: the cluster side's common parts: the rings and consistency levels this
+ * storage/cluster/cluster.c: the cluster side's common parts: the rings and consistency levels this
  * node holds, RPC clients to the other storage nodes (created lazily from the ring's
  * host/port, dropped when a node leaves both rings or moves), versions of a key, async engine
  * calls on the thread pool, fan-out reads, and the 100 ms cron that drives the repair queue.
@@ -12,7 +12,7 @@
  * Threads: main loop only, except run_local (thread pool), which touches only its job and
  * the thread-safe engine.
  */
-#include "storage/cluster.h"
+#include "storage/cluster/cluster.h"
 
 #include <inttypes.h>
 #include <stdio.h>

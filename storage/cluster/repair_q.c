@@ -1,5 +1,5 @@
 /*
- * storage/repair_q.c: the persistent repair queue and its worker.
+ * storage/cluster/repair_q.c: the persistent repair queue and its worker.
  *
  * An entry says "target must hold key's newest version": {key, target node, reason,
  * attempts, next try, created}. Entries live in their own RocksDB under data_dir/repairq
@@ -35,7 +35,7 @@
  * wb_ops, waiting, fired, writing, wquit and notify; hook_lock guards the hook list (the two
  * are never held together).
  */
-#include "storage/cluster.h"
+#include "storage/cluster/cluster.h"
 
 #include <inttypes.h>
 #include <pthread.h>
