@@ -9,6 +9,7 @@
 #include "gateway/auth/access_req.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "gateway/gateway.h"
@@ -25,7 +26,18 @@ gw_s3_err_t gw_req_check_bucket(gw_req_t *r)
     b = r->route.bucket_too_long ? NULL : gw_mgr_bucket_find(r->srv, r->route.bucket);
     if (!b)
         return GW_S3_NO_SUCH_BUCKET;
+    if (!gw_owner_expected(gw_req_header(r, "x-amz-expected-bucket-owner"), b->owner))
+        return GW_S3_ACCESS_DENIED;
     return gw_req_check_access(r, b);
+}
+
+int gw_owner_expected(cn_slice_t expected, const char *owner)
+{
+    /* S3 names the owner by account id; here an owner is a canonical user id (what
+     * GetBucketAcl's Owner ID shows), so that is what the header must carry */
+    return expected.ptr == NULL ||
+           (owner != NULL && expected.len == strlen(owner) &&
+            memcmp(expected.ptr, owner, expected.len) == 0);
 }
 
 gw_s3_err_t gw_req_check_access(gw_req_t *r, const gw_bucket_t *b)

@@ -22,6 +22,9 @@ typedef struct gw_obj_access {
  *  signature; a named bucket must exist (NoSuchBucket) and grant the operation's bucket
  *  permission (gw_req_check_access). GW_S3_OK or the S3 error. */
 gw_s3_err_t gw_req_check_bucket(gw_req_t *r);
+/** x-amz-expected-bucket-owner (and x-amz-source-expected-bucket-owner of a copy): 1 when
+ *  the header is absent or names owner (a canonical user id); a mismatch is AccessDenied. */
+int gw_owner_expected(cn_slice_t expected, const char *owner);
 /** Decides r's access to bucket b by its operation's bucket permission (sets r->may_list,
  *  and copies b's owner and ACL into r). An object permission is decided later, once the
  *  object's metadata is known (gw_obj_allows). GW_S3_OK or AccessDenied. */

@@ -291,6 +291,10 @@ static int copy_source(gw_req_t *r, cn_buf_t *skey, gw_obj_access_t *sb)
         gw_req_error(r, GW_S3_NO_SUCH_BUCKET, NULL);
         return -1;
     }
+    if (!gw_owner_expected(gw_req_header(r, "x-amz-source-expected-bucket-owner"), b->owner)) {
+        gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
+        return -1;
+    }
     snprintf(sb->owner, sizeof(sb->owner), "%s", b->owner ? b->owner : "");
     snprintf(sb->acl, sizeof(sb->acl), "%s", b->acl ? b->acl : "");
     return 0;

@@ -339,6 +339,20 @@ def extra_checks():
                   PartNumber=1, CopySource={"Bucket": "mx-public-read-write", "Key": "bobs2"})
     expect("... allowed once bob makes it public-read", a.status == 200, (a.status, a.code))
     boto_call(alice.abort_multipart_upload, Bucket="mx-dst-alice", Key="mpu", UploadId=up)
+    # x-amz-expected-bucket-owner: the owner's canonical id, else 403 (the bucket owner check)
+    a = boto_call(alice.get_object, Bucket="pub", Key="secret", ExpectedBucketOwner=ALICE_ID)
+    expect("GET with the right ExpectedBucketOwner: 200", a.status == 200, (a.status, a.code))
+    a = boto_call(alice.get_object, Bucket="pub", Key="secret", ExpectedBucketOwner=BOB_ID)
+    expect("GET with another ExpectedBucketOwner: 403", a.status == 403, (a.status, a.code))
+    a = boto_call(alice.put_object, Bucket="pub", Key="eo", Body=b"x",
+                  ExpectedBucketOwner=BOB_ID)
+    expect("PUT with another ExpectedBucketOwner: 403, nothing stored",
+           a.status == 403 and boto_call(alice.head_object, Bucket="pub", Key="eo").status == 404,
+           (a.status, a.code))
+    a = boto_call(alice.copy_object, Bucket="mx-dst-alice", Key="eo-copy",
+                  CopySource={"Bucket": "pub", "Key": "secret"}, ExpectedSourceBucketOwner=BOB_ID)
+    expect("CopyObject with another ExpectedSourceBucketOwner: 403", a.status == 403,
+           (a.status, a.code))
     # presigned URLs carry the signer's rights, no more
     url = bob.generate_presigned_url("get_object", Params={"Bucket": "pub", "Key": "secret"})
     st = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url],
