@@ -29,6 +29,8 @@ static_assert(GW_OP_UNSUPPORTED < 64, "a set of operations is a 64-bit mask");
 #define OBJECT_WRITE (NEW_OBJECT | OP(GW_OP_UPLOAD_PART) | OP(GW_OP_COMPLETE_MULTIPART))
 /* the requests whose source is x-amz-copy-source (CopyObject, UploadPartCopy) */
 #define COPY (OP(GW_OP_PUT_OBJECT) | OP(GW_OP_UPLOAD_PART))
+/* reads of an object's bytes: an SSE-C key there asks to decrypt what we never encrypted */
+#define OBJECT_READ (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT))
 /* the operations on one object that ?versionId addresses */
 #define VERSIONED                                                                              \
     (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT) | OP(GW_OP_DELETE_OBJECT) |                 \
@@ -61,9 +63,9 @@ static const struct header_rule {
     {"x-amz-server-side-encryption-aws-kms-key-id", OBJECT_WRITE, sse_msg},
     {"x-amz-server-side-encryption-context", OBJECT_WRITE, sse_msg},
     {"x-amz-server-side-encryption-bucket-key-enabled", OBJECT_WRITE, sse_msg},
-    {"x-amz-server-side-encryption-customer-algorithm", OBJECT_WRITE, sse_msg},
-    {"x-amz-server-side-encryption-customer-key", OBJECT_WRITE, sse_msg},
-    {"x-amz-server-side-encryption-customer-key-md5", OBJECT_WRITE, sse_msg},
+    {"x-amz-server-side-encryption-customer-algorithm", OBJECT_WRITE | OBJECT_READ, sse_msg},
+    {"x-amz-server-side-encryption-customer-key", OBJECT_WRITE | OBJECT_READ, sse_msg},
+    {"x-amz-server-side-encryption-customer-key-md5", OBJECT_WRITE | OBJECT_READ, sse_msg},
     {"x-amz-copy-source-server-side-encryption-customer-algorithm", COPY, sse_msg},
     {"x-amz-copy-source-server-side-encryption-customer-key", COPY, sse_msg},
     {"x-amz-copy-source-server-side-encryption-customer-key-md5", COPY, sse_msg},

@@ -44,6 +44,9 @@ static const struct row rows[] = {
     {GW_OP_LIST_OBJECTS, "delimiter=/", {{0}}, OK},
     {GW_OP_UPLOAD_PART, "partNumber=1&uploadId=x", {{0}}, OK},
     {GW_OP_PUT_OBJECT, NULL, {{"x-amz-copy-source", "b/k"}}, OK},
+    /* SSE-C on a read: we never encrypted, so there is nothing to decrypt with that key */
+    {GW_OP_GET_OBJECT, NULL, {{"x-amz-server-side-encryption-customer-algorithm", "AES256"}}, NI},
+    {GW_OP_HEAD_OBJECT, NULL, {{"x-amz-server-side-encryption-customer-key-md5", "x"}}, NI},
     /* POST object and OPTIONS */
     {GW_OP_POST_OBJECT, NULL, {{"content-type", "multipart/form-data; boundary=x"}}, NI},
     {GW_OP_OPTIONS, NULL, {{"origin", "http://a"}, {"access-control-request-method", "PUT"}}, NI},
