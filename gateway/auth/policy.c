@@ -176,6 +176,7 @@ typedef struct pstate {
     int vars;
 } pstate_t;
 
+static int fail(pstate_t *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(pstate_t *ps, const char *fmt, ...)
 {
     va_list ap;
