@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -330,6 +331,15 @@ static int add_canonical(pstate_t *ps, const char *s, void *arg)
     return 0;
 }
 
+/* A service principal ("cloudfront.amazonaws.com") is valid and names no requester of ours. */
+static int check_service(pstate_t *ps, const char *s, void *arg)
+{
+    (void)arg;
+    if (*s == '\0' || strpbrk(s, "*? ") != NULL)
+        return fail(ps, E_PRINCIPAL);
+    return 0;
+}
+
 static int parse_principal(pstate_t *ps, json_t *j, struct stmt *st)
 {
     const char *k;
@@ -349,6 +359,8 @@ static int parse_principal(pstate_t *ps, json_t *j, struct stmt *st)
             rc = each_string(ps, v, add_aws_principal, st, E_PRINCIPAL);
         else if (strcmp(k, "CanonicalUser") == 0)
             rc = each_string(ps, v, add_canonical, st, E_PRINCIPAL);
+        else if (strcmp(k, "Service") == 0)
+            rc = each_string(ps, v, check_service, st, E_PRINCIPAL);
         else
             rc = fail(ps, E_PRINCIPAL);
         if (rc != 0)
@@ -669,7 +681,7 @@ int gw_policy_parse(const char *doc, size_t len, const char *bucket, gw_policy_t
     *out = NULL;
     if (msg != NULL && msg_size > 0)
         msg[0] = '\0';
-    if (len > GW_POLICY_MAX_BYTES) {
+    if (len > GW_POLICY_MAX_BODY) {
         fail(&ps, E_SIZE);
         return CN_E2BIG;
     }
@@ -681,6 +693,11 @@ int gw_policy_parse(const char *doc, size_t len, const char *bucket, gw_policy_t
     if (root == NULL || !json_is_object(root)) {
         json_decref(root);
         return fail(&ps, E_JSON);
+    }
+    if (len > GW_POLICY_MAX_BYTES && json_dumpb(root, NULL, 0, JSON_COMPACT) > GW_POLICY_MAX_BYTES) {
+        json_decref(root);
+        fail(&ps, E_SIZE);
+        return CN_E2BIG;
     }
     p = cn_calloc(1, sizeof(*p));
     p->magic = POLICY_MAGIC;
@@ -762,6 +779,43 @@ static void sb_lit(sbuf_t *b, char c)
     sb_put(b, c);
 }
 
+/* Appends the value of the variable v[0..n) ("key" or "key, 'default'") quoted; 0 when the
+ * key is absent or multivalued and there is no default. */
+static int expand_var(const gw_policy_ctx_t *ctx, const char *v, size_t n, sbuf_t *b)
+{
+    const char *comma = memchr(v, ',', n), *dflt = NULL, *const *vals, *one;
+    size_t kn = comma ? (size_t)(comma - v) : n, dn = 0, nv;
+    char name[128];
+
+    if (comma != NULL) { /* ${key, 'default'}: spaces around, the default in quotes */
+        const char *d = comma + 1, *e = v + n;
+        while (d < e && *d == ' ')
+            d++;
+        while (e > d && e[-1] == ' ')
+            e--;
+        if (e - d < 2 || *d != '\'' || e[-1] != '\'')
+            return 0;
+        dflt = d + 1;
+        dn = (size_t)(e - d - 2);
+    }
+    while (kn > 0 && v[kn - 1] == ' ')
+        kn--;
+    if (kn == 0 || kn >= sizeof(name))
+        return 0;
+    memcpy(name, v, kn);
+    name[kn] = '\0';
+    if (ctx_key(ctx, name, &vals, &nv, &one) && nv == 1 && vals[0] != NULL) {
+        for (const char *c = vals[0]; *c; c++)
+            sb_lit(b, *c);
+        return 1;
+    }
+    if (dflt == NULL)
+        return 0;
+    for (size_t i = 0; i < dn; i++)
+        sb_lit(b, dflt[i]);
+    return 1;
+}
+
 /* Expands the policy variables of s into b as a glob pattern (policy_cond.h). wild: s's own
  * '*' and '?' are wildcards (Resource, StringLike, Arn*); otherwise they are literal. 0 when
  * a variable names an absent or multivalued key (the pattern matches nothing). */
@@ -775,22 +829,11 @@ static int expand(const gw_policy_t *p, const gw_policy_ctx_t *ctx, const char *
         const char *end;
         if (p->vars && q[0] == '$' && q[1] == '{' && (end = strchr(q + 2, '}')) != NULL) {
             size_t n = (size_t)(end - q - 2);
-            char name[128];
-            const char *const *vals;
-            const char *one;
-            size_t nv;
 
             if (n == 1 && (q[2] == '*' || q[2] == '?' || q[2] == '$')) {
                 sb_lit(b, q[2]);
-            } else {
-                if (n == 0 || n >= sizeof(name))
-                    return 0;
-                memcpy(name, q + 2, n);
-                name[n] = '\0';
-                if (!ctx_key(ctx, name, &vals, &nv, &one) || nv != 1 || vals[0] == NULL)
-                    return 0;
-                for (const char *v = vals[0]; *v; v++)
-                    sb_lit(b, *v);
+            } else if (!expand_var(ctx, q + 2, n, b)) {
+                return 0;
             }
             q = end + 1;
             continue;
@@ -932,9 +975,10 @@ static int cond_fixes_principal(const struct cond *c)
         if (!key_eq(c->key, "aws:SourceIp"))
             return 0;
         for (i = 0; i < c->vals.n; i++) {
-            const char *sl = strrchr(c->vals.v[i], '/');
-            if (sl != NULL && strcmp(sl, "/0") == 0)
-                return 0;
+            const char *v = c->vals.v[i], *sl = strrchr(v, '/');
+            int v6 = strchr(v, ':') != NULL, bits = sl ? atoi(sl + 1) : 128;
+            if (bits < (v6 ? 32 : 8))
+                return 0; /* broader than a /8 (IPv4) or a /32 (IPv6): anyone, near enough */
         }
         return 1;
     }

@@ -16,18 +16,19 @@
  *        v = "*", a canonical id (64 hex), "arn:aws:iam::<64 hex>:root" (that user), or
  *            "arn:aws:iam::<account>:user/[path/]NAME" (the user named NAME; cairn has no
  *            accounts, so the account part is not compared);
- *        c = a canonical id. Service, Federated and 12-digit account ids: invalid (no such
- *        principal exists here, which S3 answers as "Invalid principal in policy").
+ *        c = a canonical id. {"Service": name} is valid and names no requester of ours;
+ *        Federated and 12-digit account ids are invalid (no such principal exists here,
+ *        which S3 answers as "Invalid principal in policy").
  *     "Action" | "NotAction": a | [a...],  a = "*" or "s3:NAME" with * and ? (case-
  *        insensitive), matching at least one S3 action of the catalog in policy.c;
  *     "Resource" | "NotResource": r | [r...], r = "arn:aws:s3:::" + pattern (* and ?,
  *        case-sensitive) that can name the policy's bucket or an object in it;
  *     "Condition": { OPERATOR: { KEY: value | [value...] } }  (policy_cond.h; values are
  *        strings, numbers or booleans; keys are aws:* and the S3 keys of policy.c) }
- * Policy variables ${key}, ${*}, ${?}, ${$} (Version 2012-10-17 only) are expanded in
- * Resource and in the values of the String* and Arn* operators; a variable whose key is
- * absent (or multivalued) makes that pattern match nothing. ${key, 'default'} is not
- * supported (it stays literal).
+ * Policy variables ${key}, ${key, 'default'}, ${*}, ${?}, ${$} (Version 2012-10-17 only)
+ * are expanded in Resource and in the values of the String* and Arn* operators, their
+ * values always literal (a '*' in a user name is no wildcard); a variable whose key is
+ * absent (or multivalued) and has no default makes that pattern match nothing.
  *
  * Evaluation (IAM "Policy evaluation logic", for one resource-based policy): a statement
  * applies when its principal, action, resource and every condition match; any applying Deny
@@ -44,7 +45,8 @@
 
 #include "gateway/s3/route.h"
 
-#define GW_POLICY_MAX_BYTES 20480   /* S3's limit on a bucket policy (20 KiB) */
+#define GW_POLICY_MAX_BYTES 20480   /* S3's limit on a bucket policy (20 KiB), written compactly */
+#define GW_POLICY_MAX_BODY 40960    /* what a document may take before it is compacted */
 #define GW_POLICY_MSG_MAX 160       /* room for any MalformedPolicy message */
 
 typedef struct gw_policy gw_policy_t;
@@ -75,7 +77,9 @@ typedef struct gw_policy_ctx {
 } gw_policy_ctx_t;
 
 /** Parses and validates the document doc[0..len) for bucket. Returns 0 with *out (free it
- *  with gw_policy_destroy), CN_E2BIG past GW_POLICY_MAX_BYTES, or CN_EINVAL; on an error msg
+ *  with gw_policy_destroy), CN_E2BIG past GW_POLICY_MAX_BODY bytes or past
+ *  GW_POLICY_MAX_BYTES once written compactly (S3 measures the policy without its blanks),
+ *  or CN_EINVAL; on an error msg
  *  (msg_size bytes, GW_POLICY_MSG_MAX is enough) holds S3's MalformedPolicy message, e.g.
  *  "Policy has invalid resource". Any bytes are safe. */
 int gw_policy_parse(const char *doc, size_t len, const char *bucket, gw_policy_t **out,
@@ -90,7 +94,7 @@ gw_policy_result_t gw_policy_eval(const gw_policy_t *p, const gw_policy_ctx_t *c
 /** 1 when p is "public" for GetBucketPolicyStatus and BlockPublicPolicy (S3 User Guide,
  *  "The meaning of public"): some Allow statement names everyone ("*", {"AWS": "*"}, or any
  *  NotPrincipal) without a condition that fixes who may come: IpAddress on aws:SourceIp
- *  without a /0 range, or a StringEquals/ArnEquals (not IfExists, no wildcard in any value)
+ *  with no range broader than a /8 (IPv4) or a /32 (IPv6), or a StringEquals/ArnEquals (not IfExists, no wildcard in any value)
  *  on aws:SourceArn, aws:SourceVpc, aws:SourceVpce, aws:SourceOwner, aws:SourceAccount,
  *  aws:PrincipalOrgID, s3:x-amz-server-side-encryption-aws-kms-key-id or aws:userid
  *  (aws:userid values of the form "AROLEID:*" do not fix anyone and are refused: no

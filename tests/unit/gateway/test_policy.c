@@ -149,6 +149,18 @@ static const struct row {
      "s3:GetObject", "*star", "", A},
     {"${*} is not a wildcard", ALLOW("\"*\"", "\"s3:GetObject\"", "\"" ARN "/${*}star\""), ANON,
      "s3:GetObject", "xstar", "", N},
+    {"${key, 'default'}: the default when the key is absent",
+     ALLOW("\"*\"", "\"s3:GetObject\"", "\"" ARN "/home/${aws:username, 'anonymous'}/*\""), ANON,
+     "s3:GetObject", "home/anonymous/x", "", A},
+    {"${key, 'default'}: the key's value when present",
+     ALLOW("\"*\"", "\"s3:GetObject\"", "\"" ARN "/home/${aws:username, 'anonymous'}/*\""), AL,
+     "s3:GetObject", "home/anonymous/x", "", N},
+    {"a variable's value is literal, never a wildcard",
+     GET_ALL_IF("{\"StringLike\":{\"aws:UserAgent\":\"${aws:Referer}\"}}"), ANON,
+     "s3:GetObject", "k", "aws:Referer=*;aws:UserAgent=curl", N},
+    {"Principal Service: valid, names no requester",
+     ALLOW("{\"Service\":\"cloudfront.amazonaws.com\"}", "\"s3:GetObject\"", OBJS), ANON,
+     "s3:GetObject", "k", "", N},
     {"Version 2008-10-17: no policy variables",
      "{\"Version\":\"2008-10-17\",\"Statement\":" ALLOW("\"*\"", "\"s3:GetObject\"",
                                                        "\"" ARN "/home/${aws:username}/*\"") "}",
@@ -543,8 +555,10 @@ Test(policy, malformed_messages)
                  "Invalid principal in policy");
     expect_error(POL(ALLOW("{\"AWS\":\"user\"}", "\"s3:GetObject\"", OBJS)), CN_EINVAL,
                  "Invalid principal in policy");
-    expect_error(POL(ALLOW("{\"Service\":\"cloudfront.amazonaws.com\"}", "\"s3:GetObject\"", OBJS)),
+    expect_error(POL(ALLOW("{\"Federated\":\"cognito-identity.amazonaws.com\"}", "\"s3:GetObject\"", OBJS)),
                  CN_EINVAL, "Invalid principal in policy");
+    expect_error(POL(ALLOW("{\"Service\":\"\"}", "\"s3:GetObject\"", OBJS)), CN_EINVAL,
+                 "Invalid principal in policy");
     expect_error(POL(ALLOW("{\"AWS\":\"111122223333\"}", "\"s3:GetObject\"", OBJS)), CN_EINVAL,
                  "Invalid principal in policy");
     expect_error(POL(ALLOW("{\"CanonicalUser\":\"xyz\"}", "\"s3:GetObject\"", OBJS)), CN_EINVAL,
@@ -603,12 +617,13 @@ Test(policy, malformed_messages)
 
 Test(policy, size_limit)
 {
-    static char doc[GW_POLICY_MAX_BYTES + 64];
+    static char doc[GW_POLICY_MAX_BODY + 1024];
     char msg[GW_POLICY_MSG_MAX];
     gw_policy_t *p = NULL;
     const char *head = "{\"Version\":\"2012-10-17\",\"Statement\":[" GOOD "],\"Id\":\"";
     size_t n = strlen(head);
 
+    /* 20480 bytes written compactly: accepted; one more: refused */
     memcpy(doc, head, n);
     memset(doc + n, 'x', GW_POLICY_MAX_BYTES - n - 2);
     memcpy(doc + GW_POLICY_MAX_BYTES - 2, "\"}", 2);
@@ -619,6 +634,20 @@ Test(policy, size_limit)
     cr_assert_eq(gw_policy_parse(doc, GW_POLICY_MAX_BYTES + 1, BUCKET, &p, msg, sizeof(msg)),
                  CN_E2BIG);
     cr_assert_null(p);
+    cr_assert_str_eq(msg, "Policies must not exceed 20480 bytes");
+    /* blanks do not count (S3 measures the policy written compactly) ... */
+    memcpy(doc, head, n);
+    memset(doc + n, 'x', 100);
+    memcpy(doc + n + 100, "\"", 1);
+    memset(doc + n + 101, ' ', 30000);
+    memcpy(doc + n + 30101, "}", 1);
+    cr_assert_eq(gw_policy_parse(doc, n + 30102, BUCKET, &p, msg, sizeof(msg)), 0, "%s", msg);
+    gw_policy_destroy(p);
+    /* ... up to GW_POLICY_MAX_BODY bytes sent */
+    memset(doc + n + 101, ' ', GW_POLICY_MAX_BODY);
+    memcpy(doc + n + 101 + GW_POLICY_MAX_BODY, "}", 1);
+    cr_assert_eq(gw_policy_parse(doc, n + 102 + GW_POLICY_MAX_BODY, BUCKET, &p, msg, sizeof(msg)),
+                 CN_E2BIG);
 }
 
 Test(policy, accepts_documented_forms)
@@ -658,6 +687,11 @@ Test(policy, is_public)
     cr_expect_eq(public_of(DENY("\"*\"", "\"s3:*\"", OBJS)), 0);
     cr_expect_eq(public_of(GET_ALL_IF("{\"IpAddress\":{\"aws:SourceIp\":\"192.0.2.0/24\"}}")), 0);
     cr_expect_eq(public_of(GET_ALL_IF("{\"IpAddress\":{\"aws:SourceIp\":\"0.0.0.0/0\"}}")), 1);
+    cr_expect_eq(public_of(GET_ALL_IF("{\"IpAddress\":{\"aws:SourceIp\":\"10.0.0.0/8\"}}")), 0);
+    cr_expect_eq(public_of(GET_ALL_IF("{\"IpAddress\":{\"aws:SourceIp\":[\"10.0.0.0/8\",\"0.0.0.0/4\"]}}")), 1);
+    cr_expect_eq(public_of(GET_ALL_IF("{\"IpAddress\":{\"aws:SourceIp\":\"2001:db8::/32\"}}")), 0);
+    cr_expect_eq(public_of(GET_ALL_IF("{\"IpAddress\":{\"aws:SourceIp\":\"2001::/16\"}}")), 1);
+    cr_expect_eq(public_of(GET_ALL_IF("{\"IpAddress\":{\"aws:SourceIp\":\"192.0.2.1\"}}")), 0);
     cr_expect_eq(public_of(GET_ALL_IF("{\"StringEquals\":{\"aws:SourceVpc\":\"vpc-1a2b3c4d\"}}")), 0);
     cr_expect_eq(public_of(GET_ALL_IF("{\"StringLike\":{\"aws:SourceVpc\":\"vpc-*\"}}")), 1);
     cr_expect_eq(public_of(GET_ALL_IF("{\"StringEquals\":{\"aws:SourceAccount\":\"111122223333\"}}")), 0);
