@@ -5,10 +5,11 @@
  * "photos"; a parsed policy is evaluated against a few fixed requests (anonymous and signed,
  * object and bucket ARNs, with and without condition keys, multivalued keys, odd values).
  * Checks: the result is 0, CN_EINVAL or CN_E2BIG with a non-empty message and no policy on
- * an error; a second parse gives the same result and message, and the second policy the
- * same answers (deterministic); every answer is NONE, ALLOW or DENY; gw_policy_combine keeps
- * its rules (a Deny wins over an ACL grant, the owner keeps the policy operations); a policy
- * that lets an anonymous request without condition keys read or list is public; no leak.
+ * an error (run with -max_len=45000 to reach both size limits); a second parse gives the
+ * same result and message, and the second policy the same answers (deterministic); every
+ * answer is NONE, ALLOW or DENY; gw_policy_combine keeps its rules (a Deny wins over an ACL
+ * grant, the owner keeps the policy operations); a policy that lets an anonymous request
+ * without condition keys read or list is public; no leak.
  */
 #include <stdint.h>
 #include <stdlib.h>
