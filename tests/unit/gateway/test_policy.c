@@ -820,3 +820,26 @@ Test(policy, dates_and_globs)
     cr_expect(gw_policy_glob("\x01*", 2, "*", 1, 0, 0));
     cr_expect(!gw_policy_glob("\x01*", 2, "x", 1, 0, 0));
 }
+
+Test(policy, odd_calls_are_safe)
+{
+    const char *doc = POL(GOOD "," DENY("\"*\"", "\"s3:PutObject\"", OBJS));
+    gw_policy_ctx_t ctx = {0};
+    gw_policy_t *p = NULL;
+
+    /* no message buffer, no bucket: refused (the resource names no bucket of "") */
+    cr_expect_eq(gw_policy_parse(doc, strlen(doc), NULL, &p, NULL, 0), CN_EINVAL);
+    cr_expect_null(p);
+    cr_expect_eq(gw_policy_parse(doc, strlen(doc), BUCKET, &p, NULL, 0), 0);
+    /* a request with nothing in it matches no Action or Resource */
+    cr_expect_eq(gw_policy_eval(p, &ctx), GW_POLICY_NONE);
+    cr_expect_eq(gw_policy_is_public(p), 1);
+    gw_policy_destroy(p);
+    gw_policy_destroy(NULL);
+    /* bytes that are not UTF-8, a NUL inside, a control byte in a resource */
+    cr_expect_eq(gw_policy_parse("{\"Id\":\"\xff\"}", 10, BUCKET, &p, NULL, 0), CN_EINVAL);
+    cr_expect_eq(gw_policy_parse("{\"Id\":\"\\u0000\"}", 15, BUCKET, &p, NULL, 0), CN_EINVAL);
+    doc = POL(ALLOW("\"*\"", "\"s3:GetObject\"", "\"" ARN "/a\\u0001*\""));
+    cr_expect_eq(gw_policy_parse(doc, strlen(doc), BUCKET, &p, NULL, 0), CN_EINVAL);
+    cr_expect_null(p);
+}
