@@ -37,6 +37,7 @@ const char *cn_strerror(int rc)
     case CN_ECONFIG: return "ECONFIG: bad configuration";
     case CN_EAUTH: return "EAUTH: authentication failed";
     case CN_ESTALE: return "ESTALE: lost to a newer clock";
+    case CN_ENOTLEADER: return "ENOTLEADER: this manager is not the leader";
     default:
         break;
     }

@@ -36,6 +36,7 @@ enum cn_err {
     CN_ECONFIG = -1005,    /* bad configuration */
     CN_EAUTH = -1006,      /* a peer failed the cluster-secret handshake */
     CN_ESTALE = -1007,     /* a write lost to a newer clock (last writer wins) */
+    CN_ENOTLEADER = -1008, /* this manager is a follower: ask the leader (reply's "leader") */
 };
 
 /** Returns a static, human-readable name and reason for rc ("ENOENT: no such entry"). */
