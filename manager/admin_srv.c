@@ -491,6 +491,24 @@ static const char *method_label(const char *m)
     return "other";
 }
 
+/* 1 when this manager is the leader; else answers 421 with the leader's admin address
+ * ("" while none is known: an election is on, or no quorum). */
+static int leader_here(struct mgr_server *s, struct mgr_answer *a)
+{
+    char leader[96];
+    int is;
+
+    pthread_mutex_lock(&s->lock);
+    is = mgr_raft_is_leader(s);
+    mgr_raft_leader_addr(s, 0, leader, sizeof(leader));
+    pthread_mutex_unlock(&s->lock);
+    if (is)
+        return 1;
+    mgr_fail(a, 421, "this manager is not the leader");
+    json_object_set_new(a->json, "leader", json_string(leader));
+    return 0;
+}
+
 static int is_change(const char *method)
 {
     return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
@@ -510,6 +528,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct MHD_Response *resp;
     enum MHD_Result ret;
     char allow[64], peer[80], status_s[8];
+    const char *role;
     int loopback;
 
     if (rq == NULL) {
@@ -563,6 +582,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         CN_LOG(CN_LOG_WARN, "peer=%s %s %s: refused, no valid admin token", peer, method, url);
     } else if (rq->too_big) {
         mgr_fail(&a, 413, "request body over %zu bytes", rq->max_body);
+    } else if (is_change(method) && !leader_here(s, &a)) {
+        /* answered 421 with the leader's admin address */
     } else if (rt->flags & MGR_ROUTE_NOLOCK) {
         rt->fn(s, &r, &a);
     } else {
@@ -591,6 +612,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"cairn\"");
     if (a.status == 405)
         MHD_add_response_header(resp, "Allow", allow);
+    pthread_mutex_lock(&s->lock);
+    role = mgr_raft_role_name(s->rview.role);
+    pthread_mutex_unlock(&s->lock);
+    MHD_add_response_header(resp, "Cairn-Manager-Role", role); /* a follower's reads are stale */
     if (is_change(method))
         audit_write(s, peer, method, url, a.status, a.audit);
     json_decref(a.audit);

@@ -104,6 +104,7 @@ cl_configure() {
 [manager]
 rpc_listen = 127.0.0.1:$mrpc
 admin_listen = 127.0.0.1:$madmin
+raft_listen = 127.0.0.1:0
 data_dir = $CL_DIR/data/manager
 
 [cluster]

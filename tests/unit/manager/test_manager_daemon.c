@@ -91,7 +91,7 @@ static void write_config(const char *secret)
     snprintf(path, sizeof(path), "%s/manager.conf", dir);
     f = fopen(path, "w");
     cr_assert_not_null(f);
-    fprintf(f, "[manager]\nrpc_listen = 127.0.0.1:0\nadmin_listen = 127.0.0.1:0\n"
+    fprintf(f, "[manager]\nrpc_listen = 127.0.0.1:0\nadmin_listen = 127.0.0.1:0\nraft_listen = 127.0.0.1:0\n"
                "data_dir = %s/data\n\n[cluster]\nsecret = %s\nheartbeat_ms = 100\n"
                "node_timeout_ms = 800\n\n[log]\nlevel = debug\nfile = %s/manager.log\n",
             dir, secret, dir);
