@@ -11,6 +11,9 @@
  * admin.token, else 401. /health and the dashboard files are public (no cluster data).
  * Audit: every POST/PUT/DELETE, whatever its outcome, appends one JSON line to
  * s->audit_path: time, peer, method, path, status and the object changed (never a secret).
+ * The manager group (raft.h): only the leader takes a POST/PUT/DELETE (else 421 + "leader");
+ * a GET of a locked route waits for a read barrier on the leader, and is answered from the
+ * local state with "Cairn-Stale: true" anywhere else. Every answer has Cairn-Manager-Role.
  */
 #include "manager/admin_int.h"
 
@@ -529,6 +532,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     enum MHD_Result ret;
     char allow[64], peer[80], status_s[8];
     const char *role;
+    int stale = 0;
     int loopback;
 
     if (rq == NULL) {
@@ -588,6 +592,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rt->fn(s, &r, &a);
     } else {
         pthread_mutex_lock(&s->lock);
+        /* a read on the leader waits for a read barrier; anything else reads what this
+         * manager holds, marked stale (a follower, or a leader that lost its quorum) */
+        if (!is_change(method) && !(rt->flags & MGR_ROUTE_PUBLIC))
+            stale = !mgr_raft_is_leader(s) || mgr_fsm_barrier_wait(s->fsm) != 0;
         rt->fn(s, &r, &a);
         pthread_mutex_unlock(&s->lock);
     }
@@ -615,7 +623,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     pthread_mutex_lock(&s->lock);
     role = mgr_raft_role_name(s->rview.role);
     pthread_mutex_unlock(&s->lock);
-    MHD_add_response_header(resp, "Cairn-Manager-Role", role); /* a follower's reads are stale */
+    MHD_add_response_header(resp, "Cairn-Manager-Role", role);
+    if (stale)
+        MHD_add_response_header(resp, "Cairn-Stale", "true");
     if (is_change(method))
         audit_write(s, peer, method, url, a.status, a.audit);
     json_decref(a.audit);

@@ -303,16 +303,35 @@ static void wake(void *arg, int rc, int why)
     pthread_cond_broadcast(&w->f->applied_cond);
 }
 
+/* Waits until w is done: the lock is free while the entry commits. */
+static void wait_for(mgr_fsm_t *f, struct waiter *w)
+{
+    while (!w->done) {
+        CN_ASSERT(f->lock != NULL);
+        pthread_cond_wait(&f->applied_cond, f->lock);
+    }
+}
+
+int mgr_fsm_barrier_wait(mgr_fsm_t *f)
+{
+    struct waiter w = {f, 0, 0, MGR_WHY_NONE};
+
+    CN_CHECK_OBJ(f, MGR_FSM_MAGIC);
+    if (f->log.barrier == NULL)
+        return 0; /* no log: every entry is applied when proposed */
+    CN_ASSERT(f->log.on_loop == NULL || !f->log.on_loop(f->log.ctx));
+    f->log.barrier(f->log.ctx, wake, &w);
+    wait_for(f, &w);
+    return w.rc;
+}
+
 int mgr_fsm_propose_wait(mgr_fsm_t *f, const mgr_cmd_t *cmd, int *why)
 {
     struct waiter w = {f, 0, 0, MGR_WHY_NONE};
 
     CN_ASSERT(f->log.on_loop == NULL || !f->log.on_loop(f->log.ctx));
     mgr_fsm_propose(f, cmd, wake, &w);
-    while (!w.done) { /* the lock is free while the entry commits */
-        CN_ASSERT(f->lock != NULL);
-        pthread_cond_wait(&f->applied_cond, f->lock);
-    }
+    wait_for(f, &w);
     if (why != NULL)
         *why = w.why;
     return w.rc;

@@ -106,6 +106,9 @@ struct mgr_fsm_log {
      *  done(arg, ...) once, on the loop thread with the lock held, when the entry is applied
      *  or has failed (CN_ENOTLEADER at once on a follower). Any thread, lock held. */
     void (*submit)(void *ctx, cn_buf_t *entry, mgr_fsm_done_fn done, void *arg);
+    /** Calls done(arg, rc, MGR_WHY_NONE) once every entry committed before it is applied
+     *  here (a read barrier: 0, or CN_ENOTLEADER on a follower). Same threads as submit. */
+    void (*barrier)(void *ctx, mgr_fsm_done_fn done, void *arg);
     /** 1 on the thread that applies entries (propose_wait there would never return). */
     int (*on_loop)(void *ctx);
     void *ctx;
@@ -134,6 +137,12 @@ void mgr_fsm_propose(mgr_fsm_t *f, const mgr_cmd_t *cmd, mgr_fsm_done_fn done, v
  *  a condition variable with the server lock, which is free meanwhile: re-read the state
  *  after. Never on the loop thread. */
 int mgr_fsm_propose_wait(mgr_fsm_t *f, const mgr_cmd_t *cmd, int *why);
+
+/** A read barrier: returns once this manager, as the leader, has applied every entry
+ *  committed before the call, so that what it reads next is at least what any acked write
+ *  left. 0 (at once without a log), CN_ENOTLEADER (a follower: it cannot tell), CN_ECANCELED.
+ *  Like propose_wait: the lock is free meanwhile, never on the loop thread. */
+int mgr_fsm_barrier_wait(mgr_fsm_t *f);
 
 /** Applies the entry at index (see the header). Returns 0 when it is applied (res says what
  *  it decided) or was already (index <= the applied index: res->rc 0), CN_ECORRUPT or

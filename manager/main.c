@@ -2,8 +2,9 @@
  * manager/main.c: cairn-manager, the control plane. Parses the command line and the config,
  * opens the state, starts the RPC listener (libuv loop) and the admin API (libmicrohttpd
  * thread), writes the port and pid files, and runs the loop until SIGTERM/SIGINT.
- * The cron timer (MGR_CRON_MS) runs the silence monitor; the watcher thread (watch.c) follows
- * rebalances and restarted nodes. SIGHUP reopens the log.
+ * The cron timer (MGR_CRON_MS) mirrors the manager group's state (raft.h) and, on the leader
+ * alone, runs the silence monitor; the watcher thread (watch.c) follows rebalances and
+ * restarted nodes, also on the leader alone. SIGHUP reopens the log.
  * The dashboard files are looked up in admin.dashboard_dir, else the installed copy
  * (CAIRN_DASHBOARD_DIR), else the source tree (CAIRN_DASHBOARD_SRCDIR), both set by make.
  */
@@ -57,8 +58,13 @@ static void on_cron(uv_timer_t *t)
     CN_CHECK_OBJ(s, MGR_SERVER_MAGIC);
     s->ticks++;
     pthread_mutex_lock(&s->lock);
-    if (mgr_raft_cron(s)) /* new leader: every node gets a fresh grace period */
+    if (mgr_raft_cron(s)) {
+        /* a new leader: every node gets a fresh grace period (their heartbeats went to the
+         * old one), and the invalidation feed starts afresh at a new random number, so a
+         * gateway's `since` of an earlier term is unknown here and it drops its cache */
         mgr_members_touch_all(&s->members, cn_mono_ms());
+        mgr_inval_dispose(s);
+    }
     if (mgr_raft_is_leader(s)) /* failure detection is the leader's alone */
         mgr_members_monitor(s->fsm, &s->members, s->conf.node_timeout_ms, cn_mono_ms());
     pthread_mutex_unlock(&s->lock);

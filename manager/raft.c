@@ -37,9 +37,11 @@
  * uv segments pad entries to 8 bytes and read them back padded. */
 #define ENTRY_HDR 8
 
-/* One proposal on its way to the log. */
+/* One proposal (or read barrier) on its way to the log. */
 struct prop {
     struct raft_apply req;         /* first: C-Raft's request */
+    struct raft_barrier breq;      /* a barrier's request instead */
+    int is_barrier;
     uint32_t magic;
     struct mgr_raft *r;
     struct raft_buffer buf;        /* the encoded entry, C-Raft's after raft_apply */
@@ -304,6 +306,16 @@ static void on_applied(struct raft_apply *req, int status, void *result)
     pthread_mutex_unlock(&s->lock);
 }
 
+static void on_barrier(struct raft_barrier *req, int status)
+{
+    struct prop *p = req->data;
+    struct mgr_server *s = p->r->s;
+
+    pthread_mutex_lock(&s->lock);
+    prop_finish(p, status == 0 ? 0 : code_of(status), MGR_WHY_NONE);
+    pthread_mutex_unlock(&s->lock);
+}
+
 /* Hands p to C-Raft. Loop thread, lock held. */
 static void prop_start(struct mgr_raft *r, struct prop *p)
 {
@@ -312,6 +324,12 @@ static void prop_start(struct mgr_raft *r, struct prop *p)
     if (r->closing) {
         raft_free(p->buf.base);
         prop_finish(p, CN_ECANCELED, MGR_WHY_NONE);
+        return;
+    }
+    if (p->is_barrier) {
+        p->breq.data = p;
+        if ((rc = raft_barrier(&r->raft, &p->breq, on_barrier)) != 0)
+            prop_finish(p, code_of(rc), MGR_WHY_NONE);
         return;
     }
     p->req.data = p;
@@ -346,6 +364,21 @@ static int on_loop(void *ctx)
     return uv_thread_equal(&self, &r->loop_thread);
 }
 
+/* Starts p now on the loop thread, else queues it for on_async. Lock held. */
+static void hand_over(struct mgr_raft *r, struct prop *p)
+{
+    if (on_loop(r)) {
+        prop_start(r, p);
+    } else if (r->closing) {
+        raft_free(p->buf.base);
+        prop_finish(p, CN_ECANCELED, MGR_WHY_NONE);
+    } else {
+        *r->qtail = p;
+        r->qtail = &p->next;
+        uv_async_send(&r->async);
+    }
+}
+
 static void submit(void *ctx, cn_buf_t *entry, mgr_fsm_done_fn done, void *arg)
 {
     struct mgr_raft *r = ctx;
@@ -362,16 +395,21 @@ static void submit(void *ctx, cn_buf_t *entry, mgr_fsm_done_fn done, void *arg)
     cn_put_u64le(p->buf.base, entry->len);
     memcpy((char *)p->buf.base + ENTRY_HDR, entry->data, entry->len);
     cn_buf_dispose(entry);
-    if (on_loop(r)) {
-        prop_start(r, p);
-    } else if (r->closing) {
-        raft_free(p->buf.base);
-        prop_finish(p, CN_ECANCELED, MGR_WHY_NONE);
-    } else {
-        *r->qtail = p;
-        r->qtail = &p->next;
-        uv_async_send(&r->async);
-    }
+    hand_over(r, p);
+}
+
+static void barrier(void *ctx, mgr_fsm_done_fn done, void *arg)
+{
+    struct mgr_raft *r = ctx;
+    struct prop *p = cn_calloc(1, sizeof(*p));
+
+    CN_CHECK_OBJ(r, MGR_RAFT_MAGIC);
+    p->magic = PROP_MAGIC;
+    p->r = r;
+    p->is_barrier = 1;
+    p->done = done;
+    p->arg = arg;
+    hand_over(r, p);
 }
 
 /* ---- bootstrap --------------------------------------------------------------------------- */
@@ -621,6 +659,7 @@ int mgr_raft_start(struct mgr_server *s)
     mgr_raft_cron(s); /* a group of one is its leader already */
     pthread_mutex_unlock(&s->lock);
     log.submit = submit;
+    log.barrier = barrier;
     log.on_loop = on_loop;
     log.ctx = r;
     pthread_mutex_lock(&s->lock);

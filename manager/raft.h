@@ -33,6 +33,8 @@
  * Threads. C-Raft runs on the loop thread. Its fsm callbacks take the server lock. A
  * proposal from another thread (admin API, watcher) is queued under the lock and handed to
  * the loop by a uv_async handle; its proposer waits on the fsm's condition variable (fsm.h).
+ * A read barrier (mgr_fsm_barrier_wait: raft_barrier, for the admin API's reads on the
+ * leader) takes the same way.
  * The role, term and leader are mirrored into struct mgr_server under the lock by the cron
  * (mgr_raft_cron), where other threads read them.
  */

@@ -2,7 +2,8 @@
 # tests/integration/test_managers.sh BUILD_DIR: a group of 3 managers on loopback (issue 14).
 # Starts 3 cairn-managers with [manager] peers on free ports (RPC, admin and Raft each), and
 # checks: they elect one leader; a user created through the leader's admin API appears in
-# every manager's state (each one's GET /v1/users); a follower answers an admin write with
+# every manager's state (each one's GET /v1/users; the leader's after a read barrier, a
+# follower's marked Cairn-Stale); a follower answers an admin write with
 # 421 and the leader's admin address; SIGKILL the leader: a new leader is elected (the time
 # is printed) and admin writes work through it; the killed manager, restarted, catches up;
 # cairn-adm status on the leader shows the three managers' roles, terms and applied indexes.
@@ -110,6 +111,10 @@ for i in 0 1 2; do
 done
 
 f=$(((l + 1) % 3))
+hdr() { curl -s -m 5 -o /dev/null -D - "http://127.0.0.1:${ADMIN[$1]}/v1/users" | tr -d '\r'; }
+expect_eq "the leader's read is current (a read barrier, no Cairn-Stale)" "" \
+    "$(hdr "$l" | grep -i '^cairn-stale')"
+expect_match_i "a follower's read is marked stale" "^cairn-stale: true" "$(hdr "$f")"
 expect_eq "a follower's admin write answers 421" 421 "$(create_user "$f" bob)"
 expect_match "with the leader's admin address" "\"leader\": \"127.0.0.1:${ADMIN[$l]}\"" \
     "$(cat "$tmp/out.json")"
