@@ -494,22 +494,42 @@ static const char *method_label(const char *m)
     return "other";
 }
 
-/* 1 when this manager is the leader; else answers 421 with the leader's admin address
- * ("" while none is known: an election is on, or no quorum). */
-static int leader_here(struct mgr_server *s, struct mgr_answer *a)
+/* Answers 421 with the leader's admin address ("" while none is known: an election is
+ * on, or no quorum). */
+static void not_leader(struct mgr_server *s, struct mgr_answer *a)
 {
     char leader[96];
+
+    pthread_mutex_lock(&s->lock);
+    mgr_raft_leader_addr(s, 0, leader, sizeof(leader));
+    pthread_mutex_unlock(&s->lock);
+    mgr_fail(a, 421, "this manager is not the leader");
+    json_object_set_new(a->json, "leader", json_string(leader));
+}
+
+/* 1 when this manager is the leader; else answers 421. */
+static int leader_here(struct mgr_server *s, struct mgr_answer *a)
+{
     int is;
 
     pthread_mutex_lock(&s->lock);
     is = mgr_raft_is_leader(s);
-    mgr_raft_leader_addr(s, 0, leader, sizeof(leader));
     pthread_mutex_unlock(&s->lock);
-    if (is)
-        return 1;
-    mgr_fail(a, 421, "this manager is not the leader");
-    json_object_set_new(a->json, "leader", json_string(leader));
-    return 0;
+    if (!is)
+        not_leader(s, a);
+    return is;
+}
+
+/* A write whose entry lost its leader meanwhile: 421 (refused, nothing applied) or 503 (the
+ * leader changed while it committed: it may be applied), whatever the handler answered. */
+static void lost(struct mgr_server *s, struct mgr_answer *a, int rc)
+{
+    if (rc == CN_ENOTLEADER) {
+        not_leader(s, a);
+    } else if (rc == CN_ECANCELED) {
+        mgr_fail(a, 503, "the leader changed while this change committed: it may or may not "
+                 "be applied; read the state, then retry");
+    }
 }
 
 static int is_change(const char *method)
@@ -589,15 +609,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     } else if (is_change(method) && !leader_here(s, &a)) {
         /* answered 421 with the leader's admin address */
     } else if (rt->flags & MGR_ROUTE_NOLOCK) {
+        mgr_fsm_take_lost();
         rt->fn(s, &r, &a);
+        lost(s, &a, mgr_fsm_take_lost());
     } else {
         pthread_mutex_lock(&s->lock);
         /* a read on the leader waits for a read barrier; anything else reads what this
          * manager holds, marked stale (a follower, or a leader that lost its quorum) */
         if (!is_change(method) && !(rt->flags & MGR_ROUTE_PUBLIC))
             stale = !mgr_raft_is_leader(s) || mgr_fsm_barrier_wait(s->fsm) != 0;
+        mgr_fsm_take_lost();
         rt->fn(s, &r, &a);
         pthread_mutex_unlock(&s->lock);
+        lost(s, &a, mgr_fsm_take_lost());
     }
 
     if (a.bytes != NULL) {

@@ -325,6 +325,17 @@ int mgr_fsm_barrier_wait(mgr_fsm_t *f)
     return w.rc;
 }
 
+/* The calling thread's first proposal refused for want of a leader (mgr_fsm_take_lost). */
+static _Thread_local int lost_rc;
+
+int mgr_fsm_take_lost(void)
+{
+    int rc = lost_rc;
+
+    lost_rc = 0;
+    return rc;
+}
+
 int mgr_fsm_propose_wait(mgr_fsm_t *f, const mgr_cmd_t *cmd, int *why)
 {
     struct waiter w = {f, 0, 0, MGR_WHY_NONE};
@@ -332,6 +343,8 @@ int mgr_fsm_propose_wait(mgr_fsm_t *f, const mgr_cmd_t *cmd, int *why)
     CN_ASSERT(f->log.on_loop == NULL || !f->log.on_loop(f->log.ctx));
     mgr_fsm_propose(f, cmd, wake, &w);
     wait_for(f, &w);
+    if ((w.rc == CN_ENOTLEADER || w.rc == CN_ECANCELED) && lost_rc == 0)
+        lost_rc = w.rc;
     if (why != NULL)
         *why = w.why;
     return w.rc;

@@ -138,6 +138,10 @@ void mgr_fsm_propose(mgr_fsm_t *f, const mgr_cmd_t *cmd, mgr_fsm_done_fn done, v
  *  after. Never on the loop thread. */
 int mgr_fsm_propose_wait(mgr_fsm_t *f, const mgr_cmd_t *cmd, int *why);
 
+/** CN_ENOTLEADER or CN_ECANCELED when a mgr_fsm_propose_wait of this thread failed so since
+ *  the last call (the admin server answers 421 or 503 then, whatever the handler made of
+ *  the code), else 0; clears it. */
+int mgr_fsm_take_lost(void);
 /** A read barrier: returns once this manager, as the leader, has applied every entry
  *  committed before the call, so that what it reads next is at least what any acked write
  *  left. 0 (at once without a log), CN_ENOTLEADER (a follower: it cannot tell), CN_ECANCELED.
