@@ -8,6 +8,7 @@
  */
 #include "manager/raft.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -551,12 +552,26 @@ out:
     return rc;
 }
 
-static int rm_rf(const char *dir)
+/* Removes a half-made raft.new: C-Raft's directory holds files only. */
+static int rm_flat_dir(const char *dir)
 {
-    char cmd[PATH_MAX + 32];
+    char path[PATH_MAX + 256];
+    struct dirent *e;
+    DIR *d = opendir(dir);
 
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : CN_EIO;
+    if (d == NULL)
+        return errno == ENOENT ? 0 : CN_EIO;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path) ||
+            unlink(path) != 0) {
+            closedir(d);
+            return CN_EIO;
+        }
+    }
+    closedir(d);
+    return rmdir(dir) == 0 ? 0 : CN_EIO;
 }
 
 /* Makes data_dir/raft when missing (raft.h). */
@@ -570,7 +585,7 @@ static int bootstrap(struct mgr_server *s, struct mgr_raft *r)
     if (access(r->dir, F_OK) == 0)
         return 0;
     snprintf(tmp, sizeof(tmp), "%s.new", r->dir);
-    if (rm_rf(tmp) != 0 || mkdir(tmp, 0700) != 0)
+    if (rm_flat_dir(tmp) != 0 || mkdir(tmp, 0700) != 0)
         return CN_EIO;
     pthread_mutex_lock(&s->lock);
     rc = mgr_state_scan(mgr_fsm_state(s->fsm), "", has_record, &old);
