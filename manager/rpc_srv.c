@@ -57,7 +57,7 @@ static void put_sync_fields(struct mgr_server *s, cn_msg_t *resp, mgr_member_t *
 }
 
 /* One request being answered: at once, or by the done callback of the entry its op proposed
- * (fsm.h: today that runs before the proposal returns; with Raft, once the entry commits). */
+ * (fsm.h: once the entry commits and is applied, on the loop thread; at once without a log). */
 struct rpc_call {
     uint32_t magic;
     struct mgr_server *s;
