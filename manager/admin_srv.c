@@ -11,6 +11,9 @@
  * admin.token, else 401. /health and the dashboard files are public (no cluster data).
  * Audit: every POST/PUT/DELETE, whatever its outcome, appends one JSON line to
  * s->audit_path: time, peer, method, path, status and the object changed (never a secret).
+ * The manager group (raft.h): only the leader takes a POST/PUT/DELETE (else 421 + "leader");
+ * a GET of a locked route waits for a read barrier on the leader, and is answered from the
+ * local state with "Cairn-Stale: true" anywhere else. Every answer has Cairn-Manager-Role.
  */
 #include "manager/admin_int.h"
 
@@ -491,6 +494,44 @@ static const char *method_label(const char *m)
     return "other";
 }
 
+/* Answers 421 with the leader's admin address ("" while none is known: an election is
+ * on, or no quorum). */
+static void not_leader(struct mgr_server *s, struct mgr_answer *a)
+{
+    char leader[96];
+
+    pthread_mutex_lock(&s->lock);
+    mgr_raft_leader_addr(s, 0, leader, sizeof(leader));
+    pthread_mutex_unlock(&s->lock);
+    mgr_fail(a, 421, "this manager is not the leader");
+    json_object_set_new(a->json, "leader", json_string(leader));
+}
+
+/* 1 when this manager is the leader; else answers 421. */
+static int leader_here(struct mgr_server *s, struct mgr_answer *a)
+{
+    int is;
+
+    pthread_mutex_lock(&s->lock);
+    is = mgr_raft_is_leader(s);
+    pthread_mutex_unlock(&s->lock);
+    if (!is)
+        not_leader(s, a);
+    return is;
+}
+
+/* A write whose entry lost its leader meanwhile: 421 (refused, nothing applied) or 503 (the
+ * leader changed while it committed: it may be applied), whatever the handler answered. */
+static void lost(struct mgr_server *s, struct mgr_answer *a, int rc)
+{
+    if (rc == CN_ENOTLEADER) {
+        not_leader(s, a);
+    } else if (rc == CN_ECANCELED) {
+        mgr_fail(a, 503, "the leader changed while this change committed: it may or may not "
+                 "be applied; read the state, then retry");
+    }
+}
+
 static int is_change(const char *method)
 {
     return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
@@ -510,6 +551,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct MHD_Response *resp;
     enum MHD_Result ret;
     char allow[64], peer[80], status_s[8];
+    const char *role;
+    int stale = 0;
     int loopback;
 
     if (rq == NULL) {
@@ -563,12 +606,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         CN_LOG(CN_LOG_WARN, "peer=%s %s %s: refused, no valid admin token", peer, method, url);
     } else if (rq->too_big) {
         mgr_fail(&a, 413, "request body over %zu bytes", rq->max_body);
+    } else if (is_change(method) && !leader_here(s, &a)) {
+        /* answered 421 with the leader's admin address */
     } else if (rt->flags & MGR_ROUTE_NOLOCK) {
+        mgr_fsm_take_lost();
         rt->fn(s, &r, &a);
+        lost(s, &a, mgr_fsm_take_lost());
     } else {
         pthread_mutex_lock(&s->lock);
+        /* a read on the leader waits for a read barrier; anything else reads what this
+         * manager holds, marked stale (a follower, or a leader that lost its quorum) */
+        if (!is_change(method) && !(rt->flags & MGR_ROUTE_PUBLIC))
+            stale = !mgr_raft_is_leader(s) || mgr_fsm_barrier_wait(s->fsm) != 0;
+        mgr_fsm_take_lost();
         rt->fn(s, &r, &a);
         pthread_mutex_unlock(&s->lock);
+        lost(s, &a, mgr_fsm_take_lost());
     }
 
     if (a.bytes != NULL) {
@@ -591,6 +644,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"cairn\"");
     if (a.status == 405)
         MHD_add_response_header(resp, "Allow", allow);
+    pthread_mutex_lock(&s->lock);
+    role = mgr_raft_role_name(s->rview.role);
+    pthread_mutex_unlock(&s->lock);
+    MHD_add_response_header(resp, "Cairn-Manager-Role", role);
+    if (stale)
+        MHD_add_response_header(resp, "Cairn-Stale", "true");
     if (is_change(method))
         audit_write(s, peer, method, url, a.status, a.audit);
     json_decref(a.audit);

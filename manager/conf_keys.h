@@ -14,6 +14,9 @@
 struct mgr_conf {
     char *rpc_listen;          /* HOST:PORT of the cluster RPC listener */
     char *admin_listen;        /* HOST:PORT of the admin HTTP API */
+    uint64_t id;               /* this manager's id in the group (raft.h) */
+    char *peers;               /* the group: id@host:raft_port[/rpc/admin], ... */
+    char *raft_listen;         /* HOST:PORT of the Raft transport of a group of one */
     char *data_dir;            /* RocksDB state */
     char *secret;              /* cluster secret (required) */
     uint64_t replicas;         /* N */
@@ -37,6 +40,16 @@ static const cn_conf_key_t mgr_conf_keys[] = {
     CN_CONF_KEY(CN_CONF_STR, "manager", "admin_listen", struct mgr_conf, admin_listen,
                 "127.0.0.1:10011", 0, 0, 0,
                 "admin HTTP API address used by cairn-adm (HOST:PORT, port 0 picks a free port)"),
+    CN_CONF_KEY(CN_CONF_UINT, "manager", "id", struct mgr_conf, id, "1", 1, 255, 0,
+                "this manager's id in the group (its entry in peers)"),
+    CN_CONF_KEY(CN_CONF_STR, "manager", "peers", struct mgr_conf, peers, "", 0, 0, 0,
+                "the manager group, 1, 3 or 5 of ID@HOST:RAFT_PORT[/RPC_PORT/ADMIN_PORT] "
+                "(RPC and admin ports default to RAFT_PORT - 2 and - 1); empty: this manager "
+                "alone, on raft_listen"),
+    CN_CONF_KEY(CN_CONF_STR, "manager", "raft_listen", struct mgr_conf, raft_listen,
+                "127.0.0.1:10012", 0, 0, 0,
+                "Raft transport address of a group of one (HOST:PORT, port 0 picks a free "
+                "port); with peers, this manager's entry there"),
     CN_CONF_KEY(CN_CONF_PATH, "manager", "data_dir", struct mgr_conf, data_dir,
                 "./data/manager", 0, 0, 0,
                 "RocksDB directory: members, rings, users, buckets (created if missing)"),

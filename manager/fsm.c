@@ -32,6 +32,8 @@ struct mgr_fsm {
     pthread_mutex_t *lock;         /* the server lock (NULL in tests); see propose_wait */
     struct mgr_fsm_views v;
     uint64_t applied;
+    struct mgr_fsm_log log;        /* how proposals reach the log; submit NULL: at once */
+    pthread_cond_t applied_cond;   /* with *lock: broadcast when a waited entry is done */
 };
 
 /* Brings the state to the current format in one batch of its own (migrate.h). */
@@ -61,10 +63,12 @@ int mgr_fsm_create(mgr_state_t *st, pthread_mutex_t *lock, const struct mgr_fsm_
     f->magic = MGR_FSM_MAGIC;
     f->st = st;
     f->lock = lock;
+    pthread_cond_init(&f->applied_cond, NULL);
     if (views != NULL)
         f->v = *views;
     if ((rc = migrate(f)) != 0) {
         f->magic = 0;
+        pthread_cond_destroy(&f->applied_cond);
         cn_free(f);
         return rc;
     }
@@ -79,7 +83,14 @@ void mgr_fsm_destroy(mgr_fsm_t *f)
         return;
     CN_CHECK_OBJ(f, MGR_FSM_MAGIC);
     f->magic = 0;
+    pthread_cond_destroy(&f->applied_cond);
     cn_free(f);
+}
+
+void mgr_fsm_set_log(mgr_fsm_t *f, const struct mgr_fsm_log *log)
+{
+    CN_CHECK_OBJ(f, MGR_FSM_MAGIC);
+    f->log = *log;
 }
 
 mgr_state_t *mgr_fsm_state(const mgr_fsm_t *f)
@@ -215,7 +226,8 @@ int mgr_fsm_apply(mgr_fsm_t *f, uint64_t index, const void *entry, size_t len,
     res->why = MGR_WHY_NONE;
     if (index <= f->applied)
         return 0; /* replayed after a restart: its effect is in the state */
-    CN_ASSERT(index == f->applied + 1);
+    /* index > applied + 1 is a gap of the log's own entries (Raft's configuration and
+     * barriers take indexes that never reach the state machine): nothing is missing */
     if ((rc = mgr_cmd_decode(entry, len, &c)) != 0) {
         CN_LOG(CN_LOG_ERROR, "index=%llu len=%zu rc=%s: entry does not decode; not applied",
                (unsigned long long)index, len, cn_strerror(rc));
@@ -261,7 +273,11 @@ void mgr_fsm_propose(mgr_fsm_t *f, const mgr_cmd_t *cmd, mgr_fsm_done_fn done, v
     CN_CHECK_OBJ(f, MGR_FSM_MAGIC);
     cn_buf_init(&buf);
     mgr_cmd_encode(cmd, &buf);
-    /* one manager: the entry is committed as soon as it is proposed */
+    if (f->log.submit != NULL) { /* the log (raft.c) owns buf from here on */
+        f->log.submit(f->log.ctx, &buf, done, arg);
+        return;
+    }
+    /* no log (tests, tools): the entry is committed as soon as it is proposed */
     rc = mgr_fsm_apply(f, f->applied + 1, buf.data, buf.len, &res);
     cn_buf_dispose(&buf);
     if (rc != 0)
@@ -272,9 +288,11 @@ void mgr_fsm_propose(mgr_fsm_t *f, const mgr_cmd_t *cmd, mgr_fsm_done_fn done, v
 }
 
 struct waiter {
+    mgr_fsm_t *f;
     int done, rc, why;
 };
 
+/* The proposal's done: on the loop thread with the lock held, or at once without a log. */
 static void wake(void *arg, int rc, int why)
 {
     struct waiter *w = arg;
@@ -282,16 +300,51 @@ static void wake(void *arg, int rc, int why)
     w->rc = rc;
     w->why = why;
     w->done = 1;
+    pthread_cond_broadcast(&w->f->applied_cond);
+}
+
+/* Waits until w is done: the lock is free while the entry commits. */
+static void wait_for(mgr_fsm_t *f, struct waiter *w)
+{
+    while (!w->done) {
+        CN_ASSERT(f->lock != NULL);
+        pthread_cond_wait(&f->applied_cond, f->lock);
+    }
+}
+
+int mgr_fsm_barrier_wait(mgr_fsm_t *f)
+{
+    struct waiter w = {f, 0, 0, MGR_WHY_NONE};
+
+    CN_CHECK_OBJ(f, MGR_FSM_MAGIC);
+    if (f->log.barrier == NULL)
+        return 0; /* no log: every entry is applied when proposed */
+    CN_ASSERT(f->log.on_loop == NULL || !f->log.on_loop(f->log.ctx));
+    f->log.barrier(f->log.ctx, wake, &w);
+    wait_for(f, &w);
+    return w.rc;
+}
+
+/* The calling thread's first proposal refused for want of a leader (mgr_fsm_take_lost). */
+static _Thread_local int lost_rc;
+
+int mgr_fsm_take_lost(void)
+{
+    int rc = lost_rc;
+
+    lost_rc = 0;
+    return rc;
 }
 
 int mgr_fsm_propose_wait(mgr_fsm_t *f, const mgr_cmd_t *cmd, int *why)
 {
-    struct waiter w = {0, 0, MGR_WHY_NONE};
+    struct waiter w = {f, 0, 0, MGR_WHY_NONE};
 
+    CN_ASSERT(f->log.on_loop == NULL || !f->log.on_loop(f->log.ctx));
     mgr_fsm_propose(f, cmd, wake, &w);
-    /* TODO(raft): #14 with Raft, wait here on a condition variable with f->lock (released
-     * while the entry commits) until wake() runs on the loop thread. */
-    CN_ASSERT(w.done);
+    wait_for(f, &w);
+    if ((w.rc == CN_ENOTLEADER || w.rc == CN_ECANCELED) && lost_rc == 0)
+        lost_rc = w.rc;
     if (why != NULL)
         *why = w.why;
     return w.rc;

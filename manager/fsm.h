@@ -23,9 +23,9 @@
  * never says what the state does not (memory-only fields such as a member's last contact
  * survive the reload; a member new to memory gets a fresh grace period).
  *
- * Propose. Today (one manager) mgr_fsm_propose encodes the entry, gives it the index
- * applied + 1 and applies it at once, on the calling thread, which holds the server lock;
- * `done` has run when it returns. Callers are written for the day it does not:
+ * Propose. mgr_fsm_propose encodes the entry and hands it to the log (struct mgr_fsm_log,
+ * set by manager/raft.c); without one (unit tests) it gives the entry the index applied + 1
+ * and applies it at once, on the calling thread, `done` having run when it returns.
  *   - loop-thread proposers (RPC ops, the cron monitor) pass a `done` that finishes their
  *     work (the RPC reply is sent from it), and keep no borrowed pointer into the views
  *     across the call (apply may reallocate the members table and replace the rings);
@@ -34,23 +34,25 @@
  *     can first (a bad name never becomes an entry) and choose every random or clock value
  *     the entry carries (cmd.h, "Determinism").
  *
- * How C-Raft (Debian's libraft-dev 0.15, raft.h) slots in, the next step of issue 14:
- *   - mgr_fsm_propose -> raft_apply(raft, req, &buf, 1, cb) with the encoded entry, on the
- *     loop thread (an admin thread hands the entry to the loop through an async handle);
- *     raft_apply_cb(req, status, result) -> done(arg, status or the result's rc, why). A
- *     follower fails the proposal at once (not the leader), and done reports that.
+ * C-Raft (Debian's libraft-dev 0.15; manager/raft.h has the group, bootstrap, upgrade):
+ *   - mgr_fsm_propose -> raft_apply on the loop thread (an admin thread's entry is queued
+ *     and handed to the loop through a uv_async handle); the apply callback calls done with
+ *     the result's rc, or CN_ENOTLEADER at once on a follower, CN_ECANCELED when leadership
+ *     was lost meanwhile (the entry may still be applied) or at shutdown.
  *   - mgr_fsm_propose_wait waits on a condition variable with the server lock, so the lock is
  *     free while the entry commits; callers therefore re-read the state after it returns.
  *   - struct raft_fsm.apply(fsm, buf, &result) -> mgr_fsm_apply(f, raft_last_applied(r) + 1,
- *     buf->base, buf->len, &res): C-Raft applies committed entries in index order on the loop
- *     thread and sets last_applied only after apply returns, so that is the entry's index.
- *     A non-zero status (an entry this release cannot decode, a failed write) stops the
- *     replica rather than letting it skip an entry. At start C-Raft replays entries after its
- *     last snapshot; those up to "v/applied" are skipped here.
- *   - raft_fsm.snapshot(fsm, &bufs, &n) -> mgr_fsm_snapshot (the records and the applied
- *     index, one buffer); raft_fsm.restore(fsm, buf) -> mgr_fsm_install (C-Raft hands the
- *     buffer over: freed after the install). A snapshot at or below "v/applied" changes
- *     nothing, so a restart that restores the last local snapshot keeps the newer state.
+ *     ...): C-Raft applies committed entries in index order on the loop thread and sets
+ *     last_applied only after apply returns, so that is the entry's index. Raft indexes are
+ *     the applied indexes (no offset); C-Raft's own entries (configuration, barriers) are
+ *     gaps, which apply allows: an index must only be above the applied one. A failure to
+ *     apply (an entry this release cannot decode, a failed write) stops the manager rather
+ *     than letting it skip an entry. At start C-Raft replays the entries after its last
+ *     snapshot; those up to "v/applied" are skipped here.
+ *   - raft_fsm.snapshot -> mgr_fsm_snapshot (the records and the applied index, one buffer);
+ *     raft_fsm.restore -> mgr_fsm_install (the buffer is freed after the install). A
+ *     snapshot at or below "v/applied" changes nothing, so a restart that restores the last
+ *     local snapshot keeps the newer state.
  * Threads: every call here with the server lock held (tests without one: one thread).
  * Ownership: the fsm borrows st and the views; they outlive it.
  */
@@ -97,23 +99,54 @@ typedef struct mgr_fsm_result {
  *  entry was not applied (CN_EIO: the write failed). Runs with the server lock held. */
 typedef void (*mgr_fsm_done_fn)(void *arg, int rc, int why);
 
+/* How proposals reach the replicated log (manager/raft.c). Without one (unit tests, tools),
+ * mgr_fsm_propose applies the entry at once on the calling thread. */
+struct mgr_fsm_log {
+    /** Takes the encoded entry (its bytes are the log's; buf is left empty) and calls
+     *  done(arg, ...) once, on the loop thread with the lock held, when the entry is applied
+     *  or has failed (CN_ENOTLEADER at once on a follower). Any thread, lock held. */
+    void (*submit)(void *ctx, cn_buf_t *entry, mgr_fsm_done_fn done, void *arg);
+    /** Calls done(arg, rc, MGR_WHY_NONE) once every entry committed before it is applied
+     *  here (a read barrier: 0, or CN_ENOTLEADER on a follower). Same threads as submit. */
+    void (*barrier)(void *ctx, mgr_fsm_done_fn done, void *arg);
+    /** 1 on the thread that applies entries (propose_wait there would never return). */
+    int (*on_loop)(void *ctx);
+    void *ctx;
+};
+
 /** Brings st to the current format (migrate.h: a local step, see there) and reads its
  *  applied index. lock is the server lock (NULL in single-threaded tests); views may be
  *  NULL. 0, CN_EPROTO (a state of a newer release), CN_EIO. */
 int mgr_fsm_create(mgr_state_t *st, pthread_mutex_t *lock, const struct mgr_fsm_views *views,
                    mgr_fsm_t **out);
 void mgr_fsm_destroy(mgr_fsm_t *f);
+/** Sends every proposal from now on through log (copied). Before any proposal. */
+void mgr_fsm_set_log(mgr_fsm_t *f, const struct mgr_fsm_log *log);
 /** The state, for reads. */
 mgr_state_t *mgr_fsm_state(const mgr_fsm_t *f);
 /** The index of the last entry applied (0 before the first). */
 uint64_t mgr_fsm_applied(const mgr_fsm_t *f);
 
 /** Proposes cmd (copied: the caller keeps and disposes it). done (may be NULL) is called once
- *  when the entry is applied or has failed; today before this returns. */
+ *  when the entry is applied or has failed: before this returns without a log; with one,
+ *  later on the loop thread (CN_ENOTLEADER on a follower, CN_ECANCELED at shutdown). */
 void mgr_fsm_propose(mgr_fsm_t *f, const mgr_cmd_t *cmd, mgr_fsm_done_fn done, void *arg);
-/** Proposes cmd and returns once it is applied: what applying decided (0, CN_EEXIST, ...) or
- *  CN_EIO; *why (may be NULL) says which precondition refused it. Never on the loop thread. */
+/** Proposes cmd and returns once it is applied: what applying decided (0, CN_EEXIST, ...),
+ *  CN_EIO, CN_ENOTLEADER (a follower) or CN_ECANCELED (leadership lost meanwhile: it may
+ *  yet be applied; shutdown); *why (may be NULL) says which precondition refused it. With a log it waits on
+ *  a condition variable with the server lock, which is free meanwhile: re-read the state
+ *  after. Never on the loop thread. */
 int mgr_fsm_propose_wait(mgr_fsm_t *f, const mgr_cmd_t *cmd, int *why);
+
+/** CN_ENOTLEADER or CN_ECANCELED when a mgr_fsm_propose_wait of this thread failed so since
+ *  the last call (the admin server answers 421 or 503 then, whatever the handler made of
+ *  the code), else 0; clears it. */
+int mgr_fsm_take_lost(void);
+/** A read barrier: returns once this manager, as the leader, has applied every entry
+ *  committed before the call, so that what it reads next is at least what any acked write
+ *  left. 0 (at once without a log), CN_ENOTLEADER (a follower: it cannot tell), CN_ECANCELED.
+ *  Like propose_wait: the lock is free meanwhile, never on the loop thread. */
+int mgr_fsm_barrier_wait(mgr_fsm_t *f);
 
 /** Applies the entry at index (see the header). Returns 0 when it is applied (res says what
  *  it decided) or was already (index <= the applied index: res->rc 0), CN_ECORRUPT or

@@ -2,8 +2,9 @@
  * manager/main.c: cairn-manager, the control plane. Parses the command line and the config,
  * opens the state, starts the RPC listener (libuv loop) and the admin API (libmicrohttpd
  * thread), writes the port and pid files, and runs the loop until SIGTERM/SIGINT.
- * The cron timer (MGR_CRON_MS) runs the silence monitor; the watcher thread (watch.c) follows
- * rebalances and restarted nodes. SIGHUP reopens the log.
+ * The cron timer (MGR_CRON_MS) mirrors the manager group's state (raft.h) and, on the leader
+ * alone, runs the silence monitor; the watcher thread (watch.c) follows rebalances and
+ * restarted nodes, also on the leader alone. SIGHUP reopens the log.
  * The dashboard files are looked up in admin.dashboard_dir, else the installed copy
  * (CAIRN_DASHBOARD_DIR), else the source tree (CAIRN_DASHBOARD_SRCDIR), both set by make.
  */
@@ -57,7 +58,15 @@ static void on_cron(uv_timer_t *t)
     CN_CHECK_OBJ(s, MGR_SERVER_MAGIC);
     s->ticks++;
     pthread_mutex_lock(&s->lock);
-    mgr_members_monitor(s->fsm, &s->members, s->conf.node_timeout_ms, cn_mono_ms());
+    if (mgr_raft_cron(s)) {
+        /* a new leader: every node gets a fresh grace period (their heartbeats went to the
+         * old one), and the invalidation feed starts afresh at a new random number, so a
+         * gateway's `since` of an earlier term is unknown here and it drops its cache */
+        mgr_members_touch_all(&s->members, cn_mono_ms());
+        mgr_inval_dispose(s);
+    }
+    if (mgr_raft_is_leader(s)) /* failure detection is the leader's alone */
+        mgr_members_monitor(s->fsm, &s->members, s->conf.node_timeout_ms, cn_mono_ms());
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -67,6 +76,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 
     CN_LOG(CN_LOG_INFO, "signal=%d: stopping", signum);
     mgr_rpc_stop(s);
+    mgr_raft_stop(s);
     uv_timer_stop(&s->cron);
     uv_close((uv_handle_t *)&s->cron, NULL);
     uv_close((uv_handle_t *)&s->sig_term, NULL);
@@ -89,7 +99,7 @@ static int check_conf(const struct mgr_conf *c, const char *src)
 {
     const char *bad = NULL;
     uint64_t v = 0;
-    char host[64];
+    char host[64], err[256];
     int port;
 
     if (c->secret == NULL || c->secret[0] == '\0') {
@@ -115,6 +125,10 @@ static int check_conf(const struct mgr_conf *c, const char *src)
     if (cn_parse_hostport(c->admin_listen, host, sizeof(host), &port) != 0) {
         fprintf(stderr, "%s: manager.admin_listen: '%s' is not HOST:PORT\n", src,
                 c->admin_listen);
+        return CN_ECONFIG;
+    }
+    if (mgr_raft_check_conf(c, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", src, err);
         return CN_ECONFIG;
     }
     if (c->data_dir == NULL || c->data_dir[0] == '\0') {
@@ -275,6 +289,8 @@ int main(int argc, char **argv)
         goto out_state;
     }
     CN_ASSERT(uv_loop_init(&s->loop) == 0);
+    if ((rc = mgr_raft_start(s)) != 0)
+        goto out_raft;
     if ((rc = mgr_rpc_start(s)) != 0) {
         CN_LOG(CN_LOG_ERROR, "rpc_listen=%s rc=%s: cannot listen", s->conf.rpc_listen,
                cn_strerror(rc));
@@ -315,6 +331,11 @@ int main(int argc, char **argv)
         (s->conf.admin_token == NULL || s->conf.admin_token[0] == '\0'))
         CN_LOG(CN_LOG_WARN, "admin=%s:%d: the admin API listens beyond loopback without "
                "[admin] token; other hosts get 401", s->admin_host, s->admin_port);
+    if (s->conf.peers[0] != '\0' &&
+        (s->self->rpc_port != s->rpc_port || s->self->admin_port != s->admin_port))
+        CN_LOG(CN_LOG_WARN, "rpc=%d admin=%d peers_rpc=%d peers_admin=%d: this manager's peers "
+               "entry names other ports than it listens on; followers send clients there",
+               s->rpc_port, s->admin_port, s->self->rpc_port, s->self->admin_port);
     CN_LOG(CN_LOG_INFO, "rpc=%s:%d admin=%s:%d n=%llu w=%llu r=%llu d=%llu: manager running",
            s->rpc_host, s->rpc_port, s->admin_host, s->admin_port,
            (unsigned long long)s->levels.n, (unsigned long long)s->levels.w,
@@ -328,7 +349,10 @@ out_admin:
     mgr_admin_stop(s);
 out_rpc:
     mgr_rpc_stop(s);
+out_raft:
+    mgr_raft_stop(s);
     uv_run(&s->loop, UV_RUN_DEFAULT); /* lets the closed handles finish */
+    mgr_raft_dispose(s);
 out_loop:
     if (uv_loop_close(&s->loop) != 0)
         CN_LOG(CN_LOG_WARN, "a libuv handle was still open at exit");

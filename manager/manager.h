@@ -18,6 +18,7 @@
 #include "manager/conf_keys.h"
 #include "manager/fsm.h"
 #include "manager/members.h"
+#include "manager/raft.h"
 #include "manager/ring_sync.h"
 #include "manager/state.h"
 #include "manager/watch.h"
@@ -71,6 +72,12 @@ struct mgr_server {
     uint64_t usage_gen;            /* [lock] bumped when a quota bucket's usage changed */
     uint64_t usage_polled_ms;      /* watcher thread only */
     struct mgr_inval *inval;       /* [lock] the cache invalidation feed (inval.c) */
+    /* the manager group (raft.h) */
+    struct mgr_raft *raft;         /* loop thread */
+    struct mgr_peer peers[MGR_PEERS_MAX]; /* set at start, then read-only */
+    size_t npeers;
+    struct mgr_peer *self;         /* this manager's entry of peers */
+    struct mgr_raft_view rview;    /* [lock] role, term, leader: mirrored by the cron */
 };
 
 /* inval.c: the gateways' cache invalidation feed. [lock] */

@@ -354,6 +354,12 @@ int mgr_members_heartbeat_cmd(mgr_members_t *ms, const cn_ring_t *cur, const cha
     return 0;
 }
 
+void mgr_members_touch_all(mgr_members_t *ms, uint64_t now_mono_ms)
+{
+    for (size_t i = 0; i < ms->n; i++)
+        ms->v[i].seen_mono_ms = now_mono_ms;
+}
+
 /* Fills cmd with a member_set_state of name from its state now to state. */
 static void state_cmd(const mgr_member_t *m, const char *state, mgr_cmd_t *cmd)
 {

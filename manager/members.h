@@ -113,6 +113,9 @@ int mgr_members_set_state(mgr_fsm_t *f, mgr_members_t *ms, const char *name,
  *  coordinate: stop, suspend or restarted ("" when none; truncated at a name boundary). */
 void mgr_members_down_csv(const mgr_members_t *ms, const cn_ring_t *cur, char *out,
                           size_t outlen);
+/** Counts every member as heard from at now_mono_ms: a manager that has just become the
+ *  leader heard no heartbeat yet (they went to the old one). Lock held. */
+void mgr_members_touch_all(mgr_members_t *ms, uint64_t now_mono_ms);
 /** Proposes stop for the members silent for longer than timeout_ms, without waiting.
  *  Returns how many it proposed. */
 size_t mgr_members_monitor(mgr_fsm_t *f, mgr_members_t *ms, uint64_t timeout_ms,

@@ -2,6 +2,8 @@
  * manager/rpc_srv.c: the manager's cluster RPC ops (docs/PROTOCOL.md): register,
  * heartbeat, get_ring, get_users, get_buckets, get_endpoints, bucket_create, bucket_delete,
  * bucket_set_acl.
+ * A follower answers every op with CN_ENOTLEADER and "leader" = the leader's "host:rpc_port"
+ * ("" when unknown), from [manager] peers (raft.h).
  * Runs on the loop thread; each request takes s->lock for its state work. Reads answer at
  * once. An op that changes the state proposes a command entry (fsm.h) and answers from the
  * entry's done callback, never by waiting: the loop is where entries commit.
@@ -55,7 +57,7 @@ static void put_sync_fields(struct mgr_server *s, cn_msg_t *resp, mgr_member_t *
 }
 
 /* One request being answered: at once, or by the done callback of the entry its op proposed
- * (fsm.h: today that runs before the proposal returns; with Raft, once the entry commits). */
+ * (fsm.h: once the entry commits and is applied, on the loop thread; at once without a log). */
 struct rpc_call {
     uint32_t magic;
     struct mgr_server *s;
@@ -323,6 +325,13 @@ static int dispatch(struct rpc_call *c, const char *op)
     struct mgr_server *s = c->s;
     int rc;
 
+    if (!mgr_raft_is_leader(s)) { /* every op wants the leader's state, feed and rings */
+        char leader[96];
+
+        mgr_raft_leader_addr(s, 1, leader, sizeof(leader));
+        cn_msg_set_str(c->resp, "leader", leader);
+        return CN_ENOTLEADER;
+    }
     if (strcmp(op, CN_OP_REGISTER) == 0) {
         rc = op_register(c);
     } else if (strcmp(op, CN_OP_HEARTBEAT) == 0) {

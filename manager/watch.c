@@ -12,6 +12,7 @@
  *   - a "restarted" node becomes running (a member_set_state entry) once every storage node
  *     in contact that answers mq_stats says depth 0 (the hinted writes it missed have
  *     landed); one that does not answer is no evidence either way and is not waited for.
+ * Only the leader of the manager group watches (raft.h); a follower's watcher idles.
  */
 #include "manager/watch.h"
 
@@ -294,6 +295,16 @@ static void poll_once(struct mgr_server *s)
     cn_free(t);
 }
 
+static int leads(struct mgr_server *s)
+{
+    int is;
+
+    pthread_mutex_lock(&s->lock);
+    is = mgr_raft_is_leader(s);
+    pthread_mutex_unlock(&s->lock);
+    return is;
+}
+
 static void *watch_main(void *arg)
 {
     struct mgr_server *s = arg;
@@ -314,8 +325,10 @@ static void *watch_main(void *arg)
         if (w->stop)
             break;
         pthread_mutex_unlock(&w->mu);
-        poll_once(s);
-        mgr_usage_poll(s);
+        if (leads(s)) { /* rebalances, restarts and usage are the leader's to follow */
+            poll_once(s);
+            mgr_usage_poll(s);
+        }
         pthread_mutex_lock(&w->mu);
     }
     pthread_mutex_unlock(&w->mu);

@@ -166,6 +166,7 @@ cl_configure() {
 [manager]
 rpc_listen = $maddr:$mrpc
 admin_listen = $maddr:$madmin
+raft_listen = $maddr:0
 data_dir = $CL_DIR/data/manager
 
 [cluster]

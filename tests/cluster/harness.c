@@ -108,7 +108,7 @@ void tc_init(tc_cluster_t *c, int read_q, int fake_mgr_port)
     f = fopen(conf, "w");
     cr_assert_not_null(f);
     fprintf(f,
-            "[manager]\nrpc_listen = 127.0.0.1:0\nadmin_listen = 127.0.0.1:0\n"
+            "[manager]\nrpc_listen = 127.0.0.1:0\nadmin_listen = 127.0.0.1:0\nraft_listen = 127.0.0.1:0\n"
             "data_dir = %s/manager\n"
             "[cluster]\nsecret = %s\nreplicas = 3\nwrite = 2\nread = %d\ndelete = 2\n"
             "heartbeat_ms = 100\nnode_timeout_ms = 2000\n"

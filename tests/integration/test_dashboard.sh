@@ -58,6 +58,7 @@ cat >"$tmp/manager.conf" <<EOF
 [manager]
 rpc_listen = 127.0.0.1:0
 admin_listen = 127.0.0.1:0
+raft_listen = 127.0.0.1:0
 data_dir = $tmp/data
 [cluster]
 secret = $SECRET

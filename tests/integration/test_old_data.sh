@@ -131,6 +131,11 @@ CONF
     endpoint=http://127.0.0.1:$CL_S3
 
     check "$label: the manager starts on the old state" cl_start_one manager || return
+    # issue 14: an old state becomes a group of one whose Raft log starts with a snapshot of
+    # it, so the applied index goes on from the state's (raft.h)
+    expect_match "$label: the manager made a group of one from the old state" \
+        "peers=1 applied=[0-9]+: group bootstrapped from the existing state" \
+        "$(cat "$CL_DIR/logs/manager.log")"
     for ((i = 0; i < n; i++)); do
         check "$label: storage$i starts on its old data" cl_start_one "storage$i" || return
     done
@@ -173,6 +178,12 @@ CONF
     fi
 
     cl_stop
+    # the upgraded manager starts again from its Raft log (applied index and users kept)
+    if check "$label: the upgraded manager starts again" cl_start_one manager; then
+        expect_eq "$label: it holds the same users after the restart" "$users" \
+            "$(cl_adm --json get-users)"
+        cl_stop
+    fi
     for f in "$CL_DIR"/logs/*.out; do
         [ -s "$f" ] && t_bad "$label: $(basename "$f") is empty (no crash, no sanitizer report)" \
             "$(tail -n 20 "$f")"

@@ -439,7 +439,9 @@ Test(mgr_fsm, an_undecodable_entry_changes_nothing, .timeout = 20)
     scenario_free();
 }
 
-Test(mgr_fsm, an_index_gap_is_our_bug, .signal = SIGABRT, .timeout = 20)
+/* Raft's own entries (its configuration, barriers) take indexes that never reach the state
+ * machine: the next command entry comes after a gap. */
+Test(mgr_fsm, an_index_gap_is_the_logs_own_entries, .timeout = 20)
 {
     struct side a;
     mgr_fsm_result_t res;
@@ -449,7 +451,12 @@ Test(mgr_fsm, an_index_gap_is_our_bug, .signal = SIGABRT, .timeout = 20)
     nsteps = 0;
     user(&c, MGR_CMD_USER_DELETE, "alice");
     add(&c, 0);
-    mgr_fsm_apply(a.f, 2, steps[0].entry.data, steps[0].entry.len, &res);
+    cr_assert_eq(mgr_fsm_apply(a.f, 2, steps[0].entry.data, steps[0].entry.len, &res), 0);
+    cr_assert_eq(mgr_fsm_applied(a.f), 2);
+    cr_assert_eq(mgr_fsm_apply(a.f, 2, steps[0].entry.data, steps[0].entry.len, &res), 0);
+    cr_assert_eq(mgr_fsm_applied(a.f), 2);
+    side_close(&a);
+    scenario_free();
 }
 
 Test(mgr_fsm, a_state_from_before_the_log_starts_at_index_1, .timeout = 20)

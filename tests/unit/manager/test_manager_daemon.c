@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,7 +94,7 @@ static void write_config(const char *secret)
     snprintf(path, sizeof(path), "%s/manager.conf", dir);
     f = fopen(path, "w");
     cr_assert_not_null(f);
-    fprintf(f, "[manager]\nrpc_listen = 127.0.0.1:0\nadmin_listen = 127.0.0.1:0\n"
+    fprintf(f, "[manager]\nrpc_listen = 127.0.0.1:0\nadmin_listen = 127.0.0.1:0\nraft_listen = 127.0.0.1:0\n"
                "data_dir = %s/data\n\n[cluster]\nsecret = %s\nheartbeat_ms = 100\n"
                "node_timeout_ms = 800\n\n[log]\nlevel = debug\nfile = %s/manager.log\n",
             dir, secret, dir);
@@ -592,5 +595,59 @@ Test(mgr_daemon, invalidation_feed_and_purge_cache, .timeout = 60)
     cr_assert_eq(cn_msg_get_u64(resp, "inval_seq", &seq), 0);
     cr_assert_eq(seq, seq0 + 2);
     cn_msg_free(resp);
+    stop_manager(1);
+}
+
+/* A free loopback port, for a peers entry (others must reach it, so not port 0). */
+static int free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+/* One manager of a group of two whose other member never starts: no leader can be elected
+ * (2 votes needed), so it is a follower or candidate and knows no leader. Every cluster RPC
+ * gets CN_ENOTLEADER and "leader" = "", an admin write 421 with "leader": "", a read 200. */
+Test(mgr_daemon, a_manager_without_a_leader_refuses_and_says_so, .timeout = 30)
+{
+    char path[PATH_MAX + 32], leader[64] = "x";
+    cn_msg_t *req, *resp = NULL;
+    json_t *j;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/manager.conf", dir);
+    f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "[manager]\nid = 1\npeers = 1@127.0.0.1:%d, 2@127.0.0.1:%d/7/8\n"
+               "rpc_listen = 127.0.0.1:0\nadmin_listen = 127.0.0.1:0\ndata_dir = %s/data\n\n"
+               "[cluster]\nsecret = %s\n\n[log]\nlevel = debug\nfile = %s/manager.log\n",
+            free_port(), free_port(), dir, SECRET, dir);
+    fclose(f);
+    start_manager();
+
+    req = cn_msg_new(CN_OP_HEARTBEAT);
+    cn_msg_set_str(req, "name", "s0");
+    cr_assert_eq(rpc(SECRET, req, &resp), 0);
+    cr_assert_eq(cn_msg_rc(resp), CN_ENOTLEADER);
+    cr_assert_eq(cn_msg_get_str(resp, "leader", leader, sizeof(leader)), 0);
+    cr_assert_str_eq(leader, "");
+    cn_msg_free(resp);
+
+    cr_assert_eq(http("POST", "/v1/users", "{\"user\":\"alice\"}", &j), 421);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "error")),
+                     "this manager is not the leader");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "leader")), "");
+    json_decref(j);
+    cr_assert_eq(http("GET", "/v1/users", NULL, &j), 200);
+    cr_assert_eq(json_array_size(j), 0);
+    json_decref(j);
     stop_manager(1);
 }
