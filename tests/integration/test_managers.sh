@@ -6,7 +6,9 @@
 # follower's marked Cairn-Stale); a follower answers an admin write with
 # 421 and the leader's admin address; SIGKILL the leader: a new leader is elected (the time
 # is printed) and admin writes work through it; the killed manager, restarted, catches up;
-# cairn-adm status on the leader shows the three managers' roles, terms and applied indexes.
+# cairn-adm status on the leader shows the three managers' roles, terms and applied indexes;
+# a follower far behind catches up from a snapshot; two of three lost: writes are refused
+# (421, no leader) and none is acked, one back: writes resume.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -167,4 +169,38 @@ expect_eq "1300 writes with one follower down" 0 "$bad"
 start "$f"
 check "the follower far behind catches up (snap1299)" wait_user "$f" snap1299 30
 expect_match "it installed a snapshot" "snapshot installed" "$(cat "$tmp/manager$f.log")"
+
+# two of three lost: no quorum. The survivor steps down within the election timeout and
+# refuses admin writes with 421 and no leader ("leader": ""), never a success; one back,
+# a leader is elected and writes resume (issue 14, fault 3, the managers' side)
+l=$(wait_leader 10) || t_abort "no leader before losing two managers"
+s=$(((l + 1) % 3))
+for i in 0 1 2; do
+    [ "$i" = "$s" ] && continue
+    kill -KILL "${PIDS[$i]}"
+    wait "${PIDS[$i]}" 2>/dev/null
+    PIDS[$i]=""
+done
+no_quorum() { # the survivor refuses a write with 421 and no leader named
+    [ "$(create_user "$s" "nq$RANDOM")" = 421 ] && grep -q '"leader": ""' "$tmp/out.json"
+}
+deadline=$((SECONDS + 10))
+until no_quorum || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
+check "with two of three managers lost, an admin write is refused: 421, no leader" no_quorum
+expect_eq "the survivor no longer says it leads" "" "$(leader)"
+nq_acked=0
+for k in 1 2 3; do
+    [ "$(create_user "$s" "lost$k")" = 201 ] && nq_acked=$((nq_acked + 1))
+done
+expect_eq "no write is acked without a quorum" 0 "$nq_acked"
+b=$(((s + 1) % 3))
+start "$b"
+nl=$(wait_leader 20) || t_abort "no leader within 20 s of bringing one manager back"
+t_ok "one manager back: manager$nl leads"
+expect_eq "admin writes resume" 201 "$(create_user "$nl" after)"
+check "both hold it" wait_user "$(((nl == s) ? b : s))" after 10
+for k in 1 2 3; do
+    expect_eq "the write refused without a quorum is not there (lost$k)" no \
+        "$(has_user "$nl" "lost$k" && echo yes || echo no)"
+done
 t_summary
