@@ -50,7 +50,7 @@
 #include "common/mem.h"
 #include "common/proc.h"
 #include "common/proto.h"
-#include "common/rocks_err.h"
+#include "storage/engine/rocks_fail.h"
 
 #define STOR_RQ_MAGIC 0x53525155u  /* "SRQU" */
 #define STOR_RJOB_MAGIC 0x534a4f52u /* "SJOR" */
@@ -117,16 +117,6 @@ static uv_async_t *hook_async;        /* NULL when no loop listens */
 
 /* ---- persistence -------------------------------------------------------------------- */
 
-/* Logs RocksDB's err once with what failed, frees it and returns its code (rocks_err.h). */
-static int rocks_fail(const char *what, char *err)
-{
-    int rc = cn_rocks_err_rc(err);
-
-    CN_LOG(CN_LOG_ERROR, "rc=%s: repair queue %s failed: %s", cn_strerror(rc), what, err);
-    rocksdb_free(err);
-    return rc;
-}
-
 static void db_key(cn_buf_t *k, const char *target, cn_slice_t key)
 {
     cn_buf_reset(k);
@@ -172,7 +162,7 @@ static void *writer_main(void *arg)
             rocksdb_write(q->db, q->wopts, wb, &err);
         rocksdb_writebatch_destroy(wb);
         if (err != NULL)
-            rc = rocks_fail("write", err);
+            rc = stor_rocks_fail("repair queue", "write", err);
 
         pthread_mutex_lock(&q->wlock);
         q->writing = 0;
@@ -215,7 +205,7 @@ static int db_write(struct stor_repair_q *q, const char *k, size_t kl, const cha
             rocksdb_put(q->db, q->wopts, k, kl, val, vl, &err);
         else
             rocksdb_delete(q->db, q->wopts, k, kl, &err);
-        return err != NULL ? rocks_fail(val != NULL ? "put" : "delete", err) : 0;
+        return err != NULL ? stor_rocks_fail("repair queue", val != NULL ? "put" : "delete", err) : 0;
     }
     pthread_mutex_lock(&q->wlock);
     if (k != NULL && val != NULL)
@@ -295,7 +285,7 @@ int stor_repair_q_meta_get(struct stor_server *s, const char *name, uint64_t *v)
     }
     val = rocksdb_get(q->db, q->ropts, k, (size_t)n, &len, &err);
     if (err != NULL)
-        return rocks_fail("get", err);
+        return stor_rocks_fail("repair queue", "get", err);
     if (val == NULL || len != 8) {
         rocksdb_free(val);
         return CN_ENOENT;
@@ -358,7 +348,7 @@ int stor_repair_q_rec_foreach(struct stor_server *s, char kind,
     rocksdb_iter_get_error(it, &err);
     rocksdb_iter_destroy(it);
     if (err != NULL)
-        return rocks_fail("scan", err);
+        return stor_rocks_fail("repair queue", "scan", err);
     return rc;
 }
 
@@ -868,7 +858,7 @@ static int load(struct stor_repair_q *q)
     rocksdb_iter_get_error(it, &err);
     rocksdb_iter_destroy(it);
     if (err != NULL)
-        return rocks_fail("load", err);
+        return stor_rocks_fail("repair queue", "load", err);
     if (n > 0)
         CN_LOG(CN_LOG_INFO, "repair queue: %zu entries resumed", n);
     return 0;
@@ -895,7 +885,7 @@ int stor_repair_q_open(struct stor_server *s)
     q->ropts = rocksdb_readoptions_create();
     q->db = rocksdb_open(q->opts, path, &err);
     if (err != NULL) {
-        rc = rocks_fail("open", err);
+        rc = stor_rocks_fail("repair queue", "open", err);
         rocksdb_writeoptions_destroy(q->wopts);
         rocksdb_readoptions_destroy(q->ropts);
         rocksdb_options_destroy(q->opts);

@@ -15,7 +15,7 @@
  * no_sync), under the key's stripe lock; so a reader using one snapshot sees a body whose
  * length is the record's size. The stripe lock orders the read-compare-write of last writer
  * wins; reads take no lock. Lock order: one stripe at a time, nothing else is held.
- * Foreign errors: RocksDB's char *err is logged and freed here; common/rocks_err.h maps it
+ * Foreign errors: RocksDB's char *err is logged and freed by stor_rocks_fail, which maps it
  * (CN_EBUSY when another process holds the store's lock, CN_ENOSPC, CN_ECORRUPT, else CN_EIO).
  */
 #include "storage/engine/engine.h"
@@ -33,8 +33,8 @@
 #include "common/mem.h"
 #include "common/proc.h"
 #include "common/proto.h"
-#include "common/rocks_err.h"
 #include "storage/engine/list_walk.h"
+#include "storage/engine/rocks_fail.h"
 
 #define SIMPLE_MAGIC 0x53494d50u /* "SIMP" */
 #define SIMPLE_STRIPES 64
@@ -57,16 +57,6 @@ struct rec {
     uint32_t flags;
     cn_slice_t etag, meta;
 };
-
-/* Logs RocksDB's err once with what failed, frees it and returns its code (rocks_err.h). */
-static int rocks_fail(const char *what, char *err)
-{
-    int rc = cn_rocks_err_rc(err);
-
-    CN_LOG(CN_LOG_ERROR, "rc=%s: simple engine %s failed: %s", cn_strerror(rc), what, err);
-    rocksdb_free(err);
-    return rc;
-}
 
 /* prefix byte + key into buf (at least STOR_KEY_MAX + 1 bytes) */
 static size_t mk_key(char *buf, char kind, cn_slice_t key)
@@ -147,7 +137,7 @@ static int read_clock(struct simple *s, cn_slice_t key, uint64_t *clock, int *fo
 
     val = rocksdb_get(s->db, s->ropts, k, klen, &vlen, &err);
     if (err != NULL)
-        return rocks_fail("get", err);
+        return stor_rocks_fail("simple engine", "get", err);
     *found = val != NULL;
     *clock = 0;
     if (val == NULL)
@@ -186,7 +176,7 @@ static int simple_open(const char *dir, const stor_engine_opts_t *o, void **impl
     rocksdb_options_set_min_blob_size(s->opts, SIMPLE_MIN_BLOB);
     s->db = rocksdb_open(s->opts, path, &err);
     if (err != NULL) {
-        rc = rocks_fail("open", err);
+        rc = stor_rocks_fail("simple engine", "open", err);
         goto out_free;
     }
     s->wopts = rocksdb_writeoptions_create();
@@ -239,7 +229,7 @@ static int write_version(struct simple *s, cn_slice_t key, const stor_obj_meta_t
         rocksdb_writebatch_put(wb, dk, dlen, body.ptr ? body.ptr : "", body.len);
     rocksdb_write(s->db, s->wopts, wb, &err);
     if (err != NULL)
-        rc = rocks_fail("write", err);
+        rc = stor_rocks_fail("simple engine", "write", err);
     rocksdb_writebatch_destroy(wb);
     cn_buf_dispose(&rec);
     return rc;
@@ -284,7 +274,7 @@ static int simple_del(void *impl, cn_slice_t key, uint64_t clock)
     pthread_mutex_lock(lock);
     val = rocksdb_get(s->db, s->ropts, k, klen, &vlen, &err);
     if (err != NULL) {
-        rc = rocks_fail("get", err);
+        rc = stor_rocks_fail("simple engine", "get", err);
         goto out_unlock;
     }
     if (val != NULL && rec_decode(val, vlen, &r) == 0) {
@@ -320,7 +310,7 @@ static int simple_get(void *impl, cn_slice_t key, uint64_t off, uint64_t len,
     rocksdb_readoptions_set_snapshot(ro, snap);
     val = rocksdb_get(s->db, ro, k, klen, &vlen, &err);
     if (err != NULL) {
-        rc = rocks_fail("get", err);
+        rc = stor_rocks_fail("simple engine", "get", err);
         goto out_snap;
     }
     if (val == NULL) {
@@ -345,7 +335,7 @@ static int simple_get(void *impl, cn_slice_t key, uint64_t off, uint64_t len,
         klen = mk_key(k, 'd', key);
         body = rocksdb_get_pinned(s->db, ro, k, klen, &err);
         if (err != NULL) {
-            rc = rocks_fail("get", err);
+            rc = stor_rocks_fail("simple engine", "get", err);
             goto out_val;
         }
         b = body ? rocksdb_pinnableslice_value(body, &blen) : NULL;
@@ -410,7 +400,7 @@ static int simple_stat(void *impl, cn_slice_t key, stor_obj_meta_t *m, cn_buf_t 
     CN_CHECK_OBJ(s, SIMPLE_MAGIC);
     val = rocksdb_get(s->db, s->ropts, k, klen, &vlen, &err);
     if (err != NULL)
-        return rocks_fail("get", err);
+        return stor_rocks_fail("simple engine", "get", err);
     if (val == NULL)
         return CN_ENOENT;
     if ((rc = rec_decode(val, vlen, &r)) == 0) {
@@ -459,7 +449,7 @@ static int simple_scan(void *impl, cn_slice_t start_after, size_t max, stor_scan
     }
     rocksdb_iter_get_error(it, &err);
     if (err != NULL) {
-        int irc = rocks_fail("iterate", err);
+        int irc = stor_rocks_fail("simple engine", "iterate", err);
 
         rc = rc != 0 ? rc : irc;
     }
@@ -496,7 +486,7 @@ static int simple_drop(void *impl, cn_slice_t key, uint64_t clock)
     rocksdb_writebatch_delete(wb, dk, dlen);
     rocksdb_write(s->db, s->wopts, wb, &err);
     if (err != NULL)
-        rc = rocks_fail("write", err);
+        rc = stor_rocks_fail("simple engine", "write", err);
     rocksdb_writebatch_destroy(wb);
 out:
     pthread_mutex_unlock(lock);

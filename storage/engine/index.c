@@ -17,8 +17,8 @@
 #include "common/mem.h"
 #include "common/proc.h"
 #include "common/proto.h"
-#include "common/rocks_err.h"
 #include "storage/engine/list_walk.h"
+#include "storage/engine/rocks_fail.h"
 
 #define IX_MAGIC 0x53494458u /* "SIDX" */
 #define ENT_VERSION 1
@@ -37,16 +37,6 @@ struct stor_index {
 struct stor_index_batch {
     rocksdb_writebatch_t *wb;
 };
-
-/* Logs RocksDB's err once with what failed, frees it and returns its code (rocks_err.h). */
-static int rocks_fail(const char *what, char *err)
-{
-    int rc = cn_rocks_err_rc(err);
-
-    CN_LOG(CN_LOG_ERROR, "rc=%s: index %s failed: %s", cn_strerror(rc), what, err);
-    rocksdb_free(err);
-    return rc;
-}
 
 static size_t mk_key(char *buf, char kind, cn_slice_t key)
 {
@@ -90,7 +80,7 @@ int stor_index_open(const char *dir, uint64_t memtable_bytes, uint64_t cache_byt
     rocksdb_options_set_memtable_whole_key_filtering(ix->opts, 1);
     ix->db = rocksdb_open(ix->opts, dir, &err);
     if (err != NULL) {
-        rc = rocks_fail("open", err);
+        rc = stor_rocks_fail("index", "open", err);
         rocksdb_options_destroy(ix->opts);
         rocksdb_block_based_options_destroy(ix->topts);
         rocksdb_cache_destroy(ix->cache);
@@ -140,7 +130,7 @@ int stor_index_wipe(stor_index_t *ix)
     rocksdb_writebatch_delete_range(wb, lo, 0, hi, 2);
     rocksdb_write(ix->db, ix->wsync, wb, &err);
     if (err != NULL)
-        rc = rocks_fail("wipe", err);
+        rc = stor_rocks_fail("index", "wipe", err);
     rocksdb_writebatch_destroy(wb);
     return rc;
 }
@@ -208,7 +198,7 @@ int stor_index_get_small(stor_index_t *ix, cn_slice_t key, stor_ientry_t *e, cha
     CN_CHECK_OBJ(ix, IX_MAGIC);
     ps = rocksdb_get_pinned(ix->db, ix->ropts, k, klen, &err);
     if (err != NULL)
-        return rocks_fail("get", err);
+        return stor_rocks_fail("index", "get", err);
     if (ps == NULL)
         return CN_ENOENT;
     v = rocksdb_pinnableslice_value(ps, &vlen);
@@ -240,7 +230,7 @@ static int get_raw(stor_index_t *ix, const char *k, size_t klen, char *out, size
 
     v = rocksdb_get(ix->db, ix->ropts, k, klen, &vlen, &err);
     if (err != NULL)
-        return rocks_fail("get", err);
+        return stor_rocks_fail("index", "get", err);
     if (v == NULL)
         return CN_ENOENT;
     if (vlen != outlen)
@@ -283,7 +273,7 @@ int stor_index_u64_put(stor_index_t *ix, const char *name, uint64_t val)
 
     cn_put_u64le(v, val);
     rocksdb_put(ix->db, ix->wsync, k, (size_t)n, v, sizeof(v), &err);
-    return err != NULL ? rocks_fail("put", err) : 0;
+    return err != NULL ? stor_rocks_fail("index", "put", err) : 0;
 }
 
 stor_index_batch_t *stor_index_batch_new(void)
@@ -357,7 +347,7 @@ int stor_index_batch_write(stor_index_t *ix, stor_index_batch_t *b, int sync)
 
     CN_CHECK_OBJ(ix, IX_MAGIC);
     rocksdb_write(ix->db, sync ? ix->wsync : ix->wnosync, b->wb, &err);
-    return err != NULL ? rocks_fail("write", err) : 0;
+    return err != NULL ? stor_rocks_fail("index", "write", err) : 0;
 }
 
 int stor_index_foreach(stor_index_t *ix,
@@ -384,7 +374,7 @@ int stor_index_foreach(stor_index_t *ix,
     }
     rocksdb_iter_get_error(it, &err);
     if (err != NULL) {
-        int irc = rocks_fail("iterate", err);
+        int irc = stor_rocks_fail("index", "iterate", err);
 
         rc = rc != 0 ? rc : irc;
     }
@@ -428,7 +418,7 @@ int stor_index_scan(stor_index_t *ix, cn_slice_t start_after, size_t max,
     }
     rocksdb_iter_get_error(it, &err);
     if (err != NULL) {
-        int irc = rocks_fail("iterate", err);
+        int irc = stor_rocks_fail("index", "iterate", err);
 
         rc = rc != 0 ? rc : irc;
     }
