@@ -111,26 +111,42 @@ void gw_mgr_call(gw_server_t *s, cn_msg_t *m, gw_mgr_done_fn cb, void *arg)
 
 /* ---- fetches ------------------------------------------------------------------------- */
 
+/* The JSON array a get_users / get_buckets / get_endpoints reply carries, and its "ver";
+ * NULL (logged, *rc the code: the call's, or CN_ECORRUPT for a body that is not an array)
+ * when there is none. */
+static json_t *table_of(int status, cn_msg_t *resp, const char *op, uint64_t *ver, int *rc)
+{
+    json_error_t jerr;
+    cn_slice_t body;
+    json_t *root;
+
+    *rc = status ? status : cn_msg_rc(resp);
+    if (*rc != 0) {
+        CN_LOG(CN_LOG_WARN, "%s failed: %s", op, cn_strerror(*rc));
+        return NULL;
+    }
+    cn_msg_get_u64(resp, "ver", ver);
+    body = cn_msg_body(resp);
+    root = json_loadb(body.ptr ? body.ptr : "[]", body.ptr ? body.len : 2, 0, &jerr);
+    if (!root || !json_is_array(root)) {
+        CN_LOG(CN_LOG_WARN, "%s: bad JSON: %s", op, root ? "not an array" : jerr.text);
+        json_decref(root);
+        *rc = CN_ECORRUPT;
+        return NULL;
+    }
+    return root;
+}
+
 static void on_users(int status, cn_msg_t *resp, void *arg)
 {
     gw_server_t *s = arg;
-    json_t *root = NULL;
-    json_error_t jerr;
-    int rc = status ? status : cn_msg_rc(resp);
     uint64_t ver = 0;
+    int rc;
+    json_t *root = table_of(status, resp, CN_OP_GET_USERS, &ver, &rc);
 
     s->mgr.fetching_users = 0;
-    if (rc != 0) {
-        CN_LOG(CN_LOG_WARN, "get_users failed: %s", cn_strerror(rc));
+    if (!root)
         goto out;
-    }
-    cn_msg_get_u64(resp, "ver", &ver);
-    cn_slice_t body = cn_msg_body(resp);
-    root = json_loadb(body.ptr ? body.ptr : "[]", body.ptr ? body.len : 2, 0, &jerr);
-    if (!root || !json_is_array(root)) {
-        CN_LOG(CN_LOG_WARN, "get_users: bad JSON: %s", root ? "not an array" : jerr.text);
-        goto out;
-    }
     size_t n = json_array_size(root);
     gw_user_t *u = cn_calloc(n ? n : 1, sizeof(*u));
     for (size_t i = 0; i < n; i++) {
@@ -160,23 +176,13 @@ out:
 static void on_endpoints(int status, cn_msg_t *resp, void *arg)
 {
     gw_server_t *s = arg;
-    int rc = status ? status : cn_msg_rc(resp);
-    json_t *root = NULL;
     uint64_t ver = 0;
-    cn_slice_t body;
+    int rc;
+    json_t *root = table_of(status, resp, CN_OP_GET_ENDPOINTS, &ver, &rc);
 
     s->mgr.fetching_endpoints = 0;
-    if (rc != 0) {
-        CN_LOG(CN_LOG_WARN, "get_endpoints failed: %s", cn_strerror(rc));
+    if (!root)
         goto out;
-    }
-    cn_msg_get_u64(resp, "ver", &ver);
-    body = cn_msg_body(resp);
-    root = json_loadb(body.ptr ? body.ptr : "[]", body.ptr ? body.len : 2, 0, NULL);
-    if (!json_is_array(root)) {
-        CN_LOG(CN_LOG_WARN, "get_endpoints: not a JSON array");
-        goto out;
-    }
     for (size_t i = 0; i < s->mgr.nendpoints; i++)
         cn_free(s->mgr.endpoints[i]);
     cn_free(s->mgr.endpoints);
@@ -241,25 +247,14 @@ static void fetch_users(gw_server_t *s)
 static void on_buckets(int status, cn_msg_t *resp, void *arg)
 {
     gw_server_t *s = arg;
-    json_t *root = NULL;
-    json_error_t jerr;
-    int rc = status ? status : cn_msg_rc(resp);
     uint64_t ver = 0;
+    int rc;
+    json_t *root = table_of(status, resp, CN_OP_GET_BUCKETS, &ver, &rc);
     struct gw_mgr_waiter *w;
 
     s->mgr.fetching_buckets = 0;
-    if (rc != 0) {
-        CN_LOG(CN_LOG_WARN, "get_buckets failed: %s", cn_strerror(rc));
+    if (!root)
         goto out;
-    }
-    cn_msg_get_u64(resp, "ver", &ver);
-    cn_slice_t body = cn_msg_body(resp);
-    root = json_loadb(body.ptr ? body.ptr : "[]", body.ptr ? body.len : 2, 0, &jerr);
-    if (!root || !json_is_array(root)) {
-        CN_LOG(CN_LOG_WARN, "get_buckets: bad JSON: %s", root ? "not an array" : jerr.text);
-        rc = CN_ECORRUPT;
-        goto out;
-    }
     size_t n = json_array_size(root);
     gw_bucket_t *b = cn_calloc(n ? n : 1, sizeof(*b));
     for (size_t i = 0; i < n; i++) {

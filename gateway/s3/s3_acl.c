@@ -147,11 +147,9 @@ static void on_bucket_acl_refreshed(int status, void *arg)
 static void on_bucket_set_acl(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
-    int rc = status ? status : cn_msg_rc(resp);
+    int rc;
 
-    if (resp)
-        cn_msg_free(resp);
-    if (gw_req_rpc_done(r))
+    if (gw_req_rpc_end(r, status, resp, &rc))
         return;
     if (rc == 0) {
         r->http.pending++;
@@ -236,11 +234,9 @@ void gw_s3_get_object_acl(gw_req_t *r)
 static void on_object_acl_put(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
-    int rc = status ? status : cn_msg_rc(resp);
+    int rc;
 
-    if (resp)
-        cn_msg_free(resp);
-    if (gw_req_rpc_done(r))
+    if (gw_req_rpc_end(r, status, resp, &rc))
         return;
     if (rc != 0 && rc != CN_ESTALE) {
         gw_req_error(r, gw_s3_err_from_rc(rc), NULL);

@@ -166,11 +166,9 @@ static void on_delete_refreshed(int status, void *arg)
 static void on_bucket_delete(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
-    int rc = status ? status : cn_msg_rc(resp);
+    int rc;
 
-    if (resp)
-        cn_msg_free(resp);
-    if (gw_req_rpc_done(r))
+    if (gw_req_rpc_end(r, status, resp, &rc))
         return;
     if (rc == 0 || rc == CN_ENOENT) {
         if (rc == 0)

@@ -363,11 +363,9 @@ static void part_step(gw_req_t *r);
 static void on_part_chunk_put(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
-    int rc = status ? status : cn_msg_rc(resp);
+    int rc;
 
-    if (resp)
-        cn_msg_free(resp);
-    if (gw_req_rpc_done(r))
+    if (gw_req_rpc_end(r, status, resp, &rc))
         return;
     if (rc != 0 && rc != CN_ESTALE) {
         gw_obj_op_t *o = r->op;

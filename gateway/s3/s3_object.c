@@ -735,10 +735,9 @@ void gw_s3_get_object_tagging(gw_req_t *r)
 static void on_delete_done(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
-    int rc = status ? status : cn_msg_rc(resp);
-    if (resp)
-        cn_msg_free(resp);
-    if (gw_req_rpc_done(r))
+    int rc;
+
+    if (gw_req_rpc_end(r, status, resp, &rc))
         return;
     gw_obj_op_t *o = r->op;
     if (rc != 0 && rc != CN_ENOENT) {

@@ -71,6 +71,14 @@ int gw_req_rpc_gone(gw_req_t *r, cn_msg_t *resp)
     return 1;
 }
 
+int gw_req_rpc_end(gw_req_t *r, int status, cn_msg_t *resp, int *rc)
+{
+    *rc = status ? status : cn_msg_rc(resp);
+    if (resp)
+        cn_msg_free(resp);
+    return gw_req_rpc_done(r);
+}
+
 void gw_req_error(gw_req_t *r, gw_s3_err_t e, const char *msg)
 {
     int head = gw_http_is_head(&r->http);

@@ -63,6 +63,10 @@ int gw_req_rpc_done(gw_req_t *r);
 /** The usual start of an RPC completion that got resp: gw_req_rpc_done, and when the request
  *  is gone also frees resp and returns 1 (return at once). */
 int gw_req_rpc_gone(gw_req_t *r, cn_msg_t *resp);
+/** The start of an RPC completion that needs only the call's result: *rc gets it (the
+ *  transport status, else the answer's rc), resp is freed, then gw_req_rpc_done (1: the
+ *  request is gone, return at once). */
+int gw_req_rpc_end(gw_req_t *r, int status, cn_msg_t *resp, int *rc);
 /** Routes r (method, path, query, Host against [gateway] domain and the endpoints) into
  *  r->route and sets r->resource. GW_S3_OK or the S3 error. */
 gw_s3_err_t gw_req_route(gw_req_t *r);
