@@ -45,37 +45,6 @@ void mgr_h_version(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a
 
 /* ---- status and start ---------------------------------------------------------------- */
 
-/* The manager group as this manager sees it (raft.h): itself exactly; the others as the
- * leader knows them (up or down, applied = what they hold of the committed log), or, on a
- * follower, only which one leads. */
-static json_t *managers_json(struct mgr_server *s)
-{
-    const struct mgr_raft_view *v = &s->rview;
-    json_t *arr = json_array();
-
-    for (size_t i = 0; i < s->npeers; i++) {
-        const struct mgr_peer *p = &s->peers[i];
-        const char *role = "-";
-        uint64_t applied = 0, term = v->term;
-
-        if (p == s->self) {
-            role = mgr_raft_role_name(v->role);
-            applied = mgr_fsm_applied(s->fsm);
-        } else if (v->role == MGR_ROLE_LEADER) {
-            role = v->peer[i].up ? "follower" : "down";
-            applied = v->peer[i].match < v->commit ? v->peer[i].match : v->commit;
-        } else if (p->id == v->leader_id) {
-            role = "leader";
-        }
-        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:b, s:I, s:I}", "id",
-                                             (json_int_t)p->id, "raft", p->raft_addr, "role",
-                                             role, "self", p == s->self, "term",
-                                             (json_int_t)term, "applied",
-                                             (json_int_t)applied));
-    }
-    return arr;
-}
-
 void mgr_h_status(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     char cur[17], prev[17], rpc[96], admin[96], when[32], mc[17], mp[17];
@@ -112,7 +81,7 @@ void mgr_h_status(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
         (json_int_t)mgr_state_get_u64(s->st, MGR_VER_BUCKETS), "endpoints",
         (json_int_t)mgr_state_get_u64(s->st, MGR_VER_ENDPOINTS));
     CN_ASSERT(a->json != NULL);
-    json_object_set_new(a->json, "managers", managers_json(s));
+    json_object_set_new(a->json, "managers", mgr_managers_json(s));
 }
 
 void mgr_h_start(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)

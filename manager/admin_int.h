@@ -78,6 +78,11 @@ void mgr_h_buckets(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a
 void mgr_h_bucket_create(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_bucket_get(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_bucket_delete(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+/* admin_group.c: the manager group */
+/** The managers as this manager sees them (status's "managers"). [lock] */
+json_t *mgr_managers_json(struct mgr_server *s);
+void mgr_h_managers(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_managers_change(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 /* admin_node.c (routes without the lock) */
 void mgr_h_node_du(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_node_property(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);

@@ -303,6 +303,8 @@ static const struct mgr_route routes[] = {
     {"GET", "/v1/version", mgr_h_version, MGR_ROUTE_NOLOCK},
     {"GET", "/v1/status", mgr_h_status, 0},
     {"POST", "/v1/start", mgr_h_start, 0},
+    {"GET", "/v1/managers", mgr_h_managers, 0},
+    {"POST", "/v1/managers", mgr_h_managers_change, 0},
     {"GET", "/v1/nodes/{}", mgr_h_node_full, MGR_ROUTE_NOLOCK},
     {"GET", "/v1/nodes/{}/mq", mgr_h_node_mq, MGR_ROUTE_NOLOCK},
     {"POST", "/v1/nodes/{}/mq/suspend", mgr_h_node_mq, MGR_ROUTE_NOLOCK},

@@ -96,7 +96,7 @@ static int record_value(const json_t *rec, char **val, size_t *len)
 /* Checks what a record under key must look like. NULL when fine, else the reason. */
 static const char *check_record(const char *key, const char *val, size_t len, int is_json)
 {
-    static const char *const json_prefixes[] = {"m/", "u/", "b/", "e/"};
+    static const char *const json_prefixes[] = {"m/", "u/", "b/", "e/", "g/"};
     cn_ring_t *r;
 
     for (size_t i = 0; i < sizeof(json_prefixes) / sizeof(json_prefixes[0]); i++)
@@ -134,6 +134,14 @@ static int is_json_object(const void *val, size_t len)
     return yes;
 }
 
+/* 1 for a g/<id> record: where a manager of this group answers (group.h). A restore
+ * replaces the cluster's state, not the group that runs it: it keeps the group's records
+ * and takes none from the backup. */
+static int is_group_key(const char *key, size_t klen)
+{
+    return klen >= 2 && memcmp(key, "g/", 2) == 0;
+}
+
 static int collect_key(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
 {
     char *k = cn_strndup(key, klen);
@@ -141,6 +149,12 @@ static int collect_key(const char *key, size_t klen, const char *val, size_t vle
     mgr_batch_del(arg, k);
     cn_free(k);
     return 0;
+}
+
+static int collect_key_but_group(const char *key, size_t klen, const char *val, size_t vlen,
+                                 void *arg)
+{
+    return is_group_key(key, klen) ? 0 : collect_key(key, klen, val, vlen, arg);
 }
 
 int mgr_backup_restore(mgr_fsm_t *f, const json_t *doc, size_t *nrec, char *why,
@@ -213,10 +227,14 @@ int mgr__backup_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b, int b
     }
     for (size_t k = 0; k < 3; k++)
         vers[k] = mgr_state_get_u64(st, ver_keys[k]);
-    if ((rc = mgr_state_scan(st, "", collect_key, b)) != 0)
+    /* a restore (bump) keeps this group's g/ records; a snapshot is the whole state */
+    if ((rc = mgr_state_scan(st, "", bump ? collect_key_but_group : collect_key, b)) != 0)
         return rc;
     for (size_t i = 0; i < c->nrecs; i++) {
         const mgr_cmd_rec_t *r = &c->recs[i];
+
+        if (bump && is_group_key(r->key, strlen(r->key)))
+            continue;
 
         for (size_t k = 0; k < 3; k++)
             if (strcmp(r->key, ver_keys[k]) == 0 && cn_get_u64be(r->val) > vers[k])

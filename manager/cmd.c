@@ -105,6 +105,11 @@ static const struct kind kinds[MGR_CMD_NKINDS] = {
                              U64("d", levels.d)}},
     [MGR_CMD_RESTORE] = {"restore", {{"records", F_RECS, 0, 0, 0}}},
     [MGR_CMD_SNAPSHOT] = {"snapshot", {U64("applied", applied), {"records", F_RECS, 0, 0, 0}}},
+    [MGR_CMD_GROUP_PUT] = {"group_put",
+                           {U64("id", peer.id), STR("host", peer.host, 0),
+                            PORT("raft", peer.raft_port), PORT("rpc", peer.rpc_port),
+                            PORT("admin", peer.admin_port)}},
+    [MGR_CMD_GROUP_REMOVE] = {"group_remove", {U64("id", peer.id)}},
 };
 
 static const struct kind *kind_of(enum mgr_cmd_kind k)

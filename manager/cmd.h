@@ -38,6 +38,7 @@
 #include "common/ring.h"
 #include "manager/buckets.h"
 #include "manager/endpoints.h"
+#include "manager/group.h"
 #include "manager/members.h"
 #include "manager/ring_sync.h"
 #include "manager/users.h"
@@ -72,6 +73,8 @@ enum mgr_cmd_kind {
     MGR_CMD_RESTORE,            /* restore-manager: the whole state from a backup */
     MGR_CMD_SNAPSHOT,           /* the whole state at an index: installed (fsm.h), never
                                  * applied as an entry */
+    MGR_CMD_GROUP_PUT,          /* update-managers: where a manager answers (group.h) */
+    MGR_CMD_GROUP_REMOVE,
     MGR_CMD_NKINDS
 };
 
@@ -101,6 +104,7 @@ typedef struct mgr_cmd {
     mgr_cmd_rec_t *recs;           /* restore, snapshot: the records, in key order */
     size_t nrecs;
     uint64_t applied;              /* snapshot: the index it was taken at */
+    struct mgr_peer peer;          /* group_put: id, host and ports; group_remove: id */
 } mgr_cmd_t;
 
 /** Zeroes c and sets its kind. */

@@ -17,6 +17,7 @@ struct mgr_conf {
     uint64_t id;               /* this manager's id in the group (raft.h) */
     char *peers;               /* the group: id@host:raft_port[/rpc/admin], ... */
     char *raft_listen;         /* HOST:PORT of the Raft transport of a group of one */
+    int join;                  /* an empty data dir waits to be added (update-managers) */
     char *data_dir;            /* RocksDB state */
     char *secret;              /* cluster secret (required) */
     uint64_t replicas;         /* N */
@@ -49,7 +50,11 @@ static const cn_conf_key_t mgr_conf_keys[] = {
     CN_CONF_KEY(CN_CONF_STR, "manager", "raft_listen", struct mgr_conf, raft_listen,
                 "127.0.0.1:10012", 0, 0, 0,
                 "Raft transport address of a group of one (HOST:PORT, port 0 picks a free "
-                "port); with peers, this manager's entry there"),
+                "port; a group that will grow needs a fixed one: other managers connect "
+                "there); with peers, this manager's entry there"),
+    CN_CONF_KEY(CN_CONF_BOOL, "manager", "join", struct mgr_conf, join, "false", 0, 0, 0,
+                "with an empty data_dir, do not start a group: wait to be added to a running "
+                "one with cairn-adm update-managers add (a new or replacing manager)"),
     CN_CONF_KEY(CN_CONF_PATH, "manager", "data_dir", struct mgr_conf, data_dir,
                 "./data/manager", 0, 0, 0,
                 "RocksDB directory: members, rings, users, buckets (created if missing)"),

@@ -209,6 +209,9 @@ static int fill(mgr_fsm_t *f, const mgr_cmd_t *c, mgr_batch_t *b, int *why)
         return mgr__rings_apply(f->st, c, b);
     case MGR_CMD_RESTORE:
         return mgr__backup_apply(f->st, c, b, 1);
+    case MGR_CMD_GROUP_PUT:
+    case MGR_CMD_GROUP_REMOVE:
+        return mgr__group_apply(f->st, c, b);
     default: /* a snapshot is installed, never applied as an entry */
         return CN_EINVAL;
     }

@@ -332,10 +332,10 @@ int main(int argc, char **argv)
         CN_LOG(CN_LOG_WARN, "admin=%s:%d: the admin API listens beyond loopback without "
                "[admin] token; other hosts get 401", s->admin_host, s->admin_port);
     if (s->conf.peers[0] != '\0' &&
-        (s->self->rpc_port != s->rpc_port || s->self->admin_port != s->admin_port))
+        (s->self.rpc_port != s->rpc_port || s->self.admin_port != s->admin_port))
         CN_LOG(CN_LOG_WARN, "rpc=%d admin=%d peers_rpc=%d peers_admin=%d: this manager's peers "
                "entry names other ports than it listens on; followers send clients there",
-               s->rpc_port, s->admin_port, s->self->rpc_port, s->self->admin_port);
+               s->rpc_port, s->admin_port, s->self.rpc_port, s->self.admin_port);
     CN_LOG(CN_LOG_INFO, "rpc=%s:%d admin=%s:%d n=%llu w=%llu r=%llu d=%llu: manager running",
            s->rpc_host, s->rpc_port, s->admin_host, s->admin_port,
            (unsigned long long)s->levels.n, (unsigned long long)s->levels.w,

@@ -74,9 +74,12 @@ struct mgr_server {
     struct mgr_inval *inval;       /* [lock] the cache invalidation feed (inval.c) */
     /* the manager group (raft.h) */
     struct mgr_raft *raft;         /* loop thread */
-    struct mgr_peer peers[MGR_PEERS_MAX]; /* set at start, then read-only */
+    struct mgr_peer conf_peers[MGR_PEERS_MAX]; /* [manager] peers; set at start */
+    size_t nconf_peers;
+    struct mgr_peer self;          /* this manager; set at start */
+    struct mgr_peer peers[MGR_PEERS_MAX]; /* [lock] the group now: C-Raft's configuration,
+                                    * with the ports of g/ records (cron) */
     size_t npeers;
-    struct mgr_peer *self;         /* this manager's entry of peers */
     struct mgr_raft_view rview;    /* [lock] role, term, leader: mirrored by the cron */
 };
 

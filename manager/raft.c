@@ -27,8 +27,8 @@
 #include "common/proc.h"
 #include "manager/manager.h"
 #include "manager/migrate.h"
+#include "manager/raft_int.h"
 
-#define MGR_RAFT_MAGIC 0x6d677266u /* "mgrf" */
 #define PROP_MAGIC 0x6d677070u     /* "mgpp" */
 #define ELECTION_MS 1000           /* C-Raft's default; an election takes 1-2 of these */
 #define HEARTBEAT_MS 100
@@ -51,92 +51,7 @@ struct prop {
     struct prop *next;             /* the queue of proposals from other threads */
 };
 
-struct mgr_raft {
-    uint32_t magic;
-    struct mgr_server *s;
-    struct raft raft;
-    struct raft_io io;
-    struct raft_uv_transport transport;
-    struct raft_fsm fsm;
-    uv_async_t async;              /* wakes the loop for queued proposals */
-    uv_thread_t loop_thread;
-    struct prop *qhead, **qtail;   /* [s->lock] */
-    int closing;                   /* [s->lock] */
-    int raft_open, async_open;
-    mgr_fsm_result_t last;         /* fsm_apply -> on_applied, same loop turn */
-    char dir[PATH_MAX];
-};
-
 /* ---- config ------------------------------------------------------------------------------ */
-
-static int parse_one(const char *e, size_t len, struct mgr_peer *p, char *err, size_t errlen)
-{
-    char buf[160], *at, *slash, *end;
-    int rpc = 0, admin = 0;
-
-    if (len == 0 || len >= sizeof(buf))
-        goto bad;
-    memcpy(buf, e, len);
-    buf[len] = '\0';
-    if ((at = strchr(buf, '@')) == NULL)
-        goto bad;
-    *at = '\0';
-    errno = 0;
-    p->id = strtoull(buf, &end, 10);
-    if (errno != 0 || *end != '\0' || p->id < 1 || p->id > 255)
-        goto bad;
-    if ((slash = strchr(at + 1, '/')) != NULL) {
-        *slash = '\0';
-        if (sscanf(slash + 1, "%d/%d", &rpc, &admin) != 2 || rpc < 1 || rpc > 65535 ||
-            admin < 1 || admin > 65535)
-            goto bad;
-    }
-    if (cn_parse_hostport(at + 1, p->host, sizeof(p->host), &p->raft_port) != 0 ||
-        p->raft_port < 3)
-        goto bad;
-    p->rpc_port = rpc ? rpc : p->raft_port - 2;
-    p->admin_port = admin ? admin : p->raft_port - 1;
-    snprintf(p->raft_addr, sizeof(p->raft_addr), "%s:%d", p->host, p->raft_port);
-    return 0;
-bad:
-    snprintf(err, errlen, "'%.*s' is not ID@HOST:RAFT_PORT[/RPC_PORT/ADMIN_PORT] (ID 1..255)",
-             (int)len, e);
-    return CN_ECONFIG;
-}
-
-int mgr_peers_parse(const char *list, struct mgr_peer *out, size_t *n, char *err,
-                    size_t errlen)
-{
-    const char *p = list;
-
-    *n = 0;
-    while (p != NULL && *p != '\0') {
-        size_t len;
-        int rc;
-
-        p += strspn(p, " \t,");
-        if (*p == '\0')
-            break;
-        len = strcspn(p, ",");
-        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-            len--;
-        if (*n == MGR_PEERS_MAX) {
-            snprintf(err, errlen, "more than %d managers", MGR_PEERS_MAX);
-            return CN_ECONFIG;
-        }
-        if ((rc = parse_one(p, len, &out[*n], err, errlen)) != 0)
-            return rc;
-        for (size_t i = 0; i < *n; i++)
-            if (out[i].id == out[*n].id || strcmp(out[i].raft_addr, out[*n].raft_addr) == 0) {
-                snprintf(err, errlen, "id %" PRIu64 " or address %s given twice", out[i].id,
-                         out[i].raft_addr);
-                return CN_ECONFIG;
-            }
-        (*n)++;
-        p += strcspn(p, ",");
-    }
-    return 0;
-}
 
 int mgr_raft_check_conf(const struct mgr_conf *c, char *err, size_t errlen)
 {
@@ -163,26 +78,30 @@ int mgr_raft_check_conf(const struct mgr_conf *c, char *err, size_t errlen)
     return CN_ECONFIG;
 }
 
-/* s->peers from the config (checked); a group of one is this manager on raft_listen. */
+/* s->conf_peers and s->self from the config (checked); a group of one is this manager on
+ * raft_listen. */
 static void load_peers(struct mgr_server *s)
 {
     char err[256];
 
-    CN_ASSERT(mgr_peers_parse(s->conf.peers, s->peers, &s->npeers, err, sizeof(err)) == 0);
-    if (s->npeers == 0) {
-        struct mgr_peer *p = &s->peers[0];
+    CN_ASSERT(mgr_peers_parse(s->conf.peers, s->conf_peers, &s->nconf_peers, err,
+                              sizeof(err)) == 0);
+    if (s->nconf_peers == 0) {
+        struct mgr_peer *p = &s->conf_peers[0];
 
+        memset(p, 0, sizeof(*p));
         p->id = s->conf.id;
+        p->voter = 1;
         CN_ASSERT(cn_parse_hostport(s->conf.raft_listen, p->host, sizeof(p->host),
                                     &p->raft_port) == 0);
-        p->rpc_port = p->admin_port = 0; /* filled after listen; never a redirect target */
+        /* the ports are known after listen: the leader's own record names them */
         snprintf(p->raft_addr, sizeof(p->raft_addr), "%s:%d", p->host, p->raft_port);
-        s->npeers = 1;
+        s->nconf_peers = 1;
     }
-    for (size_t i = 0; i < s->npeers; i++)
-        if (s->peers[i].id == s->conf.id)
-            s->self = &s->peers[i];
-    CN_ASSERT(s->self != NULL);
+    for (size_t i = 0; i < s->nconf_peers; i++)
+        if (s->conf_peers[i].id == s->conf.id)
+            s->self = s->conf_peers[i];
+    CN_ASSERT(s->self.id == s->conf.id);
 }
 
 /* ---- the state machine ------------------------------------------------------------------- */
@@ -354,6 +273,7 @@ static void on_async(uv_async_t *h)
             r->qtail = &r->qhead;
         prop_start(r, p);
     }
+    mgr__raft_change_kick(r);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -425,8 +345,8 @@ static int has_record(const char *key, size_t klen, const char *val, size_t vlen
 static int make_conf(struct mgr_server *s, struct raft_configuration *conf)
 {
     raft_configuration_init(conf);
-    for (size_t i = 0; i < s->npeers; i++)
-        if (raft_configuration_add(conf, s->peers[i].id, s->peers[i].raft_addr,
+    for (size_t i = 0; i < s->nconf_peers; i++)
+        if (raft_configuration_add(conf, s->conf_peers[i].id, s->conf_peers[i].raft_addr,
                                    RAFT_VOTER) != 0) {
             raft_configuration_close(conf);
             return CN_ENOMEM;
@@ -475,7 +395,7 @@ static int boot_open(struct mgr_server *s, const char *dir, struct boot_io *bi)
         return CN_EIO;
     bi->io_open = 1;
     bi->io.data = &bi->b;
-    if (bi->io.init(&bi->io, s->self->id, s->self->raft_addr) != 0) {
+    if (bi->io.init(&bi->io, s->self.id, s->self.raft_addr) != 0) {
         CN_LOG(CN_LOG_ERROR, "dir=%s err=%s: cannot open the raft log", dir, bi->io.errmsg);
         return CN_EIO;
     }
@@ -592,10 +512,15 @@ static int bootstrap(struct mgr_server *s, struct mgr_raft *r)
     pthread_mutex_unlock(&s->lock);
     if (rc != 0)
         return rc;
-    if (old && s->npeers > 1) {
+    if (s->conf.join) { /* update-managers adds it: the leader sends it the log */
+        CN_LOG(CN_LOG_INFO, "dir=%s id=%" PRIu64 ": no group bootstrapped (manager.join): "
+               "waiting to be added with cairn-adm update-managers", r->dir, s->self.id);
+        return mkdir(r->dir, 0700) == 0 ? 0 : CN_EIO;
+    }
+    if (old && s->nconf_peers > 1) {
         CN_LOG(CN_LOG_ERROR, "data_dir=%s peers=%zu: this state was kept by one manager; "
                "start it as a group of one (peers = its own entry) and add managers to "
-               "that group", s->conf.data_dir, s->npeers);
+               "that group", s->conf.data_dir, s->nconf_peers);
         return CN_ECONFIG;
     }
     if ((rc = make_conf(s, &conf)) != 0)
@@ -615,7 +540,7 @@ static int bootstrap(struct mgr_server *s, struct mgr_raft *r)
     if (rename(tmp, r->dir) != 0)
         return CN_EIO;
     CN_LOG(CN_LOG_INFO, "dir=%s peers=%zu applied=%" PRIu64 ": group bootstrapped%s", r->dir,
-           s->npeers, mgr_fsm_applied(s->fsm),
+           s->nconf_peers, mgr_fsm_applied(s->fsm),
            old ? " from the existing state (the log begins with a snapshot of it)" : "");
     return 0;
 }
@@ -631,6 +556,7 @@ int mgr_raft_start(struct mgr_server *s)
     r->magic = MGR_RAFT_MAGIC;
     r->s = s;
     r->qtail = &r->qhead;
+    pthread_cond_init(&r->change_cond, NULL);
     r->loop_thread = uv_thread_self();
     r->fsm.version = 2;
     r->fsm.data = r;
@@ -651,7 +577,7 @@ int mgr_raft_start(struct mgr_server *s)
         CN_LOG(CN_LOG_ERROR, "dir=%s: cannot open the raft log", r->dir);
         return CN_EIO;
     }
-    if (raft_init(&r->raft, &r->io, &r->fsm, s->self->id, s->self->raft_addr) != 0) {
+    if (raft_init(&r->raft, &r->io, &r->fsm, s->self.id, s->self.raft_addr) != 0) {
         CN_LOG(CN_LOG_ERROR, "err=%s: raft_init", r->raft.errmsg);
         return CN_EIO;
     }
@@ -664,7 +590,7 @@ int mgr_raft_start(struct mgr_server *s)
     raft_set_pre_vote(&r->raft, true); /* a manager back from a partition does not depose */
     if ((rc = raft_start(&r->raft)) != 0) {
         CN_LOG(CN_LOG_ERROR, "rc=%d err=%s: raft_start (address %s)", rc,
-               raft_errmsg(&r->raft), s->self->raft_addr);
+               raft_errmsg(&r->raft), s->self.raft_addr);
         return CN_EIO;
     }
     uv_async_init(&s->loop, &r->async, on_async);
@@ -681,7 +607,7 @@ int mgr_raft_start(struct mgr_server *s)
     mgr_fsm_set_log(s->fsm, &log);
     pthread_mutex_unlock(&s->lock);
     CN_LOG(CN_LOG_INFO, "id=%" PRIu64 " raft=%s peers=%zu applied=%" PRIu64
-           ": manager group started", s->self->id, s->self->raft_addr, s->npeers,
+           ": manager group started", s->self.id, s->self.raft_addr, s->nconf_peers,
            (uint64_t)raft_last_applied(&r->raft));
     return 0;
 }
@@ -709,6 +635,7 @@ void mgr_raft_stop(struct mgr_server *s)
         prop_finish(p, CN_ECANCELED, MGR_WHY_NONE);
     }
     r->qtail = &r->qhead;
+    mgr__raft_change_cancel(r);
     s->rview.role = MGR_ROLE_DOWN;
     pthread_mutex_unlock(&s->lock);
     if (r->raft_open)
@@ -729,12 +656,73 @@ void mgr_raft_dispose(struct mgr_server *s)
         raft_uv_close(&r->io);
         raft_uv_tcp_close(&r->transport);
     }
+    pthread_cond_destroy(&r->change_cond);
     r->magic = 0;
     cn_free(r);
     s->raft = NULL;
 }
 
 /* ---- the mirror -------------------------------------------------------------------------- */
+
+/* Where manager id at raft_addr answers: its g/<id> record, else its entry of the config's
+ * peers, else this manager's own listeners, else the default layout (raft.h). */
+static void peer_ports(struct mgr_server *s, struct mgr_peer *p)
+{
+    struct mgr_peer rec;
+
+    if (mgr_group_record(s->st, p->id, p->raft_addr, &rec) == 0) {
+        p->rpc_port = rec.rpc_port;
+        p->admin_port = rec.admin_port;
+        return;
+    }
+    for (size_t i = 0; i < s->nconf_peers; i++)
+        if (s->conf_peers[i].id == p->id &&
+            strcmp(s->conf_peers[i].raft_addr, p->raft_addr) == 0 &&
+            s->conf_peers[i].rpc_port != 0) {
+            p->rpc_port = s->conf_peers[i].rpc_port;
+            p->admin_port = s->conf_peers[i].admin_port;
+            return;
+        }
+    if (p->id == s->self.id) {
+        p->rpc_port = s->rpc_port;
+        p->admin_port = s->admin_port;
+        return;
+    }
+    p->rpc_port = p->raft_port - 2;
+    p->admin_port = p->raft_port - 1;
+}
+
+void mgr__raft_mirror_peers(struct mgr_server *s, struct mgr_raft *r)
+{
+    struct mgr_raft_view *v = &s->rview;
+    const struct raft_configuration *c = &r->raft.configuration;
+
+    v->commit = r->raft.commit_index;
+    v->last_index = raft_last_index(&r->raft);
+    v->applied = raft_last_applied(&r->raft);
+    s->npeers = 0;
+    for (unsigned j = 0; j < c->n && s->npeers < MGR_PEERS_MAX; j++) {
+        struct mgr_peer *p = &s->peers[s->npeers];
+        size_t i = s->npeers++;
+
+        memset(p, 0, sizeof(*p));
+        p->id = c->servers[j].id;
+        p->voter = c->servers[j].role == RAFT_VOTER;
+        snprintf(p->raft_addr, sizeof(p->raft_addr), "%s", c->servers[j].address);
+        if (cn_parse_hostport(p->raft_addr, p->host, sizeof(p->host), &p->raft_port) != 0)
+            p->raft_port = 0;
+        peer_ports(s, p);
+        v->peer[i].up = p->id == s->self.id;
+        v->peer[i].match = p->id == s->self.id ? v->last_index : 0;
+        if (v->role == MGR_ROLE_LEADER && p->id != s->self.id &&
+            r->raft.leader_state.progress != NULL) {
+            const struct raft_progress *pr = &r->raft.leader_state.progress[j];
+
+            v->peer[i].up = pr->recent_recv;
+            v->peer[i].match = pr->match_index;
+        }
+    }
+}
 
 int mgr_raft_cron(struct mgr_server *s)
 {
@@ -755,27 +743,16 @@ int mgr_raft_cron(struct mgr_server *s)
     v->term = r->raft.current_term;
     raft_leader(&r->raft, &lid, &laddr);
     v->leader_id = lid;
-    v->commit = r->raft.commit_index;
-    v->last_index = raft_last_index(&r->raft);
-    for (size_t i = 0; i < s->npeers && i < MGR_PEERS_MAX; i++) {
-        v->peer[i].id = s->peers[i].id;
-        v->peer[i].up = 0;
-        v->peer[i].match = 0;
-        if (v->role != MGR_ROLE_LEADER)
-            continue;
-        for (unsigned j = 0; j < r->raft.configuration.n; j++)
-            if (r->raft.configuration.servers[j].id == s->peers[i].id) {
-                const struct raft_progress *pr = &r->raft.leader_state.progress[j];
-
-                v->peer[i].up = s->peers[i].id == s->self->id || pr->recent_recv;
-                v->peer[i].match = s->peers[i].id == s->self->id ? v->last_index
-                                                                 : pr->match_index;
-            }
-    }
+    mgr__raft_mirror_peers(s, r);
     if (v->role != was)
         CN_LOG(CN_LOG_INFO, "id=%" PRIu64 " term=%" PRIu64 " leader=%" PRIu64 ": %s -> %s",
-               s->self->id, v->term, v->leader_id, mgr_raft_role_name(was),
+               s->self.id, v->term, v->leader_id, mgr_raft_role_name(was),
                mgr_raft_role_name(v->role));
+    if (v->role == MGR_ROLE_LEADER) {
+        if (was != MGR_ROLE_LEADER)
+            r->own_record_due = 1;
+        mgr__raft_own_record(r);
+    }
     return v->role == MGR_ROLE_LEADER && was != MGR_ROLE_LEADER;
 }
 

@@ -44,38 +44,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MGR_PEERS_MAX 7
+#include "manager/group.h"
 
 struct mgr_server;
 struct mgr_conf;
-
-/* One manager of the group, from [manager] peers. */
-struct mgr_peer {
-    uint64_t id;
-    char host[64];
-    int raft_port, rpc_port, admin_port;
-    char raft_addr[80];            /* "host:raft_port", C-Raft's address of the peer */
-};
 
 /* What the cron mirrors for other threads. [lock] */
 struct mgr_raft_view {
     int role;                      /* MGR_ROLE_* */
     uint64_t term;
     uint64_t leader_id;            /* 0: none known */
-    uint64_t commit, last_index;
-    struct {
-        uint64_t id;
+    uint64_t commit, last_index, applied; /* C-Raft's indexes (applied: last_applied) */
+    struct {                       /* indexed as mgr_server.peers */
         int up;                    /* leader: heard from within the election timeout */
         uint64_t match;            /* leader: the peer's last replicated index */
     } peer[MGR_PEERS_MAX];
 };
 
 enum { MGR_ROLE_DOWN = 0, MGR_ROLE_FOLLOWER, MGR_ROLE_CANDIDATE, MGR_ROLE_LEADER };
-
-/** Parses a peers list into out (up to MGR_PEERS_MAX). 0, or CN_ECONFIG with a reason in
- *  err (a bad entry, a repeated id or address). */
-int mgr_peers_parse(const char *list, struct mgr_peer *out, size_t *n, char *err,
-                    size_t errlen);
 
 /** Checks [manager] id, peers and raft_listen (main.c's check_conf). 0 or CN_ECONFIG, with
  *  the reason in err. */
@@ -93,6 +79,18 @@ void mgr_raft_dispose(struct mgr_server *s);
 /** Mirrors role, term, leader and progress into s->rview. Loop thread, lock held. Returns
  *  1 when this manager has just become the leader. */
 int mgr_raft_cron(struct mgr_server *s);
+
+/** update-managers (group.h): on the leader, adds peer (its g/<id> record first, then
+ *  Raft's configuration change: a spare, caught up, then a voter) or removes the manager
+ *  peer->id (the configuration, then its record), one change at a time, under the rule of
+ *  mgr_group_change_check; returns once the change is committed or has failed. Removing
+ *  the leader itself hands leadership to another voter first and answers CN_ENOTLEADER,
+ *  so the caller asks the new leader. 0, CN_ENOTLEADER, CN_EBUSY (another change runs),
+ *  the rule's codes, CN_ETIMEDOUT (the new manager did not catch up: it is taken out
+ *  again), CN_ECANCELED (shutdown, or leadership lost meanwhile), CN_EIO; a reason in why.
+ *  An admin thread, lock held (released while it waits). */
+int mgr_raft_change(struct mgr_server *s, int op, const struct mgr_peer *peer, char *why,
+                    size_t whylen);
 
 /** 1 when this manager is the leader (as of the last cron). [lock] */
 int mgr_raft_is_leader(const struct mgr_server *s);

@@ -114,6 +114,10 @@ static const struct cmd cmds[] = {
     {"set-bucket-quota", 2, 2, "BUCKET BYTES",
      "set a bucket's quota (e.g. 500m, 10g; 0 or none removes it); gateways enforce it",
      adm_cmd_set_bucket_quota},
+    {"update-managers", 2, 3, "add ID@HOST:RAFT_PORT[/RPC_PORT/ADMIN_PORT] | remove ID | "
+     "replace ID ID@HOST:RAFT_PORT[/RPC_PORT/ADMIN_PORT]",
+     "change the manager group, one manager at a time (the new one runs with [manager] "
+     "join = true)", adm_cmd_update_managers},
     {"backup-manager", 1, 1, "FILE",
      "save the manager's whole state (users with secrets!) as JSON to FILE (mode 0600)",
      adm_cmd_backup},

@@ -7,7 +7,8 @@
  *                compact-*, diagnose, du, recover-*, remove-gateway, purge-cache;
  *   adm_ring.c   the cluster and its ring: status, start, whereis, dump-ring, consistency,
  *                rebalance, rollback;
- *   adm_users.c  users, endpoints, buckets, backup and restore of the manager.
+ *   adm_users.c  users, endpoints, buckets, backup and restore of the manager;
+ *   adm_managers.c  the manager group: its table, update-managers.
  * A command returns 0 (done), 1 (failed: one line on stderr) or 2 (usage error).
  * Single-threaded: the helpers' static buffers are used at once.
  */
@@ -27,6 +28,7 @@ struct adm {
     const char *token;             /* bearer token or NULL */
     int json;                      /* print the API's JSON */
     int wait;                      /* --wait: follow a long operation until it ends */
+    long timeout_s;                /* of one request; 0: ADM_TIMEOUT_S */
 };
 
 /* ---- adm_call.c: the API ------------------------------------------------------------- */
@@ -132,5 +134,11 @@ adm_cmd_fn adm_cmd_create_user, adm_cmd_import_user, adm_cmd_delete_user, adm_cm
     adm_cmd_delete_endpoint, adm_cmd_get_endpoints, adm_cmd_add_bucket, adm_cmd_delete_bucket,
     adm_cmd_delete_bucket_stats, adm_cmd_get_bucket, adm_cmd_get_buckets, adm_cmd_chown_bucket,
     adm_cmd_update_acl, adm_cmd_set_bucket_quota, adm_cmd_backup, adm_cmd_restore;
+
+/* ---- adm_managers.c ------------------------------------------------------------------ */
+
+/** Prints the [Managers] table of a status answer's "managers" (nothing when empty). */
+void adm_managers_print(const json_t *mgrs);
+int adm_cmd_update_managers(struct adm *a, int argc, char **argv);
 
 #endif

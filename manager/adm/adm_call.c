@@ -57,7 +57,7 @@ static enum attempt attempt(struct adm *a, const char *addr, const char *method,
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, ADM_TIMEOUT_S);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, a->timeout_s > 0 ? a->timeout_s : ADM_TIMEOUT_S);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");

@@ -9,29 +9,6 @@
 
 #include "manager/adm/adm.h"
 
-/* The manager group: role, term and applied index of each (as the answering one sees it). */
-static void managers_print(const json_t *mgrs)
-{
-    struct adm_table t = {.ncols = 5, .head = {"manager", "raft address", "role", "term",
-                                               "applied"}};
-    const json_t *m;
-    char id[32];
-    size_t i;
-
-    if (json_array_size(mgrs) == 0)
-        return;
-    printf("\n[Managers]\n");
-    json_array_foreach(mgrs, i, m) {
-        const char *row[] = {id, adm_str(m, "raft"), adm_str(m, "role"), adm_val(m, "term"),
-                             adm_val(m, "applied")};
-
-        snprintf(id, sizeof(id), "%s%s", adm_val(m, "id"),
-                 json_is_true(json_object_get(m, "self")) ? " (this)" : "");
-        adm_table_row(&t, row);
-    }
-    adm_table_print(&t);
-}
-
 static void status_print(struct adm *a, const json_t *j, const void *arg)
 {
     struct adm_table t = {.ncols = 6, .head = {"type", "node", "state", "ring cur", "ring prev",
@@ -64,7 +41,7 @@ static void status_print(struct adm *a, const json_t *j, const void *arg)
         adm_table_row(&t, row);
     }
     adm_table_print(&t);
-    managers_print(json_object_get(j, "managers"));
+    adm_managers_print(json_object_get(j, "managers"));
 }
 
 int adm_cmd_status(struct adm *a, int argc, char **argv)

@@ -60,6 +60,11 @@ static inline void t_cmd_sample(enum mgr_cmd_kind kind, mgr_cmd_t *c)
     mgr_cmd_add_rec(c, "v/users", "\0\0\0\0\0\0\0\7", 8);
     mgr_cmd_add_rec(c, "e/empty.example", "", 0);
     c->applied = 42;
+    c->peer.id = 4; /* group_*: raft_addr and voter are not in an entry */
+    snprintf(c->peer.host, sizeof(c->peer.host), "10.0.0.4");
+    c->peer.raft_port = 10012;
+    c->peer.rpc_port = 10010;
+    c->peer.admin_port = 10011;
 }
 
 #endif

@@ -311,6 +311,21 @@ static void scenario(void)
     mgr_cmd_add_rec(&c, "x/other", "1", 1);
     add(&c, CN_EINVAL);
     create_user("erin", ID_A, "AKERIN0000000000001X", 0); /* the restored state goes on */
+    mgr_cmd_init(&c, MGR_CMD_GROUP_PUT); /* update-managers: where manager 4 answers */
+    c.peer.id = 4;
+    snprintf(c.peer.host, sizeof(c.peer.host), "10.0.0.4");
+    c.peer.raft_port = 10012;
+    c.peer.rpc_port = 10010;
+    c.peer.admin_port = 10011;
+    add(&c, 0);
+    mgr_cmd_init(&c, MGR_CMD_GROUP_PUT); /* a port out of range is refused */
+    c.peer.id = 5;
+    snprintf(c.peer.host, sizeof(c.peer.host), "10.0.0.5");
+    c.peer.raft_port = 10012;
+    add(&c, CN_EINVAL);
+    mgr_cmd_init(&c, MGR_CMD_GROUP_REMOVE);
+    c.peer.id = 4;
+    add(&c, 0);
     cn_ring_destroy(r2);
     cn_ring_destroy(r3);
 }

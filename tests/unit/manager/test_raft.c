@@ -53,3 +53,74 @@ Test(mgr_raft, peers_parse_refuses_bad_entries, .timeout = 5)
         cr_assert_neq(err[0], '\0', "no reason for %s", bad[i]);
     }
 }
+
+/* The rule of update-managers (group.h): one change at a time, and after it a majority of
+ * the voters answers. Each row: the group as the leader sees it (voter, up), the change,
+ * and the code it must get. */
+struct group_case {
+    const char *name;
+    int op;
+    uint64_t id;
+    size_t n;
+    struct mgr_group_seen seen[MGR_PEERS_MAX];
+    int want;
+};
+
+static const struct group_case group_cases[] = {
+    {"grow 1 -> 2", MGR_GROUP_ADD, 2, 1, {{1, 1, 1}}, 0},
+    {"grow 2 -> 3", MGR_GROUP_ADD, 3, 2, {{1, 1, 1}, {2, 1, 1}}, 0},
+    {"grow 3 -> 4 with one down (3 of 4 up)", MGR_GROUP_ADD, 4, 3,
+     {{1, 1, 1}, {2, 1, 1}, {3, 1, 0}}, 0},
+    {"grow 3 -> 4 with two down (2 of 4 up)", MGR_GROUP_ADD, 4, 3,
+     {{1, 1, 1}, {2, 1, 0}, {3, 1, 0}}, CN_EQUORUM},
+    {"add an id in the group", MGR_GROUP_ADD, 2, 2, {{1, 1, 1}, {2, 1, 1}}, CN_EEXIST},
+    {"add a spare's id again", MGR_GROUP_ADD, 2, 2, {{1, 1, 1}, {2, 0, 0}}, CN_EEXIST},
+    {"add an eighth", MGR_GROUP_ADD, 8, 7,
+     {{1, 1, 1}, {2, 1, 1}, {3, 1, 1}, {4, 1, 1}, {5, 1, 1}, {6, 1, 1}, {7, 1, 1}}, CN_ENOSPC},
+    {"remove a dead one of 3", MGR_GROUP_REMOVE, 3, 3, {{1, 1, 1}, {2, 1, 1}, {3, 1, 0}}, 0},
+    {"remove a live one of 3, all up", MGR_GROUP_REMOVE, 3, 3,
+     {{1, 1, 1}, {2, 1, 1}, {3, 1, 1}}, 0},
+    {"remove a live one of 3 with one down", MGR_GROUP_REMOVE, 2, 3,
+     {{1, 1, 1}, {2, 1, 1}, {3, 1, 0}}, CN_EQUORUM},
+    {"remove a dead one of 5 with two down", MGR_GROUP_REMOVE, 5, 5,
+     {{1, 1, 1}, {2, 1, 1}, {3, 1, 1}, {4, 1, 0}, {5, 1, 0}}, 0},
+    {"remove a live one of 5 with two down", MGR_GROUP_REMOVE, 3, 5,
+     {{1, 1, 1}, {2, 1, 1}, {3, 1, 1}, {4, 1, 0}, {5, 1, 0}}, CN_EQUORUM},
+    {"remove the last voter", MGR_GROUP_REMOVE, 1, 1, {{1, 1, 1}}, CN_EINVAL},
+    {"remove a spare of a group of one", MGR_GROUP_REMOVE, 2, 2, {{1, 1, 1}, {2, 0, 0}}, 0},
+    {"remove an id not in the group", MGR_GROUP_REMOVE, 9, 2, {{1, 1, 1}, {2, 1, 1}},
+     CN_ENOENT},
+    {"remove one of 2, the other up", MGR_GROUP_REMOVE, 2, 2, {{1, 1, 1}, {2, 1, 1}}, 0},
+};
+
+Test(mgr_raft, group_change_rule_table, .timeout = 5)
+{
+    for (size_t i = 0; i < sizeof(group_cases) / sizeof(group_cases[0]); i++) {
+        const struct group_case *c = &group_cases[i];
+        char why[256] = "";
+        int rc = mgr_group_change_check(c->op, c->id, c->seen, c->n, why, sizeof(why));
+
+        cr_expect_eq(rc, c->want, "%s: rc %d, want %d (%s)", c->name, rc, c->want, why);
+        if (c->want != 0)
+            cr_expect_neq(why[0], '\0', "%s: a refusal says why", c->name);
+    }
+}
+
+Test(mgr_raft, peer_parse_one_entry, .timeout = 5)
+{
+    struct mgr_peer p;
+    char err[256];
+
+    cr_assert_eq(mgr_peer_parse("4@10.0.0.4:10012", 16, &p, err, sizeof(err)), 0);
+    cr_expect_eq(p.id, 4);
+    cr_expect_str_eq(p.host, "10.0.0.4");
+    cr_expect_eq(p.rpc_port, 10010);
+    cr_expect_eq(p.admin_port, 10011);
+    cr_expect_str_eq(p.raft_addr, "10.0.0.4:10012");
+    cr_expect_eq(mgr_peer_parse("4@10.0.0.4:10012,5@x:1", 16, &p, err, sizeof(err)), 0,
+                 "only len bytes are read");
+    cr_expect_eq(mgr_peer_parse("@h:10", 5, &p, err, sizeof(err)), CN_ECONFIG);
+    cr_expect_eq(mgr_peer_parse("0@h:10", 6, &p, err, sizeof(err)), CN_ECONFIG);
+    cr_expect_eq(mgr_peer_parse("256@h:10", 8, &p, err, sizeof(err)), CN_ECONFIG);
+    cr_expect_eq(mgr_peer_parse("1@h:10/0/5", 10, &p, err, sizeof(err)), CN_ECONFIG);
+}
