@@ -505,7 +505,11 @@ static void not_leader(struct mgr_server *s, struct mgr_answer *a)
     pthread_mutex_lock(&s->lock);
     mgr_raft_leader_addr(s, 0, leader, sizeof(leader));
     pthread_mutex_unlock(&s->lock);
-    mgr_fail(a, 421, "this manager is not the leader");
+    if (leader[0] != '\0')
+        mgr_fail(a, 421, "this manager is not the leader; ask the leader at %s", leader);
+    else
+        mgr_fail(a, 421, "this manager is not the leader and knows of none: no quorum (fewer "
+                 "than a majority of the managers answer) or an election under way");
     json_object_set_new(a->json, "leader", json_string(leader));
 }
 

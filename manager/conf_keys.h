@@ -18,6 +18,10 @@ struct mgr_conf {
     char *peers;               /* the group: id@host:raft_port[/rpc/admin], ... */
     char *raft_listen;         /* HOST:PORT of the Raft transport of a group of one */
     int join;                  /* an empty data dir waits to be added (update-managers) */
+    uint64_t election_ms;      /* Raft: a follower that hears no leader this long campaigns */
+    uint64_t raft_heartbeat_ms;
+    uint64_t snapshot_threshold; /* entries between snapshots */
+    uint64_t snapshot_trailing;  /* entries kept behind a snapshot */
     char *data_dir;            /* RocksDB state */
     char *secret;              /* cluster secret (required) */
     uint64_t replicas;         /* N */
@@ -55,6 +59,19 @@ static const cn_conf_key_t mgr_conf_keys[] = {
     CN_CONF_KEY(CN_CONF_BOOL, "manager", "join", struct mgr_conf, join, "false", 0, 0, 0,
                 "with an empty data_dir, do not start a group: wait to be added to a running "
                 "one with cairn-adm update-managers add (a new or replacing manager)"),
+    CN_CONF_KEY(CN_CONF_UINT, "manager", "election_timeout_ms", struct mgr_conf, election_ms,
+                "1000", 100, 60000, 0,
+                "Raft election timeout: a follower that hears no leader for 1 to 2 times this "
+                "campaigns (the same on every manager)"),
+    CN_CONF_KEY(CN_CONF_UINT, "manager", "raft_heartbeat_ms", struct mgr_conf, raft_heartbeat_ms,
+                "100", 10, 10000, 0,
+                "Raft heartbeat interval of the leader (well below election_timeout_ms)"),
+    CN_CONF_KEY(CN_CONF_UINT, "manager", "snapshot_threshold", struct mgr_conf,
+                snapshot_threshold, "1024", 16, 1048576, 0,
+                "log entries between snapshots of the manager's state"),
+    CN_CONF_KEY(CN_CONF_UINT, "manager", "snapshot_trailing", struct mgr_conf,
+                snapshot_trailing, "256", 4, 1048576, 0,
+                "log entries kept behind a snapshot, so a follower a little behind needs none"),
     CN_CONF_KEY(CN_CONF_PATH, "manager", "data_dir", struct mgr_conf, data_dir,
                 "./data/manager", 0, 0, 0,
                 "RocksDB directory: members, rings, users, buckets (created if missing)"),

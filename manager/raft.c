@@ -30,10 +30,6 @@
 #include "manager/raft_int.h"
 
 #define PROP_MAGIC 0x6d677070u     /* "mgpp" */
-#define ELECTION_MS 1000           /* C-Raft's default; an election takes 1-2 of these */
-#define HEARTBEAT_MS 100
-#define SNAPSHOT_THRESHOLD 1024    /* entries between snapshots */
-#define SNAPSHOT_TRAILING 256      /* entries kept behind one, so a short lag needs none */
 /* A log entry is u64le length | command entry (cmd.h) | zeros to a multiple of 8: C-Raft's
  * uv segments pad entries to 8 bytes and read them back padded. */
 #define ENTRY_HDR 8
@@ -583,10 +579,12 @@ int mgr_raft_start(struct mgr_server *s)
     }
     r->raft_open = 1;
     r->raft.data = r;
-    raft_set_election_timeout(&r->raft, ELECTION_MS);
-    raft_set_heartbeat_timeout(&r->raft, HEARTBEAT_MS);
-    raft_set_snapshot_threshold(&r->raft, SNAPSHOT_THRESHOLD);
-    raft_set_snapshot_trailing(&r->raft, SNAPSHOT_TRAILING);
+    /* the timings: [manager] election_timeout_ms (an election takes 1-2 of them),
+     * raft_heartbeat_ms, snapshot_threshold and snapshot_trailing (conf_keys.h) */
+    raft_set_election_timeout(&r->raft, (unsigned)s->conf.election_ms);
+    raft_set_heartbeat_timeout(&r->raft, (unsigned)s->conf.raft_heartbeat_ms);
+    raft_set_snapshot_threshold(&r->raft, (unsigned)s->conf.snapshot_threshold);
+    raft_set_snapshot_trailing(&r->raft, (unsigned)s->conf.snapshot_trailing);
     raft_set_pre_vote(&r->raft, true); /* a manager back from a partition does not depose */
     if ((rc = raft_start(&r->raft)) != 0) {
         CN_LOG(CN_LOG_ERROR, "rc=%d err=%s: raft_start (address %s)", rc,

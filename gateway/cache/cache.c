@@ -949,4 +949,7 @@ void gw_cache_metrics_write(gw_server_t *s, cn_buf_t *out)
                    "cairn_gateway_cache_invalidations_by_source_total{source=\"remote\"} %" PRIu64
                    "\n",
                    n.invalidations_remote);
+    metric(out, "cairn_gateway_cache_resets_total", "counter",
+           "whole-cache drops the manager's feed asked for (a new leader's feed, or a position "
+           "the manager no longer knows)", "", n.resets_remote);
 }

@@ -1,5 +1,5 @@
-# scripts/lib/cluster.sh: start and stop a local cairn cluster (1 manager, S storage nodes,
-# 1 gateway) whose configs, data, logs, pid and port files all live under one directory.
+# scripts/lib/cluster.sh: start and stop a local cairn cluster (1, 3 or 5 managers, S storage
+# nodes, 1 gateway) whose configs, data, logs, pid and port files all live under one directory.
 # Sourced by scripts/quickstart and tests/integration/*. Every process started is recorded in
 # DIR/run/NAME.pid and stopped by that PID only.
 #
@@ -10,6 +10,13 @@
 #   cl_ports NAME / cl_port_taken HOST:PORT  # what NAME will listen on / is it held
 #   cl_wait_storage N / cl_wait_running N  # wait for the manager to see / run the nodes
 #   cl_live_objects / cl_wait_live_objects WANT TIMEOUT_S  # live copies on the storage nodes
+#
+# The manager group: CL_NMGR (default 1) managers, named manager (id 1), manager2, manager3,
+# ... (id = the number), each with its RPC, admin and Raft ports; the first one's RPC and
+# admin ports are cl_configure's, its Raft port CL_MGR_RAFT, and manager I's ports
+# CL_MGR_PORTS_I="RPC ADMIN RAFT", each picked free when unset. Storage nodes and the
+# gateway get every manager's RPC address, cl_adm every admin address (it follows the
+# leader). cl_managers lists the names; cl_mgr_leader prints the one that leads.
 #
 # Every daemon listens on 127.0.0.1 in this network namespace unless placed elsewhere before
 # cl_configure (the multi-host layout of tests, tests/cluster/README.md):
@@ -85,7 +92,7 @@ PY
 cl_ports() {
     local conf
     case $1 in
-        manager | storage* | gateway) conf=$CL_DIR/conf/cairn-$1.conf ;;
+        manager* | storage* | gateway) conf=$CL_DIR/conf/cairn-$1.conf ;;
         *) echo "cl_ports: unknown daemon $1" >&2; return 1 ;;
     esac
     awk -F' *= *' '
@@ -101,7 +108,7 @@ cl_ports() {
 # cl_place NAME ADDR [NETNS]: see the header. Placements are written to cluster.env by
 # cl_configure (cl_load brings them back); a placement after cl_configure changes nothing.
 cl_place() {
-    [[ $1 =~ ^(manager|storage[0-9]+|gateway|client)$ ]] || { echo "cl_place: unknown daemon $1" >&2; return 1; }
+    [[ $1 =~ ^(manager[0-9]*|storage[0-9]+|gateway|client)$ ]] || { echo "cl_place: unknown daemon $1" >&2; return 1; }
     printf -v "CL_ADDR_$1" '%s' "$2"
     printf -v "CL_NETNS_$1" '%s' "${3:-}"
 }
@@ -137,6 +144,7 @@ cl_hosts() {
     local i names=(manager)
     # shellcheck source=netns.sh
     . "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
+    for ((i = 2; i <= ${CL_NMGR:-1}; i++)); do names+=("manager$i"); done
     for ((i = 0; i < $1; i++)); do names+=("storage$i"); done
     names+=(gateway client)
     nh_setup "${names[@]}" || return 1
@@ -153,30 +161,59 @@ cl_hosts() {
 # cl_addr:MGR_RPC, or CL_MGR_ADDRESSES when set (e.g. more managers, or a dead address first).
 # Each daemon listens on its cl_addr; when the manager's is not a loopback address, the admin
 # API gets a token (CL_TOKEN, sent by cl_adm).
+cl_mgr_name() { # cl_mgr_name ID: the daemon name of manager ID
+    if [ "$1" = 1 ]; then echo manager; else echo "manager$1"; fi
+}
+
 cl_configure() {
-    local n=$1 mrpc=$2 madmin=$3 s3=$4 i secret maddr gaddr saddr name v
+    local n=$1 mrpc=$2 madmin=$3 s3=$4 i secret maddr gaddr saddr name v nm m ports peers
+    local rpcs="" admins=""
     shift 4
     [ -f "$CL_DIR/conf/cluster.env" ] && return 0
+    nm=${CL_NMGR:-1}
     secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
     maddr=$(cl_addr manager)
     gaddr=$(cl_addr gateway)
     CL_TOKEN=""
     [[ $maddr == 127.* ]] || CL_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-    cat >"$CL_DIR/conf/cairn-manager.conf" <<CONF
-[manager]
-rpc_listen = $maddr:$mrpc
-admin_listen = $maddr:$madmin
-raft_listen = $maddr:0
-data_dir = $CL_DIR/data/manager
+    # every manager's ports: "RPC ADMIN RAFT"
+    declare -A mports
+    mports[1]="$mrpc $madmin ${CL_MGR_RAFT:-$(cl_free_ports 1)}"
+    for ((m = 2; m <= nm; m++)); do
+        v=CL_MGR_PORTS_$m
+        mports[$m]=${!v:-$(cl_free_ports 3)}
+    done
+    peers=""
+    for ((m = 1; m <= nm; m++)); do
+        read -r -a ports <<<"${mports[$m]}"
+        name=$(cl_mgr_name "$m")
+        peers+="${peers:+, }$m@$(cl_addr "$name"):${ports[2]}/${ports[0]}/${ports[1]}"
+        rpcs+="${rpcs:+, }$(cl_addr "$name"):${ports[0]}"
+        admins+="${admins:+,}$(cl_addr "$name"):${ports[1]}"
+    done
+    for ((m = 1; m <= nm; m++)); do
+        read -r -a ports <<<"${mports[$m]}"
+        name=$(cl_mgr_name "$m")
+        v=$(cl_addr "$name")
+        {
+            echo "[manager]"
+            if [ "$nm" -gt 1 ]; then printf 'id = %s\npeers = %s\n' "$m" "$peers"; fi
+            cat <<CONF
+rpc_listen = $v:${ports[0]}
+admin_listen = $v:${ports[1]}
+raft_listen = $v:${ports[2]}
+data_dir = $CL_DIR/data/$name
 
 [cluster]
 secret = $secret
 
 [log]
 level = info
-file = $CL_DIR/logs/manager.log
+file = $CL_DIR/logs/$name.log
 CONF
-    [ -n "$CL_TOKEN" ] && printf '\n[admin]\ntoken = %s\n' "$CL_TOKEN" >>"$CL_DIR/conf/cairn-manager.conf"
+            [ -n "$CL_TOKEN" ] && printf '\n[admin]\ntoken = %s\n' "$CL_TOKEN"
+        } >"$CL_DIR/conf/cairn-$name.conf"
+    done
     for ((i = 0; i < n; i++)); do
         saddr=$(cl_addr "storage$i")
         cat >"$CL_DIR/conf/cairn-storage$i.conf" <<CONF
@@ -187,7 +224,7 @@ data_dir = $CL_DIR/data/storage$i
 metrics_listen = $saddr:$([ -n "${CL_METRICS_BASE:-}" ] && echo $((CL_METRICS_BASE + i)) || echo 0)
 
 [manager]
-addresses = ${CL_MGR_ADDRESSES:-$maddr:$mrpc}
+addresses = ${CL_MGR_ADDRESSES:-$rpcs}
 
 [cluster]
 secret = $secret
@@ -209,7 +246,7 @@ metrics_listen = $gaddr:${CL_GW_METRICS:-0}
 tmp_dir = $CL_DIR/data/gateway
 
 [manager]
-addresses = ${CL_MGR_ADDRESSES:-$maddr:$mrpc}
+addresses = ${CL_MGR_ADDRESSES:-$rpcs}
 
 [cluster]
 secret = $secret
@@ -220,13 +257,15 @@ file = $CL_DIR/logs/gateway.log
 CONF
     cat >"$CL_DIR/conf/cluster.env" <<CONF
 CL_NSTORAGE=$n
+CL_NMGR=$nm
 CL_MGR_RPC=$mrpc
 CL_MGR_ADMIN=$madmin
+CL_MGR_ADMINS=$admins
 CL_S3=$s3
 CL_REST=${CL_REST:-}
 CL_TOKEN=$CL_TOKEN
 CONF
-    for name in manager $(for ((i = 0; i < n; i++)); do echo "storage$i"; done) gateway client; do
+    for name in $(cl_managers) $(for ((i = 0; i < n; i++)); do echo "storage$i"; done) gateway client; do
         for v in "CL_ADDR_$name" "CL_NETNS_$name"; do
             if [ -n "${!v:-}" ]; then echo "$v=${!v}" >>"$CL_DIR/conf/cluster.env"; fi
         done
@@ -238,10 +277,16 @@ cl_load() {
     . "$CL_DIR/conf/cluster.env"
 }
 
+# cl_managers: the managers' names (CL_NMGR of them, before or after cl_configure).
+cl_managers() {
+    local m
+    for ((m = 1; m <= ${CL_NMGR:-1}; m++)); do cl_mgr_name "$m"; done
+}
+
 cl_names() {
     local i
     cl_load
-    echo manager
+    cl_managers
     for ((i = 0; i < CL_NSTORAGE; i++)); do echo "storage$i"; done
     echo gateway
 }
@@ -266,7 +311,7 @@ cl_alive() {
 cl_start_one() {
     local name=$1 bin conf deadline ns
     case $name in
-        manager) bin=$CL_BIN/manager/cairn-manager; conf=$CL_DIR/conf/cairn-manager.conf ;;
+        manager*) bin=$CL_BIN/manager/cairn-manager; conf=$CL_DIR/conf/cairn-$name.conf ;;
         storage*) bin=$CL_BIN/storage/cairn-storage; conf=$CL_DIR/conf/cairn-$name.conf ;;
         gateway) bin=$CL_BIN/gateway/cairn-gateway; conf=$CL_DIR/conf/cairn-gateway.conf ;;
         *) echo "cl_start_one: unknown daemon $name" >&2; return 1 ;;
@@ -311,6 +356,8 @@ cl_stop_one() {
     rm -f "$CL_DIR/run/$name.pid" "$CL_DIR/run/$name.port"
 }
 
+# cl_start: every daemon. The managers of a group start together (each waits for its port
+# file, which it writes once its listeners are up, before the group has elected a leader).
 cl_start() {
     local name
     for name in $(cl_names); do cl_start_one "$name" || return 1; done
@@ -321,12 +368,49 @@ cl_stop() {
     for name in $(cl_names | tac); do cl_stop_one "$name"; done
 }
 
-# cl_adm ARGS...: cairn-adm against this cluster's manager (from the client's namespace,
-# with the admin token when there is one).
+# cl_adm ARGS...: cairn-adm against this cluster's managers (every admin address: it follows
+# the leader; from the client's namespace, with the admin token when there is one).
 cl_adm() {
     cl_load
-    cl_in client "$CL_BIN/manager/adm/cairn-adm" --manager "$(cl_addr manager):$CL_MGR_ADMIN" \
+    cl_in client "$CL_BIN/manager/adm/cairn-adm" \
+        --manager "${CL_MGR_ADMINS:-$(cl_addr manager):$CL_MGR_ADMIN}" \
         ${CL_TOKEN:+--token "$CL_TOKEN"} "$@"
+}
+
+# cl_mgr_admin NAME: the admin address (HOST:PORT) of manager NAME, from its config.
+cl_mgr_admin() {
+    awk -F' *= *' '$1 == "admin_listen" { print $2 }' "$CL_DIR/conf/cairn-$1.conf"
+}
+
+# cl_mgr_role NAME: what manager NAME says it is (leader, follower, candidate, down), or ""
+# when it does not answer within 2 s.
+cl_mgr_role() {
+    cl_in client curl -s -m 2 -o /dev/null -D - ${CL_TOKEN:+-H "Authorization: Bearer $CL_TOKEN"} \
+        "http://$(cl_mgr_admin "$1")/v1/version" 2>/dev/null |
+        tr -d '\r' | awk -F': ' 'tolower($1) == "cairn-manager-role" { print $2 }'
+}
+
+# cl_mgr_leader [SKIP...]: prints the name of the manager that says it leads (the running
+# ones but SKIP), or fails when none does.
+cl_mgr_leader() {
+    local m
+    for m in $(cl_managers); do
+        [[ " $* " == *" $m "* ]] && continue
+        cl_alive "$m" || continue
+        [ "$(cl_mgr_role "$m")" = leader ] && { echo "$m"; return 0; }
+    done
+    return 1
+}
+
+# cl_wait_mgr_leader TIMEOUT_S [SKIP...]: waits until a manager leads and prints its name.
+cl_wait_mgr_leader() {
+    local deadline=$((SECONDS + $1)) l
+    shift
+    until l=$(cl_mgr_leader "$@"); do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.1
+    done
+    echo "$l"
 }
 
 # cl_wait_running N TIMEOUT_S: waits until N nodes (storage and gateway) report running.

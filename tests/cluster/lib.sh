@@ -1,5 +1,6 @@
-# tests/cluster/lib.sh: a cluster for the fault tests (bash): 1 manager, NSTORAGE storage
-# nodes and 1 gateway on free loopback ports (scripts/lib/cluster.sh), tuned to notice
+# tests/cluster/lib.sh: a cluster for the fault tests (bash): 1 manager (FC_MANAGERS=3: a
+# group of 3, scripts/lib/cluster.sh's CL_NMGR), NSTORAGE storage nodes and 1 gateway on free
+# loopback ports (scripts/lib/cluster.sh), tuned to notice
 # failures within seconds; a concurrent S3 load (s3load.py, boto3) that records every acked
 # key with its MD5; and checks through the gateway and each replica (whereis).
 # Each test script: . lib.sh; fc_setup NSTORAGE; ...; fc_verify ...; t_summary.
@@ -56,6 +57,7 @@ fc_setup() {
     fi
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-fault-XXXXXX")
     cl_setup "$tmp" "$build"
+    CL_NMGR=${FC_MANAGERS:-1}
     trap fc_finish EXIT
     if [ "$netns" = 1 ]; then
         cl_hosts "$n" || t_abort "could not make the hosts (network namespaces)"
@@ -64,15 +66,18 @@ fc_setup() {
     set -- $(cl_free_ports $((n + 3)))
     cl_configure "$n" "$@"
     cl_load
-    printf '\n[cluster]\nnode_timeout_ms = %s\n' "$FC_NODE_TIMEOUT_MS" >>"$CL_DIR/conf/cairn-manager.conf"
+    for i in $(cl_managers); do
+        printf '\n[cluster]\nnode_timeout_ms = %s\n' "$FC_NODE_TIMEOUT_MS" >>"$CL_DIR/conf/cairn-$i.conf"
+    done
     for ((i = 0; i < n; i++)); do
         printf '\n[replication]\ntimeout = %s\nrepair_backoff_max = 1s\n' "$FC_REPL_TIMEOUT" \
             >>"$CL_DIR/conf/cairn-storage$i.conf"
     done
     printf '\n[gateway]\nrpc_timeout_ms = %s\n' "$FC_RPC_TIMEOUT_MS" >>"$CL_DIR/conf/cairn-gateway.conf"
     FC_ENDPOINT=http://$(cl_addr gateway):$CL_S3
-    FC_ADMIN=$(cl_addr manager):$CL_MGR_ADMIN
-    cl_start_one manager || t_abort "the manager did not start"
+    FC_ADMIN=$CL_MGR_ADMINS
+    for i in $(cl_managers); do cl_start_one "$i" || t_abort "$i did not start"; done
+    [ "$CL_NMGR" -gt 1 ] && { cl_wait_mgr_leader 20 >/dev/null || t_abort "the managers elected no leader"; }
     for ((i = 0; i < k; i++)); do cl_start_one "storage$i" || t_abort "storage$i did not start"; done
     cl_start_one gateway || t_abort "the gateway did not start"
     deadline=$((SECONDS + 20))
@@ -205,4 +210,92 @@ fc_verify() {
     rc=$?
     echo "$out" | tail -n 3
     return $rc
+}
+
+# ---- the manager group (FC_MANAGERS=3) ---------------------------------------------------
+
+# fc_admin_loop_start NAME: admin writes in the background until fc_admin_loop_stop NAME:
+# one after another, a user NAME-uK and a bucket NAME-bK of hers, through cl_adm (which
+# follows the leader). Acked names go to DIR/NAME.users and DIR/NAME.buckets; every call is
+# a line "START END RC" (seconds since the epoch) in DIR/NAME.calls.
+fc_admin_loop_start() {
+    local name=$1
+    rm -f "$CL_DIR/$name.stop"
+    (
+        k=0
+        call() { # call KIND NAME ARGS...: one admin write, recorded
+            local kind=$1 obj=$2 t0 rc
+            shift 2
+            t0=$(date +%s.%N)
+            out=$(cl_adm --json "$@" 2>>"$CL_DIR/$name.err")
+            rc=$?
+            echo "$t0 $(date +%s.%N) $rc" >>"$CL_DIR/$name.calls"
+            [ $rc = 0 ] && echo "$obj" >>"$CL_DIR/$name.$kind"
+            return $rc
+        }
+        while [ ! -e "$CL_DIR/$name.stop" ]; do
+            k=$((k + 1))
+            call users "$name-u$k" create-user "$name-u$k" || continue
+            key=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_key"])')
+            call buckets "$name-b$k" add-bucket "$name-b$k" "$key" || true
+        done
+    ) &
+    echo $! >"$CL_DIR/$name.pid"
+    FC_LOAD_PIDS="$FC_LOAD_PIDS $!"
+}
+
+fc_admin_loop_stop() {
+    touch "$CL_DIR/$1.stop"
+    wait "$(cat "$CL_DIR/$1.pid")"
+    echo "admin loop $1: $(wc -l <"$CL_DIR/$1.users" 2>/dev/null || echo 0) users and" \
+        "$(wc -l <"$CL_DIR/$1.buckets" 2>/dev/null || echo 0) buckets acked," \
+        "$(awk '$3 != 0' "$CL_DIR/$1.calls" 2>/dev/null | wc -l) calls failed"
+}
+
+# fc_admin_outage NAME T0: seconds from T0 (a fault, epoch seconds) until the end of the
+# first admin write of the loop that began after T0 and succeeded: how long admin writes
+# were unavailable. "none" when no write after T0 succeeded.
+fc_admin_outage() {
+    awk -v t0="$2" '$1 >= t0 && $3 == 0 { d = $2 - t0; if (best == "" || d < best) best = d }
+        END { if (best == "") print "none"; else printf "%.2f\n", best }' "$CL_DIR/$1.calls"
+}
+
+# fc_mgr_holds MANAGER KIND FILE: manager MANAGER's own state (its GET /v1/KIND, users or
+# buckets, asked of it alone) holds every name in FILE.
+fc_mgr_holds() {
+    local out
+    out=$(cl_in client curl -s -m 10 ${CL_TOKEN:+-H "Authorization: Bearer $CL_TOKEN"} \
+        "http://$(cl_mgr_admin "$1")/v1/$2") || return 1
+    printf '%s' "$out" | python3 -c '
+import json, sys
+have = set()
+for e in json.load(sys.stdin):
+    have.add(e.get("user") or e.get("name") or e.get("bucket"))
+want = [l.strip() for l in open(sys.argv[1]) if l.strip()]
+missing = [w for w in want if w not in have]
+if missing:
+    print("missing %d of %d, e.g. %s" % (len(missing), len(want), missing[:3]), file=sys.stderr)
+    sys.exit(1)' "$3"
+}
+
+# fc_mgrs_hold_all NAME TIMEOUT_S: every manager holds every user and bucket the admin loop
+# NAME had acked (followers catch up: waits up to TIMEOUT_S).
+fc_mgrs_hold_all() {
+    local deadline=$((SECONDS + $2)) m ok
+    while :; do
+        ok=1
+        for m in $(cl_managers); do
+            fc_mgr_holds "$m" users "$CL_DIR/$1.users" 2>/dev/null &&
+                fc_mgr_holds "$m" buckets "$CL_DIR/$1.buckets" 2>/dev/null || ok=0
+        done
+        [ $ok = 1 ] && return 0
+        if [ $SECONDS -ge $deadline ]; then
+            for m in $(cl_managers); do
+                fc_mgr_holds "$m" users "$CL_DIR/$1.users" || echo "  ($m: users)"
+                fc_mgr_holds "$m" buckets "$CL_DIR/$1.buckets" || echo "  ($m: buckets)"
+            done
+            return 1
+        fi
+        sleep 0.5
+    done
 }

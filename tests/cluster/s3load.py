@@ -10,7 +10,7 @@
   s3load.py delete --endpoint URL --bucket B --acked FILE --count N --deleted FILE
       DELETEs the first N keys of --acked; appends each acked delete to --deleted.
   s3load.py verify --endpoint URL --bucket B --acked FILE [--deleted FILE]
-                   [--admin HOST:PORT --sample K --n N] [--live NODE,...]
+                   [--admin HOST:PORT[,...] --sample K --n N] [--live NODE,...]
       GETs every acked key (MD5 must match) and expects 404 for deleted ones; with --admin,
       asks whereis for K sampled keys: every one of its N owners on cur must hold a copy with
       the same clock and ETag (deleted: a tombstone or nothing), owners only among --live;
@@ -177,12 +177,19 @@ def cmd_delete(a):
 
 
 def whereis(admin, key):
-    url = "http://%s/v1/whereis?all=1&key=%s" % (admin, urllib.parse.quote(key, safe=""))
-    req = urllib.request.Request(url)
-    if os.environ.get("CAIRN_TOKEN"):  # an admin API off loopback asks for it
-        req.add_header("Authorization", "Bearer " + os.environ["CAIRN_TOKEN"])
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.load(r)
+    """admin: HOST:PORT[,HOST:PORT...], the managers of a group; the first that answers."""
+    err = None
+    for addr in admin.split(","):
+        url = "http://%s/v1/whereis?all=1&key=%s" % (addr.strip(), urllib.parse.quote(key, safe=""))
+        req = urllib.request.Request(url)
+        if os.environ.get("CAIRN_TOKEN"):  # an admin API off loopback asks for it
+            req.add_header("Authorization", "Bearer " + os.environ["CAIRN_TOKEN"])
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return json.load(r)
+        except (OSError, ValueError) as e:  # a manager that is down: the next one
+            err = e
+    raise err
 
 
 def cmd_verify(a):

@@ -151,7 +151,8 @@ until adm_status || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
 check "cairn-adm status shows each manager's role, term and applied index" adm_status
 cat "$tmp/status.txt"
 
-# a manager far behind catches up from a snapshot: C-Raft snapshots every 1024 entries and
+# a manager far behind catches up from a snapshot: C-Raft snapshots every 1024 entries (the
+# default [manager] snapshot_threshold) and
 # keeps 256 behind (manager/raft.c), so 1300 writes while one follower is down leave it
 # behind the leader's log; the leader sends it the snapshot (raft_fsm.restore)
 f=$(((nl + 1) % 3))
