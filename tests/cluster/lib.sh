@@ -68,6 +68,8 @@ fc_setup() {
     cl_load
     for i in $(cl_managers); do
         printf '\n[cluster]\nnode_timeout_ms = %s\n' "$FC_NODE_TIMEOUT_MS" >>"$CL_DIR/conf/cairn-$i.conf"
+        # FC_MGR_CONF: more lines for every manager's config (e.g. a [manager] section)
+        [ -n "${FC_MGR_CONF:-}" ] && printf '\n%s\n' "$FC_MGR_CONF" >>"$CL_DIR/conf/cairn-$i.conf"
     done
     for ((i = 0; i < n; i++)); do
         printf '\n[replication]\ntimeout = %s\nrepair_backoff_max = 1s\n' "$FC_REPL_TIMEOUT" \
