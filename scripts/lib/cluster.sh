@@ -301,10 +301,12 @@ cl_pid_running() {
 # (cl_pid_running) and is still that daemon (after a reboot or a long stop the PID may belong
 # to another process).
 cl_alive() {
-    local pid
+    local pid cmd
     pid=$(cat "$CL_DIR/run/$1.pid" 2>/dev/null) || return 1
     [ -n "$pid" ] && cl_pid_running "$pid" || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$CL_DIR/conf/"
+    # no grep -q in a pipe: under pipefail, tr's SIGPIPE when grep stops early fails it
+    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
+    [[ $cmd == *"$CL_DIR/conf/"* ]]
 }
 
 # cl_start_one NAME: starts one daemon in its own session and waits for its port file.

@@ -187,7 +187,7 @@ nh_heal() {
 nh_cut() {
     local i
     i=$(nh__idx "$1") || return 1
-    bridge -n "$NH_SW" link show dev "p$i" | grep -q "state disabled"
+    [[ $(bridge -n "$NH_SW" link show dev "p$i") == *"state disabled"* ]] # no grep -q in a pipe
 }
 
 nh_cleanup() {
@@ -219,7 +219,7 @@ nh_cleanup() {
         ip netns del "$ns" 2>/dev/null
     done
     ip netns del "$NH_SW" 2>/dev/null
-    if ip netns list | grep -q "^cairn-$NH_ID-"; then
+    if [ -n "$(ip netns list | awk -v p="cairn-$NH_ID-" 'index($1, p) == 1')" ]; then
         echo "netns: could not delete:$(ip netns list | awk -v p="cairn-$NH_ID-" 'index($1, p) == 1 { printf " %s", $1 }')" >&2
         return 1
     fi
