@@ -44,11 +44,42 @@ static void status_print(struct adm *a, const json_t *j, const void *arg)
     adm_managers_print(json_object_get(j, "managers"));
 }
 
+/* The admin address of the leader a follower's status names, or NULL (it leads itself, or
+ * knows of none). */
+static const char *leader_named(const json_t *j)
+{
+    const json_t *m;
+    size_t i;
+
+    json_array_foreach(json_object_get(j, "managers"), i, m) {
+        const char *role = json_string_value(json_object_get(m, "role"));
+
+        if (role != NULL && strcmp(role, "leader") == 0)
+            return json_is_true(json_object_get(m, "self"))
+                       ? NULL
+                       : json_string_value(json_object_get(m, "admin"));
+    }
+    return NULL;
+}
+
 int adm_cmd_status(struct adm *a, int argc, char **argv)
 {
+    json_t *j, *again;
+    const char *leader;
+
     if (argc == 1)
         return adm_cmd_status_node(a, argc, argv);
-    return adm_call_print(a, "GET", "/v1/status", NULL, status_print, NULL);
+    if (adm_call(a, "GET", "/v1/status", NULL, &j) != 0)
+        return 1;
+    /* a follower sees the group only in part (who leads, not who is down or behind): ask
+     * the leader it names, once; when that fails, its answer is what there is */
+    if ((leader = leader_named(j)) != NULL &&
+        cn_mgr_addrs_not_leader(&a->addrs, a->addrs.cur, leader) == CN_MGR_NOW &&
+        adm_call(a, "GET", "/v1/status", NULL, &again) == 0) {
+        json_decref(j);
+        j = again;
+    }
+    return adm_print(a, j, status_print, NULL);
 }
 
 int adm_cmd_start(struct adm *a, int argc, char **argv)

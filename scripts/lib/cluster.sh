@@ -273,6 +273,7 @@ CONF
 }
 
 cl_load() {
+    CL_NMGR=1 CL_MGR_ADMINS="" # a directory made before the manager group has neither
     # shellcheck disable=SC1091
     . "$CL_DIR/conf/cluster.env"
 }
