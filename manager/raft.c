@@ -594,15 +594,15 @@ int mgr_raft_start(struct mgr_server *s)
     uv_async_init(&s->loop, &r->async, on_async);
     r->async.data = r;
     r->async_open = 1;
-    pthread_mutex_lock(&s->lock);
-    mgr_raft_cron(s); /* a group of one is its leader already */
-    pthread_mutex_unlock(&s->lock);
     log.submit = submit;
     log.barrier = barrier;
     log.on_loop = on_loop;
     log.ctx = r;
     pthread_mutex_lock(&s->lock);
     mgr_fsm_set_log(s->fsm, &log);
+    /* after set_log: the cron may propose (the leader's own record), and a proposal before
+     * it would be applied at once, beside the log, taking the index of the log's next entry */
+    mgr_raft_cron(s); /* a group of one is its leader already */
     pthread_mutex_unlock(&s->lock);
     CN_LOG(CN_LOG_INFO, "id=%" PRIu64 " raft=%s peers=%zu applied=%" PRIu64
            ": manager group started", s->self.id, s->self.raft_addr, s->nconf_peers,

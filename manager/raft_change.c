@@ -362,8 +362,8 @@ void mgr__raft_own_record(struct mgr_raft *r)
     struct mgr_peer me = s->self, rec;
     mgr_cmd_t c;
 
-    if (!r->own_record_due || s->rpc_port == 0 || s->admin_port == 0)
-        return; /* the listeners start after raft: a later tick */
+    if (!r->own_record_due || s->admin == NULL || s->rpc_port == 0 || s->admin_port == 0)
+        return; /* the listeners start after raft (their ports may be 0 until): a later tick */
     r->own_record_due = 0;
     me.rpc_port = s->rpc_port;
     me.admin_port = s->admin_port;
