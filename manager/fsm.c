@@ -382,6 +382,26 @@ int mgr_fsm_snapshot(mgr_fsm_t *f, cn_buf_t *out)
     return rc;
 }
 
+static int is_record(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    (void)val;
+    (void)vlen;
+    if (klen < 2 || memcmp(key, "v/", 2) != 0) {
+        *(int *)arg = 1;
+        return 1; /* one is enough */
+    }
+    return 0;
+}
+
+/* 1 when the state holds no record but versions: a manager that joins a group. */
+static int holds_nothing(mgr_fsm_t *f)
+{
+    int any = 0;
+
+    mgr_state_scan(f->st, "", is_record, &any);
+    return f->applied == 0 && !any;
+}
+
 int mgr_fsm_install(mgr_fsm_t *f, const void *snap, size_t len)
 {
     mgr_batch_t *b;
@@ -391,7 +411,10 @@ int mgr_fsm_install(mgr_fsm_t *f, const void *snap, size_t len)
     CN_CHECK_OBJ(f, MGR_FSM_MAGIC);
     if ((rc = mgr_cmd_decode(snap, len, &c)) != 0)
         return rc;
-    if (c.kind != MGR_CMD_SNAPSHOT || c.applied <= f->applied) {
+    /* a snapshot of a state from before the log says applied 0 (raft.h: the first snapshot
+     * of an upgraded state); a manager that holds nothing yet still takes it */
+    if (c.kind != MGR_CMD_SNAPSHOT ||
+        (c.applied <= f->applied && !(c.applied == 0 && holds_nothing(f)))) {
         rc = c.kind != MGR_CMD_SNAPSHOT ? CN_ECORRUPT : 0;
         mgr_cmd_dispose(&c);
         return rc;

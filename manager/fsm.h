@@ -52,7 +52,9 @@
  *   - raft_fsm.snapshot -> mgr_fsm_snapshot (the records and the applied index, one buffer);
  *     raft_fsm.restore -> mgr_fsm_install (the buffer is freed after the install). A
  *     snapshot at or below "v/applied" changes nothing, so a restart that restores the last
- *     local snapshot keeps the newer state.
+ *     local snapshot keeps the newer state. One exception: a manager that holds nothing yet
+ *     (it joins a group) takes a snapshot that says applied 0, the first snapshot of a
+ *     state kept before the log (raft.h, "Bootstrap and upgrade").
  * Threads: every call here with the server lock held (tests without one: one thread).
  * Ownership: the fsm borrows st and the views; they outlive it.
  */

@@ -105,10 +105,69 @@ sys.exit(0 if any(n["type"] == "gateway" for n in nodes) and
     done
 }
 
+# grow_group LABEL USERS_JSON: the upgraded manager, a group of one, becomes a group of three
+# with cairn-adm update-managers add (two managers started empty with join = true), and
+# both new ones hold every user (issue 14's upgrade). A group of one whose Raft address has
+# no fixed port (raft_listen = HOST:0, as the release before this one's tests ran it) cannot
+# grow: update-managers says so and changes nothing.
+grow_group() {
+    local label=$1 users=$2 secret raft i p out rc want got deadline
+    local -a mp pids=()
+    secret=$(awk -F' *= *' '$1 == "secret" { print $2 }' "$CL_DIR/conf/cairn-manager.conf")
+    raft=$(awk -F' *= *' '$1 == "raft_listen" { print $2 }' "$CL_DIR/conf/cairn-manager.conf" | tail -n 1)
+    read -r -a mp <<<"$(cl_free_ports 6)"
+    for i in 2 3; do
+        p=$(((i - 2) * 3))
+        cat >"$CL_DIR/conf/cairn-manager$i.conf" <<CONF
+[manager]
+id = $i
+peers = $i@127.0.0.1:${mp[p + 2]}/${mp[p]}/${mp[p + 1]}
+rpc_listen = 127.0.0.1:${mp[p]}
+admin_listen = 127.0.0.1:${mp[p + 1]}
+join = true
+data_dir = $CL_DIR/data/manager$i
+
+[cluster]
+secret = $secret
+CONF
+        "$build/manager/cairn-manager" -c "$CL_DIR/conf/cairn-manager$i.conf" \
+            >>"$CL_DIR/logs/manager$i.log" 2>&1 &
+        pids+=($!)
+    done
+    sleep 0.5
+    if [[ $raft == *:0 ]]; then
+        out=$(cl_adm update-managers add "2@127.0.0.1:${mp[2]}/${mp[0]}/${mp[1]}" 2>&1)
+        rc=$?
+        expect_eq "$label: a group of one on Raft port 0 cannot grow (update-managers fails)" 1 "$rc"
+        expect_match "$label: and says why" "no fixed port" "$out"
+    else
+        for i in 2 3; do
+            p=$(((i - 2) * 3))
+            check "$label: update-managers add manager $i to the upgraded group" \
+                cl_adm update-managers add "$i@127.0.0.1:${mp[p + 2]}/${mp[p]}/${mp[p + 1]}"
+        done
+        want=$(printf '%s' "$users" | "$py" -c 'import json,sys; print(sorted(u["user"] for u in json.load(sys.stdin)))')
+        for i in 2 3; do
+            p=$(((i - 2) * 3))
+            deadline=$((SECONDS + 15))
+            until got=$(curl -s -m 10 "http://127.0.0.1:${mp[p + 1]}/v1/users" | "$py" -c 'import json,sys; print(sorted(u["user"] for u in json.load(sys.stdin)))' 2>/dev/null) &&
+                [ "$got" = "$want" ]; do
+                [ $SECONDS -ge $deadline ] && break
+                sleep 0.2
+            done
+            expect_eq "$label: the added manager $i holds every user" "$want" "$got"
+        done
+        out=$(cl_adm --json status | "$py" -c 'import json,sys; print(" ".join(sorted(m["role"] for m in json.load(sys.stdin)["managers"])))')
+        expect_eq "$label: the group is a leader and two followers" "follower follower leader" "$out"
+    fi
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+}
+
 # serve_fixture TARBALL: every step and check of one fixture; returns at the first step
 # that fails (the caller's fixture_done cleans up).
 serve_fixture() {
-    local tarball=$1 name label n ports users out rc i f ndc
+    local tarball=$1 name label n ports users out rc i f ndc had_log
     name=$(basename "$tarball" .tar.gz)
     label="old data $name"
     echo "--- $name"
@@ -122,6 +181,11 @@ serve_fixture() {
         "$py" "$here/old_data_conf.py" "$CL_DIR" "${ports[@]}" || return
     cl_load
     n=$CL_NSTORAGE
+    # the upgrade to a manager group (docs/OPERATIONS.md): a release before it had no
+    # raft_listen; the operator gives the group of one a fixed Raft port first
+    if ! grep -q '^raft_listen' "$CL_DIR/conf/cairn-manager.conf"; then
+        printf '[manager]\nraft_listen = 127.0.0.1:%s\n' "$(cl_free_ports 1)" | t_conf manager
+    fi
     # the fixture was written with the memory cache off, so that its small objects left
     # disk-cache files; the harness runs with both caches, as a default gateway does
     t_conf gateway <<CONF
@@ -130,12 +194,18 @@ mem_capacity = 64m
 CONF
     endpoint=http://127.0.0.1:$CL_S3
 
+    had_log=$([ -d "$CL_DIR/data/manager/raft" ] && echo yes)
     check "$label: the manager starts on the old state" cl_start_one manager || return
-    # issue 14: an old state becomes a group of one whose Raft log starts with a snapshot of
-    # it, so the applied index goes on from the state's (raft.h)
-    expect_match "$label: the manager made a group of one from the old state" \
-        "peers=1 applied=[0-9]+: group bootstrapped from the existing state" \
-        "$(cat "$CL_DIR/logs/manager.log")"
+    if [ -z "$had_log" ]; then
+        # issue 14: an old state becomes a group of one whose Raft log starts with a snapshot
+        # of it, so the applied index goes on from the state's (raft.h)
+        expect_match "$label: the manager made a group of one from the old state" \
+            "peers=1 applied=[0-9]+: group bootstrapped from the existing state" \
+            "$(cat "$CL_DIR/logs/manager.log")"
+    else
+        expect_match "$label: the manager goes on from its Raft log" \
+            "peers=1 applied=[0-9]+: manager group started" "$(cat "$CL_DIR/logs/manager.log")"
+    fi
     for ((i = 0; i < n; i++)); do
         check "$label: storage$i starts on its old data" cl_start_one "storage$i" || return
     done
@@ -177,6 +247,7 @@ CONF
         t_bad "$label: old_data.py exited $rc" "$out"
     fi
 
+    grow_group "$label" "$users"
     cl_stop
     # the upgraded manager starts again from its Raft log (applied index and users kept)
     if check "$label: the upgraded manager starts again" cl_start_one manager; then
