@@ -8,7 +8,9 @@
 # is printed) and admin writes work through it; the killed manager, restarted, catches up;
 # cairn-adm status on the leader shows the three managers' roles, terms and applied indexes;
 # a follower far behind catches up from a snapshot; two of three lost: writes are refused
-# (421, no leader) and none is acked, one back: writes resume.
+# (421, no leader) and none is acked, one back: writes resume. A backup written by the
+# release before the group restores into the group (every manager holds it; the group's own
+# records stay).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -170,6 +172,27 @@ expect_eq "1300 writes with one follower down" 0 "$bad"
 start "$f"
 check "the follower far behind catches up (snap1299)" wait_user "$f" snap1299 30
 expect_match "it installed a snapshot" "snapshot installed" "$(cat "$tmp/manager$f.log")"
+
+# backup and restore through the group: a backup written by the release before the group
+# (tests/fixtures/backup/) restores into this group of three, every manager holds it, and the
+# group's own records stay (each manager still named with its admin address)
+ADM=("$build/manager/adm/cairn-adm" --manager "127.0.0.1:${ADMIN[0]},127.0.0.1:${ADMIN[1]},127.0.0.1:${ADMIN[2]}")
+check "restore-manager of a backup written by b56d53b (one manager)" \
+    "${ADM[@]}" restore-manager "$src/tests/fixtures/backup/b56d53b.json"
+for i in 0 1 2; do
+    check "manager$i holds the restored users" wait_user "$i" bob 10
+    out=$(curl -s -m 5 "http://127.0.0.1:${ADMIN[$i]}/v1/buckets/photos")
+    expect_match "manager$i holds the restored bucket photos, alice's" \
+        '"owner": "XG1OXZDF2L3X71P0L4AU"' "$out"
+    expect_match "manager$i: photos is public-read" '"acl": "public-read"' "$out"
+done
+rl=$(wait_leader 10) || t_abort "no leader after the restore"
+expect_eq "the users are the backup's (the group's snap5 is gone)" no "$(has_user "$rl" snap5 && echo yes || echo no)"
+out=$("${ADM[@]}" --json status | python3 -c 'import json,sys; print(" ".join(sorted(m["admin"] for m in json.load(sys.stdin)["managers"])))')
+expect_eq "the group's own records stay: every manager named by its admin address" \
+    "$(printf '127.0.0.1:%s\n' "${ADMIN[@]}" | sort | tr '\n' ' ' | sed 's/ $//')" "$out"
+"${ADM[@]}" backup-manager "$tmp/group.json" >/dev/null
+check "a backup of the group holds the restored users" grep -q '"u/bob"' "$tmp/group.json"
 
 # two of three lost: no quorum. The survivor steps down within the election timeout and
 # refuses admin writes with 421 and no leader ("leader": ""), never a success; one back,
