@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/mem.h"
 #include "manager/cmd.h"
 #include "manager/fsm.h"
 #include "manager/users.h"
@@ -234,6 +235,27 @@ static int apply_change(mgr_state_t *st, const mgr_cmd_t *c, mgr_bucket_t *cur)
     }
 }
 
+static void policy_key(const char *bucket, char out[8 + MGR_BUCKET_NAME_MAX])
+{
+    snprintf(out, 8 + MGR_BUCKET_NAME_MAX, "p/%s", bucket);
+}
+
+/* bucket_set_policy on the record cur: p/<bucket> holds the document as given (the gateway
+ * validated it; the manager keeps the text), none deletes it. */
+static int apply_policy(const mgr_cmd_t *c, const mgr_bucket_t *cur, mgr_batch_t *b)
+{
+    char key[8 + MGR_BUCKET_NAME_MAX];
+
+    if (c->if_owner[0] && strcmp(c->if_owner, cur->owner) != 0)
+        return CN_EPERM;
+    policy_key(cur->name, key);
+    if (c->text_len == 0)
+        mgr_batch_del(b, key);
+    else
+        mgr_batch_put(b, key, c->text, c->text_len);
+    return 0;
+}
+
 int mgr__buckets_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b)
 {
     char key[8 + MGR_BUCKET_NAME_MAX];
@@ -256,6 +278,11 @@ int mgr__buckets_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b)
     } else if (c->kind == MGR_CMD_BUCKET_DELETE) {
         snprintf(key, sizeof(key), "b/%s", cur.name);
         mgr_batch_del(b, key);
+        policy_key(cur.name, key);
+        mgr_batch_del(b, key); /* a bucket made again later starts without it */
+    } else if (c->kind == MGR_CMD_BUCKET_SET_POLICY) {
+        if ((rc = apply_policy(c, &cur, b)) != 0)
+            return rc;
     } else if ((rc = apply_change(st, c, &cur)) != 0) {
         return rc;
     } else {
@@ -333,4 +360,51 @@ json_t *mgr_buckets_json(mgr_state_t *st, int admin)
 
     mgr_buckets_each(st, json_one, &c);
     return c.arr;
+}
+
+int mgr_bucket_policy_get(mgr_state_t *st, const char *bucket, char **doc, size_t *len)
+{
+    char key[8 + MGR_BUCKET_NAME_MAX];
+
+    if (!mgr_bucket_name_valid(bucket))
+        return CN_ENOENT;
+    policy_key(bucket, key);
+    return mgr_state_get(st, key, doc, len);
+}
+
+void mgr_buckets_add_policies(mgr_state_t *st, json_t *arr)
+{
+    json_t *bk;
+    size_t i;
+
+    json_array_foreach(arr, i, bk) {
+        const char *name = json_string_value(json_object_get(bk, "name"));
+        char *doc;
+        size_t len;
+
+        if (name != NULL && mgr_bucket_policy_get(st, name, &doc, &len) == 0) {
+            json_object_set_new(bk, "policy", json_stringn(doc, len));
+            cn_free(doc);
+        }
+    }
+}
+
+int mgr_buckets_set_policy_cmd(mgr_state_t *st, const char *bucket, const char *doc,
+                               size_t len, const char *if_owner, mgr_cmd_t *cmd)
+{
+    mgr_bucket_t b;
+    int rc;
+
+    if (len > MGR_CMD_MAX_TEXT || (doc != NULL && memchr(doc, '\0', len) != NULL))
+        return CN_EINVAL;
+    if ((rc = mgr_buckets_get(st, bucket, &b)) != 0)
+        return rc;
+    if (if_owner != NULL && strcmp(if_owner, b.owner) != 0)
+        return CN_EPERM;
+    mgr_cmd_init(cmd, MGR_CMD_BUCKET_SET_POLICY);
+    snprintf(cmd->bucket.name, sizeof(cmd->bucket.name), "%s", b.name);
+    if (if_owner != NULL)
+        snprintf(cmd->if_owner, sizeof(cmd->if_owner), "%s", if_owner);
+    mgr_cmd_set_text(cmd, doc, doc != NULL ? len : 0);
+    return 0;
 }

@@ -304,13 +304,36 @@ static int op_bucket_set_acl(struct rpc_call *c)
     return propose(c, &cmd, bucket_applied);
 }
 
+/* bucket_set_policy {name, policy (absent: delete), owner}: the gateway's Put and
+ * DeleteBucketPolicy, which validated the document. owner is the requester's canonical id;
+ * only the bucket's owner may change its policy (CN_EPERM otherwise, here and at apply). */
+static int op_bucket_set_policy(struct rpc_call *c)
+{
+    char name[MGR_BUCKET_NAME_MAX + 2], owner[MGR_USER_ID_LEN + 8];
+    cn_slice_t doc = {NULL, 0};
+    mgr_cmd_t cmd;
+    int rc;
+
+    if (cn_msg_get_str(c->req, "name", name, sizeof(name)) != 0)
+        return CN_ENOENT;
+    if (cn_msg_get_str(c->req, "owner", owner, sizeof(owner)) != 0)
+        return CN_EINVAL;
+    if (cn_msg_get_bytes(c->req, "policy", &doc) == 0 && doc.len == 0)
+        return CN_EINVAL;
+    if ((rc = mgr_buckets_set_policy_cmd(c->s->st, name, doc.ptr, doc.len, owner, &cmd)) != 0)
+        return rc;
+    snprintf(c->done_msg, sizeof(c->done_msg), "bucket=%s: policy %s over RPC", name,
+             doc.len ? "set" : "deleted");
+    return propose(c, &cmd, bucket_applied);
+}
+
 /* The op as a metric label: known ops only, so a peer cannot grow the series. */
 static const char *op_label(const char *op)
 {
     static const char *const known[] = {
         CN_OP_REGISTER, CN_OP_HEARTBEAT, CN_OP_GET_RING, CN_OP_GET_USERS, CN_OP_GET_BUCKETS,
         CN_OP_GET_ENDPOINTS, CN_OP_BUCKET_CREATE, CN_OP_BUCKET_DELETE, CN_OP_BUCKET_SET_ACL,
-        "cache_invalidate", "get_invalidations",
+        CN_OP_BUCKET_SET_POLICY, "cache_invalidate", "get_invalidations",
     };
 
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -347,6 +370,7 @@ static int dispatch(struct rpc_call *c, const char *op)
 
         cn_msg_set_u64(c->resp, "ver", mgr_buckets_ver(s));
         mgr_usage_annotate(s, arr);
+        mgr_buckets_add_policies(s->st, arr);
         put_json_body(c->resp, arr);
         rc = 0;
     } else if (strcmp(op, CN_OP_GET_ENDPOINTS) == 0) {
@@ -359,6 +383,8 @@ static int dispatch(struct rpc_call *c, const char *op)
         rc = op_bucket_delete(c);
     } else if (strcmp(op, CN_OP_BUCKET_SET_ACL) == 0) {
         rc = op_bucket_set_acl(c);
+    } else if (strcmp(op, CN_OP_BUCKET_SET_POLICY) == 0) {
+        rc = op_bucket_set_policy(c);
     } else if (strcmp(op, "cache_invalidate") == 0) {
         cn_slice_t key;
 

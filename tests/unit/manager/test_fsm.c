@@ -256,6 +256,18 @@ static void scenario(void)
     add(&c, CN_EPERM);
     bucket(MGR_CMD_BUCKET_SET_OWNER, "logs", ID_A, "", 0, 0);
     bucket(MGR_CMD_BUCKET_SET_QUOTA, "logs", "", "", 1u << 20, 0);
+    mgr_cmd_init(&c, MGR_CMD_BUCKET_SET_POLICY); /* a policy of photos, then none */
+    snprintf(c.bucket.name, sizeof(c.bucket.name), "photos");
+    mgr_cmd_set_text(&c, "{\"Statement\":[]}", 16);
+    add(&c, 0);
+    mgr_cmd_init(&c, MGR_CMD_BUCKET_SET_POLICY); /* only by its owner, when asked */
+    snprintf(c.bucket.name, sizeof(c.bucket.name), "photos");
+    snprintf(c.if_owner, sizeof(c.if_owner), "%s", ID_B);
+    mgr_cmd_set_text(&c, "{\"Statement\":[]}", 16);
+    add(&c, CN_EPERM);
+    mgr_cmd_init(&c, MGR_CMD_BUCKET_SET_POLICY);
+    snprintf(c.bucket.name, sizeof(c.bucket.name), "nope");
+    add(&c, CN_ENOENT);
     mgr_cmd_init(&c, MGR_CMD_ENDPOINT_ADD);
     snprintf(c.endpoint, sizeof(c.endpoint), "s3.example.com");
     c.created_ms = 1700000000003ull;
