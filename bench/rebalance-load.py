@@ -119,6 +119,7 @@ def putrate(a):
 
 
 def mixed(a):
+    fgb = a.fg_bucket or a.bucket
     lock = threading.Lock()
     written = []
     log = open(a.log, "w")
@@ -131,18 +132,18 @@ def mixed(a):
                 with lock:
                     own = written[rnd.randrange(len(written))] if written and rnd.random() < 0.3 else None
                 if own is not None:
-                    k, size = own, a.size
+                    b, k, size = fgb, own, a.size
                 else:
-                    k, size = "%s-%d" % (a.fill_prefix, rnd.randrange(a.fill_count)), a.fill_size
+                    b, k, size = a.bucket, "%s-%d" % (a.fill_prefix, rnd.randrange(a.fill_count)), a.fill_size
                 t0 = time.monotonic()
-                st, data = c.req("GET", "/%s/%s" % (a.bucket, k))
+                st, data = c.req("GET", "/%s/%s" % (b, k))
                 ok = st == 200 and data == body_of(k, size)
                 kind = "get"
             else:
                 k = "%s-%d-%d" % (a.prefix, t, i)
                 i += 1
                 t0 = time.monotonic()
-                st, _ = c.req("PUT", "/%s/%s" % (a.bucket, k), body_of(k, a.size))
+                st, _ = c.req("PUT", "/%s/%s" % (fgb, k), body_of(k, a.size))
                 ok = st == 200
                 kind = "put"
                 if ok:
@@ -188,9 +189,9 @@ def summary(a):
 
 
 def verify(a):
-    keys = [("%s-%d" % (a.prefix, i), a.size) for i in range(a.count)]
+    keys = [(a.bucket, "%s-%d" % (a.prefix, i), a.size) for i in range(a.count)]
     if a.acked:
-        keys += [(l.strip(), a.acked_size) for l in open(a.acked) if l.strip()]
+        keys += [(a.fg_bucket or a.bucket, l.strip(), a.acked_size) for l in open(a.acked) if l.strip()]
     lock, nxt, bad, missing = threading.Lock(), [0], [], [0]
 
     def run(t):
@@ -201,8 +202,8 @@ def verify(a):
                 nxt[0] += 1
             if i >= len(keys):
                 return
-            k, size = keys[i]
-            st, data = c.req("GET", "/%s/%s" % (a.bucket, k))
+            b, k, size = keys[i]
+            st, data = c.req("GET", "/%s/%s" % (b, k))
             if st == 404:
                 with lock:
                     missing[0] += 1
@@ -221,6 +222,7 @@ def main():
     p.add_argument("mode", choices=["fill", "putrate", "mixed", "summary", "verify"])
     p.add_argument("--rest")
     p.add_argument("--bucket", default="bench")
+    p.add_argument("--fg-bucket", help="mixed: where its PUTs go (default --bucket)")
     p.add_argument("--prefix", default="k")
     p.add_argument("--count", type=int, default=0)
     p.add_argument("--size", type=int, default=1)

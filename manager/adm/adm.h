@@ -27,7 +27,12 @@ struct adm {
     const char *token;             /* bearer token or NULL */
     int json;                      /* print the API's JSON */
     int wait;                      /* --wait: follow a long operation until it ends */
+    const char *rate;              /* --rate: the storage nodes' move rate, or NULL */
 };
+
+/** --rate: sets replication.move_rate to a->rate on every storage node (update-property
+ *  through the manager), printing one line per node; 0, or 1 when a node refused it. */
+int adm_set_move_rate(struct adm *a);
 
 /* ---- adm_call.c: the API ------------------------------------------------------------- */
 
