@@ -115,6 +115,10 @@ static const struct kind kinds[MGR_CMD_NKINDS] = {
                                    {STR("bucket", bucket.name, 0),
                                     {"policy", F_TEXT, 0, 0, OPT},
                                     STR("if_owner", if_owner, OPT)}},
+    [MGR_CMD_BUCKET_SET_CONFIG] = {"bucket_set_config",
+                                   {STR("bucket", bucket.name, 0), STR("config", config, 0),
+                                    {"value", F_TEXT, 0, 0, OPT},
+                                    STR("if_owner", if_owner, OPT)}},
 };
 
 static const struct kind *kind_of(enum mgr_cmd_kind k)

@@ -79,6 +79,8 @@ enum mgr_cmd_kind {
     MGR_CMD_GROUP_REMOVE,
     MGR_CMD_BUCKET_SET_POLICY,  /* Put/DeleteBucketPolicy: the document, or none (delete);
                                  * optionally only when the bucket's owner is if_owner */
+    MGR_CMD_BUCKET_SET_CONFIG,  /* one named configuration of a bucket (buckets.h: public
+                                 * access block, ownership controls, ...), or none */
     MGR_CMD_NKINDS
 };
 
@@ -109,8 +111,10 @@ typedef struct mgr_cmd {
     size_t nrecs;
     uint64_t applied;              /* snapshot: the index it was taken at */
     struct mgr_peer peer;          /* group_put: id, host and ports; group_remove: id */
-    char *text;                    /* bucket_set_policy: the policy document (NUL-terminated),
-                                    * NULL for none; owned */
+    char config[32];               /* bucket_set_config: the configuration's name */
+    char *text;                    /* bucket_set_policy: the policy document; bucket_set_config:
+                                    * the configuration (JSON); NUL-terminated, NULL for none;
+                                    * owned */
     size_t text_len;
 } mgr_cmd_t;
 

@@ -327,13 +327,39 @@ static int op_bucket_set_policy(struct rpc_call *c)
     return propose(c, &cmd, bucket_applied);
 }
 
+/* bucket_set_config {name, config, value (absent: delete), owner}: the gateway's Put and
+ * Delete of a bucket configuration (public access block, ownership controls), which it
+ * validated and wrote as JSON; the owner only (CN_EPERM), as for the policy. */
+static int op_bucket_set_config(struct rpc_call *c)
+{
+    char name[MGR_BUCKET_NAME_MAX + 2], owner[MGR_USER_ID_LEN + 8], config[32];
+    cn_slice_t val = {NULL, 0};
+    mgr_cmd_t cmd;
+    int rc;
+
+    if (cn_msg_get_str(c->req, "name", name, sizeof(name)) != 0)
+        return CN_ENOENT;
+    if (cn_msg_get_str(c->req, "owner", owner, sizeof(owner)) != 0 ||
+        cn_msg_get_str(c->req, "config", config, sizeof(config)) != 0)
+        return CN_EINVAL;
+    if (cn_msg_get_bytes(c->req, "value", &val) == 0 && val.len == 0)
+        return CN_EINVAL;
+    if ((rc = mgr_buckets_set_config_cmd(c->s->st, name, config, val.ptr, val.len, owner,
+                                         &cmd)) != 0)
+        return rc;
+    snprintf(c->done_msg, sizeof(c->done_msg), "bucket=%s: %s %s over RPC", name, config,
+             val.len ? "set" : "deleted");
+    return propose(c, &cmd, bucket_applied);
+}
+
 /* The op as a metric label: known ops only, so a peer cannot grow the series. */
 static const char *op_label(const char *op)
 {
     static const char *const known[] = {
         CN_OP_REGISTER, CN_OP_HEARTBEAT, CN_OP_GET_RING, CN_OP_GET_USERS, CN_OP_GET_BUCKETS,
         CN_OP_GET_ENDPOINTS, CN_OP_BUCKET_CREATE, CN_OP_BUCKET_DELETE, CN_OP_BUCKET_SET_ACL,
-        CN_OP_BUCKET_SET_POLICY, "cache_invalidate", "get_invalidations",
+        CN_OP_BUCKET_SET_POLICY, CN_OP_BUCKET_SET_CONFIG, "cache_invalidate",
+        "get_invalidations",
     };
 
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -385,6 +411,8 @@ static int dispatch(struct rpc_call *c, const char *op)
         rc = op_bucket_set_acl(c);
     } else if (strcmp(op, CN_OP_BUCKET_SET_POLICY) == 0) {
         rc = op_bucket_set_policy(c);
+    } else if (strcmp(op, CN_OP_BUCKET_SET_CONFIG) == 0) {
+        rc = op_bucket_set_config(c);
     } else if (strcmp(op, "cache_invalidate") == 0) {
         cn_slice_t key;
 
