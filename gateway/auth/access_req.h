@@ -38,6 +38,13 @@ int gw_obj_allows(gw_req_t *r, const gw_acl_subject_t *bucket, cn_slice_t meta, 
  *  owner and ACL are sb, metadata meta), by its ACLs and src_bucket's policy. */
 int gw_copy_source_allows(gw_req_t *r, const gw_acl_subject_t *sb, const char *src_bucket,
                           const char *src_key, size_t src_key_len, cn_slice_t meta);
+/** An ACL a request sets on r's bucket or object (canned; "" none) against the bucket's
+ *  ownership controls and public access block: GW_S3_OK, AccessControlListNotSupported
+ *  (ACLs disabled: anything but private) or AccessDenied (BlockPublicAcls: a public one). */
+gw_s3_err_t gw_req_acl_allowed(const gw_req_t *r, const char *acl);
+/** Who owns an object r writes: r's requester, or the bucket's owner when its ownership
+ *  controls are BucketOwnerEnforced. */
+const char *gw_req_object_owner(const gw_req_t *r);
 /** r's bucket as gw_req_check_access saw it. */
 gw_acl_subject_t gw_req_bucket(const gw_req_t *r);
 /** The error for a key that does not exist: NoSuchKey to whoever may list bucket, else

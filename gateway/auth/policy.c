@@ -1036,6 +1036,12 @@ const char *gw_policy_op_action(gw_op_t op, int has_version_id, int *object_leve
     case GW_OP_PUT_BUCKET_POLICY: a = "s3:PutBucketPolicy"; break;
     case GW_OP_DELETE_BUCKET_POLICY: a = "s3:DeleteBucketPolicy"; break;
     case GW_OP_GET_BUCKET_POLICY_STATUS: a = "s3:GetBucketPolicyStatus"; break;
+    case GW_OP_GET_PUBLIC_ACCESS_BLOCK: a = "s3:GetBucketPublicAccessBlock"; break;
+    case GW_OP_PUT_PUBLIC_ACCESS_BLOCK:
+    case GW_OP_DELETE_PUBLIC_ACCESS_BLOCK: a = "s3:PutBucketPublicAccessBlock"; break;
+    case GW_OP_GET_OWNERSHIP_CONTROLS: a = "s3:GetBucketOwnershipControls"; break;
+    case GW_OP_PUT_OWNERSHIP_CONTROLS:
+    case GW_OP_DELETE_OWNERSHIP_CONTROLS: a = "s3:PutBucketOwnershipControls"; break;
     case GW_OP_GET_OBJECT:
     case GW_OP_HEAD_OBJECT:
         a = has_version_id ? "s3:GetObjectVersion" : "s3:GetObject";

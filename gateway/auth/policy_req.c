@@ -155,6 +155,10 @@ gw_policy_result_t gw_req_policy_for(gw_req_t *r, const char *bucket, const char
                             arn, ks->k, ks->n};
     res = gw_policy_eval(b->policy, &ctx);
     cn_free(ks);
+    /* RestrictPublicBuckets: a public policy allows nobody but the bucket's owner */
+    if (res == GW_POLICY_ALLOW && (b->pab & GW_PAB_RESTRICT) && b->policy_public &&
+        !(r->requester[0] && b->owner != NULL && strcmp(r->requester, b->owner) == 0))
+        res = GW_POLICY_NONE;
     return res;
 }
 

@@ -19,6 +19,7 @@
 #include "gateway/auth/auth_req.h"
 #include "gateway/http/http.h"
 #include "gateway/s3/s3_acl.h"
+#include "gateway/s3/s3_bucket_conf.h"
 #include "gateway/s3/s3_bucket.h"
 #include "gateway/s3/s3_delete.h"
 #include "gateway/http/s3_limits.h"
@@ -61,6 +62,12 @@ static const gw_op_fn op_handlers[] = {
     [GW_OP_PUT_BUCKET_POLICY] = gw_s3_put_bucket_policy,
     [GW_OP_DELETE_BUCKET_POLICY] = gw_s3_delete_bucket_policy,
     [GW_OP_GET_BUCKET_POLICY_STATUS] = gw_s3_get_bucket_policy_status,
+    [GW_OP_GET_PUBLIC_ACCESS_BLOCK] = gw_s3_get_public_access_block,
+    [GW_OP_PUT_PUBLIC_ACCESS_BLOCK] = gw_s3_put_public_access_block,
+    [GW_OP_DELETE_PUBLIC_ACCESS_BLOCK] = gw_s3_delete_public_access_block,
+    [GW_OP_GET_OWNERSHIP_CONTROLS] = gw_s3_get_ownership_controls,
+    [GW_OP_PUT_OWNERSHIP_CONTROLS] = gw_s3_put_ownership_controls,
+    [GW_OP_DELETE_OWNERSHIP_CONTROLS] = gw_s3_delete_ownership_controls,
     [GW_OP_GET_OBJECT_ACL] = gw_s3_get_object_acl,
     [GW_OP_PUT_OBJECT_ACL] = gw_s3_put_object_acl,
     [GW_OP_GET_OBJECT_TAGGING] = gw_s3_get_object_tagging,

@@ -60,6 +60,30 @@ static void free_buckets(gw_bucket_t *b, size_t n)
     cn_free(b);
 }
 
+/* b's named configurations from the table's "config" (o): the public access block and the
+ * ownership controls, as the gateway wrote them (s3_bucket_conf.c). */
+static void load_config(gw_bucket_t *b, const json_t *o)
+{
+    static const char *const pab[] = {"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
+                                      "RestrictPublicBuckets"};
+    const json_t *c = json_object_get(o, "config"), *p, *own;
+    const char *mode;
+
+    if ((p = json_object_get(c, "public_access_block")) != NULL) {
+        b->has_pab = 1;
+        for (unsigned i = 0; i < 4; i++)
+            if (json_is_true(json_object_get(p, pab[i])))
+                b->pab |= 1u << i;
+    }
+    own = json_object_get(c, "ownership_controls");
+    if ((mode = json_string_value(json_object_get(own, "ObjectOwnership"))) != NULL) {
+        b->has_ownership = 1;
+        b->ownership = strcmp(mode, "BucketOwnerEnforced") == 0    ? GW_OWN_ENFORCED
+                       : strcmp(mode, "BucketOwnerPreferred") == 0 ? GW_OWN_PREFERRED
+                                                                   : GW_OWN_OBJECT_WRITER;
+    }
+}
+
 /* b's policy from the table's "policy" (o), compiled; an unchanged one is taken over from
  * old (the table before), so a refresh does not parse every policy again. */
 static void load_policy(gw_bucket_t *b, const json_t *o, gw_bucket_t *old)
@@ -73,6 +97,7 @@ static void load_policy(gw_bucket_t *b, const json_t *o, gw_bucket_t *old)
     if (old != NULL && old->policy != NULL && old->policy_doc != NULL &&
         strcmp(old->policy_doc, doc) == 0) {
         b->policy = old->policy;
+        b->policy_public = old->policy_public;
         old->policy = NULL;
         return;
     }
@@ -83,6 +108,7 @@ static void load_policy(gw_bucket_t *b, const json_t *o, gw_bucket_t *old)
                "every request but its owner's policy calls until it is replaced", b->name,
                msg);
     }
+    b->policy_public = b->policy != NULL && gw_policy_is_public(b->policy);
 }
 
 int gw_mgr_ready(const gw_server_t *s)
@@ -298,6 +324,7 @@ static void on_buckets(int status, cn_msg_t *resp, void *arg)
         if (old != NULL && b[i].quota && old->used == b[i].used)
             b[i].taken = old->taken;
         load_policy(&b[i], o, old);
+        load_config(&b[i], o);
     }
     free_buckets(s->mgr.buckets, s->mgr.nbuckets);
     s->mgr.buckets = b;

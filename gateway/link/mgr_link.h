@@ -28,6 +28,20 @@ typedef struct gw_user {
     char *role;
 } gw_user_t;
 
+/* A bucket's public access block (PutPublicAccessBlock): which of S3's four settings are on. */
+#define GW_PAB_BLOCK_ACLS 1u       /* BlockPublicAcls: a request setting a public ACL: 403 */
+#define GW_PAB_IGNORE_ACLS 2u      /* IgnorePublicAcls: public ACLs grant nothing */
+#define GW_PAB_BLOCK_POLICY 4u     /* BlockPublicPolicy: PutBucketPolicy of a public one: 403 */
+#define GW_PAB_RESTRICT 8u         /* RestrictPublicBuckets: a public policy allows its owner only */
+
+/* A bucket's ownership controls (PutBucketOwnershipControls). */
+typedef enum gw_ownership {
+    GW_OWN_OBJECT_WRITER = 0,      /* none set, or ObjectWriter: the writer owns, ACLs apply */
+    GW_OWN_PREFERRED,              /* BucketOwnerPreferred */
+    GW_OWN_ENFORCED,               /* BucketOwnerEnforced: ACLs disabled, the bucket's owner
+                                    * owns every object */
+} gw_ownership_t;
+
 typedef struct gw_bucket {
     char *name;
     char *owner; /* canonical id of the owning user */
@@ -39,6 +53,11 @@ typedef struct gw_bucket {
     char *policy_doc;     /* the bucket policy as stored (GetBucketPolicy), NULL: none */
     gw_policy_t *policy;  /* compiled (gateway/auth/policy.h); NULL: none, or broken */
     int policy_broken;    /* a stored policy that does not parse: it denies (fail closed) */
+    int policy_public;    /* gw_policy_is_public of it (RestrictPublicBuckets) */
+    unsigned pab;         /* GW_PAB_* */
+    int has_pab;          /* a public access block is set (GetPublicAccessBlock) */
+    gw_ownership_t ownership;
+    int has_ownership;    /* ownership controls are set (GetBucketOwnershipControls) */
 } gw_bucket_t;
 
 /* manager link state (mgr_link.c) */

@@ -43,6 +43,12 @@ typedef enum gw_op {
     GW_OP_PUT_BUCKET_POLICY,
     GW_OP_DELETE_BUCKET_POLICY,
     GW_OP_GET_BUCKET_POLICY_STATUS,
+    GW_OP_GET_PUBLIC_ACCESS_BLOCK,
+    GW_OP_PUT_PUBLIC_ACCESS_BLOCK,
+    GW_OP_DELETE_PUBLIC_ACCESS_BLOCK,
+    GW_OP_GET_OWNERSHIP_CONTROLS,
+    GW_OP_PUT_OWNERSHIP_CONTROLS,
+    GW_OP_DELETE_OWNERSHIP_CONTROLS,
     GW_OP_POST_OBJECT,      /* POST /bucket (HTML form upload): NotImplemented (s3_refuse.h) */
     GW_OP_OPTIONS,          /* OPTIONS (CORS preflight): NotImplemented (s3_refuse.h) */
     GW_OP_UNSUPPORTED,      /* a sub-resource we do not implement: NotImplemented */

@@ -96,6 +96,7 @@ static int wanted_acl(gw_req_t *r, char acl[32])
     static const char *const grants[] = {"x-amz-grant-read", "x-amz-grant-write",
                                          "x-amz-grant-read-acp", "x-amz-grant-write-acp",
                                          "x-amz-grant-full-control"};
+    gw_s3_err_t e;
     int rc;
 
     for (size_t i = 0; i < sizeof(grants) / sizeof(grants[0]); i++)
@@ -124,6 +125,11 @@ static int wanted_acl(gw_req_t *r, char acl[32])
     }
     if (rc != 0) {
         gw_req_error(r, GW_S3_MALFORMED_ACL, NULL);
+        return -1;
+    }
+    /* a body's ACL meets the bucket's settings as x-amz-acl did (gw_req_check_access) */
+    if ((e = gw_req_acl_allowed(r, acl)) != GW_S3_OK) {
+        gw_req_error(r, e, NULL);
         return -1;
     }
     return 0;

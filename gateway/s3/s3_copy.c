@@ -218,7 +218,7 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
             gw_meta_copy_user(&m, &out);
             gw_meta_dispose(&m);
         }
-        gw_meta_add_access(&out, r->requester, r->acl);
+        gw_meta_add_access(&out, gw_req_object_owner(r), r->acl);
         gw_meta_encode(&out, &o->meta);
         gw_meta_dispose(&out);
     }

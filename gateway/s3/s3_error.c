@@ -95,6 +95,13 @@ static const struct s3_err_row table[] = {
     [GW_S3_MALFORMED_POLICY] = {"MalformedPolicy", 400, "Policies must be valid JSON"},
     [GW_S3_NO_SUCH_BUCKET_POLICY] = {"NoSuchBucketPolicy", 404,
                                      "The bucket policy does not exist"},
+    [GW_S3_NO_SUCH_PUBLIC_ACCESS_BLOCK] = {"NoSuchPublicAccessBlockConfiguration", 404,
+                                           "The public access block configuration was not "
+                                           "found"},
+    [GW_S3_NO_OWNERSHIP_CONTROLS] = {"OwnershipControlsNotFoundError", 404,
+                                     "The bucket ownership controls were not found"},
+    [GW_S3_ACL_NOT_SUPPORTED] = {"AccessControlListNotSupported", 400,
+                                 "The bucket does not allow ACLs"},
     [GW_S3_SIGNATURE_DOES_NOT_MATCH] = {"SignatureDoesNotMatch", 403,
                                         "The request signature we calculated does not match "
                                         "the signature you provided. Check your key and "

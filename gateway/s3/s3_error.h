@@ -56,6 +56,9 @@ typedef enum gw_s3_err {
     GW_S3_INVALID_STORAGE_CLASS,          /* 400 InvalidStorageClass */
     GW_S3_MALFORMED_POLICY,               /* 400 MalformedPolicy */
     GW_S3_NO_SUCH_BUCKET_POLICY,          /* 404 NoSuchBucketPolicy */
+    GW_S3_NO_SUCH_PUBLIC_ACCESS_BLOCK,    /* 404 NoSuchPublicAccessBlockConfiguration */
+    GW_S3_NO_OWNERSHIP_CONTROLS,          /* 404 OwnershipControlsNotFoundError */
+    GW_S3_ACL_NOT_SUPPORTED,              /* 400 AccessControlListNotSupported */
     GW_S3_ERR_COUNT
 } gw_s3_err_t;
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/buf.h"
 #include "common/err.h"
@@ -419,5 +420,93 @@ int gw_xml_parse_location(const char *p, size_t n, char *region, size_t region_l
     if ((rc = xin_run(&x, p, n)) != 0)
         return rc;
     snprintf(region, region_len, "%s", x.grantee_uri);
+    return 0;
+}
+
+/* ---- PublicAccessBlockConfiguration ------------------------------------------------------ */
+
+static const char *const pab_names[] = {"BlockPublicAcls", "IgnorePublicAcls",
+                                        "BlockPublicPolicy", "RestrictPublicBuckets"};
+
+static void pab_start(struct xin *x)
+{
+    if (x->depth == 1 && !name_is(x, 0, "PublicAccessBlockConfiguration"))
+        fail(x);
+    if (x->depth > 2)
+        fail(x);
+}
+
+static void pab_end(struct xin *x, const char *t, size_t n)
+{
+    if (x->depth != 2)
+        return;
+    for (unsigned i = 0; i < 4; i++) {
+        if (!name_is(x, 1, pab_names[i]))
+            continue;
+        if (x->num & (1u << (i + 4))) { /* given twice */
+            fail(x);
+        } else if (n == 4 && strncasecmp(t, "true", 4) == 0) {
+            x->num |= (1u << i) | (1u << (i + 4));
+        } else if (n == 5 && strncasecmp(t, "false", 5) == 0) {
+            x->num |= 1u << (i + 4);
+        } else {
+            fail(x);
+        }
+        return;
+    }
+    fail(x); /* an element S3 does not know here */
+}
+
+int gw_xml_parse_pab(const char *p, size_t n, unsigned *flags)
+{
+    struct xin x = {0};
+    int rc;
+
+    x.on_start = pab_start;
+    x.on_end = pab_end;
+    if ((rc = xin_run(&x, p, n)) != 0)
+        return rc;
+    *flags = x.num & 0xfu;
+    return 0;
+}
+
+/* ---- OwnershipControls ------------------------------------------------------------------- */
+
+static void own_start(struct xin *x)
+{
+    if ((x->depth == 1 && !name_is(x, 0, "OwnershipControls")) ||
+        (x->depth == 2 && !name_is(x, 1, "Rule")) ||
+        (x->depth == 3 && !name_is(x, 2, "ObjectOwnership")) || x->depth > 3)
+        fail(x);
+    if (x->depth == 2 && x->grants++ > 0)
+        fail(x); /* exactly one Rule */
+}
+
+static void own_end(struct xin *x, const char *t, size_t n)
+{
+    if (x->depth != 3)
+        return;
+    if (x->have_key || n >= sizeof(x->perm)) {
+        fail(x);
+        return;
+    }
+    snprintf(x->perm, sizeof(x->perm), "%.*s", (int)n, t);
+    x->have_key = 1;
+}
+
+int gw_xml_parse_ownership(const char *p, size_t n, char mode[32])
+{
+    struct xin x = {0};
+    int rc;
+
+    x.on_start = own_start;
+    x.on_end = own_end;
+    if ((rc = xin_run(&x, p, n)) != 0)
+        return rc;
+    if (!x.have_key || (strcmp(x.perm, "BucketOwnerEnforced") != 0 &&
+                        strcmp(x.perm, "BucketOwnerPreferred") != 0 &&
+                        strcmp(x.perm, "ObjectWriter") != 0))
+        return CN_EINVAL;
+    snprintf(mode, 32, "%s", x.perm);
     return 0;
 }

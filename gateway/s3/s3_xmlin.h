@@ -1,7 +1,8 @@
 /*
  * gateway/s3/s3_xmlin.h: parsers of the XML request bodies S3 clients send (expat underneath):
  * CompleteMultipartUpload, Delete (DeleteObjects), AccessControlPolicy (Put*Acl, mapped onto
- * a canned ACL) and CreateBucketConfiguration. Strict: a wrong root, a missing or repeated
+ * a canned ACL), CreateBucketConfiguration, PublicAccessBlockConfiguration and
+ * OwnershipControls. Strict: a wrong root, a missing or repeated
  * required element, a DOCTYPE (entity tricks) or bad XML is CN_EINVAL (the caller answers
  * MalformedXML). Namespaces are accepted and ignored. Pure functions, thread-safe.
  */
@@ -51,5 +52,15 @@ int gw_xml_parse_acl(const char *p, size_t n, char canned[32]);
 /** Parses a CreateBucketConfiguration body (may be empty: region ""). Returns 0 with the
  *  LocationConstraint copied into region, or CN_EINVAL. */
 int gw_xml_parse_location(const char *p, size_t n, char *region, size_t region_len);
+
+/** Parses a PublicAccessBlockConfiguration body: bit i of *flags set when the i-th of
+ *  BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets is "true" (an
+ *  element left out is false). 0, or CN_EINVAL (malformed, an unknown or repeated element, a
+ *  value other than true/false). */
+int gw_xml_parse_pab(const char *p, size_t n, unsigned *flags);
+
+/** Parses an OwnershipControls body (one Rule with one ObjectOwnership): mode gets
+ *  "BucketOwnerEnforced", "BucketOwnerPreferred" or "ObjectWriter". 0 or CN_EINVAL. */
+int gw_xml_parse_ownership(const char *p, size_t n, char mode[32]);
 
 #endif

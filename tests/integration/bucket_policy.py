@@ -4,6 +4,8 @@ test_bucket_policy.sh against a whole cluster). Phases (CAIRN_PHASE):
   main           management (owner only, MalformedPolicy, NoSuchBucketPolicy, status) and the
                  effect of each policy on alice (the owner), bob (another user) and anonymous;
                  it leaves a policy in place that allows everyone s3:GetObject on pol/pub/*
+  controls       the public access block (each of its four settings) and the ownership
+                 controls (BucketOwnerEnforced: ACLs disabled, the bucket's owner owns all)
   after-restart  that policy, fetched again by a restarted gateway, still decides
 Prints ok/FAIL lines. Environment: CAIRN_EP, CAIRN_AK/SK (alice), CAIRN_BOB_AK/SK,
 CAIRN_ALICE_ID, CAIRN_BOB_ID, CAIRN_PHASE.
@@ -226,6 +228,117 @@ def phase_main():
     put_policy(pub, "Allow * s3:GetObject on pub/* (kept)")
 
 
+def phase_controls():
+    """The public access block and the ownership controls (after main: the policy that
+    allows everyone pub/* is in place, open.txt is public-read, bob may put bob/*)."""
+    pab_all = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+               "RestrictPublicBuckets": True}
+
+    def pab(**on):
+        cfg = {k: bool(on.get(k, False)) for k in pab_all}
+        st, err = code_of(alice.put_public_access_block, Bucket=B,
+                          PublicAccessBlockConfiguration=cfg)
+        expect("PutPublicAccessBlock %s" % sorted(k for k in on if on[k]), st == 200 or st == 204,
+               (st, err))
+        time.sleep(0.2)
+
+    expect_code("GetPublicAccessBlock without one: 404", alice.get_public_access_block,
+                (404, "NoSuchPublicAccessBlockConfiguration"), Bucket=B)
+    expect_code("bob may not put alice's public access block: 403",
+                bob.put_public_access_block, 403, Bucket=B,
+                PublicAccessBlockConfiguration=pab_all)
+    expect("before it, anonymous reads the public-read open.txt", get("anonymous", "open.txt") == 200)
+
+    pab(BlockPublicAcls=True)
+    got = alice.get_public_access_block(Bucket=B)["PublicAccessBlockConfiguration"]
+    expect("GetPublicAccessBlock returns the settings",
+           got == {"BlockPublicAcls": True, "IgnorePublicAcls": False, "BlockPublicPolicy": False,
+                   "RestrictPublicBuckets": False}, got)
+    expect_code("BlockPublicAcls: a PUT with x-amz-acl public-read: 403", alice.put_object,
+                (403, "AccessDenied"), Bucket=B, Key="p.txt", Body=b"p", ACL="public-read")
+    expect_code("BlockPublicAcls: a private PUT: 200", alice.put_object, 200, Bucket=B,
+                Key="p.txt", Body=b"p", ACL="private")
+    expect_code("BlockPublicAcls: PutBucketAcl public-read: 403", alice.put_bucket_acl,
+                (403, "AccessDenied"), Bucket=B, ACL="public-read")
+    expect_code("BlockPublicAcls: PutObjectAcl public-read: 403", alice.put_object_acl,
+                (403, "AccessDenied"), Bucket=B, Key="p.txt", ACL="public-read")
+    expect("BlockPublicAcls leaves an existing public ACL in force",
+           get("anonymous", "open.txt") == 200)
+
+    pab(IgnorePublicAcls=True)
+    expect("IgnorePublicAcls: anonymous may not read the public-read open.txt",
+           get("anonymous", "open.txt") == 403)
+    expect("IgnorePublicAcls: the policy still lets anonymous read pub/a.txt",
+           get("anonymous", "pub/a.txt") == 200)
+
+    pab(BlockPublicPolicy=True)
+    expect_code("BlockPublicPolicy: a public policy is refused: 403", alice.put_bucket_policy,
+                (403, "AccessDenied"), Bucket=B,
+                Policy=policy({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                               "Resource": ARN + "/*"}))
+    put_policy(policy({"Effect": "Allow", "Principal": {"AWS": BOB_ID},
+                       "Action": ["s3:GetObject", "s3:PutObject"], "Resource": ARN + "/*"}),
+               "BlockPublicPolicy lets a policy for bob alone in")
+
+    pab()  # all four off: a public policy may come in again
+    put_policy(policy({"Sid": "pub", "Effect": "Allow", "Principal": "*",
+                       "Action": "s3:GetObject", "Resource": ARN + "/pub/*"}),
+               "the public pub/* policy again")
+    pab(RestrictPublicBuckets=True)
+    expect("RestrictPublicBuckets: anonymous may not read pub/a.txt through the public policy",
+           get("anonymous", "pub/a.txt") == 403)
+    expect("RestrictPublicBuckets: bob neither", get("bob", "pub/a.txt") == 403)
+    expect("RestrictPublicBuckets: alice, the owner, reads it", get("alice", "pub/a.txt") == 200)
+    expect_code("DeletePublicAccessBlock: 204", alice.delete_public_access_block, 204, Bucket=B)
+    time.sleep(0.2)
+    expect("without it, anonymous reads pub/a.txt again", get("anonymous", "pub/a.txt") == 200)
+    expect_code("GetPublicAccessBlock after delete: 404", alice.get_public_access_block,
+                (404, "NoSuchPublicAccessBlockConfiguration"), Bucket=B)
+
+    # ownership controls
+    expect_code("GetBucketOwnershipControls without them: 404",
+                alice.get_bucket_ownership_controls, (404, "OwnershipControlsNotFoundError"),
+                Bucket=B)
+    put_policy(policy({"Effect": "Allow", "Principal": {"AWS": BOB_ID}, "Action": "s3:PutObject",
+                       "Resource": ARN + "/bob/*"},
+                      {"Sid": "pub", "Effect": "Allow", "Principal": "*",
+                       "Action": "s3:GetObject", "Resource": ARN + "/pub/*"}),
+               "bob may put bob/*; everyone reads pub/*")
+    bob.put_object(Bucket=B, Key="bob/mine.txt", Body=b"bob's")
+    expect("ObjectWriter: alice may not read bob's private bob/mine.txt",
+           get("alice", "bob/mine.txt") == 403)
+    st, err = code_of(alice.put_bucket_ownership_controls, Bucket=B,
+                      OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    expect("PutBucketOwnershipControls BucketOwnerEnforced", st in (200, 204), (st, err))
+    time.sleep(0.2)
+    got = alice.get_bucket_ownership_controls(Bucket=B)["OwnershipControls"]["Rules"]
+    expect("GetBucketOwnershipControls returns it",
+           got == [{"ObjectOwnership": "BucketOwnerEnforced"}], got)
+    expect("BucketOwnerEnforced: alice owns and reads bob/mine.txt",
+           get("alice", "bob/mine.txt") == 200)
+    expect("BucketOwnerEnforced: the public-read ACL of open.txt is ignored",
+           get("anonymous", "open.txt") == 403)
+    expect_code("BucketOwnerEnforced: a PUT with x-amz-acl public-read: 400",
+                alice.put_object, (400, "AccessControlListNotSupported"), Bucket=B,
+                Key="q.txt", Body=b"q", ACL="public-read")
+    expect_code("BucketOwnerEnforced: PutObjectAcl public-read: 400", alice.put_object_acl,
+                (400, "AccessControlListNotSupported"), Bucket=B, Key="p.txt",
+                ACL="public-read")
+    bob.put_object(Bucket=B, Key="bob/later.txt", Body=b"later")
+    expect("BucketOwnerEnforced: what bob writes now is alice's",
+           get("alice", "bob/later.txt") == 200)
+    expect_code("bob may not manage the ownership controls: 403",
+                bob.delete_bucket_ownership_controls, 403, Bucket=B)
+    expect_code("DeleteBucketOwnershipControls: 204", alice.delete_bucket_ownership_controls,
+                204, Bucket=B)
+    time.sleep(0.2)
+    expect("without them, anonymous reads the public-read open.txt again",
+           get("anonymous", "open.txt") == 200)
+    put_policy(policy({"Sid": "pub", "Effect": "Allow", "Principal": "*",
+                       "Action": "s3:GetObject", "Resource": ARN + "/pub/*"}),
+               "Allow * s3:GetObject on pub/* (kept)")
+
+
 def phase_after_restart():
     time.sleep(0.5)
     r = alice.get_bucket_policy(Bucket=B)
@@ -235,5 +348,6 @@ def phase_after_restart():
     expect("anonymous still may not read c.txt", get("anonymous", "c.txt") == 403)
 
 
-{"main": phase_main, "after-restart": phase_after_restart}[os.environ["CAIRN_PHASE"]]()
+{"main": phase_main, "controls": phase_controls,
+ "after-restart": phase_after_restart}[os.environ["CAIRN_PHASE"]]()
 sys.exit(1 if FAILED else 0)

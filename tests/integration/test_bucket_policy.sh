@@ -6,7 +6,8 @@
 # anonymous): Allow to everyone on a prefix, to one user by canonical id, an explicit Deny
 # that binds the owner too (who can still remove the policy), IpAddress and NotIpAddress on
 # aws:SourceIp, NotPrincipal, s3:prefix on ListBucket, PutObject on a prefix, copy sources.
-# Then the gateway restarts: the policy comes back from the manager and is still enforced.
+# The public access block and the ownership controls, each setting's effect. Then the
+# gateway restarts: the policy comes back from the manager and is still enforced.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,6 +43,7 @@ run_py() { # run_py PHASE: bucket_policy.py's checks of PHASE, counted here
 }
 
 run_py main
+run_py controls
 check "restart the gateway" cl_stop_one gateway
 check "it starts again" cl_start_one gateway
 t_wait_signed || t_bad "the gateway takes signed requests again"

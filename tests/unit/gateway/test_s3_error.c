@@ -60,6 +60,9 @@ static const struct {
     {GW_S3_INVALID_STORAGE_CLASS, "InvalidStorageClass", 400},
     {GW_S3_MALFORMED_POLICY, "MalformedPolicy", 400},
     {GW_S3_NO_SUCH_BUCKET_POLICY, "NoSuchBucketPolicy", 404},
+    {GW_S3_NO_SUCH_PUBLIC_ACCESS_BLOCK, "NoSuchPublicAccessBlockConfiguration", 404},
+    {GW_S3_NO_OWNERSHIP_CONTROLS, "OwnershipControlsNotFoundError", 404},
+    {GW_S3_ACL_NOT_SUPPORTED, "AccessControlListNotSupported", 400},
 };
 
 Test(s3_error, every_enum_value_has_code_status_message, .timeout = 10)
