@@ -20,6 +20,7 @@
 #define CN_OP_BUCKET_DELETE "bucket_delete"
 #define CN_OP_BUCKET_SET_ACL "bucket_set_acl"
 #define CN_OP_GET_ENDPOINTS "get_endpoints"
+#define CN_OP_GET_KEY "get_key"
 /* storage ops */
 #define CN_OP_PUT "put"
 #define CN_OP_GET "get"

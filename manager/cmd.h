@@ -75,6 +75,9 @@ enum mgr_cmd_kind {
                                  * applied as an entry */
     MGR_CMD_GROUP_PUT,          /* update-managers: where a manager answers (group.h) */
     MGR_CMD_GROUP_REMOVE,
+    MGR_CMD_ACCESS_KEY_CREATE,  /* a user's next key (access_keys.h) */
+    MGR_CMD_ACCESS_KEY_DELETE,
+    MGR_CMD_ACCESS_KEY_SET_STATUS, /* Active or Inactive */
     MGR_CMD_NKINDS
 };
 
@@ -105,6 +108,9 @@ typedef struct mgr_cmd {
     size_t nrecs;
     uint64_t applied;              /* snapshot: the index it was taken at */
     struct mgr_peer peer;          /* group_put: id, host and ports; group_remove: id */
+    char key_status[12];           /* access_key_set_status: "Active" or "Inactive"; the key
+                                    * is user.access_key (access_key_create: also user.name,
+                                    * user.secret and created_ms) */
 } mgr_cmd_t;
 
 /** Zeroes c and sets its kind. */
