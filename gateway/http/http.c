@@ -135,11 +135,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         e = GW_S3_SERVICE_UNAVAILABLE;
         goto fail;
     }
-    if ((e = gw_req_authenticate(r)) == GW_S3_INVALID_ACCESS_KEY_ID && r->key_unknown) {
+    if ((e = gw_req_authenticate(r)) == GW_S3_INVALID_ACCESS_KEY_ID && r->key_unknown[0]) {
         /* a key made since the users table was fetched? ask once, holding the request (the
          * answer may come before gw_keyask_ask returns, when no manager can be called) */
         r->http.pending++;
-        if ((rc = gw_keyask_ask(s, r->auth.access_key, on_key_answer, r)) == 0)
+        if ((rc = gw_keyask_ask(s, r->key_unknown, on_key_answer, r)) == 0)
             return 0;
         r->http.pending--;
         e = key_err(rc);
