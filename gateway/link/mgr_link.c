@@ -3,7 +3,8 @@
  * it works), heartbeat every heartbeat_ms, and refetch of users, buckets and the ring when the
  * versions or checksums in a heartbeat reply differ from what the gateway holds. The tables
  * live in memory (struct gw_mgr) and are replaced as a whole on each fetch; loop thread only.
- * A pointer into a table (gw_mgr_bucket_find) is valid until the next fetch completes.
+ * A pointer into a table (gw_mgr_bucket_find) is valid until the next fetch completes; into
+ * the users table also until a key is learned (gw_mgr_user_learn, for key_ask.c).
  * Every call goes through common/mgr_client.c: the first of [manager] addresses that answers,
  * the leader a follower names, the managers a reply's "managers" field adds; while none
  * answers the gateway serves with the tables it holds.

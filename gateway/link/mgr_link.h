@@ -68,7 +68,8 @@ int gw_mgr_start(gw_server_t *s);
 void gw_mgr_stop(gw_server_t *s);
 /** 1 when users and the ring are loaded (S3 requests may be served). */
 int gw_mgr_ready(const gw_server_t *s);
-/** The entry of an Active access key, or NULL (also for ""). Valid until the next fetch. */
+/** The entry of an Active access key, or NULL (also for ""). Valid until the next fetch or
+ *  gw_mgr_user_learn (which may move the table): use at once. */
 const gw_user_t *gw_mgr_user_by_key(const gw_server_t *s, const char *access_key);
 /** Adds the key a get_key answer (user, id, role, access_key, secret) names to the users
  *  table, until the next fetch replaces the table (which then holds it too). An answer that
