@@ -19,6 +19,8 @@
 #define CN_OP_BUCKET_CREATE "bucket_create"
 #define CN_OP_BUCKET_DELETE "bucket_delete"
 #define CN_OP_BUCKET_SET_ACL "bucket_set_acl"
+#define CN_OP_BUCKET_SET_POLICY "bucket_set_policy"
+#define CN_OP_BUCKET_SET_CONFIG "bucket_set_config"
 #define CN_OP_GET_ENDPOINTS "get_endpoints"
 #define CN_OP_GET_KEY "get_key"
 /* storage ops */

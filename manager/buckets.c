@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/mem.h"
 #include "manager/cmd.h"
 #include "manager/fsm.h"
 #include "manager/users.h"
@@ -234,6 +235,83 @@ static int apply_change(mgr_state_t *st, const mgr_cmd_t *c, mgr_bucket_t *cur)
     }
 }
 
+static void policy_key(const char *bucket, char out[8 + MGR_BUCKET_NAME_MAX])
+{
+    snprintf(out, 8 + MGR_BUCKET_NAME_MAX, "p/%s", bucket);
+}
+
+/* bucket_set_policy on the record cur: p/<bucket> holds the document as given (the gateway
+ * validated it; the manager keeps the text), none deletes it. */
+static int apply_policy(const mgr_cmd_t *c, const mgr_bucket_t *cur, mgr_batch_t *b)
+{
+    char key[8 + MGR_BUCKET_NAME_MAX];
+
+    if (c->if_owner[0] && strcmp(c->if_owner, cur->owner) != 0)
+        return CN_EPERM;
+    policy_key(cur->name, key);
+    if (c->text_len == 0)
+        mgr_batch_del(b, key);
+    else
+        mgr_batch_put(b, key, c->text, c->text_len);
+    return 0;
+}
+
+/* ---- named configurations: x/<bucket>/<name> ----------------------------------------- */
+
+static const char *const config_names[] = {"public_access_block", "ownership_controls"};
+
+int mgr_bucket_config_known(const char *name)
+{
+    for (size_t i = 0; i < sizeof(config_names) / sizeof(config_names[0]); i++)
+        if (strcmp(name, config_names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static void config_key(const char *bucket, const char *name, char *out, size_t len)
+{
+    snprintf(out, len, "x/%s/%s", bucket, name ? name : "");
+}
+
+static int apply_config(const mgr_cmd_t *c, const mgr_bucket_t *cur, mgr_batch_t *b)
+{
+    char key[16 + MGR_BUCKET_NAME_MAX + sizeof(c->config)];
+    json_t *j;
+
+    if (!mgr_bucket_config_known(c->config))
+        return CN_EINVAL;
+    if (c->if_owner[0] && strcmp(c->if_owner, cur->owner) != 0)
+        return CN_EPERM;
+    config_key(cur->name, c->config, key, sizeof(key));
+    if (c->text_len == 0) {
+        mgr_batch_del(b, key);
+        return 0;
+    }
+    j = json_loadb(c->text, c->text_len, 0, NULL);
+    if (!json_is_object(j)) { /* a configuration is a JSON object (backups keep it so) */
+        json_decref(j);
+        return CN_EINVAL;
+    }
+    json_decref(j);
+    mgr_batch_put(b, key, c->text, c->text_len);
+    return 0;
+}
+
+struct del_ctx {
+    mgr_batch_t *b;
+};
+
+static int del_one(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    char *k = cn_strndup(key, klen);
+
+    (void)val;
+    (void)vlen;
+    mgr_batch_del(((struct del_ctx *)arg)->b, k);
+    cn_free(k);
+    return 0;
+}
+
 int mgr__buckets_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b)
 {
     char key[8 + MGR_BUCKET_NAME_MAX];
@@ -256,6 +334,22 @@ int mgr__buckets_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b)
     } else if (c->kind == MGR_CMD_BUCKET_DELETE) {
         snprintf(key, sizeof(key), "b/%s", cur.name);
         mgr_batch_del(b, key);
+        policy_key(cur.name, key);
+        mgr_batch_del(b, key); /* a bucket made again later starts without them */
+        {
+            char prefix[8 + MGR_BUCKET_NAME_MAX];
+            struct del_ctx dc = {b};
+
+            config_key(cur.name, NULL, prefix, sizeof(prefix));
+            if ((rc = mgr_state_scan(st, prefix, del_one, &dc)) != 0)
+                return rc;
+        }
+    } else if (c->kind == MGR_CMD_BUCKET_SET_POLICY) {
+        if ((rc = apply_policy(c, &cur, b)) != 0)
+            return rc;
+    } else if (c->kind == MGR_CMD_BUCKET_SET_CONFIG) {
+        if ((rc = apply_config(c, &cur, b)) != 0)
+            return rc;
     } else if ((rc = apply_change(st, c, &cur)) != 0) {
         return rc;
     } else {
@@ -333,4 +427,105 @@ json_t *mgr_buckets_json(mgr_state_t *st, int admin)
 
     mgr_buckets_each(st, json_one, &c);
     return c.arr;
+}
+
+int mgr_bucket_policy_get(mgr_state_t *st, const char *bucket, char **doc, size_t *len)
+{
+    char key[8 + MGR_BUCKET_NAME_MAX];
+
+    if (!mgr_bucket_name_valid(bucket))
+        return CN_ENOENT;
+    policy_key(bucket, key);
+    return mgr_state_get(st, key, doc, len);
+}
+
+struct conf_ctx {
+    json_t *obj;
+    size_t skip;                   /* the prefix "x/<bucket>/" */
+};
+
+static int conf_one(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    struct conf_ctx *c = arg;
+    json_t *j = json_loadb(val, vlen, 0, NULL);
+    char *name;
+
+    if (json_is_object(j) && klen > c->skip) {
+        name = cn_strndup(key + c->skip, klen - c->skip);
+        json_object_set_new(c->obj, name, j);
+        cn_free(name);
+    } else {
+        json_decref(j);
+    }
+    return 0;
+}
+
+void mgr_buckets_add_policies(mgr_state_t *st, json_t *arr)
+{
+    json_t *bk;
+    size_t i;
+
+    json_array_foreach(arr, i, bk) {
+        const char *name = json_string_value(json_object_get(bk, "name"));
+        char *doc, prefix[8 + MGR_BUCKET_NAME_MAX];
+        size_t len;
+        struct conf_ctx cc;
+
+        if (name == NULL)
+            continue;
+        if (mgr_bucket_policy_get(st, name, &doc, &len) == 0) {
+            json_object_set_new(bk, "policy", json_stringn(doc, len));
+            cn_free(doc);
+        }
+        config_key(name, NULL, prefix, sizeof(prefix));
+        cc = (struct conf_ctx){json_object(), strlen(prefix)};
+        mgr_state_scan(st, prefix, conf_one, &cc);
+        if (json_object_size(cc.obj) > 0)
+            json_object_set_new(bk, "config", cc.obj);
+        else
+            json_decref(cc.obj);
+    }
+}
+
+int mgr_buckets_set_config_cmd(mgr_state_t *st, const char *bucket, const char *config,
+                               const char *value, size_t len, const char *if_owner,
+                               mgr_cmd_t *cmd)
+{
+    mgr_bucket_t b;
+    int rc;
+
+    if (!mgr_bucket_config_known(config) || len > MGR_CMD_MAX_TEXT ||
+        (value != NULL && memchr(value, '\0', len) != NULL))
+        return CN_EINVAL;
+    if ((rc = mgr_buckets_get(st, bucket, &b)) != 0)
+        return rc;
+    if (if_owner != NULL && strcmp(if_owner, b.owner) != 0)
+        return CN_EPERM;
+    mgr_cmd_init(cmd, MGR_CMD_BUCKET_SET_CONFIG);
+    snprintf(cmd->bucket.name, sizeof(cmd->bucket.name), "%s", b.name);
+    snprintf(cmd->config, sizeof(cmd->config), "%s", config);
+    if (if_owner != NULL)
+        snprintf(cmd->if_owner, sizeof(cmd->if_owner), "%s", if_owner);
+    mgr_cmd_set_text(cmd, value, value != NULL ? len : 0);
+    return 0;
+}
+
+int mgr_buckets_set_policy_cmd(mgr_state_t *st, const char *bucket, const char *doc,
+                               size_t len, const char *if_owner, mgr_cmd_t *cmd)
+{
+    mgr_bucket_t b;
+    int rc;
+
+    if (len > MGR_CMD_MAX_TEXT || (doc != NULL && memchr(doc, '\0', len) != NULL))
+        return CN_EINVAL;
+    if ((rc = mgr_buckets_get(st, bucket, &b)) != 0)
+        return rc;
+    if (if_owner != NULL && strcmp(if_owner, b.owner) != 0)
+        return CN_EPERM;
+    mgr_cmd_init(cmd, MGR_CMD_BUCKET_SET_POLICY);
+    snprintf(cmd->bucket.name, sizeof(cmd->bucket.name), "%s", b.name);
+    if (if_owner != NULL)
+        snprintf(cmd->if_owner, sizeof(cmd->if_owner), "%s", if_owner);
+    mgr_cmd_set_text(cmd, doc, doc != NULL ? len : 0);
+    return 0;
 }

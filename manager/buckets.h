@@ -64,6 +64,26 @@ size_t mgr_buckets_count_owned(mgr_state_t *st, const char *user_id);
  *  "owner" is the owner's access key as leofs-adm shows it, "owner_id" the canonical id,
  *  "owner_user" the user name, and "created" (ISO 8601) and "bucket" are added. */
 json_t *mgr_bucket_json(mgr_state_t *st, const mgr_bucket_t *b, int admin);
+/** 1 when name is a bucket configuration the manager keeps ("public_access_block",
+ *  "ownership_controls"; a JSON object each, record x/<bucket>/<name>). */
+int mgr_bucket_config_known(const char *name);
+/** Fills cmd with a bucket_set_config of bucket: config = value[0..len) (a JSON object;
+ *  value NULL: delete it), only when the owner is if_owner (NULL: anyone). 0, CN_ENOENT,
+ *  CN_EPERM, CN_EINVAL (an unknown name, too long, a NUL), CN_EIO. */
+int mgr_buckets_set_config_cmd(mgr_state_t *st, const char *bucket, const char *config,
+                               const char *value, size_t len, const char *if_owner,
+                               struct mgr_cmd *cmd);
+/** A bucket's policy document (p/<bucket>): 0 with *doc (NUL-terminated, cn_free) and *len,
+ *  CN_ENOENT (none), CN_EIO. */
+int mgr_bucket_policy_get(mgr_state_t *st, const char *bucket, char **doc, size_t *len);
+/** Adds "policy" (the document) and "config" ({name: configuration}) to each bucket of arr
+ *  (mgr_buckets_json) that has them: the gateways' bucket table. */
+void mgr_buckets_add_policies(mgr_state_t *st, json_t *arr);
+/** Fills cmd with a bucket_set_policy of bucket: doc[0..len) (doc NULL: delete), only when
+ *  the owner is if_owner (NULL: anyone; checked now and again at apply). 0, CN_ENOENT,
+ *  CN_EPERM, CN_EINVAL (too long, or a NUL in it), CN_EIO. */
+int mgr_buckets_set_policy_cmd(mgr_state_t *st, const char *bucket, const char *doc,
+                               size_t len, const char *if_owner, struct mgr_cmd *cmd);
 /** Every bucket in name order as mgr_bucket_json. */
 json_t *mgr_buckets_json(mgr_state_t *st, int admin);
 /** Calls fn for every readable bucket record in name order; fn returns 0 to go on. */

@@ -25,6 +25,7 @@ enum ftype {
     F_PORT,  /* int member, 0..65535 */
     F_RING,  /* ring/ring_len; wire bin, 1..MGR_CMD_MAX_RING bytes */
     F_RECS,  /* recs/nrecs; wire array of [str key, bin value] */
+    F_TEXT,  /* text/text_len, owned; wire str, 1..MGR_CMD_MAX_TEXT bytes, no NUL */
 };
 
 #define OPT 1u /* optional: left out when empty (strings) */
@@ -110,6 +111,14 @@ static const struct kind kinds[MGR_CMD_NKINDS] = {
                             PORT("raft", peer.raft_port), PORT("rpc", peer.rpc_port),
                             PORT("admin", peer.admin_port)}},
     [MGR_CMD_GROUP_REMOVE] = {"group_remove", {U64("id", peer.id)}},
+    [MGR_CMD_BUCKET_SET_POLICY] = {"bucket_set_policy",
+                                   {STR("bucket", bucket.name, 0),
+                                    {"policy", F_TEXT, 0, 0, OPT},
+                                    STR("if_owner", if_owner, OPT)}},
+    [MGR_CMD_BUCKET_SET_CONFIG] = {"bucket_set_config",
+                                   {STR("bucket", bucket.name, 0), STR("config", config, 0),
+                                    {"value", F_TEXT, 0, 0, OPT},
+                                    STR("if_owner", if_owner, OPT)}},
     [MGR_CMD_ACCESS_KEY_CREATE] = {"access_key_create",
                                    {STR("user", user.name, 0),
                                     STR("access_key", user.access_key, 0),
@@ -150,7 +159,21 @@ void mgr_cmd_dispose(mgr_cmd_t *c)
     }
     cn_free(c->recs);
     cn_free(c->ring);
+    cn_free(c->text);
     memset(c, 0, sizeof(*c));
+}
+
+void mgr_cmd_set_text(mgr_cmd_t *c, const char *text, size_t len)
+{
+    cn_free(c->text);
+    c->text = NULL;
+    c->text_len = 0;
+    if (len == 0)
+        return;
+    c->text = cn_malloc(len + 1);
+    memcpy(c->text, text, len);
+    c->text[len] = '\0';
+    c->text_len = len;
 }
 
 const char *mgr_cmd_kind_name(enum mgr_cmd_kind kind)
@@ -197,6 +220,8 @@ static void pack_str(msgpack_packer *pk, const char *s, size_t n)
 /* 1 when field f of c is left out of the encoding: an empty optional string. */
 static int omitted(const mgr_cmd_t *c, const struct field *f)
 {
+    if (f->type == F_TEXT)
+        return (f->flags & OPT) && c->text_len == 0;
     return f->type == F_STR && (f->flags & OPT) && ((const char *)c + f->off)[0] == '\0';
 }
 
@@ -247,6 +272,11 @@ void mgr_cmd_encode(const mgr_cmd_t *c, cn_buf_t *out)
             CN_ASSERT(c->ring_len > 0 && c->ring_len <= MGR_CMD_MAX_RING);
             msgpack_pack_bin(&pk, c->ring_len);
             msgpack_pack_bin_body(&pk, c->ring, c->ring_len);
+            break;
+        case F_TEXT:
+            CN_ASSERT(c->text_len > 0 && c->text_len <= MGR_CMD_MAX_TEXT &&
+                      memchr(c->text, '\0', c->text_len) == NULL);
+            pack_str(&pk, c->text, c->text_len);
             break;
         case F_RECS:
             msgpack_pack_array(&pk, c->nrecs);
@@ -331,6 +361,13 @@ static int get_field(const msgpack_object *o, const struct field *f, mgr_cmd_t *
         return 0;
     case F_RECS:
         return get_recs(o, c);
+    case F_TEXT:
+        if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0 ||
+            o->via.str.size > MGR_CMD_MAX_TEXT ||
+            memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
+            return CN_ECORRUPT;
+        mgr_cmd_set_text(c, o->via.str.ptr, o->via.str.size);
+        return 0;
     }
     return CN_ECORRUPT;
 }

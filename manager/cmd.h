@@ -9,8 +9,9 @@
  *   {"v": 1, "kind": "user_create", "user": "alice", "id": "9f…", "access_key": …}
  * "v" and "kind" come first and always; then the kind's fields in the order of cmd.c's table
  * (docs/PROTOCOL.md, "Manager command entries", lists them). A field is a str (names, keys,
- * states; no NUL, bounded by the mgr_cmd_t member it fills), a positive int, a bin (a ring's
- * cn_ring_encode bytes) or, for restore, an array of [str key, bin value] records. Optional
+ * states; no NUL, bounded by the mgr_cmd_t member it fills; a policy document: up to
+ * MGR_CMD_MAX_TEXT bytes), a positive int, a bin (a ring's cn_ring_encode bytes) or, for
+ * restore, an array of [str key, bin value] records. Optional
  * strings are left out when empty, so one value has one encoding.
  * Decoding is strict and never trusts the bytes (an entry may come from a peer's log one
  * day): anything but one well-formed map of the kind's known fields with the right types and
@@ -25,8 +26,8 @@
  * random source and no config, so every replica that applies the same entries to the same
  * state writes the same bytes.
  *
- * Ownership: an mgr_cmd_t owns its ring and records (mgr_cmd_dispose frees them); the rest is
- * inline. Threads: none of this touches shared state; any thread.
+ * Ownership: an mgr_cmd_t owns its ring, records and text (mgr_cmd_dispose frees them); the
+ * rest is inline. Threads: none of this touches shared state; any thread.
  */
 #ifndef CAIRN_MANAGER_CMD_H
 #define CAIRN_MANAGER_CMD_H
@@ -47,6 +48,7 @@
 #define MGR_CMD_MAX_RING (1u << 20)     /* bytes of a ring in an entry */
 #define MGR_CMD_MAX_KEY 1024            /* bytes of a state key in a restore record */
 #define MGR_CMD_MAX_VALUE (16u << 20)   /* bytes of a state value in a restore record */
+#define MGR_CMD_MAX_TEXT (64u << 10)    /* bytes of a text field (a bucket policy) */
 
 /* The kinds; the number is for this process only, the wire names the kind by its string. */
 enum mgr_cmd_kind {
@@ -75,6 +77,10 @@ enum mgr_cmd_kind {
                                  * applied as an entry */
     MGR_CMD_GROUP_PUT,          /* update-managers: where a manager answers (group.h) */
     MGR_CMD_GROUP_REMOVE,
+    MGR_CMD_BUCKET_SET_POLICY,  /* Put/DeleteBucketPolicy: the document, or none (delete);
+                                 * optionally only when the bucket's owner is if_owner */
+    MGR_CMD_BUCKET_SET_CONFIG,  /* one named configuration of a bucket (buckets.h: public
+                                 * access block, ownership controls, ...), or none */
     MGR_CMD_ACCESS_KEY_CREATE,  /* a user's next key (access_keys.h) */
     MGR_CMD_ACCESS_KEY_DELETE,
     MGR_CMD_ACCESS_KEY_SET_STATUS, /* Active or Inactive */
@@ -108,6 +114,11 @@ typedef struct mgr_cmd {
     size_t nrecs;
     uint64_t applied;              /* snapshot: the index it was taken at */
     struct mgr_peer peer;          /* group_put: id, host and ports; group_remove: id */
+    char config[32];               /* bucket_set_config: the configuration's name */
+    char *text;                    /* bucket_set_policy: the policy document; bucket_set_config:
+                                    * the configuration (JSON); NUL-terminated, NULL for none;
+                                    * owned */
+    size_t text_len;
     char key_status[12];           /* access_key_set_status: "Active" or "Inactive"; the key
                                     * is user.access_key (access_key_create: also user.name,
                                     * user.secret and created_ms) */
@@ -121,6 +132,8 @@ void mgr_cmd_dispose(mgr_cmd_t *c);
 const char *mgr_cmd_kind_name(enum mgr_cmd_kind kind);
 /** Sets the ring of c to cn_ring_encode(r) (replacing one set before). */
 void mgr_cmd_set_ring(mgr_cmd_t *c, const cn_ring_t *r);
+/** Sets the text of c to a copy of text[0..len) (len 0: none), replacing one set before. */
+void mgr_cmd_set_text(mgr_cmd_t *c, const char *text, size_t len);
 /** Appends a copy of one record to a restore entry. */
 void mgr_cmd_add_rec(mgr_cmd_t *c, const char *key, const void *val, size_t vlen);
 

@@ -194,6 +194,8 @@ static int fill(mgr_fsm_t *f, const mgr_cmd_t *c, mgr_batch_t *b, int *why)
     case MGR_CMD_BUCKET_SET_ACL:
     case MGR_CMD_BUCKET_SET_OWNER:
     case MGR_CMD_BUCKET_SET_QUOTA:
+    case MGR_CMD_BUCKET_SET_POLICY:
+    case MGR_CMD_BUCKET_SET_CONFIG:
         return mgr__buckets_apply(f->st, c, b);
     case MGR_CMD_ENDPOINT_ADD:
     case MGR_CMD_ENDPOINT_DELETE:

@@ -304,6 +304,54 @@ static int op_bucket_set_acl(struct rpc_call *c)
     return propose(c, &cmd, bucket_applied);
 }
 
+/* bucket_set_policy {name, policy (absent: delete), owner}: the gateway's Put and
+ * DeleteBucketPolicy, which validated the document. owner is the requester's canonical id;
+ * only the bucket's owner may change its policy (CN_EPERM otherwise, here and at apply). */
+static int op_bucket_set_policy(struct rpc_call *c)
+{
+    char name[MGR_BUCKET_NAME_MAX + 2], owner[MGR_USER_ID_LEN + 8];
+    cn_slice_t doc = {NULL, 0};
+    mgr_cmd_t cmd;
+    int rc;
+
+    if (cn_msg_get_str(c->req, "name", name, sizeof(name)) != 0)
+        return CN_ENOENT;
+    if (cn_msg_get_str(c->req, "owner", owner, sizeof(owner)) != 0)
+        return CN_EINVAL;
+    if (cn_msg_get_bytes(c->req, "policy", &doc) == 0 && doc.len == 0)
+        return CN_EINVAL;
+    if ((rc = mgr_buckets_set_policy_cmd(c->s->st, name, doc.ptr, doc.len, owner, &cmd)) != 0)
+        return rc;
+    snprintf(c->done_msg, sizeof(c->done_msg), "bucket=%s: policy %s over RPC", name,
+             doc.len ? "set" : "deleted");
+    return propose(c, &cmd, bucket_applied);
+}
+
+/* bucket_set_config {name, config, value (absent: delete), owner}: the gateway's Put and
+ * Delete of a bucket configuration (public access block, ownership controls), which it
+ * validated and wrote as JSON; the owner only (CN_EPERM), as for the policy. */
+static int op_bucket_set_config(struct rpc_call *c)
+{
+    char name[MGR_BUCKET_NAME_MAX + 2], owner[MGR_USER_ID_LEN + 8], config[32];
+    cn_slice_t val = {NULL, 0};
+    mgr_cmd_t cmd;
+    int rc;
+
+    if (cn_msg_get_str(c->req, "name", name, sizeof(name)) != 0)
+        return CN_ENOENT;
+    if (cn_msg_get_str(c->req, "owner", owner, sizeof(owner)) != 0 ||
+        cn_msg_get_str(c->req, "config", config, sizeof(config)) != 0)
+        return CN_EINVAL;
+    if (cn_msg_get_bytes(c->req, "value", &val) == 0 && val.len == 0)
+        return CN_EINVAL;
+    if ((rc = mgr_buckets_set_config_cmd(c->s->st, name, config, val.ptr, val.len, owner,
+                                         &cmd)) != 0)
+        return rc;
+    snprintf(c->done_msg, sizeof(c->done_msg), "bucket=%s: %s %s over RPC", name, config,
+             val.len ? "set" : "deleted");
+    return propose(c, &cmd, bucket_applied);
+}
+
 /* get_key {key}: one Active access key and its user, for a gateway that met a key its users
  * table lacks (a user made since its last fetch): {user, id, role, access_key, secret}, or
  * CN_ENOENT for a key that does not exist or is Inactive. Answered from the leader's state,
@@ -333,7 +381,8 @@ static const char *op_label(const char *op)
     static const char *const known[] = {
         CN_OP_REGISTER, CN_OP_HEARTBEAT, CN_OP_GET_RING, CN_OP_GET_USERS, CN_OP_GET_BUCKETS,
         CN_OP_GET_ENDPOINTS, CN_OP_BUCKET_CREATE, CN_OP_BUCKET_DELETE, CN_OP_BUCKET_SET_ACL,
-        "cache_invalidate", "get_invalidations", CN_OP_GET_KEY,
+        CN_OP_BUCKET_SET_POLICY, CN_OP_BUCKET_SET_CONFIG, "cache_invalidate",
+        "get_invalidations", CN_OP_GET_KEY,
     };
 
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -370,6 +419,7 @@ static int dispatch(struct rpc_call *c, const char *op)
 
         cn_msg_set_u64(c->resp, "ver", mgr_buckets_ver(s));
         mgr_usage_annotate(s, arr);
+        mgr_buckets_add_policies(s->st, arr);
         put_json_body(c->resp, arr);
         rc = 0;
     } else if (strcmp(op, CN_OP_GET_ENDPOINTS) == 0) {
@@ -384,6 +434,10 @@ static int dispatch(struct rpc_call *c, const char *op)
         rc = op_bucket_delete(c);
     } else if (strcmp(op, CN_OP_BUCKET_SET_ACL) == 0) {
         rc = op_bucket_set_acl(c);
+    } else if (strcmp(op, CN_OP_BUCKET_SET_POLICY) == 0) {
+        rc = op_bucket_set_policy(c);
+    } else if (strcmp(op, CN_OP_BUCKET_SET_CONFIG) == 0) {
+        rc = op_bucket_set_config(c);
     } else if (strcmp(op, "cache_invalidate") == 0) {
         cn_slice_t key;
 

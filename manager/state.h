@@ -9,6 +9,8 @@
  *   v/applied     the index of the last command entry applied (manager/fsm.h)
  *   e/<domain>    endpoint
  *   g/<id>        where manager <id> of the group answers (manager/group.h)
+ *   p/<bucket>    the bucket's policy document, as given (manager/buckets.h)
+ *   x/<bucket>/<name>  a named configuration of the bucket, JSON (manager/buckets.h)
  * One write path: every change is a command entry (manager/cmd.h) that manager/fsm.c
  * applies, committing the entry's effect and v/applied in one synced batch (WAL fsync), so
  * that a crash never leaves half a change. The modules fill batches for it (mgr_batch_*

@@ -81,7 +81,20 @@ STOR_CONF(CN_CONF_MS, "replication", "timeout", repl_timeout_ms, "5000", 50, 600
           "time a replica write, a read from a peer or a repair push may take before it "
           "counts as failed (and is queued for repair)")
 STOR_CONF(CN_CONF_UINT, "replication", "repair_inflight", repair_inflight, "8", 1, 1024, 1,
-          "repair queue entries worked on at once")
+          "repair jobs in flight at most: a job is a batch of up to move_batch_keys keys to "
+          "one peer, or one key repaired from the other owners")
+STOR_CONF(CN_CONF_SIZE, "replication", "move_rate", move_rate, "0", 0, 0, 1,
+          "bytes per second this node may send for rebalance, recover-* and handoff (each "
+          "key counts 1 KiB more than its body); 0: adaptive, as much as the foreground "
+          "leaves: the jobs in flight halve when the foreground p99 at this node exceeds "
+          "twice its idle p99, and grow by one each second otherwise (docs/OPERATIONS.md); "
+          "cairn-adm rebalance --rate sets it on every node")
+STOR_CONF(CN_CONF_UINT, "replication", "move_batch_keys", move_batch_keys, "512", 1, 65536, 1,
+          "keys sent to one peer in one batched move (one check, then puts written by the "
+          "peer with one group commit)")
+STOR_CONF(CN_CONF_SIZE, "replication", "move_batch_bytes", move_batch_bytes, "4m", 4096,
+          33554432, 1,
+          "bytes of versions in one move request; a larger version goes alone")
 STOR_CONF(CN_CONF_MS, "replication", "repair_backoff_min", repair_backoff_min_ms, "100", 1,
           3600000, 1, "first retry delay of a failed repair (doubles on each failure)")
 STOR_CONF(CN_CONF_MS, "replication", "repair_backoff_max", repair_backoff_max_ms, "30s", 1,

@@ -7,6 +7,10 @@
  *   cairn_storage_repair_queue_depth, _repair_inflight, cairn_storage_repair_retries_total,
  *   cairn_storage_repair_done_total, cairn_storage_repair_dropped_total
  *   cairn_storage_rebalance_{running,scanned,queued,done}   the rebalance walk
+ *   cairn_storage_move_{keys,bytes}_total, cairn_storage_move_{keys,bytes}_per_second,
+ *   cairn_storage_move_window, cairn_storage_move_rate_limit_bytes,
+ *   cairn_storage_foreground_p99_seconds{phase="last"|"idle"}   batched moves and their
+ *     budget (storage/cluster/move_rate.c)
  *   cairn_storage_compaction_running, cairn_storage_compaction_containers{phase},
  *   cairn_storage_compaction_reclaimed_bytes
  *   cairn_storage_disk_bytes, cairn_storage_index_bytes
@@ -41,6 +45,8 @@ struct stor_metrics {
     cn_metric_t *req, *lat, *bin, *bout;
     cn_metric_t *rq_depth, *rq_inflight, *rq_retries, *rq_done, *rq_dropped;
     cn_metric_t *rb_running, *rb_scanned, *rb_queued, *rb_done;
+    cn_metric_t *mv_keys, *mv_bytes, *mv_keys_s, *mv_bytes_s, *mv_window, *mv_limit, *fg_p99;
+    uint64_t last_mv_keys, last_mv_bytes;
     cn_metric_t *cp_running, *cp_containers, *cp_reclaimed;
     cn_metric_t *disk, *index, *index_mem, *eng_ops, *ring;
     /* last values copied into counters (loop thread) */
@@ -88,6 +94,7 @@ void stor_metrics_cron(struct stor_server *s)
 {
     struct stor_metrics *m = s->metrics;
     uint64_t depth, inflight, retries, done, dropped, running, scanned, queued, rdone, rdrop;
+    stor_move_stats_t ms;
     char cur[17], prev[17];
 
     if (m == NULL)
@@ -103,6 +110,15 @@ void stor_metrics_cron(struct stor_server *s)
     cn_metric_set(m->rb_scanned, NULL, (double)scanned);
     cn_metric_set(m->rb_queued, NULL, (double)queued);
     cn_metric_set(m->rb_done, NULL, (double)rdone);
+    stor_move_rate_stats(s, &ms);
+    add_delta(m->mv_keys, ms.keys, &m->last_mv_keys);
+    add_delta(m->mv_bytes, ms.bytes, &m->last_mv_bytes);
+    cn_metric_set(m->mv_keys_s, NULL, ms.rate_keys);
+    cn_metric_set(m->mv_bytes_s, NULL, ms.rate_bytes);
+    cn_metric_set(m->mv_window, NULL, (double)ms.window);
+    cn_metric_set(m->mv_limit, NULL, (double)ms.rate_limit);
+    cn_metric_set(m->fg_p99, (const char *[]){"last"}, ms.fg_p99_ms / 1000.0);
+    cn_metric_set(m->fg_p99, (const char *[]){"idle"}, ms.fg_idle_p99_ms / 1000.0);
     cn_ring_checksum_hex(s->ring_cur ? cn_ring_checksum(s->ring_cur) : 0, cur);
     cn_ring_checksum_hex(s->ring_prev ? cn_ring_checksum(s->ring_prev) : 0, prev);
     cn_metric_clear(m->ring);
@@ -205,6 +221,23 @@ int stor_metrics_start(struct stor_server *s)
                                     "keys queued to move by the current/last walk", NULL);
     m->rb_done = cn_metrics_gauge(r, "cairn_storage_rebalance_done",
                                   "keys moved by the current/last walk", NULL);
+    m->mv_keys = cn_metrics_counter(r, "cairn_storage_move_keys_total",
+                                    "keys this node moved to peers (rebalance, recover-*, "
+                                    "handoff)", NULL);
+    m->mv_bytes = cn_metrics_counter(r, "cairn_storage_move_bytes_total",
+                                     "body bytes this node moved to peers", NULL);
+    m->mv_keys_s = cn_metrics_gauge(r, "cairn_storage_move_keys_per_second",
+                                    "keys moved per second, lately", NULL);
+    m->mv_bytes_s = cn_metrics_gauge(r, "cairn_storage_move_bytes_per_second",
+                                     "body bytes moved per second, lately", NULL);
+    m->mv_window = cn_metrics_gauge(r, "cairn_storage_move_window",
+                                    "move jobs allowed in flight now", NULL);
+    m->mv_limit = cn_metrics_gauge(r, "cairn_storage_move_rate_limit_bytes",
+                                   "[replication] move_rate (0: adaptive)", NULL);
+    m->fg_p99 = cn_metrics_gauge(r, "cairn_storage_foreground_p99_seconds",
+                                 "p99 of the requests coordinated here: the last second's "
+                                 "and the idle one the adaptive move rate compares it with",
+                                 "phase");
     m->cp_running = cn_metrics_gauge(r, "cairn_storage_compaction_running",
                                      "1 while a compaction runs", NULL);
     m->cp_containers = cn_metrics_gauge(r, "cairn_storage_compaction_containers",

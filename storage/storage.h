@@ -46,6 +46,9 @@ struct stor_conf {
     uint64_t repair_backoff_max_ms;
     uint64_t scan_batch;
     uint64_t anti_entropy_ms;     /* periodic recover_consistency; 0: off */
+    uint64_t move_rate;           /* bytes/s of moves; 0: adaptive (cluster/move_rate.c) */
+    uint64_t move_batch_keys;
+    uint64_t move_batch_bytes;
     /* /metrics (storage/metrics.c) and delete-bucket (storage/admin_ops.c) */
     char *metrics_listen;
     uint64_t delete_bucket_rate;
@@ -56,6 +59,7 @@ struct stor_mgr_link;
 struct stor_cluster;
 struct stor_repair_q;
 struct stor_recoverer;
+struct stor_mover;
 struct stor_metrics;
 struct stor_admin;
 
@@ -84,6 +88,7 @@ struct stor_server {
     struct stor_cluster *cl;
     struct stor_repair_q *rq;
     struct stor_recoverer *rec;
+    struct stor_mover *mv;      /* the moves' budget and counters (cluster/move_rate.c) */
     uv_timer_t cron;
     uint64_t ticks;
     /* operator surface: /metrics listener (storage/metrics.c), du and delete-bucket jobs

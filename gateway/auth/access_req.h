@@ -34,6 +34,10 @@ gw_s3_err_t gw_req_check_access(gw_req_t *r, const gw_bucket_t *b);
  *  not NULL. The one place where an object's grants are read. */
 int gw_obj_allows(gw_req_t *r, const gw_acl_subject_t *bucket, cn_slice_t meta, gw_perm_t perm,
                   gw_obj_access_t *out);
+/** A copy source: 1 when r's requester may read the object src_key of src_bucket (whose
+ *  owner and ACL are sb, metadata meta), by its ACLs and src_bucket's policy. */
+int gw_copy_source_allows(gw_req_t *r, const gw_acl_subject_t *sb, const char *src_bucket,
+                          const char *src_key, size_t src_key_len, cn_slice_t meta);
 /** r's bucket as gw_req_check_access saw it. */
 gw_acl_subject_t gw_req_bucket(const gw_req_t *r);
 /** The error for a key that does not exist: NoSuchKey to whoever may list bucket, else

@@ -1032,6 +1032,10 @@ const char *gw_policy_op_action(gw_op_t op, int has_version_id, int *object_leve
     case GW_OP_LIST_MULTIPART_UPLOADS: a = "s3:ListBucketMultipartUploads"; break;
     case GW_OP_GET_BUCKET_ACL: a = "s3:GetBucketAcl"; break;
     case GW_OP_PUT_BUCKET_ACL: a = "s3:PutBucketAcl"; break;
+    case GW_OP_GET_BUCKET_POLICY: a = "s3:GetBucketPolicy"; break;
+    case GW_OP_PUT_BUCKET_POLICY: a = "s3:PutBucketPolicy"; break;
+    case GW_OP_DELETE_BUCKET_POLICY: a = "s3:DeleteBucketPolicy"; break;
+    case GW_OP_GET_BUCKET_POLICY_STATUS: a = "s3:GetBucketPolicyStatus"; break;
     case GW_OP_GET_OBJECT:
     case GW_OP_HEAD_OBJECT:
         a = has_version_id ? "s3:GetObjectVersion" : "s3:GetObject";

@@ -24,6 +24,7 @@
 #include "gateway/http/s3_limits.h"
 #include "gateway/s3/s3_multipart.h"
 #include "gateway/s3/s3_object.h"
+#include "gateway/s3/s3_policy.h"
 #include "gateway/s3/s3_refuse.h"
 #include "gateway/http/tls.h"
 #include "gateway/http/too_large.h"
@@ -56,6 +57,10 @@ static const gw_op_fn op_handlers[] = {
     [GW_OP_DELETE_OBJECTS] = gw_s3_delete_objects,
     [GW_OP_GET_BUCKET_ACL] = gw_s3_get_bucket_acl,
     [GW_OP_PUT_BUCKET_ACL] = gw_s3_put_bucket_acl,
+    [GW_OP_GET_BUCKET_POLICY] = gw_s3_get_bucket_policy,
+    [GW_OP_PUT_BUCKET_POLICY] = gw_s3_put_bucket_policy,
+    [GW_OP_DELETE_BUCKET_POLICY] = gw_s3_delete_bucket_policy,
+    [GW_OP_GET_BUCKET_POLICY_STATUS] = gw_s3_get_bucket_policy_status,
     [GW_OP_GET_OBJECT_ACL] = gw_s3_get_object_acl,
     [GW_OP_PUT_OBJECT_ACL] = gw_s3_put_object_acl,
     [GW_OP_GET_OBJECT_TAGGING] = gw_s3_get_object_tagging,

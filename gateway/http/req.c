@@ -128,6 +128,31 @@ void gw_http_send(gw_http_t *h, int status, const char *ctype, const char *body,
     h2o_send_inline(req, body ? body : "", body ? len : 0);
 }
 
+int gw_http_peer_ip(const gw_http_t *h, char *out, size_t len)
+{
+    struct sockaddr_storage ss;
+    h2o_req_t *req = h->req;
+
+    if (!req || !req->conn->callbacks->get_peername ||
+        req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss) == 0)
+        return -1;
+    if (ss.ss_family == AF_INET)
+        return inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, len) ? 0 : -1;
+    if (ss.ss_family == AF_INET6) {
+        const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+
+        if (IN6_IS_ADDR_V4MAPPED(a))
+            return inet_ntop(AF_INET, &a->s6_addr[12], out, len) ? 0 : -1;
+        return inet_ntop(AF_INET6, a, out, len) ? 0 : -1;
+    }
+    return -1;
+}
+
+int gw_http_is_secure(const gw_http_t *h)
+{
+    return h->req != NULL && h->req->scheme == &H2O_URL_SCHEME_HTTPS;
+}
+
 int gw_http_peer_is_loopback(const gw_http_t *h)
 {
     h2o_req_t *req = h->req;

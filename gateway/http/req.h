@@ -53,6 +53,11 @@ void gw_http_add_header(gw_http_t *h, const char *name, const char *value, size_
 void gw_http_send(gw_http_t *h, int status, const char *ctype, const char *body, size_t len);
 /** 1 when the client connected from 127.0.0.0/8 or ::1 (or ::ffff:127.x). */
 int gw_http_peer_is_loopback(const gw_http_t *h);
+/** The peer's address as text ("10.0.0.7", "::1"; an IPv4-mapped IPv6 address as IPv4) into
+ *  out; 0, or -1 when unknown. */
+int gw_http_peer_ip(const gw_http_t *h, char *out, size_t len);
+/** 1 when the request came over TLS. */
+int gw_http_is_secure(const gw_http_t *h);
 /** The reason phrase of an HTTP status. */
 const char *gw_http_reason(int status);
 

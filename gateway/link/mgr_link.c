@@ -55,8 +55,35 @@ static void free_buckets(gw_bucket_t *b, size_t n)
         cn_free(b[i].name);
         cn_free(b[i].owner);
         cn_free(b[i].acl);
+        cn_free(b[i].policy_doc);
+        gw_policy_destroy(b[i].policy);
     }
     cn_free(b);
+}
+
+/* b's policy from the table's "policy" (o), compiled; an unchanged one is taken over from
+ * old (the table before), so a refresh does not parse every policy again. */
+static void load_policy(gw_bucket_t *b, const json_t *o, gw_bucket_t *old)
+{
+    char msg[GW_POLICY_MSG_MAX];
+    const char *doc = json_string_value(json_object_get(o, "policy"));
+
+    if (doc == NULL || b->name == NULL)
+        return;
+    b->policy_doc = cn_strdup(doc);
+    if (old != NULL && old->policy != NULL && old->policy_doc != NULL &&
+        strcmp(old->policy_doc, doc) == 0) {
+        b->policy = old->policy;
+        old->policy = NULL;
+        return;
+    }
+    if (gw_policy_parse(doc, strlen(doc), b->name, &b->policy, msg, sizeof(msg)) != 0) {
+        b->policy = NULL;
+        b->policy_broken = 1;
+        CN_LOG(CN_LOG_ERROR, "bucket=%s: its stored policy does not parse (%s); it denies "
+               "every request but its owner's policy calls until it is replaced", b->name,
+               msg);
+    }
 }
 
 int gw_mgr_ready(const gw_server_t *s)
@@ -312,11 +339,11 @@ static void on_buckets(int status, cn_msg_t *resp, void *arg)
         b[i].quota = (uint64_t)json_integer_value(json_object_get(o, "quota"));
         b[i].used = (uint64_t)json_integer_value(json_object_get(o, "used"));
         /* what this gateway let in is in `used` once the manager's sum moved (only a bucket
-         * with a quota counts it, so only those look up their old entry) */
-        const gw_bucket_t *old =
-            b[i].quota && b[i].name ? gw_mgr_bucket_find(s, b[i].name) : NULL;
-        if (old != NULL && old->used == b[i].used)
+         * with a quota counts it) */
+        gw_bucket_t *old = b[i].name ? (gw_bucket_t *)gw_mgr_bucket_find(s, b[i].name) : NULL;
+        if (old != NULL && b[i].quota && old->used == b[i].used)
             b[i].taken = old->taken;
+        load_policy(&b[i], o, old);
     }
     free_buckets(s->mgr.buckets, s->mgr.nbuckets);
     s->mgr.buckets = b;

@@ -16,6 +16,7 @@
 #include "common/mgr_client.h"
 #include "common/ring.h"
 #include "common/rpc.h"
+#include "gateway/auth/policy.h"
 
 typedef struct gw_server gw_server_t;
 
@@ -37,6 +38,9 @@ typedef struct gw_bucket {
     uint64_t quota; /* bytes, 0: none (set-bucket-quota) */
     uint64_t used;  /* bytes stored, as the manager last summed them (lags; ADMIN_API.md) */
     uint64_t taken; /* bytes this gateway let in since `used` last changed (quota check) */
+    char *policy_doc;     /* the bucket policy as stored (GetBucketPolicy), NULL: none */
+    gw_policy_t *policy;  /* compiled (gateway/auth/policy.h); NULL: none, or broken */
+    int policy_broken;    /* a stored policy that does not parse: it denies (fail closed) */
 } gw_bucket_t;
 
 /* manager link state (mgr_link.c) */

@@ -222,6 +222,9 @@ static const struct route_row routes[] = {
     {T_BUCKET, NULL, "uploads", GW_OP_NONE},
     {T_BUCKET, NULL, "delete", GW_OP_NONE},
     /* bucket sub-resources we do not implement: 501 NotImplemented */
+    {T_BUCKET, "GET", "policy", GW_OP_GET_BUCKET_POLICY},
+    {T_BUCKET, "PUT", "policy", GW_OP_PUT_BUCKET_POLICY},
+    {T_BUCKET, "DELETE", "policy", GW_OP_DELETE_BUCKET_POLICY},
     {T_BUCKET, NULL, "policy", GW_OP_UNSUPPORTED},
     {T_BUCKET, NULL, "versioning", GW_OP_UNSUPPORTED},
     {T_BUCKET, NULL, "versions", GW_OP_UNSUPPORTED},
@@ -242,6 +245,7 @@ static const struct route_row routes[] = {
     {T_BUCKET, NULL, "ownershipControls", GW_OP_UNSUPPORTED},
     {T_BUCKET, NULL, "publicAccessBlock", GW_OP_UNSUPPORTED},
     {T_BUCKET, NULL, "intelligent-tiering", GW_OP_UNSUPPORTED},
+    {T_BUCKET, "GET", "policyStatus", GW_OP_GET_BUCKET_POLICY_STATUS},
     {T_BUCKET, NULL, "policyStatus", GW_OP_UNSUPPORTED},
     /* the bucket itself */
     {T_BUCKET, "GET", "list-type=2", GW_OP_LIST_OBJECTS_V2},

@@ -39,6 +39,10 @@ typedef enum gw_op {
     GW_OP_GET_OBJECT_ACL,
     GW_OP_PUT_OBJECT_ACL,
     GW_OP_GET_OBJECT_TAGGING,   /* always an empty TagSet: tags are not stored */
+    GW_OP_GET_BUCKET_POLICY,
+    GW_OP_PUT_BUCKET_POLICY,
+    GW_OP_DELETE_BUCKET_POLICY,
+    GW_OP_GET_BUCKET_POLICY_STATUS,
     GW_OP_POST_OBJECT,      /* POST /bucket (HTML form upload): NotImplemented (s3_refuse.h) */
     GW_OP_OPTIONS,          /* OPTIONS (CORS preflight): NotImplemented (s3_refuse.h) */
     GW_OP_UNSUPPORTED,      /* a sub-resource we do not implement: NotImplemented */

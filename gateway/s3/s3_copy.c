@@ -168,8 +168,12 @@ static int source_allowed(gw_req_t *r, cn_msg_t *resp, int rc)
     cn_slice_t meta = {0};
 
     if (rc == 0) {
+        char bucket[GW_BUCKET_MAX + 2];
+
         cn_msg_get_bytes(resp, "meta", &meta);
-        if (gw_obj_allows(r, &sb, meta, GW_PERM_OBJECT_READ, NULL))
+        snprintf(bucket, sizeof(bucket), "%.*s", (int)cs->src_bucket_len, cs->src_path);
+        if (gw_copy_source_allows(r, &sb, bucket, cs->src_path + cs->src_bucket_len + 1,
+                                  cs->src_path_len - cs->src_bucket_len - 1, meta))
             return 0;
     }
     if (resp)
@@ -260,6 +264,16 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
     }
 }
 
+/* Keeps the source's "bucket/key" (skey, of copy_source) in cs for source_allowed. */
+static void keep_source(struct gw_copy_state *cs, const cn_buf_t *skey)
+{
+    const char *slash = memchr(skey->data, '/', skey->len);
+
+    cs->src_path_len = skey->len < sizeof(cs->src_path) ? skey->len : sizeof(cs->src_path);
+    memcpy(cs->src_path, skey->data, cs->src_path_len);
+    cs->src_bucket_len = slash ? (size_t)(slash - (const char *)skey->data) : 0;
+}
+
 /* Parses x-amz-copy-source into skey ("bucket/key") and checks that the source bucket
  * exists; its owner and ACL go to *sb for source_allowed. Returns 0 or answers the error (-1). */
 static int copy_source(gw_req_t *r, cn_buf_t *skey, gw_obj_access_t *sb)
@@ -344,6 +358,7 @@ void gw_s3_copy_object(gw_req_t *r)
     o = gw_obj_op_new(r, dst, (size_t)n + r->route.key_len);
     o->copy_reply = 1;
     o->copy.src_bucket = sb;
+    keep_source(&o->copy, &skey);
     if (replace)
         gw_obj_meta_from_headers(r, &o->meta);
     get_source(r, &skey, on_source);
@@ -557,7 +572,9 @@ void gw_s3_upload_part_copy(gw_req_t *r)
     cn_buf_t skey;
 
     cn_buf_init(&skey);
-    if (copy_source(r, &skey, &state_of(r)->src_bucket) == 0)
+    if (copy_source(r, &skey, &state_of(r)->src_bucket) == 0) {
+        keep_source(state_of(r), &skey);
         get_source(r, &skey, on_part_source);
+    }
     cn_buf_dispose(&skey);
 }

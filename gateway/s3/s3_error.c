@@ -92,6 +92,9 @@ static const struct s3_err_row table[] = {
                                            "The specified location-constraint is not valid"},
     [GW_S3_INVALID_STORAGE_CLASS] = {"InvalidStorageClass", 400,
                                      "The storage class you specified is not valid"},
+    [GW_S3_MALFORMED_POLICY] = {"MalformedPolicy", 400, "Policies must be valid JSON"},
+    [GW_S3_NO_SUCH_BUCKET_POLICY] = {"NoSuchBucketPolicy", 404,
+                                     "The bucket policy does not exist"},
     [GW_S3_SIGNATURE_DOES_NOT_MATCH] = {"SignatureDoesNotMatch", 403,
                                         "The request signature we calculated does not match "
                                         "the signature you provided. Check your key and "

@@ -54,6 +54,8 @@ typedef enum gw_s3_err {
     GW_S3_ILLEGAL_LOCATION_CONSTRAINT,    /* 400 IllegalLocationConstraintException */
     GW_S3_INVALID_LOCATION_CONSTRAINT,    /* 400 InvalidLocationConstraint */
     GW_S3_INVALID_STORAGE_CLASS,          /* 400 InvalidStorageClass */
+    GW_S3_MALFORMED_POLICY,               /* 400 MalformedPolicy */
+    GW_S3_NO_SUCH_BUCKET_POLICY,          /* 404 NoSuchBucketPolicy */
     GW_S3_ERR_COUNT
 } gw_s3_err_t;
 

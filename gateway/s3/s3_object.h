@@ -52,6 +52,8 @@ typedef struct gw_obj_op {
         cn_buf_t acc;                /* bytes read, not yet written as a part chunk */
         cn_digest_t *md5;            /* of the part */
         gw_obj_access_t src_bucket;  /* the source bucket's owner and ACL (copy_source) */
+        char src_path[GW_BUCKET_MAX + 2 + GW_KEY_MAX]; /* "bucket/key" of the source */
+        size_t src_path_len, src_bucket_len;            /* (for its bucket policy) */
     } copy;
 } gw_obj_op_t;
 

@@ -45,6 +45,8 @@ struct gw_req {
     char bucket_acl[32];
     int may_list;            /* the requester may list the bucket: a missing key is 404 to
                                 it, 403 to anyone else (S3 tells only listers what exists) */
+    int obj_policy;          /* the bucket policy's gw_policy_result_t for the operation on
+                                its object (access_req.c), for the object's part */
     cn_slice_t body;         /* the request body as stored: h2o's bytes, aws-chunked framing
                                 removed in place (aws_chunked.c); valid while the request is */
     char acl[32];            /* x-amz-acl of a PUT/POST, "" when absent */

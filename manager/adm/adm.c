@@ -194,6 +194,8 @@ static void usage(FILE *out)
                  "                       other hosts\n"
                  "  --json               print the API's JSON instead of tables\n"
                  "  --wait               follow a long operation until it ends (progress)\n"
+                 "  --rate RATE          rebalance, recover-*: first set every storage node's\n"
+                 "                       move rate (bytes/s like 50m; 0 = adaptive, the default)\n"
                  "  --status STATUS      update-access-key: Active or Inactive\n"
                  "commands:\n");
     for (size_t i = 0; i < ADM_NCMDS; i++) {
@@ -278,6 +280,10 @@ int main(int argc, char **argv)
             a.json = 1;
         } else if (strcmp(o, "--wait") == 0) {
             a.wait = 1;
+        } else if (strcmp(o, "--rate") == 0 && i + 1 < argc) {
+            a.rate = argv[++i];
+        } else if (strncmp(o, "--rate=", 7) == 0) {
+            a.rate = o + 7;
         } else if (strcmp(o, "--status") == 0 && i + 1 < argc) {
             a.status = argv[++i];
         } else if (strncmp(o, "--status=", 9) == 0) {

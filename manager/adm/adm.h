@@ -30,8 +30,13 @@ struct adm {
     int json;                      /* print the API's JSON */
     int wait;                      /* --wait: follow a long operation until it ends */
     long timeout_s;                /* of one request; 0: ADM_TIMEOUT_S */
+    const char *rate;              /* --rate: the storage nodes' move rate, or NULL */
     const char *status;            /* --status (update-access-key) or NULL */
 };
+
+/** --rate: sets replication.move_rate to a->rate on every storage node (update-property
+ *  through the manager), printing one line per node; 0, or 1 when a node refused it. */
+int adm_set_move_rate(struct adm *a);
 
 /* ---- adm_call.c: the API ------------------------------------------------------------- */
 

@@ -254,10 +254,43 @@ int adm_cmd_recover_file(struct adm *a, int argc, char **argv)
                        "queued?{forwarded:, forwarded to the holder}", argv[0]);
 }
 
+int adm_set_move_rate(struct adm *a)
+{
+    json_t *st, *nodes;
+    int bad = 0;
+
+    if (adm_call(a, "GET", "/v1/status", NULL, &st) != 0)
+        return 1;
+    nodes = json_object_get(st, "nodes");
+    for (size_t i = 0; i < json_array_size(nodes); i++) {
+        const json_t *n = json_array_get(nodes, i);
+        json_t *out;
+
+        if (strcmp(adm_str(n, "type"), "storage") != 0 || strcmp(adm_str(n, "state"), "stop") == 0)
+            continue;
+        if (adm_call(a, "PUT", adm_path("/v1/nodes/", adm_str(n, "name"), "/property"),
+                     json_pack("{s:s, s:s}", "name", "replication.move_rate", "value", a->rate),
+                     &out) != 0) {
+            bad = 1;
+            continue;
+        }
+        if (!a->json)
+            printf("OK: %s moves at %s%s\n", adm_str(n, "name"), a->rate,
+                   strcmp(a->rate, "0") == 0 ? " (adaptive)" : " bytes/s");
+        json_decref(out);
+    }
+    json_decref(st);
+    return bad;
+}
+
 static int recover_node_cmd(struct adm *a, const char *node, const char *disk)
 {
     const char *what = disk ? "recover-disk" : "recover-node";
-    int rc = adm_call_start(a, "POST", disk ? "/v1/recover/disk" : "/v1/recover/node",
+    int rc;
+
+    if (a->rate != NULL && adm_set_move_rate(a) != 0)
+        return 1;
+    rc = adm_call_start(a, "POST", disk ? "/v1/recover/disk" : "/v1/recover/node",
                             node_body(node, disk),
                             "OK: %s %s: ${started} node(s) scan their keys and push what %s "
                             "should hold?{failed: (some nodes did not answer)}", what, node,
@@ -278,7 +311,11 @@ int adm_cmd_recover_disk(struct adm *a, int argc, char **argv)
 
 int adm_cmd_recover_consistency(struct adm *a, int argc, char **argv)
 {
-    int rc = adm_call_start(a, "POST", "/v1/recover/consistency", node_body(argv[0], NULL),
+    int rc;
+
+    if (a->rate != NULL && adm_set_move_rate(a) != 0)
+        return 1;
+    rc = adm_call_start(a, "POST", "/v1/recover/consistency", node_body(argv[0], NULL),
                             "OK: %s compares its keys with the other owners", argv[0]);
 
     return rc >= 0 ? rc : recover_wait(a, "recover-consistency", "consistency");

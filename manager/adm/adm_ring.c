@@ -230,6 +230,8 @@ int adm_cmd_rebalance(struct adm *a, int argc, char **argv)
 
     if (argc == 1 && strcmp(argv[0], "status") != 0)
         return 2;
+    if (a->rate != NULL && adm_set_move_rate(a) != 0)
+        return 1;
     if (argc == 1)
         return adm_call_print(a, "GET", "/v1/rebalance", NULL, rebalance_print, NULL);
     rc = adm_call_start(a, "POST", "/v1/rebalance", NULL,

@@ -318,6 +318,27 @@ struct local_job {
     void *arg;
 };
 
+void stor_version_read(stor_engine_t *e, cn_slice_t key, int want_body, uint64_t off,
+                       uint64_t len, stor_version_t *v)
+{
+    v->rc = stor_engine_stat(e, key, &v->m, &v->meta);
+    if (v->rc == 0 && !(v->m.flags & CN_OBJ_TOMBSTONE) && want_body &&
+        (want_body != STOR_BODY_IF_MANIFEST || (v->m.flags & CN_OBJ_MANIFEST))) {
+        stor_obj_meta_t m2;
+
+        v->rc = stor_engine_get(e, key, off, len, &m2, NULL, &v->body);
+        if (v->rc == 0 && m2.clock != v->m.clock) {
+            /* a write came between stat and get: read again, meta first */
+            cn_buf_reset(&v->meta);
+            cn_buf_reset(&v->body);
+            v->rc = stor_engine_get(e, key, off, len, &v->m, &v->meta, &v->body);
+        } else if (v->rc == CN_ENOENT) {
+            v->rc = stor_engine_stat(e, key, &v->m, NULL); /* deleted meanwhile */
+        }
+    }
+    v->m.meta = cn_slice(v->meta.data ? v->meta.data : "", v->meta.len);
+}
+
 static void run_local(uv_work_t *w)
 {
     struct local_job *j = w->data;
@@ -326,27 +347,9 @@ static void run_local(uv_work_t *w)
 
     CN_CHECK_OBJ(j, STOR_LOCAL_MAGIC);
     switch (j->op) {
-    case LOCAL_READ: {
-        stor_version_t *v = j->v;
-
-        v->rc = stor_engine_stat(e, key, &v->m, &v->meta);
-        if (v->rc == 0 && !(v->m.flags & CN_OBJ_TOMBSTONE) && j->want_body &&
-            (j->want_body != STOR_BODY_IF_MANIFEST || (v->m.flags & CN_OBJ_MANIFEST))) {
-            stor_obj_meta_t m2;
-
-            v->rc = stor_engine_get(e, key, j->off, j->len, &m2, NULL, &v->body);
-            if (v->rc == 0 && m2.clock != v->m.clock) {
-                /* a write came between stat and get: read again, meta first */
-                cn_buf_reset(&v->meta);
-                cn_buf_reset(&v->body);
-                v->rc = stor_engine_get(e, key, j->off, j->len, &v->m, &v->meta, &v->body);
-            } else if (v->rc == CN_ENOENT) {
-                v->rc = stor_engine_stat(e, key, &v->m, NULL); /* deleted meanwhile */
-            }
-        }
-        v->m.meta = cn_slice(v->meta.data ? v->meta.data : "", v->meta.len);
+    case LOCAL_READ:
+        stor_version_read(e, key, j->want_body, j->off, j->len, j->v);
         break;
-    }
     case LOCAL_WRITE:
         if (j->m.flags & CN_OBJ_TOMBSTONE) {
             j->rc = stor_engine_delete(e, key, j->m.clock);
@@ -578,6 +581,7 @@ static void on_cron(uv_timer_t *t)
     struct stor_server *s = t->data;
 
     s->ticks++;
+    stor_move_rate_cron(s);
     stor_repair_q_cron(s);
     if (s->ticks % 10 == 0) {
         stor_metrics_cron(s);
@@ -631,6 +635,7 @@ void stor_cluster_close(struct stor_server *s)
 
     stor_recoverer_close(s);
     stor_repair_q_close(s);
+    stor_move_rate_close(s);
     cn_ring_destroy(s->ring_cur);
     cn_ring_destroy(s->ring_prev);
     s->ring_cur = s->ring_prev = NULL;

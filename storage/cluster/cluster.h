@@ -33,6 +33,7 @@
 #define STOR_OP_RECOVER_CONSISTENCY "recover_consistency"
 #define STOR_OP_RECOVER_STATUS "recover_status"
 #define STOR_OP_REBALANCE_STATUS "rebalance_status"
+#define STOR_OP_MOVE "move"
 
 #define STOR_NAME_MAX CN_RING_NAME_MAX
 #define STOR_READ_SET_MAX (2 * CN_RING_MAX_REPLICAS)
@@ -66,6 +67,10 @@ static inline int stor_version_found(const stor_version_t *v)
 {
     return v->rc == 0;
 }
+/** Reads key's version from the engine as stor_local_read does, on the calling thread (the
+ *  thread pool): tombstones and bad versions too; with want_body the range [off, off+len). */
+void stor_version_read(stor_engine_t *e, cn_slice_t key, int want_body, uint64_t off,
+                       uint64_t len, stor_version_t *v);
 /** Fills v from a get/head answer of a peer (asked with replica=1, so a tombstone is rc 0
  *  with CN_OBJ_TOMBSTONE). status is the call status; takes resp's body; frees nothing. */
 void stor_version_from_msg(stor_version_t *v, int status, cn_msg_t *resp);
@@ -224,6 +229,47 @@ int stor_repair_q_meta_put(struct stor_server *s, const char *name, uint64_t v);
  *  node, through the loop. */
 void stor_repair_hook(void *arg, cn_slice_t key, int rc);
 
+/* ---- batched moves (storage/cluster/mover.c, move_srv.c, move_rec.c, move_rate.c) ------- */
+
+/** A key's result in a batch: the local copy is missing or corrupt (repair it from others). */
+#define STOR_MOVE_FALLBACK 1
+/** Bytes a moved key counts for beyond its body, against [replication] move_rate. */
+#define STOR_MOVE_KEY_COST 1024
+/** key_fn(arg, i, rc, local_clock, bytes): key i's result (0, STOR_MOVE_FALLBACK or an
+ *  error), the clock of the local version (0: none) and the body bytes sent. */
+typedef void (*stor_move_key_fn)(void *arg, size_t i, int rc, uint64_t local_clock,
+                                 uint64_t bytes);
+typedef void (*stor_move_end_fn)(void *arg);
+/** Moves keys[0..n) (n > 0, copied) to the peer target in batches: key_fn once per key,
+ *  then end_fn once, always later on the loop. */
+void stor_move_start(struct stor_server *s, const char *target, const cn_slice_t *keys,
+                     size_t n, stor_move_key_fn key_fn, stor_move_end_fn end_fn, void *arg);
+/** Answers op move (the receiving side); 1 when req was one. */
+int stor_move_srv_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req);
+/** A move record (move_rec.c): appends one to b / takes one from *in (borrowing from it;
+ *  0 or CN_EPROTO). */
+void stor_move_rec_encode(cn_buf_t *b, cn_slice_t key, const stor_obj_meta_t *m, cn_slice_t body);
+int stor_move_rec_decode(cn_slice_t *in, cn_slice_t *key, stor_obj_meta_t *m, cn_slice_t *body);
+
+/** What the moves did and may do (move_rate.c). */
+typedef struct stor_move_stats {
+    uint64_t keys, bytes;           /* moved since start */
+    double rate_keys, rate_bytes;   /* per second, lately */
+    size_t window;                  /* jobs allowed in flight now */
+    double fg_p99_ms, fg_idle_p99_ms; /* the last second's foreground p99, the idle one */
+    uint64_t rate_limit;            /* [replication] move_rate (0: adaptive) */
+} stor_move_stats_t;
+/** One foreground request answered by this node as a coordinator took seconds. */
+void stor_move_rate_fg(struct stor_server *s, double seconds);
+/** 1 when one more move job may start with jobs already in flight. */
+int stor_move_rate_allow(struct stor_server *s, size_t jobs);
+/** keys moved with bytes of bodies: counted, and charged to a fixed rate. */
+void stor_move_rate_charge(struct stor_server *s, uint64_t keys, uint64_t bytes);
+/** Refills the budget; once a second, the rates and the adaptive window (cluster cron). */
+void stor_move_rate_cron(struct stor_server *s);
+void stor_move_rate_stats(struct stor_server *s, stor_move_stats_t *out);
+void stor_move_rate_close(struct stor_server *s);
+
 /* ---- recoverer (storage/cluster/recoverer.c) ------------------------------------------------ */
 
 int stor_recoverer_start(struct stor_server *s);
@@ -242,8 +288,8 @@ void stor_recoverer_ring_changed(struct stor_server *s);
  *  Loop thread; called from the cluster cron. */
 void stor_recoverer_cron(struct stor_server *s);
 /** A queue entry finished (its target holds the newest version). clock: the version this
- *  node holds locally (0: none). */
+ *  node holds locally (0: none); bytes: the body bytes sent for it. */
 void stor_recoverer_entry_done(struct stor_server *s, cn_slice_t key, int reason,
-                               uint64_t local_clock);
+                               uint64_t local_clock, uint64_t bytes);
 
 #endif

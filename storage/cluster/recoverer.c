@@ -52,6 +52,7 @@ struct scan {
     char target[STOR_NAME_MAX];
     cn_buf_t cursor;
     uint64_t scanned, queued, done, dropped, errors, started_ms, finished_ms;
+    uint64_t bytes;                /* body bytes sent for the keys done */
     uint64_t cur_sum, prev_sum;    /* rebalance: the ring pair being walked */
 };
 
@@ -304,7 +305,7 @@ static int scan_start(struct stor_server *s, int kind, const char *target)
     if (sc->running && kind != SCAN_REBAL)
         return CN_EBUSY;
     snprintf(sc->target, sizeof(sc->target), "%s", target ? target : "");
-    sc->scanned = sc->queued = sc->done = sc->dropped = sc->errors = 0;
+    sc->scanned = sc->queued = sc->done = sc->dropped = sc->errors = sc->bytes = 0;
     sc->started_ms = cn_now_ms();
     sc->finished_ms = 0;
     cn_buf_reset(&sc->cursor);
@@ -350,20 +351,19 @@ static void on_dropped(struct stor_server *s, int rc, void *arg)
 }
 
 void stor_recoverer_entry_done(struct stor_server *s, cn_slice_t key, int reason,
-                               uint64_t local_clock)
+                               uint64_t local_clock, uint64_t bytes)
 {
     struct stor_recoverer *r = s->rec;
     stor_owners_t cur;
+    int k = reason == STOR_R_NODE ? SCAN_NODE : reason == STOR_R_CONSISTENCY ? SCAN_CONS
+            : reason == STOR_R_REBALANCE ? SCAN_REBAL : -1;
 
-    if (r == NULL)
+    if (r == NULL || k < 0)
         return;
-    if (reason == STOR_R_NODE)
-        r->sc[SCAN_NODE].done++;
-    else if (reason == STOR_R_CONSISTENCY)
-        r->sc[SCAN_CONS].done++;
+    r->sc[k].done++;
+    r->sc[k].bytes += bytes;
     if (reason != STOR_R_REBALANCE)
         return;
-    r->sc[SCAN_REBAL].done++;
     if (local_clock == 0 || s->ring_cur == NULL || r->stopping)
         return;
     stor_owners_of(s->ring_cur, key, s->levels.n, &cur);
@@ -532,8 +532,11 @@ static void on_whereis(struct stor_server *s, stor_version_t *v, void *arg)
 
 /* ---- RPC ---------------------------------------------------------------------------- */
 
-static void put_scan(cn_msg_t *resp, const struct scan *sc, const char *prefix)
+static void put_scan(struct stor_server *s, cn_msg_t *resp, const struct scan *sc,
+                     const char *prefix)
 {
+    stor_move_stats_t ms;
+    uint64_t left = sc->queued > sc->done ? sc->queued - sc->done : 0;
     char n[64];
 
 #define F(name, val)                                                                        \
@@ -552,6 +555,14 @@ static void put_scan(cn_msg_t *resp, const struct scan *sc, const char *prefix)
     F("finished_ms", sc->finished_ms);
     if (sc->kind == SCAN_REBAL)
         F("dropped", sc->dropped);
+    /* the truth of a move: bytes sent, this node's move rate, and the time left at that
+     * rate for what is queued (all of it once the walk is over) */
+    stor_move_rate_stats(s, &ms);
+    F("bytes", sc->bytes);
+    F("rate_keys_s", (uint64_t)ms.rate_keys);
+    F("rate_bytes_s", (uint64_t)ms.rate_bytes);
+    F("eta_s", sc->running || left > 0 ? (ms.rate_keys >= 1 ? (uint64_t)(left / ms.rate_keys)
+                                                             : UINT64_MAX) : 0);
 #undef F
     if (sc->target[0]) {
         snprintf(n, sizeof(n), "%starget", prefix);
@@ -600,14 +611,14 @@ int stor_recoverer_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req
     } else if (strcmp(op, STOR_OP_RECOVER_STATUS) == 0) {
         resp = cn_msg_new(op);
         if (r != NULL) {
-            put_scan(resp, &r->sc[SCAN_NODE], "node_");
-            put_scan(resp, &r->sc[SCAN_CONS], "consistency_");
-            put_scan(resp, &r->sc[SCAN_REBAL], "rebalance_");
+            put_scan(s, resp, &r->sc[SCAN_NODE], "node_");
+            put_scan(s, resp, &r->sc[SCAN_CONS], "consistency_");
+            put_scan(s, resp, &r->sc[SCAN_REBAL], "rebalance_");
         }
     } else if (strcmp(op, STOR_OP_REBALANCE_STATUS) == 0) {
         resp = cn_msg_new(op);
         if (r != NULL)
-            put_scan(resp, &r->sc[SCAN_REBAL], "");
+            put_scan(s, resp, &r->sc[SCAN_REBAL], "");
     } else {
         return 0;
     }

@@ -87,7 +87,10 @@ struct stor_repair_q {
     struct rq_ent *head, *tail;
     struct rq_ent **tab;
     size_t tab_size, count, inflight;
+    size_t jobs;            /* move batches and single repairs in flight */
     int suspended, stopping;
+    uv_timer_t kick;        /* runs the worker on the next loop turn (no tick to wait for) */
+    int kick_open;
     uint64_t done, retries, dropped;
     uv_async_t async;       /* hook keys and fired callbacks */
     int async_open;
@@ -433,6 +436,8 @@ static void ent_remove(struct stor_repair_q *q, struct rq_ent *e)
     cn_free(e);
 }
 
+static void kick(struct stor_repair_q *q);
+
 int stor_repair_q_has(struct stor_server *s, cn_slice_t key, const char *target)
 {
     struct stor_repair_q *q = s->rq;
@@ -464,6 +469,7 @@ int stor_repair_q_push_cb(struct stor_server *s, cn_slice_t key, const char *tar
     e->next_try_ms = e->created_ms;
     CN_LOG(CN_LOG_DEBUG, "repair queued key=%.*s target=%s reason=%s", (int)key.len, key.ptr,
            target, stor_reason_name(reason));
+    kick(q);
     return db_save(q, e, cb, arg);
 }
 
@@ -510,6 +516,7 @@ struct rjob {
     stor_version_t *lv;        /* the local version */
     stor_version_t tv;         /* the target's (head) */
     stor_gather_t *g;          /* the newest from others, when fetched */
+    const stor_version_t *pushed; /* the version sent, if any (its bytes are counted) */
     int self_target;
 };
 
@@ -518,15 +525,14 @@ static cn_slice_t jkey(const struct rjob *j)
     return cn_slice(j->e->key.data, j->e->key.len);
 }
 
-static void job_end(struct rjob *j, int rc)
+/* An entry's attempt ended with rc: done (removed, the recoverer told), or retried after a
+ * back-off, or run again at once when it was pushed again meanwhile. */
+static void ent_finish(struct stor_server *s, struct rq_ent *e, int rc, uint64_t local_clock,
+                       uint64_t bytes)
 {
-    struct stor_server *s = j->s;
     struct stor_repair_q *q = s->rq;
-    struct rq_ent *e = j->e;
-    uint64_t local_clock = stor_version_found(j->lv) ? j->lv->m.clock : 0;
     int reason = e->reason;
 
-    CN_CHECK_OBJ(j, STOR_RJOB_MAGIC);
     e->inflight = 0;
     q->inflight--;
     if (rc == 0 && e->again) {
@@ -544,8 +550,7 @@ static void job_end(struct rjob *j, int rc)
         cn_buf_init(&key);
         cn_buf_append(&key, e->key.data, e->key.len);
         ent_remove(q, e);
-        j->e = NULL;
-        stor_recoverer_entry_done(s, cn_slice(key.data, key.len), reason, local_clock);
+        stor_recoverer_entry_done(s, cn_slice(key.data, key.len), reason, local_clock, bytes);
         cn_buf_dispose(&key);
     } else {
         uint64_t back = s->conf->repair_backoff_min_ms;
@@ -563,6 +568,18 @@ static void job_end(struct rjob *j, int rc)
                    stor_reason_name(reason), e->attempts, cn_strerror(rc), back);
         db_save(q, e, NULL, NULL);
     }
+}
+
+static void job_end(struct rjob *j, int rc)
+{
+    struct stor_server *s = j->s;
+
+    CN_CHECK_OBJ(j, STOR_RJOB_MAGIC);
+    ent_finish(s, j->e, rc, stor_version_found(j->lv) ? j->lv->m.clock : 0,
+               rc == 0 && j->pushed != NULL ? j->pushed->body.len : 0);
+    j->e = NULL;
+    s->rq->jobs--;
+    kick(s->rq);
     stor_version_dispose(&j->tv);
     if (j->lv != NULL) {
         stor_version_dispose(j->lv);
@@ -589,8 +606,10 @@ static void on_push(int status, cn_msg_t *resp, void *arg)
 static void push(struct rjob *j, const stor_version_t *v)
 {
     cn_msg_t *req = stor_write_msg(jkey(j), &v->m, cn_slice(v->body.data, v->body.len));
-    int rc = stor_peer_call(j->s, j->e->target, req, j->s->conf->repl_timeout_ms, on_push, j);
+    int rc;
 
+    j->pushed = v;
+    rc = stor_peer_call(j->s, j->e->target, req, j->s->conf->repl_timeout_ms, on_push, j);
     if (rc != 0)
         job_end(j, rc);
 }
@@ -688,7 +707,8 @@ static void on_local(struct stor_server *s, stor_version_t *v, void *arg)
         job_end(j, CN_EUNAVAIL);
 }
 
-static void start(struct stor_server *s, struct rq_ent *e)
+/* Repairs e the single-key way (e is already counted in flight). */
+static void start_single(struct stor_server *s, struct rq_ent *e)
 {
     struct rjob *j = cn_calloc(1, sizeof(*j));
 
@@ -697,20 +717,74 @@ static void start(struct stor_server *s, struct rq_ent *e)
     j->e = e;
     j->self_target = strcmp(e->target, stor_self(s)) == 0;
     stor_version_init(&j->tv);
-    e->inflight = 1;
-    s->rq->inflight++;
+    s->rq->jobs++;
     stor_local_read(s, cn_slice(e->key.data, e->key.len), 1, 0, UINT64_MAX, on_local, j);
 }
 
-void stor_repair_q_cron(struct stor_server *s)
+/* A batch of entries bound for one peer (storage/cluster/mover.c). */
+struct mgroup {
+    struct stor_server *s;
+    char target[STOR_NAME_MAX];
+    struct rq_ent **e;
+    size_t n;
+};
+
+static void on_group_key(void *arg, size_t i, int rc, uint64_t local_clock, uint64_t bytes)
+{
+    struct mgroup *g = arg;
+    struct rq_ent *e = g->e[i];
+
+    g->e[i] = NULL;
+    if (rc == STOR_MOVE_FALLBACK) {
+        start_single(g->s, e); /* no good local copy: from the other owners */
+        return;
+    }
+    if (rc == 0)
+        stor_move_rate_charge(g->s, 1, bytes);
+    ent_finish(g->s, e, rc, local_clock, bytes);
+}
+
+static void on_group_end(void *arg)
+{
+    struct mgroup *g = arg;
+    struct stor_repair_q *q = g->s->rq;
+
+    q->jobs--;
+    cn_free(g->e);
+    cn_free(g);
+    kick(q);
+}
+
+static void group_start(struct stor_server *s, struct mgroup *g)
+{
+    cn_slice_t *keys = cn_malloc(g->n * sizeof(*keys));
+
+    for (size_t i = 0; i < g->n; i++)
+        keys[i] = cn_slice(g->e[i]->key.data, g->e[i]->key.len);
+    s->rq->jobs++;
+    stor_move_start(s, g->target, keys, g->n, on_group_key, on_group_end, g);
+    cn_free(keys);
+}
+
+#define RQ_GROUPS_MAX 16 /* peers batched in one pass of the worker */
+
+/* The worker: starts the due entries while the budget allows (move_rate.c): entries for a
+ * peer go in batches of up to move_batch_keys (one job each), entries for this node one by
+ * one. Runs from the kick (after a push, after a job ends) and from the cron (back-offs,
+ * the fixed rate's refill). */
+static void run_due(struct stor_server *s)
 {
     struct stor_repair_q *q = s->rq;
+    struct mgroup *g[RQ_GROUPS_MAX];
+    size_t ng = 0, bk = s->conf->move_batch_keys;
     struct rq_ent *e, *next;
     uint64_t now = cn_now_ms();
 
     if (q == NULL || q->suspended || q->stopping || s->ring_cur == NULL)
         return;
-    for (e = q->head; e != NULL && q->inflight < s->conf->repair_inflight; e = next) {
+    for (e = q->head; e != NULL; e = next) {
+        size_t k;
+
         next = e->next;
         if (e->inflight || e->next_try_ms > now)
             continue;
@@ -722,8 +796,53 @@ void stor_repair_q_cron(struct stor_server *s)
             ent_remove(q, e);
             continue;
         }
-        start(s, e);
+        if (strcmp(e->target, stor_self(s)) == 0) {
+            if (!stor_move_rate_allow(s, q->jobs + ng))
+                break;
+            e->inflight = 1;
+            q->inflight++;
+            start_single(s, e);
+            continue;
+        }
+        for (k = 0; k < ng && strcmp(g[k]->target, e->target) != 0; k++)
+            ;
+        if (k == ng) {
+            if (ng == RQ_GROUPS_MAX || !stor_move_rate_allow(s, q->jobs + ng))
+                continue;
+            g[ng] = cn_calloc(1, sizeof(*g[ng]));
+            g[ng]->s = s;
+            snprintf(g[ng]->target, sizeof(g[ng]->target), "%s", e->target);
+            g[ng]->e = cn_malloc(bk * sizeof(*g[ng]->e));
+            ng++;
+        }
+        e->inflight = 1;
+        q->inflight++;
+        g[k]->e[g[k]->n++] = e;
+        if (g[k]->n == bk) { /* full: it goes now, its slot takes the next batch */
+            struct mgroup *full = g[k];
+
+            g[k] = g[--ng];
+            group_start(s, full);
+        }
     }
+    for (size_t k = 0; k < ng; k++)
+        group_start(s, g[k]);
+}
+
+static void on_kick(uv_timer_t *t)
+{
+    run_due(t->data);
+}
+
+static void kick(struct stor_repair_q *q)
+{
+    if (q->kick_open && !q->stopping && !uv_is_active((uv_handle_t *)&q->kick))
+        uv_timer_start(&q->kick, on_kick, 0, 0);
+}
+
+void stor_repair_q_cron(struct stor_server *s)
+{
+    run_due(s);
 }
 
 /* ---- the engine's hook -------------------------------------------------------------- */
@@ -806,7 +925,19 @@ int stor_repair_q_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req)
             snprintf(name, sizeof(name), "depth_%s", stor_reason_name(r));
             cn_msg_set_u64(resp, name, depth[r]);
         }
+        stor_move_stats_t ms;
+
+        stor_move_rate_stats(s, &ms);
         cn_msg_set_u64(resp, "inflight", q->inflight);
+        cn_msg_set_u64(resp, "jobs", q->jobs);
+        cn_msg_set_u64(resp, "move_window", ms.window);
+        cn_msg_set_u64(resp, "move_rate", ms.rate_limit);
+        cn_msg_set_u64(resp, "moved_keys", ms.keys);
+        cn_msg_set_u64(resp, "moved_bytes", ms.bytes);
+        cn_msg_set_u64(resp, "move_keys_s", (uint64_t)ms.rate_keys);
+        cn_msg_set_u64(resp, "move_bytes_s", (uint64_t)ms.rate_bytes);
+        cn_msg_set_u64(resp, "fg_p99_us", (uint64_t)(ms.fg_p99_ms * 1000));
+        cn_msg_set_u64(resp, "fg_idle_p99_us", (uint64_t)(ms.fg_idle_p99_ms * 1000));
         cn_msg_set_u64(resp, "retries", q->retries);
         cn_msg_set_u64(resp, "done", q->done);
         cn_msg_set_u64(resp, "dropped", q->dropped);
@@ -905,6 +1036,9 @@ int stor_repair_q_open(struct stor_server *s)
     uv_async_init(s->loop, &q->async, on_async);
     q->async.data = s;
     q->async_open = 1;
+    uv_timer_init(s->loop, &q->kick);
+    q->kick.data = s;
+    q->kick_open = 1;
     q->notify = &q->async;
     if ((rc = pthread_create(&q->wthread, NULL, writer_main, q)) != 0)
         CN_LOG(CN_LOG_WARN, "repair queue: no writer thread (%s): writing on the loop",
@@ -944,6 +1078,11 @@ void stor_repair_q_stop(struct stor_server *s)
     if (q->async_open) {
         uv_close((uv_handle_t *)&q->async, NULL);
         q->async_open = 0;
+    }
+    if (q->kick_open) {
+        uv_timer_stop(&q->kick);
+        uv_close((uv_handle_t *)&q->kick, NULL);
+        q->kick_open = 0;
     }
 }
 

@@ -87,7 +87,10 @@ static void coord_free(struct coord *c)
 
 static void reply(struct coord *c, cn_msg_t *resp)
 {
-    stor_metrics_request(c->s, cn_msg_op(c->req), cn_msg_rc(resp), stor_metrics_now() - c->t0,
+    double took = stor_metrics_now() - c->t0;
+
+    stor_move_rate_fg(c->s, took); /* the foreground the moves must not hurt */
+    stor_metrics_request(c->s, cn_msg_op(c->req), cn_msg_rc(resp), took,
                          c->op == STOR_OBJ_PUT ? c->body.len : 0,
                          c->op == STOR_OBJ_GET ? cn_msg_body(resp).len : 0);
     cn_rpc_reply(c->conn, c->req, resp);

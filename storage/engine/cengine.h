@@ -80,6 +80,10 @@ uint32_t stor__route(const struct cengine *ce, cn_slice_t key);
 /** Appends r (a put or a tombstone) to c through the engine's group commit; returns r->rc.
  *  Blocks until the batch holding r is durable and indexed. */
 int stor__commit(struct cengine *ce, stor_container_t *c, struct stor_wreq *r);
+/** As stor__commit for n writes (r[i] to c[i]) queued together, so that they land in the
+ *  same batch: one append and one fdatasync per container for all of them. Sets each
+ *  r[i].rc; blocks until they are durable and indexed. */
+void stor__commit_many(struct cengine *ce, stor_container_t **c, struct stor_wreq *r, size_t n);
 /** Sets up / tears down the group commit (queue, scratch, helper threads) of ce, whose k
  *  and containers are known. stop runs after every writer has returned; safe on a partly
  *  started engine. */

@@ -37,6 +37,17 @@ static void count(uint64_t *c, uint64_t n)
     __atomic_add_fetch(c, n, __ATOMIC_RELAXED);
 }
 
+/* stor_engine_put's argument checks (CN_EINVAL or 0) */
+static int put_ok(cn_slice_t key, const stor_obj_meta_t *m, cn_slice_t body)
+{
+    if (!key_ok(key) || m == NULL || m->clock == 0 ||
+        (m->size != body.len && !(m->flags & CN_OBJ_MANIFEST)) ||
+        strnlen(m->etag, sizeof(m->etag)) > STOR_ETAG_MAX || m->meta.len > STOR_META_MAX ||
+        (body.len > 0 && body.ptr == NULL) || (m->meta.len > 0 && m->meta.ptr == NULL))
+        return CN_EINVAL;
+    return 0;
+}
+
 int stor_engine_open(const char *dir, const stor_engine_opts_t *opts, stor_engine_t **out)
 {
     static const stor_engine_opts_t defaults = {0};
@@ -78,13 +89,46 @@ void stor_engine_close(stor_engine_t *e)
 int stor_engine_put(stor_engine_t *e, cn_slice_t key, const stor_obj_meta_t *m, cn_slice_t body)
 {
     CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
-    if (!key_ok(key) || m == NULL || m->clock == 0 ||
-        (m->size != body.len && !(m->flags & CN_OBJ_MANIFEST)) ||
-        strnlen(m->etag, sizeof(m->etag)) > STOR_ETAG_MAX || m->meta.len > STOR_META_MAX ||
-        (body.len > 0 && body.ptr == NULL) || (m->meta.len > 0 && m->meta.ptr == NULL))
+    if (put_ok(key, m, body) != 0)
         return CN_EINVAL;
     count(&e->stats.puts, 1);
     return e->ops->put(e->impl, key, m, body);
+}
+
+void stor_engine_write_many(stor_engine_t *e, stor_engine_wr_t *w, size_t n)
+{
+    stor_engine_wr_t *ok = cn_malloc((n ? n : 1) * sizeof(*ok));
+    size_t *at = cn_malloc((n ? n : 1) * sizeof(*at)), m = 0;
+    uint64_t puts = 0, dels = 0;
+
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    /* refused items answer at once; the rest go to the engine together */
+    for (size_t i = 0; i < n; i++) {
+        int tomb = w[i].m != NULL && (w[i].m->flags & CN_OBJ_TOMBSTONE);
+
+        w[i].rc = tomb ? (key_ok(w[i].key) && w[i].m->clock != 0 ? 0 : CN_EINVAL)
+                       : put_ok(w[i].key, w[i].m, w[i].body);
+        if (w[i].rc != 0)
+            continue;
+        puts += !tomb;
+        dels += tomb;
+        at[m] = i;
+        ok[m++] = w[i];
+    }
+    count(&e->stats.puts, puts);
+    count(&e->stats.deletes, dels);
+    if (e->ops->write_many != NULL) {
+        e->ops->write_many(e->impl, ok, m);
+    } else {
+        for (size_t i = 0; i < m; i++)
+            ok[i].rc = (ok[i].m->flags & CN_OBJ_TOMBSTONE)
+                           ? e->ops->del(e->impl, ok[i].key, ok[i].m->clock)
+                           : e->ops->put(e->impl, ok[i].key, ok[i].m, ok[i].body);
+    }
+    for (size_t i = 0; i < m; i++)
+        w[at[i]].rc = ok[i].rc;
+    cn_free(ok);
+    cn_free(at);
 }
 
 int stor_engine_get(stor_engine_t *e, cn_slice_t key, uint64_t off, uint64_t len,

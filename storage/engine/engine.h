@@ -116,6 +116,21 @@ void stor_engine_close(stor_engine_t *e);
  *  succeeds once space returns. */
 int stor_engine_put(stor_engine_t *e, cn_slice_t key, const stor_obj_meta_t *m, cn_slice_t body);
 
+/** One write of stor_engine_write_many: a put, or a delete with m->clock when m->flags has
+ *  CN_OBJ_TOMBSTONE. key, m (with m->meta) and body are borrowed for the call; rc is the
+ *  item's result, as stor_engine_put or stor_engine_delete would return it. */
+typedef struct stor_engine_wr {
+    cn_slice_t key;
+    const stor_obj_meta_t *m;
+    cn_slice_t body;
+    int rc;
+} stor_engine_wr_t;
+/** Writes n versions at once: the container engine commits them in ONE group commit (one
+ *  append and one fdatasync per touched container, one index batch), so that a batch of
+ *  moved keys costs what one write costs; each item still wins or loses by its clock alone
+ *  (w[i].rc). Durable when it returns, item by item as stor_engine_put. */
+void stor_engine_write_many(stor_engine_t *e, stor_engine_wr_t *w, size_t n);
+
 /** Reads a live object. m gets the metadata (m->meta is left empty); meta_out (may be NULL)
  *  gets the opaque metadata appended; body_out (may be NULL) gets the range
  *  [off, off + len) of the body appended, clamped to the end of the body: len UINT64_MAX
@@ -199,6 +214,8 @@ struct stor_engine_ops {
     int (*scan)(void *impl, cn_slice_t start_after, size_t max, stor_scan_fn fn, void *arg,
                 int *more);
     int (*drop)(void *impl, cn_slice_t key, uint64_t clock);
+    /* optional (NULL: one put or del per item) */
+    void (*write_many)(void *impl, stor_engine_wr_t *w, size_t n);
     /* optional (NULL: CN_EINVAL) */
     int (*compact)(void *impl, int cmd, uint32_t n, stor_compact_status_t *st);
     int (*scrub)(void *impl, int cmd, stor_scrub_status_t *st);

@@ -176,21 +176,39 @@ static void ce_close(void *impl)
     cn_free(ce);
 }
 
+/* Fills r for a put of key (ce_put, ce_write_many). */
+static void put_req(struct stor_wreq *r, cn_slice_t key, const stor_obj_meta_t *m,
+                    cn_slice_t body)
+{
+    memset(r, 0, sizeof(*r));
+    r->key = key;
+    r->meta = m->meta;
+    r->body = body;
+    r->h.flags = m->flags & ~(CN_OBJ_TOMBSTONE | STOR_IDX_BAD);
+    r->h.clock = m->clock;
+    r->h.obj_size = (m->flags & CN_OBJ_MANIFEST) ? m->size : body.len;
+    r->h.mtime_ms = m->mtime_ms ? m->mtime_ms : cn_now_ms();
+    memcpy(r->h.etag, m->etag, strnlen(m->etag, STOR_ETAG_MAX));
+}
+
+/* Fills r for a tombstone of key at clock. */
+static void del_req(struct stor_wreq *r, cn_slice_t key, uint64_t clock)
+{
+    memset(r, 0, sizeof(*r));
+    r->key = key;
+    r->is_del = 1;
+    r->h.flags = CN_OBJ_TOMBSTONE;
+    r->h.clock = clock;
+    r->h.mtime_ms = cn_now_ms();
+}
+
 static int ce_put(void *impl, cn_slice_t key, const stor_obj_meta_t *m, cn_slice_t body)
 {
     struct cengine *ce = impl;
     struct stor_wreq r;
 
     CN_CHECK_OBJ(ce, CENG_MAGIC);
-    memset(&r, 0, sizeof(r));
-    r.key = key;
-    r.meta = m->meta;
-    r.body = body;
-    r.h.flags = m->flags & ~(CN_OBJ_TOMBSTONE | STOR_IDX_BAD);
-    r.h.clock = m->clock;
-    r.h.obj_size = (m->flags & CN_OBJ_MANIFEST) ? m->size : body.len;
-    r.h.mtime_ms = m->mtime_ms ? m->mtime_ms : cn_now_ms();
-    memcpy(r.h.etag, m->etag, strnlen(m->etag, STOR_ETAG_MAX));
+    put_req(&r, key, m, body);
     return stor__commit(ce, ce->c[stor__route(ce, key)], &r);
 }
 
@@ -201,16 +219,33 @@ static int ce_del(void *impl, cn_slice_t key, uint64_t clock)
     int rc;
 
     CN_CHECK_OBJ(ce, CENG_MAGIC);
-    memset(&r, 0, sizeof(r));
-    r.key = key;
-    r.is_del = 1;
-    r.h.flags = CN_OBJ_TOMBSTONE;
-    r.h.clock = clock;
-    r.h.mtime_ms = cn_now_ms();
+    del_req(&r, key, clock);
     rc = stor__commit(ce, ce->c[stor__route(ce, key)], &r);
     if (rc == 0 && !r.was_live)
         rc = CN_ENOENT;
     return rc;
+}
+
+/* Every item in one group commit (stor__commit_many); a delete's result as ce_del's. */
+static void ce_write_many(void *impl, stor_engine_wr_t *w, size_t n)
+{
+    struct cengine *ce = impl;
+    struct stor_wreq *r = cn_malloc((n ? n : 1) * sizeof(*r));
+    stor_container_t **c = cn_malloc((n ? n : 1) * sizeof(*c));
+
+    CN_CHECK_OBJ(ce, CENG_MAGIC);
+    for (size_t i = 0; i < n; i++) {
+        if (w[i].m->flags & CN_OBJ_TOMBSTONE)
+            del_req(&r[i], w[i].key, w[i].m->clock);
+        else
+            put_req(&r[i], w[i].key, w[i].m, w[i].body);
+        c[i] = ce->c[stor__route(ce, w[i].key)];
+    }
+    stor__commit_many(ce, c, r, n);
+    for (size_t i = 0; i < n; i++)
+        w[i].rc = r[i].rc == 0 && r[i].is_del && !r[i].was_live ? CN_ENOENT : r[i].rc;
+    cn_free(c);
+    cn_free(r);
 }
 
 static int read_full(const stor_container_t *c, const stor_ientry_t *e, cn_slice_t key,
@@ -542,6 +577,7 @@ const struct stor_engine_ops stor__engine_container_ops = {
     .put = ce_put,
     .get = ce_get,
     .del = ce_del,
+    .write_many = ce_write_many,
     .list = ce_list,
     .stat = ce_stat,
     .scan = ce_scan,

@@ -470,10 +470,9 @@ static void lead(struct cengine *ce, struct stor_wreq *self)
     }
 }
 
-int stor__commit(struct cengine *ce, stor_container_t *c, struct stor_wreq *r)
+/* Fills in what the leader needs of r (header, checksum, wake semaphore). */
+static void wreq_prepare(stor_container_t *c, struct stor_wreq *r)
 {
-    int leader;
-
     r->next = NULL;
     r->c = c;
     r->done = 0;
@@ -483,13 +482,12 @@ int stor__commit(struct cengine *ce, stor_container_t *c, struct stor_wreq *r)
     r->h.data_crc = stor_rec_data_crc(r->key, r->meta, r->body);
     stor_rec_encode_hdr(&r->h, r->hdr);
     sem_init(&r->wake, 0, 0);
+}
 
-    pthread_mutex_lock(&ce->qlock);
-    *ce->qtail = r;
-    ce->qtail = &r->next;
-    leader = !ce->leader;
-    ce->leader = 1;
-    pthread_mutex_unlock(&ce->qlock);
+/* Waits for r, which was queued: returns when its batch is done, after leading it (and the
+ * batches queued behind it) when r was woken undone, i.e. made the leader. */
+static void wreq_wait(struct cengine *ce, struct stor_wreq *r, int leader)
+{
     if (!leader) {
         while (sem_wait(&r->wake) != 0)
             ; /* EINTR */
@@ -498,7 +496,46 @@ int stor__commit(struct cengine *ce, stor_container_t *c, struct stor_wreq *r)
     if (leader)
         lead(ce, r);
     sem_destroy(&r->wake);
+}
+
+int stor__commit(struct cengine *ce, stor_container_t *c, struct stor_wreq *r)
+{
+    int leader;
+
+    wreq_prepare(c, r);
+    pthread_mutex_lock(&ce->qlock);
+    *ce->qtail = r;
+    ce->qtail = &r->next;
+    leader = !ce->leader;
+    ce->leader = 1;
+    pthread_mutex_unlock(&ce->qlock);
+    wreq_wait(ce, r, leader);
     return r->rc;
+}
+
+/* The n writes are queued under one hold of qlock, so they are contiguous in the queue and
+ * a leader takes them all at once (a leader always takes the whole queue): one batch. Only
+ * the queue's head can be woken undone, and only r[0] can be that head, so waiting on each
+ * in order never misses a hand-over. */
+void stor__commit_many(struct cengine *ce, stor_container_t **c, struct stor_wreq *r, size_t n)
+{
+    int leader;
+
+    if (n == 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        wreq_prepare(c[i], &r[i]);
+    pthread_mutex_lock(&ce->qlock);
+    for (size_t i = 0; i < n; i++) {
+        *ce->qtail = &r[i];
+        ce->qtail = &r[i].next;
+    }
+    leader = !ce->leader;
+    ce->leader = 1;
+    pthread_mutex_unlock(&ce->qlock);
+    wreq_wait(ce, &r[0], leader);
+    for (size_t i = 1; i < n; i++)
+        wreq_wait(ce, &r[i], 0);
 }
 
 int stor__writer_start(struct cengine *ce)

@@ -5,7 +5,8 @@
 # through it (the outage, from the kill to the first admin write acked after it, is
 # printed: the election window; no timed assertion); every admin write that was acked is
 # present afterwards on all three managers, the killed one restarted included; the gateway,
-# told of the new leader, drops what it cached.
+# told of the new leader, drops what it cached. A bucket policy set through S3 survives the
+# next leader's SIGKILL and is enforced.
 set -uo pipefail
 FC_BUILD=${1:?usage: fault_21_mgr_leader_kill.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
@@ -31,6 +32,20 @@ echo "     admin writes unavailable for $outage s after the kill (issue 14's tar
 check "the killed manager restarts" cl_start_one "$l"
 check "every acked user and bucket is on all three managers" fc_mgrs_hold_all adm 30
 expect_eq "the restarted manager follows" follower "$(cl_mgr_role "$l")"
+# a bucket policy is manager state too (issue 15): set through S3, it survives the next
+# leader's SIGKILL and the gateway enforces it from the new leader
+s3api() { cl_in client aws --endpoint-url "$FC_ENDPOINT" s3api "$@"; }
+printf 'x' >"$CL_DIR/x.txt"
+check "PUT deny/x" s3api put-object --bucket "$FC_BUCKET" --key deny/x --body "$CL_DIR/x.txt"
+check "PutBucketPolicy (Deny s3:GetObject on deny/*)" s3api put-bucket-policy --bucket "$FC_BUCKET" \
+    --policy "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::$FC_BUCKET/deny/*\"}]}"
+l=$(cl_mgr_leader) || t_abort "no manager leads"
+check "SIGKILL the leader again ($l)" cl_stop_one "$l" KILL
+cl_wait_mgr_leader 15 "$l" >/dev/null || t_abort "no new leader within 15 s"
+check "GetBucketPolicy from the new leader's state" s3api get-bucket-policy --bucket "$FC_BUCKET"
+out=$(s3api get-object --bucket "$FC_BUCKET" --key deny/x "$CL_DIR/x.out" 2>&1)
+expect_match "GET deny/x is denied by the policy" "AccessDenied" "$out"
+check "restart $l" cl_start_one "$l"
 fc_load_stop load
 expect_eq "no PUT failed" 0 "$(fc_json_get "$FC_SUM" failed)"
 expect_eq "no read saw wrong bytes" 0 "$(fc_json_get "$FC_SUM" bad_reads)"

@@ -58,6 +58,8 @@ static const struct {
     {GW_S3_ILLEGAL_LOCATION_CONSTRAINT, "IllegalLocationConstraintException", 400},
     {GW_S3_INVALID_LOCATION_CONSTRAINT, "InvalidLocationConstraint", 400},
     {GW_S3_INVALID_STORAGE_CLASS, "InvalidStorageClass", 400},
+    {GW_S3_MALFORMED_POLICY, "MalformedPolicy", 400},
+    {GW_S3_NO_SUCH_BUCKET_POLICY, "NoSuchBucketPolicy", 404},
 };
 
 Test(s3_error, every_enum_value_has_code_status_message, .timeout = 10)

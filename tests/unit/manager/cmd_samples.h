@@ -65,6 +65,8 @@ static inline void t_cmd_sample(enum mgr_cmd_kind kind, mgr_cmd_t *c)
     c->peer.raft_port = 10012;
     c->peer.rpc_port = 10010;
     c->peer.admin_port = 10011;
+    mgr_cmd_set_text(c, "{\"Version\":\"2012-10-17\",\"Statement\":[]}", 39);
+    snprintf(c->config, sizeof(c->config), "public_access_block");
     snprintf(c->key_status, sizeof(c->key_status), "Inactive");
 }
 

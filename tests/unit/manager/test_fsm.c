@@ -278,6 +278,33 @@ static void scenario(void)
     add(&c, CN_EPERM);
     bucket(MGR_CMD_BUCKET_SET_OWNER, "logs", ID_A, "", 0, 0);
     bucket(MGR_CMD_BUCKET_SET_QUOTA, "logs", "", "", 1u << 20, 0);
+    mgr_cmd_init(&c, MGR_CMD_BUCKET_SET_POLICY); /* a policy of photos, then none */
+    snprintf(c.bucket.name, sizeof(c.bucket.name), "photos");
+    mgr_cmd_set_text(&c, "{\"Statement\":[]}", 16);
+    add(&c, 0);
+    mgr_cmd_init(&c, MGR_CMD_BUCKET_SET_POLICY); /* only by its owner, when asked */
+    snprintf(c.bucket.name, sizeof(c.bucket.name), "photos");
+    snprintf(c.if_owner, sizeof(c.if_owner), "%s", ID_B);
+    mgr_cmd_set_text(&c, "{\"Statement\":[]}", 16);
+    add(&c, CN_EPERM);
+    mgr_cmd_init(&c, MGR_CMD_BUCKET_SET_POLICY);
+    snprintf(c.bucket.name, sizeof(c.bucket.name), "nope");
+    add(&c, CN_ENOENT);
+    mgr_cmd_init(&c, MGR_CMD_BUCKET_SET_CONFIG); /* a named configuration, a JSON object */
+    snprintf(c.bucket.name, sizeof(c.bucket.name), "photos");
+    snprintf(c.config, sizeof(c.config), "public_access_block");
+    mgr_cmd_set_text(&c, "{\"BlockPublicAcls\":true}", 24);
+    add(&c, 0);
+    mgr_cmd_init(&c, MGR_CMD_BUCKET_SET_CONFIG); /* a name the manager does not keep */
+    snprintf(c.bucket.name, sizeof(c.bucket.name), "photos");
+    snprintf(c.config, sizeof(c.config), "teleport");
+    mgr_cmd_set_text(&c, "{}", 2);
+    add(&c, CN_EINVAL);
+    mgr_cmd_init(&c, MGR_CMD_BUCKET_SET_CONFIG); /* not a JSON object */
+    snprintf(c.bucket.name, sizeof(c.bucket.name), "photos");
+    snprintf(c.config, sizeof(c.config), "ownership_controls");
+    mgr_cmd_set_text(&c, "[1]", 3);
+    add(&c, CN_EINVAL);
     mgr_cmd_init(&c, MGR_CMD_ENDPOINT_ADD);
     snprintf(c.endpoint, sizeof(c.endpoint), "s3.example.com");
     c.created_ms = 1700000000003ull;

@@ -1,0 +1,239 @@
+#!/usr/bin/python3
+"""tests/integration/bucket_policy.py: bucket policies as S3 applies them (issue 15; run by
+test_bucket_policy.sh against a whole cluster). Phases (CAIRN_PHASE):
+  main           management (owner only, MalformedPolicy, NoSuchBucketPolicy, status) and the
+                 effect of each policy on alice (the owner), bob (another user) and anonymous;
+                 it leaves a policy in place that allows everyone s3:GetObject on pol/pub/*
+  after-restart  that policy, fetched again by a restarted gateway, still decides
+Prints ok/FAIL lines. Environment: CAIRN_EP, CAIRN_AK/SK (alice), CAIRN_BOB_AK/SK,
+CAIRN_ALICE_ID, CAIRN_BOB_ID, CAIRN_PHASE.
+"""
+import json
+import os
+import sys
+import time
+
+import boto3
+import botocore
+from botocore import UNSIGNED
+from botocore.config import Config
+
+EP = os.environ["CAIRN_EP"]
+ALICE_ID, BOB_ID = os.environ["CAIRN_ALICE_ID"], os.environ["CAIRN_BOB_ID"]
+B = "pol"
+FAILED = 0
+
+
+def ok(name):
+    print("ok   " + name, flush=True)
+
+
+def bad(name, why=""):
+    global FAILED
+    FAILED += 1
+    print("FAIL " + name + ("   | " + str(why)[:300] if why else ""), flush=True)
+
+
+def expect(name, cond, why=""):
+    ok(name) if cond else bad(name, why)
+
+
+def client(ak=None, sk=None):
+    cfg = {"s3": {"addressing_style": "path"}, "retries": {"max_attempts": 1}}
+    if ak is None:
+        cfg["signature_version"] = UNSIGNED
+    return boto3.client("s3", endpoint_url=EP, aws_access_key_id=ak or "x",
+                        aws_secret_access_key=sk or "x", region_name="us-east-1",
+                        config=Config(**cfg))
+
+
+alice = client(os.environ["CAIRN_AK"], os.environ["CAIRN_SK"])
+bob = client(os.environ["CAIRN_BOB_AK"], os.environ["CAIRN_BOB_SK"])
+anon = client()
+WHO = {"alice": alice, "bob": bob, "anonymous": anon}
+
+
+def code_of(fn, **kw):
+    """(HTTP status, S3 error code) of one call."""
+    try:
+        r = fn(**kw)
+        return r["ResponseMetadata"]["HTTPStatusCode"], ""
+    except botocore.exceptions.ClientError as e:
+        return (e.response["ResponseMetadata"]["HTTPStatusCode"],
+                e.response.get("Error", {}).get("Code", ""))
+
+
+def expect_code(name, fn, want, **kw):
+    got = code_of(fn, **kw)
+    want = want if isinstance(want, tuple) else (want, "")
+    cond = got[0] == want[0] and (not want[1] or got[1] == want[1])
+    expect(name, cond, "got %s, want %s" % (got, want))
+
+
+def get(who, key):
+    return code_of(WHO[who].get_object, Bucket=B, Key=key)[0]
+
+
+def policy(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def put_policy(doc, name):
+    st, err = code_of(alice.put_bucket_policy, Bucket=B, Policy=doc)
+    expect("PutBucketPolicy: " + name, st == 204, (st, err))
+    time.sleep(0.2)
+
+
+ARN = "arn:aws:s3:::" + B
+
+
+def phase_main():
+    for c, name in ((alice, "alice"), (bob, "bob")):
+        try:
+            c.create_bucket(Bucket=B if c is alice else "bobs")
+        except botocore.exceptions.ClientError as e:
+            bad("create bucket of " + name, e)
+    for k in ("pub/a.txt", "secret/b.txt", "c.txt"):
+        alice.put_object(Bucket=B, Key=k, Body=b"bytes of " + k.encode())
+
+    # management: none yet, malformed documents, owner only
+    expect_code("GetBucketPolicy without one: 404 NoSuchBucketPolicy", alice.get_bucket_policy,
+                (404, "NoSuchBucketPolicy"), Bucket=B)
+    expect_code("GetBucketPolicyStatus without one: 404 NoSuchBucketPolicy",
+                alice.get_bucket_policy_status, (404, "NoSuchBucketPolicy"), Bucket=B)
+    expect_code("a policy that is not JSON: 400 MalformedPolicy", alice.put_bucket_policy,
+                (400, "MalformedPolicy"), Bucket=B, Policy="not json")
+    expect_code("a policy on another bucket's resource: 400 MalformedPolicy",
+                alice.put_bucket_policy, (400, "MalformedPolicy"), Bucket=B,
+                Policy=policy({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                               "Resource": "arn:aws:s3:::other/*"}))
+    expect_code("an unknown action: 400 MalformedPolicy", alice.put_bucket_policy,
+                (400, "MalformedPolicy"), Bucket=B,
+                Policy=policy({"Effect": "Allow", "Principal": "*", "Action": "s3:Teleport",
+                               "Resource": ARN + "/*"}))
+    big = policy(*[{"Sid": "s%d" % i, "Effect": "Allow", "Principal": "*",
+                    "Action": "s3:GetObject", "Resource": ARN + "/k%05d" % i}
+                   for i in range(400)])
+    expect_code("a policy over 20 KiB: 400 MalformedPolicy", alice.put_bucket_policy,
+                (400, "MalformedPolicy"), Bucket=B, Policy=big)
+    pub = policy({"Sid": "pub", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                  "Resource": ARN + "/pub/*"})
+    expect_code("bob may not put a policy on alice's bucket: 403", bob.put_bucket_policy,
+                (403, "AccessDenied"), Bucket=B, Policy=pub)
+    expect_code("nor may anonymous: 403", anon.put_bucket_policy, 403, Bucket=B, Policy=pub)
+    expect("before any policy, anonymous cannot read pub/a.txt", get("anonymous", "pub/a.txt") == 403)
+
+    # 1. everyone may GET under pub/
+    put_policy(pub, "Allow * s3:GetObject on pub/*")
+    r = alice.get_bucket_policy(Bucket=B)
+    expect("GetBucketPolicy returns the document", json.loads(r["Policy"]) == json.loads(pub),
+           r.get("Policy"))
+    st = alice.get_bucket_policy_status(Bucket=B)["PolicyStatus"]["IsPublic"]
+    expect("GetBucketPolicyStatus: IsPublic true", st is True, st)
+    expect_code("bob may not read alice's policy: 403", bob.get_bucket_policy, 403, Bucket=B)
+    expect("anonymous reads pub/a.txt", get("anonymous", "pub/a.txt") == 200)
+    expect("bob reads pub/a.txt", get("bob", "pub/a.txt") == 200)
+    expect("anonymous may not read c.txt (outside the prefix)", get("anonymous", "c.txt") == 403)
+    expect("bob may not read c.txt", get("bob", "c.txt") == 403)
+    expect_code("anonymous may not list the bucket", anon.list_objects_v2, 403, Bucket=B)
+    expect_code("anonymous HEAD of pub/a.txt: 200", anon.head_object, 200, Bucket=B,
+                Key="pub/a.txt")
+    expect_code("anonymous GET of a missing pub/ key: 403 (may not list)", anon.get_object,
+                (403, "AccessDenied"), Bucket=B, Key="pub/none")
+    expect_code("anonymous may not PUT under pub/", anon.put_object, 403, Bucket=B,
+                Key="pub/x", Body=b"x")
+
+    # 2. bob by canonical id: list and read all; everyone denied secret/*, the owner too
+    put_policy(policy(
+        {"Sid": "bob-read", "Effect": "Allow", "Principal": {"CanonicalUser": BOB_ID},
+         "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": [ARN, ARN + "/*"]},
+        {"Sid": "no-secret", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": ARN + "/secret/*"}), "Allow bob read, Deny * secret/*")
+    st = alice.get_bucket_policy_status(Bucket=B)["PolicyStatus"]["IsPublic"]
+    expect("GetBucketPolicyStatus: IsPublic false (only bob is allowed)", st is False, st)
+    expect("bob reads c.txt", get("bob", "c.txt") == 200)
+    expect("bob may not read secret/b.txt (Deny)", get("bob", "secret/b.txt") == 403)
+    expect("alice, the owner, may not read secret/b.txt either (explicit Deny)",
+           get("alice", "secret/b.txt") == 403)
+    expect("anonymous may not read c.txt (bob only)", get("anonymous", "c.txt") == 403)
+    expect_code("bob lists the bucket", bob.list_objects_v2, 200, Bucket=B)
+    expect_code("bob's GET of a missing key: 404 NoSuchKey (he may list)", bob.get_object,
+                (404, "NoSuchKey"), Bucket=B, Key="none")
+    expect_code("bob may not write (not granted)", bob.put_object, 403, Bucket=B, Key="w",
+                Body=b"w")
+    expect_code("bob copies c.txt into his bucket (the source's policy lets him read it)",
+                bob.copy_object, 200, Bucket="bobs", Key="copy", CopySource=B + "/c.txt")
+    expect_code("bob may not copy secret/b.txt (Deny on the source)", bob.copy_object, 403,
+                Bucket="bobs", Key="copy2", CopySource=B + "/secret/b.txt")
+    expect_code("alice still reads her policy past the Deny", alice.get_bucket_policy, 200,
+                Bucket=B)
+
+    # 3. a Deny of everything binds the owner, who can still manage the policy
+    put_policy(policy({"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                       "Resource": [ARN, ARN + "/*"]}), "Deny * s3:*")
+    expect("alice may not read c.txt (Deny s3:*)", get("alice", "c.txt") == 403)
+    expect_code("alice may not list (Deny s3:*)", alice.list_objects_v2, 403, Bucket=B)
+    expect_code("alice still reads the policy", alice.get_bucket_policy, 200, Bucket=B)
+    expect_code("alice still deletes the policy: 204", alice.delete_bucket_policy, 204,
+                Bucket=B)
+    time.sleep(0.2)
+    expect("with it gone, alice reads c.txt", get("alice", "c.txt") == 200)
+    expect_code("GetBucketPolicy after delete: 404 NoSuchBucketPolicy", alice.get_bucket_policy,
+                (404, "NoSuchBucketPolicy"), Bucket=B)
+    expect_code("a second delete: 204 too", alice.delete_bucket_policy, 204, Bucket=B)
+
+    # 4. aws:SourceIp: the cluster is reached from 127.0.0.1
+    put_policy(policy({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                       "Resource": ARN + "/*",
+                       "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}}),
+               "Allow * from 127.0.0.0/8")
+    expect("anonymous from 127.0.0.1 reads c.txt", get("anonymous", "c.txt") == 200)
+    put_policy(policy({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                       "Resource": ARN + "/*",
+                       "Condition": {"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.0.2.1/32"]}}}),
+               "Allow * from 10.0.0.0/8")
+    expect("anonymous from 127.0.0.1 may not read c.txt", get("anonymous", "c.txt") == 403)
+    put_policy(policy({"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+                       "Resource": ARN + "/*",
+                       "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}),
+               "Deny * not from 10.0.0.0/8")
+    expect("alice from 127.0.0.1 may not read c.txt (NotIpAddress Deny)",
+           get("alice", "c.txt") == 403)
+
+    # 5. NotPrincipal: deny everyone but alice, even on a public-read object
+    alice.put_object(Bucket=B, Key="open.txt", Body=b"open", ACL="public-read")
+    put_policy(policy({"Effect": "Deny", "NotPrincipal": {"CanonicalUser": ALICE_ID},
+                       "Action": "s3:GetObject", "Resource": ARN + "/*"}),
+               "Deny NotPrincipal alice")
+    expect("alice reads open.txt", get("alice", "open.txt") == 200)
+    expect("bob may not read the public-read open.txt", get("bob", "open.txt") == 403)
+    expect("nor may anonymous", get("anonymous", "open.txt") == 403)
+
+    # 6. s3:prefix on ListBucket; PutObject on a prefix
+    put_policy(policy(
+        {"Effect": "Allow", "Principal": {"AWS": BOB_ID}, "Action": "s3:ListBucket",
+         "Resource": ARN, "Condition": {"StringEquals": {"s3:prefix": "pub/"}}},
+        {"Effect": "Allow", "Principal": {"AWS": BOB_ID}, "Action": "s3:PutObject",
+         "Resource": ARN + "/bob/*"}), "bob: list pub/, put bob/*")
+    expect_code("bob lists with prefix pub/", bob.list_objects_v2, 200, Bucket=B, Prefix="pub/")
+    expect_code("bob may not list without the prefix", bob.list_objects_v2, 403, Bucket=B)
+    expect_code("bob may not list another prefix", bob.list_objects_v2, 403, Bucket=B,
+                Prefix="secret/")
+    expect_code("bob puts bob/x", bob.put_object, 200, Bucket=B, Key="bob/x", Body=b"x")
+    expect_code("bob may not put c2.txt", bob.put_object, 403, Bucket=B, Key="c2.txt", Body=b"x")
+
+    # leave the first policy for the restart phase
+    put_policy(pub, "Allow * s3:GetObject on pub/* (kept)")
+
+
+def phase_after_restart():
+    time.sleep(0.5)
+    r = alice.get_bucket_policy(Bucket=B)
+    expect("after a gateway restart, GetBucketPolicy returns the policy",
+           "pub/*" in r["Policy"], r.get("Policy"))
+    expect("anonymous still reads pub/a.txt", get("anonymous", "pub/a.txt") == 200)
+    expect("anonymous still may not read c.txt", get("anonymous", "c.txt") == 403)
+
+
+{"main": phase_main, "after-restart": phase_after_restart}[os.environ["CAIRN_PHASE"]]()
+sys.exit(1 if FAILED else 0)
