@@ -22,6 +22,7 @@
 #define CN_OP_BUCKET_SET_POLICY "bucket_set_policy"
 #define CN_OP_BUCKET_SET_CONFIG "bucket_set_config"
 #define CN_OP_GET_ENDPOINTS "get_endpoints"
+#define CN_OP_GET_KEY "get_key"
 /* storage ops */
 #define CN_OP_PUT "put"
 #define CN_OP_GET "get"

@@ -26,6 +26,7 @@
 #include "gateway/http/body_pager.h"
 #include "gateway/cache/cache.h"
 #include "gateway/http/metrics_http.h"
+#include "gateway/link/key_ask.h"
 #include "gateway/link/mgr_link.h"
 #include "gateway/link/stor_link.h"
 
@@ -100,6 +101,7 @@ struct gw_server {
     uint64_t nconns;        /* open client connections, every listener */
     /* cluster */
     struct gw_mgr mgr;
+    struct gw_keyask keyask; /* access keys the users table lacks, asked of the manager */
     struct gw_stor stor;    /* the storage nodes' clients and what the manager says of them */
     uint64_t reqid_seed, reqid_ctr;
     gw_body_pager_t pager;  /* drops h2o's mapped request bodies from RSS (body_pager.c) */

@@ -70,6 +70,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     gw_metrics_stop(&srv);
     gw_stor_stop(&srv); /* before the manager link: a cancelled write still announces its key */
     gw_mgr_stop(&srv);
+    gw_keyask_dispose(&srv);
     gw_cache_stop(&srv);
     uv_signal_stop(&sig_term);
     uv_signal_stop(&sig_int);

@@ -83,6 +83,11 @@ void mgr_h_bucket_delete(struct mgr_server *s, struct mgr_req *r, struct mgr_ans
 json_t *mgr_managers_json(struct mgr_server *s);
 void mgr_h_managers(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_managers_change(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+/* admin_keys.c: a user's access keys */
+void mgr_h_keys_list(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_key_create(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_key_delete(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_key_status(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 /* admin_node.c (routes without the lock) */
 void mgr_h_node_du(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_node_property(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);

@@ -119,6 +119,16 @@ static const struct kind kinds[MGR_CMD_NKINDS] = {
                                    {STR("bucket", bucket.name, 0), STR("config", config, 0),
                                     {"value", F_TEXT, 0, 0, OPT},
                                     STR("if_owner", if_owner, OPT)}},
+    [MGR_CMD_ACCESS_KEY_CREATE] = {"access_key_create",
+                                   {STR("user", user.name, 0),
+                                    STR("access_key", user.access_key, 0),
+                                    STR("secret", user.secret, 0),
+                                    U64("created_ms", created_ms)}},
+    [MGR_CMD_ACCESS_KEY_DELETE] = {"access_key_delete",
+                                   {STR("access_key", user.access_key, 0)}},
+    [MGR_CMD_ACCESS_KEY_SET_STATUS] = {"access_key_set_status",
+                                       {STR("access_key", user.access_key, 0),
+                                        STR("status", key_status, 0)}},
 };
 
 static const struct kind *kind_of(enum mgr_cmd_kind k)

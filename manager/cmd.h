@@ -81,6 +81,9 @@ enum mgr_cmd_kind {
                                  * optionally only when the bucket's owner is if_owner */
     MGR_CMD_BUCKET_SET_CONFIG,  /* one named configuration of a bucket (buckets.h: public
                                  * access block, ownership controls, ...), or none */
+    MGR_CMD_ACCESS_KEY_CREATE,  /* a user's next key (access_keys.h) */
+    MGR_CMD_ACCESS_KEY_DELETE,
+    MGR_CMD_ACCESS_KEY_SET_STATUS, /* Active or Inactive */
     MGR_CMD_NKINDS
 };
 
@@ -116,6 +119,9 @@ typedef struct mgr_cmd {
                                     * the configuration (JSON); NUL-terminated, NULL for none;
                                     * owned */
     size_t text_len;
+    char key_status[12];           /* access_key_set_status: "Active" or "Inactive"; the key
+                                    * is user.access_key (access_key_create: also user.name,
+                                    * user.secret and created_ms) */
 } mgr_cmd_t;
 
 /** Zeroes c and sets its kind. */

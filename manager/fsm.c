@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "manager/access_keys.h"
 #include "manager/backup.h"
 #include "manager/buckets.h"
 #include "manager/endpoints.h"
@@ -214,6 +215,10 @@ static int fill(mgr_fsm_t *f, const mgr_cmd_t *c, mgr_batch_t *b, int *why)
     case MGR_CMD_GROUP_PUT:
     case MGR_CMD_GROUP_REMOVE:
         return mgr__group_apply(f->st, c, b);
+    case MGR_CMD_ACCESS_KEY_CREATE:
+    case MGR_CMD_ACCESS_KEY_DELETE:
+    case MGR_CMD_ACCESS_KEY_SET_STATUS:
+        return mgr__keys_apply(f->st, c, b);
     default: /* a snapshot is installed, never applied as an entry */
         return CN_EINVAL;
     }

@@ -1,6 +1,8 @@
 /*
- * manager/migrate.c: format 1 -> 2 of the manager's state (see migrate.h): every user gets a
- * canonical id, every bucket names its owner by that id. Everything goes into the caller's
+ * manager/migrate.c: the formats of the manager's state (see migrate.h). 1 -> 2: every user
+ * gets a canonical id, every bucket names its owner by that id. 2 -> 3: every user record
+ * holds its keys as a "keys" array (users.c reads the old shape as one Active key and writes
+ * the new one), so a user record is rewritten when it lacks "keys" or an id. Everything goes into the caller's
  * batch, so the whole migration lands at once; the records are read from the state as it
  * was before it, hence a bucket's owner gets the id its user is given in the same batch.
  */
@@ -8,6 +10,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <jansson.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -29,24 +32,41 @@ static void id_after(const mgr_user_t *u, char id[MGR_USER_ID_LEN + 1])
         mgr_user_legacy_id(u->name, id);
 }
 
-/* Users: an id for each user that has none (mgr_user_legacy_id), with its i/ index. */
+/* 1 when a user record has format 3's "keys" array. */
+static int has_keys(const char *val, size_t vlen)
+{
+    json_t *j = json_loadb(val, vlen, 0, NULL);
+    int yes = json_is_array(json_object_get(j, "keys"));
+
+    json_decref(j);
+    return yes;
+}
+
+/* Users: an id for each user that has none (mgr_user_legacy_id), with its i/ index (format
+ * 2); the record rewritten with its "keys" (format 3). */
 static int user_one(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
 {
     struct ctx *c = arg;
     char name[MGR_USER_NAME_MAX + 1];
+    unsigned what = 0;
     mgr_user_t u;
 
-    (void)val;
-    (void)vlen;
     if (klen < 3 || klen - 2 > MGR_USER_NAME_MAX)
         return 0;
     snprintf(name, sizeof(name), "%.*s", (int)(klen - 2), key + 2);
-    if (mgr_users_get(c->st, name, &u) != 0 || mgr_user_id_valid(u.id))
+    if (mgr_users_get(c->st, name, &u) != 0)
         return 0; /* unreadable records are skipped (and logged) wherever users are listed */
-    mgr_user_legacy_id(u.name, u.id);
-    mgr__users_put(c->b, &u, MGR_USER_PUT_ID);
+    if (!mgr_user_id_valid(u.id)) {
+        mgr_user_legacy_id(u.name, u.id);
+        what = MGR_USER_PUT_ID;
+        CN_LOG(CN_LOG_INFO, "user=%s id=%s: canonical id given (state format 2)", u.name, u.id);
+    } else if (has_keys(val, vlen)) {
+        return 0;
+    }
+    mgr__users_put(c->b, &u, what);
     c->users++;
-    CN_LOG(CN_LOG_INFO, "user=%s id=%s: canonical id given (state format 2)", u.name, u.id);
+    CN_LOG(CN_LOG_INFO, "user=%s keys=%u: keys listed in the user (state format 3)", u.name,
+           u.nkeys);
     return 0;
 }
 

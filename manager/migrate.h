@@ -8,6 +8,10 @@
  *   format 2: users have "id" (64 hex, users.h) and the index i/<id> -> name; a bucket's
  *             "owner" is that id. Objects written under format 1 name no owner: the gateway
  *             takes their bucket's owner (gateway/auth/access.h).
+ *   format 3: a user's keys are a "keys" array in u/<name>, each {access_key, secret, status
+ *             (Active|Inactive), created_ms} (users.h); the record has no top-level
+ *             "access_key" and "secret" any more. Format 2's one key becomes the user's only
+ *             key, Active, made when the user was. The k/ index is unchanged (one per key).
  *
  * The migration is a local step, not a command entry (fsm.h): it changes how the state is
  * encoded, not what it says, and it is a pure function of the state's bytes (a legacy id is
@@ -26,7 +30,7 @@
 
 #include "manager/state.h"
 
-#define MGR_STATE_FORMAT 2
+#define MGR_STATE_FORMAT 3
 #define MGR_VER_FORMAT "v/format"
 
 /** Adds to b what brings st to MGR_STATE_FORMAT, "v/format" included; adds nothing when st

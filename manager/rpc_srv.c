@@ -1,7 +1,7 @@
 /*
  * manager/rpc_srv.c: the manager's cluster RPC ops (docs/PROTOCOL.md): register,
- * heartbeat, get_ring, get_users, get_buckets, get_endpoints, bucket_create, bucket_delete,
- * bucket_set_acl.
+ * heartbeat, get_ring, get_users, get_buckets, get_endpoints, get_key, bucket_create,
+ * bucket_delete, bucket_set_acl.
  * A follower answers every op with CN_ENOTLEADER and "leader" = the leader's "host:rpc_port"
  * ("" when unknown), from [manager] peers (raft.h).
  * Runs on the loop thread; each request takes s->lock for its state work. Reads answer at
@@ -352,6 +352,29 @@ static int op_bucket_set_config(struct rpc_call *c)
     return propose(c, &cmd, bucket_applied);
 }
 
+/* get_key {key}: one Active access key and its user, for a gateway that met a key its users
+ * table lacks (a user made since its last fetch): {user, id, role, access_key, secret}, or
+ * CN_ENOENT for a key that does not exist or is Inactive. Answered from the leader's state,
+ * where every acked create-user and create-access-key is applied. */
+static int op_get_key(struct rpc_call *c)
+{
+    char key[MGR_ACCESS_KEY_LEN + 2];
+    mgr_user_t u;
+    int i;
+
+    if (cn_msg_get_str(c->req, "key", key, sizeof(key)) != 0)
+        return CN_ENOENT;
+    if (mgr_users_by_key(c->s->st, key, &u) != 0 || (i = mgr_user_key_index(&u, key)) < 0 ||
+        strcmp(u.keys[i].status, MGR_KEY_ACTIVE) != 0)
+        return CN_ENOENT;
+    cn_msg_set_str(c->resp, "user", u.name);
+    cn_msg_set_str(c->resp, "id", u.id);
+    cn_msg_set_str(c->resp, "role", u.role);
+    cn_msg_set_str(c->resp, "access_key", u.keys[i].id);
+    cn_msg_set_str(c->resp, "secret", u.keys[i].secret);
+    return 0;
+}
+
 /* The op as a metric label: known ops only, so a peer cannot grow the series. */
 static const char *op_label(const char *op)
 {
@@ -359,7 +382,7 @@ static const char *op_label(const char *op)
         CN_OP_REGISTER, CN_OP_HEARTBEAT, CN_OP_GET_RING, CN_OP_GET_USERS, CN_OP_GET_BUCKETS,
         CN_OP_GET_ENDPOINTS, CN_OP_BUCKET_CREATE, CN_OP_BUCKET_DELETE, CN_OP_BUCKET_SET_ACL,
         CN_OP_BUCKET_SET_POLICY, CN_OP_BUCKET_SET_CONFIG, "cache_invalidate",
-        "get_invalidations",
+        "get_invalidations", CN_OP_GET_KEY,
     };
 
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -403,6 +426,8 @@ static int dispatch(struct rpc_call *c, const char *op)
         cn_msg_set_u64(c->resp, "ver", mgr_state_get_u64(s->st, MGR_VER_ENDPOINTS));
         put_json_body(c->resp, mgr_endpoints_json(s->st, 0));
         rc = 0;
+    } else if (strcmp(op, CN_OP_GET_KEY) == 0) {
+        rc = op_get_key(c);
     } else if (strcmp(op, CN_OP_BUCKET_CREATE) == 0) {
         rc = op_bucket_create(c);
     } else if (strcmp(op, CN_OP_BUCKET_DELETE) == 0) {

@@ -113,35 +113,82 @@ static void copy_str(char *dst, size_t len, const char *src)
     snprintf(dst, len, "%s", src ? src : "");
 }
 
+/* One key of a "keys" array into k. */
+static int key_from_json(const json_t *j, mgr_access_key_t *k)
+{
+    if (!json_is_object(j))
+        return CN_ECORRUPT;
+    copy_str(k->id, sizeof(k->id), json_string_value(json_object_get(j, "access_key")));
+    copy_str(k->secret, sizeof(k->secret), json_string_value(json_object_get(j, "secret")));
+    copy_str(k->status, sizeof(k->status), json_string_value(json_object_get(j, "status")));
+    k->created_ms = (uint64_t)json_integer_value(json_object_get(j, "created_ms"));
+    return k->id[0] && (strcmp(k->status, MGR_KEY_ACTIVE) == 0 ||
+                        strcmp(k->status, MGR_KEY_INACTIVE) == 0)
+               ? 0
+               : CN_ECORRUPT;
+}
+
+/* A user record: format 3 has "keys"; format 2 and 1 one "access_key" and "secret", which
+ * read as the user's only key, Active (migrate.c rewrites them so). */
 static int user_from_json(const json_t *j, mgr_user_t *out)
 {
+    const json_t *keys, *k;
+    size_t i;
+
     if (!json_is_object(j))
         return CN_ECORRUPT;
     memset(out, 0, sizeof(*out));
     copy_str(out->name, sizeof(out->name), json_string_value(json_object_get(j, "user")));
     copy_str(out->id, sizeof(out->id), json_string_value(json_object_get(j, "id")));
-    copy_str(out->access_key, sizeof(out->access_key),
-             json_string_value(json_object_get(j, "access_key")));
-    copy_str(out->secret, sizeof(out->secret), json_string_value(json_object_get(j, "secret")));
     copy_str(out->role, sizeof(out->role), json_string_value(json_object_get(j, "role")));
     out->created_ms = (uint64_t)json_integer_value(json_object_get(j, "created_ms"));
     copy_str(out->pw_hash, sizeof(out->pw_hash),
              json_string_value(json_object_get(j, "password")));
-    return out->name[0] && out->access_key[0] ? 0 : CN_ECORRUPT;
+    if (out->name[0] == '\0')
+        return CN_ECORRUPT;
+    if ((keys = json_object_get(j, "keys")) != NULL) {
+        if (!json_is_array(keys) || json_array_size(keys) > MGR_USER_MAX_KEYS)
+            return CN_ECORRUPT;
+        json_array_foreach(keys, i, k) {
+            if (key_from_json(k, &out->keys[out->nkeys++]) != 0)
+                return CN_ECORRUPT;
+        }
+    } else {
+        mgr_access_key_t *k0 = &out->keys[0];
+
+        copy_str(k0->id, sizeof(k0->id), json_string_value(json_object_get(j, "access_key")));
+        copy_str(k0->secret, sizeof(k0->secret),
+                 json_string_value(json_object_get(j, "secret")));
+        copy_str(k0->status, sizeof(k0->status), MGR_KEY_ACTIVE);
+        k0->created_ms = out->created_ms;
+        if (k0->id[0] == '\0')
+            return CN_ECORRUPT;
+        out->nkeys = 1;
+    }
+    if (out->nkeys > 0) {
+        copy_str(out->access_key, sizeof(out->access_key), out->keys[0].id);
+        copy_str(out->secret, sizeof(out->secret), out->keys[0].secret);
+    }
+    return 0;
 }
 
-static json_t *user_to_json(const mgr_user_t *u, int with_secret)
+/* The stored record (format 3): secrets and the password hash included. */
+static json_t *user_to_json(const mgr_user_t *u)
 {
-    json_t *j = json_pack("{s:s, s:s, s:s, s:I}", "user", u->name, "access_key", u->access_key,
-                          "role", u->role, "created_ms", (json_int_t)u->created_ms);
+    json_t *j = json_pack("{s:s, s:s, s:I}", "user", u->name, "role", u->role, "created_ms",
+                          (json_int_t)u->created_ms);
+    json_t *keys = json_array();
 
     if (u->id[0]) /* a record read before the migration has none */
         json_object_set_new(j, "id", json_string(u->id));
-
-    if (with_secret)
-        json_object_set_new(j, "secret", json_string(u->secret));
-    if (with_secret && u->pw_hash[0])
+    if (u->pw_hash[0])
         json_object_set_new(j, "password", json_string(u->pw_hash));
+    for (unsigned i = 0; i < u->nkeys; i++)
+        json_array_append_new(keys, json_pack("{s:s, s:s, s:s, s:I}", "access_key",
+                                              u->keys[i].id, "secret", u->keys[i].secret,
+                                              "status", u->keys[i].status, "created_ms",
+                                              (json_int_t)u->keys[i].created_ms));
+    json_object_set_new(j, "keys", keys);
     return j;
 }
 
@@ -253,12 +300,12 @@ int mgr_users_check_password(const mgr_user_t *u, const char *password)
 void mgr__users_put(mgr_batch_t *b, const mgr_user_t *u, unsigned what)
 {
     char ukey[8 + MGR_USER_NAME_MAX], kkey[64], ikey[8 + MGR_USER_ID_LEN];
-    json_t *j = user_to_json(u, 1);
+    json_t *j = user_to_json(u);
 
     snprintf(ukey, sizeof(ukey), "u/%s", u->name);
     mgr_batch_put_json(b, ukey, j);
-    if (what & MGR_USER_PUT_KEY) {
-        snprintf(kkey, sizeof(kkey), "k/%s", u->access_key);
+    for (unsigned i = 0; (what & MGR_USER_PUT_KEY) && i < u->nkeys; i++) {
+        snprintf(kkey, sizeof(kkey), "k/%s", u->keys[i].id);
         mgr_batch_put(b, kkey, u->name, strlen(u->name));
     }
     if (what & MGR_USER_PUT_ID) {
@@ -266,6 +313,41 @@ void mgr__users_put(mgr_batch_t *b, const mgr_user_t *u, unsigned what)
         mgr_batch_put(b, ikey, u->name, strlen(u->name));
     }
     json_decref(j);
+}
+
+int mgr_user_key_index(const mgr_user_t *u, const char *key)
+{
+    for (unsigned i = 0; i < u->nkeys; i++)
+        if (strcmp(u->keys[i].id, key) == 0)
+            return (int)i;
+    return -1;
+}
+
+json_t *mgr_user_keys_json(const mgr_user_t *u)
+{
+    json_t *arr = json_array();
+    char when[32];
+
+    for (unsigned i = 0; i < u->nkeys; i++) {
+        cn_fmt_iso8601_ms(u->keys[i].created_ms, when, sizeof(when));
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "access_key", u->keys[i].id,
+                                             "status", u->keys[i].status, "created", when));
+    }
+    return arr;
+}
+
+int mgr__users_new_key(mgr_state_t *st, char key[MGR_ACCESS_KEY_LEN + 1],
+                       char secret[MGR_SECRET_LEN + 1])
+{
+    mgr_user_t tmp;
+    int rc;
+
+    do { /* a collision is astronomically unlikely, but a duplicate key must never exist */
+        if ((rc = random_access_key(key)) != 0)
+            return rc;
+        rc = mgr_users_by_key(st, key, &tmp);
+    } while (rc == 0);
+    return random_secret(secret);
 }
 
 /* A fresh random id that no user has. */
@@ -293,6 +375,12 @@ static int chars_in(const char *s, size_t len, const char *alphabet)
 
 static const char ak_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+int mgr_user_keys_valid(const char *key, const char *secret)
+{
+    return chars_in(key, MGR_ACCESS_KEY_LEN, ak_alphabet) &&
+           chars_in(secret, MGR_SECRET_LEN, secret_alphabet);
+}
 
 /* Proposes a user_create entry for u (every field chosen); *why says what was taken. */
 static int propose_create(mgr_fsm_t *f, const mgr_user_t *u, int *why)
@@ -323,12 +411,8 @@ int mgr_users_create(mgr_fsm_t *f, const char *name, const char *role, const cha
     copy_str(u.name, sizeof(u.name), name);
     copy_str(u.role, sizeof(u.role), role);
     u.created_ms = cn_now_ms();
-    do { /* a collision is astronomically unlikely, but a duplicate key must never exist */
-        if ((rc = random_access_key(u.access_key)) != 0)
-            return rc;
-        rc = mgr_users_by_key(st, u.access_key, &tmp);
-    } while (rc == 0);
-    if ((rc = random_secret(u.secret)) != 0 || (rc = new_user_id(st, u.id)) != 0)
+    if ((rc = mgr__users_new_key(st, u.access_key, u.secret)) != 0 ||
+        (rc = new_user_id(st, u.id)) != 0)
         return rc;
     if (password != NULL && (rc = hash_password(password, u.pw_hash, sizeof(u.pw_hash))) != 0)
         return rc;
@@ -349,9 +433,7 @@ int mgr_users_import(mgr_fsm_t *f, const char *name, const char *access_key,
 
     *why_key = 0;
     if (!mgr_user_name_valid(name) || (role = mgr_user_role_canon(role)) == NULL ||
-        !chars_in(access_key, MGR_ACCESS_KEY_LEN, ak_alphabet) ||
-        !chars_in(secret, MGR_SECRET_LEN, secret_alphabet) ||
-        (password != NULL && !mgr_user_password_valid(password)))
+        !mgr_user_keys_valid(access_key, secret) || (password != NULL && !mgr_user_password_valid(password)))
         return CN_EINVAL;
     if ((rc = mgr_users_get(st, name, &tmp)) != CN_ENOENT)
         return rc == 0 ? CN_EEXIST : rc;
@@ -444,14 +526,14 @@ static int pw_hash_valid(const char *h)
     return h[0] == '\0' || strncmp(h, "pbkdf2-sha256$", 14) == 0;
 }
 
+/* user_create: the user with its first key, Active, made when the user was. */
 static int apply_create(mgr_state_t *st, const mgr_user_t *u, mgr_batch_t *b, int *why)
 {
-    mgr_user_t tmp;
+    mgr_user_t tmp, nu;
     int rc;
 
     if (!mgr_user_name_valid(u->name) || !mgr_user_id_valid(u->id) ||
-        !chars_in(u->access_key, MGR_ACCESS_KEY_LEN, ak_alphabet) ||
-        !chars_in(u->secret, MGR_SECRET_LEN, secret_alphabet) || !role_stored(u->role) ||
+        !mgr_user_keys_valid(u->access_key, u->secret) || !role_stored(u->role) ||
         !pw_hash_valid(u->pw_hash))
         return CN_EINVAL;
     *why = MGR_WHY_NAME;
@@ -464,7 +546,14 @@ static int apply_create(mgr_state_t *st, const mgr_user_t *u, mgr_batch_t *b, in
     if ((rc = mgr_users_by_id(st, u->id, &tmp)) != CN_ENOENT)
         return rc == 0 ? CN_EEXIST : rc;
     *why = MGR_WHY_NONE;
-    mgr__users_put(b, u, MGR_USER_PUT_KEY | MGR_USER_PUT_ID);
+    nu = *u;
+    memset(nu.keys, 0, sizeof(nu.keys));
+    nu.nkeys = 1;
+    copy_str(nu.keys[0].id, sizeof(nu.keys[0].id), u->access_key);
+    copy_str(nu.keys[0].secret, sizeof(nu.keys[0].secret), u->secret);
+    copy_str(nu.keys[0].status, sizeof(nu.keys[0].status), MGR_KEY_ACTIVE);
+    nu.keys[0].created_ms = u->created_ms;
+    mgr__users_put(b, &nu, MGR_USER_PUT_KEY | MGR_USER_PUT_ID);
     return 0;
 }
 
@@ -473,9 +562,11 @@ static void del_user(mgr_batch_t *b, const mgr_user_t *u)
     char ukey[8 + MGR_USER_NAME_MAX], kkey[64], ikey[8 + MGR_USER_ID_LEN];
 
     snprintf(ukey, sizeof(ukey), "u/%s", u->name);
-    snprintf(kkey, sizeof(kkey), "k/%s", u->access_key);
     mgr_batch_del(b, ukey);
-    mgr_batch_del(b, kkey);
+    for (unsigned i = 0; i < u->nkeys; i++) {
+        snprintf(kkey, sizeof(kkey), "k/%s", u->keys[i].id);
+        mgr_batch_del(b, kkey);
+    }
     if (u->id[0]) {
         snprintf(ikey, sizeof(ikey), "i/%s", u->id);
         mgr_batch_del(b, ikey);
@@ -518,44 +609,59 @@ int mgr__users_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b, int *w
     return 0;
 }
 
+/* One user as mgr_users_json lists it (see users.h). */
+static json_t *user_listed(const mgr_user_t *u, int with_secrets)
+{
+    json_t *o = json_pack("{s:s, s:s}", "user", u->name, "id", u->id);
+    json_t *keys = with_secrets ? json_array() : mgr_user_keys_json(u);
+    char when[32];
+
+    for (unsigned i = 0; with_secrets && i < u->nkeys; i++) {
+        if (strcmp(u->keys[i].status, MGR_KEY_ACTIVE) != 0)
+            continue; /* an Inactive key never reaches a gateway */
+        if (json_array_size(keys) == 0) {
+            json_object_set_new(o, "access_key", json_string(u->keys[i].id));
+            json_object_set_new(o, "secret", json_string(u->keys[i].secret));
+        }
+        json_array_append_new(keys, json_pack("{s:s, s:s}", "access_key", u->keys[i].id,
+                                              "secret", u->keys[i].secret));
+    }
+    if (!with_secrets) {
+        json_object_set_new(o, "access_key", json_string(u->access_key));
+        json_object_set_new(o, "password", json_boolean(u->pw_hash[0] != '\0'));
+    }
+    json_object_set_new(o, "keys", keys);
+    json_object_set_new(o, "role", json_string(u->role));
+    cn_fmt_iso8601_ms(u->created_ms, when, sizeof(when));
+    json_object_set_new(o, "created", json_string(when));
+    return o;
+}
+
+struct list_ctx {
+    json_t *arr;
+    int with_secrets;
+};
+
 static int add_user(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
 {
-    json_t *arr = arg, *j = json_loadb(val, vlen, 0, NULL);
+    struct list_ctx *c = arg;
+    json_t *j = json_loadb(val, vlen, 0, NULL);
     mgr_user_t u;
+    int rc = j != NULL ? user_from_json(j, &u) : CN_ECORRUPT;
 
-    if (j == NULL || user_from_json(j, &u) != 0) {
+    json_decref(j);
+    if (rc != 0) {
         CN_LOG(CN_LOG_WARN, "key=%.*s: unreadable user record skipped", (int)klen, key);
-        json_decref(j);
         return 0;
     }
-    json_array_append_new(arr, j);
+    json_array_append_new(c->arr, user_listed(&u, c->with_secrets));
     return 0;
 }
 
 json_t *mgr_users_json(mgr_state_t *st, int with_secrets)
 {
-    json_t *arr = json_array(), *out = json_array(), *u;
-    size_t i;
-    char when[32];
+    struct list_ctx c = {json_array(), with_secrets};
 
-    mgr_state_scan(st, "u/", add_user, arr);
-    json_array_foreach(arr, i, u) {
-        json_t *o = json_object();
-        uint64_t ms = (uint64_t)json_integer_value(json_object_get(u, "created_ms"));
-
-        cn_fmt_iso8601_ms(ms, when, sizeof(when));
-        json_object_set(o, "user", json_object_get(u, "user"));
-        json_object_set(o, "id", json_object_get(u, "id"));
-        json_object_set(o, "access_key", json_object_get(u, "access_key"));
-        if (with_secrets)
-            json_object_set(o, "secret", json_object_get(u, "secret"));
-        json_object_set(o, "role", json_object_get(u, "role"));
-        if (!with_secrets)
-            json_object_set_new(o, "password",
-                                json_boolean(json_object_get(u, "password") != NULL));
-        json_object_set_new(o, "created", json_string(when));
-        json_array_append_new(out, o);
-    }
-    json_decref(arr);
-    return out;
+    mgr_state_scan(st, "u/", add_user, &c);
+    return c.arr;
 }

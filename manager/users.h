@@ -1,6 +1,13 @@
 /*
- * manager/users.h: S3 users (name, canonical id, access key id, secret, role), stored in the
- * manager's state as u/<name> with the indexes k/<access key> -> name and i/<id> -> name.
+ * manager/users.h: S3 users (name, canonical id, access keys, role), stored in the manager's
+ * state as u/<name> with the indexes k/<access key> -> name (one per key, whatever its status)
+ * and i/<id> -> name.
+ * Access keys (state format 3, migrate.h): a user has 0..MGR_USER_MAX_KEYS keys, each an id,
+ * a secret, a status ("Active" or "Inactive", as S3's IAM says) and a creation time, kept in
+ * the user's record in creation order ("keys"). Only an Active key signs requests: gateways
+ * are sent the Active ones alone. create-user makes the first key; access_keys.h adds,
+ * deactivates and deletes keys. A record of format 2 (one "access_key" and "secret") reads
+ * as a user whose only key is Active.
  * Every change is a command entry (cmd.h) that bumps users_ver (MGR_VER_USERS) in the batch
  * that applies it, so that gateways refetch. The functions that change users propose an
  * entry and wait for it (mgr_fsm_propose_wait): not for the loop thread.
@@ -24,15 +31,30 @@
 #define MGR_ACCESS_KEY_LEN 20
 #define MGR_SECRET_LEN 40
 #define MGR_USER_ID_LEN 64
+#define MGR_USER_MAX_KEYS 10           /* keys of one user: bounds the record */
+#define MGR_KEY_ACTIVE "Active"
+#define MGR_KEY_INACTIVE "Inactive"
+
+/* One access key of a user. */
+typedef struct mgr_access_key {
+    char id[MGR_ACCESS_KEY_LEN + 1];
+    char secret[MGR_SECRET_LEN + 1];
+    char status[12];               /* MGR_KEY_ACTIVE or MGR_KEY_INACTIVE */
+    uint64_t created_ms;
+} mgr_access_key_t;
 
 typedef struct mgr_user {
     char name[MGR_USER_NAME_MAX + 1];
     char id[MGR_USER_ID_LEN + 1];  /* canonical id, 64 hex */
+    /* user_create: the user's first key (what the entry carries). Read from the state: the
+     * first of keys[], whatever its status ("" when the user has none). */
     char access_key[MGR_ACCESS_KEY_LEN + 1];
     char secret[MGR_SECRET_LEN + 1];
     char role[16];                 /* "user" or "admin" */
     uint64_t created_ms;
     char pw_hash[160];             /* "pbkdf2-sha256$ITER$SALT$HASH" or "" */
+    unsigned nkeys;                /* read from the state; never in an entry */
+    mgr_access_key_t keys[MGR_USER_MAX_KEYS];
 } mgr_user_t;
 
 #define MGR_PASSWORD_MIN 8
@@ -65,7 +87,7 @@ int mgr_users_set_role(mgr_fsm_t *f, const char *name, const char *role);
 int mgr_users_check_password(const mgr_user_t *u, const char *password);
 /** 0, CN_ENOENT. */
 int mgr_users_get(mgr_state_t *st, const char *name, mgr_user_t *out);
-/** Looks a user up by access key id. 0, CN_ENOENT. */
+/** Looks a user up by access key id (any status). 0, CN_ENOENT. */
 int mgr_users_by_key(mgr_state_t *st, const char *access_key, mgr_user_t *out);
 /** Looks a user up by canonical id. 0, CN_ENOENT. */
 int mgr_users_by_id(mgr_state_t *st, const char *id, mgr_user_t *out);
@@ -79,16 +101,28 @@ int mgr_user_id_valid(const char *s);
 void mgr_user_legacy_id(const char *name, char out[MGR_USER_ID_LEN + 1]);
 /** Deletes a user. 0, CN_ENOENT, CN_EBUSY when the user still owns a bucket, CN_EIO. */
 int mgr_users_delete(mgr_fsm_t *f, const char *name);
-/** A new JSON array of every user in name order: {"user","id","access_key","role","created"}
- *  and, with secrets, also "secret" (the RPC get_users body); without, "password" (bool:
- *  whether one is set) for the admin API. */
+/** The index of key in u->keys, or -1. */
+int mgr_user_key_index(const mgr_user_t *u, const char *key);
+/** 1 when key is 20 of [A-Za-z0-9] and secret 40 of [A-Za-z0-9/+] (what import accepts). */
+int mgr_user_keys_valid(const char *key, const char *secret);
+/** A fresh random access key id that no user has, and a random secret. 0, CN_EIO. */
+int mgr__users_new_key(mgr_state_t *st, char key[MGR_ACCESS_KEY_LEN + 1],
+                       char secret[MGR_SECRET_LEN + 1]);
+/** A user's keys as a new JSON array of {"access_key","status","created"} (no secrets). */
+json_t *mgr_user_keys_json(const mgr_user_t *u);
+/** A new JSON array of every user in name order: {"user","id","role","created"} and
+ *  - with secrets (the RPC get_users body, for gateways): "keys" [{"access_key","secret"}] of
+ *    the Active keys only, and "access_key"/"secret" of the first of them (gateways of the
+ *    release before several keys read those; left out when no key is Active);
+ *  - without (the admin API): "access_key" (the first key, "" when none), "keys" as
+ *    mgr_user_keys_json and "password" (bool: whether one is set). */
 json_t *mgr_users_json(mgr_state_t *st, int with_secrets);
 
 /* For fsm.c (apply) and migrate.c only: what a user entry writes. */
 struct mgr_cmd;
-#define MGR_USER_PUT_KEY 1u        /* also the k/<access key> index */
+#define MGR_USER_PUT_KEY 1u        /* also the k/<access key> index of each key */
 #define MGR_USER_PUT_ID 2u         /* also the i/<id> index */
-/** Adds u's record (and the indexes asked for) to b. */
+/** Adds u's record (and the indexes asked for) to b. The record holds u->keys. */
 void mgr__users_put(mgr_batch_t *b, const mgr_user_t *u, unsigned what);
 /** Checks a user_* entry against st and adds its effect and the users_ver bump to b. 0, or
  *  the code that refuses it (CN_EEXIST with *why, CN_ENOENT, CN_EBUSY, CN_EINVAL), CN_EIO

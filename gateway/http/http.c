@@ -84,23 +84,12 @@ static void dispatch(gw_req_t *r)
         gw_req_error(r, GW_S3_NOT_IMPLEMENTED, NULL);
 }
 
-static int on_req(h2o_handler_t *self, h2o_req_t *req)
+/* The steps after authentication, to the operation; an error is answered. */
+static void after_auth(gw_req_t *r)
 {
-    gw_server_t *s = ((struct gw_handler *)self)->srv;
-    gw_req_t *r = gw_req_new(s, req);
     const char *msg = NULL;
     gw_s3_err_t e;
 
-    if ((e = gw_req_route(r)) != GW_S3_OK)
-        goto fail;
-    if ((e = gw_s3_check_limits(req)) != GW_S3_OK)
-        goto fail;
-    if (!gw_mgr_ready(s)) {
-        e = GW_S3_SERVICE_UNAVAILABLE;
-        goto fail;
-    }
-    if ((e = gw_req_authenticate(r)) != GW_S3_OK)
-        goto fail;
     if ((e = gw_req_check_body(r)) != GW_S3_OK)
         goto fail;
     if ((e = gw_req_read_acl(r)) != GW_S3_OK)
@@ -110,9 +99,69 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if ((e = gw_req_check_bucket(r)) != GW_S3_OK)
         goto fail;
     dispatch(r);
-    return 0;
+    return;
 fail:
     gw_req_error(r, e, msg);
+}
+
+/* What a key the manager was asked for (gateway/link/key_ask.h) answers: InvalidAccessKeyId
+ * when no Active key has that id; 503 when the manager could not say. */
+static gw_s3_err_t key_err(int rc)
+{
+    return rc == CN_ENOENT || rc == CN_ENAMETOOLONG ? GW_S3_INVALID_ACCESS_KEY_ID
+           : rc == CN_EAGAIN                        ? GW_S3_SLOW_DOWN
+                                                    : GW_S3_SERVICE_UNAVAILABLE;
+}
+
+/* The manager answered for the key a held request signed with: authenticate it again. */
+static void on_key_answer(void *arg, int rc)
+{
+    gw_req_t *r = arg;
+    gw_s3_err_t e;
+
+    if (gw_req_rpc_done(r))
+        return; /* the client went away meanwhile */
+    if (rc != 0) {
+        gw_req_error(r, key_err(rc), NULL);
+        return;
+    }
+    if ((e = gw_req_authenticate(r)) != GW_S3_OK) {
+        gw_req_error(r, e, NULL);
+        return;
+    }
+    after_auth(r);
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    gw_server_t *s = ((struct gw_handler *)self)->srv;
+    gw_req_t *r = gw_req_new(s, req);
+    gw_s3_err_t e;
+    int rc;
+
+    if ((e = gw_req_route(r)) != GW_S3_OK)
+        goto fail;
+    if ((e = gw_s3_check_limits(req)) != GW_S3_OK)
+        goto fail;
+    if (!gw_mgr_ready(s)) {
+        e = GW_S3_SERVICE_UNAVAILABLE;
+        goto fail;
+    }
+    if ((e = gw_req_authenticate(r)) == GW_S3_INVALID_ACCESS_KEY_ID && r->key_unknown[0]) {
+        /* a key made since the users table was fetched? ask once, holding the request (the
+         * answer may come before gw_keyask_ask returns, when no manager can be called) */
+        r->http.pending++;
+        if ((rc = gw_keyask_ask(s, r->key_unknown, on_key_answer, r)) == 0)
+            return 0;
+        r->http.pending--;
+        e = key_err(rc);
+    }
+    if (e != GW_S3_OK)
+        goto fail;
+    after_auth(r);
+    return 0;
+fail:
+    gw_req_error(r, e, NULL);
     return 0;
 }
 

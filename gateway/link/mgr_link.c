@@ -3,7 +3,8 @@
  * it works), heartbeat every heartbeat_ms, and refetch of users, buckets and the ring when the
  * versions or checksums in a heartbeat reply differ from what the gateway holds. The tables
  * live in memory (struct gw_mgr) and are replaced as a whole on each fetch; loop thread only.
- * A pointer into a table (gw_mgr_bucket_find) is valid until the next fetch completes.
+ * A pointer into a table (gw_mgr_bucket_find) is valid until the next fetch completes; into
+ * the users table also until a key is learned (gw_mgr_user_learn, for key_ask.c).
  * Every call goes through common/mgr_client.c: the first of [manager] addresses that answers,
  * the leader a follower names, the managers a reply's "managers" field adds; while none
  * answers the gateway serves with the tables it holds.
@@ -118,7 +119,7 @@ int gw_mgr_ready(const gw_server_t *s)
 
 const gw_user_t *gw_mgr_user_by_key(const gw_server_t *s, const char *access_key)
 {
-    for (size_t i = 0; i < s->mgr.nusers; i++)
+    for (size_t i = 0; access_key[0] && i < s->mgr.nusers; i++)
         if (strcmp(s->mgr.users[i].access_key, access_key) == 0)
             return &s->mgr.users[i];
     return NULL;
@@ -190,38 +191,83 @@ static json_t *table_of(int status, cn_msg_t *resp, const char *op, uint64_t *ve
     return root;
 }
 
+/* Fills u from a user o of get_users with one key k ({"access_key", "secret"}; NULL: the user
+ * has no Active key, and is kept only to be found by id). */
+static void user_entry(gw_user_t *u, json_t *o, json_t *k)
+{
+    u->user = json_str_dup(o, "user");
+    u->id = json_str_dup(o, "id");
+    u->role = json_str_dup(o, "role");
+    u->access_key = k ? json_str_dup(k, "access_key") : cn_strdup("");
+    u->secret = k ? json_str_dup(k, "secret") : cn_strdup("");
+}
+
+/* The users table has one entry per Active key of each user (a manager before several keys
+ * sends one "access_key" and "secret" per user, read as its only key), and one without a key
+ * for a user that has none Active. */
 static void on_users(int status, cn_msg_t *resp, void *arg)
 {
     gw_server_t *s = arg;
     uint64_t ver = 0;
     int rc;
-    json_t *root = table_of(status, resp, CN_OP_GET_USERS, &ver, &rc);
+    json_t *root = table_of(status, resp, CN_OP_GET_USERS, &ver, &rc), *o, *keys;
+    gw_user_t *u;
+    size_t i, n = 0;
 
     s->mgr.fetching_users = 0;
     if (!root)
         goto out;
-    size_t n = json_array_size(root);
-    gw_user_t *u = cn_calloc(n ? n : 1, sizeof(*u));
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = json_array_get(root, i);
-        u[i].user = json_str_dup(o, "user");
-        u[i].id = json_str_dup(o, "id");
-        u[i].access_key = json_str_dup(o, "access_key");
-        u[i].secret = json_str_dup(o, "secret");
-        u[i].role = json_str_dup(o, "role");
+    json_array_foreach(root, i, o) {
+        keys = json_object_get(o, "keys");
+        n += json_array_size(keys) ? json_array_size(keys) : 1;
+    }
+    u = cn_calloc(n ? n : 1, sizeof(*u));
+    n = 0;
+    json_array_foreach(root, i, o) {
+        size_t j;
+        json_t *k;
+
+        keys = json_object_get(o, "keys");
+        if (!json_is_array(keys)) /* a manager before several keys */
+            user_entry(&u[n++], o, json_object_get(o, "access_key") ? o : NULL);
+        else if (json_array_size(keys) == 0)
+            user_entry(&u[n++], o, NULL);
+        json_array_foreach(keys, j, k) {
+            user_entry(&u[n++], o, k);
+        }
     }
     free_users(s->mgr.users, s->mgr.nusers);
     s->mgr.users = u;
     s->mgr.nusers = n;
     s->mgr.users_ver = ver;
     if (!s->mgr.users_loaded)
-        CN_LOG(CN_LOG_INFO, "users loaded: %zu (ver %" PRIu64 ")", n, ver);
+        CN_LOG(CN_LOG_INFO, "users loaded: %zu keys (ver %" PRIu64 ")", n, ver);
     s->mgr.users_loaded = 1;
 out:
     if (root)
         json_decref(root);
     if (resp)
         cn_msg_free(resp);
+}
+
+void gw_mgr_user_learn(gw_server_t *s, const cn_msg_t *resp)
+{
+    const char *fields[] = {"user", "id", "role", "access_key", "secret"};
+    char vals[5][128];
+    gw_user_t *u;
+
+    for (size_t i = 0; i < 5; i++)
+        if (cn_msg_get_str(resp, fields[i], vals[i], sizeof(vals[i])) != 0 || !vals[i][0])
+            return; /* not a key a request could be signed with */
+    if (gw_mgr_user_by_key(s, vals[3]) != NULL)
+        return;
+    s->mgr.users = cn_realloc(s->mgr.users, (s->mgr.nusers + 1) * sizeof(*s->mgr.users));
+    u = &s->mgr.users[s->mgr.nusers++];
+    u->user = cn_strdup(vals[0]);
+    u->id = cn_strdup(vals[1]);
+    u->role = cn_strdup(vals[2]);
+    u->access_key = cn_strdup(vals[3]);
+    u->secret = cn_strdup(vals[4]);
 }
 
 /* get_endpoints: a JSON array of the DNS names `cairn-adm add-endpoint` added, under which

@@ -20,6 +20,8 @@
 
 typedef struct gw_server gw_server_t;
 
+/* One Active access key of a user (a user has as many entries as Active keys; one with
+ * access_key "" when it has none, so that it is still found by id). */
 typedef struct gw_user {
     char *user;
     char *id;         /* canonical id (64 hex): what owns buckets and objects */
@@ -89,7 +91,13 @@ int gw_mgr_start(gw_server_t *s);
 void gw_mgr_stop(gw_server_t *s);
 /** 1 when users and the ring are loaded (S3 requests may be served). */
 int gw_mgr_ready(const gw_server_t *s);
+/** The entry of an Active access key, or NULL (also for ""). Valid until the next fetch or
+ *  gw_mgr_user_learn (which may move the table): use at once. */
 const gw_user_t *gw_mgr_user_by_key(const gw_server_t *s, const char *access_key);
+/** Adds the key a get_key answer (user, id, role, access_key, secret) names to the users
+ *  table, until the next fetch replaces the table (which then holds it too). An answer that
+ *  lacks a field adds nothing. */
+void gw_mgr_user_learn(gw_server_t *s, const cn_msg_t *resp);
 /** The domain under which host names a bucket (virtual-host style): [gateway] domain or one
  *  of the manager's endpoints (cairn-adm add-endpoint), the longest that matches; NULL when
  *  host is under none. */

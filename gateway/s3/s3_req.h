@@ -38,6 +38,8 @@ struct gw_req {
     gw_auth_result_t auth;
     int rest;                /* came in on the REST listener */
     int anonymous;           /* no signature */
+    char key_unknown[128];   /* the access key the last authentication missed in the users
+                                table, "" if none (gateway/link/key_ask.h may learn it) */
     char requester[72];      /* canonical id of the signer ("" anonymous): gateway/auth/access.h */
     char bucket_owner[72];   /* the bucket's owner and canned ACL when access was decided */
     char bucket_acl[32];

@@ -77,7 +77,15 @@ static const struct cmd cmds[] = {
     {"import-user", 3, 3, "USER ACCESS_KEY SECRET", "create a user with existing keys",
      adm_cmd_import_user},
     {"delete-user", 1, 1, "USER", "delete a user (who owns no bucket)", adm_cmd_delete_user},
-    {"get-users", 0, 0, "", "list users", adm_cmd_get_users},
+    {"get-users", 0, 0, "", "list users and their access keys", adm_cmd_get_users},
+    {"create-access-key", 1, 1, "USER",
+     "give a user another access key (Active); prints its id and secret", adm_cmd_create_access_key},
+    {"delete-access-key", 1, 1, "KEY", "delete an access key", adm_cmd_delete_access_key},
+    {"update-access-key", 1, 2, "KEY --status Active|Inactive",
+     "set a key's status: an Inactive key signs nothing (InvalidAccessKeyId)",
+     adm_cmd_update_access_key},
+    {"get-access-keys", 1, 1, "USER", "a user's access keys and their status",
+     adm_cmd_get_access_keys},
     {"update-user-role", 2, 2, "USER ROLE", "set a user's role: admin or normal",
      adm_cmd_update_user_role},
     {"update-user-password", 2, 2, "USER PASSWORD", "set a user's password",
@@ -188,6 +196,7 @@ static void usage(FILE *out)
                  "  --wait               follow a long operation until it ends (progress)\n"
                  "  --rate RATE          rebalance, recover-*: first set every storage node's\n"
                  "                       move rate (bytes/s like 50m; 0 = adaptive, the default)\n"
+                 "  --status STATUS      update-access-key: Active or Inactive\n"
                  "commands:\n");
     for (size_t i = 0; i < ADM_NCMDS; i++) {
         char left[64];
@@ -275,6 +284,10 @@ int main(int argc, char **argv)
             a.rate = argv[++i];
         } else if (strncmp(o, "--rate=", 7) == 0) {
             a.rate = o + 7;
+        } else if (strcmp(o, "--status") == 0 && i + 1 < argc) {
+            a.status = argv[++i];
+        } else if (strncmp(o, "--status=", 9) == 0) {
+            a.status = o + 9;
         } else if ((strcmp(o, "--manager") == 0 || strcmp(o, "--token") == 0 ||
                     strcmp(o, "--config") == 0) && i + 1 < argc) {
             *(o[2] == 'm' ? &opt_manager : o[2] == 't' ? &opt_token : &conf_path) = argv[++i];

@@ -8,7 +8,8 @@
  *   adm_ring.c   the cluster and its ring: status, start, whereis, dump-ring, consistency,
  *                rebalance, rollback;
  *   adm_users.c  users, endpoints, buckets, backup and restore of the manager;
- *   adm_managers.c  the manager group: its table, update-managers.
+ *   adm_managers.c  the manager group: its table, update-managers;
+ *   adm_keys.c   a user's access keys.
  * A command returns 0 (done), 1 (failed: one line on stderr) or 2 (usage error).
  * Single-threaded: the helpers' static buffers are used at once.
  */
@@ -30,6 +31,7 @@ struct adm {
     int wait;                      /* --wait: follow a long operation until it ends */
     long timeout_s;                /* of one request; 0: ADM_TIMEOUT_S */
     const char *rate;              /* --rate: the storage nodes' move rate, or NULL */
+    const char *status;            /* --status (update-access-key) or NULL */
 };
 
 /** --rate: sets replication.move_rate to a->rate on every storage node (update-property
@@ -139,6 +141,10 @@ adm_cmd_fn adm_cmd_create_user, adm_cmd_import_user, adm_cmd_delete_user, adm_cm
     adm_cmd_delete_endpoint, adm_cmd_get_endpoints, adm_cmd_add_bucket, adm_cmd_delete_bucket,
     adm_cmd_delete_bucket_stats, adm_cmd_get_bucket, adm_cmd_get_buckets, adm_cmd_chown_bucket,
     adm_cmd_update_acl, adm_cmd_set_bucket_quota, adm_cmd_backup, adm_cmd_restore;
+
+/* adm_keys.c */
+adm_cmd_fn adm_cmd_create_access_key, adm_cmd_delete_access_key, adm_cmd_update_access_key,
+    adm_cmd_get_access_keys;
 
 /* ---- adm_managers.c ------------------------------------------------------------------ */
 

@@ -53,19 +53,29 @@ int adm_cmd_delete_user(struct adm *a, int argc, char **argv)
     return delete_named(a, "/v1/users/", argv[0]);
 }
 
+/* One row per access key (a user without keys: one row, "-"). */
 static void users_print(struct adm *a, const json_t *j, const void *arg)
 {
-    struct adm_table t = {.ncols = 5, .head = {"user", "role", "access key id", "password",
-                                               "created at"}};
-    const json_t *u;
-    size_t i;
+    struct adm_table t = {.ncols = 6, .head = {"user", "role", "access key id", "status",
+                                               "password", "created at"}};
+    const json_t *u, *keys, *k;
+    size_t i, n;
 
     json_array_foreach(j, i, u) {
         const char *role = adm_str(u, "role");
         const char *row[] = {adm_str(u, "user"), strcmp(role, "user") == 0 ? "normal" : role,
-                             adm_str(u, "access_key"), adm_val(u, "password"),
-                             adm_str(u, "created")};
-        adm_table_row(&t, row);
+                             "-", "-", adm_val(u, "password"), adm_str(u, "created")};
+
+        keys = json_object_get(u, "keys");
+        if (json_array_size(keys) == 0) /* none, or a manager before several keys */
+            row[2] = adm_str(u, "access_key");
+        json_array_foreach(keys, n, k) {
+            row[2] = adm_str(k, "access_key");
+            row[3] = adm_str(k, "status");
+            adm_table_row(&t, row);
+        }
+        if (json_array_size(keys) == 0)
+            adm_table_row(&t, row);
     }
     adm_table_print(&t);
 }

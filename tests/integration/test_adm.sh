@@ -194,7 +194,7 @@ run "import-user" 0 "^OK" import-user carol AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K
 run "import-user with a taken access key" 1 "belongs to another user" import-user dave AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 run "import-user with a bad secret" 1 "bad keys" import-user dave AKIAIOSFODNN7EXAMPLF short
 run "get-users lists all three" 0 "carol +\| normal +\| AKIAIOSFODNN7EXAMPLE" get-users
-run "get-users shows who has a password" 0 "bob +\| normal +\| [A-Z0-9]{20} +\| yes" get-users
+run "get-users shows who has a password" 0 "bob +\| normal +\| [A-Z0-9]{20} +\| Active +\| yes" get-users
 run "update-user-role alice admin" 0 "^OK" update-user-role alice admin
 run "get-users shows the role" 0 "alice +\| admin" get-users
 run "update-user-role with a bad role" 1 "bad role" update-user-role alice root

@@ -67,6 +67,7 @@ static inline void t_cmd_sample(enum mgr_cmd_kind kind, mgr_cmd_t *c)
     c->peer.admin_port = 10011;
     mgr_cmd_set_text(c, "{\"Version\":\"2012-10-17\",\"Statement\":[]}", 39);
     snprintf(c->config, sizeof(c->config), "public_access_block");
+    snprintf(c->key_status, sizeof(c->key_status), "Inactive");
 }
 
 #endif

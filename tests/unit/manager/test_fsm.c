@@ -159,6 +159,22 @@ static void create_user(const char *name, const char *id, const char *key, int w
     add(&c, want);
 }
 
+/* access_key_* of key (create: for user, with a fixed secret; set_status: to status). */
+static void access_key(enum mgr_cmd_kind k, const char *user, const char *key,
+                       const char *status, int want)
+{
+    mgr_cmd_t c;
+
+    mgr_cmd_init(&c, k);
+    snprintf(c.user.name, sizeof(c.user.name), "%s", user);
+    snprintf(c.user.access_key, sizeof(c.user.access_key), "%s", key);
+    snprintf(c.user.secret, sizeof(c.user.secret), "%.40s",
+             "0123abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN");
+    snprintf(c.key_status, sizeof(c.key_status), "%s", status);
+    c.created_ms = 1700000000005ull;
+    add(&c, want);
+}
+
 static void bucket(enum mgr_cmd_kind k, const char *name, const char *owner, const char *acl,
                    uint64_t quota, int want)
 {
@@ -236,6 +252,12 @@ static void scenario(void)
     create_user("bob", ID_B, "AKBOB000000000000001", 0);
     create_user("alice", ID_B, "AKOTHER000000000001X", CN_EEXIST); /* refused: the name */
     create_user("carol", ID_A, "AKCAROL000000000001X", CN_EEXIST); /* refused: the id */
+    access_key(MGR_CMD_ACCESS_KEY_CREATE, "alice", "AKALICE0000000000002", "", 0);
+    access_key(MGR_CMD_ACCESS_KEY_CREATE, "alice", "AKBOB000000000000001", "", CN_EEXIST);
+    access_key(MGR_CMD_ACCESS_KEY_CREATE, "nobody", "AKNOBODY000000000001", "", CN_ENOENT);
+    access_key(MGR_CMD_ACCESS_KEY_SET_STATUS, "", "AKALICE0000000000002", "Inactive", 0);
+    access_key(MGR_CMD_ACCESS_KEY_SET_STATUS, "", "AKNOBODY000000000001", "Active", CN_ENOENT);
+    access_key(MGR_CMD_ACCESS_KEY_DELETE, "", "AKALICE0000000000001", "", 0);
     user(&c, MGR_CMD_USER_SET_ROLE, "bob");
     snprintf(c.user.role, sizeof(c.user.role), "admin");
     add(&c, 0);
@@ -516,7 +538,7 @@ Test(mgr_fsm, a_state_from_before_the_log_starts_at_index_1, .timeout = 20)
     mgr_batch_put(b, "u/old", rec, strlen(rec));
     mgr_batch_put(b, "k/AKOLD00000000000001X", "old", 3);
     mgr_batch_put(b, "i/" ID_A, "old", 3);
-    mgr_batch_put_u64(b, MGR_VER_FORMAT, MGR_STATE_FORMAT);
+    mgr_batch_put_u64(b, MGR_VER_FORMAT, 2);
     cr_assert_eq(mgr_batch_commit(st, b), 0);
     mgr_state_close(st);
 
