@@ -21,6 +21,7 @@
 #include <raft/uv.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -690,6 +691,31 @@ static void peer_ports(struct mgr_server *s, struct mgr_peer *p)
     p->admin_port = p->raft_port - 1;
 }
 
+/* 1 when manager id was heard from within two election timeouts: recent_recv now, or at an
+ * earlier mirror (C-Raft clears recent_recv each election timeout, see raft_int.h). */
+static int heard_recently(struct mgr_server *s, struct mgr_raft *r, uint64_t id, int now_recv)
+{
+    uint64_t now = cn_mono_ms(), window = 2 * s->conf.election_ms;
+    size_t i, free_slot = MGR_PEERS_MAX, oldest = 0;
+
+    for (i = 0; i < MGR_PEERS_MAX; i++) {
+        if (r->heard[i].id == id)
+            break;
+        if (r->heard[i].id == 0 && free_slot == MGR_PEERS_MAX)
+            free_slot = i;
+        if (r->heard[i].ms < r->heard[oldest].ms)
+            oldest = i;
+    }
+    if (i == MGR_PEERS_MAX) { /* first look at it: a slot of its own */
+        i = free_slot != MGR_PEERS_MAX ? free_slot : oldest;
+        r->heard[i].id = id;
+        r->heard[i].ms = 0;
+    }
+    if (now_recv)
+        r->heard[i].ms = now;
+    return r->heard[i].ms != 0 && now - r->heard[i].ms <= window;
+}
+
 void mgr__raft_mirror_peers(struct mgr_server *s, struct mgr_raft *r)
 {
     struct mgr_raft_view *v = &s->rview;
@@ -716,7 +742,7 @@ void mgr__raft_mirror_peers(struct mgr_server *s, struct mgr_raft *r)
             r->raft.leader_state.progress != NULL) {
             const struct raft_progress *pr = &r->raft.leader_state.progress[j];
 
-            v->peer[i].up = pr->recent_recv;
+            v->peer[i].up = heard_recently(s, r, p->id, pr->recent_recv);
             v->peer[i].match = pr->match_index;
         }
     }

@@ -56,7 +56,7 @@ struct mgr_raft_view {
     uint64_t leader_id;            /* 0: none known */
     uint64_t commit, last_index, applied; /* C-Raft's indexes (applied: last_applied) */
     struct {                       /* indexed as mgr_server.peers */
-        int up;                    /* leader: heard from within the election timeout */
+        int up;                    /* leader: heard from within two election timeouts */
         uint64_t match;            /* leader: the peer's last replicated index */
     } peer[MGR_PEERS_MAX];
 };

@@ -39,6 +39,11 @@ struct mgr_raft {
     struct mgr_change *change;     /* [s->lock] the one in progress, NULL when none */
     pthread_cond_t change_cond;    /* [s->lock] signalled when a change finishes */
     int own_record_due;            /* loop: the leader checks its own g/<id> record */
+    /* when the leader last heard from each manager (mgr__raft_mirror_peers): C-Raft's
+     * recent_recv is cleared every election timeout, so one look at it may miss a live one */
+    struct {
+        uint64_t id, ms;           /* monotonic ms */
+    } heard[MGR_PEERS_MAX];
 };
 
 /** Mirrors the group (s->peers) and the leader's view of each into s->rview, as the cron

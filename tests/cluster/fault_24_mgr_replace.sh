@@ -23,7 +23,7 @@ check "its disk is lost (data dir deleted)" rm -rf "$CL_DIR/data/$victim"
 # leader keeps no longer starts where the replacement must begin
 fc_admin_loop_start adm
 deadline=$((SECONDS + 120))
-until [ "$(wc -l <"$CL_DIR/adm.users" 2>/dev/null || echo 0)" -ge 24 ] || [ $SECONDS -ge $deadline ]; do
+until [ "$(cat "$CL_DIR/adm.users" 2>/dev/null | wc -l)" -ge 24 ] || [ $SECONDS -ge $deadline ]; do
     sleep 0.5
 done
 fc_admin_loop_stop adm
