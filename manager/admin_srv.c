@@ -16,6 +16,7 @@
  * local state with "Cairn-Stale: true" anywhere else. Every answer has Cairn-Manager-Role.
  */
 #include "manager/admin_int.h"
+#include "manager/admin_login.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,6 +49,7 @@ struct mgr_admin {
     uint32_t magic;
     struct MHD_Daemon *d;
     pthread_mutex_t audit_lock;
+    struct mgr_login_cache logins;  /* admin_login.h */
 };
 
 struct req_ctx {
@@ -437,20 +439,6 @@ static int peer_of(struct MHD_Connection *conn, char *out, size_t outlen)
 }
 
 /* 1 when the request carries the configured token. */
-static int token_ok(struct mgr_server *s, struct MHD_Connection *conn)
-{
-    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    const char *tok = s->conf.admin_token;
-    size_t n = tok ? strlen(tok) : 0;
-
-    if (n == 0 || h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
-        return 0;
-    h += 7;
-    while (*h == ' ')
-        h++;
-    return strlen(h) == n && CRYPTO_memcmp(h, tok, n) == 0;
-}
-
 static void audit_write(struct mgr_server *s, const char *peer, const char *method,
                         const char *url, unsigned status, json_t *object)
 {
@@ -560,7 +548,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     const struct mgr_route *rt;
     struct MHD_Response *resp;
     enum MHD_Result ret;
-    char allow[64], peer[80], status_s[8];
+    char allow[64], peer[80], status_s[8], who[MGR_USER_NAME_MAX + 1];
+    enum mgr_caller caller;
     const char *role;
     int stale = 0;
     int loopback;
@@ -598,22 +587,38 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r.body = rq->body.data;
     r.body_len = rq->body.len;
     loopback = peer_of(conn, peer, sizeof(peer));
+    caller = mgr_login_identify(s, &s->admin->logins,
+                                MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                            "Authorization"),
+                                who, sizeof(who));
     rt = find_route(method, url, allow, sizeof(allow), &r);
     if (rt == NULL && allow[0] != '\0') {
         mgr_fail(&a, 405, "%.16s is not allowed on %.200s; use %s", method, url, allow);
     } else if (rt == NULL) {
         mgr_fail(&a, 404, "no such endpoint: %.16s %.200s (see docs/ADMIN_API.md)", method,
                  url);
-    } else if (!(rt->flags & MGR_ROUTE_PUBLIC) &&
-               (!loopback || s->conf.token_on_loopback) && !token_ok(s, conn)) {
+    } else if (!(rt->flags & MGR_ROUTE_PUBLIC) && caller == MGR_CALLER_BAD) {
+        mgr_fail(&a, 401, "wrong token, user or password (cairn-adm --token, or --user and "
+                          "--password of a user with the admin role)");
+        CN_LOG(CN_LOG_WARN, "peer=%s user=%s %s %s: refused, credentials do not check", peer,
+               who, method, url);
+    } else if (!(rt->flags & MGR_ROUTE_PUBLIC) && caller == MGR_CALLER_USER) {
+        mgr_fail(&a, 403, "user %s has no admin role: the admin API is for admins "
+                 "(cairn-adm update-user-role %s admin)", who, who);
+        CN_LOG(CN_LOG_WARN, "peer=%s user=%s %s %s: refused, not an admin", peer, who, method,
+               url);
+    } else if (!(rt->flags & MGR_ROUTE_PUBLIC) && caller == MGR_CALLER_NONE &&
+               (!loopback || s->conf.token_on_loopback)) {
         if (s->conf.admin_token == NULL || s->conf.admin_token[0] == '\0')
-            mgr_fail(&a, 401, "the admin API serves %s only with a token: set [admin] token "
+            mgr_fail(&a, 401, "the admin API serves %s only to an admin: log in as a user with "
+                     "the admin role (cairn-adm --user and --password), or set [admin] token "
                      "in cairn-manager.conf and send it (cairn-adm --token or CAIRN_TOKEN)",
                      "this address");
         else
-            mgr_fail(&a, 401, "missing or wrong token: send Authorization: Bearer TOKEN "
-                              "(cairn-adm --token or CAIRN_TOKEN)");
-        CN_LOG(CN_LOG_WARN, "peer=%s %s %s: refused, no valid admin token", peer, method, url);
+            mgr_fail(&a, 401, "missing credentials: send Authorization: Bearer TOKEN "
+                              "(cairn-adm --token or CAIRN_TOKEN), or log in as an admin "
+                              "(cairn-adm --user and --password)");
+        CN_LOG(CN_LOG_WARN, "peer=%s %s %s: refused, no credentials", peer, method, url);
     } else if (rq->too_big) {
         mgr_fail(&a, 413, "request body over %zu bytes", rq->max_body);
     } else if (is_change(method) && !leader_here(s, &a)) {
@@ -650,8 +655,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_add_response_header(resp, "Content-Type", "application/json");
     }
     json_decref(a.json);
-    if (a.status == 401)
-        MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"cairn\"");
+    if (a.status == 401) /* Basic: the browser's login prompt for the dashboard */
+        MHD_add_response_header(resp, "WWW-Authenticate",
+                                "Basic realm=\"cairn\", Bearer realm=\"cairn\"");
     if (a.status == 405)
         MHD_add_response_header(resp, "Allow", allow);
     pthread_mutex_lock(&s->lock);
@@ -703,6 +709,7 @@ int mgr_admin_start(struct mgr_server *s)
     ad = cn_calloc(1, sizeof(*ad));
     ad->magic = MGR_ADMIN_MAGIC;
     pthread_mutex_init(&ad->audit_lock, NULL);
+    mgr_login_cache_init(&ad->logins);
     s->admin = ad;
     ad->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                                  MHD_USE_POLL, 0, NULL, NULL,
@@ -713,6 +720,7 @@ int mgr_admin_start(struct mgr_server *s)
     if (ad->d == NULL) {
         close(fd);
         pthread_mutex_destroy(&ad->audit_lock);
+        mgr_login_cache_dispose(&ad->logins);
         cn_free(ad);
         s->admin = NULL;
         return CN_EIO;
@@ -729,6 +737,7 @@ void mgr_admin_stop(struct mgr_server *s)
     CN_CHECK_OBJ(ad, MGR_ADMIN_MAGIC);
     MHD_stop_daemon(ad->d);
     pthread_mutex_destroy(&ad->audit_lock);
+    mgr_login_cache_dispose(&ad->logins);
     ad->magic = 0;
     cn_free(ad);
     s->admin = NULL;

@@ -80,8 +80,11 @@ out=$(s3 s3api create-bucket --bucket "$b-api" --create-bucket-configuration Loc
 expect_match "... LocationConstraint=eu-west-1 (not this gateway's): IllegalLocationConstraintException" \
     'IllegalLocationConstraintException' "$out"
 check "s3api create-bucket" s3 s3api create-bucket --bucket "$b-api"
-out=$(s3 s3api create-bucket --bucket "$b-api" 2>&1)
-expect_match "create-bucket again: BucketAlreadyOwnedByYou" 'BucketAlreadyOwnedByYou' "$out"
+check "put-bucket-acl public-read" s3 s3api put-bucket-acl --bucket "$b-api" --acl public-read
+check "create-bucket again by its owner: 200 (us-east-1, as S3)" s3 s3api create-bucket --bucket "$b-api"
+out=$(s3 s3api get-bucket-acl --bucket "$b-api" 2>&1)
+expect_match "... and the re-create kept its ACL (AllUsers READ)" 'AllUsers' "$out"
+check "put-bucket-acl private" s3 s3api put-bucket-acl --bucket "$b-api" --acl private
 out=$(s3 s3api create-bucket --bucket "Bad_Name" 2>&1)
 expect_match "create-bucket Bad_Name: InvalidBucketName" 'InvalidBucketName' "$out"
 check "head-bucket" s3 s3api head-bucket --bucket "$b-api"

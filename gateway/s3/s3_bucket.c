@@ -76,15 +76,37 @@ void gw_s3_bucket_location(gw_req_t *r)
 
 /* ---- CreateBucket -------------------------------------------------------------------- */
 
-static void on_create_refreshed(int status, void *arg)
+/* CreateBucket's answer: 200 with Location: /bucket. */
+static void send_created(gw_req_t *r)
 {
-    gw_req_t *r = arg;
     char loc[GW_BUCKET_MAX + 3];
-    if (gw_req_rpc_done(r))
-        return;
+
     snprintf(loc, sizeof(loc), "/%s", r->route.bucket);
     gw_req_add_header(r, "location", loc, strlen(loc));
     gw_req_send_empty(r, 200);
+}
+
+static void on_create_refreshed(int status, void *arg)
+{
+    gw_req_t *r = arg;
+    if (gw_req_rpc_done(r))
+        return;
+    send_created(r);
+}
+
+/* The bucket exists, owned by owner: S3 answers its owner 200 in us-east-1 (the legacy
+ * region, where a re-create is a no-op that changes nothing, the ACL included) and 409
+ * BucketAlreadyOwnedByYou in any other; anyone else 409 BucketAlreadyExists. */
+static void answer_exists(gw_req_t *r, const char *owner)
+{
+    if (r->requester[0] && owner != NULL && strcmp(owner, r->requester) == 0) {
+        if (strcmp(r->srv->conf.region, "us-east-1") == 0)
+            send_created(r);
+        else
+            gw_req_error(r, GW_S3_BUCKET_ALREADY_OWNED_BY_YOU, NULL);
+        return;
+    }
+    gw_req_error(r, GW_S3_BUCKET_ALREADY_EXISTS, NULL);
 }
 
 static void on_bucket_create(int status, cn_msg_t *resp, void *arg)
@@ -101,10 +123,7 @@ static void on_bucket_create(int status, cn_msg_t *resp, void *arg)
         gw_mgr_refresh_buckets(r->srv, on_create_refreshed, r);
     } else if (rc == CN_EEXIST) {
         cn_msg_get_str(resp, "owner", owner, sizeof(owner));
-        gw_req_error(r, r->requester[0] && strcmp(owner, r->requester) == 0
-                            ? GW_S3_BUCKET_ALREADY_OWNED_BY_YOU
-                            : GW_S3_BUCKET_ALREADY_EXISTS,
-                     NULL);
+        answer_exists(r, owner);
     } else if (rc == CN_EINVAL) {
         gw_req_error(r, GW_S3_INVALID_BUCKET_NAME, NULL);
     } else {
@@ -137,10 +156,7 @@ void gw_s3_create_bucket(gw_req_t *r)
         return;
     }
     if ((b = gw_mgr_bucket_find(r->srv, r->route.bucket)) != NULL) {
-        gw_req_error(r, r->requester[0] && strcmp(b->owner, r->requester) == 0
-                            ? GW_S3_BUCKET_ALREADY_OWNED_BY_YOU
-                            : GW_S3_BUCKET_ALREADY_EXISTS,
-                     NULL);
+        answer_exists(r, b->owner);
         return;
     }
     snprintf(aclbuf, sizeof(aclbuf), "%.*s", acl.ptr ? (int)acl.len : 7,

@@ -192,6 +192,10 @@ static void usage(FILE *out)
                  "  --token TOKEN        the admin token (default: $CAIRN_TOKEN, else the config "
                  "file's); needed from\n"
                  "                       other hosts\n"
+                 "  --user USER          log in as USER, a user with the admin role and a "
+                 "password\n"
+                 "                       (default: $CAIRN_USER); the password: --password PW "
+                 "or $CAIRN_PASSWORD\n"
                  "  --json               print the API's JSON instead of tables\n"
                  "  --wait               follow a long operation until it ends (progress)\n"
                  "  --rate RATE          rebalance, recover-*: first set every storage node's\n"
@@ -284,6 +288,8 @@ int main(int argc, char **argv)
             a.rate = argv[++i];
         } else if (strncmp(o, "--rate=", 7) == 0) {
             a.rate = o + 7;
+        } else if ((strcmp(o, "--user") == 0 || strcmp(o, "--password") == 0) && i + 1 < argc) {
+            *(o[2] == 'u' ? &a.user : &a.password) = argv[++i];
         } else if (strcmp(o, "--status") == 0 && i + 1 < argc) {
             a.status = argv[++i];
         } else if (strncmp(o, "--status=", 9) == 0) {
@@ -336,6 +342,15 @@ int main(int argc, char **argv)
         }
         print_cmd_usage(stdout, h);
         return 0;
+    }
+    if (a.user == NULL)
+        a.user = getenv("CAIRN_USER");
+    if (a.password == NULL)
+        a.password = getenv("CAIRN_PASSWORD");
+    if (a.user != NULL && a.password == NULL) {
+        fprintf(stderr, "cairn-adm: --user %s needs a password (--password or "
+                        "CAIRN_PASSWORD)\n", a.user);
+        return 2;
     }
     if ((rc = resolve_managers(&a, opt_manager, opt_token, conf_path, &conf)) != 0) {
         cn_conf_dispose(adm_conf_keys, ADM_CONF_NKEYS, &conf);

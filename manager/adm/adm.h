@@ -27,6 +27,7 @@ struct adm {
     const char *manager;           /* the admin API addresses as given: HOST:PORT[,HOST:PORT] */
     cn_mgr_addrs_t addrs;          /* parsed; calls go to the current one (common/mgr_addrs.h) */
     const char *token;             /* bearer token or NULL */
+    const char *user, *password;   /* a Basic login (--user, CAIRN_PASSWORD) or NULL */
     int json;                      /* print the API's JSON */
     int wait;                      /* --wait: follow a long operation until it ends */
     long timeout_s;                /* of one request; 0: ADM_TIMEOUT_S */

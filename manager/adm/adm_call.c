@@ -61,7 +61,11 @@ static enum attempt attempt(struct adm *a, const char *addr, const char *method,
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    if (a->token != NULL && a->token[0] != '\0') {
+    if (a->user != NULL && a->user[0] != '\0') { /* a login wins over a token */
+        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(c, CURLOPT_USERNAME, a->user);
+        curl_easy_setopt(c, CURLOPT_PASSWORD, a->password ? a->password : "");
+    } else if (a->token != NULL && a->token[0] != '\0') {
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a->token);
         hdrs = curl_slist_append(hdrs, auth);
     }

@@ -97,6 +97,10 @@ def phase_main():
             bad("create bucket of " + name, e)
     for k in ("pub/a.txt", "secret/b.txt", "c.txt"):
         alice.put_object(Bucket=B, Key=k, Body=b"bytes of " + k.encode())
+    expect_code("bob creating alice's bucket: 409 BucketAlreadyExists", bob.create_bucket,
+                (409, "BucketAlreadyExists"), Bucket=B)
+    expect_code("anonymous ListBuckets: 403 AccessDenied", anon.list_buckets,
+                (403, "AccessDenied"))
 
     # management: none yet, malformed documents, owner only
     expect_code("GetBucketPolicy without one: 404 NoSuchBucketPolicy", alice.get_bucket_policy,
