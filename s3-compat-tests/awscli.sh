@@ -215,6 +215,32 @@ expect_match "delete-bucket of a non-empty bucket: BucketNotEmpty" 'BucketNotEmp
 s3 s3 rm --only-show-errors --recursive "s3://$b-api/" >/dev/null 2>&1
 check "delete-bucket once empty" s3 s3api delete-bucket --bucket "$b-api"
 
+# --- access control (issue 15): bucket policy, public access block, ownership controls -------
+check "s3 mb of the access-control bucket" s3 s3 mb "s3://$b-ac"
+printf 'open' >open.txt
+check "put-object pub/open.txt" s3 s3api put-object --bucket "$b-ac" --key pub/open.txt --body open.txt
+out=$(s3 s3api get-bucket-policy --bucket "$b-ac" 2>&1)
+expect_match "get-bucket-policy without one: NoSuchBucketPolicy" 'NoSuchBucketPolicy' "$out"
+out=$(s3 s3api put-bucket-policy --bucket "$b-ac" --policy '{"Statement":[' 2>&1)
+expect_match "put-bucket-policy of broken JSON: MalformedPolicy" 'MalformedPolicy' "$out"
+pol='{"Version":"2012-10-17","Statement":[{"Sid":"pub","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::'"$b-ac"'/pub/*"}]}'
+check "put-bucket-policy (everyone may GET pub/*)" s3 s3api put-bucket-policy --bucket "$b-ac" --policy "$pol"
+expect_match "get-bucket-policy returns it" '"Sid":"pub"|"Sid": "pub"' "$(s3 s3api get-bucket-policy --bucket "$b-ac" --output text 2>&1)"
+expect_eq "get-bucket-policy-status: public" True     "$(s3 s3api get-bucket-policy-status --bucket "$b-ac" --query PolicyStatus.IsPublic --output text 2>&1)"
+expect_eq "anonymous GET of pub/open.txt through the policy" open     "$(curl -s "$S3_ENDPOINT/$b-ac/pub/open.txt")"
+check "put-public-access-block (RestrictPublicBuckets)" s3 s3api put-public-access-block --bucket "$b-ac"     --public-access-block-configuration BlockPublicAcls=false,IgnorePublicAcls=false,BlockPublicPolicy=false,RestrictPublicBuckets=true
+expect_eq "get-public-access-block returns it" "False False False True"     "$(s3 s3api get-public-access-block --bucket "$b-ac" --query 'PublicAccessBlockConfiguration.[BlockPublicAcls,IgnorePublicAcls,BlockPublicPolicy,RestrictPublicBuckets]' --output text 2>&1 | tr -s ' \t' ' ')"
+expect_eq "anonymous GET with RestrictPublicBuckets: 403" 403     "$(curl -s -o /dev/null -w '%{http_code}' "$S3_ENDPOINT/$b-ac/pub/open.txt")"
+check "delete-public-access-block" s3 s3api delete-public-access-block --bucket "$b-ac"
+check "put-bucket-ownership-controls BucketOwnerEnforced" s3 s3api put-bucket-ownership-controls \
+    --bucket "$b-ac" --ownership-controls 'Rules=[{ObjectOwnership=BucketOwnerEnforced}]'
+expect_eq "get-bucket-ownership-controls returns it" BucketOwnerEnforced     "$(s3 s3api get-bucket-ownership-controls --bucket "$b-ac" --query 'OwnershipControls.Rules[0].ObjectOwnership' --output text 2>&1)"
+out=$(s3 s3api put-object --bucket "$b-ac" --key x --body open.txt --acl public-read 2>&1)
+expect_match "a public ACL with ACLs disabled: AccessControlListNotSupported" 'AccessControlListNotSupported' "$out"
+check "delete-bucket-ownership-controls" s3 s3api delete-bucket-ownership-controls --bucket "$b-ac"
+check "delete-bucket-policy" s3 s3api delete-bucket-policy --bucket "$b-ac"
+check "s3 rb --force of the access-control bucket" s3 s3 rb --force "s3://$b-ac"
+
 # --- a second aws cli (the one first on PATH), when it is another version ----------------------
 other=$(command -v aws || true)
 if [ -n "$other" ] && [ "$("$other" --version 2>&1)" != "$("$AWS" --version 2>&1)" ]; then
