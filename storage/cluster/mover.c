@@ -16,6 +16,7 @@
  */
 #include "storage/cluster/cluster.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@
 
 #define STOR_MOVEB_MAGIC 0x534d5642u /* "SMVB" */
 #define STOR_MOVEC_MAGIC 0x534d5643u /* "SMVC" */
+#define YIELD_KEYS 32                /* keys read between two sched_yield()s */
 #define MOVE_MIN_TIMEOUT_MS 10000    /* a batch of group commits under load takes a while */
 
 struct mv_batch {
@@ -174,8 +176,11 @@ static void read_run(uv_work_t *w)
     struct mv_batch *b = w->data;
 
     CN_CHECK_OBJ(b, STOR_MOVEB_MAGIC);
-    for (size_t i = 0; i < b->n; i++)
+    for (size_t i = 0; i < b->n; i++) {
         stor_version_read(b->s->engine, bkey(b, i), 1, 0, UINT64_MAX, &b->v[i]);
+        if (i % YIELD_KEYS == YIELD_KEYS - 1)
+            sched_yield(); /* on a small box, let the foreground's threads in between */
+    }
 }
 
 static void read_done(uv_work_t *w, int status)
