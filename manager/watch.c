@@ -44,7 +44,10 @@ const char *const mgr_mq_fields[] = {
     "u:depth", "u:depth_replicate", "u:depth_read_repair", "u:depth_recover_file",
     "u:depth_recover_node", "u:depth_rebalance", "u:depth_scrub", "u:depth_consistency",
     "u:inflight", "u:retries", "u:done", "u:dropped", "u:oldest_age_ms", "u:suspended",
-    "x:ring_cur", "x:ring_prev", "u:n", "u:w", "u:r", "u:d", NULL};
+    "x:ring_cur", "x:ring_prev", "u:n", "u:w", "u:r", "u:d",
+    /* the moves (storage/cluster/move_rate.c) */
+    "u:jobs", "u:move_window", "u:move_rate", "u:move_budget", "u:moved_keys", "u:moved_bytes",
+    "u:move_keys_s", "u:move_bytes_s", "u:fg_p99_us", "u:fg_idle_p99_us", NULL};
 const char *const mgr_scan_fields[] = {"s:state", "u:running", "u:scanned", "u:queued",
                                        "u:done", "u:errors", "u:started_ms", "u:finished_ms",
                                        "u:dropped", "s:target", "u:bytes", "u:rate_keys_s",
