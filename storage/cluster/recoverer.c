@@ -270,9 +270,20 @@ static void walk_add(struct batch *b, size_t i, const char *target)
     b->sc->queued++;
 }
 
+static void on_walk_dropped(struct stor_server *s, int rc, void *arg)
+{
+    struct batch *b = arg;
+
+    CN_CHECK_OBJ(b, STOR_BATCH_MAGIC);
+    on_dropped(s, rc, NULL);
+    if (--b->pending == 0)
+        batch_end(b);
+}
+
 /* A key's moves are all answered: drop this node's copy when it no longer owns the key and
  * every new owner acked the version read (a failed move's queue entry drops it later,
- * stor_recoverer_entry_done). */
+ * stor_recoverer_entry_done). The batch waits for the drop, so that the position saved
+ * after it never skips a copy left behind by a crash. */
 static void walk_key_settled(struct batch *b, size_t i)
 {
     struct stor_server *s = b->s;
@@ -281,7 +292,8 @@ static void walk_key_settled(struct batch *b, size_t i)
     if (b->failed[i] || b->clock[i] == 0 || s->rec->stopping || s->ring_cur == NULL ||
         stor_is_owner(s, key))
         return;
-    stor_local_drop(s, key, b->clock[i], on_dropped, NULL);
+    b->pending++;
+    stor_local_drop(s, key, b->clock[i], on_walk_dropped, b);
 }
 
 static void on_walk_key(void *arg, size_t k, int rc, uint64_t local_clock, uint64_t bytes)
