@@ -289,8 +289,9 @@ static void walk_key_settled(struct batch *b, size_t i)
     struct stor_server *s = b->s;
     cn_slice_t key = bkey(b, i);
 
+    /* after a ring change (restart) the targets were another ring's: the new walk decides */
     if (b->failed[i] || b->clock[i] == 0 || s->rec->stopping || s->ring_cur == NULL ||
-        stor_is_owner(s, key))
+        b->sc->restart || stor_is_owner(s, key))
         return;
     b->pending++;
     stor_local_drop(s, key, b->clock[i], on_walk_dropped, b);
