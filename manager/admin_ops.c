@@ -138,6 +138,8 @@ void mgr_h_rebalance_get(struct mgr_server *s, struct mgr_req *r, struct mgr_ans
         cn_fmt_iso8601_ms(rb->finished_ms, fin, sizeof(fin));
     if (s->ring_prev == NULL)
         pct = 100.0;
+    else if (rb->left > 0) /* the nodes' estimate, walks included */
+        pct = 100.0 * (double)rb->done / (double)(rb->done + rb->left);
     else if (rb->walking > 0 || rb->queued == 0)
         pct = 0.0;
     else
@@ -153,6 +155,16 @@ void mgr_h_rebalance_get(struct mgr_server *s, struct mgr_req *r, struct mgr_ans
                   (json_int_t)rb->pending, "dropped", (json_int_t)rb->dropped, "walking",
                   (json_int_t)rb->walking, "nodes", (json_int_t)rb->nodes, "progress", pct,
                   "last", rb->last);
+    /* moved bytes, the rate summed over the nodes (they move in parallel) and the time the
+     * moves left take at that rate (null: not moving yet, unknown) */
+    json_object_set_new(j, "bytes", json_integer((json_int_t)rb->bytes));
+    json_object_set_new(j, "left", json_integer((json_int_t)(s->ring_prev ? rb->left : 0)));
+    json_object_set_new(j, "rate_keys_s", json_integer((json_int_t)rb->rate_keys));
+    json_object_set_new(j, "rate_bytes_s", json_integer((json_int_t)rb->rate_bytes));
+    json_object_set_new(j, "eta_s", !s->ring_prev ? json_integer(0)
+                                    : rb->rate_keys > 0
+                                        ? json_integer((json_int_t)(rb->left / rb->rate_keys))
+                                        : json_null());
     json_object_set_new(j, "detail",
                         s->ring_prev && rb->detail ? json_deep_copy(rb->detail) : json_array());
     a->status = 200;
@@ -404,13 +416,26 @@ void mgr_h_recover_ring(struct mgr_server *s, struct mgr_req *r, struct mgr_answ
     json_decref(j);
 }
 
-/* GET /v1/recover?kind=node|consistency: each node's scan and queue depth of that reason. */
+/* Adds the node's field prefix+name (0 when absent) to *acc. */
+static void add_field(const cn_msg_t *st, const char *prefix, const char *name, uint64_t *acc)
+{
+    char f[64];
+    uint64_t v;
+
+    snprintf(f, sizeof(f), "%s%s", prefix, name);
+    if (cn_msg_get_u64(st, f, &v) == 0)
+        *acc += v;
+}
+
+/* GET /v1/recover?kind=node|consistency: each node's scan and queue depth of that reason,
+ * and the sums: keys queued, done and left, bytes moved, the move rates and the ETA. */
 void mgr_h_recover_progress(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     const char *kind = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "kind");
     char names[64][CN_RING_NAME_MAX], why[512], prefix[32], reason[32], dfield[48];
     json_t *res = json_array();
     uint64_t running = 0, queued = 0, pending = 0, done = 0;
+    uint64_t bytes = 0, left = 0, rate_keys = 0, rate_bytes = 0;
     int n;
 
     if (kind == NULL || (strcmp(kind, "node") != 0 && strcmp(kind, "consistency") != 0)) {
@@ -441,10 +466,12 @@ void mgr_h_recover_progress(struct mgr_server *s, struct mgr_req *r, struct mgr_
             json_object_set_new(o, "scan", mgr_msg_json(st, prefix, mgr_scan_fields));
             snprintf(why, sizeof(why), "%srunning", prefix);
             running += cn_msg_get_u64(st, why, &v) == 0 && v;
-            snprintf(why, sizeof(why), "%squeued", prefix);
-            queued += cn_msg_get_u64(st, why, &v) == 0 ? v : 0;
-            snprintf(why, sizeof(why), "%sdone", prefix);
-            done += cn_msg_get_u64(st, why, &v) == 0 ? v : 0;
+            add_field(st, prefix, "queued", &queued);
+            add_field(st, prefix, "done", &done);
+            add_field(st, prefix, "bytes", &bytes);
+            add_field(st, prefix, "left", &left);
+            add_field(st, prefix, "rate_keys_s", &rate_keys);
+            add_field(st, prefix, "rate_bytes_s", &rate_bytes);
         } else {
             json_object_set_new(o, "error", json_string(why));
         }
@@ -463,6 +490,14 @@ void mgr_h_recover_progress(struct mgr_server *s, struct mgr_req *r, struct mgr_
                         running || pending ? "running" : "idle", "scanning",
                         (json_int_t)running, "queued", (json_int_t)queued, "done",
                         (json_int_t)done, "pending", (json_int_t)pending, "nodes", res);
+    json_object_set_new(a->json, "bytes", json_integer((json_int_t)bytes));
+    json_object_set_new(a->json, "left", json_integer((json_int_t)left));
+    json_object_set_new(a->json, "rate_keys_s", json_integer((json_int_t)rate_keys));
+    json_object_set_new(a->json, "rate_bytes_s", json_integer((json_int_t)rate_bytes));
+    json_object_set_new(a->json, "eta_s", !running && !pending ? json_integer(0)
+                                          : rate_keys > 0
+                                              ? json_integer((json_int_t)(left / rate_keys))
+                                              : json_null());
 }
 
 /* ---- per node relays ----------------------------------------------------------------- */

@@ -17,6 +17,8 @@
 #include "manager/watch.h"
 
 #include <inttypes.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -42,10 +44,15 @@ const char *const mgr_mq_fields[] = {
     "u:depth", "u:depth_replicate", "u:depth_read_repair", "u:depth_recover_file",
     "u:depth_recover_node", "u:depth_rebalance", "u:depth_scrub", "u:depth_consistency",
     "u:inflight", "u:retries", "u:done", "u:dropped", "u:oldest_age_ms", "u:suspended",
-    "x:ring_cur", "x:ring_prev", "u:n", "u:w", "u:r", "u:d", NULL};
+    "x:ring_cur", "x:ring_prev", "u:n", "u:w", "u:r", "u:d",
+    /* the moves (storage/cluster/move_rate.c) */
+    "u:jobs", "u:move_window", "u:move_rate", "u:move_budget", "u:moved_keys", "u:moved_bytes",
+    "u:move_keys_s", "u:move_bytes_s", "u:fg_p99_us", "u:fg_idle_p99_us", NULL};
 const char *const mgr_scan_fields[] = {"s:state", "u:running", "u:scanned", "u:queued",
                                        "u:done", "u:errors", "u:started_ms", "u:finished_ms",
-                                       "u:dropped", "s:target", NULL};
+                                       "u:dropped", "s:target", "u:bytes", "u:rate_keys_s",
+                                       "u:rate_bytes_s", "u:left", "u:eta_s",
+                                       "u:budget_bytes_s", NULL};
 const char *const mgr_compact_fields[] = {
     "s:state", "u:total", "u:pending", "u:done", "u:failed", "i:ongoing", "u:reclaimed_bytes",
     "u:copied", "u:dropped", "u:started_ms", "u:finished_ms", NULL};
@@ -129,6 +136,36 @@ static int node_u64(const cn_msg_t *m, const char *f, uint64_t *out)
     return cn_msg_get_u64(m, f, out);
 }
 
+/* Copies a node's rebalance_status figures into its detail object o and adds the summed
+ * ones to p: keys scanned, queued, done, dropped, left; bytes moved; the rates; the budget
+ * (storage/cluster/recoverer.c, put_scan). */
+static void node_fields(const cn_msg_t *rb, json_t *o, struct mgr_rebal *p)
+{
+    static const struct {
+        const char *name;
+        size_t sum; /* offset in struct mgr_rebal, or SIZE_MAX: shown only */
+    } f[] = {
+        {"scanned", SIZE_MAX},
+        {"queued", offsetof(struct mgr_rebal, queued)},
+        {"done", offsetof(struct mgr_rebal, done)},
+        {"dropped", offsetof(struct mgr_rebal, dropped)},
+        {"bytes", offsetof(struct mgr_rebal, bytes)},
+        {"left", offsetof(struct mgr_rebal, left)},
+        {"rate_keys_s", offsetof(struct mgr_rebal, rate_keys)},
+        {"rate_bytes_s", offsetof(struct mgr_rebal, rate_bytes)},
+        {"budget_bytes_s", SIZE_MAX},
+    };
+    uint64_t v;
+
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+        if (node_u64(rb, f[i].name, &v) != 0)
+            continue;
+        json_object_set_new(o, f[i].name, json_integer((json_int_t)v));
+        if (f[i].sum != SIZE_MAX)
+            *(uint64_t *)((char *)p + f[i].sum) += v;
+    }
+}
+
 static void poll_once(struct mgr_server *s)
 {
     struct target *t = NULL;
@@ -170,7 +207,7 @@ static void poll_once(struct mgr_server *s)
     detail = json_array();
     for (size_t i = 0; i < nt; i++) {
         cn_msg_t *mq = NULL, *rb = NULL;
-        uint64_t rc_, rp, dr = 0, depth = 0, running = 0, v;
+        uint64_t rc_, rp, dr = 0, depth = 0, running = 0;
         json_t *o = json_pack("{s:s, s:s, s:b, s:b}", "node", t[i].name, "state", t[i].state,
                               "in_cur", t[i].in_cur, "in_prev", t[i].in_prev);
         int ok = 0;
@@ -207,20 +244,7 @@ static void poll_once(struct mgr_server *s)
                           MGR_WATCH_CALL_MS, &rb, why, sizeof(why)) == 0 && cn_msg_rc(rb) == 0) {
             node_u64(rb, "running", &running);
             json_object_set_new(o, "walk", json_string(running ? "running" : "idle"));
-            if (node_u64(rb, "scanned", &v) == 0)
-                json_object_set_new(o, "scanned", json_integer((json_int_t)v));
-            if (node_u64(rb, "queued", &v) == 0) {
-                json_object_set_new(o, "queued", json_integer((json_int_t)v));
-                p.queued += v;
-            }
-            if (node_u64(rb, "done", &v) == 0) {
-                json_object_set_new(o, "done", json_integer((json_int_t)v));
-                p.done += v;
-            }
-            if (node_u64(rb, "dropped", &v) == 0) {
-                json_object_set_new(o, "dropped", json_integer((json_int_t)v));
-                p.dropped += v;
-            }
+            node_fields(rb, o, &p);
             p.walking += running != 0;
             if (running)
                 all_done = 0;
@@ -254,6 +278,10 @@ static void poll_once(struct mgr_server *s)
         r->done = p.done;
         r->pending = p.pending;
         r->dropped = p.dropped;
+        r->bytes = p.bytes;
+        r->left = p.left;
+        r->rate_keys = p.rate_keys;
+        r->rate_bytes = p.rate_bytes;
         r->walking = p.walking;
         r->nodes_ok = p.nodes_ok;
         r->nodes = p.nodes;

@@ -43,6 +43,8 @@ struct mgr_rebal {
     uint64_t cur, prev;            /* the ring pair being moved (0, 0: none) */
     uint64_t started_ms, finished_ms;
     uint64_t queued, done, pending, dropped;
+    uint64_t bytes, left;          /* body bytes moved, moves left (the nodes' estimates) */
+    uint64_t rate_keys, rate_bytes; /* the nodes' move rates, summed (per second) */
     size_t walking, nodes_ok, nodes;
     json_t *detail;                /* per node, from the last poll (owned; may be NULL) */
     char last[256];                /* one line about the last finished rebalance */

@@ -86,9 +86,9 @@ STOR_CONF(CN_CONF_UINT, "replication", "repair_inflight", repair_inflight, "8", 
 STOR_CONF(CN_CONF_SIZE, "replication", "move_rate", move_rate, "0", 0, 0, 1,
           "bytes per second this node may send for rebalance, recover-* and handoff (each "
           "key counts 1 KiB more than its body); 0: adaptive, as much as the foreground "
-          "leaves: the jobs in flight halve when the foreground p99 at this node exceeds "
-          "twice its idle p99, and grow by one each second otherwise (docs/OPERATIONS.md); "
-          "cairn-adm rebalance --rate sets it on every node")
+          "leaves: from 512k, the rate halves when the foreground p99 at this node exceeds "
+          "twice its idle p99 and grows while it stays under 1.5x, checked every 200 ms "
+          "(docs/OPERATIONS.md); cairn-adm rebalance --rate sets it on every node")
 STOR_CONF(CN_CONF_UINT, "replication", "move_batch_keys", move_batch_keys, "512", 1, 65536, 1,
           "keys sent to one peer in one batched move (one check, then puts written by the "
           "peer with one group commit)")

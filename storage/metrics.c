@@ -8,7 +8,8 @@
  *   cairn_storage_repair_done_total, cairn_storage_repair_dropped_total
  *   cairn_storage_rebalance_{running,scanned,queued,done}   the rebalance walk
  *   cairn_storage_move_{keys,bytes}_total, cairn_storage_move_{keys,bytes}_per_second,
- *   cairn_storage_move_window, cairn_storage_move_rate_limit_bytes,
+ *   cairn_storage_move_window (jobs in flight), cairn_storage_move_rate_limit_bytes,
+ *   cairn_storage_move_budget_bytes_per_second (the rate in force, fixed or adaptive),
  *   cairn_storage_foreground_p99_seconds{phase="last"|"idle"}   batched moves and their
  *     budget (storage/cluster/move_rate.c)
  *   cairn_storage_compaction_running, cairn_storage_compaction_containers{phase},
@@ -45,7 +46,8 @@ struct stor_metrics {
     cn_metric_t *req, *lat, *bin, *bout;
     cn_metric_t *rq_depth, *rq_inflight, *rq_retries, *rq_done, *rq_dropped;
     cn_metric_t *rb_running, *rb_scanned, *rb_queued, *rb_done;
-    cn_metric_t *mv_keys, *mv_bytes, *mv_keys_s, *mv_bytes_s, *mv_window, *mv_limit, *fg_p99;
+    cn_metric_t *mv_keys, *mv_bytes, *mv_keys_s, *mv_bytes_s, *mv_window, *mv_limit, *mv_budget,
+        *fg_p99;
     uint64_t last_mv_keys, last_mv_bytes;
     cn_metric_t *cp_running, *cp_containers, *cp_reclaimed;
     cn_metric_t *disk, *index, *index_mem, *eng_ops, *ring;
@@ -117,6 +119,7 @@ void stor_metrics_cron(struct stor_server *s)
     cn_metric_set(m->mv_bytes_s, NULL, ms.rate_bytes);
     cn_metric_set(m->mv_window, NULL, (double)ms.window);
     cn_metric_set(m->mv_limit, NULL, (double)ms.rate_limit);
+    cn_metric_set(m->mv_budget, NULL, (double)ms.rate_now);
     cn_metric_set(m->fg_p99, (const char *[]){"last"}, ms.fg_p99_ms / 1000.0);
     cn_metric_set(m->fg_p99, (const char *[]){"idle"}, ms.fg_idle_p99_ms / 1000.0);
     cn_ring_checksum_hex(s->ring_cur ? cn_ring_checksum(s->ring_cur) : 0, cur);
@@ -231,7 +234,10 @@ int stor_metrics_start(struct stor_server *s)
     m->mv_bytes_s = cn_metrics_gauge(r, "cairn_storage_move_bytes_per_second",
                                      "body bytes moved per second, lately", NULL);
     m->mv_window = cn_metrics_gauge(r, "cairn_storage_move_window",
-                                    "move jobs allowed in flight now", NULL);
+                                    "move jobs in flight now", NULL);
+    m->mv_budget = cn_metrics_gauge(r, "cairn_storage_move_budget_bytes_per_second",
+                                    "the move rate in force (cost bytes: bodies + 1 KiB a "
+                                    "key), fixed or set by the adaptive controller", NULL);
     m->mv_limit = cn_metrics_gauge(r, "cairn_storage_move_rate_limit_bytes",
                                    "[replication] move_rate (0: adaptive)", NULL);
     m->fg_p99 = cn_metrics_gauge(r, "cairn_storage_foreground_p99_seconds",

@@ -114,12 +114,17 @@ void adm_table_drop(struct adm_table *t);
 void adm_item(struct adm_table *t, const char *name, const char *value);
 
 /** Polls GET path every second until state_key's value is "idle"; prints progress from the
- *  done/total keys (pending_key: done = total - pending). 0, or 1 when the manager fails. */
+ *  done/total keys (pending_key: done = total - pending), or, when the answer has "left"
+ *  (the nodes' estimate), from done, left, rate_keys_s, bytes, rate_bytes_s and eta_s.
+ *  0, or 1 when the manager fails. */
 int adm_wait_idle(struct adm *a, const char *what, const char *path, const char *state_key,
                   const char *done_key, const char *total_key, const char *pending_key);
 double adm_now_s(void);
 /** One progress report of a long operation (see adm_call.c); total 0: unknown. */
 void adm_progress(const char *what, double done_n, double total, double t0, const char *extra);
+/** The same with the rate (units/s) and ETA (seconds; < 0: unknown) given. */
+void adm_progress_at(const char *what, double done_n, double total, double t0, double rate,
+                     double eta_s, const char *extra);
 void adm_progress_end(void);
 
 /* ---- the commands (argc/argv: the command's arguments) ------------------------------- */

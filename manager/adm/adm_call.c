@@ -444,15 +444,24 @@ double adm_now_s(void)
  * line when something changed. done/total in units (keys, containers); total 0: unknown. */
 void adm_progress(const char *what, double done_n, double total, double t0, const char *extra)
 {
+    double el = adm_now_s() - t0, rate = el > 0 ? done_n / el : 0;
+
+    adm_progress_at(what, done_n, total, t0, rate,
+                    rate > 0 && total > done_n ? (total - done_n) / rate : -1, extra);
+}
+
+void adm_progress_at(const char *what, double done_n, double total, double t0, double rate,
+                     double eta_s, const char *extra)
+{
     static char last[512];
-    double el = adm_now_s() - t0, rate = el > 0 ? done_n / el : 0, pct;
+    double el = adm_now_s() - t0, pct;
     char line[512], eta[32] = "-";
 
     pct = total > 0 ? 100.0 * done_n / total : 0;
     if (pct > 100)
         pct = 100;
-    if (rate > 0 && total > done_n)
-        snprintf(eta, sizeof(eta), "%.0fs", (total - done_n) / rate);
+    if (eta_s >= 0)
+        snprintf(eta, sizeof(eta), "%.0fs", eta_s);
     if (isatty(STDOUT_FILENO)) {
         char bar[31];
         int fill = (int)(pct * 30 / 100);
@@ -489,7 +498,8 @@ int adm_wait_idle(struct adm *a, const char *what, const char *path, const char 
 
     for (;;) {
         double d, tot;
-        char extra[128] = "";
+        char extra[256] = "";
+        size_t ne;
 
         if (adm_call(a, "GET", path, NULL, &j) != 0)
             return 1;
@@ -517,7 +527,24 @@ int adm_wait_idle(struct adm *a, const char *what, const char *path, const char 
             json_decref(j);
             return 0;
         }
-        adm_progress(what, d, tot, t0, extra);
+        if (json_is_integer(json_object_get(j, "left"))) {
+            /* the nodes' own figures: keys done and left (walks included), their summed
+             * rate, the bytes moved, and the ETA at that rate (the manager's) */
+            const json_t *eta = json_object_get(j, "eta_s");
+
+            d = (double)json_integer_value(json_object_get(j, "done"));
+            tot = d + (double)json_integer_value(json_object_get(j, "left"));
+            ne = strlen(extra);
+            snprintf(extra + ne, sizeof(extra) - ne, "%s%.1f MiB moved, %.2f MiB/s",
+                     ne ? " " : "",
+                     (double)json_integer_value(json_object_get(j, "bytes")) / 1048576.0,
+                     (double)json_integer_value(json_object_get(j, "rate_bytes_s")) / 1048576.0);
+            adm_progress_at(what, d, tot, t0,
+                            (double)json_integer_value(json_object_get(j, "rate_keys_s")),
+                            json_is_integer(eta) ? (double)json_integer_value(eta) : -1, extra);
+        } else {
+            adm_progress(what, d, tot, t0, extra);
+        }
         json_decref(j);
         sleep(1);
     }

@@ -215,11 +215,20 @@ int adm_cmd_update_consistency(struct adm *a, int argc, char **argv)
 
 static void rebalance_print(struct adm *a, const json_t *j, const void *arg)
 {
-    printf("state: %s\nring cur: %s  prev: %s\nkeys queued %s, pending %s, copies "
-           "dropped %s, nodes walking %s, progress %s%%\n%s%s\n",
+    const json_t *eta = json_object_get(j, "eta_s");
+    char eta_s[32] = "-";
+
+    if (json_is_integer(eta))
+        snprintf(eta_s, sizeof(eta_s), "%llds", (long long)json_integer_value(eta));
+    printf("state: %s\nring cur: %s  prev: %s\nkeys queued %s, done %s, left %s, pending %s, "
+           "copies dropped %s, nodes walking %s, progress %s%%\n"
+           "moved %.1f MiB; now %s keys/s, %.2f MiB/s; ETA %s\n%s%s\n",
            adm_str(j, "state"), adm_str(j, "ring_cur"), adm_str(j, "ring_prev"),
-           adm_val(j, "queued"), adm_val(j, "pending"), adm_val(j, "dropped"),
-           adm_val(j, "walking"), adm_val(j, "progress"),
+           adm_val(j, "queued"), adm_val(j, "done"), adm_val(j, "left"), adm_val(j, "pending"),
+           adm_val(j, "dropped"), adm_val(j, "walking"), adm_val(j, "progress"),
+           (double)json_integer_value(json_object_get(j, "bytes")) / 1048576.0,
+           adm_val(j, "rate_keys_s"),
+           (double)json_integer_value(json_object_get(j, "rate_bytes_s")) / 1048576.0, eta_s,
            adm_str(j, "last")[0] != '-' ? "last: " : "",
            adm_str(j, "last")[0] != '-' ? adm_str(j, "last") : "");
 }

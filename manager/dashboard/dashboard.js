@@ -3,7 +3,9 @@
  * the ring as a circle (each node's arcs in its colour, from /v1/ring?arcs=360), the nodes
  * with state and ring checksums (a checksum other than the manager's in red), a key search
  * (/v1/whereis) that marks the key on the ring and highlights its replicas, and a line chart
- * of the manager's request rates from /metrics. Plain ES2017, no libraries.
+ * of the manager's request rates from /metrics, and the data moves of a rebalance
+ * (/v1/rebalance: progress, keys done and left, bytes, rate, ETA, per node). Plain ES2017, no
+ * libraries.
  * A token for remote use comes from the URL fragment (#token=...) and is kept in
  * sessionStorage; #key=bucket/key searches that key on load.
  */
@@ -15,7 +17,8 @@ const SVGNS = 'http://www.w3.org/2000/svg';
 const PALETTE = ['#1e88e5', '#43a047', '#fb8c00', '#8e24aa', '#e53935', '#00acc1', '#6d4c41',
                  '#3949ab', '#c0ca33', '#d81b60', '#00897b', '#5e35b1'];
 
-const state = { colors: {}, status: null, ring: null, hits: [], keyArc: null, samples: [] };
+const state = { colors: {}, status: null, ring: null, rebalance: null, hits: [], keyArc: null,
+                samples: [] };
 
 function fragmentParams() {
   const out = {};
@@ -164,6 +167,42 @@ function drawNodes() {
   }
 }
 
+/* ---- data moves ---------------------------------------------------------------------- */
+
+function mib(bytes) {
+  return ((bytes || 0) / 1048576).toFixed(bytes >= 10485760 ? 0 : 2);
+}
+
+/* The rebalance as the manager sums it from the nodes (/v1/rebalance): keys done and left,
+ * bytes, the rate and the ETA at that rate, and each node's share. */
+function drawMoves() {
+  const rb = state.rebalance;
+  const box = document.getElementById('moves');
+  const table = document.getElementById('moves-nodes');
+  const tbody = table.querySelector('tbody');
+  tbody.replaceChildren();
+  if (!rb) { box.textContent = '-'; table.hidden = true; return; }
+  if (rb.state !== 'running') {
+    box.textContent = rb.last ? `idle; last: ${rb.last}` : 'idle';
+    table.hidden = true;
+    return;
+  }
+  const eta = rb.eta_s === null || rb.eta_s === undefined ? '-' : `${rb.eta_s} s`;
+  box.replaceChildren(
+    el('progress', { max: '100', value: String(rb.progress || 0) }),
+    document.createTextNode(` ${(rb.progress || 0).toFixed(1)}% · ${rb.done} keys done, ` +
+      `${rb.left} left · ${mib(rb.bytes)} MiB moved · ${rb.rate_keys_s} keys/s, ` +
+      `${mib(rb.rate_bytes_s)} MiB/s · ETA ${eta}`));
+  for (const n of rb.detail || []) {
+    const tr = el('tr', { 'data-node': n.node, class: 'move-row' });
+    for (const v of [n.node, n.walk || '-', n.done, n.left, n.rate_keys_s, mib(n.rate_bytes_s),
+                     mib(n.bytes), mib(n.budget_bytes_s)])
+      tr.appendChild(el('td', {}, v === undefined ? '-' : String(v)));
+    tbody.appendChild(tr);
+  }
+  table.hidden = false;
+}
+
 /* ---- whereis ------------------------------------------------------------------------- */
 
 async function whereis(key) {
@@ -249,6 +288,11 @@ async function poll() {
     } catch (e) {
       state.ring = null;  /* not started yet: drawn as an empty ring */
     }
+    try {
+      state.rebalance = await api('/v1/rebalance');
+    } catch (e) {
+      state.rebalance = null;
+    }
     const text = await api('/metrics', true);
     state.samples.push({ t: Date.now(),
                          http: sumCounter(text, 'cairn_manager_http_requests_total'),
@@ -261,6 +305,7 @@ async function poll() {
   }
   drawRing();
   drawNodes();
+  drawMoves();
   drawChart();
 }
 

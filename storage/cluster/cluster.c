@@ -583,6 +583,7 @@ static void on_cron(uv_timer_t *t)
     s->ticks++;
     stor_move_rate_cron(s);
     stor_repair_q_cron(s);
+    stor_recoverer_kick(s);
     if (s->ticks % 10 == 0) {
         stor_metrics_cron(s);
         stor_recoverer_cron(s);

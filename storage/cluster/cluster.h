@@ -255,17 +255,29 @@ int stor_move_rec_decode(cn_slice_t *in, cn_slice_t *key, stor_obj_meta_t *m, cn
 typedef struct stor_move_stats {
     uint64_t keys, bytes;           /* moved since start */
     double rate_keys, rate_bytes;   /* per second, lately */
-    size_t window;                  /* jobs allowed in flight now */
-    double fg_p99_ms, fg_idle_p99_ms; /* the last second's foreground p99, the idle one */
+    size_t window;                  /* move jobs in flight now */
+    double fg_p99_ms, fg_idle_p99_ms; /* the last window's foreground p99, the idle one */
     uint64_t rate_limit;            /* [replication] move_rate (0: adaptive) */
+    uint64_t rate_now;              /* the budget in force, cost bytes per second */
 } stor_move_stats_t;
 /** One foreground request answered by this node as a coordinator took seconds. */
 void stor_move_rate_fg(struct stor_server *s, double seconds);
-/** 1 when one more move job may start with jobs already in flight. */
-int stor_move_rate_allow(struct stor_server *s, size_t jobs);
-/** keys moved with bytes of bodies: counted, and charged to a fixed rate. */
-void stor_move_rate_charge(struct stor_server *s, uint64_t keys, uint64_t bytes);
-/** Refills the budget; once a second, the rates and the adaptive window (cluster cron). */
+/** 1 when one more move job may start, with pending jobs about to start besides those in
+ *  flight (repair_inflight bounds them) and the budget not in debt. */
+int stor_move_rate_allow(struct stor_server *s, size_t pending);
+/** A move job starts: counted in flight, and keys (each STOR_MOVE_KEY_COST) plus bytes
+ *  (the bodies, when known) paid from the budget. stor_move_rate_end when it ends. */
+void stor_move_rate_begin(struct stor_server *s, uint64_t keys, uint64_t bytes);
+void stor_move_rate_end(struct stor_server *s);
+/** Pays for work found after the job started (bodies read). */
+void stor_move_rate_debit(struct stor_server *s, uint64_t keys, uint64_t bytes);
+/** keys moved with bytes of bodies (the totals and rates of stor_move_rate_stats). */
+void stor_move_rate_count(struct stor_server *s, uint64_t keys, uint64_t bytes);
+/** How much one job should carry (cost bytes, as stor_move_rate_begin counts): about
+ *  100 ms of the rate in force, at least 16 small keys. */
+uint64_t stor_move_rate_batch_cost(struct stor_server *s);
+/** Refills the budget (every tick); every 200 ms, the adaptive controller's step; the rates
+ *  once a second (cluster cron). */
 void stor_move_rate_cron(struct stor_server *s);
 void stor_move_rate_stats(struct stor_server *s, stor_move_stats_t *out);
 void stor_move_rate_close(struct stor_server *s);
@@ -284,6 +296,9 @@ void stor_recoverer_rebalance_progress(struct stor_server *s, uint64_t *running,
 /** The rings changed: start (or restart) the rebalance walk when a prev ring exists and this
  *  pair was not walked yet. */
 void stor_recoverer_ring_changed(struct stor_server *s);
+/** The move budget may allow more: the rebalance walk goes on when it waited for it (loop
+ *  thread; every cron tick). */
+void stor_recoverer_kick(struct stor_server *s);
 /** Starts the periodic consistency pass when it is due ([replication] anti_entropy_interval).
  *  Loop thread; called from the cluster cron. */
 void stor_recoverer_cron(struct stor_server *s);

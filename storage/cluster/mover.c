@@ -16,6 +16,7 @@
  */
 #include "storage/cluster/cluster.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@
 
 #define STOR_MOVEB_MAGIC 0x534d5642u /* "SMVB" */
 #define STOR_MOVEC_MAGIC 0x534d5643u /* "SMVC" */
+#define YIELD_KEYS 32                /* keys read between two sched_yield()s */
 #define MOVE_MIN_TIMEOUT_MS 10000    /* a batch of group commits under load takes a while */
 
 struct mv_batch {
@@ -75,12 +77,14 @@ static void batch_end(struct mv_batch *b)
     cn_free(b);
 }
 
-static void key_done(struct mv_batch *b, size_t i, int rc)
+/* sent: the version went in a put (its body counts as moved); a key the peer already held
+ * moved no bytes. */
+static void key_done(struct mv_batch *b, size_t i, int rc, int sent)
 {
     const stor_version_t *v = &b->v[i];
 
     b->key_fn(b->arg, i, rc, stor_version_found(v) ? v->m.clock : 0,
-              rc == 0 && stor_version_found(v) ? v->body.len : 0);
+              rc == 0 && sent && stor_version_found(v) ? v->body.len : 0);
 }
 
 static void on_put(int status, cn_msg_t *resp, void *arg)
@@ -96,7 +100,7 @@ static void on_put(int status, cn_msg_t *resp, void *arg)
     for (size_t k = 0; k < c->n; k++) {
         int r = rc != 0 ? rc : (int)(int32_t)cn_get_u32le(body.ptr + 4 * k);
 
-        key_done(b, c->idx[k], r == CN_ESTALE || r == CN_ENOENT ? 0 : r);
+        key_done(b, c->idx[k], r == CN_ESTALE || r == CN_ENOENT ? 0 : r, 1);
     }
     cn_msg_free(resp);
     cn_free(c->idx);
@@ -150,7 +154,7 @@ static void on_check(int status, cn_msg_t *resp, void *arg)
         if (!stor_version_found(v))
             continue;
         if (rc != 0 || !need.ptr[f++]) {
-            key_done(b, i, rc);
+            key_done(b, i, rc, 0);
             continue;
         }
         if (ni > 0 && recs.len + v->body.len > bound) {
@@ -174,8 +178,11 @@ static void read_run(uv_work_t *w)
     struct mv_batch *b = w->data;
 
     CN_CHECK_OBJ(b, STOR_MOVEB_MAGIC);
-    for (size_t i = 0; i < b->n; i++)
+    for (size_t i = 0; i < b->n; i++) {
         stor_version_read(b->s->engine, bkey(b, i), 1, 0, UINT64_MAX, &b->v[i]);
+        if (i % YIELD_KEYS == YIELD_KEYS - 1)
+            sched_yield(); /* on a small box, let the foreground's threads in between */
+    }
 }
 
 static void read_done(uv_work_t *w, int status)
@@ -192,7 +199,7 @@ static void read_done(uv_work_t *w, int status)
         stor_version_t *v = &b->v[i];
 
         if (status != 0) {
-            key_done(b, i, CN_ECANCELED);
+            key_done(b, i, CN_ECANCELED, 0);
         } else if (v->rc == 0) {
             stor_obj_meta_t m = v->m;
 
@@ -200,9 +207,9 @@ static void read_done(uv_work_t *w, int status)
             stor_move_rec_encode(&recs, bkey(b, i), &m, cn_slice("", 0));
             found++;
         } else if (v->rc == CN_ENOENT || v->rc == CN_ECORRUPT) {
-            key_done(b, i, STOR_MOVE_FALLBACK);
+            key_done(b, i, STOR_MOVE_FALLBACK, 0);
         } else {
-            key_done(b, i, v->rc);
+            key_done(b, i, v->rc, 0);
         }
     }
     if (found > 0) {

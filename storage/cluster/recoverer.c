@@ -42,6 +42,7 @@
 #define STOR_REC_MAGIC 0x53524543u  /* "SREC" */
 #define STOR_BATCH_MAGIC 0x53424154u /* "SBAT" */
 #define STOR_RFILE_MAGIC 0x53524649u /* "SRFI" */
+#define WALK_REC "rebalance"         /* the name of the walk's position record */
 
 enum { SCAN_NODE, SCAN_CONS, SCAN_REBAL, SCAN_KINDS };
 static const char *const scan_names[SCAN_KINDS] = {"node", "consistency", "rebalance"};
@@ -49,6 +50,7 @@ static const char *const scan_names[SCAN_KINDS] = {"node", "consistency", "rebal
 struct scan {
     int kind;
     int running, busy, restart;
+    int waiting;                   /* rebalance: the next batch waits for the move budget */
     char target[STOR_NAME_MAX];
     cn_buf_t cursor;
     uint64_t scanned, queued, done, dropped, errors, started_ms, finished_ms;
@@ -78,9 +80,25 @@ struct batch {
     size_t n, cap, max, pending;
     int more, rc;
     stor_rq_wait_t rq;     /* the batch's pushes: it ends once they are persistent */
+    /* rebalance: the moves of this batch (walk_send) */
+    struct wlist *wl;      /* one list of keys per target */
+    size_t nwl;
+    uint32_t *left;        /* per key: moves not yet answered */
+    uint8_t *failed;       /* per key: a move went to the queue (it drops the copy later) */
+    uint64_t *clock;       /* per key: the version sent (0: none) */
+};
+
+/* The keys of a batch bound for one target. */
+struct wlist {
+    char target[STOR_NAME_MAX];
+    size_t *idx, n;
+    struct batch *b;
 };
 
 static void scan_next(struct stor_server *s, struct scan *sc);
+static void walk_send(struct batch *b);
+static void walk_save(struct stor_server *s, const struct scan *sc);
+static void on_dropped(struct stor_server *s, int rc, void *arg);
 
 static cn_slice_t bkey(const struct batch *b, size_t i)
 {
@@ -115,6 +133,12 @@ static void scan_run(uv_work_t *w)
 
 static void batch_free(struct batch *b)
 {
+    for (size_t i = 0; i < b->nwl; i++)
+        cn_free(b->wl[i].idx);
+    cn_free(b->wl);
+    cn_free(b->left);
+    cn_free(b->failed);
+    cn_free(b->clock);
     cn_buf_dispose(&b->cursor);
     cn_buf_dispose(&b->keys);
     cn_free(b->v);
@@ -132,6 +156,7 @@ static void scan_finish(struct stor_server *s, struct scan *sc, const char *why)
     if (sc->kind == SCAN_REBAL && strcmp(why, "finished") == 0) {
         stor_repair_q_meta_put(s, "walked_cur", sc->cur_sum);
         stor_repair_q_meta_put(s, "walked_prev", sc->prev_sum);
+        stor_repair_q_rec_del(s, 'w', cn_slice(WALK_REC, strlen(WALK_REC)));
     }
 }
 
@@ -150,6 +175,8 @@ static void batch_end(struct batch *b)
     if (b->n > 0) {
         cn_buf_reset(&sc->cursor);
         cn_buf_append(&sc->cursor, b->keys.data + b->v[b->n - 1].koff, b->v[b->n - 1].klen);
+        if (sc->kind == SCAN_REBAL && !sc->restart && b->rc == 0 && b->more)
+            walk_save(s, sc); /* every key before the cursor is moved or queued */
     }
     if (r->stopping) {
         sc->running = 0;
@@ -215,6 +242,169 @@ static void on_compare(stor_gather_t *g, void *arg)
         batch_end(b);
 }
 
+/* ---- rebalance: the walk hands its keys to the mover -------------------------------- */
+
+/* Adds key i of b to the moves to target. */
+static void walk_add(struct batch *b, size_t i, const char *target)
+{
+    struct wlist *l = NULL;
+
+    if (b->left == NULL) {
+        b->left = cn_calloc(b->n, sizeof(*b->left));
+        b->failed = cn_calloc(b->n, sizeof(*b->failed));
+        b->clock = cn_calloc(b->n, sizeof(*b->clock));
+    }
+    for (size_t k = 0; k < b->nwl && l == NULL; k++)
+        if (strcmp(b->wl[k].target, target) == 0)
+            l = &b->wl[k];
+    if (l == NULL) {
+        b->wl = cn_realloc(b->wl, (b->nwl + 1) * sizeof(*b->wl));
+        l = &b->wl[b->nwl++];
+        memset(l, 0, sizeof(*l));
+        snprintf(l->target, sizeof(l->target), "%s", target);
+        l->idx = cn_malloc(b->n * sizeof(*l->idx));
+        l->b = b;
+    }
+    l->idx[l->n++] = i;
+    b->left[i]++;
+    b->sc->queued++;
+}
+
+static void on_walk_dropped(struct stor_server *s, int rc, void *arg)
+{
+    struct batch *b = arg;
+
+    CN_CHECK_OBJ(b, STOR_BATCH_MAGIC);
+    on_dropped(s, rc, NULL);
+    if (--b->pending == 0)
+        batch_end(b);
+}
+
+/* A key's moves are all answered: drop this node's copy when it no longer owns the key and
+ * every new owner acked the version read (a failed move's queue entry drops it later,
+ * stor_recoverer_entry_done). The batch waits for the drop, so that the position saved
+ * after it never skips a copy left behind by a crash. */
+static void walk_key_settled(struct batch *b, size_t i)
+{
+    struct stor_server *s = b->s;
+    cn_slice_t key = bkey(b, i);
+
+    /* after a ring change (restart) the targets were another ring's: the new walk decides */
+    if (b->failed[i] || b->clock[i] == 0 || s->rec->stopping || s->ring_cur == NULL ||
+        b->sc->restart || stor_is_owner(s, key))
+        return;
+    b->pending++;
+    stor_local_drop(s, key, b->clock[i], on_walk_dropped, b);
+}
+
+static void on_walk_key(void *arg, size_t k, int rc, uint64_t local_clock, uint64_t bytes)
+{
+    struct wlist *l = arg;
+    struct batch *b = l->b;
+    size_t i = l->idx[k];
+
+    if (local_clock != 0)
+        b->clock[i] = local_clock;
+    if (rc == 0) {
+        b->sc->done++;
+        b->sc->bytes += bytes;
+        stor_move_rate_count(b->s, 1, bytes);
+    } else {
+        /* missing or corrupt here, or the target failed: the queue retries it */
+        b->failed[i] = 1;
+        b->sc->queued--; /* counted again by batch_end once persistent */
+        queue(b, bkey(b, i), l->target, STOR_R_REBALANCE);
+    }
+    if (--b->left[i] == 0)
+        walk_key_settled(b, i);
+}
+
+static void on_walk_end(void *arg)
+{
+    struct wlist *l = arg;
+    struct batch *b = l->b;
+
+    stor_move_rate_end(b->s);
+    if (--b->pending == 0)
+        batch_end(b);
+}
+
+/* Starts the batch's moves, one job per target (the mover splits them by size); the batch
+ * holds until they are answered. */
+static void walk_send(struct batch *b)
+{
+    for (size_t k = 0; k < b->nwl; k++) {
+        struct wlist *l = &b->wl[k];
+        cn_slice_t *keys = cn_malloc(l->n * sizeof(*keys));
+        uint64_t bytes = 0;
+
+        for (size_t j = 0; j < l->n; j++) {
+            keys[j] = bkey(b, l->idx[j]);
+            bytes += b->v[l->idx[j]].m.size;
+        }
+        b->pending++;
+        stor_move_rate_begin(b->s, l->n, bytes);
+        stor_move_start(b->s, l->target, keys, l->n, on_walk_key, on_walk_end, l);
+        cn_free(keys);
+    }
+}
+
+/* The walk's position, in the queue's RocksDB (record 'w' WALK_REC): u8 version 1 | u64le
+ * ring cur | u64le ring prev | u64le scanned | u64le done | u64le bytes | the last key
+ * handled. A restart on the same ring pair resumes after that key. */
+#define WALK_REC_VERSION 1
+#define WALK_REC_HDR (1 + 5 * 8)
+
+static void walk_save(struct stor_server *s, const struct scan *sc)
+{
+    cn_buf_t v;
+    char h[WALK_REC_HDR];
+
+    h[0] = WALK_REC_VERSION;
+    cn_put_u64le(h + 1, sc->cur_sum);
+    cn_put_u64le(h + 9, sc->prev_sum);
+    cn_put_u64le(h + 17, sc->scanned);
+    cn_put_u64le(h + 25, sc->done);
+    cn_put_u64le(h + 33, sc->bytes);
+    cn_buf_init(&v);
+    cn_buf_append(&v, h, sizeof(h));
+    cn_buf_append(&v, sc->cursor.data, sc->cursor.len);
+    stor_repair_q_rec_put(s, 'w', cn_slice(WALK_REC, strlen(WALK_REC)),
+                          cn_slice(v.data, v.len), NULL, NULL);
+    cn_buf_dispose(&v);
+}
+
+static int walk_load_one(void *arg, cn_slice_t name, cn_slice_t val)
+{
+    struct scan *sc = arg;
+
+    if (!cn_slice_eq(name, cn_slice(WALK_REC, strlen(WALK_REC))))
+        return 0;
+    if (val.len < WALK_REC_HDR || val.ptr[0] != WALK_REC_VERSION) {
+        CN_LOG(CN_LOG_WARN, "rebalance walk: position record of an unknown format ignored");
+        return 1;
+    }
+    if (cn_get_u64le(val.ptr + 1) != sc->cur_sum || cn_get_u64le(val.ptr + 9) != sc->prev_sum)
+        return 1; /* another ring pair's walk: start over */
+    sc->scanned = cn_get_u64le(val.ptr + 17);
+    sc->done = sc->queued = cn_get_u64le(val.ptr + 25);
+    sc->bytes = cn_get_u64le(val.ptr + 33);
+    cn_buf_reset(&sc->cursor);
+    cn_buf_append(&sc->cursor, val.ptr + WALK_REC_HDR, val.len - WALK_REC_HDR);
+    return 1;
+}
+
+void stor_recoverer_kick(struct stor_server *s)
+{
+    struct scan *sc;
+
+    if (s->rec == NULL || s->rec->stopping)
+        return;
+    sc = &s->rec->sc[SCAN_REBAL];
+    if (sc->running && sc->waiting && !sc->busy)
+        scan_next(s, sc);
+}
+
 /* ---- one batch ---------------------------------------------------------------------- */
 
 static void handle(struct batch *b, size_t i)
@@ -239,7 +429,7 @@ static void handle(struct batch *b, size_t i)
         for (size_t k = 0; k < cur.n; k++)
             if (strcmp(cur.name[k], self) != 0 &&
                 (!owner || !stor_owners_has(&prev, cur.name[k])))
-                queue(b, key, cur.name[k], STOR_R_REBALANCE);
+                walk_add(b, i, cur.name[k]);
         break;
     }
     case SCAN_CONS:
@@ -273,23 +463,36 @@ static void scan_done(uv_work_t *w, int status)
     if (status != 0)
         b->rc = CN_ECANCELED;
     b->pending = 1;
-    if (b->rc == 0 && !b->s->rec->stopping && b->s->ring_cur != NULL && !b->sc->restart)
+    if (b->rc == 0 && !b->s->rec->stopping && b->s->ring_cur != NULL && !b->sc->restart) {
         for (size_t i = 0; i < b->n; i++)
             handle(b, i);
+        walk_send(b);
+    }
     if (--b->pending == 0)
         batch_end(b);
 }
 
 static void scan_next(struct stor_server *s, struct scan *sc)
 {
-    struct batch *b = cn_calloc(1, sizeof(*b));
+    struct batch *b;
 
+    if (sc->kind == SCAN_REBAL && !stor_move_rate_allow(s, 0)) {
+        sc->waiting = 1; /* stor_recoverer_kick goes on once the budget allows */
+        return;
+    }
+    sc->waiting = 0;
+    b = cn_calloc(1, sizeof(*b));
     b->magic = STOR_BATCH_MAGIC;
     b->s = s;
     b->sc = sc;
     b->work.data = b;
     b->rq.done = on_batch_persisted;
     b->max = sc->kind == SCAN_CONS ? 64 : s->conf->scan_batch;
+    if (sc->kind == SCAN_REBAL) { /* index entries, a little more than the moves they make */
+        b->max = stor_move_rate_batch_cost(s) / STOR_MOVE_KEY_COST;
+        if (b->max > s->conf->move_batch_keys)
+            b->max = s->conf->move_batch_keys;
+    }
     cn_buf_init(&b->cursor);
     cn_buf_init(&b->keys);
     cn_buf_append(&b->cursor, sc->cursor.data ? sc->cursor.data : "", sc->cursor.len);
@@ -312,6 +515,13 @@ static int scan_start(struct stor_server *s, int kind, const char *target)
     sc->running = 1;
     if (sc->busy) {
         sc->restart = 1;
+        return 0;
+    }
+    if (kind == SCAN_REBAL && stor_repair_q_rec_foreach(s, 'w', walk_load_one, sc) >= 0 &&
+        sc->cursor.len > 0) {
+        CN_LOG(CN_LOG_INFO, "scan=rebalance: resumed after %" PRIu64 " keys (%" PRIu64
+               " moved)", sc->scanned, sc->done);
+        scan_next(s, sc);
         return 0;
     }
     CN_LOG(CN_LOG_INFO, "scan=%s target=%s: started", scan_names[kind], target ? target : "-");
@@ -537,7 +747,14 @@ static void put_scan(struct stor_server *s, cn_msg_t *resp, const struct scan *s
 {
     stor_move_stats_t ms;
     uint64_t left = sc->queued > sc->done ? sc->queued - sc->done : 0;
+    uint64_t keys = stor_engine_key_estimate(s->engine);
     char n[64];
+
+    /* a running walk has not seen every key yet: what it has not reached moves in the same
+     * proportion as what it has (keys from RocksDB's estimate of the index) */
+    if (sc->running && sc->scanned > 0 && keys > sc->scanned)
+        left += (uint64_t)((double)(keys - sc->scanned) * (double)sc->queued /
+                           (double)sc->scanned);
 
 #define F(name, val)                                                                        \
     do {                                                                                    \
@@ -555,12 +772,16 @@ static void put_scan(struct stor_server *s, cn_msg_t *resp, const struct scan *s
     F("finished_ms", sc->finished_ms);
     if (sc->kind == SCAN_REBAL)
         F("dropped", sc->dropped);
-    /* the truth of a move: bytes sent, this node's move rate, and the time left at that
-     * rate for what is queued (all of it once the walk is over) */
+    /* the truth of a move: bytes sent, this node's move rate and budget, the moves left
+     * (those queued and not done, plus the walk's estimate for the keys it has not reached)
+     * and the time they take at the current rate */
     stor_move_rate_stats(s, &ms);
     F("bytes", sc->bytes);
+    F("budget_bytes_s", ms.rate_now);
     F("rate_keys_s", (uint64_t)ms.rate_keys);
     F("rate_bytes_s", (uint64_t)ms.rate_bytes);
+    F("left", left);
+    F("index_keys", keys);
     F("eta_s", sc->running || left > 0 ? (ms.rate_keys >= 1 ? (uint64_t)(left / ms.rate_keys)
                                                              : UINT64_MAX) : 0);
 #undef F

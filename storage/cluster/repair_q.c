@@ -575,10 +575,15 @@ static void job_end(struct rjob *j, int rc)
     struct stor_server *s = j->s;
 
     CN_CHECK_OBJ(j, STOR_RJOB_MAGIC);
+    if (rc == 0 && j->pushed != NULL) {
+        stor_move_rate_debit(s, 0, j->pushed->body.len);
+        stor_move_rate_count(s, 1, j->pushed->body.len);
+    }
     ent_finish(s, j->e, rc, stor_version_found(j->lv) ? j->lv->m.clock : 0,
                rc == 0 && j->pushed != NULL ? j->pushed->body.len : 0);
     j->e = NULL;
     s->rq->jobs--;
+    stor_move_rate_end(s);
     kick(s->rq);
     stor_version_dispose(&j->tv);
     if (j->lv != NULL) {
@@ -718,6 +723,7 @@ static void start_single(struct stor_server *s, struct rq_ent *e)
     j->self_target = strcmp(e->target, stor_self(s)) == 0;
     stor_version_init(&j->tv);
     s->rq->jobs++;
+    stor_move_rate_begin(s, 1, 0);
     stor_local_read(s, cn_slice(e->key.data, e->key.len), 1, 0, UINT64_MAX, on_local, j);
 }
 
@@ -739,8 +745,10 @@ static void on_group_key(void *arg, size_t i, int rc, uint64_t local_clock, uint
         start_single(g->s, e); /* no good local copy: from the other owners */
         return;
     }
-    if (rc == 0)
-        stor_move_rate_charge(g->s, 1, bytes);
+    if (rc == 0) {
+        stor_move_rate_debit(g->s, 0, bytes);
+        stor_move_rate_count(g->s, 1, bytes);
+    }
     ent_finish(g->s, e, rc, local_clock, bytes);
 }
 
@@ -750,6 +758,7 @@ static void on_group_end(void *arg)
     struct stor_repair_q *q = g->s->rq;
 
     q->jobs--;
+    stor_move_rate_end(g->s);
     cn_free(g->e);
     cn_free(g);
     kick(q);
@@ -762,6 +771,7 @@ static void group_start(struct stor_server *s, struct mgroup *g)
     for (size_t i = 0; i < g->n; i++)
         keys[i] = cn_slice(g->e[i]->key.data, g->e[i]->key.len);
     s->rq->jobs++;
+    stor_move_rate_begin(s, g->n, 0);
     stor_move_start(s, g->target, keys, g->n, on_group_key, on_group_end, g);
     cn_free(keys);
 }
@@ -776,12 +786,14 @@ static void run_due(struct stor_server *s)
 {
     struct stor_repair_q *q = s->rq;
     struct mgroup *g[RQ_GROUPS_MAX];
-    size_t ng = 0, bk = s->conf->move_batch_keys;
+    size_t ng = 0, bk = stor_move_rate_batch_cost(s) / STOR_MOVE_KEY_COST;
     struct rq_ent *e, *next;
     uint64_t now = cn_now_ms();
 
     if (q == NULL || q->suspended || q->stopping || s->ring_cur == NULL)
         return;
+    if (bk > s->conf->move_batch_keys)
+        bk = s->conf->move_batch_keys;
     for (e = q->head; e != NULL; e = next) {
         size_t k;
 
@@ -797,7 +809,7 @@ static void run_due(struct stor_server *s)
             continue;
         }
         if (strcmp(e->target, stor_self(s)) == 0) {
-            if (!stor_move_rate_allow(s, q->jobs + ng))
+            if (!stor_move_rate_allow(s, ng))
                 break;
             e->inflight = 1;
             q->inflight++;
@@ -807,7 +819,7 @@ static void run_due(struct stor_server *s)
         for (k = 0; k < ng && strcmp(g[k]->target, e->target) != 0; k++)
             ;
         if (k == ng) {
-            if (ng == RQ_GROUPS_MAX || !stor_move_rate_allow(s, q->jobs + ng))
+            if (ng == RQ_GROUPS_MAX || !stor_move_rate_allow(s, ng))
                 continue;
             g[ng] = cn_calloc(1, sizeof(*g[ng]));
             g[ng]->s = s;
@@ -932,6 +944,7 @@ int stor_repair_q_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req)
         cn_msg_set_u64(resp, "jobs", q->jobs);
         cn_msg_set_u64(resp, "move_window", ms.window);
         cn_msg_set_u64(resp, "move_rate", ms.rate_limit);
+        cn_msg_set_u64(resp, "move_budget", ms.rate_now);
         cn_msg_set_u64(resp, "moved_keys", ms.keys);
         cn_msg_set_u64(resp, "moved_bytes", ms.bytes);
         cn_msg_set_u64(resp, "move_keys_s", (uint64_t)ms.rate_keys);

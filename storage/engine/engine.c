@@ -258,6 +258,12 @@ int stor_engine_disk_usage(stor_engine_t *e, uint64_t *bytes)
     return e->ops->disk_usage ? e->ops->disk_usage(e->impl, bytes) : 0;
 }
 
+uint64_t stor_engine_key_estimate(stor_engine_t *e)
+{
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    return e->ops->key_estimate ? e->ops->key_estimate(e->impl) : 0;
+}
+
 int stor_engine_mem_usage(stor_engine_t *e, uint64_t *memtables, uint64_t *block_cache)
 {
     CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);

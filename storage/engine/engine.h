@@ -196,6 +196,9 @@ int stor_engine_disk_usage(stor_engine_t *e, uint64_t *bytes);
 /** Bytes of memory held by the index's RocksDB: its memtables and its block cache (both
  *  grow up to their configured sizes, then stay; 0 when the engine does not say). */
 int stor_engine_mem_usage(stor_engine_t *e, uint64_t *memtables, uint64_t *block_cache);
+/** About how many keys the index holds (RocksDB's estimate; 0 when the engine does not
+ *  say). Cheap, any thread: for progress estimates only. */
+uint64_t stor_engine_key_estimate(stor_engine_t *e);
 
 /* ---- for engine implementations (storage/engine_*.c) ------------------------------- */
 
@@ -221,6 +224,7 @@ struct stor_engine_ops {
     int (*scrub)(void *impl, int cmd, stor_scrub_status_t *st);
     int (*disk_usage)(void *impl, uint64_t *bytes);
     int (*mem_usage)(void *impl, uint64_t *memtables, uint64_t *block_cache);
+    uint64_t (*key_estimate)(void *impl);
 };
 
 enum { STOR_CMD_START, STOR_CMD_SUSPEND, STOR_CMD_RESUME, STOR_CMD_STATUS };

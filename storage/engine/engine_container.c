@@ -570,6 +570,13 @@ static int ce_mem_usage(void *impl, uint64_t *memtables, uint64_t *block_cache)
     return 0;
 }
 
+static uint64_t ce_key_estimate(void *impl)
+{
+    struct cengine *ce = impl;
+
+    return stor_index_key_estimate(ce->ix);
+}
+
 const struct stor_engine_ops stor__engine_container_ops = {
     .kind = "container",
     .open = ce_open,
@@ -586,4 +593,5 @@ const struct stor_engine_ops stor__engine_container_ops = {
     .scrub = ce_scrub,
     .disk_usage = ce_disk_usage,
     .mem_usage = ce_mem_usage,
+    .key_estimate = ce_key_estimate,
 };

@@ -119,6 +119,14 @@ void stor_index_mem_usage(stor_index_t *ix, uint64_t *memtables, uint64_t *block
     *block_cache = rocksdb_cache_get_usage(ix->cache);
 }
 
+uint64_t stor_index_key_estimate(stor_index_t *ix)
+{
+    uint64_t n;
+
+    CN_CHECK_OBJ(ix, IX_MAGIC);
+    return rocksdb_property_int(ix->db, "rocksdb.estimate-num-keys", &n) == 0 ? n : 0;
+}
+
 int stor_index_wipe(stor_index_t *ix)
 {
     static const char lo[] = "", hi[] = "\xff\xff";

@@ -61,6 +61,8 @@ int stor_index_u64_get(stor_index_t *ix, const char *name, uint64_t *v);
 int stor_index_u64_put(stor_index_t *ix, const char *name, uint64_t v);
 /** Memory RocksDB holds for the index: all memtables, and the block cache's usage. */
 void stor_index_mem_usage(stor_index_t *ix, uint64_t *memtables, uint64_t *block_cache);
+/** RocksDB's estimate of the entries in the index (cheap; 0 when it does not say). */
+uint64_t stor_index_key_estimate(stor_index_t *ix);
 
 stor_index_batch_t *stor_index_batch_new(void);
 void stor_index_batch_free(stor_index_batch_t *b);

@@ -25,24 +25,17 @@ until [ "$(cl_adm --json du storage3 2>/dev/null | python3 -c 'import json,sys; 
     [ $SECONDS -ge $deadline ] && break
     sleep 0.2
 done
-state=$(cl_adm --json rebalance status | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
-expect_eq "the rebalance is still running when storage3 dies" running "$state"
+expect_eq "the rebalance is still running when storage3 dies" running "$(fc_rebalance_state)"
 check "SIGKILL storage3 (the receiver) mid-move" cl_stop_one storage3 KILL
 fc_wait_state storage3 stop 15 && t_ok "storage3 is stop" || t_bad "storage3 is $(fc_state storage3)"
 sleep 2
-state=$(cl_adm --json rebalance status | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
-expect_eq "the rebalance waits for storage3" running "$state"
+expect_eq "the rebalance waits for storage3" running "$(fc_rebalance_state)"
 check "restart storage3" cl_start_one storage3
 deadline=$((SECONDS + 30))
 until [ "$(fc_state storage3)" != stop ]; do [ $SECONDS -ge $deadline ] && break; sleep 0.3; done
 check "the moves go on at the adaptive rate" cl_adm --rate 0 rebalance status
-deadline=$((SECONDS + 150))
-until [ "$(cl_adm --json rebalance status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])' 2>/dev/null)" = idle ]; do
-    [ $SECONDS -ge $deadline ] && break
-    sleep 1
-done
-expect_eq "the rebalance completes after the restart" idle \
-    "$(cl_adm --json rebalance status | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')"
+fc_wait_rebalance_idle 150
+expect_eq "the rebalance completes after the restart" idle "$(fc_rebalance_state)"
 sleep 2
 fc_load_stop load
 sum=$FC_SUM

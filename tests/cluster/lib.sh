@@ -204,6 +204,20 @@ bad = [n["name"] for n in s["nodes"] if n["type"] == "storage" and n["state"] in
 sys.exit(1 if bad else 0)'
 }
 
+# fc_rebalance_state: the manager's rebalance state (running, idle), or "" when it does not answer.
+fc_rebalance_state() {
+    cl_adm --json rebalance status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])' 2>/dev/null
+}
+
+# fc_wait_rebalance_idle TIMEOUT_S: waits until the rebalance is over (ring prev dropped).
+fc_wait_rebalance_idle() {
+    local deadline=$((SECONDS + $1))
+    until [ "$(fc_rebalance_state)" = idle ]; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 1
+    done
+}
+
 # fc_verify NAME [ARGS...]: every acked key through the gateway, a sample through whereis.
 fc_verify() {
     local name=$1 out rc
