@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "common/clock.h"
+#include "common/acl.h"
 #include "common/err.h"
 #include "common/hash.h"
 #include "common/log.h"
@@ -88,14 +89,8 @@ static int random_id(char out[MGR_USER_ID_LEN + 1])
 
 int mgr_user_id_valid(const char *s)
 {
-    size_t n = s ? strlen(s) : 0;
-
-    if (n != MGR_USER_ID_LEN)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return 0;
-    return 1;
+    /* the ids ACL grants name (common/acl.h) are these ids */
+    return s != NULL && cn_acl_id_valid(s, strlen(s));
 }
 
 void mgr_user_legacy_id(const char *name, char out[MGR_USER_ID_LEN + 1])
