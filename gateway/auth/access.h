@@ -1,7 +1,8 @@
 /*
  * gateway/auth/access.h: the gateway's one access decision (issue 12). Every "may this requester
  * do this?" of the S3 and REST handlers, the copy and multipart paths and the cache hits is
- * answered by gw_access_allows, a pure function over canonical user ids and canned ACLs.
+ * answered by gw_access_allows, a pure function over canonical user ids and ACLs (grant lists,
+ * and canned ACLs as their shorthands).
  *
  * The model is S3's ACLs (docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html):
  *  - A bucket's grants decide who may list it (READ), create, overwrite and delete objects
