@@ -544,6 +544,34 @@ void mgr_h_user_role(struct mgr_server *s, struct mgr_req *r, struct mgr_answer 
     json_decref(j);
 }
 
+void mgr_h_user_email(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
+{
+    const char *name = r->param[0], *email;
+    json_t *j;
+    int rc;
+
+    mgr_audit(a, "user", name);
+    if ((j = mgr_body_json(r, a)) == NULL)
+        return;
+    email = body_str(j, "email");
+    mgr_audit(a, "email", email);
+    if (email == NULL || (email[0] && !mgr_user_email_valid(email)))
+        mgr_fail(a, 400, "bad email '%.80s': use an address such as user@example.com, or "
+                 "\"\" for none", email ? email : "");
+    else if ((rc = mgr_users_set_email(s->fsm, name, email)) == CN_ENOENT)
+        mgr_fail(a, 404, "no user named '%.80s' (see get-users)", name);
+    else if (rc == CN_EEXIST)
+        mgr_fail(a, 409, "another user has the email '%.80s'", email);
+    else if (rc != 0)
+        mgr_fail(a, 500, "could not save the user (%s); see the manager log", cn_strerror(rc));
+    else {
+        CN_LOG(CN_LOG_INFO, "user=%s email=%s: email changed", name, email);
+        a->status = 200;
+        a->json = json_pack("{s:s, s:s}", "user", name, "email", email);
+    }
+    json_decref(j);
+}
+
 void mgr_h_user_password(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     const char *name = r->param[0], *pw;
@@ -777,10 +805,11 @@ void mgr_h_bucket_acl(struct mgr_server *s, struct mgr_req *r, struct mgr_answer
     acl = body_str(j, "acl");
     mgr_audit(a, "acl", acl);
     if (!mgr_bucket_acl_settable(acl)) {
-        mgr_fail(a, 400, "bad acl '%.40s': use private, public-read, public-read-write or "
-                 "authenticated-read", acl ? acl : "");
+        mgr_fail(a, 400, "bad acl '%.40s': use a canned ACL such as private or public-read",
+                 acl ? acl : "");
     } else {
         snprintf(b.acl, sizeof(b.acl), "%s", acl);
+        b.grants[0] = '\0'; /* a canned ACL replaces a grant list */
         bucket_save(s, a, &b, MGR_CMD_BUCKET_SET_ACL, "acl");
     }
     json_decref(j);

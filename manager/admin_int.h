@@ -70,6 +70,8 @@ void mgr_h_users(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_user_create(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_user_delete(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_user_role(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+/* PUT /v1/users/{name}/email {"email": "a@b" or ""}: the address grants by email name */
+void mgr_h_user_email(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_user_password(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_endpoints(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_endpoint_add(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);

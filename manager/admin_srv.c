@@ -341,6 +341,7 @@ static const struct mgr_route routes[] = {
     {"POST", "/v1/users", mgr_h_user_create, 0},
     {"DELETE", "/v1/users/{}", mgr_h_user_delete, 0},
     {"PUT", "/v1/users/{}/role", mgr_h_user_role, 0},
+    {"PUT", "/v1/users/{}/email", mgr_h_user_email, 0},
     {"PUT", "/v1/users/{}/password", mgr_h_user_password, 0},
     {"GET", "/v1/users/{}/keys", mgr_h_keys_list, 0},
     {"POST", "/v1/users/{}/keys", mgr_h_key_create, 0},

@@ -51,10 +51,7 @@ int mgr_bucket_name_valid(const char *name)
 
 int mgr_bucket_acl_settable(const char *acl)
 {
-    for (size_t i = 0; acl && i < 4; i++)
-        if (strcmp(acl, canned_acls[i]) == 0)
-            return 1;
-    return 0;
+    return mgr_bucket_acl_valid(acl);
 }
 
 int mgr_bucket_acl_valid(const char *acl)
@@ -78,6 +75,10 @@ static int bucket_from_json(const json_t *j, mgr_bucket_t *out)
     snprintf(out->owner, sizeof(out->owner), "%s", s ? s : "");
     s = json_string_value(json_object_get(j, "acl"));
     snprintf(out->acl, sizeof(out->acl), "%s", s ? s : "private");
+    s = json_string_value(json_object_get(j, "grants"));
+    if (s != NULL && (strlen(s) >= sizeof(out->grants) || cn_acl_text_valid(s) != 0))
+        return CN_ECORRUPT;
+    snprintf(out->grants, sizeof(out->grants), "%s", s ? s : "");
     out->created_ms = (uint64_t)json_integer_value(json_object_get(j, "created_ms"));
     out->quota_bytes = (uint64_t)json_integer_value(json_object_get(j, "quota"));
     return out->name[0] ? 0 : CN_ECORRUPT;
@@ -186,6 +187,8 @@ json_t *mgr_bucket_json(mgr_state_t *st, const mgr_bucket_t *bk, int admin)
     char when[32];
     mgr_user_t u;
 
+    if (bk->grants[0])
+        json_object_set_new(j, "grants", json_string(bk->grants));
     if (admin) {
         int known = mgr_users_by_id_or_key(st, bk->owner, &u) == 0;
 
@@ -218,9 +221,12 @@ static int apply_change(mgr_state_t *st, const mgr_cmd_t *c, mgr_bucket_t *cur)
     case MGR_CMD_BUCKET_SET_ACL:
         if (!mgr_bucket_acl_settable(c->bucket.acl))
             return CN_EINVAL;
+        if (cn_acl_text_valid(c->bucket.grants) != 0)
+            return CN_EINVAL;
         if (c->if_owner[0] && strcmp(c->if_owner, cur->owner) != 0)
             return CN_EPERM;
         snprintf(cur->acl, sizeof(cur->acl), "%s", c->bucket.acl);
+        snprintf(cur->grants, sizeof(cur->grants), "%s", c->bucket.grants);
         return 0;
     case MGR_CMD_BUCKET_SET_OWNER:
         if (mgr_users_by_id(st, c->bucket.owner, &u) != 0)
@@ -320,7 +326,8 @@ int mgr__buckets_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b)
     int rc = mgr_buckets_get(st, c->bucket.name, &cur);
 
     if (c->kind == MGR_CMD_BUCKET_CREATE) {
-        if (!mgr_bucket_name_valid(c->bucket.name) || !mgr_bucket_acl_valid(c->bucket.acl))
+        if (!mgr_bucket_name_valid(c->bucket.name) || !mgr_bucket_acl_valid(c->bucket.acl) ||
+            cn_acl_text_valid(c->bucket.grants) != 0)
             return CN_EINVAL;
         if (rc != CN_ENOENT)
             return rc == 0 ? CN_EEXIST : rc;

@@ -1,6 +1,8 @@
 /*
- * manager/buckets.h: buckets (name, owner's canonical user id, canned ACL, creation time),
- * stored as b/<name>. Records written before user ids existed name the owner by access key
+ * manager/buckets.h: buckets (name, owner's canonical user id, canned ACL or grant list,
+ * creation time), stored as b/<name>. A grant list (common/acl.h's text form, "grants" in the
+ * record, state format 4: migrate.h) is the bucket's ACL when it is not empty; the gateway
+ * resolved its grantees, the manager checks its shape. Records written before user ids existed name the owner by access key
  * id; manager/migrate.c rewrites them. Every change is a command entry (cmd.h) that bumps
  * buckets_ver (MGR_VER_BUCKETS) in the batch that applies it. mgr_buckets_create and
  * mgr_buckets_change propose and wait (not for the loop thread); the *_cmd builders are for
@@ -15,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "common/acl.h"
 #include "manager/state.h"
 
 #define MGR_BUCKET_NAME_MAX 63
@@ -23,6 +26,7 @@ typedef struct mgr_bucket {
     char name[MGR_BUCKET_NAME_MAX + 1];
     char owner[72];                /* canonical id of the owning user (users.h) */
     char acl[32];                  /* canned ACL */
+    char grants[CN_ACL_TEXT_MAX];  /* grant list, "" when acl is the ACL */
     uint64_t created_ms;
     uint64_t quota_bytes;          /* 0: no quota */
 } mgr_bucket_t;
@@ -44,11 +48,11 @@ int mgr_buckets_create(mgr_fsm_t *f, const char *name, const char *owner, const 
                        mgr_bucket_t *existing);
 /** 0, CN_ENOENT. */
 int mgr_buckets_get(mgr_state_t *st, const char *name, mgr_bucket_t *out);
-/** 1 for the canned ACLs update-acl sets on a bucket: private, public-read,
- *  public-read-write, authenticated-read. */
+/** 1 for the canned ACLs update-acl and PutBucketAcl set on a bucket: every one
+ *  mgr_bucket_acl_valid knows (issue 15). */
 int mgr_bucket_acl_settable(const char *acl);
 /** Fills *cmd with a change of bucket bk->name (kind: MGR_CMD_BUCKET_DELETE, _SET_ACL with
- *  bk->acl, _SET_OWNER with bk->owner, a canonical id, _SET_QUOTA with bk->quota_bytes);
+ *  bk->acl and bk->grants (a grant list, or "" for the canned acl alone), _SET_OWNER with bk->owner, a canonical id, _SET_QUOTA with bk->quota_bytes);
  *  if_owner (may be NULL) makes set_acl refused with CN_EPERM unless that id owns it. */
 void mgr_buckets_change_cmd(int kind, const mgr_bucket_t *bk, const char *if_owner,
                             struct mgr_cmd *cmd);
@@ -59,7 +63,8 @@ int mgr_buckets_change(mgr_fsm_t *f, int kind, const mgr_bucket_t *bk);
 int mgr_buckets_delete(mgr_fsm_t *f, const char *name);
 /** How many buckets the user with canonical id user_id owns. */
 size_t mgr_buckets_count_owned(mgr_state_t *st, const char *user_id);
-/** A bucket as JSON: {"name","owner","acl","created_ms","quota"}, the stored record and the
+/** A bucket as JSON: {"name","owner","acl","created_ms","quota"} and "grants" when it has a
+ *  grant list, the stored record and the
  *  RPC get_buckets entry, "owner" being the canonical id. admin (the admin API, cairn-adm):
  *  "owner" is the owner's access key as leofs-adm shows it, "owner_id" the canonical id,
  *  "owner_user" the user name, and "created" (ISO 8601) and "bucket" are added. */

@@ -65,11 +65,13 @@ static const struct kind kinds[MGR_CMD_NKINDS] = {
     [MGR_CMD_BUCKET_CREATE] = {"bucket_create",
                                {STR("bucket", bucket.name, 0), STR("owner", bucket.owner, 0),
                                 STR("acl", bucket.acl, 0),
-                                U64("created_ms", bucket.created_ms)}},
+                                U64("created_ms", bucket.created_ms),
+                                STR("grants", bucket.grants, OPT)}},
     [MGR_CMD_BUCKET_DELETE] = {"bucket_delete", {STR("bucket", bucket.name, 0)}},
     [MGR_CMD_BUCKET_SET_ACL] = {"bucket_set_acl",
                                 {STR("bucket", bucket.name, 0), STR("acl", bucket.acl, 0),
-                                 STR("if_owner", if_owner, OPT)}},
+                                 STR("if_owner", if_owner, OPT),
+                                 STR("grants", bucket.grants, OPT)}},
     [MGR_CMD_BUCKET_SET_OWNER] = {"bucket_set_owner",
                                   {STR("bucket", bucket.name, 0),
                                    STR("owner", bucket.owner, 0)}},
@@ -129,6 +131,8 @@ static const struct kind kinds[MGR_CMD_NKINDS] = {
     [MGR_CMD_ACCESS_KEY_SET_STATUS] = {"access_key_set_status",
                                        {STR("access_key", user.access_key, 0),
                                         STR("status", key_status, 0)}},
+    [MGR_CMD_USER_SET_EMAIL] = {"user_set_email",
+                                {STR("user", user.name, 0), STR("email", user.email, OPT)}},
 };
 
 static const struct kind *kind_of(enum mgr_cmd_kind k)

@@ -84,6 +84,8 @@ enum mgr_cmd_kind {
     MGR_CMD_ACCESS_KEY_CREATE,  /* a user's next key (access_keys.h) */
     MGR_CMD_ACCESS_KEY_DELETE,
     MGR_CMD_ACCESS_KEY_SET_STATUS, /* Active or Inactive */
+    MGR_CMD_USER_SET_EMAIL,     /* update-user-email: the address grants by email name, or
+                                 * none */
     MGR_CMD_NKINDS
 };
 
@@ -99,7 +101,8 @@ typedef struct mgr_cmd_rec {
 typedef struct mgr_cmd {
     enum mgr_cmd_kind kind;
     mgr_user_t user;               /* user_*: name; user_create all but the password itself */
-    mgr_bucket_t bucket;           /* bucket_*: name, owner (canonical id), acl, created_ms,
+    mgr_bucket_t bucket;           /* bucket_*: name, owner (canonical id), acl, grants (a
+                                    * grant list, common/acl.h; optional), created_ms,
                                     * quota_bytes */
     char if_owner[MGR_USER_ID_LEN + 1]; /* bucket_set_acl: "" or the id that must own it */
     char endpoint[MGR_ENDPOINT_MAX + 1]; /* endpoint_*: the domain, lower case */

@@ -188,6 +188,7 @@ static int fill(mgr_fsm_t *f, const mgr_cmd_t *c, mgr_batch_t *b, int *why)
     case MGR_CMD_USER_DELETE:
     case MGR_CMD_USER_SET_ROLE:
     case MGR_CMD_USER_SET_PASSWORD:
+    case MGR_CMD_USER_SET_EMAIL:
         return mgr__users_apply(f->st, c, b, why);
     case MGR_CMD_BUCKET_CREATE:
     case MGR_CMD_BUCKET_DELETE:

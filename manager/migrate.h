@@ -12,6 +12,12 @@
  *             (Active|Inactive), created_ms} (users.h); the record has no top-level
  *             "access_key" and "secret" any more. Format 2's one key becomes the user's only
  *             key, Active, made when the user was. The k/ index is unchanged (one per key).
+ *   format 4: (issue 15, ACL grants) a bucket record may have "grants", its ACL as a grant
+ *             list (common/acl.h) in place of its canned "acl"; a user record may have
+ *             "email" (what a grant by email address names). Both are optional and their
+ *             absence means what format 3 said, so the step rewrites nothing; the number
+ *             only keeps a release before it from reading grants it would ignore (a bucket
+ *             shared by a grant list would look private to it).
  *
  * The migration is a local step, not a command entry (fsm.h): it changes how the state is
  * encoded, not what it says, and it is a pure function of the state's bytes (a legacy id is
@@ -30,7 +36,7 @@
 
 #include "manager/state.h"
 
-#define MGR_STATE_FORMAT 3
+#define MGR_STATE_FORMAT 4
 #define MGR_VER_FORMAT "v/format"
 
 /** Adds to b what brings st to MGR_STATE_FORMAT, "v/format" included; adds nothing when st

@@ -235,9 +235,23 @@ static void bucket_created(void *arg, int rc, int why)
     bucket_applied(c, rc, why);
 }
 
+/* The optional "grants" of a bucket op (a grant list the gateway resolved, common/acl.h) into
+ * grants ("" when absent). 0, or CN_EINVAL for one that is too long or malformed. */
+static int rpc_grants(struct rpc_call *c, char grants[CN_ACL_TEXT_MAX])
+{
+    int rc = cn_msg_get_str(c->req, "grants", grants, CN_ACL_TEXT_MAX);
+
+    if (rc != 0)
+        grants[0] = '\0';
+    if (rc == CN_ENOENT)
+        return 0;
+    return rc == 0 && cn_acl_text_valid(grants) == 0 ? 0 : CN_EINVAL;
+}
+
 static int op_bucket_create(struct rpc_call *c)
 {
     char name[MGR_BUCKET_NAME_MAX + 2], owner[MGR_USER_ID_LEN + 8], acl[32] = "private";
+    char grants[CN_ACL_TEXT_MAX];
     mgr_bucket_t existing;
     mgr_cmd_t cmd;
     int rc;
@@ -247,6 +261,8 @@ static int op_bucket_create(struct rpc_call *c)
         return CN_EINVAL;
     if ((rc = cn_msg_get_str(c->req, "acl", acl, sizeof(acl))) != 0 && rc != CN_ENOENT)
         return CN_EINVAL;
+    if ((rc = rpc_grants(c, grants)) != 0)
+        return rc;
     rc = mgr_buckets_create_cmd(c->s->st, name, owner, acl[0] ? acl : "private", &existing,
                                 &cmd);
     if (rc == CN_EEXIST)
@@ -254,6 +270,7 @@ static int op_bucket_create(struct rpc_call *c)
     if (rc != 0)
         return rc == CN_ENOENT ? CN_EINVAL : rc; /* no user has that id (or access key, from
                                                   * an older gateway) */
+    memcpy(cmd.bucket.grants, grants, sizeof(cmd.bucket.grants));
     snprintf(c->done_msg, sizeof(c->done_msg), "bucket=%s owner=%s acl=%s: created over RPC",
              name, owner, acl);
     return propose(c, &cmd, bucket_created);
@@ -275,12 +292,14 @@ static int op_bucket_delete(struct rpc_call *c)
     return propose(c, &cmd, bucket_applied);
 }
 
-/* bucket_set_acl {name, acl, owner}: the gateway's PutBucketAcl. owner is the requester's
- * canonical id (an older gateway sends its access key); only the bucket's owner may change
- * its canned ACL (CN_EPERM otherwise: checked here and again when the entry is applied). */
+/* bucket_set_acl {name, acl, grants (optional), owner}: the gateway's PutBucketAcl. owner is
+ * the bucket's owner as the gateway saw it when it decided WRITE_ACP (an older gateway sends
+ * the requester's id or access key); the change is refused (CN_EPERM) unless that user owns
+ * the bucket, checked here and again when the entry is applied. */
 static int op_bucket_set_acl(struct rpc_call *c)
 {
     char name[MGR_BUCKET_NAME_MAX + 2], owner[MGR_USER_ID_LEN + 8], acl[32];
+    char grants[CN_ACL_TEXT_MAX];
     const char *if_owner = NULL;
     mgr_bucket_t b;
     mgr_user_t u;
@@ -291,6 +310,8 @@ static int op_bucket_set_acl(struct rpc_call *c)
         return CN_ENOENT;
     if (cn_msg_get_str(c->req, "acl", acl, sizeof(acl)) != 0 || !mgr_bucket_acl_settable(acl))
         return CN_EINVAL;
+    if ((rc = rpc_grants(c, grants)) != 0)
+        return rc;
     if ((rc = mgr_buckets_get(c->s->st, name, &b)) != 0)
         return rc;
     if (cn_msg_get_str(c->req, "owner", owner, sizeof(owner)) == 0) {
@@ -299,6 +320,7 @@ static int op_bucket_set_acl(struct rpc_call *c)
         if_owner = u.id;
     }
     snprintf(b.acl, sizeof(b.acl), "%s", acl);
+    memcpy(b.grants, grants, sizeof(b.grants)); /* "" : the canned acl replaces a list */
     mgr_buckets_change_cmd(MGR_CMD_BUCKET_SET_ACL, &b, if_owner, &cmd);
     snprintf(c->done_msg, sizeof(c->done_msg), "bucket=%s acl=%s: set over RPC", name, acl);
     return propose(c, &cmd, bucket_applied);

@@ -11,10 +11,12 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "common/clock.h"
+#include "common/acl.h"
 #include "common/err.h"
 #include "common/hash.h"
 #include "common/log.h"
@@ -88,14 +90,8 @@ static int random_id(char out[MGR_USER_ID_LEN + 1])
 
 int mgr_user_id_valid(const char *s)
 {
-    size_t n = s ? strlen(s) : 0;
-
-    if (n != MGR_USER_ID_LEN)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return 0;
-    return 1;
+    /* the ids ACL grants name (common/acl.h) are these ids */
+    return s != NULL && cn_acl_id_valid(s, strlen(s));
 }
 
 void mgr_user_legacy_id(const char *name, char out[MGR_USER_ID_LEN + 1])
@@ -144,6 +140,7 @@ static int user_from_json(const json_t *j, mgr_user_t *out)
     out->created_ms = (uint64_t)json_integer_value(json_object_get(j, "created_ms"));
     copy_str(out->pw_hash, sizeof(out->pw_hash),
              json_string_value(json_object_get(j, "password")));
+    copy_str(out->email, sizeof(out->email), json_string_value(json_object_get(j, "email")));
     if (out->name[0] == '\0')
         return CN_ECORRUPT;
     if ((keys = json_object_get(j, "keys")) != NULL) {
@@ -183,6 +180,8 @@ static json_t *user_to_json(const mgr_user_t *u)
         json_object_set_new(j, "id", json_string(u->id));
     if (u->pw_hash[0])
         json_object_set_new(j, "password", json_string(u->pw_hash));
+    if (u->email[0])
+        json_object_set_new(j, "email", json_string(u->email));
     for (unsigned i = 0; i < u->nkeys; i++)
         json_array_append_new(keys, json_pack("{s:s, s:s, s:s, s:I}", "access_key",
                                               u->keys[i].id, "secret", u->keys[i].secret,
@@ -487,6 +486,38 @@ int mgr_users_set_password(mgr_fsm_t *f, const char *name, const char *password)
     return propose_change(f, MGR_CMD_USER_SET_PASSWORD, name, NULL, hash);
 }
 
+int mgr_user_email_valid(const char *email)
+{
+    size_t n = strlen(email);
+    const char *at = strchr(email, '@');
+
+    if (n < 3 || n > MGR_USER_EMAIL_MAX || at == NULL || at == email || at[1] == '\0' ||
+        strchr(at + 1, '@') != NULL)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)email[i] <= ' ' || email[i] == 0x7f || email[i] == '"')
+            return 0;
+    return 1;
+}
+
+int mgr_users_set_email(mgr_fsm_t *f, const char *name, const char *email)
+{
+    mgr_cmd_t c;
+    mgr_user_t u;
+    int rc;
+
+    if (email != NULL && email[0] != '\0' && !mgr_user_email_valid(email))
+        return CN_EINVAL;
+    if ((rc = mgr_users_get(mgr_fsm_state(f), name, &u)) != 0)
+        return rc;
+    mgr_cmd_init(&c, MGR_CMD_USER_SET_EMAIL);
+    copy_str(c.user.name, sizeof(c.user.name), name);
+    copy_str(c.user.email, sizeof(c.user.email), email);
+    rc = mgr_fsm_propose_wait(f, &c, NULL);
+    mgr_cmd_dispose(&c);
+    return rc;
+}
+
 int mgr_users_set_role(mgr_fsm_t *f, const char *name, const char *role)
 {
     mgr_user_t u;
@@ -573,6 +604,40 @@ static void del_user(mgr_batch_t *b, const mgr_user_t *u)
     }
 }
 
+struct email_ctx {
+    const char *self, *email;
+    int taken;
+};
+
+static int email_one(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    struct email_ctx *c = arg;
+    json_t *j = json_loadb(val, vlen, 0, NULL);
+    const char *e = json_string_value(json_object_get(j, "email"));
+    const char *name = json_string_value(json_object_get(j, "user"));
+
+    if (e != NULL && name != NULL && strcmp(name, c->self) != 0 && strcasecmp(e, c->email) == 0)
+        c->taken = 1;
+    json_decref(j);
+    return c->taken; /* stop at the first */
+}
+
+/* 0 when u may have email ("" always): valid, and no other user's (S3 resolves a grant by
+ * email to one account, so one address names one user). CN_EINVAL, CN_EEXIST, CN_EIO. */
+static int email_free(mgr_state_t *st, const mgr_user_t *u, const char *email)
+{
+    struct email_ctx c = {u->name, email, 0};
+    int rc;
+
+    if (email[0] == '\0')
+        return 0;
+    if (!mgr_user_email_valid(email))
+        return CN_EINVAL;
+    if ((rc = mgr_state_scan(st, "u/", email_one, &c)) != 0 && !c.taken)
+        return rc;
+    return c.taken ? CN_EEXIST : 0;
+}
+
 int mgr__users_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b, int *why)
 {
     mgr_user_t u;
@@ -600,6 +665,12 @@ int mgr__users_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b, int *w
         if (!pw_hash_valid(c->user.pw_hash))
             return CN_EINVAL;
         copy_str(u.pw_hash, sizeof(u.pw_hash), c->user.pw_hash);
+        mgr__users_put(b, &u, 0);
+        break;
+    case MGR_CMD_USER_SET_EMAIL:
+        if ((rc = email_free(st, &u, c->user.email)) != 0)
+            return rc;
+        copy_str(u.email, sizeof(u.email), c->user.email);
         mgr__users_put(b, &u, 0);
         break;
     default: /* user_create: apply_create filled b */
@@ -632,6 +703,8 @@ static json_t *user_listed(const mgr_user_t *u, int with_secrets)
     }
     json_object_set_new(o, "keys", keys);
     json_object_set_new(o, "role", json_string(u->role));
+    if (u->email[0])
+        json_object_set_new(o, "email", json_string(u->email));
     cn_fmt_iso8601_ms(u->created_ms, when, sizeof(when));
     json_object_set_new(o, "created", json_string(when));
     return o;

@@ -32,6 +32,7 @@
 #define MGR_SECRET_LEN 40
 #define MGR_USER_ID_LEN 64
 #define MGR_USER_MAX_KEYS 10           /* keys of one user: bounds the record */
+#define MGR_USER_EMAIL_MAX 254         /* bytes of an email address (RFC 5321's path limit) */
 #define MGR_KEY_ACTIVE "Active"
 #define MGR_KEY_INACTIVE "Inactive"
 
@@ -53,6 +54,8 @@ typedef struct mgr_user {
     char role[16];                 /* "user" or "admin" */
     uint64_t created_ms;
     char pw_hash[160];             /* "pbkdf2-sha256$ITER$SALT$HASH" or "" */
+    char email[MGR_USER_EMAIL_MAX + 1]; /* "" or the address S3 grants by email name (state
+                                    * format 4; unique among users, without regard to case) */
     unsigned nkeys;                /* read from the state; never in an entry */
     mgr_access_key_t keys[MGR_USER_MAX_KEYS];
 } mgr_user_t;
@@ -81,6 +84,12 @@ int mgr_users_import(mgr_fsm_t *f, const char *name, const char *access_key,
 /** Sets the password (NULL: none; its hash is computed here and only the hash is proposed).
  *  0, CN_ENOENT, CN_EINVAL, CN_EIO. */
 int mgr_users_set_password(mgr_fsm_t *f, const char *name, const char *password);
+/** Sets the user's email address ("" or NULL: none). 0, CN_ENOENT, CN_EINVAL (not an
+ *  address: 3..254 bytes, one '@' with text on both sides, no blank or control character),
+ *  CN_EEXIST (another user has it), CN_EIO. */
+int mgr_users_set_email(mgr_fsm_t *f, const char *name, const char *email);
+/** 1 when email is an address update-user-email takes (see mgr_users_set_email). */
+int mgr_user_email_valid(const char *email);
 /** Changes the role. 0, CN_ENOENT, CN_EINVAL, CN_EIO. */
 int mgr_users_set_role(mgr_fsm_t *f, const char *name, const char *role);
 /** 1 when password matches the user's stored hash. */
@@ -111,6 +120,7 @@ int mgr__users_new_key(mgr_state_t *st, char key[MGR_ACCESS_KEY_LEN + 1],
 /** A user's keys as a new JSON array of {"access_key","status","created"} (no secrets). */
 json_t *mgr_user_keys_json(const mgr_user_t *u);
 /** A new JSON array of every user in name order: {"user","id","role","created"} and
+ *  and "email" when the user has one;
  *  - with secrets (the RPC get_users body, for gateways): "keys" [{"access_key","secret"}] of
  *    the Active keys only, and "access_key"/"secret" of the first of them (gateways of the
  *    release before several keys read those; left out when no key is Active);

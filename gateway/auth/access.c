@@ -5,21 +5,7 @@
 
 #include <string.h>
 
-/* What a canned ACL grants beyond the owner's FULL_CONTROL. */
-enum grantee { ANYONE, SIGNED, BUCKET_OWNER };
-enum acl_perm { P_READ = 1, P_WRITE = 2, P_READ_ACP = 4, P_WRITE_ACP = 8, P_FULL = 15 };
-
-static const struct canned {
-    const char *name;
-    enum grantee who;
-    unsigned perms;
-} canned[] = {
-    {"public-read", ANYONE, P_READ},
-    {"public-read-write", ANYONE, P_READ | P_WRITE},
-    {"authenticated-read", SIGNED, P_READ},
-    {"bucket-owner-read", BUCKET_OWNER, P_READ},
-    {"bucket-owner-full-control", BUCKET_OWNER, P_FULL},
-};
+#include "common/acl.h"
 
 static int is_anonymous(const char *requester)
 {
@@ -31,25 +17,44 @@ static int same_user(const char *requester, const char *owner)
     return !is_anonymous(requester) && owner != NULL && strcmp(requester, owner) == 0;
 }
 
-/* 1 when subject s grants want to requester; bucket_owner serves the bucket-owner-* ACLs. */
+/* 1 when grant g gives want to requester. */
+static int grant_gives(const cn_acl_grant_t *g, const char *requester, unsigned want,
+                       unsigned flags)
+{
+    if ((g->perm & want) != want)
+        return 0;
+    if ((flags & GW_ACL_IGNORE_PUBLIC) && cn_acl_grant_public(g))
+        return 0;
+    switch (g->type) {
+    case CN_ACL_USER: return same_user(requester, g->id);
+    case CN_ACL_ALL_USERS: return 1;
+    case CN_ACL_AUTH_USERS: return !is_anonymous(requester);
+    case CN_ACL_LOG_DELIVERY: return 0; /* S3's log delivery: no requester here */
+    }
+    return 0;
+}
+
+/* 1 when subject s grants want to requester: its owner always, then its grant list, or the
+ * list its canned ACL stands for (bucket_owner serves the bucket-owner-* ones). */
 static int grants(const gw_acl_subject_t *s, const char *bucket_owner, const char *requester,
                   unsigned want)
 {
+    cn_acl_grant_t g[CN_ACL_CANNED_MAX];
+    size_t n, pos = 0;
+
     if (same_user(requester, s->owner))
         return 1;
-    if (s->acl == NULL)
+    if (s->grants != NULL && s->grants[0] != '\0') {
+        while (cn_acl_next(s->grants, &pos, &g[0]) == 1)
+            if (grant_gives(&g[0], requester, want, s->flags))
+                return 1;
         return 0;
-    for (size_t i = 0; i < sizeof(canned) / sizeof(canned[0]); i++) {
-        const struct canned *c = &canned[i];
-
-        if (strcmp(s->acl, c->name) != 0 || (c->perms & want) != want)
-            continue;
-        switch (c->who) {
-        case ANYONE: return 1;
-        case SIGNED: return !is_anonymous(requester);
-        case BUCKET_OWNER: return same_user(requester, bucket_owner);
-        }
     }
+    if (cn_acl_canned(s->acl, s->owner, bucket_owner, g, &n) != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (grant_gives(&g[i], requester, want, s->flags))
+            return 1;
     return 0;
 }
 
@@ -61,16 +66,16 @@ int gw_access_allows(const char *requester, const gw_acl_subject_t *bucket,
     case GW_PERM_UNLISTED:
     case GW_PERM_BUCKET_OWNER: return same_user(requester, bucket->owner);
     /* bucket-owner-* name the bucket's own owner for a bucket: nothing more */
-    case GW_PERM_BUCKET_LIST: return grants(bucket, NULL, requester, P_READ);
-    case GW_PERM_BUCKET_WRITE: return grants(bucket, NULL, requester, P_WRITE);
-    case GW_PERM_BUCKET_READ_ACP: return grants(bucket, NULL, requester, P_READ_ACP);
-    case GW_PERM_BUCKET_WRITE_ACP: return grants(bucket, NULL, requester, P_WRITE_ACP);
+    case GW_PERM_BUCKET_LIST: return grants(bucket, NULL, requester, CN_ACL_READ);
+    case GW_PERM_BUCKET_WRITE: return grants(bucket, NULL, requester, CN_ACL_WRITE);
+    case GW_PERM_BUCKET_READ_ACP: return grants(bucket, NULL, requester, CN_ACL_READ_ACP);
+    case GW_PERM_BUCKET_WRITE_ACP: return grants(bucket, NULL, requester, CN_ACL_WRITE_ACP);
     case GW_PERM_OBJECT_READ:
-        return obj != NULL && grants(obj, bucket->owner, requester, P_READ);
+        return obj != NULL && grants(obj, bucket->owner, requester, CN_ACL_READ);
     case GW_PERM_OBJECT_READ_ACP:
-        return obj != NULL && grants(obj, bucket->owner, requester, P_READ_ACP);
+        return obj != NULL && grants(obj, bucket->owner, requester, CN_ACL_READ_ACP);
     case GW_PERM_OBJECT_WRITE_ACP:
-        return obj != NULL && grants(obj, bucket->owner, requester, P_WRITE_ACP);
+        return obj != NULL && grants(obj, bucket->owner, requester, CN_ACL_WRITE_ACP);
     }
     return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * gateway/auth/access.h: the gateway's one access decision (issue 12). Every "may this requester
  * do this?" of the S3 and REST handlers, the copy and multipart paths and the cache hits is
- * answered by gw_access_allows, a pure function over canonical user ids and canned ACLs.
+ * answered by gw_access_allows, a pure function over canonical user ids and ACLs (grant lists,
+ * and canned ACLs as their shorthands).
  *
  * The model is S3's ACLs (docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html):
  *  - A bucket's grants decide who may list it (READ), create, overwrite and delete objects
@@ -10,13 +11,21 @@
  *    WRITE_ACP). The bucket's owner is not the object's owner: a private object that another
  *    user wrote into a public-read-write bucket is not readable by the bucket's owner, who
  *    may still delete it (bucket WRITE).
- *  - An owner holds FULL_CONTROL of what it owns. The canned ACLs add:
+ *  - A resource has a grant list (common/acl.h: a canonical user, AllUsers, i.e. anyone,
+ *    AuthenticatedUsers, i.e. any signed requester, or LogDelivery, which no requester here
+ *    is; each READ, WRITE, READ_ACP, WRITE_ACP or FULL_CONTROL, which is all four), or a
+ *    canned ACL, which is a shorthand for one (cn_acl_canned):
  *      public-read          AllUsers READ
  *      public-read-write    AllUsers READ, WRITE
- *      authenticated-read   AuthenticatedUsers READ (any signed requester)
+ *      authenticated-read   AuthenticatedUsers READ
  *      bucket-owner-read    (objects) the bucket's owner READ
  *      bucket-owner-full-control (objects) the bucket's owner FULL_CONTROL
- *    and nothing else (aws-exec-read and log-delivery-write name AWS services).
+ *      log-delivery-write   LogDelivery WRITE, READ_ACP
+ *    (aws-exec-read's grant names Amazon EC2: nothing here). WRITE on an object grants
+ *    nothing (S3: "not applicable"); overwriting and deleting are the bucket's WRITE.
+ *  - An owner holds FULL_CONTROL of what it owns, whatever its grant list says: S3 gives an
+ *    owner READ_ACP and WRITE_ACP always, and its account's own policies the rest, which
+ *    here is the owner itself.
  *  - Some operations belong to the bucket's owner alone whatever the ACL (DeleteBucket,
  *    GetBucketLocation), as in S3, where no ACL grant maps to them.
  * An object written before objects had owners (metadata format 1) is owned by its bucket's
@@ -41,11 +50,19 @@ typedef enum gw_perm {
     GW_PERM_OBJECT_WRITE_ACP,/* object WRITE_ACP */
 } gw_perm_t;
 
-/** Who owns a bucket or an object, and its canned ACL. owner: a canonical id ("" none);
- *  acl: a canned ACL name (NULL or "" = private; an unknown name grants nothing more). */
+#define GW_ACL_IGNORE_PUBLIC 1u /* grants to AllUsers and AuthenticatedUsers count for nothing
+                                 * (the public access block's IgnorePublicAcls) */
+
+/** Who owns a bucket or an object, and its ACL. owner: a canonical id ("" none); grants: a
+ *  grant list in common/acl.h's text form, which when not NULL or "" is the ACL; else acl: a
+ *  canned ACL name (NULL or "" = private; an unknown name grants nothing more). A malformed
+ *  grant list grants what its well-formed grants before the defect say. flags:
+ *  GW_ACL_IGNORE_PUBLIC. */
 typedef struct gw_acl_subject {
     const char *owner;
     const char *acl;
+    const char *grants;
+    unsigned flags;
 } gw_acl_subject_t;
 
 /** 1 when requester (a canonical id; NULL or "" = anonymous) may do perm. bucket is always

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/acl.h"
 #include "common/log.h"
+#include "common/mem.h"
 #include "gateway/auth/policy_req.h"
 #include "gateway/gateway.h"
 #include "gateway/s3/manifest.h"
@@ -44,40 +46,52 @@ int gw_owner_expected(cn_slice_t expected, const char *owner)
             memcmp(expected.ptr, owner, expected.len) == 0);
 }
 
-/* 1 for a canned ACL that grants anything to everyone or to every signed user (S3's
- * "public" ACLs, which the public access block blocks or ignores). */
-static int acl_is_public(const char *acl)
+/* The ACL subject s as bucket b's settings let it count: nothing but its owner's with the
+ * ownership controls BucketOwnerEnforced (ACLs disabled), and its grants to AllUsers and
+ * AuthenticatedUsers (S3's "public" grants) nothing with IgnorePublicAcls. */
+static void acl_in_force(const gw_bucket_t *b, gw_acl_subject_t *s)
 {
-    return acl != NULL && (strcmp(acl, "public-read") == 0 ||
-                           strcmp(acl, "public-read-write") == 0 ||
-                           strcmp(acl, "authenticated-read") == 0);
+    if (b != NULL && b->ownership == GW_OWN_ENFORCED) {
+        s->acl = "private";
+        s->grants = NULL;
+    }
+    if (b != NULL && (b->pab & GW_PAB_IGNORE_ACLS))
+        s->flags |= GW_ACL_IGNORE_PUBLIC;
 }
 
-/* The canned ACL that counts for a decision in bucket b (NULL: none known): none with the
- * ownership controls BucketOwnerEnforced (ACLs disabled), and a public one grants nothing
- * with IgnorePublicAcls. */
-static const char *acl_in_force(const gw_bucket_t *b, const char *acl)
+/* 1 when an ACL set under BucketOwnerEnforced is one S3 still takes: the default, or one that
+ * gives the bucket's owner FULL_CONTROL and nothing else (bucket-owner-full-control, or that
+ * as a grant list). */
+static int acl_enforced_ok(const char *acl, const char *grants, const char *bucket_owner)
 {
-    if (b != NULL && b->ownership == GW_OWN_ENFORCED)
-        return "private";
-    if (b != NULL && (b->pab & GW_PAB_IGNORE_ACLS) && acl_is_public(acl))
-        return "private";
-    return acl;
+    cn_acl_grant_t g;
+    size_t pos = 0;
+    int rc;
+
+    if (grants == NULL || grants[0] == '\0')
+        return acl == NULL || acl[0] == '\0' || strcmp(acl, "private") == 0 ||
+               strcmp(acl, "bucket-owner-full-control") == 0;
+    while ((rc = cn_acl_next(grants, &pos, &g)) == 1)
+        if (g.type != CN_ACL_USER || g.perm != CN_ACL_FULL_CONTROL ||
+            strcmp(g.id, bucket_owner) != 0)
+            return 0;
+    return rc == 0;
 }
 
-/* An ACL the request sets (x-amz-acl of a write or a Put*Acl, which r->acl holds once read)
- * against its bucket's settings: 400 AccessControlListNotSupported when ACLs are disabled
- * (BucketOwnerEnforced takes none but the default), 403 when BlockPublicAcls refuses a
- * public one. */
-gw_s3_err_t gw_req_acl_allowed(const gw_req_t *r, const char *acl)
+/* An ACL the request sets (x-amz-acl or x-amz-grant-* of a write or a Put*Acl, which r->acl
+ * and r->grants hold once read; a Put*Acl body's) against its bucket's settings: 400
+ * AccessControlListNotSupported when ACLs are disabled (BucketOwnerEnforced takes none but
+ * the bucket owner's full control), 403 when BlockPublicAcls refuses a public one. */
+gw_s3_err_t gw_req_acl_allowed(const gw_req_t *r, const char *acl, const char *grants)
 {
     const gw_bucket_t *b = gw_mgr_bucket_find(r->srv, r->route.bucket);
+    int none = (acl == NULL || acl[0] == '\0') && (grants == NULL || grants[0] == '\0');
 
-    if (b == NULL || acl == NULL || acl[0] == '\0')
+    if (b == NULL || none)
         return GW_S3_OK;
-    if (b->ownership == GW_OWN_ENFORCED && strcmp(acl, "private") != 0)
+    if (b->ownership == GW_OWN_ENFORCED && !acl_enforced_ok(acl, grants, b->owner))
         return GW_S3_ACL_NOT_SUPPORTED;
-    if ((b->pab & GW_PAB_BLOCK_ACLS) && acl_is_public(acl))
+    if ((b->pab & GW_PAB_BLOCK_ACLS) && cn_acl_is_public(acl, grants))
         return GW_S3_ACCESS_DENIED;
     return GW_S3_OK;
 }
@@ -100,7 +114,10 @@ gw_s3_err_t gw_req_check_access(gw_req_t *r, const gw_bucket_t *b)
 
     snprintf(r->bucket_owner, sizeof(r->bucket_owner), "%s", b->owner ? b->owner : "");
     snprintf(r->bucket_acl, sizeof(r->bucket_acl), "%s", b->acl ? b->acl : "");
-    bs = (gw_acl_subject_t){r->bucket_owner, acl_in_force(b, r->bucket_acl)};
+    cn_free(r->bucket_grants);
+    r->bucket_grants = cn_strdup(b->grants ? b->grants : "");
+    bs = (gw_acl_subject_t){r->bucket_owner, r->bucket_acl, r->bucket_grants, 0};
+    acl_in_force(b, &bs);
     owner = r->requester[0] && strcmp(r->requester, r->bucket_owner) == 0;
     r->may_list = gw_policy_combine(
         gw_req_policy_for(r, r->route.bucket, "s3:ListBucket", NULL, 0),
@@ -117,36 +134,40 @@ gw_s3_err_t gw_req_check_access(gw_req_t *r, const gw_bucket_t *b)
     /* allowed: the ACL it sets must suit the bucket (Put*Acl with a body: s3_acl.c) */
     if (r->route.op == GW_OP_PUT_OBJECT || r->route.op == GW_OP_CREATE_MULTIPART ||
         r->route.op == GW_OP_PUT_BUCKET_ACL || r->route.op == GW_OP_PUT_OBJECT_ACL)
-        if ((e = gw_req_acl_allowed(r, r->acl)) != GW_S3_OK)
+        if ((e = gw_req_acl_allowed(r, r->acl, r->grants)) != GW_S3_OK)
             return e;
     return GW_S3_OK;
 }
 
 gw_acl_subject_t gw_req_bucket(const gw_req_t *r)
 {
-    return (gw_acl_subject_t){r->bucket_owner, r->bucket_acl};
+    return (gw_acl_subject_t){r->bucket_owner, r->bucket_acl, r->bucket_grants, 0};
 }
 
-/* The ACL part of an object permission in bucket bname: the object's owner and canned ACL
- * from meta, as its bucket's settings let them count. */
+/* The ACL part of an object permission in bucket bname: the object's owner and ACL from
+ * meta, as its bucket's settings let them count. */
 static int obj_acl_allows(gw_req_t *r, const char *bname, const gw_acl_subject_t *bucket,
                           cn_slice_t meta, gw_perm_t perm, gw_obj_access_t *out)
 {
     const gw_bucket_t *b = gw_mgr_bucket_find(r->srv, bname);
-    gw_obj_access_t a;
-    gw_acl_subject_t os = {a.owner, NULL}, bs = *bucket;
+    gw_obj_access_t *a = cn_malloc(sizeof(*a)); /* a grant list is up to 8 KiB */
+    gw_acl_subject_t os, bs = *bucket;
+    int ok;
 
-    if (gw_meta_access(meta.ptr ? meta.ptr : "", meta.ptr ? meta.len : 0, bucket->owner, a.owner,
-                       a.acl) != 0)
+    if (gw_meta_access(meta.ptr ? meta.ptr : "", meta.ptr ? meta.len : 0, bucket->owner, a->owner,
+                       a->acl, a->grants, sizeof(a->grants)) != 0)
         CN_LOG(CN_LOG_WARN, "req=%s %s: unreadable object metadata; only the bucket's owner "
                "may read it", r->reqid, r->resource);
     if (out)
-        *out = a;
-    os.acl = acl_in_force(b, a.acl);
-    bs.acl = acl_in_force(b, bucket->acl);
+        *out = *a;
+    os = (gw_acl_subject_t){a->owner, a->acl, a->grants, 0};
+    acl_in_force(b, &os);
+    acl_in_force(b, &bs);
     if (b != NULL && b->ownership == GW_OWN_ENFORCED)
         os.owner = bucket->owner; /* the bucket's owner owns every object */
-    return gw_access_allows(r->requester, &bs, &os, perm);
+    ok = gw_access_allows(r->requester, &bs, &os, perm);
+    cn_free(a);
+    return ok;
 }
 
 int gw_obj_allows(gw_req_t *r, const gw_acl_subject_t *bucket, cn_slice_t meta, gw_perm_t perm,
@@ -174,7 +195,9 @@ gw_s3_err_t gw_obj_missing(const gw_req_t *r, const gw_acl_subject_t *bucket)
 {
     /* r's own bucket: may_list, which its policy had its word in */
     int own = strcmp(bucket->owner, r->bucket_owner) == 0 &&
-              strcmp(bucket->acl ? bucket->acl : "", r->bucket_acl) == 0;
+              strcmp(bucket->acl ? bucket->acl : "", r->bucket_acl) == 0 &&
+              strcmp(bucket->grants ? bucket->grants : "",
+                     r->bucket_grants ? r->bucket_grants : "") == 0;
 
     return (own ? r->may_list : gw_access_allows(r->requester, bucket, NULL, GW_PERM_BUCKET_LIST))
                ? GW_S3_NO_SUCH_KEY

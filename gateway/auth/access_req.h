@@ -6,16 +6,19 @@
 #ifndef CAIRN_GATEWAY_ACCESS_REQ_H
 #define CAIRN_GATEWAY_ACCESS_REQ_H
 
+#include "common/acl.h"
 #include "common/buf.h"
 #include "gateway/auth/access.h"
 #include "gateway/s3/s3_req.h"
 
 typedef struct gw_bucket gw_bucket_t;
 
-/** An object's owner and canned ACL as its metadata states them (gw_meta_access). */
+/** An object's owner, canned ACL and grant list as its metadata states them (gw_meta_access).
+ *  Large (the grant list): not for the stack of a deep call. */
 typedef struct gw_obj_access {
     char owner[72];
     char acl[32];
+    char grants[CN_ACL_TEXT_MAX];  /* "" when acl is the ACL */
 } gw_obj_access_t;
 
 /** The bucket part of the decision for an S3 request: ListBuckets and CreateBucket need a
@@ -38,10 +41,12 @@ int gw_obj_allows(gw_req_t *r, const gw_acl_subject_t *bucket, cn_slice_t meta, 
  *  owner and ACL are sb, metadata meta), by its ACLs and src_bucket's policy. */
 int gw_copy_source_allows(gw_req_t *r, const gw_acl_subject_t *sb, const char *src_bucket,
                           const char *src_key, size_t src_key_len, cn_slice_t meta);
-/** An ACL a request sets on r's bucket or object (canned; "" none) against the bucket's
- *  ownership controls and public access block: GW_S3_OK, AccessControlListNotSupported
- *  (ACLs disabled: anything but private) or AccessDenied (BlockPublicAcls: a public one). */
-gw_s3_err_t gw_req_acl_allowed(const gw_req_t *r, const char *acl);
+/** An ACL a request sets on r's bucket or object (canned acl, or grants, a grant list; NULL
+ *  or "" none) against the bucket's ownership controls and public access block: GW_S3_OK,
+ *  AccessControlListNotSupported (ACLs disabled: anything but private or the bucket owner's
+ *  full control) or AccessDenied (BlockPublicAcls: a public one, any grant to AllUsers or
+ *  AuthenticatedUsers). */
+gw_s3_err_t gw_req_acl_allowed(const gw_req_t *r, const char *acl, const char *grants);
 /** Who owns an object r writes: r's requester, or the bucket's owner when its ownership
  *  controls are BucketOwnerEnforced. */
 const char *gw_req_object_owner(const gw_req_t *r);

@@ -92,7 +92,7 @@ static void after_auth(gw_req_t *r)
 
     if ((e = gw_req_check_body(r)) != GW_S3_OK)
         goto fail;
-    if ((e = gw_req_read_acl(r)) != GW_S3_OK)
+    if ((e = gw_req_read_acl(r, &msg)) != GW_S3_OK)
         goto fail;
     if ((e = gw_refuse_req(r, &msg)) != GW_S3_OK)
         goto fail;

@@ -45,6 +45,7 @@ static void free_users(gw_user_t *u, size_t n)
         cn_free(u[i].access_key);
         cn_free(u[i].secret);
         cn_free(u[i].role);
+        cn_free(u[i].email);
     }
     cn_free(u);
 }
@@ -55,6 +56,7 @@ static void free_buckets(gw_bucket_t *b, size_t n)
         cn_free(b[i].name);
         cn_free(b[i].owner);
         cn_free(b[i].acl);
+        cn_free(b[i].grants);
         cn_free(b[i].policy_doc);
         gw_policy_destroy(b[i].policy);
     }
@@ -133,6 +135,16 @@ const gw_user_t *gw_mgr_user_by_id(const gw_server_t *s, const char *id)
     return NULL;
 }
 
+const gw_user_t *gw_mgr_user_by_email(const gw_server_t *s, const char *email, size_t len)
+{
+    /* S3 matches an address without regard to case */
+    for (size_t i = 0; len && i < s->mgr.nusers; i++)
+        if (strlen(s->mgr.users[i].email) == len &&
+            strncasecmp(s->mgr.users[i].email, email, len) == 0)
+            return &s->mgr.users[i];
+    return NULL;
+}
+
 int gw_mgr_quota_take(gw_server_t *s, const char *name, uint64_t bytes)
 {
     for (size_t i = 0; i < s->mgr.nbuckets; i++) {
@@ -198,6 +210,7 @@ static void user_entry(gw_user_t *u, json_t *o, json_t *k)
     u->user = json_str_dup(o, "user");
     u->id = json_str_dup(o, "id");
     u->role = json_str_dup(o, "role");
+    u->email = json_str_dup(o, "email");
     u->access_key = k ? json_str_dup(k, "access_key") : cn_strdup("");
     u->secret = k ? json_str_dup(k, "secret") : cn_strdup("");
 }
@@ -361,6 +374,7 @@ static void on_buckets(int status, cn_msg_t *resp, void *arg)
         b[i].name = json_str_dup(o, "name");
         b[i].owner = json_str_dup(o, "owner");
         b[i].acl = json_str_dup(o, "acl");
+        b[i].grants = json_str_dup(o, "grants");
         b[i].created_ms = (uint64_t)json_integer_value(json_object_get(o, "created_ms"));
         b[i].quota = (uint64_t)json_integer_value(json_object_get(o, "quota"));
         b[i].used = (uint64_t)json_integer_value(json_object_get(o, "used"));

@@ -28,6 +28,7 @@ typedef struct gw_user {
     char *access_key;
     char *secret;
     char *role;
+    char *email;      /* "" when none: what a grant by email address names (issue 15) */
 } gw_user_t;
 
 /* A bucket's public access block (PutPublicAccessBlock): which of S3's four settings are on. */
@@ -48,6 +49,7 @@ typedef struct gw_bucket {
     char *name;
     char *owner; /* canonical id of the owning user */
     char *acl;
+    char *grants; /* the bucket's grant list (common/acl.h), "" when its canned acl is it */
     uint64_t created_ms;
     uint64_t quota; /* bytes, 0: none (set-bucket-quota) */
     uint64_t used;  /* bytes stored, as the manager last summed them (lags; ADMIN_API.md) */
@@ -104,6 +106,8 @@ void gw_mgr_user_learn(gw_server_t *s, const cn_msg_t *resp);
 const char *gw_mgr_vhost_domain(const gw_server_t *s, const char *host, size_t host_len);
 /** The user with canonical id id, or NULL. */
 const gw_user_t *gw_mgr_user_by_id(const gw_server_t *s, const char *id);
+/** The user whose email address is email[0..len) (case-insensitive), or NULL. */
+const gw_user_t *gw_mgr_user_by_email(const gw_server_t *s, const char *email, size_t len);
 const gw_bucket_t *gw_mgr_bucket_find(const gw_server_t *s, const char *name);
 /** Quota accounting between two of the manager's usage sums: 1 when bytes more would take
  *  bucket name over its quota (used + what this gateway let in since); else counts them

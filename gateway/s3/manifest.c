@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/acl.h"
 #include "common/err.h"
 #include "common/mem.h"
 #include "common/msgpack_check.h"
@@ -67,7 +68,7 @@ void gw_meta_dispose(gw_meta_t *m)
     m->n = 0;
 }
 
-void gw_meta_add_access(gw_meta_t *m, const char *owner, const char *acl)
+void gw_meta_add_access(gw_meta_t *m, const char *owner, const char *acl, const char *grants)
 {
     char v[8];
     int n = snprintf(v, sizeof(v), "%d", GW_META_FORMAT);
@@ -75,14 +76,16 @@ void gw_meta_add_access(gw_meta_t *m, const char *owner, const char *acl)
     gw_meta_add(m, GW_META_FMT, strlen(GW_META_FMT), v, (size_t)n);
     gw_meta_add(m, GW_META_OWNER, strlen(GW_META_OWNER), owner ? owner : "",
                 owner ? strlen(owner) : 0);
-    if (acl && acl[0])
+    if (grants && grants[0])
+        gw_meta_add(m, GW_META_GRANTS, strlen(GW_META_GRANTS), grants, strlen(grants));
+    else if (acl && acl[0])
         gw_meta_add(m, GW_META_ACL, strlen(GW_META_ACL), acl, strlen(acl));
 }
 
 static int is_access_pair(const char *name)
 {
     return strcmp(name, GW_META_FMT) == 0 || strcmp(name, GW_META_OWNER) == 0 ||
-           strcmp(name, GW_META_ACL) == 0;
+           strcmp(name, GW_META_ACL) == 0 || strcmp(name, GW_META_GRANTS) == 0;
 }
 
 void gw_meta_copy_user(const gw_meta_t *in, gw_meta_t *out)
@@ -94,14 +97,16 @@ void gw_meta_copy_user(const gw_meta_t *in, gw_meta_t *out)
 }
 
 int gw_meta_access(const void *p, size_t n, const char *bucket_owner, char owner[72],
-                   char acl[32])
+                   char acl[32], char *grants, size_t grants_cap)
 {
     gw_meta_t m;
-    int rc;
+    int rc = 0;
 
     /* format 1 names no owner: the bucket's owner stands */
     snprintf(owner, 72, "%s", bucket_owner ? bucket_owner : "");
     snprintf(acl, 32, "private");
+    if (grants_cap)
+        grants[0] = '\0';
     if ((rc = gw_meta_decode(p, n, &m)) != 0)
         return rc;
     for (size_t i = 0; i < m.n; i++) {
@@ -111,9 +116,17 @@ int gw_meta_access(const void *p, size_t n, const char *bucket_owner, char owner
             snprintf(acl, 32, "%s", e->value);
         else if (strcmp(e->name, GW_META_OWNER) == 0 && strlen(e->value) < 72)
             snprintf(owner, 72, "%s", e->value);
+        else if (strcmp(e->name, GW_META_GRANTS) == 0 && grants_cap)
+            rc = strlen(e->value) < grants_cap && cn_acl_text_valid(e->value) == 0
+                     ? (snprintf(grants, grants_cap, "%s", e->value), 0)
+                     : CN_ECORRUPT;
     }
     gw_meta_dispose(&m);
-    return 0;
+    if (rc != 0) /* a grant list we cannot read grants nothing: the owner's alone */
+        snprintf(acl, 32, "private");
+    if (rc != 0 && grants_cap)
+        grants[0] = '\0';
+    return rc;
 }
 
 int gw_meta_decode(const void *p, size_t n, gw_meta_t *m)

@@ -6,7 +6,10 @@
  *      1 (no ":fmt"): ":acl" (canned ACL, absent = private); no owner: the object belongs to
  *        its bucket's owner (every release before issue 12);
  *      2: ":owner", the canonical id of the user who wrote the object ("" = anonymous).
- *    Readers accept every version up to GW_META_FORMAT and treat a newer one as version 2
+ *      3: an object may have ":grants", its ACL as a grant list (common/acl.h's text form)
+ *        in place of ":acl" (which it then lacks). Issue 15. A reader of format 2 takes such
+ *        an object for a private one: its owner alone may read it.
+ *    Readers accept every version up to GW_META_FORMAT and treat a newer one as version 3
  *    plus pairs they ignore; tests/integration/test_old_data.sh serves a format-1 fixture;
  *  - the chunk manifest, the body of a parent record with flags CN_OBJ_MANIFEST: a msgpack map
  *    {"v":1, "size":total, "etag":"hex", "segs":[[prefix(bin), size, chunk_size], ...]}.
@@ -24,8 +27,9 @@
 /* Internal metadata names start with ':' and are never sent as headers. */
 #define GW_META_ACL ":acl"                 /* the object's canned ACL */
 #define GW_META_OWNER ":owner"             /* canonical id of the object's owner (format 2) */
-#define GW_META_FMT ":fmt"                 /* the metadata's format version, "2" */
-#define GW_META_FORMAT 2
+#define GW_META_GRANTS ":grants"           /* the object's grant list (format 3) */
+#define GW_META_FMT ":fmt"                 /* the metadata's format version, "3" */
+#define GW_META_FORMAT 3
 #define GW_META_CHECKSUM_PREFIX "x-amz-checksum-" /* sent only with x-amz-checksum-mode */
 
 typedef struct gw_meta_pair {
@@ -44,15 +48,18 @@ void gw_meta_encode(const gw_meta_t *m, cn_buf_t *out);
 /** Decodes into m (empty input = no pairs). 0 or CN_ECORRUPT. */
 int gw_meta_decode(const void *p, size_t n, gw_meta_t *m);
 void gw_meta_dispose(gw_meta_t *m);
-/** Adds the format version, the owner and (when acl is not empty) the canned ACL. */
-void gw_meta_add_access(gw_meta_t *m, const char *owner, const char *acl);
-/** The owner and canned ACL of encoded metadata: format 1 has no owner, so *owner is then
- *  bucket_owner; no ":acl" is "private". 0 or CN_ECORRUPT (then owner is bucket_owner and
- *  acl "private": an unreadable object is its bucket owner's alone). */
+/** Adds the format version, the owner and the ACL: the grant list when grants is not NULL
+ *  or "" (common/acl.h), else the canned ACL when acl is not NULL or "". */
+void gw_meta_add_access(gw_meta_t *m, const char *owner, const char *acl, const char *grants);
+/** The owner, canned ACL and grant list of encoded metadata: format 1 has no owner, so
+ *  *owner is then bucket_owner; no ":acl" is "private"; grants (grants_cap bytes; 0: not
+ *  wanted) gets ":grants" or "". 0 or CN_ECORRUPT (then owner is bucket_owner and acl
+ *  "private": an unreadable object is its bucket owner's alone; a malformed grant list
+ *  leaves the owner and grants nothing more). */
 int gw_meta_access(const void *p, size_t n, const char *bucket_owner, char owner[72],
-                   char acl[32]);
-/** Copies every pair of in to out but the access ones (":fmt", ":owner", ":acl"): the
- *  metadata a copy keeps (x-amz-metadata-directive COPY). */
+                   char acl[32], char *grants, size_t grants_cap);
+/** Copies every pair of in to out but the access ones (":fmt", ":owner", ":acl",
+ *  ":grants"): the metadata a copy keeps (x-amz-metadata-directive COPY). */
 void gw_meta_copy_user(const gw_meta_t *in, gw_meta_t *out);
 
 typedef struct gw_manifest_seg {

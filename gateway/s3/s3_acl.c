@@ -1,17 +1,18 @@
 /*
- * gateway/s3/s3_acl.c: Get/PutBucketAcl and Get/PutObjectAcl with canned ACLs (private,
- * public-read, public-read-write, authenticated-read). A bucket's ACL lives in the manager's
- * bucket table (set with the manager RPC op "bucket_set_acl"); an object's is the internal
- * metadata pair GW_META_ACL, rewritten by putting the record again with its own body. A body
- * (AccessControlPolicy) is mapped onto the canned ACL it expresses (s3_xmlin.c); grants no
- * canned ACL expresses, and x-amz-grant-* headers, answer NotImplemented. What the ACLs allow
- * is decided by gateway/auth/access.c: the bucket's permissions before dispatch (http.c), an
- * object's here and in s3_object.c once its metadata is read (gw_obj_allows).
+ * gateway/s3/s3_acl.c: Get/PutBucketAcl and Get/PutObjectAcl (issue 15: grants, complete). An
+ * ACL is a canned name or a grant list (common/acl.h): from x-amz-acl, the x-amz-grant-*
+ * headers or an AccessControlPolicy body, resolved by s3_grants.c. A bucket's ACL lives in
+ * the manager's bucket table (the manager RPC op "bucket_set_acl", with "grants" for a
+ * list); an object's is the internal metadata pair GW_META_ACL or GW_META_GRANTS, rewritten
+ * by putting the record again with its own body. What the ACLs allow is decided by
+ * gateway/auth/access.c: the bucket's permissions before dispatch (http.c), an object's here
+ * and in s3_object.c once its metadata is read (gw_obj_allows).
  */
 #include "gateway/s3/chunk.h"
 
 #include <string.h>
 
+#include "common/acl.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -20,31 +21,18 @@
 #include "gateway/auth/access_req.h"
 #include "gateway/link/mgr_link.h"
 #include "gateway/s3/s3_acl.h"
+#include "gateway/s3/s3_grants.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
 
-/* the manager op that changes a bucket's canned ACL: fields name, acl, owner (the
- * requester's access key id); rc 0, CN_ENOENT, CN_EINVAL */
+/* the manager op that changes a bucket's ACL: fields name, acl, grants (optional: the grant
+ * list that replaces the canned acl), owner (the owner the gateway saw: the change is refused
+ * if another owns the bucket by then); rc 0, CN_ENOENT, CN_EPERM, CN_EINVAL */
 #define GW_OP_BUCKET_SET_ACL "bucket_set_acl"
-
-#define ALL_USERS "http://acs.amazonaws.com/groups/global/AllUsers"
-#define AUTH_USERS "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
 
 int gw_acl_canned_valid(const char *acl)
 {
-    return strcmp(acl, "private") == 0 || strcmp(acl, "public-read") == 0 ||
-           strcmp(acl, "public-read-write") == 0 || strcmp(acl, "authenticated-read") == 0;
-}
-
-static void group_grant(cn_buf_t *b, const char *uri, const char *perm)
-{
-    gw_xml_open(b, "Grant");
-    cn_buf_append_str(b, "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
-                         "xsi:type=\"Group\">");
-    gw_xml_str_elem(b, "URI", uri);
-    gw_xml_close(b, "Grantee");
-    gw_xml_str_elem(b, "Permission", perm);
-    gw_xml_close(b, "Grant");
+    return cn_acl_canned_known(acl);
 }
 
 void gw_owner_xml(gw_req_t *r, cn_buf_t *b, const char *tag, const char *id)
@@ -57,81 +45,53 @@ void gw_owner_xml(gw_req_t *r, cn_buf_t *b, const char *tag, const char *id)
     gw_xml_close(b, tag);
 }
 
-/* Answers the AccessControlPolicy document of a canned ACL owned by owner (a canonical id). */
-static void send_policy(gw_req_t *r, const char *owner, const char *acl)
+/* The ACL a Put*Acl asks for: the canned acl (x-amz-acl), or a grant list into grants (the
+ * x-amz-grant-* headers or the body; then *owner_claim is the body's Owner ID, "" none).
+ * Returns 0, or answers and returns -1. */
+static int wanted_acl(gw_req_t *r, char acl[32], cn_buf_t *grants, char owner_claim[72])
 {
-    cn_buf_t b;
-
-    cn_buf_init(&b);
-    gw_xml_decl(&b);
-    gw_xml_open_ns(&b, "AccessControlPolicy", GW_S3_XMLNS);
-    gw_owner_xml(r, &b, "Owner", owner);
-    gw_xml_open(&b, "AccessControlList");
-    gw_xml_open(&b, "Grant");
-    cn_buf_append_str(&b, "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
-                          "xsi:type=\"CanonicalUser\">");
-    {
-        const gw_user_t *u = gw_mgr_user_by_id(r->srv, owner);
-        gw_xml_str_elem(&b, "ID", owner);
-        gw_xml_str_elem(&b, "DisplayName", u ? u->user : "");
-    }
-    gw_xml_close(&b, "Grantee");
-    gw_xml_str_elem(&b, "Permission", "FULL_CONTROL");
-    gw_xml_close(&b, "Grant");
-    if (strcmp(acl, "public-read") == 0 || strcmp(acl, "public-read-write") == 0)
-        group_grant(&b, ALL_USERS, "READ");
-    if (strcmp(acl, "public-read-write") == 0)
-        group_grant(&b, ALL_USERS, "WRITE");
-    if (strcmp(acl, "authenticated-read") == 0)
-        group_grant(&b, AUTH_USERS, "READ");
-    gw_xml_close(&b, "AccessControlList");
-    gw_xml_close(&b, "AccessControlPolicy");
-    gw_req_send_xml(r, 200, &b);
-    cn_buf_dispose(&b);
-}
-
-/* The canned ACL a Put*Acl asks for, from x-amz-acl or the body. Returns 0 or answers. */
-static int wanted_acl(gw_req_t *r, char acl[32])
-{
-    static const char *const grants[] = {"x-amz-grant-read", "x-amz-grant-write",
-                                         "x-amz-grant-read-acp", "x-amz-grant-write-acp",
-                                         "x-amz-grant-full-control"};
+    const char *msg = NULL;
     gw_s3_err_t e;
-    int rc;
 
-    for (size_t i = 0; i < sizeof(grants) / sizeof(grants[0]); i++)
-        if (gw_req_header(r, grants[i]).ptr) {
-            gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "Only canned ACLs are supported");
-            return -1;
-        }
-    if (r->acl[0]) {
+    acl[0] = owner_claim[0] = '\0';
+    if (r->acl[0] || r->grants) {
         if (r->body.len) {
-            gw_req_error(r, GW_S3_INVALID_REQUEST,
-                         "Specifying both Canned ACLs and Header Grants is not allowed");
+            gw_req_error(r, GW_S3_INVALID_REQUEST, r->acl[0]
+                             ? "Specifying both Canned ACLs and an ACL body is not allowed"
+                             : "Specifying both Header Grants and an ACL body is not allowed");
             return -1;
         }
-        memcpy(acl, r->acl, sizeof(r->acl));
-        return 0;
+        if (r->grants)
+            cn_buf_append_str(grants, r->grants);
+        else
+            memcpy(acl, r->acl, sizeof(r->acl));
+        return 0; /* checked against the bucket's settings with its access */
     }
     if (r->body.len == 0) {
         gw_req_error(r, GW_S3_MALFORMED_ACL, NULL);
         return -1;
     }
-    rc = gw_xml_parse_acl(r->body.ptr, r->body.len, acl);
-    if (rc == CN_EPERM) {
-        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "Only grants that a canned ACL expresses are "
-                                               "supported");
+    if ((e = gw_grants_from_body(r, grants, owner_claim, &msg)) != GW_S3_OK) {
+        gw_req_error(r, e, msg);
         return -1;
     }
-    if (rc != 0) {
-        gw_req_error(r, GW_S3_MALFORMED_ACL, NULL);
-        return -1;
-    }
-    /* a body's ACL meets the bucket's settings as x-amz-acl did (gw_req_check_access) */
-    if ((e = gw_req_acl_allowed(r, acl)) != GW_S3_OK) {
+    if (grants->len == 0)
+        strcpy(acl, "private"); /* an empty list: the owner's implicit control alone */
+    /* a body's ACL meets the bucket's settings as the headers did (gw_req_check_access) */
+    if ((e = gw_req_acl_allowed(r, acl, grants->data)) != GW_S3_OK) {
         gw_req_error(r, e, NULL);
         return -1;
     }
+    return 0;
+}
+
+/* 1 when a body's Owner (claim, "" none) names the real owner; else answers AccessDenied: an
+ * ACL cannot give a resource away. */
+static int owner_claim_ok(gw_req_t *r, const char *claim, const char *owner)
+{
+    if (claim[0] == '\0' || strcmp(claim, owner) == 0)
+        return 1;
+    gw_req_error(r, GW_S3_ACCESS_DENIED, "The Owner of an ACL must be the resource's owner");
     return 0;
 }
 
@@ -139,7 +99,8 @@ static int wanted_acl(gw_req_t *r, char acl[32])
 
 void gw_s3_get_bucket_acl(gw_req_t *r)
 {
-    send_policy(r, r->bucket_owner, r->bucket_acl[0] ? r->bucket_acl : "private");
+    gw_acl_send_policy(r, r->bucket_owner, r->bucket_acl[0] ? r->bucket_acl : "private",
+                       r->bucket_grants, NULL);
 }
 
 static void on_bucket_acl_refreshed(int status, void *arg)
@@ -176,15 +137,24 @@ static void on_bucket_set_acl(int status, cn_msg_t *resp, void *arg)
 
 void gw_s3_put_bucket_acl(gw_req_t *r)
 {
-    char acl[32];
+    char acl[32], claim[72];
+    cn_buf_t grants;
     cn_msg_t *m;
 
-    if (wanted_acl(r, acl) != 0)
+    cn_buf_init(&grants);
+    if (wanted_acl(r, acl, &grants, claim) != 0 || !owner_claim_ok(r, claim, r->bucket_owner)) {
+        cn_buf_dispose(&grants);
         return;
+    }
     m = cn_msg_new(GW_OP_BUCKET_SET_ACL);
     cn_msg_set_str(m, "name", r->route.bucket);
-    cn_msg_set_str(m, "acl", acl);
-    cn_msg_set_str(m, "owner", r->requester);
+    cn_msg_set_str(m, "acl", acl[0] ? acl : "private");
+    if (grants.len)
+        cn_msg_set_str(m, "grants", grants.data);
+    cn_buf_dispose(&grants);
+    /* WRITE_ACP was decided here (it may be another user's grant); the manager checks that
+     * the owner is still the one this decision saw */
+    cn_msg_set_str(m, "owner", r->bucket_owner);
     r->http.pending++;
     gw_mgr_call(r->srv, m, on_bucket_set_acl, r);
 }
@@ -221,7 +191,7 @@ static void on_object_acl_head(int status, cn_msg_t *resp, void *arg)
     else if (!allowed)
         gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
     else
-        send_policy(r, oa.owner, oa.acl);
+        gw_acl_send_policy(r, oa.owner, oa.acl, oa.grants, r->bucket_owner);
 }
 
 void gw_s3_get_object_acl(gw_req_t *r)
@@ -285,12 +255,16 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
             gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
             return;
         }
+        if (!owner_claim_ok(r, r->acl_owner_claim, oa.owner)) {
+            cn_msg_free(resp);
+            return;
+        }
         if (meta.ptr && gw_meta_decode(meta.ptr, meta.len, &m) == 0) {
             gw_meta_copy_user(&m, &out);
             gw_meta_dispose(&m);
         }
         /* the owner stays (a format-1 object gets its bucket owner's id written down) */
-        gw_meta_add_access(&out, oa.owner, o->etag);
+        gw_meta_add_access(&out, oa.owner, o->etag, r->grants);
     }
     gw_meta_encode(&out, &o->meta);
     gw_meta_dispose(&out);
@@ -321,10 +295,19 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
 void gw_s3_put_object_acl(gw_req_t *r)
 {
     char acl[32];
+    cn_buf_t grants;
     gw_obj_op_t *o;
     cn_msg_t *m;
+    int rc;
 
-    if (wanted_acl(r, acl) != 0)
+    cn_buf_init(&grants);
+    rc = wanted_acl(r, acl, &grants, r->acl_owner_claim);
+    if (rc == 0 && grants.len) { /* the grant list to store, until the record is read */
+        cn_free(r->grants);
+        r->grants = cn_strdup(grants.data);
+    }
+    cn_buf_dispose(&grants);
+    if (rc != 0)
         return;
     o = object_op(r);
     snprintf(o->etag, sizeof(o->etag), "%s", acl); /* the new ACL, until the record is read */

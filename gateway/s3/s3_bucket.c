@@ -165,6 +165,8 @@ void gw_s3_create_bucket(gw_req_t *r)
     cn_msg_set_str(m, "name", r->route.bucket);
     cn_msg_set_str(m, "owner", r->requester);
     cn_msg_set_str(m, "acl", aclbuf);
+    if (r->grants) /* x-amz-grant-*, resolved (s3_grants.h): the bucket's ACL from the start */
+        cn_msg_set_str(m, "grants", r->grants);
     r->http.pending++;
     gw_mgr_call(r->srv, m, on_bucket_create, r);
 }

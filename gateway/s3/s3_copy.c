@@ -164,7 +164,7 @@ static void copy_pump(gw_req_t *r)
 static int source_allowed(gw_req_t *r, cn_msg_t *resp, int rc)
 {
     struct gw_copy_state *cs = state_of(r);
-    gw_acl_subject_t sb = {cs->src_bucket.owner, cs->src_bucket.acl};
+    gw_acl_subject_t sb = {cs->src_bucket.owner, cs->src_bucket.acl, cs->src_bucket.grants, 0};
     cn_slice_t meta = {0};
 
     if (rc == 0) {
@@ -218,7 +218,7 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
             gw_meta_copy_user(&m, &out);
             gw_meta_dispose(&m);
         }
-        gw_meta_add_access(&out, gw_req_object_owner(r), r->acl);
+        gw_meta_add_access(&out, gw_req_object_owner(r), r->acl, r->grants);
         gw_meta_encode(&out, &o->meta);
         gw_meta_dispose(&out);
     }
@@ -311,6 +311,7 @@ static int copy_source(gw_req_t *r, cn_buf_t *skey, gw_obj_access_t *sb)
     }
     snprintf(sb->owner, sizeof(sb->owner), "%s", b->owner ? b->owner : "");
     snprintf(sb->acl, sizeof(sb->acl), "%s", b->acl ? b->acl : "");
+    snprintf(sb->grants, sizeof(sb->grants), "%s", b->grants ? b->grants : "");
     return 0;
 }
 
@@ -347,7 +348,7 @@ void gw_s3_copy_object(gw_req_t *r)
         goto out;
     n = snprintf(dst, sizeof(dst), "%s/", r->route.bucket);
     memcpy(dst + n, r->route.key, r->route.key_len);
-    if (!replace && !r->acl[0] && skey.len == (size_t)n + r->route.key_len &&
+    if (!replace && !r->acl[0] && !r->grants && skey.len == (size_t)n + r->route.key_len &&
         memcmp(skey.data, dst, skey.len) == 0) {
         gw_req_error(r, GW_S3_INVALID_REQUEST,
                      "This copy request is illegal because it is trying to copy an object to "

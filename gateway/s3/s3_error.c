@@ -102,6 +102,9 @@ static const struct s3_err_row table[] = {
                                      "The bucket ownership controls were not found"},
     [GW_S3_ACL_NOT_SUPPORTED] = {"AccessControlListNotSupported", 400,
                                  "The bucket does not allow ACLs"},
+    [GW_S3_UNRESOLVABLE_EMAIL] = {"UnresolvableGrantByEmailAddress", 400,
+                                  "The e-mail address you provided does not match any account "
+                                  "on record."},
     [GW_S3_SIGNATURE_DOES_NOT_MATCH] = {"SignatureDoesNotMatch", 403,
                                         "The request signature we calculated does not match "
                                         "the signature you provided. Check your key and "

@@ -279,7 +279,7 @@ void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out)
             gw_meta_add(&meta, h->name->base, h->name->len, h->value.base, h->value.len);
     }
     /* the writer owns what it writes (format 2 of manifest.h) */
-    gw_meta_add_access(&meta, gw_req_object_owner(r), r->acl);
+    gw_meta_add_access(&meta, gw_req_object_owner(r), r->acl, r->grants);
     if (r->checksum_name[0])
         gw_meta_add(&meta, r->checksum_name, strlen(r->checksum_name), r->checksum_value,
                     strlen(r->checksum_value));

@@ -45,8 +45,6 @@ static const char sse_msg[] = "Server-side encryption (x-amz-server-side-encrypt
 static const char lock_msg[] = "Object Lock (x-amz-object-lock-*) is not supported yet.";
 static const char redirect_msg[] =
     "Website redirects (x-amz-website-redirect-location) are not supported yet.";
-static const char grant_msg[] =
-    "Grant headers (x-amz-grant-*) are not supported yet: use a canned ACL (x-amz-acl).";
 
 /* A header whose presence alone is refused (NotImplemented) on the operations in ops. */
 static const struct header_rule {
@@ -73,11 +71,6 @@ static const struct header_rule {
     {"x-amz-object-lock-retain-until-date", NEW_OBJECT, lock_msg},
     {"x-amz-object-lock-legal-hold", NEW_OBJECT, lock_msg},
     {"x-amz-website-redirect-location", NEW_OBJECT, redirect_msg},
-    {"x-amz-grant-read", NEW_OBJECT | OP(GW_OP_CREATE_BUCKET), grant_msg},
-    {"x-amz-grant-write", NEW_OBJECT | OP(GW_OP_CREATE_BUCKET), grant_msg},
-    {"x-amz-grant-read-acp", NEW_OBJECT | OP(GW_OP_CREATE_BUCKET), grant_msg},
-    {"x-amz-grant-write-acp", NEW_OBJECT | OP(GW_OP_CREATE_BUCKET), grant_msg},
-    {"x-amz-grant-full-control", NEW_OBJECT | OP(GW_OP_CREATE_BUCKET), grant_msg},
 };
 
 /* The storage classes S3 documents besides STANDARD (the one every object has here). */

@@ -14,12 +14,15 @@
 #include "gateway/gateway.h"
 #include "gateway/http/metrics_http.h"
 #include "gateway/s3/s3_acl.h"
+#include "gateway/s3/s3_grants.h"
 
 static void req_free(gw_req_t *r)
 {
     CN_CHECK_OBJ(r, GW_REQ_MAGIC);
     if (r->op_free)
         r->op_free(r);
+    cn_free(r->grants);
+    cn_free(r->bucket_grants);
     r->magic = 0;
     cn_free(r);
 }
@@ -128,13 +131,14 @@ gw_s3_err_t gw_req_route(gw_req_t *r)
     return e;
 }
 
-gw_s3_err_t gw_req_read_acl(gw_req_t *r)
+gw_s3_err_t gw_req_read_acl(gw_req_t *r, const char **msg)
 {
     cn_slice_t acl = gw_req_header(r, "x-amz-acl");
 
-    if (!acl.ptr)
-        return GW_S3_OK;
-    snprintf(r->acl, sizeof(r->acl), "%.*s", (int)acl.len, acl.ptr);
-    return acl.len < sizeof(r->acl) && gw_acl_canned_valid(r->acl) ? GW_S3_OK
-                                                                    : GW_S3_INVALID_ARGUMENT;
+    if (acl.ptr) {
+        snprintf(r->acl, sizeof(r->acl), "%.*s", (int)acl.len, acl.ptr);
+        if (acl.len >= sizeof(r->acl) || !gw_acl_canned_valid(r->acl))
+            return GW_S3_INVALID_ARGUMENT;
+    }
+    return gw_req_read_grants(r, msg);
 }

@@ -43,6 +43,7 @@ struct gw_req {
     char requester[72];      /* canonical id of the signer ("" anonymous): gateway/auth/access.h */
     char bucket_owner[72];   /* the bucket's owner and canned ACL when access was decided */
     char bucket_acl[32];
+    char *bucket_grants;     /* and its grant list (common/acl.h), "" none; owned */
     int may_list;            /* the requester may list the bucket: a missing key is 404 to
                                 it, 403 to anyone else (S3 tells only listers what exists) */
     int obj_policy;          /* the bucket policy's gw_policy_result_t for the operation on
@@ -50,6 +51,10 @@ struct gw_req {
     cn_slice_t body;         /* the request body as stored: h2o's bytes, aws-chunked framing
                                 removed in place (aws_chunked.c); valid while the request is */
     char acl[32];            /* x-amz-acl of a PUT/POST, "" when absent */
+    char *grants;            /* the x-amz-grant-* headers as a grant list (common/acl.h),
+                                NULL when absent; owned (s3_grants.h); a PutObjectAcl's
+                                body's too, once read */
+    char acl_owner_claim[72];/* the Owner ID of a Put*Acl body, "" none */
     char checksum_name[32];  /* "x-amz-checksum-crc32"... verified for this body, or "" */
     char checksum_value[96]; /* its base64 value */
     /* operation state, owned by the operation file; op_free releases it */
@@ -74,9 +79,10 @@ int gw_req_rpc_end(gw_req_t *r, int status, cn_msg_t *resp, int *rc);
 /** Routes r (method, path, query, Host against [gateway] domain and the endpoints) into
  *  r->route and sets r->resource. GW_S3_OK or the S3 error. */
 gw_s3_err_t gw_req_route(gw_req_t *r);
-/** Reads x-amz-acl into r->acl: GW_S3_OK, or InvalidArgument for a canned ACL we do not
- *  store. */
-gw_s3_err_t gw_req_read_acl(gw_req_t *r);
+/** Reads x-amz-acl into r->acl and, on the operations that take them, the x-amz-grant-*
+ *  headers into r->grants (gw_req_read_grants): GW_S3_OK, or the error with *msg (NULL: the
+ *  table's): InvalidArgument for a canned ACL we do not know. */
+gw_s3_err_t gw_req_read_acl(gw_req_t *r, const char **msg);
 /** Answers an S3 error (XML body with the request id and resource; none for HEAD). */
 void gw_req_error(gw_req_t *r, gw_s3_err_t e, const char *msg);
 /** Answers status with an XML body (copied). */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/acl.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
@@ -38,9 +39,12 @@ struct xin {
     int have_num, have_etag, have_key;
     char etag[72];
     cn_buf_t key;
-    int grants, owner_full, all_read, all_write, auth_read, other;
+    int grants;              /* OwnershipControls: Rules seen */
+    char perm[32];           /* OwnershipControls: the mode */
     char grantee_uri[128];
-    char perm[32];
+    char xsi_type[32];       /* xsi:type of the element just opened, "" when none */
+    gw_xml_grant_t grant;    /* the Grant being read */
+    int grantee_seen;
 };
 
 static void fail(struct xin *x)
@@ -59,9 +63,15 @@ static void XMLCALL on_start_el(void *ud, const XML_Char *name, const XML_Char *
     struct xin *x = ud;
     const char *local = strrchr(name, '|');
     local = local ? local + 1 : name;
-    (void)atts;
     if (x->bad)
         return;
+    x->xsi_type[0] = '\0';
+    for (size_t i = 0; atts && atts[i] && atts[i + 1]; i += 2) {
+        const char *an = strrchr(atts[i], '|');
+
+        if (strcmp(an ? an + 1 : atts[i], "type") == 0)
+            snprintf(x->xsi_type, sizeof(x->xsi_type), "%s", atts[i + 1]);
+    }
     if (x->depth >= XIN_MAX_DEPTH) {
         fail(x);
         return;
@@ -327,64 +337,85 @@ void gw_xml_delete_dispose(gw_xml_delete_t *d)
 
 /* ---- AccessControlPolicy ------------------------------------------------------------- */
 
-#define ALL_USERS "http://acs.amazonaws.com/groups/global/AllUsers"
-#define AUTH_USERS "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
-
 static void acl_start(struct xin *x)
 {
-    if (x->depth == 1 && !name_is(x, 0, "AccessControlPolicy"))
+    gw_xml_acl_t *a = x->out;
+
+    if (x->depth == 1 && !name_is(x, 0, "AccessControlPolicy")) {
         fail(x);
-    else if (x->depth == 3 && name_is(x, 2, "Grant")) {
-        x->perm[0] = x->grantee_uri[0] = '\0';
+    } else if (x->depth == 3 && name_is(x, 1, "AccessControlList") && name_is(x, 2, "Grant")) {
+        memset(&x->grant, 0, sizeof(x->grant));
+        x->grant.type = -1;
+        x->grantee_seen = 0;
+        if (a->n >= GW_XML_ACL_MAX)
+            fail(x);
+    } else if (x->depth == 4 && name_is(x, 2, "Grant") && name_is(x, 3, "Grantee")) {
+        if (x->grantee_seen++)
+            fail(x);
+        else if (strcmp(x->xsi_type, "CanonicalUser") == 0)
+            x->grant.type = GW_XML_GRANTEE_ID;
+        else if (strcmp(x->xsi_type, "AmazonCustomerByEmail") == 0)
+            x->grant.type = GW_XML_GRANTEE_EMAIL;
+        else if (strcmp(x->xsi_type, "Group") == 0)
+            x->grant.type = GW_XML_GRANTEE_GROUP;
+        else if (x->xsi_type[0] != '\0')
+            fail(x); /* without xsi:type, the element inside says (acl_end) */
     }
+}
+
+/* Copies text t[0..n) into dst (cap bytes); a value that does not fit keeps cap - 1 bytes,
+ * which no id, address or URI matches. A second value for one field is malformed. */
+static void acl_value(struct xin *x, char *dst, size_t cap, const char *t, size_t n)
+{
+    if (dst[0] != '\0' || n == 0) {
+        fail(x);
+        return;
+    }
+    snprintf(dst, cap, "%.*s", (int)(n < cap ? n : cap - 1), t);
 }
 
 static void acl_end(struct xin *x, const char *t, size_t n)
 {
-    if (x->depth == 5 && name_is(x, 3, "Grantee") && name_is(x, 4, "URI")) {
-        snprintf(x->grantee_uri, sizeof(x->grantee_uri), "%.*s", (int)n, t);
-    } else if (x->depth == 4 && name_is(x, 3, "Permission")) {
-        snprintf(x->perm, sizeof(x->perm), "%.*s", (int)n, t);
-    } else if (x->depth == 3 && name_is(x, 2, "Grant")) {
-        x->grants++;
-        if (x->grantee_uri[0] == '\0') {
-            /* a canonical user: only the owner's FULL_CONTROL has a canned equivalent */
-            if (strcmp(x->perm, "FULL_CONTROL") == 0)
-                x->owner_full = 1;
-            else
-                x->other = 1;
-        } else if (strcmp(x->grantee_uri, ALL_USERS) == 0 && strcmp(x->perm, "READ") == 0) {
-            x->all_read = 1;
-        } else if (strcmp(x->grantee_uri, ALL_USERS) == 0 && strcmp(x->perm, "WRITE") == 0) {
-            x->all_write = 1;
-        } else if (strcmp(x->grantee_uri, AUTH_USERS) == 0 && strcmp(x->perm, "READ") == 0) {
-            x->auth_read = 1;
-        } else {
-            x->other = 1;
-        }
+    gw_xml_acl_t *a = x->out;
+    gw_xml_grant_t *g = &x->grant;
+
+    if (x->depth == 3 && name_is(x, 1, "Owner") && name_is(x, 2, "ID")) {
+        acl_value(x, a->owner, sizeof(a->owner), t, n);
+        a->has_owner = 1;
+    } else if (x->depth == 5 && name_is(x, 2, "Grant") && name_is(x, 3, "Grantee")) {
+        if (g->type < 0)
+            g->type = name_is(x, 4, "ID")             ? GW_XML_GRANTEE_ID
+                      : name_is(x, 4, "EmailAddress") ? GW_XML_GRANTEE_EMAIL
+                      : name_is(x, 4, "URI")          ? GW_XML_GRANTEE_GROUP
+                                                      : -1;
+        if ((g->type == GW_XML_GRANTEE_ID && name_is(x, 4, "ID")) ||
+            (g->type == GW_XML_GRANTEE_EMAIL && name_is(x, 4, "EmailAddress")) ||
+            (g->type == GW_XML_GRANTEE_GROUP && name_is(x, 4, "URI")))
+            acl_value(x, g->value, sizeof(g->value), t, n);
+        else if (!name_is(x, 4, "DisplayName"))
+            fail(x); /* an element of another type of grantee, or an unknown one */
+    } else if (x->depth == 4 && name_is(x, 2, "Grant") && name_is(x, 3, "Permission")) {
+        acl_value(x, g->perm, sizeof(g->perm), t, n);
+    } else if (x->depth == 3 && name_is(x, 1, "AccessControlList") && name_is(x, 2, "Grant")) {
+        unsigned bits;
+
+        if (g->type < 0 || g->value[0] == '\0' ||
+            cn_acl_perm_parse(g->perm, strlen(g->perm), &bits) != 0)
+            fail(x);
+        else
+            a->grants[a->n++] = *g;
     }
 }
 
-int gw_xml_parse_acl(const char *p, size_t n, char canned[32])
+int gw_xml_parse_acl(const char *p, size_t n, gw_xml_acl_t *out)
 {
     struct xin x = {0};
-    int rc;
 
+    memset(out, 0, sizeof(*out));
     x.on_start = acl_start;
     x.on_end = acl_end;
-    if ((rc = xin_run(&x, p, n)) != 0)
-        return rc;
-    if (x.other || (x.all_write && !x.all_read) || (x.auth_read && (x.all_read || x.all_write)))
-        return CN_EPERM;
-    if (x.all_read && x.all_write)
-        strcpy(canned, "public-read-write");
-    else if (x.all_read)
-        strcpy(canned, "public-read");
-    else if (x.auth_read)
-        strcpy(canned, "authenticated-read");
-    else
-        strcpy(canned, "private");
-    return 0;
+    x.out = out;
+    return xin_run(&x, p, n);
 }
 
 /* ---- CreateBucketConfiguration ------------------------------------------------------- */

@@ -1,7 +1,7 @@
 /*
  * gateway/s3/s3_xmlin.h: parsers of the XML request bodies S3 clients send (expat underneath):
- * CompleteMultipartUpload, Delete (DeleteObjects), AccessControlPolicy (Put*Acl, mapped onto
- * a canned ACL), CreateBucketConfiguration, PublicAccessBlockConfiguration and
+ * CompleteMultipartUpload, Delete (DeleteObjects), AccessControlPolicy (Put*Acl: its grants),
+ * CreateBucketConfiguration, PublicAccessBlockConfiguration and
  * OwnershipControls. Strict: a wrong root, a missing or repeated
  * required element, a DOCTYPE (entity tricks) or bad XML is CN_EINVAL (the caller answers
  * MalformedXML). Namespaces are accepted and ignored. Pure functions, thread-safe.
@@ -42,12 +42,33 @@ typedef struct gw_xml_delete {
 int gw_xml_parse_delete(const char *p, size_t n, gw_xml_delete_t *out);
 void gw_xml_delete_dispose(gw_xml_delete_t *d);
 
-/** Parses an AccessControlPolicy body and maps its grants onto a canned ACL: the owner's
- *  FULL_CONTROL only -> "private"; plus AllUsers READ -> "public-read"; plus AllUsers READ
- *  and WRITE -> "public-read-write"; plus AuthenticatedUsers READ -> "authenticated-read".
- *  Returns 0 with canned set, CN_EINVAL for bad XML, CN_EPERM for grants no canned ACL
- *  expresses (the caller answers NotImplemented). */
-int gw_xml_parse_acl(const char *p, size_t n, char canned[32]);
+#define GW_XML_ACL_MAX 100 /* grants in one AccessControlPolicy (S3's limit) */
+
+enum gw_xml_grantee { GW_XML_GRANTEE_ID, GW_XML_GRANTEE_EMAIL, GW_XML_GRANTEE_GROUP };
+
+/* One Grant as sent: the grantee by its xsi:type, and the Permission, both unchecked but for
+ * their shape (the caller resolves ids, addresses and group URIs). */
+typedef struct gw_xml_grant {
+    int type;          /* enum gw_xml_grantee */
+    char value[256];   /* ID, EmailAddress or URI; a longer one is cut to 255 bytes */
+    char perm[16];     /* one of READ, WRITE, READ_ACP, WRITE_ACP, FULL_CONTROL */
+} gw_xml_grant_t;
+
+typedef struct gw_xml_acl {
+    char owner[72];    /* Owner/ID ("" when absent; cut to 71 bytes) */
+    int has_owner;
+    gw_xml_grant_t grants[GW_XML_ACL_MAX];
+    size_t n;
+} gw_xml_acl_t;
+
+/** Parses an AccessControlPolicy body (Owner, then AccessControlList of Grant, each a
+ *  Grantee with xsi:type CanonicalUser + ID, AmazonCustomerByEmail + EmailAddress or
+ *  Group + URI (without xsi:type, the one of those it holds), and a Permission;
+ *  DisplayName is ignored) into *out (large: allocate it).
+ *  Returns 0, or CN_EINVAL (the caller answers MalformedACLError): bad XML, another root, a
+ *  Grantee with an unknown xsi:type or without its value, an element of another type, an
+ *  unknown Permission, a field twice, more than GW_XML_ACL_MAX grants. */
+int gw_xml_parse_acl(const char *p, size_t n, gw_xml_acl_t *out);
 
 /** Parses a CreateBucketConfiguration body (may be empty: region ""). Returns 0 with the
  *  LocationConstraint copied into region, or CN_EINVAL. */

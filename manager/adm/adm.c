@@ -88,6 +88,8 @@ static const struct cmd cmds[] = {
      adm_cmd_get_access_keys},
     {"update-user-role", 2, 2, "USER ROLE", "set a user's role: admin or normal",
      adm_cmd_update_user_role},
+    {"update-user-email", 2, 2, "USER EMAIL",
+     "set the email address ACL grants by email name (\"\" for none)", adm_cmd_update_user_email},
     {"update-user-password", 2, 2, "USER PASSWORD", "set a user's password",
      adm_cmd_update_user_password},
     {"add-endpoint", 1, 1, "ENDPOINT", "accept virtual-host requests to BUCKET.ENDPOINT",

@@ -143,7 +143,8 @@ adm_cmd_fn adm_cmd_status, adm_cmd_start, adm_cmd_whereis, adm_cmd_dump_ring,
     adm_cmd_update_consistency, adm_cmd_rebalance, adm_cmd_rollback;
 /* adm_users.c */
 adm_cmd_fn adm_cmd_create_user, adm_cmd_import_user, adm_cmd_delete_user, adm_cmd_get_users,
-    adm_cmd_update_user_role, adm_cmd_update_user_password, adm_cmd_add_endpoint,
+    adm_cmd_update_user_role, adm_cmd_update_user_email, adm_cmd_update_user_password,
+    adm_cmd_add_endpoint,
     adm_cmd_delete_endpoint, adm_cmd_get_endpoints, adm_cmd_add_bucket, adm_cmd_delete_bucket,
     adm_cmd_delete_bucket_stats, adm_cmd_get_bucket, adm_cmd_get_buckets, adm_cmd_chown_bucket,
     adm_cmd_update_acl, adm_cmd_set_bucket_quota, adm_cmd_backup, adm_cmd_restore;

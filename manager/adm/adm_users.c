@@ -98,6 +98,11 @@ int adm_cmd_update_user_role(struct adm *a, int argc, char **argv)
     return user_put(a, argv[0], "/role", "role", argv[1]);
 }
 
+int adm_cmd_update_user_email(struct adm *a, int argc, char **argv)
+{
+    return user_put(a, argv[0], "/email", "email", argv[1]);
+}
+
 int adm_cmd_update_user_password(struct adm *a, int argc, char **argv)
 {
     return user_put(a, argv[0], "/password", "password", argv[1]);

@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gw_xml_part_t *parts = NULL;
     gw_xml_delete_t del;
     size_t nparts = 0;
-    char canned[32], region[64];
+    char region[64];
+    gw_xml_acl_t *acl;
 
     cn_log_set_level(CN_LOG_ERROR);
     if (gw_xml_parse_complete(p, size, &parts, &nparts) == 0) {
@@ -46,9 +47,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     gw_xml_delete_dispose(&del);
 
-    memset(canned, 0x5a, sizeof(canned));
-    if (gw_xml_parse_acl(p, size, canned) == 0 && memchr(canned, '\0', sizeof(canned)) == NULL)
+    acl = malloc(sizeof(*acl));
+    if (acl == NULL)
         abort();
+    memset(acl, 0x5a, sizeof(*acl));
+    if (gw_xml_parse_acl(p, size, acl) == 0) {
+        /* every grant is complete: a known type, a value and a permission, NUL-terminated */
+        if (acl->n > GW_XML_ACL_MAX || memchr(acl->owner, '\0', sizeof(acl->owner)) == NULL)
+            abort();
+        for (size_t i = 0; i < acl->n; i++)
+            if (acl->grants[i].type < GW_XML_GRANTEE_ID ||
+                acl->grants[i].type > GW_XML_GRANTEE_GROUP || acl->grants[i].value[0] == '\0' ||
+                memchr(acl->grants[i].value, '\0', sizeof(acl->grants[i].value)) == NULL ||
+                memchr(acl->grants[i].perm, '\0', sizeof(acl->grants[i].perm)) == NULL)
+                abort();
+    }
+    free(acl);
     memset(region, 0x5a, sizeof(region));
     if (gw_xml_parse_location(p, size, region, sizeof(region)) == 0 &&
         memchr(region, '\0', sizeof(region)) == NULL)

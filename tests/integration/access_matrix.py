@@ -24,27 +24,14 @@ import boto3
 import botocore
 from botocore.config import Config
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import s3check  # noqa: E402
+from s3check import bad, expect  # noqa: E402
+
 EP = os.environ["CAIRN_EP"]
 ALICE_ID, BOB_ID = os.environ["CAIRN_ALICE_ID"], os.environ["CAIRN_BOB_ID"]
 ACLS = ["private", "public-read", "public-read-write", "authenticated-read"]
 BODY = b"the object's bytes"
-FAILED = 0
-
-
-def ok(name):
-    print("ok   " + name, flush=True)
-
-
-def bad(name, why=""):
-    global FAILED
-    FAILED += 1
-    print("FAIL " + name + ("   | " + str(why)[:300] if why else ""), flush=True)
-
-
-def expect(name, cond, why=""):
-    ok(name) if cond else bad(name, why)
-
-
 def client(ak, sk):
     return boto3.client("s3", endpoint_url=EP, aws_access_key_id=ak, aws_secret_access_key=sk,
                         region_name="us-east-1",
@@ -365,7 +352,7 @@ def main():
     n = run_pass(False) + run_pass(True)
     print("(%d matrix cells)" % n)
     extra_checks()
-    return 1 if FAILED else 0
+    return 1 if s3check.FAILED else 0
 
 
 if __name__ == "__main__":

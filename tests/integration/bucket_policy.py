@@ -15,61 +15,20 @@ import os
 import sys
 import time
 
-import boto3
 import botocore
-from botocore import UNSIGNED
-from botocore.config import Config
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import s3check  # noqa: E402
+from s3check import bad, code_of, expect, expect_code  # noqa: E402
 
 EP = os.environ["CAIRN_EP"]
 ALICE_ID, BOB_ID = os.environ["CAIRN_ALICE_ID"], os.environ["CAIRN_BOB_ID"]
 B = "pol"
-FAILED = 0
 
-
-def ok(name):
-    print("ok   " + name, flush=True)
-
-
-def bad(name, why=""):
-    global FAILED
-    FAILED += 1
-    print("FAIL " + name + ("   | " + str(why)[:300] if why else ""), flush=True)
-
-
-def expect(name, cond, why=""):
-    ok(name) if cond else bad(name, why)
-
-
-def client(ak=None, sk=None):
-    cfg = {"s3": {"addressing_style": "path"}, "retries": {"max_attempts": 1}}
-    if ak is None:
-        cfg["signature_version"] = UNSIGNED
-    return boto3.client("s3", endpoint_url=EP, aws_access_key_id=ak or "x",
-                        aws_secret_access_key=sk or "x", region_name="us-east-1",
-                        config=Config(**cfg))
-
-
-alice = client(os.environ["CAIRN_AK"], os.environ["CAIRN_SK"])
-bob = client(os.environ["CAIRN_BOB_AK"], os.environ["CAIRN_BOB_SK"])
-anon = client()
+alice = s3check.client(EP, os.environ["CAIRN_AK"], os.environ["CAIRN_SK"])
+bob = s3check.client(EP, os.environ["CAIRN_BOB_AK"], os.environ["CAIRN_BOB_SK"])
+anon = s3check.client(EP)
 WHO = {"alice": alice, "bob": bob, "anonymous": anon}
-
-
-def code_of(fn, **kw):
-    """(HTTP status, S3 error code) of one call."""
-    try:
-        r = fn(**kw)
-        return r["ResponseMetadata"]["HTTPStatusCode"], ""
-    except botocore.exceptions.ClientError as e:
-        return (e.response["ResponseMetadata"]["HTTPStatusCode"],
-                e.response.get("Error", {}).get("Code", ""))
-
-
-def expect_code(name, fn, want, **kw):
-    got = code_of(fn, **kw)
-    want = want if isinstance(want, tuple) else (want, "")
-    cond = got[0] == want[0] and (not want[1] or got[1] == want[1])
-    expect(name, cond, "got %s, want %s" % (got, want))
 
 
 def get(who, key):
@@ -354,4 +313,4 @@ def phase_after_restart():
 
 {"main": phase_main, "controls": phase_controls,
  "after-restart": phase_after_restart}[os.environ["CAIRN_PHASE"]]()
-sys.exit(1 if FAILED else 0)
+sys.exit(1 if s3check.FAILED else 0)

@@ -7,7 +7,7 @@
 # the S3 error code (a HEAD answer has no body: botocore reports the status as the code), and,
 # where something would have been written, that nothing was: conditional writes, object
 # versions (versionId=null, the object itself, still works), partNumber on GET/HEAD,
-# server-side encryption, object lock, storage classes, website redirects, grant headers,
+# server-side encryption, object lock, storage classes, website redirects, bad grant headers,
 # ListMultipartUploads' delimiter, POST object, OPTIONS, and CreateBucket's
 # LocationConstraint, last on a gateway restarted with region = eu-west-1.
 set -uo pipefail
@@ -75,7 +75,8 @@ s3 = boto3.client("s3", endpoint_url=EP, aws_access_key_id=AK, aws_secret_access
                   config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
 KEY32 = b"k" * 32
 LATER = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
-GRANT = 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'
+BADGRANT = 'id="x"'  # grants are taken since issue 15; a grantee no user is must not be
+BADARG = (400, "InvalidArgument")
 
 def ok(name): print("ok   " + name, flush=True)
 def bad(name, why): print("FAIL " + name + "   | " + str(why)[:300], flush=True)
@@ -179,10 +180,10 @@ expect("PutObject StorageClass=STANDARD is stored", got[0] == 200 and stored(key
 refused("PutObject WebsiteRedirectLocation", *NI, **put("w1", WebsiteRedirectLocation="/there"))
 refused("CopyObject WebsiteRedirectLocation", *NI, **copy("w2", WebsiteRedirectLocation="/there"))
 refused("CreateMultipartUpload WebsiteRedirectLocation", *NI, **mpu("w3", WebsiteRedirectLocation="/there"))
-refused("PutObject GrantRead", *NI, **put("g1", GrantRead=GRANT))
-refused("CopyObject GrantFullControl", *NI, **copy("g2", GrantFullControl=GRANT))
-refused("CreateMultipartUpload GrantReadACP", *NI, **mpu("g3", GrantReadACP=GRANT))
-refused("CreateBucket GrantRead", *NI, **bucket("wrong-grant", GrantRead=GRANT))
+refused("PutObject GrantRead of no user", *BADARG, **put("g1", GrantRead=BADGRANT))
+refused("CopyObject GrantFullControl of no user", *BADARG, **copy("g2", GrantFullControl=BADGRANT))
+refused("CreateMultipartUpload GrantReadACP of no user", *BADARG, **mpu("g3", GrantReadACP=BADGRANT))
+refused("CreateBucket GrantRead of no user", *BADARG, **bucket("wrong-grant", GrantRead=BADGRANT))
 refused("CreateBucket ObjectOwnership=BucketOwnerEnforced", *NI, **bucket("wrong-own", ObjectOwnership="BucketOwnerEnforced"))
 
 # versions: versionId=null is the object itself; any other version is not supported yet
@@ -258,8 +259,8 @@ expect_eq "REST: POST still answers 405" 405 \
 expect_eq "REST: OPTIONS answers 405" 405 "$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS "$rest/$b/there")"
 http "CreateBucket x-amz-bucket-object-lock-enabled: true" 501 NotImplemented --absent wrong-lock2 \
     -X PUT -H 'x-amz-bucket-object-lock-enabled: true' "$endpoint/wrong-lock2"
-http "CreateBucket x-amz-grant-full-control" 501 NotImplemented --absent wrong-grant2 -X PUT \
-    -H 'x-amz-grant-full-control: id="x"' "$endpoint/wrong-grant2"
+http "CreateBucket x-amz-grant-full-control of no user" 400 InvalidArgument --absent wrong-grant2 \
+    -X PUT -H 'x-amz-grant-full-control: id="x"' "$endpoint/wrong-grant2"
 
 # CreateBucket bodies (us-east-1 here: an empty or absent LocationConstraint)
 ns='xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
@@ -287,8 +288,8 @@ expect_eq "... the object is still there" 200 "$(status "$b/there")"
 cli "aws s3api copy-object --copy-source ...?versionId=v1" 501 NotImplemented --absent "$b/a4" \
     s3api copy-object --bucket "$b" --key a4 --copy-source "$b/there?versionId=v1"
 cli "aws s3api list-multipart-uploads --delimiter /" 501 NotImplemented s3api list-multipart-uploads --bucket "$b" --delimiter /
-cli "aws s3api create-bucket --grant-read" 501 NotImplemented --absent wrong-cli-grant \
-    s3api create-bucket --bucket wrong-cli-grant --grant-read 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'
+cli "aws s3api create-bucket --grant-read of an unknown group" 400 InvalidArgument --absent wrong-cli-grant \
+    s3api create-bucket --bucket wrong-cli-grant --grant-read 'uri="http://acs.amazonaws.com/groups/global/Everyone"'
 cli "aws s3api create-bucket LocationConstraint=us-east-1" 400 InvalidLocationConstraint --absent wrong-cli-east \
     s3api create-bucket --bucket wrong-cli-east --create-bucket-configuration LocationConstraint=us-east-1
 check "aws s3api delete-object --version-id null deletes the object" \

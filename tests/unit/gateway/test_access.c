@@ -6,9 +6,11 @@
  * permissions and the metadata's owner (format 1 and 2, gateway/s3/manifest.h) are checked too.
  */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/acl.h"
 #include "gateway/auth/access.h"
 #include "gateway/s3/manifest.h"
 
@@ -167,7 +169,7 @@ Test(access, metadata_owner_by_format, .timeout = 10)
     cn_buf_init(&b);
     gw_meta_add(&m, "content-type", 12, "text/plain", 10);
     gw_meta_encode(&m, &b);
-    cr_assert_eq(gw_meta_access(b.data, b.len, ALICE, owner, acl), 0);
+    cr_assert_eq(gw_meta_access(b.data, b.len, ALICE, owner, acl, NULL, 0), 0);
     cr_expect_str_eq(owner, ALICE);
     cr_expect_str_eq(acl, "private");
     gw_meta_dispose(&m);
@@ -175,16 +177,16 @@ Test(access, metadata_owner_by_format, .timeout = 10)
     /* format 1 with an ACL */
     gw_meta_add(&m, GW_META_ACL, strlen(GW_META_ACL), "public-read", 11);
     gw_meta_encode(&m, &b);
-    cr_assert_eq(gw_meta_access(b.data, b.len, ALICE, owner, acl), 0);
+    cr_assert_eq(gw_meta_access(b.data, b.len, ALICE, owner, acl, NULL, 0), 0);
     cr_expect_str_eq(owner, ALICE);
     cr_expect_str_eq(acl, "public-read");
     gw_meta_dispose(&m);
     cn_buf_reset(&b);
     /* format 2: the writer, whatever the bucket's owner */
     gw_meta_add(&m, "content-type", 12, "text/plain", 10);
-    gw_meta_add_access(&m, BOB, "authenticated-read");
+    gw_meta_add_access(&m, BOB, "authenticated-read", NULL);
     gw_meta_encode(&m, &b);
-    cr_assert_eq(gw_meta_access(b.data, b.len, ALICE, owner, acl), 0);
+    cr_assert_eq(gw_meta_access(b.data, b.len, ALICE, owner, acl, NULL, 0), 0);
     cr_expect_str_eq(owner, BOB);
     cr_expect_str_eq(acl, "authenticated-read");
     {   /* a copy keeps the user pairs only */
@@ -199,15 +201,198 @@ Test(access, metadata_owner_by_format, .timeout = 10)
     gw_meta_dispose(&m);
     cn_buf_reset(&b);
     /* anonymous writer: owner "" */
-    gw_meta_add_access(&m, "", "");
+    gw_meta_add_access(&m, "", "", NULL);
     gw_meta_encode(&m, &b);
-    cr_assert_eq(gw_meta_access(b.data, b.len, ALICE, owner, acl), 0);
+    cr_assert_eq(gw_meta_access(b.data, b.len, ALICE, owner, acl, NULL, 0), 0);
     cr_expect_str_eq(owner, "");
     cr_expect_str_eq(acl, "private");
     gw_meta_dispose(&m);
     /* garbage: the bucket's owner alone */
-    cr_expect_neq(gw_meta_access("\xc1\xff", 2, ALICE, owner, acl), 0);
+    cr_expect_neq(gw_meta_access("\xc1\xff", 2, ALICE, owner, acl, NULL, 0), 0);
     cr_expect_str_eq(owner, ALICE);
     cr_expect_str_eq(acl, "private");
+    cn_buf_dispose(&b);
+}
+
+/* ---- grant lists (issue 15) ------------------------------------------------------------ */
+
+#define CAROL "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0"
+
+/* One case from S3's ACL documentation (acl-overview.html, "Permissions you can grant" and
+ * "Canned ACL"): the bucket's and the object's ACL (a grant list, or a canned name when the
+ * list is NULL), the requester, the permission, and what S3 answers. Alice owns the bucket,
+ * Bob the object. */
+static const struct grant_case {
+    const char *bucket_grants, *bucket_acl;
+    const char *obj_grants, *obj_acl;
+    unsigned flags;               /* GW_ACL_IGNORE_PUBLIC on both */
+    const char *requester;
+    gw_perm_t perm;
+    int want;
+    const char *why;
+} grant_cases[] = {
+    /* bucket READ lists, WRITE writes, READ_ACP / WRITE_ACP the ACL, FULL_CONTROL all four */
+    {CAROL "/READ", NULL, NULL, NULL, 0, CAROL, GW_PERM_BUCKET_LIST, 1, "READ lists"},
+    {CAROL "/READ", NULL, NULL, NULL, 0, CAROL, GW_PERM_BUCKET_WRITE, 0, "READ does not write"},
+    {CAROL "/READ", NULL, NULL, NULL, 0, CAROL, GW_PERM_BUCKET_READ_ACP, 0, "nor read the ACL"},
+    {CAROL "/WRITE", NULL, NULL, NULL, 0, CAROL, GW_PERM_BUCKET_WRITE, 1, "WRITE writes"},
+    {CAROL "/WRITE", NULL, NULL, NULL, 0, CAROL, GW_PERM_BUCKET_LIST, 0, "WRITE does not list"},
+    {CAROL "/READ_ACP", NULL, NULL, NULL, 0, CAROL, GW_PERM_BUCKET_READ_ACP, 1, "READ_ACP"},
+    {CAROL "/READ_ACP", NULL, NULL, NULL, 0, CAROL, GW_PERM_BUCKET_WRITE_ACP, 0, "not WRITE_ACP"},
+    {CAROL "/WRITE_ACP", NULL, NULL, NULL, 0, CAROL, GW_PERM_BUCKET_WRITE_ACP, 1, "WRITE_ACP"},
+    {CAROL "/WRITE_ACP", NULL, NULL, NULL, 0, CAROL, GW_PERM_BUCKET_READ_ACP, 0, "not READ_ACP"},
+    {CAROL "/FULL_CONTROL", NULL, NULL, NULL, 0, CAROL, GW_PERM_BUCKET_LIST, 1, "FULL lists"},
+    {CAROL "/FULL_CONTROL", NULL, NULL, NULL, 0, CAROL, GW_PERM_BUCKET_WRITE, 1, "FULL writes"},
+    {CAROL "/FULL_CONTROL", NULL, NULL, NULL, 0, CAROL, GW_PERM_BUCKET_WRITE_ACP, 1, "FULL ACP"},
+    {CAROL "/FULL_CONTROL", NULL, NULL, NULL, 0, CAROL, GW_PERM_BUCKET_OWNER, 0,
+     "FULL_CONTROL is not ownership (DeleteBucket)"},
+    {CAROL "/FULL_CONTROL", NULL, NULL, NULL, 0, BOB, GW_PERM_BUCKET_LIST, 0, "another user"},
+    {CAROL "/FULL_CONTROL", NULL, NULL, NULL, 0, NULL, GW_PERM_BUCKET_LIST, 0, "anonymous"},
+    /* groups */
+    {"AllUsers/READ", NULL, NULL, NULL, 0, NULL, GW_PERM_BUCKET_LIST, 1, "AllUsers: anyone"},
+    {"AllUsers/WRITE", NULL, NULL, NULL, 0, NULL, GW_PERM_BUCKET_WRITE, 1, "AllUsers WRITE"},
+    {"AuthenticatedUsers/READ", NULL, NULL, NULL, 0, BOB, GW_PERM_BUCKET_LIST, 1, "signed"},
+    {"AuthenticatedUsers/READ", NULL, NULL, NULL, 0, NULL, GW_PERM_BUCKET_LIST, 0, "not anon"},
+    {"LogDelivery/WRITE", NULL, NULL, NULL, 0, BOB, GW_PERM_BUCKET_WRITE, 0, "LogDelivery: none"},
+    {"LogDelivery/WRITE", NULL, NULL, NULL, 0, NULL, GW_PERM_BUCKET_WRITE, 0, "not anon either"},
+    /* the owner keeps control whatever the list says */
+    {CAROL "/READ", NULL, NULL, NULL, 0, ALICE, GW_PERM_BUCKET_WRITE_ACP, 1, "owner"},
+    {CAROL "/READ", NULL, NULL, NULL, 0, ALICE, GW_PERM_BUCKET_OWNER, 1, "owner only"},
+    /* several grants: any one that gives the permission */
+    {CAROL "/READ," BOB "/WRITE", NULL, NULL, NULL, 0, BOB, GW_PERM_BUCKET_WRITE, 1, "second"},
+    {CAROL "/READ," BOB "/WRITE", NULL, NULL, NULL, 0, BOB, GW_PERM_BUCKET_LIST, 0, "not READ"},
+    /* a list replaces the canned ACL beside it */
+    {CAROL "/READ", "public-read", NULL, NULL, 0, NULL, GW_PERM_BUCKET_LIST, 0, "list wins"},
+    /* canned shorthands as lists: log-delivery-write gives LogDelivery WRITE and READ_ACP */
+    {NULL, "log-delivery-write", NULL, NULL, 0, NULL, GW_PERM_BUCKET_WRITE, 0, "ldw: no anon"},
+    {NULL, "log-delivery-write", NULL, NULL, 0, BOB, GW_PERM_BUCKET_READ_ACP, 0, "ldw: no user"},
+    {NULL, "aws-exec-read", NULL, NULL, 0, BOB, GW_PERM_BUCKET_LIST, 0, "EC2 is nobody here"},
+    /* object READ, READ_ACP, WRITE_ACP, FULL_CONTROL; WRITE is "not applicable" */
+    {NULL, NULL, CAROL "/READ", NULL, 0, CAROL, GW_PERM_OBJECT_READ, 1, "object READ"},
+    {NULL, NULL, CAROL "/READ", NULL, 0, CAROL, GW_PERM_OBJECT_READ_ACP, 0, "not its ACL"},
+    {NULL, NULL, CAROL "/READ_ACP", NULL, 0, CAROL, GW_PERM_OBJECT_READ_ACP, 1, "READ_ACP"},
+    {NULL, NULL, CAROL "/READ_ACP", NULL, 0, CAROL, GW_PERM_OBJECT_READ, 0, "not the data"},
+    {NULL, NULL, CAROL "/WRITE_ACP", NULL, 0, CAROL, GW_PERM_OBJECT_WRITE_ACP, 1, "WRITE_ACP"},
+    {NULL, NULL, CAROL "/WRITE", NULL, 0, CAROL, GW_PERM_OBJECT_READ, 0, "object WRITE: none"},
+    {NULL, NULL, CAROL "/WRITE", NULL, 0, CAROL, GW_PERM_OBJECT_WRITE_ACP, 0, "nor the ACL"},
+    {NULL, NULL, CAROL "/FULL_CONTROL", NULL, 0, CAROL, GW_PERM_OBJECT_WRITE_ACP, 1, "FULL"},
+    {NULL, NULL, "AllUsers/READ", NULL, 0, NULL, GW_PERM_OBJECT_READ, 1, "public object"},
+    {NULL, NULL, "AuthenticatedUsers/READ", NULL, 0, CAROL, GW_PERM_OBJECT_READ, 1, "signed"},
+    /* the bucket's owner is no object owner: only a grant gives it the object */
+    {NULL, NULL, CAROL "/READ", NULL, 0, ALICE, GW_PERM_OBJECT_READ, 0, "bucket owner"},
+    {NULL, NULL, ALICE "/READ", NULL, 0, ALICE, GW_PERM_OBJECT_READ, 1, "granted to it"},
+    {NULL, NULL, NULL, "bucket-owner-read", 0, ALICE, GW_PERM_OBJECT_READ, 1, "b-o-read"},
+    {NULL, NULL, NULL, "bucket-owner-read", 0, ALICE, GW_PERM_OBJECT_READ_ACP, 0, "READ only"},
+    {NULL, NULL, NULL, "bucket-owner-full-control", 0, ALICE, GW_PERM_OBJECT_WRITE_ACP, 1,
+     "b-o-full-control"},
+    {NULL, NULL, NULL, NULL, 0, BOB, GW_PERM_OBJECT_READ, 1, "the object's owner"},
+    /* a bucket's grants give nothing on its objects */
+    {"AllUsers/FULL_CONTROL", NULL, NULL, NULL, 0, NULL, GW_PERM_OBJECT_READ, 0, "bucket only"},
+    /* IgnorePublicAcls: grants to AllUsers and AuthenticatedUsers count for nothing, the
+     * others still do */
+    {"AllUsers/READ", NULL, NULL, NULL, GW_ACL_IGNORE_PUBLIC, NULL, GW_PERM_BUCKET_LIST, 0,
+     "ignored AllUsers"},
+    {"AllUsers/READ," CAROL "/READ", NULL, NULL, NULL, GW_ACL_IGNORE_PUBLIC, CAROL,
+     GW_PERM_BUCKET_LIST, 1, "a user grant stays"},
+    {NULL, NULL, "AuthenticatedUsers/READ", NULL, GW_ACL_IGNORE_PUBLIC, CAROL,
+     GW_PERM_OBJECT_READ, 0, "ignored AuthenticatedUsers"},
+    {NULL, "public-read", NULL, NULL, GW_ACL_IGNORE_PUBLIC, NULL, GW_PERM_BUCKET_LIST, 0,
+     "ignored canned public-read"},
+    /* a malformed list grants what comes before the defect, nothing after */
+    {CAROL "/READ,nobody/READ,AllUsers/READ", NULL, NULL, NULL, 0, NULL, GW_PERM_BUCKET_LIST,
+     0, "fail closed"},
+    {CAROL "/READ,nobody/READ", NULL, NULL, NULL, 0, CAROL, GW_PERM_BUCKET_LIST, 1, "before"},
+};
+
+Test(access, grant_lists_table, .timeout = 10)
+{
+    for (size_t i = 0; i < sizeof(grant_cases) / sizeof(grant_cases[0]); i++) {
+        const struct grant_case *c = &grant_cases[i];
+        gw_acl_subject_t b = {ALICE, c->bucket_acl, c->bucket_grants, c->flags};
+        gw_acl_subject_t o = {BOB, c->obj_acl, c->obj_grants, c->flags};
+
+        cr_expect_eq(gw_access_allows(c->requester, &b, &o, c->perm), c->want,
+                     "case %zu (%s): got %d", i, c->why, !c->want);
+    }
+}
+
+Test(access, grant_text_form, .timeout = 5)
+{
+    cn_acl_grant_t g[CN_ACL_CANNED_MAX];
+    cn_buf_t b;
+    size_t n, pos = 0;
+
+    cr_expect_eq(cn_acl_text_valid(""), 0);
+    cr_expect_eq(cn_acl_text_valid(ALICE "/FULL_CONTROL,AllUsers/READ,LogDelivery/WRITE"), 0);
+    cr_expect_neq(cn_acl_text_valid(ALICE "/FULL_CONTROL,"), 0);
+    cr_expect_neq(cn_acl_text_valid("AllUsers/ALL"), 0);
+    cr_expect_neq(cn_acl_text_valid("Everyone/READ"), 0);
+    cr_expect_neq(cn_acl_text_valid("A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1"
+                                    "A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1/READ"), 0); /* upper */
+    /* the canned ACLs as S3 lists them, the owner's FULL_CONTROL first */
+    cr_assert_eq(cn_acl_canned("log-delivery-write", ALICE, NULL, g, &n), 0);
+    cr_assert_eq(n, 3);
+    cr_expect_eq(g[1].type, CN_ACL_LOG_DELIVERY);
+    cr_expect_eq(g[1].perm, CN_ACL_WRITE);
+    cr_expect_eq(g[2].perm, CN_ACL_READ_ACP);
+    cr_assert_eq(cn_acl_canned("bucket-owner-full-control", BOB, ALICE, g, &n), 0);
+    cr_assert_eq(n, 2);
+    cr_expect_str_eq(g[1].id, ALICE);
+    cr_assert_eq(cn_acl_canned("bucket-owner-read", ALICE, NULL, g, &n), 0);
+    cr_expect_eq(n, 1, "a bucket's own bucket-owner-read adds nothing");
+    cr_expect_neq(cn_acl_canned("everyone", ALICE, NULL, g, &n), 0);
+    cr_expect(cn_acl_is_public("public-read", NULL));
+    cr_expect(cn_acl_is_public("private", CAROL "/READ,AuthenticatedUsers/READ"));
+    cr_expect(!cn_acl_is_public("public-read", CAROL "/READ"));
+    cr_expect(!cn_acl_is_public("log-delivery-write", NULL));
+    /* append, then read back */
+    cn_buf_init(&b);
+    cr_assert_eq(cn_acl_canned("public-read-write", ALICE, NULL, g, &n), 0);
+    for (size_t i = 0; i < n; i++)
+        cn_acl_append(&b, &g[i]);
+    cr_expect_str_eq(b.data, ALICE "/FULL_CONTROL,AllUsers/READ,AllUsers/WRITE");
+    cr_expect_eq(cn_acl_next(b.data, &pos, &g[0]), 1);
+    cr_expect_str_eq(g[0].id, ALICE);
+    cr_expect_eq(cn_acl_next(b.data, &pos, &g[0]), 1);
+    cr_expect_eq(g[0].type, CN_ACL_ALL_USERS);
+    cn_buf_dispose(&b);
+}
+
+Test(access, metadata_format_3_carries_grants, .timeout = 5)
+{
+    char owner[72], acl[32], grants[CN_ACL_TEXT_MAX];
+    gw_meta_t m = {0};
+    cn_buf_t b;
+
+    cn_buf_init(&b);
+    gw_meta_add_access(&m, BOB, "public-read", CAROL "/READ");
+    gw_meta_encode(&m, &b);
+    cr_assert_eq(gw_meta_access(b.data, b.len, ALICE, owner, acl, grants, sizeof(grants)), 0);
+    cr_expect_str_eq(owner, BOB);
+    cr_expect_str_eq(grants, CAROL "/READ");
+    cr_expect_str_eq(acl, "private", "a list is stored in place of a canned name");
+    {
+        gw_meta_t in = {0};
+        int fmt = 0;
+
+        cr_assert_eq(gw_meta_decode(b.data, b.len, &in), 0);
+        for (size_t i = 0; i < in.n; i++)
+            if (strcmp(in.pairs[i].name, GW_META_FMT) == 0)
+                fmt = atoi(in.pairs[i].value);
+        cr_expect_eq(fmt, 3);
+        gw_meta_dispose(&in);
+    }
+    gw_meta_dispose(&m);
+    cn_buf_reset(&b);
+    /* a malformed list: the owner's alone */
+    gw_meta_add(&m, GW_META_FMT, 4, "3", 1);
+    gw_meta_add(&m, GW_META_OWNER, 6, BOB, strlen(BOB));
+    gw_meta_add(&m, GW_META_GRANTS, 7, "AllUsers/EVERYTHING", 19);
+    gw_meta_encode(&m, &b);
+    cr_expect_neq(gw_meta_access(b.data, b.len, ALICE, owner, acl, grants, sizeof(grants)), 0);
+    cr_expect_str_eq(owner, BOB);
+    cr_expect_str_eq(grants, "");
+    cr_expect_str_eq(acl, "private");
+    gw_meta_dispose(&m);
     cn_buf_dispose(&b);
 }

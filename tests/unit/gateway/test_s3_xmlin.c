@@ -144,35 +144,76 @@ Test(xmlin, delete_limits_and_errors, .timeout = 10)
     cn_buf_dispose(&b);
 }
 
-Test(xmlin, acl_bodies_map_to_canned_acls, .timeout = 5)
+Test(xmlin, acl_bodies_give_their_grants, .timeout = 5)
 {
-    char canned[32];
+    gw_xml_acl_t *a = cn_calloc(1, sizeof(*a));
     const char *head = "<AccessControlPolicy><Owner><ID>AK</ID></Owner><AccessControlList>"
                        "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
-                       "xsi:type=\"CanonicalUser\"><ID>AK</ID></Grantee>"
-                       "<Permission>FULL_CONTROL</Permission></Grant>";
+                       "xsi:type=\"CanonicalUser\"><ID>AK</ID><DisplayName>x</DisplayName>"
+                       "</Grantee><Permission>FULL_CONTROL</Permission></Grant>";
     const char *all_read = "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
                            " xsi:type=\"Group\"><URI>http://acs.amazonaws.com/groups/global/"
                            "AllUsers</URI></Grantee><Permission>READ</Permission></Grant>";
+    /* without xsi:type the element inside names the grantee's type */
     const char *all_write = "<Grant><Grantee><URI>http://acs.amazonaws.com/groups/global/"
                             "AllUsers</URI></Grantee><Permission>WRITE</Permission></Grant>";
-    const char *odd = "<Grant><Grantee><ID>someone-else</ID></Grantee><Permission>READ"
-                      "</Permission></Grant>";
+    const char *email = "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
+                        " xsi:type=\"AmazonCustomerByEmail\"><EmailAddress>b@example.com"
+                        "</EmailAddress></Grantee><Permission>READ_ACP</Permission></Grant>";
     const char *tail = "</AccessControlList></AccessControlPolicy>";
+    static const char *const bad[] = {
+        /* an unknown permission, a type that does not match its element, an unknown type,
+         * a grant without a grantee, without a permission, two IDs */
+        "<Grant><Grantee><ID>x</ID></Grantee><Permission>ALL</Permission></Grant>",
+        "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+        "xsi:type=\"Group\"><ID>x</ID></Grantee><Permission>READ</Permission></Grant>",
+        "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+        "xsi:type=\"Role\"><ID>x</ID></Grantee><Permission>READ</Permission></Grant>",
+        "<Grant><Permission>READ</Permission></Grant>",
+        "<Grant><Grantee><ID>x</ID></Grantee></Grant>",
+        "<Grant><Grantee><ID>x</ID><ID>y</ID></Grantee><Permission>READ</Permission></Grant>",
+    };
     char x[4096];
 
     snprintf(x, sizeof(x), "%s%s", head, tail);
-    cr_assert_eq(gw_xml_parse_acl(x, strlen(x), canned), 0);
-    cr_assert_str_eq(canned, "private");
-    snprintf(x, sizeof(x), "%s%s%s", head, all_read, tail);
-    cr_assert_eq(gw_xml_parse_acl(x, strlen(x), canned), 0);
-    cr_assert_str_eq(canned, "public-read");
-    snprintf(x, sizeof(x), "%s%s%s%s", head, all_read, all_write, tail);
-    cr_assert_eq(gw_xml_parse_acl(x, strlen(x), canned), 0);
-    cr_assert_str_eq(canned, "public-read-write");
-    snprintf(x, sizeof(x), "%s%s%s", head, odd, tail);
-    cr_assert_eq(gw_xml_parse_acl(x, strlen(x), canned), CN_EPERM);
-    cr_assert_eq(gw_xml_parse_acl("<Nope/>", 7, canned), CN_EINVAL);
+    cr_assert_eq(gw_xml_parse_acl(x, strlen(x), a), 0);
+    cr_assert_str_eq(a->owner, "AK");
+    cr_assert_eq(a->n, 1);
+    cr_assert_eq(a->grants[0].type, GW_XML_GRANTEE_ID);
+    cr_assert_str_eq(a->grants[0].value, "AK");
+    cr_assert_str_eq(a->grants[0].perm, "FULL_CONTROL");
+    snprintf(x, sizeof(x), "%s%s%s%s%s", head, all_read, all_write, email, tail);
+    cr_assert_eq(gw_xml_parse_acl(x, strlen(x), a), 0);
+    cr_assert_eq(a->n, 4);
+    cr_assert_eq(a->grants[1].type, GW_XML_GRANTEE_GROUP);
+    cr_assert_str_eq(a->grants[1].value, "http://acs.amazonaws.com/groups/global/AllUsers");
+    cr_assert_eq(a->grants[2].type, GW_XML_GRANTEE_GROUP);
+    cr_assert_str_eq(a->grants[2].perm, "WRITE");
+    cr_assert_eq(a->grants[3].type, GW_XML_GRANTEE_EMAIL);
+    cr_assert_str_eq(a->grants[3].value, "b@example.com");
+    cr_assert_str_eq(a->grants[3].perm, "READ_ACP");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(x, sizeof(x), "%s%s%s", head, bad[i], tail);
+        cr_expect_eq(gw_xml_parse_acl(x, strlen(x), a), CN_EINVAL, "bad[%zu]", i);
+    }
+    cr_assert_eq(gw_xml_parse_acl("<Nope/>", 7, a), CN_EINVAL);
+    /* no Owner: parsed (the caller decides), 101 grants: too many */
+    snprintf(x, sizeof(x), "<AccessControlPolicy><AccessControlList>%s</AccessControlList>"
+                           "</AccessControlPolicy>", all_read);
+    cr_assert_eq(gw_xml_parse_acl(x, strlen(x), a), 0);
+    cr_assert_eq(a->has_owner, 0);
+    {
+        cn_buf_t b;
+
+        cn_buf_init(&b);
+        cn_buf_append_str(&b, "<AccessControlPolicy><AccessControlList>");
+        for (int i = 0; i < 101; i++)
+            cn_buf_append_str(&b, all_read);
+        cn_buf_append_str(&b, "</AccessControlList></AccessControlPolicy>");
+        cr_assert_eq(gw_xml_parse_acl(b.data, b.len, a), CN_EINVAL);
+        cn_buf_dispose(&b);
+    }
+    cn_free(a);
 }
 
 Test(xmlin, location_constraint, .timeout = 5)

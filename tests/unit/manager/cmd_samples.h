@@ -32,6 +32,9 @@ static inline void t_cmd_sample(enum mgr_cmd_kind kind, mgr_cmd_t *c)
     snprintf(c->bucket.name, sizeof(c->bucket.name), "photos");
     snprintf(c->bucket.owner, sizeof(c->bucket.owner), "%s", T_USER_ID);
     snprintf(c->bucket.acl, sizeof(c->bucket.acl), "public-read");
+    snprintf(c->bucket.grants, sizeof(c->bucket.grants), "%s/FULL_CONTROL,AllUsers/READ",
+             T_USER_ID);
+    snprintf(c->user.email, sizeof(c->user.email), "alice@example.com");
     c->bucket.created_ms = 1732330000456ull;
     c->bucket.quota_bytes = 1ull << 40;
     snprintf(c->if_owner, sizeof(c->if_owner), "%s", T_USER_ID);

@@ -267,6 +267,18 @@ static void scenario(void)
     user(&c, MGR_CMD_USER_SET_ROLE, "nobody");
     snprintf(c.user.role, sizeof(c.user.role), "admin");
     add(&c, CN_ENOENT);
+    user(&c, MGR_CMD_USER_SET_EMAIL, "alice"); /* an address is one user's (case aside) */
+    snprintf(c.user.email, sizeof(c.user.email), "alice@example.com");
+    add(&c, 0);
+    user(&c, MGR_CMD_USER_SET_EMAIL, "bob");
+    snprintf(c.user.email, sizeof(c.user.email), "ALICE@example.com");
+    add(&c, CN_EEXIST);
+    user(&c, MGR_CMD_USER_SET_EMAIL, "bob");
+    snprintf(c.user.email, sizeof(c.user.email), "not an address");
+    add(&c, CN_EINVAL);
+    user(&c, MGR_CMD_USER_SET_EMAIL, "alice"); /* the same again: allowed */
+    snprintf(c.user.email, sizeof(c.user.email), "alice@example.com");
+    add(&c, 0);
     bucket(MGR_CMD_BUCKET_CREATE, "photos", ID_A, "private", 0, 0);
     bucket(MGR_CMD_BUCKET_CREATE, "logs", ID_B, "public-read", 0, 0);
     bucket(MGR_CMD_BUCKET_CREATE, "photos", ID_B, "private", 0, CN_EEXIST);
@@ -276,6 +288,16 @@ static void scenario(void)
     snprintf(c.bucket.acl, sizeof(c.bucket.acl), "private");
     snprintf(c.if_owner, sizeof(c.if_owner), "%s", ID_B);
     add(&c, CN_EPERM);
+    mgr_cmd_init(&c, MGR_CMD_BUCKET_SET_ACL); /* a grant list (issue 15), then a bad one */
+    snprintf(c.bucket.name, sizeof(c.bucket.name), "logs");
+    snprintf(c.bucket.acl, sizeof(c.bucket.acl), "private");
+    snprintf(c.bucket.grants, sizeof(c.bucket.grants), "%s/READ,LogDelivery/WRITE", ID_A);
+    add(&c, 0);
+    mgr_cmd_init(&c, MGR_CMD_BUCKET_SET_ACL);
+    snprintf(c.bucket.name, sizeof(c.bucket.name), "logs");
+    snprintf(c.bucket.acl, sizeof(c.bucket.acl), "private");
+    snprintf(c.bucket.grants, sizeof(c.bucket.grants), "Everyone/READ");
+    add(&c, CN_EINVAL);
     bucket(MGR_CMD_BUCKET_SET_OWNER, "logs", ID_A, "", 0, 0);
     bucket(MGR_CMD_BUCKET_SET_QUOTA, "logs", "", "", 1u << 20, 0);
     mgr_cmd_init(&c, MGR_CMD_BUCKET_SET_POLICY); /* a policy of photos, then none */

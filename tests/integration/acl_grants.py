@@ -1,0 +1,365 @@
+#!/usr/bin/python3
+"""tests/integration/acl_grants.py: ACL grants as S3 applies them (issue 15; run by
+test_acl_grants.sh against a whole cluster, with Debian's boto3 1.26). Phases (CAIRN_PHASE):
+  main           grants by canonical id, by email and to the groups, through every
+                 x-amz-grant-* header (CreateBucket, PutObject, CopyObject,
+                 CreateMultipartUpload, PutBucketAcl, PutObjectAcl) and AccessControlPolicy
+                 bodies; what each permission lets bob, carol and anonymous do; Get*Acl;
+                 the errors (InvalidArgument, UnresolvableGrantByEmailAddress,
+                 MalformedACLError, InvalidRequest, AccessDenied for another Owner); the
+                 canned ACLs log-delivery-write, bucket-owner-read/-full-control; a copy's ACL;
+                 the public access block on grant lists
+  after-restart  the same grants, read again after every storage node restarted
+Prints ok/FAIL lines. Environment: CAIRN_EP, CAIRN_AK/SK (alice), CAIRN_BOB_AK/SK,
+CAIRN_CAROL_AK/SK, CAIRN_ALICE_ID, CAIRN_BOB_ID, CAIRN_CAROL_ID, CAIRN_CAROL_EMAIL,
+CAIRN_PHASE.
+"""
+import os
+import sys
+import time
+
+import botocore
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import s3check  # noqa: E402
+from s3check import bad, code_of, expect, expect_code  # noqa: E402
+
+EP = os.environ["CAIRN_EP"]
+ALICE_ID, BOB_ID = os.environ["CAIRN_ALICE_ID"], os.environ["CAIRN_BOB_ID"]
+CAROL_ID, CAROL_EMAIL = os.environ["CAIRN_CAROL_ID"], os.environ["CAIRN_CAROL_EMAIL"]
+ALL = "http://acs.amazonaws.com/groups/global/AllUsers"
+AUTH = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+LOG = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+B = "grants"
+
+alice = s3check.client(EP, os.environ["CAIRN_AK"], os.environ["CAIRN_SK"])
+bob = s3check.client(EP, os.environ["CAIRN_BOB_AK"], os.environ["CAIRN_BOB_SK"])
+carol = s3check.client(EP, os.environ["CAIRN_CAROL_AK"], os.environ["CAIRN_CAROL_SK"])
+anon = s3check.client(EP)
+WHO = {"alice": alice, "bob": bob, "carol": carol, "anonymous": anon}
+
+
+def grants_of(acl):
+    """The grants of a Get*Acl answer as a set of (grantee, permission): grantee is a
+    canonical id or a group URI."""
+    out = set()
+    for g in acl["Grants"]:
+        ge = g["Grantee"]
+        out.add((ge.get("ID") or ge.get("URI"), g["Permission"]))
+    return out
+
+
+def expect_acl(name, fn, want_owner, want, **kw):
+    try:
+        acl = fn(**kw)
+    except botocore.exceptions.ClientError as e:
+        bad(name, e.response.get("Error", {}))
+        return
+    got = grants_of(acl)
+    owner = acl["Owner"].get("ID")
+    expect(name, owner == want_owner and got == set(want),
+           "owner %s grants %s, want owner %s grants %s" % (owner, sorted(got), want_owner,
+                                                            sorted(want)))
+
+
+def get(who, key, bucket=B):
+    return code_of(WHO[who].get_object, Bucket=bucket, Key=key)[0]
+
+
+def policy_body(owner, *grants):
+    """An AccessControlPolicy for boto3: grants are (type, value, permission)."""
+    gl = []
+    for typ, val, perm in grants:
+        ge = {"Type": typ}
+        ge[{"CanonicalUser": "ID", "AmazonCustomerByEmail": "EmailAddress",
+            "Group": "URI"}[typ]] = val
+        gl.append({"Grantee": ge, "Permission": perm})
+    return {"Owner": {"ID": owner}, "Grants": gl}
+
+
+def raw_body(client_, body):
+    """Registers a one-shot hook that replaces the next request's body with raw bytes: how
+    a malformed AccessControlPolicy reaches the gateway (boto3 only sends well-formed ones)."""
+    def hook(request, **kw):
+        request.data = body
+        request.headers["Content-Length"] = str(len(body))
+        if "Content-MD5" in request.headers:
+            del request.headers["Content-MD5"]
+        client_.meta.events.unregister("before-sign.s3.PutObjectAcl", hook)
+    client_.meta.events.register("before-sign.s3.PutObjectAcl", hook)
+
+
+def raw_headers(client_, op, headers):
+    """Adds headers to the next request of operation op, before signing: what boto3 1.26's
+    parameters lack (PutObject has no GrantWrite: S3 lists no object WRITE header)."""
+    def hook(request, **kw):
+        for k, v in headers.items():
+            request.headers[k] = v
+        client_.meta.events.unregister("before-sign.s3." + op, hook)
+    client_.meta.events.register("before-sign.s3." + op, hook)
+
+
+def wait_email():
+    """The gateway learns carol's address with the next users table: until then a grant by
+    email is UnresolvableGrantByEmailAddress. Waits up to 20 s."""
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if code_of(alice.put_object, Bucket=B, Key="probe", Body=b"p",
+                   GrantRead='emailAddress="%s"' % CAROL_EMAIL)[0] == 200:
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def main():
+    # ---- a bucket made with grant headers -------------------------------------------------
+    expect_code("CreateBucket with x-amz-grant-read (bob by id) and -full-control (alice)",
+                alice.create_bucket, 200, Bucket=B, GrantRead='id="%s"' % BOB_ID,
+                GrantFullControl='id="%s"' % ALICE_ID)
+    expect_acl("GetBucketAcl shows the two grants, owner alice", alice.get_bucket_acl,
+               ALICE_ID, [(BOB_ID, "READ"), (ALICE_ID, "FULL_CONTROL")], Bucket=B)
+    expect_code("bob (READ) lists", bob.list_objects_v2, 200, Bucket=B)
+    expect_code("bob (READ) may not write", bob.put_object, (403, "AccessDenied"), Bucket=B,
+                Key="x", Body=b"x")
+    expect_code("bob (READ) may not read the ACL", bob.get_bucket_acl, 403, Bucket=B)
+    expect_code("carol (no grant) may not list", carol.list_objects_v2, 403, Bucket=B)
+    expect_code("anonymous may not list", anon.list_objects_v2, 403, Bucket=B)
+    expect("the gateway resolves carol's email within 20 s", wait_email())
+
+    # ---- PutBucketAcl through every header ------------------------------------------------
+    expect_code("PutBucketAcl: write to carol by email, read-acp to bob, write-acp to "
+                "AuthenticatedUsers, full-control to alice", alice.put_bucket_acl, 200,
+                Bucket=B, GrantWrite='emailAddress="%s"' % CAROL_EMAIL,
+                GrantReadACP='id="%s"' % BOB_ID, GrantFullControl='id="%s"' % ALICE_ID)
+    expect_acl("GetBucketAcl: the email grant shows as carol's CanonicalUser",
+               alice.get_bucket_acl, ALICE_ID,
+               [(CAROL_ID, "WRITE"), (BOB_ID, "READ_ACP"), (ALICE_ID, "FULL_CONTROL")],
+               Bucket=B)
+    expect_code("carol (WRITE) writes", carol.put_object, 200, Bucket=B, Key="by-carol",
+                Body=b"c")
+    expect_code("carol (WRITE) deletes", carol.delete_object, 204, Bucket=B, Key="by-carol")
+    expect_code("carol (WRITE) may not list", carol.list_objects_v2, 403, Bucket=B)
+    expect_code("bob (READ_ACP) reads the bucket's ACL", bob.get_bucket_acl, 200, Bucket=B)
+    expect_code("bob (READ_ACP) may not change it", bob.put_bucket_acl, 403, Bucket=B,
+                ACL="public-read")
+    expect_code("bob (READ_ACP) may no longer list", bob.list_objects_v2, 403, Bucket=B)
+    expect_code("PutBucketAcl: write-acp to bob", alice.put_bucket_acl, 200, Bucket=B,
+                GrantWriteACP='id="%s"' % BOB_ID, GrantRead='id="%s", id="%s"' % (BOB_ID,
+                                                                                  CAROL_ID),
+                GrantWrite='emailAddress="%s", id="%s"' % (CAROL_EMAIL, BOB_ID))
+    expect_code("bob (WRITE_ACP) changes the bucket's ACL by body", bob.put_bucket_acl, 200,
+                Bucket=B, AccessControlPolicy=policy_body(
+                    ALICE_ID, ("CanonicalUser", ALICE_ID, "FULL_CONTROL"),
+                    ("CanonicalUser", BOB_ID, "FULL_CONTROL"),
+                    ("AmazonCustomerByEmail", CAROL_EMAIL, "WRITE"),
+                    ("Group", LOG, "WRITE")))
+    expect_acl("the body's grants, LogDelivery shown", alice.get_bucket_acl, ALICE_ID,
+               [(ALICE_ID, "FULL_CONTROL"), (BOB_ID, "FULL_CONTROL"), (CAROL_ID, "WRITE"),
+                (LOG, "WRITE")], Bucket=B)
+    expect_code("bob (FULL_CONTROL) lists", bob.list_objects_v2, 200, Bucket=B)
+    expect_code("bob (FULL_CONTROL) may not delete the bucket (its owner's)",
+                bob.delete_bucket, 403, Bucket=B)
+    expect_code("a body whose Owner is not the bucket's owner: AccessDenied",
+                bob.put_bucket_acl, (403, "AccessDenied"), Bucket=B,
+                AccessControlPolicy=policy_body(BOB_ID, ("CanonicalUser", BOB_ID,
+                                                         "FULL_CONTROL")))
+
+    # ---- objects: every header on PutObject -----------------------------------------------
+    expect_code("PutObject with x-amz-grant-read AllUsers", alice.put_object, 200, Bucket=B,
+                Key="pub", Body=b"pub", GrantRead='uri="%s"' % ALL)
+    expect("anonymous reads it", get("anonymous", "pub") == 200)
+    expect_acl("GetObjectAcl: the group grant", alice.get_object_acl, ALICE_ID,
+               [(ALL, "READ")], Bucket=B, Key="pub")
+    expect_code("anonymous may not read its ACL", anon.get_object_acl, 403, Bucket=B,
+                Key="pub")
+    expect_code("PutObject with x-amz-grant-read AuthenticatedUsers", alice.put_object, 200,
+                Bucket=B, Key="auth", Body=b"a", GrantRead='uri="%s"' % AUTH)
+    expect("bob (signed) reads it", get("bob", "auth") == 200)
+    expect("anonymous may not", get("anonymous", "auth") == 403)
+    expect_code("PutObject with x-amz-grant-read-acp carol by email", alice.put_object, 200,
+                Bucket=B, Key="racp", Body=b"r",
+                GrantReadACP='emailAddress="%s"' % CAROL_EMAIL)
+    expect_code("carol (READ_ACP) reads the object's ACL", carol.get_object_acl, 200,
+                Bucket=B, Key="racp")
+    expect("carol (READ_ACP) may not read the object", get("carol", "racp") == 403)
+    expect_code("carol (READ_ACP) may not change its ACL", carol.put_object_acl, 403,
+                Bucket=B, Key="racp", ACL="public-read")
+    expect_code("PutObject with x-amz-grant-write-acp bob", alice.put_object, 200, Bucket=B,
+                Key="wacp", Body=b"w", GrantWriteACP='id="%s"' % BOB_ID)
+    expect_code("bob (WRITE_ACP) changes the object's ACL", bob.put_object_acl, 200,
+                Bucket=B, Key="wacp", GrantRead='id="%s"' % BOB_ID)
+    expect("bob reads it now (his own READ grant)", get("bob", "wacp") == 200)
+    expect_acl("its ACL is the new list, owner still alice", alice.get_object_acl, ALICE_ID,
+               [(BOB_ID, "READ")], Bucket=B, Key="wacp")
+    raw_headers(alice, "PutObject", {"x-amz-grant-write": 'id="%s"' % CAROL_ID})
+    expect_code("PutObject with x-amz-grant-write (object WRITE: stored, grants nothing)",
+                alice.put_object, 200, Bucket=B, Key="wr", Body=b"w")
+    expect("carol (object WRITE) may not read it", get("carol", "wr") == 403)
+    expect_acl("object WRITE is shown", alice.get_object_acl, ALICE_ID, [(CAROL_ID, "WRITE")],
+               Bucket=B, Key="wr")
+    expect_code("PutObject with x-amz-grant-full-control carol", alice.put_object, 200,
+                Bucket=B, Key="full", Body=b"f", GrantFullControl='id="%s"' % CAROL_ID)
+    expect("carol (FULL_CONTROL) reads it", get("carol", "full") == 200)
+    expect_code("carol (FULL_CONTROL) reads its ACL", carol.get_object_acl, 200, Bucket=B,
+                Key="full")
+    expect_code("carol (FULL_CONTROL) changes its ACL", carol.put_object_acl, 200, Bucket=B,
+                Key="full", ACL="private")
+    expect("carol (private now) may not read it", get("carol", "full") == 403)
+    expect("alice (owner) still reads it", get("alice", "full") == 200)
+
+    # ---- XML bodies on PutObjectAcl -------------------------------------------------------
+    expect_code("PutObjectAcl with a body: bob READ, AuthenticatedUsers READ_ACP, carol by "
+                "email READ, LogDelivery WRITE", alice.put_object_acl, 200, Bucket=B,
+                Key="auth", AccessControlPolicy=policy_body(
+                    ALICE_ID, ("CanonicalUser", BOB_ID, "READ"),
+                    ("Group", AUTH, "READ_ACP"), ("AmazonCustomerByEmail", CAROL_EMAIL, "READ"),
+                    ("Group", LOG, "WRITE")))
+    expect_acl("GetObjectAcl shows them", alice.get_object_acl, ALICE_ID,
+               [(BOB_ID, "READ"), (AUTH, "READ_ACP"), (CAROL_ID, "READ"), (LOG, "WRITE")],
+               Bucket=B, Key="auth")
+    expect("carol reads it (by her email grant)", get("carol", "auth") == 200)
+    acl = alice.get_object_acl(Bucket=B, Key="auth")
+    names = {g["Grantee"].get("ID"): g["Grantee"].get("DisplayName") for g in acl["Grants"]}
+    expect("CanonicalUser grants carry the DisplayName", names.get(BOB_ID) == "bob" and
+           names.get(CAROL_ID) == "carol" and acl["Owner"].get("DisplayName") == "alice",
+           str(acl["Grants"]))
+    expect_code("a body with alice as Owner, by bob (no WRITE_ACP): AccessDenied",
+                bob.put_object_acl, 403, Bucket=B, Key="auth",
+                AccessControlPolicy=policy_body(ALICE_ID))
+    expect_code("a body naming another Owner: AccessDenied", alice.put_object_acl,
+                (403, "AccessDenied"), Bucket=B, Key="auth",
+                AccessControlPolicy=policy_body(BOB_ID, ("CanonicalUser", BOB_ID, "READ")))
+
+    # ---- errors ---------------------------------------------------------------------------
+    nobody = "0" * 64
+    expect_code("an unknown canonical id: InvalidArgument", alice.put_object,
+                (400, "InvalidArgument"), Bucket=B, Key="e", Body=b"e",
+                GrantRead='id="%s"' % nobody)
+    expect_code("a malformed id: InvalidArgument", alice.put_object_acl,
+                (400, "InvalidArgument"), Bucket=B, Key="pub", GrantRead='id="alice"')
+    expect_code("an unknown id in a body: InvalidArgument", alice.put_object_acl,
+                (400, "InvalidArgument"), Bucket=B, Key="pub",
+                AccessControlPolicy=policy_body(ALICE_ID, ("CanonicalUser", nobody, "READ")))
+    expect_code("an unknown email: UnresolvableGrantByEmailAddress", alice.put_bucket_acl,
+                (400, "UnresolvableGrantByEmailAddress"), Bucket=B,
+                GrantRead='emailAddress="nobody@example.com"')
+    expect_code("an unknown email in a body: UnresolvableGrantByEmailAddress",
+                alice.put_object_acl, (400, "UnresolvableGrantByEmailAddress"), Bucket=B,
+                Key="pub", AccessControlPolicy=policy_body(
+                    ALICE_ID, ("AmazonCustomerByEmail", "nobody@example.com", "READ")))
+    expect_code("an unknown group URI: InvalidArgument", alice.put_object,
+                (400, "InvalidArgument"), Bucket=B, Key="e", Body=b"e",
+                GrantRead='uri="http://acs.amazonaws.com/groups/global/Everyone"')
+    expect_code("an unknown grantee type: InvalidArgument", alice.put_object,
+                (400, "InvalidArgument"), Bucket=B, Key="e", Body=b"e", GrantRead='arn="x"')
+    expect_code("x-amz-acl and a grant header: InvalidRequest", alice.put_object,
+                (400, "InvalidRequest"), Bucket=B, Key="e", Body=b"e", ACL="public-read",
+                GrantRead='id="%s"' % BOB_ID)
+    expect_code("x-amz-acl and a grant header on PutBucketAcl: InvalidRequest",
+                alice.put_bucket_acl, (400, "InvalidRequest"), Bucket=B, ACL="private",
+                GrantRead='id="%s"' % BOB_ID)
+    for name, body in [
+            ("not XML", b"<AccessControlPolicy><Owner>"),
+            ("an unknown permission", b"<AccessControlPolicy><Owner><ID>" + ALICE_ID.encode() +
+             b"</ID></Owner><AccessControlList><Grant><Grantee xmlns:xsi=\"http://www.w3.org/"
+             b"2001/XMLSchema-instance\" xsi:type=\"Group\"><URI>" + ALL.encode() +
+             b"</URI></Grantee><Permission>EVERYTHING</Permission></Grant>"
+             b"</AccessControlList></AccessControlPolicy>"),
+            ("a grant without a grantee", b"<AccessControlPolicy><AccessControlList><Grant>"
+             b"<Permission>READ</Permission></Grant></AccessControlList>"
+             b"</AccessControlPolicy>"),
+            ("another root", b"<Policy/>")]:
+        raw_body(alice, body)
+        expect_code("a malformed body (%s): MalformedACLError" % name, alice.put_object_acl,
+                    (400, "MalformedACLError"), Bucket=B, Key="pub",
+                    AccessControlPolicy=policy_body(ALICE_ID))
+    expect("the refused changes left pub as it was", get("anonymous", "pub") == 200)
+
+    # ---- multipart and copy ---------------------------------------------------------------
+    mpu = alice.create_multipart_upload(Bucket=B, Key="mpu", GrantRead='id="%s"' % BOB_ID)
+    part = alice.upload_part(Bucket=B, Key="mpu", UploadId=mpu["UploadId"], PartNumber=1,
+                             Body=b"m" * 1024)
+    alice.complete_multipart_upload(Bucket=B, Key="mpu", UploadId=mpu["UploadId"],
+                                    MultipartUpload={"Parts": [{"PartNumber": 1,
+                                                                "ETag": part["ETag"]}]})
+    expect("CreateMultipartUpload's x-amz-grant-read: bob reads the object",
+           get("bob", "mpu") == 200)
+    expect("carol may not", get("carol", "mpu") == 403)
+    expect_acl("its ACL", alice.get_object_acl, ALICE_ID, [(BOB_ID, "READ")], Bucket=B,
+               Key="mpu")
+    expect_code("CopyObject of a public object", alice.copy_object, 200, Bucket=B,
+                Key="pub-copy", CopySource={"Bucket": B, "Key": "pub"})
+    expect("the copy is private (not the source's ACL)", get("anonymous", "pub-copy") == 403)
+    expect_acl("the copy's ACL: the owner's FULL_CONTROL", alice.get_object_acl, ALICE_ID,
+               [(ALICE_ID, "FULL_CONTROL")], Bucket=B, Key="pub-copy")
+    expect_code("CopyObject with x-amz-grant-read carol by email", alice.copy_object, 200,
+                Bucket=B, Key="copy-carol", CopySource={"Bucket": B, "Key": "pub"},
+                GrantRead='emailAddress="%s"' % CAROL_EMAIL)
+    expect("carol reads the copy", get("carol", "copy-carol") == 200)
+    expect("anonymous may not", get("anonymous", "copy-carol") == 403)
+    expect_acl("the copy's ACL", alice.get_object_acl, ALICE_ID, [(CAROL_ID, "READ")],
+               Bucket=B, Key="copy-carol")
+
+    # ---- canned ACLs ----------------------------------------------------------------------
+    expect_code("PutBucketAcl log-delivery-write", alice.put_bucket_acl, 200, Bucket=B,
+                ACL="log-delivery-write")
+    expect_acl("GetBucketAcl: owner FULL_CONTROL, LogDelivery WRITE and READ_ACP",
+               alice.get_bucket_acl, ALICE_ID,
+               [(ALICE_ID, "FULL_CONTROL"), (LOG, "WRITE"), (LOG, "READ_ACP")], Bucket=B)
+    expect_code("bob may no longer list (the canned ACL replaced the list)",
+                bob.list_objects_v2, 403, Bucket=B)
+    expect_code("PutBucketAcl: bob WRITE again", alice.put_bucket_acl, 200, Bucket=B,
+                GrantWrite='id="%s"' % BOB_ID, GrantFullControl='id="%s"' % ALICE_ID)
+    expect_code("bob writes with bucket-owner-read", bob.put_object, 200, Bucket=B,
+                Key="bor", Body=b"b", ACL="bucket-owner-read")
+    expect("alice (the bucket's owner) reads bob's object", get("alice", "bor") == 200)
+    expect_acl("its ACL: bob FULL_CONTROL, alice READ", bob.get_object_acl, BOB_ID,
+               [(BOB_ID, "FULL_CONTROL"), (ALICE_ID, "READ")], Bucket=B, Key="bor")
+    expect_code("alice (READ only) may not read its ACL", alice.get_object_acl, 403,
+                Bucket=B, Key="bor")
+    expect_code("bob writes with bucket-owner-full-control", bob.put_object, 200, Bucket=B,
+                Key="bofc", Body=b"b", ACL="bucket-owner-full-control")
+    expect_code("alice changes its ACL", alice.put_object_acl, 200, Bucket=B, Key="bofc",
+                ACL="public-read")
+    expect("anonymous reads it then", get("anonymous", "bofc") == 200)
+    expect_code("bob writes a private object", bob.put_object, 200, Bucket=B, Key="bpriv",
+                Body=b"b")
+    expect("alice (the bucket's owner) may not read it", get("alice", "bpriv") == 403)
+
+    # ---- the public access block on grant lists -------------------------------------------
+    got = code_of(alice.put_public_access_block, Bucket=B,
+                  PublicAccessBlockConfiguration={"BlockPublicAcls": True})
+    expect("PutPublicAccessBlock BlockPublicAcls", got[0] in (200, 204), got)
+    expect_code("a grant header to AllUsers is refused", alice.put_object, 403, Bucket=B,
+                Key="blocked", Body=b"x", GrantRead='uri="%s"' % ALL)
+    expect_code("a body granting AuthenticatedUsers is refused", alice.put_object_acl, 403,
+                Bucket=B, Key="pub", AccessControlPolicy=policy_body(
+                    ALICE_ID, ("Group", AUTH, "READ")))
+    expect_code("a grant to a user is not public: taken", alice.put_object, 200, Bucket=B,
+                Key="unblocked", Body=b"x", GrantRead='id="%s"' % BOB_ID)
+    got = code_of(alice.put_public_access_block, Bucket=B,
+                  PublicAccessBlockConfiguration={"IgnorePublicAcls": True})
+    expect("PutPublicAccessBlock IgnorePublicAcls", got[0] in (200, 204), got)
+    expect("the AllUsers grant of pub counts for nothing",
+           get("anonymous", "pub") == 403)
+    expect("bob's own grant on unblocked still counts", get("bob", "unblocked") == 200)
+    expect_code("DeletePublicAccessBlock", alice.delete_public_access_block, 204, Bucket=B)
+    expect("pub is public again", get("anonymous", "pub") == 200)
+
+
+def after_restart():
+    expect("anonymous still reads pub (AllUsers READ)", get("anonymous", "pub") == 200)
+    expect("bob still reads mpu (his READ grant)", get("bob", "mpu") == 200)
+    expect("carol still reads auth (her grant by email)", get("carol", "auth") == 200)
+    expect("carol still reads copy-carol", get("carol", "copy-carol") == 200)
+    expect("anonymous still may not read pub-copy", get("anonymous", "pub-copy") == 403)
+    expect_acl("auth's ACL is whole", alice.get_object_acl, ALICE_ID,
+               [(BOB_ID, "READ"), (AUTH, "READ_ACP"), (CAROL_ID, "READ"), (LOG, "WRITE")],
+               Bucket=B, Key="auth")
+    expect_acl("the bucket's ACL is whole", alice.get_bucket_acl, ALICE_ID,
+               [(BOB_ID, "WRITE"), (ALICE_ID, "FULL_CONTROL")], Bucket=B)
+
+
+if __name__ == "__main__":
+    {"main": main, "after-restart": after_restart}[os.environ["CAIRN_PHASE"]]()
+    raise SystemExit(1 if s3check.FAILED else 0)
