@@ -44,7 +44,12 @@ static void on_refreshed(int status, void *arg)
     (void)status;
     if (gw_req_rpc_done(r))
         return;
-    gw_req_send_empty(r, 204);
+    /* S3: PutPublicAccessBlock and PutBucketOwnershipControls answer 200, PutBucketPolicy
+     * and every Delete 204 */
+    gw_req_send_empty(r, r->route.op == GW_OP_PUT_PUBLIC_ACCESS_BLOCK ||
+                                 r->route.op == GW_OP_PUT_OWNERSHIP_CONTROLS
+                             ? 200
+                             : 204);
 }
 
 static void on_set(int status, cn_msg_t *resp, void *arg)

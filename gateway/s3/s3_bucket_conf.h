@@ -3,7 +3,7 @@
  * the manager (bucket_set_config) and carried by the bucket table: the public access block
  * (Put, Get, DeletePublicAccessBlock) and the ownership controls (Put, Get,
  * DeleteBucketOwnershipControls); and the steps every bucket configuration call shares with
- * the bucket policy's (s3_policy.c): owner only, then a manager call answered 204 once this
+ * the bucket policy's (s3_policy.c): owner only, then a manager call answered once this
  * gateway holds the new table.
  */
 #ifndef CAIRN_GATEWAY_S3_BUCKET_CONF_H
@@ -23,7 +23,8 @@ void gw_s3_delete_ownership_controls(gw_req_t *r);
  *  decision let it in, so a policy grants it the action: S3's answer to another account). */
 int gw_bucket_conf_owner_only(gw_req_t *r);
 /** Sends m (a bucket_set_policy or bucket_set_config, taken) to the manager and answers
- *  204 once this gateway holds the bucket table it changed, or the S3 error. */
+ *  once this gateway holds the bucket table it changed (200 for PutPublicAccessBlock and
+ *  PutBucketOwnershipControls, 204 for the others, as S3), or the S3 error. */
 void gw_bucket_conf_send(gw_req_t *r, cn_msg_t *m);
 
 #endif
