@@ -276,6 +276,8 @@ void gw_mgr_user_learn(gw_server_t *s, const cn_msg_t *resp)
         return;
     s->mgr.users = cn_realloc(s->mgr.users, (s->mgr.nusers + 1) * sizeof(*s->mgr.users));
     u = &s->mgr.users[s->mgr.nusers++];
+    memset(u, 0, sizeof(*u)); /* every field is the table's to free (free_users) */
+    u->email = cn_strdup(""); /* the next users table brings it */
     u->user = cn_strdup(vals[0]);
     u->id = cn_strdup(vals[1]);
     u->role = cn_strdup(vals[2]);
