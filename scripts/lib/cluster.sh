@@ -36,21 +36,23 @@ cl_setup() {
     mkdir -p "$CL_DIR"/{conf,run,logs,data}
 }
 
-# cl_free_ports N: prints N distinct TCP ports that are free on 127.0.0.1 right now, taken
+# cl_free_ports N [TAKEN...]: prints N distinct TCP ports that are free on 127.0.0.1 right now
+# and none of TAKEN (ports picked before for daemons that have not bound them yet), taken
 # below the kernel's ephemeral range (ip_local_port_range): a port picked here and bound a
 # moment later by a daemon is then never handed meanwhile to another daemon's port-0
 # listener (e.g. a /metrics listener), which took storage3's RPC port once. It binds without
 # SO_REUSEADDR on purpose (unlike cl_port_taken): a port with connections in TIME_WAIT is
 # passed over, and two test runs picking ports at once can never both get the same one.
 cl_free_ports() {
-    python3 - "$1" <<'PY'
+    python3 - "$@" <<'PY'
 import random, socket, sys
 want, socks = int(sys.argv[1]), []
+taken = set(int(p) for p in sys.argv[2:])  # picked before and not bound yet: never again
 try:
     lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 except (OSError, ValueError, IndexError):
     lo = 32768
-pool = list(range(max(1024, lo - 20000), lo))
+pool = [p for p in range(max(1024, lo - 20000), lo) if p not in taken]
 random.shuffle(pool)
 for port in pool:
     if len(socks) == want:
@@ -62,7 +64,11 @@ for port in pool:
     except OSError:
         s.close()
 while len(socks) < want:  # no room below the ephemeral range: any free port
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+    s = socket.socket(); s.bind(("127.0.0.1", 0))
+    if s.getsockname()[1] in taken:
+        s.close()
+        continue
+    socks.append(s)
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
 }
@@ -160,7 +166,9 @@ cl_hosts() {
 # nodes and the gateway find the manager through [manager] addresses, a list: the manager's
 # cl_addr:MGR_RPC, or CL_MGR_ADDRESSES when set (e.g. more managers, or a dead address first).
 # Each daemon listens on its cl_addr; when the manager's is not a loopback address, the admin
-# API gets a token (CL_TOKEN, sent by cl_adm).
+# API gets a token (CL_TOKEN, sent by cl_adm). The ports it picks itself (the managers' Raft
+# ports, and every port of the other managers) avoid the ones given and CL_PORTS_TAKEN (more
+# ports the caller picked and has not bound yet).
 cl_mgr_name() { # cl_mgr_name ID: the daemon name of manager ID
     if [ "$1" = 1 ]; then echo manager; else echo "manager$1"; fi
 }
@@ -178,10 +186,16 @@ cl_configure() {
     [[ $maddr == 127.* ]] || CL_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
     # every manager's ports: "RPC ADMIN RAFT"
     declare -A mports
-    mports[1]="$mrpc $madmin ${CL_MGR_RAFT:-$(cl_free_ports 1)}"
+    # the ports given (and picked here) are not bound yet: a later pick must avoid them
+    local picked="$mrpc $madmin $s3 $* ${CL_REST:-} ${CL_MGR_RAFT:-} ${CL_PORTS_TAKEN:-}"
+    # shellcheck disable=SC2086
+    mports[1]="$mrpc $madmin ${CL_MGR_RAFT:-$(cl_free_ports 1 $picked)}"
+    picked+=" ${mports[1]}"
     for ((m = 2; m <= nm; m++)); do
         v=CL_MGR_PORTS_$m
-        mports[$m]=${!v:-$(cl_free_ports 3)}
+        # shellcheck disable=SC2086
+        mports[$m]=${!v:-$(cl_free_ports 3 $picked)}
+        picked+=" ${mports[$m]}"
     done
     peers=""
     for ((m = 1; m <= nm; m++)); do

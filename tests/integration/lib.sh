@@ -179,7 +179,7 @@ t_cluster_boot() {
     # the manager's rpc and admin, s3, the storage nodes, [the REST port], the test's own
     read -r -a ports <<<"$(cl_free_ports $((3 + n + nrest + nports)))"
     [ "$nrest" -eq 1 ] && rest_port=${ports[3 + n]}
-    CL_REST=$rest_port cl_configure "$n" "${ports[@]:0:3 + n}"
+    CL_PORTS_TAKEN="${ports[*]}" CL_REST=$rest_port cl_configure "$n" "${ports[@]:0:3 + n}"
     # shellcheck disable=SC2034  # for the test script
     T_PORTS=("${ports[@]:3 + n + nrest}")
     cl_load

@@ -184,7 +184,7 @@ serve_fixture() {
     # the upgrade to a manager group (docs/OPERATIONS.md): a release before it had no
     # raft_listen; the operator gives the group of one a fixed Raft port first
     if ! grep -q '^raft_listen' "$CL_DIR/conf/cairn-manager.conf"; then
-        printf '[manager]\nraft_listen = 127.0.0.1:%s\n' "$(cl_free_ports 1)" | t_conf manager
+        printf '[manager]\nraft_listen = 127.0.0.1:%s\n' "$(cl_free_ports 1 "${ports[@]}")" | t_conf manager
     fi
     # the fixture was written with the memory cache off, so that its small objects left
     # disk-cache files; the harness runs with both caches, as a default gateway does
