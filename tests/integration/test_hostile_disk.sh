@@ -40,10 +40,15 @@ data_dir = $tmp/small$i/data
 min_free = 4m
 CONF
     done
-    t_conf storage0 <<CONF
+    # the repair of what storage0 missed while full is retried by the write's coordinator
+    # (any node): every repair queue retries within a second, or the backoff (up to 30 s by
+    # default) may pass the test's wait while a retry met the disk still full
+    for i in 0 1 2; do
+        t_conf storage$i <<CONF
 [replication]
 repair_backoff_max = 1s
 CONF
+    done
 }
 t_cluster_boot hdisk 3 --conf disk_conf --user disk
 code=$(sigv4 -o /dev/null -w '%{http_code}' -X PUT "$endpoint/full")
