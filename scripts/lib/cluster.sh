@@ -342,7 +342,9 @@ cl_start_one() {
     echo $! >"$CL_DIR/run/$name.pid"
     deadline=$((SECONDS + 20))
     while [ ! -s "$CL_DIR/run/$name.port" ]; do
-        if ! cl_alive "$name"; then
+        # the PID alone: cl_alive's command-line check can run before setsid has exec'd
+        # the daemon (the child is still a copy of this shell) and call it gone
+        if ! cl_pid_running "$(cat "$CL_DIR/run/$name.pid")"; then
             echo "cairn: $name exited at start; last lines of its logs:" >&2
             tail -n 20 "$CL_DIR/logs/$name.out" "$CL_DIR/logs/$name.log" 2>/dev/null >&2
             return 1
