@@ -10,6 +10,7 @@
 
 #include <rocksdb/c.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -358,39 +359,6 @@ int stor_index_batch_write(stor_index_t *ix, stor_index_batch_t *b, int sync)
     return err != NULL ? stor_rocks_fail("index", "write", err) : 0;
 }
 
-int stor_index_foreach(stor_index_t *ix,
-                       int (*fn)(cn_slice_t key, const stor_ientry_t *e, void *arg), void *arg)
-{
-    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-    rocksdb_iterator_t *it;
-    char *err = NULL;
-    int rc = 0;
-
-    rocksdb_readoptions_set_iterate_upper_bound(ro, "p", 1);
-    rocksdb_readoptions_set_fill_cache(ro, 0);
-    it = rocksdb_create_iterator(ix->db, ro);
-    for (rocksdb_iter_seek(it, "o", 1); rc == 0 && rocksdb_iter_valid(it);
-         rocksdb_iter_next(it)) {
-        size_t klen, vlen;
-        const char *k = rocksdb_iter_key(it, &klen);
-        const char *v = rocksdb_iter_value(it, &vlen);
-        stor_ientry_t e;
-
-        if (stor_ientry_decode(v, vlen, &e) != 0)
-            continue;
-        rc = fn(cn_slice(k + 1, klen - 1), &e, arg);
-    }
-    rocksdb_iter_get_error(it, &err);
-    if (err != NULL) {
-        int irc = stor_rocks_fail("index", "iterate", err);
-
-        rc = rc != 0 ? rc : irc;
-    }
-    rocksdb_iter_destroy(it);
-    rocksdb_readoptions_destroy(ro);
-    return rc;
-}
-
 int stor_index_scan(stor_index_t *ix, cn_slice_t start_after, size_t max,
                     int (*fn)(cn_slice_t key, const stor_ientry_t *e, void *arg), void *arg,
                     int *more)
@@ -433,6 +401,15 @@ int stor_index_scan(stor_index_t *ix, cn_slice_t start_after, size_t max,
     rocksdb_iter_destroy(it);
     rocksdb_readoptions_destroy(ro);
     return rc;
+}
+
+int stor_index_foreach(stor_index_t *ix,
+                       int (*fn)(cn_slice_t key, const stor_ientry_t *e, void *arg), void *arg)
+{
+    int more;
+
+    /* the whole index: a scan from the first key (no object key is empty), without a bound */
+    return stor_index_scan(ix, cn_slice("", 0), SIZE_MAX, fn, arg, &more);
 }
 
 /* ---- listing ------------------------------------------------------------------------ */
