@@ -43,11 +43,51 @@ cl_setup() {
 # listener (e.g. a /metrics listener), which took storage3's RPC port once. It binds without
 # SO_REUSEADDR on purpose (unlike cl_port_taken): a port with connections in TIME_WAIT is
 # passed over, and two test runs picking ports at once can never both get the same one.
+#
+# Each port picked is also leased to this shell ($$, the test script, also inside $(...)) in
+# CL_PORT_LEASES (a directory per port holding the owner's PID, made with mkdir, which is
+# atomic): a daemon stopped for a restart leaves its ports unbound for a while, and a test
+# running beside this one must not pick them meanwhile (one took a restarted manager's RPC
+# port in CI). A lease ends with its owner's process: a dead owner's lease is taken over.
+CL_PORT_LEASES=${CL_PORT_LEASES:-${TMPDIR:-/tmp}/cairn-port-leases}
 cl_free_ports() {
-    python3 - "$@" <<'PY'
-import random, socket, sys
+    CL_PORT_OWNER=$$ CL_PORT_LEASES=$CL_PORT_LEASES python3 - "$@" <<'PY'
+import os, random, shutil, socket, sys
 want, socks = int(sys.argv[1]), []
 taken = set(int(p) for p in sys.argv[2:])  # picked before and not bound yet: never again
+owner, leases = os.environ["CL_PORT_OWNER"], os.environ["CL_PORT_LEASES"]
+os.makedirs(leases, exist_ok=True)
+
+def alive(pid):
+    try:
+        os.kill(int(pid), 0)
+        return True
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+
+def lease(port):
+    # True when this shell took the port's lease now (new, or a dead owner's); never a port
+    # it leased before: that one is some daemon's of this test, perhaps stopped for a moment
+    d = os.path.join(leases, str(port))
+    for _ in range(2):
+        try:
+            os.mkdir(d)
+        except FileExistsError:
+            try:
+                held = open(os.path.join(d, "pid")).read().strip()
+            except OSError:
+                return False  # being made by another picker right now
+            if held == owner or alive(held):
+                return False
+            shutil.rmtree(d, ignore_errors=True)
+            continue
+        with open(os.path.join(d, "pid.tmp"), "w") as f:
+            f.write(owner)
+        os.rename(os.path.join(d, "pid.tmp"), os.path.join(d, "pid"))
+        return True
+    return False
 try:
     lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 except (OSError, ValueError, IndexError):
@@ -60,17 +100,31 @@ for port in pool:
     s = socket.socket()
     try:
         s.bind(("127.0.0.1", port))
-        socks.append(s)
     except OSError:
+        s.close()
+        continue
+    if lease(port):
+        socks.append(s)
+    else:
         s.close()
 while len(socks) < want:  # no room below the ephemeral range: any free port
     s = socket.socket(); s.bind(("127.0.0.1", 0))
-    if s.getsockname()[1] in taken:
+    if s.getsockname()[1] in taken or not lease(s.getsockname()[1]):
         s.close()
         continue
     socks.append(s)
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
+}
+
+# cl_release_ports: ends this shell's port leases (from the test's EXIT trap, after its
+# daemons are stopped). Leases of a shell killed before it could run this are taken over.
+cl_release_ports() {
+    local d
+    for d in "$CL_PORT_LEASES"/*/; do
+        [ "$(cat "$d/pid" 2>/dev/null)" = "$$" ] && rm -rf "$d"
+    done
+    return 0
 }
 
 # cl_port_taken HOST:PORT: true when a daemon could not listen there now because something

@@ -28,6 +28,7 @@ fc_finish() {
     # a stopped (SIGSTOP) node cannot take SIGTERM until it continues
     for p in "$CL_DIR"/run/*.pid; do [ -f "$p" ] && kill -CONT "$(cat "$p")" 2>/dev/null; done
     [ -f "$CL_DIR/conf/cluster.env" ] && cl_stop   # none before cl_configure
+    cl_release_ports
     if declare -F nh_cleanup >/dev/null; then nh_cleanup || T_FAIL=$((T_FAIL + 1)); fi
     if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
         echo "--- logs kept in $CL_DIR/logs; last lines:"

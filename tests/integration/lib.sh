@@ -82,6 +82,7 @@ t_cluster_finish() {
     local rc=$? f
     for f in "${T_AT_EXIT[@]}"; do "$f"; done
     [ -f "$CL_DIR/conf/cluster.env" ] && cl_stop   # none before cl_configure
+    cl_release_ports
     if declare -F nh_cleanup >/dev/null; then nh_cleanup; fi
     if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
         echo "--- logs kept in $tmp/logs; last lines:"

@@ -34,6 +34,7 @@ finish() {
     for p in $LOAD_PID $DRIVER_PID $FAKE_PID $MGR_PID; do
         kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
     done
+    cl_release_ports
     if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
         echo "--- files kept in $tmp; manager log:"
         tail -n 20 "$tmp/manager.log" 2>/dev/null

@@ -35,6 +35,7 @@ finish() {
     local rc=$? i
     for i in 0 1 2; do [ -n "${PIDS[$i]}" ] && kill "${PIDS[$i]}" 2>/dev/null; done
     for i in 0 1 2; do [ -n "${PIDS[$i]}" ] && wait "${PIDS[$i]}" 2>/dev/null; done
+    cl_release_ports
     if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
         for i in 0 1 2; do echo "== manager$i.log"; tail -n 25 "$tmp/manager$i.log"; done
     else

@@ -20,6 +20,7 @@ pids=()
 finish() {
     cl_stop
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    cl_release_ports
     rm -rf "$tmp"
 }
 trap finish EXIT
