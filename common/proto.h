@@ -33,6 +33,7 @@
 /* object flags (field "flags", and in listing entries) */
 #define CN_OBJ_TOMBSTONE 0x1u
 #define CN_OBJ_MANIFEST 0x2u     /* body is a chunk manifest, not the data */
+#define CN_OBJ_DELETE_MARKER 0x4u /* an S3 delete marker: a version with no body (issue 16) */
 #define CN_LIST_PREFIX 0x100u    /* listing entry is a common prefix (delimiter rollup) */
 
 /* node types and states, as strings on the wire and in the admin API */

@@ -354,8 +354,13 @@ const cn_ring_node_t *cn_ring_find(const cn_ring_t *r, const char *name)
 
 uint64_t cn_ring_hash_key(const void *key, size_t len)
 {
+    const char *nul = len ? memchr(key, '\0', len) : NULL;
     uint8_t md5[CN_MD5_LEN];
 
+    /* "bucket/key\0VERSION" is a version of bucket/key (object keys never hold a NUL): it
+     * lives with its object, so one node's index holds all of a key's versions in order */
+    if (nul != NULL)
+        len = (size_t)(nul - (const char *)key);
     cn_md5(key, len, md5);
     return cn_get_u64be(md5);
 }

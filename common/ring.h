@@ -8,7 +8,9 @@
  * ~9% (measured 0.85..1.18 of even for 5 nodes); this scheme holds ~1%, and adding a node only
  * moves keys onto the new node (an arc's order among the old nodes never changes).
  * A node's "vnodes" is its weight (default 128; give a bigger disk more).
- * A key's position is the first 8 bytes (big-endian) of MD5("bucket/key"); its arc is the top
+ * A key's position is the first 8 bytes (big-endian) of MD5("bucket/key"), of the bytes before
+ * the first NUL only ("bucket/key\0VERSION" is a version of the object, placed with it); its
+ * arc is the top
  * CN_RING_PARTITION_BITS bits. The table is a pure function of the member list, so every
  * daemon that holds the same members computes the same table.
  * The checksum is the first 8 bytes of SHA-256 over the members sorted by name (name, host,

@@ -264,7 +264,17 @@ static int apply_policy(const mgr_cmd_t *c, const mgr_bucket_t *cur, mgr_batch_t
 
 /* ---- named configurations: x/<bucket>/<name> ----------------------------------------- */
 
-static const char *const config_names[] = {"public_access_block", "ownership_controls"};
+static const char *const config_names[] = {"public_access_block", "ownership_controls",
+                                           "versioning"};
+
+/* "versioning" is {"Status": "Enabled"|"Suspended"} and is never deleted: a bucket that had
+ * versioning never returns to unversioned (S3), its versions stay addressable */
+static int versioning_valid(const json_t *j)
+{
+    const char *st = json_string_value(json_object_get(j, "Status"));
+
+    return st != NULL && (strcmp(st, "Enabled") == 0 || strcmp(st, "Suspended") == 0);
+}
 
 int mgr_bucket_config_known(const char *name)
 {
@@ -290,11 +300,14 @@ static int apply_config(const mgr_cmd_t *c, const mgr_bucket_t *cur, mgr_batch_t
         return CN_EPERM;
     config_key(cur->name, c->config, key, sizeof(key));
     if (c->text_len == 0) {
+        if (strcmp(c->config, "versioning") == 0)
+            return CN_EINVAL;
         mgr_batch_del(b, key);
         return 0;
     }
     j = json_loadb(c->text, c->text_len, 0, NULL);
-    if (!json_is_object(j)) { /* a configuration is a JSON object (backups keep it so) */
+    /* a configuration is a JSON object (backups keep it so) */
+    if (!json_is_object(j) || (strcmp(c->config, "versioning") == 0 && !versioning_valid(j))) {
         json_decref(j);
         return CN_EINVAL;
     }

@@ -60,7 +60,7 @@ struct job {
     uint64_t replica;     /* 1: a replica's request (get/head answer tombstones too) */
     /* request (borrowed from req) */
     cn_slice_t key, body, prefix, start_after, delimiter;
-    uint64_t clock, off, len, max_keys, tombstones;
+    uint64_t clock, off, len, max_keys, tombstones, group;
     stor_obj_meta_t m;
     /* result */
     int rc, truncated;
@@ -142,7 +142,8 @@ static int parse_req(struct job *j)
             opt_bytes(req, "start_after", &j->start_after) != 0 ||
             opt_bytes(req, "delimiter", &j->delimiter) != 0 ||
             opt_u64(req, "max_keys", STOR_LIST_DEFAULT_KEYS, &j->max_keys) != 0 ||
-            opt_u64(req, "tombstones", 0, &j->tombstones) != 0)
+            opt_u64(req, "tombstones", 0, &j->tombstones) != 0 ||
+            opt_u64(req, "group", 0, &j->group) != 0)
             return CN_EINVAL;
         if (j->prefix.len > STOR_KEY_MAX || j->start_after.len > STOR_KEY_MAX ||
             j->delimiter.len > STOR_KEY_MAX)
@@ -194,7 +195,9 @@ static void run_job(uv_work_t *w)
         break;
     case STOR_OBJ_LIST:
         j->rc = stor_engine_list(j->engine, j->prefix, j->start_after, (size_t)j->max_keys,
-                                 j->delimiter, j->tombstones ? STOR_LIST_TOMBSTONES : 0,
+                                 j->delimiter,
+                                 (j->tombstones ? STOR_LIST_TOMBSTONES : 0) |
+                                     (j->group ? STOR_LIST_GROUP : 0),
                                  &j->body_out, &j->truncated);
         break;
     }

@@ -1042,6 +1042,8 @@ const char *gw_policy_op_action(gw_op_t op, int has_version_id, int *object_leve
     case GW_OP_GET_OWNERSHIP_CONTROLS: a = "s3:GetBucketOwnershipControls"; break;
     case GW_OP_PUT_OWNERSHIP_CONTROLS:
     case GW_OP_DELETE_OWNERSHIP_CONTROLS: a = "s3:PutBucketOwnershipControls"; break;
+    case GW_OP_GET_BUCKET_VERSIONING: a = "s3:GetBucketVersioning"; break;
+    case GW_OP_PUT_BUCKET_VERSIONING: a = "s3:PutBucketVersioning"; break;
     case GW_OP_GET_OBJECT:
     case GW_OP_HEAD_OBJECT:
         a = has_version_id ? "s3:GetObjectVersion" : "s3:GetObject";

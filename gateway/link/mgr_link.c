@@ -78,6 +78,9 @@ static void load_config(gw_bucket_t *b, const json_t *o)
             if (json_is_true(json_object_get(p, pab[i])))
                 b->pab |= 1u << i;
     }
+    if ((mode = json_string_value(json_object_get(json_object_get(c, "versioning"),
+                                                  "Status"))) != NULL)
+        b->versioning = strcmp(mode, "Enabled") == 0 ? GW_VER_ENABLED : GW_VER_SUSPENDED;
     own = json_object_get(c, "ownership_controls");
     if ((mode = json_string_value(json_object_get(own, "ObjectOwnership"))) != NULL) {
         b->has_ownership = 1;

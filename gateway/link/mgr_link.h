@@ -38,6 +38,11 @@ typedef struct gw_user {
 #define GW_PAB_RESTRICT 8u         /* RestrictPublicBuckets: a public policy allows its owner only */
 
 /* A bucket's ownership controls (PutBucketOwnershipControls). */
+/* a bucket's versioning (PutBucketVersioning) */
+#define GW_VER_OFF 0       /* never enabled: an object is its key alone */
+#define GW_VER_ENABLED 1   /* every write makes a version, a DELETE a delete marker */
+#define GW_VER_SUSPENDED 2 /* writes replace the null version; older versions stay */
+
 typedef enum gw_ownership {
     GW_OWN_OBJECT_WRITER = 0,      /* none set, or ObjectWriter: the writer owns, ACLs apply */
     GW_OWN_PREFERRED,              /* BucketOwnerPreferred */
@@ -62,6 +67,7 @@ typedef struct gw_bucket {
     int has_pab;          /* a public access block is set (GetPublicAccessBlock) */
     gw_ownership_t ownership;
     int has_ownership;    /* ownership controls are set (GetBucketOwnershipControls) */
+    int versioning;       /* GW_VER_*: never back to GW_VER_OFF once set (s3/version.h) */
 } gw_bucket_t;
 
 /* manager link state (mgr_link.c) */

@@ -437,9 +437,10 @@ static void on_list(int status, cn_msg_t *resp, void *arg)
     list_maybe_free(c);
 }
 
-int gw_stor_list(gw_server_t *s, const char *prefix, size_t prefix_len, const char *start_after,
-                 size_t start_after_len, uint32_t max_keys, const char *delimiter,
-                 gw_list_done_fn cb, void *arg)
+/* gw_stor_list, or with group one object's versions (the storage's `group` option) */
+static int list_send(gw_server_t *s, const char *prefix, size_t prefix_len,
+                     const char *start_after, size_t start_after_len, uint32_t max_keys,
+                     const char *delimiter, int group, gw_list_done_fn cb, void *arg)
 {
     struct list_ctx *c;
     size_t live = 0;
@@ -478,6 +479,8 @@ int gw_stor_list(gw_server_t *s, const char *prefix, size_t prefix_len, const ch
             cn_msg_set_bytes(m, "start_after", start_after, start_after_len);
         cn_msg_set_u64(m, "max_keys", max_keys);
         cn_msg_set_u64(m, "tombstones", 1); /* so a lagging replica cannot undo a delete */
+        if (group)
+            cn_msg_set_u64(m, "group", 1);
         if (delimiter && *delimiter)
             cn_msg_set_str(m, "delimiter", delimiter);
         struct list_call *lc = cn_calloc(1, sizeof(*lc));
@@ -492,6 +495,21 @@ int gw_stor_list(gw_server_t *s, const char *prefix, size_t prefix_len, const ch
     list_check(c); /* may answer at once (every node unasked): cb then runs inline */
     list_maybe_free(c);
     return 0;
+}
+
+int gw_stor_list(gw_server_t *s, const char *prefix, size_t prefix_len, const char *start_after,
+                 size_t start_after_len, uint32_t max_keys, const char *delimiter,
+                 gw_list_done_fn cb, void *arg)
+{
+    return list_send(s, prefix, prefix_len, start_after, start_after_len, max_keys, delimiter,
+                     0, cb, arg);
+}
+
+int gw_stor_list_versions(gw_server_t *s, const char *key, size_t key_len,
+                          const char *start_after, size_t start_after_len, uint32_t max_keys,
+                          gw_list_done_fn cb, void *arg)
+{
+    return list_send(s, key, key_len, start_after, start_after_len, max_keys, NULL, 1, cb, arg);
 }
 
 /* ---- background deletes -------------------------------------------------------------- */

@@ -74,6 +74,12 @@ typedef void (*gw_list_done_fn)(int status, gw_list_out_t *out, void *arg);
 int gw_stor_list(gw_server_t *s, const char *prefix, size_t prefix_len, const char *start_after,
                  size_t start_after_len, uint32_t max_keys, const char *delimiter,
                  gw_list_done_fn cb, void *arg);
+/** Lists one object's entries on every node and merges them: "bucket/key" itself (its null
+ *  version) and its versions "bucket/key\0ID" (gateway/s3/version.h), in key order, after
+ *  start_after, tombstones dropped by the merge. Returns 0 or CN_EUNAVAIL (cb not called). */
+int gw_stor_list_versions(gw_server_t *s, const char *key, size_t key_len,
+                          const char *start_after, size_t start_after_len, uint32_t max_keys,
+                          gw_list_done_fn cb, void *arg);
 /** Fire-and-forget delete of an internal key (logs failures). */
 void gw_stor_delete_bg(gw_server_t *s, const char *key, size_t keylen);
 

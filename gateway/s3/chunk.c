@@ -82,7 +82,7 @@ void gw_chunk_put_manifest(gw_req_t *r)
     cn_buf_init(&body);
     gw_manifest_encode(&o->man, &body);
     cn_msg_set_bytes(m, "key", o->key.data, o->key.len);
-    cn_msg_set_u64(m, "clock", 0);
+    cn_msg_set_u64(m, "clock", o->clock); /* a new version's (its ID's), else 0: storage's */
     cn_msg_set_str(m, "etag", o->etag);
     cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
     cn_msg_set_u64(m, "flags", CN_OBJ_MANIFEST);

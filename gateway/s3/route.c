@@ -226,6 +226,8 @@ static const struct route_row routes[] = {
     {T_BUCKET, "PUT", "policy", GW_OP_PUT_BUCKET_POLICY},
     {T_BUCKET, "DELETE", "policy", GW_OP_DELETE_BUCKET_POLICY},
     {T_BUCKET, NULL, "policy", GW_OP_UNSUPPORTED},
+    {T_BUCKET, "GET", "versioning", GW_OP_GET_BUCKET_VERSIONING},
+    {T_BUCKET, "PUT", "versioning", GW_OP_PUT_BUCKET_VERSIONING},
     {T_BUCKET, NULL, "versioning", GW_OP_UNSUPPORTED},
     {T_BUCKET, NULL, "versions", GW_OP_UNSUPPORTED},
     {T_BUCKET, NULL, "lifecycle", GW_OP_UNSUPPORTED},

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "gateway/s3/s3_refuse.h"
+#include "gateway/s3/s3_version.h"
 #include "gateway/s3/s3_xml.h"
 #include "gateway/s3/s3_xmlin.h"
 #include "gateway/s3/s3_acl.h"
@@ -262,6 +263,11 @@ struct list_op {
     int v2, url, fetch_owner;
     cn_buf_t prefix, delim, marker, token, start_after;
     uint32_t max_keys;
+    /* a bucket with versioning (s3_version.h): each object's current version */
+    int versioned;
+    gw_list_out_t *out;         /* the page, while its open tail is looked up */
+    cn_buf_t tail_key;          /* that tail's latest version */
+    cn_list_entry_t tail;
 };
 
 static void list_op_free(gw_req_t *r)
@@ -272,6 +278,8 @@ static void list_op_free(gw_req_t *r)
     cn_buf_dispose(&o->marker);
     cn_buf_dispose(&o->token);
     cn_buf_dispose(&o->start_after);
+    cn_buf_dispose(&o->tail_key);
+    gw_list_out_free(o->out);
     cn_free(o);
     r->op = NULL;
 }
@@ -296,15 +304,49 @@ static void owner_elem(gw_req_t *r, cn_buf_t *b)
     gw_owner_xml(r, b, "Owner", r->bucket_owner);
 }
 
+/* The page's next start: after the last entry consumed; in a bucket with versioning after
+ * every version of its object ("\0\xff" sorts after each "\0ID"), whose current version the
+ * page listed. */
+static void next_start(const struct list_op *o, const cn_list_entry_t *last, cn_buf_t *out)
+{
+    cn_buf_reset(out);
+    if (!o->versioned) {
+        cn_buf_append(out, last->key.ptr, last->key.len);
+        return;
+    }
+    cn_buf_append(out, last->key.ptr, gw_ver_base_len(last->key));
+    cn_buf_append(out, "\0\xff", 2);
+}
+
+static void list_reply(gw_req_t *r, gw_list_out_t *out);
+
+static void on_list_tail(gw_req_t *r, int status, const gw_ver_pick_t *pick)
+{
+    struct list_op *o = r->op;
+    gw_list_out_t *out = o->out;
+
+    o->out = NULL;
+    if (status != 0) {
+        gw_list_out_free(out);
+        gw_req_error(r, gw_s3_err_from_rc(status), NULL);
+        return;
+    }
+    if (pick->found && !(pick->flags & CN_OBJ_DELETE_MARKER)) {
+        cn_buf_reset(&o->tail_key);
+        cn_buf_append(&o->tail_key, pick->key.data, pick->key.len);
+        o->tail = pick->e;
+        o->tail.key = cn_slice(o->tail_key.data, o->tail_key.len);
+        out->ents = cn_realloc(out->ents, (out->n + 1) * sizeof(*out->ents));
+        out->ents[out->n++] = &o->tail;
+    }
+    list_reply(r, out);
+}
+
 static void on_list(int status, gw_list_out_t *out, void *arg)
 {
     gw_req_t *r = arg;
     struct list_op *o;
-    size_t blen = strlen(r->route.bucket) + 1;
-    const cn_list_entry_t *last = NULL;
-    size_t nkeys = 0;
-    char t[GW_S3_TIME_LEN];
-    cn_buf_t b;
+    int open = 0;
 
     if (gw_req_rpc_done(r)) {
         gw_list_out_free(out);
@@ -316,7 +358,29 @@ static void on_list(int status, gw_list_out_t *out, void *arg)
         gw_req_error(r, gw_s3_err_from_rc(status), NULL);
         return;
     }
+    if (o->versioned) {
+        cn_slice_t tail = out->truncated && out->resume ? out->resume->key : cn_slice("", 0);
+        out->n = gw_ver_current(out->ents, out->n, tail, &open);
+        if (open) {
+            o->out = out;
+            gw_ver_find_latest(r, tail.ptr, tail.len, on_list_tail);
+            return;
+        }
+    }
+    list_reply(r, out);
+}
+
+static void list_reply(gw_req_t *r, gw_list_out_t *out)
+{
+    struct list_op *o = r->op;
+    size_t blen = strlen(r->route.bucket) + 1;
+    const cn_list_entry_t *last = NULL;
+    size_t nkeys = 0;
+    char t[GW_S3_TIME_LEN];
+    cn_buf_t b, next;
+
     cn_buf_init(&b);
+    cn_buf_init(&next);
     gw_xml_decl(&b);
     gw_xml_open_ns(&b, "ListBucketResult", GW_S3_XMLNS);
     gw_xml_str_elem(&b, "Name", r->route.bucket);
@@ -342,15 +406,16 @@ static void on_list(int status, gw_list_out_t *out, void *arg)
     gw_xml_bool_elem(&b, "IsTruncated", out->truncated);
     last = out->resume;
     if (out->truncated && last) {
+        next_start(o, last, &next);
         if (o->v2) {
-            char *hex = cn_malloc(2 * last->key.len + 1);
-            cn_hex(last->key.ptr, last->key.len, hex);
+            char *hex = cn_malloc(2 * next.len + 1);
+            cn_hex(next.data, next.len, hex);
             gw_xml_str_elem(&b, "NextContinuationToken", hex);
             cn_free(hex);
         } else if (last->key.len >= blen) {
             /* S3 sends NextMarker only with a delimiter; we always do, since a page of
              * deleted keys has no last Key for the client to continue from */
-            elem(&b, o, "NextMarker", last->key.ptr + blen, last->key.len - blen);
+            elem(&b, o, "NextMarker", last->key.ptr + blen, gw_ver_base_len(last->key) - blen);
         }
     }
     for (size_t i = 0; i < out->n; i++) {
@@ -359,7 +424,7 @@ static void on_list(int status, gw_list_out_t *out, void *arg)
         if (e->key.len < blen || (e->flags & CN_LIST_PREFIX))
             continue;
         gw_xml_open(&b, "Contents");
-        elem(&b, o, "Key", e->key.ptr + blen, e->key.len - blen);
+        elem(&b, o, "Key", e->key.ptr + blen, gw_ver_base_len(e->key) - blen);
         gw_s3_time_fmt(e->mtime_ms, t);
         gw_xml_str_elem(&b, "LastModified", t);
         snprintf(etag, sizeof(etag), "\"%s\"", e->etag);
@@ -382,6 +447,7 @@ static void on_list(int status, gw_list_out_t *out, void *arg)
     gw_list_out_free(out);
     gw_req_send_xml(r, 200, &b);
     cn_buf_dispose(&b);
+    cn_buf_dispose(&next);
 }
 
 static void list_objects(gw_req_t *r, int v2)
@@ -398,6 +464,8 @@ static void list_objects(gw_req_t *r, int v2)
     r->op_free = list_op_free;
     o->v2 = v2;
     o->max_keys = 1000;
+    o->versioned = gw_ver_bucket_state(r) != GW_VER_OFF;
+    cn_buf_init(&o->tail_key);
     cn_buf_init(&v);
     cn_buf_init(&full);
     cn_buf_init(&after);
@@ -451,6 +519,8 @@ static void list_objects(gw_req_t *r, int v2)
                     cn_buf_append(&after, "\xff\xff\xff\xff", 4);
                 }
             }
+            if (o->versioned && after.len == strlen(r->route.bucket) + 1 + m->len)
+                cn_buf_append(&after, "\0\xff", 2); /* after every version of the marker */
         }
     }
     if (o->max_keys == 0) {

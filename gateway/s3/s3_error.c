@@ -61,6 +61,8 @@ static const struct s3_err_row table[] = {
                                        "Your request is missing a required header."},
     [GW_S3_NO_SUCH_BUCKET] = {"NoSuchBucket", 404, "The specified bucket does not exist"},
     [GW_S3_NO_SUCH_KEY] = {"NoSuchKey", 404, "The specified key does not exist."},
+    [GW_S3_NO_SUCH_VERSION] = {"NoSuchVersion", 404,
+                               "The specified version does not exist."},
     [GW_S3_NO_SUCH_UPLOAD] = {"NoSuchUpload", 404,
                               "The specified upload does not exist. The upload ID may be "
                               "invalid, or the upload may have been aborted or completed."},

@@ -33,6 +33,7 @@ typedef enum gw_s3_err {
     GW_S3_NO_SUCH_BUCKET,                 /* 404 NoSuchBucket */
     GW_S3_NO_SUCH_KEY,                    /* 404 NoSuchKey */
     GW_S3_NO_SUCH_UPLOAD,                 /* 404 NoSuchUpload */
+    GW_S3_NO_SUCH_VERSION,                /* 404 NoSuchVersion */
     GW_S3_NOT_IMPLEMENTED,                /* 501 NotImplemented */
     GW_S3_PRECONDITION_FAILED,            /* 412 PreconditionFailed */
     GW_S3_REQUEST_TIME_TOO_SKEWED,        /* 403 RequestTimeTooSkewed */

@@ -22,6 +22,7 @@
 #include "gateway/auth/access_req.h"
 #include "gateway/s3/s3_bucket.h"
 #include "gateway/s3/s3_copy.h"
+#include "gateway/s3/s3_version.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
 
@@ -122,14 +123,16 @@ static cn_msg_t *key_msg(gw_req_t *r, const char *op)
 
 /* ---- PutObject ----------------------------------------------------------------------- */
 
-static void on_put_done(int status, cn_msg_t *resp, void *arg)
+/* The end of a put of o's own record (an object, or a delete marker): frees resp, deletes
+ * the chunks of what it replaced (want_prev). 0 when it landed; -1 when r is gone or was
+ * answered with the error. */
+static int put_landed(gw_req_t *r, int status, cn_msg_t *resp)
 {
-    gw_req_t *r = arg;
     gw_obj_op_t *o;
     int rc = status ? status : cn_msg_rc(resp);
 
     if (gw_req_rpc_gone(r, resp))
-        return;
+        return -1;
     o = r->op;
     if (rc == 0)
         gw_obj_keep_replaced(resp, &o->old_man, &o->have_old);
@@ -138,11 +141,19 @@ static void on_put_done(int status, cn_msg_t *resp, void *arg)
     if (rc != 0 && rc != CN_ESTALE) {
         CN_LOG(CN_LOG_WARN, "put %s: %s", o->key.data, cn_strerror(rc));
         gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
-        return;
+        return -1;
     }
     if (o->have_old)
         gw_chunk_delete_all(r->srv, &o->old_man);
-    gw_obj_put_reply(r);
+    return 0;
+}
+
+static void on_put_done(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+
+    if (put_landed(r, status, resp) == 0)
+        gw_obj_put_reply(r);
 }
 
 void gw_obj_put_reply(gw_req_t *r)
@@ -152,6 +163,8 @@ void gw_obj_put_reply(gw_req_t *r)
     cn_buf_t b;
 
     snprintf(etag, sizeof(etag), "\"%s\"", o->etag);
+    if (o->copy_reply != 2)
+        gw_ver_add_headers(r, o->vid, 0);
     if (!o->copy_reply) {
         gw_req_add_header(r, "etag", etag, strlen(etag));
         if (r->checksum_name[0])
@@ -175,7 +188,7 @@ static void put_small(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
     cn_msg_t *m = key_msg(r, CN_OP_PUT);
-    cn_msg_set_u64(m, "clock", 0);
+    cn_msg_set_u64(m, "clock", o->clock); /* a new version's (its ID's), else 0: storage's */
     cn_msg_set_str(m, "etag", o->etag);
     cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
     cn_msg_set_u64(m, "flags", 0);
@@ -287,6 +300,26 @@ void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out)
     gw_meta_dispose(&meta);
 }
 
+void gw_obj_version_for_write(gw_req_t *r, gw_obj_op_t *o)
+{
+    size_t blen = gw_ver_base_len(cn_slice(o->key.data, o->key.len));
+
+    switch (gw_ver_bucket_state(r)) {
+    case GW_VER_ENABLED:
+        o->clock = cn_hlc_next();
+        gw_ver_id_make(o->clock, o->vid);
+        o->key.len = blen;
+        cn_buf_append(&o->key, "", 1);
+        cn_buf_append(&o->key, o->vid, GW_VER_ID_LEN);
+        break;
+    case GW_VER_SUSPENDED:
+        snprintf(o->vid, sizeof(o->vid), "%s", GW_VER_NULL);
+        break;
+    default:
+        break;
+    }
+}
+
 /* x-amz-tagging would be dropped silently: say so instead */
 static int refuse_tagging(gw_req_t *r)
 {
@@ -320,6 +353,7 @@ void gw_s3_put_object(gw_req_t *r)
     if (gw_quota_refuses(r, r->body.len))
         return;
     o = obj_op_new(r);
+    gw_obj_version_for_write(r, o);
     o->body = r->body;
     gw_obj_meta_from_headers(r, &o->meta);
     gw_body_md5(o->body.len ? o->body.ptr : "", o->body.len, md5); /* not resident (2 GiB) */
@@ -380,6 +414,7 @@ static void set_object_headers(gw_req_t *r, const char *etag, uint64_t mtime)
 
     snprintf(buf, sizeof(buf), "\"%s\"", etag);
     gw_req_add_header(r, "etag", buf, strlen(buf));
+    gw_ver_add_headers(r, o->vid, 0);
     gw_http_date_fmt(mtime, buf);
     gw_req_add_header(r, "last-modified", buf, strlen(buf));
     gw_req_add_header(r, "accept-ranges", "bytes", 5);
@@ -547,16 +582,28 @@ static int take_parent(gw_req_t *r, cn_msg_t *resp, int rc)
             cn_msg_free(resp);
         if (rc == CN_ENOENT) {
             gw_acl_subject_t b = gw_req_bucket(r);
-            gw_req_error(r, gw_obj_missing(r, &b), NULL);
+            gw_s3_err_t e = gw_obj_missing(r, &b);
+            gw_req_error(r, e == GW_S3_NO_SUCH_KEY && o->named_version ? GW_S3_NO_SUCH_VERSION : e,
+                         NULL);
         } else {
             gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
         }
         return -1;
     }
+    cn_msg_get_u64(resp, "flags", &flags);
+    if (flags & CN_OBJ_DELETE_MARKER) {
+        /* S3: a delete marker named by its ID is 405, the latest one 404, both saying so */
+        cn_msg_free(resp);
+        gw_ver_add_headers(r, o->vid, 1);
+        gw_req_error(r, o->named_version ? GW_S3_METHOD_NOT_ALLOWED : GW_S3_NO_SUCH_KEY,
+                     o->named_version ? "The specified method is not allowed against this "
+                                        "resource."
+                                      : NULL);
+        return -1;
+    }
     if (o->parent)
         cn_msg_free(o->parent);
     o->parent = resp;
-    cn_msg_get_u64(resp, "flags", &flags);
     o->is_manifest = (flags & CN_OBJ_MANIFEST) != 0;
     return 0;
 }
@@ -621,18 +668,60 @@ static void on_get_full(int status, cn_msg_t *resp, void *arg)
 static void get_storage(gw_req_t *r);
 static void on_cache_answer(gw_req_t *r, const gw_cache_hit_t *hit);
 
+/* Reads o->key (a version's storage key, or the object's own) from the caches or storage. */
+static void get_key(gw_req_t *r)
+{
+    if (gw_cache_get(r, on_cache_answer))
+        return;
+    get_storage(r);
+}
+
+static void on_get_latest(gw_req_t *r, int status, const gw_ver_pick_t *pick)
+{
+    gw_obj_op_t *o = r->op;
+
+    if (status != 0) {
+        gw_req_error(r, gw_s3_err_from_rc(status), NULL);
+        return;
+    }
+    if (!pick->found) {
+        gw_acl_subject_t b = gw_req_bucket(r);
+        gw_req_error(r, gw_obj_missing(r, &b), NULL);
+        return;
+    }
+    cn_buf_reset(&o->key);
+    cn_buf_append(&o->key, pick->key.data, pick->key.len);
+    gw_ver_of_key(cn_slice(o->key.data, o->key.len), o->vid);
+    if (pick->flags & CN_OBJ_DELETE_MARKER) {
+        gw_acl_subject_t b = gw_req_bucket(r);
+        gw_s3_err_t e = gw_obj_missing(r, &b);
+        if (e == GW_S3_NO_SUCH_KEY) /* a requester who may not list learns nothing more */
+            gw_ver_add_headers(r, o->vid, 1);
+        gw_req_error(r, e, NULL);
+        return;
+    }
+    get_key(r);
+}
+
 static void get_object(gw_req_t *r, int head)
 {
     gw_obj_op_t *o;
+    int named;
+
     if (r->route.key_len == 0) {
         gw_req_error(r, GW_S3_NO_SUCH_KEY, NULL);
         return;
     }
     o = obj_op_new(r);
     o->head = head;
-    if (gw_cache_get(r, on_cache_answer))
+    if ((named = gw_ver_request_key(r, &o->key, o->vid)) < 0)
         return;
-    get_storage(r);
+    o->named_version = named;
+    if (!named && gw_ver_bucket_state(r) != GW_VER_OFF) {
+        gw_ver_find_latest(r, o->key.data, o->key.len, on_get_latest);
+        return;
+    }
+    get_key(r);
 }
 
 void gw_s3_get_object(gw_req_t *r)
@@ -746,6 +835,7 @@ static void on_delete_done(int status, cn_msg_t *resp, void *arg)
     }
     if (rc == 0 && o->have_old)
         gw_chunk_delete_all(r->srv, &o->old_man);
+    gw_ver_add_headers(r, o->named_version ? o->vid : NULL, o->was_marker);
     gw_req_send_empty(r, 204);
 }
 
@@ -781,21 +871,66 @@ static void on_delete_head(int status, cn_msg_t *resp, void *arg)
     if (gw_req_rpc_done(r))
         return;
     if (rc == CN_ENOENT) {
+        gw_ver_add_headers(r, ((gw_obj_op_t *)r->op)->named_version ? ((gw_obj_op_t *)r->op)->vid
+                                                                      : NULL, 0);
         gw_req_send_empty(r, 204);
         return;
     }
+    ((gw_obj_op_t *)r->op)->was_marker = (flags & CN_OBJ_DELETE_MARKER) != 0;
     if (rc == 0 && (flags & CN_OBJ_MANIFEST))
         send_key(r, key_msg(r, CN_OP_GET), on_delete_manifest);
     else
         delete_parent(r);
 }
 
+/* A delete marker written (Suspended: it replaced the null version, whose chunks go now) */
+static void on_marker_put(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+
+    if (put_landed(r, status, resp) != 0)
+        return;
+    gw_ver_add_headers(r, ((gw_obj_op_t *)r->op)->vid, 1);
+    gw_req_send_empty(r, 204);
+}
+
+/* DELETE without a version in a versioned bucket: a delete marker becomes the latest version
+ * (Enabled: a new one; Suspended: the null version, replacing what was there) */
+static void put_delete_marker(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    gw_meta_t meta = {0};
+    cn_msg_t *m;
+
+    gw_obj_version_for_write(r, o);
+    gw_meta_add_access(&meta, gw_req_object_owner(r), "private", NULL);
+    gw_meta_encode(&meta, &o->meta);
+    gw_meta_dispose(&meta);
+    m = key_msg(r, CN_OP_PUT);
+    cn_msg_set_u64(m, "clock", o->clock);
+    cn_msg_set_str(m, "etag", "");
+    cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
+    cn_msg_set_u64(m, "flags", CN_OBJ_DELETE_MARKER);
+    cn_msg_set_u64(m, "want_prev", 1);
+    send_write(r, m, on_marker_put);
+}
+
 void gw_s3_delete_object(gw_req_t *r)
 {
+    gw_obj_op_t *o;
+    int named;
+
     if (r->route.key_len == 0) {
         gw_req_error(r, GW_S3_INVALID_ARGUMENT, NULL);
         return;
     }
-    obj_op_new(r);
+    o = obj_op_new(r);
+    if ((named = gw_ver_request_key(r, &o->key, o->vid)) < 0)
+        return;
+    o->named_version = named;
+    if (!named && gw_ver_bucket_state(r) != GW_VER_OFF) {
+        put_delete_marker(r);
+        return;
+    }
     send_key(r, key_msg(r, CN_OP_HEAD), on_delete_head);
 }

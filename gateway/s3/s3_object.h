@@ -15,6 +15,7 @@
 #include "gateway/cache/cache.h"
 #include "gateway/s3/manifest.h"
 #include "gateway/s3/s3_req.h"
+#include "gateway/s3/version.h"
 
 typedef struct gw_obj_op {
     gw_cache_req_t cache;    /* GET/HEAD through the caches (cache.h) */
@@ -33,6 +34,11 @@ typedef struct gw_obj_op {
     gw_manifest_t man;
     uint64_t next_chunk, nchunks, done_chunks;
     int inflight, failed;
+    /* versions (s3_version.h) */
+    uint64_t clock;          /* the write's clock (a new version's, in its ID); 0: storage's */
+    char vid[GW_VER_ID_LEN + 1]; /* the version answered in x-amz-version-id; "": none */
+    int named_version;       /* the request named its version (?versionId) */
+    int was_marker;          /* DELETE of a version that was a delete marker */
     /* GET / HEAD / DELETE */
     int head;
     cn_msg_t *parent;        /* the parent's head/get response */
@@ -57,6 +63,10 @@ typedef struct gw_obj_op {
     } copy;
 } gw_obj_op_t;
 
+/** Makes o's write a version of its object as r's bucket wants it: a new version (ID and
+ *  clock, o->key becomes its version key) when versioning is Enabled, the null version when
+ *  Suspended (o->vid "null"), the object itself when it never had versioning. */
+void gw_obj_version_for_write(gw_req_t *r, gw_obj_op_t *o);
 void gw_s3_put_object(gw_req_t *r);
 void gw_s3_get_object(gw_req_t *r);
 void gw_s3_head_object(gw_req_t *r);

@@ -4,9 +4,10 @@
  * operations we do not have (POST object, OPTIONS), the query parameters (versionId,
  * partNumber, ListMultipartUploads' delimiter), x-amz-copy-source's versionId, then the
  * headers of the table, then the headers whose value decides (storage class, bucket object
- * lock, object ownership). A version of an object that S3 calls the null version (the one
- * every object has in a bucket that never had versioning) is the object itself here, so
- * versionId=null is honoured. Messages are static strings.
+ * lock, object ownership); last what does not know object versions yet, in a bucket with
+ * versioning (gw_refuse_versioned). GetObject, HeadObject and DeleteObject take any version
+ * ID of ours (version.h); the operations that do not know versions yet take only the null
+ * version (the object's own key). Messages are static strings.
  */
 #include "gateway/s3/s3_refuse.h"
 
@@ -17,6 +18,8 @@
 #include <strings.h>
 
 #include "gateway/gateway.h"
+#include "gateway/link/mgr_link.h"
+#include "gateway/s3/version.h"
 
 /* A set of operations: one bit per gw_op_t. */
 #define OP(o) (UINT64_C(1) << (o))
@@ -31,10 +34,17 @@ static_assert(GW_OP_UNSUPPORTED < 64, "a set of operations is a 64-bit mask");
 #define COPY (OP(GW_OP_PUT_OBJECT) | OP(GW_OP_UPLOAD_PART))
 /* reads of an object's bytes: an SSE-C key there asks to decrypt what we never encrypted */
 #define OBJECT_READ (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT))
-/* the operations on one object that ?versionId addresses */
-#define VERSIONED                                                                              \
-    (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT) | OP(GW_OP_DELETE_OBJECT) |                 \
-     OP(GW_OP_GET_OBJECT_ACL) | OP(GW_OP_PUT_OBJECT_ACL) | OP(GW_OP_GET_OBJECT_TAGGING))
+/* the operations on one object that ?versionId addresses: those that read or delete any
+ * version (the ID's form is checked where it is used, s3_version.c), and those that can
+ * address only the null version so far */
+#define VERSION_AWARE (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT) | OP(GW_OP_DELETE_OBJECT))
+#define VERSION_NULL_ONLY                                                                      \
+    (OP(GW_OP_GET_OBJECT_ACL) | OP(GW_OP_PUT_OBJECT_ACL) | OP(GW_OP_GET_OBJECT_TAGGING))
+/* what does not know versions yet, refused in a bucket that has (had) versioning: it would
+ * read or write the null version where S3 means the latest or a new one (issue 16) */
+#define NOT_VERSIONED_YET                                                                      \
+    (OP(GW_OP_GET_OBJECT_ACL) | OP(GW_OP_PUT_OBJECT_ACL) | OP(GW_OP_GET_OBJECT_TAGGING) |     \
+     OP(GW_OP_DELETE_OBJECTS) | OP(GW_OP_CREATE_MULTIPART) | OP(GW_OP_COMPLETE_MULTIPART))
 
 static const char conditional_msg[] =
     "Conditional writes (If-Match, If-None-Match) are not supported yet.";
@@ -132,7 +142,14 @@ static gw_s3_err_t check_query(gw_op_t op, const char *query, size_t query_len, 
     gw_s3_err_t e = GW_S3_OK;
     int found;
 
-    if (OP(op) & VERSIONED) {
+    if (OP(op) & VERSION_AWARE) {
+        found = gw_query_get(query, query_len, "versionId", v);
+        if (found != 0 && (found < 0 || !gw_ver_id_valid(v->data ? v->data : "", v->len))) {
+            *msg = "Invalid version id specified";
+            return GW_S3_INVALID_ARGUMENT;
+        }
+    }
+    if (OP(op) & VERSION_NULL_ONLY) {
         found = gw_query_get(query, query_len, "versionId", v);
         if ((e = check_version(found, v, msg)) != GW_S3_OK)
             return e;
@@ -236,12 +253,53 @@ static cn_slice_t req_header(const void *r, const char *lname)
     return gw_req_header(r, lname);
 }
 
+gw_s3_err_t gw_refuse_versioned(gw_op_t op, int is_copy, int dest_versioned,
+                                int source_versioned, const char **msg)
+{
+    if (dest_versioned && (OP(op) & NOT_VERSIONED_YET)) {
+        *msg = "This operation is not supported yet on a bucket with versioning.";
+        return GW_S3_NOT_IMPLEMENTED;
+    }
+    if (is_copy && (dest_versioned || source_versioned)) {
+        *msg = "Copies from or into a bucket with versioning are not supported yet.";
+        return GW_S3_NOT_IMPLEMENTED;
+    }
+    return GW_S3_OK;
+}
+
+/* the versioning of bucket name (n bytes), GW_VER_OFF when unknown */
+static int bucket_versioning(const struct gw_req *r, const char *name, size_t n)
+{
+    char b[GW_BUCKET_MAX + 1];
+    const gw_bucket_t *bk;
+
+    if (n == 0 || n > GW_BUCKET_MAX)
+        return GW_VER_OFF;
+    memcpy(b, name, n);
+    b[n] = '\0';
+    bk = gw_mgr_bucket_find(r->srv, b);
+    return bk != NULL ? bk->versioning : GW_VER_OFF;
+}
+
 gw_s3_err_t gw_refuse_req(const struct gw_req *r, const char **msg)
 {
     size_t qlen;
     const char *q = gw_req_query(r, &qlen);
+    cn_slice_t src = gw_req_header(r, "x-amz-copy-source");
+    int dest = 0, source = 0, copy = (OP(r->route.op) & COPY) && src.ptr != NULL;
+    gw_s3_err_t e = gw_refuse_check(r->route.op, q, qlen, req_header, r, msg);
 
-    return gw_refuse_check(r->route.op, q, qlen, req_header, r, msg);
+    if (e != GW_S3_OK || !r->route.bucket[0])
+        return e;
+    dest = bucket_versioning(r, r->route.bucket, strlen(r->route.bucket)) != GW_VER_OFF;
+    if (copy) {
+        const char *p = src.ptr, *end = src.ptr + src.len, *slash;
+        if (p < end && *p == '/')
+            p++;
+        slash = memchr(p, '/', (size_t)(end - p));
+        source = slash && bucket_versioning(r, p, (size_t)(slash - p)) != GW_VER_OFF;
+    }
+    return gw_refuse_versioned(r->route.op, copy, dest, source, msg);
 }
 
 gw_s3_err_t gw_refuse_location(const char *constraint, const char *region, char *msg,

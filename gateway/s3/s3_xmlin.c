@@ -541,3 +541,52 @@ int gw_xml_parse_ownership(const char *p, size_t n, char mode[32])
     snprintf(mode, 32, "%s", x.perm);
     return 0;
 }
+
+/* ---- VersioningConfiguration -------------------------------------------------------------- */
+
+static void ver_start(struct xin *x)
+{
+    if ((x->depth == 1 && !name_is(x, 0, "VersioningConfiguration")) ||
+        (x->depth == 2 && !name_is(x, 1, "Status") && !name_is(x, 1, "MfaDelete")) ||
+        x->depth > 2)
+        fail(x);
+}
+
+static void ver_end(struct xin *x, const char *t, size_t n)
+{
+    if (x->depth != 2)
+        return;
+    if (name_is(x, 1, "Status")) {
+        if (x->have_key || n >= sizeof(x->perm)) {
+            fail(x);
+            return;
+        }
+        snprintf(x->perm, sizeof(x->perm), "%.*s", (int)n, t);
+        x->have_key = 1;
+    } else if (n == 7 && memcmp(t, "Enabled", 7) == 0) {
+        x->num = GW_XML_MFA_ENABLED;
+    } else if (!(n == 8 && memcmp(t, "Disabled", 8) == 0)) {
+        fail(x);
+    }
+}
+
+int gw_xml_parse_versioning(const char *p, size_t n, int *status, unsigned *mfa)
+{
+    struct xin x = {0};
+    int rc;
+
+    x.on_start = ver_start;
+    x.on_end = ver_end;
+    if ((rc = xin_run(&x, p, n)) != 0)
+        return rc;
+    *mfa = x.num;
+    if (!x.have_key)
+        *status = 0; /* no Status: the state is left as it is */
+    else if (strcmp(x.perm, "Enabled") == 0)
+        *status = GW_XML_VER_ENABLED;
+    else if (strcmp(x.perm, "Suspended") == 0)
+        *status = GW_XML_VER_SUSPENDED;
+    else
+        return CN_EINVAL;
+    return 0;
+}

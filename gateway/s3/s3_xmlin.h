@@ -84,4 +84,12 @@ int gw_xml_parse_pab(const char *p, size_t n, unsigned *flags);
  *  "BucketOwnerEnforced", "BucketOwnerPreferred" or "ObjectWriter". 0 or CN_EINVAL. */
 int gw_xml_parse_ownership(const char *p, size_t n, char mode[32]);
 
+/** VersioningConfiguration {Status Enabled|Suspended, MfaDelete Enabled|Disabled}: *status
+ *  GW_XML_VER_* (0 when Status is absent), *mfa GW_XML_MFA_ENABLED when MfaDelete is Enabled.
+ *  CN_EINVAL for another Status or MfaDelete value or other elements. */
+#define GW_XML_VER_ENABLED 1
+#define GW_XML_VER_SUSPENDED 2
+#define GW_XML_MFA_ENABLED 1u
+int gw_xml_parse_versioning(const char *p, size_t n, int *status, unsigned *mfa);
+
 #endif

@@ -25,7 +25,7 @@
 #include <stdint.h>
 #include "common/buf.h"
 
-#define STOR_KEY_MAX 1100        /* bytes in a full index key */
+#define STOR_KEY_MAX 1152        /* bytes in a full index key: "bucket/key\0VERSION" (1113) fits */
 #define STOR_ETAG_MAX 71         /* bytes in an ETag (plus a NUL in the struct) */
 #define STOR_LIST_MAX_KEYS 10000 /* upper bound of max_keys in one listing call */
 #define STOR_META_MAX (16u << 20) /* bytes of opaque metadata */
@@ -157,6 +157,9 @@ int stor_engine_delete(stor_engine_t *e, cn_slice_t key, uint64_t clock);
  *  needs them so that a replica still holding a deleted key cannot bring it back into a
  *  listing; they do not roll up into common prefixes. */
 #define STOR_LIST_TOMBSTONES 0x1u
+/* STOR_LIST_GROUP: list one object's versions: prefix itself and the keys "prefix\0..." only
+ * (a version of bucket/key is stored as "bucket/key\0VERSION", docs/STORAGE_FORMAT.md) */
+#define STOR_LIST_GROUP 0x2u
 int stor_engine_list(stor_engine_t *e, cn_slice_t prefix, cn_slice_t start_after,
                      size_t max_keys, cn_slice_t delimiter, unsigned opts,
                      cn_buf_t *out_listing, int *truncated);

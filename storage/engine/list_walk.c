@@ -112,11 +112,17 @@ int stor__list_walk(rocksdb_t *db, char kind, stor_list_decode_fn decode, cn_sli
 
         if (rklen < 1 + prefix.len || memcmp(key.ptr, prefix.ptr, prefix.len) != 0)
             break;
+        if ((opts & STOR_LIST_GROUP) && key.len > prefix.len && key.ptr[prefix.len] != '\0')
+            break; /* past the object's versions: another key that starts with this one */
         if (slice_cmp(key, start_after) <= 0 || decode(val, vlen, &r) != 0 ||
             ((r.flags & CN_OBJ_TOMBSTONE) && !(opts & STOR_LIST_TOMBSTONES)))
             goto next;
-        if (delim.len > 0)
-            d = memmem(key.ptr + prefix.len, key.len - prefix.len, delim.ptr, delim.len);
+        if (delim.len > 0) {
+            /* in the object's own key only, never in a version's suffix */
+            const char *nul = memchr(key.ptr + prefix.len, '\0', key.len - prefix.len);
+            size_t own = nul ? (size_t)(nul - key.ptr) : key.len;
+            d = memmem(key.ptr + prefix.len, own - prefix.len, delim.ptr, delim.len);
+        }
         if (d != NULL && (r.flags & CN_OBJ_TOMBSTONE))
             goto next; /* a tombstone inside a common prefix neither rolls up nor is listed */
         if (d != NULL) {

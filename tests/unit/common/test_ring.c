@@ -127,6 +127,28 @@ Test(ring, lookup_returns_distinct_nodes, .timeout = 30)
     }
 }
 
+/* A key's versions ("bucket/key\0VERSION") are placed with it: one node lists them all */
+Test(ring, versions_live_with_their_object, .timeout = 10)
+{
+    cn_ring_t *r = make_ring(5, 128);
+    const cn_ring_node_t *a[3], *b[3];
+    char key[64], ver[96];
+
+    for (int i = 0; i < 500; i++) {
+        size_t len = key_of(i, key, sizeof(key));
+        memcpy(ver, key, len);
+        size_t vlen = len + (size_t)snprintf(ver + len, sizeof(ver) - len, "%c%016x", 0, i * 7919);
+        cr_assert_eq(cn_ring_hash_key(key, len), cn_ring_hash_key(ver, vlen));
+        cr_assert_eq(cn_ring_lookup(r, key, len, 3, a), 3);
+        cr_assert_eq(cn_ring_lookup(r, ver, vlen, 3, b), 3);
+        for (int k = 0; k < 3; k++)
+            cr_assert_eq(a[k], b[k], "key %d: owner %d differs", i, k);
+    }
+    /* and a key without a NUL hashes as it always did (old data stays where it is) */
+    cr_assert_neq(cn_ring_hash_key("b/k", 3), cn_ring_hash_key("b/k2", 4));
+    cn_ring_destroy(r);
+}
+
 Test(ring, weight_doubles_share, .timeout = 60)
 {
     cn_ring_t *r = cn_ring_create();

@@ -38,6 +38,10 @@ Test(route, path_style_bucket_ops, .timeout = 5)
     cr_assert_eq(parse("HEAD", "/photos", NULL, NULL, NULL, &r), GW_S3_OK);
     cr_assert_eq(r.op, GW_OP_HEAD_BUCKET);
     cr_assert_eq(parse("GET", "/photos", "versioning", NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_GET_BUCKET_VERSIONING);
+    cr_assert_eq(parse("PUT", "/photos", "versioning", NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_PUT_BUCKET_VERSIONING);
+    cr_assert_eq(parse("DELETE", "/photos", "versioning", NULL, NULL, &r), GW_S3_OK);
     cr_assert_eq(r.op, GW_OP_UNSUPPORTED);
 }
 

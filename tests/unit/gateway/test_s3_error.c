@@ -37,6 +37,7 @@ static const struct {
     {GW_S3_NO_SUCH_BUCKET, "NoSuchBucket", 404},
     {GW_S3_NO_SUCH_KEY, "NoSuchKey", 404},
     {GW_S3_NO_SUCH_UPLOAD, "NoSuchUpload", 404},
+    {GW_S3_NO_SUCH_VERSION, "NoSuchVersion", 404},
     {GW_S3_NOT_IMPLEMENTED, "NotImplemented", 501},
     {GW_S3_PRECONDITION_FAILED, "PreconditionFailed", 412},
     {GW_S3_REQUEST_TIME_TOO_SKEWED, "RequestTimeTooSkewed", 403},

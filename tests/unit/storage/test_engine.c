@@ -74,9 +74,9 @@ static int get(const char *key, uint64_t off, uint64_t len, stor_obj_meta_t *m, 
     return rc;
 }
 
-/* Lists and renders "k1 k2 [cp/]" (common prefixes in brackets). */
-static char *list(const char *prefix, const char *start_after, size_t max, const char *delim,
-                  int *truncated)
+/* Lists with opts and renders "k1 k2 [cp/]" (common prefixes in brackets, a NUL as '~'). */
+static char *list_opts(cn_slice_t prefix, const char *start_after, size_t max, const char *delim,
+                       unsigned opts, int *truncated)
 {
     static char out[65536];
     cn_list_result_t *r;
@@ -84,8 +84,8 @@ static char *list(const char *prefix, const char *start_after, size_t max, const
     size_t pos = 0;
 
     cn_buf_init(&b);
-    cr_assert_eq(stor_engine_list(eng, cn_slice_str(prefix), cn_slice_str(start_after), max,
-                                  cn_slice_str(delim), 0, &b, truncated),
+    cr_assert_eq(stor_engine_list(eng, prefix, cn_slice_str(start_after), max,
+                                  cn_slice_str(delim), opts, &b, truncated),
                  0);
     cr_assert_eq(cn_list_decode(b.data, b.len, &r), 0);
     out[0] = '\0';
@@ -93,12 +93,32 @@ static char *list(const char *prefix, const char *start_after, size_t max, const
         const cn_list_entry_t *e = cn_list_result_at(r, i);
         int pfx = (e->flags & CN_LIST_PREFIX) != 0;
 
-        pos += (size_t)snprintf(out + pos, sizeof(out) - pos, "%s%s%.*s%s", i ? " " : "",
-                                pfx ? "[" : "", (int)e->key.len, e->key.ptr, pfx ? "]" : "");
+        pos += (size_t)snprintf(out + pos, sizeof(out) - pos, "%s%s", i ? " " : "",
+                                pfx ? "[" : "");
+        for (size_t c = 0; c < e->key.len && pos + 2 < sizeof(out); c++)
+            out[pos++] = e->key.ptr[c] ? e->key.ptr[c] : '~';
+        pos += (size_t)snprintf(out + pos, sizeof(out) - pos, "%s", pfx ? "]" : "");
     }
     cn_list_result_free(r);
     cn_buf_dispose(&b);
     return out;
+}
+
+static char *list(const char *prefix, const char *start_after, size_t max, const char *delim,
+                  int *truncated)
+{
+    return list_opts(cn_slice_str(prefix), start_after, max, delim, 0, truncated);
+}
+
+/* put of a version key "key\0ver" */
+static int put_version(const char *key, const char *ver, uint64_t clock)
+{
+    char k[128];
+    int n = snprintf(k, sizeof(k), "%s%c%s", key, 0, ver);
+    stor_obj_meta_t m = {.clock = clock, .size = 1, .etag = "e"};
+
+    m.meta = CN_SLICE("meta!");
+    return stor_engine_put(eng, cn_slice(k, (size_t)n), &m, CN_SLICE("v"));
 }
 
 Test(engine, put_get_head_delete, .timeout = 10)
@@ -375,6 +395,34 @@ Test(engine, list_delimiter_common_prefixes, .timeout = 10)
     cr_assert_str_eq(list("b/", "", 1000, ".txt", &tr),
                      "[b/a.txt] b/dir1/sub/z b/dir1/x b/dir1/y b/dir2/x [b/e.txt]",
                      "a multi-byte delimiter");
+}
+
+/* Versions ("key\0VERSION") sort right after their object and before any longer key; a
+ * group listing stops at the first other key; a delimiter is never found in a version's
+ * suffix (docs/STORAGE_FORMAT.md, "Versions"). */
+Test(engine, list_versions_group_and_delimiter, .timeout = 10)
+{
+    int tr;
+
+    cr_assert_eq(put("b/k", 1, "x"), 0);
+    cr_assert_eq(put_version("b/k", "v/2", 2), 0);
+    cr_assert_eq(put_version("b/k", "v/1", 3), 0);
+    cr_assert_eq(put("b/k0", 1, "x"), 0);
+    cr_assert_eq(put_version("b/k0", "a", 4), 0);
+    cr_assert_eq(put("b/d/x", 1, "x"), 0);
+    cr_assert_eq(put_version("b/d/x", "z", 5), 0);
+    cr_assert_str_eq(list("b/", "", 1000, "", &tr), "b/d/x b/d/x~z b/k b/k~v/1 b/k~v/2 b/k0 b/k0~a");
+    cr_assert_str_eq(list_opts(CN_SLICE("b/k"), "", 1000, "", STOR_LIST_GROUP, &tr),
+                     "b/k b/k~v/1 b/k~v/2");
+    cr_assert_eq(tr, 0);
+    cr_assert_str_eq(list_opts(CN_SLICE("b/k0"), "", 1000, "", STOR_LIST_GROUP, &tr), "b/k0 b/k0~a");
+    cr_assert_str_eq(list_opts(CN_SLICE("b/k"), "b/k", 1, "", STOR_LIST_GROUP, &tr), "b/k~v/1");
+    cr_assert_eq(tr, 1);
+    cr_assert_str_eq(list_opts(CN_SLICE("b/d"), "", 10, "", STOR_LIST_GROUP, &tr), "",
+                     "no object b/d: b/d/x is another key");
+    cr_assert_str_eq(list("b/", "", 1000, "/", &tr), "[b/d/] b/k b/k~v/1 b/k~v/2 b/k0 b/k0~a",
+                     "the '/' of a version id does not roll up");
+    cr_assert_str_eq(list("b/k~", "", 1000, "", &tr), "", "no key holds a '~' here");
 }
 
 Test(engine, list_delimiter_seeks_past_a_big_prefix, .timeout = 60)

@@ -343,7 +343,7 @@ Test(rpc, bad_requests_are_einval, .timeout = 30)
     cr_assert_eq(call_rc(cn_msg_new(CN_OP_GET)), CN_EINVAL, "missing key");
     memset(big, 'k', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    cr_assert_eq(call_rc(key_req(CN_OP_GET, big)), CN_EINVAL, "key over 1100 bytes");
+    cr_assert_eq(call_rc(key_req(CN_OP_GET, big)), CN_EINVAL, "key over STOR_KEY_MAX bytes");
     cr_assert_eq(call_rc(put_req(big, 0, "x")), CN_EINVAL);
     m = cn_msg_new(CN_OP_HEAD);
     cn_msg_set_u64(m, "key", 42);

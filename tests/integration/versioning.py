@@ -1,0 +1,247 @@
+#!/usr/bin/python3
+"""tests/integration/versioning.py: S3 object versioning (issue 16; run by test_versioning.sh
+against a whole cluster, with Debian's boto3 1.26). Phases (CAIRN_PHASE):
+  main           Put/GetBucketVersioning; versions of PutObject (small and chunked) with
+                 x-amz-version-id; GetObject/HeadObject of the latest and of each version;
+                 delete markers (404 with x-amz-delete-marker, 405 by version), deleting a
+                 marker brings the object back, deleting a version for good; Suspended writes
+                 replace the null version; ListObjects lists current versions only (every page
+                 size, with a delimiter); what does not know versions yet answers 501
+  after-restart  every version and marker of main, read again after every storage node
+                 restarted
+Prints ok/FAIL lines. Environment: CAIRN_EP, CAIRN_AK/SK, CAIRN_PHASE, CAIRN_STATE (a file
+main writes the version IDs into for after-restart).
+"""
+import hashlib
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import s3check  # noqa: E402
+from s3check import bad, code_of, expect, expect_code  # noqa: E402
+
+EP = os.environ["CAIRN_EP"]
+B = "vers"
+s3 = s3check.client(EP, os.environ["CAIRN_AK"], os.environ["CAIRN_SK"])
+STATE = os.environ["CAIRN_STATE"]
+
+
+def body_of(key, vid=None):
+    kw = {"Bucket": B, "Key": key}
+    if vid:
+        kw["VersionId"] = vid
+    r = s3.get_object(**kw)
+    return r["Body"].read(), r
+
+
+def hdr(resp, name):
+    return resp["ResponseMetadata"]["HTTPHeaders"].get(name)
+
+
+def err_headers(fn, **kw):
+    try:
+        fn(**kw)
+        return None, {}
+    except s3check.botocore.exceptions.ClientError as e:
+        return e.response["ResponseMetadata"]["HTTPStatusCode"], \
+            e.response["ResponseMetadata"]["HTTPHeaders"]
+
+
+def list_keys(**kw):
+    keys, prefixes, token = [], [], None
+    for _ in range(1000):
+        args = dict(Bucket=B, **kw)
+        if token:
+            args["ContinuationToken"] = token
+        r = s3.list_objects_v2(**args)
+        keys += [(c["Key"], c["ETag"].strip('"'), c["Size"]) for c in r.get("Contents", [])]
+        prefixes += [p["Prefix"] for p in r.get("CommonPrefixes", [])]
+        if not r["IsTruncated"]:
+            return keys, prefixes
+        token = r["NextContinuationToken"]
+    raise RuntimeError("listing does not end")
+
+
+def list_keys_v1(**kw):
+    keys, marker = [], ""
+    for _ in range(1000):
+        r = s3.list_objects(Bucket=B, Marker=marker, **kw)
+        keys += [c["Key"] for c in r.get("Contents", [])]
+        if not r["IsTruncated"]:
+            return keys
+        marker = r["NextMarker"]
+    raise RuntimeError("listing does not end")
+
+
+def main():
+    st = {}
+    s3.create_bucket(Bucket=B)
+    r = s3.get_bucket_versioning(Bucket=B)
+    expect("a new bucket has no versioning status", "Status" not in r, r)
+    s3.put_object(Bucket=B, Key="old", Body=b"from before versioning")
+    s3.put_object(Bucket=B, Key="doc", Body=b"null version of doc")
+    s3.put_bucket_versioning(Bucket=B, VersioningConfiguration={"Status": "Enabled"})
+    expect("GetBucketVersioning says Enabled",
+           s3.get_bucket_versioning(Bucket=B).get("Status") == "Enabled")
+    expect_code("MFA Delete is refused, not ignored", s3.put_bucket_versioning, (501, "NotImplemented"),
+                Bucket=B, VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"})
+    expect_code("a bad Status is MalformedXML", s3.put_bucket_versioning, (400, "MalformedXML"),
+                Bucket=B, VersioningConfiguration={"Status": "Off"})
+
+    # versions of one key
+    vids = []
+    for i in range(3):
+        r = s3.put_object(Bucket=B, Key="doc", Body=b"doc v%d" % i)
+        vids.append(r.get("VersionId"))
+    expect("every PUT answers a new x-amz-version-id",
+           all(v and v != "null" for v in vids) and len(set(vids)) == 3, vids)
+    data, r = body_of("doc")
+    expect("GET gives the latest version", data == b"doc v2", data)
+    expect("... with its x-amz-version-id", r.get("VersionId") == vids[2], r.get("VersionId"))
+    for i, v in enumerate(vids):
+        data, r = body_of("doc", v)
+        expect("GET ?versionId of version %d" % i, data == b"doc v%d" % i and r.get("VersionId") == v,
+               (data, r.get("VersionId")))
+    data, r = body_of("doc", "null")
+    expect("the object written before versioning is the null version",
+           data == b"null version of doc" and r.get("VersionId") == "null", (data, r.get("VersionId")))
+    h = s3.head_object(Bucket=B, Key="doc", VersionId=vids[0])
+    expect("HEAD ?versionId", h["ContentLength"] == 6 and h.get("VersionId") == vids[0], h)
+    expect_code("GET of a version that is not there: 404 NoSuchVersion", s3.get_object,
+                (404, "NoSuchVersion"), Bucket=B, Key="doc", VersionId="f" * 24)
+    expect_code("GET of a version id that is not one: 400", s3.get_object, (400, "InvalidArgument"),
+                Bucket=B, Key="doc", VersionId="not-a-version")
+    data, _ = body_of("old")
+    expect("an object from before versioning is still read", data == b"from before versioning")
+
+    # a chunked object's versions
+    big = [os.urandom(3 * 1024 * 1024 + 17), os.urandom(2 * 1024 * 1024 + 5)]
+    bvids = [s3.put_object(Bucket=B, Key="big", Body=b)["VersionId"] for b in big]
+    for i, v in enumerate(bvids):
+        data, _ = body_of("big", v)
+        expect("chunked version %d reads back whole" % i, data == big[i])
+    data, _ = body_of("big")
+    expect("the latest chunked version", data == big[1])
+    st["big"] = [bvids, [hashlib.md5(b).hexdigest() for b in big]]
+
+    # delete markers
+    r = s3.delete_object(Bucket=B, Key="doc")
+    marker = r.get("VersionId")
+    expect("DELETE without a version writes a delete marker",
+           r.get("DeleteMarker") is True and marker and marker not in vids, r)
+    status, h = err_headers(s3.get_object, Bucket=B, Key="doc")
+    expect("GET of a deleted object: 404 with x-amz-delete-marker",
+           status == 404 and h.get("x-amz-delete-marker") == "true" and
+           h.get("x-amz-version-id") == marker, (status, h))
+    status, h = err_headers(s3.get_object, Bucket=B, Key="doc", VersionId=marker)
+    expect("GET of the delete marker by its version: 405", status == 405 and
+           h.get("x-amz-delete-marker") == "true", (status, h))
+    data, _ = body_of("doc", vids[1])
+    expect("older versions stay readable behind the marker", data == b"doc v1")
+    keys, _ = list_keys()
+    expect("ListObjects leaves out an object whose latest is a delete marker",
+           "doc" not in [k for k, _, _ in keys], keys)
+    r = s3.delete_object(Bucket=B, Key="doc", VersionId=marker)
+    expect("DELETE of the marker by version answers it was one",
+           r.get("DeleteMarker") is True and r.get("VersionId") == marker, r)
+    data, r = body_of("doc")
+    expect("deleting the delete marker brings the object back", data == b"doc v2", data)
+
+    # a version deleted for good
+    r = s3.delete_object(Bucket=B, Key="doc", VersionId=vids[2])
+    expect("DELETE ?versionId answers that version", r.get("VersionId") == vids[2] and
+           not r.get("DeleteMarker"), r)
+    data, r = body_of("doc")
+    expect("then the version before is the latest", data == b"doc v1" and
+           r.get("VersionId") == vids[1], (data, r.get("VersionId")))
+    expect_code("the deleted version is gone", s3.get_object, (404, "NoSuchVersion"), Bucket=B,
+                Key="doc", VersionId=vids[2])
+    st["doc"] = vids[:2]
+
+    # ListObjects: current versions only, every page size, v1 and v2, with a delimiter
+    for i in range(6):
+        for j in range(2):
+            s3.put_object(Bucket=B, Key="dir/f%d" % i, Body=b"%d-%d" % (i, j))
+    s3.delete_object(Bucket=B, Key="dir/f3")
+    want = sorted(["big", "doc", "old"] + ["dir/f%d" % i for i in range(6) if i != 3])
+    keys, _ = list_keys()
+    expect("ListObjectsV2 lists each object once, its latest version",
+           [k for k, _, _ in keys] == want, keys)
+    size = {k: s for k, _, s in keys}
+    expect("... with the latest version's size", size.get("dir/f0") == 3 and
+           size.get("big") == len(big[1]), size)
+    for mk in (1, 2, 3, 5):
+        got, _ = list_keys(MaxKeys=mk)
+        expect("ListObjectsV2 in pages of %d" % mk, [k for k, _, _ in got] == want, got)
+        got = list_keys_v1(MaxKeys=mk)
+        expect("ListObjects (v1) in pages of %d" % mk, got == want, got)
+    keys, prefixes = list_keys(Delimiter="/")
+    expect("with a delimiter", [k for k, _, _ in keys] == ["big", "doc", "old"] and
+           prefixes == ["dir/"], (keys, prefixes))
+    r = s3.list_objects_v2(Bucket=B, StartAfter="dir/f1")
+    expect("StartAfter skips every version of that key",
+           [c["Key"] for c in r.get("Contents", [])] == ["dir/f2", "dir/f4", "dir/f5", "doc", "old"],
+           r.get("Contents"))
+
+    # Suspended: writes replace the null version, versions stay
+    s3.put_bucket_versioning(Bucket=B, VersioningConfiguration={"Status": "Suspended"})
+    expect("GetBucketVersioning says Suspended",
+           s3.get_bucket_versioning(Bucket=B).get("Status") == "Suspended")
+    r = s3.put_object(Bucket=B, Key="doc", Body=b"suspended 1")
+    expect("a PUT while Suspended answers the null version", r.get("VersionId") == "null", r)
+    s3.put_object(Bucket=B, Key="doc", Body=b"suspended 2")
+    data, r = body_of("doc")
+    expect("... and is the latest", data == b"suspended 2" and r.get("VersionId") == "null",
+           (data, r.get("VersionId")))
+    data, _ = body_of("doc", "null")
+    expect("the null version was replaced", data == b"suspended 2", data)
+    data, _ = body_of("doc", vids[1])
+    expect("versions written while Enabled stay", data == b"doc v1", data)
+    r = s3.delete_object(Bucket=B, Key="doc")
+    expect("DELETE while Suspended: a null delete marker",
+           r.get("DeleteMarker") is True and r.get("VersionId") == "null", r)
+    expect_code("... so the object is gone", s3.get_object, (404, "NoSuchKey"), Bucket=B, Key="doc")
+    s3.delete_object(Bucket=B, Key="doc", VersionId="null")
+    data, _ = body_of("doc")
+    expect("deleting the null marker shows the newest remaining version", data == b"doc v1", data)
+    s3.put_bucket_versioning(Bucket=B, VersioningConfiguration={"Status": "Enabled"})
+
+    # never a wrong success: what does not know versions yet
+    expect_code("DeleteObjects in a bucket with versioning: 501", s3.delete_objects,
+                (501, "NotImplemented"), Bucket=B, Delete={"Objects": [{"Key": "old"}]})
+    expect_code("CopyObject into it: 501", s3.copy_object, (501, "NotImplemented"), Bucket=B,
+                Key="copy", CopySource={"Bucket": B, "Key": "old"})
+    expect_code("GetObjectAcl: 501", s3.get_object_acl, (501, "NotImplemented"), Bucket=B, Key="old")
+    expect_code("CreateMultipartUpload: 501", s3.create_multipart_upload, (501, "NotImplemented"),
+                Bucket=B, Key="mp")
+    expect_code("DeleteBucket of a bucket with versions: 409 BucketNotEmpty", s3.delete_bucket,
+                (409, "BucketNotEmpty"), Bucket=B)
+    with open(STATE, "w") as f:
+        json.dump(st, f)
+
+
+def after_restart():
+    st = json.load(open(STATE))
+    vids = st["doc"]
+    for i, v in enumerate(vids):
+        data, _ = body_of("doc", v)
+        expect("after restarts: version %d of doc" % i, data == b"doc v%d" % i, data)
+    data, r = body_of("doc")
+    expect("after restarts: the latest of doc", data == b"doc v1" and r.get("VersionId") == vids[1],
+           (data, r.get("VersionId")))
+    bvids, sums = st["big"]
+    for i, v in enumerate(bvids):
+        data, _ = body_of("big", v)
+        expect("after restarts: chunked version %d" % i, hashlib.md5(data).hexdigest() == sums[i])
+    keys, _ = list_keys()
+    expect("after restarts: the listing",
+           [k for k, _, _ in keys] == sorted(["big", "doc", "old"] +
+                                             ["dir/f%d" % i for i in range(6) if i != 3]), keys)
+
+
+try:
+    {"main": main, "after-restart": after_restart}[os.environ["CAIRN_PHASE"]]()
+except Exception as e:  # a crash of the script is a failure, with its reason
+    bad("versioning.py %s raised" % os.environ["CAIRN_PHASE"], repr(e))
+sys.exit(1 if s3check.FAILED else 0)
