@@ -1044,6 +1044,7 @@ const char *gw_policy_op_action(gw_op_t op, int has_version_id, int *object_leve
     case GW_OP_DELETE_OWNERSHIP_CONTROLS: a = "s3:PutBucketOwnershipControls"; break;
     case GW_OP_GET_BUCKET_VERSIONING: a = "s3:GetBucketVersioning"; break;
     case GW_OP_PUT_BUCKET_VERSIONING: a = "s3:PutBucketVersioning"; break;
+    case GW_OP_LIST_OBJECT_VERSIONS: a = "s3:ListBucketVersions"; break;
     case GW_OP_GET_OBJECT:
     case GW_OP_HEAD_OBJECT:
         a = has_version_id ? "s3:GetObjectVersion" : "s3:GetObject";

@@ -27,6 +27,7 @@
 #include "gateway/s3/s3_object.h"
 #include "gateway/s3/s3_policy.h"
 #include "gateway/s3/s3_refuse.h"
+#include "gateway/s3/s3_list_versions.h"
 #include "gateway/s3/s3_version.h"
 #include "gateway/http/tls.h"
 #include "gateway/http/too_large.h"
@@ -71,6 +72,7 @@ static const gw_op_fn op_handlers[] = {
     [GW_OP_DELETE_OWNERSHIP_CONTROLS] = gw_s3_delete_ownership_controls,
     [GW_OP_GET_BUCKET_VERSIONING] = gw_s3_get_bucket_versioning,
     [GW_OP_PUT_BUCKET_VERSIONING] = gw_s3_put_bucket_versioning,
+    [GW_OP_LIST_OBJECT_VERSIONS] = gw_s3_list_object_versions,
     [GW_OP_GET_OBJECT_ACL] = gw_s3_get_object_acl,
     [GW_OP_PUT_OBJECT_ACL] = gw_s3_put_object_acl,
     [GW_OP_GET_OBJECT_TAGGING] = gw_s3_get_object_tagging,

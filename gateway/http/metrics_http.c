@@ -75,6 +75,7 @@ static const char *const op_names[] = {
     [GW_OP_DELETE_OWNERSHIP_CONTROLS] = "DeleteBucketOwnershipControls",
     [GW_OP_GET_BUCKET_VERSIONING] = "GetBucketVersioning",
     [GW_OP_PUT_BUCKET_VERSIONING] = "PutBucketVersioning",
+    [GW_OP_LIST_OBJECT_VERSIONS] = "ListObjectVersions",
     [GW_OP_GET_OBJECT_ACL] = "GetObjectAcl",
     [GW_OP_PUT_OBJECT_ACL] = "PutObjectAcl",
     [GW_OP_GET_OBJECT_TAGGING] = "GetObjectTagging",

@@ -229,6 +229,7 @@ static const struct route_row routes[] = {
     {T_BUCKET, "GET", "versioning", GW_OP_GET_BUCKET_VERSIONING},
     {T_BUCKET, "PUT", "versioning", GW_OP_PUT_BUCKET_VERSIONING},
     {T_BUCKET, NULL, "versioning", GW_OP_UNSUPPORTED},
+    {T_BUCKET, "GET", "versions", GW_OP_LIST_OBJECT_VERSIONS},
     {T_BUCKET, NULL, "versions", GW_OP_UNSUPPORTED},
     {T_BUCKET, NULL, "lifecycle", GW_OP_UNSUPPORTED},
     {T_BUCKET, NULL, "cors", GW_OP_UNSUPPORTED},

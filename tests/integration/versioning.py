@@ -6,7 +6,9 @@ against a whole cluster, with Debian's boto3 1.26). Phases (CAIRN_PHASE):
                  delete markers (404 with x-amz-delete-marker, 405 by version), deleting a
                  marker brings the object back, deleting a version for good; Suspended writes
                  replace the null version; ListObjects lists current versions only (every page
-                 size, with a delimiter); what does not know versions yet answers 501
+                 size, with a delimiter); ListObjectVersions (order, IsLatest, delete markers,
+                 every page size, markers, prefix, delimiter); what does not know versions yet
+                 answers 501
   after-restart  every version and marker of main, read again after every storage node
                  restarted
 Prints ok/FAIL lines. Environment: CAIRN_EP, CAIRN_AK/SK, CAIRN_PHASE, CAIRN_STATE (a file
@@ -72,6 +74,46 @@ def list_keys_v1(**kw):
             return keys
         marker = r["NextMarker"]
     raise RuntimeError("listing does not end")
+
+
+def list_versions(**kw):
+    """[(key, version id, is a delete marker)] in order, and the IsLatest flags, paging with
+    the markers the server hands out."""
+    seq, latest, km, vm = [], [], None, None
+    for _ in range(1000):
+        args = dict(Bucket=B, **kw)
+        if km is not None:
+            args["KeyMarker"] = km
+            if vm:
+                args["VersionIdMarker"] = vm
+        r = s3.list_object_versions(**args)
+        items = [(v, False) for v in r.get("Versions", [])] + \
+                [(d, True) for d in r.get("DeleteMarkers", [])]
+        # botocore splits the two kinds: put them back in document order by (key, position)
+        items.sort(key=lambda x: order_of(r, x[0]))
+        for v, m in items:
+            seq.append((v["Key"], v["VersionId"], m))
+            latest.append(v["IsLatest"])
+        if not r["IsTruncated"]:
+            return seq, latest
+        km, vm = r["NextKeyMarker"], r.get("NextVersionIdMarker")
+    raise RuntimeError("listing does not end")
+
+
+def order_of(resp, item):
+    return resp["_order"].index((item["Key"], item["VersionId"]))
+
+
+def _keep_order(parsed, http_response=None, **kw):
+    """botocore's parser drops the order of Version and DeleteMarker elements: keep it"""
+    import re
+    if http_response is None or not isinstance(parsed, dict):
+        return
+    body = http_response.content.decode()
+    parsed["_order"] = re.findall(r"<(?:Version|DeleteMarker)><Key>(.*?)</Key><VersionId>(.*?)</VersionId>", body)
+
+
+s3.meta.events.register("after-call.s3.ListObjectVersions", lambda **kw: _keep_order(kw.get("parsed"), kw.get("http_response")))
 
 
 def main():
@@ -160,10 +202,13 @@ def main():
     st["doc"] = vids[:2]
 
     # ListObjects: current versions only, every page size, v1 and v2, with a delimiter
+    dirv = {}
     for i in range(6):
         for j in range(2):
-            s3.put_object(Bucket=B, Key="dir/f%d" % i, Body=b"%d-%d" % (i, j))
-    s3.delete_object(Bucket=B, Key="dir/f3")
+            r = s3.put_object(Bucket=B, Key="dir/f%d" % i, Body=b"%d-%d" % (i, j))
+            dirv.setdefault("dir/f%d" % i, []).insert(0, (r["VersionId"], False))
+    r = s3.delete_object(Bucket=B, Key="dir/f3")
+    dirv["dir/f3"].insert(0, (r["VersionId"], True))
     want = sorted(["big", "doc", "old"] + ["dir/f%d" % i for i in range(6) if i != 3])
     keys, _ = list_keys()
     expect("ListObjectsV2 lists each object once, its latest version",
@@ -207,6 +252,45 @@ def main():
     expect("deleting the null marker shows the newest remaining version", data == b"doc v1", data)
     s3.put_bucket_versioning(Bucket=B, VersioningConfiguration={"Status": "Enabled"})
 
+    # the null version between versions: written while Suspended, after one and before one
+    va = s3.put_object(Bucket=B, Key="mix", Body=b"a")["VersionId"]
+    s3.put_bucket_versioning(Bucket=B, VersioningConfiguration={"Status": "Suspended"})
+    s3.put_object(Bucket=B, Key="mix", Body=b"null")
+    s3.put_bucket_versioning(Bucket=B, VersioningConfiguration={"Status": "Enabled"})
+    vb = s3.put_object(Bucket=B, Key="mix", Body=b"b")["VersionId"]
+
+    # ListObjectVersions: every version and marker, newest first per key, paged every way
+    want = {"big": [(bvids[1], False), (bvids[0], False)],
+            "doc": [(vids[1], False), (vids[0], False)],
+            "mix": [(vb, False), ("null", False), (va, False)],
+            "old": [("null", False)]}
+    want.update(dirv)
+    want_seq = [(k, v, m) for k in sorted(want) for v, m in want[k]]
+    got, latest = list_versions()
+    expect("ListObjectVersions lists every version and delete marker, newest first per key",
+           got == want_seq, "\n got  %s\n want %s" % (got, want_seq))
+    expect("... the first of each key IsLatest, no other", latest == [True if i == 0 or
+           want_seq[i - 1][0] != want_seq[i][0] else False for i in range(len(want_seq))], latest)
+    for mk in (1, 2, 3, 7):
+        g, l = list_versions(MaxKeys=mk)
+        expect("ListObjectVersions in pages of %d" % mk, g == want_seq and l == latest,
+               "\n got  %s\n want %s" % (g, want_seq))
+    g, _ = list_versions(Prefix="dir/f3")
+    expect("with a prefix", g == [("dir/f3", v, m) for v, m in dirv["dir/f3"]], g)
+    r = s3.list_object_versions(Bucket=B, Delimiter="/")
+    expect("with a delimiter: dir/ is one common prefix",
+           [p["Prefix"] for p in r.get("CommonPrefixes", [])] == ["dir/"] and
+           sorted(set(v["Key"] for v in r.get("Versions", []))) == ["big", "doc", "mix", "old"], r)
+    r = s3.list_object_versions(Bucket=B, KeyMarker="doc")
+    expect("KeyMarker alone starts after every version of that key",
+           [v["Key"] for v in r.get("Versions", [])][:1] == ["mix"], r.get("Versions"))
+    r = s3.list_object_versions(Bucket=B, KeyMarker="mix", VersionIdMarker="null")
+    expect("VersionIdMarker=null goes on with the versions older than the null version",
+           [(v["Key"], v["VersionId"]) for v in r.get("Versions", [])][:2] == [("mix", va), ("old", "null")],
+           r.get("Versions"))
+    expect_code("VersionIdMarker without KeyMarker: 400", s3.list_object_versions,
+                (400, "InvalidArgument"), Bucket=B, VersionIdMarker=va)
+
     # never a wrong success: what does not know versions yet
     expect_code("DeleteObjects in a bucket with versioning: 501", s3.delete_objects,
                 (501, "NotImplemented"), Bucket=B, Delete={"Objects": [{"Key": "old"}]})
@@ -217,6 +301,7 @@ def main():
                 Bucket=B, Key="mp")
     expect_code("DeleteBucket of a bucket with versions: 409 BucketNotEmpty", s3.delete_bucket,
                 (409, "BucketNotEmpty"), Bucket=B)
+    st["versions"] = want_seq
     with open(STATE, "w") as f:
         json.dump(st, f)
 
@@ -234,9 +319,12 @@ def after_restart():
     for i, v in enumerate(bvids):
         data, _ = body_of("big", v)
         expect("after restarts: chunked version %d" % i, hashlib.md5(data).hexdigest() == sums[i])
+    got, _ = list_versions()
+    want = [tuple(x) for x in st["versions"]]
+    expect("after restarts: ListObjectVersions", got == want, "\n got  %s\n want %s" % (got, want))
     keys, _ = list_keys()
     expect("after restarts: the listing",
-           [k for k, _, _ in keys] == sorted(["big", "doc", "old"] +
+           [k for k, _, _ in keys] == sorted(["big", "doc", "mix", "old"] +
                                              ["dir/f%d" % i for i in range(6) if i != 3]), keys)
 
 
