@@ -286,15 +286,7 @@ static void list_op_free(gw_req_t *r)
 
 static void elem(cn_buf_t *b, const struct list_op *o, const char *tag, const char *s, size_t n)
 {
-    if (o->url) {
-        cn_buf_t e;
-        cn_buf_init(&e);
-        gw_uri_encode(&e, s, n, 1);
-        gw_xml_text_elem(b, tag, e.data ? e.data : "", e.len);
-        cn_buf_dispose(&e);
-    } else {
-        gw_xml_text_elem(b, tag, s, n);
-    }
+    gw_xml_key_elem(b, o->url, tag, s, n);
 }
 
 /* The keys' owner: the bucket's (objects name their own owner in their metadata, which a

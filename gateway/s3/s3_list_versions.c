@@ -25,7 +25,6 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "common/proto.h"
-#include "gateway/auth/s3_uri.h"
 #include "gateway/gateway.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/s3/s3_acl.h"
@@ -63,16 +62,7 @@ static void lv_free(gw_req_t *r)
 
 static void key_elem(cn_buf_t *b, const struct lv_op *o, const char *tag, const char *s, size_t n)
 {
-    cn_buf_t e;
-
-    if (!o->url) {
-        gw_xml_text_elem(b, tag, s, n);
-        return;
-    }
-    cn_buf_init(&e);
-    gw_uri_encode(&e, s, n, 1);
-    gw_xml_text_elem(b, tag, e.data ? e.data : "", e.len);
-    cn_buf_dispose(&e);
+    gw_xml_key_elem(b, o->url, tag, s, n);
 }
 
 /* ---- a page -------------------------------------------------------------------------------- */
@@ -205,6 +195,17 @@ static void lv_reply(struct page *p)
     cn_buf_dispose(&b);
 }
 
+static void page_init(struct page *p, gw_req_t *r)
+{
+    memset(p, 0, sizeof(*p));
+    p->r = r;
+    p->o = r->op;
+    p->blen = strlen(r->route.bucket) + 1;
+    cn_buf_init(&p->items);
+    cn_buf_init(&p->prefixes);
+    cn_buf_init(&p->next_key);
+}
+
 static void page_dispose(struct page *p)
 {
     cn_buf_dispose(&p->items);
@@ -277,7 +278,7 @@ static void on_lv_page(int status, gw_list_out_t *out, void *arg)
 {
     gw_req_t *r = arg;
     struct lv_op *o;
-    struct page p = {0};
+    struct page p;
 
     if (gw_req_rpc_done(r)) {
         gw_list_out_free(out);
@@ -289,12 +290,7 @@ static void on_lv_page(int status, gw_list_out_t *out, void *arg)
         gw_req_error(r, gw_s3_err_from_rc(status), NULL);
         return;
     }
-    p.r = r;
-    p.o = o;
-    p.blen = strlen(r->route.bucket) + 1;
-    cn_buf_init(&p.items);
-    cn_buf_init(&p.prefixes);
-    cn_buf_init(&p.next_key);
+    page_init(&p, r);
     if (build_page(&p, out)) {
         gw_list_out_free(out);
         page_dispose(&p);
@@ -432,10 +428,8 @@ void gw_s3_list_object_versions(gw_req_t *r)
     cn_buf_append(&o->full_prefix, "/", 1);
     cn_buf_append(&o->full_prefix, o->prefix.data ? o->prefix.data : "", o->prefix.len);
     if (o->max_keys == 0) {
-        struct page p = {.r = r, .o = o};
-        cn_buf_init(&p.items);
-        cn_buf_init(&p.prefixes);
-        cn_buf_init(&p.next_key);
+        struct page p;
+        page_init(&p, r);
         lv_reply(&p);
         page_dispose(&p);
         goto out;

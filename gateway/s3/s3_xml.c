@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "gateway/auth/s3_uri.h"
 
 void gw_xml_decl(cn_buf_t *b)
 {
@@ -420,4 +421,18 @@ int gw_iso8601_parse(const char *s, size_t n, uint64_t *ms)
     if (cur_lit(&c, 'Z') || c.p != c.end)
         return CN_EINVAL;
     return parts_to_ms(&t, 0, ms);
+}
+
+void gw_xml_key_elem(cn_buf_t *b, int url, const char *tag, const char *s, size_t n)
+{
+    cn_buf_t e;
+
+    if (!url) {
+        gw_xml_text_elem(b, tag, s, n);
+        return;
+    }
+    cn_buf_init(&e);
+    gw_uri_encode(&e, s, n, 1);
+    gw_xml_text_elem(b, tag, e.data ? e.data : "", e.len);
+    cn_buf_dispose(&e);
 }

@@ -28,6 +28,8 @@ void gw_xml_str_elem(cn_buf_t *b, const char *tag, const char *value);
 void gw_xml_u64_elem(cn_buf_t *b, const char *tag, uint64_t value);
 /** Appends <tag>true|false</tag>. */
 void gw_xml_bool_elem(cn_buf_t *b, const char *tag, int value);
+/** A key or prefix of a listing: URL-encoded when url (encoding-type=url, '/' kept). */
+void gw_xml_key_elem(cn_buf_t *b, int url, const char *tag, const char *s, size_t n);
 /** Appends s XML-escaped: & < > " ' become entities; TAB, LF and CR become character
  *  references (&#9; &#10; &#13;) so that they survive attribute/line-end normalisation; the
  *  other C0 controls, which XML 1.0 cannot carry at all (0x00-0x08, 0x0B, 0x0C, 0x0E-0x1F),
