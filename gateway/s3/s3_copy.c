@@ -28,6 +28,7 @@
 #include "gateway/link/mgr_link.h"
 #include "gateway/gateway.h"
 #include "gateway/auth/s3_uri.h"
+#include "gateway/s3/s3_version.h"
 
 #define COPY_WINDOW 2
 
@@ -169,7 +170,17 @@ static int source_allowed(gw_req_t *r, cn_msg_t *resp, int rc)
 
     if (rc == 0) {
         char bucket[GW_BUCKET_MAX + 2];
+        uint64_t flags = 0;
 
+        cn_msg_get_u64(resp, "flags", &flags);
+        if (flags & CN_OBJ_DELETE_MARKER) { /* S3: never a copy of a delete marker */
+            cn_msg_free(resp);
+            gw_req_error(r, cs->src_named ? GW_S3_INVALID_REQUEST : GW_S3_NO_SUCH_KEY,
+                         cs->src_named ? "The source of a copy request may not specifically "
+                                         "refer to a delete marker by version id."
+                                       : NULL);
+            return -1;
+        }
         cn_msg_get_bytes(resp, "meta", &meta);
         snprintf(bucket, sizeof(bucket), "%.*s", (int)cs->src_bucket_len, cs->src_path);
         if (gw_copy_source_allows(r, &sb, bucket, cs->src_path + cs->src_bucket_len + 1,
@@ -178,11 +189,24 @@ static int source_allowed(gw_req_t *r, cn_msg_t *resp, int rc)
     }
     if (resp)
         cn_msg_free(resp);
-    if (rc == 0)
+    if (rc == 0) {
         gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
-    else
-        gw_req_error(r, rc == CN_ENOENT ? gw_obj_missing(r, &sb) : gw_s3_err_from_rc(rc), NULL);
+    } else if (rc == CN_ENOENT) {
+        gw_s3_err_t e = gw_obj_missing(r, &sb);
+        gw_req_error(r, e == GW_S3_NO_SUCH_KEY && cs->src_named ? GW_S3_NO_SUCH_VERSION : e, NULL);
+    } else {
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+    }
     return -1;
+}
+
+/* x-amz-copy-source-version-id: the source's version, when it has one */
+static void source_version_header(gw_req_t *r)
+{
+    struct gw_copy_state *cs = state_of(r);
+
+    if (cs->src_named || cs->src_versioned)
+        gw_req_add_header(r, "x-amz-copy-source-version-id", cs->src_vid, strlen(cs->src_vid));
 }
 
 /* The source is read: conditions, metadata, then the body or the chunks. */
@@ -200,6 +224,7 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
     o = r->op;
     if (source_allowed(r, resp, rc) != 0)
         return;
+    source_version_header(r);
     o->parent = resp;
     cn_msg_get_str(resp, "etag", etag, sizeof(etag));
     cn_msg_get_u64(resp, "mtime", &mtime);
@@ -275,16 +300,28 @@ static void keep_source(struct gw_copy_state *cs, const cn_buf_t *skey)
 }
 
 /* Parses x-amz-copy-source into skey ("bucket/key") and checks that the source bucket
- * exists; its owner and ACL go to *sb for source_allowed. Returns 0 or answers the error (-1). */
+ * exists; its owner and ACL go to *sb for source_allowed, a ?versionId (its form checked by
+ * s3_refuse.c) and whether the bucket has versioning to the copy state. Returns 0 or answers
+ * the error (-1). */
 static int copy_source(gw_req_t *r, cn_buf_t *skey, gw_obj_access_t *sb)
 {
+    struct gw_copy_state *cs = state_of(r);
     cn_slice_t src = gw_req_header(r, "x-amz-copy-source");
     const char *p = src.ptr, *end = src.ptr + src.len, *q;
     char sbucket[GW_BUCKET_MAX + 2];
     const gw_bucket_t *b;
 
-    if ((q = memchr(p, '?', src.len)) != NULL) /* ?versionId=null alone (s3_refuse.c) */
+    if ((q = memchr(p, '?', src.len)) != NULL) {
+        cn_buf_t v;
+        cn_buf_init(&v);
+        if (gw_query_get(q + 1, (size_t)(end - q - 1), "versionId", &v) == 1 &&
+            gw_ver_id_valid(v.data, v.len)) {
+            snprintf(cs->src_vid, sizeof(cs->src_vid), "%s", v.data);
+            cs->src_named = 1;
+        }
+        cn_buf_dispose(&v);
         end = q;
+    }
     if (p < end && *p == '/')
         p++;
     q = memchr(p, '/', (size_t)(end - p));
@@ -309,20 +346,58 @@ static int copy_source(gw_req_t *r, cn_buf_t *skey, gw_obj_access_t *sb)
         gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
         return -1;
     }
+    cs->src_versioned = b->versioning != GW_VER_OFF;
     snprintf(sb->owner, sizeof(sb->owner), "%s", b->owner ? b->owner : "");
     snprintf(sb->acl, sizeof(sb->acl), "%s", b->acl ? b->acl : "");
     snprintf(sb->grants, sizeof(sb->grants), "%s", b->grants ? b->grants : "");
     return 0;
 }
 
-static void get_source(gw_req_t *r, const cn_buf_t *skey, cn_rpc_done_fn cb)
+static void get_key(gw_req_t *r, const char *key, size_t len, cn_rpc_done_fn cb)
 {
     cn_msg_t *m = cn_msg_new(CN_OP_GET);
-    cn_msg_set_bytes(m, "key", skey->data, skey->len);
+    cn_msg_set_bytes(m, "key", key, len);
     r->http.pending++;
-    if (gw_stor_send(r->srv, skey->data, skey->len, m, cb, r) != 0) {
+    if (gw_stor_send(r->srv, key, len, m, cb, r) != 0) {
         r->http.pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+    }
+}
+
+static void on_source_latest(gw_req_t *r, int status, const gw_ver_pick_t *pick)
+{
+    struct gw_copy_state *cs = state_of(r);
+    gw_acl_subject_t sb = {cs->src_bucket.owner, cs->src_bucket.acl, cs->src_bucket.grants, 0};
+
+    if (status != 0) {
+        gw_req_error(r, gw_s3_err_from_rc(status), NULL);
+        return;
+    }
+    if (!pick->found || (pick->flags & CN_OBJ_DELETE_MARKER)) {
+        gw_req_error(r, gw_obj_missing(r, &sb), NULL);
+        return;
+    }
+    gw_ver_of_key(cn_slice(pick->key.data, pick->key.len), cs->src_vid);
+    get_key(r, pick->key.data, pick->key.len, cs->src_cb);
+}
+
+/* Reads the source: the version x-amz-copy-source names, else in a bucket with versioning
+ * its latest version, else the object. */
+static void get_source(gw_req_t *r, const cn_buf_t *skey, cn_rpc_done_fn cb)
+{
+    struct gw_copy_state *cs = state_of(r);
+    cn_buf_t k;
+
+    if (cs->src_named) {
+        cn_buf_init(&k);
+        gw_ver_key(&k, skey->data, skey->len, cs->src_vid, strlen(cs->src_vid));
+        get_key(r, k.data, k.len, cb);
+        cn_buf_dispose(&k);
+    } else if (cs->src_versioned) {
+        cs->src_cb = cb;
+        gw_ver_find_latest(r, skey->data, skey->len, on_source_latest);
+    } else {
+        get_key(r, skey->data, skey->len, cb);
     }
 }
 
@@ -344,19 +419,21 @@ void gw_s3_copy_object(gw_req_t *r)
         }
     }
     cn_buf_init(&skey);
-    if (copy_source(r, &skey, &sb) != 0)
-        goto out;
     n = snprintf(dst, sizeof(dst), "%s/", r->route.bucket);
     memcpy(dst + n, r->route.key, r->route.key_len);
-    if (!replace && !r->acl[0] && !r->grants && skey.len == (size_t)n + r->route.key_len &&
-        memcmp(skey.data, dst, skey.len) == 0) {
+    o = gw_obj_op_new(r, dst, (size_t)n + r->route.key_len);
+    if (copy_source(r, &skey, &sb) != 0)
+        goto out;
+    /* a named version onto its own key is how S3 restores an older version */
+    if (!replace && !r->acl[0] && !r->grants && !o->copy.src_named &&
+        skey.len == (size_t)n + r->route.key_len && memcmp(skey.data, dst, skey.len) == 0) {
         gw_req_error(r, GW_S3_INVALID_REQUEST,
                      "This copy request is illegal because it is trying to copy an object to "
                      "itself without changing the object's metadata, storage class, website "
                      "redirect location or encryption attributes.");
         goto out;
     }
-    o = gw_obj_op_new(r, dst, (size_t)n + r->route.key_len);
+    gw_obj_version_for_write(r, o);
     o->copy_reply = 1;
     o->copy.src_bucket = sb;
     keep_source(&o->copy, &skey);
@@ -523,6 +600,7 @@ static void on_part_source(int status, cn_msg_t *resp, void *arg)
     cs = state_of(r);
     if (source_allowed(r, resp, rc) != 0)
         return;
+    source_version_header(r);
     o->parent = resp;
     cn_msg_get_str(resp, "etag", etag, sizeof(etag));
     cn_msg_get_u64(resp, "mtime", &mtime);

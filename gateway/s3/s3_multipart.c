@@ -17,6 +17,7 @@
  * Known limit: ListMultipartUploads orders by "<key>/<uploadId>", which differs from S3's
  * key order only for keys that hold bytes below '/'; its delimiter is not supported.
  */
+#include "gateway/s3/s3_version.h"
 #include "gateway/s3/chunk.h"
 
 #include <inttypes.h>
@@ -286,6 +287,8 @@ struct mpu_op {
     gw_manifest_t man, old_man;
     int have_old;
     char etag[48];
+    uint64_t clock;                    /* a new version's (version.h), else 0 */
+    char vid[GW_VER_ID_LEN + 1];       /* x-amz-version-id of the object, "": none */
     /* ListParts / ListMultipartUploads */
     uint64_t max, marker_num;
     cn_buf_t key_marker, id_marker, prefix;
@@ -714,6 +717,7 @@ static void on_complete_marker_deleted(int status, cn_msg_t *resp, void *arg)
     gw_xml_str_elem(&b, "ETag", etag);
     gw_xml_close(&b, "CompleteMultipartUploadResult");
     gw_req_add_header(r, "etag", etag, strlen(etag));
+    gw_ver_add_headers(r, o->vid, 0);
     gw_req_send_xml(r, 200, &b);
     cn_buf_dispose(&b);
 }
@@ -740,12 +744,23 @@ static void on_complete_parent(int status, cn_msg_t *resp, void *arg)
 static void complete_put_parent(gw_req_t *r)
 {
     struct mpu_op *o = r->op;
-    cn_msg_t *m = msg_for(CN_OP_PUT, &o->okey);
+    cn_msg_t *m;
     cn_buf_t body;
+
+    /* the completed object is a version of its own as the bucket wants it (version.h) */
+    if (gw_ver_bucket_state(r) == GW_VER_ENABLED) {
+        o->clock = cn_hlc_next();
+        gw_ver_id_make(o->clock, o->vid);
+        cn_buf_append(&o->okey, "", 1);
+        cn_buf_append(&o->okey, o->vid, GW_VER_ID_LEN);
+    } else if (gw_ver_bucket_state(r) == GW_VER_SUSPENDED) {
+        snprintf(o->vid, sizeof(o->vid), "%s", GW_VER_NULL);
+    }
+    m = msg_for(CN_OP_PUT, &o->okey);
 
     cn_buf_init(&body);
     gw_manifest_encode(&o->man, &body);
-    cn_msg_set_u64(m, "clock", 0);
+    cn_msg_set_u64(m, "clock", o->clock);
     cn_msg_set_str(m, "etag", o->etag);
     cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
     cn_msg_set_u64(m, "flags", CN_OBJ_MANIFEST);

@@ -60,6 +60,10 @@ typedef struct gw_obj_op {
         gw_obj_access_t src_bucket;  /* the source bucket's owner and ACL (copy_source) */
         char src_path[GW_BUCKET_MAX + 2 + GW_KEY_MAX]; /* "bucket/key" of the source */
         size_t src_path_len, src_bucket_len;            /* (for its bucket policy) */
+        char src_vid[GW_VER_ID_LEN + 1]; /* the source's version: named or the latest */
+        int src_named;               /* x-amz-copy-source named it (?versionId=) */
+        int src_versioned;           /* the source bucket has (had) versioning */
+        cn_rpc_done_fn src_cb;       /* what reads the source, once its version is known */
     } copy;
 } gw_obj_op_t;
 

@@ -44,7 +44,7 @@ static_assert(GW_OP_UNSUPPORTED < 64, "a set of operations is a 64-bit mask");
  * read or write the null version where S3 means the latest or a new one (issue 16) */
 #define NOT_VERSIONED_YET                                                                      \
     (OP(GW_OP_GET_OBJECT_ACL) | OP(GW_OP_PUT_OBJECT_ACL) | OP(GW_OP_GET_OBJECT_TAGGING) |     \
-     OP(GW_OP_DELETE_OBJECTS) | OP(GW_OP_CREATE_MULTIPART) | OP(GW_OP_COMPLETE_MULTIPART))
+     OP(GW_OP_DELETE_OBJECTS))
 
 static const char conditional_msg[] =
     "Conditional writes (If-Match, If-None-Match) are not supported yet.";
@@ -167,16 +167,21 @@ static gw_s3_err_t check_query(gw_op_t op, const char *query, size_t query_len, 
     return GW_S3_OK;
 }
 
-/* x-amz-copy-source "bucket/key?versionId=...": the same versionId rule as the query's. */
+/* x-amz-copy-source "bucket/key?versionId=...": null or one of our version IDs. */
 static gw_s3_err_t check_copy_source(cn_slice_t src, cn_buf_t *v, const char **msg)
 {
     const char *q = src.ptr ? memchr(src.ptr, '?', src.len) : NULL;
+    int found;
 
     if (!q)
         return GW_S3_OK;
     q++;
-    return check_version(gw_query_get(q, (size_t)(src.ptr + src.len - q), "versionId", v), v,
-                         msg);
+    found = gw_query_get(q, (size_t)(src.ptr + src.len - q), "versionId", v);
+    if (found != 0 && (found < 0 || !gw_ver_id_valid(v->data ? v->data : "", v->len))) {
+        *msg = "Invalid version id specified";
+        return GW_S3_INVALID_ARGUMENT;
+    }
+    return GW_S3_OK;
 }
 
 /* The headers whose value decides. */
@@ -253,53 +258,26 @@ static cn_slice_t req_header(const void *r, const char *lname)
     return gw_req_header(r, lname);
 }
 
-gw_s3_err_t gw_refuse_versioned(gw_op_t op, int is_copy, int dest_versioned,
-                                int source_versioned, const char **msg)
+gw_s3_err_t gw_refuse_versioned(gw_op_t op, int versioned, const char **msg)
 {
-    if (dest_versioned && (OP(op) & NOT_VERSIONED_YET)) {
+    if (versioned && (OP(op) & NOT_VERSIONED_YET)) {
         *msg = "This operation is not supported yet on a bucket with versioning.";
         return GW_S3_NOT_IMPLEMENTED;
     }
-    if (is_copy && (dest_versioned || source_versioned)) {
-        *msg = "Copies from or into a bucket with versioning are not supported yet.";
-        return GW_S3_NOT_IMPLEMENTED;
-    }
     return GW_S3_OK;
-}
-
-/* the versioning of bucket name (n bytes), GW_VER_OFF when unknown */
-static int bucket_versioning(const struct gw_req *r, const char *name, size_t n)
-{
-    char b[GW_BUCKET_MAX + 1];
-    const gw_bucket_t *bk;
-
-    if (n == 0 || n > GW_BUCKET_MAX)
-        return GW_VER_OFF;
-    memcpy(b, name, n);
-    b[n] = '\0';
-    bk = gw_mgr_bucket_find(r->srv, b);
-    return bk != NULL ? bk->versioning : GW_VER_OFF;
 }
 
 gw_s3_err_t gw_refuse_req(const struct gw_req *r, const char **msg)
 {
     size_t qlen;
     const char *q = gw_req_query(r, &qlen);
-    cn_slice_t src = gw_req_header(r, "x-amz-copy-source");
-    int dest = 0, source = 0, copy = (OP(r->route.op) & COPY) && src.ptr != NULL;
+    const gw_bucket_t *b;
     gw_s3_err_t e = gw_refuse_check(r->route.op, q, qlen, req_header, r, msg);
 
-    if (e != GW_S3_OK || !r->route.bucket[0])
+    if (e != GW_S3_OK || !r->route.bucket[0] ||
+        (b = gw_mgr_bucket_find(r->srv, r->route.bucket)) == NULL)
         return e;
-    dest = bucket_versioning(r, r->route.bucket, strlen(r->route.bucket)) != GW_VER_OFF;
-    if (copy) {
-        const char *p = src.ptr, *end = src.ptr + src.len, *slash;
-        if (p < end && *p == '/')
-            p++;
-        slash = memchr(p, '/', (size_t)(end - p));
-        source = slash && bucket_versioning(r, p, (size_t)(slash - p)) != GW_VER_OFF;
-    }
-    return gw_refuse_versioned(r->route.op, copy, dest, source, msg);
+    return gw_refuse_versioned(r->route.op, b->versioning != GW_VER_OFF, msg);
 }
 
 gw_s3_err_t gw_refuse_location(const char *constraint, const char *region, char *msg,

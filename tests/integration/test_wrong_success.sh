@@ -195,9 +195,9 @@ refused("PutObjectAcl VersionId=v1", *NI, fn=s3.put_object_acl, Bucket=B, Key="t
 acl = (quiet(s3.get_object_acl, Bucket=B, Key="there") or {}).get("Grants", [])
 expect("... the object's ACL did not change", acl and not any(
     g["Grantee"].get("URI", "").endswith("AllUsers") for g in acl), acl)
-refused("CopyObject from CopySource VersionId=v1", *NI, **copy("v2", CopySource={"Bucket": B, "Key": "there", "VersionId": "v1"}))
+refused("CopyObject from CopySource VersionId=v1", *BADARG, **copy("v2", CopySource={"Bucket": B, "Key": "there", "VersionId": "v1"}))
 up = s3.create_multipart_upload(Bucket=B, Key="v3")["UploadId"]
-refused("UploadPartCopy from CopySource VersionId=v1", *NI, fn=s3.upload_part_copy, Bucket=B, Key="v3",
+refused("UploadPartCopy from CopySource VersionId=v1", *BADARG, fn=s3.upload_part_copy, Bucket=B, Key="v3",
         UploadId=up, PartNumber=1, CopySource={"Bucket": B, "Key": "there", "VersionId": "v1"})
 s3.abort_multipart_upload(Bucket=B, Key="v3", UploadId=up)
 try:
@@ -245,7 +245,7 @@ http "HEAD ?versionId=v1 (no body)" 400 - -I "$endpoint/$b/there?versionId=v1"
 http "HEAD ?partNumber=2 (no body)" 501 - -I "$endpoint/$b/there?partNumber=2"
 http "GET ?partNumber=0" 400 InvalidArgument "$endpoint/$b/there?partNumber=0"
 http "GET ?uploads&delimiter=/" 501 NotImplemented "$endpoint/$b?uploads=&delimiter=%2F"
-http "PUT with x-amz-copy-source ?versionId=v1" 501 NotImplemented --absent "$b/k5" -X PUT \
+http "PUT with x-amz-copy-source ?versionId=v1" 400 InvalidArgument --absent "$b/k5" -X PUT \
     -H "x-amz-copy-source: /$b/there?versionId=v1" "$endpoint/$b/k5"
 http "POST object (an HTML form upload, unsigned)" 501 NotImplemented --absent "$b/k6" --anon \
     -F key=k6 -F "file=@$tmp/obj" "$endpoint/$b"
@@ -286,7 +286,7 @@ cli "aws s3api get-object --version-id v1" 400 InvalidArgument s3api get-object 
 cli "aws s3api delete-object --version-id v1 (the object stays)" 400 InvalidArgument \
     s3api delete-object --bucket "$b" --key there --version-id v1
 expect_eq "... the object is still there" 200 "$(status "$b/there")"
-cli "aws s3api copy-object --copy-source ...?versionId=v1" 501 NotImplemented --absent "$b/a4" \
+cli "aws s3api copy-object --copy-source ...?versionId=v1" 400 InvalidArgument --absent "$b/a4" \
     s3api copy-object --bucket "$b" --key a4 --copy-source "$b/there?versionId=v1"
 cli "aws s3api list-multipart-uploads --delimiter /" 501 NotImplemented s3api list-multipart-uploads --bucket "$b" --delimiter /
 cli "aws s3api create-bucket --grant-read of an unknown group" 400 InvalidArgument --absent wrong-cli-grant \

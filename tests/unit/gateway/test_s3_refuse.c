@@ -78,11 +78,12 @@ static const struct row rows[] = {
     {GW_OP_GET_OBJECT_ACL, "acl&versionId=ffffe6b1c2d3e4f5a1b2c3d4", {{0}}, NI},
     /* the copy source's versionId */
     {GW_OP_PUT_OBJECT, NULL, {{"x-amz-copy-source", "/b/k?versionId=null"}}, OK},
-    {GW_OP_PUT_OBJECT, NULL, {{"x-amz-copy-source", "b/k?versionId=v1"}}, NI},
+    {GW_OP_PUT_OBJECT, NULL, {{"x-amz-copy-source", "b/k?versionId=v1"}}, BAD},
+    {GW_OP_PUT_OBJECT, NULL, {{"x-amz-copy-source", "b/k?versionId=ffffe6b1c2d3e4f5a1b2c3d4"}}, OK},
     {GW_OP_PUT_OBJECT, NULL, {{"x-amz-copy-source", "b/k?versionId="}}, BAD},
     {GW_OP_PUT_OBJECT, NULL, {{"x-amz-copy-source", "b/k%3FversionId%3Dv1"}}, OK},
     {GW_OP_UPLOAD_PART, "partNumber=1&uploadId=x", {{"x-amz-copy-source", "b/k?versionId=v1"}},
-     NI},
+     BAD},
     /* partNumber on GET and HEAD */
     {GW_OP_GET_OBJECT, "partNumber=1", {{0}}, NI},
     {GW_OP_HEAD_OBJECT, "partNumber=10000", {{0}}, NI},
@@ -209,23 +210,18 @@ Test(s3_refuse, location_constraint_on_another_region, .timeout = 10)
 Test(s3_refuse, not_versioned_yet, .timeout = 10)
 {
     static const gw_op_t refused[] = {GW_OP_GET_OBJECT_ACL, GW_OP_PUT_OBJECT_ACL,
-                                      GW_OP_GET_OBJECT_TAGGING, GW_OP_DELETE_OBJECTS,
-                                      GW_OP_CREATE_MULTIPART, GW_OP_COMPLETE_MULTIPART};
+                                      GW_OP_GET_OBJECT_TAGGING, GW_OP_DELETE_OBJECTS};
     static const gw_op_t fine[] = {GW_OP_PUT_OBJECT, GW_OP_GET_OBJECT, GW_OP_HEAD_OBJECT,
                                    GW_OP_DELETE_OBJECT, GW_OP_UPLOAD_PART, GW_OP_LIST_OBJECTS,
                                    GW_OP_LIST_OBJECTS_V2, GW_OP_GET_BUCKET_VERSIONING,
-                                   GW_OP_PUT_BUCKET_VERSIONING};
+                                   GW_OP_PUT_BUCKET_VERSIONING, GW_OP_LIST_OBJECT_VERSIONS,
+                                   GW_OP_CREATE_MULTIPART, GW_OP_COMPLETE_MULTIPART};
     const char *msg = NULL;
 
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-        cr_expect_eq(gw_refuse_versioned(refused[i], 0, 1, 0, &msg), GW_S3_NOT_IMPLEMENTED);
-        cr_expect_eq(gw_refuse_versioned(refused[i], 0, 0, 0, &msg), GW_S3_OK);
+        cr_expect_eq(gw_refuse_versioned(refused[i], 1, &msg), GW_S3_NOT_IMPLEMENTED);
+        cr_expect_eq(gw_refuse_versioned(refused[i], 0, &msg), GW_S3_OK);
     }
     for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++)
-        cr_expect_eq(gw_refuse_versioned(fine[i], 0, 1, 0, &msg), GW_S3_OK, "op %d", fine[i]);
-    /* copies: from or into a bucket with versioning */
-    cr_expect_eq(gw_refuse_versioned(GW_OP_PUT_OBJECT, 1, 1, 0, &msg), GW_S3_NOT_IMPLEMENTED);
-    cr_expect_eq(gw_refuse_versioned(GW_OP_PUT_OBJECT, 1, 0, 1, &msg), GW_S3_NOT_IMPLEMENTED);
-    cr_expect_eq(gw_refuse_versioned(GW_OP_UPLOAD_PART, 1, 0, 1, &msg), GW_S3_NOT_IMPLEMENTED);
-    cr_expect_eq(gw_refuse_versioned(GW_OP_PUT_OBJECT, 1, 0, 0, &msg), GW_S3_OK);
+        cr_expect_eq(gw_refuse_versioned(fine[i], 1, &msg), GW_S3_OK, "op %d", fine[i]);
 }
