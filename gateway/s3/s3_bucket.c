@@ -18,7 +18,9 @@
 #include "gateway/s3/s3_xmlin.h"
 #include "gateway/s3/s3_acl.h"
 #include "gateway/s3/s3_bucket.h"
+#include "gateway/auth/access_req.h"
 #include "gateway/auth/s3_uri.h"
+#include "gateway/s3/manifest.h"
 
 int gw_quota_refuses(gw_req_t *r, uint64_t bytes)
 {
@@ -297,11 +299,19 @@ static void elem(cn_buf_t *b, const struct list_op *o, const char *tag, const ch
     }
 }
 
-/* The keys' owner: the bucket's (objects name their own owner in their metadata, which a
- * listing does not read; issue 15 lists each one's) */
-static void owner_elem(gw_req_t *r, cn_buf_t *b)
+/* 1 when the listing shows each key's Owner: always in v1, with fetch-owner in v2 (S3) */
+static int shows_owner(const struct list_op *o)
 {
-    gw_owner_xml(r, b, "Owner", r->bucket_owner);
+    return !o->v2 || o->fetch_owner;
+}
+
+/* A key's owner, as its metadata names it (the listing picked GW_META_OWNER) */
+static void owner_elem(gw_req_t *r, cn_buf_t *b, const cn_list_entry_t *e)
+{
+    char owner[72];
+
+    gw_req_listed_owner(r, e, owner);
+    gw_owner_xml(r, b, "Owner", owner);
 }
 
 /* The page's next start: after the last entry consumed; in a bucket with versioning after
@@ -430,8 +440,8 @@ static void list_reply(gw_req_t *r, gw_list_out_t *out)
         snprintf(etag, sizeof(etag), "\"%s\"", e->etag);
         gw_xml_str_elem(&b, "ETag", etag);
         gw_xml_u64_elem(&b, "Size", e->size);
-        if (!o->v2 || o->fetch_owner)
-            owner_elem(r, &b);
+        if (shows_owner(o))
+            owner_elem(r, &b, e);
         gw_xml_str_elem(&b, "StorageClass", "STANDARD");
         gw_xml_close(&b, "Contents");
     }
@@ -536,8 +546,9 @@ static void list_objects(gw_req_t *r, int v2)
     if (o->prefix.len)
         cn_buf_append(&full, o->prefix.data, o->prefix.len);
     r->http.pending++;
-    if (gw_stor_list(r->srv, full.data, full.len, after.data, after.len, o->max_keys,
-                     o->delim.len ? o->delim.data : NULL, on_list, r) != 0) {
+    if (gw_stor_list_pick(r->srv, full.data, full.len, after.data, after.len, o->max_keys,
+                          o->delim.len ? o->delim.data : NULL,
+                          shows_owner(o) ? GW_META_OWNER : NULL, on_list, r) != 0) {
         r->http.pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }
