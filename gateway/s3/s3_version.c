@@ -68,7 +68,7 @@ void gw_s3_put_bucket_versioning(gw_req_t *r)
     cn_msg_set_str(m, "owner", r->requester);
     cn_msg_set_str(m, "config", "versioning");
     cn_msg_set_bytes(m, "value", json, strlen(json));
-    gw_bucket_conf_send(r, m);
+    gw_bucket_conf_send(r, m, 200); /* S3: PutBucketVersioning answers 200 */
 }
 
 void gw_s3_get_bucket_versioning(gw_req_t *r)
