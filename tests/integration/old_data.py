@@ -6,8 +6,8 @@ From the fixture's manifest.json (scripts/make-old-data-fixture): every user's k
 sign; every object is served to its bucket's owner with its bytes (MD5), size, ETag,
 Content-Type and user metadata, also by HEAD; every listing shows exactly the recorded keys
 (the deleted key stays gone), each with its recorded owner; anonymous requests (curl) and the
-other user get what the object's ACL admits (S3: a bucket's ACL governs listing and writing, an object's ACL alone
-reading it), once against the disk cache the old gateway left and once with the caches warm;
+other user get what the object's ACL admits (S3: a bucket's ACL governs listing and writing,
+an object's ACL alone reading it), once against the disk cache the old gateway left and once with the caches warm;
 new writes, overwrites, copies and a multipart upload into the old buckets work and read
 back; GetObjectAcl of every old object and GetBucketAcl of every old bucket name the
 bucket owner's canonical user id (`cairn-adm --json get-users`, field "id").
