@@ -48,11 +48,24 @@ typedef struct cn_list_entry {
     uint64_t mtime_ms;
     uint64_t clock;
     uint32_t flags;
+    cn_slice_t meta;    /* the metadata pairs the listing picked (list field "meta_pick"): an
+                         * encoded msgpack map of str -> str; empty when none were asked for,
+                         * none is held, or the node predates meta_pick */
 } cn_list_entry_t;
+
+#define CN_LIST_PICK_VALUE_MAX 255 /* a longer value is left out of a listing's picks */
+#define CN_LIST_PICK_MAX 256       /* bytes of a list request's "meta_pick" */
 
 /** Appends the msgpack array header for n entries; then call cn_list_encode_entry n times. */
 void cn_list_encode_begin(cn_buf_t *out, size_t n);
 void cn_list_encode_entry(cn_buf_t *out, const cn_list_entry_t *e);
+/** Appends to out the msgpack map of those pairs (at most 8) of meta (the object metadata,
+ *  when it is a msgpack map of str -> str, as the gateway's is) whose names are in pick (names
+ *  joined by ','). Pairs of other types, values over CN_LIST_PICK_VALUE_MAX bytes and the rest of
+ *  unreadable metadata are left out: a listing never fails for a record's metadata. */
+void cn_list_pick_meta(cn_slice_t meta, cn_slice_t pick, cn_buf_t *out);
+/** The value of the picked pair name of e: 1 and *value (borrowed from e's result), or 0. */
+int cn_list_entry_meta(const cn_list_entry_t *e, const char *name, cn_slice_t *value);
 
 typedef struct cn_list_result cn_list_result_t;
 /** Decodes a listing body. Entries' keys are borrowed from the result and live until

@@ -241,6 +241,50 @@ check "delete-bucket-ownership-controls" s3 s3api delete-bucket-ownership-contro
 check "delete-bucket-policy" s3 s3api delete-bucket-policy --bucket "$b-ac"
 check "s3 rb --force of the access-control bucket" s3 s3 rb --force "s3://$b-ac"
 
+# --- who owns what: listings' Owner, an upload's Initiator, BucketOwnerPreferred -------------
+adm() { "$COMPAT_BUILD/manager/adm/cairn-adm" --manager "$COMPAT_ADMIN" "$@"; }
+w=$(adm --json create-user compat-writer 2>&1)
+W_AK=$(printf '%s' "$w" | t_py 'd["access_key"]' 2>/dev/null)
+W_SK=$(printf '%s' "$w" | t_py 'd["secret"]' 2>/dev/null)
+users=$(adm --json get-users 2>&1)
+W_ID=$(printf '%s' "$users" | t_py '[u["id"] for u in d if u["user"] == "compat-writer"][0]' 2>/dev/null)
+O_ID=$(printf '%s' "$users" | t_py '[u["id"] for u in d if u["user"] == "compat"][0]' 2>/dev/null)
+expect_match "a second user, compat-writer, with a canonical id" '^[0-9a-f]{64}$' "$W_ID"
+sw() { AWS_ACCESS_KEY_ID=$W_AK AWS_SECRET_ACCESS_KEY=$W_SK s3 "$@"; }
+deadline=$((SECONDS + 20))
+until sw s3api list-buckets >/dev/null 2>&1 || [ $SECONDS -ge $deadline ]; do sleep 0.3; done
+check "s3 mb of the ownership bucket, public-read-write" s3 s3api create-bucket --bucket "$b-own" \
+    --acl public-read-write
+check "compat-writer puts by-writer" sw s3api put-object --bucket "$b-own" --key by-writer --body open.txt
+check "the owner puts by-owner" s3 s3api put-object --bucket "$b-own" --key by-owner --body open.txt
+owner_of() { # owner_of KEY [LIST ARGS...]: the Owner ID that list-objects shows for KEY
+    local k=$1
+    shift
+    s3 s3api list-objects --bucket "$b-own" "$@" --query "Contents[?Key=='$k'].Owner.ID" --output text 2>&1
+}
+expect_eq "list-objects: by-writer's Owner is compat-writer" "$W_ID" "$(owner_of by-writer)"
+expect_eq "list-objects: by-owner's Owner is the bucket's owner" "$O_ID" "$(owner_of by-owner)"
+expect_eq "list-objects: the Owner's DisplayName" compat-writer \
+    "$(s3 s3api list-objects --bucket "$b-own" --query "Contents[?Key=='by-writer'].Owner.DisplayName" --output text 2>&1)"
+expect_eq "list-objects-v2 --fetch-owner: by-writer's Owner is compat-writer" "$W_ID" \
+    "$(s3 s3api list-objects-v2 --bucket "$b-own" --fetch-owner --query "Contents[?Key=='by-writer'].Owner.ID" --output text 2>&1)"
+up=$(sw s3api create-multipart-upload --bucket "$b-own" --key mpu --query UploadId --output text 2>&1)
+expect_eq "list-multipart-uploads: the Initiator and Owner of compat-writer's upload" "$W_ID $W_ID" \
+    "$(s3 s3api list-multipart-uploads --bucket "$b-own" --query 'Uploads[0].[Initiator.ID,Owner.ID]' --output text 2>&1 | tr -s ' \t' ' ')"
+expect_eq "list-parts: its Initiator" "$W_ID" \
+    "$(sw s3api list-parts --bucket "$b-own" --key mpu --upload-id "$up" --query Initiator.ID --output text 2>&1)"
+check "abort-multipart-upload" sw s3api abort-multipart-upload --bucket "$b-own" --key mpu --upload-id "$up"
+check "put-bucket-ownership-controls BucketOwnerPreferred" s3 s3api put-bucket-ownership-controls \
+    --bucket "$b-own" --ownership-controls 'Rules=[{ObjectOwnership=BucketOwnerPreferred}]'
+check "compat-writer puts bofc with bucket-owner-full-control" sw s3api put-object --bucket "$b-own" \
+    --key bofc --body open.txt --acl bucket-owner-full-control
+check "compat-writer puts plain without an ACL" sw s3api put-object --bucket "$b-own" --key plain --body open.txt
+expect_eq "BucketOwnerPreferred: bofc is the bucket owner's" "$O_ID" "$(owner_of bofc)"
+expect_eq "... get-object-acl says so too" "$O_ID" \
+    "$(s3 s3api get-object-acl --bucket "$b-own" --key bofc --query Owner.ID --output text 2>&1)"
+expect_eq "BucketOwnerPreferred: plain stays compat-writer's" "$W_ID" "$(owner_of plain)"
+check "s3 rb --force of the ownership bucket" s3 s3 rb --force "s3://$b-own"
+
 # --- a second aws cli (the one first on PATH), when it is another version ----------------------
 other=$(command -v aws || true)
 if [ -n "$other" ] && [ "$("$other" --version 2>&1)" != "$("$AWS" --version 2>&1)" ]; then

@@ -59,7 +59,7 @@ struct job {
     enum stor_obj_op op;
     uint64_t replica;     /* 1: a replica's request (get/head answer tombstones too) */
     /* request (borrowed from req) */
-    cn_slice_t key, body, prefix, start_after, delimiter;
+    cn_slice_t key, body, prefix, start_after, delimiter, meta_pick;
     uint64_t clock, off, len, max_keys, tombstones, group;
     stor_obj_meta_t m;
     /* result */
@@ -141,12 +141,13 @@ static int parse_req(struct job *j)
         if (opt_bytes(req, "prefix", &j->prefix) != 0 ||
             opt_bytes(req, "start_after", &j->start_after) != 0 ||
             opt_bytes(req, "delimiter", &j->delimiter) != 0 ||
+            opt_bytes(req, "meta_pick", &j->meta_pick) != 0 ||
             opt_u64(req, "max_keys", STOR_LIST_DEFAULT_KEYS, &j->max_keys) != 0 ||
             opt_u64(req, "tombstones", 0, &j->tombstones) != 0 ||
             opt_u64(req, "group", 0, &j->group) != 0)
             return CN_EINVAL;
         if (j->prefix.len > STOR_KEY_MAX || j->start_after.len > STOR_KEY_MAX ||
-            j->delimiter.len > STOR_KEY_MAX)
+            j->delimiter.len > STOR_KEY_MAX || j->meta_pick.len > CN_LIST_PICK_MAX)
             return CN_EINVAL;
         if (j->max_keys > STOR_LIST_MAX_KEYS)
             j->max_keys = STOR_LIST_MAX_KEYS;
@@ -198,7 +199,7 @@ static void run_job(uv_work_t *w)
                                  j->delimiter,
                                  (j->tombstones ? STOR_LIST_TOMBSTONES : 0) |
                                      (j->group ? STOR_LIST_GROUP : 0),
-                                 &j->body_out, &j->truncated);
+                                 j->meta_pick, &j->body_out, &j->truncated);
         break;
     }
 }

@@ -124,3 +124,19 @@ gw_perm_t gw_op_perm(gw_op_t op)
         return op_perms[op];
     return GW_PERM_BUCKET_OWNER;
 }
+
+const char *gw_access_new_object_owner(gw_ownership_t own, const char *bucket_owner,
+                                       const char *writer, const char *acl)
+{
+    if (own == GW_OWN_ENFORCED)
+        return bucket_owner;
+    if (own == GW_OWN_PREFERRED && acl != NULL && strcmp(acl, "bucket-owner-full-control") == 0)
+        return bucket_owner;
+    return writer;
+}
+
+const char *gw_access_stored_owner(gw_ownership_t own, const char *bucket_owner,
+                                   const char *meta_owner)
+{
+    return own == GW_OWN_ENFORCED || meta_owner == NULL ? bucket_owner : meta_owner;
+}

@@ -50,6 +50,15 @@ typedef enum gw_perm {
     GW_PERM_OBJECT_WRITE_ACP,/* object WRITE_ACP */
 } gw_perm_t;
 
+/* A bucket's ownership controls (PutBucketOwnershipControls, S3 Object Ownership). */
+typedef enum gw_ownership {
+    GW_OWN_OBJECT_WRITER = 0,      /* none set, or ObjectWriter: the writer owns, ACLs apply */
+    GW_OWN_PREFERRED,              /* BucketOwnerPreferred: the bucket's owner owns a new object
+                                    * written with the canned ACL bucket-owner-full-control */
+    GW_OWN_ENFORCED,               /* BucketOwnerEnforced: ACLs disabled, the bucket's owner
+                                    * owns every object */
+} gw_ownership_t;
+
 #define GW_ACL_IGNORE_PUBLIC 1u /* grants to AllUsers and AuthenticatedUsers count for nothing
                                  * (the public access block's IgnorePublicAcls) */
 
@@ -77,5 +86,21 @@ gw_perm_t gw_op_perm(gw_op_t op);
 
 /** 1 for the permissions decided by an object's grants (known only once it is read). */
 int gw_perm_is_object(gw_perm_t perm);
+
+/** Who owns a new object that writer (a canonical id, "" anonymous) writes with the canned
+ *  ACL acl (NULL or "" none) into a bucket of bucket_owner under the ownership controls own,
+ *  as S3 Object Ownership documents: BucketOwnerEnforced, the bucket's owner; BucketOwnerPreferred,
+ *  the bucket's owner when acl is bucket-owner-full-control (a grant header naming the owner
+ *  does not count), else the writer; ObjectWriter, the writer. Returns bucket_owner or
+ *  writer. */
+const char *gw_access_new_object_owner(gw_ownership_t own, const char *bucket_owner,
+                                       const char *writer, const char *acl);
+
+/** Who owns a stored object: meta_owner, the owner its metadata names (NULL for format 1,
+ *  which names none), or the bucket's owner when there is none or when the ownership controls
+ *  are BucketOwnerEnforced (which make the bucket's owner the owner of every object, those
+ *  written before they were set too). */
+const char *gw_access_stored_owner(gw_ownership_t own, const char *bucket_owner,
+                                   const char *meta_owner);
 
 #endif

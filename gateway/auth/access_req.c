@@ -100,7 +100,22 @@ const char *gw_req_object_owner(const gw_req_t *r)
 {
     const gw_bucket_t *b = gw_mgr_bucket_find(r->srv, r->route.bucket);
 
-    return b != NULL && b->ownership == GW_OWN_ENFORCED ? r->bucket_owner : r->requester;
+    return gw_access_new_object_owner(b != NULL ? b->ownership : GW_OWN_OBJECT_WRITER,
+                                      r->bucket_owner, r->requester, r->acl);
+}
+
+void gw_req_listed_owner(const gw_req_t *r, const cn_list_entry_t *e, char owner[72])
+{
+    const gw_bucket_t *b = gw_mgr_bucket_find(r->srv, r->route.bucket);
+    cn_slice_t v;
+    char meta_owner[72];
+    int named = cn_list_entry_meta(e, GW_META_OWNER, &v) && v.len < sizeof(meta_owner);
+
+    if (named)
+        snprintf(meta_owner, sizeof(meta_owner), "%.*s", (int)v.len, v.ptr);
+    snprintf(owner, 72, "%s",
+             gw_access_stored_owner(b != NULL ? b->ownership : GW_OWN_OBJECT_WRITER,
+                                    r->bucket_owner, named ? meta_owner : NULL));
 }
 
 gw_s3_err_t gw_req_check_access(gw_req_t *r, const gw_bucket_t *b)
@@ -163,8 +178,9 @@ static int obj_acl_allows(gw_req_t *r, const char *bname, const gw_acl_subject_t
     os = (gw_acl_subject_t){a->owner, a->acl, a->grants, 0};
     acl_in_force(b, &os);
     acl_in_force(b, &bs);
-    if (b != NULL && b->ownership == GW_OWN_ENFORCED)
-        os.owner = bucket->owner; /* the bucket's owner owns every object */
+    /* BucketOwnerEnforced: the bucket's owner owns every object */
+    os.owner = gw_access_stored_owner(b != NULL ? b->ownership : GW_OWN_OBJECT_WRITER,
+                                      bucket->owner, a->owner);
     ok = gw_access_allows(r->requester, &bs, &os, perm);
     cn_free(a);
     return ok;

@@ -8,6 +8,7 @@
 
 #include "common/acl.h"
 #include "common/buf.h"
+#include "common/proto.h"
 #include "gateway/auth/access.h"
 #include "gateway/s3/s3_req.h"
 
@@ -47,9 +48,15 @@ int gw_copy_source_allows(gw_req_t *r, const gw_acl_subject_t *sb, const char *s
  *  full control) or AccessDenied (BlockPublicAcls: a public one, any grant to AllUsers or
  *  AuthenticatedUsers). */
 gw_s3_err_t gw_req_acl_allowed(const gw_req_t *r, const char *acl, const char *grants);
-/** Who owns an object r writes: r's requester, or the bucket's owner when its ownership
- *  controls are BucketOwnerEnforced. */
+/** Who owns an object r writes (gw_access_new_object_owner): r's requester, or the bucket's
+ *  owner when its ownership controls are BucketOwnerEnforced, or BucketOwnerPreferred and r
+ *  sets the canned ACL bucket-owner-full-control. */
 const char *gw_req_object_owner(const gw_req_t *r);
+/** The owner a listing of r's bucket shows for entry e (gw_access_stored_owner): the owner
+ *  its picked metadata names (a listing with gw_stor_list_pick that asked for GW_META_OWNER),
+ *  or r's bucket's owner when it names none (format 1, or an older node's entry) or the
+ *  bucket's ownership is BucketOwnerEnforced. Into owner (a canonical id, "" anonymous). */
+void gw_req_listed_owner(const gw_req_t *r, const cn_list_entry_t *e, char owner[72]);
 /** r's bucket as gw_req_check_access saw it. */
 gw_acl_subject_t gw_req_bucket(const gw_req_t *r);
 /** The error for a key that does not exist: NoSuchKey to whoever may list bucket, else

@@ -25,7 +25,11 @@ static int ent_cmp(const void *x, const void *y)
     int c = gw_key_cmp(a->key, b->key);
     if (c)
         return c;
-    return a->clock > b->clock ? -1 : a->clock < b->clock; /* newest first */
+    if (a->clock != b->clock)
+        return a->clock > b->clock ? -1 : 1; /* newest first */
+    /* one version from several nodes: the copy with picked metadata first (an older node
+     * sends none) */
+    return (b->meta.len > 0) - (a->meta.len > 0);
 }
 
 void gw_list_merge(cn_list_result_t *const *res, const int *node_truncated, size_t nres,

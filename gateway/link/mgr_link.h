@@ -16,6 +16,7 @@
 #include "common/mgr_client.h"
 #include "common/ring.h"
 #include "common/rpc.h"
+#include "gateway/auth/access.h" /* gw_ownership_t */
 #include "gateway/auth/policy.h"
 
 typedef struct gw_server gw_server_t;
@@ -37,18 +38,10 @@ typedef struct gw_user {
 #define GW_PAB_BLOCK_POLICY 4u     /* BlockPublicPolicy: PutBucketPolicy of a public one: 403 */
 #define GW_PAB_RESTRICT 8u         /* RestrictPublicBuckets: a public policy allows its owner only */
 
-/* A bucket's ownership controls (PutBucketOwnershipControls). */
 /* a bucket's versioning (PutBucketVersioning) */
 #define GW_VER_OFF 0       /* never enabled: an object is its key alone */
 #define GW_VER_ENABLED 1   /* every write makes a version, a DELETE a delete marker */
 #define GW_VER_SUSPENDED 2 /* writes replace the null version; older versions stay */
-
-typedef enum gw_ownership {
-    GW_OWN_OBJECT_WRITER = 0,      /* none set, or ObjectWriter: the writer owns, ACLs apply */
-    GW_OWN_PREFERRED,              /* BucketOwnerPreferred */
-    GW_OWN_ENFORCED,               /* BucketOwnerEnforced: ACLs disabled, the bucket's owner
-                                    * owns every object */
-} gw_ownership_t;
 
 typedef struct gw_bucket {
     char *name;

@@ -437,10 +437,12 @@ static void on_list(int status, cn_msg_t *resp, void *arg)
     list_maybe_free(c);
 }
 
-/* gw_stor_list, or with group one object's versions (the storage's `group` option) */
+/* gw_stor_list, or with group one object's versions (the storage's `group` option), with the
+ * metadata pairs meta_pick names (NULL: none) */
 static int list_send(gw_server_t *s, const char *prefix, size_t prefix_len,
                      const char *start_after, size_t start_after_len, uint32_t max_keys,
-                     const char *delimiter, int group, gw_list_done_fn cb, void *arg)
+                     const char *delimiter, int group, const char *meta_pick,
+                     gw_list_done_fn cb, void *arg)
 {
     struct list_ctx *c;
     size_t live = 0;
@@ -483,6 +485,8 @@ static int list_send(gw_server_t *s, const char *prefix, size_t prefix_len,
             cn_msg_set_u64(m, "group", 1);
         if (delimiter && *delimiter)
             cn_msg_set_str(m, "delimiter", delimiter);
+        if (meta_pick && *meta_pick)
+            cn_msg_set_str(m, "meta_pick", meta_pick);
         struct list_call *lc = cn_calloc(1, sizeof(*lc));
         lc->ctx = c;
         lc->i = i;
@@ -502,14 +506,24 @@ int gw_stor_list(gw_server_t *s, const char *prefix, size_t prefix_len, const ch
                  gw_list_done_fn cb, void *arg)
 {
     return list_send(s, prefix, prefix_len, start_after, start_after_len, max_keys, delimiter,
-                     0, cb, arg);
+                     0, NULL, cb, arg);
+}
+
+int gw_stor_list_pick(gw_server_t *s, const char *prefix, size_t prefix_len,
+                      const char *start_after, size_t start_after_len, uint32_t max_keys,
+                      const char *delimiter, const char *meta_pick, gw_list_done_fn cb,
+                      void *arg)
+{
+    return list_send(s, prefix, prefix_len, start_after, start_after_len, max_keys, delimiter,
+                     0, meta_pick, cb, arg);
 }
 
 int gw_stor_list_versions(gw_server_t *s, const char *key, size_t key_len,
                           const char *start_after, size_t start_after_len, uint32_t max_keys,
-                          gw_list_done_fn cb, void *arg)
+                          const char *meta_pick, gw_list_done_fn cb, void *arg)
 {
-    return list_send(s, key, key_len, start_after, start_after_len, max_keys, NULL, 1, cb, arg);
+    return list_send(s, key, key_len, start_after, start_after_len, max_keys, NULL, 1,
+                     meta_pick, cb, arg);
 }
 
 /* ---- background deletes -------------------------------------------------------------- */

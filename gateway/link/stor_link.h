@@ -76,10 +76,19 @@ int gw_stor_list(gw_server_t *s, const char *prefix, size_t prefix_len, const ch
                  gw_list_done_fn cb, void *arg);
 /** Lists one object's entries on every node and merges them: "bucket/key" itself (its null
  *  version) and its versions "bucket/key\0ID" (gateway/s3/version.h), in key order, after
- *  start_after, tombstones dropped by the merge. Returns 0 or CN_EUNAVAIL (cb not called). */
+ *  start_after, tombstones dropped by the merge, with the metadata meta_pick names (NULL:
+ *  none; see gw_stor_list_pick). Returns 0 or CN_EUNAVAIL (cb not called). */
 int gw_stor_list_versions(gw_server_t *s, const char *key, size_t key_len,
                           const char *start_after, size_t start_after_len, uint32_t max_keys,
-                          gw_list_done_fn cb, void *arg);
+                          const char *meta_pick, gw_list_done_fn cb, void *arg);
+/** gw_stor_list whose object entries also carry the pairs of their metadata that meta_pick
+ *  names (joined by ',', at most CN_LIST_PICK_MAX bytes; NULL or "": none), read with
+ *  cn_list_entry_meta (common/proto.h). A node before the list field "meta_pick" sends
+ *  none: an entry then lacks them as an object without those pairs does. */
+int gw_stor_list_pick(gw_server_t *s, const char *prefix, size_t prefix_len,
+                      const char *start_after, size_t start_after_len, uint32_t max_keys,
+                      const char *delimiter, const char *meta_pick, gw_list_done_fn cb,
+                      void *arg);
 /** Fire-and-forget delete of an internal key (logs failures). */
 void gw_stor_delete_bg(gw_server_t *s, const char *key, size_t keylen);
 

@@ -68,6 +68,26 @@ void gw_meta_dispose(gw_meta_t *m)
     m->n = 0;
 }
 
+int gw_meta_set(cn_buf_t *enc, const char *name, const char *value)
+{
+    gw_meta_t in, out = {0};
+    int rc;
+
+    if ((rc = gw_meta_decode(enc->data, enc->len, &in)) != 0)
+        return rc;
+    for (size_t i = 0; i < in.n; i++)
+        if (strcmp(in.pairs[i].name, name) != 0)
+            gw_meta_add(&out, in.pairs[i].name, strlen(in.pairs[i].name), in.pairs[i].value,
+                        strlen(in.pairs[i].value));
+    if (value != NULL)
+        gw_meta_add(&out, name, strlen(name), value, strlen(value));
+    cn_buf_reset(enc);
+    gw_meta_encode(&out, enc);
+    gw_meta_dispose(&in);
+    gw_meta_dispose(&out);
+    return 0;
+}
+
 void gw_meta_add_access(gw_meta_t *m, const char *owner, const char *acl, const char *grants)
 {
     char v[8];

@@ -9,6 +9,8 @@
  *      3: an object may have ":grants", its ACL as a grant list (common/acl.h's text form)
  *        in place of ":acl" (which it then lacks). Issue 15. A reader of format 2 takes such
  *        an object for a private one: its owner alone may read it.
+ *    An upload marker's metadata (s3_multipart.c) has ":initiator" too, the canonical id of
+ *    the user who created the upload; Complete leaves it out of the object's.
  *    Readers accept every version up to GW_META_FORMAT and treat a newer one as version 3
  *    plus pairs they ignore; tests/integration/test_old_data.sh serves a format-1 fixture;
  *  - the chunk manifest, the body of a parent record with flags CN_OBJ_MANIFEST: a msgpack map
@@ -29,6 +31,7 @@
 #define GW_META_OWNER ":owner"             /* canonical id of the object's owner (format 2) */
 #define GW_META_GRANTS ":grants"           /* the object's grant list (format 3) */
 #define GW_META_FMT ":fmt"                 /* the metadata's format version, "3" */
+#define GW_META_INITIATOR ":initiator"     /* an upload marker's: who created the upload */
 #define GW_META_FORMAT 3
 #define GW_META_CHECKSUM_PREFIX "x-amz-checksum-" /* sent only with x-amz-checksum-mode */
 
@@ -48,6 +51,9 @@ void gw_meta_encode(const gw_meta_t *m, cn_buf_t *out);
 /** Decodes into m (empty input = no pairs). 0 or CN_ECORRUPT. */
 int gw_meta_decode(const void *p, size_t n, gw_meta_t *m);
 void gw_meta_dispose(gw_meta_t *m);
+/** Sets the pair name of the encoded metadata enc to value, or removes it when value is NULL
+ *  (enc re-encoded; its other pairs keep their order). 0 or CN_ECORRUPT (enc unchanged). */
+int gw_meta_set(cn_buf_t *enc, const char *name, const char *value);
 /** Adds the format version, the owner and the ACL: the grant list when grants is not NULL
  *  or "" (common/acl.h), else the canned ACL when acl is not NULL or "". */
 void gw_meta_add_access(gw_meta_t *m, const char *owner, const char *acl, const char *grants);

@@ -21,14 +21,10 @@
 #include "gateway/auth/access_req.h"
 #include "gateway/link/mgr_link.h"
 #include "gateway/s3/s3_acl.h"
+#include "gateway/s3/s3_bucket_conf.h"
 #include "gateway/s3/s3_grants.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
-
-/* the manager op that changes a bucket's ACL: fields name, acl, grants (optional: the grant
- * list that replaces the canned acl), owner (the owner the gateway saw: the change is refused
- * if another owns the bucket by then); rc 0, CN_ENOENT, CN_EPERM, CN_EINVAL */
-#define GW_OP_BUCKET_SET_ACL "bucket_set_acl"
 
 int gw_acl_canned_valid(const char *acl)
 {
@@ -103,38 +99,6 @@ void gw_s3_get_bucket_acl(gw_req_t *r)
                        r->bucket_grants, NULL);
 }
 
-static void on_bucket_acl_refreshed(int status, void *arg)
-{
-    gw_req_t *r = arg;
-    if (gw_req_rpc_done(r))
-        return;
-    gw_req_send_empty(r, 200);
-}
-
-static void on_bucket_set_acl(int status, cn_msg_t *resp, void *arg)
-{
-    gw_req_t *r = arg;
-    int rc;
-
-    if (gw_req_rpc_end(r, status, resp, &rc))
-        return;
-    if (rc == 0) {
-        r->http.pending++;
-        gw_mgr_refresh_buckets(r->srv, on_bucket_acl_refreshed, r);
-        return;
-    }
-    if (rc == CN_ENOENT) {
-        gw_req_error(r, GW_S3_NO_SUCH_BUCKET, NULL);
-    } else if (rc == CN_EINVAL || rc == CN_EPROTO) {
-        /* an older manager that lacks the op answers it as a bad request */
-        CN_LOG(CN_LOG_WARN, "bucket_set_acl %s: %s (does the manager have the op?)",
-               r->route.bucket, cn_strerror(rc));
-        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "The manager cannot change bucket ACLs yet");
-    } else {
-        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
-    }
-}
-
 void gw_s3_put_bucket_acl(gw_req_t *r)
 {
     char acl[32], claim[72];
@@ -146,7 +110,9 @@ void gw_s3_put_bucket_acl(gw_req_t *r)
         cn_buf_dispose(&grants);
         return;
     }
-    m = cn_msg_new(GW_OP_BUCKET_SET_ACL);
+    /* bucket_set_acl (docs/PROTOCOL.md): refused (CN_EPERM) if another owns the bucket by
+     * then */
+    m = cn_msg_new(CN_OP_BUCKET_SET_ACL);
     cn_msg_set_str(m, "name", r->route.bucket);
     cn_msg_set_str(m, "acl", acl[0] ? acl : "private");
     if (grants.len)
@@ -155,8 +121,7 @@ void gw_s3_put_bucket_acl(gw_req_t *r)
     /* WRITE_ACP was decided here (it may be another user's grant); the manager checks that
      * the owner is still the one this decision saw */
     cn_msg_set_str(m, "owner", r->bucket_owner);
-    r->http.pending++;
-    gw_mgr_call(r->srv, m, on_bucket_set_acl, r);
+    gw_bucket_conf_send(r, m, 200);
 }
 
 /* ---- object ---------------------------------------------------------------------------- */

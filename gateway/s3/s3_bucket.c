@@ -18,7 +18,9 @@
 #include "gateway/s3/s3_xmlin.h"
 #include "gateway/s3/s3_acl.h"
 #include "gateway/s3/s3_bucket.h"
+#include "gateway/auth/access_req.h"
 #include "gateway/auth/s3_uri.h"
+#include "gateway/s3/manifest.h"
 
 int gw_quota_refuses(gw_req_t *r, uint64_t bytes)
 {
@@ -266,7 +268,7 @@ struct list_op {
     /* a bucket with versioning (s3_version.h): each object's current version */
     int versioned;
     gw_list_out_t *out;         /* the page, while its open tail is looked up */
-    cn_buf_t tail_key;          /* that tail's latest version */
+    cn_buf_t tail_key, tail_meta; /* that tail's latest version */
     cn_list_entry_t tail;
 };
 
@@ -279,6 +281,7 @@ static void list_op_free(gw_req_t *r)
     cn_buf_dispose(&o->token);
     cn_buf_dispose(&o->start_after);
     cn_buf_dispose(&o->tail_key);
+    cn_buf_dispose(&o->tail_meta);
     gw_list_out_free(o->out);
     cn_free(o);
     r->op = NULL;
@@ -289,11 +292,19 @@ static void elem(cn_buf_t *b, const struct list_op *o, const char *tag, const ch
     gw_xml_key_elem(b, o->url, tag, s, n);
 }
 
-/* The keys' owner: the bucket's (objects name their own owner in their metadata, which a
- * listing does not read; issue 15 lists each one's) */
-static void owner_elem(gw_req_t *r, cn_buf_t *b)
+/* 1 when the listing shows each key's Owner: always in v1, with fetch-owner in v2 (S3) */
+static int shows_owner(const struct list_op *o)
 {
-    gw_owner_xml(r, b, "Owner", r->bucket_owner);
+    return !o->v2 || o->fetch_owner;
+}
+
+/* A key's owner, as its metadata names it (the listing picked GW_META_OWNER) */
+static void owner_elem(gw_req_t *r, cn_buf_t *b, const cn_list_entry_t *e)
+{
+    char owner[72];
+
+    gw_req_listed_owner(r, e, owner);
+    gw_owner_xml(r, b, "Owner", owner);
 }
 
 /* The page's next start: after the last entry consumed; in a bucket with versioning after
@@ -326,8 +337,11 @@ static void on_list_tail(gw_req_t *r, int status, const gw_ver_pick_t *pick)
     if (pick->found && !(pick->flags & CN_OBJ_DELETE_MARKER)) {
         cn_buf_reset(&o->tail_key);
         cn_buf_append(&o->tail_key, pick->key.data, pick->key.len);
+        cn_buf_reset(&o->tail_meta);
+        cn_buf_append(&o->tail_meta, pick->meta.data, pick->meta.len);
         o->tail = pick->e;
         o->tail.key = cn_slice(o->tail_key.data, o->tail_key.len);
+        o->tail.meta = cn_slice(o->tail_meta.data, o->tail_meta.len);
         out->ents = cn_realloc(out->ents, (out->n + 1) * sizeof(*out->ents));
         out->ents[out->n++] = &o->tail;
     }
@@ -422,8 +436,8 @@ static void list_reply(gw_req_t *r, gw_list_out_t *out)
         snprintf(etag, sizeof(etag), "\"%s\"", e->etag);
         gw_xml_str_elem(&b, "ETag", etag);
         gw_xml_u64_elem(&b, "Size", e->size);
-        if (!o->v2 || o->fetch_owner)
-            owner_elem(r, &b);
+        if (shows_owner(o))
+            owner_elem(r, &b, e);
         gw_xml_str_elem(&b, "StorageClass", "STANDARD");
         gw_xml_close(&b, "Contents");
     }
@@ -458,6 +472,7 @@ static void list_objects(gw_req_t *r, int v2)
     o->max_keys = 1000;
     o->versioned = gw_ver_bucket_state(r) != GW_VER_OFF;
     cn_buf_init(&o->tail_key);
+    cn_buf_init(&o->tail_meta);
     cn_buf_init(&v);
     cn_buf_init(&full);
     cn_buf_init(&after);
@@ -528,8 +543,9 @@ static void list_objects(gw_req_t *r, int v2)
     if (o->prefix.len)
         cn_buf_append(&full, o->prefix.data, o->prefix.len);
     r->http.pending++;
-    if (gw_stor_list(r->srv, full.data, full.len, after.data, after.len, o->max_keys,
-                     o->delim.len ? o->delim.data : NULL, on_list, r) != 0) {
+    if (gw_stor_list_pick(r->srv, full.data, full.len, after.data, after.len, o->max_keys,
+                          o->delim.len ? o->delim.data : NULL,
+                          shows_owner(o) ? GW_META_OWNER : NULL, on_list, r) != 0) {
         r->http.pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }

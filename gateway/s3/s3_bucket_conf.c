@@ -14,6 +14,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/mem.h"
 #include "common/proto.h"
 #include "gateway/gateway.h"
 #include "gateway/link/mgr_link.h"
@@ -37,44 +38,73 @@ int gw_bucket_conf_owner_only(gw_req_t *r)
     return 0;
 }
 
+#define CONF_CALL_MAGIC 0x67776363u /* "gwcc" */
+
+/* One manager call of gw_bucket_conf_send: its request and what it answers on success. */
+struct conf_call {
+    uint32_t magic;
+    gw_req_t *r;
+    int ok_status;
+};
+
+static void conf_call_free(struct conf_call *c)
+{
+    c->magic = 0;
+    cn_free(c);
+}
+
 static void on_refreshed(int status, void *arg)
 {
-    gw_req_t *r = arg;
+    struct conf_call *c = arg;
+    gw_req_t *r = c->r;
+    int ok_status = c->ok_status;
 
+    CN_CHECK_OBJ(c, CONF_CALL_MAGIC);
     (void)status;
+    conf_call_free(c);
     if (gw_req_rpc_done(r))
         return;
-    /* S3: PutPublicAccessBlock and PutBucketOwnershipControls answer 200, PutBucketPolicy
-     * and every Delete 204 */
-    gw_req_send_empty(r, r->route.op == GW_OP_PUT_PUBLIC_ACCESS_BLOCK ||
-                                 r->route.op == GW_OP_PUT_OWNERSHIP_CONTROLS
-                             ? 200
-                             : 204);
+    gw_req_send_empty(r, ok_status);
 }
 
 static void on_set(int status, cn_msg_t *resp, void *arg)
 {
-    gw_req_t *r = arg;
+    struct conf_call *c = arg;
+    gw_req_t *r = c->r;
     int rc;
 
-    if (gw_req_rpc_end(r, status, resp, &rc))
+    CN_CHECK_OBJ(c, CONF_CALL_MAGIC);
+    if (gw_req_rpc_end(r, status, resp, &rc)) {
+        conf_call_free(c);
         return;
+    }
     if (rc == 0) {
         r->http.pending++;
-        gw_mgr_refresh_buckets(r->srv, on_refreshed, r);
-    } else if (rc == CN_ENOENT) {
+        gw_mgr_refresh_buckets(r->srv, on_refreshed, c);
+        return;
+    }
+    conf_call_free(c);
+    if (rc == CN_ENOENT) {
         gw_req_error(r, GW_S3_NO_SUCH_BUCKET, NULL);
-    } else if (rc == CN_EPERM) {
-        gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
+    } else if (rc == CN_EPROTO) {
+        /* a manager that lacks the op answers it so */
+        CN_LOG(CN_LOG_WARN, "bucket=%s: %s (does the manager have the op?)", r->route.bucket,
+               cn_strerror(rc));
+        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "The manager cannot change this setting yet");
     } else {
-        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL); /* CN_EPERM: AccessDenied */
     }
 }
 
-void gw_bucket_conf_send(gw_req_t *r, cn_msg_t *m)
+void gw_bucket_conf_send(gw_req_t *r, cn_msg_t *m, int ok_status)
 {
+    struct conf_call *c = cn_calloc(1, sizeof(*c));
+
+    c->magic = CONF_CALL_MAGIC;
+    c->r = r;
+    c->ok_status = ok_status;
     r->http.pending++;
-    gw_mgr_call(r->srv, m, on_set, r);
+    gw_mgr_call(r->srv, m, on_set, c);
 }
 
 /* Sends bucket_set_config of r's bucket: config = value (JSON text; NULL: delete). */
@@ -87,7 +117,7 @@ static void set_config(gw_req_t *r, const char *config, const char *value)
     cn_msg_set_str(m, "config", config);
     if (value != NULL)
         cn_msg_set_bytes(m, "value", value, strlen(value));
-    gw_bucket_conf_send(r, m);
+    gw_bucket_conf_send(r, m, value != NULL ? 200 : 204); /* S3: Put* 200, Delete* 204 */
 }
 
 /* ---- public access block ------------------------------------------------------------------ */

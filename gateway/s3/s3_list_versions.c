@@ -27,7 +27,9 @@
 #include "common/proto.h"
 #include "gateway/gateway.h"
 #include "gateway/link/stor_link.h"
+#include "gateway/s3/manifest.h"
 #include "gateway/s3/s3_acl.h"
+#include "gateway/auth/access_req.h"
 #include "gateway/s3/s3_version.h"
 #include "gateway/s3/s3_xml.h"
 
@@ -40,7 +42,7 @@ struct lv_op {
     cn_buf_t full_prefix, after;   /* "bucket/prefix", where the storage listing starts */
     /* the page began inside the object key_marker: its null version, when older */
     int resumed;
-    cn_buf_t null_key;
+    cn_buf_t null_key, null_meta;
     cn_list_entry_t null_e;
     int have_null;
 };
@@ -56,6 +58,7 @@ static void lv_free(gw_req_t *r)
     cn_buf_dispose(&o->full_prefix);
     cn_buf_dispose(&o->after);
     cn_buf_dispose(&o->null_key);
+    cn_buf_dispose(&o->null_meta);
     cn_free(o);
     r->op = NULL;
 }
@@ -86,7 +89,7 @@ static int page_full(const struct page *p)
 
 static void emit_version(struct page *p, const cn_list_entry_t *e, int latest)
 {
-    char vid[GW_VER_ID_LEN + 1], t[GW_S3_TIME_LEN], etag[80];
+    char vid[GW_VER_ID_LEN + 1], t[GW_S3_TIME_LEN], etag[80], owner[72];
     size_t klen = gw_ver_base_len(e->key) - p->blen;
     int marker = (e->flags & CN_OBJ_DELETE_MARKER) != 0;
     const char *tag = marker ? "DeleteMarker" : "Version";
@@ -104,8 +107,8 @@ static void emit_version(struct page *p, const cn_list_entry_t *e, int latest)
         gw_xml_u64_elem(&p->items, "Size", e->size);
         gw_xml_str_elem(&p->items, "StorageClass", "STANDARD");
     }
-    /* the owner of each version is its writer; listings show the bucket owner so far */
-    gw_owner_xml(p->r, &p->items, "Owner", p->r->bucket_owner);
+    gw_req_listed_owner(p->r, e, owner); /* its writer's, as the bucket's ownership says */
+    gw_owner_xml(p->r, &p->items, "Owner", owner);
     gw_xml_close(&p->items, tag);
     p->count++;
     cn_buf_reset(&p->next_key);
@@ -308,9 +311,9 @@ static void lv_send_page(gw_req_t *r)
     struct lv_op *o = r->op;
 
     r->http.pending++;
-    if (gw_stor_list(r->srv, o->full_prefix.data, o->full_prefix.len, o->after.data,
-                     o->after.len, o->page, o->delim.len ? o->delim.data : NULL, on_lv_page,
-                     r) != 0) {
+    if (gw_stor_list_pick(r->srv, o->full_prefix.data, o->full_prefix.len, o->after.data,
+                          o->after.len, o->page, o->delim.len ? o->delim.data : NULL,
+                          GW_META_OWNER, on_lv_page, r) != 0) {
         r->http.pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }
@@ -348,8 +351,11 @@ static void on_marker_object(int status, gw_list_out_t *out, void *arg)
     if (out->n > 0 && out->ents[0]->key.len == o->after.len) { /* its null version, live */
         cn_buf_reset(&o->null_key);
         cn_buf_append(&o->null_key, out->ents[0]->key.ptr, out->ents[0]->key.len);
+        cn_buf_reset(&o->null_meta);
+        cn_buf_append(&o->null_meta, out->ents[0]->meta.ptr, out->ents[0]->meta.len);
         o->null_e = *out->ents[0];
         o->null_e.key = cn_slice(o->null_key.data, o->null_key.len);
+        o->null_e.meta = cn_slice(o->null_meta.data, o->null_meta.len);
         o->have_null = 1;
     }
     gw_list_out_free(out);
@@ -390,6 +396,7 @@ void gw_s3_list_object_versions(gw_req_t *r)
     cn_buf_init(&o->full_prefix);
     cn_buf_init(&o->after);
     cn_buf_init(&o->null_key);
+    cn_buf_init(&o->null_meta);
     cn_buf_init(&v);
     if (gw_query_get(q, qlen, "prefix", &o->prefix) < 0 ||
         gw_query_get(q, qlen, "delimiter", &o->delim) < 0 ||
@@ -438,7 +445,8 @@ void gw_s3_list_object_versions(gw_req_t *r)
         o->resumed = 1;
         marker_key(r, o, &v);
         r->http.pending++;
-        if (gw_stor_list_versions(r->srv, v.data, v.len, NULL, 0, 1, on_marker_object, r) != 0) {
+        if (gw_stor_list_versions(r->srv, v.data, v.len, NULL, 0, 1, GW_META_OWNER,
+                                  on_marker_object, r) != 0) {
             r->http.pending--;
             gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
         }

@@ -3,7 +3,8 @@
  * and ListMultipartUploads. Every piece of state is an internal record in the cluster, placed
  * by the ring like any key, so that any gateway can serve any step:
  *   "\x01u/<bucket>/<key>/<uploadId>"          the upload marker; meta = the final object's
- *                                              metadata (Content-Type, x-amz-meta-*, ACL)
+ *                                              metadata (Content-Type, x-amz-meta-*, owner,
+ *                                              ACL) and the upload's initiator
  *   "\x01p/<bucket>/<key>/<uploadId>/<%05u>"   a part record: flags CN_OBJ_MANIFEST, size =
  *                                              the part's, etag = MD5 hex, body = a one-segment
  *                                              manifest of the part's chunks
@@ -36,6 +37,8 @@
 #include "gateway/s3/s3_bucket.h"
 #include "gateway/s3/s3_copy.h"
 #include "gateway/s3/s3_multipart.h"
+#include "gateway/auth/access_req.h"
+#include "gateway/s3/manifest.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
 
@@ -141,9 +144,28 @@ static int get_uint_param(gw_req_t *r, const char *name, uint64_t max, uint64_t 
     return rc;
 }
 
-static void owner_xml(gw_req_t *r, cn_buf_t *b, const char *tag)
+/* The pairs of a marker's metadata that name an upload's people (upload_people_xml) */
+#define MPU_PEOPLE_PICK GW_META_OWNER "," GW_META_INITIATOR
+
+/* An upload's Initiator and Owner from the picked pairs of its marker's entry e (a listing
+ * with MPU_PEOPLE_PICK, or cn_list_pick_meta of the marker's metadata). The Initiator is
+ * who created the upload; a marker from before GW_META_INITIATOR names only the owner,
+ * which was then the creator (or, under BucketOwnerEnforced, the bucket's owner). The Owner
+ * is the object's to be (gw_req_listed_owner). */
+static void upload_people_xml(gw_req_t *r, cn_buf_t *b, const cn_list_entry_t *e)
 {
-    gw_owner_xml(r, b, tag, r->bucket_owner);
+    char owner[72], initiator[72];
+    cn_slice_t v;
+
+    gw_req_listed_owner(r, e, owner);
+    if ((cn_list_entry_meta(e, GW_META_INITIATOR, &v) ||
+         cn_list_entry_meta(e, GW_META_OWNER, &v)) &&
+        v.len < sizeof(initiator))
+        snprintf(initiator, sizeof(initiator), "%.*s", (int)v.len, v.ptr);
+    else
+        snprintf(initiator, sizeof(initiator), "%s", r->bucket_owner);
+    gw_owner_xml(r, b, "Initiator", initiator);
+    gw_owner_xml(r, b, "Owner", owner);
 }
 
 /* ---- background removal of an upload's parts ----------------------------------------------
@@ -429,14 +451,14 @@ static int marker_done(gw_req_t *r, int status, cn_msg_t *resp, int keep_meta)
     return 0;
 }
 
-/* Lists up to max keys under prefix after start_after for the request; on routing failure
- * answers 503. */
+/* Lists up to max keys under prefix after start_after for the request, with the metadata
+ * pairs pick names (NULL none); on routing failure answers 503. */
 static void list_for(gw_req_t *r, const cn_buf_t *prefix, const cn_buf_t *start_after,
-                     uint64_t max, gw_list_done_fn cb)
+                     uint64_t max, const char *pick, gw_list_done_fn cb)
 {
     r->http.pending++;
-    if (gw_stor_list(r->srv, prefix->data, prefix->len, start_after->data, start_after->len,
-                     (uint32_t)max, NULL, cb, r) != 0) {
+    if (gw_stor_list_pick(r->srv, prefix->data, prefix->len, start_after->data,
+                          start_after->len, (uint32_t)max, NULL, pick, cb, r) != 0) {
         r->http.pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }
@@ -602,6 +624,7 @@ void gw_s3_create_multipart(gw_req_t *r)
     cn_hex(rnd, sizeof(rnd), o->id);
     marker_key(&o->mkey, r, o->id);
     gw_obj_meta_from_headers(r, &o->meta);
+    gw_meta_set(&o->meta, GW_META_INITIATOR, r->requester); /* just encoded: cannot fail */
     m = msg_for(CN_OP_PUT, &o->mkey);
     cn_msg_set_u64(m, "clock", 0);
     cn_msg_set_str(m, "etag", "");
@@ -760,6 +783,9 @@ static void complete_put_parent(gw_req_t *r)
 
     cn_buf_init(&body);
     gw_manifest_encode(&o->man, &body);
+    if (gw_meta_set(&o->meta, GW_META_INITIATOR, NULL) != 0) /* the marker's, not the object's */
+        CN_LOG(CN_LOG_WARN, "req=%s upload %s: unreadable marker metadata kept as it is",
+               r->reqid, o->id);
     cn_msg_set_u64(m, "clock", o->clock);
     cn_msg_set_str(m, "etag", o->etag);
     cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
@@ -901,16 +927,20 @@ static void list_parts_answer(gw_req_t *r)
 {
     struct mpu_op *o = r->op;
     char t[GW_S3_TIME_LEN], etag[80];
-    cn_buf_t b;
+    cn_list_entry_t marker = {0};
+    cn_buf_t b, people;
 
+    cn_buf_init(&people);
+    cn_list_pick_meta(cn_slice(o->meta.data, o->meta.len), CN_SLICE(MPU_PEOPLE_PICK), &people);
+    marker.meta = cn_slice(people.data, people.len);
     cn_buf_init(&b);
     gw_xml_decl(&b);
     gw_xml_open_ns(&b, "ListPartsResult", GW_S3_XMLNS);
     gw_xml_str_elem(&b, "Bucket", r->route.bucket);
     gw_xml_text_elem(&b, "Key", r->route.key, r->route.key_len);
     gw_xml_str_elem(&b, "UploadId", o->id);
-    owner_xml(r, &b, "Initiator");
-    owner_xml(r, &b, "Owner");
+    upload_people_xml(r, &b, &marker);
+    cn_buf_dispose(&people);
     gw_xml_str_elem(&b, "StorageClass", "STANDARD");
     gw_xml_u64_elem(&b, "PartNumberMarker", o->marker_num);
     if (o->nparts)
@@ -978,15 +1008,20 @@ static void on_list_parts_marker(int status, cn_msg_t *resp, void *arg)
     struct mpu_op *o;
     cn_buf_t after;
 
-    if (marker_done(r, status, resp, 0) != 0)
+    if (marker_done(r, status, resp, 1) != 0) /* its metadata names the upload's people */
         return;
     o = r->op;
+    if (o->max == 0) { /* max-parts=0: the upload exists, and no part is listed */
+        o->list = cn_calloc(1, sizeof(*o->list));
+        list_parts_answer(r);
+        return;
+    }
     cn_buf_init(&after);
     if (o->marker_num) {
         cn_buf_append(&after, o->pprefix.data, o->pprefix.len);
         cn_buf_appendf(&after, "%05u", (unsigned)o->marker_num);
     }
-    list_for(r, &o->pprefix, &after, o->max, on_parts_listed);
+    list_for(r, &o->pprefix, &after, o->max, NULL, on_parts_listed);
     cn_buf_dispose(&after);
 }
 
@@ -1002,11 +1037,6 @@ void gw_s3_list_parts(gw_req_t *r)
     if (get_uint_param(r, "max-parts", 1000, &o->max) < 0 ||
         get_uint_param(r, "part-number-marker", GW_MPU_MAX_PARTS, &o->marker_num) < 0) {
         gw_req_error(r, GW_S3_INVALID_ARGUMENT, NULL);
-        return;
-    }
-    if (o->max == 0) {
-        o->list = cn_calloc(1, sizeof(*o->list));
-        list_parts_answer(r);
         return;
     }
     send_for(r, &o->mkey, msg_for(CN_OP_HEAD, &o->mkey), on_list_parts_marker);
@@ -1054,8 +1084,7 @@ static void on_uploads_listed(int status, gw_list_out_t *out, void *arg)
         gw_xml_open(&b, "Upload");
         gw_xml_text_elem(&b, "Key", e->key.ptr + base, e->key.len - base - MPU_ID_LEN - 1);
         gw_xml_text_elem(&b, "UploadId", e->key.ptr + e->key.len - MPU_ID_LEN, MPU_ID_LEN);
-        owner_xml(r, &b, "Initiator");
-        owner_xml(r, &b, "Owner");
+        upload_people_xml(r, &b, e);
         gw_xml_str_elem(&b, "StorageClass", "STANDARD");
         gw_s3_time_fmt(e->mtime_ms, t);
         gw_xml_str_elem(&b, "Initiated", t);
@@ -1100,7 +1129,7 @@ void gw_s3_list_multipart_uploads(gw_req_t *r)
         r->http.pending++;
         on_uploads_listed(0, empty, r);
     } else {
-        list_for(r, &pfx, &after, o->max, on_uploads_listed);
+        list_for(r, &pfx, &after, o->max, MPU_PEOPLE_PICK, on_uploads_listed);
     }
     cn_buf_dispose(&pfx);
     cn_buf_dispose(&after);

@@ -29,7 +29,7 @@ static void set_policy(gw_req_t *r, const char *doc, size_t len)
     cn_msg_set_str(m, "owner", r->requester);
     if (doc != NULL)
         cn_msg_set_bytes(m, "policy", doc, len);
-    gw_bucket_conf_send(r, m);
+    gw_bucket_conf_send(r, m, 204); /* S3: PutBucketPolicy and DeleteBucketPolicy */
 }
 
 void gw_s3_put_bucket_policy(gw_req_t *r)

@@ -25,6 +25,7 @@
 #include "gateway/gateway.h"
 #include "gateway/link/mgr_link.h"
 #include "gateway/link/stor_link.h"
+#include "gateway/s3/manifest.h"
 #include "gateway/s3/s3_bucket_conf.h"
 #include "gateway/s3/s3_xml.h"
 #include "gateway/s3/s3_xmlin.h"
@@ -68,7 +69,7 @@ void gw_s3_put_bucket_versioning(gw_req_t *r)
     cn_msg_set_str(m, "owner", r->requester);
     cn_msg_set_str(m, "config", "versioning");
     cn_msg_set_bytes(m, "value", json, strlen(json));
-    gw_bucket_conf_send(r, m);
+    gw_bucket_conf_send(r, m, 200); /* S3: PutBucketVersioning answers 200 */
 }
 
 void gw_s3_get_bucket_versioning(gw_req_t *r)
@@ -128,15 +129,33 @@ struct latest {
     gw_ver_pick_t null_ver;    /* the object's own key, when live */
 };
 
+static void pick_init(gw_ver_pick_t *p)
+{
+    memset(p, 0, sizeof(*p));
+    cn_buf_init(&p->key);
+    cn_buf_init(&p->meta);
+}
+
+static void pick_dispose(gw_ver_pick_t *p)
+{
+    cn_buf_dispose(&p->key);
+    cn_buf_dispose(&p->meta);
+}
+
+static void latest_free(struct latest *l)
+{
+    cn_buf_dispose(&l->base);
+    cn_buf_dispose(&l->after);
+    pick_dispose(&l->null_ver);
+    cn_free(l);
+}
+
 static void latest_end(struct latest *l, int status, const gw_ver_pick_t *pick)
 {
     gw_req_t *r = l->r;
     gw_ver_found_fn cb = l->cb;
 
-    cn_buf_dispose(&l->base);
-    cn_buf_dispose(&l->after);
-    cn_buf_dispose(&l->null_ver.key);
-    cn_free(l);
+    latest_free(l);
     cb(r, status, pick);
 }
 
@@ -144,8 +163,12 @@ static void pick_from(gw_ver_pick_t *p, const cn_list_entry_t *e)
 {
     cn_buf_reset(&p->key);
     cn_buf_append(&p->key, e->key.ptr, e->key.len);
+    cn_buf_reset(&p->meta);
+    if (e->meta.len)
+        cn_buf_append(&p->meta, e->meta.ptr, e->meta.len);
     p->e = *e;
     p->e.key = cn_slice(p->key.data, p->key.len);
+    p->e.meta = cn_slice(p->meta.data, p->meta.len);
     p->clock = e->clock;
     p->flags = e->flags;
     p->found = 1;
@@ -157,15 +180,12 @@ static void on_latest_page(int status, gw_list_out_t *out, void *arg)
 {
     struct latest *l = arg;
     const cn_list_entry_t *ver = NULL;
-    gw_ver_pick_t pick = {0};
+    gw_ver_pick_t pick;
     int more = 0;
 
     if (gw_req_rpc_done(l->r)) {
         gw_list_out_free(out);
-        cn_buf_dispose(&l->base);
-        cn_buf_dispose(&l->after);
-        cn_buf_dispose(&l->null_ver.key);
-        cn_free(l);
+        latest_free(l);
         return;
     }
     if (status != 0) {
@@ -185,25 +205,27 @@ static void on_latest_page(int status, gw_list_out_t *out, void *arg)
         cn_buf_append(&l->after, out->resume->key.ptr, out->resume->key.len);
         more = 1;
     }
-    cn_buf_init(&pick.key);
+    pick_init(&pick);
     if (ver != NULL && (!l->null_ver.found || ver->clock > l->null_ver.clock))
         pick_from(&pick, ver);
     else if (l->null_ver.found && !more)
         pick_from(&pick, &l->null_ver.e);
     gw_list_out_free(out);
     if (more && latest_page(l) == 0) {
-        cn_buf_dispose(&pick.key);
+        pick_dispose(&pick);
         return;
     }
     latest_end(l, more ? CN_EUNAVAIL : 0, &pick);
-    cn_buf_dispose(&pick.key);
+    pick_dispose(&pick);
 }
 
 static int latest_page(struct latest *l)
 {
     l->r->http.pending++;
+    /* with each version's owner: a listing may show the latest (s3_bucket.c, a page's open
+     * tail) */
     if (gw_stor_list_versions(l->r->srv, l->base.data, l->base.len, l->after.data, l->after.len,
-                              LATEST_PAGE, on_latest_page, l) != 0) {
+                              LATEST_PAGE, GW_META_OWNER, on_latest_page, l) != 0) {
         l->r->http.pending--;
         return CN_EUNAVAIL;
     }
@@ -218,7 +240,7 @@ void gw_ver_find_latest(gw_req_t *r, const char *key, size_t key_len, gw_ver_fou
     l->cb = cb;
     cn_buf_init(&l->base);
     cn_buf_init(&l->after);
-    cn_buf_init(&l->null_ver.key);
+    pick_init(&l->null_ver);
     cn_buf_append(&l->base, key, gw_ver_base_len(cn_slice(key, key_len)));
     if (latest_page(l) != 0)
         latest_end(l, CN_EUNAVAIL, NULL);

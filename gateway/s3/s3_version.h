@@ -24,7 +24,8 @@ int gw_ver_request_key(gw_req_t *r, cn_buf_t *key, char vid[GW_VER_ID_LEN + 1]);
 /** What gw_ver_find_latest found: found = 0 when the object has no live version. */
 typedef struct gw_ver_pick {
     cn_buf_t key;     /* the storage key of the latest version */
-    cn_list_entry_t e; /* its listing entry (e.key is key's bytes) */
+    cn_buf_t meta;    /* its picked metadata (the owner) */
+    cn_list_entry_t e; /* its listing entry (e.key and e.meta are key's and meta's bytes) */
     uint64_t clock;
     uint32_t flags;   /* CN_OBJ_DELETE_MARKER when the latest is a delete marker */
     int found;

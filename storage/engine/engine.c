@@ -156,7 +156,7 @@ int stor_engine_delete(stor_engine_t *e, cn_slice_t key, uint64_t clock)
 }
 
 int stor_engine_list(stor_engine_t *e, cn_slice_t prefix, cn_slice_t start_after,
-                     size_t max_keys, cn_slice_t delimiter, unsigned opts,
+                     size_t max_keys, cn_slice_t delimiter, unsigned opts, cn_slice_t pick,
                      cn_buf_t *out_listing, int *truncated)
 {
     uint64_t steps = 0;
@@ -169,8 +169,8 @@ int stor_engine_list(stor_engine_t *e, cn_slice_t prefix, cn_slice_t start_after
     if (max_keys > STOR_LIST_MAX_KEYS)
         max_keys = STOR_LIST_MAX_KEYS;
     count(&e->stats.lists, 1);
-    rc = e->ops->list(e->impl, prefix, start_after, max_keys, delimiter, opts, out_listing,
-                      truncated, &steps);
+    rc = e->ops->list(e->impl, prefix, start_after, max_keys, delimiter, opts, pick,
+                      out_listing, truncated, &steps);
     count(&e->stats.list_steps, steps);
     return rc;
 }

@@ -155,13 +155,15 @@ int stor_engine_delete(stor_engine_t *e, cn_slice_t key, uint64_t clock);
  *  1 when more entries follow. With STOR_LIST_TOMBSTONES in opts, tombstones are listed too
  *  (flag CN_OBJ_TOMBSTONE, with their clocks): a gateway merging several replicas' listings
  *  needs them so that a replica still holding a deleted key cannot bring it back into a
- *  listing; they do not roll up into common prefixes. */
+ *  listing; they do not roll up into common prefixes. pick (names joined by ',', may be
+ *  empty) names pairs of the records' metadata that each object's entry carries
+ *  (cn_list_pick_meta). */
 #define STOR_LIST_TOMBSTONES 0x1u
 /* STOR_LIST_GROUP: list one object's versions: prefix itself and the keys "prefix\0..." only
  * (a version of bucket/key is stored as "bucket/key\0VERSION", docs/STORAGE_FORMAT.md) */
 #define STOR_LIST_GROUP 0x2u
 int stor_engine_list(stor_engine_t *e, cn_slice_t prefix, cn_slice_t start_after,
-                     size_t max_keys, cn_slice_t delimiter, unsigned opts,
+                     size_t max_keys, cn_slice_t delimiter, unsigned opts, cn_slice_t pick,
                      cn_buf_t *out_listing, int *truncated);
 
 /** Like stor_engine_head, but a tombstone is a version too: 0 with CN_OBJ_TOMBSTONE in
@@ -214,8 +216,8 @@ struct stor_engine_ops {
                cn_buf_t *meta_out, cn_buf_t *body_out);
     int (*del)(void *impl, cn_slice_t key, uint64_t clock);
     int (*list)(void *impl, cn_slice_t prefix, cn_slice_t start_after, size_t max_keys,
-                cn_slice_t delimiter, unsigned opts, cn_buf_t *out, int *truncated,
-                uint64_t *steps);
+                cn_slice_t delimiter, unsigned opts, cn_slice_t pick, cn_buf_t *out,
+                int *truncated, uint64_t *steps);
     int (*stat)(void *impl, cn_slice_t key, stor_obj_meta_t *m, cn_buf_t *meta_out);
     int (*scan)(void *impl, cn_slice_t start_after, size_t max, stor_scan_fn fn, void *arg,
                 int *more);

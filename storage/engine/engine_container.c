@@ -430,14 +430,14 @@ void stor__throttle(uint64_t rate, uint64_t bytes, uint64_t t0_ms)
 }
 
 static int ce_list(void *impl, cn_slice_t prefix, cn_slice_t start_after, size_t max_keys,
-                   cn_slice_t delim, unsigned opts, cn_buf_t *out, int *truncated,
-                   uint64_t *steps)
+                   cn_slice_t delim, unsigned opts, cn_slice_t pick, cn_buf_t *out,
+                   int *truncated, uint64_t *steps)
 {
     struct cengine *ce = impl;
 
     CN_CHECK_OBJ(ce, CENG_MAGIC);
-    return stor_index_list(ce->ix, prefix, start_after, max_keys, delim, opts, out, truncated,
-                           steps);
+    return stor_index_list(ce->ix, prefix, start_after, max_keys, delim, opts, pick, out,
+                           truncated, steps);
 }
 
 static void entry_to_meta(const stor_ientry_t *e, stor_obj_meta_t *m)

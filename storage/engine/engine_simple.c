@@ -370,20 +370,22 @@ static int list_decode(const char *val, size_t len, stor_obj_meta_t *m)
     struct rec r;
     int rc;
 
-    if ((rc = rec_decode(val, len, &r)) == 0)
+    if ((rc = rec_decode(val, len, &r)) == 0) {
         rec_to_meta(&r, m);
+        m->meta = r.meta;
+    }
     return rc;
 }
 
 static int simple_list(void *impl, cn_slice_t prefix, cn_slice_t start_after, size_t max_keys,
-                       cn_slice_t delim, unsigned opts, cn_buf_t *out, int *truncated,
-                       uint64_t *steps)
+                       cn_slice_t delim, unsigned opts, cn_slice_t pick, cn_buf_t *out,
+                       int *truncated, uint64_t *steps)
 {
     struct simple *s = impl;
 
     CN_CHECK_OBJ(s, SIMPLE_MAGIC);
     return stor__list_walk(s->db, 'm', list_decode, prefix, start_after, max_keys, delim, opts,
-                           out, truncated, steps);
+                           pick, out, truncated, steps);
 }
 
 /* ---- replication helpers: stat (tombstones too), scan, drop --------------------------- */

@@ -422,16 +422,16 @@ static int list_decode(const char *val, size_t len, stor_obj_meta_t *m)
     if ((rc = stor_ientry_decode(val, len, &e)) != 0)
         return rc;
     *m = (stor_obj_meta_t){.clock = e.clock, .size = e.size, .mtime_ms = e.mtime_ms,
-                           .flags = e.flags & ~STOR_IDX_BAD};
+                           .flags = e.flags & ~STOR_IDX_BAD, .meta = e.meta};
     memcpy(m->etag, e.etag, sizeof(m->etag));
     return 0;
 }
 
 int stor_index_list(stor_index_t *ix, cn_slice_t prefix, cn_slice_t start_after,
-                    size_t max_keys, cn_slice_t delim, unsigned opts, cn_buf_t *out,
-                    int *truncated, uint64_t *steps)
+                    size_t max_keys, cn_slice_t delim, unsigned opts, cn_slice_t pick,
+                    cn_buf_t *out, int *truncated, uint64_t *steps)
 {
     CN_CHECK_OBJ(ix, IX_MAGIC);
     return stor__list_walk(ix->db, 'o', list_decode, prefix, start_after, max_keys, delim,
-                           opts, out, truncated, steps);
+                           opts, pick, out, truncated, steps);
 }

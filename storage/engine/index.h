@@ -78,8 +78,8 @@ int stor_index_batch_write(stor_index_t *ix, stor_index_batch_t *b, int sync);
 
 /** Listing as stor_engine_list (engine.h), over the entries. */
 int stor_index_list(stor_index_t *ix, cn_slice_t prefix, cn_slice_t start_after,
-                    size_t max_keys, cn_slice_t delim, unsigned opts, cn_buf_t *out,
-                    int *truncated, uint64_t *steps);
+                    size_t max_keys, cn_slice_t delim, unsigned opts, cn_slice_t pick,
+                    cn_buf_t *out, int *truncated, uint64_t *steps);
 
 /** Calls fn for every entry in key order until fn returns non-zero (returned). */
 int stor_index_foreach(stor_index_t *ix,

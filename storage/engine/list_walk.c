@@ -12,16 +12,17 @@
 #include "common/mem.h"
 #include "common/rocks_err.h"
 
-/* One gathered entry: its key lives in listing.keys at koff (the buffer may move). */
+/* One gathered entry: its key lives in listing.keys at koff, its picked metadata in
+ * listing.picks at moff (the buffers may move). */
 struct lent {
-    size_t koff, klen;
+    size_t koff, klen, moff, mlen;
     cn_list_entry_t e;
 };
 
 struct listing {
     struct lent *v;
     size_t n, cap;
-    cn_buf_t keys;
+    cn_buf_t keys, picks;
 };
 
 static int slice_cmp(cn_slice_t a, cn_slice_t b)
@@ -77,13 +78,15 @@ static void listing_encode(struct listing *l, cn_buf_t *out)
     cn_list_encode_begin(out, l->n);
     for (size_t i = 0; i < l->n; i++) {
         l->v[i].e.key = cn_slice(l->keys.data + l->v[i].koff, l->v[i].klen);
+        l->v[i].e.meta = l->v[i].mlen ? cn_slice(l->picks.data + l->v[i].moff, l->v[i].mlen)
+                                      : cn_slice(NULL, 0);
         cn_list_encode_entry(out, &l->v[i].e);
     }
 }
 
 int stor__list_walk(rocksdb_t *db, char kind, stor_list_decode_fn decode, cn_slice_t prefix,
                     cn_slice_t start_after, size_t max_keys, cn_slice_t delim, unsigned opts,
-                    cn_buf_t *out, int *truncated, uint64_t *steps)
+                    cn_slice_t pick, cn_buf_t *out, int *truncated, uint64_t *steps)
 {
     char seek[STOR_KEY_MAX + 1], upper[STOR_KEY_MAX + 1];
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
@@ -94,6 +97,7 @@ int stor__list_walk(rocksdb_t *db, char kind, stor_list_decode_fn decode, cn_sli
 
     *truncated = 0;
     cn_buf_init(&l.keys);
+    cn_buf_init(&l.picks);
     /* kind is never 0xff, so the prefix always has an upper bound */
     rocksdb_readoptions_set_iterate_upper_bound(ro, upper, successor(kind, prefix, upper));
     it = rocksdb_create_iterator(db, ro);
@@ -152,6 +156,13 @@ int stor__list_walk(rocksdb_t *db, char kind, stor_list_decode_fn decode, cn_sli
         e->clock = r.clock;
         e->flags = r.flags;
         memcpy(e->etag, r.etag, sizeof(e->etag));
+        if (pick.len && !(r.flags & CN_OBJ_TOMBSTONE)) {
+            struct lent *le = &l.v[l.n - 1];
+
+            le->moff = l.picks.len;
+            cn_list_pick_meta(r.meta, pick, &l.picks);
+            le->mlen = l.picks.len - le->moff;
+        }
     next:
         rocksdb_iter_next(it);
         (*steps)++;
@@ -169,5 +180,6 @@ int stor__list_walk(rocksdb_t *db, char kind, stor_list_decode_fn decode, cn_sli
         listing_encode(&l, out);
     cn_free(l.v);
     cn_buf_dispose(&l.keys);
+    cn_buf_dispose(&l.picks);
     return rc;
 }

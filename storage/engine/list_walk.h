@@ -18,16 +18,17 @@
 #include "common/proto.h"
 #include "storage/engine/engine.h"
 
-/** Decodes one record's value into m (clock, size, mtime_ms, flags, etag; m->meta is not
- *  used). Returns 0, or non-zero for a record the listing skips (corrupt). */
+/** Decodes one record's value into m (clock, size, mtime_ms, flags, etag, and meta borrowed
+ *  from val). Returns 0, or non-zero for a record the listing skips (corrupt). */
 typedef int (*stor_list_decode_fn)(const char *val, size_t len, stor_obj_meta_t *m);
 
 /** Lists the records "kind + key" of db as stor_engine_list (storage/engine/engine.h): appends
  *  cn_list_encode_* bytes to out, sets *truncated, adds the iterator positions visited to
  *  *steps. 0, or common/rocks_err.h's code for the error of RocksDB's iterator (logged here);
- *  then nothing is appended. */
+ *  then nothing is appended. With a pick, each object's entry carries the pairs of its
+ *  metadata that pick names (cn_list_pick_meta). */
 int stor__list_walk(rocksdb_t *db, char kind, stor_list_decode_fn decode, cn_slice_t prefix,
                     cn_slice_t start_after, size_t max_keys, cn_slice_t delim, unsigned opts,
-                    cn_buf_t *out, int *truncated, uint64_t *steps);
+                    cn_slice_t pick, cn_buf_t *out, int *truncated, uint64_t *steps);
 
 #endif

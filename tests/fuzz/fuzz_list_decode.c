@@ -44,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < n; i++) {
         const cn_list_entry_t *a = cn_list_result_at(res, i), *c = cn_list_result_at(res2, i);
         if (!cn_slice_eq(a->key, c->key) || a->size != c->size || strcmp(a->etag, c->etag) != 0 ||
-            a->mtime_ms != c->mtime_ms || a->clock != c->clock || a->flags != c->flags)
+            a->mtime_ms != c->mtime_ms || a->clock != c->clock || a->flags != c->flags ||
+            !cn_slice_eq(a->meta, c->meta))
             abort();
     }
     cn_list_result_free(res2);

@@ -9,11 +9,17 @@ test_acl_grants.sh against a whole cluster, with Debian's boto3 1.26). Phases (C
                  MalformedACLError, InvalidRequest, AccessDenied for another Owner); the
                  canned ACLs log-delivery-write, bucket-owner-read/-full-control; a copy's ACL;
                  the public access block on grant lists
-  after-restart  the same grants, read again after every storage node restarted
+  owners         who owns what: each object's Owner in ListObjects (v1, v2 with
+                 fetch-owner), an upload's Initiator and Owner (ListMultipartUploads,
+                 ListParts), and the ownership controls' say in who owns a new object
+                 (BucketOwnerPreferred with bucket-owner-full-control, ObjectWriter,
+                 BucketOwnerEnforced) through PutObject, CopyObject and multipart uploads
+  after-restart  the same grants and owners, read again after every storage node restarted
 Prints ok/FAIL lines. Environment: CAIRN_EP, CAIRN_AK/SK (alice), CAIRN_BOB_AK/SK,
 CAIRN_CAROL_AK/SK, CAIRN_ALICE_ID, CAIRN_BOB_ID, CAIRN_CAROL_ID, CAIRN_CAROL_EMAIL,
 CAIRN_PHASE.
 """
+import json
 import os
 import sys
 import time
@@ -347,6 +353,162 @@ def main():
     expect("pub is public again", get("anonymous", "pub") == 200)
 
 
+OB = "owners"
+
+
+def listed_owners(resp):
+    """{key: (Owner ID, DisplayName)} of a ListObjects answer; None for a key without Owner."""
+    return {x["Key"]: (x["Owner"].get("ID"), x["Owner"].get("DisplayName"))
+            if "Owner" in x else None for x in resp.get("Contents", [])}
+
+
+def expect_owners(name, want, client_=None, **kw):
+    """ListObjects (v1) of OB: want is {key: owner id}, checked for those keys."""
+    try:
+        got = listed_owners((client_ or alice).list_objects(Bucket=OB, **kw))
+    except botocore.exceptions.ClientError as e:
+        bad(name, e.response.get("Error", {}))
+        return
+    wrong = {k: (got.get(k), v) for k, v in want.items() if (got.get(k) or (None,))[0] != v}
+    expect(name, not wrong, "key: (got, want id) %s" % wrong)
+
+
+def upload_people(client_, up):
+    """(Initiator ID, Owner ID) of upload id up in ListMultipartUploads of OB."""
+    r = client_.list_multipart_uploads(Bucket=OB)
+    u = [x for x in r.get("Uploads", []) if x["UploadId"] == up]
+    return (u[0]["Initiator"]["ID"], u[0]["Owner"]["ID"]) if u else None
+
+
+def set_ownership(mode):
+    got = code_of(alice.put_bucket_ownership_controls, Bucket=OB,
+                  OwnershipControls={"Rules": [{"ObjectOwnership": mode}]})
+    expect("PutBucketOwnershipControls %s" % mode, got[0] == 200, got)
+
+
+def mpu(client_, key, **kw):
+    """A one-part upload of key by client_: (upload id, a function that completes it)."""
+    up = client_.create_multipart_upload(Bucket=OB, Key=key, **kw)["UploadId"]
+
+    def complete():
+        etag = client_.upload_part(Bucket=OB, Key=key, UploadId=up, PartNumber=1,
+                                   Body=b"part")["ETag"]
+        return code_of(client_.complete_multipart_upload, Bucket=OB, Key=key, UploadId=up,
+                       MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    return up, complete
+
+
+def owners():
+    expect_code("CreateBucket owners, public-read-write", alice.create_bucket, 200, Bucket=OB,
+                ACL="public-read-write")
+    for who in ("alice", "bob"):
+        expect_code("%s writes by-%s" % (who, who), WHO[who].put_object, 200, Bucket=OB,
+                    Key="by-" + who, Body=b"x")
+    r = alice.list_objects(Bucket=OB)
+    got = listed_owners(r)
+    expect("ListObjects (v1): each key's Owner is its writer, with the user's name",
+           got.get("by-alice") == (ALICE_ID, "alice") and got.get("by-bob") == (BOB_ID, "bob"),
+           got)
+    expect_owners("bob's ListObjects shows the same owners",
+                  {"by-alice": ALICE_ID, "by-bob": BOB_ID}, bob)
+    got = listed_owners(alice.list_objects_v2(Bucket=OB))
+    expect("ListObjectsV2 without fetch-owner: no Owner", all(v is None for v in got.values()),
+           got)
+    got = listed_owners(alice.list_objects_v2(Bucket=OB, FetchOwner=True))
+    expect("ListObjectsV2 with fetch-owner: each key's writer",
+           got.get("by-alice") == (ALICE_ID, "alice") and got.get("by-bob") == (BOB_ID, "bob"),
+           got)
+    got = listed_owners(alice.list_objects(Bucket=OB, Prefix="by-b", MaxKeys=1))
+    expect("a page of one key under a prefix still names its owner",
+           got == {"by-bob": (BOB_ID, "bob")}, got)
+
+    # ---- multipart uploads: the initiator and the owner to be -----------------------------
+    up, complete = mpu(bob, "mpu-bob")
+    expect("ListMultipartUploads: bob's upload has Initiator bob and Owner bob",
+           upload_people(alice, up) == (BOB_ID, BOB_ID), upload_people(alice, up))
+    r = bob.list_parts(Bucket=OB, Key="mpu-bob", UploadId=up)
+    expect("ListParts: Initiator and Owner bob",
+           (r["Initiator"]["ID"], r["Owner"]["ID"], r["Initiator"]["DisplayName"]) ==
+           (BOB_ID, BOB_ID, "bob"), (r.get("Initiator"), r.get("Owner")))
+    expect_code("ListParts max-parts=0 of an upload that does not exist: NoSuchUpload",
+                bob.list_parts, (404, "NoSuchUpload"), Bucket=OB, Key="mpu-bob",
+                UploadId="0" * 32, MaxParts=0)
+    expect_code("ListParts max-parts=0 of bob's upload: 200", bob.list_parts, 200, Bucket=OB,
+                Key="mpu-bob", UploadId=up, MaxParts=0)
+    got = complete()
+    expect("bob completes it", got[0] == 200, got)
+    expect_owners("the completed object is bob's in the listing", {"mpu-bob": BOB_ID})
+    expect_acl("and in its ACL", bob.get_object_acl, BOB_ID, [(BOB_ID, "FULL_CONTROL")],
+               Bucket=OB, Key="mpu-bob")
+
+    # ---- BucketOwnerPreferred: bucket-owner-full-control hands the object over -------------
+    set_ownership("BucketOwnerPreferred")
+    expect_code("bob writes pref-bofc with bucket-owner-full-control", bob.put_object, 200,
+                Bucket=OB, Key="pref-bofc", Body=b"x", ACL="bucket-owner-full-control")
+    expect_acl("pref-bofc is alice's: Owner alice, alice FULL_CONTROL", alice.get_object_acl,
+               ALICE_ID, [(ALICE_ID, "FULL_CONTROL")], Bucket=OB, Key="pref-bofc")
+    expect("bob (its writer, no longer its owner) may not read it", get("bob", "pref-bofc", OB)
+           == 403)
+    expect_code("bob writes pref-plain without an ACL", bob.put_object, 200, Bucket=OB,
+                Key="pref-plain", Body=b"x")
+    expect_code("bob writes pref-bor with bucket-owner-read", bob.put_object, 200, Bucket=OB,
+                Key="pref-bor", Body=b"x", ACL="bucket-owner-read")
+    expect_code("bob writes pref-grant granting alice FULL_CONTROL by header (not the canned "
+                "ACL)", bob.put_object, 200, Bucket=OB, Key="pref-grant", Body=b"x",
+                GrantFullControl='id="%s"' % ALICE_ID)
+    expect_code("anonymous writes pref-anon with bucket-owner-full-control", anon.put_object,
+                200, Bucket=OB, Key="pref-anon", Body=b"x", ACL="bucket-owner-full-control")
+    expect_code("bob copies by-bob to pref-copy with bucket-owner-full-control",
+                bob.copy_object, 200, Bucket=OB, Key="pref-copy",
+                CopySource={"Bucket": OB, "Key": "by-bob"}, ACL="bucket-owner-full-control")
+    up, complete = mpu(bob, "pref-mpu", ACL="bucket-owner-full-control")
+    expect("ListMultipartUploads: bob's upload with bucket-owner-full-control has Initiator "
+           "bob and Owner alice", upload_people(alice, up) == (BOB_ID, ALICE_ID),
+           upload_people(alice, up))
+    got = complete()
+    expect("bob completes it", got[0] == 200, got)
+    expect_owners("BucketOwnerPreferred: the bucket-owner-full-control writes are alice's, "
+                  "the others their writer's",
+                  {"pref-bofc": ALICE_ID, "pref-plain": BOB_ID, "pref-bor": BOB_ID,
+                   "pref-grant": BOB_ID, "pref-anon": ALICE_ID, "pref-copy": ALICE_ID,
+                   "pref-mpu": ALICE_ID, "by-bob": BOB_ID})
+    expect_acl("pref-plain's ACL: Owner bob", bob.get_object_acl, BOB_ID,
+               [(BOB_ID, "FULL_CONTROL")], Bucket=OB, Key="pref-plain")
+
+    # ---- ObjectWriter: the writer owns whatever the ACL -------------------------------------
+    set_ownership("ObjectWriter")
+    expect_code("bob writes ow-bofc with bucket-owner-full-control", bob.put_object, 200,
+                Bucket=OB, Key="ow-bofc", Body=b"x", ACL="bucket-owner-full-control")
+    expect_owners("ObjectWriter: ow-bofc is bob's", {"ow-bofc": BOB_ID})
+    expect("alice reads it (bucket-owner-full-control)", get("alice", "ow-bofc", OB) == 200)
+
+    # ---- BucketOwnerEnforced: the bucket's owner owns every object --------------------------
+    set_ownership("BucketOwnerEnforced")
+    expect_owners("BucketOwnerEnforced: every key is alice's, those written before too",
+                  {"by-bob": ALICE_ID, "pref-plain": ALICE_ID, "mpu-bob": ALICE_ID})
+    # ACLs are off: the bucket's public-read-write lets bob write no more, a policy does
+    doc = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"CanonicalUser": BOB_ID},
+        "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
+        "Resource": "arn:aws:s3:::%s/*" % OB}]}
+    expect_code("a bucket policy lets bob write", alice.put_bucket_policy, 204, Bucket=OB,
+                Policy=json.dumps(doc))
+    got = code_of(bob.create_multipart_upload, Bucket=OB, Key="enf-mpu")
+    expect("bob starts an upload", got[0] == 200, got)
+    ups = alice.list_multipart_uploads(Bucket=OB).get("Uploads", [])
+    up = [u["UploadId"] for u in ups if u["Key"] == "enf-mpu"]
+    got = upload_people(alice, up[0]) if up else None
+    expect("ListMultipartUploads under BucketOwnerEnforced: Initiator bob, Owner alice",
+           got == (BOB_ID, ALICE_ID), got)
+    if up:
+        expect_code("bob aborts it", bob.abort_multipart_upload, 204, Bucket=OB,
+                    Key="enf-mpu", UploadId=up[0])
+    expect_code("DeleteBucketPolicy", alice.delete_bucket_policy, 204, Bucket=OB)
+    expect_code("DeleteBucketOwnershipControls", alice.delete_bucket_ownership_controls, 204,
+                Bucket=OB)
+    expect_owners("without them, by-bob is bob's again", {"by-bob": BOB_ID})
+
+
 def after_restart():
     expect("anonymous still reads pub (AllUsers READ)", get("anonymous", "pub") == 200)
     expect("bob still reads mpu (his READ grant)", get("bob", "mpu") == 200)
@@ -358,8 +520,12 @@ def after_restart():
                Bucket=B, Key="auth")
     expect_acl("the bucket's ACL is whole", alice.get_bucket_acl, ALICE_ID,
                [(BOB_ID, "WRITE"), (ALICE_ID, "FULL_CONTROL")], Bucket=B)
+    expect_owners("the listing still names each key's owner",
+                  {"by-alice": ALICE_ID, "by-bob": BOB_ID, "mpu-bob": BOB_ID,
+                   "pref-bofc": ALICE_ID, "pref-plain": BOB_ID, "ow-bofc": BOB_ID})
 
 
 if __name__ == "__main__":
-    {"main": main, "after-restart": after_restart}[os.environ["CAIRN_PHASE"]]()
+    {"main": main, "owners": owners,
+     "after-restart": after_restart}[os.environ["CAIRN_PHASE"]]()
     raise SystemExit(1 if s3check.FAILED else 0)

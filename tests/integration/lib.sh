@@ -127,6 +127,86 @@ t_cluster_user() {
     [ -n "$AK" ] && [ -n "$SK" ]
 }
 
+# t_py EXPR: prints the Python expression EXPR over the JSON document on stdin (as d).
+t_py() {
+    python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
+}
+
+# t_user_id USER: prints USER's canonical id (cairn-adm get-users).
+t_user_id() {
+    cl_adm --json get-users | t_py "[u['id'] for u in d if u['user'] == '$1'][0]"
+}
+
+# The users of a test with several (t_main_user, t_other_user), as the environment of its
+# Python checks (t_run_py): CAIRN_EP, and CAIRN_<NAME>_AK, _SK and _ID of each.
+T_USERS_ENV=()
+
+# t_main_user NAME: t_cluster_boot's user (its AK and SK) is NAME: sets NAME_AK, NAME_SK and
+# NAME_ID (upper case) and adds them to T_USERS_ENV, with CAIRN_AK and CAIRN_SK (the signer of
+# a script's own requests).
+t_main_user() {
+    local v id
+    v=$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')
+    id=$(t_user_id "$1") && [ -n "$id" ] || t_abort "no canonical id for $1"
+    printf -v "${v}_AK" '%s' "$AK"
+    printf -v "${v}_SK" '%s' "$SK"
+    printf -v "${v}_ID" '%s' "$id"
+    T_USERS_ENV+=("CAIRN_AK=$AK" "CAIRN_SK=$SK")
+    t_user_env "$v"
+}
+
+# t_other_user NAME: cairn-adm create-user NAME (another user beside t_main_user's); sets
+# NAME_AK, NAME_SK and NAME_ID (upper case), adds them to T_USERS_ENV, and waits up to 20 s
+# until the gateway accepts the key. A step that fails aborts the script.
+t_other_user() {
+    local v json ak sk id
+    v=$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')
+    json=$(cl_adm --json create-user "$1") || t_abort "create-user $1"
+    ak=$(printf '%s' "$json" | t_py 'd["access_key"]')
+    sk=$(printf '%s' "$json" | t_py 'd["secret"]')
+    id=$(t_user_id "$1") && [ -n "$ak" ] && [ -n "$sk" ] && [ -n "$id" ] ||
+        t_abort "no keys or canonical id for $1"
+    printf -v "${v}_AK" '%s' "$ak"
+    printf -v "${v}_SK" '%s' "$sk"
+    printf -v "${v}_ID" '%s' "$id"
+    t_user_env "$v"
+    AK=$ak SK=$sk t_wait_signed || t_bad "$1's key is accepted within 20 s"
+}
+
+t_user_env() {
+    local ak="${1}_AK" sk="${1}_SK" id="${1}_ID"
+    T_USERS_ENV+=("CAIRN_${1}_AK=${!ak}" "CAIRN_${1}_SK=${!sk}" "CAIRN_${1}_ID=${!id}")
+}
+
+# t_run_py SCRIPT LIMIT [VAR=VALUE...]: runs SCRIPT with Debian's /usr/bin/python3 (and its
+# boto3, as CI) for at most LIMIT seconds, with CAIRN_EP=$endpoint, T_USERS_ENV and the
+# VAR=VALUE given; prints its "ok"/"FAIL" lines and counts them here. A script that exits
+# non-zero without a FAIL line is a failure of its own.
+t_run_py() {
+    local script=$1 limit=$2 out rc label v
+    shift 2
+    label=$(basename "$script")
+    for v in "$@"; do
+        case $v in CAIRN_PHASE=*) label="$label ${v#CAIRN_PHASE=}" ;; esac
+    done
+    out=$(env CAIRN_EP="$endpoint" "${T_USERS_ENV[@]}" "$@" timeout "$limit" /usr/bin/python3 \
+        "$script" 2>&1)
+    rc=$?
+    t_count_out "$label" "$rc" "$out"
+}
+
+# t_count_out LABEL RC OUT: the "ok NAME" and "FAIL NAME" lines of OUT (what a script of
+# checks printed, which exited RC) are printed and counted here; a non-zero RC without a FAIL
+# line is a failure of its own, "LABEL exited RC".
+t_count_out() {
+    printf '%s\n' "$3" | grep -E '^(ok|FAIL) '
+    T_PASS=$((T_PASS + $(printf '%s\n' "$3" | grep -c '^ok ')))
+    T_FAIL=$((T_FAIL + $(printf '%s\n' "$3" | grep -c '^FAIL ')))
+    if [ "$2" -ne 0 ] && ! printf '%s\n' "$3" | grep -q '^FAIL '; then
+        t_bad "$1 exited $2" "$3"
+    fi
+}
+
 # t_cluster_boot NAME NSTORAGE [--rest] [--ports N] [--conf FUNC] [--user USER] [--netns]
 # Boots 1 manager, NSTORAGE storage nodes and 1 gateway of the script's $build on free
 # loopback ports (or, with --netns, each on a host of its own), in a new temp dir ${TMPDIR:-/tmp}/cairn-NAME-XXXXXX: cl_setup, cl_configure,

@@ -5,9 +5,9 @@ old-data fixture (run by test_old_data.sh once the fixture's daemons run again).
 From the fixture's manifest.json (scripts/make-old-data-fixture): every user's keys still
 sign; every object is served to its bucket's owner with its bytes (MD5), size, ETag,
 Content-Type and user metadata, also by HEAD; every listing shows exactly the recorded keys
-(the deleted key stays gone); anonymous requests (curl) and the other user get what the
-object's ACL admits (S3: a bucket's ACL governs listing and writing, an object's ACL alone
-reading it), once against the disk cache the old gateway left and once with the caches warm;
+(the deleted key stays gone), each with its recorded owner; anonymous requests (curl) and the
+other user get what the object's ACL admits (S3: a bucket's ACL governs listing and writing,
+an object's ACL alone reading it), once against the disk cache the old gateway left and once with the caches warm;
 new writes, overwrites, copies and a multipart upload into the old buckets work and read
 back; GetObjectAcl of every old object and GetBucketAcl of every old bucket name the
 bucket owner's canonical user id (`cairn-adm --json get-users`, field "id").
@@ -242,6 +242,14 @@ def check_listings(extra=None):
         r = call(c.list_objects, Bucket=b["name"])
         expect("ListObjects (v1) of %s: exactly its keys" % b["name"],
                sorted(x["Key"] for x in r.result.get("Contents", [])) == sorted(want), r)
+        owners = {x["Key"]: x.get("Owner", {}).get("ID") for x in r.result.get("Contents", [])}
+        want_owner = {o["key"]: user_id(o["owner"]) for o in MAN["objects"]
+                      if o["bucket"] == b["name"]}
+        wrong = {k: (v, want_owner.get(k)) for k, v in owners.items()
+                 if k in want_owner and v != want_owner[k]}
+        expect("ListObjects (v1) of %s: each key's Owner is its object's owner as recorded "
+               "(the bucket's where the old metadata names none)%s" % (b["name"], TAG_OWNER),
+               not wrong, "key: (listed, recorded) %s" % wrong)
         r = curl("/%s?list-type=2" % b["name"])
         if admits(b["acl"], None):
             listed = [e.text for e in ET.fromstring(r.body).iter()

@@ -21,29 +21,12 @@ rest_trust_loopback = false
 CONF
 }
 t_cluster_boot acl 3 --rest --conf untrusted_rest --user alice
-ALICE_AK=$AK
-ALICE_SK=$SK
-bob_json=$(cl_adm --json create-user bob) || t_abort "create-user bob"
-py() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-BOB_AK=$(printf '%s' "$bob_json" | py 'd["access_key"]')
-BOB_SK=$(printf '%s' "$bob_json" | py 'd["secret"]')
-users=$(cl_adm --json get-users)
-ALICE_ID=$(printf '%s' "$users" | py '[u.get("id", "") for u in d if u["user"] == "alice"][0]')
-BOB_ID=$(printf '%s' "$users" | py '[u.get("id", "") for u in d if u["user"] == "bob"][0]')
+t_main_user alice
 expect_match "get-users shows each user's canonical id (64 hex)" '^[0-9a-f]{64}$' "$ALICE_ID"
 # bob's key must work before the matrix starts (the gateway refetches users on a version bump)
-AK=$BOB_AK SK=$BOB_SK t_wait_signed || t_bad "bob's key is accepted within 20 s"
+t_other_user bob
 
-out=$(CAIRN_EP=$endpoint CAIRN_AK=$ALICE_AK CAIRN_SK=$ALICE_SK CAIRN_BOB_AK=$BOB_AK \
-    CAIRN_BOB_SK=$BOB_SK CAIRN_ALICE_ID=$ALICE_ID CAIRN_BOB_ID=$BOB_ID \
-    timeout 400 /usr/bin/python3 "$here/access_matrix.py" 2>&1)
-rc=$?
-printf '%s\n' "$out" | grep -E '^(ok|FAIL) ' | while IFS= read -r line; do echo "$line"; done
-T_PASS=$((T_PASS + $(printf '%s\n' "$out" | grep -c '^ok ')))
-T_FAIL=$((T_FAIL + $(printf '%s\n' "$out" | grep -c '^FAIL ')))
-if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL '; then
-    t_bad "access_matrix.py exited $rc" "$out"
-fi
+t_run_py "$here/access_matrix.py" 400
 
 # --- REST: not loopback-trusted here, so every caller is "anyone else" ---------------------
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }

@@ -17,29 +17,11 @@ build=$(cd "${1:-$src/build}" && pwd)
 . "$here/lib.sh"
 
 t_cluster_boot policy 3 --user alice
-ALICE_AK=$AK
-ALICE_SK=$SK
-bob_json=$(cl_adm --json create-user bob) || t_abort "create-user bob"
-py() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-BOB_AK=$(printf '%s' "$bob_json" | py 'd["access_key"]')
-BOB_SK=$(printf '%s' "$bob_json" | py 'd["secret"]')
-users=$(cl_adm --json get-users)
-ALICE_ID=$(printf '%s' "$users" | py '[u["id"] for u in d if u["user"] == "alice"][0]')
-BOB_ID=$(printf '%s' "$users" | py '[u["id"] for u in d if u["user"] == "bob"][0]')
-AK=$BOB_AK SK=$BOB_SK t_wait_signed || t_bad "bob's key is accepted within 20 s"
+t_main_user alice
+t_other_user bob
 
-run_py() { # run_py PHASE: bucket_policy.py's checks of PHASE, counted here
-    local out rc
-    out=$(CAIRN_EP=$endpoint CAIRN_AK=$ALICE_AK CAIRN_SK=$ALICE_SK CAIRN_BOB_AK=$BOB_AK \
-        CAIRN_BOB_SK=$BOB_SK CAIRN_ALICE_ID=$ALICE_ID CAIRN_BOB_ID=$BOB_ID CAIRN_PHASE=$1 \
-        timeout 300 /usr/bin/python3 "$here/bucket_policy.py" 2>&1)
-    rc=$?
-    printf '%s\n' "$out" | grep -E '^(ok|FAIL) '
-    T_PASS=$((T_PASS + $(printf '%s\n' "$out" | grep -c '^ok ')))
-    T_FAIL=$((T_FAIL + $(printf '%s\n' "$out" | grep -c '^FAIL ')))
-    if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL '; then
-        t_bad "bucket_policy.py $1 exited $rc" "$out"
-    fi
+run_py() { # run_py PHASE: bucket_policy.py's checks of PHASE
+    t_run_py "$here/bucket_policy.py" 300 CAIRN_PHASE="$1"
 }
 
 run_py main

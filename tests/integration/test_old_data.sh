@@ -239,13 +239,7 @@ CONF
     users=$(cl_adm --json get-users) || { t_bad "$label: cairn-adm get-users"; return; }
     out=$(CAIRN_EP=$endpoint CAIRN_FIXTURE=$CL_DIR CAIRN_USERS=$users CAIRN_LABEL=$label \
         timeout 300 "$py" "$here/old_data.py" 2>&1)
-    rc=$?
-    printf '%s\n' "$out" | grep -E '^(ok|FAIL) '
-    T_PASS=$((T_PASS + $(printf '%s\n' "$out" | grep -c '^ok ')))
-    T_FAIL=$((T_FAIL + $(printf '%s\n' "$out" | grep -c '^FAIL ')))
-    if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL '; then
-        t_bad "$label: old_data.py exited $rc" "$out"
-    fi
+    t_count_out "$label: old_data.py" $? "$out"
 
     grow_group "$label" "$users"
     cl_stop

@@ -444,6 +444,37 @@ Test(proto, list_roundtrip, .timeout = 5)
     cn_buf_dispose(&b);
 }
 
+/* The seventh element: the metadata pairs a listing picked; an entry without it still decodes
+ * (a node before meta_pick), one with anything but a map of str -> str does not. */
+Test(proto, list_entry_carries_picked_metadata, .timeout = 5)
+{
+    static const char meta[] = "\x82\xa6:owner\xa2id\xa4:big\xa1x";
+    cn_list_entry_t in[2] = {{.key = CN_SLICE("b/a"), .etag = "e"}, {.key = CN_SLICE("b/b")}};
+    cn_list_result_t *r;
+    cn_buf_t b, picks;
+    cn_slice_t v;
+
+    cn_buf_init(&b);
+    cn_buf_init(&picks);
+    cn_list_pick_meta(CN_SLICE(meta), CN_SLICE(":acl,:owner"), &picks);
+    in[0].meta = cn_slice(picks.data, picks.len);
+    cn_list_encode_begin(&b, 2);
+    cn_list_encode_entry(&b, &in[0]);
+    cn_list_encode_entry(&b, &in[1]);
+    cr_assert_eq(cn_list_decode(b.data, b.len, &r), 0);
+    cr_assert_eq(cn_list_entry_meta(cn_list_result_at(r, 0), ":owner", &v), 1);
+    cr_assert(cn_slice_eq(v, CN_SLICE("id")));
+    cr_assert_eq(cn_list_entry_meta(cn_list_result_at(r, 0), ":big", &v), 0);
+    cr_assert_eq(cn_list_entry_meta(cn_list_result_at(r, 1), ":owner", &v), 0);
+    cn_list_result_free(r);
+    /* [key, size, etag, mtime, clock, flags, 1]: a seventh element that is no map */
+    cn_buf_reset(&b);
+    cn_buf_append(&b, "\x91\x97\xc4\x01k\x00\xa0\x00\x00\x00\x01", 11);
+    cr_assert_eq(cn_list_decode(b.data, b.len, &r), CN_ECORRUPT);
+    cn_buf_dispose(&b);
+    cn_buf_dispose(&picks);
+}
+
 Test(proto, list_garbage_is_ecorrupt, .timeout = 10)
 {
     static const unsigned char huge[] = {0xdd, 0x7f, 0xff, 0xff, 0xff, 0x96};

@@ -3,7 +3,8 @@
  * table: every bucket canned ACL x object canned ACL x requester (the owner of both, another
  * signed user, anonymous, and the bucket's owner on an object another user wrote) x
  * permission, against what S3's ACL documentation grants. The S3 operations' mapping to
- * permissions and the metadata's owner (format 1 and 2, gateway/s3/manifest.h) are checked too.
+ * permissions and the metadata's owner (format 1 and 2, gateway/s3/manifest.h) are checked too,
+ * and who owns a new object under each of the bucket's ownership controls.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "common/buf.h"
 #include "common/acl.h"
+#include "common/err.h"
 #include "gateway/auth/access.h"
 #include "gateway/s3/manifest.h"
 
@@ -211,6 +213,98 @@ Test(access, metadata_owner_by_format, .timeout = 10)
     cr_expect_neq(gw_meta_access("\xc1\xff", 2, ALICE, owner, acl, NULL, 0), 0);
     cr_expect_str_eq(owner, ALICE);
     cr_expect_str_eq(acl, "private");
+    cn_buf_dispose(&b);
+}
+
+/* ---- object ownership (S3 Object Ownership) ------------------------------------------- */
+
+/* Who owns a new object, from S3's OwnershipControlsRule documentation: BucketOwnerEnforced,
+ * the bucket's owner always; BucketOwnerPreferred, the bucket's owner when the object is
+ * uploaded with the canned ACL bucket-owner-full-control, else the writer; ObjectWriter (or
+ * none set), the writer. Alice owns the bucket; Bob, or an anonymous requester, writes. */
+static const struct owner_case {
+    gw_ownership_t own;
+    const char *writer;
+    const char *acl;
+    const char *want;
+} owner_cases[] = {
+    {GW_OWN_OBJECT_WRITER, BOB, NULL, BOB},
+    {GW_OWN_OBJECT_WRITER, BOB, "", BOB},
+    {GW_OWN_OBJECT_WRITER, BOB, "bucket-owner-full-control", BOB},
+    {GW_OWN_OBJECT_WRITER, BOB, "public-read", BOB},
+    {GW_OWN_OBJECT_WRITER, "", "bucket-owner-full-control", ""},
+    {GW_OWN_OBJECT_WRITER, ALICE, "private", ALICE},
+    {GW_OWN_PREFERRED, BOB, NULL, BOB},
+    {GW_OWN_PREFERRED, BOB, "", BOB},
+    {GW_OWN_PREFERRED, BOB, "private", BOB},
+    {GW_OWN_PREFERRED, BOB, "bucket-owner-read", BOB},
+    {GW_OWN_PREFERRED, BOB, "public-read", BOB},
+    {GW_OWN_PREFERRED, BOB, "bucket-owner-full-control", ALICE},
+    {GW_OWN_PREFERRED, BOB, "BUCKET-OWNER-FULL-CONTROL", BOB}, /* canned names are exact */
+    {GW_OWN_PREFERRED, "", "bucket-owner-full-control", ALICE},
+    {GW_OWN_PREFERRED, "", NULL, ""},
+    {GW_OWN_PREFERRED, ALICE, "bucket-owner-full-control", ALICE},
+    {GW_OWN_PREFERRED, ALICE, NULL, ALICE},
+    {GW_OWN_ENFORCED, BOB, NULL, ALICE},
+    {GW_OWN_ENFORCED, BOB, "bucket-owner-full-control", ALICE},
+    {GW_OWN_ENFORCED, "", NULL, ALICE},
+    {GW_OWN_ENFORCED, ALICE, "private", ALICE},
+};
+
+Test(access, new_object_owner_table, .timeout = 5)
+{
+    for (size_t i = 0; i < sizeof(owner_cases) / sizeof(owner_cases[0]); i++) {
+        const struct owner_case *c = &owner_cases[i];
+        const char *got = gw_access_new_object_owner(c->own, ALICE, c->writer, c->acl);
+
+        cr_expect_str_eq(got, c->want, "case %zu: ownership %d, acl %s", i, (int)c->own,
+                         c->acl ? c->acl : "(none)");
+    }
+}
+
+/* A stored object's owner: its metadata's (format 2 and 3), the bucket's for format 1, and
+ * the bucket's for every object under BucketOwnerEnforced, older ones too. */
+Test(access, stored_object_owner, .timeout = 5)
+{
+    cr_expect_str_eq(gw_access_stored_owner(GW_OWN_OBJECT_WRITER, ALICE, BOB), BOB);
+    cr_expect_str_eq(gw_access_stored_owner(GW_OWN_PREFERRED, ALICE, BOB), BOB);
+    cr_expect_str_eq(gw_access_stored_owner(GW_OWN_OBJECT_WRITER, ALICE, ""), "");
+    cr_expect_str_eq(gw_access_stored_owner(GW_OWN_OBJECT_WRITER, ALICE, NULL), ALICE);
+    cr_expect_str_eq(gw_access_stored_owner(GW_OWN_PREFERRED, ALICE, NULL), ALICE);
+    cr_expect_str_eq(gw_access_stored_owner(GW_OWN_ENFORCED, ALICE, BOB), ALICE);
+    cr_expect_str_eq(gw_access_stored_owner(GW_OWN_ENFORCED, ALICE, NULL), ALICE);
+}
+
+/* gw_meta_set: an upload marker's initiator is added, and dropped again for the object */
+Test(access, metadata_set_and_remove_a_pair, .timeout = 5)
+{
+    gw_meta_t m = {0}, got = {0};
+    cn_buf_t b;
+
+    cn_buf_init(&b);
+    gw_meta_add(&m, "content-type", 12, "text/plain", 10);
+    gw_meta_add_access(&m, ALICE, "private", NULL);
+    gw_meta_encode(&m, &b);
+    cr_assert_eq(gw_meta_set(&b, GW_META_INITIATOR, BOB), 0);
+    cr_assert_eq(gw_meta_set(&b, GW_META_INITIATOR, BOB), 0); /* set twice: one pair */
+    cr_assert_eq(gw_meta_decode(b.data, b.len, &got), 0);
+    cr_assert_eq(got.n, m.n + 1);
+    cr_expect_str_eq(got.pairs[got.n - 1].name, GW_META_INITIATOR);
+    cr_expect_str_eq(got.pairs[got.n - 1].value, BOB);
+    gw_meta_dispose(&got);
+    cr_assert_eq(gw_meta_set(&b, GW_META_INITIATOR, NULL), 0);
+    cr_assert_eq(gw_meta_decode(b.data, b.len, &got), 0);
+    cr_assert_eq(got.n, m.n);
+    for (size_t i = 0; i < m.n; i++) {
+        cr_expect_str_eq(got.pairs[i].name, m.pairs[i].name);
+        cr_expect_str_eq(got.pairs[i].value, m.pairs[i].value);
+    }
+    gw_meta_dispose(&got);
+    cn_buf_reset(&b);
+    cn_buf_append(&b, "\xc1", 1);
+    cr_expect_eq(gw_meta_set(&b, GW_META_INITIATOR, NULL), CN_ECORRUPT);
+    cr_expect_eq(b.len, 1, "left as it was");
+    gw_meta_dispose(&m);
     cn_buf_dispose(&b);
 }
 

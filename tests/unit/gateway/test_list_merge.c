@@ -140,3 +140,35 @@ Test(list_merge, page_of_tombstones_still_resumes, .timeout = 5)
     cn_list_result_free(res[0]);
     cn_list_result_free(res[1]);
 }
+
+/* One version from an older node (no picked metadata) and a newer one (with it): the merge
+ * keeps the copy that names its owner, whichever node answered first. */
+Test(list_merge, same_version_prefers_the_copy_with_picked_metadata, .timeout = 5)
+{
+    static const char meta[] = "\x81\xa6:owner\xa2id";
+    cn_list_result_t *res[2];
+    cn_buf_t b;
+    int tr[2] = {0, 0}, t;
+    const cn_list_entry_t **out, *resume;
+    size_t n;
+    cn_slice_t v;
+
+    for (int with = 0; with < 2; with++) {
+        cn_list_entry_t le = {.key = CN_SLICE("b/k"), .size = 1, .etag = "e", .clock = 9};
+
+        if (with)
+            le.meta = CN_SLICE(meta);
+        cn_buf_init(&b);
+        cn_list_encode_begin(&b, 1);
+        cn_list_encode_entry(&b, &le);
+        cr_assert_eq(cn_list_decode(b.data, b.len, &res[with]), 0);
+        cn_buf_dispose(&b);
+    }
+    gw_list_merge(res, tr, 2, 1000, &out, &n, &t, &resume);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(cn_list_entry_meta(out[0], ":owner", &v), 1);
+    cr_assert(cn_slice_eq(v, CN_SLICE("id")));
+    cn_free(out);
+    cn_list_result_free(res[0]);
+    cn_list_result_free(res[1]);
+}

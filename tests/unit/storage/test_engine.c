@@ -85,7 +85,7 @@ static char *list_opts(cn_slice_t prefix, const char *start_after, size_t max, c
 
     cn_buf_init(&b);
     cr_assert_eq(stor_engine_list(eng, prefix, cn_slice_str(start_after), max,
-                                  cn_slice_str(delim), opts, &b, truncated),
+                                  cn_slice_str(delim), opts, CN_SLICE(""), &b, truncated),
                  0);
     cr_assert_eq(cn_list_decode(b.data, b.len, &r), 0);
     out[0] = '\0';
@@ -327,7 +327,7 @@ Test(engine, list_with_tombstones_shows_deletes_with_clocks, .timeout = 10)
     cr_assert_eq(stor_engine_delete(eng, CN_SLICE("b/d/1"), 7), 0);
     cn_buf_init(&b);
     cr_assert_eq(stor_engine_list(eng, CN_SLICE("b/"), CN_SLICE(""), 10, CN_SLICE(""),
-                                  STOR_LIST_TOMBSTONES, &b, &tr),
+                                  STOR_LIST_TOMBSTONES, CN_SLICE(""), &b, &tr),
                  0);
     cr_assert_eq(cn_list_decode(b.data, b.len, &r), 0);
     cr_assert_eq(cn_list_result_count(r), 3);
@@ -341,7 +341,7 @@ Test(engine, list_with_tombstones_shows_deletes_with_clocks, .timeout = 10)
     cn_buf_reset(&b);
     /* with a delimiter, a tombstone under a common prefix neither rolls up nor is listed */
     cr_assert_eq(stor_engine_list(eng, CN_SLICE("b/"), CN_SLICE(""), 10, CN_SLICE("/"),
-                                  STOR_LIST_TOMBSTONES, &b, &tr),
+                                  STOR_LIST_TOMBSTONES, CN_SLICE(""), &b, &tr),
                  0);
     cr_assert_eq(cn_list_decode(b.data, b.len, &r), 0);
     cr_assert_eq(cn_list_result_count(r), 2, "b/1 and the tombstone b/2");
@@ -358,7 +358,8 @@ Test(engine, list_entries_carry_metadata, .timeout = 10)
 
     cr_assert_eq(put("b/m", 77, "hello"), 0);
     cn_buf_init(&b);
-    cr_assert_eq(stor_engine_list(eng, CN_SLICE("b/"), CN_SLICE(""), 10, CN_SLICE(""), 0, &b, &tr),
+    cr_assert_eq(stor_engine_list(eng, CN_SLICE("b/"), CN_SLICE(""), 10, CN_SLICE(""), 0,
+                                  CN_SLICE(""), &b, &tr),
                  0);
     cr_assert_eq(cn_list_decode(b.data, b.len, &r), 0);
     cr_assert_eq(cn_list_result_count(r), 1);
@@ -368,6 +369,49 @@ Test(engine, list_entries_carry_metadata, .timeout = 10)
     cr_assert_str_eq(e->etag, "etag-hello");
     cr_assert_gt(e->mtime_ms, 0);
     cr_assert_eq(e->flags, 0);
+    cr_assert_eq(e->meta.len, 0, "no pairs asked for, none sent");
+    cn_list_result_free(r);
+    cn_buf_dispose(&b);
+}
+
+/* A listing's meta_pick: the named pairs of each object's metadata (a msgpack map of str ->
+ * str, the gateway's), nothing for metadata of another shape, tombstones or common prefixes. */
+Test(engine, list_picks_metadata_pairs, .timeout = 10)
+{
+    /* {":owner": "abc", "content-type": "x", ":acl": "private"} */
+    static const char meta[] =
+        "\x83\xa6:owner\xa3" "abc\xac" "content-type\xa1x\xa4:acl\xa7private";
+    stor_obj_meta_t m = {.clock = 5, .size = 1};
+    cn_list_result_t *r;
+    cn_slice_t v;
+    cn_buf_t b;
+    int tr;
+
+    m.meta = cn_slice(meta, sizeof(meta) - 1);
+    cr_assert_eq(stor_engine_put(eng, CN_SLICE("b/a"), &m, CN_SLICE("x")), 0);
+    cr_assert_eq(put("b/c", 5, "x"), 0); /* metadata "meta!": not a map */
+    cr_assert_eq(put("b/d/e", 5, "x"), 0);
+    cr_assert_eq(put("b/z", 5, "x"), 0);
+    cr_assert_eq(stor_engine_delete(eng, CN_SLICE("b/z"), 7), 0);
+    cn_buf_init(&b);
+    cr_assert_eq(stor_engine_list(eng, CN_SLICE("b/"), CN_SLICE(""), 10, CN_SLICE("/"),
+                                  STOR_LIST_TOMBSTONES, CN_SLICE(":owner,:initiator,:acl"), &b,
+                                  &tr),
+                 0);
+    cr_assert_eq(cn_list_decode(b.data, b.len, &r), 0);
+    cr_assert_eq(cn_list_result_count(r), 4);
+    cr_assert_eq(cn_list_entry_meta(cn_list_result_at(r, 0), ":owner", &v), 1);
+    cr_assert_eq(v.len, 3);
+    cr_assert_arr_eq(v.ptr, "abc", 3);
+    cr_assert_eq(cn_list_entry_meta(cn_list_result_at(r, 0), ":acl", &v), 1);
+    cr_assert_eq(cn_list_entry_meta(cn_list_result_at(r, 0), "content-type", &v), 0,
+                 "a pair not asked for stays home");
+    cr_assert_eq(cn_list_entry_meta(cn_list_result_at(r, 0), ":initiator", &v), 0);
+    cr_assert_eq(cn_list_entry_meta(cn_list_result_at(r, 1), ":owner", &v), 0);
+    cr_assert(cn_list_result_at(r, 2)->flags & CN_LIST_PREFIX);
+    cr_assert_eq(cn_list_result_at(r, 2)->meta.len, 0);
+    cr_assert(cn_list_result_at(r, 3)->flags & CN_OBJ_TOMBSTONE);
+    cr_assert_eq(cn_list_result_at(r, 3)->meta.len, 0);
     cn_list_result_free(r);
     cn_buf_dispose(&b);
 }
