@@ -13,19 +13,11 @@ build=$(cd "${1:-$src/build}" && pwd)
 . "$here/lib.sh"
 
 t_cluster_boot versions 3 --user alice
+t_main_user alice
 state=$tmp/versioning-state.json
 
-run_py() { # run_py PHASE: versioning.py's checks of PHASE, counted here
-    local out rc
-    out=$(CAIRN_EP=$endpoint CAIRN_AK=$AK CAIRN_SK=$SK CAIRN_PHASE=$1 CAIRN_STATE=$state \
-        timeout 300 /usr/bin/python3 "$here/versioning.py" 2>&1)
-    rc=$?
-    printf '%s\n' "$out" | grep -E '^(ok|FAIL) '
-    T_PASS=$((T_PASS + $(printf '%s\n' "$out" | grep -c '^ok ')))
-    T_FAIL=$((T_FAIL + $(printf '%s\n' "$out" | grep -c '^FAIL ')))
-    if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL '; then
-        t_bad "versioning.py $1 exited $rc" "$out"
-    fi
+run_py() { # run_py PHASE: versioning.py's checks of PHASE
+    t_run_py "$here/versioning.py" 300 CAIRN_PHASE="$1" CAIRN_STATE="$state"
 }
 
 run_py main
