@@ -8,6 +8,7 @@
  * gateway/auth/access.c: the bucket's permissions before dispatch (http.c), an object's here
  * and in s3_object.c once its metadata is read (gw_obj_allows).
  */
+#include "gateway/s3/s3_version.h"
 #include "gateway/s3/chunk.h"
 
 #include <string.h>
@@ -134,6 +135,23 @@ static gw_obj_op_t *object_op(gw_req_t *r)
     return gw_obj_op_new(r, k, (size_t)n + r->route.key_len);
 }
 
+/* A version's ACL named by a delete marker's ID: S3's 405 */
+static void refuse_marker(gw_req_t *r)
+{
+    gw_ver_add_headers(r, ((gw_obj_op_t *)r->op)->vid, 1);
+    gw_req_error(r, GW_S3_METHOD_NOT_ALLOWED,
+                 "The specified method is not allowed against this resource.");
+}
+
+/* A key that is not there: NoSuchVersion when the request named its version */
+static gw_s3_err_t missing(gw_req_t *r, const gw_acl_subject_t *bk)
+{
+    gw_s3_err_t e = gw_obj_missing(r, bk);
+
+    return e == GW_S3_NO_SUCH_KEY && ((gw_obj_op_t *)r->op)->named_version ? GW_S3_NO_SUCH_VERSION
+                                                                           : e;
+}
+
 static void on_object_acl_head(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
@@ -141,10 +159,12 @@ static void on_object_acl_head(int status, cn_msg_t *resp, void *arg)
     gw_acl_subject_t bk = gw_req_bucket(r);
     gw_obj_access_t oa;
     cn_slice_t meta = {0};
+    uint64_t flags = 0;
     int allowed = 0;
 
     if (rc == 0) {
         cn_msg_get_bytes(resp, "meta", &meta);
+        cn_msg_get_u64(resp, "flags", &flags);
         allowed = gw_obj_allows(r, &bk, meta, GW_PERM_OBJECT_READ_ACP, &oa);
     }
     if (resp)
@@ -152,16 +172,18 @@ static void on_object_acl_head(int status, cn_msg_t *resp, void *arg)
     if (gw_req_rpc_done(r))
         return;
     if (rc != 0)
-        gw_req_error(r, rc == CN_ENOENT ? gw_obj_missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
+        gw_req_error(r, rc == CN_ENOENT ? missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
     else if (!allowed)
         gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
+    else if (flags & CN_OBJ_DELETE_MARKER)
+        refuse_marker(r);
     else
         gw_acl_send_policy(r, oa.owner, oa.acl, oa.grants, r->bucket_owner);
 }
 
-void gw_s3_get_object_acl(gw_req_t *r)
+static void get_object_acl(gw_req_t *r)
 {
-    gw_obj_op_t *o = object_op(r);
+    gw_obj_op_t *o = r->op;
     cn_msg_t *m = cn_msg_new(CN_OP_HEAD);
 
     cn_msg_set_bytes(m, "key", o->key.data, o->key.len);
@@ -170,6 +192,11 @@ void gw_s3_get_object_acl(gw_req_t *r)
         r->http.pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }
+}
+
+void gw_s3_get_object_acl(gw_req_t *r)
+{
+    gw_obj_version_target(r, object_op(r), get_object_acl); /* ?versionId, or the latest */
 }
 
 static void on_object_acl_put(int status, cn_msg_t *resp, void *arg)
@@ -195,7 +222,7 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
     cn_slice_t meta = {0};
     gw_meta_t m = {0}, out = {0};
     char etag[80] = "";
-    uint64_t flags = 0;
+    uint64_t flags = 0, clock = 0;
     cn_msg_t *put;
     size_t blen;
     void *body;
@@ -206,10 +233,11 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
         if (resp)
             cn_msg_free(resp);
         gw_acl_subject_t bk = gw_req_bucket(r);
-        gw_req_error(r, rc == CN_ENOENT ? gw_obj_missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
+        gw_req_error(r, rc == CN_ENOENT ? missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
         return;
     }
     o = r->op;
+    cn_msg_get_u64(resp, "flags", &flags);
     cn_msg_get_bytes(resp, "meta", &meta);
     {
         gw_acl_subject_t bk = gw_req_bucket(r);
@@ -224,6 +252,11 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
             cn_msg_free(resp);
             return;
         }
+        if (flags & CN_OBJ_DELETE_MARKER) {
+            cn_msg_free(resp);
+            refuse_marker(r);
+            return;
+        }
         if (meta.ptr && gw_meta_decode(meta.ptr, meta.len, &m) == 0) {
             gw_meta_copy_user(&m, &out);
             gw_meta_dispose(&m);
@@ -234,10 +267,12 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
     gw_meta_encode(&out, &o->meta);
     gw_meta_dispose(&out);
     cn_msg_get_str(resp, "etag", etag, sizeof(etag));
-    cn_msg_get_u64(resp, "flags", &flags);
+    cn_msg_get_u64(resp, "clock", &clock);
     put = cn_msg_new(CN_OP_PUT);
     cn_msg_set_bytes(put, "key", o->key.data, o->key.len);
-    cn_msg_set_u64(put, "clock", 0);
+    /* with versions the record's clock orders them (version.h): the new metadata wins over
+     * the old by a nanosecond and the version keeps its place; else storage's clock */
+    cn_msg_set_u64(put, "clock", gw_ver_bucket_state(r) != GW_VER_OFF && clock ? clock + 1 : 0);
     cn_msg_set_str(put, "etag", etag);
     cn_msg_set_bytes(put, "meta", o->meta.data, o->meta.len);
     cn_msg_set_u64(put, "flags", flags & CN_OBJ_MANIFEST);
@@ -257,12 +292,24 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
     }
 }
 
+static void put_object_acl(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    cn_msg_t *m = cn_msg_new(CN_OP_GET);
+
+    cn_msg_set_bytes(m, "key", o->key.data, o->key.len);
+    r->http.pending++;
+    if (gw_stor_send(r->srv, o->key.data, o->key.len, m, on_object_acl_get, r) != 0) {
+        r->http.pending--;
+        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+    }
+}
+
 void gw_s3_put_object_acl(gw_req_t *r)
 {
     char acl[32];
     cn_buf_t grants;
     gw_obj_op_t *o;
-    cn_msg_t *m;
     int rc;
 
     cn_buf_init(&grants);
@@ -276,11 +323,5 @@ void gw_s3_put_object_acl(gw_req_t *r)
         return;
     o = object_op(r);
     snprintf(o->etag, sizeof(o->etag), "%s", acl); /* the new ACL, until the record is read */
-    m = cn_msg_new(CN_OP_GET);
-    cn_msg_set_bytes(m, "key", o->key.data, o->key.len);
-    r->http.pending++;
-    if (gw_stor_send(r->srv, o->key.data, o->key.len, m, on_object_acl_get, r) != 0) {
-        r->http.pending--;
-        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
-    }
+    gw_obj_version_target(r, o, put_object_acl); /* ?versionId, or the latest */
 }

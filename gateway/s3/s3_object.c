@@ -302,22 +302,27 @@ void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out)
 
 void gw_obj_version_for_write(gw_req_t *r, gw_obj_op_t *o)
 {
-    size_t blen = gw_ver_base_len(cn_slice(o->key.data, o->key.len));
+    gw_ver_for_write(r, &o->key, o->vid, &o->clock);
+}
 
-    switch (gw_ver_bucket_state(r)) {
-    case GW_VER_ENABLED:
-        o->clock = cn_hlc_next();
-        gw_ver_id_make(o->clock, o->vid);
-        o->key.len = blen;
-        cn_buf_append(&o->key, "", 1);
-        cn_buf_append(&o->key, o->vid, GW_VER_ID_LEN);
-        break;
-    case GW_VER_SUSPENDED:
-        snprintf(o->vid, sizeof(o->vid), "%s", GW_VER_NULL);
-        break;
-    default:
-        break;
-    }
+cn_msg_t *gw_obj_marker_msg(gw_req_t *r, const cn_buf_t *key, uint64_t clock)
+{
+    cn_msg_t *m = cn_msg_new(CN_OP_PUT);
+    gw_meta_t meta = {0};
+    cn_buf_t mb;
+
+    cn_buf_init(&mb);
+    gw_meta_add_access(&meta, gw_req_object_owner(r), "private", NULL);
+    gw_meta_encode(&meta, &mb);
+    gw_meta_dispose(&meta);
+    cn_msg_set_bytes(m, "key", key->data, key->len);
+    cn_msg_set_u64(m, "clock", clock);
+    cn_msg_set_str(m, "etag", "");
+    cn_msg_set_bytes(m, "meta", mb.data ? mb.data : "", mb.len);
+    cn_msg_set_u64(m, "flags", CN_OBJ_DELETE_MARKER);
+    cn_msg_set_u64(m, "want_prev", 1); /* a replaced null version's chunks go */
+    cn_buf_dispose(&mb);
+    return m;
 }
 
 /* x-amz-tagging would be dropped silently: say so instead */
@@ -676,7 +681,7 @@ static void get_key(gw_req_t *r)
     get_storage(r);
 }
 
-static void on_get_latest(gw_req_t *r, int status, const gw_ver_pick_t *pick)
+static void on_target_latest(gw_req_t *r, int status, const gw_ver_pick_t *pick)
 {
     gw_obj_op_t *o = r->op;
 
@@ -700,13 +705,27 @@ static void on_get_latest(gw_req_t *r, int status, const gw_ver_pick_t *pick)
         gw_req_error(r, e, NULL);
         return;
     }
-    get_key(r);
+    o->target_cont(r);
+}
+
+void gw_obj_version_target(gw_req_t *r, gw_obj_op_t *o, void (*cont)(gw_req_t *r))
+{
+    int named;
+
+    if ((named = gw_ver_request_key(r, &o->key, o->vid)) < 0)
+        return;
+    o->named_version = named;
+    if (!named && gw_ver_bucket_state(r) != GW_VER_OFF) {
+        o->target_cont = cont;
+        gw_ver_find_latest(r, o->key.data, o->key.len, on_target_latest);
+        return;
+    }
+    cont(r);
 }
 
 static void get_object(gw_req_t *r, int head)
 {
     gw_obj_op_t *o;
-    int named;
 
     if (r->route.key_len == 0) {
         gw_req_error(r, GW_S3_NO_SUCH_KEY, NULL);
@@ -714,14 +733,7 @@ static void get_object(gw_req_t *r, int head)
     }
     o = obj_op_new(r);
     o->head = head;
-    if ((named = gw_ver_request_key(r, &o->key, o->vid)) < 0)
-        return;
-    o->named_version = named;
-    if (!named && gw_ver_bucket_state(r) != GW_VER_OFF) {
-        gw_ver_find_latest(r, o->key.data, o->key.len, on_get_latest);
-        return;
-    }
-    get_key(r);
+    gw_obj_version_target(r, o, get_key);
 }
 
 void gw_s3_get_object(gw_req_t *r)
@@ -899,20 +911,9 @@ static void on_marker_put(int status, cn_msg_t *resp, void *arg)
 static void put_delete_marker(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
-    gw_meta_t meta = {0};
-    cn_msg_t *m;
 
     gw_obj_version_for_write(r, o);
-    gw_meta_add_access(&meta, gw_req_object_owner(r), "private", NULL);
-    gw_meta_encode(&meta, &o->meta);
-    gw_meta_dispose(&meta);
-    m = key_msg(r, CN_OP_PUT);
-    cn_msg_set_u64(m, "clock", o->clock);
-    cn_msg_set_str(m, "etag", "");
-    cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
-    cn_msg_set_u64(m, "flags", CN_OBJ_DELETE_MARKER);
-    cn_msg_set_u64(m, "want_prev", 1);
-    send_write(r, m, on_marker_put);
+    send_write(r, gw_obj_marker_msg(r, &o->key, o->clock), on_marker_put);
 }
 
 void gw_s3_delete_object(gw_req_t *r)

@@ -39,6 +39,7 @@ typedef struct gw_obj_op {
     char vid[GW_VER_ID_LEN + 1]; /* the version answered in x-amz-version-id; "": none */
     int named_version;       /* the request named its version (?versionId) */
     int was_marker;          /* DELETE of a version that was a delete marker */
+    void (*target_cont)(gw_req_t *r); /* gw_obj_version_target's, while the latest is found */
     /* GET / HEAD / DELETE */
     int head;
     cn_msg_t *parent;        /* the parent's head/get response */
@@ -71,6 +72,16 @@ typedef struct gw_obj_op {
  *  clock, o->key becomes its version key) when versioning is Enabled, the null version when
  *  Suspended (o->vid "null"), the object itself when it never had versioning. */
 void gw_obj_version_for_write(gw_req_t *r, gw_obj_op_t *o);
+/** The put of a delete marker at key (a new version's key and clock, or the null version's
+ *  with clock 0): flag CN_OBJ_DELETE_MARKER, no body, r's requester its owner, want_prev (a
+ *  replaced null version's chunks are the caller's to delete). */
+cn_msg_t *gw_obj_marker_msg(gw_req_t *r, const cn_buf_t *key, uint64_t clock);
+/** Points o at the version r addresses, then calls cont(r): the one ?versionId names (o->key
+ *  its storage key, o->vid, o->named_version), else in a bucket with versioning the latest
+ *  (found on the storage nodes; when it is a delete marker, or there is none, r is answered
+ *  404 as GetObject does and cont is not called), else the object itself. A bad versionId
+ *  is answered 400 here. */
+void gw_obj_version_target(gw_req_t *r, gw_obj_op_t *o, void (*cont)(gw_req_t *r));
 void gw_s3_put_object(gw_req_t *r);
 void gw_s3_get_object(gw_req_t *r);
 void gw_s3_head_object(gw_req_t *r);

@@ -37,14 +37,13 @@ static_assert(GW_OP_UNSUPPORTED < 64, "a set of operations is a 64-bit mask");
 /* the operations on one object that ?versionId addresses: those that read or delete any
  * version (the ID's form is checked where it is used, s3_version.c), and those that can
  * address only the null version so far */
-#define VERSION_AWARE (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT) | OP(GW_OP_DELETE_OBJECT))
-#define VERSION_NULL_ONLY                                                                      \
-    (OP(GW_OP_GET_OBJECT_ACL) | OP(GW_OP_PUT_OBJECT_ACL) | OP(GW_OP_GET_OBJECT_TAGGING))
+#define VERSION_AWARE                                                                          \
+    (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT) | OP(GW_OP_DELETE_OBJECT) |                 \
+     OP(GW_OP_GET_OBJECT_ACL) | OP(GW_OP_PUT_OBJECT_ACL))
+#define VERSION_NULL_ONLY OP(GW_OP_GET_OBJECT_TAGGING)
 /* what does not know versions yet, refused in a bucket that has (had) versioning: it would
  * read or write the null version where S3 means the latest or a new one (issue 16) */
-#define NOT_VERSIONED_YET                                                                      \
-    (OP(GW_OP_GET_OBJECT_ACL) | OP(GW_OP_PUT_OBJECT_ACL) | OP(GW_OP_GET_OBJECT_TAGGING) |     \
-     OP(GW_OP_DELETE_OBJECTS))
+#define NOT_VERSIONED_YET OP(GW_OP_GET_OBJECT_TAGGING)
 
 static const char conditional_msg[] =
     "Conditional writes (If-Match, If-None-Match) are not supported yet.";

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -117,6 +118,29 @@ int gw_ver_request_key(gw_req_t *r, cn_buf_t *key, char vid[GW_VER_ID_LEN + 1])
         return -1;
     }
     return found == 1;
+}
+
+void gw_ver_for_write(const gw_req_t *r, cn_buf_t *key, char vid[GW_VER_ID_LEN + 1],
+                      uint64_t *clock)
+{
+    size_t blen = gw_ver_base_len(cn_slice(key->data, key->len));
+
+    *clock = 0;
+    vid[0] = '\0';
+    switch (gw_ver_bucket_state(r)) {
+    case GW_VER_ENABLED:
+        *clock = cn_hlc_next();
+        gw_ver_id_make(*clock, vid);
+        key->len = blen;
+        cn_buf_append(key, "", 1);
+        cn_buf_append(key, vid, GW_VER_ID_LEN);
+        break;
+    case GW_VER_SUSPENDED:
+        snprintf(vid, GW_VER_ID_LEN + 1, "%s", GW_VER_NULL);
+        break;
+    default:
+        break;
+    }
 }
 
 /* ---- the latest version ------------------------------------------------------------------ */

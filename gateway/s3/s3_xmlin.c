@@ -40,6 +40,7 @@ struct xin {
     char etag[72];
     cn_buf_t key;
     int grants;              /* OwnershipControls: Rules seen */
+    char ver[72];            /* Delete: the Object's VersionId, "" none */
     char perm[32];           /* OwnershipControls: the mode */
     char grantee_uri[128];
     char xsi_type[32];       /* xsi:type of the element just opened, "" when none */
@@ -271,6 +272,7 @@ static void delete_start(struct xin *x)
         if (d->n >= GW_DELETE_MAX_KEYS)
             fail(x);
         x->have_key = 0;
+        x->ver[0] = '\0';
     } else if (x->depth == 2 && !name_is(x, 1, "Quiet"))
         fail(x);
 }
@@ -289,9 +291,13 @@ static void delete_end(struct xin *x, const char *t, size_t n)
         cn_buf_append(&x->key, t, n);
         x->have_key = 1;
     } else if (x->depth == 3 && name_is(x, 2, "VersionId")) {
-        /* one version per key: "null" names it (as S3's unversioned buckets) */
-        if (!(n == 4 && memcmp(t, "null", 4) == 0))
-            d->unsupported = "VersionId";
+        /* its form is the caller's to judge (a per-key error, as S3) */
+        if (x->ver[0] || n == 0 || n >= sizeof(x->ver) || memchr(t, '\0', n)) {
+            fail(x);
+            return;
+        }
+        memcpy(x->ver, t, n);
+        x->ver[n] = '\0';
     } else if (x->depth == 3 && (name_is(x, 2, "ETag") || name_is(x, 2, "LastModifiedTime") ||
                                  name_is(x, 2, "Size"))) {
         d->unsupported = name_is(x, 2, "ETag") ? "ETag"
@@ -303,8 +309,10 @@ static void delete_end(struct xin *x, const char *t, size_t n)
         }
         d->keys = cn_realloc(d->keys, (d->n + 1) * sizeof(*d->keys));
         d->key_lens = cn_realloc(d->key_lens, (d->n + 1) * sizeof(*d->key_lens));
+        d->vids = cn_realloc(d->vids, (d->n + 1) * sizeof(*d->vids));
         d->keys[d->n] = cn_strndup(x->key.data, x->key.len);
         d->key_lens[d->n] = x->key.len;
+        d->vids[d->n] = x->ver[0] ? cn_strdup(x->ver) : NULL;
         d->n++;
     }
 }
@@ -328,10 +336,13 @@ int gw_xml_parse_delete(const char *p, size_t n, gw_xml_delete_t *out)
 
 void gw_xml_delete_dispose(gw_xml_delete_t *d)
 {
-    for (size_t i = 0; i < d->n; i++)
+    for (size_t i = 0; i < d->n; i++) {
         cn_free(d->keys[i]);
+        cn_free(d->vids[i]);
+    }
     cn_free(d->keys);
     cn_free(d->key_lens);
+    cn_free(d->vids);
     memset(d, 0, sizeof(*d));
 }
 

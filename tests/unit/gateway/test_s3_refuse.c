@@ -68,14 +68,15 @@ static const struct row rows[] = {
     {GW_OP_GET_OBJECT, "versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY", {{0}}, BAD},
     {GW_OP_HEAD_OBJECT, "versionId=v1", {{0}}, BAD},
     {GW_OP_DELETE_OBJECT, "versionId=v1", {{0}}, BAD},
-    {GW_OP_GET_OBJECT_ACL, "acl&versionId=v1", {{0}}, NI},
-    {GW_OP_PUT_OBJECT_ACL, "acl&versionId=v1", {{0}}, NI},
+    {GW_OP_GET_OBJECT_ACL, "acl&versionId=v1", {{0}}, BAD},
+    {GW_OP_PUT_OBJECT_ACL, "acl&versionId=v1", {{0}}, BAD},
     {GW_OP_GET_OBJECT_TAGGING, "tagging&versionId=v1", {{0}}, NI},
     {GW_OP_GET_OBJECT, "versionId=", {{0}}, BAD},
     {GW_OP_GET_OBJECT, "versionId", {{0}}, BAD},
     {GW_OP_GET_OBJECT, "versionId=%zz", {{0}}, BAD},
     {GW_OP_GET_OBJECT, "versionId=NULL", {{0}}, BAD},
-    {GW_OP_GET_OBJECT_ACL, "acl&versionId=ffffe6b1c2d3e4f5a1b2c3d4", {{0}}, NI},
+    {GW_OP_GET_OBJECT_ACL, "acl&versionId=ffffe6b1c2d3e4f5a1b2c3d4", {{0}}, OK},
+    {GW_OP_GET_OBJECT_TAGGING, "tagging&versionId=ffffe6b1c2d3e4f5a1b2c3d4", {{0}}, NI},
     /* the copy source's versionId */
     {GW_OP_PUT_OBJECT, NULL, {{"x-amz-copy-source", "/b/k?versionId=null"}}, OK},
     {GW_OP_PUT_OBJECT, NULL, {{"x-amz-copy-source", "b/k?versionId=v1"}}, BAD},
@@ -165,7 +166,7 @@ Test(s3_refuse, every_row_of_the_table, .timeout = 10)
 Test(s3_refuse, messages_name_the_feature, .timeout = 10)
 {
     const struct row sse = {GW_OP_PUT_OBJECT, NULL, {AES}, NI};
-    const struct row ver = {GW_OP_GET_OBJECT_ACL, "acl&versionId=v1", {{0}}, NI};
+    const struct row ver = {GW_OP_GET_OBJECT_TAGGING, "tagging&versionId=v1", {{0}}, NI};
     const char *msg;
 
     gw_refuse_check(sse.op, NULL, 0, lookup, &sse, &msg);
@@ -209,13 +210,14 @@ Test(s3_refuse, location_constraint_on_another_region, .timeout = 10)
 /* what does not know versions yet is refused in a bucket with versioning (issue 16) */
 Test(s3_refuse, not_versioned_yet, .timeout = 10)
 {
-    static const gw_op_t refused[] = {GW_OP_GET_OBJECT_ACL, GW_OP_PUT_OBJECT_ACL,
-                                      GW_OP_GET_OBJECT_TAGGING, GW_OP_DELETE_OBJECTS};
+    static const gw_op_t refused[] = {GW_OP_GET_OBJECT_TAGGING};
     static const gw_op_t fine[] = {GW_OP_PUT_OBJECT, GW_OP_GET_OBJECT, GW_OP_HEAD_OBJECT,
                                    GW_OP_DELETE_OBJECT, GW_OP_UPLOAD_PART, GW_OP_LIST_OBJECTS,
                                    GW_OP_LIST_OBJECTS_V2, GW_OP_GET_BUCKET_VERSIONING,
                                    GW_OP_PUT_BUCKET_VERSIONING, GW_OP_LIST_OBJECT_VERSIONS,
-                                   GW_OP_CREATE_MULTIPART, GW_OP_COMPLETE_MULTIPART};
+                                   GW_OP_CREATE_MULTIPART, GW_OP_COMPLETE_MULTIPART,
+                                   GW_OP_GET_OBJECT_ACL, GW_OP_PUT_OBJECT_ACL,
+                                   GW_OP_DELETE_OBJECTS};
     const char *msg = NULL;
 
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
