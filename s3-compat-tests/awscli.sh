@@ -208,12 +208,38 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$S3_ENDPOINT/$b-api?list-type=2")
 expect_eq "... an anonymous listing: 403" 403 "$code"
 got=$(s3 s3api get-object-tagging --bucket "$b-api" --key mp --query 'TagSet' --output json 2>&1 | tr -d ' \n')
 expect_eq "get-object-tagging: an empty TagSet" "[]" "$got"
-out=$(s3 s3api put-bucket-versioning --bucket "$b-api" --versioning-configuration Status=Enabled 2>&1)
-expect_match "put-bucket-versioning: NotImplemented" 'NotImplemented' "$out"
 out=$(s3 s3api delete-bucket --bucket "$b-api" 2>&1)
 expect_match "delete-bucket of a non-empty bucket: BucketNotEmpty" 'BucketNotEmpty' "$out"
 s3 s3 rm --only-show-errors --recursive "s3://$b-api/" >/dev/null 2>&1
 check "delete-bucket once empty" s3 s3api delete-bucket --bucket "$b-api"
+
+# --- versioning (issue 16): versions, list-object-versions, a restore by deleting the marker ---
+check "s3 mb of the versioned bucket" s3 s3 mb "s3://$b-ver"
+check "put-bucket-versioning Enabled" s3 s3api put-bucket-versioning --bucket "$b-ver" \
+    --versioning-configuration Status=Enabled
+expect_eq "get-bucket-versioning" "Enabled" \
+    "$(s3 s3api get-bucket-versioning --bucket "$b-ver" --query Status --output text 2>&1)"
+printf 'one' >v1.txt
+printf 'two' >v2.txt
+check "put-object, a first version" s3 s3api put-object --bucket "$b-ver" --key doc --body v1.txt
+check "put-object, a second" s3 s3api put-object --bucket "$b-ver" --key doc --body v2.txt
+check "s3 rm: a delete marker" s3 s3 rm "s3://$b-ver/doc"
+out=$(s3 s3api get-object --bucket "$b-ver" --key doc got.txt 2>&1)
+expect_match "... the object is gone" 'NoSuchKey|Not Found|404' "$out"
+got=$(s3 s3api list-object-versions --bucket "$b-ver" --output json 2>&1)
+nv=$(printf '%s' "$got" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d.get("Versions",[])), len(d.get("DeleteMarkers",[])), d["DeleteMarkers"][0]["IsLatest"])' 2>&1)
+expect_eq "list-object-versions: 2 versions and a latest delete marker" "2 1 True" "$nv"
+marker=$(s3 s3api list-object-versions --bucket "$b-ver" --query 'DeleteMarkers[0].VersionId' --output text 2>&1)
+check "delete-object --version-id of the marker" s3 s3api delete-object --bucket "$b-ver" --key doc --version-id "$marker"
+check "... restores the object" s3 s3api get-object --bucket "$b-ver" --key doc got.txt
+check "... its latest version" cmp got.txt v2.txt
+first=$(s3 s3api list-object-versions --bucket "$b-ver" --query 'Versions[?IsLatest==`false`].VersionId' --output text 2>&1)
+check "get-object --version-id of the older version" s3 s3api get-object --bucket "$b-ver" --key doc --version-id "$first" got.txt
+check "... its bytes" cmp got.txt v1.txt
+for v in $(s3 s3api list-object-versions --bucket "$b-ver" --query 'Versions[].VersionId' --output text 2>&1); do
+    s3 s3api delete-object --bucket "$b-ver" --key doc --version-id "$v" >/dev/null 2>&1
+done
+check "delete-bucket once every version is deleted" s3 s3api delete-bucket --bucket "$b-ver"
 
 # --- access control (issue 15): bucket policy, public access block, ownership controls -------
 check "s3 mb of the access-control bucket" s3 s3 mb "s3://$b-ac"
