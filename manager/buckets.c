@@ -264,7 +264,8 @@ static int apply_policy(const mgr_cmd_t *c, const mgr_bucket_t *cur, mgr_batch_t
 
 /* ---- named configurations: x/<bucket>/<name> ----------------------------------------- */
 
-static const char *const config_names[] = {"public_access_block", "ownership_controls"};
+static const char *const config_names[] = {"public_access_block", "ownership_controls",
+                                           "tagging"};
 
 int mgr_bucket_config_known(const char *name)
 {

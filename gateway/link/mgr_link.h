@@ -62,6 +62,7 @@ typedef struct gw_bucket {
     int has_pab;          /* a public access block is set (GetPublicAccessBlock) */
     gw_ownership_t ownership;
     int has_ownership;    /* ownership controls are set (GetBucketOwnershipControls) */
+    char *tagging;        /* its tags as stored, JSON (s3_tagging.c), NULL: none; malloc'd */
 } gw_bucket_t;
 
 /* manager link state (mgr_link.c) */

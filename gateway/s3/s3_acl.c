@@ -22,6 +22,7 @@
 #include "gateway/link/mgr_link.h"
 #include "gateway/s3/s3_acl.h"
 #include "gateway/s3/s3_grants.h"
+#include "gateway/s3/s3_tagging.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
 
@@ -207,20 +208,6 @@ void gw_s3_get_object_acl(gw_req_t *r)
     }
 }
 
-static void on_object_acl_put(int status, cn_msg_t *resp, void *arg)
-{
-    gw_req_t *r = arg;
-    int rc;
-
-    if (gw_req_rpc_end(r, status, resp, &rc))
-        return;
-    if (rc != 0 && rc != CN_ESTALE) {
-        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
-        return;
-    }
-    gw_req_send_empty(r, 200);
-}
-
 /* The whole record is known: put it again with the new ACL in its metadata. */
 static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
 {
@@ -229,11 +216,6 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
     gw_obj_op_t *o;
     cn_slice_t meta = {0};
     gw_meta_t m = {0}, out = {0};
-    char etag[80] = "";
-    uint64_t flags = 0;
-    cn_msg_t *put;
-    size_t blen;
-    void *body;
 
     if (gw_req_rpc_gone(r, resp))
         return;
@@ -268,28 +250,7 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
     }
     gw_meta_encode(&out, &o->meta);
     gw_meta_dispose(&out);
-    cn_msg_get_str(resp, "etag", etag, sizeof(etag));
-    cn_msg_get_u64(resp, "flags", &flags);
-    put = cn_msg_new(CN_OP_PUT);
-    cn_msg_set_bytes(put, "key", o->key.data, o->key.len);
-    cn_msg_set_u64(put, "clock", 0);
-    cn_msg_set_str(put, "etag", etag);
-    cn_msg_set_bytes(put, "meta", o->meta.data, o->meta.len);
-    cn_msg_set_u64(put, "flags", flags & CN_OBJ_MANIFEST);
-    body = cn_msg_steal_body(resp, &blen);
-    if (flags & CN_OBJ_MANIFEST) {
-        gw_manifest_t man = {0};
-        if (gw_manifest_decode(body ? body : "", blen, &man) == 0)
-            cn_msg_set_u64(put, "size", man.size);
-        gw_manifest_dispose(&man);
-    }
-    cn_msg_set_body(put, body, blen);
-    cn_msg_free(resp);
-    r->http.pending++;
-    if (gw_obj_write_send(r->srv, o->key.data, o->key.len, put, on_object_acl_put, r) != 0) {
-        r->http.pending--;
-        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
-    }
+    gw_obj_put_again(r, resp, &o->meta, 200);
 }
 
 void gw_s3_put_object_acl(gw_req_t *r)

@@ -22,6 +22,7 @@
 #include "gateway/auth/access_req.h"
 #include "gateway/s3/s3_bucket.h"
 #include "gateway/s3/s3_copy.h"
+#include "gateway/s3/s3_tagging.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
 
@@ -283,19 +284,10 @@ void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out)
     if (r->checksum_name[0])
         gw_meta_add(&meta, r->checksum_name, strlen(r->checksum_name), r->checksum_value,
                     strlen(r->checksum_value));
+    if (r->tags != NULL && r->tags[0]) /* x-amz-tagging (s3_tagging.c) */
+        gw_meta_add(&meta, GW_META_TAGS, strlen(GW_META_TAGS), r->tags, strlen(r->tags));
     gw_meta_encode(&meta, out);
     gw_meta_dispose(&meta);
-}
-
-/* x-amz-tagging would be dropped silently: say so instead */
-static int refuse_tagging(gw_req_t *r)
-{
-    cn_slice_t t = gw_req_header(r, "x-amz-tagging");
-    if (t.ptr && t.len) {
-        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "Object tags are not supported");
-        return 1;
-    }
-    return 0;
 }
 
 void gw_s3_put_object(gw_req_t *r)
@@ -307,8 +299,6 @@ void gw_s3_put_object(gw_req_t *r)
         gw_req_error(r, GW_S3_INVALID_ARGUMENT, NULL);
         return;
     }
-    if (refuse_tagging(r))
-        return;
     if (gw_req_header(r, "x-amz-copy-source").ptr) {
         gw_s3_copy_object(r);
         return;
@@ -389,6 +379,8 @@ static void set_object_headers(gw_req_t *r, const char *etag, uint64_t mtime)
         int want_sum = mode.ptr && mode.len == 7 && strncasecmp(mode.ptr, "ENABLED", 7) == 0;
         for (size_t i = 0; i < m.n; i++) {
             const char *nm = m.pairs[i].name;
+            if (strcmp(nm, GW_META_TAGS) == 0)
+                gw_tagging_count_header(r, m.pairs[i].value);
             if (nm[0] == ':')
                 continue;
             if (strncmp(nm, GW_META_CHECKSUM_PREFIX, strlen(GW_META_CHECKSUM_PREFIX)) == 0 &&
@@ -682,52 +674,6 @@ static void on_cache_answer(gw_req_t *r, const gw_cache_hit_t *hit)
         serve_cached(r, hit->info, hit->meta, hit->body);
     else
         get_storage(r);
-}
-
-/* ---- GetObjectTagging ---------------------------------------------------------------- */
-
-static void on_tagging_head(int status, cn_msg_t *resp, void *arg)
-{
-    gw_req_t *r = arg;
-    int rc = status ? status : cn_msg_rc(resp);
-    gw_acl_subject_t bk = gw_req_bucket(r);
-    cn_slice_t meta = {0};
-    int allowed = 0;
-    cn_buf_t b;
-
-    if (rc == 0) {
-        cn_msg_get_bytes(resp, "meta", &meta);
-        allowed = gw_obj_allows(r, &bk, meta, gw_op_perm(r->route.op), NULL);
-    }
-    if (resp)
-        cn_msg_free(resp);
-    if (gw_req_rpc_done(r))
-        return;
-    if (rc != 0) {
-        gw_req_error(r, rc == CN_ENOENT ? gw_obj_missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
-        return;
-    }
-    if (!allowed) {
-        gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
-        return;
-    }
-    cn_buf_init(&b);
-    gw_xml_decl(&b);
-    gw_xml_open_ns(&b, "Tagging", GW_S3_XMLNS);
-    cn_buf_append_str(&b, "<TagSet></TagSet>");
-    gw_xml_close(&b, "Tagging");
-    gw_req_send_xml(r, 200, &b);
-    cn_buf_dispose(&b);
-}
-
-void gw_s3_get_object_tagging(gw_req_t *r)
-{
-    if (r->route.key_len == 0) {
-        gw_req_error(r, GW_S3_NO_SUCH_KEY, NULL);
-        return;
-    }
-    obj_op_new(r);
-    send_key(r, key_msg(r, CN_OP_HEAD), on_tagging_head);
 }
 
 /* ---- DeleteObject -------------------------------------------------------------------- */

@@ -1,6 +1,6 @@
 /*
  * gateway/s3/s3_object.h: the object operations (s3_object.c): PutObject, GetObject, HeadObject,
- * DeleteObject, GetObjectTagging, and the object operation state (gw_obj_op_t) that the
+ * DeleteObject, and the object operation state (gw_obj_op_t) that the
  * chunk, copy, multipart and cache code share for one request.
  */
 #ifndef CAIRN_GATEWAY_S3_OBJECT_H
@@ -61,11 +61,9 @@ void gw_s3_put_object(gw_req_t *r);
 void gw_s3_get_object(gw_req_t *r);
 void gw_s3_head_object(gw_req_t *r);
 void gw_s3_delete_object(gw_req_t *r);
-/** Object metadata (stored headers, x-amz-meta-*, canned ACL, checksum) of r, msgpack. */
+/** Object metadata (stored headers, x-amz-meta-*, canned ACL, checksum, the tags r sets) of
+ *  r, msgpack. */
 void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out);
-/** GetObjectTagging: an empty TagSet for an object that exists (tags are not stored; aws cli
- *  v2 asks for them when it copies an object). */
-void gw_s3_get_object_tagging(gw_req_t *r);
 /** Sends a PUT or DELETE of an object's key (not a chunk's: chunks are never cached). The
  *  caches drop the key now and again when the write is answered, and announce it to the
  *  manager's feed (gw_cache_write_begin); every write of an object key goes through here.

@@ -34,7 +34,8 @@ static_assert(GW_OP_UNSUPPORTED < 64, "a set of operations is a 64-bit mask");
 /* the operations on one object that ?versionId addresses */
 #define VERSIONED                                                                              \
     (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT) | OP(GW_OP_DELETE_OBJECT) |                 \
-     OP(GW_OP_GET_OBJECT_ACL) | OP(GW_OP_PUT_OBJECT_ACL) | OP(GW_OP_GET_OBJECT_TAGGING))
+     OP(GW_OP_GET_OBJECT_ACL) | OP(GW_OP_PUT_OBJECT_ACL) | OP(GW_OP_GET_OBJECT_TAGGING) |    \
+     OP(GW_OP_PUT_OBJECT_TAGGING) | OP(GW_OP_DELETE_OBJECT_TAGGING))
 
 static const char conditional_msg[] =
     "Conditional writes (If-Match, If-None-Match) are not supported yet.";
