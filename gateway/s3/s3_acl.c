@@ -24,6 +24,7 @@
 #include "gateway/s3/s3_acl.h"
 #include "gateway/s3/s3_bucket_conf.h"
 #include "gateway/s3/s3_grants.h"
+#include "gateway/s3/s3_tagging.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
 
@@ -135,23 +136,6 @@ static gw_obj_op_t *object_op(gw_req_t *r)
     return gw_obj_op_new(r, k, (size_t)n + r->route.key_len);
 }
 
-/* A version's ACL named by a delete marker's ID: S3's 405 */
-static void refuse_marker(gw_req_t *r)
-{
-    gw_ver_add_headers(r, ((gw_obj_op_t *)r->op)->vid, 1);
-    gw_req_error(r, GW_S3_METHOD_NOT_ALLOWED,
-                 "The specified method is not allowed against this resource.");
-}
-
-/* A key that is not there: NoSuchVersion when the request named its version */
-static gw_s3_err_t missing(gw_req_t *r, const gw_acl_subject_t *bk)
-{
-    gw_s3_err_t e = gw_obj_missing(r, bk);
-
-    return e == GW_S3_NO_SUCH_KEY && ((gw_obj_op_t *)r->op)->named_version ? GW_S3_NO_SUCH_VERSION
-                                                                           : e;
-}
-
 static void on_object_acl_head(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
@@ -172,11 +156,11 @@ static void on_object_acl_head(int status, cn_msg_t *resp, void *arg)
     if (gw_req_rpc_done(r))
         return;
     if (rc != 0)
-        gw_req_error(r, rc == CN_ENOENT ? missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
+        gw_req_error(r, rc == CN_ENOENT ? gw_obj_version_missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
     else if (!allowed)
         gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
     else if (flags & CN_OBJ_DELETE_MARKER)
-        refuse_marker(r);
+        gw_obj_refuse_marker(r);
     else
         gw_acl_send_policy(r, oa.owner, oa.acl, oa.grants, r->bucket_owner);
 }
@@ -199,20 +183,6 @@ void gw_s3_get_object_acl(gw_req_t *r)
     gw_obj_version_target(r, object_op(r), get_object_acl); /* ?versionId, or the latest */
 }
 
-static void on_object_acl_put(int status, cn_msg_t *resp, void *arg)
-{
-    gw_req_t *r = arg;
-    int rc;
-
-    if (gw_req_rpc_end(r, status, resp, &rc))
-        return;
-    if (rc != 0 && rc != CN_ESTALE) {
-        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
-        return;
-    }
-    gw_req_send_empty(r, 200);
-}
-
 /* The whole record is known: put it again with the new ACL in its metadata. */
 static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
 {
@@ -221,11 +191,7 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
     gw_obj_op_t *o;
     cn_slice_t meta = {0};
     gw_meta_t m = {0}, out = {0};
-    char etag[80] = "";
-    uint64_t flags = 0, clock = 0;
-    cn_msg_t *put;
-    size_t blen;
-    void *body;
+    uint64_t flags = 0;
 
     if (gw_req_rpc_gone(r, resp))
         return;
@@ -233,7 +199,7 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
         if (resp)
             cn_msg_free(resp);
         gw_acl_subject_t bk = gw_req_bucket(r);
-        gw_req_error(r, rc == CN_ENOENT ? missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
+        gw_req_error(r, rc == CN_ENOENT ? gw_obj_version_missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
         return;
     }
     o = r->op;
@@ -254,7 +220,7 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
         }
         if (flags & CN_OBJ_DELETE_MARKER) {
             cn_msg_free(resp);
-            refuse_marker(r);
+            gw_obj_refuse_marker(r);
             return;
         }
         if (meta.ptr && gw_meta_decode(meta.ptr, meta.len, &m) == 0) {
@@ -266,30 +232,7 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
     }
     gw_meta_encode(&out, &o->meta);
     gw_meta_dispose(&out);
-    cn_msg_get_str(resp, "etag", etag, sizeof(etag));
-    cn_msg_get_u64(resp, "clock", &clock);
-    put = cn_msg_new(CN_OP_PUT);
-    cn_msg_set_bytes(put, "key", o->key.data, o->key.len);
-    /* with versions the record's clock orders them (version.h): the new metadata wins over
-     * the old by a nanosecond and the version keeps its place; else storage's clock */
-    cn_msg_set_u64(put, "clock", gw_ver_bucket_state(r) != GW_VER_OFF && clock ? clock + 1 : 0);
-    cn_msg_set_str(put, "etag", etag);
-    cn_msg_set_bytes(put, "meta", o->meta.data, o->meta.len);
-    cn_msg_set_u64(put, "flags", flags & CN_OBJ_MANIFEST);
-    body = cn_msg_steal_body(resp, &blen);
-    if (flags & CN_OBJ_MANIFEST) {
-        gw_manifest_t man = {0};
-        if (gw_manifest_decode(body ? body : "", blen, &man) == 0)
-            cn_msg_set_u64(put, "size", man.size);
-        gw_manifest_dispose(&man);
-    }
-    cn_msg_set_body(put, body, blen);
-    cn_msg_free(resp);
-    r->http.pending++;
-    if (gw_obj_write_send(r->srv, o->key.data, o->key.len, put, on_object_acl_put, r) != 0) {
-        r->http.pending--;
-        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
-    }
+    gw_obj_put_again(r, resp, &o->meta, 200);
 }
 
 static void put_object_acl(gw_req_t *r)

@@ -612,10 +612,6 @@ void gw_s3_create_multipart(gw_req_t *r)
 
     if (check_key(r) != 0)
         return;
-    if (gw_req_header(r, "x-amz-tagging").len) {
-        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "Object tags are not supported");
-        return;
-    }
     o = mpu_new(r);
     if (cn_random_bytes(rnd, sizeof(rnd)) != 0) {
         gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);

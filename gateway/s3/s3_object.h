@@ -1,6 +1,6 @@
 /*
  * gateway/s3/s3_object.h: the object operations (s3_object.c): PutObject, GetObject, HeadObject,
- * DeleteObject, GetObjectTagging, and the object operation state (gw_obj_op_t) that the
+ * DeleteObject, and the object operation state (gw_obj_op_t) that the
  * chunk, copy, multipart and cache code share for one request.
  */
 #ifndef CAIRN_GATEWAY_S3_OBJECT_H
@@ -82,15 +82,18 @@ cn_msg_t *gw_obj_marker_msg(gw_req_t *r, const cn_buf_t *key, uint64_t clock);
  *  404 as GetObject does and cont is not called), else the object itself. A bad versionId
  *  is answered 400 here. */
 void gw_obj_version_target(gw_req_t *r, gw_obj_op_t *o, void (*cont)(gw_req_t *r));
+/** Answers S3's 405 for an operation on a version that is a delete marker, named by its ID
+ *  (o->vid), with x-amz-delete-marker. */
+void gw_obj_refuse_marker(gw_req_t *r);
+/** gw_obj_missing, but NoSuchVersion when r named the version (o->named_version). */
+gw_s3_err_t gw_obj_version_missing(const gw_req_t *r, const gw_acl_subject_t *bucket);
 void gw_s3_put_object(gw_req_t *r);
 void gw_s3_get_object(gw_req_t *r);
 void gw_s3_head_object(gw_req_t *r);
 void gw_s3_delete_object(gw_req_t *r);
-/** Object metadata (stored headers, x-amz-meta-*, canned ACL, checksum) of r, msgpack. */
+/** Object metadata (stored headers, x-amz-meta-*, canned ACL, checksum, the tags r sets) of
+ *  r, msgpack. */
 void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out);
-/** GetObjectTagging: an empty TagSet for an object that exists (tags are not stored; aws cli
- *  v2 asks for them when it copies an object). */
-void gw_s3_get_object_tagging(gw_req_t *r);
 /** Sends a PUT or DELETE of an object's key (not a chunk's: chunks are never cached). The
  *  caches drop the key now and again when the write is answered, and announce it to the
  *  manager's feed (gw_cache_write_begin); every write of an object key goes through here.

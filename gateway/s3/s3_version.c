@@ -46,7 +46,6 @@ void gw_s3_put_bucket_versioning(gw_req_t *r)
 {
     int status = 0;
     unsigned mfa = 0;
-    cn_msg_t *m;
     char json[48];
 
     if (!gw_bucket_conf_owner_only(r))
@@ -65,12 +64,7 @@ void gw_s3_put_bucket_versioning(gw_req_t *r)
     }
     snprintf(json, sizeof(json), "{\"Status\":\"%s\"}",
              status == GW_XML_VER_ENABLED ? "Enabled" : "Suspended");
-    m = cn_msg_new(CN_OP_BUCKET_SET_CONFIG);
-    cn_msg_set_str(m, "name", r->route.bucket);
-    cn_msg_set_str(m, "owner", r->requester);
-    cn_msg_set_str(m, "config", "versioning");
-    cn_msg_set_bytes(m, "value", json, strlen(json));
-    gw_bucket_conf_send(r, m, 200); /* S3: PutBucketVersioning answers 200 */
+    gw_bucket_conf_set(r, r->requester, "versioning", json, 200); /* S3: PutBucketVersioning answers 200 */
 }
 
 void gw_s3_get_bucket_versioning(gw_req_t *r)

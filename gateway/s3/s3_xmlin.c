@@ -41,6 +41,7 @@ struct xin {
     cn_buf_t key;
     int grants;              /* OwnershipControls: Rules seen */
     char ver[72];            /* Delete: the Object's VersionId, "" none */
+    cn_buf_t value;          /* Tagging: the Tag's Value */
     char perm[32];           /* OwnershipControls: the mode */
     char grantee_uri[128];
     char xsi_type[32];       /* xsi:type of the element just opened, "" when none */
@@ -600,4 +601,66 @@ int gw_xml_parse_versioning(const char *p, size_t n, int *status, unsigned *mfa)
     else
         return CN_EINVAL;
     return 0;
+}
+
+/* ---- Tagging ----------------------------------------------------------------------------- */
+
+static void tagging_start(struct xin *x)
+{
+    static const char *const at[] = {"Tagging", "TagSet", "Tag"};
+
+    if (x->depth > 4 || (x->depth <= 3 && !name_is(x, x->depth - 1, at[x->depth - 1])) ||
+        (x->depth == 4 && !name_is(x, 3, "Key") && !name_is(x, 3, "Value"))) {
+        fail(x);
+        return;
+    }
+    if (x->depth == 2 && x->grants++ > 0)
+        fail(x); /* exactly one TagSet */
+    if (x->depth == 3) {
+        x->have_key = x->have_etag = 0;
+        cn_buf_reset(&x->key);
+        cn_buf_reset(&x->value);
+    }
+}
+
+static void tagging_end(struct xin *x, const char *t, size_t n)
+{
+    int value = name_is(x, 3, "Value");
+
+    if (x->depth == 4) {
+        if (value ? x->have_etag : x->have_key) {
+            fail(x); /* a Key or Value twice */
+            return;
+        }
+        cn_buf_append(value ? &x->value : &x->key, t, n);
+        *(value ? &x->have_etag : &x->have_key) = 1;
+    } else if (x->depth == 3) {
+        if (!x->have_key || !x->have_etag) {
+            fail(x);
+            return;
+        }
+        gw_tags_add(x->out, x->key.len ? x->key.data : "", x->key.len,
+                    x->value.len ? x->value.data : "", x->value.len);
+    }
+}
+
+int gw_xml_parse_tagging(const char *p, size_t n, gw_tags_t *out)
+{
+    struct xin x = {0};
+    int rc;
+
+    gw_tags_dispose(out);
+    cn_buf_init(&x.key);
+    cn_buf_init(&x.value);
+    x.on_start = tagging_start;
+    x.on_end = tagging_end;
+    x.out = out;
+    rc = xin_run(&x, p, n);
+    cn_buf_dispose(&x.key);
+    cn_buf_dispose(&x.value);
+    if (rc == 0 && x.grants != 1)
+        rc = CN_EINVAL;
+    if (rc != 0)
+        gw_tags_dispose(out);
+    return rc;
 }

@@ -388,8 +388,29 @@ def main():
     expect("dir/f3 is back once its marker is deleted", data == b"3-1", data)
 
     # never a wrong success: what does not know versions yet
-    expect_code("GetObjectTagging ?versionId: 501 so far", s3.get_object_tagging,
-                (501, "NotImplemented"), Bucket=B, Key="old", VersionId=vids[0])
+    # tags: each version has its own; the latest by default
+    s3.put_object_tagging(Bucket=B, Key="doc", VersionId=vids[0],
+                          Tagging={"TagSet": [{"Key": "era", "Value": "first"}]})
+    r = s3.get_object_tagging(Bucket=B, Key="doc", VersionId=vids[0])
+    expect("PutObjectTagging ?versionId tags that version",
+           r["TagSet"] == [{"Key": "era", "Value": "first"}] and r.get("VersionId") == vids[0], r)
+    r = s3.get_object_tagging(Bucket=B, Key="doc")
+    expect("... not the latest", r["TagSet"] == [] and r.get("VersionId") == restored, r)
+    s3.put_object_tagging(Bucket=B, Key="doc", Tagging={"TagSet": [{"Key": "era", "Value": "now"}]})
+    h = s3.head_object(Bucket=B, Key="doc")
+    expect("PutObjectTagging without a version tags the latest, which stays latest",
+           h.get("VersionId") == restored and
+           h["ResponseMetadata"]["HTTPHeaders"].get("x-amz-tagging-count") == "1", h)
+    r = s3.put_object(Bucket=B, Key="tagged", Body=b"t", Tagging="a=1")
+    expect("x-amz-tagging on a versioned PutObject", s3.get_object_tagging(
+        Bucket=B, Key="tagged", VersionId=r["VersionId"])["TagSet"] == [{"Key": "a", "Value": "1"}])
+    s3.delete_object_tagging(Bucket=B, Key="doc", VersionId=vids[0])
+    expect("DeleteObjectTagging ?versionId", s3.get_object_tagging(
+        Bucket=B, Key="doc", VersionId=vids[0])["TagSet"] == [])
+    status, h = err_headers(s3.get_object_tagging, Bucket=B, Key="dir/f0",
+                            VersionId=dirv["dir/f0"][0][0])
+    expect("GetObjectTagging of an older version while the latest is a delete marker works",
+           status is None, (status, h))
     expect_code("DeleteBucket of a bucket with versions: 409 BucketNotEmpty", s3.delete_bucket,
                 (409, "BucketNotEmpty"), Bucket=B)
     # what after-restart reads again: every version, and the current listing
