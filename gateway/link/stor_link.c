@@ -8,6 +8,9 @@
  * so a request never waits longer than rpc_timeout_ms (keep the storage nodes' [replication]
  * timeout below 60% of it: a coordinator may wait that long for a hung replica on a miss); a node that timed out is skipped like a
  * reported one for GW_SUSPECT_MS (a hung peer costs one timeout, not one per request).
+ * A conditional write (a request with field `cond`, docs/DESIGN.md "Conditional writes") goes
+ * to the first owner the manager does not report down and to no other: its failure is the
+ * caller's 503, so that no second coordinator ever decides it.
  * A listing asks every node but those reported down or suspect (while the others still
  * cover every key: list_may_miss), merges (list_merge.c), and answers without a node that is
  * slow to answer once the others cover every key. Loop thread only.

@@ -860,10 +860,12 @@ static void on_delete_done(int status, cn_msg_t *resp, void *arg)
     uint64_t missing = 0;
     int rc;
 
+    if (status == 0 && resp != NULL)
+        cn_msg_get_u64(resp, "cond_missing", &missing); /* an If-Match on a missing key */
     if (gw_req_rpc_end(r, status, resp, &rc))
         return;
     gw_obj_op_t *o = r->op;
-    if (rc == CN_ECOND && cn_msg_get_u64(resp, "cond_missing", &missing) == 0 && missing) {
+    if (rc == CN_ECOND && missing) {
         gw_req_error(r, GW_S3_NO_SUCH_KEY, NULL); /* If-Match on a key that is not there */
         return;
     }

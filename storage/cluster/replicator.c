@@ -11,6 +11,9 @@
  *     writer thread). A replica's CN_ESTALE (it holds this version or a newer one) and a delete's
  *     CN_ENOENT are acks. A put asked with want_prev = 1 reads the local version first (the
  *     replicas are already on their way) and its reply says what it replaced (prev_*).
+ *   A put/delete with a condition (common/wcond.h) is checked first by cond_write.c, under
+ *     its object's queue, and only on the key's first owner in service (else CN_EUNAVAIL);
+ *     the queue is released when it answers (docs/DESIGN.md, "Conditional writes").
  *   get/head: read locally; with R > 1 also from R-1 other owners; when the local copy is
  *     missing or corrupt, or this node is not an owner, from every other node of the read
  *     set (owners on cur, then on prev during a rebalance), less the nodes the manager
