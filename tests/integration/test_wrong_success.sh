@@ -232,7 +232,7 @@ T_FAIL=$((T_FAIL + $(printf '%s\n' "$out" | grep -c '^FAIL ')))
 [ $rc -eq 0 ] || t_bad "the boto3 part exited $rc" "$out"
 
 # --- 2. curl --aws-sigv4: raw headers, bad values, bodies, POST, OPTIONS ------------------------
-http "PUT If-Match" 501 NotImplemented --absent "$b/k1" -H 'If-Match: "abc"' -T "$tmp/obj" "$endpoint/$b/k1"
+http "PUT If-Match of a missing key (a condition now, issue 16)" 412 PreconditionFailed --absent "$b/k1" -H 'If-Match: "abc"' -T "$tmp/obj" "$endpoint/$b/k1"
 http "PUT x-amz-server-side-encryption-customer-algorithm" 501 NotImplemented --absent "$b/k2" \
     -H 'x-amz-server-side-encryption-customer-algorithm: AES256' -T "$tmp/obj" "$endpoint/$b/k2"
 http "PUT x-amz-storage-class: FOO" 400 InvalidStorageClass --absent "$b/k3" \
