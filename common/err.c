@@ -38,6 +38,8 @@ const char *cn_strerror(int rc)
     case CN_EAUTH: return "EAUTH: authentication failed";
     case CN_ESTALE: return "ESTALE: lost to a newer clock";
     case CN_ENOTLEADER: return "ENOTLEADER: this manager is not the leader";
+    case CN_ECOND: return "ECOND: the write's condition does not hold";
+    case CN_ECONFLICT: return "ECONFLICT: a concurrent write of the key won";
     default:
         break;
     }

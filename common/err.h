@@ -38,6 +38,9 @@ enum cn_err {
     CN_ESTALE = -1007,     /* a write lost to a newer clock (last writer wins) */
     CN_ENOTLEADER = -1008, /* this manager is not the leader of its group: ask the one named
                             * in the answer's "leader" field (docs/PROTOCOL.md) */
+    CN_ECOND = -1009,      /* a conditional write's condition does not hold (S3 412) */
+    CN_ECONFLICT = -1010,  /* a conditional write held its condition but lost to a concurrent
+                            * write of the key (S3 409 ConditionalRequestConflict) */
 };
 
 /** Returns a static, human-readable name and reason for rc ("ENOENT: no such entry"). */

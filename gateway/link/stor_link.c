@@ -8,6 +8,9 @@
  * so a request never waits longer than rpc_timeout_ms (keep the storage nodes' [replication]
  * timeout below 60% of it: a coordinator may wait that long for a hung replica on a miss); a node that timed out is skipped like a
  * reported one for GW_SUSPECT_MS (a hung peer costs one timeout, not one per request).
+ * A conditional write (a request with field `cond`, docs/DESIGN.md "Conditional writes") goes
+ * to the first owner the manager does not report down and to no other: its failure is the
+ * caller's 503, so that no second coordinator ever decides it.
  * A listing asks every node but those reported down or suspect (while the others still
  * cover every key: list_may_miss), merges (list_merge.c), and answers without a node that is
  * slow to answer once the others cover every key. Loop thread only.
@@ -134,12 +137,12 @@ void gw_stor_set_down(gw_server_t *s, const char *csv, uint64_t n)
     s->stor.down_names = cn_strdup(csv);
 }
 
-static int is_down(const gw_server_t *s, const char *name)
+/* 1 when the manager's heartbeat reports name out of service (this gateway's own suspects
+ * are not asked: conditional writes go by the manager's view alone). */
+static int is_reported_down(const gw_server_t *s, const char *name)
 {
     size_t n = strlen(name);
 
-    if (is_suspect(s, name))
-        return 1;
     for (const char *p = s->stor.down_names; p != NULL && *p != '\0';) {
         const char *e = strchr(p, ',');
         size_t len = e ? (size_t)(e - p) : strlen(p);
@@ -149,6 +152,11 @@ static int is_down(const gw_server_t *s, const char *name)
         p += len + (e != NULL);
     }
     return 0;
+}
+
+static int is_down(const gw_server_t *s, const char *name)
+{
+    return is_suspect(s, name) || is_reported_down(s, name);
 }
 
 /* One key request: its candidates in order and the request bytes to send again. */
@@ -228,6 +236,7 @@ int gw_stor_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m, cn
 {
     const cn_ring_node_t *owners[CN_RING_MAX_REPLICAS];
     struct send_ctx *c;
+    uint64_t cond = 0;
     size_t k;
 
     if (!s->mgr.ring || s->stopping ||
@@ -242,10 +251,19 @@ int gw_stor_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m, cn
     c->arg = arg;
     c->deadline_ms = cn_mono_ms() + s->conf.rpc_timeout_ms;
     cn_buf_init(&c->frame);
-    for (int pass = 0; pass < 2; pass++) /* owners in service first, the others last */
-        for (size_t i = 0; i < k; i++)
-            if (is_down(s, owners[i]->name) == pass)
+    if (cn_msg_get_u64(m, "cond", &cond) == 0 && cond != 0) {
+        /* a conditional write (docs/DESIGN.md, "Conditional writes"): the first owner in ring
+         * order that the manager does not report down, and no other; a failure is the
+         * caller's 503, never a second coordinator */
+        for (size_t i = 0; i < k && c->n == 0; i++)
+            if (!is_reported_down(s, owners[i]->name))
                 snprintf(c->names[c->n++], sizeof(c->names[0]), "%s", owners[i]->name);
+    } else {
+        for (int pass = 0; pass < 2; pass++) /* owners in service first, the others last */
+            for (size_t i = 0; i < k; i++)
+                if (is_down(s, owners[i]->name) == pass)
+                    snprintf(c->names[c->n++], sizeof(c->names[0]), "%s", owners[i]->name);
+    }
     if (c->n > 1)
         cn_msg_encode(m, CN_RPC_REQ, 0, &c->frame);
     if (send_next(c, m) != 0) {

@@ -88,6 +88,7 @@ void gw_chunk_put_manifest(gw_req_t *r)
     cn_msg_set_u64(m, "flags", CN_OBJ_MANIFEST);
     cn_msg_set_u64(m, "size", o->size);
     cn_msg_set_u64(m, "want_prev", 1); /* the reply says what it replaced */
+    cn_wcond_to_msg(&o->wcond, m);      /* a condition: the key's coordinator decides */
     cn_msg_set_body_copy(m, body.data, body.len);
     cn_buf_dispose(&body);
     r->http.pending++;

@@ -109,6 +109,11 @@ static const struct s3_err_row table[] = {
                                   "on record."},
     [GW_S3_INVALID_TAG] = {"InvalidTag", 400, "The tag provided was not a valid tag."},
     [GW_S3_NO_SUCH_TAG_SET] = {"NoSuchTagSet", 404, "The TagSet does not exist"},
+    [GW_S3_CONDITIONAL_CONFLICT] = {"ConditionalRequestConflict", 409,
+                                    "A conflicting operation occurred. If using PutObject you "
+                                    "can retry the request. If using multipart upload you "
+                                    "should initiate another CreateMultipartUpload request and "
+                                    "re-upload each part."},
     [GW_S3_SIGNATURE_DOES_NOT_MATCH] = {"SignatureDoesNotMatch", 403,
                                         "The request signature we calculated does not match "
                                         "the signature you provided. Check your key and "
@@ -204,6 +209,10 @@ gw_s3_err_t gw_s3_err_from_rc(int rc)
         return GW_S3_BUCKET_NOT_EMPTY;
     case CN_ENAMETOOLONG:
         return GW_S3_KEY_TOO_LONG;
+    case CN_ECOND:
+        return GW_S3_PRECONDITION_FAILED;
+    case CN_ECONFLICT:
+        return GW_S3_CONDITIONAL_CONFLICT;
     default:                              /* CN_EIO, CN_ECORRUPT, CN_EPROTO, CN_ECONFIG, ... */
         return GW_S3_INTERNAL_ERROR;
     }

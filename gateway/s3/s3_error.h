@@ -63,6 +63,7 @@ typedef enum gw_s3_err {
     GW_S3_UNRESOLVABLE_EMAIL,             /* 400 UnresolvableGrantByEmailAddress */
     GW_S3_INVALID_TAG,                    /* 400 InvalidTag */
     GW_S3_NO_SUCH_TAG_SET,                /* 404 NoSuchTagSet */
+    GW_S3_CONDITIONAL_CONFLICT,           /* 409 ConditionalRequestConflict */
     GW_S3_ERR_COUNT
 } gw_s3_err_t;
 

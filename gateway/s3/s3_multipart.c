@@ -311,6 +311,7 @@ struct mpu_op {
     char etag[48];
     uint64_t clock;                    /* a new version's (version.h), else 0 */
     char vid[GW_VER_ID_LEN + 1];       /* x-amz-version-id of the object, "": none */
+    cn_wcond_t wcond;                  /* If-None-Match / If-Match (s3_wcond.h) */
     /* ListParts / ListMultipartUploads */
     uint64_t max, marker_num;
     cn_buf_t key_marker, id_marker, prefix;
@@ -788,6 +789,7 @@ static void complete_put_parent(gw_req_t *r)
     cn_msg_set_u64(m, "flags", CN_OBJ_MANIFEST);
     cn_msg_set_u64(m, "size", o->man.size);
     cn_msg_set_u64(m, "want_prev", 1); /* the reply says what it replaced */
+    cn_wcond_to_msg(&o->wcond, m);      /* a condition: the key's coordinator decides */
     cn_msg_set_body_copy(m, body.data, body.len);
     cn_buf_dispose(&body);
     send_as(r, &o->okey, m, on_complete_parent, 1);
@@ -850,7 +852,14 @@ static gw_s3_err_t complete_part_check(struct part_info *p, int rc, cn_msg_t *re
 static void on_complete_marker(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
+    struct mpu_op *o = r->op;
+    uint64_t started_ms = 0;
 
+    /* S3: a key written while the upload ran makes a conditional Complete a 409
+     * ConditionalRequestConflict (start again), one written before it a 412 */
+    if (o != NULL && resp != NULL && cn_msg_rc(resp) == 0 &&
+        cn_msg_get_u64(resp, "mtime", &started_ms) == 0 && cn_wcond_any(&o->wcond))
+        o->wcond.conflict_after_ms = started_ms ? started_ms : 1;
     if (marker_done(r, status, resp, 1) != 0)
         return;
     parts_fetch(r);
@@ -862,6 +871,8 @@ void gw_s3_complete_multipart(gw_req_t *r)
     int rc;
 
     if (o == NULL)
+        return;
+    if (gw_obj_read_wcond(r, GW_WCOND_PUT, &o->wcond))
         return;
     o->part_check = complete_part_check;
     o->parts_done = complete_build;

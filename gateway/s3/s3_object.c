@@ -194,6 +194,7 @@ static void put_small(gw_req_t *r)
     cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
     cn_msg_set_u64(m, "flags", 0);
     cn_msg_set_u64(m, "want_prev", 1); /* the reply says what it replaced */
+    cn_wcond_to_msg(&o->wcond, m);      /* a condition: the key's coordinator decides */
     if (o->body.len)
         cn_msg_set_body_copy(m, o->body.ptr, o->body.len);
     send_write(r, m, on_put_done);
@@ -328,16 +329,47 @@ cn_msg_t *gw_obj_marker_msg(gw_req_t *r, const cn_buf_t *key, uint64_t clock)
     return m;
 }
 
+int gw_obj_read_wcond(gw_req_t *r, enum gw_wcond_op op, cn_wcond_t *out)
+{
+    const char *msg;
+    gw_s3_err_t e = gw_wcond_parse(op, gw_req_header(r, "if-none-match"),
+                                   gw_req_header(r, "if-match"),
+                                   gw_req_header(r, "x-amz-if-match-size"),
+                                   gw_req_header(r, "x-amz-if-match-last-modified-time"), out,
+                                   &msg);
+
+    if (e != GW_S3_OK) {
+        gw_req_error(r, e, msg);
+        return 1;
+    }
+    if (cn_wcond_any(out) && gw_ver_bucket_state(r) != GW_VER_OFF) {
+        gw_req_error(r, GW_S3_NOT_IMPLEMENTED,
+                     "Conditional writes and deletes in a bucket with versioning are not "
+                     "supported yet.");
+        return 1;
+    }
+    return 0;
+}
+
 void gw_s3_put_object(gw_req_t *r)
 {
     gw_obj_op_t *o;
+    cn_wcond_t wc;
     uint8_t md5[CN_MD5_LEN];
 
     if (r->route.key_len == 0) {
         gw_req_error(r, GW_S3_INVALID_ARGUMENT, NULL);
         return;
     }
+    if (gw_obj_read_wcond(r, GW_WCOND_PUT, &wc))
+        return;
     if (gw_req_header(r, "x-amz-copy-source").ptr) {
+        if (cn_wcond_any(&wc)) { /* never a wrong success: the copy would ignore it */
+            gw_req_error(r, GW_S3_NOT_IMPLEMENTED,
+                         "Conditional writes (If-Match, If-None-Match) of CopyObject are not "
+                         "supported yet.");
+            return;
+        }
         gw_s3_copy_object(r);
         return;
     }
@@ -348,6 +380,7 @@ void gw_s3_put_object(gw_req_t *r)
     if (gw_quota_refuses(r, r->body.len))
         return;
     o = obj_op_new(r);
+    o->wcond = wc;
     gw_obj_version_for_write(r, o);
     o->body = r->body;
     gw_obj_meta_from_headers(r, &o->meta);
@@ -797,11 +830,18 @@ static void on_cache_answer(gw_req_t *r, const gw_cache_hit_t *hit)
 static void on_delete_done(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
+    uint64_t missing = 0;
     int rc;
 
+    if (status == 0 && resp != NULL)
+        cn_msg_get_u64(resp, "cond_missing", &missing); /* an If-Match on a missing key */
     if (gw_req_rpc_end(r, status, resp, &rc))
         return;
     gw_obj_op_t *o = r->op;
+    if (rc == CN_ECOND && missing) {
+        gw_req_error(r, GW_S3_NO_SUCH_KEY, NULL); /* If-Match on a key that is not there */
+        return;
+    }
     if (rc != 0 && rc != CN_ENOENT) {
         gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
         return;
@@ -816,6 +856,7 @@ static void delete_parent(gw_req_t *r)
 {
     cn_msg_t *m = key_msg(r, CN_OP_DELETE);
     cn_msg_set_u64(m, "clock", 0);
+    cn_wcond_to_msg(&((gw_obj_op_t *)r->op)->wcond, m); /* the key's coordinator decides */
     send_write(r, m, on_delete_done);
 }
 
@@ -843,6 +884,10 @@ static void on_delete_head(int status, cn_msg_t *resp, void *arg)
         cn_msg_free(resp);
     if (gw_req_rpc_done(r))
         return;
+    if (rc == CN_ENOENT && cn_wcond_any(&((gw_obj_op_t *)r->op)->wcond)) {
+        delete_parent(r); /* a condition is the coordinator's to decide, not this head's */
+        return;
+    }
     if (rc == CN_ENOENT) {
         gw_ver_add_headers(r, ((gw_obj_op_t *)r->op)->named_version ? ((gw_obj_op_t *)r->op)->vid
                                                                       : NULL, 0);
@@ -887,6 +932,8 @@ void gw_s3_delete_object(gw_req_t *r)
         return;
     }
     o = obj_op_new(r);
+    if (gw_obj_read_wcond(r, GW_WCOND_DELETE, &o->wcond))
+        return;
     if ((named = gw_ver_request_key(r, &o->key, o->vid)) < 0)
         return;
     o->named_version = named;

@@ -16,6 +16,7 @@
 #include "gateway/s3/manifest.h"
 #include "gateway/s3/s3_req.h"
 #include "gateway/s3/version.h"
+#include "gateway/s3/s3_wcond.h"
 
 typedef struct gw_obj_op {
     gw_cache_req_t cache;    /* GET/HEAD through the caches (cache.h) */
@@ -40,6 +41,7 @@ typedef struct gw_obj_op {
     int named_version;       /* the request named its version (?versionId) */
     int was_marker;          /* DELETE of a version that was a delete marker */
     void (*target_cont)(gw_req_t *r); /* gw_obj_version_target's, while the latest is found */
+    cn_wcond_t wcond;        /* a conditional write's or delete's condition (s3_wcond.h) */
     /* GET / HEAD / DELETE */
     int head;
     cn_msg_t *parent;        /* the parent's head/get response */
@@ -106,6 +108,10 @@ void gw_obj_put_reply(gw_req_t *r);
  *  after prefix: "" or "x-amz-copy-source-") against an object. Returns 0 to go on, 304 or
  *  412. */
 int gw_obj_conditions(gw_req_t *r, const char *prefix, const char *etag, uint64_t mtime_ms);
+/** Reads r's conditional-write headers (s3_wcond.h) for op into *out. 0, or 1 when r was
+ *  answered: a header we cannot honour (501), a bad one (400), or a condition in a bucket that
+ *  has (had) versioning (501: not decided by the coordinator yet, never a wrong success). */
+int gw_obj_read_wcond(gw_req_t *r, enum gw_wcond_op op, cn_wcond_t *out);
 /** Allocates r's object operation for key (bucket "/" key, copied) and attaches it to r. */
 gw_obj_op_t *gw_obj_op_new(gw_req_t *r, const char *key, size_t key_len);
 /** Stores o->body under o->key with o->meta and o->etag: writes one record or chunks plus a

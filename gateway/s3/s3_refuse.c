@@ -38,10 +38,6 @@ static_assert(GW_OP_UNSUPPORTED < 64, "a set of operations is a 64-bit mask");
      OP(GW_OP_GET_OBJECT_ACL) | OP(GW_OP_PUT_OBJECT_ACL) | OP(GW_OP_GET_OBJECT_TAGGING) |     \
      OP(GW_OP_PUT_OBJECT_TAGGING) | OP(GW_OP_DELETE_OBJECT_TAGGING))
 
-static const char conditional_msg[] =
-    "Conditional writes (If-Match, If-None-Match) are not supported yet.";
-static const char conditional_delete_msg[] =
-    "Conditional deletes (If-Match, x-amz-if-match-*) are not supported yet.";
 static const char sse_msg[] = "Server-side encryption (x-amz-server-side-encryption*) is not "
                               "supported yet: the object would be stored unencrypted.";
 static const char lock_msg[] = "Object Lock (x-amz-object-lock-*) is not supported yet.";
@@ -54,11 +50,6 @@ static const struct header_rule {
     uint64_t ops;
     const char *msg;
 } header_rules[] = {
-    {"if-match", OP(GW_OP_PUT_OBJECT) | OP(GW_OP_COMPLETE_MULTIPART), conditional_msg},
-    {"if-none-match", OP(GW_OP_PUT_OBJECT) | OP(GW_OP_COMPLETE_MULTIPART), conditional_msg},
-    {"if-match", OP(GW_OP_DELETE_OBJECT), conditional_delete_msg},
-    {"x-amz-if-match-last-modified-time", OP(GW_OP_DELETE_OBJECT), conditional_delete_msg},
-    {"x-amz-if-match-size", OP(GW_OP_DELETE_OBJECT), conditional_delete_msg},
     {"x-amz-server-side-encryption", OBJECT_WRITE, sse_msg},
     {"x-amz-server-side-encryption-aws-kms-key-id", OBJECT_WRITE, sse_msg},
     {"x-amz-server-side-encryption-context", OBJECT_WRITE, sse_msg},

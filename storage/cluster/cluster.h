@@ -21,6 +21,7 @@
 #include "common/buf.h"
 #include "common/ring.h"
 #include "common/rpc.h"
+#include "common/wcond.h"
 #include "storage/storage.h"
 
 /* ops added by the cluster side (docs/PROTOCOL.md, "Replication") */
@@ -162,6 +163,28 @@ void stor_gather_start(struct stor_server *s, cn_slice_t key, const stor_owners_
 /** Index of the newest version found (-1: none). */
 int stor_gather_best(const stor_gather_t *g);
 void stor_gather_free(stor_gather_t *g);
+
+/* ---- conditional writes (storage/cluster/cond_write.c) ------------------------------------ */
+
+typedef struct stor_cond stor_cond_t;
+/** The outcome of a conditional write's check: rc 0 (the condition holds: write now), CN_ECOND
+ *  (missing = 1: an If-Match on a key that does not exist), CN_ECONFLICT, or CN_EUNAVAIL (too
+ *  few owners answered to know the current version); seen_clock is the clock of the current
+ *  version read (0: none), which the write must pass. */
+typedef void (*stor_cond_done_fn)(struct stor_server *s, int rc, int missing,
+                                  uint64_t seen_clock, void *arg);
+/** 1 when this node is the coordinator of conditional writes of a key whose cur owners are
+ *  owners: the first of them, in ring order, that the manager does not report down. */
+int stor_cond_is_coordinator(const struct stor_server *s, const stor_owners_t *owners);
+/** How many of a key's owners on cur must answer the check: N - min(W, D) + 1, at most owners. */
+size_t stor_cond_need(const struct stor_server *s, size_t owners);
+/** Queues a conditional write of key behind the conditional writes of the same object (key up
+ *  to its NUL) that came before, then checks c against the key's current version and calls cb
+ *  (never inline). The caller writes (or not) and then calls stor_cond_end, in every case, to
+ *  let the next one go. c and owners are copied. Main loop only. */
+stor_cond_t *stor_cond_begin(struct stor_server *s, cn_slice_t key, const cn_wcond_t *c,
+                             const stor_owners_t *owners, stor_cond_done_fn cb, void *arg);
+void stor_cond_end(stor_cond_t *h);
 
 /* ---- replicator (storage/cluster/replicator.c) ---------------------------------------------- */
 

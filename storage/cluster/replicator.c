@@ -11,6 +11,9 @@
  *     writer thread). A replica's CN_ESTALE (it holds this version or a newer one) and a delete's
  *     CN_ENOENT are acks. A put asked with want_prev = 1 reads the local version first (the
  *     replicas are already on their way) and its reply says what it replaced (prev_*).
+ *   A put/delete with a condition (common/wcond.h) is checked first by cond_write.c, under
+ *     its object's queue, and only on the key's first owner in service (else CN_EUNAVAIL);
+ *     the queue is released when it answers (docs/DESIGN.md, "Conditional writes").
  *   get/head: read locally; with R > 1 also from R-1 other owners; when the local copy is
  *     missing or corrupt, or this node is not an owner, from every other node of the read
  *     set (owners on cur, then on prev during a rebalance), less the nodes the manager
@@ -54,6 +57,10 @@ struct coord {
     size_t pending, acks, fails, nospc; /* nospc: failures that were CN_ENOSPC */
     size_t hints;             /* repair entries queued, not yet persistent: no answer yet */
     int local_done, local_rc, live_seen;
+    /* conditional writes (cond_write.c): the check's queue, held until the answer */
+    cn_wcond_t cond;
+    stor_cond_t *ch;
+    int clock_given;          /* the request named the clock (a version's): never re-stamped */
     /* reads */
     stor_version_t *local;
     double t0;                /* for /metrics */
@@ -88,6 +95,11 @@ static void coord_free(struct coord *c)
 static void reply(struct coord *c, cn_msg_t *resp)
 {
     double took = stor_metrics_now() - c->t0;
+
+    if (c->ch != NULL) { /* the next conditional write of the object may check now */
+        stor_cond_end(c->ch);
+        c->ch = NULL;
+    }
 
     stor_move_rate_fg(c->s, took); /* the foreground the moves must not hurt */
     stor_metrics_request(c->s, cn_msg_op(c->req), cn_msg_rc(resp), took,
@@ -130,6 +142,8 @@ static void write_check(struct coord *c)
             rc = c->nospc > 0 ? CN_ENOSPC : CN_EQUORUM; /* full disks: say so (S3 507) */
         if (c->self_owner && c->local_rc == CN_ESTALE)
             rc = CN_ESTALE; /* a newer version is stored: this write lost (last writer wins) */
+        if (rc == CN_ESTALE && cn_wcond_any(&c->cond))
+            rc = CN_ECONFLICT; /* its condition held, but a concurrent write came after it */
         if (rc == CN_EQUORUM || rc == CN_ENOSPC)
             CN_LOG(CN_LOG_WARN, "op=%s key=%.*s acks=%zu need=%u full=%zu: quorum not reached",
                    cn_msg_op(c->req), (int)c->key.len, c->key.data, c->acks,
@@ -407,6 +421,70 @@ static void on_local_read(struct stor_server *s, stor_version_t *v, void *arg)
                       c->len, on_read_gather, c);
 }
 
+/* ---- conditional writes ------------------------------------------------------------- */
+
+static void reply_rc(struct coord *c, int rc, int missing)
+{
+    cn_msg_t *resp = cn_msg_new(cn_msg_op(c->req));
+
+    cn_msg_set_rc(resp, rc);
+    if (missing)
+        cn_msg_set_u64(resp, "cond_missing", 1);
+    reply(c, resp);
+    coord_free(c);
+}
+
+/* The check is done (cond_write.c); the object's queue is held until the answer. */
+static void on_cond_checked(struct stor_server *s, int rc, int missing, uint64_t seen_clock,
+                            void *arg)
+{
+    struct coord *c = arg;
+
+    CN_CHECK_OBJ(c, STOR_COORD_MAGIC);
+    if (rc == 0 && seen_clock >= c->m.clock) {
+        /* the version read is newer than this write's clock (another coordinator's HLC ran
+         * ahead): a clock of this node's own is stamped past it; a given clock cannot move */
+        if (c->clock_given) {
+            rc = CN_ECONFLICT;
+        } else {
+            cn_hlc_observe(seen_clock);
+            c->m.clock = cn_hlc_next();
+        }
+    }
+    if (rc != 0) {
+        reply_rc(c, rc, missing);
+        return;
+    }
+    coordinate_write(c);
+}
+
+/* A put or delete with a condition (common/wcond.h): only the key's first owner in service
+ * coordinates it, after its check. 1 when it is taken care of here (answered or queued), 0 for
+ * a plain write. */
+static int cond_write(struct coord *c)
+{
+    struct stor_server *s = c->s;
+    uint64_t clock = 0;
+    int rc;
+
+    if ((rc = cn_wcond_from_msg(c->req, &c->cond)) != 0) {
+        reply_rc(c, rc, 0);
+        return 1;
+    }
+    if (!cn_wcond_any(&c->cond))
+        return 0;
+    if (!stor_cond_is_coordinator(s, &c->owners)) {
+        /* the gateway's view of who is down is not this node's: it decides nothing */
+        CN_LOG(CN_LOG_INFO, "key=%.*s: conditional write refused, this node is not the key's "
+               "first owner in service", (int)c->key.len, c->key.data);
+        reply_rc(c, CN_EUNAVAIL, 0);
+        return 1;
+    }
+    c->clock_given = cn_msg_get_u64(c->req, "clock", &clock) == 0 && clock != 0;
+    c->ch = stor_cond_begin(s, ckey(c), &c->cond, &c->owners, on_cond_checked, c);
+    return 1;
+}
+
 /* ---- entry -------------------------------------------------------------------------- */
 
 void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req,
@@ -436,6 +514,8 @@ void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *
     c->want_prev = want_prev != 0;
     stor_owners_of(s->ring_cur, key, s->levels.n, &c->owners);
     c->self_owner = stor_owners_has(&c->owners, stor_self(s));
+    if ((op == STOR_OBJ_PUT || op == STOR_OBJ_DELETE) && cond_write(c) != 0)
+        return;
     if (op == STOR_OBJ_PUT || op == STOR_OBJ_DELETE)
         coordinate_write(c);
     else

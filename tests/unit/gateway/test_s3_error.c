@@ -67,6 +67,7 @@ static const struct {
     {GW_S3_UNRESOLVABLE_EMAIL, "UnresolvableGrantByEmailAddress", 400},
     {GW_S3_INVALID_TAG, "InvalidTag", 400},
     {GW_S3_NO_SUCH_TAG_SET, "NoSuchTagSet", 404},
+    {GW_S3_CONDITIONAL_CONFLICT, "ConditionalRequestConflict", 409},
 };
 
 Test(s3_error, every_enum_value_has_code_status_message, .timeout = 10)
@@ -109,6 +110,8 @@ Test(s3_error, from_rc, .timeout = 10)
     cr_assert_eq(gw_s3_err_from_rc(CN_ENAMETOOLONG), GW_S3_KEY_TOO_LONG);
     cr_assert_eq(gw_s3_err_from_rc(CN_ECORRUPT), GW_S3_INTERNAL_ERROR);
     cr_assert_eq(gw_s3_err_from_rc(CN_EIO), GW_S3_INTERNAL_ERROR);
+    cr_assert_eq(gw_s3_err_from_rc(CN_ECOND), GW_S3_PRECONDITION_FAILED);
+    cr_assert_eq(gw_s3_err_from_rc(CN_ECONFLICT), GW_S3_CONDITIONAL_CONFLICT);
     cr_assert_eq(gw_s3_err_from_rc(-99999), GW_S3_INTERNAL_ERROR);
 }
 
