@@ -70,6 +70,13 @@ vcheck() {
 vcheck "ListObjectVersions is identical through both gateways and holds every acked version \
 (latest = newest acked, both racers' versions); whereis: every acked version on the 3 owners \
 with one clock; du over the nodes = 3 x the listing" --du storage0,storage1,storage2
+out=$(cl_adm whereis "$FC_BUCKET/v/k000")
+expect_match "cairn-adm whereis of a key with versions prints each owner's versions" \
+    'versions:.*storage[0-2] +\| cur +\| [0-9a-f]{24} +\| (version|delete marker|deleted) ' \
+    "$(printf '%s' "$out" | tr '\n' ' ')"
+out=$(cl_adm whereis "$FC_BUCKET/warmup/0-000000")
+check "an unversioned key's whereis has its copies and no versions table" \
+    bash -c '[[ $1 == *"copies:"* && $1 != *"versions:"* ]]' _ "$out"
 
 # ---- rebalance onto a fourth node with the versions present (mover, recoverer) ----------
 check "start a fourth storage node" cl_start_one storage3
