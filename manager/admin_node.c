@@ -68,6 +68,7 @@ static cn_msg_t *call(struct mgr_server *s, struct mgr_answer *a, const char *no
 struct du_line {
     char bucket[128];
     unsigned long long objects, bytes, tombstones;
+    unsigned long long noncurrent, noncurrent_bytes, markers; /* 0 from a node before versions */
 };
 
 /* Reads the next well-formed line of body from *off (longer or malformed lines are skipped).
@@ -85,8 +86,10 @@ static int du_next(cn_slice_t body, size_t *off, struct du_line *d)
             continue;
         memcpy(line, p, ll);
         line[ll] = '\0';
-        if (sscanf(line, "%127s %llu %llu %llu", d->bucket, &d->objects, &d->bytes,
-                   &d->tombstones) == 4)
+        d->noncurrent = d->noncurrent_bytes = d->markers = 0;
+        if (sscanf(line, "%127s %llu %llu %llu %llu %llu %llu", d->bucket, &d->objects,
+                   &d->bytes, &d->tombstones, &d->noncurrent, &d->noncurrent_bytes,
+                   &d->markers) >= 4)
             return 1;
     }
     return 0;
@@ -115,16 +118,20 @@ void mgr_h_node_du(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a
         return;
     }
     j = mgr_msg_json(resp, NULL,
-                     (const char *const[]){"u:objects", "u:bytes", "u:tombstones", "u:entries",
-                                           "u:buckets", "u:disk_bytes", NULL});
+                     (const char *const[]){"u:objects", "u:bytes", "u:tombstones",
+                                           "u:noncurrent", "u:noncurrent_bytes",
+                                           "u:delete_markers", "u:entries", "u:buckets",
+                                           "u:disk_bytes", NULL});
     json_object_set_new(j, "node", json_string(r->param[0]));
     arr = json_array();
     body = cn_msg_body(resp);
     for (size_t off = 0; du_next(body, &off, &d);)
-        json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I}", "bucket", d.bucket,
-                                             "objects", (json_int_t)d.objects, "bytes",
-                                             (json_int_t)d.bytes, "tombstones",
-                                             (json_int_t)d.tombstones));
+        json_array_append_new(
+            arr, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "bucket", d.bucket, "objects",
+                           (json_int_t)d.objects, "bytes", (json_int_t)d.bytes, "tombstones",
+                           (json_int_t)d.tombstones, "noncurrent", (json_int_t)d.noncurrent,
+                           "noncurrent_bytes", (json_int_t)d.noncurrent_bytes,
+                           "delete_markers", (json_int_t)d.markers));
     json_object_set_new(j, "detail", arr);
     cn_msg_free(resp);
     a->status = 200;
@@ -401,6 +408,7 @@ void mgr_h_bucket_delete_stats(struct mgr_server *s, struct mgr_req *r, struct m
 #define MGR_USAGE_POLL_MS 5000
 
 /* Adds the per-bucket live bytes of a du body to acc. */
+/* A bucket's usage counts every version it stores: current and non-current bytes. */
 static void usage_add(json_t *acc, cn_slice_t body)
 {
     struct du_line d;
@@ -408,7 +416,7 @@ static void usage_add(json_t *acc, cn_slice_t body)
     for (size_t off = 0; du_next(body, &off, &d);)
         json_object_set_new(acc, d.bucket,
                             json_integer(json_integer_value(json_object_get(acc, d.bucket)) +
-                                         (json_int_t)d.bytes));
+                                         (json_int_t)(d.bytes + d.noncurrent_bytes)));
 }
 
 void mgr_usage_poll(struct mgr_server *s)

@@ -22,6 +22,7 @@
 #include "common/proto.h"
 
 #define MGR_KEY_MAX 1100
+#define MGR_WHEREIS_VERSIONS 10000 /* versions whereis lists per copy at most */
 
 static void hex16(uint64_t sum, char out[17])
 {
@@ -625,7 +626,90 @@ void mgr_h_node_full(struct mgr_server *s, struct mgr_req *r, struct mgr_answer 
     json_object_set_new(a->json, "storage", sto);
 }
 
-/* Adds "copy" (what the node's whereis says) to each entry of a replica array. */
+/* One entry of a node's version listing as JSON: its version ("null" for the object's own
+ * key, else the ID after the NUL), whether it is a delete marker or a tombstone (a version
+ * deleted for good), clock, size, ETag and time. */
+static json_t *version_json(const cn_list_entry_t *e)
+{
+    const char *nul = memchr(e->key.ptr, '\0', e->key.len);
+    char when[32];
+    json_t *v;
+
+    v = json_pack("{s:s%, s:b, s:b, s:I, s:I, s:s, s:I}", "version",
+                  nul ? nul + 1 : "null",
+                  nul ? e->key.len - (size_t)(nul + 1 - e->key.ptr) : strlen("null"),
+                  "delete_marker", (e->flags & CN_OBJ_DELETE_MARKER) != 0, "tombstone",
+                  (e->flags & CN_OBJ_TOMBSTONE) != 0, "clock", (json_int_t)e->clock, "size",
+                  (json_int_t)e->size, "etag", e->etag, "flags", (json_int_t)e->flags);
+    if (e->mtime_ms) {
+        cn_fmt_iso8601_ms(e->mtime_ms, when, sizeof(when));
+        json_object_set_new(v, "time", json_string(when));
+    }
+    return v;
+}
+
+/* Sets "versions" of copy c to what node holds of key and its versions (issue 16): a storage
+ * `list` with group = 1 (only key and "key\0ID") and tombstones = 1, in index order (the
+ * object's own key, then its versions newest first), at most MGR_WHEREIS_VERSIONS of them
+ * ("versions_truncated" when more follow); "versions_error" when the node does not answer. */
+static void add_versions(struct mgr_server *s, const char *node, json_t *c, const char *key)
+{
+    size_t klen = strlen(key);
+    json_t *arr = json_array();
+    cn_buf_t after;
+    char why[512];
+    int more = 1;
+
+    cn_buf_init(&after);
+    while (more && json_array_size(arr) < MGR_WHEREIS_VERSIONS) {
+        cn_msg_t *req = cn_msg_new(CN_OP_LIST), *resp = NULL;
+        cn_list_result_t *lr = NULL;
+        cn_slice_t body;
+        uint64_t trunc = 0;
+        size_t n;
+        int rc;
+
+        cn_msg_set_bytes(req, "prefix", key, klen);
+        if (after.len > 0)
+            cn_msg_set_bytes(req, "start_after", after.data, after.len);
+        cn_msg_set_u64(req, "group", 1);
+        cn_msg_set_u64(req, "tombstones", 1);
+        cn_msg_set_u64(req, "max_keys", 1000);
+        rc = mgr_node_call(s, node, req, MGR_NODE_CALL_TIMEOUT_MS, &resp, why, sizeof(why));
+        if (rc == 0 && (rc = cn_msg_rc(resp)) != 0)
+            snprintf(why, sizeof(why), "list: %s", cn_strerror(rc));
+        if (rc == 0) {
+            body = cn_msg_body(resp);
+            if (body.len > 0 && (rc = cn_list_decode(body.ptr, body.len, &lr)) != 0)
+                snprintf(why, sizeof(why), "list: %s", cn_strerror(rc));
+        }
+        if (rc != 0) {
+            json_object_set_new(c, "versions_error", json_string(why));
+            cn_msg_free(resp);
+            break;
+        }
+        n = lr ? cn_list_result_count(lr) : 0;
+        for (size_t i = 0; i < n; i++) {
+            const cn_list_entry_t *e = cn_list_result_at(lr, i);
+
+            json_array_append_new(arr, version_json(e));
+            if (i + 1 == n) {
+                cn_buf_reset(&after);
+                cn_buf_append(&after, e->key.ptr, e->key.len);
+            }
+        }
+        more = cn_msg_get_u64(resp, "truncated", &trunc) == 0 && trunc && n > 0;
+        cn_list_result_free(lr);
+        cn_msg_free(resp);
+    }
+    if (more && json_array_size(arr) >= MGR_WHEREIS_VERSIONS)
+        json_object_set_new(c, "versions_truncated", json_true());
+    cn_buf_dispose(&after);
+    json_object_set_new(c, "versions", arr);
+}
+
+/* Adds "copy" (what the node's whereis says, with the versions it holds) to each entry of a
+ * replica array. */
 static void add_copies(struct mgr_server *s, json_t *arr, const char *key)
 {
     static const char *const fields[] = {"u:owner", "u:clock", "s:etag", "u:size", "u:mtime",
@@ -667,6 +751,8 @@ static void add_copies(struct mgr_server *s, json_t *arr, const char *key)
             }
         }
         cn_msg_free(resp);
+        if (rc == 0)
+            add_versions(s, node, c, key);
         json_object_set_new(e, "copy", c);
     }
 }

@@ -1,6 +1,11 @@
 /*
  * storage/admin_ops.c: the operator's storage ops (docs/PROTOCOL.md, "Operator ops"):
- *   du                    objects and bytes per bucket from the index (thread pool scan)
+ *   du                    objects and bytes per bucket from the index (thread pool scan);
+ *                         an object's entries (its own key "bucket/key" and its versions
+ *                         "bucket/key\0ID", consecutive in the index) are one group whose
+ *                         entry with the newest clock, tombstones left out, is current
+ *                         (issue 16): the others, and a current delete marker, count as
+ *                         non-current; a group spans scan batches (struct du_job's grp_*)
  *   set_property          a reloadable config key at run time (update-property,
  *                         update-log-level)
  *   delete_bucket         starts the asynchronous removal of every key under BUCKET/ held
@@ -77,7 +82,9 @@ struct stor_admin {
 
 struct du_bucket {
     char name[STOR_BUCKET_MAX + 1];
-    uint64_t objects, bytes, tombstones;
+    uint64_t objects, bytes, tombstones;       /* current objects and their bytes */
+    uint64_t noncurrent, noncurrent_bytes;     /* older versions and delete markers */
+    uint64_t markers;                          /* delete markers (among noncurrent) */
 };
 
 struct du_job {
@@ -91,6 +98,11 @@ struct du_job {
     struct du_bucket *v;
     size_t n, cap;
     uint64_t disk;
+    cn_buf_t grp;              /* the object part of the group being counted ("" none) */
+    size_t grp_n;              /* its live entries so far */
+    uint64_t grp_bytes;        /* their sizes */
+    uint64_t grp_clock, grp_size; /* the newest of them */
+    uint32_t grp_flags;
     /* delete batch */
     struct del_job *dj;
     size_t max;
@@ -121,16 +133,46 @@ static int bucket_ok(cn_slice_t b)
 
 /* ---- du -------------------------------------------------------------------------------- */
 
+/* Counts the group of entries of one object (j->grp) into the last bucket, where its
+ * entries went, and starts none. */
+static void du_group_end(struct du_job *j)
+{
+    struct du_bucket *b = j->n > 0 ? &j->v[j->n - 1] : NULL;
+
+    if (b != NULL && j->grp_n > 0) {
+        if (j->grp_flags & CN_OBJ_DELETE_MARKER) { /* the object is deleted */
+            b->noncurrent += j->grp_n;
+            b->noncurrent_bytes += j->grp_bytes;
+        } else {
+            b->objects++;
+            b->bytes += j->grp_size;
+            b->noncurrent += j->grp_n - 1;
+            b->noncurrent_bytes += j->grp_bytes - j->grp_size;
+        }
+    }
+    cn_buf_reset(&j->grp);
+    j->grp_n = 0;
+    j->grp_bytes = 0;
+}
+
 static int du_entry(void *arg, cn_slice_t key, const stor_obj_meta_t *m)
 {
     struct du_job *j = arg;
     size_t plen = strlen(j->prefix), blen;
-    const char *slash;
+    const char *slash, *nul;
+    cn_slice_t obj;
     struct du_bucket *b;
 
     if (plen > 0 && (key.len < plen || memcmp(key.ptr, j->prefix, plen) != 0)) {
+        du_group_end(j);
         j->past = 1;
         return 1;
+    }
+    nul = memchr(key.ptr, '\0', key.len);
+    obj = cn_slice(key.ptr, nul ? (size_t)(nul - key.ptr) : key.len);
+    if (j->grp.len != obj.len || memcmp(j->grp.data, obj.ptr, obj.len) != 0) {
+        du_group_end(j); /* before the bucket changes: the group's bucket is the last one */
+        cn_buf_append(&j->grp, obj.ptr, obj.len);
     }
     slash = memchr(key.ptr, '/', key.len);
     blen = slash ? (size_t)(slash - key.ptr) : key.len;
@@ -149,8 +191,15 @@ static int du_entry(void *arg, cn_slice_t key, const stor_obj_meta_t *m)
     if (m->flags & CN_OBJ_TOMBSTONE) {
         b->tombstones++;
     } else {
-        b->objects++;
-        b->bytes += m->size;
+        if (j->grp_n == 0 || m->clock > j->grp_clock) {
+            j->grp_clock = m->clock;
+            j->grp_size = m->size;
+            j->grp_flags = m->flags;
+        }
+        j->grp_n++;
+        j->grp_bytes += m->size;
+        if (m->flags & CN_OBJ_DELETE_MARKER)
+            b->markers++;
     }
     cn_buf_reset(&j->keys);
     cn_buf_append(&j->keys, key.ptr, key.len);
@@ -177,6 +226,7 @@ static void du_run(uv_work_t *w)
         cn_buf_reset(&cur);
         cn_buf_append(&cur, j->keys.data, j->keys.len);
     }
+    du_group_end(j);
     cn_buf_dispose(&cur);
     stor_engine_disk_usage(j->s->engine, &j->disk);
 }
@@ -190,12 +240,14 @@ static struct du_job *du_job_new(struct stor_server *s)
     j->s = s;
     j->work.data = j;
     cn_buf_init(&j->keys);
+    cn_buf_init(&j->grp);
     return j;
 }
 
 static void du_job_free(struct du_job *j)
 {
     cn_buf_dispose(&j->keys);
+    cn_buf_dispose(&j->grp);
     cn_free(j->v);
     j->magic = 0;
     cn_free(j);
@@ -205,7 +257,7 @@ static void du_done(uv_work_t *w, int status)
 {
     struct du_job *j = w->data;
     cn_msg_t *resp = cn_msg_new(STOR_OP_DU);
-    uint64_t objects = 0, bytes = 0, tomb = 0;
+    uint64_t objects = 0, bytes = 0, tomb = 0, nc = 0, nc_bytes = 0, markers = 0;
     cn_buf_t body;
     char line[256];
     size_t len;
@@ -217,19 +269,29 @@ static void du_done(uv_work_t *w, int status)
     if (j->rc == 0) {
         cn_buf_init(&body);
         for (size_t i = 0; i < j->n; i++) {
-            int n = snprintf(line, sizeof(line), "%s %llu %llu %llu\n", j->v[i].name,
-                             (unsigned long long)j->v[i].objects,
-                             (unsigned long long)j->v[i].bytes,
-                             (unsigned long long)j->v[i].tombstones);
+            const struct du_bucket *b = &j->v[i];
+            /* the first four columns are those of a node before versions */
+            int n = snprintf(line, sizeof(line), "%s %llu %llu %llu %llu %llu %llu\n", b->name,
+                             (unsigned long long)b->objects, (unsigned long long)b->bytes,
+                             (unsigned long long)b->tombstones,
+                             (unsigned long long)b->noncurrent,
+                             (unsigned long long)b->noncurrent_bytes,
+                             (unsigned long long)b->markers);
             cn_buf_append(&body, line, (size_t)n);
-            objects += j->v[i].objects;
-            bytes += j->v[i].bytes;
-            tomb += j->v[i].tombstones;
+            objects += b->objects;
+            bytes += b->bytes;
+            tomb += b->tombstones;
+            nc += b->noncurrent;
+            nc_bytes += b->noncurrent_bytes;
+            markers += b->markers;
         }
         cn_msg_set_u64(resp, "objects", objects);
         cn_msg_set_u64(resp, "bytes", bytes);
         cn_msg_set_u64(resp, "tombstones", tomb);
-        cn_msg_set_u64(resp, "entries", objects + tomb);
+        cn_msg_set_u64(resp, "noncurrent", nc);
+        cn_msg_set_u64(resp, "noncurrent_bytes", nc_bytes);
+        cn_msg_set_u64(resp, "delete_markers", markers);
+        cn_msg_set_u64(resp, "entries", objects + nc + tomb);
         cn_msg_set_u64(resp, "buckets", j->n);
         cn_msg_set_u64(resp, "disk_bytes", j->disk);
         if (body.len > 0) {

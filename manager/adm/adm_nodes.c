@@ -183,19 +183,27 @@ int adm_cmd_purge_cache(struct adm *a, int argc, char **argv)
 
 static void du_print(struct adm *a, const json_t *j, const void *arg)
 {
-    struct adm_table t = {.ncols = 4, .head = {"bucket", "objects", "bytes", "tombstones"}};
+    struct adm_table t = {.ncols = 7, .head = {"bucket", "objects", "bytes", "tombstones",
+                                               "non-current", "non-current bytes",
+                                               "delete markers"}};
     const json_t *e;
     size_t i;
 
     printf("active objects: %s\ntotal objects:  %s\nactive size:    %s\ndisk used:      %s\n",
            adm_val(j, "objects"), adm_val(j, "entries"), adm_val(j, "bytes"),
            adm_val(j, "disk_bytes"));
+    /* versions (issue 16): older versions and delete markers, counted apart */
+    if (json_integer_value(json_object_get(j, "noncurrent")) > 0)
+        printf("non-current:    %s (%s bytes; %s delete markers)\n", adm_val(j, "noncurrent"),
+               adm_val(j, "noncurrent_bytes"), adm_val(j, "delete_markers"));
     if (!*(const int *)arg)
         return;
     putchar('\n');
     json_array_foreach(json_object_get(j, "detail"), i, e) {
-        const char *row[] = {adm_str(e, "bucket"), adm_val(e, "objects"), adm_val(e, "bytes"),
-                             adm_val(e, "tombstones")};
+        const char *row[] = {adm_str(e, "bucket"),     adm_val(e, "objects"),
+                             adm_val(e, "bytes"),      adm_val(e, "tombstones"),
+                             adm_val(e, "noncurrent"), adm_val(e, "noncurrent_bytes"),
+                             adm_val(e, "delete_markers")};
         adm_table_row(&t, row);
     }
     adm_table_print(&t);

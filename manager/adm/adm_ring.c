@@ -131,6 +131,68 @@ static void copies_print(const json_t *j)
     adm_table_print(&t);
 }
 
+/* 1 when some copy holds a version other than the object's own key (issue 16). */
+static int any_versions(const json_t *j)
+{
+    static const char *const sets[] = {"replicas", "prev_replicas"};
+    size_t i, k;
+    json_t *n, *v;
+
+    for (size_t s = 0; s < 2; s++)
+        json_array_foreach(json_object_get(j, sets[s]), i, n)
+            json_array_foreach(json_object_get(json_object_get(n, "copy"), "versions"), k, v)
+                if (strcmp(adm_str(v, "version"), "null") != 0)
+                    return 1;
+    return 0;
+}
+
+/* The versions each owner holds, in index order (the object's own key, the null version,
+ * first; then the versions newest first): printed only for a key with versions, so that an
+ * unversioned key's whereis reads as it always did. */
+static void versions_print(const json_t *j)
+{
+    struct adm_table t = {.ncols = 8, .head = {"node", "ring", "version", "kind", "size", "etag",
+                                               "clock", "time"}};
+    static const char *const sets[] = {"replicas", "prev_replicas"};
+    size_t i, k;
+    json_t *n, *v;
+
+    if (!any_versions(j))
+        return;
+    for (size_t s = 0; s < 2; s++)
+        json_array_foreach(json_object_get(j, sets[s]), i, n) {
+            const json_t *c = json_object_get(n, "copy");
+
+            if (c == NULL)
+                continue;
+            if (json_object_get(c, "versions_error") != NULL) {
+                const char *row[] = {adm_str(n, "node"), s ? "prev" : "cur", "-",
+                                     adm_str(c, "versions_error"), NULL, NULL, NULL, NULL};
+                adm_table_row(&t, row);
+                continue;
+            }
+            json_array_foreach(json_object_get(c, "versions"), k, v) {
+                const char *kind = json_is_true(json_object_get(v, "tombstone"))
+                                       ? "deleted"
+                                       : json_is_true(json_object_get(v, "delete_marker"))
+                                             ? "delete marker"
+                                             : "version";
+                const char *row[] = {adm_str(n, "node"), s ? "prev" : "cur",
+                                     adm_str(v, "version"), kind, adm_val(v, "size"),
+                                     adm_str(v, "etag"), adm_val(v, "clock"),
+                                     adm_str(v, "time")};
+                adm_table_row(&t, row);
+            }
+            if (json_is_true(json_object_get(c, "versions_truncated"))) {
+                const char *row[] = {adm_str(n, "node"), s ? "prev" : "cur", "...",
+                                     "(more not shown)", NULL, NULL, NULL, NULL};
+                adm_table_row(&t, row);
+            }
+        }
+    printf("\nversions:\n");
+    adm_table_print(&t);
+}
+
 static void whereis_print(struct adm *a, const json_t *j, const void *arg)
 {
     struct adm_table t = {.ncols = 5, .head = {"#", "node", "address", "state", "role"}};
@@ -146,6 +208,7 @@ static void whereis_print(struct adm *a, const json_t *j, const void *arg)
     }
     adm_table_print(&t);
     copies_print(j);
+    versions_print(j);
     if (json_object_get(j, "prev_replicas") != NULL) {
         struct adm_table tp = {.ncols = 5, .head = {"#", "node (prev ring)", "address", "state",
                                                 "role"}};

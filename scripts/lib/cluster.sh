@@ -1,5 +1,6 @@
 # scripts/lib/cluster.sh: start and stop a local cairn cluster (1, 3 or 5 managers, S storage
-# nodes, 1 gateway) whose configs, data, logs, pid and port files all live under one directory.
+# nodes, 1 gateway or CL_NGW) whose configs, data, logs, pid and port files all live under one
+# directory.
 # Sourced by scripts/quickstart and tests/integration/*. Every process started is recorded in
 # DIR/run/NAME.pid and stopped by that PID only.
 #
@@ -17,6 +18,11 @@
 # CL_MGR_PORTS_I="RPC ADMIN RAFT", each picked free when unset. Storage nodes and the
 # gateway get every manager's RPC address, cl_adm every admin address (it follows the
 # leader). cl_managers lists the names; cl_mgr_leader prints the one that leads.
+#
+# More gateways: CL_NGW (default 1) gateways, named gateway (S3 port: cl_configure's, in
+# CL_S3), gateway2, gateway3, ... (member names the same; each S3 port picked free when
+# CL_GW_S3_I is unset, kept as CL_S3_I in cluster.env; plain REST on the first one only).
+# cl_gateways lists the names, cl_s3_port NAME prints a gateway's S3 port.
 #
 # Every daemon listens on 127.0.0.1 in this network namespace unless placed elsewhere before
 # cl_configure (the multi-host layout of tests, tests/cluster/README.md):
@@ -152,7 +158,7 @@ PY
 cl_ports() {
     local conf
     case $1 in
-        manager* | storage* | gateway) conf=$CL_DIR/conf/cairn-$1.conf ;;
+        manager* | storage* | gateway*) conf=$CL_DIR/conf/cairn-$1.conf ;;
         *) echo "cl_ports: unknown daemon $1" >&2; return 1 ;;
     esac
     awk -F' *= *' '
@@ -168,7 +174,7 @@ cl_ports() {
 # cl_place NAME ADDR [NETNS]: see the header. Placements are written to cluster.env by
 # cl_configure (cl_load brings them back); a placement after cl_configure changes nothing.
 cl_place() {
-    [[ $1 =~ ^(manager[0-9]*|storage[0-9]+|gateway|client)$ ]] || { echo "cl_place: unknown daemon $1" >&2; return 1; }
+    [[ $1 =~ ^(manager[0-9]*|storage[0-9]+|gateway[0-9]*|client)$ ]] || { echo "cl_place: unknown daemon $1" >&2; return 1; }
     printf -v "CL_ADDR_$1" '%s' "$2"
     printf -v "CL_NETNS_$1" '%s' "${3:-}"
 }
@@ -206,7 +212,7 @@ cl_hosts() {
     . "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
     for ((i = 2; i <= ${CL_NMGR:-1}; i++)); do names+=("manager$i"); done
     for ((i = 0; i < $1; i++)); do names+=("storage$i"); done
-    names+=(gateway client)
+    names+=($(cl_gateways) client)
     nh_setup "${names[@]}" || return 1
     for i in "${names[@]}"; do cl_place "$i" "$(nh_addr "$i")" "$(nh_ns "$i")"; done
 }
@@ -228,14 +234,13 @@ cl_mgr_name() { # cl_mgr_name ID: the daemon name of manager ID
 }
 
 cl_configure() {
-    local n=$1 mrpc=$2 madmin=$3 s3=$4 i secret maddr gaddr saddr name v nm m ports peers
+    local n=$1 mrpc=$2 madmin=$3 s3=$4 i secret maddr gaddr saddr name v nm m ports peers gport rest
     local rpcs="" admins=""
     shift 4
     [ -f "$CL_DIR/conf/cluster.env" ] && return 0
     nm=${CL_NMGR:-1}
     secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
     maddr=$(cl_addr manager)
-    gaddr=$(cl_addr gateway)
     CL_TOKEN=""
     [[ $maddr == 127.* ]] || CL_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
     # every manager's ports: "RPC ADMIN RAFT"
@@ -303,15 +308,31 @@ file = $CL_DIR/logs/storage$i.log
 CONF
         shift
     done
-    cat >"$CL_DIR/conf/cairn-gateway.conf" <<CONF
+    # gateway I: daemon and member gatewayI (the first: daemon gateway, member gateway0, the
+    # S3 port given, REST when CL_REST is set, metrics on CL_GW_METRICS)
+    for ((m = 1; m <= ${CL_NGW:-1}; m++)); do
+        name=gateway$m rest=false gport=$s3 v=0
+        if [ "$m" = 1 ]; then
+            name=gateway
+            [ -n "${CL_REST:-}" ] && rest=true
+            v=${CL_GW_METRICS:-0}
+        else
+            ports=CL_GW_S3_$m
+            # shellcheck disable=SC2086
+            gport=${!ports:-$(cl_free_ports 1 $picked)}
+            picked+=" $gport"
+            printf -v "CL_S3_$m" '%s' "$gport"
+        fi
+        gaddr=$(cl_addr "$name")
+        cat >"$CL_DIR/conf/cairn-$name.conf" <<CONF
 [gateway]
-name = gateway0
-s3_listen = $gaddr:$s3
-rest_enabled = $([ -n "${CL_REST:-}" ] && echo true || echo false)
+name = $([ "$m" = 1 ] && echo gateway0 || echo "$name")
+s3_listen = $gaddr:$gport
+rest_enabled = $rest
 rest_listen = $gaddr:${CL_REST:-8081}
 rest_trust_loopback = true
-metrics_listen = $gaddr:${CL_GW_METRICS:-0}
-tmp_dir = $CL_DIR/data/gateway
+metrics_listen = $gaddr:$v
+tmp_dir = $CL_DIR/data/$name
 
 [manager]
 addresses = ${CL_MGR_ADDRESSES:-$rpcs}
@@ -321,11 +342,13 @@ secret = $secret
 
 [log]
 level = info
-file = $CL_DIR/logs/gateway.log
+file = $CL_DIR/logs/$name.log
 CONF
+    done
     cat >"$CL_DIR/conf/cluster.env" <<CONF
 CL_NSTORAGE=$n
 CL_NMGR=$nm
+CL_NGW=${CL_NGW:-1}
 CL_MGR_RPC=$mrpc
 CL_MGR_ADMIN=$madmin
 CL_MGR_ADMINS=$admins
@@ -333,7 +356,11 @@ CL_S3=$s3
 CL_REST=${CL_REST:-}
 CL_TOKEN=$CL_TOKEN
 CONF
-    for name in $(cl_managers) $(for ((i = 0; i < n; i++)); do echo "storage$i"; done) gateway client; do
+    for ((m = 2; m <= ${CL_NGW:-1}; m++)); do
+        v=CL_S3_$m
+        echo "$v=${!v}" >>"$CL_DIR/conf/cluster.env"
+    done
+    for name in $(cl_managers) $(for ((i = 0; i < n; i++)); do echo "storage$i"; done) $(cl_gateways) client; do
         for v in "CL_ADDR_$name" "CL_NETNS_$name"; do
             if [ -n "${!v:-}" ]; then echo "$v=${!v}" >>"$CL_DIR/conf/cluster.env"; fi
         done
@@ -341,7 +368,7 @@ CONF
 }
 
 cl_load() {
-    CL_NMGR=1 CL_MGR_ADMINS="" # a directory made before the manager group has neither
+    CL_NMGR=1 CL_MGR_ADMINS="" CL_NGW=1 # a directory made before these has none
     # shellcheck disable=SC1091
     . "$CL_DIR/conf/cluster.env"
 }
@@ -352,12 +379,25 @@ cl_managers() {
     for ((m = 1; m <= ${CL_NMGR:-1}; m++)); do cl_mgr_name "$m"; done
 }
 
+# cl_gateways: the gateways' names (CL_NGW of them, before or after cl_configure).
+cl_gateways() {
+    local g
+    echo gateway
+    for ((g = 2; g <= ${CL_NGW:-1}; g++)); do echo "gateway$g"; done
+}
+
+# cl_s3_port NAME: the S3 port of gateway NAME.
+cl_s3_port() {
+    local v=CL_S3_${1#gateway}
+    if [ "$1" = gateway ]; then echo "$CL_S3"; else echo "${!v}"; fi
+}
+
 cl_names() {
     local i
     cl_load
     cl_managers
     for ((i = 0; i < CL_NSTORAGE; i++)); do echo "storage$i"; done
-    echo gateway
+    cl_gateways
 }
 
 # cl_pid_running PID: succeeds while PID runs. kill -0 alone is not enough: a daemon killed a
@@ -384,7 +424,7 @@ cl_start_one() {
     case $name in
         manager*) bin=$CL_BIN/manager/cairn-manager; conf=$CL_DIR/conf/cairn-$name.conf ;;
         storage*) bin=$CL_BIN/storage/cairn-storage; conf=$CL_DIR/conf/cairn-$name.conf ;;
-        gateway) bin=$CL_BIN/gateway/cairn-gateway; conf=$CL_DIR/conf/cairn-gateway.conf ;;
+        gateway*) bin=$CL_BIN/gateway/cairn-gateway; conf=$CL_DIR/conf/cairn-$name.conf ;;
         *) echo "cl_start_one: unknown daemon $name" >&2; return 1 ;;
     esac
     if cl_alive "$name"; then return 0; fi

@@ -1,6 +1,7 @@
 # tests/cluster/lib.sh: a cluster for the fault tests (bash): 1 manager (FC_MANAGERS=3: a
-# group of 3, scripts/lib/cluster.sh's CL_NMGR), NSTORAGE storage nodes and 1 gateway on free
-# loopback ports (scripts/lib/cluster.sh), tuned to notice
+# group of 3, scripts/lib/cluster.sh's CL_NMGR), NSTORAGE storage nodes and 1 gateway
+# (FC_GATEWAYS=2: two, gateway and gateway2, CL_NGW; FC_ENDPOINTS lists every gateway's S3
+# URL) on free loopback ports (scripts/lib/cluster.sh), tuned to notice
 # failures within seconds; a concurrent S3 load (s3load.py, boto3) that records every acked
 # key with its MD5; and checks through the gateway and each replica (whereis).
 # Each test script: . lib.sh; fc_setup NSTORAGE; ...; fc_verify ...; t_summary.
@@ -59,6 +60,7 @@ fc_setup() {
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-fault-XXXXXX")
     cl_setup "$tmp" "$build"
     CL_NMGR=${FC_MANAGERS:-1}
+    CL_NGW=${FC_GATEWAYS:-1}
     trap fc_finish EXIT
     if [ "$netns" = 1 ]; then
         cl_hosts "$n" || t_abort "could not make the hosts (network namespaces)"
@@ -76,20 +78,24 @@ fc_setup() {
         printf '\n[replication]\ntimeout = %s\nrepair_backoff_max = 1s\n' "$FC_REPL_TIMEOUT" \
             >>"$CL_DIR/conf/cairn-storage$i.conf"
     done
-    printf '\n[gateway]\nrpc_timeout_ms = %s\n' "$FC_RPC_TIMEOUT_MS" >>"$CL_DIR/conf/cairn-gateway.conf"
+    FC_ENDPOINTS=""
+    for i in $(cl_gateways); do
+        printf '\n[gateway]\nrpc_timeout_ms = %s\n' "$FC_RPC_TIMEOUT_MS" >>"$CL_DIR/conf/cairn-$i.conf"
+        FC_ENDPOINTS+="${FC_ENDPOINTS:+ }http://$(cl_addr "$i"):$(cl_s3_port "$i")"
+    done
     FC_ENDPOINT=http://$(cl_addr gateway):$CL_S3
     FC_ADMIN=$CL_MGR_ADMINS
     for i in $(cl_managers); do cl_start_one "$i" || t_abort "$i did not start"; done
     [ "$CL_NMGR" -gt 1 ] && { cl_wait_mgr_leader 20 >/dev/null || t_abort "the managers elected no leader"; }
     for ((i = 0; i < k; i++)); do cl_start_one "storage$i" || t_abort "storage$i did not start"; done
-    cl_start_one gateway || t_abort "the gateway did not start"
+    for i in $(cl_gateways); do cl_start_one "$i" || t_abort "$i did not start"; done
     deadline=$((SECONDS + 20))
     until [ "$(fc_count_state storage attached)" -ge "$k" ]; do
         [ $SECONDS -ge $deadline ] && t_abort "storage nodes did not register"
         sleep 0.2
     done
     cl_adm start >/dev/null || t_abort "cairn-adm start failed"
-    cl_wait_running $((k + 1)) 30 || t_abort "nodes are not running"
+    cl_wait_running $((k + CL_NGW)) 30 || t_abort "nodes are not running"
     local uj
     uj=$(cl_adm --json create-user fault) || t_abort "create-user failed"
     AWS_ACCESS_KEY_ID=$(printf '%s' "$uj" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_key"])')
@@ -97,12 +103,15 @@ fc_setup() {
     export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=us-east-1
     export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
     cl_adm add-bucket "$FC_BUCKET" "$AWS_ACCESS_KEY_ID" >/dev/null || t_abort "add-bucket failed"
-    # the gateway learns users and buckets by heartbeat: wait until a PUT goes through
+    # a gateway learns users and buckets by heartbeat: wait until a PUT goes through each
     deadline=$((SECONDS + 20))
-    until fc_py write --prefix warmup --threads 1 --count 1 --acked "$CL_DIR/warmup" >/dev/null 2>&1 &&
-        [ -s "$CL_DIR/warmup" ]; do
-        [ $SECONDS -ge $deadline ] && t_abort "the gateway does not take writes"
-        sleep 0.5
+    for i in $FC_ENDPOINTS; do
+        rm -f "$CL_DIR/warmup"
+        until FC_ENDPOINT=$i fc_py write --prefix warmup --threads 1 --count 1 --acked "$CL_DIR/warmup" >/dev/null 2>&1 &&
+            [ -s "$CL_DIR/warmup" ]; do
+            [ $SECONDS -ge $deadline ] && t_abort "the gateway $i does not take writes"
+            sleep 0.5
+        done
     done
     t_ok "cluster of $k storage nodes up (ring started, gateway takes writes)"
 }

@@ -178,9 +178,14 @@ def cmd_delete(a):
 
 def whereis(admin, key):
     """admin: HOST:PORT[,HOST:PORT...], the managers of a group; the first that answers."""
+    return admin_get(admin, "/v1/whereis?all=1&key=" + urllib.parse.quote(key, safe=""))
+
+
+def admin_get(admin, path):
+    """GET path of the admin API (JSON) from the first manager of admin that answers."""
     err = None
     for addr in admin.split(","):
-        url = "http://%s/v1/whereis?all=1&key=%s" % (addr.strip(), urllib.parse.quote(key, safe=""))
+        url = "http://%s%s" % (addr.strip(), path)
         req = urllib.request.Request(url)
         if os.environ.get("CAIRN_TOKEN"):  # an admin API off loopback asks for it
             req.add_header("Authorization", "Bearer " + os.environ["CAIRN_TOKEN"])

@@ -539,6 +539,92 @@ Test(rpc, config_errors_exit_2, .timeout = 30)
     cr_assert_eq(wait_exit(spawn(check), 10000), 2, "an unknown key");
 }
 
+#define VK(lit) lit, sizeof(lit) - 1 /* a key literal that holds a NUL, and its length */
+
+/* A put of a key that may hold a NUL (a version key "bucket/key\0ID", issue 16). */
+static cn_msg_t *put_ver_req(const char *key, size_t klen, uint64_t clock, uint32_t flags,
+                             const char *body)
+{
+    cn_msg_t *m = put_req("x", clock, body);
+
+    cn_msg_set_bytes(m, "key", key, klen);
+    cn_msg_set_u64(m, "flags", flags);
+    return m;
+}
+
+/* du counts non-current versions apart (issue 16): among an object's entries (its own key and
+ * "key\0ID" versions) the newest clock is current; a current delete marker leaves the object
+ * deleted; tombstones (versions deleted for good) are neither. A group of versions longer than
+ * a scan batch (1024 entries) is one object still. */
+Test(rpc, du_counts_noncurrent_versions_apart, .timeout = 60)
+{
+    cn_msg_t *resp, *m;
+    uint64_t v = 0;
+    cn_slice_t b;
+    char key[64];
+    int i, n;
+
+    start_daemon(t_free_port());
+    /* v/a: the null version (3 bytes, clock 10) and two versions; the newest (clock 30,
+     * 5 bytes) is current */
+    cr_assert_eq(call_rc(put_req("v/a", 10, "123")), 0);
+    cr_assert_eq(call_rc(put_ver_req(VK("v/a\0ffffffffffffffe1aaaaaaaa"), 30, 0, "12345")), 0);
+    cr_assert_eq(call_rc(put_ver_req(VK("v/a\0ffffffffffffffeb0bbbbbbb"), 20, 0, "1234567")), 0);
+    /* v/b: one version under a newer delete marker: deleted, 2 non-current entries */
+    cr_assert_eq(call_rc(put_ver_req(VK("v/b\0ffffffffffffffeccccccccc"), 40, 0, "1234")), 0);
+    cr_assert_eq(call_rc(put_ver_req(VK("v/b\0ffffffffffffffdc0ccccccc"), 50,
+                                     CN_OBJ_DELETE_MARKER, "")), 0);
+    /* v/c: a marker under a newer version; and a version deleted for good (a tombstone) */
+    cr_assert_eq(call_rc(put_ver_req(VK("v/c\0ffffffffffffffe0dddddddd"), 60,
+                                     CN_OBJ_DELETE_MARKER, "")), 0);
+    cr_assert_eq(call_rc(put_ver_req(VK("v/c\0ffffffffffffffd0dddddddd"), 70, 0, "12")), 0);
+    cr_assert_eq(call_rc(put_ver_req(VK("v/c\0ffffffffffffffc0dddddddd"), 80, 0, "1234567890")),
+                 0);
+    m = cn_msg_new(CN_OP_DELETE);
+    cn_msg_set_bytes(m, "key", VK("v/c\0ffffffffffffffc0dddddddd"));
+    cn_msg_set_u64(m, "clock", 90);
+    cr_assert_eq(call_rc(m), 0);
+    /* u/x: an unversioned bucket beside it */
+    cr_assert_eq(call_rc(put_req("u/x", 5, "123456")), 0);
+
+    resp = call(cn_msg_new("du"));
+    cr_assert_eq(cn_msg_rc(resp), 0);
+    b = cn_msg_body(resp);
+    /* v: current a (5) and c (2); non-current a's null and older version (3 + 7), b's version
+     * and marker (4 + 0), c's marker (0); 2 markers; 1 tombstone */
+    cr_assert_eq(b.len, strlen("u 1 6 0 0 0 0\nv 2 7 1 5 14 2\n"), "%.*s", (int)b.len, b.ptr);
+    cr_assert_arr_eq(b.ptr, "u 1 6 0 0 0 0\nv 2 7 1 5 14 2\n", b.len);
+    {
+        static const struct {
+            const char *name;
+            uint64_t want;
+        } f[] = {{"objects", 3},         {"noncurrent", 5}, {"noncurrent_bytes", 14},
+                 {"delete_markers", 2},  {"entries", 9}}; /* 3 + 5 + 1 tombstone */
+
+        for (i = 0; i < (int)(sizeof(f) / sizeof(f[0])); i++) {
+            cr_assert_eq(cn_msg_get_u64(resp, f[i].name, &v), 0, "%s", f[i].name);
+            cr_assert_eq(v, f[i].want, "%s: %llu", f[i].name, (unsigned long long)v);
+        }
+    }
+    cn_msg_free(resp);
+
+    /* one object with more versions than a scan batch: still one current object */
+    n = 1500;
+    for (i = 0; i < n; i++) {
+        int len = snprintf(key, sizeof(key), "w/k%c%016llx%08x", '\0',
+                           (unsigned long long)(UINT64_MAX - 1000 - (uint64_t)i), 0u);
+
+        cr_assert_eq(call_rc(put_ver_req(key, (size_t)len, 1000 + (uint64_t)i, 0, "1")), 0);
+    }
+    m = cn_msg_new("du");
+    cn_msg_set_str(m, "bucket", "w");
+    resp = call(m);
+    b = cn_msg_body(resp);
+    cr_assert_eq(b.len, strlen("w 1 1 0 1499 1499 0\n"), "%.*s", (int)b.len, b.ptr);
+    cr_assert_arr_eq(b.ptr, "w 1 1 0 1499 1499 0\n", b.len);
+    cn_msg_free(resp);
+}
+
 /* The operator ops (storage/admin_ops.c): du, set_property, delete_bucket and its status. */
 Test(rpc, operator_ops_du_property_delete_bucket, .timeout = 30)
 {
@@ -568,8 +654,13 @@ Test(rpc, operator_ops_du_property_delete_bucket, .timeout = 30)
     cr_assert_eq(cn_msg_get_u64(resp, "tombstones", &v), 0);
     cr_assert_eq(v, 1);
     b = cn_msg_body(resp);
-    cr_assert_eq(b.len, strlen("b1 3 15 0\nb2 1 10 1\n"));
-    cr_assert_arr_eq(b.ptr, "b1 3 15 0\nb2 1 10 1\n", b.len);
+    /* unversioned buckets: no non-current entries (the last three columns) */
+    cr_assert_eq(b.len, strlen("b1 3 15 0 0 0 0\nb2 1 10 1 0 0 0\n"));
+    cr_assert_arr_eq(b.ptr, "b1 3 15 0 0 0 0\nb2 1 10 1 0 0 0\n", b.len);
+    cr_assert_eq(cn_msg_get_u64(resp, "entries", &v), 0);
+    cr_assert_eq(v, 5);
+    cr_assert_eq(cn_msg_get_u64(resp, "noncurrent", &v), 0);
+    cr_assert_eq(v, 0);
     cn_msg_free(resp);
     m = cn_msg_new("du");
     cn_msg_set_str(m, "bucket", "b2");
