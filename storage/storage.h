@@ -73,8 +73,10 @@ void stor_conf_engine_opts(const struct stor_conf *c, stor_engine_opts_t *o);
 
 #define STOR_SERVER_MAGIC 0x53545356u /* "STSV" */
 
+struct cond_queue;
 struct stor_server {
     uint32_t magic;
+    struct cond_queue *cond_queues; /* conditional writes' per-object queues (cond_write.c) */
     uv_loop_t *loop;
     const struct stor_conf *conf;
     stor_engine_t *engine;

@@ -14,7 +14,7 @@
  * conditional write wins by clock) or newer (the conditional write's local write answers
  * CN_ESTALE and the client gets 409 ConditionalRequestConflict).
  *
- * State: the queues are this file's (one storage server per process), main loop only. A
+ * State: the queues hang off the storage server (s->cond_queues), main loop only. A
  * stor_cond_t lives from stor_cond_begin to stor_cond_end; its read and gather callbacks
  * always come back before the callback it was given runs.
  */
@@ -48,7 +48,6 @@ struct stor_cond {
     stor_version_t *local;
 };
 
-static struct cond_queue *queues; /* loop thread only */
 
 static size_t obj_len(cn_slice_t key)
 {
@@ -164,15 +163,15 @@ stor_cond_t *stor_cond_begin(struct stor_server *s, cn_slice_t key, const cn_wco
     h->arg = arg;
     cn_buf_init(&h->key);
     cn_buf_append(&h->key, key.ptr, key.len);
-    for (q = queues; q != NULL; q = q->next)
+    for (q = s->cond_queues; q != NULL; q = q->next)
         if (q->obj.len == ol && memcmp(q->obj.data, key.ptr, ol) == 0)
             break;
     if (q == NULL) {
         q = cn_calloc(1, sizeof(*q));
         cn_buf_init(&q->obj);
         cn_buf_append(&q->obj, key.ptr, ol);
-        q->next = queues;
-        queues = q;
+        q->next = s->cond_queues;
+        s->cond_queues = q;
     }
     h->q = q;
     if (q->tail != NULL) {
@@ -196,7 +195,7 @@ void stor_cond_end(stor_cond_t *h)
     q->head = next;
     if (next == NULL) {
         q->tail = NULL;
-        for (pp = &queues; *pp != q; pp = &(*pp)->next)
+        for (pp = &h->s->cond_queues; *pp != q; pp = &(*pp)->next)
             ;
         *pp = q->next;
         cn_buf_dispose(&q->obj);
