@@ -356,21 +356,133 @@ def more_operations(s3, bucket):
     except urllib.error.HTTPError as e:
         expect_eq("put_bucket_acl private: anonymous listing refused", 403, e.code)
     versioning(s3, bucket + "-v")
+    tags_and_conditions(s3, bucket + "-c")
 
     # --- delete the bucket ---
     expect_error("delete_bucket of a non-empty bucket: BucketNotEmpty", "BucketNotEmpty",
                  lambda: s3.delete_bucket(Bucket=bucket))
-    while True:
-        page = s3.list_objects_v2(Bucket=bucket)
-        keys = [{"Key": c["Key"]} for c in page.get("Contents", [])]
-        if not keys:
-            break
-        s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+    empty_bucket(s3, bucket)
     for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
         s3.abort_multipart_upload(Bucket=bucket, Key=u["Key"], UploadId=u["UploadId"])
     s3.delete_bucket(Bucket=bucket)
     expect_error("delete_bucket once empty; then NoSuchBucket", "NoSuchBucket",
                  lambda: s3.list_objects_v2(Bucket=bucket))
+
+
+def empty_bucket(s3, bucket):
+    """Deletes every key of a bucket without versioning."""
+    while True:
+        page = s3.list_objects_v2(Bucket=bucket)
+        keys = [{"Key": c["Key"]} for c in page.get("Contents", [])]
+        if not keys:
+            return
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+
+
+def with_headers(c, op, headers):
+    """c's calls of op send headers too (an old boto3 has no parameter for them)."""
+    def add(request, **kw):
+        for k, v in headers.items():
+            request.headers[k] = v
+    c.meta.events.register("before-sign.s3." + op, add)
+    return c
+
+
+def tags_and_conditions(s3, bucket):
+    """Tags (issue 16) and conditional writes: If-None-Match / If-Match on PutObject and
+    CompleteMultipartUpload, conditional DeleteObject, and two writers with If-None-Match: *
+    through two gateways, 200 times, exactly one winner each time."""
+    import threading
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="t", Body=b"x", Tagging="team=blue&env=dev")
+    expect_eq("put_object Tagging, get_object_tagging", [("team", "blue"), ("env", "dev")],
+              [(t["Key"], t["Value"]) for t in
+               s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"]])
+    expect_eq("get_object: TagCount", 2, s3.get_object(Bucket=bucket, Key="t").get("TagCount"))
+    s3.put_object_tagging(Bucket=bucket, Key="t", Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
+    expect_eq("put_object_tagging replaces them", [{"Key": "k", "Value": "v"}],
+              s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"])
+    expect_error("eleven tags: InvalidTag", "InvalidTag", lambda: s3.put_object_tagging(
+        Bucket=bucket, Key="t", Tagging={"TagSet": [{"Key": "k%d" % i, "Value": "v"}
+                                                    for i in range(11)]}))
+    s3.delete_object_tagging(Bucket=bucket, Key="t")
+    expect_eq("delete_object_tagging", [], s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"])
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "cost", "Value": "7"}]})
+    expect_eq("put/get_bucket_tagging", [{"Key": "cost", "Value": "7"}],
+              s3.get_bucket_tagging(Bucket=bucket)["TagSet"])
+    s3.delete_bucket_tagging(Bucket=bucket)
+    expect_error("delete_bucket_tagging, then NoSuchTagSet", "NoSuchTagSet",
+                 lambda: s3.get_bucket_tagging(Bucket=bucket))
+
+    new_only = with_headers(client(), "PutObject", {"If-None-Match": "*"})
+    expect_eq("If-None-Match: * on a new key writes it", 200, new_only.put_object(
+        Bucket=bucket, Key="once", Body=b"1")["ResponseMetadata"]["HTTPStatusCode"])
+    expect_error("If-None-Match: * on an existing key: 412", "PreconditionFailed",
+                 lambda: new_only.put_object(Bucket=bucket, Key="once", Body=b"2"))
+    etag = s3.head_object(Bucket=bucket, Key="once")["ETag"]
+    match = with_headers(client(), "PutObject", {"If-Match": etag})
+    expect_eq("If-Match with the current ETag writes", 200, match.put_object(
+        Bucket=bucket, Key="once", Body=b"3")["ResponseMetadata"]["HTTPStatusCode"])
+    expect_error("If-Match with an old ETag: 412", "PreconditionFailed",
+                 lambda: match.put_object(Bucket=bucket, Key="once", Body=b"4"))
+    expect_error("If-Match on a missing key: 412", "PreconditionFailed",
+                 lambda: match.put_object(Bucket=bucket, Key="missing", Body=b"4"))
+    expect_eq("... the object is what the If-Match write put", b"3",
+              s3.get_object(Bucket=bucket, Key="once")["Body"].read())
+    up = s3.create_multipart_upload(Bucket=bucket, Key="once")["UploadId"]
+    e = s3.upload_part(Bucket=bucket, Key="once", UploadId=up, PartNumber=1, Body=b"mp")["ETag"]
+    mp_new_only = with_headers(client(), "CompleteMultipartUpload", {"If-None-Match": "*"})
+    expect_error("CompleteMultipartUpload If-None-Match: * on an existing key: 412",
+                 "PreconditionFailed", lambda: mp_new_only.complete_multipart_upload(
+                     Bucket=bucket, Key="once", UploadId=up,
+                     MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e}]}))
+    s3.abort_multipart_upload(Bucket=bucket, Key="once", UploadId=up)
+    del_match = with_headers(client(), "DeleteObject", {"If-Match": '"0123"'})
+    expect_error("DeleteObject If-Match with another ETag: 412", "PreconditionFailed",
+                 lambda: del_match.delete_object(Bucket=bucket, Key="once"))
+    size_ok = with_headers(client(), "DeleteObject", {"x-amz-if-match-size": "1"})
+    expect_eq("DeleteObject x-amz-if-match-size of the right size deletes", 204,
+              size_ok.delete_object(Bucket=bucket, Key="once")["ResponseMetadata"]["HTTPStatusCode"])
+
+    # the race: one writer through each gateway, If-None-Match: *, a fresh key each round
+    racers = [with_headers(client(), "PutObject", {"If-None-Match": "*"}),
+              with_headers(boto3.client(
+                  "s3", endpoint_url=os.environ.get("S3_ENDPOINT2", os.environ["S3_ENDPOINT"]),
+                  region_name="us-east-1", config=Config(s3={"addressing_style": "path"},
+                                                         retries={"max_attempts": 1})),
+                  "PutObject", {"If-None-Match": "*"})]
+    import time
+    for _ in range(100):  # the second gateway learns of the new bucket from the manager
+        try:
+            racers[1].head_bucket(Bucket=bucket)
+            break
+        except ClientError:
+            time.sleep(0.1)
+    bad_rounds = []
+    for i in range(200):
+        key, go, res = "race/%03d" % i, threading.Barrier(2), [None, None]
+
+        def run(n):
+            go.wait()
+            try:
+                racers[n].put_object(Bucket=bucket, Key=key, Body=b"writer %d" % n)
+                res[n] = 200
+            except ClientError as ex:
+                res[n] = ex.response["Error"]["Code"]
+        ts = [threading.Thread(target=run, args=(n,)) for n in (0, 1)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        won = [n for n in (0, 1) if res[n] == 200]
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        if len(won) != 1 or body != b"writer %d" % won[0] or \
+                res[1 - won[0]] not in ("PreconditionFailed", "ConditionalRequestConflict"):
+            bad_rounds.append((i, res, body))
+    expect_eq("200 rounds of two If-None-Match: * writers through two gateways: one winner each",
+              [], bad_rounds[:5])
+    empty_bucket(s3, bucket)
+    s3.delete_bucket(Bucket=bucket)
 
 
 def versioning(s3, bucket):
