@@ -27,6 +27,8 @@ void cn_wcond_to_msg(const cn_wcond_t *c, cn_msg_t *m)
         cn_msg_set_u64(m, "if_mtime_s", c->if_mtime_s);
     if (c->conflict_after_ms)
         cn_msg_set_u64(m, "conflict_after_ms", c->conflict_after_ms);
+    if (c->group)
+        cn_msg_set_u64(m, "cond_group", 1);
 }
 
 /* An optional u64 field: 0 absent, 1 present, CN_EINVAL of another type. */
@@ -65,6 +67,9 @@ int cn_wcond_from_msg(const cn_msg_t *m, cn_wcond_t *out)
     out->has_if_mtime = rc;
     if ((rc = opt_u64(m, "conflict_after_ms", &out->conflict_after_ms)) < 0)
         return rc;
+    if ((rc = opt_u64(m, "cond_group", &v)) < 0)
+        return rc;
+    out->group = rc == 1 && v != 0;
     if (out->if_none_match && out->has_if_match)
         return CN_EINVAL;
     return 0;

@@ -26,6 +26,8 @@ typedef struct cn_wcond {
     uint64_t conflict_after_ms;       /* 0, or: a version written at or after this time that
                                        * fails the condition is a conflict (409), not a 412
                                        * (CompleteMultipartUpload: the upload's start) */
+    int group;                        /* 1: about the object's latest version among its
+                                       * versions (a bucket with versioning): `cond_group` */
 } cn_wcond_t;
 
 /** The current version of a key as the coordinator sees it. */
@@ -39,7 +41,7 @@ typedef struct cn_wcond_cur {
 int cn_wcond_any(const cn_wcond_t *c);
 
 /** Adds c's fields to a put or delete request m: `cond` = 1 and those of `if_none_match` (1),
- *  `if_match` (str), `if_size`, `if_mtime_s`, `conflict_after_ms` that c holds. Nothing when c
+ *  `if_match` (str), `if_size`, `if_mtime_s`, `conflict_after_ms`, `cond_group` that c holds. Nothing when c
  *  asks nothing. */
 void cn_wcond_to_msg(const cn_wcond_t *c, cn_msg_t *m);
 

@@ -343,10 +343,13 @@ int gw_obj_read_wcond(gw_req_t *r, enum gw_wcond_op op, cn_wcond_t *out)
         return 1;
     }
     if (cn_wcond_any(out) && gw_ver_bucket_state(r) != GW_VER_OFF) {
-        gw_req_error(r, GW_S3_NOT_IMPLEMENTED,
-                     "Conditional writes and deletes in a bucket with versioning are not "
-                     "supported yet.");
-        return 1;
+        if (op == GW_WCOND_DELETE) { /* it would write a delete marker unconditionally */
+            gw_req_error(r, GW_S3_NOT_IMPLEMENTED,
+                         "Conditional deletes in a bucket with versioning are not supported "
+                         "yet.");
+            return 1;
+        }
+        out->group = 1; /* about the object's latest version: its coordinator finds it */
     }
     return 0;
 }

@@ -21,6 +21,7 @@
 #include "common/buf.h"
 #include "common/ring.h"
 #include "common/rpc.h"
+#include "common/proto.h"
 #include "common/wcond.h"
 #include "storage/storage.h"
 
@@ -185,6 +186,14 @@ size_t stor_cond_need(const struct stor_server *s, size_t owners);
 stor_cond_t *stor_cond_begin(struct stor_server *s, cn_slice_t key, const cn_wcond_t *c,
                              const stor_owners_t *owners, stor_cond_done_fn cb, void *arg);
 void stor_cond_end(stor_cond_t *h);
+/** The latest live version of one object (storage/cluster/cond_group.c) from n listings of
+ *  its own key and versions (`group` and `tombstones`, one per owner; NULL: that owner did
+ *  not answer), truncated[i] when listing i was cut short: each key's newest entry across
+ *  the listings decides it, then the newest key that is not a tombstone is *latest (NULL: no
+ *  live version; it may be a delete marker, which the caller judges). 0, or CN_EAGAIN when
+ *  no live version lies within what the cut listings tell (every entry seen was deleted). */
+int stor_group_latest(cn_list_result_t *const *res, const int *truncated, size_t n,
+                      const cn_list_entry_t **latest);
 
 /* ---- replicator (storage/cluster/replicator.c) ---------------------------------------------- */
 
