@@ -9,6 +9,11 @@
  * key, version.h; a VersionId not of our form is that key's NoSuchVersion, as S3); without
  * one, in a bucket with versioning, a delete marker is written instead (a new version when
  * Enabled, the null version when Suspended), as DeleteObject does.
+ * Conditions (issue 16): an Object's ETag, Size and LastModifiedTime are DeleteObject's
+ * If-Match, x-amz-if-match-size and x-amz-if-match-last-modified-time, decided by the key's
+ * coordinator (docs/DESIGN.md, "Conditional writes"): a failed one is that key's
+ * PreconditionFailed (NoSuchKey for an ETag on a key that is not there). In a bucket with
+ * versioning they are refused as DeleteObject's are.
  */
 #include "gateway/s3/chunk.h"
 
@@ -21,6 +26,7 @@
 #include "gateway/s3/s3_xmlin.h"
 #include "gateway/s3/s3_delete.h"
 #include "gateway/s3/s3_version.h"
+#include "gateway/s3/s3_wcond.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
 
@@ -47,6 +53,7 @@ struct del_item {
     gw_manifest_t man;
     int have_man;
     int named;             /* the Object named its version */
+    cn_wcond_t wcond;      /* the Object's condition, decided by the key's coordinator */
 };
 
 static void del_free(gw_req_t *r)
@@ -105,9 +112,16 @@ static void on_item_deleted(int status, cn_msg_t *resp, void *arg)
 {
     struct del_item *it = arg;
     int rc = status ? status : cn_msg_rc(resp);
+    uint64_t missing = 0;
 
+    if (status == 0 && resp != NULL)
+        cn_msg_get_u64(resp, "cond_missing", &missing); /* an ETag on a missing key */
     if (resp)
         cn_msg_free(resp);
+    if (rc == CN_ECOND || rc == CN_ECONFLICT) {
+        item_done(it, rc == CN_ECOND && missing ? GW_S3_NO_SUCH_KEY : gw_s3_err_from_rc(rc));
+        return;
+    }
     if (rc == 0 && it->have_man)
         gw_chunk_delete_all(it->r->srv, &it->man);
     if (rc != 0 && rc != CN_ENOENT)
@@ -120,6 +134,7 @@ static void item_delete(struct del_item *it)
     cn_msg_t *m = cn_msg_new(CN_OP_DELETE);
     cn_msg_set_bytes(m, "key", it->key.data, it->key.len);
     cn_msg_set_u64(m, "clock", 0);
+    cn_wcond_to_msg(&it->wcond, m); /* the key's coordinator decides */
     if (item_send(it, m, on_item_deleted, 1) != 0) {
         it->r->http.pending++; /* item_done drops it */
         item_done(it, GW_S3_SERVICE_UNAVAILABLE);
@@ -158,7 +173,7 @@ static void on_item_head(int status, cn_msg_t *resp, void *arg)
 
     if (resp)
         cn_msg_free(resp);
-    if (rc == CN_ENOENT) {
+    if (rc == CN_ENOENT && !cn_wcond_any(&it->wcond)) { /* a condition: the coordinator's */
         item_done(it, GW_S3_OK);
         return;
     }
@@ -213,6 +228,12 @@ static void item_marker(struct del_item *it, struct del_res *res)
     }
 }
 
+/* an Object's condition element as a header value would be: ptr NULL when absent */
+static cn_slice_t slice_of(const char *s)
+{
+    return s ? cn_slice(s, strlen(s)) : cn_slice(NULL, 0);
+}
+
 static void answer(gw_req_t *r)
 {
     struct del_op *o = r->op;
@@ -260,12 +281,25 @@ static void pump(gw_req_t *r)
         struct del_item *it;
         cn_msg_t *m;
 
+        cn_wcond_t wc;
+        const char *msg;
+        char *const *c = o->d.conds[i];
+        gw_s3_err_t e;
+
         if (vid && !gw_ver_id_valid(vid, strlen(vid))) {
             o->res[i].e = GW_S3_NO_SUCH_VERSION; /* as S3 answers an ID it never made */
             o->done++;
             continue;
         }
+        e = gw_wcond_parse(GW_WCOND_DELETE, cn_slice(NULL, 0), slice_of(c[0]), slice_of(c[1]),
+                           slice_of(c[2]), &wc, &msg);
+        if (e != GW_S3_OK) {
+            o->res[i].e = e;
+            o->done++;
+            continue;
+        }
         it = cn_calloc(1, sizeof(*it));
+        it->wcond = wc;
         it->r = r;
         it->i = i;
         cn_buf_init(&it->key);
@@ -313,11 +347,14 @@ void gw_s3_delete_objects(gw_req_t *r)
         gw_req_error(r, GW_S3_MALFORMED_XML, NULL);
         return;
     }
-    if (o->d.unsupported) { /* never a wrong success: it would delete the current object */
-        gw_req_error(r, GW_S3_NOT_IMPLEMENTED,
-                     "Conditional deletes in DeleteObjects are not supported yet");
-        return;
-    }
+    for (size_t i = 0; gw_ver_bucket_state(r) != GW_VER_OFF && i < o->d.n; i++)
+        if (o->d.conds[i][0] || o->d.conds[i][1] || o->d.conds[i][2]) {
+            /* never a wrong success: it would write a delete marker unconditionally */
+            gw_req_error(r, GW_S3_NOT_IMPLEMENTED,
+                         "Conditional deletes in a bucket with versioning are not supported "
+                         "yet.");
+            return;
+        }
     o->res = cn_calloc(o->d.n, sizeof(*o->res));
     pump(r);
 }

@@ -41,6 +41,7 @@ struct xin {
     cn_buf_t key;
     int grants;              /* OwnershipControls: Rules seen */
     char ver[72];            /* Delete: the Object's VersionId, "" none */
+    char cond[3][72];        /* Delete: the Object's ETag, Size, LastModifiedTime, "" none */
     cn_buf_t value;          /* Tagging: the Tag's Value */
     char perm[32];           /* OwnershipControls: the mode */
     char grantee_uri[128];
@@ -274,6 +275,7 @@ static void delete_start(struct xin *x)
             fail(x);
         x->have_key = 0;
         x->ver[0] = '\0';
+        memset(x->cond, 0, sizeof(x->cond));
     } else if (x->depth == 2 && !name_is(x, 1, "Quiet"))
         fail(x);
 }
@@ -299,10 +301,16 @@ static void delete_end(struct xin *x, const char *t, size_t n)
         }
         memcpy(x->ver, t, n);
         x->ver[n] = '\0';
-    } else if (x->depth == 3 && (name_is(x, 2, "ETag") || name_is(x, 2, "LastModifiedTime") ||
-                                 name_is(x, 2, "Size"))) {
-        d->unsupported = name_is(x, 2, "ETag") ? "ETag"
-                         : name_is(x, 2, "Size") ? "Size" : "LastModifiedTime";
+    } else if (x->depth == 3 && (name_is(x, 2, "ETag") || name_is(x, 2, "Size") ||
+                                 name_is(x, 2, "LastModifiedTime"))) {
+        /* a condition of the delete (gateway/s3/s3_wcond.h judges its form) */
+        char *c = x->cond[name_is(x, 2, "ETag") ? 0 : name_is(x, 2, "Size") ? 1 : 2];
+        if (c[0] || n == 0 || n >= sizeof(x->cond[0]) || memchr(t, '\0', n)) {
+            fail(x);
+            return;
+        }
+        memcpy(c, t, n);
+        c[n] = '\0';
     } else if (x->depth == 2 && name_is(x, 1, "Object")) {
         if (!x->have_key) {
             fail(x);
@@ -311,6 +319,9 @@ static void delete_end(struct xin *x, const char *t, size_t n)
         d->keys = cn_realloc(d->keys, (d->n + 1) * sizeof(*d->keys));
         d->key_lens = cn_realloc(d->key_lens, (d->n + 1) * sizeof(*d->key_lens));
         d->vids = cn_realloc(d->vids, (d->n + 1) * sizeof(*d->vids));
+        d->conds = cn_realloc(d->conds, (d->n + 1) * sizeof(*d->conds));
+        for (int c = 0; c < 3; c++)
+            d->conds[d->n][c] = x->cond[c][0] ? cn_strdup(x->cond[c]) : NULL;
         d->keys[d->n] = cn_strndup(x->key.data, x->key.len);
         d->key_lens[d->n] = x->key.len;
         d->vids[d->n] = x->ver[0] ? cn_strdup(x->ver) : NULL;
@@ -340,7 +351,10 @@ void gw_xml_delete_dispose(gw_xml_delete_t *d)
     for (size_t i = 0; i < d->n; i++) {
         cn_free(d->keys[i]);
         cn_free(d->vids[i]);
+        for (int c = 0; c < 3; c++)
+            cn_free(d->conds[i][c]);
     }
+    cn_free(d->conds);
     cn_free(d->keys);
     cn_free(d->key_lens);
     cn_free(d->vids);

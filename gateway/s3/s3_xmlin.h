@@ -30,12 +30,10 @@ int gw_xml_parse_complete(const char *p, size_t n, gw_xml_part_t **parts, size_t
 
 typedef struct gw_xml_delete {
     int quiet;
-    const char *unsupported; /* an Object names what we cannot honour yet (a conditional
-                                ETag, LastModifiedTime or Size): its element name; the caller
-                                answers NotImplemented */
     char **keys;      /* NUL-terminated (keys cannot hold NUL) */
     size_t *key_lens;
     char **vids;      /* each Object's VersionId as sent (at most 71 bytes), NULL: none */
+    char *(*conds)[3]; /* each Object's ETag, Size, LastModifiedTime as sent, NULL: none */
     size_t n;
 } gw_xml_delete_t;
 

@@ -72,6 +72,30 @@ def body(key, bucket=None, c=s3):
         return e.response.get("Error", {}).get("Code", "error")
 
 
+def delete_objects_raw(objects_xml, bucket=None):
+    """DeleteObjects with the body <Delete>objects_xml</Delete> as written, signed by botocore's
+    SigV4 and sent by urllib; {"Deleted": [{"Key"}], "Errors": [{"Key", "Code"}]}."""
+    import base64
+    import hashlib
+    import re
+    import urllib.request
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    body = ("<Delete>%s</Delete>" % objects_xml).encode()
+    req = AWSRequest(method="POST", url="%s/%s?delete" % (EP, bucket or B), data=body,
+                     headers={"Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode()})
+    S3SigV4Auth(Credentials(AK, SK), "s3", "us-east-1").add_auth(req)
+    p = req.prepare()
+    with urllib.request.urlopen(urllib.request.Request(p.url, data=body, headers=dict(p.headers),
+                                                       method="POST")) as resp:
+        x = resp.read().decode()
+    return {"Deleted": [{"Key": k} for k in re.findall(r"<Deleted><Key>(.*?)</Key>", x)],
+            "Errors": [{"Key": k, "Code": c} for k, c in
+                       re.findall(r"<Error><Key>(.*?)</Key><Code>(.*?)</Code>", x)]}
+
+
 def etag(key):
     return s3.head_object(Bucket=B, Key=key)["ETag"]
 
@@ -206,6 +230,26 @@ def main():
     hcheck("DeleteObject of a chunked object with If-Match right: 204", {"If-Match": etag("d4")},
            s3.delete_object, 204, Bucket=B, Key="d4")
     expect("... the object is gone", body("d4") == "NoSuchKey", body("d4"))
+
+    # DeleteObjects: each Object's ETag, Size, LastModifiedTime (boto3 1.26 has no field for
+    # them: the body is written here)
+    for k in ("m1", "m2", "m3", "m4"):
+        s3.put_object(Bucket=B, Key=k, Body=b"four")
+    lm = s3.head_object(Bucket=B, Key="m3")["LastModified"].strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    r = delete_objects_raw(
+        "<Object><Key>m1</Key><ETag>%s</ETag></Object>" % etag("m1") +
+        "<Object><Key>m2</Key><ETag>\"0123\"</ETag></Object>" +
+        "<Object><Key>m3</Key><Size>4</Size><LastModifiedTime>%s</LastModifiedTime></Object>" % lm +
+        "<Object><Key>m4</Key><Size>5</Size></Object>" +
+        "<Object><Key>gone</Key><ETag>\"0123\"</ETag></Object>")
+    deleted = sorted(d["Key"] for d in r.get("Deleted", []))
+    errors = sorted((e["Key"], e["Code"]) for e in r.get("Errors", []))
+    expect("DeleteObjects with conditions: the matching ones are deleted", deleted == ["m1", "m3"],
+           r)
+    expect("... the others are that key's PreconditionFailed (NoSuchKey when missing)",
+           errors == [("gone", "NoSuchKey"), ("m2", "PreconditionFailed"),
+                      ("m4", "PreconditionFailed")], errors)
+    expect("... m2 and m4 are still there", body("m2") == b"four" and body("m4") == b"four")
 
     # a bucket with versioning: the condition is about the object's latest version
     s3.create_bucket(Bucket="condv")

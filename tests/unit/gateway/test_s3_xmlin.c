@@ -94,7 +94,6 @@ Test(xmlin, delete_parses_keys_and_quiet, .timeout = 5)
     cr_assert_str_eq(d.keys[0], "a & b");
     cr_assert_str_eq(d.keys[1], "dir/é x");
     cr_assert_eq(d.key_lens[1], strlen("dir/é x"));
-    cr_assert_null(d.unsupported);
     cr_assert_null(d.vids[0]);
     cr_assert_str_eq(d.vids[1], "null");
     gw_xml_delete_dispose(&d);
@@ -109,7 +108,6 @@ Test(xmlin, delete_keeps_each_version_id, .timeout = 5)
                         "<VersionId>b</VersionId></Object></Delete>";
 
     cr_assert_eq(gw_xml_parse_delete(x, strlen(x), &d), 0);
-    cr_assert_null(d.unsupported, "a version's form is judged per key by the caller");
     cr_assert_str_eq(d.vids[0], "3HL4kqtJ");
     cr_assert_null(d.vids[1]);
     gw_xml_delete_dispose(&d);
@@ -117,22 +115,25 @@ Test(xmlin, delete_keeps_each_version_id, .timeout = 5)
     gw_xml_delete_dispose(&d);
 }
 
-Test(xmlin, delete_flags_what_cannot_be_honoured, .timeout = 5)
+Test(xmlin, delete_keeps_each_condition, .timeout = 5)
 {
-    static const char *const cases[][2] = {
-        {"<Delete><Object><Key>k</Key><ETag>\"abc\"</ETag></Object></Delete>", "ETag"},
-        {"<Delete><Object><Key>k</Key><Size>3</Size></Object></Delete>", "Size"},
-        {"<Delete><Object><Key>k</Key><LastModifiedTime>2026-01-01T00:00:00Z</LastModifiedTime>"
-         "</Object></Delete>", "LastModifiedTime"},
-    };
     gw_xml_delete_t d;
+    const char *x = "<Delete><Object><Key>k</Key><ETag>\"abc\"</ETag><Size>3</Size>"
+                    "<LastModifiedTime>2026-01-01T00:00:00Z</LastModifiedTime></Object>"
+                    "<Object><Key>j</Key></Object></Delete>";
+    const char *twice = "<Delete><Object><Key>k</Key><Size>1</Size><Size>2</Size></Object>"
+                        "</Delete>";
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        cr_assert_eq(gw_xml_parse_delete(cases[i][0], strlen(cases[i][0]), &d), 0);
-        cr_assert_not_null(d.unsupported, "case %zu", i);
-        cr_assert_str_eq(d.unsupported, cases[i][1]);
-        gw_xml_delete_dispose(&d);
-    }
+    cr_assert_eq(gw_xml_parse_delete(x, strlen(x), &d), 0);
+    cr_assert_str_eq(d.conds[0][0], "\"abc\"");
+    cr_assert_str_eq(d.conds[0][1], "3");
+    cr_assert_str_eq(d.conds[0][2], "2026-01-01T00:00:00Z");
+    cr_assert_null(d.conds[1][0]);
+    cr_assert_null(d.conds[1][1]);
+    cr_assert_null(d.conds[1][2]);
+    gw_xml_delete_dispose(&d);
+    cr_assert_eq(gw_xml_parse_delete(twice, strlen(twice), &d), CN_EINVAL);
+    gw_xml_delete_dispose(&d);
 }
 
 Test(xmlin, delete_limits_and_errors, .timeout = 10)
