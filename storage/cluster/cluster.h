@@ -288,6 +288,8 @@ uint64_t stor_move_rate_batch_cost(struct stor_server *s);
 /** Refills the budget (every tick); every 200 ms, the adaptive controller's step; the rates
  *  once a second (cluster cron). */
 void stor_move_rate_cron(struct stor_server *s);
+/** stor_move_rate_cron at now (cn_mono_ms() time): the unit tests drive the clock. */
+void stor__move_rate_cron_at(struct stor_server *s, uint64_t now);
 void stor_move_rate_stats(struct stor_server *s, stor_move_stats_t *out);
 void stor_move_rate_close(struct stor_server *s);
 

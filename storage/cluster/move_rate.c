@@ -317,8 +317,12 @@ uint64_t stor_move_rate_batch_cost(struct stor_server *s)
 
 void stor_move_rate_cron(struct stor_server *s)
 {
+    stor__move_rate_cron_at(s, cn_mono_ms());
+}
+
+void stor__move_rate_cron_at(struct stor_server *s, uint64_t now)
+{
     struct stor_mover *m = mv(s);
-    uint64_t now = cn_mono_ms();
     double rate = cur_rate(s, m), dt = (double)(now - m->last_stat_ms) / 1000.0;
 
     m->tokens += rate * (double)(now - m->last_refill_ms) / 1000.0;
