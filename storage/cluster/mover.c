@@ -2,8 +2,7 @@
  * storage/cluster/mover.c: the sending side of a batched move (docs/PROTOCOL.md, "Batched
  * moves"; the receiver is storage/cluster/move_srv.c). The repair queue's worker or the
  * rebalance walk hands it up to move_batch_keys keys bound for ONE peer; it
- *   1. looks their local versions up in the index in one thread-pool job, without the
- *      bodies, except the small ones (at most STOR_MOVE_KEY_COST bytes, see below);
+ *   1. looks their local versions up in the index (no bodies) in one thread-pool job;
  *   2. asks the peer which of them it needs (op move, check = 1: keys and clocks only), so
  *      that a key already in place costs an index lookup there and no transfer, and no body
  *      read here either (with three senders per key, two of three would be wasted);
@@ -16,14 +15,7 @@
  *      are on the wire at once, so that large objects stream at the rate instead of
  *      arriving as one burst of up to move_batch_keys bodies.
  * The caller pays each key's STOR_MOVE_KEY_COST when the job starts (stor_move_rate_begin);
- * the bodies are paid here, chunk by chunk. Small bodies are the exception: a body of at most
- * STOR_MOVE_KEY_COST bytes is read with its index entry in step 1 (it costs no more than the
- * key's share the job already paid, so the job's reads stay within twice what it was
- * admitted for), and a chunk of such keys pays its bytes without waiting and is sent at once,
- * with no second lookup and no second trip through the thread pool. Small objects move in
- * the three steps of one job (lookup, check, put), and a job never stalls halfway on the debt
- * its own keys made: the rebalance walk runs one batch at a time, so a wait in the middle of
- * a job is a wait of the whole walk (it halved the small-object move rate).
+ * the bodies are paid here, chunk by chunk.
  * Each key's result goes to key_fn exactly once: 0 (the peer holds that version or a newer
  * one), STOR_MOVE_FALLBACK (the local copy is missing or corrupt: the caller repairs that
  * key the single-key way, from the other owners), or the error; then end_fn, once.
@@ -60,8 +52,7 @@ struct mv_batch {
     cn_buf_t keys;
     size_t *koff, *klen;
     stor_version_t *v;
-    uint8_t *inl;               /* per key: its body (none for a tombstone) was read in step 1 */
-    /* the versions the peer needs, those read in step 1 first; [cbeg, cend) the chunk */
+    /* the versions the peer needs, in batch order; [cbeg, cend) the chunk being read */
     size_t *todo, ntodo, next, cbeg, cend;
     int chunking;               /* a chunk is paying or being read */
     stor_move_key_fn key_fn;
@@ -111,7 +102,6 @@ static void unref(struct mv_batch *b)
     cn_free(b->koff);
     cn_free(b->klen);
     cn_free(b->todo);
-    cn_free(b->inl);
     cn_buf_dispose(&b->keys);
     b->magic = 0;
     cn_free(b);
@@ -184,8 +174,6 @@ static void chunk_run(uv_work_t *w)
     for (size_t k = b->cbeg; k < b->cend; k++) {
         stor_version_t *v = &b->v[b->todo[k]];
 
-        if (b->inl[b->todo[k]])
-            continue;
         stor_version_dispose(v); /* the index entry read first; now the version, body too */
         stor_version_init(v);
         stor_version_read(b->s->engine, bkey(b, b->todo[k]), 1, 0, UINT64_MAX, v);
@@ -238,22 +226,19 @@ static void on_paid(void *arg, int status)
     cn_work_queue(b->s->loop, &b->work, chunk_run, chunk_done, "move");
 }
 
-/* Cuts the next chunk of the needed versions, keys whose bodies were read in step 1 or
- * keys whose bodies are still to read, not both, and pays for it (see the file comment);
+/* Cuts the next chunk of the needed versions and pays for it (see the file comment);
  * nothing while a chunk is under way or PUTS_MAX puts are on the wire. */
 static void next_chunk(struct mv_batch *b)
 {
     uint64_t bound = b->s->conf->move_batch_bytes, rate = stor_move_rate_batch_cost(b->s);
     uint64_t bytes = 0;
-    int inl;
 
     if (b->chunking || b->next == b->ntodo || b->puts >= PUTS_MAX)
         return;
     if (rate < bound)
         bound = rate;
     b->cbeg = b->next;
-    inl = b->inl[b->todo[b->cbeg]];
-    while (b->next < b->ntodo && b->inl[b->todo[b->next]] == inl) {
+    while (b->next < b->ntodo) {
         uint64_t len = body_bytes(b, b->todo[b->next]);
 
         if (b->next > b->cbeg && bytes + len > bound)
@@ -264,12 +249,8 @@ static void next_chunk(struct mv_batch *b)
     b->cend = b->next;
     b->chunking = 1;
     b->refs++;
-    if (inl) {
-        stor_move_rate_debit(b->s, 0, bytes); /* read already, within the job's key cost */
-        chunk_done(&b->work, 0);
-    } else if (stor_move_rate_pay(b->s, bytes, on_paid, b)) {
+    if (stor_move_rate_pay(b->s, bytes, on_paid, b))
         on_paid(b, 0);
-    }
 }
 
 static void on_check(int status, cn_msg_t *resp, void *arg)
@@ -293,38 +274,9 @@ static void on_check(int status, cn_msg_t *resp, void *arg)
         else
             b->todo[b->ntodo++] = i;
     }
-    /* the keys read already first, so that mixed sizes make one chunk of them, not many */
-    for (size_t k = 0, front = 0; k < b->ntodo; k++) {
-        if (b->inl[b->todo[k]]) {
-            size_t t = b->todo[k];
-
-            b->todo[k] = b->todo[front];
-            b->todo[front++] = t;
-        }
-    }
     cn_msg_free(resp);
     next_chunk(b);
     unref(b); /* the check call's hold */
-}
-
-/* Reads key i's body now when it is small (see the file comment); a body that cannot be
- * read here, or whose version changed since the lookup, is left to chunk_run. */
-static void read_small(struct mv_batch *b, size_t i)
-{
-    stor_version_t *v = &b->v[i];
-    stor_obj_meta_t m2;
-
-    if (v->rc != 0 || (v->m.flags & CN_OBJ_MANIFEST) || v->m.size > STOR_MOVE_KEY_COST)
-        return;
-    if (v->m.flags & CN_OBJ_TOMBSTONE) {
-        b->inl[i] = 1;
-        return;
-    }
-    if (stor_engine_get(b->s->engine, bkey(b, i), 0, UINT64_MAX, &m2, NULL, &v->body) == 0 &&
-        m2.clock == v->m.clock)
-        b->inl[i] = 1;
-    else
-        cn_buf_reset(&v->body);
 }
 
 static void stat_run(uv_work_t *w)
@@ -332,12 +284,8 @@ static void stat_run(uv_work_t *w)
     struct mv_batch *b = w->data;
 
     CN_CHECK_OBJ(b, STOR_MOVEB_MAGIC);
-    for (size_t i = 0; i < b->n; i++) {
+    for (size_t i = 0; i < b->n; i++)
         stor_version_read(b->s->engine, bkey(b, i), 0, 0, UINT64_MAX, &b->v[i]);
-        read_small(b, i);
-        if (i % YIELD_KEYS == YIELD_KEYS - 1)
-            sched_yield(); /* on a small box, let the foreground's threads in between */
-    }
 }
 
 static void stat_done(uv_work_t *w, int status)
@@ -403,7 +351,6 @@ void stor_move_start(struct stor_server *s, const char *target, const cn_slice_t
     b->koff = cn_malloc(n * sizeof(*b->koff));
     b->klen = cn_malloc(n * sizeof(*b->klen));
     b->v = cn_malloc(n * sizeof(*b->v));
-    b->inl = cn_calloc(n, sizeof(*b->inl));
     for (size_t i = 0; i < n; i++) {
         b->koff[i] = b->keys.len;
         b->klen[i] = keys[i].len;
