@@ -174,7 +174,7 @@ def summary(a):
     for l in open(a.log):
         f = l.split()
         if len(f) >= 4:
-            ops.append((float(f[0]), float(f[1]), f[2], f[3] == "1"))
+            ops.append((float(f[0]), float(f[1]), f[2], f[3] == "1", f[4] if len(f) > 4 else "?"))
     out = {}
     for i, (name, t0) in enumerate(marks[:-1]):
         t1 = marks[i + 1][1]
@@ -184,6 +184,10 @@ def summary(a):
                      "ops_s": round(len(sel) / max(0.001, t1 - t0), 1),
                      "p50_ms": round(pct(lat, 0.50), 2), "p99_ms": round(pct(lat, 0.99), 2),
                      "errors": sum(1 for o in sel if not o[3])}
+        # the first few failures: what, its HTTP status (0: no answer) and when in the phase
+        bad = ["%s %s at +%.1f s" % (o[2], o[4], o[0] - t0) for o in sel if not o[3]]
+        if bad:
+            out[name]["failed"] = bad[:5]
     print(json.dumps(out))
     return 0
 

@@ -628,6 +628,7 @@ void stor_cluster_stop(struct stor_server *s)
         if (cl->peers[i].cli != NULL)
             cn_rpc_client_destroy(cl->peers[i].cli);
     cl->n_peers = 0;
+    stor_move_rate_stop(s); /* the moves waiting for the budget: the cron serves them no more */
 }
 
 void stor_cluster_close(struct stor_server *s)

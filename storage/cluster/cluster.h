@@ -298,9 +298,18 @@ void stor_move_rate_fg(struct stor_server *s, double seconds);
  *  flight (repair_inflight bounds them) and the budget not in debt. */
 int stor_move_rate_allow(struct stor_server *s, size_t pending);
 /** A move job starts: counted in flight, and keys (each STOR_MOVE_KEY_COST) plus bytes
- *  (the bodies, when known) paid from the budget. stor_move_rate_end when it ends. */
+ *  paid from the budget (stor_move_start pays its bodies itself, chunk by chunk: 0 there).
+ *  stor_move_rate_end when it ends. */
 void stor_move_rate_begin(struct stor_server *s, uint64_t keys, uint64_t bytes);
 void stor_move_rate_end(struct stor_server *s);
+/** fn(arg, status): the chunk was paid (status 0) and may be read and sent, or the cluster
+ *  stops (CN_ECANCELED). */
+typedef void (*stor_move_paid_fn)(void *arg, int status);
+/** A chunk of a running job pays bytes of bodies before reading them: 1 when paid now;
+ *  else 0, and fn is called from the cron once the budget allows (chunks served in order). */
+int stor_move_rate_pay(struct stor_server *s, uint64_t bytes, stor_move_paid_fn fn, void *arg);
+/** Calls every waiting chunk's fn with CN_ECANCELED (the cluster stops). */
+void stor_move_rate_stop(struct stor_server *s);
 /** Pays for work found after the job started (bodies read). */
 void stor_move_rate_debit(struct stor_server *s, uint64_t keys, uint64_t bytes);
 /** keys moved with bytes of bodies (the totals and rates of stor_move_rate_stats). */
@@ -311,6 +320,8 @@ uint64_t stor_move_rate_batch_cost(struct stor_server *s);
 /** Refills the budget (every tick); every 200 ms, the adaptive controller's step; the rates
  *  once a second (cluster cron). */
 void stor_move_rate_cron(struct stor_server *s);
+/** stor_move_rate_cron at now (cn_mono_ms() time): the unit tests drive the clock. */
+void stor__move_rate_cron_at(struct stor_server *s, uint64_t now);
 void stor_move_rate_stats(struct stor_server *s, stor_move_stats_t *out);
 void stor_move_rate_close(struct stor_server *s);
 

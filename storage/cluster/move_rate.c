@@ -9,7 +9,11 @@
  * BURST_MS of it; a job may start while the bucket is not in debt and fewer than
  * repair_inflight jobs are in flight. Jobs are cut to about BATCH_MS of the rate
  * (stor_move_rate_batch_cost), so that the moves come as a steady trickle of small batches
- * rather than bursts the foreground queues behind.
+ * rather than bursts the foreground queues behind. A job pays its keys when it starts and
+ * its bodies chunk by chunk before reading them (stor_move_rate_pay, from mover.c): a chunk
+ * that finds the bucket in debt, or the moves paused for a probe, waits in a FIFO that the
+ * cron serves as the bucket refills, so that a job of large objects cannot read and send
+ * far more than the rate allows before it is charged.
  * The rate ([replication] move_rate, reloadable; cairn-adm rebalance --rate):
  *   move_rate > 0  fixed at that many cost bytes per second;
  *   move_rate = 0  adaptive (the default), AIMD on the foreground latency this node sees as
@@ -38,6 +42,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
 
@@ -65,8 +70,17 @@ struct slot {
     int moved;                       /* a move job ran during this slot */
 };
 
+/* A chunk waiting for the budget (stor_move_rate_pay). */
+struct waiter {
+    struct waiter *next;
+    uint64_t bytes;
+    stor_move_paid_fn fn;
+    void *arg;
+};
+
 struct stor_mover {
     uint32_t magic;
+    struct waiter *wq_head, **wq_tail; /* chunks waiting for the budget, oldest first */
     struct slot win[WIN_SLOTS];
     size_t cur;                      /* the slot being filled */
     double edge_ms[NBUCKETS];        /* bucket b holds latencies up to edge_ms[b] */
@@ -97,6 +111,7 @@ static struct stor_mover *mv(struct stor_server *s)
         for (size_t b = 1; b < NBUCKETS; b++)
             s->mv->edge_ms[b] = s->mv->edge_ms[b - 1] * 1.189207115; /* 2^(1/4) */
         s->mv->last_refill_ms = s->mv->last_step_ms = s->mv->last_stat_ms = now;
+        s->mv->wq_tail = &s->mv->wq_head;
     }
     return s->mv;
 }
@@ -227,6 +242,56 @@ void stor_move_rate_debit(struct stor_server *s, uint64_t keys, uint64_t bytes)
         m->dry = 1;
 }
 
+/* 1 when a chunk may be paid now: the bucket is not in debt and no probe pauses the moves. */
+static int can_pay(const struct stor_mover *m)
+{
+    return m->tokens >= 0 && m->probe_ms == 0;
+}
+
+int stor_move_rate_pay(struct stor_server *s, uint64_t bytes, stor_move_paid_fn fn, void *arg)
+{
+    struct stor_mover *m = mv(s);
+    struct waiter *w;
+
+    if (m->wq_head == NULL && can_pay(m)) {
+        stor_move_rate_debit(s, 0, bytes);
+        return 1;
+    }
+    m->dry = 1; /* the moves want more than the rate gives */
+    w = cn_calloc(1, sizeof(*w));
+    w->bytes = bytes;
+    w->fn = fn;
+    w->arg = arg;
+    *m->wq_tail = w;
+    m->wq_tail = &w->next;
+    return 0;
+}
+
+/* Serves the waiting chunks while the budget allows (status 0), or all of them with status
+ * (the cluster stops). A callback may queue a new chunk: it waits behind the others. */
+static void serve_waiters(struct stor_server *s, struct stor_mover *m, int status)
+{
+    while (m->wq_head != NULL && (status != 0 || can_pay(m))) {
+        struct waiter *w = m->wq_head;
+
+        m->wq_head = w->next;
+        if (m->wq_head == NULL)
+            m->wq_tail = &m->wq_head;
+        if (status == 0)
+            stor_move_rate_debit(s, 0, w->bytes);
+        w->fn(w->arg, status);
+        cn_free(w);
+    }
+    if (m->wq_head != NULL)
+        m->dry = 1;
+}
+
+void stor_move_rate_stop(struct stor_server *s)
+{
+    if (s->mv != NULL)
+        serve_waiters(s, s->mv, CN_ECANCELED);
+}
+
 void stor_move_rate_end(struct stor_server *s)
 {
     struct stor_mover *m = mv(s);
@@ -252,14 +317,19 @@ uint64_t stor_move_rate_batch_cost(struct stor_server *s)
 
 void stor_move_rate_cron(struct stor_server *s)
 {
+    stor__move_rate_cron_at(s, cn_mono_ms());
+}
+
+void stor__move_rate_cron_at(struct stor_server *s, uint64_t now)
+{
     struct stor_mover *m = mv(s);
-    uint64_t now = cn_mono_ms();
     double rate = cur_rate(s, m), dt = (double)(now - m->last_stat_ms) / 1000.0;
 
     m->tokens += rate * (double)(now - m->last_refill_ms) / 1000.0;
     if (m->tokens > rate * BURST_MS / 1000.0)
         m->tokens = rate * BURST_MS / 1000.0;
     m->last_refill_ms = now;
+    serve_waiters(s, m, 0);
     if (now - m->last_step_ms >= CTL_MS) {
         m->last_step_ms = now;
         if (s->conf->move_rate == 0)
@@ -299,6 +369,7 @@ void stor_move_rate_close(struct stor_server *s)
 {
     if (s->mv == NULL)
         return;
+    CN_ASSERT(s->mv->wq_head == NULL); /* stor_move_rate_stop served them */
     s->mv->magic = 0;
     cn_free(s->mv);
     s->mv = NULL;

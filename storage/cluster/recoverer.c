@@ -336,14 +336,11 @@ static void walk_send(struct batch *b)
     for (size_t k = 0; k < b->nwl; k++) {
         struct wlist *l = &b->wl[k];
         cn_slice_t *keys = cn_malloc(l->n * sizeof(*keys));
-        uint64_t bytes = 0;
 
-        for (size_t j = 0; j < l->n; j++) {
+        for (size_t j = 0; j < l->n; j++)
             keys[j] = bkey(b, l->idx[j]);
-            bytes += b->v[l->idx[j]].m.size;
-        }
         b->pending++;
-        stor_move_rate_begin(b->s, l->n, bytes);
+        stor_move_rate_begin(b->s, l->n, 0); /* the mover pays the bodies, chunk by chunk */
         stor_move_start(b->s, l->target, keys, l->n, on_walk_key, on_walk_end, l);
         cn_free(keys);
     }

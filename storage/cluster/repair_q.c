@@ -745,10 +745,8 @@ static void on_group_key(void *arg, size_t i, int rc, uint64_t local_clock, uint
         start_single(g->s, e); /* no good local copy: from the other owners */
         return;
     }
-    if (rc == 0) {
-        stor_move_rate_debit(g->s, 0, bytes);
-        stor_move_rate_count(g->s, 1, bytes);
-    }
+    if (rc == 0)
+        stor_move_rate_count(g->s, 1, bytes); /* the mover paid the bodies before reading */
     ent_finish(g->s, e, rc, local_clock, bytes);
 }
 

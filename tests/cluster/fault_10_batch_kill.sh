@@ -12,19 +12,10 @@ FC_BUILD=${1:?usage: fault_10_batch_kill.sh BUILD_DIR}
 fc_setup 4 3
 fc_py write --prefix base --threads 8 --count 3000 --size-max 8192 --acked "$CL_DIR/load.acked" >/dev/null
 fc_load_start load --prefix mixed --threads 4 --read-ratio 0.5
-check "start a fourth storage node" cl_start_one storage3
-fc_wait_state storage3 attached 20 && t_ok "storage3 registers as attached" || t_bad "storage3 is $(fc_state storage3)"
-out=$(cl_adm --rate 300k rebalance 2>&1)
-rc=$?
-echo "$out"
-[ $rc -eq 0 ] && t_ok "rebalance started at 300k bytes/s per node" || t_bad "rebalance did not start (rc $rc)" "$out"
-expect_match "cairn-adm --rate reports each node's rate" 'storage0 moves at 300k' "$out"
+fc_attach_rebalance storage3 300k
+expect_match "cairn-adm --rate reports each node's rate" 'storage0 moves at 300k' "$FC_REBAL_OUT"
 # wait until batches reach storage3, then kill it in the middle of the move
-deadline=$((SECONDS + 60))
-until [ "$(cl_adm --json du storage3 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("objects", 0))' 2>/dev/null || echo 0)" -ge 200 ]; do
-    [ $SECONDS -ge $deadline ] && break
-    sleep 0.2
-done
+fc_wait_objects storage3 200 60
 expect_eq "the rebalance is still running when storage3 dies" running "$(fc_rebalance_state)"
 check "SIGKILL storage3 (the receiver) mid-move" cl_stop_one storage3 KILL
 fc_wait_state storage3 stop 15 && t_ok "storage3 is stop" || t_bad "storage3 is $(fc_state storage3)"
@@ -40,14 +31,5 @@ sleep 2
 fc_load_stop load
 sum=$FC_SUM
 expect_eq "every acked object stayed readable (no bad read)" 0 "$(fc_json_get "$sum" bad_reads)"
-# shellcheck disable=SC2046
-fc_wait_drained 60 $(fc_storage_names) || t_bad "queues did not drain"
-deadline=$((SECONDS + 15))
-until fc_rings_agree; do [ $SECONDS -ge $deadline ] && break; sleep 0.5; done
-check "ring checksums match on every node" fc_rings_agree
-out=$(fc_py verify --acked "$CL_DIR/load.acked" --admin "$FC_ADMIN" --threads 8 --sample 400 --exclusive 2>&1)
-rc=$?
-echo "$out" | tail -n 2
-[ $rc -eq 0 ] && t_ok "every acked object reads back; N identical replicas on cur owners; no copy elsewhere" ||
-    t_bad "verify failed" "$out"
+fc_verify_settled load
 t_summary

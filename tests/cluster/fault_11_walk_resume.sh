@@ -19,11 +19,7 @@ walk_field() {
 fc_setup 4 3
 fc_py write --prefix base --threads 8 --count 4000 --size-max 4096 --acked "$CL_DIR/load.acked" >/dev/null
 fc_load_start load --prefix mixed --threads 4 --read-ratio 0.5
-check "start a fourth storage node" cl_start_one storage3
-fc_wait_state storage3 attached 20 && t_ok "storage3 registers as attached" || t_bad "storage3 is $(fc_state storage3)"
-out=$(cl_adm --rate 100k rebalance 2>&1)
-rc=$?
-[ $rc -eq 0 ] && t_ok "rebalance started at 100k bytes/s per node" || t_bad "rebalance did not start (rc $rc)" "$out"
+fc_attach_rebalance storage3 100k
 deadline=$((SECONDS + 60))
 until [ "$(walk_field scanned)" -ge 400 ]; do
     [ $SECONDS -ge $deadline ] && break
@@ -49,11 +45,5 @@ expect_eq "the rebalance completes after the restart" idle "$(fc_rebalance_state
 sleep 2
 fc_load_stop load
 expect_eq "every acked object stayed readable (no bad read)" 0 "$(fc_json_get "$FC_SUM" bad_reads)"
-# shellcheck disable=SC2046
-fc_wait_drained 60 $(fc_storage_names) || t_bad "queues did not drain"
-deadline=$((SECONDS + 15))
-until fc_rings_agree; do [ $SECONDS -ge $deadline ] && break; sleep 0.5; done
-check "ring checksums match on every node" fc_rings_agree
-fc_verify load --sample 400 --exclusive && t_ok "every acked object reads back; N identical replicas on cur owners; no copy elsewhere" ||
-    t_bad "verify failed"
+fc_verify_settled load
 t_summary

@@ -214,6 +214,36 @@ bad = [n["name"] for n in s["nodes"] if n["type"] == "storage" and n["state"] in
 sys.exit(1 if bad else 0)'
 }
 
+# fc_objects NODE: the live objects NODE holds (cairn-adm du), -1 when it does not answer.
+fc_objects() {
+    cl_adm --json du "$1" 2>/dev/null |
+        python3 -c 'import json,sys; print(json.load(sys.stdin).get("objects", 0))' 2>/dev/null || echo -1
+}
+
+# fc_wait_objects NODE N TIMEOUT_S: waits until NODE holds at least N live objects.
+fc_wait_objects() {
+    local deadline=$((SECONDS + $3))
+    until [ "$(fc_objects "$1")" -ge "$2" ]; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.2
+    done
+}
+
+# fc_attach_rebalance NODE RATE: starts NODE (configured by fc_setup, not started), waits
+# until it registers as attached, then starts a rebalance at RATE bytes/s per node
+# (cairn-adm --rate: slow, so that a fault lands while batches move); a check for each step.
+# Sets FC_REBAL_OUT to cairn-adm's answer.
+fc_attach_rebalance() {
+    local rc
+    check "start storage node $1" cl_start_one "$1"
+    fc_wait_state "$1" attached 20 && t_ok "$1 registers as attached" || t_bad "$1 is $(fc_state "$1")"
+    FC_REBAL_OUT=$(cl_adm --rate "$2" rebalance 2>&1)
+    rc=$?
+    echo "$FC_REBAL_OUT"
+    [ $rc -eq 0 ] && t_ok "rebalance started at $2 bytes/s per node" ||
+        t_bad "rebalance did not start (rc $rc)" "$FC_REBAL_OUT"
+}
+
 # fc_rebalance_state: the manager's rebalance state (running, idle), or "" when it does not answer.
 fc_rebalance_state() {
     cl_adm --json rebalance status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])' 2>/dev/null
@@ -236,6 +266,20 @@ fc_verify() {
     rc=$?
     echo "$out" | tail -n 3
     return $rc
+}
+
+# fc_verify_settled NAME: once the moves are over, checks that the repair queues drain,
+# every node holds the manager's rings, and fc_verify NAME --sample 400 --exclusive passes.
+fc_verify_settled() {
+    local deadline
+    # shellcheck disable=SC2046
+    fc_wait_drained 60 $(fc_storage_names) || t_bad "queues did not drain"
+    deadline=$((SECONDS + 15))
+    until fc_rings_agree; do [ $SECONDS -ge $deadline ] && break; sleep 0.5; done
+    check "ring checksums match on every node" fc_rings_agree
+    fc_verify "$1" --sample 400 --exclusive &&
+        t_ok "every acked object reads back; N identical replicas on cur owners; no copy elsewhere" ||
+        t_bad "verify failed"
 }
 
 # ---- the manager group (FC_MANAGERS=3) ---------------------------------------------------
