@@ -20,7 +20,8 @@ Then the formats of later releases, each step only as far as the release takes i
 a step that the release refuses or ignores is undone and named in the manifest's
 "fill_steps" with the reason; what is recorded is what worked):
   second access key  alice's second key (made by the caller) signs
-  object grants      alice-grants: x-amz-grant-read to bob's canonical id, to AllUsers, to
+  object grants      alice-grants: bucket grants (READ to bob by id and carol by e-mail);
+                     objects with x-amz-grant-read to bob's canonical id, to AllUsers, to
                      AuthenticatedUsers, and to carol by e-mail (metadata format 3, :grants)
   bucket policy      alice-policy: bob may s3:GetObject under shared/ (manager record p/)
   bucket controls    alice-controls: a public access block and ownership controls (x/)
@@ -40,7 +41,8 @@ gateway's chunk_size in bytes). Argument: the path of the JSON fragment to write
 ({"buckets", "objects", "deleted", "users" (as given, without keys that did not sign),
 "versions" (ListObjectVersions' entries in order: key, version_id, marker, latest, md5,
 size, etag, kind), "deleted_versions", "fill_steps" ({"done", "skipped"})}). Buckets may
-carry policy + policy_allows, public_access_block, ownership, tags and versioning; objects
+carry grants + grant_read, policy + policy_allows, public_access_block, ownership, tags and
+versioning; objects
 grants + grant_read, tags and version_id. Exits non-zero when the old release did not take
 or serve something of the first release's as written.
 """
@@ -338,10 +340,39 @@ def granted(bucket_name, key, body, grantee, shown_as, readers):
            grant_read=grantee)
 
 
+def listers_ok(b, listers):
+    """Anonymous (None) and every user but the owner list b as listers says."""
+    owner = next(x["owner"] for x in buckets if x["name"] == b)
+    for who in [None] + [u for u in USERS if u != owner]:
+        st = anon_get(b, "") if who is None else status_of(S3[who].list_objects_v2, Bucket=b)
+        if st != (200 if who in listers else 403):
+            return "%s lists %s: %s" % (who or "anonymous", b, st)
+    return ""
+
+
+def bucket_grants(b):
+    """PutBucketAcl with x-amz-grant-read to bob's canonical id and carol's e-mail address (a
+    bucket record's grant list, manager state format 4)."""
+    listers = ["bob"] + (["carol"] if "email" in USERS.get("carol", {}) else [])
+    read = ", ".join(['id="%s"' % IDS["bob"]] + ['emailAddress="%s"' % USERS[u]["email"]
+                                                  for u in listers[1:]])
+    S3["alice"].put_bucket_acl(Bucket=b, GrantRead=read,
+                               GrantFullControl='id="%s"' % IDS["alice"])
+    shown = shown_grants(S3["alice"].get_bucket_acl(Bucket=b))
+    if any({"user": u, "permission": "READ"} not in shown for u in listers):
+        raise Skip("GetBucketAcl of %s shows %s" % (b, shown))
+    why = settle(lambda: listers_ok(b, listers))
+    if why:
+        raise Skip("the bucket's grants did not decide listing: %s" % why)
+    entry = next(x for x in buckets if x["name"] == b)
+    entry.update(grants=shown, grant_read=read)
+
+
 def grants():
-    """Objects with x-amz-grant-read to a user's canonical id, by e-mail, and to the groups
-    AllUsers and AuthenticatedUsers (object metadata format 3, :grants)."""
+    """Bucket grants, and objects with x-amz-grant-read to a user's canonical id, by e-mail,
+    and to the groups AllUsers and AuthenticatedUsers (object metadata format 3, :grants)."""
     bucket("alice", "alice-grants", "private")
+    try_step("bucket grants", bucket_grants, "alice-grants")
     everyone = [None] + [u for u in USERS if u != "alice"]
     read = lambda **g: dict(g, permission="READ")
     try_step("grant by canonical id", granted, "alice-grants", "to-bob.txt",
@@ -356,7 +387,8 @@ def grants():
         try_step("grant by e-mail", granted, "alice-grants", "to-carol.txt",
                  b"alice lets carol read this, named by her e-mail address\n",
                  'emailAddress="%s"' % USERS["carol"]["email"], read(user="carol"), ["carol"])
-    if not any(o["bucket"] == "alice-grants" for o in objects):
+    if not any(o["bucket"] == "alice-grants" for o in objects) and \
+            "grants" not in next(x for x in buckets if x["name"] == "alice-grants"):
         raise Skip("no grant took")
 
 

@@ -331,6 +331,12 @@ def grants_of(res):
             for g in res.get("Grants", [])]
 
 
+def grant_pairs(grants):
+    """A manifest's grants ({"user"|"group", "permission"}) as grants_of gives them."""
+    return [(AWS_GROUPS + g["group"] if "group" in g else user_id(g["user"]), g["permission"])
+            for g in grants]
+
+
 def check_acls():
     for b in MAN["buckets"]:
         r = call(S3[b["owner"]].get_bucket_acl, Bucket=b["name"])
@@ -338,6 +344,19 @@ def check_acls():
         expect("GetBucketAcl of %s: the grants of %s" % (b["name"], b["acl"]),
                r.status == 200 and public == (b["acl"] in ("public-read", "public-read-write")),
                (r, grants_of(r.result)))
+        if "grants" in b:  # a grant list in the bucket record (manager state format 4)
+            want = sorted(grant_pairs(b["grants"]))
+            expect("GetBucketAcl of %s: exactly the grants recorded %s" % (b["name"], b["grants"]),
+                   sorted(grants_of(r.result)) == want, (grants_of(r.result), want))
+            for other in S3:
+                if other == b["owner"]:
+                    continue
+                may = {"user": other, "permission": "READ"} in b["grants"]
+                r2 = call(S3[other].list_objects_v2, Bucket=b["name"])
+                expect("%s lists %s (bucket grants READ to %s): %s" % (
+                    other, b["name"], ", ".join(g.get("user") or g.get("group") for g in
+                                                b["grants"] if g["permission"] == "READ"),
+                    200 if may else 403), r2.status == (200 if may else 403), r2)
         got = r.result.get("Owner", {}).get("ID")
         want = user_id(b["owner"])
         expect("GetBucketAcl of %s: Owner.ID is %s's canonical id%s" %
@@ -350,8 +369,7 @@ def check_acls():
         expect("GetObjectAcl of %s: the grants of %s" % (n, acl_says(o)),
                r.status == 200 and public == admits_obj(o, None), (r, grants_of(r.result)))
         if "grants" in o:
-            want = sorted((AWS_GROUPS + g["group"] if "group" in g else user_id(g["user"]),
-                           g["permission"]) for g in o["grants"])
+            want = sorted(grant_pairs(o["grants"]))
             expect("GetObjectAcl of %s: exactly the grants recorded %s" % (n, o["grants"]),
                    sorted(grants_of(r.result)) == want, (grants_of(r.result), want))
         got = r.result.get("Owner", {}).get("ID")
