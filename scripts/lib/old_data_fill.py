@@ -179,7 +179,7 @@ def multipart(bucket_name, key, parts, writer, content_type, metadata):
 # ---- the formats after the first fixtures (issues 15 and 16) --------------------------------
 # Each step runs only as far as the release takes it: try_step records what a step wrote when
 # the whole step worked, and otherwise deletes what it wrote and notes why in the manifest's
-# "steps" (an older release refuses the request, answers 501, or ignores what it was asked).
+# "fill_steps" (an older release refuses the request, answers 501, or ignores what it asked).
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 AUTH_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
