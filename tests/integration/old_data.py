@@ -12,6 +12,17 @@ new writes, overwrites, copies and a multipart upload into the old buckets work 
 back; GetObjectAcl of every old object and GetBucketAcl of every old bucket name the
 bucket owner's canonical user id (`cairn-adm --json get-users`, field "id").
 
+What later fixtures record, checked only when the manifest has it (old_data_fill.py): a
+user's further access keys still listed and signing, an e-mail address kept; objects' grants
+(GetObjectAcl shows exactly them; reads by anonymous and every other user follow them, by
+canonical id, e-mail or group); a bucket's policy (GetBucketPolicy, and the reads it
+allows); its public access block (also: a public-read PUT refused), ownership controls,
+tags and versioning status; objects' tags (GetObjectTagging, x-amz-tagging-count); and per
+versioned bucket, ListObjectVersions lists exactly the recorded versions and delete markers
+in order with IsLatest (pages of 2 and of 1000), each version reads back by its ID, a
+marker's ID answers 405, a version deleted for good 404 NoSuchVersion, and a plain GET the
+latest.
+
 Checks that current code cannot pass yet carry a tag in their name:
   [owner ids]    the canonical user ids of issue 12 (get-users "id"; objects owned by users);
   [access fix]   issue 12's access decision: a private object in a bucket whose ACL lets the
@@ -31,12 +42,16 @@ import boto3
 import botocore
 from botocore.config import Config
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../scripts/lib"))
+from list_versions import list_versions  # noqa: E402
+
 EP = os.environ["CAIRN_EP"]
 FIX = os.environ["CAIRN_FIXTURE"]
 LABEL = os.environ.get("CAIRN_LABEL", "old data")
 MAN = json.load(open(os.path.join(FIX, "manifest.json")))
 NOW_USERS = {u["user"]: u for u in json.loads(os.environ["CAIRN_USERS"])}
-ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+AWS_GROUPS = "http://acs.amazonaws.com/groups/global/"
+ALL_USERS = AWS_GROUPS + "AllUsers"
 TAG_OWNER = " [owner ids]"
 TAG_ACCESS = " [access fix]"
 FAILED = 0
@@ -57,8 +72,9 @@ def expect(name, cond, why=""):
     ok(name) if cond else bad(name, why)
 
 
-def client(user):
-    u = next(x for x in MAN["users"] if x["name"] == user)
+def client(user, key=None):
+    """A client of user with its first key, or with key ({"access_key", "secret"})."""
+    u = key or next(x for x in MAN["users"] if x["name"] == user)
     return boto3.client("s3", endpoint_url=EP, aws_access_key_id=u["access_key"],
                         aws_secret_access_key=u["secret"], region_name="us-east-1",
                         config=Config(s3={"addressing_style": "path"},
@@ -129,10 +145,37 @@ def admits(acl, who):
         acl == "authenticated-read" and who is not None)
 
 
+def admits_obj(o, who):
+    """May who (a user name, None: anonymous) read the object o of someone else: by its
+    canned ACL, a READ or FULL_CONTROL grant to who or to a group who is in, or its bucket's
+    policy (policy_allows in the manifest)?"""
+    if admits(o["acl"], who):
+        return True
+    for g in o.get("grants", []):
+        if g["permission"] in ("READ", "FULL_CONTROL") and (
+                g.get("group") == "AllUsers" or ("user" in g and g["user"] == who) or
+                (g.get("group") == "AuthenticatedUsers" and who is not None)):
+            return True
+    return any(a["user"] == who and a["action"] == "s3:GetObject" and
+               o["key"].startswith(a["prefix"])
+               for a in BUCKETS[o["bucket"]].get("policy_allows", []))
+
+
+def acl_says(o):
+    """An object's ACL in a check's name."""
+    if o["acl"] != "grants":
+        return "object ACL " + o["acl"]
+    return "object grants " + ", ".join(
+        "%s to %s%s" % (g["permission"], g.get("user") or g["group"],
+                        " by e-mail" if "emailAddress" in o.get("grant_read", "") and
+                        g.get("user") not in (None, o["owner"]) else "")
+        for g in o["grants"] if g.get("user") != o["owner"])
+
+
 def read_tag(o, who):
     """The tag of a read check by a non-owner that the code before issue 12's fix answers
     differently: it lets a read through on the bucket's ACL alone."""
-    if admits(BUCKETS[o["bucket"]]["acl"], who) and not admits(o["acl"], who):
+    if admits(BUCKETS[o["bucket"]]["acl"], who) and not admits_obj(o, who):
         return TAG_ACCESS
     return ""
 
@@ -149,6 +192,17 @@ def check_users():
         own = sorted(b["name"] for b in MAN["buckets"] if b["owner"] == u["name"])
         expect("%s's keys sign: ListBuckets shows exactly its buckets %s" % (u["name"], own),
                r.status == 200 and names == own, (r, names))
+        for k in u.get("keys", []):  # a second access key (manager state format 3)
+            listed = [x.get("access_key") for x in (now or {}).get("keys", [])]
+            expect("%s's further key %s is still listed" % (u["name"], k["access_key"]),
+                   k["access_key"] in listed, listed)
+            r = call(client(u["name"], k).list_buckets)
+            names = sorted(b["Name"] for b in r.result.get("Buckets", []))
+            expect("%s's further key signs: ListBuckets shows exactly its buckets" % u["name"],
+                   r.status == 200 and names == own, (r, names))
+        if "email" in u:  # an e-mail address (manager state format 4)
+            expect("%s's e-mail address is still %s" % (u["name"], u["email"]),
+                   (now or {}).get("email") == u["email"], now)
 
 
 def check_objects_as_owner():
@@ -188,24 +242,26 @@ def check_reads_by_others(when):
     for o in MAN["objects"]:
         n = obj_name(o)
         r = curl("/%s/%s" % (o["bucket"], quote(o["key"], safe="/")))
-        if admits(o["acl"], None):
-            expect("%s: anonymous GET of %s (object ACL %s): 200 and its bytes" %
-                   (when, n, o["acl"]), r.status == 200 and md5(r.body) == o["md5"], r)
+        if admits_obj(o, None):
+            expect("%s: anonymous GET of %s (%s): 200 and its bytes" %
+                   (when, n, acl_says(o)), r.status == 200 and md5(r.body) == o["md5"], r)
         else:
-            expect("%s: anonymous GET of %s (object ACL %s, bucket ACL %s): 403%s" %
-                   (when, n, o["acl"], BUCKETS[o["bucket"]]["acl"], read_tag(o, None)),
+            expect("%s: anonymous GET of %s (%s, bucket ACL %s): 403%s" %
+                   (when, n, acl_says(o), BUCKETS[o["bucket"]]["acl"], read_tag(o, None)),
                    r.status == 403 and r.code == "AccessDenied", (r, r.body[:60]))
         for other in S3:
             if other == o["owner"]:
                 continue
             r = call(S3[other].get_object, Bucket=o["bucket"], Key=o["key"])
-            if admits(o["acl"], other):
-                expect("%s: %s GETs %s (object ACL %s): 200 and its bytes" %
-                       (when, other, n, o["acl"]), r.status == 200 and md5(r.body) == o["md5"],
-                       r)
+            if admits_obj(o, other):
+                expect("%s: %s GETs %s (%s%s): 200 and its bytes" %
+                       (when, other, n, acl_says(o),
+                        ", the bucket policy" if not admits(o["acl"], other) and
+                        not o.get("grants") else ""),
+                       r.status == 200 and md5(r.body) == o["md5"], r)
             else:
-                expect("%s: %s GETs %s (object ACL %s, bucket ACL %s): 403%s" %
-                       (when, other, n, o["acl"], BUCKETS[o["bucket"]]["acl"],
+                expect("%s: %s GETs %s (%s, bucket ACL %s): 403%s" %
+                       (when, other, n, acl_says(o), BUCKETS[o["bucket"]]["acl"],
                         read_tag(o, other)), r.status == 403, r)
 
 
@@ -275,6 +331,12 @@ def grants_of(res):
             for g in res.get("Grants", [])]
 
 
+def grant_pairs(grants):
+    """A manifest's grants ({"user"|"group", "permission"}) as grants_of gives them."""
+    return [(AWS_GROUPS + g["group"] if "group" in g else user_id(g["user"]), g["permission"])
+            for g in grants]
+
+
 def check_acls():
     for b in MAN["buckets"]:
         r = call(S3[b["owner"]].get_bucket_acl, Bucket=b["name"])
@@ -282,6 +344,19 @@ def check_acls():
         expect("GetBucketAcl of %s: the grants of %s" % (b["name"], b["acl"]),
                r.status == 200 and public == (b["acl"] in ("public-read", "public-read-write")),
                (r, grants_of(r.result)))
+        if "grants" in b:  # a grant list in the bucket record (manager state format 4)
+            want = sorted(grant_pairs(b["grants"]))
+            expect("GetBucketAcl of %s: exactly the grants recorded %s" % (b["name"], b["grants"]),
+                   sorted(grants_of(r.result)) == want, (grants_of(r.result), want))
+            for other in S3:
+                if other == b["owner"]:
+                    continue
+                may = {"user": other, "permission": "READ"} in b["grants"]
+                r2 = call(S3[other].list_objects_v2, Bucket=b["name"])
+                expect("%s lists %s (bucket grants READ to %s): %s" % (
+                    other, b["name"], ", ".join(g.get("user") or g.get("group") for g in
+                                                b["grants"] if g["permission"] == "READ"),
+                    200 if may else 403), r2.status == (200 if may else 403), r2)
         got = r.result.get("Owner", {}).get("ID")
         want = user_id(b["owner"])
         expect("GetBucketAcl of %s: Owner.ID is %s's canonical id%s" %
@@ -291,14 +366,132 @@ def check_acls():
         n = obj_name(o)
         r = call(S3[o["owner"]].get_object_acl, Bucket=o["bucket"], Key=o["key"])
         public = (ALL_USERS, "READ") in grants_of(r.result)
-        expect("GetObjectAcl of %s: the grants of %s" % (n, o["acl"]),
-               r.status == 200 and public == admits(o["acl"], None), (r, grants_of(r.result)))
+        expect("GetObjectAcl of %s: the grants of %s" % (n, acl_says(o)),
+               r.status == 200 and public == admits_obj(o, None), (r, grants_of(r.result)))
+        if "grants" in o:
+            want = sorted(grant_pairs(o["grants"]))
+            expect("GetObjectAcl of %s: exactly the grants recorded %s" % (n, o["grants"]),
+                   sorted(grants_of(r.result)) == want, (grants_of(r.result), want))
         got = r.result.get("Owner", {}).get("ID")
         want = user_id(o["owner"])
         expect("GetObjectAcl of %s (written by %s): Owner.ID is the bucket owner %s's "
                "canonical id%s" % (n, o["writer"], o["owner"], TAG_OWNER),
                r.status == 200 and got == want and len(want) == 64,
                "owner id %r, %s's id %r" % (got, o["owner"], want))
+
+
+def check_bucket_settings():
+    """What the manifest records a bucket was given: its policy (and, through
+    check_reads_by_others, what it allows), public access block, ownership controls, tags and
+    versioning, answered by the Get* calls as set."""
+    for b in MAN["buckets"]:
+        c, n = S3[b["owner"]], b["name"]
+        if "policy" in b:
+            r = call(c.get_bucket_policy, Bucket=n)
+            got = r.result.get("Policy", "")
+            expect("GetBucketPolicy of %s: the policy set" % n,
+                   r.status == 200 and json.loads(got or "null") == json.loads(b["policy"]),
+                   (r, got[:200]))
+        if "public_access_block" in b:
+            r = call(c.get_public_access_block, Bucket=n)
+            got = r.result.get("PublicAccessBlockConfiguration")
+            expect("GetPublicAccessBlock of %s: %s" % (n, b["public_access_block"]),
+                   r.status == 200 and got == b["public_access_block"], (r, got))
+            if b["public_access_block"].get("BlockPublicAcls"):
+                r = call(c.put_object, Bucket=n, Key="new/public.txt", Body=b"x",
+                         ACL="public-read")
+                expect("%s: a PUT with x-amz-acl public-read is refused (BlockPublicAcls)" % n,
+                       r.status == 403, r)
+        if "ownership" in b:
+            r = call(c.get_bucket_ownership_controls, Bucket=n)
+            got = r.result.get("OwnershipControls", {}).get("Rules")
+            expect("GetBucketOwnershipControls of %s: %s" % (n, b["ownership"]),
+                   r.status == 200 and got == [{"ObjectOwnership": b["ownership"]}], (r, got))
+        if "tags" in b:
+            r = call(c.get_bucket_tagging, Bucket=n)
+            got = sorted([x["Key"], x["Value"]] for x in r.result.get("TagSet", []))
+            expect("GetBucketTagging of %s: %s" % (n, b["tags"]),
+                   r.status == 200 and got == sorted(b["tags"]), (r, got))
+        if "versioning" in b:
+            r = call(c.get_bucket_versioning, Bucket=n)
+            expect("GetBucketVersioning of %s: %s" % (n, b["versioning"]),
+                   r.status == 200 and r.result.get("Status") == b["versioning"],
+                   (r, r.result.get("Status")))
+
+
+def check_object_tags():
+    """GetObjectTagging of each object with tags answers them, in the order they were set."""
+    for o in MAN["objects"]:
+        if "tags" not in o:
+            continue
+        r = call(S3[o["owner"]].get_object_tagging, Bucket=o["bucket"], Key=o["key"])
+        got = [[x["Key"], x["Value"]] for x in r.result.get("TagSet", [])]
+        expect("GetObjectTagging of %s: %s" % (obj_name(o), o["tags"]),
+               r.status == 200 and got == o["tags"], (r, got))
+        h = call(S3[o["owner"]].head_object, Bucket=o["bucket"], Key=o["key"])
+        expect("HEAD %s: x-amz-tagging-count %d" % (obj_name(o), len(o["tags"])),
+               h.headers.get("x-amz-tagging-count") == str(len(o["tags"])), h.headers)
+
+
+def listed_as_recorded(x):
+    return (x["key"], x["version_id"], x["marker"], x["latest"], x.get("etag"),
+            x.get("size"))
+
+
+def check_versions():
+    """Each versioned bucket lists exactly the recorded versions and delete markers, in their
+    order, with IsLatest as recorded (in pages of 2 and in one page); every version reads back
+    by its ID (bytes, size, x-amz-version-id; HEAD too); a marker's ID answers 405, a version
+    deleted for good 404 NoSuchVersion; a GET without an ID serves the latest."""
+    vers = MAN.get("versions", [])
+    for n in sorted({v["bucket"] for v in vers}):
+        c = S3[BUCKETS[n]["owner"]]
+        want = [listed_as_recorded(v) for v in vers if v["bucket"] == n]
+        for page in (2, 1000):
+            try:
+                got = [listed_as_recorded(x) for x in list_versions(c, n, page)]
+            except botocore.exceptions.ClientError as e:
+                got = [str(e)]
+            expect("ListObjectVersions of %s (pages of %d): exactly the %d recorded versions "
+                   "and markers, in order, IsLatest as recorded" % (n, page, len(want)),
+                   got == want, "got %s" % got)
+    for v in vers:
+        c, vn = S3[BUCKETS[v["bucket"]]["owner"]], "%s/%s?versionId=%s" % (
+            v["bucket"], v["key"], v["version_id"])
+        if v["marker"]:
+            r = call(c.get_object, Bucket=v["bucket"], Key=v["key"], VersionId=v["version_id"])
+            expect("GET %s (a delete marker): 405 with x-amz-delete-marker" % vn,
+                   r.status == 405 and r.headers.get("x-amz-delete-marker") == "true",
+                   (r, r.headers))
+            if v["latest"]:
+                r = call(c.get_object, Bucket=v["bucket"], Key=v["key"])
+                expect("GET %s/%s (its latest a delete marker): 404 with x-amz-delete-marker" %
+                       (v["bucket"], v["key"]),
+                       r.status == 404 and r.headers.get("x-amz-delete-marker") == "true",
+                       (r, r.headers))
+            continue
+        r = call(c.get_object, Bucket=v["bucket"], Key=v["key"], VersionId=v["version_id"])
+        expect("GET %s (%s, %d bytes): its bytes (md5) and x-amz-version-id" %
+               (vn, v["kind"], v["size"]),
+               r.status == 200 and md5(r.body) == v["md5"] and len(r.body) == v["size"] and
+               r.result.get("VersionId") == v["version_id"],
+               (r, md5(r.body), len(r.body), r.result.get("VersionId")))
+        h = call(c.head_object, Bucket=v["bucket"], Key=v["key"], VersionId=v["version_id"])
+        expect("HEAD %s: its size and ETag" % vn,
+               h.status == 200 and h.result.get("ContentLength") == v["size"] and
+               h.result.get("ETag", "").strip('"') == v["etag"], h)
+        if v["latest"]:
+            r = call(c.get_object, Bucket=v["bucket"], Key=v["key"])
+            expect("GET %s/%s without a versionId: the latest, %s" %
+                   (v["bucket"], v["key"], v["version_id"]),
+                   r.status == 200 and md5(r.body) == v["md5"] and
+                   r.result.get("VersionId") == v["version_id"], (r, r.result.get("VersionId")))
+    for d in MAN.get("deleted_versions", []):
+        c = S3[BUCKETS[d["bucket"]]["owner"]]
+        r = call(c.get_object, Bucket=d["bucket"], Key=d["key"], VersionId=d["version_id"])
+        expect("GET %s/%s?versionId=%s (deleted for good by the old release): 404 NoSuchVersion"
+               % (d["bucket"], d["key"], d["version_id"]),
+               r.status == 404 and r.code == "NoSuchVersion", r)
 
 
 def check_new_writes():
@@ -372,6 +565,9 @@ def main():
     check_listings()
     check_deleted()
     check_acls()
+    check_bucket_settings()
+    check_object_tags()
+    check_versions()
     new = check_new_writes()
     check_listings(new)
     sys.exit(1 if FAILED else 0)

@@ -10,7 +10,9 @@ names and the cluster secret stay as they are. Two things change:
   - ports: every non-zero port of a host:port value (the *_listen keys, [manager] address
     and each item of a [manager] addresses list) is mapped to one of the free PORTs given, the same old port to the same new
     one everywhere (so the storage nodes and the gateway find the manager). Port 0 stays 0.
-cluster.env (scripts/lib/cluster.sh) gets the new ports. Prints "OLD NEW" per port moved.
+cluster.env (scripts/lib/cluster.sh) gets the new ports, also in CL_MGR_ADMINS (the managers'
+admin addresses cl_adm uses, in fixtures made since issue 14). Prints "OLD NEW" per port
+moved.
 Exits 2 when fewer PORTs are given than the configs use (the first line of stderr says how
 many are needed).
 """
@@ -84,6 +86,11 @@ def main():
         k, eq, v = l.partition("=")
         if eq and k in ("CL_MGR_RPC", "CL_MGR_ADMIN", "CL_S3", "CL_REST") and v.isdigit():
             l = "%s=%d" % (k, moved.get(int(v), int(v)))
+        elif eq and k == "CL_MGR_ADMINS" and v:  # host:port,... (cluster.sh since issue 14)
+            items = [ITEM.match(x) for x in v.split(",")]
+            l = "%s=%s" % (k, ",".join("%s:%d" % (i.group(1), moved.get(int(i.group(2)),
+                                                                       int(i.group(2))))
+                                       for i in items if i))
         out.append(l)
     open(env_path, "w").write("\n".join(out) + "\n")
     for o, n in moved.items():

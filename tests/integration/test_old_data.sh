@@ -10,8 +10,9 @@
 #     (manager/members.c), so `cairn-adm rebalance --wait` makes the same ring with the new
 #     addresses (placement depends on the names only: nothing moves); then the gateway;
 #   - old_data.py checks with boto3 (as the fixture's users) and curl (anonymously) that
-#     every object, listing, ACL, owner and user key is served as recorded and that new
-#     writes into the old buckets work. Checks tagged [owner ids] or [access fix] need
+#     every object, listing, ACL, owner and user key is served as recorded, and so are the
+#     grants, e-mail addresses, further keys, bucket policies and settings, tags and object
+#     versions the manifest records, and that new writes into the old buckets work. Checks tagged [owner ids] or [access fix] need
 #     issue 12's owner ids or access decision (see old_data.py).
 set -uo pipefail
 
