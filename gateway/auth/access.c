@@ -113,6 +113,7 @@ static const gw_perm_t op_perms[] = {
     [GW_OP_PUT_OBJECT_ACL] = GW_PERM_OBJECT_WRITE_ACP,
     /* s3:GetObjectTagging is not granted by an ACL's READ: its owner (FULL_CONTROL) only */
     [GW_OP_GET_OBJECT_TAGGING] = GW_PERM_OBJECT_READ_ACP,
+    [GW_OP_GET_OBJECT_ATTRIBUTES] = GW_PERM_OBJECT_READ,
     [GW_OP_POST_OBJECT] = GW_PERM_BUCKET_WRITE,       /* refused before access (s3_refuse.c) */
     [GW_OP_OPTIONS] = GW_PERM_NONE,                   /* likewise; a preflight is unsigned */
 };

@@ -1083,6 +1083,10 @@ const char *gw_policy_op_action(gw_op_t op, int has_version_id, int *object_leve
         a = has_version_id ? "s3:GetObjectVersionTagging" : "s3:GetObjectTagging";
         obj = 1;
         break;
+    case GW_OP_GET_OBJECT_ATTRIBUTES:
+        a = has_version_id ? "s3:GetObjectVersionAttributes" : "s3:GetObjectAttributes";
+        obj = 1;
+        break;
     case GW_OP_NONE:
     case GW_OP_OPTIONS:
     case GW_OP_UNSUPPORTED: break;

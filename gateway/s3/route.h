@@ -52,6 +52,7 @@ typedef enum gw_op {
     GW_OP_GET_BUCKET_VERSIONING,
     GW_OP_PUT_BUCKET_VERSIONING,
     GW_OP_LIST_OBJECT_VERSIONS,
+    GW_OP_GET_OBJECT_ATTRIBUTES,
     GW_OP_POST_OBJECT,      /* POST /bucket (HTML form upload): NotImplemented (s3_refuse.h) */
     GW_OP_OPTIONS,          /* OPTIONS (CORS preflight): NotImplemented (s3_refuse.h) */
     GW_OP_UNSUPPORTED,      /* a sub-resource we do not implement: NotImplemented */

@@ -107,6 +107,8 @@ static const struct s3_err_row table[] = {
     [GW_S3_UNRESOLVABLE_EMAIL] = {"UnresolvableGrantByEmailAddress", 400,
                                   "The e-mail address you provided does not match any account "
                                   "on record."},
+    [GW_S3_INVALID_PART_NUMBER] = {"InvalidPartNumber", 416,
+                                   "The requested partnumber is not satisfiable"},
     [GW_S3_SIGNATURE_DOES_NOT_MATCH] = {"SignatureDoesNotMatch", 403,
                                         "The request signature we calculated does not match "
                                         "the signature you provided. Check your key and "
