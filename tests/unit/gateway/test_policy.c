@@ -747,6 +747,8 @@ Test(policy, op_actions)
         {GW_OP_PUT_OBJECT_ACL, 1, "s3:PutObjectVersionAcl", 1},
         {GW_OP_GET_OBJECT_TAGGING, 0, "s3:GetObjectTagging", 1},
         {GW_OP_GET_OBJECT_TAGGING, 1, "s3:GetObjectVersionTagging", 1},
+        {GW_OP_GET_OBJECT_ATTRIBUTES, 0, "s3:GetObjectAttributes", 1},
+        {GW_OP_GET_OBJECT_ATTRIBUTES, 1, "s3:GetObjectVersionAttributes", 1},
         {GW_OP_POST_OBJECT, 0, "s3:PutObject", 1},
         {GW_OP_OPTIONS, 0, NULL, 0},
         {GW_OP_UNSUPPORTED, 0, NULL, 0},
