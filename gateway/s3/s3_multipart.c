@@ -518,17 +518,23 @@ static struct mpu_op *mpu_start(gw_req_t *r)
     return o;
 }
 
+#define MD_OP_META 1    /* marker_done: keep the marker's metadata in the op's meta */
+#define MD_ALLOW_DONE 2 /* marker_done: a completed upload's marker is no error */
+
 /* The completion prologue of a request on the upload marker (HEAD or DELETE): frees resp
- * (after appending its "meta" to meta when not NULL), answers NoSuchUpload or the error. A
- * completed upload's marker (MPU_DONE) is NoSuchUpload unless allow_done. Returns 0 when the
- * caller goes on, 1 when the request is answered or gone. */
-static int marker_done(gw_req_t *r, int status, cn_msg_t *resp, cn_buf_t *meta_out,
-                       int allow_done)
+ * (after appending its "meta" to meta_out when not NULL, else to the op's with MD_OP_META;
+ * r->op is touched only once r is known to be there), answers NoSuchUpload or the error. A
+ * completed upload's marker (MPU_DONE) is NoSuchUpload unless MD_ALLOW_DONE. Returns 0 when
+ * the caller goes on, 1 when the request is answered or gone. */
+static int marker_done(gw_req_t *r, int status, cn_msg_t *resp, cn_buf_t *meta_out, int how)
 {
     int rc = rpc_begin(r, status, &resp);
+    int allow_done = (how & MD_ALLOW_DONE) != 0;
 
     if (rc == 0) {
         cn_slice_t meta = {0};
+        if (!meta_out && (how & MD_OP_META))
+            meta_out = &((struct mpu_op *)r->op)->meta;
         cn_msg_get_bytes(resp, "meta", &meta);
         if (meta_out && meta.len)
             cn_buf_append(meta_out, meta.ptr, meta.len);
@@ -1190,7 +1196,7 @@ static void on_complete_marker(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
 
-    if (marker_done(r, status, resp, &((struct mpu_op *)r->op)->meta, 1) != 0)
+    if (marker_done(r, status, resp, NULL, MD_OP_META | MD_ALLOW_DONE) != 0)
         return;
     complete_marker_read(r);
 }
@@ -1229,7 +1235,7 @@ static void on_abort_deleted(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
 
-    if (marker_done(r, status, resp, NULL, 1) != 0)
+    if (marker_done(r, status, resp, NULL, MD_ALLOW_DONE) != 0)
         return;
     sweep_start(r->srv, &((struct mpu_op *)r->op)->pprefix, NULL);
     gw_req_send_empty(r, 204);
@@ -1356,8 +1362,7 @@ static void on_list_parts_marker(int status, cn_msg_t *resp, void *arg)
     struct mpu_op *o;
     cn_buf_t after;
 
-    if (marker_done(r, status, resp, &((struct mpu_op *)r->op)->meta, 0) != 0)
-        /* its metadata names the upload's people */
+    if (marker_done(r, status, resp, NULL, MD_OP_META) != 0) /* it names the upload's people */
         return;
     o = r->op;
     if (o->max == 0) { /* max-parts=0: the upload exists, and no part is listed */
