@@ -246,12 +246,62 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$S3_ENDPOINT/$b-api?list-type=2")
 expect_eq "... an anonymous listing: 403" 403 "$code"
 got=$(s3 s3api get-object-tagging --bucket "$b-api" --key mp --query 'TagSet' --output json 2>&1 | tr -d ' \n')
 expect_eq "get-object-tagging: an empty TagSet" "[]" "$got"
-out=$(s3 s3api put-bucket-versioning --bucket "$b-api" --versioning-configuration Status=Enabled 2>&1)
-expect_match "put-bucket-versioning: NotImplemented" 'NotImplemented' "$out"
+# tags (issue 16)
+check "put-object --tagging" s3 s3api put-object --bucket "$b-api" --key tagged --body obj --tagging 'team=blue&env=dev%20test'
+got=$(s3 s3api get-object-tagging --bucket "$b-api" --key tagged --query 'TagSet[].[Key,Value]' --output text 2>&1 | tr -s ' \t\n' ' ')
+expect_eq "get-object-tagging returns them in order" "team blue env dev test " "$got"
+expect_eq "get-object: TagCount (x-amz-tagging-count)" 2 "$(s3 s3api get-object --bucket "$b-api" --key tagged tagged.out --query TagCount --output text 2>&1)"
+check "put-object-tagging" s3 s3api put-object-tagging --bucket "$b-api" --key tagged --tagging 'TagSet=[{Key=only,Value=one}]'
+expect_eq "... replaces the tags" "only one" "$(s3 s3api get-object-tagging --bucket "$b-api" --key tagged --query 'TagSet[].[Key,Value]' --output text 2>&1 | tr -s ' \t' ' ')"
+check "s3 cp s3:// s3:// (the cli copies the tags)" s3 s3 cp --only-show-errors "s3://$b-api/tagged" "s3://$b-api/tagged-copy"
+expect_eq "... the copy has them" "only one" "$(s3 s3api get-object-tagging --bucket "$b-api" --key tagged-copy --query 'TagSet[].[Key,Value]' --output text 2>&1 | tr -s ' \t' ' ')"
+check "copy-object --tagging-directive REPLACE" s3 s3api copy-object --bucket "$b-api" --key tagged-r --copy-source "$b-api/tagged" --tagging-directive REPLACE --tagging 'r=1'
+expect_eq "... the copy has the new tags" "r 1" "$(s3 s3api get-object-tagging --bucket "$b-api" --key tagged-r --query 'TagSet[].[Key,Value]' --output text 2>&1 | tr -s ' \t' ' ')"
+out=$(s3 s3api put-object-tagging --bucket "$b-api" --key tagged --tagging 'TagSet=[{Key=aws:x,Value=1}]' 2>&1)
+expect_match "put-object-tagging with an aws: key: InvalidTag" 'InvalidTag' "$out"
+out=$(s3 s3api put-object --bucket "$b-api" --key tagged --body obj --tagging 'a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9&j=10&k=11' 2>&1)
+expect_match "put-object with 11 tags: InvalidTag" 'InvalidTag' "$out"
+check "delete-object-tagging" s3 s3api delete-object-tagging --bucket "$b-api" --key tagged
+expect_eq "... no tags left" "[]" "$(s3 s3api get-object-tagging --bucket "$b-api" --key tagged --query 'TagSet' --output json 2>&1 | tr -d ' \n')"
+out=$(s3 s3api get-bucket-tagging --bucket "$b-api" 2>&1)
+expect_match "get-bucket-tagging without tags: NoSuchTagSet" 'NoSuchTagSet' "$out"
+check "put-bucket-tagging" s3 s3api put-bucket-tagging --bucket "$b-api" --tagging 'TagSet=[{Key=cost,Value=center 7}]'
+expect_eq "get-bucket-tagging returns it" "cost center 7" "$(s3 s3api get-bucket-tagging --bucket "$b-api" --query 'TagSet[].[Key,Value]' --output text 2>&1 | tr -s ' \t' ' ')"
+check "delete-bucket-tagging" s3 s3api delete-bucket-tagging --bucket "$b-api"
+out=$(s3 s3api get-bucket-tagging --bucket "$b-api" 2>&1)
+expect_match "... then get-bucket-tagging: NoSuchTagSet" 'NoSuchTagSet' "$out"
 out=$(s3 s3api delete-bucket --bucket "$b-api" 2>&1)
 expect_match "delete-bucket of a non-empty bucket: BucketNotEmpty" 'BucketNotEmpty' "$out"
 s3 s3 rm --only-show-errors --recursive "s3://$b-api/" >/dev/null 2>&1
 check "delete-bucket once empty" s3 s3api delete-bucket --bucket "$b-api"
+
+# --- versioning (issue 16): versions, list-object-versions, a restore by deleting the marker ---
+check "s3 mb of the versioned bucket" s3 s3 mb "s3://$b-ver"
+check "put-bucket-versioning Enabled" s3 s3api put-bucket-versioning --bucket "$b-ver" \
+    --versioning-configuration Status=Enabled
+expect_eq "get-bucket-versioning" "Enabled" \
+    "$(s3 s3api get-bucket-versioning --bucket "$b-ver" --query Status --output text 2>&1)"
+printf 'one' >v1.txt
+printf 'two' >v2.txt
+check "put-object, a first version" s3 s3api put-object --bucket "$b-ver" --key doc --body v1.txt
+check "put-object, a second" s3 s3api put-object --bucket "$b-ver" --key doc --body v2.txt
+check "s3 rm: a delete marker" s3 s3 rm "s3://$b-ver/doc"
+out=$(s3 s3api get-object --bucket "$b-ver" --key doc got.txt 2>&1)
+expect_match "... the object is gone" 'NoSuchKey|Not Found|404' "$out"
+got=$(s3 s3api list-object-versions --bucket "$b-ver" --output json 2>&1)
+nv=$(printf '%s' "$got" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d.get("Versions",[])), len(d.get("DeleteMarkers",[])), d["DeleteMarkers"][0]["IsLatest"])' 2>&1)
+expect_eq "list-object-versions: 2 versions and a latest delete marker" "2 1 True" "$nv"
+marker=$(s3 s3api list-object-versions --bucket "$b-ver" --query 'DeleteMarkers[0].VersionId' --output text 2>&1)
+check "delete-object --version-id of the marker" s3 s3api delete-object --bucket "$b-ver" --key doc --version-id "$marker"
+check "... restores the object" s3 s3api get-object --bucket "$b-ver" --key doc got.txt
+check "... its latest version" cmp got.txt v2.txt
+first=$(s3 s3api list-object-versions --bucket "$b-ver" --query 'Versions[?IsLatest==`false`].VersionId' --output text 2>&1)
+check "get-object --version-id of the older version" s3 s3api get-object --bucket "$b-ver" --key doc --version-id "$first" got.txt
+check "... its bytes" cmp got.txt v1.txt
+for v in $(s3 s3api list-object-versions --bucket "$b-ver" --query 'Versions[].VersionId' --output text 2>&1); do
+    s3 s3api delete-object --bucket "$b-ver" --key doc --version-id "$v" >/dev/null 2>&1
+done
+check "delete-bucket once every version is deleted" s3 s3api delete-bucket --bucket "$b-ver"
 
 # --- access control (issue 15): bucket policy, public access block, ownership controls -------
 check "s3 mb of the access-control bucket" s3 s3 mb "s3://$b-ac"

@@ -355,9 +355,7 @@ def more_operations(s3, bucket):
         bad("put_bucket_acl private: anonymous listing refused", "it answered 200")
     except urllib.error.HTTPError as e:
         expect_eq("put_bucket_acl private: anonymous listing refused", 403, e.code)
-    expect_error("put_bucket_versioning: NotImplemented", "NotImplemented",
-                 lambda: s3.put_bucket_versioning(Bucket=bucket,
-                                                  VersioningConfiguration={"Status": "Enabled"}))
+    versioning(s3, bucket + "-v")
 
     # --- delete the bucket ---
     expect_error("delete_bucket of a non-empty bucket: BucketNotEmpty", "BucketNotEmpty",
@@ -373,6 +371,63 @@ def more_operations(s3, bucket):
     s3.delete_bucket(Bucket=bucket)
     expect_error("delete_bucket once empty; then NoSuchBucket", "NoSuchBucket",
                  lambda: s3.list_objects_v2(Bucket=bucket))
+
+
+def versioning(s3, bucket):
+    """Versioning (issue 16): versions, delete markers, a restore, ListObjectVersions, copies,
+    multipart and DeleteObjects of versions, Suspended; then every version is deleted."""
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    expect_eq("get_bucket_versioning: Enabled", "Enabled",
+              s3.get_bucket_versioning(Bucket=bucket).get("Status"))
+    v = [s3.put_object(Bucket=bucket, Key="k", Body=b"v%d" % i)["VersionId"] for i in range(3)]
+    expect_eq("put_object: three distinct VersionIds", 3, len(set(v) - {None, "null"}))
+    expect_eq("get_object ?versionId of the first", b"v0",
+              s3.get_object(Bucket=bucket, Key="k", VersionId=v[0])["Body"].read())
+    expect_eq("head_object ?versionId", v[1],
+              s3.head_object(Bucket=bucket, Key="k", VersionId=v[1]).get("VersionId"))
+    marker = s3.delete_object(Bucket=bucket, Key="k")
+    expect_eq("delete_object writes a delete marker", True, marker.get("DeleteMarker"))
+    expect_error("get_object of a deleted key: NoSuchKey", "NoSuchKey",
+                 lambda: s3.get_object(Bucket=bucket, Key="k"))
+    lv = s3.list_object_versions(Bucket=bucket)
+    expect_eq("list_object_versions: three versions newest first, the marker latest",
+              ([v[2], v[1], v[0]], [marker["VersionId"]], [True]),
+              ([x["VersionId"] for x in lv.get("Versions", [])],
+               [x["VersionId"] for x in lv.get("DeleteMarkers", [])],
+               [x["IsLatest"] for x in lv.get("DeleteMarkers", [])]))
+    s3.delete_object(Bucket=bucket, Key="k", VersionId=marker["VersionId"])
+    expect_eq("deleting the marker brings the object back", b"v2",
+              s3.get_object(Bucket=bucket, Key="k")["Body"].read())
+    s3.delete_object(Bucket=bucket, Key="k", VersionId=v[2])
+    expect_eq("deleting the latest version for good: the one before is latest", b"v1",
+              s3.get_object(Bucket=bucket, Key="k")["Body"].read())
+    c = s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "k",
+                                                           "VersionId": v[0]})
+    expect_eq("copy_object of an older version onto its key restores it",
+              (v[0], b"v0"), (c.get("CopySourceVersionId"),
+                              s3.get_object(Bucket=bucket, Key="k")["Body"].read()))
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    e = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up, PartNumber=1, Body=b"part")["ETag"]
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": e}]})
+    expect_eq("complete_multipart_upload answers a VersionId", True,
+              done.get("VersionId") not in (None, "null"))
+    d = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "mp"},
+                                                             {"Key": "k", "VersionId": v[1]}]})
+    got = sorted((x["Key"], x.get("DeleteMarker", False)) for x in d.get("Deleted", []))
+    expect_eq("delete_objects: a marker for mp, version v1 of k for good",
+              [("k", False), ("mp", True)], got)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    expect_eq("a put while Suspended: the null version", "null",
+              s3.put_object(Bucket=bucket, Key="k", Body=b"null")["VersionId"])
+    # every version and marker, deleted for good: then the bucket goes
+    lv = s3.list_object_versions(Bucket=bucket)
+    for x in lv.get("Versions", []) + lv.get("DeleteMarkers", []):
+        s3.delete_object(Bucket=bucket, Key=x["Key"], VersionId=x["VersionId"])
+    expect_eq("with every version deleted the listing is empty", [],
+              s3.list_object_versions(Bucket=bucket).get("Versions", []))
+    s3.delete_bucket(Bucket=bucket)
 
 
 if __name__ == "__main__":

@@ -60,8 +60,23 @@ err=$(curl -s --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:wron
 expect_match "a wrong secret: SignatureDoesNotMatch" '<Code>SignatureDoesNotMatch</Code>' "$err"
 err=$(curl -s --aws-sigv4 "aws:amz:us-east-1:s3" --user "NOSUCHKEY:x" "$S3_ENDPOINT/$b/a%20b/obj")
 expect_match "an unknown access key: InvalidAccessKeyId" '<Code>InvalidAccessKeyId</Code>' "$err"
-err=$(sig "$S3_ENDPOINT/$b?versioning" -X PUT -d '<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>' -w '\n%{http_code}')
-expect_match "PutBucketVersioning: 501 NotImplemented" '<Code>NotImplemented</Code>.*501$' "$(printf '%s' "$err" | tr -d '\n')"
+# versioning (issue 16), in a bucket of its own
+sig -o /dev/null -X PUT "$S3_ENDPOINT/$b-v"
+code=$(sig -o /dev/null -w '%{http_code}' "$S3_ENDPOINT/$b-v?versioning" -X PUT \
+    -d '<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>')
+expect_eq "PutBucketVersioning Enabled: 200" 200 "$code"
+expect_match "GetBucketVersioning: Enabled" '<Status>Enabled</Status>' "$(sig "$S3_ENDPOINT/$b-v?versioning")"
+v1=$(printf 'a' | sig -D - -o /dev/null -T - "$S3_ENDPOINT/$b-v/k" | tr -d '\r' | sed -n 's/^x-amz-version-id: //Ip')
+v2=$(printf 'b' | sig -D - -o /dev/null -T - "$S3_ENDPOINT/$b-v/k" | tr -d '\r' | sed -n 's/^x-amz-version-id: //Ip')
+expect_match "PUT answers x-amz-version-id, a new one each time" '^[0-9a-f]{24} [0-9a-f]{24}$' "$v1 $v2"
+check "... distinct" test "$v1" != "$v2"
+expect_eq "GET ?versionId of the first" "a" "$(sig "$S3_ENDPOINT/$b-v/k?versionId=$v1")"
+expect_match "GET ?versions lists both, the second latest" \
+    "<Version><Key>k</Key><VersionId>$v2</VersionId><IsLatest>true</IsLatest>.*<Version><Key>k</Key><VersionId>$v1</VersionId><IsLatest>false</IsLatest>" \
+    "$(sig "$S3_ENDPOINT/$b-v?versions")"
+for v in "$v1" "$v2"; do sig -o /dev/null -X DELETE "$S3_ENDPOINT/$b-v/k?versionId=$v"; done
+expect_eq "DeleteBucket once both versions are deleted: 204" 204 \
+    "$(sig -o /dev/null -w '%{http_code}' -X DELETE "$S3_ENDPOINT/$b-v")"
 code=$(sig -o /dev/null -w '%{http_code}' -X DELETE "$S3_ENDPOINT/$b")
 expect_eq "DeleteBucket of a non-empty bucket: 409" 409 "$code"
 # the first keys in order are deleted ones (tombstones in the listing): still not empty

@@ -111,9 +111,16 @@ static const gw_perm_t op_perms[] = {
     [GW_OP_PUT_BUCKET_ACL] = GW_PERM_BUCKET_WRITE_ACP,
     [GW_OP_GET_OBJECT_ACL] = GW_PERM_OBJECT_READ_ACP,
     [GW_OP_PUT_OBJECT_ACL] = GW_PERM_OBJECT_WRITE_ACP,
-    /* s3:GetObjectTagging is not granted by an ACL's READ: its owner (FULL_CONTROL) only */
+    /* s3:*ObjectTagging is not granted by an ACL's READ or WRITE: by the object's owner
+     * (FULL_CONTROL), READ_ACP and WRITE_ACP grants; a bucket's tags by its owner only (a
+     * bucket policy may grant them to others) */
     [GW_OP_GET_OBJECT_TAGGING] = GW_PERM_OBJECT_READ_ACP,
     [GW_OP_GET_OBJECT_ATTRIBUTES] = GW_PERM_OBJECT_READ,
+    [GW_OP_PUT_OBJECT_TAGGING] = GW_PERM_OBJECT_WRITE_ACP,
+    [GW_OP_DELETE_OBJECT_TAGGING] = GW_PERM_OBJECT_WRITE_ACP,
+    [GW_OP_GET_BUCKET_TAGGING] = GW_PERM_BUCKET_OWNER,
+    [GW_OP_PUT_BUCKET_TAGGING] = GW_PERM_BUCKET_OWNER,
+    [GW_OP_DELETE_BUCKET_TAGGING] = GW_PERM_BUCKET_OWNER,
     [GW_OP_POST_OBJECT] = GW_PERM_BUCKET_WRITE,       /* refused before access (s3_refuse.c) */
     [GW_OP_OPTIONS] = GW_PERM_NONE,                   /* likewise; a preflight is unsigned */
 };

@@ -7,7 +7,10 @@
  * pending. The bucket policy (policy_req.h) has its word in each: an explicit Deny denies,
  * an Allow allows beside the ACLs (gw_policy_combine). The policy's result for r's own
  * operation and object is decided with the bucket's part and kept in r->obj_policy for the
- * object's part.
+ * object's part, where it is decided again with the object's tags when the policy names
+ * s3:ExistingObjectTag keys (policy_req.h: before the metadata is read, such statements are
+ * passed over; on the paths that never read it, object writes and deletes, they fail
+ * closed).
  */
 #include "gateway/auth/access_req.h"
 
@@ -186,12 +189,33 @@ static int obj_acl_allows(gw_req_t *r, const char *bname, const gw_acl_subject_t
     return ok;
 }
 
+/* The tags of an object (its metadata meta) into tags, for a policy of bucket bname that
+ * names s3:ExistingObjectTag keys: 1 read (maybe none), 0 the policy does not need them, -1
+ * the metadata cannot be read (the decision then fails closed: a Deny). */
+static int obj_tags(gw_req_t *r, const char *bname, cn_slice_t meta, cn_buf_t *tags)
+{
+    if (!gw_req_policy_needs_tags(r, bname))
+        return 0;
+    if (gw_meta_find(meta.ptr ? meta.ptr : "", meta.ptr ? meta.len : 0, GW_META_TAGS, tags) >=
+        0)
+        return 1;
+    CN_LOG(CN_LOG_WARN, "req=%s %s: unreadable object metadata; its bucket policy, which "
+           "names object tags, denies", r->reqid, r->resource);
+    return -1;
+}
+
 int gw_obj_allows(gw_req_t *r, const gw_acl_subject_t *bucket, cn_slice_t meta, gw_perm_t perm,
                   gw_obj_access_t *out)
 {
-    int acl = obj_acl_allows(r, r->route.bucket, bucket, meta, perm, out);
+    int acl = obj_acl_allows(r, r->route.bucket, bucket, meta, perm, out), t;
+    cn_buf_t tags;
 
-    /* the policy's word on r's operation and object, decided with the bucket's part */
+    /* the policy's word on r's operation and object, decided with the bucket's part, or
+     * again now with the object's tags (s3:ExistingObjectTag) when the policy names them */
+    cn_buf_init(&tags);
+    if ((t = obj_tags(r, r->route.bucket, meta, &tags)) != 0)
+        r->obj_policy = t < 0 ? GW_POLICY_DENY : gw_req_policy_own_tags(r, tags.data);
+    cn_buf_dispose(&tags);
     return gw_policy_combine(r->obj_policy, acl,
                              r->requester[0] && strcmp(r->requester, bucket->owner) == 0, NULL);
 }
@@ -200,8 +224,17 @@ int gw_copy_source_allows(gw_req_t *r, const gw_acl_subject_t *sb, const char *s
                           const char *src_key, size_t src_key_len, cn_slice_t meta)
 {
     int acl = obj_acl_allows(r, src_bucket, sb, meta, GW_PERM_OBJECT_READ, NULL);
-    gw_policy_result_t pr =
-        gw_req_policy_for(r, src_bucket, "s3:GetObject", src_key, src_key_len);
+    cn_buf_t tags;
+    int t;
+    gw_policy_result_t pr;
+
+    cn_buf_init(&tags);
+    t = obj_tags(r, src_bucket, meta, &tags);
+    pr = t < 0    ? GW_POLICY_DENY
+         : t == 0 ? gw_req_policy_for(r, src_bucket, "s3:GetObject", src_key, src_key_len)
+                  : gw_req_policy_tags(r, src_bucket, "s3:GetObject", src_key, src_key_len,
+                                       tags.data);
+    cn_buf_dispose(&tags);
 
     return gw_policy_combine(pr, acl, r->requester[0] && strcmp(r->requester, sb->owner) == 0,
                              "s3:GetObject");

@@ -147,6 +147,7 @@ struct cond {
     gw_cond_op_t op;
     char *key;
     strv_t vals;
+    int existing_tag;               /* key is an s3:ExistingObjectTag/<tag> */
 };
 
 struct stmt {
@@ -164,6 +165,7 @@ struct stmt {
 struct gw_policy {
     uint32_t magic;
     int vars;                       /* Version 2012-10-17: policy variables are expanded */
+    int existing_tags;              /* some condition names an s3:ExistingObjectTag/ key */
     struct stmt *st;
     size_t nst;
 };
@@ -175,6 +177,7 @@ typedef struct pstate {
     char *msg;
     size_t msg_size;
     int vars;
+    int existing_tags;
 } pstate_t;
 
 static int fail(pstate_t *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -514,6 +517,9 @@ static int parse_condition(pstate_t *ps, json_t *j, struct stmt *st)
             memset(c, 0, sizeof(*c));
             c->op = op;
             c->key = cn_strdup(key);
+            c->existing_tag = strncasecmp(key, GW_POLICY_EXISTING_TAG,
+                                          strlen(GW_POLICY_EXISTING_TAG)) == 0;
+            ps->existing_tags |= c->existing_tag;
             for (size_t i = 0; i < n; i++) {
                 json_t *v = json_is_array(vals) ? json_array_get(vals, i) : vals;
                 const char *txt;
@@ -671,7 +677,7 @@ static int parse_doc(pstate_t *ps, json_t *root, gw_policy_t *p)
 int gw_policy_parse(const char *doc, size_t len, const char *bucket, gw_policy_t **out,
                     char *msg, size_t msg_size)
 {
-    pstate_t ps = {bucket != NULL ? bucket : "", msg, msg_size, 0};
+    pstate_t ps = {bucket != NULL ? bucket : "", msg, msg_size, 0, 0};
     size_t i = 0;
     json_error_t jerr;
     json_t *root;
@@ -702,6 +708,7 @@ int gw_policy_parse(const char *doc, size_t len, const char *bucket, gw_policy_t
     p = cn_calloc(1, sizeof(*p));
     p->magic = POLICY_MAGIC;
     rc = parse_doc(&ps, root, p);
+    p->existing_tags = ps.existing_tags;
     json_decref(root);
     if (rc != 0) {
         gw_policy_destroy(p);
@@ -928,9 +935,19 @@ gw_policy_result_t gw_policy_eval(const gw_policy_t *p, const gw_policy_ctx_t *c
         if (!principal_matches(st, ctx) || !action_matches(st, ctx->action) ||
             !resource_matches(p, st, ctx, &b))
             continue;
-        for (k = 0; k < st->nconds; k++)
-            if (!cond_holds(p, &st->conds[k], ctx))
+        for (k = 0; k < st->nconds; k++) {
+            const struct cond *c = &st->conds[k];
+
+            if (c->existing_tag && ctx->tags == GW_POLICY_TAGS_CLOSED) {
+                if (st->deny)
+                    continue; /* a Deny that may apply applies */
+                break;        /* an Allow that may not apply does not */
+            }
+            if (c->existing_tag && ctx->tags == GW_POLICY_TAGS_LATER)
                 break;
+            if (!cond_holds(p, c, ctx))
+                break;
+        }
         if (k < st->nconds)
             continue;
         if (st->deny) {
@@ -941,6 +958,12 @@ gw_policy_result_t gw_policy_eval(const gw_policy_t *p, const gw_policy_ctx_t *c
     }
     cn_free(b.p);
     return r;
+}
+
+int gw_policy_uses_existing_tags(const gw_policy_t *p)
+{
+    CN_CHECK_OBJ(p, POLICY_MAGIC);
+    return p->existing_tags;
 }
 
 /* ---- public, actions, combination ------------------------------------------------------ */
@@ -1087,6 +1110,17 @@ const char *gw_policy_op_action(gw_op_t op, int has_version_id, int *object_leve
         a = has_version_id ? "s3:GetObjectVersionAttributes" : "s3:GetObjectAttributes";
         obj = 1;
         break;
+    case GW_OP_PUT_OBJECT_TAGGING:
+        a = has_version_id ? "s3:PutObjectVersionTagging" : "s3:PutObjectTagging";
+        obj = 1;
+        break;
+    case GW_OP_DELETE_OBJECT_TAGGING:
+        a = has_version_id ? "s3:DeleteObjectVersionTagging" : "s3:DeleteObjectTagging";
+        obj = 1;
+        break;
+    case GW_OP_GET_BUCKET_TAGGING: a = "s3:GetBucketTagging"; break;
+    case GW_OP_PUT_BUCKET_TAGGING:
+    case GW_OP_DELETE_BUCKET_TAGGING: a = "s3:PutBucketTagging"; break;
     case GW_OP_NONE:
     case GW_OP_OPTIONS:
     case GW_OP_UNSUPPORTED: break;

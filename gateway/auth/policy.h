@@ -64,6 +64,17 @@ typedef struct gw_policy_key {
     size_t n;
 } gw_policy_key_t;
 
+#define GW_POLICY_EXISTING_TAG "s3:ExistingObjectTag/" /* + a tag key: the object's tag */
+
+/** Whether the object's tags (the s3:ExistingObjectTag/<key> condition keys) are known. */
+typedef enum gw_policy_tags {
+    GW_POLICY_TAGS_KNOWN = 0, /* keys has them all: an absent one is a tag the object lacks */
+    GW_POLICY_TAGS_LATER,     /* unknown now, decided again once known: a statement with such
+                                 a condition is passed over (neither allows nor denies) */
+    GW_POLICY_TAGS_CLOSED,    /* unknown on this path for good: such a condition holds for a
+                                 Deny and fails for an Allow (fail closed) */
+} gw_policy_tags_t;
+
 /** A request as the evaluator sees it; every pointer is borrowed for the call only. */
 typedef struct gw_policy_ctx {
     const char *user_id;           /* canonical id; NULL or "" = anonymous */
@@ -72,6 +83,7 @@ typedef struct gw_policy_ctx {
     const char *resource;          /* "arn:aws:s3:::bucket" or ".../key" (gw_policy_arn) */
     const gw_policy_key_t *keys;   /* the condition keys present in the request */
     size_t nkeys;
+    gw_policy_tags_t tags;         /* are the s3:ExistingObjectTag/ keys in keys? */
     /* aws:userid and aws:username, when absent from keys, are taken from user_id and
      * user_name (a signed request only). */
 } gw_policy_ctx_t;
@@ -84,6 +96,10 @@ typedef struct gw_policy_ctx {
  *  "Policy has invalid resource". Any bytes are safe. */
 int gw_policy_parse(const char *doc, size_t len, const char *bucket, gw_policy_t **out,
                     char *msg, size_t msg_size);
+
+/** 1 when some condition of p names an s3:ExistingObjectTag/ key (the object's tags must
+ *  then be known to decide an object's request: gateway/auth/access_req.c). */
+int gw_policy_uses_existing_tags(const gw_policy_t *p);
 
 /** Frees a policy (NULL is fine). */
 void gw_policy_destroy(gw_policy_t *p);

@@ -3,7 +3,7 @@
  * each also over HTTPS with tls.c's context; port 0 supported) and h2o's accept, the two
  * handlers, and dispatch. The S3 handler runs a request through its steps in order: route
  * (s3_req.c), header limits (s3_limits.c), readiness, authentication and body checks
- * (auth_req.c), the canned ACL header, the bucket and the operation's access (access_req.c),
+ * (auth_req.c), the canned ACL header, the tags it sets (s3_tagging.c), the bucket and the operation's access (access_req.c),
  * then the operation's function from the dispatch table. docs/DESIGN.md, "How a request
  * flows", follows a PUT and a GET through the files.
  */
@@ -30,6 +30,7 @@
 #include "gateway/s3/s3_refuse.h"
 #include "gateway/s3/s3_list_versions.h"
 #include "gateway/s3/s3_version.h"
+#include "gateway/s3/s3_tagging.h"
 #include "gateway/http/tls.h"
 #include "gateway/http/too_large.h"
 
@@ -78,6 +79,11 @@ static const gw_op_fn op_handlers[] = {
     [GW_OP_PUT_OBJECT_ACL] = gw_s3_put_object_acl,
     [GW_OP_GET_OBJECT_TAGGING] = gw_s3_get_object_tagging,
     [GW_OP_GET_OBJECT_ATTRIBUTES] = gw_s3_get_object_attributes,
+    [GW_OP_PUT_OBJECT_TAGGING] = gw_s3_put_object_tagging,
+    [GW_OP_DELETE_OBJECT_TAGGING] = gw_s3_delete_object_tagging,
+    [GW_OP_GET_BUCKET_TAGGING] = gw_s3_get_bucket_tagging,
+    [GW_OP_PUT_BUCKET_TAGGING] = gw_s3_put_bucket_tagging,
+    [GW_OP_DELETE_BUCKET_TAGGING] = gw_s3_delete_bucket_tagging,
 };
 
 /* Runs r's operation; one without a row (GW_OP_UNSUPPORTED...) is NotImplemented. */
@@ -100,6 +106,8 @@ static void after_auth(gw_req_t *r)
     if ((e = gw_req_check_body(r)) != GW_S3_OK)
         goto fail;
     if ((e = gw_req_read_acl(r, &msg)) != GW_S3_OK)
+        goto fail;
+    if ((e = gw_req_read_tagging(r, &msg)) != GW_S3_OK)
         goto fail;
     if ((e = gw_refuse_req(r, &msg)) != GW_S3_OK)
         goto fail;
@@ -185,6 +193,7 @@ static int on_rest_req(h2o_handler_t *self, h2o_req_t *req)
     gw_req_t *r = gw_req_new(s, req);
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     const gw_bucket_t *b;
+    const char *msg = NULL;
     gw_s3_err_t e;
 
     r->rest = 1;
@@ -220,12 +229,14 @@ static int on_rest_req(h2o_handler_t *self, h2o_req_t *req)
     }
     if ((e = gw_req_check_body(r)) != GW_S3_OK)
         goto fail;
+    if ((e = gw_req_read_tagging(r, &msg)) != GW_S3_OK) /* x-amz-tagging */
+        goto fail;
     if ((e = gw_req_check_access(r, b)) != GW_S3_OK)
         goto fail;
     dispatch(r);
     return 0;
 fail:
-    gw_req_error(r, e, NULL);
+    gw_req_error(r, e, msg);
     return 0;
 }
 

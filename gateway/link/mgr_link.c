@@ -13,6 +13,7 @@
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -58,13 +59,15 @@ static void free_buckets(gw_bucket_t *b, size_t n)
         cn_free(b[i].acl);
         cn_free(b[i].grants);
         cn_free(b[i].policy_doc);
+        free(b[i].tagging); /* jansson's */
         gw_policy_destroy(b[i].policy);
     }
     cn_free(b);
 }
 
-/* b's named configurations from the table's "config" (o): the public access block and the
- * ownership controls, as the gateway wrote them (s3_bucket_conf.c). */
+/* b's named configurations from the table's "config" (o): the public access block, the
+ * ownership controls and the tags, as the gateway wrote them (s3_bucket_conf.c,
+ * s3_tagging.c). */
 static void load_config(gw_bucket_t *b, const json_t *o)
 {
     static const char *const pab[] = {"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
@@ -81,6 +84,8 @@ static void load_config(gw_bucket_t *b, const json_t *o)
     if ((mode = json_string_value(json_object_get(json_object_get(c, "versioning"),
                                                   "Status"))) != NULL)
         b->versioning = strcmp(mode, "Enabled") == 0 ? GW_VER_ENABLED : GW_VER_SUSPENDED;
+    if ((p = json_object_get(c, "tagging")) != NULL)
+        b->tagging = json_dumps(p, JSON_COMPACT);
     own = json_object_get(c, "ownership_controls");
     if ((mode = json_string_value(json_object_get(own, "ObjectOwnership"))) != NULL) {
         b->has_ownership = 1;

@@ -61,6 +61,7 @@ typedef struct gw_bucket {
     gw_ownership_t ownership;
     int has_ownership;    /* ownership controls are set (GetBucketOwnershipControls) */
     int versioning;       /* GW_VER_*: never back to GW_VER_OFF once set (s3/version.h) */
+    char *tagging;        /* its tags as stored, JSON (s3_tagging.c), NULL: none; malloc'd */
 } gw_bucket_t;
 
 /* manager link state (mgr_link.c) */

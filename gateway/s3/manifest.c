@@ -149,6 +149,23 @@ int gw_meta_access(const void *p, size_t n, const char *bucket_owner, char owner
     return rc;
 }
 
+int gw_meta_find(const void *p, size_t n, const char *name, cn_buf_t *out)
+{
+    gw_meta_t m;
+    int found = 0;
+
+    cn_buf_reset(out);
+    if (gw_meta_decode(p, n, &m) != 0)
+        return CN_ECORRUPT;
+    for (size_t i = 0; !found && i < m.n; i++)
+        if (strcmp(m.pairs[i].name, name) == 0) {
+            cn_buf_append_str(out, m.pairs[i].value);
+            found = 1;
+        }
+    gw_meta_dispose(&m);
+    return found;
+}
+
 int gw_meta_decode(const void *p, size_t n, gw_meta_t *m)
 {
     msgpack_unpacked u;

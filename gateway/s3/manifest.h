@@ -11,6 +11,10 @@
  *        an object for a private one: its owner alone may read it.
  *    An upload marker's metadata (s3_multipart.c) has ":initiator" too, the canonical id of
  *    the user who created the upload; Complete leaves it out of the object's.
+ *      Format 3 may also have ":tags", the object's tags (tags.h's stored form, "k=v&k2=v2"
+ *      percent-encoded; issue 16). No new version: a reader that does not know the pair
+ *      ignores it as it ignores every internal pair it does not know, and keeps it where it
+ *      copies metadata (gw_meta_copy_user), so tags survive an older gateway's PutObjectAcl.
  *    Readers accept every version up to GW_META_FORMAT and treat a newer one as version 3
  *    plus pairs they ignore; tests/integration/test_old_data.sh serves a format-1 fixture;
  *  - the chunk manifest, the body of a parent record with flags CN_OBJ_MANIFEST: a msgpack map
@@ -36,6 +40,7 @@
 #define GW_META_ACL ":acl"                 /* the object's canned ACL */
 #define GW_META_OWNER ":owner"             /* canonical id of the object's owner (format 2) */
 #define GW_META_GRANTS ":grants"           /* the object's grant list (format 3) */
+#define GW_META_TAGS ":tags"               /* the object's tags (tags.h's stored form) */
 #define GW_META_FMT ":fmt"                 /* the metadata's format version, "3" */
 #define GW_META_INITIATOR ":initiator"     /* an upload marker's: who created the upload */
 #define GW_META_FORMAT 3
@@ -54,6 +59,9 @@ typedef struct gw_meta {
 /** Adds a pair (copies). */
 void gw_meta_add(gw_meta_t *m, const char *name, size_t nlen, const char *value, size_t vlen);
 void gw_meta_encode(const gw_meta_t *m, cn_buf_t *out);
+/** The value of the pair name of encoded metadata into out (reset first; data is NULL or a
+ *  NUL-terminated string): 1 found, 0 absent, CN_ECORRUPT. */
+int gw_meta_find(const void *p, size_t n, const char *name, cn_buf_t *out);
 /** Decodes into m (empty input = no pairs). 0 or CN_ECORRUPT. */
 int gw_meta_decode(const void *p, size_t n, gw_meta_t *m);
 void gw_meta_dispose(gw_meta_t *m);

@@ -12,6 +12,7 @@
 #include "common/err.h"
 #include "gateway/auth/s3_auth.h"
 #include "gateway/auth/s3_uri.h"
+#include "gateway/s3/tags.h"
 
 static int method_is(const char *m, size_t n, const char *want)
 {
@@ -122,33 +123,9 @@ static int utf8_valid(const unsigned char *s, size_t n)
 {
     size_t i = 0;
 
-    while (i < n) {
-        unsigned c = s[i], len, cp;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf)
-            len = 2, cp = c & 0x1f;
-        else if (c >= 0xe0 && c <= 0xef)
-            len = 3, cp = c & 0x0f;
-        else if (c >= 0xf0 && c <= 0xf4)
-            len = 4, cp = c & 0x07;
-        else
+    while (i < n)
+        if (gw_utf8_next(s, n, &i) < 0)
             return 0;
-        if (n - i < len)
-            return 0;
-        for (unsigned j = 1; j < len; j++) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + j] & 0x3f);
-        }
-        if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-        i += len;
-    }
     return 1;
 }
 
@@ -234,7 +211,10 @@ static const struct route_row routes[] = {
     {T_BUCKET, NULL, "lifecycle", GW_OP_UNSUPPORTED},
     {T_BUCKET, NULL, "cors", GW_OP_UNSUPPORTED},
     {T_BUCKET, NULL, "website", GW_OP_UNSUPPORTED},
-    {T_BUCKET, NULL, "tagging", GW_OP_UNSUPPORTED},
+    {T_BUCKET, "GET", "tagging", GW_OP_GET_BUCKET_TAGGING},
+    {T_BUCKET, "PUT", "tagging", GW_OP_PUT_BUCKET_TAGGING},
+    {T_BUCKET, "DELETE", "tagging", GW_OP_DELETE_BUCKET_TAGGING},
+    {T_BUCKET, NULL, "tagging", GW_OP_NONE},
     {T_BUCKET, NULL, "logging", GW_OP_UNSUPPORTED},
     {T_BUCKET, NULL, "notification", GW_OP_UNSUPPORTED},
     {T_BUCKET, NULL, "replication", GW_OP_UNSUPPORTED},
@@ -267,8 +247,10 @@ static const struct route_row routes[] = {
     {T_OBJECT, "GET", "acl", GW_OP_GET_OBJECT_ACL},
     {T_OBJECT, "PUT", "acl", GW_OP_PUT_OBJECT_ACL},
     {T_OBJECT, "GET", "tagging", GW_OP_GET_OBJECT_TAGGING},
+    {T_OBJECT, "PUT", "tagging", GW_OP_PUT_OBJECT_TAGGING},
+    {T_OBJECT, "DELETE", "tagging", GW_OP_DELETE_OBJECT_TAGGING},
     {T_OBJECT, NULL, "acl", GW_OP_UNSUPPORTED},
-    {T_OBJECT, NULL, "tagging", GW_OP_UNSUPPORTED},
+    {T_OBJECT, NULL, "tagging", GW_OP_NONE},
     {T_OBJECT, NULL, "torrent", GW_OP_UNSUPPORTED},
     {T_OBJECT, NULL, "retention", GW_OP_UNSUPPORTED},
     {T_OBJECT, NULL, "legal-hold", GW_OP_UNSUPPORTED},

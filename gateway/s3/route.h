@@ -38,7 +38,7 @@ typedef enum gw_op {
     GW_OP_PUT_BUCKET_ACL,
     GW_OP_GET_OBJECT_ACL,
     GW_OP_PUT_OBJECT_ACL,
-    GW_OP_GET_OBJECT_TAGGING,   /* always an empty TagSet: tags are not stored */
+    GW_OP_GET_OBJECT_TAGGING,
     GW_OP_GET_BUCKET_POLICY,
     GW_OP_PUT_BUCKET_POLICY,
     GW_OP_DELETE_BUCKET_POLICY,
@@ -53,6 +53,11 @@ typedef enum gw_op {
     GW_OP_PUT_BUCKET_VERSIONING,
     GW_OP_LIST_OBJECT_VERSIONS,
     GW_OP_GET_OBJECT_ATTRIBUTES,
+    GW_OP_PUT_OBJECT_TAGGING,
+    GW_OP_DELETE_OBJECT_TAGGING,
+    GW_OP_GET_BUCKET_TAGGING,
+    GW_OP_PUT_BUCKET_TAGGING,
+    GW_OP_DELETE_BUCKET_TAGGING,
     GW_OP_POST_OBJECT,      /* POST /bucket (HTML form upload): NotImplemented (s3_refuse.h) */
     GW_OP_OPTIONS,          /* OPTIONS (CORS preflight): NotImplemented (s3_refuse.h) */
     GW_OP_UNSUPPORTED,      /* a sub-resource we do not implement: NotImplemented */

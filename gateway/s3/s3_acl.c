@@ -8,6 +8,7 @@
  * gateway/auth/access.c: the bucket's permissions before dispatch (http.c), an object's here
  * and in s3_object.c once its metadata is read (gw_obj_allows).
  */
+#include "gateway/s3/s3_version.h"
 #include "gateway/s3/chunk.h"
 
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "gateway/s3/s3_acl.h"
 #include "gateway/s3/s3_bucket_conf.h"
 #include "gateway/s3/s3_grants.h"
+#include "gateway/s3/s3_tagging.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
 
@@ -141,10 +143,12 @@ static void on_object_acl_head(int status, cn_msg_t *resp, void *arg)
     gw_acl_subject_t bk = gw_req_bucket(r);
     gw_obj_access_t oa;
     cn_slice_t meta = {0};
+    uint64_t flags = 0;
     int allowed = 0;
 
     if (rc == 0) {
         cn_msg_get_bytes(resp, "meta", &meta);
+        cn_msg_get_u64(resp, "flags", &flags);
         allowed = gw_obj_allows(r, &bk, meta, GW_PERM_OBJECT_READ_ACP, &oa);
     }
     if (resp)
@@ -152,16 +156,18 @@ static void on_object_acl_head(int status, cn_msg_t *resp, void *arg)
     if (gw_req_rpc_done(r))
         return;
     if (rc != 0)
-        gw_req_error(r, rc == CN_ENOENT ? gw_obj_missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
+        gw_req_error(r, rc == CN_ENOENT ? gw_obj_version_missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
     else if (!allowed)
         gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
+    else if (flags & CN_OBJ_DELETE_MARKER)
+        gw_obj_refuse_marker(r);
     else
         gw_acl_send_policy(r, oa.owner, oa.acl, oa.grants, r->bucket_owner);
 }
 
-void gw_s3_get_object_acl(gw_req_t *r)
+static void get_object_acl(gw_req_t *r)
 {
-    gw_obj_op_t *o = object_op(r);
+    gw_obj_op_t *o = r->op;
     cn_msg_t *m = cn_msg_new(CN_OP_HEAD);
 
     cn_msg_set_bytes(m, "key", o->key.data, o->key.len);
@@ -172,18 +178,9 @@ void gw_s3_get_object_acl(gw_req_t *r)
     }
 }
 
-static void on_object_acl_put(int status, cn_msg_t *resp, void *arg)
+void gw_s3_get_object_acl(gw_req_t *r)
 {
-    gw_req_t *r = arg;
-    int rc;
-
-    if (gw_req_rpc_end(r, status, resp, &rc))
-        return;
-    if (rc != 0 && rc != CN_ESTALE) {
-        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
-        return;
-    }
-    gw_req_send_empty(r, 200);
+    gw_obj_version_target(r, object_op(r), get_object_acl); /* ?versionId, or the latest */
 }
 
 /* The whole record is known: put it again with the new ACL in its metadata. */
@@ -194,11 +191,7 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
     gw_obj_op_t *o;
     cn_slice_t meta = {0};
     gw_meta_t m = {0}, out = {0};
-    char etag[80] = "";
     uint64_t flags = 0;
-    cn_msg_t *put;
-    size_t blen;
-    void *body;
 
     if (gw_req_rpc_gone(r, resp))
         return;
@@ -206,10 +199,11 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
         if (resp)
             cn_msg_free(resp);
         gw_acl_subject_t bk = gw_req_bucket(r);
-        gw_req_error(r, rc == CN_ENOENT ? gw_obj_missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
+        gw_req_error(r, rc == CN_ENOENT ? gw_obj_version_missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
         return;
     }
     o = r->op;
+    cn_msg_get_u64(resp, "flags", &flags);
     cn_msg_get_bytes(resp, "meta", &meta);
     {
         gw_acl_subject_t bk = gw_req_bucket(r);
@@ -224,6 +218,11 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
             cn_msg_free(resp);
             return;
         }
+        if (flags & CN_OBJ_DELETE_MARKER) {
+            cn_msg_free(resp);
+            gw_obj_refuse_marker(r);
+            return;
+        }
         if (meta.ptr && gw_meta_decode(meta.ptr, meta.len, &m) == 0) {
             gw_meta_copy_user(&m, &out);
             gw_meta_dispose(&m);
@@ -233,25 +232,17 @@ static void on_object_acl_get(int status, cn_msg_t *resp, void *arg)
     }
     gw_meta_encode(&out, &o->meta);
     gw_meta_dispose(&out);
-    cn_msg_get_str(resp, "etag", etag, sizeof(etag));
-    cn_msg_get_u64(resp, "flags", &flags);
-    put = cn_msg_new(CN_OP_PUT);
-    cn_msg_set_bytes(put, "key", o->key.data, o->key.len);
-    cn_msg_set_u64(put, "clock", 0);
-    cn_msg_set_str(put, "etag", etag);
-    cn_msg_set_bytes(put, "meta", o->meta.data, o->meta.len);
-    cn_msg_set_u64(put, "flags", flags & CN_OBJ_MANIFEST);
-    body = cn_msg_steal_body(resp, &blen);
-    if (flags & CN_OBJ_MANIFEST) {
-        gw_manifest_t man = {0};
-        if (gw_manifest_decode(body ? body : "", blen, &man) == 0)
-            cn_msg_set_u64(put, "size", man.size);
-        gw_manifest_dispose(&man);
-    }
-    cn_msg_set_body(put, body, blen);
-    cn_msg_free(resp);
+    gw_obj_put_again(r, resp, &o->meta, 200);
+}
+
+static void put_object_acl(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+    cn_msg_t *m = cn_msg_new(CN_OP_GET);
+
+    cn_msg_set_bytes(m, "key", o->key.data, o->key.len);
     r->http.pending++;
-    if (gw_obj_write_send(r->srv, o->key.data, o->key.len, put, on_object_acl_put, r) != 0) {
+    if (gw_stor_send(r->srv, o->key.data, o->key.len, m, on_object_acl_get, r) != 0) {
         r->http.pending--;
         gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }
@@ -262,7 +253,6 @@ void gw_s3_put_object_acl(gw_req_t *r)
     char acl[32];
     cn_buf_t grants;
     gw_obj_op_t *o;
-    cn_msg_t *m;
     int rc;
 
     cn_buf_init(&grants);
@@ -276,11 +266,5 @@ void gw_s3_put_object_acl(gw_req_t *r)
         return;
     o = object_op(r);
     snprintf(o->etag, sizeof(o->etag), "%s", acl); /* the new ACL, until the record is read */
-    m = cn_msg_new(CN_OP_GET);
-    cn_msg_set_bytes(m, "key", o->key.data, o->key.len);
-    r->http.pending++;
-    if (gw_stor_send(r->srv, o->key.data, o->key.len, m, on_object_acl_get, r) != 0) {
-        r->http.pending--;
-        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
-    }
+    gw_obj_version_target(r, o, put_object_acl); /* ?versionId, or the latest */
 }

@@ -302,10 +302,10 @@ static void on_head(int status, cn_msg_t *resp, void *arg)
         answer(r);
 }
 
-static void on_latest(gw_req_t *r, int status, const gw_ver_pick_t *pick)
+/* The version to read is known (o->key, o->vid) */
+static void read_head(gw_req_t *r)
 {
-    if (gw_obj_latest_key(r, status, pick) == 0)
-        send_key(r, CN_OP_HEAD, on_head);
+    send_key(r, CN_OP_HEAD, on_head);
 }
 
 void gw_s3_get_object_attributes(gw_req_t *r)
@@ -313,7 +313,7 @@ void gw_s3_get_object_attributes(gw_req_t *r)
     char k[GW_BUCKET_MAX + 2 + GW_KEY_MAX + 1];
     struct attr_req a;
     gw_obj_op_t *o;
-    int n, named;
+    int n;
 
     if (r->route.key_len == 0) {
         gw_req_error(r, GW_S3_NO_SUCH_KEY, NULL);
@@ -324,12 +324,5 @@ void gw_s3_get_object_attributes(gw_req_t *r)
     n = snprintf(k, sizeof(k), "%s/", r->route.bucket);
     memcpy(k + n, r->route.key, r->route.key_len);
     o = gw_obj_op_new(r, k, (size_t)n + r->route.key_len);
-    if ((named = gw_ver_request_key(r, &o->key, o->vid)) < 0)
-        return;
-    o->named_version = named;
-    if (!named && gw_ver_bucket_state(r) != GW_VER_OFF) {
-        gw_ver_find_latest(r, o->key.data, o->key.len, on_latest);
-        return;
-    }
-    send_key(r, CN_OP_HEAD, on_head);
+    gw_obj_version_target(r, o, read_head);
 }

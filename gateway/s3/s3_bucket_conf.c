@@ -107,17 +107,23 @@ void gw_bucket_conf_send(gw_req_t *r, cn_msg_t *m, int ok_status)
     gw_mgr_call(r->srv, m, on_set, c);
 }
 
-/* Sends bucket_set_config of r's bucket: config = value (JSON text; NULL: delete). */
-static void set_config(gw_req_t *r, const char *config, const char *value)
+void gw_bucket_conf_set(gw_req_t *r, const char *owner, const char *config, const char *value,
+                        int ok_status)
 {
     cn_msg_t *m = cn_msg_new(CN_OP_BUCKET_SET_CONFIG);
 
     cn_msg_set_str(m, "name", r->route.bucket);
-    cn_msg_set_str(m, "owner", r->requester);
+    cn_msg_set_str(m, "owner", owner);
     cn_msg_set_str(m, "config", config);
     if (value != NULL)
         cn_msg_set_bytes(m, "value", value, strlen(value));
-    gw_bucket_conf_send(r, m, value != NULL ? 200 : 204); /* S3: Put* 200, Delete* 204 */
+    gw_bucket_conf_send(r, m, ok_status);
+}
+
+/* The requester's bucket_set_config: config = value (JSON text; NULL: delete). */
+static void set_config(gw_req_t *r, const char *config, const char *value)
+{
+    gw_bucket_conf_set(r, r->requester, config, value, value != NULL ? 200 : 204); /* S3 */
 }
 
 /* ---- public access block ------------------------------------------------------------------ */

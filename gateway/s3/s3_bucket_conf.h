@@ -28,5 +28,9 @@ int gw_bucket_conf_owner_only(gw_req_t *r);
  *  PutBucketPolicy and the Deletes), or the S3 error: NoSuchBucket, AccessDenied when the
  *  bucket changed owner meanwhile, NotImplemented from a manager without the op. */
 void gw_bucket_conf_send(gw_req_t *r, cn_msg_t *m, int ok_status);
+/** bucket_set_config of r's bucket through gw_bucket_conf_send: config = value (JSON text;
+ *  NULL: delete), on condition that the bucket's owner is owner (the manager checks). */
+void gw_bucket_conf_set(gw_req_t *r, const char *owner, const char *config, const char *value,
+                        int ok_status);
 
 #endif

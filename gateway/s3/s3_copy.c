@@ -5,7 +5,8 @@
  * time, each at most chunk_size in memory) under a fresh prefix of the destination, and then
  * the destination's manifest is written with the same segment layout, so source and copy
  * share no chunk and either can be deleted alone. x-amz-metadata-directive COPY (default)
- * keeps the source's metadata, REPLACE takes the request's; x-amz-copy-source-if-* are
+ * keeps the source's metadata, REPLACE takes the request's (x-amz-tagging-directive does the
+ * same for its tags, s3_tagging.c); x-amz-copy-source-if-* are
  * checked against the source (412). The requester must be allowed to read the source object
  * (its own grants decide, gateway/auth/access.h); the copy is the requester's, private unless the
  * request sets x-amz-acl.
@@ -24,6 +25,7 @@
 #include "gateway/auth/access_req.h"
 #include "gateway/s3/s3_bucket.h"
 #include "gateway/s3/s3_copy.h"
+#include "gateway/s3/s3_tagging.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/link/mgr_link.h"
 #include "gateway/gateway.h"
@@ -246,6 +248,11 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
         gw_meta_add_access(&out, gw_req_object_owner(r), r->acl, r->grants);
         gw_meta_encode(&out, &o->meta);
         gw_meta_dispose(&out);
+    }
+    { /* x-amz-tagging-directive: the source's tags, or the request's */
+        cn_slice_t src_meta = {0};
+        cn_msg_get_bytes(resp, "meta", &src_meta);
+        gw_tagging_copy(r, src_meta, &o->meta);
     }
     snprintf(o->etag, sizeof(o->etag), "%s", etag);
     if (!(flags & CN_OBJ_MANIFEST)) {

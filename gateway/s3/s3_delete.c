@@ -5,6 +5,10 @@
  * the manifest of a chunked object, the delete, then its chunks in the background; up to
  * DEL_WINDOW keys at a time. A missing key counts as deleted (S3 does the same); other
  * failures become per-key <Error> elements. Quiet mode lists the errors only.
+ * Versions (issue 16): an Object with a VersionId deletes that version for good (its storage
+ * key, version.h; a VersionId not of our form is that key's NoSuchVersion, as S3); without
+ * one, in a bucket with versioning, a delete marker is written instead (a new version when
+ * Enabled, the null version when Suspended), as DeleteObject does.
  */
 #include "gateway/s3/chunk.h"
 
@@ -16,23 +20,33 @@
 #include "gateway/s3/s3_xml.h"
 #include "gateway/s3/s3_xmlin.h"
 #include "gateway/s3/s3_delete.h"
+#include "gateway/s3/s3_version.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
 
 #define DEL_WINDOW 8
 
+/* what one Object's delete answers */
+struct del_res {
+    gw_s3_err_t e;
+    char vid[GW_VER_ID_LEN + 1];        /* the version deleted (named), "" none */
+    int marker;                         /* a delete marker was written, or deleted */
+    char marker_vid[GW_VER_ID_LEN + 1]; /* its version */
+};
+
 struct del_op {
     gw_xml_delete_t d;
-    gw_s3_err_t *res;
+    struct del_res *res;
     size_t next, done, inflight;
 };
 
 struct del_item {
     gw_req_t *r;
     size_t i;
-    cn_buf_t key;          /* "bucket/key" */
+    cn_buf_t key;          /* "bucket/key", or a version's key */
     gw_manifest_t man;
     int have_man;
+    int named;             /* the Object named its version */
 };
 
 static void del_free(gw_req_t *r)
@@ -64,7 +78,7 @@ static int item_done(struct del_item *it, gw_s3_err_t e)
         return 1;
     }
     o = r->op;
-    o->res[it->i] = e;
+    o->res[it->i].e = e;
     o->inflight--;
     o->done++;
     item_free(it);
@@ -141,6 +155,7 @@ static void on_item_head(int status, cn_msg_t *resp, void *arg)
 
     if (rc == 0)
         cn_msg_get_u64(resp, "flags", &flags);
+
     if (resp)
         cn_msg_free(resp);
     if (rc == CN_ENOENT) {
@@ -150,6 +165,11 @@ static void on_item_head(int status, cn_msg_t *resp, void *arg)
     if (gw_req_rpc_done(it->r)) {
         item_free(it);
         return;
+    }
+    if (rc == 0 && (flags & CN_OBJ_DELETE_MARKER)) {
+        struct del_res *res = &((struct del_op *)it->r->op)->res[it->i];
+        res->marker = 1; /* a marker named by its version: the answer says so */
+        snprintf(res->marker_vid, sizeof(res->marker_vid), "%s", res->vid);
     }
     if (rc == 0 && (flags & CN_OBJ_MANIFEST)) {
         cn_msg_t *m = cn_msg_new(CN_OP_GET);
@@ -163,6 +183,36 @@ static void on_item_head(int status, cn_msg_t *resp, void *arg)
     item_delete(it);
 }
 
+/* ---- a delete marker instead (a bucket with versioning, no VersionId) ---- */
+
+static void on_item_marker(int status, cn_msg_t *resp, void *arg)
+{
+    struct del_item *it = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+
+    if (rc == 0)
+        gw_obj_keep_replaced(resp, &it->man, &it->have_man);
+    if (resp)
+        cn_msg_free(resp);
+    if (rc == 0 && it->have_man)
+        gw_chunk_delete_all(it->r->srv, &it->man); /* the null version it replaced */
+    if (rc != 0 && rc != CN_ESTALE)
+        CN_LOG(CN_LOG_WARN, "delete marker of %s: %s", it->key.data, cn_strerror(rc));
+    item_done(it, rc == 0 || rc == CN_ESTALE ? GW_S3_OK : gw_s3_err_from_rc(rc));
+}
+
+static void item_marker(struct del_item *it, struct del_res *res)
+{
+    uint64_t clock;
+
+    gw_ver_for_write(it->r, &it->key, res->marker_vid, &clock);
+    res->marker = 1;
+    if (item_send(it, gw_obj_marker_msg(it->r, &it->key, clock), on_item_marker, 1) != 0) {
+        it->r->http.pending++; /* item_done drops it */
+        item_done(it, GW_S3_SERVICE_UNAVAILABLE);
+    }
+}
+
 static void answer(gw_req_t *r)
 {
     struct del_op *o = r->op;
@@ -172,17 +222,26 @@ static void answer(gw_req_t *r)
     gw_xml_decl(&b);
     gw_xml_open_ns(&b, "DeleteResult", GW_S3_XMLNS);
     for (size_t i = 0; i < o->d.n; i++) {
-        if (o->res[i] == GW_S3_OK) {
+        const struct del_res *res = &o->res[i];
+        if (res->e == GW_S3_OK) {
             if (o->d.quiet)
                 continue;
             gw_xml_open(&b, "Deleted");
             gw_xml_text_elem(&b, "Key", o->d.keys[i], o->d.key_lens[i]);
+            if (res->vid[0])
+                gw_xml_str_elem(&b, "VersionId", res->vid);
+            if (res->marker) {
+                gw_xml_str_elem(&b, "DeleteMarker", "true");
+                gw_xml_str_elem(&b, "DeleteMarkerVersionId", res->marker_vid);
+            }
             gw_xml_close(&b, "Deleted");
         } else {
             gw_xml_open(&b, "Error");
             gw_xml_text_elem(&b, "Key", o->d.keys[i], o->d.key_lens[i]);
-            gw_xml_str_elem(&b, "Code", gw_s3_err_code(o->res[i]));
-            gw_xml_str_elem(&b, "Message", gw_s3_err_message(o->res[i]));
+            if (o->d.vids[i])
+                gw_xml_text_elem(&b, "VersionId", o->d.vids[i], strlen(o->d.vids[i]));
+            gw_xml_str_elem(&b, "Code", gw_s3_err_code(res->e));
+            gw_xml_str_elem(&b, "Message", gw_s3_err_message(res->e));
             gw_xml_close(&b, "Error");
         }
     }
@@ -197,18 +256,38 @@ static void pump(gw_req_t *r)
 
     while (o->inflight < DEL_WINDOW && o->next < o->d.n) {
         size_t i = o->next++;
-        struct del_item *it = cn_calloc(1, sizeof(*it));
-        cn_msg_t *m = cn_msg_new(CN_OP_HEAD);
+        const char *vid = o->d.vids[i];
+        struct del_item *it;
+        cn_msg_t *m;
 
+        if (vid && !gw_ver_id_valid(vid, strlen(vid))) {
+            o->res[i].e = GW_S3_NO_SUCH_VERSION; /* as S3 answers an ID it never made */
+            o->done++;
+            continue;
+        }
+        it = cn_calloc(1, sizeof(*it));
         it->r = r;
         it->i = i;
         cn_buf_init(&it->key);
         cn_buf_appendf(&it->key, "%s/", r->route.bucket);
         cn_buf_append(&it->key, o->d.keys[i], o->d.key_lens[i]);
-        cn_msg_set_bytes(m, "key", it->key.data, it->key.len);
         o->inflight++;
+        if (vid) {
+            cn_buf_t base;
+            cn_buf_init(&base);
+            cn_buf_append(&base, it->key.data, it->key.len);
+            gw_ver_key(&it->key, base.data, base.len, vid, strlen(vid));
+            cn_buf_dispose(&base);
+            snprintf(o->res[i].vid, sizeof(o->res[i].vid), "%s", vid);
+            it->named = 1;
+        } else if (gw_ver_bucket_state(r) != GW_VER_OFF) {
+            item_marker(it, &o->res[i]);
+            continue;
+        }
+        m = cn_msg_new(CN_OP_HEAD);
+        cn_msg_set_bytes(m, "key", it->key.data, it->key.len);
         if (item_send(it, m, on_item_head, 0) != 0) {
-            o->res[i] = GW_S3_SERVICE_UNAVAILABLE;
+            o->res[i].e = GW_S3_SERVICE_UNAVAILABLE;
             o->inflight--;
             o->done++;
             item_free(it);
@@ -236,9 +315,7 @@ void gw_s3_delete_objects(gw_req_t *r)
     }
     if (o->d.unsupported) { /* never a wrong success: it would delete the current object */
         gw_req_error(r, GW_S3_NOT_IMPLEMENTED,
-                     strcmp(o->d.unsupported, "VersionId") == 0
-                         ? "Deleting a version by VersionId is not supported yet"
-                         : "Conditional deletes in DeleteObjects are not supported yet");
+                     "Conditional deletes in DeleteObjects are not supported yet");
         return;
     }
     o->res = cn_calloc(o->d.n, sizeof(*o->res));

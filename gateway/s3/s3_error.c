@@ -109,6 +109,8 @@ static const struct s3_err_row table[] = {
                                   "on record."},
     [GW_S3_INVALID_PART_NUMBER] = {"InvalidPartNumber", 416,
                                    "The requested partnumber is not satisfiable"},
+    [GW_S3_INVALID_TAG] = {"InvalidTag", 400, "The tag provided was not a valid tag."},
+    [GW_S3_NO_SUCH_TAG_SET] = {"NoSuchTagSet", 404, "The TagSet does not exist"},
     [GW_S3_SIGNATURE_DOES_NOT_MATCH] = {"SignatureDoesNotMatch", 403,
                                         "The request signature we calculated does not match "
                                         "the signature you provided. Check your key and "

@@ -62,6 +62,8 @@ typedef enum gw_s3_err {
     GW_S3_ACL_NOT_SUPPORTED,              /* 400 AccessControlListNotSupported */
     GW_S3_UNRESOLVABLE_EMAIL,             /* 400 UnresolvableGrantByEmailAddress */
     GW_S3_INVALID_PART_NUMBER,            /* 416 InvalidPartNumber (GET ?partNumber past the end) */
+    GW_S3_INVALID_TAG,                    /* 400 InvalidTag */
+    GW_S3_NO_SUCH_TAG_SET,                /* 404 NoSuchTagSet */
     GW_S3_ERR_COUNT
 } gw_s3_err_t;
 

@@ -762,10 +762,6 @@ void gw_s3_create_multipart(gw_req_t *r)
 
     if (check_key(r) != 0)
         return;
-    if (gw_req_header(r, "x-amz-tagging").len) {
-        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "Object tags are not supported");
-        return;
-    }
     o = mpu_new(r);
     if (create_checksum_alg(r, &o->alg) != 0)
         return;

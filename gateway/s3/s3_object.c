@@ -23,6 +23,7 @@
 #include "gateway/s3/s3_bucket.h"
 #include "gateway/s3/s3_copy.h"
 #include "gateway/s3/s3_version.h"
+#include "gateway/s3/s3_tagging.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
 
@@ -296,39 +297,35 @@ void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out)
     if (r->checksum_name[0])
         gw_meta_add(&meta, r->checksum_name, strlen(r->checksum_name), r->checksum_value,
                     strlen(r->checksum_value));
+    if (r->tags != NULL && r->tags[0]) /* x-amz-tagging (s3_tagging.c) */
+        gw_meta_add(&meta, GW_META_TAGS, strlen(GW_META_TAGS), r->tags, strlen(r->tags));
     gw_meta_encode(&meta, out);
     gw_meta_dispose(&meta);
 }
 
 void gw_obj_version_for_write(gw_req_t *r, gw_obj_op_t *o)
 {
-    size_t blen = gw_ver_base_len(cn_slice(o->key.data, o->key.len));
-
-    switch (gw_ver_bucket_state(r)) {
-    case GW_VER_ENABLED:
-        o->clock = cn_hlc_next();
-        gw_ver_id_make(o->clock, o->vid);
-        o->key.len = blen;
-        cn_buf_append(&o->key, "", 1);
-        cn_buf_append(&o->key, o->vid, GW_VER_ID_LEN);
-        break;
-    case GW_VER_SUSPENDED:
-        snprintf(o->vid, sizeof(o->vid), "%s", GW_VER_NULL);
-        break;
-    default:
-        break;
-    }
+    gw_ver_for_write(r, &o->key, o->vid, &o->clock);
 }
 
-/* x-amz-tagging would be dropped silently: say so instead */
-static int refuse_tagging(gw_req_t *r)
+cn_msg_t *gw_obj_marker_msg(gw_req_t *r, const cn_buf_t *key, uint64_t clock)
 {
-    cn_slice_t t = gw_req_header(r, "x-amz-tagging");
-    if (t.ptr && t.len) {
-        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "Object tags are not supported");
-        return 1;
-    }
-    return 0;
+    cn_msg_t *m = cn_msg_new(CN_OP_PUT);
+    gw_meta_t meta = {0};
+    cn_buf_t mb;
+
+    cn_buf_init(&mb);
+    gw_meta_add_access(&meta, gw_req_object_owner(r), "private", NULL);
+    gw_meta_encode(&meta, &mb);
+    gw_meta_dispose(&meta);
+    cn_msg_set_bytes(m, "key", key->data, key->len);
+    cn_msg_set_u64(m, "clock", clock);
+    cn_msg_set_str(m, "etag", "");
+    cn_msg_set_bytes(m, "meta", mb.data ? mb.data : "", mb.len);
+    cn_msg_set_u64(m, "flags", CN_OBJ_DELETE_MARKER);
+    cn_msg_set_u64(m, "want_prev", 1); /* a replaced null version's chunks go */
+    cn_buf_dispose(&mb);
+    return m;
 }
 
 void gw_s3_put_object(gw_req_t *r)
@@ -340,8 +337,6 @@ void gw_s3_put_object(gw_req_t *r)
         gw_req_error(r, GW_S3_INVALID_ARGUMENT, NULL);
         return;
     }
-    if (refuse_tagging(r))
-        return;
     if (gw_req_header(r, "x-amz-copy-source").ptr) {
         gw_s3_copy_object(r);
         return;
@@ -470,6 +465,8 @@ static void set_object_headers(gw_req_t *r, const char *etag, uint64_t mtime)
         int want_sum = mode.ptr && mode.len == 7 && strncasecmp(mode.ptr, "ENABLED", 7) == 0;
         for (size_t i = 0; i < m.n; i++) {
             const char *nm = m.pairs[i].name;
+            if (strcmp(nm, GW_META_TAGS) == 0)
+                gw_tagging_count_header(r, m.pairs[i].value);
             if (nm[0] == ':')
                 continue;
             if (strncmp(nm, GW_META_CHECKSUM_PREFIX, strlen(GW_META_CHECKSUM_PREFIX)) == 0) {
@@ -644,9 +641,7 @@ int gw_obj_take_parent(gw_req_t *r, cn_msg_t *resp, int rc)
             cn_msg_free(resp);
         if (rc == CN_ENOENT) {
             gw_acl_subject_t b = gw_req_bucket(r);
-            gw_s3_err_t e = gw_obj_missing(r, &b);
-            gw_req_error(r, e == GW_S3_NO_SUCH_KEY && o->named_version ? GW_S3_NO_SUCH_VERSION : e,
-                         NULL);
+            gw_req_error(r, gw_obj_version_missing(r, &b), NULL);
         } else {
             gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
         }
@@ -656,11 +651,12 @@ int gw_obj_take_parent(gw_req_t *r, cn_msg_t *resp, int rc)
     if (flags & CN_OBJ_DELETE_MARKER) {
         /* S3: a delete marker named by its ID is 405, the latest one 404, both saying so */
         cn_msg_free(resp);
-        gw_ver_add_headers(r, o->vid, 1);
-        gw_req_error(r, o->named_version ? GW_S3_METHOD_NOT_ALLOWED : GW_S3_NO_SUCH_KEY,
-                     o->named_version ? "The specified method is not allowed against this "
-                                        "resource."
-                                      : NULL);
+        if (o->named_version) {
+            gw_obj_refuse_marker(r);
+        } else {
+            gw_ver_add_headers(r, o->vid, 1);
+            gw_req_error(r, GW_S3_NO_SUCH_KEY, NULL);
+        }
         return -1;
     }
     if (o->parent)
@@ -739,18 +735,18 @@ static void get_key(gw_req_t *r)
     get_storage(r);
 }
 
-int gw_obj_latest_key(gw_req_t *r, int status, const gw_ver_pick_t *pick)
+static void on_target_latest(gw_req_t *r, int status, const gw_ver_pick_t *pick)
 {
     gw_obj_op_t *o = r->op;
 
     if (status != 0) {
         gw_req_error(r, gw_s3_err_from_rc(status), NULL);
-        return -1;
+        return;
     }
     if (!pick->found) {
         gw_acl_subject_t b = gw_req_bucket(r);
         gw_req_error(r, gw_obj_missing(r, &b), NULL);
-        return -1;
+        return;
     }
     cn_buf_reset(&o->key);
     cn_buf_append(&o->key, pick->key.data, pick->key.len);
@@ -761,15 +757,40 @@ int gw_obj_latest_key(gw_req_t *r, int status, const gw_ver_pick_t *pick)
         if (e == GW_S3_NO_SUCH_KEY) /* a requester who may not list learns nothing more */
             gw_ver_add_headers(r, o->vid, 1);
         gw_req_error(r, e, NULL);
-        return -1;
+        return;
     }
-    return 0;
+    o->target_cont(r);
 }
 
-static void on_get_latest(gw_req_t *r, int status, const gw_ver_pick_t *pick)
+void gw_obj_version_target(gw_req_t *r, gw_obj_op_t *o, void (*cont)(gw_req_t *r))
 {
-    if (gw_obj_latest_key(r, status, pick) == 0)
-        get_key(r);
+    int named;
+
+    if ((named = gw_ver_request_key(r, &o->key, o->vid)) < 0)
+        return;
+    o->named_version = named;
+    if (!named && gw_ver_bucket_state(r) != GW_VER_OFF) {
+        o->target_cont = cont;
+        gw_ver_find_latest(r, o->key.data, o->key.len, on_target_latest);
+        return;
+    }
+    cont(r);
+}
+
+void gw_obj_refuse_marker(gw_req_t *r)
+{
+    gw_ver_add_headers(r, ((gw_obj_op_t *)r->op)->vid, 1);
+    gw_req_error(r, GW_S3_METHOD_NOT_ALLOWED,
+                 "The specified method is not allowed against this resource.");
+}
+
+gw_s3_err_t gw_obj_version_missing(const gw_req_t *r, const gw_acl_subject_t *bucket)
+{
+    gw_s3_err_t e = gw_obj_missing(r, bucket);
+
+    return e == GW_S3_NO_SUCH_KEY && ((const gw_obj_op_t *)r->op)->named_version
+               ? GW_S3_NO_SUCH_VERSION
+               : e;
 }
 
 /* ?partNumber of GetObject and HeadObject into *num (0: none; s3_refuse.c has checked its
@@ -807,7 +828,6 @@ static int request_part(gw_req_t *r, uint32_t *num)
 static void get_object(gw_req_t *r, int head)
 {
     gw_obj_op_t *o;
-    int named;
 
     if (r->route.key_len == 0) {
         gw_req_error(r, GW_S3_NO_SUCH_KEY, NULL);
@@ -817,15 +837,9 @@ static void get_object(gw_req_t *r, int head)
     o->head = head;
     if (request_part(r, &o->part_number) != 0)
         return;
-    if ((named = gw_ver_request_key(r, &o->key, o->vid)) < 0)
-        return;
-    o->named_version = named;
-    if (!named && gw_ver_bucket_state(r) != GW_VER_OFF) {
-        gw_ver_find_latest(r, o->key.data, o->key.len, on_get_latest);
-        return;
-    }
-    get_key(r);
+    gw_obj_version_target(r, o, get_key);
 }
+
 
 void gw_s3_get_object(gw_req_t *r)
 {
@@ -874,52 +888,6 @@ static void on_cache_answer(gw_req_t *r, const gw_cache_hit_t *hit)
         serve_cached(r, hit->info, hit->meta, hit->body);
     else
         get_storage(r);
-}
-
-/* ---- GetObjectTagging ---------------------------------------------------------------- */
-
-static void on_tagging_head(int status, cn_msg_t *resp, void *arg)
-{
-    gw_req_t *r = arg;
-    int rc = status ? status : cn_msg_rc(resp);
-    gw_acl_subject_t bk = gw_req_bucket(r);
-    cn_slice_t meta = {0};
-    int allowed = 0;
-    cn_buf_t b;
-
-    if (rc == 0) {
-        cn_msg_get_bytes(resp, "meta", &meta);
-        allowed = gw_obj_allows(r, &bk, meta, gw_op_perm(r->route.op), NULL);
-    }
-    if (resp)
-        cn_msg_free(resp);
-    if (gw_req_rpc_done(r))
-        return;
-    if (rc != 0) {
-        gw_req_error(r, rc == CN_ENOENT ? gw_obj_missing(r, &bk) : gw_s3_err_from_rc(rc), NULL);
-        return;
-    }
-    if (!allowed) {
-        gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
-        return;
-    }
-    cn_buf_init(&b);
-    gw_xml_decl(&b);
-    gw_xml_open_ns(&b, "Tagging", GW_S3_XMLNS);
-    cn_buf_append_str(&b, "<TagSet></TagSet>");
-    gw_xml_close(&b, "Tagging");
-    gw_req_send_xml(r, 200, &b);
-    cn_buf_dispose(&b);
-}
-
-void gw_s3_get_object_tagging(gw_req_t *r)
-{
-    if (r->route.key_len == 0) {
-        gw_req_error(r, GW_S3_NO_SUCH_KEY, NULL);
-        return;
-    }
-    obj_op_new(r);
-    send_key(r, key_msg(r, CN_OP_HEAD), on_tagging_head);
 }
 
 /* ---- DeleteObject -------------------------------------------------------------------- */
@@ -1002,20 +970,9 @@ static void on_marker_put(int status, cn_msg_t *resp, void *arg)
 static void put_delete_marker(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
-    gw_meta_t meta = {0};
-    cn_msg_t *m;
 
     gw_obj_version_for_write(r, o);
-    gw_meta_add_access(&meta, gw_req_object_owner(r), "private", NULL);
-    gw_meta_encode(&meta, &o->meta);
-    gw_meta_dispose(&meta);
-    m = key_msg(r, CN_OP_PUT);
-    cn_msg_set_u64(m, "clock", o->clock);
-    cn_msg_set_str(m, "etag", "");
-    cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
-    cn_msg_set_u64(m, "flags", CN_OBJ_DELETE_MARKER);
-    cn_msg_set_u64(m, "want_prev", 1);
-    send_write(r, m, on_marker_put);
+    send_write(r, gw_obj_marker_msg(r, &o->key, o->clock), on_marker_put);
 }
 
 void gw_s3_delete_object(gw_req_t *r)

@@ -1,6 +1,6 @@
 /*
  * gateway/s3/s3_object.h: the object operations (s3_object.c): PutObject, GetObject, HeadObject,
- * DeleteObject, GetObjectTagging, and the object operation state (gw_obj_op_t) that the
+ * DeleteObject, and the object operation state (gw_obj_op_t) that the
  * chunk, copy, multipart and cache code share for one request.
  */
 #ifndef CAIRN_GATEWAY_S3_OBJECT_H
@@ -39,6 +39,7 @@ typedef struct gw_obj_op {
     char vid[GW_VER_ID_LEN + 1]; /* the version answered in x-amz-version-id; "": none */
     int named_version;       /* the request named its version (?versionId) */
     int was_marker;          /* DELETE of a version that was a delete marker */
+    void (*target_cont)(gw_req_t *r); /* gw_obj_version_target's, while the latest is found */
     /* GET / HEAD / DELETE */
     int head;
     cn_msg_t *parent;        /* the parent's head/get response */
@@ -74,15 +75,28 @@ typedef struct gw_obj_op {
  *  clock, o->key becomes its version key) when versioning is Enabled, the null version when
  *  Suspended (o->vid "null"), the object itself when it never had versioning. */
 void gw_obj_version_for_write(gw_req_t *r, gw_obj_op_t *o);
+/** The put of a delete marker at key (a new version's key and clock, or the null version's
+ *  with clock 0): flag CN_OBJ_DELETE_MARKER, no body, r's requester its owner, want_prev (a
+ *  replaced null version's chunks are the caller's to delete). */
+cn_msg_t *gw_obj_marker_msg(gw_req_t *r, const cn_buf_t *key, uint64_t clock);
+/** Points o at the version r addresses, then calls cont(r): the one ?versionId names (o->key
+ *  its storage key, o->vid, o->named_version), else in a bucket with versioning the latest
+ *  (found on the storage nodes; when it is a delete marker, or there is none, r is answered
+ *  404 as GetObject does and cont is not called), else the object itself. A bad versionId
+ *  is answered 400 here. */
+void gw_obj_version_target(gw_req_t *r, gw_obj_op_t *o, void (*cont)(gw_req_t *r));
+/** Answers S3's 405 for an operation on a version that is a delete marker, named by its ID
+ *  (o->vid), with x-amz-delete-marker. */
+void gw_obj_refuse_marker(gw_req_t *r);
+/** gw_obj_missing, but NoSuchVersion when r named the version (o->named_version). */
+gw_s3_err_t gw_obj_version_missing(const gw_req_t *r, const gw_acl_subject_t *bucket);
 void gw_s3_put_object(gw_req_t *r);
 void gw_s3_get_object(gw_req_t *r);
 void gw_s3_head_object(gw_req_t *r);
 void gw_s3_delete_object(gw_req_t *r);
-/** Object metadata (stored headers, x-amz-meta-*, canned ACL, checksum) of r, msgpack. */
+/** Object metadata (stored headers, x-amz-meta-*, canned ACL, checksum, the tags r sets) of
+ *  r, msgpack. */
 void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out);
-/** GetObjectTagging: an empty TagSet for an object that exists (tags are not stored; aws cli
- *  v2 asks for them when it copies an object). */
-void gw_s3_get_object_tagging(gw_req_t *r);
 /** Sends a PUT or DELETE of an object's key (not a chunk's: chunks are never cached). The
  *  caches drop the key now and again when the write is answered, and announce it to the
  *  manager's feed (gw_cache_write_begin); every write of an object key goes through here.
@@ -110,10 +124,5 @@ void gw_obj_keep_replaced(const cn_msg_t *resp, gw_manifest_t *man, int *have);
  *  r the error (NoSuchKey, or AccessDenied to a requester who may not list; NoSuchVersion
  *  for a named version; a delete marker: 404, or 405 when named) and returns -1. */
 int gw_obj_take_parent(gw_req_t *r, cn_msg_t *resp, int rc);
-typedef struct gw_ver_pick gw_ver_pick_t;
-/** gw_ver_find_latest's answer for a read of an object: 0 with o->key and o->vid the latest
- *  version's, or -1 when r was answered (an error, no version, a delete marker: 404 with
- *  x-amz-delete-marker). */
-int gw_obj_latest_key(gw_req_t *r, int status, const gw_ver_pick_t *pick);
 
 #endif

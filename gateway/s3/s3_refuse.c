@@ -4,10 +4,9 @@
  * operations we do not have (POST object, OPTIONS), the query parameters (versionId, the
  * form of partNumber), x-amz-copy-source's versionId, then the
  * headers of the table, then the headers whose value decides (storage class, bucket object
- * lock, object ownership); last what does not know object versions yet, in a bucket with
- * versioning (gw_refuse_versioned). GetObject, HeadObject and DeleteObject take any version
- * ID of ours (version.h); the operations that do not know versions yet take only the null
- * version (the object's own key). Messages are static strings.
+ * lock, object ownership). The operations on one object take versionId=null (the object's
+ * own key) and any version ID of ours (version.h); another form is S3's InvalidArgument.
+ * Messages are static strings.
  */
 #include "gateway/s3/s3_refuse.h"
 
@@ -18,7 +17,6 @@
 #include <strings.h>
 
 #include "gateway/gateway.h"
-#include "gateway/link/mgr_link.h"
 #include "gateway/s3/version.h"
 
 /* A set of operations: one bit per gw_op_t. */
@@ -35,19 +33,12 @@ static_assert(GW_OP_UNSUPPORTED < 64, "a set of operations is a 64-bit mask");
 /* reads of an object's bytes: an SSE-C key there asks to decrypt what we never encrypted */
 #define OBJECT_READ                                                                            \
     (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT) | OP(GW_OP_GET_OBJECT_ATTRIBUTES))
-/* the operations on one object that ?versionId addresses: those that read or delete any
- * version (the ID's form is checked where it is used, s3_version.c), and those that can
- * address only the null version so far */
-#define VERSION_AWARE                                                                          \
-    (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT) | OP(GW_OP_DELETE_OBJECT) |                \
+/* the operations on one object that ?versionId addresses (s3_version.h) */
+#define VERSIONED                                                                              \
+    (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT) | OP(GW_OP_DELETE_OBJECT) |                 \
+     OP(GW_OP_GET_OBJECT_ACL) | OP(GW_OP_PUT_OBJECT_ACL) | OP(GW_OP_GET_OBJECT_TAGGING) |     \
+     OP(GW_OP_PUT_OBJECT_TAGGING) | OP(GW_OP_DELETE_OBJECT_TAGGING) |                         \
      OP(GW_OP_GET_OBJECT_ATTRIBUTES))
-#define VERSION_NULL_ONLY                                                                      \
-    (OP(GW_OP_GET_OBJECT_ACL) | OP(GW_OP_PUT_OBJECT_ACL) | OP(GW_OP_GET_OBJECT_TAGGING))
-/* what does not know versions yet, refused in a bucket that has (had) versioning: it would
- * read or write the null version where S3 means the latest or a new one (issue 16) */
-#define NOT_VERSIONED_YET                                                                      \
-    (OP(GW_OP_GET_OBJECT_ACL) | OP(GW_OP_PUT_OBJECT_ACL) | OP(GW_OP_GET_OBJECT_TAGGING) |     \
-     OP(GW_OP_DELETE_OBJECTS))
 
 static const char conditional_msg[] =
     "Conditional writes (If-Match, If-None-Match) are not supported yet.";
@@ -108,15 +99,15 @@ static gw_s3_err_t check_version(int found, const cn_buf_t *v, const char **msg)
 {
     if (found == 0)
         return GW_S3_OK;
-    if (found < 0 || v->len == 0) {
-        *msg = found < 0 ? "Invalid version id specified" : "Version id cannot be the empty string";
+    if (found > 0 && v->len == 0) {
+        *msg = "Version id cannot be the empty string";
         return GW_S3_INVALID_ARGUMENT;
     }
-    if (strcmp(v->data, "null") == 0)
-        return GW_S3_OK; /* the null version: the object itself */
-    *msg = "Object versions are not supported yet: only versionId=null (the object itself) "
-           "can be addressed.";
-    return GW_S3_NOT_IMPLEMENTED;
+    if (found < 0 || !gw_ver_id_valid(v->data, v->len)) {
+        *msg = "Invalid version id specified";
+        return GW_S3_INVALID_ARGUMENT;
+    }
+    return GW_S3_OK;
 }
 
 /* ?partNumber on GetObject / HeadObject: a number of 1..10000 asks for one part (s3_object.c);
@@ -144,14 +135,7 @@ static gw_s3_err_t check_query(gw_op_t op, const char *query, size_t query_len, 
     gw_s3_err_t e = GW_S3_OK;
     int found;
 
-    if (OP(op) & VERSION_AWARE) {
-        found = gw_query_get(query, query_len, "versionId", v);
-        if (found != 0 && (found < 0 || !gw_ver_id_valid(v->data ? v->data : "", v->len))) {
-            *msg = "Invalid version id specified";
-            return GW_S3_INVALID_ARGUMENT;
-        }
-    }
-    if (OP(op) & VERSION_NULL_ONLY) {
+    if (OP(op) & VERSIONED) {
         found = gw_query_get(query, query_len, "versionId", v);
         if ((e = check_version(found, v, msg)) != GW_S3_OK)
             return e;
@@ -164,7 +148,7 @@ static gw_s3_err_t check_query(gw_op_t op, const char *query, size_t query_len, 
     return GW_S3_OK;
 }
 
-/* x-amz-copy-source "bucket/key?versionId=...": null or one of our version IDs. */
+/* x-amz-copy-source "bucket/key?versionId=...": the same versionId rule as the query's. */
 static gw_s3_err_t check_copy_source(cn_slice_t src, cn_buf_t *v, const char **msg)
 {
     const char *q = src.ptr ? memchr(src.ptr, '?', src.len) : NULL;
@@ -174,11 +158,7 @@ static gw_s3_err_t check_copy_source(cn_slice_t src, cn_buf_t *v, const char **m
         return GW_S3_OK;
     q++;
     found = gw_query_get(q, (size_t)(src.ptr + src.len - q), "versionId", v);
-    if (found != 0 && (found < 0 || !gw_ver_id_valid(v->data ? v->data : "", v->len))) {
-        *msg = "Invalid version id specified";
-        return GW_S3_INVALID_ARGUMENT;
-    }
-    return GW_S3_OK;
+    return check_version(found, v, msg);
 }
 
 /* The headers whose value decides. */
@@ -255,26 +235,12 @@ static cn_slice_t req_header(const void *r, const char *lname)
     return gw_req_header(r, lname);
 }
 
-gw_s3_err_t gw_refuse_versioned(gw_op_t op, int versioned, const char **msg)
-{
-    if (versioned && (OP(op) & NOT_VERSIONED_YET)) {
-        *msg = "This operation is not supported yet on a bucket with versioning.";
-        return GW_S3_NOT_IMPLEMENTED;
-    }
-    return GW_S3_OK;
-}
-
 gw_s3_err_t gw_refuse_req(const struct gw_req *r, const char **msg)
 {
     size_t qlen;
     const char *q = gw_req_query(r, &qlen);
-    const gw_bucket_t *b;
-    gw_s3_err_t e = gw_refuse_check(r->route.op, q, qlen, req_header, r, msg);
 
-    if (e != GW_S3_OK || !r->route.bucket[0] ||
-        (b = gw_mgr_bucket_find(r->srv, r->route.bucket)) == NULL)
-        return e;
-    return gw_refuse_versioned(r->route.op, b->versioning != GW_VER_OFF, msg);
+    return gw_refuse_check(r->route.op, q, qlen, req_header, r, msg);
 }
 
 gw_s3_err_t gw_refuse_location(const char *constraint, const char *region, char *msg,

@@ -29,11 +29,7 @@ typedef cn_slice_t (*gw_refuse_header_fn)(const void *arg, const char *lname);
 gw_s3_err_t gw_refuse_check(gw_op_t op, const char *query, size_t query_len,
                             gw_refuse_header_fn header, const void *arg, const char **msg);
 
-/** What does not know object versions yet (issue 16): op on a bucket that has or had
- *  versioning (versioned). GW_S3_OK or NotImplemented with *msg. */
-gw_s3_err_t gw_refuse_versioned(gw_op_t op, int versioned, const char **msg);
-/** gw_refuse_check over a request of the S3 handler: its route's op, query and headers; then
- *  gw_refuse_versioned with the versioning of its bucket. */
+/** gw_refuse_check over a request of the S3 handler: its route's op, query and headers. */
 gw_s3_err_t gw_refuse_req(const struct gw_req *r, const char **msg);
 
 /** The CreateBucket LocationConstraint decision. constraint is what the body named ("" when

@@ -22,6 +22,7 @@ static void req_free(gw_req_t *r)
     if (r->op_free)
         r->op_free(r);
     cn_free(r->grants);
+    cn_free(r->tags);
     cn_free(r->bucket_grants);
     r->magic = 0;
     cn_free(r);

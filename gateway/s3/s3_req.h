@@ -55,6 +55,9 @@ struct gw_req {
                                 NULL when absent; owned (s3_grants.h); a PutObjectAcl's
                                 body's too, once read */
     char acl_owner_claim[72];/* the Owner ID of a Put*Acl body, "" none */
+    char *tags;              /* the tags r sets, stored form (gateway/s3/tags.h; "" none):
+                                x-amz-tagging, a Put*Tagging body; NULL when it sets none
+                                (s3_tagging.h, gw_req_read_tagging); owned */
     char checksum_name[32];  /* "x-amz-checksum-crc32"... verified for this body, or "" */
     char checksum_value[96]; /* its base64 value */
     /* operation state, owned by the operation file; op_free releases it */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -45,7 +46,6 @@ void gw_s3_put_bucket_versioning(gw_req_t *r)
 {
     int status = 0;
     unsigned mfa = 0;
-    cn_msg_t *m;
     char json[48];
 
     if (!gw_bucket_conf_owner_only(r))
@@ -64,12 +64,7 @@ void gw_s3_put_bucket_versioning(gw_req_t *r)
     }
     snprintf(json, sizeof(json), "{\"Status\":\"%s\"}",
              status == GW_XML_VER_ENABLED ? "Enabled" : "Suspended");
-    m = cn_msg_new(CN_OP_BUCKET_SET_CONFIG);
-    cn_msg_set_str(m, "name", r->route.bucket);
-    cn_msg_set_str(m, "owner", r->requester);
-    cn_msg_set_str(m, "config", "versioning");
-    cn_msg_set_bytes(m, "value", json, strlen(json));
-    gw_bucket_conf_send(r, m, 200); /* S3: PutBucketVersioning answers 200 */
+    gw_bucket_conf_set(r, r->requester, "versioning", json, 200); /* S3: PutBucketVersioning answers 200 */
 }
 
 void gw_s3_get_bucket_versioning(gw_req_t *r)
@@ -117,6 +112,29 @@ int gw_ver_request_key(gw_req_t *r, cn_buf_t *key, char vid[GW_VER_ID_LEN + 1])
         return -1;
     }
     return found == 1;
+}
+
+void gw_ver_for_write(const gw_req_t *r, cn_buf_t *key, char vid[GW_VER_ID_LEN + 1],
+                      uint64_t *clock)
+{
+    size_t blen = gw_ver_base_len(cn_slice(key->data, key->len));
+
+    *clock = 0;
+    vid[0] = '\0';
+    switch (gw_ver_bucket_state(r)) {
+    case GW_VER_ENABLED:
+        *clock = cn_hlc_next();
+        gw_ver_id_make(*clock, vid);
+        key->len = blen;
+        cn_buf_append(key, "", 1);
+        cn_buf_append(key, vid, GW_VER_ID_LEN);
+        break;
+    case GW_VER_SUSPENDED:
+        snprintf(vid, GW_VER_ID_LEN + 1, "%s", GW_VER_NULL);
+        break;
+    default:
+        break;
+    }
 }
 
 /* ---- the latest version ------------------------------------------------------------------ */

@@ -16,6 +16,12 @@ int gw_ver_bucket_state(const gw_req_t *r);
 void gw_s3_put_bucket_versioning(gw_req_t *r);
 void gw_s3_get_bucket_versioning(gw_req_t *r);
 
+/** What a write of key ("bucket/key") makes in r's bucket: a new version when versioning is
+ *  Enabled (key becomes its version key, vid its ID, *clock the clock to store it with),
+ *  the null version when Suspended (vid "null", *clock 0: storage's), the object itself
+ *  otherwise (vid "", *clock 0). */
+void gw_ver_for_write(const gw_req_t *r, cn_buf_t *key, char vid[GW_VER_ID_LEN + 1],
+                      uint64_t *clock);
 /** The version r's ?versionId names: key ("bucket/key") becomes that version's storage key
  *  and vid its ID ("null": the object's own key). 1 when r names one, 0 when not (key and
  *  vid untouched), -1 when the ID is not one of ours (r answered 400 InvalidArgument). */

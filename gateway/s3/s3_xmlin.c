@@ -41,6 +41,8 @@ struct xin {
     char ck_elem[24], ck_val[64]; /* CompleteMultipartUpload: a part's Checksum<ALG> */
     cn_buf_t key;
     int grants;              /* OwnershipControls: Rules seen */
+    char ver[72];            /* Delete: the Object's VersionId, "" none */
+    cn_buf_t value;          /* Tagging: the Tag's Value */
     char perm[32];           /* OwnershipControls: the mode */
     char grantee_uri[128];
     char xsi_type[32];       /* xsi:type of the element just opened, "" when none */
@@ -291,6 +293,7 @@ static void delete_start(struct xin *x)
         if (d->n >= GW_DELETE_MAX_KEYS)
             fail(x);
         x->have_key = 0;
+        x->ver[0] = '\0';
     } else if (x->depth == 2 && !name_is(x, 1, "Quiet"))
         fail(x);
 }
@@ -309,9 +312,13 @@ static void delete_end(struct xin *x, const char *t, size_t n)
         cn_buf_append(&x->key, t, n);
         x->have_key = 1;
     } else if (x->depth == 3 && name_is(x, 2, "VersionId")) {
-        /* one version per key: "null" names it (as S3's unversioned buckets) */
-        if (!(n == 4 && memcmp(t, "null", 4) == 0))
-            d->unsupported = "VersionId";
+        /* its form is the caller's to judge (a per-key error, as S3) */
+        if (x->ver[0] || n == 0 || n >= sizeof(x->ver) || memchr(t, '\0', n)) {
+            fail(x);
+            return;
+        }
+        memcpy(x->ver, t, n);
+        x->ver[n] = '\0';
     } else if (x->depth == 3 && (name_is(x, 2, "ETag") || name_is(x, 2, "LastModifiedTime") ||
                                  name_is(x, 2, "Size"))) {
         d->unsupported = name_is(x, 2, "ETag") ? "ETag"
@@ -323,8 +330,10 @@ static void delete_end(struct xin *x, const char *t, size_t n)
         }
         d->keys = cn_realloc(d->keys, (d->n + 1) * sizeof(*d->keys));
         d->key_lens = cn_realloc(d->key_lens, (d->n + 1) * sizeof(*d->key_lens));
+        d->vids = cn_realloc(d->vids, (d->n + 1) * sizeof(*d->vids));
         d->keys[d->n] = cn_strndup(x->key.data, x->key.len);
         d->key_lens[d->n] = x->key.len;
+        d->vids[d->n] = x->ver[0] ? cn_strdup(x->ver) : NULL;
         d->n++;
     }
 }
@@ -348,10 +357,13 @@ int gw_xml_parse_delete(const char *p, size_t n, gw_xml_delete_t *out)
 
 void gw_xml_delete_dispose(gw_xml_delete_t *d)
 {
-    for (size_t i = 0; i < d->n; i++)
+    for (size_t i = 0; i < d->n; i++) {
         cn_free(d->keys[i]);
+        cn_free(d->vids[i]);
+    }
     cn_free(d->keys);
     cn_free(d->key_lens);
+    cn_free(d->vids);
     memset(d, 0, sizeof(*d));
 }
 
@@ -609,4 +621,66 @@ int gw_xml_parse_versioning(const char *p, size_t n, int *status, unsigned *mfa)
     else
         return CN_EINVAL;
     return 0;
+}
+
+/* ---- Tagging ----------------------------------------------------------------------------- */
+
+static void tagging_start(struct xin *x)
+{
+    static const char *const at[] = {"Tagging", "TagSet", "Tag"};
+
+    if (x->depth > 4 || (x->depth <= 3 && !name_is(x, x->depth - 1, at[x->depth - 1])) ||
+        (x->depth == 4 && !name_is(x, 3, "Key") && !name_is(x, 3, "Value"))) {
+        fail(x);
+        return;
+    }
+    if (x->depth == 2 && x->grants++ > 0)
+        fail(x); /* exactly one TagSet */
+    if (x->depth == 3) {
+        x->have_key = x->have_etag = 0;
+        cn_buf_reset(&x->key);
+        cn_buf_reset(&x->value);
+    }
+}
+
+static void tagging_end(struct xin *x, const char *t, size_t n)
+{
+    int value = name_is(x, 3, "Value");
+
+    if (x->depth == 4) {
+        if (value ? x->have_etag : x->have_key) {
+            fail(x); /* a Key or Value twice */
+            return;
+        }
+        cn_buf_append(value ? &x->value : &x->key, t, n);
+        *(value ? &x->have_etag : &x->have_key) = 1;
+    } else if (x->depth == 3) {
+        if (!x->have_key || !x->have_etag) {
+            fail(x);
+            return;
+        }
+        gw_tags_add(x->out, x->key.len ? x->key.data : "", x->key.len,
+                    x->value.len ? x->value.data : "", x->value.len);
+    }
+}
+
+int gw_xml_parse_tagging(const char *p, size_t n, gw_tags_t *out)
+{
+    struct xin x = {0};
+    int rc;
+
+    gw_tags_dispose(out);
+    cn_buf_init(&x.key);
+    cn_buf_init(&x.value);
+    x.on_start = tagging_start;
+    x.on_end = tagging_end;
+    x.out = out;
+    rc = xin_run(&x, p, n);
+    cn_buf_dispose(&x.key);
+    cn_buf_dispose(&x.value);
+    if (rc == 0 && x.grants != 1)
+        rc = CN_EINVAL;
+    if (rc != 0)
+        gw_tags_dispose(out);
+    return rc;
 }

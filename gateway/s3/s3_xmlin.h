@@ -1,8 +1,8 @@
 /*
  * gateway/s3/s3_xmlin.h: parsers of the XML request bodies S3 clients send (expat underneath):
  * CompleteMultipartUpload, Delete (DeleteObjects), AccessControlPolicy (Put*Acl: its grants),
- * CreateBucketConfiguration, PublicAccessBlockConfiguration and
- * OwnershipControls. Strict: a wrong root, a missing or repeated
+ * CreateBucketConfiguration, PublicAccessBlockConfiguration,
+ * OwnershipControls and Tagging. Strict: a wrong root, a missing or repeated
  * required element, a DOCTYPE (entity tricks) or bad XML is CN_EINVAL (the caller answers
  * MalformedXML). Namespaces are accepted and ignored. Pure functions, thread-safe.
  */
@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "gateway/s3/tags.h"
 
 #define GW_MPU_MAX_PARTS 10000
 #define GW_DELETE_MAX_KEYS 1000
@@ -31,11 +33,12 @@ int gw_xml_parse_complete(const char *p, size_t n, gw_xml_part_t **parts, size_t
 
 typedef struct gw_xml_delete {
     int quiet;
-    const char *unsupported; /* an Object names what we cannot honour yet (a VersionId other
-                                than "null", a conditional ETag, LastModifiedTime or Size):
-                                its element name; the caller answers NotImplemented */
+    const char *unsupported; /* an Object names what we cannot honour yet (a conditional
+                                ETag, LastModifiedTime or Size): its element name; the caller
+                                answers NotImplemented */
     char **keys;      /* NUL-terminated (keys cannot hold NUL) */
     size_t *key_lens;
+    char **vids;      /* each Object's VersionId as sent (at most 71 bytes), NULL: none */
     size_t n;
 } gw_xml_delete_t;
 
@@ -94,5 +97,12 @@ int gw_xml_parse_ownership(const char *p, size_t n, char mode[32]);
 #define GW_XML_VER_SUSPENDED 2
 #define GW_XML_MFA_ENABLED 1u
 int gw_xml_parse_versioning(const char *p, size_t n, int *status, unsigned *mfa);
+
+/** Parses a Tagging body (Put{Object,Bucket}Tagging: one TagSet of Tag elements, each with
+ *  one Key and one Value) into *out (emptied first), in document order, the tags unchecked
+ *  (gw_tags_check tells S3's limits). 0, or CN_EINVAL (MalformedXML: bad XML, another root,
+ *  no TagSet or two, an unknown element, a Tag without its Key or Value or with one twice);
+ *  out is then empty. */
+int gw_xml_parse_tagging(const char *p, size_t n, gw_tags_t *out);
 
 #endif

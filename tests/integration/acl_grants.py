@@ -28,7 +28,7 @@ import botocore
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import s3check  # noqa: E402
-from s3check import bad, code_of, expect, expect_code  # noqa: E402
+from s3check import bad, code_of, expect, expect_code, raw_body, raw_headers  # noqa: E402
 
 EP = os.environ["CAIRN_EP"]
 ALICE_ID, BOB_ID = os.environ["CAIRN_ALICE_ID"], os.environ["CAIRN_BOB_ID"]
@@ -81,28 +81,6 @@ def policy_body(owner, *grants):
             "Group": "URI"}[typ]] = val
         gl.append({"Grantee": ge, "Permission": perm})
     return {"Owner": {"ID": owner}, "Grants": gl}
-
-
-def raw_body(client_, body):
-    """Registers a one-shot hook that replaces the next request's body with raw bytes: how
-    a malformed AccessControlPolicy reaches the gateway (boto3 only sends well-formed ones)."""
-    def hook(request, **kw):
-        request.data = body
-        request.headers["Content-Length"] = str(len(body))
-        if "Content-MD5" in request.headers:
-            del request.headers["Content-MD5"]
-        client_.meta.events.unregister("before-sign.s3.PutObjectAcl", hook)
-    client_.meta.events.register("before-sign.s3.PutObjectAcl", hook)
-
-
-def raw_headers(client_, op, headers):
-    """Adds headers to the next request of operation op, before signing: what boto3 1.26's
-    parameters lack (PutObject has no GrantWrite: S3 lists no object WRITE header)."""
-    def hook(request, **kw):
-        for k, v in headers.items():
-            request.headers[k] = v
-        client_.meta.events.unregister("before-sign.s3." + op, hook)
-    client_.meta.events.register("before-sign.s3." + op, hook)
 
 
 def wait_email():

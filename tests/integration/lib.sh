@@ -115,6 +115,31 @@ t_wait_signed() {
     done
 }
 
+# t_gateway_start NAME CONF: starts one more gateway, NAME, with the configuration CONF (a
+# copy of $tmp/conf/cairn-gateway.conf with its own name, ports and log file), its PID in
+# $tmp/run/NAME.pid; waits up to 20 s for its port file. t_gateway_stop NAME ends it (TERM,
+# then KILL after 10 s); call it from a t_at_exit function.
+t_gateway_start() {
+    rm -f "$tmp/run/$1.port"
+    setsid "$build/gateway/cairn-gateway" -c "$2" --port-file "$tmp/run/$1.port" \
+        </dev/null >>"$tmp/logs/$1.out" 2>&1 &
+    echo $! >"$tmp/run/$1.pid"
+    local deadline=$((SECONDS + 20))
+    until [ -s "$tmp/run/$1.port" ]; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.1
+    done
+}
+
+t_gateway_stop() {
+    local pid
+    pid=$(cat "$tmp/run/$1.pid" 2>/dev/null) || return 0
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+    rm -f "$tmp/run/$1.pid"
+}
+
 # t_cluster_user NAME: cairn-adm create-user NAME; sets AK and SK and exports them, with the
 # AWS_* variables for the aws cli and boto3 (no config file, no metadata lookups).
 t_cluster_user() {

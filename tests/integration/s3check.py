@@ -49,3 +49,26 @@ def expect_code(name, fn, want, **kw):
     want = want if isinstance(want, tuple) else (want, "")
     cond = got[0] == want[0] and (not want[1] or got[1] == want[1])
     expect(name, cond, "got %s, want %s" % (got, want))
+
+
+def raw_body(client_, body, op="PutObjectAcl"):
+    """Registers a one-shot hook that replaces the body of the next request of operation op
+    with raw bytes: how a malformed body reaches the gateway (boto3 only sends well-formed
+    ones)."""
+    def hook(request, **kw):
+        request.data = body
+        request.headers["Content-Length"] = str(len(body))
+        if "Content-MD5" in request.headers:
+            del request.headers["Content-MD5"]
+        client_.meta.events.unregister("before-sign.s3." + op, hook)
+    client_.meta.events.register("before-sign.s3." + op, hook)
+
+
+def raw_headers(client_, op, headers):
+    """Adds headers to the next request of operation op, before signing: what boto3 1.26's
+    parameters lack."""
+    def hook(request, **kw):
+        for k, v in headers.items():
+            request.headers[k] = v
+        client_.meta.events.unregister("before-sign.s3." + op, hook)
+    client_.meta.events.register("before-sign.s3." + op, hook)

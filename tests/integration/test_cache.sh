@@ -20,12 +20,7 @@ build=$(cd "${1:-$src/build}" && pwd)
 
 load_pids=""
 stop_b() {
-    local pid
-    pid=$(cat "$tmp/run/gatewayb.pid" 2>/dev/null) || return 0
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-    rm -f "$tmp/run/gatewayb.pid"
+    t_gateway_stop gatewayb
 }
 stop_load() {
     local p
@@ -91,15 +86,7 @@ cache_conf() {
 t_cluster_boot cache 3 --rest --ports 2 --conf cache_conf --user carol
 
 start_b() {
-    rm -f "$tmp/run/gatewayb.port"
-    setsid "$build/gateway/cairn-gateway" -c "$conf_b" --port-file "$tmp/run/gatewayb.port" \
-        </dev/null >>"$tmp/logs/gatewayb.out" 2>&1 &
-    echo $! >"$tmp/run/gatewayb.pid"
-    local deadline=$((SECONDS + 20))
-    until [ -s "$tmp/run/gatewayb.port" ]; do
-        [ $SECONDS -ge $deadline ] && return 1
-        sleep 0.1
-    done
+    t_gateway_start gatewayb "$conf_b"
 }
 
 check "gateway B starts" start_b || t_abort "gateway B did not start"

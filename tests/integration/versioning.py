@@ -345,10 +345,72 @@ def main():
     st["doc"] = vids[:2]
     st["restored"] = restored
 
+    # object ACLs: of the latest, or of a version named
+    s3.put_object_acl(Bucket=B, Key="doc", VersionId=vids[1], ACL="public-read")
+    grants = s3.get_object_acl(Bucket=B, Key="doc", VersionId=vids[1])["Grants"]
+    expect("PutObjectAcl ?versionId sets that version's ACL",
+           any(g["Grantee"].get("URI", "").endswith("AllUsers") for g in grants), grants)
+    grants = s3.get_object_acl(Bucket=B, Key="doc")["Grants"]
+    expect("... and not the latest's", not any(g["Grantee"].get("URI", "").endswith("AllUsers")
+                                               for g in grants), grants)
+    data, r = body_of("doc")
+    expect("... nor which version is latest", r.get("VersionId") == restored, r.get("VersionId"))
+    anon = s3check.client(EP)
+    expect("anonymous reads the public version",
+           anon.get_object(Bucket=B, Key="doc", VersionId=vids[1])["Body"].read() == b"doc v1")
+    expect_code("... not the private latest", anon.get_object, 403, Bucket=B, Key="doc")
+    status, h = err_headers(s3.get_object_acl, Bucket=B, Key="dir/f3", VersionId=dirv["dir/f3"][0][0])
+    expect("GetObjectAcl of a delete marker's version: 405", status == 405, (status, h))
+    expect_code("GetObjectAcl of a deleted object: 404", s3.get_object_acl, (404, "NoSuchKey"),
+                Bucket=B, Key="dir/f3")
+
+    # DeleteObjects: markers without a version, a version for good with one
+    r = s3.delete_objects(Bucket=B, Delete={"Objects": [
+        {"Key": "dir/f0"}, {"Key": "dir/f1", "VersionId": dirv["dir/f1"][1][0]},
+        {"Key": "dir/f3", "VersionId": dirv["dir/f3"][0][0]},
+        {"Key": "dir/f2", "VersionId": "nonsense"}]})
+    dl = {d["Key"]: d for d in r.get("Deleted", [])}
+    expect("DeleteObjects without a VersionId writes a delete marker",
+           dl.get("dir/f0", {}).get("DeleteMarker") is True and
+           dl["dir/f0"].get("DeleteMarkerVersionId") not in (None, "null"), r.get("Deleted"))
+    expect("... with one deletes that version", dl.get("dir/f1", {}).get("VersionId") ==
+           dirv["dir/f1"][1][0] and not dl["dir/f1"].get("DeleteMarker"), r.get("Deleted"))
+    expect("... of a delete marker's version says it was one",
+           dl.get("dir/f3", {}).get("DeleteMarker") is True and
+           dl["dir/f3"].get("DeleteMarkerVersionId") == dirv["dir/f3"][0][0], r.get("Deleted"))
+    expect("... a VersionId we never made: that key's NoSuchVersion",
+           [(e["Key"], e["Code"]) for e in r.get("Errors", [])] == [("dir/f2", "NoSuchVersion")],
+           r.get("Errors"))
+    expect_code("dir/f0 is deleted", s3.get_object, (404, "NoSuchKey"), Bucket=B, Key="dir/f0")
+    data, _ = body_of("dir/f1")
+    expect("dir/f1 keeps its latest", data == b"1-1", data)
+    data, _ = body_of("dir/f3")
+    expect("dir/f3 is back once its marker is deleted", data == b"3-1", data)
+
     # never a wrong success: what does not know versions yet
-    expect_code("DeleteObjects in a bucket with versioning: 501", s3.delete_objects,
-                (501, "NotImplemented"), Bucket=B, Delete={"Objects": [{"Key": "old"}]})
-    expect_code("GetObjectAcl: 501", s3.get_object_acl, (501, "NotImplemented"), Bucket=B, Key="old")
+    # tags: each version has its own; the latest by default
+    s3.put_object_tagging(Bucket=B, Key="doc", VersionId=vids[0],
+                          Tagging={"TagSet": [{"Key": "era", "Value": "first"}]})
+    r = s3.get_object_tagging(Bucket=B, Key="doc", VersionId=vids[0])
+    expect("PutObjectTagging ?versionId tags that version",
+           r["TagSet"] == [{"Key": "era", "Value": "first"}] and r.get("VersionId") == vids[0], r)
+    r = s3.get_object_tagging(Bucket=B, Key="doc")
+    expect("... not the latest", r["TagSet"] == [] and r.get("VersionId") == restored, r)
+    s3.put_object_tagging(Bucket=B, Key="doc", Tagging={"TagSet": [{"Key": "era", "Value": "now"}]})
+    h = s3.head_object(Bucket=B, Key="doc")
+    expect("PutObjectTagging without a version tags the latest, which stays latest",
+           h.get("VersionId") == restored and
+           h["ResponseMetadata"]["HTTPHeaders"].get("x-amz-tagging-count") == "1", h)
+    r = s3.put_object(Bucket=B, Key="tagged", Body=b"t", Tagging="a=1")
+    expect("x-amz-tagging on a versioned PutObject", s3.get_object_tagging(
+        Bucket=B, Key="tagged", VersionId=r["VersionId"])["TagSet"] == [{"Key": "a", "Value": "1"}])
+    s3.delete_object_tagging(Bucket=B, Key="doc", VersionId=vids[0])
+    expect("DeleteObjectTagging ?versionId", s3.get_object_tagging(
+        Bucket=B, Key="doc", VersionId=vids[0])["TagSet"] == [])
+    status, h = err_headers(s3.get_object_tagging, Bucket=B, Key="dir/f0",
+                            VersionId=dirv["dir/f0"][0][0])
+    expect("GetObjectTagging of an older version while the latest is a delete marker works",
+           status is None, (status, h))
     expect_code("DeleteBucket of a bucket with versions: 409 BucketNotEmpty", s3.delete_bucket,
                 (409, "BucketNotEmpty"), Bucket=B)
     # what after-restart reads again: every version, and the current listing

@@ -149,6 +149,13 @@ Test(access, operations_map_to_s3_permissions, .timeout = 10)
     cr_expect_eq(gw_op_perm(GW_OP_PUT_OBJECT_ACL), GW_PERM_OBJECT_WRITE_ACP);
     cr_expect_eq(gw_op_perm(GW_OP_GET_BUCKET_ACL), GW_PERM_BUCKET_READ_ACP);
     cr_expect_eq(gw_op_perm(GW_OP_PUT_BUCKET_ACL), GW_PERM_BUCKET_WRITE_ACP);
+    /* tags (issue 16): an object's by its ACL's READ_ACP / WRITE_ACP, a bucket's by its owner */
+    cr_expect_eq(gw_op_perm(GW_OP_GET_OBJECT_TAGGING), GW_PERM_OBJECT_READ_ACP);
+    cr_expect_eq(gw_op_perm(GW_OP_PUT_OBJECT_TAGGING), GW_PERM_OBJECT_WRITE_ACP);
+    cr_expect_eq(gw_op_perm(GW_OP_DELETE_OBJECT_TAGGING), GW_PERM_OBJECT_WRITE_ACP);
+    cr_expect_eq(gw_op_perm(GW_OP_GET_BUCKET_TAGGING), GW_PERM_BUCKET_OWNER);
+    cr_expect_eq(gw_op_perm(GW_OP_PUT_BUCKET_TAGGING), GW_PERM_BUCKET_OWNER);
+    cr_expect_eq(gw_op_perm(GW_OP_DELETE_BUCKET_TAGGING), GW_PERM_BUCKET_OWNER);
     cr_expect_eq(gw_op_perm(GW_OP_DELETE_BUCKET), GW_PERM_BUCKET_OWNER);
     cr_expect_eq(gw_op_perm(GW_OP_GET_BUCKET_LOCATION), GW_PERM_BUCKET_OWNER);
     cr_expect_eq(gw_op_perm(GW_OP_LIST_BUCKETS), GW_PERM_NONE);
@@ -489,4 +496,32 @@ Test(access, metadata_format_3_carries_grants, .timeout = 5)
     cr_expect_str_eq(acl, "private");
     gw_meta_dispose(&m);
     cn_buf_dispose(&b);
+}
+
+/* issue 16: an object's tags are the pair ":tags" of format 3; a metadata copy (COPY
+ * directive, an older gateway's PutObjectAcl) keeps it, and gw_meta_find reads it */
+Test(access, metadata_tags_pair, .timeout = 5)
+{
+    gw_meta_t m = {0}, in = {0}, out = {0};
+    cn_buf_t b, v;
+
+    cn_buf_init(&b);
+    cn_buf_init(&v);
+    gw_meta_add(&m, "content-type", 12, "text/plain", 10);
+    gw_meta_add_access(&m, BOB, "private", NULL);
+    gw_meta_add(&m, GW_META_TAGS, strlen(GW_META_TAGS), "a=1&b=2", 7);
+    gw_meta_encode(&m, &b);
+    cr_expect_eq(gw_meta_find(b.data, b.len, GW_META_TAGS, &v), 1);
+    cr_expect_str_eq(v.data, "a=1&b=2");
+    cr_expect_eq(gw_meta_find(b.data, b.len, "x-amz-meta-none", &v), 0);
+    cr_expect_eq(gw_meta_find("\xc1", 1, GW_META_TAGS, &v), CN_ECORRUPT);
+    cr_assert_eq(gw_meta_decode(b.data, b.len, &in), 0);
+    gw_meta_copy_user(&in, &out);
+    cr_expect_eq(out.n, 2, "content-type and the tags, not the access pairs");
+    cr_expect_str_eq(out.pairs[1].name, GW_META_TAGS);
+    gw_meta_dispose(&m);
+    gw_meta_dispose(&in);
+    gw_meta_dispose(&out);
+    cn_buf_dispose(&b);
+    cn_buf_dispose(&v);
 }

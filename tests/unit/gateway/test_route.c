@@ -234,3 +234,29 @@ Test(route, post_object_and_options, .timeout = 5)
     cr_assert_eq(r.op, GW_OP_GET_OBJECT_ATTRIBUTES);
     cr_assert_eq(parse("PUT", "/b/k", "attributes", NULL, NULL, &r), GW_S3_METHOD_NOT_ALLOWED);
 }
+
+/* issue 16: tagging of objects and buckets */
+Test(route, tagging_subresources, .timeout = 5)
+{
+    static const struct {
+        const char *method, *path;
+        gw_op_t op;
+    } rows[] = {
+        {"GET", "/b/k", GW_OP_GET_OBJECT_TAGGING},
+        {"PUT", "/b/k", GW_OP_PUT_OBJECT_TAGGING},
+        {"DELETE", "/b/k", GW_OP_DELETE_OBJECT_TAGGING},
+        {"GET", "/b", GW_OP_GET_BUCKET_TAGGING},
+        {"PUT", "/b", GW_OP_PUT_BUCKET_TAGGING},
+        {"DELETE", "/b", GW_OP_DELETE_BUCKET_TAGGING},
+    };
+    gw_route_t r;
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        cr_assert_eq(parse(rows[i].method, rows[i].path, "tagging", NULL, NULL, &r), GW_S3_OK);
+        cr_assert_eq(r.op, rows[i].op, "%s %s", rows[i].method, rows[i].path);
+    }
+    cr_assert_eq(parse("PUT", "/b/k", "tagging&versionId=null", NULL, NULL, &r), GW_S3_OK);
+    cr_assert_eq(r.op, GW_OP_PUT_OBJECT_TAGGING);
+    cr_assert_eq(parse("POST", "/b/k", "tagging", NULL, NULL, &r), GW_S3_METHOD_NOT_ALLOWED);
+    cr_assert_eq(parse("HEAD", "/b", "tagging", NULL, NULL, &r), GW_S3_METHOD_NOT_ALLOWED);
+}

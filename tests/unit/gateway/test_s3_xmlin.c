@@ -94,15 +94,32 @@ Test(xmlin, delete_parses_keys_and_quiet, .timeout = 5)
     cr_assert_str_eq(d.keys[0], "a & b");
     cr_assert_str_eq(d.keys[1], "dir/é x");
     cr_assert_eq(d.key_lens[1], strlen("dir/é x"));
-    cr_assert_null(d.unsupported); /* VersionId null names the one version */
+    cr_assert_null(d.unsupported);
+    cr_assert_null(d.vids[0]);
+    cr_assert_str_eq(d.vids[1], "null");
+    gw_xml_delete_dispose(&d);
+}
+
+Test(xmlin, delete_keeps_each_version_id, .timeout = 5)
+{
+    gw_xml_delete_t d;
+    const char *x = "<Delete><Object><Key>k</Key><VersionId>3HL4kqtJ</VersionId></Object>"
+                    "<Object><Key>k</Key></Object></Delete>";
+    const char *twice = "<Delete><Object><Key>k</Key><VersionId>a</VersionId>"
+                        "<VersionId>b</VersionId></Object></Delete>";
+
+    cr_assert_eq(gw_xml_parse_delete(x, strlen(x), &d), 0);
+    cr_assert_null(d.unsupported, "a version's form is judged per key by the caller");
+    cr_assert_str_eq(d.vids[0], "3HL4kqtJ");
+    cr_assert_null(d.vids[1]);
+    gw_xml_delete_dispose(&d);
+    cr_assert_eq(gw_xml_parse_delete(twice, strlen(twice), &d), CN_EINVAL);
     gw_xml_delete_dispose(&d);
 }
 
 Test(xmlin, delete_flags_what_cannot_be_honoured, .timeout = 5)
 {
     static const char *const cases[][2] = {
-        {"<Delete><Object><Key>k</Key><VersionId>3HL4kqtJ</VersionId></Object></Delete>",
-         "VersionId"},
         {"<Delete><Object><Key>k</Key><ETag>\"abc\"</ETag></Object></Delete>", "ETag"},
         {"<Delete><Object><Key>k</Key><Size>3</Size></Object></Delete>", "Size"},
         {"<Delete><Object><Key>k</Key><LastModifiedTime>2026-01-01T00:00:00Z</LastModifiedTime>"
