@@ -20,10 +20,10 @@
  * marker) keeps each part's checksum of that algorithm in the part record's metadata (one a
  * part sent, or one computed here), Complete checks those the request names and gives the
  * object the composite checksum (mpu_sum.h) as its x-amz-checksum-<alg> pair.
- * A completed upload's marker stays, with MPU_DONE* pairs and no object metadata, so that a
- * second Complete with the same parts answers as the first did (S3 does); every other
- * operation takes it for NoSuchUpload, ListMultipartUploads skips it and deletes it a day
- * (MPU_DONE_KEEP_MS) after the completion.
+ * The object a Complete makes names its upload and the parts Complete named (MPU_OBJ_ID,
+ * MPU_OBJ_PARTS in its metadata), so that a second Complete of an upload whose marker is gone
+ * answers as the first did (S3 does) when the object's latest version is still that upload's
+ * with the same parts; else NoSuchUpload. Nothing of a completed upload stays behind.
  * Known limit: ListMultipartUploads orders by "<key>/<uploadId>", which differs from S3's
  * key order only for keys that hold bytes below '/'.
  */
@@ -57,12 +57,9 @@
 #define MPU_WINDOW 8 /* part record reads in flight */
 /* Internal pairs of an upload marker's metadata (manifest.h's ':' names) */
 #define MPU_CKALG ":ckalg"         /* the upload's checksum algorithm ("CRC32"...) */
-#define MPU_DONE ":done"           /* completed: the object's ETag */
-#define MPU_DONE_VID ":done_vid"   /* the version Complete made ("" none) */
-#define MPU_DONE_PARTS ":done_parts" /* SHA-256 hex of the parts Complete named (parts_digest) */
-#define MPU_DONE_SUM ":done_sum"   /* "x-amz-checksum-<alg>=<composite>" or "" */
-#define MPU_DONE_MS ":done_ms"     /* when, ms since the epoch */
-#define MPU_DONE_KEEP_MS (24ull * 3600 * 1000)
+/* ... and of a completed object's */
+#define MPU_OBJ_ID ":mpu_id"       /* the upload that made it */
+#define MPU_OBJ_PARTS ":mpu_parts" /* SHA-256 hex of the parts Complete named (parts_digest) */
 
 /* ---- keys ------------------------------------------------------------------------------ */
 
@@ -164,8 +161,8 @@ static int get_uint_param(gw_req_t *r, const char *name, uint64_t max, uint64_t 
 
 /* The pairs of a marker's metadata that name an upload's people (upload_people_xml) */
 #define MPU_PEOPLE_PICK GW_META_OWNER "," GW_META_INITIATOR
-/* ... and what ListMultipartUploads shows or skips too */
-#define MPU_LIST_PICK MPU_PEOPLE_PICK "," MPU_CKALG "," MPU_DONE "," MPU_DONE_MS
+/* ... and what ListMultipartUploads shows too */
+#define MPU_LIST_PICK MPU_PEOPLE_PICK "," MPU_CKALG
 
 /* The value of pair name of encoded metadata meta into out (cap bytes): 1, or 0 when it has
  * none (or it does not fit, or meta does not decode). */
@@ -184,13 +181,6 @@ static int meta_value(cn_slice_t meta, const char *name, char *out, size_t cap)
         }
     gw_meta_dispose(&m);
     return found;
-}
-
-/* 1 when encoded marker metadata is a completed upload's (MPU_DONE) */
-static int meta_has_done(cn_slice_t meta)
-{
-    char etag[80];
-    return meta_value(meta, MPU_DONE, etag, sizeof(etag));
 }
 
 /* The additional checksum pair of encoded metadata (a part record's) as
@@ -519,17 +509,14 @@ static struct mpu_op *mpu_start(gw_req_t *r)
 }
 
 #define MD_OP_META 1    /* marker_done: keep the marker's metadata in the op's meta */
-#define MD_ALLOW_DONE 2 /* marker_done: a completed upload's marker is no error */
 
 /* The completion prologue of a request on the upload marker (HEAD or DELETE): frees resp
  * (after appending its "meta" to meta_out when not NULL, else to the op's with MD_OP_META;
- * r->op is touched only once r is known to be there), answers NoSuchUpload or the error. A
- * completed upload's marker (MPU_DONE) is NoSuchUpload unless MD_ALLOW_DONE. Returns 0 when
- * the caller goes on, 1 when the request is answered or gone. */
+ * r->op is touched only once r is known to be there), answers NoSuchUpload or the error.
+ * Returns 0 when the caller goes on, 1 when the request is answered or gone. */
 static int marker_done(gw_req_t *r, int status, cn_msg_t *resp, cn_buf_t *meta_out, int how)
 {
     int rc = rpc_begin(r, status, &resp);
-    int allow_done = (how & MD_ALLOW_DONE) != 0;
 
     if (rc == 0) {
         cn_slice_t meta = {0};
@@ -538,8 +525,6 @@ static int marker_done(gw_req_t *r, int status, cn_msg_t *resp, cn_buf_t *meta_o
         cn_msg_get_bytes(resp, "meta", &meta);
         if (meta_out && meta.len)
             cn_buf_append(meta_out, meta.ptr, meta.len);
-        if (!allow_done && meta_has_done(meta))
-            rc = CN_ENOENT; /* completed: the upload is gone */
     }
     if (resp)
         cn_msg_free(resp);
@@ -964,11 +949,9 @@ static void on_complete_marker_done(int status, cn_msg_t *resp, void *arg)
     if (gw_req_rpc_done(r))
         return;
     o = r->op;
-    if (rc != 0) { /* the object is complete: the upload goes, if not its idempotence */
-        CN_LOG(CN_LOG_WARN, "req=%s complete: marking upload %s completed: %s (deleted)",
-               r->reqid, o->id, cn_strerror(rc));
-        gw_stor_delete_bg(r->srv, o->mkey.data, o->mkey.len);
-    }
+    if (rc != 0 && rc != CN_ENOENT)
+        CN_LOG(CN_LOG_WARN, "req=%s complete: delete of the marker of upload %s: %s", r->reqid,
+               o->id, cn_strerror(rc));
     keep = cn_calloc(GW_MPU_MAX_PARTS / 8 + 1, 1);
     for (size_t i = 0; i < o->nparts; i++)
         keep[o->parts[i].number / 8] |= (uint8_t)(1u << (o->parts[i].number % 8));
@@ -992,29 +975,8 @@ static void on_complete_parent(int status, cn_msg_t *resp, void *arg)
     if (put_checked(r, rc, resp, "complete, manifest put of") != 0)
         return;
     o = r->op;
-    /* the marker becomes the completed upload's: what a second Complete answers */
-    {
-        gw_meta_t done = {0};
-        cn_buf_t enc;
-        char ms[24];
-
-        snprintf(ms, sizeof(ms), "%" PRIu64, cn_now_ms());
-        gw_meta_add(&done, MPU_DONE, strlen(MPU_DONE), o->etag, strlen(o->etag));
-        gw_meta_add(&done, MPU_DONE_VID, strlen(MPU_DONE_VID), o->vid, strlen(o->vid));
-        gw_meta_add(&done, MPU_DONE_PARTS, strlen(MPU_DONE_PARTS), o->parts_hex,
-                    strlen(o->parts_hex));
-        gw_meta_add(&done, MPU_DONE_SUM, strlen(MPU_DONE_SUM), o->sum, strlen(o->sum));
-        gw_meta_add(&done, MPU_DONE_MS, strlen(MPU_DONE_MS), ms, strlen(ms));
-        cn_buf_init(&enc);
-        gw_meta_encode(&done, &enc);
-        gw_meta_dispose(&done);
-        m = msg_for(CN_OP_PUT, &o->mkey);
-        cn_msg_set_u64(m, "clock", 0);
-        cn_msg_set_str(m, "etag", "");
-        cn_msg_set_bytes(m, "meta", enc.data, enc.len);
-        cn_msg_set_u64(m, "flags", 0);
-        cn_buf_dispose(&enc);
-    }
+    m = msg_for(CN_OP_DELETE, &o->mkey);
+    cn_msg_set_u64(m, "clock", 0);
     send_for(r, &o->mkey, m, on_complete_marker_done);
 }
 
@@ -1041,6 +1003,8 @@ static void complete_put_parent(gw_req_t *r)
         CN_LOG(CN_LOG_WARN, "req=%s upload %s: unreadable marker metadata kept as it is",
                r->reqid, o->id);
     gw_meta_set(&o->meta, MPU_CKALG, NULL); /* decoded just above */
+    gw_meta_set(&o->meta, MPU_OBJ_ID, o->id);    /* what a second Complete looks for */
+    gw_meta_set(&o->meta, MPU_OBJ_PARTS, o->parts_hex);
     if (o->sum[0]) {
         const char *value;
         gw_checksum_alg_t alg = checksum_split(o->sum, &value);
@@ -1152,25 +1116,81 @@ static gw_s3_err_t complete_part_check(struct part_info *p, int rc, cn_msg_t *re
     return GW_S3_OK;
 }
 
-/* The marker of the upload is read (o->meta): a completed upload answers again what it
- * answered, for the same parts; an open one has its parts read. */
+/* ---- a second Complete: the upload's marker is gone; its object may say it was it ---- */
+
+static void on_again_head(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = rpc_begin(r, status, &resp);
+    struct mpu_op *o;
+    cn_slice_t meta = {0};
+    char id[MPU_ID_LEN + 1], hex[2 * CN_SHA256_LEN + 1], etag[80] = "", sum[128];
+    char vid[GW_VER_ID_LEN + 1] = "";
+    int same = 0;
+
+    if (rc == 1)
+        return;
+    o = r->op;
+    if (rc == 0) {
+        cn_msg_get_bytes(resp, "meta", &meta);
+        cn_msg_get_str(resp, "etag", etag, sizeof(etag));
+        same = meta_value(meta, MPU_OBJ_ID, id, sizeof(id)) && strcmp(id, o->id) == 0 &&
+               meta_value(meta, MPU_OBJ_PARTS, hex, sizeof(hex)) &&
+               strcmp(hex, o->parts_hex) == 0;
+        meta_checksum(meta, sum, sizeof(sum));
+    }
+    if (resp)
+        cn_msg_free(resp);
+    if (rc != 0 && rc != CN_ENOENT) {
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    if (!same) {
+        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
+        return;
+    }
+    if (gw_ver_bucket_state(r) != GW_VER_OFF)
+        gw_ver_of_key(cn_slice(o->okey.data, o->okey.len), vid);
+    complete_reply(r, etag, vid, sum);
+}
+
+static void on_again_latest(gw_req_t *r, int status, const gw_ver_pick_t *pick)
+{
+    struct mpu_op *o = r->op;
+
+    if (status != 0) {
+        gw_req_error(r, gw_s3_err_from_rc(status), NULL);
+        return;
+    }
+    if (!pick->found || (pick->flags & CN_OBJ_DELETE_MARKER)) {
+        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
+        return;
+    }
+    cn_buf_reset(&o->okey);
+    cn_buf_append(&o->okey, pick->key.data, pick->key.len);
+    send_for(r, &o->okey, msg_for(CN_OP_HEAD, &o->okey), on_again_head);
+}
+
+/* The upload's marker is gone: a second Complete answers the first's answer when the
+ * object's latest version is this upload's, completed with the same parts. */
+static void complete_again(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+
+    if (gw_ver_bucket_state(r) != GW_VER_OFF) {
+        gw_ver_find_latest(r, o->okey.data, o->okey.len, on_again_latest);
+        return;
+    }
+    send_for(r, &o->okey, msg_for(CN_OP_HEAD, &o->okey), on_again_head);
+}
+
+/* The marker of the upload is read (o->meta): its parts are read. */
 static void complete_marker_read(gw_req_t *r)
 {
     struct mpu_op *o = r->op;
     cn_slice_t meta = cn_slice(o->meta.data, o->meta.len);
-    char alg[16], etag[80], vid[GW_VER_ID_LEN + 1], hex[2 * CN_SHA256_LEN + 1], sum[128];
+    char alg[16];
 
-    if (meta_value(meta, MPU_DONE, etag, sizeof(etag))) {
-        meta_value(meta, MPU_DONE_VID, vid, sizeof(vid));
-        meta_value(meta, MPU_DONE_PARTS, hex, sizeof(hex));
-        meta_value(meta, MPU_DONE_SUM, sum, sizeof(sum));
-        if (strcmp(hex, o->parts_hex) != 0) {
-            gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
-            return;
-        }
-        complete_reply(r, etag, vid, sum);
-        return;
-    }
     if (meta_value(meta, MPU_CKALG, alg, sizeof(alg)))
         o->alg = gw_mpu_sum_alg(alg, strlen(alg));
     for (size_t i = 0; o->alg != GW_CK_NONE && i < o->nparts; i++)
@@ -1192,7 +1212,14 @@ static void on_complete_marker(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
 
-    if (marker_done(r, status, resp, NULL, MD_OP_META | MD_ALLOW_DONE) != 0)
+    if (status == 0 && resp && cn_msg_rc(resp) == CN_ENOENT) { /* completed already? */
+        cn_msg_free(resp);
+        if (gw_req_rpc_done(r))
+            return;
+        complete_again(r);
+        return;
+    }
+    if (marker_done(r, status, resp, NULL, MD_OP_META) != 0)
         return;
     complete_marker_read(r);
 }
@@ -1231,7 +1258,7 @@ static void on_abort_deleted(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
 
-    if (marker_done(r, status, resp, NULL, MD_ALLOW_DONE) != 0)
+    if (marker_done(r, status, resp, NULL, 0) != 0)
         return;
     sweep_start(r->srv, &((struct mpu_op *)r->op)->pprefix, NULL);
     gw_req_send_empty(r, 204);
@@ -1394,8 +1421,7 @@ void gw_s3_list_parts(gw_req_t *r)
 
 /* ---- ListMultipartUploads --------------------------------------------------------------
  * Pages of upload markers are read until max-uploads uploads and common prefixes are found
- * and one more shows the listing is truncated. Completed uploads' markers are skipped (and
- * deleted once MPU_DONE_KEEP_MS old). With a delimiter, the keys that hold it after the
+ * and one more shows the listing is truncated. With a delimiter, the keys that hold it after the
  * prefix roll up into a common prefix, and the listing goes on after all of them. */
 
 static void uploads_next(gw_req_t *r);
@@ -1469,22 +1495,6 @@ static void upload_xml(gw_req_t *r, const cn_list_entry_t *e, const char *key, s
     gw_xml_close(&o->uploads_xml, "Upload");
 }
 
-/* A completed upload's marker (skipped; deleted once old): 1 */
-static int upload_done(gw_req_t *r, const cn_list_entry_t *e)
-{
-    cn_slice_t v;
-    uint64_t at = 0;
-
-    if (!cn_list_entry_meta(e, MPU_DONE, &v))
-        return 0;
-    if (cn_list_entry_meta(e, MPU_DONE_MS, &v))
-        for (size_t i = 0; i < v.len && v.ptr[i] >= '0' && v.ptr[i] <= '9'; i++)
-            at = at * 10 + (uint64_t)(v.ptr[i] - '0');
-    if (cn_now_ms() > at + MPU_DONE_KEEP_MS)
-        gw_stor_delete_bg(r->srv, e->key.ptr, e->key.len);
-    return 1;
-}
-
 /* Takes entry e of a page: 0 go on, 1 the listing is complete (max reached and one more
  * found), 2 a common prefix was emitted (the next page starts after it). */
 static int upload_take(gw_req_t *r, const cn_list_entry_t *e, size_t base)
@@ -1495,8 +1505,7 @@ static int upload_take(gw_req_t *r, const cn_list_entry_t *e, size_t base)
 
     if ((e->flags & CN_LIST_PREFIX) || e->key.len <= base + MPU_ID_LEN + 1 ||
         e->key.ptr[e->key.len - MPU_ID_LEN - 1] != '/' ||
-        !upload_id_valid(e->key.ptr + e->key.len - MPU_ID_LEN, MPU_ID_LEN) ||
-        upload_done(r, e))
+        !upload_id_valid(e->key.ptr + e->key.len - MPU_ID_LEN, MPU_ID_LEN))
         return 0;
     key = e->key.ptr + base;
     klen = e->key.len - base - MPU_ID_LEN - 1;
