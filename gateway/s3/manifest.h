@@ -11,6 +11,9 @@
  *        an object for a private one: its owner alone may read it.
  *    An upload marker's metadata (s3_multipart.c) has ":initiator" too, the canonical id of
  *    the user who created the upload; Complete leaves it out of the object's.
+ *    An upload marker may have ":ckalg" (its checksum algorithm), left out of the object's
+ *    too; a completed multipart object has ":mpu_id" and ":mpu_parts" (its upload, and a
+ *    digest of the parts Complete named: a second Complete answers by them). Issue 16.
  *      Format 3 may also have ":tags", the object's tags (tags.h's stored form, "k=v&k2=v2"
  *      percent-encoded; issue 16). No new version: a reader that does not know the pair
  *      ignores it as it ignores every internal pair it does not know, and keeps it where it
