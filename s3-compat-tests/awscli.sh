@@ -185,6 +185,44 @@ expect_eq "complete parts 1 and 3: md5-of-md5s-2" "$want" "$out"
 check "... the object is part 1 + part 3" cmp <(cat p1 p2) <(s3 s3 cp --only-show-errors "s3://$b-api/mp" -)
 meta=$(s3 s3api head-object --bucket "$b-api" --key mp --query '[ContentType,Metadata.m]' --output text 2>&1 | tr -s ' \t' ' ')
 expect_eq "... Content-Type and metadata from create" "text/x-mp 1" "$meta"
+# object attributes, parts, checksums, ListMultipartUploads with a delimiter (issue 16); mp's
+# parts are 1 and 3 (p1, p2): GET's partNumber counts the object's parts, 1 and 2
+got=$(s3 s3api get-object-attributes --bucket "$b-api" --key mp --object-attributes ETag ObjectSize \
+    ObjectParts StorageClass --query '[ETag,ObjectSize,ObjectParts.TotalPartsCount,StorageClass]' \
+    --output text 2>&1 | tr -s ' \t' ' ')
+expect_eq "get-object-attributes of mp" "$(printf '%s' "$want" | tr -d '"') $((5242880 + 13)) 2 STANDARD" "$got"
+got=$(s3 s3api get-object --bucket "$b-api" --key mp --part-number 2 part2 --query '[PartsCount,ContentRange]' \
+    --output text 2>&1 | tr -s ' \t' ' ')
+expect_eq "get-object --part-number 2: parts count, range" "2 bytes 5242880-5242892/5242893" "$got"
+check "... its bytes are part 3's" cmp p2 part2
+out=$(s3 s3api get-object --bucket "$b-api" --key mp --part-number 3 part3 2>&1)
+expect_match "get-object --part-number 3 of 2 parts: InvalidPartNumber" 'InvalidPartNumber' "$out"
+got=$(s3 s3api head-object --bucket "$b-api" --key mp --part-number 1 --query '[ContentLength,PartsCount]' \
+    --output text 2>&1 | tr -s ' \t' ' ')
+expect_eq "head-object --part-number 1" "5242880 2" "$got"
+id=$(s3 s3api create-multipart-upload --bucket "$b-api" --key mpsum --checksum-algorithm SHA256 --query UploadId --output text 2>&1)
+sum=$(s3 s3api upload-part --bucket "$b-api" --key mpsum --upload-id "$id" --part-number 1 --body p2 \
+    --checksum-algorithm SHA256 --query ChecksumSHA256 --output text 2>&1)
+expect_eq "upload-part --checksum-algorithm SHA256" "$(openssl dgst -sha256 -binary p2 | base64)" "$sum"
+e1=$(s3 s3api list-parts --bucket "$b-api" --key mpsum --upload-id "$id" --query 'Parts[0].[ETag,ChecksumSHA256]' --output text 2>&1 | tr -s ' \t' ' ')
+expect_eq "list-parts: the part's SHA256" "$sum" "${e1#* }"
+got=$(s3 s3api complete-multipart-upload --bucket "$b-api" --key mpsum --upload-id "$id" \
+    --multipart-upload "{\"Parts\":[{\"PartNumber\":1,\"ETag\":${e1%% *},\"ChecksumSHA256\":\"$sum\"}]}" \
+    --query ChecksumSHA256 --output text 2>&1)
+expect_eq "complete-multipart-upload: the composite SHA256" \
+    "$(openssl dgst -sha256 -binary p2 | openssl dgst -sha256 -binary | base64)-1" "$got"
+got=$(s3 s3api head-object --bucket "$b-api" --key mpsum --checksum-mode ENABLED --query ChecksumSHA256 --output text 2>&1)
+expect_eq "head-object --checksum-mode ENABLED: the composite SHA256" \
+    "$(openssl dgst -sha256 -binary p2 | openssl dgst -sha256 -binary | base64)-1" "$got"
+for k in dl/a/1 dl/a/2 dl/b dl/c/d/1; do
+    s3 s3api create-multipart-upload --bucket "$b-api" --key "$k" --query UploadId --output text >>dl.ids 2>&1
+done
+got=$(s3 s3api list-multipart-uploads --bucket "$b-api" --prefix dl/ --delimiter / \
+    --query '[Uploads[].Key,CommonPrefixes[].Prefix]' --output text 2>&1 | tr -s ' \t\n' ' ')
+expect_eq "list-multipart-uploads --delimiter /" "dl/b dl/a/ dl/c/ " "$got"
+paste -d' ' <(printf '%s\n' dl/a/1 dl/a/2 dl/b dl/c/d/1) dl.ids | while read -r k u; do
+    s3 s3api abort-multipart-upload --bucket "$b-api" --key "$k" --upload-id "$u"
+done
 id=$(s3 s3api create-multipart-upload --bucket "$b-api" --key mp2 --query UploadId --output text 2>&1)
 check "abort-multipart-upload" s3 s3api abort-multipart-upload --bucket "$b-api" --key mp2 --upload-id "$id"
 out=$(s3 s3api list-parts --bucket "$b-api" --key mp2 --upload-id "$id" 2>&1)

@@ -115,6 +115,7 @@ static const gw_perm_t op_perms[] = {
      * (FULL_CONTROL), READ_ACP and WRITE_ACP grants; a bucket's tags by its owner only (a
      * bucket policy may grant them to others) */
     [GW_OP_GET_OBJECT_TAGGING] = GW_PERM_OBJECT_READ_ACP,
+    [GW_OP_GET_OBJECT_ATTRIBUTES] = GW_PERM_OBJECT_READ,
     [GW_OP_PUT_OBJECT_TAGGING] = GW_PERM_OBJECT_WRITE_ACP,
     [GW_OP_DELETE_OBJECT_TAGGING] = GW_PERM_OBJECT_WRITE_ACP,
     [GW_OP_GET_BUCKET_TAGGING] = GW_PERM_BUCKET_OWNER,

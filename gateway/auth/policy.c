@@ -1106,6 +1106,10 @@ const char *gw_policy_op_action(gw_op_t op, int has_version_id, int *object_leve
         a = has_version_id ? "s3:GetObjectVersionTagging" : "s3:GetObjectTagging";
         obj = 1;
         break;
+    case GW_OP_GET_OBJECT_ATTRIBUTES:
+        a = has_version_id ? "s3:GetObjectVersionAttributes" : "s3:GetObjectAttributes";
+        obj = 1;
+        break;
     case GW_OP_PUT_OBJECT_TAGGING:
         a = has_version_id ? "s3:PutObjectVersionTagging" : "s3:PutObjectTagging";
         obj = 1;

@@ -23,6 +23,7 @@
 #include "gateway/s3/s3_bucket.h"
 #include "gateway/s3/s3_delete.h"
 #include "gateway/http/s3_limits.h"
+#include "gateway/s3/s3_attributes.h"
 #include "gateway/s3/s3_multipart.h"
 #include "gateway/s3/s3_object.h"
 #include "gateway/s3/s3_policy.h"
@@ -77,6 +78,7 @@ static const gw_op_fn op_handlers[] = {
     [GW_OP_GET_OBJECT_ACL] = gw_s3_get_object_acl,
     [GW_OP_PUT_OBJECT_ACL] = gw_s3_put_object_acl,
     [GW_OP_GET_OBJECT_TAGGING] = gw_s3_get_object_tagging,
+    [GW_OP_GET_OBJECT_ATTRIBUTES] = gw_s3_get_object_attributes,
     [GW_OP_PUT_OBJECT_TAGGING] = gw_s3_put_object_tagging,
     [GW_OP_DELETE_OBJECT_TAGGING] = gw_s3_delete_object_tagging,
     [GW_OP_GET_BUCKET_TAGGING] = gw_s3_get_bucket_tagging,

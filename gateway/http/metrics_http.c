@@ -84,6 +84,7 @@ static const char *const op_names[] = {
     [GW_OP_GET_OBJECT_ACL] = "GetObjectAcl",
     [GW_OP_PUT_OBJECT_ACL] = "PutObjectAcl",
     [GW_OP_GET_OBJECT_TAGGING] = "GetObjectTagging",
+    [GW_OP_GET_OBJECT_ATTRIBUTES] = "GetObjectAttributes",
     [GW_OP_POST_OBJECT] = "PostObject",
     [GW_OP_OPTIONS] = "Options",
     [GW_OP_UNSUPPORTED] = "Unsupported",

@@ -214,11 +214,28 @@ void gw_manifest_add_seg(gw_manifest_t *m, const char *prefix, size_t prefix_len
     s->chunk_size = chunk_size;
 }
 
+void gw_manifest_add_part(gw_manifest_t *m, uint32_t number, uint32_t nsegs,
+                          const char *checksum)
+{
+    m->parts = cn_realloc(m->parts, (m->nparts + 1) * sizeof(*m->parts));
+    m->parts[m->nparts].number = number;
+    m->parts[m->nparts].nsegs = nsegs;
+    m->parts[m->nparts].checksum = cn_strdup(checksum ? checksum : "");
+    m->nparts++;
+}
+
+void gw_manifest_copy_parts(gw_manifest_t *dst, const gw_manifest_t *src)
+{
+    for (size_t i = 0; i < src->nparts; i++)
+        gw_manifest_add_part(dst, src->parts[i].number, src->parts[i].nsegs,
+                             src->parts[i].checksum);
+}
+
 void gw_manifest_encode(const gw_manifest_t *m, cn_buf_t *out)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, buf_write);
-    msgpack_pack_map(&pk, 4);
+    msgpack_pack_map(&pk, m->nparts ? 5 : 4);
     pack_str(&pk, "v", 1);
     msgpack_pack_uint64(&pk, 1);
     pack_str(&pk, "size", 4);
@@ -234,6 +251,16 @@ void gw_manifest_encode(const gw_manifest_t *m, cn_buf_t *out)
         msgpack_pack_uint64(&pk, m->segs[i].size);
         msgpack_pack_uint64(&pk, m->segs[i].chunk_size);
     }
+    if (!m->nparts)
+        return;
+    pack_str(&pk, "parts", 5);
+    msgpack_pack_array(&pk, m->nparts);
+    for (size_t i = 0; i < m->nparts; i++) {
+        msgpack_pack_array(&pk, 3);
+        msgpack_pack_uint32(&pk, m->parts[i].number);
+        msgpack_pack_uint32(&pk, m->parts[i].nsegs);
+        pack_str(&pk, m->parts[i].checksum, strlen(m->parts[i].checksum));
+    }
 }
 
 void gw_manifest_dispose(gw_manifest_t *m)
@@ -241,6 +268,9 @@ void gw_manifest_dispose(gw_manifest_t *m)
     for (size_t i = 0; i < m->nsegs; i++)
         cn_free(m->segs[i].prefix);
     cn_free(m->segs);
+    for (size_t i = 0; i < m->nparts; i++)
+        cn_free(m->parts[i].checksum);
+    cn_free(m->parts);
     memset(m, 0, sizeof(*m));
 }
 
@@ -249,6 +279,33 @@ static int key_is(const msgpack_object *k, const char *s)
     size_t n = strlen(s);
     return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
            memcmp(k->via.str.ptr, s, n) == 0;
+}
+
+/* "parts": [[number, nsegs, checksum], ...] into m. 0 or CN_ECORRUPT. */
+static int decode_parts(const msgpack_object *v, gw_manifest_t *m)
+{
+    if (m->nparts || v->via.array.size > 10000)
+        return CN_ECORRUPT;
+    for (uint32_t j = 0; j < v->via.array.size; j++) {
+        const msgpack_object *p = &v->via.array.ptr[j];
+        char *ck;
+        if (p->type != MSGPACK_OBJECT_ARRAY || p->via.array.size != 3 ||
+            p->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+            p->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+            p->via.array.ptr[2].type != MSGPACK_OBJECT_STR ||
+            p->via.array.ptr[0].via.u64 < 1 || p->via.array.ptr[0].via.u64 > 10000 ||
+            p->via.array.ptr[1].via.u64 < 1 || p->via.array.ptr[1].via.u64 > UINT32_MAX)
+            return CN_ECORRUPT;
+        ck = cn_strndup(p->via.array.ptr[2].via.str.ptr, p->via.array.ptr[2].via.str.size);
+        if (strlen(ck) != p->via.array.ptr[2].via.str.size) { /* a NUL inside */
+            cn_free(ck);
+            return CN_ECORRUPT;
+        }
+        gw_manifest_add_part(m, (uint32_t)p->via.array.ptr[0].via.u64,
+                             (uint32_t)p->via.array.ptr[1].via.u64, ck);
+        cn_free(ck);
+    }
+    return 0;
 }
 
 int gw_manifest_decode(const void *p, size_t n, gw_manifest_t *m)
@@ -299,10 +356,20 @@ int gw_manifest_decode(const void *p, size_t n, gw_manifest_t *m)
                                     s->via.array.ptr[2].via.u64);
             }
             have_segs = 1;
+        } else if (key_is(k, "parts")) {
+            if (v->type != MSGPACK_OBJECT_ARRAY || decode_parts(v, m) != 0)
+                goto out_bad;
         }
     }
     if (!have_size || !have_segs || sum != m->size)
         goto out_bad;
+    if (m->nparts) {
+        uint64_t covered = 0;
+        for (size_t i = 0; i < m->nparts; i++)
+            covered += m->parts[i].nsegs;
+        if (covered != m->nsegs)
+            goto out_bad;
+    }
     rc = 0;
     goto out;
 out_bad:
@@ -349,4 +416,56 @@ int gw_manifest_locate(const gw_manifest_t *m, uint64_t pos, uint64_t end, gw_ch
         base += s->size;
     }
     return CN_EINVAL;
+}
+
+/* N of an ETag "<hex>-N", or 0 */
+static uint32_t etag_parts(const char *etag)
+{
+    const char *dash = etag ? strrchr(etag, '-') : NULL;
+    uint32_t n = 0;
+
+    if (!dash || !dash[1])
+        return 0;
+    for (const char *c = dash + 1; *c; c++) {
+        if (*c < '0' || *c > '9' || n > 10000)
+            return 0;
+        n = n * 10 + (uint32_t)(*c - '0');
+    }
+    return n <= 10000 ? n : 0;
+}
+
+uint32_t gw_manifest_parts(const gw_manifest_t *m, const char *etag)
+{
+    uint32_t n;
+
+    if (m == NULL)
+        return 0;
+    if (m->nparts)
+        return (uint32_t)m->nparts;
+    n = etag_parts(etag && etag[0] ? etag : m->etag);
+    return n && n == m->nsegs ? n : 0;
+}
+
+int gw_manifest_part_range(const gw_manifest_t *m, const char *etag, uint32_t idx,
+                           gw_part_range_t *out)
+{
+    uint32_t n = gw_manifest_parts(m, etag);
+    size_t seg = 0, nsegs;
+    uint64_t off = 0;
+
+    if (idx < 1 || idx > n)
+        return CN_EINVAL;
+    for (uint32_t i = 0; i + 1 < idx; i++) {
+        nsegs = m->nparts ? m->parts[i].nsegs : 1;
+        for (size_t j = 0; j < nsegs; j++)
+            off += m->segs[seg++].size;
+    }
+    out->off = off;
+    out->len = 0;
+    nsegs = m->nparts ? m->parts[idx - 1].nsegs : 1;
+    for (size_t j = 0; j < nsegs; j++)
+        out->len += m->segs[seg++].size;
+    out->number = m->nparts ? m->parts[idx - 1].number : idx;
+    out->checksum = m->nparts ? m->parts[idx - 1].checksum : "";
+    return 0;
 }

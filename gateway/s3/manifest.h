@@ -11,6 +11,9 @@
  *        an object for a private one: its owner alone may read it.
  *    An upload marker's metadata (s3_multipart.c) has ":initiator" too, the canonical id of
  *    the user who created the upload; Complete leaves it out of the object's.
+ *    An upload marker may have ":ckalg" (its checksum algorithm), left out of the object's
+ *    too; a completed multipart object has ":mpu_id" and ":mpu_parts" (its upload, and a
+ *    digest of the parts Complete named: a second Complete answers by them). Issue 16.
  *      Format 3 may also have ":tags", the object's tags (tags.h's stored form, "k=v&k2=v2"
  *      percent-encoded; issue 16). No new version: a reader that does not know the pair
  *      ignores it as it ignores every internal pair it does not know, and keeps it where it
@@ -21,6 +24,12 @@
  *    {"v":1, "size":total, "etag":"hex", "segs":[[prefix(bin), size, chunk_size], ...]}.
  *    A segment is a run of chunks with keys prefix + "%06u" (index from 0), each chunk_size
  *    bytes but the last. A plain large PUT has one segment; a multipart upload one per part.
+ *    A completed multipart upload (issue 16) adds "parts": [[number, nsegs, checksum], ...],
+ *    its parts in order: the part number it was uploaded as, how many of "segs" (in order)
+ *    hold it, and its additional checksum ("x-amz-checksum-crc32=<base64>", "" none). Older
+ *    readers ignore the key. A manifest without it (an upload completed before, or a copy)
+ *    is read by gw_manifest_parts: when the ETag ends in "-N" and there are N segments,
+ *    segment i is part i + 1 (true of every upload completed before: one segment a part).
  * Pure functions; decoders return CN_ECORRUPT for bad bytes, never crash.
  */
 #ifndef CAIRN_GATEWAY_MANIFEST_H
@@ -83,18 +92,32 @@ typedef struct gw_manifest_seg {
     uint64_t chunk_size;
 } gw_manifest_seg_t;
 
+typedef struct gw_manifest_part {
+    uint32_t number;   /* the part number it was uploaded as (1..10000) */
+    uint32_t nsegs;    /* how many segments, from the previous part's last, hold it */
+    char *checksum;    /* "x-amz-checksum-<alg>=<base64>" or "" (owned) */
+} gw_manifest_part_t;
+
 typedef struct gw_manifest {
     uint64_t size;
     char etag[72];
     gw_manifest_seg_t *segs;
     size_t nsegs;
+    gw_manifest_part_t *parts; /* a completed multipart upload's; 0 parts: not recorded */
+    size_t nparts;
 } gw_manifest_t;
 
 /** Appends a segment (prefix copied). */
 void gw_manifest_add_seg(gw_manifest_t *m, const char *prefix, size_t prefix_len, uint64_t size,
                          uint64_t chunk_size);
+/** Appends a part (checksum copied; NULL = ""). */
+void gw_manifest_add_part(gw_manifest_t *m, uint32_t number, uint32_t nsegs,
+                          const char *checksum);
+/** Copies src's parts onto dst (a copy whose segments are src's, one for one). */
+void gw_manifest_copy_parts(gw_manifest_t *dst, const gw_manifest_t *src);
 void gw_manifest_encode(const gw_manifest_t *m, cn_buf_t *out);
-/** 0 or CN_ECORRUPT (also when the segment sizes do not add up to size). */
+/** 0 or CN_ECORRUPT (also when the segment sizes do not add up to size, or the parts do not
+ *  cover the segments exactly). */
 int gw_manifest_decode(const void *p, size_t n, gw_manifest_t *m);
 void gw_manifest_dispose(gw_manifest_t *m);
 /** Number of chunks in a segment (0 for an empty segment). */
@@ -112,5 +135,20 @@ typedef struct gw_chunk_ref {
 /** Finds the chunk holding byte pos (< m->size) and how much of [pos, end) it holds.
  *  Returns 0 or CN_EINVAL when pos is past the end. */
 int gw_manifest_locate(const gw_manifest_t *m, uint64_t pos, uint64_t end, gw_chunk_ref_t *out);
+
+/** One part of a multipart object, as GET ?partNumber and GetObjectAttributes show it. */
+typedef struct gw_part_range {
+    uint32_t number;       /* as uploaded (the position when the manifest does not say) */
+    uint64_t off, len;     /* its bytes in the object */
+    const char *checksum;  /* borrowed from m: "x-amz-checksum-<alg>=<base64>", or "" */
+} gw_part_range_t;
+/** The number of parts of an object whose ETag is etag and manifest m (NULL for an object
+ *  stored as one record): m's recorded parts; else N when etag ends in "-N" and m has N
+ *  segments; else 0: not a multipart object (S3's part 1 is then the whole object). */
+uint32_t gw_manifest_parts(const gw_manifest_t *m, const char *etag);
+/** Part idx (1-based position, 1..gw_manifest_parts) of m into *out. 0, or CN_EINVAL when
+ *  there is no such part. */
+int gw_manifest_part_range(const gw_manifest_t *m, const char *etag, uint32_t idx,
+                           gw_part_range_t *out);
 
 #endif

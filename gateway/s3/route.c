@@ -256,7 +256,8 @@ static const struct route_row routes[] = {
     {T_OBJECT, NULL, "legal-hold", GW_OP_UNSUPPORTED},
     {T_OBJECT, NULL, "restore", GW_OP_UNSUPPORTED},
     {T_OBJECT, NULL, "select", GW_OP_UNSUPPORTED},
-    {T_OBJECT, NULL, "attributes", GW_OP_UNSUPPORTED},
+    {T_OBJECT, "GET", "attributes", GW_OP_GET_OBJECT_ATTRIBUTES},
+    {T_OBJECT, NULL, "attributes", GW_OP_NONE},
     /* the object and its multipart upload */
     {T_OBJECT, "PUT", "uploadId", GW_OP_UPLOAD_PART},
     {T_OBJECT, "PUT", "partNumber", GW_OP_UPLOAD_PART},

@@ -289,6 +289,7 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
                                 cs->src.segs[i].chunk_size);
         }
         cn_buf_dispose(&pfx);
+        gw_manifest_copy_parts(&o->man, &cs->src); /* one segment for one: its parts stay */
         o->man.size = cs->src.size;
         o->size = cs->src.size;
         snprintf(o->man.etag, sizeof(o->man.etag), "%s", etag);

@@ -107,6 +107,8 @@ static const struct s3_err_row table[] = {
     [GW_S3_UNRESOLVABLE_EMAIL] = {"UnresolvableGrantByEmailAddress", 400,
                                   "The e-mail address you provided does not match any account "
                                   "on record."},
+    [GW_S3_INVALID_PART_NUMBER] = {"InvalidPartNumber", 416,
+                                   "The requested partnumber is not satisfiable"},
     [GW_S3_INVALID_TAG] = {"InvalidTag", 400, "The tag provided was not a valid tag."},
     [GW_S3_NO_SUCH_TAG_SET] = {"NoSuchTagSet", 404, "The TagSet does not exist"},
     [GW_S3_CONDITIONAL_CONFLICT] = {"ConditionalRequestConflict", 409,

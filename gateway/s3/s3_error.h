@@ -61,6 +61,7 @@ typedef enum gw_s3_err {
     GW_S3_NO_OWNERSHIP_CONTROLS,          /* 404 OwnershipControlsNotFoundError */
     GW_S3_ACL_NOT_SUPPORTED,              /* 400 AccessControlListNotSupported */
     GW_S3_UNRESOLVABLE_EMAIL,             /* 400 UnresolvableGrantByEmailAddress */
+    GW_S3_INVALID_PART_NUMBER,            /* 416 InvalidPartNumber (GET ?partNumber past the end) */
     GW_S3_INVALID_TAG,                    /* 400 InvalidTag */
     GW_S3_NO_SUCH_TAG_SET,                /* 404 NoSuchTagSet */
     GW_S3_CONDITIONAL_CONFLICT,           /* 409 ConditionalRequestConflict */

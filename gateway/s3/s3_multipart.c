@@ -11,12 +11,21 @@
  *   "\x01c/<bucket>/<key>/<uploadId>.<%05u>.<%016x>/<%06u>"  the part's chunks (a new random
  *                                              version per upload of a part number, so two
  *                                              uploads of one part, or of one key, never mix)
- * Complete reads the named part records, checks ETags, order and sizes, and writes the
- * object's manifest with one segment per part (the parts' chunks become the object's), then
- * deletes the marker and, in the background, the part records and the chunks of parts that
- * were uploaded but not used. Abort deletes the marker, then the parts in the background.
+ * Complete reads the named part records, checks ETags, checksums, order and sizes, and
+ * writes the object's manifest with one segment per part (the parts' chunks become the
+ * object's) and its parts table (manifest.h), then replaces the marker by a completed one
+ * and deletes, in the background, the part records and the chunks of parts that were
+ * uploaded but not used. Abort deletes the marker, then the parts in the background.
+ * Checksums (issue 16): an upload created with x-amz-checksum-algorithm (MPU_CKALG in its
+ * marker) keeps each part's checksum of that algorithm in the part record's metadata (one a
+ * part sent, or one computed here), Complete checks those the request names and gives the
+ * object the composite checksum (mpu_sum.h) as its x-amz-checksum-<alg> pair.
+ * The object a Complete makes names its upload and the parts Complete named (MPU_OBJ_ID,
+ * MPU_OBJ_PARTS in its metadata), so that a second Complete of an upload whose marker is gone
+ * answers as the first did (S3 does) when the object's latest version is still that upload's
+ * with the same parts; else NoSuchUpload. Nothing of a completed upload stays behind.
  * Known limit: ListMultipartUploads orders by "<key>/<uploadId>", which differs from S3's
- * key order only for keys that hold bytes below '/'; its delimiter is not supported.
+ * key order only for keys that hold bytes below '/'.
  */
 #include "gateway/s3/s3_version.h"
 #include "gateway/s3/chunk.h"
@@ -39,12 +48,18 @@
 #include "gateway/s3/s3_multipart.h"
 #include "gateway/auth/access_req.h"
 #include "gateway/s3/manifest.h"
+#include "gateway/s3/mpu_sum.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
 
 #define MPU_ID_LEN 32
 #define MPU_MIN_PART_SIZE (5ull * 1024 * 1024)
 #define MPU_WINDOW 8 /* part record reads in flight */
+/* Internal pairs of an upload marker's metadata (manifest.h's ':' names) */
+#define MPU_CKALG ":ckalg"         /* the upload's checksum algorithm ("CRC32"...) */
+/* ... and of a completed object's */
+#define MPU_OBJ_ID ":mpu_id"       /* the upload that made it */
+#define MPU_OBJ_PARTS ":mpu_parts" /* SHA-256 hex of the parts Complete named (parts_digest) */
 
 /* ---- keys ------------------------------------------------------------------------------ */
 
@@ -146,6 +161,54 @@ static int get_uint_param(gw_req_t *r, const char *name, uint64_t max, uint64_t 
 
 /* The pairs of a marker's metadata that name an upload's people (upload_people_xml) */
 #define MPU_PEOPLE_PICK GW_META_OWNER "," GW_META_INITIATOR
+/* ... and what ListMultipartUploads shows too */
+#define MPU_LIST_PICK MPU_PEOPLE_PICK "," MPU_CKALG
+
+/* The value of pair name of encoded metadata meta into out (cap bytes): 1, or 0 when it has
+ * none (or it does not fit, or meta does not decode). */
+static int meta_value(cn_slice_t meta, const char *name, char *out, size_t cap)
+{
+    gw_meta_t m;
+    int found = 0;
+
+    out[0] = '\0';
+    if (!meta.ptr || gw_meta_decode(meta.ptr, meta.len, &m) != 0)
+        return 0;
+    for (size_t i = 0; i < m.n && !found; i++)
+        if (strcmp(m.pairs[i].name, name) == 0 && strlen(m.pairs[i].value) < cap) {
+            snprintf(out, cap, "%s", m.pairs[i].value);
+            found = 1;
+        }
+    gw_meta_dispose(&m);
+    return found;
+}
+
+/* The additional checksum pair of encoded metadata (a part record's) as
+ * "x-amz-checksum-<alg>=<base64>" into out, or "". */
+static void meta_checksum(cn_slice_t meta, char *out, size_t cap)
+{
+    gw_meta_t m;
+
+    out[0] = '\0';
+    if (!meta.ptr || gw_meta_decode(meta.ptr, meta.len, &m) != 0)
+        return;
+    for (size_t i = 0; i < m.n; i++)
+        if (gw_checksum_alg(m.pairs[i].name, strlen(m.pairs[i].name)) != GW_CK_NONE) {
+            snprintf(out, cap, "%s=%s", m.pairs[i].name, m.pairs[i].value);
+            break;
+        }
+    gw_meta_dispose(&m);
+}
+
+/* Splits "x-amz-checksum-<alg>=<base64>" (a part's or the object's) into its algorithm and
+ * its value (borrowed). GW_CK_NONE when it is "" or of another form. */
+static gw_checksum_alg_t checksum_split(const char *pair, const char **value)
+{
+    const char *eq = strchr(pair, '=');
+
+    *value = eq ? eq + 1 : "";
+    return eq ? gw_checksum_alg(pair, (size_t)(eq - pair)) : GW_CK_NONE;
+}
 
 /* An upload's Initiator and Owner from the picked pairs of its marker's entry e (a listing
  * with MPU_PEOPLE_PICK, or cn_list_pick_meta of the marker's metadata). The Initiator is
@@ -287,6 +350,8 @@ struct part_info {
     uint64_t mtime;
     gw_manifest_t man;
     int have;
+    char checksum[128];       /* the record's: "x-amz-checksum-<alg>=<base64>", or "" */
+    const gw_xml_part_t *req; /* Complete: the request's part (its checksum), else NULL */
 };
 
 /* What a part record read means to the operation: the S3 error to answer, or GW_S3_OK. */
@@ -312,6 +377,13 @@ struct mpu_op {
     uint64_t clock;                    /* a new version's (version.h), else 0 */
     char vid[GW_VER_ID_LEN + 1];       /* x-amz-version-id of the object, "": none */
     cn_wcond_t wcond;                  /* If-None-Match / If-Match (s3_wcond.h) */
+    gw_checksum_alg_t alg;             /* the upload's checksum algorithm, or GW_CK_NONE */
+    char sum[128];                     /* the object's "x-amz-checksum-<alg>=<composite>" */
+    char parts_hex[2 * CN_SHA256_LEN + 1]; /* parts_digest of the request */
+    /* ListMultipartUploads with a delimiter (uploads_page) */
+    cn_buf_t delim, after, uploads_xml, prefixes_xml, last_prefix, next_key, next_id;
+    uint64_t emitted;
+    int truncated;
     /* ListParts / ListMultipartUploads */
     uint64_t max, marker_num;
     cn_buf_t key_marker, id_marker, prefix;
@@ -328,6 +400,13 @@ static void mpu_free(gw_req_t *r)
     cn_buf_dispose(&o->key_marker);
     cn_buf_dispose(&o->id_marker);
     cn_buf_dispose(&o->prefix);
+    cn_buf_dispose(&o->delim);
+    cn_buf_dispose(&o->after);
+    cn_buf_dispose(&o->uploads_xml);
+    cn_buf_dispose(&o->prefixes_xml);
+    cn_buf_dispose(&o->last_prefix);
+    cn_buf_dispose(&o->next_key);
+    cn_buf_dispose(&o->next_id);
     cn_free(o->req_parts);
     for (size_t i = 0; o->parts && i < o->nparts; i++)
         gw_manifest_dispose(&o->parts[i].man);
@@ -349,6 +428,13 @@ static struct mpu_op *mpu_new(gw_req_t *r)
     cn_buf_init(&o->key_marker);
     cn_buf_init(&o->id_marker);
     cn_buf_init(&o->prefix);
+    cn_buf_init(&o->delim);
+    cn_buf_init(&o->after);
+    cn_buf_init(&o->uploads_xml);
+    cn_buf_init(&o->prefixes_xml);
+    cn_buf_init(&o->last_prefix);
+    cn_buf_init(&o->next_key);
+    cn_buf_init(&o->next_id);
     cn_buf_appendf(&o->okey, "%s/", r->route.bucket);
     cn_buf_append(&o->okey, r->route.key, r->route.key_len);
     r->op = o;
@@ -423,19 +509,23 @@ static struct mpu_op *mpu_start(gw_req_t *r)
     return o;
 }
 
+#define MD_OP_META 1    /* marker_done: keep the marker's metadata in the op's meta */
+
 /* The completion prologue of a request on the upload marker (HEAD or DELETE): frees resp
- * (after appending its "meta" to the op's when keep_meta), answers NoSuchUpload or the
- * error. Returns 0 when the caller goes on, 1 when the request is answered or gone. */
-static int marker_done(gw_req_t *r, int status, cn_msg_t *resp, int keep_meta)
+ * (after appending its "meta" to meta_out when not NULL, else to the op's with MD_OP_META;
+ * r->op is touched only once r is known to be there), answers NoSuchUpload or the error.
+ * Returns 0 when the caller goes on, 1 when the request is answered or gone. */
+static int marker_done(gw_req_t *r, int status, cn_msg_t *resp, cn_buf_t *meta_out, int how)
 {
     int rc = rpc_begin(r, status, &resp);
 
-    if (rc == 0 && keep_meta) {
-        struct mpu_op *o = r->op;
+    if (rc == 0) {
         cn_slice_t meta = {0};
+        if (!meta_out && (how & MD_OP_META))
+            meta_out = &((struct mpu_op *)r->op)->meta;
         cn_msg_get_bytes(resp, "meta", &meta);
-        if (meta.len)
-            cn_buf_append(&o->meta, meta.ptr, meta.len);
+        if (meta_out && meta.len)
+            cn_buf_append(meta_out, meta.ptr, meta.len);
     }
     if (resp)
         cn_msg_free(resp);
@@ -521,8 +611,12 @@ static int part_record_read(cn_msg_t *resp, struct part_info *p, char etag[72])
 {
     cn_slice_t b = cn_msg_body(resp);
 
+    cn_slice_t meta = {0};
+
     cn_msg_get_str(resp, "etag", etag, 72);
     cn_msg_get_u64(resp, "mtime", &p->mtime);
+    cn_msg_get_bytes(resp, "meta", &meta);
+    meta_checksum(meta, p->checksum, sizeof(p->checksum));
     if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &p->man) != 0)
         return CN_ECORRUPT;
     p->size = p->man.size;
@@ -594,6 +688,11 @@ static void on_marker_put(int status, cn_msg_t *resp, void *arg)
     if (put_done(r, status, resp, "create upload") != 0)
         return;
     o = r->op;
+    if (o->alg != GW_CK_NONE) {
+        const char *name = gw_mpu_sum_name(o->alg);
+        gw_req_add_header(r, "x-amz-checksum-algorithm", name, strlen(name));
+        gw_req_add_header(r, "x-amz-checksum-type", "COMPOSITE", 9);
+    }
     cn_buf_init(&b);
     gw_xml_decl(&b);
     gw_xml_open_ns(&b, "InitiateMultipartUploadResult", GW_S3_XMLNS);
@@ -605,6 +704,42 @@ static void on_marker_put(int status, cn_msg_t *resp, void *arg)
     cn_buf_dispose(&b);
 }
 
+/* x-amz-checksum-algorithm and x-amz-checksum-type of CreateMultipartUpload: *alg, or -1
+ * when r was answered the error. Composite checksums only: CRC64NVME and FULL_OBJECT (a CRC
+ * of the whole object, combined from its parts' CRCs) are not supported yet. */
+static int create_checksum_alg(gw_req_t *r, gw_checksum_alg_t *alg)
+{
+    cn_slice_t a = gw_req_header(r, "x-amz-checksum-algorithm");
+    cn_slice_t t = gw_req_header(r, "x-amz-checksum-type");
+
+    *alg = GW_CK_NONE;
+    if (a.ptr && (*alg = gw_mpu_sum_alg(a.ptr, a.len)) == GW_CK_NONE) {
+        gw_req_error(r, GW_S3_INVALID_REQUEST,
+                     "Checksum algorithm provided is unsupported. Please try again with any of "
+                     "the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
+        return -1;
+    }
+    if (t.ptr && !(t.len == 9 && memcmp(t.ptr, "COMPOSITE", 9) == 0) &&
+        !(t.len == 11 && memcmp(t.ptr, "FULL_OBJECT", 11) == 0)) {
+        gw_req_error(r, GW_S3_INVALID_REQUEST, "Value for x-amz-checksum-type header is invalid.");
+        return -1;
+    }
+    if (t.ptr && *alg == GW_CK_NONE) {
+        gw_req_error(r, GW_S3_INVALID_REQUEST,
+                     "The x-amz-checksum-type header can only be used with the "
+                     "x-amz-checksum-algorithm header.");
+        return -1;
+    }
+    if (*alg == GW_CK_CRC64NVME || (t.ptr && t.len == 11)) {
+        gw_req_error(r, GW_S3_NOT_IMPLEMENTED,
+                     "Multipart uploads with a FULL_OBJECT checksum (CRC64NVME, or "
+                     "x-amz-checksum-type: FULL_OBJECT) are not supported yet; COMPOSITE "
+                     "checksums (CRC32, CRC32C, SHA1, SHA256) are.");
+        return -1;
+    }
+    return 0;
+}
+
 void gw_s3_create_multipart(gw_req_t *r)
 {
     struct mpu_op *o;
@@ -614,6 +749,8 @@ void gw_s3_create_multipart(gw_req_t *r)
     if (check_key(r) != 0)
         return;
     o = mpu_new(r);
+    if (create_checksum_alg(r, &o->alg) != 0)
+        return;
     if (cn_random_bytes(rnd, sizeof(rnd)) != 0) {
         gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
         return;
@@ -622,6 +759,8 @@ void gw_s3_create_multipart(gw_req_t *r)
     marker_key(&o->mkey, r, o->id);
     gw_obj_meta_from_headers(r, &o->meta);
     gw_meta_set(&o->meta, GW_META_INITIATOR, r->requester); /* just encoded: cannot fail */
+    if (o->alg != GW_CK_NONE)
+        gw_meta_set(&o->meta, MPU_CKALG, gw_mpu_sum_name(o->alg));
     m = msg_for(CN_OP_PUT, &o->mkey);
     cn_msg_set_u64(m, "clock", 0);
     cn_msg_set_str(m, "etag", "");
@@ -632,11 +771,58 @@ void gw_s3_create_multipart(gw_req_t *r)
 
 /* ---- UploadPart ------------------------------------------------------------------------ */
 
+/* A part of an upload with a checksum algorithm (alg) carries that checksum: the one the
+ * request sent and auth_req.c verified, or one computed here. 0, or -1 when r was answered
+ * the error. */
+static int part_checksum(gw_req_t *r, gw_checksum_alg_t alg)
+{
+    gw_obj_op_t *o = r->op;
+    gw_meta_t meta = {0};
+    gw_checksum_alg_t got = gw_checksum_alg(r->checksum_name, strlen(r->checksum_name));
+    char msg[160];
+
+    if (o->copy_reply == 2) {
+        gw_req_error(r, GW_S3_NOT_IMPLEMENTED,
+                     "UploadPartCopy into an upload with a checksum algorithm is not "
+                     "supported yet.");
+        return -1;
+    }
+    if (got != GW_CK_NONE && got != alg) {
+        /* S3 names them by their header's suffix: "crc32" */
+        snprintf(msg, sizeof(msg),
+                 "Checksum Type mismatch occurred, expected checksum Type: %s, actual "
+                 "checksum Type: %s",
+                 gw_mpu_sum_header(alg) + 15, gw_mpu_sum_header(got) + 15);
+        gw_req_error(r, GW_S3_INVALID_REQUEST, msg);
+        return -1;
+    }
+    if (got == GW_CK_NONE) {
+        snprintf(r->checksum_name, sizeof(r->checksum_name), "%s", gw_mpu_sum_header(alg));
+        gw_checksum_b64(alg, o->body.len ? o->body.ptr : "", o->body.len, r->checksum_value);
+        cn_buf_reset(&o->meta);
+        gw_meta_add(&meta, r->checksum_name, strlen(r->checksum_name), r->checksum_value,
+                    strlen(r->checksum_value));
+        gw_meta_encode(&meta, &o->meta);
+        gw_meta_dispose(&meta);
+    }
+    return 0;
+}
+
 static void on_part_marker(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
+    cn_buf_t meta;
+    char alg[16];
+    int have_alg;
 
-    if (marker_done(r, status, resp, 0) != 0)
+    cn_buf_init(&meta);
+    if (marker_done(r, status, resp, &meta, 0) != 0) {
+        cn_buf_dispose(&meta);
+        return;
+    }
+    have_alg = meta_value(cn_slice(meta.data, meta.len), MPU_CKALG, alg, sizeof(alg));
+    cn_buf_dispose(&meta);
+    if (have_alg && part_checksum(r, gw_mpu_sum_alg(alg, strlen(alg))) != 0)
         return;
     if (((gw_obj_op_t *)r->op)->copy_reply == 2)
         gw_s3_upload_part_copy(r);
@@ -703,29 +889,35 @@ void gw_s3_upload_part(gw_req_t *r)
 
 /* ---- CompleteMultipartUpload ----------------------------------------------------------- */
 
-static void on_complete_marker_deleted(int status, cn_msg_t *resp, void *arg)
+/* The SHA-256 hex of the parts a Complete names ("<number> <etag> <checksum>\n" each): a
+ * second Complete of a completed upload answers as the first only for the same parts. */
+static void parts_digest(const gw_xml_part_t *p, size_t n, char hex[2 * CN_SHA256_LEN + 1])
 {
-    gw_req_t *r = arg;
-    int rc = status ? status : cn_msg_rc(resp);
-    struct mpu_op *o;
-    uint8_t *keep;
     cn_buf_t b;
-    char etag[64], loc[GW_BUCKET_MAX + GW_KEY_MAX + 64];
+    uint8_t d[CN_SHA256_LEN];
 
-    if (resp)
-        cn_msg_free(resp);
-    if (rc != 0 && rc != CN_ENOENT)
-        CN_LOG(CN_LOG_WARN, "complete: delete of the upload marker: %s", cn_strerror(rc));
-    if (gw_req_rpc_done(r))
-        return;
-    o = r->op;
-    keep = cn_calloc(GW_MPU_MAX_PARTS / 8 + 1, 1);
-    for (size_t i = 0; i < o->nparts; i++)
-        keep[o->parts[i].number / 8] |= (uint8_t)(1u << (o->parts[i].number % 8));
-    sweep_start(r->srv, &o->pprefix, keep);
-    if (o->have_old)
-        gw_chunk_delete_all(r->srv, &o->old_man);
-    snprintf(etag, sizeof(etag), "\"%s\"", o->etag);
+    cn_buf_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        cn_buf_appendf(&b, "%u ", (unsigned)p[i].number);
+        for (const char *c = p[i].etag; *c; c++) /* ETags compare without case */
+            cn_buf_appendf(&b, "%c", *c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+        cn_buf_appendf(&b, " %s=%s\n", p[i].checksum_elem, p[i].checksum);
+    }
+    cn_sha256(b.data ? b.data : "", b.len, d);
+    cn_hex(d, sizeof(d), hex);
+    cn_buf_dispose(&b);
+}
+
+/* Answers a Complete: the object's ETag (hex, no quotes), version and additional checksum
+ * ("x-amz-checksum-<alg>=<value>" or ""). */
+static void complete_reply(gw_req_t *r, const char *etag_hex, const char *vid, const char *sum)
+{
+    char etag[80], loc[GW_BUCKET_MAX + GW_KEY_MAX + 64];
+    const char *value;
+    gw_checksum_alg_t alg = checksum_split(sum, &value);
+    cn_buf_t b;
+
+    snprintf(etag, sizeof(etag), "\"%s\"", etag_hex);
     snprintf(loc, sizeof(loc), "/%s/%.*s", r->route.bucket, (int)r->route.key_len,
              r->route.key);
     cn_buf_init(&b);
@@ -735,11 +927,39 @@ static void on_complete_marker_deleted(int status, cn_msg_t *resp, void *arg)
     gw_xml_str_elem(&b, "Bucket", r->route.bucket);
     gw_xml_text_elem(&b, "Key", r->route.key, r->route.key_len);
     gw_xml_str_elem(&b, "ETag", etag);
+    if (alg != GW_CK_NONE) {
+        gw_xml_str_elem(&b, gw_mpu_sum_element(alg), value);
+        gw_xml_str_elem(&b, "ChecksumType", "COMPOSITE");
+    }
     gw_xml_close(&b, "CompleteMultipartUploadResult");
     gw_req_add_header(r, "etag", etag, strlen(etag));
-    gw_ver_add_headers(r, o->vid, 0);
+    gw_ver_add_headers(r, vid[0] ? vid : NULL, 0);
     gw_req_send_xml(r, 200, &b);
     cn_buf_dispose(&b);
+}
+
+static void on_complete_marker_done(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+    struct mpu_op *o;
+    uint8_t *keep;
+
+    if (resp)
+        cn_msg_free(resp);
+    if (gw_req_rpc_done(r))
+        return;
+    o = r->op;
+    if (rc != 0 && rc != CN_ENOENT)
+        CN_LOG(CN_LOG_WARN, "req=%s complete: delete of the marker of upload %s: %s", r->reqid,
+               o->id, cn_strerror(rc));
+    keep = cn_calloc(GW_MPU_MAX_PARTS / 8 + 1, 1);
+    for (size_t i = 0; i < o->nparts; i++)
+        keep[o->parts[i].number / 8] |= (uint8_t)(1u << (o->parts[i].number % 8));
+    sweep_start(r->srv, &o->pprefix, keep);
+    if (o->have_old)
+        gw_chunk_delete_all(r->srv, &o->old_man);
+    complete_reply(r, o->etag, o->vid, o->sum);
 }
 
 static void on_complete_parent(int status, cn_msg_t *resp, void *arg)
@@ -758,7 +978,7 @@ static void on_complete_parent(int status, cn_msg_t *resp, void *arg)
     o = r->op;
     m = msg_for(CN_OP_DELETE, &o->mkey);
     cn_msg_set_u64(m, "clock", 0);
-    send_for(r, &o->mkey, m, on_complete_marker_deleted);
+    send_for(r, &o->mkey, m, on_complete_marker_done);
 }
 
 static void complete_put_parent(gw_req_t *r)
@@ -783,6 +1003,14 @@ static void complete_put_parent(gw_req_t *r)
     if (gw_meta_set(&o->meta, GW_META_INITIATOR, NULL) != 0) /* the marker's, not the object's */
         CN_LOG(CN_LOG_WARN, "req=%s upload %s: unreadable marker metadata kept as it is",
                r->reqid, o->id);
+    gw_meta_set(&o->meta, MPU_CKALG, NULL); /* decoded just above */
+    gw_meta_set(&o->meta, MPU_OBJ_ID, o->id);    /* what a second Complete looks for */
+    gw_meta_set(&o->meta, MPU_OBJ_PARTS, o->parts_hex);
+    if (o->sum[0]) {
+        const char *value;
+        gw_checksum_alg_t alg = checksum_split(o->sum, &value);
+        gw_meta_set(&o->meta, gw_mpu_sum_header(alg), value);
+    }
     cn_msg_set_u64(m, "clock", o->clock);
     cn_msg_set_str(m, "etag", o->etag);
     cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
@@ -793,6 +1021,32 @@ static void complete_put_parent(gw_req_t *r)
     cn_msg_set_body_copy(m, body.data, body.len);
     cn_buf_dispose(&body);
     send_as(r, &o->okey, m, on_complete_parent, 1);
+}
+
+/* The object's composite checksum into o->sum, when the upload has an algorithm: every part
+ * has a checksum of it (UploadPart saw to it). 0, or -1 when r was answered the error. */
+static int complete_sum(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+    const char **v;
+    char sum[GW_MPU_SUM_MAX];
+    int rc = 0;
+
+    if (o->alg == GW_CK_NONE)
+        return 0;
+    v = cn_calloc(o->nparts, sizeof(*v));
+    for (size_t i = 0; i < o->nparts && rc == 0; i++)
+        if (checksum_split(o->parts[i].checksum, &v[i]) != o->alg)
+            rc = CN_EINVAL;
+    if (rc == 0)
+        rc = gw_mpu_sum_composite(o->alg, v, o->nparts, sum);
+    cn_free(v);
+    if (rc != 0) {
+        gw_req_error(r, GW_S3_INVALID_PART, NULL);
+        return -1;
+    }
+    snprintf(o->sum, sizeof(o->sum), "%s=%s", gw_mpu_sum_header(o->alg), sum);
+    return 0;
 }
 
 /* Every named part is read and valid: build the object's manifest. */
@@ -820,9 +1074,17 @@ static void complete_build(gw_req_t *r)
         for (size_t j = 0; j < p->man.nsegs; j++)
             gw_manifest_add_seg(&o->man, p->man.segs[j].prefix, p->man.segs[j].prefix_len,
                                 p->man.segs[j].size, p->man.segs[j].chunk_size);
+        if (p->man.nsegs == 0) { /* an empty part: one empty segment keeps the table whole */
+            gw_manifest_add_seg(&o->man, "\x01" "e/", 3, 0, 1);
+            gw_manifest_add_part(&o->man, p->number, 1, p->checksum);
+        } else {
+            gw_manifest_add_part(&o->man, p->number, (uint32_t)p->man.nsegs, p->checksum);
+        }
         total += p->size;
     }
     cn_digest_final(d, md5);
+    if (complete_sum(r) != 0)
+        return;
     cn_hex(md5, sizeof(md5), hex);
     snprintf(o->etag, sizeof(o->etag), "%s-%zu", hex, o->nparts);
     o->man.size = total;
@@ -845,8 +1107,107 @@ static gw_s3_err_t complete_part_check(struct part_info *p, int rc, cn_msg_t *re
     if (rc != 0)
         return GW_S3_INTERNAL_ERROR;
     snprintf(p->etag, sizeof(p->etag), "%s", etag); /* stored case */
+    if (p->req && p->req->checksum_elem[0]) { /* the request's checksum must be the part's */
+        const char *value;
+        gw_checksum_alg_t alg = checksum_split(p->checksum, &value);
+        if (alg == GW_CK_NONE || strcmp(gw_mpu_sum_element(alg), p->req->checksum_elem) != 0 ||
+            strcmp(value, p->req->checksum) != 0)
+            return GW_S3_INVALID_PART;
+    }
     p->have = 1;
     return GW_S3_OK;
+}
+
+/* ---- a second Complete: the upload's marker is gone; its object may say it was it ---- */
+
+static void on_again_head(int status, cn_msg_t *resp, void *arg)
+{
+    gw_req_t *r = arg;
+    int rc = rpc_begin(r, status, &resp);
+    struct mpu_op *o;
+    cn_slice_t meta = {0};
+    char id[MPU_ID_LEN + 1], hex[2 * CN_SHA256_LEN + 1], etag[80] = "", sum[128];
+    char vid[GW_VER_ID_LEN + 1] = "";
+    int same = 0;
+
+    if (rc == 1)
+        return;
+    o = r->op;
+    if (rc == 0) {
+        cn_msg_get_bytes(resp, "meta", &meta);
+        cn_msg_get_str(resp, "etag", etag, sizeof(etag));
+        same = meta_value(meta, MPU_OBJ_ID, id, sizeof(id)) && strcmp(id, o->id) == 0 &&
+               meta_value(meta, MPU_OBJ_PARTS, hex, sizeof(hex)) &&
+               strcmp(hex, o->parts_hex) == 0;
+        meta_checksum(meta, sum, sizeof(sum));
+    }
+    if (resp)
+        cn_msg_free(resp);
+    if (rc != 0 && rc != CN_ENOENT) {
+        gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
+        return;
+    }
+    if (!same) {
+        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
+        return;
+    }
+    if (gw_ver_bucket_state(r) != GW_VER_OFF)
+        gw_ver_of_key(cn_slice(o->okey.data, o->okey.len), vid);
+    complete_reply(r, etag, vid, sum);
+}
+
+static void on_again_latest(gw_req_t *r, int status, const gw_ver_pick_t *pick)
+{
+    struct mpu_op *o = r->op;
+
+    if (status != 0) {
+        gw_req_error(r, gw_s3_err_from_rc(status), NULL);
+        return;
+    }
+    if (!pick->found || (pick->flags & CN_OBJ_DELETE_MARKER)) {
+        gw_req_error(r, GW_S3_NO_SUCH_UPLOAD, NULL);
+        return;
+    }
+    cn_buf_reset(&o->okey);
+    cn_buf_append(&o->okey, pick->key.data, pick->key.len);
+    send_for(r, &o->okey, msg_for(CN_OP_HEAD, &o->okey), on_again_head);
+}
+
+/* The upload's marker is gone: a second Complete answers the first's answer when the
+ * object's latest version is this upload's, completed with the same parts. */
+static void complete_again(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+
+    if (gw_ver_bucket_state(r) != GW_VER_OFF) {
+        gw_ver_find_latest(r, o->okey.data, o->okey.len, on_again_latest);
+        return;
+    }
+    send_for(r, &o->okey, msg_for(CN_OP_HEAD, &o->okey), on_again_head);
+}
+
+/* The marker of the upload is read (o->meta): its parts are read. */
+static void complete_marker_read(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+    cn_slice_t meta = cn_slice(o->meta.data, o->meta.len);
+    char alg[16];
+
+    if (meta_value(meta, MPU_CKALG, alg, sizeof(alg)))
+        o->alg = gw_mpu_sum_alg(alg, strlen(alg));
+    for (size_t i = 0; o->alg != GW_CK_NONE && i < o->nparts; i++)
+        if (!o->req_parts[i].checksum_elem[0] ||
+            strcmp(o->req_parts[i].checksum_elem, gw_mpu_sum_element(o->alg)) != 0) {
+            char msg[200];
+            snprintf(msg, sizeof(msg),
+                     "The upload was created using a %s checksum. The complete request must "
+                     "include the checksum for each part. It was missing for part %u in the "
+                     "request.",
+                     gw_mpu_sum_header(o->alg) + 15, (unsigned)o->req_parts[i].number);
+            gw_req_error(r, GW_S3_INVALID_REQUEST, msg);
+            return;
+        }
+    parts_fetch(r);
 }
 
 static void on_complete_marker(int status, cn_msg_t *resp, void *arg)
@@ -855,14 +1216,21 @@ static void on_complete_marker(int status, cn_msg_t *resp, void *arg)
     struct mpu_op *o = r->op;
     uint64_t started_ms = 0;
 
+    if (status == 0 && resp && cn_msg_rc(resp) == CN_ENOENT) { /* completed already? */
+        cn_msg_free(resp);
+        if (gw_req_rpc_done(r))
+            return;
+        complete_again(r);
+        return;
+    }
     /* S3: a key written while the upload ran makes a conditional Complete a 409
      * ConditionalRequestConflict (start again), one written before it a 412 */
     if (o != NULL && resp != NULL && cn_msg_rc(resp) == 0 &&
         cn_msg_get_u64(resp, "mtime", &started_ms) == 0 && cn_wcond_any(&o->wcond))
         o->wcond.conflict_after_ms = started_ms ? started_ms : 1;
-    if (marker_done(r, status, resp, 1) != 0)
+    if (marker_done(r, status, resp, NULL, MD_OP_META) != 0)
         return;
-    parts_fetch(r);
+    complete_marker_read(r);
 }
 
 void gw_s3_complete_multipart(gw_req_t *r)
@@ -889,7 +1257,9 @@ void gw_s3_complete_multipart(gw_req_t *r)
         }
         o->parts[i].number = o->req_parts[i].number;
         memcpy(o->parts[i].etag, o->req_parts[i].etag, sizeof(o->parts[i].etag));
+        o->parts[i].req = &o->req_parts[i];
     }
+    parts_digest(o->req_parts, o->nparts, o->parts_hex);
     send_for(r, &o->mkey, msg_for(CN_OP_HEAD, &o->mkey), on_complete_marker);
 }
 
@@ -899,7 +1269,7 @@ static void on_abort_deleted(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
 
-    if (marker_done(r, status, resp, 0) != 0)
+    if (marker_done(r, status, resp, NULL, 0) != 0)
         return;
     sweep_start(r->srv, &((struct mpu_op *)r->op)->pprefix, NULL);
     gw_req_send_empty(r, 204);
@@ -911,7 +1281,7 @@ static void on_abort_marker(int status, cn_msg_t *resp, void *arg)
     struct mpu_op *o;
     cn_msg_t *m;
 
-    if (marker_done(r, status, resp, 0) != 0)
+    if (marker_done(r, status, resp, NULL, 0) != 0)
         return;
     o = r->op;
     m = msg_for(CN_OP_DELETE, &o->mkey);
@@ -949,6 +1319,11 @@ static void list_parts_answer(gw_req_t *r)
     upload_people_xml(r, &b, &marker);
     cn_buf_dispose(&people);
     gw_xml_str_elem(&b, "StorageClass", "STANDARD");
+    {
+        char alg[16];
+        if (meta_value(cn_slice(o->meta.data, o->meta.len), MPU_CKALG, alg, sizeof(alg)))
+            gw_xml_str_elem(&b, "ChecksumAlgorithm", alg);
+    }
     gw_xml_u64_elem(&b, "PartNumberMarker", o->marker_num);
     if (o->nparts)
         gw_xml_u64_elem(&b, "NextPartNumberMarker", o->parts[o->nparts - 1].number);
@@ -965,6 +1340,12 @@ static void list_parts_answer(gw_req_t *r)
         snprintf(etag, sizeof(etag), "\"%s\"", p->etag);
         gw_xml_str_elem(&b, "ETag", etag);
         gw_xml_u64_elem(&b, "Size", p->size);
+        {
+            const char *value;
+            gw_checksum_alg_t alg = checksum_split(p->checksum, &value);
+            if (alg != GW_CK_NONE)
+                gw_xml_str_elem(&b, gw_mpu_sum_element(alg), value);
+        }
         gw_xml_close(&b, "Part");
     }
     gw_xml_close(&b, "ListPartsResult");
@@ -1015,7 +1396,7 @@ static void on_list_parts_marker(int status, cn_msg_t *resp, void *arg)
     struct mpu_op *o;
     cn_buf_t after;
 
-    if (marker_done(r, status, resp, 1) != 0) /* its metadata names the upload's people */
+    if (marker_done(r, status, resp, NULL, MD_OP_META) != 0) /* it names the upload's people */
         return;
     o = r->op;
     if (o->max == 0) { /* max-parts=0: the upload exists, and no part is listed */
@@ -1049,20 +1430,34 @@ void gw_s3_list_parts(gw_req_t *r)
     send_for(r, &o->mkey, msg_for(CN_OP_HEAD, &o->mkey), on_list_parts_marker);
 }
 
-/* ---- ListMultipartUploads -------------------------------------------------------------- */
+/* ---- ListMultipartUploads --------------------------------------------------------------
+ * Pages of upload markers are read until max-uploads uploads and common prefixes are found
+ * and one more shows the listing is truncated. With a delimiter, the keys that hold it after the
+ * prefix roll up into a common prefix, and the listing goes on after all of them. */
 
-static void on_uploads_listed(int status, gw_list_out_t *out, void *arg)
+static void uploads_next(gw_req_t *r);
+
+/* The first n2 bytes of needle in hay[0, n), or NULL */
+static const char *find_bytes(const char *hay, size_t n, const char *needle, size_t n2)
 {
-    gw_req_t *r = arg;
-    struct mpu_op *o;
-    size_t base = strlen(r->route.bucket) + 4; /* "\x01u/" bucket "/" */
-    const cn_list_entry_t *last = NULL;
-    char t[GW_S3_TIME_LEN];
+    for (size_t i = 0; n2 && i + n2 <= n; i++)
+        if (memcmp(hay + i, needle, n2) == 0)
+            return hay + i;
+    return NULL;
+}
+
+/* "\x01u/<bucket>/" into b (reset first): the head of every marker of the bucket */
+static void uploads_base(gw_req_t *r, cn_buf_t *b)
+{
+    cn_buf_reset(b);
+    cn_buf_appendf(b, "\x01u/%s/", r->route.bucket);
+}
+
+static void uploads_answer(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
     cn_buf_t b;
 
-    if (list_done(r, status, out) != 0)
-        return;
-    o = r->op;
     cn_buf_init(&b);
     gw_xml_decl(&b);
     gw_xml_open_ns(&b, "ListMultipartUploadsResult", GW_S3_XMLNS);
@@ -1071,36 +1466,124 @@ static void on_uploads_listed(int status, gw_list_out_t *out, void *arg)
                      o->key_marker.len);
     gw_xml_text_elem(&b, "UploadIdMarker", o->id_marker.data ? o->id_marker.data : "",
                      o->id_marker.len);
-    if (out->n)
-        last = out->ents[out->n - 1];
-    if (out->truncated && last && last->key.len > base + MPU_ID_LEN + 1) {
-        gw_xml_text_elem(&b, "NextKeyMarker", last->key.ptr + base,
-                         last->key.len - base - MPU_ID_LEN - 1);
-        gw_xml_text_elem(&b, "NextUploadIdMarker", last->key.ptr + last->key.len - MPU_ID_LEN,
-                         MPU_ID_LEN);
+    if (o->truncated) {
+        gw_xml_text_elem(&b, "NextKeyMarker", o->next_key.data ? o->next_key.data : "",
+                         o->next_key.len);
+        if (o->next_id.len)
+            gw_xml_text_elem(&b, "NextUploadIdMarker", o->next_id.data, o->next_id.len);
     }
     gw_xml_text_elem(&b, "Prefix", o->prefix.data ? o->prefix.data : "", o->prefix.len);
+    if (o->delim.len)
+        gw_xml_text_elem(&b, "Delimiter", o->delim.data, o->delim.len);
     gw_xml_u64_elem(&b, "MaxUploads", o->max);
-    gw_xml_bool_elem(&b, "IsTruncated", out->truncated);
-    for (size_t i = 0; i < out->n; i++) {
-        const cn_list_entry_t *e = out->ents[i];
-        if ((e->flags & CN_LIST_PREFIX) || e->key.len <= base + MPU_ID_LEN + 1 ||
-            e->key.ptr[e->key.len - MPU_ID_LEN - 1] != '/' ||
-            !upload_id_valid(e->key.ptr + e->key.len - MPU_ID_LEN, MPU_ID_LEN))
-            continue;
-        gw_xml_open(&b, "Upload");
-        gw_xml_text_elem(&b, "Key", e->key.ptr + base, e->key.len - base - MPU_ID_LEN - 1);
-        gw_xml_text_elem(&b, "UploadId", e->key.ptr + e->key.len - MPU_ID_LEN, MPU_ID_LEN);
-        upload_people_xml(r, &b, e);
-        gw_xml_str_elem(&b, "StorageClass", "STANDARD");
-        gw_s3_time_fmt(e->mtime_ms, t);
-        gw_xml_str_elem(&b, "Initiated", t);
-        gw_xml_close(&b, "Upload");
-    }
+    gw_xml_bool_elem(&b, "IsTruncated", o->truncated);
+    if (o->uploads_xml.len)
+        cn_buf_append(&b, o->uploads_xml.data, o->uploads_xml.len);
+    if (o->prefixes_xml.len)
+        cn_buf_append(&b, o->prefixes_xml.data, o->prefixes_xml.len);
     gw_xml_close(&b, "ListMultipartUploadsResult");
-    gw_list_out_free(out);
     gw_req_send_xml(r, 200, &b);
     cn_buf_dispose(&b);
+}
+
+/* One Upload element for marker entry e of key (klen bytes) and upload id */
+static void upload_xml(gw_req_t *r, const cn_list_entry_t *e, const char *key, size_t klen,
+                       const char *id)
+{
+    struct mpu_op *o = r->op;
+    char t[GW_S3_TIME_LEN];
+    cn_slice_t alg;
+
+    gw_xml_open(&o->uploads_xml, "Upload");
+    gw_xml_text_elem(&o->uploads_xml, "Key", key, klen);
+    gw_xml_text_elem(&o->uploads_xml, "UploadId", id, MPU_ID_LEN);
+    upload_people_xml(r, &o->uploads_xml, e);
+    gw_xml_str_elem(&o->uploads_xml, "StorageClass", "STANDARD");
+    gw_s3_time_fmt(e->mtime_ms, t);
+    gw_xml_str_elem(&o->uploads_xml, "Initiated", t);
+    if (cn_list_entry_meta(e, MPU_CKALG, &alg) && alg.len)
+        gw_xml_text_elem(&o->uploads_xml, "ChecksumAlgorithm", alg.ptr, alg.len);
+    gw_xml_close(&o->uploads_xml, "Upload");
+}
+
+/* Takes entry e of a page: 0 go on, 1 the listing is complete (max reached and one more
+ * found), 2 a common prefix was emitted (the next page starts after it). */
+static int upload_take(gw_req_t *r, const cn_list_entry_t *e, size_t base)
+{
+    struct mpu_op *o = r->op;
+    const char *key, *id, *d;
+    size_t klen, from;
+
+    if ((e->flags & CN_LIST_PREFIX) || e->key.len <= base + MPU_ID_LEN + 1 ||
+        e->key.ptr[e->key.len - MPU_ID_LEN - 1] != '/' ||
+        !upload_id_valid(e->key.ptr + e->key.len - MPU_ID_LEN, MPU_ID_LEN))
+        return 0;
+    key = e->key.ptr + base;
+    klen = e->key.len - base - MPU_ID_LEN - 1;
+    id = e->key.ptr + e->key.len - MPU_ID_LEN;
+    from = o->prefix.len < klen ? o->prefix.len : klen;
+    d = o->delim.len ? find_bytes(key + from, klen - from, o->delim.data, o->delim.len) : NULL;
+    if (o->emitted >= o->max) {
+        o->truncated = 1;
+        return 1;
+    }
+    o->emitted++;
+    cn_buf_reset(&o->next_key);
+    cn_buf_reset(&o->next_id);
+    if (d) {
+        size_t plen = (size_t)(d - key) + o->delim.len;
+        gw_xml_open(&o->prefixes_xml, "CommonPrefixes");
+        gw_xml_text_elem(&o->prefixes_xml, "Prefix", key, plen);
+        gw_xml_close(&o->prefixes_xml, "CommonPrefixes");
+        cn_buf_append(&o->next_key, key, plen);
+        uploads_base(r, &o->after);
+        cn_buf_append(&o->after, key, plen);
+        cn_buf_append(&o->after, "\xff", 1); /* past every key under it (UTF-8 has no 0xff) */
+        return 2;
+    }
+    upload_xml(r, e, key, klen, id);
+    cn_buf_append(&o->next_key, key, klen);
+    cn_buf_append(&o->next_id, id, MPU_ID_LEN);
+    return 0;
+}
+
+static void on_uploads_page(int status, gw_list_out_t *out, void *arg)
+{
+    gw_req_t *r = arg;
+    struct mpu_op *o;
+    size_t base = strlen(r->route.bucket) + 4; /* "\x01u/" bucket "/" */
+    int more, took = 0;
+
+    if (list_done(r, status, out) != 0)
+        return;
+    o = r->op;
+    more = out->truncated && out->n;
+    for (size_t i = 0; i < out->n && took == 0; i++) {
+        const cn_list_entry_t *e = out->ents[i];
+        took = upload_take(r, e, base);
+        if (took == 0) {
+            cn_buf_reset(&o->after);
+            cn_buf_append(&o->after, e->key.ptr, e->key.len);
+        }
+    }
+    gw_list_out_free(out);
+    if (took == 1 || (took == 0 && !more))
+        uploads_answer(r);
+    else
+        uploads_next(r);
+}
+
+static void uploads_next(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+    uint64_t want = o->max - o->emitted + 1;
+    cn_buf_t pfx;
+
+    cn_buf_init(&pfx);
+    uploads_base(r, &pfx);
+    cn_buf_append(&pfx, o->prefix.data ? o->prefix.data : "", o->prefix.len);
+    list_for(r, &pfx, &o->after, want > 1000 ? 1000 : want, MPU_LIST_PICK, on_uploads_page);
+    cn_buf_dispose(&pfx);
 }
 
 void gw_s3_list_multipart_uploads(gw_req_t *r)
@@ -1108,36 +1591,34 @@ void gw_s3_list_multipart_uploads(gw_req_t *r)
     size_t ql;
     const char *q = gw_req_query(r, &ql);
     struct mpu_op *o = mpu_new(r);
-    cn_buf_t pfx, after;
 
     o->max = 1000;
     if (gw_query_get(q, ql, "prefix", &o->prefix) < 0 ||
+        gw_query_get(q, ql, "delimiter", &o->delim) < 0 ||
         gw_query_get(q, ql, "key-marker", &o->key_marker) < 0 ||
         gw_query_get(q, ql, "upload-id-marker", &o->id_marker) < 0 ||
         get_uint_param(r, "max-uploads", 1000, &o->max) < 0) {
         gw_req_error(r, GW_S3_INVALID_ARGUMENT, NULL);
         return;
     }
-    cn_buf_init(&pfx);
-    cn_buf_init(&after);
-    cn_buf_appendf(&pfx, "\x01u/%s/", r->route.bucket);
     if (o->key_marker.len) {
-        cn_buf_append(&after, pfx.data, pfx.len);
-        cn_buf_append(&after, o->key_marker.data, o->key_marker.len);
-        cn_buf_append(&after, "/", 1);
-        if (o->id_marker.len)
-            cn_buf_append(&after, o->id_marker.data, o->id_marker.len);
-        else
-            cn_buf_append(&after, "\xff", 1); /* every upload of key-marker is before */
+        uploads_base(r, &o->after);
+        cn_buf_append(&o->after, o->key_marker.data, o->key_marker.len);
+        if (o->delim.len && o->key_marker.len >= o->delim.len &&
+            memcmp(o->key_marker.data + o->key_marker.len - o->delim.len, o->delim.data,
+                   o->delim.len) == 0) {
+            cn_buf_append(&o->after, "\xff", 1); /* a common prefix: past all of it */
+        } else {
+            cn_buf_append(&o->after, "/", 1);
+            if (o->id_marker.len)
+                cn_buf_append(&o->after, o->id_marker.data, o->id_marker.len);
+            else
+                cn_buf_append(&o->after, "\xff", 1); /* every upload of key-marker is before */
+        }
     }
-    cn_buf_append(&pfx, o->prefix.data ? o->prefix.data : "", o->prefix.len);
     if (o->max == 0) {
-        gw_list_out_t *empty = cn_calloc(1, sizeof(*empty));
-        r->http.pending++;
-        on_uploads_listed(0, empty, r);
-    } else {
-        list_for(r, &pfx, &after, o->max, MPU_PEOPLE_PICK, on_uploads_listed);
+        uploads_answer(r);
+        return;
     }
-    cn_buf_dispose(&pfx);
-    cn_buf_dispose(&after);
+    uploads_next(r);
 }

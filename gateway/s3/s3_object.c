@@ -435,6 +435,52 @@ static int response_override(gw_req_t *r, const char *name, cn_buf_t *out)
     return rc == 1;
 }
 
+/* x-amz-checksum-type with a checksum: COMPOSITE (of a multipart object's parts) or
+ * FULL_OBJECT */
+static void add_checksum_type(gw_req_t *r, int composite)
+{
+    const char *t = composite ? "COMPOSITE" : "FULL_OBJECT";
+    gw_req_add_header(r, "x-amz-checksum-type", t, strlen(t));
+}
+
+/* ?partNumber: the part's bytes become the range (o->off, o->len), with x-amz-mp-parts-count
+ * for a multipart object; an object of one part has only part 1, all of it. 0, or -1 when r
+ * was answered 416 InvalidPartNumber. */
+static int select_part(gw_req_t *r, const char *etag, uint64_t size)
+{
+    gw_obj_op_t *o = r->op;
+    uint32_t count = o->is_manifest ? gw_manifest_parts(&o->man, etag) : 0;
+    gw_part_range_t part;
+    char n[16];
+
+    if (count == 0) {
+        if (o->part_number != 1) {
+            gw_req_error(r, GW_S3_INVALID_PART_NUMBER, NULL);
+            return -1;
+        }
+        o->part_whole = 1;
+        o->off = 0;
+        o->len = size;
+        o->ranged = size > 0; /* S3: a range of all of it (206), but for an empty object */
+        return 0;
+    }
+    if (gw_manifest_part_range(&o->man, etag, o->part_number, &part) != 0) {
+        gw_req_error(r, GW_S3_INVALID_PART_NUMBER, NULL);
+        return -1;
+    }
+    snprintf(n, sizeof(n), "%u", (unsigned)count);
+    gw_req_add_header(r, "x-amz-mp-parts-count", n, strlen(n));
+    o->off = part.off;
+    o->len = part.len;
+    o->ranged = 1;
+    o->part_sum = part.checksum;
+    if (part.len == 0) { /* an empty part: no byte range names it */
+        o->ranged = 0;
+        o->part_whole = 0;
+    }
+    return 0;
+}
+
 static void set_object_headers(gw_req_t *r, const char *etag, uint64_t mtime)
 {
     gw_obj_op_t *o = r->op;
@@ -459,9 +505,15 @@ static void set_object_headers(gw_req_t *r, const char *etag, uint64_t mtime)
                 gw_tagging_count_header(r, m.pairs[i].value);
             if (nm[0] == ':')
                 continue;
-            if (strncmp(nm, GW_META_CHECKSUM_PREFIX, strlen(GW_META_CHECKSUM_PREFIX)) == 0 &&
-                (!want_sum || o->ranged))
+            if (strncmp(nm, GW_META_CHECKSUM_PREFIX, strlen(GW_META_CHECKSUM_PREFIX)) == 0) {
+                /* the whole object's checksum, for the whole object only */
+                if (want_sum && (!o->ranged || o->part_whole)) {
+                    const char *v = m.pairs[i].value;
+                    gw_req_add_header(r, nm, v, strlen(v));
+                    add_checksum_type(r, strchr(v, '-') != NULL);
+                }
                 continue;
+            }
             if (response_override(r, nm, NULL))
                 continue;
             have_ct |= strcmp(nm, "content-type") == 0;
@@ -480,6 +532,16 @@ static void set_object_headers(gw_req_t *r, const char *etag, uint64_t mtime)
     }
     if (!have_ct)
         gw_req_add_header(r, "content-type", "binary/octet-stream", 19);
+    if (o->part_sum && o->part_sum[0]) { /* one part of a multipart object: its checksum */
+        cn_slice_t mode = gw_req_header(r, "x-amz-checksum-mode");
+        const char *eq = strchr(o->part_sum, '=');
+        if (mode.ptr && mode.len == 7 && strncasecmp(mode.ptr, "ENABLED", 7) == 0 && eq &&
+            (size_t)(eq - o->part_sum) < sizeof(buf)) {
+            snprintf(buf, sizeof(buf), "%.*s", (int)(eq - o->part_sum), o->part_sum);
+            gw_req_add_header(r, buf, eq + 1, strlen(eq + 1));
+            add_checksum_type(r, 1);
+        }
+    }
     if (o->ranged) {
         snprintf(buf, sizeof(buf), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, o->off,
                  o->off + o->len - 1, o->total);
@@ -548,7 +610,9 @@ static void get_proceed(gw_req_t *r, int have_body)
     }
     o->off = 0;
     o->len = size;
-    if (rh.ptr) {
+    if (o->part_number && select_part(r, etag, size) != 0)
+        return;
+    if (rh.ptr && !o->part_number) {
         rc = gw_range_parse(rh.ptr, rh.len, size, &o->off, &o->len);
         if (rc < 0) {
             char cr[64];
@@ -603,9 +667,7 @@ static void get_proceed(gw_req_t *r, int have_body)
     send_key(r, m, on_range_body);
 }
 
-/* Stores resp as the parent; for a manifest with its body, decodes it. Returns 0 or an S3
- * error already answered (-1). */
-static int take_parent(gw_req_t *r, cn_msg_t *resp, int rc)
+int gw_obj_take_parent(gw_req_t *r, cn_msg_t *resp, int rc)
 {
     gw_obj_op_t *o = r->op;
     uint64_t flags = 0;
@@ -658,7 +720,7 @@ static void on_get_manifest(int status, cn_msg_t *resp, void *arg)
     gw_req_t *r = arg;
     if (gw_req_rpc_gone(r, resp))
         return;
-    if (take_parent(r, resp, status ? status : cn_msg_rc(resp)) != 0)
+    if (gw_obj_take_parent(r, resp, status ? status : cn_msg_rc(resp)) != 0)
         return;
     gw_obj_op_t *o = r->op;
     if (!o->is_manifest) { /* overwritten by a small object meanwhile */
@@ -674,7 +736,7 @@ static void on_get_head(int status, cn_msg_t *resp, void *arg)
     gw_req_t *r = arg;
     if (gw_req_rpc_gone(r, resp))
         return;
-    if (take_parent(r, resp, status ? status : cn_msg_rc(resp)) != 0)
+    if (gw_obj_take_parent(r, resp, status ? status : cn_msg_rc(resp)) != 0)
         return;
     gw_obj_op_t *o = r->op;
     if (o->is_manifest)
@@ -689,7 +751,7 @@ static void on_get_full(int status, cn_msg_t *resp, void *arg)
     gw_cache_get_done(r, status, resp); /* fills the caches, wakes coalesced misses */
     if (gw_req_rpc_gone(r, resp))
         return;
-    if (take_parent(r, resp, status ? status : cn_msg_rc(resp)) != 0)
+    if (gw_obj_take_parent(r, resp, status ? status : cn_msg_rc(resp)) != 0)
         return;
     gw_obj_op_t *o = r->op;
     if (o->is_manifest && decode_manifest(r) != 0)
@@ -700,10 +762,11 @@ static void on_get_full(int status, cn_msg_t *resp, void *arg)
 static void get_storage(gw_req_t *r);
 static void on_cache_answer(gw_req_t *r, const gw_cache_hit_t *hit);
 
-/* Reads o->key (a version's storage key, or the object's own) from the caches or storage. */
+/* Reads o->key (a version's storage key, or the object's own) from the caches or storage.
+ * A part (?partNumber) is read from storage: a cached body has lost its manifest's parts. */
 static void get_key(gw_req_t *r)
 {
-    if (gw_cache_get(r, on_cache_answer))
+    if (!((gw_obj_op_t *)r->op)->part_number && gw_cache_get(r, on_cache_answer))
         return;
     get_storage(r);
 }
@@ -766,6 +829,38 @@ gw_s3_err_t gw_obj_version_missing(const gw_req_t *r, const gw_acl_subject_t *bu
                : e;
 }
 
+/* ?partNumber of GetObject and HeadObject into *num (0: none; s3_refuse.c has checked its
+ * form). A Range with it is InvalidRequest, as S3 answers. 0, or -1 when r was answered. */
+static int request_part(gw_req_t *r, uint32_t *num)
+{
+    size_t ql;
+    const char *q = gw_req_query(r, &ql);
+    cn_buf_t v;
+    unsigned long n = 0;
+    int found;
+
+    *num = 0;
+    cn_buf_init(&v);
+    found = gw_query_get(q, ql, "partNumber", &v);
+    for (size_t i = 0; found == 1 && i < v.len && i < 6; i++)
+        n = v.data[i] >= '0' && v.data[i] <= '9' ? n * 10 + (unsigned long)(v.data[i] - '0') : 0;
+    cn_buf_dispose(&v);
+    if (found != 1)
+        return 0;
+    if (n < 1 || n > 10000) {
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT,
+                     "Part number must be an integer between 1 and 10000, inclusive");
+        return -1;
+    }
+    if (gw_req_header(r, "range").ptr) {
+        gw_req_error(r, GW_S3_INVALID_REQUEST,
+                     "Cannot specify both Range header and partNumber query parameter");
+        return -1;
+    }
+    *num = (uint32_t)n;
+    return 0;
+}
+
 static void get_object(gw_req_t *r, int head)
 {
     gw_obj_op_t *o;
@@ -776,8 +871,11 @@ static void get_object(gw_req_t *r, int head)
     }
     o = obj_op_new(r);
     o->head = head;
+    if (request_part(r, &o->part_number) != 0)
+        return;
     gw_obj_version_target(r, o, get_key);
 }
+
 
 void gw_s3_get_object(gw_req_t *r)
 {

@@ -48,6 +48,9 @@ typedef struct gw_obj_op {
     int is_manifest;
     uint64_t total, off, len;
     int ranged;
+    uint32_t part_number;    /* ?partNumber (1..10000), 0 when none */
+    int part_whole;          /* ?partNumber=1 of an object that is one part: all of it */
+    const char *part_sum;    /* the part's "x-amz-checksum-<alg>=<base64>" (in o->man) or NULL */
     uint64_t pos, end;
     cn_msg_t *cur;           /* chunk whose bytes h2o is sending */
     int started;
@@ -122,5 +125,10 @@ void gw_obj_put_start(gw_req_t *r);
  *  replaced was a chunk manifest and *have is 0, decodes it into *man and sets *have, for
  *  gw_chunk_delete_all once the put succeeded. resp may be NULL. */
 void gw_obj_keep_replaced(const cn_msg_t *resp, gw_manifest_t *man, int *have);
+/** The read of an object's head or record (resp, its result rc): on success keeps resp as
+ *  o->parent (o->is_manifest from its flags) and returns 0; else frees resp and answers
+ *  r the error (NoSuchKey, or AccessDenied to a requester who may not list; NoSuchVersion
+ *  for a named version; a delete marker: 404, or 405 when named) and returns -1. */
+int gw_obj_take_parent(gw_req_t *r, cn_msg_t *resp, int rc);
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * gateway/s3/s3_refuse.c: what the gateway cannot honour exactly as S3 documents it (see
  * s3_refuse.h). The rules run in a fixed order and the first that applies answers: the
- * operations we do not have (POST object, OPTIONS), the query parameters (versionId,
- * partNumber, ListMultipartUploads' delimiter), x-amz-copy-source's versionId, then the
+ * operations we do not have (POST object, OPTIONS), the query parameters (versionId, the
+ * form of partNumber), x-amz-copy-source's versionId, then the
  * headers of the table, then the headers whose value decides (storage class, bucket object
  * lock, object ownership). The operations on one object take versionId=null (the object's
  * own key) and any version ID of ours (version.h); another form is S3's InvalidArgument.
@@ -31,12 +31,14 @@ static_assert(GW_OP_UNSUPPORTED < 64, "a set of operations is a 64-bit mask");
 /* the requests whose source is x-amz-copy-source (CopyObject, UploadPartCopy) */
 #define COPY (OP(GW_OP_PUT_OBJECT) | OP(GW_OP_UPLOAD_PART))
 /* reads of an object's bytes: an SSE-C key there asks to decrypt what we never encrypted */
-#define OBJECT_READ (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT))
+#define OBJECT_READ                                                                            \
+    (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT) | OP(GW_OP_GET_OBJECT_ATTRIBUTES))
 /* the operations on one object that ?versionId addresses (s3_version.h) */
 #define VERSIONED                                                                              \
     (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT) | OP(GW_OP_DELETE_OBJECT) |                 \
      OP(GW_OP_GET_OBJECT_ACL) | OP(GW_OP_PUT_OBJECT_ACL) | OP(GW_OP_GET_OBJECT_TAGGING) |     \
-     OP(GW_OP_PUT_OBJECT_TAGGING) | OP(GW_OP_DELETE_OBJECT_TAGGING))
+     OP(GW_OP_PUT_OBJECT_TAGGING) | OP(GW_OP_DELETE_OBJECT_TAGGING) |                         \
+     OP(GW_OP_GET_OBJECT_ATTRIBUTES))
 
 static const char sse_msg[] = "Server-side encryption (x-amz-server-side-encryption*) is not "
                               "supported yet: the object would be stored unencrypted.";
@@ -99,8 +101,8 @@ static gw_s3_err_t check_version(int found, const cn_buf_t *v, const char **msg)
     return GW_S3_OK;
 }
 
-/* ?partNumber on GetObject / HeadObject: a valid number asks for one part of a multipart
- * object, which is not supported yet; anything else is S3's InvalidArgument. */
+/* ?partNumber on GetObject / HeadObject: a number of 1..10000 asks for one part (s3_object.c);
+ * anything else is S3's InvalidArgument. */
 static gw_s3_err_t check_part_number(int found, const cn_buf_t *v, const char **msg)
 {
     unsigned long n = 0;
@@ -114,11 +116,10 @@ static gw_s3_err_t check_part_number(int found, const cn_buf_t *v, const char **
         *msg = "Part number must be an integer between 1 and 10000, inclusive";
         return GW_S3_INVALID_ARGUMENT;
     }
-    *msg = "GetObject and HeadObject of one part (partNumber) are not supported yet.";
-    return GW_S3_NOT_IMPLEMENTED;
+    return GW_S3_OK;
 }
 
-/* The query parameters: versionId, partNumber, and ListMultipartUploads' delimiter. */
+/* The query parameters: versionId and partNumber. */
 static gw_s3_err_t check_query(gw_op_t op, const char *query, size_t query_len, cn_buf_t *v,
                                const char **msg)
 {
@@ -134,11 +135,6 @@ static gw_s3_err_t check_query(gw_op_t op, const char *query, size_t query_len, 
         found = gw_query_get(query, query_len, "partNumber", v);
         if ((e = check_part_number(found, v, msg)) != GW_S3_OK)
             return e;
-    }
-    if (op == GW_OP_LIST_MULTIPART_UPLOADS &&
-        gw_query_get(query, query_len, "delimiter", v) != 0 && v->len > 0) {
-        *msg = "ListMultipartUploads with a delimiter is not supported yet.";
-        return GW_S3_NOT_IMPLEMENTED;
     }
     return GW_S3_OK;
 }

@@ -38,6 +38,7 @@ struct xin {
     uint32_t num;
     int have_num, have_etag, have_key;
     char etag[72];
+    char ck_elem[24], ck_val[64]; /* CompleteMultipartUpload: a part's Checksum<ALG> */
     cn_buf_t key;
     int grants;              /* OwnershipControls: Rules seen */
     char ver[72];            /* Delete: the Object's VersionId, "" none */
@@ -211,7 +212,20 @@ static void complete_start(struct xin *x)
         fail(x);
     else if (x->depth == 2) {
         x->have_num = x->have_etag = 0;
+        x->ck_elem[0] = x->ck_val[0] = '\0';
     }
+}
+
+/* A part's Checksum<ALG> element (ChecksumCRC32, ChecksumCRC32C, ChecksumCRC64NVME,
+ * ChecksumSHA1, ChecksumSHA256): 1 */
+static int is_checksum_elem(const struct xin *x)
+{
+    static const char *const names[] = {"ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME",
+                                        "ChecksumSHA1", "ChecksumSHA256"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (name_is(x, 2, names[i]))
+            return 1;
+    return 0;
 }
 
 static void complete_end(struct xin *x, const char *t, size_t n)
@@ -225,6 +239,10 @@ static void complete_end(struct xin *x, const char *t, size_t n)
         if (x->have_etag || copy_etag(t, n, x->etag, sizeof(x->etag)) != 0)
             fail(x);
         x->have_etag = 1;
+    } else if (x->depth == 3 && is_checksum_elem(x)) {
+        if (x->ck_elem[0] || copy_etag(t, n, x->ck_val, sizeof(x->ck_val)) != 0)
+            fail(x);
+        snprintf(x->ck_elem, sizeof(x->ck_elem), "%.23s", x->names[2]); /* names fit */
     } else if (x->depth == 2) {
         if (!x->have_num || !x->have_etag || o->n >= GW_MPU_MAX_PARTS) {
             fail(x);
@@ -236,6 +254,8 @@ static void complete_end(struct xin *x, const char *t, size_t n)
         }
         o->v[o->n].number = x->num;
         memcpy(o->v[o->n].etag, x->etag, sizeof(x->etag));
+        memcpy(o->v[o->n].checksum_elem, x->ck_elem, sizeof(x->ck_elem));
+        memcpy(o->v[o->n].checksum, x->ck_val, sizeof(x->ck_val));
         o->n++;
     }
 }

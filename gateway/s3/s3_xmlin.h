@@ -20,12 +20,15 @@
 typedef struct gw_xml_part {
     uint32_t number;  /* 1..10000 */
     char etag[72];    /* without quotes, as sent */
+    char checksum_elem[24]; /* "ChecksumCRC32"... when the part names its checksum, else "" */
+    char checksum[64];      /* its value as sent (trimmed) */
 } gw_xml_part_t;
 
 /** Parses a CompleteMultipartUpload body into *parts (cn_free it) in document order.
  *  Returns 0, or CN_EINVAL (malformed, no parts, more than 10000, a part number outside
- *  1..10000, a missing PartNumber or ETag). Order is NOT checked here (InvalidPartOrder is
- *  the caller's). Unknown elements inside Part (ChecksumCRC32...) are ignored. */
+ *  1..10000, a missing PartNumber or ETag, two checksums in one part). Order is NOT checked
+ *  here (InvalidPartOrder is the caller's). A part's Checksum<ALG> element is kept (the
+ *  caller checks it against the part's); other unknown elements inside Part are ignored. */
 int gw_xml_parse_complete(const char *p, size_t n, gw_xml_part_t **parts, size_t *nparts);
 
 typedef struct gw_xml_delete {

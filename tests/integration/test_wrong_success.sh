@@ -7,9 +7,9 @@
 # the S3 error code (a HEAD answer has no body: botocore reports the status as the code), and,
 # where something would have been written, that nothing was: conditional writes (what they
 # cannot express yet), object
-# versions (versionId=null, the object itself, still works), partNumber on GET/HEAD,
-# server-side encryption, object lock, storage classes, website redirects, bad grant headers,
-# ListMultipartUploads' delimiter, POST object, OPTIONS, and CreateBucket's
+# versions (versionId=null, the object itself, still works), a part past the last on GET/HEAD
+# (416 InvalidPartNumber), server-side encryption, object lock, storage classes, website
+# redirects, bad grant headers, POST object, OPTIONS, and CreateBucket's
 # LocationConstraint, last on a gateway restarted with region = eu-west-1.
 set -uo pipefail
 
@@ -214,10 +214,14 @@ expect("DeleteObjects with an Object VersionId=v1: that key's NoSuchVersion",
 expect("... the object is still there after DeleteObjects of a version it never had",
        stored(key="there"), "it was deleted")
 
-# parts of an object, ListMultipartUploads' delimiter
-refused("GetObject PartNumber=1", *NI, fn=s3.get_object, Bucket=B, Key="there", PartNumber=1)
-refused("HeadObject PartNumber=1 (no body: the status)", 501, "501", fn=s3.head_object, Bucket=B, Key="there", PartNumber=1)
-refused("ListMultipartUploads Delimiter=/", *NI, fn=s3.list_multipart_uploads, Bucket=B, Delimiter="/")
+# parts of an object: an ordinary object has part 1 only (tests/integration/test_attributes.sh
+# has the rest)
+refused("GetObject PartNumber=2 of a one-part object", 416, "InvalidPartNumber", fn=s3.get_object,
+        Bucket=B, Key="there", PartNumber=2)
+refused("HeadObject PartNumber=2 (no body: the status)", 416, "416", fn=s3.head_object, Bucket=B,
+        Key="there", PartNumber=2)
+refused("GetObject PartNumber=1 with a Range", 400, "InvalidRequest", fn=s3.get_object, Bucket=B,
+        Key="there", PartNumber=1, Range="bytes=0-1")
 
 # CreateBucket's LocationConstraint on a us-east-1 gateway
 refused("CreateBucket LocationConstraint=eu-west-1", 400, "IllegalLocationConstraintException",
@@ -243,9 +247,12 @@ http "PUT x-amz-object-lock-legal-hold: OFF" 501 NotImplemented --absent "$b/k4"
 http "GET ?versionId= (empty)" 400 InvalidArgument "$endpoint/$b/there?versionId="
 http "GET ?versionId=v1" 400 InvalidArgument "$endpoint/$b/there?versionId=v1"
 http "HEAD ?versionId=v1 (no body)" 400 - -I "$endpoint/$b/there?versionId=v1"
-http "HEAD ?partNumber=2 (no body)" 501 - -I "$endpoint/$b/there?partNumber=2"
+http "HEAD ?partNumber=2 (no body)" 416 - -I "$endpoint/$b/there?partNumber=2"
+http "GET ?partNumber=2" 416 InvalidPartNumber "$endpoint/$b/there?partNumber=2"
 http "GET ?partNumber=0" 400 InvalidArgument "$endpoint/$b/there?partNumber=0"
-http "GET ?uploads&delimiter=/" 501 NotImplemented "$endpoint/$b?uploads=&delimiter=%2F"
+http "GET ?attributes without x-amz-object-attributes" 400 InvalidArgument "$endpoint/$b/there?attributes"
+http "GET ?attributes with an unknown attribute" 400 InvalidArgument \
+    -H 'x-amz-object-attributes: ETag,Bogus' "$endpoint/$b/there?attributes"
 http "PUT with x-amz-copy-source ?versionId=v1" 400 InvalidArgument --absent "$b/k5" -X PUT \
     -H "x-amz-copy-source: /$b/there?versionId=v1" "$endpoint/$b/k5"
 http "POST object (an HTML form upload, unsigned)" 501 NotImplemented --absent "$b/k6" --anon \
@@ -289,7 +296,8 @@ cli "aws s3api delete-object --version-id v1 (the object stays)" 400 InvalidArgu
 expect_eq "... the object is still there" 200 "$(status "$b/there")"
 cli "aws s3api copy-object --copy-source ...?versionId=v1" 400 InvalidArgument --absent "$b/a4" \
     s3api copy-object --bucket "$b" --key a4 --copy-source "$b/there?versionId=v1"
-cli "aws s3api list-multipart-uploads --delimiter /" 501 NotImplemented s3api list-multipart-uploads --bucket "$b" --delimiter /
+cli "aws s3api get-object --part-number 2 of a one-part object" 416 InvalidPartNumber \
+    s3api get-object --bucket "$b" --key there --part-number 2 "$tmp/out"
 cli "aws s3api create-bucket --grant-read of an unknown group" 400 InvalidArgument --absent wrong-cli-grant \
     s3api create-bucket --bucket wrong-cli-grant --grant-read 'uri="http://acs.amazonaws.com/groups/global/Everyone"'
 cli "aws s3api create-bucket LocationConstraint=us-east-1" 400 InvalidLocationConstraint --absent wrong-cli-east \

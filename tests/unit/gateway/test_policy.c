@@ -747,6 +747,8 @@ Test(policy, op_actions)
         {GW_OP_PUT_OBJECT_ACL, 1, "s3:PutObjectVersionAcl", 1},
         {GW_OP_GET_OBJECT_TAGGING, 0, "s3:GetObjectTagging", 1},
         {GW_OP_GET_OBJECT_TAGGING, 1, "s3:GetObjectVersionTagging", 1},
+        {GW_OP_GET_OBJECT_ATTRIBUTES, 0, "s3:GetObjectAttributes", 1},
+        {GW_OP_GET_OBJECT_ATTRIBUTES, 1, "s3:GetObjectVersionAttributes", 1},
         {GW_OP_PUT_OBJECT_TAGGING, 0, "s3:PutObjectTagging", 1},
         {GW_OP_PUT_OBJECT_TAGGING, 1, "s3:PutObjectVersionTagging", 1},
         {GW_OP_DELETE_OBJECT_TAGGING, 0, "s3:DeleteObjectTagging", 1},

@@ -229,9 +229,10 @@ Test(route, post_object_and_options, .timeout = 5)
     cr_assert_eq(r.op, GW_OP_OPTIONS);
     cr_assert_eq(parse("OPTIONS", "/", NULL, NULL, NULL, &r), GW_S3_OK);
     cr_assert_eq(r.op, GW_OP_OPTIONS);
-    /* GetObjectAttributes is a sub-resource we do not implement */
+    /* GetObjectAttributes (issue 16); another method on ?attributes is 405 */
     cr_assert_eq(parse("GET", "/b/k", "attributes", NULL, NULL, &r), GW_S3_OK);
-    cr_assert_eq(r.op, GW_OP_UNSUPPORTED);
+    cr_assert_eq(r.op, GW_OP_GET_OBJECT_ATTRIBUTES);
+    cr_assert_eq(parse("PUT", "/b/k", "attributes", NULL, NULL, &r), GW_S3_METHOD_NOT_ALLOWED);
 }
 
 /* issue 16: tagging of objects and buckets */

@@ -65,6 +65,7 @@ static const struct {
     {GW_S3_NO_OWNERSHIP_CONTROLS, "OwnershipControlsNotFoundError", 404},
     {GW_S3_ACL_NOT_SUPPORTED, "AccessControlListNotSupported", 400},
     {GW_S3_UNRESOLVABLE_EMAIL, "UnresolvableGrantByEmailAddress", 400},
+    {GW_S3_INVALID_PART_NUMBER, "InvalidPartNumber", 416},
     {GW_S3_INVALID_TAG, "InvalidTag", 400},
     {GW_S3_NO_SUCH_TAG_SET, "NoSuchTagSet", 404},
     {GW_S3_CONDITIONAL_CONFLICT, "ConditionalRequestConflict", 409},

@@ -90,9 +90,9 @@ static const struct row rows[] = {
     {GW_OP_PUT_OBJECT, NULL, {{"x-amz-copy-source", "b/k%3FversionId%3Dv1"}}, OK},
     {GW_OP_UPLOAD_PART, "partNumber=1&uploadId=x", {{"x-amz-copy-source", "b/k?versionId=v1"}},
      BAD},
-    /* partNumber on GET and HEAD */
-    {GW_OP_GET_OBJECT, "partNumber=1", {{0}}, NI},
-    {GW_OP_HEAD_OBJECT, "partNumber=10000", {{0}}, NI},
+    /* partNumber on GET and HEAD: 1..10000 (s3_object.c answers), else InvalidArgument */
+    {GW_OP_GET_OBJECT, "partNumber=1", {{0}}, OK},
+    {GW_OP_HEAD_OBJECT, "partNumber=10000", {{0}}, OK},
     {GW_OP_GET_OBJECT, "partNumber=0", {{0}}, BAD},
     {GW_OP_GET_OBJECT, "partNumber=10001", {{0}}, BAD},
     {GW_OP_GET_OBJECT, "partNumber=1a", {{0}}, BAD},
@@ -146,8 +146,12 @@ static const struct row rows[] = {
     {GW_OP_CREATE_BUCKET, NULL, {{"x-amz-object-ownership", "ObjectWriter"}}, OK},
     {GW_OP_CREATE_BUCKET, NULL, {{"x-amz-object-ownership", "BucketOwnerEnforced"}}, NI},
     {GW_OP_CREATE_BUCKET, NULL, {{"x-amz-object-ownership", "Nobody"}}, BAD},
-    /* ListMultipartUploads' delimiter */
-    {GW_OP_LIST_MULTIPART_UPLOADS, "uploads&delimiter=/", {{0}}, NI},
+    /* ListMultipartUploads' delimiter (s3_multipart.c) */
+    {GW_OP_LIST_MULTIPART_UPLOADS, "uploads&delimiter=/", {{0}}, OK},
+    /* GetObjectAttributes: any version of ours, no SSE-C */
+    {GW_OP_GET_OBJECT_ATTRIBUTES, "attributes&versionId=v1", {{0}}, BAD},
+    {GW_OP_GET_OBJECT_ATTRIBUTES, "attributes",
+     {{"x-amz-server-side-encryption-customer-key", "k"}}, NI},
 };
 
 Test(s3_refuse, every_row_of_the_table, .timeout = 10)
