@@ -129,19 +129,6 @@ static int read_request(gw_req_t *r, struct attr_req *a)
     return 0;
 }
 
-static void send_key(gw_req_t *r, const char *op, cn_rpc_done_fn cb)
-{
-    gw_obj_op_t *o = r->op;
-    cn_msg_t *m = cn_msg_new(op);
-
-    cn_msg_set_bytes(m, "key", o->key.data, o->key.len);
-    r->http.pending++;
-    if (gw_stor_send(r->srv, o->key.data, o->key.len, m, cb, r) != 0) {
-        r->http.pending--;
-        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
-    }
-}
-
 /* The object's additional checksum from its metadata: 1 with its algorithm and value. */
 static int object_checksum(cn_slice_t meta, gw_checksum_alg_t *alg, char *value, size_t cap)
 {
@@ -297,7 +284,7 @@ static void on_head(int status, cn_msg_t *resp, void *arg)
     if (gw_obj_take_parent(r, resp, status ? status : cn_msg_rc(resp)) != 0)
         return;
     if (((gw_obj_op_t *)r->op)->is_manifest)
-        send_key(r, CN_OP_GET, on_manifest);
+        gw_obj_read_send(r, CN_OP_GET, on_manifest);
     else
         answer(r);
 }
@@ -305,7 +292,7 @@ static void on_head(int status, cn_msg_t *resp, void *arg)
 /* The version to read is known (o->key, o->vid) */
 static void read_head(gw_req_t *r)
 {
-    send_key(r, CN_OP_HEAD, on_head);
+    gw_obj_read_send(r, CN_OP_HEAD, on_head);
 }
 
 void gw_s3_get_object_attributes(gw_req_t *r)

@@ -277,22 +277,31 @@ static int build_page(struct page *p, gw_list_out_t *out)
     return retry;
 }
 
+/* The start of a listing's completion: 0 to go on; else the request is gone or answered with
+ * the error, out freed (-1). */
+static int page_begun(gw_req_t *r, int status, gw_list_out_t *out)
+{
+    if (gw_req_rpc_done(r)) {
+        gw_list_out_free(out);
+        return -1;
+    }
+    if (status != 0) {
+        gw_list_out_free(out);
+        gw_req_error(r, gw_s3_err_from_rc(status), NULL);
+        return -1;
+    }
+    return 0;
+}
+
 static void on_lv_page(int status, gw_list_out_t *out, void *arg)
 {
     gw_req_t *r = arg;
     struct lv_op *o;
     struct page p;
 
-    if (gw_req_rpc_done(r)) {
-        gw_list_out_free(out);
+    if (page_begun(r, status, out) != 0)
         return;
-    }
     o = r->op;
-    if (status != 0) {
-        gw_list_out_free(out);
-        gw_req_error(r, gw_s3_err_from_rc(status), NULL);
-        return;
-    }
     page_init(&p, r);
     if (build_page(&p, out)) {
         gw_list_out_free(out);
@@ -337,16 +346,9 @@ static void on_marker_object(int status, gw_list_out_t *out, void *arg)
     struct lv_op *o;
     char hex[17];
 
-    if (gw_req_rpc_done(r)) {
-        gw_list_out_free(out);
+    if (page_begun(r, status, out) != 0)
         return;
-    }
     o = r->op;
-    if (status != 0) {
-        gw_list_out_free(out);
-        gw_req_error(r, gw_s3_err_from_rc(status), NULL);
-        return;
-    }
     marker_key(r, o, &o->after);
     if (out->n > 0 && out->ents[0]->key.len == o->after.len) { /* its null version, live */
         cn_buf_reset(&o->null_key);

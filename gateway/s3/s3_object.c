@@ -122,6 +122,11 @@ static cn_msg_t *key_msg(gw_req_t *r, const char *op)
     return m;
 }
 
+void gw_obj_read_send(gw_req_t *r, const char *op, cn_rpc_done_fn cb)
+{
+    send_key(r, key_msg(r, op), cb);
+}
+
 /* ---- PutObject ----------------------------------------------------------------------- */
 
 /* The end of a put of o's own record (an object, or a delete marker): frees resp, deletes

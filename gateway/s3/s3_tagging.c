@@ -242,30 +242,17 @@ void gw_obj_put_again(gw_req_t *r, cn_msg_t *resp, const cn_buf_t *meta, int ok_
     }
 }
 
-static void send_read(gw_req_t *r, const char *op, cn_rpc_done_fn cb)
-{
-    gw_obj_op_t *o = r->op;
-    cn_msg_t *m = cn_msg_new(op);
-
-    cn_msg_set_bytes(m, "key", o->key.data, o->key.len);
-    r->http.pending++;
-    if (gw_stor_send(r->srv, o->key.data, o->key.len, m, cb, r) != 0) {
-        r->http.pending--;
-        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
-    }
-}
-
 static void on_get_tagging(int status, cn_msg_t *resp, void *arg);
 static void on_tagging_record(int status, cn_msg_t *resp, void *arg);
 
 static void read_tags(gw_req_t *r)
 {
-    send_read(r, CN_OP_HEAD, on_get_tagging);
+    gw_obj_read_send(r, CN_OP_HEAD, on_get_tagging);
 }
 
 static void read_record(gw_req_t *r)
 {
-    send_read(r, CN_OP_GET, on_tagging_record);
+    gw_obj_read_send(r, CN_OP_GET, on_tagging_record);
 }
 
 /* Reads the version of r's object it addresses (?versionId, else the latest: s3_object.h),
