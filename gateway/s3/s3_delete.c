@@ -13,7 +13,8 @@
  * If-Match, x-amz-if-match-size and x-amz-if-match-last-modified-time, decided by the key's
  * coordinator (docs/DESIGN.md, "Conditional writes"): a failed one is that key's
  * PreconditionFailed (NoSuchKey for an ETag on a key that is not there). In a bucket with
- * versioning they are refused as DeleteObject's are.
+ * versioning a condition without a VersionId is about the object's latest version, and the
+ * delete marker is written only if it holds.
  */
 #include "gateway/s3/chunk.h"
 
@@ -204,7 +205,14 @@ static void on_item_marker(int status, cn_msg_t *resp, void *arg)
 {
     struct del_item *it = arg;
     int rc = status ? status : cn_msg_rc(resp);
+    uint64_t missing = 0;
 
+    if (rc == CN_ECOND || rc == CN_ECONFLICT) {
+        cn_msg_get_u64(resp, "cond_missing", &missing);
+        cn_msg_free(resp);
+        item_done(it, rc == CN_ECOND && missing ? GW_S3_NO_SUCH_KEY : gw_s3_err_from_rc(rc));
+        return;
+    }
     if (rc == 0)
         gw_obj_keep_replaced(resp, &it->man, &it->have_man);
     if (resp)
@@ -220,9 +228,13 @@ static void item_marker(struct del_item *it, struct del_res *res)
 {
     uint64_t clock;
 
+    cn_msg_t *m;
+
     gw_ver_for_write(it->r, &it->key, res->marker_vid, &clock);
     res->marker = 1;
-    if (item_send(it, gw_obj_marker_msg(it->r, &it->key, clock), on_item_marker, 1) != 0) {
+    m = gw_obj_marker_msg(it->r, &it->key, clock);
+    cn_wcond_to_msg(&it->wcond, m); /* a condition: the object's coordinator decides */
+    if (item_send(it, m, on_item_marker, 1) != 0) {
         it->r->http.pending++; /* item_done drops it */
         item_done(it, GW_S3_SERVICE_UNAVAILABLE);
     }
@@ -298,6 +310,8 @@ static void pump(gw_req_t *r)
             o->done++;
             continue;
         }
+        /* versioned, and no version named: about the object's latest (its coordinator's) */
+        wc.group = cn_wcond_any(&wc) && !vid && gw_ver_bucket_state(r) != GW_VER_OFF;
         it = cn_calloc(1, sizeof(*it));
         it->wcond = wc;
         it->r = r;
@@ -347,14 +361,6 @@ void gw_s3_delete_objects(gw_req_t *r)
         gw_req_error(r, GW_S3_MALFORMED_XML, NULL);
         return;
     }
-    for (size_t i = 0; gw_ver_bucket_state(r) != GW_VER_OFF && i < o->d.n; i++)
-        if (o->d.conds[i][0] || o->d.conds[i][1] || o->d.conds[i][2]) {
-            /* never a wrong success: it would write a delete marker unconditionally */
-            gw_req_error(r, GW_S3_NOT_IMPLEMENTED,
-                         "Conditional deletes in a bucket with versioning are not supported "
-                         "yet.");
-            return;
-        }
     o->res = cn_calloc(o->d.n, sizeof(*o->res));
     pump(r);
 }

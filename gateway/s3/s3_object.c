@@ -347,15 +347,10 @@ int gw_obj_read_wcond(gw_req_t *r, enum gw_wcond_op op, cn_wcond_t *out)
         gw_req_error(r, e, msg);
         return 1;
     }
-    if (cn_wcond_any(out) && gw_ver_bucket_state(r) != GW_VER_OFF) {
-        if (op == GW_WCOND_DELETE) { /* it would write a delete marker unconditionally */
-            gw_req_error(r, GW_S3_NOT_IMPLEMENTED,
-                         "Conditional deletes in a bucket with versioning are not supported "
-                         "yet.");
-            return 1;
-        }
-        out->group = 1; /* about the object's latest version: its coordinator finds it */
-    }
+    /* in a bucket with versioning: about the object's latest version, which its coordinator
+     * finds (a delete that names its version clears this: it is about that version) */
+    if (cn_wcond_any(out) && gw_ver_bucket_state(r) != GW_VER_OFF)
+        out->group = 1;
     return 0;
 }
 
@@ -1011,7 +1006,15 @@ static void on_delete_head(int status, cn_msg_t *resp, void *arg)
 static void on_marker_put(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
+    uint64_t missing = 0;
 
+    if (status == 0 && resp != NULL && cn_msg_rc(resp) == CN_ECOND &&
+        cn_msg_get_u64(resp, "cond_missing", &missing) == 0 && missing) {
+        cn_msg_free(resp); /* an If-Match on an object that is not there: as DeleteObject */
+        if (!gw_req_rpc_done(r))
+            gw_req_error(r, GW_S3_NO_SUCH_KEY, NULL);
+        return;
+    }
     if (put_landed(r, status, resp) != 0)
         return;
     gw_ver_add_headers(r, ((gw_obj_op_t *)r->op)->vid, 1);
@@ -1023,9 +1026,12 @@ static void on_marker_put(int status, cn_msg_t *resp, void *arg)
 static void put_delete_marker(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
+    cn_msg_t *m;
 
     gw_obj_version_for_write(r, o);
-    send_write(r, gw_obj_marker_msg(r, &o->key, o->clock), on_marker_put);
+    m = gw_obj_marker_msg(r, &o->key, o->clock);
+    cn_wcond_to_msg(&o->wcond, m); /* a condition: the object's coordinator decides */
+    send_write(r, m, on_marker_put);
 }
 
 void gw_s3_delete_object(gw_req_t *r)
@@ -1043,6 +1049,8 @@ void gw_s3_delete_object(gw_req_t *r)
     if ((named = gw_ver_request_key(r, &o->key, o->vid)) < 0)
         return;
     o->named_version = named;
+    if (named)
+        o->wcond.group = 0; /* about that version alone */
     if (!named && gw_ver_bucket_state(r) != GW_VER_OFF) {
         put_delete_marker(r);
         return;

@@ -271,10 +271,30 @@ def main():
     expect("... and it is the latest", s3.get_object(Bucket="condv", Key="v")["Body"].read() ==
            b"after")
     s3.put_object(Bucket="condv", Key="v2", Body=b"x")
-    hcheck("versioned bucket: DeleteObject If-Match answers 501", {"If-Match": "*"},
-           s3.delete_object, NI, Bucket="condv", Key="v2")
+    hcheck("versioned bucket: DeleteObject If-Match of another ETag: 412", {"If-Match": '"0123"'},
+           s3.delete_object, PRE, Bucket="condv", Key="v2")
     r = s3.list_object_versions(Bucket="condv", Prefix="v2")
     expect("... no delete marker was written", not r.get("DeleteMarkers"), r.get("DeleteMarkers"))
+    et = s3.head_object(Bucket="condv", Key="v2")["ETag"]
+    hcheck("... with the latest's ETag: 204, a delete marker", {"If-Match": et},
+           s3.delete_object, 204, Bucket="condv", Key="v2")
+    r = s3.list_object_versions(Bucket="condv", Prefix="v2")
+    expect("... the marker is latest", [m["IsLatest"] for m in r.get("DeleteMarkers", [])] == [True],
+           r.get("DeleteMarkers"))
+    hcheck("If-Match when the latest is a delete marker: 404 NoSuchKey", {"If-Match": et},
+           s3.delete_object, (404, "NoSuchKey"), Bucket="condv", Key="v2")
+    vid = r["Versions"][0]["VersionId"]
+    hcheck("DeleteObject ?versionId If-Match: about that version (204)", {"If-Match": et},
+           s3.delete_object, 204, Bucket="condv", Key="v2", VersionId=vid)
+    s3.put_object(Bucket="condv", Key="v3", Body=b"three")
+    r = delete_objects_raw("<Object><Key>v3</Key><Size>4</Size></Object>"
+                           "<Object><Key>v4</Key><ETag>\"0123\"</ETag></Object>", "condv")
+    expect("versioned DeleteObjects with conditions: v3 (size 5) PreconditionFailed, v4 NoSuchKey",
+           sorted((e["Key"], e["Code"]) for e in r["Errors"]) ==
+           [("v3", "PreconditionFailed"), ("v4", "NoSuchKey")] and not r["Deleted"], r)
+    r = delete_objects_raw("<Object><Key>v3</Key><Size>5</Size></Object>", "condv")
+    expect("... with the right size: a delete marker", [d["Key"] for d in r["Deleted"]] == ["v3"]
+           and s3.list_object_versions(Bucket="condv", Prefix="v3").get("DeleteMarkers"), r)
 
 
 def race(rounds, racers, tag, bucket=None):
