@@ -357,6 +357,7 @@ def more_operations(s3, bucket):
         expect_eq("put_bucket_acl private: anonymous listing refused", 403, e.code)
     versioning(s3, bucket + "-v")
     tags_and_conditions(s3, bucket + "-c")
+    attributes_and_parts(s3, bucket + "-a")
 
     # --- delete the bucket ---
     expect_error("delete_bucket of a non-empty bucket: BucketNotEmpty", "BucketNotEmpty",
@@ -367,6 +368,55 @@ def more_operations(s3, bucket):
     s3.delete_bucket(Bucket=bucket)
     expect_error("delete_bucket once empty; then NoSuchBucket", "NoSuchBucket",
                  lambda: s3.list_objects_v2(Bucket=bucket))
+
+
+def attributes_and_parts(s3, bucket):
+    """Multipart details (issue 16): a SHA256 upload's per-part and composite checksums,
+    GetObjectAttributes, GET/HEAD of one part, a second Complete, ListMultipartUploads with a
+    delimiter."""
+    import base64
+    s3.create_bucket(Bucket=bucket)
+    parts = [os.urandom(5 * 1024 * 1024), os.urandom(1000)]
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp", ChecksumAlgorithm="SHA256")["UploadId"]
+    done = []
+    for n, data in enumerate(parts, 1):
+        r = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up, PartNumber=n, Body=data,
+                           ChecksumAlgorithm="SHA256")
+        done.append({"PartNumber": n, "ETag": r["ETag"], "ChecksumSHA256": r["ChecksumSHA256"]})
+    listed = s3.list_parts(Bucket=bucket, Key="mp", UploadId=up)["Parts"]
+    expect_eq("list_parts: each part's SHA256",
+              [base64.b64encode(hashlib.sha256(d).digest()).decode() for d in parts],
+              [p.get("ChecksumSHA256") for p in listed])
+    c = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up,
+                                     MultipartUpload={"Parts": done})
+    comp = base64.b64encode(hashlib.sha256(b"".join(
+        hashlib.sha256(d).digest() for d in parts)).digest()).decode() + "-2"
+    expect_eq("complete_multipart_upload: the composite SHA256", comp, c.get("ChecksumSHA256"))
+    again = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up,
+                                         MultipartUpload={"Parts": done})
+    expect_eq("a second Complete with the same parts: the same result", c["ETag"], again["ETag"])
+    a = s3.get_object_attributes(Bucket=bucket, Key="mp", ObjectAttributes=[
+        "ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"])
+    expect_eq("get_object_attributes: size, parts, storage class, ETag",
+              (len(parts[0]) + len(parts[1]), 2, "STANDARD", c["ETag"].strip('"')),
+              (a.get("ObjectSize"), a.get("ObjectParts", {}).get("TotalPartsCount"),
+               a.get("StorageClass"), a.get("ETag")))
+    g = s3.get_object(Bucket=bucket, Key="mp", PartNumber=2)
+    expect_eq("get_object PartNumber=2: that part, PartsCount 2", (parts[1], 2),
+              (g["Body"].read(), g.get("PartsCount")))
+    expect_error("head_object of a part past the last: 416", "416",
+                 lambda: s3.head_object(Bucket=bucket, Key="mp", PartNumber=3))
+    for k in ("dir1/a", "dir1/b", "dir2/c", "top"):
+        s3.create_multipart_upload(Bucket=bucket, Key=k)
+    lu = s3.list_multipart_uploads(Bucket=bucket, Delimiter="/")
+    expect_eq("list_multipart_uploads Delimiter=/: common prefixes and the top-level upload",
+              (["dir1/", "dir2/"], ["top"]),
+              ([p["Prefix"] for p in lu.get("CommonPrefixes", [])],
+               [u["Key"] for u in lu.get("Uploads", [])]))
+    for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+        s3.abort_multipart_upload(Bucket=bucket, Key=u["Key"], UploadId=u["UploadId"])
+    empty_bucket(s3, bucket)
+    s3.delete_bucket(Bucket=bucket)
 
 
 def empty_bucket(s3, bucket):
