@@ -570,11 +570,39 @@ def versioning(s3, bucket):
               (v[0], b"v0"), (c.get("CopySourceVersionId"),
                               s3.get_object(Bucket=bucket, Key="k")["Body"].read()))
     up = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
-    e = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up, PartNumber=1, Body=b"part")["ETag"]
+    p1 = os.urandom(5 * 1024 * 1024)  # all but the last part: at least 5 MiB
+    e = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up, PartNumber=1, Body=p1)["ETag"]
+    e2 = s3.upload_part_copy(Bucket=bucket, Key="mp", UploadId=up, PartNumber=2, CopySource={
+        "Bucket": bucket, "Key": "k", "VersionId": v[1]})["CopyPartResult"]["ETag"]
     done = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up, MultipartUpload={
-        "Parts": [{"PartNumber": 1, "ETag": e}]})
+        "Parts": [{"PartNumber": 1, "ETag": e}, {"PartNumber": 2, "ETag": e2}]})
     expect_eq("complete_multipart_upload answers a VersionId", True,
               done.get("VersionId") not in (None, "null"))
+    expect_eq("... its last part an UploadPartCopy of a named version", p1 + b"v1", s3.get_object(
+        Bucket=bucket, Key="mp", VersionId=done["VersionId"])["Body"].read())
+    # ACLs and tags of one version
+    s3.put_object_acl(Bucket=bucket, Key="k", VersionId=v[0], ACL="public-read")
+    expect_eq("put/get_object_acl ?versionId: that version's ACL, not the latest's", (True, False),
+              tuple(any(g["Grantee"].get("URI", "").endswith("AllUsers") for g in
+                        s3.get_object_acl(Bucket=bucket, Key="k", **kw)["Grants"])
+                    for kw in ({"VersionId": v[0]}, {})))
+    s3.put_object_tagging(Bucket=bucket, Key="k", VersionId=v[0],
+                          Tagging={"TagSet": [{"Key": "era", "Value": "first"}]})
+    expect_eq("put/get_object_tagging ?versionId", ([{"Key": "era", "Value": "first"}], []),
+              tuple(s3.get_object_tagging(Bucket=bucket, Key="k", **kw)["TagSet"]
+                    for kw in ({"VersionId": v[0]}, {})))
+    pages, km, vm = [], None, None
+    while True:
+        kw = {"KeyMarker": km, "VersionIdMarker": vm} if km else {}
+        r = s3.list_object_versions(Bucket=bucket, MaxKeys=1, **{a: b for a, b in kw.items() if b})
+        pages += [x["VersionId"] for x in r.get("Versions", []) + r.get("DeleteMarkers", [])]
+        if not r["IsTruncated"]:
+            break
+        km, vm = r["NextKeyMarker"], r.get("NextVersionIdMarker")
+    whole = s3.list_object_versions(Bucket=bucket)
+    expect_eq("list_object_versions in pages of one: the same versions",
+              sorted(x["VersionId"] for x in whole.get("Versions", []) + whole.get("DeleteMarkers", [])),
+              sorted(pages))
     d = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "mp"},
                                                              {"Key": "k", "VersionId": v[1]}]})
     got = sorted((x["Key"], x.get("DeleteMarker", False)) for x in d.get("Deleted", []))
