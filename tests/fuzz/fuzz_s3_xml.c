@@ -41,12 +41,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (gw_xml_parse_delete(p, size, &del) == 0) {
         if (del.n == 0 || del.n > GW_DELETE_MAX_KEYS)
             abort();
-        for (size_t i = 0; i < del.n; i++)
+        for (size_t i = 0; i < del.n; i++) {
             if (del.key_lens[i] == 0 || del.key_lens[i] > 1024 ||
                 strlen(del.keys[i]) != del.key_lens[i])
                 abort();
+            /* a VersionId and the conditions: NUL-terminated, at most 71 bytes, never empty */
+            if (del.vids[i] != NULL && (del.vids[i][0] == '\0' || strlen(del.vids[i]) > 71))
+                abort();
+            for (int c = 0; c < 3; c++)
+                if (del.conds[i][c] != NULL &&
+                    (del.conds[i][c][0] == '\0' || strlen(del.conds[i][c]) > 71))
+                    abort();
+        }
     }
     gw_xml_delete_dispose(&del);
+    {   /* VersioningConfiguration: a known status, or 0 for none */
+        int st = 7;
+        unsigned mfa = 7;
+        if (gw_xml_parse_versioning(p, size, &st, &mfa) == 0 &&
+            ((st != 0 && st != GW_XML_VER_ENABLED && st != GW_XML_VER_SUSPENDED) ||
+             (mfa != 0 && mfa != GW_XML_MFA_ENABLED)))
+            abort();
+    }
 
     acl = malloc(sizeof(*acl));
     if (acl == NULL)
