@@ -100,8 +100,8 @@ STOR_CONF(CN_CONF_MS, "replication", "repair_backoff_min", repair_backoff_min_ms
 STOR_CONF(CN_CONF_MS, "replication", "repair_backoff_max", repair_backoff_max_ms, "30s", 1,
           3600000, 1, "longest retry delay of a failed repair")
 STOR_CONF(CN_CONF_UINT, "replication", "scan_batch", scan_batch, "256", 1, 100000, 0,
-          "index entries read per step by recover_node, recover_consistency and the "
-          "rebalance walk")
+          "unused, accepted for older configs (recover_node and the rebalance walk read "
+          "as many index entries a step as the move budget allows, recover_consistency 64)")
 STOR_CONF(CN_CONF_MS, "replication", "anti_entropy_interval", anti_entropy_ms, "24h", 0,
           INT64_MAX, 1,
           "how often this node compares all its keys with their other owners and queues "

@@ -6,8 +6,10 @@
  *                             push to each stale owner (forwarded to it when it is a peer),
  *                             answered once those entries are persistent (CN_EIO if one
  *                             could not be written; queued counts the persistent ones);
- *   recover_node {target}     scans this node's index and queues every key whose owners
- *                             (ring cur) include target;
+ *   recover_node {target}     walks this node's index and moves every key whose owners
+ *                             (ring cur) include target to it, as the rebalance walk does
+ *                             (streamed, paced by the move budget, its position persisted;
+ *                             a key whose move fails is queued, reason recover_node);
  *   recover_consistency       scans this node's index and compares every key it owns with
  *                             the other owners (head: clock), queueing differences both ways;
  *   rebalance (no op)         when the rings change and a prev ring exists, scans the index:
@@ -16,12 +18,15 @@
  *                             a key is acked and this node is not a cur owner, its copy is
  *                             dropped (index entry only, no tombstone);
  *   recover_status, rebalance_status  progress of the scans.
- * A scan reads scan_batch index entries at a time on the thread pool and queues on the loop
- * (a batch ends once its entries are persistent: queued counts those, errors the others);
- * one scan of each kind runs at a time (a second request answers CN_EBUSY, a ring change
- * restarts the rebalance walk). The ring pair walked last is persisted in the repair queue's
- * store, so a restart walks again only when the rings changed meanwhile (or the walk had not
- * finished).
+ * A scan reads index entries on the thread pool and queues or moves on the loop (a batch
+ * ends once its moves are answered and its queue entries persistent: queued counts those,
+ * errors the others); one scan of each kind runs at a time (a second request answers
+ * CN_EBUSY, a ring change restarts the rebalance walk). The two walks (rebalance,
+ * recover_node) read a batch only when the move budget allows (move_rate.c), sized to it;
+ * recover_consistency reads 64 entries a step. The ring pair walked last is persisted in the
+ * repair queue's store, so a restart walks again only when the rings changed meanwhile (or
+ * the walk had not finished); a recover_node walk persists its target and position, and a
+ * restarted node resumes it.
  * Threads: main loop only, except scan_run (thread pool), which touches only its batch.
  */
 #include "storage/cluster/cluster.h"
@@ -43,6 +48,7 @@
 #define STOR_BATCH_MAGIC 0x53424154u /* "SBAT" */
 #define STOR_RFILE_MAGIC 0x53524649u /* "SRFI" */
 #define WALK_REC "rebalance"         /* the name of the walk's position record */
+#define NODE_REC "recover_node"      /* the name of recover_node's record */
 
 enum { SCAN_NODE, SCAN_CONS, SCAN_REBAL, SCAN_KINDS };
 static const char *const scan_names[SCAN_KINDS] = {"node", "consistency", "rebalance"};
@@ -62,6 +68,7 @@ struct stor_recoverer {
     uint32_t magic;
     struct scan sc[SCAN_KINDS];
     int stopping;
+    int node_checked;              /* a saved recover_node walk was looked for (node_resume) */
     uint64_t next_anti_entropy_ms; /* monotonic time of the next periodic consistency pass */
 };
 
@@ -98,6 +105,7 @@ struct wlist {
 static void scan_next(struct stor_server *s, struct scan *sc);
 static void walk_send(struct batch *b);
 static void walk_save(struct stor_server *s, const struct scan *sc);
+static void node_save(struct stor_server *s, const struct scan *sc);
 static void on_dropped(struct stor_server *s, int rc, void *arg);
 
 static cn_slice_t bkey(const struct batch *b, size_t i)
@@ -158,6 +166,8 @@ static void scan_finish(struct stor_server *s, struct scan *sc, const char *why)
         stor_repair_q_meta_put(s, "walked_prev", sc->prev_sum);
         stor_repair_q_rec_del(s, 'w', cn_slice(WALK_REC, strlen(WALK_REC)));
     }
+    if (sc->kind == SCAN_NODE) /* done, or failed: the operator runs it again */
+        stor_repair_q_rec_del(s, 'w', cn_slice(NODE_REC, strlen(NODE_REC)));
 }
 
 /* Called when a batch is fully handled (queued, and for consistency, compared). */
@@ -177,6 +187,8 @@ static void batch_end(struct batch *b)
         cn_buf_append(&sc->cursor, b->keys.data + b->v[b->n - 1].koff, b->v[b->n - 1].klen);
         if (sc->kind == SCAN_REBAL && !sc->restart && b->rc == 0 && b->more)
             walk_save(s, sc); /* every key before the cursor is moved or queued */
+        if (sc->kind == SCAN_NODE && b->rc == 0 && b->more && !r->stopping)
+            node_save(s, sc);
     }
     if (r->stopping) {
         sc->running = 0;
@@ -242,7 +254,7 @@ static void on_compare(stor_gather_t *g, void *arg)
         batch_end(b);
 }
 
-/* ---- rebalance: the walk hands its keys to the mover -------------------------------- */
+/* ---- the walks (rebalance, recover_node) hand their keys to the mover --------------- */
 
 /* Adds key i of b to the moves to target. */
 static void walk_add(struct batch *b, size_t i, const char *target)
@@ -289,9 +301,10 @@ static void walk_key_settled(struct batch *b, size_t i)
     struct stor_server *s = b->s;
     cn_slice_t key = bkey(b, i);
 
-    /* after a ring change (restart) the targets were another ring's: the new walk decides */
-    if (b->failed[i] || b->clock[i] == 0 || s->rec->stopping || s->ring_cur == NULL ||
-        b->sc->restart || stor_is_owner(s, key))
+    /* after a ring change (restart) the targets were another ring's: the new walk decides;
+     * recover_node only copies */
+    if (b->sc->kind != SCAN_REBAL || b->failed[i] || b->clock[i] == 0 || s->rec->stopping ||
+        s->ring_cur == NULL || b->sc->restart || stor_is_owner(s, key))
         return;
     b->pending++;
     stor_local_drop(s, key, b->clock[i], on_walk_dropped, b);
@@ -313,7 +326,8 @@ static void on_walk_key(void *arg, size_t k, int rc, uint64_t local_clock, uint6
         /* missing or corrupt here, or the target failed: the queue retries it */
         b->failed[i] = 1;
         b->sc->queued--; /* counted again by batch_end once persistent */
-        queue(b, bkey(b, i), l->target, STOR_R_REBALANCE);
+        queue(b, bkey(b, i), l->target,
+              b->sc->kind == SCAN_NODE ? STOR_R_NODE : STOR_R_REBALANCE);
     }
     if (--b->left[i] == 0)
         walk_key_settled(b, i);
@@ -352,9 +366,23 @@ static void walk_send(struct batch *b)
 #define WALK_REC_VERSION 1
 #define WALK_REC_HDR (1 + 5 * 8)
 
-static void walk_save(struct stor_server *s, const struct scan *sc)
+/* Writes the walk record name: h (hlen bytes), then a, then b (unsynced, as queue entries). */
+static void rec_save(struct stor_server *s, const char *name, const char *h, size_t hlen,
+                     cn_slice_t a, cn_slice_t b)
 {
     cn_buf_t v;
+
+    cn_buf_init(&v);
+    cn_buf_append(&v, h, hlen);
+    cn_buf_append(&v, a.ptr, a.len);
+    cn_buf_append(&v, b.ptr, b.len);
+    stor_repair_q_rec_put(s, 'w', cn_slice(name, strlen(name)), cn_slice(v.data, v.len), NULL,
+                          NULL);
+    cn_buf_dispose(&v);
+}
+
+static void walk_save(struct stor_server *s, const struct scan *sc)
+{
     char h[WALK_REC_HDR];
 
     h[0] = WALK_REC_VERSION;
@@ -363,12 +391,8 @@ static void walk_save(struct stor_server *s, const struct scan *sc)
     cn_put_u64le(h + 17, sc->scanned);
     cn_put_u64le(h + 25, sc->done);
     cn_put_u64le(h + 33, sc->bytes);
-    cn_buf_init(&v);
-    cn_buf_append(&v, h, sizeof(h));
-    cn_buf_append(&v, sc->cursor.data, sc->cursor.len);
-    stor_repair_q_rec_put(s, 'w', cn_slice(WALK_REC, strlen(WALK_REC)),
-                          cn_slice(v.data, v.len), NULL, NULL);
-    cn_buf_dispose(&v);
+    rec_save(s, WALK_REC, h, sizeof(h), cn_slice(sc->cursor.data, sc->cursor.len),
+             cn_slice("", 0));
 }
 
 static int walk_load_one(void *arg, cn_slice_t name, cn_slice_t val)
@@ -391,15 +415,85 @@ static int walk_load_one(void *arg, cn_slice_t name, cn_slice_t val)
     return 1;
 }
 
+/* recover_node's record ('w' NODE_REC): u8 version 1 | u64le scanned | u64le done | u64le
+ * bytes | u8 target length | target | the last key handled (none: from the start). Written
+ * when the walk starts and after each batch (every key before the cursor is moved or
+ * queued), deleted when it finishes; a restarted node resumes the walk (node_resume). */
+#define NODE_REC_VERSION 1
+#define NODE_REC_HDR (1 + 3 * 8 + 1)
+
+static void node_save(struct stor_server *s, const struct scan *sc)
+{
+    size_t tlen = strlen(sc->target);
+    char h[NODE_REC_HDR];
+
+    h[0] = NODE_REC_VERSION;
+    cn_put_u64le(h + 1, sc->scanned);
+    cn_put_u64le(h + 9, sc->done);
+    cn_put_u64le(h + 17, sc->bytes);
+    h[25] = (char)tlen;
+    rec_save(s, NODE_REC, h, sizeof(h), cn_slice(sc->target, tlen),
+             cn_slice(sc->cursor.data, sc->cursor.len));
+}
+
+static int node_load_one(void *arg, cn_slice_t name, cn_slice_t val)
+{
+    struct scan *sc = arg;
+    size_t tlen;
+
+    if (!cn_slice_eq(name, cn_slice(NODE_REC, strlen(NODE_REC))))
+        return 0;
+    tlen = val.len >= NODE_REC_HDR ? (uint8_t)val.ptr[25] : 0;
+    if (val.len < NODE_REC_HDR || val.ptr[0] != NODE_REC_VERSION || tlen == 0 ||
+        tlen >= sizeof(sc->target) || val.len < NODE_REC_HDR + tlen) {
+        CN_LOG(CN_LOG_WARN, "recover_node: position record of an unknown format ignored");
+        return 1;
+    }
+    sc->scanned = cn_get_u64le(val.ptr + 1);
+    sc->done = sc->queued = cn_get_u64le(val.ptr + 9);
+    sc->bytes = cn_get_u64le(val.ptr + 17);
+    memcpy(sc->target, val.ptr + NODE_REC_HDR, tlen);
+    sc->target[tlen] = '\0';
+    cn_buf_reset(&sc->cursor);
+    cn_buf_append(&sc->cursor, val.ptr + NODE_REC_HDR + tlen, val.len - NODE_REC_HDR - tlen);
+    return 1;
+}
+
+/* Once the rings are known after a start: resumes the recover_node walk a stop or crash
+ * interrupted. */
+static void node_resume(struct stor_server *s)
+{
+    struct stor_recoverer *r = s->rec;
+    struct scan *sc = &r->sc[SCAN_NODE];
+
+    if (r->node_checked || s->ring_cur == NULL)
+        return;
+    r->node_checked = 1;
+    if (sc->running || sc->busy)
+        return;
+    sc->target[0] = '\0';
+    sc->scanned = sc->queued = sc->done = sc->dropped = sc->errors = sc->bytes = 0;
+    if (stor_repair_q_rec_foreach(s, 'w', node_load_one, sc) < 0 || sc->target[0] == '\0')
+        return;
+    sc->started_ms = cn_now_ms();
+    sc->finished_ms = 0;
+    sc->running = 1;
+    CN_LOG(CN_LOG_INFO, "scan=node target=%s: resumed after %" PRIu64 " keys (%" PRIu64
+           " moved)", sc->target, sc->scanned, sc->done);
+    scan_next(s, sc);
+}
+
 void stor_recoverer_kick(struct stor_server *s)
 {
-    struct scan *sc;
-
     if (s->rec == NULL || s->rec->stopping)
         return;
-    sc = &s->rec->sc[SCAN_REBAL];
-    if (sc->running && sc->waiting && !sc->busy)
-        scan_next(s, sc);
+    node_resume(s);
+    for (int k = 0; k < SCAN_KINDS; k++) {
+        struct scan *sc = &s->rec->sc[k];
+
+        if (sc->running && sc->waiting && !sc->busy)
+            scan_next(s, sc);
+    }
 }
 
 /* ---- one batch ---------------------------------------------------------------------- */
@@ -417,7 +511,7 @@ static void handle(struct batch *b, size_t i)
     switch (sc->kind) {
     case SCAN_NODE:
         if (stor_owners_has(&cur, sc->target))
-            queue(b, key, sc->target, STOR_R_NODE);
+            walk_add(b, i, sc->target);
         break;
     case SCAN_REBAL: {
         int owner = stor_owners_has(&cur, self);
@@ -473,7 +567,7 @@ static void scan_next(struct stor_server *s, struct scan *sc)
 {
     struct batch *b;
 
-    if (sc->kind == SCAN_REBAL && !stor_move_rate_allow(s, 0)) {
+    if (sc->kind != SCAN_CONS && !stor_move_rate_allow(s, 0)) {
         sc->waiting = 1; /* stor_recoverer_kick goes on once the budget allows */
         return;
     }
@@ -484,8 +578,8 @@ static void scan_next(struct stor_server *s, struct scan *sc)
     b->sc = sc;
     b->work.data = b;
     b->rq.done = on_batch_persisted;
-    b->max = sc->kind == SCAN_CONS ? 64 : s->conf->scan_batch;
-    if (sc->kind == SCAN_REBAL) { /* index entries, a little more than the moves they make */
+    b->max = 64;
+    if (sc->kind != SCAN_CONS) { /* index entries, a little more than the moves they make */
         b->max = stor_move_rate_batch_cost(s) / STOR_MOVE_KEY_COST;
         if (b->max > s->conf->move_batch_keys)
             b->max = s->conf->move_batch_keys;
@@ -510,6 +604,10 @@ static int scan_start(struct stor_server *s, int kind, const char *target)
     sc->finished_ms = 0;
     cn_buf_reset(&sc->cursor);
     sc->running = 1;
+    if (kind == SCAN_NODE) {
+        s->rec->node_checked = 1; /* a saved walk is replaced by this one */
+        node_save(s, sc);
+    }
     if (sc->busy) {
         sc->restart = 1;
         return 0;

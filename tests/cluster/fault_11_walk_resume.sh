@@ -10,33 +10,14 @@ set -uo pipefail
 FC_BUILD=${1:?usage: fault_11_walk_resume.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
 
-# storage0's walk: the field of `status storage0` (storage.rebalance)
-walk_field() {
-    cl_adm --json status storage0 2>/dev/null |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["storage"]["rebalance"].get(sys.argv[1], 0))' "$1" 2>/dev/null || echo 0
-}
-
 fc_setup 4 3
 fc_py write --prefix base --threads 8 --count 4000 --size-max 4096 --acked "$CL_DIR/load.acked" >/dev/null
 fc_load_start load --prefix mixed --threads 4 --read-ratio 0.5
 fc_attach_rebalance storage3 100k
-deadline=$((SECONDS + 60))
-until [ "$(walk_field scanned)" -ge 400 ]; do
-    [ $SECONDS -ge $deadline ] && break
-    sleep 0.2
-done
-scanned=$(walk_field scanned)
-expect_eq "storage0 is still walking when it dies" running "$(walk_field state)"
-check "SIGKILL storage0 (a sender) mid-walk, after $scanned keys" cl_stop_one storage0 KILL
-fc_wait_state storage0 stop 15 && t_ok "storage0 is stop" || t_bad "storage0 is $(fc_state storage0)"
+fc_kill_mid_walk storage0 rebalance
 expect_eq "the rebalance waits for storage0" running "$(fc_rebalance_state)"
 check "restart storage0" cl_start_one storage0
-deadline=$((SECONDS + 30))
-until grep -q "scan=rebalance: resumed after" "$CL_DIR/logs/storage0.log" 2>/dev/null; do
-    [ $SECONDS -ge $deadline ] && break
-    sleep 0.3
-done
-line=$(grep "scan=rebalance: resumed after" "$CL_DIR/logs/storage0.log" | tail -n 1)
+line=$(fc_wait_log storage0 "scan=rebalance: resumed after" 30)
 echo "$line"
 expect_match "storage0 resumes its walk from the saved position" "resumed after [1-9]" "$line"
 check "the moves go on at the adaptive rate" cl_adm --rate 0 rebalance status

@@ -203,6 +203,38 @@ fc_wait_drained() {
     done
 }
 
+# fc_walk_field NODE WALK FIELD: a field of NODE's walk WALK (rebalance, recover_node), from
+# `status NODE` (storage.WALK); 0 when NODE does not answer.
+fc_walk_field() {
+    cl_adm --json status "$1" 2>/dev/null |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["storage"][sys.argv[1]].get(sys.argv[2], 0))' "$2" "$3" 2>/dev/null || echo 0
+}
+
+# fc_kill_mid_walk NODE WALK: once NODE's walk WALK has scanned 400 keys (60 s at most),
+# checks that it still runs and SIGKILLs NODE; a check for each step.
+fc_kill_mid_walk() {
+    local deadline=$((SECONDS + 60)) scanned
+    until [ "$(fc_walk_field "$1" "$2" scanned)" -ge 400 ]; do
+        [ $SECONDS -ge $deadline ] && break
+        sleep 0.2
+    done
+    scanned=$(fc_walk_field "$1" "$2" scanned)
+    expect_eq "$1 is still walking ($2) when it dies" running "$(fc_walk_field "$1" "$2" state)"
+    check "SIGKILL $1 (a sender) mid-walk, after $scanned keys" cl_stop_one "$1" KILL
+    fc_wait_state "$1" stop 15 && t_ok "$1 is stop" || t_bad "$1 is $(fc_state "$1")"
+}
+
+# fc_wait_log NODE TEXT TIMEOUT_S: waits until NODE's log has a line matching TEXT (grep)
+# and prints the last such line (none after TIMEOUT_S: prints nothing).
+fc_wait_log() {
+    local deadline=$((SECONDS + $3))
+    until grep -q "$2" "$CL_DIR/logs/$1.log" 2>/dev/null; do
+        [ $SECONDS -ge $deadline ] && break
+        sleep 0.3
+    done
+    grep "$2" "$CL_DIR/logs/$1.log" 2>/dev/null | tail -n 1
+}
+
 # fc_rings_agree: every storage node in contact reports the manager's ring checksums.
 fc_rings_agree() {
     cl_adm --json status 2>/dev/null | python3 -c '
