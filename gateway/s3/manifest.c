@@ -381,7 +381,9 @@ out:
 
 uint64_t gw_manifest_seg_chunks(const gw_manifest_seg_t *s)
 {
-    return (s->size + s->chunk_size - 1) / s->chunk_size;
+    /* not (size + chunk_size - 1) / chunk_size: a hostile chunk_size near 2^64 wraps that to
+     * 0 chunks for a segment that has bytes (fuzz_manifest) */
+    return s->size / s->chunk_size + (s->size % s->chunk_size != 0);
 }
 
 void gw_manifest_chunk_key(const gw_manifest_seg_t *s, uint64_t idx, cn_buf_t *out)
