@@ -121,8 +121,12 @@ static const gw_perm_t op_perms[] = {
     [GW_OP_GET_BUCKET_TAGGING] = GW_PERM_BUCKET_OWNER,
     [GW_OP_PUT_BUCKET_TAGGING] = GW_PERM_BUCKET_OWNER,
     [GW_OP_DELETE_BUCKET_TAGGING] = GW_PERM_BUCKET_OWNER,
-    [GW_OP_POST_OBJECT] = GW_PERM_BUCKET_WRITE,       /* refused before access (s3_refuse.c) */
-    [GW_OP_OPTIONS] = GW_PERM_NONE,                   /* likewise; a preflight is unsigned */
+    [GW_OP_POST_OBJECT] = GW_PERM_BUCKET_WRITE,       /* the form's signer (s3_post.c) */
+    [GW_OP_OPTIONS] = GW_PERM_NONE,                   /* a preflight is unsigned: the bucket's
+                                                         CORS rules decide (s3_cors.c) */
+    [GW_OP_GET_BUCKET_CORS] = GW_PERM_BUCKET_OWNER,
+    [GW_OP_PUT_BUCKET_CORS] = GW_PERM_BUCKET_OWNER,
+    [GW_OP_DELETE_BUCKET_CORS] = GW_PERM_BUCKET_OWNER,
 };
 
 gw_perm_t gw_op_perm(gw_op_t op)

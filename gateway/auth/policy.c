@@ -1121,6 +1121,9 @@ const char *gw_policy_op_action(gw_op_t op, int has_version_id, int *object_leve
     case GW_OP_GET_BUCKET_TAGGING: a = "s3:GetBucketTagging"; break;
     case GW_OP_PUT_BUCKET_TAGGING:
     case GW_OP_DELETE_BUCKET_TAGGING: a = "s3:PutBucketTagging"; break;
+    case GW_OP_GET_BUCKET_CORS: a = "s3:GetBucketCORS"; break;
+    case GW_OP_PUT_BUCKET_CORS:
+    case GW_OP_DELETE_BUCKET_CORS: a = "s3:PutBucketCORS"; break;
     case GW_OP_NONE:
     case GW_OP_OPTIONS:
     case GW_OP_UNSUPPORTED: break;

@@ -58,8 +58,11 @@ typedef enum gw_op {
     GW_OP_GET_BUCKET_TAGGING,
     GW_OP_PUT_BUCKET_TAGGING,
     GW_OP_DELETE_BUCKET_TAGGING,
-    GW_OP_POST_OBJECT,      /* POST /bucket (HTML form upload): NotImplemented (s3_refuse.h) */
-    GW_OP_OPTIONS,          /* OPTIONS (CORS preflight): NotImplemented (s3_refuse.h) */
+    GW_OP_POST_OBJECT,      /* POST /bucket (HTML form upload, s3_post.c) */
+    GW_OP_OPTIONS,          /* OPTIONS (CORS preflight, s3_cors.c) */
+    GW_OP_GET_BUCKET_CORS,
+    GW_OP_PUT_BUCKET_CORS,
+    GW_OP_DELETE_BUCKET_CORS,
     GW_OP_UNSUPPORTED,      /* a sub-resource we do not implement: NotImplemented */
 } gw_op_t;
 

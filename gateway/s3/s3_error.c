@@ -116,6 +116,24 @@ static const struct s3_err_row table[] = {
                                     "can retry the request. If using multipart upload you "
                                     "should initiate another CreateMultipartUpload request and "
                                     "re-upload each part."},
+    [GW_S3_MALFORMED_POST_REQUEST] = {"MalformedPOSTRequest", 400,
+                                      "The body of your POST request is not well-formed "
+                                      "multipart/form-data."},
+    [GW_S3_INVALID_POLICY_DOCUMENT] = {"InvalidPolicyDocument", 400,
+                                       "The content of the form does not meet the conditions "
+                                       "specified in the policy document."},
+    [GW_S3_MAX_POST_PRE_DATA] = {"MaxPostPreDataLengthExceededError", 400,
+                                 "Your POST request fields preceding the upload file were too "
+                                 "large."},
+    [GW_S3_INCORRECT_NUMBER_OF_FILES] = {"IncorrectNumberOfFilesInPostRequest", 400,
+                                         "POST requires exactly one file upload per request."},
+    [GW_S3_NO_SUCH_CORS] = {"NoSuchCORSConfiguration", 404,
+                            "The CORS configuration does not exist"},
+    [GW_S3_CORS_FORBIDDEN] = {"AccessForbidden", 403,
+                              "CORSResponse: This CORS request is not allowed. This is usually "
+                              "because the evalution of Origin, request method / "
+                              "Access-Control-Request-Method or Access-Control-Request-Headers "
+                              "are not whitelisted by the resource's CORS spec."},
     [GW_S3_SIGNATURE_DOES_NOT_MATCH] = {"SignatureDoesNotMatch", 403,
                                         "The request signature we calculated does not match "
                                         "the signature you provided. Check your key and "

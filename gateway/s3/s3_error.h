@@ -65,6 +65,12 @@ typedef enum gw_s3_err {
     GW_S3_INVALID_TAG,                    /* 400 InvalidTag */
     GW_S3_NO_SUCH_TAG_SET,                /* 404 NoSuchTagSet */
     GW_S3_CONDITIONAL_CONFLICT,           /* 409 ConditionalRequestConflict */
+    GW_S3_MALFORMED_POST_REQUEST,         /* 400 MalformedPOSTRequest */
+    GW_S3_INVALID_POLICY_DOCUMENT,        /* 400 InvalidPolicyDocument (a POST form's policy) */
+    GW_S3_MAX_POST_PRE_DATA,              /* 400 MaxPostPreDataLengthExceededError */
+    GW_S3_INCORRECT_NUMBER_OF_FILES,      /* 400 IncorrectNumberOfFilesInPostRequest */
+    GW_S3_NO_SUCH_CORS,                   /* 404 NoSuchCORSConfiguration */
+    GW_S3_CORS_FORBIDDEN,                 /* 403 AccessForbidden (a CORS request no rule allows) */
     GW_S3_ERR_COUNT
 } gw_s3_err_t;
 

@@ -69,6 +69,12 @@ static const struct {
     {GW_S3_INVALID_TAG, "InvalidTag", 400},
     {GW_S3_NO_SUCH_TAG_SET, "NoSuchTagSet", 404},
     {GW_S3_CONDITIONAL_CONFLICT, "ConditionalRequestConflict", 409},
+    {GW_S3_MALFORMED_POST_REQUEST, "MalformedPOSTRequest", 400},
+    {GW_S3_INVALID_POLICY_DOCUMENT, "InvalidPolicyDocument", 400},
+    {GW_S3_MAX_POST_PRE_DATA, "MaxPostPreDataLengthExceededError", 400},
+    {GW_S3_INCORRECT_NUMBER_OF_FILES, "IncorrectNumberOfFilesInPostRequest", 400},
+    {GW_S3_NO_SUCH_CORS, "NoSuchCORSConfiguration", 404},
+    {GW_S3_CORS_FORBIDDEN, "AccessForbidden", 403},
 };
 
 Test(s3_error, every_enum_value_has_code_status_message, .timeout = 10)
