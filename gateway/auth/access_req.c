@@ -151,7 +151,7 @@ gw_s3_err_t gw_req_check_access(gw_req_t *r, const gw_bucket_t *b)
     }
     /* allowed: the ACL it sets must suit the bucket (Put*Acl with a body: s3_acl.c) */
     if (r->route.op == GW_OP_PUT_OBJECT || r->route.op == GW_OP_CREATE_MULTIPART ||
-        r->route.op == GW_OP_PUT_BUCKET_ACL || r->route.op == GW_OP_PUT_OBJECT_ACL)
+        r->route.op == GW_OP_POST_OBJECT || r->route.op == GW_OP_PUT_BUCKET_ACL || r->route.op == GW_OP_PUT_OBJECT_ACL)
         if ((e = gw_req_acl_allowed(r, r->acl, r->grants)) != GW_S3_OK)
             return e;
     return GW_S3_OK;

@@ -34,6 +34,21 @@ static int lookup_secret(void *arg, const char *access_key, char *secret, size_t
     return 0;
 }
 
+/* After a verification that ended in e: r->anonymous and r->requester from r->auth. */
+static gw_s3_err_t set_requester(gw_req_t *r, gw_s3_err_t e)
+{
+    if (e != GW_S3_OK)
+        return e;
+    r->anonymous = r->auth.kind == GW_AUTH_ANONYMOUS;
+    r->requester[0] = '\0';
+    if (!r->anonymous) {
+        const gw_user_t *u = gw_mgr_user_by_key(r->srv, r->auth.access_key);
+        /* a user without an id (a manager older than the gateway) owns nothing here */
+        snprintf(r->requester, sizeof(r->requester), "%s", u && u->id ? u->id : "");
+    }
+    return GW_S3_OK;
+}
+
 gw_s3_err_t gw_req_authenticate(gw_req_t *r)
 {
     h2o_req_t *req = r->http.req;
@@ -97,15 +112,13 @@ gw_s3_err_t gw_req_authenticate(gw_req_t *r)
     r->key_unknown[0] = '\0';
     e = gw_auth_verify(&ar, lookup_secret, r, &r->auth);
     cn_free(hs);
-    if (e != GW_S3_OK)
-        return e;
-    r->anonymous = r->auth.kind == GW_AUTH_ANONYMOUS;
-    if (!r->anonymous) {
-        const gw_user_t *u = gw_mgr_user_by_key(r->srv, r->auth.access_key);
-        /* a user without an id (a manager older than the gateway) owns nothing here */
-        snprintf(r->requester, sizeof(r->requester), "%s", u && u->id ? u->id : "");
-    }
-    return GW_S3_OK;
+    return set_requester(r, e);
+}
+
+gw_s3_err_t gw_req_authenticate_form(gw_req_t *r, const gw_auth_post_t *in)
+{
+    r->key_unknown[0] = '\0';
+    return set_requester(r, gw_auth_verify_post(in, lookup_secret, r, &r->auth));
 }
 
 /* ---- the body: aws-chunked framing and x-amz-checksum-* ----------------------------------- */

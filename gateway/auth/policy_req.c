@@ -85,7 +85,7 @@ static void add_tag_keys(struct keys *ks, gw_req_t *r, const char *tags)
     size_t nk = 0;
 
     if (r->tags != NULL && (op == GW_OP_PUT_OBJECT || op == GW_OP_CREATE_MULTIPART ||
-                            op == GW_OP_PUT_OBJECT_TAGGING) &&
+                            op == GW_OP_PUT_OBJECT_TAGGING || op == GW_OP_POST_OBJECT) &&
         gw_tags_parse_query(r->tags, strlen(r->tags), &ks->req_tags) == 0) {
         add_tags(ks, "s3:RequestObjectTag/", &ks->req_tags);
         for (; nk < ks->req_tags.n && nk < GW_TAGS_OBJECT_MAX; nk++)
@@ -143,7 +143,12 @@ static void fill_keys(gw_req_t *r, struct keys *ks)
         add_query(ks, q, qlen, "s3:max-keys", op == GW_OP_LIST_MULTIPART_UPLOADS ? "max-uploads"
                                                                               : "max-keys");
     }
-    add_header(ks, r, "s3:x-amz-acl", "x-amz-acl");
+    if (op == GW_OP_POST_OBJECT) { /* a form's acl field (s3_post.c) */
+        if (r->acl[0])
+            add(ks, "s3:x-amz-acl", r->acl, strlen(r->acl));
+    } else {
+        add_header(ks, r, "s3:x-amz-acl", "x-amz-acl");
+    }
     for (size_t i = 0; i < sizeof(grants) / sizeof(grants[0]); i++) {
         /* the key names stay valid for the call: static strings */
         static const char *const keys[] = {"s3:x-amz-grant-read", "s3:x-amz-grant-write",
@@ -157,10 +162,12 @@ static void fill_keys(gw_req_t *r, struct keys *ks)
     switch (r->auth.kind) {
     case GW_AUTH_V4_HEADER:
     case GW_AUTH_V4_QUERY:
+    case GW_AUTH_V4_POST:
         add(ks, "s3:signatureversion", "AWS4-HMAC-SHA256", 16);
         break;
     case GW_AUTH_V2_HEADER:
     case GW_AUTH_V2_QUERY:
+    case GW_AUTH_V2_POST:
         add(ks, "s3:signatureversion", "AWS", 3);
         break;
     default:
@@ -170,6 +177,8 @@ static void fill_keys(gw_req_t *r, struct keys *ks)
         add(ks, "s3:authType", "REST-HEADER", 11);
     else if (r->auth.kind == GW_AUTH_V4_QUERY || r->auth.kind == GW_AUTH_V2_QUERY)
         add(ks, "s3:authType", "REST-QUERY-STRING", 17);
+    else if (r->auth.kind == GW_AUTH_V4_POST || r->auth.kind == GW_AUTH_V2_POST)
+        add(ks, "s3:authType", "POST", 4);
 }
 
 /* The policy of bucket on action for r, with the object's tags (stored form) when known

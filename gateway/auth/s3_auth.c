@@ -91,3 +91,72 @@ gw_s3_err_t gw_auth_verify(const gw_auth_req_t *req, gw_auth_lookup_fn lookup, v
     }
     return e;
 }
+
+/* The first field of names[0, n) that the form lacks, or NULL. */
+static const char *missing_field(const cn_slice_t *v, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].ptr == NULL)
+            return names[i];
+    return NULL;
+}
+
+gw_s3_err_t gw_auth_verify_post(const gw_auth_post_t *in, gw_auth_lookup_fn lookup, void *arg,
+                                gw_auth_result_t *res)
+{
+    /* S3's words for a form that lacks one of the fields its signature needs */
+    static const char *const v4_msgs[] = {
+        "Bucket POST must contain a field named 'policy'.  If it is specified, please check "
+        "the order of the fields.",
+        "Bucket POST must contain a field named 'x-amz-algorithm'.  If it is specified, please "
+        "check the order of the fields.",
+        "Bucket POST must contain a field named 'x-amz-credential'.  If it is specified, "
+        "please check the order of the fields.",
+        "Bucket POST must contain a field named 'x-amz-date'.  If it is specified, please "
+        "check the order of the fields.",
+        "Bucket POST must contain a field named 'x-amz-signature'.  If it is specified, please "
+        "check the order of the fields.",
+    };
+    static const char *const v2_msgs[] = {
+        "Bucket POST must contain a field named 'policy'.  If it is specified, please check "
+        "the order of the fields.",
+        "Bucket POST must contain a field named 'AWSAccessKeyId'.  If it is specified, please "
+        "check the order of the fields.",
+        "Bucket POST must contain a field named 'signature'.  If it is specified, please check "
+        "the order of the fields.",
+    };
+    cn_slice_t v4[] = {in->policy, in->algorithm, in->credential, in->amz_date, in->signature};
+    cn_slice_t v2[] = {in->policy, in->access_key_id, in->signature_v2};
+    const char *miss;
+    gw_s3_err_t e;
+
+    memset(res, 0, sizeof(*res));
+    res->kind = GW_AUTH_ANONYMOUS;
+    res->payload = GW_PAYLOAD_UNCHECKED;
+    if (in->signature.ptr || in->algorithm.ptr || in->credential.ptr) {
+        if ((miss = missing_field(v4, v4_msgs, 5)) != NULL) {
+            res->err_message = miss;
+            return GW_S3_INVALID_ARGUMENT;
+        }
+        e = gw__auth_v4_post(in, lookup, arg, res);
+    } else if (in->access_key_id.ptr || in->signature_v2.ptr) {
+        if ((miss = missing_field(v2, v2_msgs, 3)) != NULL) {
+            res->err_message = miss;
+            return GW_S3_INVALID_ARGUMENT;
+        }
+        e = gw__auth_v2_post(in, lookup, arg, res);
+    } else if (in->policy.ptr) {
+        res->err_message = v2_msgs[1]; /* a policy nobody signed */
+        return GW_S3_INVALID_ARGUMENT;
+    } else {
+        return GW_S3_OK; /* anonymous: the bucket's ACL and policy decide */
+    }
+    if (e != GW_S3_OK) {
+        const char *msg = res->err_message;
+        gw_auth_kind_t kind = res->kind;
+        OPENSSL_cleanse(res, sizeof(*res));
+        res->err_message = msg;
+        res->kind = kind;
+    }
+    return e;
+}

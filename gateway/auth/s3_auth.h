@@ -57,6 +57,8 @@ typedef enum gw_auth_kind {
     GW_AUTH_V4_QUERY,
     GW_AUTH_V2_HEADER,
     GW_AUTH_V2_QUERY,
+    GW_AUTH_V4_POST,         /* a browser POST form signed with SigV4 (gw_auth_verify_post) */
+    GW_AUTH_V2_POST,         /* ... with SigV2 */
 } gw_auth_kind_t;
 
 typedef enum gw_payload_kind {
@@ -98,6 +100,30 @@ typedef struct gw_auth_result {
  *  empty one; a query curl signed as sent: canonical, then as sent). The caller must pass the Host header (h2o's :authority) among headers. */
 gw_s3_err_t gw_auth_verify(const gw_auth_req_t *req, gw_auth_lookup_fn lookup, void *arg,
                            gw_auth_result_t *res);
+
+/* ---- browser POST uploads (POST Object) ----
+ * The form's signature covers its policy field (the base64 text as sent), nothing of the
+ * request line or headers: SigV4 hex(HMAC-SHA256(signing key of x-amz-credential, policy)),
+ * SigV2 base64(HMAC-SHA1(secret, policy)). Whether the form meets the policy is
+ * gateway/auth/post_policy.h's. */
+typedef struct gw_auth_post {
+    cn_slice_t policy;        /* each: the form field's value, ptr NULL when absent */
+    cn_slice_t algorithm;     /* x-amz-algorithm */
+    cn_slice_t credential;    /* x-amz-credential */
+    cn_slice_t amz_date;      /* x-amz-date */
+    cn_slice_t signature;     /* x-amz-signature */
+    cn_slice_t access_key_id; /* AWSAccessKeyId (SigV2) */
+    cn_slice_t signature_v2;  /* signature (SigV2) */
+} gw_auth_post_t;
+
+/** Authenticates a POST form: SigV4 when any of x-amz-signature, x-amz-algorithm or
+ *  x-amz-credential is there, SigV2 when AWSAccessKeyId or signature is, else anonymous (no
+ *  policy either: a policy nobody signed is refused). GW_S3_OK with res filled (kind
+ *  GW_AUTH_V4_POST, GW_AUTH_V2_POST or GW_AUTH_ANONYMOUS), or InvalidArgument (a field
+ *  missing, "Bucket POST must contain a field named '...'", a bad algorithm, credential or
+ *  date; res->err_message says which), InvalidAccessKeyId, SignatureDoesNotMatch. Pure. */
+gw_s3_err_t gw_auth_verify_post(const gw_auth_post_t *in, gw_auth_lookup_fn lookup, void *arg,
+                                gw_auth_result_t *res);
 
 /* ---- the secret lookup (s3_auth.c), for the verifiers ---- */
 

@@ -14,4 +14,8 @@ gw_s3_err_t gw__auth_v2_header(const gw_auth_req_t *req, cn_slice_t v,
 gw_s3_err_t gw__auth_v2_query(const gw_auth_req_t *req, const struct gw_auth_qlist *ql,
                               gw_auth_lookup_fn lookup, void *arg, gw_auth_result_t *res);
 
+/** A POST form's SigV2 (s3_auth.h, gw_auth_verify_post): every field present. */
+gw_s3_err_t gw__auth_v2_post(const gw_auth_post_t *in, gw_auth_lookup_fn lookup, void *arg,
+                             gw_auth_result_t *res);
+
 #endif

@@ -27,6 +27,7 @@
 #include "gateway/s3/s3_multipart.h"
 #include "gateway/s3/s3_object.h"
 #include "gateway/s3/s3_policy.h"
+#include "gateway/s3/s3_post.h"
 #include "gateway/s3/s3_refuse.h"
 #include "gateway/s3/s3_list_versions.h"
 #include "gateway/s3/s3_version.h"
@@ -84,6 +85,7 @@ static const gw_op_fn op_handlers[] = {
     [GW_OP_GET_BUCKET_TAGGING] = gw_s3_get_bucket_tagging,
     [GW_OP_PUT_BUCKET_TAGGING] = gw_s3_put_bucket_tagging,
     [GW_OP_DELETE_BUCKET_TAGGING] = gw_s3_delete_bucket_tagging,
+    [GW_OP_POST_OBJECT] = gw_s3_post_object,
 };
 
 /* Runs r's operation; one without a row (GW_OP_UNSUPPORTED...) is NotImplemented. */
@@ -109,6 +111,8 @@ static void after_auth(gw_req_t *r)
         goto fail;
     if ((e = gw_req_read_tagging(r, &msg)) != GW_S3_OK)
         goto fail;
+    if (r->route.op == GW_OP_POST_OBJECT && (e = gw_post_apply(r, &msg)) != GW_S3_OK)
+        goto fail;
     if ((e = gw_refuse_req(r, &msg)) != GW_S3_OK)
         goto fail;
     if ((e = gw_req_check_bucket(r)) != GW_S3_OK)
@@ -117,6 +121,15 @@ static void after_auth(gw_req_t *r)
     return;
 fail:
     gw_req_error(r, e, msg);
+}
+
+/* Who sent r: its signature, or for a browser's POST form the form's (s3_post.h). */
+static gw_s3_err_t authenticate(gw_req_t *r, const char **msg)
+{
+    *msg = NULL;
+    if (r->route.op == GW_OP_POST_OBJECT)
+        return gw_post_authenticate(r, msg);
+    return gw_req_authenticate(r);
 }
 
 /* What a key the manager was asked for (gateway/link/key_ask.h) answers: InvalidAccessKeyId
@@ -132,6 +145,7 @@ static gw_s3_err_t key_err(int rc)
 static void on_key_answer(void *arg, int rc)
 {
     gw_req_t *r = arg;
+    const char *msg;
     gw_s3_err_t e;
 
     if (gw_req_rpc_done(r))
@@ -140,8 +154,8 @@ static void on_key_answer(void *arg, int rc)
         gw_req_error(r, key_err(rc), NULL);
         return;
     }
-    if ((e = gw_req_authenticate(r)) != GW_S3_OK) {
-        gw_req_error(r, e, NULL);
+    if ((e = authenticate(r, &msg)) != GW_S3_OK) {
+        gw_req_error(r, e, msg);
         return;
     }
     after_auth(r);
@@ -151,6 +165,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     gw_server_t *s = ((struct gw_handler *)self)->srv;
     gw_req_t *r = gw_req_new(s, req);
+    const char *msg = NULL;
     gw_s3_err_t e;
     int rc;
 
@@ -162,7 +177,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         e = GW_S3_SERVICE_UNAVAILABLE;
         goto fail;
     }
-    if ((e = gw_req_authenticate(r)) == GW_S3_INVALID_ACCESS_KEY_ID && r->key_unknown[0]) {
+    if ((e = authenticate(r, &msg)) == GW_S3_INVALID_ACCESS_KEY_ID && r->key_unknown[0]) {
         /* a key made since the users table was fetched? ask once, holding the request (the
          * answer may come before gw_keyask_ask returns, when no manager can be called) */
         r->http.pending++;
@@ -170,13 +185,14 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
             return 0;
         r->http.pending--;
         e = key_err(rc);
+        msg = NULL;
     }
     if (e != GW_S3_OK)
         goto fail;
     after_auth(r);
     return 0;
 fail:
-    gw_req_error(r, e, NULL);
+    gw_req_error(r, e, msg);
     return 0;
 }
 

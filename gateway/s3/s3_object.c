@@ -22,6 +22,7 @@
 #include "gateway/auth/access_req.h"
 #include "gateway/s3/s3_bucket.h"
 #include "gateway/s3/s3_copy.h"
+#include "gateway/s3/s3_post.h"
 #include "gateway/s3/s3_version.h"
 #include "gateway/s3/s3_tagging.h"
 #include "gateway/link/stor_link.h"
@@ -171,6 +172,10 @@ void gw_obj_put_reply(gw_req_t *r)
     snprintf(etag, sizeof(etag), "\"%s\"", o->etag);
     if (o->copy_reply != 2)
         gw_ver_add_headers(r, o->vid, 0);
+    if (r->route.op == GW_OP_POST_OBJECT) { /* a form's answer: success_action_* */
+        gw_post_reply(r);
+        return;
+    }
     if (!o->copy_reply) {
         gw_req_add_header(r, "etag", etag, strlen(etag));
         if (r->checksum_name[0])
@@ -257,6 +262,60 @@ void gw_obj_put_start(gw_req_t *r)
     put_continue(r);
 }
 
+/* Adds a header or form field to meta when an object keeps it: x-amz-meta-* and
+ * stored_headers; Content-Encoding without aws-chunked, which is transfer framing, not the
+ * object's encoding. */
+static void meta_add_stored(gw_meta_t *meta, const char *name, size_t nlen, const char *val,
+                            size_t vlen)
+{
+    int keep = nlen > 11 && strncasecmp(name, "x-amz-meta-", 11) == 0;
+
+    for (size_t j = 0; !keep && j < sizeof(stored_headers) / sizeof(stored_headers[0]); j++)
+        keep = strlen(stored_headers[j]) == nlen && strncasecmp(name, stored_headers[j], nlen) == 0;
+    if (!keep)
+        return;
+    if (nlen == 16 && strncasecmp(name, "content-encoding", 16) == 0) {
+        char v[256];
+        size_t vn = 0;
+        const char *p = val, *end = val + vlen;
+        while (p < end) {
+            const char *c = memchr(p, ',', (size_t)(end - p));
+            const char *e = c ? c : end;
+            const char *s = p;
+            while (s < e && *s == ' ')
+                s++;
+            size_t l = (size_t)(e - s);
+            while (l && s[l - 1] == ' ')
+                l--;
+            if (!(l == 11 && strncasecmp(s, "aws-chunked", 11) == 0) && l && vn + l + 1 < sizeof(v)) {
+                if (vn)
+                    v[vn++] = ',';
+                memcpy(v + vn, s, l);
+                vn += l;
+            }
+            p = c ? c + 1 : end;
+        }
+        if (vn)
+            gw_meta_add(meta, name, nlen, v, vn);
+        return;
+    }
+    gw_meta_add(meta, name, nlen, val, vlen);
+}
+
+/* What every new object's metadata ends with: its owner and ACL, checksum and tags. */
+static void meta_finish(gw_req_t *r, gw_meta_t *meta, cn_buf_t *out)
+{
+    /* the writer owns what it writes (format 2 of manifest.h) */
+    gw_meta_add_access(meta, gw_req_object_owner(r), r->acl, r->grants);
+    if (r->checksum_name[0])
+        gw_meta_add(meta, r->checksum_name, strlen(r->checksum_name), r->checksum_value,
+                    strlen(r->checksum_value));
+    if (r->tags != NULL && r->tags[0]) /* x-amz-tagging (s3_tagging.c) */
+        gw_meta_add(meta, GW_META_TAGS, strlen(GW_META_TAGS), r->tags, strlen(r->tags));
+    gw_meta_encode(meta, out);
+    gw_meta_dispose(meta);
+}
+
 void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out)
 {
     h2o_req_t *req = r->http.req;
@@ -264,49 +323,18 @@ void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out)
 
     for (size_t i = 0; i < req->headers.size; i++) {
         const h2o_header_t *h = &req->headers.entries[i];
-        int keep = h->name->len > 11 && strncasecmp(h->name->base, "x-amz-meta-", 11) == 0;
-        for (size_t j = 0; !keep && j < sizeof(stored_headers) / sizeof(stored_headers[0]); j++)
-            keep = strlen(stored_headers[j]) == h->name->len &&
-                   strncasecmp(h->name->base, stored_headers[j], h->name->len) == 0;
-        /* aws-chunked is transfer framing, not the object's encoding */
-        if (keep && h->name->len == 16 && strncasecmp(h->name->base, "content-encoding", 16) == 0) {
-            char v[256];
-            size_t vn = 0;
-            const char *p = h->value.base, *end = p + h->value.len;
-            while (p < end) {
-                const char *c = memchr(p, ',', (size_t)(end - p));
-                const char *e = c ? c : end;
-                const char *s = p;
-                while (s < e && *s == ' ')
-                    s++;
-                size_t l = (size_t)(e - s);
-                while (l && s[l - 1] == ' ')
-                    l--;
-                if (!(l == 11 && strncasecmp(s, "aws-chunked", 11) == 0) && l &&
-                    vn + l + 1 < sizeof(v)) {
-                    if (vn)
-                        v[vn++] = ',';
-                    memcpy(v + vn, s, l);
-                    vn += l;
-                }
-                p = c ? c + 1 : end;
-            }
-            if (vn)
-                gw_meta_add(&meta, h->name->base, h->name->len, v, vn);
-            continue;
-        }
-        if (keep)
-            gw_meta_add(&meta, h->name->base, h->name->len, h->value.base, h->value.len);
+        meta_add_stored(&meta, h->name->base, h->name->len, h->value.base, h->value.len);
     }
-    /* the writer owns what it writes (format 2 of manifest.h) */
-    gw_meta_add_access(&meta, gw_req_object_owner(r), r->acl, r->grants);
-    if (r->checksum_name[0])
-        gw_meta_add(&meta, r->checksum_name, strlen(r->checksum_name), r->checksum_value,
-                    strlen(r->checksum_value));
-    if (r->tags != NULL && r->tags[0]) /* x-amz-tagging (s3_tagging.c) */
-        gw_meta_add(&meta, GW_META_TAGS, strlen(GW_META_TAGS), r->tags, strlen(r->tags));
-    gw_meta_encode(&meta, out);
-    gw_meta_dispose(&meta);
+    meta_finish(r, &meta, out);
+}
+
+void gw_obj_meta_from_fields(gw_req_t *r, const gw_post_field_t *f, size_t n, cn_buf_t *out)
+{
+    gw_meta_t meta = {0};
+
+    for (size_t i = 0; i < n; i++)
+        meta_add_stored(&meta, f[i].name.ptr, f[i].name.len, f[i].value.ptr, f[i].value.len);
+    meta_finish(r, &meta, out);
 }
 
 void gw_obj_version_for_write(gw_req_t *r, gw_obj_op_t *o)

@@ -12,6 +12,7 @@
 #include "common/hash.h"
 #include "common/rpc.h"
 #include "gateway/auth/access_req.h"
+#include "gateway/auth/post_policy.h"
 #include "gateway/cache/cache.h"
 #include "gateway/s3/manifest.h"
 #include "gateway/s3/s3_req.h"
@@ -102,6 +103,8 @@ void gw_s3_delete_object(gw_req_t *r);
 /** Object metadata (stored headers, x-amz-meta-*, canned ACL, checksum, the tags r sets) of
  *  r, msgpack. */
 void gw_obj_meta_from_headers(gw_req_t *r, cn_buf_t *out);
+/** The same from name/value pairs (a POST form's fields) instead of the request's headers. */
+void gw_obj_meta_from_fields(gw_req_t *r, const gw_post_field_t *f, size_t n, cn_buf_t *out);
 /** Sends a PUT or DELETE of an object's key (not a chunk's: chunks are never cached). The
  *  caches drop the key now and again when the write is answered, and announce it to the
  *  manager's feed (gw_cache_write_begin); every write of an object key goes through here.

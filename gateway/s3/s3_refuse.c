@@ -197,10 +197,6 @@ gw_s3_err_t gw_refuse_check(gw_op_t op, const char *query, size_t query_len,
     cn_buf_t v;
 
     *msg = NULL;
-    if (op == GW_OP_POST_OBJECT) {
-        *msg = "POST Object (uploads from an HTML form) is not supported yet.";
-        return GW_S3_NOT_IMPLEMENTED;
-    }
     if (op == GW_OP_OPTIONS) {
         *msg = "OPTIONS (CORS preflight) is not supported yet: no bucket has a CORS "
                "configuration.";

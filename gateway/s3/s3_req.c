@@ -15,6 +15,7 @@
 #include "gateway/http/metrics_http.h"
 #include "gateway/s3/s3_acl.h"
 #include "gateway/s3/s3_grants.h"
+#include "gateway/s3/s3_post.h"
 
 static void req_free(gw_req_t *r)
 {
@@ -24,6 +25,7 @@ static void req_free(gw_req_t *r)
     cn_free(r->grants);
     cn_free(r->tags);
     cn_free(r->bucket_grants);
+    gw_post_free(r->post);
     r->magic = 0;
     cn_free(r);
 }

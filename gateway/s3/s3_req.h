@@ -60,6 +60,7 @@ struct gw_req {
                                 (s3_tagging.h, gw_req_read_tagging); owned */
     char checksum_name[32];  /* "x-amz-checksum-crc32"... verified for this body, or "" */
     char checksum_value[96]; /* its base64 value */
+    struct gw_post *post;    /* a POST form upload's form (s3_post.h); owned */
     /* operation state, owned by the operation file; op_free releases it */
     void *op;
     gw_req_free_fn op_free;

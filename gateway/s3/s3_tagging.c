@@ -66,6 +66,20 @@ static int directive_replace(const gw_req_t *r)
     return d.len == 7 && strncasecmp(d.ptr, "REPLACE", 7) == 0 ? 1 : -1;
 }
 
+gw_s3_err_t gw_req_read_tagging_xml(gw_req_t *r, cn_slice_t xml, size_t max, const char **msg)
+{
+    gw_tags_t t = {0};
+    gw_s3_err_t e;
+
+    *msg = NULL;
+    if (gw_xml_parse_tagging(xml.ptr ? xml.ptr : "", xml.len, &t) != 0)
+        e = GW_S3_MALFORMED_XML;
+    else
+        e = keep_tags(r, &t, max, msg);
+    gw_tags_dispose(&t);
+    return e;
+}
+
 gw_s3_err_t gw_req_read_tagging(gw_req_t *r, const char **msg)
 {
     gw_op_t op = r->route.op;
@@ -74,15 +88,10 @@ gw_s3_err_t gw_req_read_tagging(gw_req_t *r, const char **msg)
     gw_s3_err_t e = GW_S3_OK;
 
     *msg = NULL;
-    if (op == GW_OP_PUT_OBJECT_TAGGING || op == GW_OP_PUT_BUCKET_TAGGING) {
-        if (gw_xml_parse_tagging(r->body.ptr ? r->body.ptr : "", r->body.len, &t) != 0)
-            e = GW_S3_MALFORMED_XML;
-        else
-            e = keep_tags(r, &t, op == GW_OP_PUT_BUCKET_TAGGING ? GW_TAGS_BUCKET_MAX
-                                                                : GW_TAGS_OBJECT_MAX, msg);
-        gw_tags_dispose(&t);
-        return e;
-    }
+    if (op == GW_OP_PUT_OBJECT_TAGGING || op == GW_OP_PUT_BUCKET_TAGGING)
+        return gw_req_read_tagging_xml(
+            r, r->body, op == GW_OP_PUT_BUCKET_TAGGING ? GW_TAGS_BUCKET_MAX : GW_TAGS_OBJECT_MAX,
+            msg);
     if (op != GW_OP_PUT_OBJECT && op != GW_OP_CREATE_MULTIPART)
         return GW_S3_OK;
     if (op == GW_OP_PUT_OBJECT && gw_req_header(r, "x-amz-copy-source").ptr != NULL) {

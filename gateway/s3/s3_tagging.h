@@ -26,6 +26,9 @@ void gw_s3_delete_bucket_tagging(gw_req_t *r);
  *  InvalidArgument (an undecodable header, an unknown directive), MalformedXML, InvalidTag
  *  (S3's limits, tags.h). */
 gw_s3_err_t gw_req_read_tagging(gw_req_t *r, const char **msg);
+/** A Tagging XML document (a Put*Tagging body, a POST form's tagging field) into r->tags,
+ *  at most max tags: GW_S3_OK, MalformedXML or InvalidTag with *msg. */
+gw_s3_err_t gw_req_read_tagging_xml(gw_req_t *r, cn_slice_t xml, size_t max, const char **msg);
 
 /** A copy's tags: sets the ":tags" pair of *meta (the copy's encoded metadata, rewritten) to
  *  the source's (src_meta) under x-amz-tagging-directive COPY, or to r->tags under REPLACE. */
