@@ -18,13 +18,19 @@
 #define GW_FORM_FIELDS_MAX 64          /* fields before the file */
 #define GW_FORM_PRE_MAX (20u * 1024)   /* bytes before the file's content (S3: 20 KB) */
 #define GW_FORM_BOUNDARY_MAX 70        /* RFC 2046 */
+#define GW_FORM_ESC_MAX 1024           /* bytes of quoted names with backslash escapes */
 
+/** The parse of a form. Slices point into the body, except a name= or filename= that was
+ *  quoted with backslash escapes (RFC 2045 quoted-pair: `\"` is `"`), which is unescaped into
+ *  _esc: such a struct must not be copied by value, and lives as long as the body does. */
 typedef struct gw_form {
     gw_post_field_t fields[GW_FORM_FIELDS_MAX]; /* in order, names as sent, values raw */
     size_t nfields;
     cn_slice_t filename;   /* the file part's filename= ("" when it has none) */
     cn_slice_t file_type;  /* the file part's own Content-Type; ptr NULL when absent */
     size_t file_at;        /* offset of the file's first byte in the body */
+    char _esc[GW_FORM_ESC_MAX]; /* unescaped quoted names; past it: MalformedPOSTRequest */
+    size_t _esc_len;
 } gw_form_t;
 
 /** The boundary of a Content-Type "multipart/form-data; boundary=..." (type and parameter
