@@ -20,17 +20,9 @@
 
 #include "common/err.h"
 #include "gateway/s3/post_form.h"
+#include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                         \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            fprintf(stderr, "fuzz_post_form: check failed at line %d: %s\n", __LINE__,      \
-                    #cond);                                                                 \
-            abort();                                                                        \
-        }                                                                                   \
-    } while (0)
 
 static const char *const fixed[] = {"----WebKitFormBoundary7MA4YWxkTrZu0gW",
                                     "------------------------d74496d66958873e", "x"};
@@ -65,39 +57,39 @@ static void check_delim(const char *p, size_t n, cn_slice_t b)
     size_t at = 0, at2 = 0;
     int found = gw_form_find_delim(p, n, b, &at);
 
-    CHECK(found == find_windowed(p, n, b, &at2));
+    FUZZ_CHECK(found == find_windowed(p, n, b, &at2));
     if (found) {
-        CHECK(at == at2);
-        CHECK(at + 4 + b.len <= n);
-        CHECK(memcmp(p + at, "\r\n--", 4) == 0 && memcmp(p + at + 4, b.ptr, b.len) == 0);
+        FUZZ_CHECK(at == at2);
+        FUZZ_CHECK(at + 4 + b.len <= n);
+        FUZZ_CHECK(memcmp(p + at, "\r\n--", 4) == 0 && memcmp(p + at + 4, b.ptr, b.len) == 0);
     }
 }
 
 static void check_form(const gw_form_t *f, const char *body, size_t len)
 {
-    CHECK(f->nfields <= GW_FORM_FIELDS_MAX);
-    CHECK(f->file_at <= len && f->file_at <= GW_FORM_PRE_MAX);
-    CHECK(f->_esc_len <= GW_FORM_ESC_MAX);
-    CHECK(inside(f->filename, body, len) || inside(f->filename, f->_esc, f->_esc_len) ||
+    FUZZ_CHECK(f->nfields <= GW_FORM_FIELDS_MAX);
+    FUZZ_CHECK(f->file_at <= len && f->file_at <= GW_FORM_PRE_MAX);
+    FUZZ_CHECK(f->_esc_len <= GW_FORM_ESC_MAX);
+    FUZZ_CHECK(inside(f->filename, body, len) || inside(f->filename, f->_esc, f->_esc_len) ||
           (f->filename.ptr != NULL && f->filename.len == 0));
-    CHECK(f->file_type.ptr == NULL || inside(f->file_type, body, len));
+    FUZZ_CHECK(f->file_type.ptr == NULL || inside(f->file_type, body, len));
     for (size_t i = 0; i < f->nfields; i++) {
         const gw_post_field_t *x = &f->fields[i];
         char name[GW_FORM_PRE_MAX + 1];
         cn_slice_t v;
-        CHECK(x->name.len > 0);
-        CHECK(inside(x->name, body, len) || inside(x->name, f->_esc, f->_esc_len));
-        CHECK(inside(x->value, body, len) || x->value.len == 0);
-        CHECK(x->value.ptr + x->value.len <= body + f->file_at);
+        FUZZ_CHECK(x->name.len > 0);
+        FUZZ_CHECK(inside(x->name, body, len) || inside(x->name, f->_esc, f->_esc_len));
+        FUZZ_CHECK(inside(x->value, body, len) || x->value.len == 0);
+        FUZZ_CHECK(x->value.ptr + x->value.len <= body + f->file_at);
         for (size_t j = 0; j < i; j++)
-            CHECK(f->fields[j].name.len != x->name.len ||
+            FUZZ_CHECK(f->fields[j].name.len != x->name.len ||
                   strncasecmp(f->fields[j].name.ptr, x->name.ptr, x->name.len) != 0);
         if (memchr(x->name.ptr, '\0', x->name.len) != NULL)
             continue; /* gw_form_get takes a C string */
         memcpy(name, x->name.ptr, x->name.len);
         name[x->name.len] = '\0';
         v = gw_form_get(f, name);
-        CHECK(v.ptr == x->value.ptr && v.len == x->value.len);
+        FUZZ_CHECK(v.ptr == x->value.ptr && v.len == x->value.len);
     }
 }
 
@@ -121,8 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t ct_len = nl != NULL ? (size_t)(nl - body) : len;
         cn_slice_t got;
         if (gw_form_boundary(cn_slice(body, ct_len), &got) == 0) {
-            CHECK(got.len >= 1 && got.len <= GW_FORM_BOUNDARY_MAX);
-            CHECK(inside(got, body, ct_len));
+            FUZZ_CHECK(got.len >= 1 && got.len <= GW_FORM_BOUNDARY_MAX);
+            FUZZ_CHECK(inside(got, body, ct_len));
             b = got;
         }
         if (nl != NULL) {
@@ -133,21 +125,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_delim(body, len, b);
     e1 = gw_form_parse(body, len, b, &f1, &msg1);
     e2 = gw_form_parse(body, len, b, &f2, &msg2);
-    CHECK(e1 == e2 && msg1 == msg2);
+    FUZZ_CHECK(e1 == e2 && msg1 == msg2);
     switch (e1) {
     case GW_S3_OK:
-        CHECK(msg1 == NULL);
-        CHECK(f1.nfields == f2.nfields && f1.file_at == f2.file_at);
+        FUZZ_CHECK(msg1 == NULL);
+        FUZZ_CHECK(f1.nfields == f2.nfields && f1.file_at == f2.file_at);
         check_form(&f1, body, len);
         break;
     case GW_S3_MALFORMED_POST_REQUEST:
-        CHECK(msg1 != NULL && msg1[0] != '\0');
+        FUZZ_CHECK(msg1 != NULL && msg1[0] != '\0');
         break;
     case GW_S3_MAX_POST_PRE_DATA:
     case GW_S3_INCORRECT_NUMBER_OF_FILES:
         break;
     default:
-        CHECK(!"unexpected result");
+        FUZZ_CHECK(!"unexpected result");
     }
     return 0;
 }

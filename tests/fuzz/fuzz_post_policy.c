@@ -16,17 +16,9 @@
 #include <string.h>
 
 #include "gateway/auth/post_policy.h"
+#include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                         \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            fprintf(stderr, "fuzz_post_policy: check failed at line %d: %s\n", __LINE__,    \
-                    #cond);                                                                 \
-            abort();                                                                        \
-        }                                                                                   \
-    } while (0)
 
 #define F(n, v) {CN_SLICE(n), CN_SLICE(v)}
 #define NFORM 8
@@ -61,19 +53,19 @@ static gw_s3_err_t check(const gw_post_policy_t *p, uint64_t now, const gw_post_
     char again[GW_POST_MSG_MAX];
     gw_s3_err_t e = gw_post_policy_check(p, now, f, n, "photos", size, msg, GW_POST_MSG_MAX);
 
-    CHECK(gw_post_policy_check(p, now, f, n, "photos", size, again, sizeof(again)) == e);
-    CHECK(strcmp(msg, again) == 0);
+    FUZZ_CHECK(gw_post_policy_check(p, now, f, n, "photos", size, again, sizeof(again)) == e);
+    FUZZ_CHECK(strcmp(msg, again) == 0);
     switch (e) {
     case GW_S3_OK:
-        CHECK(msg[0] == '\0');
+        FUZZ_CHECK(msg[0] == '\0');
         break;
     case GW_S3_ACCESS_DENIED:
     case GW_S3_ENTITY_TOO_SMALL:
     case GW_S3_ENTITY_TOO_LARGE:
-        CHECK(msg[0] != '\0');
+        FUZZ_CHECK(msg[0] != '\0');
         break;
     default:
-        CHECK(!"unexpected result");
+        FUZZ_CHECK(!"unexpected result");
     }
     return e;
 }
@@ -92,16 +84,16 @@ static void check_forms(const gw_post_policy_t *p)
                 gw_s3_err_t e = check(p, times[t], f, n, sizes[s], msg);
                 if (s == 0) {
                     /* a later time is never less expired */
-                    CHECK(!(was_expired && !expired(msg)));
+                    FUZZ_CHECK(!(was_expired && !expired(msg)));
                     was_expired = e == GW_S3_ACCESS_DENIED && expired(msg);
                 }
                 if (e != GW_S3_OK)
                     continue;
                 /* names with a NUL, which no condition can name (the parser refuses \u0000) */
                 f[n] = (gw_post_field_t){CN_SLICE("x-ignore-\0"), CN_SLICE("1")};
-                CHECK(check(p, times[t], f, n + 1, sizes[s], msg) == GW_S3_OK);
+                FUZZ_CHECK(check(p, times[t], f, n + 1, sizes[s], msg) == GW_S3_OK);
                 f[n] = (gw_post_field_t){CN_SLICE("zz\0unnamed"), CN_SLICE("1")};
-                CHECK(check(p, times[t], f, n + 1, sizes[s], msg) == GW_S3_ACCESS_DENIED);
+                FUZZ_CHECK(check(p, times[t], f, n + 1, sizes[s], msg) == GW_S3_ACCESS_DENIED);
             }
         }
     }
@@ -115,13 +107,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     e1 = gw_post_policy_parse((const char *)data, size, &p1, msg1, sizeof(msg1));
     e2 = gw_post_policy_parse((const char *)data, size, &p2, msg2, sizeof(msg2));
-    CHECK(e1 == e2 && strcmp(msg1, msg2) == 0);
+    FUZZ_CHECK(e1 == e2 && strcmp(msg1, msg2) == 0);
     if (e1 != GW_S3_OK) {
-        CHECK(e1 == GW_S3_INVALID_POLICY_DOCUMENT && msg1[0] != '\0');
-        CHECK(p1 == NULL && p2 == NULL);
+        FUZZ_CHECK(e1 == GW_S3_INVALID_POLICY_DOCUMENT && msg1[0] != '\0');
+        FUZZ_CHECK(p1 == NULL && p2 == NULL);
         return 0;
     }
-    CHECK(p1 != NULL && p2 != NULL && msg1[0] == '\0');
+    FUZZ_CHECK(p1 != NULL && p2 != NULL && msg1[0] == '\0');
     check_forms(p1);
     gw_post_policy_free(p1);
     gw_post_policy_free(p2);
