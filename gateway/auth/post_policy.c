@@ -9,6 +9,7 @@
  */
 #include "gateway/auth/post_policy.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -118,9 +119,15 @@ static int ieq(cn_slice_t a, const char *b)
     return a.len == n && strncasecmp(a.ptr, b, n) == 0;
 }
 
+/* Byte by byte: strncasecmp would stop at a NUL and call "a\0x" and "a\0y" equal. */
 static int ieq_slice(cn_slice_t a, cn_slice_t b)
 {
-    return a.len == b.len && (a.len == 0 || strncasecmp(a.ptr, b.ptr, a.len) == 0);
+    if (a.len != b.len)
+        return 0;
+    for (size_t i = 0; i < a.len; i++)
+        if (tolower((unsigned char)a.ptr[i]) != tolower((unsigned char)b.ptr[i]))
+            return 0;
+    return 1;
 }
 
 static int digits(const char *p, size_t n, unsigned *v)

@@ -14,6 +14,13 @@
  * Field names are case-insensitive ("$Content-Type" covers "content-type"), values are
  * case-sensitive. Each form field but the exempt ones (x-amz-signature, signature,
  * awsaccesskeyid, policy, file, x-ignore-*) must be named by some condition.
+ * Details, after S3's behaviour: the expiration is "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (1 to 9
+ * digits of fraction; other zones refused); the document has no other top-level member
+ * ("Invalid Policy: Unexpected: \"name\""); operators are case-sensitive; a field written
+ * without its '$' never holds; a starts-with on Content-Type holds when every entry of the
+ * comma-separated value starts with the prefix; content-length-range bounds are integers
+ * >= 0 or strings of digits, min <= max; the JSON is strict (no trailing comma, no repeated
+ * member, no \u0000).
  */
 #ifndef CAIRN_GATEWAY_POST_POLICY_H
 #define CAIRN_GATEWAY_POST_POLICY_H
@@ -41,7 +48,9 @@ typedef struct gw_post_policy gw_post_policy_t; /* opaque; gw_post_policy_free *
  *  with msg set (S3's texts: "Invalid Policy: Invalid JSON.", "Invalid Policy: Policy missing
  *  expiration.", "Invalid Policy: Invalid 'expiration' value: '...'", "Invalid Policy: Policy
  *  missing conditions.", "Invalid Policy: Invalid Condition: ...", "Invalid Policy: Invalid
- *  Simple-Condition: ...", "Invalid Policy: Invalid content-length-range condition ...").
+ *  Simple-Condition: ...", "Invalid Policy: Invalid Eq: wrong number of arguments." (also
+ *  starts-with, content-length-range), "Invalid Policy: Invalid content-length-range
+ *  condition ...").
  *  Over GW_POST_POLICY_MAX bytes or GW_POST_POLICY_CONDS_MAX conditions is refused too. */
 gw_s3_err_t gw_post_policy_parse(const char *json, size_t len, gw_post_policy_t **out,
                                  char *msg, size_t msg_len);

@@ -318,6 +318,7 @@ static gw_s3_err_t first_delim(struct cur *c, cn_slice_t b)
     return GW_S3_OK;
 }
 
+/* Names never hold a NUL (refused as a control byte), so strncasecmp sees them whole. */
 static int is_dup(const gw_form_t *out, cn_slice_t name)
 {
     for (size_t i = 0; i < out->nfields; i++)

@@ -48,7 +48,11 @@ int gw_form_boundary(cn_slice_t content_type, cn_slice_t *boundary);
  *    MaxPostPreDataLengthExceededError  the file's content starts past GW_FORM_PRE_MAX, or
  *                                   more than GW_FORM_FIELDS_MAX fields
  *    IncorrectNumberOfFilesInPostRequest  the body ends with no part named "file"
- *  The file is the part named "file" (case-insensitive), filename= or not. */
+ *  The file is the part named "file" (case-insensitive), filename= or not. A preamble before
+ *  the first delimiter and blanks after a boundary (transport padding) are allowed; a folded
+ *  or bare-LF header line, a header name with blanks, a repeated Content-Disposition, name=
+ *  or filename= and an unterminated quote are MalformedPOSTRequest; a Content-Type on a field
+ *  part and unknown headers or parameters are ignored. */
 gw_s3_err_t gw_form_parse(const char *body, size_t len, cn_slice_t boundary, gw_form_t *out,
                           const char **msg);
 

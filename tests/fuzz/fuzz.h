@@ -15,9 +15,20 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FUZZ_MAX_HEADERS 64
+
+/* A target's own check: names the file and line, then aborts (libFuzzer keeps the input). */
+#define FUZZ_CHECK(cond)                                                                    \
+    do {                                                                                    \
+        if (!(cond)) {                                                                      \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);        \
+            abort();                                                                        \
+        }                                                                                   \
+    } while (0)
 
 typedef struct fuzz_hdr {
     const char *name, *value;
