@@ -1,7 +1,7 @@
 /*
  * gateway/s3/s3_refuse.c: what the gateway cannot honour exactly as S3 documents it (see
  * s3_refuse.h). The rules run in a fixed order and the first that applies answers: the
- * operations we do not have (POST object, OPTIONS), the query parameters (versionId, the
+ * operations we do not have (POST object), the query parameters (versionId, the
  * form of partNumber), x-amz-copy-source's versionId, then the
  * headers of the table, then the headers whose value decides (storage class, bucket object
  * lock, object ownership). The operations on one object take versionId=null (the object's
@@ -199,11 +199,6 @@ gw_s3_err_t gw_refuse_check(gw_op_t op, const char *query, size_t query_len,
     *msg = NULL;
     if (op == GW_OP_POST_OBJECT) {
         *msg = "POST Object (uploads from an HTML form) is not supported yet.";
-        return GW_S3_NOT_IMPLEMENTED;
-    }
-    if (op == GW_OP_OPTIONS) {
-        *msg = "OPTIONS (CORS preflight) is not supported yet: no bucket has a CORS "
-               "configuration.";
         return GW_S3_NOT_IMPLEMENTED;
     }
     cn_buf_init(&v);

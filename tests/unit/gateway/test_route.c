@@ -212,8 +212,9 @@ Test(route, multipart_delete_and_acl_subresources, .timeout = 5)
     cr_assert_eq(r.op, GW_OP_ABORT_MULTIPART);
 }
 
-/* issue 13: POST object and OPTIONS are operations of their own (refused by s3_refuse.c with
- * NotImplemented), not MethodNotAllowed; a POST on a key stays MethodNotAllowed */
+/* issue 13: POST object and OPTIONS are operations of their own (POST refused by s3_refuse.c
+ * with NotImplemented, OPTIONS answered by s3_cors.c), not MethodNotAllowed; a POST on a key
+ * stays MethodNotAllowed */
 Test(route, post_object_and_options, .timeout = 5)
 {
     gw_route_t r;
