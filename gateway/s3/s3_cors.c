@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/log.h"
 #include "gateway/gateway.h"
 #include "gateway/link/mgr_link.h"
 #include "gateway/s3/cors.h"
