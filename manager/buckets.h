@@ -70,7 +70,7 @@ size_t mgr_buckets_count_owned(mgr_state_t *st, const char *user_id);
  *  "owner_user" the user name, and "created" (ISO 8601) and "bucket" are added. */
 json_t *mgr_bucket_json(mgr_state_t *st, const mgr_bucket_t *b, int admin);
 /** 1 when name is a bucket configuration the manager keeps ("public_access_block",
- *  "ownership_controls", "tagging"; a JSON object each, record x/<bucket>/<name>). */
+ *  "ownership_controls", "tagging", "cors"; a JSON object each, record x/<bucket>/<name>). */
 int mgr_bucket_config_known(const char *name);
 /** Fills cmd with a bucket_set_config of bucket: config = value[0..len) (a JSON object;
  *  value NULL: delete it), only when the owner is if_owner (NULL: anyone). 0, CN_ENOENT,

@@ -2,9 +2,11 @@
  * gateway/http/http.c: the HTTP edge's entry: the uv TCP listeners (S3, and REST when enabled,
  * each also over HTTPS with tls.c's context; port 0 supported) and h2o's accept, the two
  * handlers, and dispatch. The S3 handler runs a request through its steps in order: route
- * (s3_req.c), header limits (s3_limits.c), readiness, authentication and body checks
- * (auth_req.c), the canned ACL header, the tags it sets (s3_tagging.c), the bucket and the operation's access (access_req.c),
- * then the operation's function from the dispatch table. docs/DESIGN.md, "How a request
+ * (s3_req.c), the CORS headers of a request with an Origin (s3_cors.c), header limits
+ * (s3_limits.c), readiness, a preflight OPTIONS (answered there, s3_cors.c), authentication
+ * and body checks (auth_req.c), the canned ACL header, the tags it sets (s3_tagging.c), the
+ * bucket and the operation's access (access_req.c), then the operation's function from the
+ * dispatch table. docs/DESIGN.md, "How a request
  * flows", follows a PUT and a GET through the files.
  */
 #include "gateway/gateway.h"
@@ -21,6 +23,7 @@
 #include "gateway/s3/s3_acl.h"
 #include "gateway/s3/s3_bucket_conf.h"
 #include "gateway/s3/s3_bucket.h"
+#include "gateway/s3/s3_cors.h"
 #include "gateway/s3/s3_delete.h"
 #include "gateway/http/s3_limits.h"
 #include "gateway/s3/s3_attributes.h"
@@ -86,6 +89,9 @@ static const gw_op_fn op_handlers[] = {
     [GW_OP_PUT_BUCKET_TAGGING] = gw_s3_put_bucket_tagging,
     [GW_OP_DELETE_BUCKET_TAGGING] = gw_s3_delete_bucket_tagging,
     [GW_OP_POST_OBJECT] = gw_s3_post_object,
+    [GW_OP_GET_BUCKET_CORS] = gw_s3_get_bucket_cors,
+    [GW_OP_PUT_BUCKET_CORS] = gw_s3_put_bucket_cors,
+    [GW_OP_DELETE_BUCKET_CORS] = gw_s3_delete_bucket_cors,
 };
 
 /* Runs r's operation; one without a row (GW_OP_UNSUPPORTED...) is NotImplemented. */
@@ -171,11 +177,19 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
     if ((e = gw_req_route(r)) != GW_S3_OK)
         goto fail;
+    /* the CORS headers go on whatever answers the request, errors included (S3) */
+    gw_cors_add_headers(r);
     if ((e = gw_s3_check_limits(req)) != GW_S3_OK)
         goto fail;
     if (!gw_mgr_ready(s)) {
         e = GW_S3_SERVICE_UNAVAILABLE;
         goto fail;
+    }
+    if (r->route.op == GW_OP_OPTIONS) {
+        /* a preflight is never signed: S3 answers it from the CORS rules, before any
+         * signature, ACL or policy is looked at */
+        gw_cors_preflight(r);
+        return 0;
     }
     if ((e = authenticate(r, &msg)) == GW_S3_INVALID_ACCESS_KEY_ID && r->key_unknown[0]) {
         /* a key made since the users table was fetched? ask once, holding the request (the
@@ -216,8 +230,10 @@ static int on_rest_req(h2o_handler_t *self, h2o_req_t *req)
     snprintf(r->resource, sizeof(r->resource), "%.*s", (int)plen, req->path.base);
     e = gw_route_parse(req->method.base, req->method.len, req->path.base, plen, NULL, 0, NULL, 0,
                        NULL, &r->route);
-    if (e == GW_S3_OK)
+    if (e == GW_S3_OK) {
+        gw_cors_add_headers(r); /* on every answer, errors included */
         e = gw_s3_check_limits(req);
+    }
     if (e != GW_S3_OK)
         goto fail;
     if (r->route.op != GW_OP_PUT_OBJECT && r->route.op != GW_OP_GET_OBJECT &&

@@ -60,6 +60,10 @@ static void free_buckets(gw_bucket_t *b, size_t n)
         cn_free(b[i].grants);
         cn_free(b[i].policy_doc);
         free(b[i].tagging); /* jansson's */
+        free(b[i].cors_doc);
+        if (b[i].cors != NULL)
+            gw_cors_dispose(b[i].cors);
+        cn_free(b[i].cors);
         gw_policy_destroy(b[i].policy);
     }
     cn_free(b);
@@ -92,6 +96,29 @@ static void load_config(gw_bucket_t *b, const json_t *o)
         b->ownership = strcmp(mode, "BucketOwnerEnforced") == 0    ? GW_OWN_ENFORCED
                        : strcmp(mode, "BucketOwnerPreferred") == 0 ? GW_OWN_PREFERRED
                                                                    : GW_OWN_OBJECT_WRITER;
+    }
+}
+
+/* b's CORS rules from the table's "config" "cors" (o), as s3_cors.c stored them, read into
+ * b->cors; unchanged ones are taken over from old (the table before), as the policy is. */
+static void load_cors(gw_bucket_t *b, const json_t *o, gw_bucket_t *old)
+{
+    const json_t *p = json_object_get(json_object_get(o, "config"), "cors");
+
+    if (p == NULL || (b->cors_doc = json_dumps(p, JSON_COMPACT)) == NULL)
+        return;
+    if (old != NULL && old->cors != NULL && old->cors_doc != NULL &&
+        strcmp(old->cors_doc, b->cors_doc) == 0) {
+        b->cors = old->cors;
+        old->cors = NULL;
+        return;
+    }
+    b->cors = cn_calloc(1, sizeof(*b->cors));
+    if (gw_cors_decode(b->cors_doc, strlen(b->cors_doc), b->cors) != 0) {
+        cn_free(b->cors);
+        b->cors = NULL;
+        CN_LOG(CN_LOG_ERROR, "bucket=%s: its stored CORS rules do not read; no cross-origin "
+               "request is allowed until they are replaced", b->name ? b->name : "?");
     }
 }
 
@@ -395,6 +422,7 @@ static void on_buckets(int status, cn_msg_t *resp, void *arg)
             b[i].taken = old->taken;
         load_policy(&b[i], o, old);
         load_config(&b[i], o);
+        load_cors(&b[i], o, old);
     }
     free_buckets(s->mgr.buckets, s->mgr.nbuckets);
     s->mgr.buckets = b;

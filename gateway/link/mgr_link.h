@@ -18,6 +18,7 @@
 #include "common/rpc.h"
 #include "gateway/auth/access.h" /* gw_ownership_t */
 #include "gateway/auth/policy.h"
+#include "gateway/s3/cors.h"
 
 typedef struct gw_server gw_server_t;
 
@@ -62,6 +63,10 @@ typedef struct gw_bucket {
     int has_ownership;    /* ownership controls are set (GetBucketOwnershipControls) */
     int versioning;       /* GW_VER_*: never back to GW_VER_OFF once set (s3/version.h) */
     char *tagging;        /* its tags as stored, JSON (s3_tagging.c), NULL: none; malloc'd */
+    char *cors_doc;       /* its CORS rules as stored, JSON (s3/cors.h), NULL: none; malloc'd */
+    gw_cors_t *cors;      /* those rules read once per table (s3_cors.c matches requests with
+                             them); NULL: none, or a stored form that does not read (then no
+                             request is allowed, fail closed) */
 } gw_bucket_t;
 
 /* manager link state (mgr_link.c) */

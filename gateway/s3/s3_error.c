@@ -134,6 +134,8 @@ static const struct s3_err_row table[] = {
                               "because the evalution of Origin, request method / "
                               "Access-Control-Request-Method or Access-Control-Request-Headers "
                               "are not whitelisted by the resource's CORS spec."},
+    [GW_S3_BAD_REQUEST] = {"BadRequest", 400,
+                           "Insufficient information. Origin request header needed."},
     [GW_S3_SIGNATURE_DOES_NOT_MATCH] = {"SignatureDoesNotMatch", 403,
                                         "The request signature we calculated does not match "
                                         "the signature you provided. Check your key and "

@@ -71,6 +71,7 @@ typedef enum gw_s3_err {
     GW_S3_INCORRECT_NUMBER_OF_FILES,      /* 400 IncorrectNumberOfFilesInPostRequest */
     GW_S3_NO_SUCH_CORS,                   /* 404 NoSuchCORSConfiguration */
     GW_S3_CORS_FORBIDDEN,                 /* 403 AccessForbidden (a CORS request no rule allows) */
+    GW_S3_BAD_REQUEST,                    /* 400 BadRequest (a preflight without Origin) */
     GW_S3_ERR_COUNT
 } gw_s3_err_t;
 

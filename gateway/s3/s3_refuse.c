@@ -1,7 +1,7 @@
 /*
  * gateway/s3/s3_refuse.c: what the gateway cannot honour exactly as S3 documents it (see
  * s3_refuse.h). The rules run in a fixed order and the first that applies answers: the
- * operations we do not have (POST object, OPTIONS), the query parameters (versionId, the
+ * operations we do not have (POST object), the query parameters (versionId, the
  * form of partNumber), x-amz-copy-source's versionId, then the
  * headers of the table, then the headers whose value decides (storage class, bucket object
  * lock, object ownership). The operations on one object take versionId=null (the object's
@@ -197,11 +197,6 @@ gw_s3_err_t gw_refuse_check(gw_op_t op, const char *query, size_t query_len,
     cn_buf_t v;
 
     *msg = NULL;
-    if (op == GW_OP_OPTIONS) {
-        *msg = "OPTIONS (CORS preflight) is not supported yet: no bucket has a CORS "
-               "configuration.";
-        return GW_S3_NOT_IMPLEMENTED;
-    }
     cn_buf_init(&v);
     e = check_query(op, query, query_len, &v, msg);
     if (e == GW_S3_OK && (OP(op) & COPY))

@@ -49,6 +49,7 @@ struct xin {
     char xsi_type[32];       /* xsi:type of the element just opened, "" when none */
     gw_xml_grant_t grant;    /* the Grant being read */
     int grantee_seen;
+    gw_cors_rule_t *rule;    /* CORSConfiguration: the CORSRule being read, NULL past 100 */
 };
 
 static void fail(struct xin *x)
@@ -696,5 +697,74 @@ int gw_xml_parse_tagging(const char *p, size_t n, gw_tags_t *out)
         rc = CN_EINVAL;
     if (rc != 0)
         gw_tags_dispose(out);
+    return rc;
+}
+
+/* ---- CORSConfiguration ------------------------------------------------------------------- */
+
+static const char *const cors_members[] = {"ID", "AllowedOrigin", "AllowedMethod",
+                                           "AllowedHeader", "ExposeHeader", "MaxAgeSeconds"};
+
+static void cors_start(struct xin *x)
+{
+    int known = 0;
+
+    if (x->depth == 1 && !name_is(x, 0, "CORSConfiguration")) {
+        fail(x);
+    } else if (x->depth == 2) {
+        if (!name_is(x, 1, "CORSRule")) {
+            fail(x);
+            return;
+        }
+        x->rule = gw_cors_add_rule(x->out); /* NULL past the limit: counted, then refused */
+        x->have_key = x->have_num = 0;
+    } else if (x->depth == 3) {
+        for (size_t i = 0; i < sizeof(cors_members) / sizeof(cors_members[0]); i++)
+            known |= name_is(x, 2, cors_members[i]);
+        if (!known)
+            fail(x);
+    } else if (x->depth > 3) {
+        fail(x);
+    }
+}
+
+static void cors_end(struct xin *x, const char *t, size_t n)
+{
+    gw_cors_rule_t *rule = x->rule;
+    uint32_t age;
+
+    if (x->depth != 3)
+        return;
+    if (name_is(x, 2, "ID")) {
+        if (x->have_key++) {
+            fail(x); /* one ID a rule */
+        } else if (rule != NULL) {
+            rule->id = cn_strndup(t, n);
+        }
+    } else if (name_is(x, 2, "MaxAgeSeconds")) {
+        if (x->have_num++ || parse_u32(t, n, INT32_MAX, &age) != 0)
+            fail(x); /* at most one, an integer (a negative one means nothing to a browser) */
+        else if (rule != NULL)
+            rule->max_age = (long)age;
+    } else if (rule != NULL) {
+        gw_cors_list_add(name_is(x, 2, "AllowedOrigin")   ? &rule->origins
+                         : name_is(x, 2, "AllowedMethod") ? &rule->methods
+                         : name_is(x, 2, "AllowedHeader") ? &rule->headers
+                                                          : &rule->expose,
+                         t, n);
+    }
+}
+
+int gw_xml_parse_cors(const char *p, size_t n, gw_cors_t *out)
+{
+    struct xin x = {0};
+    int rc;
+
+    gw_cors_dispose(out);
+    x.on_start = cors_start;
+    x.on_end = cors_end;
+    x.out = out;
+    if ((rc = xin_run(&x, p, n)) != 0)
+        gw_cors_dispose(out);
     return rc;
 }

@@ -2,7 +2,7 @@
  * gateway/s3/s3_xmlin.h: parsers of the XML request bodies S3 clients send (expat underneath):
  * CompleteMultipartUpload, Delete (DeleteObjects), AccessControlPolicy (Put*Acl: its grants),
  * CreateBucketConfiguration, PublicAccessBlockConfiguration,
- * OwnershipControls and Tagging. Strict: a wrong root, a missing or repeated
+ * OwnershipControls, Tagging and CORSConfiguration. Strict: a wrong root, a missing or repeated
  * required element, a DOCTYPE (entity tricks) or bad XML is CN_EINVAL (the caller answers
  * MalformedXML). Namespaces are accepted and ignored. Pure functions, thread-safe.
  */
@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gateway/s3/cors.h"
 #include "gateway/s3/tags.h"
 
 #define GW_MPU_MAX_PARTS 10000
@@ -102,5 +103,14 @@ int gw_xml_parse_versioning(const char *p, size_t n, int *status, unsigned *mfa)
  *  no TagSet or two, an unknown element, a Tag without its Key or Value or with one twice);
  *  out is then empty. */
 int gw_xml_parse_tagging(const char *p, size_t n, gw_tags_t *out);
+
+/** Parses a CORSConfiguration body (PutBucketCors: CORSRule elements, each with any number of
+ *  AllowedOrigin, AllowedMethod, AllowedHeader and ExposeHeader, at most one ID and one
+ *  MaxAgeSeconds) into *out (emptied first), in document order, the text of each as sent and
+ *  the rules unchecked (gw_cors_check tells S3's rules; rules past GW_CORS_MAX_RULES are only
+ *  counted). 0, or CN_EINVAL (MalformedXML: bad XML, another root, an unknown element, an ID
+ *  or MaxAgeSeconds twice in a rule, a MaxAgeSeconds that is not an integer 0..2^31-1); out
+ *  is then empty. */
+int gw_xml_parse_cors(const char *p, size_t n, gw_cors_t *out);
 
 #endif

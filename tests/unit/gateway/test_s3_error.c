@@ -75,6 +75,7 @@ static const struct {
     {GW_S3_INCORRECT_NUMBER_OF_FILES, "IncorrectNumberOfFilesInPostRequest", 400},
     {GW_S3_NO_SUCH_CORS, "NoSuchCORSConfiguration", 404},
     {GW_S3_CORS_FORBIDDEN, "AccessForbidden", 403},
+    {GW_S3_BAD_REQUEST, "BadRequest", 400},
 };
 
 Test(s3_error, every_enum_value_has_code_status_message, .timeout = 10)

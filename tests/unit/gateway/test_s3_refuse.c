@@ -49,7 +49,8 @@ static const struct row rows[] = {
     {GW_OP_HEAD_OBJECT, NULL, {{"x-amz-server-side-encryption-customer-key-md5", "x"}}, NI},
     /* POST object and OPTIONS */
     {GW_OP_POST_OBJECT, NULL, {{"content-type", "multipart/form-data; boundary=x"}}, OK},
-    {GW_OP_OPTIONS, NULL, {{"origin", "http://a"}, {"access-control-request-method", "PUT"}}, NI},
+    /* a preflight is answered from the bucket's CORS rules (s3_cors.c), before this */
+    {GW_OP_OPTIONS, NULL, {{"origin", "http://a"}, {"access-control-request-method", "PUT"}}, OK},
     /* conditional writes and deletes are honoured (issue 16; s3_wcond.c and the key's
      * coordinator): not refused here any more (a CopyObject with one is, in s3_object.c) */
     {GW_OP_PUT_OBJECT, NULL, {{"if-none-match", "*"}}, OK},
