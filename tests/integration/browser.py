@@ -37,7 +37,6 @@ FILES = os.environ["CAIRN_FILES"]
 PROFILE = os.environ["CAIRN_PROFILE"]
 REGION = "us-east-1"
 BUCKET = "browser-uploads"
-ELEMENT = "element-6066-11e4-a52f-4a6b-8c57-d5f3d5c9ae3c"  # W3C WebDriver's element key
 
 s3 = boto3.client("s3", endpoint_url=EP, aws_access_key_id=AK, aws_secret_access_key=SK,
                   region_name=REGION,
@@ -270,14 +269,15 @@ class Browser:
         return self.s("POST", "/execute/async", {"script": script, "args": list(args)})
 
     def find(self, css):
-        return self.s("POST", "/element", {"using": "css selector", "value": css})[ELEMENT]
+        """The element reference ({W3C's element key: id}) of the first match of css."""
+        return self.s("POST", "/element", {"using": "css selector", "value": css})
 
     def text(self, elem_id):
         return self.js("return document.getElementById(arguments[0]).textContent", elem_id)
 
     def frame_source(self, name):
         """The source of the frame named name, even from another origin (WebDriver can)."""
-        self.s("POST", "/frame", {"id": {ELEMENT: self.find("iframe[name=%s]" % name)}})
+        self.s("POST", "/frame", {"id": self.find("iframe[name=%s]" % name)})
         try:
             return self.s("GET", "/source")
         finally:
@@ -367,7 +367,7 @@ def main():
         fact("page_origin", b.js("return location.origin"))
 
         # a. the HTML form, posted into the iframe; the 303 lands on done.html (same origin)
-        b.s("POST", "/element/%s/value" % b.find("#file"), {"text": path})
+        b.s("POST", "/element/%s/value" % next(iter(b.find("#file").values())), {"text": path})
         fact("form_filename", b.js("return document.getElementById('file').files[0].name"))
         b.js_async("formUpload(arguments[arguments.length - 1])")
         href = b.text("form-result")
