@@ -126,6 +126,18 @@ def preflight(url):
         return err(e), None
 
 
+def get_acao(url):
+    """(status, Access-Control-Allow-Origin) of a GET of url with the page's Origin."""
+    req = urllib.request.Request(url, headers={"Origin": WEB})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers.get("Access-Control-Allow-Origin")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Access-Control-Allow-Origin")
+    except Exception as e:  # noqa: BLE001 - reported as the fact
+        return err(e), None
+
+
 def wait_preflight(url, want_status, limit=10):
     """Waits up to limit s until a PUT preflight of url answers want_status (a new CORS
     configuration is manager state); prints what it answered last."""
@@ -162,7 +174,7 @@ async function fetchPost(c) {
     const fd = new FormData();
     for (const [k, v] of c.fields) fd.append(k, v);
     fd.append('file', new File([c.text], 'fetch-post.txt', {type: 'text/plain'}));
-    const res = await fetch(c.action, {method: 'POST', body: fd});
+    const res = await fetch(c.action, {method: 'POST', body: fd, cache: 'no-store'});
     r.status = res.status;
     r.body = await res.text();
     r.etag = res.headers.get('ETag');
@@ -170,19 +182,21 @@ async function fetchPost(c) {
   document.getElementById('post-result').textContent = JSON.stringify(r);
 }
 
-// PUT with a presigned URL, GET it back with another, a GET of a missing key
+// PUT with a presigned URL, GET it back with another, a GET of a missing key; never from
+// the browser's HTTP cache (a GET URL presigned again within the same second is the same
+// URL, and an answer cached while the origin was allowed would pass the CORS check)
 async function putGet(c) {
   const r = {};
   if (c.put) {
     try {
-      const res = await fetch(c.put, {method: 'PUT', body: c.text,
+      const res = await fetch(c.put, {method: 'PUT', body: c.text, cache: 'no-store',
         headers: {'Content-Type': 'text/plain', 'x-amz-meta-from': 'fetch'}});
       r.put_status = res.status;
       r.put_etag = res.headers.get('ETag');
     } catch (e) { r.put_status = 'blocked'; r.put_error = String(e); }
   }
   try {
-    const res = await fetch(c.get);
+    const res = await fetch(c.get, {cache: 'no-store'});
     r.get_status = res.status;
     r.get_text = await res.text();
     r.get_etag = res.headers.get('ETag');
@@ -191,7 +205,7 @@ async function putGet(c) {
   } catch (e) { r.get_status = 'blocked'; r.get_error = String(e); }
   if (c.missing) {
     try {
-      const res = await fetch(c.missing);
+      const res = await fetch(c.missing, {cache: 'no-store'});
       r.missing_status = res.status;
       r.missing_body = await res.text();
     } catch (e) { r.missing_status = 'blocked'; r.missing_error = String(e); }
@@ -326,6 +340,7 @@ def refused(b, label, key, get_url, text):
     label_get_status, and label_object (what boto3 finds at key: nothing)."""
     put = presign("PUT", key, ContentType="text/plain", Metadata={"from": "fetch"})
     fact(label + "_preflight", "%s %s" % wait_preflight(put, 403))
+    fact(label + "_get_acao", "%s %s" % get_acao(get_url))
     put_get(b, label, put, get_url, None, text)
     fact(label + "_object", head(key))
 

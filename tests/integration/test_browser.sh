@@ -124,6 +124,8 @@ expect_eq "PutBucketCors: another origin only" ok "$(fact put_cors_other)"
 expect_eq "a preflight from the page's origin is refused: 403, no Allow-Origin" "403 None" "$(fact other_preflight)"
 expect_eq "origin not allowed: fetch() PUT is blocked" blocked "$(fact other_put_status)"
 expect_eq "origin not allowed: the blocked PUT wrote nothing" error:404 "$(fact other_object)"
+expect_eq "origin not allowed: a GET is answered without Access-Control-Allow-Origin" "200 None" \
+    "$(fact other_get_acao)"
 expect_eq "origin not allowed: fetch() GET is blocked" blocked "$(fact other_get_status)"
 
 # d. no CORS configuration
@@ -132,6 +134,7 @@ expect_eq "GetBucketCors after the delete: NoSuchCORSConfiguration" error:NoSuch
 expect_eq "no CORS: a preflight is refused: 403" "403 None" "$(fact none_preflight)"
 expect_eq "no CORS: fetch() PUT is blocked" blocked "$(fact none_put_status)"
 expect_eq "no CORS: the blocked PUT wrote nothing" error:404 "$(fact none_object)"
+expect_eq "no CORS: a GET is answered without Access-Control-Allow-Origin" "200 None" "$(fact none_get_acao)"
 expect_eq "no CORS: fetch() GET is blocked" blocked "$(fact none_get_status)"
 expect_eq "browser.py saw no driver error" "" "$(fact driver)"
 
