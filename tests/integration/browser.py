@@ -111,31 +111,23 @@ def set_cors(origins):
     }]})
 
 
+def cors_answer(url, method="GET", headers=None):
+    """(status, Access-Control-Allow-Origin) of the gateway's answer to a request of url
+    from the page's origin (Origin: CAIRN_WEB, plus headers)."""
+    req = urllib.request.Request(url, method=method, headers=dict(headers or {}, Origin=WEB))
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers.get("Access-Control-Allow-Origin")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Access-Control-Allow-Origin")
+    except Exception as e:  # noqa: BLE001 - reported as the fact
+        return err(e), None
+
+
 def preflight(url):
-    """(status, Access-Control-Allow-Origin) of a PUT preflight from the page's origin, as
-    Chromium sends it."""
-    req = urllib.request.Request(url, method="OPTIONS", headers={
-        "Origin": WEB, "Access-Control-Request-Method": "PUT",
-        "Access-Control-Request-Headers": "content-type,x-amz-meta-from"})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.headers.get("Access-Control-Allow-Origin")
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Access-Control-Allow-Origin")
-    except Exception as e:  # noqa: BLE001 - reported as the fact
-        return err(e), None
-
-
-def get_acao(url):
-    """(status, Access-Control-Allow-Origin) of a GET of url with the page's Origin."""
-    req = urllib.request.Request(url, headers={"Origin": WEB})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.headers.get("Access-Control-Allow-Origin")
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Access-Control-Allow-Origin")
-    except Exception as e:  # noqa: BLE001 - reported as the fact
-        return err(e), None
+    """A PUT preflight of url from the page's origin, as Chromium sends it (cors_answer)."""
+    return cors_answer(url, "OPTIONS", {"Access-Control-Request-Method": "PUT",
+                                        "Access-Control-Request-Headers": "content-type,x-amz-meta-from"})
 
 
 def wait_preflight(url, want_status, limit=10):
@@ -340,7 +332,7 @@ def refused(b, label, key, get_url, text):
     label_get_status, and label_object (what boto3 finds at key: nothing)."""
     put = presign("PUT", key, ContentType="text/plain", Metadata={"from": "fetch"})
     fact(label + "_preflight", "%s %s" % wait_preflight(put, 403))
-    fact(label + "_get_acao", "%s %s" % get_acao(get_url))
+    fact(label + "_get_acao", "%s %s" % cors_answer(get_url))
     put_get(b, label, put, get_url, None, text)
     fact(label + "_object", head(key))
 
