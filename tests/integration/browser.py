@@ -9,7 +9,8 @@ It prints one "fact NAME VALUE" line per fact it saw (the page's DOM, boto3's vi
 bucket); test_browser.sh compares each with what S3 would give (expect_eq). A step that
 fails prints its error as the value, so the expectation that reads it fails and says why.
 Environment: CAIRN_EP (the gateway), CAIRN_AK, CAIRN_SK, CAIRN_WEB, CAIRN_WWW, CAIRN_DRIVER,
-CAIRN_FILES (a directory for the file the form uploads), CAIRN_PROFILE (Chromium's profile).
+CAIRN_FILES (a directory for the file the form uploads), CAIRN_PROFILE (Chromium's profile),
+CAIRN_OUT (where the page's screenshot goes: page.png, after the fetch() uploads).
 """
 import base64
 import datetime
@@ -35,6 +36,7 @@ WWW = os.environ["CAIRN_WWW"]
 DRIVER = "http://127.0.0.1:%s" % os.environ["CAIRN_DRIVER"]
 FILES = os.environ["CAIRN_FILES"]
 PROFILE = os.environ["CAIRN_PROFILE"]
+OUT = os.environ["CAIRN_OUT"]
 REGION = "us-east-1"
 BUCKET = "browser-uploads"
 
@@ -211,7 +213,8 @@ def write_page(fields):
     inputs = "\n".join('  <input type=hidden name="%s" value="%s">' % (html.escape(k), html.escape(v))
                        for k, v in fields)
     page = """<!doctype html>
-<html><head><meta charset="utf-8"><title>cairn browser uploads</title></head><body>
+<html><head><meta charset="utf-8"><title>cairn browser uploads</title>
+<style>pre { white-space: pre-wrap; word-break: break-all; } iframe { width: 90%%; }</style></head><body>
 <h1>cairn: uploads from another origin</h1>
 <form id="form" method="post" enctype="multipart/form-data" action="%s/%s" target="target">
 %s
@@ -424,6 +427,8 @@ def main():
         fact("allowed_put_etag_same", int(r.get("put_etag") is not None and
                                          r.get("put_etag") == r.get("get_etag")))
         fact("allowed_head", head(key))
+        with open(os.path.join(OUT, "page.png"), "wb") as f:
+            f.write(base64.b64decode(b.s("GET", "/screenshot")))
 
         # c. the origin no longer allowed: the preflight of the PUT is refused (403) and the
         # GET's answer has no Access-Control-Allow-Origin: fetch() fails either way

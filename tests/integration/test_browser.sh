@@ -22,6 +22,9 @@
 #      so fetch() fails ("blocked", TypeError: Failed to fetch) and the object is never
 #      written; the GET is answered but unreadable: blocked too;
 #   d. with the CORS configuration deleted (GetBucketCors: NoSuchCORSConfiguration): the same.
+# The page's fetch() calls bypass Chromium's HTTP cache (cache: 'no-store'): what is checked
+# is the gateway's answers. A screenshot of the page after b. goes to
+# BUILD_DIR/test-output/browser/page.png. Run: tests/integration/run BUILD_DIR test_browser.
 # Installs Debian's chromium and chromium-driver (CAIRN_DASHBOARD_PKGS) when missing.
 set -uo pipefail
 
@@ -44,7 +47,8 @@ stop_browser() {
     for p in $DRIVER_PID $WEB_PID; do
         kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
     done
-    DRIVER_PID= WEB_PID=
+    DRIVER_PID=''
+    WEB_PID=''
 }
 t_at_exit stop_browser
 
@@ -55,13 +59,16 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
     # shellcheck disable=SC2086
     cairn_deps_install $CAIRN_DASHBOARD_PKGS >"$tmp/logs/apt.log" 2>&1
 fi
-command -v chromium >/dev/null && command -v chromedriver >/dev/null ||
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     t_abort "chromium and chromedriver are installed (apt: $CAIRN_DASHBOARD_PKGS)"
+fi
 
 web_port=${T_PORTS[0]}
 driver_port=${T_PORTS[1]}
 web=http://127.0.0.1:$web_port
-mkdir -p "$tmp/www"
+out=$build/test-output/browser
+mkdir -p "$tmp/www" "$out"
+rm -f "$out/page.png"
 python3 -m http.server "$web_port" --bind 127.0.0.1 --directory "$tmp/www" \
     >"$tmp/logs/web.log" 2>&1 &
 WEB_PID=$!
@@ -80,7 +87,7 @@ check "the page's web server answers on another origin ($web)" wait_up web_up ||
 
 facts=$(env CAIRN_EP="$endpoint" CAIRN_AK="$AK" CAIRN_SK="$SK" CAIRN_WEB="$web" \
     CAIRN_WWW="$tmp/www" CAIRN_DRIVER="$driver_port" CAIRN_FILES="$tmp/files" \
-    CAIRN_PROFILE="$tmp/profile" timeout 300 /usr/bin/python3 "$here/browser.py" 2>"$tmp/logs/browser.err")
+    CAIRN_PROFILE="$tmp/profile" CAIRN_OUT="$out" timeout 300 /usr/bin/python3 "$here/browser.py" 2>"$tmp/logs/browser.err")
 rc=$?
 stop_browser
 [ $rc -eq 0 ] || t_bad "browser.py exited $rc" "$(cat "$tmp/logs/browser.err")"
@@ -137,5 +144,6 @@ expect_eq "no CORS: the blocked PUT wrote nothing" error:404 "$(fact none_object
 expect_eq "no CORS: a GET is answered without Access-Control-Allow-Origin" "200 None" "$(fact none_get_acao)"
 expect_eq "no CORS: fetch() GET is blocked" blocked "$(fact none_get_status)"
 expect_eq "browser.py saw no driver error" "" "$(fact driver)"
+check "a screenshot of the page is saved ($out/page.png)" test -s "$out/page.png"
 
 t_summary
