@@ -69,7 +69,7 @@ web=http://127.0.0.1:$web_port
 out=$build/test-output/browser
 mkdir -p "$tmp/www" "$out"
 rm -f "$out/page.png"
-python3 -m http.server "$web_port" --bind 127.0.0.1 --directory "$tmp/www" \
+/usr/bin/python3 -m http.server "$web_port" --bind 127.0.0.1 --directory "$tmp/www" \
     >"$tmp/logs/web.log" 2>&1 &
 WEB_PID=$!
 chromedriver --port="$driver_port" >"$tmp/logs/chromedriver.log" 2>&1 &
