@@ -14,7 +14,7 @@ CAIRN_TEST_PKGS="awscli python3-boto3 s3cmd rclone iproute2"
 # brings npm; Debian's npm package would conflict with it).
 # clang with libFuzzer and the sanitizer runtimes, for the fuzz stage of scripts/test (tests/fuzz/)
 CAIRN_FUZZ_PKGS="clang libclang-rt-14-dev"
-CAIRN_DASHBOARD_PKGS="chromium chromium-driver"  # headless browser for tests/integration/test_dashboard.sh
+CAIRN_DASHBOARD_PKGS="chromium chromium-driver"  # headless browser for tests/integration/test_dashboard.sh, test_browser.sh
 # HTTP load generator for bench/gateway-cache (ops/s and latency percentiles)
 CAIRN_BENCH_PKGS="wrk"
 
