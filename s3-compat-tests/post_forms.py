@@ -29,7 +29,11 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-PASS = FAIL = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "integration"))
+import s3check  # noqa: E402
+from s3check import bad, expect, ok  # noqa: E402
+
 EP = os.environ["S3_ENDPOINT"]
 AK = os.environ["AWS_ACCESS_KEY_ID"]
 SK = os.environ["AWS_SECRET_ACCESS_KEY"]
@@ -38,25 +42,8 @@ s3 = boto3.client("s3", endpoint_url=EP, region_name="us-east-1",
                   config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
 
 
-def ok(name):
-    global PASS
-    PASS += 1
-    print("ok   " + name)
-
-
-def bad(name, why=""):
-    global FAIL
-    FAIL += 1
-    print("FAIL " + name)
-    for line in str(why).splitlines()[-12:]:
-        print("     | " + line)
-
-
 def expect_eq(name, want, got):
-    if want == got:
-        ok(name)
-    else:
-        bad(name, "want: %r\ngot:  %r" % (want, got))
+    expect(name, want == got, "want: %r got: %r" % (want, got))
 
 
 def now():
@@ -376,8 +363,7 @@ def main():
     expect_eq("... stored under the key with ${filename}", hashlib.md5(data).hexdigest(),
               body_md5(o))
 
-    print("%d passed, %d failed" % (PASS, FAIL))
-    return 1 if FAIL else 0
+    return 1 if s3check.FAILED else 0
 
 
 if __name__ == "__main__":

@@ -34,6 +34,20 @@ gw_s3_err_t gw__auth_lookup_secret(gw_auth_lookup_fn lookup, void *arg, const ch
     return GW_S3_OK;
 }
 
+/* The end of a verification that gave e: on a failure, res keeps only the diagnosis (kind and
+ * message), no half-filled secrets. */
+static gw_s3_err_t keep_diagnosis(gw_s3_err_t e, gw_auth_result_t *res)
+{
+    if (e != GW_S3_OK) {
+        const char *msg = res->err_message;
+        gw_auth_kind_t kind = res->kind;
+        OPENSSL_cleanse(res, sizeof(*res));
+        res->err_message = msg;
+        res->kind = kind;
+    }
+    return e;
+}
+
 gw_s3_err_t gw_auth_verify(const gw_auth_req_t *req, gw_auth_lookup_fn lookup, void *arg,
                            gw_auth_result_t *res)
 {
@@ -81,15 +95,7 @@ gw_s3_err_t gw_auth_verify(const gw_auth_req_t *req, gw_auth_lookup_fn lookup, v
         e = GW_S3_OK;
     }
     gw__auth_qlist_dispose(&ql);
-    if (e != GW_S3_OK) {
-        /* keep only the diagnosis: no half-filled secrets for a failed request */
-        const char *msg = res->err_message;
-        gw_auth_kind_t kind = res->kind;
-        OPENSSL_cleanse(res, sizeof(*res));
-        res->err_message = msg;
-        res->kind = kind;
-    }
-    return e;
+    return keep_diagnosis(e, res);
 }
 
 /* The first field of names[0, n) that the form lacks, or NULL. */
@@ -151,12 +157,5 @@ gw_s3_err_t gw_auth_verify_post(const gw_auth_post_t *in, gw_auth_lookup_fn look
     } else {
         return GW_S3_OK; /* anonymous: the bucket's ACL and policy decide */
     }
-    if (e != GW_S3_OK) {
-        const char *msg = res->err_message;
-        gw_auth_kind_t kind = res->kind;
-        OPENSSL_cleanse(res, sizeof(*res));
-        res->err_message = msg;
-        res->kind = kind;
-    }
-    return e;
+    return keep_diagnosis(e, res);
 }

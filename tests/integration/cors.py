@@ -21,7 +21,7 @@ import botocore
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import s3check  # noqa: E402
-from s3check import bad, expect, raw_body  # noqa: E402
+from s3check import bad, expect, expect_error, raw_body  # noqa: E402
 
 EP, EP2 = os.environ["CAIRN_EP"], os.environ.get("CAIRN_EP2", "")
 DOMAIN = os.environ.get("CAIRN_DOMAIN", "")
@@ -81,16 +81,6 @@ def expect_headers(name, hs, want):
     got = cors_headers(hs)
     expect(name, got == want, "got %s, want %s" % (got, want))
 
-
-def expect_error(name, fn, status, code, msg=None, **kw):
-    try:
-        fn(**kw)
-        bad(name, "succeeded")
-    except botocore.exceptions.ClientError as e:
-        err = e.response.get("Error", {})
-        got = (e.response["ResponseMetadata"]["HTTPStatusCode"], err.get("Code"))
-        expect(name, got == (status, code) and (msg is None or err.get("Message") == msg),
-               "got %s %r, want %s %s %r" % (got, err.get("Message"), status, code, msg))
 
 
 def rules_of(client_):

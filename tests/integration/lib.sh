@@ -115,6 +115,17 @@ t_wait_signed() {
     done
 }
 
+# t_gateway_conf_copy NAME PORT: writes $tmp/conf/cairn-NAME.conf, the first gateway's
+# configuration with its own name, S3 port, tmp_dir and log file, for t_gateway_start; call it
+# from a --conf function of t_cluster_boot (the first gateway's file exists then).
+t_gateway_conf_copy() {
+    local name=$1 port=$2
+    mkdir -p "$tmp/data/$name"
+    sed -e "s|^name = .*|name = $name|" -e "s|^s3_listen = .*|s3_listen = 127.0.0.1:$port|" \
+        -e "s|^tmp_dir = .*|tmp_dir = $tmp/data/$name|" -e "s|logs/gateway.log|logs/$name.log|" \
+        "$tmp/conf/cairn-gateway.conf" >"$tmp/conf/cairn-$name.conf"
+}
+
 # t_gateway_start NAME CONF: starts one more gateway, NAME, with the configuration CONF (a
 # copy of $tmp/conf/cairn-gateway.conf with its own name, ports and log file), its PID in
 # $tmp/run/NAME.pid; waits up to 20 s for its port file. t_gateway_stop NAME ends it (TERM,

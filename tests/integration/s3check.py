@@ -3,6 +3,7 @@ ok/FAIL line per check, a client for a key or anonymous, an operation's status a
 Import it from a script in this directory; FAILED counts the FAIL lines."""
 import boto3
 import botocore
+import botocore.exceptions
 from botocore import UNSIGNED
 from botocore.config import Config
 
@@ -72,3 +73,15 @@ def raw_headers(client_, op, headers):
             request.headers[k] = v
         client_.meta.events.unregister("before-sign.s3." + op, hook)
     client_.meta.events.register("before-sign.s3." + op, hook)
+
+
+def expect_error(name, fn, status, code, msg=None, **kw):
+    """fn(**kw) must fail with HTTP status, S3 error code and, when given, message msg."""
+    try:
+        fn(**kw)
+        bad(name, "succeeded")
+    except botocore.exceptions.ClientError as e:
+        err = e.response.get("Error", {})
+        got = (e.response["ResponseMetadata"]["HTTPStatusCode"], err.get("Code"))
+        expect(name, got == (status, code) and (msg is None or err.get("Message") == msg),
+               "got %s %r, want %s %s %r" % (got, err.get("Message"), status, code, msg))

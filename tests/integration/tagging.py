@@ -21,7 +21,7 @@ import botocore
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import s3check  # noqa: E402
-from s3check import bad, code_of, expect, expect_code, raw_body, raw_headers  # noqa: E402
+from s3check import bad, code_of, expect, expect_code, expect_error, raw_body, raw_headers  # noqa: E402
 
 EP, EP2 = os.environ["CAIRN_EP"], os.environ.get("CAIRN_EP2", "")
 B = "tagged"
@@ -61,16 +61,6 @@ def expect_count(name, key, want, bucket=B):
     g = count_header(alice.get_object, Bucket=bucket, Key=key)
     expect(name, h == want and g == want, "HEAD %r GET %r, want %r" % (h, g, want))
 
-
-def expect_error(name, fn, status, code, msg=None, **kw):
-    try:
-        fn(**kw)
-        bad(name, "succeeded")
-    except botocore.exceptions.ClientError as e:
-        err = e.response.get("Error", {})
-        got = (e.response["ResponseMetadata"]["HTTPStatusCode"], err.get("Code"))
-        expect(name, got == (status, code) and (msg is None or err.get("Message") == msg),
-               "got %s %r, want %s %s %r" % (got, err.get("Message"), status, code, msg))
 
 
 def body_of(key, bucket=B):

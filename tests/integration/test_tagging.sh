@@ -21,10 +21,7 @@ t_at_exit stop_b
 # gateway B: gateway A's configuration on a port of its own
 conf_b() {
     conf_b=$tmp/conf/cairn-gatewayb.conf
-    mkdir -p "$tmp/data/gatewayb"
-    sed -e "s|^name = .*|name = gatewayb|" -e "s|^s3_listen = .*|s3_listen = 127.0.0.1:${T_PORTS[0]}|" \
-        -e "s|^tmp_dir = .*|tmp_dir = $tmp/data/gatewayb|" -e "s|logs/gateway.log|logs/gatewayb.log|" \
-        "$tmp/conf/cairn-gateway.conf" >"$conf_b"
+    t_gateway_conf_copy gatewayb "${T_PORTS[0]}"
 }
 t_cluster_boot tagging 3 --ports 1 --conf conf_b --user alice
 t_main_user alice
