@@ -6,7 +6,7 @@
 # printed: the election window; no timed assertion); every admin write that was acked is
 # present afterwards on all three managers, the killed one restarted included; the gateway,
 # told of the new leader, drops what it cached. A bucket policy set through S3 survives the
-# next leader's SIGKILL and is enforced.
+# next leader's SIGKILL and is enforced; so do CORS rules (a preflight is answered from them).
 set -uo pipefail
 FC_BUILD=${1:?usage: fault_21_mgr_leader_kill.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
@@ -39,10 +39,18 @@ printf 'x' >"$CL_DIR/x.txt"
 check "PUT deny/x" s3api put-object --bucket "$FC_BUCKET" --key deny/x --body "$CL_DIR/x.txt"
 check "PutBucketPolicy (Deny s3:GetObject on deny/*)" s3api put-bucket-policy --bucket "$FC_BUCKET" \
     --policy "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::$FC_BUCKET/deny/*\"}]}"
+# and so are CORS rules (issue 17)
+check "PutBucketCors (http://app.test may PUT)" s3api put-bucket-cors --bucket "$FC_BUCKET" \
+    --cors-configuration '{"CORSRules":[{"AllowedOrigins":["http://app.test"],"AllowedMethods":["PUT","GET"],"AllowedHeaders":["*"]}]}'
 l=$(cl_mgr_leader) || t_abort "no manager leads"
 check "SIGKILL the leader again ($l)" cl_stop_one "$l" KILL
 cl_wait_mgr_leader 15 "$l" >/dev/null || t_abort "no new leader within 15 s"
 check "GetBucketPolicy from the new leader's state" s3api get-bucket-policy --bucket "$FC_BUCKET"
+expect_match "GetBucketCors from the new leader's state" "http://app.test" \
+    "$(s3api get-bucket-cors --bucket "$FC_BUCKET" 2>&1)"
+expect_eq "a preflight is answered from those rules" 200 \
+    "$(cl_in client curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H 'Origin: http://app.test' \
+        -H 'Access-Control-Request-Method: PUT' "$FC_ENDPOINT/$FC_BUCKET/deny/x")"
 out=$(s3api get-object --bucket "$FC_BUCKET" --key deny/x "$CL_DIR/x.out" 2>&1)
 expect_match "GET deny/x is denied by the policy" "AccessDenied" "$out"
 check "restart $l" cl_start_one "$l"
