@@ -265,7 +265,8 @@ static int apply_policy(const mgr_cmd_t *c, const mgr_bucket_t *cur, mgr_batch_t
 /* ---- named configurations: x/<bucket>/<name> ----------------------------------------- */
 
 static const char *const config_names[] = {"public_access_block", "ownership_controls",
-                                           "versioning", "tagging", "cors"};
+                                           "versioning", "tagging", "cors",
+                                           "lifecycle", "object_lock", "logging"};
 
 /* "versioning" is {"Status": "Enabled"|"Suspended"} and is never deleted: a bucket that had
  * versioning never returns to unversioned (S3), its versions stay addressable */

@@ -1124,6 +1124,29 @@ const char *gw_policy_op_action(gw_op_t op, int has_version_id, int *object_leve
     case GW_OP_GET_BUCKET_CORS: a = "s3:GetBucketCORS"; break;
     case GW_OP_PUT_BUCKET_CORS:
     case GW_OP_DELETE_BUCKET_CORS: a = "s3:PutBucketCORS"; break;
+    case GW_OP_GET_BUCKET_LIFECYCLE: a = "s3:GetLifecycleConfiguration"; break;
+    case GW_OP_PUT_BUCKET_LIFECYCLE:
+    case GW_OP_DELETE_BUCKET_LIFECYCLE: a = "s3:PutLifecycleConfiguration"; break;
+    case GW_OP_GET_OBJECT_LOCK_CONFIG: a = "s3:GetBucketObjectLockConfiguration"; break;
+    case GW_OP_PUT_OBJECT_LOCK_CONFIG: a = "s3:PutBucketObjectLockConfiguration"; break;
+    case GW_OP_GET_OBJECT_RETENTION:
+        a = "s3:GetObjectRetention";
+        obj = 1;
+        break;
+    case GW_OP_PUT_OBJECT_RETENTION:
+        a = "s3:PutObjectRetention";
+        obj = 1;
+        break;
+    case GW_OP_GET_OBJECT_LEGAL_HOLD:
+        a = "s3:GetObjectLegalHold";
+        obj = 1;
+        break;
+    case GW_OP_PUT_OBJECT_LEGAL_HOLD:
+        a = "s3:PutObjectLegalHold";
+        obj = 1;
+        break;
+    case GW_OP_GET_BUCKET_LOGGING: a = "s3:GetBucketLogging"; break;
+    case GW_OP_PUT_BUCKET_LOGGING: a = "s3:PutBucketLogging"; break;
     case GW_OP_NONE:
     case GW_OP_OPTIONS:
     case GW_OP_UNSUPPORTED: break;

@@ -63,6 +63,17 @@ typedef enum gw_op {
     GW_OP_GET_BUCKET_CORS,
     GW_OP_PUT_BUCKET_CORS,
     GW_OP_DELETE_BUCKET_CORS,
+    GW_OP_GET_BUCKET_LIFECYCLE,       /* issue 18: s3_lifecycle.c */
+    GW_OP_PUT_BUCKET_LIFECYCLE,
+    GW_OP_DELETE_BUCKET_LIFECYCLE,
+    GW_OP_GET_OBJECT_LOCK_CONFIG,     /* issue 18: s3_objlock.c */
+    GW_OP_PUT_OBJECT_LOCK_CONFIG,
+    GW_OP_GET_OBJECT_RETENTION,
+    GW_OP_PUT_OBJECT_RETENTION,
+    GW_OP_GET_OBJECT_LEGAL_HOLD,
+    GW_OP_PUT_OBJECT_LEGAL_HOLD,
+    GW_OP_GET_BUCKET_LOGGING,         /* issue 18: s3_logging.c */
+    GW_OP_PUT_BUCKET_LOGGING,
     GW_OP_UNSUPPORTED,      /* a sub-resource we do not implement: NotImplemented */
 } gw_op_t;
 

@@ -129,6 +129,15 @@ static const struct s3_err_row table[] = {
                                          "POST requires exactly one file upload per request."},
     [GW_S3_NO_SUCH_CORS] = {"NoSuchCORSConfiguration", 404,
                             "The CORS configuration does not exist"},
+    [GW_S3_NO_SUCH_LIFECYCLE] = {"NoSuchLifecycleConfiguration", 404,
+                                 "The lifecycle configuration does not exist"},
+    [GW_S3_NO_OBJECT_LOCK_CONFIG] = {"ObjectLockConfigurationNotFoundError", 404,
+                                     "Object Lock configuration does not exist for this bucket"},
+    [GW_S3_NO_SUCH_OBJECT_LOCK] = {"NoSuchObjectLockConfiguration", 404,
+                                   "The specified object does not have a ObjectLock "
+                                   "configuration"},
+    [GW_S3_INVALID_TARGET_BUCKET_LOGGING] = {"InvalidTargetBucketForLogging", 400,
+                                             "The target bucket for logging does not exist"},
     [GW_S3_CORS_FORBIDDEN] = {"AccessForbidden", 403,
                               "CORSResponse: This CORS request is not allowed. This is usually "
                               "because the evalution of Origin, request method / "

@@ -74,6 +74,10 @@ static const struct {
     {GW_S3_MAX_POST_PRE_DATA, "MaxPostPreDataLengthExceededError", 400},
     {GW_S3_INCORRECT_NUMBER_OF_FILES, "IncorrectNumberOfFilesInPostRequest", 400},
     {GW_S3_NO_SUCH_CORS, "NoSuchCORSConfiguration", 404},
+    {GW_S3_NO_SUCH_LIFECYCLE, "NoSuchLifecycleConfiguration", 404},
+    {GW_S3_NO_OBJECT_LOCK_CONFIG, "ObjectLockConfigurationNotFoundError", 404},
+    {GW_S3_NO_SUCH_OBJECT_LOCK, "NoSuchObjectLockConfiguration", 404},
+    {GW_S3_INVALID_TARGET_BUCKET_LOGGING, "InvalidTargetBucketForLogging", 400},
     {GW_S3_CORS_FORBIDDEN, "AccessForbidden", 403},
     {GW_S3_BAD_REQUEST, "BadRequest", 400},
 };
