@@ -60,6 +60,7 @@ struct del_job {
     uint64_t clock;                   /* versions older than this go */
     cn_buf_t cursor;
     uint64_t scanned, deleted, started_ms, finished_ms;
+    uint64_t locked;            /* locked versions kept (object lock), since this run started */
     uint64_t saved_scanned; /* scanned when the marker was last saved */
     int resumed;            /* loaded from its record at start */
     int rc;
@@ -107,7 +108,7 @@ struct du_job {
     struct del_job *dj;
     size_t max;
     cn_buf_t keys;      /* u32 length + key, repeated */
-    uint64_t deleted;
+    uint64_t deleted, locked;
     int more, past, rc;
 };
 
@@ -397,6 +398,10 @@ static void del_run(uv_work_t *w)
         off += sizeof(kl) + kl + 1;
         if (j->keys.data[off - 1] != '1')
             continue;
+        if (stor_lock_guard(j->s->engine, key) != 0) {
+            j->locked++; /* object lock: not even the admin API deletes a locked version */
+            continue;
+        }
         rc = stor_engine_delete(j->s->engine, key, cn_hlc_next());
         if (rc == 0)
             j->deleted++;
@@ -415,6 +420,7 @@ static void del_done(uv_work_t *w, int status)
     dj->busy = 0;
     dj->scanned += j->n;
     dj->deleted += j->deleted;
+    dj->locked += j->locked;
     if (status != 0)
         j->rc = CN_ECANCELED;
     while (off < j->keys.len) { /* the last key seen becomes the cursor */
@@ -443,9 +449,10 @@ static void del_done(uv_work_t *w, int status)
         dj->state = 2;
         dj->finished_ms = cn_now_ms();
         stor_repair_q_rec_del(j->s, STOR_DEL_REC, del_name(dj));
-        CN_LOG(CN_LOG_INFO, "delete-bucket %.*s: done, %llu keys scanned, %llu tombstoned",
-               (int)strlen(dj->bucket) - 1, dj->bucket, (unsigned long long)dj->scanned,
-               (unsigned long long)dj->deleted);
+        CN_LOG(CN_LOG_INFO, "delete-bucket %.*s: done, %llu keys scanned, %llu tombstoned, "
+               "%llu locked versions kept", (int)strlen(dj->bucket) - 1, dj->bucket,
+               (unsigned long long)dj->scanned, (unsigned long long)dj->deleted,
+               (unsigned long long)dj->locked);
     } else if (dj->scanned - dj->saved_scanned >= STOR_DEL_SAVE_EVERY) {
         del_save(j->s, dj, NULL, NULL);
     }
@@ -642,6 +649,7 @@ static int op_delete_bucket_status(struct stor_server *s, cn_msg_t *req, cn_msg_
     cn_msg_set_str(resp, "state", states[dj->state]);
     cn_msg_set_u64(resp, "scanned", dj->scanned);
     cn_msg_set_u64(resp, "deleted", dj->deleted);
+    cn_msg_set_u64(resp, "locked", dj->locked); /* object lock: versions kept (since start) */
     cn_msg_set_u64(resp, "started_ms", dj->started_ms);
     cn_msg_set_u64(resp, "finished_ms", dj->finished_ms);
     cn_msg_set_u64(resp, "rate", s->conf->delete_bucket_rate);

@@ -165,6 +165,21 @@ void stor_gather_start(struct stor_server *s, cn_slice_t key, const stor_owners_
 int stor_gather_best(const stor_gather_t *g);
 void stor_gather_free(stor_gather_t *g);
 
+/* ---- object lock (storage/cluster/lock_check.c) ------------------------------------------ */
+
+/** 1 when key can hold a lock: an object's key or version, not an internal key ("\x01..."). */
+int stor_lock_applies(cn_slice_t key);
+typedef void (*stor_lock_done_fn)(struct stor_server *s, int rc, void *arg);
+/** A coordinator's check before a delete of key (owners: its cur owners): the newest version on
+ *  the read set, read from enough owners, is not locked against it (common/objlock.h; bypass:
+ *  the request bypasses GOVERNANCE). cb gets 0, CN_EPERM (locked) or CN_EUNAVAIL (too few
+ *  owners answered to know). Main loop. */
+void stor_lock_check(struct stor_server *s, cn_slice_t key, const stor_owners_t *owners,
+                     int bypass, stor_lock_done_fn cb, void *arg);
+/** The guard of a write no client coordinated (the delete-bucket job): CN_EPERM when this
+ *  node's copy of key is locked against a delete, else 0. Engine thread. */
+int stor_lock_guard(stor_engine_t *e, cn_slice_t key);
+
 /* ---- conditional writes (storage/cluster/cond_write.c) ------------------------------------ */
 
 typedef struct stor_cond stor_cond_t;

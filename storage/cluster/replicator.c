@@ -485,6 +485,27 @@ static int cond_write(struct coord *c)
     return 1;
 }
 
+/* A write, its lock checked: a condition first (cond_write.c), else now. */
+static void write_start(struct coord *c)
+{
+    if (cond_write(c) != 0)
+        return;
+    coordinate_write(c);
+}
+
+static void on_lock_checked(struct stor_server *s, int rc, void *arg)
+{
+    struct coord *c = arg;
+
+    (void)s;
+    CN_CHECK_OBJ(c, STOR_COORD_MAGIC);
+    if (rc != 0) {
+        reply_rc(c, rc, 0);
+        return;
+    }
+    write_start(c);
+}
+
 /* ---- entry -------------------------------------------------------------------------- */
 
 void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req,
@@ -514,10 +535,16 @@ void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *
     c->want_prev = want_prev != 0;
     stor_owners_of(s->ring_cur, key, s->levels.n, &c->owners);
     c->self_owner = stor_owners_has(&c->owners, stor_self(s));
-    if ((op == STOR_OBJ_PUT || op == STOR_OBJ_DELETE) && cond_write(c) != 0)
+    if (op == STOR_OBJ_DELETE && stor_lock_applies(key)) {
+        uint64_t bypass = 0;
+
+        /* object lock: decided here, once, before any copy is touched (lock_check.c) */
+        cn_msg_get_u64(req, "lock_bypass", &bypass);
+        stor_lock_check(s, key, &c->owners, bypass != 0, on_lock_checked, c);
         return;
+    }
     if (op == STOR_OBJ_PUT || op == STOR_OBJ_DELETE)
-        coordinate_write(c);
+        write_start(c);
     else
         stor_local_read(s, key, op == STOR_OBJ_GET, off, len, on_local_read, c);
 }
