@@ -75,7 +75,7 @@ int gw_stor_list(gw_server_t *s, const char *prefix, size_t prefix_len, const ch
                  size_t start_after_len, uint32_t max_keys, const char *delimiter,
                  gw_list_done_fn cb, void *arg);
 /** Lists one object's entries on every node and merges them: "bucket/key" itself (its null
- *  version) and its versions "bucket/key\0ID" (gateway/s3/version.h), in key order, after
+ *  version) and its versions "bucket/key\0ID" (common/version.h), in key order, after
  *  start_after, tombstones dropped by the merge, with the metadata meta_pick names (NULL:
  *  none; see gw_stor_list_pick). Returns 0 or CN_EUNAVAIL (cb not called). */
 int gw_stor_list_versions(gw_server_t *s, const char *key, size_t key_len,

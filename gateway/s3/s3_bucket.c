@@ -317,7 +317,7 @@ static void next_start(const struct list_op *o, const cn_list_entry_t *last, cn_
         cn_buf_append(out, last->key.ptr, last->key.len);
         return;
     }
-    cn_buf_append(out, last->key.ptr, gw_ver_base_len(last->key));
+    cn_buf_append(out, last->key.ptr, cn_ver_base_len(last->key));
     cn_buf_append(out, "\0\xff", 2);
 }
 
@@ -366,7 +366,7 @@ static void on_list(int status, gw_list_out_t *out, void *arg)
     }
     if (o->versioned) {
         cn_slice_t tail = out->truncated && out->resume ? out->resume->key : cn_slice("", 0);
-        out->n = gw_ver_current(out->ents, out->n, tail, &open);
+        out->n = cn_ver_current(out->ents, out->n, tail, &open);
         if (open) {
             o->out = out;
             gw_ver_find_latest(r, tail.ptr, tail.len, on_list_tail);
@@ -421,7 +421,7 @@ static void list_reply(gw_req_t *r, gw_list_out_t *out)
         } else if (last->key.len >= blen) {
             /* S3 sends NextMarker only with a delimiter; we always do, since a page of
              * deleted keys has no last Key for the client to continue from */
-            elem(&b, o, "NextMarker", last->key.ptr + blen, gw_ver_base_len(last->key) - blen);
+            elem(&b, o, "NextMarker", last->key.ptr + blen, cn_ver_base_len(last->key) - blen);
         }
     }
     for (size_t i = 0; i < out->n; i++) {
@@ -430,7 +430,7 @@ static void list_reply(gw_req_t *r, gw_list_out_t *out)
         if (e->key.len < blen || (e->flags & CN_LIST_PREFIX))
             continue;
         gw_xml_open(&b, "Contents");
-        elem(&b, o, "Key", e->key.ptr + blen, gw_ver_base_len(e->key) - blen);
+        elem(&b, o, "Key", e->key.ptr + blen, cn_ver_base_len(e->key) - blen);
         gw_s3_time_fmt(e->mtime_ms, t);
         gw_xml_str_elem(&b, "LastModified", t);
         snprintf(etag, sizeof(etag), "\"%s\"", e->etag);

@@ -323,7 +323,7 @@ static int copy_source(gw_req_t *r, cn_buf_t *skey, gw_obj_access_t *sb)
         cn_buf_t v;
         cn_buf_init(&v);
         if (gw_query_get(q + 1, (size_t)(end - q - 1), "versionId", &v) == 1 &&
-            gw_ver_id_valid(v.data, v.len)) {
+            cn_ver_id_valid(v.data, v.len)) {
             snprintf(cs->src_vid, sizeof(cs->src_vid), "%s", v.data);
             cs->src_named = 1;
         }
@@ -385,7 +385,7 @@ static void on_source_latest(gw_req_t *r, int status, const gw_ver_pick_t *pick)
         gw_req_error(r, gw_obj_missing(r, &sb), NULL);
         return;
     }
-    gw_ver_of_key(cn_slice(pick->key.data, pick->key.len), cs->src_vid);
+    cn_ver_of_key(cn_slice(pick->key.data, pick->key.len), cs->src_vid);
     get_key(r, pick->key.data, pick->key.len, cs->src_cb);
 }
 
@@ -398,7 +398,7 @@ static void get_source(gw_req_t *r, const cn_buf_t *skey, cn_rpc_done_fn cb)
 
     if (cs->src_named) {
         cn_buf_init(&k);
-        gw_ver_key(&k, skey->data, skey->len, cs->src_vid, strlen(cs->src_vid));
+        cn_ver_key(&k, skey->data, skey->len, cs->src_vid, strlen(cs->src_vid));
         get_key(r, k.data, k.len, cb);
         cn_buf_dispose(&k);
     } else if (cs->src_versioned) {

@@ -36,9 +36,9 @@
 /* what one Object's delete answers */
 struct del_res {
     gw_s3_err_t e;
-    char vid[GW_VER_ID_LEN + 1];        /* the version deleted (named), "" none */
+    char vid[CN_VER_ID_LEN + 1];        /* the version deleted (named), "" none */
     int marker;                         /* a delete marker was written, or deleted */
-    char marker_vid[GW_VER_ID_LEN + 1]; /* its version */
+    char marker_vid[CN_VER_ID_LEN + 1]; /* its version */
 };
 
 struct del_op {
@@ -298,7 +298,7 @@ static void pump(gw_req_t *r)
         char *const *c = o->d.conds[i];
         gw_s3_err_t e;
 
-        if (vid && !gw_ver_id_valid(vid, strlen(vid))) {
+        if (vid && !cn_ver_id_valid(vid, strlen(vid))) {
             o->res[i].e = GW_S3_NO_SUCH_VERSION; /* as S3 answers an ID it never made */
             o->done++;
             continue;
@@ -324,7 +324,7 @@ static void pump(gw_req_t *r)
             cn_buf_t base;
             cn_buf_init(&base);
             cn_buf_append(&base, it->key.data, it->key.len);
-            gw_ver_key(&it->key, base.data, base.len, vid, strlen(vid));
+            cn_ver_key(&it->key, base.data, base.len, vid, strlen(vid));
             cn_buf_dispose(&base);
             snprintf(o->res[i].vid, sizeof(o->res[i].vid), "%s", vid);
             it->named = 1;

@@ -4,7 +4,7 @@
  * The storage listing gives every live entry in key order, merged across nodes: an object's
  * own key (its null version) first, then its versions newest first (version.h). S3 lists an
  * object's versions newest first with the null version where its clock puts it, so each
- * object's entries are ordered by gw_ver_order before they are emitted, and the first one of
+ * object's entries are ordered by cn_ver_order before they are emitted, and the first one of
  * an object is its latest (IsLatest) unless the page began inside that object.
  *
  * Paging. The markers are S3's: key-marker alone continues after every version of that key;
@@ -79,7 +79,7 @@ struct page {
     size_t count;
     int truncated;
     cn_buf_t next_key;           /* object key (without "bucket/") of the last emitted */
-    char next_vid[GW_VER_ID_LEN + 1]; /* its version, "" after a common prefix */
+    char next_vid[CN_VER_ID_LEN + 1]; /* its version, "" after a common prefix */
 };
 
 static int page_full(const struct page *p)
@@ -89,12 +89,12 @@ static int page_full(const struct page *p)
 
 static void emit_version(struct page *p, const cn_list_entry_t *e, int latest)
 {
-    char vid[GW_VER_ID_LEN + 1], t[GW_S3_TIME_LEN], etag[80], owner[72];
-    size_t klen = gw_ver_base_len(e->key) - p->blen;
+    char vid[CN_VER_ID_LEN + 1], t[GW_S3_TIME_LEN], etag[80], owner[72];
+    size_t klen = cn_ver_base_len(e->key) - p->blen;
     int marker = (e->flags & CN_OBJ_DELETE_MARKER) != 0;
     const char *tag = marker ? "DeleteMarker" : "Version";
 
-    gw_ver_of_key(e->key, vid);
+    cn_ver_of_key(e->key, vid);
     gw_xml_open(&p->items, tag);
     key_elem(&p->items, p->o, "Key", e->key.ptr + p->blen, klen);
     gw_xml_str_elem(&p->items, "VersionId", vid);
@@ -135,12 +135,12 @@ static int emit_object(struct page *p, const cn_list_entry_t **g, size_t n, int 
     const cn_list_entry_t *last_ver = NULL;
     int rc = 0;
 
-    gw_ver_order(g, n, ord);
+    cn_ver_order(g, n, ord);
     for (size_t i = 0; i < n; i++)
-        if (gw_ver_base_len(ord[i]->key) != ord[i]->key.len)
+        if (cn_ver_base_len(ord[i]->key) != ord[i]->key.len)
             last_ver = ord[i];
     for (size_t i = 0; i < n; i++) {
-        int is_null = gw_ver_base_len(ord[i]->key) == ord[i]->key.len;
+        int is_null = cn_ver_base_len(ord[i]->key) == ord[i]->key.len;
         /* a null version older than every version seen may be younger than those to come */
         if (open && is_null && last_ver != NULL && ord[i]->clock < last_ver->clock) {
             p->truncated = 1;
@@ -227,7 +227,7 @@ static int build_page(struct page *p, gw_list_out_t *out)
     /* the marker's own null version, older than the marker, when none of its versions is
      * on this page */
     if (o->resumed && o->have_null &&
-        (n == 0 || gw_ver_base_len(out->ents[0]->key) != o->null_e.key.len ||
+        (n == 0 || cn_ver_base_len(out->ents[0]->key) != o->null_e.key.len ||
          memcmp(out->ents[0]->key.ptr, o->null_e.key.ptr, o->null_e.key.len) != 0)) {
         const cn_list_entry_t *one = &o->null_e;
         if (emit_object(p, &one, 1, 1, 0)) {
@@ -237,7 +237,7 @@ static int build_page(struct page *p, gw_list_out_t *out)
     }
     while (i < n && !p->truncated) {
         const cn_list_entry_t *e = out->ents[i];
-        size_t olen = gw_ver_base_len(e->key), j = i, m = 0;
+        size_t olen = cn_ver_base_len(e->key), j = i, m = 0;
         int resumed, open;
 
         if (e->flags & CN_LIST_PREFIX) {
@@ -254,11 +254,11 @@ static int build_page(struct page *p, gw_list_out_t *out)
         if (resumed && o->have_null)
             g[m++] = &o->null_e; /* its own key comes first in index order */
         while (j < n && !(out->ents[j]->flags & CN_LIST_PREFIX) &&
-               gw_ver_base_len(out->ents[j]->key) == olen &&
+               cn_ver_base_len(out->ents[j]->key) == olen &&
                memcmp(out->ents[j]->key.ptr, e->key.ptr, olen) == 0)
             g[m++] = out->ents[j++];
         open = j == n && out->truncated;
-        if (open && p->count == 0 && m > 0 && gw_ver_base_len(g[m - 1]->key) == g[m - 1]->key.len &&
+        if (open && p->count == 0 && m > 0 && cn_ver_base_len(g[m - 1]->key) == g[m - 1]->key.len &&
             o->page < MAX_PAGE) {
             retry = 1; /* only the object's own key so far: whether it is latest is unknown */
             break;
@@ -361,7 +361,7 @@ static void on_marker_object(int status, gw_list_out_t *out, void *arg)
         o->have_null = 1;
     }
     gw_list_out_free(out);
-    if (strcmp(o->vid_marker.data, GW_VER_NULL) == 0) {
+    if (strcmp(o->vid_marker.data, CN_VER_NULL) == 0) {
         /* after the null version: the versions older than it */
         cn_buf_append(&o->after, "", 1);
         if (o->have_null) {
@@ -374,7 +374,7 @@ static void on_marker_object(int status, gw_list_out_t *out, void *arg)
         cn_buf_append(&o->after, "", 1);
         cn_buf_append(&o->after, o->vid_marker.data, o->vid_marker.len);
         /* the null version goes on this page only if it is older than the marker */
-        if (o->have_null && o->null_e.clock > gw_ver_id_clock(o->vid_marker.data))
+        if (o->have_null && o->null_e.clock > cn_ver_id_clock(o->vid_marker.data))
             o->have_null = 0;
     }
     lv_send_page(r);
@@ -406,7 +406,7 @@ void gw_s3_list_object_versions(gw_req_t *r)
         (rc = gw_query_get(q, qlen, "version-id-marker", &o->vid_marker)) < 0)
         goto bad_arg;
     if (rc == 1 && o->vid_marker.len > 0) {
-        if (!gw_ver_id_valid(o->vid_marker.data, o->vid_marker.len)) {
+        if (!cn_ver_id_valid(o->vid_marker.data, o->vid_marker.len)) {
             gw_req_error(r, GW_S3_INVALID_ARGUMENT, "Invalid version id specified");
             goto out;
         }

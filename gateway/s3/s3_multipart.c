@@ -375,7 +375,7 @@ struct mpu_op {
     int have_old;
     char etag[48];
     uint64_t clock;                    /* a new version's (version.h), else 0 */
-    char vid[GW_VER_ID_LEN + 1];       /* x-amz-version-id of the object, "": none */
+    char vid[CN_VER_ID_LEN + 1];       /* x-amz-version-id of the object, "": none */
     cn_wcond_t wcond;                  /* If-None-Match / If-Match (s3_wcond.h) */
     gw_checksum_alg_t alg;             /* the upload's checksum algorithm, or GW_CK_NONE */
     char sum[128];                     /* the object's "x-amz-checksum-<alg>=<composite>" */
@@ -990,11 +990,11 @@ static void complete_put_parent(gw_req_t *r)
     /* the completed object is a version of its own as the bucket wants it (version.h) */
     if (gw_ver_bucket_state(r) == GW_VER_ENABLED) {
         o->clock = cn_hlc_next();
-        gw_ver_id_make(o->clock, o->vid);
+        cn_ver_id_make(o->clock, o->vid);
         cn_buf_append(&o->okey, "", 1);
-        cn_buf_append(&o->okey, o->vid, GW_VER_ID_LEN);
+        cn_buf_append(&o->okey, o->vid, CN_VER_ID_LEN);
     } else if (gw_ver_bucket_state(r) == GW_VER_SUSPENDED) {
-        snprintf(o->vid, sizeof(o->vid), "%s", GW_VER_NULL);
+        snprintf(o->vid, sizeof(o->vid), "%s", CN_VER_NULL);
     }
     m = msg_for(CN_OP_PUT, &o->okey);
 
@@ -1127,7 +1127,7 @@ static void on_again_head(int status, cn_msg_t *resp, void *arg)
     struct mpu_op *o;
     cn_slice_t meta = {0};
     char id[MPU_ID_LEN + 1], hex[2 * CN_SHA256_LEN + 1], etag[80] = "", sum[128];
-    char vid[GW_VER_ID_LEN + 1] = "";
+    char vid[CN_VER_ID_LEN + 1] = "";
     int same = 0;
 
     if (rc == 1)
@@ -1152,7 +1152,7 @@ static void on_again_head(int status, cn_msg_t *resp, void *arg)
         return;
     }
     if (gw_ver_bucket_state(r) != GW_VER_OFF)
-        gw_ver_of_key(cn_slice(o->okey.data, o->okey.len), vid);
+        cn_ver_of_key(cn_slice(o->okey.data, o->okey.len), vid);
     complete_reply(r, etag, vid, sum);
 }
 

@@ -814,7 +814,7 @@ static void on_target_latest(gw_req_t *r, int status, const gw_ver_pick_t *pick)
     }
     cn_buf_reset(&o->key);
     cn_buf_append(&o->key, pick->key.data, pick->key.len);
-    gw_ver_of_key(cn_slice(o->key.data, o->key.len), o->vid);
+    cn_ver_of_key(cn_slice(o->key.data, o->key.len), o->vid);
     if (pick->flags & CN_OBJ_DELETE_MARKER) {
         gw_acl_subject_t b = gw_req_bucket(r);
         gw_s3_err_t e = gw_obj_missing(r, &b);

@@ -16,7 +16,7 @@
 #include "gateway/cache/cache.h"
 #include "gateway/s3/manifest.h"
 #include "gateway/s3/s3_req.h"
-#include "gateway/s3/version.h"
+#include "common/version.h"
 #include "gateway/s3/s3_wcond.h"
 
 typedef struct gw_obj_op {
@@ -38,7 +38,7 @@ typedef struct gw_obj_op {
     int inflight, failed;
     /* versions (s3_version.h) */
     uint64_t clock;          /* the write's clock (a new version's, in its ID); 0: storage's */
-    char vid[GW_VER_ID_LEN + 1]; /* the version answered in x-amz-version-id; "": none */
+    char vid[CN_VER_ID_LEN + 1]; /* the version answered in x-amz-version-id; "": none */
     int named_version;       /* the request named its version (?versionId) */
     int was_marker;          /* DELETE of a version that was a delete marker */
     void (*target_cont)(gw_req_t *r); /* gw_obj_version_target's, while the latest is found */
@@ -67,7 +67,7 @@ typedef struct gw_obj_op {
         gw_obj_access_t src_bucket;  /* the source bucket's owner and ACL (copy_source) */
         char src_path[GW_BUCKET_MAX + 2 + GW_KEY_MAX]; /* "bucket/key" of the source */
         size_t src_path_len, src_bucket_len;            /* (for its bucket policy) */
-        char src_vid[GW_VER_ID_LEN + 1]; /* the source's version: named or the latest */
+        char src_vid[CN_VER_ID_LEN + 1]; /* the source's version: named or the latest */
         int src_named;               /* x-amz-copy-source named it (?versionId=) */
         int src_versioned;           /* the source bucket has (had) versioning */
         cn_rpc_done_fn src_cb;       /* what reads the source, once its version is known */

@@ -17,7 +17,7 @@
 #include <strings.h>
 
 #include "gateway/gateway.h"
-#include "gateway/s3/version.h"
+#include "common/version.h"
 
 /* A set of operations: one bit per gw_op_t. */
 #define OP(o) (UINT64_C(1) << (o))
@@ -94,7 +94,7 @@ static gw_s3_err_t check_version(int found, const cn_buf_t *v, const char **msg)
         *msg = "Version id cannot be the empty string";
         return GW_S3_INVALID_ARGUMENT;
     }
-    if (found < 0 || !gw_ver_id_valid(v->data, v->len)) {
+    if (found < 0 || !cn_ver_id_valid(v->data, v->len)) {
         *msg = "Invalid version id specified";
         return GW_S3_INVALID_ARGUMENT;
     }

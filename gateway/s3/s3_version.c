@@ -87,23 +87,23 @@ void gw_s3_get_bucket_versioning(gw_req_t *r)
 
 /* ---- which version a request names ------------------------------------------------------- */
 
-int gw_ver_request_key(gw_req_t *r, cn_buf_t *key, char vid[GW_VER_ID_LEN + 1])
+int gw_ver_request_key(gw_req_t *r, cn_buf_t *key, char vid[CN_VER_ID_LEN + 1])
 {
     size_t qlen = 0;
     const char *q = gw_req_query(r, &qlen);
-    size_t blen = gw_ver_base_len(cn_slice(key->data, key->len));
+    size_t blen = cn_ver_base_len(cn_slice(key->data, key->len));
     cn_buf_t v, base;
     int found;
 
     cn_buf_init(&v);
     found = q ? gw_query_get(q, qlen, "versionId", &v) : 0;
-    if (found == 1 && !gw_ver_id_valid(v.data ? v.data : "", v.len))
+    if (found == 1 && !cn_ver_id_valid(v.data ? v.data : "", v.len))
         found = -1;
     if (found == 1) {
         cn_buf_init(&base);
         cn_buf_append(&base, key->data, blen);
-        gw_ver_key(key, base.data, base.len, v.data, v.len);
-        snprintf(vid, GW_VER_ID_LEN + 1, "%s", v.data);
+        cn_ver_key(key, base.data, base.len, v.data, v.len);
+        snprintf(vid, CN_VER_ID_LEN + 1, "%s", v.data);
         cn_buf_dispose(&base);
     }
     cn_buf_dispose(&v);
@@ -114,23 +114,23 @@ int gw_ver_request_key(gw_req_t *r, cn_buf_t *key, char vid[GW_VER_ID_LEN + 1])
     return found == 1;
 }
 
-void gw_ver_for_write(const gw_req_t *r, cn_buf_t *key, char vid[GW_VER_ID_LEN + 1],
+void gw_ver_for_write(const gw_req_t *r, cn_buf_t *key, char vid[CN_VER_ID_LEN + 1],
                       uint64_t *clock)
 {
-    size_t blen = gw_ver_base_len(cn_slice(key->data, key->len));
+    size_t blen = cn_ver_base_len(cn_slice(key->data, key->len));
 
     *clock = 0;
     vid[0] = '\0';
     switch (gw_ver_bucket_state(r)) {
     case GW_VER_ENABLED:
         *clock = cn_hlc_next();
-        gw_ver_id_make(*clock, vid);
+        cn_ver_id_make(*clock, vid);
         key->len = blen;
         cn_buf_append(key, "", 1);
-        cn_buf_append(key, vid, GW_VER_ID_LEN);
+        cn_buf_append(key, vid, CN_VER_ID_LEN);
         break;
     case GW_VER_SUSPENDED:
-        snprintf(vid, GW_VER_ID_LEN + 1, "%s", GW_VER_NULL);
+        snprintf(vid, CN_VER_ID_LEN + 1, "%s", CN_VER_NULL);
         break;
     default:
         break;
@@ -259,7 +259,7 @@ void gw_ver_find_latest(gw_req_t *r, const char *key, size_t key_len, gw_ver_fou
     cn_buf_init(&l->base);
     cn_buf_init(&l->after);
     pick_init(&l->null_ver);
-    cn_buf_append(&l->base, key, gw_ver_base_len(cn_slice(key, key_len)));
+    cn_buf_append(&l->base, key, cn_ver_base_len(cn_slice(key, key_len)));
     if (latest_page(l) != 0)
         latest_end(l, CN_EUNAVAIL, NULL);
 }

@@ -8,7 +8,7 @@
 
 #include "common/buf.h"
 #include "gateway/s3/s3_req.h"
-#include "gateway/s3/version.h"
+#include "common/version.h"
 
 /** r's bucket's versioning: GW_VER_OFF, GW_VER_ENABLED or GW_VER_SUSPENDED (mgr_link.h). */
 int gw_ver_bucket_state(const gw_req_t *r);
@@ -20,12 +20,12 @@ void gw_s3_get_bucket_versioning(gw_req_t *r);
  *  Enabled (key becomes its version key, vid its ID, *clock the clock to store it with),
  *  the null version when Suspended (vid "null", *clock 0: storage's), the object itself
  *  otherwise (vid "", *clock 0). */
-void gw_ver_for_write(const gw_req_t *r, cn_buf_t *key, char vid[GW_VER_ID_LEN + 1],
+void gw_ver_for_write(const gw_req_t *r, cn_buf_t *key, char vid[CN_VER_ID_LEN + 1],
                       uint64_t *clock);
 /** The version r's ?versionId names: key ("bucket/key") becomes that version's storage key
  *  and vid its ID ("null": the object's own key). 1 when r names one, 0 when not (key and
  *  vid untouched), -1 when the ID is not one of ours (r answered 400 InvalidArgument). */
-int gw_ver_request_key(gw_req_t *r, cn_buf_t *key, char vid[GW_VER_ID_LEN + 1]);
+int gw_ver_request_key(gw_req_t *r, cn_buf_t *key, char vid[CN_VER_ID_LEN + 1]);
 
 /** What gw_ver_find_latest found: found = 0 when the object has no live version. */
 typedef struct gw_ver_pick {

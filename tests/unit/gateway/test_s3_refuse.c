@@ -59,7 +59,7 @@ static const struct row rows[] = {
     {GW_OP_DELETE_OBJECT, NULL, {{"if-match", "\"e\""}}, OK},
     {GW_OP_DELETE_OBJECT, NULL, {{"x-amz-if-match-size", "5"}}, OK},
     {GW_OP_DELETE_OBJECT, NULL, {{"x-amz-if-match-last-modified-time", "x"}}, OK},
-    /* versionId: the operations on one object take null and our IDs (gateway/s3/version.h), and
+    /* versionId: the operations on one object take null and our IDs (common/version.h), and
      * another is S3's 400; the others take only null so far */
     {GW_OP_GET_OBJECT, "versionId=null", {{0}}, OK},
     {GW_OP_HEAD_OBJECT, "versionId=null", {{0}}, OK},
