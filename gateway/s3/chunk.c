@@ -22,13 +22,13 @@
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
 
-void gw_chunk_delete_all(gw_server_t *s, const gw_manifest_t *m)
+void gw_chunk_delete_all(gw_server_t *s, const cn_manifest_t *m)
 {
     cn_buf_t k;
     cn_buf_init(&k);
     for (size_t i = 0; i < m->nsegs; i++)
-        for (uint64_t j = 0; j < gw_manifest_seg_chunks(&m->segs[i]); j++) {
-            gw_manifest_chunk_key(&m->segs[i], j, &k);
+        for (uint64_t j = 0; j < cn_manifest_seg_chunks(&m->segs[i]); j++) {
+            cn_manifest_chunk_key(&m->segs[i], j, &k);
             gw_stor_delete_bg(s, k.data, k.len);
         }
     cn_buf_dispose(&k);
@@ -44,7 +44,7 @@ static void delete_written(gw_req_t *r)
     cn_buf_t k;
     cn_buf_init(&k);
     for (uint64_t j = 0; j < o->next_chunk; j++) {
-        gw_manifest_chunk_key(&o->man.segs[0], j, &k);
+        cn_manifest_chunk_key(&o->man.segs[0], j, &k);
         gw_stor_delete_bg(r->srv, k.data, k.len);
     }
     cn_buf_dispose(&k);
@@ -80,7 +80,7 @@ void gw_chunk_put_manifest(gw_req_t *r)
     cn_buf_t body;
 
     cn_buf_init(&body);
-    gw_manifest_encode(&o->man, &body);
+    cn_manifest_encode(&o->man, &body);
     cn_msg_set_bytes(m, "key", o->key.data, o->key.len);
     cn_msg_set_u64(m, "clock", o->clock); /* a new version's (its ID's), else 0: storage's */
     cn_msg_set_str(m, "etag", o->etag);
@@ -125,7 +125,7 @@ static void on_chunk_put(int status, cn_msg_t *resp, void *arg)
 static void pump(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
-    const gw_manifest_seg_t *seg = &o->man.segs[0];
+    const cn_manifest_seg_t *seg = &o->man.segs[0];
     const char *base = o->body.ptr;
     cn_buf_t k;
 
@@ -138,7 +138,7 @@ static void pump(gw_req_t *r)
         char etag[2 * CN_MD5_LEN + 1];
         cn_msg_t *m = cn_msg_new(CN_OP_PUT);
 
-        gw_manifest_chunk_key(seg, i, &k);
+        cn_manifest_chunk_key(seg, i, &k);
         cn_md5(base + off, len, md5);
         cn_hex(md5, sizeof(md5), etag);
         cn_msg_set_bytes(m, "key", k.data, k.len);
@@ -174,19 +174,19 @@ void gw_chunk_put(gw_req_t *r)
     char prefix[GW_KEY_MAX + GW_BUCKET_MAX + 64];
     int n;
 
-    gw_manifest_dispose(&o->man);
+    cn_manifest_dispose(&o->man);
     if (o->chunk_prefix) {
-        gw_manifest_add_seg(&o->man, o->chunk_prefix, strlen(o->chunk_prefix), o->size,
+        cn_manifest_add_seg(&o->man, o->chunk_prefix, strlen(o->chunk_prefix), o->size,
                             r->srv->conf.chunk_size);
     } else {
         if (cn_random_bytes(&ver, sizeof(ver)) != 0)
             ver = cn_now_ns();
         n = snprintf(prefix, sizeof(prefix), "\x01" "c/%s/%016" PRIx64 "/", o->key.data, ver);
-        gw_manifest_add_seg(&o->man, prefix, (size_t)n, o->size, r->srv->conf.chunk_size);
+        cn_manifest_add_seg(&o->man, prefix, (size_t)n, o->size, r->srv->conf.chunk_size);
     }
     o->man.size = o->size;
     snprintf(o->man.etag, sizeof(o->man.etag), "%s", o->etag);
-    o->nchunks = gw_manifest_seg_chunks(&o->man.segs[0]);
+    o->nchunks = cn_manifest_seg_chunks(&o->man.segs[0]);
     pump(r);
 }
 
@@ -241,16 +241,16 @@ static void on_chunk_get(int status, cn_msg_t *resp, void *arg)
 static void fetch_next(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
-    gw_chunk_ref_t ref;
+    cn_chunk_ref_t ref;
     cn_buf_t k;
     cn_msg_t *m;
 
-    if (gw_manifest_locate(&o->man, o->pos, o->end, &ref) != 0) {
+    if (cn_manifest_locate(&o->man, o->pos, o->end, &ref) != 0) {
         stream_fail(r, CN_ECORRUPT);
         return;
     }
     cn_buf_init(&k);
-    gw_manifest_chunk_key(&o->man.segs[ref.seg], ref.idx, &k);
+    cn_manifest_chunk_key(&o->man.segs[ref.seg], ref.idx, &k);
     m = cn_msg_new(CN_OP_GET);
     cn_msg_set_bytes(m, "key", k.data, k.len);
     cn_msg_set_u64(m, "offset", ref.off);

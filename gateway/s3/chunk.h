@@ -17,6 +17,6 @@ void gw_chunk_put_manifest(gw_req_t *r);
 /** Streams [o->off, o->off + o->len) of a manifest object; headers are already set. */
 void gw_chunk_stream(gw_req_t *r);
 /** Deletes every chunk of m in the background (best effort, failures logged). */
-void gw_chunk_delete_all(gw_server_t *s, const gw_manifest_t *m);
+void gw_chunk_delete_all(gw_server_t *s, const cn_manifest_t *m);
 
 #endif

@@ -20,16 +20,7 @@
  *      copies metadata (gw_meta_copy_user), so tags survive an older gateway's PutObjectAcl.
  *    Readers accept every version up to GW_META_FORMAT and treat a newer one as version 3
  *    plus pairs they ignore; tests/integration/test_old_data.sh serves a format-1 fixture;
- *  - the chunk manifest, the body of a parent record with flags CN_OBJ_MANIFEST: a msgpack map
- *    {"v":1, "size":total, "etag":"hex", "segs":[[prefix(bin), size, chunk_size], ...]}.
- *    A segment is a run of chunks with keys prefix + "%06u" (index from 0), each chunk_size
- *    bytes but the last. A plain large PUT has one segment; a multipart upload one per part.
- *    A completed multipart upload (issue 16) adds "parts": [[number, nsegs, checksum], ...],
- *    its parts in order: the part number it was uploaded as, how many of "segs" (in order)
- *    hold it, and its additional checksum ("x-amz-checksum-crc32=<base64>", "" none). Older
- *    readers ignore the key. A manifest without it (an upload completed before, or a copy)
- *    is read by gw_manifest_parts: when the ETag ends in "-N" and there are N segments,
- *    segment i is part i + 1 (true of every upload completed before: one segment a part).
+ *  - the chunk manifest: common/manifest.h (the storage nodes read it too).
  * Pure functions; decoders return CN_ECORRUPT for bad bytes, never crash.
  */
 #ifndef CAIRN_GATEWAY_MANIFEST_H
@@ -38,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "common/buf.h"
+#include "common/manifest.h"
 
 /* Internal metadata names start with ':' and are never sent as headers. */
 #define GW_META_ACL ":acl"                 /* the object's canned ACL */
@@ -84,71 +76,5 @@ int gw_meta_access(const void *p, size_t n, const char *bucket_owner, char owner
 /** Copies every pair of in to out but the access ones (":fmt", ":owner", ":acl",
  *  ":grants"): the metadata a copy keeps (x-amz-metadata-directive COPY). */
 void gw_meta_copy_user(const gw_meta_t *in, gw_meta_t *out);
-
-typedef struct gw_manifest_seg {
-    char *prefix;
-    size_t prefix_len;
-    uint64_t size;
-    uint64_t chunk_size;
-} gw_manifest_seg_t;
-
-typedef struct gw_manifest_part {
-    uint32_t number;   /* the part number it was uploaded as (1..10000) */
-    uint32_t nsegs;    /* how many segments, from the previous part's last, hold it */
-    char *checksum;    /* "x-amz-checksum-<alg>=<base64>" or "" (owned) */
-} gw_manifest_part_t;
-
-typedef struct gw_manifest {
-    uint64_t size;
-    char etag[72];
-    gw_manifest_seg_t *segs;
-    size_t nsegs;
-    gw_manifest_part_t *parts; /* a completed multipart upload's; 0 parts: not recorded */
-    size_t nparts;
-} gw_manifest_t;
-
-/** Appends a segment (prefix copied). */
-void gw_manifest_add_seg(gw_manifest_t *m, const char *prefix, size_t prefix_len, uint64_t size,
-                         uint64_t chunk_size);
-/** Appends a part (checksum copied; NULL = ""). */
-void gw_manifest_add_part(gw_manifest_t *m, uint32_t number, uint32_t nsegs,
-                          const char *checksum);
-/** Copies src's parts onto dst (a copy whose segments are src's, one for one). */
-void gw_manifest_copy_parts(gw_manifest_t *dst, const gw_manifest_t *src);
-void gw_manifest_encode(const gw_manifest_t *m, cn_buf_t *out);
-/** 0 or CN_ECORRUPT (also when the segment sizes do not add up to size, or the parts do not
- *  cover the segments exactly). */
-int gw_manifest_decode(const void *p, size_t n, gw_manifest_t *m);
-void gw_manifest_dispose(gw_manifest_t *m);
-/** Number of chunks in a segment (0 for an empty segment). */
-uint64_t gw_manifest_seg_chunks(const gw_manifest_seg_t *s);
-/** Appends the key of chunk idx of s to out (after resetting it). */
-void gw_manifest_chunk_key(const gw_manifest_seg_t *s, uint64_t idx, cn_buf_t *out);
-
-/** A piece of a byte range: read [off, off+len) of chunk idx of segment seg. */
-typedef struct gw_chunk_ref {
-    size_t seg;
-    uint64_t idx;
-    uint64_t off;
-    uint64_t len;
-} gw_chunk_ref_t;
-/** Finds the chunk holding byte pos (< m->size) and how much of [pos, end) it holds.
- *  Returns 0 or CN_EINVAL when pos is past the end. */
-int gw_manifest_locate(const gw_manifest_t *m, uint64_t pos, uint64_t end, gw_chunk_ref_t *out);
-
-/** One part of a multipart object, as GET ?partNumber and GetObjectAttributes show it. */
-typedef struct gw_part_range {
-    uint32_t number;       /* as uploaded (the position when the manifest does not say) */
-    uint64_t off, len;     /* its bytes in the object */
-    const char *checksum;  /* borrowed from m: "x-amz-checksum-<alg>=<base64>", or "" */
-} gw_part_range_t;
-/** The number of parts of an object whose ETag is etag and manifest m (NULL for an object
- *  stored as one record): m's recorded parts; else N when etag ends in "-N" and m has N
- *  segments; else 0: not a multipart object (S3's part 1 is then the whole object). */
-uint32_t gw_manifest_parts(const gw_manifest_t *m, const char *etag);
-/** Part idx (1-based position, 1..gw_manifest_parts) of m into *out. 0, or CN_EINVAL when
- *  there is no such part. */
-int gw_manifest_part_range(const gw_manifest_t *m, const char *etag, uint32_t idx,
-                           gw_part_range_t *out);
 
 #endif

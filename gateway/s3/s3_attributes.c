@@ -148,22 +148,22 @@ static int object_checksum(cn_slice_t meta, gw_checksum_alg_t *alg, char *value,
     return found;
 }
 
-static void parts_xml(cn_buf_t *b, const gw_manifest_t *man, const char *etag,
+static void parts_xml(cn_buf_t *b, const cn_manifest_t *man, const char *etag,
                       const struct attr_req *a)
 {
-    uint32_t count = gw_manifest_parts(man, etag), listed = 0, last = 0;
+    uint32_t count = cn_manifest_parts(man, etag), listed = 0, last = 0;
     int with_parts = 0, truncated = 0;
-    gw_part_range_t p;
+    cn_part_range_t p;
     cn_buf_t items;
 
     for (uint32_t i = 1; i <= count && !with_parts; i++)
-        with_parts = gw_manifest_part_range(man, etag, i, &p) == 0 && p.checksum[0];
+        with_parts = cn_manifest_part_range(man, etag, i, &p) == 0 && p.checksum[0];
     cn_buf_init(&items);
     for (uint32_t i = 1; with_parts && i <= count; i++) {
         const char *eq;
         gw_checksum_alg_t alg;
 
-        if (gw_manifest_part_range(man, etag, i, &p) != 0 || p.number <= a->marker)
+        if (cn_manifest_part_range(man, etag, i, &p) != 0 || p.number <= a->marker)
             continue;
         if (listed == a->max_parts) {
             truncated = 1;
@@ -231,7 +231,7 @@ static void answer(gw_req_t *r)
         gw_xml_str_elem(&b, "ChecksumType", strchr(value, '-') ? "COMPOSITE" : "FULL_OBJECT");
         gw_xml_close(&b, "Checksum");
     }
-    if ((a.bits & GW_ATTR_OBJECT_PARTS) && o->is_manifest && gw_manifest_parts(&o->man, etag))
+    if ((a.bits & GW_ATTR_OBJECT_PARTS) && o->is_manifest && cn_manifest_parts(&o->man, etag))
         parts_xml(&b, &o->man, etag, &a);
     if (a.bits & GW_ATTR_STORAGE_CLASS)
         gw_xml_str_elem(&b, "StorageClass", "STANDARD");
@@ -262,8 +262,8 @@ static void on_manifest(int status, cn_msg_t *resp, void *arg)
         return;
     }
     body = cn_msg_body(resp);
-    gw_manifest_dispose(&o->man);
-    if (gw_manifest_decode(body.ptr ? body.ptr : "", body.len, &o->man) != 0) {
+    cn_manifest_dispose(&o->man);
+    if (cn_manifest_decode(body.ptr ? body.ptr : "", body.len, &o->man) != 0) {
         CN_LOG(CN_LOG_ERROR, "object %s: corrupt manifest", o->key.data);
         cn_msg_free(resp);
         gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);

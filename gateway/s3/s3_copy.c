@@ -93,7 +93,7 @@ static void on_chunk_get(int status, cn_msg_t *resp, void *arg)
         return;
     }
     cn_buf_init(&k);
-    gw_manifest_chunk_key(&o->man.segs[cc->seg], cc->idx, &k);
+    cn_manifest_chunk_key(&o->man.segs[cc->seg], cc->idx, &k);
     cn_msg_get_str(resp, "etag", etag, sizeof(etag));
     m = cn_msg_new(CN_OP_PUT);
     cn_msg_set_bytes(m, "key", k.data, k.len);
@@ -127,8 +127,8 @@ static void copy_pump(gw_req_t *r)
 
     cn_buf_init(&k);
     while (!cs->failed && cs->inflight < COPY_WINDOW && cs->seg < cs->src.nsegs) {
-        const gw_manifest_seg_t *sg = &cs->src.segs[cs->seg];
-        if (cs->idx >= gw_manifest_seg_chunks(sg)) {
+        const cn_manifest_seg_t *sg = &cs->src.segs[cs->seg];
+        if (cs->idx >= cn_manifest_seg_chunks(sg)) {
             cs->seg++;
             cs->idx = 0;
             continue;
@@ -138,7 +138,7 @@ static void copy_pump(gw_req_t *r)
         cc->r = r;
         cc->seg = cs->seg;
         cc->idx = cs->idx++;
-        gw_manifest_chunk_key(sg, cc->idx, &k);
+        cn_manifest_chunk_key(sg, cc->idx, &k);
         cn_msg_set_bytes(m, "key", k.data, k.len);
         r->http.pending++;
         cs->inflight++;
@@ -268,7 +268,7 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
         uint64_t ver;
         cn_buf_t pfx;
 
-        if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &cs->src) != 0) {
+        if (cn_manifest_decode(b.ptr ? b.ptr : "", b.len, &cs->src) != 0) {
             gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
             return;
         }
@@ -281,15 +281,15 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
         if (cn_random_bytes(&ver, sizeof(ver)) != 0)
             ver = cn_now_ns();
         cn_buf_init(&pfx);
-        gw_manifest_dispose(&o->man);
+        cn_manifest_dispose(&o->man);
         for (size_t i = 0; i < cs->src.nsegs; i++) {
             cn_buf_reset(&pfx);
             cn_buf_appendf(&pfx, "\x01" "c/%s/%016" PRIx64 ".%zu/", o->key.data, ver, i);
-            gw_manifest_add_seg(&o->man, pfx.data, pfx.len, cs->src.segs[i].size,
+            cn_manifest_add_seg(&o->man, pfx.data, pfx.len, cs->src.segs[i].size,
                                 cs->src.segs[i].chunk_size);
         }
         cn_buf_dispose(&pfx);
-        gw_manifest_copy_parts(&o->man, &cs->src); /* one segment for one: its parts stay */
+        cn_manifest_copy_parts(&o->man, &cs->src); /* one segment for one: its parts stay */
         o->man.size = cs->src.size;
         o->size = cs->src.size;
         snprintf(o->man.etag, sizeof(o->man.etag), "%s", etag);
@@ -455,7 +455,7 @@ out:
 /* ---- UploadPartCopy ------------------------------------------------------------------------
  * The part op (o: the part record's key, its chunk prefix) is set up by s3_multipart.c. A
  * small source's range is stored like an uploaded part's body. A chunked source's range is
- * read piece by piece (gw_manifest_locate) into o->copy.acc and written out as chunk_size
+ * read piece by piece (cn_manifest_locate) into o->copy.acc and written out as chunk_size
  * chunks of the part, one RPC at a time, the part's MD5 computed on the way: at most one
  * chunk plus one piece in memory. */
 
@@ -519,7 +519,7 @@ static void part_step(gw_req_t *r)
         size_t n = cs->acc.len < csize ? cs->acc.len : (size_t)csize;
         uint8_t md5[CN_MD5_LEN];
         char hex[2 * CN_MD5_LEN + 1];
-        gw_manifest_chunk_key(&o->man.segs[0], cs->out_idx++, &k);
+        cn_manifest_chunk_key(&o->man.segs[0], cs->out_idx++, &k);
         cn_md5(cs->acc.data, n, md5);
         cn_hex(md5, sizeof(md5), hex);
         m = cn_msg_new(CN_OP_PUT);
@@ -537,11 +537,11 @@ static void part_step(gw_req_t *r)
             gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
         }
     } else if (cs->pos < cs->end) {
-        gw_chunk_ref_t ref;
-        if (gw_manifest_locate(&cs->src, cs->pos, cs->end, &ref) != 0) {
+        cn_chunk_ref_t ref;
+        if (cn_manifest_locate(&cs->src, cs->pos, cs->end, &ref) != 0) {
             gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
         } else {
-            gw_manifest_chunk_key(&cs->src.segs[ref.seg], ref.idx, &k);
+            cn_manifest_chunk_key(&cs->src.segs[ref.seg], ref.idx, &k);
             m = cn_msg_new(CN_OP_GET);
             cn_msg_set_bytes(m, "key", k.data, k.len);
             cn_msg_set_u64(m, "offset", ref.off);
@@ -619,7 +619,7 @@ static void on_part_source(int status, cn_msg_t *resp, void *arg)
     }
     if (flags & CN_OBJ_MANIFEST) {
         cn_slice_t b = cn_msg_body(resp);
-        if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &cs->src) != 0) {
+        if (cn_manifest_decode(b.ptr ? b.ptr : "", b.len, &cs->src) != 0) {
             gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
             return;
         }
@@ -643,8 +643,8 @@ static void on_part_source(int status, cn_msg_t *resp, void *arg)
         gw_obj_put_start(r);
         return;
     }
-    gw_manifest_dispose(&o->man);
-    gw_manifest_add_seg(&o->man, o->chunk_prefix, strlen(o->chunk_prefix), len,
+    cn_manifest_dispose(&o->man);
+    cn_manifest_add_seg(&o->man, o->chunk_prefix, strlen(o->chunk_prefix), len,
                         r->srv->conf.chunk_size);
     o->man.size = len;
     o->size = len;

@@ -51,7 +51,7 @@ struct del_item {
     gw_req_t *r;
     size_t i;
     cn_buf_t key;          /* "bucket/key", or a version's key */
-    gw_manifest_t man;
+    cn_manifest_t man;
     int have_man;
     int named;             /* the Object named its version */
     cn_wcond_t wcond;      /* the Object's condition, decided by the key's coordinator */
@@ -71,7 +71,7 @@ static void pump(gw_req_t *r);
 static void item_free(struct del_item *it)
 {
     cn_buf_dispose(&it->key);
-    gw_manifest_dispose(&it->man);
+    cn_manifest_dispose(&it->man);
     cn_free(it);
 }
 
@@ -151,7 +151,7 @@ static void on_item_manifest(int status, cn_msg_t *resp, void *arg)
     if (rc == 0) {
         cn_slice_t b = cn_msg_body(resp);
         cn_msg_get_u64(resp, "flags", &flags);
-        if ((flags & CN_OBJ_MANIFEST) && gw_manifest_decode(b.ptr, b.len, &it->man) == 0)
+        if ((flags & CN_OBJ_MANIFEST) && cn_manifest_decode(b.ptr, b.len, &it->man) == 0)
             it->have_man = 1;
     }
     if (resp)

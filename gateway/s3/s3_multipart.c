@@ -254,13 +254,13 @@ static void on_sweep_get(int status, cn_msg_t *resp, void *arg)
 {
     struct sweep_get *g = arg;
     int rc = status ? status : cn_msg_rc(resp);
-    gw_manifest_t m = {0};
+    cn_manifest_t m = {0};
 
     if (rc == 0) {
         cn_slice_t b = cn_msg_body(resp);
-        if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &m) == 0)
+        if (cn_manifest_decode(b.ptr ? b.ptr : "", b.len, &m) == 0)
             gw_chunk_delete_all(g->srv, &m);
-        gw_manifest_dispose(&m);
+        cn_manifest_dispose(&m);
     }
     if (resp)
         cn_msg_free(resp);
@@ -348,7 +348,7 @@ struct part_info {
     char etag[72];
     uint64_t size;
     uint64_t mtime;
-    gw_manifest_t man;
+    cn_manifest_t man;
     int have;
     char checksum[128];       /* the record's: "x-amz-checksum-<alg>=<base64>", or "" */
     const gw_xml_part_t *req; /* Complete: the request's part (its checksum), else NULL */
@@ -371,7 +371,7 @@ struct mpu_op {
     void (*parts_done)(gw_req_t *r);   /* then, when all are read and o->err is GW_S3_OK */
     /* Complete */
     gw_xml_part_t *req_parts;
-    gw_manifest_t man, old_man;
+    cn_manifest_t man, old_man;
     int have_old;
     char etag[48];
     uint64_t clock;                    /* a new version's (version.h), else 0 */
@@ -409,10 +409,10 @@ static void mpu_free(gw_req_t *r)
     cn_buf_dispose(&o->next_id);
     cn_free(o->req_parts);
     for (size_t i = 0; o->parts && i < o->nparts; i++)
-        gw_manifest_dispose(&o->parts[i].man);
+        cn_manifest_dispose(&o->parts[i].man);
     cn_free(o->parts);
-    gw_manifest_dispose(&o->man);
-    gw_manifest_dispose(&o->old_man);
+    cn_manifest_dispose(&o->man);
+    cn_manifest_dispose(&o->old_man);
     gw_list_out_free(o->list);
     cn_free(o);
     r->op = NULL;
@@ -617,7 +617,7 @@ static int part_record_read(cn_msg_t *resp, struct part_info *p, char etag[72])
     cn_msg_get_u64(resp, "mtime", &p->mtime);
     cn_msg_get_bytes(resp, "meta", &meta);
     meta_checksum(meta, p->checksum, sizeof(p->checksum));
-    if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &p->man) != 0)
+    if (cn_manifest_decode(b.ptr ? b.ptr : "", b.len, &p->man) != 0)
         return CN_ECORRUPT;
     p->size = p->man.size;
     return 0;
@@ -999,7 +999,7 @@ static void complete_put_parent(gw_req_t *r)
     m = msg_for(CN_OP_PUT, &o->okey);
 
     cn_buf_init(&body);
-    gw_manifest_encode(&o->man, &body);
+    cn_manifest_encode(&o->man, &body);
     if (gw_meta_set(&o->meta, GW_META_INITIATOR, NULL) != 0) /* the marker's, not the object's */
         CN_LOG(CN_LOG_WARN, "req=%s upload %s: unreadable marker metadata kept as it is",
                r->reqid, o->id);
@@ -1072,13 +1072,13 @@ static void complete_build(gw_req_t *r)
         }
         cn_digest_update(d, md5, sizeof(md5));
         for (size_t j = 0; j < p->man.nsegs; j++)
-            gw_manifest_add_seg(&o->man, p->man.segs[j].prefix, p->man.segs[j].prefix_len,
+            cn_manifest_add_seg(&o->man, p->man.segs[j].prefix, p->man.segs[j].prefix_len,
                                 p->man.segs[j].size, p->man.segs[j].chunk_size);
         if (p->man.nsegs == 0) { /* an empty part: one empty segment keeps the table whole */
-            gw_manifest_add_seg(&o->man, "\x01" "e/", 3, 0, 1);
-            gw_manifest_add_part(&o->man, p->number, 1, p->checksum);
+            cn_manifest_add_seg(&o->man, "\x01" "e/", 3, 0, 1);
+            cn_manifest_add_part(&o->man, p->number, 1, p->checksum);
         } else {
-            gw_manifest_add_part(&o->man, p->number, (uint32_t)p->man.nsegs, p->checksum);
+            cn_manifest_add_part(&o->man, p->number, (uint32_t)p->man.nsegs, p->checksum);
         }
         total += p->size;
     }

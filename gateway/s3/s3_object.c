@@ -40,9 +40,9 @@ static void obj_op_free(gw_req_t *r)
     cn_free(o->chunk_prefix);
     cn_buf_dispose(&o->key);
     cn_buf_dispose(&o->meta);
-    gw_manifest_dispose(&o->old_man);
-    gw_manifest_dispose(&o->man);
-    gw_manifest_dispose(&o->copy.src);
+    cn_manifest_dispose(&o->old_man);
+    cn_manifest_dispose(&o->man);
+    cn_manifest_dispose(&o->copy.src);
     cn_buf_dispose(&o->copy.acc);
     if (o->copy.md5) {
         uint8_t d[CN_MD5_LEN];
@@ -223,10 +223,10 @@ static void put_continue(gw_req_t *r)
 
 /* Remembers the chunk manifest of the version being replaced or deleted (its flags and
  * body) in *man, so that its chunks can be removed once the parent is written. */
-static void keep_manifest(gw_manifest_t *man, int *have, uint64_t flags, cn_slice_t b)
+static void keep_manifest(cn_manifest_t *man, int *have, uint64_t flags, cn_slice_t b)
 {
     if (!*have && (flags & CN_OBJ_MANIFEST) && !(flags & CN_OBJ_TOMBSTONE) &&
-        gw_manifest_decode(b.ptr ? b.ptr : "", b.len, man) == 0)
+        cn_manifest_decode(b.ptr ? b.ptr : "", b.len, man) == 0)
         *have = 1;
 }
 
@@ -242,7 +242,7 @@ static void keep_old_manifest(gw_obj_op_t *o, const cn_msg_t *resp)
 /* The same from a put's answer to want_prev (docs/PROTOCOL.md, `put`): prev_flags and
  * prev_body say what the put replaced. A storage node that does not say (an older one, or a
  * coordinator holding no copy) leaves nothing to clean. */
-void gw_obj_keep_replaced(const cn_msg_t *resp, gw_manifest_t *man, int *have)
+void gw_obj_keep_replaced(const cn_msg_t *resp, cn_manifest_t *man, int *have)
 {
     uint64_t flags = 0;
     cn_slice_t b = {0};
@@ -477,8 +477,8 @@ static void add_checksum_type(gw_req_t *r, int composite)
 static int select_part(gw_req_t *r, const char *etag, uint64_t size)
 {
     gw_obj_op_t *o = r->op;
-    uint32_t count = o->is_manifest ? gw_manifest_parts(&o->man, etag) : 0;
-    gw_part_range_t part;
+    uint32_t count = o->is_manifest ? cn_manifest_parts(&o->man, etag) : 0;
+    cn_part_range_t part;
     char n[16];
 
     if (count == 0) {
@@ -492,7 +492,7 @@ static int select_part(gw_req_t *r, const char *etag, uint64_t size)
         o->ranged = size > 0; /* S3: a range of all of it (206), but for an empty object */
         return 0;
     }
-    if (gw_manifest_part_range(&o->man, etag, o->part_number, &part) != 0) {
+    if (cn_manifest_part_range(&o->man, etag, o->part_number, &part) != 0) {
         gw_req_error(r, GW_S3_INVALID_PART_NUMBER, NULL);
         return -1;
     }
@@ -734,8 +734,8 @@ static int decode_manifest(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
     cn_slice_t b = cn_msg_body(o->parent);
-    gw_manifest_dispose(&o->man);
-    if (gw_manifest_decode(b.ptr ? b.ptr : "", b.len, &o->man) != 0) {
+    cn_manifest_dispose(&o->man);
+    if (cn_manifest_decode(b.ptr ? b.ptr : "", b.len, &o->man) != 0) {
         CN_LOG(CN_LOG_ERROR, "object %s: corrupt manifest", o->key.data);
         gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
         return -1;

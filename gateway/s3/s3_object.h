@@ -31,9 +31,9 @@ typedef struct gw_obj_op {
     cn_buf_t meta;
     char etag[72];           /* hex MD5, or "<hex>-<parts>" for a copied multipart object */
     uint64_t size;
-    gw_manifest_t old_man;   /* previous version's manifest, to delete its chunks */
+    cn_manifest_t old_man;   /* previous version's manifest, to delete its chunks */
     int have_old;
-    gw_manifest_t man;
+    cn_manifest_t man;
     uint64_t next_chunk, nchunks, done_chunks;
     int inflight, failed;
     /* versions (s3_version.h) */
@@ -57,7 +57,7 @@ typedef struct gw_obj_op {
     int started;
     /* CopyObject and UploadPartCopy of a chunked source (s3_copy.c) */
     struct gw_copy_state {
-        gw_manifest_t src;
+        cn_manifest_t src;
         size_t seg;
         uint64_t idx;
         int inflight, failed;
@@ -130,7 +130,7 @@ void gw_obj_put_start(gw_req_t *r);
 /** From the reply of a put sent with want_prev = 1 (docs/PROTOCOL.md): when the version it
  *  replaced was a chunk manifest and *have is 0, decodes it into *man and sets *have, for
  *  gw_chunk_delete_all once the put succeeded. resp may be NULL. */
-void gw_obj_keep_replaced(const cn_msg_t *resp, gw_manifest_t *man, int *have);
+void gw_obj_keep_replaced(const cn_msg_t *resp, cn_manifest_t *man, int *have);
 /** The read of an object's head or record (resp, its result rc): on success keeps resp as
  *  o->parent (o->is_manifest from its flags) and returns 0; else frees resp and answers
  *  r the error (NoSuchKey, or AccessDenied to a requester who may not list; NoSuchVersion

@@ -235,10 +235,10 @@ void gw_obj_put_again(gw_req_t *r, cn_msg_t *resp, const cn_buf_t *meta, int ok_
     cn_msg_set_u64(put, "flags", flags & CN_OBJ_MANIFEST);
     body = cn_msg_steal_body(resp, &blen);
     if (flags & CN_OBJ_MANIFEST) {
-        gw_manifest_t man = {0};
-        if (gw_manifest_decode(body ? body : "", blen, &man) == 0)
+        cn_manifest_t man = {0};
+        if (cn_manifest_decode(body ? body : "", blen, &man) == 0)
             cn_msg_set_u64(put, "size", man.size);
-        gw_manifest_dispose(&man);
+        cn_manifest_dispose(&man);
     }
     cn_msg_set_body(put, body, blen);
     cn_msg_free(resp);

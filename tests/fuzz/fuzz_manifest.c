@@ -16,18 +16,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void walk(const gw_manifest_t *m)
+static void walk(const cn_manifest_t *m)
 {
     static const uint64_t probes[] = {0, 1, 4095, 5u << 20};
-    gw_chunk_ref_t ref;
+    cn_chunk_ref_t ref;
     cn_buf_t key;
 
     cn_buf_init(&key);
     for (size_t i = 0; i < m->nsegs && i < 16; i++) {
-        uint64_t n = gw_manifest_seg_chunks(&m->segs[i]);
+        uint64_t n = cn_manifest_seg_chunks(&m->segs[i]);
         if (n > 0) {
-            gw_manifest_chunk_key(&m->segs[i], 0, &key);
-            gw_manifest_chunk_key(&m->segs[i], n - 1, &key);
+            cn_manifest_chunk_key(&m->segs[i], 0, &key);
+            cn_manifest_chunk_key(&m->segs[i], n - 1, &key);
         }
     }
     for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
@@ -36,9 +36,9 @@ static void walk(const gw_manifest_t *m)
             break;
         if (pos >= m->size)
             pos = m->size - 1;
-        if (gw_manifest_locate(m, pos, m->size, &ref) == 0) {
+        if (cn_manifest_locate(m, pos, m->size, &ref) == 0) {
             if (ref.seg >= m->nsegs || ref.len == 0 || ref.len > m->size - pos ||
-                ref.idx >= gw_manifest_seg_chunks(&m->segs[ref.seg]))
+                ref.idx >= cn_manifest_seg_chunks(&m->segs[ref.seg]))
                 abort(); /* a chunk reference outside the manifest */
         }
     }
@@ -47,7 +47,7 @@ static void walk(const gw_manifest_t *m)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    gw_manifest_t m, m2;
+    cn_manifest_t m, m2;
     gw_meta_t meta, meta2;
     cn_buf_t b;
 
@@ -55,14 +55,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Finding F-2 (docs/SECURITY.md), fixed: the decoders now run cn_msgpack_check first, so
      * every input is fuzzed, including containers that declare 2^32 items. */
     cn_buf_init(&b);
-    if (gw_manifest_decode(data, size, &m) == 0) {
+    if (cn_manifest_decode(data, size, &m) == 0) {
         walk(&m);
-        gw_manifest_encode(&m, &b);
-        if (gw_manifest_decode(b.data, b.len, &m2) != 0 || m2.size != m.size ||
+        cn_manifest_encode(&m, &b);
+        if (cn_manifest_decode(b.data, b.len, &m2) != 0 || m2.size != m.size ||
             m2.nsegs != m.nsegs || strcmp(m2.etag, m.etag) != 0)
             abort();
-        gw_manifest_dispose(&m2);
-        gw_manifest_dispose(&m);
+        cn_manifest_dispose(&m2);
+        cn_manifest_dispose(&m);
     }
 
     cn_buf_reset(&b);

@@ -76,7 +76,7 @@ static void gen_records(void)
 
 static void gen_manifests(void)
 {
-    gw_manifest_t m;
+    cn_manifest_t m;
     gw_meta_t meta = {0};
     cn_buf_t b;
 
@@ -84,19 +84,19 @@ static void gen_manifests(void)
     cn_buf_init(&b);
     m.size = 12u << 20;
     snprintf(m.etag, sizeof(m.etag), "9b2cf535f27731c974343645a3985328");
-    gw_manifest_add_seg(&m, "\x01" "c/seed-bucket/big/00000000deadbeef/", 36, 12u << 20, 5u << 20);
-    gw_manifest_encode(&m, &b);
+    cn_manifest_add_seg(&m, "\x01" "c/seed-bucket/big/00000000deadbeef/", 36, 12u << 20, 5u << 20);
+    cn_manifest_encode(&m, &b);
     put_file("manifest", "gen-one-seg", b.data, b.len);
-    gw_manifest_dispose(&m);
+    cn_manifest_dispose(&m);
 
     cn_buf_reset(&b);
     m.size = (5u << 20) + 1;
     snprintf(m.etag, sizeof(m.etag), "0123456789abcdef0123456789abcdef-2");
-    gw_manifest_add_seg(&m, "\x01mp/seed-bucket/mp.bin/u1/1/", 27, 5u << 20, 5u << 20);
-    gw_manifest_add_seg(&m, "\x01mp/seed-bucket/mp.bin/u1/2/", 27, 1, 5u << 20);
-    gw_manifest_encode(&m, &b);
+    cn_manifest_add_seg(&m, "\x01mp/seed-bucket/mp.bin/u1/1/", 27, 5u << 20, 5u << 20);
+    cn_manifest_add_seg(&m, "\x01mp/seed-bucket/mp.bin/u1/2/", 27, 1, 5u << 20);
+    cn_manifest_encode(&m, &b);
     put_file("manifest", "gen-multipart", b.data, b.len);
-    gw_manifest_dispose(&m);
+    cn_manifest_dispose(&m);
 
     cn_buf_reset(&b);
     gw_meta_add(&meta, "content-type", 12, "application/x-seed", 18);

@@ -19,7 +19,7 @@
 
 /* A manifest of parts of sizes[i] bytes, segs[i] segments each (all but the last segment of
  * a part 4 bytes), numbered numbers[i] (0: no parts table, as before issue 16). */
-static void build(gw_manifest_t *m, const uint64_t *sizes, const uint32_t *segs,
+static void build(cn_manifest_t *m, const uint64_t *sizes, const uint32_t *segs,
                   const uint32_t *numbers, size_t n, const char *etag)
 {
     memset(m, 0, sizeof(*m));
@@ -27,22 +27,22 @@ static void build(gw_manifest_t *m, const uint64_t *sizes, const uint32_t *segs,
         uint64_t left = sizes[i];
         for (uint32_t j = 0; j < segs[i]; j++) {
             uint64_t sz = j + 1 < segs[i] ? 4 : left;
-            gw_manifest_add_seg(m, "p/", 2, sz, 8);
+            cn_manifest_add_seg(m, "p/", 2, sz, 8);
             left -= sz;
         }
         m->size += sizes[i];
         if (numbers)
-            gw_manifest_add_part(m, numbers[i], segs[i], i == 1 ? "x-amz-checksum-crc32=AAAAAA==" : "");
+            cn_manifest_add_part(m, numbers[i], segs[i], i == 1 ? "x-amz-checksum-crc32=AAAAAA==" : "");
     }
     snprintf(m->etag, sizeof(m->etag), "%s", etag);
 }
 
-static void roundtrip(gw_manifest_t *m, gw_manifest_t *d)
+static void roundtrip(cn_manifest_t *m, cn_manifest_t *d)
 {
     cn_buf_t b;
     cn_buf_init(&b);
-    gw_manifest_encode(m, &b);
-    cr_assert_eq(gw_manifest_decode(b.data, b.len, d), 0);
+    cn_manifest_encode(m, &b);
+    cr_assert_eq(cn_manifest_decode(b.data, b.len, d), 0);
     cn_buf_dispose(&b);
 }
 
@@ -50,88 +50,88 @@ Test(parts, table_roundtrips_and_gives_each_parts_bytes, .timeout = 5)
 {
     static const uint64_t sizes[] = {10, 7, 3};
     static const uint32_t segs[] = {3, 1, 1}, numbers[] = {1, 4, 9};
-    gw_manifest_t m, d;
-    gw_part_range_t p;
+    cn_manifest_t m, d;
+    cn_part_range_t p;
 
     build(&m, sizes, segs, numbers, 3, "abc-3");
     roundtrip(&m, &d);
     cr_assert_eq(d.nparts, 3);
-    cr_assert_eq(gw_manifest_parts(&d, d.etag), 3);
-    cr_assert_eq(gw_manifest_part_range(&d, d.etag, 1, &p), 0);
+    cr_assert_eq(cn_manifest_parts(&d, d.etag), 3);
+    cr_assert_eq(cn_manifest_part_range(&d, d.etag, 1, &p), 0);
     cr_assert(p.number == 1 && p.off == 0 && p.len == 10);
     cr_assert_str_eq(p.checksum, "");
-    cr_assert_eq(gw_manifest_part_range(&d, d.etag, 2, &p), 0);
+    cr_assert_eq(cn_manifest_part_range(&d, d.etag, 2, &p), 0);
     cr_assert(p.number == 4 && p.off == 10 && p.len == 7);
     cr_assert_str_eq(p.checksum, "x-amz-checksum-crc32=AAAAAA==");
-    cr_assert_eq(gw_manifest_part_range(&d, d.etag, 3, &p), 0);
+    cr_assert_eq(cn_manifest_part_range(&d, d.etag, 3, &p), 0);
     cr_assert(p.number == 9 && p.off == 17 && p.len == 3);
-    cr_assert_eq(gw_manifest_part_range(&d, d.etag, 4, &p), CN_EINVAL);
-    cr_assert_eq(gw_manifest_part_range(&d, d.etag, 0, &p), CN_EINVAL);
-    gw_manifest_dispose(&m);
-    gw_manifest_dispose(&d);
+    cr_assert_eq(cn_manifest_part_range(&d, d.etag, 4, &p), CN_EINVAL);
+    cr_assert_eq(cn_manifest_part_range(&d, d.etag, 0, &p), CN_EINVAL);
+    cn_manifest_dispose(&m);
+    cn_manifest_dispose(&d);
 }
 
 Test(parts, a_manifest_before_the_table_is_one_segment_a_part, .timeout = 5)
 {
     static const uint64_t sizes[] = {6, 5};
     static const uint32_t segs[] = {1, 1}, two[] = {2, 1};
-    gw_manifest_t m, d;
-    gw_part_range_t p;
+    cn_manifest_t m, d;
+    cn_part_range_t p;
 
     build(&m, sizes, segs, NULL, 2, "0123-2");
     roundtrip(&m, &d);
     cr_assert_eq(d.nparts, 0);
-    cr_assert_eq(gw_manifest_parts(&d, d.etag), 2);
-    cr_assert_eq(gw_manifest_part_range(&d, d.etag, 2, &p), 0);
+    cr_assert_eq(cn_manifest_parts(&d, d.etag), 2);
+    cr_assert_eq(cn_manifest_part_range(&d, d.etag, 2, &p), 0);
     cr_assert(p.number == 2 && p.off == 6 && p.len == 5);
-    gw_manifest_dispose(&m);
-    gw_manifest_dispose(&d);
+    cn_manifest_dispose(&m);
+    cn_manifest_dispose(&d);
     /* a plain large PUT: one segment, an MD5 ETag: not a multipart object */
     build(&m, sizes, segs, NULL, 1, "0123456789abcdef0123456789abcdef");
-    cr_assert_eq(gw_manifest_parts(&m, m.etag), 0);
-    cr_assert_eq(gw_manifest_part_range(&m, m.etag, 1, &p), CN_EINVAL);
-    gw_manifest_dispose(&m);
+    cr_assert_eq(cn_manifest_parts(&m, m.etag), 0);
+    cr_assert_eq(cn_manifest_part_range(&m, m.etag, 1, &p), CN_EINVAL);
+    cn_manifest_dispose(&m);
     /* an ETag that does not match the segments: no part is made up */
     build(&m, sizes, two, NULL, 2, "0123-2");
-    cr_assert_eq(gw_manifest_parts(&m, m.etag), 0);
-    gw_manifest_dispose(&m);
-    cr_assert_eq(gw_manifest_parts(NULL, "x-2"), 0);
+    cr_assert_eq(cn_manifest_parts(&m, m.etag), 0);
+    cn_manifest_dispose(&m);
+    cr_assert_eq(cn_manifest_parts(NULL, "x-2"), 0);
 }
 
 Test(parts, a_table_that_does_not_cover_the_segments_is_corrupt, .timeout = 5)
 {
     static const uint64_t sizes[] = {10, 7};
     static const uint32_t segs[] = {3, 1}, numbers[] = {1, 2};
-    gw_manifest_t m, d;
+    cn_manifest_t m, d;
     cn_buf_t b;
 
     build(&m, sizes, segs, numbers, 2, "x-2");
     m.parts[1].nsegs = 2;
     cn_buf_init(&b);
-    gw_manifest_encode(&m, &b);
-    cr_assert_eq(gw_manifest_decode(b.data, b.len, &d), CN_ECORRUPT);
+    cn_manifest_encode(&m, &b);
+    cr_assert_eq(cn_manifest_decode(b.data, b.len, &d), CN_ECORRUPT);
     m.parts[1].nsegs = 1;
     m.parts[0].number = 0; /* part numbers are 1..10000 */
     cn_buf_reset(&b);
-    gw_manifest_encode(&m, &b);
-    cr_assert_eq(gw_manifest_decode(b.data, b.len, &d), CN_ECORRUPT);
+    cn_manifest_encode(&m, &b);
+    cr_assert_eq(cn_manifest_decode(b.data, b.len, &d), CN_ECORRUPT);
     cn_buf_dispose(&b);
-    gw_manifest_dispose(&m);
+    cn_manifest_dispose(&m);
 }
 
 Test(parts, a_copy_keeps_the_table, .timeout = 5)
 {
     static const uint64_t sizes[] = {10, 7};
     static const uint32_t segs[] = {3, 1}, numbers[] = {2, 3};
-    gw_manifest_t m, c = {0};
+    cn_manifest_t m, c = {0};
 
     build(&m, sizes, segs, numbers, 2, "x-2");
-    gw_manifest_copy_parts(&c, &m);
+    cn_manifest_copy_parts(&c, &m);
     cr_assert_eq(c.nparts, 2);
     cr_assert(c.parts[0].number == 2 && c.parts[0].nsegs == 3 && c.parts[1].number == 3);
     cr_assert_str_eq(c.parts[1].checksum, "x-amz-checksum-crc32=AAAAAA==");
-    gw_manifest_dispose(&m);
-    gw_manifest_dispose(&c);
+    cn_manifest_dispose(&m);
+    cn_manifest_dispose(&c);
 }
 
 Test(sum, composite_checksums_are_s3s, .timeout = 5)
