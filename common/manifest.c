@@ -13,18 +13,6 @@
 #include "common/mem.h"
 #include "common/msgpack_check.h"
 
-static int buf_write(void *data, const char *p, size_t n)
-{
-    cn_buf_append(data, p, n);
-    return 0;
-}
-
-static void pack_str(msgpack_packer *pk, const char *s, size_t n)
-{
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
 void cn_manifest_add_seg(cn_manifest_t *m, const char *prefix, size_t prefix_len, uint64_t size,
                          uint64_t chunk_size)
 {
@@ -58,15 +46,15 @@ void cn_manifest_copy_parts(cn_manifest_t *dst, const cn_manifest_t *src)
 void cn_manifest_encode(const cn_manifest_t *m, cn_buf_t *out)
 {
     msgpack_packer pk;
-    msgpack_packer_init(&pk, out, buf_write);
+    msgpack_packer_init(&pk, out, cn_msgpack_buf_write);
     msgpack_pack_map(&pk, m->nparts ? 5 : 4);
-    pack_str(&pk, "v", 1);
+    cn_msgpack_pack_str(&pk, "v", 1);
     msgpack_pack_uint64(&pk, 1);
-    pack_str(&pk, "size", 4);
+    cn_msgpack_pack_str(&pk, "size", 4);
     msgpack_pack_uint64(&pk, m->size);
-    pack_str(&pk, "etag", 4);
-    pack_str(&pk, m->etag, strlen(m->etag));
-    pack_str(&pk, "segs", 4);
+    cn_msgpack_pack_str(&pk, "etag", 4);
+    cn_msgpack_pack_str(&pk, m->etag, strlen(m->etag));
+    cn_msgpack_pack_str(&pk, "segs", 4);
     msgpack_pack_array(&pk, m->nsegs);
     for (size_t i = 0; i < m->nsegs; i++) {
         msgpack_pack_array(&pk, 3);
@@ -77,13 +65,13 @@ void cn_manifest_encode(const cn_manifest_t *m, cn_buf_t *out)
     }
     if (!m->nparts)
         return;
-    pack_str(&pk, "parts", 5);
+    cn_msgpack_pack_str(&pk, "parts", 5);
     msgpack_pack_array(&pk, m->nparts);
     for (size_t i = 0; i < m->nparts; i++) {
         msgpack_pack_array(&pk, 3);
         msgpack_pack_uint32(&pk, m->parts[i].number);
         msgpack_pack_uint32(&pk, m->parts[i].nsegs);
-        pack_str(&pk, m->parts[i].checksum, strlen(m->parts[i].checksum));
+        cn_msgpack_pack_str(&pk, m->parts[i].checksum, strlen(m->parts[i].checksum));
     }
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <msgpack.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 
 int cn_msgpack_check(const void *buf, size_t len, size_t *used)
@@ -77,4 +78,16 @@ int cn_msgpack_copy_str(const struct msgpack_object *o, char *out, size_t max)
     memcpy(out, o->via.str.ptr, o->via.str.size);
     out[o->via.str.size] = '\0';
     return 0;
+}
+
+int cn_msgpack_buf_write(void *data, const char *p, size_t n)
+{
+    cn_buf_append(data, p, n);
+    return 0;
+}
+
+void cn_msgpack_pack_str(msgpack_packer *pk, const char *s, size_t n)
+{
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, s, n);
 }

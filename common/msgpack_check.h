@@ -1,6 +1,6 @@
 /*
  * common/msgpack_check.h: check untrusted msgpack before msgpack-c allocates for it, and
- * read its strings with bounds.
+ * read its strings with bounds; the two small writers every codec shares.
  */
 #ifndef CAIRN_COMMON_MSGPACK_CHECK_H
 #define CAIRN_COMMON_MSGPACK_CHECK_H
@@ -17,5 +17,11 @@ struct msgpack_object;
 /** Copies a msgpack str of 1..max-1 bytes without a NUL into out, NUL-terminated. 0, or
  *  CN_ECORRUPT for anything else (another type, empty, too long, a NUL inside). */
 int cn_msgpack_copy_str(const struct msgpack_object *o, char *out, size_t max);
+
+struct msgpack_packer;
+/** A msgpack_packer write callback appending to a cn_buf_t (data). Always 0. */
+int cn_msgpack_buf_write(void *data, const char *p, size_t n);
+/** Packs the str s[0, n). */
+void cn_msgpack_pack_str(struct msgpack_packer *pk, const char *s, size_t n);
 
 #endif

@@ -215,12 +215,6 @@ void mgr_cmd_add_rec(mgr_cmd_t *c, const char *key, const void *val, size_t vlen
 
 /* ---- encoding ------------------------------------------------------------------------ */
 
-static void pack_str(msgpack_packer *pk, const char *s, size_t n)
-{
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
 /* 1 when field f of c is left out of the encoding: an empty optional string. */
 static int omitted(const mgr_cmd_t *c, const struct field *f)
 {
@@ -243,21 +237,21 @@ void mgr_cmd_encode(const mgr_cmd_t *c, cn_buf_t *out)
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 2 + present);
-    pack_str(&pk, "v", 1);
+    cn_msgpack_pack_str(&pk, "v", 1);
     msgpack_pack_uint64(&pk, MGR_CMD_VERSION);
-    pack_str(&pk, "kind", 4);
-    pack_str(&pk, k->name, strlen(k->name));
+    cn_msgpack_pack_str(&pk, "kind", 4);
+    cn_msgpack_pack_str(&pk, k->name, strlen(k->name));
     for (size_t i = 0; i < n; i++) {
         const struct field *f = &k->f[i];
         const char *base = (const char *)c + f->off;
 
         if (omitted(c, f))
             continue;
-        pack_str(&pk, f->name, strlen(f->name));
+        cn_msgpack_pack_str(&pk, f->name, strlen(f->name));
         switch (f->type) {
         case F_STR:
             CN_ASSERT(base[0] != '\0' && memchr(base, '\0', f->size) != NULL);
-            pack_str(&pk, base, strlen(base));
+            cn_msgpack_pack_str(&pk, base, strlen(base));
             break;
         case F_U64:
             msgpack_pack_uint64(&pk, *(const uint64_t *)(const void *)base);
@@ -280,13 +274,13 @@ void mgr_cmd_encode(const mgr_cmd_t *c, cn_buf_t *out)
         case F_TEXT:
             CN_ASSERT(c->text_len > 0 && c->text_len <= MGR_CMD_MAX_TEXT &&
                       memchr(c->text, '\0', c->text_len) == NULL);
-            pack_str(&pk, c->text, c->text_len);
+            cn_msgpack_pack_str(&pk, c->text, c->text_len);
             break;
         case F_RECS:
             msgpack_pack_array(&pk, c->nrecs);
             for (size_t r = 0; r < c->nrecs; r++) {
                 msgpack_pack_array(&pk, 2);
-                pack_str(&pk, c->recs[r].key, strlen(c->recs[r].key));
+                cn_msgpack_pack_str(&pk, c->recs[r].key, strlen(c->recs[r].key));
                 msgpack_pack_bin(&pk, c->recs[r].vlen);
                 msgpack_pack_bin_body(&pk, c->recs[r].val, c->recs[r].vlen);
             }

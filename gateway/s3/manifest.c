@@ -14,18 +14,6 @@
 #include "common/mem.h"
 #include "common/msgpack_check.h"
 
-static int buf_write(void *data, const char *p, size_t n)
-{
-    cn_buf_append(data, p, n);
-    return 0;
-}
-
-static void pack_str(msgpack_packer *pk, const char *s, size_t n)
-{
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
 static char *dup_obj_str(const msgpack_object *o)
 {
     if (o->type == MSGPACK_OBJECT_STR)
@@ -49,11 +37,11 @@ void gw_meta_add(gw_meta_t *m, const char *name, size_t nlen, const char *value,
 void gw_meta_encode(const gw_meta_t *m, cn_buf_t *out)
 {
     msgpack_packer pk;
-    msgpack_packer_init(&pk, out, buf_write);
+    msgpack_packer_init(&pk, out, cn_msgpack_buf_write);
     msgpack_pack_map(&pk, m->n);
     for (size_t i = 0; i < m->n; i++) {
-        pack_str(&pk, m->pairs[i].name, strlen(m->pairs[i].name));
-        pack_str(&pk, m->pairs[i].value, strlen(m->pairs[i].value));
+        cn_msgpack_pack_str(&pk, m->pairs[i].name, strlen(m->pairs[i].name));
+        cn_msgpack_pack_str(&pk, m->pairs[i].value, strlen(m->pairs[i].value));
     }
 }
 
