@@ -589,6 +589,7 @@ void mgr_h_node_full(struct mgr_server *s, struct mgr_req *r, struct mgr_answer 
         {MGR_SOP_MQ_STATS, "queue", NULL, mgr_mq_fields},
         {MGR_SOP_COMPACT_STATUS, "compaction", NULL, mgr_compact_fields},
         {MGR_SOP_SCRUB_STATUS, "scrub", NULL, mgr_scrub_fields},
+        {MGR_SOP_LC_STATUS, "lifecycle", NULL, mgr_lc_fields},
         {MGR_SOP_RECOVER_STATUS, "recover_node", "node_", mgr_scan_fields},
         {MGR_SOP_RECOVER_STATUS, "recover_consistency", "consistency_", mgr_scan_fields},
         {MGR_SOP_RECOVER_STATUS, "rebalance", "rebalance_", mgr_scan_fields},

@@ -56,6 +56,10 @@ const char *const mgr_scan_fields[] = {"s:state", "u:running", "u:scanned", "u:q
 const char *const mgr_compact_fields[] = {
     "s:state", "u:total", "u:pending", "u:done", "u:failed", "i:ongoing", "u:reclaimed_bytes",
     "u:copied", "u:dropped", "u:started_ms", "u:finished_ms", NULL};
+const char *const mgr_lc_fields[] = {"s:state", "u:passes", "u:scanned", "u:visited",
+                                     "u:expired", "u:versions_deleted", "u:markers_deleted",
+                                     "u:uploads_aborted", "u:errors", "u:resumed",
+                                     "u:last_pass_ms", NULL};
 const char *const mgr_scrub_fields[] = {"s:state", "u:passes", "u:records", "u:bad",
                                         "u:bytes", "u:last_pass_ms", NULL};
 

@@ -37,6 +37,7 @@ struct mgr_server;
 #define MGR_SOP_COMPACT_STATUS "compact_status"
 #define MGR_SOP_SCRUB_START "scrub_start"
 #define MGR_SOP_SCRUB_STATUS "scrub_status"
+#define MGR_SOP_LC_STATUS "lifecycle_status"
 
 /** Rebalance progress, filled by the watcher. [lock] */
 struct mgr_rebal {
@@ -71,6 +72,7 @@ json_t *mgr_msg_json(const cn_msg_t *m, const char *prefix, const char *const *s
 extern const char *const mgr_mq_fields[];
 extern const char *const mgr_scan_fields[];
 extern const char *const mgr_compact_fields[];
+extern const char *const mgr_lc_fields[];
 extern const char *const mgr_scrub_fields[];
 
 #endif

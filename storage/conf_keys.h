@@ -63,6 +63,15 @@ STOR_CONF(CN_CONF_STR, "storage", "metrics_listen", metrics_listen, "", 0, 0, 0,
 STOR_CONF(CN_CONF_UINT, "storage", "delete_bucket_rate", delete_bucket_rate, "5000", 1,
           10000000, 1,
           "keys per second tombstoned by an asynchronous delete-bucket")
+STOR_CONF(CN_CONF_UINT, "lifecycle", "day_seconds", lc_day_seconds, "86400", 1, 86400, 0,
+          "the length of a day for lifecycle rules (Days, NoncurrentDays, DaysAfterInitiation): "
+          "shorter only in tests")
+STOR_CONF(CN_CONF_UINT, "lifecycle", "interval_ms", lc_interval_ms, "60000", 10, 86400000, 1,
+          "how often the lifecycle worker starts a pass over the keys this node is the first "
+          "owner of (a pass in progress runs on)")
+STOR_CONF(CN_CONF_UINT, "lifecycle", "rate", lc_rate, "500", 1, 1000000, 1,
+          "objects per second the lifecycle worker looks at (its writes go through the "
+          "normal coordinated path: it throttles itself so the foreground is not hurt)")
 STOR_CONF(CN_CONF_STR, "manager", "addresses", manager_addresses, CN_MGR_RPC_DEFAULT, 0, 0, 0,
           "the managers' RPC addresses, host:port, ... (IP addresses): the node calls the "
           "first, the next when one does not answer, and the leader a manager names "

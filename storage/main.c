@@ -269,6 +269,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     CN_LOG(CN_LOG_INFO, "signal %d: stopping", signum);
     stor_mgr_stop(&d->s);
     stor_admin_stop(&d->s);
+    stor_lc_stop(&d->s);
     stor_cluster_stop(&d->s);
     stor_rpc_stop(&d->s);
     close_signals(d);
@@ -366,6 +367,7 @@ static int run(const struct opts *o, const struct stor_conf *c)
         goto out_engine;
     }
     stor_admin_start(&d.s);
+    stor_lc_start(&d.s);
     if ((rc = stor_metrics_start(&d.s)) != 0)
         goto out_cluster;
     if ((rc = stor_rpc_start(&d.s)) != 0)
@@ -400,12 +402,14 @@ out_rpc:
     stor_rpc_stop(&d.s);
 out_cluster:
     stor_admin_stop(&d.s);
+    stor_lc_stop(&d.s);
     stor_cluster_stop(&d.s);
     uv_run(&loop, UV_RUN_DEFAULT);
 out_engine:
     stor_metrics_stop(&d.s);
     stor_admin_close(&d.s);
     stor_cluster_close(&d.s);
+    stor_buckets_clear(&d.s.buckets);
     stor_engine_close(d.s.engine);
 out_loop:
     if (uv_loop_close(&loop) != 0)

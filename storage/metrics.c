@@ -51,6 +51,7 @@ struct stor_metrics {
     uint64_t last_mv_keys, last_mv_bytes;
     cn_metric_t *cp_running, *cp_containers, *cp_reclaimed;
     cn_metric_t *disk, *index, *index_mem, *eng_ops, *ring;
+    cn_metric_t *lc_running, *lc_passes, *lc_actions, *lc_errors;
     /* last values copied into counters (loop thread) */
     uint64_t last_retries, last_done, last_dropped;
     uint64_t last_eng[4];
@@ -97,6 +98,7 @@ void stor_metrics_cron(struct stor_server *s)
     struct stor_metrics *m = s->metrics;
     uint64_t depth, inflight, retries, done, dropped, running, scanned, queued, rdone, rdrop;
     stor_move_stats_t ms;
+    stor_lc_stats_t lcs;
     char cur[17], prev[17];
 
     if (m == NULL)
@@ -122,6 +124,15 @@ void stor_metrics_cron(struct stor_server *s)
     cn_metric_set(m->mv_budget, NULL, (double)ms.rate_now);
     cn_metric_set(m->fg_p99, (const char *[]){"last"}, ms.fg_p99_ms / 1000.0);
     cn_metric_set(m->fg_p99, (const char *[]){"idle"}, ms.fg_idle_p99_ms / 1000.0);
+    stor_lc_stats(s, &lcs);
+    cn_metric_set(m->lc_running, NULL, lcs.running);
+    cn_metric_set(m->lc_passes, NULL, (double)lcs.passes);
+    cn_metric_set(m->lc_actions, (const char *[]){"expired"}, (double)lcs.expired);
+    cn_metric_set(m->lc_actions, (const char *[]){"noncurrent_deleted"},
+                  (double)lcs.versions_deleted);
+    cn_metric_set(m->lc_actions, (const char *[]){"marker_deleted"}, (double)lcs.markers_deleted);
+    cn_metric_set(m->lc_actions, (const char *[]){"upload_aborted"}, (double)lcs.uploads_aborted);
+    cn_metric_set(m->lc_errors, NULL, (double)lcs.errors);
     cn_ring_checksum_hex(s->ring_cur ? cn_ring_checksum(s->ring_cur) : 0, cur);
     cn_ring_checksum_hex(s->ring_prev ? cn_ring_checksum(s->ring_prev) : 0, prev);
     cn_metric_clear(m->ring);
@@ -251,6 +262,16 @@ int stor_metrics_start(struct stor_server *s)
                                         "phase");
     m->cp_reclaimed = cn_metrics_gauge(r, "cairn_storage_compaction_reclaimed_bytes",
                                        "bytes reclaimed by the current/last compaction", NULL);
+    m->lc_running = cn_metrics_gauge(r, "cairn_storage_lifecycle_running",
+                                     "1 while the lifecycle worker is in a pass", NULL);
+    m->lc_passes = cn_metrics_gauge(r, "cairn_storage_lifecycle_passes",
+                                    "lifecycle passes completed since the node started", NULL);
+    m->lc_actions = cn_metrics_gauge(r, "cairn_storage_lifecycle_actions",
+                                     "what the lifecycle worker did since the node started, "
+                                     "by action", "action");
+    m->lc_errors = cn_metrics_gauge(r, "cairn_storage_lifecycle_errors",
+                                    "lifecycle actions that failed (the next pass retries)",
+                                    NULL);
     m->disk = cn_metrics_gauge(r, "cairn_storage_disk_bytes",
                                "bytes used by the data files (containers)", NULL);
     m->index = cn_metrics_gauge(r, "cairn_storage_index_bytes",

@@ -48,6 +48,7 @@ struct stor_mgr_link {
     int failing;     /* the last call failed (and was logged) */
     char mgr_state[32];
     uint64_t cur_sum, prev_sum;
+    uint64_t buckets_ver;      /* the bucket table's version this node holds (buckets.h) */
 };
 
 static void tick(uv_timer_t *t);
@@ -187,10 +188,48 @@ static void fetch_ring(struct stor_mgr_link *l)
     cn_mgr_client_call(l->mc, cn_msg_new(CN_OP_GET_RING), MGR_CALL_TIMEOUT_MS, on_get_ring, l);
 }
 
+static void on_get_buckets(int status, cn_msg_t *resp, void *arg)
+{
+    struct stor_mgr_link *l = arg;
+    uint64_t ver = 0;
+    cn_slice_t body;
+    int rc = status;
+
+    CN_CHECK_OBJ(l, STOR_MGR_MAGIC);
+    l->busy = 0;
+    if (l->stopping)
+        goto out;
+    if (rc == 0)
+        rc = cn_msg_rc(resp);
+    if (rc == 0) {
+        cn_msg_get_u64(resp, "ver", &ver);
+        body = cn_msg_body(resp);
+        rc = stor_buckets_load(&l->s->buckets, body.ptr ? body.ptr : "", body.len, ver);
+    }
+    if (rc != 0)
+        CN_LOG(CN_LOG_WARN, "manager=%s rc=%s: get_buckets failed, retrying on the next "
+               "heartbeat", mgr(l), cn_strerror(rc));
+    else
+        l->buckets_ver = ver;
+out:
+    cn_msg_free(resp);
+    unref(l);
+}
+
+/* The buckets' versioning, lock and lifecycle settings (storage/buckets.h), for the lifecycle
+ * worker: the table the gateways read, fetched again whenever its version changes. */
+static void fetch_buckets(struct stor_mgr_link *l)
+{
+    l->busy = 1;
+    l->refs++;
+    cn_mgr_client_call(l->mc, cn_msg_new(CN_OP_GET_BUCKETS), MGR_CALL_TIMEOUT_MS, on_get_buckets,
+                       l);
+}
+
 static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
 {
     struct stor_mgr_link *l = arg;
-    uint64_t cur = 0, prev = 0;
+    uint64_t cur = 0, prev = 0, bver = 0;
     int rc = status;
 
     CN_CHECK_OBJ(l, STOR_MGR_MAGIC);
@@ -220,6 +259,8 @@ static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
         prev = 0;
     if (cur != l->cur_sum || prev != l->prev_sum)
         fetch_ring(l);
+    else if (cn_msg_get_u64(resp, "buckets_ver", &bver) == 0 && bver != l->buckets_ver)
+        fetch_buckets(l); /* one call at a time: the ring first, the buckets next beat */
 out:
     cn_msg_free(resp);
     unref(l);

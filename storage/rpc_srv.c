@@ -42,6 +42,7 @@
 #define STOR_OP_COMPACT_STATUS "compact_status"
 #define STOR_OP_SCRUB_START "scrub_start"
 #define STOR_OP_SCRUB_STATUS "scrub_status"
+#define STOR_OP_LC_STATUS "lifecycle_status"
 
 struct stor_rpc {
     uint32_t magic;
@@ -356,6 +357,23 @@ static int maintenance(struct stor_rpc *r, cn_rpc_conn_t *conn, cn_msg_t *req)
             cn_msg_set_u64(resp, "bytes", st.bytes);
             cn_msg_set_u64(resp, "last_pass_ms", st.last_pass_ms);
         }
+    } else if (strcmp(op, STOR_OP_LC_STATUS) == 0) {
+        stor_lc_stats_t st;
+
+        stor_lc_stats(r->s, &st);
+        rc = 0;
+        resp = cn_msg_new(op);
+        cn_msg_set_str(resp, "state", st.running ? "running" : "idle");
+        cn_msg_set_u64(resp, "passes", st.passes);
+        cn_msg_set_u64(resp, "scanned", st.scanned);
+        cn_msg_set_u64(resp, "visited", st.visited);
+        cn_msg_set_u64(resp, "expired", st.expired);
+        cn_msg_set_u64(resp, "versions_deleted", st.versions_deleted);
+        cn_msg_set_u64(resp, "markers_deleted", st.markers_deleted);
+        cn_msg_set_u64(resp, "uploads_aborted", st.uploads_aborted);
+        cn_msg_set_u64(resp, "errors", st.errors);
+        cn_msg_set_u64(resp, "resumed", (uint64_t)st.resumed);
+        cn_msg_set_u64(resp, "last_pass_ms", st.last_pass_ms);
     } else {
         return 0;
     }

@@ -12,6 +12,7 @@
 
 #include "common/ring.h"
 #include "common/rpc.h"
+#include "storage/buckets.h"
 #include "storage/engine/engine.h"
 
 struct stor_conf {
@@ -52,6 +53,10 @@ struct stor_conf {
     /* /metrics (storage/metrics.c) and delete-bucket (storage/admin_ops.c) */
     char *metrics_listen;
     uint64_t delete_bucket_rate;
+    /* [lifecycle] (storage/cluster/lifecycle.c) */
+    uint64_t lc_day_seconds;
+    uint64_t lc_interval_ms;
+    uint64_t lc_rate;
 };
 
 struct stor_rpc;
@@ -62,6 +67,7 @@ struct stor_recoverer;
 struct stor_mover;
 struct stor_metrics;
 struct stor_admin;
+struct stor_lc;
 
 /** Consistency levels from the manager's heartbeat replies (defaults 3/2/1/2 until then). */
 struct stor_levels {
@@ -99,6 +105,8 @@ struct stor_server {
     char metrics_host[64];
     int metrics_port;           /* 0: no listener */
     struct stor_admin *adm;
+    struct stor_lc *lc;         /* the lifecycle worker (storage/cluster/lifecycle.c) */
+    stor_buckets_t buckets;     /* the buckets' versioning, lock and lifecycle (buckets.h) */
 };
 
 /** Starts the RPC server on conf->rpc_listen; fills s->rpc_port. 0 or a CN_E* code. */

@@ -103,6 +103,14 @@ static void status_node_print(struct adm *a, const json_t *j, const void *arg)
                          adm_val(sc, "bad"));
                 adm_item(&t, "scrub (diagnose)", buf);
             }
+            if ((c = json_object_get(p, "lifecycle")) != NULL) {
+                snprintf(buf, sizeof(buf), "%s (passes %s, expired %s, noncurrent deleted %s, "
+                         "markers deleted %s, uploads aborted %s, errors %s)",
+                         adm_str(c, "state"), adm_val(c, "passes"), adm_val(c, "expired"),
+                         adm_val(c, "versions_deleted"), adm_val(c, "markers_deleted"),
+                         adm_val(c, "uploads_aborted"), adm_val(c, "errors"));
+                adm_item(&t, "lifecycle worker", buf);
+            }
             if ((c = json_object_get(p, "rebalance")) != NULL) {
                 snprintf(buf, sizeof(buf), "%s (scanned %s, queued %s, dropped %s)",
                          adm_str(c, "state"), adm_val(c, "scanned"), adm_val(c, "queued"),

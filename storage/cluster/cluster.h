@@ -180,6 +180,30 @@ void stor_lock_check(struct stor_server *s, cn_slice_t key, const stor_owners_t 
  *  node's copy of key is locked against a delete, else 0. Engine thread. */
 int stor_lock_guard(stor_engine_t *e, cn_slice_t key);
 
+/* ---- the lifecycle worker (storage/cluster/lifecycle.c) ------------------------------------ */
+
+/** What the lifecycle worker did since this node started (lifecycle_status, /metrics). */
+typedef struct stor_lc_stats {
+    uint64_t passes;           /* passes over the index completed */
+    uint64_t scanned;          /* index entries looked at */
+    uint64_t visited;          /* objects and upload markers visited */
+    uint64_t expired;          /* current versions expired (deleted or given a delete marker) */
+    uint64_t versions_deleted; /* noncurrent versions deleted */
+    uint64_t markers_deleted;  /* expired object delete markers deleted */
+    uint64_t uploads_aborted;  /* incomplete multipart uploads aborted */
+    uint64_t errors;           /* actions or reads that failed (retried by the next pass) */
+    int resumed;               /* this node's first pass resumed a saved position */
+    int running;               /* a pass is in progress */
+    uint64_t last_pass_ms;     /* when the last pass ended (0: none yet) */
+    size_t cursor_len;         /* 0: between passes */
+} stor_lc_stats_t;
+
+/** Starts the worker (after the repair queue: it reads its saved position there). 0. */
+int stor_lc_start(struct stor_server *s);
+/** Saves the position and stops (calls out come back to nothing). */
+void stor_lc_stop(struct stor_server *s);
+void stor_lc_stats(const struct stor_server *s, stor_lc_stats_t *out);
+
 /* ---- conditional writes (storage/cluster/cond_write.c) ------------------------------------ */
 
 typedef struct stor_cond stor_cond_t;
