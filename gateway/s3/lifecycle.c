@@ -20,6 +20,7 @@
 #include "gateway/s3/s3_xml.h"
 
 #define DAY_MS 86400000ll
+#define GW_LC_DATE_MAX 253402300799999ll /* 9999-12-31T23:59:59.999Z */
 
 /* ---- building and freeing ------------------------------------------------------------------ */
 
@@ -77,6 +78,8 @@ int gw_lc_parse_date(const char *s, int64_t *ms)
         if (z[0] < '0' || z[0] > '9' || z[1] < '0' || z[1] > '9' || z[3] < '0' || z[3] > '9' ||
             z[4] < '0' || z[4] > '9')
             return CN_EINVAL;
+        if ((z[0] - '0') * 10 + (z[1] - '0') > 23 || z[3] > '5')
+            return CN_EINVAL;
         off = ((z[0] - '0') * 10 + (z[1] - '0')) * 60 + (z[3] - '0') * 10 + (z[4] - '0');
         off *= 60000 * (s[n - 6] == '+' ? 1 : -1);
         snprintf(buf, sizeof(buf), "%.*sZ", (int)(n - 6), s);
@@ -86,7 +89,8 @@ int gw_lc_parse_date(const char *s, int64_t *ms)
     if (gw_iso8601_parse(buf, strlen(buf), &t) != 0 || t > INT64_MAX / 2)
         return CN_EINVAL;
     *ms = (int64_t)t - off;
-    return *ms < 0 ? CN_EINVAL : 0;
+    /* what gw_s3_time_fmt writes back: 1970 to 9999 */
+    return *ms < 0 || *ms > GW_LC_DATE_MAX ? CN_EINVAL : 0;
 }
 
 /* ---- S3's checks ----------------------------------------------------------------------------- */
