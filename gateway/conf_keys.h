@@ -97,6 +97,9 @@ static const cn_conf_key_t gw_conf_keys[] = {
     GW_K(CN_CONF_MS, "cache", "ttl_ms", cache.ttl_ms, "0", 0, 86400000, 0,
          "validate = true: skip the check when the last one is younger than this (0 = check "
          "every hit); validate = false: check again after this long (0 = never)"),
+    GW_K(CN_CONF_UINT, "lifecycle", "day_seconds", lc_day_seconds, "86400", 1, 86400, 0,
+         "the length of a lifecycle day in seconds, for the x-amz-expiration header; keep it "
+         "equal to the storage nodes' (shorter only in tests)"),
 };
 
 #define GW_CONF_NKEYS (sizeof(gw_conf_keys) / sizeof(gw_conf_keys[0]))

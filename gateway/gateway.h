@@ -60,6 +60,7 @@ struct gw_conf {
     char *tls_min_version;       /* "1.2" or "1.3" */
     char *tmp_dir; /* h2o's temp files for request bodies over 4 MiB (gateway/http/body_pager.c) */
     char *metrics_listen; /* GET /metrics and /health (gateway/http/metrics_http.c); "" = off */
+    uint64_t lc_day_seconds; /* [lifecycle] day_seconds: a lifecycle day (x-amz-expiration) */
 };
 
 typedef struct gw_server gw_server_t;

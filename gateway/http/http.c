@@ -24,6 +24,7 @@
 #include "gateway/s3/s3_bucket_conf.h"
 #include "gateway/s3/s3_bucket.h"
 #include "gateway/s3/s3_cors.h"
+#include "gateway/s3/s3_lifecycle.h"
 #include "gateway/s3/s3_delete.h"
 #include "gateway/http/s3_limits.h"
 #include "gateway/s3/s3_attributes.h"
@@ -92,6 +93,9 @@ static const gw_op_fn op_handlers[] = {
     [GW_OP_GET_BUCKET_CORS] = gw_s3_get_bucket_cors,
     [GW_OP_PUT_BUCKET_CORS] = gw_s3_put_bucket_cors,
     [GW_OP_DELETE_BUCKET_CORS] = gw_s3_delete_bucket_cors,
+    [GW_OP_GET_BUCKET_LIFECYCLE] = gw_s3_get_bucket_lifecycle,
+    [GW_OP_PUT_BUCKET_LIFECYCLE] = gw_s3_put_bucket_lifecycle,
+    [GW_OP_DELETE_BUCKET_LIFECYCLE] = gw_s3_delete_bucket_lifecycle,
 };
 
 /* Runs r's operation; one without a row (GW_OP_UNSUPPORTED...) is NotImplemented. */

@@ -64,6 +64,8 @@ static void free_buckets(gw_bucket_t *b, size_t n)
         if (b[i].cors != NULL)
             gw_cors_dispose(b[i].cors);
         cn_free(b[i].cors);
+        free(b[i].lifecycle_doc);
+        cn_lc_free(b[i].lifecycle);
         gw_policy_destroy(b[i].policy);
     }
     cn_free(b);
@@ -119,6 +121,27 @@ static void load_cors(gw_bucket_t *b, const json_t *o, gw_bucket_t *old)
         b->cors = NULL;
         CN_LOG(CN_LOG_ERROR, "bucket=%s: its stored CORS rules do not read; no cross-origin "
                "request is allowed until they are replaced", b->name ? b->name : "?");
+    }
+}
+
+/* b's lifecycle rules from the table's "config" "lifecycle" (o), as s3_lifecycle.c stored
+ * them, read into b->lifecycle; unchanged ones are taken over from old (the table before). */
+static void load_lifecycle(gw_bucket_t *b, const json_t *o, gw_bucket_t *old)
+{
+    const json_t *p = json_object_get(json_object_get(o, "config"), "lifecycle");
+
+    if (p == NULL || (b->lifecycle_doc = json_dumps(p, JSON_COMPACT)) == NULL)
+        return;
+    if (old != NULL && old->lifecycle != NULL && old->lifecycle_doc != NULL &&
+        strcmp(old->lifecycle_doc, b->lifecycle_doc) == 0) {
+        b->lifecycle = old->lifecycle;
+        old->lifecycle = NULL;
+        return;
+    }
+    if (cn_lc_parse(b->lifecycle_doc, strlen(b->lifecycle_doc), &b->lifecycle) != 0) {
+        b->lifecycle = NULL;
+        CN_LOG(CN_LOG_ERROR, "bucket=%s: its stored lifecycle rules do not read; no "
+               "x-amz-expiration is answered until they are replaced", b->name ? b->name : "?");
     }
 }
 
@@ -423,6 +446,7 @@ static void on_buckets(int status, cn_msg_t *resp, void *arg)
         load_policy(&b[i], o, old);
         load_config(&b[i], o);
         load_cors(&b[i], o, old);
+        load_lifecycle(&b[i], o, old);
     }
     free_buckets(s->mgr.buckets, s->mgr.nbuckets);
     s->mgr.buckets = b;

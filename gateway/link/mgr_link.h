@@ -18,6 +18,7 @@
 #include "common/rpc.h"
 #include "gateway/auth/access.h" /* gw_ownership_t */
 #include "gateway/auth/policy.h"
+#include "common/lifecycle.h"
 #include "gateway/s3/cors.h"
 
 typedef struct gw_server gw_server_t;
@@ -67,6 +68,10 @@ typedef struct gw_bucket {
     gw_cors_t *cors;      /* those rules read once per table (s3_cors.c matches requests with
                              them); NULL: none, or a stored form that does not read (then no
                              request is allowed, fail closed) */
+    char *lifecycle_doc;  /* its lifecycle rules as stored, JSON (common/lifecycle.h), NULL:
+                             none; malloc'd */
+    cn_lc_rules_t *lifecycle; /* those rules read once per table (x-amz-expiration); NULL:
+                                 none, or a stored form that does not read */
 } gw_bucket_t;
 
 /* manager link state (mgr_link.c) */

@@ -24,6 +24,7 @@
 #include "gateway/s3/s3_copy.h"
 #include "gateway/s3/s3_post.h"
 #include "gateway/s3/s3_version.h"
+#include "gateway/s3/s3_lifecycle.h"
 #include "gateway/s3/s3_tagging.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
@@ -172,6 +173,15 @@ void gw_obj_put_reply(gw_req_t *r)
     snprintf(etag, sizeof(etag), "\"%s\"", o->etag);
     if (o->copy_reply != 2)
         gw_ver_add_headers(r, o->vid, 0);
+    if (r->route.op == GW_OP_PUT_OBJECT && o->copy_reply != 2) { /* PutObject, CopyObject */
+        cn_buf_t tags;
+
+        cn_buf_init(&tags);
+        if (o->meta.len == 0 || gw_meta_find(o->meta.data, o->meta.len, GW_META_TAGS, &tags) < 0)
+            cn_buf_reset(&tags);
+        gw_lifecycle_expiration_header(r, o->size, tags.data, cn_now_ms());
+        cn_buf_dispose(&tags);
+    }
     if (r->route.op == GW_OP_POST_OBJECT) { /* a form's answer: success_action_* */
         gw_post_reply(r);
         return;
@@ -515,6 +525,7 @@ static void set_object_headers(gw_req_t *r, const char *etag, uint64_t mtime)
     char buf[GW_HTTP_DATE_LEN + 80];
     cn_slice_t meta = {0};
     gw_meta_t m = {0};
+    const char *tags = NULL; /* the stored tags, in m */
     int have_ct = 0;
 
     snprintf(buf, sizeof(buf), "\"%s\"", etag);
@@ -529,8 +540,10 @@ static void set_object_headers(gw_req_t *r, const char *etag, uint64_t mtime)
         int want_sum = mode.ptr && mode.len == 7 && strncasecmp(mode.ptr, "ENABLED", 7) == 0;
         for (size_t i = 0; i < m.n; i++) {
             const char *nm = m.pairs[i].name;
-            if (strcmp(nm, GW_META_TAGS) == 0)
+            if (strcmp(nm, GW_META_TAGS) == 0) {
                 gw_tagging_count_header(r, m.pairs[i].value);
+                tags = m.pairs[i].value;
+            }
             if (nm[0] == ':')
                 continue;
             if (strncmp(nm, GW_META_CHECKSUM_PREFIX, strlen(GW_META_CHECKSUM_PREFIX)) == 0) {
@@ -547,7 +560,11 @@ static void set_object_headers(gw_req_t *r, const char *etag, uint64_t mtime)
             have_ct |= strcmp(nm, "content-type") == 0;
             gw_req_add_header(r, nm, m.pairs[i].value, strlen(m.pairs[i].value));
         }
+        if (!o->named_version) /* the current version's: a rule expires it */
+            gw_lifecycle_expiration_header(r, o->total, tags, mtime);
         gw_meta_dispose(&m);
+    } else if (!o->named_version) {
+        gw_lifecycle_expiration_header(r, o->total, NULL, mtime);
     }
     for (size_t i = 0; i < sizeof(stored_headers) / sizeof(stored_headers[0]); i++) {
         cn_buf_t v;

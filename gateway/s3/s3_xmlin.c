@@ -6,6 +6,7 @@
  */
 #include "gateway/s3/s3_xmlin.h"
 
+#include <assert.h>
 #include <expat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,9 @@ struct xin {
     gw_xml_grant_t grant;    /* the Grant being read */
     int grantee_seen;
     gw_cors_rule_t *rule;    /* CORSConfiguration: the CORSRule being read, NULL past 100 */
+    gw_lc_rule_t *lc;        /* LifecycleConfiguration: the Rule being read, NULL past 1000 */
+    uint64_t seen[XIN_MAX_DEPTH]; /* LifecycleConfiguration: the children seen of each open
+                                     element, one bit each (lc_elems) */
 };
 
 static void fail(struct xin *x)
@@ -196,6 +200,15 @@ static int text_is_true(const char *s, size_t n)
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == '\t'))
         n--;
     return n == 4 && strncmp(s, "true", 4) == 0;
+}
+
+static int text_is_false(const char *s, size_t n)
+{
+    while (n && (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == '\t'))
+        n--;
+    return n == 5 && strncmp(s, "false", 5) == 0;
 }
 
 /* ---- CompleteMultipartUpload ----------------------------------------------------------- */
@@ -766,5 +779,195 @@ int gw_xml_parse_cors(const char *p, size_t n, gw_cors_t *out)
     x.out = out;
     if ((rc = xin_run(&x, p, n)) != 0)
         gw_cors_dispose(out);
+    return rc;
+}
+
+/* ---- LifecycleConfiguration -------------------------------------------------------------- */
+
+/* The elements of a lifecycle configuration: where each may appear (its parent's name) and
+ * whether it may repeat there. An element's bit in seen[] is its index. */
+static const struct lc_elem {
+    const char *parent, *name;
+    int repeat;
+} lc_elems[] = {
+    {"LifecycleConfiguration", "Rule", 1},
+    {"Rule", "ID", 0},
+    {"Rule", "Prefix", 0},
+    {"Rule", "Status", 0},
+    {"Rule", "Filter", 0},
+    {"Rule", "Expiration", 0},
+    {"Rule", "NoncurrentVersionExpiration", 0},
+    {"Rule", "AbortIncompleteMultipartUpload", 0},
+    {"Rule", "Transition", 1},
+    {"Rule", "NoncurrentVersionTransition", 1},
+    {"Filter", "Prefix", 0},
+    {"Filter", "Tag", 0},
+    {"Filter", "And", 0},
+    {"Filter", "ObjectSizeGreaterThan", 0},
+    {"Filter", "ObjectSizeLessThan", 0},
+    {"And", "Prefix", 0},
+    {"And", "Tag", 1},
+    {"And", "ObjectSizeGreaterThan", 0},
+    {"And", "ObjectSizeLessThan", 0},
+    {"Tag", "Key", 0},
+    {"Tag", "Value", 0},
+    {"Expiration", "Days", 0},
+    {"Expiration", "Date", 0},
+    {"Expiration", "ExpiredObjectDeleteMarker", 0},
+    {"NoncurrentVersionExpiration", "NoncurrentDays", 0},
+    {"NoncurrentVersionExpiration", "NewerNoncurrentVersions", 0},
+    {"AbortIncompleteMultipartUpload", "DaysAfterInitiation", 0},
+    {"Transition", "Days", 0},
+    {"Transition", "Date", 0},
+    {"Transition", "StorageClass", 0},
+    {"NoncurrentVersionTransition", "NoncurrentDays", 0},
+    {"NoncurrentVersionTransition", "NewerNoncurrentVersions", 0},
+    {"NoncurrentVersionTransition", "StorageClass", 0},
+};
+
+static_assert(sizeof(lc_elems) / sizeof(lc_elems[0]) <= 64, "one bit of seen[] each");
+
+static void lc_start(struct xin *x)
+{
+    int d = x->depth - 1; /* the element just opened */
+    size_t i, n = sizeof(lc_elems) / sizeof(lc_elems[0]);
+
+    if (d == 0) {
+        if (!name_is(x, 0, "LifecycleConfiguration"))
+            fail(x);
+        x->seen[0] = 0;
+        return;
+    }
+    for (i = 0; i < n; i++)
+        if (name_is(x, d - 1, lc_elems[i].parent) && name_is(x, d, lc_elems[i].name))
+            break;
+    if (i == n || (name_is(x, d - 1, "Filter") && x->seen[d - 1] != 0) ||
+        (!lc_elems[i].repeat && (x->seen[d - 1] & (1ull << i)))) {
+        fail(x); /* unknown, in the wrong place, twice, or a Filter of two conditions */
+        return;
+    }
+    x->seen[d - 1] |= 1ull << i;
+    x->seen[d] = 0;
+    if (name_is(x, d, "Rule")) {
+        x->lc = gw_lc_add_rule(x->out); /* NULL past the limit: counted, then refused */
+    } else if (name_is(x, d, "Tag")) {
+        x->have_key = x->have_etag = 0;
+        cn_buf_reset(&x->key);
+        cn_buf_reset(&x->value);
+    } else if (x->lc != NULL) {
+        x->lc->has_filter |= name_is(x, d, "Filter");
+        x->lc->has_expiration |= name_is(x, d, "Expiration");
+        x->lc->has_noncurrent |= name_is(x, d, "NoncurrentVersionExpiration");
+        x->lc->has_abort |= name_is(x, d, "AbortIncompleteMultipartUpload");
+        x->lc->transitions += name_is(x, d, "Transition") ||
+                              name_is(x, d, "NoncurrentVersionTransition");
+    }
+}
+
+/* A signed integer, blanks around it: 0 with *out, or CN_EINVAL (not one, or past 18 digits). */
+static int parse_i64(const char *s, size_t n, int64_t *out)
+{
+    int64_t v = 0;
+    int neg = 0;
+
+    while (n && (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == '\t'))
+        n--;
+    if (n && (*s == '-' || *s == '+')) {
+        neg = *s == '-';
+        s++, n--;
+    }
+    if (n == 0 || n > 18)
+        return CN_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return CN_EINVAL;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = neg ? -v : v;
+    return 0;
+}
+
+static void lc_end(struct xin *x, const char *t, size_t n)
+{
+    gw_lc_rule_t *rule = x->lc;
+    int d = x->depth - 1;
+    int64_t v = 0;
+    char **str = NULL;
+    int64_t *num = NULL;
+
+    if (name_is(x, d, "Key") || name_is(x, d, "Value")) {
+        cn_buf_append(name_is(x, d, "Value") ? &x->value : &x->key, t, n);
+        *(name_is(x, d, "Value") ? &x->have_etag : &x->have_key) = 1;
+        return;
+    }
+    if (name_is(x, d, "Tag") && !name_is(x, d - 1, "Rule")) {
+        if (!x->have_key || !x->have_etag)
+            fail(x);
+        else if (rule != NULL)
+            gw_tags_add(&rule->tags, x->key.len ? x->key.data : "", x->key.len,
+                        x->value.len ? x->value.data : "", x->value.len);
+        return;
+    }
+    if (rule == NULL || d < 2 || name_is(x, d - 1, "Transition") ||
+        name_is(x, d - 1, "NoncurrentVersionTransition"))
+        return;
+    if (name_is(x, d - 1, "Rule"))
+        str = name_is(x, d, "ID")       ? &rule->id
+              : name_is(x, d, "Prefix") ? &rule->prefix
+              : name_is(x, d, "Status") ? &rule->status
+                                        : NULL;
+    else if (name_is(x, d, "Prefix"))
+        str = &rule->filter_prefix;
+    else if (name_is(x, d, "Date"))
+        str = &rule->date;
+    if (str != NULL) {
+        if (memchr(t, '\0', n) != NULL) {
+            fail(x);
+            return;
+        }
+        cn_free(*str);
+        *str = cn_strndup(t, n);
+        return;
+    }
+    if (name_is(x, d, "ExpiredObjectDeleteMarker")) {
+        rule->marker = text_is_true(t, n);
+        if (!rule->marker && !text_is_false(t, n))
+            fail(x); /* xsd:boolean as S3 reads it: true or false */
+        return;
+    }
+    num = name_is(x, d, "Days")                      ? &rule->days
+          : name_is(x, d, "NoncurrentDays")          ? &rule->noncurrent_days
+          : name_is(x, d, "NewerNoncurrentVersions") ? &rule->newer_noncurrent
+          : name_is(x, d, "DaysAfterInitiation")     ? &rule->abort_days
+          : name_is(x, d, "ObjectSizeGreaterThan")   ? &rule->size_gt
+          : name_is(x, d, "ObjectSizeLessThan")      ? &rule->size_lt
+                                                     : NULL;
+    if (num == NULL)
+        return; /* a container: Filter, And, Expiration... */
+    if (parse_i64(t, n, &v) != 0 ||
+        (num != &rule->size_gt && num != &rule->size_lt && (v > INT32_MAX || v < INT32_MIN)))
+        fail(x); /* not an integer, or past S3's xsd:int (its sizes are xsd:long) */
+    else
+        *num = v;
+}
+
+int gw_xml_parse_lifecycle(const char *p, size_t n, gw_lc_t *out)
+{
+    struct xin x = {0};
+    int rc;
+
+    gw_lc_dispose(out);
+    cn_buf_init(&x.key);
+    cn_buf_init(&x.value);
+    x.on_start = lc_start;
+    x.on_end = lc_end;
+    x.out = out;
+    rc = xin_run(&x, p, n);
+    cn_buf_dispose(&x.key);
+    cn_buf_dispose(&x.value);
+    if (rc != 0)
+        gw_lc_dispose(out);
     return rc;
 }

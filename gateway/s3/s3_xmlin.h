@@ -2,7 +2,7 @@
  * gateway/s3/s3_xmlin.h: parsers of the XML request bodies S3 clients send (expat underneath):
  * CompleteMultipartUpload, Delete (DeleteObjects), AccessControlPolicy (Put*Acl: its grants),
  * CreateBucketConfiguration, PublicAccessBlockConfiguration,
- * OwnershipControls, Tagging and CORSConfiguration. Strict: a wrong root, a missing or repeated
+ * OwnershipControls, Tagging, CORSConfiguration and LifecycleConfiguration. Strict: a wrong root, a missing or repeated
  * required element, a DOCTYPE (entity tricks) or bad XML is CN_EINVAL (the caller answers
  * MalformedXML). Namespaces are accepted and ignored. Pure functions, thread-safe.
  */
@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "gateway/s3/cors.h"
+#include "gateway/s3/lifecycle.h"
 #include "gateway/s3/tags.h"
 
 #define GW_MPU_MAX_PARTS 10000
@@ -112,5 +113,18 @@ int gw_xml_parse_tagging(const char *p, size_t n, gw_tags_t *out);
  *  or MaxAgeSeconds twice in a rule, a MaxAgeSeconds that is not an integer 0..2^31-1); out
  *  is then empty. */
 int gw_xml_parse_cors(const char *p, size_t n, gw_cors_t *out);
+
+/** Parses a LifecycleConfiguration body (PutBucketLifecycleConfiguration: Rule elements, each
+ *  with at most one ID, Prefix, Status, Filter, Expiration, NoncurrentVersionExpiration and
+ *  AbortIncompleteMultipartUpload, any number of Transition and NoncurrentVersionTransition
+ *  (only counted); a Filter of one of Prefix, Tag, And, ObjectSizeGreaterThan and
+ *  ObjectSizeLessThan; an And of at most one Prefix and each size, any number of Tag) into
+ *  *out (emptied first), in document order, the text of each as sent and the rules unchecked
+ *  (gw_lc_check tells S3's rules; rules past GW_LC_MAX_RULES are only counted). 0, or
+ *  CN_EINVAL (MalformedXML: bad XML, another root, an unknown or misplaced element, one twice
+ *  where it may not be, a Tag without its Key or Value, a number that is not an integer
+ *  (xsd:int for days and counts, xsd:long for sizes), an ExpiredObjectDeleteMarker other than
+ *  true or false); out is then empty. */
+int gw_xml_parse_lifecycle(const char *p, size_t n, gw_lc_t *out);
 
 #endif
