@@ -56,7 +56,9 @@ struct stor_lc {
     struct stor_server *s;
     uv_timer_t timer;
     int busy;                  /* a scan, a visit or an action is out */
-    cn_buf_t cursor;           /* the last index key of this pass looked at ("": a new pass) */
+    cn_buf_t cursor;           /* where the current batch's scan started ("": a new pass) */
+    cn_buf_t batch_last;       /* the last index key the current batch's scan looked at */
+    cn_buf_t cur_key, done_key; /* the batch's entry being visited, the last one finished */
     uint64_t pass_started_ms, last_pass_ms, next_pass_ms;
     double budget;             /* objects this node may still visit now (the rate's tokens) */
     /* the batch: kind byte, u32 length, key; visited from batch_off */
@@ -67,7 +69,9 @@ struct stor_lc {
     cn_buf_t obj;
     cn_list_result_t *versions;
     const stor_bucket_t *bucket;
-    size_t pending;            /* calls out for the current visit */
+    size_t pending;            /* calls and local reads out for the current visit */
+    size_t jobs;               /* scans and listings on the thread pool */
+    int stopping, timer_closed; /* freed once both hold and nothing is out (maybe_free) */
     stor_lc_stats_t st;
 };
 
@@ -105,11 +109,18 @@ static uint64_t day_ms(const struct stor_server *s)
 
 /* ---- the position, saved ----------------------------------------------------------------- */
 
-static void save_cursor(struct stor_lc *lc)
+static void save_key(struct stor_lc *lc, const cn_buf_t *k)
 {
     stor_repair_q_rec_put(lc->s, LC_REC, cn_slice("pass", 4),
-                          cn_slice(lc->cursor.data ? lc->cursor.data : "", lc->cursor.len),
-                          NULL, NULL);
+                          cn_slice(k->data ? k->data : "", k->len), NULL, NULL);
+}
+
+/* The position to resume from: inside a batch, the last entry it finished (what follows is
+ * looked at again: visits are decided afresh, so a second one does no harm); else the
+ * batch's start. */
+static void save_cursor(struct stor_lc *lc)
+{
+    save_key(lc, lc->busy && lc->done_key.len > 0 ? &lc->done_key : &lc->cursor);
 }
 
 static int load_cursor(void *arg, cn_slice_t name, cn_slice_t val)
@@ -128,9 +139,29 @@ static int load_cursor(void *arg, cn_slice_t name, cn_slice_t val)
 
 static void visit_next(struct stor_lc *lc);
 
+static void maybe_free(struct stor_lc *lc)
+{
+    if (!lc->stopping || !lc->timer_closed || lc->pending > 0 || lc->jobs > 0)
+        return;
+    if (lc->versions != NULL)
+        cn_list_result_free(lc->versions);
+    cn_buf_dispose(&lc->cursor);
+    cn_buf_dispose(&lc->batch);
+    cn_buf_dispose(&lc->obj);
+    cn_buf_dispose(&lc->batch_last);
+    cn_buf_dispose(&lc->cur_key);
+    cn_buf_dispose(&lc->done_key);
+    lc->magic = 0;
+    cn_free(lc);
+}
+
 static void call_done(struct stor_lc *lc)
 {
-    if (--lc->pending == 0)
+    if (--lc->pending > 0)
+        return;
+    if (lc->stopping)
+        maybe_free(lc);
+    else
         visit_next(lc);
 }
 
@@ -199,7 +230,8 @@ static void on_call(int status, cn_msg_t *resp, void *arg)
     if (rc == 0) {
         if (c->counter != NULL)
             (*c->counter)++;
-        then(lc, c, resp);
+        if (!lc->stopping)
+            then(lc, c, resp);
     } else if (rc != CN_ECOND && rc != CN_ENOENT) {
         /* CN_ECOND: the object changed since it was read; the next pass decides again */
         lc->st.errors++;
@@ -352,10 +384,10 @@ static void on_manifest(struct stor_server *s, stor_version_t *v, void *arg)
     struct stor_lc *lc = r->lc;
 
     (void)s;
-    if (v->rc == 0 && (v->m.flags & CN_OBJ_MANIFEST) && !(v->m.flags & CN_OBJ_TOMBSTONE))
-        act(lc, r->i, r->action, v->body.data, v->body.len);
-    else
-        act(lc, r->i, r->action, NULL, 0);
+    if (!lc->stopping) {
+        int man = v->rc == 0 && (v->m.flags & CN_OBJ_MANIFEST) && !(v->m.flags & CN_OBJ_TOMBSTONE);
+        act(lc, r->i, r->action, man ? v->body.data : NULL, man ? v->body.len : 0);
+    }
     stor_version_dispose(v);
     cn_free(v);
     cn_free(r);
@@ -497,15 +529,16 @@ static void on_marker(struct stor_server *s, stor_version_t *v, void *arg)
     cn_slice_t marker = cn_slice(lc->obj.data, lc->obj.len), key = upload_key(marker);
 
     (void)s;
-    if (v->rc == 0 && !(v->m.flags & CN_OBJ_TOMBSTONE) && key.ptr != NULL &&
+    if (!lc->stopping && v->rc == 0 && !(v->m.flags & CN_OBJ_TOMBSTONE) && key.ptr != NULL &&
         cn_lc_abort_upload(lc->bucket->lifecycle, key.ptr, key.len, v->m.mtime_ms, cn_now_ms(),
                            day_ms(lc->s))) {
-        /* only the marker as it was read: a Complete that replaced it meanwhile wins */
+        /* only the marker as it was read (a marker has no ETag: its write time says which):
+         * a Complete that replaced it meanwhile wins */
         cn_msg_t *m = delete_msg(marker);
         cn_wcond_t c = {0};
 
-        c.has_if_match = 1;
-        snprintf(c.if_match, sizeof(c.if_match), "%s", v->m.etag);
+        c.has_if_mtime = 1;
+        c.if_mtime_s = v->m.mtime_ms / 1000;
         cn_wcond_to_msg(&c, m);
         call(lc, m, &lc->st.uploads_aborted, THEN_PARTS, marker.ptr, marker.len);
     }
@@ -538,6 +571,13 @@ static void group_done(uv_work_t *w, int status)
     struct group_job *j = w->data;
     struct stor_lc *lc = j->lc;
 
+    lc->jobs--;
+    if (lc->stopping) {
+        cn_buf_dispose(&j->out);
+        cn_free(j);
+        maybe_free(lc);
+        return;
+    }
     if (lc->versions != NULL)
         cn_list_result_free(lc->versions);
     lc->versions = NULL;
@@ -562,6 +602,13 @@ static void visit_next(struct stor_lc *lc)
 {
     struct stor_server *s = lc->s;
 
+    if (lc->stopping)
+        return;
+    if (lc->cur_key.len > 0) { /* the entry visited before is finished */
+        cn_buf_reset(&lc->done_key);
+        cn_buf_append(&lc->done_key, lc->cur_key.data, lc->cur_key.len);
+        cn_buf_reset(&lc->cur_key);
+    }
     while (lc->batch_off < lc->batch.len && lc->budget >= 1) {
         char kind = lc->batch.data[lc->batch_off];
         uint32_t kl;
@@ -572,6 +619,8 @@ static void visit_next(struct stor_lc *lc)
         lc->batch_off += 1 + sizeof(kl) + kl;
         lc->budget -= 1;
         lc->st.visited++;
+        cn_buf_reset(&lc->cur_key);
+        cn_buf_append(&lc->cur_key, key.ptr, key.len);
         if (s->ring_cur == NULL || s->ring_prev != NULL)
             continue; /* a rebalance: the owners are moving, the next pass decides */
         if ((lc->bucket = rules_of(s, kind == LC_UPLOAD ? cn_slice(key.ptr + 3, key.len - 3)
@@ -588,20 +637,25 @@ static void visit_next(struct stor_lc *lc)
         j->lc = lc;
         j->work.data = j;
         cn_buf_init(&j->out);
+        lc->jobs++;
         cn_work_queue(s->loop, &j->work, run_group, group_done, "lifecycle group");
         return;
     }
     if (lc->batch_off < lc->batch.len)
         return; /* out of budget: the next tick goes on */
-    /* the batch is done */
-    save_cursor(lc);
+    /* the batch is done: the next one starts after it */
+    cn_buf_reset(&lc->cur_key);
+    cn_buf_reset(&lc->done_key);
+    cn_buf_reset(&lc->cursor);
+    cn_buf_append(&lc->cursor, lc->batch_last.data ? lc->batch_last.data : "", lc->batch_last.len);
+    save_key(lc, &lc->cursor);
     if (!lc->batch_more) {
         lc->st.passes++;
         lc->last_pass_ms = cn_now_ms();
         lc->next_pass_ms = lc->pass_started_ms + lc->s->conf->lc_interval_ms;
         lc->pass_started_ms = 0;
         cn_buf_reset(&lc->cursor);
-        save_cursor(lc);
+        save_key(lc, &lc->cursor);
     }
     lc->busy = 0;
 }
@@ -682,18 +736,21 @@ static void scan_done(uv_work_t *w, int status)
     struct stor_server *s = lc->s;
     size_t off = 0;
 
+    lc->jobs--;
+    if (lc->stopping) {
+        status = CN_ECANCELED; /* nothing more is started: only freed below */
+        lc->busy = 1;
+    }
     cn_buf_reset(&lc->batch);
     lc->batch_off = 0;
     lc->batch_more = status == 0 && j->rc >= 0 && j->more;
     if (status != 0 || j->rc < 0) {
-        lc->st.errors++;
+        lc->st.errors += !lc->stopping;
         lc->busy = 0;
     } else {
         lc->st.scanned += j->scanned;
-        if (j->last.len > 0) {
-            cn_buf_reset(&lc->cursor);
-            cn_buf_append(&lc->cursor, j->last.data, j->last.len);
-        }
+        cn_buf_reset(&lc->batch_last);
+        cn_buf_append(&lc->batch_last, j->last.data ? j->last.data : "", j->last.len);
         /* keep what this node is the first owner of (an upload's marker, by its own key) */
         while (off < j->out.len) {
             uint32_t kl;
@@ -711,6 +768,7 @@ static void scan_done(uv_work_t *w, int status)
     cn_buf_dispose(&j->last);
     cn_buf_dispose(&j->prev_obj);
     cn_free(j);
+    maybe_free(lc);
 }
 
 static void scan_start(struct stor_lc *lc)
@@ -730,6 +788,7 @@ static void scan_start(struct stor_lc *lc)
         if (s->buckets.v[i].lifecycle != NULL)
             snprintf(j->names[j->nnames++], sizeof(j->names[0]), "%s/", s->buckets.v[i].name);
     lc->busy = 1;
+    lc->jobs++;
     cn_work_queue(s->loop, &j->work, run_scan, scan_done, "lifecycle scan");
 }
 
@@ -777,6 +836,9 @@ int stor_lc_start(struct stor_server *s)
     cn_buf_init(&lc->cursor);
     cn_buf_init(&lc->batch);
     cn_buf_init(&lc->obj);
+    cn_buf_init(&lc->batch_last);
+    cn_buf_init(&lc->cur_key);
+    cn_buf_init(&lc->done_key);
     stor_repair_q_rec_foreach(s, LC_REC, load_cursor, lc);
     if (lc->cursor.len > 0) {
         lc->pass_started_ms = cn_now_ms(); /* resumes the pass it was in */
@@ -795,13 +857,8 @@ static void on_timer_closed(uv_handle_t *h)
 {
     struct stor_lc *lc = h->data;
 
-    if (lc->versions != NULL)
-        cn_list_result_free(lc->versions);
-    cn_buf_dispose(&lc->cursor);
-    cn_buf_dispose(&lc->batch);
-    cn_buf_dispose(&lc->obj);
-    lc->magic = 0;
-    cn_free(lc);
+    lc->timer_closed = 1;
+    maybe_free(lc);
 }
 
 void stor_lc_stop(struct stor_server *s)
@@ -811,6 +868,7 @@ void stor_lc_stop(struct stor_server *s)
     if (lc == NULL)
         return;
     s->lc = NULL;
+    lc->stopping = 1; /* what is out comes back to nothing and frees it last */
     if (lc->pass_started_ms != 0)
         save_cursor(lc);
     uv_timer_stop(&lc->timer);
