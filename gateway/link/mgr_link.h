@@ -19,6 +19,7 @@
 #include "gateway/auth/access.h" /* gw_ownership_t */
 #include "gateway/auth/policy.h"
 #include "gateway/s3/cors.h"
+#include "gateway/s3/lock_doc.h"
 
 typedef struct gw_server gw_server_t;
 
@@ -67,6 +68,8 @@ typedef struct gw_bucket {
     gw_cors_t *cors;      /* those rules read once per table (s3_cors.c matches requests with
                              them); NULL: none, or a stored form that does not read (then no
                              request is allowed, fail closed) */
+    int object_lock;      /* created with Object Lock (its "object_lock" configuration) */
+    gw_lock_conf_t lock;  /* its default retention (s3_objlock.c) */
 } gw_bucket_t;
 
 /* manager link state (mgr_link.c) */
