@@ -49,6 +49,8 @@ def main():
     expect_code("CreateBucket ObjectLockEnabledForBucket", s3.create_bucket, 200, Bucket=B,
                 ObjectLockEnabledForBucket=True)
     s3.create_bucket(Bucket=PLAIN)
+    expect_error("CreateBucket with lock over an own bucket without", s3.create_bucket, 409,
+                 "BucketAlreadyOwnedByYou", Bucket=PLAIN, ObjectLockEnabledForBucket=True)
     eq("a lock bucket has versioning Enabled", "Enabled",
        s3.get_bucket_versioning(Bucket=B).get("Status"))
     expect_error("versioning cannot be Suspended on a lock bucket", s3.put_bucket_versioning,

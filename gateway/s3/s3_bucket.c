@@ -173,6 +173,11 @@ void gw_s3_create_bucket(gw_req_t *r)
         return;
     }
     if ((b = gw_mgr_bucket_find(r->srv, r->route.bucket)) != NULL) {
+        if (lock_asked(r) && !b->object_lock && r->requester[0] && b->owner != NULL &&
+            strcmp(b->owner, r->requester) == 0) { /* never a 200 that did not add the lock */
+            gw_req_error(r, GW_S3_BUCKET_ALREADY_OWNED_BY_YOU, NULL);
+            return;
+        }
         answer_exists(r, b->owner);
         return;
     }
