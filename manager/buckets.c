@@ -290,9 +290,38 @@ static void config_key(const char *bucket, const char *name, char *out, size_t l
     snprintf(out, len, "x/%s/%s", bucket, name ? name : "");
 }
 
-static int apply_config(const mgr_cmd_t *c, const mgr_bucket_t *cur, mgr_batch_t *b)
+/* "object_lock" is {"ObjectLockEnabled": "Enabled"[, "Rule": ...]} (the gateway's
+ * s3_objlock.c checks the rule) and is never deleted either: locked versions stay locked
+ * (issue 18). A bucket with it keeps versioning Enabled. */
+static int object_lock_valid(const json_t *j)
+{
+    const char *st = json_string_value(json_object_get(j, "ObjectLockEnabled"));
+
+    return st != NULL && strcmp(st, "Enabled") == 0;
+}
+
+/* 1 when bucket has its "object_lock" configuration (an unreadable state counts as having
+ * it: the refusals it causes are the safe side). */
+static int has_object_lock(mgr_state_t *st, const char *bucket)
+{
+    char key[16 + MGR_BUCKET_NAME_MAX + 16];
+    char *v = NULL;
+    size_t len;
+    int rc;
+
+    config_key(bucket, "object_lock", key, sizeof(key));
+    rc = mgr_state_get(st, key, &v, &len);
+    cn_free(v);
+    return rc != CN_ENOENT;
+}
+
+static int apply_config(mgr_state_t *st, const mgr_cmd_t *c, const mgr_bucket_t *cur,
+                        mgr_batch_t *b)
 {
     char key[16 + MGR_BUCKET_NAME_MAX + sizeof(c->config)];
+    int versioning = strcmp(c->config, "versioning") == 0;
+    int lock = strcmp(c->config, "object_lock") == 0;
+    const char *status;
     json_t *j;
 
     if (!mgr_bucket_config_known(c->config))
@@ -301,16 +330,22 @@ static int apply_config(const mgr_cmd_t *c, const mgr_bucket_t *cur, mgr_batch_t
         return CN_EPERM;
     config_key(cur->name, c->config, key, sizeof(key));
     if (c->text_len == 0) {
-        if (strcmp(c->config, "versioning") == 0)
+        if (versioning || lock)
             return CN_EINVAL;
         mgr_batch_del(b, key);
         return 0;
     }
     j = json_loadb(c->text, c->text_len, 0, NULL);
     /* a configuration is a JSON object (backups keep it so) */
-    if (!json_is_object(j) || (strcmp(c->config, "versioning") == 0 && !versioning_valid(j))) {
+    if (!json_is_object(j) || (versioning && !versioning_valid(j)) ||
+        (lock && !object_lock_valid(j))) {
         json_decref(j);
         return CN_EINVAL;
+    }
+    status = versioning ? json_string_value(json_object_get(j, "Status")) : NULL;
+    if (status != NULL && strcmp(status, "Enabled") != 0 && has_object_lock(st, cur->name)) {
+        json_decref(j);
+        return CN_ECONFLICT; /* S3's InvalidBucketState */
     }
     json_decref(j);
     mgr_batch_put(b, key, c->text, c->text_len);
@@ -369,7 +404,7 @@ int mgr__buckets_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b)
         if ((rc = apply_policy(c, &cur, b)) != 0)
             return rc;
     } else if (c->kind == MGR_CMD_BUCKET_SET_CONFIG) {
-        if ((rc = apply_config(c, &cur, b)) != 0)
+        if ((rc = apply_config(st, c, &cur, b)) != 0)
             return rc;
     } else if ((rc = apply_change(st, c, &cur)) != 0) {
         return rc;

@@ -36,6 +36,7 @@
 #include "gateway/s3/s3_list_versions.h"
 #include "gateway/s3/s3_version.h"
 #include "gateway/s3/s3_tagging.h"
+#include "gateway/s3/s3_objlock.h"
 #include "gateway/http/tls.h"
 #include "gateway/http/too_large.h"
 
@@ -96,6 +97,12 @@ static const gw_op_fn op_handlers[] = {
     [GW_OP_GET_BUCKET_LIFECYCLE] = gw_s3_get_bucket_lifecycle,
     [GW_OP_PUT_BUCKET_LIFECYCLE] = gw_s3_put_bucket_lifecycle,
     [GW_OP_DELETE_BUCKET_LIFECYCLE] = gw_s3_delete_bucket_lifecycle,
+    [GW_OP_GET_OBJECT_LOCK_CONFIG] = gw_s3_get_object_lock_config,
+    [GW_OP_PUT_OBJECT_LOCK_CONFIG] = gw_s3_put_object_lock_config,
+    [GW_OP_GET_OBJECT_RETENTION] = gw_s3_get_object_retention,
+    [GW_OP_PUT_OBJECT_RETENTION] = gw_s3_put_object_retention,
+    [GW_OP_GET_OBJECT_LEGAL_HOLD] = gw_s3_get_object_legal_hold,
+    [GW_OP_PUT_OBJECT_LEGAL_HOLD] = gw_s3_put_object_legal_hold,
 };
 
 /* Runs r's operation; one without a row (GW_OP_UNSUPPORTED...) is NotImplemented. */
@@ -120,6 +127,8 @@ static void after_auth(gw_req_t *r)
     if ((e = gw_req_read_acl(r, &msg)) != GW_S3_OK)
         goto fail;
     if ((e = gw_req_read_tagging(r, &msg)) != GW_S3_OK)
+        goto fail;
+    if ((e = gw_req_read_lock(r, &msg)) != GW_S3_OK) /* x-amz-object-lock-* */
         goto fail;
     if (r->route.op == GW_OP_POST_OBJECT && (e = gw_post_apply(r, &msg)) != GW_S3_OK)
         goto fail;

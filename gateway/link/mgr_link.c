@@ -92,6 +92,11 @@ static void load_config(gw_bucket_t *b, const json_t *o)
         b->versioning = strcmp(mode, "Enabled") == 0 ? GW_VER_ENABLED : GW_VER_SUSPENDED;
     if ((p = json_object_get(c, "tagging")) != NULL)
         b->tagging = json_dumps(p, JSON_COMPACT);
+    if ((p = json_object_get(c, "object_lock")) != NULL) {
+        b->object_lock = 1; /* a default retention that does not read: none is applied */
+        if (gw_lock_conf_decode(p, &b->lock) != 0)
+            CN_LOG(CN_LOG_WARN, "bucket=%s: its object lock rule does not read", b->name);
+    }
     own = json_object_get(c, "ownership_controls");
     if ((mode = json_string_value(json_object_get(own, "ObjectOwnership"))) != NULL) {
         b->has_ownership = 1;

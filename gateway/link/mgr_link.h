@@ -20,6 +20,7 @@
 #include "gateway/auth/policy.h"
 #include "common/lifecycle.h"
 #include "gateway/s3/cors.h"
+#include "gateway/s3/lock_doc.h"
 
 typedef struct gw_server gw_server_t;
 
@@ -72,6 +73,8 @@ typedef struct gw_bucket {
                              none; malloc'd */
     cn_lc_rules_t *lifecycle; /* those rules read once per table (x-amz-expiration); NULL:
                                  none, or a stored form that does not read */
+    int object_lock;      /* created with Object Lock (its "object_lock" configuration) */
+    gw_lock_conf_t lock;  /* its default retention (s3_objlock.c) */
 } gw_bucket_t;
 
 /* manager link state (mgr_link.c) */

@@ -4,9 +4,11 @@
  * Bucket ownership was checked by the handler (http.c); the bucket table comes from the
  * manager (mgr_link.c).
  */
+#include "gateway/s3/s3_objlock.h"
 #include "gateway/gateway.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "common/err.h"
 #include "common/hash.h"
@@ -112,6 +114,14 @@ static void answer_exists(gw_req_t *r, const char *owner)
     gw_req_error(r, GW_S3_BUCKET_ALREADY_EXISTS, NULL);
 }
 
+/* x-amz-bucket-object-lock-enabled: true (s3_refuse.c refused other values than false) */
+static int lock_asked(const gw_req_t *r)
+{
+    cn_slice_t h = gw_req_header(r, "x-amz-bucket-object-lock-enabled");
+
+    return h.ptr != NULL && h.len == 4 && strncasecmp(h.ptr, "true", 4) == 0;
+}
+
 static void on_bucket_create(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
@@ -122,6 +132,10 @@ static void on_bucket_create(int status, cn_msg_t *resp, void *arg)
         goto out;
     if (rc == 0) {
         CN_LOG(CN_LOG_INFO, "bucket %s created by %s", r->route.bucket, r->auth.access_key);
+        if (lock_asked(r)) { /* Object Lock: versioning and the lock, then the table */
+            gw_lock_bucket_created(r, on_create_refreshed);
+            goto out;
+        }
         r->http.pending++;
         gw_mgr_refresh_buckets(r->srv, on_create_refreshed, r);
     } else if (rc == CN_EEXIST) {
@@ -159,6 +173,11 @@ void gw_s3_create_bucket(gw_req_t *r)
         return;
     }
     if ((b = gw_mgr_bucket_find(r->srv, r->route.bucket)) != NULL) {
+        if (lock_asked(r) && !b->object_lock && r->requester[0] && b->owner != NULL &&
+            strcmp(b->owner, r->requester) == 0) { /* never a 200 that did not add the lock */
+            gw_req_error(r, GW_S3_BUCKET_ALREADY_OWNED_BY_YOU, NULL);
+            return;
+        }
         answer_exists(r, b->owner);
         return;
     }

@@ -26,6 +26,7 @@
 #include "gateway/s3/s3_bucket.h"
 #include "gateway/s3/s3_copy.h"
 #include "gateway/s3/s3_tagging.h"
+#include "gateway/s3/s3_objlock.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/link/mgr_link.h"
 #include "gateway/gateway.h"
@@ -253,6 +254,7 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
         cn_slice_t src_meta = {0};
         cn_msg_get_bytes(resp, "meta", &src_meta);
         gw_tagging_copy(r, src_meta, &o->meta);
+        gw_lock_meta_copy(r, &o->meta); /* a new version's lock, never the source's */
     }
     snprintf(o->etag, sizeof(o->etag), "%s", etag);
     if (!(flags & CN_OBJ_MANIFEST)) {

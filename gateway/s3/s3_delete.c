@@ -26,6 +26,7 @@
 #include "gateway/s3/s3_xml.h"
 #include "gateway/s3/s3_xmlin.h"
 #include "gateway/s3/s3_delete.h"
+#include "gateway/s3/s3_objlock.h"
 #include "gateway/s3/s3_version.h"
 #include "gateway/s3/s3_wcond.h"
 #include "gateway/link/stor_link.h"
@@ -55,6 +56,7 @@ struct del_item {
     int have_man;
     int named;             /* the Object named its version */
     cn_wcond_t wcond;      /* the Object's condition, decided by the key's coordinator */
+    int lock_bypass;       /* it bypasses a GOVERNANCE retention (s3_objlock.h) */
 };
 
 static void del_free(gw_req_t *r)
@@ -135,6 +137,8 @@ static void item_delete(struct del_item *it)
     cn_msg_t *m = cn_msg_new(CN_OP_DELETE);
     cn_msg_set_bytes(m, "key", it->key.data, it->key.len);
     cn_msg_set_u64(m, "clock", 0);
+    if (it->lock_bypass) /* storage decides again */
+        cn_msg_set_u64(m, "lock_bypass", 1);
     cn_wcond_to_msg(&it->wcond, m); /* the key's coordinator decides */
     if (item_send(it, m, on_item_deleted, 1) != 0) {
         it->r->http.pending++; /* item_done drops it */
@@ -168,20 +172,41 @@ static void on_item_head(int status, cn_msg_t *resp, void *arg)
     struct del_item *it = arg;
     int rc = status ? status : cn_msg_rc(resp);
     uint64_t flags = 0;
+    gw_s3_err_t locked;
+    cn_slice_t ms = {0};
+    cn_buf_t meta;
 
-    if (rc == 0)
+    cn_buf_init(&meta);
+    if (rc == 0) {
         cn_msg_get_u64(resp, "flags", &flags);
-
+        cn_msg_get_bytes(resp, "meta", &ms);
+        cn_buf_append(&meta, ms.ptr ? ms.ptr : "", ms.len);
+    }
     if (resp)
         cn_msg_free(resp);
     if (rc == CN_ENOENT && !cn_wcond_any(&it->wcond)) { /* a condition: the coordinator's */
+        cn_buf_dispose(&meta);
         item_done(it, GW_S3_OK);
         return;
     }
     if (gw_req_rpc_done(it->r)) {
+        cn_buf_dispose(&meta);
         item_free(it);
         return;
     }
+    if (rc == 0) { /* a locked version: refused here as storage would */
+        const struct del_op *o = it->r->op;
+
+        locked = gw_lock_may_delete(it->r, cn_slice(meta.data, meta.len), o->d.keys[it->i],
+                                    o->d.key_lens[it->i], &it->lock_bypass);
+        if (locked != GW_S3_OK) {
+            cn_buf_dispose(&meta);
+            it->r->http.pending++; /* item_done drops it */
+            item_done(it, locked);
+            return;
+        }
+    }
+    cn_buf_dispose(&meta);
     if (rc == 0 && (flags & CN_OBJ_DELETE_MARKER)) {
         struct del_res *res = &((struct del_op *)it->r->op)->res[it->i];
         res->marker = 1; /* a marker named by its version: the answer says so */

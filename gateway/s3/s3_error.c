@@ -136,6 +136,9 @@ static const struct s3_err_row table[] = {
     [GW_S3_NO_SUCH_OBJECT_LOCK] = {"NoSuchObjectLockConfiguration", 404,
                                    "The specified object does not have a ObjectLock "
                                    "configuration"},
+    [GW_S3_INVALID_BUCKET_STATE] = {"InvalidBucketState", 409,
+                                    "The request is not valid with the current state of the "
+                                    "bucket."},
     [GW_S3_INVALID_TARGET_BUCKET_LOGGING] = {"InvalidTargetBucketForLogging", 400,
                                              "The target bucket for logging does not exist"},
     [GW_S3_CORS_FORBIDDEN] = {"AccessForbidden", 403,

@@ -73,6 +73,7 @@ typedef enum gw_s3_err {
     GW_S3_NO_SUCH_LIFECYCLE,              /* 404 NoSuchLifecycleConfiguration */
     GW_S3_NO_OBJECT_LOCK_CONFIG,          /* 404 ObjectLockConfigurationNotFoundError */
     GW_S3_NO_SUCH_OBJECT_LOCK,            /* 404 NoSuchObjectLockConfiguration (an object's) */
+    GW_S3_INVALID_BUCKET_STATE,           /* 409 InvalidBucketState (object lock, issue 18) */
     GW_S3_INVALID_TARGET_BUCKET_LOGGING,  /* 400 InvalidTargetBucketForLogging */
     GW_S3_CORS_FORBIDDEN,                 /* 403 AccessForbidden (a CORS request no rule allows) */
     GW_S3_BAD_REQUEST,                    /* 400 BadRequest (a preflight without Origin) */

@@ -27,6 +27,7 @@
  * Known limit: ListMultipartUploads orders by "<key>/<uploadId>", which differs from S3's
  * key order only for keys that hold bytes below '/'.
  */
+#include "gateway/s3/s3_objlock.h"
 #include "gateway/s3/s3_version.h"
 #include "gateway/s3/chunk.h"
 
@@ -1004,6 +1005,7 @@ static void complete_put_parent(gw_req_t *r)
         CN_LOG(CN_LOG_WARN, "req=%s upload %s: unreadable marker metadata kept as it is",
                r->reqid, o->id);
     gw_meta_set(&o->meta, MPU_CKALG, NULL); /* decoded just above */
+    gw_lock_meta_complete(r, &o->meta);     /* the upload's lock, or the bucket's default */
     gw_meta_set(&o->meta, MPU_OBJ_ID, o->id);    /* what a second Complete looks for */
     gw_meta_set(&o->meta, MPU_OBJ_PARTS, o->parts_hex);
     if (o->sum[0]) {

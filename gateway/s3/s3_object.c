@@ -26,6 +26,7 @@
 #include "gateway/s3/s3_version.h"
 #include "gateway/s3/s3_lifecycle.h"
 #include "gateway/s3/s3_tagging.h"
+#include "gateway/s3/s3_objlock.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
 
@@ -312,7 +313,7 @@ static void meta_add_stored(gw_meta_t *meta, const char *name, size_t nlen, cons
     gw_meta_add(meta, name, nlen, val, vlen);
 }
 
-/* What every new object's metadata ends with: its owner and ACL, checksum and tags. */
+/* What every new object's metadata ends with: its owner and ACL, checksum, tags and lock. */
 static void meta_finish(gw_req_t *r, gw_meta_t *meta, cn_buf_t *out)
 {
     /* the writer owns what it writes (format 2 of manifest.h) */
@@ -322,6 +323,7 @@ static void meta_finish(gw_req_t *r, gw_meta_t *meta, cn_buf_t *out)
                     strlen(r->checksum_value));
     if (r->tags != NULL && r->tags[0]) /* x-amz-tagging (s3_tagging.c) */
         gw_meta_add(meta, GW_META_TAGS, strlen(GW_META_TAGS), r->tags, strlen(r->tags));
+    gw_lock_meta_new(r, meta); /* x-amz-object-lock-*, or the bucket's default */
     gw_meta_encode(meta, out);
     gw_meta_dispose(meta);
 }
@@ -544,6 +546,8 @@ static void set_object_headers(gw_req_t *r, const char *etag, uint64_t mtime)
                 gw_tagging_count_header(r, m.pairs[i].value);
                 tags = m.pairs[i].value;
             }
+            if (nm[0] == ':' && gw_lock_header(r, nm, m.pairs[i].value))
+                continue;
             if (nm[0] == ':')
                 continue;
             if (strncmp(nm, GW_META_CHECKSUM_PREFIX, strlen(GW_META_CHECKSUM_PREFIX)) == 0) {
@@ -1002,6 +1006,8 @@ static void delete_parent(gw_req_t *r)
 {
     cn_msg_t *m = key_msg(r, CN_OP_DELETE);
     cn_msg_set_u64(m, "clock", 0);
+    if (r->lock_bypass) /* a GOVERNANCE retention bypassed: storage decides again */
+        cn_msg_set_u64(m, "lock_bypass", 1);
     cn_wcond_to_msg(&((gw_obj_op_t *)r->op)->wcond, m); /* the key's coordinator decides */
     send_write(r, m, on_delete_done);
 }
@@ -1024,12 +1030,22 @@ static void on_delete_head(int status, cn_msg_t *resp, void *arg)
     gw_req_t *r = arg;
     int rc = status ? status : cn_msg_rc(resp);
     uint64_t flags = 0;
-    if (rc == 0)
+    gw_s3_err_t locked = GW_S3_OK;
+    if (gw_req_rpc_gone(r, resp))
+        return;
+    if (rc == 0) {
+        cn_slice_t meta = {0};
         cn_msg_get_u64(resp, "flags", &flags);
+        cn_msg_get_bytes(resp, "meta", &meta);
+        /* a locked version (s3_objlock.h): refused here as storage would */
+        locked = gw_lock_may_delete(r, meta, r->route.key, r->route.key_len, &r->lock_bypass);
+    }
     if (resp)
         cn_msg_free(resp);
-    if (gw_req_rpc_done(r))
+    if (locked != GW_S3_OK) {
+        gw_req_error(r, locked, NULL);
         return;
+    }
     if (rc == CN_ENOENT && cn_wcond_any(&((gw_obj_op_t *)r->op)->wcond)) {
         delete_parent(r); /* a condition is the coordinator's to decide, not this head's */
         return;

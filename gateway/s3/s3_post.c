@@ -249,6 +249,13 @@ gw_s3_err_t gw_post_apply(gw_req_t *r, const char **msg)
     /* what a PUT with these fields as headers could not honour, a POST cannot either */
     if ((e = gw_refuse_check(GW_OP_PUT_OBJECT, NULL, 0, form_field, p, msg)) != GW_S3_OK)
         return e;
+    /* a PUT honours them (s3_objlock.c reads its headers); a form's are not read yet */
+    if (form_field(p, "x-amz-object-lock-mode").ptr ||
+        form_field(p, "x-amz-object-lock-retain-until-date").ptr ||
+        form_field(p, "x-amz-object-lock-legal-hold").ptr) {
+        *msg = "Object Lock fields (x-amz-object-lock-*) of a POST form are not supported yet.";
+        return GW_S3_NOT_IMPLEMENTED;
+    }
     for (size_t i = 0; i < p->form.nfields; i++) {
         cn_slice_t n = p->form.fields[i].name;
         if (n.len > 15 && strncasecmp(n.ptr, "x-amz-checksum-", 15) == 0) {

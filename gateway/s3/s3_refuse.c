@@ -3,8 +3,8 @@
  * s3_refuse.h). The rules run in a fixed order and the first that applies answers: the
  * operations we do not have (POST object), the query parameters (versionId, the
  * form of partNumber), x-amz-copy-source's versionId, then the
- * headers of the table, then the headers whose value decides (storage class, bucket object
- * lock, object ownership). The operations on one object take versionId=null (the object's
+ * headers of the table, then the headers whose value decides (storage class, the form of
+ * x-amz-bucket-object-lock-enabled, object ownership). The operations on one object take versionId=null (the object's
  * own key) and any version ID of ours (version.h); another form is S3's InvalidArgument.
  * Messages are static strings.
  */
@@ -38,11 +38,12 @@ static_assert(GW_OP_UNSUPPORTED < 64, "a set of operations is a 64-bit mask");
     (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT) | OP(GW_OP_DELETE_OBJECT) |                 \
      OP(GW_OP_GET_OBJECT_ACL) | OP(GW_OP_PUT_OBJECT_ACL) | OP(GW_OP_GET_OBJECT_TAGGING) |     \
      OP(GW_OP_PUT_OBJECT_TAGGING) | OP(GW_OP_DELETE_OBJECT_TAGGING) |                         \
-     OP(GW_OP_GET_OBJECT_ATTRIBUTES))
+     OP(GW_OP_GET_OBJECT_ATTRIBUTES) | OP(GW_OP_GET_OBJECT_RETENTION) |                    \
+     OP(GW_OP_PUT_OBJECT_RETENTION) | OP(GW_OP_GET_OBJECT_LEGAL_HOLD) |                      \
+     OP(GW_OP_PUT_OBJECT_LEGAL_HOLD))
 
 static const char sse_msg[] = "Server-side encryption (x-amz-server-side-encryption*) is not "
                               "supported yet: the object would be stored unencrypted.";
-static const char lock_msg[] = "Object Lock (x-amz-object-lock-*) is not supported yet.";
 static const char redirect_msg[] =
     "Website redirects (x-amz-website-redirect-location) are not supported yet.";
 
@@ -62,9 +63,6 @@ static const struct header_rule {
     {"x-amz-copy-source-server-side-encryption-customer-algorithm", COPY, sse_msg},
     {"x-amz-copy-source-server-side-encryption-customer-key", COPY, sse_msg},
     {"x-amz-copy-source-server-side-encryption-customer-key-md5", COPY, sse_msg},
-    {"x-amz-object-lock-mode", NEW_OBJECT, lock_msg},
-    {"x-amz-object-lock-retain-until-date", NEW_OBJECT, lock_msg},
-    {"x-amz-object-lock-legal-hold", NEW_OBJECT, lock_msg},
     {"x-amz-website-redirect-location", NEW_OBJECT, redirect_msg},
 };
 
@@ -172,11 +170,9 @@ static gw_s3_err_t check_values(gw_op_t op, gw_refuse_header_fn header, const vo
     if (op != GW_OP_CREATE_BUCKET)
         return GW_S3_OK;
     if ((h = header(arg, "x-amz-bucket-object-lock-enabled")).ptr &&
-        !slice_is_nocase(h, "false")) {
-        *msg = slice_is_nocase(h, "true")
-                   ? "Object Lock is not supported yet: buckets cannot be created with it."
-                   : "x-amz-bucket-object-lock-enabled must be true or false.";
-        return slice_is_nocase(h, "true") ? GW_S3_NOT_IMPLEMENTED : GW_S3_INVALID_ARGUMENT;
+        !slice_is_nocase(h, "false") && !slice_is_nocase(h, "true")) {
+        *msg = "x-amz-bucket-object-lock-enabled must be true or false.";
+        return GW_S3_INVALID_ARGUMENT;
     }
     /* objects belong to their writers and ACLs apply: S3's ObjectWriter */
     if ((h = header(arg, "x-amz-object-ownership")).ptr && !slice_is(h, "ObjectWriter")) {

@@ -20,6 +20,7 @@
 #include "gateway/s3/route.h"
 #include "gateway/auth/s3_auth.h"
 #include "gateway/s3/s3_error.h"
+#include "gateway/s3/lock_doc.h"
 
 #define GW_REQ_MAGIC 0x67777271u /* "gwrq" */
 
@@ -58,6 +59,8 @@ struct gw_req {
     char *tags;              /* the tags r sets, stored form (gateway/s3/tags.h; "" none):
                                 x-amz-tagging, a Put*Tagging body; NULL when it sets none
                                 (s3_tagging.h, gw_req_read_tagging); owned */
+    gw_lock_req_t lock;      /* the x-amz-object-lock-* headers of a new version (s3_objlock.h) */
+    int lock_bypass;         /* the write bypasses GOVERNANCE: its storage message says so */
     char checksum_name[32];  /* "x-amz-checksum-crc32"... verified for this body, or "" */
     char checksum_value[96]; /* its base64 value */
     struct gw_post *post;    /* a POST form upload's form (s3_post.h); owned */

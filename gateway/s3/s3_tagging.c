@@ -233,6 +233,8 @@ void gw_obj_put_again(gw_req_t *r, cn_msg_t *resp, const cn_buf_t *meta, int ok_
     cn_msg_set_str(put, "etag", etag);
     cn_msg_set_bytes(put, "meta", meta->data ? meta->data : "", meta->len);
     cn_msg_set_u64(put, "flags", flags & CN_OBJ_MANIFEST);
+    if (r->lock_bypass) /* a GOVERNANCE retention shortened: storage decides again */
+        cn_msg_set_u64(put, "lock_bypass", 1);
     body = cn_msg_steal_body(resp, &blen);
     if (flags & CN_OBJ_MANIFEST) {
         cn_manifest_t man = {0};
@@ -264,9 +266,7 @@ static void read_record(gw_req_t *r)
     gw_obj_read_send(r, CN_OP_GET, on_tagging_record);
 }
 
-/* Reads the version of r's object it addresses (?versionId, else the latest: s3_object.h),
- * then cont sends the read; a key-less request is NoSuchKey. */
-static void read_object(gw_req_t *r, void (*cont)(gw_req_t *r))
+void gw_obj_target(gw_req_t *r, void (*cont)(gw_req_t *r))
 {
     char k[GW_BUCKET_MAX + 2 + GW_KEY_MAX + 1];
     int n;
@@ -280,9 +280,7 @@ static void read_object(gw_req_t *r, void (*cont)(gw_req_t *r))
     gw_obj_version_target(r, gw_obj_op_new(r, k, (size_t)n + r->route.key_len), cont);
 }
 
-/* The object read for a tagging operation: 0 with *meta set when it exists and r may do its
- * operation; else the error is answered and resp freed (-1). After gw_req_rpc_gone. */
-static int object_allowed(gw_req_t *r, int rc, cn_msg_t *resp, cn_slice_t *meta)
+int gw_obj_target_allowed(gw_req_t *r, int rc, cn_msg_t *resp, cn_slice_t *meta)
 {
     gw_acl_subject_t bk = gw_req_bucket(r);
     uint64_t flags = 0;
@@ -318,7 +316,7 @@ static void on_get_tagging(int status, cn_msg_t *resp, void *arg)
 
     if (gw_req_rpc_gone(r, resp))
         return;
-    if (object_allowed(r, status ? status : cn_msg_rc(resp), resp, &meta) != 0)
+    if (gw_obj_target_allowed(r, status ? status : cn_msg_rc(resp), resp, &meta) != 0)
         return;
     cn_buf_init(&tags);
     if (gw_meta_find(meta.ptr ? meta.ptr : "", meta.len, GW_META_TAGS, &tags) < 0) {
@@ -334,7 +332,7 @@ static void on_get_tagging(int status, cn_msg_t *resp, void *arg)
 
 void gw_s3_get_object_tagging(gw_req_t *r)
 {
-    read_object(r, read_tags);
+    gw_obj_target(r, read_tags);
 }
 
 /* The whole record is read: put it again with r->tags (NULL: none) in its metadata. */
@@ -348,7 +346,7 @@ static void on_tagging_record(int status, cn_msg_t *resp, void *arg)
 
     if (gw_req_rpc_gone(r, resp))
         return;
-    if (object_allowed(r, status ? status : cn_msg_rc(resp), resp, &meta) != 0)
+    if (gw_obj_target_allowed(r, status ? status : cn_msg_rc(resp), resp, &meta) != 0)
         return;
     o = r->op;
     cn_buf_init(&old);
@@ -373,14 +371,14 @@ static void on_tagging_record(int status, cn_msg_t *resp, void *arg)
 
 void gw_s3_put_object_tagging(gw_req_t *r)
 {
-    read_object(r, read_record);
+    gw_obj_target(r, read_record);
 }
 
 void gw_s3_delete_object_tagging(gw_req_t *r)
 {
     cn_free(r->tags);
     r->tags = NULL;
-    read_object(r, read_record);
+    gw_obj_target(r, read_record);
 }
 
 /* ---- bucket ---------------------------------------------------------------------------- */

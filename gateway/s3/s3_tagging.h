@@ -42,4 +42,13 @@ void gw_tagging_count_header(gw_req_t *r, const char *stored);
  *  once written, or the S3 error. */
 void gw_obj_put_again(gw_req_t *r, cn_msg_t *resp, const cn_buf_t *meta, int ok_status);
 
+/** Finds the version of r's object it addresses (?versionId, else the latest: s3_object.h)
+ *  as r->op, then cont sends its read; a key-less request is answered NoSuchKey. For the
+ *  operations on an object's metadata: tags, retention, legal hold. */
+void gw_obj_target(gw_req_t *r, void (*cont)(gw_req_t *r));
+/** The read of gw_obj_target (rc, resp): 0 with *meta set (resp's) when the version exists,
+ *  is no delete marker and r may do its operation; else the error is answered and resp freed
+ *  (-1). After gw_req_rpc_gone. */
+int gw_obj_target_allowed(gw_req_t *r, int rc, cn_msg_t *resp, cn_slice_t *meta);
+
 #endif

@@ -62,6 +62,13 @@ void gw_s3_put_bucket_versioning(gw_req_t *r)
         gw_req_send_empty(r, 200);
         return;
     }
+    if (status != GW_XML_VER_ENABLED && gw_mgr_bucket_find(r->srv, r->route.bucket) != NULL &&
+        gw_mgr_bucket_find(r->srv, r->route.bucket)->object_lock) {
+        gw_req_error(r, GW_S3_INVALID_BUCKET_STATE,
+                     "An Object Lock configuration is present on this bucket, so the "
+                     "versioning state cannot be changed.");
+        return;
+    }
     snprintf(json, sizeof(json), "{\"Status\":\"%s\"}",
              status == GW_XML_VER_ENABLED ? "Enabled" : "Suspended");
     gw_bucket_conf_set(r, r->requester, "versioning", json, 200); /* S3: PutBucketVersioning answers 200 */

@@ -971,3 +971,105 @@ int gw_xml_parse_lifecycle(const char *p, size_t n, gw_lc_t *out)
         gw_lc_dispose(out);
     return rc;
 }
+
+/* ---- Object Lock documents ------------------------------------------------------------- */
+
+struct lock_doc {
+    const char *const *paths; /* "Root/A/B", in the order of the GW_X* constants */
+    size_t n;
+    gw_xml_lock_t *out;
+};
+
+/* The index of the open element's path in d (the root's own path is ""), or -1. */
+static int lock_path(const struct xin *x, const struct lock_doc *d)
+{
+    char path[XIN_MAX_DEPTH * XIN_NAME_MAX];
+    size_t len = 0;
+
+    path[0] = '\0';
+    for (int i = 1; i < x->depth; i++)
+        len += (size_t)snprintf(path + len, sizeof(path) - len, "%s%s", i > 1 ? "/" : "",
+                                x->names[i]);
+    for (size_t k = 0; k < d->n; k++)
+        if (strcmp(path, d->paths[k]) == 0)
+            return (int)k;
+    return -1;
+}
+
+/* 1 when path k of d has no path below it */
+static int lock_leaf(const struct lock_doc *d, size_t k)
+{
+    size_t l = strlen(d->paths[k]);
+
+    for (size_t j = 0; j < d->n; j++)
+        if (strncmp(d->paths[j], d->paths[k], l) == 0 && d->paths[j][l] == '/')
+            return 0;
+    return 1;
+}
+
+static void lock_start(struct xin *x)
+{
+    const struct lock_doc *d = x->out;
+    int k;
+
+    if (x->depth == 1) {
+        if (!name_is(x, 0, d->paths[d->n])) /* the root's name follows the paths */
+            fail(x);
+        return;
+    }
+    if ((k = lock_path(x, d)) < 0 || (d->out->seen & (1u << k)))
+        fail(x);
+    else
+        d->out->seen |= 1u << k;
+}
+
+static void lock_end(struct xin *x, const char *t, size_t n)
+{
+    const struct lock_doc *d = x->out;
+    int k;
+
+    if (x->depth == 1 || (k = lock_path(x, d)) < 0 || !lock_leaf(d, (size_t)k))
+        return;
+    if (n >= GW_XML_LOCK_VAL) {
+        fail(x);
+        return;
+    }
+    memcpy(d->out->val[k], t, n);
+    d->out->val[k][n] = '\0';
+}
+
+static int lock_run(const char *const *paths, size_t n, const char *p, size_t len,
+                    gw_xml_lock_t *out)
+{
+    struct lock_doc d = {paths, n, out};
+    struct xin x = {0};
+
+    memset(out, 0, sizeof(*out));
+    x.on_start = lock_start;
+    x.on_end = lock_end;
+    x.out = &d;
+    return xin_run(&x, p, len);
+}
+
+int gw_xml_parse_object_lock(const char *p, size_t n, gw_xml_lock_t *out)
+{
+    static const char *const paths[] = {
+        "ObjectLockEnabled", "Rule", "Rule/DefaultRetention", "Rule/DefaultRetention/Mode",
+        "Rule/DefaultRetention/Days", "Rule/DefaultRetention/Years", "ObjectLockConfiguration"};
+
+    return lock_run(paths, 6, p, n, out);
+}
+
+int gw_xml_parse_retention(const char *p, size_t n, gw_xml_lock_t *out)
+{
+    static const char *const paths[] = {"Mode", "RetainUntilDate", "Retention"};
+
+    return lock_run(paths, 2, p, n, out);
+}
+
+int gw_xml_parse_legal_hold(const char *p, size_t n, gw_xml_lock_t *out)
+{
+    static const char *const paths[] = {"Status", "LegalHold"};
+
+    return lock_run(paths, 1, p, n, out);
+}

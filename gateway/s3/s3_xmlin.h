@@ -126,5 +126,24 @@ int gw_xml_parse_cors(const char *p, size_t n, gw_cors_t *out);
  *  (xsd:int for days and counts, xsd:long for sizes), an ExpiredObjectDeleteMarker other than
  *  true or false); out is then empty. */
 int gw_xml_parse_lifecycle(const char *p, size_t n, gw_lc_t *out);
+/* The Object Lock documents (issue 18): ObjectLockConfiguration, Retention and LegalHold,
+ * each a fixed set of element paths read as text; gateway/s3/lock_doc.c gives them meaning. */
+#define GW_XML_LOCK_VAL 48 /* a leaf's text, NUL included: longer ones are refused */
+#define GW_XML_LOCK_PATHS 6
+typedef struct gw_xml_lock {
+    unsigned seen;                                /* bit i: the document's path i was there */
+    char val[GW_XML_LOCK_PATHS][GW_XML_LOCK_VAL]; /* the text of leaf path i */
+} gw_xml_lock_t;
+/* ObjectLockConfiguration's paths */
+enum { GW_XL_ENABLED, GW_XL_RULE, GW_XL_DEFAULT, GW_XL_MODE, GW_XL_DAYS, GW_XL_YEARS };
+/* Retention's and LegalHold's */
+enum { GW_XR_MODE, GW_XR_UNTIL };
+enum { GW_XH_STATUS };
+/** Reads a PutObjectLockConfiguration, PutObjectRetention or PutObjectLegalHold body into
+ *  *out (zeroed first). 0, or CN_EINVAL for what is not XML, another root, an unknown or
+ *  repeated element, or a leaf's text of GW_XML_LOCK_VAL bytes or more. */
+int gw_xml_parse_object_lock(const char *p, size_t n, gw_xml_lock_t *out);
+int gw_xml_parse_retention(const char *p, size_t n, gw_xml_lock_t *out);
+int gw_xml_parse_legal_hold(const char *p, size_t n, gw_xml_lock_t *out);
 
 #endif

@@ -8,7 +8,8 @@
 # where something would have been written, that nothing was: conditional writes (what they
 # cannot express yet), object
 # versions (versionId=null, the object itself, still works), a part past the last on GET/HEAD
-# (416 InvalidPartNumber), server-side encryption, object lock, storage classes, website
+# (416 InvalidPartNumber), server-side encryption, object lock in a bucket without it, storage
+# classes, website
 # redirects, bad grant headers, POST object, OPTIONS (now S3's CORS answers), and CreateBucket's
 # LocationConstraint, last on a gateway restarted with region = eu-west-1.
 set -uo pipefail
@@ -161,13 +162,13 @@ parts = [p["PartNumber"] for p in (quiet(s3.list_parts, Bucket=B, Key="c3", Uplo
 expect("... the upload keeps its one part", parts == [1], parts)
 quiet(s3.abort_multipart_upload, Bucket=B, Key="c3", UploadId=up)
 
-# object lock
-refused("PutObject ObjectLockMode + RetainUntilDate", *NI,
+# object lock in a bucket created without it (issue 18): 400 InvalidRequest, nothing written
+NOLOCK = (400, "InvalidRequest")
+refused("PutObject ObjectLockMode + RetainUntilDate (no lock)", *NOLOCK,
         **put("l1", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=LATER))
-refused("PutObject ObjectLockLegalHoldStatus=ON", *NI, **put("l2", ObjectLockLegalHoldStatus="ON"))
-refused("CopyObject ObjectLockMode", *NI, **copy("l3", ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=LATER))
-refused("CreateMultipartUpload ObjectLockLegalHoldStatus=ON", *NI, **mpu("l4", ObjectLockLegalHoldStatus="ON"))
-refused("CreateBucket ObjectLockEnabledForBucket=True", *NI, **bucket("wrong-lock", ObjectLockEnabledForBucket=True))
+refused("PutObject ObjectLockLegalHoldStatus=ON (no lock)", *NOLOCK, **put("l2", ObjectLockLegalHoldStatus="ON"))
+refused("CopyObject ObjectLockMode (no lock)", *NOLOCK, **copy("l3", ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=LATER))
+refused("CreateMultipartUpload ObjectLockLegalHoldStatus=ON (no lock)", *NOLOCK, **mpu("l4", ObjectLockLegalHoldStatus="ON"))
 
 # storage classes: STANDARD is what every object has; the others are not supported yet
 refused("PutObject StorageClass=GLACIER", *NI, **put("s1", StorageClass="GLACIER"))
@@ -242,7 +243,7 @@ http "PUT x-amz-server-side-encryption-customer-algorithm" 501 NotImplemented --
     -H 'x-amz-server-side-encryption-customer-algorithm: AES256' -T "$tmp/obj" "$endpoint/$b/k2"
 http "PUT x-amz-storage-class: FOO" 400 InvalidStorageClass --absent "$b/k3" \
     -H 'x-amz-storage-class: FOO' -T "$tmp/obj" "$endpoint/$b/k3"
-http "PUT x-amz-object-lock-legal-hold: OFF" 501 NotImplemented --absent "$b/k4" \
+http "PUT x-amz-object-lock-legal-hold: OFF (no lock)" 400 InvalidRequest --absent "$b/k4" \
     -H 'x-amz-object-lock-legal-hold: OFF' -T "$tmp/obj" "$endpoint/$b/k4"
 http "GET ?versionId= (empty)" 400 InvalidArgument "$endpoint/$b/there?versionId="
 http "GET ?versionId=v1" 400 InvalidArgument "$endpoint/$b/there?versionId=v1"
@@ -270,8 +271,8 @@ http "OPTIONS on / without Origin" 400 BadRequest --anon -X OPTIONS "$endpoint/"
 expect_eq "REST: POST still answers 405" 405 \
     "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x "$rest/$b/k7")"
 expect_eq "REST: OPTIONS answers 405" 405 "$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS "$rest/$b/there")"
-http "CreateBucket x-amz-bucket-object-lock-enabled: true" 501 NotImplemented --absent wrong-lock2 \
-    -X PUT -H 'x-amz-bucket-object-lock-enabled: true' "$endpoint/wrong-lock2"
+http "CreateBucket x-amz-bucket-object-lock-enabled: maybe" 400 InvalidArgument --absent wrong-lock2 \
+    -X PUT -H 'x-amz-bucket-object-lock-enabled: maybe' "$endpoint/wrong-lock2"
 http "CreateBucket x-amz-grant-full-control of no user" 400 InvalidArgument --absent wrong-grant2 \
     -X PUT -H 'x-amz-grant-full-control: id="x"' "$endpoint/wrong-grant2"
 

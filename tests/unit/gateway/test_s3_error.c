@@ -77,6 +77,7 @@ static const struct {
     {GW_S3_NO_SUCH_LIFECYCLE, "NoSuchLifecycleConfiguration", 404},
     {GW_S3_NO_OBJECT_LOCK_CONFIG, "ObjectLockConfigurationNotFoundError", 404},
     {GW_S3_NO_SUCH_OBJECT_LOCK, "NoSuchObjectLockConfiguration", 404},
+    {GW_S3_INVALID_BUCKET_STATE, "InvalidBucketState", 409},
     {GW_S3_INVALID_TARGET_BUCKET_LOGGING, "InvalidTargetBucketForLogging", 400},
     {GW_S3_CORS_FORBIDDEN, "AccessForbidden", 403},
     {GW_S3_BAD_REQUEST, "BadRequest", 400},

@@ -115,13 +115,12 @@ static const struct row rows[] = {
     {GW_OP_COMPLETE_MULTIPART, "uploadId=x",
      {{"x-amz-server-side-encryption-customer-key", "a2V5"}}, NI},
     {GW_OP_GET_OBJECT, NULL, {AES}, OK},
-    /* object lock */
-    {GW_OP_PUT_OBJECT, NULL, {{"x-amz-object-lock-mode", "GOVERNANCE"}}, NI},
-    {GW_OP_PUT_OBJECT, NULL, {{"x-amz-object-lock-retain-until-date", "2030-01-01T00:00:00Z"}},
-     NI},
-    {GW_OP_CREATE_MULTIPART, "uploads", {{"x-amz-object-lock-legal-hold", "ON"}}, NI},
-    {GW_OP_CREATE_BUCKET, NULL, {{"x-amz-bucket-object-lock-enabled", "true"}}, NI},
-    {GW_OP_CREATE_BUCKET, NULL, {{"x-amz-bucket-object-lock-enabled", "True"}}, NI},
+    /* object lock: honoured (s3_objlock.c reads the headers); only a CreateBucket value that
+     * is neither true nor false is refused here */
+    {GW_OP_PUT_OBJECT, NULL, {{"x-amz-object-lock-mode", "GOVERNANCE"}}, OK},
+    {GW_OP_CREATE_MULTIPART, "uploads", {{"x-amz-object-lock-legal-hold", "ON"}}, OK},
+    {GW_OP_CREATE_BUCKET, NULL, {{"x-amz-bucket-object-lock-enabled", "true"}}, OK},
+    {GW_OP_CREATE_BUCKET, NULL, {{"x-amz-bucket-object-lock-enabled", "True"}}, OK},
     {GW_OP_CREATE_BUCKET, NULL, {{"x-amz-bucket-object-lock-enabled", "false"}}, OK},
     {GW_OP_CREATE_BUCKET, NULL, {{"x-amz-bucket-object-lock-enabled", "maybe"}}, BAD},
     /* storage classes */

@@ -124,7 +124,7 @@ struct step {
     int want;                      /* what applying must decide */
 };
 
-static struct step steps[64];
+static struct step steps[80];
 static size_t nsteps;
 
 static void add(mgr_cmd_t *c, int want)
@@ -186,6 +186,19 @@ static void bucket(enum mgr_cmd_kind k, const char *name, const char *owner, con
     snprintf(c.bucket.acl, sizeof(c.bucket.acl), "%s", acl);
     c.bucket.created_ms = 1700000000001ull;
     c.bucket.quota_bytes = quota;
+    add(&c, want);
+}
+
+/* bucket_set_config of "logs": config = text (NULL: its deletion) */
+static void lock_config(const char *config, const char *text, int want)
+{
+    mgr_cmd_t c;
+
+    mgr_cmd_init(&c, MGR_CMD_BUCKET_SET_CONFIG);
+    snprintf(c.bucket.name, sizeof(c.bucket.name), "logs");
+    snprintf(c.config, sizeof(c.config), "%s", config);
+    if (text != NULL)
+        mgr_cmd_set_text(&c, text, strlen(text));
     add(&c, want);
 }
 
@@ -327,6 +340,13 @@ static void scenario(void)
     snprintf(c.config, sizeof(c.config), "ownership_controls");
     mgr_cmd_set_text(&c, "[1]", 3);
     add(&c, CN_EINVAL);
+    /* object lock (issue 18): only Enabled, never deleted, and versioning stays Enabled */
+    lock_config("object_lock", "{\"ObjectLockEnabled\":\"Disabled\"}", CN_EINVAL);
+    lock_config("object_lock", "{\"ObjectLockEnabled\":\"Enabled\"}", 0);
+    lock_config("versioning", "{\"Status\":\"Suspended\"}", CN_ECONFLICT);
+    lock_config("versioning", "{\"Status\":\"Enabled\"}", 0);
+    lock_config("object_lock", NULL, CN_EINVAL);
+    lock_config("versioning", NULL, CN_EINVAL);
     mgr_cmd_init(&c, MGR_CMD_ENDPOINT_ADD);
     snprintf(c.endpoint, sizeof(c.endpoint), "s3.example.com");
     c.created_ms = 1700000000003ull;
