@@ -14,6 +14,10 @@
  *                                               "NewerNoncurrentVersions": N},
  *               "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": N}}]}
  * (every member optional but ID, Status and one action; an And filter is stored flattened).
+ * A rule of S3's "V1" form has its own "Prefix": "..." (a string) instead of a Filter; the two
+ * are never both present. Date is ms since the epoch (the gateway writes only midnights UTC);
+ * Days, NoncurrentDays and DaysAfterInitiation are 1..2^31-1; NewerNoncurrentVersions (0 is
+ * none) and the sizes are >= 0. Tags are compared with an object's decoded tags, byte for byte.
  *
  * Days are S3's: an action due N days after a time t is due at t + N days rounded up to the
  * next day boundary (midnight UTC), where a day is day_ms ([lifecycle] day_seconds, shorter
