@@ -4,7 +4,9 @@
   main            expiration by days (a one-record object and a chunked one) and by date, a key
                   no rule matches kept; noncurrent versions expired (the current kept); an
                   expired object delete marker removed; an incomplete multipart upload aborted
-                  (ListMultipartUploads empty, its parts gone: ListParts NoSuchUpload)
+                  (ListMultipartUploads empty, its parts gone: ListParts NoSuchUpload); a
+                  COMPLIANCE-locked noncurrent version kept (object lock) while an unlocked one
+                  goes
   restart-fill    many objects under an expiring prefix (the restart test's work)
   restart-check   every one of them expired, though a node restarted mid-pass
 Prints ok/FAIL lines. Environment: CAIRN_EP, CAIRN_AK/SK (alice), CAIRN_PHASE.
@@ -22,7 +24,7 @@ from s3check import bad, expect, ok  # noqa: E402
 
 EP = os.environ["CAIRN_EP"]
 s3 = s3check.client(EP, os.environ["CAIRN_AK"], os.environ["CAIRN_SK"])
-PLAIN, VERS, FILL = "lc-plain", "lc-vers", "lc-fill"
+PLAIN, VERS, FILL, LOCKED = "lc-plain", "lc-vers", "lc-fill", "lc-locked"
 WAIT_S = 40
 
 
@@ -93,6 +95,18 @@ def main_phase():
     s3.delete_object(Bucket=VERS, Key="dm/obj")
     cv = s3.put_object(Bucket=VERS, Key="cur/obj", Body=b"current")["VersionId"]
 
+    # lifecycle honours object lock: a locked noncurrent version stays
+    s3.create_bucket(Bucket=LOCKED, ObjectLockEnabledForBucket=True)
+    s3.put_bucket_lifecycle_configuration(Bucket=LOCKED, LifecycleConfiguration={"Rules": [
+        {"ID": "nc", "Status": "Enabled", "Filter": {"Prefix": ""},
+         "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]})
+    until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+    lv1 = s3.put_object(Bucket=LOCKED, Key="obj", Body=b"kept", ObjectLockMode="COMPLIANCE",
+                        ObjectLockRetainUntilDate=until)["VersionId"]
+    s3.put_object(Bucket=LOCKED, Key="obj", Body=b"newer")
+    s3.put_object(Bucket=LOCKED, Key="free", Body=b"old")
+    s3.put_object(Bucket=LOCKED, Key="free", Body=b"new")
+
     wait_for("Expiration Days: a one-record object expires", lambda: status("exp/small"), 404)
     wait_for("Expiration Days: a chunked object expires", lambda: status("exp/big"), 404)
     wait_for("Expiration Date in the past: the object expires", lambda: status("date/old"), 404)
@@ -118,6 +132,10 @@ def main_phase():
              lambda: [k for k, _, latest in versions("cur/obj") if latest], ["m"])
     expect("... the expired version stays, noncurrent",
            status("cur/obj", VERS, cv) == 200)
+    wait_for("object lock: an unlocked noncurrent version is deleted",
+             lambda: len(versions("free", LOCKED)), 1)
+    expect("... a COMPLIANCE-locked noncurrent version is kept",
+           status("obj", LOCKED, lv1) == 200, versions("obj", LOCKED))
 
 
 def fill_phase():
