@@ -737,9 +737,19 @@ void mgr_h_bucket_get(struct mgr_server *s, struct mgr_req *r, struct mgr_answer
 void mgr_h_bucket_delete(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     const char *name = r->param[0];
-    int rc = mgr_buckets_delete(s->fsm, name);
+    int rc;
 
     mgr_audit(a, "bucket", name);
+    if (mgr_buckets_has_object_lock(s->st, name) &&
+        mgr_buckets_get(s->st, name, &(mgr_bucket_t){0}) == 0) {
+        /* its locked versions cannot be deleted by anyone, the admin API included: S3 deletes
+         * the bucket once it is empty (DeleteBucket), after the locks end */
+        mgr_fail(a, 409, "bucket '%.80s' has Object Lock: its locked versions cannot be "
+                 "deleted, not even by an administrator; delete its versions through S3 once "
+                 "their locks end, then the bucket (DeleteBucket)", name);
+        return;
+    }
+    rc = mgr_buckets_delete(s->fsm, name);
     if (rc == CN_ENOENT)
         mgr_fail(a, 404, "no bucket named '%.80s' (see get-buckets)", name);
     else if (rc != 0)

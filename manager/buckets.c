@@ -300,9 +300,7 @@ static int object_lock_valid(const json_t *j)
     return st != NULL && strcmp(st, "Enabled") == 0;
 }
 
-/* 1 when bucket has its "object_lock" configuration (an unreadable state counts as having
- * it: the refusals it causes are the safe side). */
-static int has_object_lock(mgr_state_t *st, const char *bucket)
+int mgr_buckets_has_object_lock(mgr_state_t *st, const char *bucket)
 {
     char key[16 + MGR_BUCKET_NAME_MAX + 16];
     char *v = NULL;
@@ -343,7 +341,8 @@ static int apply_config(mgr_state_t *st, const mgr_cmd_t *c, const mgr_bucket_t 
         return CN_EINVAL;
     }
     status = versioning ? json_string_value(json_object_get(j, "Status")) : NULL;
-    if (status != NULL && strcmp(status, "Enabled") != 0 && has_object_lock(st, cur->name)) {
+    if (status != NULL && strcmp(status, "Enabled") != 0 &&
+        mgr_buckets_has_object_lock(st, cur->name)) {
         json_decref(j);
         return CN_ECONFLICT; /* S3's InvalidBucketState */
     }

@@ -72,6 +72,9 @@ json_t *mgr_bucket_json(mgr_state_t *st, const mgr_bucket_t *b, int admin);
 /** 1 when name is a bucket configuration the manager keeps ("public_access_block",
  *  "ownership_controls", "tagging", "cors"; a JSON object each, record x/<bucket>/<name>). */
 int mgr_bucket_config_known(const char *name);
+/** 1 when bucket has its "object_lock" configuration (issue 18; an unreadable state counts
+ *  as having it: the refusals it causes are the safe side). */
+int mgr_buckets_has_object_lock(mgr_state_t *st, const char *bucket);
 /** Fills cmd with a bucket_set_config of bucket: config = value[0..len) (a JSON object;
  *  value NULL: delete it), only when the owner is if_owner (NULL: anyone). 0, CN_ENOENT,
  *  CN_EPERM, CN_EINVAL (an unknown name, too long, a NUL), CN_EIO. */
