@@ -167,8 +167,9 @@ void stor_gather_free(stor_gather_t *g);
 
 /* ---- object lock (storage/cluster/lock_check.c) ------------------------------------------ */
 
-/** 1 when key can hold a lock: an object's key or version, not an internal key ("\x01..."). */
-int stor_lock_applies(cn_slice_t key);
+/** 1 when key can hold a lock: an object's key or version (not an internal key "\x01...")
+ *  of a bucket with Object Lock, or of one this node's bucket table does not know yet. */
+int stor_lock_applies(const struct stor_server *s, cn_slice_t key);
 typedef void (*stor_lock_done_fn)(struct stor_server *s, int rc, void *arg);
 /** A coordinator's check before a delete of key (owners: its cur owners): the newest version on
  *  the read set, read from enough owners, is not locked against it (common/objlock.h; bypass:

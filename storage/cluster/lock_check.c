@@ -12,7 +12,9 @@
  * version is kept and counted.
  *
  * Internal keys ("\x01...": chunks, parts, upload markers) hold no lock and are not checked:
- * a large object's chunk deletes cost nothing more.
+ * a large object's chunk deletes cost nothing more; nor are the keys of a bucket this node's
+ * bucket table says has no Object Lock (storage/buckets.h: a bucket gets it at creation
+ * only), so only deletes in lock buckets, or in buckets newer than the table, pay the read.
  *
  * Threads: stor_lock_check on the main loop (its callbacks too); stor_lock_guard on an engine
  * thread.
@@ -41,9 +43,19 @@ struct stor_lock_check {
     void *arg;
 };
 
-int stor_lock_applies(cn_slice_t key)
+int stor_lock_applies(const struct stor_server *s, cn_slice_t key)
 {
-    return key.len > 0 && key.ptr[0] != '\x01';
+    const char *slash;
+    const stor_bucket_t *b;
+
+    if (key.len == 0 || key.ptr[0] == '\x01')
+        return 0;
+    /* a bucket this node knows without Object Lock cannot hold a locked version (a bucket
+     * gets it at creation only): its deletes skip the read. Unknown (a table older than the
+     * bucket): checked. */
+    slash = memchr(key.ptr, '/', key.len);
+    b = slash ? stor_buckets_find(&s->buckets, key.ptr, (size_t)(slash - key.ptr)) : NULL;
+    return b == NULL || b->object_lock;
 }
 
 /* CN_EPERM when v (a live version, not a delete marker) is locked against a delete. */
@@ -143,7 +155,7 @@ int stor_lock_guard(stor_engine_t *e, cn_slice_t key)
     stor_version_t v;
     int rc;
 
-    if (!stor_lock_applies(key))
+    if (key.len == 0 || key.ptr[0] == '\x01')
         return 0;
     stor_version_init(&v);
     stor_version_read(e, key, 0, 0, 0, &v);

@@ -535,7 +535,7 @@ void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *
     c->want_prev = want_prev != 0;
     stor_owners_of(s->ring_cur, key, s->levels.n, &c->owners);
     c->self_owner = stor_owners_has(&c->owners, stor_self(s));
-    if (op == STOR_OBJ_DELETE && stor_lock_applies(key)) {
+    if (op == STOR_OBJ_DELETE && stor_lock_applies(s, key)) {
         uint64_t bypass = 0;
 
         /* object lock: decided here, once, before any copy is touched (lock_check.c) */
