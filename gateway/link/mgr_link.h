@@ -67,6 +67,8 @@ typedef struct gw_bucket {
     gw_cors_t *cors;      /* those rules read once per table (s3_cors.c matches requests with
                              them); NULL: none, or a stored form that does not read (then no
                              request is allowed, fail closed) */
+    char *log_target;     /* server access logs go to this bucket (s3_logging.c), NULL: off */
+    char *log_prefix;     /* ... under this prefix; both owned */
 } gw_bucket_t;
 
 /* manager link state (mgr_link.c) */
