@@ -13,7 +13,7 @@
 #include "gateway/s3/route.h"
 
 #define GW_ALOG_FIELD_MAX 2048 /* a header value or request line is cut to this many bytes */
-#define GW_ALOG_NFIELDS 25     /* fields of a line, as gw_alog_format writes them */
+#define GW_ALOG_NFIELDS 26     /* fields of a line, as gw_alog_format writes them */
 
 /* What a line says of one request. Strings may be NULL or "" ('-' then); none is owned. */
 typedef struct gw_alog_rec {
