@@ -16,7 +16,7 @@
 #include "gateway/logs/access_log.h"
 #include "gateway/logs/log_queue.h"
 #include "gateway/s3/s3_xmlin.h"
-#include "harness/tmpdir.h"
+#include "tests/harness/tmpdir.h"
 
 static char dir[PATH_MAX];
 static void setup(void) { t_tmpdir_make(dir, sizeof(dir)); }
