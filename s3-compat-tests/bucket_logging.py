@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""s3-compat-tests/logging.py: Put/GetBucketLogging with boto3 (run by logging.sh).
+"""s3-compat-tests/bucket_logging.py: Put/GetBucketLogging with boto3 (run by logging.sh; not
+named logging.py, which would shadow the standard library module boto3 imports).
 
 Usage: S3_ENDPOINT=... AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... \\
-    python3 logging.py BUCKET
+    python3 bucket_logging.py BUCKET
 
 A bucket without logging answers an empty BucketLoggingStatus; put_bucket_logging with a
 target bucket and prefix reads back the same; an empty status turns it off; a target that does
@@ -82,5 +83,5 @@ if __name__ == "__main__":
     try:
         main()
     except Exception as e:  # noqa: BLE001 (one FAIL line, not a traceback)
-        bad("logging.py raised", repr(e))
+        bad("bucket_logging.py raised", repr(e))
         sys.exit(1)
