@@ -98,7 +98,8 @@ void gw_alog_operation(gw_op_t op, const char *method, size_t method_len, int co
 }
 
 /* Appends one field: '-' when s is NULL or empty; else s with the bytes that could split the
- * line escaped (a space too unless quoted). */
+ * line escaped (unless quoted, a space and the brackets of the time field too: a Host of
+ * "[::1]:80" must not look like a time to a reader). */
 static void field(cn_buf_t *out, const char *s, int quoted)
 {
     size_t n = s ? strnlen(s, GW_ALOG_FIELD_MAX) : 0;
@@ -111,7 +112,8 @@ static void field(cn_buf_t *out, const char *s, int quoted)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
 
-        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\' || (c == ' ' && !quoted))
+        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\' ||
+            (!quoted && (c == ' ' || c == '[' || c == ']')))
             cn_buf_appendf(out, "\\x%02X", c);
         else
             cn_buf_append(out, (const char *)&c, 1);

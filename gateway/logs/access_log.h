@@ -52,8 +52,8 @@ void gw_alog_operation(gw_op_t op, const char *method, size_t method_len, int co
                        size_t out_len);
 
 /** Appends rec's line to out, ending with '\n'. A value with a space, a quote, a backslash or
- *  a control byte writes those bytes as \xHH (spaces are kept in the quoted fields), so the
- *  line always splits into GW_ALOG_NFIELDS fields. */
+ *  a control byte writes those bytes as \xHH (spaces are kept in the quoted fields, brackets
+ *  are escaped outside them), so the line always splits into GW_ALOG_NFIELDS fields. */
 void gw_alog_format(const gw_alog_rec_t *rec, cn_buf_t *out);
 
 #endif

@@ -72,13 +72,43 @@ static void check_queue(const char *p, size_t size)
     }
 }
 
+/* Fields of line[0..n) as a reader splits them: "..." and [...] are one field each, else up
+ * to the next space. *bad is set when a quote or bracket is not closed before the end. */
+static int count_fields(const char *line, size_t n, int *bad)
+{
+    size_t i = 0;
+    int fields = 0;
+
+    while (i <= n) {
+        const char *end;
+
+        fields++;
+        if (i < n && (line[i] == '"' || line[i] == '[')) {
+            end = memchr(line + i + 1, line[i] == '"' ? '"' : ']', n - i - 1);
+            if (end == NULL) {
+                *bad = 1;
+                return fields;
+            }
+            i = (size_t)(end - line) + 1;
+            if (i < n && line[i] != ' ')
+                *bad = 1;
+        }
+        end = i < n ? memchr(line + i, ' ', n - i) : NULL;
+        if (end == NULL)
+            break;
+        i = (size_t)(end - line) + 1;
+    }
+    return fields;
+}
+
 /* The input cut at NULs into the fields a client chooses (user agent, referer, host, key). */
 static void check_line(const char *p, size_t size)
 {
-    char *copy = cn_malloc(size + 1), *parts[4] = {"", "", "", ""};
+    char *copy = cn_malloc(size + 1);
+    const char *parts[4] = {"", "", "", ""};
     gw_alog_rec_t rec = {0};
     size_t n = 0, at = 0;
-    int fields = 1, quoted = 0, bracket = 0;
+    int fields, bad = 0;
     cn_buf_t b;
 
     memcpy(copy, p, size);
@@ -102,12 +132,8 @@ static void check_line(const char *p, size_t size)
     if (b.len == 0 || b.data[b.len - 1] != '\n' || memchr(b.data, '\n', b.len - 1) != NULL ||
         memchr(b.data, '\0', b.len) != NULL)
         abort();
-    for (size_t i = 0; i + 1 < b.len; i++) {
-        quoted ^= b.data[i] == '"';
-        bracket = b.data[i] == '[' ? 1 : b.data[i] == ']' ? 0 : bracket;
-        fields += b.data[i] == ' ' && !quoted && !bracket;
-    }
-    if (fields != GW_ALOG_NFIELDS || quoted)
+    fields = count_fields(b.data, b.len - 1, &bad);
+    if (fields != GW_ALOG_NFIELDS || bad)
         abort();
     cn_buf_dispose(&b);
     cn_free(copy);
