@@ -67,6 +67,20 @@ static const cn_conf_key_t gw_conf_keys[] = {
          "directory for the temp files that hold request bodies over 4 MiB while they arrive "
          "(they are unlinked at once; a 2 GiB PUT needs 4 GiB free here; created when missing); "
          "empty = $TMPDIR or /tmp"),
+    GW_K(CN_CONF_PATH, "gateway", "log_queue_dir", log_queue_dir, "", 0, 0, 0,
+         "directory of the queue of server access log records waiting for delivery to their "
+         "target buckets (created when missing; synced once a second: a crash loses at most "
+         "the last second of records); empty = <tmp_dir>/access-log-queue, or "
+         "./access-log-queue without tmp_dir"),
+    GW_K(CN_CONF_MS, "gateway", "log_flush_ms", log_flush_ms, "300000", 100, 86400000, 0,
+         "server access logs: a batch is delivered as one log object once its first record "
+         "is this old"),
+    GW_K(CN_CONF_SIZE, "gateway", "log_batch_size", log_batch_size, "1m", 4096, 67108864, 0,
+         "server access logs: ... or once it holds this many bytes (at most half of "
+         "chunk_size is used)"),
+    GW_K(CN_CONF_SIZE, "gateway", "log_queue_max", log_queue_max, "256m", 65536,
+         0x7fffffffffffLL, 0, "server access logs: the queue's size on disk; past it the "
+         "oldest batch is dropped (a warning, cairn_gateway_access_log_records_dropped_total)"),
     GW_K(CN_CONF_STR, "manager", "addresses", mgr_addresses, CN_MGR_RPC_DEFAULT, 0, 0, 0,
          "the managers' RPC addresses, host:port, ... (IP addresses): the gateway calls the "
          "first, the next when one does not answer, and the leader a manager names "

@@ -29,6 +29,7 @@
 #include "gateway/link/key_ask.h"
 #include "gateway/link/mgr_link.h"
 #include "gateway/link/stor_link.h"
+#include "gateway/logs/log_ship.h"
 
 #define GW_SERVER_MAGIC 0x67777372u /* "gwsr" */
 
@@ -61,6 +62,11 @@ struct gw_conf {
     char *tmp_dir; /* h2o's temp files for request bodies over 4 MiB (gateway/http/body_pager.c) */
     char *metrics_listen; /* GET /metrics and /health (gateway/http/metrics_http.c); "" = off */
     uint64_t lc_day_seconds; /* [lifecycle] day_seconds: a lifecycle day (x-amz-expiration) */
+    /* server access logs (gateway/logs/log_ship.c) */
+    char *log_queue_dir;     /* "" = <tmp_dir>/access-log-queue */
+    uint64_t log_flush_ms;   /* a batch is delivered once its first record is this old */
+    uint64_t log_batch_size; /* ... or once it is this big */
+    uint64_t log_queue_max;  /* past this, the oldest batch is dropped */
 };
 
 typedef struct gw_server gw_server_t;
@@ -107,6 +113,7 @@ struct gw_server {
     uint64_t reqid_seed, reqid_ctr;
     gw_body_pager_t pager;  /* drops h2o's mapped request bodies from RSS (body_pager.c) */
     struct gw_metrics metrics; /* /metrics and /health (metrics_http.c) */
+    struct gw_alog alog;    /* server access logs: the queue and its delivery (log_ship.c) */
     int stopping;
 };
 

@@ -68,6 +68,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     CN_LOG(CN_LOG_INFO, "signal %d: stopping", signum);
     gw_http_stop(&srv);
     gw_metrics_stop(&srv);
+    gw_alog_stop(&srv); /* before storage: a cancelled log put leaves its batch queued */
     gw_stor_stop(&srv); /* before the manager link: a cancelled write still announces its key */
     gw_mgr_stop(&srv);
     gw_keyask_dispose(&srv);
@@ -252,6 +253,10 @@ int main(int argc, char **argv)
         ret = 1;
         goto out_loop;
     }
+    if ((rc = gw_alog_start(&srv)) != 0) {
+        ret = 1;
+        goto out_loop;
+    }
     if (port_file) {
         char line[512];
         int n = snprintf(line, sizeof(line), "http %s:%d\n", srv.host, srv.port);
@@ -300,6 +305,7 @@ int main(int argc, char **argv)
         CN_LOG(CN_LOG_INFO, "rest https listening on %s:%d (trust loopback: %s)",
                srv.rest_tls_host, srv.rest_tls_port, srv.conf.rest_trust_loopback ? "yes" : "no");
     uv_run(&loop, UV_RUN_DEFAULT);
+    gw_alog_close(&srv); /* the access log records still queued: synced for the next start */
     CN_LOG(CN_LOG_INFO, "gateway stopped");
     /* h2o's context keeps handles open; the process exits here without uv_loop_close */
     goto out_conf;
@@ -307,8 +313,10 @@ out_loop:
     gw_body_pager_stop(&srv.pager);
     gw_http_stop(&srv);
     gw_metrics_stop(&srv);
+    gw_alog_stop(&srv);
     gw_mgr_stop(&srv);
     uv_run(&loop, UV_RUN_NOWAIT);
+    gw_alog_close(&srv);
 out_conf:
     gw_metrics_dispose(&srv);
     gw_tls_dispose(&srv);

@@ -34,6 +34,7 @@
 #include "gateway/s3/s3_post.h"
 #include "gateway/s3/s3_refuse.h"
 #include "gateway/s3/s3_list_versions.h"
+#include "gateway/s3/s3_logging.h"
 #include "gateway/s3/s3_version.h"
 #include "gateway/s3/s3_tagging.h"
 #include "gateway/s3/s3_objlock.h"
@@ -103,6 +104,8 @@ static const gw_op_fn op_handlers[] = {
     [GW_OP_PUT_OBJECT_RETENTION] = gw_s3_put_object_retention,
     [GW_OP_GET_OBJECT_LEGAL_HOLD] = gw_s3_get_object_legal_hold,
     [GW_OP_PUT_OBJECT_LEGAL_HOLD] = gw_s3_put_object_legal_hold,
+    [GW_OP_GET_BUCKET_LOGGING] = gw_s3_get_bucket_logging,
+    [GW_OP_PUT_BUCKET_LOGGING] = gw_s3_put_bucket_logging,
 };
 
 /* Runs r's operation; one without a row (GW_OP_UNSUPPORTED...) is NotImplemented. */

@@ -66,14 +66,16 @@ static void free_buckets(gw_bucket_t *b, size_t n)
         cn_free(b[i].cors);
         free(b[i].lifecycle_doc);
         cn_lc_free(b[i].lifecycle);
+        cn_free(b[i].log_target);
+        cn_free(b[i].log_prefix);
         gw_policy_destroy(b[i].policy);
     }
     cn_free(b);
 }
 
 /* b's named configurations from the table's "config" (o): the public access block, the
- * ownership controls and the tags, as the gateway wrote them (s3_bucket_conf.c,
- * s3_tagging.c). */
+ * ownership controls, the tags and the access logs' target, as the gateway wrote them
+ * (s3_bucket_conf.c, s3_tagging.c, s3_logging.c). */
 static void load_config(gw_bucket_t *b, const json_t *o)
 {
     static const char *const pab[] = {"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
@@ -96,6 +98,13 @@ static void load_config(gw_bucket_t *b, const json_t *o)
         b->object_lock = 1; /* a default retention that does not read: none is applied */
         if (gw_lock_conf_decode(p, &b->lock) != 0)
             CN_LOG(CN_LOG_WARN, "bucket=%s: its object lock rule does not read", b->name);
+    }
+    p = json_object_get(c, "logging"); /* s3_logging.c's {"TargetBucket", "TargetPrefix"} */
+    if ((mode = json_string_value(json_object_get(p, "TargetBucket"))) != NULL) {
+        const char *pre = json_string_value(json_object_get(p, "TargetPrefix"));
+
+        b->log_target = cn_strdup(mode);
+        b->log_prefix = cn_strdup(pre ? pre : "");
     }
     own = json_object_get(c, "ownership_controls");
     if ((mode = json_string_value(json_object_get(own, "ObjectOwnership"))) != NULL) {

@@ -75,6 +75,8 @@ typedef struct gw_bucket {
                                  none, or a stored form that does not read */
     int object_lock;      /* created with Object Lock (its "object_lock" configuration) */
     gw_lock_conf_t lock;  /* its default retention (s3_objlock.c) */
+    char *log_target;     /* server access logs go to this bucket (s3_logging.c), NULL: off */
+    char *log_prefix;     /* ... under this prefix; both owned */
 } gw_bucket_t;
 
 /* manager link state (mgr_link.c) */

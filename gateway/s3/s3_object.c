@@ -71,6 +71,11 @@ gw_obj_op_t *gw_obj_op_new(gw_req_t *r, const char *key, size_t key_len)
     return o;
 }
 
+const gw_obj_op_t *gw_obj_op_of(const gw_req_t *r)
+{
+    return r->op != NULL && r->op_free == obj_op_free ? r->op : NULL;
+}
+
 static gw_obj_op_t *obj_op_new(gw_req_t *r)
 {
     char k[GW_BUCKET_MAX + 2 + GW_KEY_MAX + 1];

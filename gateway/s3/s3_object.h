@@ -121,6 +121,8 @@ int gw_obj_conditions(gw_req_t *r, const char *prefix, const char *etag, uint64_
  *  answered: a header we cannot honour (501), a bad one (400), or a condition in a bucket that
  *  has (had) versioning (501: not decided by the coordinator yet, never a wrong success). */
 int gw_obj_read_wcond(gw_req_t *r, enum gw_wcond_op op, cn_wcond_t *out);
+/** r's object operation (gw_obj_op_new's), or NULL when r has none or another kind. */
+const gw_obj_op_t *gw_obj_op_of(const gw_req_t *r);
 /** Allocates r's object operation for key (bucket "/" key, copied) and attaches it to r. */
 gw_obj_op_t *gw_obj_op_new(gw_req_t *r, const char *key, size_t key_len);
 /** Stores o->body under o->key with o->meta and o->etag: writes one record or chunks plus a

@@ -13,6 +13,7 @@
 #include "common/mem.h"
 #include "gateway/gateway.h"
 #include "gateway/http/metrics_http.h"
+#include "gateway/logs/log_req.h"
 #include "gateway/s3/s3_acl.h"
 #include "gateway/s3/s3_grants.h"
 #include "gateway/s3/s3_post.h"
@@ -26,17 +27,19 @@ static void req_free(gw_req_t *r)
     cn_free(r->tags);
     cn_free(r->bucket_grants);
     gw_post_free(r->post);
+    gw_alog_req_free(r->alog);
     r->magic = 0;
     cn_free(r);
 }
 
-/* h2o disposed of the request: count it, and free the context unless RPCs are out */
+/* h2o disposed of the request: count it, log it, and free the context unless RPCs are out */
 static void on_dispose(gw_http_t *h, const h2o_req_t *req)
 {
     gw_req_t *r = (gw_req_t *)h;
 
     CN_CHECK_OBJ(r, GW_REQ_MAGIC);
     gw_metrics_request(r, req);
+    gw_alog_end(r, req);
     if (gw_http_unused(&r->http))
         req_free(r);
 }
@@ -92,6 +95,7 @@ void gw_req_error(gw_req_t *r, gw_s3_err_t e, const char *msg)
 
     if (!r->http.req || r->http.responded)
         return;
+    r->err_code = gw_s3_err_code(e);
     if (e != GW_S3_NO_SUCH_KEY || !head)
         CN_LOG(CN_LOG_DEBUG, "req=%s %s -> %s", r->reqid, r->resource, gw_s3_err_code(e));
     if (head) {
@@ -131,6 +135,7 @@ gw_s3_err_t gw_req_route(gw_req_t *r)
     if (r->route.vhost)
         snprintf(r->resource, sizeof(r->resource), "/%s%.*s", r->route.bucket, (int)plen,
                  req->path.base);
+    gw_alog_begin(r); /* its bucket known: does it log its requests? */
     return e;
 }
 

@@ -64,6 +64,9 @@ struct gw_req {
     char checksum_name[32];  /* "x-amz-checksum-crc32"... verified for this body, or "" */
     char checksum_value[96]; /* its base64 value */
     struct gw_post *post;    /* a POST form upload's form (s3_post.h); owned */
+    struct gw_alog_req *alog; /* its access log record's start, NULL when its bucket does not
+                                 log (gateway/logs/log_req.h); owned */
+    const char *err_code;    /* the S3 error answered (gw_req_error), NULL none; static */
     /* operation state, owned by the operation file; op_free releases it */
     void *op;
     gw_req_free_fn op_free;

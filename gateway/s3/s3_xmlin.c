@@ -1073,3 +1073,71 @@ int gw_xml_parse_legal_hold(const char *p, size_t n, gw_xml_lock_t *out)
 
     return lock_run(paths, 1, p, n, out);
 }
+
+/* ---- BucketLoggingStatus ------------------------------------------------------------------ */
+
+static const char *const logging_members[] = {"TargetBucket", "TargetPrefix", "TargetGrants",
+                                              "TargetObjectKeyFormat"};
+
+static void logging_start(struct xin *x)
+{
+    gw_xml_logging_t *l = x->out;
+    int known = 0;
+
+    if ((x->depth == 1 && !name_is(x, 0, "BucketLoggingStatus")) ||
+        (x->depth == 2 && (!name_is(x, 1, "LoggingEnabled") || l->enabled++))) {
+        fail(x); /* one LoggingEnabled at most */
+    } else if (x->depth == 3) {
+        for (size_t i = 0; i < sizeof(logging_members) / sizeof(logging_members[0]); i++)
+            known |= name_is(x, 2, logging_members[i]);
+        if (!known)
+            fail(x);
+        else if (name_is(x, 2, "TargetGrants"))
+            l->has_grants = 1;
+    } else if (x->depth == 4 && name_is(x, 2, "TargetObjectKeyFormat")) {
+        if (name_is(x, 3, "PartitionedPrefix"))
+            l->partitioned = 1;
+        else if (!name_is(x, 3, "SimplePrefix"))
+            fail(x);
+    }
+    /* deeper: a grant's or a partitioned prefix's members, refused whole by the caller */
+}
+
+static void logging_end(struct xin *x, const char *t, size_t n)
+{
+    gw_xml_logging_t *l = x->out;
+
+    if (x->depth != 3)
+        return;
+    if (name_is(x, 2, "TargetBucket")) {
+        while (n && (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t'))
+            t++, n--;
+        while (n && (t[n - 1] == ' ' || t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == '\t'))
+            n--;
+        if (x->have_key++ || n == 0 || n >= sizeof(l->bucket) || memchr(t, '\0', n) != NULL)
+            fail(x);
+        else
+            snprintf(l->bucket, sizeof(l->bucket), "%.*s", (int)n, t);
+    } else if (name_is(x, 2, "TargetPrefix")) {
+        if (x->have_etag++ || n >= sizeof(l->prefix) || memchr(t, '\0', n) != NULL)
+            fail(x);
+        else
+            snprintf(l->prefix, sizeof(l->prefix), "%.*s", (int)n, t);
+    }
+}
+
+int gw_xml_parse_logging(const char *p, size_t n, gw_xml_logging_t *out)
+{
+    struct xin x = {0};
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    x.on_start = logging_start;
+    x.on_end = logging_end;
+    x.out = out;
+    if ((rc = xin_run(&x, p, n)) == 0 && out->enabled && (!x.have_key || !x.have_etag))
+        rc = CN_EINVAL; /* LoggingEnabled needs both (S3's schema) */
+    if (rc != 0)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}

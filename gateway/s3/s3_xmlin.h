@@ -2,7 +2,7 @@
  * gateway/s3/s3_xmlin.h: parsers of the XML request bodies S3 clients send (expat underneath):
  * CompleteMultipartUpload, Delete (DeleteObjects), AccessControlPolicy (Put*Acl: its grants),
  * CreateBucketConfiguration, PublicAccessBlockConfiguration,
- * OwnershipControls, Tagging, CORSConfiguration and LifecycleConfiguration. Strict: a wrong root, a missing or repeated
+ * OwnershipControls, Tagging, CORSConfiguration, LifecycleConfiguration and BucketLoggingStatus. Strict: a wrong root, a missing or repeated
  * required element, a DOCTYPE (entity tricks) or bad XML is CN_EINVAL (the caller answers
  * MalformedXML). Namespaces are accepted and ignored. Pure functions, thread-safe.
  */
@@ -145,5 +145,20 @@ enum { GW_XH_STATUS };
 int gw_xml_parse_object_lock(const char *p, size_t n, gw_xml_lock_t *out);
 int gw_xml_parse_retention(const char *p, size_t n, gw_xml_lock_t *out);
 int gw_xml_parse_legal_hold(const char *p, size_t n, gw_xml_lock_t *out);
+/* A BucketLoggingStatus body (PutBucketLogging), as sent. */
+typedef struct gw_xml_logging {
+    int enabled;       /* it has LoggingEnabled (else: logging off) */
+    char bucket[256];  /* TargetBucket, white space trimmed */
+    char prefix[1025]; /* TargetPrefix as sent ("" allowed) */
+    int has_grants;    /* TargetGrants given */
+    int partitioned;   /* TargetObjectKeyFormat PartitionedPrefix (SimplePrefix: 0) */
+} gw_xml_logging_t;
+
+/** Parses a BucketLoggingStatus body into *out (zeroed first): empty, or one LoggingEnabled
+ *  with one TargetBucket and one TargetPrefix, and optionally TargetGrants and
+ *  TargetObjectKeyFormat (only flagged). 0, or CN_EINVAL (MalformedXML: bad XML, another
+ *  root, an unknown element, a member missing or twice, a TargetBucket over 255 bytes or a
+ *  TargetPrefix over 1024); out is then zeroed. */
+int gw_xml_parse_logging(const char *p, size_t n, gw_xml_logging_t *out);
 
 #endif
