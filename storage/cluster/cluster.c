@@ -532,6 +532,29 @@ int stor_gather_best(const stor_gather_t *g)
     return best;
 }
 
+const stor_version_t *stor_gather_newest(const struct stor_server *s,
+                                         const stor_owners_t *owners,
+                                         const stor_version_t *local, const stor_gather_t *g,
+                                         size_t *answered)
+{
+    const stor_version_t *best = NULL;
+
+    *answered = 0;
+    if (stor_owners_has(owners, stor_self(s)) && (local->rc == 0 || local->rc == CN_ENOENT))
+        (*answered)++;
+    if (stor_version_found(local))
+        best = local;
+    for (size_t i = 0; g != NULL && i < g->n; i++) {
+        const stor_version_t *v = &g->res[i].v;
+
+        if ((v->rc == 0 || v->rc == CN_ENOENT) && stor_owners_has(owners, g->res[i].name))
+            (*answered)++;
+        if (stor_version_found(v) && (best == NULL || v->m.clock > best->m.clock))
+            best = v;
+    }
+    return best;
+}
+
 void stor_gather_free(stor_gather_t *g)
 {
     CN_CHECK_OBJ(g, STOR_GATHER_MAGIC);

@@ -163,6 +163,13 @@ void stor_gather_start(struct stor_server *s, cn_slice_t key, const stor_owners_
                        void (*cb)(stor_gather_t *g, void *arg), void *arg);
 /** Index of the newest version found (-1: none). */
 int stor_gather_best(const stor_gather_t *g);
+/** The newest version among this node's copy (local) and a gather's answers (g may be NULL),
+ *  and in *answered how many of owners answered (found or not found: a copy they know), so a
+ *  caller can tell whether enough of them were read (stor_cond_need). NULL: none found. */
+const stor_version_t *stor_gather_newest(const struct stor_server *s,
+                                         const stor_owners_t *owners,
+                                         const stor_version_t *local, const stor_gather_t *g,
+                                         size_t *answered);
 void stor_gather_free(stor_gather_t *g);
 
 /* ---- object lock (storage/cluster/lock_check.c) ------------------------------------------ */

@@ -109,19 +109,7 @@ static void on_gather(stor_gather_t *g, void *arg)
     int rc, missing = 0;
 
     CN_CHECK_OBJ(h, STOR_COND_MAGIC);
-    if (stor_owners_has(&h->owners, stor_self(s)) &&
-        (h->local->rc == 0 || h->local->rc == CN_ENOENT))
-        answered++;
-    if (stor_version_found(h->local))
-        best = h->local;
-    for (size_t i = 0; g != NULL && i < g->n; i++) {
-        const stor_version_t *v = &g->res[i].v;
-
-        if ((v->rc == 0 || v->rc == CN_ENOENT) && stor_owners_has(&h->owners, g->res[i].name))
-            answered++;
-        if (stor_version_found(v) && (best == NULL || v->m.clock > best->m.clock))
-            best = v;
-    }
+    best = stor_gather_newest(s, &h->owners, h->local, g, &answered);
     if (answered < stor_cond_need(s, h->owners.n)) {
         CN_LOG(CN_LOG_WARN, "key=%.*s answered=%zu need=%zu: conditional write refused, too few "
                "owners answered", (int)obj_len(cn_slice(h->key.data, h->key.len)), h->key.data,
