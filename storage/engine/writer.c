@@ -17,7 +17,10 @@
  * appends each container's winners with pwritev at its tail, fdatasyncs the touched files
  * (concurrently when several), writes every entry and every touched container's checkpoint
  * in ONE RocksDB WriteBatch, and only then marks each write of the batch done and wakes
- * them. Writers that queued meanwhile form the next batch. Bodies are never copied: a
+ * them (a put that asked, stor_engine_put_prev, also gets what it replaced from that same
+ * lookup: an earlier write of the batch, or the index entry, and a manifest's body read from
+ * the container it names while the commit locks hold compaction off). Writers that queued
+ * meanwhile form the next batch. Bodies are never copied: a
  * writer waits until its batch is done, so its slices stay valid.
  *
  * Durability is unchanged: an ack follows the fdatasync of the record's container and the
