@@ -55,6 +55,10 @@ STOR_CONF(CN_CONF_SIZE, "storage", "min_free", min_free, "64m", 0, 0, 0,
           "free on a container or the index file system, so that a full disk never half-writes "
           "the index and writes resume by themselves when space returns (container engine; "
           "0: only a real ENOSPC refuses)")
+STOR_CONF(CN_CONF_UINT, "storage", "threads", threads, "0", 0, 1024, 0,
+          "threads of the pool that runs engine operations (libuv's, UV_THREADPOOL_SIZE): "
+          "concurrent puts feed the group commit; 0: 4 per core, at least 8 and at most 64 "
+          "(measured, docs/PERFORMANCE.md), or UV_THREADPOOL_SIZE when set in the environment")
 STOR_CONF(CN_CONF_UINT, "storage", "vnodes", vnodes, "128", 1, 65535, 0,
           "ring weight of this node (virtual nodes); give a bigger disk more")
 STOR_CONF(CN_CONF_STR, "storage", "metrics_listen", metrics_listen, "", 0, 0, 0,

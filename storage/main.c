@@ -10,11 +10,13 @@
 
 #include <arpa/inet.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "common/clock.h"
@@ -36,6 +38,10 @@ static const cn_conf_key_t conf_keys[] = {
 #undef STOR_CONF
 #undef STOR_CONF_ALIAS
 #define N_KEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+#define STOR_THREADS_PER_CORE 4
+#define STOR_THREADS_MIN 8
+#define STOR_THREADS_MAX 64
 
 /* the running daemon's configuration, for stor_conf_update (loop thread) */
 static struct stor_conf *live_conf;
@@ -419,6 +425,27 @@ out_loop:
     return code;
 }
 
+/* Sizes libuv's thread pool, where every engine operation runs: libuv reads
+ * UV_THREADPOOL_SIZE once, at the first uv_queue_work, so this runs before any loop starts.
+ * Its default of 4 let at most 4 writes per node into a group commit; 4 per core (8..64) is
+ * what the measurement in docs/PERFORMANCE.md ("Storage thread pool") chose. An explicit
+ * [storage] threads wins over the environment, the environment over the default. */
+static void size_thread_pool(const struct stor_conf *c)
+{
+    char v[24];
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    uint64_t n = c->threads;
+
+    if (n == 0 && getenv("UV_THREADPOOL_SIZE") != NULL)
+        return;
+    if (n == 0) {
+        n = cores > 0 ? (uint64_t)cores * STOR_THREADS_PER_CORE : STOR_THREADS_MIN;
+        n = n < STOR_THREADS_MIN ? STOR_THREADS_MIN : n > STOR_THREADS_MAX ? STOR_THREADS_MAX : n;
+    }
+    snprintf(v, sizeof(v), "%" PRIu64, n);
+    setenv("UV_THREADPOOL_SIZE", v, 1);
+}
+
 int main(int argc, char **argv)
 {
     struct opts o = {0};
@@ -450,6 +477,7 @@ int main(int argc, char **argv)
     } else if (o.rebuild) {
         code = rebuild_index(&c);
     } else {
+        size_thread_pool(&c);
         code = run(&o, &c);
     }
     cn_conf_dispose(conf_keys, N_KEYS, &c);

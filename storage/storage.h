@@ -34,6 +34,7 @@ struct stor_conf {
     uint64_t scrub_rate;
     uint64_t scrub_interval;
     uint64_t min_free;
+    uint64_t threads;
     uint64_t vnodes;
     char *manager_addresses;
     char *secret;

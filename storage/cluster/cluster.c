@@ -301,7 +301,7 @@ static void prune_peers(struct stor_server *s)
 
 /* ---- local engine calls ------------------------------------------------------------- */
 
-enum { LOCAL_READ, LOCAL_WRITE, LOCAL_DROP };
+enum { LOCAL_READ, LOCAL_WRITE, LOCAL_DROP, LOCAL_PUT_PREV };
 
 struct local_job {
     uint32_t magic;
@@ -310,11 +310,12 @@ struct local_job {
     int op, want_body, rc;
     cn_buf_t key;
     uint64_t off, len, clock;
-    stor_version_t *v;          /* read */
+    stor_version_t *v;          /* read; put_prev: what the put replaced */
     stor_obj_meta_t m;          /* write (borrowed meta) */
     cn_slice_t body;
     stor_read_cb rcb;
     stor_write_cb wcb;
+    stor_write_prev_cb pcb;
     void *arg;
 };
 
@@ -362,6 +363,17 @@ static void run_local(uv_work_t *w)
     case LOCAL_DROP:
         j->rc = stor_engine_drop(e, key, j->clock);
         break;
+    case LOCAL_PUT_PREV: {
+        stor_engine_prev_t prev = {.body = &j->v->body};
+
+        if (j->m.mtime_ms == 0)
+            j->m.mtime_ms = cn_now_ms();
+        j->rc = stor_engine_put_prev(e, key, &j->m, j->body, &prev);
+        j->v->rc = prev.rc;
+        j->v->m = prev.m;
+        j->v->m.meta = cn_slice("", 0);
+        break;
+    }
     }
 }
 
@@ -374,6 +386,8 @@ static void local_done(uv_work_t *w, int status)
         if (status != 0)
             j->v->rc = CN_ECANCELED;
         j->rcb(j->s, j->v, j->arg);
+    } else if (j->op == LOCAL_PUT_PREV) {
+        j->pcb(j->s, status != 0 ? CN_ECANCELED : j->rc, j->v, j->arg);
     } else {
         j->wcb(j->s, status != 0 ? CN_ECANCELED : j->rc, j->arg);
     }
@@ -398,7 +412,8 @@ static struct local_job *local_new(struct stor_server *s, int op, cn_slice_t key
 static void local_queue(struct local_job *j)
 {
     static const char *const what[] = {[LOCAL_READ] = "local read", [LOCAL_WRITE] = "local write",
-                                       [LOCAL_DROP] = "local drop"};
+                                       [LOCAL_DROP] = "local drop",
+                                       [LOCAL_PUT_PREV] = "local put"};
 
     cn_work_queue(j->s->loop, &j->work, run_local, local_done, what[j->op]);
 }
@@ -426,6 +441,21 @@ void stor_local_write(struct stor_server *s, cn_slice_t key, const stor_obj_meta
     j->m = *m;
     j->body = body;
     j->wcb = cb;
+    j->arg = arg;
+    local_queue(j);
+}
+
+void stor_local_put_prev(struct stor_server *s, cn_slice_t key, const stor_obj_meta_t *m,
+                         cn_slice_t body, stor_write_prev_cb cb, void *arg)
+{
+    struct local_job *j = local_new(s, LOCAL_PUT_PREV, key);
+
+    CN_ASSERT(!(m->flags & CN_OBJ_TOMBSTONE));
+    j->v = cn_malloc(sizeof(*j->v));
+    stor_version_init(j->v);
+    j->m = *m;
+    j->body = body;
+    j->pcb = cb;
     j->arg = arg;
     local_queue(j);
 }

@@ -135,6 +135,15 @@ void stor_local_read(struct stor_server *s, cn_slice_t key, int want_body, uint6
 typedef void (*stor_write_cb)(struct stor_server *s, int rc, void *arg);
 void stor_local_write(struct stor_server *s, cn_slice_t key, const stor_obj_meta_t *m,
                       cn_slice_t body, stor_write_cb cb, void *arg);
+/** A put (m->flags without CN_OBJ_TOMBSTONE) as stor_local_write that also says what it
+ *  replaced, from the engine's own lookup under its commit lock (stor_engine_put_prev): cb
+ *  gets the rc and prev (owned by cb: dispose and free), whose rc is 0 (a version, tombstone
+ *  included; the body for a live chunk manifest), CN_ENOENT (none) or CN_ECORRUPT; prev means
+ *  something only when rc is 0. */
+typedef void (*stor_write_prev_cb)(struct stor_server *s, int rc, stor_version_t *prev,
+                                   void *arg);
+void stor_local_put_prev(struct stor_server *s, cn_slice_t key, const stor_obj_meta_t *m,
+                         cn_slice_t body, stor_write_prev_cb cb, void *arg);
 /** Drops key's version when its clock is clock (rebalance); cb gets the rc. */
 void stor_local_drop(struct stor_server *s, cn_slice_t key, uint64_t clock, stor_write_cb cb,
                      void *arg);

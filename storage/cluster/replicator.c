@@ -9,8 +9,10 @@
  *     write that fails or times out is queued for repair (hinted handoff), also after the
  *     answer; an answer waits until the hints queued before it are persistent (the queue's
  *     writer thread). A replica's CN_ESTALE (it holds this version or a newer one) and a delete's
- *     CN_ENOENT are acks. A put asked with want_prev = 1 reads the local version first (the
- *     replicas are already on their way) and its reply says what it replaced (prev_*).
+ *     CN_ENOENT are acks. A put asked with want_prev = 1 has its reply say what it replaced
+ *     (prev_*): the local engine's put returns it from the lookup its clock check does under
+ *     the commit lock (stor_local_put_prev), so the key is read once and nothing can come
+ *     between the version reported and the write.
  *   A put/delete with a condition (common/wcond.h) is checked first by cond_write.c, under
  *     its object's queue, and only on the key's first owner in service (else CN_EUNAVAIL);
  *     the queue is released when it answers (docs/DESIGN.md, "Conditional writes").
@@ -52,7 +54,7 @@ struct coord {
     int self_owner;
     /* writes */
     int want_prev;            /* put asked with want_prev = 1: reply the version replaced */
-    stor_version_t *prev;     /* the local version before this put (owner coordinator only) */
+    stor_version_t *prev;     /* what the local put replaced (owner coordinator only) */
     uint32_t need;
     size_t pending, acks, fails, nospc; /* nospc: failures that were CN_ENOSPC */
     size_t hints;             /* repair entries queued, not yet persistent: no answer yet */
@@ -229,14 +231,14 @@ static void on_replica_write(int status, cn_msg_t *resp, void *arg)
     write_check(c);
 }
 
-/* The version before this put is known: now write (the replicas are on their way). */
-static void on_prev_read(struct stor_server *s, stor_version_t *v, void *arg)
+/* The local put is done, and with it what it replaced (one lookup, the engine's own). */
+static void on_local_put_prev(struct stor_server *s, int rc, stor_version_t *prev, void *arg)
 {
     struct coord *c = arg;
 
     CN_CHECK_OBJ(c, STOR_COORD_MAGIC);
-    c->prev = v;
-    stor_local_write(s, ckey(c), &c->m, c->body, on_local_write, c);
+    c->prev = prev;
+    on_local_write(s, rc, c);
 }
 
 static void coordinate_write(struct coord *c)
@@ -271,7 +273,7 @@ static void coordinate_write(struct coord *c)
     }
     c->pending--;
     if (c->self_owner && c->want_prev) {
-        stor_local_read(s, ckey(c), STOR_BODY_IF_MANIFEST, 0, UINT64_MAX, on_prev_read, c);
+        stor_local_put_prev(s, ckey(c), &c->m, c->body, on_local_put_prev, c);
     } else if (c->self_owner) {
         stor_local_write(s, ckey(c), &c->m, c->body, on_local_write, c);
     } else {

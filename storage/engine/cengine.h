@@ -70,6 +70,7 @@ struct stor_wreq {
     uint8_t hdr[STOR_REC_HDR];
     int is_del;
     int was_live;                   /* delete: a live version was replaced */
+    stor_engine_prev_t *prev;       /* NULL, or filled by the leader: what this put replaced */
     int rc;
     int done;                       /* set by the leader before it posts wake */
     sem_t wake;                     /* posted when done, or to make this writer the leader */
@@ -89,6 +90,12 @@ void stor__commit_many(struct cengine *ce, stor_container_t **c, struct stor_wre
  *  started engine. */
 int stor__writer_start(struct cengine *ce);
 void stor__writer_stop(struct cengine *ce);
+
+/** Reads e's whole record from c (e->gen must be c's: the caller holds c->commit or
+ *  c->swap) and appends its body to body_out after checking the header against e and the
+ *  record's checksum: 0, CN_ECORRUPT, or an errno code. Marks nothing. */
+int stor__read_full(const stor_container_t *c, const stor_ientry_t *e, cn_slice_t key,
+                    cn_buf_t *body_out);
 
 /** Crash recovery of one container on open (storage/engine/replay.c): re-index the records past its
  *  checkpoint (all of them when full), cut a torn or bad tail. Caller holds nothing; runs

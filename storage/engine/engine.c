@@ -95,6 +95,19 @@ int stor_engine_put(stor_engine_t *e, cn_slice_t key, const stor_obj_meta_t *m, 
     return e->ops->put(e->impl, key, m, body);
 }
 
+int stor_engine_put_prev(stor_engine_t *e, cn_slice_t key, const stor_obj_meta_t *m,
+                         cn_slice_t body, stor_engine_prev_t *prev)
+{
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    CN_ASSERT(prev != NULL);
+    memset(&prev->m, 0, sizeof(prev->m));
+    prev->rc = CN_ENOENT;
+    if (put_ok(key, m, body) != 0)
+        return CN_EINVAL;
+    count(&e->stats.puts, 1);
+    return e->ops->put_prev(e->impl, key, m, body, prev);
+}
+
 void stor_engine_write_many(stor_engine_t *e, stor_engine_wr_t *w, size_t n)
 {
     stor_engine_wr_t *ok = cn_malloc((n ? n : 1) * sizeof(*ok));

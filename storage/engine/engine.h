@@ -116,6 +116,24 @@ void stor_engine_close(stor_engine_t *e);
  *  succeeds once space returns. */
 int stor_engine_put(stor_engine_t *e, cn_slice_t key, const stor_obj_meta_t *m, cn_slice_t body);
 
+/** What stor_engine_put_prev's write replaced, decided under the same lock as its clock check
+ *  (no write of the key can come between the two). rc 0: a version, tombstone included, with
+ *  m filled (m.meta left empty) and, for a live chunk manifest (CN_OBJ_MANIFEST), its whole
+ *  body appended to *body when body is not NULL; CN_ENOENT: there was none; CN_ECORRUPT: the
+ *  stored version was marked bad, or its entry or manifest body could not be read (m may be
+ *  filled, the body is not). Meaningful only when the put returns 0. */
+typedef struct stor_engine_prev {
+    int rc;
+    stor_obj_meta_t m;
+    cn_buf_t *body;     /* in: the caller's buffer, or NULL when no body is wanted */
+} stor_engine_prev_t;
+
+/** As stor_engine_put, and says in *prev what the write replaced (above). One index lookup,
+ *  the one the put does anyway: a caller that needs the previous version (the coordinator's
+ *  want_prev) does not read the key a second time. */
+int stor_engine_put_prev(stor_engine_t *e, cn_slice_t key, const stor_obj_meta_t *m,
+                         cn_slice_t body, stor_engine_prev_t *prev);
+
 /** One write of stor_engine_write_many: a put, or a delete with m->clock when m->flags has
  *  CN_OBJ_TOMBSTONE. key, m (with m->meta) and body are borrowed for the call; rc is the
  *  item's result, as stor_engine_put or stor_engine_delete would return it. */
@@ -212,6 +230,8 @@ struct stor_engine_ops {
     int (*open)(const char *dir, const stor_engine_opts_t *opts, void **impl);
     void (*close)(void *impl);
     int (*put)(void *impl, cn_slice_t key, const stor_obj_meta_t *m, cn_slice_t body);
+    int (*put_prev)(void *impl, cn_slice_t key, const stor_obj_meta_t *m, cn_slice_t body,
+                    stor_engine_prev_t *prev);
     int (*get)(void *impl, cn_slice_t key, uint64_t off, uint64_t len, stor_obj_meta_t *m,
                cn_buf_t *meta_out, cn_buf_t *body_out);
     int (*del)(void *impl, cn_slice_t key, uint64_t clock);

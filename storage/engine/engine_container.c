@@ -212,6 +212,18 @@ static int ce_put(void *impl, cn_slice_t key, const stor_obj_meta_t *m, cn_slice
     return stor__commit(ce, ce->c[stor__route(ce, key)], &r);
 }
 
+static int ce_put_prev(void *impl, cn_slice_t key, const stor_obj_meta_t *m, cn_slice_t body,
+                       stor_engine_prev_t *prev)
+{
+    struct cengine *ce = impl;
+    struct stor_wreq r;
+
+    CN_CHECK_OBJ(ce, CENG_MAGIC);
+    put_req(&r, key, m, body);
+    r.prev = prev;
+    return stor__commit(ce, ce->c[stor__route(ce, key)], &r);
+}
+
 static int ce_del(void *impl, cn_slice_t key, uint64_t clock)
 {
     struct cengine *ce = impl;
@@ -248,8 +260,8 @@ static void ce_write_many(void *impl, stor_engine_wr_t *w, size_t n)
     cn_free(r);
 }
 
-static int read_full(const stor_container_t *c, const stor_ientry_t *e, cn_slice_t key,
-                     cn_buf_t *body_out)
+int stor__read_full(const stor_container_t *c, const stor_ientry_t *e, cn_slice_t key,
+                    cn_buf_t *body_out)
 {
     size_t head = STOR_REC_HDR + key.len + e->meta.len;
     char small[2048];
@@ -371,7 +383,7 @@ retry:
         if (len > e.body_len - off)
             len = e.body_len - off;
         if (off == 0 && len == e.body_len)
-            rc = read_full(c, &e, key, body_out);
+            rc = stor__read_full(c, &e, key, body_out);
         else
             rc = read_range(c, &e, key, off, len, body_out);
         gen = e.gen;
@@ -582,6 +594,7 @@ const struct stor_engine_ops stor__engine_container_ops = {
     .open = ce_open,
     .close = ce_close,
     .put = ce_put,
+    .put_prev = ce_put_prev,
     .get = ce_get,
     .del = ce_del,
     .write_many = ce_write_many,

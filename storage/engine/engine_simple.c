@@ -414,6 +414,43 @@ static int simple_stat(void *impl, cn_slice_t key, stor_obj_meta_t *m, cn_buf_t 
     return rc;
 }
 
+/* simple_put that also says what it replaced: the stat under the key's stripe lock is the
+ * lookup of the clock check, and a manifest's body is read under the same lock. */
+static int simple_put_prev(void *impl, cn_slice_t key, const stor_obj_meta_t *m,
+                           cn_slice_t body, stor_engine_prev_t *prev)
+{
+    struct simple *s = impl;
+    pthread_mutex_t *lock = stripe_of(s, key);
+    stor_obj_meta_t mm = *m, got;
+    size_t before;
+    int rc;
+
+    CN_CHECK_OBJ(s, SIMPLE_MAGIC);
+    if (mm.mtime_ms == 0)
+        mm.mtime_ms = cn_now_ms();
+    pthread_mutex_lock(lock);
+    rc = simple_stat(s, key, &prev->m, NULL);
+    if (rc != 0 && rc != CN_ENOENT && rc != CN_ECORRUPT)
+        goto out_unlock;
+    prev->rc = rc; /* a record that does not decode is overwritten, as simple_put does */
+    if (rc == 0 && prev->m.clock >= m->clock) {
+        rc = CN_ESTALE;
+        goto out_unlock;
+    }
+    if (rc == 0 && prev->body != NULL && (prev->m.flags & CN_OBJ_MANIFEST) &&
+        !(prev->m.flags & CN_OBJ_TOMBSTONE)) {
+        before = prev->body->len;
+        if (simple_get(s, key, 0, UINT64_MAX, &got, NULL, prev->body) != 0) {
+            prev->body->len = before;
+            prev->rc = CN_ECORRUPT;
+        }
+    }
+    rc = write_version(s, key, &mm, m->flags & ~CN_OBJ_TOMBSTONE, body);
+out_unlock:
+    pthread_mutex_unlock(lock);
+    return rc;
+}
+
 static int simple_scan(void *impl, cn_slice_t start_after, size_t max, stor_scan_fn fn,
                        void *arg, int *more)
 {
@@ -500,6 +537,7 @@ const struct stor_engine_ops stor__engine_simple_ops = {
     .open = simple_open,
     .close = simple_close,
     .put = simple_put,
+    .put_prev = simple_put_prev,
     .get = simple_get,
     .del = simple_del,
     .list = simple_list,

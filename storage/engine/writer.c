@@ -17,7 +17,10 @@
  * appends each container's winners with pwritev at its tail, fdatasyncs the touched files
  * (concurrently when several), writes every entry and every touched container's checkpoint
  * in ONE RocksDB WriteBatch, and only then marks each write of the batch done and wakes
- * them. Writers that queued meanwhile form the next batch. Bodies are never copied: a
+ * them (a put that asked, stor_engine_put_prev, also gets what it replaced from that same
+ * lookup: an earlier write of the batch, or the index entry, and a manifest's body read from
+ * the container it names while the commit locks hold compaction off). Writers that queued
+ * meanwhile form the next batch. Bodies are never copied: a
  * writer waits until its batch is done, so its slices stay valid.
  *
  * Durability is unchanged: an ack follows the fdatasync of the record's container and the
@@ -197,35 +200,85 @@ static void run_jobs(struct cengine *ce, int op, struct stor_cgroup **jobs, size
     pthread_mutex_unlock(&p->lock);
 }
 
-/* The newest clock stored for r->key, looking at the earlier winners of its container's part
- * of the batch first (a key always routes to the same container). */
+/* The newest version stored for r->key: the earlier winners of its container's part of the
+ * batch first (a key always routes to the same container), else the index. *last gets that
+ * winner (or NULL, and then *e the index entry, its meta in ce->val, when found). */
 static int current(struct cengine *ce, struct stor_wreq *first, struct stor_wreq *r,
-                   uint64_t *clock, uint32_t *flags, int *found)
+                   uint64_t *clock, uint32_t *flags, int *found, struct stor_wreq **last,
+                   stor_ientry_t *e)
 {
-    struct stor_wreq *w, *last = NULL;
-    stor_ientry_t e;
+    struct stor_wreq *w;
     int rc;
 
+    *last = NULL;
     for (w = first; w != r; w = w->gnext)
         if (w->rc == 0 && cn_slice_eq(w->key, r->key))
-            last = w;
-    if (last != NULL) {
+            *last = w;
+    if (*last != NULL) {
         *found = 1;
-        *clock = last->h.clock;
-        *flags = last->h.flags;
+        *clock = (*last)->h.clock;
+        *flags = (*last)->h.flags;
         return 0;
     }
-    rc = stor_index_get(ce->ix, r->key, &e, &ce->val);
+    rc = stor_index_get(ce->ix, r->key, e, &ce->val);
     if (rc == CN_ENOENT || rc == CN_ECORRUPT) {
         *found = 0;
+        if (r->prev != NULL)
+            r->prev->rc = rc; /* an entry that does not decode is not "none" to the caller */
         return 0;
     }
     if (rc != 0)
         return rc;
     *found = 1;
-    *clock = e.clock;
-    *flags = e.flags;
+    *clock = e->clock;
+    *flags = e->flags;
     return 0;
+}
+
+/* Says in r->prev what r replaces: an earlier write of the batch (last) or the index entry e
+ * (the leader holds every commit lock, so e's container and generation hold still; a
+ * manifest's body is read from there). Leaves r->prev->rc as current() set it when nothing
+ * was found. */
+static void fill_prev(struct cengine *ce, struct stor_wreq *r, const struct stor_wreq *last,
+                      const stor_ientry_t *e)
+{
+    stor_engine_prev_t *p = r->prev;
+    stor_obj_meta_t *m = &p->m;
+    size_t before;
+    int manifest;
+
+    memset(m, 0, sizeof(*m));
+    if (last != NULL) {
+        p->rc = 0;
+        m->clock = last->h.clock;
+        m->size = last->h.obj_size;
+        m->mtime_ms = last->h.mtime_ms;
+        m->flags = last->h.flags;
+        memcpy(m->etag, last->h.etag, sizeof(last->h.etag));
+        if (p->body != NULL && (m->flags & CN_OBJ_MANIFEST) && !(m->flags & CN_OBJ_TOMBSTONE))
+            cn_buf_append(p->body, last->body.ptr, last->body.len);
+        return;
+    }
+    m->clock = e->clock;
+    m->size = e->size;
+    m->mtime_ms = e->mtime_ms;
+    m->flags = e->flags & ~STOR_IDX_BAD;
+    memcpy(m->etag, e->etag, sizeof(m->etag));
+    p->rc = (e->flags & STOR_IDX_BAD) ? CN_ECORRUPT : 0;
+    manifest = (m->flags & CN_OBJ_MANIFEST) && !(m->flags & CN_OBJ_TOMBSTONE);
+    if (p->rc != 0 || p->body == NULL || !manifest)
+        return;
+    if (e->cid >= ce->k || e->gen != ce->c[e->cid]->gen) {
+        p->rc = CN_ECORRUPT;
+        return;
+    }
+    /* a bad record is not marked here (that takes a commit lock the leader holds): the
+     * caller hears CN_ECORRUPT, and the next read of the key marks it */
+    before = p->body->len;
+    if (stor__read_full(ce->c[e->cid], e, r->key, p->body) != 0) {
+        p->body->len = before;
+        p->rc = CN_ECORRUPT;
+    }
 }
 
 static void iov_push(struct stor_cgroup *g, const void *p, size_t n)
@@ -274,11 +327,13 @@ static void plan(struct cengine *ce, struct stor_cgroup *g, uint64_t ix_avail)
     g->niov = g->nwin = 0;
     g->rc = 0;
     for (r = g->head; r; r = r->gnext) {
+        struct stor_wreq *last;
+        stor_ientry_t e;
         uint64_t clock;
         uint32_t flags;
         int found;
 
-        if ((r->rc = current(ce, g->head, r, &clock, &flags, &found)) != 0)
+        if ((r->rc = current(ce, g->head, r, &clock, &flags, &found, &last, &e)) != 0)
             continue;
         /* an equal clock may replace a version marked bad: that is its repair */
         if (found && (clock > r->h.clock || (clock == r->h.clock && !(flags & STOR_IDX_BAD)))) {
@@ -291,6 +346,8 @@ static void plan(struct cengine *ce, struct stor_cgroup *g, uint64_t ix_avail)
             continue;
         }
         r->was_live = found && !(flags & CN_OBJ_TOMBSTONE);
+        if (r->prev != NULL && found)
+            fill_prev(ce, r, last, &e);
         if (r->is_del) {
             /* stamped under the commit locks: the tombstone drop guard relies on it */
             r->h.mtime_ms = cn_now_ms();
