@@ -20,11 +20,12 @@
  *
  * Prints one human line and one machine-readable line:
  *   RESULT op=put size=4096 concurrency=16 ops=N errors=E seconds=S ops_s=R mib_s=M
- *          p50_ms=.. p99_ms=.. p999_ms=.. started=N
+ *          p50_ms=.. p99_ms=.. p999_ms=.. started=N client_cpu_s=C
  * (one line; "started" is the number of requests started: a PUT run with --keys above it has
- * written keys 0..started-1). With --count N --slices M, a line per M-th of N completions gives
- * that slice's rate (the PUT rate as the bucket fills). Exits 1 when any request failed, 2 on
- * bad usage or setup. Never asserts a time.
+ * written keys 0..started-1; client_cpu_s is this process's own CPU time, user + system).
+ * With --count N --slices M, a line per M-th of N completions gives that slice's rate (the
+ * PUT rate as the bucket fills). Exits 1 when any request failed, 2 on bad usage or setup.
+ * Never asserts a time.
  */
 #include <curl/curl.h>
 #include <getopt.h>
@@ -33,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define JOB_MAGIC 0x53334c44u /* "S3LD" */
@@ -44,12 +46,12 @@ enum { OP_PUT, OP_GET, OP_MIXED };
 struct job {
     uint32_t magic;
     CURL *easy;
-    int op;      /* OP_PUT or OP_GET */
+    int op;       /* OP_PUT or OP_GET */
     uint64_t idx; /* the key's index */
     uint64_t t0_ns;
-    size_t off;  /* the body's start in the pattern */
-    size_t pos;  /* bytes sent (PUT) or received (GET) so far */
-    int bad;     /* GET: the body differs from the key's */
+    size_t off; /* the body's start in the pattern */
+    size_t pos; /* bytes sent (PUT) or received (GET) so far */
+    int bad;    /* GET: the body differs from the key's */
     char url[1024];
 };
 
@@ -191,6 +193,15 @@ static void finish_job(CURLM *m, struct job *j, CURLcode res)
                     : "");
 }
 
+/* This process's CPU time (user + system): the client's share of the machine. */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -228,20 +239,48 @@ static int parse_args(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "e:b:s:c:t:n:o:k:p:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'e': opt.endpoint = optarg; break;
-        case 'b': opt.bucket = optarg; break;
-        case 's': opt.size = strtoull(optarg, NULL, 10); break;
-        case 'c': opt.concurrency = atoi(optarg); break;
-        case 't': opt.seconds = atof(optarg); break;
-        case 'n': opt.count = strtoull(optarg, NULL, 10); break;
-        case 'k': opt.keys = strtoull(optarg, NULL, 10); break;
-        case 'p': opt.prefix = optarg; break;
-        case 'A': opt.ak = optarg; break;
-        case 'S': opt.sk = optarg; break;
-        case 'U': opt.sign = 0; break;
-        case 'V': opt.verify = 0; break;
-        case 'g': opt.get_percent = atoi(optarg); break;
-        case 'l': opt.slices = atoi(optarg); break;
+        case 'e':
+            opt.endpoint = optarg;
+            break;
+        case 'b':
+            opt.bucket = optarg;
+            break;
+        case 's':
+            opt.size = strtoull(optarg, NULL, 10);
+            break;
+        case 'c':
+            opt.concurrency = atoi(optarg);
+            break;
+        case 't':
+            opt.seconds = atof(optarg);
+            break;
+        case 'n':
+            opt.count = strtoull(optarg, NULL, 10);
+            break;
+        case 'k':
+            opt.keys = strtoull(optarg, NULL, 10);
+            break;
+        case 'p':
+            opt.prefix = optarg;
+            break;
+        case 'A':
+            opt.ak = optarg;
+            break;
+        case 'S':
+            opt.sk = optarg;
+            break;
+        case 'U':
+            opt.sign = 0;
+            break;
+        case 'V':
+            opt.verify = 0;
+            break;
+        case 'g':
+            opt.get_percent = atoi(optarg);
+            break;
+        case 'l':
+            opt.slices = atoi(optarg);
+            break;
         case 'o':
             if (strcmp(optarg, "put") == 0)
                 opt.op = OP_PUT;
@@ -252,8 +291,11 @@ static int parse_args(int argc, char **argv)
             else
                 return -1;
             break;
-        case 'h': usage(stdout); exit(0);
-        default: return -1;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            return -1;
         }
     }
     if (optind != argc || !opt.endpoint || !opt.bucket || opt.concurrency < 1 || opt.keys == 0 ||
@@ -377,9 +419,10 @@ int main(int argc, char **argv)
            mib_s, pct_ms(0.50), pct_ms(0.99), pct_ms(0.999), done_err);
     printf("RESULT op=%s size=%zu concurrency=%d ops=%" PRIu64 " errors=%" PRIu64
            " seconds=%.3f ops_s=%.1f mib_s=%.2f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f"
-           " started=%" PRIu64 "\n",
+           " started=%" PRIu64 " client_cpu_s=%.2f\n",
            op_names[opt.op], opt.size, opt.concurrency, done_ok, done_err, secs,
-           (double)done_ok / secs, mib_s, pct_ms(0.50), pct_ms(0.99), pct_ms(0.999), started);
+           (double)done_ok / secs, mib_s, pct_ms(0.50), pct_ms(0.99), pct_ms(0.999), started,
+           cpu_seconds());
     if (done_err > 0)
         rc = 1;
     for (i = 0; i < opt.concurrency; i++) {
