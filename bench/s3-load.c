@@ -14,9 +14,10 @@
  * pseudo-random pattern (the same in every run) starting at an offset derived from the key, so
  * two keys differ and a GET checks every byte it receives (unless --no-verify). PUT takes the
  * indexes in order (0, 1, 2, ... wrapping at K): a PUT run of --count K writes every key once;
- * GET picks keys uniformly at random. Any answer other than 2xx, a transfer failure, or a GET
- * body that differs from what was PUT (bytes or length) is an error, counted and not in the
- * rates or latencies. The first few errors are printed on stderr.
+ * GET picks keys uniformly at random (they must exist: PUT them first; so must mixed's, whose
+ * PUTs overwrite keys in order with the same bodies). Any answer other than 2xx, a transfer
+ * failure, or a GET body that differs from what was PUT (bytes or length) is an error, counted
+ * and not in the rates or latencies. The first few errors are printed on stderr.
  *
  * Prints one human line and one machine-readable line:
  *   RESULT op=put size=4096 concurrency=16 ops=N errors=E seconds=S ops_s=R mib_s=M
@@ -182,7 +183,7 @@ static void finish_job(CURLM *m, struct job *j, CURLcode res)
         }
         lat_us[n_lat++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
         done_ok++;
-        bytes_moved += opt.size;
+        bytes_moved += j->op == OP_GET ? j->pos : opt.size; /* a GET: what came */
         return;
     }
     if (done_err++ < MAX_ERRORS_SHOWN)
