@@ -2,12 +2,15 @@
  * bench/s3-load.c: a small S3 load generator on libcurl's multi interface (issue 19). One
  * thread keeps --concurrency requests in flight, each on an easy handle of its own that is
  * reused (keep-alive: the multi handle keeps at most that many connections), SigV4-signed by
- * libcurl (CURLOPT_AWS_SIGV4 "aws:amz:us-east-1:s3"; a PUT body read by callback is sent as
- * x-amz-content-sha256: UNSIGNED-PAYLOAD, as curl 7.88 does) or unsigned (--unsigned).
+ * libcurl (CURLOPT_AWS_SIGV4 "aws:amz:us-east-1:s3") or unsigned (--unsigned). curl 7.88
+ * sends no x-amz-content-sha256 and signs a streamed body as the empty string's hash, so the
+ * server must hash the body to find out; --unsigned-payload sends x-amz-content-sha256:
+ * UNSIGNED-PAYLOAD (curl then signs that value), as the AWS SDKs do over TLS.
  *
  *   bench/s3-load --endpoint http://127.0.0.1:8080 --bucket B [--op put|get|mixed]
  *                 [--size BYTES] [--concurrency C] [--seconds S | --count N] [--keys K]
  *                 [--prefix P] [--access-key AK --secret SK] [--unsigned] [--no-verify]
+ *                 [--unsigned-payload]
  *                 [--get-percent P] [--slices M]
  *
  * Objects: key = PREFIX + the index (0..K-1, zero-padded); its body is --size bytes of a fixed
@@ -59,7 +62,7 @@ struct job {
 static struct {
     const char *endpoint, *bucket, *prefix, *ak, *sk;
     size_t size;
-    int concurrency, op, get_percent, sign, verify, slices;
+    int concurrency, op, get_percent, sign, verify, slices, unsigned_payload;
     double seconds;
     uint64_t count, keys;
 } opt = {.prefix = "s3load/",
@@ -126,7 +129,8 @@ static void usage(FILE *f)
 {
     fputs("usage: s3-load --endpoint URL --bucket B [--op put|get|mixed] [--size BYTES]\n"
           "               [--concurrency C] [--seconds S | --count N] [--keys K] [--prefix P]\n"
-          "               [--access-key AK --secret SK] [--unsigned] [--no-verify]\n"
+          "               [--access-key AK --secret SK] [--unsigned] [--unsigned-payload]\n"
+          "               [--no-verify]\n"
           "               [--get-percent P] [--slices M]\n"
           "  keys are PREFIX%010u for 0..K-1 (default K 1000, PREFIX s3load/), bodies of\n"
           "  SIZE bytes (default 4096) derived from the key; PUT writes the keys in order,\n"
@@ -233,6 +237,7 @@ static int parse_args(int argc, char **argv)
                                          {"secret", required_argument, NULL, 'S'},
                                          {"unsigned", no_argument, NULL, 'U'},
                                          {"no-verify", no_argument, NULL, 'V'},
+                                         {"unsigned-payload", no_argument, NULL, 'P'},
                                          {"get-percent", required_argument, NULL, 'g'},
                                          {"slices", required_argument, NULL, 'l'},
                                          {"help", no_argument, NULL, 'h'},
@@ -275,6 +280,9 @@ static int parse_args(int argc, char **argv)
             break;
         case 'V':
             opt.verify = 0;
+            break;
+        case 'P':
+            opt.unsigned_payload = 1;
             break;
         case 'g':
             opt.get_percent = atoi(optarg);
@@ -348,6 +356,8 @@ int main(int argc, char **argv)
     curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)opt.concurrency);
     hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip before a body */
     hdrs = curl_slist_append(hdrs, "Content-Type: application/octet-stream");
+    if (opt.unsigned_payload)
+        hdrs = curl_slist_append(hdrs, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
     snprintf(userpwd, sizeof(userpwd), "%s:%s", opt.ak ? opt.ak : "", opt.sk ? opt.sk : "");
     for (i = 0; i < opt.concurrency; i++) {
         struct job *j = &jobs[i];
