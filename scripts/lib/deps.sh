@@ -17,6 +17,8 @@ CAIRN_FUZZ_PKGS="clang libclang-rt-14-dev"
 CAIRN_DASHBOARD_PKGS="chromium chromium-driver"  # headless browser for tests/integration/test_dashboard.sh, test_browser.sh
 # HTTP load generator for bench/gateway-cache (ops/s and latency percentiles)
 CAIRN_BENCH_PKGS="wrk"
+# perf, for the profiles of bench/s3-load-run --perf (issue 19)
+CAIRN_PROFILE_PKGS="linux-perf"
 
 # cairn_deps_install [extra packages...]: apt-get install whatever is not installed yet.
 cairn_deps_install() {
