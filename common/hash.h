@@ -12,6 +12,8 @@
 #define CN_MD5_LEN 16
 #define CN_SHA1_LEN 20
 #define CN_SHA256_LEN 32
+/* the SHA-256 of no bytes, in hex */
+#define CN_SHA256_EMPTY_HEX "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 /** CRC32C (Castagnoli), chainable: pass the previous result as crc, 0 to start. */
 uint32_t cn_crc32c(uint32_t crc, const void *p, size_t n);

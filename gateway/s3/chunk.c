@@ -18,6 +18,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "gateway/auth/auth_req.h"
 #include "gateway/http/body_pager.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
@@ -139,7 +140,8 @@ static void pump(gw_req_t *r)
         cn_msg_t *m = cn_msg_new(CN_OP_PUT);
 
         cn_manifest_chunk_key(seg, i, &k);
-        cn_md5(base + off, len, md5);
+        if (gw_req_chunk_md5(r, o->body, seg->chunk_size, i, md5) != 0)
+            cn_md5(base + off, len, md5); /* not from the body's one pass (auth_req.h) */
         cn_hex(md5, sizeof(md5), etag);
         cn_msg_set_bytes(m, "key", k.data, k.len);
         cn_msg_set_u64(m, "clock", 0);

@@ -20,6 +20,7 @@
 #include "gateway/s3/s3_xml.h"
 #include "gateway/auth/access.h"
 #include "gateway/auth/access_req.h"
+#include "gateway/auth/auth_req.h"
 #include "gateway/s3/s3_bucket.h"
 #include "gateway/s3/s3_copy.h"
 #include "gateway/s3/s3_post.h"
@@ -432,7 +433,7 @@ void gw_s3_put_object(gw_req_t *r)
     gw_obj_version_for_write(r, o);
     o->body = r->body;
     gw_obj_meta_from_headers(r, &o->meta);
-    gw_body_md5(o->body.len ? o->body.ptr : "", o->body.len, md5); /* not resident (2 GiB) */
+    gw_req_body_md5(r, o->body, md5); /* the body's one pass (auth_req.h) computed it */
     cn_hex(md5, sizeof(md5), o->etag);
     gw_obj_put_start(r);
 }
