@@ -458,7 +458,7 @@ void gw_req_check_body(gw_req_t *r, gw_req_body_fn done)
     if (e == GW_S3_OK)
         e = plan(r, r->body, &trailer, j);
     if (e == GW_S3_OK && (j->want || j->nchunks) && r->body.len > GW_BODY_HASH_INLINE &&
-        req->version < 0x200) {
+        gw_http_body_stable(&r->http)) {
         if (j->nchunks)
             j->chunk_md5 = cn_malloc(j->nchunks * sizeof(*j->chunk_md5));
         r->http.pending++;

@@ -148,8 +148,10 @@ static void pump(gw_req_t *r)
         cn_msg_set_str(m, "etag", etag);
         cn_msg_set_bytes(m, "meta", "", 0);
         cn_msg_set_u64(m, "flags", 0);
-        cn_msg_set_body_copy(m, base + off, len);
-        gw_body_pager_release(base + off, len); /* copied out: drop h2o's mapped pages */
+        if (gw_http_body_stable(&r->http)) /* h2o keeps it until we answer: no copy */
+            cn_msg_set_body_ref(m, base + off, len);
+        else
+            cn_msg_set_body_copy(m, base + off, len);
         r->http.pending++;
         o->inflight++;
         if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk_put, r) != 0) {
@@ -157,6 +159,7 @@ static void pump(gw_req_t *r)
             o->inflight--;
             o->failed = CN_EUNAVAIL;
         }
+        gw_body_pager_release(base + off, len); /* in the RPC frame now: drop h2o's pages */
     }
     cn_buf_dispose(&k);
     if (o->inflight)

@@ -222,7 +222,9 @@ static void put_small(gw_req_t *r)
     cn_msg_set_u64(m, "flags", 0);
     cn_msg_set_u64(m, "want_prev", 1); /* the reply says what it replaced */
     cn_wcond_to_msg(&o->wcond, m);      /* a condition: the key's coordinator decides */
-    if (o->body.len)
+    if (o->body.len && gw_http_body_stable(&r->http)) /* kept until we answer: no copy */
+        cn_msg_set_body_ref(m, o->body.ptr, o->body.len);
+    else if (o->body.len)
         cn_msg_set_body_copy(m, o->body.ptr, o->body.len);
     send_write(r, m, on_put_done);
 }
