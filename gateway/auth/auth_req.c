@@ -161,6 +161,7 @@ struct body_job {
     cn_slice_t ck_value;             /* into h2o's headers, or into decoded.trailer_value */
     int md5_check;                   /* 1: Content-MD5 to check, 2: malformed */
     uint8_t md5_want[CN_MD5_LEN];
+    int etag_only;                   /* gw_req_hash_etag: digests to keep, nothing to check */
     cn_hashes_t out;                 /* the pass's results */
 };
 
@@ -369,6 +370,10 @@ static gw_s3_err_t finish(gw_req_t *r, struct body_job *j)
 {
     gw_s3_err_t e;
 
+    if (j->etag_only) {
+        merge(r, j);
+        return GW_S3_OK;
+    }
     if (j->mode != GW_CHUNKED_NONE && (e = after_decode(r, j)) != GW_S3_OK)
         return e;
     merge(r, j);
@@ -512,6 +517,31 @@ void gw_req_check_body(gw_req_t *r, gw_req_body_fn done)
     }
     job_free(j);
     done(r, e);
+}
+
+void gw_req_hash_etag(gw_req_t *r, cn_slice_t body, gw_req_body_fn done)
+{
+    struct body_job *j = job_new(r, done);
+
+    j->etag_only = 1;
+    j->body = body;
+    j->want = CN_HASH_MD5;
+    j->chunk_size = (size_t)r->srv->conf.chunk_size;
+    if (same_body(r, body)) {
+        j->want &= ~r->body_hashes.have;
+        if (r->chunk_md5 && r->chunk_md5_size == j->chunk_size)
+            j->chunk_size = 0;
+    }
+    if ((j->want || j->chunk_size) && body.len > GW_BODY_HASH_INLINE &&
+        gw_http_body_stable(&r->http)) {
+        r->http.pending++;
+        cn_work_queue(r->srv->loop, &j->work, run_job, after_job, "etag hashes");
+        return;
+    }
+    run_job(&j->work);
+    finish(r, j);
+    job_free(j);
+    done(r, GW_S3_OK);
 }
 
 void gw_req_body_md5(gw_req_t *r, cn_slice_t body, uint8_t out[CN_MD5_LEN])

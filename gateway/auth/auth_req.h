@@ -25,6 +25,11 @@ typedef void (*gw_req_body_fn)(gw_req_t *r, gw_s3_err_t e);
  *  later on the loop, r counted pending meanwhile, and is not called at all when h2o disposed
  *  of the request meanwhile. Otherwise done runs before this returns. */
 void gw_req_check_body(gw_req_t *r, gw_req_body_fn done);
+/** For a body that is not the request's own as gw_req_check_body saw it (a POST form's file):
+ *  its MD5 and its chunks' (gw_req_body_md5, gw_req_chunk_md5 then have them) in one pass,
+ *  then done(r, GW_S3_OK); on the thread pool for a large body, with gw_req_check_body's rules
+ *  (body must lie in h2o's request body; done is not called when the request went away). */
+void gw_req_hash_etag(gw_req_t *r, cn_slice_t body, gw_req_body_fn done);
 /** The MD5 of body: the one pass's when it was over the same bytes, else computed now
  *  (gw_body_md5, on the calling thread). */
 void gw_req_body_md5(gw_req_t *r, cn_slice_t body, uint8_t out[CN_MD5_LEN]);
