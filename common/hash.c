@@ -52,8 +52,8 @@ uint32_t cn_crc32(uint32_t crc, const void *p, size_t n)
 /* CRC-64/NVME (AWS's x-amz-checksum-crc64nvme): reflected polynomial 0xad93d23594c93659
  * (0x9a6c9329ac4bc9b5 bit-reversed), init and xorout all ones. ISA-L has it only from 2.31
  * (crc64_rocksoft_refl; Debian 12 ships 2.30), so this is the byte table of that polynomial,
- * const so that any thread may use it; tests/unit/gateway/test_aws_chunked.c recomputes it
- * bit by bit and checks AWS's check value. */
+ * const so that any thread may use it; tests/unit/common/test_hash.c recomputes it bit by
+ * bit and checks AWS's check value. */
 static const uint64_t crc64nvme_table[256] = {
     0x0000000000000000ull, 0x7f6ef0c830358979ull, 0xfedde190606b12f2ull,
     0x81b31158505e9b8bull, 0xc962e5739841b68full, 0xb60c15bba8743ff6ull,
