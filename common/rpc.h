@@ -36,7 +36,8 @@ typedef struct cn_msg cn_msg_t;
 /** A new message for op (at most 31 bytes). */
 cn_msg_t *cn_msg_new(const char *op);
 void cn_msg_free(cn_msg_t *m);
-/** A copy of m (op, kind, id, fields, body), owned by the caller. */
+/** A copy of m (op, kind, id, fields, body), owned by the caller. A borrowed body
+ *  (cn_msg_set_body_ref) is borrowed by the copy too, not copied. */
 cn_msg_t *cn_msg_dup(const cn_msg_t *m);
 const char *cn_msg_op(const cn_msg_t *m);
 int cn_msg_kind(const cn_msg_t *m);
@@ -63,8 +64,13 @@ void cn_msg_set_rc(cn_msg_t *m, int rc);
 /** Body: set_body takes ownership of data (allocated with cn_malloc); set_body_copy copies. */
 void cn_msg_set_body(cn_msg_t *m, void *data, size_t len);
 void cn_msg_set_body_copy(cn_msg_t *m, const void *data, size_t len);
+/** Borrows data as the body, without copying: the caller keeps data valid and unchanged until
+ *  m and every cn_msg_dup of it are freed (cn_rpc_call encodes its request at once, so there
+ *  only until the call's retries are over). Never freed by m. */
+void cn_msg_set_body_ref(cn_msg_t *m, const void *data, size_t len);
 cn_slice_t cn_msg_body(const cn_msg_t *m);
-/** Takes the body out of m (free with cn_free); m keeps an empty body. */
+/** Takes the body out of m (free with cn_free; a borrowed body is copied); m keeps an empty
+ *  body. */
 void *cn_msg_steal_body(cn_msg_t *m, size_t *len);
 
 /** Appends one whole frame (length prefix + payload) to out. */

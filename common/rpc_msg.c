@@ -41,8 +41,9 @@ struct cn_msg {
     struct field *f;
     unsigned nf;
     unsigned capf;
-    char *body;     /* owned (cn_malloc), NULL when empty */
+    char *body;     /* owned (cn_malloc) unless body_ref, NULL when empty */
     size_t blen;
+    int body_ref;   /* body is borrowed (cn_msg_set_body_ref): never freed here */
 };
 
 /* ---- strict msgpack reader ---------------------------------------------------------- */
@@ -200,7 +201,8 @@ void cn_msg_free(cn_msg_t *m)
     for (unsigned k = 0; k < m->nf; k++)
         field_clear(&m->f[k]);
     cn_free(m->f);
-    cn_free(m->body);
+    if (!m->body_ref)
+        cn_free(m->body);
     m->magic = 0;
     cn_free(m);
 }
@@ -219,7 +221,9 @@ cn_msg_t *cn_msg_dup(const cn_msg_t *m)
         else
             *slot(d, f->name) = *f;
     }
-    if (m->blen > 0)
+    if (m->blen > 0 && m->body_ref)
+        cn_msg_set_body_ref(d, m->body, m->blen);
+    else if (m->blen > 0)
         cn_msg_set_body_copy(d, m->body, m->blen);
     return d;
 }
@@ -404,11 +408,23 @@ void cn_msg_set_rc(cn_msg_t *m, int rc)
 void cn_msg_set_body(cn_msg_t *m, void *data, size_t len)
 {
     CN_CHECK_OBJ(m, CN_MSG_MAGIC);
-    cn_free(m->body);
+    if (!m->body_ref)
+        cn_free(m->body);
+    m->body_ref = 0;
     m->body = len > 0 ? data : NULL;
     m->blen = len;
     if (len == 0)
         cn_free(data);
+}
+
+void cn_msg_set_body_ref(cn_msg_t *m, const void *data, size_t len)
+{
+    cn_msg_set_body(m, NULL, 0);
+    if (len > 0) {
+        m->body = (char *)(uintptr_t)data; /* borrowed: only read (encode, cn_msg_body) */
+        m->blen = len;
+        m->body_ref = 1;
+    }
 }
 
 void cn_msg_set_body_copy(cn_msg_t *m, const void *data, size_t len)
@@ -434,10 +450,15 @@ void *cn_msg_steal_body(cn_msg_t *m, size_t *len)
 
     CN_CHECK_OBJ(m, CN_MSG_MAGIC);
     p = m->body;
+    if (m->body_ref && m->blen > 0) {
+        p = cn_malloc(m->blen);
+        memcpy(p, m->body, m->blen);
+    }
     if (len != NULL)
         *len = m->blen;
     m->body = NULL;
     m->blen = 0;
+    m->body_ref = 0;
     return p;
 }
 
@@ -452,10 +473,14 @@ static void pack_raw_str(msgpack_packer *pk, const char *p, size_t n)
 void cn_msg_encode(const cn_msg_t *m, int kind, uint64_t id, cn_buf_t *out)
 {
     msgpack_packer pk;
-    size_t start, plen;
+    size_t start, plen, est;
     char hdr[4] = {0};
 
     CN_CHECK_OBJ(m, CN_MSG_MAGIC);
+    est = 64 + strlen(m->op) + m->blen; /* one allocation for a frame with a large body */
+    for (unsigned k = 0; k < m->nf; k++)
+        est += CN__RPC_NAME_MAX + 16 + (m->f[k].type >= F_STR ? m->f[k].len : 0);
+    cn_buf_reserve(out, est);
     start = out->len;
     cn_buf_append(out, hdr, sizeof(hdr));
     msgpack_packer_init(&pk, out, cn__mp_buf_write);

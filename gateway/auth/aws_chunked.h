@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/hash.h"
+
 typedef enum gw_chunked_mode {
     GW_CHUNKED_NONE = 0,
     GW_CHUNKED_SIGNED,           /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
@@ -62,7 +64,11 @@ typedef enum gw_checksum_alg {
 gw_checksum_alg_t gw_checksum_alg(const char *name, size_t n);
 /** Base64 of the checksum of p[0, n) (big-endian for CRCs) into out (at least 48 bytes). */
 void gw_checksum_b64(gw_checksum_alg_t alg, const void *p, size_t n, char *out);
-/** CRC-64/NVME (the one S3 calls CRC64NVME), chainable from 0. */
+/** The CN_HASH_* digest (common/hash.h) that alg is, 0 for GW_CK_NONE. */
+unsigned gw_checksum_hash(gw_checksum_alg_t alg);
+/** gw_checksum_b64 from digests already computed (h->have must include alg's). */
+void gw_checksum_b64_of(gw_checksum_alg_t alg, const cn_hashes_t *h, char *out);
+/** CRC-64/NVME (the one S3 calls CRC64NVME), chainable from 0 (common/hash.h cn_crc64nvme). */
 uint64_t gw_crc64nvme(uint64_t crc, const void *p, size_t n);
 
 #endif

@@ -42,6 +42,11 @@ typedef struct gw_auth_req {
      * header requests that omit x-amz-content-sha256 (curl 7.x --aws-sigv4 signs the hash of
      * its POST data, or of "" for -T uploads, without sending the header). */
     const char *body_sha256;
+    /* or, when body_sha256 is NULL, the way to compute it, called only when the signature is
+     * not over the empty string's hash (hashing a large body costs): returns the hex (valid
+     * until the check returns); NULL fn: no body hash can be had */
+    const char *(*body_sha256_fn)(void *arg);
+    void *body_sha256_arg;
     const char *v2_bucket;
     size_t v2_bucket_len;
 } gw_auth_req_t;

@@ -238,24 +238,41 @@ static int v4_payload(cn_slice_t v, gw_auth_result_t *res)
 
 /* The client signed without x-amz-content-sha256 (curl 7.x). It signed either the body's
  * hash (POST data) or the empty string's (uploads it streams from a file); try both. The
- * second binds no body, which is what UNSIGNED-PAYLOAD means, so it is checked as such. */
+ * second binds no body, which is what UNSIGNED-PAYLOAD means, so it is checked as such. A body
+ * hash to be computed (body_sha256_fn) is tried second, and computed only then. */
 static gw_s3_err_t v4_header_without_payload_hash(const gw_auth_req_t *req,
                                                   const struct gw_auth_qlist *ql,
                                                   struct v4_params *p, gw_auth_lookup_fn lookup,
                                                   void *arg, gw_auth_result_t *res)
 {
-    static const char empty_sha256[] =
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    static const char empty_sha256[] = CN_SHA256_EMPTY_HEX;
+    const char *body = req->body_sha256;
     gw_s3_err_t e;
 
-    if (req->body_sha256 == NULL || strlen(req->body_sha256) != 64) {
+    if (body == NULL && req->body_sha256_fn != NULL) {
+        p->payload_hash = cn_slice(empty_sha256, 64);
+        e = v4_verify(req, ql, p, lookup, arg, res);
+        if (e == GW_S3_OK) {
+            res->payload = GW_PAYLOAD_UNCHECKED;
+            res->payload_sha256[0] = '\0';
+        }
+        if (e != GW_S3_SIGNATURE_DOES_NOT_MATCH)
+            return e;
+        body = req->body_sha256_fn(req->body_sha256_arg);
+        if (body == NULL || strlen(body) != 64 || strcmp(body, empty_sha256) == 0)
+            return e;
+        p->payload_hash = cn_slice(body, 64);
+        v4_payload(p->payload_hash, res);
+        return v4_verify(req, ql, p, lookup, arg, res);
+    }
+    if (body == NULL || strlen(body) != 64) {
         res->err_message = "Missing required header for this request: x-amz-content-sha256";
         return GW_S3_MISSING_SECURITY_HEADER;
     }
-    p->payload_hash = cn_slice(req->body_sha256, 64);
+    p->payload_hash = cn_slice(body, 64);
     v4_payload(p->payload_hash, res);
     e = v4_verify(req, ql, p, lookup, arg, res);
-    if (e != GW_S3_SIGNATURE_DOES_NOT_MATCH || strcmp(req->body_sha256, empty_sha256) == 0)
+    if (e != GW_S3_SIGNATURE_DOES_NOT_MATCH || strcmp(body, empty_sha256) == 0)
         return e;
     p->payload_hash = cn_slice(empty_sha256, 64);
     e = v4_verify(req, ql, p, lookup, arg, res);

@@ -2,7 +2,7 @@
  * gateway/http/body_pager.c: drops h2o's mapped request-body pages from the gateway's RSS (see
  * body_pager.h). A 100 ms uv timer reads /proc/self/maps, picks the shared mappings of files
  * named GW_BODY_FILE_PREFIX* (unlinked, so shown with " (deleted)") and madvise()s them
- * MADV_DONTNEED. Loop thread only.
+ * MADV_DONTNEED. Loop thread only, but for gw_body_hashes (see body_pager.h).
  */
 #include "gateway/http/body_pager.h"
 
@@ -95,36 +95,60 @@ void gw_body_pager_release(const void *p, size_t len)
         drop_range((uintptr_t)p, (uintptr_t)p + len, lo, hi);
 }
 
-static void body_digest(cn_digest_t *d, const void *p, size_t n, uint8_t *out)
+void gw_body_hashes(const void *p, size_t n, unsigned want, size_t chunk_size,
+                    uint8_t (*chunk_md5)[CN_MD5_LEN], cn_hashes_t *out)
 {
+    const char *b = n ? p : "";
     uintptr_t lo = 0, hi = 0;
-    int mapped = n > GW_BODY_STEP && find_body_map(p, &lo, &hi);
+    int mapped = n > GW_BODY_STEP && find_body_map(b, &lo, &hi);
+    int chunks = chunk_md5 != NULL && chunk_size > 0 && n > chunk_size;
+    cn_hashset_t all, chunk;
+    size_t released = 0, ci = 0, in_chunk = 0;
 
-    for (size_t off = 0; off < n; off += GW_BODY_STEP) {
-        size_t len = n - off < GW_BODY_STEP ? n - off : GW_BODY_STEP;
-        cn_digest_update(d, (const char *)p + off, len);
-        if (mapped)
-            drop_range((uintptr_t)p + off, (uintptr_t)p + off + len, lo, hi);
+    cn_hashset_init(&all, want);
+    if (chunks)
+        cn_hashset_init(&chunk, CN_HASH_MD5);
+    for (size_t off = 0; off < n;) {
+        size_t len = n - off < CN_HASH_STEP ? n - off : CN_HASH_STEP;
+
+        cn_hashset_update(&all, b + off, len);
+        /* the same step, still in cache, for the chunk it lies in (cut at chunk ends) */
+        for (size_t at = 0; chunks && at < len;) {
+            size_t take = len - at < chunk_size - in_chunk ? len - at : chunk_size - in_chunk;
+            cn_hashset_update(&chunk, b + off + at, take);
+            at += take;
+            if ((in_chunk += take) == chunk_size || off + at == n) {
+                cn_hashes_t h;
+                cn_hashset_final(&chunk, &h);
+                memcpy(chunk_md5[ci++], h.md5, CN_MD5_LEN);
+                in_chunk = 0;
+                if (off + at < n)
+                    cn_hashset_init(&chunk, CN_HASH_MD5);
+            }
+        }
+        off += len;
+        if (mapped && (off - released >= GW_BODY_STEP || off == n)) {
+            drop_range((uintptr_t)b + released, (uintptr_t)b + off, lo, hi);
+            released = off;
+        }
     }
-    cn_digest_final(d, out);
+    cn_hashset_final(&all, out);
 }
 
 void gw_body_md5(const void *p, size_t n, uint8_t out[CN_MD5_LEN])
 {
-    if (n <= GW_BODY_STEP) {
-        cn_md5(n ? p : "", n, out);
-        return;
-    }
-    body_digest(cn_digest_md5_new(), p, n, out);
+    cn_hashes_t h;
+
+    gw_body_hashes(p, n, CN_HASH_MD5, 0, NULL, &h);
+    memcpy(out, h.md5, CN_MD5_LEN);
 }
 
 void gw_body_sha256(const void *p, size_t n, uint8_t out[CN_SHA256_LEN])
 {
-    if (n <= GW_BODY_STEP) {
-        cn_sha256(n ? p : "", n, out);
-        return;
-    }
-    body_digest(cn_digest_sha256_new(), p, n, out);
+    cn_hashes_t h;
+
+    gw_body_hashes(p, n, CN_HASH_SHA256, 0, NULL, &h);
+    memcpy(out, h.sha256, CN_SHA256_LEN);
 }
 
 static void on_trim(uv_timer_t *t)

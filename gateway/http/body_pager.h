@@ -51,9 +51,17 @@ void gw_body_pager_stop(gw_body_pager_t *bp);
  *  a no-op for anything else (a malloc'd body is never touched). For the chunked PUT path,
  *  once a chunk has been copied out. */
 void gw_body_pager_release(const void *p, size_t len);
-/** MD5 / SHA-256 of a request body, hashed in GW_BODY_STEP slices that are released after
- *  hashing (gw_body_pager_release), so that hashing a 2 GiB body does not make it resident
- *  while the loop is busy with it. Same results as cn_md5 / cn_sha256. */
+/** The digests in want (CN_HASH_*, common/hash.h) of a request body p[0, n) in ONE pass of
+ *  CN_HASH_STEP steps (each step fed to every digest while it is in cache) and, when
+ *  chunk_md5 is given and n > chunk_size, the MD5 of each chunk_size slice into chunk_md5
+ *  (ceil(n / chunk_size) entries) from the same steps. A body in an h2o body file is released
+ *  behind every GW_BODY_STEP hashed, so that hashing a 2 GiB body does not make it resident.
+ *  Any thread (issue 19: the gateway hashes large bodies on libuv's thread pool): it reads
+ *  /proc/self/maps and madvises only [p, p + n), whose mapping the caller keeps alive (its
+ *  request is not disposed of meanwhile). */
+void gw_body_hashes(const void *p, size_t n, unsigned want, size_t chunk_size,
+                    uint8_t (*chunk_md5)[CN_MD5_LEN], cn_hashes_t *out);
+/** gw_body_hashes of MD5 / SHA-256 alone. Same results as cn_md5 / cn_sha256. */
 void gw_body_md5(const void *p, size_t n, uint8_t out[CN_MD5_LEN]);
 void gw_body_sha256(const void *p, size_t n, uint8_t out[CN_SHA256_LEN]);
 

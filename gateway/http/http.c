@@ -119,13 +119,13 @@ static void dispatch(gw_req_t *r)
         gw_req_error(r, GW_S3_NOT_IMPLEMENTED, NULL);
 }
 
-/* The steps after authentication, to the operation; an error is answered. */
-static void after_auth(gw_req_t *r)
+/* The steps after the body's checks (e: their result), to the operation; an error is
+ * answered. */
+static void after_body(gw_req_t *r, gw_s3_err_t e)
 {
     const char *msg = NULL;
-    gw_s3_err_t e;
 
-    if ((e = gw_req_check_body(r)) != GW_S3_OK)
+    if (e != GW_S3_OK)
         goto fail;
     if ((e = gw_req_read_acl(r, &msg)) != GW_S3_OK)
         goto fail;
@@ -143,6 +143,13 @@ static void after_auth(gw_req_t *r)
     return;
 fail:
     gw_req_error(r, e, msg);
+}
+
+/* The steps after authentication: the body (its digests maybe on the thread pool), then the
+ * rest (after_body). */
+static void after_auth(gw_req_t *r)
+{
+    gw_req_check_body(r, after_body);
 }
 
 /* Who sent r: its signature, or for a browser's POST form the form's (s3_post.h). */
@@ -233,6 +240,26 @@ fail:
  * what the bucket's canned ACL grants (public-read: GET/HEAD, public-read-write: also PUT and
  * DELETE) or, for a read, what the object's own ACL grants. */
 
+/* A REST request after its body's checks (e), to the operation: its bucket is looked up again
+ * (the body may have been hashed on the thread pool meanwhile). */
+static void after_rest_body(gw_req_t *r, gw_s3_err_t e)
+{
+    const gw_bucket_t *b = NULL;
+    const char *msg = NULL;
+
+    if (e == GW_S3_OK && (b = gw_mgr_bucket_find(r->srv, r->route.bucket)) == NULL)
+        e = GW_S3_NO_SUCH_BUCKET;
+    if (e == GW_S3_OK)
+        e = gw_req_read_tagging(r, &msg); /* x-amz-tagging */
+    if (e == GW_S3_OK)
+        e = gw_req_check_access(r, b);
+    if (e != GW_S3_OK) {
+        gw_req_error(r, e, msg);
+        return;
+    }
+    dispatch(r);
+}
+
 static int on_rest_req(h2o_handler_t *self, h2o_req_t *req)
 {
     gw_server_t *s = ((struct gw_handler *)self)->srv;
@@ -275,13 +302,7 @@ static int on_rest_req(h2o_handler_t *self, h2o_req_t *req)
     } else {
         r->anonymous = 1;
     }
-    if ((e = gw_req_check_body(r)) != GW_S3_OK)
-        goto fail;
-    if ((e = gw_req_read_tagging(r, &msg)) != GW_S3_OK) /* x-amz-tagging */
-        goto fail;
-    if ((e = gw_req_check_access(r, b)) != GW_S3_OK)
-        goto fail;
-    dispatch(r);
+    gw_req_check_body(r, after_rest_body);
     return 0;
 fail:
     gw_req_error(r, e, msg);

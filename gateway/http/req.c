@@ -51,6 +51,11 @@ void gw_http_init(gw_http_t *h, h2o_req_t *req, gw_http_dispose_fn on_dispose)
     *slot = h;
 }
 
+int gw_http_body_stable(const gw_http_t *h)
+{
+    return h->req != NULL && h->req->version < 0x200;
+}
+
 int gw_http_rpc_done(gw_http_t *h)
 {
     CN_ASSERT(h->pending > 0);

@@ -56,6 +56,13 @@ int gw_http_peer_is_loopback(const gw_http_t *h);
 /** The peer's address as text ("10.0.0.7", "::1"; an IPv4-mapped IPv6 address as IPv4) into
  *  out; 0, or -1 when unknown. */
 int gw_http_peer_ip(const gw_http_t *h, char *out, size_t len);
+/** 1 when h2o keeps the request's body (req->entity) valid and unchanged until the request is
+ *  answered, even if the client goes away meanwhile: HTTP/1, whose connection h2o stops reading
+ *  once the body has arrived and whose buffer it frees only after the response. An HTTP/2
+ *  stream's body is freed when the client resets the stream, before the request is disposed
+ *  of: 0. What may borrow the body past the handler's return (a thread-pool job, an RPC body)
+ *  asks this first. */
+int gw_http_body_stable(const gw_http_t *h);
 /** 1 when the request came over TLS. */
 int gw_http_is_secure(const gw_http_t *h);
 /** The reason phrase of an HTTP status. */

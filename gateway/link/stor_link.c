@@ -163,7 +163,8 @@ static int is_down(const gw_server_t *s, const char *name)
 struct send_ctx {
     uint32_t magic;
     gw_server_t *s;
-    cn_buf_t frame;            /* the request as one frame (empty with a single candidate) */
+    cn_msg_t *again;           /* the request to send again to the next candidate (NULL with a
+                                  single one); a borrowed body stays borrowed (cn_msg_dup) */
     char names[CN_RING_MAX_REPLICAS][CN_RING_NAME_MAX];
     size_t n, next;
     uint64_t deadline_ms;      /* monotonic: the whole request's budget */
@@ -180,7 +181,7 @@ static int transport_error(int status)
 
 static void send_free(struct send_ctx *c)
 {
-    cn_buf_dispose(&c->frame);
+    cn_msg_free(c->again);
     c->magic = 0;
     cn_free(c);
 }
@@ -195,6 +196,8 @@ static int send_next(struct send_ctx *c, cn_msg_t *m)
         gw_stor_node_t *node = find_node(c->s, c->names[c->next++]);
 
         if (node != NULL && node->client != NULL && !c->s->stopping) {
+            if (c->next < c->n && c->again == NULL)
+                c->again = cn_msg_dup(m); /* cn_rpc_call takes m */
             uint64_t now = cn_mono_ms(), left, t;
 
             left = c->deadline_ms > now ? c->deadline_ms - now : 0;
@@ -214,16 +217,16 @@ static int send_next(struct send_ctx *c, cn_msg_t *m)
 static void on_send_done(int status, cn_msg_t *resp, void *arg)
 {
     struct send_ctx *c = arg;
-    cn_msg_t *again = NULL;
 
     CN_CHECK_OBJ(c, GW_SEND_MAGIC);
     if (status == CN_ETIMEDOUT)
         suspect(c->s, c->names[c->next - 1]);
-    if (status != 0 && transport_error(status) && c->next < c->n && c->frame.len > 4 &&
-        !c->s->stopping &&
-        cn_msg_decode(c->frame.data + 4, c->frame.len - 4, &again) == 0) {
+    if (status != 0 && transport_error(status) && c->next < c->n && c->again != NULL &&
+        !c->s->stopping) {
+        cn_msg_t *again = c->again;
         CN_LOG(CN_LOG_DEBUG, "node=%s rc=%s: trying the next owner %s", c->names[c->next - 1],
                cn_strerror(status), c->names[c->next]);
+        c->again = NULL;
         if (send_next(c, again) == 0)
             return;
     }
@@ -250,7 +253,6 @@ int gw_stor_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m, cn
     c->cb = cb;
     c->arg = arg;
     c->deadline_ms = cn_mono_ms() + s->conf.rpc_timeout_ms;
-    cn_buf_init(&c->frame);
     if (cn_msg_get_u64(m, "cond", &cond) == 0 && cond != 0) {
         /* a conditional write (docs/DESIGN.md, "Conditional writes"): the first owner in ring
          * order that the manager does not report down, and no other; a failure is the
@@ -264,8 +266,6 @@ int gw_stor_send(gw_server_t *s, const char *key, size_t keylen, cn_msg_t *m, cn
                 if (is_down(s, owners[i]->name) == pass)
                     snprintf(c->names[c->n++], sizeof(c->names[0]), "%s", owners[i]->name);
     }
-    if (c->n > 1)
-        cn_msg_encode(m, CN_RPC_REQ, 0, &c->frame);
     if (send_next(c, m) != 0) {
         send_free(c);
         return CN_EUNAVAIL;

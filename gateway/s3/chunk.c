@@ -18,6 +18,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "gateway/auth/auth_req.h"
 #include "gateway/http/body_pager.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
@@ -139,15 +140,18 @@ static void pump(gw_req_t *r)
         cn_msg_t *m = cn_msg_new(CN_OP_PUT);
 
         cn_manifest_chunk_key(seg, i, &k);
-        cn_md5(base + off, len, md5);
+        if (gw_req_chunk_md5(r, o->body, seg->chunk_size, i, md5) != 0)
+            cn_md5(base + off, len, md5); /* not from the body's one pass (auth_req.h) */
         cn_hex(md5, sizeof(md5), etag);
         cn_msg_set_bytes(m, "key", k.data, k.len);
         cn_msg_set_u64(m, "clock", 0);
         cn_msg_set_str(m, "etag", etag);
         cn_msg_set_bytes(m, "meta", "", 0);
         cn_msg_set_u64(m, "flags", 0);
-        cn_msg_set_body_copy(m, base + off, len);
-        gw_body_pager_release(base + off, len); /* copied out: drop h2o's mapped pages */
+        if (gw_http_body_stable(&r->http)) /* h2o keeps it until we answer: no copy */
+            cn_msg_set_body_ref(m, base + off, len);
+        else
+            cn_msg_set_body_copy(m, base + off, len);
         r->http.pending++;
         o->inflight++;
         if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk_put, r) != 0) {
@@ -155,6 +159,7 @@ static void pump(gw_req_t *r)
             o->inflight--;
             o->failed = CN_EUNAVAIL;
         }
+        gw_body_pager_release(base + off, len); /* in the RPC frame now: drop h2o's pages */
     }
     cn_buf_dispose(&k);
     if (o->inflight)

@@ -48,6 +48,7 @@
 #include "gateway/s3/s3_copy.h"
 #include "gateway/s3/s3_multipart.h"
 #include "gateway/auth/access_req.h"
+#include "gateway/auth/auth_req.h"
 #include "gateway/s3/manifest.h"
 #include "gateway/s3/mpu_sum.h"
 #include "gateway/link/stor_link.h"
@@ -879,7 +880,7 @@ void gw_s3_upload_part(gw_req_t *r)
         o->copy_reply = 2; /* UploadPartCopy: the body comes from the source */
         o->body = cn_slice("", 0);
     } else {
-        cn_md5(o->body.len ? o->body.ptr : "", o->body.len, md5);
+        gw_req_body_md5(r, o->body, md5); /* the body's one pass computed it */
         cn_hex(md5, sizeof(md5), o->etag);
     }
     marker_key(&mk, r, id);

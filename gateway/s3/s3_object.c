@@ -20,6 +20,7 @@
 #include "gateway/s3/s3_xml.h"
 #include "gateway/auth/access.h"
 #include "gateway/auth/access_req.h"
+#include "gateway/auth/auth_req.h"
 #include "gateway/s3/s3_bucket.h"
 #include "gateway/s3/s3_copy.h"
 #include "gateway/s3/s3_post.h"
@@ -221,7 +222,9 @@ static void put_small(gw_req_t *r)
     cn_msg_set_u64(m, "flags", 0);
     cn_msg_set_u64(m, "want_prev", 1); /* the reply says what it replaced */
     cn_wcond_to_msg(&o->wcond, m);      /* a condition: the key's coordinator decides */
-    if (o->body.len)
+    if (o->body.len && gw_http_body_stable(&r->http)) /* kept until we answer: no copy */
+        cn_msg_set_body_ref(m, o->body.ptr, o->body.len);
+    else if (o->body.len)
         cn_msg_set_body_copy(m, o->body.ptr, o->body.len);
     send_write(r, m, on_put_done);
 }
@@ -432,7 +435,7 @@ void gw_s3_put_object(gw_req_t *r)
     gw_obj_version_for_write(r, o);
     o->body = r->body;
     gw_obj_meta_from_headers(r, &o->meta);
-    gw_body_md5(o->body.len ? o->body.ptr : "", o->body.len, md5); /* not resident (2 GiB) */
+    gw_req_body_md5(r, o->body, md5); /* the body's one pass (auth_req.h) computed it */
     cn_hex(md5, sizeof(md5), o->etag);
     gw_obj_put_start(r);
 }

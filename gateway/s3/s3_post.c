@@ -267,12 +267,23 @@ gw_s3_err_t gw_post_apply(gw_req_t *r, const char **msg)
     return GW_S3_OK;
 }
 
+/* The file's ETag and its chunks' MD5s are known (gw_req_hash_etag): store it. */
+static void post_hashed(gw_req_t *r, gw_s3_err_t e)
+{
+    gw_obj_op_t *o = r->op;
+    uint8_t md5[CN_MD5_LEN];
+
+    (void)e; /* always GW_S3_OK */
+    gw_req_body_md5(r, o->body, md5);
+    cn_hex(md5, sizeof(md5), o->etag);
+    gw_obj_put_start(r);
+}
+
 void gw_s3_post_object(gw_req_t *r)
 {
     gw_post_t *p = r->post;
     gw_post_field_t f[GW_FORM_FIELDS_MAX + 1];
     size_t n = 0;
-    uint8_t md5[CN_MD5_LEN];
     gw_obj_op_t *o;
 
     if (r->body.len > r->srv->conf.max_object_size) {
@@ -293,9 +304,7 @@ void gw_s3_post_object(gw_req_t *r)
     if (gw_form_get(&p->form, "content-type").ptr == NULL && p->form.file_type.ptr != NULL)
         f[n++] = (gw_post_field_t){cn_slice("content-type", 12), p->form.file_type};
     gw_obj_meta_from_fields(r, f, n, &o->meta);
-    gw_body_md5(o->body.len ? o->body.ptr : "", o->body.len, md5);
-    cn_hex(md5, sizeof(md5), o->etag);
-    gw_obj_put_start(r);
+    gw_req_hash_etag(r, o->body, post_hashed); /* the file's MD5s, off the loop when large */
 }
 
 /* "http(s)://host/bucket/key" of the new object, as S3 names it in Location. */

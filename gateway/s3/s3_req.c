@@ -26,6 +26,7 @@ static void req_free(gw_req_t *r)
     cn_free(r->grants);
     cn_free(r->tags);
     cn_free(r->bucket_grants);
+    cn_free(r->chunk_md5);
     gw_post_free(r->post);
     gw_alog_req_free(r->alog);
     r->magic = 0;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "common/hash.h"
 #include "common/proto.h"
 #include "common/rpc.h"
 #include "gateway/http/req.h"
@@ -61,6 +62,15 @@ struct gw_req {
                                 (s3_tagging.h, gw_req_read_tagging); owned */
     gw_lock_req_t lock;      /* the x-amz-object-lock-* headers of a new version (s3_objlock.h) */
     int lock_bypass;         /* the write bypasses GOVERNANCE: its storage message says so */
+    cn_hashes_t body_hashes; /* digests of body_hashed computed by the body's one pass
+                                (auth_req.c; issue 19), .have 0 none */
+    cn_slice_t body_hashed;  /* the bytes body_hashes are of */
+    char body_sha256_hex[2 * CN_SHA256_LEN + 1]; /* for the signature check (auth_req.c) */
+    uint8_t (*chunk_md5)[CN_MD5_LEN]; /* the MD5 of each chunk_md5_size slice of body_hashed
+                                (a chunked PutObject's or UploadPart's chunks), NULL none;
+                                owned */
+    size_t chunk_md5_size;
+    size_t chunk_md5_n;
     char checksum_name[32];  /* "x-amz-checksum-crc32"... verified for this body, or "" */
     char checksum_value[96]; /* its base64 value */
     struct gw_post *post;    /* a POST form upload's form (s3_post.h); owned */

@@ -1,6 +1,8 @@
 /* tests/unit/common/test_hash.c: tests common/hash.c (CRC32C, digests, HMAC, hex) and the
  * hybrid logical clock of common/clock.c. */
 #include <criterion/criterion.h>
+#include <openssl/sha.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/clock.h"
@@ -73,6 +75,99 @@ Test(hash, incremental_digests_match_one_shot, .timeout = 5)
     cn_digest_final(d, m);
     cn_md5("abc", 3, m2);
     cr_assert_arr_eq(m, m2, sizeof(m));
+}
+
+Test(hash, crc32_and_crc64nvme_check_values_and_chain, .timeout = 5)
+{
+    cr_assert_eq(cn_crc32(0, "123456789", 9), 0xCBF43926u);
+    cr_assert_eq(cn_crc32(cn_crc32(0, "1234", 4), "56789", 5), 0xCBF43926u);
+    cr_assert_eq(cn_crc64nvme(0, "123456789", 9), 0xAE8B14860A799888ull);
+    cr_assert_eq(cn_crc64nvme(cn_crc64nvme(0, "12", 2), "3456789", 7), 0xAE8B14860A799888ull);
+}
+
+/* CRC-64/NVME bit by bit from its polynomial, against the slice-by-8 tables at every start
+ * alignment and length around the 8-byte steps. */
+static uint64_t crc64nvme_bitwise(const uint8_t *p, size_t n)
+{
+    uint64_t c = ~0ull;
+
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? (c >> 1) ^ 0x9a6c9329ac4bc9b5ull : c >> 1;
+    }
+    return ~c;
+}
+
+Test(hash, crc64nvme_slice_by_8_matches_the_polynomial, .timeout = 10)
+{
+    uint8_t b[600];
+
+    cr_assert_eq(cn_random_bytes(b, sizeof(b)), 0);
+    for (size_t off = 0; off < 8; off++)
+        for (size_t n = 0; n + off <= sizeof(b); n += n < 40 ? 1 : 37)
+            cr_assert_eq(cn_crc64nvme(0, b + off, n), crc64nvme_bitwise(b + off, n),
+                         "off=%zu n=%zu", off, n);
+}
+
+/* The one pass (cn_hashset) against each one-shot function, for random bodies around the
+ * step size cut into random updates, with every subset of the digests. */
+Test(hash, hashset_matches_one_shot_functions, .timeout = 60)
+{
+    static const size_t sizes[] = {0, 1, 63, 64, 65, 4096, CN_HASH_STEP - 1, CN_HASH_STEP,
+                                   CN_HASH_STEP + 1, 3 * CN_HASH_STEP + 12345};
+    const unsigned all = CN_HASH_MD5 | CN_HASH_SHA1 | CN_HASH_SHA256 | CN_HASH_CRC32 |
+                         CN_HASH_CRC32C | CN_HASH_CRC64NVME;
+    size_t max = sizes[sizeof(sizes) / sizeof(sizes[0]) - 1];
+    uint8_t *body = malloc(max);
+
+    srand(19);
+    cr_assert_eq(cn_random_bytes(body, max), 0);
+    for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+        size_t n = sizes[si];
+        uint8_t md5[CN_MD5_LEN], sha1[CN_SHA1_LEN], sha256[CN_SHA256_LEN];
+        uint32_t crc32 = cn_crc32(0, body, n), crc32c = cn_crc32c(0, body, n);
+        uint64_t crc64 = cn_crc64nvme(0, body, n);
+
+        cn_md5(body, n, md5);
+        SHA1(body, n, sha1);
+        cn_sha256(body, n, sha256);
+        for (unsigned want = 0; want <= all; want += 1 + (n > 4096 ? 6 : 0)) {
+            cn_hashset_t h;
+            cn_hashes_t got;
+            size_t off = 0;
+
+            cn_hashset_init(&h, want);
+            while (off < n) { /* random update sizes, some over the step */
+                size_t step = (size_t)rand() % (2 * CN_HASH_STEP + 7) + 1;
+                if (rand() % 3 == 0)
+                    step %= 200;
+                step = step == 0 ? 1 : step > n - off ? n - off : step;
+                cn_hashset_update(&h, body + off, step);
+                off += step;
+            }
+            cn_hashset_final(&h, &got);
+            cr_assert_eq(got.have, want);
+            if (want & CN_HASH_MD5)
+                cr_assert_arr_eq(got.md5, md5, sizeof(md5), "n=%zu want=%u", n, want);
+            if (want & CN_HASH_SHA1)
+                cr_assert_arr_eq(got.sha1, sha1, sizeof(sha1), "n=%zu want=%u", n, want);
+            if (want & CN_HASH_SHA256)
+                cr_assert_arr_eq(got.sha256, sha256, sizeof(sha256), "n=%zu want=%u", n, want);
+            if (want & CN_HASH_CRC32)
+                cr_assert_eq(got.crc32, crc32, "n=%zu want=%u", n, want);
+            if (want & CN_HASH_CRC32C)
+                cr_assert_eq(got.crc32c, crc32c, "n=%zu want=%u", n, want);
+            if (want & CN_HASH_CRC64NVME)
+                cr_assert_eq(got.crc64nvme, crc64, "n=%zu want=%u", n, want);
+            cn_hashes(want, body, n, &got); /* the whole body at once */
+            if (want & CN_HASH_MD5)
+                cr_assert_arr_eq(got.md5, md5, sizeof(md5));
+            if (want & CN_HASH_SHA256)
+                cr_assert_arr_eq(got.sha256, sha256, sizeof(sha256));
+        }
+    }
+    free(body);
 }
 
 Test(hash, hmac_sha256_rfc4231_case2, .timeout = 5)

@@ -538,3 +538,42 @@ Test(rpc_frame, random_bytes_never_crash, .timeout = 20)
         cn_frame_reader_dispose(&r);
     }
 }
+
+/* issue 19: a borrowed body encodes as a copied one, is shared by a dup (same pointer), is
+ * never freed by the message (ASan would see a bad free), and is copied when stolen. */
+Test(rpc_msg, borrowed_body_encodes_as_a_copy_and_dup_borrows_it, .timeout = 5)
+{
+    static char body[300000];
+    cn_msg_t *a = cn_msg_new("put"), *b = cn_msg_new("put"), *d;
+    cn_buf_t fa, fb;
+    void *stolen;
+    size_t n = 0;
+
+    for (size_t i = 0; i < sizeof(body); i++)
+        body[i] = (char)(i * 7);
+    cn_msg_set_bytes(a, "key", "b/k", 3);
+    cn_msg_set_bytes(b, "key", "b/k", 3);
+    cn_msg_set_body_copy(a, body, sizeof(body));
+    cn_msg_set_body_ref(b, body, sizeof(body));
+    cr_assert_eq(cn_msg_body(b).ptr, body);
+    cn_buf_init(&fa);
+    cn_buf_init(&fb);
+    cn_msg_encode(a, CN_RPC_REQ, 7, &fa);
+    cn_msg_encode(b, CN_RPC_REQ, 7, &fb);
+    cr_assert_eq(fa.len, fb.len);
+    cr_assert_arr_eq(fa.data, fb.data, fa.len);
+    d = cn_msg_dup(b);
+    cr_assert_eq(cn_msg_body(d).ptr, body, "a dup borrows the same bytes");
+    stolen = cn_msg_steal_body(d, &n);
+    cr_assert_neq(stolen, body);
+    cr_assert_eq(n, sizeof(body));
+    cr_assert_arr_eq(stolen, body, n);
+    cn_free(stolen);
+    cn_msg_set_body_ref(d, body, 10);
+    cn_msg_set_body_copy(d, "x", 1); /* replacing a borrowed body frees nothing */
+    cn_msg_free(d);
+    cn_msg_free(b);
+    cn_msg_free(a);
+    cn_buf_dispose(&fa);
+    cn_buf_dispose(&fb);
+}

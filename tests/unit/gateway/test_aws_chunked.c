@@ -257,28 +257,8 @@ Test(aws_chunked, modes_from_header_values, .timeout = 5)
     cr_assert_eq(gw_chunked_mode("UNSIGNED-PAYLOAD", 16), GW_CHUNKED_NONE);
 }
 
-/* CRC-64/NVME bit by bit, from its definition: the table in aws_chunked.c must agree */
-static uint64_t crc64nvme_bitwise(const uint8_t *p, size_t n)
-{
-    uint64_t c = ~0ull;
-
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? (c >> 1) ^ 0x9a6c9329ac4bc9b5ull : c >> 1;
-    }
-    return ~c;
-}
-
-Test(checksum, crc64nvme_table_matches_the_polynomial, .timeout = 5)
-{
-    uint8_t b[512];
-
-    for (size_t i = 0; i < sizeof(b); i++) /* every byte value, in two orders */
-        b[i] = (uint8_t)(i < 256 ? i : 255 - (i - 256));
-    for (size_t n = 0; n <= sizeof(b); n += 17)
-        cr_assert_eq(gw_crc64nvme(0, b, n), crc64nvme_bitwise(b, n), "n=%zu", n);
-}
+/* CRC-64/NVME bit by bit against its tables: tests/unit/common/test_hash.c (common/hash.c has
+ * them; gw_crc64nvme is cn_crc64nvme). */
 
 Test(checksum, check_values, .timeout = 5)
 {

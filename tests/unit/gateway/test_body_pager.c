@@ -4,6 +4,7 @@
  * touches memory that is not an h2o body mapping. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <h2o.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,5 +139,72 @@ Test(body_pager, a_small_body_stays_in_memory, .timeout = 10)
 {
     h2o_buffer_t *b = body_buffer(100000);
     cr_assert_eq(b->_fd, -1);
+    h2o_buffer_dispose(&b);
+}
+
+/* gw_body_hashes (issue 19): one pass gives what the one-shot functions give, the chunk MD5s
+ * included, for chunk sizes that do and do not divide the step, on a mapped body (released as
+ * it goes) and on a malloc'd one; and from another thread, as the gateway's thread pool runs it. */
+struct hashes_arg {
+    const char *p;
+    size_t n;
+    size_t chunk;
+    uint8_t (*md5s)[CN_MD5_LEN];
+    cn_hashes_t out;
+};
+
+static void *hashes_thread(void *a)
+{
+    struct hashes_arg *h = a;
+    gw_body_hashes(h->p, h->n, CN_HASH_MD5 | CN_HASH_SHA256 | CN_HASH_CRC32C, h->chunk, h->md5s,
+                   &h->out);
+    return NULL;
+}
+
+static void check_hashes(const char *p, size_t n, size_t chunk, int threaded)
+{
+    size_t nchunks = (n + chunk - 1) / chunk;
+    uint8_t(*md5s)[CN_MD5_LEN] = calloc(nchunks ? nchunks : 1, CN_MD5_LEN);
+    uint8_t md5[CN_MD5_LEN], sha[CN_SHA256_LEN];
+    struct hashes_arg a = {p, n, chunk, md5s, {0}};
+
+    cn_md5(p, n, md5);
+    cn_sha256(p, n, sha);
+    if (threaded) {
+        pthread_t t;
+        cr_assert_eq(pthread_create(&t, NULL, hashes_thread, &a), 0);
+        pthread_join(t, NULL);
+    } else {
+        hashes_thread(&a);
+    }
+    cr_assert_eq(a.out.have, CN_HASH_MD5 | CN_HASH_SHA256 | CN_HASH_CRC32C);
+    cr_assert_arr_eq(a.out.md5, md5, sizeof(md5), "n=%zu chunk=%zu", n, chunk);
+    cr_assert_arr_eq(a.out.sha256, sha, sizeof(sha), "n=%zu chunk=%zu", n, chunk);
+    cr_assert_eq(a.out.crc32c, cn_crc32c(0, p, n));
+    for (size_t i = 0; n > chunk && i < nchunks; i++) {
+        uint8_t want[CN_MD5_LEN];
+        size_t len = n - i * chunk < chunk ? n - i * chunk : chunk;
+        cn_md5(p + i * chunk, len, want);
+        cr_assert_arr_eq(md5s[i], want, CN_MD5_LEN, "n=%zu chunk=%zu i=%zu", n, chunk, i);
+    }
+    free(md5s);
+}
+
+Test(body_pager, body_hashes_one_pass_with_chunk_md5s, .timeout = 60)
+{
+    size_t n = (size_t)40 << 20;
+    h2o_buffer_t *b = body_buffer(n);
+    char *m = malloc((size_t)11 << 20);
+    static const size_t chunks[] = {5u << 20, 65536, 3000001, 1u << 20, 64u << 20};
+
+    cr_assert_eq(b->_fd >= 0, 1);
+    for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++)
+        check_hashes(b->bytes, b->size, chunks[i], i == 0);
+    memcpy(m, b->bytes, (size_t)11 << 20);
+    check_hashes(m, (size_t)11 << 20, 5u << 20, 1);
+    check_hashes(m, (5u << 20), 5u << 20, 0);     /* one chunk: none computed */
+    check_hashes(m, (5u << 20) + 1, 5u << 20, 0); /* a last chunk of 1 byte */
+    check_hashes(m, 0, 5u << 20, 0);
+    free(m);
     h2o_buffer_dispose(&b);
 }
