@@ -375,3 +375,22 @@ int cn_random_bytes(void *p, size_t n)
     }
     return 0;
 }
+
+int cn_base64_decode(const char *b64, size_t n, void *out, size_t cap, size_t *len)
+{
+    size_t pad = 0;
+    int got;
+
+    if (n == 0 || n % 4 != 0 || n / 4 * 3 > cap || n > INT_MAX)
+        return CN_EINVAL;
+    while (pad < n && b64[n - 1 - pad] == '=')
+        pad++;
+    if (pad > 2)
+        return CN_EINVAL;
+    got = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
+    if (got < 0)
+        return CN_EINVAL;
+    /* EVP_DecodeBlock counts the padding's zero bytes too */
+    *len = (size_t)got - pad;
+    return 0;
+}

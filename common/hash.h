@@ -84,6 +84,10 @@ void cn_hashes(unsigned want, const void *p, size_t n, cn_hashes_t *out);
 void cn_hex(const void *p, size_t n, char *out);
 /** Parses 2n hex digits into n bytes; returns 0 or CN_EINVAL. */
 int cn_unhex(const char *hex, size_t n, uint8_t *out);
+/** Decodes standard base64 b64[0, n) into out (cap bytes): n a non-zero multiple of 4, at
+ *  most two '=' of padding at its end, n / 4 * 3 <= cap. 0 with *len the bytes decoded
+ *  (padding not counted), or CN_EINVAL. */
+int cn_base64_decode(const char *b64, size_t n, void *out, size_t cap, size_t *len);
 /** Fills p with n cryptographically random bytes (OpenSSL RAND_bytes); 0 or CN_EIO. */
 int cn_random_bytes(void *p, size_t n);
 

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "common/clock.h"
+#include "common/hash.h"
 #include "manager/manager.h"
 #include "manager/users.h"
 
@@ -81,7 +82,7 @@ static enum mgr_caller basic(struct mgr_server *s, struct mgr_login_cache *c, co
                              char *user, size_t userlen)
 {
     unsigned char dec[BASIC_MAX + 4];
-    size_t n = strlen(b64), pad = 0;
+    size_t n = strlen(b64), len;
     char *colon, *password;
     uint8_t d[32];
     mgr_user_t u;
@@ -89,13 +90,10 @@ static enum mgr_caller basic(struct mgr_server *s, struct mgr_login_cache *c, co
 
     while (n > 0 && b64[n - 1] == ' ')
         n--;
-    if (n == 0 || n % 4 != 0 || n / 4 * 3 > BASIC_MAX)
+    if (cn_base64_decode(b64, n, dec, BASIC_MAX, &len) != 0)
         return MGR_CALLER_BAD;
-    if (EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)n) < 0)
-        return MGR_CALLER_BAD;
-    pad = (b64[n - 1] == '=') + (n > 1 && b64[n - 2] == '=');
-    dec[n / 4 * 3 - pad] = '\0';
-    if (memchr(dec, '\0', n / 4 * 3 - pad) != NULL || (colon = strchr((char *)dec, ':')) == NULL)
+    dec[len] = '\0';
+    if (memchr(dec, '\0', len) != NULL || (colon = strchr((char *)dec, ':')) == NULL)
         return MGR_CALLER_BAD;
     *colon = '\0';
     password = colon + 1;

@@ -8,7 +8,6 @@
  */
 #include "gateway/auth/auth_req.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -169,16 +168,10 @@ struct body_job {
 static int content_md5(cn_slice_t v, uint8_t d[CN_MD5_LEN])
 {
     unsigned char dec[64];
-    int n;
+    size_t n;
 
-    if (v.len == 0 || v.len > 44 || v.len % 4)
-        return -1;
-    n = EVP_DecodeBlock(dec, (const unsigned char *)v.ptr, (int)v.len);
-    if (n < 0)
-        return -1;
-    for (size_t i = v.len; i > 0 && v.ptr[i - 1] == '='; i--)
-        n--;
-    if (n != CN_MD5_LEN)
+    if (v.len > 44 || cn_base64_decode(v.ptr, v.len, dec, sizeof(dec), &n) != 0 ||
+        n != CN_MD5_LEN)
         return -1;
     memcpy(d, dec, CN_MD5_LEN);
     return 0;

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "common/err.h"
+#include "common/hash.h"
 #include "common/mem.h"
 
 static const struct alg_row {
@@ -64,17 +65,10 @@ const char *gw_mpu_sum_element(gw_checksum_alg_t alg)
 static size_t decode_digest(const struct alg_row *a, const char *b64, size_t n, uint8_t *raw)
 {
     unsigned char tmp[48];
-    size_t want = (a->digest_len + 2) / 3 * 4;
-    int got;
+    size_t want = (a->digest_len + 2) / 3 * 4, got;
 
-    if (n != want)
-        return 0;
-    got = EVP_DecodeBlock(tmp, (const unsigned char *)b64, (int)n);
-    if (got < 0)
-        return 0;
-    /* EVP_DecodeBlock counts the padding's zero bytes too */
-    got -= (b64[n - 1] == '=') + (b64[n - 2] == '=');
-    if ((size_t)got != a->digest_len)
+    if (n != want || cn_base64_decode(b64, n, tmp, sizeof(tmp), &got) != 0 ||
+        got != a->digest_len)
         return 0;
     memcpy(raw, tmp, a->digest_len);
     return a->digest_len;

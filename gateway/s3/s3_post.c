@@ -15,7 +15,6 @@
  */
 #include "gateway/s3/s3_post.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -137,20 +136,12 @@ static gw_s3_err_t make_key(gw_post_t *p, const char **msg)
 /* The policy field decoded from base64 into out: 0, or -1 when it is not base64. */
 static int decode_policy(cn_slice_t b64, cn_buf_t *out)
 {
-    size_t pad = 0;
-    int n;
+    size_t cap = b64.len / 4 * 3;
 
-    if (b64.len == 0 || b64.len % 4 != 0 || b64.len / 4 * 3 > GW_POST_POLICY_MAX)
+    if (cap > GW_POST_POLICY_MAX)
         return -1;
-    cn_buf_reserve(out, b64.len / 4 * 3 + 1);
-    n = EVP_DecodeBlock((unsigned char *)out->data, (const unsigned char *)b64.ptr, (int)b64.len);
-    if (n < 0)
-        return -1;
-    /* EVP_DecodeBlock counts the padding's zero bytes too */
-    while (pad < 2 && b64.ptr[b64.len - 1 - pad] == '=')
-        pad++;
-    out->len = (size_t)n - pad;
-    return 0;
+    cn_buf_reserve(out, cap + 1);
+    return cn_base64_decode(b64.ptr, b64.len, out->data, cap, &out->len) == 0 ? 0 : -1;
 }
 
 /* The form meets its policy (the signature made sure the policy is the signer's). */

@@ -200,6 +200,30 @@ Test(hash, hex_round_trip, .timeout = 5)
     cr_assert_eq(cn_unhex("ab", 2, out), CN_EINVAL, "short string must fail, not over-read");
 }
 
+/* RFC 4648's test vectors, and what is refused: no padding past two, a length that is not a
+ * multiple of 4, an empty input, too little room */
+Test(hash, base64_decode, .timeout = 5)
+{
+    static const struct {
+        const char *in, *out;
+    } good[] = {{"Zg==", "f"}, {"Zm8=", "fo"}, {"Zm9v", "foo"}, {"Zm9vYg==", "foob"},
+                {"Zm9vYmE=", "fooba"}, {"Zm9vYmFy", "foobar"}};
+    static const char *const bad[] = {"", "Zg=", "Zm9vY", "Zg=\x3d=", "A===", "!!!!"};
+    char out[16];
+    size_t len;
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        cr_assert_eq(cn_base64_decode(good[i].in, strlen(good[i].in), out, sizeof(out), &len), 0,
+                     "%s", good[i].in);
+        cr_assert_eq(len, strlen(good[i].out), "%s", good[i].in);
+        cr_assert(memcmp(out, good[i].out, len) == 0, "%s", good[i].in);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        cr_assert_eq(cn_base64_decode(bad[i], strlen(bad[i]), out, sizeof(out), &len), CN_EINVAL,
+                     "%s", bad[i]);
+    cr_assert_eq(cn_base64_decode("Zm9vYmFy", 8, out, 5, &len), CN_EINVAL, "no room");
+}
+
 Test(hash, random_bytes_differ, .timeout = 5)
 {
     uint8_t a[32], b[32];
