@@ -181,11 +181,12 @@ out:
     unref(l);
 }
 
-static void fetch_ring(struct stor_mgr_link *l)
+/* One call of op to the manager (the link is busy until cb runs). */
+static void fetch(struct stor_mgr_link *l, const char *op, cn_rpc_done_fn cb)
 {
     l->busy = 1;
     l->refs++;
-    cn_mgr_client_call(l->mc, cn_msg_new(CN_OP_GET_RING), MGR_CALL_TIMEOUT_MS, on_get_ring, l);
+    cn_mgr_client_call(l->mc, cn_msg_new(op), MGR_CALL_TIMEOUT_MS, cb, l);
 }
 
 static void on_get_buckets(int status, cn_msg_t *resp, void *arg)
@@ -216,15 +217,6 @@ out:
     unref(l);
 }
 
-/* The buckets' versioning, lock and lifecycle settings (storage/buckets.h), for the lifecycle
- * worker: the table the gateways read, fetched again whenever its version changes. */
-static void fetch_buckets(struct stor_mgr_link *l)
-{
-    l->busy = 1;
-    l->refs++;
-    cn_mgr_client_call(l->mc, cn_msg_new(CN_OP_GET_BUCKETS), MGR_CALL_TIMEOUT_MS, on_get_buckets,
-                       l);
-}
 
 static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
 {
@@ -258,9 +250,11 @@ static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
     if (cn_msg_get_u64(resp, "ring_prev", &prev) != 0)
         prev = 0;
     if (cur != l->cur_sum || prev != l->prev_sum)
-        fetch_ring(l);
+        fetch(l, CN_OP_GET_RING, on_get_ring);
     else if (cn_msg_get_u64(resp, "buckets_ver", &bver) == 0 && bver != l->buckets_ver)
-        fetch_buckets(l); /* one call at a time: the ring first, the buckets next beat */
+        /* the buckets' versioning, lock and lifecycle settings (buckets.h), the table the
+         * gateways read; one call at a time: the ring first, the buckets next beat */
+        fetch(l, CN_OP_GET_BUCKETS, on_get_buckets);
 out:
     cn_msg_free(resp);
     unref(l);

@@ -562,6 +562,15 @@ int stor_gather_best(const stor_gather_t *g)
     return best;
 }
 
+void stor_gather_heads(struct stor_server *s, cn_slice_t key,
+                       void (*cb)(stor_gather_t *g, void *arg), void *arg)
+{
+    stor_owners_t ask;
+
+    stor_read_set(s, key, stor_self(s), NULL, &ask);
+    stor_gather_start(s, key, &ask, CN_OP_HEAD, 0, UINT64_MAX, cb, arg);
+}
+
 const stor_version_t *stor_gather_newest(const struct stor_server *s,
                                          const stor_owners_t *owners,
                                          const stor_version_t *local, const stor_gather_t *g,

@@ -170,6 +170,10 @@ typedef struct stor_gather {
 void stor_gather_start(struct stor_server *s, cn_slice_t key, const stor_owners_t *names,
                        const char *op, uint64_t off, uint64_t len,
                        void (*cb)(stor_gather_t *g, void *arg), void *arg);
+/** A gather of HEADs of key from every node of its read set but this one (owners on cur,
+ *  then on prev during a rebalance): what the others hold beside this node's own copy. */
+void stor_gather_heads(struct stor_server *s, cn_slice_t key,
+                       void (*cb)(stor_gather_t *g, void *arg), void *arg);
 /** Index of the newest version found (-1: none). */
 int stor_gather_best(const stor_gather_t *g);
 /** The newest version among this node's copy (local) and a gather's answers (g may be NULL),

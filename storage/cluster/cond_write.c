@@ -138,17 +138,10 @@ static void on_gather(stor_gather_t *g, void *arg)
 static void on_local(struct stor_server *s, stor_version_t *v, void *arg)
 {
     struct stor_cond *h = arg;
-    stor_owners_t ask;
 
     CN_CHECK_OBJ(h, STOR_COND_MAGIC);
     h->local = v;
-    stor_read_set(s, cn_slice(h->key.data, h->key.len), stor_self(s), NULL, &ask);
-    if (ask.n == 0) {
-        on_gather(NULL, h);
-        return;
-    }
-    stor_gather_start(s, cn_slice(h->key.data, h->key.len), &ask, CN_OP_HEAD, 0, UINT64_MAX,
-                      on_gather, h);
+    stor_gather_heads(s, cn_slice(h->key.data, h->key.len), on_gather, h);
 }
 
 /* ---- a group check (cond_group) ---------------------------------------------------------- */

@@ -777,13 +777,10 @@ static void on_file_heads(stor_gather_t *g, void *arg)
 static void on_file_local(struct stor_server *s, stor_version_t *v, void *arg)
 {
     struct rfile *f = arg;
-    stor_owners_t ask;
 
     CN_CHECK_OBJ(f, STOR_RFILE_MAGIC);
     f->lv = v;
-    stor_read_set(s, cn_slice(f->key.data, f->key.len), stor_self(s), NULL, &ask);
-    stor_gather_start(s, cn_slice(f->key.data, f->key.len), &ask, CN_OP_HEAD, 0, 0,
-                      on_file_heads, f);
+    stor_gather_heads(s, cn_slice(f->key.data, f->key.len), on_file_heads, f);
 }
 
 static void recover_file(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req,
