@@ -67,7 +67,9 @@ struct stor_lc {
     int batch_more;
     /* the object being visited */
     cn_buf_t obj;
-    cn_list_result_t *versions;
+    cn_list_result_t *versions;  /* its versions on this node, as listed */
+    const cn_list_entry_t **ord; /* ... ordered newest first (S3's order), nord of them */
+    size_t nord;
     const stor_bucket_t *bucket;
     size_t pending;            /* calls and local reads out for the current visit */
     size_t jobs;               /* scans and listings on the thread pool */
@@ -139,12 +141,32 @@ static int load_cursor(void *arg, cn_slice_t name, cn_slice_t val)
 
 static void visit_next(struct stor_lc *lc);
 
+/* The versions of the object visited: res (taken; NULL: none), ordered newest first once. */
+static void set_versions(struct stor_lc *lc, cn_list_result_t *res)
+{
+    const cn_list_entry_t **ents;
+
+    if (lc->versions != NULL)
+        cn_list_result_free(lc->versions);
+    cn_free(lc->ord);
+    lc->versions = res;
+    lc->ord = NULL;
+    lc->nord = res != NULL ? cn_list_result_count(res) : 0;
+    if (lc->nord == 0)
+        return;
+    ents = cn_calloc(lc->nord, sizeof(*ents));
+    lc->ord = cn_calloc(lc->nord, sizeof(*lc->ord));
+    for (size_t i = 0; i < lc->nord; i++)
+        ents[i] = cn_list_result_at(res, i);
+    cn_ver_order(ents, lc->nord, lc->ord);
+    cn_free(ents);
+}
+
 static void maybe_free(struct stor_lc *lc)
 {
     if (!lc->stopping || !lc->timer_closed || lc->pending > 0 || lc->jobs > 0)
         return;
-    if (lc->versions != NULL)
-        cn_list_result_free(lc->versions);
+    set_versions(lc, NULL);
     cn_buf_dispose(&lc->cursor);
     cn_buf_dispose(&lc->batch);
     cn_buf_dispose(&lc->obj);
@@ -372,11 +394,12 @@ static void lc_object(const cn_list_entry_t *const *ord, size_t n, size_t i, cn_
 
 struct manifest_read {
     struct stor_lc *lc;
-    size_t i;                  /* which version (in ord) */
+    const cn_list_entry_t *e;  /* the version (in lc->versions, kept until the visit ends) */
     cn_lc_action_t action;
 };
 
-static void act(struct stor_lc *lc, size_t i, cn_lc_action_t a, const void *man, size_t len);
+static void act(struct stor_lc *lc, const cn_list_entry_t *e, cn_lc_action_t a,
+                const void *man, size_t len);
 
 static void on_manifest(struct stor_server *s, stor_version_t *v, void *arg)
 {
@@ -386,7 +409,7 @@ static void on_manifest(struct stor_server *s, stor_version_t *v, void *arg)
     (void)s;
     if (!lc->stopping) {
         int man = v->rc == 0 && (v->m.flags & CN_OBJ_MANIFEST) && !(v->m.flags & CN_OBJ_TOMBSTONE);
-        act(lc, r->i, r->action, man ? v->body.data : NULL, man ? v->body.len : 0);
+        act(lc, r->e, r->action, man ? v->body.data : NULL, man ? v->body.len : 0);
     }
     stor_version_dispose(v);
     cn_free(v);
@@ -394,26 +417,9 @@ static void on_manifest(struct stor_server *s, stor_version_t *v, void *arg)
     call_done(lc);
 }
 
-static const cn_list_entry_t **ordered(const struct stor_lc *lc, size_t *n)
+static void act(struct stor_lc *lc, const cn_list_entry_t *e, cn_lc_action_t a,
+                const void *man, size_t len)
 {
-    size_t cnt = cn_list_result_count(lc->versions);
-    const cn_list_entry_t **ents = cn_calloc(cnt + 1, sizeof(*ents));
-    const cn_list_entry_t **ord = cn_calloc(cnt + 1, sizeof(*ord));
-
-    for (size_t i = 0; i < cnt; i++)
-        ents[i] = cn_list_result_at(lc->versions, i);
-    cn_ver_order(ents, cnt, ord);
-    cn_free(ents);
-    *n = cnt;
-    return ord;
-}
-
-static void act(struct stor_lc *lc, size_t i, cn_lc_action_t a, const void *man, size_t len)
-{
-    size_t n;
-    const cn_list_entry_t **ord = ordered(lc, &n);
-    const cn_list_entry_t *e = ord[i];
-
     if (a == CN_LC_EXPIRE_CURRENT)
         expire_current(lc, e, man, len);
     else if (a == CN_LC_DELETE_VERSION)
@@ -421,15 +427,14 @@ static void act(struct stor_lc *lc, size_t i, cn_lc_action_t a, const void *man,
              man, len);
     else if (a == CN_LC_DELETE_MARKER)
         call(lc, delete_msg(e->key), &lc->st.markers_deleted, THEN_NOTHING, NULL, 0);
-    cn_free(ord);
 }
 
 /* Decides every version of the object visited; the actions run, then visit_next. */
 static void decide_object(struct stor_lc *lc)
 {
     uint64_t now = cn_now_ms();
-    size_t n;
-    const cn_list_entry_t **ord = ordered(lc, &n);
+    const cn_list_entry_t **ord = lc->ord;
+    size_t n = lc->nord;
 
     lc->pending++; /* held while deciding */
     for (size_t i = 0; i < n; i++) {
@@ -443,18 +448,17 @@ static void decide_object(struct stor_lc *lc)
         if (a == CN_LC_DELETE_MARKER || (ord[i]->flags & CN_OBJ_DELETE_MARKER) ||
             !(ord[i]->flags & CN_OBJ_MANIFEST) ||
             (a == CN_LC_EXPIRE_CURRENT && lc->bucket->versioning != STOR_VER_OFF)) {
-            act(lc, i, a, NULL, 0); /* nothing to clean after it (or the reply says) */
+            act(lc, ord[i], a, NULL, 0); /* nothing to clean after it (or the reply says) */
             continue;
         }
         /* a chunked version goes: read its manifest first, its chunks go after it */
         struct manifest_read *r = cn_malloc(sizeof(*r));
         r->lc = lc;
-        r->i = i;
+        r->e = ord[i];
         r->action = a;
         lc->pending++;
         stor_local_read(lc->s, ord[i]->key, 1, 0, UINT64_MAX, on_manifest, r);
     }
-    cn_free(ord);
     call_done(lc);
 }
 
@@ -570,6 +574,7 @@ static void group_done(uv_work_t *w, int status)
 {
     struct group_job *j = w->data;
     struct stor_lc *lc = j->lc;
+    cn_list_result_t *res = NULL;
 
     lc->jobs--;
     if (lc->stopping) {
@@ -578,23 +583,17 @@ static void group_done(uv_work_t *w, int status)
         maybe_free(lc);
         return;
     }
-    if (lc->versions != NULL)
-        cn_list_result_free(lc->versions);
-    lc->versions = NULL;
-    if (status == 0 && j->rc == 0 &&
-        cn_list_decode(j->out.data ? j->out.data : "", j->out.len, &lc->versions) == 0 &&
-        cn_list_result_count(lc->versions) > 0) {
-        lc->pending++;
-        decide_object(lc);
-        call_done(lc);
-    } else {
-        if (status != 0 || j->rc != 0)
-            lc->st.errors++;
-        lc->pending++;
-        call_done(lc);
-    }
+    if (status != 0 || j->rc != 0)
+        lc->st.errors++;
+    else if (cn_list_decode(j->out.data ? j->out.data : "", j->out.len, &res) != 0)
+        res = NULL;
+    set_versions(lc, res);
     cn_buf_dispose(&j->out);
     cn_free(j);
+    lc->pending++; /* the visit ends when the last of its actions answers */
+    if (lc->nord > 0)
+        decide_object(lc);
+    call_done(lc);
 }
 
 /* Visits the next entry of the batch; the batch's end saves the position. */
