@@ -99,6 +99,15 @@ gw_s3_err_t gw_req_acl_allowed(const gw_req_t *r, const char *acl, const char *g
     return GW_S3_OK;
 }
 
+int gw_req_bypass_allowed(gw_req_t *r, const char *key, size_t key_len)
+{
+    static const char action[] = "s3:BypassGovernanceRetention";
+    int owner = r->requester[0] && strcmp(r->requester, r->bucket_owner) == 0;
+
+    return gw_policy_combine(gw_req_policy_for(r, r->route.bucket, action, key, key_len), owner,
+                             owner, action);
+}
+
 const char *gw_req_object_owner(const gw_req_t *r)
 {
     const gw_bucket_t *b = gw_mgr_bucket_find(r->srv, r->route.bucket);

@@ -48,6 +48,10 @@ int gw_copy_source_allows(gw_req_t *r, const gw_acl_subject_t *sb, const char *s
  *  full control) or AccessDenied (BlockPublicAcls: a public one, any grant to AllUsers or
  *  AuthenticatedUsers). */
 gw_s3_err_t gw_req_acl_allowed(const gw_req_t *r, const char *acl, const char *grants);
+/** 1 when r's requester may bypass a GOVERNANCE retention of key (key_len bytes) in r's bucket
+ *  (s3:BypassGovernanceRetention): the bucket's owner unless its policy denies it, anyone
+ *  else only when the policy allows it. */
+int gw_req_bypass_allowed(gw_req_t *r, const char *key, size_t key_len);
 /** Who owns an object r writes (gw_access_new_object_owner): r's requester, or the bucket's
  *  owner when its ownership controls are BucketOwnerEnforced, or BucketOwnerPreferred and r
  *  sets the canned ACL bucket-owner-full-control. */

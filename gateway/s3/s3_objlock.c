@@ -29,7 +29,6 @@
 #include "common/mem.h"
 #include "common/proto.h"
 #include "gateway/auth/policy.h"
-#include "gateway/auth/policy_req.h"
 #include "gateway/gateway.h"
 #include "gateway/link/mgr_link.h"
 #include "gateway/s3/s3_bucket_conf.h"
@@ -311,14 +310,11 @@ int gw_lock_header(gw_req_t *r, const char *name, const char *value)
 
 int gw_lock_bypass(gw_req_t *r, const char *key, size_t key_len)
 {
-    static const char action[] = "s3:BypassGovernanceRetention";
     cn_slice_t h = gw_req_header(r, "x-amz-bypass-governance-retention");
-    int owner = r->requester[0] && strcmp(r->requester, r->bucket_owner) == 0;
 
     if (h.ptr == NULL || h.len != 4 || strncasecmp(h.ptr, "true", 4) != 0)
         return 0;
-    return gw_policy_combine(gw_req_policy_for(r, r->route.bucket, action, key, key_len), owner,
-                             owner, action);
+    return gw_req_bypass_allowed(r, key, key_len); /* who may: access_req.c */
 }
 
 gw_s3_err_t gw_lock_may_delete(gw_req_t *r, cn_slice_t meta, const char *key, size_t key_len,
