@@ -117,6 +117,12 @@ objects_of() {
     done
     echo "$tot"
 }
+# a PUT is acked by W = 2 owners; the third copy follows asynchronously (later still on a
+# loaded machine): wait for it before counting copies
+deadline=$((SECONDS + 30))
+until { [ "$(objects_of keep)" = 90 ] && [ "$(objects_of gone)" = 90 ]; } || [ $SECONDS -ge $deadline ]; do
+    sleep 0.5
+done
 expect_eq "du over the 3 nodes: 30 objects of keep, 3 copies each" 90 "$(objects_of keep)"
 out=$(cl_adm du nosuch 2>&1); rc=$?
 check "du of an unknown node fails" test "$rc" -ne 0
