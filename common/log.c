@@ -25,7 +25,7 @@
 
 #define LOG_LINE_MAX 4096
 
-int cn_log_level = CN_LOG_INFO;
+_Atomic int cn_log_level = CN_LOG_INFO;
 
 static struct {
     pthread_mutex_t lock;

@@ -8,9 +8,11 @@
 #ifndef CAIRN_COMMON_LOG_H
 #define CAIRN_COMMON_LOG_H
 
+#include <stdatomic.h>
+
 enum cn_log_level { CN_LOG_DEBUG = 0, CN_LOG_INFO = 1, CN_LOG_WARN = 2, CN_LOG_ERROR = 3 };
 
-extern int cn_log_level;
+extern _Atomic int cn_log_level; /* read by every thread; set by cn_log_set_level */
 
 /** Sets the component name ("storage"), the minimum level and the file (NULL or "" or
  *  "stderr" for stderr). Returns 0 or a CN_E* code when the file cannot be opened. */

@@ -39,6 +39,9 @@ static const cn_conf_key_t gw_conf_keys[] = {
          "REST requests from 127.0.0.0/8 or ::1 act as the bucket's owner; otherwise only "
          "buckets (or objects) with a public-read ACL can be read and public-read-write ones "
          "written"),
+    GW_K(CN_CONF_UINT, "gateway", "threads", threads, "0", 0, 256, 0,
+         "loop threads serving requests, each with its own connections to the storage nodes, "
+         "all on the same ports (SO_REUSEPORT); 0 = one per core"),
     GW_K(CN_CONF_UINT, "gateway", "max_connections", max_connections, "1024", 1, 1000000, 0,
          "open client connections (all listeners); a connection beyond gets 503 SlowDown and "
          "is closed"),

@@ -1,6 +1,15 @@
 /*
  * gateway/gateway.h: the gateway server (struct gw_server), its configuration and the
- * per-request context shared by the S3 operation files. One loop thread owns everything here.
+ * per-request context shared by the S3 operation files.
+ *
+ * Threads (issue 19; gateway/workers.h, docs/DESIGN.md "Gateway threads"): the gateway runs
+ * [gateway] threads loops, each with its own struct gw_server (a worker): its loop, h2o
+ * contexts, listeners on the shared ports, storage and manager clients, key questions and
+ * request ids. A worker's fields are its thread's alone, but for what `sh` points to (the
+ * state the workers share: the manager's tables as a snapshot, the caches, the connection
+ * count, the TLS context) and the views of the tables in `mgr`, which gw_mgr_sync refreshes
+ * between callbacks. Worker 0 runs on the main thread and alone runs the manager's heartbeat,
+ * the cache's invalidation feed, /metrics, access-log delivery and the signals.
  *
  * Lifetime of a request context (gw_req_t): allocated with cn_calloc when h2o calls the
  * handler; a small slot in req->pool points back at it and its dispose callback clears r->http.req
@@ -30,6 +39,7 @@
 #include "gateway/link/mgr_link.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/logs/log_ship.h"
+#include "gateway/link/tables.h"
 
 #define GW_SERVER_MAGIC 0x67777372u /* "gwsr" */
 
@@ -51,6 +61,7 @@ struct gw_conf {
     int log_level;
     char *log_file;
     /* limits and TLS (gateway/http/tls.c, issue 8) */
+    uint64_t threads;            /* loop threads (workers.c); 0 = one per core */
     uint64_t max_connections;    /* open client connections; beyond: 503 SlowDown and close */
     uint64_t request_timeout_ms; /* h2o's HTTP/1 request and HTTP/2 idle timeouts (slowloris) */
     char *tls_listen;            /* "" = no HTTPS listener */
@@ -70,9 +81,13 @@ struct gw_conf {
 };
 
 typedef struct gw_server gw_server_t;
+typedef struct gw_shared gw_shared_t; /* gateway/workers.h */
 
 struct gw_server {
     uint32_t magic;
+    gw_shared_t *sh;        /* what the workers share (workers.h) */
+    unsigned idx;           /* this worker's index; 0: the main thread's */
+    gw_tables_t *tabs;      /* the snapshot this worker reads (gw_mgr_sync), referenced */
     gw_cache_t *cache;      /* object caches (cache.c), NULL before start */
     uv_loop_t *loop;
     struct gw_conf conf;
@@ -99,13 +114,13 @@ struct gw_server {
     char tls_host[64];
     int tls_port;
     void *tls_ssl_ctx;      /* SSL_CTX *, NULL without TLS; replaced by gw_tls_reload */
+    uint64_t tls_gen;       /* the shared context's gen this worker serves (gw_tls_sync) */
     /* HTTPS REST listener: the REST handler and context behind the same SSL_CTX */
     h2o_accept_ctx_t rest_tls_accept_ctx;
     uv_tcp_t rest_tls_listener;
     int rest_tls_listening;
     char rest_tls_host[64];
     int rest_tls_port;
-    uint64_t nconns;        /* open client connections, every listener */
     /* cluster */
     struct gw_mgr mgr;
     struct gw_keyask keyask; /* access keys the users table lacks, asked of the manager */
@@ -114,6 +129,7 @@ struct gw_server {
     gw_body_pager_t pager;  /* drops h2o's mapped request bodies from RSS (body_pager.c) */
     struct gw_metrics metrics; /* /metrics and /health (metrics_http.c) */
     struct gw_alog alog;    /* server access logs: the queue and its delivery (log_ship.c) */
+    uv_async_t wake;        /* another thread published tables, or asks this one to stop */
     int stopping;
 };
 

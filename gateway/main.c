@@ -1,8 +1,8 @@
 /*
  * gateway/main.c: cairn-gateway's entry point: command line and configuration, the libuv
  * loop, signals (SIGTERM/SIGINT stop, SIGHUP reopens the log and reloads the TLS certificate),
- * the port and pid files.
- * Everything runs on the one loop thread.
+ * the port and pid files, and the other workers' threads (gateway/workers.h). Worker 0 (srv)
+ * runs on this thread's loop.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -24,6 +24,7 @@
 #include "gateway/gateway.h"
 #include "gateway/http/http.h"
 #include "gateway/http/tls.h"
+#include "gateway/workers.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"
@@ -66,6 +67,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
         return;
     srv.stopping = 1;
     CN_LOG(CN_LOG_INFO, "signal %d: stopping", signum);
+    gw_workers_stop(srv.sh); /* the others stop as this one does, on their loops */
     gw_http_stop(&srv);
     gw_metrics_stop(&srv);
     gw_alog_stop(&srv); /* before storage: a cancelled log put leaves its batch queued */
@@ -227,7 +229,9 @@ int main(int argc, char **argv)
     mallopt(M_MMAP_THRESHOLD, 128 << 10);
     uv_loop_init(&loop);
     srv.loop = &loop;
-    if ((rc = gw_body_pager_start(&srv.pager, &loop, srv.conf.tmp_dir)) != 0) {
+    gw_shared_create(&srv, gw_workers_wanted(srv.conf.threads));
+    gw_worker_wake_init(&srv);
+    if ((rc = gw_body_pager_start(&srv.pager, &loop, srv.conf.tmp_dir, 0)) != 0) {
         CN_LOG(CN_LOG_ERROR, "gateway.tmp_dir %s: %s", srv.conf.tmp_dir, cn_strerror(rc));
         ret = 1;
         goto out_loop;
@@ -254,6 +258,12 @@ int main(int argc, char **argv)
         goto out_loop;
     }
     if ((rc = gw_alog_start(&srv)) != 0) {
+        ret = 1;
+        goto out_loop;
+    }
+    /* the other workers, listening on the ports worker 0 bound, before anyone is told of
+     * them (the port file) */
+    if ((rc = gw_workers_start(srv.sh)) != 0) {
         ret = 1;
         goto out_loop;
     }
@@ -305,6 +315,7 @@ int main(int argc, char **argv)
         CN_LOG(CN_LOG_INFO, "rest https listening on %s:%d (trust loopback: %s)",
                srv.rest_tls_host, srv.rest_tls_port, srv.conf.rest_trust_loopback ? "yes" : "no");
     uv_run(&loop, UV_RUN_DEFAULT);
+    gw_workers_join(srv.sh);
     gw_alog_close(&srv); /* the access log records still queued: synced for the next start */
     CN_LOG(CN_LOG_INFO, "gateway stopped");
     /* h2o's context keeps handles open; the process exits here without uv_loop_close */
@@ -316,6 +327,10 @@ out_loop:
     gw_alog_stop(&srv);
     gw_mgr_stop(&srv);
     uv_run(&loop, UV_RUN_NOWAIT);
+    if (srv.sh != NULL) { /* the workers that started: they read srv's configuration */
+        gw_workers_stop(srv.sh);
+        gw_workers_join(srv.sh);
+    }
     gw_alog_close(&srv);
 out_conf:
     gw_metrics_dispose(&srv);

@@ -32,10 +32,10 @@
 #include "gateway/link/mgr_link.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
+#include "gateway/workers.h"
 
 #define GW_CACHE_MAGIC 0x67636368u /* "gcch" */
 #define GW_CACHE_OP_INVALIDATE "cache_invalidate"
-#define GW_CACHE_OWN_SEQS 256 /* own announcements remembered (feed positions) */
 #define GW_CACHE_OP_GET_INVALIDATIONS "get_invalidations"
 
 #define GW_CACHE_VBUCKETS 256
@@ -48,17 +48,25 @@ struct gw_cache {
     gw_mcache_t *mc;
     gw_dcache_t *dc;
     gw_flights_t *fl;
-    gw_cache_counters_t n;
+    gw_cache_counters_t n; /* this worker's; written with COUNT, summed by gw_cache_counters */
     int jobs;            /* disk jobs running */
     int stopping;
     uint64_t inval_seq;  /* the manager's invalidation feed position we hold */
     uint64_t inval_asked; /* the `since` of the get_invalidations in flight */
-    uint64_t own_seqs[GW_CACHE_OWN_SEQS]; /* feed positions of this gateway's own writes */
-    unsigned own_next;
     int inval_fetching;
     int feed_unknown;    /* the manager does not serve the feed: stop asking */
     vflight_t *vtab[GW_CACHE_VBUCKETS]; /* validations in flight, by key */
 };
+
+/* A counter of this worker's glue, read by worker 0 for /metrics and the heartbeat: relaxed
+ * atomics, one writer. */
+#define COUNT(c, field, v) __atomic_fetch_add(&(c)->n.field, (v), __ATOMIC_RELAXED)
+
+void gw_cache_shared_init(struct gw_cache_shared *cs)
+{
+    memset(cs, 0, sizeof(*cs));
+    pthread_mutex_init(&cs->own_lock, NULL);
+}
 
 static gw_cache_t *cache_of(gw_server_t *s)
 {
@@ -76,6 +84,13 @@ int gw_cache_start(gw_server_t *s)
     c->conf = s->conf.cache;
     mo.capacity_bytes = c->conf.mem_capacity;
     mo.max_object_bytes = c->conf.mem_max_object;
+    if (s->sh->cache.made) { /* another worker's: worker 0 made them */
+        c->mc = s->sh->cache.mc;
+        c->dc = s->sh->cache.dc;
+        c->fl = gw_flights_create();
+        s->cache = c;
+        return 0;
+    }
     if ((rc = gw_mcache_create(&mo, &c->mc)) != 0)
         goto out_free;
     if (c->conf.disk_dir && c->conf.disk_dir[0] && c->conf.disk_capacity > 0) {
@@ -94,6 +109,9 @@ int gw_cache_start(gw_server_t *s)
                c->conf.mem_max_object, c->conf.mem_capacity / 16);
     c->fl = gw_flights_create();
     s->cache = c;
+    s->sh->cache.mc = c->mc;
+    s->sh->cache.dc = c->dc;
+    s->sh->cache.made = 1;
     CN_LOG(CN_LOG_INFO,
            "cache: memory %" PRIu64 " bytes (objects <= %" PRIu64 "), disk %s, validate=%d "
            "ttl_ms=%" PRIu64,
@@ -109,8 +127,6 @@ out_free:
 
 static void cache_free(gw_cache_t *c)
 {
-    gw_mcache_destroy(c->mc);
-    gw_dcache_close(c->dc);
     c->magic = 0;
     cn_free(c);
 }
@@ -183,8 +199,8 @@ static void serve_ent(gw_req_t *r, gw_cache_t *c)
 {
     gw_obj_op_t *o = r->op;
     gw_mcache_ent_t *e = o->cache.ent;
-    c->n.served_mem++;
-    c->n.bytes_served += o->head ? 0 : e->body.len;
+    COUNT(c, served_mem, 1);
+    COUNT(c, bytes_served, o->head ? 0 : e->body.len);
     answer_hit(r, &e->info, e->meta, e->body);
 }
 
@@ -241,10 +257,10 @@ static void validated(gw_req_t *r, int status, const cn_msg_t *resp)
         return;
     }
     if (rc == 0 || rc == CN_ENOENT) {
-        c->n.validations_stale++;
+        COUNT(c, validations_stale, 1);
         gw_cache_invalidate(r->srv, o->key.data, o->key.len);
     } else {
-        c->n.validation_errors++;
+        COUNT(c, validation_errors, 1);
     }
     gw_mcache_unref(o->cache.ent);
     o->cache.ent = NULL;
@@ -326,7 +342,7 @@ static void vf_send(vflight_t *vf)
     gw_cache_t *c = vf->c;
     cn_msg_t *m = cn_msg_new(CN_OP_HEAD);
     cn_msg_set_bytes(m, "key", vf->key, vf->key_len);
-    c->n.validations++;
+    COUNT(c, validations, 1);
     c->jobs++;
     if (gw_stor_send(c->srv, vf->key, vf->key_len, m, on_vhead, vf) != 0)
         on_vhead(CN_EUNAVAIL, NULL, vf); /* answers every waiter 503 through storage */
@@ -341,7 +357,7 @@ static void validate(gw_req_t *r, gw_cache_t *c)
 
     w->r = r;
     r->http.pending++;
-    c->n.validated_hits++;
+    COUNT(c, validated_hits, 1);
     if (vf) { /* a head is in flight: wait for the next one */
         if (vf->next_tail)
             vf->next_tail->next = w;
@@ -412,8 +428,8 @@ static void after_read(uv_work_t *w, int status)
         gw_obj_op_t *o = r->op;
         if (status == 0 && j->rc == 0 && j->obj->info.clock == o->cache.dinfo.clock &&
             strcmp(j->obj->info.etag, o->cache.dinfo.etag) == 0) {
-            c->n.served_disk++;
-            c->n.bytes_served += o->head ? 0 : j->obj->body.len;
+            COUNT(c, served_disk, 1);
+            COUNT(c, bytes_served, o->head ? 0 : j->obj->body.len);
             o->cache.dobj = j->obj; /* lives until the request is freed */
             j->obj = NULL;
             answer_hit(r, &o->cache.dobj->info, o->cache.dobj->meta,
@@ -456,7 +472,7 @@ static void after_fill(uv_work_t *w, int status)
     gw_cache_t *c = j->c;
     c->jobs--;
     if (status == 0 && j->rc == 0)
-        c->n.fills_disk++;
+        COUNT(c, fills_disk, 1);
     else if (j->rc != CN_ESTALE && j->rc != CN_E2BIG)
         CN_LOG(CN_LOG_WARN, "cache: disk fill of %.*s: %s", (int)j->key_len, j->key,
                cn_strerror(status ? status : j->rc));
@@ -511,7 +527,7 @@ int gw_cache_get(gw_req_t *r, gw_cache_answer_fn answer)
         return 0;
     }
     o->cache.fill = 0;
-    c->n.coalesced++;
+    COUNT(c, coalesced, 1);
     r->http.pending++;
     return 1;
 }
@@ -564,7 +580,7 @@ void gw_cache_get_done(gw_req_t *r, int status, const cn_msg_t *resp)
     if (body.len <= c->conf.mem_max_object && c->conf.mem_capacity > 0) {
         rc = gw_mcache_put(c->mc, key, &info, meta, body, o->cache.mticket);
         if (rc == 0) {
-            c->n.fills_mem++;
+            COUNT(c, fills_mem, 1);
             e = gw_mcache_get(c->mc, key); /* for the waiters; counted as a hit */
             if (e)
                 atomic_store_explicit(&e->validated_ms, cn_mono_ms(), memory_order_relaxed);
@@ -674,19 +690,27 @@ static void on_mgr_inval(int status, cn_msg_t *resp, void *arg)
     uint64_t seq;
 
     if (c && status == 0 && cn_msg_rc(resp) == 0 && cn_msg_get_u64(resp, "seq", &seq) == 0) {
-        c->own_seqs[c->own_next] = seq;
-        c->own_next = (c->own_next + 1) % GW_CACHE_OWN_SEQS;
+        struct gw_cache_shared *cs = &((gw_server_t *)arg)->sh->cache;
+
+        pthread_mutex_lock(&cs->own_lock);
+        cs->own_seqs[cs->own_next] = seq;
+        cs->own_next = (cs->own_next + 1) % GW_CACHE_OWN_SEQS;
+        pthread_mutex_unlock(&cs->own_lock);
     }
     if (resp)
         cn_msg_free(resp);
 }
 
-static int own_seq(const gw_cache_t *c, uint64_t seq)
+static int own_seq(gw_server_t *s, uint64_t seq)
 {
-    for (unsigned i = 0; i < GW_CACHE_OWN_SEQS; i++)
-        if (c->own_seqs[i] == seq)
-            return 1;
-    return 0;
+    struct gw_cache_shared *cs = &s->sh->cache;
+    int own = 0;
+
+    pthread_mutex_lock(&cs->own_lock);
+    for (unsigned i = 0; i < GW_CACHE_OWN_SEQS && !own; i++)
+        own = cs->own_seqs[i] == seq;
+    pthread_mutex_unlock(&cs->own_lock);
+    return own;
 }
 
 static void on_write_done(int status, cn_msg_t *resp, void *arg)
@@ -696,7 +720,7 @@ static void on_write_done(int status, cn_msg_t *resp, void *arg)
     CN_CHECK_OBJ(w, GW_WRITE_WRAP_MAGIC);
     if ((c = cache_of(w->s)) != NULL) {
         gw_cache_invalidate(w->s, w->key, w->key_len);
-        c->n.invalidations_local++;
+        COUNT(c, invalidations_local, 1);
         /* gateways that serve hits unchecked (validate = false) learn of the write through
          * the manager's feed; any gateway may run so, hence every write is announced */
         if (!c->feed_unknown && w->key[0] != '\x01') {
@@ -772,10 +796,10 @@ static void apply_keys(gw_server_t *s, gw_cache_t *c, cn_slice_t body, uint64_t 
             }
             if (n == 0) {
                 gw_cache_clear(s);
-                c->n.resets_remote++;
-            } else if (!own_seq(c, since + 1 + i)) {
+                COUNT(c, resets_remote, 1);
+            } else if (!own_seq(s, since + 1 + i)) {
                 gw_cache_invalidate(s, p, n);
-                c->n.invalidations_remote++;
+                COUNT(c, invalidations_remote, 1);
             }
         }
     }
@@ -802,7 +826,7 @@ static void on_invalidations(int status, cn_msg_t *resp, void *arg)
     cn_msg_get_u64(resp, "reset", &reset);
     if (reset) {
         gw_cache_clear(s);
-        c->n.resets_remote++;
+        COUNT(c, resets_remote, 1);
     } else {
         apply_keys(s, c, cn_msg_body(resp), c->inval_asked);
     }
@@ -868,7 +892,19 @@ void gw_cache_counters(gw_server_t *s, gw_cache_counters_t *out, gw_cache_stats_
     memset(disk, 0, sizeof(*disk));
     if (!c)
         return;
-    *out = c->n;
+    /* every worker's glue (worker 0 reads; a worker's glue outlives its reads: workers stop
+     * after worker 0 has stopped reading) */
+    for (unsigned i = 0; i < s->sh->nthreads; i++) {
+        const gw_cache_t *w = s->sh->w[i] != NULL ? s->sh->w[i]->cache : NULL;
+        const uint64_t *from;
+        uint64_t *to = (uint64_t *)out;
+
+        if (w == NULL || (w != c && s->stopping))
+            continue;
+        from = (const uint64_t *)&w->n;
+        for (size_t k = 0; k < sizeof(*out) / sizeof(uint64_t); k++)
+            to[k] += __atomic_load_n(&from[k], __ATOMIC_RELAXED);
+    }
     gw_mcache_stats(c->mc, mem);
     if (c->dc)
         gw_dcache_stats(c->dc, disk);

@@ -21,11 +21,17 @@
  *    invalidation happened in between.
  *  - disk-cache hits are always validated (they may predate a restart).
  *
- * Threads: the loop thread; disk I/O runs in uv_queue_work jobs.
+ * Threads (issue 19): the memory and disk caches are the gateway's, shared by its workers
+ * (struct gw_cache_shared; both are thread-safe); each worker has its own glue (gw_cache_t:
+ * miss flights, validations in flight, disk jobs, counters) on its loop; disk I/O runs in
+ * uv_queue_work jobs. Worker 0 alone follows the manager's invalidation feed; the feed
+ * positions of every worker's own writes are shared (own_lock) so that none is dropped
+ * again when the feed lists it back.
  */
 #ifndef CAIRN_GATEWAY_CACHE_H
 #define CAIRN_GATEWAY_CACHE_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "common/buf.h"
@@ -48,7 +54,22 @@ struct gw_cache_conf {
     uint64_t ttl_ms;
 };
 
-/** Counters kept by the glue (the caches keep their own, gw_cache_stats_t). */
+#define GW_CACHE_OWN_SEQS 256 /* own announcements remembered (feed positions) */
+
+/** The caches every worker serves from: made by worker 0's gw_cache_start, used by the
+ *  others' (workers.h). */
+struct gw_cache_shared {
+    int made;
+    gw_mcache_t *mc;
+    gw_dcache_t *dc;          /* NULL: no disk cache */
+    pthread_mutex_t own_lock; /* guards own_seqs, own_next */
+    uint64_t own_seqs[GW_CACHE_OWN_SEQS]; /* feed positions of this gateway's own writes */
+    unsigned own_next;
+};
+void gw_cache_shared_init(struct gw_cache_shared *cs);
+
+/** Counters kept by the glue (the caches keep their own, gw_cache_stats_t). Only uint64_t
+ *  fields: gw_cache_counters sums the workers' as arrays. */
 typedef struct gw_cache_counters {
     uint64_t validated_hits;    /* hits that needed a check */
     uint64_t validations;       /* heads sent to check them (one head checks every hit on
@@ -85,10 +106,11 @@ typedef struct gw_cache_req {
     cn_slice_t body;       /* the cached body being served (in ent or dobj), else NULL */
 } gw_cache_req_t;
 
-/** Opens the caches from s->conf.cache (disk cache loaded from its directory). 0 or a CN_E*
- *  code (a disk_dir that cannot be used). */
+/** Opens the caches from s->conf.cache (disk cache loaded from its directory) for worker 0,
+ *  or joins them for another worker. 0 or a CN_E* code (a disk_dir that cannot be used). */
 int gw_cache_start(gw_server_t *s);
-/** Frees the caches (once running disk jobs are done). */
+/** Frees this worker's glue (once its running disk jobs are done); the caches themselves
+ *  live as long as the process (another worker may still serve from them). */
 void gw_cache_stop(gw_server_t *s);
 
 /** Looks up r's object for a GET/HEAD (r->op is its gw_obj_op_t). Returns 0 when the caller

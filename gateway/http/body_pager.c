@@ -3,6 +3,12 @@
  * body_pager.h). A 100 ms uv timer reads /proc/self/maps, picks the shared mappings of files
  * named GW_BODY_FILE_PREFIX* (unlinked, so shown with " (deleted)") and madvise()s them
  * MADV_DONTNEED. Loop thread only, but for gw_body_hashes (see body_pager.h).
+ *
+ * Threads (issue 19): h2o maps, grows and unmaps a body buffer on the thread of the
+ * connection's loop, and the files carry that worker's index in their names
+ * (cairn-gw-body.<worker>.XXXXXX, a per-thread mmap setting, as h2o's socket buffer
+ * prototype is per thread). Each worker trims only its own files: a mapping it finds cannot
+ * be unmapped, and its range reused by another mapping, while it madvises it.
  */
 #include "gateway/http/body_pager.h"
 
@@ -19,14 +25,15 @@
 #include "common/err.h"
 #include "common/log.h"
 
-size_t gw_body_pager_trim(void)
+size_t gw_body_pager_trim(unsigned worker)
 {
     FILE *f = fopen("/proc/self/maps", "re");
-    char line[4096 + 128];
+    char line[4096 + 128], mine[64];
     size_t trimmed = 0;
 
     if (f == NULL)
         return 0;
+    snprintf(mine, sizeof(mine), "/%s%u.", GW_BODY_FILE_PREFIX, worker);
     while (fgets(line, sizeof(line), f) != NULL) {
         uintptr_t lo, hi;
         char perms[8];
@@ -35,7 +42,7 @@ size_t gw_body_pager_trim(void)
         /* "lo-hi perms offset dev inode   path" */
         if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %*s %*s %*s %n", &lo, &hi, perms,
                    &path_at) < 3 ||
-            path_at == 0 || perms[3] != 's' || strstr(line + path_at, "/" GW_BODY_FILE_PREFIX) == NULL)
+            path_at == 0 || perms[3] != 's' || strstr(line + path_at, mine) == NULL)
             continue;
         if (madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0)
             trimmed += hi - lo;
@@ -153,11 +160,12 @@ void gw_body_sha256(const void *p, size_t n, uint8_t out[CN_SHA256_LEN])
 
 static void on_trim(uv_timer_t *t)
 {
-    (void)t;
-    gw_body_pager_trim();
+    gw_body_pager_t *bp = t->data;
+
+    gw_body_pager_trim(bp->worker);
 }
 
-int gw_body_pager_start(gw_body_pager_t *bp, uv_loop_t *loop, const char *dir)
+int gw_body_pager_start(gw_body_pager_t *bp, uv_loop_t *loop, const char *dir, unsigned worker)
 {
     h2o_buffer_mmap_settings_t *ms = &h2o_socket_buffer_mmap_settings;
     struct stat st;
@@ -171,8 +179,15 @@ int gw_body_pager_start(gw_body_pager_t *bp, uv_loop_t *loop, const char *dir)
         return -errno;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return CN_ENOENT;
-    n = snprintf(ms->fn_template, sizeof(ms->fn_template), "%s/%sXXXXXX", dir,
-                 GW_BODY_FILE_PREFIX);
+    if (worker != 0) { /* worker 0 uses h2o's own; they live as long as the process */
+        if (bp->ms == NULL)
+            bp->ms = calloc(1, sizeof(*ms));
+        if ((ms = bp->ms) == NULL)
+            return CN_ENOMEM;
+    }
+    bp->worker = worker;
+    n = snprintf(ms->fn_template, sizeof(ms->fn_template), "%s/%s%u.XXXXXX", dir,
+                 GW_BODY_FILE_PREFIX, worker);
     if (n < 0 || (size_t)n >= sizeof(ms->fn_template)) {
         snprintf(ms->fn_template, sizeof(ms->fn_template), "/tmp/%sXXXXXX", GW_BODY_FILE_PREFIX);
         return CN_ENAMETOOLONG;
@@ -184,6 +199,7 @@ int gw_body_pager_start(gw_body_pager_t *bp, uv_loop_t *loop, const char *dir)
     h2o_socket_buffer_prototype.mmap_settings = ms;
     if (!bp->timer_on) {
         uv_timer_init(loop, &bp->timer);
+        bp->timer.data = bp;
         uv_timer_start(&bp->timer, on_trim, GW_BODY_TRIM_MS, GW_BODY_TRIM_MS);
         uv_unref((uv_handle_t *)&bp->timer);
         bp->timer_on = 1;

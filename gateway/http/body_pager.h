@@ -11,9 +11,10 @@
  * with madvise(MADV_DONTNEED). For a shared file mapping that loses nothing: the bytes stay in
  * the file (page cache) and are faulted back when touched.
  *
- * Threads: loop thread only. h2o maps, grows and frees these buffers on the loop thread too,
- * so no mapping the pager found can change while it works on it. One pager per process
- * (h2o's settings are global).
+ * Threads: one pager per worker (gateway/workers.h), on its loop thread. h2o maps, grows
+ * and frees these buffers on the loop thread too, and a worker's files carry its index in
+ * their names (cairn-gw-body.<worker>.), so no mapping the pager found can change while it
+ * works on it.
  */
 #ifndef CAIRN_GATEWAY_BODY_PAGER_H
 #define CAIRN_GATEWAY_BODY_PAGER_H
@@ -34,16 +35,19 @@
 typedef struct gw_body_pager {
     uv_timer_t timer;
     int timer_on;
+    unsigned worker; /* whose files it trims */
+    void *ms;        /* h2o_buffer_mmap_settings_t of a worker past 0 (h2o's for worker 0) */
 } gw_body_pager_t;
 
-/** Points h2o's body temp files at dir ("" or NULL: $TMPDIR, else /tmp; created, mode 0700,
- *  when missing but its parent exists) and starts the trim timer on loop (unreferenced: it
- *  does not keep the loop alive). 0, CN_ENAMETOOLONG, CN_ENOENT (not a directory), or the
- *  mkdir error. */
-int gw_body_pager_start(gw_body_pager_t *bp, uv_loop_t *loop, const char *dir);
-/** Drops the resident pages of every h2o body file now; returns the bytes of mappings
- *  trimmed. Also usable without start (then it finds nothing unless the prefix matches). */
-size_t gw_body_pager_trim(void);
+/** Points the calling thread's h2o body temp files at dir ("" or NULL: $TMPDIR, else /tmp;
+ *  created, mode 0700, when missing but its parent exists), named for worker, and starts the
+ *  trim timer on loop (unreferenced: it does not keep the loop alive). Call on the worker's
+ *  thread. 0, CN_ENAMETOOLONG, CN_ENOENT (not a directory), or the mkdir error. */
+int gw_body_pager_start(gw_body_pager_t *bp, uv_loop_t *loop, const char *dir,
+                        unsigned worker);
+/** Drops the resident pages of every h2o body file of worker now (on its thread); returns
+ *  the bytes of mappings trimmed. */
+size_t gw_body_pager_trim(unsigned worker);
 /** Stops the timer (the h2o settings stay). */
 void gw_body_pager_stop(gw_body_pager_t *bp);
 

@@ -11,9 +11,12 @@
  */
 #include "gateway/gateway.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -40,6 +43,7 @@
 #include "gateway/s3/s3_objlock.h"
 #include "gateway/http/tls.h"
 #include "gateway/http/too_large.h"
+#include "gateway/workers.h"
 
 struct gw_handler {
     h2o_handler_t super;
@@ -193,10 +197,13 @@ static void on_key_answer(void *arg, int rc)
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     gw_server_t *s = ((struct gw_handler *)self)->srv;
-    gw_req_t *r = gw_req_new(s, req);
+    gw_req_t *r;
     const char *msg = NULL;
     gw_s3_err_t e;
     int rc;
+
+    gw_mgr_sync(s); /* a request starts on the newest tables (a new bucket, a new key) */
+    r = gw_req_new(s, req);
 
     if ((e = gw_req_route(r)) != GW_S3_OK)
         goto fail;
@@ -263,12 +270,14 @@ static void after_rest_body(gw_req_t *r, gw_s3_err_t e)
 static int on_rest_req(h2o_handler_t *self, h2o_req_t *req)
 {
     gw_server_t *s = ((struct gw_handler *)self)->srv;
-    gw_req_t *r = gw_req_new(s, req);
+    gw_req_t *r;
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     const gw_bucket_t *b;
     const char *msg = NULL;
     gw_s3_err_t e;
 
+    gw_mgr_sync(s);
+    r = gw_req_new(s, req);
     r->rest = 1;
     snprintf(r->resource, sizeof(r->resource), "%.*s", (int)plen, req->path.base);
     e = gw_route_parse(req->method.base, req->method.len, req->path.base, plen, NULL, 0, NULL, 0,
@@ -320,7 +329,7 @@ static void on_conn_closed(uv_handle_t *h)
 {
     struct gw_conn *c = (struct gw_conn *)h;
 
-    c->srv->nconns--;
+    atomic_fetch_sub(&c->srv->sh->nconns, 1);
     free(c);
 }
 
@@ -339,7 +348,7 @@ static void refuse_connection(gw_server_t *s, struct gw_conn *c, int tls)
         uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
     }
     CN_LOG(CN_LOG_WARN, "connections=%" PRIu64 " max_connections=%" PRIu64 ": refusing one",
-           s->nconns, s->conf.max_connections);
+           atomic_load(&s->sh->nconns), s->conf.max_connections);
     uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
 }
 
@@ -365,33 +374,64 @@ static void on_connection(uv_stream_t *listener, int status)
         uv_close((uv_handle_t *)&conn->tcp, (uv_close_cb)free);
         return;
     }
-    if (s->nconns >= s->conf.max_connections) {
+    /* max_connections is the gateway's, every worker's connections together */
+    if (atomic_fetch_add(&s->sh->nconns, 1) >= s->conf.max_connections) {
+        atomic_fetch_sub(&s->sh->nconns, 1);
         refuse_connection(s, conn, actx->ssl_ctx != NULL);
         return;
     }
-    s->nconns++;
     uv_tcp_nodelay(&conn->tcp, 1);
     sock = h2o_uv_socket_create((uv_stream_t *)&conn->tcp, on_conn_closed);
     h2o_accept(actx, sock);
 }
 
-/* Binds host:*port (0 = any free port) and writes the real port back. */
+/* A listening socket bound to ss: with SO_REUSEPORT when the gateway runs several workers,
+ * so that each binds its own on the same port and the kernel spreads connections over them
+ * (libuv 1.44 has no flag for it: the socket is made here and handed over with
+ * uv_tcp_open). A gateway of one worker binds without it, so that another process on its
+ * port is an error, not a silent share. */
+static int bind_socket(const struct sockaddr_storage *ss, int reuseport)
+{
+    socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                              : sizeof(struct sockaddr_in);
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1, rc;
+
+    if (fd < 0)
+        return -errno;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) ||
+        bind(fd, (const struct sockaddr *)ss, len) != 0) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    return fd;
+}
+
+/* Binds host:*port (0 = any free port; worker 0 picks it, the others join it) and writes
+ * the real port back. */
 static int listen_on(gw_server_t *s, uv_tcp_t *l, const char *host, int *port)
 {
     struct sockaddr_storage ss;
     int namelen = sizeof(ss);
-    int rc;
+    int rc, fd;
 
+    memset(&ss, 0, sizeof(ss));
     if (strchr(host, ':'))
         rc = uv_ip6_addr(host, *port, (struct sockaddr_in6 *)&ss);
     else
         rc = uv_ip4_addr(host, *port, (struct sockaddr_in *)&ss);
     if (rc != 0)
         return CN_EINVAL;
+    if ((fd = bind_socket(&ss, s->sh->nthreads > 1)) < 0)
+        return fd;
     uv_tcp_init(s->loop, l);
     l->data = s;
-    if ((rc = uv_tcp_bind(l, (struct sockaddr *)&ss, 0)) != 0 ||
-        (rc = uv_listen((uv_stream_t *)l, 128, on_connection)) != 0)
+    if ((rc = uv_tcp_open(l, fd)) != 0) {
+        close(fd);
+        return rc;
+    }
+    if ((rc = uv_listen((uv_stream_t *)l, 128, on_connection)) != 0)
         return rc;
     if ((rc = uv_tcp_getsockname(l, (struct sockaddr *)&ss, &namelen)) != 0)
         return rc;

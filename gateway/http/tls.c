@@ -8,7 +8,10 @@
  * Reload (SIGHUP, gw_tls_reload): the files are read again into a fresh context, which new
  * connections get; connections already open keep the old one (SSL_new took a reference on
  * it). A context that cannot be built is logged and the old one stays in use.
- * Threads: the loop thread only.
+ * Threads: worker 0 makes the context and reloads it; it is shared (struct gw_shared's
+ * tls_ctx, under tls_lock), each worker holding its own reference (SSL_CTX_up_ref) and
+ * moving to a reloaded one when woken (gw_tls_sync). OpenSSL's SSL_CTX may be used by
+ * several threads at once to make connections.
  */
 #include "gateway/gateway.h"
 
@@ -21,6 +24,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "gateway/http/tls.h"
+#include "gateway/workers.h"
 
 /* Logs OpenSSL's error queue (oldest first) after what. */
 static void log_ssl_errors(const char *what, const char *path)
@@ -130,17 +134,55 @@ static void log_cert(const char *what, SSL_CTX *ctx, const char *path)
            serial, until);
 }
 
+/* With sh->tls_lock held: the shared context, referenced for the caller, and its gen. */
+static SSL_CTX *do_take_shared(gw_shared_t *sh, uint64_t *gen)
+{
+    SSL_CTX *ctx = sh->tls_ctx;
+
+    if (ctx != NULL)
+        SSL_CTX_up_ref(ctx);
+    *gen = atomic_load(&sh->tls_gen);
+    return ctx;
+}
+
 int gw_tls_init(gw_server_t *s)
 {
+    gw_shared_t *sh = s->sh;
     SSL_CTX *ctx;
 
     if (s->tls_ssl_ctx != NULL)
         return 0;
+    if (s->idx != 0) { /* worker 0's */
+        pthread_mutex_lock(&sh->tls_lock);
+        s->tls_ssl_ctx = do_take_shared(sh, &s->tls_gen);
+        pthread_mutex_unlock(&sh->tls_lock);
+        return s->tls_ssl_ctx != NULL ? 0 : CN_ECONFIG;
+    }
     if ((ctx = make_ctx(&s->conf)) == NULL)
         return CN_ECONFIG;
     log_cert("certificate", ctx, s->conf.tls_cert);
     s->tls_ssl_ctx = ctx;
+    SSL_CTX_up_ref(ctx); /* the shared reference */
+    pthread_mutex_lock(&sh->tls_lock);
+    sh->tls_ctx = ctx;
+    pthread_mutex_unlock(&sh->tls_lock);
     return 0;
+}
+
+void gw_tls_sync(gw_server_t *s)
+{
+    gw_shared_t *sh = s->sh;
+    SSL_CTX *ctx, *old = s->tls_ssl_ctx;
+
+    if (old == NULL || atomic_load(&sh->tls_gen) == s->tls_gen)
+        return;
+    pthread_mutex_lock(&sh->tls_lock);
+    ctx = do_take_shared(sh, &s->tls_gen);
+    pthread_mutex_unlock(&sh->tls_lock);
+    s->tls_ssl_ctx = ctx;
+    s->tls_accept_ctx.ssl_ctx = ctx;
+    s->rest_tls_accept_ctx.ssl_ctx = ctx;
+    SSL_CTX_free(old); /* open connections hold their own reference */
 }
 
 int gw_tls_reload(gw_server_t *s)
@@ -159,6 +201,15 @@ int gw_tls_reload(gw_server_t *s)
     s->tls_accept_ctx.ssl_ctx = ctx;
     s->rest_tls_accept_ctx.ssl_ctx = ctx;
     SSL_CTX_free(old);
+    SSL_CTX_up_ref(ctx); /* the shared reference, for the other workers */
+    pthread_mutex_lock(&s->sh->tls_lock);
+    old = s->sh->tls_ctx;
+    s->sh->tls_ctx = ctx;
+    s->tls_gen = atomic_fetch_add(&s->sh->tls_gen, 1) + 1;
+    pthread_mutex_unlock(&s->sh->tls_lock);
+    if (old != NULL)
+        SSL_CTX_free(old);
+    gw_workers_wake(s->sh, s);
     log_cert("reloaded", ctx, s->conf.tls_cert);
     return 0;
 }

@@ -20,5 +20,8 @@ int gw_tls_init(gw_server_t *s);
 int gw_tls_reload(gw_server_t *s);
 /** Frees what gw_tls_init made (idempotent). */
 void gw_tls_dispose(gw_server_t *s);
+/** Another worker (on its wake-up): moves its HTTPS listeners to the context worker 0
+ *  reloaded, if it did. */
+void gw_tls_sync(gw_server_t *s);
 
 #endif

@@ -1,10 +1,12 @@
 /*
  * gateway/link/mgr_link.c: the gateway's link to the manager: register (retried every second until
  * it works), heartbeat every heartbeat_ms, and refetch of users, buckets and the ring when the
- * versions or checksums in a heartbeat reply differ from what the gateway holds. The tables
- * live in memory (struct gw_mgr) and are replaced as a whole on each fetch; loop thread only.
- * A pointer into a table (gw_mgr_bucket_find) is valid until the next fetch completes; into
- * the users table also until a key is learned (gw_mgr_user_learn, for key_ask.c).
+ * versions or checksums in a heartbeat reply differ from what the gateway holds. A fetched
+ * table is built whole and published for every worker (tables.h): worker 0 fetches what the
+ * heartbeat says changed, any worker the buckets it waits for (gw_mgr_refresh_buckets); a
+ * worker reads the snapshot it holds through the views in struct gw_mgr (gw_mgr_sync).
+ * A pointer into a table (gw_mgr_bucket_find) is valid until this worker's next
+ * gw_mgr_sync: to the end of the callback that took it.
  * Every call goes through common/mgr_client.c: the first of [manager] addresses that answers,
  * the leader a follower names, the managers a reply's "managers" field adds; while none
  * answers the gateway serves with the tables it holds.
@@ -21,6 +23,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/proc.h"
+#include "gateway/workers.h"
 
 struct gw_mgr_waiter {
     void (*cb)(int status, void *arg);
@@ -73,6 +76,99 @@ static void free_buckets(gw_bucket_t *b, size_t n)
     cn_free(b);
 }
 
+static void dispose_users(void *v, size_t n)
+{
+    free_users(v, n);
+}
+
+static void dispose_buckets(void *v, size_t n)
+{
+    free_buckets(v, n);
+}
+
+static void dispose_endpoints(void *v, size_t n)
+{
+    char **e = v;
+
+    for (size_t i = 0; i < n; i++)
+        cn_free(e[i]);
+    cn_free(e);
+}
+
+static void dispose_ring(void *v, size_t n)
+{
+    gw_ring_pair_t *p = v;
+
+    (void)n;
+    if (p->cur)
+        cn_ring_destroy(p->cur);
+    if (p->prev)
+        cn_ring_destroy(p->prev);
+    cn_free(p);
+}
+
+static void dispose_stor(void *v, size_t n)
+{
+    (void)n;
+    cn_free(v);
+}
+
+/* Publishes t for every worker (tables.h's rule: force, or not older than the published
+ * one), moves this worker to it and wakes the others. */
+static void publish(gw_server_t *s, enum gw_tab_kind kind, gw_tab_t *t, int force)
+{
+    gw_tables_publish(&s->sh->tables, kind, t, force);
+    gw_mgr_sync(s);
+    gw_workers_wake(s->sh, s);
+}
+
+void gw_mgr_sync(gw_server_t *s)
+{
+    gw_tables_t *t, *old = s->tabs;
+    gw_tab_t *tab, *was;
+    struct gw_mgr *M = &s->mgr;
+
+    if (s->stopping || (old != NULL && gw_tables_gen(&s->sh->tables) == old->gen))
+        return;
+    t = gw_tables_get(&s->sh->tables);
+    s->tabs = t;
+    tab = t->tab[GW_TAB_USERS];
+    M->users = tab ? tab->v : NULL;
+    M->nusers = tab ? tab->n : 0;
+    M->users_ver = tab ? tab->ver : 0;
+    M->users_loaded = tab != NULL;
+    tab = t->tab[GW_TAB_BUCKETS];
+    M->buckets = tab ? tab->v : NULL;
+    M->nbuckets = tab ? tab->n : 0;
+    M->buckets_ver = tab ? tab->ver : 0;
+    M->buckets_loaded = tab != NULL;
+    tab = t->tab[GW_TAB_ENDPOINTS];
+    M->endpoints = tab ? tab->v : NULL;
+    M->nendpoints = tab ? tab->n : 0;
+    M->endpoints_ver = tab ? tab->ver : 0;
+    M->endpoints_loaded = tab != NULL;
+    tab = t->tab[GW_TAB_RING];
+    {
+        const gw_ring_pair_t *p = tab ? tab->v : NULL;
+
+        M->ring = p ? p->cur : NULL;
+        M->ring_prev = p ? p->prev : NULL;
+        M->ring_sum = p ? p->cur_sum : 0;
+        M->ring_prev_sum = p ? p->prev_sum : 0;
+    }
+    was = old ? old->tab[GW_TAB_RING] : NULL;
+    if (tab != was)
+        gw_stor_sync_nodes(s); /* this worker's clients follow the ring */
+    tab = t->tab[GW_TAB_STOR];
+    was = old ? old->tab[GW_TAB_STOR] : NULL;
+    M->stor = tab ? tab->v : NULL;
+    if (tab != NULL && tab != was) {
+        gw_stor_set_down(s, M->stor->down, M->stor->n);
+        gw_stor_set_quorums(s, M->stor->w, M->stor->d);
+    }
+    gw_tables_unref(old); /* the old tables live on while another worker reads them */
+}
+
 /* b's named configurations from the table's "config" (o): the public access block, the
  * ownership controls, the tags and the access logs' target, as the gateway wrote them
  * (s3_bucket_conf.c, s3_tagging.c, s3_logging.c). */
@@ -116,19 +212,14 @@ static void load_config(gw_bucket_t *b, const json_t *o)
 }
 
 /* b's CORS rules from the table's "config" "cors" (o), as s3_cors.c stored them, read into
- * b->cors; unchanged ones are taken over from old (the table before), as the policy is. */
-static void load_cors(gw_bucket_t *b, const json_t *o, gw_bucket_t *old)
+ * b->cors. Read again for every table: the table before is still read by other workers, so
+ * nothing is taken over from it. */
+static void load_cors(gw_bucket_t *b, const json_t *o)
 {
     const json_t *p = json_object_get(json_object_get(o, "config"), "cors");
 
     if (p == NULL || (b->cors_doc = json_dumps(p, JSON_COMPACT)) == NULL)
         return;
-    if (old != NULL && old->cors != NULL && old->cors_doc != NULL &&
-        strcmp(old->cors_doc, b->cors_doc) == 0) {
-        b->cors = old->cors;
-        old->cors = NULL;
-        return;
-    }
     b->cors = cn_calloc(1, sizeof(*b->cors));
     if (gw_cors_decode(b->cors_doc, strlen(b->cors_doc), b->cors) != 0) {
         cn_free(b->cors);
@@ -139,19 +230,13 @@ static void load_cors(gw_bucket_t *b, const json_t *o, gw_bucket_t *old)
 }
 
 /* b's lifecycle rules from the table's "config" "lifecycle" (o), as s3_lifecycle.c stored
- * them, read into b->lifecycle; unchanged ones are taken over from old (the table before). */
-static void load_lifecycle(gw_bucket_t *b, const json_t *o, gw_bucket_t *old)
+ * them, read into b->lifecycle (again for every table, as the CORS rules are). */
+static void load_lifecycle(gw_bucket_t *b, const json_t *o)
 {
     const json_t *p = json_object_get(json_object_get(o, "config"), "lifecycle");
 
     if (p == NULL || (b->lifecycle_doc = json_dumps(p, JSON_COMPACT)) == NULL)
         return;
-    if (old != NULL && old->lifecycle != NULL && old->lifecycle_doc != NULL &&
-        strcmp(old->lifecycle_doc, b->lifecycle_doc) == 0) {
-        b->lifecycle = old->lifecycle;
-        old->lifecycle = NULL;
-        return;
-    }
     if (cn_lc_parse(b->lifecycle_doc, strlen(b->lifecycle_doc), &b->lifecycle) != 0) {
         b->lifecycle = NULL;
         CN_LOG(CN_LOG_ERROR, "bucket=%s: its stored lifecycle rules do not read; no "
@@ -159,9 +244,9 @@ static void load_lifecycle(gw_bucket_t *b, const json_t *o, gw_bucket_t *old)
     }
 }
 
-/* b's policy from the table's "policy" (o), compiled; an unchanged one is taken over from
- * old (the table before), so a refresh does not parse every policy again. */
-static void load_policy(gw_bucket_t *b, const json_t *o, gw_bucket_t *old)
+/* b's policy from the table's "policy" (o), compiled (again for every table, as the CORS
+ * rules are: a compiled policy is never shared between two tables). */
+static void load_policy(gw_bucket_t *b, const json_t *o)
 {
     char msg[GW_POLICY_MSG_MAX];
     const char *doc = json_string_value(json_object_get(o, "policy"));
@@ -169,13 +254,6 @@ static void load_policy(gw_bucket_t *b, const json_t *o, gw_bucket_t *old)
     if (doc == NULL || b->name == NULL)
         return;
     b->policy_doc = cn_strdup(doc);
-    if (old != NULL && old->policy != NULL && old->policy_doc != NULL &&
-        strcmp(old->policy_doc, doc) == 0) {
-        b->policy = old->policy;
-        b->policy_public = old->policy_public;
-        old->policy = NULL;
-        return;
-    }
     if (gw_policy_parse(doc, strlen(doc), b->name, &b->policy, msg, sizeof(msg)) != 0) {
         b->policy = NULL;
         b->policy_broken = 1;
@@ -226,9 +304,12 @@ int gw_mgr_quota_take(gw_server_t *s, const char *name, uint64_t bytes)
             continue;
         if (b->quota == 0)
             return 0;
-        if (b->used + b->taken + bytes > b->quota)
-            return 1;
-        b->taken += bytes;
+        /* every worker takes from the same count */
+        uint64_t t = atomic_load(&b->taken);
+        do {
+            if (b->used + t + bytes > b->quota)
+                return 1;
+        } while (!atomic_compare_exchange_weak(&b->taken, &t, t + bytes));
         return 0;
     }
     return 0;
@@ -321,13 +402,9 @@ static void on_users(int status, cn_msg_t *resp, void *arg)
             user_entry(&u[n++], o, k);
         }
     }
-    free_users(s->mgr.users, s->mgr.nusers);
-    s->mgr.users = u;
-    s->mgr.nusers = n;
-    s->mgr.users_ver = ver;
     if (!s->mgr.users_loaded)
         CN_LOG(CN_LOG_INFO, "users loaded: %zu keys (ver %" PRIu64 ")", n, ver);
-    s->mgr.users_loaded = 1;
+    publish(s, GW_TAB_USERS, gw_tab_create(ver, u, n, dispose_users), s->mgr.force_users);
 out:
     if (root)
         json_decref(root);
@@ -335,26 +412,52 @@ out:
         cn_msg_free(resp);
 }
 
+static void user_copy(gw_user_t *to, const gw_user_t *from)
+{
+    to->user = cn_strdup(from->user);
+    to->id = cn_strdup(from->id);
+    to->role = cn_strdup(from->role);
+    to->email = cn_strdup(from->email);
+    to->access_key = cn_strdup(from->access_key);
+    to->secret = cn_strdup(from->secret);
+}
+
+/* The key is added to a copy of the published users table, published in its place unless
+ * another worker published meanwhile (then again, from that one): every worker knows the
+ * key at once, and no learned key is lost to a race. */
 void gw_mgr_user_learn(gw_server_t *s, const cn_msg_t *resp)
 {
     const char *fields[] = {"user", "id", "role", "access_key", "secret"};
-    char vals[5][128];
-    gw_user_t *u;
+    char vals[5][128], none[1] = "";
+    gw_user_t learned = {vals[0], vals[1], vals[3], vals[4], vals[2], none};
 
     for (size_t i = 0; i < 5; i++)
         if (cn_msg_get_str(resp, fields[i], vals[i], sizeof(vals[i])) != 0 || !vals[i][0])
             return; /* not a key a request could be signed with */
-    if (gw_mgr_user_by_key(s, vals[3]) != NULL)
-        return;
-    s->mgr.users = cn_realloc(s->mgr.users, (s->mgr.nusers + 1) * sizeof(*s->mgr.users));
-    u = &s->mgr.users[s->mgr.nusers++];
-    memset(u, 0, sizeof(*u)); /* every field is the table's to free (free_users) */
-    u->email = cn_strdup(""); /* the next users table brings it */
-    u->user = cn_strdup(vals[0]);
-    u->id = cn_strdup(vals[1]);
-    u->role = cn_strdup(vals[2]);
-    u->access_key = cn_strdup(vals[3]);
-    u->secret = cn_strdup(vals[4]);
+    for (;;) {
+        gw_tab_t *cur = gw_tables_get_tab(&s->sh->tables, GW_TAB_USERS), *t;
+        const gw_user_t *old = cur ? cur->v : NULL;
+        size_t n = cur ? cur->n : 0, i;
+        gw_user_t *u;
+
+        for (i = 0; i < n && strcmp(old[i].access_key, vals[3]) != 0; i++)
+            ;
+        if (i < n) { /* a fetch brought it meanwhile */
+            gw_tab_unref(cur);
+            break;
+        }
+        u = cn_calloc(n + 1, sizeof(*u));
+        for (i = 0; i < n; i++)
+            user_copy(&u[i], &old[i]);
+        user_copy(&u[n], &learned); /* its email: the next users table brings it */
+        t = gw_tab_create(cur ? cur->ver : 0, u, n + 1, dispose_users);
+        i = (size_t)gw_tables_replace(&s->sh->tables, GW_TAB_USERS, cur, t);
+        gw_tab_unref(cur);
+        if (i)
+            break;
+    }
+    gw_mgr_sync(s);
+    gw_workers_wake(s->sh, s);
 }
 
 /* get_endpoints: a JSON array of the DNS names `cairn-adm add-endpoint` added, under which
@@ -369,17 +472,18 @@ static void on_endpoints(int status, cn_msg_t *resp, void *arg)
     s->mgr.fetching_endpoints = 0;
     if (!root)
         goto out;
-    for (size_t i = 0; i < s->mgr.nendpoints; i++)
-        cn_free(s->mgr.endpoints[i]);
-    cn_free(s->mgr.endpoints);
-    s->mgr.nendpoints = json_array_size(root);
-    s->mgr.endpoints = cn_calloc(s->mgr.nendpoints ? s->mgr.nendpoints : 1, sizeof(char *));
-    for (size_t i = 0; i < s->mgr.nendpoints; i++) {
-        const char *d = json_string_value(json_array_get(root, i));
-        s->mgr.endpoints[i] = cn_strdup(d ? d : "");
+    {
+        size_t n = json_array_size(root);
+        char **e = cn_calloc(n ? n : 1, sizeof(char *));
+
+        for (size_t i = 0; i < n; i++) {
+            const char *d = json_string_value(json_array_get(root, i));
+            e[i] = cn_strdup(d ? d : "");
+        }
+        CN_LOG(CN_LOG_INFO, "endpoints loaded: %zu (ver %" PRIu64 ")", n, ver);
+        publish(s, GW_TAB_ENDPOINTS, gw_tab_create(ver, e, n, dispose_endpoints),
+                s->mgr.force_endpoints);
     }
-    s->mgr.endpoints_ver = ver;
-    CN_LOG(CN_LOG_INFO, "endpoints loaded: %zu (ver %" PRIu64 ")", s->mgr.nendpoints, ver);
 out:
     if (root)
         json_decref(root);
@@ -456,17 +560,14 @@ static void on_buckets(int status, cn_msg_t *resp, void *arg)
          * with a quota counts it) */
         gw_bucket_t *old = b[i].name ? (gw_bucket_t *)gw_mgr_bucket_find(s, b[i].name) : NULL;
         if (old != NULL && b[i].quota && old->used == b[i].used)
-            b[i].taken = old->taken;
-        load_policy(&b[i], o, old);
+            atomic_store(&b[i].taken, atomic_load(&old->taken));
+        load_policy(&b[i], o);
         load_config(&b[i], o);
-        load_cors(&b[i], o, old);
-        load_lifecycle(&b[i], o, old);
+        load_cors(&b[i], o);
+        load_lifecycle(&b[i], o);
     }
-    free_buckets(s->mgr.buckets, s->mgr.nbuckets);
-    s->mgr.buckets = b;
-    s->mgr.nbuckets = n;
-    s->mgr.buckets_ver = ver;
-    s->mgr.buckets_loaded = 1;
+    publish(s, GW_TAB_BUCKETS, gw_tab_create(ver, b, n, dispose_buckets),
+            s->mgr.force_buckets);
 out:
     if (root)
         json_decref(root);
@@ -536,21 +637,20 @@ static void on_ring(int status, cn_msg_t *resp, void *arg)
         cn_ring_destroy(cur);
         cur = NULL;
     }
-    if (s->mgr.ring)
-        cn_ring_destroy(s->mgr.ring);
-    if (s->mgr.ring_prev)
-        cn_ring_destroy(s->mgr.ring_prev);
-    s->mgr.ring = cur;
-    s->mgr.ring_prev = prev;
-    s->mgr.ring_sum = cur ? cn_ring_checksum(cur) : 0;
-    s->mgr.ring_prev_sum = prev ? cn_ring_checksum(prev) : 0;
     {
+        gw_ring_pair_t *p = cn_calloc(1, sizeof(*p));
         char hex[17];
-        cn_ring_checksum_hex(s->mgr.ring_sum, hex);
+
+        p->cur = cur;
+        p->prev = prev;
+        p->cur_sum = cur ? cn_ring_checksum(cur) : 0;
+        p->prev_sum = prev ? cn_ring_checksum(prev) : 0;
+        cn_ring_checksum_hex(p->cur_sum, hex);
         CN_LOG(CN_LOG_INFO, "ring loaded: %zu nodes, checksum %s", cur ? cn_ring_node_count(cur) : 0,
                hex);
+        /* worker 0 alone fetches rings: what it fetched last is the ring */
+        publish(s, GW_TAB_RING, gw_tab_create(0, p, 0, dispose_ring), 1);
     }
-    gw_stor_sync_nodes(s);
 out:
     if (resp)
         cn_msg_free(resp);
@@ -602,16 +702,22 @@ static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
         goto out;
     }
     {
-        char down[4096] = "";
-        uint64_t n = 0, w = 0, d = 0;
+        gw_stor_facts_t f = {.down = ""};
+        const gw_stor_facts_t *held = s->mgr.stor;
 
-        cn_msg_get_u64(resp, "n", &n);
-        cn_msg_get_u64(resp, "w", &w);
-        cn_msg_get_u64(resp, "d", &d);
-        if (cn_msg_get_str(resp, "down", down, sizeof(down)) != 0)
-            down[0] = '\0';
-        gw_stor_set_down(s, down, n);
-        gw_stor_set_quorums(s, w, d);
+        cn_msg_get_u64(resp, "n", &f.n);
+        cn_msg_get_u64(resp, "w", &f.w);
+        cn_msg_get_u64(resp, "d", &f.d);
+        if (cn_msg_get_str(resp, "down", f.down, sizeof(f.down)) != 0)
+            f.down[0] = '\0';
+        /* published only when they changed: a heartbeat does not make a snapshot */
+        if (held == NULL || held->n != f.n || held->w != f.w || held->d != f.d ||
+            strcmp(held->down, f.down) != 0) {
+            gw_stor_facts_t *nf = cn_malloc(sizeof(*nf));
+
+            *nf = f;
+            publish(s, GW_TAB_STOR, gw_tab_create(0, nf, 1, dispose_stor), 1);
+        }
     }
     gw_cache_on_heartbeat(s, resp);
     if (cn_msg_get_u64(resp, "log_level", &v) == 0 && v <= CN_LOG_ERROR &&
@@ -620,14 +726,18 @@ static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
                cn_log_level_name(cn_log_level), cn_log_level_name((int)v));
         cn_log_set_level((int)v);
     }
-    if (cn_msg_get_u64(resp, "users_ver", &v) == 0 && (v != s->mgr.users_ver || !s->mgr.users_loaded))
+    if (cn_msg_get_u64(resp, "users_ver", &v) == 0 && (v != s->mgr.users_ver || !s->mgr.users_loaded)) {
+        s->mgr.force_users = v < s->mgr.users_ver;
         fetch_users(s);
+    }
     if (cn_msg_get_u64(resp, "buckets_ver", &v) == 0 &&
-        (v != s->mgr.buckets_ver || !s->mgr.buckets_loaded))
+        (v != s->mgr.buckets_ver || !s->mgr.buckets_loaded)) {
+        s->mgr.force_buckets = v < s->mgr.buckets_ver;
         fetch_buckets(s);
+    }
     if (cn_msg_get_u64(resp, "endpoints_ver", &v) == 0 &&
         (v != s->mgr.endpoints_ver || !s->mgr.endpoints_loaded)) {
-        s->mgr.endpoints_loaded = 1;
+        s->mgr.force_endpoints = v < s->mgr.endpoints_ver;
         fetch_endpoints(s);
     }
     if ((cn_msg_get_u64(resp, "ring_cur", &v) == 0 && v != s->mgr.ring_sum) ||
@@ -676,6 +786,8 @@ int gw_mgr_start(gw_server_t *s)
     if ((rc = cn_mgr_client_create(s->loop, &addrs, s->conf.secret, s->conf.name,
                                    &s->mgr.client)) != 0)
         return rc;
+    if (s->idx != 0)
+        return 0; /* worker 0 alone registers and heartbeats */
     uv_timer_init(s->loop, &s->mgr.timer);
     s->mgr.timer.data = s;
     /* register retries every second; heartbeats every heartbeat_ms */
@@ -687,8 +799,10 @@ int gw_mgr_start(gw_server_t *s)
 void gw_mgr_stop(gw_server_t *s)
 {
     if (s->mgr.client) {
-        uv_timer_stop(&s->mgr.timer);
-        uv_close((uv_handle_t *)&s->mgr.timer, NULL);
+        if (s->idx == 0) {
+            uv_timer_stop(&s->mgr.timer);
+            uv_close((uv_handle_t *)&s->mgr.timer, NULL);
+        }
         cn_mgr_client_destroy(s->mgr.client);
         s->mgr.client = NULL;
     }

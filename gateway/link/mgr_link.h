@@ -1,8 +1,11 @@
 /*
  * gateway/link/mgr_link.h: the gateway's link to the manager (mgr_link.c): registration and
  * heartbeats, and the tables it fetches when their versions change: users, buckets, the
- * rings, the endpoints. Its state is per gateway (struct gw_mgr in gw_server_t). Loop thread
- * only.
+ * rings, the endpoints. Its state is per worker (struct gw_mgr in gw_server_t), its tables
+ * are every worker's: a fetch, made by whichever worker needs it (worker 0 for the
+ * heartbeat's, any worker that waits for a bucket change), is published as a snapshot
+ * (tables.h) and read through the views in struct gw_mgr that gw_mgr_sync sets. Loop thread
+ * of its worker only.
  */
 #ifndef CAIRN_GATEWAY_MGR_LINK_H
 #define CAIRN_GATEWAY_MGR_LINK_H
@@ -21,6 +24,7 @@
 #include "common/lifecycle.h"
 #include "gateway/s3/cors.h"
 #include "gateway/s3/lock_doc.h"
+#include "gateway/link/tables.h"
 
 typedef struct gw_server gw_server_t;
 
@@ -54,7 +58,9 @@ typedef struct gw_bucket {
     uint64_t created_ms;
     uint64_t quota; /* bytes, 0: none (set-bucket-quota) */
     uint64_t used;  /* bytes stored, as the manager last summed them (lags; ADMIN_API.md) */
-    uint64_t taken; /* bytes this gateway let in since `used` last changed (quota check) */
+    _Atomic uint64_t taken; /* bytes this gateway (every worker) let in since `used` last
+                               changed (quota check): the one field of a published table
+                               that changes */
     char *policy_doc;     /* the bucket policy as stored (GetBucketPolicy), NULL: none */
     gw_policy_t *policy;  /* compiled (gateway/auth/policy.h); NULL: none, or broken */
     int policy_broken;    /* a stored policy that does not parse: it denies (fail closed) */
@@ -79,13 +85,31 @@ typedef struct gw_bucket {
     char *log_prefix;     /* ... under this prefix; both owned */
 } gw_bucket_t;
 
-/* manager link state (mgr_link.c) */
+/* The ring table (GW_TAB_RING): the current ring and the one before, with checksums. */
+typedef struct gw_ring_pair {
+    cn_ring_t *cur;         /* NULL: none yet (or an empty one) */
+    cn_ring_t *prev;
+    uint64_t cur_sum, prev_sum;
+} gw_ring_pair_t;
+
+/* The storage facts of a heartbeat reply (GW_TAB_STOR): nodes out of service, N, W, D. */
+typedef struct gw_stor_facts {
+    char down[4096];
+    uint64_t n, w, d;
+} gw_stor_facts_t;
+
+/* manager link state (mgr_link.c), per worker */
 struct gw_mgr {
     cn_mgr_client_t *client; /* the managers: failover and leader following (mgr_client.h) */
-    uv_timer_t timer;
+    uv_timer_t timer;        /* worker 0: register and heartbeat */
     int registered;
     int inflight;           /* a register/heartbeat is pending */
-    int fetching_users, fetching_buckets, fetching_ring;
+    int fetching_users, fetching_buckets, fetching_ring, fetching_endpoints;
+    /* a fetch the heartbeat asked for after the manager's version went back (a rebuilt
+     * cluster): published over a newer-looking table */
+    int force_users, force_buckets, force_endpoints;
+    /* views of the snapshot this worker reads (s->tabs), set by gw_mgr_sync; valid until
+     * its next call, which only happens between callbacks */
     uint64_t users_ver, buckets_ver;
     int users_loaded, buckets_loaded;
     gw_user_t *users;
@@ -99,13 +123,20 @@ struct gw_mgr {
     char **endpoints;
     size_t nendpoints;
     uint64_t endpoints_ver;
-    int endpoints_loaded, fetching_endpoints;
+    int endpoints_loaded;
+    const gw_stor_facts_t *stor; /* NULL until the first heartbeat */
     /* gw_mgr_refresh_buckets: callers waiting for the next fetch, and for the one in flight */
     struct gw_mgr_waiter *wait_next, *wait_cur;
 };
 
+/** Worker 0: registers and heartbeats; every worker: its client for calls. */
 int gw_mgr_start(gw_server_t *s);
 void gw_mgr_stop(gw_server_t *s);
+/** Moves s to the newest published snapshot (a no-op when it holds it): sets the views in
+ *  s->mgr, rebuilds the storage clients when the ring changed, applies the heartbeat's
+ *  storage facts. Call only between callbacks (a request's start, a wake-up) or right after
+ *  this worker published: pointers into the old tables die here. */
+void gw_mgr_sync(gw_server_t *s);
 /** 1 when users and the ring are loaded (S3 requests may be served). */
 int gw_mgr_ready(const gw_server_t *s);
 /** The entry of an Active access key, or NULL (also for ""). Valid until the next fetch or

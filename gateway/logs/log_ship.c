@@ -28,6 +28,7 @@
 #include "common/mem.h"
 #include "common/proto.h"
 #include "gateway/gateway.h"
+#include "gateway/workers.h"
 #include "gateway/s3/manifest.h"
 #include "gateway/s3/s3_object.h"
 #include "common/version.h"
@@ -44,7 +45,8 @@ static uint64_t batch_limit(const gw_server_t *s)
 
 int gw_alog_enabled(const gw_server_t *s)
 {
-    return s->alog.q.dir != NULL;
+    /* worker 0's queue: set before the other workers start, cleared after they end */
+    return s->sh->w[0]->alog.q.dir != NULL;
 }
 
 static void count(cn_metric_t *m, double v)
@@ -73,8 +75,76 @@ static int drop_oldest(gw_server_t *s)
 
 static void deliver_next(gw_server_t *s);
 
+/* A record another worker handed to worker 0 (gw_alog_enqueue), in one allocation. */
+struct gw_alog_rec {
+    struct gw_alog_rec *next;
+    size_t len;
+    char *target, *prefix;
+    char line[]; /* line, then target and prefix, each NUL-terminated */
+};
+
+static void queue_record(gw_server_t *s, const char *target, const char *prefix,
+                         const char *line, size_t len);
+
+/* Worker 0: queues what the other workers handed over, in the order they did. */
+static void drain_inbox(gw_server_t *s)
+{
+    struct gw_alog *A = &s->alog;
+    struct gw_alog_rec *r;
+
+    pthread_mutex_lock(&A->inbox_lock);
+    r = A->inbox;
+    A->inbox = NULL;
+    A->inbox_tail = &A->inbox;
+    pthread_mutex_unlock(&A->inbox_lock);
+    while (r != NULL) {
+        struct gw_alog_rec *next = r->next;
+
+        queue_record(s, r->target, r->prefix, r->line, r->len);
+        cn_free(r);
+        r = next;
+    }
+}
+
+static void on_inbox(uv_async_t *a)
+{
+    drain_inbox(a->data);
+}
+
 void gw_alog_enqueue(gw_server_t *s, const char *target, const char *prefix, const char *line,
                      size_t len)
+{
+    struct gw_alog *A = &s->sh->w[0]->alog;
+    size_t tl = strlen(target), pl = strlen(prefix);
+    struct gw_alog_rec *r;
+
+    if (s->idx == 0) {
+        queue_record(s, target, prefix, line, len);
+        return;
+    }
+    /* another worker: the queue is worker 0's alone (its files, timers and fsyncs live on
+     * its loop); the record waits in memory for a moment, as a record on disk waits for the
+     * next fsync */
+    if (A->q.dir == NULL)
+        return;
+    r = cn_malloc(sizeof(*r) + len + tl + pl + 3);
+    r->next = NULL;
+    r->len = len;
+    memcpy(r->line, line, len);
+    r->line[len] = '\0';
+    r->target = r->line + len + 1;
+    memcpy(r->target, target, tl + 1);
+    r->prefix = r->target + tl + 1;
+    memcpy(r->prefix, prefix, pl + 1);
+    pthread_mutex_lock(&A->inbox_lock);
+    *A->inbox_tail = r;
+    A->inbox_tail = &r->next;
+    pthread_mutex_unlock(&A->inbox_lock);
+    uv_async_send(&A->inbox_async);
+}
+
+static void queue_record(gw_server_t *s, const char *target, const char *prefix,
+                         const char *line, size_t len)
 {
     struct gw_alog *A = &s->alog;
     gw_logq_seg_t *seg;
@@ -286,6 +356,12 @@ int gw_alog_start(gw_server_t *s)
         CN_LOG(CN_LOG_ERROR, "gateway.log_queue_dir %s: %s", dir, cn_strerror(rc));
         return rc;
     }
+    pthread_mutex_init(&A->inbox_lock, NULL);
+    A->inbox_tail = &A->inbox;
+    /* never closed: other workers may send until they are joined (gw_alog_close drains) */
+    uv_async_init(s->loop, &A->inbox_async, on_inbox);
+    A->inbox_async.data = s;
+    uv_unref((uv_handle_t *)&A->inbox_async);
     if (s->metrics.reg != NULL) {
         A->m_queued = cn_metrics_counter(s->metrics.reg,
                                          "cairn_gateway_access_log_records_queued_total",
@@ -323,6 +399,8 @@ void gw_alog_stop(gw_server_t *s)
 
 void gw_alog_close(gw_server_t *s)
 {
-    if (s->alog.q.dir != NULL)
+    if (s->alog.q.dir != NULL) {
+        drain_inbox(s); /* the other workers have ended: their last records */
         gw_logq_close(&s->alog.q);
+    }
 }

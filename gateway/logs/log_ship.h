@@ -3,13 +3,15 @@
  * queued on disk (log_queue.h) per target bucket and prefix, the queue is synced once a
  * second, and each batch (a sealed segment: [gateway] log_flush_ms old or log_batch_size
  * big) becomes one object in its target bucket, owned by that bucket's owner, removed from
- * the queue once storage acknowledged the put. Its state is per gateway (struct gw_alog in
- * gw_server_t). Loop thread only.
+ * the queue once storage acknowledged the put. Its state is worker 0's (struct gw_alog in
+ * its gw_server_t), on its loop; another worker hands its records over through the inbox
+ * (a mutex and an async wake-up), and worker 0 queues them (gateway/workers.h).
  */
 #ifndef CAIRN_GATEWAY_LOG_SHIP_H
 #define CAIRN_GATEWAY_LOG_SHIP_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -29,6 +31,9 @@ struct gw_alog {
     unsigned fails;            /* failed puts in a row (backoff) */
     uint64_t warned_at_ms;     /* the last "cannot queue" warning (one per 10 s) */
     cn_metric_t *m_queued, *m_delivered, *m_dropped;
+    pthread_mutex_t inbox_lock;       /* guards inbox, inbox_tail */
+    struct gw_alog_rec *inbox, **inbox_tail; /* records other workers handed over */
+    uv_async_t inbox_async;           /* wakes worker 0 to queue them */
 };
 
 /** Opens the queue ([gateway] log_queue_dir, default <tmp_dir>/access-log-queue; records a previous run left are delivered as
@@ -42,8 +47,9 @@ void gw_alog_close(gw_server_t *s);
 /** 1 when records can be queued: from gw_alog_start to gw_alog_close (the requests h2o
  *  disposes of while the gateway stops are still queued). */
 int gw_alog_enabled(const gw_server_t *s);
-/** Queues one log line (len bytes, ending in '\n') for target bucket and prefix. A record
- *  that cannot be written (full disk) is dropped, counted and warned about. */
+/** Queues one log line (len bytes, ending in '\n') for target bucket and prefix (from any
+ *  worker: another than 0 hands it to worker 0). A record that cannot be written (full
+ *  disk) is dropped, counted and warned about. */
 void gw_alog_enqueue(gw_server_t *s, const char *target, const char *prefix, const char *line,
                      size_t len);
 

@@ -24,7 +24,7 @@ static void setup(void)
 {
     t_tmpdir_make(dir, sizeof(dir));
     uv_loop_init(&loop);
-    cr_assert_eq(gw_body_pager_start(&pager, &loop, dir), 0);
+    cr_assert_eq(gw_body_pager_start(&pager, &loop, dir, 0), 0);
 }
 
 static void teardown(void)
@@ -92,7 +92,7 @@ Test(body_pager, big_body_is_a_file_in_tmp_dir_and_hashing_leaves_it_not_residen
     cn_md5(b->bytes, b->size, got);
     cr_assert_arr_eq(got, want, sizeof(want));
     /* the timer's trim drops them again */
-    cr_assert_geq(gw_body_pager_trim(), n);
+    cr_assert_geq(gw_body_pager_trim(0), n);
     cr_assert_lt(rss_kib(), full - (BODY_MIB - 40) * 1024L);
     gw_body_pager_release(b->bytes + (8 << 20), 16 << 20);
     cn_md5(b->bytes, b->size, got);

@@ -15,6 +15,7 @@
 #include "common/proto.h"
 #include "common/rpc.h"
 #include "gateway/gateway.h"
+#include "gateway/workers.h"
 
 #define KNOWN "AKKNOWN0000000000001"
 
@@ -55,6 +56,7 @@ static void setup(void)
     cr_assert_eq(uv_loop_init(&loop), 0);
     memset(&srv, 0, sizeof(srv));
     srv.loop = &loop;
+    gw_shared_create(&srv, 1); /* the tables a learned key is published to */
     srv.conf.rpc_timeout_ms = 2000;
     cr_assert_eq(cn_rpc_server_start(&loop, &o, &fake), 0);
     snprintf(list, sizeof(list), "127.0.0.1:%d", cn_rpc_server_port(fake));
