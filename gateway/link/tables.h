@@ -15,12 +15,14 @@
  * into a table taken during one callback stays valid to that callback's end; that is the
  * contract lookups already had ("valid until the next fetch: use at once").
  *
- * Invariants: gw_tables_pub_t.cur is never NULL after init; a published snapshot's gen is
- * the publication's gen at the time, and gens only grow; a table's ver only goes back when
- * its publisher forces it (the manager's version went back: a rebuilt cluster).
+ * Invariants: gw_tables_pub_t.cur is never NULL between init and dispose; a published
+ * snapshot's gen is the publication's gen at the time, and gens only grow; a table's ver
+ * only goes back when its publisher forces it (the manager's version went back: a rebuilt
+ * cluster) or replaces a table by compare-and-swap (gw_tables_replace keeps the ver of the
+ * table it was built from). A table published is never NULL: a kind is never unpublished.
  *
  * Threads: every function here is thread-safe (one mutex per publication; reference counts
- * are atomic).
+ * are atomic), but gw_tables_pub_dispose, which runs once every other user has stopped.
  */
 #ifndef CAIRN_GATEWAY_TABLES_H
 #define CAIRN_GATEWAY_TABLES_H
@@ -75,8 +77,10 @@ void gw_tables_pub_dispose(gw_tables_pub_t *p);
  *  Returns 1 when published, 0 when a newer table was there. */
 int gw_tables_publish(gw_tables_pub_t *p, enum gw_tab_kind kind, gw_tab_t *t, int force);
 /** Publishes t as kind's table only if the published one is still expect (NULL: none):
- *  for a table built from the one a thread held. Takes the reference on t either way.
- *  1 published, 0 not (the caller builds again from the new one). */
+ *  for a table built from the one a thread held. The comparison is by pointer: the caller
+ *  must hold its reference on expect until this returns (so that no other table can have
+ *  its address). Takes the reference on t either way. 1 published, 0 not (the caller
+ *  builds again from the new one). */
 int gw_tables_replace(gw_tables_pub_t *p, enum gw_tab_kind kind, gw_tab_t *expect, gw_tab_t *t);
 /** The current snapshot's gen, without a lock: compare with the one a thread holds. */
 uint64_t gw_tables_gen(gw_tables_pub_t *p);

@@ -22,7 +22,8 @@
 # More gateways: CL_NGW (default 1) gateways, named gateway (S3 port: cl_configure's, in
 # CL_S3), gateway2, gateway3, ... (member names the same; each S3 port picked free when
 # CL_GW_S3_I is unset, kept as CL_S3_I in cluster.env; plain REST on the first one only).
-# cl_gateways lists the names, cl_s3_port NAME prints a gateway's S3 port.
+# cl_gateways lists the names, cl_s3_port NAME prints a gateway's S3 port. Each gateway runs
+# CAIRN_GW_THREADS loop threads ([gateway] threads; unset: one per core; scripts/test sets 2).
 #
 # Every daemon listens on 127.0.0.1 in this network namespace unless placed elsewhere before
 # cl_configure (the multi-host layout of tests, tests/cluster/README.md):
@@ -328,6 +329,7 @@ CONF
 [gateway]
 name = $([ "$m" = 1 ] && echo gateway0 || echo "$name")
 s3_listen = $gaddr:$gport
+threads = ${CAIRN_GW_THREADS:-0}
 rest_enabled = $rest
 rest_listen = $gaddr:${CL_REST:-8081}
 rest_trust_loopback = true
