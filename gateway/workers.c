@@ -58,12 +58,21 @@ gw_shared_t *gw_shared_create(gw_server_t *s0, unsigned n)
 
 static void on_wake(uv_async_t *a);
 
+static void on_turn(uv_prepare_t *p)
+{
+    gw_mgr_release_retired(p->data);
+}
+
 void gw_worker_wake_init(gw_server_t *s)
 {
     uv_async_init(s->loop, &s->wake, on_wake);
     s->wake.data = s;
     /* the handle alone does not keep a loop running (worker 0's loop ends on uv_stop) */
     uv_unref((uv_handle_t *)&s->wake);
+    uv_prepare_init(s->loop, &s->turn);
+    s->turn.data = s;
+    uv_prepare_start(&s->turn, on_turn);
+    uv_unref((uv_handle_t *)&s->turn);
 }
 
 void gw_workers_wake(gw_shared_t *sh, const gw_server_t *self)

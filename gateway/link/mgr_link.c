@@ -166,7 +166,22 @@ void gw_mgr_sync(gw_server_t *s)
         gw_stor_set_down(s, M->stor->down, M->stor->n);
         gw_stor_set_quorums(s, M->stor->w, M->stor->d);
     }
-    gw_tables_unref(old); /* the old tables live on while another worker reads them */
+    /* not freed here: a caller up the stack may still hold a pointer into it (a request
+     * started by h2o from within another callback); released at the loop's next turn */
+    if (old != NULL) {
+        old->retired_next = s->retired;
+        s->retired = old;
+    }
+}
+
+void gw_mgr_release_retired(gw_server_t *s)
+{
+    while (s->retired != NULL) {
+        gw_tables_t *t = s->retired;
+
+        s->retired = t->retired_next;
+        gw_tables_unref(t); /* the tables live on while another worker reads them */
+    }
 }
 
 /* b's named configurations from the table's "config" (o): the public access block, the

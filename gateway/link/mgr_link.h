@@ -134,9 +134,12 @@ int gw_mgr_start(gw_server_t *s);
 void gw_mgr_stop(gw_server_t *s);
 /** Moves s to the newest published snapshot (a no-op when it holds it): sets the views in
  *  s->mgr, rebuilds the storage clients when the ring changed, applies the heartbeat's
- *  storage facts. Call only between callbacks (a request's start, a wake-up) or right after
- *  this worker published: pointers into the old tables die here. */
+ *  storage facts. Call between callbacks (a request's start, a wake-up) or right after this
+ *  worker published; the old snapshot stays valid until gw_mgr_release_retired. */
 void gw_mgr_sync(gw_server_t *s);
+/** Drops the snapshots gw_mgr_sync moved s off: at a turn of s's loop (uv_prepare), where
+ *  no callback holds a pointer into them. */
+void gw_mgr_release_retired(gw_server_t *s);
 /** 1 when users and the ring are loaded (S3 requests may be served). */
 int gw_mgr_ready(const gw_server_t *s);
 /** The entry of an Active access key, or NULL (also for ""). Valid until the next fetch or
