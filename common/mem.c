@@ -50,6 +50,16 @@ char *cn_strdup(const char *s)
     return d;
 }
 
+char *cn_memdup0(const void *p, size_t n)
+{
+    char *d = cn_malloc(n + 1);
+
+    if (n)
+        memcpy(d, p, n);
+    d[n] = '\0';
+    return d;
+}
+
 char *cn_strndup(const char *s, size_t n)
 {
     size_t len = n ? strnlen(s, n) : 0; /* s may be NULL when n is 0 (msgpack's empty str) */

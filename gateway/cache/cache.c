@@ -368,7 +368,7 @@ static void validate(gw_req_t *r, gw_cache_t *c)
     }
     vf = cn_calloc(1, sizeof(*vf));
     vf->c = c;
-    vf->key = cn_strndup(key.ptr, key.len);
+    vf->key = cn_memdup0(key.ptr, key.len);
     vf->key_len = key.len;
     vf->hash = h;
     vf->cur = vf->cur_tail = w;
@@ -450,7 +450,7 @@ static void disk_read(gw_req_t *r, gw_cache_t *c)
     dc_job_t *j = cn_calloc(1, sizeof(*j));
     j->c = c;
     j->r = r;
-    j->key = cn_strndup(o->key.data, o->key.len);
+    j->key = cn_memdup0(o->key.data, o->key.len);
     j->key_len = o->key.len;
     j->w.data = j;
     c->jobs++;
@@ -588,7 +588,7 @@ void gw_cache_get_done(gw_req_t *r, int status, const cn_msg_t *resp)
     } else if (c->dc && body.len <= c->conf.disk_max_object) {
         dc_job_t *j = cn_calloc(1, sizeof(*j));
         j->c = c;
-        j->key = cn_strndup(key.ptr, key.len);
+        j->key = cn_memdup0(key.ptr, key.len);
         j->key_len = key.len;
         j->info = info;
         j->meta = cn_malloc(meta.len + 1);

@@ -90,7 +90,7 @@ int gw_flights_join(gw_flights_t *f, cn_slice_t key, gw_flight_fn cb, void *arg)
     fl_flight_t **pp = fl_slot(f, h, key);
     if (!*pp) {
         fl_flight_t *fl = cn_calloc(1, sizeof(*fl));
-        fl->key = cn_strndup(key.ptr, key.len);
+        fl->key = cn_memdup0(key.ptr, key.len); /* a version's key holds a NUL */
         fl->key_len = key.len;
         fl->hash = h;
         *pp = fl;

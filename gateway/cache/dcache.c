@@ -434,7 +434,7 @@ static int load_one(gw_dcache_t *dc, const char *fname, dc_ent_t **out)
     }
     dc_ent_t *e = cn_calloc(1, sizeof(*e));
     memcpy(e->name, want, sizeof(e->name));
-    e->key = cn_strndup(var, h.key_len);
+    e->key = cn_memdup0(var, h.key_len);
     e->key_len = h.key_len;
     e->hash = key_hash(cn_slice(e->key, e->key_len));
     info_from_hdr(&h, var + h.key_len + h.meta_len, &e->info);
@@ -733,7 +733,7 @@ int gw_dcache_put(gw_dcache_t *dc, cn_slice_t key, const gw_cache_info_t *info, 
         do_remove(dc, *pp, DC_KEEP_FILE); /* its file was just replaced */
     dc_ent_t *e = cn_calloc(1, sizeof(*e));
     memcpy(e->name, name, sizeof(e->name));
-    e->key = cn_strndup(key.ptr, key.len);
+    e->key = cn_memdup0(key.ptr, key.len);
     e->key_len = key.len;
     e->hash = key_hash(key);
     e->info = *info;

@@ -302,7 +302,7 @@ static void on_sweep_list(int status, gw_list_out_t *out, void *arg)
         struct sweep_get *g = cn_calloc(1, sizeof(*g));
         cn_msg_t *m = cn_msg_new(CN_OP_GET);
         g->srv = sw->srv;
-        g->key = cn_strndup(e->key.ptr, e->key.len);
+        g->key = cn_memdup0(e->key.ptr, e->key.len);
         g->key_len = e->key.len;
         cn_msg_set_bytes(m, "key", e->key.ptr, e->key.len);
         if (gw_stor_send(sw->srv, e->key.ptr, e->key.len, m, on_sweep_get, g) != 0) {

@@ -71,3 +71,23 @@ Test(coalesce, destroy_cancels_waiters, .timeout = 5)
     cr_assert_eq(calls, 1);
     cr_assert_eq(last_status, CN_ECANCELED);
 }
+
+/* A version's storage key holds a NUL ("bucket/key\0ID", common/version.h): the table keeps
+ * the whole key, so two versions of one object are two flights, and a lookup never reads past
+ * a key cut at its NUL (under ASan, the old cn_strndup copy overflowed here). */
+Test(coalesce, version_keys_with_a_nul_are_whole_keys, .timeout = 5)
+{
+    static const char v1[] = "b/k\0000000000000000001", v2[] = "b/k\0000000000000000002";
+    gw_flights_t *f = gw_flights_create();
+
+    calls = norder = 0;
+    cr_assert_eq(gw_flights_join(f, cn_slice(v1, sizeof(v1) - 1), on_done, (void *)1), 1);
+    cr_assert_eq(gw_flights_join(f, cn_slice(v2, sizeof(v2) - 1), on_done, (void *)2), 1);
+    cr_assert_eq(gw_flights_join(f, cn_slice(v1, sizeof(v1) - 1), on_done, (void *)3), 0);
+    cr_assert_eq(gw_flights_count(f), 2);
+    cr_assert_eq(gw_flights_finish(f, cn_slice(v2, sizeof(v2) - 1), 0, NULL), 0);
+    cr_assert_eq(gw_flights_finish(f, cn_slice(v1, sizeof(v1) - 1), 0, NULL), 1);
+    cr_assert_eq(order[0], 3);
+    cr_assert_eq(gw_flights_count(f), 0);
+    gw_flights_destroy(f);
+}
