@@ -131,9 +131,20 @@ static void cache_free(gw_cache_t *c)
     cn_free(c);
 }
 
-static void log_counters(gw_cache_t *c)
+/* At stop: worker 0 logs the caches' totals with its counters; another worker its own
+ * counters only (the caches are the gateway's: their totals are logged once). */
+static void log_counters(gw_server_t *s, gw_cache_t *c)
 {
     gw_cache_stats_t m, d = {0};
+
+    if (s->idx != 0) {
+        CN_LOG(CN_LOG_INFO,
+               "cache: worker %u: checked=%" PRIu64 " heads=%" PRIu64 " stale=%" PRIu64
+               " errors=%" PRIu64 " coalesced=%" PRIu64 " served=%" PRIu64 "+%" PRIu64,
+               s->idx, c->n.validated_hits, c->n.validations, c->n.validations_stale,
+               c->n.validation_errors, c->n.coalesced, c->n.served_mem, c->n.served_disk);
+        return;
+    }
     gw_mcache_stats(c->mc, &m);
     if (c->dc)
         gw_dcache_stats(c->dc, &d);
@@ -153,7 +164,7 @@ void gw_cache_stop(gw_server_t *s)
     gw_cache_t *c = cache_of(s);
     if (!c)
         return;
-    log_counters(c);
+    log_counters(s, c);
     s->cache = NULL;
     gw_flights_destroy(c->fl); /* waiters fall back to storage, which fails fast: stopping */
     c->fl = NULL;
