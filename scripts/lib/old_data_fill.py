@@ -30,6 +30,18 @@ a step that the release refuses or ignores is undone and named in the manifest's
   versioning         alice-versions, Enabled: a null version from before versioning, four
                      versions of doc.bin (small and chunked; the third deleted for good), a
                      delete marker over gone.txt, a null version written while Suspended
+  cors               bob-cors: two CORS rules (config "cors"), and what three preflights got
+  lifecycle          carol-lifecycle: four rules (config "lifecycle"; Expiration after 3650
+                     days, so no lifecycle worker ever acts on the fixture; a tag filter, a
+                     Disabled rule, AbortIncompleteMultipartUpload), objects under them (the
+                     x-amz-expiration HEAD answered) and an incomplete multipart upload
+  object lock        alice-locked, created with Object Lock: a plain key of two versions, a
+                     version under a legal hold, a default retention (GOVERNANCE, 100 years)
+                     that a later version gets, a version under COMPLIANCE retention until
+                     2099 (PutObjectRetention); deletes of the locked versions refused
+  logging            alice-logged logs into alice-logs under access/alice-logged/ (config
+                     "logging"); an object written after it leaves its PUT in the gateway's
+                     access-log queue (delivered by the next gateway that runs on the data)
 
 The content is deterministic (no randomness) but never periodic at a chunk boundary, so a
 chunk served twice or out of order changes the MD5; the large parts are mostly zeros so that
@@ -40,12 +52,19 @@ Environment: CAIRN_EP (S3 endpoint), CAIRN_USERS (JSON file: [{"name", "access_k
 gateway's chunk_size in bytes). Argument: the path of the JSON fragment to write
 ({"buckets", "objects", "deleted", "users" (as given, without keys that did not sign),
 "versions" (ListObjectVersions' entries in order: key, version_id, marker, latest, md5,
-size, etag, kind), "deleted_versions", "fill_steps" ({"done", "skipped"})}). Buckets may
-carry grants + grant_read, policy + policy_allows, public_access_block, ownership, tags and
-versioning; objects
-grants + grant_read, tags and version_id. Exits non-zero when the old release did not take
-or serve something of the first release's as written.
+size, etag, kind; in a bucket with Object Lock also retention ({"Mode", "RetainUntilDate"}
+in ISO 8601, or None) and legal_hold ("ON", "OFF" or None)), "deleted_versions", "uploads"
+(incomplete multipart uploads: bucket, key, upload_id, owner, content_type, parts [{"part",
+"etag", "size", "md5"}]), "fill_steps" ({"done", "skipped"})}). Buckets may carry grants +
+grant_read, policy + policy_allows, public_access_block, ownership, tags, versioning, cors +
+cors_preflights ([{"key", "origin", "method", "status", "allow_origin", "allow_methods"}]),
+lifecycle (the rules as GetBucketLifecycleConfiguration answered them), object_lock (as
+GetObjectLockConfiguration answered it), logging ({"TargetBucket", "TargetPrefix"}) and
+log_prefixes (keys under them are access logs, not the fill's); objects grants + grant_read,
+tags, version_id and expiration (HEAD's x-amz-expiration, "" for none). Exits non-zero
+when the old release did not take or serve something of the first release's as written.
 """
+import datetime
 import hashlib
 import json
 import os
@@ -105,19 +124,23 @@ def die(msg):
 
 buckets, objects, deleted = [], [], []
 # what the steps after the first release's (try_step) wrote, recorded and skipped
-made_buckets, created, versions, deleted_versions = [], [], [], []
+made_buckets, created, versions, deleted_versions, uploads = [], [], [], [], []
 steps = {"done": [], "skipped": {}}
 
 
 def bucket(owner, name, acl, how="create"):
-    """how: create (CreateBucket, x-amz-acl unless private), put-acl (CreateBucket, then
-    PutBucketAcl) or adm (made by the caller with cairn-adm)."""
-    if how != "adm":
-        made_buckets.append((owner, name))
+    """how: create (CreateBucket, x-amz-acl unless private), lock (CreateBucket with
+    x-amz-bucket-object-lock-enabled: true), put-acl (CreateBucket, then PutBucketAcl) or adm
+    (made by the caller with cairn-adm)."""
     if how == "create":
         S3[owner].create_bucket(Bucket=name, **({"ACL": acl} if acl != "private" else {}))
+    elif how == "lock":
+        S3[owner].create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
     elif how == "put-acl":
         S3[owner].create_bucket(Bucket=name)
+    if how != "adm":  # made: a failed step deletes it
+        made_buckets.append((owner, name))
+    if how == "put-acl":
         S3[owner].put_bucket_acl(Bucket=name, ACL=acl)
     got = S3[owner].get_bucket_acl(Bucket=name)
     buckets.append({"name": name, "owner": owner, "acl": acl,
@@ -192,22 +215,45 @@ class Skip(Exception):
 
 def marks():
     return [len(x) for x in (buckets, objects, deleted, made_buckets, created, versions,
-                             deleted_versions)]
+                             deleted_versions, uploads)]
+
+
+def delete_version(c, name, key, vid):
+    """Deletes one version, past a GOVERNANCE retention (the owner's bypass) and a legal hold
+    (removed first) where the release has Object Lock; a COMPLIANCE one stays."""
+    try:
+        c.delete_object(Bucket=name, Key=key, VersionId=vid, BypassGovernanceRetention=True)
+    except botocore.exceptions.ClientError:
+        try:
+            c.put_object_legal_hold(Bucket=name, Key=key, VersionId=vid,
+                                    LegalHold={"Status": "OFF"})
+        except botocore.exceptions.ClientError:
+            pass
+        c.delete_object(Bucket=name, Key=key, VersionId=vid, BypassGovernanceRetention=True)
 
 
 def empty_bucket(owner, name):
     """Deletes every version (else every object) of a bucket a failed step made."""
     c = S3[owner]
     try:
-        for v in list_versions(c, name):
-            c.delete_object(Bucket=name, Key=v["key"], VersionId=v["version_id"])
+        listed = list_versions(c, name)
     except botocore.exceptions.ClientError:
         for o in c.list_objects_v2(Bucket=name).get("Contents", []):
             c.delete_object(Bucket=name, Key=o["Key"])
+        return
+    for v in listed:
+        delete_version(c, name, v["key"], v["version_id"])
 
 
 def undo(mark):
     """Deletes what was written since mark (best effort) and forgets its records."""
+    for u in uploads[mark[7]:]:
+        try:
+            S3[u["owner"]].abort_multipart_upload(Bucket=u["bucket"], Key=u["key"],
+                                                  UploadId=u["upload_id"])
+        except botocore.exceptions.ClientError as e:
+            print("old_data_fill: could not abort %s/%s: %s" % (u["bucket"], u["key"], e),
+                  file=sys.stderr)
     gone = set()
     for owner, name in reversed(made_buckets[mark[3]:]):
         try:
@@ -220,11 +266,11 @@ def undo(mark):
         if b not in gone:
             owner = next(x["owner"] for x in buckets if x["name"] == b)
             try:
-                S3[owner].delete_object(Bucket=b, Key=key)
+                S3[owner].delete_object(Bucket=b, Key=key, BypassGovernanceRetention=True)
             except botocore.exceptions.ClientError as e:
                 print("old_data_fill: could not delete %s/%s: %s" % (b, key, e), file=sys.stderr)
     for lst, n in zip((buckets, objects, deleted, made_buckets, created, versions,
-                       deleted_versions), mark):
+                       deleted_versions, uploads), mark):
         del lst[n:]
 
 
@@ -551,8 +597,17 @@ def versioning():
                 want_null=True)
     set_versioning(b, "Enabled")
     put_version(b, "suspended.txt", b"written after versioning was Enabled again\n", "small")
+    if status_of(S3["alice"].get_object, Bucket=b, Key="gone.txt") != 404:
+        raise Skip("GET gone.txt (its latest a delete marker) is not 404")
+    deleted.append({"bucket": b, "key": "gone.txt"})
+    listed_versions(b)
+    next(x for x in buckets if x["name"] == b)["versioning"] = "Enabled"
 
-    # what the release lists, in its order, must be exactly these
+
+def listed_versions(b):
+    """The versions alice wrote into b (put_version) are exactly what the release lists,
+    IsLatest as written, each read back by its ID: recorded in ListObjectVersions' order (with
+    its ETags), and the latest of each key as an object."""
     mine = {(v["key"], v["version_id"]): v for v in versions if v["bucket"] == b}
     listed = list_versions(S3["alice"], b)
     if sorted((x["key"], x["version_id"]) for x in listed) != sorted(mine) or \
@@ -560,7 +615,8 @@ def versioning():
         raise Skip("ListObjectVersions listed %s" % [(x["key"], x["version_id"]) for x in listed])
     newest = {}
     for v in versions:  # the last one written of each key is its latest
-        newest[v["key"]] = v["version_id"]
+        if v["bucket"] == b:
+            newest[v["key"]] = v["version_id"]
     for x in listed:
         if x["latest"] != (newest[x["key"]] == x["version_id"]):
             raise Skip("ListObjectVersions: %s %s IsLatest %s" % (x["key"], x["version_id"],
@@ -573,9 +629,6 @@ def versioning():
         got = S3["alice"].get_object(Bucket=b, Key=v["key"], VersionId=v["version_id"])
         if hashlib.md5(got["Body"].read()).hexdigest() != v["md5"] or x["size"] != v["size"]:
             raise Skip("version %s of %s does not read back" % (v["version_id"], v["key"]))
-    if status_of(S3["alice"].get_object, Bucket=b, Key="gone.txt") != 404:
-        raise Skip("GET gone.txt (its latest a delete marker) is not 404")
-    deleted.append({"bucket": b, "key": "gone.txt"})
     versions[:] = [v for v in versions if v["bucket"] != b] + \
         [mine[(x["key"], x["version_id"])] for x in listed]
     for v in versions:
@@ -584,7 +637,224 @@ def versioning():
                    v["kind"], version_id=v["version_id"])
     for v in versions:
         v.pop("body", None)
-    next(x for x in buckets if x["name"] == b)["versioning"] = "Enabled"
+
+
+def entry_of(b):
+    return next(x for x in buckets if x["name"] == b)
+
+
+def preflight(b, key, origin, method):
+    """A CORS preflight (OPTIONS, anonymous) of b/key: its status and Access-Control-Allow-
+    Origin and -Methods ("" where absent)."""
+    req = urllib.request.Request("%s/%s/%s" % (EP, b, quote(key)), method="OPTIONS", headers={
+        "Origin": origin, "Access-Control-Request-Method": method})
+    try:
+        r = urllib.request.urlopen(req, timeout=20)
+    except urllib.error.HTTPError as e:
+        r = e
+    return {"status": r.status if hasattr(r, "status") else r.code,
+            "allow_origin": r.headers.get("Access-Control-Allow-Origin", ""),
+            "allow_methods": r.headers.get("Access-Control-Allow-Methods", "")}
+
+
+CORS_RULES = [
+    {"ID": "app", "AllowedHeaders": ["*"], "AllowedMethods": ["GET", "PUT", "HEAD"],
+     "AllowedOrigins": ["https://app.example.com"], "ExposeHeaders": ["ETag", "x-amz-meta-a"],
+     "MaxAgeSeconds": 600},
+    {"AllowedMethods": ["GET"], "AllowedOrigins": ["http://*.example.org"]},
+]
+
+
+def cors():
+    """bob-cors: two CORS rules (manager bucket config "cors", x/<bucket>/cors); the manifest
+    records them as GetBucketCors answered and what the release answered three preflights."""
+    b, c = "bob-cors", S3["bob"]
+    bucket("bob", b, "private")
+    put(b, "app/page.html", b"<p>a page the app at app.example.com fetches</p>\n", "bob",
+        content_type="text/html")
+    c.put_bucket_cors(Bucket=b, CORSConfiguration={"CORSRules": CORS_RULES})
+    got = c.get_bucket_cors(Bucket=b).get("CORSRules")
+    if got != CORS_RULES:
+        raise Skip("GetBucketCors answered %s" % got)
+    asks = [("https://app.example.com", "PUT", 200), ("http://www.example.org", "GET", 200),
+            ("https://elsewhere.example.net", "GET", 403)]
+    said = []
+
+    def ask():
+        said[:] = [dict(preflight(b, "app/page.html", o, m), key="app/page.html", origin=o,
+                        method=m) for o, m, _ in asks]
+        return all(x["status"] == st for x, (_, _, st) in zip(said, asks))
+    if not until(ask):
+        raise Skip("the preflights answered %s" % said)
+    entry_of(b).update(cors=got, cors_preflights=said)
+
+
+LC_RULES = [
+    {"ID": "expire-tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
+     "Expiration": {"Days": 3650}},
+    {"ID": "expire-scratch", "Status": "Enabled",
+     "Filter": {"And": {"Prefix": "t/", "Tags": [{"Key": "class", "Value": "scratch"}]}},
+     "Expiration": {"Days": 3650}},
+    {"ID": "abort-uploads", "Status": "Enabled", "Filter": {"Prefix": ""},
+     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 3650}},
+    {"ID": "paused", "Status": "Disabled", "Filter": {"Prefix": "keep/"},
+     "Expiration": {"Days": 3650}},
+]
+
+
+def lifecycle():
+    """carol-lifecycle: lifecycle rules (manager bucket config "lifecycle", x/<bucket>/
+    lifecycle) whose days (3650) the storage nodes' lifecycle worker never reaches, objects
+    under them (the x-amz-expiration each HEAD answered is recorded) and an incomplete
+    multipart upload of one part that the AbortIncompleteMultipartUpload rule covers."""
+    b, c = "carol-lifecycle", S3["carol"]
+    bucket("carol", b, "private")
+    c.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": LC_RULES})
+    got = c.get_bucket_lifecycle_configuration(Bucket=b).get("Rules")
+    if got != LC_RULES:
+        raise Skip("GetBucketLifecycleConfiguration answered %s" % got)
+    put(b, "tmp/scratch.txt", b"expires after ten years (rule expire-tmp)\n", "carol",
+        content_type="text/plain")
+    put(b, "keep/kept.txt", b"under a Disabled rule: never expires\n", "carol",
+        content_type="text/plain")
+    put(b, "plain.txt", b"under no rule\n", "carol", content_type="text/plain")
+    body = b"tagged scratch: expires after ten years (rule expire-scratch)\n"
+    c.put_object(Bucket=b, Key="t/tagged.txt", Body=body, Tagging="class=scratch",
+                 ContentType="text/plain")
+    created.append((b, "t/tagged.txt"))
+    record(b, "t/tagged.txt", body, "carol", "private", "text/plain", {}, "small",
+           tags=[["class", "scratch"]])
+    for o in objects:
+        if o["bucket"] == b:
+            o["expiration"] = c.head_object(Bucket=b, Key=o["key"]).get("Expiration", "")
+    want = {"tmp/scratch.txt": "expire-tmp", "t/tagged.txt": "expire-scratch"}
+    for o in objects:
+        rule_id = want.get(o["key"]) if o["bucket"] == b else None
+        if o["bucket"] == b and (('rule-id="%s"' % rule_id not in o["expiration"]) if rule_id
+                                 else o["expiration"]):
+            raise Skip("HEAD %s: x-amz-expiration %r" % (o["key"], o["expiration"]))
+    key, part = "uploads/unfinished.bin", text_body("carol-lifecycle/uploads/unfinished.bin",
+                                                     3000)
+    up = c.create_multipart_upload(Bucket=b, Key=key, ContentType="text/plain")["UploadId"]
+    uploads.append({"bucket": b, "key": key, "upload_id": up, "owner": "carol",
+                    "content_type": "text/plain", "parts": []})
+    etag = c.upload_part(Bucket=b, Key=key, UploadId=up, PartNumber=1, Body=part)["ETag"]
+    uploads[-1]["parts"].append({"part": 1, "etag": etag.strip('"'), "size": len(part),
+                                 "md5": hashlib.md5(part).hexdigest()})
+    listed = [(u["Key"], u["UploadId"]) for u in
+              c.list_multipart_uploads(Bucket=b).get("Uploads", [])]
+    if listed != [(key, up)]:
+        raise Skip("ListMultipartUploads listed %s" % listed)
+    entry_of(b)["lifecycle"] = got
+
+
+RETAIN_UNTIL = datetime.datetime(2099, 1, 1, tzinfo=datetime.timezone.utc)
+DEFAULT_RETENTION = {"Mode": "GOVERNANCE", "Years": 100}
+
+
+def version_of(b, key, vid):
+    return next(v for v in versions if (v["bucket"], v["key"], v["version_id"]) == (b, key, vid))
+
+
+def lock_of(b, key, vid):
+    """What the release answers of a version's lock: GetObjectRetention's mode and date (ISO
+    8601) or None, GetObjectLegalHold's status or None (404 NoSuchObjectLockConfiguration)."""
+    c, got = S3[entry_of(b)["owner"]], []
+    for fn, field in ((c.get_object_retention, "Retention"),
+                      (c.get_object_legal_hold, "LegalHold")):
+        try:
+            got.append(fn(Bucket=b, Key=key, VersionId=vid)[field])
+        except botocore.exceptions.ClientError as e:
+            if e.response["Error"]["Code"] != "NoSuchObjectLockConfiguration":
+                raise
+            got.append(None)
+    ret = got[0] and {"Mode": got[0]["Mode"],
+                      "RetainUntilDate": got[0]["RetainUntilDate"].isoformat()}
+    return ret, got[1] and got[1]["Status"]
+
+
+def refused_delete(b, key, vid, bypass):
+    st = status_of(S3[entry_of(b)["owner"]].delete_object, Bucket=b, Key=key, VersionId=vid,
+                   BypassGovernanceRetention=bypass)
+    if st != 403:
+        raise Skip("DELETE %s?versionId=%s%s: %s, not 403" % (
+            key, vid, " with bypass" if bypass else "", st))
+
+
+def object_lock():
+    """alice-locked, created with Object Lock (versioning Enabled, manager bucket config
+    "object_lock"): a plain versioned key of two versions, one version under a legal hold
+    (PutObjectLegalHold), one that is put under COMPLIANCE retention until 2099 last
+    (PutObjectRetention: it can never be deleted, so after every other check), and a default
+    retention (GOVERNANCE, 100 years) that a version written after it gets. Each version's lock (the
+    internal pairs of its metadata) is recorded in "versions" as the release answered it:
+    retention and legal_hold, None where it has none."""
+    b, c = "alice-locked", S3["alice"]
+    bucket("alice", b, "private", how="lock")
+    got = c.get_object_lock_configuration(Bucket=b).get("ObjectLockConfiguration")
+    if got != {"ObjectLockEnabled": "Enabled"}:
+        raise Skip("GetObjectLockConfiguration of a new bucket answered %s" % got)
+    if c.get_bucket_versioning(Bucket=b).get("Status") != "Enabled":
+        raise Skip("a bucket created with Object Lock has no versioning")
+    put_version(b, "plain.txt", b"a plain version without a lock\n", "small")
+    put_version(b, "plain.txt", sparse_body("alice-locked/plain.txt v2", 2 * CHUNK + 17),
+                "chunked")
+    held = put_version(b, "held.txt", b"kept by a legal hold\n", "small")
+    c.put_object_legal_hold(Bucket=b, Key="held.txt", VersionId=held,
+                            LegalHold={"Status": "ON"})
+    comp = put_version(b, "compliance.txt", b"kept in COMPLIANCE mode until 2099\n", "small")
+    rule = {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": DEFAULT_RETENTION}}
+    c.put_object_lock_configuration(Bucket=b, ObjectLockConfiguration=rule)
+    got = c.get_object_lock_configuration(Bucket=b).get("ObjectLockConfiguration")
+    if got != rule:
+        raise Skip("GetObjectLockConfiguration answered %s" % got)
+    gov = put_version(b, "governed.txt", b"under the bucket's default retention\n", "small")
+    for v in versions:
+        if v["bucket"] == b:
+            v["retention"], v["legal_hold"] = lock_of(b, v["key"], v["version_id"])
+    gov_v = version_of(b, "governed.txt", gov)
+    if any(v["retention"] for v in versions if v["bucket"] == b and v is not gov_v) or \
+            (gov_v["retention"] or {}).get("Mode") != "GOVERNANCE":
+        raise Skip("the retentions are %s" % [(v["key"], v["retention"]) for v in versions
+                                             if v["bucket"] == b])
+    if [(v["key"], v["legal_hold"]) for v in versions if v["bucket"] == b and v["legal_hold"]] \
+            != [("held.txt", "ON")]:
+        raise Skip("the legal holds are %s" % [(v["key"], v["legal_hold"]) for v in versions
+                                              if v["bucket"] == b])
+    refused_delete(b, "held.txt", held, True)  # the owner's bypass does not pass a legal hold
+    refused_delete(b, "governed.txt", gov, False)
+    # the last step of the fill that can be undone: a COMPLIANCE version stays until 2099
+    c.put_object_retention(Bucket=b, Key="compliance.txt", VersionId=comp, Retention={
+        "Mode": "COMPLIANCE", "RetainUntilDate": RETAIN_UNTIL})
+    comp_v = version_of(b, "compliance.txt", comp)
+    comp_v["retention"], comp_v["legal_hold"] = lock_of(b, "compliance.txt", comp)
+    if comp_v["retention"] != {"Mode": "COMPLIANCE",
+                               "RetainUntilDate": RETAIN_UNTIL.isoformat()}:
+        raise Skip("GetObjectRetention of compliance.txt answered %s" % comp_v["retention"])
+    refused_delete(b, "compliance.txt", comp, True)
+    listed_versions(b)
+    entry_of(b).update(versioning="Enabled", object_lock=got)
+
+
+def logging_():
+    """alice-logged logs its requests (PutBucketLogging: manager bucket config "logging",
+    x/<bucket>/logging) into alice-logs under access/alice-logged/; an object is written into
+    it after that, so the gateway's access-log queue (records of the release's format, waiting
+    for their delivery) holds its PUT when the fixture is made. alice-logs records
+    log_prefixes: keys there under them are log objects, not the fill's."""
+    t, b, prefix = "alice-logs", "alice-logged", "access/alice-logged/"
+    bucket("alice", t, "private")
+    put(t, "readme.txt", b"alice's log bucket: the access logs are under access/\n", "alice",
+        content_type="text/plain")
+    bucket("alice", b, "private")
+    le = {"TargetBucket": t, "TargetPrefix": prefix}
+    S3["alice"].put_bucket_logging(Bucket=b, BucketLoggingStatus={"LoggingEnabled": le})
+    got = S3["alice"].get_bucket_logging(Bucket=b).get("LoggingEnabled")
+    if got != le:
+        raise Skip("GetBucketLogging answered %s" % got)
+    put(b, "logged.txt", b"its PUT is in the access log\n", "alice", content_type="text/plain")
+    entry_of(b)["logging"] = le
+    entry_of(t)["log_prefixes"] = [prefix]
 
 
 def main():
@@ -653,10 +923,15 @@ def main():
     try_step("bucket controls", controls)
     try_step("tags", tags)
     try_step("versioning", versioning)
+    try_step("cors", cors)
+    try_step("lifecycle", lifecycle)
+    try_step("object lock", object_lock)
+    try_step("logging", logging_)
 
     json.dump({"buckets": buckets, "objects": objects, "deleted": deleted,
                "users": list(USERS.values()), "versions": versions,
-               "deleted_versions": deleted_versions, "fill_steps": steps},
+               "deleted_versions": deleted_versions, "uploads": uploads,
+               "fill_steps": steps},
               open(sys.argv[1], "w"), indent=1, sort_keys=True)
 
 

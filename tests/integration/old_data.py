@@ -21,7 +21,16 @@ tags and versioning status; objects' tags (GetObjectTagging, x-amz-tagging-count
 versioned bucket, ListObjectVersions lists exactly the recorded versions and delete markers
 in order with IsLatest (pages of 2 and of 1000), each version reads back by its ID, a
 marker's ID answers 405, a version deleted for good 404 NoSuchVersion, and a plain GET the
-latest.
+latest. From the v6 fixture on (fill steps cors, lifecycle, object lock, logging; a step done
+must have left its records): GetBucketCors answers the rules and preflights what the old
+release answered; GetBucketLifecycleConfiguration the rules, and HEAD the x-amz-expiration
+each object had; an incomplete multipart upload is listed with its parts and completes to
+their bytes; GetObjectLockConfiguration, GetObjectRetention, GetObjectLegalHold and HEAD
+answer each version's lock as recorded, a DELETE of a COMPLIANCE or legal-hold version is
+refused even with the owner's bypass and of a GOVERNANCE one without it, an old unlocked
+version is deleted, and a new object gets the bucket's default retention; GetBucketLogging
+answers the target, and the access log records the old gateway left queued are delivered
+there (keys under a target's prefix are left out of the listings).
 
 Checks that current code cannot pass yet carry a tag in their name:
   [owner ids]    the canonical user ids of issue 12 (get-users "id"; objects owned by users);
@@ -30,11 +39,13 @@ Checks that current code cannot pass yet carry a tag in their name:
 Prints ok/FAIL lines. Environment: CAIRN_EP, CAIRN_FIXTURE (the unpacked fixture dir),
 CAIRN_USERS (the output of cairn-adm --json get-users), CAIRN_LABEL (prefix of the names).
 """
+import datetime
 import hashlib
 import json
 import os
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from urllib.parse import quote
 
@@ -265,9 +276,16 @@ def check_reads_by_others(when):
                         read_tag(o, other)), r.status == 403, r)
 
 
+def is_log(b, key):
+    """A key under one of the log_prefixes of bucket entry b: an access log object, delivered
+    whenever the gateway gets to it, which no listing check counts."""
+    return any(key.startswith(p) for p in b.get("log_prefixes", []))
+
+
 def check_listings(extra=None):
     """Every bucket lists exactly its recorded keys (plus extra: {bucket: {key: size}}), in
-    pages of 2, with their sizes and ETags; anonymous listing follows the bucket's ACL."""
+    pages of 2, with their sizes and ETags; anonymous listing follows the bucket's ACL. Keys
+    under a logging target's prefix (access logs) are left out."""
     extra = extra or {}
     for b in MAN["buckets"]:
         want = {o["key"]: o for o in MAN["objects"] if o["bucket"] == b["name"]}
@@ -280,7 +298,8 @@ def check_listings(extra=None):
             if r.status != 200:
                 break
             pages += 1
-            got.update({x["Key"]: x for x in r.result.get("Contents", [])})
+            got.update({x["Key"]: x for x in r.result.get("Contents", [])
+                        if not is_log(b, x["Key"])})
             token = r.result.get("NextContinuationToken")
             if not r.result.get("IsTruncated"):
                 break
@@ -296,9 +315,10 @@ def check_listings(extra=None):
         if extra:
             continue
         r = call(c.list_objects, Bucket=b["name"])
+        listed = [x for x in r.result.get("Contents", []) if not is_log(b, x["Key"])]
         expect("ListObjects (v1) of %s: exactly its keys" % b["name"],
-               sorted(x["Key"] for x in r.result.get("Contents", [])) == sorted(want), r)
-        owners = {x["Key"]: x.get("Owner", {}).get("ID") for x in r.result.get("Contents", [])}
+               sorted(x["Key"] for x in listed) == sorted(want), r)
+        owners = {x["Key"]: x.get("Owner", {}).get("ID") for x in listed}
         want_owner = {o["key"]: user_id(o["owner"]) for o in MAN["objects"]
                       if o["bucket"] == b["name"]}
         wrong = {k: (v, want_owner.get(k)) for k, v in owners.items()
@@ -309,7 +329,8 @@ def check_listings(extra=None):
         r = curl("/%s?list-type=2" % b["name"])
         if admits(b["acl"], None):
             listed = [e.text for e in ET.fromstring(r.body).iter()
-                      if e.tag.split("}")[-1] == "Key"] if r.status == 200 else []
+                      if e.tag.split("}")[-1] == "Key" and not is_log(b, e.text)] \
+                if r.status == 200 else []
             expect("anonymous listing of %s (bucket ACL %s): 200 with its keys" %
                    (b["name"], b["acl"]), r.status == 200 and sorted(listed) == sorted(want),
                    (r, listed))
@@ -494,6 +515,245 @@ def check_versions():
                r.status == 404 and r.code == "NoSuchVersion", r)
 
 
+# ---- CORS, lifecycle, Object Lock, logging (fill steps of the v6 fixture on) ---------------
+
+STEP_RECORDS = {  # a fill step done must have left its records in the manifest
+    "cors": lambda: any("cors" in b for b in MAN["buckets"]),
+    "lifecycle": lambda: any("lifecycle" in b for b in MAN["buckets"]) and MAN.get("uploads"),
+    "object lock": lambda: any("object_lock" in b for b in MAN["buckets"]),
+    "logging": lambda: any("logging" in b for b in MAN["buckets"]),
+}
+
+
+def check_step_records():
+    done = MAN.get("fill_steps", {}).get("done", [])
+    for step, has in STEP_RECORDS.items():
+        if step in done:
+            expect("fill step %r was done: the manifest records what it made" % step, has())
+
+
+def preflight(path, origin, method):
+    """An anonymous CORS preflight (curl -X OPTIONS): status, Access-Control-Allow-Origin and
+    -Methods ("" when absent)."""
+    out = subprocess.run(["curl", "-s", "-S", "-o", "/dev/null", "-D", "-", "--max-time", "20",
+                          "-X", "OPTIONS", "-H", "Origin: " + origin,
+                          "-H", "Access-Control-Request-Method: " + method, EP + path],
+                         capture_output=True, text=True).stdout
+    lines = out.replace("\r", "").split("\n")
+    try:
+        status = int(lines[0].split()[1])
+    except (IndexError, ValueError):
+        status = 0
+    heads = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            heads[name.strip().lower()] = value.strip()
+    return {"status": status, "allow_origin": heads.get("access-control-allow-origin", ""),
+            "allow_methods": heads.get("access-control-allow-methods", "")}
+
+
+def check_cors():
+    """GetBucketCors answers the rules set; each preflight answers as it did to the old
+    release (status, Allow-Origin, Allow-Methods)."""
+    for b in MAN["buckets"]:
+        if "cors" not in b:
+            continue
+        r = call(S3[b["owner"]].get_bucket_cors, Bucket=b["name"])
+        got = r.result.get("CORSRules")
+        expect("GetBucketCors of %s: the %d rules set" % (b["name"], len(b["cors"])),
+               r.status == 200 and got == b["cors"], (r, got))
+        for p in b.get("cors_preflights", []):
+            got = preflight("/%s/%s" % (b["name"], quote(p["key"], safe="/")), p["origin"],
+                            p["method"])
+            want = {k: p[k] for k in ("status", "allow_origin", "allow_methods")}
+            expect("preflight of %s/%s from %s for %s: %s" % (
+                b["name"], p["key"], p["origin"], p["method"], want), got == want, got)
+
+
+def check_lifecycle():
+    """GetBucketLifecycleConfiguration answers the rules set, and HEAD of each object in such
+    a bucket the x-amz-expiration it had (none where no rule applies)."""
+    for b in MAN["buckets"]:
+        if "lifecycle" not in b:
+            continue
+        c = S3[b["owner"]]
+        r = call(c.get_bucket_lifecycle_configuration, Bucket=b["name"])
+        got = r.result.get("Rules")
+        expect("GetBucketLifecycleConfiguration of %s: the %d rules set (%s)" % (
+            b["name"], len(b["lifecycle"]), ", ".join(x.get("ID", "?") for x in b["lifecycle"])),
+            r.status == 200 and got == b["lifecycle"], (r, got))
+        for o in MAN["objects"]:
+            if o["bucket"] != b["name"] or "expiration" not in o:
+                continue
+            h = call(c.head_object, Bucket=o["bucket"], Key=o["key"])
+            expect("HEAD %s: x-amz-expiration %r" % (obj_name(o), o["expiration"]),
+                   h.status == 200 and h.result.get("Expiration", "") == o["expiration"],
+                   (h, h.result.get("Expiration")))
+
+
+def check_uploads():
+    """Each incomplete multipart upload the old release left is listed (ListMultipartUploads,
+    ListParts: part numbers, ETags, sizes), then completed with its parts: every part's bytes
+    read back (md5), with the upload's Content-Type. Returns {bucket: {key: size}}."""
+    new = {}
+    ups = MAN.get("uploads", [])
+    for n in sorted({u["bucket"] for u in ups}):
+        c = S3[BUCKETS[n]["owner"]]
+        r = call(c.list_multipart_uploads, Bucket=n)
+        got = sorted((u["Key"], u["UploadId"]) for u in r.result.get("Uploads", []))
+        want = sorted((u["key"], u["upload_id"]) for u in ups if u["bucket"] == n)
+        expect("ListMultipartUploads of %s: the %d incomplete uploads left" % (n, len(want)),
+               r.status == 200 and got == want, (r, got))
+    for u in ups:
+        c, name = S3[u["owner"]], "upload %s of %s/%s" % (u["upload_id"][:12], u["bucket"],
+                                                            u["key"])
+        r = call(c.list_parts, Bucket=u["bucket"], Key=u["key"], UploadId=u["upload_id"])
+        got = [(p["PartNumber"], p["ETag"].strip('"'), p["Size"])
+               for p in r.result.get("Parts", [])]
+        want = [(p["part"], p["etag"], p["size"]) for p in u["parts"]]
+        expect("ListParts of %s: %s" % (name, want), r.status == 200 and got == want, (r, got))
+        r = call(c.complete_multipart_upload, Bucket=u["bucket"], Key=u["key"],
+                 UploadId=u["upload_id"], MultipartUpload={"Parts": [
+                     {"PartNumber": p["part"], "ETag": '"%s"' % p["etag"]} for p in u["parts"]]})
+        g = call(c.get_object, Bucket=u["bucket"], Key=u["key"])
+        off, sums = 0, []
+        for p in u["parts"]:
+            sums.append(md5(g.body[off:off + p["size"]]))
+            off += p["size"]
+        expect("CompleteMultipartUpload of %s: each part's bytes and the Content-Type" % name,
+               r.status == 200 and g.status == 200 and len(g.body) == off and
+               sums == [p["md5"] for p in u["parts"]] and
+               g.result.get("ContentType") == u["content_type"],
+               (r, g, len(g.body), g.result.get("ContentType")))
+        new.setdefault(u["bucket"], {})[u["key"]] = off
+    return new
+
+
+def iso(d):
+    return d.isoformat() if d is not None else None
+
+
+def expect_lock(name, r, got, want):
+    """A Get*Retention / Get*LegalHold answer r (got: what it says) is want, or, want None,
+    404 NoSuchObjectLockConfiguration."""
+    if want:
+        expect("%s: %s" % (name, want), r.status == 200 and got == want, (r, got))
+    else:
+        expect(name + " (none): 404 NoSuchObjectLockConfiguration",
+               r.status == 404 and r.code == "NoSuchObjectLockConfiguration", (r, got))
+
+
+def check_object_lock():
+    """GetObjectLockConfiguration answers what was set; each version of a bucket with Object
+    Lock answers GetObjectRetention, GetObjectLegalHold and HEAD's x-amz-object-lock-* as
+    recorded (404 NoSuchObjectLockConfiguration where it has none); a DELETE of a version
+    under COMPLIANCE or a legal hold is refused (AccessDenied) even with the owner's bypass,
+    one under GOVERNANCE without it; an old version without a lock is deleted (204)."""
+    for b in MAN["buckets"]:
+        if "object_lock" not in b:
+            continue
+        c, n = S3[b["owner"]], b["name"]
+        r = call(c.get_object_lock_configuration, Bucket=n)
+        got = r.result.get("ObjectLockConfiguration")
+        expect("GetObjectLockConfiguration of %s: %s" % (n, b["object_lock"]),
+               r.status == 200 and got == b["object_lock"], (r, got))
+        unlocked = []
+        for v in MAN.get("versions", []):
+            if v["bucket"] != n or v["marker"]:
+                continue
+            vn = "%s/%s?versionId=%s" % (n, v["key"], v["version_id"])
+            kw = {"Bucket": n, "Key": v["key"], "VersionId": v["version_id"]}
+            r = call(c.get_object_retention, **kw)
+            ret = r.result.get("Retention")
+            expect_lock("GetObjectRetention of " + vn, r, ret and {
+                "Mode": ret["Mode"], "RetainUntilDate": iso(ret["RetainUntilDate"])},
+                v["retention"])
+            r = call(c.get_object_legal_hold, **kw)
+            expect_lock("GetObjectLegalHold of " + vn, r,
+                        r.result.get("LegalHold", {}).get("Status"), v["legal_hold"])
+            h = call(c.head_object, **kw)
+            got = (h.result.get("ObjectLockMode"), iso(h.result.get("ObjectLockRetainUntilDate")),
+                   h.result.get("ObjectLockLegalHoldStatus"))
+            want = ((v["retention"] or {}).get("Mode"),
+                    (v["retention"] or {}).get("RetainUntilDate"), v["legal_hold"])
+            expect("HEAD %s: x-amz-object-lock-mode, -retain-until-date, -legal-hold %s" %
+                   (vn, want), h.status == 200 and got == want, (h, got))
+            mode = (v["retention"] or {}).get("Mode")
+            if mode == "COMPLIANCE" or v["legal_hold"] == "ON":
+                r = call(c.delete_object, BypassGovernanceRetention=True, **kw)
+                expect("DELETE %s (%s) as the owner with bypass: 403 AccessDenied" % (
+                    vn, "COMPLIANCE until %s" % v["retention"]["RetainUntilDate"]
+                    if mode == "COMPLIANCE" else "legal hold ON"),
+                    r.status == 403 and r.code == "AccessDenied", r)
+            if mode == "GOVERNANCE":
+                r = call(c.delete_object, **kw)
+                expect("DELETE %s (GOVERNANCE until %s) without bypass: 403 AccessDenied" %
+                       (vn, v["retention"]["RetainUntilDate"]),
+                       r.status == 403 and r.code == "AccessDenied", r)
+            if not mode and v["legal_hold"] != "ON" and not v["latest"]:
+                unlocked.append(v)
+        for v in unlocked[:1]:  # not the latest: the listings stay as recorded
+            r = call(c.delete_object, Bucket=n, Key=v["key"], VersionId=v["version_id"])
+            g = call(c.get_object, Bucket=n, Key=v["key"], VersionId=v["version_id"])
+            expect("DELETE %s/%s?versionId=%s (an old version without a lock): 204, then "
+                   "404 NoSuchVersion" % (n, v["key"], v["version_id"]),
+                   r.status == 204 and g.status == 404 and g.code == "NoSuchVersion", (r, g))
+
+
+def check_default_retention():
+    """After check_new_writes: its new object in a bucket with a default retention got it
+    (mode, and the period from now)."""
+    for b in MAN["buckets"]:
+        rule = (b.get("object_lock") or {}).get("Rule", {}).get("DefaultRetention")
+        if not rule:
+            continue
+        h = call(S3[b["owner"]].head_object, Bucket=b["name"], Key="new/after-upgrade.txt")
+        until = h.result.get("ObjectLockRetainUntilDate")
+        now = datetime.datetime.now(datetime.timezone.utc)
+        if "Years" in rule:
+            ok_until = until is not None and until.year - now.year == rule["Years"]
+        else:
+            ok_until = until is not None and abs(
+                (until - now) - datetime.timedelta(days=rule["Days"])).total_seconds() < 600
+        expect("HEAD %s/new/after-upgrade.txt: the bucket's default retention %s" %
+               (b["name"], rule), h.status == 200 and
+               h.result.get("ObjectLockMode") == rule["Mode"] and ok_until,
+               (h, h.result.get("ObjectLockMode"), until))
+
+
+def check_logging():
+    """GetBucketLogging answers the target set; the old gateway's queued access log records
+    are delivered (the harness runs the gateway with a short log_flush_ms): within 60 s the
+    target holds log objects under the prefix whose lines show the PUT of every object
+    written into the logged bucket."""
+    for b in MAN["buckets"]:
+        if "logging" not in b:
+            continue
+        c, n, le = S3[b["owner"]], b["name"], b["logging"]
+        r = call(c.get_bucket_logging, Bucket=n)
+        got = r.result.get("LoggingEnabled")
+        expect("GetBucketLogging of %s: %s" % (n, le), r.status == 200 and got == le, (r, got))
+        keys = sorted(o["key"] for o in MAN["objects"] if o["bucket"] == n)
+        t = BUCKETS[le["TargetBucket"]]
+        tc, missing, deadline = S3[t["owner"]], keys, time.time() + 60
+        while True:
+            text = b""
+            r = call(tc.list_objects_v2, Bucket=t["name"], Prefix=le["TargetPrefix"])
+            for x in r.result.get("Contents", []):
+                text += call(tc.get_object, Bucket=t["name"], Key=x["Key"]).body
+            lines = [l for l in text.decode("utf-8", "replace").split("\n")
+                     if (" %s " % n) in l and " REST.PUT.OBJECT " in l]
+            missing = [k for k in keys if not any(
+                " REST.PUT.OBJECT %s " % quote(k, safe="/") in l for l in lines)]
+            if not missing or time.time() > deadline:
+                break
+            time.sleep(1)
+        expect("the old access log records of %s were delivered to %s/%s: the PUTs of %s" %
+               (n, t["name"], le["TargetPrefix"], keys), not missing,
+               "missing %s; %d log objects" % (missing, len(r.result.get("Contents", []))))
+
+
 def check_new_writes():
     """Writes into the old buckets after the upgrade; returns {bucket: {key: size}}."""
     new = {}
@@ -568,7 +828,15 @@ def main():
     check_bucket_settings()
     check_object_tags()
     check_versions()
+    check_step_records()
+    check_cors()
+    check_lifecycle()
+    check_object_lock()
+    check_logging()
     new = check_new_writes()
+    check_default_retention()
+    for bucket, keys in check_uploads().items():
+        new.setdefault(bucket, {}).update(keys)
     check_listings(new)
     sys.exit(1 if FAILED else 0)
 
