@@ -88,7 +88,9 @@ struct gw_server {
     gw_shared_t *sh;        /* what the workers share (workers.h) */
     unsigned idx;           /* this worker's index; 0: the main thread's */
     gw_tables_t *tabs;      /* the snapshot this worker reads (gw_mgr_sync), referenced */
-    gw_tables_t *retired;   /* snapshots it moved off, released at its loop's next turn */
+    gw_tables_t **retired;  /* snapshots it moved off, released at its loop's next turn (a
+                               snapshot is shared: the list is this worker's, not in it) */
+    size_t nretired, retired_cap;
     uv_prepare_t turn;      /* that turn (gw_mgr_release_retired) */
     gw_cache_t *cache;      /* object caches (cache.c), NULL before start */
     uv_loop_t *loop;

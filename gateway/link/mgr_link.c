@@ -169,19 +169,19 @@ void gw_mgr_sync(gw_server_t *s)
     /* not freed here: a caller up the stack may still hold a pointer into it (a request
      * started by h2o from within another callback); released at the loop's next turn */
     if (old != NULL) {
-        old->retired_next = s->retired;
-        s->retired = old;
+        if (s->nretired == s->retired_cap) {
+            s->retired_cap = s->retired_cap ? 2 * s->retired_cap : 4;
+            s->retired = cn_realloc(s->retired, s->retired_cap * sizeof(*s->retired));
+        }
+        s->retired[s->nretired++] = old;
     }
 }
 
 void gw_mgr_release_retired(gw_server_t *s)
 {
-    while (s->retired != NULL) {
-        gw_tables_t *t = s->retired;
-
-        s->retired = t->retired_next;
-        gw_tables_unref(t); /* the tables live on while another worker reads them */
-    }
+    /* the tables live on while another worker reads them */
+    while (s->nretired > 0)
+        gw_tables_unref(s->retired[--s->nretired]);
 }
 
 /* b's named configurations from the table's "config" (o): the public access block, the

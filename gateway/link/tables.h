@@ -55,7 +55,6 @@ struct gw_tables {
     uint64_t gen;
     gw_tab_t *tab[GW_TAB_NKINDS];     /* NULL: that kind was never loaded */
     _Atomic unsigned _refs;
-    gw_tables_t *retired_next;        /* a thread's list of snapshots it moved off (its own) */
 };
 
 typedef struct gw_tables_pub {
