@@ -123,11 +123,12 @@ expect_eq "3 users, each signing 20 requests on fresh connections right after cr
     "" "$bad"
 asks=$(($(get_key_asks) - asks0))
 # a users fetch of worker 0 in flight may replace the table a learned key was added to (one
-# more question); one question per worker per user would be about 4 each
-if [ "$asks" -ge 1 ] && [ "$asks" -le $((nusers + 1)) ]; then
+# more question), and one that lands before a user's first request leaves nothing to ask (a
+# slow build: ThreadSanitizer's); one question per worker per user would be about 4 each
+if [ "$asks" -le $((nusers + 1)) ]; then
     t_ok "the manager was asked get_key $asks times for $nusers new users (the key is published to every worker)"
 else
-    t_bad "the manager was asked get_key $asks times for $nusers new users (want 1..$((nusers + 1)))"
+    t_bad "the manager was asked get_key $asks times for $nusers new users (want at most $((nusers + 1)))"
 fi
 
 # ---- 4. a policy or ACL change is seen at once on other connections --------------------------
