@@ -578,6 +578,7 @@ static void group_done(uv_work_t *w, int status)
 
     lc->jobs--;
     if (lc->stopping) {
+        lc->pending--;
         cn_buf_dispose(&j->out);
         cn_free(j);
         maybe_free(lc);
@@ -590,7 +591,8 @@ static void group_done(uv_work_t *w, int status)
     set_versions(lc, res);
     cn_buf_dispose(&j->out);
     cn_free(j);
-    lc->pending++; /* the visit ends when the last of its actions answers */
+    /* the visit ends when the last of its actions answers (the job's pending count, taken
+     * when it was queued, is the visit's own) */
     if (lc->nord > 0)
         decide_object(lc);
     call_done(lc);
@@ -637,6 +639,9 @@ static void visit_next(struct stor_lc *lc)
         j->work.data = j;
         cn_buf_init(&j->out);
         lc->jobs++;
+        /* pending from now: a tick meanwhile must not start the next visit, whose reset of
+         * lc->obj would race with this job's read of it (found by scripts/test-tsan) */
+        lc->pending++;
         cn_work_queue(s->loop, &j->work, run_group, group_done, "lifecycle group");
         return;
     }

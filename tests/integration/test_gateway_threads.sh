@@ -22,7 +22,7 @@
 #   - max_connections = 8 is the gateway's (restarted with it): 8 keep-alive connections held
 #     open, then every further connection gets 503 SlowDown (or is closed), and once the 8
 #     close new requests succeed again;
-#   - SIGTERM stops the 4-thread gateway within 10 s with exit code 0 and "gateway stopped".
+#   - SIGTERM stops the 4-thread gateway within 30 s with exit code 0 and "gateway stopped".
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -325,15 +325,17 @@ expect_match "the gateway logs the refusals" 'max_connections=8: refusing one' \
     "$(tail -n +$((log_lines + 1)) "$tmp/logs/gateway.log")"
 
 # ---- 8. SIGTERM stops the four threads ----------------------------------------------------------
+# (30 s: the stop itself takes 200 ms, but a ThreadSanitizer build on a loaded machine took
+# over 10 s to tear its process down after "gateway stopped")
 kill -TERM "$gwpid"
 t0=$SECONDS
-while cl_pid_running "$gwpid" && [ $((SECONDS - t0)) -lt 10 ]; do sleep 0.1; done
+while cl_pid_running "$gwpid" && [ $((SECONDS - t0)) -lt 30 ]; do sleep 0.1; done
 if cl_pid_running "$gwpid"; then
-    t_bad "SIGTERM: the 4-thread gateway exits within 10 s (it has not; killing it)"
+    t_bad "SIGTERM: the 4-thread gateway exits within 30 s (it has not; killing it)"
     kill -KILL "$gwpid"
     wait "$gwpid" 2>/dev/null
 else
-    t_ok "SIGTERM: the 4-thread gateway exits within 10 s ($((SECONDS - t0)) s)"
+    t_ok "SIGTERM: the 4-thread gateway exits within 30 s ($((SECONDS - t0)) s)"
     wait "$gwpid"
     expect_eq "... with exit code 0" 0 $?
 fi
