@@ -78,34 +78,33 @@ static void do_swap(gw_tables_pub_t *p, enum gw_tab_kind kind, gw_tab_t *t)
     gw_tables_unref(old); /* a thread still reading it holds its own reference */
 }
 
-int gw_tables_publish(gw_tables_pub_t *p, enum gw_tab_kind kind, gw_tab_t *t, int force)
+/* Publishes t as kind's table when the rule holds against the published one: compare and
+ * swap (cas: it is still expect), else tables.h's version rule. Takes t's reference. */
+static int swap_when(gw_tables_pub_t *p, enum gw_tab_kind kind, gw_tab_t *t, int cas,
+                     const gw_tab_t *expect, int force)
 {
-    int done = 0;
+    const gw_tab_t *cur;
+    int done;
 
     pthread_mutex_lock(&p->lock);
-    if (force || p->cur->tab[kind] == NULL || t->ver >= p->cur->tab[kind]->ver) {
+    cur = p->cur->tab[kind];
+    done = cas ? cur == expect : force || cur == NULL || t->ver >= cur->ver;
+    if (done)
         do_swap(p, kind, t);
-        done = 1;
-    }
     pthread_mutex_unlock(&p->lock);
     if (!done)
         gw_tab_unref(t);
     return done;
 }
 
+int gw_tables_publish(gw_tables_pub_t *p, enum gw_tab_kind kind, gw_tab_t *t, int force)
+{
+    return swap_when(p, kind, t, 0, NULL, force);
+}
+
 int gw_tables_replace(gw_tables_pub_t *p, enum gw_tab_kind kind, gw_tab_t *expect, gw_tab_t *t)
 {
-    int done = 0;
-
-    pthread_mutex_lock(&p->lock);
-    if (p->cur->tab[kind] == expect) {
-        do_swap(p, kind, t);
-        done = 1;
-    }
-    pthread_mutex_unlock(&p->lock);
-    if (!done)
-        gw_tab_unref(t);
-    return done;
+    return swap_when(p, kind, t, 1, expect, 0);
 }
 
 uint64_t gw_tables_gen(gw_tables_pub_t *p)
