@@ -223,10 +223,16 @@ int main(int argc, char **argv)
     if (cn_random_bytes(&srv.reqid_seed, sizeof(srv.reqid_seed)) != 0)
         srv.reqid_seed = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
     signal(SIGPIPE, SIG_IGN);
-    /* Bodies of 128 KiB or more in their own mappings, given back when freed (glibc's
-     * threshold otherwise rises to 32 MiB and chunk bodies fragment the heap; see the same
-     * in storage/main.c). */
-    mallopt(M_MMAP_THRESHOLD, 128 << 10);
+    /* A fixed mmap threshold (glibc's otherwise rises to 32 MiB and chunk bodies fragment
+     * the heap; see storage/main.c), just above 2 MiB: what a body of up to 1 MiB needs (h2o's
+     * socket buffer, doubled up to 2 MiB; its RPC frame, of 2 MiB) reuses the heap's pages,
+     * while chunk frames (5 MiB) and h2o's buffers from 4 MiB (temp files, body_pager.h) have
+     * their own mappings. At 128 KiB, each 1 MiB PUT mapped, faulted in and unmapped about
+     * 4 MiB: 45% of the gateway's CPU per GiB (docs/PERFORMANCE.md). The heap is trimmed at
+     * 8 MiB free on top, and malloc_trim gives back every free page once a second
+     * (GW_HEAP_TRIM_MS). */
+    mallopt(M_MMAP_THRESHOLD, (2 << 20) + (64 << 10));
+    mallopt(M_TRIM_THRESHOLD, 8 << 20);
     uv_loop_init(&loop);
     srv.loop = &loop;
     gw_shared_create(&srv, gw_workers_wanted(srv.conf.threads));

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <h2o.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,9 @@ static void on_trim(uv_timer_t *t)
     gw_body_pager_t *bp = t->data;
 
     gw_body_pager_trim(bp->worker);
+    /* the heap's free pages, for the whole process (every arena), from worker 0 */
+    if (bp->worker == 0 && ++bp->ticks % (GW_HEAP_TRIM_MS / GW_BODY_TRIM_MS) == 0)
+        malloc_trim(0);
 }
 
 int gw_body_pager_start(gw_body_pager_t *bp, uv_loop_t *loop, const char *dir, unsigned worker)

@@ -9,7 +9,9 @@
  * lowers the threshold to GW_BODY_MMAP_THRESHOLD, and every GW_BODY_TRIM_MS, on the loop
  * thread, finds the files' mappings in /proc/self/maps and drops their pages from the process
  * with madvise(MADV_DONTNEED). For a shared file mapping that loses nothing: the bytes stay in
- * the file (page cache) and are faulted back when touched.
+ * the file (page cache) and are faulted back when touched. Worker 0's timer also gives the
+ * heap's free pages back every GW_HEAP_TRIM_MS (malloc_trim): smaller bodies and their RPC
+ * frames live in the heap (gateway/main.c's mmap threshold).
  *
  * Threads: one pager per worker (gateway/workers.h), on its loop thread. h2o maps, grows
  * and frees these buffers on the loop thread too, and a worker's files carry its index in
@@ -28,6 +30,7 @@
 #define GW_BODY_FILE_PREFIX "cairn-gw-body."
 #define GW_BODY_MMAP_THRESHOLD (4u << 20) /* bodies over 4 MiB go to a temp file */
 #define GW_BODY_TRIM_MS 100
+#define GW_HEAP_TRIM_MS 1000 /* worker 0's timer gives the heap's free pages back (malloc_trim) */
 #define GW_BODY_STEP (32u << 20) /* gw_body_md5/sha256 release the body every 32 MiB */
 
 /* The trimming timer, owned by whoever started it (the gateway's server). h2o's mmap
@@ -36,6 +39,7 @@ typedef struct gw_body_pager {
     uv_timer_t timer;
     int timer_on;
     unsigned worker; /* whose files it trims */
+    unsigned ticks;  /* of the timer: worker 0 trims the heap every GW_HEAP_TRIM_MS */
     void *ms;        /* h2o_buffer_mmap_settings_t of a worker past 0 (h2o's for worker 0) */
 } gw_body_pager_t;
 
