@@ -148,6 +148,12 @@ static const struct s3_err_row table[] = {
                               "are not whitelisted by the resource's CORS spec."},
     [GW_S3_BAD_REQUEST] = {"BadRequest", 400,
                            "Insufficient information. Origin request header needed."},
+    [GW_S3_INVALID_ENCRYPTION_ALGORITHM] = {"InvalidEncryptionAlgorithmError", 400,
+                                            "The Encryption request you specified is not valid. "
+                                            "Supported value: AES256."},
+    [GW_S3_NO_SUCH_ENCRYPTION_CONFIG] = {"ServerSideEncryptionConfigurationNotFoundError", 404,
+                                         "The server side encryption configuration was not "
+                                         "found"},
     [GW_S3_SIGNATURE_DOES_NOT_MATCH] = {"SignatureDoesNotMatch", 403,
                                         "The request signature we calculated does not match "
                                         "the signature you provided. Check your key and "

@@ -77,6 +77,8 @@ typedef enum gw_s3_err {
     GW_S3_INVALID_TARGET_BUCKET_LOGGING,  /* 400 InvalidTargetBucketForLogging */
     GW_S3_CORS_FORBIDDEN,                 /* 403 AccessForbidden (a CORS request no rule allows) */
     GW_S3_BAD_REQUEST,                    /* 400 BadRequest (a preflight without Origin) */
+    GW_S3_INVALID_ENCRYPTION_ALGORITHM,   /* 400 InvalidEncryptionAlgorithmError (SSE-C, issue 20) */
+    GW_S3_NO_SUCH_ENCRYPTION_CONFIG,      /* 404 ServerSideEncryptionConfigurationNotFoundError */
     GW_S3_ERR_COUNT
 } gw_s3_err_t;
 

@@ -977,7 +977,9 @@ int gw_xml_parse_lifecycle(const char *p, size_t n, gw_lc_t *out)
 struct lock_doc {
     const char *const *paths; /* "Root/A/B", in the order of the GW_X* constants */
     size_t n;
-    gw_xml_lock_t *out;
+    unsigned *seen;           /* bit k: path k was there */
+    char *val;                /* leaf k's text at val + k * val_len, NUL-terminated */
+    size_t val_len;
 };
 
 /* The index of the open element's path in d (the root's own path is ""), or -1. */
@@ -1017,10 +1019,10 @@ static void lock_start(struct xin *x)
             fail(x);
         return;
     }
-    if ((k = lock_path(x, d)) < 0 || (d->out->seen & (1u << k)))
+    if ((k = lock_path(x, d)) < 0 || (*d->seen & (1u << k)))
         fail(x);
     else
-        d->out->seen |= 1u << k;
+        *d->seen |= 1u << k;
 }
 
 static void lock_end(struct xin *x, const char *t, size_t n)
@@ -1030,25 +1032,31 @@ static void lock_end(struct xin *x, const char *t, size_t n)
 
     if (x->depth == 1 || (k = lock_path(x, d)) < 0 || !lock_leaf(d, (size_t)k))
         return;
-    if (n >= GW_XML_LOCK_VAL) {
+    if (n >= d->val_len) {
         fail(x);
         return;
     }
-    memcpy(d->out->val[k], t, n);
-    d->out->val[k][n] = '\0';
+    memcpy(d->val + (size_t)k * d->val_len, t, n);
+    d->val[(size_t)k * d->val_len + n] = '\0';
+}
+
+static int paths_run(struct lock_doc *d, const char *p, size_t len)
+{
+    struct xin x = {0};
+
+    x.on_start = lock_start;
+    x.on_end = lock_end;
+    x.out = d;
+    return xin_run(&x, p, len);
 }
 
 static int lock_run(const char *const *paths, size_t n, const char *p, size_t len,
                     gw_xml_lock_t *out)
 {
-    struct lock_doc d = {paths, n, out};
-    struct xin x = {0};
+    struct lock_doc d = {paths, n, &out->seen, &out->val[0][0], GW_XML_LOCK_VAL};
 
     memset(out, 0, sizeof(*out));
-    x.on_start = lock_start;
-    x.on_end = lock_end;
-    x.out = &d;
-    return xin_run(&x, p, len);
+    return paths_run(&d, p, len);
 }
 
 int gw_xml_parse_object_lock(const char *p, size_t n, gw_xml_lock_t *out)
@@ -1072,6 +1080,19 @@ int gw_xml_parse_legal_hold(const char *p, size_t n, gw_xml_lock_t *out)
     static const char *const paths[] = {"Status", "LegalHold"};
 
     return lock_run(paths, 1, p, n, out);
+}
+
+int gw_xml_parse_sse_conf(const char *p, size_t n, gw_xml_sse_t *out)
+{
+    static const char *const paths[] = {
+        "Rule", "Rule/ApplyServerSideEncryptionByDefault",
+        "Rule/ApplyServerSideEncryptionByDefault/SSEAlgorithm",
+        "Rule/ApplyServerSideEncryptionByDefault/KMSMasterKeyID", "Rule/BucketKeyEnabled",
+        "ServerSideEncryptionConfiguration"};
+    struct lock_doc d = {paths, GW_XSE_PATHS, &out->seen, &out->val[0][0], GW_XML_SSE_VAL};
+
+    memset(out, 0, sizeof(*out));
+    return paths_run(&d, p, n);
 }
 
 /* ---- BucketLoggingStatus ------------------------------------------------------------------ */

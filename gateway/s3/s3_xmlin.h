@@ -2,7 +2,8 @@
  * gateway/s3/s3_xmlin.h: parsers of the XML request bodies S3 clients send (expat underneath):
  * CompleteMultipartUpload, Delete (DeleteObjects), AccessControlPolicy (Put*Acl: its grants),
  * CreateBucketConfiguration, PublicAccessBlockConfiguration,
- * OwnershipControls, Tagging, CORSConfiguration, LifecycleConfiguration and BucketLoggingStatus. Strict: a wrong root, a missing or repeated
+ * OwnershipControls, Tagging, CORSConfiguration, LifecycleConfiguration, BucketLoggingStatus,
+ * the Object Lock documents and ServerSideEncryptionConfiguration. Strict: a wrong root, a missing or repeated
  * required element, a DOCTYPE (entity tricks) or bad XML is CN_EINVAL (the caller answers
  * MalformedXML). Namespaces are accepted and ignored. Pure functions, thread-safe.
  */
@@ -145,6 +146,17 @@ enum { GW_XH_STATUS };
 int gw_xml_parse_object_lock(const char *p, size_t n, gw_xml_lock_t *out);
 int gw_xml_parse_retention(const char *p, size_t n, gw_xml_lock_t *out);
 int gw_xml_parse_legal_hold(const char *p, size_t n, gw_xml_lock_t *out);
+/* A ServerSideEncryptionConfiguration (PutBucketEncryption, issue 20), read the same way;
+ * gateway/s3/sse_conf.c gives it meaning. A second Rule is a repeated element (refused). */
+#define GW_XML_SSE_VAL 2049 /* a leaf's text, NUL included: a KMS key id of 2048 bytes at most */
+enum { GW_XSE_RULE, GW_XSE_DEFAULT, GW_XSE_ALG, GW_XSE_KMS_KEY, GW_XSE_BUCKET_KEY, GW_XSE_PATHS };
+typedef struct gw_xml_sse {
+    unsigned seen;
+    char val[GW_XSE_PATHS][GW_XML_SSE_VAL];
+} gw_xml_sse_t;
+/** Reads a PutBucketEncryption body into *out (zeroed first; about 10 KiB: not on a small
+ *  stack). 0, or CN_EINVAL as gw_xml_parse_object_lock. */
+int gw_xml_parse_sse_conf(const char *p, size_t n, gw_xml_sse_t *out);
 /* A BucketLoggingStatus body (PutBucketLogging), as sent. */
 typedef struct gw_xml_logging {
     int enabled;       /* it has LoggingEnabled (else: logging off) */
