@@ -71,10 +71,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     gw_http_stop(&srv);
     gw_metrics_stop(&srv);
     gw_alog_stop(&srv); /* before storage: a cancelled log put leaves its batch queued */
-    gw_stor_stop(&srv); /* before the manager link: a cancelled write still announces its key */
-    gw_mgr_stop(&srv);
-    gw_keyask_dispose(&srv);
-    gw_cache_stop(&srv);
+    gw_worker_close(&srv);
     uv_signal_stop(&sig_term);
     uv_signal_stop(&sig_int);
     uv_signal_stop(&sig_hup);

@@ -89,6 +89,14 @@ static void on_exit_timer(uv_timer_t *t)
     uv_stop(t->loop);
 }
 
+void gw_worker_close(gw_server_t *s)
+{
+    gw_stor_stop(s); /* before the manager link: a cancelled write still announces its key */
+    gw_mgr_stop(s);
+    gw_keyask_dispose(s);
+    gw_cache_stop(s);
+}
+
 /* Worker i > 0 stops as worker 0 does on SIGTERM (main.c's on_stop_signal). */
 static void worker_stop(struct worker *w)
 {
@@ -96,10 +104,7 @@ static void worker_stop(struct worker *w)
 
     s->stopping = 1;
     gw_http_stop(s);
-    gw_stor_stop(s);
-    gw_mgr_stop(s);
-    gw_keyask_dispose(s);
-    gw_cache_stop(s);
+    gw_worker_close(s);
     gw_body_pager_stop(&s->pager);
     uv_timer_init(s->loop, &w->exit_timer);
     uv_timer_start(&w->exit_timer, on_exit_timer, 200, 0);

@@ -71,6 +71,9 @@ void gw_workers_stop(gw_shared_t *sh);
 void gw_workers_join(gw_shared_t *sh);
 /** Wakes every worker but `self` (NULL: all): a new snapshot or TLS context is there. */
 void gw_workers_wake(gw_shared_t *sh, const gw_server_t *self);
+/** What a stopping worker closes after its listeners (and, worker 0, its metrics and access
+ *  logs): its storage clients, then its manager link, key questions and cache glue. */
+void gw_worker_close(gw_server_t *s);
 /** Sets up s's wake-up handle and its loop-turn handle (which releases the snapshots it
  *  moved off) on its loop: every worker, worker 0 included. */
 void gw_worker_wake_init(gw_server_t *s);

@@ -145,6 +145,35 @@ static SSL_CTX *do_take_shared(gw_shared_t *sh, uint64_t *gen)
     return ctx;
 }
 
+/* Worker 0: ctx is the context every worker serves from now on (the shared reference, a
+ * new gen); the one shared before is dropped (workers still serving it hold their own). */
+static void share(gw_server_t *s, SSL_CTX *ctx)
+{
+    SSL_CTX *old;
+
+    SSL_CTX_up_ref(ctx);
+    pthread_mutex_lock(&s->sh->tls_lock);
+    old = s->sh->tls_ctx;
+    s->sh->tls_ctx = ctx;
+    s->tls_gen = atomic_fetch_add(&s->sh->tls_gen, 1) + 1;
+    pthread_mutex_unlock(&s->sh->tls_lock);
+    if (old != NULL)
+        SSL_CTX_free(old);
+}
+
+/* s's HTTPS listeners take ctx (a reference for s) for their next connections; open ones
+ * hold a reference on the old one. */
+static void serve(gw_server_t *s, SSL_CTX *ctx)
+{
+    SSL_CTX *old = s->tls_ssl_ctx;
+
+    s->tls_ssl_ctx = ctx;
+    s->tls_accept_ctx.ssl_ctx = ctx;
+    s->rest_tls_accept_ctx.ssl_ctx = ctx;
+    if (old != NULL)
+        SSL_CTX_free(old);
+}
+
 int gw_tls_init(gw_server_t *s)
 {
     gw_shared_t *sh = s->sh;
@@ -162,54 +191,37 @@ int gw_tls_init(gw_server_t *s)
         return CN_ECONFIG;
     log_cert("certificate", ctx, s->conf.tls_cert);
     s->tls_ssl_ctx = ctx;
-    SSL_CTX_up_ref(ctx); /* the shared reference */
-    pthread_mutex_lock(&sh->tls_lock);
-    sh->tls_ctx = ctx;
-    pthread_mutex_unlock(&sh->tls_lock);
+    share(s, ctx);
     return 0;
 }
 
 void gw_tls_sync(gw_server_t *s)
 {
     gw_shared_t *sh = s->sh;
-    SSL_CTX *ctx, *old = s->tls_ssl_ctx;
+    SSL_CTX *ctx;
 
-    if (old == NULL || atomic_load(&sh->tls_gen) == s->tls_gen)
+    if (s->tls_ssl_ctx == NULL || atomic_load(&sh->tls_gen) == s->tls_gen)
         return;
     pthread_mutex_lock(&sh->tls_lock);
     ctx = do_take_shared(sh, &s->tls_gen);
     pthread_mutex_unlock(&sh->tls_lock);
-    s->tls_ssl_ctx = ctx;
-    s->tls_accept_ctx.ssl_ctx = ctx;
-    s->rest_tls_accept_ctx.ssl_ctx = ctx;
-    SSL_CTX_free(old); /* open connections hold their own reference */
+    serve(s, ctx);
 }
 
 int gw_tls_reload(gw_server_t *s)
 {
-    SSL_CTX *ctx, *old = s->tls_ssl_ctx;
+    SSL_CTX *ctx;
 
-    if (old == NULL)
+    if (s->tls_ssl_ctx == NULL)
         return 0;
     if ((ctx = make_ctx(&s->conf)) == NULL) {
         CN_LOG(CN_LOG_ERROR, "tls: reload of %s failed: still serving the old certificate",
                s->conf.tls_cert);
         return CN_ECONFIG;
     }
-    /* new connections take the new context; open ones hold a reference on the old */
-    s->tls_ssl_ctx = ctx;
-    s->tls_accept_ctx.ssl_ctx = ctx;
-    s->rest_tls_accept_ctx.ssl_ctx = ctx;
-    SSL_CTX_free(old);
-    SSL_CTX_up_ref(ctx); /* the shared reference, for the other workers */
-    pthread_mutex_lock(&s->sh->tls_lock);
-    old = s->sh->tls_ctx;
-    s->sh->tls_ctx = ctx;
-    s->tls_gen = atomic_fetch_add(&s->sh->tls_gen, 1) + 1;
-    pthread_mutex_unlock(&s->sh->tls_lock);
-    if (old != NULL)
-        SSL_CTX_free(old);
-    gw_workers_wake(s->sh, s);
+    serve(s, ctx);
+    share(s, ctx);
+    gw_workers_wake(s->sh, s); /* the others move to it (gw_tls_sync) */
     log_cert("reloaded", ctx, s->conf.tls_cert);
     return 0;
 }

@@ -41,8 +41,11 @@ static char *json_str_dup(json_t *o, const char *k)
     return cn_strdup(v ? v : "");
 }
 
-static void free_users(gw_user_t *u, size_t n)
+/* A users table's dispose (gw_tab_create): its entries and their strings. */
+static void dispose_users(void *v, size_t n)
 {
+    gw_user_t *u = v;
+
     for (size_t i = 0; i < n; i++) {
         cn_free(u[i].user);
         cn_free(u[i].id);
@@ -54,8 +57,11 @@ static void free_users(gw_user_t *u, size_t n)
     cn_free(u);
 }
 
-static void free_buckets(gw_bucket_t *b, size_t n)
+/* A buckets table's dispose: its entries with their compiled policies and rules. */
+static void dispose_buckets(void *v, size_t n)
 {
+    gw_bucket_t *b = v;
+
     for (size_t i = 0; i < n; i++) {
         cn_free(b[i].name);
         cn_free(b[i].owner);
@@ -74,16 +80,6 @@ static void free_buckets(gw_bucket_t *b, size_t n)
         gw_policy_destroy(b[i].policy);
     }
     cn_free(b);
-}
-
-static void dispose_users(void *v, size_t n)
-{
-    free_users(v, n);
-}
-
-static void dispose_buckets(void *v, size_t n)
-{
-    free_buckets(v, n);
 }
 
 static void dispose_endpoints(void *v, size_t n)
@@ -113,13 +109,19 @@ static void dispose_stor(void *v, size_t n)
     cn_free(v);
 }
 
+/* After this worker published: it moves to the new snapshot, the others are woken to. */
+static void published(gw_server_t *s)
+{
+    gw_mgr_sync(s);
+    gw_workers_wake(s->sh, s);
+}
+
 /* Publishes t for every worker (tables.h's rule: force, or not older than the published
- * one), moves this worker to it and wakes the others. */
+ * one). */
 static void publish(gw_server_t *s, enum gw_tab_kind kind, gw_tab_t *t, int force)
 {
     gw_tables_publish(&s->sh->tables, kind, t, force);
-    gw_mgr_sync(s);
-    gw_workers_wake(s->sh, s);
+    published(s);
 }
 
 void gw_mgr_sync(gw_server_t *s)
@@ -471,8 +473,7 @@ void gw_mgr_user_learn(gw_server_t *s, const cn_msg_t *resp)
         if (i)
             break;
     }
-    gw_mgr_sync(s);
-    gw_workers_wake(s->sh, s);
+    published(s);
 }
 
 /* get_endpoints: a JSON array of the DNS names `cairn-adm add-endpoint` added, under which

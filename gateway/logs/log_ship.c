@@ -115,8 +115,8 @@ void gw_alog_enqueue(gw_server_t *s, const char *target, const char *prefix, con
                      size_t len)
 {
     struct gw_alog *A = &s->sh->w[0]->alog;
-    size_t tl = strlen(target), pl = strlen(prefix);
     struct gw_alog_rec *r;
+    size_t tl, pl;
 
     if (s->idx == 0) {
         queue_record(s, target, prefix, line, len);
@@ -127,6 +127,8 @@ void gw_alog_enqueue(gw_server_t *s, const char *target, const char *prefix, con
      * next fsync */
     if (A->q.dir == NULL)
         return;
+    tl = strlen(target);
+    pl = strlen(prefix);
     r = cn_malloc(sizeof(*r) + len + tl + pl + 3);
     r->next = NULL;
     r->len = len;
