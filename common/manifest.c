@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "common/mem.h"
 #include "common/msgpack_check.h"
 
@@ -36,6 +37,21 @@ void cn_manifest_add_part(cn_manifest_t *m, uint32_t number, uint32_t nsegs,
     m->nparts++;
 }
 
+void cn_manifest_set_sse(cn_manifest_t *m, const void *rec, size_t len, uint64_t plain_size)
+{
+    CN_ASSERT(len > 0 && len <= CN_MANIFEST_SSE_MAX);
+    cn_free(m->sse);
+    m->sse = cn_malloc(len);
+    memcpy(m->sse, rec, len);
+    m->sse_len = len;
+    m->plain_size = plain_size;
+}
+
+uint64_t cn_manifest_object_size(const cn_manifest_t *m)
+{
+    return m->sse ? m->plain_size : m->size;
+}
+
 void cn_manifest_copy_parts(cn_manifest_t *dst, const cn_manifest_t *src)
 {
     for (size_t i = 0; i < src->nparts; i++)
@@ -47,9 +63,16 @@ void cn_manifest_encode(const cn_manifest_t *m, cn_buf_t *out)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, cn_msgpack_buf_write);
-    msgpack_pack_map(&pk, m->nparts ? 5 : 4);
+    msgpack_pack_map(&pk, (m->nparts ? 5 : 4) + (m->sse ? 2 : 0));
     cn_msgpack_pack_str(&pk, "v", 1);
-    msgpack_pack_uint64(&pk, 1);
+    msgpack_pack_uint64(&pk, m->sse ? 2 : 1);
+    if (m->sse) {
+        cn_msgpack_pack_str(&pk, "plain", 5);
+        msgpack_pack_uint64(&pk, m->plain_size);
+        cn_msgpack_pack_str(&pk, "sse", 3);
+        msgpack_pack_bin(&pk, m->sse_len);
+        msgpack_pack_bin_body(&pk, m->sse, m->sse_len);
+    }
     cn_msgpack_pack_str(&pk, "size", 4);
     msgpack_pack_uint64(&pk, m->size);
     cn_msgpack_pack_str(&pk, "etag", 4);
@@ -83,6 +106,7 @@ void cn_manifest_dispose(cn_manifest_t *m)
     for (size_t i = 0; i < m->nparts; i++)
         cn_free(m->parts[i].checksum);
     cn_free(m->parts);
+    cn_free(m->sse);
     memset(m, 0, sizeof(*m));
 }
 
@@ -124,8 +148,8 @@ int cn_manifest_decode(const void *p, size_t n, cn_manifest_t *m)
 {
     msgpack_unpacked u;
     size_t off = 0, used;
-    int rc = CN_ECORRUPT, have_size = 0, have_segs = 0;
-    uint64_t sum = 0;
+    int rc = CN_ECORRUPT, have_size = 0, have_segs = 0, have_plain = 0;
+    uint64_t sum = 0, version = 0;
 
     memset(m, 0, sizeof(*m));
     msgpack_unpacked_init(&u);
@@ -136,8 +160,22 @@ int cn_manifest_decode(const void *p, size_t n, cn_manifest_t *m)
     for (uint32_t i = 0; i < u.data.via.map.size; i++) {
         const msgpack_object *k = &u.data.via.map.ptr[i].key, *v = &u.data.via.map.ptr[i].val;
         if (key_is(k, "v")) {
-            if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 != 1)
+            if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || version ||
+                (v->via.u64 != 1 && v->via.u64 != 2))
                 goto out_bad;
+            version = v->via.u64;
+        } else if (key_is(k, "plain")) {
+            if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || have_plain)
+                goto out_bad;
+            m->plain_size = v->via.u64;
+            have_plain = 1;
+        } else if (key_is(k, "sse")) {
+            if (v->type != MSGPACK_OBJECT_BIN || m->sse || v->via.bin.size == 0 ||
+                v->via.bin.size > CN_MANIFEST_SSE_MAX)
+                goto out_bad;
+            m->sse = cn_malloc(v->via.bin.size);
+            memcpy(m->sse, v->via.bin.ptr, v->via.bin.size);
+            m->sse_len = v->via.bin.size;
         } else if (key_is(k, "size")) {
             if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
                 goto out_bad;
@@ -175,6 +213,13 @@ int cn_manifest_decode(const void *p, size_t n, cn_manifest_t *m)
     }
     if (!have_size || !have_segs || sum != m->size)
         goto out_bad;
+    /* format 2 is an encrypted object's, with both keys, and only it has them; an encrypted
+     * stream is never shorter than its plaintext */
+    if ((version == 2) != (m->sse != NULL) || (version == 2) != have_plain ||
+        (m->sse && m->plain_size > m->size))
+        goto out_bad;
+    if (!m->sse)
+        m->plain_size = m->size;
     if (m->nparts) {
         uint64_t covered = 0;
         for (size_t i = 0; i < m->nparts; i++)

@@ -12,6 +12,11 @@
  *   readers ignore the key. A manifest without it (an upload completed before, or a copy)
  *   is read by cn_manifest_parts: when the ETag ends in "-N" and there are N segments,
  *   segment i is part i + 1 (true of every upload completed before: one segment a part).
+ *   Format 2 (issue 20) is an encrypted object's: "v":2 and two more keys, "plain" (the
+ *   object's size as clients see it, its plaintext) and "sse" (bin: the gateway's encryption
+ *   record, gateway/s3/sse_obj.h, opaque here). Its segments hold the stored (encrypted)
+ *   stream, so "size" is the stored size. A format-1 reader refuses "v":2 (it answers an
+ *   error instead of serving ciphertext as the object).
  * Pure functions; decoders return CN_ECORRUPT for bad bytes, never crash.
  */
 #ifndef CAIRN_COMMON_MANIFEST_H
@@ -20,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "common/buf.h"
+
+#define CN_MANIFEST_SSE_MAX 4096 /* bytes of an encryption record */
 
 typedef struct cn_manifest_seg {
     char *prefix;
@@ -35,7 +42,10 @@ typedef struct cn_manifest_part {
 } cn_manifest_part_t;
 
 typedef struct cn_manifest {
-    uint64_t size;
+    uint64_t size;       /* stored bytes: the segments' sum */
+    uint64_t plain_size; /* the object's bytes as clients see them: size unless encrypted */
+    uint8_t *sse;        /* format 2: the encryption record (owned), NULL: not encrypted */
+    size_t sse_len;
     char etag[72];
     cn_manifest_seg_t *segs;
     size_t nsegs;
@@ -49,6 +59,11 @@ void cn_manifest_add_seg(cn_manifest_t *m, const char *prefix, size_t prefix_len
 /** Appends a part (checksum copied; NULL = ""). */
 void cn_manifest_add_part(cn_manifest_t *m, uint32_t number, uint32_t nsegs,
                           const char *checksum);
+/** Makes m an encrypted object's manifest (format 2): the record rec[0, len) (copied, 1..
+ *  CN_MANIFEST_SSE_MAX bytes) and the plaintext size. */
+void cn_manifest_set_sse(cn_manifest_t *m, const void *rec, size_t len, uint64_t plain_size);
+/** The object's size as clients see it: plain_size for format 2, else size. */
+uint64_t cn_manifest_object_size(const cn_manifest_t *m);
 /** Copies src's parts onto dst (a copy whose segments are src's, one for one). */
 void cn_manifest_copy_parts(cn_manifest_t *dst, const cn_manifest_t *src);
 void cn_manifest_encode(const cn_manifest_t *m, cn_buf_t *out);

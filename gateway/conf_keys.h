@@ -39,6 +39,9 @@ static const cn_conf_key_t gw_conf_keys[] = {
          "REST requests from 127.0.0.0/8 or ::1 act as the bucket's owner; otherwise only "
          "buckets (or objects) with a public-read ACL can be read and public-read-write ones "
          "written"),
+    GW_K(CN_CONF_BOOL, "gateway", "sse_c_allow_http", sse_c_allow_http, "false", 0, 0, 0,
+         "accept SSE-C requests (customer-provided keys) over plain HTTP; S3 refuses them, "
+         "since the key would cross the network in the clear (tests set it)"),
     GW_K(CN_CONF_UINT, "gateway", "threads", threads, "0", 0, 256, 0,
          "loop threads serving requests, each with its own connections to the storage nodes, "
          "all on the same ports (SO_REUSEPORT); 0 = one per core"),

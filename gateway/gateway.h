@@ -58,6 +58,7 @@ struct gw_conf {
     char *rest_listen;
     int rest_enabled;
     int rest_trust_loopback;
+    int sse_c_allow_http;  /* SSE-C over plain HTTP (s3_sse.c) */
     int log_level;
     char *log_file;
     /* limits and TLS (gateway/http/tls.c, issue 8) */

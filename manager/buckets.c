@@ -266,7 +266,8 @@ static int apply_policy(const mgr_cmd_t *c, const mgr_bucket_t *cur, mgr_batch_t
 
 static const char *const config_names[] = {"public_access_block", "ownership_controls",
                                            "versioning", "tagging", "cors",
-                                           "lifecycle", "object_lock", "logging"};
+                                           "lifecycle", "object_lock", "logging",
+                                           "encryption"};
 
 /* "versioning" is {"Status": "Enabled"|"Suspended"} and is never deleted: a bucket that had
  * versioning never returns to unversioned (S3), its versions stay addressable */

@@ -1125,6 +1125,9 @@ const char *gw_policy_op_action(gw_op_t op, int has_version_id, int *object_leve
     case GW_OP_PUT_BUCKET_CORS:
     case GW_OP_DELETE_BUCKET_CORS: a = "s3:PutBucketCORS"; break;
     case GW_OP_GET_BUCKET_LIFECYCLE: a = "s3:GetLifecycleConfiguration"; break;
+    case GW_OP_GET_BUCKET_ENCRYPTION: a = "s3:GetEncryptionConfiguration"; break;
+    case GW_OP_PUT_BUCKET_ENCRYPTION:
+    case GW_OP_DELETE_BUCKET_ENCRYPTION: a = "s3:PutEncryptionConfiguration"; break;
     case GW_OP_PUT_BUCKET_LIFECYCLE:
     case GW_OP_DELETE_BUCKET_LIFECYCLE: a = "s3:PutLifecycleConfiguration"; break;
     case GW_OP_GET_OBJECT_LOCK_CONFIG: a = "s3:GetBucketObjectLockConfiguration"; break;

@@ -28,6 +28,7 @@
 #include "gateway/s3/s3_bucket.h"
 #include "gateway/s3/s3_cors.h"
 #include "gateway/s3/s3_lifecycle.h"
+#include "gateway/s3/s3_bucket_sse.h"
 #include "gateway/s3/s3_delete.h"
 #include "gateway/http/s3_limits.h"
 #include "gateway/s3/s3_attributes.h"
@@ -100,6 +101,9 @@ static const gw_op_fn op_handlers[] = {
     [GW_OP_PUT_BUCKET_CORS] = gw_s3_put_bucket_cors,
     [GW_OP_DELETE_BUCKET_CORS] = gw_s3_delete_bucket_cors,
     [GW_OP_GET_BUCKET_LIFECYCLE] = gw_s3_get_bucket_lifecycle,
+    [GW_OP_GET_BUCKET_ENCRYPTION] = gw_s3_get_bucket_encryption,
+    [GW_OP_PUT_BUCKET_ENCRYPTION] = gw_s3_put_bucket_encryption,
+    [GW_OP_DELETE_BUCKET_ENCRYPTION] = gw_s3_delete_bucket_encryption,
     [GW_OP_PUT_BUCKET_LIFECYCLE] = gw_s3_put_bucket_lifecycle,
     [GW_OP_DELETE_BUCKET_LIFECYCLE] = gw_s3_delete_bucket_lifecycle,
     [GW_OP_GET_OBJECT_LOCK_CONFIG] = gw_s3_get_object_lock_config,

@@ -212,6 +212,17 @@ static void load_config(gw_bucket_t *b, const json_t *o)
         if (gw_lock_conf_decode(p, &b->lock) != 0)
             CN_LOG(CN_LOG_WARN, "bucket=%s: its object lock rule does not read", b->name);
     }
+    if ((p = json_object_get(c, "encryption")) != NULL) { /* sse_conf.h's stored form */
+        char *doc = json_dumps(p, JSON_COMPACT);
+
+        b->has_encryption = 1;
+        if (doc == NULL || gw_sse_conf_decode(doc, strlen(doc), &b->encryption) != 0) {
+            memset(&b->encryption, 0, sizeof(b->encryption));
+            CN_LOG(CN_LOG_ERROR, "bucket=%s: its default encryption does not read; writes "
+                   "are refused until it is replaced", b->name);
+        }
+        free(doc);
+    }
     p = json_object_get(c, "logging"); /* s3_logging.c's {"TargetBucket", "TargetPrefix"} */
     if ((mode = json_string_value(json_object_get(p, "TargetBucket"))) != NULL) {
         const char *pre = json_string_value(json_object_get(p, "TargetPrefix"));

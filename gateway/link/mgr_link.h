@@ -24,6 +24,7 @@
 #include "common/lifecycle.h"
 #include "gateway/s3/cors.h"
 #include "gateway/s3/lock_doc.h"
+#include "gateway/s3/sse_conf.h"
 #include "gateway/link/tables.h"
 
 typedef struct gw_server gw_server_t;
@@ -81,6 +82,9 @@ typedef struct gw_bucket {
                                  none, or a stored form that does not read */
     int object_lock;      /* created with Object Lock (its "object_lock" configuration) */
     gw_lock_conf_t lock;  /* its default retention (s3_objlock.c) */
+    int has_encryption;   /* a default encryption is set (PutBucketEncryption) */
+    gw_sse_conf_t encryption; /* it (s3/sse_conf.h); mode GW_SSE_NONE when the stored form
+                                 does not read: writes are then refused (fail closed) */
     char *log_target;     /* server access logs go to this bucket (s3_logging.c), NULL: off */
     char *log_prefix;     /* ... under this prefix; both owned */
 } gw_bucket_t;

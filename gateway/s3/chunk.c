@@ -21,6 +21,7 @@
 #include "gateway/auth/auth_req.h"
 #include "gateway/http/body_pager.h"
 #include "gateway/link/stor_link.h"
+#include "gateway/s3/s3_sse.h"
 #include "gateway/gateway.h"
 
 void gw_chunk_delete_all(gw_server_t *s, const cn_manifest_t *m)
@@ -87,7 +88,7 @@ void gw_chunk_put_manifest(gw_req_t *r)
     cn_msg_set_str(m, "etag", o->etag);
     cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
     cn_msg_set_u64(m, "flags", CN_OBJ_MANIFEST);
-    cn_msg_set_u64(m, "size", o->size);
+    cn_msg_set_u64(m, "size", cn_manifest_object_size(&o->man)); /* plaintext: listings' */
     cn_msg_set_u64(m, "want_prev", 1); /* the reply says what it replaced */
     cn_wcond_to_msg(&o->wcond, m);      /* a condition: the key's coordinator decides */
     cn_msg_set_body_copy(m, body.data, body.len);
@@ -148,7 +149,8 @@ static void pump(gw_req_t *r)
         cn_msg_set_str(m, "etag", etag);
         cn_msg_set_bytes(m, "meta", "", 0);
         cn_msg_set_u64(m, "flags", 0);
-        if (gw_http_body_stable(&r->http)) /* h2o keeps it until we answer: no copy */
+        /* h2o keeps its body until we answer, and o->sse its ciphertext: no copy */
+        if (o->sse != NULL || gw_http_body_stable(&r->http))
             cn_msg_set_body_ref(m, base + off, len);
         else
             cn_msg_set_body_copy(m, base + off, len);
@@ -191,6 +193,7 @@ void gw_chunk_put(gw_req_t *r)
     }
     o->man.size = o->size;
     snprintf(o->man.etag, sizeof(o->man.etag), "%s", o->etag);
+    gw_s3_sse_manifest(r, &o->man); /* an encrypted object's record (s3_sse.h) */
     o->nchunks = cn_manifest_seg_chunks(&o->man.segs[0]);
     pump(r);
 }
@@ -227,10 +230,18 @@ static void on_chunk_get(int status, cn_msg_t *resp, void *arg)
         stream_fail(r, rc);
         return;
     }
+    o->pos += b.len;
+    if (o->sse != NULL) { /* an encrypted object: the plaintext of the blocks it completes */
+        cn_slice_t stored = b;
+        if ((rc = gw_s3_sse_stream_piece(r, stored, o->pos >= o->end, &b)) != 0) {
+            cn_msg_free(resp);
+            stream_fail(r, rc);
+            return;
+        }
+    }
     if (o->cur)
         cn_msg_free(o->cur);
     o->cur = resp;
-    o->pos += b.len;
     if (!o->started) {
         o->started = 1;
         r->http.responded = 1;
@@ -238,6 +249,12 @@ static void on_chunk_get(int status, cn_msg_t *resp, void *arg)
         r->http.req->res.reason = o->ranged ? "Partial Content" : "OK";
         r->http.req->res.content_length = o->len;
         h2o_start_response(r->http.req, &r->gen);
+    }
+    if (b.len == 0 && o->pos < o->end) { /* a block not complete yet: read on */
+        cn_msg_free(o->cur);
+        o->cur = NULL;
+        fetch_next(r);
+        return;
     }
     h2o_iovec_t iov = h2o_iovec_init(b.ptr, b.len);
     h2o_send(r->http.req, &iov, 1, o->pos >= o->end ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
@@ -288,12 +305,19 @@ static void on_stop(h2o_generator_t *g, h2o_req_t *req)
 void gw_chunk_stream(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
+    int rc;
+
     o->pos = o->off;
     o->end = o->off + o->len;
     r->gen.proceed = on_proceed;
     r->gen.stop = on_stop;
     if (o->len == 0) {
         gw_req_send_inline(r, 200, "", 0);
+        return;
+    }
+    /* an encrypted object: the stored blocks that hold the range (s3_sse.h) */
+    if (o->sse != NULL && (rc = gw_s3_sse_stream_start(r, o->off, o->len, &o->pos, &o->end))) {
+        stream_fail(r, rc);
         return;
     }
     fetch_next(r);

@@ -74,6 +74,9 @@ typedef enum gw_op {
     GW_OP_PUT_OBJECT_LEGAL_HOLD,
     GW_OP_GET_BUCKET_LOGGING,         /* issue 18: s3_logging.c */
     GW_OP_PUT_BUCKET_LOGGING,
+    GW_OP_GET_BUCKET_ENCRYPTION,      /* issue 20: s3_bucket_sse.c */
+    GW_OP_PUT_BUCKET_ENCRYPTION,
+    GW_OP_DELETE_BUCKET_ENCRYPTION,
     GW_OP_UNSUPPORTED,      /* a sub-resource we do not implement: NotImplemented */
 } gw_op_t;
 

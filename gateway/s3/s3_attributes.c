@@ -210,7 +210,7 @@ static void answer(gw_req_t *r)
     cn_msg_get_u64(o->parent, "size", &size);
     cn_msg_get_bytes(o->parent, "meta", &meta);
     if (o->is_manifest) {
-        size = o->man.size;
+        size = cn_manifest_object_size(&o->man);
         if (o->man.etag[0])
             snprintf(etag, sizeof(etag), "%s", o->man.etag);
     }

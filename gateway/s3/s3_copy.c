@@ -32,6 +32,10 @@
 #include "gateway/gateway.h"
 #include "gateway/auth/s3_uri.h"
 #include "gateway/s3/s3_version.h"
+#include "gateway/s3/s3_sse.h"
+
+static const char sse_copy_msg[] = "Copying an object with server-side encryption is not "
+                                   "supported yet.";
 
 #define COPY_WINDOW 2
 
@@ -274,6 +278,10 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
             gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
             return;
         }
+        if (cs->src.sse != NULL) { /* never copy ciphertext as an object */
+            gw_req_error(r, GW_S3_NOT_IMPLEMENTED, sse_copy_msg);
+            return;
+        }
         if (cs->src.size > r->srv->conf.max_object_size) {
             gw_req_error(r, GW_S3_ENTITY_TOO_LARGE, NULL);
             return;
@@ -420,6 +428,12 @@ void gw_s3_copy_object(gw_req_t *r)
     cn_buf_t skey;
     int replace = 0, n;
 
+    if (gw_s3_sse_refuse_plain(r))
+        return;
+    if (gw_s3_sse_asked(r)) {
+        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, sse_copy_msg);
+        return;
+    }
     if (dir.ptr) {
         if (dir.len == 7 && strncasecmp(dir.ptr, "REPLACE", 7) == 0)
             replace = 1;
@@ -623,6 +637,10 @@ static void on_part_source(int status, cn_msg_t *resp, void *arg)
         cn_slice_t b = cn_msg_body(resp);
         if (cn_manifest_decode(b.ptr ? b.ptr : "", b.len, &cs->src) != 0) {
             gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
+            return;
+        }
+        if (cs->src.sse != NULL) { /* never copy ciphertext as a part */
+            gw_req_error(r, GW_S3_NOT_IMPLEMENTED, sse_copy_msg);
             return;
         }
         total = cs->src.size;

@@ -27,6 +27,7 @@
  * Known limit: ListMultipartUploads orders by "<key>/<uploadId>", which differs from S3's
  * key order only for keys that hold bytes below '/'.
  */
+#include "gateway/s3/s3_sse.h"
 #include "gateway/s3/s3_objlock.h"
 #include "gateway/s3/s3_version.h"
 #include "gateway/s3/chunk.h"
@@ -748,7 +749,7 @@ void gw_s3_create_multipart(gw_req_t *r)
     uint8_t rnd[MPU_ID_LEN / 2];
     cn_msg_t *m;
 
-    if (check_key(r) != 0)
+    if (check_key(r) != 0 || gw_s3_sse_refuse_plain(r))
         return;
     o = mpu_new(r);
     if (create_checksum_alg(r, &o->alg) != 0)

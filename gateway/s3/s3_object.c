@@ -28,6 +28,7 @@
 #include "gateway/s3/s3_lifecycle.h"
 #include "gateway/s3/s3_tagging.h"
 #include "gateway/s3/s3_objlock.h"
+#include "gateway/s3/s3_sse.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/gateway.h"
 
@@ -47,6 +48,7 @@ static void obj_op_free(gw_req_t *r)
     cn_manifest_dispose(&o->man);
     cn_manifest_dispose(&o->copy.src);
     cn_buf_dispose(&o->copy.acc);
+    gw_s3_sse_free(o->sse);
     if (o->copy.md5) {
         uint8_t d[CN_MD5_LEN];
         cn_digest_final(o->copy.md5, d);
@@ -193,6 +195,7 @@ void gw_obj_put_reply(gw_req_t *r)
         gw_post_reply(r);
         return;
     }
+    gw_s3_sse_add_headers(r);
     if (!o->copy_reply) {
         gw_req_add_header(r, "etag", etag, strlen(etag));
         if (r->checksum_name[0])
@@ -437,7 +440,7 @@ void gw_s3_put_object(gw_req_t *r)
     gw_obj_meta_from_headers(r, &o->meta);
     gw_req_body_md5(r, o->body, md5); /* the body's one pass (auth_req.h) computed it */
     cn_hex(md5, sizeof(md5), o->etag);
-    gw_obj_put_start(r);
+    gw_s3_sse_put(r, gw_obj_put_start); /* encrypted first when it is to be (s3_sse.h) */
 }
 
 /* ---- GetObject / HeadObject ---------------------------------------------------------- */
@@ -624,6 +627,8 @@ static void on_range_body(int status, cn_msg_t *resp, void *arg)
     cn_msg_free(resp);
 }
 
+static void get_proceed_keyed(gw_req_t *r);
+
 /* The parent is known (o->parent; for a manifest, o->man): conditions, range, headers, body. */
 static void get_proceed(gw_req_t *r, int have_body)
 {
@@ -637,7 +642,7 @@ static void get_proceed(gw_req_t *r, int have_body)
     cn_msg_get_u64(o->parent, "mtime", &mtime);
     cn_msg_get_u64(o->parent, "size", &size);
     if (o->is_manifest) {
-        size = o->man.size;
+        size = cn_manifest_object_size(&o->man); /* an encrypted one's plaintext */
         if (o->man.etag[0])
             snprintf(etag, sizeof(etag), "%s", o->man.etag);
     }
@@ -652,6 +657,10 @@ static void get_proceed(gw_req_t *r, int have_body)
             return;
         }
     }
+    /* an encrypted object's key (SSE-C: the request's; else the key service's) before any
+     * answer about its bytes; an encrypted object is a manifest: have_body is 0 */
+    if (gw_s3_sse_get_open(r, get_proceed_keyed) <= 0)
+        return;
     if ((st = gw_obj_conditions(r, "", etag, mtime)) != 0) {
         if (st == 412) {
             gw_req_error(r, GW_S3_PRECONDITION_FAILED, NULL);
@@ -685,6 +694,7 @@ static void get_proceed(gw_req_t *r, int have_body)
         }
     }
     set_object_headers(r, etag, mtime);
+    gw_s3_sse_add_headers(r);
     if (o->head) {
         r->http.responded = 1;
         r->http.req->res.status = o->ranged ? 206 : 200;
@@ -722,6 +732,12 @@ static void get_proceed(gw_req_t *r, int have_body)
     cn_msg_set_u64(m, "offset", o->off);
     cn_msg_set_u64(m, "length", o->len);
     send_key(r, m, on_range_body);
+}
+
+/* get_proceed once an encrypted object's key came from the key service. */
+static void get_proceed_keyed(gw_req_t *r)
+{
+    get_proceed(r, 0);
 }
 
 int gw_obj_take_parent(gw_req_t *r, cn_msg_t *resp, int rc)

@@ -43,6 +43,7 @@ typedef struct gw_obj_op {
     int was_marker;          /* DELETE of a version that was a delete marker */
     void (*target_cont)(gw_req_t *r); /* gw_obj_version_target's, while the latest is found */
     cn_wcond_t wcond;        /* a conditional write's or delete's condition (s3_wcond.h) */
+    struct gw_obj_sse *sse;  /* server-side encryption (s3_sse.h); NULL: none. Owned */
     /* GET / HEAD / DELETE */
     int head;
     cn_msg_t *parent;        /* the parent's head/get response */

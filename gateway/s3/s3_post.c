@@ -13,6 +13,7 @@
  * storage classes, object lock, ...) are refused as the same headers on a PUT are
  * (s3_refuse.c). Loop thread only.
  */
+#include "gateway/s3/s3_sse.h"
 #include "gateway/s3/s3_post.h"
 
 #include <stdio.h>
@@ -277,6 +278,8 @@ void gw_s3_post_object(gw_req_t *r)
     size_t n = 0;
     gw_obj_op_t *o;
 
+    if (gw_s3_sse_refuse_plain(r))
+        return;
     if (r->body.len > r->srv->conf.max_object_size) {
         gw_req_error(r, GW_S3_ENTITY_TOO_LARGE, NULL);
         return;

@@ -30,9 +30,6 @@ static_assert(GW_OP_UNSUPPORTED < 64, "a set of operations is a 64-bit mask");
 #define OBJECT_WRITE (NEW_OBJECT | OP(GW_OP_UPLOAD_PART) | OP(GW_OP_COMPLETE_MULTIPART))
 /* the requests whose source is x-amz-copy-source (CopyObject, UploadPartCopy) */
 #define COPY (OP(GW_OP_PUT_OBJECT) | OP(GW_OP_UPLOAD_PART))
-/* reads of an object's bytes: an SSE-C key there asks to decrypt what we never encrypted */
-#define OBJECT_READ                                                                            \
-    (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT) | OP(GW_OP_GET_OBJECT_ATTRIBUTES))
 /* the operations on one object that ?versionId addresses (s3_version.h) */
 #define VERSIONED                                                                              \
     (OP(GW_OP_GET_OBJECT) | OP(GW_OP_HEAD_OBJECT) | OP(GW_OP_DELETE_OBJECT) |                 \
@@ -43,7 +40,12 @@ static_assert(GW_OP_UNSUPPORTED < 64, "a set of operations is a 64-bit mask");
      OP(GW_OP_PUT_OBJECT_LEGAL_HOLD))
 
 static const char sse_msg[] = "Server-side encryption (x-amz-server-side-encryption*) is not "
-                              "supported yet: the object would be stored unencrypted.";
+                              "supported yet on this operation: the object would be stored "
+                              "unencrypted.";
+/* the operations that encrypt or decrypt (s3_sse.h): PutObject (CopyObject refuses them in
+ * s3_copy.c), GetObject and HeadObject; the others still refuse the headers */
+#define SSE_WRITE (OBJECT_WRITE & ~OP(GW_OP_PUT_OBJECT))
+#define SSE_C_READ OP(GW_OP_GET_OBJECT_ATTRIBUTES) /* an SSE-C key asks to decrypt */
 static const char redirect_msg[] =
     "Website redirects (x-amz-website-redirect-location) are not supported yet.";
 
@@ -53,13 +55,13 @@ static const struct header_rule {
     uint64_t ops;
     const char *msg;
 } header_rules[] = {
-    {"x-amz-server-side-encryption", OBJECT_WRITE, sse_msg},
-    {"x-amz-server-side-encryption-aws-kms-key-id", OBJECT_WRITE, sse_msg},
-    {"x-amz-server-side-encryption-context", OBJECT_WRITE, sse_msg},
-    {"x-amz-server-side-encryption-bucket-key-enabled", OBJECT_WRITE, sse_msg},
-    {"x-amz-server-side-encryption-customer-algorithm", OBJECT_WRITE | OBJECT_READ, sse_msg},
-    {"x-amz-server-side-encryption-customer-key", OBJECT_WRITE | OBJECT_READ, sse_msg},
-    {"x-amz-server-side-encryption-customer-key-md5", OBJECT_WRITE | OBJECT_READ, sse_msg},
+    {"x-amz-server-side-encryption", SSE_WRITE, sse_msg},
+    {"x-amz-server-side-encryption-aws-kms-key-id", SSE_WRITE, sse_msg},
+    {"x-amz-server-side-encryption-context", SSE_WRITE, sse_msg},
+    {"x-amz-server-side-encryption-bucket-key-enabled", SSE_WRITE, sse_msg},
+    {"x-amz-server-side-encryption-customer-algorithm", SSE_WRITE | SSE_C_READ, sse_msg},
+    {"x-amz-server-side-encryption-customer-key", SSE_WRITE | SSE_C_READ, sse_msg},
+    {"x-amz-server-side-encryption-customer-key-md5", SSE_WRITE | SSE_C_READ, sse_msg},
     {"x-amz-copy-source-server-side-encryption-customer-algorithm", COPY, sse_msg},
     {"x-amz-copy-source-server-side-encryption-customer-key", COPY, sse_msg},
     {"x-amz-copy-source-server-side-encryption-customer-key-md5", COPY, sse_msg},

@@ -239,7 +239,7 @@ void gw_obj_put_again(gw_req_t *r, cn_msg_t *resp, const cn_buf_t *meta, int ok_
     if (flags & CN_OBJ_MANIFEST) {
         cn_manifest_t man = {0};
         if (cn_manifest_decode(body ? body : "", blen, &man) == 0)
-            cn_msg_set_u64(put, "size", man.size);
+            cn_msg_set_u64(put, "size", cn_manifest_object_size(&man));
         cn_manifest_dispose(&man);
     }
     cn_msg_set_body(put, body, blen);

@@ -214,6 +214,18 @@ t_user_env() {
     T_USERS_ENV+=("CAIRN_${1}_AK=${!ak}" "CAIRN_${1}_SK=${!sk}" "CAIRN_${1}_ID=${!id}")
 }
 
+# t_restart_storage_each MEMBERS: stops and starts storage0..2 in turn, waiting each time
+# until MEMBERS members (storage nodes and gateways) are running again: what a test reads
+# back afterwards was replicated and repaired, not kept by one node.
+t_restart_storage_each() {
+    local n
+    for n in 0 1 2; do
+        check "restart storage$n" cl_stop_one "storage$n"
+        check "storage$n starts again" cl_start_one "storage$n"
+        check "storage$n is running again" cl_wait_running "$1" 30
+    done
+}
+
 # t_run_py SCRIPT LIMIT [VAR=VALUE...]: runs SCRIPT with Debian's /usr/bin/python3 (and its
 # boto3, as CI) for at most LIMIT seconds, with CAIRN_EP=$endpoint, T_USERS_ENV and the
 # VAR=VALUE given; prints its "ok"/"FAIL" lines and counts them here. A script that exits

@@ -35,10 +35,6 @@ run_py() { # run_py PHASE: acl_grants.py's checks of PHASE
 
 run_py main
 run_py owners
-for n in 0 1 2; do
-    check "restart storage$n" cl_stop_one "storage$n"
-    check "storage$n starts again" cl_start_one "storage$n"
-    check "storage$n is running again" cl_wait_running 4 30
-done
+t_restart_storage_each 4
 run_py after-restart
 t_summary

@@ -37,10 +37,6 @@ run_py() { # run_py PHASE: tagging.py's checks of PHASE
 }
 
 run_py main
-for n in 0 1 2; do
-    check "restart storage$n" cl_stop_one "storage$n"
-    check "storage$n starts again" cl_start_one "storage$n"
-    check "storage$n is running again" cl_wait_running 5 30
-done
+t_restart_storage_each 5
 run_py after-restart
 t_summary

@@ -1,0 +1,212 @@
+/*
+ * gateway/s3/sse_obj.c: an encrypted object's encryption record and its key operations (see
+ * sse_obj.h). The wrap's AAD holds the context's SHA-256, not the context, so that it stays
+ * within CN_SSE_AAD_MAX whatever the client sent.
+ */
+#include "gateway/s3/sse_obj.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/mem.h"
+
+enum { REC_S3 = 1, REC_KMS = 2, REC_C = 3 };
+
+static void put_u16(cn_buf_t *b, size_t v)
+{
+    uint8_t x[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+    cn_buf_append(b, x, 2);
+}
+
+void gw_sse_obj_encode(const gw_sse_obj_t *o, cn_buf_t *out)
+{
+    uint8_t head[3] = {GW_SSE_OBJ_VERSION, 0, (uint8_t)(o->bucket_key ? 1 : 0)};
+
+    head[1] = o->mode == GW_SSE_C ? REC_C : o->mode == GW_SSE_KMS ? REC_KMS : REC_S3;
+    cn_buf_append(out, head, sizeof(head));
+    if (o->mode == GW_SSE_C) {
+        cn_buf_append(out, o->salt, sizeof(o->salt));
+        cn_buf_append(out, o->check, sizeof(o->check));
+        return;
+    }
+    uint8_t e[4] = {(uint8_t)(o->epoch >> 24), (uint8_t)(o->epoch >> 16),
+                    (uint8_t)(o->epoch >> 8), (uint8_t)o->epoch};
+    cn_buf_append(out, e, sizeof(e));
+    cn_buf_append(out, o->wrapped, sizeof(o->wrapped));
+    put_u16(out, strlen(o->key_name));
+    cn_buf_append(out, o->key_name, strlen(o->key_name));
+    put_u16(out, o->context ? strlen(o->context) : 0);
+    if (o->context)
+        cn_buf_append(out, o->context, strlen(o->context));
+}
+
+/* A reader of n bytes that fails for good once it runs short. */
+struct rd {
+    const uint8_t *p;
+    size_t n;
+    int bad;
+};
+
+static const uint8_t *take(struct rd *r, size_t len)
+{
+    const uint8_t *p = r->p;
+    if (r->bad || r->n < len) {
+        r->bad = 1;
+        return NULL;
+    }
+    r->p += len;
+    r->n -= len;
+    return p;
+}
+
+static size_t take_u16(struct rd *r)
+{
+    const uint8_t *p = take(r, 2);
+    return p ? (size_t)p[0] << 8 | p[1] : 0;
+}
+
+int gw_sse_obj_decode(const void *p, size_t n, gw_sse_obj_t *o)
+{
+    struct rd r = {p, n, 0};
+    const uint8_t *h = take(&r, 3), *x;
+    size_t len;
+
+    memset(o, 0, sizeof(*o));
+    if (h == NULL || h[0] != GW_SSE_OBJ_VERSION || h[2] > 1)
+        return CN_ECORRUPT;
+    o->bucket_key = h[2];
+    switch (h[1]) {
+    case REC_C:
+        o->mode = GW_SSE_C;
+        if ((x = take(&r, sizeof(o->salt))) != NULL)
+            memcpy(o->salt, x, sizeof(o->salt));
+        if ((x = take(&r, sizeof(o->check))) != NULL)
+            memcpy(o->check, x, sizeof(o->check));
+        break;
+    case REC_S3:
+    case REC_KMS:
+        o->mode = h[1] == REC_S3 ? GW_SSE_S3 : GW_SSE_KMS;
+        if ((x = take(&r, 4)) != NULL)
+            o->epoch = (uint32_t)x[0] << 24 | (uint32_t)x[1] << 16 | (uint32_t)x[2] << 8 | x[3];
+        if ((x = take(&r, sizeof(o->wrapped))) != NULL)
+            memcpy(o->wrapped, x, sizeof(o->wrapped));
+        len = take_u16(&r);
+        if (len == 0 || len > GW_SSE_KMS_KEY_ID_MAX || (x = take(&r, len)) == NULL ||
+            !gw_sse_kms_key_id_valid((const char *)x, len))
+            r.bad = 1;
+        else
+            memcpy(o->key_name, x, len);
+        len = take_u16(&r);
+        if (len && (x = take(&r, len)) != NULL) {
+            if (memchr(x, '\0', len) != NULL)
+                r.bad = 1;
+            else
+                o->context = cn_strndup((const char *)x, len);
+        }
+        if (o->epoch == 0)
+            r.bad = 1;
+        break;
+    default:
+        r.bad = 1;
+    }
+    if (r.bad || r.n != 0) {
+        gw_sse_obj_dispose(o);
+        return CN_ECORRUPT;
+    }
+    return 0;
+}
+
+void gw_sse_obj_dispose(gw_sse_obj_t *o)
+{
+    cn_free(o->context);
+    memset(o, 0, sizeof(*o));
+}
+
+int gw_sse_obj_new_c(gw_sse_obj_t *o, const uint8_t cust[CN_SSE_KEY_LEN],
+                     uint8_t dk[CN_SSE_KEY_LEN])
+{
+    memset(o, 0, sizeof(*o));
+    o->mode = GW_SSE_C;
+    if (cn_random_bytes(o->salt, sizeof(o->salt)) != 0)
+        return CN_EIO;
+    cn_sse_c_check(cust, o->salt, o->check);
+    return cn_sse_c_derive(cust, o->salt, dk);
+}
+
+int gw_sse_obj_open_c(const gw_sse_obj_t *o, const uint8_t cust[CN_SSE_KEY_LEN],
+                      uint8_t dk[CN_SSE_KEY_LEN])
+{
+    int rc;
+
+    if (o->mode != GW_SSE_C)
+        return CN_EINVAL;
+    if ((rc = cn_sse_c_verify(cust, o->salt, o->check)) != 0)
+        return rc;
+    return cn_sse_c_derive(cust, o->salt, dk);
+}
+
+/* The wrap's AAD (sse_obj.h) into b. */
+static int wrap_aad(const gw_sse_obj_t *o, cn_slice_t object, cn_buf_t *b)
+{
+    uint8_t d[CN_SHA256_LEN];
+    char hex[2 * CN_SHA256_LEN + 1], head[64];
+
+    if (object.len > 2048)
+        return CN_EINVAL;
+    cn_sha256(o->context ? o->context : "", o->context ? strlen(o->context) : 0, d);
+    cn_hex(d, sizeof(d), hex);
+    snprintf(head, sizeof(head), "cairn sse obj v1|%s|", o->mode == GW_SSE_KMS ? "kms" : "s3");
+    cn_buf_append(b, head, strlen(head));
+    cn_buf_append(b, o->key_name, strlen(o->key_name));
+    snprintf(head, sizeof(head), "|%u|", o->epoch);
+    cn_buf_append(b, head, strlen(head));
+    cn_buf_append(b, object.ptr, object.len);
+    cn_buf_append(b, "|", 1);
+    cn_buf_append(b, hex, strlen(hex));
+    return b->len <= CN_SSE_AAD_MAX ? 0 : CN_EINVAL;
+}
+
+int gw_sse_obj_new_wrapped(gw_sse_obj_t *o, gw_sse_mode_t mode, const char *name,
+                           uint32_t epoch, const uint8_t kek[CN_SSE_KEY_LEN], cn_slice_t object,
+                           const char *context, uint8_t dk[CN_SSE_KEY_LEN])
+{
+    cn_buf_t aad;
+    int rc;
+
+    memset(o, 0, sizeof(*o));
+    if ((mode != GW_SSE_S3 && mode != GW_SSE_KMS) || epoch == 0 ||
+        !gw_sse_kms_key_id_valid(name, strlen(name)) ||
+        (context != NULL && strlen(context) > UINT16_MAX))
+        return CN_EINVAL;
+    o->mode = mode;
+    o->epoch = epoch;
+    snprintf(o->key_name, sizeof(o->key_name), "%s", name);
+    o->context = context && context[0] ? cn_strdup(context) : NULL;
+    cn_buf_init(&aad);
+    if ((rc = wrap_aad(o, object, &aad)) == 0 && (rc = cn_sse_random_key(dk)) == 0)
+        rc = cn_sse_wrap(kek, dk, aad.data, aad.len, o->wrapped);
+    cn_buf_dispose(&aad);
+    if (rc != 0) {
+        OPENSSL_cleanse(dk, CN_SSE_KEY_LEN);
+        gw_sse_obj_dispose(o);
+    }
+    return rc;
+}
+
+int gw_sse_obj_open_wrapped(const gw_sse_obj_t *o, const uint8_t kek[CN_SSE_KEY_LEN],
+                            cn_slice_t object, uint8_t dk[CN_SSE_KEY_LEN])
+{
+    cn_buf_t aad;
+    int rc;
+
+    if (o->mode != GW_SSE_S3 && o->mode != GW_SSE_KMS)
+        return CN_EINVAL;
+    cn_buf_init(&aad);
+    if ((rc = wrap_aad(o, object, &aad)) == 0)
+        rc = cn_sse_unwrap(kek, o->wrapped, aad.data, aad.len, dk);
+    cn_buf_dispose(&aad);
+    return rc;
+}

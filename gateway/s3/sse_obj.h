@@ -1,0 +1,75 @@
+/*
+ * gateway/s3/sse_obj.h: an encrypted object's encryption record (issue 20), pure: what the
+ * gateway stores with the object to find its data key again, and the key operations on it.
+ * The record is the "sse" bytes of the object's chunk manifest (common/manifest.h, format 2);
+ * the crypto is common/sse.h's, the reasons are docs/SECURITY.md's.
+ *
+ * The data key DK of the object's one stream (part 0, a single PUT):
+ *   SSE-C        DK = cn_sse_c_derive(customer key, salt); the record holds the salt and the
+ *                key check, never the key.
+ *   SSE-S3/KMS   DK random; the record holds DK wrapped (cn_sse_wrap) under the key
+ *                service's key-encryption key KEK of (key name, epoch), with the AAD
+ *                "cairn sse obj v1|<mode>|<key name>|<epoch>|<bucket/key>|<context>", so that
+ *                a record moved to another object, key, epoch or context does not unwrap.
+ *                SSE-S3 uses the key "aws/s3"; so does aws:kms without a key id.
+ *
+ * The record's bytes, version GW_SSE_OBJ_VERSION (1), big-endian:
+ *   u8 version, u8 mode (1 SSE-S3, 2 SSE-KMS, 3 SSE-C), u8 flags (bit 0: bucket key asked),
+ *   SSE-C:      salt[16] check[32]
+ *   SSE-S3/KMS: u32 epoch, wrapped[60], u16 n + key name, u16 n + context (compact JSON, may
+ *               be empty)
+ * and nothing after. The decoder refuses anything else (CN_ECORRUPT): the bytes come from the
+ * cluster. No I/O, no globals; thread-safe.
+ */
+#ifndef CAIRN_GATEWAY_S3_SSE_OBJ_H
+#define CAIRN_GATEWAY_S3_SSE_OBJ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/sse.h"
+#include "gateway/s3/sse_req.h"
+
+#define GW_SSE_OBJ_VERSION 1
+#define GW_SSE_S3_KEY "aws/s3" /* the key service's key of SSE-S3 and of aws:kms without id */
+
+typedef struct gw_sse_obj {
+    gw_sse_mode_t mode;                       /* GW_SSE_S3, GW_SSE_KMS or GW_SSE_C */
+    int bucket_key;                           /* x-amz-server-side-encryption-bucket-key */
+    uint8_t salt[CN_SSE_SALT_LEN];            /* SSE-C */
+    uint8_t check[CN_SSE_CHECK_LEN];          /* SSE-C */
+    uint32_t epoch;                           /* SSE-S3/KMS: of the key name */
+    uint8_t wrapped[CN_SSE_WRAPPED_LEN];      /* SSE-S3/KMS */
+    char key_name[GW_SSE_KMS_KEY_ID_MAX + 1]; /* SSE-S3/KMS */
+    char *context;                            /* SSE-KMS: compact JSON, NULL: none (owned) */
+} gw_sse_obj_t;
+
+/** Appends the record's bytes to out. */
+void gw_sse_obj_encode(const gw_sse_obj_t *o, cn_buf_t *out);
+/** The record p[0, n) into *o: 0, or CN_ECORRUPT (o then zeroed). */
+int gw_sse_obj_decode(const void *p, size_t n, gw_sse_obj_t *o);
+/** Frees the context and zeroes o. */
+void gw_sse_obj_dispose(gw_sse_obj_t *o);
+
+/** SSE-C: a new record for the customer's key (a random salt, its check) and the stream's
+ *  data key. 0 or CN_EIO (no randomness). */
+int gw_sse_obj_new_c(gw_sse_obj_t *o, const uint8_t cust[CN_SSE_KEY_LEN],
+                     uint8_t dk[CN_SSE_KEY_LEN] /* OUT */);
+/** SSE-C: the data key for the customer's key: 0, or CN_EACCES (not the key that wrote it;
+ *  dk untouched), CN_EINVAL (the record is not SSE-C), CN_EIO. */
+int gw_sse_obj_open_c(const gw_sse_obj_t *o, const uint8_t cust[CN_SSE_KEY_LEN],
+                      uint8_t dk[CN_SSE_KEY_LEN] /* OUT */);
+
+/** SSE-S3/KMS: a new record of mode under (name, epoch)'s kek for the object object (its
+ *  "bucket/key") and context (NULL: none; copied), with a new random data key. 0, CN_EINVAL
+ *  (a mode other than S3/KMS, a name or context too long), CN_EIO. */
+int gw_sse_obj_new_wrapped(gw_sse_obj_t *o, gw_sse_mode_t mode, const char *name,
+                           uint32_t epoch, const uint8_t kek[CN_SSE_KEY_LEN], cn_slice_t object,
+                           const char *context, uint8_t dk[CN_SSE_KEY_LEN] /* OUT */);
+/** SSE-S3/KMS: unwraps the data key with the kek of (o->key_name, o->epoch): 0, CN_ECORRUPT
+ *  (not that kek, another object, altered), CN_EINVAL (not a wrapped record). */
+int gw_sse_obj_open_wrapped(const gw_sse_obj_t *o, const uint8_t kek[CN_SSE_KEY_LEN],
+                            cn_slice_t object, uint8_t dk[CN_SSE_KEY_LEN] /* OUT */);
+
+#endif

@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+"""tests/integration/sse.py: server-side encryption (issue 20; run by test_sse.sh against a
+whole cluster, with Debian's boto3 1.26). Phases (CAIRN_PHASE):
+  main           SSE-C, SSE-S3 and SSE-KMS: put and get (one block, many blocks, past the
+                 chunk size and the gateway's body temp files), ranges (inside a block,
+                 across blocks and chunks, suffixes), HEAD, ?partNumber, listings' sizes, the
+                 response headers of each mode, S3's errors (missing, wrong and needless
+                 SSE-C keys, SSE-C over HTTP, unknown KMS keys, x-amz-server-side-encryption
+                 on a GET), bucket default encryption (Put/Get/DeleteBucketEncryption) and
+                 the writes that cannot apply it yet (501)
+  after-restart  the objects written in main, read again after every storage node restarted
+Prints ok/FAIL lines. Environment: CAIRN_EP, CAIRN_AK/SK (alice), CAIRN_PHASE.
+"""
+import base64
+import hashlib
+import os
+import sys
+
+import botocore
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import s3check  # noqa: E402
+from s3check import bad, code_of, expect, expect_code, expect_error, raw_headers  # noqa: E402
+
+EP = os.environ["CAIRN_EP"]
+B = "ssebucket"
+DB = "ssedefault"
+BLOCK = 64 * 1024
+BIG = 6 * 1024 * 1024 + 12345  # past the 5 MiB chunk size and the 4 MiB body temp files
+
+alice = s3check.client(EP, os.environ["CAIRN_AK"], os.environ["CAIRN_SK"])
+KEY1 = bytes(range(32))
+KEY2 = bytes(range(1, 33))
+
+
+def body_of(n, seed):
+    """n bytes that differ per position and per seed (a wrong block shows)."""
+    out = bytearray()
+    i = 0
+    while len(out) < n:
+        out += hashlib.sha256(b"%d/%d" % (seed, i)).digest()
+        i += 1
+    return bytes(out[:n])
+
+
+SMALL = body_of(1000, 1)
+MULTI = body_of(3 * BLOCK + 17, 2)
+LARGE = body_of(BIG, 3)
+
+
+def ssec(key=KEY1):
+    return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": key}
+
+
+def get(key, bucket=B, **kw):
+    return alice.get_object(Bucket=bucket, Key=key, **kw)
+
+
+def expect_body(name, key, want, bucket=B, **kw):
+    try:
+        got = get(key, bucket, **kw)["Body"].read()
+        expect(name, got == want, "got %d bytes, want %d (first diff at %s)" % (
+            len(got), len(want),
+            next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), "-")))
+    except botocore.exceptions.ClientError as e:
+        bad(name, e.response.get("Error", {}))
+
+
+def hdr(resp, name):
+    return resp["ResponseMetadata"]["HTTPHeaders"].get(name, "")
+
+
+def ranges(name, key, data, **kw):
+    n = len(data)
+    cases = [(0, 0), (0, 99), (5, BLOCK - 1), (BLOCK - 3, BLOCK + 2), (BLOCK, 2 * BLOCK - 1),
+             (n - 1, n - 1), (n // 2, n - 1)]
+    if n > 5 * 1024 * 1024:
+        c = 5 * 1024 * 1024
+        cases += [(c - 10, c + 10), (c - BLOCK, c + BLOCK), (0, n - 1)]
+    for a, b in cases:
+        if b >= n:
+            continue
+        expect_body("%s: bytes=%d-%d" % (name, a, b), key, data[a:b + 1],
+                    Range="bytes=%d-%d" % (a, b), **kw)
+    expect_body("%s: suffix bytes=-70000" % name, key, data[-70000:], Range="bytes=-70000",
+                **kw)
+
+
+def phase_main_ssec():
+    md5 = base64.b64encode(hashlib.md5(KEY1).digest()).decode()
+    for name, data in (("small", SMALL), ("multi", MULTI), ("large", LARGE), ("empty", b"")):
+        r = alice.put_object(Bucket=B, Key="c/" + name, Body=data, **ssec())
+        expect("SSE-C put %s answers the algorithm and key MD5" % name,
+               hdr(r, "x-amz-server-side-encryption-customer-algorithm") == "AES256" and
+               hdr(r, "x-amz-server-side-encryption-customer-key-md5") == md5,
+               r["ResponseMetadata"]["HTTPHeaders"])
+        expect("SSE-C put %s: the ETag is not the MD5 of the data" % name,
+               r["ETag"].strip('"') != hashlib.md5(data).hexdigest(), r["ETag"])
+        expect_body("SSE-C get %s" % name, "c/" + name, data, **ssec())
+        h = alice.head_object(Bucket=B, Key="c/" + name, **ssec())
+        expect("SSE-C head %s: the plaintext length" % name, h["ContentLength"] == len(data),
+               h["ContentLength"])
+        expect("SSE-C head %s: the mode's headers" % name,
+               h.get("SSECustomerAlgorithm") == "AES256" and h.get("SSECustomerKeyMD5") == md5,
+               h)
+    ranges("SSE-C multi", "c/multi", MULTI, **ssec())
+    ranges("SSE-C large", "c/large", LARGE, **ssec())
+    expect_body("SSE-C ?partNumber=1 is the whole object", "c/multi", MULTI, PartNumber=1,
+                **ssec())
+    sizes = {o["Key"]: o["Size"] for o in
+             alice.list_objects_v2(Bucket=B, Prefix="c/").get("Contents", [])}
+    expect("listings show the plaintext sizes",
+           sizes == {"c/small": len(SMALL), "c/multi": len(MULTI), "c/large": len(LARGE),
+                     "c/empty": 0}, sizes)
+    # S3's errors
+    expect_error("SSE-C get without the key", get, 400, "InvalidRequest", key="c/small")
+    expect_code("SSE-C head without the key", alice.head_object, 400, Bucket=B, Key="c/small")
+    expect_error("SSE-C get with another key", get, 403, "AccessDenied", key="c/small",
+                 **ssec(KEY2))
+    expect_error("SSE-C ranged get with another key", get, 403, "AccessDenied", key="c/large",
+                 Range="bytes=0-10", **ssec(KEY2))
+    expect_code("SSE-C head with another key", alice.head_object, 403, Bucket=B, Key="c/small",
+                **ssec(KEY2))
+    alice.put_object(Bucket=B, Key="plain", Body=b"plain bytes")
+    expect_error("an SSE-C key for an object without SSE-C", get, 400, "InvalidRequest",
+                 key="plain", **ssec())
+    raw_headers(alice, "GetObject", {"x-amz-server-side-encryption": "AES256"})
+    expect_error("x-amz-server-side-encryption on a GET", get, 400, "InvalidArgument",
+                 key="plain")
+    expect_body("a plain object is still served", "plain", b"plain bytes")
+    # the same key, written again: another salt, so another stream (and ETag)
+    r1 = alice.put_object(Bucket=B, Key="c/again", Body=SMALL, **ssec())
+    r2 = alice.put_object(Bucket=B, Key="c/again", Body=SMALL, **ssec())
+    expect("SSE-C: each write has its own ETag", r1["ETag"] != r2["ETag"], (r1, r2))
+    expect_body("SSE-C: the second write reads", "c/again", SMALL, **ssec())
+    # what cannot encrypt yet refuses (never a wrong success)
+    expect_code("CopyObject of an SSE-C object: 501", alice.copy_object, (501, "NotImplemented"),
+                Bucket=B, Key="c/copy", CopySource={"Bucket": B, "Key": "c/small"},
+                CopySourceSSECustomerAlgorithm="AES256", CopySourceSSECustomerKey=KEY1)
+    expect_code("CopyObject of an SSE-C object without the key: 501", alice.copy_object,
+                (501, "NotImplemented"), Bucket=B, Key="c/copy",
+                CopySource={"Bucket": B, "Key": "c/large"})
+    expect_code("CreateMultipartUpload with SSE-C: 501", alice.create_multipart_upload,
+                (501, "NotImplemented"), Bucket=B, Key="c/mpu", **ssec())
+
+
+def phase_bucket_default():
+    expect_error("GetBucketEncryption of a bucket without one", alice.get_bucket_encryption,
+                 404, "ServerSideEncryptionConfigurationNotFoundError", Bucket=DB)
+    conf = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+    expect_code("PutBucketEncryption AES256", alice.put_bucket_encryption, 200, Bucket=DB,
+                ServerSideEncryptionConfiguration=conf)
+    r = alice.get_bucket_encryption(Bucket=DB)
+    rule = r["ServerSideEncryptionConfiguration"]["Rules"][0]
+    expect("GetBucketEncryption answers it",
+           rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256", r)
+    expect_code("CopyObject into a bucket with a default encryption: 501", alice.copy_object,
+                (501, "NotImplemented"), Bucket=DB, Key="copy",
+                CopySource={"Bucket": B, "Key": "plain"})
+    expect_code("CreateMultipartUpload in a bucket with a default encryption: 501",
+                alice.create_multipart_upload, (501, "NotImplemented"), Bucket=DB, Key="mpu")
+    raw_headers(alice, "PutBucketEncryption", {})
+    expect_error("PutBucketEncryption of aws:kms:dsse: 501", alice.put_bucket_encryption, 501,
+                 "NotImplemented", Bucket=DB, ServerSideEncryptionConfiguration={
+                     "Rules": [{"ApplyServerSideEncryptionByDefault":
+                                {"SSEAlgorithm": "aws:kms:dsse"}}]})
+    expect_code("DeleteBucketEncryption", alice.delete_bucket_encryption, 204, Bucket=DB)
+    expect_error("GetBucketEncryption after the delete", alice.get_bucket_encryption, 404,
+                 "ServerSideEncryptionConfigurationNotFoundError", Bucket=DB)
+
+
+def phase_after_restart():
+    for name, data in (("small", SMALL), ("multi", MULTI), ("large", LARGE), ("empty", b"")):
+        expect_body("after the restarts: SSE-C %s" % name, "c/" + name, data, **ssec())
+    ranges("after the restarts: SSE-C large", "c/large", LARGE, **ssec())
+
+
+phase = os.environ.get("CAIRN_PHASE", "main")
+if phase == "main":
+    for b in (B, DB):
+        try:
+            alice.create_bucket(Bucket=b)
+        except botocore.exceptions.ClientError:
+            pass
+    phase_main_ssec()
+    phase_bucket_default()
+else:
+    phase_after_restart()
+sys.exit(1 if s3check.FAILED else 0)
