@@ -154,6 +154,7 @@ static const struct s3_err_row table[] = {
     [GW_S3_NO_SUCH_ENCRYPTION_CONFIG] = {"ServerSideEncryptionConfigurationNotFoundError", 404,
                                          "The server side encryption configuration was not "
                                          "found"},
+    [GW_S3_KMS_NOT_FOUND] = {"KMS.NotFoundException", 400, "Invalid keyId"},
     [GW_S3_SIGNATURE_DOES_NOT_MATCH] = {"SignatureDoesNotMatch", 403,
                                         "The request signature we calculated does not match "
                                         "the signature you provided. Check your key and "

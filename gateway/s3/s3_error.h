@@ -79,6 +79,7 @@ typedef enum gw_s3_err {
     GW_S3_BAD_REQUEST,                    /* 400 BadRequest (a preflight without Origin) */
     GW_S3_INVALID_ENCRYPTION_ALGORITHM,   /* 400 InvalidEncryptionAlgorithmError (SSE-C, issue 20) */
     GW_S3_NO_SUCH_ENCRYPTION_CONFIG,      /* 404 ServerSideEncryptionConfigurationNotFoundError */
+    GW_S3_KMS_NOT_FOUND,                  /* 400 KMS.NotFoundException (an unknown KMS key id) */
     GW_S3_ERR_COUNT
 } gw_s3_err_t;
 

@@ -17,6 +17,7 @@
 #include "common/mem.h"
 #include "gateway/gateway.h"
 #include "gateway/http/body_pager.h"
+#include "gateway/link/sse_keys.h"
 #include "gateway/s3/s3_object.h"
 
 #define SSE_PREFIX "x-amz-server-side-encryption"
@@ -80,6 +81,15 @@ static gw_s3_err_t read_headers(gw_req_t *r, gw_sse_req_t *out, const char **msg
 
 /* ---- PUT ------------------------------------------------------------------------------- */
 
+/* The object's "bucket/key" (without a version's suffix): what a wrapped key is bound to. */
+static cn_slice_t object_name(const gw_req_t *r, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "%s/", r->route.bucket);
+    size_t k = r->route.key_len < cap - (size_t)n - 1 ? r->route.key_len : cap - (size_t)n - 1;
+    memcpy(buf + n, r->route.key, k);
+    return cn_slice(buf, (size_t)n + k);
+}
+
 /* Encrypts r's body under s->dk into s->stored, wipes the plaintext, and goes on. */
 static void put_encrypt(gw_req_t *r)
 {
@@ -120,6 +130,67 @@ static void put_encrypt(gw_req_t *r)
         cn_hex(rnd, sizeof(rnd), o->etag);
     }
     s->put_cont(r);
+}
+
+/* Answers r for a failure of the key service: rc from gw_ssekey_get or its callback. */
+static void key_error(gw_req_t *r, int rc, const char *name)
+{
+    switch (rc) {
+    case CN_ENOENT:
+        gw_req_error(r, GW_S3_KMS_NOT_FOUND, NULL);
+        break;
+    case CN_ENOTSUP:
+        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "Server-side encryption with SSE-S3 or SSE-KMS "
+                     "needs the managers' master key ([manager] sse_master_key_file).");
+        break;
+    case CN_EINVAL:
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, "Invalid KMS key id.");
+        break;
+    case CN_EAGAIN:
+        gw_req_error(r, GW_S3_SLOW_DOWN, NULL);
+        break;
+    case CN_ECORRUPT:
+        CN_LOG(CN_LOG_ERROR, "key %s: the managers cannot unwrap it (master key?)", name);
+        gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
+        break;
+    default:
+        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+    }
+}
+
+/* The key service's name of the key a request names: its KMS key id, else the built-in. */
+static const char *key_name_of(const gw_sse_req_t *q)
+{
+    return q->mode == GW_SSE_KMS && q->kms_key_id ? q->kms_key_id : GW_SSE_S3_KEY;
+}
+
+/* SSE-S3/KMS: a new record and data key under k, then the body is encrypted. */
+static void put_keyed(gw_req_t *r, const gw_ssekey_t *k)
+{
+    gw_obj_sse_t *s = ((gw_obj_op_t *)r->op)->sse;
+    char buf[GW_BUCKET_MAX + 2 + GW_KEY_MAX + 1];
+    int rc = gw_sse_obj_new_wrapped(&s->rec, s->req.mode, k->name, k->epoch, k->kek,
+                                    object_name(r, buf, sizeof(buf)), s->req.context, s->dk);
+
+    if (rc != 0) {
+        gw_req_error(r, rc == CN_EINVAL ? GW_S3_INVALID_ARGUMENT : GW_S3_INTERNAL_ERROR, NULL);
+        return;
+    }
+    s->rec.bucket_key = s->req.bucket_key;
+    s->have_dk = 1;
+    put_encrypt(r);
+}
+
+static void on_put_key(void *arg, int rc, const gw_ssekey_t *k)
+{
+    gw_req_t *r = arg;
+
+    if (gw_req_rpc_gone(r, NULL))
+        return;
+    if (rc != 0)
+        key_error(r, rc, key_name_of(&((gw_obj_op_t *)r->op)->sse->req));
+    else
+        put_keyed(r, k);
 }
 
 void gw_s3_sse_put(gw_req_t *r, void (*cont)(gw_req_t *r))
@@ -167,9 +238,22 @@ void gw_s3_sse_put(gw_req_t *r, void (*cont)(gw_req_t *r))
         put_encrypt(r);
         return;
     }
-    /* TODO(sse): SSE-S3 and SSE-KMS through the key service (gateway/link/sse_keys.h). #20 */
-    gw_req_error(r, GW_S3_NOT_IMPLEMENTED,
-                 "Server-side encryption with the key service is not supported yet.");
+    {   /* SSE-S3/KMS: the newest epoch of the key (the built-in one made on first use) */
+        const char *name = key_name_of(&q);
+        gw_ssekey_t k;
+        int rc;
+
+        r->http.pending++;
+        rc = gw_ssekey_get(r->srv, name, 0, strcmp(name, GW_SSE_S3_KEY) == 0, on_put_key, r, &k);
+        if (rc == 0)
+            return; /* on_put_key goes on */
+        r->http.pending--;
+        if (rc == 1)
+            put_keyed(r, &k);
+        else
+            key_error(r, rc, name);
+        gw_ssekey_wipe(&k);
+    }
 }
 
 int gw_s3_sse_asked(const gw_req_t *r)
@@ -233,6 +317,36 @@ void gw_s3_sse_add_headers(gw_req_t *r)
 
 /* ---- GET / HEAD ------------------------------------------------------------------------ */
 
+/* SSE-S3/KMS: the data key from the record with k; 1, or -1 with r answered. */
+static int get_keyed(gw_req_t *r, const gw_ssekey_t *k)
+{
+    gw_obj_sse_t *s = ((gw_obj_op_t *)r->op)->sse;
+    char buf[GW_BUCKET_MAX + 2 + GW_KEY_MAX + 1];
+
+    if (gw_sse_obj_open_wrapped(&s->rec, k->kek, object_name(r, buf, sizeof(buf)), s->dk)) {
+        CN_LOG(CN_LOG_ERROR, "object %s: its data key does not unwrap with %s epoch %u",
+               r->route.key, k->name, k->epoch);
+        gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
+        return -1;
+    }
+    s->have_dk = 1;
+    return 1;
+}
+
+static void on_get_key(void *arg, int rc, const gw_ssekey_t *k)
+{
+    gw_req_t *r = arg;
+    gw_obj_sse_t *s;
+
+    if (gw_req_rpc_gone(r, NULL))
+        return;
+    s = ((gw_obj_op_t *)r->op)->sse;
+    if (rc != 0)
+        key_error(r, rc == CN_ENOENT ? CN_ECORRUPT : rc, s->rec.key_name); /* it was there */
+    else if (get_keyed(r, k) == 1)
+        s->get_cont(r);
+}
+
 int gw_s3_sse_get_open(gw_req_t *r, void (*cont)(gw_req_t *r))
 {
     gw_obj_op_t *o = r->op;
@@ -294,10 +408,22 @@ int gw_s3_sse_get_open(gw_req_t *r, void (*cont)(gw_req_t *r))
         gw_req_error(r, GW_S3_INVALID_REQUEST, not_applicable_msg);
         return -1;
     }
-    /* TODO(sse): SSE-S3 and SSE-KMS through the key service. #20 */
-    gw_req_error(r, GW_S3_NOT_IMPLEMENTED,
-                 "Server-side encryption with the key service is not supported yet.");
-    return -1;
+    {   /* SSE-S3/KMS: the epoch of the key that wrapped it */
+        gw_ssekey_t k;
+        int rc;
+
+        r->http.pending++;
+        rc = gw_ssekey_get(r->srv, s->rec.key_name, s->rec.epoch, 0, on_get_key, r, &k);
+        if (rc == 0)
+            return 0; /* on_get_key goes on */
+        r->http.pending--;
+        if (rc == 1)
+            rc = get_keyed(r, &k);
+        else
+            key_error(r, rc == CN_ENOENT ? CN_ECORRUPT : rc, s->rec.key_name);
+        gw_ssekey_wipe(&k);
+        return rc == 1 ? 1 : -1;
+    }
 }
 
 uint64_t gw_s3_sse_object_size(const gw_req_t *r, uint64_t size)
