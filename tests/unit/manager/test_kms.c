@@ -77,10 +77,14 @@ static int propose(const mgr_cmd_t *c)
     return mgr_fsm_propose_wait(fsm, c, NULL);
 }
 
-static int create(const mgr_kms_masters_t *m, const char *name)
+typedef int (*make_fn)(mgr_state_t *, const mgr_kms_masters_t *, const char *, uint64_t,
+                       mgr_cmd_t *);
+
+/* Makes an entry with make (kms.c's proposer) and proposes it. */
+static int change(make_fn make, const mgr_kms_masters_t *m, const char *name)
 {
     mgr_cmd_t c;
-    int rc = mgr_kms_create_cmd(st, m, name, 1700000000000ull, &c);
+    int rc = make(st, m, name, 1700000000000ull, &c);
 
     if (rc == 0) {
         rc = propose(&c);
@@ -89,16 +93,14 @@ static int create(const mgr_kms_masters_t *m, const char *name)
     return rc;
 }
 
+static int create(const mgr_kms_masters_t *m, const char *name)
+{
+    return change(mgr_kms_create_cmd, m, name);
+}
+
 static int rotate(const mgr_kms_masters_t *m, const char *name)
 {
-    mgr_cmd_t c;
-    int rc = mgr_kms_rotate_cmd(st, m, name, 1700000000001ull, &c);
-
-    if (rc == 0) {
-        rc = propose(&c);
-        mgr_cmd_dispose(&c);
-    }
-    return rc;
+    return change(mgr_kms_rotate_cmd, m, name);
 }
 
 Test(kms, master_files_raw_or_hex_mode_0600, .timeout = 10)
