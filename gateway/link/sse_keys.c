@@ -226,7 +226,8 @@ int gw_ssekey_get(gw_server_t *s, const char *name, uint32_t epoch, int create,
 
     if (!cn_kms_name_valid(name) || (create && strcmp(name, CN_KMS_BUILTIN) != 0))
         return CN_EINVAL;
-    if ((rc = gw__ssekey_lookup(c, name, epoch, cn_mono_ms(), 0, hit)) != 0) {
+    rc = gw__ssekey_lookup(c, name, epoch, cn_mono_ms(), 0, hit);
+    if (rc != 0 && !(create && rc == CN_ENOENT)) { /* a create asks what a read was told */
         c->hits += rc == 1;
         return rc;
     }

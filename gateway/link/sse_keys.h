@@ -83,7 +83,7 @@ struct gw_ssekeys {
  *    1   a cache hit: *hit holds the key (wipe it after use), done is not called;
  *    0   done(arg, ...) will be called once, later, on this loop;
  *    <0  at once, done not called: a negative answer kept from the managers (CN_ENOENT,
- *        CN_ENOTSUP, ...), CN_EINVAL (a name the key service refuses, or create for another
+ *        CN_ENOTSUP, ...; a create is asked past a kept CN_ENOENT), CN_EINVAL (a name the key service refuses, or create for another
  *        name), CN_EAGAIN (too many questions in flight). */
 int gw_ssekey_get(gw_server_t *s, const char *name, uint32_t epoch, int create,
                   gw_ssekey_fn done, void *arg, gw_ssekey_t *hit /* OUT when 1 */);

@@ -257,11 +257,18 @@ Test(sse_keys, unknown_keys_are_asked_once_per_period_and_bad_names_never, .time
     cr_assert_eq(gw_ssekey_get(&srv, "k", 0, 1, on_done, &w, &hit), CN_EINVAL,
                  "create is for aws/s3 only");
     cr_assert_eq(asked, 2);
+    /* "not found" for a read does not stop a create of aws/s3 meanwhile */
+    cr_assert_eq(gw_ssekey_get(&srv, CN_KMS_BUILTIN, 0, 0, on_done, &w, &hit), 0);
+    run_until(1);
+    cr_assert_eq(gw_ssekey_get(&srv, CN_KMS_BUILTIN, 0, 0, on_done, &w, &hit), CN_ENOENT);
+    cr_assert_eq(gw_ssekey_get(&srv, CN_KMS_BUILTIN, 0, 1, on_done, &w, &hit), 0);
+    run_until(1);
+    cr_assert_eq(asked, 4);
     uv_sleep(GW_SSEKEY_NEG_MS + 100);
     w.calls = 0;
     cr_assert_eq(gw_ssekey_get(&srv, "nokey", 0, 0, on_done, &w, &hit), 0);
     run_until(1);
-    cr_assert_eq(asked, 3);
+    cr_assert_eq(asked, 5);
     gw_ssekey_dispose(&srv);
 }
 
