@@ -30,6 +30,7 @@ const char *cn_strerror(int rc)
     case CN_ENOTEMPTY: return "ENOTEMPTY: not empty";
     case CN_EBUSY: return "EBUSY: busy";
     case CN_ENAMETOOLONG: return "ENAMETOOLONG: name too long";
+    case CN_ENOTSUP: return "ENOTSUP: not supported here";
     case CN_ECORRUPT: return "ECORRUPT: corrupt data (checksum or format check failed)";
     case CN_ERING: return "ERING: ring checksum differs from the manager's";
     case CN_EUNAVAIL: return "EUNAVAIL: no live node can serve the key";

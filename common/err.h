@@ -28,6 +28,8 @@ enum cn_err {
     CN_ENOTEMPTY = -ENOTEMPTY,
     CN_EBUSY = -EBUSY,
     CN_ENAMETOOLONG = -ENAMETOOLONG,
+    CN_ENOTSUP = -ENOTSUP,  /* a feature this node is not set up for (the key service without a
+                             * master key: S3 501) */
     /* cairn's own codes */
     CN_ECORRUPT = -1001,   /* bytes from disk or wire fail a checksum or a format check */
     CN_ERING = -1002,      /* a ring checksum differs from the manager's */

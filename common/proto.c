@@ -8,6 +8,7 @@
  * Decoding is strict (any other type, shape or trailing byte is CN_ECORRUPT) and the entry
  * table is bounded by the input size before it is allocated. The result keeps one copy of
  * the input bytes; entries' keys point into it.
+ * Also the rule of the key service's key names, which gateway and manager both check.
  */
 #include "common/proto.h"
 
@@ -228,4 +229,21 @@ void cn_list_result_free(cn_list_result_t *r)
     cn_free(r->e);
     r->magic = 0;
     cn_free(r);
+}
+
+int cn_kms_name_valid(const char *name)
+{
+    size_t n = 0;
+
+    if (name == NULL)
+        return 0;
+    for (; name[n] != '\0'; n++) {
+        char c = name[n];
+
+        if (n >= CN_KMS_NAME_MAX ||
+            !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '/' || c == '_' || c == '.' || c == ':' || c == '-'))
+            return 0;
+    }
+    return n > 0;
 }

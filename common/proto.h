@@ -23,6 +23,7 @@
 #define CN_OP_BUCKET_SET_CONFIG "bucket_set_config"
 #define CN_OP_GET_ENDPOINTS "get_endpoints"
 #define CN_OP_GET_KEY "get_key"
+#define CN_OP_KMS_KEY "kms_key"   /* a key-encryption key of the key service (issue 20) */
 /* storage ops */
 #define CN_OP_PUT "put"
 #define CN_OP_GET "get"
@@ -35,6 +36,14 @@
 #define CN_OBJ_MANIFEST 0x2u     /* body is a chunk manifest, not the data */
 #define CN_OBJ_DELETE_MARKER 0x4u /* an S3 delete marker: a version with no body (issue 16) */
 #define CN_LIST_PREFIX 0x100u    /* listing entry is a common prefix (delimiter rollup) */
+
+/* The key service's key names (kms_key's "name", manager/kms.h): 1..CN_KMS_NAME_MAX bytes of
+ * [A-Za-z0-9/_.:-]. "aws/s3" is the built-in key of SSE-S3 and of aws:kms without a key id. */
+#define CN_KMS_NAME_MAX 256
+#define CN_KMS_BUILTIN "aws/s3"
+
+/** 1 when name is a valid key name of the key service, else 0 (NULL too). */
+int cn_kms_name_valid(const char *name);
 
 /* node types and states, as strings on the wire and in the admin API */
 #define CN_NODE_STORAGE "storage"

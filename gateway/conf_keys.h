@@ -87,6 +87,11 @@ static const cn_conf_key_t gw_conf_keys[] = {
     GW_K(CN_CONF_SIZE, "gateway", "log_queue_max", log_queue_max, "256m", 65536,
          0x7fffffffffffLL, 0, "server access logs: the queue's size on disk; past it the "
          "oldest batch is dropped (a warning, cairn_gateway_access_log_records_dropped_total)"),
+    GW_K(CN_CONF_UINT, "gateway", "sse_key_cache_seconds", sse_key_cache_s, "300", 0, 86400, 0,
+         "SSE-S3/SSE-KMS: how long a key-encryption key fetched from the managers is kept and "
+         "served, even while no manager answers (reads of encrypted objects survive an outage "
+         "this long; a key keeps working this long after it changed); the newest epoch of a "
+         "key is asked again after at most 5 s. 0 = ask for every request"),
     GW_K(CN_CONF_STR, "manager", "addresses", mgr_addresses, CN_MGR_RPC_DEFAULT, 0, 0, 0,
          "the managers' RPC addresses, host:port, ... (IP addresses): the gateway calls the "
          "first, the next when one does not answer, and the leader a manager names "

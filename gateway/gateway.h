@@ -36,6 +36,7 @@
 #include "gateway/cache/cache.h"
 #include "gateway/http/metrics_http.h"
 #include "gateway/link/key_ask.h"
+#include "gateway/link/sse_keys.h"
 #include "gateway/link/mgr_link.h"
 #include "gateway/link/stor_link.h"
 #include "gateway/logs/log_ship.h"
@@ -74,6 +75,7 @@ struct gw_conf {
     char *tmp_dir; /* h2o's temp files for request bodies over 4 MiB (gateway/http/body_pager.c) */
     char *metrics_listen; /* GET /metrics and /health (gateway/http/metrics_http.c); "" = off */
     uint64_t lc_day_seconds; /* [lifecycle] day_seconds: a lifecycle day (x-amz-expiration) */
+    uint64_t sse_key_cache_s; /* how long a KEK of the key service is kept (sse_keys.h) */
     /* server access logs (gateway/logs/log_ship.c) */
     char *log_queue_dir;     /* "" = <tmp_dir>/access-log-queue */
     uint64_t log_flush_ms;   /* a batch is delivered once its first record is this old */
@@ -129,6 +131,7 @@ struct gw_server {
     /* cluster */
     struct gw_mgr mgr;
     struct gw_keyask keyask; /* access keys the users table lacks, asked of the manager */
+    struct gw_ssekeys ssekeys; /* the key service's KEKs, asked of the managers (sse_keys.h) */
     struct gw_stor stor;    /* the storage nodes' clients and what the manager says of them */
     uint64_t reqid_seed, reqid_ctr;
     gw_body_pager_t pager;  /* drops h2o's mapped request bodies from RSS (body_pager.c) */

@@ -94,6 +94,7 @@ void gw_worker_close(gw_server_t *s)
     gw_stor_stop(s); /* before the manager link: a cancelled write still announces its key */
     gw_mgr_stop(s);
     gw_keyask_dispose(s);
+    gw_ssekey_dispose(s); /* after gw_mgr_stop: no question is left to answer */
     gw_cache_stop(s);
 }
 

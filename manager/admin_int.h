@@ -90,6 +90,11 @@ void mgr_h_keys_list(struct mgr_server *s, struct mgr_req *r, struct mgr_answer 
 void mgr_h_key_create(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_key_delete(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_key_status(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+/* admin_kms.c: the key service (never a key's bytes) */
+void mgr_h_kms_list(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_kms_create(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_kms_rotate(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_kms_rewrap(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 /* admin_node.c (routes without the lock) */
 void mgr_h_node_du(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_node_property(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);

@@ -358,6 +358,10 @@ static const struct mgr_route routes[] = {
     {"PUT", "/v1/buckets/{}/owner", mgr_h_bucket_owner, 0},
     {"PUT", "/v1/buckets/{}/acl", mgr_h_bucket_acl, 0},
     {"PUT", "/v1/buckets/{}/quota", mgr_h_bucket_quota, 0},
+    {"GET", "/v1/kms/keys", mgr_h_kms_list, 0},
+    {"POST", "/v1/kms/keys", mgr_h_kms_create, 0},
+    {"POST", "/v1/kms/rotate", mgr_h_kms_rotate, 0},
+    {"POST", "/v1/kms/rewrap", mgr_h_kms_rewrap, 0},
     {"GET", "/v1/backup", mgr_h_backup, 0},
     {"POST", "/v1/restore", mgr_h_restore, MGR_ROUTE_BIG},
 };

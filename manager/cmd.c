@@ -26,6 +26,8 @@ enum ftype {
     F_RING,  /* ring/ring_len; wire bin, 1..MGR_CMD_MAX_RING bytes */
     F_RECS,  /* recs/nrecs; wire array of [str key, bin value] */
     F_TEXT,  /* text/text_len, owned; wire str, 1..MGR_CMD_MAX_TEXT bytes, no NUL */
+    F_BIN,   /* uint8_t[size] member; wire bin of exactly size bytes */
+    F_WRAPS, /* wraps/nwraps; wire array of [str name, int epoch, str master, bin wrapped] */
 };
 
 #define OPT 1u /* optional: left out when empty (strings) */
@@ -41,6 +43,7 @@ struct field {
 #define U64(n, m) {n, F_U64, offsetof(mgr_cmd_t, m), sizeof(uint64_t), 0}
 #define U32(n, m) {n, F_U32, offsetof(mgr_cmd_t, m), sizeof(uint32_t), 0}
 #define PORT(n, m) {n, F_PORT, offsetof(mgr_cmd_t, m), sizeof(int), 0}
+#define BIN(n, m) {n, F_BIN, offsetof(mgr_cmd_t, m), sizeof(((mgr_cmd_t *)0)->m), 0}
 #define MAX_FIELDS 9
 
 struct kind {
@@ -133,6 +136,14 @@ static const struct kind kinds[MGR_CMD_NKINDS] = {
                                         STR("status", key_status, 0)}},
     [MGR_CMD_USER_SET_EMAIL] = {"user_set_email",
                                 {STR("user", user.name, 0), STR("email", user.email, OPT)}},
+    [MGR_CMD_KMS_KEY_CREATE] = {"kms_key_create",
+                                {STR("name", kms.name, 0), U64("created_ms", created_ms),
+                                 STR("master", kms.master, 0), BIN("wrapped", kms.wrapped)}},
+    [MGR_CMD_KMS_KEY_ROTATE] = {"kms_key_rotate",
+                                {STR("name", kms.name, 0), U64("epoch", kms.epoch),
+                                 U64("created_ms", created_ms), STR("master", kms.master, 0),
+                                 BIN("wrapped", kms.wrapped)}},
+    [MGR_CMD_KMS_REWRAP] = {"kms_rewrap", {{"wraps", F_WRAPS, 0, 0, 0}}},
 };
 
 static const struct kind *kind_of(enum mgr_cmd_kind k)
@@ -162,6 +173,7 @@ void mgr_cmd_dispose(mgr_cmd_t *c)
         cn_free(c->recs[i].val);
     }
     cn_free(c->recs);
+    cn_free(c->wraps); /* wrapped KEKs only: nothing to wipe */
     cn_free(c->ring);
     cn_free(c->text);
     memset(c, 0, sizeof(*c));
@@ -211,6 +223,12 @@ void mgr_cmd_add_rec(mgr_cmd_t *c, const char *key, const void *val, size_t vlen
     if (vlen > 0)
         memcpy(r->val, val, vlen);
     r->vlen = vlen;
+}
+
+void mgr_cmd_add_wrap(mgr_cmd_t *c, const mgr_kms_wrap_t *w)
+{
+    c->wraps = cn_realloc(c->wraps, (c->nwraps + 1) * sizeof(*c->wraps));
+    c->wraps[c->nwraps++] = *w;
 }
 
 /* ---- encoding ------------------------------------------------------------------------ */
@@ -276,6 +294,25 @@ void mgr_cmd_encode(const mgr_cmd_t *c, cn_buf_t *out)
                       memchr(c->text, '\0', c->text_len) == NULL);
             cn_msgpack_pack_str(&pk, c->text, c->text_len);
             break;
+        case F_BIN:
+            msgpack_pack_bin(&pk, f->size);
+            msgpack_pack_bin_body(&pk, base, f->size);
+            break;
+        case F_WRAPS:
+            CN_ASSERT(c->nwraps <= MGR_KMS_REWRAP_MAX);
+            msgpack_pack_array(&pk, c->nwraps);
+            for (size_t w = 0; w < c->nwraps; w++) {
+                const mgr_kms_wrap_t *kw = &c->wraps[w];
+
+                CN_ASSERT(kw->name[0] != '\0' && kw->master[0] != '\0');
+                msgpack_pack_array(&pk, 4);
+                cn_msgpack_pack_str(&pk, kw->name, strlen(kw->name));
+                msgpack_pack_uint64(&pk, kw->epoch);
+                cn_msgpack_pack_str(&pk, kw->master, strlen(kw->master));
+                msgpack_pack_bin(&pk, sizeof(kw->wrapped));
+                msgpack_pack_bin_body(&pk, kw->wrapped, sizeof(kw->wrapped));
+            }
+            break;
         case F_RECS:
             msgpack_pack_array(&pk, c->nrecs);
             for (size_t r = 0; r < c->nrecs; r++) {
@@ -328,6 +365,28 @@ static int get_recs(const msgpack_object *o, mgr_cmd_t *c)
     return 0;
 }
 
+static int get_wraps(const msgpack_object *o, mgr_cmd_t *c)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > MGR_KMS_REWRAP_MAX)
+        return CN_ECORRUPT;
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        const msgpack_object *r = &o->via.array.ptr[i], *v;
+        mgr_kms_wrap_t w;
+
+        if (r->type != MSGPACK_OBJECT_ARRAY || r->via.array.size != 4)
+            return CN_ECORRUPT;
+        v = r->via.array.ptr;
+        if (cn_msgpack_copy_str(&v[0], w.name, sizeof(w.name)) != 0 ||
+            get_u64(&v[1], UINT64_MAX, &w.epoch) != 0 ||
+            cn_msgpack_copy_str(&v[2], w.master, sizeof(w.master)) != 0 ||
+            v[3].type != MSGPACK_OBJECT_BIN || v[3].via.bin.size != sizeof(w.wrapped))
+            return CN_ECORRUPT;
+        memcpy(w.wrapped, v[3].via.bin.ptr, sizeof(w.wrapped));
+        mgr_cmd_add_wrap(c, &w);
+    }
+    return 0;
+}
+
 static int get_field(const msgpack_object *o, const struct field *f, mgr_cmd_t *c)
 {
     char *base = (char *)c + f->off;
@@ -359,6 +418,13 @@ static int get_field(const msgpack_object *o, const struct field *f, mgr_cmd_t *
         return 0;
     case F_RECS:
         return get_recs(o, c);
+    case F_WRAPS:
+        return get_wraps(o, c);
+    case F_BIN:
+        if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size != f->size)
+            return CN_ECORRUPT;
+        memcpy(base, o->via.bin.ptr, f->size);
+        return 0;
     case F_TEXT:
         if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0 ||
             o->via.str.size > MGR_CMD_MAX_TEXT ||

@@ -10,8 +10,9 @@
  * "v" and "kind" come first and always; then the kind's fields in the order of cmd.c's table
  * (docs/PROTOCOL.md, "Manager command entries", lists them). A field is a str (names, keys,
  * states; no NUL, bounded by the mgr_cmd_t member it fills; a policy document: up to
- * MGR_CMD_MAX_TEXT bytes), a positive int, a bin (a ring's cn_ring_encode bytes) or, for
- * restore, an array of [str key, bin value] records. Optional
+ * MGR_CMD_MAX_TEXT bytes), a positive int, a bin (a ring's cn_ring_encode bytes, a wrapped
+ * KEK of exactly its 60 bytes), for restore an array of [str key, bin value] records, or for
+ * kms_rewrap an array of [str name, int epoch, str master, bin wrapped] records. Optional
  * strings are left out when empty, so one value has one encoding.
  * Decoding is strict and never trusts the bytes (an entry may come from a peer's log one
  * day): anything but one well-formed map of the kind's known fields with the right types and
@@ -22,11 +23,12 @@
  *
  * Determinism: an entry carries every value its apply needs that the state does not hold:
  * random access keys, secrets and canonical ids, password hashes (computed before proposing:
- * an entry never carries a password), timestamps, whole rings. Applying reads no clock, no
+ * an entry never carries a password), timestamps, whole rings, the key service's KEKs
+ * already wrapped under the master key (an entry never carries a KEK or a master key). Applying reads no clock, no
  * random source and no config, so every replica that applies the same entries to the same
  * state writes the same bytes.
  *
- * Ownership: an mgr_cmd_t owns its ring, records and text (mgr_cmd_dispose frees them); the
+ * Ownership: an mgr_cmd_t owns its ring, records, wraps and text (mgr_cmd_dispose frees them); the
  * rest is inline. Threads: none of this touches shared state; any thread.
  */
 #ifndef CAIRN_MANAGER_CMD_H
@@ -40,6 +42,7 @@
 #include "manager/buckets.h"
 #include "manager/endpoints.h"
 #include "manager/group.h"
+#include "manager/kms.h"
 #include "manager/members.h"
 #include "manager/ring_sync.h"
 #include "manager/users.h"
@@ -86,6 +89,9 @@ enum mgr_cmd_kind {
     MGR_CMD_ACCESS_KEY_SET_STATUS, /* Active or Inactive */
     MGR_CMD_USER_SET_EMAIL,     /* update-user-email: the address grants by email name, or
                                  * none */
+    MGR_CMD_KMS_KEY_CREATE,     /* the key service (kms.h): a named key, its epoch 1 */
+    MGR_CMD_KMS_KEY_ROTATE,     /* the key's next epoch */
+    MGR_CMD_KMS_REWRAP,         /* epochs wrapped again under the current master key */
     MGR_CMD_NKINDS
 };
 
@@ -125,11 +131,16 @@ typedef struct mgr_cmd {
     char key_status[12];           /* access_key_set_status: "Active" or "Inactive"; the key
                                     * is user.access_key (access_key_create: also user.name,
                                     * user.secret and created_ms) */
+    mgr_kms_wrap_t kms;            /* kms_key_create (epoch 1, not sent), kms_key_rotate: the
+                                    * name and its new epoch's wrapped KEK; with created_ms */
+    mgr_kms_wrap_t *wraps;         /* kms_rewrap: the epochs rewrapped, at most
+                                    * MGR_KMS_REWRAP_MAX; owned */
+    size_t nwraps;
 } mgr_cmd_t;
 
 /** Zeroes c and sets its kind. */
 void mgr_cmd_init(mgr_cmd_t *c, enum mgr_cmd_kind kind);
-/** Frees what c owns (ring, records) and zeroes it. */
+/** Frees what c owns (ring, records, wraps, text) and zeroes it. */
 void mgr_cmd_dispose(mgr_cmd_t *c);
 /** The kind's wire name ("user_create"), or "?" for a number that is no kind. */
 const char *mgr_cmd_kind_name(enum mgr_cmd_kind kind);
@@ -139,6 +150,8 @@ void mgr_cmd_set_ring(mgr_cmd_t *c, const cn_ring_t *r);
 void mgr_cmd_set_text(mgr_cmd_t *c, const char *text, size_t len);
 /** Appends a copy of one record to a restore entry. */
 void mgr_cmd_add_rec(mgr_cmd_t *c, const char *key, const void *val, size_t vlen);
+/** Appends a copy of one wrap to a kms_rewrap entry. */
+void mgr_cmd_add_wrap(mgr_cmd_t *c, const mgr_kms_wrap_t *w);
 
 /** Appends the encoding of c to out. c must be a complete entry of a known kind (its
  *  required strings non-empty): anything else is our bug and asserts. */

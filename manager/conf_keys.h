@@ -23,6 +23,8 @@ struct mgr_conf {
     uint64_t snapshot_threshold; /* entries between snapshots */
     uint64_t snapshot_trailing;  /* entries kept behind a snapshot */
     char *data_dir;            /* RocksDB state */
+    char *sse_master;          /* the key service's master key file ("": none, kms_master.h) */
+    char *sse_master_prev;     /* the master being rotated away from ("": none) */
     char *secret;              /* cluster secret (required) */
     uint64_t replicas;         /* N */
     uint64_t write_q;          /* W */
@@ -75,6 +77,16 @@ static const cn_conf_key_t mgr_conf_keys[] = {
     CN_CONF_KEY(CN_CONF_PATH, "manager", "data_dir", struct mgr_conf, data_dir,
                 "./data/manager", 0, 0, 0,
                 "RocksDB directory: members, rings, users, buckets (created if missing)"),
+    CN_CONF_KEY(CN_CONF_PATH, "manager", "sse_master_key_file", struct mgr_conf, sse_master,
+                "", 0, 0, 0,
+                "master key of server-side encryption: a file of 32 raw bytes or 64 hex digits, "
+                "mode 0600, the same on every manager (head -c 32 /dev/urandom > FILE); it "
+                "wraps the key service's keys. Empty: no key service, SSE-S3 and SSE-KMS are "
+                "refused (501)"),
+    CN_CONF_KEY(CN_CONF_PATH, "manager", "sse_master_key_previous_file", struct mgr_conf,
+                sse_master_prev, "", 0, 0, 0,
+                "the master key being rotated away from: keys it wrapped still unwrap, and "
+                "cairn-adm kms-rewrap wraps them again under sse_master_key_file (empty: none)"),
     CN_CONF_KEY(CN_CONF_STR, "cluster", "secret", struct mgr_conf, secret, "", 0, 0, 0,
                 "shared cluster secret, the same on every daemon (required)"),
     CN_CONF_KEY(CN_CONF_UINT, "cluster", "replicas", struct mgr_conf, replicas, "3", 1, 8, 0,

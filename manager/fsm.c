@@ -21,6 +21,7 @@
 #include "manager/backup.h"
 #include "manager/buckets.h"
 #include "manager/endpoints.h"
+#include "manager/kms.h"
 #include "manager/migrate.h"
 #include "manager/state_int.h"
 #include "manager/users.h"
@@ -220,6 +221,10 @@ static int fill(mgr_fsm_t *f, const mgr_cmd_t *c, mgr_batch_t *b, int *why)
     case MGR_CMD_ACCESS_KEY_DELETE:
     case MGR_CMD_ACCESS_KEY_SET_STATUS:
         return mgr__keys_apply(f->st, c, b);
+    case MGR_CMD_KMS_KEY_CREATE:
+    case MGR_CMD_KMS_KEY_ROTATE:
+    case MGR_CMD_KMS_REWRAP:
+        return mgr__kms_apply(f->st, c, b);
     default: /* a snapshot is installed, never applied as an entry */
         return CN_EINVAL;
     }

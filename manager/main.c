@@ -263,6 +263,11 @@ int main(int argc, char **argv)
     cn_free(sets);
     if (check_conf(&s->conf, conf_path ? conf_path : "cairn-manager") != 0)
         return 2;
+    if (mgr_kms_masters_load(s->conf.sse_master, s->conf.sse_master_prev, &s->kms, err,
+                             sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", conf_path ? conf_path : "cairn-manager", err);
+        return 2;
+    }
     if (print) {
         cn_conf_print(mgr_conf_keys, MGR_CONF_NKEYS, &s->conf, stdout);
         return 0;
@@ -336,6 +341,12 @@ int main(int argc, char **argv)
         CN_LOG(CN_LOG_WARN, "rpc=%d admin=%d peers_rpc=%d peers_admin=%d: this manager's peers "
                "entry names other ports than it listens on; followers send clients there",
                s->rpc_port, s->admin_port, s->self.rpc_port, s->self.admin_port);
+    if (s->kms.cur.set)
+        CN_LOG(CN_LOG_INFO, "master=%s previous=%s: key service on", s->kms.cur.id,
+               s->kms.prev.set ? s->kms.prev.id : "none");
+    else
+        CN_LOG(CN_LOG_INFO, "no [manager] sse_master_key_file: the key service is off (SSE-S3 "
+               "and SSE-KMS are refused)");
     CN_LOG(CN_LOG_INFO, "rpc=%s:%d admin=%s:%d n=%llu w=%llu r=%llu d=%llu: manager running",
            s->rpc_host, s->rpc_port, s->admin_host, s->admin_port,
            (unsigned long long)s->levels.n, (unsigned long long)s->levels.w,
@@ -367,6 +378,7 @@ out_state:
     mgr_metrics_dispose(&s->metrics);
     json_decref(s->usage);
     mgr_inval_dispose(s);
+    mgr_kms_masters_dispose(&s->kms);
     cn_conf_dispose(mgr_conf_keys, MGR_CONF_NKEYS, &s->conf);
     return exit_code;
 }

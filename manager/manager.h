@@ -17,6 +17,7 @@
 #include "common/rpc.h"
 #include "manager/conf_keys.h"
 #include "manager/fsm.h"
+#include "manager/kms_master.h"
 #include "manager/members.h"
 #include "manager/raft.h"
 #include "manager/ring_sync.h"
@@ -44,6 +45,8 @@ struct mgr_metrics {
 struct mgr_server {
     uint32_t magic;
     struct mgr_conf conf;
+    mgr_kms_masters_t kms;         /* the key service's master keys: loaded before the loop
+                                    * starts, read-only after (no lock), wiped at exit */
     uv_loop_t loop;
     uv_timer_t cron;
     uv_signal_t sig_term, sig_int, sig_hup;

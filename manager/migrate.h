@@ -19,6 +19,10 @@
  *             only keeps a release before it from reading grants it would ignore (a bucket
  *             shared by a grant list would look private to it).
  *
+ * Not a format: the key service's s/<name> records (issue 20, manager/kms.h) are a new
+ * prefix that nothing older reads or writes, so a state without them is simply one with no
+ * keys, and no step is needed.
+ *
  * The migration is a local step, not a command entry (fsm.h): it changes how the state is
  * encoded, not what it says, and it is a pure function of the state's bytes (a legacy id is
  * a hash of the name; no clock, no randomness), so every manager of one release that holds

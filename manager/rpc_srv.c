@@ -1,9 +1,10 @@
 /*
  * manager/rpc_srv.c: the manager's cluster RPC ops (docs/PROTOCOL.md): register,
  * heartbeat, get_ring, get_users, get_buckets, get_endpoints, get_key, bucket_create,
- * bucket_delete, bucket_set_acl.
+ * bucket_delete, bucket_set_acl, kms_key.
  * A follower answers every op with CN_ENOTLEADER and "leader" = the leader's "host:rpc_port"
- * ("" when unknown), from [manager] peers (raft.h).
+ * ("" when unknown), from [manager] peers (raft.h); but kms_key, which it answers when its
+ * own state holds the key (see op_kms_key).
  * Runs on the loop thread; each request takes s->lock for its state work. Reads answer at
  * once. An op that changes the state proposes a command entry (fsm.h) and answers from the
  * entry's done callback, never by waiting: the loop is where entries commit.
@@ -15,6 +16,8 @@
 #include <string.h>
 #include <jansson.h>
 
+#include <openssl/crypto.h>
+
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/err.h"
@@ -23,6 +26,7 @@
 #include "common/proto.h"
 #include "manager/buckets.h"
 #include "manager/endpoints.h"
+#include "manager/kms.h"
 #include "manager/users.h"
 
 /* Fields every node wants back from register and heartbeat. Lock held.
@@ -397,6 +401,98 @@ static int op_get_key(struct rpc_call *c)
     return 0;
 }
 
+/* Answers c with the KEK of (name, epoch) from this manager's state. */
+static int kms_answer(struct rpc_call *c, const char *name, uint64_t epoch)
+{
+    uint8_t kek[CN_SSE_KEY_LEN];
+    uint64_t got = 0;
+    int rc;
+
+    if ((rc = mgr_kms_get(c->s->st, &c->s->kms, name, epoch, &got, kek)) != 0)
+        return rc;
+    cn_msg_set_str(c->resp, "name", name);
+    cn_msg_set_u64(c->resp, "epoch", got);
+    cn_msg_set_bytes(c->resp, "key", kek, sizeof(kek));
+    OPENSSL_cleanse(kek, sizeof(kek));
+    return 0;
+}
+
+/* The fields of a kms_key request: 0, or CN_EINVAL for a malformed one. */
+static int kms_fields(const cn_msg_t *req, char name[CN_KMS_NAME_MAX + 2], uint64_t *epoch,
+                      uint64_t *create)
+{
+    int rc;
+
+    *epoch = *create = 0;
+    if (cn_msg_get_str(req, "name", name, CN_KMS_NAME_MAX + 2) != 0 || !cn_kms_name_valid(name))
+        return CN_EINVAL;
+    if (((rc = cn_msg_get_u64(req, "epoch", epoch)) != 0 && rc != CN_ENOENT) ||
+        *epoch > UINT32_MAX)
+        return CN_EINVAL;
+    if (((rc = cn_msg_get_u64(req, "create", create)) != 0 && rc != CN_ENOENT) || *create > 1)
+        return CN_EINVAL;
+    return 0;
+}
+
+/* Done: the kms_key_create of a kms_key is applied; CN_EEXIST: another one came first. */
+static void kms_created(void *arg, int rc, int why)
+{
+    struct rpc_call *c = arg;
+    char name[CN_KMS_NAME_MAX + 2];
+    uint64_t epoch, create;
+
+    CN_CHECK_OBJ(c, RPC_CALL_MAGIC);
+    if ((rc == 0 || rc == CN_EEXIST) && kms_fields(c->req, name, &epoch, &create) == 0) {
+        if (rc == 0)
+            CN_LOG(CN_LOG_INFO, "kms=%s: created on first use", name);
+        rc = kms_answer(c, name, epoch);
+    }
+    finish(c, rc);
+}
+
+/* Answers CN_ENOTLEADER with the leader's RPC address, for the client to ask it. */
+static int not_leader(struct rpc_call *c)
+{
+    char leader[96];
+
+    mgr_raft_leader_addr(c->s, 1, leader, sizeof(leader));
+    cn_msg_set_str(c->resp, "leader", leader);
+    return CN_ENOTLEADER;
+}
+
+/* kms_key {name, epoch (0: the newest), create (0/1)}: a KEK of the key service (kms.h),
+ * unwrapped: {name, epoch, key (32 bytes)}, or CN_ENOENT, CN_ENOTSUP (no master key here),
+ * CN_ECORRUPT (wrapped by a master this manager lacks), CN_EPERM (create for a name other
+ * than "aws/s3"). Any manager with the master key answers from its own state: a follower's
+ * newest epoch trails the leader's by the replication lag, which the gateways' 5 s cache of
+ * the newest epoch dwarfs. A follower that lacks the key or the epoch, or would have to
+ * create it, sends the client to the leader (CN_ENOTLEADER), whose state is the one that
+ * says CN_ENOENT; create = 1 there proposes "aws/s3" (kms_key_create) and answers once it
+ * is applied. The key travels as the object data does, over the authenticated cluster RPC
+ * (docs/SECURITY.md, "The key service"). */
+static int op_kms_key(struct rpc_call *c, int leader)
+{
+    char name[CN_KMS_NAME_MAX + 2];
+    uint64_t epoch, create;
+    mgr_cmd_t cmd;
+    int rc;
+
+    if (kms_fields(c->req, name, &epoch, &create) != 0)
+        return CN_EINVAL;
+    if (create && strcmp(name, CN_KMS_BUILTIN) != 0)
+        return CN_EPERM;
+    if ((rc = kms_answer(c, name, epoch)) != CN_ENOENT)
+        return rc;
+    if (!leader)
+        return not_leader(c);
+    if (!create || epoch > 1)
+        return CN_ENOENT;
+    rc = mgr_kms_create_cmd(c->s->st, &c->s->kms, name, cn_now_ms(), &cmd);
+    if (rc != 0)
+        return rc == CN_EEXIST ? CN_ENOENT : rc; /* it exists: the epoch does not */
+    return propose(c, &cmd, kms_created);
+}
+
 /* The op as a metric label: known ops only, so a peer cannot grow the series. */
 static const char *op_label(const char *op)
 {
@@ -404,7 +500,7 @@ static const char *op_label(const char *op)
         CN_OP_REGISTER, CN_OP_HEARTBEAT, CN_OP_GET_RING, CN_OP_GET_USERS, CN_OP_GET_BUCKETS,
         CN_OP_GET_ENDPOINTS, CN_OP_BUCKET_CREATE, CN_OP_BUCKET_DELETE, CN_OP_BUCKET_SET_ACL,
         CN_OP_BUCKET_SET_POLICY, CN_OP_BUCKET_SET_CONFIG, "cache_invalidate",
-        "get_invalidations", CN_OP_GET_KEY,
+        "get_invalidations", CN_OP_GET_KEY, CN_OP_KMS_KEY,
     };
 
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -419,13 +515,10 @@ static int dispatch(struct rpc_call *c, const char *op)
     struct mgr_server *s = c->s;
     int rc;
 
-    if (!mgr_raft_is_leader(s)) { /* every op wants the leader's state, feed and rings */
-        char leader[96];
-
-        mgr_raft_leader_addr(s, 1, leader, sizeof(leader));
-        cn_msg_set_str(c->resp, "leader", leader);
-        return CN_ENOTLEADER;
-    }
+    if (strcmp(op, CN_OP_KMS_KEY) == 0) /* any manager may answer a key it holds */
+        return op_kms_key(c, mgr_raft_is_leader(s));
+    if (!mgr_raft_is_leader(s)) /* every other op wants the leader's state, feed and rings */
+        return not_leader(c);
     if (strcmp(op, CN_OP_REGISTER) == 0) {
         rc = op_register(c);
     } else if (strcmp(op, CN_OP_HEARTBEAT) == 0) {

@@ -11,6 +11,8 @@
  *   g/<id>        where manager <id> of the group answers (manager/group.h)
  *   p/<bucket>    the bucket's policy document, as given (manager/buckets.h)
  *   x/<bucket>/<name>  a named configuration of the bucket, JSON (manager/buckets.h)
+ *   s/<name>      a key of the key service: its epochs' KEKs, wrapped by the master key
+ *                 (manager/kms.h; no format bump: a state without s/ simply has no keys)
  * One write path: every change is a command entry (manager/cmd.h) that manager/fsm.c
  * applies, committing the entry's effect and v/applied in one synced batch (WAL fsync), so
  * that a crash never leaves half a change. The modules fill batches for it (mgr_batch_*

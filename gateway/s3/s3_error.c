@@ -254,6 +254,8 @@ gw_s3_err_t gw_s3_err_from_rc(int rc)
         return GW_S3_PRECONDITION_FAILED;
     case CN_ECONFLICT:
         return GW_S3_CONDITIONAL_CONFLICT;
+    case CN_ENOTSUP:                      /* no key service: SSE-S3/SSE-KMS are not set up */
+        return GW_S3_NOT_IMPLEMENTED;
     default:                              /* CN_EIO, CN_ECORRUPT, CN_EPROTO, CN_ECONFIG, ... */
         return GW_S3_INTERNAL_ERROR;
     }

@@ -128,6 +128,18 @@ static const struct cmd cmds[] = {
      "replace ID ID@HOST:RAFT_PORT[/RPC_PORT/ADMIN_PORT]",
      "change the manager group, one manager at a time (the new one runs with [manager] "
      "join = true)", adm_cmd_update_managers},
+    {"kms-create-key", 1, 1, "NAME",
+     "create a key of the key service (SSE-KMS key id; A-Z a-z 0-9 / _ . : -)",
+     adm_cmd_kms_create_key},
+    {"kms-list-keys", 0, 0, "",
+     "the key service's keys: epochs, dates and the ids of the master keys that wrap them",
+     adm_cmd_kms_list_keys},
+    {"kms-rotate-key", 1, 1, "NAME",
+     "give a key a new epoch for new objects (objects under older epochs stay readable)",
+     adm_cmd_kms_rotate_key},
+    {"kms-rewrap", 0, 0, "",
+     "after a master key rotation: wrap every key epoch of sse_master_key_previous_file "
+     "again under sse_master_key_file", adm_cmd_kms_rewrap},
     {"backup-manager", 1, 1, "FILE",
      "save the manager's whole state (users with secrets!) as JSON to FILE (mode 0600)",
      adm_cmd_backup},

@@ -9,7 +9,8 @@
  *                rebalance, rollback;
  *   adm_users.c  users, endpoints, buckets, backup and restore of the manager;
  *   adm_managers.c  the manager group: its table, update-managers;
- *   adm_keys.c   a user's access keys.
+ *   adm_keys.c   a user's access keys;
+ *   adm_kms.c    the key service's keys (kms-*).
  * A command returns 0 (done), 1 (failed: one line on stderr) or 2 (usage error).
  * Single-threaded: the helpers' static buffers are used at once.
  */
@@ -152,6 +153,10 @@ adm_cmd_fn adm_cmd_create_user, adm_cmd_import_user, adm_cmd_delete_user, adm_cm
 /* adm_keys.c */
 adm_cmd_fn adm_cmd_create_access_key, adm_cmd_delete_access_key, adm_cmd_update_access_key,
     adm_cmd_get_access_keys;
+
+/* adm_kms.c */
+adm_cmd_fn adm_cmd_kms_create_key, adm_cmd_kms_list_keys, adm_cmd_kms_rotate_key,
+    adm_cmd_kms_rewrap;
 
 /* ---- adm_managers.c ------------------------------------------------------------------ */
 

@@ -229,7 +229,9 @@ cl_hosts() {
 # Each daemon listens on its cl_addr; when the manager's is not a loopback address, the admin
 # API gets a token (CL_TOKEN, sent by cl_adm). The ports it picks itself (the managers' Raft
 # ports, and every port of the other managers) avoid the ones given and CL_PORTS_TAKEN (more
-# ports the caller picked and has not bound yet).
+# ports the caller picked and has not bound yet). Every manager gets the same SSE master key,
+# DIR/conf/sse-master.key (32 random bytes, mode 0600), so SSE-S3 and SSE-KMS work in every
+# cluster (docs/OPERATIONS.md, "Encryption keys").
 cl_mgr_name() { # cl_mgr_name ID: the daemon name of manager ID
     if [ "$1" = 1 ]; then echo manager; else echo "manager$1"; fi
 }
@@ -241,6 +243,7 @@ cl_configure() {
     [ -f "$CL_DIR/conf/cluster.env" ] && return 0
     nm=${CL_NMGR:-1}
     secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    (umask 077 && head -c 32 /dev/urandom >"$CL_DIR/conf/sse-master.key")
     maddr=$(cl_addr manager)
     CL_TOKEN=""
     [[ $maddr == 127.* ]] || CL_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -277,6 +280,7 @@ rpc_listen = $v:${ports[0]}
 admin_listen = $v:${ports[1]}
 raft_listen = $v:${ports[2]}
 data_dir = $CL_DIR/data/$name
+sse_master_key_file = $CL_DIR/conf/sse-master.key
 
 [cluster]
 secret = $secret

@@ -16,6 +16,7 @@
 #include "common/rpc.h"
 #include "gateway/gateway.h"
 #include "gateway/workers.h"
+#include "tests/unit/gateway/stand_in_mgr.h"
 
 #define KNOWN "AKKNOWN0000000000001"
 
@@ -47,21 +48,7 @@ static void on_fake(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
 
 static void setup(void)
 {
-    cn_rpc_server_opts_t o = {.host = "127.0.0.1", .port = 0, .secret = "s3cret",
-                              .handler = on_fake};
-    cn_mgr_addrs_t addrs;
-    char list[64], err[128];
-
-    cn_log_init("test", CN_LOG_ERROR, NULL);
-    cr_assert_eq(uv_loop_init(&loop), 0);
-    memset(&srv, 0, sizeof(srv));
-    srv.loop = &loop;
-    gw_shared_create(&srv, 1); /* the tables a learned key is published to */
-    srv.conf.rpc_timeout_ms = 2000;
-    cr_assert_eq(cn_rpc_server_start(&loop, &o, &fake), 0);
-    snprintf(list, sizeof(list), "127.0.0.1:%d", cn_rpc_server_port(fake));
-    cr_assert_eq(cn_mgr_addrs_parse(&addrs, list, err, sizeof(err)), 0, "%s", err);
-    cr_assert_eq(cn_mgr_client_create(&loop, &addrs, "s3cret", "gw-test", &srv.mgr.client), 0);
+    t_stand_in_start(&loop, &srv, on_fake, &fake);
     asked = 0;
 }
 TestSuite(key_ask, .init = setup);

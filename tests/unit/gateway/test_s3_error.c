@@ -123,6 +123,7 @@ Test(s3_error, from_rc, .timeout = 10)
     cr_assert_eq(gw_s3_err_from_rc(CN_E2BIG), GW_S3_ENTITY_TOO_LARGE);
     cr_assert_eq(gw_s3_err_from_rc(CN_ENOTEMPTY), GW_S3_BUCKET_NOT_EMPTY);
     cr_assert_eq(gw_s3_err_from_rc(CN_ENAMETOOLONG), GW_S3_KEY_TOO_LONG);
+    cr_assert_eq(gw_s3_err_from_rc(CN_ENOTSUP), GW_S3_NOT_IMPLEMENTED);
     cr_assert_eq(gw_s3_err_from_rc(CN_ECORRUPT), GW_S3_INTERNAL_ERROR);
     cr_assert_eq(gw_s3_err_from_rc(CN_EIO), GW_S3_INTERNAL_ERROR);
     cr_assert_eq(gw_s3_err_from_rc(CN_ECOND), GW_S3_PRECONDITION_FAILED);

@@ -71,6 +71,14 @@ static inline void t_cmd_sample(enum mgr_cmd_kind kind, mgr_cmd_t *c)
     mgr_cmd_set_text(c, "{\"Version\":\"2012-10-17\",\"Statement\":[]}", 39);
     snprintf(c->config, sizeof(c->config), "public_access_block");
     snprintf(c->key_status, sizeof(c->key_status), "Inactive");
+    snprintf(c->kms.name, sizeof(c->kms.name), "aws/s3");
+    c->kms.epoch = 2;
+    snprintf(c->kms.master, sizeof(c->kms.master), "0123456789abcdef");
+    for (size_t i = 0; i < sizeof(c->kms.wrapped); i++)
+        c->kms.wrapped[i] = (uint8_t)(i * 7 + 1);
+    mgr_cmd_add_wrap(c, &c->kms);
+    c->kms.epoch = 3;
+    mgr_cmd_add_wrap(c, &c->kms);
 }
 
 #endif

@@ -277,6 +277,108 @@ Test(mgr_cmd, maps_that_are_not_entries_are_corrupt, .timeout = 10)
     cr_assert_eq(decode_buf(&b), CN_ECORRUPT);
 }
 
+/* The key service's entries: the wrapped KEK is bin of exactly 60 bytes, a rewrap carries
+ * its records in order. */
+Test(mgr_cmd, kms_entries_keep_their_wrapped_keys, .timeout = 10)
+{
+    mgr_cmd_t want, got;
+
+    t_cmd_sample(MGR_CMD_KMS_KEY_ROTATE, &want);
+    round_trip(&want, &got);
+    cr_assert_str_eq(got.kms.name, "aws/s3");
+    cr_assert_eq(got.kms.epoch, 3);
+    cr_assert_str_eq(got.kms.master, "0123456789abcdef");
+    cr_assert_arr_eq(got.kms.wrapped, want.kms.wrapped, CN_SSE_WRAPPED_LEN);
+    cr_assert_eq(got.created_ms, want.created_ms);
+    cr_assert_eq(got.nwraps, 0, "wraps are not a field of kms_key_rotate");
+    mgr_cmd_dispose(&got);
+    mgr_cmd_dispose(&want);
+
+    t_cmd_sample(MGR_CMD_KMS_KEY_CREATE, &want);
+    round_trip(&want, &got);
+    cr_assert_eq(got.kms.epoch, 0, "create sends no epoch: it is always 1");
+    cr_assert_arr_eq(got.kms.wrapped, want.kms.wrapped, CN_SSE_WRAPPED_LEN);
+    mgr_cmd_dispose(&got);
+    mgr_cmd_dispose(&want);
+
+    t_cmd_sample(MGR_CMD_KMS_REWRAP, &want);
+    round_trip(&want, &got);
+    cr_assert_eq(got.nwraps, 2);
+    cr_assert_eq(got.wraps[0].epoch, 2);
+    cr_assert_eq(got.wraps[1].epoch, 3);
+    cr_assert_str_eq(got.wraps[1].name, "aws/s3");
+    cr_assert_str_eq(got.wraps[1].master, "0123456789abcdef");
+    cr_assert_arr_eq(got.wraps[1].wrapped, want.wraps[1].wrapped, CN_SSE_WRAPPED_LEN);
+    cr_assert_str_eq(got.kms.name, "", "kms is not a field of kms_rewrap");
+    mgr_cmd_dispose(&got);
+    mgr_cmd_dispose(&want);
+}
+
+/* {"v": 1, "kind": kind} and then the caller's n pairs. */
+static void head_only(cn_buf_t *b, msgpack_packer *pk, const char *kind, size_t n)
+{
+    begin(b, pk);
+    msgpack_pack_map(pk, 2 + n);
+    str(pk, "v");
+    msgpack_pack_uint64(pk, 1);
+    str(pk, "kind");
+    str(pk, kind);
+}
+
+static void bin(msgpack_packer *pk, size_t n)
+{
+    static const uint8_t zero[64];
+
+    msgpack_pack_bin(pk, n);
+    msgpack_pack_bin_body(pk, zero, n);
+}
+
+/* A kms_key_create up to the key "wrapped", whose value the caller packs. */
+static void create_head(cn_buf_t *b, msgpack_packer *pk)
+{
+    head_only(b, pk, "kms_key_create", 4);
+    str(pk, "name");
+    str(pk, "k1");
+    str(pk, "created_ms");
+    msgpack_pack_uint64(pk, 1);
+    str(pk, "master");
+    str(pk, "0123456789abcdef");
+    str(pk, "wrapped");
+}
+
+Test(mgr_cmd, kms_wrapped_keys_of_another_size_are_corrupt, .timeout = 10)
+{
+    static const size_t sizes[] = {0, 59, 61, 60};
+    cn_buf_t b;
+    msgpack_packer pk;
+
+    for (size_t i = 0; i < 4; i++) {
+        create_head(&b, &pk);
+        bin(&pk, sizes[i]);
+        cr_expect_eq(decode_buf(&b), sizes[i] == 60 ? 0 : CN_ECORRUPT, "%zu bytes", sizes[i]);
+    }
+    /* a wrapped key as a string */
+    create_head(&b, &pk);
+    str(&pk, "000000000000000000000000000000000000000000000000000000000000");
+    cr_expect_eq(decode_buf(&b), CN_ECORRUPT);
+    /* rewrap records: 3 elements, an epoch as a string, a short wrapped key */
+    for (int bad = 0; bad < 3; bad++) {
+        head_only(&b, &pk, "kms_rewrap", 1);
+        str(&pk, "wraps");
+        msgpack_pack_array(&pk, 1);
+        msgpack_pack_array(&pk, bad == 0 ? 3 : 4);
+        str(&pk, "k1");
+        if (bad == 1)
+            str(&pk, "1");
+        else
+            msgpack_pack_uint64(&pk, 1);
+        str(&pk, "0123456789abcdef");
+        if (bad != 0)
+            bin(&pk, bad == 2 ? 59 : 60);
+        cr_expect_eq(decode_buf(&b), CN_ECORRUPT, "case %d", bad);
+    }
+}
+
 Test(mgr_cmd, cut_flipped_and_padded_bytes_never_crash, .timeout = 60)
 {
     mgr_cmd_t c;

@@ -124,7 +124,7 @@ struct step {
     int want;                      /* what applying must decide */
 };
 
-static struct step steps[80];
+static struct step steps[100];
 static size_t nsteps;
 
 static void add(mgr_cmd_t *c, int want)
@@ -253,6 +253,50 @@ static void rings(enum mgr_cmd_kind k, const cn_ring_t *r, uint64_t cur, uint64_
     add(&c, want);
 }
 
+/* kms_key_create (epoch 0) or kms_key_rotate of name, with wrapped bytes made of fill. */
+static void kms_key(const char *name, uint64_t epoch, uint8_t fill, int want)
+{
+    mgr_cmd_t c;
+
+    mgr_cmd_init(&c, epoch == 0 ? MGR_CMD_KMS_KEY_CREATE : MGR_CMD_KMS_KEY_ROTATE);
+    snprintf(c.kms.name, sizeof(c.kms.name), "%s", name);
+    c.kms.epoch = epoch;
+    snprintf(c.kms.master, sizeof(c.kms.master), "00112233aabbccdd");
+    memset(c.kms.wrapped, fill, sizeof(c.kms.wrapped));
+    c.created_ms = 1700000000100ull + fill;
+    add(&c, want);
+}
+
+/* The key service's entries: created, rotated, rewrapped, and the refusals of each. */
+static void scenario_kms(void)
+{
+    mgr_kms_wrap_t w = {.epoch = 2, .master = "ffeeddccbbaa9988"};
+    mgr_cmd_t c;
+
+    kms_key("aws/s3", 0, 1, 0);
+    kms_key("aws/s3", 0, 2, CN_EEXIST);
+    kms_key("bad name", 0, 2, CN_EINVAL);   /* the decoder takes it, the apply refuses it */
+    kms_key("aws/s3", 2, 3, 0);
+    kms_key("aws/s3", 2, 4, CN_ECONFLICT); /* another rotation came first */
+    kms_key("aws/s3", 4, 4, CN_ECONFLICT);
+    kms_key("nokey", 2, 4, CN_ENOENT);
+    kms_key("app:key-1", 0, 5, 0);
+    mgr_cmd_init(&c, MGR_CMD_KMS_REWRAP);
+    snprintf(w.name, sizeof(w.name), "aws/s3");
+    memset(w.wrapped, 9, sizeof(w.wrapped));
+    mgr_cmd_add_wrap(&c, &w);
+    w.epoch = 1;
+    mgr_cmd_add_wrap(&c, &w);
+    snprintf(w.name, sizeof(w.name), "app:key-1");
+    mgr_cmd_add_wrap(&c, &w);
+    add(&c, 0);
+    mgr_cmd_init(&c, MGR_CMD_KMS_REWRAP); /* all or nothing: epoch 3 does not exist */
+    mgr_cmd_add_wrap(&c, &w);
+    w.epoch = 3;
+    mgr_cmd_add_wrap(&c, &w);
+    add(&c, CN_ENOENT);
+}
+
 /* Every kind but snapshot, each applied at least once, and a few refused. */
 static void scenario(void)
 {
@@ -261,6 +305,7 @@ static void scenario(void)
     mgr_cmd_t c;
 
     nsteps = 0;
+    scenario_kms();
     create_user("alice", ID_A, "AKALICE0000000000001", 0);
     create_user("bob", ID_B, "AKBOB000000000000001", 0);
     create_user("alice", ID_B, "AKOTHER000000000001X", CN_EEXIST); /* refused: the name */
