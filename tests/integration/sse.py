@@ -8,7 +8,10 @@ whole cluster, with Debian's boto3 1.26). Phases (CAIRN_PHASE):
                  SSE-C keys, SSE-C over HTTP, unknown KMS keys, x-amz-server-side-encryption
                  on a GET), bucket default encryption (Put/Get/DeleteBucketEncryption) and
                  the writes that cannot apply it yet (501)
-  after-restart  the objects written in main, read again after every storage node restarted
+  rotated        after test_sse.sh rotated the keys "app-key" and "aws/s3" (kms-rotate-key):
+                 objects written before and after read, and so do those written now
+  after-restart  every object written before, read again after every storage node restarted
+                 (and, in test_sse.sh, after the managers' master key was rotated)
 Prints ok/FAIL lines. Environment: CAIRN_EP, CAIRN_AK/SK (alice), CAIRN_PHASE.
 """
 import base64
@@ -144,6 +147,48 @@ def phase_main_ssec():
                 (501, "NotImplemented"), Bucket=B, Key="c/mpu", **ssec())
 
 
+# the modes whose keys the key service holds: (name, put parameters, the headers' values)
+WRAPPED = (
+    ("SSE-S3", {"ServerSideEncryption": "AES256"}, ("AES256", "")),
+    ("SSE-KMS app-key", {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "app-key"},
+     ("aws:kms", "app-key")),
+    ("SSE-KMS default key", {"ServerSideEncryption": "aws:kms"}, ("aws:kms", "aws/s3")),
+)
+
+
+def mode_headers(r):
+    return (r.get("ServerSideEncryption", ""), r.get("SSEKMSKeyId", ""))
+
+
+def phase_main_wrapped(prefix):
+    for mode, params, want in WRAPPED:
+        for name, data in (("small", SMALL), ("multi", MULTI), ("large", LARGE), ("empty", b"")):
+            key = "%s/%s/%s" % (prefix, mode.replace(" ", "-"), name)
+            r = alice.put_object(Bucket=B, Key=key, Body=data, **params)
+            expect("%s put %s answers the mode" % (mode, name), mode_headers(r) == want, r)
+            md5 = hashlib.md5(data).hexdigest()
+            expect("%s put %s: the ETag %s the MD5 of the data" % (
+                mode, name, "is" if mode == "SSE-S3" else "is not"),
+                (r["ETag"].strip('"') == md5) == (mode == "SSE-S3"), r["ETag"])
+            expect_body("%s get %s" % (mode, name), key, data)
+            h = alice.head_object(Bucket=B, Key=key)
+            expect("%s head %s: length and mode" % (mode, name),
+                   h["ContentLength"] == len(data) and mode_headers(h) == want, h)
+        ranges(mode + " large", "%s/%s/large" % (prefix, mode.replace(" ", "-")), LARGE)
+    expect_error("SSE-KMS with an unknown key id", alice.put_object, 400,
+                 "KMS.NotFoundException", Bucket=B, Key="k/unknown", Body=b"x",
+                 ServerSideEncryption="aws:kms", SSEKMSKeyId="no-such-key")
+    expect_error("an SSE-C key for an SSE-S3 object", get, 400, "InvalidRequest",
+                 key="%s/SSE-S3/small" % prefix, **ssec())
+
+
+def read_wrapped(prefix, label):
+    for mode, _, _ in WRAPPED:
+        for name, data in (("small", SMALL), ("multi", MULTI), ("large", LARGE), ("empty", b"")):
+            expect_body("%s: %s %s/%s" % (label, mode, prefix, name),
+                        "%s/%s/%s" % (prefix, mode.replace(" ", "-"), name), data)
+
+
 def phase_bucket_default():
     expect_error("GetBucketEncryption of a bucket without one", alice.get_bucket_encryption,
                  404, "ServerSideEncryptionConfigurationNotFoundError", Bucket=DB)
@@ -154,6 +199,29 @@ def phase_bucket_default():
     rule = r["ServerSideEncryptionConfiguration"]["Rules"][0]
     expect("GetBucketEncryption answers it",
            rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256", r)
+    r = alice.put_object(Bucket=DB, Key="d/s3", Body=MULTI)
+    expect("a PUT without headers gets the default (SSE-S3)",
+           mode_headers(r) == ("AES256", ""), r)
+    h = alice.head_object(Bucket=DB, Key="d/s3")
+    expect("HEAD shows it", mode_headers(h) == ("AES256", ""), h)
+    expect_body("and it reads", "d/s3", MULTI, bucket=DB)
+    r = alice.put_object(Bucket=DB, Key="d/c", Body=SMALL, **ssec())
+    expect("a request's own SSE-C wins over the default",
+           hdr(r, "x-amz-server-side-encryption-customer-algorithm") == "AES256" and
+           mode_headers(r)[0] == "", r)
+    expect_body("and it reads with its key", "d/c", SMALL, bucket=DB, **ssec())
+    kms = {"Rules": [{"ApplyServerSideEncryptionByDefault": {
+        "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "app-key"}, "BucketKeyEnabled": True}]}
+    expect_code("PutBucketEncryption aws:kms app-key", alice.put_bucket_encryption, 200,
+                Bucket=DB, ServerSideEncryptionConfiguration=kms)
+    r = alice.get_bucket_encryption(Bucket=DB)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    expect("GetBucketEncryption answers the key and BucketKeyEnabled",
+           r["ApplyServerSideEncryptionByDefault"].get("KMSMasterKeyID") == "app-key" and
+           r.get("BucketKeyEnabled") is True, r)
+    r = alice.put_object(Bucket=DB, Key="d/kms", Body=LARGE)
+    expect("a PUT without headers gets the default (SSE-KMS app-key, bucket key)",
+           mode_headers(r) == ("aws:kms", "app-key") and r.get("BucketKeyEnabled") is True, r)
+    expect_body("and it reads", "d/kms", LARGE, bucket=DB)
     expect_code("CopyObject into a bucket with a default encryption: 501", alice.copy_object,
                 (501, "NotImplemented"), Bucket=DB, Key="copy",
                 CopySource={"Bucket": B, "Key": "plain"})
@@ -173,6 +241,15 @@ def phase_after_restart():
     for name, data in (("small", SMALL), ("multi", MULTI), ("large", LARGE), ("empty", b"")):
         expect_body("after the restarts: SSE-C %s" % name, "c/" + name, data, **ssec())
     ranges("after the restarts: SSE-C large", "c/large", LARGE, **ssec())
+    read_wrapped("w1", "after the restarts, written before the rotation")
+    read_wrapped("w2", "after the restarts, written after the rotation")
+    expect_body("after the restarts: the default's SSE-KMS object", "d/kms", LARGE, bucket=DB)
+
+
+def phase_rotated():
+    read_wrapped("w1", "after the rotation, written before")
+    phase_main_wrapped("w2")
+    read_wrapped("w1", "after the rotation, written before, again")
 
 
 phase = os.environ.get("CAIRN_PHASE", "main")
@@ -183,7 +260,10 @@ if phase == "main":
         except botocore.exceptions.ClientError:
             pass
     phase_main_ssec()
+    phase_main_wrapped("w1")
     phase_bucket_default()
+elif phase == "rotated":
+    phase_rotated()
 else:
     phase_after_restart()
 sys.exit(1 if s3check.FAILED else 0)

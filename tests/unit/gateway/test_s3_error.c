@@ -83,6 +83,7 @@ static const struct {
     {GW_S3_BAD_REQUEST, "BadRequest", 400},
     {GW_S3_INVALID_ENCRYPTION_ALGORITHM, "InvalidEncryptionAlgorithmError", 400},
     {GW_S3_NO_SUCH_ENCRYPTION_CONFIG, "ServerSideEncryptionConfigurationNotFoundError", 404},
+    {GW_S3_KMS_NOT_FOUND, "KMS.NotFoundException", 400},
 };
 
 Test(s3_error, every_enum_value_has_code_status_message, .timeout = 10)
