@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include "common/buf.h"
 
-#define CN_MANIFEST_SSE_MAX 4096 /* bytes of an encryption record */
+#define CN_MANIFEST_SSE_MAX (1u << 20) /* bytes of an encryption record (10000 parts fit) */
 
 typedef struct cn_manifest_seg {
     char *prefix;

@@ -30,6 +30,7 @@
 #define DEC_MAGIC 0x53534544u /* "SSED" */
 #define AAD_LEN 14            /* version, part, block index, final */
 #define HKDF_INFO "cairn sse-c object key v1"
+#define PART_INFO "cairn sse part key v1"
 #define CHECK_LABEL "cairn sse-c key check v1"
 
 enum { ST_OPEN, ST_DONE, ST_FAILED };
@@ -457,11 +458,11 @@ int cn_sse_random_key(uint8_t key[CN_SSE_KEY_LEN])
     return cn_random_bytes(key, CN_SSE_KEY_LEN);
 }
 
-int cn_sse_c_derive(const uint8_t customer_key[CN_SSE_KEY_LEN],
-                    const uint8_t salt[CN_SSE_SALT_LEN], uint8_t dk[CN_SSE_KEY_LEN])
+/* HKDF-SHA256(ikm, salt, info) into dk: 0 or CN_EIO. */
+static int hkdf(const uint8_t ikm[CN_SSE_KEY_LEN], const uint8_t salt[CN_SSE_SALT_LEN],
+                char *info, size_t info_len, uint8_t dk[CN_SSE_KEY_LEN])
 {
     static char digest[] = "SHA256";
-    static char info[] = HKDF_INFO;
     OSSL_PARAM params[5];
     EVP_KDF_CTX *kctx = NULL;
     EVP_KDF *kdf;
@@ -470,10 +471,10 @@ int cn_sse_c_derive(const uint8_t customer_key[CN_SSE_KEY_LEN],
     /* OSSL_PARAM takes non-const pointers for what it only reads */
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
     params[1] = OSSL_PARAM_construct_octet_string(
-        OSSL_KDF_PARAM_KEY, (void *)(uintptr_t)customer_key, CN_SSE_KEY_LEN);
+        OSSL_KDF_PARAM_KEY, (void *)(uintptr_t)ikm, CN_SSE_KEY_LEN);
     params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)(uintptr_t)salt,
                                                   CN_SSE_SALT_LEN);
-    params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, sizeof(info) - 1);
+    params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, info_len);
     params[4] = OSSL_PARAM_construct_end();
     if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL)
         return CN_EIO;
@@ -483,6 +484,20 @@ int cn_sse_c_derive(const uint8_t customer_key[CN_SSE_KEY_LEN],
     EVP_KDF_CTX_free(kctx);
     EVP_KDF_free(kdf);
     return rc;
+}
+
+int cn_sse_c_derive(const uint8_t customer_key[CN_SSE_KEY_LEN],
+                    const uint8_t salt[CN_SSE_SALT_LEN], uint8_t dk[CN_SSE_KEY_LEN])
+{
+    static char info[] = HKDF_INFO;
+    return hkdf(customer_key, salt, info, sizeof(info) - 1, dk);
+}
+
+int cn_sse_part_key(const uint8_t upload_key[CN_SSE_KEY_LEN],
+                    const uint8_t salt[CN_SSE_SALT_LEN], uint8_t dk[CN_SSE_KEY_LEN])
+{
+    static char info[] = PART_INFO;
+    return hkdf(upload_key, salt, info, sizeof(info) - 1, dk);
 }
 
 void cn_sse_c_check(const uint8_t customer_key[CN_SSE_KEY_LEN],

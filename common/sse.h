@@ -148,6 +148,11 @@ int cn_sse_random_key(uint8_t key[CN_SSE_KEY_LEN] /* OUT */);
  *  OpenSSL fails. */
 int cn_sse_c_derive(const uint8_t customer_key[CN_SSE_KEY_LEN],
                     const uint8_t salt[CN_SSE_SALT_LEN], uint8_t dk[CN_SSE_KEY_LEN] /* OUT */);
+/** A multipart upload's part: DK = HKDF-SHA256(ikm = the upload's key, salt, info = "cairn sse
+ *  part key v1"), the salt random per upload of the part (a part uploaded again is a new
+ *  stream). 0, or CN_EIO when OpenSSL fails. */
+int cn_sse_part_key(const uint8_t upload_key[CN_SSE_KEY_LEN],
+                    const uint8_t salt[CN_SSE_SALT_LEN], uint8_t dk[CN_SSE_KEY_LEN] /* OUT */);
 /** SSE-C: the key check stored with the object instead of the key, HMAC-SHA256(key = the
  *  customer's key, "cairn sse-c key check v1" || salt). */
 void cn_sse_c_check(const uint8_t customer_key[CN_SSE_KEY_LEN],

@@ -233,7 +233,8 @@ static void on_chunk_get(int status, cn_msg_t *resp, void *arg)
     o->pos += b.len;
     if (o->sse != NULL) { /* an encrypted object: the plaintext of the blocks it completes */
         cn_slice_t stored = b;
-        if ((rc = gw_s3_sse_stream_piece(r, stored, o->pos >= o->end, &b)) != 0) {
+        if ((rc = gw_s3_sse_stream_piece(r, stored, o->pos >= o->end, &b)) != 0 ||
+            (o->pos >= o->end && (rc = gw_s3_sse_stream_next(r, &o->pos, &o->end)) < 0)) {
             cn_msg_free(resp);
             stream_fail(r, rc);
             return;

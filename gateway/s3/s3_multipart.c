@@ -391,6 +391,7 @@ struct mpu_op {
     uint64_t max, marker_num;
     cn_buf_t key_marker, id_marker, prefix;
     gw_list_out_t *list;
+    struct gw_obj_sse *sse;  /* CreateMultipartUpload of an encrypted upload (s3_sse.h) */
 };
 
 static void mpu_free(gw_req_t *r)
@@ -417,6 +418,7 @@ static void mpu_free(gw_req_t *r)
     cn_manifest_dispose(&o->man);
     cn_manifest_dispose(&o->old_man);
     gw_list_out_free(o->list);
+    gw_s3_sse_free(o->sse);
     cn_free(o);
     r->op = NULL;
 }
@@ -622,7 +624,7 @@ static int part_record_read(cn_msg_t *resp, struct part_info *p, char etag[72])
     meta_checksum(meta, p->checksum, sizeof(p->checksum));
     if (cn_manifest_decode(b.ptr ? b.ptr : "", b.len, &p->man) != 0)
         return CN_ECORRUPT;
-    p->size = p->man.size;
+    p->size = cn_manifest_object_size(&p->man); /* an encrypted part's plaintext */
     return 0;
 }
 
@@ -696,6 +698,7 @@ static void on_marker_put(int status, cn_msg_t *resp, void *arg)
         gw_req_add_header(r, "x-amz-checksum-algorithm", name, strlen(name));
         gw_req_add_header(r, "x-amz-checksum-type", "COMPOSITE", 9);
     }
+    gw_s3_sse_headers(r, o->sse);
     cn_buf_init(&b);
     gw_xml_decl(&b);
     gw_xml_open_ns(&b, "InitiateMultipartUploadResult", GW_S3_XMLNS);
@@ -743,13 +746,14 @@ static int create_checksum_alg(gw_req_t *r, gw_checksum_alg_t *alg)
     return 0;
 }
 
+static void create_put_marker(gw_req_t *r);
+
 void gw_s3_create_multipart(gw_req_t *r)
 {
     struct mpu_op *o;
     uint8_t rnd[MPU_ID_LEN / 2];
-    cn_msg_t *m;
 
-    if (check_key(r) != 0 || gw_s3_sse_refuse_plain(r))
+    if (check_key(r) != 0)
         return;
     o = mpu_new(r);
     if (create_checksum_alg(r, &o->alg) != 0)
@@ -764,7 +768,15 @@ void gw_s3_create_multipart(gw_req_t *r)
     gw_meta_set(&o->meta, GW_META_INITIATOR, r->requester); /* just encoded: cannot fail */
     if (o->alg != GW_CK_NONE)
         gw_meta_set(&o->meta, MPU_CKALG, gw_mpu_sum_name(o->alg));
-    m = msg_for(CN_OP_PUT, &o->mkey);
+    /* the upload's encryption, decided now, goes into the marker (s3_sse.h) */
+    gw_s3_sse_create(r, &o->sse, &o->meta, create_put_marker);
+}
+
+static void create_put_marker(gw_req_t *r)
+{
+    struct mpu_op *o = r->op;
+    cn_msg_t *m = msg_for(CN_OP_PUT, &o->mkey);
+
     cn_msg_set_u64(m, "clock", 0);
     cn_msg_set_str(m, "etag", "");
     cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
@@ -811,6 +823,16 @@ static int part_checksum(gw_req_t *r, gw_checksum_alg_t alg)
     return 0;
 }
 
+/* The part's bytes go on: copied from the source, or the request's (encrypted first when
+ * the upload is, s3_sse.h). */
+static void part_go(gw_req_t *r)
+{
+    if (((gw_obj_op_t *)r->op)->copy_reply == 2)
+        gw_s3_upload_part_copy(r);
+    else
+        gw_obj_put_start(r);
+}
+
 static void on_part_marker(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
@@ -824,13 +846,13 @@ static void on_part_marker(int status, cn_msg_t *resp, void *arg)
         return;
     }
     have_alg = meta_value(cn_slice(meta.data, meta.len), MPU_CKALG, alg, sizeof(alg));
-    cn_buf_dispose(&meta);
-    if (have_alg && part_checksum(r, gw_mpu_sum_alg(alg, strlen(alg))) != 0)
+    if (have_alg && part_checksum(r, gw_mpu_sum_alg(alg, strlen(alg))) != 0) {
+        cn_buf_dispose(&meta);
         return;
-    if (((gw_obj_op_t *)r->op)->copy_reply == 2)
-        gw_s3_upload_part_copy(r);
-    else
-        gw_obj_put_start(r);
+    }
+    gw_s3_sse_part(r, cn_slice(meta.data, meta.len), ((gw_obj_op_t *)r->op)->part_number,
+                   part_go);
+    cn_buf_dispose(&meta);
 }
 
 void gw_s3_upload_part(gw_req_t *r)
@@ -865,6 +887,7 @@ void gw_s3_upload_part(gw_req_t *r)
     o = gw_obj_op_new(r, k.data, k.len);
     o->body = r->body;
     o->force_chunked = 1;
+    o->part_number = (uint32_t)num;
     if (cn_random_bytes(&ver, sizeof(ver)) != 0)
         ver = cn_now_ns();
     upload_key(&k, 'c', r);
@@ -962,6 +985,7 @@ static void on_complete_marker_done(int status, cn_msg_t *resp, void *arg)
     sweep_start(r->srv, &o->pprefix, keep);
     if (o->have_old)
         gw_chunk_delete_all(r->srv, &o->old_man);
+    gw_s3_sse_headers_of_man(r, &o->man);
     complete_reply(r, o->etag, o->vid, o->sum);
 }
 
@@ -1019,7 +1043,7 @@ static void complete_put_parent(gw_req_t *r)
     cn_msg_set_str(m, "etag", o->etag);
     cn_msg_set_bytes(m, "meta", o->meta.data ? o->meta.data : "", o->meta.len);
     cn_msg_set_u64(m, "flags", CN_OBJ_MANIFEST);
-    cn_msg_set_u64(m, "size", o->man.size);
+    cn_msg_set_u64(m, "size", cn_manifest_object_size(&o->man)); /* plaintext: listings' */
     cn_msg_set_u64(m, "want_prev", 1); /* the reply says what it replaced */
     cn_wcond_to_msg(&o->wcond, m);      /* a condition: the key's coordinator decides */
     cn_msg_set_body_copy(m, body.data, body.len);
@@ -1061,6 +1085,8 @@ static void complete_build(gw_req_t *r)
     uint8_t md5[CN_MD5_LEN];
     char hex[2 * CN_MD5_LEN + 1];
     uint64_t total = 0;
+    const cn_manifest_t **mans;
+    gw_s3_err_t e;
 
     for (size_t i = 0; i < o->nparts; i++) {
         struct part_info *p = &o->parts[i];
@@ -1084,11 +1110,21 @@ static void complete_build(gw_req_t *r)
         } else {
             cn_manifest_add_part(&o->man, p->number, (uint32_t)p->man.nsegs, p->checksum);
         }
-        total += p->size;
+        total += p->man.size; /* stored bytes: an encrypted part's are more */
     }
     cn_digest_final(d, md5);
     if (complete_sum(r) != 0)
         return;
+    /* an encrypted upload: the object's record, from its parts' (s3_sse.h) */
+    mans = cn_calloc(o->nparts ? o->nparts : 1, sizeof(*mans));
+    for (size_t i = 0; i < o->nparts; i++)
+        mans[i] = &o->parts[i].man;
+    e = gw_s3_sse_complete(&o->meta, mans, o->nparts, &o->man);
+    cn_free(mans);
+    if (e != GW_S3_OK) {
+        gw_req_error(r, e, NULL);
+        return;
+    }
     cn_hex(md5, sizeof(md5), hex);
     snprintf(o->etag, sizeof(o->etag), "%s-%zu", hex, o->nparts);
     o->man.size = total;

@@ -195,7 +195,7 @@ void gw_obj_put_reply(gw_req_t *r)
         gw_post_reply(r);
         return;
     }
-    gw_s3_sse_add_headers(r);
+    gw_s3_sse_headers(r, o->sse);
     if (!o->copy_reply) {
         gw_req_add_header(r, "etag", etag, strlen(etag));
         if (r->checksum_name[0])
@@ -515,7 +515,9 @@ static int select_part(gw_req_t *r, const char *etag, uint64_t size)
         o->ranged = size > 0; /* S3: a range of all of it (206), but for an empty object */
         return 0;
     }
-    if (cn_manifest_part_range(&o->man, etag, o->part_number, &part) != 0) {
+    if (cn_manifest_part_range(&o->man, etag, o->part_number, &part) != 0 ||
+        gw_s3_sse_part_range(r, o->part_number, &part.off, &part.len) < 0) {
+        /* an encrypted object's parts are its record's, in plaintext bytes */
         gw_req_error(r, GW_S3_INVALID_PART_NUMBER, NULL);
         return -1;
     }
@@ -694,7 +696,7 @@ static void get_proceed(gw_req_t *r, int have_body)
         }
     }
     set_object_headers(r, etag, mtime);
-    gw_s3_sse_add_headers(r);
+    gw_s3_sse_headers(r, o->sse);
     if (o->head) {
         r->http.responded = 1;
         r->http.req->res.status = o->ranged ? 206 : 200;

@@ -50,7 +50,7 @@ typedef struct gw_obj_op {
     int is_manifest;
     uint64_t total, off, len;
     int ranged;
-    uint32_t part_number;    /* ?partNumber (1..10000), 0 when none */
+    uint32_t part_number;    /* ?partNumber (1..10000), 0 when none; UploadPart's number */
     int part_whole;          /* ?partNumber=1 of an object that is one part: all of it */
     const char *part_sum;    /* the part's "x-amz-checksum-<alg>=<base64>" (in o->man) or NULL */
     uint64_t pos, end;

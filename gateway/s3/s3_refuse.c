@@ -43,8 +43,11 @@ static const char sse_msg[] = "Server-side encryption (x-amz-server-side-encrypt
                               "supported yet on this operation: the object would be stored "
                               "unencrypted.";
 /* the operations that encrypt or decrypt (s3_sse.h): PutObject (CopyObject refuses them in
- * s3_copy.c), GetObject and HeadObject; the others still refuse the headers */
-#define SSE_WRITE (OBJECT_WRITE & ~OP(GW_OP_PUT_OBJECT))
+ * s3_copy.c), CreateMultipartUpload, UploadPart (an SSE-C key), GetObject and HeadObject;
+ * the others refuse the headers */
+#define SSE_WRITE (OBJECT_WRITE & ~(OP(GW_OP_PUT_OBJECT) | OP(GW_OP_CREATE_MULTIPART)))
+/* an SSE-C upload's parts carry its key (s3_sse.c checks it) */
+#define SSE_C_WRITE (SSE_WRITE & ~OP(GW_OP_UPLOAD_PART))
 #define SSE_C_READ OP(GW_OP_GET_OBJECT_ATTRIBUTES) /* an SSE-C key asks to decrypt */
 static const char redirect_msg[] =
     "Website redirects (x-amz-website-redirect-location) are not supported yet.";
@@ -59,9 +62,9 @@ static const struct header_rule {
     {"x-amz-server-side-encryption-aws-kms-key-id", SSE_WRITE, sse_msg},
     {"x-amz-server-side-encryption-context", SSE_WRITE, sse_msg},
     {"x-amz-server-side-encryption-bucket-key-enabled", SSE_WRITE, sse_msg},
-    {"x-amz-server-side-encryption-customer-algorithm", SSE_WRITE | SSE_C_READ, sse_msg},
-    {"x-amz-server-side-encryption-customer-key", SSE_WRITE | SSE_C_READ, sse_msg},
-    {"x-amz-server-side-encryption-customer-key-md5", SSE_WRITE | SSE_C_READ, sse_msg},
+    {"x-amz-server-side-encryption-customer-algorithm", SSE_C_WRITE | SSE_C_READ, sse_msg},
+    {"x-amz-server-side-encryption-customer-key", SSE_C_WRITE | SSE_C_READ, sse_msg},
+    {"x-amz-server-side-encryption-customer-key-md5", SSE_C_WRITE | SSE_C_READ, sse_msg},
     {"x-amz-copy-source-server-side-encryption-customer-algorithm", COPY, sse_msg},
     {"x-amz-copy-source-server-side-encryption-customer-key", COPY, sse_msg},
     {"x-amz-copy-source-server-side-encryption-customer-key-md5", COPY, sse_msg},

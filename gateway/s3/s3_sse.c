@@ -1,10 +1,9 @@
 /*
- * gateway/s3/s3_sse.c: server-side encryption of PutObject and GetObject/HeadObject (see
- * s3_sse.h). The checks of a read follow S3's order: an encrypted object's SSE-C key first
- * (missing: 400 InvalidRequest, wrong: 403 AccessDenied), then the data key of SSE-S3/KMS
- * from the key service; no byte of the object is sent before both are settled.
+ * gateway/s3/s3_sse.c: server-side encryption of the writes: PutObject,
+ * CreateMultipartUpload, UploadPart, CompleteMultipartUpload (see s3_sse.h); and what the
+ * reads share with them (s3_sse_int.h): the headers, the key service, the records' keys.
  */
-#include "gateway/s3/s3_sse.h"
+#include "gateway/s3/s3_sse_int.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -17,25 +16,22 @@
 #include "common/mem.h"
 #include "gateway/gateway.h"
 #include "gateway/http/body_pager.h"
-#include "gateway/link/sse_keys.h"
 #include "gateway/s3/s3_object.h"
 
-#define SSE_PREFIX "x-amz-server-side-encryption"
 #define SSE_COPY_PREFIX "x-amz-copy-source-server-side-encryption"
 
-static const char http_msg[] = "Requests specifying Server Side Encryption with Customer "
-                               "provided keys must be made over a secure connection.";
-static const char need_key_msg[] = "The object was stored using a form of Server Side "
-                                   "Encryption. The correct parameters must be provided to "
-                                   "retrieve the object.";
-static const char not_applicable_msg[] = "The encryption parameters are not applicable to "
-                                         "this object.";
+const char gw__sse_http_msg[] = "Requests specifying Server Side Encryption with Customer "
+                                "provided keys must be made over a secure connection.";
+const char gw__sse_not_applicable_msg[] = "The encryption parameters are not applicable to "
+                                          "this object.";
 
-static gw_obj_sse_t *sse_new(gw_obj_op_t *o)
+/* ---- shared (s3_sse_int.h) -------------------------------------------------------------- */
+
+gw_obj_sse_t *gw__sse_new(gw_req_t *r)
 {
-    if (o->sse == NULL)
-        o->sse = cn_calloc(1, sizeof(*o->sse));
-    return o->sse;
+    gw_obj_sse_t *s = cn_calloc(1, sizeof(*s));
+    s->r = r;
+    return s;
 }
 
 void gw_s3_sse_free(gw_obj_sse_t *s)
@@ -44,6 +40,7 @@ void gw_s3_sse_free(gw_obj_sse_t *s)
         return;
     gw_sse_req_dispose(&s->req);
     gw_sse_obj_dispose(&s->rec);
+    OPENSSL_cleanse(s->key, sizeof(s->key));
     OPENSSL_cleanse(s->dk, sizeof(s->dk));
     cn_sse_dec_destroy(s->dec);
     if (s->out) {
@@ -54,8 +51,13 @@ void gw_s3_sse_free(gw_obj_sse_t *s)
     cn_free(s);
 }
 
-/* The request's SSE headers (only those: the parser skips others, but the array is small). */
-static gw_s3_err_t read_headers(gw_req_t *r, gw_sse_req_t *out, const char **msg)
+static int has_prefix(const h2o_iovec_t *name, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return name->len >= n && strncasecmp(name->base, prefix, n) == 0;
+}
+
+gw_s3_err_t gw__sse_read_headers(gw_req_t *r, gw_sse_req_t *out, const char **msg)
 {
     h2o_req_t *req = r->http.req;
     gw_sse_hdr_t h[16];
@@ -63,10 +65,7 @@ static gw_s3_err_t read_headers(gw_req_t *r, gw_sse_req_t *out, const char **msg
 
     for (size_t i = 0; i < req->headers.size; i++) {
         const h2o_header_t *e = &req->headers.entries[i];
-        if (!((e->name->len >= strlen(SSE_PREFIX) &&
-               strncasecmp(e->name->base, SSE_PREFIX, strlen(SSE_PREFIX)) == 0) ||
-              (e->name->len >= strlen(SSE_COPY_PREFIX) &&
-               strncasecmp(e->name->base, SSE_COPY_PREFIX, strlen(SSE_COPY_PREFIX)) == 0)))
+        if (!has_prefix(e->name, GW_SSE_HDR) && !has_prefix(e->name, SSE_COPY_PREFIX))
             continue;
         if (n == sizeof(h) / sizeof(h[0])) { /* more than every SSE header, twice */
             *msg = "Too many server-side encryption headers.";
@@ -79,33 +78,224 @@ static gw_s3_err_t read_headers(gw_req_t *r, gw_sse_req_t *out, const char **msg
     return gw_sse_req_parse(h, n, out, msg);
 }
 
-/* ---- PUT ------------------------------------------------------------------------------- */
-
-/* The object's "bucket/key" (without a version's suffix): what a wrapped key is bound to. */
-static cn_slice_t object_name(const gw_req_t *r, char *buf, size_t cap)
+cn_slice_t gw__sse_object_name(const gw_req_t *r, char buf[GW_SSE_OBJ_NAME_MAX])
 {
-    int n = snprintf(buf, cap, "%s/", r->route.bucket);
-    size_t k = r->route.key_len < cap - (size_t)n - 1 ? r->route.key_len : cap - (size_t)n - 1;
-    memcpy(buf + n, r->route.key, k);
-    return cn_slice(buf, (size_t)n + k);
+    int n = snprintf(buf, GW_SSE_OBJ_NAME_MAX, "%s/", r->route.bucket);
+    memcpy(buf + n, r->route.key, r->route.key_len); /* GW_KEY_MAX at most: it fits */
+    return cn_slice(buf, (size_t)n + r->route.key_len);
 }
 
-/* Encrypts r's body under s->dk into s->stored, wipes the plaintext, and goes on. */
-static void put_encrypt(gw_req_t *r)
+int gw__sse_c_transport_ok(gw_req_t *r)
 {
+    if (gw_http_is_secure(&r->http) || r->srv->conf.sse_c_allow_http)
+        return 1;
+    gw_req_error(r, GW_S3_INVALID_REQUEST, gw__sse_http_msg);
+    return 0;
+}
+
+/* Answers r for a failure of the key service (gw_ssekey_get's or its callback's code). */
+static void key_error(gw_req_t *r, int rc, const char *name, int reading)
+{
+    if (reading && (rc == CN_ENOENT || rc == CN_EINVAL))
+        rc = CN_ECORRUPT; /* the object names a key that was there when it was written */
+    switch (rc) {
+    case CN_ENOENT:
+        gw_req_error(r, GW_S3_KMS_NOT_FOUND, NULL);
+        break;
+    case CN_ENOTSUP:
+        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "Server-side encryption with SSE-S3 or SSE-KMS "
+                     "needs the managers' master key ([manager] sse_master_key_file).");
+        break;
+    case CN_EINVAL:
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, "Invalid KMS key id.");
+        break;
+    case CN_EAGAIN:
+        gw_req_error(r, GW_S3_SLOW_DOWN, NULL);
+        break;
+    case CN_ECORRUPT:
+        CN_LOG(CN_LOG_ERROR, "key %s: it does not unwrap, or is gone (master key?)", name);
+        gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
+        break;
+    default:
+        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
+    }
+}
+
+/* The key service's answer to gw__sse_with_key. s lives while the ask is pending. */
+struct key_ask {
+    gw_obj_sse_t *s;
+    int reading;
+    char name[CN_KMS_NAME_MAX + 1];
+};
+
+static void on_key(void *arg, int rc, const gw_ssekey_t *k)
+{
+    struct key_ask *a = arg;
+    gw_obj_sse_t *s = a->s;
+    gw_req_t *r = s->r;
+
+    if (gw_req_rpc_gone(r, NULL)) { /* s went with r's operation */
+        cn_free(a);
+        return;
+    }
+    if (rc != 0)
+        key_error(r, rc, a->name, a->reading);
+    else
+        s->keyed(s, k);
+    cn_free(a);
+}
+
+void gw__sse_with_key(gw_obj_sse_t *s, const char *name, uint32_t epoch, int create,
+                      int reading)
+{
+    gw_req_t *r = s->r;
+    struct key_ask *a = cn_calloc(1, sizeof(*a));
+    gw_ssekey_t k;
+    int rc;
+
+    a->s = s;
+    a->reading = reading;
+    snprintf(a->name, sizeof(a->name), "%s", name);
+    r->http.pending++;
+    rc = gw_ssekey_get(r->srv, name, epoch, create, on_key, a, &k);
+    if (rc == 0)
+        return; /* on_key goes on */
+    r->http.pending--;
+    cn_free(a);
+    if (rc == 1) {
+        s->keyed(s, &k);
+        gw_ssekey_wipe(&k);
+    } else {
+        key_error(r, rc, name, reading);
+    }
+}
+
+int gw__sse_open_c(gw_obj_sse_t *s)
+{
+    int rc = gw_sse_obj_open_c(&s->rec, s->req.cust.key, s->key);
+
+    if (rc == CN_EACCES) {
+        gw_req_error(s->r, GW_S3_ACCESS_DENIED, NULL); /* not the key that wrote it */
+        return -1;
+    }
+    if (rc != 0) {
+        gw_req_error(s->r, GW_S3_INTERNAL_ERROR, NULL);
+        return -1;
+    }
+    s->have_key = 1;
+    return 0;
+}
+
+int gw__sse_open_wrapped(gw_obj_sse_t *s, const gw_ssekey_t *k)
+{
+    char buf[GW_SSE_OBJ_NAME_MAX];
+
+    if (gw_sse_obj_open_wrapped(&s->rec, k->kek, gw__sse_object_name(s->r, buf), s->key)) {
+        CN_LOG(CN_LOG_ERROR, "object %s: its key does not unwrap with %s epoch %u",
+               s->r->route.key, k->name, k->epoch);
+        gw_req_error(s->r, GW_S3_INTERNAL_ERROR, NULL);
+        return -1;
+    }
+    s->have_key = 1;
+    return 0;
+}
+
+/* ---- the decision: the request's headers or the bucket's default ------------------------ */
+
+/* What a new object or upload of r is to be: GW_S3_OK with *q (mode GW_SSE_NONE: plain), or
+ * r was answered (the error returned). */
+static gw_s3_err_t decide(gw_req_t *r, gw_sse_req_t *q)
+{
+    const char *msg = NULL;
+    gw_s3_err_t e = gw__sse_read_headers(r, q, &msg);
+    const gw_bucket_t *b;
+
+    if (e != GW_S3_OK) {
+        gw_req_error(r, e, msg);
+        return e;
+    }
+    if (q->mode == GW_SSE_NONE && (b = gw_mgr_bucket_find(r->srv, r->route.bucket)) != NULL &&
+        b->has_encryption) {
+        if (b->encryption.mode == GW_SSE_NONE) { /* stored, but does not read: fail closed */
+            gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
+            return GW_S3_INTERNAL_ERROR;
+        }
+        q->mode = b->encryption.mode;
+        if (b->encryption.mode == GW_SSE_KMS && b->encryption.kms_key_id[0])
+            q->kms_key_id = cn_strdup(b->encryption.kms_key_id);
+        q->bucket_key = b->encryption.bucket_key;
+    }
+    if (q->mode == GW_SSE_C && !gw__sse_c_transport_ok(r))
+        return GW_S3_INVALID_REQUEST;
+    return GW_S3_OK;
+}
+
+/* The key service's name of the key a request names: its KMS key id, else the built-in. */
+static const char *key_name_of(const gw_sse_req_t *q)
+{
+    return q->mode == GW_SSE_KMS && q->kms_key_id ? q->kms_key_id : GW_SSE_S3_KEY;
+}
+
+/* A new record of s->req's mode (multipart: an upload's) with its key in s->key, then
+ * after(s): SSE-C at once, SSE-S3/KMS under the newest epoch of its key. */
+static void record_done(gw_obj_sse_t *s);
+
+static void new_wrapped(gw_obj_sse_t *s, const gw_ssekey_t *k)
+{
+    char buf[GW_SSE_OBJ_NAME_MAX];
+    int multipart = s->rec.multipart;
+    int rc = gw_sse_obj_new_wrapped(&s->rec, s->req.mode, k->name, k->epoch, k->kek,
+                                    gw__sse_object_name(s->r, buf), s->req.context, s->key);
+
+    if (rc != 0) {
+        gw_req_error(s->r, rc == CN_EINVAL ? GW_S3_INVALID_ARGUMENT : GW_S3_INTERNAL_ERROR,
+                     NULL);
+        return;
+    }
+    s->rec.multipart = multipart;
+    s->rec.bucket_key = s->req.bucket_key;
+    s->have_key = 1;
+    record_done(s);
+}
+
+static void new_record(gw_obj_sse_t *s, int multipart)
+{
+    const char *name;
+
+    if (s->req.mode == GW_SSE_C) {
+        if (gw_sse_obj_new_c(&s->rec, s->req.cust.key, s->key) != 0) {
+            gw_req_error(s->r, GW_S3_INTERNAL_ERROR, NULL);
+            return;
+        }
+        s->rec.multipart = multipart;
+        s->have_key = 1;
+        record_done(s);
+        return;
+    }
+    s->rec.multipart = multipart;
+    s->keyed = new_wrapped;
+    name = key_name_of(&s->req);
+    gw__sse_with_key(s, name, 0, strcmp(name, GW_SSE_S3_KEY) == 0, 0);
+}
+
+/* ---- PutObject and UploadPart: the body ------------------------------------------------ */
+
+/* Encrypts r's body as stream s->stream under s->dk into s->stored, wipes the plaintext,
+ * points o->body at the ciphertext, and goes on to s->cont (the write's put). */
+static void encrypt_body(gw_obj_sse_t *s)
+{
+    gw_req_t *r = s->r;
     gw_obj_op_t *o = r->op;
-    gw_obj_sse_t *s = o->sse;
     cn_sse_enc_t *e = NULL;
     size_t n1 = 0, n2 = 0;
     uint8_t rnd[16];
-
     /* the encryptor asks for room for a tag or two more than the stream will take */
     size_t cap = cn_sse_enc_update_max(r->body.len);
 
     s->plain_len = r->body.len;
     s->stored_len = (size_t)cn_sse_stored_len(s->plain_len);
     s->stored = cn_malloc(cap);
-    if (cn_sse_enc_create(s->dk, 0, s->plain_len, &e) != 0 ||
+    if (cn_sse_enc_create(s->dk, s->stream, s->plain_len, &e) != 0 ||
         cn_sse_enc_update(e, r->body.ptr, r->body.len, s->stored, cap, &n1) != 0 ||
         cn_sse_enc_final(e, s->stored + n1, cap - n1, &n2) != 0 || n1 + n2 != s->stored_len) {
         cn_sse_enc_destroy(e);
@@ -129,130 +319,288 @@ static void put_encrypt(gw_req_t *r)
         }
         cn_hex(rnd, sizeof(rnd), o->etag);
     }
-    s->put_cont(r);
+    s->cont(r);
 }
 
-/* Answers r for a failure of the key service: rc from gw_ssekey_get or its callback. */
-static void key_error(gw_req_t *r, int rc, const char *name)
+/* The record's key is known: what the operation does with it. */
+static void record_done(gw_obj_sse_t *s)
 {
-    switch (rc) {
-    case CN_ENOENT:
-        gw_req_error(r, GW_S3_KMS_NOT_FOUND, NULL);
+    cn_buf_t b;
+    char *hex;
+
+    switch (s->op) {
+    case GW_SSE_OP_PUT: /* one stream: the record's key is its key */
+        memcpy(s->dk, s->key, sizeof(s->dk));
+        s->stream = 0;
+        encrypt_body(s);
         break;
-    case CN_ENOTSUP:
-        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "Server-side encryption with SSE-S3 or SSE-KMS "
-                     "needs the managers' master key ([manager] sse_master_key_file).");
+    case GW_SSE_OP_CREATE: /* the upload's record goes into its marker */
+        cn_buf_init(&b);
+        gw_sse_obj_encode(&s->rec, &b);
+        hex = cn_malloc(2 * b.len + 1);
+        cn_hex(b.data, b.len, hex);
+        gw_meta_set(s->meta, GW_META_SSE, hex); /* the marker's, just encoded */
+        cn_free(hex);
+        cn_buf_dispose(&b);
+        s->cont(s->r);
         break;
-    case CN_EINVAL:
-        gw_req_error(r, GW_S3_INVALID_ARGUMENT, "Invalid KMS key id.");
+    case GW_SSE_OP_PART: { /* a stream of its own for this upload of the part */
+        gw_sse_part_t p = {.number = s->stream, .plain_len = s->r->body.len};
+
+        if (cn_random_bytes(p.salt, sizeof(p.salt)) != 0 ||
+            cn_sse_part_key(s->key, p.salt, s->dk) != 0) {
+            gw_req_error(s->r, GW_S3_INTERNAL_ERROR, NULL);
+            return;
+        }
+        cn_free(s->rec.parts); /* the upload's record has none; the part's has itself */
+        s->rec.parts = NULL;
+        s->rec.nparts = 0;
+        gw_sse_obj_add_part(&s->rec, &p);
+        encrypt_body(s);
         break;
-    case CN_EAGAIN:
-        gw_req_error(r, GW_S3_SLOW_DOWN, NULL);
-        break;
-    case CN_ECORRUPT:
-        CN_LOG(CN_LOG_ERROR, "key %s: the managers cannot unwrap it (master key?)", name);
-        gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
-        break;
-    default:
-        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
     }
-}
-
-/* The key service's name of the key a request names: its KMS key id, else the built-in. */
-static const char *key_name_of(const gw_sse_req_t *q)
-{
-    return q->mode == GW_SSE_KMS && q->kms_key_id ? q->kms_key_id : GW_SSE_S3_KEY;
-}
-
-/* SSE-S3/KMS: a new record and data key under k, then the body is encrypted. */
-static void put_keyed(gw_req_t *r, const gw_ssekey_t *k)
-{
-    gw_obj_sse_t *s = ((gw_obj_op_t *)r->op)->sse;
-    char buf[GW_BUCKET_MAX + 2 + GW_KEY_MAX + 1];
-    int rc = gw_sse_obj_new_wrapped(&s->rec, s->req.mode, k->name, k->epoch, k->kek,
-                                    object_name(r, buf, sizeof(buf)), s->req.context, s->dk);
-
-    if (rc != 0) {
-        gw_req_error(r, rc == CN_EINVAL ? GW_S3_INVALID_ARGUMENT : GW_S3_INTERNAL_ERROR, NULL);
-        return;
+    case GW_SSE_OP_GET: /* reads open records, never make them (s3_sse_read.c) */
+        CN_ASSERT(!"a read made a record");
     }
-    s->rec.bucket_key = s->req.bucket_key;
-    s->have_dk = 1;
-    put_encrypt(r);
-}
-
-static void on_put_key(void *arg, int rc, const gw_ssekey_t *k)
-{
-    gw_req_t *r = arg;
-
-    if (gw_req_rpc_gone(r, NULL))
-        return;
-    if (rc != 0)
-        key_error(r, rc, key_name_of(&((gw_obj_op_t *)r->op)->sse->req));
-    else
-        put_keyed(r, k);
 }
 
 void gw_s3_sse_put(gw_req_t *r, void (*cont)(gw_req_t *r))
 {
     gw_obj_op_t *o = r->op;
     gw_sse_req_t q = {0};
-    const char *msg = NULL;
-    gw_s3_err_t e = read_headers(r, &q, &msg);
-    const gw_bucket_t *b;
-    gw_obj_sse_t *s;
 
-    if (e != GW_S3_OK) {
-        gw_req_error(r, e, msg);
+    if (decide(r, &q) != GW_S3_OK)
         return;
-    }
-    if (q.mode == GW_SSE_NONE && (b = gw_mgr_bucket_find(r->srv, r->route.bucket)) != NULL &&
-        b->has_encryption) {
-        if (b->encryption.mode == GW_SSE_NONE) { /* stored, but does not read: fail closed */
-            gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
-            return;
-        }
-        q.mode = b->encryption.mode;
-        if (b->encryption.mode == GW_SSE_KMS && b->encryption.kms_key_id[0])
-            q.kms_key_id = cn_strdup(b->encryption.kms_key_id);
-        q.bucket_key = b->encryption.bucket_key;
-    }
     if (q.mode == GW_SSE_NONE) {
         gw_sse_req_dispose(&q);
         cont(r);
         return;
     }
-    s = sse_new(o);
-    s->req = q;
-    s->put_cont = cont;
-    if (q.mode == GW_SSE_C) {
-        if (!gw_http_is_secure(&r->http) && !r->srv->conf.sse_c_allow_http) {
-            gw_req_error(r, GW_S3_INVALID_REQUEST, http_msg);
-            return;
-        }
-        if (gw_sse_obj_new_c(&s->rec, q.cust.key, s->dk) != 0) {
-            gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
-            return;
-        }
-        s->have_dk = 1;
-        put_encrypt(r);
+    o->sse = gw__sse_new(r);
+    o->sse->req = q;
+    o->sse->op = GW_SSE_OP_PUT;
+    o->sse->cont = cont;
+    new_record(o->sse, 0);
+}
+
+void gw_s3_sse_create(gw_req_t *r, gw_obj_sse_t **sp, cn_buf_t *meta,
+                      void (*cont)(gw_req_t *r))
+{
+    gw_sse_req_t q = {0};
+
+    if (decide(r, &q) != GW_S3_OK)
+        return;
+    if (q.mode == GW_SSE_NONE) {
+        gw_sse_req_dispose(&q);
+        cont(r);
         return;
     }
-    {   /* SSE-S3/KMS: the newest epoch of the key (the built-in one made on first use) */
-        const char *name = key_name_of(&q);
-        gw_ssekey_t k;
-        int rc;
+    *sp = gw__sse_new(r);
+    (*sp)->req = q;
+    (*sp)->op = GW_SSE_OP_CREATE;
+    (*sp)->meta = meta;
+    (*sp)->cont = cont;
+    new_record(*sp, 1);
+}
 
-        r->http.pending++;
-        rc = gw_ssekey_get(r->srv, name, 0, strcmp(name, GW_SSE_S3_KEY) == 0, on_put_key, r, &k);
-        if (rc == 0)
-            return; /* on_put_key goes on */
-        r->http.pending--;
-        if (rc == 1)
-            put_keyed(r, &k);
+/* The upload's record from a marker's metadata: 1 with *rec, 0 none, -1 unreadable. */
+static int marker_record(cn_slice_t meta, gw_sse_obj_t *rec)
+{
+    cn_buf_t hex;
+    uint8_t *bin;
+    size_t n;
+    int rc;
+
+    cn_buf_init(&hex);
+    rc = gw_meta_find(meta.ptr ? meta.ptr : "", meta.len, GW_META_SSE, &hex);
+    if (rc <= 0) {
+        cn_buf_dispose(&hex);
+        return rc == 0 ? 0 : -1;
+    }
+    n = hex.len / 2;
+    bin = cn_malloc(n ? n : 1);
+    rc = hex.len % 2 == 0 && cn_unhex(hex.data, n, bin) == 0 &&
+                 gw_sse_obj_decode(bin, n, rec) == 0 && rec->multipart && rec->nparts == 0
+             ? 1
+             : -1;
+    cn_free(bin);
+    cn_buf_dispose(&hex);
+    return rc;
+}
+
+static void part_keyed(gw_obj_sse_t *s, const gw_ssekey_t *k)
+{
+    if (gw__sse_open_wrapped(s, k) == 0)
+        record_done(s);
+}
+
+void gw_s3_sse_part(gw_req_t *r, cn_slice_t marker_meta, uint32_t number,
+                    void (*cont)(gw_req_t *r))
+{
+    gw_obj_op_t *o = r->op;
+    gw_sse_req_t q = {0};
+    gw_sse_obj_t rec;
+    const char *msg = NULL;
+    gw_s3_err_t e = gw__sse_read_headers(r, &q, &msg);
+    int have = e == GW_S3_OK ? marker_record(marker_meta, &rec) : 0;
+    gw_obj_sse_t *s;
+
+    if (e != GW_S3_OK || have < 0) {
+        gw_sse_req_dispose(&q);
+        gw_req_error(r, e != GW_S3_OK ? e : GW_S3_INTERNAL_ERROR, msg);
+        return;
+    }
+    if (q.mode != GW_SSE_NONE && q.mode != GW_SSE_C) { /* the upload decided that */
+        gw_sse_req_dispose(&q);
+        if (have)
+            gw_sse_obj_dispose(&rec);
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, "x-amz-server-side-encryption header is not "
+                     "supported for this operation.");
+        return;
+    }
+    if (!have) {
+        gw_sse_mode_t asked = q.mode;
+        gw_sse_req_dispose(&q);
+        if (asked == GW_SSE_C)
+            gw_req_error(r, GW_S3_INVALID_REQUEST, gw__sse_not_applicable_msg);
         else
-            key_error(r, rc, name);
-        gw_ssekey_wipe(&k);
+            cont(r);
+        return;
+    }
+    o->sse = s = gw__sse_new(r);
+    s->req = q;
+    s->rec = rec;
+    s->op = GW_SSE_OP_PART;
+    s->stream = number;
+    s->cont = cont;
+    if (o->copy_reply == 2) {
+        gw_req_error(r, GW_S3_NOT_IMPLEMENTED,
+                     "UploadPartCopy into an encrypted upload is not supported yet.");
+        return;
+    }
+    if (rec.mode == GW_SSE_C) {
+        if (q.mode != GW_SSE_C) {
+            gw_req_error(r, GW_S3_INVALID_REQUEST,
+                         "The multipart upload initiate requested encryption. Subsequent part "
+                         "requests must include the appropriate encryption parameters.");
+            return;
+        }
+        if (gw__sse_c_transport_ok(r) && gw__sse_open_c(s) == 0)
+            record_done(s);
+        return;
+    }
+    if (q.mode == GW_SSE_C) {
+        gw_req_error(r, GW_S3_INVALID_REQUEST, gw__sse_not_applicable_msg);
+        return;
+    }
+    s->keyed = part_keyed;
+    gw__sse_with_key(s, rec.key_name, rec.epoch, 0, 1);
+}
+
+gw_s3_err_t gw_s3_sse_complete(cn_buf_t *meta, const cn_manifest_t *const *parts, size_t n,
+                               cn_manifest_t *man)
+{
+    gw_sse_obj_t up, part;
+    uint64_t plain = 0;
+    cn_buf_t a, b;
+    int have = marker_record(cn_slice(meta->data, meta->len), &up);
+    gw_s3_err_t e = GW_S3_OK;
+
+    if (have <= 0) {
+        for (size_t i = 0; i < n; i++)
+            if (parts[i]->sse != NULL) /* a part of another upload's encryption */
+                return GW_S3_INVALID_PART;
+        return have < 0 ? GW_S3_INTERNAL_ERROR : GW_S3_OK;
+    }
+    cn_buf_init(&a);
+    cn_buf_init(&b);
+    gw_sse_obj_encode(&up, &a);
+    for (size_t i = 0; i < n && e == GW_S3_OK; i++) {
+        if (parts[i]->sse == NULL ||
+            gw_sse_obj_decode(parts[i]->sse, parts[i]->sse_len, &part) != 0) {
+            e = GW_S3_INVALID_PART;
+            break;
+        }
+        /* the part's record is the upload's with one entry, whose stream is its bytes */
+        cn_buf_reset(&b);
+        if (part.nparts == 1) {
+            gw_sse_part_t p = part.parts[0];
+            part.nparts = 0;
+            gw_sse_obj_encode(&part, &b);
+            part.nparts = 1;
+            if (b.len == a.len && memcmp(a.data, b.data, a.len) == 0 &&
+                cn_sse_stored_len(p.plain_len) == parts[i]->size) {
+                gw_sse_obj_add_part(&up, &p);
+                plain += p.plain_len;
+            } else {
+                e = GW_S3_INVALID_PART;
+            }
+        } else {
+            e = GW_S3_INVALID_PART;
+        }
+        gw_sse_obj_dispose(&part);
+    }
+    if (e == GW_S3_OK) {
+        cn_buf_reset(&b);
+        gw_sse_obj_encode(&up, &b);
+        cn_manifest_set_sse(man, b.data, b.len, plain);
+        gw_meta_set(meta, GW_META_SSE, NULL); /* in the manifest now */
+    }
+    cn_buf_dispose(&a);
+    cn_buf_dispose(&b);
+    gw_sse_obj_dispose(&up);
+    return e;
+}
+
+/* ---- what every write answers ------------------------------------------------------------ */
+
+void gw_s3_sse_manifest(gw_req_t *r, cn_manifest_t *man)
+{
+    gw_obj_op_t *o = r->op;
+    cn_buf_t b;
+
+    if (o->sse == NULL || !o->sse->have_key)
+        return;
+    cn_buf_init(&b);
+    gw_sse_obj_encode(&o->sse->rec, &b);
+    cn_manifest_set_sse(man, b.data, b.len, o->sse->plain_len);
+    cn_buf_dispose(&b);
+}
+
+/* The headers of a record (cust: the request's key, for SSE-C's MD5). */
+static void record_headers(gw_req_t *r, const gw_sse_obj_t *rec, const gw_sse_cust_t *cust)
+{
+    const char *v;
+
+    if (rec->mode == GW_SSE_C) {
+        gw_req_add_header(r, GW_SSE_HDR "-customer-algorithm", "AES256", 6);
+        if (cust != NULL && cust->given)
+            gw_req_add_header(r, GW_SSE_HDR "-customer-key-md5", cust->md5_b64,
+                              strlen(cust->md5_b64));
+        return;
+    }
+    v = gw_sse_mode_header(rec->mode);
+    gw_req_add_header(r, GW_SSE_HDR, v, strlen(v));
+    if (rec->mode == GW_SSE_KMS)
+        gw_req_add_header(r, GW_SSE_HDR "-aws-kms-key-id", rec->key_name,
+                          strlen(rec->key_name));
+    if (rec->bucket_key)
+        gw_req_add_header(r, GW_SSE_HDR "-bucket-key-enabled", "true", 4);
+}
+
+void gw_s3_sse_headers(gw_req_t *r, const gw_obj_sse_t *s)
+{
+    if (s != NULL && s->have_key)
+        record_headers(r, &s->rec, &s->req.cust);
+}
+
+void gw_s3_sse_headers_of_man(gw_req_t *r, const cn_manifest_t *man)
+{
+    gw_sse_obj_t rec;
+
+    if (man->sse != NULL && gw_sse_obj_decode(man->sse, man->sse_len, &rec) == 0) {
+        record_headers(r, &rec, NULL);
+        gw_sse_obj_dispose(&rec);
     }
 }
 
@@ -261,8 +609,7 @@ int gw_s3_sse_asked(const gw_req_t *r)
     const h2o_req_t *req = r->http.req;
 
     for (size_t i = 0; req != NULL && i < req->headers.size; i++)
-        if (req->headers.entries[i].name->len >= strlen(SSE_PREFIX) &&
-            strncasecmp(req->headers.entries[i].name->base, SSE_PREFIX, strlen(SSE_PREFIX)) == 0)
+        if (has_prefix(req->headers.entries[i].name, GW_SSE_HDR))
             return 1;
     return 0;
 }
@@ -277,207 +624,4 @@ int gw_s3_sse_refuse_plain(gw_req_t *r)
                  "This bucket has a default encryption, which this operation cannot apply "
                  "yet: the object would be stored unencrypted.");
     return 1;
-}
-
-void gw_s3_sse_manifest(gw_req_t *r, cn_manifest_t *man)
-{
-    gw_obj_op_t *o = r->op;
-    cn_buf_t b;
-
-    if (o->sse == NULL || !o->sse->have_dk)
-        return;
-    cn_buf_init(&b);
-    gw_sse_obj_encode(&o->sse->rec, &b);
-    cn_manifest_set_sse(man, b.data, b.len, o->sse->plain_len);
-    cn_buf_dispose(&b);
-}
-
-void gw_s3_sse_add_headers(gw_req_t *r)
-{
-    const gw_obj_op_t *o = r->op;
-    const gw_obj_sse_t *s = o ? o->sse : NULL;
-    const char *v;
-
-    if (s == NULL || !s->have_dk)
-        return;
-    if (s->rec.mode == GW_SSE_C) {
-        gw_req_add_header(r, SSE_PREFIX "-customer-algorithm", "AES256", 6);
-        gw_req_add_header(r, SSE_PREFIX "-customer-key-md5", s->req.cust.md5_b64,
-                          strlen(s->req.cust.md5_b64));
-        return;
-    }
-    v = gw_sse_mode_header(s->rec.mode);
-    gw_req_add_header(r, SSE_PREFIX, v, strlen(v));
-    if (s->rec.mode == GW_SSE_KMS)
-        gw_req_add_header(r, SSE_PREFIX "-aws-kms-key-id", s->rec.key_name,
-                          strlen(s->rec.key_name));
-    if (s->rec.bucket_key)
-        gw_req_add_header(r, SSE_PREFIX "-bucket-key-enabled", "true", 4);
-}
-
-/* ---- GET / HEAD ------------------------------------------------------------------------ */
-
-/* SSE-S3/KMS: the data key from the record with k; 1, or -1 with r answered. */
-static int get_keyed(gw_req_t *r, const gw_ssekey_t *k)
-{
-    gw_obj_sse_t *s = ((gw_obj_op_t *)r->op)->sse;
-    char buf[GW_BUCKET_MAX + 2 + GW_KEY_MAX + 1];
-
-    if (gw_sse_obj_open_wrapped(&s->rec, k->kek, object_name(r, buf, sizeof(buf)), s->dk)) {
-        CN_LOG(CN_LOG_ERROR, "object %s: its data key does not unwrap with %s epoch %u",
-               r->route.key, k->name, k->epoch);
-        gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
-        return -1;
-    }
-    s->have_dk = 1;
-    return 1;
-}
-
-static void on_get_key(void *arg, int rc, const gw_ssekey_t *k)
-{
-    gw_req_t *r = arg;
-    gw_obj_sse_t *s;
-
-    if (gw_req_rpc_gone(r, NULL))
-        return;
-    s = ((gw_obj_op_t *)r->op)->sse;
-    if (rc != 0)
-        key_error(r, rc == CN_ENOENT ? CN_ECORRUPT : rc, s->rec.key_name); /* it was there */
-    else if (get_keyed(r, k) == 1)
-        s->get_cont(r);
-}
-
-int gw_s3_sse_get_open(gw_req_t *r, void (*cont)(gw_req_t *r))
-{
-    gw_obj_op_t *o = r->op;
-    gw_sse_req_t q = {0};
-    const char *msg = NULL;
-    gw_s3_err_t e;
-    gw_obj_sse_t *s;
-    int encrypted = o->is_manifest && o->man.sse != NULL;
-
-    if (o->sse != NULL && o->sse->have_dk)
-        return 1; /* back from the key service */
-    if ((e = read_headers(r, &q, &msg)) != GW_S3_OK) {
-        gw_req_error(r, e, msg);
-        return -1;
-    }
-    if (q.mode != GW_SSE_NONE && q.mode != GW_SSE_C) {
-        gw_sse_req_dispose(&q);
-        gw_req_error(r, GW_S3_INVALID_ARGUMENT,
-                     "x-amz-server-side-encryption header is not supported for this "
-                     "operation.");
-        return -1;
-    }
-    if (!encrypted) {
-        gw_sse_mode_t asked = q.mode;
-        gw_sse_req_dispose(&q);
-        if (asked == GW_SSE_C) {
-            gw_req_error(r, GW_S3_INVALID_REQUEST, not_applicable_msg);
-            return -1;
-        }
-        return 1;
-    }
-    s = sse_new(o);
-    gw_sse_req_dispose(&s->req);
-    s->req = q;
-    s->get_cont = cont;
-    gw_sse_obj_dispose(&s->rec);
-    if (gw_sse_obj_decode(o->man.sse, o->man.sse_len, &s->rec) != 0) {
-        CN_LOG(CN_LOG_ERROR, "object %s: its encryption record does not read", o->key.data);
-        gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
-        return -1;
-    }
-    if (s->rec.mode == GW_SSE_C) {
-        if (q.mode != GW_SSE_C) {
-            gw_req_error(r, GW_S3_INVALID_REQUEST, need_key_msg);
-            return -1;
-        }
-        if (!gw_http_is_secure(&r->http) && !r->srv->conf.sse_c_allow_http) {
-            gw_req_error(r, GW_S3_INVALID_REQUEST, http_msg);
-            return -1;
-        }
-        if (gw_sse_obj_open_c(&s->rec, q.cust.key, s->dk) != 0) {
-            gw_req_error(r, GW_S3_ACCESS_DENIED, NULL);
-            return -1;
-        }
-        s->have_dk = 1;
-        return 1;
-    }
-    if (q.mode == GW_SSE_C) {
-        gw_req_error(r, GW_S3_INVALID_REQUEST, not_applicable_msg);
-        return -1;
-    }
-    {   /* SSE-S3/KMS: the epoch of the key that wrapped it */
-        gw_ssekey_t k;
-        int rc;
-
-        r->http.pending++;
-        rc = gw_ssekey_get(r->srv, s->rec.key_name, s->rec.epoch, 0, on_get_key, r, &k);
-        if (rc == 0)
-            return 0; /* on_get_key goes on */
-        r->http.pending--;
-        if (rc == 1)
-            rc = get_keyed(r, &k);
-        else
-            key_error(r, rc == CN_ENOENT ? CN_ECORRUPT : rc, s->rec.key_name);
-        gw_ssekey_wipe(&k);
-        return rc == 1 ? 1 : -1;
-    }
-}
-
-uint64_t gw_s3_sse_object_size(const gw_req_t *r, uint64_t size)
-{
-    const gw_obj_op_t *o = r->op;
-    return o->is_manifest ? cn_manifest_object_size(&o->man) : size;
-}
-
-int gw_s3_sse_stream_start(gw_req_t *r, uint64_t off, uint64_t len, uint64_t *pos,
-                           uint64_t *end)
-{
-    gw_obj_op_t *o = r->op;
-    gw_obj_sse_t *s = o->sse;
-    cn_sse_range_t rg;
-    int rc;
-
-    if (s == NULL || !s->have_dk)
-        return CN_EINVAL;
-    if ((rc = cn_sse_range(o->man.plain_size, off, len, &rg)) != 0)
-        return rc;
-    cn_sse_dec_destroy(s->dec);
-    s->dec = NULL;
-    if ((rc = cn_sse_dec_create(s->dk, 0, o->man.plain_size, &rg, &s->dec)) != 0)
-        return rc;
-    if (rg.stored_off + rg.stored_len > o->man.size)
-        return CN_ECORRUPT;
-    *pos = rg.stored_off;
-    *end = rg.stored_off + rg.stored_len;
-    return 0;
-}
-
-int gw_s3_sse_stream_piece(gw_req_t *r, cn_slice_t in, int last, cn_slice_t *out)
-{
-    gw_obj_op_t *o = r->op;
-    gw_obj_sse_t *s = o->sse;
-    size_t need = cn_sse_dec_update_max(in.len), n = 0;
-    int rc;
-
-    if (s->out_cap < need) {
-        if (s->out) {
-            OPENSSL_cleanse(s->out, s->out_cap);
-            cn_free(s->out);
-        }
-        s->out = cn_malloc(need);
-        s->out_cap = need;
-    }
-    rc = cn_sse_dec_update(s->dec, in.ptr, in.len, s->out, s->out_cap, &n);
-    if (rc == 0 && last)
-        rc = cn_sse_dec_final(s->dec);
-    if (rc != 0) {
-        CN_LOG(CN_LOG_ERROR, "object %s: a block does not decrypt (%s)", o->key.data,
-               cn_strerror(rc));
-        return rc;
-    }
-    *out = cn_slice((const char *)s->out, n);
-    return 0;
 }

@@ -21,15 +21,36 @@ static void put_u16(cn_buf_t *b, size_t v)
     cn_buf_append(b, x, 2);
 }
 
+static void put_u32(cn_buf_t *b, uint32_t v)
+{
+    uint8_t x[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    cn_buf_append(b, x, 4);
+}
+
+static void encode_parts(const gw_sse_obj_t *o, cn_buf_t *out)
+{
+    if (!o->multipart)
+        return;
+    put_u32(out, (uint32_t)o->nparts);
+    for (size_t i = 0; i < o->nparts; i++) {
+        put_u32(out, o->parts[i].number);
+        cn_buf_append(out, o->parts[i].salt, CN_SSE_SALT_LEN);
+        put_u32(out, (uint32_t)(o->parts[i].plain_len >> 32));
+        put_u32(out, (uint32_t)o->parts[i].plain_len);
+    }
+}
+
 void gw_sse_obj_encode(const gw_sse_obj_t *o, cn_buf_t *out)
 {
-    uint8_t head[3] = {GW_SSE_OBJ_VERSION, 0, (uint8_t)(o->bucket_key ? 1 : 0)};
+    uint8_t head[3] = {o->multipart ? GW_SSE_OBJ_MULTIPART : GW_SSE_OBJ_VERSION, 0,
+                       (uint8_t)(o->bucket_key ? 1 : 0)};
 
     head[1] = o->mode == GW_SSE_C ? REC_C : o->mode == GW_SSE_KMS ? REC_KMS : REC_S3;
     cn_buf_append(out, head, sizeof(head));
     if (o->mode == GW_SSE_C) {
         cn_buf_append(out, o->salt, sizeof(o->salt));
         cn_buf_append(out, o->check, sizeof(o->check));
+        encode_parts(o, out);
         return;
     }
     uint8_t e[4] = {(uint8_t)(o->epoch >> 24), (uint8_t)(o->epoch >> 16),
@@ -41,6 +62,7 @@ void gw_sse_obj_encode(const gw_sse_obj_t *o, cn_buf_t *out)
     put_u16(out, o->context ? strlen(o->context) : 0);
     if (o->context)
         cn_buf_append(out, o->context, strlen(o->context));
+    encode_parts(o, out);
 }
 
 /* A reader of n bytes that fails for good once it runs short. */
@@ -68,6 +90,37 @@ static size_t take_u16(struct rd *r)
     return p ? (size_t)p[0] << 8 | p[1] : 0;
 }
 
+static uint32_t take_u32(struct rd *r)
+{
+    const uint8_t *p = take(r, 4);
+    return p ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3] : 0;
+}
+
+/* version 2's parts table into o */
+static void decode_parts(struct rd *r, gw_sse_obj_t *o)
+{
+    uint32_t n = take_u32(r);
+
+    if (n > GW_SSE_OBJ_PARTS_MAX || (size_t)n * (4 + CN_SSE_SALT_LEN + 8) > r->n) {
+        r->bad = 1;
+        return;
+    }
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        gw_sse_part_t p;
+        const uint8_t *x;
+
+        p.number = take_u32(r);
+        if ((x = take(r, CN_SSE_SALT_LEN)) != NULL)
+            memcpy(p.salt, x, CN_SSE_SALT_LEN);
+        p.plain_len = (uint64_t)take_u32(r) << 32;
+        p.plain_len |= take_u32(r);
+        if (p.number < 1 || p.number > CN_SSE_PART_MAX || p.plain_len > CN_SSE_PLAIN_MAX)
+            r->bad = 1;
+        else if (!r->bad)
+            gw_sse_obj_add_part(o, &p);
+    }
+}
+
 int gw_sse_obj_decode(const void *p, size_t n, gw_sse_obj_t *o)
 {
     struct rd r = {p, n, 0};
@@ -75,9 +128,10 @@ int gw_sse_obj_decode(const void *p, size_t n, gw_sse_obj_t *o)
     size_t len;
 
     memset(o, 0, sizeof(*o));
-    if (h == NULL || h[0] != GW_SSE_OBJ_VERSION || h[2] > 1)
+    if (h == NULL || (h[0] != GW_SSE_OBJ_VERSION && h[0] != GW_SSE_OBJ_MULTIPART) || h[2] > 1)
         return CN_ECORRUPT;
     o->bucket_key = h[2];
+    o->multipart = h[0] == GW_SSE_OBJ_MULTIPART;
     switch (h[1]) {
     case REC_C:
         o->mode = GW_SSE_C;
@@ -112,6 +166,8 @@ int gw_sse_obj_decode(const void *p, size_t n, gw_sse_obj_t *o)
     default:
         r.bad = 1;
     }
+    if (o->multipart)
+        decode_parts(&r, o);
     if (r.bad || r.n != 0) {
         gw_sse_obj_dispose(o);
         return CN_ECORRUPT;
@@ -122,7 +178,25 @@ int gw_sse_obj_decode(const void *p, size_t n, gw_sse_obj_t *o)
 void gw_sse_obj_dispose(gw_sse_obj_t *o)
 {
     cn_free(o->context);
+    cn_free(o->parts);
     memset(o, 0, sizeof(*o));
+}
+
+void gw_sse_obj_add_part(gw_sse_obj_t *o, const gw_sse_part_t *p)
+{
+    o->multipart = 1;
+    o->parts = cn_realloc(o->parts, (o->nparts + 1) * sizeof(*o->parts));
+    o->parts[o->nparts++] = *p;
+}
+
+void gw_sse_obj_copy(gw_sse_obj_t *dst, const gw_sse_obj_t *src)
+{
+    *dst = *src;
+    dst->context = src->context ? cn_strdup(src->context) : NULL;
+    dst->parts = NULL;
+    dst->nparts = 0;
+    for (size_t i = 0; i < src->nparts; i++)
+        gw_sse_obj_add_part(dst, &src->parts[i]);
 }
 
 int gw_sse_obj_new_c(gw_sse_obj_t *o, const uint8_t cust[CN_SSE_KEY_LEN],

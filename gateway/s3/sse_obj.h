@@ -13,11 +13,19 @@
  *                a record moved to another object, key, epoch or context does not unwrap.
  *                SSE-S3 uses the key "aws/s3"; so does aws:kms without a key id.
  *
- * The record's bytes, version GW_SSE_OBJ_VERSION (1), big-endian:
- *   u8 version, u8 mode (1 SSE-S3, 2 SSE-KMS, 3 SSE-C), u8 flags (bit 0: bucket key asked),
+ * A multipart upload (version 2): the key above is the upload's key UK, made at
+ * CreateMultipartUpload and kept in the upload marker; each part's stream (stream number = its
+ * part number) has DK = cn_sse_part_key(UK, a salt random per upload of the part). A part's
+ * record is the upload's with one entry, the completed object's the upload's with an entry
+ * per part in the object's order (their stored streams follow one another in its manifest).
+ *
+ * The record's bytes, big-endian:
+ *   u8 version (1 one stream, 2 multipart), u8 mode (1 SSE-S3, 2 SSE-KMS, 3 SSE-C), u8 flags
+ *   (bit 0: bucket key asked),
  *   SSE-C:      salt[16] check[32]
  *   SSE-S3/KMS: u32 epoch, wrapped[60], u16 n + key name, u16 n + context (compact JSON, may
  *               be empty)
+ *   version 2:  u32 n, then n parts of u32 number (1..10000), salt[16], u64 plaintext length
  * and nothing after. The decoder refuses anything else (CN_ECORRUPT): the bytes come from the
  * cluster. No I/O, no globals; thread-safe.
  */
@@ -31,7 +39,16 @@
 #include "common/sse.h"
 #include "gateway/s3/sse_req.h"
 
-#define GW_SSE_OBJ_VERSION 1
+#define GW_SSE_OBJ_VERSION 1     /* a single PUT's record */
+#define GW_SSE_OBJ_MULTIPART 2   /* a multipart upload's, a part's, a completed object's */
+#define GW_SSE_OBJ_PARTS_MAX 10000
+
+/* One part of a multipart record. */
+typedef struct gw_sse_part {
+    uint32_t number;                  /* its stream number: the part number (1..10000) */
+    uint8_t salt[CN_SSE_SALT_LEN];
+    uint64_t plain_len;
+} gw_sse_part_t;
 #define GW_SSE_S3_KEY "aws/s3" /* the key service's key of SSE-S3 and of aws:kms without id */
 
 typedef struct gw_sse_obj {
@@ -43,14 +60,21 @@ typedef struct gw_sse_obj {
     uint8_t wrapped[CN_SSE_WRAPPED_LEN];      /* SSE-S3/KMS */
     char key_name[GW_SSE_KMS_KEY_ID_MAX + 1]; /* SSE-S3/KMS */
     char *context;                            /* SSE-KMS: compact JSON, NULL: none (owned) */
+    int multipart;                            /* version 2: the key is an upload's */
+    gw_sse_part_t *parts;                     /* version 2 (owned) */
+    size_t nparts;
 } gw_sse_obj_t;
 
 /** Appends the record's bytes to out. */
 void gw_sse_obj_encode(const gw_sse_obj_t *o, cn_buf_t *out);
 /** The record p[0, n) into *o: 0, or CN_ECORRUPT (o then zeroed). */
 int gw_sse_obj_decode(const void *p, size_t n, gw_sse_obj_t *o);
-/** Frees the context and zeroes o. */
+/** Frees the context and parts and zeroes o. */
 void gw_sse_obj_dispose(gw_sse_obj_t *o);
+/** Appends a part to a multipart record (o->multipart set). */
+void gw_sse_obj_add_part(gw_sse_obj_t *o, const gw_sse_part_t *p);
+/** Copies src into dst (context and parts too): dst is then disposed of by its owner. */
+void gw_sse_obj_copy(gw_sse_obj_t *dst, const gw_sse_obj_t *src);
 
 /** SSE-C: a new record for the customer's key (a random salt, its check) and the stream's
  *  data key. 0 or CN_EIO (no randomness). */

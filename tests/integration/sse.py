@@ -143,8 +143,6 @@ def phase_main_ssec():
     expect_code("CopyObject of an SSE-C object without the key: 501", alice.copy_object,
                 (501, "NotImplemented"), Bucket=B, Key="c/copy",
                 CopySource={"Bucket": B, "Key": "c/large"})
-    expect_code("CreateMultipartUpload with SSE-C: 501", alice.create_multipart_upload,
-                (501, "NotImplemented"), Bucket=B, Key="c/mpu", **ssec())
 
 
 # the modes whose keys the key service holds: (name, put parameters, the headers' values)
@@ -180,6 +178,66 @@ def phase_main_wrapped(prefix):
                  ServerSideEncryption="aws:kms", SSEKMSKeyId="no-such-key")
     expect_error("an SSE-C key for an SSE-S3 object", get, 400, "InvalidRequest",
                  key="%s/SSE-S3/small" % prefix, **ssec())
+
+
+PART = 5 * 1024 * 1024
+MPU_PARTS = (body_of(PART, 11), body_of(PART + 7, 12), body_of(1234, 13))
+MPU = b"".join(MPU_PARTS)
+
+
+def multipart(mode, key, create_params, part_params, want, bucket=B):
+    """An upload of MPU_PARTS under mode: create, parts, complete, then reads."""
+    up = alice.create_multipart_upload(Bucket=bucket, Key=key, **create_params)
+    expect("%s CreateMultipartUpload answers the mode" % mode,
+           mode_headers(up) == want or (want == ("C", "") and
+                                         up.get("SSECustomerAlgorithm") == "AES256"), up)
+    uid = up["UploadId"]
+    etags = []
+    for i, data in enumerate(MPU_PARTS):
+        r = alice.upload_part(Bucket=bucket, Key=key, UploadId=uid, PartNumber=i + 1,
+                              Body=data, **part_params)
+        etags.append(r["ETag"])
+    parts = alice.list_parts(Bucket=bucket, Key=key, UploadId=uid)["Parts"]
+    expect("%s ListParts shows the plaintext sizes" % mode,
+           [p["Size"] for p in parts] == [len(d) for d in MPU_PARTS], parts)
+    r = alice.complete_multipart_upload(
+        Bucket=bucket, Key=key, UploadId=uid,
+        MultipartUpload={"Parts": [{"PartNumber": i + 1, "ETag": e}
+                                   for i, e in enumerate(etags)]})
+    expect("%s CompleteMultipartUpload answers the mode" % mode,
+           want == ("C", "") or mode_headers(r) == want, r)
+    expect_body("%s multipart get" % mode, key, MPU, bucket=bucket, **part_params)
+    h = alice.head_object(Bucket=bucket, Key=key, **part_params)
+    expect("%s multipart head: the plaintext length" % mode, h["ContentLength"] == len(MPU), h)
+    for a, b in ((PART - 5, PART + 5), (0, 2 * PART + 100), (2 * PART, len(MPU) - 1),
+                 (PART + 70000, PART + 140000), (len(MPU) - 10, len(MPU) - 1)):
+        expect_body("%s multipart bytes=%d-%d" % (mode, a, b), key, MPU[a:b + 1],
+                    bucket=bucket, Range="bytes=%d-%d" % (a, b), **part_params)
+    for n in (1, 2, 3):
+        expect_body("%s multipart ?partNumber=%d" % (mode, n), key, MPU_PARTS[n - 1],
+                    bucket=bucket, PartNumber=n, **part_params)
+    return uid
+
+
+def phase_multipart():
+    multipart("SSE-C", "m/c", ssec(), ssec(), ("C", ""))
+    multipart("SSE-S3", "m/s3", {"ServerSideEncryption": "AES256"}, {}, ("AES256", ""))
+    multipart("SSE-KMS", "m/kms", {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "app-key"},
+              {}, ("aws:kms", "app-key"))
+    expect_error("SSE-C multipart get without the key", get, 400, "InvalidRequest", key="m/c")
+    expect_error("SSE-C multipart get with another key", get, 403, "AccessDenied", key="m/c",
+                 **ssec(KEY2))
+    up = alice.create_multipart_upload(Bucket=B, Key="m/c2", **ssec())
+    expect_error("an SSE-C upload's part without the key", alice.upload_part, 400,
+                 "InvalidRequest", Bucket=B, Key="m/c2", UploadId=up["UploadId"], PartNumber=1,
+                 Body=b"x")
+    expect_error("an SSE-C upload's part with another key", alice.upload_part, 403,
+                 "AccessDenied", Bucket=B, Key="m/c2", UploadId=up["UploadId"], PartNumber=1,
+                 Body=b"x", **ssec(KEY2))
+    up = alice.create_multipart_upload(Bucket=B, Key="m/p")
+    expect_error("an SSE-C key on a plain upload's part", alice.upload_part, 400,
+                 "InvalidRequest", Bucket=B, Key="m/p", UploadId=up["UploadId"], PartNumber=1,
+                 Body=b"x", **ssec())
 
 
 def read_wrapped(prefix, label):
@@ -225,8 +283,8 @@ def phase_bucket_default():
     expect_code("CopyObject into a bucket with a default encryption: 501", alice.copy_object,
                 (501, "NotImplemented"), Bucket=DB, Key="copy",
                 CopySource={"Bucket": B, "Key": "plain"})
-    expect_code("CreateMultipartUpload in a bucket with a default encryption: 501",
-                alice.create_multipart_upload, (501, "NotImplemented"), Bucket=DB, Key="mpu")
+    multipart("the default (SSE-KMS app-key)", "d/mpu", {}, {}, ("aws:kms", "app-key"),
+              bucket=DB)
     raw_headers(alice, "PutBucketEncryption", {})
     expect_error("PutBucketEncryption of aws:kms:dsse: 501", alice.put_bucket_encryption, 501,
                  "NotImplemented", Bucket=DB, ServerSideEncryptionConfiguration={
@@ -243,6 +301,8 @@ def phase_after_restart():
     ranges("after the restarts: SSE-C large", "c/large", LARGE, **ssec())
     read_wrapped("w1", "after the restarts, written before the rotation")
     read_wrapped("w2", "after the restarts, written after the rotation")
+    for key, params in (("m/c", ssec()), ("m/s3", {}), ("m/kms", {})):
+        expect_body("after the restarts: multipart %s" % key, key, MPU, **params)
     expect_body("after the restarts: the default's SSE-KMS object", "d/kms", LARGE, bucket=DB)
 
 
@@ -261,6 +321,7 @@ if phase == "main":
             pass
     phase_main_ssec()
     phase_main_wrapped("w1")
+    phase_multipart()
     phase_bucket_default()
 elif phase == "rotated":
     phase_rotated()

@@ -1,0 +1,38 @@
+/*
+ * gateway/s3/s3_sse_int.h: what s3_sse.c (the writes) and s3_sse_read.c (the reads) share:
+ * the request's SSE headers, the object's name a wrapped key is bound to, the key service's
+ * answers and the S3 errors its failures get. Not for other modules: s3_sse.h is the API.
+ */
+#ifndef CAIRN_GATEWAY_S3_SSE_INT_H
+#define CAIRN_GATEWAY_S3_SSE_INT_H
+
+#include "gateway/link/sse_keys.h"
+#include "gateway/s3/s3_sse.h"
+
+#define GW_SSE_HDR "x-amz-server-side-encryption"
+#define GW_SSE_OBJ_NAME_MAX (GW_BUCKET_MAX + 2 + GW_KEY_MAX + 1)
+
+extern const char gw__sse_http_msg[];
+extern const char gw__sse_not_applicable_msg[];
+
+/** A new state for r (zeroed, s->r set). */
+gw_obj_sse_t *gw__sse_new(gw_req_t *r);
+/** r's SSE headers into *out: GW_S3_OK, or the error with *msg (sse_req.h). */
+gw_s3_err_t gw__sse_read_headers(gw_req_t *r, gw_sse_req_t *out, const char **msg);
+/** r's object as a wrapped key is bound to: "bucket/key", never a version's key. */
+cn_slice_t gw__sse_object_name(const gw_req_t *r, char buf[GW_SSE_OBJ_NAME_MAX]);
+/** 1 when r may carry an SSE-C key: over TLS, or [gateway] sse_c_allow_http; else answers
+ *  S3's 400 and returns 0. */
+int gw__sse_c_transport_ok(gw_req_t *r);
+/** Asks the key service for (name, epoch) (0: the newest; create: the built-in key is made
+ *  when missing), then calls s->keyed(s, key): at once on a cache hit, or from the answer.
+ *  A failure is answered on s->r with the S3 error of the key service's code (reading: a
+ *  key that is gone is the object's fault, 500, not the request's). */
+void gw__sse_with_key(gw_obj_sse_t *s, const char *name, uint32_t epoch, int create,
+                      int reading);
+/** The record's key into s->key: SSE-C from the request's key (0, or -1 with S3's 400/403
+ *  answered), SSE-S3/KMS from kek (0, or -1 with 500 answered). */
+int gw__sse_open_c(gw_obj_sse_t *s);
+int gw__sse_open_wrapped(gw_obj_sse_t *s, const gw_ssekey_t *k);
+
+#endif
