@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/manifest.h"
 #include "common/mem.h"
 #include "common/sse.h"
 #include "gateway/s3/sse_obj.h"
@@ -544,4 +545,40 @@ Test(sse_obj, new_wrapped_refuses_bad_arguments, .timeout = 5)
     cr_assert_eq(gw_sse_obj_open_wrapped(&o, kek, cn_slice(big, 2049), dk), CN_EINVAL);
     gw_sse_obj_dispose(&o);
     cn_free(big);
+}
+
+/* A KMS key id of 2048 bytes and a context of 1978 or more (both within what sse_req.c takes)
+ * made a record of over 4096 bytes, which cn_manifest_set_sse asserts against
+ * (CN_MANIFEST_SSE_MAX): the gateway would have aborted on such a PUT. new_wrapped now refuses
+ * it, and the decoder refuses a record longer than a manifest holds. */
+Test(regress, issue_20_wrapped_record_fits_a_manifest, .timeout = 5)
+{
+    size_t fixed = OFF_NAME + GW_SSE_KMS_KEY_ID_MAX + 2, most = CN_MANIFEST_SSE_MAX - fixed;
+    char name[GW_SSE_KMS_KEY_ID_MAX + 1], *ctx = cn_malloc(most + 2);
+    uint8_t dk[CN_SSE_KEY_LEN];
+    gw_sse_obj_t o;
+    cn_manifest_t m = {0};
+    cn_buf_t b;
+
+    cn_buf_init(&b);
+    memset(name, 'k', GW_SSE_KMS_KEY_ID_MAX);
+    name[GW_SSE_KMS_KEY_ID_MAX] = '\0';
+    memset(ctx, 'c', most + 1);
+    ctx[most + 1] = '\0';
+    cr_assert_eq(gw_sse_obj_new_wrapped(&o, GW_SSE_KMS, name, 1, kek, OBJECT, ctx, dk),
+                 CN_EINVAL);
+    ctx[most] = '\0';
+    cr_assert_eq(gw_sse_obj_new_wrapped(&o, GW_SSE_KMS, name, 1, kek, OBJECT, ctx, dk), 0);
+    gw_sse_obj_encode(&o, &b);
+    cr_assert_eq(b.len, CN_MANIFEST_SSE_MAX);
+    cn_manifest_set_sse(&m, b.data, b.len, 0);
+    cn_manifest_dispose(&m);
+    gw_sse_obj_dispose(&o);
+    cr_assert_eq(decode(b.data, b.len, &o), 0);
+    gw_sse_obj_dispose(&o);
+    ctx[most] = 'c';
+    hand_wrapped(&b, 2, 1, name, GW_SSE_KMS_KEY_ID_MAX, ctx, most + 1);
+    cr_assert_eq(decode(b.data, b.len, &o), CN_ECORRUPT);
+    cn_buf_dispose(&b);
+    cn_free(ctx);
 }
