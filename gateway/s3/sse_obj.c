@@ -128,7 +128,8 @@ int gw_sse_obj_decode(const void *p, size_t n, gw_sse_obj_t *o)
     size_t len;
 
     memset(o, 0, sizeof(*o));
-    if (h == NULL || (h[0] != GW_SSE_OBJ_VERSION && h[0] != GW_SSE_OBJ_MULTIPART) || h[2] > 1)
+    if (h == NULL || n > GW_SSE_OBJ_MAX ||
+        (h[0] != GW_SSE_OBJ_VERSION && h[0] != GW_SSE_OBJ_MULTIPART) || h[2] > 1)
         return CN_ECORRUPT;
     o->bucket_key = h[2];
     o->multipart = h[0] == GW_SSE_OBJ_MULTIPART;
@@ -251,9 +252,12 @@ int gw_sse_obj_new_wrapped(gw_sse_obj_t *o, gw_sse_mode_t mode, const char *name
     int rc;
 
     memset(o, 0, sizeof(*o));
+    /* the record's bytes (sse_obj.h): head, epoch, wrapped, name and context with lengths */
     if ((mode != GW_SSE_S3 && mode != GW_SSE_KMS) || epoch == 0 ||
         !gw_sse_kms_key_id_valid(name, strlen(name)) ||
-        (context != NULL && strlen(context) > UINT16_MAX))
+        (context != NULL && strlen(context) > UINT16_MAX) || /* its length is a u16 */
+        3 + 4 + CN_SSE_WRAPPED_LEN + 2 + strlen(name) + 2 + (context ? strlen(context) : 0) >
+            GW_SSE_OBJ_MAX)
         return CN_EINVAL;
     o->mode = mode;
     o->epoch = epoch;

@@ -26,7 +26,8 @@
  *   SSE-S3/KMS: u32 epoch, wrapped[60], u16 n + key name, u16 n + context (compact JSON, may
  *               be empty)
  *   version 2:  u32 n, then n parts of u32 number (1..10000), salt[16], u64 plaintext length
- * and nothing after. The decoder refuses anything else (CN_ECORRUPT): the bytes come from the
+ * and nothing after, GW_SSE_OBJ_MAX bytes at most (what a manifest holds; new records are
+ * kept within it). The decoder refuses anything else (CN_ECORRUPT): the bytes come from the
  * cluster. No I/O, no globals; thread-safe.
  */
 #ifndef CAIRN_GATEWAY_S3_SSE_OBJ_H
@@ -36,6 +37,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "common/manifest.h"
 #include "common/sse.h"
 #include "gateway/s3/sse_req.h"
 
@@ -49,6 +51,7 @@ typedef struct gw_sse_part {
     uint8_t salt[CN_SSE_SALT_LEN];
     uint64_t plain_len;
 } gw_sse_part_t;
+#define GW_SSE_OBJ_MAX CN_MANIFEST_SSE_MAX /* bytes of a record */
 #define GW_SSE_S3_KEY "aws/s3" /* the key service's key of SSE-S3 and of aws:kms without id */
 
 typedef struct gw_sse_obj {
@@ -87,7 +90,8 @@ int gw_sse_obj_open_c(const gw_sse_obj_t *o, const uint8_t cust[CN_SSE_KEY_LEN],
 
 /** SSE-S3/KMS: a new record of mode under (name, epoch)'s kek for the object object (its
  *  "bucket/key") and context (NULL: none; copied), with a new random data key. 0, CN_EINVAL
- *  (a mode other than S3/KMS, a name or context too long), CN_EIO. */
+ *  (a mode other than S3/KMS, epoch 0, an invalid name, a record of name and context over
+ *  GW_SSE_OBJ_MAX bytes, an object over 2048 bytes), CN_EIO. */
 int gw_sse_obj_new_wrapped(gw_sse_obj_t *o, gw_sse_mode_t mode, const char *name,
                            uint32_t epoch, const uint8_t kek[CN_SSE_KEY_LEN], cn_slice_t object,
                            const char *context, uint8_t dk[CN_SSE_KEY_LEN] /* OUT */);

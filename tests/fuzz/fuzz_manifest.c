@@ -2,7 +2,8 @@
  * tests/fuzz/fuzz_manifest.c: libFuzzer target for the gateway's stored formats
  * (gateway/s3/manifest.h): the chunk manifest of a large object and the object metadata map,
  * both read back from storage nodes. A decoded manifest is walked as a ranged GET walks it
- * (locate, chunk keys) and must survive its own re-encoding; decoded metadata likewise.
+ * (locate, chunk keys) and must survive its own re-encoding, format 2's plaintext size and
+ * encryption record included; decoded metadata likewise.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,7 +60,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         walk(&m);
         cn_manifest_encode(&m, &b);
         if (cn_manifest_decode(b.data, b.len, &m2) != 0 || m2.size != m.size ||
-            m2.nsegs != m.nsegs || strcmp(m2.etag, m.etag) != 0)
+            m2.nsegs != m.nsegs || strcmp(m2.etag, m.etag) != 0 ||
+            m2.plain_size != m.plain_size || m2.sse_len != m.sse_len ||
+            (m.sse && memcmp(m2.sse, m.sse, m.sse_len) != 0))
+            abort();
+        /* format 2: the record is opaque here, its size bounded, the plaintext no longer */
+        if (m.sse ? m.sse_len == 0 || m.sse_len > CN_MANIFEST_SSE_MAX || m.plain_size > m.size
+                  : m.plain_size != m.size || cn_manifest_object_size(&m) != m.size)
             abort();
         cn_manifest_dispose(&m2);
         cn_manifest_dispose(&m);

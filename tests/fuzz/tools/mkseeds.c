@@ -2,10 +2,11 @@
  * tests/fuzz/tools/mkseeds.c: writes the binary seed files of tests/fuzz/corpus/ with the
  * project's own encoders, and splits captured RPC streams into their parts.
  *
- *   mkseeds gen CORPUS_DIR             records, manifests, metadata, listings, storage-op
- *                                      frames, container files written by the real engine,
- *                                      the manager's command entries, one of each kind
- *                                      (corpus/<target>/gen-*)
+ *   mkseeds gen CORPUS_DIR             records, manifests (plain and encrypted), metadata,
+ *                                      listings, storage-op frames, container files written
+ *                                      by the real engine, the manager's command entries,
+ *                                      encryption records (with FUZZ_SSE_KEY), one of each
+ *                                      kind (corpus/<target>/gen-*)
  *   mkseeds split STREAM CORPUS_DIR    the rings inside get_ring responses of a captured
  *                                      manager connection (corpus/ring_decode/cap-*)
  *
@@ -27,10 +28,12 @@
 #include "common/ring.h"
 #include "common/rpc.h"
 #include "gateway/s3/manifest.h"
+#include "gateway/s3/sse_obj.h"
 #include "manager/cmd.h"
 #include "storage/engine/container.h"
 #include "storage/engine/engine.h"
 #include "storage/engine/record.h"
+#include "tests/fuzz/fuzz.h"
 #include "tests/unit/manager/cmd_samples.h"
 
 static const char *dir;
@@ -74,6 +77,76 @@ static void gen_records(void)
     cn_buf_dispose(&b);
 }
 
+static const uint8_t sse_key[CN_SSE_KEY_LEN] = FUZZ_SSE_KEY;
+
+/* A new encryption record of mode (bucket key asked or not) for "b/k" under sse_key, its
+ * bytes in b (reset first). */
+static void sse_record(gw_sse_mode_t mode, const char *name, const char *context,
+                       int bucket_key, cn_slice_t object, cn_buf_t *b)
+{
+    gw_sse_obj_t o;
+    uint8_t dk[CN_SSE_KEY_LEN];
+    int rc;
+
+    if (mode == GW_SSE_C)
+        rc = gw_sse_obj_new_c(&o, sse_key, dk);
+    else
+        rc = gw_sse_obj_new_wrapped(&o, mode, name, 7, sse_key, object, context, dk);
+    if (rc != 0) {
+        fprintf(stderr, "mkseeds: encryption record: %s\n", cn_strerror(rc));
+        exit(1);
+    }
+    o.bucket_key = bucket_key;
+    cn_buf_reset(b);
+    gw_sse_obj_encode(&o, b);
+    gw_sse_obj_dispose(&o);
+}
+
+static void gen_sse_obj(void)
+{
+    static const char kms[] = "arn:aws:kms:us-east-1:111122223333:key/k1";
+    cn_buf_t b;
+
+    cn_buf_init(&b);
+    sse_record(GW_SSE_C, NULL, NULL, 0, CN_SLICE("b/k"), &b);
+    put_file("sse_obj", "gen-c", b.data, b.len);
+    sse_record(GW_SSE_C, NULL, NULL, 1, CN_SLICE("b/k"), &b);
+    put_file("sse_obj", "gen-c-bucket-key", b.data, b.len);
+    sse_record(GW_SSE_S3, GW_SSE_S3_KEY, NULL, 0, CN_SLICE("b/k"), &b);
+    put_file("sse_obj", "gen-s3", b.data, b.len);
+    sse_record(GW_SSE_S3, GW_SSE_S3_KEY, NULL, 0, CN_SLICE("b/k2"), &b);
+    put_file("sse_obj", "gen-s3-other-object", b.data, b.len);
+    sse_record(GW_SSE_KMS, kms, NULL, 0, CN_SLICE("b/k"), &b);
+    put_file("sse_obj", "gen-kms", b.data, b.len);
+    sse_record(GW_SSE_KMS, "k1", "{\"dept\":\"a|b\",\"team\":\"x\"}", 1, CN_SLICE("b/k"), &b);
+    put_file("sse_obj", "gen-kms-context-bucket-key", b.data, b.len);
+    cn_buf_dispose(&b);
+}
+
+/* Writes m as the manifest seed name, then disposes it. */
+static void put_manifest(cn_manifest_t *m, const char *name)
+{
+    cn_buf_t b;
+
+    cn_buf_init(&b);
+    cn_manifest_encode(m, &b);
+    put_file("manifest", name, b.data, b.len);
+    cn_buf_dispose(&b);
+    cn_manifest_dispose(m);
+}
+
+/* Makes m format 2: a new record of mode for object, and the plaintext size. */
+static void encrypt_manifest(cn_manifest_t *m, gw_sse_mode_t mode, const char *name,
+                             const char *context, cn_slice_t object, uint64_t plain_size)
+{
+    cn_buf_t rec;
+
+    cn_buf_init(&rec);
+    sse_record(mode, name, context, mode == GW_SSE_KMS, object, &rec);
+    cn_manifest_set_sse(m, rec.data, rec.len, plain_size);
+    cn_buf_dispose(&rec);
+}
+
 static void gen_manifests(void)
 {
     cn_manifest_t m;
@@ -85,18 +158,31 @@ static void gen_manifests(void)
     m.size = 12u << 20;
     snprintf(m.etag, sizeof(m.etag), "9b2cf535f27731c974343645a3985328");
     cn_manifest_add_seg(&m, "\x01" "c/seed-bucket/big/00000000deadbeef/", 36, 12u << 20, 5u << 20);
-    cn_manifest_encode(&m, &b);
-    put_file("manifest", "gen-one-seg", b.data, b.len);
-    cn_manifest_dispose(&m);
+    put_manifest(&m, "gen-one-seg");
 
-    cn_buf_reset(&b);
     m.size = (5u << 20) + 1;
     snprintf(m.etag, sizeof(m.etag), "0123456789abcdef0123456789abcdef-2");
     cn_manifest_add_seg(&m, "\x01mp/seed-bucket/mp.bin/u1/1/", 27, 5u << 20, 5u << 20);
     cn_manifest_add_seg(&m, "\x01mp/seed-bucket/mp.bin/u1/2/", 27, 1, 5u << 20);
-    cn_manifest_encode(&m, &b);
-    put_file("manifest", "gen-multipart", b.data, b.len);
-    cn_manifest_dispose(&m);
+    put_manifest(&m, "gen-multipart");
+
+    /* format 2: an SSE-C object of 1,000,000 bytes (16 blocks, a tag each), and a multipart
+     * one under SSE-KMS with its parts recorded */
+    m.size = 1000000 + 16 * CN_SSE_TAG_LEN;
+    snprintf(m.etag, sizeof(m.etag), "9b2cf535f27731c974343645a3985328");
+    cn_manifest_add_seg(&m, "\x01" "c/seed-bucket/enc/00000000deadbeef/", 36, m.size, 5u << 20);
+    encrypt_manifest(&m, GW_SSE_C, NULL, NULL, CN_SLICE("b/k"), 1000000);
+    put_manifest(&m, "gen-sse-c");
+
+    m.size = (5u << 20) + 2;
+    snprintf(m.etag, sizeof(m.etag), "0123456789abcdef0123456789abcdef-2");
+    cn_manifest_add_seg(&m, "\x01mp/seed-bucket/enc.bin/u1/1/", 29, 5u << 20, 5u << 20);
+    cn_manifest_add_seg(&m, "\x01mp/seed-bucket/enc.bin/u1/2/", 29, 2, 5u << 20);
+    cn_manifest_add_part(&m, 1, 1, NULL);
+    cn_manifest_add_part(&m, 2, 1, "x-amz-checksum-crc32=AAAAAA==");
+    encrypt_manifest(&m, GW_SSE_KMS, "k1", "{\"dept\":\"a\"}", CN_SLICE("seed-bucket/enc.bin"),
+                     (5u << 20) - 100);
+    put_manifest(&m, "gen-sse-kms-multipart");
 
     cn_buf_reset(&b);
     gw_meta_add(&meta, "content-type", 12, "application/x-seed", 18);
@@ -323,6 +409,7 @@ int main(int argc, char **argv)
         dir = argv[2];
         gen_records();
         gen_manifests();
+        gen_sse_obj();
         gen_listing();
         gen_recover();
         gen_cmds();
