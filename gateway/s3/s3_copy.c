@@ -265,7 +265,8 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
         o->body = cn_msg_body(resp);
         if (gw_quota_refuses(r, o->body.len))
             return;
-        gw_obj_put_start(r);
+        /* a plain record: encrypted as PutObject's body would be, when the copy is to be */
+        gw_s3_sse_put(r, gw_obj_put_start);
         return;
     }
     {
@@ -278,16 +279,16 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
             gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
             return;
         }
-        if (cs->src.sse != NULL) { /* never copy ciphertext as an object */
-            gw_req_error(r, GW_S3_NOT_IMPLEMENTED, sse_copy_msg);
-            return;
-        }
         if (cs->src.size > r->srv->conf.max_object_size) {
             gw_req_error(r, GW_S3_ENTITY_TOO_LARGE, NULL);
             return;
         }
-        if (gw_quota_refuses(r, cs->src.size))
+        if (gw_quota_refuses(r, cn_manifest_object_size(&cs->src)))
             return;
+        if (gw_s3_sse_copy_wanted(r, &cs->src)) { /* never ciphertext copied as it is */
+            gw_s3_sse_copy(r);
+            return;
+        }
         if (cn_random_bytes(&ver, sizeof(ver)) != 0)
             ver = cn_now_ns();
         cn_buf_init(&pfx);
@@ -428,12 +429,6 @@ void gw_s3_copy_object(gw_req_t *r)
     cn_buf_t skey;
     int replace = 0, n;
 
-    if (gw_s3_sse_refuse_plain(r))
-        return;
-    if (gw_s3_sse_asked(r)) {
-        gw_req_error(r, GW_S3_NOT_IMPLEMENTED, sse_copy_msg);
-        return;
-    }
     if (dir.ptr) {
         if (dir.len == 7 && strncasecmp(dir.ptr, "REPLACE", 7) == 0)
             replace = 1;

@@ -49,6 +49,7 @@ static void obj_op_free(gw_req_t *r)
     cn_manifest_dispose(&o->copy.src);
     cn_buf_dispose(&o->copy.acc);
     gw_s3_sse_free(o->sse);
+    gw_s3_sse_free(o->copy.src_sse);
     if (o->copy.md5) {
         uint8_t d[CN_MD5_LEN];
         cn_digest_final(o->copy.md5, d);

@@ -72,6 +72,7 @@ typedef struct gw_obj_op {
         int src_named;               /* x-amz-copy-source named it (?versionId=) */
         int src_versioned;           /* the source bucket has (had) versioning */
         cn_rpc_done_fn src_cb;       /* what reads the source, once its version is known */
+        struct gw_obj_sse *src_sse;  /* an encrypted source's key (s3_sse_copy.c); owned */
     } copy;
 } gw_obj_op_t;
 

@@ -48,6 +48,9 @@ static const char sse_msg[] = "Server-side encryption (x-amz-server-side-encrypt
 #define SSE_WRITE (OBJECT_WRITE & ~(OP(GW_OP_PUT_OBJECT) | OP(GW_OP_CREATE_MULTIPART)))
 /* an SSE-C upload's parts carry its key (s3_sse.c checks it) */
 #define SSE_C_WRITE (SSE_WRITE & ~OP(GW_OP_UPLOAD_PART))
+/* a copy source's SSE-C key: CopyObject decrypts with it (s3_sse_copy.c), UploadPartCopy
+ * not yet */
+#define SSE_COPY OP(GW_OP_UPLOAD_PART)
 #define SSE_C_READ OP(GW_OP_GET_OBJECT_ATTRIBUTES) /* an SSE-C key asks to decrypt */
 static const char redirect_msg[] =
     "Website redirects (x-amz-website-redirect-location) are not supported yet.";
@@ -65,9 +68,9 @@ static const struct header_rule {
     {"x-amz-server-side-encryption-customer-algorithm", SSE_C_WRITE | SSE_C_READ, sse_msg},
     {"x-amz-server-side-encryption-customer-key", SSE_C_WRITE | SSE_C_READ, sse_msg},
     {"x-amz-server-side-encryption-customer-key-md5", SSE_C_WRITE | SSE_C_READ, sse_msg},
-    {"x-amz-copy-source-server-side-encryption-customer-algorithm", COPY, sse_msg},
-    {"x-amz-copy-source-server-side-encryption-customer-key", COPY, sse_msg},
-    {"x-amz-copy-source-server-side-encryption-customer-key-md5", COPY, sse_msg},
+    {"x-amz-copy-source-server-side-encryption-customer-algorithm", SSE_COPY, sse_msg},
+    {"x-amz-copy-source-server-side-encryption-customer-key", SSE_COPY, sse_msg},
+    {"x-amz-copy-source-server-side-encryption-customer-key-md5", SSE_COPY, sse_msg},
     {"x-amz-website-redirect-location", NEW_OBJECT, redirect_msg},
 };
 

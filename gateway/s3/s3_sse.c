@@ -190,7 +190,9 @@ int gw__sse_open_wrapped(gw_obj_sse_t *s, const gw_ssekey_t *k)
 {
     char buf[GW_SSE_OBJ_NAME_MAX];
 
-    if (gw_sse_obj_open_wrapped(&s->rec, k->kek, gw__sse_object_name(s->r, buf), s->key)) {
+    cn_slice_t name = s->name_of.len ? s->name_of : gw__sse_object_name(s->r, buf);
+
+    if (gw_sse_obj_open_wrapped(&s->rec, k->kek, name, s->key)) {
         CN_LOG(CN_LOG_ERROR, "object %s: its key does not unwrap with %s epoch %u",
                s->r->route.key, k->name, k->epoch);
         gw_req_error(s->r, GW_S3_INTERNAL_ERROR, NULL);
@@ -280,23 +282,25 @@ static void new_record(gw_obj_sse_t *s, int multipart)
 
 /* ---- PutObject and UploadPart: the body ------------------------------------------------ */
 
-/* Encrypts r's body as stream s->stream under s->dk into s->stored, wipes the plaintext,
- * points o->body at the ciphertext, and goes on to s->cont (the write's put). */
+/* Encrypts the write's plaintext o->body (r's body, or a copy's source) as stream s->stream
+ * under s->dk into s->stored, wipes the plaintext, points o->body at the ciphertext, and goes
+ * on to s->cont (the write's put). */
 static void encrypt_body(gw_obj_sse_t *s)
 {
     gw_req_t *r = s->r;
     gw_obj_op_t *o = r->op;
+    cn_slice_t plain = o->body;
     cn_sse_enc_t *e = NULL;
     size_t n1 = 0, n2 = 0;
     uint8_t rnd[16];
     /* the encryptor asks for room for a tag or two more than the stream will take */
-    size_t cap = cn_sse_enc_update_max(r->body.len);
+    size_t cap = cn_sse_enc_update_max(plain.len);
 
-    s->plain_len = r->body.len;
+    s->plain_len = plain.len;
     s->stored_len = (size_t)cn_sse_stored_len(s->plain_len);
     s->stored = cn_malloc(cap);
     if (cn_sse_enc_create(s->dk, s->stream, s->plain_len, &e) != 0 ||
-        cn_sse_enc_update(e, r->body.ptr, r->body.len, s->stored, cap, &n1) != 0 ||
+        cn_sse_enc_update(e, plain.ptr, plain.len, s->stored, cap, &n1) != 0 ||
         cn_sse_enc_final(e, s->stored + n1, cap - n1, &n2) != 0 || n1 + n2 != s->stored_len) {
         cn_sse_enc_destroy(e);
         CN_LOG(CN_LOG_ERROR, "encrypting %s: the stream came out wrong", r->route.key);
@@ -306,9 +310,9 @@ static void encrypt_body(gw_obj_sse_t *s)
     cn_sse_enc_destroy(e);
     /* the plaintext goes now, before any byte leaves: in h2o's buffer (its temp file's
      * pages when it is over 4 MiB) only zeros are left */
-    if (r->body.len) {
-        OPENSSL_cleanse((void *)r->body.ptr, r->body.len);
-        gw_body_pager_release(r->body.ptr, r->body.len);
+    if (plain.len) {
+        OPENSSL_cleanse((void *)plain.ptr, plain.len);
+        gw_body_pager_release(plain.ptr, plain.len);
     }
     o->body = cn_slice((const char *)s->stored, s->stored_len);
     o->force_chunked = 1;
@@ -345,7 +349,8 @@ static void record_done(gw_obj_sse_t *s)
         s->cont(s->r);
         break;
     case GW_SSE_OP_PART: { /* a stream of its own for this upload of the part */
-        gw_sse_part_t p = {.number = s->stream, .plain_len = s->r->body.len};
+        gw_sse_part_t p = {.number = s->stream,
+                           .plain_len = ((gw_obj_op_t *)s->r->op)->body.len};
 
         if (cn_random_bytes(p.salt, sizeof(p.salt)) != 0 ||
             cn_sse_part_key(s->key, p.salt, s->dk) != 0) {

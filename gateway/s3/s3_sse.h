@@ -56,6 +56,8 @@ typedef struct gw_obj_sse {
     uint8_t key[CN_SSE_KEY_LEN]; /* the record's key: its stream's (version 1) or its upload's
                                     (version 2) */
     int have_key;
+    cn_slice_t name_of;          /* the object the record is bound to, when not r's (a copy's
+                                    source: "bucket/key", borrowed) */
     void (*keyed)(struct gw_obj_sse *s, const struct gw_ssekey *k); /* after the key service */
     void (*cont)(gw_req_t *r);   /* how the request goes on */
     /* PutObject, UploadPart */
@@ -98,6 +100,13 @@ void gw_s3_sse_part(gw_req_t *r, cn_slice_t marker_meta, uint32_t number,
 gw_s3_err_t gw_s3_sse_complete(cn_buf_t *meta, const cn_manifest_t *const *parts, size_t n,
                                cn_manifest_t *man);
 
+/** CopyObject: 1 when the copy goes through s3_sse_copy.c: its source is encrypted (src: the
+ *  source's manifest, NULL for a single record), the request asks for encryption, or the
+ *  bucket has a default. */
+int gw_s3_sse_copy_wanted(gw_req_t *r, const cn_manifest_t *src);
+/** CopyObject of the manifest source o->copy.src: reads its plaintext (decrypting it with the
+ *  copy source's key), then writes it as PutObject does (gw_s3_sse_put); answers r. */
+void gw_s3_sse_copy(gw_req_t *r);
 /** The encryption record and plaintext size for the manifest of r's write (chunk.c). */
 void gw_s3_sse_manifest(gw_req_t *r, cn_manifest_t *man);
 /** Adds the response headers that state the encryption of s's object (NULL: none). */

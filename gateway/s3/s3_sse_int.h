@@ -33,6 +33,12 @@ void gw__sse_with_key(gw_obj_sse_t *s, const char *name, uint32_t epoch, int cre
 /** The record's key into s->key: SSE-C from the request's key (0, or -1 with S3's 400/403
  *  answered), SSE-S3/KMS from kek (0, or -1 with 500 answered). */
 int gw__sse_open_c(gw_obj_sse_t *s);
+/** gw_s3_sse_stream_start/next/piece (s3_sse.h) of state s and its object's manifest man. */
+int gw__sse_stream_start(gw_obj_sse_t *s, const cn_manifest_t *man, uint64_t off,
+                         uint64_t len, uint64_t *pos, uint64_t *end);
+int gw__sse_stream_next(gw_obj_sse_t *s, const cn_manifest_t *man, uint64_t *pos,
+                        uint64_t *end);
+int gw__sse_stream_piece(gw_obj_sse_t *s, cn_slice_t in, int last, cn_slice_t *out);
 int gw__sse_open_wrapped(gw_obj_sse_t *s, const gw_ssekey_t *k);
 
 #endif

@@ -113,10 +113,9 @@ int gw_s3_sse_part_range(const gw_req_t *r, uint32_t idx, uint64_t *off, uint64_
     return 0;
 }
 
-int gw_s3_sse_stream_start(gw_req_t *r, uint64_t off, uint64_t len, uint64_t *pos,
-                           uint64_t *end)
+int gw__sse_stream_start(gw_obj_sse_t *s, const cn_manifest_t *man, uint64_t off,
+                         uint64_t len, uint64_t *pos, uint64_t *end)
 {
-    gw_obj_sse_t *s = ((gw_obj_op_t *)r->op)->sse;
     int rc;
 
     if (s == NULL || !s->have_key || len == 0)
@@ -126,21 +125,33 @@ int gw_s3_sse_stream_start(gw_req_t *r, uint64_t off, uint64_t len, uint64_t *po
     s->base_plain = 0;
     s->base_stored = 0;
     s->part_i = 0;
-    rc = gw_s3_sse_stream_next(r, pos, end);
+    rc = gw__sse_stream_next(s, man, pos, end);
     return rc == 1 ? 0 : rc == 0 ? CN_EINVAL : rc;
+}
+
+int gw_s3_sse_stream_start(gw_req_t *r, uint64_t off, uint64_t len, uint64_t *pos,
+                           uint64_t *end)
+{
+    gw_obj_op_t *o = r->op;
+    return gw__sse_stream_start(o->sse, &o->man, off, len, pos, end);
 }
 
 int gw_s3_sse_stream_next(gw_req_t *r, uint64_t *pos, uint64_t *end)
 {
     gw_obj_op_t *o = r->op;
-    gw_obj_sse_t *s = o->sse;
+    return gw__sse_stream_next(o->sse, &o->man, pos, end);
+}
+
+int gw__sse_stream_next(gw_obj_sse_t *s, const cn_manifest_t *man, uint64_t *pos,
+                        uint64_t *end)
+{
     cn_sse_range_t rg;
     uint8_t dk[CN_SSE_KEY_LEN];
     int rc;
 
     while (s->want_off < s->want_end && s->part_i < nstreams(s)) {
         size_t i = s->part_i++;
-        uint64_t plain = stream_plain(s, &o->man, i), stored, a, b;
+        uint64_t plain = stream_plain(s, man, i), stored, a, b;
         uint32_t stream = s->rec.multipart ? s->rec.parts[i].number : 0;
 
         if (plain > CN_SSE_PLAIN_MAX)
@@ -169,7 +180,7 @@ int gw_s3_sse_stream_next(gw_req_t *r, uint64_t *pos, uint64_t *end)
             return rc;
         *pos = s->base_stored + rg.stored_off;
         *end = *pos + rg.stored_len;
-        if (*end > o->man.size) /* the record promises more than the manifest holds */
+        if (*end > man->size) /* the record promises more than the manifest holds */
             return CN_ECORRUPT;
         s->want_off = s->base_plain + b;
         s->base_plain += plain;
@@ -181,8 +192,11 @@ int gw_s3_sse_stream_next(gw_req_t *r, uint64_t *pos, uint64_t *end)
 
 int gw_s3_sse_stream_piece(gw_req_t *r, cn_slice_t in, int last, cn_slice_t *out)
 {
-    gw_obj_op_t *o = r->op;
-    gw_obj_sse_t *s = o->sse;
+    return gw__sse_stream_piece(((gw_obj_op_t *)r->op)->sse, in, last, out);
+}
+
+int gw__sse_stream_piece(gw_obj_sse_t *s, cn_slice_t in, int last, cn_slice_t *out)
+{
     size_t need = cn_sse_dec_update_max(in.len), n = 0;
     int rc;
 
@@ -198,8 +212,8 @@ int gw_s3_sse_stream_piece(gw_req_t *r, cn_slice_t in, int last, cn_slice_t *out
     if (rc == 0 && last)
         rc = cn_sse_dec_final(s->dec);
     if (rc != 0) {
-        CN_LOG(CN_LOG_ERROR, "object %s: a block does not decrypt (%s)", o->key.data,
-               cn_strerror(rc));
+        CN_LOG(CN_LOG_ERROR, "object %.*s: a block does not decrypt (%s)",
+               (int)s->r->route.key_len, s->r->route.key, cn_strerror(rc));
         return rc;
     }
     *out = cn_slice((const char *)s->out, n);

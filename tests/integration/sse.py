@@ -136,13 +136,6 @@ def phase_main_ssec():
     r2 = alice.put_object(Bucket=B, Key="c/again", Body=SMALL, **ssec())
     expect("SSE-C: each write has its own ETag", r1["ETag"] != r2["ETag"], (r1, r2))
     expect_body("SSE-C: the second write reads", "c/again", SMALL, **ssec())
-    # what cannot encrypt yet refuses (never a wrong success)
-    expect_code("CopyObject of an SSE-C object: 501", alice.copy_object, (501, "NotImplemented"),
-                Bucket=B, Key="c/copy", CopySource={"Bucket": B, "Key": "c/small"},
-                CopySourceSSECustomerAlgorithm="AES256", CopySourceSSECustomerKey=KEY1)
-    expect_code("CopyObject of an SSE-C object without the key: 501", alice.copy_object,
-                (501, "NotImplemented"), Bucket=B, Key="c/copy",
-                CopySource={"Bucket": B, "Key": "c/large"})
 
 
 # the modes whose keys the key service holds: (name, put parameters, the headers' values)
@@ -240,6 +233,45 @@ def phase_multipart():
                  Body=b"x", **ssec())
 
 
+def src_key(key=KEY1):
+    return {"CopySourceSSECustomerAlgorithm": "AES256", "CopySourceSSECustomerKey": key}
+
+
+def phase_copy():
+    s3 = {"ServerSideEncryption": "AES256"}
+    kms = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "app-key"}
+    # (name, source key, source read params, copy params, source's plaintext, copy's mode
+    # headers, copy's read params)
+    cases = (
+        ("SSE-C to SSE-C under another key", "c/multi", src_key(), ssec(KEY2), MULTI, ("", ""),
+         ssec(KEY2)),
+        ("SSE-C to plain", "c/small", src_key(), {}, SMALL, ("", ""), {}),
+        ("SSE-C (chunked) to SSE-S3", "c/large", src_key(), s3, LARGE, ("AES256", ""), {}),
+        ("plain to SSE-C", "plain", {}, ssec(), b"plain bytes", ("", ""), ssec()),
+        ("SSE-S3 to SSE-KMS", "w1/SSE-S3/multi", {}, kms, MULTI, ("aws:kms", "app-key"), {}),
+        ("SSE-KMS to SSE-C", "w1/SSE-KMS-app-key/large", {}, ssec(), LARGE, ("", ""), ssec()),
+        ("multipart SSE-KMS to SSE-C", "m/kms", {}, ssec(KEY2), MPU, ("", ""), ssec(KEY2)),
+        ("multipart SSE-C to SSE-S3", "m/c", src_key(), s3, MPU, ("AES256", ""), {}),
+    )
+    for i, (name, src, sp, cp, data, want, rp) in enumerate(cases):
+        key = "copy/%d" % i
+        try:
+            r = alice.copy_object(Bucket=B, Key=key, CopySource={"Bucket": B, "Key": src},
+                                  **sp, **cp)
+            expect("CopyObject %s answers the copy's mode" % name, mode_headers(r) == want, r)
+        except botocore.exceptions.ClientError as e:
+            bad("CopyObject %s" % name, e.response.get("Error", {}))
+            continue
+        expect_body("CopyObject %s: the copy reads" % name, key, data, **rp)
+    expect_body("the copies left their sources as they were", "c/large", LARGE, **ssec())
+    expect_error("CopyObject of an SSE-C source without its key", alice.copy_object, 400,
+                 "InvalidRequest", Bucket=B, Key="copy/x", CopySource={"Bucket": B,
+                                                                       "Key": "c/small"})
+    expect_error("CopyObject of an SSE-C source with another key", alice.copy_object, 403,
+                 "AccessDenied", Bucket=B, Key="copy/x",
+                 CopySource={"Bucket": B, "Key": "c/small"}, **src_key(KEY2))
+
+
 def read_wrapped(prefix, label):
     for mode, _, _ in WRAPPED:
         for name, data in (("small", SMALL), ("multi", MULTI), ("large", LARGE), ("empty", b"")):
@@ -280,9 +312,10 @@ def phase_bucket_default():
     expect("a PUT without headers gets the default (SSE-KMS app-key, bucket key)",
            mode_headers(r) == ("aws:kms", "app-key") and r.get("BucketKeyEnabled") is True, r)
     expect_body("and it reads", "d/kms", LARGE, bucket=DB)
-    expect_code("CopyObject into a bucket with a default encryption: 501", alice.copy_object,
-                (501, "NotImplemented"), Bucket=DB, Key="copy",
-                CopySource={"Bucket": B, "Key": "plain"})
+    r = alice.copy_object(Bucket=DB, Key="copy", CopySource={"Bucket": B, "Key": "plain"})
+    expect("CopyObject into a bucket with a default: the copy gets it (SSE-KMS app-key)",
+           mode_headers(r) == ("aws:kms", "app-key"), r)
+    expect_body("and it reads", "copy", b"plain bytes", bucket=DB)
     multipart("the default (SSE-KMS app-key)", "d/mpu", {}, {}, ("aws:kms", "app-key"),
               bucket=DB)
     raw_headers(alice, "PutBucketEncryption", {})
@@ -322,6 +355,7 @@ if phase == "main":
     phase_main_ssec()
     phase_main_wrapped("w1")
     phase_multipart()
+    phase_copy()
     phase_bucket_default()
 elif phase == "rotated":
     phase_rotated()
