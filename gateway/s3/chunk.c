@@ -261,29 +261,38 @@ static void on_chunk_get(int status, cn_msg_t *resp, void *arg)
     h2o_send(r->http.req, &iov, 1, o->pos >= o->end ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
 }
 
+int gw_chunk_read_send(gw_req_t *r, const cn_manifest_t *m, uint64_t pos, uint64_t end,
+                       cn_rpc_done_fn cb, void *arg)
+{
+    cn_chunk_ref_t ref;
+    cn_buf_t k;
+    cn_msg_t *msg;
+    int rc = 0;
+
+    if (cn_manifest_locate(m, pos, end, &ref) != 0)
+        return CN_ECORRUPT;
+    cn_buf_init(&k);
+    cn_manifest_chunk_key(&m->segs[ref.seg], ref.idx, &k);
+    msg = cn_msg_new(CN_OP_GET);
+    cn_msg_set_bytes(msg, "key", k.data, k.len);
+    cn_msg_set_u64(msg, "offset", ref.off);
+    cn_msg_set_u64(msg, "length", ref.len);
+    r->http.pending++;
+    if (gw_stor_send(r->srv, k.data, k.len, msg, cb, arg) != 0) {
+        r->http.pending--;
+        rc = CN_EUNAVAIL;
+    }
+    cn_buf_dispose(&k);
+    return rc;
+}
+
 static void fetch_next(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
-    cn_chunk_ref_t ref;
-    cn_buf_t k;
-    cn_msg_t *m;
+    int rc = gw_chunk_read_send(r, &o->man, o->pos, o->end, on_chunk_get, r);
 
-    if (cn_manifest_locate(&o->man, o->pos, o->end, &ref) != 0) {
-        stream_fail(r, CN_ECORRUPT);
-        return;
-    }
-    cn_buf_init(&k);
-    cn_manifest_chunk_key(&o->man.segs[ref.seg], ref.idx, &k);
-    m = cn_msg_new(CN_OP_GET);
-    cn_msg_set_bytes(m, "key", k.data, k.len);
-    cn_msg_set_u64(m, "offset", ref.off);
-    cn_msg_set_u64(m, "length", ref.len);
-    r->http.pending++;
-    if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk_get, r) != 0) {
-        r->http.pending--;
-        stream_fail(r, CN_EUNAVAIL);
-    }
-    cn_buf_dispose(&k);
+    if (rc != 0)
+        stream_fail(r, rc);
 }
 
 static void on_proceed(h2o_generator_t *g, h2o_req_t *req)

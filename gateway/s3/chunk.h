@@ -16,6 +16,11 @@ void gw_chunk_put(gw_req_t *r);
 void gw_chunk_put_manifest(gw_req_t *r);
 /** Streams [o->off, o->off + o->len) of a manifest object; headers are already set. */
 void gw_chunk_stream(gw_req_t *r);
+/** Reads the piece of [pos, end) of m's stored bytes that one chunk holds (from pos on) for
+ *  cb(arg) as r's RPC (r->http.pending counted): 0, CN_ECORRUPT (pos is past m), or
+ *  CN_EUNAVAIL (no route; nothing pending). */
+int gw_chunk_read_send(gw_req_t *r, const cn_manifest_t *m, uint64_t pos, uint64_t end,
+                       cn_rpc_done_fn cb, void *arg);
 /** Deletes every chunk of m in the background (best effort, failures logged). */
 void gw_chunk_delete_all(gw_server_t *s, const cn_manifest_t *m);
 

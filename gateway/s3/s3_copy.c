@@ -548,21 +548,10 @@ static void part_step(gw_req_t *r)
             gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
         }
     } else if (cs->pos < cs->end) {
-        cn_chunk_ref_t ref;
-        if (cn_manifest_locate(&cs->src, cs->pos, cs->end, &ref) != 0) {
-            gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
-        } else {
-            cn_manifest_chunk_key(&cs->src.segs[ref.seg], ref.idx, &k);
-            m = cn_msg_new(CN_OP_GET);
-            cn_msg_set_bytes(m, "key", k.data, k.len);
-            cn_msg_set_u64(m, "offset", ref.off);
-            cn_msg_set_u64(m, "length", ref.len);
-            r->http.pending++;
-            if (gw_stor_send(r->srv, k.data, k.len, m, on_part_piece, r) != 0) {
-                r->http.pending--;
-                gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
-            }
-        }
+        int rc = gw_chunk_read_send(r, &cs->src, cs->pos, cs->end, on_part_piece, r);
+        if (rc != 0)
+            gw_req_error(r, rc == CN_ECORRUPT ? GW_S3_INTERNAL_ERROR
+                                              : GW_S3_SERVICE_UNAVAILABLE, NULL);
     } else {
         uint8_t md5[CN_MD5_LEN];
         cn_digest_final(cs->md5, md5);

@@ -19,7 +19,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "gateway/gateway.h"
-#include "gateway/link/stor_link.h"
+#include "gateway/s3/chunk.h"
 #include "gateway/s3/s3_object.h"
 
 #define GW_SSE_COPY_MAX (256ull << 20)
@@ -84,26 +84,11 @@ static void on_chunk(int status, cn_msg_t *resp, void *arg)
 static void read_next(gw_req_t *r)
 {
     struct gw_copy_state *cs = &((gw_obj_op_t *)r->op)->copy;
-    cn_chunk_ref_t ref;
-    cn_buf_t k;
-    cn_msg_t *m;
+    int rc = gw_chunk_read_send(r, &cs->src, cs->pos, cs->end, on_chunk, r);
 
-    if (cn_manifest_locate(&cs->src, cs->pos, cs->end, &ref) != 0) {
-        gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
-        return;
-    }
-    cn_buf_init(&k);
-    cn_manifest_chunk_key(&cs->src.segs[ref.seg], ref.idx, &k);
-    m = cn_msg_new(CN_OP_GET);
-    cn_msg_set_bytes(m, "key", k.data, k.len);
-    cn_msg_set_u64(m, "offset", ref.off);
-    cn_msg_set_u64(m, "length", ref.len);
-    r->http.pending++;
-    if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk, r) != 0) {
-        r->http.pending--;
-        gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
-    }
-    cn_buf_dispose(&k);
+    if (rc != 0)
+        gw_req_error(r, rc == CN_ECORRUPT ? GW_S3_INTERNAL_ERROR : GW_S3_SERVICE_UNAVAILABLE,
+                     NULL);
 }
 
 /* The source's key is known (or it is not encrypted): read its bytes. */
