@@ -272,6 +272,26 @@ def phase_copy():
                  CopySource={"Bucket": B, "Key": "c/small"}, **src_key(KEY2))
 
 
+VB = "sseversions"
+
+
+def phase_versions():
+    """Versions of an encrypted key: each reads with its own key or mode."""
+    alice.put_bucket_versioning(Bucket=VB, VersioningConfiguration={"Status": "Enabled"})
+    v1 = alice.put_object(Bucket=VB, Key="v", Body=SMALL, **ssec())["VersionId"]
+    v2 = alice.put_object(Bucket=VB, Key="v", Body=MULTI, ServerSideEncryption="aws:kms",
+                          SSEKMSKeyId="app-key")["VersionId"]
+    v3 = alice.put_object(Bucket=VB, Key="v", Body=LARGE, **ssec(KEY2))["VersionId"]
+    expect_body("versions: the latest (SSE-C, another key)", "v", LARGE, bucket=VB,
+                **ssec(KEY2))
+    expect_body("versions: the first (SSE-C)", "v", SMALL, bucket=VB, VersionId=v1, **ssec())
+    expect_body("versions: the second (SSE-KMS)", "v", MULTI, bucket=VB, VersionId=v2)
+    expect_error("versions: the first with the latest's key", get, 403, "AccessDenied",
+                 key="v", bucket=VB, VersionId=v1, **ssec(KEY2))
+    expect_body("versions: a range of the third", "v", LARGE[100000:300000], bucket=VB,
+                VersionId=v3, Range="bytes=100000-299999", **ssec(KEY2))
+
+
 def read_wrapped(prefix, label):
     for mode, _, _ in WRAPPED:
         for name, data in (("small", SMALL), ("multi", MULTI), ("large", LARGE), ("empty", b"")):
@@ -347,7 +367,7 @@ def phase_rotated():
 
 phase = os.environ.get("CAIRN_PHASE", "main")
 if phase == "main":
-    for b in (B, DB):
+    for b in (B, DB, VB):
         try:
             alice.create_bucket(Bucket=b)
         except botocore.exceptions.ClientError:
@@ -356,6 +376,7 @@ if phase == "main":
     phase_main_wrapped("w1")
     phase_multipart()
     phase_copy()
+    phase_versions()
     phase_bucket_default()
 elif phase == "rotated":
     phase_rotated()
