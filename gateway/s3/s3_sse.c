@@ -7,6 +7,7 @@
 #include "gateway/s3/s3_sse.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -53,32 +54,106 @@ void gw_s3_sse_free(gw_obj_sse_t *s)
     cn_free(s);
 }
 
-/* The request's SSE headers (only those: the parser skips others, but the array is small). */
+/* 1 when name is an SSE-C key's header, the request's or its copy source's. */
+static int is_key_header(const h2o_iovec_t *name)
+{
+    static const char *const keys[] = {SSE_PREFIX "-customer-key",
+                                       SSE_COPY_PREFIX "-customer-key"};
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (name->len == strlen(keys[i]) && strncasecmp(name->base, keys[i], name->len) == 0)
+            return 1;
+    return 0;
+}
+
+/* The request's SSE headers (only those: the parser skips others, but the array is small).
+ * Then the SSE-C keys' text goes from h2o's buffer (out holds them): over HTTP/1 that buffer
+ * holds the request head before the body, hence in the body's temp file when the body is
+ * over 4 MiB (seen: tests/integration/test_sse_disk.sh). Once per request: a second call
+ * would find the keys wiped. */
 static gw_s3_err_t read_headers(gw_req_t *r, gw_sse_req_t *out, const char **msg)
 {
     h2o_req_t *req = r->http.req;
     gw_sse_hdr_t h[16];
     size_t n = 0;
+    gw_s3_err_t e = GW_S3_OK;
 
     for (size_t i = 0; i < req->headers.size; i++) {
-        const h2o_header_t *e = &req->headers.entries[i];
-        if (!((e->name->len >= strlen(SSE_PREFIX) &&
-               strncasecmp(e->name->base, SSE_PREFIX, strlen(SSE_PREFIX)) == 0) ||
-              (e->name->len >= strlen(SSE_COPY_PREFIX) &&
-               strncasecmp(e->name->base, SSE_COPY_PREFIX, strlen(SSE_COPY_PREFIX)) == 0)))
+        const h2o_header_t *hd = &req->headers.entries[i];
+        if (!((hd->name->len >= strlen(SSE_PREFIX) &&
+               strncasecmp(hd->name->base, SSE_PREFIX, strlen(SSE_PREFIX)) == 0) ||
+              (hd->name->len >= strlen(SSE_COPY_PREFIX) &&
+               strncasecmp(hd->name->base, SSE_COPY_PREFIX, strlen(SSE_COPY_PREFIX)) == 0)))
             continue;
         if (n == sizeof(h) / sizeof(h[0])) { /* more than every SSE header, twice */
             *msg = "Too many server-side encryption headers.";
-            return GW_S3_INVALID_ARGUMENT;
+            e = GW_S3_INVALID_ARGUMENT;
+            break;
         }
-        h[n].name = cn_slice(e->name->base, e->name->len);
-        h[n].value = cn_slice(e->value.base, e->value.len);
+        h[n].name = cn_slice(hd->name->base, hd->name->len);
+        h[n].value = cn_slice(hd->value.base, hd->value.len);
         n++;
     }
-    return gw_sse_req_parse(h, n, out, msg);
+    if (e == GW_S3_OK)
+        e = gw_sse_req_parse(h, n, out, msg);
+    for (size_t i = 0; i < req->headers.size; i++)
+        if (is_key_header(req->headers.entries[i].name))
+            OPENSSL_cleanse(req->headers.entries[i].value.base, req->headers.entries[i].value.len);
+    return e;
 }
 
 /* ---- PUT ------------------------------------------------------------------------------- */
+
+/* Overwrites the plaintext of r's body where h2o holds it: h2o's whole entity when the body
+ * lies in it, not only r->body. An aws-chunked body was decoded in place (gw_chunked_decode):
+ * the entity's last bytes, as long as the framing taken off, still hold the end of the
+ * plaintext as it arrived (seen: tests/integration/test_sse_disk.sh). */
+static void wipe_body(gw_req_t *r)
+{
+    const h2o_req_t *req = r->http.req;
+    uintptr_t at = (uintptr_t)r->body.ptr;
+    char *p = (char *)r->body.ptr;
+    size_t n = r->body.len;
+
+    if (req != NULL && req->entity.base != NULL && at >= (uintptr_t)req->entity.base &&
+        at + n <= (uintptr_t)req->entity.base + req->entity.len) {
+        p = req->entity.base;
+        n = req->entity.len;
+    }
+    if (n) {
+        OPENSSL_cleanse(p, n);
+        gw_body_pager_release(p, n);
+    }
+}
+
+/* Overwrites the text of the SSE-C keys of q (base64, as sent) in the request head h2o keeps
+ * before the body in the body's temp file: read_headers wiped the header values h2o handed
+ * out, but over HTTP/1 the head's raw bytes stay in the buffer with the body (seen:
+ * tests/integration/test_sse_disk.sh). Searched from the mapping's start up to the body. */
+static void wipe_head_keys(gw_req_t *r, const gw_sse_req_t *q)
+{
+    const h2o_req_t *req = r->http.req;
+    const gw_sse_cust_t *keys[] = {&q->cust, &q->copy_src};
+    char b64[2 * CN_SSE_KEY_LEN];
+    uintptr_t lo, hi;
+
+    if (req == NULL || req->entity.base == NULL || req->entity.len == 0 ||
+        !gw_body_pager_map(req->entity.base, &lo, &hi))
+        return;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        char *p = (char *)lo, *end = req->entity.base;
+        int n;
+
+        if (!keys[i]->given)
+            continue;
+        n = EVP_EncodeBlock((unsigned char *)b64, keys[i]->key, CN_SSE_KEY_LEN);
+        while ((p = memmem(p, (size_t)(end - p), b64, (size_t)n)) != NULL) {
+            OPENSSL_cleanse(p, (size_t)n);
+            p += n;
+        }
+    }
+    OPENSSL_cleanse(b64, sizeof(b64));
+}
 
 /* Encrypts r's body under s->dk into s->stored, wipes the plaintext, and goes on. */
 static void put_encrypt(gw_req_t *r)
@@ -106,10 +181,8 @@ static void put_encrypt(gw_req_t *r)
     cn_sse_enc_destroy(e);
     /* the plaintext goes now, before any byte leaves: in h2o's buffer (its temp file's
      * pages when it is over 4 MiB) only zeros are left */
-    if (r->body.len) {
-        OPENSSL_cleanse((void *)r->body.ptr, r->body.len);
-        gw_body_pager_release(r->body.ptr, r->body.len);
-    }
+    wipe_body(r);
+    wipe_head_keys(r, &s->req);
     o->body = cn_slice((const char *)s->stored, s->stored_len);
     o->force_chunked = 1;
     if (s->rec.mode != GW_SSE_S3) { /* S3: the ETag of SSE-C and SSE-KMS is not an MD5 */

@@ -16,9 +16,10 @@
  *   - a gateway older than format 2 refuses the manifest (an error, not ciphertext).
  * The request body: h2o holds it (in memory, or over 4 MiB in an unlinked temp file, see
  * body_pager.h). It is encrypted into a buffer of the request's in one pass, then the
- * plaintext is overwritten in place (OPENSSL_cleanse) before anything is sent: from then on
- * the temp file's pages hold zeros, and only the ciphertext travels. docs/SECURITY.md says
- * what that does and does not cover.
+ * plaintext is overwritten in place (OPENSSL_cleanse) before anything is sent: h2o's whole
+ * entity (an aws-chunked one was decoded in place) and an SSE-C key's text in the request
+ * head kept in the same buffer. From then on the temp file's pages hold zeros, and only the
+ * ciphertext travels. docs/SECURITY.md says what that does and does not cover.
  *
  * ETags: SSE-S3 the MD5 of the plaintext (as S3); SSE-C and SSE-KMS not an MD5 of the data
  * (S3 says so): 32 random hex digits, fixed at the write.
