@@ -54,8 +54,7 @@ size_t gw_body_pager_trim(unsigned worker)
     return trimmed;
 }
 
-/* Finds the h2o body mapping that holds p: 1 with its bounds, else 0. */
-static int find_body_map(const void *p, uintptr_t *lo_out, uintptr_t *hi_out)
+int gw_body_pager_map(const void *p, uintptr_t *lo_out, uintptr_t *hi_out)
 {
     FILE *f = fopen("/proc/self/maps", "re");
     char line[4096 + 128];
@@ -99,7 +98,7 @@ void gw_body_pager_release(const void *p, size_t len)
 {
     uintptr_t lo, hi;
 
-    if (len >= (1u << 20) && find_body_map(p, &lo, &hi))
+    if (len >= (1u << 20) && gw_body_pager_map(p, &lo, &hi))
         drop_range((uintptr_t)p, (uintptr_t)p + len, lo, hi);
 }
 
@@ -108,7 +107,7 @@ void gw_body_hashes(const void *p, size_t n, unsigned want, size_t chunk_size,
 {
     const char *b = n ? p : "";
     uintptr_t lo = 0, hi = 0;
-    int mapped = n > GW_BODY_STEP && find_body_map(b, &lo, &hi);
+    int mapped = n > GW_BODY_STEP && gw_body_pager_map(b, &lo, &hi);
     int chunks = chunk_md5 != NULL && chunk_size > 0 && n > chunk_size;
     cn_hashset_t all, chunk;
     size_t released = 0, ci = 0, in_chunk = 0;

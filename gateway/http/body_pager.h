@@ -59,6 +59,11 @@ void gw_body_pager_stop(gw_body_pager_t *bp);
  *  a no-op for anything else (a malloc'd body is never touched). For the chunked PUT path,
  *  once a chunk has been copied out. */
 void gw_body_pager_release(const void *p, size_t len);
+/** 1 when p lies in an h2o body file mapping, with the mapping's bounds in *lo and *hi (the
+ *  mapping starts with h2o's buffer header, then the bytes that arrived: over HTTP/1 the
+ *  request head, then the body); else 0. Reads /proc/self/maps. Any thread: the caller keeps
+ *  the mapping alive (its request is not disposed of meanwhile). */
+int gw_body_pager_map(const void *p, uintptr_t *lo, uintptr_t *hi);
 /** The digests in want (CN_HASH_*, common/hash.h) of a request body p[0, n) in ONE pass of
  *  CN_HASH_STEP steps (each step fed to every digest while it is in cache) and, when
  *  chunk_md5 is given and n > chunk_size, the MD5 of each chunk_size slice into chunk_md5

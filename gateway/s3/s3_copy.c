@@ -266,7 +266,8 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
         if (gw_quota_refuses(r, o->body.len))
             return;
         /* a plain record: encrypted as PutObject's body would be, when the copy is to be */
-        gw_s3_sse_put(r, gw_obj_put_start);
+        if (!gw_s3_sse_copy_plain_source(r))
+            gw_s3_sse_put(r, gw_obj_put_start);
         return;
     }
     {

@@ -6,6 +6,7 @@
 #include "gateway/s3/s3_sse_int.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -282,6 +283,67 @@ static void new_record(gw_obj_sse_t *s, int multipart)
 
 /* ---- PutObject and UploadPart: the body ------------------------------------------------ */
 
+/* Overwrites the plaintext p[0, n) of a write where it lies: h2o's whole entity when it lies
+ * in it, not only the body. An aws-chunked body was decoded in place (gw_chunked_decode): the
+ * entity's last bytes, as long as the framing taken off, still hold the end of the plaintext
+ * as it arrived (seen: tests/integration/test_sse_disk.sh). A copy's plaintext is the
+ * request's own buffer. */
+static void wipe_plain(gw_req_t *r, char *p, size_t n)
+{
+    const h2o_req_t *req = r->http.req;
+    uintptr_t at = (uintptr_t)p;
+
+    if (req != NULL && req->entity.base != NULL && at >= (uintptr_t)req->entity.base &&
+        at + n <= (uintptr_t)req->entity.base + req->entity.len) {
+        p = req->entity.base;
+        n = req->entity.len;
+    }
+    if (n) {
+        OPENSSL_cleanse(p, n);
+        gw_body_pager_release(p, n);
+    }
+}
+
+/* Overwrites the text of the SSE-C keys of q: the header values h2o hands out, and (base64,
+ * as sent) the request head's raw bytes that h2o keeps before the body in the body's temp
+ * file over HTTP/1 (seen: tests/integration/test_sse_disk.sh), searched from the mapping's
+ * start up to the body. Called once the write's headers are read for the last time. */
+static void wipe_keys(gw_req_t *r, const gw_sse_req_t *q)
+{
+    static const char *const names[] = {GW_SSE_HDR "-customer-key",
+                                        "x-amz-copy-source-server-side-encryption-customer-key"};
+    h2o_req_t *req = r->http.req;
+    const gw_sse_cust_t *keys[] = {&q->cust, &q->copy_src};
+    char b64[2 * CN_SSE_KEY_LEN];
+    uintptr_t lo, hi;
+
+    if (req == NULL)
+        return;
+    for (size_t i = 0; i < req->headers.size; i++)
+        for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++)
+            if (req->headers.entries[i].name->len == strlen(names[j]) &&
+                strncasecmp(req->headers.entries[i].name->base, names[j], strlen(names[j])) ==
+                    0)
+                OPENSSL_cleanse(req->headers.entries[i].value.base,
+                                req->headers.entries[i].value.len);
+    if (req->entity.base == NULL || req->entity.len == 0 ||
+        !gw_body_pager_map(req->entity.base, &lo, &hi))
+        return;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        char *p = (char *)lo, *end = req->entity.base;
+        int n;
+
+        if (!keys[i]->given)
+            continue;
+        n = EVP_EncodeBlock((unsigned char *)b64, keys[i]->key, CN_SSE_KEY_LEN);
+        while (p < end && (p = memmem(p, (size_t)(end - p), b64, (size_t)n)) != NULL) {
+            OPENSSL_cleanse(p, (size_t)n);
+            p += n;
+        }
+    }
+    OPENSSL_cleanse(b64, sizeof(b64));
+}
+
 /* Encrypts the write's plaintext o->body (r's body, or a copy's source) as stream s->stream
  * under s->dk into s->stored, wipes the plaintext, points o->body at the ciphertext, and goes
  * on to s->cont (the write's put). */
@@ -310,10 +372,8 @@ static void encrypt_body(gw_obj_sse_t *s)
     cn_sse_enc_destroy(e);
     /* the plaintext goes now, before any byte leaves: in h2o's buffer (its temp file's
      * pages when it is over 4 MiB) only zeros are left */
-    if (plain.len) {
-        OPENSSL_cleanse((void *)plain.ptr, plain.len);
-        gw_body_pager_release(plain.ptr, plain.len);
-    }
+    wipe_plain(r, (char *)plain.ptr, plain.len);
+    wipe_keys(r, &s->req);
     o->body = cn_slice((const char *)s->stored, s->stored_len);
     o->force_chunked = 1;
     if (s->rec.mode != GW_SSE_S3) { /* S3: the ETag of SSE-C and SSE-KMS is not an MD5 */

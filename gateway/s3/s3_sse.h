@@ -21,9 +21,10 @@
  * entries into the object's record. An SSE-C upload needs the same key on every part.
  * The request body: h2o holds it (in memory, or over 4 MiB in an unlinked temp file, see
  * body_pager.h). It is encrypted into a buffer of the request's in one pass, then the
- * plaintext is overwritten in place (OPENSSL_cleanse) before anything is sent: from then on
- * the temp file's pages hold zeros, and only the ciphertext travels. docs/SECURITY.md says
- * what that does and does not cover.
+ * plaintext is overwritten in place (OPENSSL_cleanse) before anything is sent: h2o's whole
+ * entity (an aws-chunked one was decoded in place) and an SSE-C key's text in the request
+ * head kept in the same buffer. From then on the temp file's pages hold zeros, and only the
+ * ciphertext travels. docs/SECURITY.md says what that does and does not cover.
  *
  * ETags: SSE-S3 the MD5 of the plaintext (as S3); SSE-C and SSE-KMS not an MD5 of the data
  * (S3 says so): 32 random hex digits, fixed at the write.
@@ -104,6 +105,9 @@ gw_s3_err_t gw_s3_sse_complete(cn_buf_t *meta, const cn_manifest_t *const *parts
  *  source's manifest, NULL for a single record), the request asks for encryption, or the
  *  bucket has a default. */
 int gw_s3_sse_copy_wanted(gw_req_t *r, const cn_manifest_t *src);
+/** CopyObject of a source that is not encrypted: 1 with 400 InvalidRequest answered when r
+ *  gives a copy source's SSE-C key (there is nothing it could decrypt), else 0. */
+int gw_s3_sse_copy_plain_source(gw_req_t *r);
 /** CopyObject of the manifest source o->copy.src: reads its plaintext (decrypting it with the
  *  copy source's key), then writes it as PutObject does (gw_s3_sse_put); answers r. */
 void gw_s3_sse_copy(gw_req_t *r);

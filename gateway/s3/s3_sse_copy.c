@@ -122,8 +122,23 @@ int gw_s3_sse_copy_wanted(gw_req_t *r, const cn_manifest_t *src)
 {
     const gw_bucket_t *b = gw_mgr_bucket_find(r->srv, r->route.bucket);
 
-    return (src != NULL && src->sse != NULL) || gw_s3_sse_asked(r) ||
+    return (src != NULL && src->sse != NULL) || gw_s3_sse_asked(r) || src_key_given(r) ||
            (b != NULL && b->has_encryption);
+}
+
+/* 1 when r names a copy source's SSE-C key (its algorithm header). */
+static int src_key_given(const gw_req_t *r)
+{
+    return gw_req_header(r, "x-amz-copy-source-server-side-encryption-customer-algorithm").ptr !=
+           NULL;
+}
+
+int gw_s3_sse_copy_plain_source(gw_req_t *r)
+{
+    if (!src_key_given(r))
+        return 0;
+    gw_req_error(r, GW_S3_INVALID_REQUEST, gw__sse_not_applicable_msg);
+    return 1;
 }
 
 void gw_s3_sse_copy(gw_req_t *r)
@@ -146,13 +161,9 @@ void gw_s3_sse_copy(gw_req_t *r)
         return;
     }
     if (cs->src.sse == NULL) { /* a plain source, to be encrypted */
-        if (q.copy_src.given) {
-            gw_sse_req_dispose(&q);
-            gw_req_error(r, GW_S3_INVALID_REQUEST, gw__sse_not_applicable_msg);
-            return;
-        }
         gw_sse_req_dispose(&q);
-        read_start(r);
+        if (!gw_s3_sse_copy_plain_source(r))
+            read_start(r);
         return;
     }
     cs->src_sse = s = gw__sse_new(r);

@@ -59,7 +59,7 @@ cli() {
     [ "${1:-}" = --absent ] && { absent=$2; shift 2; }
     out=$(aws --endpoint-url "$endpoint" --debug "$@" 2>&1 >/dev/null)
     st=$(printf '%s\n' "$out" | sed -n 's/.*HTTP\/1\.1" \([0-9][0-9][0-9]\) .*/\1/p' | tail -n 1)
-    code=$(printf '%s\n' "$out" | sed -n 's/.*An error occurred (\([A-Za-z0-9]*\)).*/\1/p' | tail -n 1)
+    code=$(printf '%s\n' "$out" | sed -n 's/.*An error occurred (\([A-Za-z0-9.]*\)).*/\1/p' | tail -n 1)
     got="${st:-none} ${code:-none}"
     [ -n "$absent" ] && { want="$want, nothing at $absent"; got="$got, $([ "$(status "$absent")" = 404 ] && echo "nothing at $absent" || echo "something at $absent")"; }
     expect_eq "$name" "$want" "$got"
@@ -148,16 +148,22 @@ refused("DeleteObject If-Match with a list of ETags, the object stays", *NI, fn=
         headers={"If-Match": '"abc", "def"'}, Bucket=B, Key="there")
 expect("... the object is still there", stored(key="there"), "it was deleted")
 
-# server-side encryption: never stored in plain text
-refused("PutObject ServerSideEncryption=AES256", *NI, **put("e1", ServerSideEncryption="AES256"))
-refused("PutObject SSE-KMS with a key id", *NI, **put("e2", ServerSideEncryption="aws:kms", SSEKMSKeyId="k1"))
-refused("PutObject SSE-C", *NI, **put("e3", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY32))
-refused("CopyObject ServerSideEncryption=AES256", *NI, **copy("e4", ServerSideEncryption="AES256"))
-refused("CopyObject with a source SSE-C key", *NI, **copy("e5", CopySourceSSECustomerAlgorithm="AES256",
-                                                        CopySourceSSECustomerKey=KEY32))
-refused("CreateMultipartUpload ServerSideEncryption=aws:kms", *NI, **mpu("e6", ServerSideEncryption="aws:kms"))
-refused("UploadPart SSE-C", *NI, fn=s3.upload_part, Bucket=B, Key="c3", UploadId=up, PartNumber=2,
-        Body=b"q", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY32)
+# server-side encryption (issue 20; tests/integration/test_sse.sh): what it cannot honour is
+# refused, never stored in plain text: an unknown KMS key, SSE-C over plain HTTP (this
+# gateway has no sse_c_allow_http), DSSE, a source SSE-C key for a plain source, an SSE-C key
+# on a plain upload's part
+refused("PutObject SSE-KMS with an unknown key id", 400, "KMS.NotFoundException",
+        **put("e2", ServerSideEncryption="aws:kms", SSEKMSKeyId="k1"))
+refused("PutObject SSE-C over plain HTTP", 400, "InvalidRequest",
+        **put("e3", SSECustomerAlgorithm="AES256", SSECustomerKey=KEY32))
+refused("PutObject aws:kms:dsse", *NI, **put("e1", ServerSideEncryption="aws:kms:dsse"))
+refused("CopyObject with a source SSE-C key over plain HTTP", 400, "InvalidRequest",
+        **copy("e5", CopySourceSSECustomerAlgorithm="AES256", CopySourceSSECustomerKey=KEY32))
+refused("CreateMultipartUpload aws:kms with an unknown key id", 400, "KMS.NotFoundException",
+        **mpu("e6", ServerSideEncryption="aws:kms", SSEKMSKeyId="k1"))
+refused("UploadPart SSE-C of a plain upload", 400, "InvalidRequest", fn=s3.upload_part, Bucket=B,
+        Key="c3", UploadId=up, PartNumber=2, Body=b"q", SSECustomerAlgorithm="AES256",
+        SSECustomerKey=KEY32)
 parts = [p["PartNumber"] for p in (quiet(s3.list_parts, Bucket=B, Key="c3", UploadId=up) or {}).get("Parts", [])]
 expect("... the upload keeps its one part", parts == [1], parts)
 quiet(s3.abort_multipart_upload, Bucket=B, Key="c3", UploadId=up)
@@ -239,8 +245,9 @@ T_FAIL=$((T_FAIL + $(printf '%s\n' "$out" | grep -c '^FAIL ')))
 
 # --- 2. curl --aws-sigv4: raw headers, bad values, bodies, POST, OPTIONS ------------------------
 http "PUT If-Match of a missing key (a condition now, issue 16)" 412 PreconditionFailed --absent "$b/k1" -H 'If-Match: "abc"' -T "$tmp/obj" "$endpoint/$b/k1"
-http "PUT x-amz-server-side-encryption-customer-algorithm" 501 NotImplemented --absent "$b/k2" \
-    -H 'x-amz-server-side-encryption-customer-algorithm: AES256' -T "$tmp/obj" "$endpoint/$b/k2"
+http "PUT x-amz-server-side-encryption-customer-algorithm without the key" 400 InvalidArgument \
+    --absent "$b/k2" -H 'x-amz-server-side-encryption-customer-algorithm: AES256' -T "$tmp/obj" \
+    "$endpoint/$b/k2"
 http "PUT x-amz-storage-class: FOO" 400 InvalidStorageClass --absent "$b/k3" \
     -H 'x-amz-storage-class: FOO' -T "$tmp/obj" "$endpoint/$b/k3"
 http "PUT x-amz-object-lock-legal-hold: OFF (no lock)" 400 InvalidRequest --absent "$b/k4" \
@@ -291,7 +298,8 @@ expect_eq "CreateBucket with an empty LocationConstraint: 200, the bucket exists
     "$(sigv4 -o /dev/null -w '%{http_code}' -X PUT --data-binary "$(loc '' "$ns")" "$endpoint/wrong-empty") $(status wrong-empty)"
 
 # --- 3. the aws cli --------------------------------------------------------------------------
-cli "aws s3 cp --sse AES256" 501 NotImplemented --absent "$b/a1" s3 cp "$tmp/obj" "s3://$b/a1" --sse AES256
+cli "aws s3 cp --sse aws:kms with an unknown key" 400 KMS.NotFoundException --absent "$b/a1" \
+    s3 cp "$tmp/obj" "s3://$b/a1" --sse aws:kms --sse-kms-key-id nope
 cli "aws s3 cp --storage-class GLACIER" 501 NotImplemented --absent "$b/a2" s3 cp "$tmp/obj" "s3://$b/a2" --storage-class GLACIER
 cli "aws s3api put-object --website-redirect-location" 501 NotImplemented --absent "$b/a3" \
     s3api put-object --bucket "$b" --key a3 --body "$tmp/obj" --website-redirect-location /x
