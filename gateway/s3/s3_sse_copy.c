@@ -118,19 +118,19 @@ static void src_keyed(gw_obj_sse_t *s, const gw_ssekey_t *k)
         read_start(s->r);
 }
 
+/* 1 when r names a copy source's SSE-C key (its algorithm header). */
+static int src_key_given(const gw_req_t *r)
+{
+    return gw_req_header(r, "x-amz-copy-source-server-side-encryption-customer-algorithm").ptr !=
+           NULL;
+}
+
 int gw_s3_sse_copy_wanted(gw_req_t *r, const cn_manifest_t *src)
 {
     const gw_bucket_t *b = gw_mgr_bucket_find(r->srv, r->route.bucket);
 
     return (src != NULL && src->sse != NULL) || gw_s3_sse_asked(r) || src_key_given(r) ||
            (b != NULL && b->has_encryption);
-}
-
-/* 1 when r names a copy source's SSE-C key (its algorithm header). */
-static int src_key_given(const gw_req_t *r)
-{
-    return gw_req_header(r, "x-amz-copy-source-server-side-encryption-customer-algorithm").ptr !=
-           NULL;
 }
 
 int gw_s3_sse_copy_plain_source(gw_req_t *r)
