@@ -34,9 +34,6 @@
 #include "gateway/s3/s3_version.h"
 #include "gateway/s3/s3_sse.h"
 
-static const char sse_copy_msg[] = "Copying an object with server-side encryption is not "
-                                   "supported yet.";
-
 #define COPY_WINDOW 2
 
 struct copy_chunk {
@@ -624,11 +621,7 @@ static void on_part_source(int status, cn_msg_t *resp, void *arg)
             gw_req_error(r, GW_S3_INTERNAL_ERROR, NULL);
             return;
         }
-        if (cs->src.sse != NULL) { /* never copy ciphertext as a part */
-            gw_req_error(r, GW_S3_NOT_IMPLEMENTED, sse_copy_msg);
-            return;
-        }
-        total = cs->src.size;
+        total = cn_manifest_object_size(&cs->src); /* an encrypted one's plaintext */
     } else {
         total = cn_msg_body(resp).len;
     }
@@ -642,10 +635,19 @@ static void on_part_source(int status, cn_msg_t *resp, void *arg)
         return;
     if (!(flags & CN_OBJ_MANIFEST)) {
         uint8_t md5[CN_MD5_LEN];
+        if (gw_s3_sse_copy_plain_source(r))
+            return;
         o->body = cn_slice(cn_msg_body(resp).ptr + off, (size_t)len);
         cn_md5(len ? o->body.ptr : "", (size_t)len, md5);
         cn_hex(md5, sizeof(md5), o->etag);
-        gw_obj_put_start(r);
+        gw_s3_sse_part_encrypt(r, gw_obj_put_start); /* when the upload is encrypted */
+        return;
+    }
+    if (cs->src.sse != NULL || o->sse != NULL || gw_s3_sse_copy_wanted(r, &cs->src)) {
+        /* an encrypted source or upload: through the gateway's memory (s3_sse_copy.c) */
+        cs->pos = off;
+        cs->end = off + len;
+        gw_s3_sse_copy(r);
         return;
     }
     cn_manifest_dispose(&o->man);

@@ -73,6 +73,7 @@ typedef struct gw_obj_op {
         int src_versioned;           /* the source bucket has (had) versioning */
         cn_rpc_done_fn src_cb;       /* what reads the source, once its version is known */
         struct gw_obj_sse *src_sse;  /* an encrypted source's key (s3_sse_copy.c); owned */
+        uint64_t want_off, want_end; /* s3_sse_copy.c: the source's plaintext to read */
     } copy;
 } gw_obj_op_t;
 

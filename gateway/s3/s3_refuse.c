@@ -42,15 +42,12 @@ static_assert(GW_OP_UNSUPPORTED < 64, "a set of operations is a 64-bit mask");
 static const char sse_msg[] = "Server-side encryption (x-amz-server-side-encryption*) is not "
                               "supported yet on this operation: the object would be stored "
                               "unencrypted.";
-/* the operations that encrypt or decrypt (s3_sse.h): PutObject (CopyObject refuses them in
- * s3_copy.c), CreateMultipartUpload, UploadPart (an SSE-C key), GetObject and HeadObject;
- * the others refuse the headers */
+/* the operations that encrypt or decrypt (s3_sse.h): PutObject and CopyObject,
+ * CreateMultipartUpload, UploadPart and UploadPartCopy (an SSE-C key; a copy source's key,
+ * s3_sse_copy.c), GetObject and HeadObject; the others refuse the headers */
 #define SSE_WRITE (OBJECT_WRITE & ~(OP(GW_OP_PUT_OBJECT) | OP(GW_OP_CREATE_MULTIPART)))
 /* an SSE-C upload's parts carry its key (s3_sse.c checks it) */
 #define SSE_C_WRITE (SSE_WRITE & ~OP(GW_OP_UPLOAD_PART))
-/* a copy source's SSE-C key: CopyObject decrypts with it (s3_sse_copy.c), UploadPartCopy
- * not yet */
-#define SSE_COPY OP(GW_OP_UPLOAD_PART)
 #define SSE_C_READ OP(GW_OP_GET_OBJECT_ATTRIBUTES) /* an SSE-C key asks to decrypt */
 static const char redirect_msg[] =
     "Website redirects (x-amz-website-redirect-location) are not supported yet.";
@@ -68,9 +65,6 @@ static const struct header_rule {
     {"x-amz-server-side-encryption-customer-algorithm", SSE_C_WRITE | SSE_C_READ, sse_msg},
     {"x-amz-server-side-encryption-customer-key", SSE_C_WRITE | SSE_C_READ, sse_msg},
     {"x-amz-server-side-encryption-customer-key-md5", SSE_C_WRITE | SSE_C_READ, sse_msg},
-    {"x-amz-copy-source-server-side-encryption-customer-algorithm", SSE_COPY, sse_msg},
-    {"x-amz-copy-source-server-side-encryption-customer-key", SSE_COPY, sse_msg},
-    {"x-amz-copy-source-server-side-encryption-customer-key-md5", SSE_COPY, sse_msg},
     {"x-amz-website-redirect-location", NEW_OBJECT, redirect_msg},
 };
 

@@ -424,6 +424,10 @@ static void record_done(gw_obj_sse_t *s)
         encrypt_body(s);
         break;
     }
+    case GW_SSE_OP_PART_COPY: /* the key is known: the part's bytes come from its source
+                                 (s3_sse_copy.c), then gw_s3_sse_part_encrypt */
+        s->cont(s->r);
+        break;
     case GW_SSE_OP_GET: /* reads open records, never make them (s3_sse_read.c) */
         CN_ASSERT(!"a read made a record");
     }
@@ -535,14 +539,9 @@ void gw_s3_sse_part(gw_req_t *r, cn_slice_t marker_meta, uint32_t number,
     o->sse = s = gw__sse_new(r);
     s->req = q;
     s->rec = rec;
-    s->op = GW_SSE_OP_PART;
+    s->op = o->copy_reply == 2 ? GW_SSE_OP_PART_COPY : GW_SSE_OP_PART;
     s->stream = number;
     s->cont = cont;
-    if (o->copy_reply == 2) {
-        gw_req_error(r, GW_S3_NOT_IMPLEMENTED,
-                     "UploadPartCopy into an encrypted upload is not supported yet.");
-        return;
-    }
     if (rec.mode == GW_SSE_C) {
         if (q.mode != GW_SSE_C) {
             gw_req_error(r, GW_S3_INVALID_REQUEST,
@@ -560,6 +559,20 @@ void gw_s3_sse_part(gw_req_t *r, cn_slice_t marker_meta, uint32_t number,
     }
     s->keyed = part_keyed;
     gw__sse_with_key(s, rec.key_name, rec.epoch, 0, 1);
+}
+
+void gw_s3_sse_part_encrypt(gw_req_t *r, void (*cont)(gw_req_t *r))
+{
+    gw_obj_sse_t *s = ((gw_obj_op_t *)r->op)->sse;
+
+    if (s == NULL) { /* a plain upload */
+        cont(r);
+        return;
+    }
+    CN_ASSERT(s->op == GW_SSE_OP_PART_COPY && s->have_key);
+    s->op = GW_SSE_OP_PART;
+    s->cont = cont;
+    record_done(s);
 }
 
 gw_s3_err_t gw_s3_sse_complete(cn_buf_t *meta, const cn_manifest_t *const *parts, size_t n,

@@ -47,7 +47,13 @@
  * op's sse), made by the functions below. */
 struct gw_ssekey; /* gateway/link/sse_keys.h */
 
-enum gw_sse_op { GW_SSE_OP_GET = 0, GW_SSE_OP_PUT, GW_SSE_OP_CREATE, GW_SSE_OP_PART };
+enum gw_sse_op {
+    GW_SSE_OP_GET = 0,
+    GW_SSE_OP_PUT,
+    GW_SSE_OP_CREATE,
+    GW_SSE_OP_PART,
+    GW_SSE_OP_PART_COPY, /* UploadPartCopy: the key first, the bytes later */
+};
 
 typedef struct gw_obj_sse {
     gw_req_t *r;
@@ -108,9 +114,14 @@ int gw_s3_sse_copy_wanted(gw_req_t *r, const cn_manifest_t *src);
 /** CopyObject of a source that is not encrypted: 1 with 400 InvalidRequest answered when r
  *  gives a copy source's SSE-C key (there is nothing it could decrypt), else 0. */
 int gw_s3_sse_copy_plain_source(gw_req_t *r);
-/** CopyObject of the manifest source o->copy.src: reads its plaintext (decrypting it with the
- *  copy source's key), then writes it as PutObject does (gw_s3_sse_put); answers r. */
+/** CopyObject of the manifest source o->copy.src (UploadPartCopy: of its plaintext range
+ *  [o->copy.pos, o->copy.end)): reads the plaintext (decrypting it with the copy source's
+ *  key), then writes it as PutObject does (gw_s3_sse_put), or as UploadPart does
+ *  (gw_s3_sse_part_encrypt); answers r. */
 void gw_s3_sse_copy(gw_req_t *r);
+/** UploadPartCopy, once the part's plaintext is o->body: encrypts it as UploadPart would when
+ *  the upload is encrypted (gw_s3_sse_part made o->sse), then cont(r); else cont(r). */
+void gw_s3_sse_part_encrypt(gw_req_t *r, void (*cont)(gw_req_t *r));
 /** The encryption record and plaintext size for the manifest of r's write (chunk.c). */
 void gw_s3_sse_manifest(gw_req_t *r, cn_manifest_t *man);
 /** Adds the response headers that state the encryption of s's object (NULL: none). */

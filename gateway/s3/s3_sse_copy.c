@@ -31,7 +31,7 @@ static const char need_key_msg[] = "The source object of the COPY action is encr
 
 static void read_next(gw_req_t *r);
 
-/* Everything is read: the plaintext goes to PutObject's path. */
+/* Everything is read: the plaintext goes to PutObject's path, or UploadPart's. */
 static void read_done(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
@@ -40,7 +40,10 @@ static void read_done(gw_req_t *r)
     o->body = cn_slice(o->copy.acc.data ? o->copy.acc.data : "", o->copy.acc.len);
     cn_md5(o->body.ptr, o->body.len, md5); /* a plain or SSE-S3 copy's ETag */
     cn_hex(md5, sizeof(md5), o->etag);
-    gw_s3_sse_put(r, gw_obj_put_start);
+    if (o->copy_reply == 2)
+        gw_s3_sse_part_encrypt(r, gw_obj_put_start); /* UploadPartCopy */
+    else
+        gw_s3_sse_put(r, gw_obj_put_start);
 }
 
 static void on_chunk(int status, cn_msg_t *resp, void *arg)
@@ -91,21 +94,22 @@ static void read_next(gw_req_t *r)
                      NULL);
 }
 
-/* The source's key is known (or it is not encrypted): read its bytes. */
+/* The source's key is known (or it is not encrypted): read its plaintext bytes [want_off,
+ * want_end) (gw_s3_sse_copy set them: all of it, or an UploadPartCopy's range). */
 static void read_start(gw_req_t *r)
 {
     struct gw_copy_state *cs = &((gw_obj_op_t *)r->op)->copy;
-    uint64_t plain = cn_manifest_object_size(&cs->src);
+    uint64_t off = cs->want_off, len = cs->want_end - cs->want_off;
     int rc;
 
-    cs->pos = 0;
-    cs->end = cs->src.size;
-    if (plain == 0) {
+    cs->pos = off;
+    cs->end = off + len;
+    if (len == 0) {
         read_done(r);
         return;
     }
     if (cs->src_sse != NULL &&
-        (rc = gw__sse_stream_start(cs->src_sse, &cs->src, 0, plain, &cs->pos, &cs->end)) != 0) {
+        (rc = gw__sse_stream_start(cs->src_sse, &cs->src, off, len, &cs->pos, &cs->end)) != 0) {
         gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
         return;
     }
@@ -154,7 +158,10 @@ void gw_s3_sse_copy(gw_req_t *r)
         gw_req_error(r, e, msg);
         return;
     }
-    if (cn_manifest_object_size(&cs->src) > GW_SSE_COPY_MAX) {
+    /* what to read: an UploadPartCopy's range (in cs->pos/end now), else all of it */
+    cs->want_off = o->copy_reply == 2 ? cs->pos : 0;
+    cs->want_end = o->copy_reply == 2 ? cs->end : cn_manifest_object_size(&cs->src);
+    if (cs->want_end - cs->want_off > GW_SSE_COPY_MAX) {
         gw_sse_req_dispose(&q);
         gw_req_error(r, GW_S3_NOT_IMPLEMENTED, "A copy that decrypts or encrypts is limited "
                      "to 256 MiB for now: the source is larger.");

@@ -264,6 +264,30 @@ def phase_copy():
             continue
         expect_body("CopyObject %s: the copy reads" % name, key, data, **rp)
     expect_body("the copies left their sources as they were", "c/large", LARGE, **ssec())
+    # UploadPartCopy: an SSE-C source's range into an SSE-KMS upload, a plain source's into
+    # an SSE-C upload, an SSE-S3 multipart source's range crossing its parts into a plain one
+    for name, dst_create, dst_part, src, sp, rng, data in (
+            ("SSE-C source into an SSE-KMS upload", kms, {}, "c/large", src_key(),
+             (100, PART + 99), LARGE),
+            ("plain source into an SSE-C upload", ssec(KEY2), ssec(KEY2), "plain", {}, None,
+             b"plain bytes"),
+            ("multipart SSE-S3 source into a plain upload", {}, {}, "m/s3", {},
+             (PART - 1000, 2 * PART + 500), MPU)):
+        key = "upc/" + name.split()[0]
+        up = alice.create_multipart_upload(Bucket=B, Key=key, **dst_create)["UploadId"]
+        kw = {"CopySourceRange": "bytes=%d-%d" % rng} if rng else {}
+        want = data[rng[0]:rng[1] + 1] if rng else data
+        try:
+            r = alice.upload_part_copy(Bucket=B, Key=key, UploadId=up, PartNumber=1,
+                                       CopySource={"Bucket": B, "Key": src}, **sp, **dst_part,
+                                       **kw)
+            alice.complete_multipart_upload(
+                Bucket=B, Key=key, UploadId=up, MultipartUpload={"Parts": [
+                    {"PartNumber": 1, "ETag": r["CopyPartResult"]["ETag"]}]})
+        except botocore.exceptions.ClientError as e:
+            bad("UploadPartCopy %s" % name, e.response.get("Error", {}))
+            continue
+        expect_body("UploadPartCopy %s: the object reads" % name, key, want, **dst_part)
     expect_error("CopyObject of an SSE-C source without its key", alice.copy_object, 400,
                  "InvalidRequest", Bucket=B, Key="copy/x", CopySource={"Bucket": B,
                                                                        "Key": "c/small"})

@@ -113,7 +113,7 @@ static const struct row rows[] = {
     {GW_OP_UPLOAD_PART, "partNumber=1&uploadId=x",
      {{"x-amz-copy-source", "b/k"},
       {"x-amz-copy-source-server-side-encryption-customer-key", "a2V5"}},
-     NI},
+     OK},
     {GW_OP_CREATE_MULTIPART, "uploads", {{"x-amz-server-side-encryption", "aws:kms"}}, OK},
     {GW_OP_UPLOAD_PART, "partNumber=1&uploadId=x",
      {{"x-amz-server-side-encryption-customer-key-md5", "bWQ1"}}, OK},
