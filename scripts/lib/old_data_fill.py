@@ -42,32 +42,45 @@ a step that the release refuses or ignores is undone and named in the manifest's
   logging            alice-logged logs into alice-logs under access/alice-logged/ (config
                      "logging"); an object written after it leaves its PUT in the gateway's
                      access-log queue (delivered by the next gateway that runs on the data)
+  sse                alice-sse: under each mode of server-side encryption (SSE-C with a
+                     customer key the manifest records, SSE-S3, SSE-KMS with the key
+                     fixture-key that cairn-adm kms-create-key makes; CAIRN_ADM) a small
+                     object, a chunked one and a multipart one (manifest format 2 with an
+                     encryption record); bob-sse-default: a default encryption (SSE-KMS,
+                     config "encryption") and an object written without headers; fixture-key
+                     rotated (kms-rotate-key) and one more SSE-KMS object written after
 
 The content is deterministic (no randomness) but never periodic at a chunk boundary, so a
 chunk served twice or out of order changes the MD5; the large parts are mostly zeros so that
-the fixture's tarball stays small.
+the fixture's tarball stays small (encrypted ones do not compress: the sse step keeps them
+near one chunk).
 
 Environment: CAIRN_EP (S3 endpoint), CAIRN_USERS (JSON file: [{"name", "access_key",
 "secret", "email"?, "keys"?: [{"access_key", "secret"}]}...]), CAIRN_CHUNK_SIZE (the
-gateway's chunk_size in bytes). Argument: the path of the JSON fragment to write
+gateway's chunk_size in bytes), CAIRN_ADM (a command that runs the release's cairn-adm on the
+cluster; without it the sse step is skipped). Argument: the path of the JSON fragment to write
 ({"buckets", "objects", "deleted", "users" (as given, without keys that did not sign),
 "versions" (ListObjectVersions' entries in order: key, version_id, marker, latest, md5,
 size, etag, kind; in a bucket with Object Lock also retention ({"Mode", "RetainUntilDate"}
 in ISO 8601, or None) and legal_hold ("ON", "OFF" or None)), "deleted_versions", "uploads"
 (incomplete multipart uploads: bucket, key, upload_id, owner, content_type, parts [{"part",
-"etag", "size", "md5"}]), "fill_steps" ({"done", "skipped"})}). Buckets may carry grants +
+"etag", "size", "md5"}]), "kms_keys" (the key service's keys as kms-list-keys listed them:
+[{"name", "epochs"}]), "fill_steps" ({"done", "skipped"})}). Buckets may carry grants +
 grant_read, policy + policy_allows, public_access_block, ownership, tags, versioning, cors +
 cors_preflights ([{"key", "origin", "method", "status", "allow_origin", "allow_methods"}]),
 lifecycle (the rules as GetBucketLifecycleConfiguration answered them), object_lock (as
 GetObjectLockConfiguration answered it), logging ({"TargetBucket", "TargetPrefix"}) and
-log_prefixes (keys under them are access logs, not the fill's); objects grants + grant_read,
-tags, version_id and expiration (HEAD's x-amz-expiration, "" for none). Exits non-zero
+log_prefixes (keys under them are access logs, not the fill's) and encryption (the rules as
+GetBucketEncryption answered them); objects grants + grant_read, tags, version_id, expiration
+(HEAD's x-amz-expiration, "" for none) and sse (the encryption record of
+scripts/lib/sse_record.py: mode, customer key, KMS key). Exits non-zero
 when the old release did not take or serve something of the first release's as written.
 """
 import datetime
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import time
 import urllib.error
@@ -78,6 +91,7 @@ import boto3
 import botocore
 from botocore.config import Config
 
+import sse_record
 from list_versions import list_versions
 
 EP = os.environ["CAIRN_EP"]
@@ -160,7 +174,8 @@ def record(bucket_name, key, body, writer, acl, content_type, metadata, kind, **
         if said.get("DisplayName") in USERS:
             owner = said["DisplayName"]
             break
-    got = S3[writer].get_object(Bucket=bucket_name, Key=key)
+    got = S3[writer].get_object(Bucket=bucket_name, Key=key,
+                                **sse_record.read_kw(extra.get("sse")))
     data = got["Body"].read()
     if data != body:
         die("%s/%s: the old gateway served other bytes (%d, want %d)" %
@@ -857,6 +872,111 @@ def logging_():
     entry_of(t)["log_prefixes"] = [prefix]
 
 
+# ---- server-side encryption (issue 20) ------------------------------------------------------
+
+KMS_KEY = "fixture-key"
+# the SSE-C objects' customer key: the manifest records it (a fixture's key is test data)
+CUSTOMER_KEY = hashlib.sha256(b"cairn old-data fixture: the SSE-C customer key").digest()
+kms_keys = []  # what cairn-adm kms-list-keys listed at the end of the step: {"name", "epochs"}
+
+
+def adm(*args):
+    """cairn-adm ARGS of the release on the cluster (CAIRN_ADM: a command the caller made);
+    returns what it printed. Skip when there is none or it fails (a release before the key
+    service does not know the command)."""
+    cmd = os.environ.get("CAIRN_ADM")
+    if not cmd:
+        raise Skip("no cairn-adm (CAIRN_ADM)")
+    r = subprocess.run([cmd, *args], capture_output=True, text=True, timeout=60)
+    if r.returncode:
+        raise Skip("cairn-adm %s: %s" % (" ".join(args), (r.stderr or r.stdout).strip()[:200]))
+    return r.stdout
+
+
+def sse_write(b, key, body, writer, sse, kind):
+    """writer writes b/key under the mode of record sse (sse_record.py), in one PutObject or,
+    kind "multipart", as a multipart upload of one part (the body); the answer (PutObject's)
+    and HEAD must state the mode, else Skip. Then records it with sse."""
+    c, ct = S3[writer], "binary/octet-stream"
+    if kind != "multipart":
+        r = c.put_object(Bucket=b, Key=key, Body=body, ContentType=ct,
+                         **sse_record.write_kw(sse))
+    else:
+        up = c.create_multipart_upload(Bucket=b, Key=key, ContentType=ct,
+                                       **sse_record.write_kw(sse))["UploadId"]
+        etag = c.upload_part(Bucket=b, Key=key, UploadId=up, PartNumber=1, Body=body,
+                             **sse_record.read_kw(sse))["ETag"]
+        r = c.complete_multipart_upload(Bucket=b, Key=key, UploadId=up, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": etag}]})
+    created.append((b, key))
+    said = [sse_record.stated(c.head_object(Bucket=b, Key=key, **sse_record.read_kw(sse)))]
+    if kind != "multipart":
+        said.append(sse_record.stated(r))
+    if any(x != sse_record.want(sse) for x in said):
+        raise Skip("%s/%s under %s: the answers state %s" % (b, key, sse["mode"], said))
+    record(b, key, body, writer, "private", ct, {}, kind, sse=sse)
+
+
+def sse_default(b):
+    """Bucket b's default encryption (PutBucketEncryption: SSE-KMS with KMS_KEY, manager
+    bucket config "encryption"), and an object bob writes there without SSE headers."""
+    rule = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                   "KMSMasterKeyID": KMS_KEY}}
+    c = S3["bob"]
+    c.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration={"Rules": [rule]})
+    got = c.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"]
+    if [{k: x[k] for k in rule if k in x} for x in got] != [rule]:
+        raise Skip("GetBucketEncryption answered %s" % got)
+    key, body = "default.txt", b"no SSE headers: the bucket's default encrypted this\n"
+    sse = {"mode": "aws:kms", "kms_key": KMS_KEY, "kms_epoch": 1, "by_default": True}
+    said = []
+
+    def put_it():  # the gateway learns the bucket's configuration from the manager
+        c.put_object(Bucket=b, Key=key, Body=body, ContentType="text/plain")
+        said[:] = [sse_record.stated(c.head_object(Bucket=b, Key=key))]
+        return said[0] == sse_record.want(sse)
+    created.append((b, key))
+    if not until(put_it):
+        raise Skip("PUT %s/%s without headers: HEAD states %s" % (b, key, said))
+    record(b, key, body, "bob", "private", "text/plain", {}, "small", sse=sse)
+    entry_of(b)["encryption"] = got
+
+
+def sse():
+    """alice-sse: under each mode (SSE-C with CUSTOMER_KEY, SSE-S3, SSE-KMS with the key
+    service's key KMS_KEY, made by cairn-adm kms-create-key) a small object, a chunked one (two
+    encryption blocks of 64 KiB, two chunks) and a multipart upload of one part of two blocks
+    (a part under 5 MiB must be the last, and ciphertext does not compress: larger parts
+    would weigh megabytes in the tarball); bob-sse-default: a default encryption and an
+    object written without headers; then KMS_KEY is rotated (kms-rotate-key) and one more
+    SSE-KMS object is written under its second epoch. The key service's keys (manager state
+    s/) are recorded as kms-list-keys listed them ("kms_keys"). A key made cannot be
+    deleted: a step that fails after kms-create-key leaves it (and nothing else)."""
+    b = "alice-sse"
+    bucket("alice", b, "private")
+    adm("kms-create-key", KMS_KEY)
+    for prefix, sse in (("c/", sse_record.customer(CUSTOMER_KEY)), ("s3/", {"mode": "AES256"}),
+                        ("kms/", {"mode": "aws:kms", "kms_key": KMS_KEY, "kms_epoch": 1})):
+        sse_write(b, prefix + "small.txt", ("%s%s: a small encrypted object\n" % (
+            b, prefix)).encode(), "alice", sse, "small")
+        sse_write(b, prefix + "chunked.bin", sparse_body(b + "/" + prefix + "chunked.bin",
+                                                         CHUNK + 5000), "alice", sse, "chunked")
+        sse_write(b, prefix + "multipart.bin", sparse_body(b + "/" + prefix + "multipart.bin",
+                                                           CHUNK + 3000), "alice", sse,
+                  "multipart")
+    bucket("bob", "bob-sse-default", "private")
+    sse_default("bob-sse-default")
+    adm("kms-rotate-key", KMS_KEY)
+    time.sleep(6)  # a gateway believes the newest epoch it knows for 5 s (sse_keys.h)
+    sse_write(b, "kms/after-rotation.txt", b"written under the key's second epoch\n", "alice",
+              {"mode": "aws:kms", "kms_key": KMS_KEY, "kms_epoch": 2}, "small")
+    listed = [{"name": k["name"], "epochs": k["epochs"]}
+              for k in json.loads(adm("--json", "kms-list-keys"))["keys"]]
+    if {"name": KMS_KEY, "epochs": 2} not in listed:
+        raise Skip("kms-list-keys listed %s" % listed)
+    kms_keys[:] = listed
+
+
 def main():
     bucket("alice", "alice-private", "private")
     bucket("alice", "alice-public", "public-read")
@@ -927,11 +1047,12 @@ def main():
     try_step("lifecycle", lifecycle)
     try_step("object lock", object_lock)
     try_step("logging", logging_)
+    try_step("sse", sse)
 
     json.dump({"buckets": buckets, "objects": objects, "deleted": deleted,
                "users": list(USERS.values()), "versions": versions,
                "deleted_versions": deleted_versions, "uploads": uploads,
-               "fill_steps": steps},
+               "kms_keys": kms_keys, "fill_steps": steps},
               open(sys.argv[1], "w"), indent=1, sort_keys=True)
 
 

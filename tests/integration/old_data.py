@@ -30,14 +30,22 @@ answer each version's lock as recorded, a DELETE of a COMPLIANCE or legal-hold v
 refused even with the owner's bypass and of a GOVERNANCE one without it, an old unlocked
 version is deleted, and a new object gets the bucket's default retention; GetBucketLogging
 answers the target, and the access log records the old gateway left queued are delivered
-there (keys under a target's prefix are left out of the listings).
+there (keys under a target's prefix are left out of the listings). From the v7 fixture on (fill
+step sse): every encrypted object reads back with its recorded SSE-C key or without one
+(SSE-S3, SSE-KMS before and after its key's rotation, a bucket default), GET and HEAD state
+its mode, an SSE-C one refuses a read without its key and with another, a range across a
+64 KiB block and ?partNumber=1 serve the bytes; GetBucketEncryption answers the default and
+a new object gets it; `cairn-adm kms-list-keys` (CAIRN_KMS) lists the keys with the epochs
+recorded; new SSE-S3 and SSE-KMS writes into an old bucket work, and in every fixture an SSE-C
+one (it needs no key service).
 
 Checks that current code cannot pass yet carry a tag in their name:
   [owner ids]    the canonical user ids of issue 12 (get-users "id"; objects owned by users);
   [access fix]   issue 12's access decision: a private object in a bucket whose ACL lets the
                  requester read (public-read, public-read-write) must still be refused.
 Prints ok/FAIL lines. Environment: CAIRN_EP, CAIRN_FIXTURE (the unpacked fixture dir),
-CAIRN_USERS (the output of cairn-adm --json get-users), CAIRN_LABEL (prefix of the names).
+CAIRN_USERS (the output of cairn-adm --json get-users), CAIRN_KMS (of cairn-adm --json
+kms-list-keys), CAIRN_LABEL (prefix of the names).
 """
 import datetime
 import hashlib
@@ -54,6 +62,7 @@ import botocore
 from botocore.config import Config
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../scripts/lib"))
+import sse_record  # noqa: E402
 from list_versions import list_versions  # noqa: E402
 
 EP = os.environ["CAIRN_EP"]
@@ -61,6 +70,7 @@ FIX = os.environ["CAIRN_FIXTURE"]
 LABEL = os.environ.get("CAIRN_LABEL", "old data")
 MAN = json.load(open(os.path.join(FIX, "manifest.json")))
 NOW_USERS = {u["user"]: u for u in json.loads(os.environ["CAIRN_USERS"])}
+KMS = json.loads(os.environ.get("CAIRN_KMS") or '{"keys": []}')
 AWS_GROUPS = "http://acs.amazonaws.com/groups/global/"
 ALL_USERS = AWS_GROUPS + "AllUsers"
 TAG_OWNER = " [owner ids]"
@@ -218,8 +228,8 @@ def check_users():
 
 def check_objects_as_owner():
     for o in MAN["objects"]:
-        c, n = S3[o["owner"]], obj_name(o)
-        r = call(c.get_object, Bucket=o["bucket"], Key=o["key"])
+        c, n, kw = S3[o["owner"]], obj_name(o), sse_record.read_kw(o.get("sse"))
+        r = call(c.get_object, Bucket=o["bucket"], Key=o["key"], **kw)
         if r.status != 200:
             bad("GET %s as its owner %s: 200" % (n, o["owner"]), r)
             continue
@@ -233,7 +243,7 @@ def check_objects_as_owner():
                res.get("ContentType") == o["content_type"] and
                res.get("Metadata") == o["metadata"],
                (res.get("ContentType"), res.get("Metadata")))
-        h = call(c.head_object, Bucket=o["bucket"], Key=o["key"])
+        h = call(c.head_object, Bucket=o["bucket"], Key=o["key"], **kw)
         expect("HEAD %s: size, ETag, Content-Type and metadata" % n,
                h.status == 200 and h.result.get("ContentLength") == o["size"] and
                h.result.get("ETag", "").strip('"') == o["etag"] and
@@ -242,7 +252,7 @@ def check_objects_as_owner():
                                                          h.result.get("ContentType")))
         if o["size"] > 1:
             r = call(c.get_object, Bucket=o["bucket"], Key=o["key"],
-                     Range="bytes=1-%d" % (o["size"] - 1))
+                     Range="bytes=1-%d" % (o["size"] - 1), **kw)
             expect("GET %s with a Range: 206 and the bytes after the first" % n,
                    r.status == 206 and len(r.body) == o["size"] - 1, r)
 
@@ -522,6 +532,8 @@ STEP_RECORDS = {  # a fill step done must have left its records in the manifest
     "lifecycle": lambda: any("lifecycle" in b for b in MAN["buckets"]) and MAN.get("uploads"),
     "object lock": lambda: any("object_lock" in b for b in MAN["buckets"]),
     "logging": lambda: any("logging" in b for b in MAN["buckets"]),
+    "sse": lambda: any("sse" in o for o in MAN["objects"]) and
+    any("encryption" in b for b in MAN["buckets"]) and MAN.get("kms_keys"),
 }
 
 
@@ -754,6 +766,116 @@ def check_logging():
                "missing %s; %d log objects" % (missing, len(r.result.get("Contents", []))))
 
 
+# ---- server-side encryption (fill step sse, the v7 fixture on) -----------------------------
+
+BLOCK = 64 * 1024  # an encryption block's plaintext (common/sse.h)
+NEW_CUSTOMER_KEY = hashlib.sha256(b"old_data.py: a new SSE-C write").digest()
+
+
+def sse_says(sse):
+    """An object's encryption record in a check's name."""
+    if sse["mode"] == "SSE-C":
+        return "SSE-C"
+    if sse["mode"] == "AES256":
+        return "SSE-S3"
+    return "SSE-KMS %s%s%s" % (sse["kms_key"], ", epoch %d" % sse["kms_epoch"]
+                               if "kms_epoch" in sse else "",
+                               ", the bucket's default" if sse.get("by_default") else "")
+
+
+def sse_put_back(user, b, key, body, sse, **put_kw):
+    """user PUTs b/key (boto3's put_kw: the mode's headers, or none for a bucket default): the
+    PUT, HEAD and GET answers state sse's mode and the bytes read back."""
+    c, kw = S3[user], sse_record.read_kw(sse)
+    r = call(c.put_object, Bucket=b, Key=key, Body=body, **put_kw)
+    h = call(c.head_object, Bucket=b, Key=key, **kw)
+    g = call(c.get_object, Bucket=b, Key=key, **kw)
+    said = [sse_record.stated(x.result) for x in (r, h, g)]
+    expect("new PUT %s/%s (%s, %d bytes): PUT, HEAD and GET state the mode; the bytes read "
+           "back" % (b, key, sse_says(sse), len(body)),
+           r.status == 200 and g.status == 200 and g.body == body and
+           said == [sse_record.want(sse)] * 3, (r, h, g, said))
+
+
+def check_sse():
+    """Each encrypted object (its record "sse") reads back whole, byte-identical, with its
+    customer key (SSE-C) or without one (SSE-S3, SSE-KMS before and after its key's rotation,
+    the bucket default), and GET and HEAD state its mode; an SSE-C one refuses a read without
+    its key (400 InvalidRequest) and with another key (403 AccessDenied); a range across the
+    first 64 KiB block's end (of each one past it) and ?partNumber=1 of a multipart one
+    (206, x-amz-mp-parts-count) are the bytes; GetBucketEncryption answers a bucket's default
+    and a new object written there without headers gets it; cairn-adm kms-list-keys lists
+    the key service's keys with their epochs. In every fixture: a new SSE-C PUT into the
+    first old bucket (no key service needed), and where the fixture has encrypted objects
+    (and so its master key) a new SSE-S3 and SSE-KMS one. Returns {bucket: {key: size}}."""
+    new = {}
+    for o in MAN["objects"]:
+        if "sse" not in o:
+            continue
+        c, n, sse = S3[o["owner"]], obj_name(o), o["sse"]
+        kw, want, loc = sse_record.read_kw(sse), sse_record.want(sse), {
+            "Bucket": o["bucket"], "Key": o["key"]}
+        g = call(c.get_object, **loc, **kw)
+        h = call(c.head_object, **loc, **kw)
+        said = [sse_record.stated(x.result) for x in (g, h)]
+        expect("GET %s (%s, %s, %d bytes)%s: the bytes (md5); GET and HEAD state the mode" %
+               (n, sse_says(sse), o["kind"], o["size"], " with its key"
+                if sse["mode"] == "SSE-C" else ""),
+               g.status == 200 and md5(g.body) == o["md5"] and said == [want] * 2,
+               (g, h, md5(g.body), said, want))
+        if sse["mode"] == "SSE-C":
+            r = call(c.get_object, **loc)
+            expect("GET %s (SSE-C) without its key: 400 InvalidRequest, no bytes" % n,
+                   r.status == 400 and r.code == "InvalidRequest" and not r.body, r)
+            r = call(c.get_object, **loc, **sse_record.read_kw(
+                sse_record.customer(NEW_CUSTOMER_KEY)))
+            expect("GET %s (SSE-C) with another key: 403 AccessDenied, no bytes" % n,
+                   r.status == 403 and r.code == "AccessDenied" and not r.body, r)
+        if o["size"] > BLOCK + 100:
+            a, b = BLOCK - 100, BLOCK + 99
+            r = call(c.get_object, Range="bytes=%d-%d" % (a, b), **loc, **kw)
+            expect("GET %s (%s) bytes=%d-%d, across a 64 KiB block: 206 and those bytes" %
+                   (n, sse_says(sse), a, b), r.status == 206 and g.status == 200 and
+                   r.body == g.body[a:b + 1], (r, len(r.body)))
+        if o["kind"] == "multipart":
+            r = call(c.get_object, PartNumber=1, **loc, **kw)
+            expect("GET %s (%s) ?partNumber=1 (its only part): 206, the part's bytes, "
+                   "x-amz-mp-parts-count 1" % (n, sse_says(sse)),
+                   r.status == 206 and r.body == g.body and g.status == 200 and
+                   r.result.get("PartsCount") == 1, (r, len(r.body), r.result.get("PartsCount")))
+    for b in MAN["buckets"]:
+        if "encryption" not in b:
+            continue
+        c, n = S3[b["owner"]], b["name"]
+        r = call(c.get_bucket_encryption, Bucket=n)
+        got = r.result.get("ServerSideEncryptionConfiguration", {}).get("Rules")
+        expect("GetBucketEncryption of %s: %s" % (n, b["encryption"]),
+               r.status == 200 and got == b["encryption"], (r, got))
+        rule = b["encryption"][0]["ApplyServerSideEncryptionByDefault"]
+        sse = {"mode": rule["SSEAlgorithm"], "by_default": True}
+        if rule.get("KMSMasterKeyID"):
+            sse["kms_key"] = rule["KMSMasterKeyID"]
+        body = b"a new object without SSE headers: the bucket's default\n"
+        sse_put_back(b["owner"], n, "new/by-default.txt", body, sse)
+        new.setdefault(n, {})["new/by-default.txt"] = len(body)
+    first = MAN["buckets"][0]
+    modes = [("new/sse-c.bin", sse_record.customer(NEW_CUSTOMER_KEY))]
+    if any("sse" in o for o in MAN["objects"]):
+        modes += [("new/sse-s3.bin", {"mode": "AES256"})]
+        modes += [("new/sse-kms-%s.bin" % k["name"], {"mode": "aws:kms", "kms_key": k["name"]})
+                  for k in MAN.get("kms_keys", []) if not k["name"].startswith("aws/")]
+    for key, sse in modes:
+        body = b"".join(b"%s %08d\n" % (key.encode(), i)
+                        for i in range(MAN["chunk_size"] // 20 + 50))
+        sse_put_back(first["owner"], first["name"], key, body, sse, **sse_record.write_kw(sse))
+        new.setdefault(first["name"], {})[key] = len(body)
+    listed = {k.get("name"): k.get("epochs") for k in KMS.get("keys", [])}
+    for k in MAN.get("kms_keys", []):
+        expect("cairn-adm kms-list-keys: %s with %d epochs" % (k["name"], k["epochs"]),
+               listed.get(k["name"]) == k["epochs"], listed)
+    return new
+
+
 def check_new_writes():
     """Writes into the old buckets after the upgrade; returns {bucket: {key: size}}."""
     new = {}
@@ -835,6 +957,8 @@ def main():
     check_logging()
     new = check_new_writes()
     check_default_retention()
+    for bucket, keys in check_sse().items():
+        new.setdefault(bucket, {}).update(keys)
     for bucket, keys in check_uploads().items():
         new.setdefault(bucket, {}).update(keys)
     check_listings(new)

@@ -6,7 +6,9 @@ test_old_data.sh.
 The configs are the ones the old daemons ran with (scripts/make-old-data-fixture); the node
 names and the cluster secret stay as they are. Two things change:
   - paths: every value starting with the fixture's old root (manifest.json "root") starts
-    with DIR instead;
+    with DIR instead; so does the managers' [manager] sse_master_key_file (fixtures from
+    issue 20 on: DIR/conf/sse-master.key, the master key of their SSE-S3 and SSE-KMS
+    objects), which must then name a file;
   - ports: every non-zero port of a host:port value (the *_listen keys, [manager] address
     and each item of a [manager] addresses list) is mapped to one of the free PORTs given, the same old port to the same new
     one everywhere (so the storage nodes and the gateway find the manager). Port 0 stays 0.
@@ -14,7 +16,7 @@ cluster.env (scripts/lib/cluster.sh) gets the new ports, also in CL_MGR_ADMINS (
 admin addresses cl_adm uses, in fixtures made since issue 14). Prints "OLD NEW" per port
 moved.
 Exits 2 when fewer PORTs are given than the configs use (the first line of stderr says how
-many are needed).
+many are needed), 3 when a moved sse_master_key_file names no file.
 """
 import glob
 import json
@@ -76,8 +78,15 @@ def main():
         return line
 
     for c, text in texts.items():
+        lines = [line_of(x) for x in text.splitlines()]
         with open(c, "w") as f:
-            f.write("\n".join(line_of(x) for x in text.splitlines()) + "\n")
+            f.write("\n".join(lines) + "\n")
+        for line in lines:
+            key, eq, value = line.partition("=")
+            if eq and key.strip() == "sse_master_key_file" and not os.path.isfile(value.strip()):
+                print("%s: sse_master_key_file %s: no such file" % (c, value.strip()),
+                      file=sys.stderr)
+                sys.exit(3)
 
     env_path = os.path.join(d, "conf", "cluster.env")
     env = [l.rstrip("\n") for l in open(env_path)]

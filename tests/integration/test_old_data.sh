@@ -14,9 +14,11 @@
 #     grants, e-mail addresses, further keys, bucket policies and settings, tags and object
 #     versions the manifest records, CORS and lifecycle rules, Object Lock retentions and
 #     legal holds, bucket logging (and the delivery of the access log records the old gateway
-#     left queued), incomplete multipart uploads, and that new writes into the old buckets
-#     work. Checks tagged [owner ids] or [access fix] need issue 12's owner ids or access
-#     decision (see old_data.py).
+#     left queued), incomplete multipart uploads, encrypted objects (SSE-C with the recorded
+#     key, SSE-S3, SSE-KMS before and after a key's rotation, a bucket default; the key
+#     service's keys as `cairn-adm kms-list-keys` lists them), and that new writes into the
+#     old buckets work. Checks tagged [owner ids] or [access fix] need issue 12's owner ids or
+#     access decision (see old_data.py).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -171,7 +173,7 @@ CONF
 # serve_fixture TARBALL: every step and check of one fixture; returns at the first step
 # that fails (the caller's fixture_done cleans up).
 serve_fixture() {
-    local tarball=$1 name label n ports users out rc i f ndc had_log
+    local tarball=$1 name label n ports users kms out rc i f ndc had_log
     name=$(basename "$tarball" .tar.gz)
     label="old data $name"
     echo "--- $name"
@@ -191,12 +193,14 @@ serve_fixture() {
         printf '[manager]\nraft_listen = 127.0.0.1:%s\n' "$(cl_free_ports 1 "${ports[@]}")" | t_conf manager
     fi
     # the fixture was written with the memory cache off, so that its small objects left
-    # disk-cache files; the harness runs with both caches, as a default gateway does. Access
+    # disk-cache files; the harness runs with both caches, as a default gateway does, and
+    # takes SSE-C over plain HTTP (the fixtures' encrypted objects, v7 on). Access
     # log records the old gateway left queued (a bucket with logging, fixtures from v6 on)
     # are delivered within a second or two instead of after the default 5 minutes.
     t_conf gateway <<CONF
 [gateway]
 log_flush_ms = 1000
+sse_c_allow_http = true
 
 [cache]
 mem_capacity = 64m
@@ -246,8 +250,9 @@ CONF
         return
 
     users=$(cl_adm --json get-users) || { t_bad "$label: cairn-adm get-users"; return; }
-    out=$(CAIRN_EP=$endpoint CAIRN_FIXTURE=$CL_DIR CAIRN_USERS=$users CAIRN_LABEL=$label \
-        timeout 300 "$py" "$here/old_data.py" 2>&1)
+    kms=$(cl_adm --json kms-list-keys) || { t_bad "$label: cairn-adm kms-list-keys"; return; }
+    out=$(CAIRN_EP=$endpoint CAIRN_FIXTURE=$CL_DIR CAIRN_USERS=$users CAIRN_KMS=$kms \
+        CAIRN_LABEL=$label timeout 300 "$py" "$here/old_data.py" 2>&1)
     t_count_out "$label: old_data.py" $? "$out"
 
     grow_group "$label" "$users"
