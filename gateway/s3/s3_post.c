@@ -254,6 +254,13 @@ gw_s3_err_t gw_post_apply(gw_req_t *r, const char **msg)
             *msg = "POST Object with x-amz-checksum-* fields is not supported yet.";
             return GW_S3_NOT_IMPLEMENTED;
         }
+        /* a PUT honours them (s3_sse.c); a form's are not read yet: the object would be
+         * stored unencrypted */
+        if (n.len >= 28 && strncasecmp(n.ptr, "x-amz-server-side-encryption", 28) == 0) {
+            *msg = "Server-side encryption fields (x-amz-server-side-encryption*) of a POST "
+                   "form are not supported yet.";
+            return GW_S3_NOT_IMPLEMENTED;
+        }
     }
     r->body = p->file;
     return GW_S3_OK;
