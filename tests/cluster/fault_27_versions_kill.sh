@@ -16,34 +16,19 @@ FC_BUILD=${1:?usage: fault_27_versions_kill.sh BUILD_DIR}
 
 # vpy MODE ARGS...: versions.py against the cluster's gateways (tests/cluster/versions.py)
 vpy() {
-    local mode=$1 eps
-    shift
-    eps=$(echo "$FC_ENDPOINTS" | tr ' ' ',')
-    CAIRN_TOKEN=$CL_TOKEN cl_in client python3 "$fc_here/versions.py" "$mode" \
-        --endpoints "$eps" --bucket "$FC_BUCKET" "$@"
+    fc_py_gws versions.py "$@"
 }
 
 FC_GATEWAYS=2 fc_setup 4 3
 check "versioning is on, and a PUT through each gateway makes a version" vpy enable
-rm -f "$CL_DIR/v.stop"
-vpy load --prefix v --keys 40 --threads 8 --until "$CL_DIR/v.stop" --log "$CL_DIR/v.log" \
-    >"$CL_DIR/v.summary" 2>"$CL_DIR/v.err" &
-load_pid=$!
-FC_LOAD_PIDS="$FC_LOAD_PIDS $load_pid"
+fc_bg_start v vpy load --prefix v --keys 40 --threads 8 --until "$CL_DIR/v.stop" \
+    --log "$CL_DIR/v.log"
 sleep 5
-check "SIGKILL storage1 during the load" cl_stop_one storage1 KILL
-fc_wait_state storage1 stop 15 && t_ok "the manager marks storage1 stop" || t_bad "storage1 never marked stop"
-sleep 5
-check "restart storage1" cl_start_one storage1
-fc_wait_state storage1 running 30 || fc_wait_state storage1 restarted 1 ||
-    t_bad "storage1 is $(fc_state storage1) after its restart"
+fc_kill_restart storage1 5
 sleep 4
-touch "$CL_DIR/v.stop"
-wait "$load_pid"
+fc_bg_stop v
 rc=$?
-sum=$(tail -n 1 "$CL_DIR/v.summary")
-echo "load: $sum"
-tail -n 3 "$CL_DIR/v.err" >&2
+sum=$FC_SUM
 expect_eq "the load ends with every key's last write acked" 0 "$rc"
 ops=$(fc_json_get "$sum" put)
 [ "${ops:-0}" -gt 100 ] && t_ok "the load went on through the kill ($ops versions put, $(fc_json_get \
@@ -79,17 +64,7 @@ check "an unversioned key's whereis has its copies and no versions table" \
     bash -c '[[ $1 == *"copies:"* && $1 != *"versions:"* ]]' _ "$out"
 
 # ---- rebalance onto a fourth node with the versions present (mover, recoverer) ----------
-check "start a fourth storage node" cl_start_one storage3
-fc_wait_state storage3 attached 20 && t_ok "storage3 registers as attached" || t_bad "storage3 is $(fc_state storage3)"
-out=$(timeout 180 "$CL_BIN/manager/adm/cairn-adm" --manager "$FC_ADMIN" \
-    ${CL_TOKEN:+--token "$CL_TOKEN"} rebalance --wait 2>&1)
-rc=$?
-echo "$out" | tail -n 2
-[ $rc -eq 0 ] && t_ok "cairn-adm rebalance --wait finishes" || t_bad "rebalance --wait failed (rc $rc)" "$out"
-fc_wait_rebalance_idle 60 || t_bad "the rebalance is not idle"
-deadline=$((SECONDS + 15))
-until fc_rings_agree; do [ $SECONDS -ge $deadline ] && break; sleep 0.5; done
-check "ring checksums match on every node" fc_rings_agree
+fc_rebalance_onto storage3 180
 # shellcheck disable=SC2046
 fc_wait_drained 90 $(fc_storage_names) || t_bad "queues did not drain after the rebalance"
 nc=$(cl_adm --json du storage3 | python3 -c 'import json,sys; print(json.load(sys.stdin).get("noncurrent", 0))')

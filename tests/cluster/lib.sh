@@ -81,6 +81,8 @@ fc_setup() {
     FC_ENDPOINTS=""
     for i in $(cl_gateways); do
         printf '\n[gateway]\nrpc_timeout_ms = %s\n' "$FC_RPC_TIMEOUT_MS" >>"$CL_DIR/conf/cairn-$i.conf"
+        # FC_GW_CONF: more lines for every gateway's config (e.g. $'[gateway]\nKEY = VALUE')
+        [ -n "${FC_GW_CONF:-}" ] && printf '\n%s\n' "$FC_GW_CONF" >>"$CL_DIR/conf/cairn-$i.conf"
         FC_ENDPOINTS+="${FC_ENDPOINTS:+ }http://$(cl_addr "$i"):$(cl_s3_port "$i")"
     done
     FC_ENDPOINT=http://$(cl_addr gateway):$CL_S3
@@ -125,6 +127,17 @@ fc_py() {
         --endpoint "$FC_ENDPOINT" --bucket "$FC_BUCKET" "$@"
 }
 
+# fc_py_gws SCRIPT MODE ARGS...: tests/cluster/SCRIPT (versions.py, sse_load.py) against
+# every gateway (--endpoints URL,URL) and the test's bucket, where the client is, with the
+# admin token for its whereis calls.
+fc_py_gws() {
+    local script=$1 mode=$2 eps
+    shift 2
+    eps=$(echo "$FC_ENDPOINTS" | tr ' ' ',')
+    CAIRN_TOKEN=$CL_TOKEN cl_in client python3 "$fc_here/$script" "$mode" \
+        --endpoints "$eps" --bucket "$FC_BUCKET" "$@"
+}
+
 # fc_count_state TYPE STATE: how many members of TYPE are in STATE.
 fc_count_state() {
     cl_adm --json status 2>/dev/null | python3 -c '
@@ -150,27 +163,40 @@ fc_wait_state() {
     done
 }
 
-# fc_load_start NAME ARGS...: a write load in the background until fc_load_stop NAME.
-fc_load_start() {
+# fc_bg_start NAME CMD...: runs CMD, a load that ends once $CL_DIR/NAME.stop exists, in the
+# background (its output in $CL_DIR/NAME.summary and NAME.err) until fc_bg_stop NAME.
+fc_bg_start() {
     local name=$1
     shift
     rm -f "$CL_DIR/$name.stop"
-    fc_py write --until "$CL_DIR/$name.stop" --acked "$CL_DIR/$name.acked" "$@" \
-        >"$CL_DIR/$name.summary" 2>"$CL_DIR/$name.err" &
+    "$@" >"$CL_DIR/$name.summary" 2>"$CL_DIR/$name.err" &
     echo $! >"$CL_DIR/$name.pid"
     FC_LOAD_PIDS="$FC_LOAD_PIDS $!"
 }
 
-# fc_load_stop NAME: stops the load (in this shell: it waits for its own child) and sets
-# FC_SUM to its JSON summary.
-fc_load_stop() {
-    local pid
+# fc_bg_stop NAME: stops it (in this shell: it waits for its own child), sets FC_SUM to the
+# last line of its output (its JSON summary), prints it and its last errors; returns its exit
+# status.
+fc_bg_stop() {
+    local pid rc
     touch "$CL_DIR/$1.stop"
     pid=$(cat "$CL_DIR/$1.pid")
     wait "$pid"
+    rc=$?
     FC_SUM=$(tail -n 1 "$CL_DIR/$1.summary")
     echo "load $1: $FC_SUM"
     tail -n 3 "$CL_DIR/$1.err" >&2
+    return $rc
+}
+
+# fc_load_start NAME ARGS...: a write load (s3load.py) in the background until fc_load_stop
+# NAME (fc_bg_stop).
+fc_load_start() {
+    fc_bg_start "$1" fc_py write --until "$CL_DIR/$1.stop" --acked "$CL_DIR/$1.acked" "${@:2}"
+}
+
+fc_load_stop() {
+    fc_bg_stop "$1"
 }
 
 # fc_json_get JSON KEY: one top-level field.
@@ -193,14 +219,44 @@ fc_queues_empty() {
     done
 }
 
-# fc_wait_drained TIMEOUT_S NODE...: waits until the nodes' repair queues are empty.
-fc_wait_drained() {
+# fc_wait_until TIMEOUT_S CMD...: runs CMD every 0.3 s until it succeeds (0) or TIMEOUT_S
+# have passed (1).
+fc_wait_until() {
     local deadline=$((SECONDS + $1))
     shift
-    until fc_queues_empty "$@"; do
+    until "$@"; do
         [ $SECONDS -ge $deadline ] && return 1
-        sleep 0.5
+        sleep 0.3
     done
+}
+
+# fc_wait_drained TIMEOUT_S NODE...: waits until the nodes' repair queues are empty.
+fc_wait_drained() {
+    local t=$1
+    shift
+    fc_wait_until "$t" fc_queues_empty "$@"
+}
+
+# fc_up NODE...: every NODE is running, or restarted (a storage node back from a crash is
+# restarted until its peers' repair queues for it are empty).
+fc_up() {
+    local n s
+    for n in "$@"; do
+        s=$(fc_state "$n")
+        [ "$s" = running ] || [ "$s" = restarted ] || return 1
+    done
+}
+
+# fc_kill_restart NODE PAUSE_S: during a load, SIGKILLs NODE, waits until the manager marks
+# it stop, restarts it PAUSE_S later and waits until it registers again (fc_up); a check for
+# each step.
+fc_kill_restart() {
+    check "SIGKILL $1 during the load" cl_stop_one "$1" KILL
+    fc_wait_state "$1" stop 15 && t_ok "the manager marks $1 stop" || t_bad "$1 never marked stop"
+    sleep "$2"
+    check "restart $1" cl_start_one "$1"
+    fc_wait_until 30 fc_up "$1" && t_ok "$1 registers again" ||
+        t_bad "$1 is $(fc_state "$1") after its restart"
 }
 
 # fc_walk_field NODE WALK FIELD: a field of NODE's walk WALK (rebalance, recover_node), from
@@ -261,14 +317,19 @@ fc_wait_objects() {
     done
 }
 
-# fc_attach_rebalance NODE RATE: starts NODE (configured by fc_setup, not started), waits
-# until it registers as attached, then starts a rebalance at RATE bytes/s per node
-# (cairn-adm --rate: slow, so that a fault lands while batches move); a check for each step.
-# Sets FC_REBAL_OUT to cairn-adm's answer.
-fc_attach_rebalance() {
-    local rc
+# fc_attach NODE: starts NODE (configured by fc_setup, not started) and waits until it
+# registers as attached; a check for each step.
+fc_attach() {
     check "start storage node $1" cl_start_one "$1"
     fc_wait_state "$1" attached 20 && t_ok "$1 registers as attached" || t_bad "$1 is $(fc_state "$1")"
+}
+
+# fc_attach_rebalance NODE RATE: fc_attach NODE, then starts a rebalance at RATE bytes/s per
+# node (cairn-adm --rate: slow, so that a fault lands while batches move); a check for each
+# step. Sets FC_REBAL_OUT to cairn-adm's answer.
+fc_attach_rebalance() {
+    local rc
+    fc_attach "$1"
     FC_REBAL_OUT=$(cl_adm --rate "$2" rebalance 2>&1)
     rc=$?
     echo "$FC_REBAL_OUT"
@@ -288,6 +349,24 @@ fc_wait_rebalance_idle() {
         [ $SECONDS -ge $deadline ] && return 1
         sleep 1
     done
+}
+
+# fc_rebalance_onto NODE TIMEOUT_S: fc_attach NODE, then cairn-adm rebalance --wait (for
+# TIMEOUT_S at most) until the rebalance is idle and every node holds the manager's rings; a
+# check for each step.
+fc_rebalance_onto() {
+    local out rc deadline
+    fc_attach "$1"
+    out=$(timeout "$2" "$CL_BIN/manager/adm/cairn-adm" --manager "$FC_ADMIN" \
+        ${CL_TOKEN:+--token "$CL_TOKEN"} rebalance --wait 2>&1)
+    rc=$?
+    echo "$out" | tail -n 2
+    [ $rc -eq 0 ] && t_ok "cairn-adm rebalance --wait finishes" ||
+        t_bad "rebalance --wait failed (rc $rc)" "$out"
+    fc_wait_rebalance_idle 60 || t_bad "the rebalance is not idle"
+    deadline=$((SECONDS + 15))
+    until fc_rings_agree; do [ $SECONDS -ge $deadline ] && break; sleep 0.5; done
+    check "ring checksums match on every node" fc_rings_agree
 }
 
 # fc_verify NAME [ARGS...]: every acked key through the gateway, a sample through whereis.

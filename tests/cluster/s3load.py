@@ -53,6 +53,15 @@ def attempt(fn, stats, lock, tries=4, what=""):
     raise err
 
 
+def run_threads(fn, n):
+    """Runs fn(0) .. fn(n - 1), each in a thread of its own, and waits for them all."""
+    th = [threading.Thread(target=fn, args=(t,)) for t in range(n)]
+    for x in th:
+        x.start()
+    for x in th:
+        x.join()
+
+
 def cmd_write(a):
     lock = threading.Lock()
     stats = {"acked": 0, "failed": 0, "bad_reads": 0, "reads": 0, "max_s": 0.0, "errors": []}
@@ -104,11 +113,7 @@ def cmd_write(a):
                 if a.count and stats["acked"] >= a.count:
                     stop.set()
 
-    th = [threading.Thread(target=worker, args=(t,)) for t in range(a.threads)]
-    for x in th:
-        x.start()
-    for x in th:
-        x.join()
+    run_threads(worker, a.threads)
     out.close()
     stats["errors"] = stats["errors"][:10]
     print(json.dumps(stats))
@@ -174,6 +179,19 @@ def cmd_delete(a):
     print(json.dumps({"deleted": len(pairs) - len(bad), "failed": len(bad),
                       "max_s": stats["max_s"], "errors": bad[:5]}))
     return 0
+
+
+class JsonLog:
+    """A log of ops shared by threads: one JSON object a line, flushed as it is added."""
+
+    def __init__(self, path):
+        self.f = open(path, "a")
+        self.lock = threading.Lock()
+
+    def add(self, **e):
+        with self.lock:
+            self.f.write(json.dumps(e) + "\n")
+            self.f.flush()
 
 
 def whereis(admin, key):
@@ -286,28 +304,40 @@ def cmd_verify(a):
     return 0 if not bad else 1
 
 
-def main():
+def run_main(modes, own_args, endpoints=False, prefix="k", threads=8):
+    """main() of a load script of tests/cluster: argument MODE (a key of modes, name ->
+    function of the parsed arguments), the options they all take (the gateway, or several
+    with endpoints; the bucket, the load's and the checks'), and own_args(ap)'s; returns the
+    mode's exit status."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["write", "delete", "verify"])
-    ap.add_argument("--endpoint", required=True)
+    ap.add_argument("mode", choices=list(modes))
+    ap.add_argument("--endpoints" if endpoints else "--endpoint", required=True)
     ap.add_argument("--bucket", required=True)
-    ap.add_argument("--prefix", default="k")
-    ap.add_argument("--threads", type=int, default=8)
+    ap.add_argument("--prefix", default=prefix)
+    ap.add_argument("--threads", type=int, default=threads)
+    ap.add_argument("--until")
+    ap.add_argument("--timeout", type=float, default=30)
+    ap.add_argument("--admin")
+    ap.add_argument("--n", type=int, default=3)
+    ap.add_argument("--exclusive", action="store_true",
+                    help="no copy may remain on a node that is not an owner on cur")
+    own_args(ap)
+    a = ap.parse_args()
+    return modes[a.mode](a)
+
+
+def own_args(ap):
     ap.add_argument("--acked")
     ap.add_argument("--deleted")
     ap.add_argument("--count", type=int, default=0)
-    ap.add_argument("--until")
     ap.add_argument("--size-max", type=int, default=16384)
     ap.add_argument("--read-ratio", type=float, default=0.0)
-    ap.add_argument("--timeout", type=float, default=30)
-    ap.add_argument("--admin")
     ap.add_argument("--sample", type=int, default=200)
-    ap.add_argument("--n", type=int, default=3)
     ap.add_argument("--live")
-    ap.add_argument("--exclusive", action="store_true",
-                    help="no copy may remain on a node that is not an owner on cur")
-    a = ap.parse_args()
-    return {"write": cmd_write, "delete": cmd_delete, "verify": cmd_verify}[a.mode](a)
+
+
+def main():
+    return run_main({"write": cmd_write, "delete": cmd_delete, "verify": cmd_verify}, own_args)
 
 
 if __name__ == "__main__":

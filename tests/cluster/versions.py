@@ -31,10 +31,11 @@ its checks, for the cluster fault tests (issue 16; tests/cluster/fault_27_versio
       node holds a live version of it. Exit status 0 = all good.
 Credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, the admin token from CAIRN_TOKEN.
 """
-import argparse, hashlib, json, os, random, sys, threading, time
+import hashlib, json, os, random, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from s3load import admin_get, client, parallel, whereis  # noqa: E402
+from s3load import (JsonLog, admin_get, client, parallel, run_main,  # noqa: E402
+                    run_threads, whereis)
 
 
 def vid_clock(vid):
@@ -45,20 +46,9 @@ def vid_clock(vid):
     return (1 << 64) - 1 - int(vid[:16], 16)
 
 
-class Log:
-    def __init__(self, path):
-        self.f = open(path, "a")
-        self.lock = threading.Lock()
-
-    def add(self, **e):
-        with self.lock:
-            self.f.write(json.dumps(e) + "\n")
-            self.f.flush()
-
-
 def cmd_load(a):
     eps = a.endpoints.split(",")
-    log = Log(a.log)
+    log = JsonLog(a.log)
     keys = ["%s/k%03d" % (a.prefix, i) for i in range(a.keys)]
     lock = threading.Lock()
     stats = {"ops": 0, "failed": 0, "put": 0, "marker": 0, "delver": 0, "errors": []}
@@ -129,18 +119,14 @@ def cmd_load(a):
             if op == "put":
                 pending = None
 
-    th = [threading.Thread(target=worker, args=(t,)) for t in range(a.threads)]
-    for x in th:
-        x.start()
-    for x in th:
-        x.join()
+    run_threads(worker, a.threads)
     print(json.dumps(stats))
     return 0 if not any(e.startswith("gave up") for e in stats["errors"]) else 1
 
 
 def cmd_race(a):
     eps = a.endpoints.split(",")[:2]
-    log = Log(a.log)
+    log = JsonLog(a.log)
     cs = [client(e, a.timeout) for e in eps]
     bad = []
     for r in range(a.rounds):
@@ -351,26 +337,17 @@ def cmd_check(a):
     return 0 if not errs else 1
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["enable", "load", "race", "check"])
-    ap.add_argument("--endpoints", required=True)
-    ap.add_argument("--bucket", required=True)
-    ap.add_argument("--prefix", default="v")
+def own_args(ap):
     ap.add_argument("--keys", type=int, default=40)
-    ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=20)
-    ap.add_argument("--until")
     ap.add_argument("--log")
     ap.add_argument("--size-max", type=int, default=4096)
-    ap.add_argument("--timeout", type=float, default=30)
-    ap.add_argument("--admin")
-    ap.add_argument("--n", type=int, default=3)
-    ap.add_argument("--exclusive", action="store_true")
     ap.add_argument("--du", help="storage nodes whose du of the bucket to sum and check")
-    a = ap.parse_args()
-    return {"enable": cmd_enable, "load": cmd_load, "race": cmd_race,
-            "check": cmd_check}[a.mode](a)
+
+
+def main():
+    return run_main({"enable": cmd_enable, "load": cmd_load, "race": cmd_race,
+                     "check": cmd_check}, own_args, endpoints=True, prefix="v")
 
 
 if __name__ == "__main__":
