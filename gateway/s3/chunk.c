@@ -24,16 +24,29 @@
 #include "gateway/s3/s3_sse.h"
 #include "gateway/gateway.h"
 
-void gw_chunk_delete_all(gw_server_t *s, const cn_manifest_t *m)
+void gw_chunk_delete_replaced(gw_server_t *s, const cn_manifest_t *old,
+                              const cn_manifest_t *keep)
 {
     cn_buf_t k;
     cn_buf_init(&k);
-    for (size_t i = 0; i < m->nsegs; i++)
-        for (uint64_t j = 0; j < cn_manifest_seg_chunks(&m->segs[i]); j++) {
-            cn_manifest_chunk_key(&m->segs[i], j, &k);
+    for (size_t i = 0; i < old->nsegs; i++) {
+        const cn_manifest_seg_t *sg = &old->segs[i];
+        int kept = 0;
+
+        for (size_t j = 0; keep != NULL && j < keep->nsegs && !kept; j++)
+            kept = keep->segs[j].prefix_len == sg->prefix_len &&
+                   memcmp(keep->segs[j].prefix, sg->prefix, sg->prefix_len) == 0;
+        for (uint64_t j = 0; !kept && j < cn_manifest_seg_chunks(sg); j++) {
+            cn_manifest_chunk_key(sg, j, &k);
             gw_stor_delete_bg(s, k.data, k.len);
         }
+    }
     cn_buf_dispose(&k);
+}
+
+void gw_chunk_delete_all(gw_server_t *s, const cn_manifest_t *m)
+{
+    gw_chunk_delete_replaced(s, m, NULL);
 }
 
 /* ---- PUT ----------------------------------------------------------------------------- */
@@ -70,8 +83,8 @@ static void on_parent_put(int status, cn_msg_t *resp, void *arg)
         gw_req_error(r, gw_s3_err_from_rc(rc), NULL);
         return;
     }
-    if (o->have_old)
-        gw_chunk_delete_all(r->srv, &o->old_man);
+    if (o->have_old) /* a retried write's "replaced" copy is itself: its chunks stay */
+        gw_chunk_delete_replaced(r->srv, &o->old_man, &o->man);
     gw_obj_put_reply(r);
 }
 

@@ -23,5 +23,12 @@ int gw_chunk_read_send(gw_req_t *r, const cn_manifest_t *m, uint64_t pos, uint64
                        cn_rpc_done_fn cb, void *arg);
 /** Deletes every chunk of m in the background (best effort, failures logged). */
 void gw_chunk_delete_all(gw_server_t *s, const cn_manifest_t *m);
+/** Deletes the chunks of old, the manifest a write replaced (its want_prev answer), but those
+ *  of its segments whose prefix the new object's manifest keep (NULL: none) uses too. Both
+ *  name the same chunks when the write was sent again after a coordinator died having
+ *  written it (stor_link.c retries on the next owner): the "replaced" version is then the
+ *  write's own first copy, and its chunks are the object's. */
+void gw_chunk_delete_replaced(gw_server_t *s, const cn_manifest_t *old,
+                              const cn_manifest_t *keep);
 
 #endif

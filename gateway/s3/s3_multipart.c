@@ -984,7 +984,7 @@ static void on_complete_marker_done(int status, cn_msg_t *resp, void *arg)
         keep[o->parts[i].number / 8] |= (uint8_t)(1u << (o->parts[i].number % 8));
     sweep_start(r->srv, &o->pprefix, keep);
     if (o->have_old)
-        gw_chunk_delete_all(r->srv, &o->old_man);
+        gw_chunk_delete_replaced(r->srv, &o->old_man, &o->man); /* a retried Complete's own */
     gw_s3_sse_headers_of_man(r, &o->man);
     complete_reply(r, o->etag, o->vid, o->sum);
 }
