@@ -68,6 +68,9 @@ struct rq_waiters {
     size_t n, cap;
 };
 
+#define STOR_RQ_SETTLE_TIMEOUTS 3 /* an entry that finds no copy anywhere is retried this
+                                     * many replication timeouts after it was queued */
+
 struct rq_ent {
     struct rq_ent *hnext, *prev, *next;
     char target[STOR_NAME_MAX];
@@ -643,8 +646,16 @@ static void on_others(stor_gather_t *g, void *arg)
             g->res[i].v.rc != CN_ECORRUPT)
             failed = 1;
     if (best < 0) {
-        /* nobody has a version; retry when some could not be asked */
-        job_end(j, failed && !stor_version_found(have) ? CN_EUNAVAIL : 0);
+        /* nobody has a version: retry when some could not be asked, and while the entry is
+         * young. A coordinator queues a hint as soon as a replica write fails, while its own
+         * write and the other replicas' may still be landing (replicator.c): the entry can
+         * run before any copy is there, and ending it then would leave the target without
+         * the copy for good (seen: tests/cluster/fault_28_sse_kill.sh). After
+         * STOR_RQ_SETTLE_TIMEOUTS replication timeouts a write that never landed anywhere
+         * has nothing to repair. */
+        int young = cn_now_ms() - j->e->created_ms <
+                    STOR_RQ_SETTLE_TIMEOUTS * j->s->conf->repl_timeout_ms;
+        job_end(j, (failed || young) && !stor_version_found(have) ? CN_EUNAVAIL : 0);
         return;
     }
     bv = &g->res[best].v;
