@@ -265,6 +265,42 @@ int mgr_kms_rewrap_cmd(mgr_state_t *st, const mgr_kms_masters_t *m, mgr_cmd_t *c
 
 /* ---- reads -------------------------------------------------------------------------------- */
 
+struct unknown_scan {
+    const mgr_kms_masters_t *m;
+    size_t n;
+    char id[MGR_KMS_ID_LEN + 1];
+};
+
+static int unknown_rec(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    struct unknown_scan *sc = arg;
+    json_t *rec = json_loadb(val, vlen, 0, NULL);
+    size_t n = json_array_size(epochs_of(rec));
+
+    (void)key;
+    (void)klen;
+    for (uint64_t e = 1; e <= n; e++) {
+        mgr_kms_wrap_t w;
+
+        if (epoch_get(rec, e, &w) != 0 || mgr_kms_masters_find(sc->m, w.master) != NULL)
+            continue;
+        if (sc->n++ == 0)
+            snprintf(sc->id, sizeof(sc->id), "%s", w.master);
+    }
+    json_decref(rec);
+    return 0;
+}
+
+size_t mgr_kms_unknown_masters(mgr_state_t *st, const mgr_kms_masters_t *m,
+                               char id[MGR_KMS_ID_LEN + 1])
+{
+    struct unknown_scan sc = {m, 0, ""};
+
+    mgr_state_scan(st, MGR_KMS_PREFIX, unknown_rec, &sc);
+    snprintf(id, MGR_KMS_ID_LEN + 1, "%s", sc.id);
+    return sc.n;
+}
+
 int mgr_kms_get(mgr_state_t *st, const mgr_kms_masters_t *m, const char *name, uint64_t epoch,
                 uint64_t *got_epoch, uint8_t kek[CN_SSE_KEY_LEN])
 {

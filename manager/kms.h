@@ -92,6 +92,11 @@ int mgr_kms_get(mgr_state_t *st, const mgr_kms_masters_t *m, const char *name, u
 /** Every key for the admin API, never a key's bytes: [{name, created, epochs, newest,
  *  masters: [ids, oldest first]}, ...] in name order; NULL with *rc on failure. */
 json_t *mgr_kms_list_json(mgr_state_t *st, int *rc);
+/** How many key epochs of the state are wrapped by a master m does not hold (neither the
+ *  current nor the previous one), the first one's id into id: a manager started with the
+ *  wrong master key file says so at startup rather than only failing the gateways' asks. */
+size_t mgr_kms_unknown_masters(mgr_state_t *st, const mgr_kms_masters_t *m,
+                               char id[MGR_KMS_ID_LEN + 1]);
 
 /* For fsm.c (apply) only. */
 /** Checks a kms_* entry against st and adds its effect to b. 0, or the code that refuses it

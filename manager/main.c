@@ -293,6 +293,17 @@ int main(int argc, char **argv)
                "cairn-manager using it?)", s->conf.data_dir, cn_strerror(rc));
         goto out_state;
     }
+    {   /* the wrong master key file unwraps nothing: say so now (manager/kms.h) */
+        char id[MGR_KMS_ID_LEN + 1];
+        size_t n = mgr_kms_unknown_masters(s->st, &s->kms, id);
+
+        if (n)
+            CN_LOG(CN_LOG_ERROR, "%zu key service epochs are wrapped by master %s, which "
+                   "this manager does not have (sse_master_key_file %s, id %s): SSE-S3 and "
+                   "SSE-KMS objects under them cannot be read through it", n, id,
+                   s->kms.cur.set ? s->conf.sse_master : "none",
+                   s->kms.cur.set ? s->kms.cur.id : "-");
+    }
     CN_ASSERT(uv_loop_init(&s->loop) == 0);
     if ((rc = mgr_raft_start(s)) != 0)
         goto out_raft;

@@ -332,3 +332,23 @@ Test(kms, backups_carry_the_keys_wrapped, .timeout = 20)
     mgr_fsm_destroy(f2);
     mgr_state_close(st2);
 }
+
+/* A manager started with the wrong master key file is told at startup (main.c): the epochs
+ * wrapped by a master it holds neither as current nor as previous are counted, the first
+ * one's id named. */
+Test(kms, epochs_of_a_master_not_held_are_counted, .timeout = 10)
+{
+    mgr_kms_masters_t m1 = {.cur = master_of(1)}, m2 = {.cur = master_of(2)},
+                      both = {.cur = master_of(2), .prev = m1.cur};
+    char id[MGR_KMS_ID_LEN + 1];
+
+    cr_assert_eq(mgr_kms_unknown_masters(st, &m2, id), 0, "no key yet");
+    cr_assert_eq(create(&m1, "a"), 0);
+    cr_assert_eq(rotate(&m1, "a"), 0);
+    cr_assert_eq(create(&m1, "b"), 0);
+    cr_assert_eq(mgr_kms_unknown_masters(st, &m1, id), 0);
+    cr_assert_eq(mgr_kms_unknown_masters(st, &both, id), 0, "the previous one holds them");
+    cr_assert_eq(mgr_kms_unknown_masters(st, &m2, id), 3);
+    cr_assert_str_eq(id, m1.cur.id);
+    cr_assert_eq(mgr_kms_unknown_masters(st, &(mgr_kms_masters_t){0}, id), 3, "no master");
+}
