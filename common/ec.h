@@ -31,9 +31,8 @@
  * from any number of threads at once. Decoding inverts the K x K matrix of the fragments it
  * reads on each call (under a microsecond to a few microseconds for K <= 15, against
  * milliseconds of GF work for a 1 MiB chunk: bench/ec-speed) rather than caching tables per
- * erasure pattern, which would need a lock or per-thread state. Functions allocate nothing
- * but cn_ec_create and cn_ec_reconstruct_chunk (one fragment of scratch, when the fragment
- * holding the chunk's end is lost).
+ * erasure pattern, which would need a lock or per-thread state. Nothing allocates but
+ * cn_ec_create.
  *
  * Bounds: K and M out of range and lengths above CN_EC_CHUNK_MAX are CN_EINVAL; fewer than K
  * fragments present is CN_EINVAL. A fragment's bytes are trusted here: check them with
@@ -70,8 +69,9 @@ static inline uint64_t cn_ec_frag_len_k(unsigned k, uint64_t chunk_len)
 size_t cn_ec_frag_len(const cn_ec_t *ec, size_t chunk_len);
 
 /** Encodes chunk[0, len) into frags[0, K + M), each a buffer of cn_ec_frag_len(ec, len)
- *  bytes: copies the chunk into the K data fragments (zero-padded, see above), then computes
- *  the M parity fragments. 0, or CN_EINVAL when len > CN_EC_CHUNK_MAX. */
+ *  bytes: copies the chunk into the K data fragments (zero-padded, see above) and computes
+ *  the M parity fragments, 128 KiB of each fragment at a time so that the parity reads the
+ *  copy from cache. 0, or CN_EINVAL when len > CN_EC_CHUNK_MAX. */
 int cn_ec_encode(const cn_ec_t *ec, const void *chunk, size_t len, uint8_t *const *frags);
 /** Computes the M parity fragments parity[0, M) of the K data fragments data[0, K), all
  *  frag_len bytes: for a caller that sends data fragments straight from the chunk's buffer
@@ -88,13 +88,11 @@ int cn_ec_encode_parity(const cn_ec_t *ec, const uint8_t *const *data, size_t fr
 int cn_ec_decode(const cn_ec_t *ec, uint8_t *const *frags, const uint8_t *present,
                  size_t frag_len);
 
-/** The original chunk: writes its chunk_len bytes to chunk from the fragments present
- *  (frags[i] read when present[i] is non-zero; the others are not touched and may be NULL),
- *  copying data fragments and rebuilding only the lost data fragments that hold chunk
- *  bytes, in place in chunk but for the one that holds the chunk's end (through one
- *  fragment of scratch). 0; CN_EINVAL when fewer than K are present, chunk_len >
- *  CN_EC_CHUNK_MAX or frag_len != cn_ec_frag_len(ec, chunk_len); CN_ENOMEM when the scratch
- *  cannot be had (chunk_len comes from a fragment's header, a peer's number). */
+/** The original chunk: writes its chunk_len bytes, and none past them, to chunk from the
+ *  fragments present (frags[i] read when present[i] is non-zero; the others are not touched
+ *  and may be NULL), copying data fragments and rebuilding only the lost data fragments that
+ *  hold chunk bytes, in place. 0; CN_EINVAL, with nothing written, when fewer than K are
+ *  present, chunk_len > CN_EC_CHUNK_MAX or frag_len != cn_ec_frag_len(ec, chunk_len). */
 int cn_ec_reconstruct_chunk(const cn_ec_t *ec, const uint8_t *const *frags,
                             const uint8_t *present, size_t frag_len, void *chunk,
                             size_t chunk_len);

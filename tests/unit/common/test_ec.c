@@ -184,6 +184,27 @@ Test(ec, round_trip_every_geometry_and_length, .timeout = 60)
     }
 }
 
+/* Where the chunk ends (the fragment that holds its end has fewer than K bytes of padding)
+ * against the passes of 128 KiB that encode and reconstruct make over each fragment: every
+ * length around fragments of 1 and 2 passes, with that fragment lost alone and with others. */
+Test(ec, chunk_end_around_the_passes, .timeout = 60)
+{
+    for (unsigned k = 3; k <= 4; k++) {
+        for (size_t base = 128u << 10; base <= 256u << 10; base *= 2) {
+            for (size_t len = k * base - 2 * k; len <= k * base + 2 * k; len++) {
+                set_t s;
+                set_make(&s, k, 2, len, (uint8_t)len);
+                check_data_layout(&s);
+                lose_and_rebuild(&s, 1u << (k - 1));
+                lose_and_rebuild(&s, 1u << (k - 1) | 1u << 0);
+                lose_and_rebuild(&s, 1u << (k - 1) | 1u << (k + 1));
+                lose_and_rebuild(&s, 1u << (k - 2) | 1u << k);
+                set_free(&s);
+            }
+        }
+    }
+}
+
 /* Every pattern of 1..M lost fragments out of K + M. */
 static void every_pattern(unsigned k, unsigned m, size_t len)
 {
