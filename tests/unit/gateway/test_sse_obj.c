@@ -590,14 +590,14 @@ Test(regress, issue_20_wrapped_record_fits_a_manifest, .timeout = 5)
  * length over CN_SSE_PLAIN_MAX, a count the bytes do not hold, every truncation: refused. */
 Test(multipart, parts_table, .timeout = 5)
 {
-    uint8_t cust[CN_SSE_KEY_LEN], uk[CN_SSE_KEY_LEN], uk2[CN_SSE_KEY_LEN];
+    uint8_t ckey[CN_SSE_KEY_LEN], uk[CN_SSE_KEY_LEN], uk2[CN_SSE_KEY_LEN];
     gw_sse_obj_t o, d;
     gw_sse_part_t p = {.number = 7, .plain_len = 5u << 20};
     cn_buf_t b;
 
     cn_buf_init(&b);
-    cr_assert_eq(cn_sse_random_key(cust), 0);
-    cr_assert_eq(gw_sse_obj_new_c(&o, cust, uk), 0);
+    cr_assert_eq(cn_sse_random_key(ckey), 0);
+    cr_assert_eq(gw_sse_obj_new_c(&o, ckey, uk), 0);
     o.multipart = 1;
     memset(p.salt, 0xab, sizeof(p.salt));
     gw_sse_obj_add_part(&o, &p);
@@ -613,7 +613,7 @@ Test(multipart, parts_table, .timeout = 5)
     cr_assert_eq(d.parts[0].plain_len, 5u << 20);
     cr_assert_eq(d.parts[1].number, 10000);
     cr_assert_eq(memcmp(d.parts[0].salt, p.salt, sizeof(p.salt)), 0);
-    cr_assert_eq(gw_sse_obj_open_c(&d, cust, uk2), 0);
+    cr_assert_eq(gw_sse_obj_open_c(&d, ckey, uk2), 0);
     cr_assert_eq(memcmp(uk, uk2, sizeof(uk)), 0);
     gw_sse_obj_dispose(&d);
     for (size_t n = 0; n < b.len; n++) {
