@@ -2,18 +2,18 @@
  * common/ec.c: Reed-Solomon over ISA-L (the code and its reasons in ec.h).
  * cn_ec_create builds the (K + M) x K systematic Cauchy matrix with gf_gen_cauchy1_matrix and
  * expands its M parity rows into ISA-L's multiplication tables (ec_init_tables: 32 bytes per
- * coefficient); encoding is one ec_encode_data over the K data fragments. Decoding picks the
+ * coefficient); encoding is ec_encode_data over the K data fragments. Decoding picks the
  * first K fragments present (data first, by index), inverts their K rows (gf_invert_matrix)
  * into D, so that data = D x chosen; a lost data fragment i is row i of D, a lost parity
- * fragment K + j is (parity row j) x D (gf_mul), and one ec_encode_data computes every wanted
- * fragment from the chosen ones. Matrices and tables of a decode live on the stack: K x K and
- * (fragments wanted) x K coefficients, and K * M <= 64 when K + M <= 16.
+ * fragment K + j is (parity row j) x D (gf_mul), and ec_encode_data computes every wanted
+ * fragment from the chosen ones in one pass. Matrices and tables of a decode live on the
+ * stack: K x K and (fragments wanted) x K coefficients, and K * M <= 64 when K + M <= 16.
  * The two operations that pass over the bytes twice, encode (copy, then parity) and
  * reconstruct (copy the data present, then decode the rest), go STRIPE bytes of each fragment
  * at a time, so that the second pass reads from cache what the first touched: bench/ec-speed
- * measured encode of 8 MiB chunks at 8.2 to 9.4 GiB/s of CPU in one pass each, 12 to 13 in
- * stripes of 128 KiB (16 to 64 KiB did no better). Reconstruct writes only chunk bytes: in the
- * lost fragment that holds the chunk's end, the rows computed past that end leave out its row.
+ * measured encode of 8 MiB chunks at 8.2 to 9.4 GiB/s of CPU in one pass each, 11.4 to 12.6
+ * in stripes of 128 KiB (16 to 64 KiB did no better). Reconstruct writes only chunk bytes:
+ * over the padding of the lost fragment that holds the chunk's end, it runs the other rows.
  * Invariants: a codec is written only by cn_ec_create (then read-only, shared by threads);
  * matrix holds (K + M) x K coefficients, row-major, rows 0..K-1 the identity; enc_tbls holds
  * ec_init_tables of rows K..K+M-1. ISA-L takes non-const pointers it only reads (sources,
