@@ -5,8 +5,8 @@
  *   mkseeds gen CORPUS_DIR             records, manifests (plain and encrypted), metadata,
  *                                      listings, storage-op frames, container files written
  *                                      by the real engine, the manager's command entries,
- *                                      encryption records (with FUZZ_SSE_KEY), one of each
- *                                      kind (corpus/<target>/gen-*)
+ *                                      encryption records (with FUZZ_SSE_KEY), erasure-coded
+ *                                      fragments, one of each kind (corpus/<target>/gen-*)
  *   mkseeds split STREAM CORPUS_DIR    the rings inside get_ring responses of a captured
  *                                      manager connection (corpus/ring_decode/cap-*)
  *
@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/ec.h"
+#include "common/ec_frag.h"
 #include "common/err.h"
 #include "common/mem.h"
 #include "common/proto.h"
@@ -121,6 +123,54 @@ static void gen_sse_obj(void)
     sse_record(GW_SSE_KMS, "k1", "{\"dept\":\"a|b\",\"team\":\"x\"}", 1, CN_SLICE("b/k"), &b);
     put_file("sse_obj", "gen-kms-context-bucket-key", b.data, b.len);
     cn_buf_dispose(&b);
+}
+
+/* Fragment index of a k+m chunk of len bytes (chunk key "\x01c/b/k/..."), stored as name;
+ * with bad_index, its index is K + M and its last byte odd, so the target recomputes both CRCs
+ * and reaches the index check. */
+static void put_fragment(unsigned k, unsigned m, unsigned index, size_t len, int bad_index,
+                         const char *name)
+{
+    static const char key[] = "\x01" "c/b/k/0000000000000001/000000";
+    cn_frag_hdr_t h = {.k = (uint8_t)k, .m = (uint8_t)m, .index = (uint8_t)index,
+                       .clock = 1732330000000000000ull, .chunk_len = len};
+    uint8_t *chunk = cn_malloc(len + 1), *frags[CN_EC_MAX_FRAGS], *out;
+    size_t f;
+    cn_ec_t *ec;
+
+    if (cn_ec_create(k, m, &ec) != 0)
+        abort();
+    f = cn_ec_frag_len(ec, len);
+    for (size_t i = 0; i < len; i++)
+        chunk[i] = (uint8_t)(i * 131 + 7);
+    for (unsigned i = 0; i < k + m; i++)
+        frags[i] = cn_malloc(f + 1);
+    if (cn_ec_encode(ec, chunk, len, frags) != 0)
+        abort();
+    cn_frag_chunk_id(key, sizeof(key) - 1, h.chunk_id);
+    out = cn_malloc(CN_FRAG_HDR_LEN + f);
+    cn_frag_encode(&h, frags[index], out);
+    memcpy(out + CN_FRAG_HDR_LEN, frags[index], f);
+    if (bad_index) {
+        out[7] = (uint8_t)(k + m);
+        out[CN_FRAG_HDR_LEN + f - 1] |= 1;
+    }
+    put_file("ec_frag", name, out, CN_FRAG_HDR_LEN + f);
+    for (unsigned i = 0; i < k + m; i++)
+        cn_free(frags[i]);
+    cn_free(out);
+    cn_free(chunk);
+    cn_ec_destroy(ec);
+}
+
+static void gen_ec_frag(void)
+{
+    put_fragment(4, 2, 1, 1001, 0, "gen-4-2-data");
+    put_fragment(4, 2, 5, 1001, 0, "gen-4-2-parity");
+    put_fragment(8, 3, 7, 37, 0, "gen-8-3-padded");
+    put_fragment(1, 1, 1, 0, 0, "gen-1-1-empty");
+    put_fragment(15, 1, 15, 300, 0, "gen-15-1-last");
+    put_fragment(8, 3, 2, 37, 1, "gen-8-3-bad-index-fixcrc");
 }
 
 /* Writes m as the manifest seed name, then disposes it. */
@@ -413,6 +463,7 @@ int main(int argc, char **argv)
         gen_listing();
         gen_recover();
         gen_cmds();
+        gen_ec_frag();
         return 0;
     }
     if (argc == 4 && strcmp(argv[1], "split") == 0) {
