@@ -15,6 +15,7 @@
 
 enum { REC_S3 = 1, REC_KMS = 2, REC_C = 3 };
 
+/* Big-endian integers appended to b (common/buf.h's byte order helpers). */
 static void put_u16(cn_buf_t *b, size_t v)
 {
     uint8_t x[2] = {(uint8_t)(v >> 8), (uint8_t)v};
@@ -23,8 +24,16 @@ static void put_u16(cn_buf_t *b, size_t v)
 
 static void put_u32(cn_buf_t *b, uint32_t v)
 {
-    uint8_t x[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    uint8_t x[4];
+    cn_put_u32be(x, v);
     cn_buf_append(b, x, 4);
+}
+
+static void put_u64(cn_buf_t *b, uint64_t v)
+{
+    uint8_t x[8];
+    cn_put_u64be(x, v);
+    cn_buf_append(b, x, 8);
 }
 
 static void encode_parts(const gw_sse_obj_t *o, cn_buf_t *out)
@@ -35,8 +44,7 @@ static void encode_parts(const gw_sse_obj_t *o, cn_buf_t *out)
     for (size_t i = 0; i < o->nparts; i++) {
         put_u32(out, o->parts[i].number);
         cn_buf_append(out, o->parts[i].salt, CN_SSE_SALT_LEN);
-        put_u32(out, (uint32_t)(o->parts[i].plain_len >> 32));
-        put_u32(out, (uint32_t)o->parts[i].plain_len);
+        put_u64(out, o->parts[i].plain_len);
     }
 }
 
@@ -53,9 +61,7 @@ void gw_sse_obj_encode(const gw_sse_obj_t *o, cn_buf_t *out)
         encode_parts(o, out);
         return;
     }
-    uint8_t e[4] = {(uint8_t)(o->epoch >> 24), (uint8_t)(o->epoch >> 16),
-                    (uint8_t)(o->epoch >> 8), (uint8_t)o->epoch};
-    cn_buf_append(out, e, sizeof(e));
+    put_u32(out, o->epoch);
     cn_buf_append(out, o->wrapped, sizeof(o->wrapped));
     put_u16(out, strlen(o->key_name));
     cn_buf_append(out, o->key_name, strlen(o->key_name));
@@ -93,7 +99,13 @@ static size_t take_u16(struct rd *r)
 static uint32_t take_u32(struct rd *r)
 {
     const uint8_t *p = take(r, 4);
-    return p ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3] : 0;
+    return p ? cn_get_u32be(p) : 0;
+}
+
+static uint64_t take_u64(struct rd *r)
+{
+    const uint8_t *p = take(r, 8);
+    return p ? cn_get_u64be(p) : 0;
 }
 
 /* version 2's parts table into o */
@@ -112,8 +124,7 @@ static void decode_parts(struct rd *r, gw_sse_obj_t *o)
         p.number = take_u32(r);
         if ((x = take(r, CN_SSE_SALT_LEN)) != NULL)
             memcpy(p.salt, x, CN_SSE_SALT_LEN);
-        p.plain_len = (uint64_t)take_u32(r) << 32;
-        p.plain_len |= take_u32(r);
+        p.plain_len = take_u64(r);
         if (p.number < 1 || p.number > CN_SSE_PART_MAX || p.plain_len > CN_SSE_PLAIN_MAX)
             r->bad = 1;
         else if (!r->bad)
@@ -144,8 +155,7 @@ int gw_sse_obj_decode(const void *p, size_t n, gw_sse_obj_t *o)
     case REC_S3:
     case REC_KMS:
         o->mode = h[1] == REC_S3 ? GW_SSE_S3 : GW_SSE_KMS;
-        if ((x = take(&r, 4)) != NULL)
-            o->epoch = (uint32_t)x[0] << 24 | (uint32_t)x[1] << 16 | (uint32_t)x[2] << 8 | x[3];
+        o->epoch = take_u32(&r);
         if ((x = take(&r, sizeof(o->wrapped))) != NULL)
             memcpy(o->wrapped, x, sizeof(o->wrapped));
         len = take_u16(&r);
