@@ -25,6 +25,8 @@ const char gw__sse_http_msg[] = "Requests specifying Server Side Encryption with
                                 "provided keys must be made over a secure connection.";
 const char gw__sse_not_applicable_msg[] = "The encryption parameters are not applicable to "
                                           "this object.";
+const char gw__sse_not_for_op_msg[] = "x-amz-server-side-encryption header is not supported for "
+                                      "this operation.";
 
 /* ---- shared (s3_sse_int.h) -------------------------------------------------------------- */
 
@@ -433,43 +435,47 @@ static void record_done(gw_obj_sse_t *s)
     }
 }
 
-void gw_s3_sse_put(gw_req_t *r, void (*cont)(gw_req_t *r))
+/* The decision of a new object or upload (decide): NULL when r was answered, or goes on in
+ * the clear (cont(r) called); else the state that will make its record, then cont. */
+static gw_obj_sse_t *begin_write(gw_req_t *r, enum gw_sse_op op, void (*cont)(gw_req_t *r))
 {
-    gw_obj_op_t *o = r->op;
     gw_sse_req_t q = {0};
+    gw_obj_sse_t *s;
 
     if (decide(r, &q) != GW_S3_OK)
-        return;
+        return NULL;
     if (q.mode == GW_SSE_NONE) {
         gw_sse_req_dispose(&q);
         cont(r);
-        return;
+        return NULL;
     }
-    o->sse = gw__sse_new(r);
-    o->sse->req = q;
-    o->sse->op = GW_SSE_OP_PUT;
-    o->sse->cont = cont;
-    new_record(o->sse, 0);
+    s = gw__sse_new(r);
+    s->req = q;
+    s->op = op;
+    s->cont = cont;
+    return s;
+}
+
+void gw_s3_sse_put(gw_req_t *r, void (*cont)(gw_req_t *r))
+{
+    gw_obj_sse_t *s = begin_write(r, GW_SSE_OP_PUT, cont);
+
+    if (s != NULL) {
+        ((gw_obj_op_t *)r->op)->sse = s;
+        new_record(s, 0);
+    }
 }
 
 void gw_s3_sse_create(gw_req_t *r, gw_obj_sse_t **sp, cn_buf_t *meta,
                       void (*cont)(gw_req_t *r))
 {
-    gw_sse_req_t q = {0};
+    gw_obj_sse_t *s = begin_write(r, GW_SSE_OP_CREATE, cont);
 
-    if (decide(r, &q) != GW_S3_OK)
-        return;
-    if (q.mode == GW_SSE_NONE) {
-        gw_sse_req_dispose(&q);
-        cont(r);
-        return;
+    if (s != NULL) {
+        *sp = s;
+        s->meta = meta;
+        new_record(s, 1);
     }
-    *sp = gw__sse_new(r);
-    (*sp)->req = q;
-    (*sp)->op = GW_SSE_OP_CREATE;
-    (*sp)->meta = meta;
-    (*sp)->cont = cont;
-    new_record(*sp, 1);
 }
 
 /* The upload's record from a marker's metadata: 1 with *rec, 0 none, -1 unreadable. */
@@ -523,8 +529,7 @@ void gw_s3_sse_part(gw_req_t *r, cn_slice_t marker_meta, uint32_t number,
         gw_sse_req_dispose(&q);
         if (have)
             gw_sse_obj_dispose(&rec);
-        gw_req_error(r, GW_S3_INVALID_ARGUMENT, "x-amz-server-side-encryption header is not "
-                     "supported for this operation.");
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, gw__sse_not_for_op_msg);
         return;
     }
     if (!have) {

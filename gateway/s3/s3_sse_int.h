@@ -14,6 +14,7 @@
 
 extern const char gw__sse_http_msg[];
 extern const char gw__sse_not_applicable_msg[];
+extern const char gw__sse_not_for_op_msg[]; /* x-amz-server-side-encryption on a read or part */
 
 /** A new state for r (zeroed, s->r set). */
 gw_obj_sse_t *gw__sse_new(gw_req_t *r);

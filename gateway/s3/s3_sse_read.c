@@ -43,9 +43,7 @@ int gw_s3_sse_get_open(gw_req_t *r, void (*cont)(gw_req_t *r))
     }
     if (q.mode != GW_SSE_NONE && q.mode != GW_SSE_C) {
         gw_sse_req_dispose(&q);
-        gw_req_error(r, GW_S3_INVALID_ARGUMENT,
-                     "x-amz-server-side-encryption header is not supported for this "
-                     "operation.");
+        gw_req_error(r, GW_S3_INVALID_ARGUMENT, gw__sse_not_for_op_msg);
         return -1;
     }
     if (!encrypted) {
