@@ -22,6 +22,7 @@
 
 #include "common/ec.h"
 #include "common/hash.h"
+#include "bench/speed.h"
 
 #define PASSES 5
 
@@ -32,21 +33,6 @@ static struct {
     uint8_t *in, *out, *frag; /* n chunks; n decoded chunks; n * (K + M) fragments */
 } g;
 static volatile uint64_t sink;
-
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void must(int ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "ec-speed: %s failed\n", what);
-        exit(1);
-    }
-}
 
 /* Fragment i of chunk c. */
 static uint8_t *frag(size_t c, unsigned i)

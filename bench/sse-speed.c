@@ -20,6 +20,7 @@
 
 #include "common/buf.h"
 #include "common/sse.h"
+#include "bench/speed.h"
 
 #define CTR_TAG 16 /* HMAC-SHA256 truncated to GCM's tag size: the same stored overhead */
 
@@ -27,21 +28,6 @@ static unsigned char *buf, *enc, *out;
 static size_t len, enc_len;
 static uint8_t key[CN_SSE_KEY_LEN], mac_key[CN_SSE_KEY_LEN];
 static volatile uint64_t sink;
-
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void must(int ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "sse-speed: %s failed\n", what);
-        exit(1);
-    }
-}
 
 static void digest(const EVP_MD *md)
 {
