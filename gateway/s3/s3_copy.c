@@ -643,13 +643,17 @@ static void on_part_source(int status, cn_msg_t *resp, void *arg)
         gw_s3_sse_part_encrypt(r, gw_obj_put_start); /* when the upload is encrypted */
         return;
     }
-    if (cs->src.sse != NULL || o->sse != NULL || gw_s3_sse_copy_wanted(r, &cs->src)) {
-        /* an encrypted source or upload: through the gateway's memory (s3_sse_copy.c) */
+    if (cs->src.sse != NULL || o->sse != NULL) {
+        /* an encrypted source or upload: through the gateway's memory (s3_sse_copy.c); a
+         * plain upload stays plain whatever the bucket's default became after its Create,
+         * so its plain source's chunks are copied as they are, below */
         cs->pos = off;
         cs->end = off + len;
         gw_s3_sse_copy(r);
         return;
     }
+    if (gw_s3_sse_copy_plain_source(r)) /* a copy source's SSE-C key for a plain source */
+        return;
     cn_manifest_dispose(&o->man);
     cn_manifest_add_seg(&o->man, o->chunk_prefix, strlen(o->chunk_prefix), len,
                         r->srv->conf.chunk_size);
