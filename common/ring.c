@@ -8,7 +8,9 @@
  * -ln(u) >= 1 - u. A node's u depends only on its own name and the arc, so adding a node
  * never reorders the old nodes of an arc: keys only move onto the new node.
  * Invariants: when built, table has CN_RING_PARTITIONS * depth node indexes, depth =
- * min(count, CN_RING_MAX_REPLICAS), and each arc's row holds distinct nodes, best first.
+ * min(count, CN_RING_MAX_OWNERS), and each arc's row holds distinct nodes, best first.
+ * A row is the first `depth` nodes of one total order (cost, then index), so its first N
+ * entries are what a build `N` deep would give: deeper rows never move a replica.
  * add/remove drop the table (built = 0); the owner must rebuild. No locking: a built ring is
  * immutable and shared read-only.
  */
@@ -43,6 +45,7 @@ struct cn_ring {
 };
 
 static_assert(RING_MAX_NODES <= UINT16_MAX, "node indexes are uint16_t");
+static_assert(CN_RING_MAX_REPLICAS <= CN_RING_MAX_OWNERS, "a replica set is a row's prefix");
 
 cn_ring_t *cn_ring_create(void)
 {
@@ -227,7 +230,7 @@ struct build {
 /* The exact selection over every node: the reference the fast path must agree with. */
 static void arc_full_scan(const struct build *b, uint64_t am, uint16_t *best)
 {
-    double best_cost[CN_RING_MAX_REPLICAS], worst = INFINITY;
+    double best_cost[CN_RING_MAX_OWNERS], worst = INFINITY;
     size_t have = 0;
 
     for (size_t i = 0; i < b->count; i++) {
@@ -246,7 +249,7 @@ static void arc_full_scan(const struct build *b, uint64_t am, uint16_t *best)
  * result equals the full scan's. Otherwise (rare) falls back to the full scan. */
 static void arc_select(const struct build *b, uint64_t am, uint16_t *best)
 {
-    double best_cost[CN_RING_MAX_REPLICAS], worst = INFINITY;
+    double best_cost[CN_RING_MAX_OWNERS], worst = INFINITY;
     size_t have = 0, m = 0;
 
     /* Branch-free integer filter: 1 - u = (g + 0.5) / 2^53 with g = ~h >> 11, so
@@ -280,7 +283,7 @@ int cn_ring_build(cn_ring_t *r)
     r->built = 1;
     if (r->count == 0)
         return 0;
-    r->depth = r->count < CN_RING_MAX_REPLICAS ? r->count : CN_RING_MAX_REPLICAS;
+    r->depth = r->count < CN_RING_MAX_OWNERS ? r->count : CN_RING_MAX_OWNERS;
     r->table = cn_malloc((size_t)CN_RING_PARTITIONS * r->depth * sizeof(*r->table));
     r->seeds = cn_malloc(r->count * sizeof(*r->seeds));
     inv_w = cn_malloc(r->count * sizeof(*inv_w));

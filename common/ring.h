@@ -3,7 +3,8 @@
  * The 64-bit key space is cut into CN_RING_PARTITIONS equal arcs (fixed virtual nodes). Each
  * arc's ordered owner list is chosen by weighted rendezvous hashing over the members: every
  * node scores every arc (score = weight / -ln(u), u = a 64-bit hash of node and arc mapped to
- * (0,1)); the arc's redundancy set is the N best-scoring distinct nodes, coordinator first.
+ * (0,1)); the arc's redundancy set is the N best-scoring distinct nodes, coordinator first
+ * (N replicas, or the K+M fragments of an erasure-coded chunk).
  * Why not random vnode positions: with 128 random vnodes per node a node's share varies by
  * ~9% (measured 0.85..1.18 of even for 5 nodes); this scheme holds ~1%, and adding a node only
  * moves keys onto the new node (an arc's order among the old nodes never changes).
@@ -30,7 +31,8 @@
 #define CN_RING_DEFAULT_VNODES 128
 #define CN_RING_PARTITION_BITS 16
 #define CN_RING_PARTITIONS (1u << CN_RING_PARTITION_BITS)
-#define CN_RING_MAX_REPLICAS 8   /* owner lists are precomputed this deep */
+#define CN_RING_MAX_REPLICAS 8   /* the most copies of a replicated key: N, W, R, D <= this */
+#define CN_RING_MAX_OWNERS 16    /* owner rows are precomputed this deep: erasure coding's K+M */
 
 typedef struct cn_ring_node {
     char name[CN_RING_NAME_MAX];   /* unique node name, e.g. "storage0" */
@@ -62,9 +64,11 @@ const cn_ring_node_t *cn_ring_find(const cn_ring_t *r, const char *name);
 
 /** Position of a key on the ring. */
 uint64_t cn_ring_hash_key(const void *key, size_t len);
-/** Fills out[0..n) with the key's redundancy set, first (coordinator) first.
- *  Returns how many were found: min(n, node count, CN_RING_MAX_REPLICAS). Pointers are
- *  borrowed from r. */
+/** Fills out[0..k) with the key's first k owners, best (coordinator) first, all distinct,
+ *  and returns k = min(n, node count, CN_RING_MAX_OWNERS): never more than n, so out needs n
+ *  entries. Replication asks for its N (<= CN_RING_MAX_REPLICAS) owners, erasure coding for
+ *  K+M; an arc's owners are one list, so the first N of a deeper answer are the N-owner
+ *  answer. Pointers are borrowed from r. */
 size_t cn_ring_lookup(const cn_ring_t *r, const void *key, size_t len, size_t n,
                       const cn_ring_node_t **out);
 /** As cn_ring_lookup, for an arc (0..CN_RING_PARTITIONS-1) instead of a key (the admin API

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "common/conf.h"
+#include "common/ring.h"
 
 struct mgr_conf {
     char *rpc_listen;          /* HOST:PORT of the cluster RPC listener */
@@ -89,14 +90,15 @@ static const cn_conf_key_t mgr_conf_keys[] = {
                 "cairn-adm kms-rewrap wraps them again under sse_master_key_file (empty: none)"),
     CN_CONF_KEY(CN_CONF_STR, "cluster", "secret", struct mgr_conf, secret, "", 0, 0, 0,
                 "shared cluster secret, the same on every daemon (required)"),
-    CN_CONF_KEY(CN_CONF_UINT, "cluster", "replicas", struct mgr_conf, replicas, "3", 1, 8, 0,
+    CN_CONF_KEY(CN_CONF_UINT, "cluster", "replicas", struct mgr_conf, replicas, "3", 1,
+                CN_RING_MAX_REPLICAS, 0,
                 "N: copies of each object (fixed once the cluster is started)"),
-    CN_CONF_KEY(CN_CONF_UINT, "cluster", "write", struct mgr_conf, write_q, "2", 1, 8, 0,
-                "W: acks a write waits for (1..N)"),
-    CN_CONF_KEY(CN_CONF_UINT, "cluster", "read", struct mgr_conf, read_q, "1", 1, 8, 0,
-                "R: replicas a read asks (1..N)"),
-    CN_CONF_KEY(CN_CONF_UINT, "cluster", "delete", struct mgr_conf, delete_q, "2", 1, 8, 0,
-                "D: acks a delete waits for (1..N)"),
+    CN_CONF_KEY(CN_CONF_UINT, "cluster", "write", struct mgr_conf, write_q, "2", 1,
+                CN_RING_MAX_REPLICAS, 0, "W: acks a write waits for (1..N)"),
+    CN_CONF_KEY(CN_CONF_UINT, "cluster", "read", struct mgr_conf, read_q, "1", 1,
+                CN_RING_MAX_REPLICAS, 0, "R: replicas a read asks (1..N)"),
+    CN_CONF_KEY(CN_CONF_UINT, "cluster", "delete", struct mgr_conf, delete_q, "2", 1,
+                CN_RING_MAX_REPLICAS, 0, "D: acks a delete waits for (1..N)"),
     CN_CONF_KEY(CN_CONF_MS, "cluster", "heartbeat_ms", struct mgr_conf, heartbeat_ms, "1000",
                 10, 600000, 0, "how often every node sends a heartbeat"),
     CN_CONF_KEY(CN_CONF_MS, "cluster", "node_timeout_ms", struct mgr_conf, node_timeout_ms,

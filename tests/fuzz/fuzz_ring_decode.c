@@ -1,7 +1,7 @@
 /*
  * tests/fuzz/fuzz_ring_decode.c: libFuzzer target for cn_ring_decode (common/ring.h), the
- * ring a node receives from the manager. A decoded ring must answer lookups, and encoding it
- * again must decode to a ring with the same checksum and members.
+ * ring a node receives from the manager. A decoded ring must answer lookups (its deepest rows
+ * distinct), and encoding it again must decode to a ring with the same checksum and members.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     cn_ring_t *r = NULL, *r2 = NULL;
-    const cn_ring_node_t *owners[CN_RING_MAX_REPLICAS];
+    const cn_ring_node_t *owners[CN_RING_MAX_OWNERS];
     cn_buf_t b;
     int rc;
 
@@ -34,7 +34,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < got; i++)
         if (owners[i] == NULL || cn_ring_find(r, owners[i]->name) != owners[i])
             abort();
-    (void)cn_ring_lookup_arc(r, CN_RING_PARTITIONS - 1, CN_RING_MAX_REPLICAS, owners);
+    got = cn_ring_lookup_arc(r, CN_RING_PARTITIONS - 1, CN_RING_MAX_OWNERS, owners);
+    if (got != (n < CN_RING_MAX_OWNERS ? n : CN_RING_MAX_OWNERS))
+        abort();
+    for (size_t i = 0; i < got; i++)
+        for (size_t j = i + 1; j < got; j++)
+            if (owners[i] == owners[j])
+                abort();
 
     cn_buf_init(&b);
     cn_ring_encode(r, &b);

@@ -1,13 +1,18 @@
 /* tests/unit/common/test_ring.c: tests common/ring.c: balance, movement on a membership
- * change, weights, checksums, encode/decode and bad input. Measured numbers are printed to
+ * change, weights, owner rows CN_RING_MAX_OWNERS deep (their order against the formula of
+ * docs/RING.md, and the first CN_RING_MAX_REPLICAS of them against rings built before the rows
+ * grew from 8 to 16), checksums, encode/decode and bad input. Measured numbers are printed to
  * stderr (docs/RING.md quotes them). */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/hash.h"
 #include "common/ring.h"
 
 #define NKEYS 1000000
@@ -102,18 +107,20 @@ Test(ring, adding_a_node_moves_keys_only_to_it, .timeout = 60)
     cn_ring_destroy(after);
 }
 
+/* Every size answers min(n, nodes, CN_RING_MAX_OWNERS) distinct owners: fewer nodes than asked
+ * for, a ring of exactly CN_RING_MAX_OWNERS (each arc lists every node) and one more. */
 Test(ring, lookup_returns_distinct_nodes, .timeout = 30)
 {
-    static const int sizes[] = {1, 2, 3, 5, 10};
-    const cn_ring_node_t *out[CN_RING_MAX_REPLICAS + 4];
+    static const int sizes[] = {1, 2, 3, 5, 10, 16, 17, 40};
+    const cn_ring_node_t *out[CN_RING_MAX_OWNERS + 4];
     char key[64];
 
     for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
         cn_ring_t *r = make_ring(sizes[s], 128);
-        for (size_t n = 0; n <= CN_RING_MAX_REPLICAS + 2; n++) {
+        for (size_t n = 0; n <= CN_RING_MAX_OWNERS + 2; n++) {
             size_t want = n < (size_t)sizes[s] ? n : (size_t)sizes[s];
-            if (want > CN_RING_MAX_REPLICAS)
-                want = CN_RING_MAX_REPLICAS;
+            if (want > CN_RING_MAX_OWNERS)
+                want = CN_RING_MAX_OWNERS;
             for (int i = 0; i < 2000; i++) {
                 size_t len = key_of(i, key, sizeof(key));
                 size_t got = cn_ring_lookup(r, key, len, n, out);
@@ -378,7 +385,7 @@ Test(ring, add_remove_errors, .timeout = 5)
 Test(ring, build_64_nodes_fills_every_arc, .timeout = 10)
 {
     struct timespec t0, t1;
-    const cn_ring_node_t *set[CN_RING_MAX_REPLICAS];
+    const cn_ring_node_t *set[CN_RING_MAX_OWNERS];
     cn_ring_t *r = cn_ring_create();
     char name[32];
     double ms;
@@ -397,8 +404,257 @@ Test(ring, build_64_nodes_fills_every_arc, .timeout = 10)
         char key[32];
 
         snprintf(key, sizeof(key), "b/k%u", k);
-        cr_assert_eq(cn_ring_lookup(r, key, strlen(key), CN_RING_MAX_REPLICAS, set),
-                     CN_RING_MAX_REPLICAS);
+        cr_assert_eq(cn_ring_lookup(r, key, strlen(key), CN_RING_MAX_OWNERS, set),
+                     CN_RING_MAX_OWNERS);
     }
     cn_ring_destroy(r);
+}
+
+/* ---- owner rows CN_RING_MAX_OWNERS deep: an erasure-coded chunk's K+M fragments go to its
+ * first K+M owners (issue 21); replication's N owners are the same rows' first N ---------- */
+
+static cn_ring_t *make_mixed_ring(int nodes)
+{
+    cn_ring_t *r = cn_ring_create();
+    char name[32];
+
+    for (int i = 0; i < nodes; i++) {
+        snprintf(name, sizeof(name), "storage%d", i);
+        cr_assert_eq(cn_ring_add(r, name, "127.0.0.1", (uint16_t)(10100 + i),
+                                 (uint32_t)(i % 2 ? 128 : 256)), 0);
+    }
+    cr_assert_eq(cn_ring_build(r), 0);
+    return r;
+}
+
+/* The first 8 bytes of SHA-256 over every arc's first n owners (names, NUL-terminated): one
+ * number for what a whole table answers. */
+static uint64_t rows_digest(const cn_ring_t *r, size_t n)
+{
+    const cn_ring_node_t *out[CN_RING_MAX_OWNERS];
+    cn_digest_t *d = cn_digest_sha256_new();
+    uint8_t sum[CN_SHA256_LEN];
+
+    cr_assert(n <= CN_RING_MAX_OWNERS);
+    for (uint32_t arc = 0; arc < CN_RING_PARTITIONS; arc++) {
+        size_t k = cn_ring_lookup_arc(r, arc, n, out);
+        for (size_t i = 0; i < k; i++)
+            cn_digest_update(d, out[i]->name, strlen(out[i]->name) + 1);
+    }
+    cn_digest_final(d, sum);
+    return cn_get_u64be(sum);
+}
+
+/* A ring of 20 members of weights 64 to 1000, as cn_ring_encode wrote it at ffc2b4a, when
+ * owner rows were 8 deep; fixture20_ring() adds the same members. */
+static const char fixture20[] =
+    "\xdc\x00\x14" /* array of 20: [name, host, port, vnodes] each */
+    "\x94\xab" "rack0-stor0" "\xa9" "10.0.0.10" "\xcd\x23\x8c\x40"
+    "\x94\xac" "rack0-stor12" "\xa9" "10.0.0.22" "\xcd\x23\x98\xcc\x80"
+    "\x94\xac" "rack0-stor16" "\xa9" "10.0.0.26" "\xcd\x23\x9c\xcc\x80"
+    "\x94\xab" "rack0-stor4" "\xa9" "10.0.0.14" "\xcd\x23\x90\xcd\x03\xe8"
+    "\x94\xab" "rack0-stor8" "\xa9" "10.0.0.18" "\xcd\x23\x94\xcd\x01\x00"
+    "\x94\xab" "rack1-stor1" "\xa9" "10.0.1.11" "\xcd\x23\x8d\xcc\x80"
+    "\x94\xac" "rack1-stor13" "\xa9" "10.0.1.23" "\xcd\x23\x99\xcd\x01\x00"
+    "\x94\xac" "rack1-stor17" "\xa9" "10.0.1.27" "\xcd\x23\x9d\xcc\x80"
+    "\x94\xab" "rack1-stor5" "\xa9" "10.0.1.15" "\xcd\x23\x91\x40"
+    "\x94\xab" "rack1-stor9" "\xa9" "10.0.1.19" "\xcd\x23\x95\xcd\x03\xe8"
+    "\x94\xac" "rack2-stor10" "\xa9" "10.0.2.20" "\xcd\x23\x96\x40"
+    "\x94\xac" "rack2-stor14" "\xa9" "10.0.2.24" "\xcd\x23\x9a\xcd\x03\xe8"
+    "\x94\xac" "rack2-stor18" "\xa9" "10.0.2.28" "\xcd\x23\x9e\xcd\x01\x00"
+    "\x94\xab" "rack2-stor2" "\xa9" "10.0.2.12" "\xcd\x23\x8e\xcc\x80"
+    "\x94\xab" "rack2-stor6" "\xa9" "10.0.2.16" "\xcd\x23\x92\xcc\x80"
+    "\x94\xac" "rack3-stor11" "\xa9" "10.0.3.21" "\xcd\x23\x97\xcc\x80"
+    "\x94\xac" "rack3-stor15" "\xa9" "10.0.3.25" "\xcd\x23\x9b\x40"
+    "\x94\xac" "rack3-stor19" "\xa9" "10.0.3.29" "\xcd\x23\x9f\xcd\x03\xe8"
+    "\x94\xab" "rack3-stor3" "\xa9" "10.0.3.13" "\xcd\x23\x8f\xcd\x01\x00"
+    "\x94\xab" "rack3-stor7" "\xa9" "10.0.3.17" "\xcd\x23\x93\xcc\x80";
+
+static cn_ring_t *fixture20_ring(void)
+{
+    static const uint32_t weight[] = {64, 128, 128, 256, 1000};
+    cn_ring_t *r = cn_ring_create();
+    char name[32], host[32];
+
+    for (int i = 0; i < 20; i++) {
+        snprintf(name, sizeof(name), "rack%d-stor%d", i % 4, i);
+        snprintf(host, sizeof(host), "10.0.%d.%d", i % 4, 10 + i);
+        cr_assert_eq(cn_ring_add(r, name, host, (uint16_t)(9100 + i), weight[i % 5]), 0);
+    }
+    cr_assert_eq(cn_ring_build(r), 0);
+    return r;
+}
+
+/* Rings are stored and sent as members only (the rows are rebuilt on decode), so a ring
+ * written before the rows grew decodes to the same members; and every arc's first 8 owners
+ * (the rows' depth then, CN_RING_MAX_REPLICAS) are those that ffc2b4a computed: replicas
+ * placed then are where a deeper ring looks for them. The digests are rows_digest(r, 8) at
+ * ffc2b4a, for the fixture and for rings of 3 to 256 members (full scans and fast paths). */
+Test(ring, old_rings_keep_their_first_8_owners, .timeout = 60)
+{
+    static const struct { int nodes, mixed; uint64_t digest; } old[] = {
+        {3, 0, 0x642853ff8b4318deull},  {5, 0, 0x298254c4d4761693ull},
+        {6, 0, 0x6156a1b131cc460cull},  {16, 0, 0x045763f3e0dafbf0ull},
+        {17, 0, 0x07350752e79bebdeull}, {64, 0, 0xb8e34de9d1c7f721ull},
+        {64, 1, 0x100be286395b6a63ull}, {256, 1, 0xf730d3af41f809f3ull},
+    };
+    cn_ring_t *d = NULL, *f = fixture20_ring();
+    cn_buf_t buf;
+
+    cr_assert_eq(cn_ring_decode(fixture20, sizeof(fixture20) - 1, &d), 0);
+    cr_assert_eq(cn_ring_node_count(d), 20);
+    cr_assert_eq(cn_ring_checksum(d), cn_ring_checksum(f));
+    cr_assert_eq(rows_digest(d, 8), 0x725f7f1d7bc77ed3ull);
+    cr_assert_eq(rows_digest(d, CN_RING_MAX_OWNERS), rows_digest(f, CN_RING_MAX_OWNERS));
+    cn_buf_init(&buf); /* and the encoding is unchanged: today's bytes are ffc2b4a's */
+    cn_ring_encode(f, &buf);
+    cr_assert_eq(buf.len, sizeof(fixture20) - 1);
+    cr_assert_arr_eq(buf.data, fixture20, buf.len);
+    cn_buf_dispose(&buf);
+    cn_ring_destroy(d);
+    cn_ring_destroy(f);
+    for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
+        cn_ring_t *r = old[i].mixed ? make_mixed_ring(old[i].nodes) : make_ring(old[i].nodes, 128);
+        cr_assert_eq(rows_digest(r, 8), old[i].digest, "%d nodes%s: first 8 owners moved",
+                     old[i].nodes, old[i].mixed ? " (mixed)" : "");
+        cn_ring_destroy(r);
+    }
+}
+
+/* Every shorter answer is the start of the deepest one, key by key: replication's N owners
+ * and erasure coding's K+M are one list. */
+Test(ring, shorter_answers_are_prefixes_of_the_deepest, .timeout = 30)
+{
+    static const int sizes[] = {3, 6, 16, 17, 20, 64};
+    const cn_ring_node_t *deep[CN_RING_MAX_OWNERS], *out[CN_RING_MAX_OWNERS];
+    char key[64];
+
+    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        cn_ring_t *r = make_mixed_ring(sizes[s]);
+        for (int i = 0; i < 5000; i++) {
+            size_t len = key_of(i, key, sizeof(key));
+            size_t k = cn_ring_lookup(r, key, len, CN_RING_MAX_OWNERS, deep);
+            for (size_t n = 1; n <= k; n++) {
+                cr_assert_eq(cn_ring_lookup(r, key, len, n, out), n);
+                cr_assert_arr_eq(out, deep, n * sizeof(out[0]), "nodes=%d key %s n=%zu",
+                                 sizes[s], key, n);
+            }
+        }
+        cn_ring_destroy(r);
+    }
+}
+
+/* The order docs/RING.md specifies, computed the slow way: every node's cost -ln(u) / vnodes
+ * with u from mix64(seed ^ mix64(arc * golden + 1)), seed = MD5(name)'s first 8 bytes, then
+ * the depth cheapest by (cost, name order). The build's candidate filter, its bounds and its
+ * fallback must give exactly this, 16 deep as 8 deep. The cost is multiplied by 1 / vnodes, as
+ * ring.c does, so that near ties round alike. */
+static uint64_t spec_mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ (x >> 33);
+}
+
+static size_t spec_row(const cn_ring_t *r, const uint64_t *seed, double *cost, uint32_t arc,
+                       size_t *row)
+{
+    size_t count = cn_ring_node_count(r);
+    size_t depth = count < CN_RING_MAX_OWNERS ? count : CN_RING_MAX_OWNERS;
+    uint64_t am = spec_mix64((uint64_t)arc * 0x9e3779b97f4a7c15ull + 1);
+
+    for (size_t i = 0; i < count; i++) {
+        double u = ((double)(spec_mix64(seed[i] ^ am) >> 11) + 0.5) / 9007199254740992.0;
+        cost[i] = -log(u) * (1.0 / (double)cn_ring_node_at(r, i)->vnodes);
+    }
+    for (size_t j = 0; j < depth; j++) { /* the cheapest after row[j - 1] in (cost, index) */
+        size_t best = count;
+        for (size_t i = 0; i < count; i++) {
+            if (j > 0 && (cost[i] < cost[row[j - 1]] ||
+                          (cost[i] == cost[row[j - 1]] && i <= row[j - 1])))
+                continue;
+            if (best == count || cost[i] < cost[best])
+                best = i;
+        }
+        row[j] = best;
+    }
+    return depth;
+}
+
+Test(ring, deep_rows_follow_the_formula, .timeout = 60)
+{
+    static const int sizes[] = {16, 17, 33, 64, 300};
+    const cn_ring_node_t *out[CN_RING_MAX_OWNERS];
+    size_t want[CN_RING_MAX_OWNERS];
+
+    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        cn_ring_t *r = make_mixed_ring(sizes[s]);
+        size_t count = cn_ring_node_count(r);
+        uint64_t *seed = calloc(count, sizeof(*seed));
+        double *cost = calloc(count, sizeof(*cost));
+
+        for (size_t i = 0; i < count; i++) {
+            uint8_t md5[CN_MD5_LEN];
+            const char *name = cn_ring_node_at(r, i)->name;
+            cn_md5(name, strlen(name), md5);
+            seed[i] = cn_get_u64be(md5);
+        }
+        for (uint32_t arc = 0; arc < CN_RING_PARTITIONS; arc += 7) {
+            size_t k = spec_row(r, seed, cost, arc, want);
+            cr_assert_eq(cn_ring_lookup_arc(r, arc, CN_RING_MAX_OWNERS, out), k);
+            for (size_t j = 0; j < k; j++)
+                cr_assert_eq(out[j], cn_ring_node_at(r, want[j]), "nodes=%d arc %u owner %zu",
+                             sizes[s], arc, j);
+        }
+        free(cost);
+        free(seed);
+        cn_ring_destroy(r);
+    }
+}
+
+/* Removing a node takes it out of every row it was in, and the rest of each row keeps its
+ * order; where the row loses it, the next node in the arc's order fills the last place (when
+ * there is one). Every arc, rows 16 deep: the shallow property (adding_a_node_...) at depth. */
+Test(ring, removing_a_node_moves_only_its_positions, .timeout = 60)
+{
+    static const struct { int nodes; const char *gone; } cases[] = {
+        {16, "storage3"}, {17, "storage0"}, {17, "storage16"}, {20, "storage7"},
+        {33, "storage12"}, {64, "storage41"},
+    };
+    const cn_ring_node_t *a[CN_RING_MAX_OWNERS], *b[CN_RING_MAX_OWNERS];
+
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        cn_ring_t *before = make_mixed_ring(cases[c].nodes), *after = cn_ring_clone(before);
+        size_t rows_with = 0;
+
+        cr_assert_eq(cn_ring_remove(after, cases[c].gone), 0);
+        cr_assert_eq(cn_ring_build(after), 0);
+        for (uint32_t arc = 0; arc < CN_RING_PARTITIONS; arc++) {
+            size_t ka = cn_ring_lookup_arc(before, arc, CN_RING_MAX_OWNERS, a);
+            size_t kb = cn_ring_lookup_arc(after, arc, CN_RING_MAX_OWNERS, b), j = 0;
+
+            for (size_t i = 0; i < ka; i++) { /* b starts with a, without the removed node */
+                if (strcmp(a[i]->name, cases[c].gone) == 0)
+                    continue;
+                cr_assert(j < kb);
+                cr_assert_str_eq(b[j]->name, a[i]->name, "nodes=%d arc %u: owner %zu moved",
+                                 cases[c].nodes, arc, j);
+                j++;
+            }
+            rows_with += j < ka;
+            if (j < kb) { /* the newcomer at the end was not in the row before */
+                cr_assert_eq(j + 1, kb);
+                cr_assert_eq(kb, ka);
+                for (size_t i = 0; i < ka; i++)
+                    cr_assert_str_neq(b[j]->name, a[i]->name);
+            }
+        }
+        fprintf(stderr, "ring removal %d -> %d nodes: %s was in %.2f%% of 16-deep rows\n",
+                cases[c].nodes, cases[c].nodes - 1, cases[c].gone,
+                100.0 * (double)rows_with / CN_RING_PARTITIONS);
+        cn_ring_destroy(before);
+        cn_ring_destroy(after);
+    }
 }
