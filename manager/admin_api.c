@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/proto.h"
+#include "common/redundancy.h"
 #include "manager/backup.h"
 #include "manager/buckets.h"
 #include "manager/endpoints.h"
@@ -841,6 +842,42 @@ void mgr_h_bucket_quota(struct mgr_server *s, struct mgr_req *r, struct mgr_answ
         snprintf(num, sizeof(num), "%llu", (unsigned long long)b.quota_bytes);
         mgr_audit(a, "quota", num);
         bucket_save(s, a, &b, MGR_CMD_BUCKET_SET_QUOTA, "quota");
+    }
+    json_decref(j);
+}
+
+/* PUT /v1/buckets/{name}/redundancy {"policy": "replicate" | "ec:K+M"} (issue 21): stored
+ * and shown, not applied to data yet (docs/OPERATIONS.md). */
+void mgr_h_bucket_redundancy(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
+{
+    char why[256] = "";
+    const char *text;
+    cn_redund_t pol;
+    mgr_bucket_t b;
+    json_t *j;
+    int rc;
+
+    if (bucket_of(s, r, a, &b) != 0 || (j = mgr_body_json(r, a)) == NULL)
+        return;
+    text = body_str(j, "policy");
+    mgr_audit(a, "redundancy", text);
+    if (text == NULL) {
+        mgr_fail(a, 400, "send {\"policy\": \"replicate\"} or {\"policy\": \"ec:K+M\"}");
+    } else if (cn_redund_parse(text, &pol, why, sizeof(why)) != 0) {
+        mgr_fail(a, 400, "bad redundancy policy '%.40s': %s", text, why);
+    } else if ((rc = mgr_buckets_set_redundancy(s->fsm, b.name, &pol, why, sizeof(why))) ==
+               CN_ENOENT) {
+        mgr_fail(a, 404, "no bucket named '%.80s' (see get-buckets)", b.name);
+    } else if (rc == CN_EINVAL) {
+        mgr_fail(a, 409, "cannot set redundancy %s on bucket %s: %s", text, b.name, why);
+    } else if (rc != 0) {
+        mgr_fail(a, 500, "could not save the bucket (%s); see the manager log",
+                 cn_strerror(rc));
+    } else {
+        CN_LOG(CN_LOG_INFO, "bucket=%s redundancy=%s: redundancy changed (stored only: no "
+               "write applies it yet, issue 21)", b.name, text);
+        a->status = 200;
+        a->json = mgr_bucket_json(s->st, &b, 1);
     }
     json_decref(j);
 }

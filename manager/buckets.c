@@ -16,6 +16,7 @@
 #include "common/mem.h"
 #include "manager/cmd.h"
 #include "manager/fsm.h"
+#include "manager/ring_sync.h"
 #include "manager/users.h"
 
 static const char *const canned_acls[] = {
@@ -191,6 +192,8 @@ json_t *mgr_bucket_json(mgr_state_t *st, const mgr_bucket_t *bk, int admin)
         json_object_set_new(j, "grants", json_string(bk->grants));
     if (admin) {
         int known = mgr_users_by_id_or_key(st, bk->owner, &u) == 0;
+        char policy[CN_REDUND_TEXT_MAX];
+        cn_redund_t r;
 
         cn_fmt_iso8601_ms(bk->created_ms, when, sizeof(when));
         json_object_set_new(j, "bucket", json_string(bk->name));
@@ -198,6 +201,11 @@ json_t *mgr_bucket_json(mgr_state_t *st, const mgr_bucket_t *bk, int admin)
         json_object_set_new(j, "owner", json_string(known ? u.access_key : bk->owner));
         json_object_set_new(j, "owner_id", json_string(known ? u.id : bk->owner));
         json_object_set_new(j, "owner_user", known ? json_string(u.name) : json_null());
+        if (mgr_buckets_redundancy(st, bk->name, &r) == 0)
+            cn_redund_format(&r, policy);
+        else
+            snprintf(policy, sizeof(policy), "unreadable");
+        json_object_set_new(j, "redundancy", json_string(policy));
     }
     return j;
 }
@@ -267,7 +275,7 @@ static int apply_policy(const mgr_cmd_t *c, const mgr_bucket_t *cur, mgr_batch_t
 static const char *const config_names[] = {"public_access_block", "ownership_controls",
                                            "versioning", "tagging", "cors",
                                            "lifecycle", "object_lock", "logging",
-                                           "encryption"};
+                                           "encryption", "redundancy"};
 
 /* "versioning" is {"Status": "Enabled"|"Suspended"} and is never deleted: a bucket that had
  * versioning never returns to unversioned (S3), its versions stay addressable */
@@ -314,17 +322,68 @@ int mgr_buckets_has_object_lock(mgr_state_t *st, const char *bucket)
     return rc != CN_ENOENT;
 }
 
+/* "redundancy" is {"policy": "ec:K+M"} (buckets.h; replicate is no configuration): reads
+ * back as an erasure-coded policy, or not at all. */
+static int redundancy_decode(const json_t *j, cn_redund_t *out)
+{
+    cn_redund_t r;
+
+    if (!json_is_object(j) || json_object_size(j) != 1 ||
+        cn_redund_parse(json_string_value(json_object_get(j, "policy")), &r, NULL, 0) != 0 ||
+        r.kind != CN_REDUND_EC)
+        return CN_ECORRUPT;
+    *out = r;
+    return 0;
+}
+
+int mgr_buckets_redundancy_fits(mgr_state_t *st, const cn_redund_t *r, char *why,
+                                size_t whylen)
+{
+    char text[CN_REDUND_TEXT_MAX];
+    cn_ring_t *cur = NULL, *prev = NULL;
+    size_t nodes;
+    int rc;
+
+    if (cn_redund_nodes(r) == 0)
+        return 0;
+    cn_redund_format(r, text);
+    if ((rc = mgr_rings_load(st, &cur, &prev)) != 0) {
+        snprintf(why, whylen, "the rings do not read (%s)", cn_strerror(rc));
+        return rc;
+    }
+    nodes = cur != NULL ? cn_ring_node_count(cur) : 0;
+    cn_ring_destroy(cur);
+    cn_ring_destroy(prev);
+    if (nodes == 0) {
+        snprintf(why, whylen, "%s needs a ring of at least %u storage nodes and there is no "
+                 "ring yet (cairn-adm start)", text, cn_redund_nodes(r));
+        return CN_EINVAL;
+    }
+    if (nodes < cn_redund_nodes(r)) {
+        snprintf(why, whylen, "%s needs %u storage nodes (K+M: each fragment of a chunk on a "
+                 "node of its own) but the current ring has %zu; attach nodes and rebalance, "
+                 "or choose a smaller K+M", text, cn_redund_nodes(r), nodes);
+        return CN_EINVAL;
+    }
+    return 0;
+}
+
 static int apply_config(mgr_state_t *st, const mgr_cmd_t *c, const mgr_bucket_t *cur,
                         mgr_batch_t *b)
 {
     char key[16 + MGR_BUCKET_NAME_MAX + sizeof(c->config)];
     int versioning = strcmp(c->config, "versioning") == 0;
     int lock = strcmp(c->config, "object_lock") == 0;
+    int redund = strcmp(c->config, "redundancy") == 0;
     const char *status;
+    cn_redund_t r;
+    char why[256];
     json_t *j;
 
     if (!mgr_bucket_config_known(c->config))
         return CN_EINVAL;
+    if (redund && c->if_owner[0])
+        return CN_EPERM; /* an operator's setting, never a bucket owner's */
     if (c->if_owner[0] && strcmp(c->if_owner, cur->owner) != 0)
         return CN_EPERM;
     config_key(cur->name, c->config, key, sizeof(key));
@@ -337,7 +396,9 @@ static int apply_config(mgr_state_t *st, const mgr_cmd_t *c, const mgr_bucket_t 
     j = json_loadb(c->text, c->text_len, 0, NULL);
     /* a configuration is a JSON object (backups keep it so) */
     if (!json_is_object(j) || (versioning && !versioning_valid(j)) ||
-        (lock && !object_lock_valid(j))) {
+        (lock && !object_lock_valid(j)) ||
+        (redund && (redundancy_decode(j, &r) != 0 ||
+                    mgr_buckets_redundancy_fits(st, &r, why, sizeof(why)) != 0))) {
         json_decref(j);
         return CN_EINVAL;
     }
@@ -553,6 +614,8 @@ int mgr_buckets_set_config_cmd(mgr_state_t *st, const char *bucket, const char *
     if (!mgr_bucket_config_known(config) || len > MGR_CMD_MAX_TEXT ||
         (value != NULL && memchr(value, '\0', len) != NULL))
         return CN_EINVAL;
+    if (if_owner != NULL && strcmp(config, "redundancy") == 0)
+        return CN_EPERM;
     if ((rc = mgr_buckets_get(st, bucket, &b)) != 0)
         return rc;
     if (if_owner != NULL && strcmp(if_owner, b.owner) != 0)
@@ -584,4 +647,60 @@ int mgr_buckets_set_policy_cmd(mgr_state_t *st, const char *bucket, const char *
         snprintf(cmd->if_owner, sizeof(cmd->if_owner), "%s", if_owner);
     mgr_cmd_set_text(cmd, doc, doc != NULL ? len : 0);
     return 0;
+}
+
+/* ---- the redundancy policy (issue 21) ---------------------------------------------------- */
+
+int mgr_buckets_redundancy(mgr_state_t *st, const char *bucket, cn_redund_t *out)
+{
+    char key[16 + MGR_BUCKET_NAME_MAX + 16];
+    mgr_bucket_t bk;
+    json_t *j;
+    int rc;
+
+    if ((rc = mgr_buckets_get(st, bucket, &bk)) != 0)
+        return rc;
+    config_key(bk.name, "redundancy", key, sizeof(key));
+    if ((rc = mgr_state_get_json(st, key, &j)) == CN_ENOENT) {
+        *out = (cn_redund_t){CN_REDUND_REPLICATE, 0, 0};
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
+    rc = redundancy_decode(j, out);
+    json_decref(j);
+    return rc;
+}
+
+int mgr_buckets_set_redundancy_cmd(mgr_state_t *st, const char *bucket, const cn_redund_t *r,
+                                   char *why, size_t whylen, mgr_cmd_t *cmd)
+{
+    char text[CN_REDUND_TEXT_MAX], doc[64];
+    mgr_bucket_t b;
+    int rc;
+
+    if ((rc = mgr_buckets_get(st, bucket, &b)) != 0)
+        return rc;
+    if ((rc = mgr_buckets_redundancy_fits(st, r, why, whylen)) != 0)
+        return rc;
+    if (r->kind == CN_REDUND_REPLICATE)
+        return mgr_buckets_set_config_cmd(st, bucket, "redundancy", NULL, 0, NULL, cmd);
+    cn_redund_format(r, text);
+    snprintf(doc, sizeof(doc), "{\"policy\":\"%s\"}", text);
+    return mgr_buckets_set_config_cmd(st, bucket, "redundancy", doc, strlen(doc), NULL, cmd);
+}
+
+int mgr_buckets_set_redundancy(mgr_fsm_t *f, const char *bucket, const cn_redund_t *r,
+                               char *why, size_t whylen)
+{
+    mgr_cmd_t cmd;
+    int rc;
+
+    if ((rc = mgr_buckets_set_redundancy_cmd(mgr_fsm_state(f), bucket, r, why, whylen, &cmd)) !=
+        0)
+        return rc;
+    if ((rc = propose(f, &cmd)) == CN_EINVAL)
+        snprintf(why, whylen, "the ring changed meanwhile and the policy no longer fits it; "
+                 "see cairn-adm status");
+    return rc;
 }

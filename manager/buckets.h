@@ -9,6 +9,17 @@
  * proposers that do not wait (the RPC ops).
  * A bucket may have a quota in bytes (0: none), stored here and served to gateways with
  * get_buckets as "quota"; the gateway enforces it.
+ * A bucket has a redundancy policy (issue 21, common/redundancy.h): replicate, or ec:K+M
+ * with K+M at most the storage nodes of the current ring when it is set. It is the named
+ * configuration "redundancy", {"policy": "ec:K+M"} at x/<bucket>/redundancy, changed by a
+ * bucket_set_config entry like the other configurations, rather than a field of the b/
+ * record changed by a kind of its own like the quota: the configurations already reach the
+ * gateways (get_buckets' "config"), backups and bucket deletion, so no new entry kind, wire
+ * field or state format is needed, and a state without it (every state before it) reads as
+ * replicate with no migration. replicate is stored as no configuration at all, so the
+ * default has one form. Only an operator sets it (the admin API): an entry with an if_owner
+ * (a gateway's RPC for a bucket owner) is refused. The policy is state only so far: no
+ * write reads it yet.
  * Threads: callers hold the server lock.
  */
 #ifndef CAIRN_MANAGER_BUCKETS_H
@@ -18,6 +29,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "common/acl.h"
+#include "common/redundancy.h"
 #include "manager/state.h"
 
 #define MGR_BUCKET_NAME_MAX 63
@@ -67,20 +79,42 @@ size_t mgr_buckets_count_owned(mgr_state_t *st, const char *user_id);
  *  grant list, the stored record and the
  *  RPC get_buckets entry, "owner" being the canonical id. admin (the admin API, cairn-adm):
  *  "owner" is the owner's access key as leofs-adm shows it, "owner_id" the canonical id,
- *  "owner_user" the user name, and "created" (ISO 8601) and "bucket" are added. */
+ *  "owner_user" the user name, and "created" (ISO 8601), "bucket" and "redundancy" (the
+ *  policy's text form, "unreadable" when its stored form does not read) are added. */
 json_t *mgr_bucket_json(mgr_state_t *st, const mgr_bucket_t *b, int admin);
 /** 1 when name is a bucket configuration the manager keeps ("public_access_block",
- *  "ownership_controls", "tagging", "cors"; a JSON object each, record x/<bucket>/<name>). */
+ *  "ownership_controls", "tagging", "cors", ..., "redundancy"; a JSON object each, record
+ *  x/<bucket>/<name>). */
 int mgr_bucket_config_known(const char *name);
 /** 1 when bucket has its "object_lock" configuration (issue 18; an unreadable state counts
  *  as having it: the refusals it causes are the safe side). */
 int mgr_buckets_has_object_lock(mgr_state_t *st, const char *bucket);
 /** Fills cmd with a bucket_set_config of bucket: config = value[0..len) (a JSON object;
  *  value NULL: delete it), only when the owner is if_owner (NULL: anyone). 0, CN_ENOENT,
- *  CN_EPERM, CN_EINVAL (an unknown name, too long, a NUL), CN_EIO. */
+ *  CN_EPERM (also: "redundancy" with an if_owner, an operator's setting), CN_EINVAL (an
+ *  unknown name, too long, a NUL), CN_EIO. */
 int mgr_buckets_set_config_cmd(mgr_state_t *st, const char *bucket, const char *config,
                                const char *value, size_t len, const char *if_owner,
                                struct mgr_cmd *cmd);
+/** bucket's redundancy policy: its "redundancy" configuration, or replicate when it has
+ *  none. 0, CN_ENOENT (no such bucket), CN_ECORRUPT (a stored form that does not read: a
+ *  newer release's, or a damaged state), CN_EIO. */
+int mgr_buckets_redundancy(mgr_state_t *st, const char *bucket, cn_redund_t *out);
+/** 0 when the cluster can hold r: replicate always, ec:K+M when the current ring (r/cur in
+ *  st) has at least K+M storage nodes, as every fragment of a chunk goes to its own node.
+ *  CN_EINVAL with one line in why[0..whylen) (no ring yet, too few nodes), CN_ECORRUPT,
+ *  CN_EIO. */
+int mgr_buckets_redundancy_fits(mgr_state_t *st, const cn_redund_t *r, char *why,
+                                size_t whylen);
+/** Fills cmd with the bucket_set_config that gives bucket the policy r (replicate: deletes
+ *  the configuration). 0, CN_ENOENT, CN_EINVAL (mgr_buckets_redundancy_fits, with why),
+ *  CN_EIO. */
+int mgr_buckets_set_redundancy_cmd(mgr_state_t *st, const char *bucket, const cn_redund_t *r,
+                                   char *why, size_t whylen, struct mgr_cmd *cmd);
+/** mgr_buckets_set_redundancy_cmd, proposed: 0 once applied, or its codes (CN_EINVAL also
+ *  when the ring shrank before the apply, which checks again). */
+int mgr_buckets_set_redundancy(mgr_fsm_t *f, const char *bucket, const cn_redund_t *r,
+                               char *why, size_t whylen);
 /** A bucket's policy document (p/<bucket>): 0 with *doc (NUL-terminated, cn_free) and *len,
  *  CN_ENOENT (none), CN_EIO. */
 int mgr_bucket_policy_get(mgr_state_t *st, const char *bucket, char **doc, size_t *len);

@@ -10,7 +10,9 @@
  *   e/<domain>    endpoint
  *   g/<id>        where manager <id> of the group answers (manager/group.h)
  *   p/<bucket>    the bucket's policy document, as given (manager/buckets.h)
- *   x/<bucket>/<name>  a named configuration of the bucket, JSON (manager/buckets.h)
+ *   x/<bucket>/<name>  a named configuration of the bucket, JSON (manager/buckets.h);
+ *                 x/<bucket>/redundancy is its redundancy policy (issue 21; no format bump:
+ *                 a bucket without it replicates)
  *   s/<name>      a key of the key service: its epochs' KEKs, wrapped by the master key
  *                 (manager/kms.h; no format bump: a state without s/ simply has no keys)
  * One write path: every change is a command entry (manager/cmd.h) that manager/fsm.c

@@ -188,7 +188,8 @@ void gw_mgr_release_retired(gw_server_t *s)
 
 /* b's named configurations from the table's "config" (o): the public access block, the
  * ownership controls, the tags and the access logs' target, as the gateway wrote them
- * (s3_bucket_conf.c, s3_tagging.c, s3_logging.c). */
+ * (s3_bucket_conf.c, s3_tagging.c, s3_logging.c), and the redundancy policy, as the
+ * manager wrote it (manager/buckets.h). */
 static void load_config(gw_bucket_t *b, const json_t *o)
 {
     static const char *const pab[] = {"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
@@ -222,6 +223,16 @@ static void load_config(gw_bucket_t *b, const json_t *o)
                    "are refused until it is replaced", b->name);
         }
         free(doc);
+    }
+    if ((p = json_object_get(c, "redundancy")) != NULL) { /* {"policy": "ec:K+M"} */
+        /* TODO(ec): nothing reads b->redundancy yet; the PUT path will (s3/chunk.c's pump):
+         * until then every write replicates. #21 */
+        if (cn_redund_parse(json_string_value(json_object_get(p, "policy")), &b->redundancy,
+                            NULL, 0) != 0) {
+            b->redundancy = (cn_redund_t){CN_REDUND_REPLICATE, 0, 0};
+            CN_LOG(CN_LOG_ERROR, "bucket=%s: its redundancy policy does not read; its "
+                   "objects are replicated", b->name);
+        }
     }
     p = json_object_get(c, "logging"); /* s3_logging.c's {"TargetBucket", "TargetPrefix"} */
     if ((mode = json_string_value(json_object_get(p, "TargetBucket"))) != NULL) {

@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "common/mgr_client.h"
+#include "common/redundancy.h"
 #include "common/ring.h"
 #include "common/rpc.h"
 #include "gateway/auth/access.h" /* gw_ownership_t */
@@ -87,6 +88,10 @@ typedef struct gw_bucket {
                                  does not read: writes are then refused (fail closed) */
     char *log_target;     /* server access logs go to this bucket (s3_logging.c), NULL: off */
     char *log_prefix;     /* ... under this prefix; both owned */
+    cn_redund_t redundancy; /* its redundancy policy (set-bucket-redundancy, issue 21; its
+                               "redundancy" configuration): replicate when it has none or
+                               when the stored form does not read. Read, not used yet: no
+                               write looks at it */
 } gw_bucket_t;
 
 /* The ring table (GW_TAB_RING): the current ring and the one before, with checksums. */

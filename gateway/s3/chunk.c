@@ -153,6 +153,9 @@ static void pump(gw_req_t *r)
         char etag[2 * CN_MD5_LEN + 1];
         cn_msg_t *m = cn_msg_new(CN_OP_PUT);
 
+        /* TODO(ec): in a bucket whose redundancy (gw_bucket_t.redundancy) is ec:K+M, encode
+         * this chunk (common/ec.h) and send its K+M fragments to distinct owners instead of
+         * this one replicated put. #21 */
         cn_manifest_chunk_key(seg, i, &k);
         if (o->sse != NULL) /* ciphertext: its blocks' GCM tags check it; an MD5 of it would
                              * cost a pass that no client sees (PERFORMANCE.md, SSE) */

@@ -114,7 +114,8 @@ static const struct cmd cmds[] = {
     {"purge-cache", 1, 1, "BUCKET/KEY",
      "drop an object from every gateway's cache (the manager's invalidation feed)",
      adm_cmd_purge_cache},
-    {"get-bucket", 1, 1, "BUCKET", "one bucket: owner, acl, quota", adm_cmd_get_bucket},
+    {"get-bucket", 1, 1, "BUCKET", "one bucket: owner, acl, quota, redundancy",
+     adm_cmd_get_bucket},
     {"get-buckets", 0, 0, "", "list buckets", adm_cmd_get_buckets},
     {"chown-bucket", 2, 2, "BUCKET ACCESS_KEY", "give a bucket to another user",
      adm_cmd_chown_bucket},
@@ -124,6 +125,9 @@ static const struct cmd cmds[] = {
     {"set-bucket-quota", 2, 2, "BUCKET BYTES",
      "set a bucket's quota (e.g. 500m, 10g; 0 or none removes it); gateways enforce it",
      adm_cmd_set_bucket_quota},
+    {"set-bucket-redundancy", 2, 2, "BUCKET replicate|ec:K+M",
+     "set a bucket's redundancy policy (issue 21; K+M <= 16 and <= the ring's storage nodes). "
+     "Stored and shown only: writes do not apply it yet", adm_cmd_set_bucket_redundancy},
     {"update-managers", 2, 3, "add ID@HOST:RAFT_PORT[/RPC_PORT/ADMIN_PORT] | remove ID | "
      "replace ID ID@HOST:RAFT_PORT[/RPC_PORT/ADMIN_PORT]",
      "change the manager group, one manager at a time (the new one runs with [manager] "

@@ -193,6 +193,7 @@ static void bucket_print(struct adm *a, const json_t *j, const void *arg)
     adm_item(&t, "owner id", adm_str(j, "owner_id"));
     adm_item(&t, "acl", adm_str(j, "acl"));
     adm_item(&t, "quota (bytes)", q);
+    adm_item(&t, "redundancy", adm_str(j, "redundancy"));
     adm_item(&t, "created at", adm_str(j, "created"));
     adm_table_print(&t);
 }
@@ -205,7 +206,9 @@ int adm_cmd_get_bucket(struct adm *a, int argc, char **argv)
 
 static void buckets_print(struct adm *a, const json_t *j, const void *arg)
 {
-    struct adm_table t = {.ncols = 5, .head = {"bucket", "owner", "acl", "quota", "created at"}};
+    struct adm_table t = {.ncols = 6,
+                          .head = {"bucket", "owner", "acl", "quota", "redundancy",
+                                   "created at"}};
     const json_t *b;
     char q[32];
     size_t i;
@@ -213,7 +216,7 @@ static void buckets_print(struct adm *a, const json_t *j, const void *arg)
     json_array_foreach(j, i, b) {
         quota_text(b, q, sizeof(q));
         const char *row[] = {adm_str(b, "name"), adm_str(b, "owner"), adm_str(b, "acl"), q,
-                             adm_str(b, "created")};
+                             adm_str(b, "redundancy"), adm_str(b, "created")};
         adm_table_row(&t, row);
     }
     adm_table_print(&t);
@@ -256,6 +259,12 @@ int adm_cmd_set_bucket_quota(struct adm *a, int argc, char **argv)
         return 2;
     }
     return bucket_put(a, argv[0], "/quota", json_pack("{s:I}", "bytes", (json_int_t)bytes));
+}
+
+/* The manager checks the policy (common/redundancy.h) and answers why it refuses one. */
+int adm_cmd_set_bucket_redundancy(struct adm *a, int argc, char **argv)
+{
+    return bucket_put(a, argv[0], "/redundancy", json_pack("{s:s}", "policy", argv[1]));
 }
 
 static void bucket_stats_print(struct adm *a, const json_t *j, const void *arg)

@@ -226,6 +226,17 @@ t_restart_storage_each() {
     done
 }
 
+# t_rebalance_wait TIMEOUT_S: cairn-adm rebalance --wait, retried while the manager refuses
+# it (409: a node does not hold the manager's ring yet; they fetch it at their heartbeat);
+# prints the last refusal and fails after TIMEOUT_S seconds.
+t_rebalance_wait() {
+    local deadline=$((SECONDS + $1)) out
+    until out=$(cl_adm rebalance --wait 2>&1); do
+        [ $SECONDS -ge $deadline ] && { echo "$out"; return 1; }
+        sleep 0.5
+    done
+}
+
 # t_run_py SCRIPT LIMIT [VAR=VALUE...]: runs SCRIPT with Debian's /usr/bin/python3 (and its
 # boto3, as CI) for at most LIMIT seconds, with CAIRN_EP=$endpoint, T_USERS_ENV and the
 # VAR=VALUE given; prints its "ok"/"FAIL" lines and counts them here. A script that exits

@@ -63,15 +63,10 @@ sys.exit(0 if all(now.get(m["name"]) == (m["host"], m["port"]) for m in ring["me
 ' "$ring" "$members"
 }
 
-# rebalance_to_new_addresses: cairn-adm rebalance --wait, retried while the manager refuses
-# it (409: a node does not hold the manager's ring yet; they fetch it at their heartbeat)
+# rebalance_to_new_addresses: cairn-adm rebalance --wait (t_rebalance_wait), then the ring
+# holds the nodes' new addresses
 rebalance_to_new_addresses() {
-    local deadline=$((SECONDS + 30)) out
-    until out=$(cl_adm rebalance --wait 2>&1); do
-        [ $SECONDS -ge $deadline ] && { echo "$out"; return 1; }
-        sleep 0.5
-    done
-    ring_addresses_match
+    t_rebalance_wait 30 && ring_addresses_match
 }
 
 # storage_registered: the manager holds every storage node with the address of its config
@@ -249,6 +244,9 @@ CONF
     check "$label: the gateway answers a signed ListBuckets with an old key" t_wait_signed ||
         return
 
+    # issue 21: a state written before redundancy policies has none: every bucket replicates
+    expect_eq "$label: every old bucket's redundancy policy reads as replicate" yes \
+        "$(cl_adm --json get-buckets | "$py" -c 'import json,sys; b = json.load(sys.stdin); print("yes" if b and all(x.get("redundancy") == "replicate" for x in b) else [x.get("redundancy") for x in b])' 2>&1)"
     users=$(cl_adm --json get-users) || { t_bad "$label: cairn-adm get-users"; return; }
     kms=$(cl_adm --json kms-list-keys) || { t_bad "$label: cairn-adm kms-list-keys"; return; }
     out=$(CAIRN_EP=$endpoint CAIRN_FIXTURE=$CL_DIR CAIRN_USERS=$users CAIRN_KMS=$kms \

@@ -386,6 +386,152 @@ Test(mgr_state, rebalance_rollback_and_down_list, .timeout = 30)
     close_fsm(st);
 }
 
+/* Sets the redundancy policy text of bucket photos; its code, with the reason in why. */
+static int set_redund(const char *text, char *why, size_t whylen)
+{
+    cn_redund_t r;
+
+    cr_assert_eq(cn_redund_parse(text, &r, why, whylen), 0, "%s: %s", text, why);
+    why[0] = '\0';
+    return mgr_buckets_set_redundancy(f, "photos", &r, why, whylen);
+}
+
+/* Proposes a bucket_set_config of photos' "redundancy" = value, bypassing the proposer's
+ * checks (as an entry from another release or a peer might): the apply's own checks. */
+static int raw_redund(const char *value, const char *if_owner)
+{
+    mgr_cmd_t c;
+    int rc;
+
+    mgr_cmd_init(&c, MGR_CMD_BUCKET_SET_CONFIG);
+    snprintf(c.bucket.name, sizeof(c.bucket.name), "photos");
+    snprintf(c.config, sizeof(c.config), "redundancy");
+    snprintf(c.if_owner, sizeof(c.if_owner), "%s", if_owner ? if_owner : "");
+    mgr_cmd_set_text(&c, value, value ? strlen(value) : 0);
+    rc = mgr_fsm_propose_wait(f, &c, NULL);
+    mgr_cmd_dispose(&c);
+    return rc;
+}
+
+static const char *admin_redund(mgr_state_t *st, char *out, size_t outlen)
+{
+    mgr_bucket_t b;
+    json_t *j;
+
+    cr_assert_eq(mgr_buckets_get(st, "photos", &b), 0);
+    j = mgr_bucket_json(st, &b, 1);
+    snprintf(out, outlen, "%s", json_string_value(json_object_get(j, "redundancy")));
+    json_decref(j);
+    return out;
+}
+
+Test(mgr_state, redundancy_policy_is_checked_stored_and_survives_reopen, .timeout = 30)
+{
+    mgr_state_t *st = open_fsm();
+    mgr_levels_t lv = {3, 2, 1, 2};
+    uint64_t now = cn_mono_ms(), ver;
+    cn_redund_t r = {CN_REDUND_EC, 9, 9};
+    char why[256], text[64], *v = NULL;
+    mgr_member_t *m;
+    mgr_user_t alice;
+    mgr_cmd_t c;
+    json_t *arr, *conf;
+    size_t started, len;
+
+    cr_assert_eq(mgr_users_create(f, "alice", NULL, NULL, &alice), 0);
+    cr_assert_eq(mgr_buckets_create(f, "photos", alice.access_key, NULL, NULL), 0);
+    cr_assert_eq(mgr_buckets_redundancy(st, "photos", &r), 0);
+    cr_assert_eq(r.kind, CN_REDUND_REPLICATE, "a new bucket replicates");
+    cr_assert_eq(mgr_buckets_redundancy(st, "nope", &r), CN_ENOENT);
+    cr_assert_str_eq(admin_redund(st, text, sizeof(text)), "replicate");
+
+    /* ec needs a ring of K+M storage nodes */
+    cr_assert_eq(set_redund("ec:2+1", why, sizeof(why)), CN_EINVAL);
+    cr_assert(strstr(why, "no ring yet") != NULL, "%s", why);
+    cr_assert_eq(set_redund("replicate", why, sizeof(why)), 0, "%s", why); /* always fits */
+    for (int i = 0; i < 3; i++) {
+        char name[8];
+
+        snprintf(name, sizeof(name), "s%d", i);
+        cr_assert_eq(reg(NULL, CN_NODE_STORAGE, name, 10100 + i, 0, now, &m), 0);
+    }
+    cr_assert_eq(mgr_ring_start(f, &ms, NULL, &lv, &started), 0);
+    cr_assert_eq(started, 3);
+    ver = mgr_state_get_u64(st, MGR_VER_BUCKETS);
+    cr_assert_eq(set_redund("ec:4+2", why, sizeof(why)), CN_EINVAL);
+    cr_assert(strstr(why, "ec:4+2 needs 6 storage nodes") != NULL, "%s", why);
+    cr_assert(strstr(why, "the current ring has 3") != NULL, "%s", why);
+    cr_assert_eq(set_redund("ec:3+1", why, sizeof(why)), CN_EINVAL, "4 > 3 nodes");
+    cr_assert_eq(mgr_state_get_u64(st, MGR_VER_BUCKETS), ver, "a refusal changes nothing");
+    cr_assert_eq(mgr_buckets_redundancy(st, "photos", &r), 0);
+    cr_assert_eq(r.kind, CN_REDUND_REPLICATE);
+
+    cr_assert_eq(set_redund("ec:2+1", why, sizeof(why)), 0, "%s", why);
+    cr_assert_gt(mgr_state_get_u64(st, MGR_VER_BUCKETS), ver, "gateways refetch");
+    cr_assert_eq(mgr_buckets_redundancy(st, "photos", &r), 0);
+    cr_assert(r.kind == CN_REDUND_EC && r.k == 2 && r.m == 1);
+    cr_assert_str_eq(admin_redund(st, text, sizeof(text)), "ec:2+1");
+    /* the gateways' table carries it as the configuration */
+    arr = mgr_buckets_json(st, 0);
+    mgr_buckets_add_policies(st, arr);
+    conf = json_object_get(json_object_get(json_array_get(arr, 0), "config"), "redundancy");
+    cr_assert_str_eq(json_string_value(json_object_get(conf, "policy")), "ec:2+1");
+    cr_assert_null(json_object_get(json_array_get(arr, 0), "redundancy"),
+                   "not in the b/ record");
+    json_decref(arr);
+
+    /* only an operator sets it: a gateway's RPC (an owner's request) is refused */
+    {
+        static const char doc[] = "{\"policy\":\"ec:1+1\"}";
+
+        cr_assert_eq(mgr_buckets_set_config_cmd(st, "photos", "redundancy", doc, strlen(doc),
+                                                alice.id, &c), CN_EPERM);
+    }
+    /* the apply checks again: an owner's entry, shapes and the ring */
+    ver = mgr_state_get_u64(st, MGR_VER_BUCKETS);
+    cr_assert_eq(raw_redund("{\"policy\":\"ec:1+1\"}", alice.id), CN_EPERM);
+    cr_assert_eq(raw_redund("{\"policy\":\"ec:4+2\"}", NULL), CN_EINVAL);
+    cr_assert_eq(raw_redund("{\"policy\":\"replicate\"}", NULL), CN_EINVAL,
+                 "replicate has one form: no configuration");
+    cr_assert_eq(raw_redund("{\"policy\":\"EC:1+1\"}", NULL), CN_EINVAL);
+    cr_assert_eq(raw_redund("{\"policy\":\"ec:1+1\",\"x\":1}", NULL), CN_EINVAL);
+    cr_assert_eq(raw_redund("{\"policy\":3}", NULL), CN_EINVAL);
+    cr_assert_eq(raw_redund("[]", NULL), CN_EINVAL);
+    cr_assert_eq(mgr_state_get_u64(st, MGR_VER_BUCKETS), ver);
+    cr_assert_eq(raw_redund("{\"policy\":\"ec:1+1\"}", NULL), 0);
+    cr_assert_eq(mgr_buckets_redundancy(st, "photos", &r), 0);
+    cr_assert(r.kind == CN_REDUND_EC && r.k == 1 && r.m == 1);
+    cr_assert_eq(set_redund("ec:2+1", why, sizeof(why)), 0, "%s", why);
+    close_fsm(st);
+
+    st = open_fsm(); /* it is state: it survives a restart */
+    cr_assert_eq(mgr_buckets_redundancy(st, "photos", &r), 0);
+    cr_assert(r.kind == CN_REDUND_EC && r.k == 2 && r.m == 1);
+    /* back to replicate: the configuration is gone */
+    cr_assert_eq(set_redund("replicate", why, sizeof(why)), 0, "%s", why);
+    cr_assert_eq(mgr_state_get(st, "x/photos/redundancy", &v, &len), CN_ENOENT);
+    cr_assert_eq(mgr_buckets_redundancy(st, "photos", &r), 0);
+    cr_assert_eq(r.kind, CN_REDUND_REPLICATE);
+    cr_assert_str_eq(admin_redund(st, text, sizeof(text)), "replicate");
+    /* a deleted bucket's policy goes with it */
+    cr_assert_eq(set_redund("ec:2+1", why, sizeof(why)), 0, "%s", why);
+    cr_assert_eq(mgr_buckets_delete(f, "photos"), 0);
+    cr_assert_eq(mgr_buckets_create(f, "photos", alice.access_key, NULL, NULL), 0);
+    cr_assert_eq(mgr_buckets_redundancy(st, "photos", &r), 0);
+    cr_assert_eq(r.kind, CN_REDUND_REPLICATE);
+    /* a stored form that does not read is shown so, not as replicate */
+    {
+        static const char bad[] = "{\"policy\":\"ec:99+1\"}";
+        mgr_batch_t *b = mgr_batch_new();
+
+        mgr_batch_put(b, "x/photos/redundancy", bad, strlen(bad));
+        cr_assert_eq(mgr_batch_commit(st, b), 0);
+    }
+    cr_assert_eq(mgr_buckets_redundancy(st, "photos", &r), CN_ECORRUPT);
+    cr_assert_str_eq(admin_redund(st, text, sizeof(text)), "unreadable");
+    close_fsm(st);
+}
+
 /* A format-1 state (every release before canonical ids) as it lies on disk: users without
  * ids, buckets owned by access keys, no v/format. */
 static void write_format1(mgr_state_t *st)
@@ -437,6 +583,12 @@ Test(mgr_state, format1_state_is_migrated_once, .timeout = 20)
     cr_assert_eq(mgr_buckets_get(st, "logs", &b), 0);
     cr_assert_str_eq(b.owner, want_bob);
     cr_assert_eq(mgr_buckets_count_owned(st, want_alice), 1);
+    {   /* a state from before redundancy policies (issue 21): every bucket replicates */
+        cn_redund_t r = {CN_REDUND_EC, 9, 9};
+
+        cr_assert_eq(mgr_buckets_redundancy(st, "photos", &r), 0);
+        cr_assert_eq(r.kind, CN_REDUND_REPLICATE);
+    }
     /* gateways refetch both tables */
     users_ver = mgr_state_get_u64(st, MGR_VER_USERS);
     buckets_ver = mgr_state_get_u64(st, MGR_VER_BUCKETS);
