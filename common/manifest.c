@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/ec.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -25,6 +26,30 @@ void cn_manifest_add_seg(cn_manifest_t *m, const char *prefix, size_t prefix_len
     s->prefix_len = prefix_len;
     s->size = size;
     s->chunk_size = chunk_size;
+    s->ec_k = s->ec_m = 0;
+}
+
+void cn_manifest_seg_set_ec(cn_manifest_t *m, size_t i, unsigned k, unsigned mm)
+{
+    CN_ASSERT(i < m->nsegs);
+    CN_ASSERT((k == 0 && mm == 0) || (k >= 1 && mm >= 1 && k + mm <= CN_EC_MAX_FRAGS));
+    m->segs[i].ec_k = (uint8_t)k;
+    m->segs[i].ec_m = (uint8_t)mm;
+}
+
+/* a coded segment's chunk keys take the fragment suffix: "\x01c/..." without a NUL
+ * (common/ec_key.h) */
+static int ec_prefix_ok(const char *p, size_t n)
+{
+    return n >= 3 && memcmp(p, "\x01" "c/", 3) == 0 && memchr(p, '\0', n) == NULL;
+}
+
+static int any_ec(const cn_manifest_t *m)
+{
+    for (size_t i = 0; i < m->nsegs; i++)
+        if (m->segs[i].ec_k)
+            return 1;
+    return 0;
 }
 
 void cn_manifest_add_part(cn_manifest_t *m, uint32_t number, uint32_t nsegs,
@@ -65,7 +90,7 @@ void cn_manifest_encode(const cn_manifest_t *m, cn_buf_t *out)
     msgpack_packer_init(&pk, out, cn_msgpack_buf_write);
     msgpack_pack_map(&pk, (m->nparts ? 5 : 4) + (m->sse ? 2 : 0));
     cn_msgpack_pack_str(&pk, "v", 1);
-    msgpack_pack_uint64(&pk, m->sse ? 2 : 1);
+    msgpack_pack_uint64(&pk, any_ec(m) ? 3 : m->sse ? 2 : 1);
     if (m->sse) {
         cn_msgpack_pack_str(&pk, "plain", 5);
         msgpack_pack_uint64(&pk, m->plain_size);
@@ -80,11 +105,15 @@ void cn_manifest_encode(const cn_manifest_t *m, cn_buf_t *out)
     cn_msgpack_pack_str(&pk, "segs", 4);
     msgpack_pack_array(&pk, m->nsegs);
     for (size_t i = 0; i < m->nsegs; i++) {
-        msgpack_pack_array(&pk, 3);
+        msgpack_pack_array(&pk, m->segs[i].ec_k ? 5 : 3);
         msgpack_pack_bin(&pk, m->segs[i].prefix_len);
         msgpack_pack_bin_body(&pk, m->segs[i].prefix, m->segs[i].prefix_len);
         msgpack_pack_uint64(&pk, m->segs[i].size);
         msgpack_pack_uint64(&pk, m->segs[i].chunk_size);
+        if (m->segs[i].ec_k) {
+            msgpack_pack_uint32(&pk, m->segs[i].ec_k);
+            msgpack_pack_uint32(&pk, m->segs[i].ec_m);
+        }
     }
     if (!m->nparts)
         return;
@@ -161,7 +190,7 @@ int cn_manifest_decode(const void *p, size_t n, cn_manifest_t *m)
         const msgpack_object *k = &u.data.via.map.ptr[i].key, *v = &u.data.via.map.ptr[i].val;
         if (key_is(k, "v")) {
             if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || version ||
-                (v->via.u64 != 1 && v->via.u64 != 2))
+                (v->via.u64 < 1 || v->via.u64 > 3))
                 goto out_bad;
             version = v->via.u64;
         } else if (key_is(k, "plain")) {
@@ -191,7 +220,8 @@ int cn_manifest_decode(const void *p, size_t n, cn_manifest_t *m)
                 goto out_bad;
             for (uint32_t j = 0; j < v->via.array.size; j++) {
                 const msgpack_object *s = &v->via.array.ptr[j];
-                if (s->type != MSGPACK_OBJECT_ARRAY || s->via.array.size != 3 ||
+                if (s->type != MSGPACK_OBJECT_ARRAY ||
+                    (s->via.array.size != 3 && s->via.array.size != 5) ||
                     s->via.array.ptr[0].type != MSGPACK_OBJECT_BIN ||
                     s->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
                     s->via.array.ptr[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
@@ -204,6 +234,18 @@ int cn_manifest_decode(const void *p, size_t n, cn_manifest_t *m)
                 cn_manifest_add_seg(m, s->via.array.ptr[0].via.bin.ptr,
                                     s->via.array.ptr[0].via.bin.size, sz,
                                     s->via.array.ptr[2].via.u64);
+                if (s->via.array.size == 5) {
+                    const msgpack_object *ek = &s->via.array.ptr[3], *em = &s->via.array.ptr[4];
+                    if (ek->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+                        em->type != MSGPACK_OBJECT_POSITIVE_INTEGER || ek->via.u64 < 1 ||
+                        em->via.u64 < 1 || ek->via.u64 + em->via.u64 > CN_EC_MAX_FRAGS ||
+                        s->via.array.ptr[2].via.u64 > CN_EC_CHUNK_MAX ||
+                        !ec_prefix_ok(s->via.array.ptr[0].via.bin.ptr,
+                                      s->via.array.ptr[0].via.bin.size))
+                        goto out_bad;
+                    cn_manifest_seg_set_ec(m, m->nsegs - 1, (unsigned)ek->via.u64,
+                                           (unsigned)em->via.u64);
+                }
             }
             have_segs = 1;
         } else if (key_is(k, "parts")) {
@@ -215,8 +257,10 @@ int cn_manifest_decode(const void *p, size_t n, cn_manifest_t *m)
         goto out_bad;
     /* format 2 is an encrypted object's, with both keys, and only it has them; an encrypted
      * stream is never shorter than its plaintext */
-    if ((version == 2) != (m->sse != NULL) || (version == 2) != have_plain ||
+    if ((version == 2 && !m->sse) || (version < 2 && m->sse) || (m->sse != NULL) != have_plain ||
         (m->sse && m->plain_size > m->size))
+        goto out_bad;
+    if ((version == 3) != any_ec(m)) /* format 3 is exactly the one with coded segments */
         goto out_bad;
     if (!m->sse)
         m->plain_size = m->size;

@@ -17,6 +17,12 @@
  *   record, gateway/s3/sse_obj.h, opaque here). Its segments hold the stored (encrypted)
  *   stream, so "size" is the stored size. A format-1 reader refuses "v":2 (it answers an
  *   error instead of serving ciphertext as the object).
+ *   Format 3 (issue 21) has at least one erasure-coded segment: "v":3, and such a segment is
+ *   [prefix, size, chunk_size, K, M]: each of its chunks is stored as K + M fragments
+ *   (common/ec_key.h, ec_frag.h), not as a record under its chunk key. Its other segments
+ *   and keys are format 1's or 2's ("plain" and "sse" when encrypted: they encode the
+ *   ciphertext chunks). Readers of formats 1 and 2 refuse "v":3: they would read chunk keys
+ *   that hold nothing.
  * Pure functions; decoders return CN_ECORRUPT for bad bytes, never crash.
  */
 #ifndef CAIRN_COMMON_MANIFEST_H
@@ -33,6 +39,7 @@ typedef struct cn_manifest_seg {
     size_t prefix_len;
     uint64_t size;
     uint64_t chunk_size;
+    uint8_t ec_k, ec_m;  /* format 3: an erasure-coded segment's K and M; 0, 0: replicated */
 } cn_manifest_seg_t;
 
 typedef struct cn_manifest_part {
@@ -56,6 +63,9 @@ typedef struct cn_manifest {
 /** Appends a segment (prefix copied). */
 void cn_manifest_add_seg(cn_manifest_t *m, const char *prefix, size_t prefix_len, uint64_t size,
                          uint64_t chunk_size);
+/** Makes segment i erasure-coded with k data and m parity fragments (1 <= k, 1 <= m,
+ *  k + m <= CN_EC_MAX_FRAGS, asserted), or replicated again with 0, 0. */
+void cn_manifest_seg_set_ec(cn_manifest_t *m, size_t i, unsigned k, unsigned mm);
 /** Appends a part (checksum copied; NULL = ""). */
 void cn_manifest_add_part(cn_manifest_t *m, uint32_t number, uint32_t nsegs,
                           const char *checksum);

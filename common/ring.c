@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/ec_key.h"
 #include "common/err.h"
 #include "common/hash.h"
 #include "common/log.h"
@@ -372,11 +373,18 @@ size_t cn_ring_lookup(const cn_ring_t *r, const void *key, size_t len, size_t n,
                       const cn_ring_node_t **out)
 {
     size_t arc, k;
+    cn_frag_key_t fk;
 
     CN_CHECK_OBJ(r, RING_MAGIC);
     if (!r->built || r->depth == 0)
         return 0;
     arc = (size_t)(cn_ring_hash_key(key, len) >> (64 - CN_RING_PARTITION_BITS));
+    if (cn_frag_key_parse(key, len, &fk)) { /* fragment i: owner i of its chunk (ec_key.h) */
+        if (n == 0)
+            return 0;
+        out[0] = &r->nodes[r->table[arc * r->depth + fk.index % r->depth]];
+        return 1;
+    }
     k = n < r->depth ? n : r->depth;
     for (size_t i = 0; i < k; i++)
         out[i] = &r->nodes[r->table[arc * r->depth + i]];

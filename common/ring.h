@@ -68,7 +68,9 @@ uint64_t cn_ring_hash_key(const void *key, size_t len);
  *  and returns k = min(n, node count, CN_RING_MAX_OWNERS): never more than n, so out needs n
  *  entries. Replication asks for its N (<= CN_RING_MAX_REPLICAS) owners, erasure coding for
  *  K+M; an arc's owners are one list, so the first N of a deeper answer are the N-owner
- *  answer. Pointers are borrowed from r. */
+ *  answer. A fragment key (common/ec_key.h) has one owner: owner i (modulo the row) of its
+ *  chunk's row, so out[0] alone is filled (k = 1, or 0 when n is 0). Pointers are borrowed
+ *  from r. */
 size_t cn_ring_lookup(const cn_ring_t *r, const void *key, size_t len, size_t n,
                       const cn_ring_node_t **out);
 /** As cn_ring_lookup, for an arc (0..CN_RING_PARTITIONS-1) instead of a key (the admin API
