@@ -120,6 +120,7 @@ static void rb_finish(struct frag_rb *rb)
         out->m.meta = cn_slice(NULL, 0);
     } else if (best < 0) {
         out->rc = found || failed ? CN_EUNAVAIL : CN_ENOENT;
+        rb->s->frag_rebuild_failed += out->rc == CN_EUNAVAIL;
         if (found)
             CN_LOG(CN_LOG_WARN, "fragment %.*s: fewer than %u good fragments of its chunk "
                    "answered: cannot rebuild it yet", (int)rb->fk.chunk_len, rb->key.data + 1,
@@ -150,7 +151,9 @@ static void rb_finish(struct frag_rb *rb)
         }
         if (rc != 0) {
             out->rc = CN_EUNAVAIL;
+            rb->s->frag_rebuild_failed++;
         } else {
+            rb->s->frag_rebuilt++;
             h.index = rb->fk.index;
             cn_frag_encode(&h, frags[rb->fk.index], (uint8_t *)out->body.data);
             out->rc = 0;
