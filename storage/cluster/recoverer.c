@@ -7,7 +7,9 @@
  *                             binary form (below): the fragments of an erasure-coded
  *                             object's chunks that the manager's whereis lists (issue 21);
  *   recover_file {key}        heads every owner; the holder of the newest version queues a
- *                             push to each stale owner (forwarded to it when it is a peer),
+ *                             push to each stale owner (forwarded to it when it is a peer)
+ *                             and, for an erasure-coded object, every fragment of its coded
+ *                             chunks for its owner (frag_rebuild.c),
  *                             answered once those entries are persistent (CN_EIO if one
  *                             could not be written; queued counts the persistent ones);
  *   recover_node {target}     walks this node's index and moves every key whose owners
@@ -515,8 +517,24 @@ static void handle(struct batch *b, size_t i)
     stor_owners_of(s->ring_cur, key, s->levels.n, &cur);
     switch (sc->kind) {
     case SCAN_NODE:
-        if (stor_owners_has(&cur, sc->target))
+        if (stor_owners_has(&cur, sc->target)) {
             walk_add(b, i, sc->target);
+        } else if (!(b->v[i].m.flags & (CN_OBJ_TOMBSTONE | STOR_IDX_BAD))) {
+            /* a fragment: target's fragments of the same chunk are rebuilt, not copied */
+            cn_buf_t fks;
+            size_t nf, at = 0;
+
+            cn_buf_init(&fks);
+            nf = stor_frag_recover_targets(s, key, sc->target, &fks);
+            for (size_t f = 0; f < nf; f++) {
+                uint32_t l;
+
+                memcpy(&l, fks.data + at, 4);
+                queue(b, cn_slice(fks.data + at + 4, l), sc->target, STOR_R_NODE);
+                at += 4 + l;
+            }
+            cn_buf_dispose(&fks);
+        }
         break;
     case SCAN_REBAL: {
         int owner = stor_owners_has(&cur, self);
@@ -758,6 +776,9 @@ static void on_file_heads(stor_gather_t *g, void *arg)
         }
         cn_msg_set_str(resp, "newest", self);
         cn_msg_set_u64(resp, "clock", f->lv->m.clock);
+        /* an erasure-coded object: its fragments too, each checked on its owner */
+        cn_msg_set_u64(resp, "fragments", stor_frag_queue_object(s, f->lv, &f->rq,
+                                                                  STOR_R_FILE));
     } else {
         const char *holder = g->res[best].name;
 
@@ -803,7 +824,7 @@ static void recover_file(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *r
     if (cn_msg_get_u64(req, "hops", &f->hops) != 0)
         f->hops = 0;
     stor_owners_of(s->ring_cur, key, s->levels.n, &f->owners);
-    stor_local_read(s, key, 0, 0, 0, on_file_local, f);
+    stor_local_read(s, key, STOR_BODY_IF_MANIFEST, 0, UINT64_MAX, on_file_local, f);
 }
 
 /* ---- whereis, whereis_keys --------------------------------------------------------- */
