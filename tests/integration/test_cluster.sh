@@ -75,24 +75,6 @@ body=$(sigv4 -w '\n%{http_code}' "$endpoint/no-such-bucket/key")
 expect_match "a missing bucket gets 404 NoSuchBucket with a RequestId" '<Code>NoSuchBucket</Code>.*<RequestId>[^<]+</RequestId>.*404$' "$(printf '%s' "$body" | tr -d '\n')"
 
 # --- an erasure-coded bucket: ec:2+1 on the 3 storage nodes (issue 21) ---
-# frag_nodes: how many storage nodes' containers hold a fragment header (ec_frag.h)
-frag_nodes() {
-    local i n=0
-    for i in 0 1 2; do
-        grep -q -a CNEF "$tmp"/data/storage$i/containers/* 2>/dev/null && n=$((n + 1))
-    done
-    echo "$n"
-}
-# coded_cp: uploads the 10 MiB file to bucket-ec until it is coded (the gateway learns the
-# policy from the manager's feed a moment after set-bucket-redundancy)
-coded_cp() {
-    local deadline=$((SECONDS + 20))
-    until [ "$(frag_nodes)" = 3 ]; do
-        [ $SECONDS -ge $deadline ] && return 1
-        s3 s3 cp "$tmp/10m.bin" s3://bucket-ec/10m.bin >/dev/null
-        sleep 0.5
-    done
-}
 # mq_drained: every storage node's repair queue is empty
 mq_drained() {
     local i
@@ -109,7 +91,8 @@ wait_drained() {
 }
 check "aws s3 mb s3://bucket-ec" s3 s3 mb s3://bucket-ec
 check "set-bucket-redundancy bucket-ec ec:2+1" cl_adm set-bucket-redundancy bucket-ec ec:2+1
-check "10 MiB into bucket-ec is coded: fragments on all 3 storage nodes" coded_cp
+check "10 MiB into bucket-ec is coded: fragments on all 3 storage nodes" \
+    t_until_coded 3 s3 s3 cp "$tmp/10m.bin" s3://bucket-ec/10m.bin
 rm -f "$tmp/10m.back"
 check "the coded 10 MiB object reads back" s3 s3 cp s3://bucket-ec/10m.bin "$tmp/10m.back"
 check "... byte-identical" cmp "$tmp/10m.bin" "$tmp/10m.back"
