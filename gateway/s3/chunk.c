@@ -302,6 +302,10 @@ static void stream_fail(gw_req_t *r, int rc)
     gw_obj_op_t *o = r->op;
     CN_LOG(CN_LOG_WARN, "read of %s at %" PRIu64 ": %s", o->key.data, o->pos, cn_strerror(rc));
     if (!o->started) {
+        /* an error, not the object: none of its headers (ETag, Content-Type, ...) go with it */
+        if (o->obj_hdrs_set && r->http.req != NULL &&
+            r->http.req->res.headers.size >= o->obj_hdrs_at)
+            r->http.req->res.headers.size = o->obj_hdrs_at;
         gw_req_error(r, rc == CN_ENOENT ? GW_S3_INTERNAL_ERROR : gw_s3_err_from_rc(rc), NULL);
         return;
     }

@@ -47,14 +47,15 @@ static uint64_t chunk_len(const cn_manifest_seg_t *seg, uint64_t idx)
     return seg->size - off < seg->chunk_size ? seg->size - off : seg->chunk_size;
 }
 
-/* a finished operation's answer, in the form of an RPC's */
-static void answer(cn_rpc_done_fn cb, void *arg, int rc, const void *body, size_t len)
+/* a finished operation's answer, in the form of an RPC's; body (cn_malloc'd, or NULL) is
+ * taken: a chunk's bytes are copied once, from the fragments into it */
+static void answer(cn_rpc_done_fn cb, void *arg, int rc, void *body, size_t len)
 {
     cn_msg_t *resp = cn_msg_new(CN_OP_GET);
 
     cn_msg_set_rc(resp, rc);
     if (body != NULL)
-        cn_msg_set_body_copy(resp, body, len);
+        cn_msg_set_body(resp, body, len);
     cb(0, resp, arg);
 }
 
@@ -421,8 +422,8 @@ static void read_maybe_free(struct ec_read *rd)
     }
 }
 
-/* The answer (once; fragment reads still out are awaited, then dropped). */
-static void read_end(struct ec_read *rd, int rc, const void *body, size_t len)
+/* The answer (once; fragment reads still out are awaited, then dropped); body is taken. */
+static void read_end(struct ec_read *rd, int rc, void *body, size_t len)
 {
     const char *kind = rc != 0 ? "failed" : rd->degraded ? "degraded" : "normal";
 
@@ -467,7 +468,6 @@ static int try_fast(struct ec_read *rd)
         at += to - from;
     }
     read_end(rd, 0, out, rd->len);
-    cn_free(out);
     return 1;
 }
 
@@ -512,11 +512,18 @@ static int decode(struct ec_read *rd, int final)
     chunk = cn_malloc(rd->len_chunk ? rd->len_chunk : 1);
     rc = cn_ec_reconstruct_chunk(ec, frags, present, rd->flen, chunk, rd->len_chunk);
     cn_ec_destroy(ec);
-    if (rc == 0)
-        read_end(rd, 0, chunk + rd->off, rd->len);
-    else
+    if (rc != 0) {
+        cn_free(chunk);
         read_end(rd, CN_ECORRUPT, NULL, 0);
-    cn_free(chunk);
+    } else if (rd->off == 0) { /* the range is the chunk's start: the buffer itself */
+        read_end(rd, 0, chunk, rd->len);
+    } else {
+        uint8_t *out = cn_malloc(rd->len);
+
+        memcpy(out, chunk + rd->off, rd->len);
+        cn_free(chunk);
+        read_end(rd, 0, out, rd->len);
+    }
     return 1;
 }
 

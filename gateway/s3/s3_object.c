@@ -545,6 +545,10 @@ static void set_object_headers(gw_req_t *r, const char *etag, uint64_t mtime)
     const char *tags = NULL; /* the stored tags, in m */
     int have_ct = 0;
 
+    if (r->http.req != NULL) {
+        o->obj_hdrs_at = r->http.req->res.headers.size;
+        o->obj_hdrs_set = 1;
+    }
     snprintf(buf, sizeof(buf), "\"%s\"", etag);
     gw_req_add_header(r, "etag", buf, strlen(buf));
     gw_ver_add_headers(r, o->vid, 0);

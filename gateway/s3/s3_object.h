@@ -56,6 +56,9 @@ typedef struct gw_obj_op {
     uint64_t pos, end;
     cn_msg_t *cur;           /* chunk whose bytes h2o is sending */
     int started;
+    size_t obj_hdrs_at;      /* response headers before the object's own (set_object_headers):
+                              * an error answered before the body started drops those */
+    int obj_hdrs_set;
     /* CopyObject and UploadPartCopy of a chunked source (s3_copy.c) */
     struct gw_copy_state {
         cn_manifest_t src;

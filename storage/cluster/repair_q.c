@@ -939,8 +939,9 @@ static void drain_hook(struct stor_server *s)
 
         if (off + 4 + n > b.len)
             break;
-        CN_LOG(CN_LOG_WARN, "key=%.*s: local copy corrupt, queued a repair from the replicas",
-               (int)n, b.data + off + 4);
+        CN_LOG(CN_LOG_WARN, "key=%.*s: local copy corrupt, queued a repair from %s", (int)n,
+               b.data + off + 4, cn_frag_key_parse(b.data + off + 4, n, NULL)
+                                     ? "its chunk's other fragments" : "the replicas");
         stor_repair_q_push(s, cn_slice(b.data + off + 4, n), stor_self(s), STOR_R_SCRUB);
         off += 4 + n;
     }
