@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/ec.h"
+#include "common/ec_key.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -292,6 +293,26 @@ void cn_manifest_chunk_key(const cn_manifest_seg_t *s, uint64_t idx, cn_buf_t *o
     cn_buf_reset(out);
     cn_buf_append(out, s->prefix, s->prefix_len);
     cn_buf_appendf(out, "%06" PRIu64, idx);
+}
+
+unsigned cn_manifest_seg_records(const cn_manifest_seg_t *s)
+{
+    return s->ec_k ? (unsigned)s->ec_k + s->ec_m : 1;
+}
+
+void cn_manifest_record_key(const cn_manifest_seg_t *s, uint64_t idx, unsigned r,
+                            cn_buf_t *out)
+{
+    cn_buf_t ck;
+
+    CN_ASSERT(r < cn_manifest_seg_records(s));
+    cn_manifest_chunk_key(s, idx, out);
+    if (!s->ec_k)
+        return;
+    cn_buf_init(&ck);
+    cn_buf_append(&ck, out->data, out->len);
+    cn_frag_key(ck.data, ck.len, s->ec_k, s->ec_m, r, out);
+    cn_buf_dispose(&ck);
 }
 
 int cn_manifest_locate(const cn_manifest_t *m, uint64_t pos, uint64_t end, cn_chunk_ref_t *out)

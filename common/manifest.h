@@ -86,6 +86,14 @@ uint64_t cn_manifest_seg_chunks(const cn_manifest_seg_t *s);
 /** Appends the key of chunk idx of s to out (after resetting it). */
 void cn_manifest_chunk_key(const cn_manifest_seg_t *s, uint64_t idx, cn_buf_t *out);
 
+/** How many records store one chunk of s: 1, or its K + M fragments when s is coded. */
+unsigned cn_manifest_seg_records(const cn_manifest_seg_t *s);
+/** Appends the key of record r (< cn_manifest_seg_records(s)) of chunk idx of s to out
+ *  (after resetting it): the chunk key, or the key of fragment r (common/ec_key.h). What a
+ *  delete of the chunk deletes. */
+void cn_manifest_record_key(const cn_manifest_seg_t *s, uint64_t idx, unsigned r,
+                            cn_buf_t *out);
+
 /** A piece of a byte range: read [off, off+len) of chunk idx of segment seg. */
 typedef struct cn_chunk_ref {
     size_t seg;

@@ -92,6 +92,13 @@ static const cn_conf_key_t gw_conf_keys[] = {
          "served, even while no manager answers (reads of encrypted objects survive an outage "
          "this long; a key keeps working this long after it changed); the newest epoch of a "
          "key is asked again after at most 5 s. 0 = ask for every request"),
+    GW_K(CN_CONF_SIZE, "gateway", "ec_min_object_size", ec_min_object, "128k", 1, 1073741824,
+         0, "in a bucket whose redundancy is ec:K+M, objects of this size and over are erasure "
+         "coded (fragments this small cost more than they save: smaller ones stay replicated); "
+         "an object under chunk_size is coded as one chunk"),
+    GW_K(CN_CONF_UINT, "gateway", "ec_write_quorum", ec_write_quorum, "0", 0, 16, 0,
+         "erasure coding: fragments of a chunk that must be durable before the write is acked, "
+         "clamped to K..K+M; the rest are handed to a storage node's repair queue. 0 = K+1"),
     GW_K(CN_CONF_STR, "manager", "addresses", mgr_addresses, CN_MGR_RPC_DEFAULT, 0, 0, 0,
          "the managers' RPC addresses, host:port, ... (IP addresses): the gateway calls the "
          "first, the next when one does not answer, and the leader a manager names "

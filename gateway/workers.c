@@ -150,6 +150,8 @@ static int worker_start(struct worker *w)
     s->metrics.lat = s0->metrics.lat;
     s->metrics.bin = s0->metrics.bin;
     s->metrics.bout = s0->metrics.bout;
+    s->metrics.ec_reads = s0->metrics.ec_reads;
+    s->metrics.ec_handoffs = s0->metrics.ec_handoffs;
     if ((rc = gw_http_start(s)) != 0) {
         CN_LOG(CN_LOG_ERROR, "worker %u: listen: %s", s->idx, cn_strerror(rc));
         return rc;

@@ -17,6 +17,9 @@
  *   cairn_storage_disk_bytes, cairn_storage_index_bytes
  *   cairn_storage_index_memory_bytes{kind}       the index's RocksDB memtables, block cache
  *   cairn_storage_engine_ops_total{op}
+ *   cairn_storage_scrub_records_total{result}    records the scrub read: ok, bad (corrupt)
+ *   cairn_storage_ec_fragments_rebuilt_total{result}   fragments the repair queue rebuilt
+ *     from their chunks' others (ok), or could not yet (failed) (frag_rebuild.c)
  *   cairn_storage_ring_info{node,ring_cur,ring_prev} 1   ring checksums as labels
  * Threads: requests are counted from the loop; the loop's cron copies loop-owned state
  * (repair queue, rebalance, rings) into gauges once a second; the listener thread reads
@@ -50,7 +53,8 @@ struct stor_metrics {
         *fg_p99;
     uint64_t last_mv_keys, last_mv_bytes;
     cn_metric_t *cp_running, *cp_containers, *cp_reclaimed;
-    cn_metric_t *disk, *index, *index_mem, *eng_ops, *ring;
+    cn_metric_t *disk, *index, *index_mem, *eng_ops, *ring, *scrub, *frag;
+    uint64_t last_scrub_ok, last_scrub_bad, last_frag_ok, last_frag_failed;
     cn_metric_t *lc_running, *lc_passes, *lc_actions, *lc_errors;
     /* last values copied into counters (loop thread) */
     uint64_t last_retries, last_done, last_dropped;
@@ -114,6 +118,11 @@ void stor_metrics_cron(struct stor_server *s)
     cn_metric_set(m->rb_scanned, NULL, (double)scanned);
     cn_metric_set(m->rb_queued, NULL, (double)queued);
     cn_metric_set(m->rb_done, NULL, (double)rdone);
+    cn_metric_add(m->frag, (const char *[]){"ok"}, (double)(s->frag_rebuilt - m->last_frag_ok));
+    m->last_frag_ok = s->frag_rebuilt;
+    cn_metric_add(m->frag, (const char *[]){"failed"},
+                  (double)(s->frag_rebuild_failed - m->last_frag_failed));
+    m->last_frag_failed = s->frag_rebuild_failed;
     stor_move_rate_stats(s, &ms);
     add_delta(m->mv_keys, ms.keys, &m->last_mv_keys);
     add_delta(m->mv_bytes, ms.bytes, &m->last_mv_bytes);
@@ -156,6 +165,7 @@ static void fill(void *arg)
     struct stor_metrics *m = arg;
     struct stor_server *s = m->s;
     stor_compact_status_t cs;
+    stor_scrub_status_t ss;
     stor_engine_stats_t es;
     uint64_t disk = 0, idx, memtables, block_cache;
     char path[4096];
@@ -170,6 +180,13 @@ static void fill(void *arg)
         cn_metric_set(m->cp_containers, (const char *[]){"done"}, cs.done);
         cn_metric_set(m->cp_containers, (const char *[]){"failed"}, cs.failed);
         cn_metric_set(m->cp_reclaimed, NULL, (double)cs.reclaimed_bytes);
+    }
+    if (stor_engine_scrub_status(s->engine, &ss) == 0 && ss.records >= ss.bad) {
+        cn_metric_add(m->scrub, (const char *[]){"ok"},
+                      (double)(ss.records - ss.bad - m->last_scrub_ok));
+        cn_metric_add(m->scrub, (const char *[]){"bad"}, (double)(ss.bad - m->last_scrub_bad));
+        m->last_scrub_ok = ss.records - ss.bad;
+        m->last_scrub_bad = ss.bad;
     }
     if (stor_engine_disk_usage(s->engine, &disk) == 0)
         cn_metric_set(m->disk, NULL, (double)disk);
@@ -281,6 +298,11 @@ int stor_metrics_start(struct stor_server *s)
                                     "block_cache)", "kind");
     m->eng_ops = cn_metrics_counter(r, "cairn_storage_engine_ops_total",
                                     "engine operations by kind", "op");
+    m->scrub = cn_metrics_counter(r, "cairn_storage_scrub_records_total",
+                                  "records the scrub read, by result (ok, bad)", "result");
+    m->frag = cn_metrics_counter(r, "cairn_storage_ec_fragments_rebuilt_total",
+                                 "erasure-coded fragments rebuilt from their chunks' others "
+                                 "(ok) or not yet rebuildable (failed)", "result");
     m->ring = cn_metrics_gauge(r, "cairn_storage_ring_info",
                                "ring checksums this node holds (labels), always 1",
                                "node,ring_cur,ring_prev");

@@ -401,6 +401,7 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
 
     CN_CHECK_OBJ(r, STOR_RPC_MAGIC);
     if (maintenance(r, conn, req) || stor_repair_q_rpc(r->s, conn, req) ||
+        stor_frag_rpc(r->s, conn, req) ||
         stor_recoverer_rpc(r->s, conn, req) || stor_move_srv_rpc(r->s, conn, req) ||
         stor_admin_rpc(r->s, conn, req))
         return;

@@ -99,6 +99,8 @@ struct stor_server {
     struct stor_recoverer *rec;
     struct stor_mover *mv;      /* the moves' budget and counters (cluster/move_rate.c) */
     uv_timer_t cron;
+    uint64_t frag_rebuilt, frag_rebuild_failed; /* fragments the repair queue rebuilt or could
+                                                  * not (frag_rebuild.c; /metrics) */
     uint64_t ticks;
     /* operator surface: /metrics listener (storage/metrics.c), du and delete-bucket jobs
      * (storage/admin_ops.c) */

@@ -8,6 +8,8 @@
  *   cairn_gateway_bytes_in_total, cairn_gateway_bytes_out_total
  *   cairn_gateway_ring_info{ring_cur,ring_prev} 1  the ring checksums this gateway holds
  *   cairn_gateway_cache_*                          gw_cache_metrics_write (gateway/cache/cache.c)
+ *   cairn_gateway_ec_reads_total{kind}             coded chunk reads (gateway/s3/ec_chunk.c)
+ *   cairn_gateway_ec_handoffs_total                fragments handed to a repair queue (same)
  * Threads: everything on the loop thread.
  */
 #include "gateway/http/metrics_http.h"
@@ -253,6 +255,13 @@ int gw_metrics_start(gw_server_t *s, uv_loop_t *loop, char *host, size_t hostlen
     M->ring = cn_metrics_gauge(M->reg, "cairn_gateway_ring_info",
                               "ring checksums this gateway holds (labels), always 1",
                               "node,ring_cur,ring_prev");
+    M->ec_reads = cn_metrics_counter(M->reg, "cairn_gateway_ec_reads_total",
+                                    "erasure-coded chunk reads: normal (data fragments only), "
+                                    "degraded (rebuilt from parity), failed (too few fragments)",
+                                    "kind");
+    M->ec_handoffs = cn_metrics_counter(M->reg, "cairn_gateway_ec_handoffs_total",
+                                       "fragments of acked coded writes that did not land and "
+                                       "were handed to a storage node's repair queue", NULL);
     *port = 0;
     if (s->conf.metrics_listen == NULL || s->conf.metrics_listen[0] == '\0')
         return 0;

@@ -21,6 +21,8 @@ struct gw_metrics {
     int listening;
     cn_metrics_t *reg;
     cn_metric_t *req, *lat, *bin, *bout, *ring;
+    cn_metric_t *ec_reads;     /* coded chunk reads by kind: normal, degraded, failed */
+    cn_metric_t *ec_handoffs;  /* fragments of acked writes handed to a repair queue */
 };
 
 /** Creates the registry; listens on conf.metrics_listen unless empty (*port = 0 then).

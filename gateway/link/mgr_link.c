@@ -225,8 +225,7 @@ static void load_config(gw_bucket_t *b, const json_t *o)
         free(doc);
     }
     if ((p = json_object_get(c, "redundancy")) != NULL) { /* {"policy": "ec:K+M"} */
-        /* TODO(ec): nothing reads b->redundancy yet; the PUT path will (s3/chunk.c's pump):
-         * until then every write replicates. #21 */
+        /* read by the write paths through gw_chunk_code_seg (s3/chunk.c) */
         if (cn_redund_parse(json_string_value(json_object_get(p, "policy")), &b->redundancy,
                             NULL, 0) != 0) {
             b->redundancy = (cn_redund_t){CN_REDUND_REPLICATE, 0, 0};

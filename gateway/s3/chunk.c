@@ -14,15 +14,105 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/ec.h"
 #include "common/err.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "gateway/auth/auth_req.h"
 #include "gateway/http/body_pager.h"
+#include "gateway/link/mgr_link.h"
 #include "gateway/link/stor_link.h"
+#include "gateway/s3/ec_chunk.h"
 #include "gateway/s3/s3_sse.h"
 #include "gateway/gateway.h"
+
+void gw_chunk_delete_bg(gw_server_t *s, const cn_manifest_seg_t *seg, uint64_t idx,
+                        cn_buf_t *scratch)
+{
+    if (seg->ec_k) {
+        gw_ec_delete_bg(s, seg, idx);
+        return;
+    }
+    cn_manifest_chunk_key(seg, idx, scratch);
+    gw_stor_delete_bg(s, scratch->data, scratch->len);
+}
+
+int gw_chunk_write(gw_server_t *s, const cn_manifest_seg_t *seg, uint64_t idx, const void *data,
+                   size_t len, int stable, const char *etag, cn_rpc_done_fn cb, void *arg)
+{
+    cn_buf_t k;
+    cn_msg_t *m;
+    int rc = 0;
+
+    if (seg->ec_k)
+        return gw_ec_write(s, seg, idx, data, len, stable, cb, arg);
+    cn_buf_init(&k);
+    cn_manifest_chunk_key(seg, idx, &k);
+    m = cn_msg_new(CN_OP_PUT);
+    cn_msg_set_bytes(m, "key", k.data, k.len);
+    cn_msg_set_u64(m, "clock", 0);
+    cn_msg_set_str(m, "etag", etag ? etag : "");
+    cn_msg_set_bytes(m, "meta", "", 0);
+    cn_msg_set_u64(m, "flags", 0);
+    if (stable)
+        cn_msg_set_body_ref(m, data, len);
+    else
+        cn_msg_set_body_copy(m, data, len);
+    if (gw_stor_send(s, k.data, k.len, m, cb, arg) != 0)
+        rc = CN_EUNAVAIL;
+    cn_buf_dispose(&k);
+    return rc;
+}
+
+int gw_chunk_get(gw_server_t *s, const cn_manifest_seg_t *seg, uint64_t idx, uint64_t off,
+                 uint64_t len, cn_rpc_done_fn cb, void *arg)
+{
+    uint64_t clen = seg->size - idx * seg->chunk_size;
+    cn_buf_t k;
+    cn_msg_t *m;
+    int rc = 0;
+
+    if (clen > seg->chunk_size)
+        clen = seg->chunk_size;
+    if (off >= clen)
+        return CN_ECORRUPT;
+    if (len > clen - off)
+        len = clen - off;
+    if (seg->ec_k)
+        return gw_ec_read(s, seg, idx, off, len, cb, arg);
+    cn_buf_init(&k);
+    cn_manifest_chunk_key(seg, idx, &k);
+    m = cn_msg_new(CN_OP_GET);
+    cn_msg_set_bytes(m, "key", k.data, k.len);
+    if (off != 0 || len != clen) {
+        cn_msg_set_u64(m, "offset", off);
+        cn_msg_set_u64(m, "length", len);
+    }
+    if (gw_stor_send(s, k.data, k.len, m, cb, arg) != 0)
+        rc = CN_EUNAVAIL;
+    cn_buf_dispose(&k);
+    return rc;
+}
+
+void gw_chunk_code_seg(gw_server_t *s, const char *bucket, cn_manifest_t *m, size_t seg)
+{
+    const gw_bucket_t *b = gw_mgr_bucket_find(s, bucket);
+    const cn_manifest_seg_t *sg = &m->segs[seg];
+
+    if (b == NULL || b->redundancy.kind != CN_REDUND_EC || sg->size < s->conf.ec_min_object ||
+        sg->chunk_size > CN_EC_CHUNK_MAX || sg->prefix_len < 3 ||
+        memcmp(sg->prefix, "\x01" "c/", 3) != 0)
+        return;
+    cn_manifest_seg_set_ec(m, seg, b->redundancy.k, b->redundancy.m);
+}
+
+int gw_chunk_coded(gw_server_t *s, const char *bucket, uint64_t size)
+{
+    const gw_bucket_t *b = gw_mgr_bucket_find(s, bucket);
+
+    return b != NULL && b->redundancy.kind == CN_REDUND_EC && size >= s->conf.ec_min_object;
+}
 
 void gw_chunk_delete_replaced(gw_server_t *s, const cn_manifest_t *old,
                               const cn_manifest_t *keep)
@@ -36,10 +126,8 @@ void gw_chunk_delete_replaced(gw_server_t *s, const cn_manifest_t *old,
         for (size_t j = 0; keep != NULL && j < keep->nsegs && !kept; j++)
             kept = keep->segs[j].prefix_len == sg->prefix_len &&
                    memcmp(keep->segs[j].prefix, sg->prefix, sg->prefix_len) == 0;
-        for (uint64_t j = 0; !kept && j < cn_manifest_seg_chunks(sg); j++) {
-            cn_manifest_chunk_key(sg, j, &k);
-            gw_stor_delete_bg(s, k.data, k.len);
-        }
+        for (uint64_t j = 0; !kept && j < cn_manifest_seg_chunks(sg); j++)
+            gw_chunk_delete_bg(s, sg, j, &k);
     }
     cn_buf_dispose(&k);
 }
@@ -58,10 +146,8 @@ static void delete_written(gw_req_t *r)
     gw_obj_op_t *o = r->op;
     cn_buf_t k;
     cn_buf_init(&k);
-    for (uint64_t j = 0; j < o->next_chunk; j++) {
-        cn_manifest_chunk_key(&o->man.segs[0], j, &k);
-        gw_stor_delete_bg(r->srv, k.data, k.len);
-    }
+    for (uint64_t j = 0; j < o->next_chunk; j++)
+        gw_chunk_delete_bg(r->srv, &o->man.segs[0], j, &k);
     cn_buf_dispose(&k);
 }
 
@@ -142,23 +228,16 @@ static void pump(gw_req_t *r)
     gw_obj_op_t *o = r->op;
     const cn_manifest_seg_t *seg = &o->man.segs[0];
     const char *base = o->body.ptr;
-    cn_buf_t k;
-
-    cn_buf_init(&k);
     while (!o->failed && o->inflight < GW_CHUNK_WINDOW && o->next_chunk < o->nchunks) {
         uint64_t i = o->next_chunk++;
         uint64_t off = i * seg->chunk_size;
         uint64_t len = o->size - off < seg->chunk_size ? o->size - off : seg->chunk_size;
         uint8_t md5[CN_MD5_LEN];
         char etag[2 * CN_MD5_LEN + 1];
-        cn_msg_t *m = cn_msg_new(CN_OP_PUT);
 
-        /* TODO(ec): in a bucket whose redundancy (gw_bucket_t.redundancy) is ec:K+M, encode
-         * this chunk (common/ec.h) and send its K+M fragments to distinct owners instead of
-         * this one replicated put. #21 */
-        cn_manifest_chunk_key(seg, i, &k);
-        if (o->sse != NULL) /* ciphertext: its blocks' GCM tags check it; an MD5 of it would
-                             * cost a pass that no client sees (PERFORMANCE.md, SSE) */
+        if (o->sse != NULL || seg->ec_k) /* ciphertext: its blocks' GCM tags check it; a
+                             * coded chunk: its fragments' CRCs. An MD5 of it would cost a
+                             * pass that no client sees (PERFORMANCE.md, SSE) */
             etag[0] = '\0';
         else if (gw_req_chunk_md5(r, o->body, seg->chunk_size, i, md5) == 0)
             cn_hex(md5, sizeof(md5), etag);
@@ -166,26 +245,19 @@ static void pump(gw_req_t *r)
             cn_md5(base + off, len, md5);
             cn_hex(md5, sizeof(md5), etag);
         }
-        cn_msg_set_bytes(m, "key", k.data, k.len);
-        cn_msg_set_u64(m, "clock", 0);
-        cn_msg_set_str(m, "etag", etag);
-        cn_msg_set_bytes(m, "meta", "", 0);
-        cn_msg_set_u64(m, "flags", 0);
-        /* h2o keeps its body until we answer, and o->sse its ciphertext: no copy */
-        if (o->sse != NULL || gw_http_body_stable(&r->http))
-            cn_msg_set_body_ref(m, base + off, len);
-        else
-            cn_msg_set_body_copy(m, base + off, len);
         r->http.pending++;
         o->inflight++;
-        if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk_put, r) != 0) {
+        /* h2o keeps its body until we answer, and o->sse its ciphertext: no copy */
+        if (gw_chunk_write(r->srv, seg, i, base + off, len,
+                           o->sse != NULL || gw_http_body_stable(&r->http), etag, on_chunk_put,
+                           r) != 0) {
             r->http.pending--;
             o->inflight--;
             o->failed = CN_EUNAVAIL;
         }
-        gw_body_pager_release(base + off, len); /* in the RPC frame now: drop h2o's pages */
+        if (!seg->ec_k) /* in the RPC frame now (a coded chunk's: once encoded) */
+            gw_body_pager_release(base + off, len);
     }
-    cn_buf_dispose(&k);
     if (o->inflight)
         return;
     if (o->failed) {
@@ -213,6 +285,7 @@ void gw_chunk_put(gw_req_t *r)
         n = snprintf(prefix, sizeof(prefix), "\x01" "c/%s/%016" PRIx64 "/", o->key.data, ver);
         cn_manifest_add_seg(&o->man, prefix, (size_t)n, o->size, r->srv->conf.chunk_size);
     }
+    gw_chunk_code_seg(r->srv, r->route.bucket, &o->man, 0); /* its bucket's redundancy */
     o->man.size = o->size;
     snprintf(o->man.etag, sizeof(o->man.etag), "%s", o->etag);
     gw_s3_sse_manifest(r, &o->man); /* an encrypted object's record (s3_sse.h) */
@@ -287,24 +360,13 @@ int gw_chunk_read_send(gw_req_t *r, const cn_manifest_t *m, uint64_t pos, uint64
                        cn_rpc_done_fn cb, void *arg)
 {
     cn_chunk_ref_t ref;
-    cn_buf_t k;
-    cn_msg_t *msg;
-    int rc = 0;
+    int rc;
 
     if (cn_manifest_locate(m, pos, end, &ref) != 0)
         return CN_ECORRUPT;
-    cn_buf_init(&k);
-    cn_manifest_chunk_key(&m->segs[ref.seg], ref.idx, &k);
-    msg = cn_msg_new(CN_OP_GET);
-    cn_msg_set_bytes(msg, "key", k.data, k.len);
-    cn_msg_set_u64(msg, "offset", ref.off);
-    cn_msg_set_u64(msg, "length", ref.len);
     r->http.pending++;
-    if (gw_stor_send(r->srv, k.data, k.len, msg, cb, arg) != 0) {
+    if ((rc = gw_chunk_get(r->srv, &m->segs[ref.seg], ref.idx, ref.off, ref.len, cb, arg)))
         r->http.pending--;
-        rc = CN_EUNAVAIL;
-    }
-    cn_buf_dispose(&k);
     return rc;
 }
 

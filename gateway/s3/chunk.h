@@ -21,6 +21,28 @@ void gw_chunk_stream(gw_req_t *r);
  *  CN_EUNAVAIL (no route; nothing pending). */
 int gw_chunk_read_send(gw_req_t *r, const cn_manifest_t *m, uint64_t pos, uint64_t end,
                        cn_rpc_done_fn cb, void *arg);
+/** Writes chunk idx of seg, data[0, len) (its whole length), for cb: a replicated chunk as
+ *  one record under its key (etag: its chunk ETag, "" none), a coded one (seg->ec_k) as its
+ *  fragments (ec_chunk.h). data stays valid until cb when stable, else it is copied. 0 (cb
+ *  runs later, once) or CN_EUNAVAIL (no route; cb never runs). Nothing is counted pending. */
+int gw_chunk_write(gw_server_t *s, const cn_manifest_seg_t *seg, uint64_t idx, const void *data,
+                   size_t len, int stable, const char *etag, cn_rpc_done_fn cb, void *arg);
+/** Reads [off, off + len) (clamped to the chunk) of chunk idx of seg for cb, whose answer's
+ *  body is the bytes: one get of a replicated chunk, the fragments of a coded one. 0,
+ *  CN_ECORRUPT (off past the chunk) or CN_EUNAVAIL (no route); cb runs only on 0. */
+int gw_chunk_get(gw_server_t *s, const cn_manifest_seg_t *seg, uint64_t idx, uint64_t off,
+                 uint64_t len, cn_rpc_done_fn cb, void *arg);
+/** Deletes chunk idx of seg in the background (its record, or its fragments); scratch is a
+ *  buffer the call may use. */
+void gw_chunk_delete_bg(gw_server_t *s, const cn_manifest_seg_t *seg, uint64_t idx,
+                        cn_buf_t *scratch);
+/** Makes segment seg of m (a new write's, chunk keys "\x01c/...") erasure-coded when bucket's
+ *  redundancy policy is ec:K+M and the segment holds [gateway] ec_min_object_size bytes or
+ *  more; else leaves it replicated. The one place a write's redundancy is decided. */
+void gw_chunk_code_seg(gw_server_t *s, const char *bucket, cn_manifest_t *m, size_t seg);
+/** 1 when an object of size bytes in bucket is to be erasure-coded (so stored as chunks even
+ *  under chunk_size). */
+int gw_chunk_coded(gw_server_t *s, const char *bucket, uint64_t size);
 /** Deletes every chunk of m in the background (best effort, failures logged). */
 void gw_chunk_delete_all(gw_server_t *s, const cn_manifest_t *m);
 /** Deletes the chunks of old, the manifest a write replaced (its want_prev answer), but those

@@ -72,8 +72,6 @@ static void on_chunk_get(int status, cn_msg_t *resp, void *arg)
     int rc = status ? status : cn_msg_rc(resp);
     gw_obj_op_t *o;
     struct gw_copy_state *cs;
-    cn_buf_t k;
-    cn_msg_t *m;
     char etag[80] = "";
 
     if (gw_req_rpc_done(r)) {
@@ -94,23 +92,16 @@ static void on_chunk_get(int status, cn_msg_t *resp, void *arg)
         copy_pump(r);
         return;
     }
-    cn_buf_init(&k);
-    cn_manifest_chunk_key(&o->man.segs[cc->seg], cc->idx, &k);
     cn_msg_get_str(resp, "etag", etag, sizeof(etag));
-    m = cn_msg_new(CN_OP_PUT);
-    cn_msg_set_bytes(m, "key", k.data, k.len);
-    cn_msg_set_u64(m, "clock", 0);
-    cn_msg_set_str(m, "etag", etag);
-    cn_msg_set_bytes(m, "meta", "", 0);
-    cn_msg_set_u64(m, "flags", 0);
     {
-        size_t blen;
-        void *body = cn_msg_steal_body(resp, &blen);
-        cn_msg_set_body(m, body, blen);
+        cn_slice_t b = cn_msg_body(resp);
+
+        r->http.pending++;
+        rc = gw_chunk_write(r->srv, &o->man.segs[cc->seg], cc->idx, b.ptr, b.len, 0, etag,
+                            on_chunk_put, cc);
     }
     cn_msg_free(resp);
-    r->http.pending++;
-    if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk_put, cc) != 0) {
+    if (rc != 0) {
         r->http.pending--;
         cn_free(cc);
         cs->inflight--;
@@ -118,16 +109,12 @@ static void on_chunk_get(int status, cn_msg_t *resp, void *arg)
             cs->failed = CN_EUNAVAIL;
         copy_pump(r);
     }
-    cn_buf_dispose(&k);
 }
 
 static void copy_pump(gw_req_t *r)
 {
     gw_obj_op_t *o = r->op;
     struct gw_copy_state *cs = state_of(r);
-    cn_buf_t k;
-
-    cn_buf_init(&k);
     while (!cs->failed && cs->inflight < COPY_WINDOW && cs->seg < cs->src.nsegs) {
         const cn_manifest_seg_t *sg = &cs->src.segs[cs->seg];
         if (cs->idx >= cn_manifest_seg_chunks(sg)) {
@@ -136,22 +123,18 @@ static void copy_pump(gw_req_t *r)
             continue;
         }
         struct copy_chunk *cc = cn_calloc(1, sizeof(*cc));
-        cn_msg_t *m = cn_msg_new(CN_OP_GET);
         cc->r = r;
         cc->seg = cs->seg;
         cc->idx = cs->idx++;
-        cn_manifest_chunk_key(sg, cc->idx, &k);
-        cn_msg_set_bytes(m, "key", k.data, k.len);
         r->http.pending++;
         cs->inflight++;
-        if (gw_stor_send(r->srv, k.data, k.len, m, on_chunk_get, cc) != 0) {
+        if (gw_chunk_get(r->srv, sg, cc->idx, 0, UINT64_MAX, on_chunk_get, cc) != 0) {
             r->http.pending--;
             cs->inflight--;
             cn_free(cc);
             cs->failed = CN_EUNAVAIL;
         }
     }
-    cn_buf_dispose(&k);
     if (cs->inflight)
         return;
     if (cs->failed) {
@@ -296,6 +279,7 @@ static void on_source(int status, cn_msg_t *resp, void *arg)
             cn_buf_appendf(&pfx, "\x01" "c/%s/%016" PRIx64 ".%zu/", o->key.data, ver, i);
             cn_manifest_add_seg(&o->man, pfx.data, pfx.len, cs->src.segs[i].size,
                                 cs->src.segs[i].chunk_size);
+            gw_chunk_code_seg(r->srv, r->route.bucket, &o->man, i); /* the destination's */
         }
         cn_buf_dispose(&pfx);
         cn_manifest_copy_parts(&o->man, &cs->src); /* one segment for one: its parts stay */
@@ -520,27 +504,23 @@ static void part_step(gw_req_t *r)
     gw_obj_op_t *o = r->op;
     struct gw_copy_state *cs = state_of(r);
     uint64_t csize = o->man.segs[0].chunk_size;
-    cn_buf_t k;
-    cn_msg_t *m;
 
-    cn_buf_init(&k);
     if (cs->acc.len >= csize || (cs->pos >= cs->end && cs->acc.len)) {
         size_t n = cs->acc.len < csize ? cs->acc.len : (size_t)csize;
         uint8_t md5[CN_MD5_LEN];
         char hex[2 * CN_MD5_LEN + 1];
-        cn_manifest_chunk_key(&o->man.segs[0], cs->out_idx++, &k);
-        cn_md5(cs->acc.data, n, md5);
-        cn_hex(md5, sizeof(md5), hex);
-        m = cn_msg_new(CN_OP_PUT);
-        cn_msg_set_bytes(m, "key", k.data, k.len);
-        cn_msg_set_u64(m, "clock", 0);
-        cn_msg_set_str(m, "etag", hex);
-        cn_msg_set_bytes(m, "meta", "", 0);
-        cn_msg_set_u64(m, "flags", 0);
-        cn_msg_set_body_copy(m, cs->acc.data, n);
-        cn_buf_consume(&cs->acc, n);
+        int rc;
+
+        hex[0] = '\0';
+        if (!o->man.segs[0].ec_k) { /* a coded chunk's fragments have their CRCs */
+            cn_md5(cs->acc.data, n, md5);
+            cn_hex(md5, sizeof(md5), hex);
+        }
         r->http.pending++;
-        if (gw_stor_send(r->srv, k.data, k.len, m, on_part_chunk_put, r) != 0) {
+        rc = gw_chunk_write(r->srv, &o->man.segs[0], cs->out_idx++, cs->acc.data, n, 0, hex,
+                            on_part_chunk_put, r);
+        cn_buf_consume(&cs->acc, n);
+        if (rc != 0) {
             r->http.pending--;
             gw_chunk_delete_all(r->srv, &o->man);
             gw_req_error(r, GW_S3_SERVICE_UNAVAILABLE, NULL);
@@ -559,7 +539,6 @@ static void part_step(gw_req_t *r)
         o->man_ready = 1;
         gw_obj_put_start(r);
     }
-    cn_buf_dispose(&k);
 }
 
 /* x-amz-copy-source-range "bytes=first-last" against a source of total bytes. */
@@ -657,6 +636,7 @@ static void on_part_source(int status, cn_msg_t *resp, void *arg)
     cn_manifest_dispose(&o->man);
     cn_manifest_add_seg(&o->man, o->chunk_prefix, strlen(o->chunk_prefix), len,
                         r->srv->conf.chunk_size);
+    gw_chunk_code_seg(r->srv, r->route.bucket, &o->man, 0);
     o->man.size = len;
     o->size = len;
     cs->pos = off;

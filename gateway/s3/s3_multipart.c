@@ -1101,9 +1101,12 @@ static void complete_build(gw_req_t *r)
             return;
         }
         cn_digest_update(d, md5, sizeof(md5));
-        for (size_t j = 0; j < p->man.nsegs; j++)
+        for (size_t j = 0; j < p->man.nsegs; j++) {
             cn_manifest_add_seg(&o->man, p->man.segs[j].prefix, p->man.segs[j].prefix_len,
                                 p->man.segs[j].size, p->man.segs[j].chunk_size);
+            cn_manifest_seg_set_ec(&o->man, o->man.nsegs - 1, p->man.segs[j].ec_k,
+                                   p->man.segs[j].ec_m); /* as the part was written */
+        }
         if (p->man.nsegs == 0) { /* an empty part: one empty segment keeps the table whole */
             cn_manifest_add_seg(&o->man, "\x01" "e/", 3, 0, 1);
             cn_manifest_add_part(&o->man, p->number, 1, p->checksum);

@@ -238,7 +238,8 @@ static void put_continue(gw_req_t *r)
     gw_obj_op_t *o = r->op;
     if (o->man_ready)
         gw_chunk_put_manifest(r);
-    else if (o->force_chunked || o->size > r->srv->conf.chunk_size)
+    else if (o->force_chunked || o->size > r->srv->conf.chunk_size ||
+             gw_chunk_coded(r->srv, r->route.bucket, o->size)) /* coded: always chunks */
         gw_chunk_put(r);
     else
         put_small(r);

@@ -36,6 +36,7 @@
 #define STOR_OP_RECOVER_STATUS "recover_status"
 #define STOR_OP_REBALANCE_STATUS "rebalance_status"
 #define STOR_OP_MOVE "move"
+#define STOR_OP_FRAG_HANDOFF "frag_handoff"
 
 #define STOR_NAME_MAX CN_RING_NAME_MAX
 #define STOR_READ_SET_MAX (2 * CN_RING_MAX_REPLICAS)
@@ -184,6 +185,24 @@ const stor_version_t *stor_gather_newest(const struct stor_server *s,
                                          const stor_version_t *local, const stor_gather_t *g,
                                          size_t *answered);
 void stor_gather_free(stor_gather_t *g);
+
+/* ---- erasure-coded fragments (storage/cluster/frag_rebuild.c) --------------------------- */
+
+/** Rebuilds the fragment key (a key cn_frag_key_parse accepts) from its chunk's other
+ *  fragments, read from their owners (ring cur, and prev). cb gets v (owned: dispose and
+ *  free): rc 0 with the rebuilt record (m: the write's clock and mtime, body: header and
+ *  payload) or a tombstone newer than every write that has K good fragments; CN_ENOENT when
+ *  no owner holds any of the chunk's fragments; CN_EUNAVAIL when some answered but fewer than
+ *  K good fragments of one write did. */
+void stor_frag_rebuild(struct stor_server *s, cn_slice_t key, stor_read_cb cb, void *arg);
+/** The op frag_handoff {key, target}: queues (key, target) and answers once persistent.
+ *  Returns 1 when req was this op (answered), 0 otherwise. */
+int stor_frag_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req);
+/** recover_node's part for a fragment key this node holds: appends to keys (u32 length +
+ *  key, repeated) the keys of the same chunk's fragments owned by target that this node is
+ *  one of the two nodes to rebuild, and returns how many. 0 for any other key. */
+size_t stor_frag_recover_targets(const struct stor_server *s, cn_slice_t key,
+                                 const char *target, cn_buf_t *keys);
 
 /* ---- object lock (storage/cluster/lock_check.c) ------------------------------------------ */
 

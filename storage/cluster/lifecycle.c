@@ -301,10 +301,11 @@ static void delete_chunks(struct stor_lc *lc, const void *man, size_t len)
     }
     cn_buf_init(&k);
     for (size_t i = 0; i < m.nsegs; i++)
-        for (uint64_t j = 0; j < cn_manifest_seg_chunks(&m.segs[i]); j++) {
-            cn_manifest_chunk_key(&m.segs[i], j, &k);
-            call(lc, delete_msg(cn_slice(k.data, k.len)), NULL, THEN_NOTHING, NULL, 0);
-        }
+        for (uint64_t j = 0; j < cn_manifest_seg_chunks(&m.segs[i]); j++)
+            for (unsigned r = 0; r < cn_manifest_seg_records(&m.segs[i]); r++) {
+                cn_manifest_record_key(&m.segs[i], j, r, &k); /* its record or fragments */
+                call(lc, delete_msg(cn_slice(k.data, k.len)), NULL, THEN_NOTHING, NULL, 0);
+            }
     cn_buf_dispose(&k);
     cn_manifest_dispose(&m);
 }

@@ -510,8 +510,24 @@ static void handle(struct batch *b, size_t i)
     stor_owners_of(s->ring_cur, key, s->levels.n, &cur);
     switch (sc->kind) {
     case SCAN_NODE:
-        if (stor_owners_has(&cur, sc->target))
+        if (stor_owners_has(&cur, sc->target)) {
             walk_add(b, i, sc->target);
+        } else if (!(b->v[i].m.flags & (CN_OBJ_TOMBSTONE | STOR_IDX_BAD))) {
+            /* a fragment: target's fragments of the same chunk are rebuilt, not copied */
+            cn_buf_t fks;
+            size_t nf, at = 0;
+
+            cn_buf_init(&fks);
+            nf = stor_frag_recover_targets(s, key, sc->target, &fks);
+            for (size_t f = 0; f < nf; f++) {
+                uint32_t l;
+
+                memcpy(&l, fks.data + at, 4);
+                queue(b, cn_slice(fks.data + at + 4, l), sc->target, STOR_R_NODE);
+                at += 4 + l;
+            }
+            cn_buf_dispose(&fks);
+        }
         break;
     case SCAN_REBAL: {
         int owner = stor_owners_has(&cur, self);

@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/ec_key.h"
 #include "common/err.h"
 #include "common/hash.h"
 #include "common/log.h"
@@ -519,6 +520,7 @@ struct rjob {
     stor_version_t *lv;        /* the local version */
     stor_version_t tv;         /* the target's (head) */
     stor_gather_t *g;          /* the newest from others, when fetched */
+    stor_version_t *rv;        /* a fragment rebuilt from its chunk's others */
     const stor_version_t *pushed; /* the version sent, if any (its bytes are counted) */
     int self_target;
 };
@@ -595,6 +597,10 @@ static void job_end(struct rjob *j, int rc)
     }
     if (j->g != NULL)
         stor_gather_free(j->g);
+    if (j->rv != NULL) {
+        stor_version_dispose(j->rv);
+        cn_free(j->rv);
+    }
     j->magic = 0;
     cn_free(j);
 }
@@ -670,10 +676,43 @@ static void on_others(stor_gather_t *g, void *arg)
         push(j, bv);
 }
 
+/* A fragment has no other copy: it is rebuilt from its chunk's other fragments. */
+static void on_rebuilt(struct stor_server *s, stor_version_t *v, void *arg)
+{
+    struct rjob *j = arg;
+    const stor_version_t *have = j->self_target ? j->lv : &j->tv;
+
+    CN_CHECK_OBJ(j, STOR_RJOB_MAGIC);
+    j->rv = v;
+    if (v->rc == CN_ENOENT) { /* no fragment anywhere: as on_others, while young */
+        int young = cn_now_ms() - j->e->created_ms <
+                    STOR_RQ_SETTLE_TIMEOUTS * s->conf->repl_timeout_ms;
+        job_end(j, young && !stor_version_found(have) ? CN_EUNAVAIL : 0);
+        return;
+    }
+    if (v->rc != 0) {
+        job_end(j, v->rc);
+        return;
+    }
+    if (stor_version_found(have) && have->m.clock >= v->m.clock) {
+        job_end(j, 0);
+        return;
+    }
+    if (j->self_target)
+        stor_local_write(s, jkey(j), &v->m, cn_slice(v->body.data, v->body.len),
+                         on_self_write, j);
+    else
+        push(j, v);
+}
+
 static void fetch_others(struct rjob *j)
 {
     stor_owners_t ask;
 
+    if (cn_frag_key_parse(j->e->key.data, j->e->key.len, NULL)) {
+        stor_frag_rebuild(j->s, jkey(j), on_rebuilt, j);
+        return;
+    }
     stor_read_set(j->s, jkey(j), stor_self(j->s), j->e->target, &ask);
     stor_gather_start(j->s, jkey(j), &ask, CN_OP_GET, 0, UINT64_MAX, on_others, j);
 }

@@ -6,8 +6,9 @@
 # policies are refused with the rule they break, and ec:K+M with K+M above the ring's
 # storage nodes with the nodes it needs: ec:4+2 and ec:3+1 on 3 (ec:2+1, exactly 3, is
 # accepted), then, after 3 more nodes are attached and rebalanced in as the refusal advises,
-# ec:4+2 is accepted and ec:4+3 refused. The policy survives manager restarts, and writes to
-# an ec:4+2 bucket still make N whole copies (it is not applied to data yet).
+# ec:4+2 is accepted and ec:4+3 refused. The policy survives manager restarts, and a write to
+# the ec:4+2 bucket is coded: its manifest has N = 3 copies and its one chunk 6 fragments, one
+# on each storage node (the fault tests 29-32 test the data path itself).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -160,7 +161,7 @@ expect_eq "photos keeps ec:4+2 after the refusals" "ec:4+2" "$(policy photos)"
 check "the manager restarts a third time" restart_manager || t_abort "the manager did not come back"
 expect_eq "ec:4+2 survives a manager restart" "ec:4+2" "$(policy photos)"
 
-# ---- not applied to data: writes to an ec bucket replicate as before ---------------------
+# ---- applied to data: a write to the ec bucket is coded ----------------------------------
 check "6 storage nodes and the gateway are running" cl_wait_running 7 30
 check "gateway answers after the restarts" t_wait_signed
 head -c 300000 /dev/urandom >"$tmp/obj"
@@ -180,7 +181,28 @@ wait_copies() {
         sleep 0.3
     done
 }
-check "whereis: N=3 whole copies of photos/k (replicated, not 6 fragments)" \
-    wait_copies photos/k 3
+check "whereis: N=3 copies of photos/k's manifest" wait_copies photos/k 3
+# frag_nodes: how many storage nodes' containers hold a fragment header (ec_frag.h's magic)
+frag_nodes() {
+    local i n=0
+    for i in 0 1 2 3 4 5; do
+        grep -q -a CNEF "$tmp"/data/storage$i/containers/* 2>/dev/null && n=$((n + 1))
+    done
+    echo "$n"
+}
+# coded_put: PUTs photos/k again until its chunk is coded: the gateway learns a bucket's
+# configuration from the manager's feed, a moment after set-bucket-redundancy (and the
+# manager restarted just before)
+coded_put() {
+    local deadline=$((SECONDS + 20))
+    until [ "$(frag_nodes)" = 6 ]; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sigv4 -o /dev/null -T "$tmp/obj" "$endpoint/photos/k"
+        sleep 0.5
+    done
+}
+check "its one chunk is 6 fragments, one on each storage node" coded_put
+expect_eq "GET gives the coded object's bytes back" "$(sha256sum <"$tmp/obj")" \
+    "$(sigv4 "$endpoint/photos/k" | sha256sum)"
 
 t_summary

@@ -1,0 +1,536 @@
+/*
+ * gateway/s3/ec_chunk.c: erasure-coded chunks (see ec_chunk.h): the write (encode on the
+ * thread pool, K + M puts, quorum, handoffs), the read (data fragments, else a degraded
+ * decode) and the delete.
+ * Lifetimes: a write or read is its own heap object, alive until its last RPC came back and
+ * its callback ran; it never touches the request it serves (the caller's callback does, as
+ * for any RPC), so a client going away needs nothing here.
+ */
+#include "gateway/s3/ec_chunk.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/ec.h"
+#include "common/ec_frag.h"
+#include "common/ec_key.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/proto.h"
+#include "common/work.h"
+#include "gateway/gateway.h"
+#include "gateway/link/stor_link.h"
+
+#define EC_WRITE_MAGIC 0x65637772u /* "ecwr" */
+#define EC_READ_MAGIC 0x65637264u  /* "ecrd" */
+#define OP_FRAG_HANDOFF "frag_handoff" /* storage/cluster/frag_rebuild.c */
+
+unsigned gw_ec_write_quorum(const gw_server_t *s, unsigned k, unsigned m)
+{
+    uint64_t w = s->conf.ec_write_quorum;
+
+    if (w == 0)
+        w = k + 1;
+    if (w < k)
+        w = k;
+    if (w > k + m)
+        w = k + m;
+    return (unsigned)w;
+}
+
+/* the length of chunk idx of seg (the last one may be short) */
+static uint64_t chunk_len(const cn_manifest_seg_t *seg, uint64_t idx)
+{
+    uint64_t off = idx * seg->chunk_size;
+    return seg->size - off < seg->chunk_size ? seg->size - off : seg->chunk_size;
+}
+
+/* a finished operation's answer, in the form of an RPC's */
+static void answer(cn_rpc_done_fn cb, void *arg, int rc, const void *body, size_t len)
+{
+    cn_msg_t *resp = cn_msg_new(CN_OP_GET);
+
+    cn_msg_set_rc(resp, rc);
+    if (body != NULL)
+        cn_msg_set_body_copy(resp, body, len);
+    cb(0, resp, arg);
+}
+
+/* ---- write ---------------------------------------------------------------------------- */
+
+struct ec_write;
+struct frag_call {
+    struct ec_write *w;
+    unsigned i;
+};
+
+struct ec_write {
+    uint32_t magic;
+    gw_server_t *s;
+    cn_buf_t ckey;               /* the chunk's key */
+    unsigned k, m, q;            /* code and write quorum */
+    uint64_t clock;
+    const uint8_t *src;          /* the chunk's bytes (w->copy when not stable) */
+    uint8_t *copy;
+    size_t len, flen;            /* chunk and fragment payload lengths */
+    uint8_t *frags;              /* K + M stored fragments: header + payload each */
+    int enc_rc;
+    uv_work_t work;
+    unsigned pending, ok;
+    uint8_t failed[CN_EC_MAX_FRAGS];
+    struct frag_call calls[CN_EC_MAX_FRAGS];
+    int last_err;
+    cn_rpc_done_fn cb;
+    void *arg;
+};
+
+static uint8_t *frag_at(const struct ec_write *w, unsigned i)
+{
+    return w->frags + (size_t)i * (CN_FRAG_HDR_LEN + w->flen);
+}
+
+static void write_end(struct ec_write *w, int rc)
+{
+    if (rc != 0)
+        CN_LOG(CN_LOG_WARN, "coded chunk %s (%u+%u): %u of %u fragments durable: %s",
+               w->ckey.data + 1, w->k, w->m, w->ok, w->k + w->m, cn_strerror(rc));
+    answer(w->cb, w->arg, rc, NULL, 0);
+    cn_buf_dispose(&w->ckey);
+    cn_free(w->copy);
+    cn_free(w->frags);
+    w->magic = 0;
+    cn_free(w);
+}
+
+static void handoff_done(struct ec_write *w, int rc)
+{
+    if (rc != 0)
+        w->last_err = rc;
+    if (--w->pending == 0)
+        write_end(w, w->last_err ? CN_EUNAVAIL : 0);
+}
+
+static void on_handoff(int status, cn_msg_t *resp, void *arg)
+{
+    struct ec_write *w = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+
+    CN_CHECK_OBJ(w, EC_WRITE_MAGIC);
+    if (resp)
+        cn_msg_free(resp);
+    if (rc == 0)
+        cn_metric_add(w->s->metrics.ec_handoffs, NULL, 1);
+    else
+        CN_LOG(CN_LOG_WARN, "coded chunk %s: handing a fragment over: %s", w->ckey.data + 1,
+               cn_strerror(rc));
+    handoff_done(w, rc);
+}
+
+/* The quorum is there: each fragment that did not land goes to the repair queue of the chunk
+ * key's first live owner, and the write is acked once every one is persistent there. */
+static void handoff_failed(struct ec_write *w)
+{
+    cn_buf_t fk;
+    const cn_ring_node_t *owner;
+
+    cn_buf_init(&fk);
+    w->last_err = 0;
+    w->pending = 1; /* held while sending */
+    for (unsigned i = 0; i < w->k + w->m; i++) {
+        if (!w->failed[i])
+            continue;
+        cn_frag_key(w->ckey.data, w->ckey.len, w->k, w->m, i, &fk);
+        if (w->s->mgr.ring == NULL ||
+            cn_ring_lookup(w->s->mgr.ring, fk.data, fk.len, 1, &owner) != 1) {
+            w->last_err = CN_EUNAVAIL;
+            continue;
+        }
+        cn_msg_t *m = cn_msg_new(OP_FRAG_HANDOFF);
+        cn_msg_set_bytes(m, "key", fk.data, fk.len);
+        cn_msg_set_str(m, "target", owner->name);
+        w->pending++;
+        if (gw_stor_send(w->s, w->ckey.data, w->ckey.len, m, on_handoff, w) != 0) {
+            w->pending--;
+            w->last_err = CN_EUNAVAIL;
+        }
+    }
+    cn_buf_dispose(&fk);
+    handoff_done(w, 0); /* the hold */
+}
+
+static void frag_record(struct ec_write *w, unsigned i, int rc)
+{
+    if (rc == 0 || rc == CN_ESTALE) { /* ESTALE: this write's own copy, sent again */
+        w->ok++;
+        return;
+    }
+    w->failed[i] = 1;
+    w->last_err = rc;
+    CN_LOG(CN_LOG_INFO, "coded chunk %s: fragment %u: %s", w->ckey.data + 1, i,
+           cn_strerror(rc));
+}
+
+/* One put (or the sender's hold) is over: when it was the last, the quorum decides. */
+static void frag_settle(struct ec_write *w)
+{
+    if (--w->pending > 0)
+        return;
+    if (w->ok < w->q)
+        write_end(w, w->last_err ? w->last_err : CN_EUNAVAIL);
+    else if (w->ok < w->k + w->m)
+        handoff_failed(w);
+    else
+        write_end(w, 0);
+}
+
+static void on_frag_put(int status, cn_msg_t *resp, void *arg)
+{
+    struct frag_call *c = arg;
+    int rc = status ? status : cn_msg_rc(resp);
+
+    CN_CHECK_OBJ(c->w, EC_WRITE_MAGIC);
+    if (resp)
+        cn_msg_free(resp);
+    frag_record(c->w, c->i, rc);
+    frag_settle(c->w);
+}
+
+/* Thread pool: the fragments and their headers. */
+static void run_encode(uv_work_t *wk)
+{
+    struct ec_write *w = wk->data;
+    uint8_t *payload[CN_EC_MAX_FRAGS];
+    uint8_t id[CN_FRAG_ID_LEN];
+    cn_ec_t *ec;
+
+    if ((w->enc_rc = cn_ec_create(w->k, w->m, &ec)) != 0)
+        return;
+    for (unsigned i = 0; i < w->k + w->m; i++)
+        payload[i] = frag_at(w, i) + CN_FRAG_HDR_LEN;
+    w->enc_rc = cn_ec_encode(ec, w->src, w->len, payload);
+    cn_ec_destroy(ec);
+    if (w->enc_rc != 0)
+        return;
+    cn_frag_chunk_id(w->ckey.data, w->ckey.len, id);
+    for (unsigned i = 0; i < w->k + w->m; i++) {
+        cn_frag_hdr_t h = {.k = (uint8_t)w->k, .m = (uint8_t)w->m, .index = (uint8_t)i,
+                           .clock = w->clock, .chunk_len = w->len};
+        memcpy(h.chunk_id, id, sizeof(id));
+        cn_frag_encode(&h, payload[i], frag_at(w, i));
+    }
+}
+
+/* Back on the loop: the K + M puts, all at once. */
+static void after_encode(uv_work_t *wk, int status)
+{
+    struct ec_write *w = wk->data;
+    cn_buf_t fk;
+
+    CN_CHECK_OBJ(w, EC_WRITE_MAGIC);
+    if (status != 0) /* never ran (cn_work_queue logged why): run it here */
+        run_encode(wk);
+    cn_free(w->copy); /* the fragments hold the bytes now */
+    w->copy = NULL;
+    w->src = NULL;
+    if (w->enc_rc != 0) {
+        write_end(w, w->enc_rc);
+        return;
+    }
+    cn_buf_init(&fk);
+    w->pending = 1; /* held while sending */
+    for (unsigned i = 0; i < w->k + w->m; i++) {
+        cn_msg_t *m = cn_msg_new(CN_OP_PUT);
+
+        cn_frag_key(w->ckey.data, w->ckey.len, w->k, w->m, i, &fk);
+        cn_msg_set_bytes(m, "key", fk.data, fk.len);
+        cn_msg_set_u64(m, "clock", w->clock); /* one clock for all: the header's */
+        cn_msg_set_str(m, "etag", "");
+        cn_msg_set_bytes(m, "meta", "", 0);
+        cn_msg_set_u64(m, "flags", 0);
+        cn_msg_set_body_ref(m, frag_at(w, i), CN_FRAG_HDR_LEN + w->flen); /* freed last */
+        w->calls[i] = (struct frag_call){w, i};
+        w->pending++;
+        if (gw_stor_send(w->s, fk.data, fk.len, m, on_frag_put, &w->calls[i]) != 0) {
+            w->pending--;
+            frag_record(w, i, CN_EUNAVAIL);
+        }
+    }
+    cn_buf_dispose(&fk);
+    frag_settle(w); /* the hold */
+}
+
+int gw_ec_write(gw_server_t *s, const cn_manifest_seg_t *seg, uint64_t idx, const void *data,
+                size_t len, int stable, cn_rpc_done_fn cb, void *arg)
+{
+    struct ec_write *w = cn_calloc(1, sizeof(*w));
+
+    CN_ASSERT(seg->ec_k >= 1 && len <= CN_EC_CHUNK_MAX);
+    w->magic = EC_WRITE_MAGIC;
+    w->s = s;
+    cn_buf_init(&w->ckey);
+    cn_manifest_chunk_key(seg, idx, &w->ckey);
+    w->k = seg->ec_k;
+    w->m = seg->ec_m;
+    w->q = gw_ec_write_quorum(s, w->k, w->m);
+    w->clock = cn_hlc_next();
+    w->len = len;
+    w->flen = (size_t)cn_ec_frag_len_k(w->k, len);
+    w->frags = cn_malloc((size_t)(w->k + w->m) * (CN_FRAG_HDR_LEN + w->flen));
+    if (stable) {
+        w->src = data;
+    } else {
+        w->copy = cn_malloc(len ? len : 1);
+        memcpy(w->copy, data, len);
+        w->src = w->copy;
+    }
+    w->cb = cb;
+    w->arg = arg;
+    w->work.data = w;
+    cn_work_queue(s->loop, &w->work, run_encode, after_encode, "erasure coding");
+    return 0;
+}
+
+/* ---- read ----------------------------------------------------------------------------- */
+
+enum { FR_UNASKED = 0, FR_PENDING, FR_GOOD, FR_BAD };
+
+struct ec_read;
+struct read_call {
+    struct ec_read *rd;
+    unsigned i;
+};
+
+struct ec_read {
+    uint32_t magic;
+    gw_server_t *s;
+    cn_buf_t ckey;
+    unsigned k, m;
+    uint64_t len_chunk, flen;   /* the chunk's length (the manifest's word) and F */
+    uint64_t off, len;          /* the range asked */
+    uint8_t id[CN_FRAG_ID_LEN];
+    unsigned pending;
+    int degraded, last_err;
+    uint8_t state[CN_EC_MAX_FRAGS];
+    cn_frag_hdr_t hdr[CN_EC_MAX_FRAGS];
+    cn_msg_t *resp[CN_EC_MAX_FRAGS];        /* a good fragment's answer (its body) */
+    const uint8_t *payload[CN_EC_MAX_FRAGS];
+    struct read_call calls[CN_EC_MAX_FRAGS];
+    cn_rpc_done_fn cb;
+    void *arg;
+};
+
+static void read_end(struct ec_read *rd, int rc, const void *body, size_t len)
+{
+    const char *kind = rc != 0 ? "failed" : rd->degraded ? "degraded" : "normal";
+
+    cn_metric_add(rd->s->metrics.ec_reads, (const char *[]){kind}, 1);
+    if (rc != 0)
+        CN_LOG(CN_LOG_WARN, "coded chunk %s (%u+%u): read: %s", rd->ckey.data + 1, rd->k, rd->m,
+               cn_strerror(rc));
+    answer(rd->cb, rd->arg, rc, body, len);
+    for (unsigned i = 0; i < rd->k + rd->m; i++)
+        if (rd->resp[i] != NULL)
+            cn_msg_free(rd->resp[i]);
+    cn_buf_dispose(&rd->ckey);
+    rd->magic = 0;
+    cn_free(rd);
+}
+
+/* the data fragments holding [off, off + len) */
+static void data_span(const struct ec_read *rd, unsigned *lo, unsigned *hi)
+{
+    *lo = (unsigned)(rd->off / rd->flen);
+    *hi = (unsigned)((rd->off + rd->len - 1) / rd->flen);
+}
+
+static void ask(struct ec_read *rd, unsigned i);
+static void read_settle(struct ec_read *rd);
+
+/* The range from data fragments alone, when every one it needs is good and of one write. */
+static int try_fast(struct ec_read *rd)
+{
+    unsigned lo, hi;
+    uint8_t *out;
+    size_t at = 0;
+
+    data_span(rd, &lo, &hi);
+    for (unsigned i = lo; i <= hi; i++)
+        if (rd->state[i] != FR_GOOD || !cn_frag_same_chunk(&rd->hdr[i], &rd->hdr[lo]))
+            return 0;
+    out = cn_malloc(rd->len);
+    for (unsigned i = lo; i <= hi; i++) {
+        uint64_t from = i == lo ? rd->off - (uint64_t)i * rd->flen : 0;
+        uint64_t to = i == hi ? rd->off + rd->len - (uint64_t)i * rd->flen : rd->flen;
+
+        memcpy(out + at, rd->payload[i] + from, to - from);
+        at += to - from;
+    }
+    read_end(rd, 0, out, rd->len);
+    cn_free(out);
+    return 1;
+}
+
+/* Every fragment was asked: rebuild the range from K good ones of the newest write that has
+ * K (fragments of an older write of the same key are never mixed in: cn_frag_same_chunk). */
+static void decode(struct ec_read *rd)
+{
+    const uint8_t *frags[CN_EC_MAX_FRAGS] = {0};
+    uint8_t present[CN_EC_MAX_FRAGS] = {0};
+    int best = -1;
+    unsigned n = rd->k + rd->m, have;
+    uint8_t *chunk;
+    cn_ec_t *ec;
+    int rc;
+
+    for (unsigned i = 0; i < n; i++) {
+        if (rd->state[i] != FR_GOOD || (best >= 0 && rd->hdr[i].clock <= rd->hdr[best].clock))
+            continue;
+        have = 0;
+        for (unsigned j = 0; j < n; j++)
+            have += rd->state[j] == FR_GOOD && cn_frag_same_chunk(&rd->hdr[j], &rd->hdr[i]);
+        if (have >= rd->k)
+            best = (int)i;
+    }
+    if (best < 0) {
+        read_end(rd, CN_EUNAVAIL, NULL, 0);
+        return;
+    }
+    for (unsigned i = 0; i < n; i++)
+        if (rd->state[i] == FR_GOOD && cn_frag_same_chunk(&rd->hdr[i], &rd->hdr[best])) {
+            present[i] = 1;
+            frags[i] = rd->payload[i];
+        }
+    if ((rc = cn_ec_create(rd->k, rd->m, &ec)) != 0) {
+        read_end(rd, rc, NULL, 0);
+        return;
+    }
+    /* the whole chunk: a degraded read is the rare path, and a chunk is a few MiB */
+    chunk = cn_malloc(rd->len_chunk ? rd->len_chunk : 1);
+    rc = cn_ec_reconstruct_chunk(ec, frags, present, rd->flen, chunk, rd->len_chunk);
+    cn_ec_destroy(ec);
+    if (rc == 0)
+        read_end(rd, 0, chunk + rd->off, rd->len);
+    else
+        read_end(rd, CN_ECORRUPT, NULL, 0);
+    cn_free(chunk);
+}
+
+/* Nothing is pending: the fast path, else ask what was not asked yet, else decode. */
+static void read_settle(struct ec_read *rd)
+{
+    if (rd->pending > 0)
+        return;
+    if (!rd->degraded && try_fast(rd))
+        return;
+    if (!rd->degraded) {
+        rd->degraded = 1;
+        rd->pending = 1; /* held while asking */
+        for (unsigned i = 0; i < rd->k + rd->m; i++)
+            if (rd->state[i] == FR_UNASKED)
+                ask(rd, i);
+        if (--rd->pending > 0)
+            return;
+    }
+    decode(rd);
+}
+
+static void on_frag_get(int status, cn_msg_t *resp, void *arg)
+{
+    struct read_call *c = arg;
+    struct ec_read *rd = c->rd;
+    unsigned i = c->i;
+    int rc = status ? status : cn_msg_rc(resp);
+    cn_frag_hdr_t h;
+    const uint8_t *payload;
+
+    CN_CHECK_OBJ(rd, EC_READ_MAGIC);
+    if (rc == 0) {
+        cn_slice_t b = cn_msg_body(resp);
+
+        /* the fragment of this chunk and index, of the length the manifest says */
+        if (cn_frag_decode(b.ptr, b.len, &h, &payload) != 0 || h.index != i || h.k != rd->k ||
+            h.m != rd->m || h.chunk_len != rd->len_chunk ||
+            memcmp(h.chunk_id, rd->id, sizeof(rd->id)) != 0)
+            rc = CN_ECORRUPT;
+    }
+    if (rc == 0) {
+        rd->state[i] = FR_GOOD;
+        rd->hdr[i] = h;
+        rd->resp[i] = resp;
+        rd->payload[i] = payload;
+    } else {
+        rd->state[i] = FR_BAD;
+        rd->last_err = rc;
+        if (rc != CN_ENOENT || !rd->degraded)
+            CN_LOG(rc == CN_ECORRUPT ? CN_LOG_WARN : CN_LOG_INFO,
+                   "coded chunk %s: fragment %u: %s", rd->ckey.data + 1, i, cn_strerror(rc));
+        if (resp)
+            cn_msg_free(resp);
+    }
+    rd->pending--;
+    read_settle(rd);
+}
+
+static void ask(struct ec_read *rd, unsigned i)
+{
+    cn_buf_t fk;
+    cn_msg_t *m = cn_msg_new(CN_OP_GET);
+
+    cn_buf_init(&fk);
+    cn_frag_key(rd->ckey.data, rd->ckey.len, rd->k, rd->m, i, &fk);
+    cn_msg_set_bytes(m, "key", fk.data, fk.len);
+    rd->state[i] = FR_PENDING;
+    rd->calls[i] = (struct read_call){rd, i};
+    rd->pending++;
+    if (gw_stor_send(rd->s, fk.data, fk.len, m, on_frag_get, &rd->calls[i]) != 0) {
+        rd->pending--;
+        rd->state[i] = FR_BAD;
+        rd->last_err = CN_EUNAVAIL;
+    }
+    cn_buf_dispose(&fk);
+}
+
+int gw_ec_read(gw_server_t *s, const cn_manifest_seg_t *seg, uint64_t idx, uint64_t off,
+               uint64_t len, cn_rpc_done_fn cb, void *arg)
+{
+    struct ec_read *rd = cn_calloc(1, sizeof(*rd));
+    unsigned lo, hi;
+
+    rd->magic = EC_READ_MAGIC;
+    rd->s = s;
+    cn_buf_init(&rd->ckey);
+    cn_manifest_chunk_key(seg, idx, &rd->ckey);
+    cn_frag_chunk_id(rd->ckey.data, rd->ckey.len, rd->id);
+    rd->k = seg->ec_k;
+    rd->m = seg->ec_m;
+    rd->len_chunk = chunk_len(seg, idx);
+    rd->flen = cn_ec_frag_len_k(rd->k, rd->len_chunk);
+    CN_ASSERT(len >= 1 && off + len <= rd->len_chunk);
+    rd->off = off;
+    rd->len = len;
+    rd->cb = cb;
+    rd->arg = arg;
+    data_span(rd, &lo, &hi);
+    rd->pending = 1; /* held while asking */
+    for (unsigned i = lo; i <= hi; i++)
+        ask(rd, i);
+    rd->pending--;
+    read_settle(rd);
+    return 0;
+}
+
+/* ---- delete --------------------------------------------------------------------------- */
+
+void gw_ec_delete_bg(gw_server_t *s, const cn_manifest_seg_t *seg, uint64_t idx)
+{
+    cn_buf_t fk;
+
+    cn_buf_init(&fk);
+    for (unsigned i = 0; i < cn_manifest_seg_records(seg); i++) {
+        cn_manifest_record_key(seg, idx, i, &fk);
+        gw_stor_delete_bg(s, fk.data, fk.len);
+    }
+    cn_buf_dispose(&fk);
+}
