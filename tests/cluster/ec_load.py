@@ -32,10 +32,11 @@ size and SHA-256, one JSON line {key, size, sha256} per object.
       chunk its K+M fragments, each held by exactly one node and no two on one node.
       Records are never removed from a container file but by compaction, so this shows
       what was written (a rebuilt fragment included), not that it is still live. With
-      --admin, whereis of each chunk key is asked too; when its answer lists fragments
-      ("fragments": [{index, node, copy: {present, corrupt}}]), every fragment must be
-      present, good, on K+M distinct nodes (--owners: each on the node whereis names as its
-      owner on the current ring). Prints {objects, chunks, fragments_by_node, via, errors}.
+      --admin, whereis of each object too, when the manager's answer lists its fragments
+      ("ec": cairn-adm whereis of an erasure-coded object): ceil(size / BYTES) chunks, each
+      with K+M fragments, every one "ok" on its owner, K+M distinct owners (--owners: and
+      each owner has the fragment's record in its files). Prints {objects, chunks,
+      fragments_by_node, via: {files: chunks, whereis: objects}, errors}.
   ec_load.py flip  --bucket B --log FILE --data DIR --count N [--k K --m M]
       Flips bits (one byte) in the body of up to N data-fragment records (index < K) of the
       log's objects in the container files under DIR (one node's data dir), at most one per
@@ -47,9 +48,25 @@ import glob, hashlib, json, os, random, re, subprocess, sys, threading, time
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from s3load import JsonLog, client, parallel, run_main, run_threads, whereis  # noqa: E402
+import boto3  # noqa: E402
+from botocore.config import Config  # noqa: E402
+from s3load import JsonLog, parallel, run_main, run_threads, whereis  # noqa: E402
 
 MIB = 1024 * 1024
+
+
+def client(endpoint, timeout):
+    """s3load.py's client (one attempt, path style), but without botocore's own check of a
+    GET's checksum (botocore 1.36 and later: response_checksum_validation): the bodies are
+    checked here by SHA-256, and with it on, botocore cannot read an error answer that
+    carries an object's headers (fault_29 checks those headers itself)."""
+    kw = dict(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5,
+              read_timeout=timeout, s3={"addressing_style": "path"}, max_pool_connections=4)
+    try:
+        cfg = Config(response_checksum_validation="when_required", **kw)
+    except TypeError:  # an older botocore: it never checks
+        cfg = Config(**kw)
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", config=cfg)
 
 
 def read_log(path):
@@ -235,12 +252,45 @@ def frag_records(a, objs):
     return chunks, versions
 
 
-def whereis_frags(a, ck):
-    """The fragments whereis lists for chunk key ck, or None when its answer has none (a
-    manager without fragment whereis)."""
-    w = whereis(a.admin, ck)
-    fr = w.get("fragments")
-    return fr if isinstance(fr, list) else None
+def whereis_check(a, e, files_chunks):
+    """whereis of log entry e's object: None when the manager's answer lists no fragments
+    (a manager before fragment whereis), else a list of what is wrong (empty: all good).
+    Its "ec" part: {chunks, listed, truncated, fragments: {state: n}, list: [{key, k, m,
+    fragments: [{i, node, state}]}]}, node being fragment i's owner on the current ring
+    (cairn-adm whereis of an erasure-coded object)."""
+    w = whereis(a.admin, "%s/%s" % (a.bucket, e["key"]))
+    if "ec_error" in w:
+        return ["%s: whereis: %s" % (e["key"], w["ec_error"])]
+    ec = w.get("ec")
+    if not isinstance(ec, dict):
+        return None
+    out, n = [], a.k + a.m
+    want = -(-e["size"] // a.chunk_size)
+    if ec.get("chunks") != want or ec.get("truncated") or len(ec.get("list", [])) != want:
+        out.append("%s: whereis lists %s of %s chunks, want %d" % (
+            e["key"], len(ec.get("list", [])), ec.get("chunks"), want))
+    for c in ec.get("list", []):
+        # the chunk key, its bytes under 0x20 or over 0x7e and backslashes written \xHH
+        ck = re.sub(r"\\x([0-9a-f]{2})", lambda m: chr(int(m.group(1), 16)), c.get("key", "?"))
+        fr = c.get("fragments", [])
+        if (c.get("k"), c.get("m")) != (a.k, a.m):
+            out.append("%s: coded %s+%s, want %d+%d" % (ck, c.get("k"), c.get("m"), a.k, a.m))
+        bad = [f for f in fr if f.get("state") != "ok"]
+        if bad:
+            out.append("%s: fragments not ok: %s" % (ck, bad[:3]))
+        if sorted(int(f.get("i", -1)) for f in fr) != list(range(n)):
+            out.append("%s: whereis lists fragments %s" % (ck, [f.get("i") for f in fr]))
+        nodes = [f.get("node") for f in fr]
+        if len(set(nodes)) != n or "" in nodes:
+            out.append("%s: %d fragments on %d distinct owners %s" % (ck, n, len(set(nodes)), nodes))
+        held = files_chunks.get(ck)
+        if held is not None and a.owners:
+            # the files agree: fragment i's record is on the node whereis names as its owner
+            for f in fr:
+                if f.get("node") not in held.get(int(f.get("i", -1)), set()):
+                    out.append("%s: fragment %s's owner %s has no record of it in its files" % (
+                        ck, f.get("i"), f.get("node")))
+    return out
 
 
 def cmd_frags(a):
@@ -279,34 +329,25 @@ def cmd_frags(a):
             via["files"] += 1
             for x in held:
                 by_node[x] += 1
-        if not a.admin:
-            return None
+        return None
+
+    parallel(items, one, 8)
+
+    def by_whereis(e):
         try:
-            fr = whereis_frags(a, ck)
+            r = whereis_check(a, e, chunks)
         except Exception as x:  # noqa: BLE001
-            return bad("whereis %s: %s" % (ck, x))
-        if fr is None:
+            return bad("whereis %s: %s" % (e["key"], x))
+        if r is None:
             return None
-        got = {}
-        for f in fr:
-            c = f.get("copy", f)
-            if not c.get("present") or c.get("corrupt") or c.get("tombstone"):
-                return bad("%s: fragment %s on %s is not good (%s)" % (ck, f.get("index"), f.get("node"), c))
-            got.setdefault(int(f.get("index", -1)), []).append(f.get("node"))
-        if sorted(got) != list(range(n)) or any(len(v) != 1 for v in got.values()):
-            return bad("%s: whereis lists fragments %s" % (ck, got))
-        if len(set(v[0] for v in got.values())) != n:
-            return bad("%s: whereis puts the %d fragments on fewer nodes %s" % (ck, n, got))
-        if a.owners:
-            for f in fr:
-                if f.get("owner") not in (None, f.get("node")):
-                    return bad("%s: fragment %s on %s, its owner is %s" % (
-                        ck, f.get("index"), f.get("node"), f.get("owner")))
+        for why in r:
+            bad(why)
         with lock:
             via["whereis"] += 1
         return None
 
-    parallel(items, one, 8)
+    if a.admin:
+        parallel(objs, by_whereis, 8)
     rep = {"objects": len(objs), "chunks": len(chunks), "fragments_by_node": dict(by_node),
            "via": via, "bad": len(errs), "errors": errs[:10]}
     print(json.dumps(rep))

@@ -5,7 +5,7 @@
 # halfway into the body of data-fragment records (index < 4) in the container files, at most
 # one per chunk and node (so no chunk loses more than 2 of its 6): 6 of group r's and 6 of
 # group s's on each. Group r is read: every GET returns the right bytes, and the gateway's
-# degraded-read counter (cairn_gateway_ec_degraded_reads_total) rises. Then a scrub of each
+# degraded-read counter (cairn_gateway_ec_reads_total{kind="degraded"}) rises. Then a scrub of each
 # of the two nodes (cairn-adm diagnose-start NODE --wait) counts at least the records flipped
 # on it as bad, and the repair queues drain. Every object then reads back right, and a second
 # full read needs no degraded read (the counter stays); every chunk still has its 6

@@ -3,8 +3,8 @@
 # (issue 21). Six storage nodes, ec:4+2, the gateway's caches off, 1 MiB chunks; 40 objects of
 # 256 KiB-3 MiB, then a load of PUTs (new objects of 256 KiB-2 MiB) and GETs (of every object
 # acked so far, bytes checked), one attempt each, while storage6 is attached and the ring
-# rebalanced (cairn-adm rebalance --wait: fragment i of a chunk moves to the chunk's new owner
-# i). No request of the load fails. Once the rebalance is over and the repair queues are
+# rebalanced (cairn-adm --rate 1m rebalance: paced, so that the load meets fragments while
+# they move; fragment i of a chunk moves to the chunk's new owner i). No request of the load fails. Once the rebalance is over and the repair queues are
 # drained, every object reads back, storage6 holds fragments, and every chunk has its 6
 # fragments on 6 distinct nodes: by whereis when it lists fragments (each on its owner on the
 # current ring), and in the container files after a compaction of every node (which drops
@@ -21,7 +21,14 @@ fc_bg_start load fc_ec load --prefix live --threads 3 --until "$CL_DIR/load.stop
     --log "$CL_DIR/live.log" --base "$CL_DIR/base.log" --size-min 262144 --size-max 2097152 \
     --read-ratio 0.5 --pause 0.2
 sleep 3
-fc_rebalance_onto storage6 150
+# moves paced at 1 MB/s per node, so that the load meets the fragments while they move
+t0=$SECONDS
+fc_attach_rebalance storage6 1m
+fc_wait_rebalance_idle 150 && t_ok "the rebalance is over ($((SECONDS - t0)) s under the load)" ||
+    t_bad "the rebalance is not idle after 150 s"
+deadline=$((SECONDS + 15))
+until fc_rings_agree; do [ $SECONDS -ge $deadline ] && break; sleep 0.5; done
+check "ring checksums match on every node" fc_rings_agree
 sleep 2
 fc_bg_stop load
 rc=$?

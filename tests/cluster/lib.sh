@@ -145,7 +145,9 @@ fc_ec() {
 # fc_data_dirs [NODE...]: the data dirs of NODE... (default: every storage node), comma-separated.
 fc_data_dirs() {
     local n out=""
-    for n in "${@:-$(fc_storage_names)}"; do out+="${out:+,}$CL_DIR/data/$n"; done
+    # shellcheck disable=SC2046
+    [ $# -gt 0 ] || set -- $(fc_storage_names)
+    for n in "$@"; do out+="${out:+,}$CL_DIR/data/$n"; done
     echo "$out"
 }
 
@@ -192,10 +194,10 @@ fc_ec_run() {
     return $rc
 }
 
-# fc_ec_degraded: the gateway's degraded reads so far (cairn_gateway_ec_degraded_reads_total;
-# nothing when it has no such metric)
+# fc_ec_degraded: the gateway's degraded reads so far
+# (cairn_gateway_ec_reads_total{kind="degraded"}; nothing before the first one)
 fc_ec_degraded() {
-    fc_metric gateway cairn_gateway_ec_degraded_reads_total
+    fc_metric gateway cairn_gateway_ec_reads_total kind=degraded
 }
 
 # fc_ec_degraded_rose BEFORE WHAT: a check that the gateway's degraded reads rose above
@@ -205,19 +207,30 @@ fc_ec_degraded_rose() {
     now=$(fc_ec_degraded)
     echo "degraded reads: ${1:-none} before $2, ${now:-none} after"
     [ -n "$now" ] && [ "$now" -gt "${1:-0}" ] &&
-        t_ok "$2: the gateway counts degraded reads (cairn_gateway_ec_degraded_reads_total +$((now - ${1:-0})))" ||
-        t_bad "$2: cairn_gateway_ec_degraded_reads_total did not rise (${1:-absent} -> ${now:-absent})"
+        t_ok "$2: the gateway counts degraded reads (cairn_gateway_ec_reads_total{kind=\"degraded\"} +$((now - ${1:-0})))" ||
+        t_bad "$2: the gateway's degraded reads did not rise (${1:-none} -> ${now:-none})"
 }
 
-# fc_metric NODE NAME: the sum of the samples of metric NAME (all its labels) on NODE's
-# /metrics (a gateway or a storage node: the "metrics" line of its port file); prints
-# nothing (and fails) when NODE does not answer or does not have NAME.
+# fc_ec_rebuilt: the fragments the storage nodes' repair queues rebuilt from their chunks'
+# others since they started (cairn_storage_ec_fragments_rebuilt_total{result="ok"}, summed)
+fc_ec_rebuilt() {
+    local n v sum=0
+    for n in $(fc_storage_names); do
+        v=$(fc_metric "$n" cairn_storage_ec_fragments_rebuilt_total result=ok)
+        sum=$((sum + ${v:-0}))
+    done
+    echo "$sum"
+}
+
+# fc_metric NODE NAME [LABEL=VALUE]: the sum of the samples of metric NAME on NODE's /metrics
+# (a gateway or a storage node: the "metrics" line of its port file), all of them or those
+# with that label; prints nothing (and fails) when NODE does not answer or has no such sample.
 fc_metric() {
     local hp
     hp=$(awk '$1 == "metrics" { print $2 }' "$CL_DIR/run/$1.port" 2>/dev/null)
     [ -n "$hp" ] || return 1
-    cl_in client curl -s -m 5 "http://$hp/metrics" | awk -v n="$2" '
-        $1 == n || index($1, n "{") == 1 { s += $2; f = 1 }
+    cl_in client curl -s -m 5 "http://$hp/metrics" | awk -v n="$2" -v l="${3:+${3%%=*}=\"${3#*=}\"}" '
+        ($1 == n || index($1, n "{") == 1) && (l == "" || index($1, l) > 0) { s += $2; f = 1 }
         END { if (f) printf "%.0f\n", s; exit !f }'
 }
 
