@@ -99,6 +99,11 @@ static const cn_conf_key_t gw_conf_keys[] = {
     GW_K(CN_CONF_UINT, "gateway", "ec_write_quorum", ec_write_quorum, "0", 0, 16, 0,
          "erasure coding: fragments of a chunk that must be durable before the write is acked, "
          "clamped to K..K+M; the rest are handed to a storage node's repair queue. 0 = K+1"),
+    GW_K(CN_CONF_MS, "gateway", "ec_hedge_ms", ec_hedge_ms, "500", 0, 3600000, 0,
+         "erasure coding: a read whose data fragments have not all answered after this long "
+         "reads the parity fragments too and answers from the first K good ones (a degraded "
+         "read); a write that has its quorum hands the fragments still out after this long to "
+         "a repair queue and is acked. 0 = only when a fragment fails or times out"),
     GW_K(CN_CONF_STR, "manager", "addresses", mgr_addresses, CN_MGR_RPC_DEFAULT, 0, 0, 0,
          "the managers' RPC addresses, host:port, ... (IP addresses): the gateway calls the "
          "first, the next when one does not answer, and the leader a manager names "

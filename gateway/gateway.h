@@ -78,6 +78,8 @@ struct gw_conf {
     uint64_t sse_key_cache_s; /* how long a KEK of the key service is kept (sse_keys.h) */
     uint64_t ec_min_object;   /* an ec bucket's objects this large and over are coded */
     uint64_t ec_write_quorum; /* fragments durable before a coded chunk is acked (0: K+1) */
+    uint64_t ec_hedge_ms;     /* a fragment read slower than this: parity is read too; a
+                               * write's stragglers after its quorum: handed over */
     /* server access logs (gateway/logs/log_ship.c) */
     char *log_queue_dir;     /* "" = <tmp_dir>/access-log-queue */
     uint64_t log_flush_ms;   /* a batch is delivered once its first record is this old */

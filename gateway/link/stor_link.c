@@ -159,6 +159,15 @@ static int is_down(const gw_server_t *s, const char *name)
     return is_suspect(s, name) || is_reported_down(s, name);
 }
 
+int gw_stor_key_avoided(const gw_server_t *s, const char *key, size_t keylen)
+{
+    const cn_ring_node_t *owner;
+
+    if (s->mgr.ring == NULL || cn_ring_lookup(s->mgr.ring, key, keylen, 1, &owner) != 1)
+        return 1;
+    return is_down(s, owner->name);
+}
+
 /* One key request: its candidates in order and the request bytes to send again. */
 struct send_ctx {
     uint32_t magic;

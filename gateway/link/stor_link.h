@@ -89,6 +89,10 @@ int gw_stor_list_pick(gw_server_t *s, const char *prefix, size_t prefix_len,
                       const char *start_after, size_t start_after_len, uint32_t max_keys,
                       const char *delimiter, const char *meta_pick, gw_list_done_fn cb,
                       void *arg);
+/** 1 when key's first owner is one a request would try last: the manager reports it out of
+ *  service, or a call to it timed out a moment ago (or there is no ring). An erasure-coded
+ *  read asks parity instead of such a node's data fragment (s3/ec_chunk.c). */
+int gw_stor_key_avoided(const gw_server_t *s, const char *key, size_t keylen);
 /** Fire-and-forget delete of an internal key (logs failures). */
 void gw_stor_delete_bg(gw_server_t *s, const char *key, size_t keylen);
 

@@ -75,28 +75,30 @@ struct ec_write {
     const uint8_t *src;          /* the chunk's bytes (w->copy when not stable) */
     uint8_t *copy;
     size_t len, flen;            /* chunk and fragment payload lengths */
-    uint8_t *frags;              /* K + M stored fragments: header + payload each */
+    uint8_t *frags;              /* K + M stored fragments: header + payload each (the puts
+                                  * borrow them: freed once no put is out) */
     int enc_rc;
     uv_work_t work;
-    unsigned pending, ok;
-    uint8_t failed[CN_EC_MAX_FRAGS];
+    unsigned puts_out, handoffs_out, ok;
+    int handing, answered;       /* the handoffs were sent; the caller was answered */
+    uint8_t state[CN_EC_MAX_FRAGS]; /* FW_* */
     struct frag_call calls[CN_EC_MAX_FRAGS];
-    int last_err;
+    int last_err, handoff_err;
+    uv_timer_t hedge;            /* the quorum is in, stragglers are handed over after it */
+    int timer_open;
     cn_rpc_done_fn cb;
     void *arg;
 };
+
+enum { FW_OUT = 0, FW_DURABLE, FW_FAILED, FW_HANDED }; /* HANDED: failed or a straggler */
 
 static uint8_t *frag_at(const struct ec_write *w, unsigned i)
 {
     return w->frags + (size_t)i * (CN_FRAG_HDR_LEN + w->flen);
 }
 
-static void write_end(struct ec_write *w, int rc)
+static void write_free(struct ec_write *w)
 {
-    if (rc != 0)
-        CN_LOG(CN_LOG_WARN, "coded chunk %s (%u+%u): %u of %u fragments durable: %s",
-               w->ckey.data + 1, w->k, w->m, w->ok, w->k + w->m, cn_strerror(rc));
-    answer(w->cb, w->arg, rc, NULL, 0);
     cn_buf_dispose(&w->ckey);
     cn_free(w->copy);
     cn_free(w->frags);
@@ -104,12 +106,43 @@ static void write_end(struct ec_write *w, int rc)
     cn_free(w);
 }
 
+static void on_write_timer_closed(uv_handle_t *h)
+{
+    write_free(h->data);
+}
+
+/* Frees w once it answered and nothing it sent is still out. */
+static void write_maybe_free(struct ec_write *w)
+{
+    if (!w->answered || w->puts_out > 0 || w->handoffs_out > 0 || w->magic != EC_WRITE_MAGIC)
+        return;
+    w->magic = EC_WRITE_MAGIC + 1; /* closing */
+    if (w->timer_open)
+        uv_close((uv_handle_t *)&w->hedge, on_write_timer_closed);
+    else
+        write_free(w);
+}
+
+static void write_end(struct ec_write *w, int rc)
+{
+    if (rc != 0)
+        CN_LOG(CN_LOG_WARN, "coded chunk %s (%u+%u): %u of %u fragments durable: %s",
+               w->ckey.data + 1, w->k, w->m, w->ok, w->k + w->m, cn_strerror(rc));
+    w->answered = 1;
+    if (w->timer_open)
+        uv_timer_stop(&w->hedge);
+    answer(w->cb, w->arg, rc, NULL, 0);
+    write_maybe_free(w);
+}
+
 static void handoff_done(struct ec_write *w, int rc)
 {
     if (rc != 0)
-        w->last_err = rc;
-    if (--w->pending == 0)
-        write_end(w, w->last_err ? CN_EUNAVAIL : 0);
+        w->handoff_err = rc;
+    if (--w->handoffs_out == 0 && !w->answered)
+        write_end(w, w->handoff_err ? CN_EUNAVAIL : 0);
+    else
+        write_maybe_free(w);
 }
 
 static void on_handoff(int status, cn_msg_t *resp, void *arg)
@@ -128,61 +161,86 @@ static void on_handoff(int status, cn_msg_t *resp, void *arg)
     handoff_done(w, rc);
 }
 
-/* The quorum is there: each fragment that did not land goes to the repair queue of the chunk
- * key's first live owner, and the write is acked once every one is persistent there. */
-static void handoff_failed(struct ec_write *w)
+/* The quorum is in: each fragment that failed or is still out goes to the repair queue of
+ * the chunk key's first live owner, and the write is acked once every one is persistent
+ * there. A straggler that lands later is found there by the entry's check of its target. */
+static void handoff_rest(struct ec_write *w)
 {
     cn_buf_t fk;
     const cn_ring_node_t *owner;
 
     cn_buf_init(&fk);
-    w->last_err = 0;
-    w->pending = 1; /* held while sending */
+    w->handing = 1;
+    w->handoffs_out = 1; /* held while sending */
     for (unsigned i = 0; i < w->k + w->m; i++) {
-        if (!w->failed[i])
+        if (w->state[i] == FW_DURABLE)
             continue;
+        w->state[i] = FW_HANDED;
         cn_frag_key(w->ckey.data, w->ckey.len, w->k, w->m, i, &fk);
         if (w->s->mgr.ring == NULL ||
             cn_ring_lookup(w->s->mgr.ring, fk.data, fk.len, 1, &owner) != 1) {
-            w->last_err = CN_EUNAVAIL;
+            w->handoff_err = CN_EUNAVAIL;
             continue;
         }
         cn_msg_t *m = cn_msg_new(OP_FRAG_HANDOFF);
         cn_msg_set_bytes(m, "key", fk.data, fk.len);
         cn_msg_set_str(m, "target", owner->name);
-        w->pending++;
+        w->handoffs_out++;
         if (gw_stor_send(w->s, w->ckey.data, w->ckey.len, m, on_handoff, w) != 0) {
-            w->pending--;
-            w->last_err = CN_EUNAVAIL;
+            w->handoffs_out--;
+            w->handoff_err = CN_EUNAVAIL;
         }
     }
     cn_buf_dispose(&fk);
     handoff_done(w, 0); /* the hold */
 }
 
+static void on_write_hedge(uv_timer_t *t)
+{
+    struct ec_write *w = t->data;
+
+    CN_CHECK_OBJ(w, EC_WRITE_MAGIC);
+    if (w->answered || w->handing)
+        return;
+    CN_LOG(CN_LOG_INFO, "coded chunk %s: %u fragment(s) slow after the quorum: handed over",
+           w->ckey.data + 1, w->puts_out);
+    handoff_rest(w);
+}
+
 static void frag_record(struct ec_write *w, unsigned i, int rc)
 {
     if (rc == 0 || rc == CN_ESTALE) { /* ESTALE: this write's own copy, sent again */
         w->ok++;
+        if (w->state[i] == FW_OUT)
+            w->state[i] = FW_DURABLE;
         return;
     }
-    w->failed[i] = 1;
+    if (w->state[i] == FW_OUT)
+        w->state[i] = FW_FAILED;
     w->last_err = rc;
     CN_LOG(CN_LOG_INFO, "coded chunk %s: fragment %u: %s", w->ckey.data + 1, i,
            cn_strerror(rc));
 }
 
-/* One put (or the sender's hold) is over: when it was the last, the quorum decides. */
+/* After each put (or the sender's hold): every put back, the quorum decides; the quorum in
+ * with stragglers out, they get [gateway] ec_hedge_ms more before they are handed over. */
 static void frag_settle(struct ec_write *w)
 {
-    if (--w->pending > 0)
+    if (w->answered || w->handing) {
+        write_maybe_free(w);
         return;
-    if (w->ok < w->q)
-        write_end(w, w->last_err ? w->last_err : CN_EUNAVAIL);
-    else if (w->ok < w->k + w->m)
-        handoff_failed(w);
-    else
-        write_end(w, 0);
+    }
+    if (w->puts_out == 0) {
+        if (w->ok < w->q)
+            write_end(w, w->last_err ? w->last_err : CN_EUNAVAIL);
+        else if (w->ok < w->k + w->m)
+            handoff_rest(w);
+        else
+            write_end(w, 0);
+    } else if (w->ok >= w->q && !uv_is_active((uv_handle_t *)&w->hedge) &&
+               w->s->conf.ec_hedge_ms > 0) {
+        uv_timer_start(&w->hedge, on_write_hedge, w->s->conf.ec_hedge_ms, 0);
+    }
 }
 
 static void on_frag_put(int status, cn_msg_t *resp, void *arg)
@@ -193,6 +251,7 @@ static void on_frag_put(int status, cn_msg_t *resp, void *arg)
     CN_CHECK_OBJ(c->w, EC_WRITE_MAGIC);
     if (resp)
         cn_msg_free(resp);
+    c->w->puts_out--;
     frag_record(c->w, c->i, rc);
     frag_settle(c->w);
 }
@@ -226,6 +285,8 @@ static void run_encode(uv_work_t *wk)
 static void after_encode(uv_work_t *wk, int status)
 {
     struct ec_write *w = wk->data;
+    uint8_t away[CN_EC_MAX_FRAGS];
+    unsigned naway = 0;
     cn_buf_t fk;
 
     CN_CHECK_OBJ(w, EC_WRITE_MAGIC);
@@ -239,8 +300,24 @@ static void after_encode(uv_work_t *wk, int status)
         return;
     }
     cn_buf_init(&fk);
-    w->pending = 1; /* held while sending */
+    uv_timer_init(w->s->loop, &w->hedge);
+    w->hedge.data = w;
+    w->timer_open = 1;
+    /* owners known to be away get no put (it would wait for its timeout): their fragments
+     * go to the repair queue with the quorum's handoffs, unless the quorum needs them */
     for (unsigned i = 0; i < w->k + w->m; i++) {
+        cn_frag_key(w->ckey.data, w->ckey.len, w->k, w->m, i, &fk);
+        away[i] = gw_stor_key_avoided(w->s, fk.data, fk.len);
+        naway += away[i];
+    }
+    if (w->k + w->m - naway < w->q)
+        memset(away, 0, sizeof(away));
+    w->puts_out = 1; /* held while sending */
+    for (unsigned i = 0; i < w->k + w->m; i++) {
+        if (away[i]) {
+            frag_record(w, i, CN_EUNAVAIL);
+            continue;
+        }
         cn_msg_t *m = cn_msg_new(CN_OP_PUT);
 
         cn_frag_key(w->ckey.data, w->ckey.len, w->k, w->m, i, &fk);
@@ -251,14 +328,15 @@ static void after_encode(uv_work_t *wk, int status)
         cn_msg_set_u64(m, "flags", 0);
         cn_msg_set_body_ref(m, frag_at(w, i), CN_FRAG_HDR_LEN + w->flen); /* freed last */
         w->calls[i] = (struct frag_call){w, i};
-        w->pending++;
+        w->puts_out++;
         if (gw_stor_send(w->s, fk.data, fk.len, m, on_frag_put, &w->calls[i]) != 0) {
-            w->pending--;
+            w->puts_out--;
             frag_record(w, i, CN_EUNAVAIL);
         }
     }
     cn_buf_dispose(&fk);
-    frag_settle(w); /* the hold */
+    w->puts_out--; /* the hold */
+    frag_settle(w);
 }
 
 int gw_ec_write(gw_server_t *s, const cn_manifest_seg_t *seg, uint64_t idx, const void *data,
@@ -311,7 +389,8 @@ struct ec_read {
     uint64_t off, len;          /* the range asked */
     uint8_t id[CN_FRAG_ID_LEN];
     unsigned pending;
-    int degraded, last_err;
+    int degraded, answered, last_err;
+    uv_timer_t hedge;           /* going degraded when a data fragment is slow */
     uint8_t state[CN_EC_MAX_FRAGS];
     cn_frag_hdr_t hdr[CN_EC_MAX_FRAGS];
     cn_msg_t *resp[CN_EC_MAX_FRAGS];        /* a good fragment's answer (its body) */
@@ -321,21 +400,40 @@ struct ec_read {
     void *arg;
 };
 
-static void read_end(struct ec_read *rd, int rc, const void *body, size_t len)
+static void on_hedge_closed(uv_handle_t *h)
 {
-    const char *kind = rc != 0 ? "failed" : rd->degraded ? "degraded" : "normal";
+    struct ec_read *rd = h->data;
 
-    cn_metric_add(rd->s->metrics.ec_reads, (const char *[]){kind}, 1);
-    if (rc != 0)
-        CN_LOG(CN_LOG_WARN, "coded chunk %s (%u+%u): read: %s", rd->ckey.data + 1, rd->k, rd->m,
-               cn_strerror(rc));
-    answer(rd->cb, rd->arg, rc, body, len);
     for (unsigned i = 0; i < rd->k + rd->m; i++)
         if (rd->resp[i] != NULL)
             cn_msg_free(rd->resp[i]);
     cn_buf_dispose(&rd->ckey);
     rd->magic = 0;
     cn_free(rd);
+}
+
+/* Frees rd once it answered and no fragment read is still out. */
+static void read_maybe_free(struct ec_read *rd)
+{
+    if (rd->answered && rd->pending == 0 && rd->magic == EC_READ_MAGIC) {
+        rd->magic = EC_READ_MAGIC + 1; /* closing */
+        uv_close((uv_handle_t *)&rd->hedge, on_hedge_closed);
+    }
+}
+
+/* The answer (once; fragment reads still out are awaited, then dropped). */
+static void read_end(struct ec_read *rd, int rc, const void *body, size_t len)
+{
+    const char *kind = rc != 0 ? "failed" : rd->degraded ? "degraded" : "normal";
+
+    rd->answered = 1;
+    uv_timer_stop(&rd->hedge);
+    cn_metric_add(rd->s->metrics.ec_reads, (const char *[]){kind}, 1);
+    if (rc != 0)
+        CN_LOG(CN_LOG_WARN, "coded chunk %s (%u+%u): read: %s", rd->ckey.data + 1, rd->k, rd->m,
+               cn_strerror(rc));
+    answer(rd->cb, rd->arg, rc, body, len);
+    read_maybe_free(rd);
 }
 
 /* the data fragments holding [off, off + len) */
@@ -347,6 +445,7 @@ static void data_span(const struct ec_read *rd, unsigned *lo, unsigned *hi)
 
 static void ask(struct ec_read *rd, unsigned i);
 static void read_settle(struct ec_read *rd);
+static int try_fast(struct ec_read *rd);
 
 /* The range from data fragments alone, when every one it needs is good and of one write. */
 static int try_fast(struct ec_read *rd)
@@ -372,9 +471,11 @@ static int try_fast(struct ec_read *rd)
     return 1;
 }
 
-/* Every fragment was asked: rebuild the range from K good ones of the newest write that has
- * K (fragments of an older write of the same key are never mixed in: cn_frag_same_chunk). */
-static void decode(struct ec_read *rd)
+/* Rebuilds the range from K good fragments of the newest write that has K (fragments of an
+ * older write of the same key are never mixed in: cn_frag_same_chunk). Without K: an error
+ * when final (every fragment answered), else 0 and nothing done (more may come). 1 when it
+ * answered. */
+static int decode(struct ec_read *rd, int final)
 {
     const uint8_t *frags[CN_EC_MAX_FRAGS] = {0};
     uint8_t present[CN_EC_MAX_FRAGS] = {0};
@@ -394,8 +495,9 @@ static void decode(struct ec_read *rd)
             best = (int)i;
     }
     if (best < 0) {
-        read_end(rd, CN_EUNAVAIL, NULL, 0);
-        return;
+        if (final)
+            read_end(rd, CN_EUNAVAIL, NULL, 0);
+        return final;
     }
     for (unsigned i = 0; i < n; i++)
         if (rd->state[i] == FR_GOOD && cn_frag_same_chunk(&rd->hdr[i], &rd->hdr[best])) {
@@ -404,7 +506,7 @@ static void decode(struct ec_read *rd)
         }
     if ((rc = cn_ec_create(rd->k, rd->m, &ec)) != 0) {
         read_end(rd, rc, NULL, 0);
-        return;
+        return 1;
     }
     /* the whole chunk: a degraded read is the rare path, and a chunk is a few MiB */
     chunk = cn_malloc(rd->len_chunk ? rd->len_chunk : 1);
@@ -415,25 +517,91 @@ static void decode(struct ec_read *rd)
     else
         read_end(rd, CN_ECORRUPT, NULL, 0);
     cn_free(chunk);
+    return 1;
 }
 
-/* Nothing is pending: the fast path, else ask what was not asked yet, else decode. */
+/* 1 when fragment i's owner is away (gw_stor_key_avoided). */
+static int avoided(const struct ec_read *rd, unsigned i)
+{
+    cn_buf_t fk;
+    int r;
+
+    cn_buf_init(&fk);
+    cn_frag_key(rd->ckey.data, rd->ckey.len, rd->k, rd->m, i, &fk);
+    r = gw_stor_key_avoided(rd->s, fk.data, fk.len);
+    cn_buf_dispose(&fk);
+    return r;
+}
+
+/* Degraded from now on: every fragment not asked yet is asked (those on nodes known to be
+ * away only when the others cannot make K). */
+static void go_degraded(struct ec_read *rd)
+{
+    uint8_t away[CN_EC_MAX_FRAGS] = {0};
+    unsigned usable = 0;
+
+    rd->degraded = 1;
+    for (unsigned i = 0; i < rd->k + rd->m; i++) {
+        away[i] = rd->state[i] == FR_UNASKED && avoided(rd, i);
+        usable += rd->state[i] != FR_BAD && !away[i];
+    }
+    rd->pending++; /* held while asking */
+    for (unsigned i = 0; i < rd->k + rd->m; i++)
+        if (rd->state[i] == FR_UNASKED && (!away[i] || usable < rd->k))
+            ask(rd, i);
+    rd->pending--;
+}
+
+static void on_defer(uv_timer_t *t)
+{
+    struct ec_read *rd = t->data;
+
+    CN_CHECK_OBJ(rd, EC_READ_MAGIC);
+    read_settle(rd);
+}
+
+static void on_hedge(uv_timer_t *t)
+{
+    struct ec_read *rd = t->data;
+
+    CN_CHECK_OBJ(rd, EC_READ_MAGIC);
+    if (rd->answered || rd->degraded)
+        return;
+    CN_LOG(CN_LOG_INFO, "coded chunk %s: a data fragment is slow: reading parity too",
+           rd->ckey.data + 1);
+    go_degraded(rd);
+    read_settle(rd);
+}
+
+/* After each answer: the fast path once the data fragments a range needs are in; degraded,
+ * an answer as soon as K good fragments of one write are in (a slow one is not awaited), or
+ * the error once every fragment answered. */
 static void read_settle(struct ec_read *rd)
 {
-    if (rd->pending > 0)
+    unsigned lo, hi, waiting = 0;
+
+    if (rd->answered) {
+        read_maybe_free(rd);
         return;
-    if (!rd->degraded && try_fast(rd))
-        return;
-    if (!rd->degraded) {
-        rd->degraded = 1;
-        rd->pending = 1; /* held while asking */
-        for (unsigned i = 0; i < rd->k + rd->m; i++)
-            if (rd->state[i] == FR_UNASKED)
-                ask(rd, i);
-        if (--rd->pending > 0)
-            return;
     }
-    decode(rd);
+    if (!rd->degraded) {
+        data_span(rd, &lo, &hi);
+        for (unsigned i = lo; i <= hi; i++)
+            waiting += rd->state[i] == FR_PENDING;
+        if (waiting > 0 || try_fast(rd))
+            return;
+        go_degraded(rd);
+    }
+    if (decode(rd, 0) || rd->pending > 0)
+        return;
+    /* every fragment asked answered and K good are not there: the ones left on nodes
+     * thought away are asked after all, before giving up */
+    rd->pending++;
+    for (unsigned i = 0; i < rd->k + rd->m; i++)
+        if (rd->state[i] == FR_UNASKED)
+            ask(rd, i);
+    if (--rd->pending == 0)
+        decode(rd, 1);
 }
 
 static void on_frag_get(int status, cn_msg_t *resp, void *arg)
@@ -513,11 +681,20 @@ int gw_ec_read(gw_server_t *s, const cn_manifest_seg_t *seg, uint64_t idx, uint6
     rd->cb = cb;
     rd->arg = arg;
     data_span(rd, &lo, &hi);
+    uv_timer_init(s->loop, &rd->hedge);
+    rd->hedge.data = rd;
+    if (s->conf.ec_hedge_ms > 0)
+        uv_timer_start(&rd->hedge, on_hedge, s->conf.ec_hedge_ms, 0);
     rd->pending = 1; /* held while asking */
+    for (unsigned i = lo; i <= hi && !rd->degraded; i++)
+        if (avoided(rd, i))
+            go_degraded(rd); /* a data fragment on a node known to be away: parity at once */
     for (unsigned i = lo; i <= hi; i++)
-        ask(rd, i);
+        if (rd->state[i] == FR_UNASKED)
+            ask(rd, i);
     rd->pending--;
-    read_settle(rd);
+    if (rd->pending == 0) /* every ask failed at once: settle on the next turn, never inline */
+        uv_timer_start(&rd->hedge, on_defer, 0, 0);
     return 0;
 }
 

@@ -316,6 +316,12 @@ typedef struct stor_rq_wait {
 /** stor_repair_q_push_cb counted in w; 1 when the push is pending (done(w) will run). */
 int stor_rq_wait_push(struct stor_server *s, stor_rq_wait_t *w, cn_slice_t key,
                       const char *target, int reason);
+/** recover_file's part (storage/cluster/frag_rebuild.c): when v is a live chunk manifest
+ *  (its body read) with coded segments, queues (fragment key, its owner on cur, reason) for every fragment of every
+ *  coded chunk, counted in w. Returns how many; 0 for any other version. */
+size_t stor_frag_queue_object(struct stor_server *s, const stor_version_t *v,
+                              stor_rq_wait_t *w, int reason);
+
 /** Node-local records of other modules in the queue's RocksDB, under "r" + kind + name (kind
  *  'b': delete-bucket jobs, storage/admin_ops.c). put/del are queued to the writer thread like
  *  entries; with cb, the same contract as stor_repair_q_push_cb. foreach reads RocksDB on the

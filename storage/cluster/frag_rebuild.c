@@ -22,6 +22,9 @@
  *                        gateway (ec_chunk.h).
  *   stor_frag_recover_targets  recover_node's part: which missing fragments this node
  *                        rebuilds for a node that lost its disk.
+ *   stor_frag_queue_object  recover_file's part: an erasure-coded object's every fragment is
+ *                        queued for its owner (the entry checks it there, rebuilds when it is
+ *                        missing, older or corrupt).
  * Threads: main loop only; local reads go to the thread pool (stor_local_read).
  */
 #include "storage/cluster/cluster.h"
@@ -32,6 +35,7 @@
 #include "common/ec_frag.h"
 #include "common/ec_key.h"
 #include "common/err.h"
+#include "common/manifest.h"
 #include "common/log.h"
 #include "common/mem.h"
 
@@ -285,6 +289,37 @@ int stor_frag_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req)
         CN_LOG(CN_LOG_DEBUG, "fragment %.*s handed over for %s by %s", (int)key.len,
                key.ptr + 1, target, cn_rpc_conn_peer(conn));
     return 1;
+}
+
+/* ---- recover_file ------------------------------------------------------------------- */
+
+size_t stor_frag_queue_object(struct stor_server *s, const stor_version_t *v,
+                              stor_rq_wait_t *w, int reason)
+{
+    cn_manifest_t m;
+    cn_buf_t fk;
+    const cn_ring_node_t *owner;
+    size_t n = 0;
+
+    if (v->rc != 0 || !(v->m.flags & CN_OBJ_MANIFEST) || (v->m.flags & CN_OBJ_TOMBSTONE) ||
+        s->ring_cur == NULL || cn_manifest_decode(v->body.data, v->body.len, &m) != 0)
+        return 0;
+    cn_buf_init(&fk);
+    for (size_t i = 0; i < m.nsegs; i++) {
+        if (!m.segs[i].ec_k)
+            continue;
+        for (uint64_t c = 0; c < cn_manifest_seg_chunks(&m.segs[i]); c++)
+            for (unsigned r = 0; r < cn_manifest_seg_records(&m.segs[i]); r++) {
+                cn_manifest_record_key(&m.segs[i], c, r, &fk);
+                if (cn_ring_lookup(s->ring_cur, fk.data, fk.len, 1, &owner) != 1)
+                    continue;
+                stor_rq_wait_push(s, w, cn_slice(fk.data, fk.len), owner->name, reason);
+                n++;
+            }
+    }
+    cn_buf_dispose(&fk);
+    cn_manifest_dispose(&m);
+    return n;
 }
 
 /* ---- recover_node ------------------------------------------------------------------- */

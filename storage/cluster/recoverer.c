@@ -3,7 +3,9 @@
  * (docs/OPERATIONS.md; a node's own crash recovery on open is storage/engine/replay.c):
  *   whereis {key}             this node's copy of key (size, etag, clock, mtime, flags);
  *   recover_file {key}        heads every owner; the holder of the newest version queues a
- *                             push to each stale owner (forwarded to it when it is a peer),
+ *                             push to each stale owner (forwarded to it when it is a peer)
+ *                             and, for an erasure-coded object, every fragment of its coded
+ *                             chunks for its owner (frag_rebuild.c),
  *                             answered once those entries are persistent (CN_EIO if one
  *                             could not be written; queued counts the persistent ones);
  *   recover_node {target}     walks this node's index and moves every key whose owners
@@ -769,6 +771,9 @@ static void on_file_heads(stor_gather_t *g, void *arg)
         }
         cn_msg_set_str(resp, "newest", self);
         cn_msg_set_u64(resp, "clock", f->lv->m.clock);
+        /* an erasure-coded object: its fragments too, each checked on its owner */
+        cn_msg_set_u64(resp, "fragments", stor_frag_queue_object(s, f->lv, &f->rq,
+                                                                  STOR_R_FILE));
     } else {
         const char *holder = g->res[best].name;
 
@@ -814,7 +819,7 @@ static void recover_file(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *r
     if (cn_msg_get_u64(req, "hops", &f->hops) != 0)
         f->hops = 0;
     stor_owners_of(s->ring_cur, key, s->levels.n, &f->owners);
-    stor_local_read(s, key, 0, 0, 0, on_file_local, f);
+    stor_local_read(s, key, STOR_BODY_IF_MANIFEST, 0, UINT64_MAX, on_file_local, f);
 }
 
 /* ---- whereis ------------------------------------------------------------------------ */

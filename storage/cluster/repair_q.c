@@ -710,7 +710,12 @@ static void fetch_others(struct rjob *j)
     stor_owners_t ask;
 
     if (cn_frag_key_parse(j->e->key.data, j->e->key.len, NULL)) {
-        stor_frag_rebuild(j->s, jkey(j), on_rebuilt, j);
+        /* its one owner holds a good version: nothing to rebuild (a fragment's key is
+         * written once; a corrupt copy reads as none) */
+        if (stor_version_found(j->self_target ? j->lv : &j->tv))
+            job_end(j, 0);
+        else
+            stor_frag_rebuild(j->s, jkey(j), on_rebuilt, j);
         return;
     }
     stor_read_set(j->s, jkey(j), stor_self(j->s), j->e->target, &ask);
