@@ -4,7 +4,8 @@
 # of 1-8 MiB (random sizes; ec_load.py keeps each one's SHA-256). One storage node is
 # SIGKILLed and 20 more objects are written (5 fragments of each chunk acked, the 6th handed to
 # a repair queue); a second one is SIGKILLed: every object reads back byte for byte (the
-# chunks that lost data fragments decode; the gateway's degraded-read counter rises). A third
+# chunks that lost data fragments decode; the gateway's degraded-read counter rises), and a
+# PUT answers 503 (the write quorum, K+1 = 5 fragments, cannot be met). A third
 # is SIGKILLed: no chunk has 4 fragments left, and every read answers 503 (a 200 would have
 # to carry the right bytes; never a 404, a 500, a body cut short or wrong bytes). The three
 # are restarted: the repair queues drain having rebuilt (cairn_storage_ec_fragments_rebuilt_total)
@@ -36,6 +37,13 @@ fc_wait_state "$k2" stop 15 && t_ok "the manager marks $k2 stop" || t_bad "$k2 i
 fc_ec_run "two nodes down, both marked stop: every object reads back byte for byte" \
     check --log "$CL_DIR/all.log" --threads 4
 fc_ec_degraded_rose "$d0" "the reads with two nodes down"
+# a write needs [gateway] ec_write_quorum fragments durable, K+1 = 5 by default: 4 nodes are left
+head -c 2097152 /dev/urandom >"$CL_DIR/nowrite"
+s3curl() { cl_in client curl -s --aws-sigv4 aws:amz:us-east-1:s3 --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$@"; }
+expect_eq "with two nodes down, a PUT of 2 MiB answers 503 (5 fragments of 6 needed, 4 nodes left)" \
+    503 "$(s3curl -o /dev/null -w '%{http_code}' -T "$CL_DIR/nowrite" "$FC_ENDPOINT/$FC_BUCKET/nowrite")"
+expect_eq "and the object it did not write is not there (404)" 404 \
+    "$(s3curl -o /dev/null -w '%{http_code}' "$FC_ENDPOINT/$FC_BUCKET/nowrite")"
 
 check "SIGKILL $k3" cl_stop_one "$k3" KILL
 fc_ec_run "three nodes down: every read answers 503, never wrong bytes" \
@@ -45,8 +53,7 @@ expect_eq "no object reads back with 3 of 6 fragments (every chunk lost 3)" 0 \
 # the 503 is an error answer, not the object's: boto3 1.36 and later (its checksum check on
 # by default) cannot read a 503 that carries the object's ETag and a second Content-Type
 key=$(head -n 1 "$CL_DIR/a.log" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
-hdrs=$(cl_in client curl -s -D - -o /dev/null --aws-sigv4 aws:amz:us-east-1:s3 \
-    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$FC_ENDPOINT/$FC_BUCKET/$key" | tr -d '\r')
+hdrs=$(s3curl -D - -o /dev/null "$FC_ENDPOINT/$FC_BUCKET/$key" | tr -d '\r')
 echo "$hdrs" | head -n 1
 expect_eq "the 503 of $key carries none of the object's headers (ETag, Last-Modified) and one \
 Content-Type" "503 0 0 1" "$(echo "$hdrs" | awk 'NR == 1 { s = $2 } tolower($1) == "etag:" { e++ }
