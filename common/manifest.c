@@ -237,9 +237,12 @@ int cn_manifest_decode(const void *p, size_t n, cn_manifest_t *m)
                                     s->via.array.ptr[2].via.u64);
                 if (s->via.array.size == 5) {
                     const msgpack_object *ek = &s->via.array.ptr[3], *em = &s->via.array.ptr[4];
+                    /* each bounded before the sum: K = 2^64 - 1, M = 2 would wrap to 1 */
                     if (ek->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
                         em->type != MSGPACK_OBJECT_POSITIVE_INTEGER || ek->via.u64 < 1 ||
-                        em->via.u64 < 1 || ek->via.u64 + em->via.u64 > CN_EC_MAX_FRAGS ||
+                        em->via.u64 < 1 || ek->via.u64 >= CN_EC_MAX_FRAGS ||
+                        em->via.u64 >= CN_EC_MAX_FRAGS ||
+                        ek->via.u64 + em->via.u64 > CN_EC_MAX_FRAGS ||
                         s->via.array.ptr[2].via.u64 > CN_EC_CHUNK_MAX ||
                         !ec_prefix_ok(s->via.array.ptr[0].via.bin.ptr,
                                       s->via.array.ptr[0].via.bin.size))

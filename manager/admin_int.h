@@ -128,4 +128,11 @@ void mgr_h_node_diagnose(struct mgr_server *s, struct mgr_req *r, struct mgr_ans
 void mgr_h_node_full(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_whereis_full(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 
+/* admin_whereis_ec.c (issue 21) */
+/** Adds "ec" to whereis answer j of key when the newest manifest copy among j's replicas is
+ *  format 3: the fragments of its coded chunks, their owners and what each holds (or
+ *  "ec_error" when the manifest could not be read). Nothing for any other object. Takes
+ *  s->lock itself, briefly; calls storage nodes. */
+void mgr_whereis_ec(struct mgr_server *s, json_t *j, const char *key);
+
 #endif

@@ -121,7 +121,9 @@ void mgr_h_node_du(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a
                      (const char *const[]){"u:objects", "u:bytes", "u:tombstones",
                                            "u:noncurrent", "u:noncurrent_bytes",
                                            "u:delete_markers", "u:entries", "u:buckets",
-                                           "u:disk_bytes", NULL});
+                                           "u:disk_bytes", "u:raw_bytes", "u:logical_bytes",
+                                           "u:copies", "u:fragments", "u:fragment_bytes",
+                                           NULL});
     json_object_set_new(j, "node", json_string(r->param[0]));
     arr = json_array();
     body = cn_msg_body(resp);

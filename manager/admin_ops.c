@@ -2,7 +2,8 @@
  * manager/admin_ops.c: the admin API's cluster operations (docs/ADMIN_API.md, "Cluster
  * operations"): rebalance and its progress, rollback, the recover-* commands, and the
  * per-node commands that the manager relays to a storage node over RPC (mq-*, compact-*,
- * diagnose, status NODE's storage part, whereis copies).
+ * diagnose, status NODE's storage part, whereis copies; an erasure-coded object's fragments
+ * are admin_whereis_ec.c's).
  * Locking: routes marked MGR_ROUTE_NOLOCK here take s->lock themselves only to read members
  * and rings, and never hold it across an RPC (mgr_node_call blocks on its own private loop;
  * the admin server runs one thread per connection, so a slow node delays only its caller).
@@ -774,6 +775,7 @@ void mgr_h_whereis_full(struct mgr_server *s, struct mgr_req *r, struct mgr_answ
         add_copies(s, arr, key);
     if ((arr = json_object_get(a->json, "prev_replicas")) != NULL)
         add_copies(s, arr, key);
+    mgr_whereis_ec(s, a->json, key); /* an erasure-coded object's fragments (issue 21) */
     if ((all = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "all")) != NULL &&
         strcmp(all, "1") == 0) {
         /* every other storage member too: a copy there is one a rebalance has not dropped */

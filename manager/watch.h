@@ -31,6 +31,7 @@ struct mgr_server;
 #define MGR_SOP_RECOVER_NODE "recover_node"
 #define MGR_SOP_RECOVER_CONSISTENCY "recover_consistency"
 #define MGR_SOP_WHEREIS "whereis"
+#define MGR_SOP_WHEREIS_KEYS "whereis_keys"
 #define MGR_SOP_COMPACT_START "compact_start"
 #define MGR_SOP_COMPACT_SUSPEND "compact_suspend"
 #define MGR_SOP_COMPACT_RESUME "compact_resume"

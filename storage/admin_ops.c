@@ -5,7 +5,19 @@
  *                         "bucket/key\0ID", consecutive in the index) are one group whose
  *                         entry with the newest clock, tombstones left out, is current
  *                         (issue 16): the others, and a current delete marker, count as
- *                         non-current; a group spans scan batches (struct du_job's grp_*)
+ *                         non-current; a group spans scan batches (struct du_job's grp_*);
+ *                         also raw and logical bytes (issue 21): raw_bytes, the bodies of
+ *                         the records held (every live entry, versions and chunks too; a
+ *                         manifest's small body is left out: the index gives the object's
+ *                         size for it); logical_bytes, this node's share of what clients
+ *                         see: a whole copy counts 1/copies of its size (copies: the
+ *                         replication level N, at most the ring's nodes), a fragment of a
+ *                         chunk coded K+M (a key cn_frag_key_parse takes) its payload
+ *                         (body - header) * K / (K + M), about the chunk's bytes / (K + M),
+ *                         and a manifest nothing (its chunks count); so over a cluster
+ *                         whose keys all have their copies and fragments the logical bytes
+ *                         add up to the data once, and raw / logical is the redundancy
+ *                         (3 for N = 3 copies, 1.5 and a header per fragment for 4+2)
  *   set_property          a reloadable config key at run time (update-property,
  *                         update-log-level)
  *   delete_bucket         starts the asynchronous removal of every key under BUCKET/ held
@@ -30,6 +42,8 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/ec_frag.h"
+#include "common/ec_key.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -104,6 +118,11 @@ struct du_job {
     uint64_t grp_bytes;        /* their sizes */
     uint64_t grp_clock, grp_size; /* the newest of them */
     uint32_t grp_flags;
+    uint64_t raw;              /* bodies held (manifests' left out) */
+    uint64_t copy_bytes;       /* whole copies' sizes: logical is copy_bytes / copies */
+    uint64_t frag_logical;     /* fragments' shares of their chunks */
+    uint64_t frags, frag_bytes; /* fragment records and their bodies */
+    uint64_t copies;           /* the replication level, at most the ring's nodes */
     /* delete batch */
     struct del_job *dj;
     size_t max;
@@ -156,6 +175,26 @@ static void du_group_end(struct du_job *j)
     j->grp_bytes = 0;
 }
 
+/* Counts a live entry's raw and logical bytes (the file comment says how). */
+static void du_raw(struct du_job *j, cn_slice_t key, const stor_obj_meta_t *m)
+{
+    cn_frag_key_t fk;
+
+    if (m->flags & CN_OBJ_MANIFEST)
+        return;
+    j->raw += m->size;
+    if (cn_frag_key_parse(key.ptr, key.len, &fk)) {
+        uint64_t payload = m->size > CN_FRAG_HDR_LEN ? m->size - CN_FRAG_HDR_LEN : 0;
+
+        j->frags++;
+        j->frag_bytes += m->size;
+        j->frag_logical += payload / (fk.k + fk.m) * fk.k +
+                           payload % (fk.k + fk.m) * fk.k / (fk.k + fk.m);
+    } else {
+        j->copy_bytes += m->size;
+    }
+}
+
 static int du_entry(void *arg, cn_slice_t key, const stor_obj_meta_t *m)
 {
     struct du_job *j = arg;
@@ -192,6 +231,7 @@ static int du_entry(void *arg, cn_slice_t key, const stor_obj_meta_t *m)
     if (m->flags & CN_OBJ_TOMBSTONE) {
         b->tombstones++;
     } else {
+        du_raw(j, key, m);
         if (j->grp_n == 0 || m->clock > j->grp_clock) {
             j->grp_clock = m->clock;
             j->grp_size = m->size;
@@ -295,6 +335,11 @@ static void du_done(uv_work_t *w, int status)
         cn_msg_set_u64(resp, "entries", objects + nc + tomb);
         cn_msg_set_u64(resp, "buckets", j->n);
         cn_msg_set_u64(resp, "disk_bytes", j->disk);
+        cn_msg_set_u64(resp, "raw_bytes", j->raw);
+        cn_msg_set_u64(resp, "logical_bytes", j->copy_bytes / j->copies + j->frag_logical);
+        cn_msg_set_u64(resp, "copies", j->copies);
+        cn_msg_set_u64(resp, "fragments", j->frags);
+        cn_msg_set_u64(resp, "fragment_bytes", j->frag_bytes);
         if (body.len > 0) {
             void *p = cn_buf_steal(&body, &len);
             cn_msg_set_body(resp, p, len);
@@ -318,6 +363,10 @@ static int op_du(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req)
     j = du_job_new(s);
     j->conn = conn;
     j->req = req;
+    j->copies = s->levels.n ? s->levels.n : 1;
+    if (s->ring_cur != NULL && cn_ring_node_count(s->ring_cur) > 0 &&
+        cn_ring_node_count(s->ring_cur) < j->copies)
+        j->copies = cn_ring_node_count(s->ring_cur);
     if (rc == 0 && b.len > 0)
         snprintf(j->prefix, sizeof(j->prefix), "%.*s/", (int)b.len, b.ptr);
     cn_work_queue(s->loop, &j->work, du_run, du_done, "du");

@@ -200,6 +200,15 @@ static void du_print(struct adm *a, const json_t *j, const void *arg)
     printf("active objects: %s\ntotal objects:  %s\nactive size:    %s\ndisk used:      %s\n",
            adm_val(j, "objects"), adm_val(j, "entries"), adm_val(j, "bytes"),
            adm_val(j, "disk_bytes"));
+    /* raw and logical bytes (issue 21); a node before them answers neither */
+    if (json_object_get(j, "raw_bytes") != NULL) {
+        printf("raw size:       %s (the records' bodies", adm_val(j, "raw_bytes"));
+        if (json_integer_value(json_object_get(j, "fragments")) > 0)
+            printf("; %s in %s erasure-coded fragments", adm_val(j, "fragment_bytes"),
+                   adm_val(j, "fragments"));
+        printf(")\nlogical size:   %s (this node's share: copies / %s, fragments K/(K+M))\n",
+               adm_val(j, "logical_bytes"), adm_val(j, "copies"));
+    }
     /* versions (issue 16): older versions and delete markers, counted apart */
     if (json_integer_value(json_object_get(j, "noncurrent")) > 0)
         printf("non-current:    %s (%s bytes; %s delete markers)\n", adm_val(j, "noncurrent"),

@@ -193,6 +193,55 @@ static void versions_print(const json_t *j)
     adm_table_print(&t);
 }
 
+/* An erasure-coded object's chunks (issue 21): a summary line, then one row per fragment
+ * (its chunk's columns on the chunk's first row only). */
+static void ec_print(const json_t *j)
+{
+    struct adm_table t = {.ncols = 8, .head = {"seg", "chunk", "code", "frag", "node", "state",
+                                               "size", "clock"}};
+    const json_t *ec = json_object_get(j, "ec"), *sum, *c, *f;
+    size_t i, k;
+
+    if (json_object_get(j, "ec_error") != NULL)
+        printf("\nerasure-coded chunks: not listed: %s\n", adm_str(j, "ec_error"));
+    if (ec == NULL)
+        return;
+    sum = json_object_get(ec, "fragments");
+    printf("\nerasure-coded chunks: %s (manifest from %s, clock %s)\n", adm_val(ec, "chunks"),
+           adm_str(ec, "from"), adm_val(ec, "clock"));
+    printf("fragments: %s ok, %s missing, %s corrupt, %s deleted, %s error, %s no owner\n",
+           adm_val(sum, "ok"), adm_val(sum, "missing"), adm_val(sum, "corrupt"),
+           adm_val(sum, "deleted"), adm_val(sum, "error"), adm_val(sum, "no owner"));
+    json_array_foreach(json_object_get(ec, "list"), i, c) {
+        char code[16], frag[16];
+
+        snprintf(code, sizeof(code), "%s+%s", adm_val(c, "k"), adm_val(c, "m"));
+        json_array_foreach(json_object_get(c, "fragments"), k, f) {
+            const char *state = adm_str(f, "state");
+            char st[600];
+            json_int_t idx = json_integer_value(json_object_get(f, "i"));
+
+            snprintf(frag, sizeof(frag), "%lld %s", (long long)idx,
+                     idx < json_integer_value(json_object_get(c, "k")) ? "data" : "parity");
+            if (json_object_get(f, "error") != NULL)
+                snprintf(st, sizeof(st), "%s: %s", state, adm_str(f, "error"));
+            else
+                snprintf(st, sizeof(st), "%s", state);
+            {
+                const char *row[] = {k ? "" : adm_val(c, "seg"), k ? "" : adm_val(c, "chunk"),
+                                     k ? "" : code,      frag,
+                                     adm_str(f, "node"), st,
+                                     json_object_get(f, "size") ? adm_val(f, "size") : "-",
+                                     json_object_get(f, "clock") ? adm_val(f, "clock") : "-"};
+                adm_table_row(&t, row);
+            }
+        }
+    }
+    adm_table_print(&t);
+    if (json_is_true(json_object_get(ec, "truncated")))
+        printf("(the first %s of %s chunks)\n", adm_val(ec, "listed"), adm_val(ec, "chunks"));
+}
+
 static void whereis_print(struct adm *a, const json_t *j, const void *arg)
 {
     struct adm_table t = {.ncols = 5, .head = {"#", "node", "address", "state", "role"}};
@@ -209,6 +258,7 @@ static void whereis_print(struct adm *a, const json_t *j, const void *arg)
     adm_table_print(&t);
     copies_print(j);
     versions_print(j);
+    ec_print(j);
     if (json_object_get(j, "prev_replicas") != NULL) {
         struct adm_table tp = {.ncols = 5, .head = {"#", "node (prev ring)", "address", "state",
                                                 "role"}};

@@ -27,6 +27,9 @@
 
 /* ops added by the cluster side (docs/PROTOCOL.md, "Replication") */
 #define STOR_OP_WHEREIS "whereis"
+#define STOR_OP_WHEREIS_KEYS "whereis_keys"
+#define STOR_WHEREIS_KEYS_MAX 4096 /* keys one whereis_keys asks about at most */
+#define STOR_WHEREIS_ENT 21        /* bytes of its answer per key (recoverer.c) */
 #define STOR_OP_MQ_STATS "mq_stats"
 #define STOR_OP_MQ_SUSPEND "mq_suspend"
 #define STOR_OP_MQ_RESUME "mq_resume"

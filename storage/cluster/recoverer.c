@@ -2,6 +2,10 @@
  * storage/cluster/recoverer.c: recovery between nodes and rebalancing on the storage side
  * (docs/OPERATIONS.md; a node's own crash recovery on open is storage/engine/replay.c):
  *   whereis {key}             this node's copy of key (size, etag, clock, mtime, flags);
+ *                             with manifest = 1, a live manifest's body too;
+ *   whereis_keys (body)       the same from the index for many keys at once, in a fixed
+ *                             binary form (below): the fragments of an erasure-coded
+ *                             object's chunks that the manager's whereis lists (issue 21);
  *   recover_file {key}        heads every owner; the holder of the newest version queues a
  *                             push to each stale owner (forwarded to it when it is a peer)
  *                             and, for an erasure-coded object, every fragment of its coded
@@ -49,6 +53,7 @@
 #define STOR_REC_MAGIC 0x53524543u  /* "SREC" */
 #define STOR_BATCH_MAGIC 0x53424154u /* "SBAT" */
 #define STOR_RFILE_MAGIC 0x53524649u /* "SRFI" */
+#define STOR_WKEYS_MAGIC 0x53574b59u /* "SWKY" */
 #define WALK_REC "rebalance"         /* the name of the walk's position record */
 #define NODE_REC "recover_node"      /* the name of recover_node's record */
 
@@ -822,7 +827,7 @@ static void recover_file(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *r
     stor_local_read(s, key, STOR_BODY_IF_MANIFEST, 0, UINT64_MAX, on_file_local, f);
 }
 
-/* ---- whereis ------------------------------------------------------------------------ */
+/* ---- whereis, whereis_keys --------------------------------------------------------- */
 
 struct wreq {
     cn_rpc_conn_t *conn;
@@ -834,6 +839,7 @@ static void on_whereis(struct stor_server *s, stor_version_t *v, void *arg)
     struct wreq *w = arg;
     cn_msg_t *resp = cn_msg_new(STOR_OP_WHEREIS);
     cn_slice_t key;
+    size_t len;
 
     cn_msg_get_bytes(w->req, "key", &key);
     cn_msg_set_str(resp, "node", stor_self(s));
@@ -847,10 +853,114 @@ static void on_whereis(struct stor_server *s, stor_version_t *v, void *arg)
         cn_msg_set_u64(resp, "flags", v->m.flags);
         cn_msg_set_u64(resp, "corrupt", v->rc == CN_ECORRUPT);
     }
+    /* asked with manifest = 1: a live manifest's body (the manager lists its fragments) */
+    if (v->rc == 0 && (v->m.flags & CN_OBJ_MANIFEST) && !(v->m.flags & CN_OBJ_TOMBSTONE) &&
+        v->body.len > 0) {
+        void *p = cn_buf_steal(&v->body, &len);
+        cn_msg_set_body(resp, p, len);
+    }
     cn_rpc_reply(w->conn, w->req, resp);
     stor_version_dispose(v);
     cn_free(v);
     cn_free(w);
+}
+
+/* whereis_keys: the request body is keys, each u32be length | key (1..STOR_KEY_MAX bytes),
+ * at most STOR_WHEREIS_KEYS_MAX of them; the answer's body has one STOR_WHEREIS_ENT-byte
+ * entry per key, in order: u8 state (enum below) | u32be flags | u64be clock | u64be size
+ * (flags, clock and size 0 for none and error). The index only (stor_engine_stat): a record
+ * is corrupt when scrub or a read marked it so, never by a read here. */
+enum { WK_FOUND = 0, WK_NONE = 1, WK_CORRUPT = 2, WK_ERROR = 3 };
+
+struct wkeys {
+    uint32_t magic;
+    uv_work_t work;
+    struct stor_server *s;
+    cn_rpc_conn_t *conn;
+    cn_msg_t *req;
+    cn_buf_t out;
+};
+
+/* The number of keys of a whereis_keys body, or CN_EINVAL when it is malformed. */
+static int wkeys_count(cn_slice_t body)
+{
+    size_t off = 0;
+    int n = 0;
+
+    while (off < body.len) {
+        uint32_t len;
+
+        if (body.len - off < 4 || n == STOR_WHEREIS_KEYS_MAX)
+            return CN_EINVAL;
+        len = cn_get_u32be(body.ptr + off);
+        off += 4;
+        if (len == 0 || len > STOR_KEY_MAX || len > body.len - off)
+            return CN_EINVAL;
+        off += len;
+        n++;
+    }
+    return n;
+}
+
+static void wkeys_run(uv_work_t *w)
+{
+    struct wkeys *j = w->data;
+    cn_slice_t body = cn_msg_body(j->req);
+
+    CN_CHECK_OBJ(j, STOR_WKEYS_MAGIC);
+    for (size_t off = 0; off < body.len;) {
+        uint32_t len = cn_get_u32be(body.ptr + off);
+        uint8_t ent[STOR_WHEREIS_ENT] = {0};
+        stor_obj_meta_t m;
+        int rc;
+
+        rc = stor_engine_stat(j->s->engine, cn_slice(body.ptr + off + 4, len), &m, NULL);
+        off += 4 + (size_t)len;
+        ent[0] = rc == 0 ? WK_FOUND : rc == CN_ENOENT ? WK_NONE
+                                    : rc == CN_ECORRUPT ? WK_CORRUPT : WK_ERROR;
+        if (rc == 0 || rc == CN_ECORRUPT) {
+            cn_put_u32be(ent + 1, m.flags & ~STOR_IDX_BAD);
+            cn_put_u64be(ent + 5, m.clock);
+            cn_put_u64be(ent + 13, m.size);
+        }
+        cn_buf_append(&j->out, ent, sizeof(ent));
+    }
+}
+
+static void wkeys_done(uv_work_t *w, int status)
+{
+    struct wkeys *j = w->data;
+    cn_msg_t *resp = cn_msg_new(STOR_OP_WHEREIS_KEYS);
+    size_t len;
+
+    CN_CHECK_OBJ(j, STOR_WKEYS_MAGIC);
+    cn_msg_set_rc(resp, status != 0 ? CN_ECANCELED : 0);
+    if (status == 0 && j->out.len > 0) {
+        void *p = cn_buf_steal(&j->out, &len);
+        cn_msg_set_body(resp, p, len);
+    }
+    cn_rpc_reply(j->conn, j->req, resp);
+    cn_buf_dispose(&j->out);
+    j->magic = 0;
+    cn_free(j);
+}
+
+/* Answers whereis_keys later (1), or returns CN_EINVAL for a malformed body. */
+static int whereis_keys(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req)
+{
+    struct wkeys *j;
+
+    if (wkeys_count(cn_msg_body(req)) < 0)
+        return CN_EINVAL;
+    j = cn_calloc(1, sizeof(*j));
+    j->magic = STOR_WKEYS_MAGIC;
+    j->s = s;
+    j->conn = conn;
+    j->req = req;
+    j->work.data = j;
+    cn_buf_init(&j->out);
+    cn_work_queue(s->loop, &j->work, wkeys_run, wkeys_done, "whereis_keys");
+    return 1;
 }
 
 /* ---- RPC ---------------------------------------------------------------------------- */
@@ -918,10 +1028,13 @@ int stor_recoverer_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req
             rc = CN_EINVAL;
         } else if (strcmp(op, STOR_OP_WHEREIS) == 0) {
             struct wreq *w = cn_malloc(sizeof(*w));
+            uint64_t manifest = 0;
 
             w->conn = conn;
             w->req = req;
-            stor_local_read(s, key, 0, 0, 0, on_whereis, w);
+            cn_msg_get_u64(req, "manifest", &manifest);
+            stor_local_read(s, key, manifest ? STOR_BODY_IF_MANIFEST : 0, 0,
+                            manifest ? UINT64_MAX : 0, on_whereis, w);
             return 1;
         } else if (s->ring_cur == NULL) {
             rc = CN_EUNAVAIL;
@@ -929,6 +1042,10 @@ int stor_recoverer_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req
             recover_file(s, conn, req, key);
             return 1;
         }
+        resp = cn_msg_new(op);
+    } else if (strcmp(op, STOR_OP_WHEREIS_KEYS) == 0) {
+        if ((rc = whereis_keys(s, conn, req)) == 1)
+            return 1;
         resp = cn_msg_new(op);
     } else if (strcmp(op, STOR_OP_RECOVER_NODE) == 0) {
         resp = cn_msg_new(op);

@@ -205,6 +205,17 @@ static int http_req(int port, const char *method, const char *path, char *resp, 
     return code;
 }
 
+int tc_admin_get(tc_cluster_t *c, const char *path, char *out, size_t cap)
+{
+    int code = http_req(c->mgr_admin, "GET", path, out, cap);
+    char *body = strstr(out, "\r\n\r\n");
+
+    if (body == NULL)
+        return -1;
+    memmove(out, body + 4, strlen(body + 4) + 1);
+    return code;
+}
+
 static int http_post(int port, const char *path)
 {
     char resp[1024];

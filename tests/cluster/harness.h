@@ -43,6 +43,10 @@ void tc_wait_ring(tc_cluster_t *c, int i, uint64_t sum);
  *  CAIRN_TEST_KEEP=1; the logs are printed on request with CAIRN_TEST_LOGS=1). */
 void tc_finish(tc_cluster_t *c);
 
+/** GET path on the manager's admin API (no token: the test manager has none); the answer's
+ *  body, NUL-terminated, to out. The HTTP status, or -1. */
+int tc_admin_get(tc_cluster_t *c, const char *path, char *out, size_t cap);
+
 /** Index of a node by name, -1 if none. */
 int tc_index(const tc_cluster_t *c, const char *name);
 /** key's N owners on c->ring (node indexes), coordinator first; returns how many. */

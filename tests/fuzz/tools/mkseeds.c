@@ -2,9 +2,9 @@
  * tests/fuzz/tools/mkseeds.c: writes the binary seed files of tests/fuzz/corpus/ with the
  * project's own encoders, and splits captured RPC streams into their parts.
  *
- *   mkseeds gen CORPUS_DIR             records, manifests (plain and encrypted), metadata,
- *                                      listings, storage-op frames, container files written
- *                                      by the real engine, the manager's command entries,
+ *   mkseeds gen CORPUS_DIR             records, manifests (plain, encrypted, erasure-coded),
+ *                                      metadata, listings, storage-op frames, container files
+ *                                      written by the real engine, the manager's command entries,
  *                                      encryption records (with FUZZ_SSE_KEY), erasure-coded
  *                                      fragments, one of each kind (corpus/<target>/gen-*)
  *   mkseeds split STREAM CORPUS_DIR    the rings inside get_ring responses of a captured
@@ -233,6 +233,25 @@ static void gen_manifests(void)
     encrypt_manifest(&m, GW_SSE_KMS, "k1", "{\"dept\":\"a\"}", CN_SLICE("seed-bucket/enc.bin"),
                      (5u << 20) - 100);
     put_manifest(&m, "gen-sse-kms-multipart");
+
+    /* format 3 (issue 21): a 12 MiB object coded 4+2 in 5 MiB chunks, and an SSE-C one with
+     * a segment coded 8+3, a replicated one and its parts recorded */
+    m.size = 12u << 20;
+    snprintf(m.etag, sizeof(m.etag), "9b2cf535f27731c974343645a3985328");
+    cn_manifest_add_seg(&m, "\x01" "c/seed-bucket/ec/00000000deadbeef/", 35, 12u << 20, 5u << 20);
+    cn_manifest_seg_set_ec(&m, 0, 4, 2);
+    put_manifest(&m, "gen-ec-4-2");
+
+    m.size = (8u << 20) + (5u << 20) + 16 * CN_SSE_TAG_LEN;
+    snprintf(m.etag, sizeof(m.etag), "0123456789abcdef0123456789abcdef-2");
+    cn_manifest_add_seg(&m, "\x01" "c/seed-bucket/ecenc/00000000deadbeef/1/", 40,
+                        (8u << 20) + 16 * CN_SSE_TAG_LEN, 5u << 20);
+    cn_manifest_add_seg(&m, "\x01mp/seed-bucket/ecenc/u1/2/", 27, 5u << 20, 5u << 20);
+    cn_manifest_seg_set_ec(&m, 0, 8, 3);
+    cn_manifest_add_part(&m, 1, 1, NULL);
+    cn_manifest_add_part(&m, 2, 1, "x-amz-checksum-crc32=AAAAAA==");
+    encrypt_manifest(&m, GW_SSE_C, NULL, NULL, CN_SLICE("seed-bucket/ecenc"), 13u << 20);
+    put_manifest(&m, "gen-ec-mixed-sse-c");
 
     cn_buf_reset(&b);
     gw_meta_add(&meta, "content-type", 12, "application/x-seed", 18);

@@ -1,8 +1,9 @@
 /* tests/unit/common/test_ring.c: tests common/ring.c: balance, movement on a membership
  * change, weights, owner rows CN_RING_MAX_OWNERS deep (their order against the formula of
  * docs/RING.md, and the first CN_RING_MAX_REPLICAS of them against rings built before the rows
- * grew from 8 to 16), checksums, encode/decode and bad input. Measured numbers are printed to
- * stderr (docs/RING.md quotes them). */
+ * grew from 8 to 16), fragment keys' one owner each (common/ec_key.h), checksums,
+ * encode/decode and bad input. Measured numbers are printed to stderr (docs/RING.md quotes
+ * them). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "common/ec_key.h"
 #include "common/err.h"
 #include "common/hash.h"
 #include "common/ring.h"
@@ -657,4 +659,92 @@ Test(ring, removing_a_node_moves_only_its_positions, .timeout = 60)
         cn_ring_destroy(before);
         cn_ring_destroy(after);
     }
+}
+
+/* ---- fragment keys (common/ec_key.h): one owner each, owner i of its chunk's row --------- */
+
+/* Fragment i of a chunk coded K+M has exactly one owner, whatever n asks for: the chunk key's
+ * owner i (cn_ring_lookup of the chunk key with n = 16), so a chunk's K+M fragments land on
+ * K+M distinct nodes when the ring has that many. */
+Test(ring, fragment_key_has_one_owner_owner_i_of_its_chunk, .timeout = 30)
+{
+    static const struct { unsigned k, m; } codes[] = {{4, 2}, {8, 3}, {1, 1}, {15, 1}, {10, 6}};
+    cn_ring_t *r = make_mixed_ring(20);
+    const cn_ring_node_t *row[CN_RING_MAX_OWNERS], *out[CN_RING_MAX_OWNERS];
+    char chunk[64];
+    cn_buf_t fk;
+
+    cn_buf_init(&fk);
+    for (int c = 0; c < 300; c++) {
+        size_t len = (size_t)snprintf(chunk, sizeof(chunk),
+                                      "\x01" "c/b/obj-%d/00000000000000aa/%06d", c % 37, c);
+        cr_assert_eq(cn_ring_lookup(r, chunk, len, CN_RING_MAX_OWNERS, row), CN_RING_MAX_OWNERS);
+        for (size_t x = 0; x < sizeof(codes) / sizeof(codes[0]); x++) {
+            unsigned n = codes[x].k + codes[x].m;
+            for (unsigned i = 0; i < n; i++) {
+                cn_frag_key(chunk, len, codes[x].k, codes[x].m, i, &fk);
+                for (size_t want = 1; want <= CN_RING_MAX_OWNERS; want += 5) {
+                    cr_assert_eq(cn_ring_lookup(r, fk.data, fk.len, want, out), 1,
+                                 "chunk %d %u+%u #%u: n=%zu", c, codes[x].k, codes[x].m, i,
+                                 want);
+                    cr_assert_eq(out[0], row[i], "chunk %d %u+%u #%u: not owner %u", c,
+                                 codes[x].k, codes[x].m, i, i);
+                }
+                /* distinct from every other fragment of the chunk (the row has no repeats) */
+                for (unsigned j = 0; j < i; j++)
+                    cr_assert_neq(row[j], row[i]);
+            }
+        }
+    }
+    cn_buf_dispose(&fk);
+    cn_ring_destroy(r);
+}
+
+/* With fewer nodes than K+M, fragment i goes to owner i mod the row's depth (the node count):
+ * fragments then share nodes, but every one still has exactly one owner. */
+Test(ring, fragment_index_wraps_with_fewer_nodes, .timeout = 30)
+{
+    static const int sizes[] = {1, 2, 3, 5};
+    const cn_ring_node_t *row[CN_RING_MAX_OWNERS], *out[CN_RING_MAX_OWNERS];
+    char chunk[64];
+    cn_buf_t fk;
+
+    cn_buf_init(&fk);
+    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        cn_ring_t *r = make_ring(sizes[s], 64);
+        for (int c = 0; c < 100; c++) {
+            size_t len = (size_t)snprintf(chunk, sizeof(chunk), "\x01" "c/b/k/%06d", c);
+            size_t depth = cn_ring_lookup(r, chunk, len, CN_RING_MAX_OWNERS, row);
+
+            cr_assert_eq(depth, (size_t)sizes[s]);
+            for (unsigned i = 0; i < 6; i++) {
+                cn_frag_key(chunk, len, 4, 2, i, &fk);
+                cr_assert_eq(cn_ring_lookup(r, fk.data, fk.len, 3, out), 1);
+                cr_assert_eq(out[0], row[i % depth], "%d nodes, chunk %d #%u", sizes[s], c, i);
+            }
+        }
+        cn_ring_destroy(r);
+    }
+    cn_buf_dispose(&fk);
+}
+
+/* n = 0 asks for no owner, of a fragment key as of any other; an empty or unbuilt ring has
+ * none to give. */
+Test(ring, fragment_key_n_0_and_empty_ring_give_none, .timeout = 5)
+{
+    cn_ring_t *r = make_ring(6, 64), *empty = cn_ring_create();
+    const cn_ring_node_t *out[CN_RING_MAX_OWNERS] = {NULL};
+    cn_buf_t fk;
+
+    cn_buf_init(&fk);
+    cn_frag_key("\x01" "c/b/k/000000", 12, 4, 2, 3, &fk);
+    cr_assert_eq(cn_ring_lookup(r, fk.data, fk.len, 0, out), 0);
+    cr_assert_null(out[0], "n = 0 wrote an owner");
+    cr_assert_eq(cn_ring_lookup(r, "\x01" "c/b/k/000000", 12, 0, out), 0);
+    cr_assert_eq(cn_ring_lookup(empty, fk.data, fk.len, 1, out), 0, "unbuilt");
+    cr_assert_eq(cn_ring_build(empty), 0);
+    cr_assert_eq(cn_ring_lookup(empty, fk.data, fk.len, 1, out), 0, "built, no members");
+    cn_buf_dispose(&fk);
+    cn_ring_destroy(empty);
+    cn_ring_destroy(r);
 }
