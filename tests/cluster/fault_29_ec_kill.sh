@@ -70,8 +70,9 @@ fc_wait_drained 120 $(fc_storage_names) && t_ok "every repair queue drains" ||
 # every chunk of group b has a fragment on each node (6 nodes, 4+2): $k1's was rebuilt
 want=$(python3 -c 'import json, sys
 print(sum(-(-json.loads(l)["size"] // 1048576) for l in open(sys.argv[1])))' "$CL_DIR/b.log")
-got=$(fc_ec_rebuilt)
-[ "$got" -ge "$want" ] &&
+# (the nodes copy their counters into /metrics once a second: a moment after the queues drain)
+rebuilt_all() { got=$(fc_ec_rebuilt); [ "$got" -ge "$want" ]; }
+fc_wait_until 10 rebuilt_all &&
     t_ok "the repair queues rebuilt $got fragments (the $want chunks written while $k1 was down \
 had none there)" || t_bad "the repair queues rebuilt $got fragments, want $want or more"
 fc_ec_run "after the restarts: every object reads back byte for byte" \

@@ -6,7 +6,7 @@
 # the manifests' three replicas) must be at most 1.55 GiB (4+2 is 1.5x). For comparison, 16
 # objects of 8 MiB into a second bucket left at replicate (N=3) are measured the same way and
 # their ratio printed (about 3x): what 1 GiB replicated would take. cairn-adm du's raw and
-# logical bytes are printed too when it has them.
+# logical bytes, summed over the nodes, must agree: 1 GiB logical, at most 1.55 GiB raw.
 set -uo pipefail
 FC_BUILD=${1:?usage: fault_32_ec_rawbytes.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
@@ -22,12 +22,13 @@ du_raw() {
     local n
     for n in $(fc_storage_names); do cl_adm --json du "$n" 2>/dev/null; echo; done | python3 -c '
 import json, sys
-tot = {}
-for line in sys.stdin.read().split("\n"):
-    line = line.strip()
-    if not line.startswith("{"):
-        continue
-    for k, v in json.loads(line).items():
+tot, text, at, dec = {}, sys.stdin.read(), 0, json.JSONDecoder()
+while True:  # one JSON object per node, each over several lines
+    at = text.find("{", at)
+    if at < 0:
+        break
+    o, at = dec.raw_decode(text, at)
+    for k, v in o.items():
         if ("raw" in k or "logical" in k) and isinstance(v, (int, float)):
             tot[k] = tot.get(k, 0) + v
 print(" ".join("%s=%d" % kv for kv in sorted(tot.items())))' 2>/dev/null
@@ -45,7 +46,23 @@ logical=$((128 * 8388608))
 ec=$((r1 - r0))
 ratio=$(python3 -c "print('%.3f' % ($ec / $logical))")
 echo "ec:4+2: 1 GiB of objects added $(gib "$ec") GiB to the container files (x$ratio)"
-echo "cairn-adm du before: ${du0:-(no raw/logical fields)}; after: ${du1:-(no raw/logical fields)}"
+echo "cairn-adm du, summed over the nodes, before: ${du0:-(no raw/logical fields)}; after: ${du1:-(none)}"
+# du_delta FIELD: FIELD of du1 less that of du0
+du_delta() {
+    python3 -c 'import sys
+f = lambda s: dict(kv.split("=") for kv in s.split())
+print(int(f(sys.argv[2]).get(sys.argv[1], 0)) - int(f(sys.argv[3]).get(sys.argv[1], 0)))' "$1" "$du1" "$du0"
+}
+if [ -n "$du1" ]; then
+    draw=$(du_delta raw_bytes)
+    dlog=$(du_delta logical_bytes)
+    echo "cairn-adm du: the 128 objects added $(gib "$draw") GiB raw, $(gib "$dlog") GiB logical"
+    python3 -c "import sys; sys.exit(0 if abs($dlog - $logical) <= 0.01 * $logical and $draw <= 1.55 * $logical else 1)" &&
+        t_ok "cairn-adm du agrees: $(gib "$dlog") GiB logical, $(gib "$draw") GiB raw" ||
+        t_bad "cairn-adm du says $(gib "$dlog") GiB logical (want 1) and $(gib "$draw") GiB raw (want <= 1.55)"
+else
+    t_bad "cairn-adm du shows no raw and logical bytes"
+fi
 python3 -c "import sys; sys.exit(0 if $ec <= 1.55 * $logical else 1)" &&
     t_ok "raw disk use of 1 GiB of ec:4+2 objects is $(gib "$ec") GiB, at most 1.55 GiB" ||
     t_bad "raw disk use of 1 GiB of ec:4+2 objects is $(gib "$ec") GiB, over 1.55 GiB"
