@@ -32,11 +32,11 @@ size and SHA-256, one JSON line {key, size, sha256} per object.
       chunk its K+M fragments, each held by exactly one node and no two on one node.
       Records are never removed from a container file but by compaction, so this shows
       what was written (a rebuilt fragment included), not that it is still live. With
-      --admin, whereis of each object too, when the manager's answer lists its fragments
-      ("ec": cairn-adm whereis of an erasure-coded object): ceil(size / BYTES) chunks, each
-      with K+M fragments, every one "ok" on its owner, K+M distinct owners (--owners: and
-      each owner has the fragment's record in its files). Prints {objects, chunks,
-      fragments_by_node, via: {files: chunks, whereis: objects}, errors}.
+      --admin, whereis of each object too (its "ec" part, cairn-adm whereis of an
+      erasure-coded object): ceil(size / BYTES) chunks, each with K+M fragments, every one
+      "ok" on its owner, K+M distinct owners (--owners: and each owner has the fragment's
+      record in its files). Prints {objects, chunks, fragments_by_node, via: {files:
+      chunks, whereis: objects}, errors}.
   ec_load.py flip  --bucket B --log FILE --data DIR --count N [--k K --m M]
       Flips bits (one byte) in the body of up to N data-fragment records (index < K) of the
       log's objects in the container files under DIR (one node's data dir), at most one per
@@ -253,17 +253,16 @@ def frag_records(a, objs):
 
 
 def whereis_check(a, e, files_chunks):
-    """whereis of log entry e's object: None when the manager's answer lists no fragments
-    (a manager before fragment whereis), else a list of what is wrong (empty: all good).
-    Its "ec" part: {chunks, listed, truncated, fragments: {state: n}, list: [{key, k, m,
-    fragments: [{i, node, state}]}]}, node being fragment i's owner on the current ring
-    (cairn-adm whereis of an erasure-coded object)."""
+    """whereis of log entry e's object: a list of what is wrong (empty: all good). Its "ec"
+    part: {chunks, listed, truncated, fragments: {state: n}, list: [{key, k, m, fragments:
+    [{i, node, state}]}]}, node being fragment i's owner on the current ring (cairn-adm
+    whereis of an erasure-coded object)."""
     w = whereis(a.admin, "%s/%s" % (a.bucket, e["key"]))
     if "ec_error" in w:
         return ["%s: whereis: %s" % (e["key"], w["ec_error"])]
     ec = w.get("ec")
     if not isinstance(ec, dict):
-        return None
+        return ["%s: whereis lists no fragments (a replicated object?)" % e["key"]]
     out, n = [], a.k + a.m
     want = -(-e["size"] // a.chunk_size)
     if ec.get("chunks") != want or ec.get("truncated") or len(ec.get("list", [])) != want:
@@ -338,8 +337,6 @@ def cmd_frags(a):
             r = whereis_check(a, e, chunks)
         except Exception as x:  # noqa: BLE001
             return bad("whereis %s: %s" % (e["key"], x))
-        if r is None:
-            return None
         for why in r:
             bad(why)
         with lock:

@@ -11,7 +11,7 @@
 # are restarted: the repair queues drain having rebuilt (cairn_storage_ec_fragments_rebuilt_total)
 # a fragment for each chunk written while the first was down, every object reads back, and
 # every chunk has its 6 fragments on 6 distinct nodes (read off the container files; also by
-# whereis once it lists fragments). A 503 must carry none of the object's headers.
+# whereis: each "ok" on its owner). A 503 must carry none of the object's headers.
 set -uo pipefail
 FC_BUILD=${1:?usage: fault_29_ec_kill.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"

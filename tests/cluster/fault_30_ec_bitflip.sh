@@ -9,8 +9,7 @@
 # of the two nodes (cairn-adm diagnose-start NODE --wait) counts at least the records flipped
 # on it as bad, and the repair queues drain. Every object then reads back right, and a second
 # full read needs no degraded read (the counter stays); every chunk still has its 6
-# fragments on 6 distinct nodes (files; by whereis once it lists fragments, each one present
-# and good).
+# fragments on 6 distinct nodes (files; whereis: each one "ok" on its owner).
 set -uo pipefail
 FC_BUILD=${1:?usage: fault_30_ec_bitflip.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"

@@ -6,7 +6,7 @@
 # rebalanced (cairn-adm --rate 1m rebalance: paced, so that the load meets fragments while
 # they move; fragment i of a chunk moves to the chunk's new owner i). No request of the load fails. Once the rebalance is over and the repair queues are
 # drained, every object reads back, storage6 holds fragments, and every chunk has its 6
-# fragments on 6 distinct nodes: by whereis when it lists fragments (each on its owner on the
+# fragments on 6 distinct nodes: by whereis (each "ok" on its owner on the
 # current ring), and in the container files after a compaction of every node (which drops
 # the records a move left behind), each fragment once.
 set -uo pipefail
