@@ -7,7 +7,9 @@
 # group s's on each. Group r is read: every GET returns the right bytes, and the gateway's
 # degraded-read counter (cairn_gateway_ec_reads_total{kind="degraded"}) rises. Then a scrub of each
 # of the two nodes (cairn-adm diagnose-start NODE --wait) counts at least the records flipped
-# on it as bad, and the repair queues drain. Every object then reads back right, and a second
+# on it as bad (its status and cairn_storage_scrub_records_total{result="bad"}), and the
+# repair queues drain having rebuilt every flipped fragment from its chunk's others
+# (cairn_storage_ec_fragments_rebuilt_total). Every object then reads back right, and a second
 # full read needs no degraded read (the counter stays); every chunk still has its 6
 # fragments on 6 distinct nodes (files; whereis: each one "ok" on its owner).
 set -uo pipefail
@@ -55,10 +57,20 @@ for n in "$x" "$y"; do
     [ "$db" -ge "${flipped[$n]}" ] &&
         t_ok "the scrub of $n counts $db bad records (${flipped[$n]} flipped there)" ||
         t_bad "the scrub of $n counts $db bad records, ${flipped[$n]} were flipped" "$out"
+    m=$(fc_metric "$n" cairn_storage_scrub_records_total result=bad)
+    [ "${m:-0}" -ge "${flipped[$n]}" ] &&
+        t_ok "$n's /metrics counts them: cairn_storage_scrub_records_total{result=\"bad\"} $m" ||
+        t_bad "$n's cairn_storage_scrub_records_total{result=\"bad\"} is ${m:-absent}, ${flipped[$n]} were flipped"
 done
 # shellcheck disable=SC2046
-fc_wait_drained 90 $(fc_storage_names) && t_ok "every repair queue drains (the bad fragments rebuilt)" ||
+fc_wait_drained 90 $(fc_storage_names) && t_ok "every repair queue drains" ||
     t_bad "queues did not drain" "$(for n in $(fc_storage_names); do cl_adm mq-stats "$n"; done 2>&1)"
+want=$((flipped[$x] + flipped[$y]))
+# (the nodes copy their counters into /metrics once a second: a moment after the queues drain)
+rebuilt_all() { got=$(fc_ec_rebuilt); [ "$got" -ge "$want" ]; }
+fc_wait_until 10 rebuilt_all &&
+    t_ok "the repair queues rebuilt $got fragments from their chunks' others ($want flipped)" ||
+    t_bad "the repair queues rebuilt $got fragments, $want were flipped"
 d2=$(fc_ec_degraded)
 fc_ec_run "after the repair: every object reads back byte for byte" \
     check --log "$CL_DIR/all.log" --threads 4
