@@ -4,7 +4,8 @@
  * coordinator) and each chunk's 4+2 fragments (cn_ec_encode, cn_frag_encode) on the owner
  * the ring gives each fragment key (replica = 1). One fragment is left out and one deleted,
  * and the manager's GET /v1/whereis must list every fragment on its owner with what that
- * owner holds; GET /v1/nodes/NAME/du must count the fragments' raw and logical bytes. */
+ * owner holds, at most 1,000 chunks of a larger object, and say when a manifest does not
+ * decode; GET /v1/nodes/NAME/du must count the fragments' raw and logical bytes. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -204,6 +205,46 @@ Test(ec_whereis, lists_each_fragment_on_its_owner_and_du_counts_them, .timeout =
             }
         }
     }
+    json_decref(j);
+
+    /* more than 1,000 coded chunks: the first 1,000 listed (6,000 keys asked, in batches),
+     * none written: all missing */
+    {
+        cn_manifest_t huge = {0};
+
+        huge.size = 1001;
+        strcpy(huge.etag, "e");
+        cn_manifest_add_seg(&huge, "\x01" "c/ecb/huge/00000000000000bb/", 29, 1001, 1);
+        cn_manifest_seg_set_ec(&huge, 0, K, M);
+        cn_buf_reset(&body);
+        cn_manifest_encode(&huge, &body);
+        cn_manifest_dispose(&huge);
+        cr_assert_eq(tc_owners(&cl, "ecb/huge", 3, o), 3);
+        cr_assert_eq(put_raw(&cl, o[0], CN_SLICE("ecb/huge"), body.data, body.len,
+                             CN_OBJ_MANIFEST, 1001, 0, 0), 0);
+        cr_assert_eq(tc_admin_get(&cl, "/v1/whereis?key=ecb/huge", answer, sizeof(answer)),
+                     200);
+        cr_assert_not_null(j = json_loads(answer, 0, &jerr), "%s", jerr.text);
+        cr_assert_not_null(ec_j = json_object_get(j, "ec"), "%.2000s", answer);
+        cr_assert_eq(json_integer_value(json_object_get(ec_j, "chunks")), 1001);
+        cr_assert_eq(json_integer_value(json_object_get(ec_j, "listed")), 1000);
+        cr_assert(json_is_true(json_object_get(ec_j, "truncated")));
+        cr_assert_eq(json_array_size(json_object_get(ec_j, "list")), 1000);
+        cr_assert_eq(
+            json_integer_value(json_object_get(json_object_get(ec_j, "fragments"), "missing")),
+            6000, "%.2000s", answer);
+        json_decref(j);
+    }
+
+    /* a manifest copy that does not decode: ec_error, no ec */
+    cr_assert_eq(tc_owners(&cl, "ecb/bad", 3, o), 3);
+    cr_assert_eq(put_raw(&cl, o[0], CN_SLICE("ecb/bad"), "\x81\xa1v\x03", 4, CN_OBJ_MANIFEST,
+                         10, 0, 0), 0);
+    cr_assert_eq(tc_admin_get(&cl, "/v1/whereis?key=ecb/bad", answer, sizeof(answer)), 200);
+    cr_assert_not_null(j = json_loads(answer, 0, &jerr), "%s", jerr.text);
+    cr_assert_null(json_object_get(j, "ec"));
+    cr_assert_not_null(strstr(json_string_value(json_object_get(j, "ec_error")),
+                              "does not decode"), "%s", answer);
     json_decref(j);
 
     /* a replicated object has no "ec" */

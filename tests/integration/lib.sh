@@ -226,6 +226,29 @@ t_restart_storage_each() {
     done
 }
 
+# t_frag_nodes N: how many of storage0..N-1 hold an erasure-coded fragment (the header's
+# magic, common/ec_frag.h) in their containers.
+t_frag_nodes() {
+    local i n=0
+    for ((i = 0; i < $1; i++)); do
+        grep -q -a CNEF "$tmp"/data/storage$i/containers/* 2>/dev/null && n=$((n + 1))
+    done
+    echo "$n"
+}
+
+# t_until_coded N CMD...: runs CMD (a write into an ec bucket) until all N storage nodes hold
+# a fragment, for up to 20 s: a gateway learns a bucket's redundancy policy from the manager's
+# feed a moment after set-bucket-redundancy, and writes before that replicate.
+t_until_coded() {
+    local n=$1 deadline=$((SECONDS + 20))
+    shift
+    until [ "$(t_frag_nodes "$n")" = "$n" ]; do
+        [ $SECONDS -ge $deadline ] && return 1
+        "$@" >/dev/null
+        sleep 0.5
+    done
+}
+
 # t_rebalance_wait TIMEOUT_S: cairn-adm rebalance --wait, retried while the manager refuses
 # it (409: a node does not hold the manager's ring yet; they fetch it at their heartbeat);
 # prints the last refusal and fails after TIMEOUT_S seconds.

@@ -182,26 +182,8 @@ wait_copies() {
     done
 }
 check "whereis: N=3 copies of photos/k's manifest" wait_copies photos/k 3
-# frag_nodes: how many storage nodes' containers hold a fragment header (ec_frag.h's magic)
-frag_nodes() {
-    local i n=0
-    for i in 0 1 2 3 4 5; do
-        grep -q -a CNEF "$tmp"/data/storage$i/containers/* 2>/dev/null && n=$((n + 1))
-    done
-    echo "$n"
-}
-# coded_put: PUTs photos/k again until its chunk is coded: the gateway learns a bucket's
-# configuration from the manager's feed, a moment after set-bucket-redundancy (and the
-# manager restarted just before)
-coded_put() {
-    local deadline=$((SECONDS + 20))
-    until [ "$(frag_nodes)" = 6 ]; do
-        [ $SECONDS -ge $deadline ] && return 1
-        sigv4 -o /dev/null -T "$tmp/obj" "$endpoint/photos/k"
-        sleep 0.5
-    done
-}
-check "its one chunk is 6 fragments, one on each storage node" coded_put
+check "its one chunk is 6 fragments, one on each storage node" \
+    t_until_coded 6 sigv4 -o /dev/null -T "$tmp/obj" "$endpoint/photos/k"
 expect_eq "GET gives the coded object's bytes back" "$(sha256sum <"$tmp/obj")" \
     "$(sigv4 "$endpoint/photos/k" | sha256sum)"
 
