@@ -105,6 +105,12 @@ fc_setup() {
     export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=us-east-1
     export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
     cl_adm add-bucket "$FC_BUCKET" "$AWS_ACCESS_KEY_ID" >/dev/null || t_abort "add-bucket failed"
+    # FC_REDUNDANCY: the bucket's redundancy policy (e.g. ec:4+2; fc_wait_ec waits until the
+    # gateway applies it)
+    if [ -n "${FC_REDUNDANCY:-}" ]; then
+        cl_adm set-bucket-redundancy "$FC_BUCKET" "$FC_REDUNDANCY" >/dev/null ||
+            t_abort "set-bucket-redundancy $FC_BUCKET $FC_REDUNDANCY failed"
+    fi
     # a gateway learns users and buckets by heartbeat: wait until a PUT goes through each
     deadline=$((SECONDS + 20))
     for i in $FC_ENDPOINTS; do
@@ -125,6 +131,107 @@ fc_py() {
     shift
     CAIRN_TOKEN=$CL_TOKEN cl_in client python3 "$fc_here/s3load.py" "$mode" \
         --endpoint "$FC_ENDPOINT" --bucket "$FC_BUCKET" "$@"
+}
+
+# fc_ec MODE ARGS...: ec_load.py (objects of an erasure-coded bucket, issue 21) against the
+# gateway and the test's bucket, where the client is, with the admin token for whereis.
+fc_ec() {
+    local mode=$1
+    shift
+    CAIRN_TOKEN=$CL_TOKEN cl_in client python3 "$fc_here/ec_load.py" "$mode" \
+        --endpoint "$FC_ENDPOINT" --bucket "$FC_BUCKET" "$@"
+}
+
+# fc_data_dirs [NODE...]: the data dirs of NODE... (default: every storage node), comma-separated.
+fc_data_dirs() {
+    local n out=""
+    # shellcheck disable=SC2046
+    [ $# -gt 0 ] || set -- $(fc_storage_names)
+    for n in "$@"; do out+="${out:+,}$CL_DIR/data/$n"; done
+    echo "$out"
+}
+
+# fc_wait_ec TIMEOUT_S [BUCKET]: waits until a PUT of 256 KiB into BUCKET (default the test's)
+# is stored as fragments (erasure-coded: its fragment records, chunk key "\0f"..., are in the
+# storage nodes' container files), i.e. until the gateway applies the bucket's ec:K+M policy
+# (it learns it by heartbeat). 1 when no such PUT was encoded within TIMEOUT_S.
+fc_wait_ec() {
+    local deadline=$((SECONDS + $1)) b=${2:-$FC_BUCKET} i=0
+    while :; do
+        i=$((i + 1))
+        head -c 262144 /dev/urandom >"$CL_DIR/ec-probe"
+        cl_in client curl -s -f -o /dev/null --aws-sigv4 aws:amz:us-east-1:s3 \
+            --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -T "$CL_DIR/ec-probe" \
+            "$FC_ENDPOINT/$b/ec-probe-$i" &&
+            grep -a -q -r -P "\\x01c/$b/ec-probe-$i/[0-9a-f]+/000000\\x00f" \
+                --include='*.dat' "$CL_DIR/data" && return 0
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.5
+    done
+}
+
+# fc_ec_setup NSTORAGE [NSTART]: fc_setup for an erasure-coded bucket (issue 21): the test's
+# bucket at FC_REDUNDANCY (default ec:4+2), the gateway's memory cache off, its chunk_size
+# FC_EC_CHUNK (default 1m: objects of a few MiB have several chunks); then a check that the
+# gateway encodes the bucket's objects (fc_wait_ec).
+fc_ec_setup() {
+    FC_REDUNDANCY=${FC_REDUNDANCY:-ec:4+2} \
+        FC_GW_CONF=$'[gateway]\nchunk_size = '"${FC_EC_CHUNK:-1m}"$'\n[cache]\nmem_capacity = 0' fc_setup "$@"
+    fc_wait_ec 20 && t_ok "the gateway encodes the bucket's objects (${FC_REDUNDANCY:-ec:4+2}: fragment records)" ||
+        t_bad "a PUT of 256 KiB into the ${FC_REDUNDANCY:-ec:4+2} bucket left no fragment record"
+}
+
+# fc_ec_run WHAT MODE ARGS...: ec_load.py MODE ARGS (fc_ec) as a check named WHAT; prints its
+# report (the last line of its output, cut) and keeps it in FC_REPORT; its status.
+fc_ec_run() {
+    local what=$1 out rc
+    shift
+    out=$(fc_ec "$@" 2>&1)
+    rc=$?
+    FC_REPORT=$(printf '%s' "$out" | tail -n 1)
+    printf '%s\n' "$FC_REPORT" | cut -c1-600
+    [ $rc -eq 0 ] && t_ok "$what" || t_bad "$what" "$out"
+    return $rc
+}
+
+# fc_ec_degraded: the gateway's degraded reads so far
+# (cairn_gateway_ec_reads_total{kind="degraded"}; nothing before the first one)
+fc_ec_degraded() {
+    fc_metric gateway cairn_gateway_ec_reads_total kind=degraded
+}
+
+# fc_ec_degraded_rose BEFORE WHAT: a check that the gateway's degraded reads rose above
+# BEFORE (an fc_ec_degraded taken before WHAT, the reads that should have decoded).
+fc_ec_degraded_rose() {
+    local now
+    now=$(fc_ec_degraded)
+    echo "degraded reads: ${1:-none} before $2, ${now:-none} after"
+    [ -n "$now" ] && [ "$now" -gt "${1:-0}" ] &&
+        t_ok "$2: the gateway counts degraded reads (cairn_gateway_ec_reads_total{kind=\"degraded\"} +$((now - ${1:-0})))" ||
+        t_bad "$2: the gateway's degraded reads did not rise (${1:-none} -> ${now:-none})"
+}
+
+# fc_ec_rebuilt: the fragments the storage nodes' repair queues rebuilt from their chunks'
+# others since they started (cairn_storage_ec_fragments_rebuilt_total{result="ok"}, summed)
+fc_ec_rebuilt() {
+    local n v sum=0
+    for n in $(fc_storage_names); do
+        v=$(fc_metric "$n" cairn_storage_ec_fragments_rebuilt_total result=ok)
+        sum=$((sum + ${v:-0}))
+    done
+    echo "$sum"
+}
+
+# fc_metric NODE NAME [LABEL=VALUE]: the sum of the samples of metric NAME on NODE's /metrics
+# (a gateway or a storage node: the "metrics" line of its port file), all of them or those
+# with that label; prints nothing (and fails) when NODE does not answer or has no such sample.
+fc_metric() {
+    local hp
+    hp=$(awk '$1 == "metrics" { print $2 }' "$CL_DIR/run/$1.port" 2>/dev/null)
+    [ -n "$hp" ] || return 1
+    cl_in client curl -s -m 5 "http://$hp/metrics" | awk -v n="$2" -v l="${3:+${3%%=*}=\"${3#*=}\"}" '
+        ($1 == n || index($1, n "{") == 1) && (l == "" || index($1, l) > 0) { s += $2; f = 1 }
+        END { if (f) printf "%.0f\n", s; exit !f }'
 }
 
 # fc_py_gws SCRIPT MODE ARGS...: tests/cluster/SCRIPT (versions.py, sse_load.py) against
