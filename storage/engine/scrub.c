@@ -1,6 +1,8 @@
 /*
  * storage/engine/scrub.c: the scrub of the container engine: one background thread re-reads every
- * record of every container, throttled, and re-checks both checksums. A record whose entry
+ * record of every container, throttled, and re-checks both checksums, and for an erasure-coded
+ * fragment (a key common/ec_key.h accepts) its own header and payload CRC32C too
+ * (common/ec_frag.h: a fragment is checked as the gateway will read it). A record whose entry
  * still points at it and that fails a check is marked bad in the index (a GET then answers
  * CN_ECORRUPT, never the bytes), logged, and handed to the repair hook (stor__mark_bad).
  * Passes run on demand (stor_engine_scrub_start) and every scrub_interval_ms when set.
@@ -16,11 +18,27 @@
 #include <time.h>
 
 #include "common/clock.h"
+#include "common/ec_frag.h"
+#include "common/ec_key.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/proto.h"
 
 #define SLICE_RECORDS 256
+
+/* 1 when a live fragment record's body is not a good fragment of its own key's code. */
+static int frag_bad(const stor_rec_hdr_t *h, cn_slice_t key, cn_slice_t body)
+{
+    cn_frag_key_t fk;
+    cn_frag_hdr_t fh;
+    const uint8_t *payload;
+
+    if ((h->flags & CN_OBJ_TOMBSTONE) || !cn_frag_key_parse(key.ptr, key.len, &fk))
+        return 0;
+    return cn_frag_decode(body.ptr, body.len, &fh, &payload) != 0 || fh.index != fk.index ||
+           fh.k != fk.k || fh.m != fk.m;
+}
 
 struct stor_scrubber {
     pthread_t th;
@@ -64,7 +82,7 @@ static int scrub_one(struct cengine *ce, stor_container_t *c, uint64_t *bytes, u
                (rc = stor_scan_next(&s, &h, &key, &meta, &body, &rec_off)) == 1) {
             nrec++;
             *bytes += stor_rec_size(&h);
-            if (s.bad_data) {
+            if (s.bad_data || frag_bad(&h, key, body)) {
                 cn_buf_init(&bad[nb].key);
                 cn_buf_append(&bad[nb].key, key.ptr, key.len);
                 bad[nb].gen = gen;
