@@ -11,13 +11,18 @@
  * fragment that failed has been handed to a storage node's repair queue: a `frag_handoff` to
  * the chunk key's first live owner, answered once the entry is persistent there. The
  * gateway holds nothing once it acks; that node's queue rebuilds the fragment from K others
- * and places it on its owner when the owner is back (storage/cluster/frag_rebuild.c).
+ * and places it on its owner when the owner is back (storage/cluster/frag_rebuild.c). Puts
+ * still out [gateway] ec_hedge_ms after the quorum are handed over the same way (the write
+ * does not wait for a slow node); an owner the link already avoids (gw_stor_key_avoided)
+ * gets no put unless the quorum needs it.
  * Read: a range of the chunk reads only the data fragments that hold it, whole (each is
  * checked against its CRC32C and the chunk's id, length, code and clock), and decodes
  * nothing. When one is missing, unreadable, corrupt or of another write, every other
  * fragment is read and the range is rebuilt from K of them that belong to one write: a
- * degraded read, counted in /metrics (cairn_gateway_ec_reads_total{kind="degraded"}); fewer
- * than K good fragments is CN_EUNAVAIL (503), never other bytes.
+ * degraded read, counted in /metrics (cairn_gateway_ec_reads_total{kind="degraded"}). A read
+ * also goes degraded at once when a data fragment's owner is avoided, and after ec_hedge_ms
+ * when one is slow; it answers as soon as K good fragments of one write are in. Fewer than K
+ * good fragments is CN_EUNAVAIL (503), never other bytes.
  * The callbacks have the form of an RPC's (cn_rpc_done_fn): a read's answer is a message
  * whose body is the range, a write's a message with rc 0, so chunk.c's callers, which also
  * read replicated chunks, need no second path. Loop thread only, but the encoding.

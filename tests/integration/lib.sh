@@ -226,6 +226,17 @@ t_restart_storage_each() {
     done
 }
 
+# t_eventually SECONDS CMD...: runs CMD (quietly) every 0.3 s until it succeeds, for up to
+# SECONDS; then runs it once more with its output, so a failure shows why.
+t_eventually() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -ge $deadline ] && { "$@"; return; }
+        sleep 0.3
+    done
+}
+
 # t_frag_nodes N: how many of storage0..N-1 hold an erasure-coded fragment (the header's
 # magic, common/ec_frag.h) in their containers.
 t_frag_nodes() {
