@@ -35,6 +35,10 @@
 #define CN_OBJ_TOMBSTONE 0x1u
 #define CN_OBJ_MANIFEST 0x2u     /* body is a chunk manifest, not the data */
 #define CN_OBJ_DELETE_MARKER 0x4u /* an S3 delete marker: a version with no body (issue 16) */
+/* storage-internal (issue 22): this write enters the node's change journal, which feeds the
+ * links to other clusters. Kept in the stored record (so crash recovery journals it again),
+ * never in index entries, never on the wire. */
+#define CN_OBJ_JOURNALED 0x8u
 #define CN_LIST_PREFIX 0x100u    /* listing entry is a common prefix (delimiter rollup) */
 
 /* The key service's key names (kms_key's "name", manager/kms.h): 1..CN_KMS_NAME_MAX bytes of

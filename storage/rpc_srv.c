@@ -120,7 +120,7 @@ static int parse_req(struct job *j)
             flags > UINT32_MAX || (flags & CN_OBJ_TOMBSTONE) || j->m.meta.len > STOR_META_MAX)
             return CN_EINVAL;
         memcpy(j->m.etag, etag.ptr, etag.len);
-        j->m.flags = (uint32_t)flags;
+        j->m.flags = (uint32_t)flags & ~CN_OBJ_JOURNALED; /* never from the wire (proto.h) */
         j->body = cn_msg_body(req);
         if (opt_u64(req, "mtime", 0, &j->m.mtime_ms) != 0 ||
             opt_u64(req, "size", j->body.len, &j->m.size) != 0 ||

@@ -71,7 +71,7 @@ int stor_move_rec_decode(cn_slice_t *in, cn_slice_t *key, stor_obj_meta_t *m, cn
     m->clock = cn_get_u64le(f.ptr);
     m->size = cn_get_u64le(f.ptr + 8);
     m->mtime_ms = cn_get_u64le(f.ptr + 16);
-    m->flags = cn_get_u32le(f.ptr + 24);
+    m->flags = cn_get_u32le(f.ptr + 24) & ~CN_OBJ_JOURNALED; /* never from the wire */
     n = (uint8_t)f.ptr[28];
     if (n > STOR_ETAG_MAX || take(in, n, &etag) != 0)
         return CN_EPROTO;

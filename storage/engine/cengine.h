@@ -54,6 +54,8 @@ struct cengine {
     struct stor_cgroup *grp;        /* k per-container parts of a batch: the leader's alone */
     uint32_t *touched;              /* k: cids of the batch's containers (leader's) */
     stor_index_batch_t *ib;         /* the leader's WriteBatch, cleared after each batch */
+    uint64_t jseq;                  /* the last change-journal seq given (issue 22): the
+                                     * replay's on open, then the commit leader's */
     cn_buf_t val;                   /* the leader's index lookup buffer */
     struct stor_wpool *pool;        /* helper threads: parallel appends and fdatasyncs */
     uint64_t batches;               /* batches committed (the leader's) */

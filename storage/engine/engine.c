@@ -283,3 +283,25 @@ int stor_engine_mem_usage(stor_engine_t *e, uint64_t *memtables, uint64_t *block
     *memtables = *block_cache = 0;
     return e->ops->mem_usage ? e->ops->mem_usage(e->impl, memtables, block_cache) : 0;
 }
+
+int stor_engine_journal_read(stor_engine_t *e, uint64_t after, size_t max, stor_journal_fn fn,
+                             void *arg)
+{
+    return e->ops->journal ? e->ops->journal(e->impl, STOR_JOURNAL_READ, after, max, fn, arg,
+                                             NULL)
+                           : CN_EINVAL;
+}
+
+int stor_engine_journal_trim(stor_engine_t *e, uint64_t upto)
+{
+    return e->ops->journal ? e->ops->journal(e->impl, STOR_JOURNAL_TRIM, upto, 0, NULL, NULL,
+                                             NULL)
+                           : CN_EINVAL;
+}
+
+int stor_engine_journal_last(stor_engine_t *e, uint64_t *seq)
+{
+    *seq = 0;
+    return e->ops->journal ? e->ops->journal(e->impl, STOR_JOURNAL_LAST, 0, 0, NULL, NULL, seq)
+                           : CN_EINVAL;
+}

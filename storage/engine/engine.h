@@ -223,6 +223,25 @@ int stor_engine_mem_usage(stor_engine_t *e, uint64_t *memtables, uint64_t *block
  *  say). Cheap, any thread: for progress estimates only. */
 uint64_t stor_engine_key_estimate(stor_engine_t *e);
 
+/* ---- the change journal (issue 22) ---------------------------------------------------
+ * A put or a delete whose m->flags has CN_OBJ_JOURNALED (stor_engine_write_many for
+ * deletes) and that wins (it is stored, not stale) gets a journal entry with the next seq,
+ * in the same commit as its index entry; its record keeps the bit, so crash recovery
+ * journals it again (at least once: a replayed record may be journaled twice). The bit is
+ * never in index entries, so reads, listings and moved copies never carry it. The links to
+ * other clusters read the journal in seq order and trim what every link has sent. The
+ * container engine keeps it; the simple engine has none (CN_EINVAL). */
+typedef int (*stor_journal_fn)(uint64_t seq, cn_slice_t key, uint64_t clock, uint32_t flags,
+                               void *arg);
+/** Calls fn for up to max entries after seq `after` in order (flags: CN_OBJ_TOMBSTONE, ...),
+ *  until fn returns non-zero (returned). */
+int stor_engine_journal_read(stor_engine_t *e, uint64_t after, size_t max, stor_journal_fn fn,
+                             void *arg);
+/** Deletes the entries up to seq upto. */
+int stor_engine_journal_trim(stor_engine_t *e, uint64_t upto);
+/** The last seq stored (0: none). */
+int stor_engine_journal_last(stor_engine_t *e, uint64_t *seq);
+
 /* ---- for engine implementations (storage/engine_*.c) ------------------------------- */
 
 struct stor_engine_ops {
@@ -250,9 +269,14 @@ struct stor_engine_ops {
     int (*disk_usage)(void *impl, uint64_t *bytes);
     int (*mem_usage)(void *impl, uint64_t *memtables, uint64_t *block_cache);
     uint64_t (*key_estimate)(void *impl);
+    /* optional (NULL: CN_EINVAL): STOR_JOURNAL_READ (seq = after), _TRIM (seq = upto),
+     * _LAST (*last) */
+    int (*journal)(void *impl, int cmd, uint64_t seq, size_t max, stor_journal_fn fn,
+                   void *arg, uint64_t *last);
 };
 
 enum { STOR_CMD_START, STOR_CMD_SUSPEND, STOR_CMD_RESUME, STOR_CMD_STATUS };
+enum { STOR_JOURNAL_READ, STOR_JOURNAL_TRIM, STOR_JOURNAL_LAST };
 
 extern const struct stor_engine_ops stor__engine_simple_ops;
 extern const struct stor_engine_ops stor__engine_container_ops;

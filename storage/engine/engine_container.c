@@ -128,6 +128,8 @@ static int ce_open(const char *dir, const stor_engine_opts_t *o, void **impl)
         rc = CN_ECORRUPT;
         goto out_fail;
     }
+    if ((rc = stor_index_journal_last(ce->ix, &ce->jseq)) != 0)
+        goto out_fail;
     ce->k = (uint32_t)k;
     ce->ndirs = (uint32_t)ndirs;
     ce->c = cn_calloc(ce->k, sizeof(*ce->c));
@@ -191,13 +193,13 @@ static void put_req(struct stor_wreq *r, cn_slice_t key, const stor_obj_meta_t *
     memcpy(r->h.etag, m->etag, strnlen(m->etag, STOR_ETAG_MAX));
 }
 
-/* Fills r for a tombstone of key at clock. */
-static void del_req(struct stor_wreq *r, cn_slice_t key, uint64_t clock)
+/* Fills r for a tombstone of key at clock (journaled: CN_OBJ_JOURNALED, or 0). */
+static void del_req(struct stor_wreq *r, cn_slice_t key, uint64_t clock, uint32_t journaled)
 {
     memset(r, 0, sizeof(*r));
     r->key = key;
     r->is_del = 1;
-    r->h.flags = CN_OBJ_TOMBSTONE;
+    r->h.flags = CN_OBJ_TOMBSTONE | (journaled & CN_OBJ_JOURNALED);
     r->h.clock = clock;
     r->h.mtime_ms = cn_now_ms();
 }
@@ -231,7 +233,7 @@ static int ce_del(void *impl, cn_slice_t key, uint64_t clock)
     int rc;
 
     CN_CHECK_OBJ(ce, CENG_MAGIC);
-    del_req(&r, key, clock);
+    del_req(&r, key, clock, 0);
     rc = stor__commit(ce, ce->c[stor__route(ce, key)], &r);
     if (rc == 0 && !r.was_live)
         rc = CN_ENOENT;
@@ -248,7 +250,7 @@ static void ce_write_many(void *impl, stor_engine_wr_t *w, size_t n)
     CN_CHECK_OBJ(ce, CENG_MAGIC);
     for (size_t i = 0; i < n; i++) {
         if (w[i].m->flags & CN_OBJ_TOMBSTONE)
-            del_req(&r[i], w[i].key, w[i].m->clock);
+            del_req(&r[i], w[i].key, w[i].m->clock, w[i].m->flags);
         else
             put_req(&r[i], w[i].key, w[i].m, w[i].body);
         c[i] = ce->c[stor__route(ce, w[i].key)];
@@ -582,6 +584,24 @@ static int ce_mem_usage(void *impl, uint64_t *memtables, uint64_t *block_cache)
     return 0;
 }
 
+static int ce_journal(void *impl, int cmd, uint64_t seq, size_t max,
+                      int (*fn)(uint64_t seq, cn_slice_t key, uint64_t clock, uint32_t flags,
+                                void *arg),
+                      void *arg, uint64_t *last)
+{
+    struct cengine *ce = impl;
+
+    CN_CHECK_OBJ(ce, CENG_MAGIC);
+    switch (cmd) {
+    case STOR_JOURNAL_READ:
+        return stor_index_journal_read(ce->ix, seq, max, fn, arg);
+    case STOR_JOURNAL_TRIM:
+        return stor_index_journal_trim(ce->ix, seq);
+    default:
+        return stor_index_journal_last(ce->ix, last);
+    }
+}
+
 static uint64_t ce_key_estimate(void *impl)
 {
     struct cengine *ce = impl;
@@ -607,4 +627,5 @@ const struct stor_engine_ops stor__engine_container_ops = {
     .disk_usage = ce_disk_usage,
     .mem_usage = ce_mem_usage,
     .key_estimate = ce_key_estimate,
+    .journal = ce_journal,
 };

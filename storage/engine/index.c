@@ -285,6 +285,131 @@ int stor_index_u64_put(stor_index_t *ix, const char *name, uint64_t val)
     return err != NULL ? stor_rocks_fail("index", "put", err) : 0;
 }
 
+/* ---- the change journal (issue 22) --------------------------------------------------- */
+
+#define JOURNAL_VERSION 1
+#define JOURNAL_FIXED (1 + 8 + 4)
+
+static void journal_key(char k[9], uint64_t seq)
+{
+    k[0] = 'j';
+    cn_put_u64be(k + 1, seq);
+}
+
+void stor_index_batch_journal(stor_index_batch_t *b, uint64_t seq, cn_slice_t key,
+                              uint64_t clock, uint32_t flags)
+{
+    char k[9], fixed[JOURNAL_FIXED];
+    cn_buf_t v;
+
+    journal_key(k, seq);
+    fixed[0] = JOURNAL_VERSION;
+    cn_put_u64le(fixed + 1, clock);
+    cn_put_u32le(fixed + 9, flags);
+    cn_buf_init(&v);
+    cn_buf_append(&v, fixed, sizeof(fixed));
+    cn_buf_append(&v, key.ptr, key.len);
+    rocksdb_writebatch_put(b->wb, k, sizeof(k), v.data, v.len);
+    cn_buf_dispose(&v);
+}
+
+int stor_index_journal_last(stor_index_t *ix, uint64_t *seq)
+{
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    rocksdb_iterator_t *it;
+    char *err = NULL;
+    int rc = 0;
+
+    CN_CHECK_OBJ(ix, IX_MAGIC);
+    *seq = 0;
+    rocksdb_readoptions_set_iterate_upper_bound(ro, "k", 1);
+    it = rocksdb_create_iterator(ix->db, ro);
+    rocksdb_iter_seek_to_last(it);
+    if (rocksdb_iter_valid(it)) {
+        size_t kl;
+        const char *kp = rocksdb_iter_key(it, &kl);
+
+        if (kl == 9 && kp[0] == 'j')
+            *seq = cn_get_u64be(kp + 1);
+    }
+    rocksdb_iter_get_error(it, &err);
+    if (err != NULL)
+        rc = stor_rocks_fail("index", "journal seek", err);
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
+    return rc;
+}
+
+int stor_index_journal_read(stor_index_t *ix, uint64_t after, size_t max,
+                            int (*fn)(uint64_t seq, cn_slice_t key, uint64_t clock,
+                                      uint32_t flags, void *arg),
+                            void *arg)
+{
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    rocksdb_iterator_t *it;
+    char k[9], *err = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    CN_CHECK_OBJ(ix, IX_MAGIC);
+    if (after == UINT64_MAX)
+        return 0;
+    journal_key(k, after + 1);
+    rocksdb_readoptions_set_iterate_upper_bound(ro, "k", 1);
+    it = rocksdb_create_iterator(ix->db, ro);
+    for (rocksdb_iter_seek(it, k, sizeof(k)); rc == 0 && n < max && rocksdb_iter_valid(it);
+         rocksdb_iter_next(it)) {
+        size_t kl, vl;
+        const char *kp = rocksdb_iter_key(it, &kl);
+        const char *v = rocksdb_iter_value(it, &vl);
+
+        if (kl != 9 || vl < JOURNAL_FIXED || v[0] != JOURNAL_VERSION ||
+            vl - JOURNAL_FIXED > STOR_KEY_MAX) {
+            CN_LOG(CN_LOG_ERROR, "index: a journal entry does not decode (%zu bytes): skipped",
+                   vl);
+            continue;
+        }
+        n++;
+        rc = fn(cn_get_u64be(kp + 1), cn_slice(v + JOURNAL_FIXED, vl - JOURNAL_FIXED),
+                cn_get_u64le(v + 1), cn_get_u32le(v + 9), arg);
+    }
+    rocksdb_iter_get_error(it, &err);
+    if (err != NULL) {
+        int irc = stor_rocks_fail("index", "journal read", err);
+
+        rc = rc != 0 ? rc : irc;
+    }
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
+    return rc;
+}
+
+int stor_index_journal_trim(stor_index_t *ix, uint64_t upto)
+{
+    char lo[9], hi[9], *err = NULL;
+    rocksdb_writebatch_t *wb;
+    int rc = 0;
+
+    CN_CHECK_OBJ(ix, IX_MAGIC);
+    if (upto == 0)
+        return 0;
+    journal_key(lo, 0);
+    if (upto == UINT64_MAX) {
+        memcpy(hi, "k", 1);
+        wb = rocksdb_writebatch_create();
+        rocksdb_writebatch_delete_range(wb, lo, sizeof(lo), hi, 1);
+    } else {
+        journal_key(hi, upto + 1);
+        wb = rocksdb_writebatch_create();
+        rocksdb_writebatch_delete_range(wb, lo, sizeof(lo), hi, sizeof(hi));
+    }
+    rocksdb_write(ix->db, ix->wsync, wb, &err);
+    if (err != NULL)
+        rc = stor_rocks_fail("index", "journal trim", err);
+    rocksdb_writebatch_destroy(wb);
+    return rc;
+}
+
 stor_index_batch_t *stor_index_batch_new(void)
 {
     stor_index_batch_t *b = cn_calloc(1, sizeof(*b));

@@ -6,7 +6,10 @@
  *                          HEAD and listing never read a container);
  *   "c" + u32be cid     -> checkpoint of container cid: u32 generation | u64 offset; every
  *                          record below offset in that generation is indexed;
- *   "!containers"       -> u64le number of containers the store was made with.
+ *   "!containers"       -> u64le number of containers the store was made with;
+ *   "j" + u64be seq     -> a change-journal entry (issue 22): u8 version 1 | u64le clock |
+ *                          u32le flags (CN_OBJ_TOMBSTONE, ...) | key; written in the
+ *                          WriteBatch of the write it records (stor_index_batch_journal).
  * Entries, checkpoints and the records' index updates change together in one WriteBatch.
  *
  * Threads: every function is thread-safe (RocksDB is). Errors: RocksDB's char *err is
@@ -72,9 +75,23 @@ void stor_index_batch_put(stor_index_batch_t *b, cn_slice_t key, const stor_ient
 void stor_index_batch_del(stor_index_batch_t *b, cn_slice_t key);
 void stor_index_batch_checkpoint(stor_index_batch_t *b, uint32_t cid, uint32_t gen,
                                  uint64_t off);
+/** Adds journal entry seq (key written at clock with flags) to b. */
+void stor_index_batch_journal(stor_index_batch_t *b, uint64_t seq, cn_slice_t key,
+                              uint64_t clock, uint32_t flags);
 size_t stor_index_batch_count(stor_index_batch_t *b);
 /** Applies b atomically; sync 1 waits for the WAL to be on disk. 0 or CN_EIO. */
 int stor_index_batch_write(stor_index_t *ix, stor_index_batch_t *b, int sync);
+
+/** The highest journal seq stored (0: none). 0 or CN_EIO. */
+int stor_index_journal_last(stor_index_t *ix, uint64_t *seq);
+/** Calls fn for the journal entries after seq `after`, in order, at most max, until fn
+ *  returns non-zero (returned). An entry that does not decode is skipped (logged). */
+int stor_index_journal_read(stor_index_t *ix, uint64_t after, size_t max,
+                            int (*fn)(uint64_t seq, cn_slice_t key, uint64_t clock,
+                                      uint32_t flags, void *arg),
+                            void *arg);
+/** Deletes the journal entries with seq <= upto (synced). 0 or CN_EIO. */
+int stor_index_journal_trim(stor_index_t *ix, uint64_t upto);
 
 /** Listing as stor_engine_list (engine.h), over the entries. */
 int stor_index_list(stor_index_t *ix, cn_slice_t prefix, cn_slice_t start_after,

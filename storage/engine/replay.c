@@ -42,7 +42,7 @@ static int apply(struct cengine *ce, stor_container_t *c, const stor_rec_hdr_t *
     e.cid = c->cid;
     e.gen = c->gen;
     e.off = off;
-    e.flags = h->flags;
+    e.flags = h->flags & ~CN_OBJ_JOURNALED;
     e.clock = h->clock;
     e.size = h->obj_size;
     e.body_len = h->body_len;
@@ -51,6 +51,8 @@ static int apply(struct cengine *ce, stor_container_t *c, const stor_rec_hdr_t *
     e.meta = meta;
     b = stor_index_batch_new();
     stor_index_batch_put(b, key, &e);
+    if (h->flags & CN_OBJ_JOURNALED) /* its journal entry may not have reached the disk */
+        stor_index_batch_journal(b, ++ce->jseq, key, e.clock, e.flags);
     stor_index_batch_checkpoint(b, c->cid, c->gen, next);
     rc = stor_index_batch_write(ce->ix, b, 0);
     stor_index_batch_free(b);

@@ -381,7 +381,7 @@ static void index_part(struct cengine *ce, struct stor_cgroup *g)
         e.cid = c->cid;
         e.gen = c->gen;
         e.off = r->off;
-        e.flags = r->h.flags;
+        e.flags = r->h.flags & ~CN_OBJ_JOURNALED; /* the record's alone (engine.h) */
         e.clock = r->h.clock;
         e.size = r->h.obj_size;
         e.body_len = r->h.body_len;
@@ -389,6 +389,8 @@ static void index_part(struct cengine *ce, struct stor_cgroup *g)
         memcpy(e.etag, r->h.etag, sizeof(e.etag));
         e.meta = r->meta;
         stor_index_batch_put(ce->ib, r->key, &e);
+        if (r->h.flags & CN_OBJ_JOURNALED) /* in the same WriteBatch: no write without it */
+            stor_index_batch_journal(ce->ib, ++ce->jseq, r->key, e.clock, e.flags);
     }
     stor_index_batch_checkpoint(ce->ib, c->cid, c->gen, g->end);
 }
