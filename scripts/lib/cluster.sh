@@ -56,11 +56,16 @@ cl_setup() {
 # atomic): a daemon stopped for a restart leaves its ports unbound for a while, and a test
 # running beside this one must not pick them meanwhile (one took a restarted manager's RPC
 # port in CI). A lease ends with its owner's process: a dead owner's lease is taken over.
+#
+# With CL_PORT_OFFSETS="0 1 2 10 ..." it prints N port bases instead: for each base B, every
+# B+OFFSET is free and leased as above, and no two bases share a port (for
+# scripts/quickstart --port-base, whose layout is a base and fixed offsets).
 CL_PORT_LEASES=${CL_PORT_LEASES:-${TMPDIR:-/tmp}/cairn-port-leases}
 cl_free_ports() {
-    CL_PORT_OWNER=$$ CL_PORT_LEASES=$CL_PORT_LEASES python3 - "$@" <<'PY'
+    CL_PORT_OWNER=$$ CL_PORT_LEASES=$CL_PORT_LEASES CL_PORT_OFFSETS=${CL_PORT_OFFSETS:-0} python3 - "$@" <<'PY'
 import os, random, shutil, socket, sys
 want, socks = int(sys.argv[1]), []
+offsets = sorted(set(int(o) for o in os.environ["CL_PORT_OFFSETS"].split()))
 taken = set(int(p) for p in sys.argv[2:])  # picked before and not bound yet: never again
 owner, leases = os.environ["CL_PORT_OWNER"], os.environ["CL_PORT_LEASES"]
 os.makedirs(leases, exist_ok=True)
@@ -99,6 +104,39 @@ try:
     lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 except (OSError, ValueError, IndexError):
     lo = 32768
+if offsets != [0]:
+    # port bases: each base's ports all bound (so that a later base cannot share one) and leased
+    bases, held = [], []
+    pool = [p for p in range(max(1024, lo - 20000), lo - offsets[-1])
+            if not any(p + o in taken for o in offsets)]
+    random.shuffle(pool)
+    for base in pool:
+        if len(bases) == want:
+            break
+        group, leased = [], []
+        for o in offsets:
+            s = socket.socket()
+            try:
+                s.bind(("127.0.0.1", base + o))
+            except OSError:
+                s.close()
+                break
+            group.append(s)
+            if not lease(base + o):
+                break
+            leased.append(base + o)
+        if len(leased) == len(offsets):
+            bases.append(base)
+            held += group
+            continue
+        for s in group:
+            s.close()
+        for p in leased:  # leased just now by this call: given back
+            shutil.rmtree(os.path.join(leases, str(p)), ignore_errors=True)
+    if len(bases) < want:
+        sys.exit("cl_free_ports: no room for %d port bases below port %d" % (want, lo))
+    print(" ".join(str(b) for b in bases))
+    sys.exit(0)
 pool = [p for p in range(max(1024, lo - 20000), lo) if p not in taken]
 random.shuffle(pool)
 for port in pool:
