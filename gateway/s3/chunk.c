@@ -75,7 +75,7 @@ int gw_chunk_get(gw_server_t *s, const cn_manifest_seg_t *seg, uint64_t idx, uin
 
     if (clen > seg->chunk_size)
         clen = seg->chunk_size;
-    if (off >= clen)
+    if (off >= clen || len == 0)
         return CN_ECORRUPT;
     if (len > clen - off)
         len = clen - off;
