@@ -3,7 +3,7 @@
  * with the disk's limit for durable writes measured in the same run.
  *
  *   bench/storage-engine [--dir DIR] [--kind container|simple] [--no-sync] [--quick]
- *                        [--reps N] [--no-put] [--no-get] [--no-1m] [--curve N]
+ *                        [--reps N] [--no-put] [--no-get] [--no-1m] [--curve N] [--journal]
  *
  * For 1, 8 and 64 concurrent writers and 4 KiB and 1 MiB values it prints ops/s, MiB/s,
  * p50/p99 latency of PUT, and the ratio to the baseline: plain appends of the same sizes to
@@ -15,6 +15,9 @@
  * objects with 64 writers and prints the PUT rate per window (10k, 100k, 1M...), to show that
  * the rate holds as the node fills up; it fills --reps times from empty and prints each
  * point's median (each fill's points go to stderr).
+ * --journal (issue 22) measures what the change journal adds to a PUT: the baseline of each
+ * PUT row is then the engine itself without the journal, the measured run the same PUTs with
+ * CN_OBJ_JOURNALED (each also writes its journal entry in the commit's WriteBatch).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +35,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/proto.h"
 #include "storage/engine/engine.h"
 
 static uint64_t now_ns(void)
@@ -131,6 +135,7 @@ struct run {
     uint64_t ops_per_writer;
     uint64_t key_base;
     const char *data;
+    uint32_t flags;       /* the engine PUTs' flags: CN_OBJ_JOURNALED with --journal */
     uint64_t *lat;        /* writers * ops_per_writer */
 };
 
@@ -154,7 +159,7 @@ static void *wthread(void *arg)
             base_append(r->data, r->size + 128 + 24); /* record header + key, like the engine */
         } else {
             stor_obj_meta_t m = {.clock = __atomic_add_fetch(&clock_ctr, 1, __ATOMIC_RELAXED),
-                                 .size = r->size};
+                                 .size = r->size, .flags = r->flags};
             int rc;
 
             snprintf(key, sizeof(key), "bench/%012" PRIu64,
@@ -208,7 +213,7 @@ static void reset_dir(const char *d)
 int main(int argc, char **argv)
 {
     const char *base = "/tmp/cairn-bench-engine", *kind = "container";
-    int quick = 0, no_sync = 0, no_put = 0, no_get = 0, no_1m = 0;
+    int quick = 0, no_sync = 0, no_put = 0, no_get = 0, no_1m = 0, journal = 0;
     uint64_t curve = 0;
     static const int writers[] = {1, 8, 64};
     static const size_t sizes[] = {4096, 1 << 20};
@@ -232,6 +237,8 @@ int main(int argc, char **argv)
             no_get = 1;
         else if (strcmp(argv[i], "--no-1m") == 0)
             no_1m = 1;
+        else if (strcmp(argv[i], "--journal") == 0)
+            journal = 1;
         else if (strcmp(argv[i], "--no-sync") == 0)
             no_sync = 1;
         else {
@@ -270,16 +277,25 @@ int main(int argc, char **argv)
             for (int k = 0; k < REPS; k++) {
                 /* baseline, then engine, alternating so that both see the same disk mood */
                 reset_dir(base);
-                snprintf(path, sizeof(path), "%s/baseline.log", base);
-                gc.fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-                gc.off = 0;
-                gc.tail = &gc.head;
-                r.e = NULL;
-                bs[k] = run(&r);
-                close(gc.fd);
+                if (journal) { /* the baseline: the engine without the journal */
+                    if (stor_engine_open(base, &o, &r.e) != 0)
+                        return 1;
+                    r.flags = 0;
+                    bs[k] = run(&r);
+                    stor_engine_close(r.e);
+                } else {
+                    snprintf(path, sizeof(path), "%s/baseline.log", base);
+                    gc.fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+                    gc.off = 0;
+                    gc.tail = &gc.head;
+                    r.e = NULL;
+                    bs[k] = run(&r);
+                    close(gc.fd);
+                }
                 reset_dir(base);
                 if (stor_engine_open(base, &o, &r.e) != 0)
                     return 1;
+                r.flags = journal ? CN_OBJ_JOURNALED : 0;
                 es[k] = run(&r);
                 stor_engine_close(r.e);
                 r.e = NULL;
