@@ -54,6 +54,10 @@ void cn_msg_set_str(cn_msg_t *m, const char *name, const char *s);
 int cn_msg_get_u64(const cn_msg_t *m, const char *name, uint64_t *out);
 int cn_msg_get_i64(const cn_msg_t *m, const char *name, int64_t *out);
 int cn_msg_get_bytes(const cn_msg_t *m, const char *name, cn_slice_t *out);
+/** Optional fields: as the getters, but an absent field is 0 with *out = def (u64) or empty
+ *  (bytes); CN_EINVAL when the field has another type. */
+int cn_msg_opt_u64(const cn_msg_t *m, const char *name, uint64_t def, uint64_t *out);
+int cn_msg_opt_bytes(const cn_msg_t *m, const char *name, cn_slice_t *out);
 /** Copies a bytes field into out as a NUL-terminated string; CN_E2BIG if it does not fit
  *  (or contains a NUL). */
 int cn_msg_get_str(const cn_msg_t *m, const char *name, char *out, size_t outlen);

@@ -374,6 +374,28 @@ int cn_msg_get_bytes(const cn_msg_t *m, const char *name, cn_slice_t *out)
     return 0;
 }
 
+int cn_msg_opt_u64(const cn_msg_t *m, const char *name, uint64_t def, uint64_t *out)
+{
+    int rc = cn_msg_get_u64(m, name, out);
+
+    if (rc == CN_ENOENT) {
+        *out = def;
+        return 0;
+    }
+    return rc;
+}
+
+int cn_msg_opt_bytes(const cn_msg_t *m, const char *name, cn_slice_t *out)
+{
+    int rc = cn_msg_get_bytes(m, name, out);
+
+    if (rc == CN_ENOENT) {
+        *out = cn_slice("", 0);
+        return 0;
+    }
+    return rc;
+}
+
 int cn_msg_get_str(const cn_msg_t *m, const char *name, char *out, size_t outlen)
 {
     cn_slice_t s;

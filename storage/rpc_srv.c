@@ -70,30 +70,6 @@ struct job {
     double t0;            /* for /metrics */
 };
 
-/* Optional u64 field: 0 (set or absent, *out = def) or CN_EINVAL for another type. */
-static int opt_u64(const cn_msg_t *req, const char *name, uint64_t def, uint64_t *out)
-{
-    int rc = cn_msg_get_u64(req, name, out);
-
-    if (rc == CN_ENOENT) {
-        *out = def;
-        return 0;
-    }
-    return rc;
-}
-
-/* Optional bytes field: absent is empty. */
-static int opt_bytes(const cn_msg_t *req, const char *name, cn_slice_t *out)
-{
-    int rc = cn_msg_get_bytes(req, name, out);
-
-    if (rc == CN_ENOENT) {
-        *out = cn_slice("", 0);
-        return 0;
-    }
-    return rc;
-}
-
 /* Fills j from the request; 0 or CN_EINVAL. */
 static int parse_req(struct job *j)
 {
@@ -107,14 +83,14 @@ static int parse_req(struct job *j)
             j->key.len > STOR_KEY_MAX)
             return CN_EINVAL;
     }
-    if (opt_u64(req, "replica", 0, &j->replica) != 0)
+    if (cn_msg_opt_u64(req, "replica", 0, &j->replica) != 0)
         return CN_EINVAL;
     switch (j->op) {
     case STOR_OBJ_PUT:
-        if ((rc = opt_u64(req, "clock", 0, &j->clock)) != 0 ||
-            (rc = opt_bytes(req, "etag", &etag)) != 0 ||
-            (rc = opt_bytes(req, "meta", &j->m.meta)) != 0 ||
-            (rc = opt_u64(req, "flags", 0, &flags)) != 0)
+        if ((rc = cn_msg_opt_u64(req, "clock", 0, &j->clock)) != 0 ||
+            (rc = cn_msg_opt_bytes(req, "etag", &etag)) != 0 ||
+            (rc = cn_msg_opt_bytes(req, "meta", &j->m.meta)) != 0 ||
+            (rc = cn_msg_opt_u64(req, "flags", 0, &flags)) != 0)
             return CN_EINVAL;
         if (etag.len > STOR_ETAG_MAX || memchr(etag.ptr, '\0', etag.len) != NULL ||
             flags > UINT32_MAX || (flags & CN_OBJ_TOMBSTONE) || j->m.meta.len > STOR_META_MAX)
@@ -122,30 +98,30 @@ static int parse_req(struct job *j)
         memcpy(j->m.etag, etag.ptr, etag.len);
         j->m.flags = (uint32_t)flags & ~CN_OBJ_JOURNALED; /* never from the wire (proto.h) */
         j->body = cn_msg_body(req);
-        if (opt_u64(req, "mtime", 0, &j->m.mtime_ms) != 0 ||
-            opt_u64(req, "size", j->body.len, &j->m.size) != 0 ||
+        if (cn_msg_opt_u64(req, "mtime", 0, &j->m.mtime_ms) != 0 ||
+            cn_msg_opt_u64(req, "size", j->body.len, &j->m.size) != 0 ||
             (j->m.size != j->body.len && !(flags & CN_OBJ_MANIFEST)))
             return CN_EINVAL;
         break;
     case STOR_OBJ_GET:
-        if (opt_u64(req, "offset", 0, &j->off) != 0 ||
-            opt_u64(req, "length", UINT64_MAX, &j->len) != 0)
+        if (cn_msg_opt_u64(req, "offset", 0, &j->off) != 0 ||
+            cn_msg_opt_u64(req, "length", UINT64_MAX, &j->len) != 0)
             return CN_EINVAL;
         break;
     case STOR_OBJ_HEAD:
         break;
     case STOR_OBJ_DELETE:
-        if (opt_u64(req, "clock", 0, &j->clock) != 0)
+        if (cn_msg_opt_u64(req, "clock", 0, &j->clock) != 0)
             return CN_EINVAL;
         break;
     case STOR_OBJ_LIST:
-        if (opt_bytes(req, "prefix", &j->prefix) != 0 ||
-            opt_bytes(req, "start_after", &j->start_after) != 0 ||
-            opt_bytes(req, "delimiter", &j->delimiter) != 0 ||
-            opt_bytes(req, "meta_pick", &j->meta_pick) != 0 ||
-            opt_u64(req, "max_keys", STOR_LIST_DEFAULT_KEYS, &j->max_keys) != 0 ||
-            opt_u64(req, "tombstones", 0, &j->tombstones) != 0 ||
-            opt_u64(req, "group", 0, &j->group) != 0)
+        if (cn_msg_opt_bytes(req, "prefix", &j->prefix) != 0 ||
+            cn_msg_opt_bytes(req, "start_after", &j->start_after) != 0 ||
+            cn_msg_opt_bytes(req, "delimiter", &j->delimiter) != 0 ||
+            cn_msg_opt_bytes(req, "meta_pick", &j->meta_pick) != 0 ||
+            cn_msg_opt_u64(req, "max_keys", STOR_LIST_DEFAULT_KEYS, &j->max_keys) != 0 ||
+            cn_msg_opt_u64(req, "tombstones", 0, &j->tombstones) != 0 ||
+            cn_msg_opt_u64(req, "group", 0, &j->group) != 0)
             return CN_EINVAL;
         if (j->prefix.len > STOR_KEY_MAX || j->start_after.len > STOR_KEY_MAX ||
             j->delimiter.len > STOR_KEY_MAX || j->meta_pick.len > CN_LIST_PICK_MAX)
@@ -313,7 +289,7 @@ static int maintenance(struct stor_rpc *r, cn_rpc_conn_t *conn, cn_msg_t *req)
     int rc;
 
     if (strcmp(op, STOR_OP_COMPACT_START) == 0) {
-        rc = opt_u64(req, "containers", 0, &n);
+        rc = cn_msg_opt_u64(req, "containers", 0, &n);
         if (rc == 0 && n > UINT32_MAX)
             rc = CN_EINVAL;
         if (rc == 0)
@@ -403,7 +379,7 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
     if (maintenance(r, conn, req) || stor_repair_q_rpc(r->s, conn, req) ||
         stor_frag_rpc(r->s, conn, req) ||
         stor_recoverer_rpc(r->s, conn, req) || stor_move_srv_rpc(r->s, conn, req) ||
-        stor_admin_rpc(r->s, conn, req))
+        stor_admin_rpc(r->s, conn, req) || stor_range_hash_rpc(r->s, conn, req))
         return;
     j = cn_calloc(1, sizeof(*j));
     j->magic = STOR_JOB_MAGIC;

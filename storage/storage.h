@@ -108,6 +108,7 @@ struct stor_server {
     char metrics_host[64];
     int metrics_port;           /* 0: no listener */
     struct stor_admin *adm;
+    uint32_t rh_jobs;           /* range_hash walks in the thread pool (cluster/range_hash_op.c) */
     struct stor_lc *lc;         /* the lifecycle worker (storage/cluster/lifecycle.c) */
     stor_buckets_t buckets;     /* the buckets' versioning, lock and lifecycle (buckets.h) */
 };

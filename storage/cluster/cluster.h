@@ -40,6 +40,7 @@
 #define STOR_OP_REBALANCE_STATUS "rebalance_status"
 #define STOR_OP_MOVE "move"
 #define STOR_OP_FRAG_HANDOFF "frag_handoff"
+#define STOR_OP_RANGE_HASH "range_hash"
 
 #define STOR_NAME_MAX CN_RING_NAME_MAX
 #define STOR_READ_SET_MAX (2 * CN_RING_MAX_REPLICAS)
@@ -206,6 +207,14 @@ int stor_frag_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req);
  *  one of the two nodes to rebuild, and returns how many. 0 for any other key. */
 size_t stor_frag_recover_targets(const struct stor_server *s, cn_slice_t key,
                                  const char *target, cn_buf_t *keys);
+
+/* ---- recover-cluster's comparison (storage/cluster/range_hash_op.c) --------------------- */
+
+/** The op range_hash (docs/PROTOCOL.md): this node's summary, or list, of the versions under
+ *  a prefix in a range of hash positions (common/range_hash.h) whose first owner on ring cur it
+ *  is, walked on the thread pool. Returns 1 when req was this op (it is answered, now or
+ *  later), 0 otherwise. */
+int stor_range_hash_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req);
 
 /* ---- object lock (storage/cluster/lock_check.c) ------------------------------------------ */
 
