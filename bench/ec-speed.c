@@ -111,20 +111,12 @@ static double base_cpu;
 /* Runs fn PASSES times; prints the best rates in chunk bytes (or bytes, for bytes != 0). */
 static void run(const char *name, void (*fn)(void), size_t bytes, int is_base)
 {
-    double best_wall = 1e9, best_cpu = 1e9, gib;
+    double best_wall, best_cpu, gib;
 
     if (bytes == 0)
         bytes = g.n * g.chunk;
     gib = (double)bytes / (double)(1u << 30);
-    for (int i = 0; i < PASSES; i++) {
-        double w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-        fn();
-        double c = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0, w = clock_s(CLOCK_MONOTONIC) - w0;
-        if (w < best_wall)
-            best_wall = w;
-        if (c < best_cpu)
-            best_cpu = c;
-    }
+    best_of(PASSES, fn, &best_wall, &best_cpu);
     if (is_base)
         base_cpu = best_cpu * ((double)(g.n * g.chunk) / (double)bytes);
     printf("  %-46s %6.2f GiB/s CPU  %6.2f GiB/s wall  %5.2f x memcpy\n", name, gib / best_cpu,

@@ -162,17 +162,9 @@ static double md5_cpu;
 
 static void run(const char *name, void (*fn)(void), int is_md5)
 {
-    double best_wall = 1e9, best_cpu = 1e9, gib = (double)len / (double)(1u << 30);
+    double best_wall, best_cpu, gib = (double)len / (double)(1u << 30);
 
-    for (int i = 0; i < 3; i++) {
-        double w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-        fn();
-        double c = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0, w = clock_s(CLOCK_MONOTONIC) - w0;
-        if (w < best_wall)
-            best_wall = w;
-        if (c < best_cpu)
-            best_cpu = c;
-    }
+    best_of(3, fn, &best_wall, &best_cpu);
     if (is_md5)
         md5_cpu = best_cpu;
     printf("%-42s %8.0f MiB/s  %7.3f CPU s/GiB  %5.2f x MD5\n", name,
