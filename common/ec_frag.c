@@ -129,6 +129,28 @@ int cn_frag_decode(const void *p, size_t len, cn_frag_hdr_t *out, const uint8_t 
     return 0;
 }
 
+int cn_frag_pick_write(const cn_frag_hdr_t *hdr, const uint8_t *ok, size_t n, unsigned k)
+{
+    int best = -1;
+
+    for (size_t i = 0; i < n; i++) {
+        uint8_t seen[CN_EC_MAX_FRAGS] = {0};
+        unsigned have = 0;
+
+        if (!ok[i] || (best >= 0 && hdr[i].clock <= hdr[best].clock))
+            continue;
+        for (size_t j = 0; j < n; j++)
+            if (ok[j] && hdr[j].index < CN_EC_MAX_FRAGS && !seen[hdr[j].index] &&
+                cn_frag_same_chunk(&hdr[j], &hdr[i])) {
+                seen[hdr[j].index] = 1;
+                have++;
+            }
+        if (have >= k)
+            best = (int)i;
+    }
+    return best;
+}
+
 int cn_frag_same_chunk(const cn_frag_hdr_t *a, const cn_frag_hdr_t *b)
 {
     return memcmp(a->chunk_id, b->chunk_id, CN_FRAG_ID_LEN) == 0 && a->clock == b->clock &&

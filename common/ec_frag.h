@@ -78,4 +78,11 @@ int cn_frag_decode(const void *p, size_t len, cn_frag_hdr_t *out /* OUT */,
  *  length): only such fragments may be decoded together. 0 otherwise. */
 int cn_frag_same_chunk(const cn_frag_hdr_t *a, const cn_frag_hdr_t *b);
 
+/** The write a decode may use among n fragment headers, hdr[i] good when ok[i] is non-zero:
+ *  the newest (by clock) of the writes with k or more distinct good indexes (fragments of one
+ *  write told apart by cn_frag_same_chunk; an index seen twice counts once), as the position
+ *  in hdr of one of its fragments; -1 when no write has k. The gateway's degraded read and
+ *  the storage node's rebuild choose with it alike. */
+int cn_frag_pick_write(const cn_frag_hdr_t *hdr, const uint8_t *ok, size_t n, unsigned k);
+
 #endif

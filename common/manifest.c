@@ -291,6 +291,14 @@ uint64_t cn_manifest_seg_chunks(const cn_manifest_seg_t *s)
     return s->size / s->chunk_size + (s->size % s->chunk_size != 0);
 }
 
+uint64_t cn_manifest_chunk_len(const cn_manifest_seg_t *s, uint64_t idx)
+{
+    uint64_t off = idx * s->chunk_size;
+
+    CN_ASSERT(idx < cn_manifest_seg_chunks(s));
+    return s->size - off < s->chunk_size ? s->size - off : s->chunk_size;
+}
+
 void cn_manifest_chunk_key(const cn_manifest_seg_t *s, uint64_t idx, cn_buf_t *out)
 {
     cn_buf_reset(out);
@@ -332,10 +340,7 @@ int cn_manifest_locate(const cn_manifest_t *m, uint64_t pos, uint64_t end, cn_ch
             out->seg = i;
             out->idx = in / s->chunk_size;
             out->off = in % s->chunk_size;
-            uint64_t clen = s->chunk_size;
-            if ((out->idx + 1) * s->chunk_size > s->size)
-                clen = s->size - out->idx * s->chunk_size;
-            out->len = clen - out->off;
+            out->len = cn_manifest_chunk_len(s, out->idx) - out->off;
             if (out->len > end - pos)
                 out->len = end - pos;
             return 0;

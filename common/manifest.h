@@ -83,6 +83,9 @@ int cn_manifest_decode(const void *p, size_t n, cn_manifest_t *m);
 void cn_manifest_dispose(cn_manifest_t *m);
 /** Number of chunks in a segment (0 for an empty segment). */
 uint64_t cn_manifest_seg_chunks(const cn_manifest_seg_t *s);
+/** The bytes of chunk idx (< cn_manifest_seg_chunks(s)) of s: chunk_size, the last one
+ *  what is left. */
+uint64_t cn_manifest_chunk_len(const cn_manifest_seg_t *s, uint64_t idx);
 /** Appends the key of chunk idx of s to out (after resetting it). */
 void cn_manifest_chunk_key(const cn_manifest_seg_t *s, uint64_t idx, cn_buf_t *out);
 

@@ -68,13 +68,14 @@ int gw_chunk_write(gw_server_t *s, const cn_manifest_seg_t *seg, uint64_t idx, c
 int gw_chunk_get(gw_server_t *s, const cn_manifest_seg_t *seg, uint64_t idx, uint64_t off,
                  uint64_t len, cn_rpc_done_fn cb, void *arg)
 {
-    uint64_t clen = seg->size - idx * seg->chunk_size;
+    uint64_t clen;
     cn_buf_t k;
     cn_msg_t *m;
     int rc = 0;
 
-    if (clen > seg->chunk_size)
-        clen = seg->chunk_size;
+    if (idx >= cn_manifest_seg_chunks(seg))
+        return CN_ECORRUPT;
+    clen = cn_manifest_chunk_len(seg, idx);
     if (off >= clen || len == 0)
         return CN_ECORRUPT;
     if (len > clen - off)
@@ -231,7 +232,7 @@ static void pump(gw_req_t *r)
     while (!o->failed && o->inflight < GW_CHUNK_WINDOW && o->next_chunk < o->nchunks) {
         uint64_t i = o->next_chunk++;
         uint64_t off = i * seg->chunk_size;
-        uint64_t len = o->size - off < seg->chunk_size ? o->size - off : seg->chunk_size;
+        uint64_t len = cn_manifest_chunk_len(seg, i);
         uint8_t md5[CN_MD5_LEN];
         char etag[2 * CN_MD5_LEN + 1];
 
@@ -302,10 +303,7 @@ static void stream_fail(gw_req_t *r, int rc)
     gw_obj_op_t *o = r->op;
     CN_LOG(CN_LOG_WARN, "read of %s at %" PRIu64 ": %s", o->key.data, o->pos, cn_strerror(rc));
     if (!o->started) {
-        /* an error, not the object: none of its headers (ETag, Content-Type, ...) go with it */
-        if (o->obj_hdrs_set && r->http.req != NULL &&
-            r->http.req->res.headers.size >= o->obj_hdrs_at)
-            r->http.req->res.headers.size = o->obj_hdrs_at;
+        gw_obj_drop_headers(r); /* an error, not the object */
         gw_req_error(r, rc == CN_ENOENT ? GW_S3_INTERNAL_ERROR : gw_s3_err_from_rc(rc), NULL);
         return;
     }

@@ -40,13 +40,6 @@ unsigned gw_ec_write_quorum(const gw_server_t *s, unsigned k, unsigned m)
     return (unsigned)w;
 }
 
-/* the length of chunk idx of seg (the last one may be short) */
-static uint64_t chunk_len(const cn_manifest_seg_t *seg, uint64_t idx)
-{
-    uint64_t off = idx * seg->chunk_size;
-    return seg->size - off < seg->chunk_size ? seg->size - off : seg->chunk_size;
-}
-
 /* a finished operation's answer, in the form of an RPC's; body (cn_malloc'd, or NULL) is
  * taken: a chunk's bytes are copied once, from the fragments into it */
 static void answer(cn_rpc_done_fn cb, void *arg, int rc, void *body, size_t len)
@@ -478,23 +471,15 @@ static int try_fast(struct ec_read *rd)
 static int decode(struct ec_read *rd, int final)
 {
     const uint8_t *frags[CN_EC_MAX_FRAGS] = {0};
-    uint8_t present[CN_EC_MAX_FRAGS] = {0};
-    int best = -1;
-    unsigned n = rd->k + rd->m, have;
+    uint8_t present[CN_EC_MAX_FRAGS] = {0}, good[CN_EC_MAX_FRAGS] = {0};
+    unsigned n = rd->k + rd->m;
     uint8_t *chunk;
     cn_ec_t *ec;
-    int rc;
+    int rc, best;
 
-    for (unsigned i = 0; i < n; i++) {
-        if (rd->state[i] != FR_GOOD || (best >= 0 && rd->hdr[i].clock <= rd->hdr[best].clock))
-            continue;
-        have = 0;
-        for (unsigned j = 0; j < n; j++)
-            have += rd->state[j] == FR_GOOD && cn_frag_same_chunk(&rd->hdr[j], &rd->hdr[i]);
-        if (have >= rd->k)
-            best = (int)i;
-    }
-    if (best < 0) {
+    for (unsigned i = 0; i < n; i++)
+        good[i] = rd->state[i] == FR_GOOD;
+    if ((best = cn_frag_pick_write(rd->hdr, good, n, rd->k)) < 0) {
         if (final)
             read_end(rd, CN_EUNAVAIL, NULL, 0);
         return final;
@@ -680,7 +665,7 @@ int gw_ec_read(gw_server_t *s, const cn_manifest_seg_t *seg, uint64_t idx, uint6
     cn_frag_chunk_id(rd->ckey.data, rd->ckey.len, rd->id);
     rd->k = seg->ec_k;
     rd->m = seg->ec_m;
-    rd->len_chunk = chunk_len(seg, idx);
+    rd->len_chunk = cn_manifest_chunk_len(seg, idx);
     rd->flen = cn_ec_frag_len_k(rd->k, rd->len_chunk);
     CN_ASSERT(len >= 1 && off + len <= rd->len_chunk);
     rd->off = off;

@@ -617,6 +617,15 @@ static void set_object_headers(gw_req_t *r, const char *etag, uint64_t mtime)
     }
 }
 
+void gw_obj_drop_headers(gw_req_t *r)
+{
+    gw_obj_op_t *o = r->op;
+
+    if (o->obj_hdrs_set && r->http.req != NULL &&
+        r->http.req->res.headers.size >= o->obj_hdrs_at)
+        r->http.req->res.headers.size = o->obj_hdrs_at;
+}
+
 static void on_range_body(int status, cn_msg_t *resp, void *arg)
 {
     gw_req_t *r = arg;
@@ -627,6 +636,7 @@ static void on_range_body(int status, cn_msg_t *resp, void *arg)
     if (rc != 0) {
         if (resp)
             cn_msg_free(resp);
+        gw_obj_drop_headers(r); /* an error, not the object */
         gw_req_error(r, rc == CN_ENOENT ? GW_S3_NO_SUCH_KEY : gw_s3_err_from_rc(rc), NULL);
         return;
     }

@@ -94,6 +94,10 @@ cn_msg_t *gw_obj_marker_msg(gw_req_t *r, const cn_buf_t *key, uint64_t clock);
  *  404 as GetObject does and cont is not called), else the object itself. A bad versionId
  *  is answered 400 here. */
 void gw_obj_version_target(gw_req_t *r, gw_obj_op_t *o, void (*cont)(gw_req_t *r));
+/** Takes back the object's own response headers (ETag, Content-Type, Last-Modified, x-amz-meta-*,
+ *  its SSE headers...) set for a GET that then fails before its body started: an error is
+ *  answered without them. A no-op before they were set. */
+void gw_obj_drop_headers(gw_req_t *r);
 /** Sends op (CN_OP_HEAD or CN_OP_GET) of o->key to its coordinator for cb(r); on routing
  *  failure answers 503. */
 void gw_obj_read_send(gw_req_t *r, const char *op, cn_rpc_done_fn cb);

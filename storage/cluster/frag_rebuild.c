@@ -84,37 +84,25 @@ static int good_frag(const struct frag_rb *rb, const struct rb_call *c, cn_frag_
  * tombstone; or nothing. */
 static void rb_finish(struct frag_rb *rb)
 {
-    unsigned k = rb->fk.k, n = rb->fk.k + rb->fk.m, have;
+    unsigned k = rb->fk.k, n = rb->fk.k + rb->fk.m;
     const uint8_t *payload[FRAG_ASK_MAX];
     cn_frag_hdr_t hdr[FRAG_ASK_MAX];
-    int ok[FRAG_ASK_MAX], best = -1, tomb = -1, found = 0, failed = 0;
+    uint8_t ok[FRAG_ASK_MAX];
+    int best, tomb = -1, found = 0, failed = 0;
     stor_version_t *out = cn_calloc(1, sizeof(*out));
 
     stor_version_init(out);
     for (size_t i = 0; i < rb->n; i++) {
         const stor_version_t *v = &rb->calls[i].v;
 
-        ok[i] = good_frag(rb, &rb->calls[i], &hdr[i], &payload[i]);
+        ok[i] = (uint8_t)good_frag(rb, &rb->calls[i], &hdr[i], &payload[i]);
         found |= v->rc == 0;
         failed |= v->rc != 0 && v->rc != CN_ENOENT && v->rc != CN_ECORRUPT;
         if (v->rc == 0 && (v->m.flags & CN_OBJ_TOMBSTONE) &&
             (tomb < 0 || v->m.clock > rb->calls[tomb].v.m.clock))
             tomb = (int)i;
     }
-    for (size_t i = 0; i < rb->n; i++) {
-        uint8_t seen[CN_EC_MAX_FRAGS] = {0};
-
-        if (!ok[i] || (best >= 0 && hdr[i].clock <= hdr[best].clock))
-            continue;
-        have = 0;
-        for (size_t j = 0; j < rb->n; j++)
-            if (ok[j] && cn_frag_same_chunk(&hdr[j], &hdr[i]) && !seen[hdr[j].index]) {
-                seen[hdr[j].index] = 1;
-                have++;
-            }
-        if (have >= k)
-            best = (int)i;
-    }
+    best = cn_frag_pick_write(hdr, ok, rb->n, k);
     if (tomb >= 0 && (best < 0 || rb->calls[tomb].v.m.clock >= rb->calls[best].v.m.clock)) {
         /* deleted: the tombstone is what the target must hold */
         const stor_version_t *t = &rb->calls[tomb].v;

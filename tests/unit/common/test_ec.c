@@ -779,3 +779,27 @@ Test(frag, same_chunk_compares_id_clock_and_geometry, .timeout = 5)
     b.chunk_len = 99;
     cr_assert_not(cn_frag_same_chunk(&a, &b));
 }
+
+/* cn_frag_pick_write: the newest write with k distinct good indexes; an index twice counts
+ * once; bad fragments do not count. */
+Test(frag, pick_write_takes_the_newest_write_with_k, .timeout = 5)
+{
+    cn_frag_hdr_t h[6];
+    uint8_t ok[6] = {1, 1, 1, 1, 1, 1};
+
+    for (int i = 0; i < 6; i++)
+        h[i] = (cn_frag_hdr_t){.k = 2, .m = 1, .chunk_len = 10, .payload_len = 5};
+    /* write 100: indexes 0 and 1; write 200: index 0 twice (cur and prev owner) and 2 */
+    h[0].clock = 100, h[0].index = 0;
+    h[1].clock = 100, h[1].index = 1;
+    h[2].clock = 200, h[2].index = 0;
+    h[3].clock = 200, h[3].index = 0;
+    h[4].clock = 300, h[4].index = 1; /* alone */
+    h[5].clock = 200, h[5].index = 2;
+    cr_assert_eq(cn_frag_pick_write(h, ok, 6, 2), 2, "200 has indexes 0 and 2");
+    ok[5] = 0; /* 200's index 2 bad: its index 0 twice is one */
+    cr_assert_eq(cn_frag_pick_write(h, ok, 6, 2), 0, "then 100, the only one with 2");
+    ok[1] = 0;
+    cr_assert_eq(cn_frag_pick_write(h, ok, 6, 2), -1, "none has 2");
+    cr_assert_eq(cn_frag_pick_write(h, ok, 6, 1), 4, "with k = 1 the newest alone");
+}
