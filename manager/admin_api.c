@@ -22,6 +22,7 @@
 #include "common/redundancy.h"
 #include "manager/backup.h"
 #include "manager/buckets.h"
+#include "manager/clusters.h"
 #include "manager/endpoints.h"
 #include "manager/users.h"
 
@@ -49,6 +50,7 @@ void mgr_h_version(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a
 void mgr_h_status(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     char cur[17], prev[17], rpc[96], admin[96], when[32], mc[17], mp[17];
+    char id[MGR_CLUSTER_ID_LEN + 1];
     json_t *nodes = json_array();
 
     hex16(mgr_ring_sum(s->ring_cur), cur);
@@ -83,6 +85,8 @@ void mgr_h_status(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
         (json_int_t)mgr_state_get_u64(s->st, MGR_VER_ENDPOINTS));
     CN_ASSERT(a->json != NULL);
     json_object_set_new(a->json, "managers", mgr_managers_json(s));
+    json_object_set_new(a->json, "cluster_id", /* null until the leader made it */
+                        mgr_clusters_id(s->st, id) == 0 ? json_string(id) : json_null());
 }
 
 void mgr_h_start(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
