@@ -886,6 +886,37 @@ void mgr_h_bucket_redundancy(struct mgr_server *s, struct mgr_req *r, struct mgr
     json_decref(j);
 }
 
+/* PUT /v1/buckets/{name}/replication {"replication": "on" | "off"} (issue 22): whether the
+ * bucket's changes go to the linked clusters; stored and shown, nothing replicates yet
+ * (docs/OPERATIONS.md "Links to other clusters"). */
+void mgr_h_bucket_replication(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
+{
+    const char *text;
+    mgr_bucket_t b;
+    json_t *j;
+    int rc, on;
+
+    if (bucket_of(s, r, a, &b) != 0 || (j = mgr_body_json(r, a)) == NULL)
+        return;
+    text = body_str(j, "replication");
+    mgr_audit(a, "replication", text);
+    on = text != NULL && strcmp(text, "on") == 0;
+    if (text == NULL || (!on && strcmp(text, "off") != 0)) {
+        mgr_fail(a, 400, "send {\"replication\": \"on\"} or {\"replication\": \"off\"}");
+    } else if ((rc = mgr_buckets_set_replication(s->fsm, b.name, on)) == CN_ENOENT) {
+        mgr_fail(a, 404, "no bucket named '%.80s' (see get-buckets)", b.name);
+    } else if (rc != 0) {
+        mgr_fail(a, 500, "could not save the bucket (%s); see the manager log",
+                 cn_strerror(rc));
+    } else {
+        CN_LOG(CN_LOG_INFO, "bucket=%s replication=%s: replication switched (stored only: "
+               "nothing replicates to linked clusters yet, issue 22)", b.name, text);
+        a->status = 200;
+        a->json = mgr_bucket_json(s->st, &b, 1);
+    }
+    json_decref(j);
+}
+
 /* ---- backup and restore -------------------------------------------------------------- */
 
 void mgr_h_backup(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)

@@ -112,6 +112,8 @@ void mgr_h_bucket_acl(struct mgr_server *s, struct mgr_req *r, struct mgr_answer
 void mgr_h_bucket_quota(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 /* PUT /v1/buckets/{name}/redundancy {"policy": "replicate" | "ec:K+M"} (issue 21) */
 void mgr_h_bucket_redundancy(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+/* PUT /v1/buckets/{name}/replication {"replication": "on" | "off"} (issue 22) */
+void mgr_h_bucket_replication(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_backup(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_restore(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 

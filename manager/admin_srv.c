@@ -359,6 +359,7 @@ static const struct mgr_route routes[] = {
     {"PUT", "/v1/buckets/{}/acl", mgr_h_bucket_acl, 0},
     {"PUT", "/v1/buckets/{}/quota", mgr_h_bucket_quota, 0},
     {"PUT", "/v1/buckets/{}/redundancy", mgr_h_bucket_redundancy, 0},
+    {"PUT", "/v1/buckets/{}/replication", mgr_h_bucket_replication, 0},
     {"GET", "/v1/kms/keys", mgr_h_kms_list, 0},
     {"POST", "/v1/kms/keys", mgr_h_kms_create, 0},
     {"POST", "/v1/kms/rotate", mgr_h_kms_rotate, 0},

@@ -114,7 +114,7 @@ static const struct cmd cmds[] = {
     {"purge-cache", 1, 1, "BUCKET/KEY",
      "drop an object from every gateway's cache (the manager's invalidation feed)",
      adm_cmd_purge_cache},
-    {"get-bucket", 1, 1, "BUCKET", "one bucket: owner, acl, quota, redundancy",
+    {"get-bucket", 1, 1, "BUCKET", "one bucket: owner, acl, quota, redundancy, replication",
      adm_cmd_get_bucket},
     {"get-buckets", 0, 0, "", "list buckets", adm_cmd_get_buckets},
     {"chown-bucket", 2, 2, "BUCKET ACCESS_KEY", "give a bucket to another user",
@@ -128,6 +128,10 @@ static const struct cmd cmds[] = {
     {"set-bucket-redundancy", 2, 2, "BUCKET replicate|ec:K+M",
      "set a bucket's redundancy policy (issue 21; K+M <= 16 and <= the ring's storage nodes). "
      "Stored and shown only: writes do not apply it yet", adm_cmd_set_bucket_redundancy},
+    {"set-bucket-replication", 2, 2, "BUCKET on|off",
+     "whether a bucket's changes go to the linked clusters (issue 22; on by default). "
+     "Stored and shown only: nothing replicates over a link yet",
+     adm_cmd_set_bucket_replication},
     {"update-managers", 2, 3, "add ID@HOST:RAFT_PORT[/RPC_PORT/ADMIN_PORT] | remove ID | "
      "replace ID ID@HOST:RAFT_PORT[/RPC_PORT/ADMIN_PORT]",
      "change the manager group, one manager at a time (the new one runs with [manager] "

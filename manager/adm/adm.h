@@ -151,7 +151,8 @@ adm_cmd_fn adm_cmd_create_user, adm_cmd_import_user, adm_cmd_delete_user, adm_cm
     adm_cmd_add_endpoint,
     adm_cmd_delete_endpoint, adm_cmd_get_endpoints, adm_cmd_add_bucket, adm_cmd_delete_bucket,
     adm_cmd_delete_bucket_stats, adm_cmd_get_bucket, adm_cmd_get_buckets, adm_cmd_chown_bucket,
-    adm_cmd_update_acl, adm_cmd_set_bucket_quota, adm_cmd_set_bucket_redundancy, adm_cmd_backup,
+    adm_cmd_update_acl, adm_cmd_set_bucket_quota, adm_cmd_set_bucket_redundancy,
+    adm_cmd_set_bucket_replication, adm_cmd_backup,
     adm_cmd_restore;
 
 /* adm_keys.c */

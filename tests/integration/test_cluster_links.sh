@@ -11,8 +11,12 @@
 #     id, a bad address, a secret file others may read or of the wrong size, a CA that is no
 #     certificate, a fifth link (409), a manager without a master key (501);
 #   - remove-cluster: removing, then gone (the leader drops it); the id can be linked again;
-#   - a restart of every manager keeps the id and the links; a master key rotation with
-#     kms-rewrap rewraps the links' secrets too, and they survive the old master's removal.
+#   - set-bucket-replication (issue 22's per-bucket switch, state only): on by default, off
+#     and on again, shown by get-bucket and get-buckets (and --json) on every manager; an
+#     unknown bucket (404) and a value other than on or off (400) are refused;
+#   - a restart of every manager keeps the id, the links and the switch; a master key
+#     rotation with kms-rewrap rewraps the links' secrets too, and they survive the old
+#     master's removal.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -153,6 +157,45 @@ check "its place and its id are free again: linked anew" \
 check "and removed again" adm "$l" remove-cluster 0000000000000004
 check "(gone again)" wait_links "$l" "$want"
 
+# ---- the per-bucket replication switch --------------------------------------------------------
+repl_of() { # repl_of I BUCKET: BUCKET's replication as manager I's get-bucket --json says
+    adm "$1" --json get-bucket "$2" | json_field 'j["replication"]'
+}
+wait_repl() { # wait_repl I BUCKET WANT: until manager I shows WANT (a follower lags)
+    local deadline=$((SECONDS + 10)) got
+    until got=$(repl_of "$1" "$2" 2>&1) && [ "$got" = "$3" ]; do
+        [ $SECONDS -ge $deadline ] && { echo "manager$1: $got"; return 1; }
+        sleep 0.1
+    done
+}
+AK=$(adm "$l" --json create-user alice | json_field 'j["access_key"]') || t_abort "create-user alice"
+check "add-bucket photos" adm "$l" add-bucket photos "$AK"
+check "add-bucket docs" adm "$l" add-bucket docs "$AK"
+expect_eq "a new bucket's replication is on" on "$(repl_of "$l" photos)"
+check "set-bucket-replication photos off" adm "$l" set-bucket-replication photos off
+for i in 0 1 2; do
+    check "manager$i shows photos off (through Raft)" wait_repl "$i" photos off
+done
+expect_match "get-bucket shows it" "replication +\| off" "$(adm "$l" get-bucket photos)"
+expect_eq "get-buckets --json: docs on, photos off" "docs:on photos:off" \
+    "$(adm "$l" --json get-buckets | json_field '" ".join("%s:%s" % (b["name"], b["replication"]) for b in j)')"
+expect_match "get-buckets shows a replication column" "replication" "$(adm "$l" get-buckets)"
+check "set-bucket-replication docs off" adm "$l" set-bucket-replication docs off
+check "and on again" adm "$l" set-bucket-replication docs on
+expect_eq "docs is on" on "$(repl_of "$l" docs)"
+refused "set-bucket-replication of an unknown bucket" "no bucket named" set-bucket-replication nope off
+refused "set-bucket-replication maybe" 'or \{"replication": "off"\}' set-bucket-replication photos maybe
+repl_put() { # repl_put BUCKET BODY: the HTTP code of PUT /v1/buckets/BUCKET/replication
+    curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' -d "$2" \
+        "http://127.0.0.1:${ADMIN[$l]}/v1/buckets/$1/replication"
+}
+expect_eq "PUT replication of an unknown bucket: 404" 404 "$(repl_put nope '{"replication": "off"}')"
+expect_eq "PUT replication \"yes\": 400" 400 "$(repl_put photos '{"replication": "yes"}')"
+expect_eq "PUT replication false: 400" 400 "$(repl_put photos '{"replication": false}')"
+expect_eq "PUT without \"replication\": 400" 400 "$(repl_put photos '{}')"
+expect_eq "PUT replication on: 200" 200 "$(repl_put docs '{"replication": "on"}')"
+expect_eq "a refusal changed nothing" off "$(repl_of "$l" photos)"
+
 # ---- the lone manager without a master key ------------------------------------------------
 start 3
 deadline=$((SECONDS + 20))
@@ -185,6 +228,8 @@ l=$(wait_leader 5)
 for i in 0 1 2; do
     expect_eq "manager$i keeps the cluster id across the restart" "$ID" "$(wait_id "$i")"
     check "manager$i keeps the links across the restart" wait_links "$i" "$want"
+    check "manager$i keeps photos' replication off across the restart" wait_repl "$i" photos off
+    expect_eq "manager$i: docs still on" on "$(repl_of "$i" docs)"
 done
 out=$(adm "$l" kms-rewrap 2>&1); rc=$?
 expect_eq "kms-rewrap" 0 "$rc"
