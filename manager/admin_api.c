@@ -22,6 +22,7 @@
 #include "common/redundancy.h"
 #include "manager/backup.h"
 #include "manager/buckets.h"
+#include "manager/clusters.h"
 #include "manager/endpoints.h"
 #include "manager/users.h"
 
@@ -49,6 +50,7 @@ void mgr_h_version(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a
 void mgr_h_status(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     char cur[17], prev[17], rpc[96], admin[96], when[32], mc[17], mp[17];
+    char id[MGR_CLUSTER_ID_LEN + 1];
     json_t *nodes = json_array();
 
     hex16(mgr_ring_sum(s->ring_cur), cur);
@@ -83,6 +85,8 @@ void mgr_h_status(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
         (json_int_t)mgr_state_get_u64(s->st, MGR_VER_ENDPOINTS));
     CN_ASSERT(a->json != NULL);
     json_object_set_new(a->json, "managers", mgr_managers_json(s));
+    json_object_set_new(a->json, "cluster_id", /* null until the leader made it */
+                        mgr_clusters_id(s->st, id) == 0 ? json_string(id) : json_null());
 }
 
 void mgr_h_start(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
@@ -876,6 +880,37 @@ void mgr_h_bucket_redundancy(struct mgr_server *s, struct mgr_req *r, struct mgr
     } else {
         CN_LOG(CN_LOG_INFO, "bucket=%s redundancy=%s: redundancy changed (stored only: no "
                "write applies it yet, issue 21)", b.name, text);
+        a->status = 200;
+        a->json = mgr_bucket_json(s->st, &b, 1);
+    }
+    json_decref(j);
+}
+
+/* PUT /v1/buckets/{name}/replication {"replication": "on" | "off"} (issue 22): whether the
+ * bucket's changes go to the linked clusters; stored and shown, nothing replicates yet
+ * (docs/OPERATIONS.md "Links to other clusters"). */
+void mgr_h_bucket_replication(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
+{
+    const char *text;
+    mgr_bucket_t b;
+    json_t *j;
+    int rc, on;
+
+    if (bucket_of(s, r, a, &b) != 0 || (j = mgr_body_json(r, a)) == NULL)
+        return;
+    text = body_str(j, "replication");
+    mgr_audit(a, "replication", text);
+    on = text != NULL && strcmp(text, "on") == 0;
+    if (text == NULL || (!on && strcmp(text, "off") != 0)) {
+        mgr_fail(a, 400, "send {\"replication\": \"on\"} or {\"replication\": \"off\"}");
+    } else if ((rc = mgr_buckets_set_replication(s->fsm, b.name, on)) == CN_ENOENT) {
+        mgr_fail(a, 404, "no bucket named '%.80s' (see get-buckets)", b.name);
+    } else if (rc != 0) {
+        mgr_fail(a, 500, "could not save the bucket (%s); see the manager log",
+                 cn_strerror(rc));
+    } else {
+        CN_LOG(CN_LOG_INFO, "bucket=%s replication=%s: replication switched (stored only: "
+               "nothing replicates to linked clusters yet, issue 22)", b.name, text);
         a->status = 200;
         a->json = mgr_bucket_json(s->st, &b, 1);
     }

@@ -95,6 +95,10 @@ void mgr_h_kms_list(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *
 void mgr_h_kms_create(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_kms_rotate(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_kms_rewrap(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+/* admin_clusters.c: links to other clusters (issue 22, state only; never a secret) */
+void mgr_h_clusters(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_cluster_join(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_cluster_remove(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 /* admin_node.c (routes without the lock) */
 void mgr_h_node_du(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_node_property(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
@@ -108,6 +112,8 @@ void mgr_h_bucket_acl(struct mgr_server *s, struct mgr_req *r, struct mgr_answer
 void mgr_h_bucket_quota(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 /* PUT /v1/buckets/{name}/redundancy {"policy": "replicate" | "ec:K+M"} (issue 21) */
 void mgr_h_bucket_redundancy(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+/* PUT /v1/buckets/{name}/replication {"replication": "on" | "off"} (issue 22) */
+void mgr_h_bucket_replication(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_backup(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_restore(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 

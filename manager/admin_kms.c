@@ -3,8 +3,9 @@
  *   GET  /v1/kms/keys                   every key: epochs, dates, master ids (never a key)
  *   POST /v1/kms/keys   {"name": N}     a new key, epoch 1
  *   POST /v1/kms/rotate {"name": N}     the key's next epoch (older epochs stay readable)
- *   POST /v1/kms/rewrap                 every epoch wrapped by the previous master key,
- *                                       wrapped again under the current one
+ *   POST /v1/kms/rewrap                 every epoch (and cluster link secret, clusters.h)
+ *                                       wrapped by the previous master key, wrapped again
+ *                                       under the current one
  * Names travel in the body, not the path: a key name may hold '/' ("aws/s3").
  * Handlers run with s->lock held (admin_int.h); each change is a command entry built by
  * kms.c with its KEK already wrapped, proposed here with mgr_fsm_propose_wait (the lock is
@@ -19,6 +20,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "manager/clusters.h"
 #include "manager/cmd.h"
 #include "manager/kms.h"
 
@@ -129,9 +131,29 @@ out:
     json_decref(j);
 }
 
+/* The cluster links' secrets (clusters.h) under the previous master, wrapped again under the
+ * current one, one entry a link: 0 with *done and *others, or the code that stopped it. */
+static int rewrap_links(struct mgr_server *s, size_t *done, size_t *others)
+{
+    mgr_cmd_t cmd;
+    int rc;
+
+    *done = 0;
+    /* as for the keys: an applied entry moves its link off the previous master */
+    while ((rc = mgr_clusters_rewrap_cmd(s->st, &s->kms, &cmd, others)) == 0 &&
+           cmd.kind != MGR_CMD_NONE) {
+        rc = mgr_fsm_propose_wait(s->fsm, &cmd, NULL);
+        mgr_cmd_dispose(&cmd);
+        if (rc != 0)
+            return rc;
+        ++*done;
+    }
+    return rc;
+}
+
 void mgr_h_kms_rewrap(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
-    size_t done = 0, others = 0;
+    size_t done = 0, others = 0, links = 0, link_others = 0;
     mgr_cmd_t cmd;
     int rc;
 
@@ -148,16 +170,21 @@ void mgr_h_kms_rewrap(struct mgr_server *s, struct mgr_req *r, struct mgr_answer
     }
     if (rc == 0)
         mgr_cmd_dispose(&cmd);
+    if (rc == 0)
+        rc = rewrap_links(s, &links, &link_others);
     if (rc == CN_ECORRUPT) {
-        mgr_fail(a, 500, "an epoch that names the previous master key does not unwrap with it "
-                 "(%zu rewrapped before it); see the manager log", done);
+        mgr_fail(a, 500, "an epoch or a cluster link's secret that names the previous master "
+                 "key does not unwrap with it (%zu epochs and %zu links rewrapped before it); "
+                 "see the manager log", done, links);
     } else if (!kms_failed(a, rc)) {
-        CN_LOG(CN_LOG_INFO, "master=%s previous=%s rewrapped=%zu others=%zu: keys rewrapped",
-               s->kms.cur.id, s->kms.prev.set ? s->kms.prev.id : "none", done, others);
+        CN_LOG(CN_LOG_INFO, "master=%s previous=%s rewrapped=%zu others=%zu links=%zu "
+               "link_others=%zu: keys rewrapped", s->kms.cur.id,
+               s->kms.prev.set ? s->kms.prev.id : "none", done, others, links, link_others);
         a->status = 200;
-        a->json = json_pack("{s:I, s:I, s:s, s:o}", "rewrapped", (json_int_t)done, "others",
-                            (json_int_t)others, "master", s->kms.cur.id, "previous",
-                            id_or_null(&s->kms.prev));
+        a->json = json_pack("{s:I, s:I, s:I, s:I, s:s, s:o}", "rewrapped", (json_int_t)done,
+                            "others", (json_int_t)others, "links_rewrapped", (json_int_t)links,
+                            "links_others", (json_int_t)link_others, "master", s->kms.cur.id,
+                            "previous", id_or_null(&s->kms.prev));
     }
     mgr_audit(a, "rewrapped", a->status == 200 ? "yes" : "no");
 }

@@ -17,6 +17,7 @@
 #include "common/mem.h"
 #include "common/ring.h"
 #include "manager/buckets.h"
+#include "manager/clusters.h"
 #include "manager/cmd.h"
 #include "manager/endpoints.h"
 #include "manager/fsm.h"
@@ -97,13 +98,13 @@ static int record_value(const json_t *rec, char **val, size_t *len)
 static const char *check_record(const char *key, const char *val, size_t len, int is_json)
 {
     static const char *const json_prefixes[] = {"m/", "u/", "b/", "e/", "g/", "p/", "x/",
-                                                 "s/"};
+                                                 "s/", "l/"};
     cn_ring_t *r;
 
     for (size_t i = 0; i < sizeof(json_prefixes) / sizeof(json_prefixes[0]); i++)
         if (strncmp(key, json_prefixes[i], 2) == 0)
             return is_json && key[2] != '\0' ? NULL : "must be a JSON record with a name";
-    if (strcmp(key, "c/levels") == 0)
+    if (strcmp(key, "c/levels") == 0 || strcmp(key, MGR_CLUSTER_ID_KEY) == 0)
         return is_json ? NULL : "must be a JSON record";
     if (strncmp(key, "k/", 2) == 0 || strncmp(key, "i/", 2) == 0)
         return !is_json && key[2] != '\0' && len > 0 ? NULL : "must be a hex user name";
@@ -143,19 +144,26 @@ static int is_group_key(const char *key, size_t klen)
     return klen >= 2 && memcmp(key, "g/", 2) == 0;
 }
 
+/* What the replacement of the state deletes: every key, but a restore's kept ones. */
+struct collect {
+    mgr_batch_t *b;
+    int keep_group;                /* a restore: the group's g/ records */
+    int keep_id;                   /* a restore of a backup without a cluster id: this one's */
+};
+
 static int collect_key(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
 {
-    char *k = cn_strndup(key, klen);
+    struct collect *c = arg;
+    char *k;
 
-    mgr_batch_del(arg, k);
+    if ((c->keep_group && is_group_key(key, klen)) ||
+        (c->keep_id && klen == strlen(MGR_CLUSTER_ID_KEY) &&
+         memcmp(key, MGR_CLUSTER_ID_KEY, klen) == 0))
+        return 0;
+    k = cn_strndup(key, klen);
+    mgr_batch_del(c->b, k);
     cn_free(k);
     return 0;
-}
-
-static int collect_key_but_group(const char *key, size_t klen, const char *val, size_t vlen,
-                                 void *arg)
-{
-    return is_group_key(key, klen) ? 0 : collect_key(key, klen, val, vlen, arg);
 }
 
 int mgr_backup_restore(mgr_fsm_t *f, const json_t *doc, size_t *nrec, char *why,
@@ -213,6 +221,7 @@ int mgr_backup_restore(mgr_fsm_t *f, const json_t *doc, size_t *nrec, char *why,
 
 int mgr__backup_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b, int bump)
 {
+    struct collect coll;
     uint64_t vers[3] = {0, 0, 0};
     int rc;
 
@@ -228,8 +237,14 @@ int mgr__backup_apply(mgr_state_t *st, const mgr_cmd_t *c, mgr_batch_t *b, int b
     }
     for (size_t k = 0; k < 3; k++)
         vers[k] = mgr_state_get_u64(st, ver_keys[k]);
-    /* a restore (bump) keeps this group's g/ records; a snapshot is the whole state */
-    if ((rc = mgr_state_scan(st, "", bump ? collect_key_but_group : collect_key, b)) != 0)
+    /* a restore (bump) keeps this group's g/ records, and this cluster's id when the backup
+     * has none (clusters.h); a snapshot is the whole state */
+    coll.b = b;
+    coll.keep_group = bump;
+    coll.keep_id = bump;
+    for (size_t i = 0; i < c->nrecs && coll.keep_id; i++)
+        coll.keep_id = strcmp(c->recs[i].key, MGR_CLUSTER_ID_KEY) != 0;
+    if ((rc = mgr_state_scan(st, "", collect_key, &coll)) != 0)
         return rc;
     for (size_t i = 0; i < c->nrecs; i++) {
         const mgr_cmd_rec_t *r = &c->recs[i];

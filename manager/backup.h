@@ -12,7 +12,10 @@
  * one restore entry (cmd.h) with every record, which replaces the state in one atomic batch
  * (then migrate.h brings an older backup's format up to date). The versions of users,
  * buckets and endpoints come out higher than both the old and the restored ones, so every
- * gateway refetches.
+ * gateway refetches. A restore keeps the group's g/ records (group.h), and takes the
+ * backup's cluster id (clusters.h) with its links; a backup without an id (a release before
+ * ids) keeps this cluster's. Restoring another cluster's backup therefore gives this cluster
+ * that one's id: two running clusters must never share one.
  * Threads: callers hold the server lock.
  */
 #ifndef CAIRN_MANAGER_BACKUP_H

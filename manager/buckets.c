@@ -194,6 +194,7 @@ json_t *mgr_bucket_json(mgr_state_t *st, const mgr_bucket_t *bk, int admin)
         int known = mgr_users_by_id_or_key(st, bk->owner, &u) == 0;
         char policy[CN_REDUND_TEXT_MAX];
         cn_redund_t r;
+        int on;
 
         cn_fmt_iso8601_ms(bk->created_ms, when, sizeof(when));
         json_object_set_new(j, "bucket", json_string(bk->name));
@@ -206,6 +207,10 @@ json_t *mgr_bucket_json(mgr_state_t *st, const mgr_bucket_t *bk, int admin)
         else
             snprintf(policy, sizeof(policy), "unreadable");
         json_object_set_new(j, "redundancy", json_string(policy));
+        if (mgr_buckets_replication(st, bk->name, &on) != 0)
+            json_object_set_new(j, "replication", json_string("unreadable"));
+        else
+            json_object_set_new(j, "replication", json_string(on ? "on" : "off"));
     }
     return j;
 }
@@ -275,7 +280,14 @@ static int apply_policy(const mgr_cmd_t *c, const mgr_bucket_t *cur, mgr_batch_t
 static const char *const config_names[] = {"public_access_block", "ownership_controls",
                                            "versioning", "tagging", "cors",
                                            "lifecycle", "object_lock", "logging",
-                                           "encryption", "redundancy"};
+                                           "encryption", "redundancy", "replication"};
+
+/* The configurations only an operator sets (the admin API): an entry with an if_owner (a
+ * gateway's RPC for a bucket owner) is refused. */
+static int operator_only(const char *name)
+{
+    return strcmp(name, "redundancy") == 0 || strcmp(name, "replication") == 0;
+}
 
 /* "versioning" is {"Status": "Enabled"|"Suspended"} and is never deleted: a bucket that had
  * versioning never returns to unversioned (S3), its versions stay addressable */
@@ -336,6 +348,18 @@ static int redundancy_decode(const json_t *j, cn_redund_t *out)
     return 0;
 }
 
+/* "replication" is {"replication": "off"} (buckets.h; on is no configuration): reads back
+ * as off, or not at all. */
+static int replication_decode(const json_t *j, int *on)
+{
+    const char *v = json_string_value(json_object_get(j, "replication"));
+
+    if (!json_is_object(j) || json_object_size(j) != 1 || v == NULL || strcmp(v, "off") != 0)
+        return CN_ECORRUPT;
+    *on = 0;
+    return 0;
+}
+
 int mgr_buckets_redundancy_fits(mgr_state_t *st, const cn_redund_t *r, char *why,
                                 size_t whylen)
 {
@@ -375,14 +399,16 @@ static int apply_config(mgr_state_t *st, const mgr_cmd_t *c, const mgr_bucket_t 
     int versioning = strcmp(c->config, "versioning") == 0;
     int lock = strcmp(c->config, "object_lock") == 0;
     int redund = strcmp(c->config, "redundancy") == 0;
+    int repl = strcmp(c->config, "replication") == 0;
     const char *status;
     cn_redund_t r;
     char why[256];
     json_t *j;
+    int on;
 
     if (!mgr_bucket_config_known(c->config))
         return CN_EINVAL;
-    if (redund && c->if_owner[0])
+    if (operator_only(c->config) && c->if_owner[0])
         return CN_EPERM; /* an operator's setting, never a bucket owner's */
     if (c->if_owner[0] && strcmp(c->if_owner, cur->owner) != 0)
         return CN_EPERM;
@@ -398,7 +424,8 @@ static int apply_config(mgr_state_t *st, const mgr_cmd_t *c, const mgr_bucket_t 
     if (!json_is_object(j) || (versioning && !versioning_valid(j)) ||
         (lock && !object_lock_valid(j)) ||
         (redund && (redundancy_decode(j, &r) != 0 ||
-                    mgr_buckets_redundancy_fits(st, &r, why, sizeof(why)) != 0))) {
+                    mgr_buckets_redundancy_fits(st, &r, why, sizeof(why)) != 0)) ||
+        (repl && replication_decode(j, &on) != 0)) {
         json_decref(j);
         return CN_EINVAL;
     }
@@ -614,7 +641,7 @@ int mgr_buckets_set_config_cmd(mgr_state_t *st, const char *bucket, const char *
     if (!mgr_bucket_config_known(config) || len > MGR_CMD_MAX_TEXT ||
         (value != NULL && memchr(value, '\0', len) != NULL))
         return CN_EINVAL;
-    if (if_owner != NULL && strcmp(config, "redundancy") == 0)
+    if (if_owner != NULL && operator_only(config))
         return CN_EPERM;
     if ((rc = mgr_buckets_get(st, bucket, &b)) != 0)
         return rc;
@@ -651,22 +678,33 @@ int mgr_buckets_set_policy_cmd(mgr_state_t *st, const char *bucket, const char *
 
 /* ---- the redundancy policy (issue 21) ---------------------------------------------------- */
 
-int mgr_buckets_redundancy(mgr_state_t *st, const char *bucket, cn_redund_t *out)
+/* bucket's configuration name: 0 with *j (json_decref), or with *j NULL when it has none;
+ * CN_ENOENT (no such bucket), CN_ECORRUPT, CN_EIO. */
+static int config_get(mgr_state_t *st, const char *bucket, const char *name, json_t **j)
 {
     char key[16 + MGR_BUCKET_NAME_MAX + 16];
     mgr_bucket_t bk;
+    int rc;
+
+    *j = NULL;
+    if ((rc = mgr_buckets_get(st, bucket, &bk)) != 0)
+        return rc;
+    config_key(bk.name, name, key, sizeof(key));
+    rc = mgr_state_get_json(st, key, j);
+    return rc == CN_ENOENT ? 0 : rc;
+}
+
+int mgr_buckets_redundancy(mgr_state_t *st, const char *bucket, cn_redund_t *out)
+{
     json_t *j;
     int rc;
 
-    if ((rc = mgr_buckets_get(st, bucket, &bk)) != 0)
+    if ((rc = config_get(st, bucket, "redundancy", &j)) != 0)
         return rc;
-    config_key(bk.name, "redundancy", key, sizeof(key));
-    if ((rc = mgr_state_get_json(st, key, &j)) == CN_ENOENT) {
+    if (j == NULL) {
         *out = (cn_redund_t){CN_REDUND_REPLICATE, 0, 0};
         return 0;
     }
-    if (rc != 0)
-        return rc;
     rc = redundancy_decode(j, out);
     json_decref(j);
     return rc;
@@ -703,4 +741,41 @@ int mgr_buckets_set_redundancy(mgr_fsm_t *f, const char *bucket, const cn_redund
         snprintf(why, whylen, "the ring changed meanwhile and the policy no longer fits it; "
                  "see cairn-adm status");
     return rc;
+}
+
+/* ---- the multi-datacenter replication switch (issue 22) ---------------------------------- */
+
+int mgr_buckets_replication(mgr_state_t *st, const char *bucket, int *on)
+{
+    json_t *j;
+    int rc;
+
+    if ((rc = config_get(st, bucket, "replication", &j)) != 0)
+        return rc;
+    if (j == NULL) {
+        *on = 1;
+        return 0;
+    }
+    rc = replication_decode(j, on);
+    json_decref(j);
+    return rc;
+}
+
+int mgr_buckets_set_replication_cmd(mgr_state_t *st, const char *bucket, int on, mgr_cmd_t *cmd)
+{
+    static const char off[] = "{\"replication\":\"off\"}";
+
+    if (on)
+        return mgr_buckets_set_config_cmd(st, bucket, "replication", NULL, 0, NULL, cmd);
+    return mgr_buckets_set_config_cmd(st, bucket, "replication", off, strlen(off), NULL, cmd);
+}
+
+int mgr_buckets_set_replication(mgr_fsm_t *f, const char *bucket, int on)
+{
+    mgr_cmd_t cmd;
+    int rc;
+
+    if ((rc = mgr_buckets_set_replication_cmd(mgr_fsm_state(f), bucket, on, &cmd)) != 0)
+        return rc;
+    return propose(f, &cmd);
 }

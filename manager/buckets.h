@@ -20,6 +20,12 @@
  * default has one form. Only an operator sets it (the admin API): an entry with an if_owner
  * (a gateway's RPC for a bucket owner) is refused. The policy is state only so far: no
  * write reads it yet.
+ * A bucket has a multi-datacenter replication switch (issue 22, manager/clusters.h), on or
+ * off, on by default: whether its changes are to be sent to the linked clusters. It is the
+ * named configuration "replication" by the same reasoning as the redundancy policy:
+ * {"replication": "off"} at x/<bucket>/replication, on stored as no configuration (so every
+ * bucket of an older state, and every new one, is on with no migration), set by an operator
+ * only. State only so far: nothing replicates over a link yet.
  * Threads: callers hold the server lock.
  */
 #ifndef CAIRN_MANAGER_BUCKETS_H
@@ -79,20 +85,21 @@ size_t mgr_buckets_count_owned(mgr_state_t *st, const char *user_id);
  *  grant list, the stored record and the
  *  RPC get_buckets entry, "owner" being the canonical id. admin (the admin API, cairn-adm):
  *  "owner" is the owner's access key as leofs-adm shows it, "owner_id" the canonical id,
- *  "owner_user" the user name, and "created" (ISO 8601), "bucket" and "redundancy" (the
- *  policy's text form, "unreadable" when its stored form does not read) are added. */
+ *  "owner_user" the user name, and "created" (ISO 8601), "bucket", "redundancy" (the
+ *  policy's text form, "unreadable" when its stored form does not read) and "replication"
+ *  ("on", "off" or "unreadable") are added. */
 json_t *mgr_bucket_json(mgr_state_t *st, const mgr_bucket_t *b, int admin);
 /** 1 when name is a bucket configuration the manager keeps ("public_access_block",
- *  "ownership_controls", "tagging", "cors", ..., "redundancy"; a JSON object each, record
- *  x/<bucket>/<name>). */
+ *  "ownership_controls", "tagging", "cors", ..., "redundancy", "replication"; a JSON object
+ *  each, record x/<bucket>/<name>). */
 int mgr_bucket_config_known(const char *name);
 /** 1 when bucket has its "object_lock" configuration (issue 18; an unreadable state counts
  *  as having it: the refusals it causes are the safe side). */
 int mgr_buckets_has_object_lock(mgr_state_t *st, const char *bucket);
 /** Fills cmd with a bucket_set_config of bucket: config = value[0..len) (a JSON object;
  *  value NULL: delete it), only when the owner is if_owner (NULL: anyone). 0, CN_ENOENT,
- *  CN_EPERM (also: "redundancy" with an if_owner, an operator's setting), CN_EINVAL (an
- *  unknown name, too long, a NUL), CN_EIO. */
+ *  CN_EPERM (also: "redundancy" or "replication" with an if_owner, an operator's setting),
+ *  CN_EINVAL (an unknown name, too long, a NUL), CN_EIO. */
 int mgr_buckets_set_config_cmd(mgr_state_t *st, const char *bucket, const char *config,
                                const char *value, size_t len, const char *if_owner,
                                struct mgr_cmd *cmd);
@@ -115,6 +122,16 @@ int mgr_buckets_set_redundancy_cmd(mgr_state_t *st, const char *bucket, const cn
  *  when the ring shrank before the apply, which checks again). */
 int mgr_buckets_set_redundancy(mgr_fsm_t *f, const char *bucket, const cn_redund_t *r,
                                char *why, size_t whylen);
+/** bucket's replication switch (issue 22): *on 0 when its "replication" configuration is
+ *  off, 1 when it has none. 0, CN_ENOENT (no such bucket), CN_ECORRUPT (a stored form that
+ *  does not read), CN_EIO. */
+int mgr_buckets_replication(mgr_state_t *st, const char *bucket, int *on);
+/** Fills cmd with the bucket_set_config that switches bucket's replication on (deletes the
+ *  configuration) or off. 0, CN_ENOENT, CN_EIO. */
+int mgr_buckets_set_replication_cmd(mgr_state_t *st, const char *bucket, int on,
+                                    struct mgr_cmd *cmd);
+/** mgr_buckets_set_replication_cmd, proposed: 0 once applied, or its codes. */
+int mgr_buckets_set_replication(mgr_fsm_t *f, const char *bucket, int on);
 /** A bucket's policy document (p/<bucket>): 0 with *doc (NUL-terminated, cn_free) and *len,
  *  CN_ENOENT (none), CN_EIO. */
 int mgr_bucket_policy_get(mgr_state_t *st, const char *bucket, char **doc, size_t *len);

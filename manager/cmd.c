@@ -144,6 +144,20 @@ static const struct kind kinds[MGR_CMD_NKINDS] = {
                                  U64("created_ms", created_ms), STR("master", kms.master, 0),
                                  BIN("wrapped", kms.wrapped)}},
     [MGR_CMD_KMS_REWRAP] = {"kms_rewrap", {{"wraps", F_WRAPS, 0, 0, 0}}},
+    [MGR_CMD_CLUSTER_ID_SET] = {"cluster_id_set",
+                                {STR("id", cluster_id, 0), U64("created_ms", created_ms)}},
+    [MGR_CMD_CLUSTER_LINK_ADD] = {"cluster_link_add",
+                                  {STR("id", link.id, 0), STR("managers", link.managers, 0),
+                                   U64("created_ms", created_ms),
+                                   STR("master", link.master, 0), BIN("wrapped", link.wrapped),
+                                   {"ca", F_TEXT, 0, 0, OPT}}},
+    [MGR_CMD_CLUSTER_LINK_SET_STATE] = {"cluster_link_set_state",
+                                        {STR("id", link.id, 0), STR("state", link.state, 0),
+                                         STR("from", from, 0)}},
+    [MGR_CMD_CLUSTER_LINK_DELETE] = {"cluster_link_delete", {STR("id", link.id, 0)}},
+    [MGR_CMD_CLUSTER_LINK_REWRAP] = {"cluster_link_rewrap",
+                                     {STR("id", link.id, 0), STR("master", link.master, 0),
+                                      BIN("wrapped", link.wrapped)}},
 };
 
 static const struct kind *kind_of(enum mgr_cmd_kind k)

@@ -10,10 +10,10 @@
  * "v" and "kind" come first and always; then the kind's fields in the order of cmd.c's table
  * (docs/PROTOCOL.md, "Manager command entries", lists them). A field is a str (names, keys,
  * states; no NUL, bounded by the mgr_cmd_t member it fills; a policy document: up to
- * MGR_CMD_MAX_TEXT bytes), a positive int, a bin (a ring's cn_ring_encode bytes, a wrapped
- * KEK of exactly its 60 bytes), for restore an array of [str key, bin value] records, or for
- * kms_rewrap an array of [str name, int epoch, str master, bin wrapped] records. Optional
- * strings are left out when empty, so one value has one encoding.
+ * MGR_CMD_MAX_TEXT bytes; a link's CA), a positive int, a bin (a ring's cn_ring_encode bytes,
+ * a wrapped KEK or link secret of exactly its 60 bytes), for restore an array of [str key,
+ * bin value] records, or for kms_rewrap an array of [str name, int epoch, str master, bin
+ * wrapped] records. Optional strings are left out when empty, so one value has one encoding.
  * Decoding is strict and never trusts the bytes (an entry may come from a peer's log one
  * day): anything but one well-formed map of the kind's known fields with the right types and
  * sizes is CN_ECORRUPT; a version other than MGR_CMD_VERSION, or a kind this release does not
@@ -23,10 +23,11 @@
  *
  * Determinism: an entry carries every value its apply needs that the state does not hold:
  * random access keys, secrets and canonical ids, password hashes (computed before proposing:
- * an entry never carries a password), timestamps, whole rings, the key service's KEKs
- * already wrapped under the master key (an entry never carries a KEK or a master key). Applying reads no clock, no
- * random source and no config, so every replica that applies the same entries to the same
- * state writes the same bytes.
+ * an entry never carries a password), timestamps, whole rings, the key service's KEKs and
+ * the cluster links' shared secrets already wrapped under the master key (an entry never
+ * carries a KEK, a link's secret or a master key), the cluster's random id. Applying reads
+ * no clock, no random source and no config, so every replica that applies the same entries
+ * to the same state writes the same bytes.
  *
  * Ownership: an mgr_cmd_t owns its ring, records, wraps and text (mgr_cmd_dispose frees them); the
  * rest is inline. Threads: none of this touches shared state; any thread.
@@ -40,6 +41,7 @@
 #include "common/buf.h"
 #include "common/ring.h"
 #include "manager/buckets.h"
+#include "manager/clusters.h"
 #include "manager/endpoints.h"
 #include "manager/group.h"
 #include "manager/kms.h"
@@ -92,6 +94,11 @@ enum mgr_cmd_kind {
     MGR_CMD_KMS_KEY_CREATE,     /* the key service (kms.h): a named key, its epoch 1 */
     MGR_CMD_KMS_KEY_ROTATE,     /* the key's next epoch */
     MGR_CMD_KMS_REWRAP,         /* epochs wrapped again under the current master key */
+    MGR_CMD_CLUSTER_ID_SET,     /* issue 22 (clusters.h): this cluster's id, once */
+    MGR_CMD_CLUSTER_LINK_ADD,   /* join-cluster: a link with its secret already wrapped */
+    MGR_CMD_CLUSTER_LINK_SET_STATE, /* remove-cluster: linked -> removing */
+    MGR_CMD_CLUSTER_LINK_DELETE, /* the leader drops a link being removed */
+    MGR_CMD_CLUSTER_LINK_REWRAP, /* a link's secret wrapped again under the current master */
     MGR_CMD_NKINDS
 };
 
@@ -136,6 +143,12 @@ typedef struct mgr_cmd {
     mgr_kms_wrap_t *wraps;         /* kms_rewrap: the epochs rewrapped, at most
                                     * MGR_KMS_REWRAP_MAX; owned */
     size_t nwraps;
+    char cluster_id[MGR_CLUSTER_ID_LEN + 1]; /* cluster_id_set: this cluster's id, with
+                                    * created_ms */
+    mgr_cluster_link_t link;       /* cluster_link_*: id (the remote's); add: also managers,
+                                    * master, wrapped, created_ms and the CA as text (PEM,
+                                    * optional); set_state: also state and `from`; rewrap:
+                                    * also master and wrapped */
 } mgr_cmd_t;
 
 /** Zeroes c and sets its kind. */

@@ -20,6 +20,7 @@
 #include "manager/access_keys.h"
 #include "manager/backup.h"
 #include "manager/buckets.h"
+#include "manager/clusters.h"
 #include "manager/endpoints.h"
 #include "manager/kms.h"
 #include "manager/migrate.h"
@@ -225,6 +226,12 @@ static int fill(mgr_fsm_t *f, const mgr_cmd_t *c, mgr_batch_t *b, int *why)
     case MGR_CMD_KMS_KEY_ROTATE:
     case MGR_CMD_KMS_REWRAP:
         return mgr__kms_apply(f->st, c, b);
+    case MGR_CMD_CLUSTER_ID_SET:
+    case MGR_CMD_CLUSTER_LINK_ADD:
+    case MGR_CMD_CLUSTER_LINK_SET_STATE:
+    case MGR_CMD_CLUSTER_LINK_DELETE:
+    case MGR_CMD_CLUSTER_LINK_REWRAP:
+        return mgr__clusters_apply(f->st, c, b);
     default: /* a snapshot is installed, never applied as an entry */
         return CN_EINVAL;
     }

@@ -17,11 +17,12 @@
  *
  * Apply. mgr_fsm_apply decodes the entry (cmd.c), lets the module that owns the keys check it
  * against the state and fill one batch (users.c, buckets.c, endpoints.c, members.c,
- * ring_sync.c, backup.c, kms.c: their mgr__*_apply functions never commit), adds "v/applied" and
- * commits. Then it brings the views up to date: the in-memory copies of the members table,
- * the rings and the consistency levels are reloaded from what was just written, so memory
- * never says what the state does not (memory-only fields such as a member's last contact
- * survive the reload; a member new to memory gets a fresh grace period).
+ * ring_sync.c, backup.c, kms.c, clusters.c: their mgr__*_apply functions never commit), adds
+ * "v/applied" and commits. Then it brings the views up to date: the in-memory copies of the
+ * members table, the rings and the consistency levels are reloaded from what was just
+ * written, so memory never says what the state does not (memory-only fields such as a
+ * member's last contact survive the reload; a member new to memory gets a fresh grace
+ * period).
  *
  * Propose. mgr_fsm_propose encodes the entry and hands it to the log (struct mgr_fsm_log,
  * set by manager/raft.c); without one (unit tests) it gives the entry the index applied + 1

@@ -3,7 +3,8 @@
  * opens the state, starts the RPC listener (libuv loop) and the admin API (libmicrohttpd
  * thread), writes the port and pid files, and runs the loop until SIGTERM/SIGINT.
  * The cron timer (MGR_CRON_MS) mirrors the manager group's state (raft.h) and, on the leader
- * alone, runs the silence monitor; the watcher thread (watch.c) follows rebalances and
+ * alone, runs the silence monitor and the clusters' duty (the cluster's id, links being
+ * removed: clusters.h); the watcher thread (watch.c) follows rebalances and
  * restarted nodes, also on the leader alone. SIGHUP reopens the log.
  * The dashboard files are looked up in admin.dashboard_dir, else the installed copy
  * (CAIRN_DASHBOARD_DIR), else the source tree (CAIRN_DASHBOARD_SRCDIR), both set by make.
@@ -24,9 +25,11 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/proc.h"
+#include "manager/clusters.h"
 #include "manager/manager.h"
 
 #define MGR_CRON_MS 100
+#define MGR_CLUSTERS_TICKS 10 /* mgr_clusters_cron: every second */
 
 #ifndef CAIRN_DASHBOARD_DIR
 #define CAIRN_DASHBOARD_DIR "/usr/local/share/cairn/dashboard"
@@ -54,11 +57,12 @@ static void usage(FILE *out)
 static void on_cron(uv_timer_t *t)
 {
     struct mgr_server *s = t->data;
+    int won;
 
     CN_CHECK_OBJ(s, MGR_SERVER_MAGIC);
     s->ticks++;
     pthread_mutex_lock(&s->lock);
-    if (mgr_raft_cron(s)) {
+    if ((won = mgr_raft_cron(s))) {
         /* a new leader: every node gets a fresh grace period (their heartbeats went to the
          * old one), and the invalidation feed starts afresh at a new random number, so a
          * gateway's `since` of an earlier term is unknown here and it drops its cache */
@@ -67,6 +71,10 @@ static void on_cron(uv_timer_t *t)
     }
     if (mgr_raft_is_leader(s)) /* failure detection is the leader's alone */
         mgr_members_monitor(s->fsm, &s->members, s->conf.node_timeout_ms, cn_mono_ms());
+    /* the cluster's id when it has none, and links being removed (clusters.h): once a
+     * second, and at once when this manager became the leader */
+    if (mgr_raft_is_leader(s) && (won || s->ticks % MGR_CLUSTERS_TICKS == 0))
+        mgr_clusters_cron(s->fsm, &s->clusters_busy, cn_now_ms());
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -303,6 +311,11 @@ int main(int argc, char **argv)
                    "SSE-KMS objects under them cannot be read through it", n, id,
                    s->kms.cur.set ? s->conf.sse_master : "none",
                    s->kms.cur.set ? s->kms.cur.id : "-");
+        if ((n = mgr_clusters_unknown_masters(s->st, &s->kms, id)) != 0)
+            CN_LOG(CN_LOG_ERROR, "%zu cluster links' secrets are wrapped by master %s, which "
+                   "this manager does not have (sse_master_key_file %s): give it that key "
+                   "file, or join those clusters again", n, id,
+                   s->kms.cur.set ? s->conf.sse_master : "none");
     }
     CN_ASSERT(uv_loop_init(&s->loop) == 0);
     if ((rc = mgr_raft_start(s)) != 0)

@@ -84,6 +84,7 @@ struct mgr_server {
                                     * with the ports of g/ records (cron) */
     size_t npeers;
     struct mgr_raft_view rview;    /* [lock] role, term, leader: mirrored by the cron */
+    int clusters_busy;             /* [lock] an entry of mgr_clusters_cron is in flight */
 };
 
 /* inval.c: the gateways' cache invalidation feed. [lock] */

@@ -21,7 +21,9 @@
  *
  * Not a format: the key service's s/<name> records (issue 20, manager/kms.h) are a new
  * prefix that nothing older reads or writes, so a state without them is simply one with no
- * keys, and no step is needed.
+ * keys, and no step is needed. The same holds for the cluster id c/id and the links l/<id>
+ * (issue 22, manager/clusters.h): an old state has no id until its leader proposes one (an
+ * entry: the id is random, which a migration must not be).
  *
  * The migration is a local step, not a command entry (fsm.h): it changes how the state is
  * encoded, not what it says, and it is a pure function of the state's bytes (a legacy id is

@@ -15,6 +15,10 @@
  *                 a bucket without it replicates)
  *   s/<name>      a key of the key service: its epochs' KEKs, wrapped by the master key
  *                 (manager/kms.h; no format bump: a state without s/ simply has no keys)
+ *   c/id          this cluster's id (manager/clusters.h; issue 22)
+ *   l/<id>        a link to the cluster <id>, its secret wrapped by the master key
+ *                 (manager/clusters.h; no format bump for either: a state without them has
+ *                 no id yet, which its leader proposes, and no link)
  * One write path: every change is a command entry (manager/cmd.h) that manager/fsm.c
  * applies, committing the entry's effect and v/applied in one synced batch (WAL fsync), so
  * that a crash never leaves half a change. The modules fill batches for it (mgr_batch_*

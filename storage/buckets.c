@@ -1,6 +1,7 @@
 /*
- * storage/buckets.c: a storage node's copy of the buckets' versioning, object lock and
- * lifecycle rules (see buckets.h), read from the manager's bucket table (JSON).
+ * storage/buckets.c: a storage node's copy of the buckets' versioning, object lock,
+ * lifecycle rules and replication switch (see buckets.h), read from the manager's bucket
+ * table (JSON).
  */
 #include "storage/buckets.h"
 
@@ -34,6 +35,15 @@ static int load_one(stor_bucket_t *b, const json_t *o)
     st = json_string_value(json_object_get(json_object_get(c, "object_lock"),
                                            "ObjectLockEnabled"));
     b->object_lock = st != NULL && strcmp(st, "Enabled") == 0;
+    b->replication = 1;
+    if ((lc = json_object_get(c, "replication")) != NULL) { /* {"replication": "off"} */
+        st = json_string_value(json_object_get(lc, "replication"));
+        if (st != NULL && strcmp(st, "off") == 0)
+            b->replication = 0;
+        else
+            CN_LOG(CN_LOG_ERROR, "bucket=%s: its replication switch does not read; taken "
+                   "as on", b->name);
+    }
     if ((lc = json_object_get(c, "lifecycle")) != NULL) {
         char *text = json_dumps(lc, JSON_COMPACT);
 

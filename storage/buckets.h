@@ -1,6 +1,7 @@
 /*
  * storage/buckets.h: what a storage node knows of the buckets (issue 18): each bucket's
- * versioning, object lock and lifecycle rules, for the lifecycle worker. The manager's bucket
+ * versioning, object lock and lifecycle rules, for the lifecycle worker, and its
+ * multi-datacenter replication switch (issue 22), for the replication queue to come. The manager's bucket
  * table (get_buckets, the table the gateways read) is fetched by storage/mgr_link.c whenever
  * a heartbeat's buckets_ver changes (the manager bumps it on every bucket change: versioned,
  * pushed on change), and replaces this node's copy whole. Main loop only.
@@ -23,6 +24,9 @@ typedef struct stor_bucket {
     enum stor_versioning versioning;
     int object_lock;             /* object lock enabled */
     cn_lc_rules_t *lifecycle;    /* owned; NULL: no (readable) rules */
+    int replication;             /* 1: its changes go to the linked clusters (issue 22; the
+                                    default, also when the switch does not read), 0: off.
+                                    Read, not used yet: nothing replicates over a link */
 } stor_bucket_t;
 
 typedef struct stor_buckets {

@@ -188,8 +188,8 @@ void gw_mgr_release_retired(gw_server_t *s)
 
 /* b's named configurations from the table's "config" (o): the public access block, the
  * ownership controls, the tags and the access logs' target, as the gateway wrote them
- * (s3_bucket_conf.c, s3_tagging.c, s3_logging.c), and the redundancy policy, as the
- * manager wrote it (manager/buckets.h). */
+ * (s3_bucket_conf.c, s3_tagging.c, s3_logging.c), and the redundancy policy and the
+ * replication switch, as the manager wrote them (manager/buckets.h). */
 static void load_config(gw_bucket_t *b, const json_t *o)
 {
     static const char *const pab[] = {"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
@@ -232,6 +232,15 @@ static void load_config(gw_bucket_t *b, const json_t *o)
             CN_LOG(CN_LOG_ERROR, "bucket=%s: its redundancy policy does not read; its "
                    "objects are replicated", b->name);
         }
+    }
+    b->replication = 1;
+    if ((p = json_object_get(c, "replication")) != NULL) { /* {"replication": "off"} */
+        mode = json_string_value(json_object_get(p, "replication"));
+        if (mode != NULL && strcmp(mode, "off") == 0)
+            b->replication = 0;
+        else
+            CN_LOG(CN_LOG_ERROR, "bucket=%s: its replication switch does not read; taken "
+                   "as on", b->name);
     }
     p = json_object_get(c, "logging"); /* s3_logging.c's {"TargetBucket", "TargetPrefix"} */
     if ((mode = json_string_value(json_object_get(p, "TargetBucket"))) != NULL) {

@@ -92,6 +92,10 @@ typedef struct gw_bucket {
                                "redundancy" configuration): replicate when it has none or
                                when the stored form does not read. Read, not used yet: no
                                write looks at it */
+    int replication;      /* 1: its changes go to the linked clusters (set-bucket-replication,
+                             issue 22; no "replication" configuration, the default, or one
+                             that does not read), 0: off. Read, not used yet: nothing
+                             replicates over a link */
 } gw_bucket_t;
 
 /* The ring table (GW_TAB_RING): the current ring and the one before, with checksums. */

@@ -114,7 +114,7 @@ static const struct cmd cmds[] = {
     {"purge-cache", 1, 1, "BUCKET/KEY",
      "drop an object from every gateway's cache (the manager's invalidation feed)",
      adm_cmd_purge_cache},
-    {"get-bucket", 1, 1, "BUCKET", "one bucket: owner, acl, quota, redundancy",
+    {"get-bucket", 1, 1, "BUCKET", "one bucket: owner, acl, quota, redundancy, replication",
      adm_cmd_get_bucket},
     {"get-buckets", 0, 0, "", "list buckets", adm_cmd_get_buckets},
     {"chown-bucket", 2, 2, "BUCKET ACCESS_KEY", "give a bucket to another user",
@@ -128,6 +128,10 @@ static const struct cmd cmds[] = {
     {"set-bucket-redundancy", 2, 2, "BUCKET replicate|ec:K+M",
      "set a bucket's redundancy policy (issue 21; K+M <= 16 and <= the ring's storage nodes). "
      "Stored and shown only: writes do not apply it yet", adm_cmd_set_bucket_redundancy},
+    {"set-bucket-replication", 2, 2, "BUCKET on|off",
+     "whether a bucket's changes go to the linked clusters (issue 22; on by default). "
+     "Stored and shown only: nothing replicates over a link yet",
+     adm_cmd_set_bucket_replication},
     {"update-managers", 2, 3, "add ID@HOST:RAFT_PORT[/RPC_PORT/ADMIN_PORT] | remove ID | "
      "replace ID ID@HOST:RAFT_PORT[/RPC_PORT/ADMIN_PORT]",
      "change the manager group, one manager at a time (the new one runs with [manager] "
@@ -144,6 +148,15 @@ static const struct cmd cmds[] = {
     {"kms-rewrap", 0, 0, "",
      "after a master key rotation: wrap every key epoch of sse_master_key_previous_file "
      "again under sse_master_key_file", adm_cmd_kms_rewrap},
+    {"join-cluster", 2, 2, "REMOTE_MANAGER[,...] REMOTE_CLUSTER_ID --secret-file FILE [--ca FILE]",
+     "link this cluster with another (issue 22, state only: nothing replicates yet); "
+     "REMOTE_MANAGER: its managers' RPC addresses; FILE: the 32 bytes both clusters share",
+     adm_cmd_join_cluster},
+    {"remove-cluster", 1, 1, "REMOTE_CLUSTER_ID", "unlink a cluster (state removing, then gone)",
+     adm_cmd_remove_cluster},
+    {"cluster-status", 0, 0, "",
+     "this cluster's id and each linked cluster: state, managers, lag, queue, last error",
+     adm_cmd_cluster_status},
     {"backup-manager", 1, 1, "FILE",
      "save the manager's whole state (users with secrets!) as JSON to FILE (mode 0600)",
      adm_cmd_backup},
@@ -219,6 +232,9 @@ static void usage(FILE *out)
                  "  --rate RATE          rebalance, recover-*: first set every storage node's\n"
                  "                       move rate (bytes/s like 50m; 0 = adaptive, the default)\n"
                  "  --status STATUS      update-access-key: Active or Inactive\n"
+                 "  --secret-file FILE   join-cluster: the secret both clusters share (mode "
+                 "0600)\n"
+                 "  --ca FILE            join-cluster: the remote's CA certificate (PEM)\n"
                  "commands:\n");
     for (size_t i = 0; i < ADM_NCMDS; i++) {
         char left[64];
@@ -312,6 +328,12 @@ int main(int argc, char **argv)
             a.status = argv[++i];
         } else if (strncmp(o, "--status=", 9) == 0) {
             a.status = o + 9;
+        } else if ((strcmp(o, "--secret-file") == 0 || strcmp(o, "--ca") == 0) && i + 1 < argc) {
+            *(o[2] == 's' ? &a.secret_file : &a.ca_file) = argv[++i];
+        } else if (strncmp(o, "--secret-file=", 14) == 0) {
+            a.secret_file = o + 14;
+        } else if (strncmp(o, "--ca=", 5) == 0) {
+            a.ca_file = o + 5;
         } else if ((strcmp(o, "--manager") == 0 || strcmp(o, "--token") == 0 ||
                     strcmp(o, "--config") == 0) && i + 1 < argc) {
             *(o[2] == 'm' ? &opt_manager : o[2] == 't' ? &opt_token : &conf_path) = argv[++i];

@@ -10,7 +10,8 @@
  *   adm_users.c  users, endpoints, buckets, backup and restore of the manager;
  *   adm_managers.c  the manager group: its table, update-managers;
  *   adm_keys.c   a user's access keys;
- *   adm_kms.c    the key service's keys (kms-*).
+ *   adm_kms.c    the key service's keys (kms-*);
+ *   adm_clusters.c  links to other clusters (join-cluster, remove-cluster, cluster-status).
  * A command returns 0 (done), 1 (failed: one line on stderr) or 2 (usage error).
  * Single-threaded: the helpers' static buffers are used at once.
  */
@@ -34,6 +35,8 @@ struct adm {
     long timeout_s;                /* of one request; 0: ADM_TIMEOUT_S */
     const char *rate;              /* --rate: the storage nodes' move rate, or NULL */
     const char *status;            /* --status (update-access-key) or NULL */
+    const char *secret_file;       /* --secret-file (join-cluster) or NULL */
+    const char *ca_file;           /* --ca (join-cluster) or NULL */
 };
 
 /** --rate: sets replication.move_rate to a->rate on every storage node (update-property
@@ -148,7 +151,8 @@ adm_cmd_fn adm_cmd_create_user, adm_cmd_import_user, adm_cmd_delete_user, adm_cm
     adm_cmd_add_endpoint,
     adm_cmd_delete_endpoint, adm_cmd_get_endpoints, adm_cmd_add_bucket, adm_cmd_delete_bucket,
     adm_cmd_delete_bucket_stats, adm_cmd_get_bucket, adm_cmd_get_buckets, adm_cmd_chown_bucket,
-    adm_cmd_update_acl, adm_cmd_set_bucket_quota, adm_cmd_set_bucket_redundancy, adm_cmd_backup,
+    adm_cmd_update_acl, adm_cmd_set_bucket_quota, adm_cmd_set_bucket_redundancy,
+    adm_cmd_set_bucket_replication, adm_cmd_backup,
     adm_cmd_restore;
 
 /* adm_keys.c */
@@ -158,6 +162,9 @@ adm_cmd_fn adm_cmd_create_access_key, adm_cmd_delete_access_key, adm_cmd_update_
 /* adm_kms.c */
 adm_cmd_fn adm_cmd_kms_create_key, adm_cmd_kms_list_keys, adm_cmd_kms_rotate_key,
     adm_cmd_kms_rewrap;
+
+/* adm_clusters.c */
+adm_cmd_fn adm_cmd_join_cluster, adm_cmd_remove_cluster, adm_cmd_cluster_status;
 
 /* ---- adm_managers.c ------------------------------------------------------------------ */
 

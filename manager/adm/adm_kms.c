@@ -26,7 +26,8 @@ int adm_cmd_kms_rewrap(struct adm *a, int argc, char **argv)
 {
     return adm_call_ok(a, "POST", "/v1/kms/rewrap", NULL,
                        "OK: rewrapped ${rewrapped} key epochs under master #{master} "
-                       "(${others} left under masters this manager does not hold)");
+                       "(${others} left under masters this manager does not hold); "
+                       "${links_rewrapped} cluster link secrets (${links_others} left)");
 }
 
 static void keys_print(struct adm *a, const json_t *j, const void *arg)

@@ -20,6 +20,7 @@ static void status_print(struct adm *a, const json_t *j, const void *arg)
     cons = json_object_get(j, "consistency");
     nodes = json_object_get(j, "nodes");
     printf("[System settings]\n");
+    printf("  cluster id           : %s\n", adm_str(j, "cluster_id"));
     printf("  version              : %s\n", adm_str(mgr, "version"));
     printf("  replicas (N)         : %s\n", adm_val(cons, "n"));
     printf("  write quorum (W)     : %s\n", adm_val(cons, "w"));

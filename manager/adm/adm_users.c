@@ -194,6 +194,7 @@ static void bucket_print(struct adm *a, const json_t *j, const void *arg)
     adm_item(&t, "acl", adm_str(j, "acl"));
     adm_item(&t, "quota (bytes)", q);
     adm_item(&t, "redundancy", adm_str(j, "redundancy"));
+    adm_item(&t, "replication", adm_str(j, "replication"));
     adm_item(&t, "created at", adm_str(j, "created"));
     adm_table_print(&t);
 }
@@ -206,9 +207,9 @@ int adm_cmd_get_bucket(struct adm *a, int argc, char **argv)
 
 static void buckets_print(struct adm *a, const json_t *j, const void *arg)
 {
-    struct adm_table t = {.ncols = 6,
+    struct adm_table t = {.ncols = 7,
                           .head = {"bucket", "owner", "acl", "quota", "redundancy",
-                                   "created at"}};
+                                   "replication", "created at"}};
     const json_t *b;
     char q[32];
     size_t i;
@@ -216,7 +217,8 @@ static void buckets_print(struct adm *a, const json_t *j, const void *arg)
     json_array_foreach(j, i, b) {
         quota_text(b, q, sizeof(q));
         const char *row[] = {adm_str(b, "name"), adm_str(b, "owner"), adm_str(b, "acl"), q,
-                             adm_str(b, "redundancy"), adm_str(b, "created")};
+                             adm_str(b, "redundancy"), adm_str(b, "replication"),
+                             adm_str(b, "created")};
         adm_table_row(&t, row);
     }
     adm_table_print(&t);
@@ -265,6 +267,12 @@ int adm_cmd_set_bucket_quota(struct adm *a, int argc, char **argv)
 int adm_cmd_set_bucket_redundancy(struct adm *a, int argc, char **argv)
 {
     return bucket_put(a, argv[0], "/redundancy", json_pack("{s:s}", "policy", argv[1]));
+}
+
+/* The manager refuses anything but on or off (400) and an unknown bucket (404). */
+int adm_cmd_set_bucket_replication(struct adm *a, int argc, char **argv)
+{
+    return bucket_put(a, argv[0], "/replication", json_pack("{s:s}", "replication", argv[1]));
 }
 
 static void bucket_stats_print(struct adm *a, const json_t *j, const void *arg)

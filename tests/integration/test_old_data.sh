@@ -17,7 +17,7 @@
 #     left queued), incomplete multipart uploads, encrypted objects (SSE-C with the recorded
 #     key, SSE-S3, SSE-KMS before and after a key's rotation, a bucket default; the key
 #     service's keys as `cairn-adm kms-list-keys` lists them), and that new writes into the
-#     old buckets work. Checks tagged [owner ids] or [access fix] need issue 12's owner ids or
+#     old buckets work; the old state gets a cluster id (issue 22), kept across a restart. Checks tagged [owner ids] or [access fix] need issue 12's owner ids or
 #     access decision (see old_data.py).
 set -uo pipefail
 
@@ -106,6 +106,18 @@ sys.exit(0 if any(n["type"] == "gateway" for n in nodes) and
     done
 }
 
+# cluster_id: the cluster id cairn-adm status shows, once it shows one (issue 22: a state of
+# a release before ids gets one from its leader, as an entry, within a second or two)
+cluster_id() {
+    local deadline=$((SECONDS + 15)) id
+    until id=$(cl_adm --json status 2>/dev/null | "$py" -c 'import json,sys; print(json.load(sys.stdin)["cluster_id"])') &&
+        [[ $id =~ ^[0-9a-f]{16}$ ]]; do
+        [ $SECONDS -ge $deadline ] && break
+        sleep 0.2
+    done
+    echo "$id"
+}
+
 # grow_group LABEL USERS_JSON: the upgraded manager, a group of one, becomes a group of three
 # with cairn-adm update-managers add (two managers started empty with join = true), and
 # both new ones hold every user (issue 14's upgrade). A group of one whose Raft address has
@@ -168,7 +180,7 @@ CONF
 # serve_fixture TARBALL: every step and check of one fixture; returns at the first step
 # that fails (the caller's fixture_done cleans up).
 serve_fixture() {
-    local tarball=$1 name label n ports users kms out rc i f ndc had_log
+    local tarball=$1 name label n ports users kms out rc i f ndc had_log cid
     name=$(basename "$tarball" .tar.gz)
     label="old data $name"
     echo "--- $name"
@@ -253,12 +265,15 @@ CONF
         CAIRN_LABEL=$label timeout 300 "$py" "$here/old_data.py" 2>&1)
     t_count_out "$label: old_data.py" $? "$out"
 
+    cid=$(cluster_id)
+    expect_match "$label: the old state got a cluster id (16 hex digits)" "^[0-9a-f]{16}$" "$cid"
     grow_group "$label" "$users"
     cl_stop
     # the upgraded manager starts again from its Raft log (applied index and users kept)
     if check "$label: the upgraded manager starts again" cl_start_one manager; then
         expect_eq "$label: it holds the same users after the restart" "$users" \
             "$(cl_adm --json get-users)"
+        expect_eq "$label: and the same cluster id" "$cid" "$(cluster_id)"
         cl_stop
     fi
     for f in "$CL_DIR"/logs/*.out; do

@@ -79,6 +79,13 @@ static inline void t_cmd_sample(enum mgr_cmd_kind kind, mgr_cmd_t *c)
     mgr_cmd_add_wrap(c, &c->kms);
     c->kms.epoch = 3;
     mgr_cmd_add_wrap(c, &c->kms);
+    snprintf(c->cluster_id, sizeof(c->cluster_id), "3f1c0a9e5b7d2c44");
+    snprintf(c->link.id, sizeof(c->link.id), "0123456789abcdef");
+    snprintf(c->link.managers, sizeof(c->link.managers), "10.1.0.1:10010,10.1.0.2:10010");
+    snprintf(c->link.state, sizeof(c->link.state), "removing");
+    snprintf(c->link.master, sizeof(c->link.master), "fedcba9876543210");
+    for (size_t i = 0; i < sizeof(c->link.wrapped); i++)
+        c->link.wrapped[i] = (uint8_t)(i * 5 + 3);
 }
 
 #endif

@@ -12,20 +12,12 @@
 #include "manager/admin_int.h"
 #include "manager/state.h"
 #include "tests/harness/tmpdir.h"
+#include "tests/unit/manager/admin_call.h"
 
 static void call(struct mgr_server *s, mgr_handler_fn fn, const char *param, const char *body,
                  struct mgr_answer *a)
 {
-    struct mgr_req r;
-
-    memset(&r, 0, sizeof(r));
-    memset(a, 0, sizeof(*a));
-    r.method = "PUT";
-    r.url = "/test";
-    snprintf(r.param[0], sizeof(r.param[0]), "%s", param);
-    r.body = body;
-    r.body_len = strlen(body);
-    fn(s, &r, a);
+    t_admin_call(s, fn, "PUT", "/test", param, body, a);
 }
 
 Test(admin_json, error_quoting_a_non_utf8_name_is_json, .timeout = 20)

@@ -379,6 +379,60 @@ Test(mgr_cmd, kms_wrapped_keys_of_another_size_are_corrupt, .timeout = 10)
     }
 }
 
+/* The cluster entries (issue 22): the id, a link with its wrapped secret (bin of exactly 60
+ * bytes) and its optional CA, which is left out when there is none. */
+Test(mgr_cmd, cluster_entries_keep_their_fields, .timeout = 10)
+{
+    mgr_cmd_t want, got;
+    cn_buf_t b;
+    msgpack_packer pk;
+
+    t_cmd_sample(MGR_CMD_CLUSTER_ID_SET, &want);
+    round_trip(&want, &got);
+    cr_assert_str_eq(got.cluster_id, "3f1c0a9e5b7d2c44");
+    cr_assert_eq(got.created_ms, want.created_ms);
+    cr_assert_str_eq(got.link.id, "", "link is not a field of cluster_id_set");
+    mgr_cmd_dispose(&got);
+    mgr_cmd_dispose(&want);
+
+    t_cmd_sample(MGR_CMD_CLUSTER_LINK_ADD, &want);
+    round_trip(&want, &got);
+    cr_assert_str_eq(got.link.id, "0123456789abcdef");
+    cr_assert_str_eq(got.link.managers, "10.1.0.1:10010,10.1.0.2:10010");
+    cr_assert_str_eq(got.link.master, "fedcba9876543210");
+    cr_assert_arr_eq(got.link.wrapped, want.link.wrapped, CN_SSE_WRAPPED_LEN);
+    cr_assert_eq(got.text_len, want.text_len, "the CA");
+    cr_assert_str_eq(got.link.state, "", "state is not a field of cluster_link_add");
+    mgr_cmd_dispose(&got);
+    mgr_cmd_set_text(&want, NULL, 0); /* no CA: left out, comes back as none */
+    round_trip(&want, &got);
+    cr_assert_null(got.text);
+    mgr_cmd_dispose(&got);
+    mgr_cmd_dispose(&want);
+
+    t_cmd_sample(MGR_CMD_CLUSTER_LINK_SET_STATE, &want);
+    round_trip(&want, &got);
+    cr_assert_str_eq(got.link.state, "removing");
+    cr_assert_str_eq(got.from, want.from);
+    mgr_cmd_dispose(&got);
+    mgr_cmd_dispose(&want);
+
+    /* a wrapped secret of 59 bytes */
+    head_only(&b, &pk, "cluster_link_rewrap", 3);
+    str(&pk, "id");
+    str(&pk, "0123456789abcdef");
+    str(&pk, "master");
+    str(&pk, "fedcba9876543210");
+    str(&pk, "wrapped");
+    bin(&pk, 59);
+    cr_assert_eq(decode_buf(&b), CN_ECORRUPT);
+    /* an id longer than 16 characters */
+    head_only(&b, &pk, "cluster_link_delete", 1);
+    str(&pk, "id");
+    str(&pk, "0123456789abcdef0");
+    cr_assert_eq(decode_buf(&b), CN_ECORRUPT);
+}
+
 Test(mgr_cmd, cut_flipped_and_padded_bytes_never_crash, .timeout = 60)
 {
     mgr_cmd_t c;

@@ -124,7 +124,7 @@ struct step {
     int want;                      /* what applying must decide */
 };
 
-static struct step steps[100];
+static struct step steps[160];
 static size_t nsteps;
 
 static void add(mgr_cmd_t *c, int want)
@@ -297,6 +297,80 @@ static void scenario_kms(void)
     add(&c, CN_ENOENT);
 }
 
+#define CL_OWN "3f1c0a9e5b7d2c44"
+#define CL_PEM "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+/* cluster_link_add of id (managers: list) with wrapped bytes made of fill. */
+static void cluster_link(const char *id, const char *list, uint8_t fill, int want)
+{
+    mgr_cmd_t c;
+
+    mgr_cmd_init(&c, MGR_CMD_CLUSTER_LINK_ADD);
+    snprintf(c.link.id, sizeof(c.link.id), "%s", id);
+    snprintf(c.link.managers, sizeof(c.link.managers), "%s", list);
+    snprintf(c.link.master, sizeof(c.link.master), "00112233aabbccdd");
+    memset(c.link.wrapped, fill, sizeof(c.link.wrapped));
+    c.created_ms = 1700000000200ull + fill;
+    if (fill % 2 == 0)
+        mgr_cmd_set_text(&c, CL_PEM, strlen(CL_PEM));
+    add(&c, want);
+}
+
+/* cluster_link_set_state (to != NULL), cluster_link_delete or cluster_link_rewrap of id. */
+static void cluster_op(enum mgr_cmd_kind k, const char *id, const char *from, const char *to,
+                       int want)
+{
+    mgr_cmd_t c;
+
+    mgr_cmd_init(&c, k);
+    snprintf(c.link.id, sizeof(c.link.id), "%s", id);
+    if (from != NULL)
+        snprintf(c.from, sizeof(c.from), "%s", from);
+    if (to != NULL)
+        snprintf(c.link.state, sizeof(c.link.state), "%s", to);
+    snprintf(c.link.master, sizeof(c.link.master), "ffeeddccbbaa9988");
+    memset(c.link.wrapped, 7, sizeof(c.link.wrapped));
+    add(&c, want);
+}
+
+/* The cluster id and links (issue 22): set once, links up to 4, removal in two steps. */
+static void scenario_clusters(void)
+{
+    mgr_cmd_t c;
+
+    cluster_link("aaaaaaaaaaaaaaaa", "10.1.0.1:10010", 2, CN_EAGAIN); /* no own id yet */
+    mgr_cmd_init(&c, MGR_CMD_CLUSTER_ID_SET);
+    snprintf(c.cluster_id, sizeof(c.cluster_id), CL_OWN);
+    c.created_ms = 1700000000150ull;
+    add(&c, 0);
+    mgr_cmd_init(&c, MGR_CMD_CLUSTER_ID_SET); /* an id is made once */
+    snprintf(c.cluster_id, sizeof(c.cluster_id), "0000000000000001");
+    add(&c, CN_EEXIST);
+    mgr_cmd_init(&c, MGR_CMD_CLUSTER_ID_SET); /* the decoder takes it, the apply refuses it */
+    snprintf(c.cluster_id, sizeof(c.cluster_id), "NOT-HEX");
+    add(&c, CN_EINVAL);
+    cluster_link("aaaaaaaaaaaaaaaa", "10.1.0.1:10010, 10.1.0.2:10010", 2, 0);
+    cluster_link("aaaaaaaaaaaaaaaa", "10.1.0.3:10010", 3, CN_EEXIST);
+    cluster_link(CL_OWN, "10.1.0.3:10010", 3, CN_EINVAL); /* itself */
+    cluster_link("bbbbbbbbbbbbbbbb", "not an address", 3, CN_EINVAL);
+    cluster_link("bbbbbbbbbbbbbbbb", "10.2.0.1:10010", 3, 0);
+    cluster_link("cccccccccccccccc", "10.3.0.1:10010", 4, 0);
+    cluster_link("dddddddddddddddd", "10.4.0.1:10010", 5, 0);
+    cluster_link("eeeeeeeeeeeeeeee", "10.5.0.1:10010", 6, CN_ENOSPC); /* a fifth */
+    cluster_op(MGR_CMD_CLUSTER_LINK_DELETE, "bbbbbbbbbbbbbbbb", NULL, NULL, CN_EBUSY);
+    cluster_op(MGR_CMD_CLUSTER_LINK_SET_STATE, "aaaaaaaaaaaaaaaa", "linked", "removing", 0);
+    cluster_op(MGR_CMD_CLUSTER_LINK_SET_STATE, "aaaaaaaaaaaaaaaa", "linked", "removing",
+               CN_EBUSY);
+    cluster_op(MGR_CMD_CLUSTER_LINK_SET_STATE, "bbbbbbbbbbbbbbbb", "removing", "linked",
+               CN_EINVAL);
+    cluster_link("aaaaaaaaaaaaaaaa", "10.1.0.1:10010", 2, CN_EEXIST); /* still removing */
+    cluster_op(MGR_CMD_CLUSTER_LINK_DELETE, "aaaaaaaaaaaaaaaa", NULL, NULL, 0);
+    cluster_op(MGR_CMD_CLUSTER_LINK_DELETE, "aaaaaaaaaaaaaaaa", NULL, NULL, CN_ENOENT);
+    cluster_link("eeeeeeeeeeeeeeee", "10.5.0.1:10010", 6, 0); /* its place is free */
+    cluster_op(MGR_CMD_CLUSTER_LINK_REWRAP, "cccccccccccccccc", NULL, NULL, 0);
+    cluster_op(MGR_CMD_CLUSTER_LINK_REWRAP, "aaaaaaaaaaaaaaaa", NULL, NULL, CN_ENOENT);
+}
+
 /* Every kind but snapshot, each applied at least once, and a few refused. */
 static void scenario(void)
 {
@@ -306,6 +380,7 @@ static void scenario(void)
 
     nsteps = 0;
     scenario_kms();
+    scenario_clusters();
     create_user("alice", ID_A, "AKALICE0000000000001", 0);
     create_user("bob", ID_B, "AKBOB000000000000001", 0);
     create_user("alice", ID_B, "AKOTHER000000000001X", CN_EEXIST); /* refused: the name */

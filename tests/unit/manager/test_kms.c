@@ -24,6 +24,7 @@
 #include "manager/kms_master.h"
 #include "manager/state.h"
 #include "tests/harness/tmpdir.h"
+#include "tests/unit/manager/kms_samples.h"
 
 static char dir[PATH_MAX], dir2[PATH_MAX];
 static mgr_state_t *st;
@@ -45,17 +46,6 @@ static void teardown(void)
     t_tmpdir_remove(dir2);
 }
 TestSuite(kms, .init = setup, .fini = teardown);
-
-/* A master whose key bytes are fill, fill + 1, ... */
-static mgr_kms_master_t master_of(uint8_t fill)
-{
-    mgr_kms_master_t m = {.set = 1};
-
-    for (size_t i = 0; i < CN_SSE_KEY_LEN; i++)
-        m.key[i] = (uint8_t)(fill + i);
-    mgr_kms_master_id(m.key, m.id);
-    return m;
-}
 
 /* Writes bytes to dir/name with mode; returns the path (static). */
 static const char *key_file(const char *name, const void *p, size_t n, mode_t mode)
@@ -173,7 +163,7 @@ Test(kms, previous_master_needs_a_different_current_one, .timeout = 10)
 
 Test(kms, keys_epochs_and_what_each_answers, .timeout = 10)
 {
-    mgr_kms_masters_t m = {.cur = master_of(1)}, none = {0}, other = {.cur = master_of(9)};
+    mgr_kms_masters_t m = {.cur = t_master_of(1)}, none = {0}, other = {.cur = t_master_of(9)};
     uint8_t k1[CN_SSE_KEY_LEN], k2[CN_SSE_KEY_LEN], k[CN_SSE_KEY_LEN];
     uint64_t e = 0;
     json_t *list;
@@ -223,7 +213,7 @@ Test(kms, keys_epochs_and_what_each_answers, .timeout = 10)
 
 Test(kms, a_wrapped_kek_moved_to_another_epoch_does_not_unwrap, .timeout = 10)
 {
-    mgr_kms_masters_t m = {.cur = master_of(1)};
+    mgr_kms_masters_t m = {.cur = t_master_of(1)};
     uint8_t k[CN_SSE_KEY_LEN];
     mgr_kms_wrap_t w;
     uint64_t e;
@@ -263,8 +253,8 @@ Test(kms, a_wrapped_kek_moved_to_another_epoch_does_not_unwrap, .timeout = 10)
 
 Test(kms, master_rotation_with_rewrap_keeps_every_kek, .timeout = 20)
 {
-    mgr_kms_masters_t m1 = {.cur = master_of(1)}, both = {.cur = master_of(2), .prev = m1.cur},
-                      m2 = {.cur = master_of(2)}, m3 = {.cur = master_of(3)};
+    mgr_kms_masters_t m1 = {.cur = t_master_of(1)}, both = {.cur = t_master_of(2), .prev = m1.cur},
+                      m2 = {.cur = t_master_of(2)}, m3 = {.cur = t_master_of(3)};
     uint8_t before[3][CN_SSE_KEY_LEN], k[CN_SSE_KEY_LEN];
     size_t others = 9;
     uint64_t e;
@@ -304,7 +294,7 @@ Test(kms, master_rotation_with_rewrap_keeps_every_kek, .timeout = 20)
 
 Test(kms, backups_carry_the_keys_wrapped, .timeout = 20)
 {
-    mgr_kms_masters_t m = {.cur = master_of(1)};
+    mgr_kms_masters_t m = {.cur = t_master_of(1)};
     uint8_t k1[CN_SSE_KEY_LEN], k[CN_SSE_KEY_LEN];
     mgr_state_t *st2;
     mgr_fsm_t *f2;
@@ -338,8 +328,8 @@ Test(kms, backups_carry_the_keys_wrapped, .timeout = 20)
  * one's id named. */
 Test(kms, epochs_of_a_master_not_held_are_counted, .timeout = 10)
 {
-    mgr_kms_masters_t m1 = {.cur = master_of(1)}, m2 = {.cur = master_of(2)},
-                      both = {.cur = master_of(2), .prev = m1.cur};
+    mgr_kms_masters_t m1 = {.cur = t_master_of(1)}, m2 = {.cur = t_master_of(2)},
+                      both = {.cur = t_master_of(2), .prev = m1.cur};
     char id[MGR_KMS_ID_LEN + 1];
 
     cr_assert_eq(mgr_kms_unknown_masters(st, &m2, id), 0, "no key yet");

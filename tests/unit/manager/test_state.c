@@ -396,21 +396,27 @@ static int set_redund(const char *text, char *why, size_t whylen)
     return mgr_buckets_set_redundancy(f, "photos", &r, why, whylen);
 }
 
-/* Proposes a bucket_set_config of photos' "redundancy" = value, bypassing the proposer's
- * checks (as an entry from another release or a peer might): the apply's own checks. */
-static int raw_redund(const char *value, const char *if_owner)
+/* Proposes a bucket_set_config of photos' configuration name = value, bypassing the
+ * proposer's checks (as an entry from another release or a peer might): the apply's own
+ * checks. */
+static int raw_config(const char *name, const char *value, const char *if_owner)
 {
     mgr_cmd_t c;
     int rc;
 
     mgr_cmd_init(&c, MGR_CMD_BUCKET_SET_CONFIG);
     snprintf(c.bucket.name, sizeof(c.bucket.name), "photos");
-    snprintf(c.config, sizeof(c.config), "redundancy");
+    snprintf(c.config, sizeof(c.config), "%s", name);
     snprintf(c.if_owner, sizeof(c.if_owner), "%s", if_owner ? if_owner : "");
     mgr_cmd_set_text(&c, value, value ? strlen(value) : 0);
     rc = mgr_fsm_propose_wait(f, &c, NULL);
     mgr_cmd_dispose(&c);
     return rc;
+}
+
+static int raw_redund(const char *value, const char *if_owner)
+{
+    return raw_config("redundancy", value, if_owner);
 }
 
 static const char *admin_redund(mgr_state_t *st, char *out, size_t outlen)
@@ -532,6 +538,116 @@ Test(mgr_state, redundancy_policy_is_checked_stored_and_survives_reopen, .timeou
     close_fsm(st);
 }
 
+static int raw_repl(const char *value, const char *if_owner)
+{
+    return raw_config("replication", value, if_owner);
+}
+
+/* photos' "replication" as get-bucket shows it, and as get-buckets does. */
+static void admin_repl(mgr_state_t *st, char *out, size_t outlen)
+{
+    json_t *arr = mgr_buckets_json(st, 1);
+    mgr_bucket_t b;
+    json_t *j;
+
+    cr_assert_eq(mgr_buckets_get(st, "photos", &b), 0);
+    j = mgr_bucket_json(st, &b, 1);
+    snprintf(out, outlen, "%s", json_string_value(json_object_get(j, "replication")));
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, 0), "replication")),
+                     out);
+    json_decref(j);
+    json_decref(arr);
+}
+
+Test(mgr_state, replication_switch_defaults_on_is_stored_and_survives_reopen, .timeout = 30)
+{
+    mgr_state_t *st = open_fsm();
+    char text[32], *v = NULL;
+    mgr_user_t alice;
+    uint64_t ver;
+    json_t *arr, *conf;
+    mgr_cmd_t c;
+    size_t len;
+    int on = -1;
+
+    cr_assert_eq(mgr_users_create(f, "alice", NULL, NULL, &alice), 0);
+    cr_assert_eq(mgr_buckets_create(f, "photos", alice.access_key, NULL, NULL), 0);
+    cr_assert_eq(mgr_buckets_replication(st, "photos", &on), 0);
+    cr_assert_eq(on, 1, "a new bucket replicates to linked clusters");
+    cr_assert_eq(mgr_buckets_replication(st, "nope", &on), CN_ENOENT);
+    cr_assert_eq(mgr_buckets_set_replication(f, "nope", 0), CN_ENOENT);
+    admin_repl(st, text, sizeof(text));
+    cr_assert_str_eq(text, "on");
+    /* on is no configuration: the default has one form */
+    cr_assert_eq(mgr_buckets_set_replication(f, "photos", 1), 0);
+    cr_assert_eq(mgr_state_get(st, "x/photos/replication", &v, &len), CN_ENOENT);
+
+    ver = mgr_state_get_u64(st, MGR_VER_BUCKETS);
+    cr_assert_eq(mgr_buckets_set_replication(f, "photos", 0), 0);
+    cr_assert_gt(mgr_state_get_u64(st, MGR_VER_BUCKETS), ver, "gateways and nodes refetch");
+    cr_assert_eq(mgr_buckets_replication(st, "photos", &on), 0);
+    cr_assert_eq(on, 0);
+    admin_repl(st, text, sizeof(text));
+    cr_assert_str_eq(text, "off");
+    /* the gateways' and storage nodes' table carries it as the configuration */
+    arr = mgr_buckets_json(st, 0);
+    mgr_buckets_add_policies(st, arr);
+    conf = json_object_get(json_object_get(json_array_get(arr, 0), "config"), "replication");
+    cr_assert_str_eq(json_string_value(json_object_get(conf, "replication")), "off");
+    cr_assert_null(json_object_get(json_array_get(arr, 0), "replication"),
+                   "not in the b/ record");
+    json_decref(arr);
+
+    /* only an operator sets it: a gateway's RPC (an owner's request) is refused */
+    {
+        static const char doc[] = "{\"replication\":\"on\"}";
+
+        cr_assert_eq(mgr_buckets_set_config_cmd(st, "photos", "replication", NULL, 0, alice.id,
+                                                &c), CN_EPERM);
+        cr_assert_eq(mgr_buckets_set_config_cmd(st, "photos", "replication", doc, strlen(doc),
+                                                alice.id, &c), CN_EPERM);
+    }
+    /* the apply checks again: an owner's entry and the shape */
+    ver = mgr_state_get_u64(st, MGR_VER_BUCKETS);
+    cr_assert_eq(raw_repl(NULL, alice.id), CN_EPERM);
+    cr_assert_eq(raw_repl("{\"replication\":\"on\"}", NULL), CN_EINVAL,
+                 "on has one form: no configuration");
+    cr_assert_eq(raw_repl("{\"replication\":\"OFF\"}", NULL), CN_EINVAL);
+    cr_assert_eq(raw_repl("{\"replication\":false}", NULL), CN_EINVAL);
+    cr_assert_eq(raw_repl("{\"replication\":\"off\",\"x\":1}", NULL), CN_EINVAL);
+    cr_assert_eq(raw_repl("[]", NULL), CN_EINVAL);
+    cr_assert_eq(mgr_state_get_u64(st, MGR_VER_BUCKETS), ver, "a refusal changes nothing");
+    cr_assert_eq(mgr_buckets_replication(st, "photos", &on), 0);
+    cr_assert_eq(on, 0);
+    close_fsm(st);
+
+    st = open_fsm(); /* it is state: it survives a restart */
+    cr_assert_eq(mgr_buckets_replication(st, "photos", &on), 0);
+    cr_assert_eq(on, 0);
+    cr_assert_eq(mgr_buckets_set_replication(f, "photos", 1), 0);
+    cr_assert_eq(mgr_state_get(st, "x/photos/replication", &v, &len), CN_ENOENT);
+    cr_assert_eq(mgr_buckets_replication(st, "photos", &on), 0);
+    cr_assert_eq(on, 1);
+    /* a deleted bucket's switch goes with it */
+    cr_assert_eq(mgr_buckets_set_replication(f, "photos", 0), 0);
+    cr_assert_eq(mgr_buckets_delete(f, "photos"), 0);
+    cr_assert_eq(mgr_buckets_create(f, "photos", alice.access_key, NULL, NULL), 0);
+    cr_assert_eq(mgr_buckets_replication(st, "photos", &on), 0);
+    cr_assert_eq(on, 1);
+    /* a stored form that does not read is shown so, not as on */
+    {
+        static const char bad[] = "{\"replication\":\"sometimes\"}";
+        mgr_batch_t *b = mgr_batch_new();
+
+        mgr_batch_put(b, "x/photos/replication", bad, strlen(bad));
+        cr_assert_eq(mgr_batch_commit(st, b), 0);
+    }
+    cr_assert_eq(mgr_buckets_replication(st, "photos", &on), CN_ECORRUPT);
+    admin_repl(st, text, sizeof(text));
+    cr_assert_str_eq(text, "unreadable");
+    close_fsm(st);
+}
+
 /* A format-1 state (every release before canonical ids) as it lies on disk: users without
  * ids, buckets owned by access keys, no v/format. */
 static void write_format1(mgr_state_t *st)
@@ -588,6 +704,12 @@ Test(mgr_state, format1_state_is_migrated_once, .timeout = 20)
 
         cr_assert_eq(mgr_buckets_redundancy(st, "photos", &r), 0);
         cr_assert_eq(r.kind, CN_REDUND_REPLICATE);
+    }
+    {   /* ... and every bucket's replication to linked clusters is on (issue 22) */
+        int on = 0;
+
+        cr_assert_eq(mgr_buckets_replication(st, "logs", &on), 0);
+        cr_assert_eq(on, 1);
     }
     /* gateways refetch both tables */
     users_ver = mgr_state_get_u64(st, MGR_VER_USERS);
