@@ -16,6 +16,7 @@
 #define CN_OP_GET_RING "get_ring"
 #define CN_OP_GET_USERS "get_users"
 #define CN_OP_GET_BUCKETS "get_buckets"
+#define CN_OP_GET_LINKS "get_links"   /* issue 22: the links to other clusters */
 #define CN_OP_BUCKET_CREATE "bucket_create"
 #define CN_OP_BUCKET_DELETE "bucket_delete"
 #define CN_OP_BUCKET_SET_ACL "bucket_set_acl"

@@ -120,3 +120,19 @@ STOR_CONF(CN_CONF_MS, "replication", "anti_entropy_interval", anti_entropy_ms, "
           "how often this node compares all its keys with their other owners and queues "
           "repairs of any difference (the recover_consistency scan, run slowly in the "
           "background when no other scan runs); 0 turns it off")
+STOR_CONF(CN_CONF_STR, "xdc", "listen", xdc_listen, "", 0, 0, 0,
+          "the link listener for other clusters' senders (issue 22), HOST:PORT over TLS; "
+          "empty: this node receives nothing over a link (its manager lists the nodes that "
+          "have one)")
+STOR_CONF(CN_CONF_PATH, "xdc", "cert_file", xdc_cert, "", 0, 0, 0,
+          "PEM certificate chain of the link listener (required with listen)")
+STOR_CONF(CN_CONF_PATH, "xdc", "key_file", xdc_key, "", 0, 0, 0,
+          "PEM private key of the link listener (required with listen)")
+STOR_CONF(CN_CONF_PATH, "xdc", "ca_file", xdc_ca, "", 0, 0, 0,
+          "PEM CA that signed the remote clusters' link certificates (a link joined with its "
+          "own CA uses that one)")
+STOR_CONF(CN_CONF_UINT, "xdc", "window", xdc_window, "64", 1, 4096, 0,
+          "changes in flight per link (the remote's answers pace the sender)")
+STOR_CONF(CN_CONF_UINT, "xdc", "journal_max", xdc_journal_max, "1000000", 1000, 1000000000, 0,
+          "journal entries a link may fall behind; beyond, its oldest are skipped and the link "
+          "needs recover-cluster (local writes are never slowed)")

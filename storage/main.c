@@ -28,6 +28,7 @@
 #include "common/proc.h"
 #include "storage/cluster/cluster.h"
 #include "storage/storage.h"
+#include "storage/xdc/xdc.h"
 
 #define STOR_CONF(t, sect, key, field, def, min, max, reload, help)                          \
     CN_CONF_KEY(t, sect, key, struct stor_conf, field, def, min, max, reload, help),
@@ -276,6 +277,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     stor_mgr_stop(&d->s);
     stor_admin_stop(&d->s);
     stor_lc_stop(&d->s);
+    stor_xdc_stop(&d->s);
     stor_cluster_stop(&d->s);
     stor_rpc_stop(&d->s);
     close_signals(d);
@@ -378,6 +380,11 @@ static int run(const struct opts *o, const struct stor_conf *c)
         goto out_cluster;
     if ((rc = stor_rpc_start(&d.s)) != 0)
         goto out_cluster;
+    if ((rc = stor_xdc_start(&d.s)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "rc=%s: cannot start the links to other clusters ([xdc])",
+               cn_strerror(rc));
+        goto out_rpc;
+    }
     if (o->port_file && (rc = write_port_file(o->port_file, &d.s)) != 0) {
         CN_LOG(CN_LOG_ERROR, "port_file=%s rc=%s: cannot write", o->port_file, cn_strerror(rc));
         goto out_rpc;
@@ -405,6 +412,7 @@ static int run(const struct opts *o, const struct stor_conf *c)
     goto out_engine;
 
 out_rpc:
+    stor_xdc_stop(&d.s);
     stor_rpc_stop(&d.s);
 out_cluster:
     stor_admin_stop(&d.s);
@@ -414,6 +422,7 @@ out_cluster:
 out_engine:
     stor_metrics_stop(&d.s);
     stor_admin_close(&d.s);
+    stor_xdc_close(&d.s);
     stor_cluster_close(&d.s);
     stor_buckets_clear(&d.s.buckets);
     stor_engine_close(d.s.engine);

@@ -16,6 +16,7 @@
  * Threads: main loop only.
  */
 #include "storage/storage.h"
+#include "storage/xdc/xdc.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -217,11 +218,34 @@ out:
     unref(l);
 }
 
+static void on_get_links(int status, cn_msg_t *resp, void *arg)
+{
+    struct stor_mgr_link *l = arg;
+    cn_slice_t body;
+    int rc = status;
+
+    CN_CHECK_OBJ(l, STOR_MGR_MAGIC);
+    l->busy = 0;
+    if (l->stopping)
+        goto out;
+    if (rc == 0)
+        rc = cn_msg_rc(resp);
+    if (rc == 0) {
+        body = cn_msg_body(resp);
+        rc = stor_xdc_links_load(l->s, body.ptr ? body.ptr : "", body.len);
+    }
+    if (rc != 0)
+        CN_LOG(CN_LOG_WARN, "manager=%s rc=%s: get_links failed, retrying on the next "
+               "heartbeat", mgr(l), cn_strerror(rc));
+out:
+    cn_msg_free(resp);
+    unref(l);
+}
 
 static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
 {
     struct stor_mgr_link *l = arg;
-    uint64_t cur = 0, prev = 0, bver = 0;
+    uint64_t cur = 0, prev = 0, bver = 0, lsum = 0;
     int rc = status;
 
     CN_CHECK_OBJ(l, STOR_MGR_MAGIC);
@@ -255,6 +279,10 @@ static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
         /* the buckets' versioning, lock and lifecycle settings (buckets.h), the table the
          * gateways read; one call at a time: the ring first, the buckets next beat */
         fetch(l, CN_OP_GET_BUCKETS, on_get_buckets);
+    else if (cn_msg_get_u64(resp, "links_sum", &lsum) == 0 &&
+             lsum != stor_xdc_links_sum(l->s))
+        /* the links to other clusters (storage/xdc/xdc.h): ids, managers, secrets */
+        fetch(l, CN_OP_GET_LINKS, on_get_links);
 out:
     cn_msg_free(resp);
     unref(l);
@@ -312,6 +340,7 @@ static void tick(uv_timer_t *t)
     cn_msg_set_str(m, "name", c->name);
     cn_msg_set_u64(m, "ring_cur", l->cur_sum);
     cn_msg_set_u64(m, "ring_prev", l->prev_sum);
+    stor_xdc_heartbeat_fields(l->s, m);
     l->busy = 1;
     l->refs++;
     cn_mgr_client_call(l->mc, m, MGR_CALL_TIMEOUT_MS, on_heartbeat, l);

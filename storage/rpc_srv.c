@@ -131,6 +131,14 @@ static int parse_req(struct job *j)
         break;
     }
     if (j->op == STOR_OBJ_PUT || j->op == STOR_OBJ_DELETE) {
+        uint64_t journal = 0;
+
+        /* the coordinator, not an owner itself, asks this owner to journal the change
+         * (storage/xdc/xdc.h): the only way the bit comes from the wire */
+        if (cn_msg_opt_u64(req, "journal", 0, &journal) != 0)
+            return CN_EINVAL;
+        if (journal && j->replica)
+            j->m.flags |= CN_OBJ_JOURNALED;
         if (j->clock == 0)
             j->clock = cn_hlc_next();
         else
@@ -169,7 +177,9 @@ static void run_job(uv_work_t *w)
             j->rc = stor_engine_stat(j->engine, j->key, &j->m, NULL);
         break;
     case STOR_OBJ_DELETE:
-        j->rc = stor_engine_delete(j->engine, j->key, j->clock);
+        j->m.clock = j->clock;
+        j->m.flags |= CN_OBJ_TOMBSTONE;
+        j->rc = stor_engine_write(j->engine, j->key, &j->m, cn_slice("", 0));
         break;
     case STOR_OBJ_LIST:
         j->rc = stor_engine_list(j->engine, j->prefix, j->start_after, (size_t)j->max_keys,
@@ -399,7 +409,8 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
     }
     if (known && (rc = parse_req(j)) == 0 && !j->replica && j->op != STOR_OBJ_LIST &&
         r->s->ring_cur != NULL && r->s->cl != NULL) {
-        stor_repl_coordinate(r->s, conn, req, j->op, &j->m, j->body, j->off, j->len);
+        stor_repl_coordinate(r->s, conn, req, j->op, &j->m, j->body, j->off, j->len,
+                             STOR_FROM_CLIENT);
         job_free(j);
         return;
     }

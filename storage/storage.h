@@ -58,6 +58,13 @@ struct stor_conf {
     uint64_t lc_day_seconds;
     uint64_t lc_interval_ms;
     uint64_t lc_rate;
+    /* [xdc] (storage/xdc/xdc.h, issue 22) */
+    char *xdc_listen;
+    char *xdc_cert;
+    char *xdc_key;
+    char *xdc_ca;
+    uint64_t xdc_window;
+    uint64_t xdc_journal_max;
 };
 
 struct stor_rpc;
@@ -69,6 +76,7 @@ struct stor_mover;
 struct stor_metrics;
 struct stor_admin;
 struct stor_lc;
+struct stor_xdc;
 
 /** Consistency levels from the manager's heartbeat replies (defaults 3/2/1/2 until then). */
 struct stor_levels {
@@ -111,6 +119,7 @@ struct stor_server {
     uint32_t rh_jobs;           /* range_hash walks in the thread pool (cluster/range_hash_op.c) */
     struct stor_lc *lc;         /* the lifecycle worker (storage/cluster/lifecycle.c) */
     stor_buckets_t buckets;     /* the buckets' versioning, lock and lifecycle (buckets.h) */
+    struct stor_xdc *xdc;       /* links to other clusters (storage/xdc/xdc.h) */
 };
 
 /** Starts the RPC server on conf->rpc_listen; fills s->rpc_port. 0 or a CN_E* code. */

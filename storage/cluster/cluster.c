@@ -352,13 +352,9 @@ static void run_local(uv_work_t *w)
         stor_version_read(e, key, j->want_body, j->off, j->len, j->v);
         break;
     case LOCAL_WRITE:
-        if (j->m.flags & CN_OBJ_TOMBSTONE) {
-            j->rc = stor_engine_delete(e, key, j->m.clock);
-        } else {
-            if (j->m.mtime_ms == 0)
-                j->m.mtime_ms = cn_now_ms();
-            j->rc = stor_engine_put(e, key, &j->m, j->body);
-        }
+        if (!(j->m.flags & CN_OBJ_TOMBSTONE) && j->m.mtime_ms == 0)
+            j->m.mtime_ms = cn_now_ms();
+        j->rc = stor_engine_write(e, key, &j->m, j->body);
         break;
     case LOCAL_DROP:
         j->rc = stor_engine_drop(e, key, j->clock);

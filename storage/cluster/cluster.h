@@ -292,12 +292,17 @@ int stor_group_latest(cn_list_result_t *const *res, const int *truncated, size_t
  *  storage/rpc_srv.c parses a request and the coordinator below takes it. */
 enum stor_obj_op { STOR_OBJ_PUT, STOR_OBJ_DELETE, STOR_OBJ_GET, STOR_OBJ_HEAD, STOR_OBJ_LIST };
 
+/** Where a coordinated write comes from. A link's (storage/xdc/listener.c) is another
+ *  cluster's version: its clock and mtime are kept, it has no condition nor lock bypass,
+ *  and it never enters this cluster's change journal (so nothing loops between clusters). */
+enum stor_write_from { STOR_FROM_CLIENT, STOR_FROM_LINK };
+
 /** Coordinates a put/delete/get/head (op: any but STOR_OBJ_LIST) that came without
  *  replica = 1 while a ring exists. Takes req (the reply is sent from here). m, body, off and
  *  len are the parsed request (borrowing from req); m->clock is set for writes. */
 void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req,
                           enum stor_obj_op op, const stor_obj_meta_t *m, cn_slice_t body,
-                          uint64_t off, uint64_t len);
+                          uint64_t off, uint64_t len, enum stor_write_from from);
 
 /* ---- repair queue (storage/cluster/repair_q.c) ---------------------------------------------- */
 

@@ -37,6 +37,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/proto.h"
+#include "storage/xdc/xdc.h"
 
 #define STOR_COORD_MAGIC 0x53434f4fu /* "SCOO" */
 
@@ -63,6 +64,7 @@ struct coord {
     cn_wcond_t cond;
     stor_cond_t *ch;
     int clock_given;          /* the request named the clock (a version's): never re-stamped */
+    int from_link;            /* a change another cluster sent (storage/xdc/listener.c) */
     /* reads */
     stor_version_t *local;
     double t0;                /* for /metrics */
@@ -246,10 +248,20 @@ static void coordinate_write(struct coord *c)
     struct stor_server *s = c->s;
     const char *self = stor_self(s);
     uint32_t q = c->op == STOR_OBJ_DELETE ? s->levels.d : s->levels.w;
+    cn_msg_t *req;
 
-    c->m.mtime_ms = cn_now_ms();
+    stor_obj_meta_t lm;
+    /* the change journal (storage/xdc/xdc.h): one node journals a client's write, this one
+     * when it is an owner, else the first owner it is sent to */
+    int journal = !c->from_link && stor_xdc_journals(s, ckey(c));
+
+    if (!c->from_link) /* a linked cluster's version keeps its own mtime */
+        c->m.mtime_ms = cn_now_ms();
     if (c->op == STOR_OBJ_DELETE)
         c->m.flags = CN_OBJ_TOMBSTONE;
+    lm = c->m;
+    if (journal && c->self_owner)
+        lm.flags |= CN_OBJ_JOURNALED;
     c->need = q < c->owners.n ? q : (uint32_t)c->owners.n;
     if (c->need == 0)
         c->need = 1;
@@ -263,8 +275,13 @@ static void coordinate_write(struct coord *c)
         w->c = c;
         snprintf(w->name, sizeof(w->name), "%s", c->owners.name[i]);
         c->pending++;
-        if (stor_peer_call(s, w->name, stor_write_msg(ckey(c), &c->m, c->body),
-                           s->conf->repl_timeout_ms, on_replica_write, w) != 0) {
+        req = stor_write_msg(ckey(c), &c->m, c->body);
+        if (journal && !c->self_owner) {
+            cn_msg_set_u64(req, "journal", 1);
+            journal = 0;
+        }
+        if (stor_peer_call(s, w->name, req, s->conf->repl_timeout_ms, on_replica_write, w) !=
+            0) {
             c->pending--;
             c->fails++;
             hint(c, w->name);
@@ -273,9 +290,9 @@ static void coordinate_write(struct coord *c)
     }
     c->pending--;
     if (c->self_owner && c->want_prev) {
-        stor_local_put_prev(s, ckey(c), &c->m, c->body, on_local_put_prev, c);
+        stor_local_put_prev(s, ckey(c), &lm, c->body, on_local_put_prev, c);
     } else if (c->self_owner) {
-        stor_local_write(s, ckey(c), &c->m, c->body, on_local_write, c);
+        stor_local_write(s, ckey(c), &lm, c->body, on_local_write, c);
     } else {
         c->local_done = 1;
         write_check(c);
@@ -469,6 +486,8 @@ static int cond_write(struct coord *c)
     uint64_t clock = 0;
     int rc;
 
+    if (c->from_link)
+        return 0; /* a version another cluster stored: its conditions held there */
     if ((rc = cn_wcond_from_msg(c->req, &c->cond)) != 0) {
         reply_rc(c, rc, 0);
         return 1;
@@ -512,7 +531,7 @@ static void on_lock_checked(struct stor_server *s, int rc, void *arg)
 
 void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req,
                           enum stor_obj_op op, const stor_obj_meta_t *m, cn_slice_t body,
-                          uint64_t off, uint64_t len)
+                          uint64_t off, uint64_t len, enum stor_write_from from)
 {
     struct coord *c = cn_calloc(1, sizeof(*c));
     uint64_t want_prev = 0;
@@ -534,14 +553,17 @@ void stor_repl_coordinate(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *
     c->len = len;
     if (op == STOR_OBJ_PUT)
         cn_msg_get_u64(req, "want_prev", &want_prev);
-    c->want_prev = want_prev != 0;
+    c->want_prev = want_prev != 0 && from != STOR_FROM_LINK;
+    c->from_link = from == STOR_FROM_LINK;
+    c->clock_given = c->from_link;
     stor_owners_of(s->ring_cur, key, s->levels.n, &c->owners);
     c->self_owner = stor_owners_has(&c->owners, stor_self(s));
     if (op == STOR_OBJ_DELETE && stor_lock_applies(s, key)) {
         uint64_t bypass = 0;
 
         /* object lock: decided here, once, before any copy is touched (lock_check.c) */
-        cn_msg_get_u64(req, "lock_bypass", &bypass);
+        if (from != STOR_FROM_LINK)
+            cn_msg_get_u64(req, "lock_bypass", &bypass);
         stor_lock_check(s, key, &c->owners, bypass != 0, on_lock_checked, c);
         return;
     }

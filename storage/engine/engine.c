@@ -108,6 +108,19 @@ int stor_engine_put_prev(stor_engine_t *e, cn_slice_t key, const stor_obj_meta_t
     return e->ops->put_prev(e->impl, key, m, body, prev);
 }
 
+int stor_engine_write(stor_engine_t *e, cn_slice_t key, const stor_obj_meta_t *m,
+                      cn_slice_t body)
+{
+    stor_engine_wr_t w = {.key = key, .m = m, .body = body};
+
+    if (!(m->flags & CN_OBJ_TOMBSTONE))
+        return stor_engine_put(e, key, m, body);
+    if (!(m->flags & CN_OBJ_JOURNALED))
+        return stor_engine_delete(e, key, m->clock);
+    stor_engine_write_many(e, &w, 1); /* the one delete that carries flags */
+    return w.rc;
+}
+
 void stor_engine_write_many(stor_engine_t *e, stor_engine_wr_t *w, size_t n)
 {
     stor_engine_wr_t *ok = cn_malloc((n ? n : 1) * sizeof(*ok));

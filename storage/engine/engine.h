@@ -148,6 +148,11 @@ typedef struct stor_engine_wr {
  *  moved keys costs what one write costs; each item still wins or loses by its clock alone
  *  (w[i].rc). Durable when it returns, item by item as stor_engine_put. */
 void stor_engine_write_many(stor_engine_t *e, stor_engine_wr_t *w, size_t n);
+/** One version: a put, or a delete with m->clock when m->flags has CN_OBJ_TOMBSTONE; either
+ *  with CN_OBJ_JOURNALED enters the change journal (below). rc as stor_engine_put or
+ *  stor_engine_delete. */
+int stor_engine_write(stor_engine_t *e, cn_slice_t key, const stor_obj_meta_t *m,
+                      cn_slice_t body);
 
 /** Reads a live object. m gets the metadata (m->meta is left empty); meta_out (may be NULL)
  *  gets the opaque metadata appended; body_out (may be NULL) gets the range
