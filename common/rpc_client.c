@@ -18,6 +18,13 @@
  * runs inside cn_rpc_call(). Callbacks may call cn_rpc_call() or cn_rpc_client_destroy().
  * One timer per client fires at the earliest deadline and scans the pending calls.
  *
+ * TLS (optional, c->tls): each connection's stream (rpc_tls.c) runs the TLS handshake right
+ * after the connect, inside HANDSHAKE, before the server's nonce can arrive; every frame then
+ * goes through it. A refused server certificate fails the pending calls with CN_EAUTH, any
+ * other TLS failure with CN_EPROTO; nothing else here knows about TLS. The secret the hello
+ * answers with is the one the server knows self_name by (a link: this cluster's secret with
+ * that remote cluster).
+ *
  * Lifetimes (loop thread only): c->refcnt = 1 for the user (dropped by destroy) + 1 per open
  * handle (two timers, the connection) + 1 while run_done() dispatches. A connection is its
  * own allocation, freed in its close callback; a detached connection (conn->c == NULL after
@@ -27,6 +34,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -47,6 +55,7 @@ struct cli_conn {
     uint32_t magic;
     uv_tcp_t tcp;
     uv_connect_t creq;
+    cn__rpc_stream_t st;    /* every read and write of tcp goes through it */
     cn_rpc_client_t *c;     /* NULL once detached from its client */
     cn_rpc_client_t *owner; /* for the close callback's unref */
     int got_nonce;
@@ -75,6 +84,8 @@ struct cn_rpc_client {
     int destroyed;
     int state;
     char *host;
+    char *tls_host;         /* the host as given: the name the certificate must carry */
+    cn_rpc_tls_t *tls;      /* NULL: plain TCP */
     int port;
     struct sockaddr_storage addr;
     char *secret;
@@ -96,6 +107,8 @@ static void cli_unref(cn_rpc_client_t *c)
         return;
     CN_ASSERT(cn__q_empty(&c->pending) && cn__q_empty(&c->done));
     cn_free(c->host);
+    cn_free(c->tls_host);
+    cn_rpc_tls_free(c->tls);
     cn_free(c->secret);
     cn_free(c->name);
     c->magic = 0;
@@ -175,6 +188,7 @@ static void on_cconn_close(uv_handle_t *h)
     cn_rpc_client_t *owner = cc->owner;
 
     cn_frame_reader_dispose(&cc->rd);
+    cn__rpc_stream_dispose(&cc->st);
     cc->magic = 0;
     cn_free(cc);
     cli_unref(owner);
@@ -200,7 +214,7 @@ static void conn_fail(cn_rpc_client_t *c, int status)
 static int send_call(cn_rpc_client_t *c, struct call *k)
 {
     k->sent = 1;
-    return cn__rpc_write_raw((uv_stream_t *)&c->conn->tcp, &k->frame);
+    return cn__rpc_stream_write(&c->conn->st, &k->frame);
 }
 
 static void flush_queue(cn_rpc_client_t *c)
@@ -235,7 +249,7 @@ static void send_hello(cn_rpc_client_t *c, const cn_msg_t *m)
     h = cn_msg_new(CN__RPC_OP_HELLO);
     cn_msg_set_str(h, "name", c->name);
     cn_msg_set_bytes(h, "mac", mac, sizeof(mac));
-    rc = cn__rpc_write_msg((uv_stream_t *)&c->conn->tcp, h, CN_RPC_HELLO, 0);
+    rc = cn__rpc_stream_write_msg(&c->conn->st, h, CN_RPC_HELLO, 0);
     cn_msg_free(h);
     if (rc != 0)
         conn_fail(c, CN_ECONNRESET);
@@ -298,10 +312,16 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         return;
     c->refcnt++;
     if (nread < 0) {
-        CN_LOG(CN_LOG_DEBUG, "rpc peer=%s:%d: %s", c->host, c->port, uv_strerror((int)nread));
+        if (cn__rpc_stream_handshaking(&cc->st))
+            CN_LOG(CN_LOG_WARN, "rpc peer=%s:%d: %s in the TLS handshake (a server without "
+                   "TLS?)", c->host, c->port, uv_strerror((int)nread));
+        else
+            CN_LOG(CN_LOG_DEBUG, "rpc peer=%s:%d: %s", c->host, c->port,
+                   uv_strerror((int)nread));
         conn_fail(c, CN_ECONNRESET);
+    } else if ((rc = cn__rpc_stream_feed(&cc->st, buf->base, (size_t)nread, &cc->rd)) != 0) {
+        conn_fail(c, rc);   /* logged by the stream */
     } else {
-        cn_frame_reader_feed(&cc->rd, buf->base, (size_t)nread);
         while (c->conn == cc && (rc = cn_frame_reader_next(&cc->rd, &m)) != 0) {
             if (rc < 0) {
                 CN_LOG(CN_LOG_WARN, "rpc peer=%s:%d: %s frame from server", c->host, c->port,
@@ -334,6 +354,8 @@ static void on_connect(uv_connect_t *req, int status)
         c->state = CLI_HANDSHAKE;
         if ((rc = uv_read_start((uv_stream_t *)&cc->tcp, on_alloc, on_read)) != 0)
             conn_fail(c, CN_ECONNRESET);
+        else if ((rc = cn__rpc_stream_start(&cc->st)) != 0)
+            conn_fail(c, rc == CN_EAUTH ? rc : CN_ECONNRESET);
     }
     run_done(c);
     cli_unref(c);
@@ -343,6 +365,7 @@ static void on_connect(uv_connect_t *req, int status)
 static int start_connect(cn_rpc_client_t *c)
 {
     struct cli_conn *cc = cn_calloc(1, sizeof(*cc));
+    char label[300];
     int rc;
 
     cc->magic = CCONN_MAGIC;
@@ -355,6 +378,9 @@ static int start_connect(cn_rpc_client_t *c)
     c->refcnt++;
     c->conn = cc;
     c->state = CLI_CONNECTING;
+    snprintf(label, sizeof(label), "rpc peer=%s:%d", c->host, c->port);
+    if (cn__rpc_stream_init(&cc->st, (uv_stream_t *)&cc->tcp, c->tls, c->tls_host, label) != 0)
+        return CN_ECONNRESET;
     if ((rc = uv_tcp_connect(&cc->creq, &cc->tcp, (struct sockaddr *)&c->addr, on_connect)) != 0) {
         CN_LOG(CN_LOG_DEBUG, "rpc peer=%s:%d: connect: %s", c->host, c->port, uv_strerror(rc));
         return CN_ECONNREFUSED;
@@ -436,11 +462,23 @@ static void on_timer_close(uv_handle_t *h)
 int cn_rpc_client_create(uv_loop_t *loop, const char *host, int port, const char *secret,
                          const char *self_name, cn_rpc_client_t **out)
 {
+    cn_rpc_client_opts_t o = {.host = host, .port = port, .secret = secret,
+                              .self_name = self_name};
+
+    return cn_rpc_client_create_opts(loop, &o, out);
+}
+
+int cn_rpc_client_create_opts(uv_loop_t *loop, const cn_rpc_client_opts_t *o,
+                              cn_rpc_client_t **out)
+{
+    const char *host = o->host, *secret = o->secret, *self_name = o->self_name;
+    int port = o->port;
     cn_rpc_client_t *c;
     struct sockaddr_storage ss;
 
     *out = NULL;
-    if (host == NULL || secret == NULL || port <= 0 || port > 65535)
+    if (host == NULL || secret == NULL || port <= 0 || port > 65535 ||
+        (o->tls != NULL && cn__rpc_tls_is_server(o->tls)))
         return CN_EINVAL;
     if (strcmp(host, "localhost") == 0)
         host = "127.0.0.1";
@@ -453,6 +491,8 @@ int cn_rpc_client_create(uv_loop_t *loop, const char *host, int port, const char
     c->magic = CLI_MAGIC;
     c->loop = loop;
     c->refcnt = 3;   /* the user and the two timers */
+    c->tls_host = cn_strdup(o->host);
+    c->tls = o->tls ? cn__rpc_tls_ref(o->tls) : NULL;
     c->host = cn_strdup(host);
     c->port = port;
     c->addr = ss;

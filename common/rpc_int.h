@@ -9,6 +9,8 @@
  *   count before reading any element (a 5-byte frame could ask for gigabytes).
  * - An intrusive doubly linked queue (libuv's QUEUE idea).
  * - The write helper both ends use: one uv_write per frame, the buffer owned by the request.
+ * - The per-connection stream (rpc_tls.c) the server and the client read and write frames
+ *   through: plain (straight to the write helper and the frame reader) or TLS.
  */
 #ifndef CAIRN_COMMON_RPC_INT_H
 #define CAIRN_COMMON_RPC_INT_H
@@ -104,5 +106,43 @@ void cn__msg_set_header(cn_msg_t *m, int kind, uint64_t id, const char *op);
 void cn__rpc_ignore_sigpipe(void);
 /** Constant-time comparison of n bytes: 0 when equal. */
 int cn__rpc_memneq(const void *a, const void *b, size_t n);
+
+/* ---- the stream: plain or TLS (rpc_tls.c) -------------------------------------------- */
+
+/** A reference to t for a server or client (drop it with cn_rpc_tls_free). Any thread. */
+cn_rpc_tls_t *cn__rpc_tls_ref(const cn_rpc_tls_t *t);
+/** 1 for a cn_rpc_tls_server_new context, 0 for a client's. */
+int cn__rpc_tls_is_server(const cn_rpc_tls_t *t);
+
+struct cn__rpc_tls_conn;
+
+/** A connection's byte stream. tls == NULL is the plain stream: writes go straight to s and
+ *  read bytes straight to the frame reader, exactly as before TLS existed. */
+typedef struct cn__rpc_stream {
+    uv_stream_t *s;
+    struct cn__rpc_tls_conn *tls;
+} cn__rpc_stream_t;
+
+/** Sets st up on the TCP handle s; with tls, makes the connection's SSL (server or client
+ *  side as tls is). verify_host (client side) is the name or IP literal the server's
+ *  certificate must carry; label ("peer=ip:port") names the connection in logs. Returns 0
+ *  or CN_ENOMEM (logged). Release with cn__rpc_stream_dispose. */
+int cn__rpc_stream_init(cn__rpc_stream_t *st, uv_stream_t *s, const cn_rpc_tls_t *tls,
+                        const char *verify_host, const char *label);
+void cn__rpc_stream_dispose(cn__rpc_stream_t *st);
+/** Once the TCP connection is up: a TLS client sends its ClientHello. 0 or a CN_E* code. */
+int cn__rpc_stream_start(cn__rpc_stream_t *st);
+/** 1 while a TLS handshake is not over (for the log line of a peer that leaves then). */
+int cn__rpc_stream_handshaking(const cn__rpc_stream_t *st);
+/** As cn__rpc_write_raw: frame is left empty. Frames written during the TLS handshake are
+ *  held and sent, in order, when it is over. Returns 0 or a CN_E* code (close the stream). */
+int cn__rpc_stream_write(cn__rpc_stream_t *st, cn_buf_t *frame);
+/** As cn__rpc_write_msg, through st. */
+int cn__rpc_stream_write_msg(cn__rpc_stream_t *st, const cn_msg_t *m, int kind, uint64_t id);
+/** Bytes read from the socket: plain, into rd; TLS, through the handshake and SSL_read into
+ *  rd. Returns 0, or (logged once) CN_EAUTH when the server's certificate was refused,
+ *  CN_EPROTO for any other TLS failure, CN_ECONNRESET when the peer closed TLS: then close
+ *  the connection. Frames are then taken out with cn_frame_reader_next as before. */
+int cn__rpc_stream_feed(cn__rpc_stream_t *st, const void *p, size_t n, cn_frame_reader_t *rd);
 
 #endif

@@ -7,12 +7,23 @@
  * frame before that, a malformed frame or one over max_frame closes the connection with one
  * WARN line naming the peer address.
  *
+ * The secret is the server's one cluster secret, or, with secret_fn, the one secret_fn gives
+ * for the name in the client's hello: a link server serves several remote clusters, each
+ * with its own secret, and knows them by the cluster id they name. The lookup runs at each
+ * hello, so a changed secret applies from the next connection; an unknown name is refused
+ * as a bad MAC is.
+ *
+ * Every byte goes through the connection's stream (rpc_tls.c): plain, or TLS when the server
+ * has a cn_rpc_tls_t. With TLS the hello {nonce} written at accept waits inside the stream
+ * until the TLS handshake is over; nothing else here knows about TLS.
+ *
  * Lifetimes (loop thread only, no locks):
  * - cn_rpc_conn: refcnt = 1 for its TCP handle (dropped in the close callback) + 1 per
  *   request handed to the handler (dropped by cn_rpc_reply). A reply on a closed connection
  *   is dropped; the memory goes when the last reference does.
  * - cn_rpc_server: refcnt = 1 for the listener handle + 1 per connection whose handle is
- *   still open. conns lists exactly those connections.
+ *   still open. conns lists exactly those connections. It holds a reference to its tls.
+ * - a connection's stream (and its SSL) goes with the connection's last reference.
  * Writes own their encoded buffer (rpc_frame.c), so nothing here waits for them.
  */
 #include "common/rpc.h"
@@ -20,6 +31,8 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "common/err.h"
 #include "common/hash.h"
@@ -38,7 +51,10 @@ struct cn_rpc_server {
     uv_tcp_t tcp;
     int refcnt;
     int stopped;
-    char *secret;
+    char *secret;                   /* NULL when secret_fn picks each peer's */
+    cn_rpc_secret_fn secret_fn;
+    void *secret_arg;
+    cn_rpc_tls_t *tls;              /* NULL: plain TCP */
     size_t max_frame;
     cn_rpc_handler_fn handler;
     void *udata;
@@ -49,6 +65,7 @@ struct cn_rpc_server {
 struct cn_rpc_conn {
     uint32_t magic;
     uv_tcp_t tcp;
+    cn__rpc_stream_t st;            /* every read and write of tcp goes through it */
     cn_rpc_server_t *srv;
     int refcnt;
     int state;
@@ -65,6 +82,7 @@ static void srv_unref(cn_rpc_server_t *s)
     if (--s->refcnt > 0)
         return;
     cn_free(s->secret);
+    cn_rpc_tls_free(s->tls);
     s->magic = 0;
     cn_free(s);
 }
@@ -75,6 +93,7 @@ static void conn_unref(cn_rpc_conn_t *c)
     if (--c->refcnt > 0)
         return;
     cn_frame_reader_dispose(&c->rd);
+    cn__rpc_stream_dispose(&c->st);
     c->magic = 0;
     cn_free(c);
 }
@@ -129,23 +148,41 @@ static void send_hello_rc(cn_rpc_conn_t *c, int rc)
     cn_msg_t *m = cn_msg_new(CN__RPC_OP_HELLO);
 
     cn_msg_set_rc(m, rc);
-    (void)cn__rpc_write_msg((uv_stream_t *)&c->tcp, m, CN_RPC_HELLO, 0);
+    (void)cn__rpc_stream_write_msg(&c->st, m, CN_RPC_HELLO, 0);
     cn_msg_free(m);
 }
 
-/* The client's hello: {name, mac}. Returns 0 when authenticated. */
-static int check_hello(cn_rpc_conn_t *c, const cn_msg_t *m)
+/* The client's hello: {name, mac}. Returns 0 when authenticated; *why says what failed. */
+static int check_hello(cn_rpc_conn_t *c, const cn_msg_t *m, const char **why)
 {
+    cn_rpc_server_t *s = c->srv;
     uint8_t want[CN_SHA256_LEN];
+    char peer_secret[1024];
+    const char *secret = s->secret;
     cn_slice_t mac;
-    const char *secret = c->srv->secret;
+    int named = cn_msg_get_str(m, "name", c->name, sizeof(c->name)) == 0;
 
+    *why = "bad handshake MAC (wrong secret?)";
     if (cn_msg_get_bytes(m, "mac", &mac) != 0 || mac.len != CN_SHA256_LEN)
         return CN_EAUTH;
+    if (s->secret_fn != NULL) {
+        *why = "unknown peer name";
+        if (!named)
+            return CN_EAUTH;
+        peer_secret[0] = '\0';
+        if (s->secret_fn(c->name, peer_secret, sizeof(peer_secret), s->secret_arg) != 0 ||
+            memchr(peer_secret, '\0', sizeof(peer_secret)) == NULL) {
+            OPENSSL_cleanse(peer_secret, sizeof(peer_secret));
+            return CN_EAUTH;
+        }
+        *why = "bad handshake MAC (wrong secret for this name?)";
+        secret = peer_secret;
+    }
     cn_hmac_sha256(secret, strlen(secret), c->nonce, sizeof(c->nonce), want);
+    OPENSSL_cleanse(peer_secret, sizeof(peer_secret));
     if (cn__rpc_memneq(want, mac.ptr, sizeof(want)))
         return CN_EAUTH;
-    if (cn_msg_get_str(m, "name", c->name, sizeof(c->name)) != 0)
+    if (!named)
         snprintf(c->name, sizeof(c->name), "?");
     return 0;
 }
@@ -154,6 +191,7 @@ static int check_hello(cn_rpc_conn_t *c, const cn_msg_t *m)
 static int on_frame(cn_rpc_conn_t *c, cn_msg_t *m)
 {
     cn_rpc_server_t *s = c->srv;
+    const char *why;
     int rc;
 
     if (c->state == CONN_HELLO) {
@@ -164,11 +202,10 @@ static int on_frame(cn_rpc_conn_t *c, cn_msg_t *m)
             conn_close(c);
             return CN_EPROTO;
         }
-        rc = check_hello(c, m);
+        rc = check_hello(c, m, &why);
         cn_msg_free(m);
         if (rc != 0) {
-            CN_LOG(CN_LOG_WARN, "peer=%s: bad handshake MAC (wrong cluster secret?), closing",
-                   c->addr);
+            CN_LOG(CN_LOG_WARN, "peer=%s name=%s: %s, closing", c->addr, c->name, why);
             send_hello_rc(c, CN_EAUTH);
             conn_close_flushed(c);
             return rc;
@@ -205,14 +242,20 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
     CN_CHECK_OBJ(c, CONN_MAGIC);
     if (nread < 0) {
-        if (nread != UV_EOF)
+        if (c->state != CONN_CLOSING && cn__rpc_stream_handshaking(&c->st))
+            CN_LOG(CN_LOG_WARN, "peer=%s: %s in the TLS handshake (a client without TLS?)",
+                   c->addr, nread == UV_EOF ? "closed" : uv_strerror((int)nread));
+        else if (nread != UV_EOF)
             CN_LOG(CN_LOG_DEBUG, "peer=%s: read: %s", c->addr, uv_strerror((int)nread));
         conn_close(c);
         return;
     }
     if (c->state == CONN_CLOSING)
         return;
-    cn_frame_reader_feed(&c->rd, buf->base, (size_t)nread);
+    if (cn__rpc_stream_feed(&c->st, buf->base, (size_t)nread, &c->rd) != 0) {
+        conn_close(c);   /* logged by the stream */
+        return;
+    }
     c->refcnt++;   /* the handler may stop the server; keep c until this loop ends */
     while (c->state != CONN_CLOSING && (rc = cn_frame_reader_next(&c->rd, &m)) != 0) {
         if (rc < 0) {
@@ -233,7 +276,7 @@ static void on_accept(uv_stream_t *ls, int status)
     cn_rpc_conn_t *c;
     struct sockaddr_storage ss;
     int sslen = sizeof(ss), rc;
-    char ip[INET6_ADDRSTRLEN] = "?";
+    char ip[INET6_ADDRSTRLEN] = "?", label[80];
     cn_msg_t *hello;
 
     CN_CHECK_OBJ(s, SRV_MAGIC);
@@ -271,6 +314,11 @@ static void on_accept(uv_stream_t *ls, int status)
         snprintf(c->addr, sizeof(c->addr), "?");
     }
     uv_tcp_nodelay(&c->tcp, 1);
+    snprintf(label, sizeof(label), "peer=%s", c->addr);
+    if (cn__rpc_stream_init(&c->st, (uv_stream_t *)&c->tcp, s->tls, NULL, label) != 0) {
+        conn_close(c);
+        return;
+    }
     if ((rc = cn_random_bytes(c->nonce, sizeof(c->nonce))) != 0) {
         CN_LOG(CN_LOG_ERROR, "peer=%s: no random nonce: %s", c->addr, cn_strerror(rc));
         conn_close(c);
@@ -278,12 +326,14 @@ static void on_accept(uv_stream_t *ls, int status)
     }
     hello = cn_msg_new(CN__RPC_OP_HELLO);
     cn_msg_set_bytes(hello, "nonce", c->nonce, sizeof(c->nonce));
-    rc = cn__rpc_write_msg((uv_stream_t *)&c->tcp, hello, CN_RPC_HELLO, 0);
+    rc = cn__rpc_stream_write_msg(&c->st, hello, CN_RPC_HELLO, 0);   /* TLS: held */
     cn_msg_free(hello);
     if (rc == 0)
         rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    if (rc == 0)
+        rc = cn__rpc_stream_start(&c->st);
     if (rc != 0) {
-        CN_LOG(CN_LOG_WARN, "peer=%s: %s", c->addr, uv_strerror(rc));
+        CN_LOG(CN_LOG_WARN, "peer=%s: %s", c->addr, cn_strerror(rc));
         conn_close(c);
     }
 }
@@ -302,7 +352,9 @@ int cn_rpc_server_start(uv_loop_t *loop, const cn_rpc_server_opts_t *opts,
     int rc;
 
     *out = NULL;
-    if (opts->handler == NULL || opts->secret == NULL || opts->port < 0 || opts->port > 65535)
+    if (opts->handler == NULL || (opts->secret == NULL && opts->secret_fn == NULL) ||
+        opts->port < 0 || opts->port > 65535 ||
+        (opts->tls != NULL && !cn__rpc_tls_is_server(opts->tls)))
         return CN_EINVAL;
     if (strcmp(host, "localhost") == 0)
         host = "127.0.0.1";
@@ -314,7 +366,10 @@ int cn_rpc_server_start(uv_loop_t *loop, const cn_rpc_server_opts_t *opts,
     s->magic = SRV_MAGIC;
     s->loop = loop;
     s->refcnt = 1;
-    s->secret = cn_strdup(opts->secret);
+    s->secret = opts->secret ? cn_strdup(opts->secret) : NULL;
+    s->secret_fn = opts->secret_fn;
+    s->secret_arg = opts->secret_arg;
+    s->tls = opts->tls ? cn__rpc_tls_ref(opts->tls) : NULL;
     s->max_frame = opts->max_frame ? opts->max_frame : CN_RPC_MAX_FRAME_DEFAULT;
     s->handler = opts->handler;
     s->udata = opts->udata;
@@ -372,9 +427,9 @@ void cn_rpc_reply(cn_rpc_conn_t *conn, cn_msg_t *req, cn_msg_t *resp)
     CN_CHECK_OBJ(conn, CONN_MAGIC);
     cn__msg_set_header(resp, CN_RPC_RESP, cn_msg_id(req), cn_msg_op(req));
     if (conn->state == CONN_AUTHED) {
-        rc = cn__rpc_write_msg((uv_stream_t *)&conn->tcp, resp, CN_RPC_RESP, cn_msg_id(req));
+        rc = cn__rpc_stream_write_msg(&conn->st, resp, CN_RPC_RESP, cn_msg_id(req));
         if (rc != 0) {
-            CN_LOG(CN_LOG_WARN, "peer=%s: reply: %s, closing", conn->addr, uv_strerror(rc));
+            CN_LOG(CN_LOG_WARN, "peer=%s: reply: %s, closing", conn->addr, cn_strerror(rc));
             conn_close(conn);
         }
     }

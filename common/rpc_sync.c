@@ -28,6 +28,15 @@ static void on_done(int status, cn_msg_t *resp, void *arg)
 int cn_rpc_call_sync(const char *host, int port, const char *secret, const char *self_name,
                      cn_msg_t *req, uint64_t timeout_ms, cn_msg_t **resp)
 {
+    cn_rpc_client_opts_t o = {.host = host, .port = port, .secret = secret,
+                              .self_name = self_name};
+
+    return cn_rpc_call_sync_opts(&o, req, timeout_ms, resp);
+}
+
+int cn_rpc_call_sync_opts(const cn_rpc_client_opts_t *o, cn_msg_t *req, uint64_t timeout_ms,
+                          cn_msg_t **resp)
+{
     struct sync_result r = {0};
     cn_rpc_client_t *c;
     uv_loop_t loop;
@@ -38,7 +47,7 @@ int cn_rpc_call_sync(const char *host, int port, const char *secret, const char 
         cn_msg_free(req);
         return rc;
     }
-    if ((rc = cn_rpc_client_create(&loop, host, port, secret, self_name, &c)) != 0) {
+    if ((rc = cn_rpc_client_create_opts(&loop, o, &c)) != 0) {
         cn_msg_free(req);
         goto out_loop;
     }
