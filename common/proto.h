@@ -25,6 +25,8 @@
 #define CN_OP_GET_ENDPOINTS "get_endpoints"
 #define CN_OP_GET_KEY "get_key"
 #define CN_OP_KMS_KEY "kms_key"   /* a key-encryption key of the key service (issue 20) */
+#define CN_OP_GET_LINKS "get_links" /* this cluster's links, secrets unwrapped (issue 22) */
+#define CN_OP_XDC_NODES "xdc_nodes" /* a manager's link listener: its nodes' link listeners */
 /* storage ops */
 #define CN_OP_PUT "put"
 #define CN_OP_GET "get"

@@ -2,6 +2,10 @@
  * manager/admin_clusters.c: links to other clusters on the admin API (issue 22, state only;
  * docs/ADMIN_API.md "Cluster links"; clusters.h):
  *   GET    /v1/clusters        this cluster's id and every link (never a secret)
+ *   GET    /v1/clusters/ID     one link
+ * A link's sender figures (lag_objects, lag_seconds, queue_bytes, last_error, last_ok,
+ * last_ok_ms, needs_recover, nodes_reporting) are the live ones this manager's storage nodes
+ * report in their heartbeats (clusters.h, mgr_clusters_live), not the record's zeros.
  *   POST   /v1/clusters        {"id": REMOTE_ID, "managers": ["HOST:PORT", ...],
  *                               "secret": "64 hex digits", "ca": "PEM"?}: a new link
  *   DELETE /v1/clusters/ID     the link becomes "removing"; the leader drops it
@@ -71,7 +75,8 @@ static void join_failed(struct mgr_answer *a, int rc, const char *why)
 void mgr_h_clusters(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     char id[MGR_CLUSTER_ID_LEN + 1];
-    json_t *links;
+    json_t *links, *l;
+    size_t i;
     int rc;
 
     if ((links = mgr_clusters_list_json(s->st, &rc)) == NULL) {
@@ -79,10 +84,33 @@ void mgr_h_clusters(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *
                  cn_strerror(rc));
         return;
     }
+    json_array_foreach(links, i, l)
+        mgr_clusters_live(l, &s->members);
     rc = mgr_clusters_id(s->st, id);
     a->status = 200;
     a->json = json_pack("{s:o, s:i, s:o}", "cluster_id", rc == 0 ? json_string(id) : json_null(),
                         "max_links", MGR_CLUSTER_LINKS_MAX, "links", links);
+}
+
+void mgr_h_cluster(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
+{
+    const char *id = r->param[0];
+    int rc;
+
+    if (!mgr_clusters_id_valid(id)) {
+        mgr_fail(a, 400, "'%.40s' is not a cluster id (16 lower-case hex digits)", id);
+        return;
+    }
+    if ((a->json = mgr_clusters_link_json(s->st, id, &rc)) == NULL) {
+        if (rc == CN_ENOENT)
+            mgr_fail(a, 404, "no link to cluster %s (see cluster-status)", id);
+        else
+            mgr_fail(a, 500, "could not read the link to cluster %s (%s); see the manager log",
+                     id, cn_strerror(rc));
+        return;
+    }
+    mgr_clusters_live(a->json, &s->members);
+    a->status = 200;
 }
 
 void mgr_h_cluster_join(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)

@@ -97,6 +97,7 @@ void mgr_h_kms_rotate(struct mgr_server *s, struct mgr_req *r, struct mgr_answer
 void mgr_h_kms_rewrap(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 /* admin_clusters.c: links to other clusters (issue 22, state only; never a secret) */
 void mgr_h_clusters(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_cluster(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_cluster_join(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_cluster_remove(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 /* admin_node.c (routes without the lock) */

@@ -365,6 +365,7 @@ static const struct mgr_route routes[] = {
     {"POST", "/v1/kms/rotate", mgr_h_kms_rotate, 0},
     {"POST", "/v1/kms/rewrap", mgr_h_kms_rewrap, 0},
     {"GET", "/v1/clusters", mgr_h_clusters, 0},
+    {"GET", "/v1/clusters/{}", mgr_h_cluster, 0},
     {"POST", "/v1/clusters", mgr_h_cluster_join, 0},
     {"DELETE", "/v1/clusters/{}", mgr_h_cluster_remove, 0},
     {"GET", "/v1/backup", mgr_h_backup, 0},

@@ -350,6 +350,153 @@ int mgr_clusters_ca(mgr_state_t *st, const char *id, char **pem, size_t *len)
     return 0;
 }
 
+/* ---- for the storage nodes ---------------------------------------------------------------- */
+
+static int sum_one(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    uint64_t *crc = arg;
+
+    *crc = cn_crc64nvme(*crc, key, klen);
+    *crc = cn_crc64nvme(*crc, val, vlen);
+    return 0;
+}
+
+uint64_t mgr_clusters_sum(mgr_state_t *st)
+{
+    uint64_t crc = 0;
+    int any = 0;
+    char *val;
+    size_t len;
+
+    if (mgr_state_get(st, MGR_CLUSTER_ID_KEY, &val, &len) == 0) {
+        sum_one(MGR_CLUSTER_ID_KEY, strlen(MGR_CLUSTER_ID_KEY), val, len, &crc);
+        cn_free(val);
+        any = 1;
+    }
+    if (mgr_clusters_count(st) > 0) {
+        if (mgr_state_scan(st, MGR_CLUSTER_PREFIX, sum_one, &crc) != 0)
+            return 0;
+        any = 1;
+    }
+    return any && crc == 0 ? 1 : crc; /* 0 says "nothing": never for something */
+}
+
+struct links_scan {
+    mgr_state_t *st;
+    const mgr_kms_masters_t *m;
+    json_t *arr;
+};
+
+static int links_one(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    struct links_scan *sc = arg;
+    uint8_t secret[MGR_CLUSTER_SECRET_LEN];
+    char id[MGR_CLUSTER_ID_LEN + 1], hex[2 * MGR_CLUSTER_SECRET_LEN + 1] = "";
+    const char *ca;
+    mgr_cluster_link_t l;
+    json_t *rec = NULL, *o;
+
+    if (id_of_key(key, klen, id) != 0 || (rec = json_loadb(val, vlen, 0, NULL)) == NULL ||
+        link_of(rec, id, &l) != 0) {
+        CN_LOG(CN_LOG_ERROR, "key=%.*s: not a cluster link record", (int)klen, key);
+        json_decref(rec);
+        return CN_ECORRUPT;
+    }
+    /* mgr_clusters_secret logs why a secret does not unwrap; the link is listed all the same */
+    if (mgr_clusters_secret(sc->st, sc->m, id, secret) == 0)
+        cn_hex(secret, sizeof(secret), hex);
+    else
+        CN_LOG(CN_LOG_WARN, "cluster=%s: the link's secret is not available; get_links lists "
+               "it without one", id);
+    OPENSSL_cleanse(secret, sizeof(secret));
+    o = json_pack("{s:s, s:s, s:s, s:s}", "id", l.id, "state", l.state, "managers", l.managers,
+                  "secret", hex);
+    OPENSSL_cleanse(hex, sizeof(hex));
+    if ((ca = json_string_value(json_object_get(rec, "ca"))) != NULL)
+        json_object_set_new(o, "ca", json_string(ca));
+    json_array_append_new(sc->arr, o);
+    json_decref(rec);
+    return 0;
+}
+
+json_t *mgr_clusters_links_json(mgr_state_t *st, const mgr_kms_masters_t *m, int *rc)
+{
+    struct links_scan sc = {st, m, json_array()};
+    char id[MGR_CLUSTER_ID_LEN + 1] = "";
+    json_t *j;
+
+    *rc = mgr_clusters_id(st, id);
+    if (*rc != 0 && *rc != CN_ENOENT) {
+        json_decref(sc.arr);
+        return NULL;
+    }
+    if (*rc == CN_ENOENT)
+        id[0] = '\0';
+    j = json_pack("{s:s, s:I, s:o}", "cluster_id", id, "sum",
+                  (json_int_t)mgr_clusters_sum(st), "links", sc.arr);
+    if ((*rc = mgr_state_scan(st, MGR_CLUSTER_PREFIX, links_one, &sc)) != 0) {
+        mgr_clusters_links_wipe(j);
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+void mgr_clusters_links_wipe(json_t *j)
+{
+    json_t *l;
+    size_t i;
+
+    json_array_foreach(json_object_get(j, "links"), i, l) {
+        json_t *v = json_object_get(l, "secret");
+        /* the string's bytes are the object's own (jansson copies on json_string) */
+        char *p = (char *)(uintptr_t)json_string_value(v);
+
+        if (p != NULL)
+            OPENSSL_cleanse(p, json_string_length(v));
+    }
+}
+
+void mgr_clusters_live(json_t *link, const mgr_members_t *ms)
+{
+    const char *id = json_string_value(json_object_get(link, "id"));
+    uint64_t lag_objects = 0, lag_seconds = 0, queue_bytes = 0, last_ok_ms = 0, err_ms = 0;
+    char err[MGR_XDC_ERROR_MAX + CN_RING_NAME_MAX + 2] = "", ok[32];
+    int needs_recover = 0, nodes = 0;
+
+    if (id == NULL)
+        return;
+    for (size_t i = 0; i < ms->n; i++) {
+        const mgr_member_t *m = &ms->v[i];
+
+        for (size_t k = 0; m->have_xdc && k < m->n_xdc; k++) {
+            const mgr_xdc_stat_t *x = &m->xdc[k];
+
+            if (strcmp(x->id, id) != 0)
+                continue;
+            nodes++;
+            lag_objects += x->lag_objects;
+            queue_bytes += x->queue_bytes;
+            lag_seconds = x->lag_seconds > lag_seconds ? x->lag_seconds : lag_seconds;
+            last_ok_ms = x->last_ok_ms > last_ok_ms ? x->last_ok_ms : last_ok_ms;
+            needs_recover |= x->needs_recover;
+            if (x->last_error[0] != '\0' && (err[0] == '\0' || x->error_since_ms > err_ms)) {
+                snprintf(err, sizeof(err), "%s: %s", m->name, x->last_error);
+                err_ms = x->error_since_ms;
+            }
+        }
+    }
+    cn_fmt_iso8601_ms(last_ok_ms, ok, sizeof(ok));
+    json_object_set_new(link, "lag_objects", json_integer((json_int_t)lag_objects));
+    json_object_set_new(link, "lag_seconds", json_integer((json_int_t)lag_seconds));
+    json_object_set_new(link, "queue_bytes", json_integer((json_int_t)queue_bytes));
+    json_object_set_new(link, "last_error", err[0] != '\0' ? json_string(err) : json_null());
+    json_object_set_new(link, "last_ok", last_ok_ms != 0 ? json_string(ok) : json_null());
+    json_object_set_new(link, "last_ok_ms", json_integer((json_int_t)last_ok_ms));
+    json_object_set_new(link, "needs_recover", json_boolean(needs_recover));
+    json_object_set_new(link, "nodes_reporting", json_integer(nodes));
+}
+
 struct unknown_scan {
     const mgr_kms_masters_t *m;
     size_t n;

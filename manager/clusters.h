@@ -54,6 +54,7 @@
 
 #include "common/sse.h"
 #include "manager/kms_master.h"
+#include "manager/members.h"
 #include "manager/state.h"
 
 #define MGR_CLUSTER_ID_LEN 16
@@ -147,6 +148,28 @@ int mgr_clusters_secret(mgr_state_t *st, const mgr_kms_masters_t *m, const char 
 /** The CA (PEM) of the link to id into *pem (NUL-terminated, cn_free it) and *len: 0,
  *  CN_ENOENT (no such link, or it has no CA), CN_ECORRUPT, CN_EIO. */
 int mgr_clusters_ca(mgr_state_t *st, const char *id, char **pem /* OUT */, size_t *len);
+/* ---- what this cluster's storage nodes get (issue 22: the link senders) ------------------ */
+
+/** links_sum of the register and heartbeat replies: a checksum (CRC-64/NVME, never 0 once
+ *  there is something) over the stored bytes of c/id and of every l/ record, keys included;
+ *  0 when the cluster has no id and no link (or the state does not read). A node that sees it
+ *  change calls get_links. Lock held. */
+uint64_t mgr_clusters_sum(mgr_state_t *st);
+/** The get_links body: {"cluster_id": ID or "", "sum": mgr_clusters_sum, "links": [{"id",
+ *  "state", "managers": "host:port,...", "secret": 64 lower-case hex of the unwrapped
+ *  secret ("" when it does not unwrap: logged), "ca": PEM (only when the link has one)}]},
+ *  in id order. The secrets are in the returned object: wipe them with
+ *  mgr_clusters_links_wipe before json_decref. NULL with *rc (CN_ECORRUPT, CN_EIO). */
+json_t *mgr_clusters_links_json(mgr_state_t *st, const mgr_kms_masters_t *m, int *rc);
+/** Overwrites (OPENSSL_cleanse) the "secret" strings of a mgr_clusters_links_json answer. */
+void mgr_clusters_links_wipe(json_t *j);
+/** Replaces the sender's figures of one link of the admin API (mgr_clusters_link_json) by
+ *  the live ones the storage nodes of ms reported in their heartbeats (memory, this
+ *  manager's): lag_objects, queue_bytes summed; lag_seconds and last_ok_ms the max; last_error
+ *  the most recently first seen non-empty one as "NODE: error"; needs_recover true if any
+ *  node says so; nodes_reporting how many nodes sent figures for the link. Lock held. */
+void mgr_clusters_live(json_t *link, const mgr_members_t *ms);
+
 /** How many links' secrets are wrapped by a master m does not hold, the first one's id into
  *  id (said at startup, as mgr_kms_unknown_masters). */
 size_t mgr_clusters_unknown_masters(mgr_state_t *st, const mgr_kms_masters_t *m,

@@ -39,6 +39,10 @@ struct mgr_conf {
     int token_on_loopback;     /* require the token from loopback peers too */
     char *audit_log;           /* JSON lines of every change (empty: <data_dir>/audit.log) */
     char *dashboard_dir;       /* static dashboard files (empty: installed, else source) */
+    char *xdc_listen;          /* HOST:PORT of the link listener ("": off; xdc_srv.c) */
+    char *xdc_cert;            /* its TLS certificate chain (PEM) */
+    char *xdc_key;             /* its TLS private key (PEM) */
+    char *xdc_ca;              /* CAs that verify remote link listeners (PEM; "": none) */
 };
 
 static const cn_conf_key_t mgr_conf_keys[] = {
@@ -117,6 +121,19 @@ static const cn_conf_key_t mgr_conf_keys[] = {
                 "every change (POST/PUT/DELETE) as one JSON line (empty: DATA_DIR/audit.log)"),
     CN_CONF_KEY(CN_CONF_PATH, "admin", "dashboard_dir", struct mgr_conf, dashboard_dir, "", 0,
                 0, 0, "web dashboard files (empty: the installed copy, else the source tree)"),
+    CN_CONF_KEY(CN_CONF_STR, "xdc", "listen", struct mgr_conf, xdc_listen, "", 0, 0, 0,
+                "the link listener other clusters' storage nodes and managers call (issue 22, "
+                "multi-datacenter replication; TLS, each linked cluster authenticated by its "
+                "link's secret): HOST:PORT, port 0 picks a free port; empty: off. Give these "
+                "addresses to join-cluster on the other clusters"),
+    CN_CONF_KEY(CN_CONF_PATH, "xdc", "cert_file", struct mgr_conf, xdc_cert, "", 0, 0, 0,
+                "TLS certificate chain of the link listener (PEM, this manager's first); "
+                "required with listen"),
+    CN_CONF_KEY(CN_CONF_PATH, "xdc", "key_file", struct mgr_conf, xdc_key, "", 0, 0, 0,
+                "TLS private key of the link listener (PEM); required with listen"),
+    CN_CONF_KEY(CN_CONF_PATH, "xdc", "ca_file", struct mgr_conf, xdc_ca, "", 0, 0, 0,
+                "CA certificates (PEM) that verify other clusters' link listeners when their "
+                "link has no CA of its own (join-cluster --ca); empty: none"),
 };
 #define MGR_CONF_NKEYS (sizeof(mgr_conf_keys) / sizeof(mgr_conf_keys[0]))
 

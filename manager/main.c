@@ -143,6 +143,16 @@ static int check_conf(const struct mgr_conf *c, const char *src)
         fprintf(stderr, "%s: manager.data_dir: must not be empty\n", src);
         return CN_ECONFIG;
     }
+    if (c->xdc_listen[0] != '\0' && (c->xdc_cert[0] == '\0' || c->xdc_key[0] == '\0')) {
+        fprintf(stderr, "%s: xdc.listen: needs xdc.cert_file and xdc.key_file (the link "
+                "listener speaks TLS only)\n", src);
+        return CN_ECONFIG;
+    }
+    if (c->xdc_listen[0] != '\0' && cn_parse_hostport(c->xdc_listen, host, sizeof(host),
+                                                      &port) != 0) {
+        fprintf(stderr, "%s: xdc.listen: '%s' is not HOST:PORT\n", src, c->xdc_listen);
+        return CN_ECONFIG;
+    }
     if (c->token_on_loopback && (c->admin_token == NULL || c->admin_token[0] == '\0')) {
         fprintf(stderr, "%s: admin.require_token_on_loopback: needs admin.token; set "
                         "[admin] token = ... (or turn this off)\n", src);
@@ -232,7 +242,7 @@ int main(int argc, char **argv)
     char **sets = cn_calloc((size_t)argc + 1, sizeof(char *));
     size_t nsets = 0;
     int check = 0, print = 0, opt, rc, exit_code = 1;
-    char err[1024], ports[256];
+    char err[1024], ports[320];
 
     while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
         switch (opt) {
@@ -325,6 +335,8 @@ int main(int argc, char **argv)
                cn_strerror(rc));
         goto out_loop;
     }
+    if ((rc = mgr_xdc_start(s)) != 0)
+        goto out_rpc; /* logged */
     if ((rc = mgr_admin_start(s)) != 0) {
         CN_LOG(CN_LOG_ERROR, "admin_listen=%s rc=%s: cannot listen", s->conf.admin_listen,
                cn_strerror(rc));
@@ -332,6 +344,9 @@ int main(int argc, char **argv)
     }
     snprintf(ports, sizeof(ports), "rpc %.63s:%d\nadmin %.63s:%d\n", s->rpc_host, s->rpc_port,
              s->admin_host, s->admin_port);
+    if (s->xdc != NULL)
+        snprintf(ports + strlen(ports), sizeof(ports) - strlen(ports), "xdc %.63s:%d\n",
+                 s->xdc_host, s->xdc_port);
     if (pid_file != NULL && (rc = cn_pid_file_write(pid_file)) != 0) {
         CN_LOG(CN_LOG_ERROR, "pid_file=%s rc=%s: cannot write", pid_file, cn_strerror(rc));
         goto out_admin;
@@ -383,6 +398,7 @@ int main(int argc, char **argv)
 out_admin:
     mgr_admin_stop(s);
 out_rpc:
+    mgr_xdc_stop(s);
     mgr_rpc_stop(s);
 out_raft:
     mgr_raft_stop(s);

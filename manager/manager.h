@@ -60,6 +60,11 @@ struct mgr_server {
     cn_ring_t *ring_prev;          /* [lock] NULL when there is none */
     mgr_levels_t levels;           /* [lock] */
     cn_rpc_server_t *rpc;          /* loop thread */
+    cn_rpc_server_t *xdc;          /* the link listener, NULL when off (xdc_srv.c; loop) */
+    cn_rpc_tls_t *xdc_tls;         /* its TLS (server side); NULL when off */
+    cn_rpc_tls_t *xdc_client_tls;  /* [xdc] ca_file, for calls to other clusters; NULL */
+    char xdc_host[64];
+    int xdc_port;                  /* the real port, after listen */
     struct mgr_admin *admin;
     struct mgr_watch *watch;       /* the watcher thread (watch.c) */
     struct mgr_rebal rebal;        /* [lock] rebalance progress, filled by the watcher */
@@ -113,6 +118,19 @@ double mgr_now_seconds(void);
 /** Starts the cluster RPC listener on conf.rpc_listen; fills rpc_port. */
 int mgr_rpc_start(struct mgr_server *s);
 void mgr_rpc_stop(struct mgr_server *s);
+/* xdc_srv.c: the link listener (issue 22). */
+/** Starts the link listener on [xdc] listen (TLS, per-link secrets) when it is set; fills
+ *  xdc_port. 0, or the code of a certificate, key, CA or address that fails (logged). */
+int mgr_xdc_start(struct mgr_server *s);
+void mgr_xdc_stop(struct mgr_server *s);
+/** The link listener's secret lookup: the hex secret of the linked cluster that peer ("ID" or
+ *  "ID/NODE") names, into secret (cap >= 65): 0, or CN_EAUTH (no such link, not "linked",
+ *  no secret). Takes s->lock. */
+int mgr_xdc_secret(struct mgr_server *s, const char *peer, char *secret, size_t cap);
+/** The comma-joined link listener addresses of the running storage nodes of ms that reported
+ *  one ("" for none; cut at an address boundary). Lock held. */
+void mgr_xdc_nodes_csv(const mgr_members_t *ms, char *out, size_t outlen);
+
 /** Starts the admin HTTP API (its own thread) on conf.admin_listen; fills admin_port. */
 int mgr_admin_start(struct mgr_server *s);
 /** Stops the admin thread (waits for it). */

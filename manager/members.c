@@ -14,6 +14,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
 
@@ -239,6 +240,86 @@ int mgr_members_refresh(mgr_members_t *ms, mgr_state_t *st, const char *name,
         }
     }
     cn_free(c.names);
+    return rc;
+}
+
+/* 1 for "host:port" with a port of 1..65535 and no comma, space or control character. */
+static int xdc_addr_valid(const char *a)
+{
+    const char *colon = strrchr(a, ':');
+    char *end;
+    unsigned long port;
+
+    if (colon == NULL || colon == a || strlen(a) >= MGR_XDC_ADDR_MAX)
+        return 0;
+    for (const char *p = a; *p != '\0'; p++)
+        if ((unsigned char)*p <= ' ' || *p == ',' || (unsigned char)*p >= 0x7f)
+            return 0;
+    port = strtoul(colon + 1, &end, 10);
+    return colon[1] != '\0' && *end == '\0' && port >= 1 && port <= 65535;
+}
+
+static uint64_t stat_u64(const json_t *o, const char *name)
+{
+    json_int_t v = json_integer_value(json_object_get(o, name));
+
+    return v > 0 ? (uint64_t)v : 0;
+}
+
+int mgr_members_xdc_report(mgr_member_t *m, const char *addr, const char *stats, size_t len,
+                           uint64_t now_ms)
+{
+    mgr_xdc_stat_t prev[MGR_XDC_STATS_MAX];
+    size_t nprev = m->n_xdc;
+    const char *id;
+    json_t *j, *o;
+    int rc = 0;
+
+    if (addr == NULL || addr[0] == '\0')
+        m->xdc_addr[0] = '\0';
+    else if (xdc_addr_valid(addr))
+        snprintf(m->xdc_addr, sizeof(m->xdc_addr), "%s", addr);
+    else {
+        m->xdc_addr[0] = '\0';
+        rc = CN_EINVAL;
+    }
+    memcpy(prev, m->xdc, sizeof(prev));
+    m->n_xdc = 0;
+    m->have_xdc = 0;
+    if (stats == NULL)
+        return rc;
+    if ((j = json_loadb(stats, len, 0, NULL)) == NULL || !json_is_object(j)) {
+        json_decref(j);
+        return CN_EINVAL;
+    }
+    m->have_xdc = 1;
+    json_object_foreach(j, id, o) {
+        mgr_xdc_stat_t *x = &m->xdc[m->n_xdc];
+        const char *err = json_string_value(json_object_get(o, "last_error"));
+        size_t k;
+
+        if (m->n_xdc == MGR_XDC_STATS_MAX || !json_is_object(o) || strlen(id) != 16 ||
+            strspn(id, "0123456789abcdef") != 16)
+            continue;
+        memset(x, 0, sizeof(*x));
+        memcpy(x->id, id, sizeof(x->id));
+        x->sent = stat_u64(o, "sent");
+        x->lag_objects = stat_u64(o, "lag_objects");
+        x->lag_seconds = stat_u64(o, "lag_seconds");
+        x->queue_bytes = stat_u64(o, "queue_bytes");
+        x->last_ok_ms = stat_u64(o, "last_ok_ms");
+        x->needs_recover = stat_u64(o, "needs_recover") != 0;
+        snprintf(x->last_error, sizeof(x->last_error), "%s", err != NULL ? err : "");
+        if (x->last_error[0] != '\0') { /* the same error as before keeps its first time */
+            x->error_since_ms = now_ms;
+            for (k = 0; k < nprev; k++)
+                if (strcmp(prev[k].id, x->id) == 0 &&
+                    strcmp(prev[k].last_error, x->last_error) == 0)
+                    x->error_since_ms = prev[k].error_since_ms;
+        }
+        m->n_xdc++;
+    }
+    json_decref(j);
     return rc;
 }
 

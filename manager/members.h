@@ -43,6 +43,20 @@ struct mgr_cmd;
 #define MGR_GW_CACHE_NFIELDS 13
 extern const char *const mgr_gw_cache_fields[MGR_GW_CACHE_NFIELDS];
 
+/* What a storage node's link senders report in each heartbeat (issue 22; "xdc_stats", one
+ * entry per remote cluster), kept in memory for cluster-status. */
+#define MGR_XDC_STATS_MAX 8            /* entries kept per node (links are at most 4) */
+#define MGR_XDC_ERROR_MAX 200          /* bytes of a last_error kept */
+#define MGR_XDC_ADDR_MAX 96            /* "host:port" of a node's link listener */
+
+typedef struct mgr_xdc_stat {
+    char id[17];                   /* the remote cluster's id */
+    uint64_t sent, lag_objects, lag_seconds, queue_bytes, last_ok_ms;
+    int needs_recover;
+    char last_error[MGR_XDC_ERROR_MAX]; /* "" = none */
+    uint64_t error_since_ms;       /* wall clock when this node first reported last_error */
+} mgr_xdc_stat_t;
+
 typedef struct mgr_member {
     char name[CN_RING_NAME_MAX];
     char type[16];                 /* CN_NODE_STORAGE or CN_NODE_GATEWAY */
@@ -58,6 +72,10 @@ typedef struct mgr_member {
     int log_level;                 /* log_level from then on (memory) */
     int have_cache;                /* a gateway's last reported cache counters (memory) */
     uint64_t cache[MGR_GW_CACHE_NFIELDS];
+    char xdc_addr[MGR_XDC_ADDR_MAX]; /* a storage node's link listener, "" = none (memory) */
+    int have_xdc;                  /* it sent xdc_stats in its last heartbeat (memory) */
+    size_t n_xdc;
+    mgr_xdc_stat_t xdc[MGR_XDC_STATS_MAX]; /* its last xdc_stats (memory) */
 } mgr_member_t;
 
 typedef struct mgr_members {
@@ -96,6 +114,14 @@ void mgr_members_touch(mgr_members_t *ms, const char *name, uint64_t now_mono_ms
 int mgr_members_heartbeat_cmd(mgr_members_t *ms, const cn_ring_t *cur, const char *name,
                               uint64_t ring_cur, uint64_t ring_prev, uint64_t now_mono_ms,
                               struct mgr_cmd *cmd, int *changed);
+/** Notes a storage node's heartbeat fields of issue 22 on m (memory only, never an entry):
+ *  addr its link listener ("host:port"; NULL or "" = none) and stats the JSON object text of
+ *  its senders' figures (NULL = it sent none), {"<remote id>": {"sent", "lag_objects",
+ *  "lag_seconds", "queue_bytes", "last_error", "last_ok_ms", "needs_recover"}}. now_ms is the
+ *  wall clock (when an error was first seen). 0, or CN_EINVAL for an address or stats that
+ *  do not parse (then m keeps no stats; the heartbeat goes on). */
+int mgr_members_xdc_report(mgr_member_t *m, const char *addr, const char *stats, size_t len,
+                           uint64_t now_ms);
 /** Admin state changes of a storage node (detach, suspend, resume). cur is the current ring,
  *  n the replica count N. Returns 0 (saved), CN_ENOENT (unknown node), CN_EINVAL (not a
  *  storage node), CN_EBUSY (its state does not allow it: why says so), CN_ERING (detaching

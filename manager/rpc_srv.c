@@ -1,14 +1,17 @@
 /*
  * manager/rpc_srv.c: the manager's cluster RPC ops (docs/PROTOCOL.md): register,
- * heartbeat, get_ring, get_users, get_buckets, get_endpoints, get_key, bucket_create,
- * bucket_delete, bucket_set_acl, kms_key.
+ * heartbeat, get_ring, get_users, get_buckets, get_endpoints, get_key, get_links,
+ * bucket_create, bucket_delete, bucket_set_acl, kms_key.
  * A follower answers every op with CN_ENOTLEADER and "leader" = the leader's "host:rpc_port"
  * ("" when unknown), from [manager] peers (raft.h); but kms_key, which it answers when its
  * own state holds the key (see op_kms_key).
  * Runs on the loop thread; each request takes s->lock for its state work. Reads answer at
  * once. An op that changes the state proposes a command entry (fsm.h) and answers from the
  * entry's done callback, never by waiting: the loop is where entries commit.
- * register/heartbeat replies also carry `down` (comma-joined storage nodes out of service).
+ * register/heartbeat replies also carry `down` (comma-joined storage nodes out of service)
+ * and `links_sum` (clusters.h: the links changed, get_links again). A storage node's
+ * heartbeat may carry `xdc_addr` and `xdc_stats` (issue 22), kept in memory on its member
+ * (members.h), never proposed.
  * Every request is counted in cairn_manager_rpc_requests_total{op, rc} and timed.
  */
 #include "manager/manager.h"
@@ -25,6 +28,7 @@
 #include "common/mem.h"
 #include "common/proto.h"
 #include "manager/buckets.h"
+#include "manager/clusters.h"
 #include "manager/endpoints.h"
 #include "manager/kms.h"
 #include "manager/users.h"
@@ -56,6 +60,7 @@ static void put_sync_fields(struct mgr_server *s, cn_msg_t *resp, mgr_member_t *
     cn_msg_set_u64(resp, "w", s->levels.w);
     cn_msg_set_u64(resp, "r", s->levels.r);
     cn_msg_set_u64(resp, "d", s->levels.d);
+    cn_msg_set_u64(resp, "links_sum", mgr_clusters_sum(s->st));
     if (m->log_level_set)
         cn_msg_set_u64(resp, "log_level", (uint64_t)m->log_level);
 }
@@ -151,6 +156,22 @@ static int op_register(struct rpc_call *c)
     return propose(c, &cmd, member_applied);
 }
 
+/* A storage node's heartbeat fields of issue 22 (members.h): memory only. A malformed one is
+ * logged and dropped; the heartbeat goes on. */
+static void xdc_fields(struct rpc_call *c, mgr_member_t *m)
+{
+    char addr[MGR_XDC_ADDR_MAX];
+    cn_slice_t stats = {NULL, 0};
+    int have_stats = cn_msg_get_bytes(c->req, "xdc_stats", &stats) == 0;
+
+    if (cn_msg_get_str(c->req, "xdc_addr", addr, sizeof(addr)) != 0)
+        addr[0] = '\0';
+    if (mgr_members_xdc_report(m, addr, have_stats ? stats.ptr : NULL, stats.len,
+                               cn_now_ms()) != 0)
+        CN_LOG(CN_LOG_DEBUG, "node=%s: xdc_addr or xdc_stats of its heartbeat do not parse",
+               m->name);
+}
+
 static int op_heartbeat(struct rpc_call *c)
 {
     struct mgr_server *s = c->s;
@@ -176,6 +197,8 @@ static int op_heartbeat(struct rpc_call *c)
                 m->have_cache = 1;
         }
     }
+    if (strcmp(m->type, CN_NODE_STORAGE) == 0)
+        xdc_fields(c, m);
     if (changed)
         return propose(c, &cmd, member_applied);
     put_sync_fields(s, c->resp, m);
@@ -493,6 +516,28 @@ static int op_kms_key(struct rpc_call *c, int leader)
     return propose(c, &cmd, kms_created);
 }
 
+/* get_links: this cluster's id and links with their secrets unwrapped (clusters.h), for the
+ * storage nodes' link senders and listeners; the body is JSON. The secrets leave over the
+ * authenticated cluster RPC only; every copy this side makes is wiped. */
+static int op_get_links(struct rpc_call *c)
+{
+    json_t *j;
+    char *txt;
+    int rc;
+
+    if ((j = mgr_clusters_links_json(c->s->st, &c->s->kms, &rc)) == NULL)
+        return rc;
+    txt = json_dumps(j, JSON_COMPACT);
+    mgr_clusters_links_wipe(j);
+    json_decref(j);
+    CN_ASSERT(txt != NULL);
+    cn_msg_set_u64(c->resp, "sum", mgr_clusters_sum(c->s->st));
+    cn_msg_set_body_copy(c->resp, txt, strlen(txt));
+    OPENSSL_cleanse(txt, strlen(txt));
+    free(txt);
+    return 0;
+}
+
 /* The op as a metric label: known ops only, so a peer cannot grow the series. */
 static const char *op_label(const char *op)
 {
@@ -500,7 +545,7 @@ static const char *op_label(const char *op)
         CN_OP_REGISTER, CN_OP_HEARTBEAT, CN_OP_GET_RING, CN_OP_GET_USERS, CN_OP_GET_BUCKETS,
         CN_OP_GET_ENDPOINTS, CN_OP_BUCKET_CREATE, CN_OP_BUCKET_DELETE, CN_OP_BUCKET_SET_ACL,
         CN_OP_BUCKET_SET_POLICY, CN_OP_BUCKET_SET_CONFIG, "cache_invalidate",
-        "get_invalidations", CN_OP_GET_KEY, CN_OP_KMS_KEY,
+        "get_invalidations", CN_OP_GET_KEY, CN_OP_KMS_KEY, CN_OP_GET_LINKS,
     };
 
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -543,6 +588,8 @@ static int dispatch(struct rpc_call *c, const char *op)
         rc = 0;
     } else if (strcmp(op, CN_OP_GET_KEY) == 0) {
         rc = op_get_key(c);
+    } else if (strcmp(op, CN_OP_GET_LINKS) == 0) {
+        rc = op_get_links(c);
     } else if (strcmp(op, CN_OP_BUCKET_CREATE) == 0) {
         rc = op_bucket_create(c);
     } else if (strcmp(op, CN_OP_BUCKET_DELETE) == 0) {

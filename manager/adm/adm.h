@@ -99,7 +99,7 @@ const char *adm_val(const json_t *o, const char *key);
 /** A positive whole number up to 1000 from s; 0 for anything else. */
 long adm_count_arg(const char *s);
 
-#define ADM_MAX_COLS 8
+#define ADM_MAX_COLS 10
 
 /** A table printed with aligned columns: head | head, then one row per adm_table_row. */
 struct adm_table {

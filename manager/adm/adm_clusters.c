@@ -194,9 +194,9 @@ int adm_cmd_remove_cluster(struct adm *a, int argc, char **argv)
 
 static void status_print(struct adm *a, const json_t *j, const void *arg)
 {
-    struct adm_table t = {.ncols = 8,
-                          .head = {"cluster", "state", "managers", "lag (objects)", "lag (s)",
-                                   "queue (bytes)", "last ok", "last error"}};
+    struct adm_table t = {.ncols = 9,
+                          .head = {"cluster", "state", "managers", "nodes", "lag (objects)",
+                                   "lag (s)", "queue (bytes)", "last ok", "last error"}};
     const json_t *links = json_object_get(j, "links"), *l;
     size_t i;
 
@@ -211,20 +211,25 @@ static void status_print(struct adm *a, const json_t *j, const void *arg)
         char mgrs[512] = "";
         const json_t *m;
         size_t k;
-        const char *row[8];
+        const char *row[9];
+        char state[64];
 
         json_array_foreach(json_object_get(l, "managers"), k, m)
             snprintf(mgrs + strlen(mgrs), sizeof(mgrs) - strlen(mgrs), "%s%s", k ? "," : "",
                      json_string_value(m));
         row[0] = adm_str(l, "id");
-        row[1] = adm_str(l, "state");
+        snprintf(state, sizeof(state), "%s%s", adm_str(l, "state"),
+                 json_is_true(json_object_get(l, "needs_recover")) ? " (needs recover-cluster)"
+                                                                   : "");
+        row[1] = state;
         row[2] = mgrs;
-        row[3] = adm_val(l, "lag_objects");
-        row[4] = adm_val(l, "lag_seconds");
-        row[5] = adm_val(l, "queue_bytes");
-        row[6] = json_is_string(json_object_get(l, "last_ok")) ? adm_str(l, "last_ok")
+        row[3] = adm_val(l, "nodes_reporting"); /* storage nodes that sent figures */
+        row[4] = adm_val(l, "lag_objects");
+        row[5] = adm_val(l, "lag_seconds");
+        row[6] = adm_val(l, "queue_bytes");
+        row[7] = json_is_string(json_object_get(l, "last_ok")) ? adm_str(l, "last_ok")
                                                                 : "never";
-        row[7] = adm_str(l, "last_error");
+        row[8] = adm_str(l, "last_error");
         adm_table_row(&t, row);
     }
     adm_table_print(&t);

@@ -11,7 +11,11 @@
  *     reopen, master rotation with rewrap, backups (a restore takes the backup's id, or keeps
  *     this one when the backup has none);
  *   - the admin handlers: 201/200/400/404/409/501/503, never the secret in an answer or the
- *     audit record. */
+ *     audit record;
+ *   - what the storage nodes get: links_sum (0 for nothing, changed by an id, a link added,
+ *     its state, its removal), get_links's JSON (each secret unwrapped = the one joined, ""
+ *     when it does not unwrap, the CA only where there is one), the heartbeats' xdc_stats
+ *     summed into a link's live figures. */
 #include <criterion/criterion.h>
 #include <limits.h>
 #include <stdio.h>
@@ -445,6 +449,159 @@ Test(clusters, a_restore_takes_the_backups_id_or_keeps_its_own, .timeout = 20)
     json_decref(doc);
     mgr_fsm_destroy(f2);
     mgr_state_close(st2);
+}
+
+/* ---- what the storage nodes get (links_sum, get_links, xdc_stats) -------------------------- */
+
+Test(clusters, links_sum_follows_the_id_and_every_link, .timeout = 10)
+{
+    mgr_kms_masters_t m = {.cur = t_master_of(1)};
+    uint64_t none, with_id, one, two, removing, back;
+
+    none = mgr_clusters_sum(st);
+    cr_assert_eq(none, 0, "no id and no link: 0");
+    make_id();
+    with_id = mgr_clusters_sum(st);
+    cr_assert_neq(with_id, 0);
+    cr_assert_eq(mgr_clusters_sum(st), with_id, "stable");
+    cr_assert_eq(join(&m, REMOTE_A, "10.1.0.1:10010", 1), 0);
+    one = mgr_clusters_sum(st);
+    cr_assert_neq(one, with_id, "a link added changes it");
+    cr_assert_eq(join(&m, REMOTE_B, "10.2.0.1:10010", 2), 0);
+    two = mgr_clusters_sum(st);
+    cr_assert_neq(two, one);
+    cr_assert_eq(set_state(REMOTE_B, MGR_LINK_LINKED, MGR_LINK_REMOVING), 0);
+    removing = mgr_clusters_sum(st);
+    cr_assert_neq(removing, two, "a link's state changes it");
+    mgr_clusters_cron(fsm, &busy, 1700000000000ull);
+    back = mgr_clusters_sum(st);
+    cr_assert_eq(back, one, "B gone: the sum of A alone again");
+    close_all();
+    open_all();
+    cr_assert_eq(mgr_clusters_sum(st), one, "the same after a reopen");
+}
+
+Test(clusters, get_links_lists_each_link_with_its_secret_unwrapped, .timeout = 10)
+{
+    mgr_kms_masters_t m = {.cur = t_master_of(1)}, other = {.cur = t_master_of(9)};
+    uint8_t want[MGR_CLUSTER_SECRET_LEN];
+    char hex[2 * MGR_CLUSTER_SECRET_LEN + 1], why[512], *cert, *key;
+    const json_t *links, *a, *b;
+    const char *own;
+    json_t *j;
+    int rc;
+
+    j = mgr_clusters_links_json(st, &m, &rc);
+    cr_assert_not_null(j);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "cluster_id")), "");
+    cr_assert_eq(json_integer_value(json_object_get(j, "sum")), 0);
+    cr_assert_eq(json_array_size(json_object_get(j, "links")), 0);
+    json_decref(j);
+
+    own = make_id(); /* before B is removing: the duty would drop it */
+    make_cert(&cert, &key);
+    cr_assert_eq(join_ca(&m, REMOTE_A, "10.1.0.1:10010,10.1.0.2:10010", 7, cert, why,
+                         sizeof(why)), 0, "%s", why);
+    cr_assert_eq(join(&m, REMOTE_B, "10.2.0.1:10010", 8), 0);
+    cr_assert_eq(set_state(REMOTE_B, MGR_LINK_LINKED, MGR_LINK_REMOVING), 0);
+    j = mgr_clusters_links_json(st, &m, &rc);
+    cr_assert_not_null(j);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "cluster_id")), own);
+    cr_assert_eq((uint64_t)json_integer_value(json_object_get(j, "sum")),
+                 mgr_clusters_sum(st));
+    links = json_object_get(j, "links");
+    cr_assert_eq(json_array_size(links), 2);
+    a = json_array_get(links, 0);
+    b = json_array_get(links, 1);
+    cr_assert_str_eq(json_string_value(json_object_get(a, "id")), REMOTE_A);
+    cr_assert_str_eq(json_string_value(json_object_get(a, "state")), MGR_LINK_LINKED);
+    cr_assert_str_eq(json_string_value(json_object_get(a, "managers")),
+                     "10.1.0.1:10010,10.1.0.2:10010");
+    secret_of(7, want);
+    cn_hex(want, sizeof(want), hex);
+    cr_assert_str_eq(json_string_value(json_object_get(a, "secret")), hex);
+    cr_assert_str_eq(json_string_value(json_object_get(a, "ca")), cert);
+    cr_assert_str_eq(json_string_value(json_object_get(b, "state")), MGR_LINK_REMOVING);
+    cr_assert_null(json_object_get(b, "ca"), "B has no CA: no field");
+    secret_of(8, want);
+    cn_hex(want, sizeof(want), hex);
+    cr_assert_str_eq(json_string_value(json_object_get(b, "secret")), hex);
+    mgr_clusters_links_wipe(j);
+    cr_assert_neq(strcmp(json_string_value(json_object_get(b, "secret")), hex), 0,
+                  "wiped");
+    json_decref(j);
+
+    /* a master that does not unwrap them: listed, with no secret */
+    j = mgr_clusters_links_json(st, &other, &rc);
+    cr_assert_not_null(j);
+    links = json_object_get(j, "links");
+    cr_assert_eq(json_array_size(links), 2);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(links, 0), "secret")),
+                     "");
+    json_decref(j);
+    cn_free(cert);
+    cn_free(key);
+}
+
+/* A storage member with what its heartbeat said (members.h). */
+static void reporter(mgr_member_t *m, const char *name, const char *stats, uint64_t now_ms)
+{
+    memset(m, 0, sizeof(*m));
+    snprintf(m->name, sizeof(m->name), "%s", name);
+    snprintf(m->type, sizeof(m->type), "storage");
+    snprintf(m->state, sizeof(m->state), "running");
+    cr_assert_eq(mgr_members_xdc_report(m, "127.0.0.1:7000", stats,
+                                        stats != NULL ? strlen(stats) : 0, now_ms), 0);
+}
+
+Test(clusters, cluster_status_sums_the_nodes_live_figures, .timeout = 10)
+{
+    mgr_kms_masters_t m = {.cur = t_master_of(1)};
+    mgr_member_t v[3];
+    mgr_members_t ms = {v, 3, 3};
+    const char *again = "{\"" REMOTE_A "\": {\"last_error\": \"refused\"}}";
+    json_t *l;
+    int rc;
+
+    make_id();
+    cr_assert_eq(join(&m, REMOTE_A, "10.1.0.1:10010", 1), 0);
+    reporter(&v[0], "storage0", "{\"" REMOTE_A "\": {\"sent\": 5, \"lag_objects\": 3, "
+             "\"lag_seconds\": 7, \"queue_bytes\": 100, \"last_error\": \"refused\", "
+             "\"last_ok_ms\": 1700000000000, \"needs_recover\": 0}}", 1000);
+    reporter(&v[1], "storage1", "{\"" REMOTE_A "\": {\"lag_objects\": 4, \"lag_seconds\": 2, "
+             "\"queue_bytes\": 50, \"last_error\": \"timed out\", \"last_ok_ms\": "
+             "1700000005000, \"needs_recover\": 1}, \"" REMOTE_B "\": {\"lag_objects\": 99}}",
+             2000);
+    reporter(&v[2], "storage2", NULL, 3000); /* no sender: not counted */
+    /* storage0 says "refused" again later: it keeps its first time, storage1's is newer */
+    cr_assert_eq(mgr_members_xdc_report(&v[0], "127.0.0.1:7000", again, strlen(again), 5000),
+                 0);
+    cr_assert_eq(v[0].xdc[0].error_since_ms, 1000);
+    reporter(&v[0], "storage0", "{\"" REMOTE_A "\": {\"sent\": 5, \"lag_objects\": 3, "
+             "\"lag_seconds\": 7, \"queue_bytes\": 100, \"last_error\": \"refused\", "
+             "\"last_ok_ms\": 1700000000000, \"needs_recover\": 0}}", 1000);
+    l = mgr_clusters_link_json(st, REMOTE_A, &rc);
+    cr_assert_not_null(l);
+    mgr_clusters_live(l, &ms);
+    cr_assert_eq(json_integer_value(json_object_get(l, "nodes_reporting")), 2);
+    cr_assert_eq(json_integer_value(json_object_get(l, "lag_objects")), 7);
+    cr_assert_eq(json_integer_value(json_object_get(l, "queue_bytes")), 150);
+    cr_assert_eq(json_integer_value(json_object_get(l, "lag_seconds")), 7);
+    cr_assert_eq(json_integer_value(json_object_get(l, "last_ok_ms")), 1700000005000ll);
+    cr_assert(json_is_string(json_object_get(l, "last_ok")));
+    cr_assert_str_eq(json_string_value(json_object_get(l, "last_error")),
+                     "storage1: timed out");
+    cr_assert(json_is_true(json_object_get(l, "needs_recover")));
+    json_decref(l);
+    /* bad input is refused, the node keeps no figures */
+    cr_assert_eq(mgr_members_xdc_report(&v[1], "no port", "[1]", 3, 1), CN_EINVAL);
+    cr_assert_eq(v[1].have_xdc, 0);
+    cr_assert_str_eq(v[1].xdc_addr, "");
+    l = mgr_clusters_link_json(st, REMOTE_A, &rc);
+    mgr_clusters_live(l, &ms);
+    cr_assert_eq(json_integer_value(json_object_get(l, "nodes_reporting")), 1);
+    cr_assert(json_is_false(json_object_get(l, "needs_recover")));
+    json_decref(l);
 }
 
 /* ---- the admin handlers --------------------------------------------------------------- */

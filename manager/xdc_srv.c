@@ -1,0 +1,197 @@
+/*
+ * manager/xdc_srv.c: the manager's link listener (issue 22, multi-datacenter replication;
+ * docs/PROTOCOL.md "The link listener"): a second RPC server on [xdc] listen, TLS only, that
+ * other clusters (their storage nodes and managers) call. It serves the link ops alone
+ * (xdc_nodes today); any other op is CN_ENOTSUP, so a linked cluster never reaches the
+ * cluster RPC (register, get_users, kms_key...), which keeps the cluster secret.
+ * Authentication: the client's hello name is its cluster's id, optionally "/" and a node name
+ * ("3f1c0a9e5b7d2c44/storage0"); its secret is the shared secret of this cluster's link to
+ * that id, unwrapped, as 64 lower-case hex digits (clusters.h). Only a link in state
+ * "linked" authenticates, and every request checks again that it still is (a link removed
+ * while a connection is open refuses that connection's next request with CN_EAUTH).
+ * Threads: the loop thread; the secret lookup and each op take s->lock for the state. The
+ * unwrapped secret is on the stack of secret_of only and wiped there; the copy the RPC server
+ * keeps for the handshake is common/rpc's.
+ */
+#include "manager/manager.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <openssl/crypto.h>
+
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/proc.h"
+#include "common/proto.h"
+#include "manager/clusters.h"
+
+#define XDC_NODES_MAX 8192 /* bytes of xdc_nodes' comma-joined list */
+
+/* The cluster id of a hello name ("ID" or "ID/NODE") into id: 0, or CN_EINVAL. */
+static int peer_cluster(const char *peer, char id[MGR_CLUSTER_ID_LEN + 1])
+{
+    size_t n = strcspn(peer, "/");
+
+    if (n != MGR_CLUSTER_ID_LEN)
+        return CN_EINVAL;
+    memcpy(id, peer, n);
+    id[n] = '\0';
+    return mgr_clusters_id_valid(id) ? 0 : CN_EINVAL;
+}
+
+/* 0 when the link to the cluster id is in state linked; CN_EAUTH otherwise. Lock held. */
+static int linked(struct mgr_server *s, const char *id)
+{
+    mgr_cluster_link_t l;
+
+    if (mgr_clusters_get(s->st, id, &l) != 0 || strcmp(l.state, MGR_LINK_LINKED) != 0)
+        return CN_EAUTH;
+    return 0;
+}
+
+int mgr_xdc_secret(struct mgr_server *s, const char *peer, char *secret, size_t cap)
+{
+    uint8_t raw[MGR_CLUSTER_SECRET_LEN];
+    char id[MGR_CLUSTER_ID_LEN + 1];
+    int rc;
+
+    if (cap < 2 * MGR_CLUSTER_SECRET_LEN + 1 || peer_cluster(peer, id) != 0)
+        return CN_EAUTH;
+    pthread_mutex_lock(&s->lock);
+    if ((rc = linked(s, id)) == 0 && mgr_clusters_secret(s->st, &s->kms, id, raw) != 0)
+        rc = CN_EAUTH; /* logged by mgr_clusters_secret */
+    pthread_mutex_unlock(&s->lock);
+    if (rc == 0)
+        cn_hex(raw, sizeof(raw), secret);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    if (rc != 0)
+        CN_LOG(CN_LOG_INFO, "peer=%.80s: link listener refused: no linked cluster by that id",
+               peer);
+    return rc;
+}
+
+static int secret_of(const char *peer, char *secret, size_t cap, void *arg)
+{
+    struct mgr_server *s = arg;
+
+    CN_CHECK_OBJ(s, MGR_SERVER_MAGIC);
+    return mgr_xdc_secret(s, peer, secret, cap);
+}
+
+void mgr_xdc_nodes_csv(const mgr_members_t *ms, char *out, size_t outlen)
+{
+    size_t off = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < ms->n; i++) {
+        const mgr_member_t *m = &ms->v[i];
+        int n;
+
+        if (strcmp(m->type, CN_NODE_STORAGE) != 0 || strcmp(m->state, MGR_STATE_RUNNING) != 0 ||
+            m->xdc_addr[0] == '\0')
+            continue;
+        n = snprintf(out + off, outlen - off, "%s%s", off ? "," : "", m->xdc_addr);
+        if (n < 0 || (size_t)n >= outlen - off) {
+            out[off] = '\0'; /* at an address boundary */
+            return;
+        }
+        off += (size_t)n;
+    }
+}
+
+/* xdc_nodes: {cluster_id, nodes}: this cluster's id and the link listeners of its running
+ * storage nodes. The leader's: its heartbeats are where the addresses come from. */
+static int op_xdc_nodes(struct mgr_server *s, cn_msg_t *resp)
+{
+    char id[MGR_CLUSTER_ID_LEN + 1], *nodes;
+    int rc;
+
+    if (!mgr_raft_is_leader(s)) {
+        /* the leader's link listener address is not known here ([manager] peers names its
+         * RPC and admin ports only): "" sends the remote to its next manager address */
+        cn_msg_set_str(resp, "leader", "");
+        return CN_ENOTLEADER;
+    }
+    if ((rc = mgr_clusters_id(s->st, id)) != 0)
+        return rc == CN_ENOENT ? CN_EAGAIN : rc;
+    nodes = cn_malloc(XDC_NODES_MAX);
+    mgr_xdc_nodes_csv(&s->members, nodes, XDC_NODES_MAX);
+    cn_msg_set_str(resp, "cluster_id", id);
+    cn_msg_set_str(resp, "nodes", nodes);
+    cn_free(nodes);
+    return 0;
+}
+
+static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
+{
+    struct mgr_server *s = udata;
+    const char *op = cn_msg_op(req), *peer = cn_rpc_conn_peer(conn);
+    cn_msg_t *resp = cn_msg_new(op);
+    char id[MGR_CLUSTER_ID_LEN + 1];
+    int rc;
+
+    CN_CHECK_OBJ(s, MGR_SERVER_MAGIC);
+    pthread_mutex_lock(&s->lock);
+    if (peer_cluster(peer, id) != 0 || (rc = linked(s, id)) != 0)
+        rc = CN_EAUTH; /* removed since the hello */
+    else if (strcmp(op, CN_OP_XDC_NODES) == 0)
+        rc = op_xdc_nodes(s, resp);
+    else
+        rc = CN_ENOTSUP;
+    pthread_mutex_unlock(&s->lock);
+    if (rc != 0 && rc != CN_ENOTLEADER)
+        CN_LOG(CN_LOG_DEBUG, "op=%.32s peer=%.80s rc=%s: link listener", op, peer,
+               cn_strerror(rc));
+    cn_msg_set_rc(resp, rc);
+    cn_rpc_reply(conn, req, resp);
+}
+
+int mgr_xdc_start(struct mgr_server *s)
+{
+    cn_rpc_server_opts_t o = {
+        .handler = on_request,
+        .udata = s,
+        .secret_fn = secret_of,
+        .secret_arg = s,
+    };
+    int rc;
+
+    if (s->conf.xdc_listen[0] == '\0')
+        return 0;
+    if ((rc = cn_rpc_tls_server_new(s->conf.xdc_cert, s->conf.xdc_key, &s->xdc_tls)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "cert_file=%s key_file=%s rc=%s: [xdc] the link listener's TLS "
+               "certificate or key does not load", s->conf.xdc_cert, s->conf.xdc_key,
+               cn_strerror(rc));
+        return rc;
+    }
+    if (s->conf.xdc_ca[0] != '\0' &&
+        (rc = cn_rpc_tls_client_new(s->conf.xdc_ca, &s->xdc_client_tls)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "ca_file=%s rc=%s: [xdc] the CA file does not load",
+               s->conf.xdc_ca, cn_strerror(rc));
+        return rc;
+    }
+    cn_parse_hostport(s->conf.xdc_listen, s->xdc_host, sizeof(s->xdc_host), &s->xdc_port);
+    o.host = s->xdc_host;
+    o.port = s->xdc_port;
+    o.tls = s->xdc_tls;
+    if ((rc = cn_rpc_server_start(&s->loop, &o, &s->xdc)) != 0) {
+        CN_LOG(CN_LOG_ERROR, "listen=%s rc=%s: [xdc] cannot listen", s->conf.xdc_listen,
+               cn_strerror(rc));
+        return rc;
+    }
+    s->xdc_port = cn_rpc_server_port(s->xdc);
+    CN_LOG(CN_LOG_INFO, "xdc=%s:%d: link listener (TLS) running", s->xdc_host, s->xdc_port);
+    return 0;
+}
+
+void mgr_xdc_stop(struct mgr_server *s)
+{
+    if (s->xdc != NULL)
+        cn_rpc_server_stop(s->xdc);
+    s->xdc = NULL;
+    cn_rpc_tls_free(s->xdc_tls);
+    cn_rpc_tls_free(s->xdc_client_tls);
+    s->xdc_tls = s->xdc_client_tls = NULL;
+}
