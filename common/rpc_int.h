@@ -1,6 +1,7 @@
 /*
  * common/rpc_int.h: internals shared by the RPC files of common/ (rpc_msg.c, rpc_frame.c,
- * rpc_server.c, rpc_client.c) and by proto.c. Not a public contract: daemons use rpc.h.
+ * rpc_server.c, rpc_client.c, rpc_tls.c) and by proto.c. Not a public contract: daemons use
+ * rpc.h.
  *
  * - A strict msgpack reader (cn__mp_*) for the small subset the wire uses: ints, str, bin,
  *   array and map headers. It never allocates and never reads past its end; anything else

@@ -162,6 +162,8 @@ static int check_hello(cn_rpc_conn_t *c, const cn_msg_t *m, const char **why)
     cn_slice_t mac;
     int named = cn_msg_get_str(m, "name", c->name, sizeof(c->name)) == 0;
 
+    if (!named)
+        snprintf(c->name, sizeof(c->name), "?");
     *why = "bad handshake MAC (wrong secret?)";
     if (cn_msg_get_bytes(m, "mac", &mac) != 0 || mac.len != CN_SHA256_LEN)
         return CN_EAUTH;
@@ -182,9 +184,18 @@ static int check_hello(cn_rpc_conn_t *c, const cn_msg_t *m, const char **why)
     OPENSSL_cleanse(peer_secret, sizeof(peer_secret));
     if (cn__rpc_memneq(want, mac.ptr, sizeof(want)))
         return CN_EAUTH;
-    if (!named)
-        snprintf(c->name, sizeof(c->name), "?");
     return 0;
+}
+
+/* The name a peer claims, fit for one log line (it may hold any byte but NUL). */
+static const char *loggable(const char *name, char *out, size_t cap)
+{
+    size_t k;
+
+    for (k = 0; name[k] != '\0' && k + 1 < cap; k++)
+        out[k] = (unsigned char)name[k] < 0x20 || name[k] == 0x7f ? '?' : name[k];
+    out[k] = '\0';
+    return out;
 }
 
 /* One decoded frame. Returns 0 to go on reading, < 0 when the connection was closed. */
@@ -192,6 +203,7 @@ static int on_frame(cn_rpc_conn_t *c, cn_msg_t *m)
 {
     cn_rpc_server_t *s = c->srv;
     const char *why;
+    char name[sizeof(c->name)];
     int rc;
 
     if (c->state == CONN_HELLO) {
@@ -205,7 +217,8 @@ static int on_frame(cn_rpc_conn_t *c, cn_msg_t *m)
         rc = check_hello(c, m, &why);
         cn_msg_free(m);
         if (rc != 0) {
-            CN_LOG(CN_LOG_WARN, "peer=%s name=%s: %s, closing", c->addr, c->name, why);
+            CN_LOG(CN_LOG_WARN, "peer=%s name=%s: %s, closing", c->addr,
+                   loggable(c->name, name, sizeof(name)), why);
             send_hello_rc(c, CN_EAUTH);
             conn_close_flushed(c);
             return rc;

@@ -22,6 +22,7 @@
 #include "common/rpc.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -393,7 +394,7 @@ int cn__rpc_stream_feed(cn__rpc_stream_t *st, const void *p, size_t n, cn_frame_
     }
     if (t->failed)
         return CN_ECONNRESET;
-    CN_ASSERT(n <= CN__RPC_READ_SIZE);
+    CN_ASSERT(n <= INT_MAX);   /* one uv read */
     if (n > 0 && BIO_write(t->rbio, p, (int)n) != (int)n) {
         t->failed = 1;
         return CN_ENOMEM;
