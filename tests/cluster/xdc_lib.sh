@@ -1,0 +1,143 @@
+# tests/cluster/xdc_lib.sh: two or three linked clusters on loopback for the multi-datacenter
+# tests (issue 22), real processes: each cluster is scripts/lib/cluster.sh's layout in a
+# directory of its own (one manager, NSTORAGE storage nodes, one gateway), with a link
+# listener ([xdc] listen, port 0) on its manager and every storage node, all with one test
+# certificate (IP 127.0.0.1) signed by a test CA made here with the openssl CLI.
+#
+#   xc_init                       # the test's directory, the CA and certificate, the trap
+#   xc_cluster NAME NSTORAGE      # configure and start cluster NAME (a, b, c), ring started
+#   xc_use NAME                   # the cl_* functions (cl_adm, cl_start_one...) act on NAME
+#   xc_id NAME / xc_xdc NAME      # its cluster id / its manager's link listener HOST:PORT
+#   xc_link A B                   # joins A and B both ways with a fresh shared secret
+#   xc_s3 NAME ARGS...            # the aws CLI against NAME's gateway (the test user's keys)
+#   xc_py NAME MODE ARGS...       # tests/cluster/xdc_load.py against NAME's gateway
+# Everything started is stopped from the EXIT trap, by PID.
+
+xc_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+xc_src=$(cd "$xc_here/../.." && pwd)
+# shellcheck source=../integration/lib.sh
+. "$xc_src/tests/integration/lib.sh"
+# shellcheck source=../../scripts/lib/cluster.sh
+. "$xc_src/scripts/lib/cluster.sh"
+
+XC_ROOT=""
+XC_NAMES=""
+XC_BUCKET=xdc
+
+xc_finish() {
+    local rc=$? n f
+    for n in $XC_NAMES; do
+        xc_use "$n"
+        for f in "$CL_DIR"/run/*.pid; do [ -f "$f" ] && kill -CONT "$(cat "$f")" 2>/dev/null; done
+        cl_stop
+    done
+    cl_release_ports
+    if [ "$T_FAIL" -ne 0 ] || [ $rc -ne 0 ]; then
+        echo "--- logs kept in $XC_ROOT; last lines:"
+        for n in $XC_NAMES; do
+            for f in "$XC_ROOT/$n"/logs/*.log; do echo "== $f"; tail -n 12 "$f"; done
+        done
+    else
+        rm -rf "$XC_ROOT"
+    fi
+}
+
+xc_init() {
+    build=$(cd "${FC_BUILD:?}" && pwd)
+    XC_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/cairn-xdc-XXXXXX")
+    trap xc_finish EXIT
+    mkdir -p "$XC_ROOT/tls"
+    (
+        cd "$XC_ROOT/tls" || exit 1
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+            -subj "/CN=cairn test CA" -keyout ca.key -out ca.pem 2>/dev/null &&
+            openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+                -subj "/CN=127.0.0.1" -keyout link.key -out link.csr 2>/dev/null &&
+            printf 'subjectAltName=IP:127.0.0.1\n' >ext.cnf &&
+            openssl x509 -req -in link.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+                -extfile ext.cnf -out link.pem 2>/dev/null
+    ) || t_abort "could not make the test certificate (openssl)"
+    export AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null \
+        AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+}
+
+xc_use() {
+    CL_DIR=$XC_ROOT/$1
+    CL_BIN=$build
+    cl_load
+}
+
+xc_tls_conf() {
+    printf '\n[xdc]\nlisten = 127.0.0.1:0\ncert_file = %s\nkey_file = %s\nca_file = %s\n' \
+        "$XC_ROOT/tls/link.pem" "$XC_ROOT/tls/link.key" "$XC_ROOT/tls/ca.pem"
+}
+
+# xc_cluster NAME NSTORAGE: configures and starts cluster NAME, starts its ring.
+xc_cluster() {
+    local name=$1 n=$2 i deadline
+    cl_setup "$XC_ROOT/$name" "$build"
+    CL_NMGR=1 CL_NGW=1
+    # shellcheck disable=SC2046
+    set -- $(cl_free_ports $((n + 3)))
+    cl_configure "$n" "$@"
+    cl_load
+    XC_NAMES+=" $name"
+    for i in $(cl_managers); do
+        printf '\n[cluster]\nnode_timeout_ms = 3000\n' >>"$CL_DIR/conf/cairn-$i.conf"
+        xc_tls_conf >>"$CL_DIR/conf/cairn-$i.conf"
+    done
+    for ((i = 0; i < n; i++)); do
+        printf '\n[replication]\ntimeout = 1s\nrepair_backoff_max = 1s\n' >>"$CL_DIR/conf/cairn-storage$i.conf"
+        xc_tls_conf >>"$CL_DIR/conf/cairn-storage$i.conf"
+    done
+    cl_start || t_abort "cluster $name did not start"
+    cl_wait_storage "$n" 20 || t_abort "cluster $name: storage nodes did not register"
+    cl_adm start >/dev/null || t_abort "cluster $name: cairn-adm start failed"
+    cl_wait_running $((n + 1)) 30 || t_abort "cluster $name: nodes are not running"
+    t_ok "cluster $name: $n storage nodes, ring started"
+}
+
+# xc_id NAME: the cluster id of NAME (its manager makes one at its first start).
+xc_id() {
+    local id deadline=$((SECONDS + 10))
+    xc_use "$1"
+    while :; do
+        id=$(cl_adm --json status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("cluster_id") or "")' 2>/dev/null)
+        [ -n "$id" ] && { echo "$id"; return 0; }
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.2
+    done
+}
+
+# xc_xdc NAME: HOST:PORT of NAME's manager link listener (its port file's xdc line).
+xc_xdc() {
+    awk '$1 == "xdc" { print $2 }' "$XC_ROOT/$1/run/manager.port"
+}
+
+# xc_link A B: links A and B (each joins the other) with a fresh shared secret.
+xc_link() {
+    local a=$1 b=$2 sec ida idb
+    sec=$XC_ROOT/tls/secret-$a-$b
+    (umask 077 && head -c 32 /dev/urandom >"$sec")
+    ida=$(xc_id "$a") && idb=$(xc_id "$b") || t_abort "no cluster id"
+    xc_use "$a"
+    cl_adm join-cluster "$(xc_xdc "$b")" "$idb" --secret-file "$sec" >/dev/null ||
+        t_abort "join-cluster $a -> $b failed"
+    xc_use "$b"
+    cl_adm join-cluster "$(xc_xdc "$a")" "$ida" --secret-file "$sec" >/dev/null ||
+        t_abort "join-cluster $b -> $a failed"
+}
+
+# xc_endpoint NAME: NAME's S3 endpoint.
+xc_endpoint() {
+    xc_use "$1"
+    echo "http://127.0.0.1:$CL_S3"
+}
+
+# xc_py NAME MODE ARGS...: xdc_load.py MODE against NAME's gateway and the test bucket.
+xc_py() {
+    local name=$1
+    shift
+    python3 "$xc_here/xdc_load.py" "$1" --endpoint "$(xc_endpoint "$name")" \
+        --bucket "$XC_BUCKET" "${@:2}"
+}
