@@ -594,8 +594,13 @@ static int local_stamp(mgr_state_t *st, const char *key, mgr_xdc_stamp_t *s, int
     size_t len;
     int rc = mgr_xdc_sync_stamp_get(st, key, s, deleted);
 
+    if (rc == CN_ECORRUPT) { /* a damaged stamp reads as (0, ""): any stamp replaces it */
+        memset(s, 0, sizeof(*s));
+        *deleted = 0;
+        return 0;
+    }
     if (rc != CN_ENOENT)
-        return rc == CN_ECORRUPT ? 0 : rc; /* a damaged stamp reads as (0, "")? keep s */
+        return rc;
     memset(s, 0, sizeof(*s));
     *deleted = 0;
     if ((rc = mgr_state_get(st, key, &val, &len)) != 0)
