@@ -41,6 +41,7 @@ struct field {
 
 #define STR(n, m, fl) {n, F_STR, offsetof(mgr_cmd_t, m), sizeof(((mgr_cmd_t *)0)->m), fl}
 #define U64(n, m) {n, F_U64, offsetof(mgr_cmd_t, m), sizeof(uint64_t), 0}
+#define XC {"xc", F_U64, offsetof(mgr_cmd_t, xclock), sizeof(uint64_t), OPT} /* xdc_sync.h */
 #define U32(n, m) {n, F_U32, offsetof(mgr_cmd_t, m), sizeof(uint32_t), 0}
 #define PORT(n, m) {n, F_PORT, offsetof(mgr_cmd_t, m), sizeof(int), 0}
 #define BIN(n, m) {n, F_BIN, offsetof(mgr_cmd_t, m), sizeof(((mgr_cmd_t *)0)->m), 0}
@@ -58,29 +59,29 @@ static const struct kind kinds[MGR_CMD_NKINDS] = {
                               STR("access_key", user.access_key, 0),
                               STR("secret", user.secret, 0), STR("role", user.role, 0),
                               U64("created_ms", user.created_ms),
-                              STR("pw_hash", user.pw_hash, OPT)}},
-    [MGR_CMD_USER_DELETE] = {"user_delete", {STR("user", user.name, 0)}},
+                              STR("pw_hash", user.pw_hash, OPT), XC}},
+    [MGR_CMD_USER_DELETE] = {"user_delete", {STR("user", user.name, 0), XC}},
     [MGR_CMD_USER_SET_ROLE] = {"user_set_role",
-                               {STR("user", user.name, 0), STR("role", user.role, 0)}},
+                               {STR("user", user.name, 0), STR("role", user.role, 0), XC}},
     [MGR_CMD_USER_SET_PASSWORD] = {"user_set_password",
                                    {STR("user", user.name, 0),
-                                    STR("pw_hash", user.pw_hash, OPT)}},
+                                    STR("pw_hash", user.pw_hash, OPT), XC}},
     [MGR_CMD_BUCKET_CREATE] = {"bucket_create",
                                {STR("bucket", bucket.name, 0), STR("owner", bucket.owner, 0),
                                 STR("acl", bucket.acl, 0),
                                 U64("created_ms", bucket.created_ms),
-                                STR("grants", bucket.grants, OPT)}},
-    [MGR_CMD_BUCKET_DELETE] = {"bucket_delete", {STR("bucket", bucket.name, 0)}},
+                                STR("grants", bucket.grants, OPT), XC}},
+    [MGR_CMD_BUCKET_DELETE] = {"bucket_delete", {STR("bucket", bucket.name, 0), XC}},
     [MGR_CMD_BUCKET_SET_ACL] = {"bucket_set_acl",
                                 {STR("bucket", bucket.name, 0), STR("acl", bucket.acl, 0),
                                  STR("if_owner", if_owner, OPT),
-                                 STR("grants", bucket.grants, OPT)}},
+                                 STR("grants", bucket.grants, OPT), XC}},
     [MGR_CMD_BUCKET_SET_OWNER] = {"bucket_set_owner",
                                   {STR("bucket", bucket.name, 0),
-                                   STR("owner", bucket.owner, 0)}},
+                                   STR("owner", bucket.owner, 0), XC}},
     [MGR_CMD_BUCKET_SET_QUOTA] = {"bucket_set_quota",
                                   {STR("bucket", bucket.name, 0),
-                                   U64("quota", bucket.quota_bytes)}},
+                                   U64("quota", bucket.quota_bytes), XC}},
     [MGR_CMD_ENDPOINT_ADD] = {"endpoint_add",
                               {STR("endpoint", endpoint, 0), U64("created_ms", created_ms)}},
     [MGR_CMD_ENDPOINT_DELETE] = {"endpoint_delete", {STR("endpoint", endpoint, 0)}},
@@ -119,23 +120,23 @@ static const struct kind kinds[MGR_CMD_NKINDS] = {
     [MGR_CMD_BUCKET_SET_POLICY] = {"bucket_set_policy",
                                    {STR("bucket", bucket.name, 0),
                                     {"policy", F_TEXT, 0, 0, OPT},
-                                    STR("if_owner", if_owner, OPT)}},
+                                    STR("if_owner", if_owner, OPT), XC}},
     [MGR_CMD_BUCKET_SET_CONFIG] = {"bucket_set_config",
                                    {STR("bucket", bucket.name, 0), STR("config", config, 0),
                                     {"value", F_TEXT, 0, 0, OPT},
-                                    STR("if_owner", if_owner, OPT)}},
+                                    STR("if_owner", if_owner, OPT), XC}},
     [MGR_CMD_ACCESS_KEY_CREATE] = {"access_key_create",
                                    {STR("user", user.name, 0),
                                     STR("access_key", user.access_key, 0),
                                     STR("secret", user.secret, 0),
-                                    U64("created_ms", created_ms)}},
+                                    U64("created_ms", created_ms), XC}},
     [MGR_CMD_ACCESS_KEY_DELETE] = {"access_key_delete",
-                                   {STR("access_key", user.access_key, 0)}},
+                                   {STR("access_key", user.access_key, 0), XC}},
     [MGR_CMD_ACCESS_KEY_SET_STATUS] = {"access_key_set_status",
                                        {STR("access_key", user.access_key, 0),
-                                        STR("status", key_status, 0)}},
+                                        STR("status", key_status, 0), XC}},
     [MGR_CMD_USER_SET_EMAIL] = {"user_set_email",
-                                {STR("user", user.name, 0), STR("email", user.email, OPT)}},
+                                {STR("user", user.name, 0), STR("email", user.email, OPT), XC}},
     [MGR_CMD_KMS_KEY_CREATE] = {"kms_key_create",
                                 {STR("name", kms.name, 0), U64("created_ms", created_ms),
                                  STR("master", kms.master, 0), BIN("wrapped", kms.wrapped)}},
@@ -158,6 +159,8 @@ static const struct kind kinds[MGR_CMD_NKINDS] = {
     [MGR_CMD_CLUSTER_LINK_REWRAP] = {"cluster_link_rewrap",
                                      {STR("id", link.id, 0), STR("master", link.master, 0),
                                       BIN("wrapped", link.wrapped)}},
+    [MGR_CMD_XDC_STATE_PUT] = {"xdc_state_put", {{"records", F_RECS, 0, 0, 0}}},
+    [MGR_CMD_XDC_TOMBSTONE_PURGE] = {"xdc_tombstone_purge", {U64("before", xclock)}},
 };
 
 static const struct kind *kind_of(enum mgr_cmd_kind k)
@@ -247,11 +250,14 @@ void mgr_cmd_add_wrap(mgr_cmd_t *c, const mgr_kms_wrap_t *w)
 
 /* ---- encoding ------------------------------------------------------------------------ */
 
-/* 1 when field f of c is left out of the encoding: an empty optional string. */
+/* 1 when field f of c is left out of the encoding: an empty optional string, an optional
+ * int that is 0. */
 static int omitted(const mgr_cmd_t *c, const struct field *f)
 {
     if (f->type == F_TEXT)
         return (f->flags & OPT) && c->text_len == 0;
+    if (f->type == F_U64 && (f->flags & OPT))
+        return *(const uint64_t *)(const void *)((const char *)c + f->off) == 0;
     return f->type == F_STR && (f->flags & OPT) && ((const char *)c + f->off)[0] == '\0';
 }
 

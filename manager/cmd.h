@@ -13,7 +13,8 @@
  * MGR_CMD_MAX_TEXT bytes; a link's CA), a positive int, a bin (a ring's cn_ring_encode bytes,
  * a wrapped KEK or link secret of exactly its 60 bytes), for restore an array of [str key,
  * bin value] records, or for kms_rewrap an array of [str name, int epoch, str master, bin
- * wrapped] records. Optional strings are left out when empty, so one value has one encoding.
+ * wrapped] records; xdc_state_put's records are restore's [str key, bin value] with the value a
+ * JSON envelope (xdc_sync.h). Optional strings and the optional int "xc" (a stamp's clock) are left out when empty, so one value has one encoding.
  * Decoding is strict and never trusts the bytes (an entry may come from a peer's log one
  * day): anything but one well-formed map of the kind's known fields with the right types and
  * sizes is CN_ECORRUPT; a version other than MGR_CMD_VERSION, or a kind this release does not
@@ -99,6 +100,9 @@ enum mgr_cmd_kind {
     MGR_CMD_CLUSTER_LINK_SET_STATE, /* remove-cluster: linked -> removing */
     MGR_CMD_CLUSTER_LINK_DELETE, /* the leader drops a link being removed */
     MGR_CMD_CLUSTER_LINK_REWRAP, /* a link's secret wrapped again under the current master */
+    MGR_CMD_XDC_STATE_PUT,      /* issue 22 (xdc_sync.h): records pulled from a linked
+                                 * cluster, each with its stamp, applied by the rule */
+    MGR_CMD_XDC_TOMBSTONE_PURGE, /* the tombstones stamped before `before` dropped */
     MGR_CMD_NKINDS
 };
 
@@ -145,6 +149,11 @@ typedef struct mgr_cmd {
     size_t nwraps;
     char cluster_id[MGR_CLUSTER_ID_LEN + 1]; /* cluster_id_set: this cluster's id, with
                                     * created_ms */
+    uint64_t xclock;               /* issue 22 (xdc_sync.h): the stamp's clock (an HLC value)
+                                    * of a user_*, access_key_* or bucket_* entry, chosen by
+                                    * the proposer (mgr_fsm_propose), 0 in an entry of an older
+                                    * log ("xc", left out when 0); xdc_tombstone_purge: the
+                                    * clock before which tombstones go ("before") */
     mgr_cluster_link_t link;       /* cluster_link_*: id (the remote's); add: also managers,
                                     * master, wrapped, created_ms and the CA as text (PEM,
                                     * optional); set_state: also state and `from`; rewrap:

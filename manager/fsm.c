@@ -26,6 +26,7 @@
 #include "manager/migrate.h"
 #include "manager/state_int.h"
 #include "manager/users.h"
+#include "manager/xdc_sync.h"
 
 #define MGR_FSM_MAGIC 0x6d67666du /* "mgfm" */
 
@@ -232,6 +233,9 @@ static int fill(mgr_fsm_t *f, const mgr_cmd_t *c, mgr_batch_t *b, int *why)
     case MGR_CMD_CLUSTER_LINK_DELETE:
     case MGR_CMD_CLUSTER_LINK_REWRAP:
         return mgr__clusters_apply(f->st, c, b);
+    case MGR_CMD_XDC_STATE_PUT:
+    case MGR_CMD_XDC_TOMBSTONE_PURGE:
+        return mgr__xdc_sync_apply(f->st, c, b);
     default: /* a snapshot is installed, never applied as an entry */
         return CN_EINVAL;
     }
@@ -257,7 +261,10 @@ int mgr_fsm_apply(mgr_fsm_t *f, uint64_t index, const void *entry, size_t len,
         return rc;
     }
     b = mgr_batch_new();
-    if ((res->rc = fill(f, &c, b, &res->why)) == CN_EIO) {
+    res->rc = fill(f, &c, b, &res->why);
+    if (res->rc == 0 && mgr_xdc_sync_stamped(c.kind)) /* the record's stamp (xdc_sync.h) */
+        res->rc = mgr__xdc_sync_stamp(f->st, &c, b);
+    if (res->rc == CN_EIO) {
         mgr_batch_free(b);
         mgr_cmd_dispose(&c);
         return CN_EIO;
@@ -290,10 +297,18 @@ int mgr_fsm_apply(mgr_fsm_t *f, uint64_t index, const void *entry, size_t len,
 void mgr_fsm_propose(mgr_fsm_t *f, const mgr_cmd_t *cmd, mgr_fsm_done_fn done, void *arg)
 {
     mgr_fsm_result_t res;
+    mgr_cmd_t stamped;
     cn_buf_t buf;
     int rc;
 
     CN_CHECK_OBJ(f, MGR_FSM_MAGIC);
+    if (mgr_xdc_sync_stamped(cmd->kind) && cmd->xclock == 0) {
+        /* every local change of a replicated record carries its proposer's clock
+         * (xdc_sync.h, "Who stamps"); a shallow copy: encode only reads it */
+        stamped = *cmd;
+        stamped.xclock = cn_hlc_next();
+        cmd = &stamped;
+    }
     cn_buf_init(&buf);
     mgr_cmd_encode(cmd, &buf);
     if (f->log.submit != NULL) { /* the log (raft.c) owns buf from here on */

@@ -27,6 +27,7 @@
 #include "common/proc.h"
 #include "manager/clusters.h"
 #include "manager/manager.h"
+#include "manager/xdc_sync.h"
 
 #define MGR_CRON_MS 100
 #define MGR_CLUSTERS_TICKS 10 /* mgr_clusters_cron: every second */
@@ -75,6 +76,10 @@ static void on_cron(uv_timer_t *t)
      * second, and at once when this manager became the leader */
     if (mgr_raft_is_leader(s) && (won || s->ticks % MGR_CLUSTERS_TICKS == 0))
         mgr_clusters_cron(s->fsm, &s->clusters_busy, cn_now_ms());
+    /* users, keys and buckets from the linked clusters (xdc_sync.h): pulls when a transport
+     * is set, tombstone purges; a follower forgets what it saw */
+    if (s->ticks % MGR_CLUSTERS_TICKS == 0)
+        mgr_xdc_sync_cron(s->xdc, s->fsm, &s->kms, mgr_raft_is_leader(s), cn_now_ms());
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -200,6 +205,7 @@ static int load_state(struct mgr_server *s)
 
     if ((rc = mgr_state_open(s->conf.data_dir, &s->st)) != 0)
         return rc;
+    s->xdc = mgr_xdc_sync_create();
     if ((rc = mgr_fsm_create(s->st, &s->lock, &views, &s->fsm)) != 0)
         return rc;
     if ((rc = mgr_members_load(&s->members, s->st, cn_mono_ms())) != 0)
@@ -415,6 +421,8 @@ out_state:
     if (s->ring_prev != NULL)
         cn_ring_destroy(s->ring_prev);
     mgr_fsm_destroy(s->fsm);
+    mgr_xdc_sync_destroy(s->xdc);
+    s->xdc = NULL;
     mgr_state_close(s->st);
     mgr_metrics_dispose(&s->metrics);
     json_decref(s->usage);

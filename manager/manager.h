@@ -90,6 +90,8 @@ struct mgr_server {
     size_t npeers;
     struct mgr_raft_view rview;    /* [lock] role, term, leader: mirrored by the cron */
     int clusters_busy;             /* [lock] an entry of mgr_clusters_cron is in flight */
+    struct mgr_xdc_sync *xdc;      /* [lock] users and buckets between linked clusters
+                                    * (xdc_sync.h): conflicts, what each remote sent */
 };
 
 /* inval.c: the gateways' cache invalidation feed. [lock] */

@@ -80,6 +80,7 @@ static inline void t_cmd_sample(enum mgr_cmd_kind kind, mgr_cmd_t *c)
     c->kms.epoch = 3;
     mgr_cmd_add_wrap(c, &c->kms);
     snprintf(c->cluster_id, sizeof(c->cluster_id), "3f1c0a9e5b7d2c44");
+    c->xclock = 1732330002000000000ull; /* a stamp's clock, xdc_tombstone_purge's before */
     snprintf(c->link.id, sizeof(c->link.id), "0123456789abcdef");
     snprintf(c->link.managers, sizeof(c->link.managers), "10.1.0.1:10010,10.1.0.2:10010");
     snprintf(c->link.state, sizeof(c->link.state), "removing");

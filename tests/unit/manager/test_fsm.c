@@ -371,6 +371,27 @@ static void scenario_clusters(void)
     cluster_op(MGR_CMD_CLUSTER_LINK_REWRAP, "aaaaaaaaaaaaaaaa", NULL, NULL, CN_ENOENT);
 }
 
+/* issue 22 (xdc_sync.h): a user and a bucket that came over a link, one deleted, then the
+ * tombstones purged. */
+static void scenario_xdc(void)
+{
+    static const char user[] = "{\"c\":1732330003000000000,\"o\":\"aaaaaaaaaaaaaaaa\","
+        "\"v\":\"{\\\"user\\\":\\\"remote\\\",\\\"id\\\":\\\""
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\\",\\\"role\\\":"
+        "\\\"user\\\",\\\"keys\\\":[]}\"}";
+    static const char gone[] = "{\"c\":1732330004000000000,\"o\":\"aaaaaaaaaaaaaaaa\","
+        "\"d\":true}";
+    mgr_cmd_t c;
+
+    mgr_cmd_init(&c, MGR_CMD_XDC_STATE_PUT);
+    mgr_cmd_add_rec(&c, "u/remote", user, strlen(user));
+    mgr_cmd_add_rec(&c, "b/gone-bucket", gone, strlen(gone));
+    add(&c, 0);
+    mgr_cmd_init(&c, MGR_CMD_XDC_TOMBSTONE_PURGE);
+    c.xclock = 1732330005000000000ull;
+    add(&c, 0);
+}
+
 /* Every kind but snapshot, each applied at least once, and a few refused. */
 static void scenario(void)
 {
@@ -537,6 +558,7 @@ static void scenario(void)
     mgr_cmd_init(&c, MGR_CMD_GROUP_REMOVE);
     c.peer.id = 4;
     add(&c, 0);
+    scenario_xdc();
     cn_ring_destroy(r2);
     cn_ring_destroy(r3);
 }
