@@ -27,6 +27,7 @@
 #define CN_OP_KMS_KEY "kms_key"   /* a key-encryption key of the key service (issue 20) */
 #define CN_OP_GET_LINKS "get_links" /* this cluster's links, secrets unwrapped (issue 22) */
 #define CN_OP_XDC_NODES "xdc_nodes" /* a manager's link listener: its nodes' link listeners */
+#define CN_OP_XDC_STATE "xdc_state" /* a manager's link listener: its users and buckets (manager/xdc_sync.h) */
 /* storage ops */
 #define CN_OP_PUT "put"
 #define CN_OP_GET "get"

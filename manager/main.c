@@ -79,7 +79,7 @@ static void on_cron(uv_timer_t *t)
     /* users, keys and buckets from the linked clusters (xdc_sync.h): pulls when a transport
      * is set, tombstone purges; a follower forgets what it saw */
     if (s->ticks % MGR_CLUSTERS_TICKS == 0)
-        mgr_xdc_sync_cron(s->xdc, s->fsm, &s->kms, mgr_raft_is_leader(s), cn_now_ms());
+        mgr_xdc_sync_cron(s->xsync, s->fsm, &s->kms, mgr_raft_is_leader(s), cn_now_ms());
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -205,7 +205,7 @@ static int load_state(struct mgr_server *s)
 
     if ((rc = mgr_state_open(s->conf.data_dir, &s->st)) != 0)
         return rc;
-    s->xdc = mgr_xdc_sync_create();
+    s->xsync = mgr_xdc_sync_create();
     if ((rc = mgr_fsm_create(s->st, &s->lock, &views, &s->fsm)) != 0)
         return rc;
     if ((rc = mgr_members_load(&s->members, s->st, cn_mono_ms())) != 0)
@@ -421,8 +421,8 @@ out_state:
     if (s->ring_prev != NULL)
         cn_ring_destroy(s->ring_prev);
     mgr_fsm_destroy(s->fsm);
-    mgr_xdc_sync_destroy(s->xdc);
-    s->xdc = NULL;
+    mgr_xdc_sync_destroy(s->xsync);
+    s->xsync = NULL;
     mgr_state_close(s->st);
     mgr_metrics_dispose(&s->metrics);
     json_decref(s->usage);

@@ -26,6 +26,8 @@
 
 #define MGR_SERVER_MAGIC 0x6d677276u /* "mgrv" */
 #define MGR_NAME "manager"
+#define MGR_XDC_PULLS 8                /* linked clusters the puller keeps a client for */
+#define MGR_XDC_CALL_MS 10000
 
 struct mgr_admin;
 
@@ -63,6 +65,7 @@ struct mgr_server {
     cn_rpc_server_t *xdc;          /* the link listener, NULL when off (xdc_srv.c; loop) */
     cn_rpc_tls_t *xdc_tls;         /* its TLS (server side); NULL when off */
     cn_rpc_tls_t *xdc_client_tls;  /* [xdc] ca_file, for calls to other clusters; NULL */
+    struct xdc_pull *xdc_pulls[MGR_XDC_PULLS]; /* the puller's clients (xdc_srv.c; loop) */
     char xdc_host[64];
     int xdc_port;                  /* the real port, after listen */
     struct mgr_admin *admin;
@@ -90,7 +93,7 @@ struct mgr_server {
     size_t npeers;
     struct mgr_raft_view rview;    /* [lock] role, term, leader: mirrored by the cron */
     int clusters_busy;             /* [lock] an entry of mgr_clusters_cron is in flight */
-    struct mgr_xdc_sync *xdc;      /* [lock] users and buckets between linked clusters
+    struct mgr_xdc_sync *xsync;      /* [lock] users and buckets between linked clusters
                                     * (xdc_sync.h): conflicts, what each remote sent */
 };
 

@@ -26,6 +26,7 @@
 #include "common/proc.h"
 #include "common/proto.h"
 #include "manager/clusters.h"
+#include "manager/xdc_sync.h"
 
 #define XDC_NODES_MAX 8192 /* bytes of xdc_nodes' comma-joined list */
 
@@ -124,6 +125,34 @@ static int op_xdc_nodes(struct mgr_server *s, cn_msg_t *resp)
     return 0;
 }
 
+/* xdc_state {since}: this cluster's users, keys and buckets stamped after since, for the
+ * remote cluster id, its secrets sealed by that link's key (xdc_sync.h). Lock held. */
+static int op_xdc_state(struct mgr_server *s, const char *id, const cn_msg_t *req,
+                        cn_msg_t *resp)
+{
+    uint8_t raw[MGR_CLUSTER_SECRET_LEN];
+    uint64_t since = 0;
+    cn_buf_t body;
+    size_t len;
+    int rc;
+
+    if (cn_msg_opt_u64(req, "since", 0, &since) != 0)
+        return CN_EINVAL;
+    if (!mgr_raft_is_leader(s)) {
+        cn_msg_set_str(resp, "leader", "");
+        return CN_ENOTLEADER;
+    }
+    if ((rc = mgr_clusters_secret(s->st, &s->kms, id, raw)) != 0)
+        return CN_EAUTH;
+    cn_buf_init(&body);
+    rc = mgr_xdc_sync_dump(s->st, raw, since, MGR_XDC_DUMP_LIMIT, &body);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    if (rc == 0)
+        cn_msg_set_body(resp, cn_buf_steal(&body, &len), len);
+    cn_buf_dispose(&body);
+    return rc;
+}
+
 static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
 {
     struct mgr_server *s = udata;
@@ -138,6 +167,8 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
         rc = CN_EAUTH; /* removed since the hello */
     else if (strcmp(op, CN_OP_XDC_NODES) == 0)
         rc = op_xdc_nodes(s, resp);
+    else if (strcmp(op, CN_OP_XDC_STATE) == 0)
+        rc = op_xdc_state(s, id, req, resp);
     else
         rc = CN_ENOTSUP;
     pthread_mutex_unlock(&s->lock);
@@ -146,6 +177,168 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
                cn_strerror(rc));
     cn_msg_set_rc(resp, rc);
     cn_rpc_reply(conn, req, resp);
+}
+
+/* ---- the puller's transport (xdc_sync.h: mgr_xdc_sync_set_fetch) ------------------------
+ * One client per linked cluster, to one of its managers' link listeners, kept between pulls
+ * and moved to the next address when a call fails; the hello names this cluster's id and
+ * the link's secret keys it; the remote's certificate is checked with the link's own CA
+ * when it was joined with one, else with [xdc] ca_file. */
+
+struct xdc_pull {
+    struct mgr_server *s;
+    char id[MGR_CLUSTER_ID_LEN + 1];
+    char managers[MGR_CLUSTER_MANAGERS_LEN + 1];
+    size_t next;                   /* the address in use */
+    cn_rpc_client_t *c;
+    cn_rpc_tls_t *tls;             /* the link's CA; NULL: s->xdc_client_tls */
+};
+
+static struct xdc_pull *pull_for(struct mgr_server *s, const char *id)
+{
+    struct xdc_pull *free_slot = NULL;
+
+    for (size_t i = 0; i < MGR_XDC_PULLS; i++) {
+        if (s->xdc_pulls[i] != NULL && strcmp(s->xdc_pulls[i]->id, id) == 0)
+            return s->xdc_pulls[i];
+    }
+    for (size_t i = 0; i < MGR_XDC_PULLS && free_slot == NULL; i++) {
+        if (s->xdc_pulls[i] == NULL) {
+            s->xdc_pulls[i] = cn_calloc(1, sizeof(*free_slot));
+            free_slot = s->xdc_pulls[i];
+        }
+    }
+    if (free_slot != NULL) {
+        free_slot->s = s;
+        snprintf(free_slot->id, sizeof(free_slot->id), "%s", id);
+    }
+    return free_slot;
+}
+
+static void pull_close(struct xdc_pull *p)
+{
+    if (p->c != NULL)
+        cn_rpc_client_destroy(p->c);
+    p->c = NULL;
+    cn_rpc_tls_free(p->tls);
+    p->tls = NULL;
+}
+
+/* The n-th address of a comma-joined list into out; 0 or CN_ENOENT. */
+static int nth_addr(const char *csv, size_t n, char *out, size_t cap)
+{
+    const char *p = csv;
+
+    for (size_t i = 0; *p != '\0'; i++) {
+        size_t k = strcspn(p, ",");
+
+        if (i == n) {
+            if (k >= cap)
+                return CN_ENOENT;
+            memcpy(out, p, k);
+            out[k] = '\0';
+            return 0;
+        }
+        p += k + (p[k] == ',');
+    }
+    return CN_ENOENT;
+}
+
+/* A client for p's current address; lock held. */
+static int pull_client(struct xdc_pull *p)
+{
+    struct mgr_server *s = p->s;
+    char addr[128], host[64], self[MGR_CLUSTER_ID_LEN + 1], hex[2 * MGR_CLUSTER_SECRET_LEN + 1];
+    uint8_t raw[MGR_CLUSTER_SECRET_LEN];
+    cn_rpc_client_opts_t o = {0};
+    char *pem = NULL;
+    size_t pem_len = 0;
+    int rc, port;
+
+    if (p->c != NULL)
+        return 0;
+    if (nth_addr(p->managers, p->next, addr, sizeof(addr)) != 0) {
+        p->next = 0;
+        if (nth_addr(p->managers, 0, addr, sizeof(addr)) != 0)
+            return CN_EINVAL;
+    }
+    if (cn_parse_hostport(addr, host, sizeof(host), &port) != 0 ||
+        mgr_clusters_id(s->st, self) != 0)
+        return CN_EINVAL;
+    if (p->tls == NULL && mgr_clusters_ca(s->st, p->id, &pem, &pem_len) == 0) {
+        char path[4200];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/xdc-%s.ca.pem", s->conf.data_dir, p->id);
+        f = fopen(path, "w");
+        rc = f == NULL || fwrite(pem, 1, pem_len, f) != pem_len;
+        if (f != NULL && fclose(f) != 0)
+            rc = 1;
+        cn_free(pem);
+        if (rc != 0 || cn_rpc_tls_client_new(path, &p->tls) != 0)
+            return CN_EIO;
+    }
+    if (p->tls == NULL && s->xdc_client_tls == NULL)
+        return CN_ENOTSUP; /* nothing to check the remote's certificate with */
+    if ((rc = mgr_clusters_secret(s->st, &s->kms, p->id, raw)) != 0)
+        return rc;
+    cn_hex(raw, sizeof(raw), hex);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    o.host = host;
+    o.port = port;
+    o.secret = hex;
+    o.self_name = self;
+    o.tls = p->tls != NULL ? p->tls : s->xdc_client_tls;
+    rc = cn_rpc_client_create_opts(&s->loop, &o, &p->c);
+    OPENSSL_cleanse(hex, sizeof(hex));
+    return rc;
+}
+
+static void on_state(int status, cn_msg_t *resp, void *arg)
+{
+    struct xdc_pull *p = arg;
+    struct mgr_server *s = p->s;
+    int rc = status != 0 ? status : cn_msg_rc(resp);
+    cn_slice_t body = resp != NULL ? cn_msg_body(resp) : cn_slice("", 0);
+
+    pthread_mutex_lock(&s->lock);
+    if (rc != 0 && status != CN_ECANCELED) {
+        /* this manager is not (or no more) the remote's leader, or does not answer: the next
+         * address at the next pull */
+        p->next++;
+        if (p->c != NULL)
+            cn_rpc_client_destroy(p->c);
+        p->c = NULL;
+    }
+    if (s->xsync != NULL)
+        mgr_xdc_sync_fetched(s->xsync, p->id, rc, body.ptr, body.len);
+    pthread_mutex_unlock(&s->lock);
+    cn_msg_free(resp);
+}
+
+/* mgr_xdc_sync_fetch_fn: the loop thread, lock held. */
+static void fetch_state(void *ctx, mgr_xdc_sync_t *xs, const char *remote,
+                        const char *managers, uint64_t since)
+{
+    struct mgr_server *s = ctx;
+    struct xdc_pull *p = pull_for(s, remote);
+    cn_msg_t *req;
+    int rc = p == NULL ? CN_ENOSPC : 0;
+
+    if (rc == 0 && strcmp(p->managers, managers) != 0) {
+        pull_close(p); /* the link was changed: new addresses, maybe a new CA */
+        snprintf(p->managers, sizeof(p->managers), "%s", managers);
+        p->next = 0;
+    }
+    if (rc == 0)
+        rc = pull_client(p);
+    if (rc != 0) {
+        mgr_xdc_sync_fetched(xs, remote, rc, NULL, 0);
+        return;
+    }
+    req = cn_msg_new(CN_OP_XDC_STATE);
+    cn_msg_set_u64(req, "since", since);
+    cn_rpc_call(p->c, req, MGR_XDC_CALL_MS, on_state, p);
 }
 
 int mgr_xdc_start(struct mgr_server *s)
@@ -182,12 +375,22 @@ int mgr_xdc_start(struct mgr_server *s)
         return rc;
     }
     s->xdc_port = cn_rpc_server_port(s->xdc);
+    mgr_xdc_sync_set_fetch(s->xsync, fetch_state, s);
     CN_LOG(CN_LOG_INFO, "xdc=%s:%d: link listener (TLS) running", s->xdc_host, s->xdc_port);
     return 0;
 }
 
 void mgr_xdc_stop(struct mgr_server *s)
 {
+    if (s->xsync != NULL)
+        mgr_xdc_sync_set_fetch(s->xsync, NULL, NULL);
+    for (size_t i = 0; i < MGR_XDC_PULLS; i++) {
+        if (s->xdc_pulls[i] == NULL)
+            continue;
+        pull_close(s->xdc_pulls[i]);
+        cn_free(s->xdc_pulls[i]);
+        s->xdc_pulls[i] = NULL;
+    }
     if (s->xdc != NULL)
         cn_rpc_server_stop(s->xdc);
     s->xdc = NULL;

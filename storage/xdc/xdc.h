@@ -55,7 +55,7 @@ struct stor_server;
 #define STOR_XDC_LINKS_MAX 4
 #define STOR_XDC_SECRET_HEX 64
 #define STOR_XDC_OP_WRITE "xdc_write"
-#define STOR_XDC_OP_NODES "xdc_nodes"   /* served by the remote's managers */
+#define STOR_XDC_OP_NODES CN_OP_XDC_NODES
 
 /** Starts the module: the link listener when [xdc] listen is set (CN_EINVAL for unreadable
  *  certificate files), the sender's timer. 0 or a CN_E* code. */
