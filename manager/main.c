@@ -83,6 +83,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     struct mgr_server *s = h->data;
 
     CN_LOG(CN_LOG_INFO, "signal=%d: stopping", signum);
+    mgr_xdc_stop(s);
     mgr_rpc_stop(s);
     mgr_raft_stop(s);
     uv_timer_stop(&s->cron);
