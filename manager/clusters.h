@@ -1,9 +1,14 @@
 /*
  * manager/clusters.h: this cluster's id and its links to other clusters (issue 22,
- * multi-datacenter replication), as state. Nothing here sends or receives anything: the
- * data path that replicates over a link (queues, senders, the remote's writes) is not built
- * yet, and until it is a link is a record, not a working replication (docs/DESIGN.md,
- * "Multi-datacenter links (issue 22): state").
+ * multi-datacenter replication), as state. The data path that replicates over a link
+ * (queues, senders, the remote's writes) is not built yet, and until it is a link is a
+ * record, not a working replication (docs/DESIGN.md, "Multi-datacenter links (issue 22):
+ * state"). What is sent today, for it: this cluster's storage nodes get links_sum in every
+ * register/heartbeat reply and the links with their secrets unwrapped (hex) from the
+ * cluster op get_links (rpc_srv.c, mgr_clusters_links_json); their heartbeats' xdc_stats
+ * come back as the live sender figures of cluster-status (mgr_clusters_live; the stored
+ * figures below stay zero); the link listener (xdc_srv.c) authenticates a linked cluster
+ * by the link's secret.
  *
  * State (state.h), no format bump (migrate.h): both are new keys that no older release
  * reads, and a state without them has no id yet and no link.
@@ -18,13 +23,14 @@
  *                  "lag_objects": 0, "lag_seconds": 0, "queue_bytes": 0, "last_error": "",
  *                  "last_ok_ms": 0}
  *                 one per linked cluster, at most MGR_CLUSTER_LINKS_MAX. "managers" are the
- *                 remote managers' RPC addresses (their [manager] rpc_listen), canonical
+ *                 remote managers' link listeners (their [xdc] listen), canonical
  *                 (common/mgr_addrs.h). The shared secret of the two clusters (32 bytes) is
  *                 stored only wrapped by this manager group's master key (kms_master.h),
  *                 like the key service's KEKs, with AAD "cairn cluster link secret v1|<remote
  *                 id>", so a wrapped secret copied to another link does not unwrap; no read
- *                 of the admin API returns it, wrapped or not. The last five fields are the
- *                 sender's to fill once it exists; they are zero ("never") until then.
+ *                 of the admin API returns it, wrapped or not. The last five fields stay
+ *                 zero: the sender's figures are live, from the storage nodes' heartbeats
+ *                 (mgr_clusters_live), never written to the state.
  *
  * Ids: 16 lower-case hex digits (64 random bits). A link's state is "linked" or "removing":
  * remove-cluster makes it "removing" (cluster_link_set_state), and the leader's cron deletes

@@ -107,7 +107,7 @@ done
 expect_eq "GET /v1/clusters on the leader neither" "" \
     "$(curl -s "http://127.0.0.1:${ADMIN[$l]}/v1/clusters" | grep -F -e "$hex" -e "$b64" -e wrapped)"
 out=$(adm "$l" cluster-status)
-expect_match "the table: id, state, managers, never" "$R1 +\| linked +\| 10.99.0.1:10010,10.99.0.2:10010 +\| 0 +\| 0 +\| 0 +\| never" "$out"
+expect_match "the table: id, state, managers, never" "$R1 +\| linked +\| 10.99.0.1:10010,10.99.0.2:10010 +\| 0 +\| 0 +\| 0 +\| 0 +\| never" "$out"
 
 # ---- refusals ----------------------------------------------------------------------------------
 refused() { # refused NAME REGEX ARGS...: cairn-adm ARGS exits 1 with REGEX on stderr
