@@ -147,8 +147,11 @@ static int op_xdc_state(struct mgr_server *s, const char *id, const cn_msg_t *re
     cn_buf_init(&body);
     rc = mgr_xdc_sync_dump(s->st, raw, since, MGR_XDC_DUMP_LIMIT, &body);
     OPENSSL_cleanse(raw, sizeof(raw));
-    if (rc == 0)
-        cn_msg_set_body(resp, cn_buf_steal(&body, &len), len);
+    if (rc == 0) {
+        void *data = cn_buf_steal(&body, &len);
+
+        cn_msg_set_body(resp, data, len);
+    }
     cn_buf_dispose(&body);
     return rc;
 }
