@@ -747,27 +747,43 @@ static void run_trim(uv_work_t *w)
         t->rc = stor_engine_journal_last(t->x->s->engine, &t->last);
 }
 
+static void link_tick(xdc_link_t *l, uint64_t now);
+static void trim_and_last(struct stor_xdc *x, int trim);
+
 static void trim_done(uv_work_t *w, int status)
 {
     struct jtrim *t = w->data;
+    struct stor_xdc *x = t->x;
 
-    t->x->trimming = 0;
+    x->trimming = 0;
     if (status == 0 && t->rc == 0)
-        t->x->last_seq = t->last;
+        x->last_seq = t->last;
     else if (status == 0 && t->rc != CN_EINVAL) /* CN_EINVAL: an engine without a journal */
         CN_LOG(CN_LOG_WARN, "xdc: journal trim/last: %s", cn_strerror(t->rc));
     cn_free(t);
+    if (x->stopping)
+        return;
+    for (size_t i = 0; i < x->nlinks; i++) /* what the new last seq lets them read */
+        if (!x->links[i]->gone)
+            link_tick(x->links[i], cn_mono_ms());
+    if (x->kicked) { /* kicked while this one ran */
+        x->kicked = 0;
+        trim_and_last(x, 0);
+    }
 }
 
-/* Every second: the journal's last seq, and entries every link has sent trimmed. */
-static void trim_and_last(struct stor_xdc *x)
+/* The journal's last seq, and with trim the entries every link has sent trimmed: every
+ * second, and on a kick (last seq only). */
+static void trim_and_last(struct stor_xdc *x, int trim)
 {
     uint64_t upto = UINT64_MAX;
     struct jtrim *t;
     int any = 0;
 
-    if (x->trimming)
+    if (x->trimming) {
+        x->kicked |= !trim;
         return;
+    }
     for (size_t i = 0; i < x->nlinks; i++) {
         if (x->links[i]->gone)
             continue;
@@ -780,7 +796,7 @@ static void trim_and_last(struct stor_xdc *x)
     t = cn_calloc(1, sizeof(*t));
     t->work.data = t;
     t->x = x;
-    t->upto = upto;
+    t->upto = trim ? upto : 0;
     x->trimming = 1;
     cn_work_queue(x->s->loop, &t->work, run_trim, trim_done, "xdc journal trim");
 }
@@ -844,11 +860,20 @@ static void on_tick(uv_timer_t *t)
         x->links[w++] = l;
     }
     x->nlinks = w;
-    if (now / 1000 != (now - XDC_TICK_MS) / 1000 || x->last_seq == 0)
-        trim_and_last(x);
+    /* once a second while there are links, or entries left from links now gone */
+    if (now / 1000 != (now - XDC_TICK_MS) / 1000 && (x->nlinks > 0 || x->last_seq > 0))
+        trim_and_last(x, 1);
 }
 
 /* ---- module interface ------------------------------------------------------------------- */
+
+void stor_xdc_kick(struct stor_server *s)
+{
+    struct stor_xdc *x = s->xdc;
+
+    if (x != NULL && !x->stopping && x->linked > 0)
+        trim_and_last(x, 0);
+}
 
 void xdc_sender_link_changed(xdc_link_t *l)
 {

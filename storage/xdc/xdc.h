@@ -76,6 +76,9 @@ int stor_xdc_links_load(struct stor_server *s, const char *json, size_t len);
 /** 1 when a client's write of key must enter the journal: this cluster has a linked remote,
  *  key is a user key, and its bucket's replication is on (on when the bucket is unknown). */
 int stor_xdc_journals(const struct stor_server *s, cn_slice_t key);
+/** A journaled write of this node is stored: the senders look at the journal now instead
+ *  of at their next tick (the lag of an idle link is then a round trip, not a tick). */
+void stor_xdc_kick(struct stor_server *s);
 /** The heartbeat fields: xdc_addr (the listener's host:port, "" when none) and xdc_stats
  *  (JSON {remote id: {sent, lag_objects, lag_seconds, queue_bytes, last_error, last_ok_ms,
  *  needs_recover}}). */
