@@ -30,6 +30,7 @@
 #include "common/rpc.h"
 #include "common/work.h"
 #include "storage/cluster/cluster.h"
+#include "storage/xdc/xdc.h"
 
 #define STOR_RPC_MAGIC 0x53525043u /* "SRPC" */
 #define STOR_JOB_MAGIC 0x534a4f42u /* "SJOB" */
@@ -389,7 +390,8 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
     if (maintenance(r, conn, req) || stor_repair_q_rpc(r->s, conn, req) ||
         stor_frag_rpc(r->s, conn, req) ||
         stor_recoverer_rpc(r->s, conn, req) || stor_move_srv_rpc(r->s, conn, req) ||
-        stor_admin_rpc(r->s, conn, req) || stor_range_hash_rpc(r->s, conn, req))
+        stor_admin_rpc(r->s, conn, req) || stor_range_hash_rpc(r->s, conn, req) ||
+        stor_xdc_requeue_rpc(r->s, conn, req))
         return;
     j = cn_calloc(1, sizeof(*j));
     j->magic = STOR_JOB_MAGIC;
