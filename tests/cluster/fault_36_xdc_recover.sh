@@ -21,12 +21,7 @@ t_ok "clusters a ($IDA) and b ($IDB) linked"
 
 EA=$(xc_endpoint a)
 EB=$(xc_endpoint b)
-xc_use a
-uj=$(cl_adm --json create-user xuser) || t_abort "create-user on a"
-AWS_ACCESS_KEY_ID=$(printf '%s' "$uj" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_key"])')
-AWS_SECRET_ACCESS_KEY=$(printf '%s' "$uj" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
-export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-cl_adm add-bucket "$XC_BUCKET" "$AWS_ACCESS_KEY_ID" >/dev/null || t_abort "add-bucket on a"
+xc_user_bucket a xuser
 xc_eventually 30 "b serves the user and the bucket made on a" \
     aws --endpoint-url "$EB" s3api head-bucket --bucket "$XC_BUCKET"
 
