@@ -9,6 +9,9 @@
  *   POST   /v1/clusters        {"id": REMOTE_ID, "managers": ["HOST:PORT", ...],
  *                               "secret": "64 hex digits", "ca": "PEM"?}: a new link
  *   DELETE /v1/clusters/ID     the link becomes "removing"; the leader drops it
+ *   POST   /v1/clusters/ID/recover {"bucket": NAME?}: starts recover-cluster toward the
+ *                              linked cluster ID (xdc_recover.h); 202, 409 while one runs
+ *   GET    /v1/clusters/ID/recover  its figures (404: none ran on this manager)
  * Handlers run with s->lock held (admin_int.h); each change is a command entry built by
  * clusters.c with the secret already wrapped under the master key, proposed here with
  * mgr_fsm_propose_wait (the lock is free while it commits). The secret is in the request's
@@ -25,8 +28,10 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "manager/clusters.h"
-#include "manager/xdc_sync.h"
+#include "manager/buckets.h"
 #include "manager/cmd.h"
+#include "manager/xdc_recover.h"
+#include "manager/xdc_sync.h"
 
 /* The body's "managers" (an array of "HOST:PORT" strings) joined with commas into out, or
  * 0 after answering 400. */
@@ -214,4 +219,59 @@ void mgr_h_cluster_remove(struct mgr_server *s, struct mgr_req *r, struct mgr_an
     CN_LOG(CN_LOG_INFO, "cluster=%s: link removing", id);
     a->status = 200;
     a->json = json_pack("{s:s, s:s}", "id", id, "state", MGR_LINK_REMOVING);
+}
+
+void mgr_h_cluster_recover(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
+{
+    const char *id = r->param[0], *bucket = NULL;
+    mgr_cluster_link_t l;
+    mgr_bucket_t b;
+    char why[512];
+    json_t *j = NULL;
+    int rc;
+
+    mgr_audit(a, "cluster", id);
+    if (!mgr_clusters_id_valid(id)) {
+        mgr_fail(a, 400, "'%.40s' is not a cluster id (16 lower-case hex digits)", id);
+        return;
+    }
+    if (r->body_len > 0) {
+        if ((j = mgr_body_json(r, a)) == NULL)
+            return;
+        bucket = json_string_value(json_object_get(j, "bucket"));
+        if (json_object_get(j, "bucket") != NULL && !json_is_null(json_object_get(j, "bucket")) &&
+            bucket == NULL) {
+            mgr_fail(a, 400, "\"bucket\" is a bucket name, or absent for every bucket");
+            goto out;
+        }
+    }
+    if ((rc = mgr_clusters_get(s->st, id, &l)) != 0 || strcmp(l.state, MGR_LINK_LINKED) != 0) {
+        mgr_fail(a, 404, "no linked cluster %s (see cluster-status)", id);
+        goto out;
+    }
+    if (bucket != NULL && bucket[0] != '\0') {
+        mgr_audit(a, "bucket", bucket);
+        if (mgr_buckets_get(s->st, bucket, &b) != 0) {
+            mgr_fail(a, 404, "no bucket named '%.80s'", bucket);
+            goto out;
+        }
+    }
+    if ((rc = mgr_xdc_recover_start(s, id, bucket, why, sizeof(why))) != 0) {
+        mgr_fail(a, rc == CN_EBUSY ? 409 : 500, "%s", why);
+        goto out;
+    }
+    a->status = 202;
+    a->json = mgr_xdc_recover_json(s, id);
+out:
+    json_decref(j);
+}
+
+void mgr_h_cluster_recover_get(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
+{
+    if ((a->json = mgr_xdc_recover_json(s, r->param[0])) == NULL) {
+        mgr_fail(a, 404, "no recover-cluster toward %.40s ran on this manager since it started "
+                 "(or since another one was started)", r->param[0]);
+        return;
+    }
+    a->status = 200;
 }

@@ -392,7 +392,8 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
     if (maintenance(r, conn, req) || stor_repair_q_rpc(r->s, conn, req) ||
         stor_frag_rpc(r->s, conn, req) ||
         stor_recoverer_rpc(r->s, conn, req) || stor_move_srv_rpc(r->s, conn, req) ||
-        stor_admin_rpc(r->s, conn, req) || stor_range_hash_rpc(r->s, conn, req))
+        stor_admin_rpc(r->s, conn, req) || stor_range_hash_rpc(r->s, conn, req) ||
+        stor_xdc_requeue_rpc(r->s, conn, req))
         return;
     j = cn_calloc(1, sizeof(*j));
     j->magic = STOR_JOB_MAGIC;

@@ -4,6 +4,7 @@
  *   join-cluster REMOTE_MANAGER[,...] REMOTE_CLUSTER_ID --secret-file FILE [--ca FILE]
  *   remove-cluster REMOTE_CLUSTER_ID
  *   cluster-status
+ *   recover-cluster REMOTE_CLUSTER_ID [BUCKET] [--no-wait]
  * The secret file holds the 32 bytes both clusters share (raw, or 64 hex digits), like a
  * master key file: refused when group or others may read it. It is read here and sent to the
  * manager once, in the request's body (the admin API is loopback or token-protected); no
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <jansson.h>
 
@@ -244,4 +246,43 @@ static void status_print(struct adm *a, const json_t *j, const void *arg)
 int adm_cmd_cluster_status(struct adm *a, int argc, char **argv)
 {
     return adm_call_print(a, "GET", "/v1/clusters", NULL, status_print, NULL);
+}
+
+static void recover_print(struct adm *a, const json_t *j, const void *arg)
+{
+    printf("recover-cluster toward %s (%s): %s after %.1f s\n", adm_str(j, "remote"),
+           json_is_string(json_object_get(j, "bucket")) ? adm_str(j, "bucket") : "every bucket",
+           adm_str(j, "state"), json_number_value(json_object_get(j, "seconds")));
+    printf("  ranges compared    %s\n  ranges that differ %s\n  keys listed        %s\n"
+           "  keys queued here   %s  (this cluster's senders send them)\n"
+           "  keys queued there  %s  (the remote's senders send them)\n",
+           adm_val(j, "ranges_compared"), adm_val(j, "ranges_differed"),
+           adm_val(j, "keys_listed"), adm_val(j, "queued_here"), adm_val(j, "queued_there"));
+    if (json_is_string(json_object_get(j, "error")))
+        printf("  error: %s\n", adm_str(j, "error"));
+}
+
+int adm_cmd_recover_cluster(struct adm *a, int argc, char **argv)
+{
+    char path[256];
+    json_t *body = json_object(), *j = NULL;
+    struct timespec pause = {1, 0};
+    int rc;
+
+    if (argc > 1)
+        json_object_set_new(body, "bucket", json_string(argv[1]));
+    snprintf(path, sizeof(path), "%s", adm_path("/v1/clusters/", argv[0], "/recover"));
+    if (adm_call(a, "POST", path, body, &j) != 0)
+        return 1;
+    while (!a->no_wait && strcmp(adm_str(j, "state"), "running") == 0) {
+        nanosleep(&pause, NULL);
+        json_decref(j);
+        j = NULL;
+        if (adm_call(a, "GET", path, NULL, &j) != 0)
+            return 1;
+    }
+    rc = strcmp(adm_str(j, "state"), "failed") == 0;
+    if (adm_print(a, j, recover_print, NULL) != 0)
+        rc = 1;
+    return rc;
 }

@@ -14,6 +14,8 @@
  *                          from_link), so it is never journaled again here.
  *   storage/xdc/sender.c   per link, walks this node's journal in seq order and sends each
  *                          key's CURRENT version to the remote cluster's nodes.
+ *   storage/xdc/requeue.c  the cluster RPC op xdc_requeue: recover-cluster's keys get journal
+ *                          entries of their own, so the senders send them again.
  *
  * The journal (storage/engine/engine.h, "the change journal"): a client's put or delete of a
  * user key (not an internal chunk key: a chunked object's manifest stands for its chunks) in
@@ -64,6 +66,11 @@ int stor_xdc_start(struct stor_server *s);
 void stor_xdc_stop(struct stor_server *s);
 /** Frees what is left once the loop has returned. */
 void stor_xdc_close(struct stor_server *s);
+
+/** The cluster RPC op xdc_requeue {keys: (u16le len | key)*, at most CN_XDC_REQUEUE_MAX}:
+ *  a journal entry for each key (requeue.c), answered {queued}; CN_EAGAIN while this node has
+ *  no linked link. Returns 1 when req was this op (answered now or later), 0 otherwise. */
+int stor_xdc_requeue_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req);
 
 /* ---- links (links.c) ------------------------------------------------------------------ */
 
