@@ -25,6 +25,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "manager/clusters.h"
+#include "manager/xdc_sync.h"
 #include "manager/cmd.h"
 
 /* The body's "managers" (an array of "HOST:PORT" strings) joined with commas into out, or
@@ -88,8 +89,11 @@ void mgr_h_clusters(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *
         mgr_clusters_live(l, &s->members);
     rc = mgr_clusters_id(s->st, id);
     a->status = 200;
-    a->json = json_pack("{s:o, s:i, s:o}", "cluster_id", rc == 0 ? json_string(id) : json_null(),
-                        "max_links", MGR_CLUSTER_LINKS_MAX, "links", links);
+    /* users and buckets made in two clusters at once: which one lost (xdc_sync.h) */
+    a->json = json_pack("{s:o, s:i, s:o, s:o}", "cluster_id",
+                        rc == 0 ? json_string(id) : json_null(), "max_links",
+                        MGR_CLUSTER_LINKS_MAX, "links", links, "conflicts",
+                        s->xsync != NULL ? mgr_xdc_sync_conflicts_json(s->xsync) : json_array());
 }
 
 void mgr_h_cluster(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)

@@ -233,6 +233,12 @@ static void status_print(struct adm *a, const json_t *j, const void *arg)
         adm_table_row(&t, row);
     }
     adm_table_print(&t);
+    json_array_foreach(json_object_get(j, "conflicts"), i, l) {
+        if (i == 0)
+            printf("conflicts (made in two clusters at once; the winner is kept on both):\n");
+        printf("  %s %s: %s won over %s (%s)\n", adm_str(l, "kind"), adm_str(l, "name"),
+               adm_str(l, "winner"), adm_str(l, "loser"), adm_str(l, "time"));
+    }
 }
 
 int adm_cmd_cluster_status(struct adm *a, int argc, char **argv)

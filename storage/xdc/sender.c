@@ -879,14 +879,43 @@ int xdc_sender_link_idle(xdc_link_t *l)
     return 1;
 }
 
+static void lag_of(const xdc_link_t *l, uint64_t *lag, uint64_t *lag_s)
+{
+    uint64_t last = l->x->last_seq, now = cn_now_ns();
+
+    *lag = last > l->acked ? last - l->acked : 0;
+    *lag_s = 0;
+    if (*lag > 0 && l->win_head != NULL && l->win_head->jclock < now)
+        *lag_s = (now - l->win_head->jclock) / 1000000000ull;
+}
+
+size_t stor_xdc_stats(const struct stor_server *s, stor_xdc_link_stats_t *out, size_t max)
+{
+    const struct stor_xdc *x = s->xdc;
+    size_t n = 0;
+
+    for (size_t i = 0; x != NULL && i < x->nlinks && n < max; i++) {
+        const xdc_link_t *l = x->links[i];
+
+        if (l->gone)
+            continue;
+        memcpy(out[n].id, l->id, sizeof(out[n].id));
+        lag_of(l, &out[n].lag_objects, &out[n].lag_seconds);
+        out[n].sent = l->sent;
+        out[n].errors = l->errors;
+        out[n].skipped = l->skipped;
+        out[n].needs_recover = l->needs_recover;
+        n++;
+    }
+    return n;
+}
+
 void xdc_sender_stats_json(xdc_link_t *l, void *obj)
 {
-    uint64_t last = l->x->last_seq, lag = last > l->acked ? last - l->acked : 0;
-    uint64_t lag_s = 0, now = cn_now_ns();
+    uint64_t lag, lag_s;
     json_t *o = json_object();
 
-    if (lag > 0 && l->win_head != NULL && l->win_head->jclock < now)
-        lag_s = (now - l->win_head->jclock) / 1000000000ull;
+    lag_of(l, &lag, &lag_s);
     json_object_set_new(o, "sent", json_integer((json_int_t)l->sent));
     json_object_set_new(o, "lag_objects", json_integer((json_int_t)lag));
     json_object_set_new(o, "lag_seconds", json_integer((json_int_t)lag_s));

@@ -81,4 +81,16 @@ int stor_xdc_journals(const struct stor_server *s, cn_slice_t key);
  *  needs_recover}}). */
 void stor_xdc_heartbeat_fields(struct stor_server *s, cn_msg_t *m);
 
+/** One link's sender as /metrics shows it (storage/metrics.c). */
+typedef struct stor_xdc_link_stats {
+    char id[STOR_XDC_ID_LEN + 1];
+    uint64_t lag_objects, lag_seconds;   /* journal entries not yet at the remote; the age of
+                                          * the oldest one in flight */
+    uint64_t sent, errors, skipped;      /* since start: changes sent, failed tries, entries
+                                          * skipped at the bound */
+    int needs_recover;                   /* the alarm: entries were skipped (recover-cluster) */
+} stor_xdc_link_stats_t;
+/** The senders' figures of up to max links into out; returns how many. */
+size_t stor_xdc_stats(const struct stor_server *s, stor_xdc_link_stats_t *out, size_t max);
+
 #endif

@@ -141,3 +141,16 @@ xc_py() {
     python3 "$xc_here/xdc_load.py" "$1" --endpoint "$(xc_endpoint "$name")" \
         --bucket "$XC_BUCKET" "${@:2}"
 }
+
+# xc_eventually TIMEOUT_S WHAT CMD...: t_ok WHAT once CMD succeeds within TIMEOUT_S (the
+# time it took in the line), else t_bad WHAT with CMD's last output.
+xc_eventually() {
+    local limit=$1 what=$2 t0=$SECONDS out
+    shift 2
+    if t_eventually "$limit" "$@" >/dev/null 2>&1; then
+        t_ok "$what ($((SECONDS - t0)) s)"
+    else
+        out=$("$@" 2>&1 | tail -n 3)
+        t_bad "$what" "$out"
+    fi
+}
