@@ -154,3 +154,15 @@ xc_eventually() {
         t_bad "$what" "$out"
     fi
 }
+
+# xc_user_bucket NAME USER: on NAME, makes USER and the test bucket it owns, and exports its
+# keys as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY for the aws CLI.
+xc_user_bucket() {
+    local uj
+    xc_use "$1"
+    uj=$(cl_adm --json create-user "$2") || t_abort "create-user on $1"
+    AWS_ACCESS_KEY_ID=$(printf '%s' "$uj" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_key"])')
+    AWS_SECRET_ACCESS_KEY=$(printf '%s' "$uj" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+    export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+    cl_adm add-bucket "$XC_BUCKET" "$AWS_ACCESS_KEY_ID" >/dev/null || t_abort "add-bucket on $1"
+}
