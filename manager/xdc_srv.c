@@ -131,8 +131,9 @@ static int op_xdc_nodes(struct mgr_server *s, cn_msg_t *resp)
     return 0;
 }
 
-/* xdc_state {since}: this cluster's users, keys and buckets stamped after since, for the
- * remote cluster id, its secrets sealed by that link's key (xdc_sync.h). Lock held. */
+/* xdc_state {since}: this cluster's users, keys and buckets stamped after since, and its own
+ * KEKs, for the remote cluster id, secrets and KEKs sealed by that link's key (xdc_sync.h,
+ * xdc_keys.h). Lock held. */
 static int op_xdc_state(struct mgr_server *s, const char *id, const cn_msg_t *req,
                         cn_msg_t *resp)
 {
@@ -151,7 +152,7 @@ static int op_xdc_state(struct mgr_server *s, const char *id, const cn_msg_t *re
     if ((rc = mgr_clusters_secret(s->st, &s->kms, id, raw)) != 0)
         return CN_EAUTH;
     cn_buf_init(&body);
-    rc = mgr_xdc_sync_dump(s->st, raw, since, MGR_XDC_DUMP_LIMIT, &body);
+    rc = mgr_xdc_sync_dump(s->st, &s->kms, raw, since, MGR_XDC_DUMP_LIMIT, &body);
     OPENSSL_cleanse(raw, sizeof(raw));
     if (rc == 0) {
         void *data = cn_buf_steal(&body, &len);
