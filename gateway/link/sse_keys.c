@@ -96,6 +96,20 @@ int gw__ssekey_lookup_of(struct gw_ssekeys *c, const char *origin, const char *n
     return 0;
 }
 
+void gw_ssekey_forget_neg(gw_server_t *s, const char *origin, const char *name,
+                          uint32_t epoch)
+{
+    struct gw_ssekeys *c = &s->ssekeys;
+    size_t at = slot_of(origin, name, epoch);
+
+    for (size_t i = 0; c->ents != NULL && i < GW_SSEKEY_PROBE; i++) {
+        struct gw_ssekey_ent *e = ent_at(c, at, i);
+
+        if (ent_is(e, origin, name, epoch) && e->rc != 0)
+            ent_wipe(e);
+    }
+}
+
 static void put(struct gw_ssekeys *c, const char *origin, const char *name, uint32_t asked,
                 int rc, const gw_ssekey_t *k, uint64_t now_ms, uint64_t fresh_ms,
                 uint64_t usable_ms)

@@ -105,6 +105,12 @@ int gw_ssekey_get_of(gw_server_t *s, const char *origin, const char *name, uint3
                      gw_ssekey_t *hit /* OUT when 1 */);
 /** Wipes a caller's copy of a key. */
 void gw_ssekey_wipe(gw_ssekey_t *k);
+/** Drops this worker's negative answer for (origin, name, epoch), if it holds one: a read
+ *  whose every store failed asks again, since another worker may have made the key since
+ *  (the first SSE-S3 PUT of a cluster creates aws/s3; each worker keeps its own "no such
+ *  key" for GW_SSEKEY_NEG_MS). */
+void gw_ssekey_forget_neg(gw_server_t *s, const char *origin, const char *name,
+                          uint32_t epoch);
 /** Wipes and frees the cache (at stop, after gw_mgr_stop has failed the questions in
  *  flight; a later answer is not kept). */
 void gw_ssekey_dispose(gw_server_t *s);

@@ -168,6 +168,15 @@ static int next_origin(gw_obj_sse_t *s)
         }
         p += n + (p[n] == ',');
     }
+    if (!s->asked_fresh) {
+        /* every store failed: this worker's "no such key" for its own store may be older
+         * than the key (another worker's PUT made it); once, ask this cluster's again */
+        s->asked_fresh = 1;
+        s->origin_next = GW_SSEKEY_ORIGINS;
+        gw_ssekey_forget_neg(s->r->srv, "", s->rec.key_name, s->rec.epoch);
+        ask(s, "", s->rec.key_name, s->rec.epoch, 0, 1);
+        return 1;
+    }
     return 0;
 }
 
@@ -217,6 +226,7 @@ void gw__sse_with_key(gw_obj_sse_t *s, const char *name, uint32_t epoch, int cre
                       int reading)
 {
     s->origin_next = 0;
+    s->asked_fresh = 0;
     ask(s, "", name, epoch, create, reading);
 }
 

@@ -803,23 +803,34 @@ static void trim_and_last(struct stor_xdc *x, int trim)
 
 /* ---- the tick --------------------------------------------------------------------------- */
 
-/* The bound: a link more than journal_max entries behind skips the oldest (an empty window
- * only, so no change in flight is passed over) and needs recover-cluster. */
+/* The bound: a link more than journal_max entries behind skips the oldest and needs
+ * recover-cluster. The window's changes go first (a remote that is down holds the window
+ * full: they are the oldest), those with a call out once it has come back; then the cursor
+ * jumps. */
 static void bound(xdc_link_t *l)
 {
     struct stor_xdc *x = l->x;
+    uint64_t max = x->s->conf->xdc_journal_max;
 
-    if (x->last_seq <= l->acked || x->last_seq - l->acked <= x->s->conf->xdc_journal_max ||
-        l->win_head != NULL || l->reading)
+    if (x->last_seq <= l->acked || x->last_seq - l->acked <= max)
         return;
-    l->skipped += x->last_seq - x->s->conf->xdc_journal_max - l->acked;
-    l->acked = l->read = x->last_seq - x->s->conf->xdc_journal_max;
     if (!l->needs_recover)
         CN_LOG(CN_LOG_ERROR, "xdc link=%s: the journal bound ([xdc] journal_max = %" PRIu64
                ") is reached: the oldest changes are skipped, run recover-cluster %s",
-               l->id, x->s->conf->xdc_journal_max, l->id);
+               l->id, max, l->id);
     l->needs_recover = 1;
-    l->saved = UINT64_MAX;
+    l->saved = UINT64_MAX; /* the flag is in the cursor file */
+    for (struct xdc_change *ch = l->win_head; ch != NULL; ch = ch->next)
+        if (!ch->busy && ch->step != CH_DONE) {
+            ch->step = CH_DONE;
+            l->skipped++;
+        }
+    pop_done(l);
+    if (l->win_head != NULL || l->reading || l->read > l->acked ||
+        x->last_seq - l->acked <= max)
+        return;
+    l->skipped += x->last_seq - max - l->acked;
+    l->acked = l->read = x->last_seq - max;
 }
 
 static void link_tick(xdc_link_t *l, uint64_t now)
