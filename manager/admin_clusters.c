@@ -21,6 +21,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <openssl/crypto.h>
 
 #include "common/clock.h"
@@ -122,6 +123,46 @@ void mgr_h_cluster(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a
     a->status = 200;
 }
 
+/* After a link change is applied: waits (the lock released meanwhile) until every running
+ * storage node holds the new links (its heartbeat's links_sum is the state's), so that every
+ * write acked after join-cluster returns is journaled for the remote, and none after
+ * remove-cluster returns is sent to it; at most MGR_LINKS_WAIT_MS. Adds "nodes_pending" (the
+ * names of those that did not yet) to the answer j. Lock held. */
+#define MGR_LINKS_WAIT_MS 15000
+
+static void wait_nodes_hold_links(struct mgr_server *s, json_t *j)
+{
+    uint64_t deadline = cn_mono_ms() + MGR_LINKS_WAIT_MS;
+    json_t *pending;
+
+    for (;;) {
+        uint64_t want = mgr_clusters_sum(s->st);
+
+        pending = json_array();
+        for (size_t i = 0; i < s->members.n; i++) {
+            const mgr_member_t *m = &s->members.v[i];
+
+            if (strcmp(m->type, CN_NODE_STORAGE) == 0 &&
+                strcmp(m->state, MGR_STATE_RUNNING) == 0 && m->links_sum != want)
+                json_array_append_new(pending, json_string(m->name));
+        }
+        if (json_array_size(pending) == 0 || cn_mono_ms() >= deadline)
+            break;
+        json_decref(pending);
+        pthread_mutex_unlock(&s->lock);
+        usleep(100 * 1000);
+        pthread_mutex_lock(&s->lock);
+    }
+    if (json_array_size(pending) > 0)
+        CN_LOG(CN_LOG_WARN, "links: %zu running storage nodes do not hold the new links after "
+               "%d s (they fetch them at their next heartbeat)", json_array_size(pending),
+               MGR_LINKS_WAIT_MS / 1000);
+    if (j != NULL)
+        json_object_set_new(j, "nodes_pending", pending);
+    else
+        json_decref(pending);
+}
+
 void mgr_h_cluster_join(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
 {
     char managers[MGR_CLUSTER_MANAGERS_LEN + 1], why[512];
@@ -178,6 +219,7 @@ void mgr_h_cluster_join(struct mgr_server *s, struct mgr_req *r, struct mgr_answ
         mgr_fail(a, 500, "linked, but the link does not read back (%s)", cn_strerror(rc));
         goto out;
     }
+    wait_nodes_hold_links(s, a->json);
     a->status = 201;
 out:
     OPENSSL_cleanse(secret, sizeof(secret));
@@ -219,6 +261,7 @@ void mgr_h_cluster_remove(struct mgr_server *s, struct mgr_req *r, struct mgr_an
     CN_LOG(CN_LOG_INFO, "cluster=%s: link removing", id);
     a->status = 200;
     a->json = json_pack("{s:s, s:s}", "id", id, "state", MGR_LINK_REMOVING);
+    wait_nodes_hold_links(s, a->json);
 }
 
 void mgr_h_cluster_recover(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)

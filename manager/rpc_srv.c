@@ -172,6 +172,8 @@ static void xdc_fields(struct rpc_call *c, mgr_member_t *m)
 
     if (cn_msg_get_str(c->req, "xdc_addr", addr, sizeof(addr)) != 0)
         addr[0] = '\0';
+    if (cn_msg_get_u64(c->req, "links_sum", &m->links_sum) != 0)
+        m->links_sum = 0;
     if (mgr_members_xdc_report(m, addr, have_stats ? stats.ptr : NULL, stats.len,
                                cn_now_ms()) != 0)
         CN_LOG(CN_LOG_DEBUG, "node=%s: xdc_addr or xdc_stats of its heartbeat do not parse",

@@ -131,6 +131,28 @@ static json_t *managers_array(const char *list)
     return arr;
 }
 
+/* The running storage nodes that did not yet hold the changed links when the manager
+ * answered (they will at their next heartbeat): until then they journal (or stop) as before. */
+static void pending_print(const json_t *j)
+{
+    const json_t *p = json_object_get(j, "nodes_pending"), *n;
+    size_t i;
+
+    if (json_array_size(p) == 0)
+        return;
+    fprintf(stderr, "warning: not yet in force on");
+    json_array_foreach(p, i, n)
+        fprintf(stderr, "%s%s", i ? ", " : " ", json_string_value(n));
+    fprintf(stderr, " (they take it at their next heartbeat)\n");
+}
+
+static void removed_print(struct adm *a, const json_t *j, const void *arg)
+{
+    printf("OK: the link to cluster %s is %s; cluster-status lists it until the leader has "
+           "dropped it\n", adm_str(j, "id"), adm_str(j, "state"));
+    pending_print(j);
+}
+
 static void joined_print(struct adm *a, const json_t *j, const void *arg)
 {
     printf("OK: cluster %s linked (state %s; managers", adm_str(j, "id"), adm_str(j, "state"));
@@ -143,6 +165,7 @@ static void joined_print(struct adm *a, const json_t *j, const void *arg)
     }
     printf("; secret wrapped by master %s%s)\n", adm_str(j, "master"),
            json_is_true(json_object_get(j, "ca")) ? "; with a CA" : "");
+    pending_print(j);
 }
 
 int adm_cmd_join_cluster(struct adm *a, int argc, char **argv)
@@ -189,9 +212,8 @@ int adm_cmd_join_cluster(struct adm *a, int argc, char **argv)
 
 int adm_cmd_remove_cluster(struct adm *a, int argc, char **argv)
 {
-    return adm_call_ok(a, "DELETE", adm_path("/v1/clusters/", argv[0], NULL), NULL,
-                       "OK: the link to cluster ${id} is ${state}; cluster-status lists it "
-                       "until the leader has dropped it");
+    return adm_call_print(a, "DELETE", adm_path("/v1/clusters/", argv[0], NULL), NULL,
+                          removed_print, NULL);
 }
 
 static void status_print(struct adm *a, const json_t *j, const void *arg)
