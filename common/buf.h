@@ -69,6 +69,16 @@ static inline uint64_t cn_get_u64be(const void *p)
 {
     return (uint64_t)cn_get_u32be(p) << 32 | cn_get_u32be((const char *)p + 4);
 }
+static inline void cn_put_u16le(void *p, uint16_t v)
+{
+    uint8_t *b = p;
+    b[0] = (uint8_t)v; b[1] = (uint8_t)(v >> 8);
+}
+static inline uint16_t cn_get_u16le(const void *p)
+{
+    const uint8_t *b = p;
+    return (uint16_t)(b[1] << 8 | b[0]);
+}
 static inline void cn_put_u32le(void *p, uint32_t v)
 {
     uint8_t *b = p;

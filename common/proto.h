@@ -28,6 +28,9 @@
 #define CN_OP_GET_LINKS "get_links" /* this cluster's links, secrets unwrapped (issue 22) */
 #define CN_OP_XDC_NODES "xdc_nodes" /* a manager's link listener: its nodes' link listeners */
 #define CN_OP_XDC_STATE "xdc_state" /* a manager's link listener: its users and buckets (manager/xdc_sync.h) */
+#define CN_OP_XDC_RANGE_HASH "xdc_range_hash" /* a manager's link listener: its cluster's range_hash, summed */
+#define CN_OP_XDC_REQUEUE "xdc_requeue" /* a storage node (cluster RPC) or a manager's link listener: send keys again */
+#define CN_XDC_REQUEUE_MAX 4096 /* keys one xdc_requeue carries at most */
 /* storage ops */
 #define CN_OP_PUT "put"
 #define CN_OP_GET "get"

@@ -9,6 +9,9 @@
  *   POST   /v1/clusters        {"id": REMOTE_ID, "managers": ["HOST:PORT", ...],
  *                               "secret": "64 hex digits", "ca": "PEM"?}: a new link
  *   DELETE /v1/clusters/ID     the link becomes "removing"; the leader drops it
+ *   POST   /v1/clusters/ID/recover {"bucket": NAME?}: starts recover-cluster toward the
+ *                              linked cluster ID (xdc_recover.h); 202, 409 while one runs
+ *   GET    /v1/clusters/ID/recover  its figures (404: none ran on this manager)
  * Handlers run with s->lock held (admin_int.h); each change is a command entry built by
  * clusters.c with the secret already wrapped under the master key, proposed here with
  * mgr_fsm_propose_wait (the lock is free while it commits). The secret is in the request's
@@ -18,6 +21,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <openssl/crypto.h>
 
 #include "common/clock.h"
@@ -25,7 +29,10 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "manager/clusters.h"
+#include "manager/buckets.h"
 #include "manager/cmd.h"
+#include "manager/xdc_recover.h"
+#include "manager/xdc_sync.h"
 
 /* The body's "managers" (an array of "HOST:PORT" strings) joined with commas into out, or
  * 0 after answering 400. */
@@ -88,8 +95,11 @@ void mgr_h_clusters(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *
         mgr_clusters_live(l, &s->members);
     rc = mgr_clusters_id(s->st, id);
     a->status = 200;
-    a->json = json_pack("{s:o, s:i, s:o}", "cluster_id", rc == 0 ? json_string(id) : json_null(),
-                        "max_links", MGR_CLUSTER_LINKS_MAX, "links", links);
+    /* users and buckets made in two clusters at once: which one lost (xdc_sync.h) */
+    a->json = json_pack("{s:o, s:i, s:o, s:o}", "cluster_id",
+                        rc == 0 ? json_string(id) : json_null(), "max_links",
+                        MGR_CLUSTER_LINKS_MAX, "links", links, "conflicts",
+                        s->xsync != NULL ? mgr_xdc_sync_conflicts_json(s->xsync) : json_array());
 }
 
 void mgr_h_cluster(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
@@ -111,6 +121,46 @@ void mgr_h_cluster(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a
     }
     mgr_clusters_live(a->json, &s->members);
     a->status = 200;
+}
+
+/* After a link change is applied: waits (the lock released meanwhile) until every running
+ * storage node holds the new links (its heartbeat's links_sum is the state's), so that every
+ * write acked after join-cluster returns is journaled for the remote, and none after
+ * remove-cluster returns is sent to it; at most MGR_LINKS_WAIT_MS. Adds "nodes_pending" (the
+ * names of those that did not yet) to the answer j. Lock held. */
+#define MGR_LINKS_WAIT_MS 15000
+
+static void wait_nodes_hold_links(struct mgr_server *s, json_t *j)
+{
+    uint64_t deadline = cn_mono_ms() + MGR_LINKS_WAIT_MS;
+    json_t *pending;
+
+    for (;;) {
+        uint64_t want = mgr_clusters_sum(s->st);
+
+        pending = json_array();
+        for (size_t i = 0; i < s->members.n; i++) {
+            const mgr_member_t *m = &s->members.v[i];
+
+            if (strcmp(m->type, CN_NODE_STORAGE) == 0 &&
+                strcmp(m->state, MGR_STATE_RUNNING) == 0 && m->links_sum != want)
+                json_array_append_new(pending, json_string(m->name));
+        }
+        if (json_array_size(pending) == 0 || cn_mono_ms() >= deadline)
+            break;
+        json_decref(pending);
+        pthread_mutex_unlock(&s->lock);
+        usleep(100 * 1000);
+        pthread_mutex_lock(&s->lock);
+    }
+    if (json_array_size(pending) > 0)
+        CN_LOG(CN_LOG_WARN, "links: %zu running storage nodes do not hold the new links after "
+               "%d s (they fetch them at their next heartbeat)", json_array_size(pending),
+               MGR_LINKS_WAIT_MS / 1000);
+    if (j != NULL)
+        json_object_set_new(j, "nodes_pending", pending);
+    else
+        json_decref(pending);
 }
 
 void mgr_h_cluster_join(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
@@ -169,6 +219,7 @@ void mgr_h_cluster_join(struct mgr_server *s, struct mgr_req *r, struct mgr_answ
         mgr_fail(a, 500, "linked, but the link does not read back (%s)", cn_strerror(rc));
         goto out;
     }
+    wait_nodes_hold_links(s, a->json);
     a->status = 201;
 out:
     OPENSSL_cleanse(secret, sizeof(secret));
@@ -210,4 +261,60 @@ void mgr_h_cluster_remove(struct mgr_server *s, struct mgr_req *r, struct mgr_an
     CN_LOG(CN_LOG_INFO, "cluster=%s: link removing", id);
     a->status = 200;
     a->json = json_pack("{s:s, s:s}", "id", id, "state", MGR_LINK_REMOVING);
+    wait_nodes_hold_links(s, a->json);
+}
+
+void mgr_h_cluster_recover(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
+{
+    const char *id = r->param[0], *bucket = NULL;
+    mgr_cluster_link_t l;
+    mgr_bucket_t b;
+    char why[512];
+    json_t *j = NULL;
+    int rc;
+
+    mgr_audit(a, "cluster", id);
+    if (!mgr_clusters_id_valid(id)) {
+        mgr_fail(a, 400, "'%.40s' is not a cluster id (16 lower-case hex digits)", id);
+        return;
+    }
+    if (r->body_len > 0) {
+        if ((j = mgr_body_json(r, a)) == NULL)
+            return;
+        bucket = json_string_value(json_object_get(j, "bucket"));
+        if (json_object_get(j, "bucket") != NULL && !json_is_null(json_object_get(j, "bucket")) &&
+            bucket == NULL) {
+            mgr_fail(a, 400, "\"bucket\" is a bucket name, or absent for every bucket");
+            goto out;
+        }
+    }
+    if ((rc = mgr_clusters_get(s->st, id, &l)) != 0 || strcmp(l.state, MGR_LINK_LINKED) != 0) {
+        mgr_fail(a, 404, "no linked cluster %s (see cluster-status)", id);
+        goto out;
+    }
+    if (bucket != NULL && bucket[0] != '\0') {
+        mgr_audit(a, "bucket", bucket);
+        if (mgr_buckets_get(s->st, bucket, &b) != 0) {
+            mgr_fail(a, 404, "no bucket named '%.80s'", bucket);
+            goto out;
+        }
+    }
+    if ((rc = mgr_xdc_recover_start(s, id, bucket, why, sizeof(why))) != 0) {
+        mgr_fail(a, rc == CN_EBUSY ? 409 : 500, "%s", why);
+        goto out;
+    }
+    a->status = 202;
+    a->json = mgr_xdc_recover_json(s, id);
+out:
+    json_decref(j);
+}
+
+void mgr_h_cluster_recover_get(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a)
+{
+    if ((a->json = mgr_xdc_recover_json(s, r->param[0])) == NULL) {
+        mgr_fail(a, 404, "no recover-cluster toward %.40s ran on this manager since it started "
+                 "(or since another one was started)", r->param[0]);
+        return;
+    }
+    a->status = 200;
 }

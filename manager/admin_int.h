@@ -100,6 +100,8 @@ void mgr_h_clusters(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *
 void mgr_h_cluster(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_cluster_join(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_cluster_remove(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_cluster_recover(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
+void mgr_h_cluster_recover_get(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 /* admin_node.c (routes without the lock) */
 void mgr_h_node_du(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);
 void mgr_h_node_property(struct mgr_server *s, struct mgr_req *r, struct mgr_answer *a);

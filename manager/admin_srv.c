@@ -368,6 +368,8 @@ static const struct mgr_route routes[] = {
     {"GET", "/v1/clusters/{}", mgr_h_cluster, 0},
     {"POST", "/v1/clusters", mgr_h_cluster_join, 0},
     {"DELETE", "/v1/clusters/{}", mgr_h_cluster_remove, 0},
+    {"POST", "/v1/clusters/{}/recover", mgr_h_cluster_recover, 0},
+    {"GET", "/v1/clusters/{}/recover", mgr_h_cluster_recover_get, 0},
     {"GET", "/v1/backup", mgr_h_backup, 0},
     {"POST", "/v1/restore", mgr_h_restore, MGR_ROUTE_BIG},
 };

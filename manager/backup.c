@@ -98,7 +98,7 @@ static int record_value(const json_t *rec, char **val, size_t *len)
 static const char *check_record(const char *key, const char *val, size_t len, int is_json)
 {
     static const char *const json_prefixes[] = {"m/", "u/", "b/", "e/", "g/", "p/", "x/",
-                                                 "s/", "l/", "t/"};
+                                                 "s/", "l/", "t/", "o/"};
     cn_ring_t *r;
 
     for (size_t i = 0; i < sizeof(json_prefixes) / sizeof(json_prefixes[0]); i++)

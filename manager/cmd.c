@@ -27,7 +27,8 @@ enum ftype {
     F_RECS,  /* recs/nrecs; wire array of [str key, bin value] */
     F_TEXT,  /* text/text_len, owned; wire str, 1..MGR_CMD_MAX_TEXT bytes, no NUL */
     F_BIN,   /* uint8_t[size] member; wire bin of exactly size bytes */
-    F_WRAPS, /* wraps/nwraps; wire array of [str name, int epoch, str master, bin wrapped] */
+    F_WRAPS, /* wraps/nwraps; wire array of [str name, int epoch, str master, bin wrapped,
+              * str origin (only when not "")] */
 };
 
 #define OPT 1u /* optional: left out when empty (strings) */
@@ -161,6 +162,8 @@ static const struct kind kinds[MGR_CMD_NKINDS] = {
                                       BIN("wrapped", link.wrapped)}},
     [MGR_CMD_XDC_STATE_PUT] = {"xdc_state_put", {{"records", F_RECS, 0, 0, 0}}},
     [MGR_CMD_XDC_TOMBSTONE_PURGE] = {"xdc_tombstone_purge", {U64("before", xclock)}},
+    [MGR_CMD_KMS_REMOTE_PUT] = {"kms_remote_put",
+                                {{"wraps", F_WRAPS, 0, 0, 0}, U64("created_ms", created_ms)}},
 };
 
 static const struct kind *kind_of(enum mgr_cmd_kind k)
@@ -325,12 +328,14 @@ void mgr_cmd_encode(const mgr_cmd_t *c, cn_buf_t *out)
                 const mgr_kms_wrap_t *kw = &c->wraps[w];
 
                 CN_ASSERT(kw->name[0] != '\0' && kw->master[0] != '\0');
-                msgpack_pack_array(&pk, 4);
+                msgpack_pack_array(&pk, kw->origin[0] != '\0' ? 5 : 4);
                 cn_msgpack_pack_str(&pk, kw->name, strlen(kw->name));
                 msgpack_pack_uint64(&pk, kw->epoch);
                 cn_msgpack_pack_str(&pk, kw->master, strlen(kw->master));
                 msgpack_pack_bin(&pk, sizeof(kw->wrapped));
                 msgpack_pack_bin_body(&pk, kw->wrapped, sizeof(kw->wrapped));
+                if (kw->origin[0] != '\0')
+                    cn_msgpack_pack_str(&pk, kw->origin, strlen(kw->origin));
             }
             break;
         case F_RECS:
@@ -393,9 +398,13 @@ static int get_wraps(const msgpack_object *o, mgr_cmd_t *c)
         const msgpack_object *r = &o->via.array.ptr[i], *v;
         mgr_kms_wrap_t w;
 
-        if (r->type != MSGPACK_OBJECT_ARRAY || r->via.array.size != 4)
+        memset(&w, 0, sizeof(w));
+        if (r->type != MSGPACK_OBJECT_ARRAY ||
+            (r->via.array.size != 4 && r->via.array.size != 5))
             return CN_ECORRUPT;
         v = r->via.array.ptr;
+        if (r->via.array.size == 5 && cn_msgpack_copy_str(&v[4], w.origin, sizeof(w.origin)) != 0)
+            return CN_ECORRUPT;
         if (cn_msgpack_copy_str(&v[0], w.name, sizeof(w.name)) != 0 ||
             get_u64(&v[1], UINT64_MAX, &w.epoch) != 0 ||
             cn_msgpack_copy_str(&v[2], w.master, sizeof(w.master)) != 0 ||

@@ -12,8 +12,10 @@
  * states; no NUL, bounded by the mgr_cmd_t member it fills; a policy document: up to
  * MGR_CMD_MAX_TEXT bytes; a link's CA), a positive int, a bin (a ring's cn_ring_encode bytes,
  * a wrapped KEK or link secret of exactly its 60 bytes), for restore an array of [str key,
- * bin value] records, or for kms_rewrap an array of [str name, int epoch, str master, bin
- * wrapped] records; xdc_state_put's records are restore's [str key, bin value] with the value a
+ * bin value] records, or for kms_rewrap and kms_remote_put an array of [str name, int epoch,
+ * str master, bin wrapped] records, with a fifth element str origin (a linked cluster's id)
+ * for an epoch of a remote key store (kms.h; always in kms_remote_put, left out for this
+ * cluster's own keys); xdc_state_put's records are restore's [str key, bin value] with the value a
  * JSON envelope (xdc_sync.h). Optional strings and the optional int "xc" (a stamp's clock) are left out when empty, so one value has one encoding.
  * Decoding is strict and never trusts the bytes (an entry may come from a peer's log one
  * day): anything but one well-formed map of the kind's known fields with the right types and
@@ -103,6 +105,7 @@ enum mgr_cmd_kind {
     MGR_CMD_XDC_STATE_PUT,      /* issue 22 (xdc_sync.h): records pulled from a linked
                                  * cluster, each with its stamp, applied by the rule */
     MGR_CMD_XDC_TOMBSTONE_PURGE, /* the tombstones stamped before `before` dropped */
+    MGR_CMD_KMS_REMOTE_PUT,     /* issue 22 (kms.h): a linked cluster's KEKs, wrapped here */
     MGR_CMD_NKINDS
 };
 
@@ -144,7 +147,8 @@ typedef struct mgr_cmd {
                                     * user.secret and created_ms) */
     mgr_kms_wrap_t kms;            /* kms_key_create (epoch 1, not sent), kms_key_rotate: the
                                     * name and its new epoch's wrapped KEK; with created_ms */
-    mgr_kms_wrap_t *wraps;         /* kms_rewrap: the epochs rewrapped, at most
+    mgr_kms_wrap_t *wraps;         /* kms_rewrap: the epochs rewrapped; kms_remote_put: the
+                                    * epochs copied (with created_ms); at most
                                     * MGR_KMS_REWRAP_MAX; owned */
     size_t nwraps;
     char cluster_id[MGR_CLUSTER_ID_LEN + 1]; /* cluster_id_set: this cluster's id, with
@@ -172,7 +176,7 @@ void mgr_cmd_set_ring(mgr_cmd_t *c, const cn_ring_t *r);
 void mgr_cmd_set_text(mgr_cmd_t *c, const char *text, size_t len);
 /** Appends a copy of one record to a restore entry. */
 void mgr_cmd_add_rec(mgr_cmd_t *c, const char *key, const void *val, size_t vlen);
-/** Appends a copy of one wrap to a kms_rewrap entry. */
+/** Appends a copy of one wrap to a kms_rewrap or kms_remote_put entry. */
 void mgr_cmd_add_wrap(mgr_cmd_t *c, const mgr_kms_wrap_t *w);
 
 /** Appends the encoding of c to out. c must be a complete entry of a known kind (its

@@ -226,6 +226,7 @@ static int fill(mgr_fsm_t *f, const mgr_cmd_t *c, mgr_batch_t *b, int *why)
     case MGR_CMD_KMS_KEY_CREATE:
     case MGR_CMD_KMS_KEY_ROTATE:
     case MGR_CMD_KMS_REWRAP:
+    case MGR_CMD_KMS_REMOTE_PUT:
         return mgr__kms_apply(f->st, c, b);
     case MGR_CMD_CLUSTER_ID_SET:
     case MGR_CMD_CLUSTER_LINK_ADD:

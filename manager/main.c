@@ -27,6 +27,7 @@
 #include "common/proc.h"
 #include "manager/clusters.h"
 #include "manager/manager.h"
+#include "manager/xdc_recover.h"
 #include "manager/xdc_sync.h"
 
 #define MGR_CRON_MS 100
@@ -402,6 +403,7 @@ int main(int argc, char **argv)
     CN_LOG(CN_LOG_INFO, "manager stopped");
 
     mgr_watch_stop(s);
+    mgr_xdc_recover_stop(s);
 out_admin:
     mgr_admin_stop(s);
 out_rpc:

@@ -95,6 +95,7 @@ struct mgr_server {
     int clusters_busy;             /* [lock] an entry of mgr_clusters_cron is in flight */
     struct mgr_xdc_sync *xsync;      /* [lock] users and buckets between linked clusters
                                     * (xdc_sync.h): conflicts, what each remote sent */
+    struct mgr_xdc_recover *xrecover; /* [lock] recover-cluster's job (xdc_recover.h) */
 };
 
 /* inval.c: the gateways' cache invalidation feed. [lock] */
@@ -135,6 +136,12 @@ int mgr_xdc_secret(struct mgr_server *s, const char *peer, char *secret, size_t 
 /** The comma-joined link listener addresses of the running storage nodes of ms that reported
  *  one ("" for none; cut at an address boundary). Lock held. */
 void mgr_xdc_nodes_csv(const mgr_members_t *ms, char *out, size_t outlen);
+/** A blocking call to the linked cluster remote's leader: its managers' link listeners in
+ *  turn (TLS, the link's secret, this cluster's id), until one answers other than
+ *  CN_ENOTLEADER. Not the loop thread; takes s->lock itself, never across the call. Takes
+ *  ownership of req. 0 with *resp (free it; its rc may be an error) or an error (why). */
+int mgr_xdc_call_sync(struct mgr_server *s, const char *remote, cn_msg_t *req,
+                      uint64_t timeout_ms, cn_msg_t **resp, char *why, size_t whylen);
 
 /** Starts the admin HTTP API (its own thread) on conf.admin_listen; fills admin_port. */
 int mgr_admin_start(struct mgr_server *s);

@@ -73,6 +73,8 @@ typedef struct mgr_member {
     int have_cache;                /* a gateway's last reported cache counters (memory) */
     uint64_t cache[MGR_GW_CACHE_NFIELDS];
     char xdc_addr[MGR_XDC_ADDR_MAX]; /* a storage node's link listener, "" = none (memory) */
+    uint64_t links_sum;            /* the links it holds (get_links' sum; memory): a link is
+                                    * in force on it once this is the state's */
     int have_xdc;                  /* it sent xdc_stats in its last heartbeat (memory) */
     size_t n_xdc;
     mgr_xdc_stat_t xdc[MGR_XDC_STATS_MAX]; /* its last xdc_stats (memory) */

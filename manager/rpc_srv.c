@@ -61,6 +61,12 @@ static void put_sync_fields(struct mgr_server *s, cn_msg_t *resp, mgr_member_t *
     cn_msg_set_u64(resp, "r", s->levels.r);
     cn_msg_set_u64(resp, "d", s->levels.d);
     cn_msg_set_u64(resp, "links_sum", mgr_clusters_sum(s->st));
+    {
+        char origins[MGR_KMS_ORIGINS_MAX * (MGR_CLUSTER_ID_LEN + 1)];
+
+        mgr_kms_origins_csv(s->st, origins, sizeof(origins));
+        cn_msg_set_str(resp, "kms_origins", origins);
+    }
     if (m->log_level_set)
         cn_msg_set_u64(resp, "log_level", (uint64_t)m->log_level);
 }
@@ -166,6 +172,8 @@ static void xdc_fields(struct rpc_call *c, mgr_member_t *m)
 
     if (cn_msg_get_str(c->req, "xdc_addr", addr, sizeof(addr)) != 0)
         addr[0] = '\0';
+    if (cn_msg_get_u64(c->req, "links_sum", &m->links_sum) != 0)
+        m->links_sum = 0;
     if (mgr_members_xdc_report(m, addr, have_stats ? stats.ptr : NULL, stats.len,
                                cn_now_ms()) != 0)
         CN_LOG(CN_LOG_DEBUG, "node=%s: xdc_addr or xdc_stats of its heartbeat do not parse",
@@ -424,15 +432,19 @@ static int op_get_key(struct rpc_call *c)
     return 0;
 }
 
-/* Answers c with the KEK of (name, epoch) from this manager's state. */
-static int kms_answer(struct rpc_call *c, const char *name, uint64_t epoch)
+/* Answers c with the KEK of (name, epoch) of the store of origin ("": this cluster's own)
+ * from this manager's state. */
+static int kms_answer(struct rpc_call *c, const char *origin, const char *name,
+                      uint64_t epoch)
 {
     uint8_t kek[CN_SSE_KEY_LEN];
     uint64_t got = 0;
     int rc;
 
-    if ((rc = mgr_kms_get(c->s->st, &c->s->kms, name, epoch, &got, kek)) != 0)
+    if ((rc = mgr_kms_get_of(c->s->st, &c->s->kms, origin, name, epoch, &got, kek)) != 0)
         return rc;
+    if (origin[0] != '\0')
+        cn_msg_set_str(c->resp, "origin", origin);
     cn_msg_set_str(c->resp, "name", name);
     cn_msg_set_u64(c->resp, "epoch", got);
     cn_msg_set_bytes(c->resp, "key", kek, sizeof(kek));
@@ -440,13 +452,20 @@ static int kms_answer(struct rpc_call *c, const char *name, uint64_t epoch)
     return 0;
 }
 
-/* The fields of a kms_key request: 0, or CN_EINVAL for a malformed one. */
-static int kms_fields(const cn_msg_t *req, char name[CN_KMS_NAME_MAX + 2], uint64_t *epoch,
-                      uint64_t *create)
+/* The fields of a kms_key request: 0, or CN_EINVAL for a malformed one (origin: "" when
+ * absent, else a cluster id). */
+static int kms_fields(const cn_msg_t *req, char origin[MGR_CLUSTER_ID_LEN + 2],
+                      char name[CN_KMS_NAME_MAX + 2], uint64_t *epoch, uint64_t *create)
 {
     int rc;
 
     *epoch = *create = 0;
+    origin[0] = '\0';
+    if ((rc = cn_msg_get_str(req, "origin", origin, MGR_CLUSTER_ID_LEN + 2)) != 0 &&
+        rc != CN_ENOENT)
+        return CN_EINVAL;
+    if (rc == 0 && origin[0] != '\0' && !mgr_clusters_id_valid(origin))
+        return CN_EINVAL;
     if (cn_msg_get_str(req, "name", name, CN_KMS_NAME_MAX + 2) != 0 || !cn_kms_name_valid(name))
         return CN_EINVAL;
     if (((rc = cn_msg_get_u64(req, "epoch", epoch)) != 0 && rc != CN_ENOENT) ||
@@ -461,14 +480,14 @@ static int kms_fields(const cn_msg_t *req, char name[CN_KMS_NAME_MAX + 2], uint6
 static void kms_created(void *arg, int rc, int why)
 {
     struct rpc_call *c = arg;
-    char name[CN_KMS_NAME_MAX + 2];
+    char name[CN_KMS_NAME_MAX + 2], origin[MGR_CLUSTER_ID_LEN + 2];
     uint64_t epoch, create;
 
     CN_CHECK_OBJ(c, RPC_CALL_MAGIC);
-    if ((rc == 0 || rc == CN_EEXIST) && kms_fields(c->req, name, &epoch, &create) == 0) {
+    if ((rc == 0 || rc == CN_EEXIST) && kms_fields(c->req, origin, name, &epoch, &create) == 0) {
         if (rc == 0)
             CN_LOG(CN_LOG_INFO, "kms=%s: created on first use", name);
-        rc = kms_answer(c, name, epoch);
+        rc = kms_answer(c, origin, name, epoch);
     }
     finish(c, rc);
 }
@@ -492,19 +511,21 @@ static int not_leader(struct rpc_call *c)
  * create it, sends the client to the leader (CN_ENOTLEADER), whose state is the one that
  * says CN_ENOENT; create = 1 there proposes "aws/s3" (kms_key_create) and answers once it
  * is applied. The key travels as the object data does, over the authenticated cluster RPC
- * (docs/SECURITY.md, "The key service"). */
+ * (docs/SECURITY.md, "The key service"). With origin (a linked cluster's id, issue 22) the
+ * KEK comes from that cluster's store copied here (kms.h, o/<origin>/<name>), never created
+ * (create with an origin: CN_EPERM). */
 static int op_kms_key(struct rpc_call *c, int leader)
 {
-    char name[CN_KMS_NAME_MAX + 2];
+    char name[CN_KMS_NAME_MAX + 2], origin[MGR_CLUSTER_ID_LEN + 2];
     uint64_t epoch, create;
     mgr_cmd_t cmd;
     int rc;
 
-    if (kms_fields(c->req, name, &epoch, &create) != 0)
+    if (kms_fields(c->req, origin, name, &epoch, &create) != 0)
         return CN_EINVAL;
-    if (create && strcmp(name, CN_KMS_BUILTIN) != 0)
+    if (create && (strcmp(name, CN_KMS_BUILTIN) != 0 || origin[0] != '\0'))
         return CN_EPERM;
-    if ((rc = kms_answer(c, name, epoch)) != CN_ENOENT)
+    if ((rc = kms_answer(c, origin, name, epoch)) != CN_ENOENT)
         return rc;
     if (!leader)
         return not_leader(c);

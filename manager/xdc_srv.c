@@ -2,7 +2,9 @@
  * manager/xdc_srv.c: the manager's link listener (issue 22, multi-datacenter replication;
  * docs/PROTOCOL.md "The link listener"): a second RPC server on [xdc] listen, TLS only, that
  * other clusters (their storage nodes and managers) call. It serves the link ops alone
- * (xdc_nodes today); any other op is CN_ENOTSUP, so a linked cluster never reaches the
+ * (xdc_nodes, xdc_state, and recover-cluster's xdc_range_hash and xdc_requeue, which fan out
+ * to this cluster's storage nodes with blocking calls on the libuv thread pool and answer
+ * from there, at most XDC_JOBS at once); any other op is CN_ENOTSUP, so a linked cluster never reaches the
  * cluster RPC (register, get_users, kms_key...), which keeps the cluster secret.
  * Authentication: the client's hello name is its cluster's id, optionally "/" and a node name
  * ("3f1c0a9e5b7d2c44/storage0"); its secret is the shared secret of this cluster's link to
@@ -26,9 +28,13 @@
 #include "common/proc.h"
 #include "common/proto.h"
 #include "manager/clusters.h"
+#include "common/work.h"
+#include "manager/xdc_recover.h"
 #include "manager/xdc_sync.h"
 
 #define XDC_NODES_MAX 8192 /* bytes of xdc_nodes' comma-joined list */
+#define XDC_JOB_MAGIC 0x58444a42u /* "XDJB" */
+#define XDC_JOBS 2                /* recover-cluster ops on the thread pool at once */
 
 /* The cluster id of a hello name ("ID" or "ID/NODE") into id: 0, or CN_EINVAL. */
 static int peer_cluster(const char *peer, char id[MGR_CLUSTER_ID_LEN + 1])
@@ -125,8 +131,9 @@ static int op_xdc_nodes(struct mgr_server *s, cn_msg_t *resp)
     return 0;
 }
 
-/* xdc_state {since}: this cluster's users, keys and buckets stamped after since, for the
- * remote cluster id, its secrets sealed by that link's key (xdc_sync.h). Lock held. */
+/* xdc_state {since}: this cluster's users, keys and buckets stamped after since, and its own
+ * KEKs, for the remote cluster id, secrets and KEKs sealed by that link's key (xdc_sync.h,
+ * xdc_keys.h). Lock held. */
 static int op_xdc_state(struct mgr_server *s, const char *id, const cn_msg_t *req,
                         cn_msg_t *resp)
 {
@@ -145,7 +152,7 @@ static int op_xdc_state(struct mgr_server *s, const char *id, const cn_msg_t *re
     if ((rc = mgr_clusters_secret(s->st, &s->kms, id, raw)) != 0)
         return CN_EAUTH;
     cn_buf_init(&body);
-    rc = mgr_xdc_sync_dump(s->st, raw, since, MGR_XDC_DUMP_LIMIT, &body);
+    rc = mgr_xdc_sync_dump(s->st, &s->kms, raw, since, MGR_XDC_DUMP_LIMIT, &body);
     OPENSSL_cleanse(raw, sizeof(raw));
     if (rc == 0) {
         void *data = cn_buf_steal(&body, &len);
@@ -154,6 +161,134 @@ static int op_xdc_state(struct mgr_server *s, const char *id, const cn_msg_t *re
     }
     cn_buf_dispose(&body);
     return rc;
+}
+
+/* ---- recover-cluster's ops (xdc_recover.h), on the thread pool --------------------------- */
+
+struct xdc_job {
+    uint32_t magic;
+    uv_work_t work;
+    struct mgr_server *s;
+    cn_rpc_conn_t *conn;
+    cn_msg_t *req, *resp;
+    char why[512];
+};
+
+static int xdc_jobs; /* loop thread only */
+
+/* xdc_range_hash: range_hash's fields (prefix, depth, hash_prefix, bits, list, select) asked
+ * of every running storage node of this cluster, added up: the summary wire form (count =
+ * the children) or the lists one after the other. */
+static int job_range_hash(struct xdc_job *j)
+{
+    struct mgr_rh_q q = {0};
+    uint64_t depth, value, bits, list;
+    cn_rh_summary_t sum = {0};
+    cn_buf_t out;
+    size_t len, n = 0;
+    int rc;
+
+    if (cn_msg_opt_bytes(j->req, "prefix", &q.prefix) != 0 ||
+        cn_msg_opt_bytes(j->req, "select", &q.select) != 0 ||
+        cn_msg_opt_u64(j->req, "depth", 0, &depth) != 0 ||
+        cn_msg_opt_u64(j->req, "hash_prefix", 0, &value) != 0 ||
+        cn_msg_opt_u64(j->req, "bits", 0, &bits) != 0 ||
+        cn_msg_opt_u64(j->req, "list", 0, &list) != 0 || list > 1 ||
+        depth > CN_RH_MAX_DEPTH || bits > CN_RH_MAX_BITS || depth + bits > CN_RH_MAX_DEPTH)
+        return CN_EINVAL;
+    q.range = (cn_rh_range_t){(uint32_t)depth, value};
+    q.bits = (uint32_t)bits;
+    q.list = (int)list;
+    if (cn_rh_range_check(q.range) != 0 ||
+        (q.select.len > 0 && (!q.list || q.select.len != cn_rh_select_len(q.bits))))
+        return CN_EINVAL;
+    cn_buf_init(&out);
+    if (!q.list && (rc = cn_rh_summary_init(&sum, q.range, q.bits)) != 0)
+        goto out;
+    if ((rc = mgr_xdc_rh_cluster(j->s, &q, q.list ? NULL : &sum, &out, j->why,
+                                 sizeof(j->why))) != 0)
+        goto out;
+    if (!q.list)
+        n = cn_rh_summary_encode(&sum, &out);
+    cn_msg_set_u64(j->resp, "version", CN_RH_VERSION);
+    if (!q.list)
+        cn_msg_set_u64(j->resp, "children", n);
+    if (out.len > 0) {
+        void *p = cn_buf_steal(&out, &len); /* before len is read */
+
+        cn_msg_set_body(j->resp, p, len);
+    }
+out:
+    if (sum.magic != 0)
+        cn_rh_summary_dispose(&sum);
+    cn_buf_dispose(&out);
+    return rc;
+}
+
+/* xdc_requeue {keys}: passed to this cluster's nodes, answered {queued}. */
+static int job_requeue(struct xdc_job *j)
+{
+    cn_slice_t keys;
+    uint64_t queued = 0;
+    int rc;
+
+    if (cn_msg_get_bytes(j->req, "keys", &keys) != 0)
+        return CN_EINVAL;
+    rc = mgr_xdc_requeue_cluster(j->s, keys, &queued, j->why, sizeof(j->why));
+    cn_msg_set_u64(j->resp, "queued", queued);
+    return rc;
+}
+
+static void job_run(uv_work_t *w)
+{
+    struct xdc_job *j = w->data;
+    int rc;
+
+    CN_CHECK_OBJ(j, XDC_JOB_MAGIC);
+    rc = strcmp(cn_msg_op(j->req), CN_OP_XDC_REQUEUE) == 0 ? job_requeue(j) : job_range_hash(j);
+    if (rc != 0)
+        cn_msg_set_str(j->resp, "error", j->why[0] != '\0' ? j->why : cn_strerror(rc));
+    cn_msg_set_rc(j->resp, rc);
+}
+
+static void job_done(uv_work_t *w, int status)
+{
+    struct xdc_job *j = w->data;
+
+    CN_CHECK_OBJ(j, XDC_JOB_MAGIC);
+    xdc_jobs--;
+    if (status != 0)
+        cn_msg_set_rc(j->resp, CN_ECANCELED);
+    if (cn_msg_rc(j->resp) != 0)
+        CN_LOG(CN_LOG_WARN, "op=%s peer=%.80s rc=%s why=%s: link op failed", cn_msg_op(j->req),
+               cn_rpc_conn_peer(j->conn), cn_strerror(cn_msg_rc(j->resp)), j->why);
+    cn_rpc_reply(j->conn, j->req, j->resp);
+    j->magic = 0;
+    cn_free(j);
+}
+
+/* Queues a recover-cluster op; the leader's only (its members are the heartbeats'). Lock
+ * held; the job takes it itself. 0 (answered later) or the code to answer now. */
+static int job_start(struct mgr_server *s, cn_rpc_conn_t *conn, cn_msg_t *req, cn_msg_t *resp)
+{
+    struct xdc_job *j;
+
+    if (!mgr_raft_is_leader(s)) {
+        cn_msg_set_str(resp, "leader", "");
+        return CN_ENOTLEADER;
+    }
+    if (xdc_jobs >= XDC_JOBS)
+        return CN_EBUSY;
+    j = cn_calloc(1, sizeof(*j));
+    j->magic = XDC_JOB_MAGIC;
+    j->s = s;
+    j->conn = conn;
+    j->req = req;
+    j->resp = resp;
+    j->work.data = j;
+    xdc_jobs++; /* first: a refused job's job_done runs before cn_work_queue returns */
+    cn_work_queue(&s->loop, &j->work, job_run, job_done, cn_msg_op(req));
+    return 0;
 }
 
 static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
@@ -172,8 +307,12 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
         rc = op_xdc_nodes(s, resp);
     else if (strcmp(op, CN_OP_XDC_STATE) == 0)
         rc = op_xdc_state(s, id, req, resp);
-    else
+    else if (strcmp(op, CN_OP_XDC_RANGE_HASH) != 0 && strcmp(op, CN_OP_XDC_REQUEUE) != 0)
         rc = CN_ENOTSUP;
+    else if ((rc = job_start(s, conn, req, resp)) == 0) {
+        pthread_mutex_unlock(&s->lock);
+        return; /* job_done answers */
+    }
     pthread_mutex_unlock(&s->lock);
     if (rc != 0 && rc != CN_ENOTLEADER)
         CN_LOG(CN_LOG_DEBUG, "op=%.32s peer=%.80s rc=%s: link listener", op, peer,
@@ -247,6 +386,29 @@ static int nth_addr(const char *csv, size_t n, char *out, size_t cap)
     return CN_ENOENT;
 }
 
+/* A TLS context for the link to id with its own CA into *tls (NULL: it was joined without
+ * one; [xdc] ca_file checks it). 0 or CN_EIO. Lock held. */
+static int link_ca_tls(struct mgr_server *s, const char *id, cn_rpc_tls_t **tls)
+{
+    char path[4200], *pem = NULL;
+    size_t pem_len = 0;
+    FILE *f;
+    int rc;
+
+    *tls = NULL;
+    if (mgr_clusters_ca(s->st, id, &pem, &pem_len) != 0)
+        return 0;
+    snprintf(path, sizeof(path), "%s/xdc-%s.ca.pem", s->conf.data_dir, id);
+    f = fopen(path, "w");
+    rc = f == NULL || fwrite(pem, 1, pem_len, f) != pem_len;
+    if (f != NULL && fclose(f) != 0)
+        rc = 1;
+    cn_free(pem);
+    if (rc != 0 || cn_rpc_tls_client_new(path, tls) != 0)
+        return CN_EIO;
+    return 0;
+}
+
 /* A client for p's current address; lock held. */
 static int pull_client(struct xdc_pull *p)
 {
@@ -254,8 +416,6 @@ static int pull_client(struct xdc_pull *p)
     char addr[128], host[64], self[MGR_CLUSTER_ID_LEN + 1], hex[2 * MGR_CLUSTER_SECRET_LEN + 1];
     uint8_t raw[MGR_CLUSTER_SECRET_LEN];
     cn_rpc_client_opts_t o = {0};
-    char *pem = NULL;
-    size_t pem_len = 0;
     int rc, port;
 
     if (p->c != NULL)
@@ -268,19 +428,8 @@ static int pull_client(struct xdc_pull *p)
     if (cn_parse_hostport(addr, host, sizeof(host), &port) != 0 ||
         mgr_clusters_id(s->st, self) != 0)
         return CN_EINVAL;
-    if (p->tls == NULL && mgr_clusters_ca(s->st, p->id, &pem, &pem_len) == 0) {
-        char path[4200];
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/xdc-%s.ca.pem", s->conf.data_dir, p->id);
-        f = fopen(path, "w");
-        rc = f == NULL || fwrite(pem, 1, pem_len, f) != pem_len;
-        if (f != NULL && fclose(f) != 0)
-            rc = 1;
-        cn_free(pem);
-        if (rc != 0 || cn_rpc_tls_client_new(path, &p->tls) != 0)
-            return CN_EIO;
-    }
+    if (p->tls == NULL && (rc = link_ca_tls(s, p->id, &p->tls)) != 0)
+        return rc;
     if (p->tls == NULL && s->xdc_client_tls == NULL)
         return CN_ENOTSUP; /* nothing to check the remote's certificate with */
     if ((rc = mgr_clusters_secret(s->st, &s->kms, p->id, raw)) != 0)
@@ -342,6 +491,70 @@ static void fetch_state(void *ctx, mgr_xdc_sync_t *xs, const char *remote,
     req = cn_msg_new(CN_OP_XDC_STATE);
     cn_msg_set_u64(req, "since", since);
     cn_rpc_call(p->c, req, MGR_XDC_CALL_MS, on_state, p);
+}
+
+int mgr_xdc_call_sync(struct mgr_server *s, const char *remote, cn_msg_t *req,
+                      uint64_t timeout_ms, cn_msg_t **resp, char *why, size_t whylen)
+{
+    char managers[MGR_CLUSTER_MANAGERS_LEN + 1], self[MGR_CLUSTER_ID_LEN + 1];
+    char hex[2 * MGR_CLUSTER_SECRET_LEN + 1], addr[128], host[64];
+    uint8_t raw[MGR_CLUSTER_SECRET_LEN];
+    cn_rpc_tls_t *own = NULL; /* this call's own: s->xdc_client_tls goes at mgr_xdc_stop */
+    mgr_cluster_link_t l;
+    int rc, port, ok;
+
+    *resp = NULL;
+    pthread_mutex_lock(&s->lock);
+    if ((rc = mgr_clusters_get(s->st, remote, &l)) != 0 || strcmp(l.state, MGR_LINK_LINKED) != 0) {
+        snprintf(why, whylen, "no linked cluster %s", remote);
+        rc = rc != 0 ? rc : CN_ENOENT;
+    } else if ((rc = mgr_clusters_id(s->st, self)) != 0) {
+        snprintf(why, whylen, "this cluster has no id yet");
+    } else if ((rc = link_ca_tls(s, remote, &own)) != 0 ||
+               (own == NULL && (rc = s->conf.xdc_ca[0] != '\0'
+                                         ? cn_rpc_tls_client_new(s->conf.xdc_ca, &own)
+                                         : CN_ENOTSUP) != 0)) {
+        snprintf(why, whylen, "nothing to check cluster %s's certificate with (its link's CA "
+                 "or [xdc] ca_file does not load, or neither is set)", remote);
+    } else if ((rc = mgr_clusters_secret(s->st, &s->kms, remote, raw)) != 0) {
+        snprintf(why, whylen, "the link's secret does not unwrap here (%s)", cn_strerror(rc));
+    }
+    if ((ok = rc == 0)) {
+        snprintf(managers, sizeof(managers), "%s", l.managers);
+        cn_hex(raw, sizeof(raw), hex);
+        OPENSSL_cleanse(raw, sizeof(raw));
+        rc = CN_EINVAL; /* no address at all */
+        snprintf(why, whylen, "cluster %s has no manager address", remote);
+    }
+    pthread_mutex_unlock(&s->lock);
+    /* every manager in turn until one answers as the leader */
+    for (size_t i = 0; ok; i++) {
+        cn_rpc_client_opts_t o = {.secret = hex, .self_name = self, .tls = own};
+
+        if (nth_addr(managers, i, addr, sizeof(addr)) != 0)
+            break;
+        if (cn_parse_hostport(addr, host, sizeof(host), &port) != 0)
+            continue;
+        o.host = host;
+        o.port = port;
+        rc = cn_rpc_call_sync_opts(&o, cn_msg_dup(req), timeout_ms, resp);
+        if (rc == 0 && cn_msg_rc(*resp) != CN_ENOTLEADER)
+            break;
+        if (rc == 0) {
+            rc = CN_ENOTLEADER;
+            cn_msg_free(*resp);
+            *resp = NULL;
+        }
+        snprintf(why, whylen, "cluster %s's manager %s: %s", remote, addr, cn_strerror(rc));
+    }
+    OPENSSL_cleanse(hex, sizeof(hex));
+    cn_rpc_tls_free(own);
+    cn_msg_free(req);
+    if (rc != 0) {
+        cn_msg_free(*resp);
+        *resp = NULL;
+    }
+    return rc;
 }
 
 int mgr_xdc_start(struct mgr_server *s)

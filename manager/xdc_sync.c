@@ -22,6 +22,7 @@
 #include "manager/buckets.h"
 #include "manager/cmd.h"
 #include "manager/users.h"
+#include "manager/xdc_keys.h"
 
 #define XS_MAGIC 0x78647373u /* "xdss" */
 #define NONCE_LEN 12
@@ -199,7 +200,7 @@ static size_t aad_of(const char *key, char *out, size_t cap)
 
 /* AES-256-GCM of p[0..n) under k, bound to the record's key: a new string, base64 of nonce |
  * ciphertext | tag; NULL on an OpenSSL failure. */
-static char *seal(const uint8_t k[32], const char *key, const char *p, size_t n)
+char *mgr__xdc_sync_seal(const uint8_t k[32], const char *key, const char *p, size_t n)
 {
     char aad[KEY_MAX + sizeof(MGR_XDC_INFO) + 2];
     size_t alen = aad_of(key, aad, sizeof(aad)), blen = NONCE_LEN + n + TAG_LEN;
@@ -225,8 +226,8 @@ static char *seal(const uint8_t k[32], const char *key, const char *p, size_t n)
 
 /* Opens a sealed record: 0 with *out (NUL-terminated, cn_free; the caller wipes it) and
  * *outlen, CN_ECORRUPT (not base64 of a sealed record), CN_EACCES (does not open). */
-static int unseal(const uint8_t k[32], const char *key, const char *b64, char **out,
-                  size_t *outlen)
+int mgr__xdc_sync_unseal(const uint8_t k[32], const char *key, const char *b64, char **out,
+                         size_t *outlen)
 {
     char aad[KEY_MAX + sizeof(MGR_XDC_INFO) + 2];
     size_t alen = aad_of(key, aad, sizeof(aad)), n = strlen(b64), blen = 0, plen;
@@ -351,8 +352,9 @@ static int drec_cmp(const void *pa, const void *pb)
     return c != 0 ? c : strcmp(a->key, b->key);
 }
 
-int mgr_xdc_sync_dump(mgr_state_t *st, const uint8_t secret[MGR_CLUSTER_SECRET_LEN],
-                      uint64_t since, size_t limit, cn_buf_t *out)
+int mgr_xdc_sync_dump(mgr_state_t *st, const mgr_kms_masters_t *m,
+                      const uint8_t secret[MGR_CLUSTER_SECRET_LEN], uint64_t since, size_t limit,
+                      cn_buf_t *out)
 {
     static const char *const prefixes[] = {"u/", "b/", "p/", "x/"};
     struct dctx d = {st, since, NULL, 0, 0, 0};
@@ -400,7 +402,7 @@ int mgr_xdc_sync_dump(mgr_state_t *st, const uint8_t secret[MGR_CLUSTER_SECRET_L
         if (r->deleted) {
             json_object_set_new(j, "d", json_true());
         } else if (key_kind(r->key, bucket) == RK_USER) {
-            char *sealed = seal(k, r->key, val, vlen);
+            char *sealed = mgr__xdc_sync_seal(k, r->key, val, vlen);
 
             OPENSSL_cleanse(val, vlen);
             if (sealed == NULL) {
@@ -419,6 +421,8 @@ int mgr_xdc_sync_dump(mgr_state_t *st, const uint8_t secret[MGR_CLUSTER_SECRET_L
     }
     json_object_set_new(doc, "max", json_integer((json_int_t)max));
     json_object_set_new(doc, "more", json_boolean(n < d.n));
+    if ((rc = mgr__xdc_keys_dump(st, m, k, doc)) != 0)
+        goto out;
     text = json_dumps(doc, JSON_COMPACT);
     cn_buf_append(out, text, strlen(text));
     free(text);
@@ -573,7 +577,7 @@ static int read_rec(const json_t *j, const uint8_t k[32], struct inrec *r)
     if (r->kind == RK_USER) { /* only sealed */
         if (e == NULL || v != NULL)
             return CN_ECORRUPT;
-        if ((rc = unseal(k, key, e, &r->val, &r->vlen)) != 0)
+        if ((rc = mgr__xdc_sync_unseal(k, key, e, &r->val, &r->vlen)) != 0)
             return rc;
     } else {
         if (v == NULL || e != NULL)
@@ -686,21 +690,22 @@ static char *envelope(const struct inrec *r, size_t *len)
     return text;
 }
 
-int mgr_xdc_sync_apply(mgr_xdc_sync_t *xs, mgr_fsm_t *f, const char *remote,
-                       const uint8_t secret[MGR_CLUSTER_SECRET_LEN], const void *dump,
-                       size_t len, uint64_t now_ms, mgr_fsm_done_fn done, void *arg,
-                       uint64_t *max, int *more)
+int mgr_xdc_sync_apply(mgr_xdc_sync_t *xs, mgr_fsm_t *f, const mgr_kms_masters_t *m,
+                       const char *remote, const uint8_t secret[MGR_CLUSTER_SECRET_LEN],
+                       const void *dump, size_t len, uint64_t now_ms, mgr_fsm_done_fn done,
+                       void *arg, uint64_t *max, int *more)
 {
     mgr_state_t *st = mgr_fsm_state(f);
     json_t *doc = NULL, *recs, *j;
     struct inrec *r = NULL;
     uint8_t k[32];
     size_t n = 0, i;
-    mgr_cmd_t cmd;
+    mgr_cmd_t cmd, keys;
     int rc;
 
     CN_CHECK_OBJ(xs, XS_MAGIC);
     mgr_cmd_init(&cmd, MGR_CMD_XDC_STATE_PUT);
+    mgr_cmd_init(&keys, MGR_CMD_KMS_REMOTE_PUT);
     if (len == 0 || len > MGR_XDC_DUMP_MAX ||
         (doc = json_loadb(dump, len, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
         !json_is_object(doc) || json_integer_value(json_object_get(doc, "v")) != 1 ||
@@ -721,6 +726,10 @@ int mgr_xdc_sync_apply(mgr_xdc_sync_t *xs, mgr_fsm_t *f, const char *remote,
                 goto out;
             }
     }
+    mgr_cmd_dispose(&keys);
+    if ((rc = mgr__xdc_keys_read(st, m, remote, k, json_object_get(doc, "keks"), now_ms,
+                                 &keys)) != 0)
+        goto out;
     if (max != NULL)
         *max = (uint64_t)json_integer_value(json_object_get(doc, "max"));
     if (more != NULL)
@@ -745,8 +754,11 @@ int mgr_xdc_sync_apply(mgr_xdc_sync_t *xs, mgr_fsm_t *f, const char *remote,
             free(env);
         }
     }
-    CN_LOG(CN_LOG_DEBUG, "remote=%s records=%zu winners=%zu", remote, n, cmd.nrecs);
+    CN_LOG(CN_LOG_DEBUG, "remote=%s records=%zu winners=%zu keys=%zu", remote, n, cmd.nrecs,
+           keys.nwraps);
     rc = 0;
+    if (keys.nwraps > 0) /* before the records: done answers for those alone */
+        mgr_fsm_propose(f, &keys, NULL, NULL);
     if (cmd.nrecs == 0) {
         if (done != NULL)
             done(arg, 0, MGR_WHY_NONE);
@@ -760,6 +772,7 @@ out:
     for (i = 0; i < cmd.nrecs; i++)
         OPENSSL_cleanse(cmd.recs[i].val, cmd.recs[i].vlen);
     mgr_cmd_dispose(&cmd);
+    mgr_cmd_dispose(&keys);
     inrecs_free(r, n);
     json_decref(doc);
     OPENSSL_cleanse(k, sizeof(k));
@@ -1302,8 +1315,8 @@ void mgr_xdc_sync_fetched(mgr_xdc_sync_t *xs, const char *remote, int rc, const 
     r->in_flight = 0;
     if (rc == 0 && xs->f != NULL &&
         (rc = mgr_clusters_secret(mgr_fsm_state(xs->f), xs->m, remote, secret)) == 0) {
-        rc = mgr_xdc_sync_apply(xs, xs->f, remote, secret, body, len, xs->now_ms, NULL, NULL,
-                                &max, &more);
+        rc = mgr_xdc_sync_apply(xs, xs->f, xs->m, remote, secret, body, len, xs->now_ms, NULL,
+                                NULL, &max, &more);
         OPENSSL_cleanse(secret, sizeof(secret));
     }
     if (rc != 0) {

@@ -10,8 +10,9 @@
  *   p/<bucket>                the bucket policy
  *   x/<bucket>/<name>         each named configuration (versioning, lifecycle, CORS, tagging,
  *                             object lock, encryption, redundancy, replication, ...)
- * Not replicated: members, rings, levels, endpoints, the group, the key service's KEKs
- * (step 4 sends those), the cluster id and the links themselves.
+ * Not replicated: members, rings, levels, endpoints, the group, the cluster id and the links
+ * themselves. The key service's own KEKs ride in the same dump, sealed, into the remote key
+ * stores o/<origin>/ (xdc_keys.h), never mixed with the local keys.
  *
  * The stamp. Each replicated record has a version stamp (clock, origin): clock an HLC value
  * (common/clock.h, ns since the epoch, strictly increasing in a process), origin the id of
@@ -139,10 +140,12 @@ int mgr_xdc_sync_stamp_get(mgr_state_t *st, const char *key, mgr_xdc_stamp_t *ou
 int mgr_xdc_sync_key(const uint8_t secret[MGR_CLUSTER_SECRET_LEN], uint8_t key[32]);
 
 /** Appends to out the dump of st for a link whose shared secret is secret (see the header):
- *  records with clock > since (0: all), at most limit (0: all) without splitting a clock.
+ *  records with clock > since (0: all), at most limit (0: all) without splitting a clock;
+ *  with m (the master keys; NULL: none) also this cluster's own KEKs, sealed (xdc_keys.h).
  *  0, CN_EIO (a read or OpenSSL failed; out may hold a part: discard it). */
-int mgr_xdc_sync_dump(mgr_state_t *st, const uint8_t secret[MGR_CLUSTER_SECRET_LEN],
-                      uint64_t since, size_t limit, cn_buf_t *out);
+int mgr_xdc_sync_dump(mgr_state_t *st, const mgr_kms_masters_t *m,
+                      const uint8_t secret[MGR_CLUSTER_SECRET_LEN], uint64_t since, size_t limit,
+                      cn_buf_t *out);
 
 /** A new puller state (no conflicts, nothing seen). Free with mgr_xdc_sync_destroy. */
 mgr_xdc_sync_t *mgr_xdc_sync_create(void);
@@ -151,15 +154,17 @@ void mgr_xdc_sync_destroy(mgr_xdc_sync_t *xs);
 /** Applies the dump dump[0..len) that the linked cluster remote sent (see the header): checks
  *  it whole, compares each record with the local one and proposes the winners as one
  *  xdc_state_put entry through f; done(arg, rc, why) is called once as for mgr_fsm_propose
- *  (at once with 0 when no record wins). Conflicts are recorded in xs (now_ms their time);
+ *  (at once with 0 when no record wins). The dump's KEKs (xdc_keys.h) that o/<remote>/
+ *  lacks are wrapped under m's current master (m NULL: checked, not kept) and proposed
+ *  first, as one kms_remote_put entry without a done. Conflicts are recorded in xs (now_ms their time);
  *  *max (may be NULL) gets the dump's greatest clock, *more whether the dump said more.
  *  0 when proposed (or nothing to), CN_EACCES (a sealed record does not open: a wrong
  *  secret, or tampered), CN_ECORRUPT (malformed), CN_EIO (the state could not be read);
  *  on an error nothing is proposed and done is not called. */
-int mgr_xdc_sync_apply(mgr_xdc_sync_t *xs, mgr_fsm_t *f, const char *remote,
-                       const uint8_t secret[MGR_CLUSTER_SECRET_LEN], const void *dump,
-                       size_t len, uint64_t now_ms, mgr_fsm_done_fn done, void *arg,
-                       uint64_t *max, int *more);
+int mgr_xdc_sync_apply(mgr_xdc_sync_t *xs, mgr_fsm_t *f, const mgr_kms_masters_t *m,
+                       const char *remote, const uint8_t secret[MGR_CLUSTER_SECRET_LEN],
+                       const void *dump, size_t len, uint64_t now_ms, mgr_fsm_done_fn done,
+                       void *arg, uint64_t *max, int *more);
 
 /** The conflicts kept, oldest first: a new JSON array of {"kind": "user"|"bucket"|
  *  "access_key", "name", "winner", "loser" (origin ids), "time" (ISO 8601), "time_ms"}. */
@@ -186,6 +191,15 @@ void mgr_xdc_sync_cron(mgr_xdc_sync_t *xs, mgr_fsm_t *f, const mgr_kms_masters_t
                        int leader, uint64_t now_ms);
 /** An xdc_tombstone_purge entry for the tombstones stamped before before_clock. */
 void mgr_xdc_sync_purge_cmd(uint64_t before_clock, struct mgr_cmd *cmd /* OUT */);
+
+/* For xdc_keys.c: the sealing of the dump (see the header), AAD MGR_XDC_INFO "|" key. */
+/** p[0..n) sealed under k: a new string (cn_free), base64 of nonce | ciphertext | tag; NULL
+ *  on an OpenSSL failure. */
+char *mgr__xdc_sync_seal(const uint8_t k[32], const char *key, const char *p, size_t n);
+/** Opens a sealed string: 0 with *out (NUL-terminated, cn_free; the caller wipes it) and
+ *  *outlen, CN_ECORRUPT (not base64 of a sealed value), CN_EACCES (does not open). */
+int mgr__xdc_sync_unseal(const uint8_t k[32], const char *key, const char *b64, char **out,
+                         size_t *outlen);
 
 /* For fsm.c (apply) only. */
 /** After a stamped entry c (mgr_xdc_sync_stamped) was checked by its module: adds the t/

@@ -38,6 +38,7 @@
 #include "common/metrics.h"
 #include "storage/cluster/cluster.h"
 #include "storage/metrics_http.h"
+#include "storage/xdc/xdc.h"
 
 #define STOR_METRICS_MAGIC 0x534d4554u /* "SMET" */
 
@@ -56,6 +57,7 @@ struct stor_metrics {
     cn_metric_t *disk, *index, *index_mem, *eng_ops, *ring, *scrub, *frag;
     uint64_t last_scrub_ok, last_scrub_bad, last_frag_ok, last_frag_failed;
     cn_metric_t *lc_running, *lc_passes, *lc_actions, *lc_errors;
+    cn_metric_t *xdc_lag, *xdc_lag_s, *xdc_sent, *xdc_errors, *xdc_skipped, *xdc_alarm;
     /* last values copied into counters (loop thread) */
     uint64_t last_retries, last_done, last_dropped;
     uint64_t last_eng[4];
@@ -142,6 +144,21 @@ void stor_metrics_cron(struct stor_server *s)
     cn_metric_set(m->lc_actions, (const char *[]){"marker_deleted"}, (double)lcs.markers_deleted);
     cn_metric_set(m->lc_actions, (const char *[]){"upload_aborted"}, (double)lcs.uploads_aborted);
     cn_metric_set(m->lc_errors, NULL, (double)lcs.errors);
+    {
+        stor_xdc_link_stats_t xs[STOR_XDC_LINKS_MAX];
+        size_t n = stor_xdc_stats(s, xs, STOR_XDC_LINKS_MAX);
+
+        for (size_t i = 0; i < n; i++) {
+            const char *lv[] = {xs[i].id};
+
+            cn_metric_set(m->xdc_lag, lv, (double)xs[i].lag_objects);
+            cn_metric_set(m->xdc_lag_s, lv, (double)xs[i].lag_seconds);
+            cn_metric_set(m->xdc_sent, lv, (double)xs[i].sent);
+            cn_metric_set(m->xdc_errors, lv, (double)xs[i].errors);
+            cn_metric_set(m->xdc_skipped, lv, (double)xs[i].skipped);
+            cn_metric_set(m->xdc_alarm, lv, xs[i].needs_recover);
+        }
+    }
     cn_ring_checksum_hex(s->ring_cur ? cn_ring_checksum(s->ring_cur) : 0, cur);
     cn_ring_checksum_hex(s->ring_prev ? cn_ring_checksum(s->ring_prev) : 0, prev);
     cn_metric_clear(m->ring);
@@ -300,6 +317,24 @@ int stor_metrics_start(struct stor_server *s)
                                     "engine operations by kind", "op");
     m->scrub = cn_metrics_counter(r, "cairn_storage_scrub_records_total",
                                   "records the scrub read, by result (ok, bad)", "result");
+    /* issue 22: per link to another cluster (storage/xdc/xdc.h); cumulative figures are
+     * gauges copied from the sender, like the lifecycle worker's */
+    m->xdc_lag = cn_metrics_gauge(r, "cairn_storage_xdc_lag_objects",
+                                  "journal entries of this node not yet at the linked cluster",
+                                  "link");
+    m->xdc_lag_s = cn_metrics_gauge(r, "cairn_storage_xdc_lag_seconds",
+                                    "age of the oldest change in flight to the linked cluster",
+                                    "link");
+    m->xdc_sent = cn_metrics_gauge(r, "cairn_storage_xdc_sent",
+                                   "changes sent to the linked cluster since start", "link");
+    m->xdc_errors = cn_metrics_gauge(r, "cairn_storage_xdc_errors",
+                                     "failed tries to send to the linked cluster since start",
+                                     "link");
+    m->xdc_skipped = cn_metrics_gauge(r, "cairn_storage_xdc_skipped",
+                                      "journal entries skipped at [xdc] journal_max", "link");
+    m->xdc_alarm = cn_metrics_gauge(r, "cairn_storage_xdc_needs_recover",
+                                    "1: the journal bound was reached for this link, run "
+                                    "cairn-adm recover-cluster", "link");
     m->frag = cn_metrics_counter(r, "cairn_storage_ec_fragments_rebuilt_total",
                                  "erasure-coded fragments rebuilt from their chunks' others "
                                  "(ok) or not yet rebuildable (failed)", "result");

@@ -30,6 +30,7 @@
 #include "common/rpc.h"
 #include "common/work.h"
 #include "storage/cluster/cluster.h"
+#include "storage/xdc/xdc.h"
 
 #define STOR_RPC_MAGIC 0x53525043u /* "SRPC" */
 #define STOR_JOB_MAGIC 0x534a4f42u /* "SJOB" */
@@ -241,6 +242,8 @@ static void job_done(uv_work_t *w, int status)
         j->rc = CN_ECANCELED;
     if (j->replica && (j->op == STOR_OBJ_PUT || j->op == STOR_OBJ_DELETE) && j->rc == 0)
         stray_replica(j);
+    if (j->rc == 0 && (j->m.flags & CN_OBJ_JOURNALED))
+        stor_xdc_kick(j->s); /* a new journal entry: the senders read it now */
     if (j->strays.pending == 0)
         job_reply(j); /* else on_strays_done replies */
 }
@@ -389,7 +392,8 @@ static void on_request(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
     if (maintenance(r, conn, req) || stor_repair_q_rpc(r->s, conn, req) ||
         stor_frag_rpc(r->s, conn, req) ||
         stor_recoverer_rpc(r->s, conn, req) || stor_move_srv_rpc(r->s, conn, req) ||
-        stor_admin_rpc(r->s, conn, req) || stor_range_hash_rpc(r->s, conn, req))
+        stor_admin_rpc(r->s, conn, req) || stor_range_hash_rpc(r->s, conn, req) ||
+        stor_xdc_requeue_rpc(r->s, conn, req))
         return;
     j = cn_calloc(1, sizeof(*j));
     j->magic = STOR_JOB_MAGIC;

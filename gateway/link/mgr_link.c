@@ -748,7 +748,7 @@ static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
         goto out;
     }
     {
-        gw_stor_facts_t f = {.down = ""};
+        gw_stor_facts_t f = {.down = "", .kms_origins = ""};
         const gw_stor_facts_t *held = s->mgr.stor;
 
         cn_msg_get_u64(resp, "n", &f.n);
@@ -756,9 +756,11 @@ static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
         cn_msg_get_u64(resp, "d", &f.d);
         if (cn_msg_get_str(resp, "down", f.down, sizeof(f.down)) != 0)
             f.down[0] = '\0';
+        if (cn_msg_get_str(resp, "kms_origins", f.kms_origins, sizeof(f.kms_origins)) != 0)
+            f.kms_origins[0] = '\0'; /* an older manager, or more than we try */
         /* published only when they changed: a heartbeat does not make a snapshot */
         if (held == NULL || held->n != f.n || held->w != f.w || held->d != f.d ||
-            strcmp(held->down, f.down) != 0) {
+            strcmp(held->down, f.down) != 0 || strcmp(held->kms_origins, f.kms_origins) != 0) {
             gw_stor_facts_t *nf = cn_malloc(sizeof(*nf));
 
             *nf = f;

@@ -26,6 +26,7 @@
 #include "gateway/s3/cors.h"
 #include "gateway/s3/lock_doc.h"
 #include "gateway/s3/sse_conf.h"
+#include "gateway/link/sse_keys.h"
 #include "gateway/link/tables.h"
 
 typedef struct gw_server gw_server_t;
@@ -105,10 +106,12 @@ typedef struct gw_ring_pair {
     uint64_t cur_sum, prev_sum;
 } gw_ring_pair_t;
 
-/* The storage facts of a heartbeat reply (GW_TAB_STOR): nodes out of service, N, W, D. */
+/* The storage facts of a heartbeat reply (GW_TAB_STOR): nodes out of service, N, W, D; and
+ * kms_origins, the linked clusters whose key stores the managers hold (sse_keys.h). */
 typedef struct gw_stor_facts {
     char down[4096];
     uint64_t n, w, d;
+    char kms_origins[GW_SSEKEY_ORIGINS * (GW_SSEKEY_ORIGIN_LEN + 1)]; /* comma-joined */
 } gw_stor_facts_t;
 
 /* manager link state (mgr_link.c), per worker */

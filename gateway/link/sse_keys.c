@@ -1,7 +1,7 @@
 /*
  * gateway/link/sse_keys.c: the key service's client (see sse_keys.h). The cache is an
- * open-addressing table keyed by (name, epoch asked): an entry's slots are the
- * GW_SSEKEY_PROBE after the FNV-1a hash of both; a lookup compares both (no false hit); a
+ * open-addressing table keyed by (origin, name, epoch asked): an entry's slots are the
+ * GW_SSEKEY_PROBE after the FNV-1a hash of the three; a lookup compares them (no false hit); a
  * store takes the entry's own slot, else a free or expired one, else the one usable for the
  * shortest time, wiping what it replaces. Questions in flight are a short list (at most
  * GW_SSEKEY_MAX_ASKING), each with the requests waiting on its answer.
@@ -25,6 +25,7 @@ struct gw_ssekey_waiter {
 
 struct gw_ssekey_q {
     gw_server_t *s;
+    char origin[GW_SSEKEY_ORIGIN_LEN + 1];
     char name[CN_KMS_NAME_MAX + 1];
     uint32_t epoch;
     int create;
@@ -34,10 +35,13 @@ struct gw_ssekey_q {
 
 /* ---- the cache ---------------------------------------------------------------------------- */
 
-static size_t slot_of(const char *name, uint32_t asked)
+static size_t slot_of(const char *origin, const char *name, uint32_t asked)
 {
     uint64_t h = 0xcbf29ce484222325ull;
 
+    for (const unsigned char *p = (const unsigned char *)origin; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ull;
+    h = (h ^ '|') * 0x100000001b3ull; /* never in a name nor an id */
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
         h = (h ^ *p) * 0x100000001b3ull;
     for (int i = 0; i < 4; i++)
@@ -55,20 +59,28 @@ static void ent_wipe(struct gw_ssekey_ent *e)
     OPENSSL_cleanse(e, sizeof(*e));
 }
 
-static int ent_is(const struct gw_ssekey_ent *e, const char *name, uint32_t asked)
+static int ent_is(const struct gw_ssekey_ent *e, const char *origin, const char *name,
+                  uint32_t asked)
 {
-    return e->k.name[0] != '\0' && e->asked == asked && strcmp(e->k.name, name) == 0;
+    return e->k.name[0] != '\0' && e->asked == asked && strcmp(e->k.name, name) == 0 &&
+           strcmp(e->k.origin, origin) == 0;
 }
 
 int gw__ssekey_lookup(struct gw_ssekeys *c, const char *name, uint32_t asked, uint64_t now_ms,
                       int stale_ok, gw_ssekey_t *out)
 {
-    size_t at = slot_of(name, asked);
+    return gw__ssekey_lookup_of(c, "", name, asked, now_ms, stale_ok, out);
+}
+
+int gw__ssekey_lookup_of(struct gw_ssekeys *c, const char *origin, const char *name,
+                         uint32_t asked, uint64_t now_ms, int stale_ok, gw_ssekey_t *out)
+{
+    size_t at = slot_of(origin, name, asked);
 
     for (size_t i = 0; c->ents != NULL && i < GW_SSEKEY_PROBE; i++) {
         struct gw_ssekey_ent *e = ent_at(c, at, i);
 
-        if (!ent_is(e, name, asked))
+        if (!ent_is(e, origin, name, asked))
             continue;
         if (e->usable_ms <= now_ms) { /* past its bound: the key goes now */
             ent_wipe(e);
@@ -84,10 +96,25 @@ int gw__ssekey_lookup(struct gw_ssekeys *c, const char *name, uint32_t asked, ui
     return 0;
 }
 
-static void put(struct gw_ssekeys *c, const char *name, uint32_t asked, int rc,
-                const gw_ssekey_t *k, uint64_t now_ms, uint64_t fresh_ms, uint64_t usable_ms)
+void gw_ssekey_forget_neg(gw_server_t *s, const char *origin, const char *name,
+                          uint32_t epoch)
 {
-    size_t at = slot_of(name, asked);
+    struct gw_ssekeys *c = &s->ssekeys;
+    size_t at = slot_of(origin, name, epoch);
+
+    for (size_t i = 0; c->ents != NULL && i < GW_SSEKEY_PROBE; i++) {
+        struct gw_ssekey_ent *e = ent_at(c, at, i);
+
+        if (ent_is(e, origin, name, epoch) && e->rc != 0)
+            ent_wipe(e);
+    }
+}
+
+static void put(struct gw_ssekeys *c, const char *origin, const char *name, uint32_t asked,
+                int rc, const gw_ssekey_t *k, uint64_t now_ms, uint64_t fresh_ms,
+                uint64_t usable_ms)
+{
+    size_t at = slot_of(origin, name, asked);
     struct gw_ssekey_ent *victim = NULL;
 
     if (c->ents == NULL)
@@ -95,7 +122,7 @@ static void put(struct gw_ssekeys *c, const char *name, uint32_t asked, int rc,
     for (size_t i = 0; i < GW_SSEKEY_PROBE; i++) {
         struct gw_ssekey_ent *e = ent_at(c, at, i);
 
-        if (ent_is(e, name, asked) || e->k.name[0] == '\0' || e->usable_ms <= now_ms) {
+        if (ent_is(e, origin, name, asked) || e->k.name[0] == '\0' || e->usable_ms <= now_ms) {
             victim = e;
             break;
         }
@@ -106,6 +133,7 @@ static void put(struct gw_ssekeys *c, const char *name, uint32_t asked, int rc,
     if (k != NULL)
         victim->k = *k;
     snprintf(victim->k.name, sizeof(victim->k.name), "%s", name);
+    snprintf(victim->k.origin, sizeof(victim->k.origin), "%s", origin);
     victim->asked = asked;
     victim->rc = rc;
     victim->fresh_ms = fresh_ms;
@@ -115,18 +143,25 @@ static void put(struct gw_ssekeys *c, const char *name, uint32_t asked, int rc,
 void gw__ssekey_store(struct gw_ssekeys *c, const char *name, uint32_t asked, int rc,
                       const gw_ssekey_t *k, uint64_t now_ms, uint64_t bound_ms)
 {
+    gw__ssekey_store_of(c, "", name, asked, rc, k, now_ms, bound_ms);
+}
+
+void gw__ssekey_store_of(struct gw_ssekeys *c, const char *origin, const char *name,
+                         uint32_t asked, int rc, const gw_ssekey_t *k, uint64_t now_ms,
+                         uint64_t bound_ms)
+{
     uint64_t newest_ms = bound_ms < GW_SSEKEY_NEWEST_MS ? bound_ms : GW_SSEKEY_NEWEST_MS;
 
     if (rc != 0) {
-        put(c, name, asked, rc, NULL, now_ms, now_ms + GW_SSEKEY_NEG_MS,
+        put(c, origin, name, asked, rc, NULL, now_ms, now_ms + GW_SSEKEY_NEG_MS,
             now_ms + GW_SSEKEY_NEG_MS);
         return;
     }
     if (bound_ms == 0)
         return;
-    put(c, name, k->epoch, 0, k, now_ms, now_ms + bound_ms, now_ms + bound_ms);
+    put(c, origin, name, k->epoch, 0, k, now_ms, now_ms + bound_ms, now_ms + bound_ms);
     if (asked == 0)
-        put(c, name, 0, 0, k, now_ms, now_ms + newest_ms, now_ms + bound_ms);
+        put(c, origin, name, 0, 0, k, now_ms, now_ms + newest_ms, now_ms + bound_ms);
 }
 
 size_t gw__ssekey_count(const struct gw_ssekeys *c)
@@ -170,6 +205,7 @@ static int reply_key(const struct gw_ssekey_q *q, const cn_msg_t *resp, gw_sseke
         (q->epoch != 0 && epoch != q->epoch) || cn_msg_get_bytes(resp, "key", &key) != 0 ||
         key.len != CN_SSE_KEY_LEN)
         return CN_EPROTO;
+    snprintf(k->origin, sizeof(k->origin), "%s", q->origin);
     snprintf(k->name, sizeof(k->name), "%s", q->name);
     k->epoch = (uint32_t)epoch;
     memcpy(k->kek, key.ptr, CN_SSE_KEY_LEN);
@@ -192,8 +228,10 @@ static void on_answer(int status, cn_msg_t *resp, void *arg)
     if (resp != NULL)
         cn_msg_free(resp);
     if (!s->stopping && (rc == 0 || is_answer(rc))) {
-        gw__ssekey_store(c, q->name, q->epoch, rc, &k, now, s->conf.sse_key_cache_s * 1000);
-    } else if (!s->stopping && gw__ssekey_lookup(c, q->name, q->epoch, now, 1, &k) == 1) {
+        gw__ssekey_store_of(c, q->origin, q->name, q->epoch, rc, &k, now,
+                            s->conf.sse_key_cache_s * 1000);
+    } else if (!s->stopping &&
+               gw__ssekey_lookup_of(c, q->origin, q->name, q->epoch, now, 1, &k) == 1) {
         CN_LOG(CN_LOG_WARN, "kms=%s rc=%s: no manager answered; the epoch known before is "
                "served until its bound passes", q->name, cn_strerror(rc));
         c->stale++;
@@ -215,8 +253,22 @@ static void on_answer(int status, cn_msg_t *resp, void *arg)
     cn_free(q);
 }
 
+/* 1 for "" or a cluster id: 16 lower-case hex digits. */
+static int origin_valid(const char *origin)
+{
+    size_t n = strspn(origin, "0123456789abcdef");
+
+    return origin[n] == '\0' && (n == 0 || n == GW_SSEKEY_ORIGIN_LEN);
+}
+
 int gw_ssekey_get(gw_server_t *s, const char *name, uint32_t epoch, int create,
                   gw_ssekey_fn done, void *arg, gw_ssekey_t *hit)
+{
+    return gw_ssekey_get_of(s, "", name, epoch, create, done, arg, hit);
+}
+
+int gw_ssekey_get_of(gw_server_t *s, const char *origin, const char *name, uint32_t epoch,
+                     int create, gw_ssekey_fn done, void *arg, gw_ssekey_t *hit)
 {
     struct gw_ssekeys *c = &s->ssekeys;
     struct gw_ssekey_waiter *w;
@@ -224,15 +276,17 @@ int gw_ssekey_get(gw_server_t *s, const char *name, uint32_t epoch, int create,
     cn_msg_t *m;
     int rc;
 
-    if (!cn_kms_name_valid(name) || (create && strcmp(name, CN_KMS_BUILTIN) != 0))
+    if (!cn_kms_name_valid(name) || !origin_valid(origin) ||
+        (create && (strcmp(name, CN_KMS_BUILTIN) != 0 || origin[0] != '\0')))
         return CN_EINVAL;
-    rc = gw__ssekey_lookup(c, name, epoch, cn_mono_ms(), 0, hit);
+    rc = gw__ssekey_lookup_of(c, origin, name, epoch, cn_mono_ms(), 0, hit);
     if (rc != 0 && !(create && rc == CN_ENOENT)) { /* a create asks what a read was told */
         c->hits += rc == 1;
         return rc;
     }
     for (q = c->asking; q != NULL; q = q->next)
-        if (q->epoch == epoch && q->create >= create && strcmp(q->name, name) == 0)
+        if (q->epoch == epoch && q->create >= create && strcmp(q->name, name) == 0 &&
+            strcmp(q->origin, origin) == 0)
             break;
     if (q == NULL && c->nasking >= GW_SSEKEY_MAX_ASKING)
         return CN_EAGAIN;
@@ -246,6 +300,7 @@ int gw_ssekey_get(gw_server_t *s, const char *name, uint32_t epoch, int create,
     }
     q = cn_calloc(1, sizeof(*q));
     q->s = s;
+    snprintf(q->origin, sizeof(q->origin), "%s", origin);
     snprintf(q->name, sizeof(q->name), "%s", name);
     q->epoch = epoch;
     q->create = create != 0;
@@ -255,6 +310,8 @@ int gw_ssekey_get(gw_server_t *s, const char *name, uint32_t epoch, int create,
     c->nasking++;
     c->asked++;
     m = cn_msg_new(CN_OP_KMS_KEY);
+    if (origin[0] != '\0')
+        cn_msg_set_str(m, "origin", origin);
     cn_msg_set_str(m, "name", name);
     cn_msg_set_u64(m, "epoch", epoch);
     cn_msg_set_u64(m, "create", q->create);

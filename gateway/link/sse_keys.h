@@ -30,6 +30,13 @@
  * (gw_ssekey_wipe). The bytes of the RPC reply that carried it are freed, not wiped, like the
  * object data on the same connections (docs/SECURITY.md, "The key service").
  *
+ * Linked clusters (issue 22). An object that came over a link has its data key wrapped by
+ * the KEK (name, epoch) of the cluster that wrote it, which this cluster's managers hold as
+ * a copy in that origin's store (manager/kms.h, o/<origin>/<name>). gw_ssekey_get_of asks
+ * for one (kms_key with origin); the cache keys by (origin, name, epoch), so a copy never
+ * answers for this cluster's own key of the same name. Which origins there are comes with
+ * the heartbeat (kms_origins, at most GW_SSEKEY_ORIGINS; mgr_link.h's storage facts).
+ *
  * State per worker (struct gw_ssekeys in gw_server_t); its loop thread only.
  */
 #ifndef CAIRN_GATEWAY_SSE_KEYS_H
@@ -48,10 +55,13 @@ typedef struct gw_server gw_server_t;
 #define GW_SSEKEY_MAX_ASKING 64     /* distinct (name, epoch) asked at once; beyond, CN_EAGAIN */
 #define GW_SSEKEY_NEG_MS 2000       /* how long a negative answer is kept */
 #define GW_SSEKEY_NEWEST_MS 5000    /* how long "the newest epoch of name" is believed */
+#define GW_SSEKEY_ORIGIN_LEN 16     /* a linked cluster's id (manager/clusters.h) */
+#define GW_SSEKEY_ORIGINS 4         /* linked origins a read tries after this cluster's key */
 
 /* A KEK and what it is: a caller's copy (wipe it with gw_ssekey_wipe), or one lent to a
  * callback for the call only. */
 typedef struct gw_ssekey {
+    char origin[GW_SSEKEY_ORIGIN_LEN + 1]; /* "": this cluster's own; else a linked one's */
     char name[CN_KMS_NAME_MAX + 1];
     uint32_t epoch;                /* >= 1 */
     uint8_t kek[CN_SSE_KEY_LEN];
@@ -87,8 +97,20 @@ struct gw_ssekeys {
  *        name), CN_EAGAIN (too many questions in flight). */
 int gw_ssekey_get(gw_server_t *s, const char *name, uint32_t epoch, int create,
                   gw_ssekey_fn done, void *arg, gw_ssekey_t *hit /* OUT when 1 */);
+/** gw_ssekey_get from the store of origin: "" this cluster's own keys, else the copy of the
+ *  linked cluster origin's (16 lower-case hex digits; never created: create must be 0,
+ *  else CN_EINVAL, as for an origin that is not an id). */
+int gw_ssekey_get_of(gw_server_t *s, const char *origin, const char *name, uint32_t epoch,
+                     int create, gw_ssekey_fn done, void *arg,
+                     gw_ssekey_t *hit /* OUT when 1 */);
 /** Wipes a caller's copy of a key. */
 void gw_ssekey_wipe(gw_ssekey_t *k);
+/** Drops this worker's negative answer for (origin, name, epoch), if it holds one: a read
+ *  whose every store failed asks again, since another worker may have made the key since
+ *  (the first SSE-S3 PUT of a cluster creates aws/s3; each worker keeps its own "no such
+ *  key" for GW_SSEKEY_NEG_MS). */
+void gw_ssekey_forget_neg(gw_server_t *s, const char *origin, const char *name,
+                          uint32_t epoch);
 /** Wipes and frees the cache (at stop, after gw_mgr_stop has failed the questions in
  *  flight; a later answer is not kept). */
 void gw_ssekey_dispose(gw_server_t *s);
@@ -104,6 +126,13 @@ int gw__ssekey_lookup(struct gw_ssekeys *c, const char *name, uint32_t asked, ui
  *  ms; see the header). A positive answer is not kept when bound_ms is 0. */
 void gw__ssekey_store(struct gw_ssekeys *c, const char *name, uint32_t asked, int rc,
                       const gw_ssekey_t *k, uint64_t now_ms, uint64_t bound_ms);
+/** The same for the store of origin ("": this cluster's own, as the two above). */
+int gw__ssekey_lookup_of(struct gw_ssekeys *c, const char *origin, const char *name,
+                         uint32_t asked, uint64_t now_ms, int stale_ok,
+                         gw_ssekey_t *out /* OUT when 1 */);
+void gw__ssekey_store_of(struct gw_ssekeys *c, const char *origin, const char *name,
+                         uint32_t asked, int rc, const gw_ssekey_t *k, uint64_t now_ms,
+                         uint64_t bound_ms);
 /** Entries that hold a key now (a test's view). */
 size_t gw__ssekey_count(const struct gw_ssekeys *c);
 /** Wipes and frees the entries. */

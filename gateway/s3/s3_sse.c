@@ -2,6 +2,12 @@
  * gateway/s3/s3_sse.c: server-side encryption of the writes: PutObject,
  * CreateMultipartUpload, UploadPart, CompleteMultipartUpload (see s3_sse.h); and what the
  * reads share with them (s3_sse_int.h): the headers, the key service, the records' keys.
+ * A read whose record does not open with this cluster's own KEK (name, epoch), or whose KEK
+ * this cluster does not have, tries the same (name, epoch) of each linked origin's store
+ * (issue 22: an object written on another cluster came over the link as ciphertext, its
+ * data key wrapped by that cluster's KEK), at most GW_SSEKEY_ORIGINS, then fails as before
+ * (500). Only a key that AES-GCM authenticates opens a record; writes always use this
+ * cluster's own keys.
  */
 #include "gateway/s3/s3_sse_int.h"
 
@@ -131,6 +137,49 @@ struct key_ask {
     char name[CN_KMS_NAME_MAX + 1];
 };
 
+static void ask(gw_obj_sse_t *s, const char *origin, const char *name, uint32_t epoch,
+                int create, int reading);
+
+/* 1 for an answer that says the key service has no such key (or cannot open it), where a
+ * read may try a linked origin's store; a transport failure stays the request's 503. */
+static int is_no_key(int rc)
+{
+    return rc == CN_ENOENT || rc == CN_ECORRUPT || rc == CN_EINVAL;
+}
+
+/* A read: asks for the record's (name, epoch) in the next linked origin's store (the
+ * heartbeat's kms_origins, the first GW_SSEKEY_ORIGINS); 1 when asked (s->keyed follows),
+ * 0 when none is left. */
+static int next_origin(gw_obj_sse_t *s)
+{
+    const gw_stor_facts_t *f = s->r->srv->mgr.stor;
+    const char *p = f != NULL ? f->kms_origins : "";
+    char id[GW_SSEKEY_ORIGIN_LEN + 1];
+
+    for (unsigned i = 0; *p != '\0' && i < GW_SSEKEY_ORIGINS; i++) {
+        size_t n = strcspn(p, ",");
+
+        if (i >= s->origin_next && n == GW_SSEKEY_ORIGIN_LEN) {
+            memcpy(id, p, n);
+            id[n] = '\0';
+            s->origin_next = i + 1;
+            ask(s, id, s->rec.key_name, s->rec.epoch, 0, 1);
+            return 1;
+        }
+        p += n + (p[n] == ',');
+    }
+    if (!s->asked_fresh) {
+        /* every store failed: this worker's "no such key" for its own store may be older
+         * than the key (another worker's PUT made it); once, ask this cluster's again */
+        s->asked_fresh = 1;
+        s->origin_next = GW_SSEKEY_ORIGINS;
+        gw_ssekey_forget_neg(s->r->srv, "", s->rec.key_name, s->rec.epoch);
+        ask(s, "", s->rec.key_name, s->rec.epoch, 0, 1);
+        return 1;
+    }
+    return 0;
+}
+
 static void on_key(void *arg, int rc, const gw_ssekey_t *k)
 {
     struct key_ask *a = arg;
@@ -141,15 +190,15 @@ static void on_key(void *arg, int rc, const gw_ssekey_t *k)
         cn_free(a);
         return;
     }
-    if (rc != 0)
-        key_error(r, rc, a->name, a->reading);
-    else
+    if (rc == 0)
         s->keyed(s, k);
+    else if (!(a->reading && is_no_key(rc) && next_origin(s)))
+        key_error(r, rc, a->name, a->reading);
     cn_free(a);
 }
 
-void gw__sse_with_key(gw_obj_sse_t *s, const char *name, uint32_t epoch, int create,
-                      int reading)
+static void ask(gw_obj_sse_t *s, const char *origin, const char *name, uint32_t epoch,
+                int create, int reading)
 {
     gw_req_t *r = s->r;
     struct key_ask *a = cn_calloc(1, sizeof(*a));
@@ -160,7 +209,7 @@ void gw__sse_with_key(gw_obj_sse_t *s, const char *name, uint32_t epoch, int cre
     a->reading = reading;
     snprintf(a->name, sizeof(a->name), "%s", name);
     r->http.pending++;
-    rc = gw_ssekey_get(r->srv, name, epoch, create, on_key, a, &k);
+    rc = gw_ssekey_get_of(r->srv, origin, name, epoch, create, on_key, a, &k);
     if (rc == 0)
         return; /* on_key goes on */
     r->http.pending--;
@@ -168,9 +217,17 @@ void gw__sse_with_key(gw_obj_sse_t *s, const char *name, uint32_t epoch, int cre
     if (rc == 1) {
         s->keyed(s, &k);
         gw_ssekey_wipe(&k);
-    } else {
+    } else if (!(reading && is_no_key(rc) && next_origin(s))) {
         key_error(r, rc, name, reading);
     }
+}
+
+void gw__sse_with_key(gw_obj_sse_t *s, const char *name, uint32_t epoch, int create,
+                      int reading)
+{
+    s->origin_next = 0;
+    s->asked_fresh = 0;
+    ask(s, "", name, epoch, create, reading);
 }
 
 int gw__sse_open_c(gw_obj_sse_t *s)
@@ -196,8 +253,11 @@ int gw__sse_open_wrapped(gw_obj_sse_t *s, const gw_ssekey_t *k)
     cn_slice_t name = s->name_of.len ? s->name_of : gw__sse_object_name(s->r, buf);
 
     if (gw_sse_obj_open_wrapped(&s->rec, k->kek, name, s->key)) {
-        CN_LOG(CN_LOG_ERROR, "object %s: its key does not unwrap with %s epoch %u",
-               s->r->route.key, k->name, k->epoch);
+        if (next_origin(s)) /* written by a linked cluster? its key comes to s->keyed */
+            return 1;
+        CN_LOG(CN_LOG_ERROR, "object %s: its key does not unwrap with %s epoch %u%s%s",
+               s->r->route.key, k->name, k->epoch, k->origin[0] ? " of linked cluster " : "",
+               k->origin);
         gw_req_error(s->r, GW_S3_INTERNAL_ERROR, NULL);
         return -1;
     }

@@ -66,6 +66,10 @@ typedef struct gw_obj_sse {
     cn_slice_t name_of;          /* the object the record is bound to, when not r's (a copy's
                                     source: "bucket/key", borrowed) */
     void (*keyed)(struct gw_obj_sse *s, const struct gw_ssekey *k); /* after the key service */
+    unsigned origin_next;        /* a read: the next linked origin's store to try (issue 22;
+                                    s3_sse.c, next_origin) */
+    int asked_fresh;             /* a read asked this cluster's store again, past a
+                                  * negative answer of this worker (s3_sse.c) */
     void (*cont)(gw_req_t *r);   /* how the request goes on */
     /* PutObject, UploadPart */
     uint8_t dk[CN_SSE_KEY_LEN];  /* the stream's key */

@@ -32,7 +32,7 @@ int gw__sse_c_transport_ok(gw_req_t *r);
 void gw__sse_with_key(gw_obj_sse_t *s, const char *name, uint32_t epoch, int create,
                       int reading);
 /** The record's key into s->key: SSE-C from the request's key (0, or -1 with S3's 400/403
- *  answered), SSE-S3/KMS from kek (0, or -1 with 500 answered). */
+ *  answered). */
 int gw__sse_open_c(gw_obj_sse_t *s);
 /** gw_s3_sse_stream_start/next/piece (s3_sse.h) of state s and its object's manifest man. */
 int gw__sse_stream_start(gw_obj_sse_t *s, const cn_manifest_t *man, uint64_t off,
@@ -40,6 +40,9 @@ int gw__sse_stream_start(gw_obj_sse_t *s, const cn_manifest_t *man, uint64_t off
 int gw__sse_stream_next(gw_obj_sse_t *s, const cn_manifest_t *man, uint64_t *pos,
                         uint64_t *end);
 int gw__sse_stream_piece(gw_obj_sse_t *s, cn_slice_t in, int last, cn_slice_t *out);
+/** SSE-S3/KMS: the record's key into s->key from k: 0; 1 when it does not open with k and
+ *  a linked origin's store is being asked (s->keyed is called again with that key: the
+ *  caller just returns); -1 with 500 answered when no store is left to try. */
 int gw__sse_open_wrapped(gw_obj_sse_t *s, const gw_ssekey_t *k);
 
 #endif

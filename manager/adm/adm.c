@@ -157,6 +157,10 @@ static const struct cmd cmds[] = {
     {"cluster-status", 0, 0, "",
      "this cluster's id and each linked cluster: state, managers, lag, queue, last error",
      adm_cmd_cluster_status},
+    {"recover-cluster", 1, 2, "REMOTE_CLUSTER_ID [BUCKET] [--no-wait]",
+     "compare this cluster with a linked one by hash ranges and send each side the keys "
+     "the other holds newer (after needs recover-cluster, a long link outage, or "
+     "replication off); waits and prints the result", adm_cmd_recover_cluster},
     {"backup-manager", 1, 1, "FILE",
      "save the manager's whole state (users with secrets!) as JSON to FILE (mode 0600)",
      adm_cmd_backup},
@@ -235,6 +239,7 @@ static void usage(FILE *out)
                  "  --secret-file FILE   join-cluster: the secret both clusters share (mode "
                  "0600)\n"
                  "  --ca FILE            join-cluster: the remote's CA certificate (PEM)\n"
+                 "  --no-wait            recover-cluster: return once it has started\n"
                  "commands:\n");
     for (size_t i = 0; i < ADM_NCMDS; i++) {
         char left[64];
@@ -318,6 +323,8 @@ int main(int argc, char **argv)
             a.json = 1;
         } else if (strcmp(o, "--wait") == 0) {
             a.wait = 1;
+        } else if (strcmp(o, "--no-wait") == 0) {
+            a.no_wait = 1;
         } else if (strcmp(o, "--rate") == 0 && i + 1 < argc) {
             a.rate = argv[++i];
         } else if (strncmp(o, "--rate=", 7) == 0) {

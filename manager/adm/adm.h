@@ -32,6 +32,7 @@ struct adm {
     const char *user, *password;   /* a Basic login (--user, CAIRN_PASSWORD) or NULL */
     int json;                      /* print the API's JSON */
     int wait;                      /* --wait: follow a long operation until it ends */
+    int no_wait;                   /* --no-wait: recover-cluster returns once started */
     long timeout_s;                /* of one request; 0: ADM_TIMEOUT_S */
     const char *rate;              /* --rate: the storage nodes' move rate, or NULL */
     const char *status;            /* --status (update-access-key) or NULL */
@@ -165,6 +166,7 @@ adm_cmd_fn adm_cmd_kms_create_key, adm_cmd_kms_list_keys, adm_cmd_kms_rotate_key
 
 /* adm_clusters.c */
 adm_cmd_fn adm_cmd_join_cluster, adm_cmd_remove_cluster, adm_cmd_cluster_status;
+adm_cmd_fn adm_cmd_recover_cluster;
 
 /* ---- adm_managers.c ------------------------------------------------------------------ */
 

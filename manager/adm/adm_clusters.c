@@ -4,6 +4,7 @@
  *   join-cluster REMOTE_MANAGER[,...] REMOTE_CLUSTER_ID --secret-file FILE [--ca FILE]
  *   remove-cluster REMOTE_CLUSTER_ID
  *   cluster-status
+ *   recover-cluster REMOTE_CLUSTER_ID [BUCKET] [--no-wait]
  * The secret file holds the 32 bytes both clusters share (raw, or 64 hex digits), like a
  * master key file: refused when group or others may read it. It is read here and sent to the
  * manager once, in the request's body (the admin API is loopback or token-protected); no
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <jansson.h>
 
@@ -129,6 +131,28 @@ static json_t *managers_array(const char *list)
     return arr;
 }
 
+/* The running storage nodes that did not yet hold the changed links when the manager
+ * answered (they will at their next heartbeat): until then they journal (or stop) as before. */
+static void pending_print(const json_t *j)
+{
+    const json_t *p = json_object_get(j, "nodes_pending"), *n;
+    size_t i;
+
+    if (json_array_size(p) == 0)
+        return;
+    fprintf(stderr, "warning: not yet in force on");
+    json_array_foreach(p, i, n)
+        fprintf(stderr, "%s%s", i ? ", " : " ", json_string_value(n));
+    fprintf(stderr, " (they take it at their next heartbeat)\n");
+}
+
+static void removed_print(struct adm *a, const json_t *j, const void *arg)
+{
+    printf("OK: the link to cluster %s is %s; cluster-status lists it until the leader has "
+           "dropped it\n", adm_str(j, "id"), adm_str(j, "state"));
+    pending_print(j);
+}
+
 static void joined_print(struct adm *a, const json_t *j, const void *arg)
 {
     printf("OK: cluster %s linked (state %s; managers", adm_str(j, "id"), adm_str(j, "state"));
@@ -141,6 +165,7 @@ static void joined_print(struct adm *a, const json_t *j, const void *arg)
     }
     printf("; secret wrapped by master %s%s)\n", adm_str(j, "master"),
            json_is_true(json_object_get(j, "ca")) ? "; with a CA" : "");
+    pending_print(j);
 }
 
 int adm_cmd_join_cluster(struct adm *a, int argc, char **argv)
@@ -187,9 +212,8 @@ int adm_cmd_join_cluster(struct adm *a, int argc, char **argv)
 
 int adm_cmd_remove_cluster(struct adm *a, int argc, char **argv)
 {
-    return adm_call_ok(a, "DELETE", adm_path("/v1/clusters/", argv[0], NULL), NULL,
-                       "OK: the link to cluster ${id} is ${state}; cluster-status lists it "
-                       "until the leader has dropped it");
+    return adm_call_print(a, "DELETE", adm_path("/v1/clusters/", argv[0], NULL), NULL,
+                          removed_print, NULL);
 }
 
 static void status_print(struct adm *a, const json_t *j, const void *arg)
@@ -233,9 +257,54 @@ static void status_print(struct adm *a, const json_t *j, const void *arg)
         adm_table_row(&t, row);
     }
     adm_table_print(&t);
+    json_array_foreach(json_object_get(j, "conflicts"), i, l) {
+        if (i == 0)
+            printf("conflicts (made in two clusters at once; the winner is kept on both):\n");
+        printf("  %s %s: %s won over %s (%s)\n", adm_str(l, "kind"), adm_str(l, "name"),
+               adm_str(l, "winner"), adm_str(l, "loser"), adm_str(l, "time"));
+    }
 }
 
 int adm_cmd_cluster_status(struct adm *a, int argc, char **argv)
 {
     return adm_call_print(a, "GET", "/v1/clusters", NULL, status_print, NULL);
+}
+
+static void recover_print(struct adm *a, const json_t *j, const void *arg)
+{
+    printf("recover-cluster toward %s (%s): %s after %.1f s\n", adm_str(j, "remote"),
+           json_is_string(json_object_get(j, "bucket")) ? adm_str(j, "bucket") : "every bucket",
+           adm_str(j, "state"), json_number_value(json_object_get(j, "seconds")));
+    printf("  ranges compared    %s\n  ranges that differ %s\n  keys listed        %s\n"
+           "  keys queued here   %s  (this cluster's senders send them)\n"
+           "  keys queued there  %s  (the remote's senders send them)\n",
+           adm_val(j, "ranges_compared"), adm_val(j, "ranges_differed"),
+           adm_val(j, "keys_listed"), adm_val(j, "queued_here"), adm_val(j, "queued_there"));
+    if (json_is_string(json_object_get(j, "error")))
+        printf("  error: %s\n", adm_str(j, "error"));
+}
+
+int adm_cmd_recover_cluster(struct adm *a, int argc, char **argv)
+{
+    char path[256];
+    json_t *body = json_object(), *j = NULL;
+    struct timespec pause = {1, 0};
+    int rc;
+
+    if (argc > 1)
+        json_object_set_new(body, "bucket", json_string(argv[1]));
+    snprintf(path, sizeof(path), "%s", adm_path("/v1/clusters/", argv[0], "/recover"));
+    if (adm_call(a, "POST", path, body, &j) != 0)
+        return 1;
+    while (!a->no_wait && strcmp(adm_str(j, "state"), "running") == 0) {
+        nanosleep(&pause, NULL);
+        json_decref(j);
+        j = NULL;
+        if (adm_call(a, "GET", path, NULL, &j) != 0)
+            return 1;
+    }
+    rc = strcmp(adm_str(j, "state"), "failed") == 0;
+    if (adm_print(a, j, recover_print, NULL) != 0)
+        rc = 1;
+    return rc;
 }

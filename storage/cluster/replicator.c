@@ -65,6 +65,7 @@ struct coord {
     stor_cond_t *ch;
     int clock_given;          /* the request named the clock (a version's): never re-stamped */
     int from_link;            /* a change another cluster sent (storage/xdc/listener.c) */
+    int journaled;            /* the local write carries CN_OBJ_JOURNALED */
     /* reads */
     stor_version_t *local;
     double t0;                /* for /metrics */
@@ -194,6 +195,8 @@ static void on_local_write(struct stor_server *s, int rc, void *arg)
     CN_CHECK_OBJ(c, STOR_COORD_MAGIC);
     c->local_done = 1;
     c->local_rc = rc;
+    if (rc == 0 && c->journaled)
+        stor_xdc_kick(s); /* a new journal entry: the senders read it now */
     if (is_ack(c->op, rc)) {
         c->acks++;
         if (c->op == STOR_OBJ_DELETE && rc == 0)
@@ -260,8 +263,10 @@ static void coordinate_write(struct coord *c)
     if (c->op == STOR_OBJ_DELETE)
         c->m.flags = CN_OBJ_TOMBSTONE;
     lm = c->m;
-    if (journal && c->self_owner)
+    if (journal && c->self_owner) {
         lm.flags |= CN_OBJ_JOURNALED;
+        c->journaled = 1;
+    }
     c->need = q < c->owners.n ? q : (uint32_t)c->owners.n;
     if (c->need == 0)
         c->need = 1;

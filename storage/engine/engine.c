@@ -312,6 +312,12 @@ int stor_engine_journal_trim(stor_engine_t *e, uint64_t upto)
                            : CN_EINVAL;
 }
 
+int stor_engine_journal_add(stor_engine_t *e, cn_slice_t key, uint64_t clock, uint32_t flags)
+{
+    CN_CHECK_OBJ(e, STOR_ENGINE_MAGIC);
+    return e->ops->journal_add ? e->ops->journal_add(e->impl, key, clock, flags) : CN_EINVAL;
+}
+
 int stor_engine_journal_last(stor_engine_t *e, uint64_t *seq)
 {
     *seq = 0;

@@ -246,6 +246,13 @@ int stor_engine_journal_read(stor_engine_t *e, uint64_t after, size_t max, stor_
 int stor_engine_journal_trim(stor_engine_t *e, uint64_t upto);
 /** The last seq stored (0: none). */
 int stor_engine_journal_last(stor_engine_t *e, uint64_t *seq);
+/** Writes a journal entry alone (the next seq; no index entry, no record): key, written at
+ *  clock with flags (CN_OBJ_TOMBSTONE...; CN_OBJ_JOURNALED is dropped), so that the links'
+ *  senders send key's current version again (recover-cluster's requeue, issue 22). Not kept
+ *  across a crash that loses the index's unsynced tail (the comparison is run again then).
+ *  Any thread. 0, CN_EINVAL (an empty key or one over STOR_KEY_MAX; the simple engine) or
+ *  CN_EIO. */
+int stor_engine_journal_add(stor_engine_t *e, cn_slice_t key, uint64_t clock, uint32_t flags);
 
 /* ---- for engine implementations (storage/engine_*.c) ------------------------------- */
 
@@ -278,6 +285,7 @@ struct stor_engine_ops {
      * _LAST (*last) */
     int (*journal)(void *impl, int cmd, uint64_t seq, size_t max, stor_journal_fn fn,
                    void *arg, uint64_t *last);
+    int (*journal_add)(void *impl, cn_slice_t key, uint64_t clock, uint32_t flags);
 };
 
 enum { STOR_CMD_START, STOR_CMD_SUSPEND, STOR_CMD_RESUME, STOR_CMD_STATUS };

@@ -602,6 +602,30 @@ static int ce_journal(void *impl, int cmd, uint64_t seq, size_t max,
     }
 }
 
+/* The seq is the commit leader's (ce->jseq): the leader holds every container's commit lock
+ * from the moment it gives seqs until its WriteBatch is written (writer.c), so holding one
+ * of them (c[0]'s; never more, as the lock order asks of anyone but the leader) is enough to
+ * give the next seq and write it before any later batch writes a higher one. */
+static int ce_journal_add(void *impl, cn_slice_t key, uint64_t clock, uint32_t flags)
+{
+    struct cengine *ce = impl;
+    stor_index_batch_t *b;
+    int rc;
+
+    CN_CHECK_OBJ(ce, CENG_MAGIC);
+    if (key.len == 0 || key.len > STOR_KEY_MAX)
+        return CN_EINVAL;
+    b = stor_index_batch_new();
+    pthread_mutex_lock(&ce->c[0]->commit);
+    stor_index_batch_journal(b, ce->jseq + 1, key, clock,
+                             flags & ~(CN_OBJ_JOURNALED | STOR_IDX_BAD));
+    if ((rc = stor_index_batch_write(ce->ix, b, 0)) == 0)
+        ce->jseq++;
+    pthread_mutex_unlock(&ce->c[0]->commit);
+    stor_index_batch_free(b);
+    return rc;
+}
+
 static uint64_t ce_key_estimate(void *impl)
 {
     struct cengine *ce = impl;
@@ -628,4 +652,5 @@ const struct stor_engine_ops stor__engine_container_ops = {
     .mem_usage = ce_mem_usage,
     .key_estimate = ce_key_estimate,
     .journal = ce_journal,
+    .journal_add = ce_journal_add,
 };

@@ -231,6 +231,7 @@ void stor_xdc_heartbeat_fields(struct stor_server *s, cn_msg_t *m)
     if (x == NULL)
         return;
     cn_msg_set_str(m, "xdc_addr", x->addr);
+    cn_msg_set_u64(m, "links_sum", x->links_sum); /* join-cluster waits for it */
     stats = json_object();
     for (size_t i = 0; i < x->nlinks; i++)
         if (!x->links[i]->gone)

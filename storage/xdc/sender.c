@@ -762,27 +762,43 @@ static void run_trim(uv_work_t *w)
         t->rc = stor_engine_journal_last(t->x->s->engine, &t->last);
 }
 
+static void link_tick(xdc_link_t *l, uint64_t now);
+static void trim_and_last(struct stor_xdc *x, int trim);
+
 static void trim_done(uv_work_t *w, int status)
 {
     struct jtrim *t = w->data;
+    struct stor_xdc *x = t->x;
 
-    t->x->trimming = 0;
+    x->trimming = 0;
     if (status == 0 && t->rc == 0)
-        t->x->last_seq = t->last;
+        x->last_seq = t->last;
     else if (status == 0 && t->rc != CN_EINVAL) /* CN_EINVAL: an engine without a journal */
         CN_LOG(CN_LOG_WARN, "xdc: journal trim/last: %s", cn_strerror(t->rc));
     cn_free(t);
+    if (x->stopping)
+        return;
+    for (size_t i = 0; i < x->nlinks; i++) /* what the new last seq lets them read */
+        if (!x->links[i]->gone)
+            link_tick(x->links[i], cn_mono_ms());
+    if (x->kicked) { /* kicked while this one ran */
+        x->kicked = 0;
+        trim_and_last(x, 0);
+    }
 }
 
-/* Every second: the journal's last seq, and entries every link has sent trimmed. */
-static void trim_and_last(struct stor_xdc *x)
+/* The journal's last seq, and with trim the entries every link has sent trimmed: every
+ * second, and on a kick (last seq only). */
+static void trim_and_last(struct stor_xdc *x, int trim)
 {
     uint64_t upto = UINT64_MAX;
     struct jtrim *t;
     int any = 0;
 
-    if (x->trimming)
+    if (x->trimming) {
+        x->kicked |= !trim;
         return;
+    }
     for (size_t i = 0; i < x->nlinks; i++) {
         if (x->links[i]->gone)
             continue;
@@ -795,30 +811,41 @@ static void trim_and_last(struct stor_xdc *x)
     t = cn_calloc(1, sizeof(*t));
     t->work.data = t;
     t->x = x;
-    t->upto = upto;
+    t->upto = trim ? upto : 0;
     x->trimming = 1;
     cn_work_queue(x->s->loop, &t->work, run_trim, trim_done, "xdc journal trim");
 }
 
 /* ---- the tick --------------------------------------------------------------------------- */
 
-/* The bound: a link more than journal_max entries behind skips the oldest (an empty window
- * only, so no change in flight is passed over) and needs recover-cluster. */
+/* The bound: a link more than journal_max entries behind skips the oldest and needs
+ * recover-cluster. The window's changes go first (a remote that is down holds the window
+ * full: they are the oldest), those with a call out once it has come back; then the cursor
+ * jumps. */
 static void bound(xdc_link_t *l)
 {
     struct stor_xdc *x = l->x;
+    uint64_t max = x->s->conf->xdc_journal_max;
 
-    if (x->last_seq <= l->acked || x->last_seq - l->acked <= x->s->conf->xdc_journal_max ||
-        l->win_head != NULL || l->reading)
+    if (x->last_seq <= l->acked || x->last_seq - l->acked <= max)
         return;
-    l->skipped += x->last_seq - x->s->conf->xdc_journal_max - l->acked;
-    l->acked = l->read = x->last_seq - x->s->conf->xdc_journal_max;
     if (!l->needs_recover)
         CN_LOG(CN_LOG_ERROR, "xdc link=%s: the journal bound ([xdc] journal_max = %" PRIu64
                ") is reached: the oldest changes are skipped, run recover-cluster %s",
-               l->id, x->s->conf->xdc_journal_max, l->id);
+               l->id, max, l->id);
     l->needs_recover = 1;
-    l->saved = UINT64_MAX;
+    l->saved = UINT64_MAX; /* the flag is in the cursor file */
+    for (struct xdc_change *ch = l->win_head; ch != NULL; ch = ch->next)
+        if (!ch->busy && ch->step != CH_DONE) {
+            ch->step = CH_DONE;
+            l->skipped++;
+        }
+    pop_done(l);
+    if (l->win_head != NULL || l->reading || l->read > l->acked ||
+        x->last_seq - l->acked <= max)
+        return;
+    l->skipped += x->last_seq - max - l->acked;
+    l->acked = l->read = x->last_seq - max;
 }
 
 static void link_tick(xdc_link_t *l, uint64_t now)
@@ -859,11 +886,20 @@ static void on_tick(uv_timer_t *t)
         x->links[w++] = l;
     }
     x->nlinks = w;
-    if (now / 1000 != (now - XDC_TICK_MS) / 1000 || x->last_seq == 0)
-        trim_and_last(x);
+    /* once a second while there are links, or entries left from links now gone */
+    if (now / 1000 != (now - XDC_TICK_MS) / 1000 && (x->nlinks > 0 || x->last_seq > 0))
+        trim_and_last(x, 1);
 }
 
 /* ---- module interface ------------------------------------------------------------------- */
+
+void stor_xdc_kick(struct stor_server *s)
+{
+    struct stor_xdc *x = s->xdc;
+
+    if (x != NULL && !x->stopping && x->linked > 0)
+        trim_and_last(x, 0);
+}
 
 void xdc_sender_link_changed(xdc_link_t *l)
 {
@@ -894,14 +930,43 @@ int xdc_sender_link_idle(xdc_link_t *l)
     return 1;
 }
 
+static void lag_of(const xdc_link_t *l, uint64_t *lag, uint64_t *lag_s)
+{
+    uint64_t last = l->x->last_seq, now = cn_now_ns();
+
+    *lag = last > l->acked ? last - l->acked : 0;
+    *lag_s = 0;
+    if (*lag > 0 && l->win_head != NULL && l->win_head->jclock < now)
+        *lag_s = (now - l->win_head->jclock) / 1000000000ull;
+}
+
+size_t stor_xdc_stats(const struct stor_server *s, stor_xdc_link_stats_t *out, size_t max)
+{
+    const struct stor_xdc *x = s->xdc;
+    size_t n = 0;
+
+    for (size_t i = 0; x != NULL && i < x->nlinks && n < max; i++) {
+        const xdc_link_t *l = x->links[i];
+
+        if (l->gone)
+            continue;
+        memcpy(out[n].id, l->id, sizeof(out[n].id));
+        lag_of(l, &out[n].lag_objects, &out[n].lag_seconds);
+        out[n].sent = l->sent;
+        out[n].errors = l->errors;
+        out[n].skipped = l->skipped;
+        out[n].needs_recover = l->needs_recover;
+        n++;
+    }
+    return n;
+}
+
 void xdc_sender_stats_json(xdc_link_t *l, void *obj)
 {
-    uint64_t last = l->x->last_seq, lag = last > l->acked ? last - l->acked : 0;
-    uint64_t lag_s = 0, now = cn_now_ns();
+    uint64_t lag, lag_s;
     json_t *o = json_object();
 
-    if (lag > 0 && l->win_head != NULL && l->win_head->jclock < now)
-        lag_s = (now - l->win_head->jclock) / 1000000000ull;
+    lag_of(l, &lag, &lag_s);
     json_object_set_new(o, "sent", json_integer((json_int_t)l->sent));
     json_object_set_new(o, "lag_objects", json_integer((json_int_t)lag));
     json_object_set_new(o, "lag_seconds", json_integer((json_int_t)lag_s));

@@ -14,6 +14,8 @@
  *                          from_link), so it is never journaled again here.
  *   storage/xdc/sender.c   per link, walks this node's journal in seq order and sends each
  *                          key's CURRENT version to the remote cluster's nodes.
+ *   storage/xdc/requeue.c  the cluster RPC op xdc_requeue: recover-cluster's keys get journal
+ *                          entries of their own, so the senders send them again.
  *
  * The journal (storage/engine/engine.h, "the change journal"): a client's put or delete of a
  * user key (not an internal chunk key: a chunked object's manifest stands for its chunks) in
@@ -65,6 +67,11 @@ void stor_xdc_stop(struct stor_server *s);
 /** Frees what is left once the loop has returned. */
 void stor_xdc_close(struct stor_server *s);
 
+/** The cluster RPC op xdc_requeue {keys: (u16le len | key)*, at most CN_XDC_REQUEUE_MAX}:
+ *  a journal entry for each key (requeue.c), answered {queued}; CN_EAGAIN while this node has
+ *  no linked link. Returns 1 when req was this op (answered now or later), 0 otherwise. */
+int stor_xdc_requeue_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req);
+
 /* ---- links (links.c) ------------------------------------------------------------------ */
 
 /** The links' checksum this node holds (0: none loaded); a heartbeat reply's links_sum that
@@ -76,9 +83,24 @@ int stor_xdc_links_load(struct stor_server *s, const char *json, size_t len);
 /** 1 when a client's write of key must enter the journal: this cluster has a linked remote,
  *  key is a user key, and its bucket's replication is on (on when the bucket is unknown). */
 int stor_xdc_journals(const struct stor_server *s, cn_slice_t key);
+/** A journaled write of this node is stored: the senders look at the journal now instead
+ *  of at their next tick (the lag of an idle link is then a round trip, not a tick). */
+void stor_xdc_kick(struct stor_server *s);
 /** The heartbeat fields: xdc_addr (the listener's host:port, "" when none) and xdc_stats
  *  (JSON {remote id: {sent, lag_objects, lag_seconds, queue_bytes, last_error, last_ok_ms,
  *  needs_recover}}). */
 void stor_xdc_heartbeat_fields(struct stor_server *s, cn_msg_t *m);
+
+/** One link's sender as /metrics shows it (storage/metrics.c). */
+typedef struct stor_xdc_link_stats {
+    char id[STOR_XDC_ID_LEN + 1];
+    uint64_t lag_objects, lag_seconds;   /* journal entries not yet at the remote; the age of
+                                          * the oldest one in flight */
+    uint64_t sent, errors, skipped;      /* since start: changes sent, failed tries, entries
+                                          * skipped at the bound */
+    int needs_recover;                   /* the alarm: entries were skipped (recover-cluster) */
+} stor_xdc_link_stats_t;
+/** The senders' figures of up to max links into out; returns how many. */
+size_t stor_xdc_stats(const struct stor_server *s, stor_xdc_link_stats_t *out, size_t max);
 
 #endif

@@ -67,6 +67,7 @@ struct stor_xdc {
     /* sender (sender.c) */
     uv_timer_t timer;
     int stopping, trimming;
+    int kicked;                            /* a kick came while a last-seq read ran */
     uint64_t last_seq;                     /* the journal's last seq, as last read */
     uint64_t journal_max;
 };

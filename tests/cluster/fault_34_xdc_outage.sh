@@ -19,7 +19,7 @@ xc_cluster a 3
 xc_cluster b 3
 xc_link a b
 idb=$(xc_id b) || t_abort "no cluster id for B"
-xc_user a xu
+xc_user_bucket a xu
 t=$(xc_wait_bucket b 30) && t_ok "the user, its key and the bucket made on A serve on B (${t} s)" ||
     t_abort "B does not list the bucket made on A within 30 s"
 

@@ -17,7 +17,7 @@ xc_init
 xc_cluster a 3
 xc_cluster b 3
 xc_link a b
-xc_user a xu
+xc_user_bucket a xu
 t=$(xc_wait_bucket b 30) && t_ok "the user, its key and the bucket made on A serve on B (${t} s)" ||
     t_abort "B does not list the bucket made on A within 30 s"
 

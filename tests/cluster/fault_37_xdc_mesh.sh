@@ -29,7 +29,7 @@ xc_link a c
 xc_link b c
 ida=$(xc_id a) && idb=$(xc_id b) && idc=$(xc_id c) || t_abort "no cluster ids"
 t_ok "A, B and C linked each to each, every storage node holding its two links"
-xc_user a xu
+xc_user_bucket a xu
 for n in b c; do
     t=$(xc_wait_bucket "$n" 30) && t_ok "the user, its key and the bucket made on A serve on ${n^^} (${t} s)" ||
         t_abort "${n^^} does not list the bucket made on A within 30 s"

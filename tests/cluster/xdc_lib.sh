@@ -1,7 +1,7 @@
 # tests/cluster/xdc_lib.sh: two or three linked clusters on loopback for the multi-datacenter
 # tests (issue 22), real processes: each cluster is scripts/lib/cluster.sh's layout in a
 # directory of its own (one manager, NSTORAGE storage nodes, one gateway), with a link
-# listener ([xdc] listen, port 0) on its manager and every storage node, all with one test
+# listener ([xdc] listen, a fixed port) on its manager and every storage node, all with one test
 # certificate (IP 127.0.0.1) signed by a test CA made here with the openssl CLI.
 #
 #   xc_init                       # the test's directory, the CA and certificate, the trap
@@ -11,7 +11,7 @@
 #   xc_link A B                   # joins A and B both ways with a fresh shared secret, and
 #                                 # waits until every storage node of each holds the link
 #   xc_py NAME MODE ARGS...       # tests/cluster/xdc_load.py against NAME's gateway
-#   xc_user NAME USER             # USER and the bucket made on NAME, the keys exported
+#   xc_user_bucket NAME USER      # USER and the bucket made on NAME, the keys exported
 #   xc_wait_bucket NAME TIMEOUT   # until NAME's gateway lists the test bucket with those keys
 #   xc_link_get NAME REMOTE FIELD # a field of REMOTE's link in NAME's cluster-status (JSON)
 # Everything started is stopped from the EXIT trap, by PID.
@@ -141,8 +141,9 @@ xc_link() {
 # xc_wait_linked NAME REMOTE_ID TIMEOUT: waits until NAME's cluster-status shows the link to
 # REMOTE_ID linked with every storage node of NAME reporting it. A storage node journals a
 # client's write for the remote only once it holds the link (get_links, at a heartbeat), so
-# a write taken before that is never sent (only recover-cluster finds it): a test that
-# expects every write to cross waits for this before it writes.
+# a write taken before that is never sent (only recover-cluster finds it). join-cluster
+# answers once the running nodes hold the link (or after 15 s, nodes_pending); this checks
+# it from the nodes' own figures, and again after a remove-cluster of a third cluster.
 xc_wait_linked() {
     local deadline=$((SECONDS + $3))
     until [ "$(xc_link_get "$1" "$2" state)" = linked ] &&
@@ -166,22 +167,33 @@ xc_py() {
         --bucket "$XC_BUCKET" "${@:2}"
 }
 
-# xc_user NAME USER: cairn-adm create-user USER on cluster NAME and the test bucket owned by
-# USER; exports its keys as AK, SK and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (xc_py's
-# credentials). Aborts on failure.
-xc_user() {
-    local json
+# xc_eventually TIMEOUT_S WHAT CMD...: t_ok WHAT once CMD succeeds within TIMEOUT_S (the
+# time it took in the line), else t_bad WHAT with CMD's last output.
+xc_eventually() {
+    local limit=$1 what=$2 t0=$SECONDS out
+    shift 2
+    if t_eventually "$limit" "$@" >/dev/null 2>&1; then
+        t_ok "$what ($((SECONDS - t0)) s)"
+    else
+        out=$("$@" 2>&1 | tail -n 3)
+        t_bad "$what" "$out"
+    fi
+}
+
+# xc_user_bucket NAME USER: makes USER on cluster NAME, exports its keys as AWS_ACCESS_KEY_ID
+# and AWS_SECRET_ACCESS_KEY, and adds the test bucket owned by it there.
+xc_user_bucket() {
+    local uj
     xc_use "$1"
-    json=$(cl_adm --json create-user "$2") || t_abort "create-user $2 on $1"
-    AK=$(printf '%s' "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_key"])')
-    SK=$(printf '%s' "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
-    [ -n "$AK" ] && [ -n "$SK" ] || t_abort "create-user $2 on $1 gave no keys"
-    cl_adm add-bucket "$XC_BUCKET" "$AK" >/dev/null || t_abort "add-bucket $XC_BUCKET on $1"
-    export AK SK AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK
+    uj=$(cl_adm --json create-user "$2") || t_abort "create-user $2 on $1"
+    AWS_ACCESS_KEY_ID=$(printf '%s' "$uj" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_key"])')
+    AWS_SECRET_ACCESS_KEY=$(printf '%s' "$uj" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+    export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+    cl_adm add-bucket "$XC_BUCKET" "$AWS_ACCESS_KEY_ID" >/dev/null || t_abort "add-bucket on $1"
 }
 
 # xc_wait_bucket NAME TIMEOUT: waits up to TIMEOUT s until NAME's gateway lists the test
-# bucket with xc_user's keys (on a remote cluster: the user, its key and the bucket came over
+# bucket with xc_user_bucket's keys (on a remote cluster: the user, its key and the bucket came over
 # the link); prints how long it took. 1 on time-out.
 xc_wait_bucket() {
     local t0=$SECONDS deadline=$((SECONDS + $2))

@@ -105,6 +105,29 @@ Test(sse_keys, an_explicit_epoch_is_served_for_the_bound_then_wiped, .timeout = 
     gw__ssekey_clear(&c);
 }
 
+Test(sse_keys, a_linked_origins_key_never_answers_for_this_clusters_own, .timeout = 10)
+{
+    static const char origin[] = "3f1c0a9e5b7d2c44";
+    struct gw_ssekeys c = {0};
+    gw_ssekey_t mine = key_of("aws/s3", 1), theirs = key_of("aws/s3", 7), got;
+
+    snprintf(theirs.origin, sizeof(theirs.origin), "%s", origin);
+    theirs.epoch = 1;
+    gw__ssekey_store_of(&c, origin, "aws/s3", 1, 0, &theirs, 1000, B_MS);
+    cr_assert_eq(gw__ssekey_lookup(&c, "aws/s3", 1, 1000, 0, &got), 0, "not this cluster's");
+    cr_assert_eq(gw__ssekey_lookup_of(&c, origin, "aws/s3", 1, 1000, 0, &got), 1);
+    cr_assert_str_eq(got.origin, origin);
+    cr_assert_arr_eq(got.kek, theirs.kek, CN_SSE_KEY_LEN);
+    gw__ssekey_store(&c, "aws/s3", 1, 0, &mine, 1000, B_MS);
+    cr_assert_eq(gw__ssekey_lookup(&c, "aws/s3", 1, 1000, 0, &got), 1);
+    cr_assert_str_eq(got.origin, "");
+    cr_assert_arr_eq(got.kek, mine.kek, CN_SSE_KEY_LEN);
+    cr_assert_eq(gw__ssekey_lookup_of(&c, "aaaaaaaaaaaaaaaa", "aws/s3", 1, 1000, 0, &got), 0,
+                 "another origin");
+    cr_assert_eq(gw__ssekey_count(&c), 2);
+    gw__ssekey_clear(&c);
+}
+
 Test(sse_keys, the_newest_epoch_is_believed_5s_and_served_in_an_outage_for_the_bound,
      .timeout = 10)
 {

@@ -79,6 +79,11 @@ static inline void t_cmd_sample(enum mgr_cmd_kind kind, mgr_cmd_t *c)
     mgr_cmd_add_wrap(c, &c->kms);
     c->kms.epoch = 3;
     mgr_cmd_add_wrap(c, &c->kms);
+    snprintf(c->kms.origin, sizeof(c->kms.origin), "aaaaaaaaaaaaaaaa"); /* a remote store's */
+    c->kms.epoch = 1;
+    mgr_cmd_add_wrap(c, &c->kms);
+    c->kms.origin[0] = '\0';
+    c->kms.epoch = 3;
     snprintf(c->cluster_id, sizeof(c->cluster_id), "3f1c0a9e5b7d2c44");
     c->xclock = 1732330002000000000ull; /* a stamp's clock, xdc_tombstone_purge's before */
     snprintf(c->link.id, sizeof(c->link.id), "0123456789abcdef");

@@ -303,7 +303,10 @@ Test(mgr_cmd, kms_entries_keep_their_wrapped_keys, .timeout = 10)
 
     t_cmd_sample(MGR_CMD_KMS_REWRAP, &want);
     round_trip(&want, &got);
-    cr_assert_eq(got.nwraps, 2);
+    cr_assert_eq(got.nwraps, 3);
+    cr_assert_str_eq(got.wraps[0].origin, "", "this cluster's own key: no origin");
+    cr_assert_str_eq(got.wraps[2].origin, "aaaaaaaaaaaaaaaa", "a remote store's epoch");
+    cr_assert_eq(got.wraps[2].epoch, 1);
     cr_assert_eq(got.wraps[0].epoch, 2);
     cr_assert_eq(got.wraps[1].epoch, 3);
     cr_assert_str_eq(got.wraps[1].name, "aws/s3");

@@ -295,6 +295,36 @@ static void scenario_kms(void)
     w.epoch = 3;
     mgr_cmd_add_wrap(&c, &w);
     add(&c, CN_ENOENT);
+    /* a linked cluster's store (r/): epochs appended in order, held ones skipped, a gap or a
+     * wrap without an origin refused; a rewrap reaches it by its origin */
+    snprintf(w.origin, sizeof(w.origin), "aaaaaaaaaaaaaaaa");
+    snprintf(w.name, sizeof(w.name), "aws/s3");
+    mgr_cmd_init(&c, MGR_CMD_KMS_REMOTE_PUT);
+    c.created_ms = 1732330000000ull;
+    for (w.epoch = 1; w.epoch <= 2; w.epoch++)
+        mgr_cmd_add_wrap(&c, &w);
+    add(&c, 0);
+    mgr_cmd_init(&c, MGR_CMD_KMS_REMOTE_PUT);
+    c.created_ms = 1732330000001ull;
+    for (w.epoch = 2; w.epoch <= 3; w.epoch++)
+        mgr_cmd_add_wrap(&c, &w);
+    add(&c, 0);
+    mgr_cmd_init(&c, MGR_CMD_KMS_REMOTE_PUT);
+    c.created_ms = 1732330000002ull;
+    w.epoch = 5;
+    mgr_cmd_add_wrap(&c, &w);
+    add(&c, CN_EINVAL);
+    mgr_cmd_init(&c, MGR_CMD_KMS_REWRAP);
+    w.epoch = 1;
+    memset(w.wrapped, 3, sizeof(w.wrapped));
+    mgr_cmd_add_wrap(&c, &w);
+    add(&c, 0);
+    mgr_cmd_init(&c, MGR_CMD_KMS_REMOTE_PUT);
+    c.created_ms = 1732330000003ull;
+    w.origin[0] = '\0';
+    w.epoch = 4;
+    mgr_cmd_add_wrap(&c, &w);
+    add(&c, CN_EINVAL);
 }
 
 #define CL_OWN "3f1c0a9e5b7d2c44"

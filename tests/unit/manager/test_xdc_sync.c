@@ -8,7 +8,10 @@
  *   - a deletion on A removes on B and an older dump does not bring it back;
  *   - one user made on both with other secrets converges on one winner, reported;
  *   - a local change newer than the dump stays;
- *   - a wrong link secret and malformed dumps are refused whole, never a crash. */
+ *   - a wrong link secret and malformed dumps are refused whole, never a crash;
+ *   - the key service's KEKs: A's dump applied on B gives B the same KEK bytes under
+ *     o/<A>/<name>, wrapped by B's own master, apart from B's own aws/s3; a rotation on A
+ *     adds the epoch on B; B's dump sends only B's own keys; a wrong secret keeps none. */
 #include <criterion/criterion.h>
 #include <limits.h>
 #include <stdio.h>
@@ -22,10 +25,12 @@
 #include "manager/clusters.h"
 #include "manager/cmd.h"
 #include "manager/fsm.h"
+#include "manager/kms.h"
 #include "manager/state.h"
 #include "manager/users.h"
 #include "manager/xdc_sync.h"
 #include "tests/harness/tmpdir.h"
+#include "tests/unit/manager/kms_samples.h"
 
 struct side {
     char dir[PATH_MAX];
@@ -78,7 +83,7 @@ TestSuite(xdc_sync, .init = setup, .fini = teardown);
 static void dump(struct side *s, uint64_t since, cn_buf_t *out)
 {
     cn_buf_init(out);
-    cr_assert_eq(mgr_xdc_sync_dump(s->st, secret, since, 0, out), 0);
+    cr_assert_eq(mgr_xdc_sync_dump(s->st, NULL, secret, since, 0, out), 0);
 }
 
 struct res {
@@ -98,8 +103,8 @@ static void on_done(void *arg, int rc, int why)
 static int apply_on(struct side *s, const cn_buf_t *d, const uint8_t *key)
 {
     struct res r = {0, -1};
-    int rc = mgr_xdc_sync_apply(s->xs, s->f, "remote", key, d->data, d->len, 1700000001000ull,
-                                on_done, &r, NULL, NULL);
+    int rc = mgr_xdc_sync_apply(s->xs, s->f, NULL, "remote", key, d->data, d->len,
+                                1700000001000ull, on_done, &r, NULL, NULL);
 
     if (rc == 0) {
         cr_assert_eq(r.called, 1);
@@ -417,8 +422,8 @@ Test(xdc_sync, malformed_dumps_are_refused_never_a_crash, .timeout = 60)
     cn_buf_t d, one;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        int rc = mgr_xdc_sync_apply(B.xs, B.f, "remote", secret, bad[i], strlen(bad[i]), 1,
-                                    NULL, NULL, NULL, NULL);
+        int rc = mgr_xdc_sync_apply(B.xs, B.f, NULL, "remote", secret, bad[i], strlen(bad[i]),
+                                    1, NULL, NULL, NULL, NULL);
 
         cr_assert(rc == CN_ECORRUPT || rc == CN_EACCES, "dump %zu: %s", i, cn_strerror(rc));
     }
@@ -426,18 +431,159 @@ Test(xdc_sync, malformed_dumps_are_refused_never_a_crash, .timeout = 60)
     cr_assert_eq(mgr_buckets_create(A.f, "gina-bucket", u.id, NULL, NULL), 0);
     dump(&A, 0, &d);
     for (size_t n = 0; n < d.len; n++) /* every proper prefix */
-        cr_assert_neq(mgr_xdc_sync_apply(B.xs, B.f, "remote", secret, d.data, n, 1, NULL,
+        cr_assert_neq(mgr_xdc_sync_apply(B.xs, B.f, NULL, "remote", secret, d.data, n, 1, NULL,
                                          NULL, NULL, NULL),
                       0, "cut at %zu", n);
     cn_buf_init(&one);
     cn_buf_append(&one, d.data, d.len);
     for (size_t i = 0; i < d.len; i += 7) { /* flipped bytes: a code or a valid dump */
         ((char *)one.data)[i] ^= 0x21;
-        (void)mgr_xdc_sync_apply(B.xs, B.f, "remote", secret, one.data, one.len, 1, NULL, NULL,
-                                 NULL, NULL);
+        (void)mgr_xdc_sync_apply(B.xs, B.f, NULL, "remote", secret, one.data, one.len, 1, NULL,
+                                 NULL, NULL, NULL);
         ((char *)one.data)[i] ^= 0x21;
     }
     (void)applied;
     cn_buf_dispose(&one);
     cn_buf_dispose(&d);
+}
+
+/* ---- the key service's KEKs (xdc_keys.h) ------------------------------------------------ */
+
+static int kms_make(struct side *s, const mgr_kms_masters_t *m, const char *name, int rotate)
+{
+    mgr_cmd_t c;
+    int rc = rotate ? mgr_kms_rotate_cmd(s->st, m, name, 1700000000000ull, &c)
+                    : mgr_kms_create_cmd(s->st, m, name, 1700000000000ull, &c);
+
+    if (rc == 0) {
+        rc = mgr_fsm_propose_wait(s->f, &c, NULL);
+        mgr_cmd_dispose(&c);
+    }
+    return rc;
+}
+
+/* A full dump of from (with its masters) applied on to (with its own), as the link from. */
+static int keys_to(struct side *from, const mgr_kms_masters_t *mf, struct side *to,
+                   const mgr_kms_masters_t *mt, const uint8_t *key)
+{
+    struct res r = {0, -1};
+    cn_buf_t d;
+    int rc;
+
+    cn_buf_init(&d);
+    cr_assert_eq(mgr_xdc_sync_dump(from->st, mf, secret, 0, 0, &d), 0);
+    rc = mgr_xdc_sync_apply(to->xs, to->f, mt, from->id, key, d.data, d.len, 1700000001000ull,
+                            on_done, &r, NULL, NULL);
+    if (rc == 0)
+        cr_assert_eq(r.rc, 0, "entry decided %s", cn_strerror(r.rc));
+    cn_buf_dispose(&d);
+    return rc;
+}
+
+Test(xdc_sync, keks_reach_the_remote_store_under_the_origin_wrapped_by_its_master)
+{
+    mgr_kms_masters_t ma = {.cur = t_master_of(1)}, mb = {.cur = t_master_of(2)};
+    uint8_t ka[CN_SSE_KEY_LEN], kb[CN_SSE_KEY_LEN], own[CN_SSE_KEY_LEN];
+    uint64_t e = 0, n = 0;
+    char key[64], origins[128];
+    cn_buf_t d;
+    char *rec;
+
+    cr_assert_eq(kms_make(&A, &ma, "aws/s3", 0), 0);
+    cr_assert_eq(kms_make(&A, &ma, "app:key-1", 0), 0);
+    cr_assert_eq(kms_make(&B, &mb, "aws/s3", 0), 0); /* B's own, another KEK */
+    cn_buf_init(&d);
+    cr_assert_eq(mgr_xdc_sync_dump(A.st, &ma, secret, 0, 0, &d), 0);
+    cr_assert_not_null(memmem(d.data, d.len, "\"keks\"", 6));
+    cr_assert_eq(mgr_kms_get(A.st, &ma, "aws/s3", 1, &e, ka), 0);
+    cr_assert_null(memmem(d.data, d.len, ka, sizeof(ka)), "no KEK in the clear");
+    cn_buf_dispose(&d);
+
+    cr_assert_eq(keys_to(&A, &ma, &B, &mb, secret), 0);
+    cr_assert_eq(mgr_kms_get_of(B.st, &mb, A.id, "aws/s3", 1, &e, kb), 0);
+    cr_assert_arr_eq(kb, ka, sizeof(ka), "the same KEK bytes on B");
+    cr_assert_eq(mgr_kms_get(B.st, &mb, "aws/s3", 1, &e, own), 0);
+    cr_assert(memcmp(own, ka, sizeof(own)) != 0, "B's own aws/s3 stays B's");
+    cr_assert_eq(mgr_kms_get_of(B.st, &mb, A.id, "app:key-1", 0, &e, kb), 0);
+    cr_assert_eq(mgr_kms_get(A.st, &ma, "app:key-1", 1, &e, ka), 0);
+    cr_assert_arr_eq(kb, ka, sizeof(ka));
+    cr_assert_eq(mgr_kms_get(B.st, &mb, "app:key-1", 0, &e, kb), CN_ENOENT,
+                 "never among B's own keys");
+    snprintf(key, sizeof(key), "o/%s/aws/s3", A.id);
+    cr_assert_not_null(rec = get(&B, key));
+    cr_assert_not_null(strstr(rec, mb.cur.id), "wrapped by B's master: %s", rec);
+    cn_free(rec);
+    mgr_kms_origins_csv(B.st, origins, sizeof(origins));
+    cr_assert_str_eq(origins, A.id);
+
+    /* again: nothing new, no entry; a rotation on A: its epoch 2 comes */
+    {
+        uint64_t applied = mgr_fsm_applied(B.f);
+
+        cr_assert_eq(keys_to(&A, &ma, &B, &mb, secret), 0);
+        cr_assert_eq(mgr_fsm_applied(B.f), applied);
+    }
+    cr_assert_eq(kms_make(&A, &ma, "aws/s3", 1), 0);
+    cr_assert_eq(keys_to(&A, &ma, &B, &mb, secret), 0);
+    cr_assert_eq(mgr_kms_remote_epochs(B.st, A.id, "aws/s3", &n), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(mgr_kms_get(A.st, &ma, "aws/s3", 2, &e, ka), 0);
+    cr_assert_eq(mgr_kms_get_of(B.st, &mb, A.id, "aws/s3", 2, &e, kb), 0);
+    cr_assert_arr_eq(kb, ka, sizeof(ka));
+
+    /* B's dump on A: only B's own aws/s3, never A's keys back (no relaying) */
+    cr_assert_eq(keys_to(&B, &mb, &A, &ma, secret), 0);
+    cr_assert_eq(mgr_kms_get_of(A.st, &ma, B.id, "aws/s3", 1, &e, ka), 0);
+    cr_assert_arr_eq(ka, own, sizeof(own));
+    cr_assert_eq(mgr_kms_remote_epochs(A.st, B.id, "app:key-1", &n), 0);
+    cr_assert_eq(n, 0, "A's key did not come back as B's");
+    snprintf(key, sizeof(key), "o/%s/", A.id);
+    {
+        char *none = get(&A, key);
+
+        cr_assert_null(none);
+    }
+
+    /* a master rotation on B rewraps the remote store too */
+    {
+        mgr_kms_masters_t m2 = {.cur = t_master_of(3), .prev = t_master_of(2)};
+        size_t others = 0;
+        mgr_cmd_t c;
+
+        cr_assert_eq(mgr_kms_rewrap_cmd(B.st, &m2, &c, &others), 0);
+        cr_assert_eq(c.nwraps, 4, "B's aws/s3, A's aws/s3 (2 epochs) and app:key-1");
+        cr_assert_eq(mgr_fsm_propose_wait(B.f, &c, NULL), 0);
+        mgr_cmd_dispose(&c);
+        cr_assert_eq(mgr_kms_get_of(B.st, &m2, A.id, "aws/s3", 2, &e, kb), 0);
+        cr_assert_eq(mgr_kms_get(A.st, &ma, "aws/s3", 2, &e, ka), 0);
+        cr_assert_arr_eq(kb, ka, sizeof(ka));
+    }
+}
+
+Test(xdc_sync, keks_under_a_wrong_secret_are_refused_and_none_kept)
+{
+    mgr_kms_masters_t ma = {.cur = t_master_of(1)}, mb = {.cur = t_master_of(2)};
+    uint8_t wrong[MGR_CLUSTER_SECRET_LEN], k[CN_SSE_KEY_LEN];
+    uint64_t applied = mgr_fsm_applied(B.f), e;
+
+    memset(wrong, 0x5a, sizeof(wrong));
+    cr_assert_eq(kms_make(&A, &ma, "aws/s3", 0), 0);
+    cr_assert_eq(keys_to(&A, &ma, &B, &mb, wrong), CN_EACCES);
+    cr_assert_eq(mgr_fsm_applied(B.f), applied, "no entry");
+    cr_assert_eq(mgr_kms_get_of(B.st, &mb, A.id, "aws/s3", 1, &e, k), CN_ENOENT);
+    /* a sealed KEK moved to another epoch does not open */
+    {
+        cn_buf_t d;
+        char *p;
+
+        cn_buf_init(&d);
+        cr_assert_eq(mgr_xdc_sync_dump(A.st, &ma, secret, 0, 0, &d), 0);
+        cn_buf_append(&d, "", 1);
+        cr_assert_not_null(p = strstr(d.data, "\"e\":1,"));
+        p[4] = '2';
+        cr_assert_eq(mgr_xdc_sync_apply(B.xs, B.f, &mb, A.id, secret, d.data, d.len - 1, 1,
+                                        NULL, NULL, NULL, NULL),
+                     CN_EACCES);
+        cn_buf_dispose(&d);
+    }
 }

@@ -3,7 +3,9 @@
  * storage/engine/engine.h "the change journal") against a real RocksDB and real container
  * files: a journaled put or delete that wins gets the next seq in order, an unjournaled or
  * stale one none; the bit never shows in reads or listings; seqs go on after a reopen; trim;
- * and a rebuilt index (the crash path: replay.c) journals again every record that has it.
+ * and a rebuilt index (the crash path: replay.c) journals again every record that has it;
+ * journal_add (recover-cluster's requeue) takes the next seq between the writes' and writes
+ * nothing else.
  */
 #include <criterion/criterion.h>
 #include <limits.h>
@@ -153,6 +155,27 @@ Test(journal, a_rebuilt_index_journals_the_records_again, .timeout = 10)
     cr_assert_str_eq(journal(0), "1:b/a@10 2:b/a@12d");
 }
 
+Test(journal, journal_add_takes_the_next_seq_and_writes_nothing_else, .timeout = 10)
+{
+    stor_obj_meta_t m;
+    uint64_t last;
+
+    cr_assert_eq(put("b/a", 10, CN_OBJ_JOURNALED), 0);
+    cr_assert_eq(stor_engine_journal_add(eng, cn_slice_str("b/x"), 7,
+                                         CN_OBJ_TOMBSTONE | CN_OBJ_JOURNALED), 0);
+    cr_assert_eq(put("b/b", 11, CN_OBJ_JOURNALED), 0);
+    cr_assert_eq(stor_engine_journal_add(eng, cn_slice_str("b/a"), 10, 0), 0);
+    cr_assert_str_eq(journal(0), "1:b/a@10 2:b/x@7d 3:b/b@11 4:b/a@10");
+    cr_assert_eq(stor_engine_stat(eng, cn_slice_str("b/x"), &m, NULL), CN_ENOENT,
+                 "a journal entry alone stores no version");
+    cr_assert_eq(stor_engine_journal_add(eng, cn_slice("", 0), 1, 0), CN_EINVAL);
+    stor_engine_close(eng); /* the seq goes on after a reopen, as for writes */
+    cr_assert_eq(stor_engine_open(dir, &opts, &eng), 0);
+    cr_assert_eq(stor_engine_journal_add(eng, cn_slice_str("b/y"), 0, 0), 0);
+    cr_assert_eq(stor_engine_journal_last(eng, &last), 0);
+    cr_assert_eq(last, 5);
+}
+
 Test(journal, the_simple_engine_has_none, .timeout = 10)
 {
     stor_engine_t *s;
@@ -164,6 +187,7 @@ Test(journal, the_simple_engine_has_none, .timeout = 10)
     cr_assert_eq(stor_engine_open(d2, &so, &s), 0);
     cr_assert_eq(stor_engine_journal_last(s, &last), CN_EINVAL);
     cr_assert_eq(stor_engine_journal_trim(s, 1), CN_EINVAL);
+    cr_assert_eq(stor_engine_journal_add(s, cn_slice_str("b/k"), 1, 0), CN_EINVAL);
     stor_engine_close(s);
     t_tmpdir_remove(d2);
 }
