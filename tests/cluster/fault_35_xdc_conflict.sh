@@ -34,6 +34,8 @@ rb=$?
     t_ok "the $KEYS keys written on A and on B at once, every write acked ($((SECONDS - t0)) s)" ||
     t_bad "racers: A rc $ra $(tail -n 1 "$XC_ROOT/race-a.out"), B rc $rb $(tail -n 1 "$XC_ROOT/race-b.out")"
 
+echo "racer on A: $(tail -n 1 "$XC_ROOT/race-a.out")"
+echo "racer on B: $(tail -n 1 "$XC_ROOT/race-b.out")"
 out=$(xc_py a compare --other-endpoint "$(xc_endpoint b)" --timeout 60 2>&1) &&
     t_ok "A and B converge: $out" || t_bad "A and B do not converge within 60 s" "$out"
 out=$(xc_py a winners --acked "$XC_ROOT/A,$XC_ROOT/B" --prefix race --out "$XC_ROOT/won" 2>&1) &&

@@ -11,7 +11,8 @@ AWS_SECRET_ACCESS_KEY. Debian's python3 and boto3 only.
   race --keys K --prefix P --tag TAG --acked FILE [--threads T, default 4]
       writes each of the K keys P/000000.. once (content TAG, the key, random bytes), in
       key order, so that two racers started together write each key at about the same time;
-      records "key md5" of every acked PUT. Prints acked and failed.
+      records "key md5" of every acked PUT. Prints acked, failed, and when it started and
+      ended (epoch seconds: the racer that writes a key later should win it).
   put --keys K --prefix P --size N --acked FILE [--part-size BYTES]
       K objects of N random bytes; above --part-size (default 5 MiB) as a multipart upload
       of parts of that size. Records "key md5-of-the-body".
@@ -110,9 +111,11 @@ def cmd_race(a):
                 time.sleep(0.2 * (i + 1))
         return err
 
+    t0 = time.time()
     bad = parallel(["%s/%06d" % (a.prefix, i) for i in range(a.keys)], put, a.threads)
     print(json.dumps({"acked": a.keys - len(bad), "failed": len(bad),
-                      "first_error": bad[0] if bad else ""}))
+                      "first_error": bad[0] if bad else "", "start": round(t0, 3),
+                      "end": round(time.time(), 3)}))
     return 0 if not bad else 1
 
 
