@@ -347,6 +347,8 @@ static void change_done(struct xdc_change *ch)
     ch->step = CH_DONE;
     l->sent++;
     l->last_ok_ms = cn_now_ms();
+    l->last_error[0] = '\0'; /* the link works again: status shows no stale error (the
+                               * count stays in /metrics) */
     pop_done(l);
 }
 
