@@ -484,6 +484,33 @@ out:
     return rc;
 }
 
+/* Before comparing: every running node drops its needs-recover alarm for the remote (what
+ * its journal skipped before now is what this run compares and queues; a skip while it runs
+ * raises the alarm again). A node that does not answer keeps its alarm: logged, not fatal. */
+static void clear_alarms(struct job *j)
+{
+    char(*names)[CN_RING_NAME_MAX] = cn_malloc(XRC_NODES_MAX * sizeof(*names));
+    char why[256];
+    size_t n = 0;
+
+    running_nodes(j->s, names, &n);
+    for (size_t i = 0; i < n; i++) {
+        cn_msg_t *req = cn_msg_new(CN_OP_XDC_REQUEUE), *resp = NULL;
+        int rc;
+
+        cn_msg_set_bytes(req, "keys", "", 0);
+        cn_msg_set_str(req, "clear_alarm", j->remote);
+        if ((rc = mgr_node_call(j->s, names[i], req, XRC_NODE_CALL_MS, &resp, why,
+                                sizeof(why))) == 0)
+            rc = cn_msg_rc(resp);
+        if (rc != 0)
+            CN_LOG(CN_LOG_WARN, "node=%s rc=%s: recover-cluster could not clear its alarm for "
+                   "%s", names[i], cn_strerror(rc), j->remote);
+        cn_msg_free(resp);
+    }
+    cn_free(names);
+}
+
 /* Depth first from the root: at most 64 / MGR_XRC_BITS levels of 2^MGR_XRC_BITS ranges. */
 static int run(struct job *j)
 {
@@ -491,6 +518,7 @@ static int run(struct job *j)
     cn_rh_range_t *stack = cn_malloc(cap * sizeof(*stack)), *push = cn_malloc(fan * sizeof(*push));
     int rc = 0;
 
+    clear_alarms(j);
     stack[0] = (cn_rh_range_t){0, 0};
     while (rc == 0 && n > 0) {
         cn_rh_range_t r = stack[--n];

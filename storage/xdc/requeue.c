@@ -10,6 +10,8 @@
  * do). The entry's flags are those of the version this node holds (a stat; 0 when none) and
  * its clock is the time of the requeue, not the version's: the sender reads the version
  * anyway, and the links' lag_seconds then measures how long the requeued change has waited.
+ * An optional clear_alarm (a linked cluster's id) drops the link's needs-recover alarm:
+ * recover-cluster sends it to every running node, with no key, before it compares.
  * Only while this node has a linked link (the first condition of stor_xdc_journals; else
  * CN_EAGAIN: a node that has not fetched the links yet journals nothing any sender would
  * read). Bucket replication is not asked: the operator who runs recover-cluster asks for
@@ -106,6 +108,23 @@ static void rq_done(uv_work_t *w, int status)
     cn_free(j);
 }
 
+/* clear_alarm (optional, a linked cluster's id): recover-cluster toward it has started, so
+ * the link's needs-recover alarm goes (a later skip raises it again). 0 or CN_EINVAL. */
+static int clear_alarm(struct stor_server *s, const cn_msg_t *req)
+{
+    char id[STOR_XDC_ID_LEN + 2];
+    xdc_link_t *l;
+
+    if (cn_msg_get_str(req, "clear_alarm", id, sizeof(id)) != 0)
+        return 0;
+    if (s->xdc != NULL && (l = xdc_link_find(s->xdc, id)) != NULL && l->needs_recover) {
+        CN_LOG(CN_LOG_INFO, "xdc link=%s: recover-cluster started, its alarm is cleared", id);
+        l->needs_recover = 0;
+        l->saved = UINT64_MAX; /* the flag is in the cursor file */
+    }
+    return 0;
+}
+
 int stor_xdc_requeue_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *req)
 {
     struct rq_job *j;
@@ -124,6 +143,8 @@ int stor_xdc_requeue_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *r
     j->work.data = j;
     if (cn_msg_get_bytes(req, "keys", &j->keys) != 0)
         rc = CN_EINVAL;
+    if (rc == 0)
+        rc = clear_alarm(s, req);
     while (rc == 0 && (more = next_key(j->keys, &off, &key)) != 0)
         if (more < 0 || ++n > CN_XDC_REQUEUE_MAX)
             rc = CN_EINVAL;

@@ -97,6 +97,8 @@ xc_cluster() {
     for ((i = 0; i < n; i++)); do
         printf '\n[replication]\ntimeout = 1s\nrepair_backoff_max = 1s\n' >>"$CL_DIR/conf/cairn-storage$i.conf"
         xc_tls_conf "${xports[i + 1]}" >>"$CL_DIR/conf/cairn-storage$i.conf"
+        # XC_STORAGE_CONF: more lines for every storage node's config (e.g. $'[xdc]\nKEY = V')
+        [ -n "${XC_STORAGE_CONF:-}" ] && printf '\n%s\n' "$XC_STORAGE_CONF" >>"$CL_DIR/conf/cairn-storage$i.conf"
     done
     cl_start || t_abort "cluster $name did not start"
     cl_wait_storage "$n" 20 || t_abort "cluster $name: storage nodes did not register"
