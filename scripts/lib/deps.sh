@@ -5,7 +5,7 @@ CAIRN_BUILD_PKGS="build-essential autoconf automake libtool pkg-config git
 libh2o-dev libuv1-dev libmicrohttpd-dev libssl-dev libcurl4-openssl-dev librocksdb-dev
 libmsgpack-dev libcriterion-dev libisal-dev libjansson-dev libexpat1-dev libinih-dev
 libraft-dev"
-CAIRN_RUN_PKGS="curl ca-certificates python3"
+CAIRN_RUN_PKGS="curl ca-certificates python3 openssl"  # openssl: the link certificates (issue 22)
 # iproute2: ip and bridge, for the multi-host tests in network namespaces (scripts/lib/netns.sh)
 CAIRN_TEST_PKGS="awscli python3-boto3 s3cmd rclone iproute2"
 # s3-compat-tests/js.sh also needs node >= 20 and npm on PATH: the AWS SDK for JavaScript v3

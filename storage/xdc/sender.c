@@ -126,16 +126,32 @@ static void cursor_save(xdc_link_t *l)
 
 /* ---- clients ---------------------------------------------------------------------------- */
 
-static void close_clients(xdc_link_t *l)
+/* Drops the clients of the remote's nodes. The link forgets them before any is destroyed:
+ * destroying a client runs its calls' callbacks (CN_ECANCELED), and on_remote_write, finding
+ * the old list, would send the write on to the next node's client, perhaps one destroyed a
+ * moment before, whose queue nobody runs any more (the assertion of rpc_client.c when it is
+ * freed, seen when a restarted remote's manager listed no node yet). */
+static void drop_node_clients(xdc_link_t *l)
 {
-    for (size_t i = 0; i < l->nnodes; i++)
-        if (l->node_cli[i] != NULL)
-            cn_rpc_client_destroy(l->node_cli[i]);
+    cn_rpc_client_t *old[XDC_NODES_MAX];
+    size_t n = l->nnodes;
+
+    memcpy(old, l->node_cli, sizeof(old));
     memset(l->node_cli, 0, sizeof(l->node_cli));
     l->nnodes = 0;
-    if (l->mgr_cli != NULL)
-        cn_rpc_client_destroy(l->mgr_cli);
-    l->mgr_cli = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (old[i] != NULL)
+            cn_rpc_client_destroy(old[i]);
+}
+
+static void close_clients(xdc_link_t *l)
+{
+    cn_rpc_client_t *mgr = l->mgr_cli;
+
+    drop_node_clients(l);
+    l->mgr_cli = NULL; /* before on_nodes runs, as above */
+    if (mgr != NULL)
+        cn_rpc_client_destroy(mgr);
     l->nodes_at_ms = 0;
 }
 
@@ -260,16 +276,15 @@ static void on_nodes(int status, cn_msg_t *resp, void *arg)
         for (size_t i = 0; same && i < n; i++)
             same = strcmp(list[i], l->node_addr[i]) == 0;
         if (!same) {
-            for (size_t i = 0; i < l->nnodes; i++)
-                if (l->node_cli[i] != NULL)
-                    cn_rpc_client_destroy(l->node_cli[i]);
-            memset(l->node_cli, 0, sizeof(l->node_cli));
+            drop_node_clients(l);
             memcpy(l->node_addr, list, sizeof(list));
             l->nnodes = n;
             CN_LOG(CN_LOG_INFO, "xdc link=%s: %zu remote nodes", l->id, n);
         }
     }
-    l->nodes_at_ms = cn_mono_ms();
+    /* none running yet (its manager restarted before its nodes): ask again after a pause,
+     * not after XDC_NODES_EVERY_MS with every change stalled meanwhile */
+    l->nodes_at_ms = cn_mono_ms() - (l->nnodes == 0 ? XDC_NODES_EVERY_MS - XDC_RETRY_MS : 0);
 out:
     cn_msg_free(resp);
 }
@@ -332,6 +347,8 @@ static void change_done(struct xdc_change *ch)
     ch->step = CH_DONE;
     l->sent++;
     l->last_ok_ms = cn_now_ms();
+    l->last_error[0] = '\0'; /* the link works again: status shows no stale error (the
+                               * count stays in /metrics) */
     pop_done(l);
 }
 

@@ -21,8 +21,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-quickstart-XXXXXX")
 
 # the port offsets of scripts/quickstart's layout (its header) for 3 managers and 1 storage
 # node, and for 1 manager and 1 storage node
-OFFS3="0 1 2 10 11 12 20 21 22 30 31 32 100 200"
-OFFS1="0 1 2 10 11 12 100 200"
+OFFS3="0 1 2 10 11 12 13 20 21 22 23 30 31 32 33 100 120 200"
+OFFS1="0 1 2 10 11 12 13 100 120 200"
 
 qs() { # qs DIR ARGS...: scripts/quickstart for the cluster in $tmp/DIR, on the test's build
     local d=$1
@@ -65,7 +65,7 @@ layout() { # layout BASE OFFSETS: the ports of that layout, sorted, one line
 }
 
 conf_ports() { # conf_ports DIR: every port the configs of $tmp/DIR listen on, sorted, one line
-    sed -n 's/^[a-z0-9_]*_listen = .*:\([0-9]*\)$/\1/p' "$tmp/$1"/conf/cairn-*.conf | sort -n | tr '\n' ' '
+    sed -n 's/^\([a-z0-9_]*_\)\{0,1\}listen = .*:\([0-9]*\)$/\2/p' "$tmp/$1"/conf/cairn-*.conf | sort -n | tr '\n' ' '
 }
 
 file_ports_in() { # file_ports_in DIR BASE OFFSETS: every port in the port files is in the layout
@@ -121,6 +121,33 @@ else
 fi
 expect_eq "... and its own users: the first one's key is unknown there (403)" 403 \
     "$(code dc1 "http://127.0.0.1:$B2/")"
+
+# --- linked (issue 22): what the printed hint says, and an object crosses ----------------------
+adm() { # adm DIR ADMIN_PORTS ARGS...: cairn-adm of the cluster in $tmp/DIR
+    local ports=$2 m=""
+    shift 2
+    for p in $ports; do m+="${m:+,}127.0.0.1:$p"; done
+    "$build/manager/adm/cairn-adm" --manager "$m" "$@"
+}
+id_of() { adm "$@" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["cluster_id"])'; }
+expect_match "the first prints how to link it, with its managers' link listeners and CA" \
+    "join-cluster 127.0.0.1:$((B1 + 13)) ([0-9a-f]{16}|ID) --secret-file /tmp/link.secret --ca $tmp/dc1/tls/ca.pem" "$out1"
+head -c 32 /dev/urandom >"$tmp/link.secret"
+chmod 600 "$tmp/link.secret"
+id1=$(id_of dc1 "$((B1 + 11))")
+id2=$(id_of dc2 "$((B2 + 11)) $((B2 + 21)) $((B2 + 31))")
+check "dc1 joins dc2 (its link listeners, id and CA)" adm dc1 "$((B1 + 11))" join-cluster \
+    "127.0.0.1:$((B2 + 13)),127.0.0.1:$((B2 + 23)),127.0.0.1:$((B2 + 33))" "$id2" \
+    --secret-file "$tmp/link.secret" --ca "$tmp/dc2/tls/ca.pem"
+check "dc2 joins dc1" adm dc2 "$((B2 + 11)) $((B2 + 21)) $((B2 + 31))" join-cluster \
+    "127.0.0.1:$((B1 + 13))" "$id1" --secret-file "$tmp/link.secret" --ca "$tmp/dc1/tls/ca.pem"
+echo "across" >"$tmp/across.txt"
+expect_eq "an object written on dc1 after the link" 200 \
+    "$(code dc1 "http://127.0.0.1:$B1/qs-one/across.txt" -T "$tmp/across.txt")"
+across_on_dc2() { [ "$(s3 dc1 "http://127.0.0.1:$B2/qs-one/across.txt")" = across ]; }
+t_eventually 30 across_on_dc2
+expect_eq "... reads on dc2 with dc1's key (user, bucket and object replicated)" "across" \
+    "$(s3 dc1 "http://127.0.0.1:$B2/qs-one/across.txt")"
 
 # --- refusals --------------------------------------------------------------------------------
 out=$(CAIRN_QUICKSTART_MANAGERS=1 qs dc3 --storage 1 --port-base "$B1")
