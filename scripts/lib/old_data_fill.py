@@ -49,6 +49,11 @@ a step that the release refuses or ignores is undone and named in the manifest's
                      encryption record); bob-sse-default: a default encryption (SSE-KMS,
                      config "encryption") and an object written without headers; fixture-key
                      rotated (kms-rotate-key) and one more SSE-KMS object written after
+  erasure coding     ec21 with the redundancy policy ec:2+1 (cairn-adm set-bucket-redundancy;
+                     CAIRN_ADM), once the gateway codes its writes: objects coded as one
+                     chunk, five and 33 chunks, a multipart upload with a coded and a
+                     replicated part (manifest format 3, fragment records) and a small
+                     replicated object, each coded one checked with the release's whereis
 
 The content is deterministic (no randomness) but never periodic at a chunk boundary, so a
 chunk served twice or out of order changes the MD5; the large parts are mostly zeros so that
@@ -58,7 +63,8 @@ near one chunk).
 Environment: CAIRN_EP (S3 endpoint), CAIRN_USERS (JSON file: [{"name", "access_key",
 "secret", "email"?, "keys"?: [{"access_key", "secret"}]}...]), CAIRN_CHUNK_SIZE (the
 gateway's chunk_size in bytes), CAIRN_ADM (a command that runs the release's cairn-adm on the
-cluster; without it the sse step is skipped). Argument: the path of the JSON fragment to write
+cluster; without it the sse and erasure coding steps are skipped). Argument: the path of the
+JSON fragment to write
 ({"buckets", "objects", "deleted", "users" (as given, without keys that did not sign),
 "versions" (ListObjectVersions' entries in order: key, version_id, marker, latest, md5,
 size, etag, kind; in a bucket with Object Lock also retention ({"Mode", "RetainUntilDate"}
@@ -70,11 +76,12 @@ grant_read, policy + policy_allows, public_access_block, ownership, tags, versio
 cors_preflights ([{"key", "origin", "method", "status", "allow_origin", "allow_methods"}]),
 lifecycle (the rules as GetBucketLifecycleConfiguration answered them), object_lock (as
 GetObjectLockConfiguration answered it), logging ({"TargetBucket", "TargetPrefix"}) and
-log_prefixes (keys under them are access logs, not the fill's) and encryption (the rules as
-GetBucketEncryption answered them); objects grants + grant_read, tags, version_id, expiration
-(HEAD's x-amz-expiration, "" for none) and sse (the encryption record of
-scripts/lib/sse_record.py: mode, customer key, KMS key). Exits non-zero
-when the old release did not take or serve something of the first release's as written.
+log_prefixes (keys under them are access logs, not the fill's), encryption (the rules as
+GetBucketEncryption answered them) and redundancy (the policy set: "ec:2+1"); objects grants
++ grant_read, tags, version_id, expiration (HEAD's x-amz-expiration, "" for none), sse (the
+encryption record of scripts/lib/sse_record.py: mode, customer key, KMS key) and ec (an
+erasure-coded object: {"k", "m", "chunks"}, its coded chunks as whereis listed them). Exits
+non-zero when the old release did not take or serve something of the first release's as written.
 """
 import datetime
 import hashlib
@@ -977,6 +984,74 @@ def sse():
     kms_keys[:] = listed
 
 
+# ---- erasure coding (issue 21) --------------------------------------------------------------
+
+EC_BUCKET, EC_POLICY = "ec21", "ec:2+1"  # K+M = 3: the fixture's three storage nodes
+
+
+def whereis_ec(b, key):
+    """The "ec" part of the release's cairn-adm whereis of b/key ({chunks, fragments: {state:
+    n}, list: [{k, m, fragments}]}), None for a replicated object."""
+    return json.loads(adm("--json", "whereis", "%s/%s" % (b, key))).get("ec")
+
+
+def coded_as(b, key, chunks):
+    """Checks that whereis lists b/key as coded at EC_POLICY with chunks chunks, every
+    fragment ok (Skip otherwise); returns its record for the manifest: {"k", "m", "chunks"}."""
+    k, m = (int(x) for x in EC_POLICY[3:].split("+"))
+    ec = whereis_ec(b, key)
+    if not ec or ec.get("chunks") != chunks or ec.get("truncated") or \
+            {(c.get("k"), c.get("m")) for c in ec.get("list", [])} != {(k, m)} or \
+            {s: n for s, n in ec.get("fragments", {}).items() if n} != {"ok": chunks * (k + m)}:
+        raise Skip("whereis %s/%s: %s, want %d chunks coded %s, every fragment ok" % (
+            b, key, ec and {x: ec.get(x) for x in ("chunks", "truncated", "fragments")},
+            chunks, EC_POLICY))
+    return {"k": k, "m": m, "chunks": chunks}
+
+
+def erasure_coding():
+    """ec21 with the redundancy policy ec:2+1 (cairn-adm set-bucket-redundancy, manager state
+    x/ec21/redundancy; CAIRN_ADM), once the gateway applies it (it learns bucket settings by
+    heartbeat: a PUT of 256 KiB is coded; that probe is deleted, a deleted key): an object
+    under chunk_size coded as one chunk (the caller sets [gateway] ec_min_object_size 16k), one
+    of 300 KiB (five chunks, the last one short), one of 2 MiB and a bit (33 chunks), a
+    multipart upload whose 5 MiB part is coded and whose small last part (under
+    ec_min_object_size) stays replicated (a manifest of format 3 with both kinds of
+    segment), and a small object that stays replicated. Each coded object is recorded with
+    "ec" ({"k", "m", "chunks"}: what whereis listed, every fragment ok); the bucket with
+    "redundancy"."""
+    b = EC_BUCKET
+    bucket("alice", b, "private")
+    adm("set-bucket-redundancy", b, EC_POLICY)
+    got = json.loads(adm("--json", "get-bucket", b)).get("redundancy")
+    if got != EC_POLICY:
+        raise Skip("get-bucket %s: redundancy %s" % (b, got))
+    probe = sparse_body(b + "/probe.bin", 256 * 1024)
+
+    def coded():
+        S3["alice"].put_object(Bucket=b, Key="probe.bin", Body=probe)
+        return whereis_ec(b, "probe.bin") is not None
+    created.append((b, "probe.bin"))
+    if not until(coded):
+        raise Skip("a PUT of 256 KiB into %s is not coded (no fragments in whereis)" % b)
+    S3["alice"].delete_object(Bucket=b, Key="probe.bin")
+    deleted.append({"bucket": b, "key": "probe.bin"})
+    for key, size in (("one-chunk.bin", 40001), ("300k.bin", 300 * 1024),
+                      ("big.bin", 2 * 1024 * 1024 + 777)):
+        put(b, key, sparse_body("%s/%s" % (b, key), size), "alice", kind="chunked")
+        objects[-1]["ec"] = coded_as(b, key, -(-size // CHUNK))
+    part1 = sparse_body(b + "/multipart.bin part 1", 5 * 1024 * 1024)
+    multipart(b, "multipart.bin", [part1, text_body(b + "/multipart.bin part 2", 5000)],
+              "alice", "application/x-test-multipart", {"parts": "2"})
+    created.append((b, "multipart.bin"))
+    objects[-1]["ec"] = coded_as(b, "multipart.bin", len(part1) // CHUNK)
+    put(b, "replicated.txt", b"under ec_min_object_size: replicated\n", "alice",
+        content_type="text/plain")
+    if whereis_ec(b, "replicated.txt") is not None:
+        raise Skip("whereis lists fragments of %s/replicated.txt (37 bytes)" % b)
+    entry_of(b)["redundancy"] = EC_POLICY
+
+
 def main():
     bucket("alice", "alice-private", "private")
     bucket("alice", "alice-public", "public-read")
@@ -1048,6 +1123,7 @@ def main():
     try_step("object lock", object_lock)
     try_step("logging", logging_)
     try_step("sse", sse)
+    try_step("erasure coding", erasure_coding)
 
     json.dump({"buckets": buckets, "objects": objects, "deleted": deleted,
                "users": list(USERS.values()), "versions": versions,

@@ -37,7 +37,15 @@ its mode, an SSE-C one refuses a read without its key and with another, a range 
 64 KiB block and ?partNumber=1 serve the bytes; GetBucketEncryption answers the default and
 a new object gets it; `cairn-adm kms-list-keys` (CAIRN_KMS) lists the keys with the epochs
 recorded; new SSE-S3 and SSE-KMS writes into an old bucket work, and in every fixture an SSE-C
-one (it needs no key service).
+one (it needs no key service). From the v8 fixture on (fill step erasure coding): `cairn-adm
+get-bucket` (--json and as text) shows the bucket's redundancy policy ec:2+1; every object
+the old release coded reads back whole (md5) and by ranges across its first fragment's end,
+its first chunk's end and at its end, and `cairn-adm whereis` lists its chunks coded K+M as
+recorded, every fragment ok on a node of its own; its replicated objects stay replicated
+(no fragments); a new object of 300 KiB written into the bucket is coded and reads back. In
+every fixture (CAIRN_ADM): `cairn-adm get-buckets` shows each old bucket's redundancy as
+recorded (replicate where none was set) and its replication on, and `cairn-adm
+cluster-status` lists no linked cluster (issue 22: an old state has no l/ record).
 
 Checks that current code cannot pass yet carry a tag in their name:
   [owner ids]    the canonical user ids of issue 12 (get-users "id"; objects owned by users);
@@ -45,7 +53,8 @@ Checks that current code cannot pass yet carry a tag in their name:
                  requester read (public-read, public-read-write) must still be refused.
 Prints ok/FAIL lines. Environment: CAIRN_EP, CAIRN_FIXTURE (the unpacked fixture dir),
 CAIRN_USERS (the output of cairn-adm --json get-users), CAIRN_KMS (of cairn-adm --json
-kms-list-keys), CAIRN_LABEL (prefix of the names).
+kms-list-keys), CAIRN_ADM (a command running the current build's cairn-adm on the cluster),
+CAIRN_LABEL (prefix of the names).
 """
 import datetime
 import hashlib
@@ -71,6 +80,7 @@ LABEL = os.environ.get("CAIRN_LABEL", "old data")
 MAN = json.load(open(os.path.join(FIX, "manifest.json")))
 NOW_USERS = {u["user"]: u for u in json.loads(os.environ["CAIRN_USERS"])}
 KMS = json.loads(os.environ.get("CAIRN_KMS") or '{"keys": []}')
+ADM = os.environ.get("CAIRN_ADM", "")
 AWS_GROUPS = "http://acs.amazonaws.com/groups/global/"
 ALL_USERS = AWS_GROUPS + "AllUsers"
 TAG_OWNER = " [owner ids]"
@@ -534,6 +544,8 @@ STEP_RECORDS = {  # a fill step done must have left its records in the manifest
     "logging": lambda: any("logging" in b for b in MAN["buckets"]),
     "sse": lambda: any("sse" in o for o in MAN["objects"]) and
     any("encryption" in b for b in MAN["buckets"]) and MAN.get("kms_keys"),
+    "erasure coding": lambda: any("redundancy" in b for b in MAN["buckets"]) and
+    any("ec" in o for o in MAN["objects"]),
 }
 
 
@@ -876,6 +888,154 @@ def check_sse():
     return new
 
 
+# ---- erasure coding (fill step "erasure coding", the v8 fixture on) and cluster state -------
+
+def adm(*args):
+    """The current build's cairn-adm ARGS on the fixture's cluster (CAIRN_ADM): its exit code
+    and what it printed (stdout, else stderr)."""
+    if not ADM:
+        return 127, "no CAIRN_ADM"
+    r = subprocess.run([ADM, *args], capture_output=True, text=True, timeout=60)
+    return r.returncode, r.stdout if r.returncode == 0 else (r.stderr or r.stdout)
+
+
+def adm_json(*args):
+    """cairn-adm --json ARGS: the answer parsed, or a string saying why there is none."""
+    rc, out = adm("--json", *args)
+    try:
+        return json.loads(out) if rc == 0 else "rc %d: %s" % (rc, out.strip()[:200])
+    except ValueError:
+        return "not JSON: %s" % out[:200]
+
+
+def whereis_ec(b, key):
+    """The "ec" part of cairn-adm --json whereis b/key (None for a replicated object), or a
+    string saying why whereis did not answer."""
+    w = adm_json("whereis", "%s/%s" % (b, key))
+    if not isinstance(w, dict):
+        return w
+    return w.get("ec_error") or w.get("ec")
+
+
+def coded_ok(ec, want):
+    """What is wrong with whereis's "ec" part ec against want ({"k", "m", "chunks"}): a list,
+    empty when every chunk is listed, coded K+M, with all its fragments ok on K+M distinct
+    nodes."""
+    if not isinstance(ec, dict):
+        return ["whereis: %s" % (ec or "no fragments (replicated)")]
+    n, out = want["k"] + want["m"], []
+    if ec.get("chunks") != want["chunks"] or ec.get("truncated") or \
+            len(ec.get("list", [])) != want["chunks"]:
+        out.append("%s chunks, %d listed, want %d" % (ec.get("chunks"), len(ec.get("list", [])),
+                                                       want["chunks"]))
+    for c in ec.get("list", []):
+        fr = c.get("fragments", [])
+        if (c.get("k"), c.get("m")) != (want["k"], want["m"]) or \
+                sorted(f.get("i") for f in fr) != list(range(n)) or \
+                any(f.get("state") != "ok" for f in fr) or \
+                len({f.get("node") for f in fr} - {""}) != n:
+            out.append("chunk %s: %s+%s, fragments %s" % (
+                c.get("chunk"), c.get("k"), c.get("m"),
+                [(f.get("i"), f.get("node"), f.get("state")) for f in fr]))
+    return out[:4]
+
+
+def ranges_of(size, chunk, k):
+    """Ranges (first, last) of an object of size bytes coded K+M at chunk bytes a chunk: across
+    the first fragment's end (a fragment holds ceil(chunk length / K) bytes), across the first
+    chunk's end, and the last 1000 bytes (the last chunk's fragments, zero-padded)."""
+    frag = -(-min(size, chunk) // k)
+    out = [(max(0, frag - 100), min(size, frag + 100) - 1)]
+    if size > chunk + 100:
+        out.append((chunk - 100, chunk + 99))
+    out.append((max(0, size - 1000), size - 1))
+    return out
+
+
+def check_coded_reads(c, b, key, body, want, when):
+    """b/key (body: its bytes) reads back by ranges (ranges_of), and whereis lists its chunks
+    coded as want says."""
+    for a, z in ranges_of(len(body), MAN["chunk_size"], want["k"]):
+        r = call(c.get_object, Bucket=b, Key=key, Range="bytes=%d-%d" % (a, z))
+        expect("%s GET %s/%s (%s+%s) bytes=%d-%d: 206 and those bytes" % (
+            when, b, key, want["k"], want["m"], a, z),
+            r.status == 206 and r.body == body[a:z + 1], (r, len(r.body)))
+    why = coded_ok(whereis_ec(b, key), want)
+    expect("%s whereis %s/%s: %d chunks coded %d+%d, every fragment ok on its own node" % (
+        when, b, key, want["chunks"], want["k"], want["m"]), not why, why)
+
+
+def check_ec():
+    """A bucket's redundancy policy (get-bucket, --json and as text) as set; each coded object
+    of the old release reads back whole (md5) and by ranges across a fragment's and a chunk's
+    end and at its end, and whereis lists its chunks coded as recorded with every fragment
+    ok; the old bucket's replicated objects stay replicated; a new object of 300 KiB written
+    into the bucket by this build is coded too and reads back. Returns {bucket: {key: size}}."""
+    new = {}
+    for b in MAN["buckets"]:
+        if "redundancy" not in b:
+            continue
+        c, n, pol = S3[b["owner"]], b["name"], b["redundancy"]
+        got = adm_json("get-bucket", n)
+        expect("cairn-adm --json get-bucket %s: redundancy %s" % (n, pol),
+               isinstance(got, dict) and got.get("redundancy") == pol, got)
+        rc, out = adm("get-bucket", n)
+        expect("cairn-adm get-bucket %s: a line 'redundancy ... %s'" % (n, pol),
+               rc == 0 and any(l.split()[:1] == ["redundancy"] and l.split()[-1] == pol
+                               for l in out.splitlines()), out)
+        k, m = (int(x) for x in pol[3:].split("+"))
+        for o in MAN["objects"]:
+            if o["bucket"] != n:
+                continue
+            if "ec" not in o:
+                ec = whereis_ec(n, o["key"])
+                expect("whereis %s (replicated by the old release): no fragments" % obj_name(o),
+                       ec is None, ec)
+                continue
+            g = call(c.get_object, Bucket=n, Key=o["key"])
+            expect("GET %s (coded %d+%d by the old release, %s, %d bytes): the bytes (md5)" % (
+                obj_name(o), o["ec"]["k"], o["ec"]["m"], o["kind"], o["size"]),
+                g.status == 200 and md5(g.body) == o["md5"], (g, md5(g.body)))
+            if g.status == 200:
+                check_coded_reads(c, n, o["key"], g.body, o["ec"], "old")
+        key = "new/coded.bin"
+        body = b"".join(b"%s %08d\n" % (key.encode(), i) for i in range(300 * 1024 // 22 + 1))
+        want = {"k": k, "m": m, "chunks": -(-len(body) // MAN["chunk_size"])}
+        deadline, r, ec = time.time() + 20, None, None
+        while True:  # the gateway applies the bucket's policy as soon as it knows the bucket
+            r = call(c.put_object, Bucket=n, Key=key, Body=body)
+            ec = whereis_ec(n, key)
+            if isinstance(ec, dict) or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        g = call(c.get_object, Bucket=n, Key=key)
+        expect("new PUT %s/%s (%d bytes) into the %s bucket: coded, and the bytes read back" % (
+            n, key, len(body), pol), r.status == 200 and isinstance(ec, dict) and
+            g.status == 200 and g.body == body, (r, g, ec if not isinstance(ec, dict) else ""))
+        check_coded_reads(c, n, key, body, want, "new")
+        new.setdefault(n, {})[key] = len(body)
+    return new
+
+
+def check_cluster_state():
+    """In every fixture: cairn-adm get-buckets shows each old bucket with the redundancy
+    policy recorded (replicate where none was set: a state before issue 21) and replication
+    on (issue 22: no x/<bucket>/replication record is on); cluster-status lists no link to
+    another cluster (no l/ record: a state before issue 22's links)."""
+    got = adm_json("get-buckets")
+    listed = {x.get("name"): x for x in got} if isinstance(got, list) else {}
+    want = {b["name"]: b.get("redundancy", "replicate") for b in MAN["buckets"]}
+    seen = {n: listed.get(n, {}).get("redundancy") for n in want}
+    expect("cairn-adm get-buckets: each old bucket's redundancy as recorded (replicate where "
+           "none was set)", seen == want, (seen, got if not listed else ""))
+    seen = {n: listed.get(n, {}).get("replication") for n in want}
+    expect("cairn-adm get-buckets: each old bucket's replication is on",
+           listed and all(v == "on" for v in seen.values()), seen)
+    got = adm_json("cluster-status")
+    expect("cairn-adm cluster-status: no linked cluster",
+           isinstance(got, dict) and got.get("links") == [], got)
+
+
 def check_new_writes():
     """Writes into the old buckets after the upgrade; returns {bucket: {key: size}}."""
     new = {}
@@ -961,6 +1121,9 @@ def main():
         new.setdefault(bucket, {}).update(keys)
     for bucket, keys in check_uploads().items():
         new.setdefault(bucket, {}).update(keys)
+    for bucket, keys in check_ec().items():
+        new.setdefault(bucket, {}).update(keys)
+    check_cluster_state()
     check_listings(new)
     sys.exit(1 if FAILED else 0)
 
