@@ -103,6 +103,8 @@ static void rq_done(uv_work_t *w, int status)
                (unsigned long long)j->queued, cn_strerror(j->rc));
     cn_msg_set_rc(resp, j->rc);
     cn_msg_set_u64(resp, "queued", j->queued);
+    if (j->queued > 0)
+        stor_xdc_kick(j->s); /* new entries: the senders read them now */
     cn_rpc_reply(j->conn, j->req, resp);
     j->magic = 0;
     cn_free(j);

@@ -47,6 +47,7 @@
 #define XDC_CALL_MS 30000
 #define XDC_READ_MS 10000
 #define XDC_SAVE_EVERY_MS 500
+#define XDC_STALL_MS 10000      /* no change done this long: the journal bound may skip */
 
 enum { CH_READ, CH_RECORDS, CH_LAST, CH_DONE };
 
@@ -339,6 +340,8 @@ static void change_failed(struct xdc_change *ch)
     ch->retry_at_ms = cn_mono_ms() + XDC_RETRY_MS;
 }
 
+static void read_more(xdc_link_t *l);
+
 static void change_done(struct xdc_change *ch)
 {
     xdc_link_t *l = ch->l;
@@ -347,9 +350,12 @@ static void change_done(struct xdc_change *ch)
     ch->step = CH_DONE;
     l->sent++;
     l->last_ok_ms = cn_now_ms();
+    l->progress_ms = cn_mono_ms();
     l->last_error[0] = '\0'; /* the link works again: status shows no stale error (the
                                * count stays in /metrics) */
     pop_done(l);
+    if (!l->x->stopping && !l->gone)
+        read_more(l); /* the window has room now, not at the next tick */
 }
 
 /* The xdc_write of version v (an answer of a get: fields and body) under key. */
@@ -820,16 +826,20 @@ static void trim_and_last(struct stor_xdc *x, int trim)
 
 /* ---- the tick --------------------------------------------------------------------------- */
 
-/* The bound: a link more than journal_max entries behind skips the oldest and needs
- * recover-cluster. The window's changes go first (a remote that is down holds the window
- * full: they are the oldest), those with a call out once it has come back; then the cursor
- * jumps. */
-static void bound(xdc_link_t *l)
+/* The bound: a link more than journal_max entries behind that has sent nothing for
+ * XDC_STALL_MS skips the oldest and needs recover-cluster. The window's changes go first (a
+ * remote that is down holds the window full: they are the oldest), those with a call out
+ * once it has come back; then the cursor jumps. */
+static void bound(xdc_link_t *l, uint64_t now)
 {
     struct stor_xdc *x = l->x;
     uint64_t max = x->s->conf->xdc_journal_max;
 
     if (x->last_seq <= l->acked || x->last_seq - l->acked <= max)
+        return;
+    /* only a link that makes no progress: one that drains (the remote back, recover-cluster's
+     * requeued keys) catches up instead of skipping what it is about to send */
+    if (now - l->progress_ms < XDC_STALL_MS)
         return;
     if (!l->needs_recover)
         CN_LOG(CN_LOG_ERROR, "xdc link=%s: the journal bound ([xdc] journal_max = %" PRIu64
@@ -856,7 +866,7 @@ static void link_tick(xdc_link_t *l, uint64_t now)
         return;
     if (l->nodes_at_ms == 0 || now - l->nodes_at_ms >= XDC_NODES_EVERY_MS)
         fetch_nodes(l);
-    bound(l);
+    bound(l, now);
     read_more(l);
     for (struct xdc_change *ch = l->win_head; ch != NULL; ch = ch->next)
         if (ch->step != CH_DONE && !ch->busy && now >= ch->retry_at_ms)
@@ -908,6 +918,7 @@ void xdc_sender_link_changed(xdc_link_t *l)
     if (!l->started) {
         cursor_load(l);
         l->started = 1;
+        l->progress_ms = cn_mono_ms(); /* a new link has its grace too */
     }
     close_clients(l);
     if (l->tls != NULL)

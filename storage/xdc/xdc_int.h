@@ -45,6 +45,8 @@ typedef struct xdc_link {
     struct xdc_change *win_head, *win_tail;/* in seq order */
     size_t inflight;
     uint64_t retry_at_ms;                  /* after an error, no new call before this */
+    uint64_t progress_ms;                  /* monotonic: the last change done (the bound
+                                            * applies to a link without progress) */
     int needs_recover;                     /* entries were skipped at the bound */
     /* figures for status and /metrics */
     uint64_t sent, errors, skipped;
