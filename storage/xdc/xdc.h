@@ -2,7 +2,7 @@
  * storage/xdc/xdc.h: a storage node's side of the links to other clusters (issue 22,
  * multi-datacenter replication; docs/DESIGN.md, "Multi-datacenter replication").
  *
- * Three parts, one file each:
+ * The parts, one file each:
  *   storage/xdc/links.c    what the manager says of the links (get_links: this cluster's id,
  *                          each remote's id, state, managers, secret and CA), and THE decision
  *                          whether a client's write enters the change journal
@@ -14,6 +14,9 @@
  *                          from_link), so it is never journaled again here.
  *   storage/xdc/sender.c   per link, walks this node's journal in seq order and sends each
  *                          key's CURRENT version to the remote cluster's nodes.
+ *   storage/xdc/requeue.c  the cluster op xdc_requeue: recover-cluster's keys journaled again
+ *                          for the senders, and the needs-recover alarm cleared.
+ *   storage/xdc/xdc.c      start and stop.
  *   storage/xdc/requeue.c  the cluster RPC op xdc_requeue: recover-cluster's keys get journal
  *                          entries of their own, so the senders send them again.
  *
@@ -35,8 +38,9 @@
  * two versions, so two clusters that wrote the same key converge on the same winner
  * (CN_ESTALE from the remote is a success: it holds that version or a newer one). Entries
  * behind every link's cursor are trimmed. The journal is bounded ([xdc] journal_max
- * entries behind a link): beyond it the lagging link's oldest entries are skipped, the link
- * is marked needs_recover (status, /metrics) and recover-cluster has to compare the two
+ * entries behind a link that has sent nothing for 10 s): beyond it the stalled link's oldest
+ * entries are skipped, the link is marked needs_recover (status, /metrics; cleared when a
+ * recover-cluster toward it starts, requeue.c) and recover-cluster has to compare the two
  * sides; local writes are never slowed.
  *
  * Threads: main loop only (journal reads and trims on the libuv pool, results back on the
