@@ -375,7 +375,8 @@ int mgr_xdc_sync_dump(mgr_state_t *st, const mgr_kms_masters_t *m,
     for (size_t i = 0; since == 0 && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
         if ((rc = mgr_state_scan(st, prefixes[i], dump_unstamped, &d)) != 0)
             goto out;
-    qsort(d.r, d.n, sizeof(*d.r), drec_cmp);
+    if (d.n > 1) /* d.r is NULL with no record: qsort must not see it */
+        qsort(d.r, d.n, sizeof(*d.r), drec_cmp);
     n = d.n;
     if (limit > 0 && n > limit) {
         n = limit; /* never split one clock: since is "clock >" */

@@ -84,7 +84,8 @@ static int parse_write(cn_rpc_conn_t *conn, const cn_msg_t *req, enum stor_obj_o
         (flags & (CN_OBJ_TOMBSTONE | CN_OBJ_JOURNALED)) ||
         cn_msg_get_u64(req, "mtime", &m->mtime_ms) != 0 || m->mtime_ms == 0)
         return CN_EINVAL;
-    memcpy(m->etag, etag.ptr, etag.len);
+    if (etag.len > 0) /* an absent field is an empty slice, maybe without a pointer */
+        memcpy(m->etag, etag.ptr, etag.len);
     m->flags = (uint32_t)flags;
     *body = cn_msg_body(req);
     if (cn_msg_opt_u64(req, "size", body->len, &m->size) != 0 ||
