@@ -48,8 +48,6 @@ struct rq_job {
     int rc;
 };
 
-static int rq_jobs; /* loop thread only */
-
 /* The next key of a keys field at *off: 1 with *key, 0 at the end, CN_EINVAL for bytes that
  * are not one (a zero or too long length, a cut key, an internal key). */
 static int next_key(cn_slice_t keys, size_t *off, cn_slice_t *key)
@@ -95,7 +93,8 @@ static void rq_done(uv_work_t *w, int status)
     cn_msg_t *resp = cn_msg_new(CN_OP_XDC_REQUEUE);
 
     CN_CHECK_OBJ(j, XDC_RQ_MAGIC);
-    rq_jobs--;
+    if (j->s->xdc != NULL)
+        j->s->xdc->rq_jobs--;
     if (status != 0)
         j->rc = CN_ECANCELED;
     if (j->rc != 0)
@@ -152,7 +151,7 @@ int stor_xdc_requeue_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *r
             rc = CN_EINVAL;
     if (rc == 0 && (s->xdc == NULL || s->xdc->linked == 0))
         rc = CN_EAGAIN; /* no sender would read the entries */
-    if (rc == 0 && rq_jobs >= STOR_XDC_REQUEUE_JOBS)
+    if (rc == 0 && s->xdc->rq_jobs >= STOR_XDC_REQUEUE_JOBS)
         rc = CN_EBUSY;
     if (rc != 0) {
         CN_LOG(CN_LOG_INFO, "op=xdc_requeue peer=%s rc=%s", cn_rpc_conn_peer(conn),
@@ -164,7 +163,7 @@ int stor_xdc_requeue_rpc(struct stor_server *s, cn_rpc_conn_t *conn, cn_msg_t *r
         cn_free(j);
         return 1;
     }
-    rq_jobs++; /* first: a refused job's rq_done runs before cn_work_queue returns */
+    s->xdc->rq_jobs++; /* first: a refused job's rq_done runs before cn_work_queue returns */
     cn_work_queue(s->loop, &j->work, rq_run, rq_done, CN_OP_XDC_REQUEUE);
     return 1;
 }

@@ -71,6 +71,7 @@ struct stor_xdc {
     int stopping, trimming;
     int kicked;                            /* a kick came while a last-seq read ran */
     uint64_t last_seq;                     /* the journal's last seq, as last read */
+    int rq_jobs;                           /* xdc_requeue jobs in the pool (requeue.c) */
     uint64_t journal_max;
 };
 
