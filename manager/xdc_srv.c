@@ -334,7 +334,19 @@ struct xdc_pull {
     size_t next;                   /* the address in use */
     cn_rpc_client_t *c;
     cn_rpc_tls_t *tls;             /* the link's CA; NULL: s->xdc_client_tls */
+    int busy;                      /* a pull is out: one at a time, so a client is never
+                                    * destroyed with a call on it under the lock (its
+                                    * callback takes the lock) */
 };
+
+static void pull_close(struct xdc_pull *p)
+{
+    if (p->c != NULL)
+        cn_rpc_client_destroy(p->c);
+    p->c = NULL;
+    cn_rpc_tls_free(p->tls);
+    p->tls = NULL;
+}
 
 static struct xdc_pull *pull_for(struct mgr_server *s, const char *id)
 {
@@ -345,6 +357,15 @@ static struct xdc_pull *pull_for(struct mgr_server *s, const char *id)
             return s->xdc_pulls[i];
     }
     for (size_t i = 0; i < MGR_XDC_PULLS && free_slot == NULL; i++) {
+        mgr_cluster_link_t l;
+
+        /* a slot of a cluster no longer linked, idle, is taken back (lock held: the state) */
+        if (s->xdc_pulls[i] != NULL && !s->xdc_pulls[i]->busy &&
+            mgr_clusters_get(s->st, s->xdc_pulls[i]->id, &l) == CN_ENOENT) {
+            pull_close(s->xdc_pulls[i]);
+            cn_free(s->xdc_pulls[i]);
+            s->xdc_pulls[i] = NULL;
+        }
         if (s->xdc_pulls[i] == NULL) {
             s->xdc_pulls[i] = cn_calloc(1, sizeof(*free_slot));
             free_slot = s->xdc_pulls[i];
@@ -357,14 +378,6 @@ static struct xdc_pull *pull_for(struct mgr_server *s, const char *id)
     return free_slot;
 }
 
-static void pull_close(struct xdc_pull *p)
-{
-    if (p->c != NULL)
-        cn_rpc_client_destroy(p->c);
-    p->c = NULL;
-    cn_rpc_tls_free(p->tls);
-    p->tls = NULL;
-}
 
 /* The n-th address of a comma-joined list into out; 0 or CN_ENOENT. */
 static int nth_addr(const char *csv, size_t n, char *out, size_t cap)
@@ -452,19 +465,26 @@ static void on_state(int status, cn_msg_t *resp, void *arg)
     struct mgr_server *s = p->s;
     int rc = status != 0 ? status : cn_msg_rc(resp);
     cn_slice_t body = resp != NULL ? cn_msg_body(resp) : cn_slice("", 0);
+    cn_rpc_client_t *old = NULL;
+    cn_rpc_tls_t *old_tls = NULL;
 
     pthread_mutex_lock(&s->lock);
+    p->busy = 0;
     if (rc != 0 && status != CN_ECANCELED) {
         /* this manager is not (or no more) the remote's leader, or does not answer: the next
-         * address at the next pull */
+         * address at the next pull, with the link's CA read again (joined anew with another) */
         p->next++;
-        if (p->c != NULL)
-            cn_rpc_client_destroy(p->c);
+        old = p->c;
+        old_tls = p->tls;
         p->c = NULL;
+        p->tls = NULL;
     }
     if (s->xsync != NULL)
         mgr_xdc_sync_fetched(s->xsync, p->id, rc, body.ptr, body.len);
     pthread_mutex_unlock(&s->lock);
+    if (old != NULL) /* no call left on it (one at a time), so no callback runs here */
+        cn_rpc_client_destroy(old);
+    cn_rpc_tls_free(old_tls);
     cn_msg_free(resp);
 }
 
@@ -477,6 +497,10 @@ static void fetch_state(void *ctx, mgr_xdc_sync_t *xs, const char *remote,
     cn_msg_t *req;
     int rc = p == NULL ? CN_ENOSPC : 0;
 
+    if (rc == 0 && p->busy) { /* the last pull is still out (a leader change meanwhile) */
+        mgr_xdc_sync_fetched(xs, remote, CN_EBUSY, NULL, 0);
+        return;
+    }
     if (rc == 0 && strcmp(p->managers, managers) != 0) {
         pull_close(p); /* the link was changed: new addresses, maybe a new CA */
         snprintf(p->managers, sizeof(p->managers), "%s", managers);
@@ -490,6 +514,7 @@ static void fetch_state(void *ctx, mgr_xdc_sync_t *xs, const char *remote,
     }
     req = cn_msg_new(CN_OP_XDC_STATE);
     cn_msg_set_u64(req, "since", since);
+    p->busy = 1;
     cn_rpc_call(p->c, req, MGR_XDC_CALL_MS, on_state, p);
 }
 

@@ -273,6 +273,8 @@ static void on_heartbeat(int status, cn_msg_t *resp, void *arg)
         cur = 0;
     if (cn_msg_get_u64(resp, "ring_prev", &prev) != 0)
         prev = 0;
+    if (cn_msg_get_u64(resp, "links_sum", &lsum) == 0)
+        stor_xdc_links_seen(l->s, lsum); /* the links held are the manager's */
     if (cur != l->cur_sum || prev != l->prev_sum)
         fetch(l, CN_OP_GET_RING, on_get_ring);
     else if (cn_msg_get_u64(resp, "buckets_ver", &bver) == 0 && bver != l->buckets_ver)

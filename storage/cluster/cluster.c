@@ -301,7 +301,7 @@ static void prune_peers(struct stor_server *s)
 
 /* ---- local engine calls ------------------------------------------------------------- */
 
-enum { LOCAL_READ, LOCAL_WRITE, LOCAL_DROP, LOCAL_PUT_PREV };
+enum { LOCAL_READ, LOCAL_WRITE, LOCAL_DROP, LOCAL_PUT_PREV, LOCAL_JOURNAL };
 
 struct local_job {
     uint32_t magic;
@@ -359,6 +359,9 @@ static void run_local(uv_work_t *w)
     case LOCAL_DROP:
         j->rc = stor_engine_drop(e, key, j->clock);
         break;
+    case LOCAL_JOURNAL:
+        j->rc = stor_engine_journal_add(e, key, j->clock, j->m.flags);
+        break;
     case LOCAL_PUT_PREV: {
         stor_engine_prev_t prev = {.body = &j->v->body};
 
@@ -409,6 +412,7 @@ static void local_queue(struct local_job *j)
 {
     static const char *const what[] = {[LOCAL_READ] = "local read", [LOCAL_WRITE] = "local write",
                                        [LOCAL_DROP] = "local drop",
+                                       [LOCAL_JOURNAL] = "local journal entry",
                                        [LOCAL_PUT_PREV] = "local put"};
 
     cn_work_queue(j->s->loop, &j->work, run_local, local_done, what[j->op]);
@@ -462,6 +466,18 @@ void stor_local_drop(struct stor_server *s, cn_slice_t key, uint64_t clock, stor
     struct local_job *j = local_new(s, LOCAL_DROP, key);
 
     j->clock = clock;
+    j->wcb = cb;
+    j->arg = arg;
+    local_queue(j);
+}
+
+void stor_local_journal(struct stor_server *s, cn_slice_t key, uint64_t clock, uint32_t flags,
+                        stor_write_cb cb, void *arg)
+{
+    struct local_job *j = local_new(s, LOCAL_JOURNAL, key);
+
+    j->clock = clock;
+    j->m.flags = flags;
     j->wcb = cb;
     j->arg = arg;
     local_queue(j);

@@ -149,6 +149,10 @@ typedef void (*stor_write_prev_cb)(struct stor_server *s, int rc, stor_version_t
                                    void *arg);
 void stor_local_put_prev(struct stor_server *s, cn_slice_t key, const stor_obj_meta_t *m,
                          cn_slice_t body, stor_write_prev_cb cb, void *arg);
+/** Writes a change-journal entry for key alone (storage/xdc/xdc.h: the coordinator's when
+ *  the node that was to journal a client's write did not store it); cb gets the rc. */
+void stor_local_journal(struct stor_server *s, cn_slice_t key, uint64_t clock, uint32_t flags,
+                        stor_write_cb cb, void *arg);
 /** Drops key's version when its clock is clock (rebalance); cb gets the rc. */
 void stor_local_drop(struct stor_server *s, cn_slice_t key, uint64_t clock, stor_write_cb cb,
                      void *arg);

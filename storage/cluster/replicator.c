@@ -66,6 +66,8 @@ struct coord {
     int clock_given;          /* the request named the clock (a version's): never re-stamped */
     int from_link;            /* a change another cluster sent (storage/xdc/listener.c) */
     int journaled;            /* the local write carries CN_OBJ_JOURNALED */
+    size_t jwait;             /* journal entries written here in place of a failed journaling
+                               * write, not yet stored: no answer yet */
     /* reads */
     stor_version_t *local;
     double t0;                /* for /metrics */
@@ -74,6 +76,7 @@ struct coord {
 struct wcall {
     struct coord *c;
     char name[STOR_NAME_MAX];
+    int journal;              /* this replica write was to journal the change */
 };
 
 static cn_slice_t ckey(const struct coord *c)
@@ -139,7 +142,7 @@ static void write_check(struct coord *c)
     cn_msg_t *resp;
     int rc;
 
-    if (c->req != NULL && c->local_done && c->hints == 0 &&
+    if (c->req != NULL && c->local_done && c->hints == 0 && c->jwait == 0 &&
         (c->acks >= c->need || c->pending == 0)) {
         if (c->acks >= c->need)
             rc = c->op == STOR_OBJ_DELETE && !c->live_seen ? CN_ENOENT : 0;
@@ -161,7 +164,7 @@ static void write_check(struct coord *c)
             set_prev(c, resp);
         reply(c, resp);
     }
-    if (c->req == NULL && c->pending == 0 && c->hints == 0 && c->local_done)
+    if (c->req == NULL && c->pending == 0 && c->hints == 0 && c->jwait == 0 && c->local_done)
         coord_free(c);
 }
 
@@ -183,6 +186,31 @@ static void hint(struct coord *c, const char *target)
         c->hints++;
 }
 
+static void on_journaled_here(struct stor_server *s, int rc, void *arg)
+{
+    struct coord *c = arg;
+
+    CN_CHECK_OBJ(c, STOR_COORD_MAGIC);
+    c->jwait--;
+    if (rc == 0)
+        stor_xdc_kick(s);
+    else
+        CN_LOG(CN_LOG_ERROR, "key=%.*s rc=%s: the change journal entry could not be written "
+               "here either: the linked clusters get this change from recover-cluster",
+               (int)c->key.len, c->key.data, cn_strerror(rc));
+    write_check(c);
+}
+
+/* The node that was to journal this client write (this one, or the replica sent "journal")
+ * did not store it, though others may ack it: the change's journal entry is written here,
+ * alone, before the answer, so an acked change still reaches the linked clusters (the
+ * sender reads the key's newest version wherever the ring put it). */
+static void journal_here(struct coord *c)
+{
+    c->jwait++;
+    stor_local_journal(c->s, ckey(c), c->m.clock, c->m.flags, on_journaled_here, c);
+}
+
 static int is_ack(enum stor_obj_op op, int rc)
 {
     return rc == 0 || rc == CN_ESTALE || (op == STOR_OBJ_DELETE && rc == CN_ENOENT);
@@ -197,6 +225,8 @@ static void on_local_write(struct stor_server *s, int rc, void *arg)
     c->local_rc = rc;
     if (rc == 0 && c->journaled)
         stor_xdc_kick(s); /* a new journal entry: the senders read it now */
+    else if (c->journaled && !is_ack(c->op, rc))
+        journal_here(c);
     if (is_ack(c->op, rc)) {
         c->acks++;
         if (c->op == STOR_OBJ_DELETE && rc == 0)
@@ -220,6 +250,8 @@ static void on_replica_write(int status, cn_msg_t *resp, void *arg)
 
     CN_CHECK_OBJ(c, STOR_COORD_MAGIC);
     c->pending--;
+    if (w->journal && !is_ack(c->op, rc))
+        journal_here(c);
     if (is_ack(c->op, rc)) {
         c->acks++;
         if (c->op == STOR_OBJ_DELETE && rc == 0)
@@ -252,7 +284,6 @@ static void coordinate_write(struct coord *c)
     const char *self = stor_self(s);
     uint32_t q = c->op == STOR_OBJ_DELETE ? s->levels.d : s->levels.w;
     cn_msg_t *req;
-
     stor_obj_meta_t lm;
     /* the change journal (storage/xdc/xdc.h): one node journals a client's write, this one
      * when it is an owner, else the first owner it is sent to */
@@ -281,18 +312,22 @@ static void coordinate_write(struct coord *c)
         snprintf(w->name, sizeof(w->name), "%s", c->owners.name[i]);
         c->pending++;
         req = stor_write_msg(ckey(c), &c->m, c->body);
-        if (journal && !c->self_owner) {
+        w->journal = journal && !c->self_owner;
+        if (w->journal)
             cn_msg_set_u64(req, "journal", 1);
-            journal = 0;
-        }
-        if (stor_peer_call(s, w->name, req, s->conf->repl_timeout_ms, on_replica_write, w) !=
+        if (stor_peer_call(s, w->name, req, s->conf->repl_timeout_ms, on_replica_write, w) ==
             0) {
+            if (w->journal)
+                journal = 0; /* that owner journals it (or journal_here, if it fails) */
+        } else {
             c->pending--;
             c->fails++;
             hint(c, w->name);
             cn_free(w);
         }
     }
+    if (journal && !c->self_owner)
+        journal_here(c); /* no owner could be sent it */
     c->pending--;
     if (c->self_owner && c->want_prev) {
         stor_local_put_prev(s, ckey(c), &lm, c->body, on_local_put_prev, c);

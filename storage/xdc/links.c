@@ -131,7 +131,7 @@ int stor_xdc_links_load(struct stor_server *s, const char *json, size_t len)
     xdc_link_t parsed[STOR_XDC_LINKS_MAX];
     size_t n = 0, i;
     json_int_t sum;
-    int rc = 0;
+    int rc = 0, deferred = 0;
 
     if (x == NULL)
         return CN_EINVAL;
@@ -158,13 +158,15 @@ int stor_xdc_links_load(struct stor_server *s, const char *json, size_t len)
         return CN_ECORRUPT;
     }
     snprintf(x->cluster_id, sizeof(x->cluster_id), "%s", cid ? cid : "");
-    /* gone: listed no more, or its secret is unknown here */
+    /* gone: listed no more. A link listed without a secret (the manager could not unwrap
+     * it) stays as it was, paused with its cursor, and holds back the trim; the sum is not
+     * taken, so the next heartbeat asks again. */
     for (i = 0; i < x->nlinks; i++) {
         xdc_link_t *l = x->links[i];
         int listed = 0;
 
         for (size_t k = 0; k < n; k++)
-            listed |= strcmp(parsed[k].id, l->id) == 0 && parsed[k].secret[0] != '\0';
+            listed |= strcmp(parsed[k].id, l->id) == 0;
         if (!listed && !l->gone) {
             CN_LOG(CN_LOG_INFO, "xdc link=%s: removed", l->id);
             l->gone = 1;
@@ -175,7 +177,8 @@ int stor_xdc_links_load(struct stor_server *s, const char *json, size_t len)
 
         if (parsed[k].secret[0] == '\0') {
             CN_LOG(CN_LOG_WARN, "xdc link=%s: the manager has no usable secret for it "
-                   "(master key?): not sending", parsed[k].id);
+                   "(master key?): paused, asked again at the next heartbeat", parsed[k].id);
+            deferred = 1;
         } else if (l != NULL) {
             if (link_update(l, &parsed[k]))
                 xdc_sender_link_changed(l);
@@ -190,14 +193,15 @@ int stor_xdc_links_load(struct stor_server *s, const char *json, size_t len)
             xdc_sender_link_changed(l);
         } else {
             CN_LOG(CN_LOG_WARN, "xdc link=%s: too many links draining, later", parsed[k].id);
-            continue; /* the sum is not taken: the next heartbeat loads again */
+            deferred = 1; /* the sum is not taken: the next heartbeat loads again */
         }
         cn_free(parsed[k].ca_pem);
     }
     x->linked = 0;
     for (i = 0; i < x->nlinks; i++)
         x->linked += !x->links[i]->gone && strcmp(x->links[i]->state, "linked") == 0;
-    x->links_sum = (uint64_t)sum;
+    x->links_sum = deferred ? 0 : (uint64_t)sum;
+    x->links_current = !deferred;
     memset(parsed, 0, sizeof(parsed));
     json_decref(root);
     return 0;
@@ -208,12 +212,24 @@ uint64_t stor_xdc_links_sum(const struct stor_server *s)
     return s->xdc != NULL ? s->xdc->links_sum : 0;
 }
 
+void stor_xdc_links_seen(struct stor_server *s, uint64_t sum)
+{
+    if (s->xdc != NULL && sum == s->xdc->links_sum)
+        s->xdc->links_current = 1;
+}
+
 int stor_xdc_journals(const struct stor_server *s, cn_slice_t key)
 {
     const char *slash;
     const stor_bucket_t *b;
 
-    if (s->xdc == NULL || s->xdc->linked == 0 || key.len == 0 || (uint8_t)key.ptr[0] < 0x20)
+    if (s->xdc == NULL || key.len == 0 || (uint8_t)key.ptr[0] < 0x20)
+        return 0;
+    /* after a start, until the manager has said which links there are, every user key: a
+     * change acked meanwhile must not miss a link this node does not know of yet */
+    if (!s->xdc->links_current)
+        return 1;
+    if (s->xdc->linked == 0)
         return 0;
     slash = memchr(key.ptr, '/', key.len);
     if (slash == NULL)

@@ -44,6 +44,21 @@ static int secret_of(const char *peer, char *secret, size_t cap, void *arg)
     return 0;
 }
 
+/* 1 while the remote cluster a connection authenticated as is linked: checked on every
+ * request, as the manager's listener does, so a removed link stops at once. */
+static int peer_linked(struct stor_xdc *x, const char *peer)
+{
+    char id[STOR_XDC_ID_LEN + 1];
+    xdc_link_t *l;
+
+    if (strcspn(peer, "/") != STOR_XDC_ID_LEN)
+        return 0;
+    memcpy(id, peer, STOR_XDC_ID_LEN);
+    id[STOR_XDC_ID_LEN] = '\0';
+    l = xdc_link_find(x, id);
+    return l != NULL && strcmp(l->state, "linked") == 0 && l->secret[0] != '\0';
+}
+
 static void reply_rc(cn_rpc_conn_t *conn, cn_msg_t *req, int rc)
 {
     cn_msg_t *resp = cn_msg_new(cn_msg_op(req));
@@ -105,6 +120,10 @@ static void handle(cn_rpc_conn_t *conn, cn_msg_t *req, void *udata)
 
     if (strcmp(cn_msg_op(req), STOR_XDC_OP_WRITE) != 0) {
         reply_rc(conn, req, CN_ENOTSUP); /* a link serves nothing else */
+        return;
+    }
+    if (!peer_linked(x, cn_rpc_conn_peer(conn))) {
+        reply_rc(conn, req, CN_EAUTH); /* removed (or its secret changed) since the hello */
         return;
     }
     if ((rc = parse_write(conn, req, &op, &m, &body)) != 0) {

@@ -88,8 +88,21 @@ static void cursor_load(xdc_link_t *l)
     cursor_path(l, path, sizeof(path), "cursor");
     f = fopen(path, "r");
     if (f != NULL && fscanf(f, "%llu %d", &acked, &nr) >= 1) {
+        uint64_t last = 0;
+
         l->acked = l->saved = acked;
         l->needs_recover = nr != 0;
+        stor_engine_journal_last(l->x->s->engine, &last);
+        if (l->acked > last) {
+            /* the journal restarted below the cursor (emptied by a release that trimmed its
+             * newest entry): send it all again, and what went meanwhile needs a compare */
+            CN_LOG(CN_LOG_WARN, "xdc link=%s: cursor %" PRIu64 " is past the journal's last "
+                   "entry %" PRIu64 ": sending from the start, run recover-cluster %s",
+                   l->id, l->acked, last, l->id);
+            l->acked = 0;
+            l->saved = UINT64_MAX;
+            l->needs_recover = 1;
+        }
     } else {
         /* a new link: what the journal holds now was written before it (recover-cluster's) */
         uint64_t last = 0;
@@ -234,14 +247,14 @@ static int client_for(xdc_link_t *l, const char *addr, cn_rpc_client_t **out)
 static void on_nodes(int status, cn_msg_t *resp, void *arg)
 {
     xdc_link_t *l = arg;
-    char csv[XDC_NODES_MAX * XDC_ADDR_MAX], rid[STOR_XDC_ID_LEN + 1];
+    char *csv = cn_malloc(XDC_NODES_CSV), rid[STOR_XDC_ID_LEN + 1];
     int rc = status != 0 ? status : cn_msg_rc(resp);
 
     l->nodes_busy = 0;
     l->inflight--;
     if (l->gone || l->x->stopping)
         goto out;
-    if (rc == 0 && (cn_msg_get_str(resp, "nodes", csv, sizeof(csv)) != 0 ||
+    if (rc == 0 && (cn_msg_get_str(resp, "nodes", csv, XDC_NODES_CSV) != 0 ||
                     cn_msg_get_str(resp, "cluster_id", rid, sizeof(rid)) != 0))
         rc = CN_EPROTO;
     if (rc == 0 && strcmp(rid, l->id) != 0) {
@@ -287,6 +300,7 @@ static void on_nodes(int status, cn_msg_t *resp, void *arg)
      * not after XDC_NODES_EVERY_MS with every change stalled meanwhile */
     l->nodes_at_ms = cn_mono_ms() - (l->nnodes == 0 ? XDC_NODES_EVERY_MS - XDC_RETRY_MS : 0);
 out:
+    cn_free(csv);
     cn_msg_free(resp);
 }
 
@@ -335,6 +349,10 @@ static void pop_done(xdc_link_t *l)
 
 static void change_failed(struct xdc_change *ch)
 {
+    /* a record of a chunked object that did not land: the walk starts again from the key's
+     * read, so no record is passed over and the manifest still goes last */
+    if (ch->step == CH_RECORDS)
+        ch->step = CH_READ;
     ch->busy = 0;
     ch->node_try = 0;
     ch->retry_at_ms = cn_mono_ms() + XDC_RETRY_MS;
@@ -781,6 +799,8 @@ static void trim_done(uv_work_t *w, int status)
     x->trimming = 0;
     if (status == 0 && t->rc == 0)
         x->last_seq = t->last;
+    if (status == 0 && (t->rc == 0 || t->rc == CN_EINVAL)) /* CN_EINVAL: no journal at all */
+        x->last_known = 1;
     else if (status == 0 && t->rc != CN_EINVAL) /* CN_EINVAL: an engine without a journal */
         CN_LOG(CN_LOG_WARN, "xdc: journal trim/last: %s", cn_strerror(t->rc));
     cn_free(t);
@@ -816,6 +836,13 @@ static void trim_and_last(struct stor_xdc *x, int trim)
     }
     if (!any)
         upto = x->last_seq; /* no link left: nothing waits for what the journal holds */
+    /* never the newest entry: the engine numbers the next seq after the last one it finds
+     * at open, so an emptied journal would restart at 1, below every link's cursor, and the
+     * changes after a restart would be taken for sent */
+    if (upto >= x->last_seq)
+        upto = x->last_seq > 0 ? x->last_seq - 1 : 0;
+    if (!x->links_current)
+        upto = 0; /* the links are not known yet (a restart): keep everything */
     t = cn_calloc(1, sizeof(*t));
     t->work.data = t;
     t->x = x;
@@ -898,8 +925,10 @@ static void on_tick(uv_timer_t *t)
         x->links[w++] = l;
     }
     x->nlinks = w;
-    /* once a second while there are links, or entries left from links now gone */
-    if (now / 1000 != (now - XDC_TICK_MS) / 1000 && (x->nlinks > 0 || x->last_seq > 0))
+    /* once a second while there are links or entries (from links now gone, or journaled
+     * before this node knew its links), and once after a start to know which */
+    if (now / 1000 != (now - XDC_TICK_MS) / 1000 &&
+        (x->nlinks > 0 || x->last_seq > 0 || !x->last_known))
         trim_and_last(x, 1);
 }
 

@@ -19,9 +19,10 @@ int stor_xdc_start(struct stor_server *s)
     x->magic = STOR_XDC_MAGIC;
     x->s = s;
     s->xdc = x;
-    if ((rc = xdc_listener_start(x)) != 0)
+    /* the timer first: a listener that fails to start is stopped with it (stor_xdc_stop) */
+    if ((rc = xdc_sender_start(x)) != 0)
         return rc;
-    return xdc_sender_start(x);
+    return xdc_listener_start(x);
 }
 
 void stor_xdc_stop(struct stor_server *s)

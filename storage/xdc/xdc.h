@@ -84,8 +84,11 @@ uint64_t stor_xdc_links_sum(const struct stor_server *s);
 /** Replaces the links with a get_links answer's body (JSON, docs/PROTOCOL.md). 0 or
  *  CN_ECORRUPT (nothing changed). Senders of links that went away stop; new ones start. */
 int stor_xdc_links_load(struct stor_server *s, const char *json, size_t len);
-/** 1 when a client's write of key must enter the journal: this cluster has a linked remote,
- *  key is a user key, and its bucket's replication is on (on when the bucket is unknown). */
+/** A heartbeat reply's links_sum: when it is the one held, the links held are current. */
+void stor_xdc_links_seen(struct stor_server *s, uint64_t sum);
+/** 1 when a client's write of key must enter the journal: key is a user key and, once the
+ *  links are current, this cluster has a linked remote and key's bucket's replication is on
+ *  (on when the bucket is unknown); before that (a start), every user key. */
 int stor_xdc_journals(const struct stor_server *s, cn_slice_t key);
 /** A journaled write of this node is stored: the senders look at the journal now instead
  *  of at their next tick (the lag of an idle link is then a round trip, not a tick). */

@@ -15,6 +15,7 @@
 #define XDC_NODES_MAX 64           /* remote nodes a sender spreads its writes over */
 #define XDC_ADDR_MAX 64
 #define XDC_MANAGERS_MAX 7
+#define XDC_NODES_CSV 8192         /* bytes of an xdc_nodes answer (manager/xdc_srv.c's bound) */
 
 struct xdc_change;
 
@@ -62,6 +63,10 @@ struct stor_xdc {
     xdc_link_t *links[STOR_XDC_LINKS_MAX * 2]; /* the current ones and gone ones draining */
     size_t nlinks;
     int linked;                            /* how many are in state linked */
+    int links_current;                     /* the links held are the manager's (its last
+                                            * heartbeat's links_sum): until then, after a
+                                            * start, every user key is journaled and nothing
+                                            * trimmed (links.c) */
     /* listener (listener.c) */
     cn_rpc_tls_t *srv_tls;
     cn_rpc_server_t *srv;
@@ -71,6 +76,7 @@ struct stor_xdc {
     int stopping, trimming;
     int kicked;                            /* a kick came while a last-seq read ran */
     uint64_t last_seq;                     /* the journal's last seq, as last read */
+    int last_known;                        /* last_seq was read once since the start */
     int rq_jobs;                           /* xdc_requeue jobs in the pool (requeue.c) */
     uint64_t journal_max;
 };

@@ -7,7 +7,8 @@
 # journals every record again that carries the bit) and started again 6 s later; then B's
 # storage2, a receiver, is SIGKILLed and started again (A's senders retry, the remote's
 # coordinators take its keys). When the load is over, A's queue for B drains and B equals
-# A: every PUT acked on A reads back on B with its MD5.
+# A: every PUT acked on A reads back on B with its MD5. Then, idle and trimmed, A's nodes are
+# restarted and the PUTs made right after reach B too.
 set -uo pipefail
 FC_BUILD=${1:?usage: fault_39_xdc_kill.sh BUILD_DIR}
 . "$(dirname "$0")/xdc_lib.sh"
@@ -53,4 +54,19 @@ out=$(xc_py b wait-keys --acked "$acked" --timeout 60 2>&1) &&
     t_ok "every PUT acked on A reads back on B with its MD5: $out" || t_bad "acked PUTs missing on B" "$out"
 out=$(xc_py a compare --other-endpoint "$(xc_endpoint b)" --timeout 60 2>&1) &&
     t_ok "B equals A: $out" || t_bad "B does not equal A" "$out"
+
+# Caught up and idle, the journals trimmed: a node restarted then must journal and send what
+# it takes right after its start, before and after it hears of the links again (the journal
+# keeps its newest entry, so its seqs go on above the cursor).
+sleep 3
+xc_use a
+for n in storage0 storage1 storage2; do
+    cl_stop_one "$n" && cl_start_one "$n" || t_bad "A's $n does not restart"
+done
+after=$XC_ROOT/after.acked
+out=$(xc_py a put --keys 60 --prefix after-restart --size 2000 --acked "$after" 2>&1) ||
+    t_bad "PUTs on A right after its nodes restarted" "$out"
+out=$(xc_py b wait-keys --acked "$after" --timeout 60 2>&1) &&
+    t_ok "60 PUTs taken right after A's nodes restarted (idle, trimmed journals) reach B: $out" ||
+    t_bad "PUTs made after A's restart are missing on B" "$out"
 t_summary
